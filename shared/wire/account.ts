@@ -1,0 +1,78 @@
+import * as v from "valibot";
+import { AddressSchema, b64uSchema, MsSchema, SeqSchema } from "./common.js";
+import { Id16Schema } from "../ids.js";
+import { signedSchema } from "../signed.js";
+import { DeviceCertSchema, PublicKeySchema } from "../identity.js";
+
+/** Accounts, devices, KeyPackages and settings (PROTOCOL §6, §11). */
+
+export const StrangerPolicySchema = v.picklist(["accept", "refuse", "review"]);
+export type StrangerPolicy = v.InferOutput<typeof StrangerPolicySchema>;
+
+export const SettingsSchema = v.object({
+  strangers: StrangerPolicySchema,
+  retentionDays: v.nullable(v.pipe(v.number(), v.safeInteger(), v.minValue(1), v.maxValue(3650))),
+});
+export type Settings = v.InferOutput<typeof SettingsSchema>;
+
+export const RegisterRequestSchema = v.object({
+  address: AddressSchema,
+  accountKey: PublicKeySchema,
+  deviceCert: DeviceCertSchema,
+});
+export type RegisterRequest = v.InferOutput<typeof RegisterRequestSchema>;
+
+export const RegisterResponseSchema = v.object({ address: AddressSchema, deviceId: Id16Schema });
+export type RegisterResponse = v.InferOutput<typeof RegisterResponseSchema>;
+
+export const AccountViewSchema = v.object({
+  address: AddressSchema,
+  accountKey: PublicKeySchema,
+  devices: v.array(DeviceCertSchema),
+  settings: SettingsSchema,
+});
+export type AccountView = v.InferOutput<typeof AccountViewSchema>;
+
+export const AddDeviceRequestSchema = v.object({ deviceCert: DeviceCertSchema });
+export type AddDeviceRequest = v.InferOutput<typeof AddDeviceRequestSchema>;
+
+/** Signed bodies are loose: the signature covers members this version does not know. Body of the `account-delete` and `deleted` signed objects. */
+export const DeletionBodySchema = v.looseObject({ address: AddressSchema, at: MsSchema });
+export type DeletionBody = v.InferOutput<typeof DeletionBodySchema>;
+export const SignedDeletionSchema = signedSchema(DeletionBodySchema);
+export type SignedDeletion = v.InferOutput<typeof SignedDeletionSchema>;
+
+/** `deletion` (context `account-delete`) authorizes; `notice` (context `deleted`) goes to friends. */
+export const DeleteAccountRequestSchema = v.object({ deletion: SignedDeletionSchema, notice: SignedDeletionSchema });
+export type DeleteAccountRequest = v.InferOutput<typeof DeleteAccountRequestSchema>;
+
+/** Body of the `moved` signed object. */
+export const MovedBodySchema = v.looseObject({ from: AddressSchema, to: AddressSchema, accountKey: PublicKeySchema, at: MsSchema });
+export type MovedBody = v.InferOutput<typeof MovedBodySchema>;
+export const SignedMovedSchema = signedSchema(MovedBodySchema);
+export type SignedMoved = v.InferOutput<typeof SignedMovedSchema>;
+
+export const KEY_PACKAGE_CHARS = 16384;
+export const PublishKeyPackagesRequestSchema = v.object({
+  keyPackages: v.pipe(v.array(b64uSchema(KEY_PACKAGE_CHARS)), v.minLength(1), v.maxLength(100)),
+});
+export type PublishKeyPackagesRequest = v.InferOutput<typeof PublishKeyPackagesRequestSchema>;
+
+export const PublishKeyPackagesResponseSchema = v.object({ stored: v.pipe(v.number(), v.safeInteger(), v.minValue(0)) });
+export type PublishKeyPackagesResponse = v.InferOutput<typeof PublishKeyPackagesResponseSchema>;
+
+export const ClaimRequestSchema = v.object({ address: AddressSchema });
+export type ClaimRequest = v.InferOutput<typeof ClaimRequestSchema>;
+
+export const ClaimResponseSchema = v.object({
+  address: AddressSchema,
+  accountKey: PublicKeySchema,
+  devices: v.array(v.object({ deviceCert: DeviceCertSchema, keyPackage: v.nullable(b64uSchema(KEY_PACKAGE_CHARS)) })),
+});
+export type ClaimResponse = v.InferOutput<typeof ClaimResponseSchema>;
+
+export const WsTicketResponseSchema = v.object({ ticket: v.pipe(v.string(), v.maxLength(512)), expires: MsSchema });
+export type WsTicketResponse = v.InferOutput<typeof WsTicketResponseSchema>;
+
+export const AckRequestSchema = v.object({ upTo: SeqSchema });
+export type AckRequest = v.InferOutput<typeof AckRequestSchema>;

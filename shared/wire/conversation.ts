@@ -1,0 +1,119 @@
+import * as v from "valibot";
+import { AddressSchema, b64uSchema, DomainSchema, MsSchema, SeqSchema } from "./common.js";
+import { Id16Schema, isB64uOfLength } from "../ids.js";
+import { signedSchema } from "../signed.js";
+import { asDomain, type Address, type Domain } from "../address.js";
+import { EmsgError } from "../errors.js";
+
+/** Conversations hosted on a hub (PROTOCOL §6, §8, §12). */
+
+/** `HUB/ID`: the hub's domain, a slash, and the conversation's id16. */
+export type ConversationRef = string & { readonly __brand: "ConversationRef" };
+
+export interface ParsedConversationRef {
+  hub: Domain;
+  id: string;
+  ref: ConversationRef;
+}
+
+export function parseConversationRef(input: unknown): ParsedConversationRef {
+  if (typeof input !== "string" || input.length > 300) throw new EmsgError("bad_request", "A conversation is HUB/ID.");
+  const slash = input.lastIndexOf("/");
+  const id = input.slice(slash + 1);
+  if (slash < 0 || !isB64uOfLength(id, 16)) throw new EmsgError("bad_request", "A conversation is HUB/ID with a 16-byte id.");
+  const hub = asDomain(input.slice(0, slash));
+  return { hub, id, ref: input as ConversationRef };
+}
+
+export function conversationRef(hub: Domain, id: string): ConversationRef {
+  return parseConversationRef(`${hub}/${id}`).ref;
+}
+
+function isConversationRef(input: unknown): boolean {
+  try {
+    parseConversationRef(input);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export const ConversationRefSchema = v.custom<ConversationRef>(isConversationRef, "Expected a conversation HUB/ID.");
+
+/** Upper bounds, in base64url characters, of what one message may carry (limits of §3). */
+export const MLS_MESSAGE_CHARS = Math.ceil((65536 * 4) / 3);
+export const WELCOME_CHARS = Math.ceil((262144 * 4) / 3);
+export const MAX_MEMBERS = 1000;
+
+export const SubmitKindSchema = v.picklist(["application", "commit", "proposal"]);
+export type SubmitKind = v.InferOutput<typeof SubmitKindSchema>;
+
+export const RosterSchema = v.object({
+  add: v.optional(v.pipe(v.array(AddressSchema), v.maxLength(MAX_MEMBERS)), []),
+  remove: v.optional(v.pipe(v.array(AddressSchema), v.maxLength(MAX_MEMBERS)), []),
+});
+export type Roster = v.InferOutput<typeof RosterSchema>;
+
+export const SubmitSchema = v.object({
+  id: Id16Schema,
+  epoch: SeqSchema,
+  kind: SubmitKindSchema,
+  mls: b64uSchema(MLS_MESSAGE_CHARS),
+  welcome: v.optional(b64uSchema(WELCOME_CHARS)),
+  roster: v.optional(RosterSchema),
+});
+export type Submit = v.InferOutput<typeof SubmitSchema>;
+
+export const SubmitAcceptedSchema = v.object({ accepted: v.literal(true), seq: v.optional(SeqSchema) });
+export type SubmitAccepted = v.InferOutput<typeof SubmitAcceptedSchema>;
+
+export const CreateConversationRequestSchema = v.object({
+  id: Id16Schema,
+  members: v.pipe(v.array(AddressSchema), v.maxLength(MAX_MEMBERS)),
+});
+export type CreateConversationRequest = v.InferOutput<typeof CreateConversationRequestSchema>;
+
+export const CreateConversationResponseSchema = v.object({ conversation: ConversationRefSchema });
+export type CreateConversationResponse = v.InferOutput<typeof CreateConversationResponseSchema>;
+
+export const ConversationViewSchema = v.object({
+  conversation: ConversationRefSchema,
+  members: v.array(AddressSchema),
+  epoch: SeqSchema,
+  lastSeq: SeqSchema,
+});
+export type ConversationView = v.InferOutput<typeof ConversationViewSchema>;
+
+/**
+ * One entry of a hub's log as members receive it: `hubSeq` is the hub's total order
+ * (the mailbox's own `seq` is a different counter, per account).
+ */
+export const ConvPayloadSchema = v.object({
+  conversation: ConversationRefSchema,
+  hubSeq: SeqSchema,
+  from: AddressSchema,
+  deviceId: Id16Schema,
+  epoch: SeqSchema,
+  type: v.picklist(["application", "commit", "proposal", "welcome"]),
+  mls: b64uSchema(WELCOME_CHARS),
+  members: v.optional(v.array(AddressSchema)),
+  at: MsSchema,
+});
+export type ConvPayload = v.InferOutput<typeof ConvPayloadSchema>;
+
+/** Body of a `session-ticket` signed object (PROTOCOL §10), signed by the member's own server key. */
+export const SessionTicketBodySchema = v.looseObject({
+  address: AddressSchema,
+  deviceId: Id16Schema,
+  conversation: ConversationRefSchema,
+  hub: DomainSchema,
+  exp: MsSchema,
+});
+export type SessionTicketBody = v.InferOutput<typeof SessionTicketBodySchema>;
+export const SignedSessionTicketSchema = signedSchema(SessionTicketBodySchema);
+
+export const SessionTicketRequestSchema = v.object({ conversation: ConversationRefSchema });
+export const SessionTicketResponseSchema = v.object({ ticket: SignedSessionTicketSchema, hub: DomainSchema });
+export type SessionTicketResponse = v.InferOutput<typeof SessionTicketResponseSchema>;
+
+export type { Address };

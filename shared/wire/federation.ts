@@ -1,0 +1,50 @@
+import * as v from "valibot";
+import { AddressSchema, ErrorCodeSchema } from "./common.js";
+import { Id16Schema } from "../ids.js";
+import { ConversationRefSchema, ConvPayloadSchema, SubmitSchema } from "./conversation.js";
+import { SignedFriendRequestSchema, SignedFriendResponseSchema } from "./friends.js";
+import { SignedDeletionSchema, SignedMovedSchema } from "./account.js";
+import { BouncePayloadSchema } from "./mail.js";
+
+/** Server-to-server items (PROTOCOL §7). */
+
+export const MAX_BATCH_ITEMS = 500;
+
+export const FedItemSchema = v.variant("kind", [
+  v.object({ id: Id16Schema, kind: v.literal("friend_request"), signed: SignedFriendRequestSchema }),
+  v.object({ id: Id16Schema, kind: v.literal("friend_response"), signed: SignedFriendResponseSchema }),
+  v.object({
+    id: Id16Schema,
+    kind: v.literal("conv_submit"),
+    conversation: ConversationRefSchema,
+    from: AddressSchema,
+    deviceId: Id16Schema,
+    submit: SubmitSchema,
+  }),
+  v.object({
+    id: Id16Schema,
+    kind: v.literal("conv_deliver"),
+    conversation: ConversationRefSchema,
+    to: v.pipe(v.array(AddressSchema), v.minLength(1), v.maxLength(1000)),
+    item: ConvPayloadSchema,
+  }),
+  v.object({ id: Id16Schema, kind: v.literal("moved"), signed: SignedMovedSchema }),
+  v.object({ id: Id16Schema, kind: v.literal("deleted"), signed: SignedDeletionSchema }),
+  v.object({ id: Id16Schema, kind: v.literal("bounce"), ...BouncePayloadSchema.entries }),
+]);
+export type FedItem = v.InferOutput<typeof FedItemSchema>;
+export type FedKind = FedItem["kind"];
+
+/** The batch is checked as a whole; each item is validated on its own so one bad item fails alone. */
+export const FederationInboxRequestSchema = v.object({
+  items: v.pipe(v.array(v.unknown()), v.minLength(1), v.maxLength(MAX_BATCH_ITEMS)),
+});
+
+export const FedResultSchema = v.union([
+  v.object({ id: v.string(), ok: v.literal(true) }),
+  v.object({ id: v.string(), error: ErrorCodeSchema, message: v.string() }),
+]);
+export type FedResult = v.InferOutput<typeof FedResultSchema>;
+
+export const FederationInboxResponseSchema = v.object({ results: v.array(FedResultSchema) });
+export type FederationInboxResponse = v.InferOutput<typeof FederationInboxResponseSchema>;

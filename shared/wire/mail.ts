@@ -1,0 +1,30 @@
+import * as v from "valibot";
+import { AddressSchema, ErrorCodeSchema, MsSchema, SeqSchema } from "./common.js";
+import { Id16Schema } from "../ids.js";
+import { ConvPayloadSchema } from "./conversation.js";
+import { SignedFriendRequestSchema, SignedFriendResponseSchema } from "./friends.js";
+import { SignedDeletionSchema, SignedMovedSchema } from "./account.js";
+
+/** What a device receives from its own server's mailbox (PROTOCOL §6). */
+
+const head = { seq: SeqSchema, at: MsSchema };
+
+export const BouncePayloadSchema = v.object({ ref: Id16Schema, to: AddressSchema, error: ErrorCodeSchema });
+export type BouncePayload = v.InferOutput<typeof BouncePayloadSchema>;
+
+export const MailItemSchema = v.variant("kind", [
+  v.object({ ...head, kind: v.literal("conv"), ...ConvPayloadSchema.entries }),
+  v.object({ ...head, kind: v.literal("friend_request"), signed: SignedFriendRequestSchema }),
+  v.object({ ...head, kind: v.literal("friend_response"), signed: SignedFriendResponseSchema }),
+  v.object({ ...head, kind: v.literal("moved"), signed: SignedMovedSchema }),
+  v.object({ ...head, kind: v.literal("deleted"), signed: SignedDeletionSchema }),
+  v.object({ ...head, kind: v.literal("bounce"), ...BouncePayloadSchema.entries }),
+]);
+export type MailItem = v.InferOutput<typeof MailItemSchema>;
+export type MailKind = MailItem["kind"];
+
+/** A mail item before the receiving mailbox numbers it. */
+export type MailContent = MailItem extends infer T ? (T extends MailItem ? Omit<T, "seq" | "at"> : never) : never;
+
+export const MailboxPageSchema = v.object({ items: v.array(MailItemSchema), more: v.boolean() });
+export type MailboxPage = v.InferOutput<typeof MailboxPageSchema>;
