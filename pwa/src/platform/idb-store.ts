@@ -1,0 +1,49 @@
+import type { Store } from "../../../shared/client/store.js";
+import type { Database, SealedValue } from "./database.js";
+
+/**
+ * The client core's Store on IndexedDB. Every value is JSON sealed with AES-GCM under the
+ * vault's data key; keys stay clear so ordered prefix listing works with an IDB key range.
+ */
+export class IdbStore implements Store {
+  readonly #db: Database;
+  readonly #key: CryptoKey;
+
+  constructor(db: Database, key: CryptoKey) {
+    this.#db = db;
+    this.#key = key;
+  }
+
+  async #seal(value: unknown): Promise<SealedValue> {
+    const iv = crypto.getRandomValues(new Uint8Array(12));
+    const data = await crypto.subtle.encrypt({ name: "AES-GCM", iv }, this.#key, new TextEncoder().encode(JSON.stringify(value)));
+    return { iv, data };
+  }
+
+  async #open<T>(sealed: SealedValue): Promise<T> {
+    const plain = await crypto.subtle.decrypt({ name: "AES-GCM", iv: sealed.iv as BufferSource }, this.#key, sealed.data);
+    return JSON.parse(new TextDecoder().decode(plain)) as T;
+  }
+
+  async get<T>(key: string): Promise<T | undefined> {
+    const sealed = await this.#db.get("entries", key);
+    return sealed === undefined ? undefined : this.#open<T>(sealed);
+  }
+
+  async put(key: string, value: unknown): Promise<void> {
+    // Sealed before the transaction opens: IDB transactions close if they wait on other promises.
+    const sealed = await this.#seal(value);
+    await this.#db.put("entries", sealed, key);
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.#db.delete("entries", key);
+  }
+
+  async list<T>(prefix: string): Promise<Array<[string, T]>> {
+    const range = IDBKeyRange.bound(prefix, prefix + "\uffff");
+    const tx = this.#db.transaction("entries", "readonly");
+    const [keys, values] = await Promise.all([tx.store.getAllKeys(range), tx.store.getAll(range), tx.done]);
+    return Promise.all(values.map(async (sealed, i): Promise<[string, T]> => [keys[i]!, await this.#open<T>(sealed)]));
+  }
+}

@@ -1,0 +1,57 @@
+import { defineConfig } from "vite";
+import preact from "@preact/preset-vite";
+import { VitePWA } from "vite-plugin-pwa";
+import { fileURLToPath } from "node:url";
+
+const root = fileURLToPath(new URL(".", import.meta.url));
+
+// During `vite dev` the API and discovery document come from the local alice domain.
+const devApi = process.env.EMSG_DEV_API ?? "http://127.0.0.1:8787";
+
+export default defineConfig({
+  root,
+  publicDir: "public",
+  plugins: [
+    preact(),
+    VitePWA({
+      registerType: "autoUpdate",
+      injectRegister: false,
+      includeAssets: ["icons/favicon-32.png", "icons/apple-touch-icon.png"],
+      manifest: {
+        name: "EMSG",
+        short_name: "EMSG",
+        description: "Private messages that work like e-mail: name#server, end-to-end encrypted.",
+        start_url: "/",
+        scope: "/",
+        display: "standalone",
+        background_color: "#f6f8f8",
+        theme_color: "#0f7f80",
+        icons: [
+          { src: "icons/icon-192.png", sizes: "192x192", type: "image/png" },
+          { src: "icons/icon-512.png", sizes: "512x512", type: "image/png" },
+          { src: "icons/maskable-512.png", sizes: "512x512", type: "image/png", purpose: "maskable" },
+        ],
+      },
+      workbox: {
+        globPatterns: ["**/*.{js,css,html,png,svg,webmanifest}"],
+        navigateFallback: "/index.html",
+        // The API and discovery must always reach the server, never the app-shell cache.
+        navigateFallbackDenylist: [/^\/emsg\//, /^\/\.well-known\//],
+        cleanupOutdatedCaches: true,
+        clientsClaim: true,
+        skipWaiting: true,
+      },
+    }),
+  ],
+  build: {
+    outDir: fileURLToPath(new URL("../dist/pwa", import.meta.url)),
+    emptyOutDir: true,
+    target: "es2022",
+  },
+  server: {
+    proxy: {
+      "/emsg": { target: devApi, ws: true },
+      "/.well-known": devApi,
+    },
+  },
+});
