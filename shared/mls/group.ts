@@ -1,0 +1,109 @@
+import {
+  createApplicationMessage,
+  createCommit,
+  createGroup as createMlsGroup,
+  defaultCapabilities,
+  emptyPskIndex,
+  generateKeyPackageWithKey,
+  joinGroup,
+  type Proposal,
+  zeroOutUint8Array,
+} from "ts-mls";
+import { toB64u } from "../base64url.js";
+import { EmsgError } from "../errors.js";
+import { credentialOf } from "./credential.js";
+import type { DeviceIdentity } from "./device.js";
+import { guarded } from "./failure.js";
+import { asClient, asGroupState, type GroupState, groupIdBytes, isActive, membersOfTree } from "./group-state.js";
+import { type KeyPackageBundle, parseKeyPackage, privatePackageOf } from "./keypackage.js";
+import { cipherSuite, clientConfig } from "./suite.js";
+import { fromWire, toWire } from "./wire.js";
+
+/** A new group with this device as its only member, at epoch 0. */
+export async function createGroup(me: DeviceIdentity, groupId: string): Promise<GroupState> {
+  const cs = await cipherSuite();
+  const id = groupIdBytes(groupId);
+  // The creator's own leaf comes from a KeyPackage made for the occasion and never published.
+  const { publicPackage, privatePackage } = await generateKeyPackageWithKey(
+    credentialOf(me.deviceCert), defaultCapabilities(), { notBefore: 0n, notAfter: 2n ** 63n - 1n }, [],
+    { signKey: me.devicePrivateKey, publicKey: me.devicePublicKey }, cs,
+  );
+  return asGroupState(await guarded("Creating the group failed", () => createMlsGroup(id, publicPackage, privatePackage, [], cs, clientConfig)));
+}
+
+function ensureActive(state: GroupState): void {
+  if (!isActive(state)) throw new EmsgError("forbidden", "This device is no longer a member of the conversation.");
+}
+
+// A commit's consumed secrets are not zeroed: if the hub refuses it (`stale_epoch`), the caller goes
+// on from the state it had before, which still needs them.
+async function commit(state: GroupState, proposals: Proposal[], doing: string) {
+  ensureActive(state);
+  const cs = await cipherSuite();
+  const result = await guarded(doing, () =>
+    createCommit({ state: asClient(state), cipherSuite: cs }, { extraProposals: proposals, ratchetTreeExtension: true }),
+  );
+  return { result, state: asGroupState(result.newState) };
+}
+
+/**
+ * One commit adding the devices of `keyPackages` (b64u MLSMessage KeyPackages, as claimed), and the
+ * Welcome that lets them join. Each credential is checked (device certificate, leaf key = device key).
+ */
+export async function addMembers(state: GroupState, keyPackages: string[]): Promise<{ state: GroupState; commit: string; welcome: string }> {
+  if (keyPackages.length === 0) throw new EmsgError("bad_request", "Nobody to add.");
+  const proposals: Proposal[] = keyPackages.map((text) => ({ proposalType: "add", add: { keyPackage: parseKeyPackage(text) } }));
+  const { result, state: next } = await commit(state, proposals, "Adding members failed");
+  if (result.welcome === undefined) throw new EmsgError("internal", "ts-mls made no Welcome for an add.");
+  return {
+    state: next,
+    commit: toWire(result.commit),
+    welcome: toWire({ wireformat: "mls_welcome", welcome: result.welcome }),
+  };
+}
+
+/** One commit removing the given devices; a device id not in the group is `not_found`. */
+export async function removeMembers(state: GroupState, deviceIds: string[]): Promise<{ state: GroupState; commit: string }> {
+  if (deviceIds.length === 0) throw new EmsgError("bad_request", "Nobody to remove.");
+  const members = membersOfTree(asClient(state).ratchetTree);
+  const proposals: Proposal[] = [...new Set(deviceIds)].map((deviceId) => {
+    const member = members.find((m) => m.body.deviceId === deviceId);
+    if (member === undefined) throw new EmsgError("not_found", `Device ${deviceId} is not in the conversation.`);
+    return { proposalType: "remove", remove: { removed: member.leafIndex } };
+  });
+  const { result, state: next } = await commit(state, proposals, "Removing members failed");
+  return { state: next, commit: toWire(result.commit) };
+}
+
+/**
+ * Joins from a Welcome, picking among this device's unused KeyPackage bundles the one it names.
+ * The caller deletes the bundle `usedRef` afterwards: a KeyPackage is single use.
+ */
+export async function joinFromWelcome(
+  me: DeviceIdentity,
+  welcome: string,
+  secrets: KeyPackageBundle[],
+): Promise<{ state: GroupState; usedRef: string }> {
+  const parsed = fromWire(welcome, "mls_welcome").welcome;
+  const named = new Set(parsed.secrets.map((s) => toB64u(s.newMember)));
+  const bundle = secrets.find((b) => named.has(b.ref));
+  if (bundle === undefined) throw new EmsgError("not_found", "This Welcome is for none of this device's KeyPackages.");
+  const keyPackage = parseKeyPackage(bundle.keyPackage);
+  if (toB64u(keyPackage.leafNode.signaturePublicKey) !== toB64u(me.devicePublicKey)) {
+    throw new EmsgError("bad_request", "That KeyPackage bundle belongs to another device.");
+  }
+  const cs = await cipherSuite();
+  const client = await guarded("Joining the conversation failed", () =>
+    joinGroup(parsed, keyPackage, privatePackageOf(bundle, me), emptyPskIndex, cs, undefined, undefined, clientConfig),
+  );
+  return { state: asGroupState(client), usedRef: bundle.ref };
+}
+
+/** An application message to the group: b64u MLSMessage(PrivateMessage). */
+export async function encrypt(state: GroupState, plaintext: Uint8Array): Promise<{ state: GroupState; mls: string }> {
+  ensureActive(state);
+  const cs = await cipherSuite();
+  const result = await guarded("Encrypting failed", () => createApplicationMessage(asClient(state), plaintext, cs));
+  result.consumed.forEach(zeroOutUint8Array);
+  return { state: asGroupState(result.newState), mls: toWire({ wireformat: "mls_private_message", privateMessage: result.privateMessage }) };
+}

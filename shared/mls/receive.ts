@@ -1,0 +1,89 @@
+import { type ClientState, type IncomingMessageCallback, type PrivateMessage, processPrivateMessage, emptyPskIndex, zeroOutUint8Array } from "ts-mls";
+import { decryptSenderData } from "ts-mls/privateMessage.js";
+import { toB64u } from "../base64url.js";
+import { EmsgError } from "../errors.js";
+import type { DeviceCertBody } from "../identity.js";
+import { guarded } from "./failure.js";
+import { asClient, asGroupState, type GroupState, isActive, membersOfTree } from "./group-state.js";
+import { cipherSuite } from "./suite.js";
+import { fromWire } from "./wire.js";
+
+export type Processed =
+  | { kind: "application"; state: GroupState; plaintext: Uint8Array; sender: DeviceCertBody }
+  | { kind: "commit"; state: GroupState; epoch: number; added: DeviceCertBody[]; removed: DeviceCertBody[] }
+  | { kind: "proposal"; state: GroupState };
+
+// EMSG members only add, remove and update; anything else in a commit (re-init, PSKs, external
+// joins, new group extensions) has no meaning in v1 and is refused rather than applied.
+const ALLOWED: ReadonlySet<unknown> = new Set(["add", "remove", "update"]);
+const onlyMembershipChanges: IncomingMessageCallback = (incoming) => {
+  const proposals = incoming.kind === "commit" ? incoming.proposals : [incoming.proposal];
+  return proposals.every((p) => ALLOWED.has(p.proposal.proposalType)) ? "accept" : "reject";
+};
+
+function checkEpoch(client: ClientState, message: PrivateMessage): void {
+  const current = client.groupContext.epoch;
+  if (message.epoch > current) {
+    throw new EmsgError("stale_epoch", `The message is from epoch ${message.epoch}, this device is at ${current}: process the commits before it first.`);
+  }
+  if (message.contentType !== "application" && message.epoch < current) {
+    throw new EmsgError("stale_epoch", `A ${message.contentType} from past epoch ${message.epoch} (now ${current}): already applied or superseded.`);
+  }
+}
+
+/** The sender of an application message, read with the secrets of the epoch it was sent in. */
+async function senderOf(client: ClientState, message: PrivateMessage): Promise<DeviceCertBody> {
+  const past = client.historicalReceiverData.get(message.epoch);
+  const current = message.epoch === client.groupContext.epoch;
+  if (!current && past === undefined) throw new EmsgError("stale_epoch", `Epoch ${message.epoch} is too old to read any more.`);
+  const secret = current ? client.keySchedule.senderDataSecret : past!.senderDataSecret;
+  const tree = current ? client.ratchetTree : past!.ratchetTree;
+  const cs = await cipherSuite();
+  const data = await guarded("The message's sender cannot be read", () => decryptSenderData(message, secret, cs));
+  const sender = data && membersOfTree(tree).find((m) => m.leafIndex === data.leafIndex);
+  if (sender === undefined) throw new EmsgError("unauthorized", "The message's sender is not a member of the conversation.");
+  return sender.body;
+}
+
+function byDevice(list: DeviceCertBody[]): Map<string, DeviceCertBody> {
+  return new Map(list.map((b) => [b.deviceId, b]));
+}
+
+/**
+ * Reads one message of the group, in hub order. Application → the plaintext and its authenticated
+ * sender; commit → the new epoch and who came and went. Failures are EmsgErrors and leave `state`
+ * as it was: garbage `bad_request`, a forgery or tampering `unauthorized`, a handshake from a past
+ * epoch or any message from a future one `stale_epoch`, anything after this device's removal `forbidden`.
+ */
+export async function processMessage(state: GroupState, mls: string): Promise<Processed> {
+  const message = fromWire(mls, "mls_private_message").privateMessage;
+  const client = asClient(state);
+  if (toB64u(message.groupId) !== toB64u(client.groupContext.groupId)) {
+    throw new EmsgError("bad_request", "The message belongs to another conversation.");
+  }
+  if (!isActive(state)) throw new EmsgError("forbidden", "This device is no longer a member of the conversation.");
+  checkEpoch(client, message);
+  const sender = message.contentType === "application" ? await senderOf(client, message) : undefined;
+  const before = membersOfTree(client.ratchetTree).map((m) => m.body);
+  const cs = await cipherSuite();
+  const result = await guarded("The message cannot be read", () =>
+    processPrivateMessage(client, message, emptyPskIndex, cs, onlyMembershipChanges),
+  );
+  if (result.kind === "newState" && result.actionTaken === "reject") {
+    throw new EmsgError("bad_request", "The commit does something EMSG does not allow (only adding, removing and updating members).");
+  }
+  result.consumed.forEach(zeroOutUint8Array);
+  const next = asGroupState(result.newState);
+  if (result.kind === "applicationMessage") return { kind: "application", state: next, plaintext: result.message, sender: sender! };
+  if (message.contentType === "proposal") return { kind: "proposal", state: next };
+  const after = membersOfTree(result.newState.ratchetTree).map((m) => m.body);
+  const was = byDevice(before);
+  const is = byDevice(after);
+  return {
+    kind: "commit",
+    state: next,
+    epoch: Number(result.newState.groupContext.epoch),
+    added: after.filter((b) => !was.has(b.deviceId)),
+    removed: before.filter((b) => !is.has(b.deviceId)),
+  };
+}

@@ -1,0 +1,32 @@
+import {
+  type CiphersuiteImpl,
+  type ClientConfig,
+  defaultKeyPackageEqualityConfig,
+  defaultKeyRetentionConfig,
+  defaultLifetimeConfig,
+  defaultPaddingConfig,
+  getCiphersuiteFromName,
+  getCiphersuiteImpl,
+} from "ts-mls";
+import { deviceCredentialService } from "./credential.js";
+
+/** The one ciphersuite of EMSG v1 (id 84): X-Wing hybrid post-quantum KEM, Ed25519 signatures. */
+export const CIPHERSUITE_NAME = "MLS_256_XWING_CHACHA20POLY1305_SHA512_Ed25519";
+export const CIPHERSUITE_ID = 84;
+
+let suite: Promise<CiphersuiteImpl> | undefined;
+
+/** The ciphersuite implementation, built once: it loads the X-Wing and ChaCha20 modules lazily. */
+export function cipherSuite(): Promise<CiphersuiteImpl> {
+  suite ??= getCiphersuiteImpl(getCiphersuiteFromName(CIPHERSUITE_NAME));
+  return suite;
+}
+
+/** How every EMSG group state behaves; kept out of the encoded state and re-attached on decode. */
+export const clientConfig: ClientConfig = {
+  keyRetentionConfig: defaultKeyRetentionConfig,
+  lifetimeConfig: defaultLifetimeConfig,
+  keyPackageEqualityConfig: defaultKeyPackageEqualityConfig,
+  paddingConfig: defaultPaddingConfig,
+  authService: deviceCredentialService,
+};
