@@ -3,7 +3,7 @@ import { decryptSenderData } from "ts-mls/privateMessage.js";
 import { toB64u } from "../base64url.js";
 import { EmsgError } from "../errors.js";
 import type { DeviceCertBody } from "../identity.js";
-import { guarded } from "./failure.js";
+import { guarded, mlsFailure } from "./failure.js";
 import { asClient, asGroupState, type GroupState, isActive, membersOfTree } from "./group-state.js";
 import { cipherSuite } from "./suite.js";
 import { fromWire } from "./wire.js";
@@ -66,9 +66,11 @@ export async function processMessage(state: GroupState, mls: string): Promise<Pr
   const sender = message.contentType === "application" ? await senderOf(client, message) : undefined;
   const before = membersOfTree(client.ratchetTree).map((m) => m.body);
   const cs = await cipherSuite();
-  const result = await guarded("The message cannot be read", () =>
-    processPrivateMessage(client, message, emptyPskIndex, cs, onlyMembershipChanges),
-  );
+  const result = await processPrivateMessage(client, message, emptyPskIndex, cs, onlyMembershipChanges).catch((e: unknown) => {
+    // Its key was used and deleted: a duplicate delivery (or a replay), which a client can drop quietly.
+    if (e instanceof Error && /gen in the past/.test(e.message)) throw new EmsgError("conflict", "This message was already read.");
+    throw mlsFailure(e, "The message cannot be read");
+  });
   if (result.kind === "newState" && result.actionTaken === "reject") {
     throw new EmsgError("bad_request", "The commit does something EMSG does not allow (only adding, removing and updating members).");
   }

@@ -1,0 +1,76 @@
+import { describe, expect, it } from "vitest";
+import { fromB64u, toB64u } from "../../shared/base64url.js";
+import { randomId16 } from "../../shared/ids.js";
+import {
+  addMembers,
+  createGroup,
+  decodeGroupState,
+  encodeGroupState,
+  encrypt,
+  epochOf,
+  type GroupState,
+  groupIdOf,
+  joinFromWelcome,
+  membersOf,
+  processMessage,
+} from "../../shared/mls/index.js";
+import { type Device, makeDevice, makePerson, text, utf8 } from "./mls-people.js";
+
+/** What a device does between two app launches: store the state as text, read it back. */
+async function restart(state: GroupState): Promise<GroupState> {
+  return decodeGroupState(encodeGroupState(state));
+}
+
+async function read(state: GroupState, mls: string) {
+  const got = await processMessage(state, mls);
+  if (got.kind !== "application") throw new Error(`expected an application message, got ${got.kind}`);
+  return { state: got.state, words: text(got.plaintext) };
+}
+
+describe("a stored conversation state keeps the conversation going", () => {
+  it("survives encode/decode mid-conversation, across a commit and past-epoch messages", async () => {
+    const alice = await makePerson("alice#im.alice.test");
+    const bob = await makePerson("bob#im.bob.test");
+    const [a] = alice.devices as [Device];
+    const [b] = bob.devices as [Device];
+    const conversation = `im.alice.test/${randomId16()}`;
+    const added = await addMembers(await createGroup(a.me, conversation), [b.bundles[0]!.keyPackage]);
+    let aState = await restart(added.state);
+    let bState = await restart((await joinFromWelcome(b.me, added.welcome, b.bundles)).state);
+
+    for (const words of ["one", "two", "three"]) {
+      const sent = await encrypt(aState, utf8.encode(words));
+      aState = await restart(sent.state);
+      const got = await read(bState, sent.mls);
+      expect(got.words).toBe(words);
+      bState = await restart(got.state);
+    }
+    // A message Bob sent before Alice's next commit arrives after it: the stored past epoch still reads it.
+    const late = await encrypt(bState, utf8.encode("sent at epoch 1"));
+    bState = await restart(late.state);
+    const carol = await makeDevice("carol#im.carol.test", alice.account, "tablet");
+    const commit = await addMembers(aState, [carol.bundles[0]!.keyPackage]);
+    aState = await restart(commit.state);
+    const applied = await processMessage(bState, commit.commit);
+    bState = await restart(applied.state);
+    expect(epochOf(bState)).toBe(2);
+    const old = await read(aState, late.mls);
+    expect(old.words).toBe("sent at epoch 1");
+    aState = await restart(old.state);
+
+    const reply = await encrypt(bState, utf8.encode("after the restart"));
+    expect((await read(aState, reply.mls)).words).toBe("after the restart");
+    expect(groupIdOf(aState)).toBe(conversation);
+    expect(membersOf(aState)).toHaveLength(3);
+  });
+
+  it("a damaged stored state is bad_request, not a crash", async () => {
+    const alice = await makePerson("alice#im.alice.test");
+    const stored = encodeGroupState(await createGroup(alice.devices[0]!.me, `im.alice.test/${randomId16()}`));
+    await expect(decodeGroupState(stored.slice(0, stored.length - 8))).rejects.toMatchObject({ code: "bad_request" });
+    const otherFormat = fromB64u(stored);
+    otherFormat[0] = 9;
+    await expect(decodeGroupState(toB64u(otherFormat))).rejects.toMatchObject({ code: "bad_request" });
+    await expect(decodeGroupState("%%")).rejects.toMatchObject({ code: "bad_request" });
+  });
+});
