@@ -1,0 +1,23 @@
+export interface DevDomain {
+  name: string;
+  domain: string;
+  port: number;
+  inspectorPort: number;
+}
+
+export interface RunningDomains {
+  resolve: string;
+  origins: Record<string, string>;
+  stop(domain: string, options?: { hard?: boolean }): Promise<void>;
+  restart(domain: string): Promise<void>;
+  stopAll(): Promise<unknown>;
+}
+
+export function resolverMap(domains: DevDomain[]): string;
+export function startDomains(options: {
+  domains: DevDomain[];
+  persistRoot: string;
+  onLine?: (domain: DevDomain, line: string) => void;
+  timeoutMs?: number;
+}): Promise<RunningDomains>;
+export function twoDomains(base?: number, inspectorBase?: number): DevDomain[];

@@ -1,0 +1,61 @@
+// `npm start`: builds, then runs two federated local domains on loopback until Ctrl-C.
+import { spawnSync } from "node:child_process";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { startDomains, twoDomains } from "./dev-servers.mjs";
+
+const ROOT = resolve(fileURLToPath(new URL("..", import.meta.url)));
+
+function build() {
+  const result = spawnSync(process.execPath, [join(ROOT, "scripts", "build.mjs")], { cwd: ROOT, stdio: "inherit" });
+  if (result.status !== 0) process.exit(result.status ?? 1);
+}
+
+function printWelcome(running) {
+  const [alice, bob] = Object.values(running.origins);
+  const env = `EMSG_RESOLVE=${running.resolve}`;
+  console.log(`
+EMSG is running:
+  im.alice.test  ${alice}
+  im.bob.test    ${bob}
+
+Open either URL for the PWA. Try the command-line client in another terminal:
+  export ${env}
+  npm run cli -- --state .state/cli-alice register alice#im.alice.test
+  npm run cli -- --state .state/cli-bob register bob#im.bob.test
+  npm run cli -- --state .state/cli-alice add bob#im.bob.test "hi, it's Alice"
+  npm run cli -- --state .state/cli-bob requests
+  npm run cli -- --state .state/cli-bob accept alice#im.alice.test
+  npm run cli -- --state .state/cli-alice send bob#im.bob.test Hello Bob
+  npm run cli -- --state .state/cli-bob read alice#im.alice.test
+
+Ctrl-C stops both servers.`);
+}
+
+async function main() {
+  build();
+  const verbose = process.argv.includes("--verbose");
+  const running = await startDomains({
+    domains: twoDomains(),
+    persistRoot: join(ROOT, ".state"),
+    onLine: (d, line) => {
+      if (verbose || /error|exception|ready on/i.test(line)) console.log(`[${d.domain}] ${line}`);
+    },
+  });
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    console.log("\nstopping both servers…");
+    await running.stopAll();
+    process.exit(0);
+  };
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
+  printWelcome(running);
+}
+
+main().catch((error) => {
+  console.error(`start: ${error.message}`);
+  process.exit(1);
+});

@@ -1,0 +1,25 @@
+import type { Emitter } from "./events.js";
+import type { AccountRecord } from "./account-record.js";
+import type { Friend } from "./friends.js";
+import type { ConversationSummary } from "./conversation-record.js";
+import type { MessageRecord } from "./messages.js";
+import type { ServerApi } from "./server-api.js";
+import type { Store } from "./store.js";
+import type { Clock } from "./transport.js";
+
+export interface ClientEvents extends Record<string, unknown> {
+  message: MessageRecord;
+  status: MessageRecord;
+  friend: Friend;
+  conversation: ConversationSummary;
+  connection: { state: "connecting" | "online" | "offline"; error?: string };
+}
+
+/** What every part of the client core works with once an account exists on this device. */
+export interface CoreContext {
+  store: Store;
+  api: ServerApi;
+  clock: Clock;
+  account: AccountRecord;
+  events: Emitter<ClientEvents>;
+}

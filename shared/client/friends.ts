@@ -1,0 +1,151 @@
+import * as v from "valibot";
+import type { Address } from "../address.js";
+import { fromB64u } from "../base64url.js";
+import { EmsgError } from "../errors.js";
+import { randomId16 } from "../ids.js";
+import { signObject, verifyObject } from "../signed.js";
+import {
+  type FriendRequestBody,
+  type FriendResponseBody,
+  type FriendState,
+  SignedFriendRequestSchema,
+  SignedFriendResponseSchema,
+  type Verdict,
+} from "../wire/friends.js";
+import type { SignedDeletion } from "../wire/account.js";
+import type { CoreContext } from "./context.js";
+
+/**
+ * A person as this device knows them. Beyond the server's states: `declined` (one side said no)
+ * and `gone` (they deleted their account; a notice signed by their pinned key said so).
+ */
+export interface Friend {
+  address: Address;
+  /** The pinned account key (b64u); empty while an outgoing request is unanswered. */
+  accountKey: string;
+  state: FriendState | "declined" | "gone";
+  since: number;
+  note?: string;
+  /** Set when a request we sent came back undelivered, e.g. `stranger_refused`. */
+  bounced?: string;
+  /** Id of the request we sent, to match a bounce to it. */
+  requestId?: string;
+}
+
+const key = (address: string) => `friend/${address}`;
+
+export function getFriend(ctx: CoreContext, address: Address): Promise<Friend | undefined> {
+  return ctx.store.get<Friend>(key(address));
+}
+
+async function saveFriend(ctx: CoreContext, friend: Friend): Promise<void> {
+  await ctx.store.put(key(friend.address), friend);
+  ctx.events.emit("friend", friend);
+}
+
+export async function listFriends(ctx: CoreContext): Promise<Friend[]> {
+  return (await ctx.store.list<Friend>("friend/")).map(([, friend]) => friend);
+}
+
+/** The account key pinned for an address, if it is a friend. */
+export async function pinnedKey(ctx: CoreContext, address: Address): Promise<string | undefined> {
+  const friend = await getFriend(ctx, address);
+  return friend?.state === "friend" ? friend.accountKey : undefined;
+}
+
+export async function sendFriendRequest(ctx: CoreContext, to: Address, note: string): Promise<Friend> {
+  if (to === ctx.account.address) throw new EmsgError("bad_request", "You cannot befriend yourself.");
+  const existing = await getFriend(ctx, to);
+  if (existing?.state === "friend") return existing;
+  if (existing?.state === "incoming" || existing?.state === "held") return respond(ctx, to, "accept");
+  const body: FriendRequestBody = {
+    from: ctx.account.address,
+    to,
+    accountKey: ctx.account.accountPublicKey,
+    created: ctx.clock.now(),
+    id: randomId16(),
+    note,
+  };
+  const request = signObject(fromB64u(ctx.account.accountPrivateKey), "friend-request", body);
+  await ctx.api.call("POST", "/friends/requests", { request });
+  const friend: Friend = { address: to, accountKey: "", state: "outgoing", since: body.created, note, requestId: body.id };
+  await saveFriend(ctx, friend);
+  return friend;
+}
+
+/** Accepts or declines a request someone sent us. */
+export async function respond(ctx: CoreContext, to: Address, verdict: Verdict): Promise<Friend> {
+  const friend = await getFriend(ctx, to);
+  if (!friend || (friend.state !== "incoming" && friend.state !== "held")) {
+    throw new EmsgError("not_found", `There is no friend request from ${to}.`);
+  }
+  const body: FriendResponseBody = {
+    from: ctx.account.address,
+    to,
+    accountKey: ctx.account.accountPublicKey,
+    created: ctx.clock.now(),
+    id: randomId16(),
+    verdict,
+  };
+  const response = signObject(fromB64u(ctx.account.accountPrivateKey), "friend-response", body);
+  await ctx.api.call("POST", `/friends/${encodeURIComponent(to)}/${verdict}`, { response });
+  if (verdict === "decline") {
+    await ctx.store.delete(key(to));
+    const declined: Friend = { ...friend, state: "declined", since: body.created };
+    ctx.events.emit("friend", declined);
+    return declined;
+  }
+  const accepted: Friend = { ...friend, state: "friend", since: body.created };
+  await saveFriend(ctx, accepted);
+  return accepted;
+}
+
+export async function block(ctx: CoreContext, address: Address): Promise<Friend> {
+  await ctx.api.call("POST", `/friends/${encodeURIComponent(address)}/block`, {});
+  const friend: Friend = { address, accountKey: (await getFriend(ctx, address))?.accountKey ?? "", state: "blocked", since: ctx.clock.now() };
+  await saveFriend(ctx, friend);
+  return friend;
+}
+
+/** A friend request from the mailbox: self-certifying, so its signature is checked with the key it carries. */
+export async function receiveFriendRequest(ctx: CoreContext, signed: unknown, at: number): Promise<void> {
+  const request = v.parse(SignedFriendRequestSchema, signed);
+  const body = request.body;
+  if (body.to !== ctx.account.address) return;
+  if (!verifyObject(fromB64u(body.accountKey), "friend-request", request)) return;
+  const existing = await getFriend(ctx, body.from);
+  if (existing?.state === "blocked") return;
+  if (existing?.state === "friend" && existing.accountKey === body.accountKey) return;
+  await saveFriend(ctx, { address: body.from, accountKey: body.accountKey, state: "incoming", since: at, note: body.note });
+}
+
+/** The answer to a request we sent; an answer we never asked for is ignored. */
+export async function receiveFriendResponse(ctx: CoreContext, signed: unknown, at: number): Promise<void> {
+  const response = v.parse(SignedFriendResponseSchema, signed);
+  const body = response.body;
+  if (body.to !== ctx.account.address) return;
+  if (!verifyObject(fromB64u(body.accountKey), "friend-response", response)) return;
+  const existing = await getFriend(ctx, body.from);
+  if (existing?.state !== "outgoing") return;
+  if (body.verdict === "decline") {
+    await saveFriend(ctx, { ...existing, state: "declined", since: at });
+    return;
+  }
+  await saveFriend(ctx, { ...existing, accountKey: body.accountKey, state: "friend", since: at });
+}
+
+/** A friend deleted their account; believed only when signed by the key we pinned for them. */
+export async function receiveDeleted(ctx: CoreContext, signed: SignedDeletion): Promise<void> {
+  const friend = await getFriend(ctx, signed.body.address);
+  if (!friend?.accountKey) return;
+  if (!verifyObject(fromB64u(friend.accountKey), "deleted", signed)) return;
+  await saveFriend(ctx, { ...friend, state: "gone", since: signed.body.at });
+}
+
+/** Something we sent came back: if it was a friend request, say so on that friend. */
+export async function receiveFriendBounce(ctx: CoreContext, ref: string, to: Address, error: string): Promise<boolean> {
+  const friend = await getFriend(ctx, to);
+  if (friend?.requestId !== ref) return false;
+  await saveFriend(ctx, { ...friend, bounced: error });
+  return true;
+}

@@ -1,0 +1,76 @@
+import type { Address } from "../address.js";
+import type { CoreContext } from "./context.js";
+
+/**
+ * `sending`: queued on this device; `sent`: the hub accepted it; `delivered`: a device of the
+ * recipient acknowledged it; `failed`: refused for good (see `error`); `received`: sent to us.
+ */
+export type MessageStatus = "sending" | "sent" | "delivered" | "failed" | "received";
+
+export interface MessageRecord {
+  /** The content id the sender chose: the same on every device, so it deduplicates. */
+  id: string;
+  conversation: string;
+  from: Address;
+  /** `out` for messages from this account, on any of its devices. */
+  direction: "in" | "out";
+  text: string;
+  /** When the sender wrote it (its own clock). */
+  at: number;
+  hubSeq?: number;
+  status: MessageStatus;
+  error?: string;
+}
+
+// Keys sort by time, so a prefix listing of one conversation is its history in order.
+function messageKey(conversation: string, at: number, id: string): string {
+  return `msg/${conversation}/${String(at).padStart(15, "0")}-${id}`;
+}
+
+const indexKey = (id: string) => `msgid/${id}`;
+
+export async function findMessage(ctx: Pick<CoreContext, "store">, id: string): Promise<MessageRecord | undefined> {
+  const key = await ctx.store.get<string>(indexKey(id));
+  return key === undefined ? undefined : ctx.store.get<MessageRecord>(key);
+}
+
+/** Stores a message; writing the same one twice (a replay after a crash) changes nothing. */
+export async function saveMessage(ctx: Pick<CoreContext, "store">, message: MessageRecord): Promise<void> {
+  const key = messageKey(message.conversation, message.at, message.id);
+  await ctx.store.put(key, message);
+  await ctx.store.put(indexKey(message.id), key);
+}
+
+export async function setStatus(
+  ctx: CoreContext,
+  id: string,
+  status: MessageStatus,
+  extra: Partial<MessageRecord> = {},
+): Promise<MessageRecord | undefined> {
+  const message = await findMessage(ctx, id);
+  if (!message || message.status === status || (message.status === "delivered" && status === "sent")) return message;
+  const next = { ...message, ...extra, status };
+  await saveMessage(ctx, next);
+  ctx.events.emit("status", next);
+  return next;
+}
+
+export async function deleteMessage(ctx: Pick<CoreContext, "store">, message: MessageRecord): Promise<void> {
+  await ctx.store.delete(messageKey(message.conversation, message.at, message.id));
+  await ctx.store.delete(indexKey(message.id));
+}
+
+/** Up to `limit` messages before `before` (ms), oldest first. */
+export async function history(
+  ctx: Pick<CoreContext, "store">,
+  conversation: string,
+  { before = Number.MAX_SAFE_INTEGER, limit = 50 }: { before?: number; limit?: number } = {},
+): Promise<MessageRecord[]> {
+  const all = (await ctx.store.list<MessageRecord>(`msg/${conversation}/`)).map(([, m]) => m);
+  return all.filter((m) => m.at < before).slice(-limit);
+}
+
+/** Every stored message older than `cutoff`, in any conversation. */
+export async function messagesBefore(ctx: Pick<CoreContext, "store">, cutoff: number): Promise<MessageRecord[]> {
+  return (await ctx.store.list<MessageRecord>("msg/")).map(([, m]) => m).filter((m) => m.at < cutoff);
+}

@@ -1,0 +1,115 @@
+import * as v from "valibot";
+import type { Domain } from "../address.js";
+import { apiBaseOf, parseDiscoveryDoc, WELL_KNOWN_PATH } from "../discovery.js";
+import { EmsgError, errorFromBody } from "../errors.js";
+import { CLIENT_COMPONENTS, signMessage } from "../http-signature.js";
+import { randomId16 } from "../ids.js";
+import type { Clock, Transport } from "./transport.js";
+
+export interface RequestSigner {
+  keyId: string;
+  privateKey: Uint8Array;
+}
+
+const utf8 = new TextEncoder();
+
+/** Anything a server answers that is not JSON at all is its fault, not ours. */
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new EmsgError("internal", "The server answered something that is not JSON.");
+  }
+}
+
+/**
+ * The client's line to its own server (PROTOCOL §5, §6): finds the API base from the discovery
+ * document, signs every request with the device key, and turns error bodies into EmsgErrors.
+ */
+export class ServerApi {
+  readonly origin: string;
+  readonly domain: Domain;
+  #transport: Transport;
+  #clock: Clock;
+  #signer: RequestSigner | undefined;
+  #apiBase: string | undefined;
+
+  constructor(transport: Transport, clock: Clock, origin: string, domain: Domain) {
+    this.#transport = transport;
+    this.#clock = clock;
+    this.origin = origin.replace(/\/+$/, "");
+    this.domain = domain;
+  }
+
+  setSigner(signer: RequestSigner): void {
+    this.#signer = signer;
+  }
+
+  async #send(url: string, init: { method: string; headers: Record<string, string>; body?: string }) {
+    try {
+      return await this.#transport.fetch(url, init);
+    } catch {
+      throw new EmsgError("unavailable", `The server at ${this.origin} cannot be reached right now.`);
+    }
+  }
+
+  /** The absolute API base, read once from the discovery document (PROTOCOL §3). */
+  async apiBase(): Promise<string> {
+    if (this.#apiBase) return this.#apiBase;
+    const res = await this.#send(`${this.origin}${WELL_KNOWN_PATH}`, { method: "GET", headers: { accept: "application/json" } });
+    if (res.status !== 200) throw new EmsgError("not_found", `${this.origin} does not serve an EMSG discovery document.`);
+    const doc = parseDiscoveryDoc(parseJson(await res.text()), this.domain);
+    this.#apiBase = apiBaseOf(doc, this.origin);
+    return this.#apiBase;
+  }
+
+  /**
+   * One API call. `path` is relative to the API base; `body` is sent as JSON. The answer is
+   * checked against `schema` when given; 204 gives `undefined`.
+   */
+  async call<T = unknown>(
+    method: string,
+    path: string,
+    body?: unknown,
+    schema?: v.GenericSchema<unknown, T>,
+  ): Promise<T> {
+    const url = `${await this.apiBase()}${path}`;
+    const text = body === undefined ? undefined : JSON.stringify(body);
+    const headers: Record<string, string> = { accept: "application/json", "emsg-to": this.domain };
+    if (text !== undefined) headers["content-type"] = "application/json";
+    if (this.#signer) Object.assign(headers, this.#sign(method, url, headers, text));
+    const res = await this.#send(url, { method, headers, ...(text === undefined ? {} : { body: text }) });
+    const answer = await res.text();
+    if (res.status < 200 || res.status > 299) throw errorFromBody(answer ? parseJson(answer) : undefined);
+    if (res.status === 204 || answer === "") return undefined as T;
+    const json = parseJson(answer);
+    if (!schema) return json as T;
+    const parsed = v.safeParse(schema, json);
+    if (!parsed.success) throw new EmsgError("internal", `The server's answer to ${method} ${path} is malformed: ${parsed.issues[0].message}`);
+    return parsed.output;
+  }
+
+  #sign(method: string, url: string, headers: Record<string, string>, text: string | undefined) {
+    const signer = this.#signer!;
+    return signMessage(
+      { method, url, headers, ...(text === undefined ? {} : { body: utf8.encode(text) }) },
+      {
+        keyId: signer.keyId,
+        privateKey: signer.privateKey,
+        created: Math.floor(this.#clock.now() / 1000),
+        nonce: randomId16(),
+        components: CLIENT_COMPONENTS,
+      },
+    );
+  }
+
+  /** The mailbox WebSocket URL for a ticket (PROTOCOL §5). */
+  async socketUrl(ticket: string): Promise<string> {
+    const base = (await this.apiBase()).replace(/^http/, "ws");
+    return `${base}/ws?ticket=${encodeURIComponent(ticket)}`;
+  }
+
+  openSocket(url: string) {
+    return this.#transport.openSocket(url);
+  }
+}
