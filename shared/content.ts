@@ -1,0 +1,98 @@
+import * as v from "valibot";
+import { jcsBytes } from "./canonical.js";
+import { EmsgError } from "./errors.js";
+import { Id16Schema, randomId16 } from "./ids.js";
+
+/**
+ * What a person sends, as the plaintext of an MLS application message (PROTOCOL §8.1): UTF-8 JCS of
+ * one of the objects below. The MLS layer authenticates the sender; these bytes say what was said.
+ */
+export const CONTENT_VERSION = 1;
+export const TEXT_MAX_CHARS = 16384;
+export const RECEIPT_MAX_IDS = 100;
+/** Keeps the b64u MLS message inside `maxMessageBytes` (65536) with room for MLS framing. */
+export const CONTENT_MAX_BYTES = 48000;
+
+const MsSchema = v.pipe(v.number(), v.safeInteger("A time must be whole milliseconds."), v.minValue(0, "A time cannot be before 1970."));
+
+// Code points, not UTF-16 units, so the limit is the same for every script and every language.
+const chars = (s: string) => [...s].length;
+
+const TextSchema = v.pipe(
+  v.string("The text must be text."),
+  v.check((s) => chars(s) >= 1 && chars(s) <= TEXT_MAX_CHARS, `A message has 1 to ${TEXT_MAX_CHARS} characters.`),
+  v.check((s) => !/[\uD800-\uDFFF]/u.test(s), "The text holds a broken character (a lone surrogate)."),
+  // One spelling per text, so the same words compare, search and hash the same on every device.
+  v.check((s) => s === s.normalize("NFC"), "The text must be in Unicode NFC form."),
+);
+
+export const TextContentSchema = v.pipe(
+  v.object({
+    v: v.literal(CONTENT_VERSION),
+    id: Id16Schema,
+    sentAt: MsSchema,
+    type: v.literal("text"),
+    text: TextSchema,
+    replyTo: v.optional(Id16Schema),
+    expiresAt: v.optional(MsSchema),
+  }),
+  v.check((c) => c.expiresAt === undefined || c.expiresAt > c.sentAt, "A message must expire after it was sent."),
+);
+
+export const ReceiptContentSchema = v.object({
+  v: v.literal(CONTENT_VERSION),
+  id: Id16Schema,
+  sentAt: MsSchema,
+  type: v.literal("receipt"),
+  of: v.pipe(v.array(Id16Schema), v.minLength(1, "A receipt is for at least one message."), v.maxLength(RECEIPT_MAX_IDS, `A receipt covers at most ${RECEIPT_MAX_IDS} messages.`)),
+  state: v.picklist(["delivered", "read"], "A receipt says delivered or read."),
+});
+
+// Unknown members are dropped (PROTOCOL §1: receivers ignore what they do not know).
+export const ContentSchema = v.variant("type", [TextContentSchema, ReceiptContentSchema], "Unknown kind of message content.");
+
+export type TextContent = v.InferOutput<typeof TextContentSchema>;
+export type ReceiptContent = v.InferOutput<typeof ReceiptContentSchema>;
+export type Content = TextContent | ReceiptContent;
+
+function checked(value: unknown): Content {
+  if (value && typeof value === "object" && "v" in value && typeof value.v === "number" && value.v !== CONTENT_VERSION) {
+    throw new EmsgError("unsupported_version", `Message content version ${value.v} is not spoken here.`);
+  }
+  const parsed = v.safeParse(ContentSchema, value);
+  if (!parsed.success) throw new EmsgError("bad_request", `Bad message content: ${parsed.issues[0].message}`);
+  return parsed.output;
+}
+
+/** The plaintext bytes of `content` for `encrypt`; refuses invalid content and oversize text. */
+export function encodeContent(content: Content): Uint8Array {
+  const bytes = jcsBytes(checked(content));
+  if (bytes.length > CONTENT_MAX_BYTES) throw new EmsgError("too_large", `The message is over ${CONTENT_MAX_BYTES} bytes.`);
+  return bytes;
+}
+
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
+
+/** The content of a decrypted application message; anything else is `bad_request`. */
+export function decodeContent(bytes: Uint8Array): Content {
+  if (bytes.length > CONTENT_MAX_BYTES) throw new EmsgError("too_large", `The message is over ${CONTENT_MAX_BYTES} bytes.`);
+  let value: unknown;
+  try {
+    value = JSON.parse(strictUtf8.decode(bytes));
+  } catch {
+    throw new EmsgError("bad_request", "Message content is not UTF-8 JSON.");
+  }
+  return checked(value);
+}
+
+/** A new text message as typed: NFC-normalized, with a fresh id. */
+export function newText(text: string, sentAt: number, extra: { replyTo?: string; expiresAt?: number } = {}): TextContent {
+  const content: TextContent = { v: CONTENT_VERSION, id: randomId16(), sentAt, type: "text", text: text.normalize("NFC") };
+  if (extra.replyTo !== undefined) content.replyTo = extra.replyTo;
+  if (extra.expiresAt !== undefined) content.expiresAt = extra.expiresAt;
+  return checked(content) as TextContent;
+}
+
+export function newReceipt(of: string[], state: ReceiptContent["state"], sentAt: number): ReceiptContent {
+  return checked({ v: CONTENT_VERSION, id: randomId16(), sentAt, type: "receipt", of, state }) as ReceiptContent;
+}
