@@ -1,0 +1,73 @@
+/**
+ * The MLS test vector (PROTOCOL §4, §8, §8.1): Alice creates a 1:1 conversation with Bob; the vector
+ * holds Bob's KeyPackage with its private half, the Welcome, and Alice's first messages, so another
+ * implementation can join as Bob and read them. ts-mls randomness cannot be seeded, so each run makes
+ * a new, equally valid vector; tests open the committed one rather than regenerate and compare.
+ */
+import { asAddress } from "../../shared/address.js";
+import { toB64u } from "../../shared/base64url.js";
+import { encodeContent, newText } from "../../shared/content.js";
+import { certifyDevice, generateKeyPair } from "../../shared/identity.js";
+import { randomId16 } from "../../shared/ids.js";
+import {
+  addMembers,
+  CIPHERSUITE_ID,
+  CIPHERSUITE_NAME,
+  createGroup,
+  type DeviceIdentity,
+  encrypt,
+  makeKeyPackages,
+} from "../../shared/mls/index.js";
+
+export const name = "mls";
+
+const CREATED = 1_764_000_000_000;
+
+function device(address: string, label: string) {
+  const account = generateKeyPair();
+  const key = generateKeyPair();
+  const me: DeviceIdentity = {
+    deviceCert: certifyDevice(account, asAddress(address), key.publicKey, label, CREATED),
+    devicePrivateKey: key.privateKey,
+    devicePublicKey: key.publicKey,
+  };
+  return { account, me };
+}
+
+export async function make(): Promise<unknown> {
+  const alice = device("alice#im.alice.test", "laptop");
+  const bob = device("bob#im.bob.test", "phone");
+  const [bundle] = await makeKeyPackages(bob.me, 1);
+  const conversation = `im.alice.test/${randomId16()}`;
+  const added = await addMembers(await createGroup(alice.me, conversation), [bundle!.keyPackage]);
+  let state = added.state;
+  const messages = [];
+  const texts = ["Hello Bob — this is EMSG over MLS.", "Zweite Nachricht: Grüße! 你好 👋"];
+  for (const [i, words] of texts.entries()) {
+    const content = newText(words, CREATED + 60_000 * (i + 1));
+    const plaintext = encodeContent(content);
+    const sent = await encrypt(state, plaintext);
+    state = sent.state;
+    messages.push({ mls: sent.mls, plaintext: toB64u(plaintext), content, sender: alice.me.deviceCert.body.deviceId });
+  }
+  return {
+    description:
+      "Bob joins Alice's 1:1 conversation from `welcome` using `bob.bundle` and `bob.devicePrivateKey` " +
+      "(his Ed25519 device key, also his MLS leaf signature key), then reads `messages` in order: each `mls` " +
+      "decrypts to `plaintext` (UTF-8 JCS of `content`) from the member whose device certificate has deviceId `sender`. " +
+      "`bob.bundle.secret` is two TLS opaque<V> fields: the KeyPackage's init private key, then its leaf HPKE private key " +
+      "(X-Wing 32-byte seeds). All binary values are unpadded base64url.",
+    ciphersuite: { name: CIPHERSUITE_NAME, id: CIPHERSUITE_ID },
+    conversation,
+    alice: { accountKey: toB64u(alice.account.publicKey), deviceCert: alice.me.deviceCert },
+    bob: {
+      accountKey: toB64u(bob.account.publicKey),
+      deviceCert: bob.me.deviceCert,
+      devicePrivateKey: toB64u(bob.me.devicePrivateKey),
+      bundle,
+    },
+    welcome: added.welcome,
+    expect: { epoch: 1, members: [alice.me.deviceCert.body.deviceId, bob.me.deviceCert.body.deviceId] },
+    messages,
+  };
+}
