@@ -1,0 +1,40 @@
+import { describe, expect, it } from "vitest";
+import { defaultCapabilities, defaultLifetime, encodeMlsMessage, generateKeyPackageWithKey } from "ts-mls";
+import { toB64u } from "../../shared/base64url.js";
+import { generateKeyPair } from "../../shared/identity.js";
+import { randomId16 } from "../../shared/ids.js";
+import { addMembers, createGroup, encrypt, inspectKeyPackage, inspectMessage } from "../../shared/mls/index.js";
+import { credentialOf } from "../../shared/mls/credential.js";
+import { cipherSuite } from "../../shared/mls/suite.js";
+import { makeDevice, utf8 } from "./mls-people.js";
+
+describe("what a server can check without being in the group", () => {
+  it("reads conversation, epoch and type from a member's message header", async () => {
+    const a = await makeDevice("alice#im.alice.test", generateKeyPair(), "laptop");
+    const b = await makeDevice("bob#im.bob.test", generateKeyPair(), "phone");
+    const conversation = `im.alice.test/${randomId16()}`;
+    const added = await addMembers(await createGroup(a.me, conversation), [b.bundles[0]!.keyPackage]);
+    expect(inspectMessage(added.commit)).toEqual({ conversation, epoch: 0, type: "commit" });
+    const sent = await encrypt(added.state, utf8.encode("hi"));
+    expect(inspectMessage(sent.mls)).toEqual({ conversation, epoch: 1, type: "application" });
+    expect(() => inspectMessage(added.welcome)).toThrow(expect.objectContaining({ code: "bad_request" }));
+  });
+
+  it("ties an uploaded KeyPackage to its device, and refuses one signed by another key", async () => {
+    const account = generateKeyPair();
+    const d = await makeDevice("alice#im.alice.test", account, "laptop");
+    const checked = await inspectKeyPackage(d.bundles[0]!.keyPackage);
+    expect(checked.device.deviceId).toBe(d.me.deviceCert.body.deviceId);
+    expect(checked.ref).toBe(d.bundles[0]!.ref);
+    expect(checked.notAfter).toBeGreaterThan(Date.now() + 80 * 24 * 3600 * 1000);
+
+    const thief = generateKeyPair();
+    const cs = await cipherSuite();
+    const { publicPackage } = await generateKeyPackageWithKey(
+      credentialOf(d.me.deviceCert), defaultCapabilities(), defaultLifetime, [], { signKey: thief.privateKey, publicKey: thief.publicKey }, cs,
+    );
+    const stolen = toB64u(encodeMlsMessage({ version: "mls10", wireformat: "mls_key_package", keyPackage: publicPackage }));
+    await expect(inspectKeyPackage(stolen)).rejects.toMatchObject({ code: "unauthorized" });
+    await expect(inspectKeyPackage("AAAA")).rejects.toMatchObject({ code: "bad_request" });
+  });
+});
