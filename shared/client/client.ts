@@ -1,0 +1,294 @@
+import { type Address, type Domain, domainOf, parseAddress } from "../address.js";
+import { newReceipt, newText } from "../content.js";
+import { originFor, parseResolverMap } from "../discovery.js";
+import { EmsgError } from "../errors.js";
+import type { Settings } from "../wire/account.js";
+import { type AccountRecord, loadAccount } from "./account-record.js";
+import { createAccount, replenishKeyPackages, signerOf } from "./account.js";
+import { deleteAccount, loadSettings, updateSettings } from "./account-settings.js";
+import type { ClientEvents, CoreContext } from "./context.js";
+import { type ConversationSummary, conversationWith, listConversations, loadConversation, saveConversation } from "./conversation-record.js";
+import { Emitter } from "./events.js";
+import * as friends from "./friends.js";
+import type { ConvOutcome } from "./incoming-conv.js";
+import { applyItems, openMailboxSocket, parseServerFrame, pollMailbox } from "./mailbox-sync.js";
+import { deleteMessage, history, type MessageRecord, messagesBefore, saveMessage } from "./messages.js";
+import { enqueue, flushOutgoing, pendingConversation } from "./outgoing-queue.js";
+import { peerSafetyNumber } from "./verification.js";
+import { ServerApi } from "./server-api.js";
+import type { Store } from "./store.js";
+import { type Clock, type SocketLike, systemClock, type Transport } from "./transport.js";
+
+export interface ClientOptions {
+  store: Store;
+  transport: Transport;
+  clock?: Clock;
+  /** Development resolver map `domain=origin,…` (PROTOCOL §3); production uses https://DOMAIN. */
+  resolve?: string;
+}
+
+const DAY_MS = 24 * 3600 * 1000;
+
+/**
+ * One account on one device: the whole client core behind one object. It does no I/O of its own
+ * beyond the Store and Transport it is given and starts no timers: the platform calls `connect()`
+ * again after `connection` says offline, and `expire()` now and then.
+ */
+export class EmsgClient {
+  readonly events = new Emitter<ClientEvents>();
+  readonly #options: ClientOptions;
+  readonly #clock: Clock;
+  #ctx: CoreContext | undefined;
+  #socket: SocketLike | undefined;
+  // Every change to group states, the mailbox cursor and the queue runs one at a time, in order.
+  #serial: Promise<unknown> = Promise.resolve();
+
+  constructor(options: ClientOptions) {
+    this.#options = options;
+    this.#clock = options.clock ?? systemClock;
+  }
+
+  on<K extends keyof ClientEvents>(event: K, listener: (payload: ClientEvents[K]) => void): () => void {
+    return this.events.on(event, listener);
+  }
+
+  get account(): AccountRecord | undefined {
+    return this.#ctx?.account;
+  }
+
+  get address(): Address {
+    return this.#context().account.address;
+  }
+
+  #context(): CoreContext {
+    if (!this.#ctx) throw new EmsgError("not_found", "There is no account on this device yet.");
+    return this.#ctx;
+  }
+
+  #apiFor(domain: Domain, origin?: string): ServerApi {
+    const at = origin ?? originFor(domain, parseResolverMap(this.#options.resolve));
+    return new ServerApi(this.#options.transport, this.#clock, at, domain);
+  }
+
+  #exclusive<T>(step: () => Promise<T>): Promise<T> {
+    const run = this.#serial.then(step, step);
+    this.#serial = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Resolves once everything queued so far (frames, sends) has been applied. */
+  idle(): Promise<void> {
+    return this.#exclusive(async () => undefined);
+  }
+
+  /** Creates the account and this first device, and publishes KeyPackages. `server` overrides where it lives. */
+  async register(addressText: string, { label = "device", server }: { label?: string; server?: string } = {}): Promise<AccountRecord> {
+    const { address } = parseAddress(addressText);
+    if (await loadAccount(this.#options.store)) throw new EmsgError("conflict", "This device already holds an account.");
+    const api = this.#apiFor(domainOf(address), server);
+    const account = await createAccount({ store: this.#options.store, api, clock: this.#clock }, address, label);
+    this.#ctx = { store: this.#options.store, api, clock: this.#clock, account, events: this.events };
+    await replenishKeyPackages(this.#ctx);
+    return account;
+  }
+
+  /** Restores the account kept in the Store; false when there is none. */
+  async open(): Promise<boolean> {
+    const account = await loadAccount(this.#options.store);
+    if (!account) return false;
+    const api = this.#apiFor(account.domain, account.origin);
+    api.setSigner(signerOf(account));
+    this.#ctx = { store: this.#options.store, api, clock: this.#clock, account, events: this.events };
+    return true;
+  }
+
+  // ---- mailbox
+
+  async #onOutcome(outcome: ConvOutcome): Promise<void> {
+    if (!outcome.receipts) return;
+    const content = newReceipt(outcome.receipts.ids, "delivered", this.#clock.now());
+    await enqueue(this.#context(), { content, conversation: outcome.receipts.conversation });
+  }
+
+  async #afterItems(): Promise<void> {
+    const ctx = this.#context();
+    await flushOutgoing(ctx, () => pollMailbox(ctx, (o) => this.#onOutcome(o)));
+    await replenishKeyPackages(ctx);
+  }
+
+  /** Pulls everything waiting over HTTP and sends what is queued: the polling path. */
+  sync(): Promise<void> {
+    return this.#exclusive(async () => {
+      await pollMailbox(this.#context(), (o) => this.#onOutcome(o));
+      await this.#afterItems();
+    });
+  }
+
+  /** Opens the mailbox WebSocket; resolves once it is open. Queued messages go out then. */
+  async connect(): Promise<void> {
+    this.disconnect();
+    const ctx = this.#context();
+    this.events.emit("connection", { state: "connecting" });
+    const socket = await openMailboxSocket(ctx);
+    this.#socket = socket;
+    await new Promise<void>((resolve, reject) => {
+      socket.onopen = () => resolve();
+      socket.onerror = (error) => reject(new EmsgError("unavailable", `The mailbox connection failed: ${String(error)}`));
+      socket.onclose = (code) => reject(new EmsgError("unavailable", `The mailbox connection closed (${code}).`));
+    });
+    socket.onerror = () => undefined;
+    socket.onclose = () => {
+      if (this.#socket !== socket) return;
+      this.#socket = undefined;
+      this.events.emit("connection", { state: "offline" });
+    };
+    socket.onmessage = (data) => void this.#exclusive(() => this.#onFrame(socket, data));
+    this.events.emit("connection", { state: "online" });
+    await this.#exclusive(() => this.#afterItems()).catch(() => undefined);
+  }
+
+  async #onFrame(socket: SocketLike, data: string): Promise<void> {
+    const frame = parseServerFrame(data);
+    if (frame?.t !== "items") return;
+    const ctx = this.#context();
+    const upTo = await applyItems(ctx, frame.items, (o) => this.#onOutcome(o));
+    if (frame.items.length > 0 && this.#socket === socket) socket.send(JSON.stringify({ t: "ack", upTo }));
+    await this.#afterItems().catch((error) => console.warn(`emsg: sending after sync failed: ${(error as Error).message}`));
+  }
+
+  get connected(): boolean {
+    return this.#socket !== undefined;
+  }
+
+  disconnect(): void {
+    const socket = this.#socket;
+    this.#socket = undefined;
+    socket?.close(1000, "bye");
+  }
+
+  // ---- friends
+
+  sendFriendRequest(address: string, note = ""): Promise<friends.Friend> {
+    return friends.sendFriendRequest(this.#context(), parseAddress(address).address, note);
+  }
+
+  acceptFriend(address: string): Promise<friends.Friend> {
+    return friends.respond(this.#context(), parseAddress(address).address, "accept");
+  }
+
+  declineFriend(address: string): Promise<friends.Friend> {
+    return friends.respond(this.#context(), parseAddress(address).address, "decline");
+  }
+
+  block(address: string): Promise<friends.Friend> {
+    return friends.block(this.#context(), parseAddress(address).address);
+  }
+
+  friends(): Promise<friends.Friend[]> {
+    return friends.listFriends(this.#context());
+  }
+
+  /** The 60-digit safety number with a friend, to compare out of band (PROTOCOL §4). */
+  safetyNumber(address: string): Promise<string> {
+    return peerSafetyNumber(this.#context(), parseAddress(address).address);
+  }
+
+  // ---- conversations
+
+  async #resolveTarget(target: string): Promise<{ conversation?: string; peer?: Address }> {
+    if (target.includes("/")) {
+      if (!(await loadConversation(this.#context(), target))) throw new EmsgError("not_found", "No such conversation on this device.");
+      return { conversation: target };
+    }
+    const peer = parseAddress(target).address;
+    const existing = await conversationWith(this.#context(), peer);
+    return existing ? { conversation: existing.conversation, peer } : { peer };
+  }
+
+  /**
+   * Sends a text to a friend (by address) or into a conversation. It is stored as `sending` at
+   * once and goes out now if the server is reachable, or on the next connect otherwise.
+   */
+  async sendText(target: string, text: string): Promise<MessageRecord> {
+    const ctx = this.#context();
+    const { conversation, peer } = await this.#resolveTarget(target);
+    if (!conversation && !(await friends.pinnedKey(ctx, peer!))) throw new EmsgError("forbidden", `${peer} is not your friend yet.`);
+    const content = newText(text, this.#clock.now());
+    const message: MessageRecord = {
+      id: content.id,
+      conversation: conversation ?? pendingConversation(peer!),
+      from: ctx.account.address,
+      direction: "out",
+      text: content.text,
+      at: content.sentAt,
+      status: "sending",
+    };
+    await this.#exclusive(async () => {
+      await saveMessage(ctx, message);
+      await enqueue(ctx, { content, ...(conversation ? { conversation } : { peer: peer! }) });
+      await this.#touch(conversation, message);
+    });
+    this.events.emit("message", message);
+    void this.#exclusive(() => this.#afterItems()).catch(() => undefined);
+    return message;
+  }
+
+  async #touch(conversation: string | undefined, message: MessageRecord): Promise<void> {
+    const record = conversation ? await loadConversation(this.#context(), conversation) : undefined;
+    if (!record) return;
+    const { id, from, text, at, direction, status } = message;
+    await saveConversation(this.#context(), { ...record, last: { id, from, text, at, direction, status } });
+  }
+
+  /** Sends what is queued now; resolves with how many entries still wait. */
+  flush(): Promise<number> {
+    const ctx = this.#context();
+    return this.#exclusive(() => flushOutgoing(ctx, () => pollMailbox(ctx, (o) => this.#onOutcome(o))));
+  }
+
+  conversations(): Promise<ConversationSummary[]> {
+    return listConversations(this.#context());
+  }
+
+  /** A conversation's messages (by conversation or by the friend's address), oldest first. */
+  async history(target: string, options: { before?: number; limit?: number } = {}): Promise<MessageRecord[]> {
+    const { conversation, peer } = await this.#resolveTarget(target);
+    return history(this.#context(), conversation ?? pendingConversation(peer!), options);
+  }
+
+  async markRead(target: string): Promise<void> {
+    const { conversation } = await this.#resolveTarget(target);
+    const record = conversation && (await loadConversation(this.#context(), conversation));
+    if (record && record.unread > 0) await saveConversation(this.#context(), { ...record, unread: 0 });
+  }
+
+  // ---- settings, expiry, deletion
+
+  settings(): Promise<Settings> {
+    return loadSettings(this.#context());
+  }
+
+  setSettings(change: Partial<Settings>): Promise<Settings> {
+    return updateSettings(this.#context(), change);
+  }
+
+  /** Deletes messages older than the retention setting; returns how many went. */
+  async expire(now = this.#clock.now()): Promise<number> {
+    const ctx = this.#context();
+    const { retentionDays } = await loadSettings(ctx);
+    if (retentionDays === null) return 0;
+    const old = await messagesBefore(ctx, now - retentionDays * DAY_MS);
+    await this.#exclusive(async () => {
+      for (const message of old) await deleteMessage(ctx, message);
+    });
+    return old.length;
+  }
+
+  /** Deletes the account on its server (friends are told) and everything this device kept. */
+  async deleteAccount(): Promise<void> {
+    const ctx = this.#context();
+    this.disconnect();
+    await this.#exclusive(() => deleteAccount(ctx));
+    this.#ctx = undefined;
+  }
+}

@@ -1,0 +1,113 @@
+import type { Address } from "../address.js";
+import { EmsgError } from "../errors.js";
+import { joinFromWelcome } from "../mls/group.js";
+import { epochOf, verifyMembers, membersOf } from "../mls/group-state.js";
+import { processMessage } from "../mls/receive.js";
+import { decodeGroupState, encodeGroupState } from "../mls/state-codec.js";
+import type { ConvPayload } from "../wire/conversation.js";
+import { decodeContent } from "../content.js";
+import { deviceIdentityOf } from "./account-record.js";
+import { forgetKeyPackage, unusedKeyPackages } from "./account.js";
+import type { CoreContext } from "./context.js";
+import { type ConversationRecord, loadConversation, saveConversation } from "./conversation-record.js";
+import { getFriend } from "./friends.js";
+import { findMessage, type MessageRecord, saveMessage, setStatus } from "./messages.js";
+
+/** What applying a conversation item asks of the caller afterwards. */
+export interface ConvOutcome {
+  /** Ids of messages to acknowledge with a delivery receipt. */
+  receipts?: { conversation: string; ids: string[] };
+}
+
+async function pinnedOf(ctx: CoreContext, address: string): Promise<string | undefined> {
+  if (address === ctx.account.address) return ctx.account.accountPublicKey;
+  const friend = await getFriend(ctx, address as Address);
+  return friend?.accountKey || undefined;
+}
+
+/** A Welcome: join, unless this device already is in the conversation or the Welcome is for another device. */
+async function join(ctx: CoreContext, item: ConvPayload): Promise<ConvOutcome> {
+  if (await loadConversation(ctx, item.conversation)) return {};
+  let joined;
+  try {
+    joined = await joinFromWelcome(deviceIdentityOf(ctx.account), item.mls, await unusedKeyPackages(ctx));
+  } catch (error) {
+    // Every device of the account gets the same Welcome; one naming another device is not ours.
+    if (error instanceof EmsgError && error.code === "not_found") return {};
+    throw error;
+  }
+  const members = [...new Set(membersOf(joined.state).map((m) => m.address))];
+  const pins = new Map<string, string | undefined>();
+  for (const address of members) pins.set(address, await pinnedOf(ctx, address));
+  verifyMembers(joined.state, (address) => pins.get(address));
+  const others = members.filter((a) => a !== ctx.account.address);
+  const record: ConversationRecord = {
+    conversation: item.conversation,
+    members,
+    ...(others.length === 1 ? { peer: others[0] } : {}),
+    group: encodeGroupState(joined.state),
+    epoch: epochOf(joined.state),
+    lastHubSeq: item.hubSeq,
+    created: item.at,
+    unread: 0,
+  };
+  await saveConversation(ctx, record);
+  await forgetKeyPackage(ctx, joined.usedRef);
+  return {};
+}
+
+async function applyText(ctx: CoreContext, record: ConversationRecord, message: MessageRecord): Promise<ConversationRecord> {
+  const known = await findMessage(ctx, message.id);
+  if (!known) {
+    await saveMessage(ctx, message);
+    ctx.events.emit("message", message);
+  }
+  const last = { id: message.id, from: message.from, text: message.text, at: message.at, direction: message.direction, status: message.status };
+  const newer = !record.last || record.last.at <= message.at;
+  return {
+    ...record,
+    ...(newer ? { last } : {}),
+    unread: record.unread + (!known && message.direction === "in" ? 1 : 0),
+  };
+}
+
+/**
+ * One entry of a hub's log. Items this device already applied (by hub order) and its own
+ * submissions coming back are skipped; the new group state and its position are stored together.
+ */
+export async function applyConvItem(ctx: CoreContext, item: ConvPayload): Promise<ConvOutcome> {
+  if (item.type === "welcome") return join(ctx, item);
+  const record = await loadConversation(ctx, item.conversation);
+  if (!record || item.hubSeq <= record.lastHubSeq) return {};
+  if (item.deviceId === ctx.account.deviceId) {
+    await saveConversation(ctx, { ...record, lastHubSeq: item.hubSeq }, false);
+    return {};
+  }
+  const processed = await processMessage(await decodeGroupState(record.group), item.mls);
+  let next: ConversationRecord = { ...record, group: encodeGroupState(processed.state), lastHubSeq: item.hubSeq };
+  const outcome: ConvOutcome = {};
+  if (processed.kind === "commit") {
+    next = { ...next, epoch: processed.epoch, members: item.members ?? next.members };
+  } else if (processed.kind === "application") {
+    const sender = processed.sender.address;
+    const content = decodeContent(processed.plaintext);
+    if (content.type === "text") {
+      const direction = sender === ctx.account.address ? "out" : "in";
+      next = await applyText(ctx, next, {
+        id: content.id,
+        conversation: item.conversation,
+        from: sender,
+        direction,
+        text: content.text,
+        at: content.sentAt,
+        hubSeq: item.hubSeq,
+        status: direction === "out" ? "sent" : "received",
+      });
+      if (direction === "in") outcome.receipts = { conversation: item.conversation, ids: [content.id] };
+    } else if (content.type === "receipt" && sender !== ctx.account.address) {
+      for (const id of content.of) await setStatus(ctx, id, "delivered");
+    }
+  }
+  await saveConversation(ctx, next, next.last?.id !== record.last?.id || next.epoch !== record.epoch);
+  return outcome;
+}

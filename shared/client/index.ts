@@ -1,0 +1,9 @@
+/** The EMSG client core: one account on one device, behind Store and Transport interfaces. */
+export { EmsgClient, type ClientOptions } from "./client.js";
+export type { ClientEvents } from "./context.js";
+export type { AccountRecord } from "./account-record.js";
+export type { Friend } from "./friends.js";
+export type { ConversationSummary } from "./conversation-record.js";
+export type { MessageRecord, MessageStatus } from "./messages.js";
+export { MemoryStore, namespaced, type Store } from "./store.js";
+export { systemClock, type Clock, type HttpRequest, type HttpResponse, type SocketLike, type Transport } from "./transport.js";

@@ -1,0 +1,84 @@
+import type { Address } from "../address.js";
+import { EmsgError, RETRYABLE } from "../errors.js";
+import { type Content, encodeContent } from "../content.js";
+import type { CoreContext } from "./context.js";
+import { ensureConversation, sendApplication } from "./conversations.js";
+import { deleteMessage, findMessage, saveMessage, setStatus } from "./messages.js";
+
+/**
+ * What waits to be sent. A text may name only its peer: its conversation is made on first send.
+ * Entries are stored, so a message written offline survives a restart and goes out on reconnect.
+ */
+export interface OutgoingEntry {
+  content: Content;
+  peer?: Address;
+  conversation?: string;
+}
+
+const entryKey = ({ content }: OutgoingEntry) => `out/${String(content.sentAt).padStart(15, "0")}-${content.id}`;
+
+export function enqueue(ctx: Pick<CoreContext, "store">, entry: OutgoingEntry): Promise<void> {
+  return ctx.store.put(entryKey(entry), entry);
+}
+
+export async function pending(ctx: Pick<CoreContext, "store">): Promise<OutgoingEntry[]> {
+  return (await ctx.store.list<OutgoingEntry>("out/")).map(([, entry]) => entry);
+}
+
+/** Errors that mean "later": the network, an overloaded server, or a peer server that is down. */
+function isTransient(error: unknown): boolean {
+  return error instanceof EmsgError && (RETRYABLE.has(error.code) || error.code === "unavailable");
+}
+
+/** Where a message to a peer with no conversation yet is kept until the conversation exists. */
+export const pendingConversation = (peer: Address) => `@${peer}`;
+
+/** The entry's conversation, made now if needed; a message kept under the pending name moves into it. */
+async function conversationOf(ctx: CoreContext, entry: OutgoingEntry): Promise<string> {
+  if (entry.conversation) return entry.conversation;
+  const { conversation } = await ensureConversation(ctx, entry.peer!);
+  const waiting = await findMessage(ctx, entry.content.id);
+  if (waiting && waiting.conversation !== conversation) {
+    await deleteMessage(ctx, waiting);
+    await saveMessage(ctx, { ...waiting, conversation });
+  }
+  return conversation;
+}
+
+async function sendEntry(ctx: CoreContext, entry: OutgoingEntry, catchUp: () => Promise<void>): Promise<void> {
+  const conversation = await conversationOf(ctx, entry);
+  const plaintext = encodeContent(entry.content);
+  const id = entry.content.id;
+  let accepted;
+  try {
+    accepted = await sendApplication(ctx, conversation, id, plaintext);
+  } catch (error) {
+    if (!(error instanceof EmsgError) || error.code !== "stale_epoch") throw error;
+    // The hub moved on (someone committed): read what we missed, then send from the new epoch.
+    await catchUp();
+    accepted = await sendApplication(ctx, conversation, id, plaintext);
+  }
+  if (entry.content.type === "text") await setStatus(ctx, id, "sent", accepted.seq ? { hubSeq: accepted.seq } : {});
+}
+
+/**
+ * Sends queued entries in order. Stops at the first transient failure (keeping it and everything
+ * after it for the next reconnect); a permanent refusal marks that message failed and drops it.
+ * Returns how many entries are still waiting.
+ */
+export async function flushOutgoing(ctx: CoreContext, catchUp: () => Promise<void>): Promise<number> {
+  const entries = await pending(ctx);
+  for (let i = 0; i < entries.length; i++) {
+    const entry = entries[i]!;
+    try {
+      await sendEntry(ctx, entry, catchUp);
+    } catch (error) {
+      if (isTransient(error)) return entries.length - i;
+      const code = error instanceof EmsgError ? error.code : "internal";
+      if (!(error instanceof EmsgError)) console.error("emsg: sending failed", error);
+      if (entry.content.type === "text") await setStatus(ctx, entry.content.id, "failed", { error: code });
+    }
+    await ctx.store.delete(entryKey(entry));
+  }
+  return 0;
+}
