@@ -1,0 +1,192 @@
+// The EMSG command-line client: `npm run cli -- [--state DIR] COMMAND …` over the client core.
+import { resolve } from "node:path";
+import { EmsgError, ERROR_SENTENCE } from "../shared/errors.js";
+import { safetyNumberGroups } from "../shared/safety-number.js";
+import { EmsgClient } from "../shared/client/client.js";
+import { FileStore } from "./file-store.js";
+import { nodeTransport } from "./node-transport.js";
+import { formatMessage, time } from "./format.js";
+import { listen } from "./listen.js";
+
+const USAGE = `usage: npm run cli -- [--state DIR] COMMAND
+  register ADDRESS [--server ORIGIN] [--label NAME]   make an account on this machine
+  whoami                                              show this account
+  add ADDRESS [NOTE…]                                 send a friend request
+  requests                                            list friend requests waiting for you
+  accept|decline|block ADDRESS                        answer a request, or block someone
+  friends                                             list friends
+  verify ADDRESS                                      show the safety number with a friend
+  send ADDRESS TEXT…                                  send a message
+  read [ADDRESS]                                      fetch new messages; show a conversation or all
+  listen                                              stay connected and print what arrives
+  settings [--strangers accept|refuse|review] [--retention DAYS|none]
+  delete-account                                      delete this account for good
+State lives in --state (default .state/cli). EMSG_RESOLVE maps test domains to local servers.`;
+
+class UsageError extends Error {}
+
+interface Args {
+  command: string;
+  positional: string[];
+  flags: Map<string, string>;
+}
+
+function parseArgs(argv: string[]): Args {
+  const flags = new Map<string, string>();
+  const positional: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg.startsWith("--")) {
+      const value = argv[i + 1];
+      if (value === undefined) throw new UsageError(`${arg} needs a value.`);
+      flags.set(arg.slice(2), value);
+      i++;
+    } else positional.push(arg);
+  }
+  const [command = "help", ...rest] = positional;
+  return { command, positional: rest, flags };
+}
+
+function need(args: Args, index: number, what: string): string {
+  const value = args.positional[index];
+  if (value === undefined) throw new UsageError(`${args.command} needs ${what}.`);
+  return value;
+}
+
+async function openClient(args: Args): Promise<EmsgClient> {
+  const client = new EmsgClient({
+    store: new FileStore(resolve(args.flags.get("state") ?? ".state/cli")),
+    transport: nodeTransport,
+    ...(process.env.EMSG_RESOLVE ? { resolve: process.env.EMSG_RESOLVE } : {}),
+  });
+  if (args.command !== "register" && !(await client.open())) {
+    throw new UsageError("There is no account in this state directory yet; run register first.");
+  }
+  return client;
+}
+
+async function showRead(client: EmsgClient, who: string | undefined): Promise<void> {
+  await client.sync();
+  if (who) {
+    for (const m of await client.history(who, { limit: 100 })) console.log(formatMessage(m));
+    await client.markRead(who);
+    return;
+  }
+  const conversations = await client.conversations();
+  if (conversations.length === 0) console.log("No conversations yet.");
+  for (const c of conversations) {
+    const name = c.peer ?? c.members.join(", ");
+    const last = c.last ? `  ${c.last.direction === "out" ? "me" : c.last.from}: ${c.last.text}` : "";
+    console.log(`${name}  (${c.unread} unread)${last}`);
+  }
+}
+
+async function run(args: Args): Promise<void> {
+  const client = await openClient(args);
+  switch (args.command) {
+    case "register": {
+      const server = args.flags.get("server");
+      const label = args.flags.get("label") ?? "cli";
+      const account = await client.register(need(args, 0, "an address"), { label, ...(server ? { server } : {}) });
+      console.log(`Registered ${account.address} (device ${account.deviceId}) at ${account.origin}.`);
+      return;
+    }
+    case "whoami": {
+      const a = client.account!;
+      console.log(`${a.address}\n  device ${a.deviceId}\n  server ${a.origin}\n  account key ${a.accountPublicKey}`);
+      return;
+    }
+    case "add": {
+      const friend = await client.sendFriendRequest(need(args, 0, "an address"), args.positional.slice(1).join(" "));
+      console.log(friend.state === "friend" ? `${friend.address} is your friend now.` : `Friend request sent to ${friend.address}.`);
+      return;
+    }
+    case "requests": {
+      await client.sync();
+      const waiting = (await client.friends()).filter((f) => f.state === "incoming" || f.state === "held");
+      if (waiting.length === 0) console.log("No friend requests.");
+      for (const f of waiting) console.log(`${f.address}${f.note ? `: "${f.note}"` : ""}  (${time(f.since)})`);
+      return;
+    }
+    case "accept":
+    case "decline":
+    case "block": {
+      await client.sync();
+      const address = need(args, 0, "an address");
+      const friend =
+        args.command === "accept" ? await client.acceptFriend(address)
+        : args.command === "decline" ? await client.declineFriend(address)
+        : await client.block(address);
+      console.log(`${friend.address}: ${friend.state}.`);
+      return;
+    }
+    case "friends": {
+      await client.sync();
+      const all = await client.friends();
+      if (all.length === 0) console.log("No friends yet.");
+      for (const f of all) console.log(`${f.address}  ${f.state}${f.bounced ? ` (not delivered: ${ERROR_SENTENCE[f.bounced as keyof typeof ERROR_SENTENCE] ?? f.bounced})` : ""}`);
+      return;
+    }
+    case "verify": {
+      const address = need(args, 0, "an address");
+      console.log(`Safety number with ${address}:\n  ${safetyNumberGroups(await client.safetyNumber(address)).join(" ")}`);
+      console.log("Compare it with theirs in person or over a call; if it matches, nobody is in between.");
+      return;
+    }
+    case "send": {
+      const to = need(args, 0, "an address");
+      const text = args.positional.slice(1).join(" ");
+      if (!text) throw new UsageError("send needs some text.");
+      await client.sync();
+      const message = await client.sendText(to, text);
+      const waiting = await client.flush();
+      const [now] = (await client.history(to)).filter((m) => m.id === message.id);
+      console.log(waiting > 0 ? "Queued; it goes out when your server can be reached (run read or listen)." : formatMessage(now ?? message));
+      return;
+    }
+    case "read":
+      return showRead(client, args.positional[0]);
+    case "listen":
+      return listen(client);
+    case "settings": {
+      const strangers = args.flags.get("strangers");
+      const retention = args.flags.get("retention");
+      const change: Parameters<EmsgClient["setSettings"]>[0] = {};
+      if (strangers) change.strangers = strangers as "accept" | "refuse" | "review";
+      if (retention) change.retentionDays = retention === "none" ? null : Number(retention);
+      const settings = Object.keys(change).length ? await client.setSettings(change) : await client.settings();
+      console.log(`strangers: ${settings.strangers}\nretention: ${settings.retentionDays === null ? "keep forever" : `${settings.retentionDays} days`}`);
+      return;
+    }
+    case "delete-account": {
+      const address = client.address;
+      await client.deleteAccount();
+      console.log(`${address} is deleted; friends were told, and the name stays reserved for 30 days.`);
+      return;
+    }
+    default:
+      throw new UsageError(args.command === "help" ? "" : `Unknown command "${args.command}".`);
+  }
+}
+
+function explain(error: unknown): string {
+  if (!(error instanceof EmsgError)) return error instanceof Error ? error.message : String(error);
+  const sentence = ERROR_SENTENCE[error.code];
+  return error.message === sentence ? sentence : `${sentence} (${error.message})`;
+}
+
+async function main(): Promise<void> {
+  try {
+    await run(parseArgs(process.argv.slice(2)));
+  } catch (error) {
+    if (error instanceof UsageError) {
+      if (error.message) console.error(error.message);
+      console.error(USAGE);
+      process.exit(2);
+    }
+    console.error(`emsg: ${explain(error)}`);
+    process.exit(1);
+  }
+}
+
+await main();

@@ -1,0 +1,44 @@
+import type { EmsgClient } from "../shared/client/client.js";
+import { formatMessage } from "./format.js";
+
+const MAX_BACKOFF_MS = 30_000;
+
+/**
+ * Stays connected and prints what arrives, reconnecting with backoff when the server goes away
+ * (the client core starts no timers, so this adapter owns them). Ends on Ctrl-C.
+ */
+export async function listen(client: EmsgClient): Promise<void> {
+  client.on("message", (m) => console.log(formatMessage(m)));
+  client.on("status", (m) => console.log(`  ${m.id.slice(0, 8)} → ${m.status}${m.error ? ` (${m.error})` : ""}`));
+  client.on("friend", (f) => console.log(`friend ${f.address}: ${f.state}${f.bounced ? ` (not delivered: ${f.bounced})` : ""}`));
+  let backoff = 1000;
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  const connect = async (): Promise<void> => {
+    if (stopped) return;
+    try {
+      await client.connect();
+      backoff = 1000;
+      console.log(`listening as ${client.address} (Ctrl-C to stop)`);
+    } catch (error) {
+      console.log(`offline: ${(error as Error).message}; retrying in ${backoff / 1000} s`);
+      timer = setTimeout(() => void connect(), backoff);
+      backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
+    }
+  };
+  client.on("connection", ({ state }) => {
+    if (state === "offline" && !stopped) {
+      console.log("connection lost; reconnecting");
+      timer = setTimeout(() => void connect(), backoff);
+    }
+  });
+  await connect();
+  await new Promise<void>((done) => {
+    process.once("SIGINT", () => {
+      stopped = true;
+      clearTimeout(timer);
+      client.disconnect();
+      done();
+    });
+  });
+}

@@ -1,0 +1,165 @@
+import { describe, expect, it } from "vitest";
+import { type Address, asAddress, domainOf } from "../../shared/address.js";
+import { toB64u } from "../../shared/base64url.js";
+import { encodeContent, newReceipt, newText } from "../../shared/content.js";
+import { certifyDevice, generateKeyPair } from "../../shared/identity.js";
+import { randomId16 } from "../../shared/ids.js";
+import { addMembers, createGroup, encrypt } from "../../shared/mls/group.js";
+import { epochOf } from "../../shared/mls/group-state.js";
+import { makeKeyPackages } from "../../shared/mls/keypackage.js";
+import { decodeGroupState, encodeGroupState } from "../../shared/mls/state-codec.js";
+import { signObject } from "../../shared/signed.js";
+import type { MailItem } from "../../shared/wire/mail.js";
+import { type AccountRecord, deviceIdentityOf } from "../../shared/client/account-record.js";
+import type { ClientEvents, CoreContext } from "../../shared/client/context.js";
+import { loadConversation, saveConversation } from "../../shared/client/conversation-record.js";
+import { Emitter } from "../../shared/client/events.js";
+import { getFriend } from "../../shared/client/friends.js";
+import { type ConvOutcome } from "../../shared/client/incoming-conv.js";
+import { applyItems } from "../../shared/client/mailbox-sync.js";
+import { findMessage, history, saveMessage } from "../../shared/client/messages.js";
+import { ServerApi } from "../../shared/client/server-api.js";
+import { MemoryStore } from "../../shared/client/store.js";
+import type { Transport } from "../../shared/client/transport.js";
+
+// These tests feed mailbox items straight in; nothing here may reach a server.
+const offline: Transport = {
+  fetch: () => Promise.reject(new Error("no network in this test")),
+  openSocket: () => {
+    throw new Error("no network in this test");
+  },
+};
+
+// KeyPackages are checked against the real clock, so the tests live in the present.
+const NOW = Date.now();
+
+function person(addressText: string): CoreContext {
+  const address = asAddress(addressText);
+  const accountKeys = generateKeyPair();
+  const deviceKeys = generateKeyPair();
+  const deviceCert = certifyDevice(accountKeys, address, deviceKeys.publicKey, "test", NOW);
+  const account: AccountRecord = {
+    address,
+    domain: domainOf(address),
+    origin: "http://127.0.0.1:9",
+    accountPublicKey: toB64u(accountKeys.publicKey),
+    accountPrivateKey: toB64u(accountKeys.privateKey),
+    deviceId: deviceCert.body.deviceId,
+    devicePublicKey: toB64u(deviceKeys.publicKey),
+    devicePrivateKey: toB64u(deviceKeys.privateKey),
+    deviceCert,
+    created: NOW,
+  };
+  const clock = { now: () => NOW };
+  return { store: new MemoryStore(), api: new ServerApi(offline, clock, account.origin, account.domain), clock, account, events: new Emitter<ClientEvents>() };
+}
+
+async function befriend(a: CoreContext, b: CoreContext): Promise<void> {
+  await a.store.put(`friend/${b.account.address}`, { address: b.account.address, accountKey: b.account.accountPublicKey, state: "friend", since: NOW });
+  await b.store.put(`friend/${a.account.address}`, { address: a.account.address, accountKey: a.account.accountPublicKey, state: "friend", since: NOW });
+}
+
+function convItem(seq: number, hubSeq: number, conversation: string, from: CoreContext, type: "welcome" | "application" | "commit", mls: string, epoch: number): MailItem {
+  return { seq, at: NOW + seq, kind: "conv", conversation: conversation as never, hubSeq, from: from.account.address, deviceId: from.account.deviceId, epoch, type, mls };
+}
+
+/** Alice starts a 1:1 conversation with Bob the way the client does, and says hello. */
+async function aliceWritesToBob() {
+  const alice = person("alice#im.alice.test");
+  const bob = person("bob#im.bob.test");
+  await befriend(alice, bob);
+  const [bundle] = await makeKeyPackages(deviceIdentityOf(bob.account), 1, NOW);
+  await bob.store.put(`kp/${bundle!.ref}`, bundle);
+  const conversation = `im.alice.test/${randomId16()}`;
+  const start = await createGroup(deviceIdentityOf(alice.account), conversation);
+  const added = await addMembers(start, [bundle!.keyPackage]);
+  const hello = newText("hello bob", NOW);
+  const sent = await encrypt(added.state, encodeContent(hello));
+  await saveConversation(alice, {
+    conversation, members: [alice.account.address, bob.account.address], peer: bob.account.address,
+    group: encodeGroupState(sent.state), epoch: epochOf(sent.state), lastHubSeq: 1, created: NOW, unread: 0,
+  });
+  await saveMessage(alice, { id: hello.id, conversation, from: alice.account.address, direction: "out", text: hello.text, at: NOW, status: "sent" });
+  const items = [
+    convItem(1, 1, conversation, alice, "welcome", added.welcome, 1),
+    convItem(2, 2, conversation, alice, "application", sent.mls, 1),
+  ];
+  return { alice, bob, conversation, hello, items };
+}
+
+async function apply(ctx: CoreContext, items: MailItem[]): Promise<ConvOutcome[]> {
+  const outcomes: ConvOutcome[] = [];
+  await applyItems(ctx, items, async (o) => void outcomes.push(o));
+  return outcomes;
+}
+
+describe("incoming mailbox items", () => {
+  it("joins from a Welcome and shows the friend's message once, unread, from the friend", async () => {
+    const { bob, conversation, items } = await aliceWritesToBob();
+    const shown: string[] = [];
+    bob.events.on("message", (m) => shown.push(m.text));
+    const outcomes = await apply(bob, items);
+    expect(shown).toEqual(["hello bob"]);
+    const [message] = await history(bob, conversation);
+    expect(message).toMatchObject({ text: "hello bob", from: "alice#im.alice.test", direction: "in", status: "received" });
+    const record = await loadConversation(bob, conversation);
+    expect(record).toMatchObject({ peer: "alice#im.alice.test", unread: 1, lastHubSeq: 2 });
+    expect(outcomes.flatMap((o) => o.receipts?.ids ?? [])).toEqual([message!.id]);
+    expect(await bob.store.list("kp/")).toEqual([]);
+  });
+
+  it("shows nothing twice when the mailbox redelivers after a crash before the cursor was saved", async () => {
+    const { bob, conversation, items } = await aliceWritesToBob();
+    await apply(bob, items);
+    const shown: string[] = [];
+    bob.events.on("message", (m) => shown.push(m.text));
+    await bob.store.put("mailbox/cursor", 0);
+    await apply(bob, items);
+    await apply(bob, items);
+    expect(shown).toEqual([]);
+    expect((await history(bob, conversation)).map((m) => m.text)).toEqual(["hello bob"]);
+  });
+
+  it("marks a message delivered when the friend's device sends its receipt", async () => {
+    const { alice, bob, conversation, hello, items } = await aliceWritesToBob();
+    const outcomes = await apply(bob, items);
+    const ids = outcomes.flatMap((o) => o.receipts?.ids ?? []);
+    const bobRecord = (await loadConversation(bob, conversation))!;
+    const receipt = await encrypt(await decodeGroupState(bobRecord.group), encodeContent(newReceipt(ids, "delivered", NOW)));
+    const statuses: string[] = [];
+    alice.events.on("status", (m) => statuses.push(m.status));
+    await apply(alice, [convItem(5, 3, conversation, bob, "application", receipt.mls, 1)]);
+    expect(statuses).toEqual(["delivered"]);
+    expect((await findMessage(alice, hello.id))?.status).toBe("delivered");
+  });
+
+  it("passes over a garbage conversation item without showing it or stalling the mailbox", async () => {
+    const { alice, bob, conversation, items } = await aliceWritesToBob();
+    const garbage = convItem(3, 3, conversation, alice, "application", toB64u(new Uint8Array(40)), 1);
+    const upTo = await applyItems(bob, [...items, garbage], async () => undefined);
+    expect(upTo).toBe(3);
+    expect((await history(bob, conversation)).map((m) => m.text)).toEqual(["hello bob"]);
+  });
+});
+
+describe("incoming friend requests", () => {
+  function request(from: CoreContext, to: Address, signWith = from) {
+    const body = { from: from.account.address, to, accountKey: from.account.accountPublicKey, created: NOW, id: randomId16(), note: "hi, it's me" };
+    return signObject(Uint8Array.from(Buffer.from(signWith.account.accountPrivateKey, "base64url")), "friend-request", body);
+  }
+
+  it("shows a signed request with its note", async () => {
+    const alice = person("alice#im.alice.test");
+    const bob = person("bob#im.bob.test");
+    await apply(bob, [{ seq: 1, at: NOW, kind: "friend_request", signed: request(alice, bob.account.address) } as MailItem]);
+    expect(await getFriend(bob, alice.account.address)).toMatchObject({ state: "incoming", note: "hi, it's me", accountKey: alice.account.accountPublicKey });
+  });
+
+  it("ignores a request whose signature is not by the key it carries", async () => {
+    const alice = person("alice#im.alice.test");
+    const mallory = person("mallory#im.alice.test");
+    const bob = person("bob#im.bob.test");
+    await apply(bob, [{ seq: 1, at: NOW, kind: "friend_request", signed: request(alice, bob.account.address, mallory) } as MailItem]);
+    expect(await getFriend(bob, alice.account.address)).toBeUndefined();
+  });
+});
