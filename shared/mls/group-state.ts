@@ -3,7 +3,7 @@ import { asDomain } from "../address.js";
 import { EmsgError } from "../errors.js";
 import { type DeviceCert, type DeviceCertBody, verifyDeviceCert } from "../identity.js";
 import { isB64uOfLength } from "../ids.js";
-import { certOfLeaf } from "./credential.js";
+import { readCertOfLeaf } from "./credential.js";
 
 declare const opaque: unique symbol;
 
@@ -54,15 +54,22 @@ export interface Member {
   body: DeviceCertBody;
 }
 
-/** The members of a ratchet tree with their checked certificates, in leaf order. */
+/** The members of a ratchet tree with their certificates, in leaf order (leaf i is node 2i). */
 export function membersOfTree(tree: RatchetTree): Member[] {
   const members: Member[] = [];
   tree.forEach((node, nodeIndex) => {
     if (node?.nodeType !== "leaf") return;
-    const { cert, body } = certOfLeaf(node.leaf.credential, node.leaf.signaturePublicKey);
-    members.push({ leafIndex: nodeIndex / 2, cert, body });
+    const cert = readCertOfLeaf(node.leaf.credential);
+    members.push({ leafIndex: nodeIndex / 2, cert, body: cert.body });
   });
   return members;
+}
+
+export function memberAt(tree: RatchetTree, leafIndex: number): Member | undefined {
+  const node = tree[leafIndex * 2];
+  if (node?.nodeType !== "leaf") return undefined;
+  const cert = readCertOfLeaf(node.leaf.credential);
+  return { leafIndex, cert, body: cert.body };
 }
 
 /** Every device in the group, this one included, as its certificate body. */

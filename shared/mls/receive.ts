@@ -4,7 +4,7 @@ import { toB64u } from "../base64url.js";
 import { EmsgError } from "../errors.js";
 import type { DeviceCertBody } from "../identity.js";
 import { guarded, mlsFailure } from "./failure.js";
-import { asClient, asGroupState, type GroupState, isActive, membersOfTree } from "./group-state.js";
+import { asClient, asGroupState, type GroupState, isActive, memberAt, membersOfTree } from "./group-state.js";
 import { cipherSuite } from "./suite.js";
 import { fromWire } from "./wire.js";
 
@@ -40,7 +40,7 @@ async function senderOf(client: ClientState, message: PrivateMessage): Promise<D
   const tree = current ? client.ratchetTree : past!.ratchetTree;
   const cs = await cipherSuite();
   const data = await guarded("The message's sender cannot be read", () => decryptSenderData(message, secret, cs));
-  const sender = data && membersOfTree(tree).find((m) => m.leafIndex === data.leafIndex);
+  const sender = data && memberAt(tree, data.leafIndex);
   if (sender === undefined) throw new EmsgError("unauthorized", "The message's sender is not a member of the conversation.");
   return sender.body;
 }
@@ -64,7 +64,6 @@ export async function processMessage(state: GroupState, mls: string): Promise<Pr
   if (!isActive(state)) throw new EmsgError("forbidden", "This device is no longer a member of the conversation.");
   checkEpoch(client, message);
   const sender = message.contentType === "application" ? await senderOf(client, message) : undefined;
-  const before = membersOfTree(client.ratchetTree).map((m) => m.body);
   const cs = await cipherSuite();
   const result = await processPrivateMessage(client, message, emptyPskIndex, cs, onlyMembershipChanges).catch((e: unknown) => {
     // Its key was used and deleted: a duplicate delivery (or a replay), which a client can drop quietly.
@@ -78,6 +77,7 @@ export async function processMessage(state: GroupState, mls: string): Promise<Pr
   const next = asGroupState(result.newState);
   if (result.kind === "applicationMessage") return { kind: "application", state: next, plaintext: result.message, sender: sender! };
   if (message.contentType === "proposal") return { kind: "proposal", state: next };
+  const before = membersOfTree(client.ratchetTree).map((m) => m.body);
   const after = membersOfTree(result.newState.ratchetTree).map((m) => m.body);
   const was = byDevice(before);
   const is = byDevice(after);
