@@ -60,7 +60,7 @@ async function befriend(a: CoreContext, b: CoreContext): Promise<void> {
 }
 
 function convItem(seq: number, hubSeq: number, conversation: string, from: CoreContext, type: "welcome" | "application" | "commit", mls: string, epoch: number): MailItem {
-  return { seq, at: NOW + seq, kind: "conv", conversation: conversation as never, hubSeq, from: from.account.address, deviceId: from.account.deviceId, epoch, type, mls };
+  return { seq, at: NOW + seq, kind: "conv", conversation: conversation as never, id: randomId16(), hubSeq, from: from.account.address, deviceId: from.account.deviceId, epoch, type, mls };
 }
 
 /** Alice starts a 1:1 conversation with Bob the way the client does, and says hello. */
