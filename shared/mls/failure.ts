@@ -1,5 +1,4 @@
-import { MlsError } from "ts-mls/mlsError.js";
-import { CodecError, CryptoError, CryptoVerificationError } from "ts-mls/mlsError.js";
+import { CodecError, CryptoError, CryptoVerificationError, MlsError } from "ts-mls/mlsError.js";
 import { EmsgError } from "../errors.js";
 
 /**

@@ -13,7 +13,7 @@ import { toB64u } from "../base64url.js";
 import { EmsgError } from "../errors.js";
 import { credentialOf } from "./credential.js";
 import type { DeviceIdentity } from "./device.js";
-import { guarded } from "./failure.js";
+import { guarded, mlsFailure } from "./failure.js";
 import { asClient, asGroupState, type GroupState, groupIdBytes, isActive, membersOfTree } from "./group-state.js";
 import { type KeyPackageBundle, parseKeyPackage, privatePackageOf } from "./keypackage.js";
 import { cipherSuite, clientConfig } from "./suite.js";
@@ -40,9 +40,13 @@ function ensureActive(state: GroupState): void {
 async function commit(state: GroupState, proposals: Proposal[], doing: string) {
   ensureActive(state);
   const cs = await cipherSuite();
-  const result = await guarded(doing, () =>
-    createCommit({ state: asClient(state), cipherSuite: cs }, { extraProposals: proposals, ratchetTreeExtension: true }),
-  );
+  const result = await createCommit({ state: asClient(state), cipherSuite: cs }, { extraProposals: proposals, ratchetTreeExtension: true })
+    .catch((e: unknown) => {
+      if (e instanceof Error && /already in the group|not unique/.test(e.message)) {
+        throw new EmsgError("conflict", `${doing}: that device is already in the conversation.`);
+      }
+      throw mlsFailure(e, doing);
+    });
   return { result, state: asGroupState(result.newState) };
 }
 

@@ -118,6 +118,14 @@ describe("groups", () => {
     expect(membersOf(aState).map((m) => m.address).sort()).toEqual(["alice#im.alice.test", "bob#im.bob.test"]);
   });
 
+  it("adding a device that is already in the group is a conflict", async () => {
+    const alice = await makePerson("alice#im.alice.test");
+    const bob = await makePerson("bob#im.bob.test");
+    const [b] = bob.devices as [Device];
+    const added = await addMembers(await createGroup(alice.devices[0]!.me, `im.alice.test/${randomId16()}`), [b.bundles[0]!.keyPackage]);
+    await expect(addMembers(added.state, [b.bundles[1]!.keyPackage])).rejects.toMatchObject({ code: "conflict" });
+  });
+
   it("removing a device that is not in the group is not_found", async () => {
     const alice = await makePerson("alice#im.alice.test");
     const state = await createGroup(alice.devices[0]!.me, `im.alice.test/${randomId16()}`);
