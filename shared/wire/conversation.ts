@@ -86,10 +86,12 @@ export type ConversationView = v.InferOutput<typeof ConversationViewSchema>;
 
 /**
  * One entry of a hub's log as members receive it: `hubSeq` is the hub's total order
- * (the mailbox's own `seq` is a different counter, per account).
+ * (the mailbox's own `seq` is a different counter, per account); `id` is the submission's id,
+ * so a sender recognizes its own message.
  */
 export const ConvPayloadSchema = v.object({
   conversation: ConversationRefSchema,
+  id: Id16Schema,
   hubSeq: SeqSchema,
   from: AddressSchema,
   deviceId: Id16Schema,

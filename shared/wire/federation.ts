@@ -28,9 +28,11 @@ export const FedItemSchema = v.variant("kind", [
     to: v.pipe(v.array(AddressSchema), v.minLength(1), v.maxLength(1000)),
     item: ConvPayloadSchema,
   }),
-  v.object({ id: Id16Schema, kind: v.literal("moved"), signed: SignedMovedSchema }),
-  v.object({ id: Id16Schema, kind: v.literal("deleted"), signed: SignedDeletionSchema }),
-  v.object({ id: Id16Schema, kind: v.literal("bounce"), ...BouncePayloadSchema.entries }),
+  // `to`: the receiving server's users who know the account that moved or was deleted.
+  v.object({ id: Id16Schema, kind: v.literal("moved"), to: v.pipe(v.array(AddressSchema), v.minLength(1), v.maxLength(1000)), signed: SignedMovedSchema }),
+  v.object({ id: Id16Schema, kind: v.literal("deleted"), to: v.pipe(v.array(AddressSchema), v.minLength(1), v.maxLength(1000)), signed: SignedDeletionSchema }),
+  // `sender` is the receiving server's user whose item bounced.
+  v.object({ id: Id16Schema, kind: v.literal("bounce"), sender: AddressSchema, ...BouncePayloadSchema.entries }),
 ]);
 export type FedItem = v.InferOutput<typeof FedItemSchema>;
 export type FedKind = FedItem["kind"];

@@ -1,7 +1,7 @@
 import * as v from "valibot";
 import { AddressSchema, ErrorCodeSchema, MsSchema, SeqSchema } from "./common.js";
 import { Id16Schema } from "../ids.js";
-import { ConvPayloadSchema } from "./conversation.js";
+import { ConversationRefSchema, ConvPayloadSchema } from "./conversation.js";
 import { SignedFriendRequestSchema, SignedFriendResponseSchema } from "./friends.js";
 import { SignedDeletionSchema, SignedMovedSchema } from "./account.js";
 
@@ -9,7 +9,17 @@ import { SignedDeletionSchema, SignedMovedSchema } from "./account.js";
 
 const head = { seq: SeqSchema, at: MsSchema };
 
-export const BouncePayloadSchema = v.object({ ref: Id16Schema, to: AddressSchema, error: ErrorCodeSchema });
+/**
+ * Something the user sent could not be delivered: `ref` is the id of what was sent (friend
+ * request id or submit id), `to` the address it could not reach (the sender itself when the hub
+ * refused a submission), `conversation` set for conversation traffic.
+ */
+export const BouncePayloadSchema = v.object({
+  ref: Id16Schema,
+  to: AddressSchema,
+  error: ErrorCodeSchema,
+  conversation: v.optional(ConversationRefSchema),
+});
 export type BouncePayload = v.InferOutput<typeof BouncePayloadSchema>;
 
 export const MailItemSchema = v.variant("kind", [
