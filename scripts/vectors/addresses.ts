@@ -1,0 +1,53 @@
+import { parseAddress } from "../../shared/address.js";
+import { errorCodeOf } from "./_fixed-keys.js";
+
+export const name = "addresses";
+
+const INPUTS = [
+  "alice#im.example.com",
+  "  Alice#IM.Example.COM ",
+  "emsg:bob#im.b.org",
+  "EMSG:bob#im.b.org",
+  "bob\uff03im.b.org",
+  "jo#im.b\u00fccher.de",
+  "jo#im.xn--bcher-kva.de",
+  "a.b_c-d#x.y",
+  "carol#im.example.com.",
+  `${"n".repeat(64)}#im.example.com`,
+  `x#${"a".repeat(63)}.${"b".repeat(63)}.${"c".repeat(63)}.${"d".repeat(61)}`,
+  "alice",
+  "alice@im.example.com",
+  "#im.example.com",
+  "alice#",
+  "alice#localhost",
+  "alice#127.0.0.1",
+  "alice#[::1]",
+  "alice#im.example.com:443",
+  "alice#im.example.com/x",
+  "a..b#x.y",
+  ".a#x.y",
+  "a.#x.y",
+  "a#-x.y",
+  "a#x-.y",
+  `${"n".repeat(65)}#im.example.com`,
+  `x#${"a".repeat(64)}.com`,
+  "a#b#c.d",
+  "a b#x.y",
+  "\u00e5lice#x.y",
+  "",
+];
+
+export async function make() {
+  return {
+    description:
+      "EMSG addresses (PROTOCOL §2). For each `input`, a reader either gets the normal form `address` " +
+      "(and `isNormal` tells whether `input` itself is already in normal form, as every wire field must be) " +
+      "or refuses it with the error code `error`.",
+    cases: INPUTS.map((input) => {
+      const error = errorCodeOf(() => parseAddress(input));
+      if (error) return { input, error };
+      const address = parseAddress(input).address;
+      return { input, address, isNormal: address === input };
+    }),
+  };
+}
