@@ -80,6 +80,15 @@ export async function removeMembers(state: GroupState, deviceIds: string[]): Pro
 }
 
 /**
+ * An empty commit with a fresh path: new leaf and path keys for this device, so a past leak of
+ * its group secrets stops reading what comes next (post-compromise security). Send it now and then.
+ */
+export async function refreshKeys(state: GroupState): Promise<{ state: GroupState; commit: string }> {
+  const { result, state: next } = await commit(state, [], "Refreshing keys failed");
+  return { state: next, commit: toWire(result.commit) };
+}
+
+/**
  * Joins from a Welcome, picking among this device's unused KeyPackage bundles the one it names.
  * The caller deletes the bundle `usedRef` afterwards: a KeyPackage is single use.
  */

@@ -10,6 +10,7 @@ import {
   joinFromWelcome,
   membersOf,
   processMessage,
+  refreshKeys,
   removeMembers,
 } from "../../shared/mls/index.js";
 import { type Device, makePerson, text, utf8 } from "./mls-people.js";
@@ -116,6 +117,18 @@ describe("groups", () => {
     await expect(processMessage(carolBeforeRemoval, secret.mls)).rejects.toMatchObject({ code: "stale_epoch" });
     await expect(encrypt(cState, utf8.encode("still here?"))).rejects.toMatchObject({ code: "forbidden" });
     expect(membersOf(aState).map((m) => m.address).sort()).toEqual(["alice#im.alice.test", "bob#im.bob.test"]);
+  });
+
+  it("a device refreshes its keys with an empty commit and the conversation goes on", async () => {
+    const [a] = (await makePerson("alice#im.alice.test")).devices as [Device];
+    const [b] = (await makePerson("bob#im.bob.test")).devices as [Device];
+    const added = await addMembers(await createGroup(a.me, `im.alice.test/${randomId16()}`), [b.bundles[0]!.keyPackage]);
+    const bState = (await joinFromWelcome(b.me, added.welcome, b.bundles)).state;
+    const refreshed = await refreshKeys(bState);
+    const atAlice = await processMessage(added.state, refreshed.commit);
+    expect(atAlice).toMatchObject({ kind: "commit", epoch: 2, added: [], removed: [] });
+    const sent = await encrypt(atAlice.state, utf8.encode("new keys, same chat"));
+    expect(text((await receive(refreshed.state, sent.mls)).plaintext)).toBe("new keys, same chat");
   });
 
   it("adding a device that is already in the group is a conflict", async () => {
