@@ -1,0 +1,4 @@
+import { render } from "preact";
+import { App } from "../../ui/app.js";
+
+render(<App layout="panel" />, document.getElementById("app")!);

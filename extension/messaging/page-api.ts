@@ -1,0 +1,25 @@
+import { browser } from "wxt/browser";
+import type { Reply, ReplyOf, Request } from "./messages.js";
+
+/** What a content script may do: ask the background, never touch keys or servers itself. */
+export interface EmsgPageApi {
+  addFriend(address: string): Promise<ReplyOf["add-friend"]>;
+  openPanel(): Promise<ReplyOf["open-panel"]>;
+  status(): Promise<ReplyOf["status"]>;
+}
+
+async function ask<R extends Request>(request: R): Promise<ReplyOf[R["type"]]> {
+  try {
+    const reply = (await browser.runtime.sendMessage(request)) as ReplyOf[R["type"]] | undefined;
+    return reply ?? ({ ok: false, error: "unavailable", message: "EMSG did not answer; try again." } as Reply<never>);
+  } catch {
+    // The extension was updated or reloaded under this page: its old content script is orphaned.
+    return { ok: false, error: "unavailable", message: "EMSG was updated; reload this page." } as Reply<never>;
+  }
+}
+
+export const runtimePageApi: EmsgPageApi = {
+  addFriend: (address) => ask({ type: "add-friend", address }),
+  openPanel: () => ask({ type: "open-panel" }),
+  status: () => ask({ type: "status" }),
+};

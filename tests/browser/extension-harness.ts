@@ -1,0 +1,88 @@
+// Loads the built EMSG extension into Debian's Chromium and serves pages on loopback.
+// Host names of web messengers are mapped to a loopback HTTPS server, so content scripts
+// run exactly as they would on the real sites, and no request leaves this machine.
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { chromium, type BrowserContext, type Worker } from "playwright-core";
+
+export const ROOT = resolve(import.meta.dirname, "../..");
+export const EXTENSION_DIR = join(ROOT, "dist/extension/chrome-mv3");
+export const CHROMIUM = "/usr/bin/chromium";
+export const MESSENGER_HOSTS = ["web.whatsapp.com", "web.telegram.org", "app.element.io"];
+
+export function buildExtension(): void {
+  execFileSync(join(ROOT, "node_modules/.bin/wxt"), ["build", "extension"], { cwd: ROOT, stdio: "pipe" });
+}
+
+export type Handler = (req: IncomingMessage, res: ServerResponse) => void;
+
+export interface Served {
+  origin: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+export async function serveHttp(handler: Handler): Promise<Served> {
+  const server = createHttpServer(handler);
+  await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
+  const { port } = server.address() as AddressInfo;
+  return { origin: `http://127.0.0.1:${port}`, port, close: () => new Promise((done) => server.close(() => done())) };
+}
+
+/** An HTTPS server with a throw-away self-signed certificate (Chromium is told to accept it). */
+export async function serveHttps(handler: Handler): Promise<Served> {
+  const dir = mkdtempSync(join(tmpdir(), "emsg-cert-"));
+  execFileSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-subj", "/CN=emsg-test", "-days", "1", "-keyout", join(dir, "key.pem"), "-out", join(dir, "cert.pem")], { stdio: "pipe" });
+  const server = createHttpsServer({ key: readFileSync(join(dir, "key.pem")), cert: readFileSync(join(dir, "cert.pem")) }, handler);
+  rmSync(dir, { recursive: true, force: true });
+  await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
+  const { port } = server.address() as AddressInfo;
+  return { origin: `https://127.0.0.1:${port}`, port, close: () => new Promise((done) => server.close(() => done())) };
+}
+
+export interface LoadedExtension {
+  context: BrowserContext;
+  id: string;
+  worker: Worker;
+  close(): Promise<void>;
+}
+
+/** Starts Chromium with the built extension; `mapToPort` sends the messengers' host names to loopback. */
+export async function launchWithExtension(mapToPort?: number): Promise<LoadedExtension> {
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
+  const userDataDir = mkdtempSync(join(tmpdir(), "emsg-chromium-"));
+  const args = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-domain-reliability",
+    "--no-pings",
+    `--disable-extensions-except=${EXTENSION_DIR}`,
+    `--load-extension=${EXTENSION_DIR}`,
+  ];
+  if (mapToPort !== undefined) {
+    args.push("--ignore-certificate-errors", `--host-resolver-rules=${MESSENGER_HOSTS.map((h) => `MAP ${h} 127.0.0.1:${mapToPort}`).join(", ")}`);
+  }
+  const context = await chromium.launchPersistentContext(userDataDir, { executablePath: CHROMIUM, headless: false, args });
+  const worker = context.serviceWorkers()[0] ?? (await context.waitForEvent("serviceworker", { timeout: 15_000 }));
+  const id = new URL(worker.url()).host;
+  return {
+    context,
+    id,
+    worker,
+    close: async () => {
+      await context.close();
+      rmSync(userDataDir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,83 @@
+import { describe, expect, it } from "vitest";
+import fc from "fast-check";
+import { MemoryStore } from "../../shared/client/store.js";
+import { SetupPendingHost } from "../../extension/background/account-host.js";
+import { addressInSelection } from "../../extension/background/context-menu.js";
+import { handleRequest, type RequestContext } from "../../extension/background/requests.js";
+import { flushPendingFriends, pendingFriends } from "../../extension/background/pending-friends.js";
+
+const OWN = "emsg-extension-id";
+
+function context(store = new MemoryStore()): RequestContext & { panels: Array<number | undefined> } {
+  const panels: Array<number | undefined> = [];
+  return {
+    host: new SetupPendingHost(store),
+    panels,
+    openPanel: async (tabId) => {
+      panels.push(tabId);
+      return "side-panel";
+    },
+  };
+}
+
+describe("the background answering pages, popup and panel", () => {
+  it("refuses messages from anything but the extension itself", async () => {
+    const reply = await handleRequest({ type: "status" }, { id: "another-extension" }, OWN, context());
+    expect(reply).toEqual({ ok: false, error: "forbidden", message: "Only EMSG itself may ask this." });
+  });
+
+  it("refuses malformed requests with bad_request, never a crash", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.anything(), async (junk) => {
+        const reply = await handleRequest(junk, { id: OWN }, OWN, context());
+        if (!reply.ok) expect(reply.error).toBe("bad_request");
+      }),
+    );
+  });
+
+  it("queues a friend added before EMSG is set up, normalized, once, and lists it as waiting", async () => {
+    const store = new MemoryStore();
+    const ctx = context(store);
+    for (const spelling of ["Alice#IM.Example.com", "alice＃im.example.com"]) {
+      const reply = await handleRequest({ type: "add-friend", address: spelling }, { id: OWN }, OWN, ctx);
+      expect(reply).toEqual({ ok: true, address: "alice#im.example.com", state: "queued" });
+    }
+    const status = await handleRequest({ type: "status" }, { id: OWN }, OWN, ctx);
+    expect(status).toEqual({ ok: true, account: null, friends: [{ address: "alice#im.example.com", state: "queued" }] });
+  });
+
+  it("explains a bad address in words a person understands", async () => {
+    const reply = await handleRequest({ type: "add-friend", address: "alice@example.com" }, { id: OWN }, OWN, context());
+    expect(reply).toMatchObject({ ok: false, error: "bad_request", message: expect.stringContaining("name#server") });
+  });
+
+  it("opens the panel for the tab that asked", async () => {
+    const ctx = context();
+    const reply = await handleRequest({ type: "open-panel" }, { id: OWN, tab: { id: 7 } }, OWN, ctx);
+    expect(reply).toEqual({ ok: true, opened: "side-panel" });
+    expect(ctx.panels).toEqual([7]);
+  });
+
+  it("sends queued friends once an account exists, keeping those whose sending failed", async () => {
+    const store = new MemoryStore();
+    const ctx = context(store);
+    for (const a of ["a#im.a.com", "b#im.b.com", "c#im.c.com"]) await handleRequest({ type: "add-friend", address: a }, { id: OWN }, OWN, ctx);
+    const sent: string[] = [];
+    await expect(
+      flushPendingFriends(store, async (address) => {
+        if (address === "b#im.b.com") throw new Error("offline");
+        sent.push(address);
+      }),
+    ).rejects.toThrow("offline");
+    expect(sent).toEqual(["a#im.a.com"]);
+    expect(await pendingFriends(store)).toEqual(["b#im.b.com", "c#im.c.com"]);
+  });
+});
+
+describe("the context menu's selection", () => {
+  it("takes the address from a selection holding it among other words", () => {
+    expect(addressInSelection("  Bob#IM.b.org ")).toBe("bob#im.b.org");
+    expect(addressInSelection("write to carol#im.c.net, thanks")).toBe("carol#im.c.net");
+    expect(addressInSelection("see https://x.com/page#section")).toBeNull();
+  });
+});
