@@ -16,6 +16,21 @@ describe("canonical JSON (RFC 8785)", () => {
     );
   });
 
+  it("matches the RFC 8785 §3.2.3 sorting example", () => {
+    const input = '{"\\u20ac":"Euro Sign","\\r":"Carriage Return","\\ufb33":"Hebrew Letter Dalet With Dagesh","1":"One","\\ud83d\\ude00":"Emoji: Grinning Face","\\u0080":"Control","\\u00f6":"Latin Small Letter O With Diaeresis"}';
+    expect(jcs(JSON.parse(input))).toBe(
+      '{"\\r":"Carriage Return","1":"One","\u0080":"Control","\u00f6":"Latin Small Letter O With Diaeresis",' +
+        '"\u20ac":"Euro Sign","\ud83d\ude00":"Emoji: Grinning Face","\ufb33":"Hebrew Letter Dalet With Dagesh"}',
+    );
+  });
+
+  it("matches the RFC 8785 §3.2.4 output example", () => {
+    const input = String.raw`{"numbers": [333333333.33333329, 1E30, 4.50, 2e-3, 0.000000000000000000000000001], "string": "\u20ac$\u000F\u000aA'\u0042\u0022\u005c\\\"\/", "literals": [null, true, false]}`;
+    expect(jcs(JSON.parse(input))).toBe(
+      String.raw`{"literals":[null,true,false],"numbers":[333333333.3333333,1e+30,4.5,0.002,1e-27],"string":"€$\u000f\nA'B\"\\\\\"/"}`,
+    );
+  });
+
   it("escapes only what JSON requires", () => {
     expect(jcs("\u0000\u001f\"\\/\u2028")).toBe('"\\u0000\\u001f\\"\\\\/\u2028"');
   });

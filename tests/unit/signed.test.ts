@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import * as v from "valibot";
 import { fromB64u, toB64u } from "../../shared/base64url.js";
+import { jcs } from "../../shared/canonical.js";
 import { keyPairFromSeed } from "../../shared/identity.js";
 import { SIGN_CONTEXTS, signObject, signedSchema, signingInput, verifyObject } from "../../shared/signed.js";
 
@@ -49,6 +50,40 @@ describe("signed objects", () => {
         expect(verifyObject(alice.publicKey, context, wire)).toBe(true);
       }),
       { numRuns: 50 },
+    );
+  });
+
+  it("matches RFC 8032 test 1: the seed is the Ed25519 private key", () => {
+    const hex = (h: string) => Uint8Array.from(h.match(/../g)!.map((b) => parseInt(b, 16)));
+    const kp = keyPairFromSeed(hex("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60"));
+    expect(kp.publicKey).toEqual(hex("d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a"));
+  });
+
+  it("round-trips under any key", () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 32, maxLength: 32 }), fc.jsonValue(), (seed, body) => {
+        const kp = keyPairFromSeed(seed);
+        expect(verifyObject(kp.publicKey, "moved", signObject(kp.privateKey, "moved", body))).toBe(true);
+      }),
+      { numRuns: 50 },
+    );
+  });
+
+  it("fails after any single-bit flip of the canonical body that still parses as a different body", () => {
+    fc.assert(
+      fc.property(fc.dictionary(fc.string(), fc.jsonValue(), { minKeys: 1 }), fc.nat(), (body, n) => {
+        const signed = signObject(alice.privateKey, "friend-response", body);
+        const bytes = new TextEncoder().encode(jcs(body));
+        let changed: unknown;
+        try {
+          changed = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(flipBit(bytes, n % (bytes.length * 8))));
+        } catch {
+          return; // not JSON any more: nothing a receiver could verify
+        }
+        fc.pre(jcs(changed) !== jcs(body));
+        expect(verifyObject(alice.publicKey, "friend-response", { body: changed, sig: signed.sig })).toBe(false);
+      }),
+      { numRuns: 200 },
     );
   });
 
