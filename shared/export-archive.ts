@@ -17,7 +17,8 @@ export const DEFAULT_SCRYPT_N = 2 ** 17;
 export const SCRYPT_R = 8;
 export const SCRYPT_P = 1;
 export const MIN_SCRYPT_LOG_N = 10;
-export const MAX_SCRYPT_LOG_N = 20;
+/** Readers refuse more: a hostile file must not make them allocate more than 256 MiB. */
+export const MAX_SCRYPT_LOG_N = 18;
 
 export interface ArchiveFile {
   emsgExport: 1;
@@ -64,7 +65,7 @@ async function deriveKey(passphrase: string, kdf: ArchiveFile["kdf"], onProgress
     r: kdf.r,
     p: kdf.p,
     dkLen: 32,
-    maxmem: 2 ** 30 + 2 ** 20,
+    maxmem: 128 * SCRYPT_R * (2 ** MAX_SCRYPT_LOG_N + SCRYPT_P + 2),
     ...(onProgress ? { onProgress } : {}),
   });
 }
@@ -75,7 +76,7 @@ export async function sealArchive(
   opts: ArchiveOptions & { N?: number; randomBytes?: (length: number) => Uint8Array } = {},
 ): Promise<ArchiveFile> {
   const N = opts.N ?? DEFAULT_SCRYPT_N;
-  if (!isPowerOfTwoN(N)) throw new EmsgError("bad_request", `scrypt N must be a power of two from 2^10 to 2^20.`);
+  if (!isPowerOfTwoN(N)) throw new EmsgError("bad_request", `scrypt N must be a power of two from 2^${MIN_SCRYPT_LOG_N} to 2^${MAX_SCRYPT_LOG_N}.`);
   if (passphrase.length === 0) throw new EmsgError("bad_request", "Choose a passphrase to protect the export.");
   const random = opts.randomBytes ?? ((n: number) => crypto.getRandomValues(new Uint8Array(n)));
   const kdf = { alg: "scrypt" as const, N, r: SCRYPT_R, p: SCRYPT_P, salt: toB64u(random(16)) };

@@ -22,6 +22,7 @@ export function generateKeyPair(): KeyPair {
 
 /** The key pair of a 32-byte Ed25519 seed; used for fixed test vectors and restoring exports. */
 export function keyPairFromSeed(seed: Uint8Array): KeyPair {
+  if (seed.length !== 32) throw new EmsgError("bad_request", "An Ed25519 private key is 32 bytes.");
   return { publicKey: ed25519.getPublicKey(seed), privateKey: seed };
 }
 

@@ -38,6 +38,10 @@ describe("ids and keys", () => {
     expect(v.safeParse(Id16Schema, "AAAAAAAAAAAAAAAAAAAAA").success).toBe(false);
   });
 
+  it("refuses a private key that is not 32 bytes", () => {
+    expect(refusal(() => keyPairFromSeed(new Uint8Array(31))).code).toBe("bad_request");
+  });
+
   it("derives deviceId and kid from SHA-256 of the public key", () => {
     const kp = generateKeyPair();
     expect(kp.publicKey.length).toBe(32);
