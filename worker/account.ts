@@ -1,0 +1,425 @@
+import { DurableObject } from "cloudflare:workers";
+import type { Address } from "../shared/address.js";
+import { EmsgError } from "../shared/errors.js";
+import { randomId16 } from "../shared/ids.js";
+import { fromB64u } from "../shared/base64url.js";
+import { verifyObject, type Signed } from "../shared/signed.js";
+import type { DeviceCert, DeviceCertBody } from "../shared/identity.js";
+import type {
+  AccountView,
+  ClaimResponse,
+  ConvPayload,
+  FriendEntry,
+  MailContent,
+  MailItem,
+  Settings,
+  SignedDeletion,
+  SignedFriendRequest,
+  SignedFriendResponse,
+  SignedMoved,
+  Verdict,
+} from "../shared/wire/index.js";
+import type { Env } from "./env.js";
+import { attempt, type Outcome } from "./outcome.js";
+import { migrate } from "./sql-schema.js";
+import { Mailbox, MAILBOX_SCHEMA, type SocketTag } from "./mailbox.js";
+import { Friends, FRIENDS_SCHEMA } from "./friends.js";
+import { admitConversationItem, admitFriendRequest, admitFriendResponse } from "./policy/strangers.js";
+import { bounce } from "./routing.js";
+
+export const MAILBOX_TTL_MS = 30 * 86400_000;
+export const NAME_GRACE_MS = 30 * 86400_000;
+export const KEY_PACKAGES_PER_DEVICE = 100;
+export const WS_TICKET_MS = 60_000;
+export const DEFAULT_SETTINGS: Settings = { strangers: "accept", retentionDays: null };
+
+const STEPS = [
+  `CREATE TABLE account (id INTEGER PRIMARY KEY CHECK (id = 1), address TEXT NOT NULL, account_key TEXT NOT NULL,
+     created INTEGER NOT NULL, settings TEXT NOT NULL);
+   CREATE TABLE tombstone (id INTEGER PRIMARY KEY CHECK (id = 1), address TEXT NOT NULL, deleted_at INTEGER NOT NULL);
+   CREATE TABLE devices (device_id TEXT PRIMARY KEY, cert TEXT NOT NULL, device_key TEXT NOT NULL,
+     added INTEGER NOT NULL, acked INTEGER NOT NULL DEFAULT 0);
+   CREATE TABLE key_packages (id INTEGER PRIMARY KEY AUTOINCREMENT, device_id TEXT NOT NULL, key_package TEXT NOT NULL);
+   CREATE INDEX key_packages_device ON key_packages(device_id, id);
+   CREATE TABLE joined (conversation TEXT PRIMARY KEY);
+   CREATE TABLE ws_tickets (ticket TEXT PRIMARY KEY, device_id TEXT NOT NULL, expires INTEGER NOT NULL);
+   ${MAILBOX_SCHEMA}
+   ${FRIENDS_SCHEMA}`,
+];
+
+/** Tables holding the account's data; deletion empties every one of them. */
+export const ACCOUNT_TABLES = ["account", "devices", "key_packages", "joined", "ws_tickets", "mailbox", "friends"] as const;
+
+type AccountRow = { address: string; account_key: string; settings: string };
+
+export interface Departure {
+  acquaintances: Address[];
+  conversations: string[];
+}
+
+/**
+ * One account (one writer for everything about it): devices, KeyPackages, settings, friends,
+ * the mailbox and its devices' hibernating WebSockets, and deletion.
+ */
+export class AccountObject extends DurableObject<Env> {
+  private readonly sql: SqlStorage;
+  private readonly mailbox: Mailbox;
+  private readonly friends: Friends;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.sql = ctx.storage.sql;
+    migrate(this.sql, STEPS);
+    this.mailbox = new Mailbox(this.sql, ctx);
+    this.friends = new Friends(this.sql);
+  }
+
+  private row(): AccountRow {
+    const row = this.sql.exec<AccountRow>("SELECT address, account_key, settings FROM account").toArray()[0];
+    if (row) return row;
+    throw new EmsgError(this.deletedAt() === null ? "not_found" : "gone", "No such account here.");
+  }
+
+  private deletedAt(): number | null {
+    return this.sql.exec<{ deleted_at: number }>("SELECT deleted_at FROM tombstone").toArray()[0]?.deleted_at ?? null;
+  }
+
+  async register(cert: DeviceCert, body: DeviceCertBody, now: number): Promise<Outcome<{ deviceId: string }>> {
+    return attempt(() => {
+      if (this.sql.exec("SELECT 1 FROM account").toArray().length > 0) throw new EmsgError("conflict", "That name is taken.");
+      const deleted = this.deletedAt();
+      if (deleted !== null && now - deleted < NAME_GRACE_MS) throw new EmsgError("conflict", "That name was deleted recently and is reserved.");
+      this.ctx.storage.transactionSync(() => {
+        this.sql.exec("DELETE FROM tombstone");
+        this.sql.exec(
+          "INSERT INTO account (id, address, account_key, created, settings) VALUES (1, ?, ?, ?, ?)",
+          body.address,
+          body.accountKey,
+          now,
+          JSON.stringify(DEFAULT_SETTINGS),
+        );
+        this.sql.exec("INSERT INTO devices (device_id, cert, device_key, added, acked) VALUES (?, ?, ?, ?, 0)", body.deviceId, JSON.stringify(cert), body.deviceKey, now);
+      });
+      return { deviceId: body.deviceId };
+    });
+  }
+
+  /** The account key and a device's public key, for request authentication; null if unknown. */
+  async credentials(deviceId: string): Promise<{ accountKey: string; deviceKey: string } | null> {
+    const row = this.sql
+      .exec<{ account_key: string; device_key: string }>(
+        "SELECT a.account_key, d.device_key FROM account a JOIN devices d ON d.device_id = ?",
+        deviceId,
+      )
+      .toArray()[0];
+    return row ? { accountKey: row.account_key, deviceKey: row.device_key } : null;
+  }
+
+  async view(): Promise<Outcome<AccountView>> {
+    return attempt(() => {
+      const row = this.row();
+      const devices = this.sql.exec<{ cert: string }>("SELECT cert FROM devices ORDER BY added").toArray();
+      return {
+        address: row.address as Address,
+        accountKey: row.account_key,
+        devices: devices.map((d) => JSON.parse(d.cert) as AccountView["devices"][number]),
+        settings: JSON.parse(row.settings) as Settings,
+      };
+    });
+  }
+
+  async updateSettings(settings: Settings): Promise<Outcome<Settings>> {
+    return attempt(() => {
+      this.row();
+      this.sql.exec("UPDATE account SET settings = ?", JSON.stringify(settings));
+      return settings;
+    });
+  }
+
+  async addDevice(cert: DeviceCert, body: DeviceCertBody, now: number): Promise<Outcome<null>> {
+    return attempt(() => {
+      this.row();
+      if (this.sql.exec("SELECT 1 FROM devices WHERE device_id = ?", body.deviceId).toArray().length > 0) {
+        throw new EmsgError("conflict", "That device is already on the account.");
+      }
+      // A new device starts after the backlog: the others still hold it, and it could not decrypt it.
+      this.sql.exec(
+        "INSERT INTO devices (device_id, cert, device_key, added, acked) VALUES (?, ?, ?, ?, ?)",
+        body.deviceId,
+        JSON.stringify(cert),
+        body.deviceKey,
+        now,
+        this.mailbox.lastSeq(),
+      );
+      return null;
+    });
+  }
+
+  async removeDevice(deviceId: string): Promise<Outcome<null>> {
+    return attempt(() => {
+      this.row();
+      if (this.sql.exec("SELECT COUNT(*) AS n FROM devices").one().n === 1) throw new EmsgError("conflict", "The last device cannot be removed; delete the account instead.");
+      if (this.sql.exec("DELETE FROM devices WHERE device_id = ?", deviceId).rowsWritten === 0) throw new EmsgError("not_found", "No such device.");
+      this.sql.exec("DELETE FROM key_packages WHERE device_id = ?", deviceId);
+      this.sql.exec("DELETE FROM ws_tickets WHERE device_id = ?", deviceId);
+      for (const ws of this.ctx.getWebSockets(deviceId)) ws.close(4001, "device removed");
+      this.mailbox.trim();
+      return null;
+    });
+  }
+
+  async publishKeyPackages(deviceId: string, keyPackages: string[]): Promise<Outcome<{ stored: number }>> {
+    return attempt(() => {
+      this.row();
+      const have = this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM key_packages WHERE device_id = ?", deviceId).one().n;
+      const room = Math.max(0, KEY_PACKAGES_PER_DEVICE - have);
+      if (room < keyPackages.length) throw new EmsgError("too_large", `This device may hold ${room} more KeyPackages.`);
+      for (const kp of keyPackages) this.sql.exec("INSERT INTO key_packages (device_id, key_package) VALUES (?, ?)", deviceId, kp);
+      return { stored: have + keyPackages.length };
+    });
+  }
+
+  /** One KeyPackage per device, consumed: a single writer makes the claim atomic. */
+  async claim(): Promise<Outcome<ClaimResponse>> {
+    return attempt(() => {
+      const row = this.row();
+      const devices = this.sql.exec<{ device_id: string; cert: string }>("SELECT device_id, cert FROM devices ORDER BY added").toArray();
+      return {
+        address: row.address as Address,
+        accountKey: row.account_key,
+        devices: devices.map((d) => {
+          const kp = this.sql
+            .exec<{ key_package: string }>(
+              "DELETE FROM key_packages WHERE id = (SELECT id FROM key_packages WHERE device_id = ? ORDER BY id LIMIT 1) RETURNING key_package",
+              d.device_id,
+            )
+            .toArray()[0];
+          return { deviceCert: JSON.parse(d.cert) as AccountView["devices"][number], keyPackage: kp?.key_package ?? null };
+        }),
+      };
+    });
+  }
+
+  async listFriends(): Promise<Outcome<FriendEntry[]>> {
+    return attempt(() => {
+      this.row();
+      return this.friends.list();
+    });
+  }
+
+  /** The user sent a friend request. */
+  async requestSent(to: Address, now: number): Promise<Outcome<null>> {
+    return attempt(() => {
+      this.row();
+      const state = this.friends.stateOf(to);
+      if (state === "friend") throw new EmsgError("conflict", "You are friends already.");
+      if (state === "incoming" || state === "held") throw new EmsgError("conflict", "They asked you already; accept their request.");
+      this.friends.set(to, "outgoing", "", now);
+      return null;
+    });
+  }
+
+  /** A friend request arrived for this account; refusals are typed errors for the sender. */
+  async receiveFriendRequest(signed: SignedFriendRequest, now: number): Promise<Outcome<"delivered" | "held">> {
+    return attempt(() => {
+      const settings = JSON.parse(this.row().settings) as Settings;
+      const from = signed.body.from;
+      const admission = admitFriendRequest(this.friends.stateOf(from), settings.strangers);
+      if (admission.verdict === "refuse") throw new EmsgError(admission.code);
+      if (this.friends.stateOf(from) === "friend") {
+        this.mailbox.put({ kind: "friend_request", signed }, now);
+        return "delivered";
+      }
+      const held = admission.verdict === "hold";
+      this.friends.set(from, held ? "held" : "incoming", signed.body.accountKey, now, signed);
+      if (!held) this.mailbox.put({ kind: "friend_request", signed }, now);
+      return held ? "held" : "delivered";
+    });
+  }
+
+  /** The user answered a request: `accept` pins their key, `decline` forgets them. Returns their key. */
+  async answer(from: Address, verdict: Verdict, now: number): Promise<Outcome<null>> {
+    return attempt(() => {
+      this.row();
+      const entry = this.friends.get(from);
+      if (!entry || (entry.state !== "incoming" && entry.state !== "held" && entry.state !== "friend")) {
+        throw new EmsgError("not_found", "There is no request from that address.");
+      }
+      if (verdict === "accept") this.friends.set(from, "friend", entry.accountKey, now);
+      else this.friends.remove(from);
+      return null;
+    });
+  }
+
+  async receiveFriendResponse(signed: SignedFriendResponse, now: number): Promise<Outcome<null>> {
+    return attempt(() => {
+      this.row();
+      const from = signed.body.from;
+      const admission = admitFriendResponse(this.friends.stateOf(from));
+      if (admission.verdict === "refuse") throw new EmsgError(admission.code, "No request of yours is waiting for that answer.");
+      if (signed.body.verdict === "accept") this.friends.set(from, "friend", signed.body.accountKey, now);
+      else this.friends.remove(from);
+      this.mailbox.put({ kind: "friend_response", signed }, now);
+      return null;
+    });
+  }
+
+  async block(address: Address, now: number): Promise<Outcome<null>> {
+    return attempt(() => {
+      this.row();
+      this.friends.set(address, "blocked", "", now);
+      return null;
+    });
+  }
+
+  async unfriend(address: Address): Promise<Outcome<null>> {
+    return attempt(() => {
+      this.row();
+      if (!this.friends.remove(address)) throw new EmsgError("not_found", "That address is not on your list.");
+      return null;
+    });
+  }
+
+  /** The account takes part in a conversation: its members may reach it from now on. */
+  async join(conversation: string): Promise<void> {
+    this.sql.exec("INSERT OR IGNORE INTO joined (conversation) VALUES (?)", conversation);
+  }
+
+  /** A conversation item from its hub, judged by the stranger policy. */
+  async receiveConv(payload: ConvPayload, now: number): Promise<Outcome<null>> {
+    return attempt(() => {
+      const settings = JSON.parse(this.row().settings) as Settings;
+      const sender = payload.from;
+      const state = this.friends.stateOf(sender);
+      const joined = this.sql.exec("SELECT 1 FROM joined WHERE conversation = ?", payload.conversation).toArray().length > 0;
+      const admission = admitConversationItem(state, settings.strangers, joined);
+      if (admission.verdict !== "deliver") throw new EmsgError(admission.verdict === "refuse" ? admission.code : "stranger_refused");
+      if (!joined && state === "friend") this.sql.exec("INSERT OR IGNORE INTO joined (conversation) VALUES (?)", payload.conversation);
+      this.mailbox.put({ kind: "conv", ...payload }, now, sender, payload.id);
+      this.scheduleExpiry();
+      return null;
+    });
+  }
+
+  /** A move or deletion notice, checked against the account key pinned for its sender. */
+  async receiveNotice(kind: "moved" | "deleted", signed: SignedMoved | SignedDeletion, now: number): Promise<Outcome<null>> {
+    return attempt(() => {
+      this.row();
+      const from = ("from" in signed.body ? signed.body.from : signed.body.address) as Address;
+      const entry = this.friends.get(from);
+      if (!entry || entry.state === "blocked" || entry.accountKey === "") throw new EmsgError("forbidden", "Only acquaintances send notices.");
+      if (!verifyObject(fromB64u(entry.accountKey), kind, signed as Signed<unknown>)) throw new EmsgError("unauthorized", `The ${kind} notice is not signed by the key pinned for ${from}.`);
+      if (kind === "deleted") this.friends.remove(from);
+      this.mailbox.put({ kind, signed } as MailContent, now);
+      return null;
+    });
+  }
+
+  /** Local system items (bounces) that no policy holds back. */
+  async deliver(content: MailContent): Promise<Outcome<MailItem>> {
+    return attempt(() => {
+      this.row();
+      return this.mailbox.put(content, Date.now());
+    });
+  }
+
+  async mailboxPage(after: number, limit: number): Promise<Outcome<{ items: MailItem[]; more: boolean }>> {
+    return attempt(() => {
+      this.row();
+      return this.mailbox.page(after, limit);
+    });
+  }
+
+  async ack(deviceId: string, upTo: number): Promise<Outcome<null>> {
+    return attempt(() => {
+      this.row();
+      this.mailbox.ack(deviceId, upTo);
+      return null;
+    });
+  }
+
+  async issueWsTicket(deviceId: string, now: number): Promise<Outcome<{ secret: string; expires: number }>> {
+    return attempt(() => {
+      this.row();
+      this.sql.exec("DELETE FROM ws_tickets WHERE expires < ?", now);
+      const secret = randomId16();
+      this.sql.exec("INSERT INTO ws_tickets (ticket, device_id, expires) VALUES (?, ?, ?)", secret, deviceId, now + WS_TICKET_MS);
+      return { secret, expires: now + WS_TICKET_MS };
+    });
+  }
+
+  /** WebSocket upgrade, admitted by a single-use ticket (PROTOCOL §5). */
+  override async fetch(request: Request): Promise<Response> {
+    const secret = new URL(request.url).searchParams.get("secret") ?? "";
+    const row = this.sql
+      .exec<{ device_id: string }>("DELETE FROM ws_tickets WHERE ticket = ? AND expires >= ? RETURNING device_id", secret, Date.now())
+      .toArray()[0];
+    if (!row || this.sql.exec("SELECT 1 FROM devices WHERE device_id = ?", row.device_id).toArray().length === 0) {
+      return Response.json(new EmsgError("unauthorized", "The WebSocket ticket is unknown, used or expired.").toJSON(), { status: 401 });
+    }
+    const pair = new WebSocketPair();
+    const server = pair[1];
+    this.ctx.acceptWebSocket(server, [row.device_id]);
+    server.serializeAttachment({ deviceId: row.device_id } satisfies SocketTag);
+    this.mailbox.replay(server, row.device_id);
+    return new Response(null, { status: 101, webSocket: pair[0] });
+  }
+
+  override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
+    const tag = ws.deserializeAttachment() as SocketTag | null;
+    if (!tag) return ws.close(4000, "unknown socket");
+    const text = typeof message === "string" ? message : new TextDecoder().decode(message);
+    const reply = this.mailbox.onFrame(tag.deviceId, text);
+    if (reply) ws.send(JSON.stringify(reply));
+  }
+
+  override async webSocketClose(ws: WebSocket, code: number): Promise<void> {
+    try {
+      ws.close(code === 1005 ? 1000 : code, "closing");
+    } catch {
+      return;
+    }
+  }
+
+  /** Deletes every row of the account and keeps only the name's tombstone (PROTOCOL §11). */
+  async deleteAccount(now: number): Promise<Outcome<Departure>> {
+    return attempt(() => {
+      const row = this.row();
+      const departure: Departure = {
+        acquaintances: this.friends.acquaintances(),
+        conversations: this.sql.exec<{ conversation: string }>("SELECT conversation FROM joined").toArray().map((r) => r.conversation),
+      };
+      for (const ws of this.ctx.getWebSockets()) ws.close(4002, "account deleted");
+      this.ctx.storage.transactionSync(() => {
+        for (const table of ACCOUNT_TABLES) this.sql.exec(`DELETE FROM ${table}`);
+        this.sql.exec("INSERT OR REPLACE INTO tombstone (id, address, deleted_at) VALUES (1, ?, ?)", row.address, now);
+      });
+      void this.ctx.storage.setAlarm(now + NAME_GRACE_MS);
+      return departure;
+    });
+  }
+
+  private scheduleExpiry(): void {
+    const oldest = this.mailbox.oldest();
+    if (oldest !== null) void this.ctx.storage.setAlarm(oldest + MAILBOX_TTL_MS);
+  }
+
+  /** Expires undelivered mail (bouncing it to its sender) and, after deletion, wipes the tombstone. */
+  override async alarm(): Promise<void> {
+    const now = Date.now();
+    const deleted = this.deletedAt();
+    if (deleted !== null) {
+      if (now - deleted >= NAME_GRACE_MS) await this.ctx.storage.deleteAll();
+      else await this.ctx.storage.setAlarm(deleted + NAME_GRACE_MS);
+      return;
+    }
+    const row = this.sql.exec<AccountRow>("SELECT address, account_key, settings FROM account").toArray()[0];
+    if (!row) return;
+    for (const gone of this.mailbox.expire(now - MAILBOX_TTL_MS)) {
+      if (gone.sender && gone.ref && gone.kind !== "bounce") {
+        await bounce(this.env, gone.sender as Address, { ref: gone.ref, to: row.address as Address, error: "peer_unreachable" });
+      }
+    }
+    this.scheduleExpiry();
+  }
+}

@@ -1,0 +1,107 @@
+import { domainOf, type Address, type Domain } from "../shared/address.js";
+import { fromB64u } from "../shared/base64url.js";
+import { EmsgError } from "../shared/errors.js";
+import type { DeviceCertBody } from "../shared/identity.js";
+import {
+  CLIENT_COMPONENTS,
+  FEDERATION_COMPONENTS,
+  parseKeyId,
+  parseSignature,
+  verifyMessage,
+  type HttpMessage,
+  type ParsedSignature,
+} from "../shared/http-signature.js";
+import { serverKey, type DiscoveryDoc } from "../shared/discovery.js";
+import type { Env } from "./env.js";
+import { unwrap } from "./outcome.js";
+import { accountOf, serverOf } from "./routing.js";
+import type { RateScope } from "./policy/rate-limit.js";
+
+/** Request authentication (PROTOCOL §5, §7): RFC 9421 signatures, window, nonce, rate limits. */
+
+export class RateLimited extends EmsgError {
+  constructor(readonly retryAfter: number) {
+    super("rate_limited", `Too many requests; retry in ${retryAfter} s.`);
+  }
+}
+
+export interface DeviceAuth {
+  address: Address;
+  deviceId: string;
+  accountKey: string;
+}
+
+export function messageOf(request: Request, body: Uint8Array): HttpMessage {
+  const headers: Record<string, string> = {};
+  request.headers.forEach((value, name) => {
+    headers[name.toLowerCase()] = value;
+  });
+  return { method: request.method, url: request.url, headers, body };
+}
+
+export function clientIp(request: Request): string {
+  return request.headers.get("cf-connecting-ip") ?? "local";
+}
+
+/** Takes tokens (and records the nonce, when given); throws when a bucket is empty or the nonce was seen. */
+export async function admit(env: Env, limits: { scope: RateScope; subject: string }[], parsed?: ParsedSignature): Promise<void> {
+  const wait = unwrap(await serverOf(env).admit({ keyId: parsed?.keyId ?? "", nonce: parsed?.nonce ?? "", limits }));
+  if (wait !== null) throw new RateLimited(wait);
+}
+
+function nowSeconds(): number {
+  return Math.floor(Date.now() / 1000);
+}
+
+/** A request signed by a device of a local account. */
+export async function authenticateDevice(env: Env, request: Request, body: Uint8Array): Promise<DeviceAuth> {
+  const msg = messageOf(request, body);
+  const parsed = parseSignature(msg);
+  const key = parseKeyId(parsed.keyId);
+  if (key.kind !== "device") throw new EmsgError("unauthorized", "Client requests are signed with a device key.");
+  if (domainOf(key.address) !== env.EMSG_DOMAIN) throw new EmsgError("unauthorized", `${key.address} is not an account of ${env.EMSG_DOMAIN}.`);
+  const creds = await accountOf(env, key.address).credentials(key.deviceId);
+  if (!creds) throw new EmsgError("unauthorized", "That device is not registered here.");
+  verifyMessage(msg, parsed, fromB64u(creds.deviceKey), {
+    now: nowSeconds(),
+    requiredComponents: CLIENT_COMPONENTS,
+    expectHeaders: { "emsg-to": env.EMSG_DOMAIN },
+  });
+  await admit(env, [{ scope: "ip", subject: clientIp(request) }, { scope: "account", subject: key.address }], parsed);
+  return { address: key.address, deviceId: key.deviceId, accountKey: creds.accountKey };
+}
+
+/** Registration: signed by the new device's key, which its certificate (in the body) vouches for. */
+export async function authenticateRegistration(env: Env, request: Request, body: Uint8Array, cert: DeviceCertBody): Promise<void> {
+  const msg = messageOf(request, body);
+  const parsed = parseSignature(msg);
+  const key = parseKeyId(parsed.keyId);
+  if (key.kind !== "device" || key.address !== cert.address || key.deviceId !== cert.deviceId) {
+    throw new EmsgError("unauthorized", "Registration is signed by the device its certificate names.");
+  }
+  verifyMessage(msg, parsed, fromB64u(cert.deviceKey), {
+    now: nowSeconds(),
+    requiredComponents: CLIENT_COMPONENTS,
+    expectHeaders: { "emsg-to": env.EMSG_DOMAIN },
+  });
+  await admit(env, [{ scope: "ip", subject: clientIp(request) }], parsed);
+}
+
+/** A request signed by a peer server's key; returns the peer's domain. */
+export async function authenticatePeer(env: Env, request: Request, body: Uint8Array): Promise<Domain> {
+  const msg = messageOf(request, body);
+  const parsed = parseSignature(msg);
+  const key = parseKeyId(parsed.keyId);
+  if (key.kind !== "server") throw new EmsgError("unauthorized", "Federation requests are signed with a server key.");
+  if (key.domain === env.EMSG_DOMAIN) throw new EmsgError("unauthorized", "A server does not federate with itself.");
+  const doc = unwrap(await serverOf(env).peerDoc(key.domain, key.kid)) as DiscoveryDoc;
+  const publicKey = serverKey(doc, key.kid);
+  if (!publicKey) throw new EmsgError("unauthorized", `${key.domain} publishes no key ${key.kid}.`);
+  verifyMessage(msg, parsed, publicKey, {
+    now: nowSeconds(),
+    requiredComponents: FEDERATION_COMPONENTS,
+    expectHeaders: { "emsg-to": env.EMSG_DOMAIN, "emsg-from": key.domain },
+  });
+  await admit(env, [{ scope: "peer", subject: key.domain }], parsed);
+  return key.domain;
+}

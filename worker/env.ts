@@ -1,0 +1,21 @@
+import type { AccountObject } from "./account.js";
+import type { ConversationObject } from "./conversation.js";
+import type { OutboxObject } from "./outbox.js";
+import type { ServerObject } from "./server.js";
+
+/** Bindings and configuration of the EMSG Worker (see wrangler.toml). */
+export interface Env {
+  /** This server's own domain, e.g. `im.alice.test`. Required. */
+  EMSG_DOMAIN: string;
+  /** Development resolver map `name=origin,…` (PROTOCOL §3). */
+  EMSG_RESOLVE?: string;
+  /** b64u Ed25519 private key for deploys; otherwise one is made on first start and kept. */
+  EMSG_SERVER_KEY?: string;
+  /** Rate limits `account=burst:perSecond,ip=…,peer=…`. */
+  EMSG_RATE?: string;
+  ACCOUNT: DurableObjectNamespace<AccountObject>;
+  CONVERSATION: DurableObjectNamespace<ConversationObject>;
+  OUTBOX: DurableObjectNamespace<OutboxObject>;
+  SERVER: DurableObjectNamespace<ServerObject>;
+  ASSETS?: Fetcher;
+}

@@ -1,0 +1,40 @@
+import type { Domain } from "../shared/address.js";
+import { fromB64u } from "../shared/base64url.js";
+import { EmsgError } from "../shared/errors.js";
+import { randomId16 } from "../shared/ids.js";
+import { apiBaseOf, originFor, parseResolverMap, type DiscoveryDoc } from "../shared/discovery.js";
+import { FEDERATION_COMPONENTS, serverKeyId, signMessage } from "../shared/http-signature.js";
+import type { Env } from "./env.js";
+import { serverOf } from "./routing.js";
+import { unwrap } from "./outcome.js";
+
+/**
+ * One signed server-to-server POST (PROTOCOL §7) to `path` under the peer's API base.
+ * Throws `peer_unreachable` when the peer cannot be reached at all.
+ */
+export async function federationPost(env: Env, domain: Domain, path: string, payload: unknown): Promise<Response> {
+  const server = serverOf(env);
+  const doc = unwrap(await server.peerDoc(domain)) as DiscoveryDoc;
+  const url = `${apiBaseOf(doc, originFor(domain, parseResolverMap(env.EMSG_RESOLVE)))}/federation${path}`;
+  const body = new TextEncoder().encode(JSON.stringify(payload));
+  const key = await server.signingKey();
+  const headers: Record<string, string> = { "content-type": "application/json", "emsg-from": env.EMSG_DOMAIN, "emsg-to": domain };
+  Object.assign(
+    headers,
+    signMessage(
+      { method: "POST", url, headers, body },
+      {
+        keyId: serverKeyId(env.EMSG_DOMAIN as Domain, key.kid),
+        privateKey: fromB64u(key.privateKey),
+        created: Math.floor(Date.now() / 1000),
+        nonce: randomId16(),
+        components: FEDERATION_COMPONENTS,
+      },
+    ),
+  );
+  try {
+    return await fetch(url, { method: "POST", headers, body, redirect: "error" });
+  } catch {
+    throw new EmsgError("peer_unreachable", `${domain} cannot be reached.`);
+  }
+}

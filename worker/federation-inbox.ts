@@ -1,0 +1,103 @@
+import * as v from "valibot";
+import { domainOf, type Address, type Domain } from "../shared/address.js";
+import { fromB64u } from "../shared/base64url.js";
+import { EmsgError, RETRYABLE, isErrorCode } from "../shared/errors.js";
+import { verifyObject } from "../shared/signed.js";
+import { FedItemSchema, parseConversationRef, type FedItem, type FedResult } from "../shared/wire/index.js";
+import type { Env } from "./env.js";
+import { unwrap } from "./outcome.js";
+import { accountOf, bounce, conversationOf, isLocal, serverOf } from "./routing.js";
+
+/**
+ * Applies a verified peer's batch (PROTOCOL §7) item by item: each gets its own result, a
+ * repeated id gets the result it got the first time, and an item whose sender is not on the
+ * peer's domain is refused as `forbidden`.
+ */
+export async function receiveBatch(env: Env, from: Domain, raw: unknown[]): Promise<FedResult[]> {
+  const ids = raw.map((r) => (r && typeof r === "object" && typeof (r as { id?: unknown }).id === "string" ? (r as { id: string }).id : ""));
+  const server = serverOf(env);
+  const seen = await server.seen(from, ids.filter((id) => id !== ""));
+  const results = await Promise.all(raw.map((item, i) => seen[ids[i]!] ?? resultOf(env, from, item, ids[i]!)));
+  const settled = results.filter((r, i) => seen[ids[i]!] === undefined && r.id !== "" && ("ok" in r || !RETRYABLE.has(r.error)));
+  if (settled.length > 0) await server.remember(from, settled);
+  return results;
+}
+
+async function resultOf(env: Env, from: Domain, raw: unknown, id: string): Promise<FedResult> {
+  try {
+    const parsed = v.safeParse(FedItemSchema, raw);
+    if (!parsed.success) throw new EmsgError("bad_request", parsed.issues[0].message);
+    await apply(env, from, parsed.output, Date.now());
+    return { id, ok: true };
+  } catch (e) {
+    if (e instanceof EmsgError) return { id, error: e.code, message: e.message };
+    return { id, error: "internal", message: "The item could not be applied." };
+  }
+}
+
+function mustBeFrom(from: Domain, address: Address): void {
+  if (domainOf(address) !== from) throw new EmsgError("forbidden", `${address} is not an account of ${from}.`);
+}
+
+function mustBeLocal(env: Env, address: Address): void {
+  if (!isLocal(env, address)) throw new EmsgError("bad_request", `${address} is not an account of ${env.EMSG_DOMAIN}.`);
+}
+
+async function apply(env: Env, from: Domain, item: FedItem, now: number): Promise<void> {
+  switch (item.kind) {
+    case "friend_request": {
+      const body = item.signed.body;
+      mustBeFrom(from, body.from);
+      mustBeLocal(env, body.to);
+      if (!verifyObject(fromB64u(body.accountKey), "friend-request", item.signed)) throw new EmsgError("unauthorized", "The friend request's signature does not verify.");
+      unwrap(await accountOf(env, body.to).receiveFriendRequest(item.signed, now));
+      return;
+    }
+    case "friend_response": {
+      const body = item.signed.body;
+      mustBeFrom(from, body.from);
+      mustBeLocal(env, body.to);
+      if (!verifyObject(fromB64u(body.accountKey), "friend-response", item.signed)) throw new EmsgError("unauthorized", "The friend response's signature does not verify.");
+      unwrap(await accountOf(env, body.to).receiveFriendResponse(item.signed, now));
+      return;
+    }
+    case "conv_submit": {
+      mustBeFrom(from, item.from);
+      const ref = parseConversationRef(item.conversation);
+      if (ref.hub !== env.EMSG_DOMAIN) throw new EmsgError("bad_request", `${ref.hub} hosts that conversation, not this server.`);
+      unwrap(await conversationOf(env, ref.ref).submit(item.from, item.deviceId, item.submit, now));
+      return;
+    }
+    case "conv_deliver": {
+      // The hub speaks for its conversation; the message's author may be on a third domain.
+      if (parseConversationRef(item.conversation).hub !== from || item.item.conversation !== item.conversation) {
+        throw new EmsgError("forbidden", `${from} is not the hub of ${item.conversation}.`);
+      }
+      for (const to of item.to) mustBeLocal(env, to);
+      await Promise.all(
+        item.to.map(async (to) => {
+          const result = await accountOf(env, to).receiveConv(item.item, now);
+          if (!result.ok && isErrorCode(result.error.error)) {
+            await bounce(env, item.item.from, { ref: item.item.id, to, error: result.error.error, conversation: item.conversation });
+          }
+        }),
+      );
+      return;
+    }
+    case "moved":
+    case "deleted": {
+      const subject = item.kind === "moved" ? item.signed.body.from : item.signed.body.address;
+      mustBeFrom(from, subject);
+      for (const to of item.to) mustBeLocal(env, to);
+      // Each recipient checks the notice against the key it pinned for the sender.
+      await Promise.all(item.to.map((to) => accountOf(env, to).receiveNotice(item.kind, item.signed, now)));
+      return;
+    }
+    case "bounce": {
+      mustBeLocal(env, item.sender);
+      const { ref, to, error, conversation } = item;
+      unwrap(await accountOf(env, item.sender).deliver({ kind: "bounce", ref, to, error, ...(conversation ? { conversation } : {}) }));
+      return;
+    }
+  }
+}

@@ -1,0 +1,60 @@
+import * as v from "valibot";
+import { EmsgError } from "../shared/errors.js";
+
+/** Request bodies and JSON answers at the Worker's edge: size first, then JSON, then schema. */
+
+export async function readBody(request: Request, maxBytes: number): Promise<Uint8Array> {
+  const declared = request.headers.get("content-length");
+  if (declared !== null && Number(declared) > maxBytes) throw new EmsgError("too_large", `Bodies are limited to ${maxBytes} bytes.`);
+  if (!request.body) return new Uint8Array();
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > maxBytes) {
+      await reader.cancel();
+      throw new EmsgError("too_large", `Bodies are limited to ${maxBytes} bytes.`);
+    }
+    chunks.push(value);
+  }
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.byteLength;
+  }
+  return out;
+}
+
+export function parseJson<S extends v.GenericSchema>(bytes: Uint8Array, schema: S): v.InferOutput<S> {
+  let json: unknown;
+  try {
+    json = JSON.parse(new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes));
+  } catch {
+    throw new EmsgError("bad_request", "The body is not UTF-8 JSON.");
+  }
+  return check(schema, json);
+}
+
+export function check<S extends v.GenericSchema>(schema: S, value: unknown): v.InferOutput<S> {
+  const parsed = v.safeParse(schema, value);
+  if (parsed.success) return parsed.output;
+  const issue = parsed.issues[0];
+  const where = v.getDotPath(issue);
+  throw new EmsgError("bad_request", `${where ? `${where}: ` : ""}${issue.message}`);
+}
+
+export function errorResponse(error: EmsgError, headers?: Record<string, string>): Response {
+  return Response.json(error.toJSON(), { status: error.status, headers });
+}
+
+export function json(body: unknown, status = 200): Response {
+  return Response.json(body, { status });
+}
+
+export function noContent(): Response {
+  return new Response(null, { status: 204 });
+}

@@ -1,0 +1,51 @@
+import { Hono } from "hono";
+import { EmsgError } from "../shared/errors.js";
+import { WELL_KNOWN_PATH } from "../shared/discovery.js";
+import { RateLimited } from "./auth.js";
+import { errorResponse, json } from "./http.js";
+import { serverOf } from "./routing.js";
+import type { AppEnv } from "./routes/context.js";
+import { accountRoutes } from "./routes/account-routes.js";
+import { friendsRoutes } from "./routes/friends-routes.js";
+import { conversationRoutes } from "./routes/conversation-routes.js";
+import { mailboxRoutes } from "./routes/mailbox-routes.js";
+import { federationRoutes } from "./routes/federation-routes.js";
+
+export { AccountObject } from "./account.js";
+export { ConversationObject } from "./conversation.js";
+export { OutboxObject } from "./outbox.js";
+export { ServerObject } from "./server.js";
+
+/**
+ * The stateless front of an EMSG server: it authenticates, validates and routes; each Durable
+ * Object is the single writer of one thing (an account, a conversation, a remote domain's
+ * queue, the server's own keys and replay state).
+ */
+const app = new Hono<AppEnv>();
+
+app.onError((err, c) => {
+  if (err instanceof RateLimited) return errorResponse(err, { "retry-after": String(err.retryAfter) });
+  if (err instanceof EmsgError) return errorResponse(err);
+  console.error("emsg: unexpected error", c.req.method, new URL(c.req.url).pathname, err);
+  return errorResponse(new EmsgError("internal"));
+});
+
+app.get(WELL_KNOWN_PATH, async (c) => {
+  const doc = await serverOf(c.env).discovery();
+  return json(doc);
+});
+
+for (const routes of [accountRoutes, friendsRoutes, conversationRoutes, mailboxRoutes, federationRoutes]) app.route("/emsg/v1", routes);
+
+app.notFound((c) => {
+  const path = new URL(c.req.url).pathname;
+  if (!path.startsWith("/emsg/") && !path.startsWith("/.well-known/") && c.env.ASSETS) return c.env.ASSETS.fetch(c.req.raw);
+  return errorResponse(new EmsgError("not_found", `No such path: ${c.req.method} ${path}.`));
+});
+
+export default {
+  fetch(request, env, ctx) {
+    if (!env.EMSG_DOMAIN) return errorResponse(new EmsgError("unavailable", "EMSG_DOMAIN is not configured."));
+    return app.fetch(request, env, ctx);
+  },
+} satisfies ExportedHandler<AppEnv["Bindings"]>;

@@ -1,0 +1,116 @@
+import * as v from "valibot";
+import type { Address } from "../shared/address.js";
+import { ClientFrameSchema, type MailContent, type MailItem, type ServerFrame } from "../shared/wire/index.js";
+
+/**
+ * An account's store-and-forward queue (PROTOCOL §6): items are numbered by `seq`, pushed to
+ * every open device socket, and kept until every device acknowledged them cumulatively.
+ */
+export const MAILBOX_SCHEMA = `
+CREATE TABLE mailbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, kind TEXT NOT NULL,
+  content TEXT NOT NULL, sender TEXT, ref TEXT);
+CREATE INDEX mailbox_at ON mailbox(at);`;
+
+type MailRow = { seq: number; at: number; content: string };
+type ExpiredRow = { seq: number; sender: string | null; ref: string | null; kind: string };
+
+export const PAGE_LIMIT = 500;
+
+export interface SocketTag {
+  deviceId: string;
+}
+
+export class Mailbox {
+  constructor(
+    private readonly sql: SqlStorage,
+    private readonly ctx: DurableObjectState,
+  ) {}
+
+  /** Stores an item and pushes it to every open socket; `sender`/`ref` let an expired item bounce. */
+  put(content: MailContent, now: number, sender?: Address, ref?: string): MailItem {
+    const row = this.sql
+      .exec<{ seq: number }>(
+        "INSERT INTO mailbox (at, kind, content, sender, ref) VALUES (?, ?, ?, ?, ?) RETURNING seq",
+        now,
+        content.kind,
+        JSON.stringify(content),
+        sender ?? null,
+        ref ?? null,
+      )
+      .one();
+    const item = { ...content, seq: row.seq, at: now } as MailItem;
+    const frame = JSON.stringify({ t: "items", items: [item] } satisfies ServerFrame);
+    for (const ws of this.ctx.getWebSockets()) send(ws, frame);
+    return item;
+  }
+
+  page(after: number, limit: number): { items: MailItem[]; more: boolean } {
+    const rows = this.sql
+      .exec<MailRow>("SELECT seq, at, content FROM mailbox WHERE seq > ? ORDER BY seq LIMIT ?", after, limit + 1)
+      .toArray();
+    return { items: rows.slice(0, limit).map(toItem), more: rows.length > limit };
+  }
+
+  /** Cumulative acknowledgement by one device; items every device has are dropped. */
+  ack(deviceId: string, upTo: number): void {
+    this.sql.exec("UPDATE devices SET acked = MAX(acked, ?) WHERE device_id = ?", upTo, deviceId);
+    this.trim();
+  }
+
+  trim(): void {
+    this.sql.exec("DELETE FROM mailbox WHERE seq <= (SELECT MIN(acked) FROM devices)");
+  }
+
+  lastSeq(): number {
+    return this.sql.exec<{ s: number | null }>("SELECT MAX(seq) AS s FROM mailbox").one().s ?? 0;
+  }
+
+  /** Sends a device everything it has not acknowledged, in frames of at most PAGE_LIMIT items. */
+  replay(ws: WebSocket, deviceId: string): void {
+    const acked = this.sql.exec<{ acked: number }>("SELECT acked FROM devices WHERE device_id = ?", deviceId).toArray()[0]?.acked ?? 0;
+    let after = acked;
+    for (;;) {
+      const { items, more } = this.page(after, PAGE_LIMIT);
+      if (items.length > 0) send(ws, JSON.stringify({ t: "items", items } satisfies ServerFrame));
+      if (!more) return;
+      after = items[items.length - 1]!.seq;
+    }
+  }
+
+  /** Removes items older than `cutoff` and returns the ones whose sender should hear they bounced. */
+  expire(cutoff: number): ExpiredRow[] {
+    return this.sql.exec<ExpiredRow>("DELETE FROM mailbox WHERE at < ? RETURNING seq, sender, ref, kind", cutoff).toArray();
+  }
+
+  oldest(): number | null {
+    return this.sql.exec<{ at: number | null }>("SELECT MIN(at) AS at FROM mailbox").one().at;
+  }
+
+  /** Handles one client frame; returns the reply frame, if any. */
+  onFrame(deviceId: string, text: string): ServerFrame | null {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      return { t: "error", error: "bad_request", message: "A frame must be JSON." };
+    }
+    const frame = v.safeParse(ClientFrameSchema, parsed);
+    if (!frame.success) return { t: "error", error: "bad_request", message: frame.issues[0].message };
+    if (frame.output.t === "ping") return { t: "pong" };
+    this.ack(deviceId, frame.output.upTo);
+    return null;
+  }
+}
+
+function toItem(row: MailRow): MailItem {
+  return { ...(JSON.parse(row.content) as MailContent), seq: row.seq, at: row.at } as MailItem;
+}
+
+function send(ws: WebSocket, frame: string): void {
+  // A socket that is closing throws; the device gets the item again on its next connection.
+  try {
+    ws.send(frame);
+  } catch {
+    return;
+  }
+}

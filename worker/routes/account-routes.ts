@@ -1,0 +1,117 @@
+import { Hono } from "hono";
+import { domainOf, type Address, type Domain } from "../../shared/address.js";
+import { fromB64u } from "../../shared/base64url.js";
+import { EmsgError } from "../../shared/errors.js";
+import { randomId16 } from "../../shared/ids.js";
+import { verifyDeviceCert } from "../../shared/identity.js";
+import { DEFAULT_LIMITS } from "../../shared/discovery.js";
+import { verifyObject } from "../../shared/signed.js";
+import {
+  AddDeviceRequestSchema,
+  ClaimRequestSchema,
+  ClaimResponseSchema,
+  DeleteAccountRequestSchema,
+  PublishKeyPackagesRequestSchema,
+  RegisterRequestSchema,
+  SettingsSchema,
+  type SignedDeletion,
+} from "../../shared/wire/index.js";
+import type { Env } from "../env.js";
+import { authenticateRegistration } from "../auth.js";
+import { check, json, noContent, parseJson, readBody } from "../http.js";
+import { unwrap } from "../outcome.js";
+import { accountOf, conversationOf, enqueueRemote, isLocal } from "../routing.js";
+import { federationPost } from "../federation-client.js";
+import { signedBody, signedOnly, type AppEnv } from "./context.js";
+
+/** Accounts, devices, KeyPackages and the directory (PROTOCOL §6, §11). */
+export const accountRoutes = new Hono<AppEnv>();
+
+const DELETION_WINDOW_MS = 300_000;
+
+accountRoutes.post("/accounts", async (c) => {
+  const bytes = await readBody(c.req.raw, DEFAULT_LIMITS.maxBodyBytes);
+  const req = parseJson(bytes, RegisterRequestSchema);
+  const cert = verifyDeviceCert(req.deviceCert, { address: req.address, accountKey: req.accountKey });
+  if (domainOf(req.address) !== c.env.EMSG_DOMAIN) throw new EmsgError("bad_request", `This server registers only …#${c.env.EMSG_DOMAIN}.`);
+  await authenticateRegistration(c.env, c.req.raw, bytes, cert);
+  const { deviceId } = unwrap(await accountOf(c.env, req.address).register(req.deviceCert, cert, Date.now()));
+  return json({ address: req.address, deviceId }, 201);
+});
+
+accountRoutes.get("/account", async (c) => {
+  const auth = await signedOnly(c);
+  return json(unwrap(await accountOf(c.env, auth.address).view()));
+});
+
+accountRoutes.put("/account/settings", async (c) => {
+  const { auth, body } = await signedBody(c, SettingsSchema);
+  return json(unwrap(await accountOf(c.env, auth.address).updateSettings(body)));
+});
+
+accountRoutes.post("/account/devices", async (c) => {
+  const { auth, body } = await signedBody(c, AddDeviceRequestSchema);
+  const cert = verifyDeviceCert(body.deviceCert, { address: auth.address, accountKey: auth.accountKey });
+  unwrap(await accountOf(c.env, auth.address).addDevice(body.deviceCert, cert, Date.now()));
+  return json({ deviceId: cert.deviceId }, 201);
+});
+
+accountRoutes.delete("/account/devices/:deviceId", async (c) => {
+  const auth = await signedOnly(c);
+  unwrap(await accountOf(c.env, auth.address).removeDevice(c.req.param("deviceId")));
+  return noContent();
+});
+
+accountRoutes.post("/account/keypackages", async (c) => {
+  const { auth, body } = await signedBody(c, PublishKeyPackagesRequestSchema);
+  return json(unwrap(await accountOf(c.env, auth.address).publishKeyPackages(auth.deviceId, body.keyPackages)));
+});
+
+accountRoutes.post("/directory/claim", async (c) => {
+  const { body } = await signedBody(c, ClaimRequestSchema);
+  if (isLocal(c.env, body.address)) return json(unwrap(await accountOf(c.env, body.address).claim()));
+  const res = await federationPost(c.env, domainOf(body.address), "/claim", { address: body.address });
+  const answer: unknown = await res.json().catch(() => null);
+  if (!res.ok) {
+    const code = (answer as { error?: unknown } | null)?.error;
+    throw new EmsgError(code === "not_found" || code === "gone" ? code : "peer_unreachable", `${domainOf(body.address)} refused the claim.`);
+  }
+  const claimed = check(ClaimResponseSchema, answer);
+  if (claimed.address !== body.address) throw new EmsgError("peer_unreachable", "The peer answered for another address.");
+  return json(claimed);
+});
+
+function checkDeletion(signed: SignedDeletion, context: "account-delete" | "deleted", address: Address, accountKey: string): void {
+  if (signed.body.address !== address) throw new EmsgError("forbidden", `The ${context} object is for ${signed.body.address}.`);
+  if (Math.abs(Date.now() - signed.body.at) > DELETION_WINDOW_MS) throw new EmsgError("bad_request", `The ${context} object is not fresh.`);
+  if (!verifyObject(fromB64u(accountKey), context, signed)) throw new EmsgError("unauthorized", `The ${context} object is not signed by the account key.`);
+}
+
+accountRoutes.delete("/account", async (c) => {
+  const { auth, body } = await signedBody(c, DeleteAccountRequestSchema);
+  checkDeletion(body.deletion, "account-delete", auth.address, auth.accountKey);
+  checkDeletion(body.notice, "deleted", auth.address, auth.accountKey);
+  const departure = unwrap(await accountOf(c.env, auth.address).deleteAccount(Date.now()));
+  await Promise.all(
+    departure.conversations
+      .filter((ref) => ref.startsWith(`${c.env.EMSG_DOMAIN}/`))
+      .map((ref) => conversationOf(c.env, ref).leave(auth.address)),
+  );
+  await tellAcquaintances(c.env, departure.acquaintances, body.notice);
+  return noContent();
+});
+
+/** Sends the signed `deleted` notice to every acquaintance, locally or one item per remote domain. */
+async function tellAcquaintances(env: Env, acquaintances: Address[], notice: SignedDeletion): Promise<void> {
+  const remote = new Map<Domain, Address[]>();
+  const work: Promise<unknown>[] = [];
+  for (const a of acquaintances) {
+    if (isLocal(env, a)) work.push(accountOf(env, a).receiveNotice("deleted", notice, Date.now()));
+    else remote.set(domainOf(a), [...(remote.get(domainOf(a)) ?? []), a]);
+  }
+  for (const [domain, to] of remote) {
+    work.push(enqueueRemote(env, domain, [{ item: { id: randomId16(), kind: "deleted", to, signed: notice }, bounceTo: null, ref: randomId16(), to: to[0]! }]));
+  }
+  await Promise.all(work);
+}
+

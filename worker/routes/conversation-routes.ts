@@ -1,0 +1,57 @@
+import { Hono } from "hono";
+import { EmsgError } from "../../shared/errors.js";
+import {
+  conversationRef,
+  CreateConversationRequestSchema,
+  parseConversationRef,
+  SubmitSchema,
+  type ParsedConversationRef,
+} from "../../shared/wire/index.js";
+import type { Domain } from "../../shared/address.js";
+import { json } from "../http.js";
+import { unwrap } from "../outcome.js";
+import { accountOf, conversationOf, enqueueRemote } from "../routing.js";
+import { signedBody, signedOnly, type AppContext, type AppEnv } from "./context.js";
+
+/** Conversations (PROTOCOL §6, §8, §12): this server is the hub of the ones created here. */
+export const conversationRoutes = new Hono<AppEnv>();
+
+function refOf(c: AppContext): ParsedConversationRef {
+  return parseConversationRef(`${c.req.param("hub")}/${c.req.param("id")}`);
+}
+
+conversationRoutes.post("/conversations", async (c) => {
+  const { auth, body } = await signedBody(c, CreateConversationRequestSchema);
+  const ref = conversationRef(c.env.EMSG_DOMAIN as Domain, body.id);
+  unwrap(await conversationOf(c.env, ref).create(ref, auth.address, body.members, Date.now()));
+  await accountOf(c.env, auth.address).join(ref);
+  return json({ conversation: ref }, 201);
+});
+
+conversationRoutes.get("/conversations/:hub/:id", async (c) => {
+  const ref = refOf(c);
+  const auth = await signedOnly(c);
+  if (ref.hub !== c.env.EMSG_DOMAIN) throw new EmsgError("not_found", `Ask the hub, ${ref.hub}.`);
+  return json(unwrap(await conversationOf(c.env, ref.ref).view(auth.address)));
+});
+
+/** A submission goes to the hub: straight in when that is this server, else through the hub's Outbox. */
+conversationRoutes.post("/conversations/:hub/:id/messages", async (c) => {
+  const ref = refOf(c);
+  const { auth, body } = await signedBody(c, SubmitSchema);
+  await accountOf(c.env, auth.address).join(ref.ref);
+  if (ref.hub === c.env.EMSG_DOMAIN) {
+    const { seq } = unwrap(await conversationOf(c.env, ref.ref).submit(auth.address, auth.deviceId, body, Date.now()));
+    return json({ accepted: true, seq }, 202);
+  }
+  await enqueueRemote(c.env, ref.hub, [
+    {
+      item: { id: body.id, kind: "conv_submit", conversation: ref.ref, from: auth.address, deviceId: auth.deviceId, submit: body },
+      bounceTo: auth.address,
+      ref: body.id,
+      to: auth.address,
+      conversation: ref.ref,
+    },
+  ]);
+  return json({ accepted: true }, 202);
+});

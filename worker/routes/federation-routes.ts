@@ -1,0 +1,28 @@
+import { Hono } from "hono";
+import { DEFAULT_LIMITS } from "../../shared/discovery.js";
+import { ClaimRequestSchema, FederationInboxRequestSchema } from "../../shared/wire/index.js";
+import { EmsgError } from "../../shared/errors.js";
+import { authenticatePeer } from "../auth.js";
+import { json, parseJson, readBody } from "../http.js";
+import { unwrap } from "../outcome.js";
+import { accountOf, isLocal } from "../routing.js";
+import { receiveBatch } from "../federation-inbox.js";
+import type { AppEnv } from "./context.js";
+
+/** Server-to-server API (PROTOCOL §7). */
+export const federationRoutes = new Hono<AppEnv>();
+
+federationRoutes.post("/federation/inbox", async (c) => {
+  const bytes = await readBody(c.req.raw, DEFAULT_LIMITS.maxFederationBodyBytes);
+  const from = await authenticatePeer(c.env, c.req.raw, bytes);
+  const { items } = parseJson(bytes, FederationInboxRequestSchema);
+  return json({ results: await receiveBatch(c.env, from, items) });
+});
+
+federationRoutes.post("/federation/claim", async (c) => {
+  const bytes = await readBody(c.req.raw, DEFAULT_LIMITS.maxBodyBytes);
+  await authenticatePeer(c.env, c.req.raw, bytes);
+  const { address } = parseJson(bytes, ClaimRequestSchema);
+  if (!isLocal(c.env, address)) throw new EmsgError("not_found", `${address} is not an account here.`);
+  return json(unwrap(await accountOf(c.env, address).claim()));
+});

@@ -1,0 +1,58 @@
+import { Hono } from "hono";
+import { fromB64u, toB64u } from "../../shared/base64url.js";
+import { asAddress, type Address } from "../../shared/address.js";
+import { EmsgError } from "../../shared/errors.js";
+import { AckRequestSchema } from "../../shared/wire/index.js";
+import { admit, clientIp } from "../auth.js";
+import { json, noContent } from "../http.js";
+import { unwrap } from "../outcome.js";
+import { accountOf } from "../routing.js";
+import { PAGE_LIMIT } from "../mailbox.js";
+import { signedBody, signedOnly, type AppEnv } from "./context.js";
+
+/** The mailbox (PROTOCOL §6): polling, acknowledgement, and the WebSocket behind a ticket. */
+export const mailboxRoutes = new Hono<AppEnv>();
+
+function count(text: string | undefined, fallback: number, max: number): number {
+  if (text === undefined) return fallback;
+  if (!/^\d{1,15}$/.test(text)) throw new EmsgError("bad_request", "after and limit are non-negative integers.");
+  return Math.min(Number(text), max);
+}
+
+mailboxRoutes.get("/mailbox", async (c) => {
+  const auth = await signedOnly(c);
+  const after = count(c.req.query("after"), 0, Number.MAX_SAFE_INTEGER);
+  const limit = Math.max(1, count(c.req.query("limit"), 100, PAGE_LIMIT));
+  return json(unwrap(await accountOf(c.env, auth.address).mailboxPage(after, limit)));
+});
+
+mailboxRoutes.post("/mailbox/ack", async (c) => {
+  const { auth, body } = await signedBody(c, AckRequestSchema);
+  unwrap(await accountOf(c.env, auth.address).ack(auth.deviceId, body.upTo));
+  return noContent();
+});
+
+/** A ticket names its account (so the Worker can route the upgrade) and a single-use secret. */
+mailboxRoutes.post("/ws-ticket", async (c) => {
+  const auth = await signedOnly(c);
+  const { secret, expires } = unwrap(await accountOf(c.env, auth.address).issueWsTicket(auth.deviceId, Date.now()));
+  return json({ ticket: `${toB64u(new TextEncoder().encode(auth.address))}.${secret}`, expires });
+});
+
+function ticketParts(ticket: string): { address: Address; secret: string } {
+  const dot = ticket.indexOf(".");
+  try {
+    return { address: asAddress(new TextDecoder().decode(fromB64u(ticket.slice(0, dot)))), secret: ticket.slice(dot + 1) };
+  } catch {
+    throw new EmsgError("unauthorized", "The WebSocket ticket is malformed.");
+  }
+}
+
+mailboxRoutes.get("/ws", async (c) => {
+  await admit(c.env, [{ scope: "ip", subject: clientIp(c.req.raw) }]);
+  if (c.req.header("upgrade")?.toLowerCase() !== "websocket") throw new EmsgError("bad_request", "This path takes a WebSocket upgrade.");
+  const { address, secret } = ticketParts(c.req.query("ticket") ?? "");
+  const url = new URL(c.req.url);
+  url.search = `?secret=${encodeURIComponent(secret)}`;
+  return accountOf(c.env, address).fetch(new Request(url, c.req.raw));
+});

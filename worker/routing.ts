@@ -1,0 +1,49 @@
+import { domainOf, type Address, type Domain } from "../shared/address.js";
+import { randomId16 } from "../shared/ids.js";
+import type { BouncePayload, FedItem } from "../shared/wire/index.js";
+import type { Env } from "./env.js";
+
+/** Where a piece of traffic goes: a local Account object, or the Outbox of a remote domain. */
+
+/** A federation item waiting in an Outbox; `bounceTo` is the local user told if it fails for good. */
+export interface Queued {
+  item: FedItem;
+  bounceTo: Address | null;
+  ref: string;
+  to: Address;
+  conversation?: string;
+}
+
+export function isLocal(env: Env, address: Address): boolean {
+  return domainOf(address) === env.EMSG_DOMAIN;
+}
+
+export function accountOf(env: Env, address: Address) {
+  return env.ACCOUNT.get(env.ACCOUNT.idFromName(address));
+}
+
+export function conversationOf(env: Env, ref: string) {
+  return env.CONVERSATION.get(env.CONVERSATION.idFromName(ref));
+}
+
+export function outboxOf(env: Env, domain: Domain) {
+  return env.OUTBOX.get(env.OUTBOX.idFromName(domain));
+}
+
+export function serverOf(env: Env) {
+  return env.SERVER.get(env.SERVER.idFromName("server"));
+}
+
+export async function enqueueRemote(env: Env, domain: Domain, queued: Queued[]): Promise<void> {
+  if (queued.length > 0) await outboxOf(env, domain).enqueue(domain, queued);
+}
+
+/** Tells `sender` (local or remote) that something it sent did not arrive. */
+export async function bounce(env: Env, sender: Address, payload: BouncePayload): Promise<void> {
+  if (isLocal(env, sender)) {
+    await accountOf(env, sender).deliver({ kind: "bounce", ...payload });
+    return;
+  }
+  const item: FedItem = { id: randomId16(), kind: "bounce", sender, ...payload };
+  await enqueueRemote(env, domainOf(sender), [{ item, bounceTo: null, ref: payload.ref, to: sender }]);
+}

@@ -1,0 +1,185 @@
+import { DurableObject } from "cloudflare:workers";
+import { ed25519 } from "@noble/curves/ed25519.js";
+import type { Domain } from "../shared/address.js";
+import { fromB64u, toB64u } from "../shared/base64url.js";
+import { EmsgError } from "../shared/errors.js";
+import { keyIdOf } from "../shared/identity.js";
+import { DEFAULT_WINDOW_SECONDS } from "../shared/http-signature.js";
+import {
+  buildDiscoveryDoc,
+  DISCOVERY_CACHE_MS,
+  originFor,
+  parseDiscoveryDoc,
+  parseResolverMap,
+  serverKey,
+  WELL_KNOWN_PATH,
+  type DiscoveryDoc,
+} from "../shared/discovery.js";
+import type { FedResult } from "../shared/wire/index.js";
+import type { Env } from "./env.js";
+import { attempt, type Outcome } from "./outcome.js";
+import { migrate } from "./sql-schema.js";
+import { parseRateRules, takeToken, type RateScope } from "./policy/rate-limit.js";
+
+export const SOFTWARE = "emsg-worker/0.1.0";
+export const FED_DEDUPE_MS = 7 * 86400_000;
+const NONCE_KEEP_MS = 2 * DEFAULT_WINDOW_SECONDS * 1000;
+const UNKNOWN_KID_REFETCH_MS = 5000;
+const CLEANUP_EVERY_MS = 10 * 60 * 1000;
+
+const STEPS = [
+  `CREATE TABLE server_key (id INTEGER PRIMARY KEY CHECK (id = 1), private_key TEXT NOT NULL, created INTEGER NOT NULL);
+   CREATE TABLE nonces (key_id TEXT NOT NULL, nonce TEXT NOT NULL, at INTEGER NOT NULL, PRIMARY KEY (key_id, nonce));
+   CREATE INDEX nonces_at ON nonces(at);
+   CREATE TABLE buckets (scope TEXT NOT NULL, subject TEXT NOT NULL, tokens REAL NOT NULL, at INTEGER NOT NULL,
+     PRIMARY KEY (scope, subject));
+   CREATE TABLE peers (domain TEXT PRIMARY KEY, doc TEXT NOT NULL, fetched INTEGER NOT NULL);
+   CREATE TABLE fed_seen (from_domain TEXT NOT NULL, id TEXT NOT NULL, result TEXT NOT NULL, at INTEGER NOT NULL,
+     PRIMARY KEY (from_domain, id));
+   CREATE INDEX fed_seen_at ON fed_seen(at);`,
+];
+
+export interface SigningKey {
+  kid: string;
+  privateKey: string;
+  publicKey: string;
+}
+
+export interface Admit {
+  keyId: string;
+  nonce: string;
+  limits: { scope: RateScope; subject: string }[];
+}
+
+/**
+ * The server's singleton: its Ed25519 key, the replay-nonce store, rate-limit buckets, the
+ * cache of peers' discovery documents, and federation dedupe. Everything here is small and
+ * per-request cheap; per-account state lives in Account objects.
+ */
+export class ServerObject extends DurableObject<Env> {
+  private readonly sql: SqlStorage;
+  private key: SigningKey | undefined;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.sql = ctx.storage.sql;
+    migrate(this.sql, STEPS);
+  }
+
+  /** The key from `EMSG_SERVER_KEY`, else the one made on first start and kept. */
+  async signingKey(): Promise<SigningKey> {
+    if (this.key) return this.key;
+    let priv: Uint8Array;
+    if (this.env.EMSG_SERVER_KEY) {
+      priv = fromB64u(this.env.EMSG_SERVER_KEY.trim());
+    } else {
+      const row = this.sql.exec<{ private_key: string }>("SELECT private_key FROM server_key").toArray()[0];
+      if (row) priv = fromB64u(row.private_key);
+      else {
+        priv = ed25519.utils.randomSecretKey();
+        this.sql.exec("INSERT INTO server_key (id, private_key, created) VALUES (1, ?, ?)", toB64u(priv), Date.now());
+      }
+    }
+    const pub = ed25519.getPublicKey(priv);
+    this.key = { kid: keyIdOf(pub), privateKey: toB64u(priv), publicKey: toB64u(pub) };
+    await this.scheduleCleanup();
+    return this.key;
+  }
+
+  async discovery(): Promise<DiscoveryDoc> {
+    const key = await this.signingKey();
+    return buildDiscoveryDoc({
+      domain: this.env.EMSG_DOMAIN as Domain,
+      keys: [{ kid: key.kid, key: fromB64u(key.publicKey) }],
+      software: SOFTWARE,
+    });
+  }
+
+  /**
+   * Records a verified request's nonce (refusing a replay) and takes a token from each rate
+   * bucket. Returns seconds to wait when a bucket is empty, null when admitted.
+   */
+  async admit(req: Admit): Promise<Outcome<number | null>> {
+    return attempt(() => {
+      const now = Date.now();
+      const rules = parseRateRules(this.env.EMSG_RATE);
+      for (const { scope, subject } of req.limits) {
+        const row = this.sql
+          .exec<{ tokens: number; at: number }>("SELECT tokens, at FROM buckets WHERE scope = ? AND subject = ?", scope, subject)
+          .toArray()[0];
+        const take = takeToken(row, rules[scope], now);
+        this.sql.exec("INSERT OR REPLACE INTO buckets (scope, subject, tokens, at) VALUES (?, ?, ?, ?)", scope, subject, take.bucket.tokens, now);
+        if (!take.allowed) return take.retryAfterSeconds;
+      }
+      if (req.keyId) {
+        const fresh = this.sql.exec("INSERT OR IGNORE INTO nonces (key_id, nonce, at) VALUES (?, ?, ?)", req.keyId, req.nonce, now).rowsWritten;
+        if (fresh === 0) throw new EmsgError("unauthorized", "This signature's nonce was already used.");
+      }
+      return null;
+    });
+  }
+
+  /** A peer's discovery document, from cache (≤ 1 h) or fetched; refetched once on an unknown kid. */
+  async peerDoc(domain: Domain, kid?: string): Promise<Outcome<DiscoveryDoc>> {
+    return attempt(async () => {
+      const now = Date.now();
+      const row = this.sql.exec<{ doc: string; fetched: number }>("SELECT doc, fetched FROM peers WHERE domain = ?", domain).toArray()[0];
+      if (row) {
+        const doc = JSON.parse(row.doc) as DiscoveryDoc;
+        const fresh = now - row.fetched < DISCOVERY_CACHE_MS;
+        const knowsKid = kid === undefined || serverKey(doc, kid) !== undefined;
+        if (fresh && (knowsKid || now - row.fetched < UNKNOWN_KID_REFETCH_MS)) return doc;
+      }
+      const doc = await this.fetchDoc(domain);
+      this.sql.exec("INSERT OR REPLACE INTO peers (domain, doc, fetched) VALUES (?, ?, ?)", domain, JSON.stringify(doc), now);
+      return doc;
+    });
+  }
+
+  private async fetchDoc(domain: Domain): Promise<DiscoveryDoc> {
+    const origin = originFor(domain, parseResolverMap(this.env.EMSG_RESOLVE));
+    let res: Response;
+    try {
+      res = await fetch(`${origin}${WELL_KNOWN_PATH}`, { headers: { accept: "application/json" }, redirect: "error" });
+    } catch {
+      throw new EmsgError("peer_unreachable", `${domain} cannot be reached.`);
+    }
+    if (!res.ok) throw new EmsgError("peer_unreachable", `${domain} answered ${res.status} for its discovery document.`);
+    const text = await res.text();
+    if (text.length > 65536) throw new EmsgError("bad_request", `${domain}'s discovery document is too large.`);
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      throw new EmsgError("bad_request", `${domain}'s discovery document is not JSON.`);
+    }
+    return parseDiscoveryDoc(json, domain);
+  }
+
+  /** Results already given for items of this peer (federation dedupe, 7 days). */
+  async seen(from: Domain, ids: string[]): Promise<Record<string, FedResult>> {
+    const out: Record<string, FedResult> = {};
+    for (const id of ids) {
+      const row = this.sql.exec<{ result: string }>("SELECT result FROM fed_seen WHERE from_domain = ? AND id = ?", from, id).toArray()[0];
+      if (row) out[id] = JSON.parse(row.result) as FedResult;
+    }
+    return out;
+  }
+
+  async remember(from: Domain, results: FedResult[]): Promise<void> {
+    const now = Date.now();
+    for (const r of results) this.sql.exec("INSERT OR REPLACE INTO fed_seen (from_domain, id, result, at) VALUES (?, ?, ?, ?)", from, r.id, JSON.stringify(r), now);
+  }
+
+  private async scheduleCleanup(): Promise<void> {
+    if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + CLEANUP_EVERY_MS);
+  }
+
+  override async alarm(): Promise<void> {
+    const now = Date.now();
+    this.sql.exec("DELETE FROM nonces WHERE at < ?", now - NONCE_KEEP_MS);
+    this.sql.exec("DELETE FROM fed_seen WHERE at < ?", now - FED_DEDUPE_MS);
+    this.sql.exec("DELETE FROM buckets WHERE at < ?", now - CLEANUP_EVERY_MS);
+    await this.ctx.storage.setAlarm(now + CLEANUP_EVERY_MS);
+  }
+}
