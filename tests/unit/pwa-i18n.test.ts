@@ -2,7 +2,8 @@ import { describe, expect, it } from "vitest";
 import { en } from "../../pwa/src/i18n/en.js";
 import { zhCN } from "../../pwa/src/i18n/zh-CN.js";
 import { pickLocale, translator } from "../../pwa/src/i18n/translate.js";
-import { safetyGroups, safetyRows, verifyPayload, verifyQrSvg } from "../../pwa/src/view-models/safety-number-view.js";
+import { safetyRows, verifyQrSvg } from "../../pwa/src/view-models/safety-number-view.js";
+import type { Address } from "../../shared/address.js";
 
 describe("languages", () => {
   it("translates every English string into Chinese with the same placeholders", () => {
@@ -26,20 +27,15 @@ describe("languages", () => {
 });
 
 describe("safety number display", () => {
-  const digits = "012345678901234567890123456789987654321098765432109876543210";
-
-  it("shows 60 digits as 12 groups of 5 in 3 rows", () => {
-    const groups = safetyGroups(digits);
-    expect(groups).toHaveLength(12);
-    expect(groups[0]).toBe("01234");
-    expect(safetyRows(groups).map((r) => r.length)).toEqual([4, 4, 4]);
-    expect(() => safetyGroups("123")).toThrow();
+  it("lays 12 groups out in 3 rows of 4", () => {
+    const groups = Array.from({ length: 12 }, (_, i) => String(i).padStart(5, "0"));
+    expect(safetyRows(groups)).toEqual([groups.slice(0, 4), groups.slice(4, 8), groups.slice(8, 12)]);
   });
 
-  it("encodes the protocol's verify payload as an SVG QR code", () => {
-    expect(verifyPayload("bob#im.bob.test", "KEY")).toBe("emsg-verify:1:bob#im.bob.test:KEY");
-    const svg = verifyQrSvg("bob#im.bob.test", "A".repeat(43));
+  it("draws the protocol's verify code as a dark-on-white SVG QR code", () => {
+    const svg = verifyQrSvg("bob#im.bob.test" as Address, "A".repeat(43));
     expect(svg.startsWith("<svg")).toBe(true);
     expect(svg).toContain("#111111");
+    expect(svg).toContain("#ffffff");
   });
 });

@@ -1,4 +1,5 @@
 import { parseAddress, type Address } from "../../../shared/address.js";
+import { parseVerifyQr } from "../../../shared/safety-number.js";
 import { errorSentence } from "./error-text.js";
 
 export type FriendInput = { ok: true; address: Address } | { ok: false; error: string };
@@ -9,11 +10,9 @@ export type FriendInput = { ok: true; address: Address } | { ok: false; error: s
  */
 export function readFriendInput(text: string, self: Address | null): FriendInput {
   let input = text.trim();
-  const verify = /^emsg-verify:1:([^:]+):/i.exec(input);
-  if (verify) input = verify[1]!;
   if (/%23/i.test(input)) input = input.replace(/%23/gi, "#");
   try {
-    const { address } = parseAddress(input);
+    const { address } = /^emsg-verify:/i.test(input) ? parseVerifyQr(input) : parseAddress(input);
     if (address === self) return { ok: false, error: "That is your own address." };
     return { ok: true, address };
   } catch (error) {

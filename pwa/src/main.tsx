@@ -1,0 +1,18 @@
+import { render } from "preact";
+import { Workbox } from "workbox-window";
+import { openDatabase } from "./platform/database.js";
+import { BrowserPlatform } from "./platform/browser-platform.js";
+import { AppViewModel } from "./view-models/app-model.js";
+import { AppView } from "./views/app-view.js";
+import "./styles.css";
+
+async function boot(): Promise<void> {
+  const app = new AppViewModel(new BrowserPlatform(await openDatabase(), location.origin));
+  render(<AppView app={app} />, document.getElementById("app")!);
+  await app.start();
+}
+
+// The service worker precaches the app shell so EMSG opens offline; only in a production build.
+if ("serviceWorker" in navigator && import.meta.env.PROD) void new Workbox("/sw.js").register();
+
+void boot();

@@ -1,0 +1,270 @@
+import type { Address } from "../../../shared/address.js";
+import type { Store } from "../../../shared/client/store.js";
+import { isLocale, pickLocale, translator, type Locale, type Translate } from "../i18n/translate.js";
+import type { AppContext } from "./app-context.js";
+import { ChatsViewModel } from "./chats-model.js";
+import type { EmsgClient, MessageRecord } from "./client-facade.js";
+import { connectivityBanner, type Banner, type LinkState } from "./connectivity.js";
+import { errorSentence } from "./error-text.js";
+import { expiryPlan, runExpiryPlan } from "./expiry.js";
+import { FavoritesViewModel } from "./favorites-model.js";
+import { FriendsViewModel } from "./friends-model.js";
+import { LocalRecords } from "./local-records.js";
+import { Observable } from "./observable.js";
+import type { PlatformPort } from "./platform-port.js";
+import { SafetyViewModel } from "./safety-model.js";
+import { SettingsViewModel } from "./settings-model.js";
+import { reconnectDelay } from "./reconnect.js";
+
+export type Phase = "loading" | "onboarding" | "locked" | "ready" | "deleted";
+export type Tab = "chats" | "friends" | "favorites" | "settings";
+
+const EXPIRY_EVERY_MS = 60 * 60_000;
+
+/** The whole app: which screen shows, the language, the connection, and the screens' view models. */
+export class AppViewModel extends Observable implements AppContext {
+  readonly #platform: PlatformPort;
+  phase: Phase = "loading";
+  locale: Locale = "en";
+  t: Translate = translator("en");
+  domain = "";
+  busy = false;
+  error: string | null = null;
+  tab: Tab = "chats";
+  link: LinkState = "connecting";
+  chats: ChatsViewModel | null = null;
+  friends: FriendsViewModel | null = null;
+  favorites: FavoritesViewModel | null = null;
+  settings: SettingsViewModel | null = null;
+  safety: SafetyViewModel | null = null;
+  #client: EmsgClient | null = null;
+  #store: Store | null = null;
+  #records: LocalRecords | null = null;
+  #socketState: LinkState = "connecting";
+  #attempts = 0;
+  #retry: ReturnType<typeof setTimeout> | undefined;
+  readonly #queued = new Set<string>();
+
+  constructor(platform: PlatformPort) {
+    super();
+    this.#platform = platform;
+  }
+
+  get client(): EmsgClient {
+    if (!this.#client) throw new Error("No account is open.");
+    return this.#client;
+  }
+  get records(): LocalRecords {
+    if (!this.#records) throw new Error("No account is open.");
+    return this.#records;
+  }
+  get address(): Address {
+    return this.client.address;
+  }
+  get retentionDays(): number | null {
+    return this.settings?.retentionDays ?? null;
+  }
+  get banner(): Banner | null {
+    return connectivityBanner(this.link, this.#queued.size, this.domain, this.t);
+  }
+  get unreadTotal(): number {
+    return this.chats?.unreadTotal ?? 0;
+  }
+  get pendingRequests(): number {
+    return this.friends?.pendingCount ?? 0;
+  }
+  now(): number {
+    return this.#platform.now();
+  }
+
+  async start(): Promise<void> {
+    const saved = await this.#platform.pref("locale");
+    this.#setLocale(isLocale(saved) ? saved : pickLocale(this.#platform.languages));
+    this.domain = await this.#platform.discoverDomain();
+    this.#platform.onOnlineChange((online) => {
+      if (online) this.#connectSoon(0);
+      this.#updateLink();
+    });
+    const mode = await this.#platform.vaultMode();
+    if (mode === "none") this.phase = "onboarding";
+    else if (mode === "passphrase") this.phase = "locked";
+    else await this.#open(await this.#platform.openStore());
+    this.changed();
+  }
+
+  async register(name: string, passphrase: string | null): Promise<void> {
+    await this.#busy(async () => {
+      const store = await this.#platform.createStore(passphrase);
+      try {
+        await this.#ready(await this.#platform.createClient(store, name, this.domain), store);
+      } catch (error) {
+        await this.#platform.erase();
+        throw error;
+      }
+    });
+  }
+
+  async unlock(passphrase: string): Promise<void> {
+    await this.#busy(async () => {
+      const store = await this.#platform.openStore(passphrase);
+      if (!store) throw new Error(this.t("unlock.wrong"));
+      await this.#open(store);
+    });
+  }
+
+  async #open(store: Store | null): Promise<void> {
+    const client = store ? await this.#platform.openClient(store) : null;
+    if (!client || !store) {
+      this.phase = "onboarding";
+      return;
+    }
+    await this.#ready(client, store);
+  }
+
+  async #ready(client: EmsgClient, store: Store): Promise<void> {
+    this.#client = client;
+    this.#store = store;
+    this.#records = new LocalRecords(store);
+    this.chats = new ChatsViewModel(this);
+    this.friends = new FriendsViewModel(this);
+    this.favorites = new FavoritesViewModel(this, (id) => this.chats?.conversation?.unstarred(id));
+    this.settings = new SettingsViewModel(this, this.#platform);
+    for (const child of [this.chats, this.friends, this.favorites, this.settings]) child.subscribe(() => this.changed());
+    client.events.on("message", (message) => this.#onMessage(message));
+    client.events.on("status", (message) => this.#track(message));
+    client.events.on("connection", ({ state }) => this.#onConnection(state));
+    client.events.on("friend", (friend) => {
+      if (friend.state === "incoming" || friend.state === "held") {
+        this.#platform.notify(this.t("notify.request", { address: friend.address }), friend.note ?? "", `friend-${friend.address}`, () => this.showTab("friends"));
+      }
+      void this.chats?.conversation?.refreshTrust();
+    });
+    await Promise.all([this.chats.load(), this.friends.load(), this.favorites.load(), this.settings.load()]);
+    for (const conversation of await client.conversations()) {
+      if (conversation.last?.direction === "out" && conversation.last.status === "sending") this.#queued.add(conversation.last.id);
+    }
+    this.phase = "ready";
+    this.#updateLink();
+    this.#connectSoon(0);
+    void this.runExpiry();
+    setInterval(() => void this.runExpiry(), EXPIRY_EVERY_MS);
+  }
+
+  #onConnection(state: LinkState): void {
+    this.#socketState = state;
+    if (state === "online") this.#attempts = 0;
+    if (state === "offline") this.#connectSoon(reconnectDelay(this.#attempts++));
+    this.#updateLink();
+  }
+
+  /** The core starts no timers: the app reconnects, backing off, and at once when the browser is back online. */
+  #connectSoon(delay: number): void {
+    clearTimeout(this.#retry);
+    this.#retry = setTimeout(() => {
+      if (!this.#client || this.#client.connected || !this.#platform.online()) return;
+      this.#client.connect().catch(() => this.#onConnection("offline"));
+    }, delay);
+  }
+
+  #onMessage(message: MessageRecord): void {
+    this.#track(message);
+    if (message.direction !== "in") return;
+    this.#platform.notify(this.t("notify.title", { address: message.from }), message.text, message.conversation, () => this.openConversation(message.conversation));
+    if (this.chats?.conversation?.conversation === message.conversation) this.chats.conversation.markRead();
+  }
+
+  #track(message: MessageRecord): void {
+    if (message.direction === "out" && message.status === "sending") this.#queued.add(message.id);
+    else this.#queued.delete(message.id);
+    this.changed();
+  }
+
+  #updateLink(): void {
+    const next: LinkState = this.#platform.online() ? this.#socketState : "offline";
+    if (next === this.link) return;
+    this.link = next;
+    this.chats?.refresh();
+    this.changed();
+  }
+
+  /** Deletes messages past their conversation's retention; starred ones live on as favorites. */
+  async runExpiry(): Promise<number> {
+    if (!this.#client || !this.#store || !this.settings) return 0;
+    const overrides = await this.records.retentionOverrides();
+    const plan = expiryPlan(await this.client.conversations(), this.settings.retentionDays, overrides, this.now());
+    const removed = await runExpiryPlan(this.#store, plan);
+    if (removed.length > 0) this.chats?.conversation?.forget(removed);
+    return removed.length;
+  }
+
+  showTab(tab: Tab): void {
+    this.tab = tab;
+    if (tab === "favorites") void this.favorites?.load();
+    this.changed();
+  }
+
+  openConversation(target: string): void {
+    this.tab = "chats";
+    this.chats?.open(target);
+    this.changed();
+  }
+
+  /** Opens the chat with a friend; its conversation is made by the core on the first message. */
+  openChatWith(address: Address): void {
+    this.openConversation(address);
+  }
+
+  showSafety(address: Address): void {
+    this.safety = new SafetyViewModel(this, address, () => {
+      void this.friends?.trustChanged(address);
+      void this.chats?.conversation?.refreshTrust();
+    });
+    this.safety.subscribe(() => this.changed());
+    void this.safety.load();
+    this.changed();
+  }
+
+  closeSafety(): void {
+    this.safety = null;
+    this.changed();
+  }
+
+  favoritesChanged(): void {
+    void this.favorites?.load();
+  }
+
+  setLocale(locale: Locale): void {
+    this.#setLocale(locale);
+    void this.#platform.setPref("locale", locale);
+    this.chats?.refresh();
+    this.changed();
+  }
+
+  #setLocale(locale: Locale): void {
+    this.locale = locale;
+    this.t = translator(locale);
+  }
+
+  async deleteAccount(): Promise<void> {
+    await this.#busy(async () => {
+      clearTimeout(this.#retry);
+      await this.client.deleteAccount();
+      await this.#platform.erase();
+      this.phase = "deleted";
+    });
+  }
+
+  async #busy(action: () => Promise<void>): Promise<void> {
+    this.busy = true;
+    this.error = null;
+    this.changed();
+    try {
+      await action();
+    } catch (error) {
+      this.error = errorSentence(error);
+    } finally {
+      this.busy = false;
+      this.changed();
+    }
+  }
+}

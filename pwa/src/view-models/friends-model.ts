@@ -1,0 +1,149 @@
+import type { Address } from "../../../shared/address.js";
+import { ERROR_SENTENCE, isErrorCode } from "../../../shared/errors.js";
+import type { AppContext } from "./app-context.js";
+import type { Friend } from "./client-facade.js";
+import { errorSentence } from "./error-text.js";
+import { readFriendInput } from "./friend-input.js";
+import { Observable } from "./observable.js";
+
+export interface FriendRow {
+  address: Address;
+  initial: string;
+  note: string;
+  problem: string;
+  canAnswer: boolean;
+  isFriend: boolean;
+  verified: boolean;
+  keyChanged: boolean;
+}
+
+export interface Trust {
+  verified: boolean;
+  keyChanged: boolean;
+}
+
+/** A row of the friends screen; a bounced request shows the reason as a sentence. */
+export function friendRow(friend: Friend, trust: Trust): FriendRow {
+  return {
+    address: friend.address,
+    initial: (friend.address[0] ?? "#").toUpperCase(),
+    note: friend.state === "incoming" || friend.state === "held" ? (friend.note ?? "") : "",
+    problem: friend.bounced ? (isErrorCode(friend.bounced) ? ERROR_SENTENCE[friend.bounced] : friend.bounced) : "",
+    canAnswer: friend.state === "incoming" || friend.state === "held",
+    isFriend: friend.state === "friend",
+    verified: trust.verified,
+    keyChanged: trust.keyChanged,
+  };
+}
+
+/** Friends, requests in and out, and the add-a-friend form. */
+export class FriendsViewModel extends Observable {
+  readonly #ctx: AppContext;
+  #friends = new Map<string, Friend>();
+  #trust = new Map<string, Trust>();
+  busy = false;
+  error: string | null = null;
+  notice: string | null = null;
+
+  constructor(ctx: AppContext) {
+    super();
+    this.#ctx = ctx;
+    ctx.client.events.on("friend", (friend) => {
+      if (friend.state === "declined") this.#friends.delete(friend.address);
+      else this.#friends.set(friend.address, friend);
+      void this.#observe(friend).then(() => this.changed());
+    });
+  }
+
+  async load(): Promise<void> {
+    this.#friends = new Map((await this.#ctx.client.friends()).map((f) => [f.address, f]));
+    for (const friend of this.#friends.values()) await this.#observe(friend);
+    this.changed();
+  }
+
+  async #observe(friend: Friend): Promise<void> {
+    const keyChanged = friend.state === "friend" || friend.state === "incoming" ? await this.#ctx.records.observeKey(friend.address, friend.accountKey) : false;
+    const memory = await this.#ctx.records.keyMemory(friend.address);
+    this.#trust.set(friend.address, { keyChanged, verified: !keyChanged && memory?.verified === true && memory.key === friend.accountKey });
+  }
+
+  #rows(states: readonly Friend["state"][]): FriendRow[] {
+    return [...this.#friends.values()]
+      .filter((f) => states.includes(f.state))
+      .sort((a, b) => a.address.localeCompare(b.address))
+      .map((f) => friendRow(f, this.#trust.get(f.address) ?? { verified: false, keyChanged: false }));
+  }
+
+  get incoming(): FriendRow[] {
+    return this.#rows(["incoming"]);
+  }
+  get held(): FriendRow[] {
+    return this.#rows(["held"]);
+  }
+  get outgoing(): FriendRow[] {
+    return this.#rows(["outgoing"]);
+  }
+  get friends(): FriendRow[] {
+    return this.#rows(["friend"]);
+  }
+  get blocked(): FriendRow[] {
+    return this.#rows(["blocked"]);
+  }
+  get isEmpty(): boolean {
+    return this.#friends.size === 0;
+  }
+  get pendingCount(): number {
+    return this.incoming.length + this.held.length;
+  }
+
+  state(address: string): Friend | undefined {
+    return this.#friends.get(address);
+  }
+
+  async add(text: string, note: string): Promise<boolean> {
+    const input = readFriendInput(text, this.#ctx.client.address);
+    this.notice = null;
+    if (!input.ok) {
+      this.error = input.error;
+      this.changed();
+      return false;
+    }
+    return this.#run(async () => {
+      await this.#ctx.client.sendFriendRequest(input.address, note.trim());
+      this.notice = this.#ctx.t("friends.sent", { address: input.address });
+    });
+  }
+
+  accept(address: Address): Promise<boolean> {
+    return this.#run(() => this.#ctx.client.acceptFriend(address));
+  }
+  decline(address: Address): Promise<boolean> {
+    return this.#run(() => this.#ctx.client.declineFriend(address));
+  }
+  block(address: Address): Promise<boolean> {
+    return this.#run(() => this.#ctx.client.block(address));
+  }
+
+  async #run(action: () => Promise<unknown>): Promise<boolean> {
+    this.busy = true;
+    this.error = null;
+    this.changed();
+    try {
+      await action();
+      return true;
+    } catch (error) {
+      this.error = errorSentence(error);
+      return false;
+    } finally {
+      this.busy = false;
+      this.changed();
+    }
+  }
+
+  /** After the safety dialog marked or cleared verification. */
+  async trustChanged(address: string): Promise<void> {
+    const friend = this.#friends.get(address);
+    if (friend) await this.#observe(friend);
+    this.changed();
+  }
+}

@@ -1,0 +1,86 @@
+import type { Store } from "../../../shared/client/store.js";
+
+/**
+ * What the PWA itself remembers beside the client core, in the same sealed store under `pwa/`:
+ * starred messages (copied, so they outlive expiry), keys the person has seen or verified per
+ * friend, and per-conversation retention overrides.
+ */
+export interface Favorite {
+  id: string;
+  conversation: string;
+  peer: string;
+  from: string;
+  mine: boolean;
+  text: string;
+  at: number;
+  starredAt: number;
+}
+
+export interface KeyMemory {
+  /** The account key first seen (or last accepted) for this friend. */
+  key: string;
+  /** True once the person compared safety numbers for exactly this key. */
+  verified: boolean;
+}
+
+const FAV = "pwa/fav/";
+const KEYS = "pwa/key/";
+const RETENTION = "pwa/retention/";
+
+export class LocalRecords {
+  readonly #store: Store;
+
+  constructor(store: Store) {
+    this.#store = store;
+  }
+
+  async favorites(): Promise<Favorite[]> {
+    return (await this.#store.list<Favorite>(FAV)).map(([, f]) => f).sort((a, b) => b.at - a.at);
+  }
+
+  async star(favorite: Favorite): Promise<void> {
+    await this.#store.put(FAV + favorite.id, favorite);
+  }
+
+  async unstar(id: string): Promise<void> {
+    await this.#store.delete(FAV + id);
+  }
+
+  async keyMemory(address: string): Promise<KeyMemory | undefined> {
+    return this.#store.get<KeyMemory>(KEYS + address);
+  }
+
+  /**
+   * Notes the key a friend has now. Returns true when it differs from the one remembered: the
+   * remembered one is kept, so the warning stays until the person accepts the new key.
+   */
+  async observeKey(address: string, key: string): Promise<boolean> {
+    if (!key) return false;
+    const known = await this.keyMemory(address);
+    if (!known) {
+      await this.#store.put(KEYS + address, { key, verified: false });
+      return false;
+    }
+    return known.key !== key;
+  }
+
+  /** Marks (or clears) verification of the friend's current key; this also accepts a changed key. */
+  async setVerified(address: string, key: string, verified: boolean): Promise<void> {
+    await this.#store.put(KEYS + address, { key, verified });
+  }
+
+  async retentionOverride(conversation: string): Promise<number | null | undefined> {
+    const entry = await this.#store.get<{ days: number | null }>(RETENTION + conversation);
+    return entry?.days;
+  }
+
+  async retentionOverrides(): Promise<Map<string, number | null>> {
+    const entries = await this.#store.list<{ days: number | null }>(RETENTION);
+    return new Map(entries.map(([key, entry]) => [key.slice(RETENTION.length), entry.days]));
+  }
+
+  async setRetentionOverride(conversation: string, days: number | null | undefined): Promise<void> {
+    if (days === undefined) await this.#store.delete(RETENTION + conversation);
+    else await this.#store.put(RETENTION + conversation, { days });
+  }
+}

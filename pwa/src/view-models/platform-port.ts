@@ -1,0 +1,32 @@
+import type { Store } from "../../../shared/client/store.js";
+import type { EmsgClient } from "./client-facade.js";
+
+export type VaultMode = "none" | "device" | "passphrase";
+export type Permission = NotificationPermission | "unsupported";
+
+/**
+ * What the app view model needs from the browser, so view models stay free of DOM and
+ * IndexedDB details: pwa/src/platform/browser-platform.ts implements it.
+ */
+export interface PlatformPort {
+  readonly languages: readonly string[];
+  now(): number;
+  pref(key: string): Promise<string | undefined>;
+  setPref(key: string, value: string): Promise<void>;
+  discoverDomain(): Promise<string>;
+  vaultMode(): Promise<VaultMode>;
+  /** Makes the sealed store for a new account; with a passphrase, the key is wrapped by it. */
+  createStore(passphrase: string | null): Promise<Store>;
+  /** Opens the sealed store; null when the passphrase is missing or wrong. */
+  openStore(passphrase?: string): Promise<Store | null>;
+  /** Forgets everything on this device. */
+  erase(): Promise<void>;
+  createClient(store: Store, name: string, domain: string): Promise<EmsgClient>;
+  openClient(store: Store): Promise<EmsgClient | null>;
+  online(): boolean;
+  onOnlineChange(listener: (online: boolean) => void): void;
+  permission(): Permission;
+  askPermission(): Promise<Permission>;
+  notify(title: string, body: string, tag: string, onClick: () => void): void;
+  saveFile(name: string, text: string): void;
+}

@@ -1,0 +1,134 @@
+import { sealArchive } from "../../../shared/export-archive.js";
+import { exportContents } from "./account-export.js";
+import type { AppContext } from "./app-context.js";
+import type { AccountSettings } from "./client-facade.js";
+import { errorSentence } from "./error-text.js";
+import { Observable } from "./observable.js";
+import type { Permission, PlatformPort } from "./platform-port.js";
+import { exportFileName, progressPercent } from "./settings-form.js";
+
+export type Strangers = AccountSettings["strangers"];
+
+export interface DeviceRow {
+  deviceId: string;
+  label: string;
+  added: string;
+  current: boolean;
+}
+
+/** Account settings, notifications, devices and the export; deletion and import live on the app. */
+export class SettingsViewModel extends Observable {
+  readonly #ctx: AppContext;
+  readonly #platform: PlatformPort;
+  strangers: Strangers = "accept";
+  retentionDays: number | null = null;
+  notifications: Permission = "default";
+  devices: DeviceRow[] = [];
+  saved = false;
+  error: string | null = null;
+  exportPercent: number | null = null;
+  exportedFile: string | null = null;
+
+  constructor(ctx: AppContext, platform: PlatformPort) {
+    super();
+    this.#ctx = ctx;
+    this.#platform = platform;
+  }
+
+  async load(): Promise<void> {
+    this.notifications = this.#platform.permission();
+    try {
+      const settings = await this.#ctx.client.settings();
+      this.strangers = settings.strangers;
+      this.retentionDays = settings.retentionDays;
+      await this.#loadDevices();
+    } catch (error) {
+      this.error = errorSentence(error);
+    }
+    this.changed();
+  }
+
+  /** The core knows this device's certificate; other devices of the account are not listed by it yet. */
+  async #loadDevices(): Promise<void> {
+    const account = this.#ctx.client.account;
+    if (!account) return;
+    const cert = account.deviceCert.body;
+    this.devices = [
+      {
+        deviceId: cert.deviceId,
+        label: cert.label || cert.deviceId.slice(0, 8),
+        added: new Date(cert.created).toLocaleDateString(this.#ctx.locale),
+        current: true,
+      },
+    ];
+  }
+
+  async #save(next: AccountSettings): Promise<void> {
+    const before = { strangers: this.strangers, retentionDays: this.retentionDays };
+    this.strangers = next.strangers;
+    this.retentionDays = next.retentionDays;
+    this.saved = false;
+    this.error = null;
+    this.changed();
+    try {
+      const saved = await this.#ctx.client.setSettings(next);
+      this.strangers = saved.strangers;
+      this.retentionDays = saved.retentionDays;
+      this.saved = true;
+    } catch (error) {
+      this.strangers = before.strangers;
+      this.retentionDays = before.retentionDays;
+      this.error = errorSentence(error);
+    }
+    this.changed();
+  }
+
+  setStrangers(strangers: Strangers): Promise<void> {
+    return this.#save({ strangers, retentionDays: this.retentionDays });
+  }
+
+  async setRetention(retentionDays: number | null): Promise<void> {
+    await this.#save({ strangers: this.strangers, retentionDays });
+    await this.#ctx.runExpiry();
+  }
+
+  async enableNotifications(): Promise<void> {
+    this.notifications = await this.#platform.askPermission();
+    this.changed();
+  }
+
+  async exportAccount(passphrase: string): Promise<void> {
+    this.exportPercent = 0;
+    this.exportedFile = null;
+    this.error = null;
+    this.changed();
+    try {
+      const client = this.#ctx.client;
+      const contents = exportContents({
+        account: client.account!,
+        friends: await client.friends(),
+        conversations: await client.conversations(),
+        favorites: await this.#ctx.records.favorites(),
+        settings: { strangers: this.strangers, retentionDays: this.retentionDays },
+        now: this.#ctx.now(),
+      });
+      const archive = await sealArchive(contents, passphrase, {
+        onProgress: (fraction) => {
+          const percent = progressPercent(fraction * 1000, 1000);
+          if (percent !== this.exportPercent) {
+            this.exportPercent = percent;
+            this.changed();
+          }
+        },
+      });
+      const name = exportFileName(this.#ctx.client.address, this.#ctx.now());
+      this.#platform.saveFile(name, JSON.stringify(archive));
+      this.exportedFile = name;
+    } catch (error) {
+      this.error = errorSentence(error);
+    } finally {
+      this.exportPercent = null;
+      this.changed();
+    }
+  }
+}

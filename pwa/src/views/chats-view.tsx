@@ -1,0 +1,43 @@
+import type { AppViewModel } from "../view-models/app-model.js";
+import type { ChatsViewModel } from "../view-models/chats-model.js";
+import { ConversationView } from "./conversation-view.js";
+import { useModel } from "./use-model.js";
+
+export function ChatsView({ app, chats }: { app: AppViewModel; chats: ChatsViewModel }) {
+  useModel(chats);
+  const t = app.t;
+  const rows = chats.rows;
+  return (
+    <div class={`main ${chats.conversation ? "has-detail" : ""}`}>
+      <section class="pane-list" aria-labelledby="chats-title">
+        <header class="pane-head">
+          <h1 id="chats-title" class="grow">{t("chats.title")}</h1>
+          <button type="button" class="ghost" onClick={() => app.showTab("friends")}>{t("chats.new")}</button>
+        </header>
+        <div class="pane-body" role="list">
+          {rows.length === 0 ? <p class="empty">{t("chats.empty")}</p> : null}
+          {rows.map((row) => (
+            <button key={row.id} role="listitem" type="button" class="chat-row" aria-current={row.selected ? "true" : undefined} onClick={() => chats.open(row.id)} data-testid="chat-row">
+              <span class="avatar" aria-hidden="true">{row.initial}</span>
+              <span class="grow">
+                <span class="top">
+                  <span class="title">{row.title}</span>
+                  <span class="stamp">{row.stamp}</span>
+                </span>
+                <span class="bottom">
+                  <span class="preview">{row.preview}</span>
+                  {row.unread > 0 ? <span class="badge" aria-label={row.unreadLabel}>{row.unread}</span> : null}
+                </span>
+              </span>
+            </button>
+          ))}
+        </div>
+      </section>
+      {chats.conversation ? (
+        <ConversationView key={chats.conversation.peer ?? chats.conversation.conversation} app={app} chats={chats} conversation={chats.conversation} />
+      ) : (
+        <div class="placeholder"><p>{t("chats.pick")}</p></div>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,116 @@
+import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
+import type { AppViewModel } from "../view-models/app-model.js";
+import type { ChatsViewModel } from "../view-models/chats-model.js";
+import type { ConversationViewModel } from "../view-models/conversation-model.js";
+import { composerAction, outgoingText } from "../view-models/composer.js";
+import { RETENTION_CHOICES, readRetention, retentionLabel, retentionValue } from "../view-models/settings-form.js";
+import { useModel } from "./use-model.js";
+
+export function ConversationView({ app, chats, conversation }: { app: AppViewModel; chats: ChatsViewModel; conversation: ConversationViewModel }) {
+  useModel(conversation);
+  const t = app.t;
+  const [draft, setDraft] = useState("");
+  const timeline = useRef<HTMLDivElement>(null);
+  const pinned = useRef(true);
+  const olderAnchor = useRef<number | null>(null);
+  const items = conversation.items;
+
+  // Stay at the newest message unless the person scrolled up to read; keep the view still when older ones load.
+  useLayoutEffect(() => {
+    const el = timeline.current;
+    if (!el) return;
+    if (olderAnchor.current !== null) {
+      el.scrollTop = el.scrollHeight - olderAnchor.current;
+      olderAnchor.current = null;
+    } else if (pinned.current) {
+      el.scrollTop = el.scrollHeight;
+    }
+  }, [items]);
+
+  useEffect(() => conversation.markRead(), [conversation, items.length]);
+
+  const loadOlder = () => {
+    const el = timeline.current;
+    if (el) olderAnchor.current = el.scrollHeight - el.scrollTop;
+    void conversation.loadOlder();
+  };
+
+  const onScroll = () => {
+    const el = timeline.current;
+    if (!el) return;
+    pinned.current = el.scrollHeight - el.scrollTop - el.clientHeight < 40;
+    if (el.scrollTop < 40 && conversation.hasOlder && !conversation.loadingOlder) loadOlder();
+  };
+
+  const send = () => {
+    const text = outgoingText(draft);
+    if (text === null || !conversation.canSend) return;
+    setDraft("");
+    pinned.current = true;
+    void conversation.send(text);
+  };
+
+  const onKeyDown = (event: KeyboardEvent) => {
+    if (composerAction(event) === "send") {
+      event.preventDefault();
+      send();
+    }
+  };
+
+  return (
+    <section class="conversation" aria-labelledby="conv-title">
+      <header class="pane-head">
+        <button type="button" class="icon only-narrow" onClick={() => chats.close()} aria-label={t("nav.back")}>←</button>
+        <span class="avatar" aria-hidden="true">{conversation.initial}</span>
+        <div class="grow">
+          <h2 id="conv-title">{conversation.title}</h2>
+          <div class="sub">🔒 {t("conv.encrypted")}{conversation.verified ? ` · ${t("friends.verified")}` : ""}</div>
+        </div>
+        <label class="visually-hidden" for="conv-retention">{t("conv.retention")}</label>
+        <select id="conv-retention" style={{ width: "auto" }} title={t("conv.retention")} value={conversation.retentionOverride === undefined ? "default" : retentionValue(conversation.retentionOverride)}
+          onChange={(e) => {
+            const value = e.currentTarget.value;
+            void conversation.setRetention(value === "default" ? undefined : readRetention(value));
+          }}>
+          <option value="default">{t("conv.retentionDefault", { value: retentionLabel(app.retentionDays, t) })}</option>
+          {RETENTION_CHOICES.map((days) => <option key={retentionValue(days)} value={retentionValue(days)}>{retentionLabel(days, t)}</option>)}
+        </select>
+        {conversation.peer ? <button type="button" class="ghost" onClick={() => app.showSafety(conversation.peer!)}>{t("conv.verify")}</button> : null}
+      </header>
+      {conversation.keyChanged ? <p class="notice" role="alert">{t("friends.keyChanged", { address: conversation.title })}</p> : null}
+      <div class="timeline" ref={timeline} onScroll={onScroll} role="log" aria-label={conversation.title} data-testid="timeline">
+        {conversation.hasOlder ? (
+          <button type="button" class="ghost" style={{ alignSelf: "center" }} onClick={loadOlder} disabled={conversation.loadingOlder}>{t("conv.loadOlder")}</button>
+        ) : null}
+        {items.length === 0 ? <p class="empty">{t("conv.empty")}</p> : null}
+        {items.map((item) =>
+          item.kind === "day" ? (
+            <div key={item.key} class="day" role="separator">{item.label}</div>
+          ) : (
+            <div key={item.key} class={`bubble-row ${item.mine ? "mine" : ""} ${item.startsRun ? "run" : ""}`} data-testid="message" data-mine={item.mine ? "true" : "false"}>
+              <div class="bubble">
+                <span class="text">{item.text}</span>
+                <span class="meta">
+                  <button type="button" class="icon star" aria-pressed={item.starred} aria-label={item.starred ? t("conv.unstar") : t("conv.star")} onClick={() => void conversation.toggleStar(item.id)}>
+                    {item.starred ? "★" : "☆"}
+                  </button>
+                  <time>{item.time}</time>
+                  {item.tick ? <span class={`tick ${item.statusLabel && item.tick === "✓✓" ? "delivered" : item.tick === "!" ? "failed" : ""}`} title={item.statusLabel} aria-label={item.statusLabel} data-testid="tick">{item.tick}</span> : null}
+                </span>
+              </div>
+            </div>
+          ),
+        )}
+      </div>
+      {conversation.canSend ? (
+        <form class="composer" onSubmit={(e) => { e.preventDefault(); send(); }}>
+          <label class="visually-hidden" for="composer">{t("conv.placeholder")}</label>
+          <textarea id="composer" rows={1} placeholder={t("conv.placeholder")} value={draft} onInput={(e) => setDraft(e.currentTarget.value)} onKeyDown={onKeyDown} title={t("conv.composerHint")} />
+          <button type="submit" class="primary" disabled={outgoingText(draft) === null}>{t("conv.send")}</button>
+        </form>
+      ) : (
+        <p class="notice">{t("conv.notFriend", { address: conversation.title })}</p>
+      )}
+    </section>
+  );
+}

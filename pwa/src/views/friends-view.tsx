@@ -1,0 +1,110 @@
+import { useState } from "preact/hooks";
+import type { AppViewModel } from "../view-models/app-model.js";
+import type { FriendRow, FriendsViewModel } from "../view-models/friends-model.js";
+import type { MessageKey } from "../i18n/en.js";
+import { SafetyDialog } from "./safety-dialog.js";
+import { useModel } from "./use-model.js";
+
+export function FriendsView({ app, friends }: { app: AppViewModel; friends: FriendsViewModel }) {
+  useModel(friends);
+  const t = app.t;
+  const [input, setInput] = useState("");
+  const [note, setNote] = useState("");
+  const [copied, setCopied] = useState(false);
+
+  const add = async (event: Event) => {
+    event.preventDefault();
+    if (await friends.add(input, note)) {
+      setInput("");
+      setNote("");
+    }
+  };
+  const copy = async () => {
+    await navigator.clipboard?.writeText(app.address);
+    setCopied(true);
+  };
+
+  const section = (title: MessageKey, rows: FriendRow[], testid: string) =>
+    rows.length === 0 ? null : (
+      <section class="card" aria-labelledby={`h-${testid}`} data-testid={testid}>
+        <h3 id={`h-${testid}`}>{t(title)}</h3>
+        {rows.map((row) => <PersonRow key={row.address} app={app} friends={friends} row={row} />)}
+      </section>
+    );
+
+  return (
+    <div class="main">
+      <div class="page">
+        <div class="page-inner">
+          <h1>{t("friends.title")}</h1>
+          <section class="card" aria-labelledby="my-address">
+            <h3 id="my-address">{t("friends.myAddress")}</h3>
+            <div class="address-box">
+              <span class="grow" data-testid="my-address">{app.address}</span>
+              <button type="button" class="ghost" onClick={() => void copy()}>{copied ? t("friends.copied") : t("friends.copy")}</button>
+            </div>
+          </section>
+          <form class="card" onSubmit={(e) => void add(e)} aria-labelledby="add-title">
+            <h2 id="add-title">{t("friends.add")}</h2>
+            <div class="field">
+              <label for="friend-address">{t("friends.addressLabel")}</label>
+              <input id="friend-address" type="text" autoCapitalize="none" spellcheck={false} placeholder={t("friends.addressPlaceholder")} value={input} onInput={(e) => setInput(e.currentTarget.value)} />
+            </div>
+            <div class="field">
+              <label for="friend-note">{t("friends.note")}</label>
+              <input id="friend-note" type="text" maxLength={280} placeholder={t("friends.notePlaceholder")} value={note} onInput={(e) => setNote(e.currentTarget.value)} />
+            </div>
+            <div class="row">
+              <button class="primary" type="submit" disabled={!input.trim() || friends.busy}>{t("friends.send")}</button>
+              <span class="grow" aria-live="polite">
+                {friends.error ? <span class="error" role="alert">{friends.error}</span> : null}
+                {friends.notice ? <span class="ok">{friends.notice}</span> : null}
+              </span>
+            </div>
+          </form>
+          {section("friends.incoming", friends.incoming, "incoming")}
+          {section("friends.held", friends.held, "held")}
+          {section("friends.list", friends.friends, "friend-list")}
+          {section("friends.outgoing", friends.outgoing, "outgoing")}
+          {section("friends.blocked", friends.blocked, "blocked")}
+          {friends.isEmpty ? <p class="empty">{t("friends.none")}</p> : null}
+        </div>
+      </div>
+      {app.safety ? <SafetyDialog app={app} safety={app.safety} /> : null}
+    </div>
+  );
+}
+
+function PersonRow({ app, friends, row }: { app: AppViewModel; friends: FriendsViewModel; row: FriendRow }) {
+  const t = app.t;
+  return (
+    <div class="person" data-testid="person" data-address={row.address}>
+      <span class="avatar" aria-hidden="true">{row.initial}</span>
+      <div class="grow">
+        <div class="row">
+          <strong>{row.address}</strong>
+          {row.verified ? <span class="tag">{t("friends.verified")}</span> : null}
+          {row.keyChanged ? <span class="tag warn">!</span> : null}
+        </div>
+        {row.note ? <div class="hint">“{row.note}”</div> : null}
+        {row.problem ? <div class="error">{row.problem}</div> : null}
+        {row.keyChanged ? <div class="error">{t("friends.keyChanged", { address: row.address })}</div> : null}
+      </div>
+      <div class="actions">
+        {row.canAnswer ? (
+          <>
+            <button type="button" class="primary" onClick={() => void friends.accept(row.address)}>{t("friends.accept")}</button>
+            <button type="button" onClick={() => void friends.decline(row.address)}>{t("friends.decline")}</button>
+            <button type="button" class="danger" onClick={() => void friends.block(row.address)}>{t("friends.block")}</button>
+          </>
+        ) : null}
+        {row.isFriend ? (
+          <>
+            <button type="button" class="primary" onClick={() => void app.openChatWith(row.address)}>{t("friends.message")}</button>
+            <button type="button" onClick={() => app.showSafety(row.address)}>{t("friends.verify")}</button>
+          </>
+        ) : null}
+      </div>
+    </div>
+  );
+}

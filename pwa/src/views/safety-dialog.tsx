@@ -1,0 +1,37 @@
+import { useEffect, useRef } from "preact/hooks";
+import type { AppViewModel } from "../view-models/app-model.js";
+import type { SafetyViewModel } from "../view-models/safety-model.js";
+import { useModel } from "./use-model.js";
+
+/** A modal <dialog>: focus is trapped by the browser and Escape closes it. */
+export function SafetyDialog({ app, safety }: { app: AppViewModel; safety: SafetyViewModel }) {
+  useModel(safety);
+  const t = app.t;
+  const ref = useRef<HTMLDialogElement>(null);
+  useEffect(() => {
+    ref.current?.showModal();
+  }, []);
+  return (
+    <dialog ref={ref} onClose={() => app.closeSafety()} aria-labelledby="safety-title" data-testid="safety-dialog">
+      <div class="dialog-body">
+        <h2 id="safety-title">{t("safety.title", { address: safety.address })}</h2>
+        <p class="muted">{t("safety.lead", { address: safety.address })}</p>
+        {safety.error ? <p class="error" role="alert">{safety.error}</p> : null}
+        {safety.rows.length > 0 ? (
+          <div class="safety-grid" data-testid="safety-number" aria-label={safety.groups.join(" ")}>
+            {safety.rows.flat().map((group, i) => <span key={i}>{group}</span>)}
+          </div>
+        ) : null}
+        {safety.qrSvg ? <div class="qr" role="img" aria-label={t("safety.qr", { address: app.address })} dangerouslySetInnerHTML={{ __html: safety.qrSvg }} /> : null}
+        <div class="row" style={{ justifyContent: "flex-end" }}>
+          {safety.verified ? (
+            <button type="button" onClick={() => void safety.setVerified(false)}>{t("safety.unmark")}</button>
+          ) : (
+            <button type="button" class="primary" disabled={safety.rows.length === 0} onClick={() => void safety.setVerified(true)}>{t("safety.markVerified")}</button>
+          )}
+          <button type="button" onClick={() => ref.current?.close()}>{t("safety.close")}</button>
+        </div>
+      </div>
+    </dialog>
+  );
+}

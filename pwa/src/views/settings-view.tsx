@@ -1,0 +1,106 @@
+import { useState } from "preact/hooks";
+import type { AppViewModel } from "../view-models/app-model.js";
+import type { SettingsViewModel, Strangers } from "../view-models/settings-model.js";
+import { RETENTION_CHOICES, deletionConfirmed, readRetention, retentionLabel, retentionValue } from "../view-models/settings-form.js";
+import { LOCALES, isLocale } from "../i18n/translate.js";
+import type { MessageKey } from "../i18n/en.js";
+import { useModel } from "./use-model.js";
+
+const STRANGERS: readonly { id: Strangers; label: MessageKey }[] = [
+  { id: "accept", label: "settings.strangers.accept" },
+  { id: "review", label: "settings.strangers.review" },
+  { id: "refuse", label: "settings.strangers.refuse" },
+];
+
+export function SettingsView({ app, settings }: { app: AppViewModel; settings: SettingsViewModel }) {
+  useModel(settings);
+  const t = app.t;
+  const [exportPass, setExportPass] = useState("");
+  const [confirm, setConfirm] = useState("");
+
+  return (
+    <div class="main">
+      <div class="page">
+        <div class="page-inner">
+          <h1>{t("settings.title")}</h1>
+          {settings.error ? <p class="error" role="alert">{settings.error}</p> : null}
+
+          <section class="card">
+            <label for="language"><h3>{t("settings.language")}</h3></label>
+            <select id="language" value={app.locale} onChange={(e) => isLocale(e.currentTarget.value) && app.setLocale(e.currentTarget.value)}>
+              {LOCALES.map((l) => <option key={l.id} value={l.id} lang={l.id}>{l.label}</option>)}
+            </select>
+          </section>
+
+          <fieldset class="card" style={{ margin: 0 }}>
+            <legend class="visually-hidden">{t("settings.strangers")}</legend>
+            <h3 aria-hidden="true">{t("settings.strangers")}</h3>
+            <div class="segmented">
+              {STRANGERS.map((s) => (
+                <label key={s.id}>
+                  <input type="radio" name="strangers" value={s.id} checked={settings.strangers === s.id} onChange={() => void settings.setStrangers(s.id)} />
+                  {t(s.label)}
+                </label>
+              ))}
+            </div>
+            {settings.saved ? <span class="ok" aria-live="polite">{t("settings.saved")}</span> : null}
+          </fieldset>
+
+          <section class="card">
+            <label for="retention"><h3>{t("settings.retention")}</h3></label>
+            <select id="retention" value={retentionValue(settings.retentionDays)} onChange={(e) => void settings.setRetention(readRetention(e.currentTarget.value))}>
+              {RETENTION_CHOICES.map((d) => <option key={retentionValue(d)} value={retentionValue(d)}>{retentionLabel(d, t)}</option>)}
+            </select>
+            <p class="hint">{t("settings.retentionHint")}</p>
+          </section>
+
+          <section class="card">
+            <h3>{t("settings.notifications")}</h3>
+            {settings.notifications === "granted" ? <p class="ok">{t("settings.notifications.on")}</p> : null}
+            {settings.notifications === "denied" ? <p class="hint">{t("settings.notifications.denied")}</p> : null}
+            {settings.notifications === "default" ? <button type="button" onClick={() => void settings.enableNotifications()}>{t("settings.notifications.enable")}</button> : null}
+          </section>
+
+          <section class="card">
+            <h3>{t("settings.devices")}</h3>
+            {settings.devices.map((d) => (
+              <div key={d.deviceId} class="person">
+                <div class="grow">
+                  <strong>{d.label}</strong> {d.current ? <span class="tag">{t("settings.thisDevice")}</span> : null}
+                  <div class="hint">{t("settings.added", { date: d.added })}</div>
+                </div>
+              </div>
+            ))}
+          </section>
+
+          <form class="card" onSubmit={(e) => { e.preventDefault(); void settings.exportAccount(exportPass); }}>
+            <h3>{t("settings.export")}</h3>
+            <p class="hint">{t("settings.exportHint")}</p>
+            <div class="field">
+              <label for="export-pass">{t("settings.exportPassphrase")}</label>
+              <input id="export-pass" type="password" autoComplete="new-password" value={exportPass} onInput={(e) => setExportPass(e.currentTarget.value)} />
+            </div>
+            {settings.exportPercent !== null ? (
+              <div class="stack" aria-live="polite">
+                <div class="progress" role="progressbar" aria-valuemin={0} aria-valuemax={100} aria-valuenow={settings.exportPercent}><div style={{ width: `${settings.exportPercent}%` }} /></div>
+                <span class="hint">{t("settings.exportProgress", { percent: settings.exportPercent })}</span>
+              </div>
+            ) : null}
+            {settings.exportedFile ? <p class="ok">{t("settings.exportDone", { file: settings.exportedFile })}</p> : null}
+            <div><button type="submit" class="primary" disabled={exportPass.length < 8 || settings.exportPercent !== null}>{t("settings.exportStart")}</button></div>
+          </form>
+
+          <form class="card danger-zone" onSubmit={(e) => { e.preventDefault(); if (deletionConfirmed(confirm, app.address)) void app.deleteAccount(); }}>
+            <h3>{t("settings.delete")}</h3>
+            <p class="hint">{t("settings.deleteHint", { domain: app.domain })}</p>
+            <div class="field">
+              <label for="delete-confirm">{t("settings.deleteConfirm", { address: app.address })}</label>
+              <input id="delete-confirm" type="text" autoComplete="off" spellcheck={false} value={confirm} onInput={(e) => setConfirm(e.currentTarget.value)} />
+            </div>
+            <div><button type="submit" class="danger solid" disabled={!deletionConfirmed(confirm, app.address) || app.busy}>{t("settings.deleteButton")}</button></div>
+          </form>
+        </div>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,42 @@
+import type { AppViewModel, Tab } from "../view-models/app-model.js";
+import type { MessageKey } from "../i18n/en.js";
+import { ChatsView } from "./chats-view.js";
+import { FriendsView } from "./friends-view.js";
+import { FavoritesView } from "./favorites-view.js";
+import { SettingsView } from "./settings-view.js";
+import { useModel } from "./use-model.js";
+
+const TABS: readonly { id: Tab; label: MessageKey; glyph: string }[] = [
+  { id: "chats", label: "nav.chats", glyph: "💬" },
+  { id: "friends", label: "nav.friends", glyph: "👥" },
+  { id: "favorites", label: "nav.favorites", glyph: "★" },
+  { id: "settings", label: "nav.settings", glyph: "⚙" },
+];
+
+export function ShellView({ app }: { app: AppViewModel }) {
+  useModel(app);
+  const t = app.t;
+  const banner = app.banner;
+  const badge = (tab: Tab) => (tab === "chats" ? app.unreadTotal : tab === "friends" ? app.pendingRequests : 0);
+  return (
+    <div class="shell">
+      <div class="banner-slot" aria-live="polite" style={{ gridColumn: "1 / -1" }}>
+        {banner ? <div class={`banner ${banner.tone}`} role="status" data-testid="banner">{banner.text}</div> : null}
+      </div>
+      <nav class="rail" aria-label={t("nav.main")}>
+        <img class="brand" src="/icons/icon-192.png" alt={t("app.name")} width={40} height={40} />
+        {TABS.map((tab) => (
+          <button key={tab.id} type="button" aria-current={app.tab === tab.id ? "page" : undefined} onClick={() => app.showTab(tab.id)}>
+            <span class="glyph" aria-hidden="true">{tab.glyph}</span>
+            {t(tab.label)}
+            {badge(tab.id) > 0 ? <span class="dot" aria-label={t("chats.unread", { count: badge(tab.id) })}>{badge(tab.id)}</span> : null}
+          </button>
+        ))}
+      </nav>
+      {app.tab === "chats" && app.chats ? <ChatsView app={app} chats={app.chats} /> : null}
+      {app.tab === "friends" && app.friends ? <FriendsView app={app} friends={app.friends} /> : null}
+      {app.tab === "favorites" && app.favorites ? <FavoritesView app={app} favorites={app.favorites} /> : null}
+      {app.tab === "settings" && app.settings ? <SettingsView app={app} settings={app.settings} /> : null}
+    </div>
+  );
+}
