@@ -1,9 +1,14 @@
 /**
  * The MLS test vector (PROTOCOL §4, §8, §8.1): Alice creates a 1:1 conversation with Bob; the vector
  * holds Bob's KeyPackage with its private half, the Welcome, and Alice's first messages, so another
- * implementation can join as Bob and read them. ts-mls randomness cannot be seeded, so each run makes
- * a new, equally valid vector; tests open the committed one rather than regenerate and compare.
+ * implementation can join as Bob and read them.
+ *
+ * ts-mls and the HPKE modules take randomness only from `crypto.getRandomValues` and time only from
+ * `Date.now`, so `make` runs with both replaced (a ChaCha20 stream from a fixed seed, a fixed clock)
+ * and gives the same bytes every run. It must not run concurrently with other vector makers.
  */
+import { chacha20 } from "@noble/ciphers/chacha.js";
+import { sha256 } from "@noble/hashes/sha2.js";
 import { asAddress } from "../../shared/address.js";
 import { toB64u } from "../../shared/base64url.js";
 import { encodeContent, newText } from "../../shared/content.js";
@@ -21,30 +26,56 @@ import {
 
 export const name = "mls";
 
-const CREATED = 1_764_000_000_000;
+const SEED = "EMSG-v1 MLS vector";
+const NOW = 1_764_000_000_000;
+
+/** Runs `f` with seeded randomness and a frozen clock, restoring both afterwards. */
+async function deterministic<T>(f: () => Promise<T>): Promise<T> {
+  const key = sha256(new TextEncoder().encode(SEED));
+  let call = 0;
+  const random = <A extends ArrayBufferView | null>(array: A): A => {
+    if (array === null) return array;
+    const nonce = new Uint8Array(12);
+    new DataView(nonce.buffer).setUint32(8, call++);
+    const bytes = new Uint8Array(array.buffer, array.byteOffset, array.byteLength);
+    bytes.set(chacha20(key, nonce, new Uint8Array(bytes.length)));
+    return array;
+  };
+  const ownRandom = Object.getOwnPropertyDescriptor(crypto, "getRandomValues");
+  const realNow = Date.now;
+  Object.defineProperty(crypto, "getRandomValues", { value: random, configurable: true, writable: true });
+  Date.now = () => NOW;
+  try {
+    return await f();
+  } finally {
+    if (ownRandom) Object.defineProperty(crypto, "getRandomValues", ownRandom);
+    else delete (crypto as { getRandomValues?: unknown }).getRandomValues;
+    Date.now = realNow;
+  }
+}
 
 function device(address: string, label: string) {
   const account = generateKeyPair();
   const key = generateKeyPair();
   const me: DeviceIdentity = {
-    deviceCert: certifyDevice(account, asAddress(address), key.publicKey, label, CREATED),
+    deviceCert: certifyDevice(account, asAddress(address), key.publicKey, label, NOW),
     devicePrivateKey: key.privateKey,
     devicePublicKey: key.publicKey,
   };
   return { account, me };
 }
 
-export async function make(): Promise<unknown> {
+async function build(): Promise<unknown> {
   const alice = device("alice#im.alice.test", "laptop");
   const bob = device("bob#im.bob.test", "phone");
-  const [bundle] = await makeKeyPackages(bob.me, 1);
+  const [bundle] = await makeKeyPackages(bob.me, 1, NOW);
   const conversation = `im.alice.test/${randomId16()}`;
   const added = await addMembers(await createGroup(alice.me, conversation), [bundle!.keyPackage]);
   let state = added.state;
   const messages = [];
   const texts = ["Hello Bob — this is EMSG over MLS.", "Zweite Nachricht: Grüße! 你好 👋"];
   for (const [i, words] of texts.entries()) {
-    const content = newText(words, CREATED + 60_000 * (i + 1));
+    const content = newText(words, NOW + 60_000 * (i + 1));
     const plaintext = encodeContent(content);
     const sent = await encrypt(state, plaintext);
     state = sent.state;
@@ -56,7 +87,8 @@ export async function make(): Promise<unknown> {
       "(his Ed25519 device key, also his MLS leaf signature key), then reads `messages` in order: each `mls` " +
       "decrypts to `plaintext` (UTF-8 JCS of `content`) from the member whose device certificate has deviceId `sender`. " +
       "`bob.bundle.secret` is two TLS opaque<V> fields: the KeyPackage's init private key, then its leaf HPKE private key " +
-      "(X-Wing 32-byte seeds). All binary values are unpadded base64url.",
+      "(X-Wing 32-byte seeds). Bob's KeyPackage lifetime has passed; a reader joining from a Welcome does not check it. " +
+      "All binary values are unpadded base64url.",
     ciphersuite: { name: CIPHERSUITE_NAME, id: CIPHERSUITE_ID },
     conversation,
     alice: { accountKey: toB64u(alice.account.publicKey), deviceCert: alice.me.deviceCert },
@@ -70,4 +102,8 @@ export async function make(): Promise<unknown> {
     expect: { epoch: 1, members: [alice.me.deviceCert.body.deviceId, bob.me.deviceCert.body.deviceId] },
     messages,
   };
+}
+
+export function make(): Promise<unknown> {
+  return deterministic(build);
 }

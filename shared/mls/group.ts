@@ -2,7 +2,6 @@ import {
   createApplicationMessage,
   createCommit,
   createGroup as createMlsGroup,
-  defaultCapabilities,
   emptyPskIndex,
   generateKeyPackageWithKey,
   joinGroup,
@@ -16,7 +15,7 @@ import type { DeviceIdentity } from "./device.js";
 import { guarded, mlsFailure } from "./failure.js";
 import { asClient, asGroupState, type GroupState, groupIdBytes, isActive, membersOfTree } from "./group-state.js";
 import { type KeyPackageBundle, parseKeyPackage, privatePackageOf } from "./keypackage.js";
-import { cipherSuite, clientConfig } from "./suite.js";
+import { capabilities, cipherSuite, clientConfig } from "./suite.js";
 import { fromWire, toWire } from "./wire.js";
 
 /** A new group with this device as its only member, at epoch 0. */
@@ -25,7 +24,7 @@ export async function createGroup(me: DeviceIdentity, groupId: string): Promise<
   const id = groupIdBytes(groupId);
   // The creator's own leaf comes from a KeyPackage made for the occasion and never published.
   const { publicPackage, privatePackage } = await generateKeyPackageWithKey(
-    credentialOf(me.deviceCert), defaultCapabilities(), { notBefore: 0n, notAfter: 2n ** 63n - 1n }, [],
+    credentialOf(me.deviceCert), capabilities(), { notBefore: 0n, notAfter: 2n ** 63n - 1n }, [],
     { signKey: me.devicePrivateKey, publicKey: me.devicePublicKey }, cs,
   );
   return asGroupState(await guarded("Creating the group failed", () => createMlsGroup(id, publicPackage, privatePackage, [], cs, clientConfig)));

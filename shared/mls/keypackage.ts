@@ -1,6 +1,5 @@
 import {
   type CiphersuiteImpl,
-  defaultCapabilities,
   generateKeyPackageWithKey,
   type KeyPackage,
   type Lifetime,
@@ -13,7 +12,7 @@ import { fromB64u, toB64u } from "../base64url.js";
 import { EmsgError } from "../errors.js";
 import type { DeviceIdentity } from "./device.js";
 import { certOfLeaf, credentialOf } from "./credential.js";
-import { cipherSuite } from "./suite.js";
+import { capabilities, cipherSuite } from "./suite.js";
 import { fromWire, toWire } from "./wire.js";
 
 /** One published KeyPackage and what the device keeps to use it. */
@@ -53,7 +52,7 @@ export async function makeKeyPackages(me: DeviceIdentity, count: number, now = D
   const bundles: KeyPackageBundle[] = [];
   for (let i = 0; i < count; i++) {
     const { publicPackage, privatePackage } = await generateKeyPackageWithKey(
-      credential, defaultCapabilities(), lifetimeFrom(now), [], signer, cs,
+      credential, capabilities(), lifetimeFrom(now), [], signer, cs,
     );
     bundles.push({
       keyPackage: toWire({ wireformat: "mls_key_package", keyPackage: publicPackage }),

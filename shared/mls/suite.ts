@@ -1,4 +1,5 @@
 import {
+  type Capabilities,
   type CiphersuiteImpl,
   type ClientConfig,
   defaultKeyPackageEqualityConfig,
@@ -13,6 +14,14 @@ import { deviceCredentialService } from "./credential.js";
 /** The one ciphersuite of EMSG v1 (id 84): X-Wing hybrid post-quantum KEM, Ed25519 signatures. */
 export const CIPHERSUITE_NAME = "MLS_256_XWING_CHACHA20POLY1305_SHA512_Ed25519";
 export const CIPHERSUITE_ID = 84;
+
+/**
+ * What every EMSG leaf declares: MLS 1.0, the one suite, basic credentials. Fixed rather than
+ * ts-mls's GREASEd default, which draws from Math.random and so makes every KeyPackage differ.
+ */
+export function capabilities(): Capabilities {
+  return { versions: ["mls10"], ciphersuites: [CIPHERSUITE_NAME], extensions: [], proposals: [], credentials: ["basic"] };
+}
 
 let suite: Promise<CiphersuiteImpl> | undefined;
 

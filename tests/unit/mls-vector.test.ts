@@ -16,6 +16,7 @@ import {
   processMessage,
   verifyMembers,
 } from "../../shared/mls/index.js";
+import { make } from "../../scripts/vectors/mls.js";
 
 interface MlsVector {
   ciphersuite: { name: string; id: number };
@@ -27,7 +28,8 @@ interface MlsVector {
   messages: { mls: string; plaintext: string; content: unknown; sender: string }[];
 }
 
-const vector = JSON.parse(readFileSync(new URL("../vectors/mls.json", import.meta.url), "utf8")) as MlsVector;
+const committed = readFileSync(new URL("../vectors/mls.json", import.meta.url), "utf8");
+const vector = JSON.parse(committed) as MlsVector;
 
 describe("the committed MLS vector (tests/vectors/mls.json)", () => {
   it("names the EMSG ciphersuite and a KeyPackage whose ref and credential check out", async () => {
@@ -35,6 +37,13 @@ describe("the committed MLS vector (tests/vectors/mls.json)", () => {
     const inspected = await inspectKeyPackage(vector.bob.bundle.keyPackage);
     expect(inspected.ref).toBe(vector.bob.bundle.ref);
     expect(inspected.device).toEqual(verifyDeviceCert(vector.bob.deviceCert, { accountKey: vector.bob.accountKey }));
+  });
+
+  it("is what the maker produces today, byte for byte (seeded randomness, frozen clock)", async () => {
+    expect(JSON.stringify(await make(), null, 2) + "\n").toBe(committed);
+    // The maker put the real randomness and clock back.
+    expect(Date.now()).toBeGreaterThan(1_764_000_000_000 + 86_400_000);
+    expect(Object.hasOwn(crypto, "getRandomValues")).toBe(false);
   });
 
   it("lets Bob join from the Welcome and read Alice's messages exactly", async () => {
