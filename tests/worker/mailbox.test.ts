@@ -1,0 +1,118 @@
+import { describe, expect, it } from "vitest";
+import { SELF } from "cloudflare:test";
+import type { MailItem, ServerFrame } from "../../shared/wire/index.js";
+import { API, anotherDevice, call, errorOf, friendRequest, registered, type Device } from "./harness.js";
+
+/** Opens the mailbox socket as a device would: a signed ticket request, then the upgrade. */
+async function connect(d: Device): Promise<{ ws: WebSocket; frames: ServerFrame[]; next: () => Promise<ServerFrame> }> {
+  const { ticket } = (await (await call(d, "POST", "/ws-ticket")).json()) as { ticket: string };
+  const res = await SELF.fetch(`${API}/ws?ticket=${encodeURIComponent(ticket)}`, { headers: { upgrade: "websocket" } });
+  expect(res.status).toBe(101);
+  const ws = res.webSocket!;
+  ws.accept();
+  const frames: ServerFrame[] = [];
+  const waiting: Array<(f: ServerFrame) => void> = [];
+  ws.addEventListener("message", (e) => {
+    const frame = JSON.parse(e.data as string) as ServerFrame;
+    const w = waiting.shift();
+    if (w) w(frame);
+    else frames.push(frame);
+  });
+  const next = () => {
+    const f = frames.shift();
+    if (f) return Promise.resolve(f);
+    return new Promise<ServerFrame>((resolve, reject) => {
+      waiting.push(resolve);
+      setTimeout(() => reject(new Error("no frame within 2 s")), 2000);
+    });
+  };
+  return { ws, frames, next };
+}
+
+async function sendRequest(from: Device, to: Device): Promise<void> {
+  expect((await call(from, "POST", "/friends/requests", { request: friendRequest(from, to.address) })).status).toBe(202);
+}
+
+function itemsOf(frame: ServerFrame): MailItem[] {
+  if (frame.t !== "items") throw new Error(`expected items, got ${JSON.stringify(frame)}`);
+  return frame.items;
+}
+
+describe("mailbox", () => {
+  it("pushes new items to an open socket and replays unacknowledged ones on reconnect", async () => {
+    const bob = await registered("wsbob");
+    const alice = await registered("wsalice");
+    const carol = await registered("wscarol");
+    const first = await connect(bob);
+    await sendRequest(alice, bob);
+    const pushed = itemsOf(await first.next());
+    expect(pushed).toMatchObject([{ kind: "friend_request", seq: 1 }]);
+    first.ws.close(1000, "bye");
+
+    await sendRequest(carol, bob);
+    const second = await connect(bob);
+    const replayed = itemsOf(await second.next());
+    expect(replayed.map((i) => i.seq)).toEqual([1, 2]);
+
+    second.ws.send(JSON.stringify({ t: "ack", upTo: 1 }));
+    second.ws.send(JSON.stringify({ t: "ping" }));
+    expect(await second.next()).toEqual({ t: "pong" });
+    second.ws.close(1000, "bye");
+
+    const third = await connect(bob);
+    expect(itemsOf(await third.next()).map((i) => i.seq)).toEqual([2]);
+    third.ws.close(1000, "bye");
+  });
+
+  it("keeps items until every device acknowledged them", async () => {
+    const bob = await registered("twodev");
+    const phone = anotherDevice(bob);
+    await call(bob, "POST", "/account/devices", { deviceCert: phone.cert });
+    await sendRequest(await registered("sender"), bob);
+    expect((await call(bob, "POST", "/mailbox/ack", { upTo: 1 })).status).toBe(204);
+    const forPhone = (await (await call(phone, "GET", "/mailbox?after=0")).json()) as { items: MailItem[]; more: boolean };
+    expect(forPhone.items.map((i) => i.seq)).toEqual([1]);
+    await call(phone, "POST", "/mailbox/ack", { upTo: 1 });
+    const after = (await (await call(bob, "GET", "/mailbox?after=0")).json()) as { items: MailItem[] };
+    expect(after.items).toEqual([]);
+  });
+
+  it("pages the polling fallback", async () => {
+    const bob = await registered("pager");
+    for (let i = 0; i < 3; i++) await sendRequest(await registered("p"), bob);
+    const page = (await (await call(bob, "GET", "/mailbox?after=0&limit=2")).json()) as { items: MailItem[]; more: boolean };
+    expect(page.items.map((i) => i.seq)).toEqual([1, 2]);
+    expect(page.more).toBe(true);
+    const rest = (await (await call(bob, "GET", "/mailbox?after=2&limit=2")).json()) as { items: MailItem[]; more: boolean };
+    expect(rest).toMatchObject({ items: [{ seq: 3 }], more: false });
+    expect((await call(bob, "GET", "/mailbox?after=-1")).status).toBe(400);
+  });
+
+  it("answers a bad frame with an error frame and keeps the socket", async () => {
+    const bob = await registered("badframe");
+    const c = await connect(bob);
+    c.ws.send("not json");
+    expect(await c.next()).toMatchObject({ t: "error", error: "bad_request" });
+    c.ws.send(JSON.stringify({ t: "ack", upTo: "x" }));
+    expect(await c.next()).toMatchObject({ t: "error", error: "bad_request" });
+    c.ws.send(JSON.stringify({ t: "ping" }));
+    expect(await c.next()).toEqual({ t: "pong" });
+    c.ws.close(1000, "bye");
+  });
+
+  it("admits a WebSocket ticket once, and no forged one", async () => {
+    const bob = await registered("ticket");
+    const { ticket } = (await (await call(bob, "POST", "/ws-ticket")).json()) as { ticket: string };
+    const first = await SELF.fetch(`${API}/ws?ticket=${encodeURIComponent(ticket)}`, { headers: { upgrade: "websocket" } });
+    expect(first.status).toBe(101);
+    first.webSocket!.accept();
+    first.webSocket!.close(1000, "bye");
+    const again = await SELF.fetch(`${API}/ws?ticket=${encodeURIComponent(ticket)}`, { headers: { upgrade: "websocket" } });
+    expect(again.status).toBe(401);
+    expect(await errorOf(again)).toBe("unauthorized");
+    const forged = await SELF.fetch(`${API}/ws?ticket=${encodeURIComponent(ticket.replace(/\..*/, ".AAAAAAAAAAAAAAAAAAAAAA"))}`, { headers: { upgrade: "websocket" } });
+    expect(forged.status).toBe(401);
+    const garbage = await SELF.fetch(`${API}/ws?ticket=%%%`, { headers: { upgrade: "websocket" } });
+    expect(garbage.status).toBe(401);
+  });
+});
