@@ -36,6 +36,13 @@ export function certOfLeaf(credential: Credential, signaturePublicKey: Uint8Arra
   return { cert: cert as DeviceCert, body };
 }
 
+/** This device's credential, refused here rather than at every peer if the cert is not for its key. */
+export function ownCredential(me: { deviceCert: DeviceCert; devicePublicKey: Uint8Array }): Credential {
+  const credential = credentialOf(me.deviceCert);
+  certOfLeaf(credential, me.devicePublicKey);
+  return credential;
+}
+
 /**
  * The certificate of a leaf already in the group. Every leaf was checked with `certOfLeaf` when it
  * entered, so this only reads it: re-verifying each member on every message would cost ~1 ms each.

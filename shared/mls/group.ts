@@ -10,7 +10,7 @@ import {
 } from "ts-mls";
 import { toB64u } from "../base64url.js";
 import { EmsgError } from "../errors.js";
-import { credentialOf } from "./credential.js";
+import { ownCredential } from "./credential.js";
 import type { DeviceIdentity } from "./device.js";
 import { guarded, mlsFailure } from "./failure.js";
 import { asClient, asGroupState, type GroupState, groupIdBytes, isActive, membersOfTree } from "./group-state.js";
@@ -24,7 +24,7 @@ export async function createGroup(me: DeviceIdentity, groupId: string): Promise<
   const id = groupIdBytes(groupId);
   // The creator's own leaf comes from a KeyPackage made for the occasion and never published.
   const { publicPackage, privatePackage } = await generateKeyPackageWithKey(
-    credentialOf(me.deviceCert), capabilities(), { notBefore: 0n, notAfter: 2n ** 63n - 1n }, [],
+    ownCredential(me), capabilities(), { notBefore: 0n, notAfter: 2n ** 63n - 1n }, [],
     { signKey: me.devicePrivateKey, publicKey: me.devicePublicKey }, cs,
   );
   return asGroupState(await guarded("Creating the group failed", () => createMlsGroup(id, publicPackage, privatePackage, [], cs, clientConfig)));

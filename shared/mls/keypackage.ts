@@ -11,7 +11,7 @@ import { composeBufferEncoders, encode } from "ts-mls/codec/tlsEncoder.js";
 import { fromB64u, toB64u } from "../base64url.js";
 import { EmsgError } from "../errors.js";
 import type { DeviceIdentity } from "./device.js";
-import { certOfLeaf, credentialOf } from "./credential.js";
+import { ownCredential } from "./credential.js";
 import { capabilities, cipherSuite } from "./suite.js";
 import { fromWire, toWire } from "./wire.js";
 
@@ -45,9 +45,7 @@ const secretEncoder = encode(composeBufferEncoders([varLenDataEncoder, varLenDat
 export async function makeKeyPackages(me: DeviceIdentity, count: number, now = Date.now()): Promise<KeyPackageBundle[]> {
   if (!Number.isSafeInteger(count) || count < 0) throw new EmsgError("bad_request", "The number of KeyPackages must be a whole number.");
   const cs = await cipherSuite();
-  const credential = credentialOf(me.deviceCert);
-  // Refuse here, not at every peer: a certificate for another key would make each KeyPackage useless.
-  certOfLeaf(credential, me.devicePublicKey);
+  const credential = ownCredential(me);
   const signer = { signKey: me.devicePrivateKey, publicKey: me.devicePublicKey };
   const bundles: KeyPackageBundle[] = [];
   for (let i = 0; i < count; i++) {
