@@ -1,0 +1,129 @@
+import { describe, expect, it } from "vitest";
+import { randomId16 } from "../../shared/ids.js";
+import type { MailItem } from "../../shared/wire/index.js";
+import { DOMAIN, befriend, call, errorOf, registered, type Device } from "./harness.js";
+
+const MLS = "AAECAwQ"; // stands for an opaque MLS message: the hub never reads it
+
+async function create(owner: Device, members: Device[]): Promise<string> {
+  const res = await call(owner, "POST", "/conversations", { id: randomId16(), members: members.map((m) => m.address) });
+  expect(res.status).toBe(201);
+  return ((await res.json()) as { conversation: string }).conversation;
+}
+
+function submit(d: Device, conv: string, body: Record<string, unknown>) {
+  return call(d, "POST", `/conversations/${conv}/messages`, { id: randomId16(), mls: MLS, ...body });
+}
+
+async function convItems(d: Device): Promise<Extract<MailItem, { kind: "conv" }>[]> {
+  const page = (await (await call(d, "GET", "/mailbox?after=0&limit=500")).json()) as { items: MailItem[] };
+  return page.items.filter((i): i is Extract<MailItem, { kind: "conv" }> => i.kind === "conv");
+}
+
+describe("conversations", () => {
+  it("creates a conversation hosted here and shows it to members only", async () => {
+    const alice = await registered("ca");
+    const bob = await registered("cb");
+    const outsider = await registered("co");
+    const conv = await create(alice, [bob]);
+    expect(conv.startsWith(`${DOMAIN}/`)).toBe(true);
+    const view = await call(bob, "GET", `/conversations/${conv}`);
+    expect(await view.json()).toEqual({ conversation: conv, members: [alice.address, bob.address], epoch: 0, lastSeq: 0 });
+    const denied = await call(outsider, "GET", `/conversations/${conv}`);
+    expect(denied.status).toBe(403);
+  });
+
+  it("orders submissions with a monotonic seq and fans them out to every member", async () => {
+    const alice = await registered("oa");
+    const bob = await registered("ob");
+    await befriend(alice, bob);
+    const conv = await create(alice, [bob]);
+    const commit = await submit(alice, conv, { epoch: 0, kind: "commit", welcome: "BBBB", roster: { add: [bob.address] } });
+    expect(await commit.json()).toEqual({ accepted: true, seq: 1 });
+    const seqs: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const res = await submit(i % 2 ? alice : bob, conv, { epoch: 1, kind: "application" });
+      expect(res.status).toBe(202);
+      seqs.push(((await res.json()) as { seq: number }).seq);
+    }
+    expect(seqs).toEqual([2, 3, 4, 5, 6]);
+    const got = await convItems(bob);
+    expect(got.map((i) => [i.hubSeq, i.type])).toEqual([
+      [1, "commit"],
+      [1, "welcome"],
+      [2, "application"],
+      [3, "application"],
+      [4, "application"],
+      [5, "application"],
+      [6, "application"],
+    ]);
+    expect(got[0]).toMatchObject({ conversation: conv, from: alice.address, deviceId: alice.deviceId, epoch: 0, members: [alice.address, bob.address] });
+    expect(got[1]!.mls).toBe("BBBB");
+    const view = (await (await call(alice, "GET", `/conversations/${conv}`)).json()) as { epoch: number; lastSeq: number };
+    expect(view).toMatchObject({ epoch: 1, lastSeq: 6 });
+  });
+
+  it("refuses a commit at a stale epoch and an application message from the future", async () => {
+    const alice = await registered("ea");
+    const conv = await create(alice, []);
+    expect((await submit(alice, conv, { epoch: 0, kind: "commit" })).status).toBe(202);
+    const stale = await submit(alice, conv, { epoch: 0, kind: "commit" });
+    expect(stale.status).toBe(409);
+    expect(await errorOf(stale)).toBe("stale_epoch");
+    const ahead = await submit(alice, conv, { epoch: 5, kind: "application" });
+    expect(ahead.status).toBe(400);
+  });
+
+  it("accepts a resubmission with the same id once", async () => {
+    const alice = await registered("ia");
+    const bob = await registered("ib");
+    await befriend(alice, bob);
+    const conv = await create(alice, [bob]);
+    const id = randomId16();
+    const body = { id, epoch: 0, kind: "application", mls: MLS };
+    const first = await call(alice, "POST", `/conversations/${conv}/messages`, body);
+    const again = await call(alice, "POST", `/conversations/${conv}/messages`, body);
+    expect(await first.json()).toEqual({ accepted: true, seq: 1 });
+    expect(await again.json()).toEqual({ accepted: true, seq: 1 });
+    expect((await convItems(bob)).map((i) => i.id)).toEqual([id]);
+  });
+
+  it("refuses non-members, and removed members after the commit that removes them", async () => {
+    const alice = await registered("ra");
+    const bob = await registered("rb");
+    const eve = await registered("re");
+    await befriend(alice, bob);
+    const conv = await create(alice, [bob]);
+    const outsider = await submit(eve, conv, { epoch: 0, kind: "application" });
+    expect(outsider.status).toBe(403);
+    expect(await errorOf(outsider)).toBe("forbidden");
+    expect((await submit(alice, conv, { epoch: 0, kind: "commit", roster: { remove: [bob.address] } })).status).toBe(202);
+    expect((await convItems(bob)).map((i) => i.members)).toEqual([[alice.address]]);
+    expect((await submit(bob, conv, { epoch: 1, kind: "application" })).status).toBe(403);
+  });
+
+  it("bounces to the sender what a stranger-refusing member will not take", async () => {
+    const alice = await registered("sa");
+    const shy = await registered("ss");
+    await call(shy, "PUT", "/account/settings", { strangers: "refuse", retentionDays: null });
+    const conv = await create(alice, [shy]);
+    const res = await submit(alice, conv, { epoch: 0, kind: "application" });
+    expect(res.status).toBe(202);
+    expect(await convItems(shy)).toEqual([]);
+    const mail = (await (await call(alice, "GET", "/mailbox?after=0")).json()) as { items: MailItem[] };
+    expect(mail.items.filter((i) => i.kind === "bounce")).toMatchObject([{ kind: "bounce", to: shy.address, error: "stranger_refused", conversation: conv }]);
+  });
+
+  it("lets group members who are not friends reach each other once a friend brought them in", async () => {
+    const alice = await registered("ga");
+    const bob = await registered("gb");
+    const carol = await registered("gc");
+    await call(bob, "PUT", "/account/settings", { strangers: "refuse", retentionDays: null });
+    await befriend(bob, alice);
+    await befriend(alice, carol);
+    const conv = await create(alice, [bob, carol]);
+    await submit(alice, conv, { epoch: 0, kind: "commit", welcome: "BBBB", roster: { add: [bob.address, carol.address] } });
+    expect((await submit(carol, conv, { epoch: 1, kind: "application" })).status).toBe(202);
+    expect((await convItems(bob)).map((i) => [i.from, i.type])).toContainEqual([carol.address, "application"]);
+  });
+});
