@@ -50,11 +50,21 @@ async function commit(state: GroupState, proposals: Proposal[], doing: string) {
 }
 
 /**
+ * Most devices one commit adds. Each costs about 8 KB of b64u (its KeyPackage in the commit, its
+ * leaf and secrets in the Welcome), and a Submit carrying both must fit in `maxBodyBytes` (PROTOCOL §8).
+ */
+export const MAX_ADDS_PER_COMMIT = 20;
+
+/**
  * One commit adding the devices of `keyPackages` (b64u MLSMessage KeyPackages, as claimed), and the
  * Welcome that lets them join. Each credential is checked (device certificate, leaf key = device key).
+ * More than MAX_ADDS_PER_COMMIT is `too_large`: split them over several commits.
  */
 export async function addMembers(state: GroupState, keyPackages: string[]): Promise<{ state: GroupState; commit: string; welcome: string }> {
   if (keyPackages.length === 0) throw new EmsgError("bad_request", "Nobody to add.");
+  if (keyPackages.length > MAX_ADDS_PER_COMMIT) {
+    throw new EmsgError("too_large", `One commit adds at most ${MAX_ADDS_PER_COMMIT} devices; split the rest over further commits.`);
+  }
   const proposals: Proposal[] = keyPackages.map((text) => ({ proposalType: "add", add: { keyPackage: parseKeyPackage(text) } }));
   const { result, state: next } = await commit(state, proposals, "Adding members failed");
   if (result.welcome === undefined) throw new EmsgError("internal", "ts-mls made no Welcome for an add.");
