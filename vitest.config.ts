@@ -10,7 +10,14 @@ export default defineConfig({
         plugins: [
           cloudflareTest({
             wrangler: { configPath: "./wrangler.toml" },
-            miniflare: { bindings: { EMSG_DOMAIN: "im.alice.test", EMSG_RATE: "account=60:1,ip=100000:10000,peer=100000:10000" } },
+            miniflare: {
+              bindings: {
+                EMSG_DOMAIN: "im.alice.test",
+                // Peers resolve to a closed loopback port: nothing outside this machine is ever asked.
+                EMSG_RESOLVE: "im.bob.test=http://127.0.0.1:9,im.carol.test=http://127.0.0.1:9,im.dave.test=http://127.0.0.1:9",
+                EMSG_RATE: "account=60:1,ip=100000:10000,peer=100000:10000",
+              },
+            },
           }),
         ],
         test: {
@@ -24,6 +31,17 @@ export default defineConfig({
           name: "unit",
           include: ["tests/unit/**/*.test.ts"],
           environment: "node",
+        },
+      },
+      {
+        test: {
+          // Two real `wrangler dev` servers per file, driven through the client core's Node adapters.
+          name: "e2e",
+          include: ["tests/e2e/**/*.test.ts"],
+          environment: "node",
+          fileParallelism: false,
+          testTimeout: 60_000,
+          hookTimeout: 180_000,
         },
       },
       {

@@ -409,8 +409,11 @@ export class AccountObject extends DurableObject<Env> {
     const now = Date.now();
     const deleted = this.deletedAt();
     if (deleted !== null) {
-      if (now - deleted >= NAME_GRACE_MS) await this.ctx.storage.deleteAll();
-      else await this.ctx.storage.setAlarm(deleted + NAME_GRACE_MS);
+      if (now - deleted >= NAME_GRACE_MS) {
+        // deleteAll drops the schema too; this live instance may register the name again at once.
+        await this.ctx.storage.deleteAll();
+        migrate(this.sql, STEPS);
+      } else await this.ctx.storage.setAlarm(deleted + NAME_GRACE_MS);
       return;
     }
     const row = this.sql.exec<AccountRow>("SELECT address, account_key, settings FROM account").toArray()[0];

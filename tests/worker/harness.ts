@@ -125,13 +125,13 @@ export interface Peer {
   kid: string;
 }
 
-export async function trustedPeer(domain: Domain = PEER): Promise<Peer> {
+export async function trustedPeer(domain: Domain = PEER, fetchedAgoMs = 0): Promise<Peer> {
   const key = generateKeyPair();
   const kid = keyIdOf(key.publicKey);
   const doc = buildDiscoveryDoc({ domain, keys: [{ kid, key: key.publicKey }], software: "test-peer" });
   const stub = env.SERVER.get(env.SERVER.idFromName("server"));
   await runInDurableObject(stub, (_instance, state) => {
-    state.storage.sql.exec("INSERT OR REPLACE INTO peers (domain, doc, fetched) VALUES (?, ?, ?)", domain, JSON.stringify(doc), Date.now());
+    state.storage.sql.exec("INSERT OR REPLACE INTO peers (domain, doc, fetched) VALUES (?, ?, ?)", domain, JSON.stringify(doc), Date.now() - fetchedAgoMs);
   });
   return { domain, key, kid };
 }

@@ -1,0 +1,210 @@
+import { describe, expect, it } from "vitest";
+import { SELF, env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import type { Address, Domain } from "../../shared/address.js";
+import { generateKeyPair } from "../../shared/identity.js";
+import { randomId16 } from "../../shared/ids.js";
+import type { FedItem, MailItem } from "../../shared/wire/index.js";
+import {
+  PEER,
+  accountStub,
+  call,
+  errorOf,
+  federationRequest,
+  friendRequest,
+  friendResponse,
+  newDevice,
+  registered,
+  sendFederated,
+  trustedPeer,
+  type Device,
+} from "./harness.js";
+
+async function mail(d: Device): Promise<MailItem[]> {
+  return ((await (await call(d, "GET", "/mailbox?after=0&limit=500")).json()) as { items: MailItem[] }).items;
+}
+
+function requestItem(from: Device, to: Address): FedItem {
+  const signed = friendRequest(from, to);
+  return { id: signed.body.id, kind: "friend_request", signed };
+}
+
+/** Makes a remote user and a local one friends, as the two servers would after an accepted request. */
+async function remoteFriend(local: Device): Promise<Device> {
+  const peer = await trustedPeer();
+  const remote = newDevice("far", PEER);
+  expect(await sendFederated(peer, [requestItem(remote, local.address)])).toMatchObject([{ ok: true }]);
+  await runInDurableObject(accountStub(local.address), (_i, state) => {
+    state.storage.sql.exec("UPDATE friends SET state = 'friend' WHERE address = ?", remote.address);
+  });
+  return remote;
+}
+
+describe("federation inbox", () => {
+  it("delivers a friend request signed by a peer whose keys it knows", async () => {
+    const peer = await trustedPeer();
+    const bob = await registered("fbob");
+    const remote = newDevice("falice", PEER);
+    const item = requestItem(remote, bob.address);
+    expect(await sendFederated(peer, [item])).toEqual([{ id: item.id, ok: true }]);
+    expect(await mail(bob)).toMatchObject([{ kind: "friend_request", signed: { body: { from: remote.address } } }]);
+  });
+
+  it("refuses an item whose sender is not on the signing domain, and only that item", async () => {
+    const peer = await trustedPeer();
+    const bob = await registered("fmis");
+    const good = requestItem(newDevice("ok", PEER), bob.address);
+    const bad = requestItem(newDevice("liar", "im.carol.test" as Domain), bob.address);
+    const results = await sendFederated(peer, [bad, good]);
+    expect(results).toMatchObject([{ id: bad.id, error: "forbidden" }, { id: good.id, ok: true }]);
+  });
+
+  it("applies each id once, answering a repeat with the first result", async () => {
+    const peer = await trustedPeer();
+    const bob = await registered("fdup");
+    const item = requestItem(newDevice("twice", PEER), bob.address);
+    expect(await sendFederated(peer, [item])).toMatchObject([{ ok: true }]);
+    expect(await sendFederated(peer, [item])).toMatchObject([{ ok: true }]);
+    expect(await mail(bob)).toHaveLength(1);
+  });
+
+  it("refuses forged, expired, replayed and misdirected batches", async () => {
+    const peer = await trustedPeer();
+    const bob = await registered("fsig");
+    const body = { items: [requestItem(newDevice("s", PEER), bob.address)] };
+    const forged = await SELF.fetch(federationRequest(peer, "/inbox", body, { signWith: generateKeyPair().privateKey }));
+    expect(forged.status).toBe(401);
+    const expired = await SELF.fetch(federationRequest(peer, "/inbox", body, { created: Math.floor(Date.now() / 1000) - 400 }));
+    expect(expired.status).toBe(401);
+    const misdirected = await SELF.fetch(federationRequest(peer, "/inbox", body, { emsgTo: "im.carol.test" }));
+    expect(misdirected.status).toBe(401);
+    const nonce = randomId16();
+    expect((await SELF.fetch(federationRequest(peer, "/inbox", body, { nonce }))).status).toBe(200);
+    const replayed = await SELF.fetch(federationRequest(peer, "/inbox", body, { nonce }));
+    expect(replayed.status).toBe(401);
+    expect(await errorOf(replayed)).toBe("unauthorized");
+  });
+
+  it("refuses an unknown kid, refetching the peer's document unless it just did", async () => {
+    const fresh = await trustedPeer();
+    const unknown = await SELF.fetch(federationRequest({ ...fresh, kid: "AAAAAAAAAAA" }, "/inbox", { items: [] }));
+    expect(unknown.status).toBe(401);
+    const older = await trustedPeer(PEER, 10_000);
+    const refetched = await SELF.fetch(federationRequest({ ...older, kid: "AAAAAAAAAAA" }, "/inbox", { items: [] }));
+    expect(refetched.status).toBe(502);
+    expect(await errorOf(refetched)).toBe("peer_unreachable");
+  });
+
+  it("refuses oversize, empty and over-long batches as typed errors", async () => {
+    const peer = await trustedPeer();
+    const huge = await SELF.fetch(federationRequest(peer, "/inbox", undefined, { rawBody: new Uint8Array(4_194_305).fill(32) }));
+    expect(huge.status).toBe(413);
+    const empty = await SELF.fetch(federationRequest(peer, "/inbox", { items: [] }));
+    expect(empty.status).toBe(400);
+    const many = Array.from({ length: 501 }, () => ({ id: randomId16(), kind: "bounce" }));
+    expect((await SELF.fetch(federationRequest(peer, "/inbox", { items: many }))).status).toBe(400);
+    const garbage = await sendFederated(peer, [{ id: randomId16(), kind: "nonsense" } as unknown as FedItem]);
+    expect(garbage).toMatchObject([{ error: "bad_request" }]);
+  });
+
+  it("delivers a hub's conversation item to a local member who knows the sender", async () => {
+    const bob = await registered("fconv");
+    const remote = await remoteFriend(bob);
+    const peer = await trustedPeer();
+    const conversation = `${PEER}/${randomId16()}`;
+    const payload = { conversation, id: randomId16(), hubSeq: 4, from: remote.address, deviceId: remote.deviceId, epoch: 1, type: "application" as const, mls: "AAEC", at: Date.now() };
+    const ok = await sendFederated(peer, [{ id: randomId16(), kind: "conv_deliver", conversation, to: [bob.address], item: payload }]);
+    expect(ok).toMatchObject([{ ok: true }]);
+    expect((await mail(bob)).filter((i) => i.kind === "conv")).toMatchObject([{ kind: "conv", hubSeq: 4, from: remote.address }]);
+    const notHub = `im.carol.test/${randomId16()}`;
+    const refused = await sendFederated(peer, [{ id: randomId16(), kind: "conv_deliver", conversation: notHub, to: [bob.address], item: { ...payload, conversation: notHub } }]);
+    expect(refused).toMatchObject([{ error: "forbidden" }]);
+  });
+
+  it("orders a remote member's submission in a conversation hosted here", async () => {
+    const alice = await registered("fhub");
+    const remote = await remoteFriend(alice);
+    const peer = await trustedPeer();
+    const created = await call(alice, "POST", "/conversations", { id: randomId16(), members: [remote.address] });
+    const { conversation } = (await created.json()) as { conversation: string };
+    const submit = { id: randomId16(), epoch: 0, kind: "application", mls: "AAEC" };
+    const res = await sendFederated(peer, [{ id: submit.id, kind: "conv_submit", conversation, from: remote.address, deviceId: remote.deviceId, submit } as FedItem]);
+    expect(res).toMatchObject([{ ok: true }]);
+    expect((await mail(alice)).filter((i) => i.kind === "conv")).toMatchObject([{ hubSeq: 1, from: remote.address, id: submit.id }]);
+    const outsider = newDevice("out", PEER);
+    const denied = await sendFederated(peer, [{ id: randomId16(), kind: "conv_submit", conversation, from: outsider.address, deviceId: outsider.deviceId, submit: { ...submit, id: randomId16() } } as FedItem]);
+    expect(denied).toMatchObject([{ error: "forbidden" }]);
+  });
+
+  it("answers a peer's claim for a local account", async () => {
+    const peer = await trustedPeer();
+    const bob = await registered("fclaim");
+    await call(bob, "POST", "/account/keypackages", { keyPackages: ["AAEC"] });
+    const res = await SELF.fetch(federationRequest(peer, "/claim", { address: bob.address }));
+    expect(await res.json()).toMatchObject({ address: bob.address, devices: [{ keyPackage: "AAEC" }] });
+  });
+
+  it("takes a remote friend's response to a request sent from here", async () => {
+    const peer = await trustedPeer();
+    const alice = await registered("fresp");
+    const remote = newDevice("answerer", PEER);
+    expect((await call(alice, "POST", "/friends/requests", { request: friendRequest(alice, remote.address) })).status).toBe(202);
+    const response = friendResponse(remote, alice.address, "accept");
+    expect(await sendFederated(peer, [{ id: response.body.id, kind: "friend_response", signed: response }])).toMatchObject([{ ok: true }]);
+    const friends = (await (await call(alice, "GET", "/friends")).json()) as { friends: { state: string }[] };
+    expect(friends.friends).toMatchObject([{ state: "friend" }]);
+  });
+});
+
+describe("outbox", () => {
+  function outbox(domain: Domain) {
+    return env.OUTBOX.get(env.OUTBOX.idFromName(domain));
+  }
+
+  /** Waits for the Outbox's own alarm to have tried (and failed) to send. */
+  async function firstAttempt(box: ReturnType<typeof outbox>) {
+    let rows: { attempts: number; next_at: number }[] = [];
+    for (let i = 0; i < 60 && !(rows[0]?.attempts ?? 0); i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      rows = await runInDurableObject(box, (_i, state) =>
+        state.storage.sql.exec<{ attempts: number; next_at: number }>("SELECT attempts, next_at FROM queue").toArray(),
+      );
+    }
+    return rows;
+  }
+
+  it("queues remote traffic durably, sends it within milliseconds, and backs off while the peer is down", async () => {
+    const alice = await registered("oq");
+    const remote = newDevice("down", "im.dave.test" as Domain);
+    expect((await call(alice, "POST", "/friends/requests", { request: friendRequest(alice, remote.address) })).status).toBe(202);
+    const box = outbox("im.dave.test" as Domain);
+    expect(await box.pending()).toBe(1);
+    const rows = await firstAttempt(box);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]!.attempts).toBe(1);
+    expect(rows[0]!.next_at).toBeGreaterThan(Date.now());
+  });
+
+  it("bounces to the sender what could not be delivered within the TTL", async () => {
+    const alice = await registered("ottl");
+    const remote = newDevice("gone", "im.carol.test" as Domain);
+    const request = friendRequest(alice, remote.address);
+    await call(alice, "POST", "/friends/requests", { request });
+    const box = outbox("im.carol.test" as Domain);
+    await firstAttempt(box);
+    await runInDurableObject(box, (_i, state) => {
+      state.storage.sql.exec("UPDATE queue SET queued = ?, next_at = 0", Date.now() - 31 * 86400_000);
+    });
+    await runDurableObjectAlarm(box);
+    expect(await box.pending()).toBe(0);
+    expect((await mail(alice)).filter((i) => i.kind === "bounce")).toMatchObject([
+      { kind: "bounce", ref: request.body.id, to: remote.address, error: "peer_unreachable" },
+    ]);
+  });
+
+  it("reports an unreachable peer at once for a synchronous claim", async () => {
+    const alice = await registered("oclaim");
+    const res = await call(alice, "POST", "/directory/claim", { address: newDevice("x", "im.carol.test" as Domain).address });
+    expect(res.status).toBe(502);
+    expect(await errorOf(res)).toBe("peer_unreachable");
+  });
+});
