@@ -3,7 +3,7 @@ import { SELF, env, runDurableObjectAlarm, runInDurableObject } from "cloudflare
 import type { Address, Domain } from "../../shared/address.js";
 import { generateKeyPair } from "../../shared/identity.js";
 import { randomId16 } from "../../shared/ids.js";
-import type { FedItem, MailItem } from "../../shared/wire/index.js";
+import type { ConversationRef, FedItem, MailItem } from "../../shared/wire/index.js";
 import {
   PEER,
   accountStub,
@@ -110,12 +110,12 @@ describe("federation inbox", () => {
     const bob = await registered("fconv");
     const remote = await remoteFriend(bob);
     const peer = await trustedPeer();
-    const conversation = `${PEER}/${randomId16()}`;
+    const conversation = `${PEER}/${randomId16()}` as ConversationRef;
     const payload = { conversation, id: randomId16(), hubSeq: 4, from: remote.address, deviceId: remote.deviceId, epoch: 1, type: "application" as const, mls: "AAEC", at: Date.now() };
     const ok = await sendFederated(peer, [{ id: randomId16(), kind: "conv_deliver", conversation, to: [bob.address], item: payload }]);
     expect(ok).toMatchObject([{ ok: true }]);
     expect((await mail(bob)).filter((i) => i.kind === "conv")).toMatchObject([{ kind: "conv", hubSeq: 4, from: remote.address }]);
-    const notHub = `im.carol.test/${randomId16()}`;
+    const notHub = `im.carol.test/${randomId16()}` as ConversationRef;
     const refused = await sendFederated(peer, [{ id: randomId16(), kind: "conv_deliver", conversation: notHub, to: [bob.address], item: { ...payload, conversation: notHub } }]);
     expect(refused).toMatchObject([{ error: "forbidden" }]);
   });
