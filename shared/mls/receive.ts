@@ -1,4 +1,12 @@
-import { type ClientState, type IncomingMessageCallback, type PrivateMessage, processPrivateMessage, emptyPskIndex, zeroOutUint8Array } from "ts-mls";
+import {
+  type ClientState,
+  emptyPskIndex,
+  type IncomingMessageCallback,
+  type PrivateMessage,
+  processPrivateMessage,
+  type RatchetTree,
+  zeroOutUint8Array,
+} from "ts-mls";
 import { decryptSenderData } from "ts-mls/privateMessage.js";
 import { toB64u } from "../base64url.js";
 import { EmsgError } from "../errors.js";
@@ -45,8 +53,13 @@ async function senderOf(client: ClientState, message: PrivateMessage): Promise<D
   return sender.body;
 }
 
-function byDevice(list: DeviceCertBody[]): Map<string, DeviceCertBody> {
-  return new Map(list.map((b) => [b.deviceId, b]));
+/** Who a commit added and removed, by device: the trees before and after it, compared. */
+function membershipChange(before: RatchetTree, after: RatchetTree): { added: DeviceCertBody[]; removed: DeviceCertBody[] } {
+  const was = membersOfTree(before).map((m) => m.body);
+  const is = membersOfTree(after).map((m) => m.body);
+  const wasIds = new Set(was.map((b) => b.deviceId));
+  const isIds = new Set(is.map((b) => b.deviceId));
+  return { added: is.filter((b) => !wasIds.has(b.deviceId)), removed: was.filter((b) => !isIds.has(b.deviceId)) };
 }
 
 /**
@@ -77,15 +90,10 @@ export async function processMessage(state: GroupState, mls: string): Promise<Pr
   const next = asGroupState(result.newState);
   if (result.kind === "applicationMessage") return { kind: "application", state: next, plaintext: result.message, sender: sender! };
   if (message.contentType === "proposal") return { kind: "proposal", state: next };
-  const before = membersOfTree(client.ratchetTree).map((m) => m.body);
-  const after = membersOfTree(result.newState.ratchetTree).map((m) => m.body);
-  const was = byDevice(before);
-  const is = byDevice(after);
   return {
     kind: "commit",
     state: next,
     epoch: Number(result.newState.groupContext.epoch),
-    added: after.filter((b) => !was.has(b.deviceId)),
-    removed: before.filter((b) => !is.has(b.deviceId)),
+    ...membershipChange(client.ratchetTree, result.newState.ratchetTree),
   };
 }
