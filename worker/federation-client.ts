@@ -33,7 +33,7 @@ export async function federationPost(env: Env, domain: Domain, path: string, pay
     ),
   );
   try {
-    return await fetch(url, { method: "POST", headers, body, redirect: "error" });
+    return await fetch(url, { method: "POST", headers, body, redirect: "manual" });
   } catch {
     throw new EmsgError("peer_unreachable", `${domain} cannot be reached.`);
   }

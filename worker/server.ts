@@ -140,7 +140,7 @@ export class ServerObject extends DurableObject<Env> {
     const origin = originFor(domain, parseResolverMap(this.env.EMSG_RESOLVE));
     let res: Response;
     try {
-      res = await fetch(`${origin}${WELL_KNOWN_PATH}`, { headers: { accept: "application/json" }, redirect: "error" });
+      res = await fetch(`${origin}${WELL_KNOWN_PATH}`, { headers: { accept: "application/json" }, redirect: "manual" });
     } catch {
       throw new EmsgError("peer_unreachable", `${domain} cannot be reached.`);
     }
