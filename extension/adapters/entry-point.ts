@@ -19,8 +19,6 @@ button { font: inherit; cursor: pointer; border-radius: 6px; }
   background: #fff; border: 1px solid #9aa7c7; border-radius: 10px; box-shadow: 0 8px 24px rgb(0 0 0 / 0.2); padding: 12px; }
 .panel[hidden] { display: none; }
 h2 { font-size: 14px; margin: 0 0 8px; }
-ul { list-style: none; margin: 0 0 8px; padding: 0; }
-li { padding: 2px 0; overflow-wrap: anywhere; }
 form { display: flex; gap: 4px; margin: 8px 0; }
 input { flex: 1; min-width: 0; font: inherit; padding: 3px 6px; border: 1px solid #9aa7c7; border-radius: 6px; }
 .panel button { background: #eef3ff; border: 1px solid #7d9ad6; padding: 3px 8px; }
@@ -33,17 +31,18 @@ function text(document: Document, tag: string, content: string): HTMLElement {
   return el;
 }
 
-/** The inline EMSG panel: who you are, your EMSG friends, adding one, and the full side panel. */
-function buildPanel(document: Document, api: EmsgPageApi): { panel: HTMLElement; refresh(): Promise<void> } {
+/**
+ * The inline EMSG panel: add a friend by address, or open EMSG beside the messenger. It shows
+ * nothing about the account, friends or messages: this DOM lives in the page, which can read it.
+ */
+function buildPanel(document: Document, api: EmsgPageApi): HTMLElement {
   const panel = document.createElement("section");
   panel.className = "panel";
   panel.hidden = true;
   panel.setAttribute("role", "dialog");
   panel.setAttribute("aria-label", "EMSG");
   const heading = text(document, "h2", "EMSG");
-  const who = document.createElement("p");
-  const list = document.createElement("ul");
-  list.setAttribute("aria-label", "EMSG friends");
+  const intro = text(document, "p", "Add someone by their EMSG address, or open EMSG beside this page to chat with your EMSG friends.");
   const form = document.createElement("form");
   const input = document.createElement("input");
   input.placeholder = "name#server";
@@ -53,21 +52,10 @@ function buildPanel(document: Document, api: EmsgPageApi): { panel: HTMLElement;
   form.append(input, add);
   const status = document.createElement("p");
   status.setAttribute("role", "status");
-  const full = text(document, "button", "Open EMSG panel") as HTMLButtonElement;
+  const full = text(document, "button", "Open EMSG") as HTMLButtonElement;
   full.type = "button";
-  panel.append(heading, who, list, form, status, full);
+  panel.append(heading, intro, form, status, full);
 
-  const refresh = async (): Promise<void> => {
-    const reply = await api.status();
-    list.replaceChildren();
-    if (!reply.ok) {
-      who.textContent = reply.message;
-      return;
-    }
-    who.textContent = reply.account ? `You are ${reply.account}` : "EMSG is not set up yet: open the EMSG panel to create your address.";
-    for (const friend of reply.friends) list.append(text(document, "li", friend.state === "friend" ? friend.address : `${friend.address} (${friend.state})`));
-    if (reply.friends.length === 0) list.append(text(document, "li", "No EMSG friends yet."));
-  };
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     event.stopPropagation();
@@ -76,14 +64,13 @@ function buildPanel(document: Document, api: EmsgPageApi): { panel: HTMLElement;
     const reply = await api.addFriend(input.value);
     status.textContent = reply.ok ? `${reply.address}: ${reply.state === "queued" ? "will be added once EMSG is set up" : "friend request sent"}` : reply.message;
     if (reply.ok) input.value = "";
-    await refresh();
   });
   full.addEventListener("click", async (event) => {
     if (!event.isTrusted) return;
     const reply = await api.openPanel();
-    if (!reply.ok) status.textContent = reply.message;
+    status.textContent = reply.ok ? "EMSG is open beside this page." : reply.message;
   });
-  return { panel, refresh };
+  return panel;
 }
 
 function build(document: Document, api: EmsgPageApi, messenger: string): HTMLElement {
@@ -99,14 +86,14 @@ function build(document: Document, api: EmsgPageApi, messenger: string): HTMLEle
   open.title = `Open EMSG from ${messenger}`;
   open.setAttribute("aria-haspopup", "dialog");
   open.setAttribute("aria-expanded", "false");
-  const { panel, refresh } = buildPanel(document, api);
+  const panel = buildPanel(document, api);
   root.append(style, open, panel);
 
   const close = (): void => {
     panel.hidden = true;
     open.setAttribute("aria-expanded", "false");
   };
-  open.addEventListener("click", async (event) => {
+  open.addEventListener("click", (event) => {
     event.preventDefault();
     event.stopPropagation();
     if (!event.isTrusted) return;
@@ -117,7 +104,6 @@ function build(document: Document, api: EmsgPageApi, messenger: string): HTMLEle
     panel.style.top = `${rect.bottom + 4}px`;
     panel.hidden = false;
     open.setAttribute("aria-expanded", "true");
-    await refresh();
   });
   panel.addEventListener("keydown", (event) => {
     if (event.key === "Escape") {

@@ -1,11 +1,11 @@
 import * as v from "valibot";
 import { parseAddress } from "../../shared/address.js";
 import { EmsgError, ERROR_SENTENCE, isErrorCode } from "../../shared/errors.js";
-import { RequestSchema, type Reply, type ReplyOf } from "../messaging/messages.js";
-import type { ClientHost } from "./client-host.js";
+import { PAGE_REQUESTS, RequestSchema, type Reply, type ReplyOf } from "../messaging/messages.js";
+import type { ClientService } from "./client-service.js";
 
 export interface RequestContext {
-  host: ClientHost;
+  service: ClientService;
   /** Opens the side panel (or Firefox sidebar, or a tab) for the tab that asked. */
   openPanel(tabId: number | undefined): Promise<"side-panel" | "sidebar" | "tab">;
 }
@@ -13,7 +13,15 @@ export interface RequestContext {
 export interface SenderInfo {
   /** The extension id of the sender; anything else is refused. */
   id?: string;
+  /** The document that sent it: one of our own pages, or a web page for a content script. */
+  url?: string;
   tab?: { id?: number };
+}
+
+export interface Self {
+  id: string;
+  /** Our pages' origin with a trailing slash, e.g. `chrome-extension://ID/`. */
+  origin: string;
 }
 
 function failure(error: unknown): Reply<never> {
@@ -23,22 +31,46 @@ function failure(error: unknown): Reply<never> {
   return { ok: false, error: "internal", message: "EMSG could not do that; try again." };
 }
 
-/** Answers one message from a content script, the popup or the side panel. Never throws. */
-export async function handleRequest(raw: unknown, sender: SenderInfo, ownId: string, ctx: RequestContext): Promise<ReplyOf[keyof ReplyOf]> {
-  if (sender.id !== ownId) return { ok: false, error: "forbidden", message: "Only EMSG itself may ask this." };
+/**
+ * Answers one message from a content script, the popup or the side panel. Never throws.
+ * Content scripts run inside web pages, so they may only add a friend or open the panel.
+ */
+export async function handleRequest(raw: unknown, sender: SenderInfo, self: Self, ctx: RequestContext): Promise<ReplyOf[keyof ReplyOf]> {
+  if (sender.id !== self.id) return { ok: false, error: "forbidden", message: "Only EMSG itself may ask this." };
   const parsed = v.safeParse(RequestSchema, raw);
   if (!parsed.success) return { ok: false, error: "bad_request", message: "That request was not understood." };
   const request = parsed.output;
+  const fromOwnPage = sender.url?.startsWith(self.origin) === true;
+  if (!fromOwnPage && !PAGE_REQUESTS.has(request.type)) return { ok: false, error: "forbidden", message: "A web page may not ask EMSG for that." };
+  const { service } = ctx;
   try {
     switch (request.type) {
       case "add-friend": {
         const { address } = parseAddress(request.address);
-        return { ok: true, address, state: await ctx.host.addFriend(address) };
+        const state = await service.addFriend(address);
+        // A page must not learn whether someone is already a friend or blocked.
+        return { ok: true, address, state: fromOwnPage || state === "queued" ? state : "outgoing" };
       }
       case "open-panel":
         return { ok: true, opened: await ctx.openPanel(sender.tab?.id) };
       case "status":
-        return { ok: true, account: await ctx.host.account(), friends: await ctx.host.friends() };
+        return { ok: true, account: await service.account(), connection: service.connection(), friends: await service.friends() };
+      case "register":
+        return { ok: true, account: await service.register(request.address, request.server) };
+      case "respond":
+        return { ok: true, friend: await service.respond(request.address, request.verdict) };
+      case "conversations":
+        return { ok: true, chats: await service.chats() };
+      case "history":
+        return { ok: true, messages: await service.history(request.peer) };
+      case "send":
+        return { ok: true, message: await service.send(request.peer, request.text) };
+      case "settings":
+        return { ok: true, settings: await service.settings() };
+      case "set-settings": {
+        const { type: _type, ...change } = request;
+        return { ok: true, settings: await service.setSettings(change) };
+      }
     }
   } catch (error) {
     return failure(error);

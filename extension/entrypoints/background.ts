@@ -1,35 +1,46 @@
 import { browser } from "wxt/browser";
 import { defineBackground } from "wxt/utils/define-background";
-import { SetupPendingHost } from "../background/account-host.js";
+import { ClientService } from "../background/client-service.js";
 import { addressInSelection, createContextMenu, MENU_ID } from "../background/context-menu.js";
+import { keepConnected } from "../background/lifecycle.js";
+import { notifyArrivals } from "../background/notifier.js";
 import { openPanel } from "../background/panel.js";
-import { handleRequest } from "../background/requests.js";
+import { handleRequest, type Self } from "../background/requests.js";
+import type { ChangedNotice } from "../messaging/messages.js";
+import { fetchTransport } from "../platform/fetch-transport.js";
 import { ExtensionStore } from "../platform/chrome-storage-store.js";
 
+// The only place keys live: extension storage, read by the client core in this service worker.
 export default defineBackground({
   type: "module",
   main() {
-    const store = new ExtensionStore(browser.storage.local);
-    const host = new SetupPendingHost(store);
+    const service = new ClientService(new ExtensionStore(browser.storage.local), fetchTransport);
+    const runtime = browser.runtime as unknown as { getURL(path: string): string };
+    const self: Self = { id: browser.runtime.id, origin: runtime.getURL("/") };
+    const ctx = { service, openPanel };
 
     browser.runtime.onInstalled.addListener(createContextMenu);
-
     browser.runtime.onMessage.addListener((message, sender, sendResponse) => {
-      handleRequest(message, sender, browser.runtime.id, { host, openPanel }).then(sendResponse);
+      handleRequest(message, sender, self, ctx).then(sendResponse);
       return true;
+    });
+    service.onChange((what) => {
+      const notice: ChangedNotice = { type: "emsg-changed", what };
+      // No page listening is the usual case, not an error.
+      browser.runtime.sendMessage(notice).catch(() => undefined);
     });
 
     browser.contextMenus.onClicked.addListener(async (info) => {
       if (info.menuItemId !== MENU_ID) return;
       const address = addressInSelection(info.selectionText ?? "");
-      const title = "EMSG";
-      if (!address) {
-        await browser.notifications.create({ type: "basic", iconUrl: "/icon-192.png", title, message: "The selection holds no EMSG address (name#server)." });
-        return;
-      }
-      const reply = await handleRequest({ type: "add-friend", address }, { id: browser.runtime.id }, browser.runtime.id, { host, openPanel });
-      const message = reply.ok ? `${address}: ${"state" in reply && reply.state === "queued" ? "will be added once EMSG is set up." : "friend request sent."}` : reply.message;
-      await browser.notifications.create({ type: "basic", iconUrl: "/icon-192.png", title, message });
+      const notify = (message: string) => browser.notifications.create({ type: "basic", iconUrl: "/icon-192.png", title: "EMSG", message });
+      if (!address) return void (await notify("The selection holds no EMSG address (name#server)."));
+      const reply = await handleRequest({ type: "add-friend", address }, { id: self.id, url: self.origin }, self, ctx);
+      if (!reply.ok) return void (await notify(reply.message));
+      await notify("state" in reply && reply.state === "queued" ? `${address} will be added once EMSG is set up.` : `Friend request sent to ${address}.`);
     });
+
+    notifyArrivals(service);
+    keepConnected(service);
   },
 });

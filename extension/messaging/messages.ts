@@ -1,34 +1,85 @@
 import * as v from "valibot";
 
+const Text = (max: number) => v.pipe(v.string(), v.maxLength(max));
+
 /**
  * What content scripts, the popup and the side panel may ask the background service worker.
  * Only the background holds keys and talks to servers; everything else asks it.
  */
 export const RequestSchema = v.variant("type", [
-  v.object({ type: v.literal("add-friend"), address: v.pipe(v.string(), v.maxLength(400)), note: v.optional(v.pipe(v.string(), v.maxLength(280))) }),
+  v.object({ type: v.literal("add-friend"), address: Text(400), note: v.optional(Text(280)) }),
   v.object({ type: v.literal("open-panel") }),
   v.object({ type: v.literal("status") }),
+  v.object({ type: v.literal("register"), address: Text(400), server: v.optional(Text(400)) }),
+  v.object({ type: v.literal("respond"), address: Text(400), verdict: v.picklist(["accept", "decline", "block"]) }),
+  v.object({ type: v.literal("conversations") }),
+  v.object({ type: v.literal("history"), peer: Text(400) }),
+  v.object({ type: v.literal("send"), peer: Text(400), text: Text(20_000) }),
+  v.object({ type: v.literal("settings") }),
+  v.object({
+    type: v.literal("set-settings"),
+    strangers: v.optional(v.picklist(["accept", "refuse", "review"])),
+    retentionDays: v.optional(v.nullable(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(3650)))),
+  }),
 ]);
 
 export type Request = v.InferOutput<typeof RequestSchema>;
+export type RequestType = Request["type"];
 
-/** Where an added friend stands, as a person would say it. */
-export type FriendState = "queued" | "outgoing" | "incoming" | "held" | "friend" | "blocked";
+/** What a web page's content script may ask: nothing that reads the account, friends or messages. */
+export const PAGE_REQUESTS: ReadonlySet<RequestType> = new Set(["add-friend", "open-panel"]);
+
+/** Where a friend stands, as a person would say it; `queued` waits for this device's setup. */
+export type FriendState = "queued" | "outgoing" | "incoming" | "held" | "friend" | "blocked" | "declined" | "gone";
 
 export type Reply<T> = ({ ok: true } & T) | { ok: false; error: string; message: string };
 
-export interface AddFriendReply {
+export interface FriendView {
   address: string;
   state: FriendState;
+  since: number;
+  note?: string;
+  bounced?: string;
 }
 
-export interface StatusReply {
-  account: string | null;
-  friends: Array<{ address: string; state: FriendState }>;
+export interface ChatView {
+  peer: string;
+  lastText: string | null;
+  lastAt: number | null;
+  lastMine: boolean;
+  unread: number;
 }
+
+export interface MessageView {
+  id: string;
+  mine: boolean;
+  text: string;
+  at: number;
+  status: "sending" | "sent" | "delivered" | "failed" | "received";
+}
+
+export interface SettingsView {
+  strangers: "accept" | "refuse" | "review";
+  retentionDays: number | null;
+}
+
+export type Connection = "none" | "connecting" | "online" | "offline";
 
 export interface ReplyOf {
-  "add-friend": Reply<AddFriendReply>;
+  "add-friend": Reply<{ address: string; state: FriendState }>;
   "open-panel": Reply<{ opened: "side-panel" | "sidebar" | "tab" }>;
-  status: Reply<StatusReply>;
+  status: Reply<{ account: string | null; connection: Connection; friends: FriendView[] }>;
+  register: Reply<{ account: string }>;
+  respond: Reply<{ friend: FriendView }>;
+  conversations: Reply<{ chats: ChatView[] }>;
+  history: Reply<{ messages: MessageView[] }>;
+  send: Reply<{ message: MessageView }>;
+  settings: Reply<{ settings: SettingsView }>;
+  "set-settings": Reply<{ settings: SettingsView }>;
+}
+
+/** Sent by the background to its own pages when something they show changed. */
+export interface ChangedNotice {
+  type: "emsg-changed";
+  what: "friends" | "messages" | "connection" | "account";
 }

@@ -1,14 +1,8 @@
 import { browser } from "wxt/browser";
 import type { Reply, ReplyOf, Request } from "./messages.js";
 
-/** What a content script may do: ask the background, never touch keys or servers itself. */
-export interface EmsgPageApi {
-  addFriend(address: string): Promise<ReplyOf["add-friend"]>;
-  openPanel(): Promise<ReplyOf["open-panel"]>;
-  status(): Promise<ReplyOf["status"]>;
-}
-
-async function ask<R extends Request>(request: R): Promise<ReplyOf[R["type"]]> {
+/** Sends one request to the background; a missing or broken background becomes a plain reply. */
+export async function ask<R extends Request>(request: R): Promise<ReplyOf[R["type"]]> {
   try {
     const reply = (await browser.runtime.sendMessage(request)) as ReplyOf[R["type"]] | undefined;
     return reply ?? ({ ok: false, error: "unavailable", message: "EMSG did not answer; try again." } as Reply<never>);
@@ -18,8 +12,13 @@ async function ask<R extends Request>(request: R): Promise<ReplyOf[R["type"]]> {
   }
 }
 
+/** What a content script may do: ask the background, never touch keys, servers or the friend list. */
+export interface EmsgPageApi {
+  addFriend(address: string): Promise<ReplyOf["add-friend"]>;
+  openPanel(): Promise<ReplyOf["open-panel"]>;
+}
+
 export const runtimePageApi: EmsgPageApi = {
   addFriend: (address) => ask({ type: "add-friend", address }),
   openPanel: () => ask({ type: "open-panel" }),
-  status: () => ask({ type: "status" }),
 };

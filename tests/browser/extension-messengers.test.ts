@@ -65,7 +65,8 @@ describe("the EMSG entry point inside web messengers", () => {
     const dialog = host.getByRole("dialog", { name: "EMSG" });
     await expect.poll(() => dialog.isVisible()).toBe(true);
     expect(await button.getAttribute("aria-expanded")).toBe("true");
-    await expect.poll(() => dialog.innerText()).toContain("EMSG is not set up yet");
+    // The page can read this DOM, so it says nothing about the account or its friends.
+    await expect.poll(() => dialog.innerText()).toContain("Add someone by their EMSG address");
     // Adding a friend from inside the messenger goes through the background like everywhere else.
     await host.getByRole("textbox", { name: "EMSG address to add" }).fill(`${messenger.toLowerCase().replace(/[^a-z]/g, "")}#im.example.com`);
     await host.getByRole("button", { name: "Add as EMSG friend" }).click();
@@ -82,6 +83,23 @@ describe("the EMSG entry point inside web messengers", () => {
     const page = await ext.context.newPage();
     await page.goto(url);
     await openEntryPoint(page, messenger, anchor);
+    await page.close();
+  });
+
+  it("opens EMSG beside the messenger from its button", async () => {
+    const page = await ext.context.newPage();
+    await page.goto("https://web.whatsapp.com/");
+    const host = page.locator('emsg-entry-point[data-messenger="WhatsApp"]');
+    await host.getByRole("button", { name: "EMSG", exact: true }).click();
+    await host.getByRole("button", { name: "Open EMSG" }).click();
+    await expect.poll(() => host.getByRole("status").innerText()).toBe("EMSG is open beside this page.");
+    // Chrome's side panel is not a tab Playwright lists; the extension itself can see it.
+    const panels = () =>
+      ext.worker.evaluate(async () => {
+        const runtime = (globalThis as unknown as { chrome: { runtime: { getContexts(f: object): Promise<Array<{ documentUrl: string }>> } } }).chrome.runtime;
+        return (await runtime.getContexts({ contextTypes: ["SIDE_PANEL"] })).map((c) => new URL(c.documentUrl).pathname);
+      });
+    await expect.poll(panels).toEqual(["/sidepanel.html"]);
     await page.close();
   });
 

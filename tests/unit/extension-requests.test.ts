@@ -1,17 +1,23 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { MemoryStore } from "../../shared/client/store.js";
-import { SetupPendingHost } from "../../extension/background/account-host.js";
+import { ClientService } from "../../extension/background/client-service.js";
 import { addressInSelection } from "../../extension/background/context-menu.js";
-import { handleRequest, type RequestContext } from "../../extension/background/requests.js";
+import { handleRequest, type RequestContext, type Self } from "../../extension/background/requests.js";
+import { fetchTransport } from "../../extension/platform/fetch-transport.js";
 import { flushPendingFriends, pendingFriends } from "../../extension/background/pending-friends.js";
 
 const OWN = "emsg-extension-id";
+const SELF: Self = { id: OWN, origin: "chrome-extension://emsg-extension-id/" };
+// Our popup or side panel, and a content script inside a web page.
+const PANEL = { id: OWN, url: `${SELF.origin}sidepanel.html` };
+const PAGE = { id: OWN, url: "https://example.com/contact", tab: { id: 7 } };
 
 function context(store = new MemoryStore()): RequestContext & { panels: Array<number | undefined> } {
   const panels: Array<number | undefined> = [];
   return {
-    host: new SetupPendingHost(store),
+    // No account on this device yet, so nothing reaches a server.
+    service: new ClientService(store, fetchTransport),
     panels,
     openPanel: async (tabId) => {
       panels.push(tabId);
@@ -22,14 +28,14 @@ function context(store = new MemoryStore()): RequestContext & { panels: Array<nu
 
 describe("the background answering pages, popup and panel", () => {
   it("refuses messages from anything but the extension itself", async () => {
-    const reply = await handleRequest({ type: "status" }, { id: "another-extension" }, OWN, context());
+    const reply = await handleRequest({ type: "status" }, { id: "another-extension" }, SELF, context());
     expect(reply).toEqual({ ok: false, error: "forbidden", message: "Only EMSG itself may ask this." });
   });
 
   it("refuses malformed requests with bad_request, never a crash", async () => {
     await fc.assert(
       fc.asyncProperty(fc.anything(), async (junk) => {
-        const reply = await handleRequest(junk, { id: OWN }, OWN, context());
+        const reply = await handleRequest(junk, PANEL, SELF, context());
         if (!reply.ok) expect(reply.error).toBe("bad_request");
       }),
     );
@@ -39,21 +45,35 @@ describe("the background answering pages, popup and panel", () => {
     const store = new MemoryStore();
     const ctx = context(store);
     for (const spelling of ["Alice#IM.Example.com", "alice＃im.example.com"]) {
-      const reply = await handleRequest({ type: "add-friend", address: spelling }, { id: OWN }, OWN, ctx);
+      const reply = await handleRequest({ type: "add-friend", address: spelling }, PANEL, SELF, ctx);
       expect(reply).toEqual({ ok: true, address: "alice#im.example.com", state: "queued" });
     }
-    const status = await handleRequest({ type: "status" }, { id: OWN }, OWN, ctx);
-    expect(status).toEqual({ ok: true, account: null, friends: [{ address: "alice#im.example.com", state: "queued" }] });
+    const status = await handleRequest({ type: "status" }, PANEL, SELF, ctx);
+    expect(status).toEqual({ ok: true, account: null, connection: "none", friends: [{ address: "alice#im.example.com", state: "queued", since: 0 }] });
   });
 
   it("explains a bad address in words a person understands", async () => {
-    const reply = await handleRequest({ type: "add-friend", address: "alice@example.com" }, { id: OWN }, OWN, context());
+    const reply = await handleRequest({ type: "add-friend", address: "alice@example.com" }, PANEL, SELF, context());
     expect(reply).toMatchObject({ ok: false, error: "bad_request", message: expect.stringContaining("name#server") });
+  });
+
+  it("lets a web page's content script only add friends and open the panel, never read the account", async () => {
+    const ctx = context();
+    for (const type of ["status", "conversations", "settings"] as const) {
+      expect(await handleRequest({ type }, PAGE, SELF, ctx)).toEqual({ ok: false, error: "forbidden", message: "A web page may not ask EMSG for that." });
+    }
+    expect(await handleRequest({ type: "history", peer: "bob#im.b.org" }, PAGE, SELF, ctx)).toMatchObject({ ok: false, error: "forbidden" });
+    expect(await handleRequest({ type: "add-friend", address: "bob#im.b.org" }, PAGE, SELF, ctx)).toEqual({ ok: true, address: "bob#im.b.org", state: "queued" });
+  });
+
+  it("tells the panel plainly that there is no account yet", async () => {
+    const reply = await handleRequest({ type: "conversations" }, PANEL, SELF, context());
+    expect(reply).toMatchObject({ ok: false, error: "not_found", message: "There is no account on this device yet." });
   });
 
   it("opens the panel for the tab that asked", async () => {
     const ctx = context();
-    const reply = await handleRequest({ type: "open-panel" }, { id: OWN, tab: { id: 7 } }, OWN, ctx);
+    const reply = await handleRequest({ type: "open-panel" }, PAGE, SELF, ctx);
     expect(reply).toEqual({ ok: true, opened: "side-panel" });
     expect(ctx.panels).toEqual([7]);
   });
@@ -61,7 +81,7 @@ describe("the background answering pages, popup and panel", () => {
   it("sends queued friends once an account exists, keeping those whose sending failed", async () => {
     const store = new MemoryStore();
     const ctx = context(store);
-    for (const a of ["a#im.a.com", "b#im.b.com", "c#im.c.com"]) await handleRequest({ type: "add-friend", address: a }, { id: OWN }, OWN, ctx);
+    for (const a of ["a#im.a.com", "b#im.b.com", "c#im.c.com"]) await handleRequest({ type: "add-friend", address: a }, PANEL, SELF, ctx);
     const sent: string[] = [];
     await expect(
       flushPendingFriends(store, async (address) => {

@@ -1,4 +1,5 @@
 import { render } from "preact";
 import { App } from "../../ui/app.js";
+import "../../ui/app.css";
 
 render(<App layout="panel" />, document.getElementById("app")!);

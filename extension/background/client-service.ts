@@ -1,0 +1,136 @@
+import { type Address, parseAddress } from "../../shared/address.js";
+import { EmsgClient } from "../../shared/client/client.js";
+import type { Store } from "../../shared/client/store.js";
+import type { Transport } from "../../shared/client/transport.js";
+import type { ChatView, Connection, FriendState, FriendView, MessageView, SettingsView } from "../messaging/messages.js";
+import { flushPendingFriends, pendingFriends, queueFriend } from "./pending-friends.js";
+import { chatView, friendView, messageView } from "./views.js";
+
+export type Change = "friends" | "messages" | "connection" | "account";
+
+/**
+ * The one EmsgClient of this browser profile, living in the background service worker. The
+ * service worker may be stopped at any time (MV3), so every method first reopens the account
+ * from extension storage; `keepConnected` is what alarms call to get the mailbox socket back.
+ */
+export class ClientService {
+  readonly client: EmsgClient;
+  readonly #store: Store;
+  #opened: Promise<boolean> | undefined;
+  #connection: Connection = "none";
+  #connecting: Promise<void> | undefined;
+  readonly #listeners = new Set<(change: Change) => void>();
+
+  constructor(store: Store, transport: Transport) {
+    this.#store = store;
+    this.client = new EmsgClient({ store, transport });
+    this.client.on("friend", () => this.#changed("friends"));
+    this.client.on("message", () => this.#changed("messages"));
+    this.client.on("status", () => this.#changed("messages"));
+    this.client.on("conversation", () => this.#changed("messages"));
+    this.client.on("connection", ({ state }) => {
+      this.#connection = state;
+      this.#changed("connection");
+    });
+  }
+
+  onChange(listener: (change: Change) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  #changed(change: Change): void {
+    for (const listener of this.#listeners) listener(change);
+  }
+
+  /** Whether this device holds an account; opens it from storage once per service-worker life. */
+  ready(): Promise<boolean> {
+    this.#opened ??= this.client.open();
+    return this.#opened;
+  }
+
+  async account(): Promise<Address | null> {
+    return (await this.ready()) ? this.client.address : null;
+  }
+
+  connection(): Connection {
+    return this.#connection;
+  }
+
+  async register(addressText: string, server?: string): Promise<Address> {
+    const { address } = parseAddress(addressText);
+    await this.client.register(address, { label: "browser extension", ...(server ? { server } : {}) });
+    this.#opened = Promise.resolve(true);
+    this.#changed("account");
+    await this.keepConnected();
+    return address;
+  }
+
+  /** Opens the mailbox socket unless it is open, then sends friend requests queued before setup. */
+  async keepConnected(): Promise<void> {
+    if (!(await this.ready())) return;
+    if (!this.client.connected) {
+      this.#connecting ??= this.client.connect().finally(() => (this.#connecting = undefined));
+      try {
+        await this.#connecting;
+      } catch {
+        // Offline or the server is down: the next alarm tries again; polling covers the gap.
+        await this.client.sync().catch(() => undefined);
+      }
+    }
+    await flushPendingFriends(this.#store, async (address) => void (await this.client.sendFriendRequest(address)));
+  }
+
+  async friends(): Promise<FriendView[]> {
+    if (!(await this.ready())) return (await pendingFriends(this.#store)).map((address) => ({ address, state: "queued" as const, since: 0 }));
+    return (await this.client.friends()).map(friendView);
+  }
+
+  async addFriend(address: Address): Promise<FriendState> {
+    if (!(await this.ready())) {
+      await queueFriend(this.#store, address);
+      return "queued";
+    }
+    return (await this.client.sendFriendRequest(address)).state;
+  }
+
+  async respond(address: string, verdict: "accept" | "decline" | "block"): Promise<FriendView> {
+    await this.#require();
+    const friend =
+      verdict === "accept" ? await this.client.acceptFriend(address) : verdict === "decline" ? await this.client.declineFriend(address) : await this.client.block(address);
+    return friendView(friend);
+  }
+
+  async chats(): Promise<ChatView[]> {
+    await this.#require();
+    const self = this.client.address;
+    return (await this.client.conversations()).map((c) => chatView(c, self)).filter((c): c is ChatView => c !== null);
+  }
+
+  async history(peer: string): Promise<MessageView[]> {
+    await this.#require();
+    const messages = await this.client.history(peer);
+    await this.client.markRead(peer);
+    return messages.map(messageView);
+  }
+
+  async send(peer: string, text: string): Promise<MessageView> {
+    await this.#require();
+    return messageView(await this.client.sendText(peer, text));
+  }
+
+  async settings(): Promise<SettingsView> {
+    await this.#require();
+    return this.client.settings();
+  }
+
+  async setSettings(change: Partial<SettingsView>): Promise<SettingsView> {
+    await this.#require();
+    return this.client.setSettings(change);
+  }
+
+  async #require(): Promise<void> {
+    // EmsgClient itself refuses with not_found and a plain sentence when there is no account.
+    await this.ready();
+  }
+}

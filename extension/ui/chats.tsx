@@ -1,0 +1,55 @@
+import { useEffect, useState } from "preact/hooks";
+import { chatRows } from "../../pwa/src/view-models/chat-list.js";
+import type { ChatView, FriendView } from "../messaging/messages.js";
+import { ask, onChanged } from "./panel-api.js";
+import { locale, t } from "./i18n.js";
+
+/** Conversations, newest first, through the PWA's chat-list view model. */
+export function Chats({ friends, onOpenChat }: { friends: FriendView[]; onOpenChat(peer: string): void }) {
+  const [chats, setChats] = useState<ChatView[] | null>(null);
+  const [error, setError] = useState("");
+  useEffect(() => {
+    const load = async () => {
+      const reply = await ask({ type: "conversations" });
+      if (reply.ok) setChats(reply.chats);
+      else setError(reply.message);
+    };
+    void load();
+    return onChanged((what) => what === "messages" && void load());
+  }, []);
+  if (error) return <p role="alert">{error}</p>;
+  if (chats === null) return <p>…</p>;
+  const summaries = chats.map((c) => ({ id: c.peer, title: c.peer, lastText: c.lastText, lastAt: c.lastAt, lastMine: c.lastMine, unread: c.unread }));
+  const rows = chatRows(summaries, null, Date.now(), locale, t);
+  const withoutChat = friends.filter((f) => f.state === "friend" && !chats.some((c) => c.peer === f.address));
+  return (
+    <section aria-label={t("chats.title")}>
+      {rows.length === 0 && withoutChat.length === 0 && <p>{t("chats.empty")}</p>}
+      <ul class="chats" aria-label={t("chats.title")}>
+        {rows.map((row) => (
+          <li key={row.id}>
+            <button class="chat-row" onClick={() => onOpenChat(row.id)}>
+              <span class="avatar" aria-hidden="true">{row.initial}</span>
+              <span class="title">{row.title}</span>
+              <span class="stamp">{row.stamp}</span>
+              <span class="preview">{row.preview}</span>
+              {row.unread > 0 && <span class="unread">{row.unreadLabel}</span>}
+            </button>
+          </li>
+        ))}
+      </ul>
+      {withoutChat.length > 0 && (
+        <>
+          <h3>{t("chats.new")}</h3>
+          <ul>
+            {withoutChat.map((f) => (
+              <li key={f.address}>
+                <button onClick={() => onOpenChat(f.address)}>{f.address}</button>
+              </li>
+            ))}
+          </ul>
+        </>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,5 @@
+import { pickLocale, translator } from "../../pwa/src/i18n/translate.js";
+
+/** The PWA's strings and locale choice: both clients speak the same words. */
+export const locale = pickLocale(navigator.languages);
+export const t = translator(locale);

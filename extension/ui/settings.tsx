@@ -1,0 +1,41 @@
+import { useEffect, useState } from "preact/hooks";
+import { readRetention, RETENTION_CHOICES, retentionLabel, retentionValue } from "../../pwa/src/view-models/settings-form.js";
+import type { SettingsView } from "../messaging/messages.js";
+import { ask } from "./panel-api.js";
+import { t } from "./i18n.js";
+
+export function Settings() {
+  const [settings, setSettings] = useState<SettingsView | null>(null);
+  const [status, setStatus] = useState("");
+  useEffect(() => {
+    void ask({ type: "settings" }).then((reply) => (reply.ok ? setSettings(reply.settings) : setStatus(reply.message)));
+  }, []);
+  const save = async (change: Partial<SettingsView>) => {
+    const reply = await ask({ type: "set-settings", ...change });
+    if (reply.ok) setSettings(reply.settings);
+    setStatus(reply.ok ? t("settings.saved") : reply.message);
+  };
+  if (!settings) return <p role="status">{status || "…"}</p>;
+  return (
+    <section aria-label={t("settings.title")}>
+      <label>
+        {t("settings.strangers")}
+        <select value={settings.strangers} onChange={(e) => save({ strangers: e.currentTarget.value as SettingsView["strangers"] })}>
+          {(["accept", "review", "refuse"] as const).map((s) => (
+            <option key={s} value={s}>{t(`settings.strangers.${s}`)}</option>
+          ))}
+        </select>
+      </label>
+      <label>
+        {t("settings.retention")}
+        <select value={retentionValue(settings.retentionDays)} onChange={(e) => save({ retentionDays: readRetention(e.currentTarget.value) })}>
+          {RETENTION_CHOICES.map((d) => (
+            <option key={String(d)} value={retentionValue(d)}>{retentionLabel(d, t)}</option>
+          ))}
+        </select>
+      </label>
+      <p class="hint">{t("settings.retentionHint")}</p>
+      <p role="status">{status}</p>
+    </section>
+  );
+}
