@@ -4,7 +4,7 @@ import type { Address } from "../../shared/address.js";
 import { EmsgError } from "../../shared/errors.js";
 import type { Submit } from "../../shared/wire/index.js";
 import { admitConversationItem, admitFriendRequest, admitFriendResponse } from "../../worker/policy/strangers.js";
-import { judgeSubmit, recipientsOf, welcomeRecipients } from "../../worker/policy/epoch.js";
+import { judgeSubmit, recipientsOf, welcomeRecipients, type HubState } from "../../worker/policy/epoch.js";
 import { parseRateRules, takeToken } from "../../worker/policy/rate-limit.js";
 import { fateOf, retryDelay, MAX_RETRY_MS } from "../../worker/policy/retry.js";
 
@@ -83,7 +83,7 @@ describe("hub ordering rules", () => {
   it("never lets the epoch go backwards over any sequence of accepted submissions", () => {
     fc.assert(
       fc.property(fc.array(fc.record({ commit: fc.boolean(), lag: fc.nat(2) }), { maxLength: 40 }), (steps) => {
-        let state = { epoch: 0, members: [a, b] as Address[] };
+        let state: HubState = { epoch: 0, members: [a, b] };
         for (const s of steps) {
           const kind = s.commit ? "commit" : "application";
           const epoch = Math.max(0, state.epoch - s.lag);
