@@ -227,12 +227,12 @@ export class AccountObject extends DurableObject<Env> {
       const admission = admitFriendRequest(this.friends.stateOf(from), settings.strangers);
       if (admission.verdict === "refuse") throw new EmsgError(admission.code);
       if (this.friends.stateOf(from) === "friend") {
-        this.mailbox.put({ kind: "friend_request", signed }, now);
+        this.store({ kind: "friend_request", signed }, now);
         return "delivered";
       }
       const held = admission.verdict === "hold";
       this.friends.set(from, held ? "held" : "incoming", signed.body.accountKey, now, signed);
-      if (!held) this.mailbox.put({ kind: "friend_request", signed }, now);
+      if (!held) this.store({ kind: "friend_request", signed }, now);
       return held ? "held" : "delivered";
     });
   }
@@ -259,7 +259,7 @@ export class AccountObject extends DurableObject<Env> {
       if (admission.verdict === "refuse") throw new EmsgError(admission.code, "No request of yours is waiting for that answer.");
       if (signed.body.verdict === "accept") this.friends.set(from, "friend", signed.body.accountKey, now);
       else this.friends.remove(from);
-      this.mailbox.put({ kind: "friend_response", signed }, now);
+      this.store({ kind: "friend_response", signed }, now);
       return null;
     });
   }
@@ -295,8 +295,7 @@ export class AccountObject extends DurableObject<Env> {
       const admission = admitConversationItem(state, settings.strangers, joined);
       if (admission.verdict !== "deliver") throw new EmsgError(admission.verdict === "refuse" ? admission.code : "stranger_refused");
       if (!joined && state === "friend") this.sql.exec("INSERT OR IGNORE INTO joined (conversation) VALUES (?)", payload.conversation);
-      this.mailbox.put({ kind: "conv", ...payload }, now, sender, payload.id);
-      this.scheduleExpiry();
+      this.store({ kind: "conv", ...payload }, now, sender, payload.id);
       return null;
     });
   }
@@ -310,7 +309,7 @@ export class AccountObject extends DurableObject<Env> {
       if (!entry || entry.state === "blocked" || entry.accountKey === "") throw new EmsgError("forbidden", "Only acquaintances send notices.");
       if (!verifyObject(fromB64u(entry.accountKey), kind, signed as Signed<unknown>)) throw new EmsgError("unauthorized", `The ${kind} notice is not signed by the key pinned for ${from}.`);
       if (kind === "deleted") this.friends.remove(from);
-      this.mailbox.put({ kind, signed } as MailContent, now);
+      this.store({ kind, signed } as MailContent, now);
       return null;
     });
   }
@@ -319,7 +318,7 @@ export class AccountObject extends DurableObject<Env> {
   async deliver(content: MailContent): Promise<Outcome<MailItem>> {
     return attempt(() => {
       this.row();
-      return this.mailbox.put(content, Date.now());
+      return this.store(content, Date.now());
     });
   }
 
@@ -399,6 +398,13 @@ export class AccountObject extends DurableObject<Env> {
     });
   }
 
+  /** Stores a mail item; the first item of an empty mailbox starts the expiry alarm. */
+  private store(content: MailContent, now: number, sender?: Address, ref?: string): MailItem {
+    const item = this.mailbox.put(content, now, sender, ref);
+    void this.ctx.storage.getAlarm().then((at) => (at === null ? this.scheduleExpiry() : undefined));
+    return item;
+  }
+
   private scheduleExpiry(): void {
     const oldest = this.mailbox.oldest();
     if (oldest !== null) void this.ctx.storage.setAlarm(oldest + MAILBOX_TTL_MS);
@@ -420,7 +426,7 @@ export class AccountObject extends DurableObject<Env> {
     if (!row) return;
     for (const gone of this.mailbox.expire(now - MAILBOX_TTL_MS)) {
       if (gone.sender && gone.ref && gone.kind !== "bounce") {
-        await bounce(this.env, gone.sender as Address, { ref: gone.ref, to: row.address as Address, error: "peer_unreachable" });
+        await bounce(this.env, gone.sender as Address, { ref: gone.ref, to: row.address as Address, error: "unavailable" });
       }
     }
     this.scheduleExpiry();

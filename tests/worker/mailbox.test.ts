@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { SELF } from "cloudflare:test";
+import { SELF, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { randomId16 } from "../../shared/ids.js";
 import type { MailItem, ServerFrame } from "../../shared/wire/index.js";
-import { API, anotherDevice, call, errorOf, friendRequest, registered, type Device } from "./harness.js";
+import { API, accountStub, anotherDevice, call, errorOf, friendRequest, registered, type Device } from "./harness.js";
 
 /** Opens the mailbox socket as a device would: a signed ticket request, then the upgrade. */
 async function connect(d: Device): Promise<{ ws: WebSocket; frames: ServerFrame[]; next: () => Promise<ServerFrame> }> {
@@ -114,5 +115,24 @@ describe("mailbox", () => {
     expect(forged.status).toBe(401);
     const garbage = await SELF.fetch(`${API}/ws?ticket=%%%`, { headers: { upgrade: "websocket" } });
     expect(garbage.status).toBe(401);
+  });
+});
+
+describe("mailbox expiry", () => {
+  it("bounces to its sender a message no device picked up within the TTL", async () => {
+    const sender = await registered("expsender");
+    const idle = await registered("expidle");
+    const created = await call(sender, "POST", "/conversations", { id: randomId16(), members: [idle.address] });
+    const { conversation } = (await created.json()) as { conversation: string };
+    const id = randomId16();
+    await call(sender, "POST", `/conversations/${conversation}/messages`, { id, epoch: 0, kind: "application", mls: "AAEC" });
+    await runInDurableObject(accountStub(idle.address), async (_i, state) => {
+      state.storage.sql.exec("UPDATE mailbox SET at = ?", Date.now() - 31 * 86400_000);
+      await state.storage.setAlarm(Date.now());
+    });
+    await runDurableObjectAlarm(accountStub(idle.address));
+    expect(((await (await call(idle, "GET", "/mailbox?after=0")).json()) as { items: unknown[] }).items).toEqual([]);
+    const bounced = ((await (await call(sender, "GET", "/mailbox?after=0")).json()) as { items: MailItem[] }).items;
+    expect(bounced.filter((i) => i.kind === "bounce")).toMatchObject([{ ref: id, to: idle.address, error: "unavailable" }]);
   });
 });
