@@ -13,11 +13,12 @@ export interface RunningDomains {
   stopAll(): Promise<unknown>;
 }
 
-export function resolverMap(domains: DevDomain[]): string;
+export function resolverMap(domains: DevDomain[], extra?: Record<string, string>): string;
 export function startDomains(options: {
   domains: DevDomain[];
   persistRoot: string;
   onLine?: (domain: DevDomain, line: string) => void;
   timeoutMs?: number;
+  extraResolve?: Record<string, string>;
 }): Promise<RunningDomains>;
 export function twoDomains(base?: number, inspectorBase?: number): DevDomain[];

@@ -2,19 +2,24 @@
 // Used by `npm start` and by the end-to-end tests' global setup (with other ports and a temp dir).
 import { spawn } from "node:child_process";
 import { mkdirSync } from "node:fs";
+import { createServer } from "node:net";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const ROOT = resolve(fileURLToPath(new URL("..", import.meta.url)));
-const WRANGLER = join(ROOT, "node_modules", ".bin", "wrangler");
+// wrangler's bin script refuses Node 20, but its CLI itself runs there; call the CLI directly.
+const WRANGLER_CLI = join(ROOT, "node_modules", "wrangler", "wrangler-dist", "cli.js");
 
-/** The resolver map every domain is started with: `d1=http://127.0.0.1:p1,d2=…`. */
-export function resolverMap(domains) {
-  return domains.map((d) => `${d.domain}=http://127.0.0.1:${d.port}`).join(",");
+/** The resolver map every domain is started with: `d1=http://127.0.0.1:p1,d2=…`, plus any extra entries. */
+export function resolverMap(domains, extra = {}) {
+  const entries = [...domains.map((d) => [d.domain, `http://127.0.0.1:${d.port}`]), ...Object.entries(extra)];
+  return entries.map(([domain, origin]) => `${domain}=${origin}`).join(",");
 }
 
 function wranglerArgs(d, persistRoot, resolve) {
   return [
+    "--no-warnings",
+    WRANGLER_CLI,
     "dev",
     "--ip", "127.0.0.1",
     "--port", String(d.port),
@@ -29,11 +34,12 @@ function wranglerArgs(d, persistRoot, resolve) {
 function spawnOne(d, persistRoot, resolve, onLine) {
   mkdirSync(join(persistRoot, d.name), { recursive: true });
   // A process group of its own, so stopping it also stops the workerd it starts.
-  const proc = spawn(WRANGLER, wranglerArgs(d, persistRoot, resolve), {
+  const proc = spawn(process.execPath, wranglerArgs(d, persistRoot, resolve), {
     cwd: ROOT,
     detached: true,
     stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, WRANGLER_SEND_METRICS: "false", NO_COLOR: "1", FORCE_COLOR: "0" },
+    // Loopback only: no metrics, and no fetching of the `Request.cf` placeholder from the internet.
+    env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", NO_COLOR: "1", FORCE_COLOR: "0" },
   });
   for (const stream of [proc.stdout, proc.stderr]) {
     let rest = "";
@@ -45,6 +51,15 @@ function spawnOne(d, persistRoot, resolve, onLine) {
     });
   }
   return proc;
+}
+
+/** Refuses a port something else listens on: waiting for it to answer would talk to a stranger's server. */
+function ensureFree(port) {
+  return new Promise((ok, fail) => {
+    const probe = createServer();
+    probe.once("error", () => fail(new Error(`127.0.0.1:${port} is already in use; stop what runs there or pick other ports`)));
+    probe.listen(port, "127.0.0.1", () => probe.close(() => ok()));
+  });
 }
 
 async function waitReady(origin, proc, timeoutMs) {
@@ -85,12 +100,15 @@ function stopProcess(proc, { graceMs = 5000, signal = "SIGTERM" } = {}) {
 
 /**
  * Starts every domain and waits until each serves its discovery document.
- * `domains`: [{ name, domain, port, inspectorPort }]; `onLine(domain, line)` gets every output line.
+ * `domains`: [{ name, domain, port, inspectorPort }]; `onLine(domain, line)` gets every output line;
+ * `extraResolve`: more `{ domain: origin }` entries for the resolver map (e.g. a test's own peer).
  */
-export async function startDomains({ domains, persistRoot, onLine = () => {}, timeoutMs = 90_000 }) {
-  const resolve = resolverMap(domains);
+export async function startDomains({ domains, persistRoot, onLine = () => {}, timeoutMs = 90_000, extraResolve = {} }) {
+  const resolve = resolverMap(domains, extraResolve);
   const running = new Map();
   const start = async (d) => {
+    await ensureFree(d.port);
+    await ensureFree(d.inspectorPort);
     const proc = spawnOne(d, persistRoot, resolve, onLine);
     running.set(d.domain, proc);
     await waitReady(`http://127.0.0.1:${d.port}`, proc, timeoutMs);

@@ -1,0 +1,100 @@
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type RunningDomains, startDomains, twoDomains } from "../../scripts/dev-servers.mjs";
+import { EmsgClient } from "../../shared/client/client.js";
+import { FileStore } from "../../cli/file-store.js";
+import { nodeTransport } from "../../cli/node-transport.js";
+
+/** Two real `wrangler dev` servers (im.alice.test, im.bob.test) on their own ports and storage. */
+export interface Pair {
+  running: RunningDomains;
+  persistRoot: string;
+  /** Every line either server printed, prefixed with its domain. */
+  logs: string[];
+  alice: string;
+  bob: string;
+  stop(): Promise<void>;
+}
+
+export async function startPair(portBase: number, inspectorBase: number, extraResolve: Record<string, string> = {}): Promise<Pair> {
+  const persistRoot = await mkdtemp(join(tmpdir(), "emsg-e2e-"));
+  const logs: string[] = [];
+  const running = await startDomains({
+    domains: twoDomains(portBase, inspectorBase),
+    persistRoot,
+    extraResolve,
+    onLine: (d, line) => void logs.push(`[${d.domain}] ${line}`),
+  });
+  return {
+    running,
+    persistRoot,
+    logs,
+    alice: running.origins["im.alice.test"]!,
+    bob: running.origins["im.bob.test"]!,
+    async stop() {
+      await running.stopAll();
+      // Kept for whoever has to find out why a run failed; test-artifacts/ is not committed.
+      await mkdir("test-artifacts", { recursive: true });
+      await writeFile(join("test-artifacts", `e2e-servers-${portBase}.log`), logs.join("\n"));
+      await rm(persistRoot, { recursive: true, force: true });
+    },
+  };
+}
+
+const stateDirs: string[] = [];
+
+/** A client with the Node adapters and its own state directory, as the CLI runs it. */
+export async function newClient(pair: Pair): Promise<{ client: EmsgClient; dir: string }> {
+  const dir = await mkdtemp(join(tmpdir(), "emsg-e2e-client-"));
+  stateDirs.push(dir);
+  return { client: reopen(pair, dir), dir };
+}
+
+/** A second client over the same state directory: what a restarted app sees. */
+export function reopen(pair: Pair, dir: string): EmsgClient {
+  return new EmsgClient({ store: new FileStore(dir), transport: nodeTransport, resolve: pair.running.resolve });
+}
+
+export async function removeClientDirs(): Promise<void> {
+  for (const dir of stateDirs.splice(0)) await rm(dir, { recursive: true, force: true });
+}
+
+/** Polls `probe` until it returns something truthy; fails with `what` after `timeoutMs`. */
+export async function until<T>(what: string, probe: () => Promise<T> | T, timeoutMs = 20_000): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value) return value as NonNullable<T>;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${String(last)})` : ""}`);
+    await new Promise((r) => setTimeout(r, 150));
+  }
+}
+
+/** Connects, retrying while the server is still coming back. */
+export function connect(client: EmsgClient, timeoutMs = 30_000): Promise<true> {
+  return until("the mailbox connection", async () => {
+    await client.connect();
+    return true as const;
+  }, timeoutMs);
+}
+
+/** Every file under `root` whose bytes contain `needle` (UTF-8). */
+export async function filesContaining(root: string, needle: string): Promise<string[]> {
+  const hits: string[] = [];
+  const bytes = Buffer.from(needle, "utf8");
+  const walk = async (dir: string): Promise<void> => {
+    for (const entry of await readdir(dir, { withFileTypes: true })) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) await walk(path);
+      else if ((await readFile(path)).includes(bytes)) hits.push(path);
+    }
+  };
+  await walk(root);
+  return hits;
+}
