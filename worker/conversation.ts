@@ -10,6 +10,7 @@ import { attempt, type Outcome } from "./outcome.js";
 import { migrate } from "./sql-schema.js";
 import { judgeSubmit, recipientsOf, welcomeRecipients } from "./policy/epoch.js";
 import { accountOf, bounce, enqueueRemote, isLocal, type Queued } from "./routing.js";
+import { Sessions, SESSION_IDLE_MS } from "./sessions.js";
 
 export const LOG_RETENTION_MS = 30 * 86400_000;
 const REFAN_DELAY_MS = 1000;
@@ -46,11 +47,13 @@ type LogRow = {
  */
 export class ConversationObject extends DurableObject<Env> {
   private readonly sql: SqlStorage;
+  private readonly sessions: Sessions;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
     migrate(this.sql, STEPS);
+    this.sessions = new Sessions(ctx);
   }
 
   private meta(): MetaRow {
@@ -88,7 +91,10 @@ export class ConversationObject extends DurableObject<Env> {
   async submit(from: Address, deviceId: string, submit: Submit, now: number): Promise<Outcome<{ seq: number }>> {
     const accepted = await attempt(() => this.accept(from, deviceId, submit, now));
     if (!accepted.ok) return accepted;
-    if (accepted.value.fresh) await this.fanOut(accepted.value.seq);
+    if (accepted.value.fresh) {
+      this.sessions.push(this.deliveriesOf(accepted.value.seq).map(([, payload]) => payload), this.members());
+      await this.fanOut(accepted.value.seq);
+    }
     return { ok: true, value: { seq: accepted.value.seq } };
   }
 
@@ -129,13 +135,12 @@ export class ConversationObject extends DurableObject<Env> {
     return { seq: row.seq, fresh: true };
   }
 
-  /** Hands one log entry to every recipient's mailbox or Outbox; an alarm retries what failed. */
-  private async fanOut(seq: number): Promise<void> {
+  /** The payloads one log entry becomes, each with its recipients. */
+  private deliveriesOf(seq: number): Array<[Address[], ConvPayload]> {
     const row = this.sql.exec<LogRow>("SELECT * FROM log WHERE seq = ?", seq).toArray()[0];
-    if (!row) return;
-    const ref = this.meta().ref;
+    if (!row) return [];
     const base: ConvPayload = {
-      conversation: ref as ConversationRef,
+      conversation: this.meta().ref as ConversationRef,
       id: row.submit_id,
       hubSeq: row.seq,
       from: row.sender as Address,
@@ -148,8 +153,13 @@ export class ConversationObject extends DurableObject<Env> {
     };
     const deliveries: Array<[Address[], ConvPayload]> = [[JSON.parse(row.recipients) as Address[], base]];
     if (row.welcome) deliveries.push([JSON.parse(row.welcome_to) as Address[], { ...base, type: "welcome", mls: row.welcome }]);
+    return deliveries;
+  }
+
+  /** Hands one log entry to every recipient's mailbox or Outbox; an alarm retries what failed. */
+  private async fanOut(seq: number): Promise<void> {
     try {
-      for (const [to, payload] of deliveries) await this.deliver(to, payload);
+      for (const [to, payload] of this.deliveriesOf(seq)) await this.deliver(to, payload);
       this.sql.exec("UPDATE log SET fanned = 1 WHERE seq = ?", seq);
       await this.scheduleAlarm(Date.now() + LOG_RETENTION_MS);
     } catch {
@@ -187,6 +197,32 @@ export class ConversationObject extends DurableObject<Env> {
   /** A deleted account leaves: it gets nothing more from here. */
   async leave(address: Address): Promise<void> {
     this.sql.exec("DELETE FROM members WHERE address = ?", address);
+    this.sessions.closeAllBut(this.members());
+  }
+
+  /** A member's session socket (PROTOCOL §10), admitted by the Worker with a checked ticket. */
+  override async fetch(request: Request): Promise<Response> {
+    const params = new URL(request.url).searchParams;
+    const address = params.get("address") as Address;
+    if (!this.sql.exec("SELECT 1 FROM meta").toArray().length || !this.members().includes(address)) {
+      return Response.json(new EmsgError("forbidden", "Only members may open a session.").toJSON(), { status: 403 });
+    }
+    const response = this.sessions.open(address, params.get("deviceId") ?? "", Date.now());
+    await this.scheduleAlarm(Date.now() + SESSION_IDLE_MS);
+    return response;
+  }
+
+  override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
+    const frame = this.sessions.frame(ws, message, Date.now());
+    if (!frame) return;
+    if (frame.kind === "submit") {
+      const result = await this.submit(frame.tag.address, frame.tag.deviceId, frame.submit, Date.now());
+      this.sessions.reply(ws, result.ok ? { t: "ack", id: frame.submit.id, seq: result.value.seq } : { t: "error", ...result.error });
+    }
+  }
+
+  override async webSocketClose(ws: WebSocket, code: number): Promise<void> {
+    this.sessions.closed(ws, code);
   }
 
   private async scheduleAlarm(at: number): Promise<void> {
@@ -195,6 +231,8 @@ export class ConversationObject extends DurableObject<Env> {
   }
 
   override async alarm(): Promise<void> {
+    const nextIdleCheck = this.sessions.closeIdle(Date.now());
+    if (nextIdleCheck !== null) await this.scheduleAlarm(nextIdleCheck);
     this.sql.exec("DELETE FROM log WHERE fanned = 1 AND at < ?", Date.now() - LOG_RETENTION_MS);
     const pending = this.sql.exec<{ seq: number }>("SELECT seq FROM log WHERE fanned = 0 ORDER BY seq").toArray();
     for (const { seq } of pending) await this.fanOut(seq);

@@ -4,9 +4,12 @@ import {
   conversationRef,
   CreateConversationRequestSchema,
   parseConversationRef,
+  SessionTicketRequestSchema,
   SubmitSchema,
   type ParsedConversationRef,
 } from "../../shared/wire/index.js";
+import { admit, clientIp } from "../auth.js";
+import { admitSessionTicket, issueSessionTicket } from "../session-ticket.js";
 import type { Domain } from "../../shared/address.js";
 import { json } from "../http.js";
 import { unwrap } from "../outcome.js";
@@ -54,4 +57,23 @@ conversationRoutes.post("/conversations/:hub/:id/messages", async (c) => {
     },
   ]);
   return json({ accepted: true }, 202);
+});
+
+/** Path 2 (PROTOCOL §10): this server vouches for its member; the hub checks the ticket. */
+conversationRoutes.post("/sessions/ticket", async (c) => {
+  const { auth, body } = await signedBody(c, SessionTicketRequestSchema);
+  const ref = parseConversationRef(body.conversation);
+  const ticket = await issueSessionTicket(c.env, { address: auth.address, deviceId: auth.deviceId, conversation: ref.ref, hub: ref.hub }, Date.now());
+  return json({ ticket, hub: ref.hub });
+});
+
+conversationRoutes.get("/conversations/:hub/:id/session", async (c) => {
+  await admit(c.env, [{ scope: "ip", subject: clientIp(c.req.raw) }]);
+  const ref = refOf(c);
+  if (c.req.header("upgrade")?.toLowerCase() !== "websocket") throw new EmsgError("bad_request", "This path takes a WebSocket upgrade.");
+  if (ref.hub !== c.env.EMSG_DOMAIN) throw new EmsgError("not_found", `Open the session at the hub, ${ref.hub}.`);
+  const holder = await admitSessionTicket(c.env, c.req.query("ticket") ?? "", ref.ref, Date.now());
+  const url = new URL(c.req.url);
+  url.search = `?address=${encodeURIComponent(holder.address)}&deviceId=${encodeURIComponent(holder.deviceId)}`;
+  return conversationOf(c.env, ref.ref).fetch(new Request(url, c.req.raw));
 });

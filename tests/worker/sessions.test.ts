@@ -1,0 +1,99 @@
+import { describe, expect, it } from "vitest";
+import { SELF } from "cloudflare:test";
+import { jcs } from "../../shared/canonical.js";
+import { toB64u } from "../../shared/base64url.js";
+import { generateKeyPair } from "../../shared/identity.js";
+import { randomId16 } from "../../shared/ids.js";
+import { signObject } from "../../shared/signed.js";
+import type { SessionServerFrame } from "../../shared/wire/index.js";
+import { API, befriend, call, errorOf, registered, type Device } from "./harness.js";
+
+async function ticketFor(d: Device, conversation: string): Promise<string> {
+  const res = await call(d, "POST", "/sessions/ticket", { conversation });
+  expect(res.status).toBe(200);
+  const { ticket, hub } = (await res.json()) as { ticket: unknown; hub: string };
+  expect(hub).toBe(conversation.split("/")[0]);
+  return toB64u(new TextEncoder().encode(jcs(ticket)));
+}
+
+function openSession(conversation: string, ticket: string): Promise<Response> {
+  return SELF.fetch(`${API}/conversations/${conversation}/session?ticket=${ticket}`, { headers: { upgrade: "websocket" } });
+}
+
+function reader(ws: WebSocket): () => Promise<SessionServerFrame> {
+  const frames: SessionServerFrame[] = [];
+  const waiting: Array<(f: SessionServerFrame) => void> = [];
+  ws.addEventListener("message", (e) => {
+    const f = JSON.parse(e.data as string) as SessionServerFrame;
+    const w = waiting.shift();
+    if (w) w(f);
+    else frames.push(f);
+  });
+  return () => {
+    const f = frames.shift();
+    if (f) return Promise.resolve(f);
+    return new Promise((resolve, reject) => {
+      waiting.push(resolve);
+      setTimeout(() => reject(new Error("no frame within 2 s")), 2000);
+    });
+  };
+}
+
+async function conversationOf(a: Device, b: Device): Promise<string> {
+  await befriend(a, b);
+  const res = await call(a, "POST", "/conversations", { id: randomId16(), members: [b.address] });
+  return ((await res.json()) as { conversation: string }).conversation;
+}
+
+describe("sessions", () => {
+  it("lets members submit straight to the hub and see each other's entries at once", async () => {
+    const alice = await registered("sesa");
+    const bob = await registered("sesb");
+    const conv = await conversationOf(alice, bob);
+    const a = await openSession(conv, await ticketFor(alice, conv));
+    const b = await openSession(conv, await ticketFor(bob, conv));
+    expect([a.status, b.status]).toEqual([101, 101]);
+    const [wa, wb] = [a.webSocket!, b.webSocket!];
+    wa.accept();
+    wb.accept();
+    const [nextA, nextB] = [reader(wa), reader(wb)];
+
+    const id = randomId16();
+    wa.send(JSON.stringify({ t: "submit", submit: { id, epoch: 0, kind: "application", mls: "AAEC" } }));
+    expect(await nextA()).toMatchObject({ t: "item", item: { id, hubSeq: 1, from: alice.address } });
+    expect(await nextA()).toEqual({ t: "ack", id, seq: 1 });
+    expect(await nextB()).toMatchObject({ t: "item", item: { id, hubSeq: 1 } });
+
+    wb.send(JSON.stringify({ t: "rtc", to: `${alice.address}/${alice.deviceId}`, data: { type: "offer", sdp: "v=0" } }));
+    expect(await nextA()).toEqual({ t: "rtc", from: `${bob.address}/${bob.deviceId}`, data: { type: "offer", sdp: "v=0" } });
+
+    wb.send(JSON.stringify({ t: "submit", submit: { id: randomId16(), epoch: 0, kind: "commit", mls: "AAEC" } }));
+    expect(await nextB()).toMatchObject({ t: "item", item: { type: "commit", hubSeq: 2 } });
+    expect(await nextB()).toMatchObject({ t: "ack", seq: 2 });
+    wb.send(JSON.stringify({ t: "submit", submit: { id: randomId16(), epoch: 0, kind: "commit", mls: "AAEC" } }));
+    expect(await nextB()).toMatchObject({ t: "error", error: "stale_epoch" });
+    wb.send("nonsense");
+    expect(await nextB()).toMatchObject({ t: "error", error: "bad_request" });
+    wa.close(1000, "bye");
+    wb.close(1000, "bye");
+
+    const mailbox = (await (await call(bob, "GET", "/mailbox?after=0")).json()) as { items: { kind: string; hubSeq?: number }[] };
+    expect(mailbox.items.filter((i) => i.kind === "conv").map((i) => i.hubSeq)).toEqual([1, 2]);
+  });
+
+  it("refuses non-members, forged and stale tickets", async () => {
+    const alice = await registered("sesx");
+    const bob = await registered("sesy");
+    const eve = await registered("sesz");
+    const conv = await conversationOf(alice, bob);
+    const outsider = await openSession(conv, await ticketFor(eve, conv));
+    expect(outsider.status).toBe(403);
+    const forgedBody = { address: eve.address, deviceId: eve.deviceId, conversation: conv, hub: conv.split("/")[0], exp: Date.now() + 60_000 };
+    const forged = toB64u(new TextEncoder().encode(jcs(signObject(generateKeyPair().privateKey, "session-ticket", { ...forgedBody, address: bob.address }))));
+    const res = await openSession(conv, forged);
+    expect(res.status).toBe(401);
+    expect(await errorOf(res)).toBe("unauthorized");
+    const other = await conversationOf(alice, await registered("sesw"));
+    expect((await openSession(other, await ticketFor(bob, conv))).status).toBe(401);
+  });
+});

@@ -1,0 +1,59 @@
+import { domainOf, type Domain } from "../shared/address.js";
+import { fromB64u, toB64u } from "../shared/base64url.js";
+import { jcs } from "../shared/canonical.js";
+import { EmsgError } from "../shared/errors.js";
+import type { DiscoveryDoc } from "../shared/discovery.js";
+import { signObject, verifyObject, type Signed } from "../shared/signed.js";
+import { SignedSessionTicketSchema, type SessionTicketBody } from "../shared/wire/index.js";
+import type { ConversationRef } from "../shared/wire/conversation.js";
+import type { Env } from "./env.js";
+import { check } from "./http.js";
+import { unwrap } from "./outcome.js";
+import { serverOf } from "./routing.js";
+
+/** Session tickets (PROTOCOL §10): a member's own server vouches for it to the hub, for 5 minutes. */
+export const SESSION_TICKET_MS = 5 * 60 * 1000;
+
+export interface TicketHolder {
+  address: SessionTicketBody["address"];
+  deviceId: string;
+  conversation: ConversationRef;
+  hub: Domain;
+}
+
+export async function issueSessionTicket(env: Env, holder: TicketHolder, now: number): Promise<Signed<SessionTicketBody>> {
+  const key = await serverOf(env).signingKey();
+  const body: SessionTicketBody = { ...holder, exp: now + SESSION_TICKET_MS };
+  return signObject(fromB64u(key.privateKey), "session-ticket", body);
+}
+
+export function encodeSessionTicket(ticket: Signed<SessionTicketBody>): string {
+  return toB64u(new TextEncoder().encode(jcs(ticket)));
+}
+
+/** Checks a ticket presented at this hub for `conversation`; the issuer is the member's own server. */
+export async function admitSessionTicket(env: Env, text: string, conversation: ConversationRef, now: number): Promise<SessionTicketBody> {
+  let json: unknown;
+  try {
+    json = JSON.parse(new TextDecoder().decode(fromB64u(text)));
+  } catch {
+    throw new EmsgError("unauthorized", "The session ticket is not b64u(JCS(signed object)).");
+  }
+  const ticket = check(SignedSessionTicketSchema, json);
+  const body = ticket.body;
+  if (body.exp < now || body.exp > now + SESSION_TICKET_MS + 60_000) throw new EmsgError("unauthorized", "The session ticket has expired.");
+  if (body.hub !== env.EMSG_DOMAIN || body.conversation !== conversation) throw new EmsgError("unauthorized", "The session ticket is for another conversation.");
+  const issuer = domainOf(body.address);
+  const keys = await issuerKeys(env, issuer);
+  if (!keys.some((k) => verifyObject(k, "session-ticket", ticket as Signed<unknown>))) {
+    throw new EmsgError("unauthorized", `The session ticket is not signed by ${issuer}.`);
+  }
+  return body;
+}
+
+async function issuerKeys(env: Env, issuer: Domain): Promise<Uint8Array[]> {
+  const server = serverOf(env);
+  if (issuer === env.EMSG_DOMAIN) return [fromB64u((await server.signingKey()).publicKey)];
+  const doc = unwrap(await server.peerDoc(issuer)) as DiscoveryDoc;
+  return doc.keys.map((k) => fromB64u(k.key));
+}
