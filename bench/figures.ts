@@ -1,0 +1,49 @@
+/** What one benchmark run measured, half by half; a half that could not run says why in `error`. */
+import type { LoadResult, RoundTripResult } from "./load.js";
+import type { Plan } from "./plan.js";
+
+export interface MessagingFigures {
+  federated?: LoadResult;
+  sameDomain?: LoadResult;
+  roundTrip?: RoundTripResult;
+}
+
+export interface MlsFigures {
+  ciphersuite: string;
+  messages: number;
+  /** Messages encrypted by one member and decrypted by the other, per second, one after another. */
+  encryptDecryptPerSec: number;
+  oneToOneSetupMs: number;
+  groupMembers: number;
+  /** The creator's commit adding everyone, with its Welcome. */
+  groupCommitMs: number;
+  /** Every other member joining from that Welcome, one after another. */
+  groupJoinMs: number;
+}
+
+export interface IdleSocketFigures {
+  target: number;
+  opened: number;
+  workerdRssBeforeBytes: number;
+  workerdRssAfterBytes: number;
+}
+
+export interface MailboxDrainFigures {
+  queued: number;
+  drained: number;
+  elapsedMs: number;
+  msgsPerSec: number;
+}
+
+export interface HalfResult<T> {
+  figures?: T;
+  /** Why this half is missing or incomplete; never replaced by made-up numbers. */
+  error?: string;
+}
+
+export interface BenchResults {
+  plan: Plan;
+  emsg: HalfResult<MessagingFigures & { idleSockets?: IdleSocketFigures; mailboxDrain?: MailboxDrainFigures }>;
+  prosody: HalfResult<MessagingFigures> & { version?: string };
+  mls: HalfResult<MlsFigures>;
+}

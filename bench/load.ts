@@ -1,0 +1,149 @@
+// The workload both servers get: senders submit as fast as the server takes, receivers count,
+// and every latency is send-to-delivery on one clock (both ends live in this process).
+import { type LatencySummary, ratePerSecond, summarize } from "./stats.js";
+
+/** One sender → receiver path, whatever the server. Message `i` is prepared before the clock starts. */
+export interface Link {
+  /** Hands message `i` to the sender's server; resolves when the server has taken it. */
+  send(i: number): Promise<void>;
+  /** Sets the one handler called for each message the receiver gets, with the message's index. */
+  onDelivery(handler: (i: number) => void): void;
+}
+
+export interface LoadResult {
+  pairs: number;
+  sent: number;
+  delivered: number;
+  lost: number;
+  duplicates: number;
+  /** Messages the server refused or the connection dropped; each is also counted as lost. */
+  sendErrors: number;
+  firstError: string | undefined;
+  elapsedMs: number;
+  msgsPerSec: number;
+  latency: LatencySummary | undefined;
+  /** How long the sender's server took to take each message (for XMPP: to write it to the socket). */
+  accepted: LatencySummary | undefined;
+}
+
+export interface LoadOptions {
+  messages: number;
+  /** Messages a sender may have handed over without an answer yet (1 for HTTP one by one). */
+  window: number;
+  /** Give up waiting for the rest when nothing arrived for this long. */
+  idleMs: number;
+  deadlineMs: number;
+}
+
+async function sendAll(link: Link, sentAt: Float64Array, accepted: number[], options: LoadOptions, failed: (error: unknown) => void): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < options.messages) {
+      const i = next++;
+      sentAt[i] = performance.now();
+      await link.send(i).then(() => accepted.push(performance.now() - sentAt[i]!), failed);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(options.window, options.messages) }, worker));
+}
+
+/** Resolves when `done()` holds, nothing arrived for `idleMs`, or `deadline` (a performance.now()) passed. */
+function settle(done: () => boolean, lastArrival: () => number, options: LoadOptions, deadline: number): Promise<void> {
+  return new Promise((resolve) => {
+    const check = setInterval(() => {
+      const now = performance.now();
+      if (done() || now - lastArrival() > options.idleMs || now > deadline) {
+        clearInterval(check);
+        resolve();
+      }
+    }, 20);
+  });
+}
+
+/** Runs `options.messages` messages over every link at once and measures what arrived, how fast. */
+export async function runLoad(links: readonly Link[], options: LoadOptions): Promise<LoadResult> {
+  const sentAt = links.map(() => new Float64Array(options.messages));
+  const gotAt = links.map(() => new Float64Array(options.messages));
+  const expected = links.length * options.messages;
+  let delivered = 0;
+  let duplicates = 0;
+  let lastAt = 0;
+  links.forEach((link, k) => {
+    link.onDelivery((i) => {
+      if (!(i >= 0 && i < options.messages)) return;
+      const got = gotAt[k]!;
+      if (got[i]! > 0) duplicates++;
+      else {
+        got[i] = lastAt = performance.now();
+        delivered++;
+      }
+    });
+  });
+  const started = (lastAt = performance.now());
+  const deadline = started + options.deadlineMs;
+  let sent = false;
+  let sendErrors = 0;
+  let firstError: string | undefined;
+  const failed = (error: unknown) => {
+    sendErrors++;
+    firstError ??= error instanceof Error ? error.message : String(error);
+  };
+  const accepted: number[] = [];
+  void Promise.all(links.map((link, k) => sendAll(link, sentAt[k]!, accepted, options, failed))).then(() => (sent = true));
+  // While senders are busy the idle clock does not run: a slow server is measured, not abandoned.
+  await settle(() => sent, () => performance.now(), options, deadline);
+  await settle(() => delivered >= expected, () => lastAt, options, deadline);
+  const latencies: number[] = [];
+  links.forEach((_, k) => {
+    for (let i = 0; i < options.messages; i++) if (gotAt[k]![i]! > 0) latencies.push(gotAt[k]![i]! - sentAt[k]![i]!);
+  });
+  const elapsedMs = lastAt - started;
+  return {
+    pairs: links.length,
+    sent: expected,
+    delivered,
+    lost: expected - delivered,
+    duplicates,
+    sendErrors,
+    firstError,
+    elapsedMs,
+    msgsPerSec: ratePerSecond(delivered, elapsedMs),
+    latency: summarize(latencies),
+    accepted: summarize(accepted),
+  };
+}
+
+export interface RoundTripResult {
+  rounds: number;
+  completed: number;
+  roundTripsPerSec: number;
+  latency: LatencySummary | undefined;
+}
+
+/**
+ * One message at a time: `there` carries message i out, the far end answers it over `back`, and the
+ * next goes only when the answer arrived. Latency is the full round trip.
+ */
+export async function runRoundTrip(there: Link, back: Link, rounds: number, timeoutMs: number): Promise<RoundTripResult> {
+  there.onDelivery((i) => void back.send(i).catch(() => undefined));
+  let answered: ((i: number) => void) | undefined;
+  back.onDelivery((i) => answered?.(i));
+  const samples: number[] = [];
+  const started = performance.now();
+  for (let i = 0; i < rounds; i++) {
+    const t0 = performance.now();
+    const ok = await new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), timeoutMs);
+      answered = (j) => {
+        if (j !== i) return;
+        clearTimeout(timer);
+        resolve(true);
+      };
+      void there.send(i).catch(() => undefined);
+    });
+    if (!ok) break;
+    samples.push(performance.now() - t0);
+  }
+  const elapsed = performance.now() - started;
+  return { rounds, completed: samples.length, roundTripsPerSec: ratePerSecond(samples.length, elapsed), latency: summarize(samples) };
+}

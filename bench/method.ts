@@ -1,0 +1,39 @@
+/** The closing section of BENCHMARKS.md: how every figure above is taken, so a reader can judge it. */
+export const METHOD = `## How these figures are taken
+
+- **One process drives everything.** Senders and receivers of both servers live in the benchmark's
+  Node process, so every latency is measured on one clock: from just before a sender hands message
+  *i* to its server until the receiver's socket handler sees it. Delivered msgs/s is messages
+  delivered divided by the time from the first send to the last delivery. A message not delivered
+  15 s after the last one arrived counts as lost.
+- **Same workload for both.** Each scenario sends one message per pair first (not timed, so
+  server-to-server connections exist), then every sender sends its messages as fast as its server
+  takes them while receivers count. Texts are ~200 bytes.
+- **EMSG**: two domains (\`im.alice.test\` on 8827, \`im.bob.test\` on 8828) started by
+  \`scripts/dev-servers.mjs\` (\`wrangler dev\`, i.e. workerd with SQLite Durable Objects) in a temporary
+  directory. Accounts, friendships and 1:1 conversations are set up through the client core
+  (\`shared/client\`). In the timed loop each text is already an MLS application message (ciphersuite
+  \`MLS_256_XWING_CHACHA20POLY1305_SHA512_Ed25519\`), encrypted before the clock starts; senders submit
+  it with a signed HTTP request (RFC 9421, Ed25519) to their own server, up to 4 in flight per sender;
+  the hub orders it and fans it out (across domains as a signed federation request); receivers get it
+  on their mailbox WebSocket and acknowledge every frame. Receivers recognise a message by its
+  ciphertext and do not decrypt in the timed loop (the MLS cost is its own row). The servers' rate
+  limits are raised for the run (\`EMSG_RATE\`), as Prosody runs without \`mod_limits\`.
+- **Prosody**: Debian's \`prosody\` package, two processes (\`a.bench.test\`, \`b.bench.test\`), each
+  with a config written by \`bench/prosody.ts\` into a temporary directory: c2s on a free port of
+  127.0.0.1 without TLS (\`c2s_require_encryption = false\`, \`allow_unencrypted_plain_auth = true\`,
+  \`authentication = "internal_plain"\`), real server-to-server federation with dialback over
+  loopback (s2s on 127.0.0.1:5269 and 127.0.0.2:5269, names resolved through a hosts file given to
+  Prosody's resolver), Nagle's algorithm off (Prosody's default leaves it on, which adds ~40 ms per
+  s2s hop on loopback), users created through \`prosodyctl shell\`. Clients are \`@xmpp/client\`; each
+  message is a \`<message type="chat">\` whose body starts with its index; sending is limited only by
+  the socket (XMPP has no per-message acceptance without stream management).
+- **Neither side uses TLS**; both run over loopback on one shared machine, so figures are for
+  comparing the two, not for predicting a deployment.
+- **Idle WebSockets**: mailbox sockets opened (each with its own single-use ticket) to one domain's
+  workerd, spread over accounts with empty mailboxes, counted 3 s after the last opened; memory is
+  VmRSS of that workerd from /proc. **Mailbox drain**: messages queued for an offline account, then
+  the clock runs from its reconnect (ticket request) until every one arrived over its socket and was
+  acknowledged.
+- Source: \`bench/\`. Unit tests of the statistics and the report: \`tests/unit/bench-*.test.ts\`.
+`;

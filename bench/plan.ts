@@ -1,0 +1,48 @@
+/** How big a benchmark run is: the full comparison, or `--quick`, a smoke run of under a minute. */
+export interface Plan {
+  name: "full" | "quick";
+  /** Sender → receiver pairs running at once in the throughput scenarios. */
+  pairs: number;
+  /** Messages each sender sends. */
+  messages: number;
+  /** Approximate size of one message's text in bytes, before encryption. */
+  messageBytes: number;
+  roundTrips: number;
+  /** Members of the larger MLS group whose setup is timed. */
+  groupMembers: number;
+  /** MLS encrypt+decrypt pairs timed. */
+  mlsMessages: number;
+  idleSockets: number;
+  mailboxMessages: number;
+  /** Stop waiting when no message arrived for this long. */
+  idleMs: number;
+  deadlineMs: number;
+}
+
+export const FULL: Plan = {
+  name: "full",
+  pairs: 50,
+  messages: 200,
+  messageBytes: 200,
+  roundTrips: 200,
+  groupMembers: 50,
+  mlsMessages: 1000,
+  idleSockets: 10_000,
+  mailboxMessages: 10_000,
+  idleMs: 15_000,
+  deadlineMs: 300_000,
+};
+
+export const QUICK: Plan = {
+  name: "quick",
+  pairs: 2,
+  messages: 20,
+  messageBytes: 200,
+  roundTrips: 20,
+  groupMembers: 5,
+  mlsMessages: 50,
+  idleSockets: 50,
+  mailboxMessages: 50,
+  idleMs: 5_000,
+  deadlineMs: 20_000,
+};

@@ -1,0 +1,150 @@
+// BENCHMARKS.md: one table per scenario, EMSG beside Prosody with their ratio, and how it was run.
+import { writeFileSync } from "node:fs";
+import { cpus, release, totalmem } from "node:os";
+import type { BenchResults, MessagingFigures } from "./figures.js";
+import type { LoadResult, RoundTripResult } from "./load.js";
+import { ratio } from "./stats.js";
+
+export interface Machine {
+  cpu: string;
+  cores: number;
+  memoryBytes: number;
+  os: string;
+  node: string;
+}
+
+export interface RunContext {
+  date: Date;
+  command: string;
+  machine: Machine;
+}
+
+export function thisMachine(): Machine {
+  const list = cpus();
+  return {
+    cpu: list[0]?.model.trim() ?? "unknown CPU",
+    cores: list.length,
+    memoryBytes: totalmem(),
+    os: `Linux ${release()}`,
+    node: process.version,
+  };
+}
+
+type Better = "higher" | "lower";
+
+interface Row {
+  label: string;
+  better: Better;
+  emsg: number | undefined;
+  prosody: number | undefined;
+  format: (x: number) => string;
+}
+
+const grouped = new Intl.NumberFormat("en-US", { maximumFractionDigits: 0 });
+export const perSecond = (x: number) => grouped.format(x);
+export const millis = (x: number) => (x < 10 ? x.toFixed(2) : x < 100 ? x.toFixed(1) : grouped.format(x));
+const count = (x: number) => grouped.format(x);
+const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
+
+function cell(value: number | undefined, format: (x: number) => string): string {
+  return value === undefined ? "—" : format(value);
+}
+
+function table(rows: Row[]): string {
+  const lines = ["| figure | EMSG | Prosody | EMSG / Prosody |", "| --- | ---: | ---: | ---: |"];
+  for (const r of rows) {
+    const q = ratio(r.emsg, r.prosody);
+    const label = `${r.label} (${r.better} is better)`;
+    lines.push(`| ${label} | ${cell(r.emsg, r.format)} | ${cell(r.prosody, r.format)} | ${q === undefined ? "—" : `${q.toFixed(2)}×`} |`);
+  }
+  return lines.join("\n");
+}
+
+function loadRows(emsg: LoadResult | undefined, prosody: LoadResult | undefined): Row[] {
+  return [
+    { label: "delivered msgs/s", better: "higher", emsg: emsg?.msgsPerSec, prosody: prosody?.msgsPerSec, format: perSecond },
+    { label: "latency p50, ms", better: "lower", emsg: emsg?.latency?.p50, prosody: prosody?.latency?.p50, format: millis },
+    { label: "latency p95, ms", better: "lower", emsg: emsg?.latency?.p95, prosody: prosody?.latency?.p95, format: millis },
+    { label: "latency p99, ms", better: "lower", emsg: emsg?.latency?.p99, prosody: prosody?.latency?.p99, format: millis },
+    { label: "messages lost", better: "lower", emsg: emsg?.lost, prosody: prosody?.lost, format: count },
+    // XMPP has no per-message acceptance to time, so this row is EMSG's alone.
+    { label: "sender's server answered the submission, p50 ms", better: "lower", emsg: emsg?.accepted?.p50, prosody: undefined, format: millis },
+    { label: "sender's server answered the submission, p99 ms", better: "lower", emsg: emsg?.accepted?.p99, prosody: undefined, format: millis },
+  ];
+}
+
+function roundTripRows(emsg: RoundTripResult | undefined, prosody: RoundTripResult | undefined): Row[] {
+  return [
+    { label: "round trips/s", better: "higher", emsg: emsg?.roundTripsPerSec, prosody: prosody?.roundTripsPerSec, format: perSecond },
+    { label: "round trip p50, ms", better: "lower", emsg: emsg?.latency?.p50, prosody: prosody?.latency?.p50, format: millis },
+    { label: "round trip p95, ms", better: "lower", emsg: emsg?.latency?.p95, prosody: prosody?.latency?.p95, format: millis },
+    { label: "round trip p99, ms", better: "lower", emsg: emsg?.latency?.p99, prosody: prosody?.latency?.p99, format: millis },
+    { label: "round trips not completed", better: "lower", emsg: emsg && emsg.rounds - emsg.completed, prosody: prosody && prosody.rounds - prosody.completed, format: count },
+  ];
+}
+
+function missing(results: BenchResults): string[] {
+  const notes: string[] = [];
+  if (results.emsg.error) notes.push(`**EMSG half not measured:** ${results.emsg.error}`);
+  if (results.prosody.error) notes.push(`**Prosody half not measured:** ${results.prosody.error}`);
+  if (results.mls.error) notes.push(`**MLS client figures not measured:** ${results.mls.error}`);
+  return notes;
+}
+
+function messagingSections(results: BenchResults): string[] {
+  const { plan } = results;
+  const e: MessagingFigures = results.emsg.figures ?? {};
+  const p: MessagingFigures = results.prosody.figures ?? {};
+  const load = `${plan.pairs} sender → receiver pairs at once, ${plan.messages} messages of ~${plan.messageBytes} bytes each`;
+  return [
+    `## Federated: sender and receiver on two different domains\n\n${load}; every message crosses from one server to the other.\n\n${table(loadRows(e.federated, p.federated))}`,
+    `## Same domain: sender and receiver on one server\n\n${load}.\n\n${table(loadRows(e.sameDomain, p.sameDomain))}`,
+    `## Single pair, round trip across domains\n\n${plan.roundTrips} messages one at a time; the receiver answers each and the next leaves when the answer is back.\n\n${table(roundTripRows(e.roundTrip, p.roundTrip))}`,
+  ];
+}
+
+function emsgOnlySection(results: BenchResults): string {
+  const lines = ["| figure | EMSG |", "| --- | ---: |"];
+  const m = results.mls.figures;
+  if (m) {
+    lines.push(`| MLS encrypt + decrypt, msgs/s (${m.messages} messages, one core) | ${perSecond(m.encryptDecryptPerSec)} |`);
+    lines.push(`| MLS 1:1 group setup (create, add, join), ms | ${millis(m.oneToOneSetupMs)} |`);
+    lines.push(`| MLS ${m.groupMembers}-member group: creator's commit + Welcome, ms | ${millis(m.groupCommitMs)} |`);
+    lines.push(`| MLS ${m.groupMembers}-member group: ${m.groupMembers - 1} joins from the Welcome, ms | ${millis(m.groupJoinMs)} |`);
+  }
+  const s = results.emsg.figures?.idleSockets;
+  if (s) {
+    lines.push(`| idle WebSockets held by one workerd (of ${count(s.target)} opened) | ${count(s.opened)} |`);
+    lines.push(`| workerd resident memory before → with them | ${mib(s.workerdRssBeforeBytes)} → ${mib(s.workerdRssAfterBytes)} |`);
+    if (s.opened > 0) lines.push(`| memory per idle WebSocket, KiB | ${((s.workerdRssAfterBytes - s.workerdRssBeforeBytes) / s.opened / 1024).toFixed(1)} |`);
+  }
+  const d = results.emsg.figures?.mailboxDrain;
+  if (d) {
+    lines.push(`| mailbox drain on reconnect: ${count(d.queued)} queued, delivered and acknowledged | ${count(d.drained)} |`);
+    lines.push(`| mailbox drain rate, msgs/s | ${perSecond(d.msgsPerSec)} |`);
+  }
+  if (lines.length === 2) return "## EMSG only: client cryptography and scale\n\nNot measured in this run (see above).";
+  return `## EMSG only: client cryptography and scale\n\nNo Prosody counterpart: MLS runs in the client, and these limits are workerd's.\n\n${lines.join("\n")}`;
+}
+
+/** The whole of BENCHMARKS.md for one run. `method` is the fixed text on how the figures are taken. */
+export function renderReport(results: BenchResults, context: RunContext, method: string): string {
+  const m = context.machine;
+  const prosody = results.prosody.version ? `Prosody ${results.prosody.version}` : "Prosody not run";
+  const header = [
+    "# EMSG benchmarks",
+    "",
+    `Measured ${context.date.toISOString().replace(/\.\d+Z$/, "Z")} with \`${context.command}\` (plan \`${results.plan.name}\`).`,
+    "",
+    `Machine: ${m.cpu}, ${m.cores} cores, ${(m.memoryBytes / 2 ** 30).toFixed(1)} GiB RAM, ${m.os}; Node ${m.node}; ${prosody}.`,
+    "Both servers, their clients and the load generator share this one machine, over loopback.",
+  ];
+  const notes = missing(results);
+  return [header.join("\n"), ...(notes.length ? [notes.join("\n\n")] : []), ...messagingSections(results), emsgOnlySection(results), method]
+    .join("\n\n")
+    .concat("\n");
+}
+
+export function writeReport(path: string, text: string): void {
+  writeFileSync(path, text);
+}

@@ -1,0 +1,94 @@
+// `npm run bench`: EMSG beside Prosody on one machine, written to BENCHMARKS.md.
+// `npm run bench -- --quick`: a smoke run of under a minute that prints and writes nothing else.
+import { spawnSync } from "node:child_process";
+import { resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { runEmsgHalf } from "./emsg-half.js";
+import type { BenchResults, HalfResult } from "./figures.js";
+import { METHOD } from "./method.js";
+import { runMlsClient } from "./mls-client.js";
+import { FULL, type Plan, QUICK } from "./plan.js";
+import { PROSODY_INSTALL, prosodyInstalled } from "./prosody.js";
+import { runProsodyHalf } from "./prosody-half.js";
+import { openFileLimits } from "./processes.js";
+import { renderReport, thisMachine, writeReport } from "./report.js";
+
+const ROOT = resolve(fileURLToPath(new URL("..", import.meta.url)));
+const log = (line: string) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}`);
+
+/**
+ * The idle-socket scenario needs one descriptor per socket here and in workerd (which inherits our
+ * limits): when the soft limit is too low but the hard one allows it, run again under a raised one.
+ */
+function ensureOpenFiles(needed: number): void {
+  const { soft, hard } = openFileLimits();
+  if (soft >= needed || process.env.EMSG_BENCH_RAISED) return;
+  if (hard < needed) {
+    log(`open-file limit ${soft} (hard ${hard}) is below ${needed}; the idle-socket figure will show where it stops`);
+    return;
+  }
+  log(`raising the open-file limit from ${soft} to ${needed}`);
+  const args = [...process.execArgv, ...process.argv.slice(1)];
+  const child = spawnSync("/bin/sh", ["-c", `ulimit -n ${needed} && exec "$0" "$@"`, process.execPath, ...args], {
+    stdio: "inherit",
+    env: { ...process.env, EMSG_BENCH_RAISED: "1" },
+  });
+  process.exit(child.status ?? 1);
+}
+
+async function half<T>(name: string, run: () => Promise<T>): Promise<HalfResult<T>> {
+  try {
+    return { figures: await run() };
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    log(`${name} failed: ${message}`);
+    return { error: message.split("\n")[0]! };
+  }
+}
+
+async function main(): Promise<number> {
+  const quick = process.argv.includes("--quick");
+  const plan: Plan = quick ? QUICK : FULL;
+  ensureOpenFiles(plan.idleSockets * 2 + 4096);
+  process.chdir(ROOT);
+  const command = quick ? "npm run bench -- --quick" : "npm run bench";
+  const date = new Date();
+  log(`plan ${plan.name}: ${plan.pairs} pairs × ${plan.messages} messages of ~${plan.messageBytes} bytes`);
+
+  const mls = await half("MLS client", () =>
+    runMlsClient({ messages: plan.mlsMessages, messageBytes: plan.messageBytes, groupMembers: plan.groupMembers }),
+  );
+  let prosody: BenchResults["prosody"];
+  if (prosodyInstalled()) {
+    let version: string | undefined;
+    const result = await half("Prosody half", async () => {
+      const out = await runProsodyHalf(plan, log);
+      version = out.version;
+      return out.figures;
+    });
+    prosody = { ...result, ...(version ? { version } : {}) };
+  } else {
+    console.log(`Prosody is not installed, so only EMSG is measured. For the comparison: ${PROSODY_INSTALL}`);
+    prosody = { error: `Prosody is not installed (${PROSODY_INSTALL}).` };
+  }
+  const emsg = await half("EMSG half", () => runEmsgHalf(plan, log));
+
+  const results: BenchResults = { plan, emsg, prosody, mls };
+  const report = renderReport(results, { date, command, machine: thisMachine() }, METHOD);
+  console.log(report);
+  if (!quick) {
+    writeReport(resolve(ROOT, "BENCHMARKS.md"), report);
+    log("wrote BENCHMARKS.md");
+  }
+  // A missing Prosody is a choice of the machine, said above; a half that broke is a failure.
+  const failed = emsg.error !== undefined || mls.error !== undefined || (prosodyInstalled() && prosody.error !== undefined);
+  return failed ? 1 : 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(`bench: ${error instanceof Error ? error.stack : String(error)}`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,79 @@
+import { describe, expect, it } from "vitest";
+import type { BenchResults } from "../../bench/figures.js";
+import type { LoadResult } from "../../bench/load.js";
+import { QUICK } from "../../bench/plan.js";
+import { hostsFileText, prosodyConfig } from "../../bench/prosody.js";
+import { renderReport, type RunContext } from "../../bench/report.js";
+import { summarize } from "../../bench/stats.js";
+
+const context: RunContext = {
+  date: new Date("2026-11-25T07:10:00.123Z"),
+  command: "npm run bench",
+  machine: { cpu: "Test CPU", cores: 2, memoryBytes: 8 * 2 ** 30, os: "Linux 6.1", node: "v20.20.2" },
+};
+
+function load(msgsPerSec: number, latencies: number[], lost = 0): LoadResult {
+  return {
+    pairs: 2, sent: 40, delivered: 40 - lost, lost, duplicates: 0, sendErrors: 0, firstError: undefined,
+    elapsedMs: 1000, msgsPerSec, latency: summarize(latencies), accepted: summarize([1, 2]),
+  };
+}
+
+const both: BenchResults = {
+  plan: QUICK,
+  emsg: { figures: { federated: load(3000, [10, 20, 30]), sameDomain: load(6000, [5]) } },
+  prosody: { version: "0.12.3", figures: { federated: load(1500, [20, 40, 60], 1), sameDomain: load(12000, [1]) } },
+  mls: { figures: { ciphersuite: "x", messages: 50, encryptDecryptPerSec: 400, oneToOneSetupMs: 60, groupMembers: 5, groupCommitMs: 40, groupJoinMs: 70 } },
+};
+
+const rowOf = (text: string, section: string, label: string) =>
+  text.slice(text.indexOf(section)).split("\n").find((line) => line.startsWith(`| ${label}`));
+
+describe("BENCHMARKS.md", () => {
+  it("states when, with what command and on which machine the figures were taken", () => {
+    const text = renderReport(both, context, "## How");
+    expect(text).toContain("Measured 2026-11-25T07:10:00Z with `npm run bench`");
+    expect(text).toContain("Test CPU, 2 cores, 8.0 GiB RAM, Linux 6.1; Node v20.20.2; Prosody 0.12.3.");
+    expect(text.trimEnd().endsWith("## How")).toBe(true);
+  });
+
+  it("puts EMSG beside Prosody with the ratio EMSG / Prosody in every scenario table", () => {
+    const text = renderReport(both, context, "");
+    expect(rowOf(text, "## Federated", "delivered msgs/s")).toBe("| delivered msgs/s (higher is better) | 3,000 | 1,500 | 2.00× |");
+    expect(rowOf(text, "## Federated", "latency p50")).toBe("| latency p50, ms (lower is better) | 20.0 | 40.0 | 0.50× |");
+    expect(rowOf(text, "## Federated", "messages lost")).toBe("| messages lost (lower is better) | 0 | 1 | 0.00× |");
+    expect(rowOf(text, "## Same domain", "delivered msgs/s")).toBe("| delivered msgs/s (higher is better) | 6,000 | 12,000 | 0.50× |");
+    expect(rowOf(text, "## EMSG only", "MLS encrypt")).toBe("| MLS encrypt + decrypt, msgs/s (50 messages, one core) | 400 |");
+  });
+
+  it("says why a half is missing and prints dashes, never numbers, in its place", () => {
+    const text = renderReport({ ...both, emsg: { error: "wrangler dev did not start" } }, context, "");
+    expect(text).toContain("**EMSG half not measured:** wrangler dev did not start");
+    expect(rowOf(text, "## Federated", "delivered msgs/s")).toBe("| delivered msgs/s (higher is better) | — | 1,500 | — |");
+    expect(rowOf(text, "## Single pair", "round trips/s")).toBe("| round trips/s (higher is better) | — | — | — |");
+  });
+});
+
+describe("the Prosody the benchmark starts", () => {
+  const host = { domain: "a.bench.test", s2sAddress: "127.0.0.1", c2sPort: 40001 };
+  const config = prosodyConfig(host, "/tmp/run", "/tmp/run/hosts");
+
+  it("lets clients log in on loopback without TLS with plain passwords kept in its temp directory", () => {
+    expect(config).toContain("c2s_ports = { 40001 }");
+    expect(config).toContain('c2s_interfaces = { "127.0.0.1" }');
+    expect(config).toContain("c2s_require_encryption = false");
+    expect(config).toContain("allow_unencrypted_plain_auth = true");
+    expect(config).toContain('authentication = "internal_plain"');
+    expect(config).toContain('data_path = "/tmp/run/a.bench.test.data"');
+    expect(config).toContain('VirtualHost "a.bench.test"');
+  });
+
+  it("federates over loopback s2s, finding its peer through the benchmark's hosts file", () => {
+    expect(config).toContain('s2s_interfaces = { "127.0.0.1" }');
+    expect(config).toContain('"dialback"');
+    expect(config).toContain('hoststxt = "/tmp/run/hosts"');
+    expect(hostsFileText([host, { domain: "b.bench.test", s2sAddress: "127.0.0.2", c2sPort: 40002 }])).toBe(
+      "127.0.0.1 a.bench.test\n127.0.0.2 b.bench.test\n",
+    );
+  });
+});
