@@ -1,4 +1,5 @@
 import { Hono } from "hono";
+import { cors } from "hono/cors";
 import { EmsgError } from "../shared/errors.js";
 import { WELL_KNOWN_PATH } from "../shared/discovery.js";
 import { RateLimited } from "./auth.js";
@@ -30,9 +31,21 @@ app.onError((err, c) => {
   return errorResponse(new EmsgError("internal"));
 });
 
+// Requests carry signatures, never cookies, so any origin may call (the extension, a PWA elsewhere).
+const crossOrigin = cors({
+  origin: "*",
+  allowMethods: ["GET", "POST", "PUT", "DELETE"],
+  allowHeaders: ["content-type", "content-digest", "signature", "signature-input", "emsg-to"],
+  exposeHeaders: ["retry-after"],
+  maxAge: 86400,
+});
+app.use("/emsg/*", crossOrigin);
+app.use(WELL_KNOWN_PATH, crossOrigin);
+
 app.get(WELL_KNOWN_PATH, async (c) => {
-  const doc = await serverOf(c.env).discovery();
-  return json(doc);
+  const res = json(await serverOf(c.env).discovery());
+  res.headers.set("cache-control", "public, max-age=300");
+  return res;
 });
 
 for (const routes of [accountRoutes, friendsRoutes, conversationRoutes, mailboxRoutes, federationRoutes]) app.route("/emsg/v1", routes);

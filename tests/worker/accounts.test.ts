@@ -164,3 +164,15 @@ describe("settings and devices", () => {
     expect((await call(second, "GET", "/account")).status).toBe(401);
   });
 });
+
+describe("browsers on other origins", () => {
+  it("answers a CORS preflight for signed API calls", async () => {
+    const res = await SELF.fetch(`https://${DOMAIN}/emsg/v1/account`, {
+      method: "OPTIONS",
+      headers: { origin: "chrome-extension://abc", "access-control-request-method": "GET", "access-control-request-headers": "signature, signature-input, emsg-to" },
+    });
+    expect(res.status).toBeLessThan(300);
+    expect(res.headers.get("access-control-allow-origin")).toBe("*");
+    expect(res.headers.get("access-control-allow-headers")).toMatch(/signature-input/);
+  });
+});
