@@ -10,7 +10,6 @@ export default defineConfig({
   // Explicit imports only: the same files type-check with plain tsc and run in unit tests.
   imports: false,
   hooks: {
-    // One set of icons for both clients: the PWA's drawn PNGs, copied in at build time.
     "build:publicAssets": (_wxt, assets) => {
       assets.push(
         { absoluteSrc: resolve(ICONS, "favicon-32.png"), relativeDest: "icon-32.png" },

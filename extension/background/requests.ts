@@ -28,6 +28,8 @@ function failure(error: unknown): Reply<never> {
   if (error instanceof EmsgError) return { ok: false, error: error.code, message: error.message };
   const code = (error as { code?: unknown } | null)?.code;
   if (isErrorCode(code)) return { ok: false, error: code, message: ERROR_SENTENCE[code] };
+  // An unexpected failure is a bug: keep it in the service worker's console for whoever debugs it.
+  console.error("emsg: a request failed", error);
   return { ok: false, error: "internal", message: "EMSG could not do that; try again." };
 }
 

@@ -11,8 +11,9 @@ import { fetchTransport } from "../platform/fetch-transport.js";
 import { ExtensionStore } from "../platform/chrome-storage-store.js";
 
 // The only place keys live: extension storage, read by the client core in this service worker.
+// A classic (not module) worker on purpose: WXT then builds it as one file, and a service
+// worker may not import() at run time, which is how ts-mls loads its ciphers.
 export default defineBackground({
-  type: "module",
   main() {
     const service = new ClientService(new ExtensionStore(browser.storage.local), fetchTransport);
     const runtime = browser.runtime as unknown as { getURL(path: string): string };

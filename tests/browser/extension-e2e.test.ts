@@ -1,0 +1,102 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Page } from "playwright-core";
+import { startDomains, twoDomains, type RunningDomains } from "../../scripts/dev-servers.mjs";
+import { EmsgClient } from "../../shared/client/client.js";
+import { MemoryStore } from "../../shared/client/store.js";
+import { nodeTransport } from "../../cli/node-transport.js";
+import { buildExtension, launchWithExtension, serveHttp, type LoadedExtension, type Served } from "./extension-harness.js";
+
+// Two real local domains on ports of their own (npm start uses 8787, the PWA tests 8807).
+const PORT_BASE = 8817;
+const INSPECTOR_BASE = 9417;
+
+describe("the extension as a full EMSG client across two real domains", () => {
+  let servers: RunningDomains;
+  let persistRoot: string;
+  let ext: LoadedExtension;
+  let site: Served;
+  let bob: EmsgClient;
+  let panel: Page;
+
+  beforeAll(async () => {
+    buildExtension();
+    persistRoot = mkdtempSync(join(tmpdir(), "emsg-ext-e2e-"));
+    servers = await startDomains({ domains: twoDomains(PORT_BASE, INSPECTOR_BASE), persistRoot });
+    site = await serveHttp((_req, res) => {
+      res.writeHead(200, { "content-type": "text/html; charset=utf-8" });
+      res.end(`<!doctype html><html lang="en"><title>Bob's page</title><p>Say hi on EMSG: bob#im.bob.test</p></html>`);
+    });
+    ext = await launchWithExtension();
+    // Bob uses another client of the same core (as the CLI does), on the other domain.
+    bob = new EmsgClient({ store: new MemoryStore(), transport: nodeTransport, resolve: servers.resolve });
+    await bob.register("bob#im.bob.test", { label: "bob's laptop" });
+  }, 180_000);
+
+  afterAll(async () => {
+    bob?.disconnect();
+    await ext?.close();
+    await site?.close();
+    await servers?.stopAll();
+    if (persistRoot) rmSync(persistRoot, { recursive: true, force: true });
+  });
+
+  it("creates alice#im.alice.test in the side panel, with the keys kept in extension storage", async () => {
+    panel = await ext.context.newPage();
+    await panel.goto(`chrome-extension://${ext.id}/sidepanel.html`);
+    await panel.getByLabel("Your EMSG address").fill("alice#im.alice.test");
+    await panel.getByLabel(/Server URL/).fill(servers.origins["im.alice.test"]!);
+    await panel.getByRole("button", { name: "Create my address" }).click();
+    await expect.poll(() => panel.locator(".who").textContent(), { timeout: 30_000 }).toBe("alice#im.alice.test");
+    await expect.poll(() => panel.locator(".connection").textContent(), { timeout: 30_000 }).toBe("Online");
+    const stored = await ext.worker.evaluate(async () => {
+      const chrome = (globalThis as unknown as { chrome: { storage: { local: { get(k: null): Promise<Record<string, unknown>> } } } }).chrome;
+      return Object.keys(await chrome.storage.local.get(null));
+    });
+    expect(stored.some((key) => key.startsWith("emsg:"))).toBe(true);
+  });
+
+  it("adds bob#im.bob.test from a web page, and bob's acceptance shows up in the panel", async () => {
+    const page = await ext.context.newPage();
+    await page.goto(site.origin);
+    await page.getByRole("button", { name: "Add bob#im.bob.test as EMSG friend" }).click();
+    const button = page.locator('emsg-add-friend[data-address="bob#im.bob.test"]').getByRole("button");
+    await expect.poll(() => button.getAttribute("aria-label"), { timeout: 30_000 }).toBe("bob#im.bob.test: Friend request sent");
+    await page.close();
+
+    await expect
+      .poll(async () => {
+        await bob.sync();
+        return (await bob.friends()).find((f) => f.address === "alice#im.alice.test")?.state;
+      }, { timeout: 30_000, interval: 500 })
+      .toMatch(/incoming|held/);
+    await bob.acceptFriend("alice#im.alice.test");
+
+    await panel.getByRole("tab", { name: "Friends" }).click();
+    await expect.poll(() => panel.getByRole("list", { name: "Friends" }).innerText(), { timeout: 90_000 }).toMatch(/bob#im\.bob\.test\s*Message/);
+  });
+
+  it("exchanges end-to-end-encrypted messages with bob both ways", async () => {
+    await panel.getByRole("list", { name: "Friends" }).getByRole("button", { name: "Message" }).click();
+    const composer = panel.getByRole("textbox", { name: "Message" });
+    await composer.fill("Hello Bob, from the extension");
+    await composer.press("Enter");
+    const timeline = panel.getByRole("list", { name: "Messages" });
+    await expect.poll(() => timeline.innerText()).toContain("Hello Bob, from the extension");
+
+    await expect
+      .poll(async () => {
+        await bob.sync();
+        return (await bob.history("alice#im.alice.test")).map((m) => m.text);
+      }, { timeout: 60_000, interval: 500 })
+      .toContain("Hello Bob, from the extension");
+    await bob.sendText("alice#im.alice.test", "Hi Alice, got it 你好");
+    await bob.flush();
+
+    await expect.poll(() => timeline.innerText(), { timeout: 90_000 }).toContain("Hi Alice, got it 你好");
+    // Bob's device acknowledged Alice's message: two ticks.
+    await expect.poll(() => timeline.getByLabel("Delivered").count(), { timeout: 60_000 }).toBeGreaterThan(0);
+  });
+});
