@@ -13,13 +13,30 @@ export interface ConversationRecord {
   peer?: Address;
   group: string;
   epoch: number;
+  /** Highest hub position applied, and the most recent ones: servers may deliver out of order. */
   lastHubSeq: number;
+  applied?: number[];
   created: number;
   unread: number;
   last?: Pick<MessageRecord, "id" | "from" | "text" | "at" | "direction" | "status">;
 }
 
-export type ConversationSummary = Omit<ConversationRecord, "group">;
+export type ConversationSummary = Omit<ConversationRecord, "group" | "applied">;
+
+const APPLIED_KEPT = 512;
+
+export function wasApplied(record: ConversationRecord, hubSeq: number): boolean {
+  const applied = record.applied ?? [];
+  if (applied.includes(hubSeq)) return true;
+  // Older than every position still remembered: it was applied long ago.
+  return applied.length >= APPLIED_KEPT && hubSeq < applied[0]!;
+}
+
+/** The record with `hubSeq` marked applied; only the newest positions are kept. */
+export function markApplied(record: ConversationRecord, hubSeq: number): ConversationRecord {
+  const applied = [...(record.applied ?? []), hubSeq].sort((a, b) => a - b).slice(-APPLIED_KEPT);
+  return { ...record, applied, lastHubSeq: Math.max(record.lastHubSeq, hubSeq) };
+}
 
 const key = (conversation: string) => `conv/${conversation}`;
 const peerKey = (peer: string) => `peer/${peer}`;
@@ -29,7 +46,7 @@ export function loadConversation(ctx: Pick<CoreContext, "store">, conversation: 
 }
 
 export function summaryOf(record: ConversationRecord): ConversationSummary {
-  const { group: _secret, ...summary } = record;
+  const { group: _secret, applied: _positions, ...summary } = record;
   return summary;
 }
 

@@ -9,7 +9,7 @@ import { decodeContent } from "../content.js";
 import { deviceIdentityOf } from "./account-record.js";
 import { forgetKeyPackage, unusedKeyPackages } from "./account.js";
 import type { CoreContext } from "./context.js";
-import { type ConversationRecord, loadConversation, saveConversation } from "./conversation-record.js";
+import { type ConversationRecord, loadConversation, markApplied, saveConversation, wasApplied } from "./conversation-record.js";
 import { getFriend } from "./friends.js";
 import { findMessage, type MessageRecord, saveMessage, setStatus } from "./messages.js";
 
@@ -48,6 +48,7 @@ async function join(ctx: CoreContext, item: ConvPayload): Promise<ConvOutcome> {
     group: encodeGroupState(joined.state),
     epoch: epochOf(joined.state),
     lastHubSeq: item.hubSeq,
+    applied: [item.hubSeq],
     created: item.at,
     unread: 0,
   };
@@ -78,13 +79,15 @@ async function applyText(ctx: CoreContext, record: ConversationRecord, message: 
 export async function applyConvItem(ctx: CoreContext, item: ConvPayload): Promise<ConvOutcome> {
   if (item.type === "welcome") return join(ctx, item);
   const record = await loadConversation(ctx, item.conversation);
-  if (!record || item.hubSeq <= record.lastHubSeq) return {};
+  // Hub order is not arrival order: a peer's outbox retries can overtake. MLS reads application
+  // messages of an epoch in any order; exact positions already applied are skipped.
+  if (!record || wasApplied(record, item.hubSeq)) return {};
   if (item.deviceId === ctx.account.deviceId) {
-    await saveConversation(ctx, { ...record, lastHubSeq: item.hubSeq }, false);
+    await saveConversation(ctx, markApplied(record, item.hubSeq), false);
     return {};
   }
   const processed = await processMessage(await decodeGroupState(record.group), item.mls);
-  let next: ConversationRecord = { ...record, group: encodeGroupState(processed.state), lastHubSeq: item.hubSeq };
+  let next: ConversationRecord = markApplied({ ...record, group: encodeGroupState(processed.state) }, item.hubSeq);
   const outcome: ConvOutcome = {};
   if (processed.kind === "commit") {
     next = { ...next, epoch: processed.epoch, members: item.members ?? next.members };

@@ -120,6 +120,25 @@ describe("incoming mailbox items", () => {
     expect((await history(bob, conversation)).map((m) => m.text)).toEqual(["hello bob"]);
   });
 
+  it("shows every message once when the hub's order arrives shuffled, as after a server's outbox retried", async () => {
+    const { alice, bob, conversation, items } = await aliceWritesToBob();
+    let group = await decodeGroupState((await loadConversation(alice, conversation))!.group);
+    const later: MailItem[] = [];
+    for (const [i, text] of ["one", "two", "three"].entries()) {
+      const sent = await encrypt(group, encodeContent(newText(text, NOW + 1 + i)));
+      group = sent.state;
+      later.push(convItem(3 + i, 3 + i, conversation, alice, "application", sent.mls, 1));
+    }
+    await apply(bob, items);
+    // The mailbox numbers items as they arrive: hub positions 5, 3, 4.
+    await apply(bob, [
+      { ...later[2]!, seq: 3 },
+      { ...later[0]!, seq: 4 },
+      { ...later[1]!, seq: 5 },
+    ] as MailItem[]);
+    expect((await history(bob, conversation)).map((m) => m.text)).toEqual(["hello bob", "one", "two", "three"]);
+  });
+
   it("marks a message delivered when the friend's device sends its receipt", async () => {
     const { alice, bob, conversation, hello, items } = await aliceWritesToBob();
     const outcomes = await apply(bob, items);
