@@ -1,7 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Address } from "../shared/address.js";
 import { EmsgError } from "../shared/errors.js";
-import { randomId16 } from "../shared/ids.js";
 import { fromB64u } from "../shared/base64url.js";
 import { verifyObject, type Signed } from "../shared/signed.js";
 import type { DeviceCert, DeviceCertBody } from "../shared/identity.js";
@@ -24,25 +23,20 @@ import { attempt, type Outcome } from "./outcome.js";
 import { migrate } from "./sql-schema.js";
 import { Mailbox, MAILBOX_SCHEMA, type SocketTag } from "./mailbox.js";
 import { Friends, FRIENDS_SCHEMA } from "./friends.js";
+import { Devices, DEVICES_SCHEMA } from "./devices.js";
 import { admitConversationItem, admitFriendRequest, admitFriendResponse } from "./policy/strangers.js";
 import { bounce } from "./routing.js";
 
 export const MAILBOX_TTL_MS = 30 * 86400_000;
 export const NAME_GRACE_MS = 30 * 86400_000;
-export const KEY_PACKAGES_PER_DEVICE = 100;
-export const WS_TICKET_MS = 60_000;
 export const DEFAULT_SETTINGS: Settings = { strangers: "accept", retentionDays: null };
 
 const STEPS = [
   `CREATE TABLE account (id INTEGER PRIMARY KEY CHECK (id = 1), address TEXT NOT NULL, account_key TEXT NOT NULL,
      created INTEGER NOT NULL, settings TEXT NOT NULL);
    CREATE TABLE tombstone (id INTEGER PRIMARY KEY CHECK (id = 1), address TEXT NOT NULL, deleted_at INTEGER NOT NULL);
-   CREATE TABLE devices (device_id TEXT PRIMARY KEY, cert TEXT NOT NULL, device_key TEXT NOT NULL,
-     added INTEGER NOT NULL, acked INTEGER NOT NULL DEFAULT 0);
-   CREATE TABLE key_packages (id INTEGER PRIMARY KEY AUTOINCREMENT, device_id TEXT NOT NULL, key_package TEXT NOT NULL);
-   CREATE INDEX key_packages_device ON key_packages(device_id, id);
    CREATE TABLE joined (conversation TEXT PRIMARY KEY);
-   CREATE TABLE ws_tickets (ticket TEXT PRIMARY KEY, device_id TEXT NOT NULL, expires INTEGER NOT NULL);
+   ${DEVICES_SCHEMA}
    ${MAILBOX_SCHEMA}
    ${FRIENDS_SCHEMA}`,
 ];
@@ -65,6 +59,7 @@ export class AccountObject extends DurableObject<Env> {
   private readonly sql: SqlStorage;
   private readonly mailbox: Mailbox;
   private readonly friends: Friends;
+  private readonly devices: Devices;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -72,6 +67,7 @@ export class AccountObject extends DurableObject<Env> {
     migrate(this.sql, STEPS);
     this.mailbox = new Mailbox(this.sql, ctx);
     this.friends = new Friends(this.sql);
+    this.devices = new Devices(this.sql);
   }
 
   private row(): AccountRow {
@@ -98,7 +94,7 @@ export class AccountObject extends DurableObject<Env> {
           now,
           JSON.stringify(DEFAULT_SETTINGS),
         );
-        this.sql.exec("INSERT INTO devices (device_id, cert, device_key, added, acked) VALUES (?, ?, ?, ?, 0)", body.deviceId, JSON.stringify(cert), body.deviceKey, now);
+        this.devices.insert(cert, body, now, 0);
       });
       return { deviceId: body.deviceId };
     });
@@ -106,25 +102,15 @@ export class AccountObject extends DurableObject<Env> {
 
   /** The account key and a device's public key, for request authentication; null if unknown. */
   async credentials(deviceId: string): Promise<{ accountKey: string; deviceKey: string } | null> {
-    const row = this.sql
-      .exec<{ account_key: string; device_key: string }>(
-        "SELECT a.account_key, d.device_key FROM account a JOIN devices d ON d.device_id = ?",
-        deviceId,
-      )
-      .toArray()[0];
-    return row ? { accountKey: row.account_key, deviceKey: row.device_key } : null;
+    const row = this.sql.exec<AccountRow>("SELECT address, account_key, settings FROM account").toArray()[0];
+    const deviceKey = row ? this.devices.keyOf(deviceId) : null;
+    return row && deviceKey ? { accountKey: row.account_key, deviceKey } : null;
   }
 
   async view(): Promise<Outcome<AccountView>> {
     return attempt(() => {
       const row = this.row();
-      const devices = this.sql.exec<{ cert: string }>("SELECT cert FROM devices ORDER BY added").toArray();
-      return {
-        address: row.address as Address,
-        accountKey: row.account_key,
-        devices: devices.map((d) => JSON.parse(d.cert) as AccountView["devices"][number]),
-        settings: JSON.parse(row.settings) as Settings,
-      };
+      return { address: row.address as Address, accountKey: row.account_key, devices: this.devices.certs(), settings: JSON.parse(row.settings) as Settings };
     });
   }
 
@@ -139,18 +125,8 @@ export class AccountObject extends DurableObject<Env> {
   async addDevice(cert: DeviceCert, body: DeviceCertBody, now: number): Promise<Outcome<null>> {
     return attempt(() => {
       this.row();
-      if (this.sql.exec("SELECT 1 FROM devices WHERE device_id = ?", body.deviceId).toArray().length > 0) {
-        throw new EmsgError("conflict", "That device is already on the account.");
-      }
       // A new device starts after the backlog: the others still hold it, and it could not decrypt it.
-      this.sql.exec(
-        "INSERT INTO devices (device_id, cert, device_key, added, acked) VALUES (?, ?, ?, ?, ?)",
-        body.deviceId,
-        JSON.stringify(cert),
-        body.deviceKey,
-        now,
-        this.mailbox.lastSeq(),
-      );
+      this.devices.insert(cert, body, now, this.mailbox.lastSeq());
       return null;
     });
   }
@@ -158,10 +134,7 @@ export class AccountObject extends DurableObject<Env> {
   async removeDevice(deviceId: string): Promise<Outcome<null>> {
     return attempt(() => {
       this.row();
-      if (this.sql.exec("SELECT COUNT(*) AS n FROM devices").one().n === 1) throw new EmsgError("conflict", "The last device cannot be removed; delete the account instead.");
-      if (this.sql.exec("DELETE FROM devices WHERE device_id = ?", deviceId).rowsWritten === 0) throw new EmsgError("not_found", "No such device.");
-      this.sql.exec("DELETE FROM key_packages WHERE device_id = ?", deviceId);
-      this.sql.exec("DELETE FROM ws_tickets WHERE device_id = ?", deviceId);
+      this.devices.remove(deviceId);
       for (const ws of this.ctx.getWebSockets(deviceId)) ws.close(4001, "device removed");
       this.mailbox.trim();
       return null;
@@ -171,32 +144,14 @@ export class AccountObject extends DurableObject<Env> {
   async publishKeyPackages(deviceId: string, keyPackages: string[]): Promise<Outcome<{ stored: number }>> {
     return attempt(() => {
       this.row();
-      const have = this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM key_packages WHERE device_id = ?", deviceId).one().n;
-      const room = Math.max(0, KEY_PACKAGES_PER_DEVICE - have);
-      if (room < keyPackages.length) throw new EmsgError("too_large", `This device may hold ${room} more KeyPackages.`);
-      for (const kp of keyPackages) this.sql.exec("INSERT INTO key_packages (device_id, key_package) VALUES (?, ?)", deviceId, kp);
-      return { stored: have + keyPackages.length };
+      return { stored: this.devices.publish(deviceId, keyPackages) };
     });
   }
 
-  /** One KeyPackage per device, consumed: a single writer makes the claim atomic. */
   async claim(): Promise<Outcome<ClaimResponse>> {
     return attempt(() => {
       const row = this.row();
-      const devices = this.sql.exec<{ device_id: string; cert: string }>("SELECT device_id, cert FROM devices ORDER BY added").toArray();
-      return {
-        address: row.address as Address,
-        accountKey: row.account_key,
-        devices: devices.map((d) => {
-          const kp = this.sql
-            .exec<{ key_package: string }>(
-              "DELETE FROM key_packages WHERE id = (SELECT id FROM key_packages WHERE device_id = ? ORDER BY id LIMIT 1) RETURNING key_package",
-              d.device_id,
-            )
-            .toArray()[0];
-          return { deviceCert: JSON.parse(d.cert) as AccountView["devices"][number], keyPackage: kp?.key_package ?? null };
-        }),
-      };
+      return { address: row.address as Address, accountKey: row.account_key, devices: this.devices.claim() };
     });
   }
 
@@ -340,27 +295,19 @@ export class AccountObject extends DurableObject<Env> {
   async issueWsTicket(deviceId: string, now: number): Promise<Outcome<{ secret: string; expires: number }>> {
     return attempt(() => {
       this.row();
-      this.sql.exec("DELETE FROM ws_tickets WHERE expires < ?", now);
-      const secret = randomId16();
-      this.sql.exec("INSERT INTO ws_tickets (ticket, device_id, expires) VALUES (?, ?, ?)", secret, deviceId, now + WS_TICKET_MS);
-      return { secret, expires: now + WS_TICKET_MS };
+      return this.devices.issueTicket(deviceId, now);
     });
   }
 
   /** WebSocket upgrade, admitted by a single-use ticket (PROTOCOL §5). */
   override async fetch(request: Request): Promise<Response> {
-    const secret = new URL(request.url).searchParams.get("secret") ?? "";
-    const row = this.sql
-      .exec<{ device_id: string }>("DELETE FROM ws_tickets WHERE ticket = ? AND expires >= ? RETURNING device_id", secret, Date.now())
-      .toArray()[0];
-    if (!row || this.sql.exec("SELECT 1 FROM devices WHERE device_id = ?", row.device_id).toArray().length === 0) {
-      return Response.json(new EmsgError("unauthorized", "The WebSocket ticket is unknown, used or expired.").toJSON(), { status: 401 });
-    }
+    const deviceId = this.devices.redeemTicket(new URL(request.url).searchParams.get("secret") ?? "", Date.now());
+    if (!deviceId) return Response.json(new EmsgError("unauthorized", "The WebSocket ticket is unknown, used or expired.").toJSON(), { status: 401 });
     const pair = new WebSocketPair();
     const server = pair[1];
-    this.ctx.acceptWebSocket(server, [row.device_id]);
-    server.serializeAttachment({ deviceId: row.device_id } satisfies SocketTag);
-    this.mailbox.replay(server, row.device_id);
+    this.ctx.acceptWebSocket(server, [deviceId]);
+    server.serializeAttachment({ deviceId } satisfies SocketTag);
+    this.mailbox.replay(server, deviceId);
     return new Response(null, { status: 101, webSocket: pair[0] });
   }
 

@@ -1,0 +1,92 @@
+import { EmsgError } from "../shared/errors.js";
+import { randomId16 } from "../shared/ids.js";
+import type { DeviceCert, DeviceCertBody } from "../shared/identity.js";
+import type { AccountView, ClaimResponse } from "../shared/wire/index.js";
+
+/** An account's devices, their KeyPackages and their WebSocket tickets, in the Account object's SQLite. */
+export const DEVICES_SCHEMA = `
+CREATE TABLE devices (device_id TEXT PRIMARY KEY, cert TEXT NOT NULL, device_key TEXT NOT NULL,
+  added INTEGER NOT NULL, acked INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE key_packages (id INTEGER PRIMARY KEY AUTOINCREMENT, device_id TEXT NOT NULL, key_package TEXT NOT NULL);
+CREATE INDEX key_packages_device ON key_packages(device_id, id);
+CREATE TABLE ws_tickets (ticket TEXT PRIMARY KEY, device_id TEXT NOT NULL, expires INTEGER NOT NULL);`;
+
+export const KEY_PACKAGES_PER_DEVICE = 100;
+export const WS_TICKET_MS = 60_000;
+
+type WireCert = AccountView["devices"][number];
+
+export class Devices {
+  constructor(private readonly sql: SqlStorage) {}
+
+  /** `acked` is where the device's mailbox cursor starts. */
+  insert(cert: DeviceCert, body: DeviceCertBody, now: number, acked: number): void {
+    if (this.has(body.deviceId)) throw new EmsgError("conflict", "That device is already on the account.");
+    this.sql.exec(
+      "INSERT INTO devices (device_id, cert, device_key, added, acked) VALUES (?, ?, ?, ?, ?)",
+      body.deviceId,
+      JSON.stringify(cert),
+      body.deviceKey,
+      now,
+      acked,
+    );
+  }
+
+  has(deviceId: string): boolean {
+    return this.sql.exec("SELECT 1 FROM devices WHERE device_id = ?", deviceId).toArray().length > 0;
+  }
+
+  keyOf(deviceId: string): string | null {
+    return this.sql.exec<{ device_key: string }>("SELECT device_key FROM devices WHERE device_id = ?", deviceId).toArray()[0]?.device_key ?? null;
+  }
+
+  certs(): WireCert[] {
+    return this.sql.exec<{ cert: string }>("SELECT cert FROM devices ORDER BY added").toArray().map((d) => JSON.parse(d.cert) as WireCert);
+  }
+
+  remove(deviceId: string): void {
+    if (this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM devices").one().n === 1) {
+      throw new EmsgError("conflict", "The last device cannot be removed; delete the account instead.");
+    }
+    if (this.sql.exec("DELETE FROM devices WHERE device_id = ?", deviceId).rowsWritten === 0) throw new EmsgError("not_found", "No such device.");
+    this.sql.exec("DELETE FROM key_packages WHERE device_id = ?", deviceId);
+    this.sql.exec("DELETE FROM ws_tickets WHERE device_id = ?", deviceId);
+  }
+
+  publish(deviceId: string, keyPackages: string[]): number {
+    const have = this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM key_packages WHERE device_id = ?", deviceId).one().n;
+    const room = Math.max(0, KEY_PACKAGES_PER_DEVICE - have);
+    if (room < keyPackages.length) throw new EmsgError("too_large", `This device may hold ${room} more KeyPackages.`);
+    for (const kp of keyPackages) this.sql.exec("INSERT INTO key_packages (device_id, key_package) VALUES (?, ?)", deviceId, kp);
+    return have + keyPackages.length;
+  }
+
+  /** One KeyPackage per device, consumed; the Account object's single writer makes it atomic. */
+  claim(): ClaimResponse["devices"] {
+    const devices = this.sql.exec<{ device_id: string; cert: string }>("SELECT device_id, cert FROM devices ORDER BY added").toArray();
+    return devices.map((d) => {
+      const kp = this.sql
+        .exec<{ key_package: string }>(
+          "DELETE FROM key_packages WHERE id = (SELECT id FROM key_packages WHERE device_id = ? ORDER BY id LIMIT 1) RETURNING key_package",
+          d.device_id,
+        )
+        .toArray()[0];
+      return { deviceCert: JSON.parse(d.cert) as WireCert, keyPackage: kp?.key_package ?? null };
+    });
+  }
+
+  issueTicket(deviceId: string, now: number): { secret: string; expires: number } {
+    this.sql.exec("DELETE FROM ws_tickets WHERE expires < ?", now);
+    const secret = randomId16();
+    this.sql.exec("INSERT INTO ws_tickets (ticket, device_id, expires) VALUES (?, ?, ?)", secret, deviceId, now + WS_TICKET_MS);
+    return { secret, expires: now + WS_TICKET_MS };
+  }
+
+  /** Consumes a ticket: the device it admits, or null when unknown, used, expired or revoked. */
+  redeemTicket(secret: string, now: number): string | null {
+    const row = this.sql
+      .exec<{ device_id: string }>("DELETE FROM ws_tickets WHERE ticket = ? AND expires >= ? RETURNING device_id", secret, now)
+      .toArray()[0];
+    return row && this.has(row.device_id) ? row.device_id : null;
+  }
+}
