@@ -12,7 +12,7 @@ async function boot(): Promise<void> {
   await app.start();
 }
 
-// The service worker precaches the app shell so EMSG opens offline; only in a production build.
-if ("serviceWorker" in navigator && import.meta.env.PROD) void new Workbox("/sw.js").register();
+// The service worker precaches the app shell so EMSG opens offline; not under the dev server.
+if ("serviceWorker" in navigator && !import.meta.env.DEV) void new Workbox("/sw.js").register();
 
 void boot();

@@ -24,11 +24,11 @@ describe("conversation timeline", () => {
       "en",
       t,
     ).filter((i) => i.kind === "message");
-    expect(items.map((i) => i.kind === "message" && [i.tick, i.statusLabel])).toEqual([
-      ["✓", "Sent"],
-      ["✓✓", "Delivered"],
-      ["🕓", "Waiting for connection"],
-      ["", ""],
+    expect(items.map((i) => i.kind === "message" && [i.tick, i.status, i.statusLabel])).toEqual([
+      ["✓", "sent", "Sent"],
+      ["✓✓", "delivered", "Delivered"],
+      ["", "queued", "Waiting for connection"],
+      ["", null, ""],
     ]);
   });
 

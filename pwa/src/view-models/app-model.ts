@@ -161,8 +161,11 @@ export class AppViewModel extends Observable implements AppContext {
   #connectSoon(delay: number): void {
     clearTimeout(this.#retry);
     this.#retry = setTimeout(() => {
-      if (!this.#client || this.#client.connected || !this.#platform.online()) return;
-      this.#client.connect().catch(() => this.#onConnection("offline"));
+      const client = this.#client;
+      if (!client || !this.#platform.online()) return;
+      // A socket that outlived a network drop is kept; what waited to be sent goes out through it.
+      if (client.connected) void client.flush().catch(() => undefined);
+      else client.connect().catch(() => this.#onConnection("offline"));
     }, delay);
   }
 

@@ -23,15 +23,16 @@ export type TimelineItem =
       mine: boolean;
       text: string;
       time: string;
-      /** ✓ sent, ✓✓ delivered, a clock while waiting, ! when it failed. */
+      /** ✓ sent, ✓✓ delivered, ! when it failed; empty while waiting (the view draws a clock). */
       tick: string;
+      status: DeliveryStatus | null;
       statusLabel: string;
       starred: boolean;
       /** First of a run from the same side within five minutes: the view adds space above it. */
       startsRun: boolean;
     };
 
-const TICK: Record<DeliveryStatus, string> = { queued: "🕓", sending: "🕓", sent: "✓", delivered: "✓✓", failed: "!" };
+const TICK: Record<DeliveryStatus, string> = { queued: "", sending: "", sent: "✓", delivered: "✓✓", failed: "!" };
 const STATUS_KEY: Record<DeliveryStatus, MessageKey> = {
   queued: "conv.status.queued",
   sending: "conv.status.sending",
@@ -58,6 +59,7 @@ export function buildTimeline(messages: readonly TimelineMessage[], now: number,
       text: message.text,
       time: clockTime(message.at, locale),
       tick: status ? TICK[status] : "",
+      status,
       statusLabel: status ? t(STATUS_KEY[status]) : "",
       starred: message.starred,
       startsRun: newDay || !previous || previous.mine !== message.mine || message.at - previous.at > RUN_GAP,

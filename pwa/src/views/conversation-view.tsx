@@ -5,6 +5,7 @@ import type { ConversationViewModel } from "../view-models/conversation-model.js
 import { composerAction, outgoingText } from "../view-models/composer.js";
 import { RETENTION_CHOICES, readRetention, retentionLabel, retentionValue } from "../view-models/settings-form.js";
 import { useModel } from "./use-model.js";
+import { Icon } from "./icons.js";
 
 export function ConversationView({ app, chats, conversation }: { app: AppViewModel; chats: ChatsViewModel; conversation: ConversationViewModel }) {
   useModel(conversation);
@@ -60,11 +61,11 @@ export function ConversationView({ app, chats, conversation }: { app: AppViewMod
   return (
     <section class="conversation" aria-labelledby="conv-title">
       <header class="pane-head">
-        <button type="button" class="icon only-narrow" onClick={() => chats.close()} aria-label={t("nav.back")}>←</button>
+        <button type="button" class="icon only-narrow" onClick={() => chats.close()} aria-label={t("nav.back")}><Icon name="back" /></button>
         <span class="avatar" aria-hidden="true">{conversation.initial}</span>
         <div class="grow">
           <h2 id="conv-title">{conversation.title}</h2>
-          <div class="sub">🔒 {t("conv.encrypted")}{conversation.verified ? ` · ${t("friends.verified")}` : ""}</div>
+          <div class="sub"><Icon name="lock" size={13} /> {t("conv.encrypted")}{conversation.verified ? ` · ${t("friends.verified")}` : ""}</div>
         </div>
         <label class="visually-hidden" for="conv-retention">{t("conv.retention")}</label>
         <select id="conv-retention" style={{ width: "auto" }} title={t("conv.retention")} value={conversation.retentionOverride === undefined ? "default" : retentionValue(conversation.retentionOverride)}
@@ -92,10 +93,14 @@ export function ConversationView({ app, chats, conversation }: { app: AppViewMod
                 <span class="text">{item.text}</span>
                 <span class="meta">
                   <button type="button" class="icon star" aria-pressed={item.starred} aria-label={item.starred ? t("conv.unstar") : t("conv.star")} onClick={() => void conversation.toggleStar(item.id)}>
-                    {item.starred ? "★" : "☆"}
+                    <Icon name="star" size={14} filled={item.starred} />
                   </button>
                   <time>{item.time}</time>
-                  {item.tick ? <span class={`tick ${item.statusLabel && item.tick === "✓✓" ? "delivered" : item.tick === "!" ? "failed" : ""}`} title={item.statusLabel} aria-label={item.statusLabel} data-testid="tick">{item.tick}</span> : null}
+                  {item.status ? (
+                    <span class={`tick ${item.status}`} title={item.statusLabel} aria-label={item.statusLabel} data-testid="tick" data-status={item.status}>
+                      {item.status === "queued" || item.status === "sending" ? <Icon name="clock" size={13} /> : item.tick}
+                    </span>
+                  ) : null}
                 </span>
               </div>
             </div>

@@ -5,12 +5,13 @@ import { FriendsView } from "./friends-view.js";
 import { FavoritesView } from "./favorites-view.js";
 import { SettingsView } from "./settings-view.js";
 import { useModel } from "./use-model.js";
+import { Icon, type IconName } from "./icons.js";
 
-const TABS: readonly { id: Tab; label: MessageKey; glyph: string }[] = [
-  { id: "chats", label: "nav.chats", glyph: "💬" },
-  { id: "friends", label: "nav.friends", glyph: "👥" },
-  { id: "favorites", label: "nav.favorites", glyph: "★" },
-  { id: "settings", label: "nav.settings", glyph: "⚙" },
+const TABS: readonly { id: Tab; label: MessageKey; icon: IconName }[] = [
+  { id: "chats", label: "nav.chats", icon: "chats" },
+  { id: "friends", label: "nav.friends", icon: "friends" },
+  { id: "favorites", label: "nav.favorites", icon: "star" },
+  { id: "settings", label: "nav.settings", icon: "settings" },
 ];
 
 export function ShellView({ app }: { app: AppViewModel }) {
@@ -27,7 +28,7 @@ export function ShellView({ app }: { app: AppViewModel }) {
         <img class="brand" src="/icons/icon-192.png" alt={t("app.name")} width={40} height={40} />
         {TABS.map((tab) => (
           <button key={tab.id} type="button" aria-current={app.tab === tab.id ? "page" : undefined} onClick={() => app.showTab(tab.id)}>
-            <span class="glyph" aria-hidden="true">{tab.glyph}</span>
+            <Icon name={tab.icon} size={22} />
             {t(tab.label)}
             {badge(tab.id) > 0 ? <span class="dot" aria-label={t("chats.unread", { count: badge(tab.id) })}>{badge(tab.id)}</span> : null}
           </button>

@@ -1,0 +1,78 @@
+// Runs the built PWA on two real local EMSG domains and drives it with Debian's Chromium.
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { startDomains, twoDomains, type RunningDomains } from "../../scripts/dev-servers.mjs";
+
+export const ROOT = resolve(import.meta.dirname, "../..");
+export const ARTIFACTS = join(ROOT, "test-artifacts");
+const CHROMIUM = "/usr/bin/chromium";
+const CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+// Ports apart from `npm start` (8787) and the end-to-end tests.
+const PORT_BASE = 8807;
+const INSPECTOR_BASE = 9407;
+
+export interface PwaWorld {
+  browser: Browser;
+  servers: RunningDomains;
+  alice: string;
+  bob: string;
+  close(): Promise<void>;
+}
+
+export function buildPwa(): void {
+  execFileSync(process.execPath, [join(ROOT, "node_modules/vite/bin/vite.js"), "build", "--config", "pwa/vite.config.ts", "--logLevel", "error"], {
+    cwd: ROOT,
+    stdio: "pipe",
+    // vitest sets NODE_ENV=test, which would make Vite build a non-production bundle without the service worker.
+    env: { ...process.env, NODE_ENV: "production" },
+  });
+}
+
+export async function startWorld(): Promise<PwaWorld> {
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
+  mkdirSync(ARTIFACTS, { recursive: true });
+  buildPwa();
+  const persistRoot = mkdtempSync(join(tmpdir(), "emsg-pwa-"));
+  const servers = await startDomains({ domains: twoDomains(PORT_BASE, INSPECTOR_BASE), persistRoot });
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  return {
+    browser,
+    servers,
+    alice: servers.origins["im.alice.test"]!,
+    bob: servers.origins["im.bob.test"]!,
+    async close() {
+      await browser.close();
+      await servers.stopAll();
+      rmSync(persistRoot, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface Person {
+  context: BrowserContext;
+  page: Page;
+  address: string;
+}
+
+/** A fresh browser profile that opens the PWA on `origin` and registers `name` on `domain` there. */
+export async function register(world: PwaWorld, origin: string, domain: string, name: string): Promise<Person> {
+  const context = await world.browser.newContext({ viewport: { width: 1180, height: 760 }, locale: "en-GB" });
+  const page = await context.newPage();
+  page.on("pageerror", (error) => console.error(`[${name}] page error: ${error.message}`));
+  await page.goto(origin);
+  await page.getByLabel("Name").fill(name);
+  await page.getByRole("button", { name: "Create my address" }).click();
+  await page.getByRole("navigation").waitFor();
+  return { context, page, address: `${name}#${domain}` };
+}
+
+export async function shot(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: join(ARTIFACTS, `pwa-${name}.png`) });
+}
+
+export async function openTab(page: Page, tab: "Chats" | "Friends" | "Favorites" | "Settings"): Promise<void> {
+  await page.getByRole("navigation").getByRole("button", { name: tab }).click();
+}

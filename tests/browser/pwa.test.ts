@@ -1,0 +1,146 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openTab, register, shot, startWorld, type Person, type PwaWorld } from "./pwa-harness.js";
+
+// One story, told in order: each step builds on what the previous one left on screen.
+describe("the EMSG PWA on two federated domains", () => {
+  let world: PwaWorld;
+  let alice: Person;
+  let bob: Person;
+
+  beforeAll(async () => {
+    world = await startWorld();
+  }, 180_000);
+
+  afterAll(async () => {
+    await world?.close();
+  });
+
+  it("lets a new person choose a name and shows their address", async () => {
+    alice = await register(world, world.alice, "im.alice.test", "alice");
+    bob = await register(world, world.bob, "im.bob.test", "bob");
+    await openTab(alice.page, "Friends");
+    await expect.poll(() => alice.page.getByTestId("my-address").textContent()).toBe("alice#im.alice.test");
+    await shot(alice.page, "friends-empty");
+  });
+
+  it("makes friends across domains by pasted address, with the request accepted on the other side", async () => {
+    await alice.page.getByLabel("Address or emsg: link").fill("emsg:bob#im.bob.test");
+    await alice.page.getByLabel("Note (optional)").fill("Hi Bob, it's Alice");
+    await alice.page.getByRole("button", { name: "Send request" }).click();
+    await alice.page.getByText("Request sent to bob#im.bob.test.").waitFor();
+
+    await openTab(bob.page, "Friends");
+    const request = bob.page.getByTestId("incoming").getByTestId("person");
+    await request.getByText("alice#im.alice.test").waitFor({ timeout: 20_000 });
+    await expect.poll(() => request.textContent()).toContain("Hi Bob, it's Alice");
+    await shot(bob.page, "friend-request");
+    await request.getByRole("button", { name: "Accept" }).click();
+    await bob.page.getByTestId("friend-list").getByText("alice#im.alice.test").waitFor();
+    await alice.page.getByTestId("friend-list").getByText("bob#im.bob.test").waitFor({ timeout: 20_000 });
+  });
+
+  it("shows the same 12-group safety number and a QR code on both sides, and marks it verified", async () => {
+    const numbers: string[] = [];
+    for (const [person, friend] of [[alice, "bob#im.bob.test"], [bob, "alice#im.alice.test"]] as const) {
+      await person.page.getByTestId("friend-list").getByRole("button", { name: "Safety number" }).click();
+      const dialog = person.page.getByTestId("safety-dialog");
+      await dialog.getByText(`Safety number with ${friend}`).waitFor();
+      const groups = await dialog.getByTestId("safety-number").locator("span").allTextContents();
+      expect(groups).toHaveLength(12);
+      expect(groups.every((g) => /^\d{5}$/.test(g))).toBe(true);
+      expect(await dialog.locator(".qr svg").count()).toBe(1);
+      numbers.push(groups.join(" "));
+      if (person === alice) await shot(alice.page, "safety-number");
+      await dialog.getByRole("button", { name: "Mark as verified" }).click();
+      await dialog.getByRole("button", { name: "Clear verification" }).waitFor();
+      await dialog.getByRole("button", { name: "Close" }).click();
+      await person.page.getByTestId("friend-list").getByText("Verified").waitFor();
+    }
+    expect(numbers[0]).toBe(numbers[1]);
+  });
+
+  it("chats both ways; Enter sends, Shift+Enter adds a line, and sent messages reach two ticks", async () => {
+    await alice.page.getByTestId("friend-list").getByRole("button", { name: "Message" }).click();
+    const composer = alice.page.getByLabel("Message", { exact: true });
+    await composer.fill("Hello Bob!");
+    await composer.press("Shift+Enter");
+    await composer.pressSequentially("Second line.");
+    await composer.press("Enter");
+    const sent = alice.page.getByTestId("message").filter({ hasText: "Hello Bob!" });
+    await expect.poll(() => sent.textContent()).toContain("Second line.");
+    await sent.getByTestId("tick").and(alice.page.locator("[data-status=delivered]")).waitFor({ timeout: 30_000 });
+
+    await openTab(bob.page, "Chats");
+    const row = bob.page.getByTestId("chat-row").filter({ hasText: "alice#im.alice.test" });
+    await row.waitFor({ timeout: 20_000 });
+    await row.click();
+    await bob.page.getByTestId("message").filter({ hasText: "Hello Bob!" }).waitFor();
+    const reply = bob.page.getByLabel("Message", { exact: true });
+    await reply.fill("Hi Alice, got it.");
+    await reply.press("Enter");
+    await bob.page.getByTestId("message").filter({ hasText: "Hi Alice, got it." }).locator("[data-status=delivered]").waitFor({ timeout: 30_000 });
+    await alice.page.getByTestId("message").filter({ hasText: "Hi Alice, got it." }).waitFor({ timeout: 20_000 });
+    expect(await alice.page.getByRole("separator").first().textContent()).toBe("Today");
+    await shot(alice.page, "conversation");
+    await shot(bob.page, "conversation-bob");
+  });
+
+  it("keeps a starred message in favorites", async () => {
+    await bob.page.getByTestId("message").filter({ hasText: "Hello Bob!" }).getByRole("button", { name: "Star message" }).click();
+    await openTab(bob.page, "Favorites");
+    await bob.page.getByTestId("favorite").filter({ hasText: "Hello Bob!" }).waitFor();
+    await shot(bob.page, "favorites");
+    await openTab(bob.page, "Chats");
+  });
+
+  it("opens offline from the app-shell cache with the local history and an offline banner", async () => {
+    await alice.page.evaluate(() => navigator.serviceWorker.ready.then(() => undefined));
+    await alice.context.setOffline(true);
+    await alice.page.reload();
+    await alice.page.getByTestId("banner").getByText("You are offline").waitFor();
+    await alice.page.getByTestId("chat-row").filter({ hasText: "bob#im.bob.test" }).click();
+    await alice.page.getByTestId("message").filter({ hasText: "Hi Alice, got it." }).waitFor();
+    await shot(alice.page, "offline");
+  });
+
+  it("queues a message written offline and delivers it after reconnecting", async () => {
+    const composer = alice.page.getByLabel("Message", { exact: true });
+    await composer.fill("Written on the train");
+    await composer.press("Enter");
+    const queued = alice.page.getByTestId("message").filter({ hasText: "Written on the train" });
+    await queued.locator("[data-status=queued]").waitFor();
+    await alice.page.getByTestId("banner").getByText("1 waiting to send").waitFor();
+    await alice.context.setOffline(false);
+    await queued.locator("[data-status=delivered]").waitFor({ timeout: 40_000 });
+    await bob.page.getByTestId("message").filter({ hasText: "Written on the train" }).waitFor({ timeout: 20_000 });
+    expect(await alice.page.getByTestId("banner").count()).toBe(0);
+  });
+
+  it("refuses a stranger's request when set to friends only, and tells the stranger why", async () => {
+    await openTab(alice.page, "Settings");
+    await alice.page.getByLabel("Refuse strangers; only friends reach me").check();
+    await alice.page.getByText("Saved").waitFor();
+    const carol = await register(world, world.bob, "im.bob.test", "carol");
+    await openTab(carol.page, "Friends");
+    await carol.page.getByLabel("Address or emsg: link").fill("alice#im.alice.test");
+    await carol.page.getByRole("button", { name: "Send request" }).click();
+    await carol.page.getByText("This person only accepts messages from friends.").waitFor({ timeout: 30_000 });
+    await shot(carol.page, "stranger-refused");
+    await openTab(alice.page, "Friends");
+    expect(await alice.page.getByText("carol#im.bob.test").count()).toBe(0);
+    await carol.context.close();
+  });
+
+  it("expires old messages after the chat's retention while favorites stay", async () => {
+    await openTab(bob.page, "Chats");
+    await bob.page.getByTestId("chat-row").filter({ hasText: "alice#im.alice.test" }).click();
+    await bob.page.getByTestId("message").filter({ hasText: "Hello Bob!" }).waitFor();
+    // Two days pass on Bob's device; a 1-day retention for this chat then removes every message.
+    await bob.page.clock.setSystemTime(Date.now() + 2 * 86_400_000);
+    await bob.page.getByLabel("Messages here expire").selectOption({ label: "1 day" });
+    await expect.poll(() => bob.page.getByTestId("message").count(), { timeout: 10_000 }).toBe(0);
+    await openTab(bob.page, "Favorites");
+    await bob.page.getByTestId("favorite").filter({ hasText: "Hello Bob!" }).waitFor();
+    await shot(bob.page, "after-expiry");
+  });
+});
