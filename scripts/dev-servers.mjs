@@ -114,6 +114,16 @@ export async function startDomains({ domains, persistRoot, onLine = () => {}, ti
     await waitReady(`http://127.0.0.1:${d.port}`, proc, timeoutMs);
   };
   const stopAll = () => Promise.all([...running.values()].map((p) => stopProcess(p)));
+  // If this process ends without stopping them (a test runner killed), take the servers along.
+  process.once("exit", () => {
+    for (const proc of running.values()) {
+      try {
+        process.kill(-proc.pid, "SIGKILL");
+      } catch {
+        // already gone
+      }
+    }
+  });
   try {
     await Promise.all(domains.map(start));
   } catch (error) {
