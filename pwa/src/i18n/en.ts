@@ -1,7 +1,6 @@
 /** English strings. Keys are stable; `{name}` marks a value filled in at display time. */
 export const en = {
   "app.name": "EMSG",
-  "app.tagline": "Private messages that work like e-mail.",
   "nav.chats": "Chats",
   "nav.friends": "Friends",
   "nav.favorites": "Favorites",
@@ -11,7 +10,6 @@ export const en = {
 
   "net.offline": "You are offline. Messages wait here and go out when you are back.",
   "net.connecting": "Connecting to {domain}…",
-  "net.online": "Connected",
   "net.queued": "{count} waiting to send",
 
   "onboarding.title": "Welcome to EMSG",
@@ -28,7 +26,6 @@ export const en = {
   "onboarding.create": "Create my address",
   "onboarding.creating": "Creating keys…",
   "onboarding.keysNote": "Your keys are made on this device and never sent anywhere.",
-  "onboarding.import": "Import an exported account instead",
 
   "unlock.title": "Unlock EMSG",
   "unlock.lead": "Enter the passphrase that protects your keys on this device.",
@@ -82,7 +79,6 @@ export const en = {
   "friends.accept": "Accept",
   "friends.decline": "Decline",
   "friends.block": "Block",
-  "friends.remove": "Remove",
   "friends.message": "Message",
   "friends.verify": "Safety number",
   "friends.verified": "Verified",
@@ -102,7 +98,6 @@ export const en = {
 
   "settings.title": "Settings",
   "settings.language": "Language",
-  "settings.account": "Account",
   "settings.strangers": "Messages from strangers",
   "settings.strangers.accept": "Accept friend requests from anyone",
   "settings.strangers.review": "Hold requests from strangers for me to review",
@@ -123,14 +118,8 @@ export const en = {
   "settings.exportStart": "Export",
   "settings.exportProgress": "Encrypting… {percent}%",
   "settings.exportDone": "Saved {file}.",
-  "settings.import": "Import account",
-  "settings.importFile": "Export file",
-  "settings.importStart": "Import",
-  "settings.importProgress": "Decrypting… {percent}%",
-  "settings.importDone": "Imported {address}.",
   "settings.devices": "Devices",
   "settings.thisDevice": "This device",
-  "settings.removeDevice": "Remove",
   "settings.added": "Added {date}",
   "settings.delete": "Delete account",
   "settings.deleteHint": "Deletes your account on {domain}, tells your friends, and erases this device. It cannot be undone.",
@@ -138,10 +127,7 @@ export const en = {
   "settings.deleteButton": "Delete my account for good",
   "settings.deleted": "Your account has been deleted.",
 
-  "common.cancel": "Cancel",
-  "common.close": "Close",
   "common.working": "Working…",
-  "common.error": "Something went wrong: {message}",
 
   "notify.title": "{address}",
   "notify.request": "Friend request from {address}",

@@ -3,7 +3,6 @@ import type { MessageKey } from "./en.js";
 /** 简体中文. Every English key must be here; the type makes a missing one a compile error. */
 export const zhCN: Record<MessageKey, string> = {
   "app.name": "EMSG",
-  "app.tagline": "像电子邮件一样的私密消息。",
   "nav.chats": "聊天",
   "nav.friends": "好友",
   "nav.favorites": "收藏",
@@ -13,7 +12,6 @@ export const zhCN: Record<MessageKey, string> = {
 
   "net.offline": "你已离线。消息会先保存在这里，恢复连接后自动发送。",
   "net.connecting": "正在连接 {domain}…",
-  "net.online": "已连接",
   "net.queued": "{count} 条待发送",
 
   "onboarding.title": "欢迎使用 EMSG",
@@ -30,7 +28,6 @@ export const zhCN: Record<MessageKey, string> = {
   "onboarding.create": "创建我的地址",
   "onboarding.creating": "正在生成密钥…",
   "onboarding.keysNote": "密钥在本设备上生成，绝不会发送出去。",
-  "onboarding.import": "改为导入已导出的账户",
 
   "unlock.title": "解锁 EMSG",
   "unlock.lead": "输入保护本设备密钥的口令。",
@@ -84,7 +81,6 @@ export const zhCN: Record<MessageKey, string> = {
   "friends.accept": "接受",
   "friends.decline": "拒绝",
   "friends.block": "屏蔽",
-  "friends.remove": "删除",
   "friends.message": "发消息",
   "friends.verify": "安全码",
   "friends.verified": "已验证",
@@ -104,7 +100,6 @@ export const zhCN: Record<MessageKey, string> = {
 
   "settings.title": "设置",
   "settings.language": "语言",
-  "settings.account": "账户",
   "settings.strangers": "来自陌生人的消息",
   "settings.strangers.accept": "接受任何人的好友请求",
   "settings.strangers.review": "暂存陌生人的请求，由我审核",
@@ -125,14 +120,8 @@ export const zhCN: Record<MessageKey, string> = {
   "settings.exportStart": "导出",
   "settings.exportProgress": "正在加密… {percent}%",
   "settings.exportDone": "已保存 {file}。",
-  "settings.import": "导入账户",
-  "settings.importFile": "导出文件",
-  "settings.importStart": "导入",
-  "settings.importProgress": "正在解密… {percent}%",
-  "settings.importDone": "已导入 {address}。",
   "settings.devices": "设备",
   "settings.thisDevice": "本设备",
-  "settings.removeDevice": "移除",
   "settings.added": "添加于 {date}",
   "settings.delete": "删除账户",
   "settings.deleteHint": "删除你在 {domain} 上的账户，通知你的好友，并清除本设备上的数据。此操作无法撤销。",
@@ -140,10 +129,7 @@ export const zhCN: Record<MessageKey, string> = {
   "settings.deleteButton": "永久删除我的账户",
   "settings.deleted": "你的账户已删除。",
 
-  "common.cancel": "取消",
-  "common.close": "关闭",
   "common.working": "处理中…",
-  "common.error": "出错了：{message}",
 
   "notify.title": "{address}",
   "notify.request": "来自 {address} 的好友请求",

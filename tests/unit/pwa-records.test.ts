@@ -1,0 +1,124 @@
+import { describe, expect, it } from "vitest";
+import fc from "fast-check";
+import { MemoryStore } from "../../shared/client/store.js";
+import { saveMessage, history, type MessageRecord } from "../../shared/client/messages.js";
+import type { Address } from "../../shared/address.js";
+import { LocalRecords, type Favorite } from "../../pwa/src/view-models/local-records.js";
+import { expiryPlan, runExpiryPlan } from "../../pwa/src/view-models/expiry.js";
+import { reconnectDelay } from "../../pwa/src/view-models/reconnect.js";
+import { deliveryOf } from "../../pwa/src/view-models/conversation-model.js";
+import { friendRow } from "../../pwa/src/view-models/friends-model.js";
+import { onboardingCheck } from "../../pwa/src/view-models/onboarding-form.js";
+import { exportContents } from "../../pwa/src/view-models/account-export.js";
+
+const DAY = 86_400_000;
+const now = Date.UTC(2026, 10, 25, 12);
+const bob = "bob#im.bob.test" as Address;
+
+function message(id: string, conversation: string, at: number): MessageRecord {
+  return { id, conversation, from: bob, direction: "in", text: id, at, status: "received" };
+}
+
+describe("retention", () => {
+  it("uses a chat's own retention over the account's, and keeps everything where it is forever", () => {
+    const chats = [{ conversation: "hub/a", peer: bob }, { conversation: "hub/b" }, { conversation: "hub/c" }];
+    const plan = expiryPlan(chats, 30, new Map<string, number | null>([[bob, 1], ["hub/c", null]]), now);
+    expect(plan).toEqual([
+      { conversation: "hub/a", cutoff: now - DAY },
+      { conversation: "hub/b", cutoff: now - 30 * DAY },
+    ]);
+    expect(expiryPlan(chats, null, new Map(), now)).toEqual([]);
+  });
+
+  it("deletes only messages older than the cutoff, and a starred copy stays among favorites", async () => {
+    const store = new MemoryStore();
+    const records = new LocalRecords(store);
+    await saveMessage({ store }, message("old", "hub/a", now - 3 * DAY));
+    await saveMessage({ store }, message("new", "hub/a", now - 1000));
+    await saveMessage({ store }, message("other", "hub/b", now - 3 * DAY));
+    const favorite: Favorite = { id: "old", conversation: "hub/a", peer: bob, from: bob, mine: false, text: "old", at: now - 3 * DAY, starredAt: now };
+    await records.star(favorite);
+    const removed = await runExpiryPlan(store, [{ conversation: "hub/a", cutoff: now - DAY }]);
+    expect(removed).toEqual(["old"]);
+    expect((await history({ store }, "hub/a")).map((m) => m.id)).toEqual(["new"]);
+    expect((await history({ store }, "hub/b")).map((m) => m.id)).toEqual(["other"]);
+    expect((await records.favorites()).map((f) => f.text)).toEqual(["old"]);
+  });
+});
+
+describe("key changes and verification", () => {
+  it("warns when a friend's key differs from the one first seen, until the new one is verified", async () => {
+    const records = new LocalRecords(new MemoryStore());
+    expect(await records.observeKey(bob, "key-1")).toBe(false);
+    expect(await records.observeKey(bob, "key-1")).toBe(false);
+    expect(await records.observeKey(bob, "key-2")).toBe(true);
+    expect(await records.observeKey(bob, "key-2")).toBe(true);
+    await records.setVerified(bob, "key-2", true);
+    expect(await records.observeKey(bob, "key-2")).toBe(false);
+    expect(await records.keyMemory(bob)).toEqual({ key: "key-2", verified: true });
+  });
+
+  it("shows a refused request as a sentence and offers answers only for incoming ones", () => {
+    const refused = friendRow({ address: bob, accountKey: "", state: "outgoing", since: now, bounced: "stranger_refused" }, { verified: false, keyChanged: false });
+    expect(refused.problem).toBe("This person only accepts messages from friends.");
+    expect(refused.canAnswer).toBe(false);
+    const incoming = friendRow({ address: bob, accountKey: "k", state: "held", since: now, note: "hello" }, { verified: false, keyChanged: false });
+    expect([incoming.canAnswer, incoming.note, incoming.isFriend]).toEqual([true, "hello", false]);
+  });
+});
+
+describe("delivery and reconnecting", () => {
+  it("says a message still waiting is queued while offline and sending while online", () => {
+    const out: MessageRecord = { ...message("m", "hub/a", now), direction: "out", status: "sending" };
+    expect(deliveryOf(out, true)).toBe("queued");
+    expect(deliveryOf(out, false)).toBe("sending");
+    expect(deliveryOf({ ...out, status: "delivered" }, true)).toBe("delivered");
+    expect(deliveryOf(message("in", "hub/a", now), false)).toBeNull();
+  });
+
+  it("backs off from about a second to at most about thirty", () => {
+    fc.assert(fc.property(fc.nat(40), fc.double({ min: 0, max: 1, maxExcluded: true }), (attempt, r) => {
+      const delay = reconnectDelay(attempt, () => r);
+      return delay >= 800 && delay <= 36_000;
+    }));
+    expect(reconnectDelay(0, () => 0.5)).toBe(1000);
+    expect(reconnectDelay(3, () => 0.5)).toBe(8000);
+    expect(reconnectDelay(20, () => 0.5)).toBe(30_000);
+  });
+});
+
+describe("onboarding", () => {
+  it("previews the address and waits for matching passphrases of 8 or more characters", () => {
+    const base = { name: "Alice", domain: "im.alice.test", protect: false, passphrase: "", again: "" };
+    expect(onboardingCheck(base)).toMatchObject({ ready: true, address: "alice#im.alice.test" });
+    expect(onboardingCheck({ ...base, name: "al ice" })).toMatchObject({ ready: false, address: null });
+    expect(onboardingCheck({ ...base, protect: true, passphrase: "short", again: "short" }).passError).toBe("onboarding.passphraseShort");
+    expect(onboardingCheck({ ...base, protect: true, passphrase: "long enough", again: "long enougH" }).passError).toBe("onboarding.passphraseMismatch");
+    expect(onboardingCheck({ ...base, protect: true, passphrase: "long enough", again: "long enough" }).ready).toBe(true);
+  });
+});
+
+describe("export", () => {
+  it("carries the keys, accepted friends, favorites and settings, not pending requests", () => {
+    const contents = exportContents({
+      account: { address: "alice#im.alice.test", accountPublicKey: "pub", accountPrivateKey: "priv" } as never,
+      friends: [
+        { address: bob, accountKey: "kb", state: "friend", since: 1 },
+        { address: "carol#im.c.test" as Address, accountKey: "", state: "outgoing", since: 2 },
+      ],
+      conversations: [],
+      favorites: [{ id: "f", conversation: "hub/a", peer: bob, from: bob, mine: false, text: "keep", at: 5, starredAt: 6 }],
+      settings: { strangers: "review", retentionDays: 30 },
+      now,
+    });
+    expect(contents).toEqual({
+      address: "alice#im.alice.test",
+      accountKey: { pub: "pub", priv: "priv" },
+      friends: [{ address: bob, accountKey: "kb", since: 1 }],
+      groups: [],
+      favorites: [{ id: "f", peer: bob, from: bob, text: "keep", at: 5 }],
+      settings: { strangers: "review", retentionDays: 30 },
+      exportedAt: now,
+    });
+  });
+});
