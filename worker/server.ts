@@ -59,6 +59,7 @@ export interface Admit {
 export class ServerObject extends DurableObject<Env> {
   private readonly sql: SqlStorage;
   private key: SigningKey | undefined;
+  private cleanupScheduled = false;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -100,6 +101,7 @@ export class ServerObject extends DurableObject<Env> {
    * bucket. Returns seconds to wait when a bucket is empty, null when admitted.
    */
   async admit(req: Admit): Promise<Outcome<number | null>> {
+    if (!this.cleanupScheduled) await this.scheduleCleanup();
     return attempt(() => {
       const now = Date.now();
       const rules = parseRateRules(this.env.EMSG_RATE);
@@ -171,8 +173,10 @@ export class ServerObject extends DurableObject<Env> {
     for (const r of results) this.sql.exec("INSERT OR REPLACE INTO fed_seen (from_domain, id, result, at) VALUES (?, ?, ?, ?)", from, r.id, JSON.stringify(r), now);
   }
 
+  /** Nonces, dedupe records and idle buckets are swept every 10 minutes while the server runs. */
   private async scheduleCleanup(): Promise<void> {
     if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + CLEANUP_EVERY_MS);
+    this.cleanupScheduled = true;
   }
 
   override async alarm(): Promise<void> {
