@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { SELF } from "cloudflare:test";
+import { SELF, env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { toB64u } from "../../shared/base64url.js";
 import { parseDiscoveryDoc } from "../../shared/discovery.js";
 import { certifyDevice, deviceIdOf, generateKeyPair } from "../../shared/identity.js";
@@ -174,5 +174,24 @@ describe("browsers on other origins", () => {
     expect(res.status).toBeLessThan(300);
     expect(res.headers.get("access-control-allow-origin")).toBe("*");
     expect(res.headers.get("access-control-allow-headers")).toMatch(/signature-input/);
+  });
+});
+
+describe("server housekeeping", () => {
+  it("forgets nonces once they are outside every replay window, and keeps recent ones", async () => {
+    const d = await registered("sweep");
+    const nonce = randomId16();
+    expect((await call(d, "GET", "/account", undefined, { nonce })).status).toBe(200);
+    const server = env.SERVER.get(env.SERVER.idFromName("server"));
+    await runInDurableObject(server, async (_i, state) => {
+      state.storage.sql.exec("INSERT INTO nonces (key_id, nonce, at) VALUES ('device:old#im.alice.test/x', 'n', ?)", Date.now() - 3600_000);
+      await state.storage.setAlarm(Date.now());
+    });
+    await runDurableObjectAlarm(server);
+    const left = await runInDurableObject(server, (_i, state) =>
+      state.storage.sql.exec<{ nonce: string }>("SELECT nonce FROM nonces WHERE nonce IN ('n', ?)", nonce).toArray().map((r) => r.nonce),
+    );
+    expect(left).toEqual([nonce]);
+    expect((await call(d, "GET", "/account", undefined, { nonce })).status).toBe(401);
   });
 });
