@@ -3,7 +3,7 @@
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startDomains, twoDomains } from "../scripts/dev-servers.mjs";
+import { pathToFileURL } from "node:url";
 import { emsgLink, type Mailbox, openMailbox, prepare } from "./emsg-links.js";
 import { befriend, openConversation, type Person, register } from "./emsg-people.js";
 import { measureIdleSockets, measureMailboxDrain } from "./emsg-scale.js";
@@ -11,6 +11,7 @@ import type { BenchResults } from "./figures.js";
 import { type Link, runLoad, runRoundTrip } from "./load.js";
 import type { Plan } from "./plan.js";
 import { descendantsNamed, listenerOf } from "./processes.js";
+import { snapshotTree } from "./tree-snapshot.js";
 
 type EmsgFigures = NonNullable<BenchResults["emsg"]["figures"]>;
 
@@ -103,27 +104,34 @@ async function scenarios(plan: Plan, resolve: string, log: (line: string) => voi
   return { federated, sameDomain, roundTrip, mailboxDrain, idleSockets };
 }
 
-/** Starts both domains on 8827/8828 with a temporary store, runs every EMSG scenario, stops them. */
-export async function runEmsgHalf(plan: Plan, log: (line: string) => void): Promise<EmsgFigures> {
-  if (existsSync(".dev.vars")) throw new Error(".dev.vars exists: wrangler would read it instead of the benchmark's EMSG_RATE; move it away first");
+/**
+ * Starts both domains on 8827/8828 from a snapshot of `root` with a temporary store, runs every
+ * EMSG scenario, and stops them.
+ */
+export async function runEmsgHalf(root: string, plan: Plan, log: (line: string) => void): Promise<EmsgFigures> {
+  if (existsSync(join(root, ".dev.vars"))) throw new Error(".dev.vars exists: wrangler would read it instead of the benchmark's EMSG_RATE; move it away first");
   process.env.CLOUDFLARE_INCLUDE_PROCESS_ENV = "true";
   process.env.EMSG_RATE = NO_RATE_LIMITS;
+  const tree = snapshotTree(root);
   const dir = mkdtempSync(join(tmpdir(), "emsg-bench-servers-"));
+  const { startDomains, twoDomains }: typeof import("../scripts/dev-servers.mjs") = await import(pathToFileURL(join(tree, "scripts", "dev-servers.mjs")).href);
   const errors: string[] = [];
-  const running = await startDomains({
-    domains: twoDomains(EMSG_PORTS[0], 9329),
-    persistRoot: dir,
-    onLine: (d, line) => {
-      if (/\berror\b|exception|uncaught/i.test(line) && errors.length < 20) errors.push(`[${d.domain}] ${line}`);
-    },
-  });
+  let running: Awaited<ReturnType<typeof startDomains>> | undefined;
   try {
+    running = await startDomains({
+      domains: twoDomains(EMSG_PORTS[0], 9329),
+      persistRoot: dir,
+      onLine: (d, line) => {
+        if (/\berror\b|exception|uncaught/i.test(line) && errors.length < 20) errors.push(`[${d.domain}] ${line}`);
+      },
+    });
     return await scenarios(plan, running.resolve, log);
   } catch (error) {
     const detail = errors.length ? `\nserver output:\n${errors.join("\n")}` : "";
     throw new Error(`${(error as Error).message}${detail}`);
   } finally {
-    await running.stopAll();
+    await running?.stopAll();
     rmSync(dir, { recursive: true, force: true });
+    rmSync(tree, { recursive: true, force: true });
   }
 }

@@ -43,7 +43,8 @@ export async function measureIdleSockets(owners: readonly Person[], target: numb
         socket.onmessage = () => {};
         sockets.push(socket);
         if (sockets.length % 1000 === 0) log(`emsg idle sockets: ${sockets.length} open`);
-      } catch {
+      } catch (error) {
+        if (failed === 0) log(`emsg idle sockets: first failure: ${(error as Error).message}`);
         failed++;
         // Past this many failures the server has reached its limit; more attempts only measure retries.
         if (failed > Math.max(100, target / 20)) next = target;
@@ -54,6 +55,7 @@ export async function measureIdleSockets(owners: readonly Person[], target: numb
   await sleep(3000);
   const after = residentBytes(workerd);
   const stillOpen = sockets.filter((s) => !closed.has(s)).length;
+  log(`emsg idle sockets: ${sockets.length} opened, ${failed} failed, ${stillOpen} still open after 3 s`);
   for (const s of sockets) s.close(1000, "bench done");
   await sleep(1000);
   return { target, opened: stillOpen, workerdRssBeforeBytes: before, workerdRssAfterBytes: after };

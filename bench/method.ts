@@ -25,9 +25,11 @@ export const METHOD = `## How these figures are taken
   \`authentication = "internal_plain"\`), real server-to-server federation with dialback over
   loopback (s2s on 127.0.0.1:5269 and 127.0.0.2:5269, names resolved through a hosts file given to
   Prosody's resolver), Nagle's algorithm off (Prosody's default leaves it on, which adds ~40 ms per
-  s2s hop on loopback), users created through \`prosodyctl shell\`. Clients are \`@xmpp/client\`; each
-  message is a \`<message type="chat">\` whose body starts with its index; sending is limited only by
-  the socket (XMPP has no per-message acceptance without stream management).
+  s2s hop on loopback), users created through \`prosodyctl shell\`. Clients are \`@xmpp/client\` (Nagle
+  off on their sockets too, as undici and ws have it for EMSG); each message is a plaintext
+  \`<message type="chat">\` whose body starts with its index (no OMEMO: Prosody carries ~200 bytes
+  where EMSG carries a signed request with an MLS ciphertext); sending is limited only by the socket
+  (XMPP has no per-message acceptance without stream management).
 - **Neither side uses TLS**; both run over loopback on one shared machine, so figures are for
   comparing the two, not for predicting a deployment.
 - **Idle WebSockets**: mailbox sockets opened (each with its own single-use ticket) to one domain's

@@ -30,7 +30,7 @@ export const FULL: Plan = {
   idleSockets: 10_000,
   mailboxMessages: 10_000,
   idleMs: 15_000,
-  deadlineMs: 300_000,
+  deadlineMs: 600_000,
 };
 
 export const QUICK: Plan = {

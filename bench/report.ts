@@ -16,6 +16,8 @@ export interface Machine {
 export interface RunContext {
   date: Date;
   command: string;
+  /** Which EMSG code ran, e.g. a commit. */
+  code: string;
   machine: Machine;
 }
 
@@ -50,12 +52,15 @@ function cell(value: number | undefined, format: (x: number) => string): string 
   return value === undefined ? "—" : format(value);
 }
 
+// Two decimals, but small ratios keep two significant digits so 0.004× does not print as 0.00×.
+const times = (q: number) => `${q === 0 || q >= 0.1 ? q.toFixed(2) : q.toPrecision(2)}×`;
+
 function table(rows: Row[]): string {
   const lines = ["| figure | EMSG | Prosody | EMSG / Prosody |", "| --- | ---: | ---: | ---: |"];
   for (const r of rows) {
     const q = ratio(r.emsg, r.prosody);
     const label = `${r.label} (${r.better} is better)`;
-    lines.push(`| ${label} | ${cell(r.emsg, r.format)} | ${cell(r.prosody, r.format)} | ${q === undefined ? "—" : `${q.toFixed(2)}×`} |`);
+    lines.push(`| ${label} | ${cell(r.emsg, r.format)} | ${cell(r.prosody, r.format)} | ${q === undefined ? "—" : times(q)} |`);
   }
   return lines.join("\n");
 }
@@ -134,7 +139,7 @@ export function renderReport(results: BenchResults, context: RunContext, method:
   const header = [
     "# EMSG benchmarks",
     "",
-    `Measured ${context.date.toISOString().replace(/\.\d+Z$/, "Z")} with \`${context.command}\` (plan \`${results.plan.name}\`).`,
+    `Measured ${context.date.toISOString().replace(/\.\d+Z$/, "Z")} with \`${context.command}\` (plan \`${results.plan.name}\`), EMSG at ${context.code}.`,
     "",
     `Machine: ${m.cpu}, ${m.cores} cores, ${(m.memoryBytes / 2 ** 30).toFixed(1)} GiB RAM, ${m.os}; Node ${m.node}; ${prosody}.`,
     "Both servers, their clients and the load generator share this one machine, over loopback.",

@@ -12,13 +12,14 @@ import { PROSODY_INSTALL, prosodyInstalled } from "./prosody.js";
 import { runProsodyHalf } from "./prosody-half.js";
 import { openFileLimits } from "./processes.js";
 import { renderReport, thisMachine, writeReport } from "./report.js";
+import { describeTree } from "./tree-snapshot.js";
 
 const ROOT = resolve(fileURLToPath(new URL("..", import.meta.url)));
 const log = (line: string) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}`);
 
 /**
- * The idle-socket scenario needs one descriptor per socket here and in workerd (which inherits our
- * limits): when the soft limit is too low but the hard one allows it, run again under a raised one.
+ * The idle-socket scenario needs one descriptor per socket here and one in workerd, which inherits
+ * our limits: when the soft limit is too low but the hard one allows it, run again under a raised one.
  */
 function ensureOpenFiles(needed: number): void {
   const { soft, hard } = openFileLimits();
@@ -49,9 +50,10 @@ async function half<T>(name: string, run: () => Promise<T>): Promise<HalfResult<
 async function main(): Promise<number> {
   const quick = process.argv.includes("--quick");
   const plan: Plan = quick ? QUICK : FULL;
-  ensureOpenFiles(plan.idleSockets * 2 + 4096);
+  ensureOpenFiles(plan.idleSockets + 4096);
   process.chdir(ROOT);
   const command = quick ? "npm run bench -- --quick" : "npm run bench";
+  const code = describeTree(ROOT);
   const date = new Date();
   log(`plan ${plan.name}: ${plan.pairs} pairs × ${plan.messages} messages of ~${plan.messageBytes} bytes`);
 
@@ -71,10 +73,10 @@ async function main(): Promise<number> {
     console.log(`Prosody is not installed, so only EMSG is measured. For the comparison: ${PROSODY_INSTALL}`);
     prosody = { error: `Prosody is not installed (${PROSODY_INSTALL}).` };
   }
-  const emsg = await half("EMSG half", () => runEmsgHalf(plan, log));
+  const emsg = await half("EMSG half", () => runEmsgHalf(ROOT, plan, log));
 
   const results: BenchResults = { plan, emsg, prosody, mls };
-  const report = renderReport(results, { date, command, machine: thisMachine() }, METHOD);
+  const report = renderReport(results, { date, command, code, machine: thisMachine() }, METHOD);
   console.log(report);
   if (!quick) {
     writeReport(resolve(ROOT, "BENCHMARKS.md"), report);

@@ -14,6 +14,8 @@ declare module "@xmpp/client" {
     stop(): Promise<unknown>;
     send(element: XmlElement): Promise<void>;
     reconnect: { stop(): void };
+    /** The connection's net.Socket once connected over TCP. */
+    socket?: { setNoDelay(noDelay?: boolean): void };
   }
 
   export function client(options: {

@@ -28,6 +28,8 @@ export async function connectUser(host: ProsodyHost, username: string): Promise<
     if (body !== null) user.deliver(Number.parseInt(body, 10), (stanza.attrs.from ?? "").split("/")[0]!);
   });
   await xmpp.start();
+  // As the EMSG half's clients (undici, ws) do: no Nagle delay on small writes.
+  xmpp.socket?.setNoDelay(true);
   await xmpp.send(xml("presence"));
   return user;
 }

@@ -9,6 +9,7 @@ import { summarize } from "../../bench/stats.js";
 const context: RunContext = {
   date: new Date("2026-11-25T07:10:00.123Z"),
   command: "npm run bench",
+  code: "commit abc1234",
   machine: { cpu: "Test CPU", cores: 2, memoryBytes: 8 * 2 ** 30, os: "Linux 6.1", node: "v20.20.2" },
 };
 
@@ -32,7 +33,7 @@ const rowOf = (text: string, section: string, label: string) =>
 describe("BENCHMARKS.md", () => {
   it("states when, with what command and on which machine the figures were taken", () => {
     const text = renderReport(both, context, "## How");
-    expect(text).toContain("Measured 2026-11-25T07:10:00Z with `npm run bench`");
+    expect(text).toContain("Measured 2026-11-25T07:10:00Z with `npm run bench` (plan `quick`), EMSG at commit abc1234.");
     expect(text).toContain("Test CPU, 2 cores, 8.0 GiB RAM, Linux 6.1; Node v20.20.2; Prosody 0.12.3.");
     expect(text.trimEnd().endsWith("## How")).toBe(true);
   });
