@@ -8,6 +8,7 @@ import { migrate } from "./sql-schema.js";
 import { fateOf, retryDelay } from "./policy/retry.js";
 import { bounce, type Queued } from "./routing.js";
 import { federationPost } from "./federation-client.js";
+import { DEFAULT_LIMITS } from "../shared/discovery.js";
 import { MAILBOX_TTL_MS } from "./account.js";
 
 /** Items arriving within this window leave in one request: one socket per batch, not per message. */
@@ -87,7 +88,8 @@ export class OutboxObject extends DurableObject<Env> {
         .exec<QueueRow>("SELECT * FROM queue WHERE next_at <= ? ORDER BY id LIMIT ?", Date.now(), MAX_BATCH_ITEMS)
         .toArray();
       if (rows.length === 0) break;
-      await this.settle(rows, await this.send(meta.domain as Domain, rows));
+      const batch = withinBytes(rows, DEFAULT_LIMITS.maxFederationBodyBytes);
+      await this.settle(batch, await this.send(meta.domain as Domain, batch));
     }
     const next = this.sql.exec<{ at: number | null }>("SELECT MIN(next_at) AS at FROM queue").one().at;
     if (next !== null) await this.ctx.storage.setAlarm(Math.max(next, Date.now()));
@@ -143,6 +145,18 @@ export class OutboxObject extends DurableObject<Env> {
       }
     }
   }
+}
+
+/** The longest prefix of `rows` whose request body stays under `max` bytes (at least one row). */
+function withinBytes(rows: QueueRow[], max: number): QueueRow[] {
+  let size = 16;
+  let n = 0;
+  while (n < rows.length) {
+    size += rows[n]!.item.length + 1;
+    if (size > max && n > 0) break;
+    n++;
+  }
+  return rows.slice(0, n);
 }
 
 /** A refusal of the whole batch: input errors are permanent, anything else is worth retrying. */
