@@ -116,10 +116,11 @@ export class EmsgClient {
     await replenishKeyPackages(ctx);
   }
 
-  /** Pulls everything waiting over HTTP and sends what is queued: the polling path. */
+  /** Pulls everything waiting over HTTP (mail and held requests) and sends what is queued: the polling path. */
   sync(): Promise<void> {
     return this.#exclusive(async () => {
       await pollMailbox(this.#context(), (o) => this.#onOutcome(o));
+      await friends.fetchHeldRequests(this.#context());
       await this.#afterItems();
     });
   }

@@ -8,6 +8,7 @@ import {
   type FriendRequestBody,
   type FriendResponseBody,
   type FriendState,
+  FriendsListSchema,
   SignedFriendRequestSchema,
   SignedFriendResponseSchema,
   type Verdict,
@@ -148,4 +149,19 @@ export async function receiveFriendBounce(ctx: CoreContext, ref: string, to: Add
   if (friend?.requestId !== ref) return false;
   await saveFriend(ctx, { ...friend, bounced: error });
   return true;
+}
+
+/**
+ * Requests the server held for review (strangers = `review`) never pass through the mailbox;
+ * they are read from the server's friend list, checked like any request, and shown as `held`.
+ */
+export async function fetchHeldRequests(ctx: CoreContext): Promise<void> {
+  const { friends } = await ctx.api.call("GET", "/friends", undefined, FriendsListSchema);
+  for (const entry of friends) {
+    if (entry.state !== "held" || !entry.request || (await getFriend(ctx, entry.address))) continue;
+    const { body } = entry.request;
+    if (body.from !== entry.address || body.to !== ctx.account.address) continue;
+    if (!verifyObject(fromB64u(body.accountKey), "friend-request", entry.request)) continue;
+    await saveFriend(ctx, { address: body.from, accountKey: body.accountKey, state: "held", since: entry.since, note: body.note });
+  }
 }

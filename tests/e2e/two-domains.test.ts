@@ -152,6 +152,23 @@ describe("two federated domains", () => {
     expect(await carol.friends()).toEqual([]);
   });
 
+  it("holds a stranger's request for review, and accepting it from there makes friends", async () => {
+    const { client: dave } = await newClient(pair);
+    await dave.register("dave#im.bob.test");
+    await dave.setSettings({ strangers: "review" });
+    await alice.sendFriendRequest("dave#im.bob.test", "we met at the conference");
+    const held = await until("Dave to see the held request", async () => {
+      await dave.sync();
+      return (await dave.friends()).find((f) => f.address === "alice#im.alice.test" && f.state === "held");
+    });
+    expect(held.note).toBe("we met at the conference");
+    await dave.acceptFriend("alice#im.alice.test");
+    await until("Alice to see Dave accept", async () => {
+      await alice.sync();
+      return (await alice.friends()).find((f) => f.address === "dave#im.bob.test")?.state === "friend";
+    });
+  });
+
   it("deletes an account for good: friends are told and the name stays reserved", async () => {
     bob.disconnect();
     await bob.deleteAccount();

@@ -1,0 +1,83 @@
+import { execFile } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Pair, startPair, until } from "./harness.js";
+
+let pair: Pair;
+let home: string;
+
+beforeAll(async () => {
+  pair = await startPair(18827, 19827);
+  home = await mkdtemp(join(tmpdir(), "emsg-e2e-cli-"));
+});
+
+afterAll(async () => {
+  await pair?.stop();
+  if (home) await rm(home, { recursive: true, force: true });
+});
+
+interface Run {
+  code: number;
+  out: string;
+  err: string;
+}
+
+/** Runs `npm run cli -- --state HOME/WHO ARGS…` the way a person would (without npm's banner). */
+function cli(who: string, ...args: string[]): Promise<Run> {
+  return new Promise((done) => {
+    execFile(
+      process.execPath,
+      ["--import", "tsx", "cli/emsg.ts", "--state", join(home, who), ...args],
+      { env: { ...process.env, EMSG_RESOLVE: pair.running.resolve }, timeout: 60_000 },
+      (error, out, err) => done({ code: error ? Number(error.code ?? 1) : 0, out, err }),
+    );
+  });
+}
+
+describe("the command-line client", () => {
+  it("takes two people from registration to a delivered message", async () => {
+    expect((await cli("alice", "register", "alice#im.alice.test")).out).toMatch(/^Registered alice#im\.alice\.test \(device [\w-]{22}\) at http:\/\/127\.0\.0\.1:18827\./);
+    expect((await cli("bob", "register", "bob#im.bob.test", "--label", "phone")).code).toBe(0);
+    expect((await cli("alice", "add", "bob#im.bob.test", "hi,", "it's", "Alice")).out).toContain("Friend request sent to bob#im.bob.test.");
+    const requests = await until("Bob's requests to list Alice", async () => {
+      const run = await cli("bob", "requests");
+      return run.out.includes("alice#im.alice.test") && run.out;
+    });
+    expect(requests).toContain(`alice#im.alice.test: "hi, it's Alice"`);
+    expect((await cli("bob", "accept", "alice#im.alice.test")).out).toContain("alice#im.alice.test: friend.");
+    await until("Alice's friends to list Bob as a friend", async () => (await cli("alice", "friends")).out.includes("bob#im.bob.test  friend"));
+
+    const aliceSees = (await cli("alice", "verify", "bob#im.bob.test")).out.split("\n")[1]!.trim();
+    const bobSees = (await cli("bob", "verify", "alice#im.alice.test")).out.split("\n")[1]!.trim();
+    expect(aliceSees).toMatch(/^(\d{5} ){11}\d{5}$/);
+    expect(bobSees).toBe(aliceSees);
+
+    expect((await cli("alice", "send", "bob#im.bob.test", "Hello", "Bob")).out).toMatch(/me: Hello Bob {2}\[sent\]/);
+    const read = await until("Bob to read Alice's message", async () => {
+      const run = await cli("bob", "read", "alice#im.alice.test");
+      return run.out.includes("Hello Bob") && run.out;
+    });
+    expect(read).toMatch(/alice#im\.alice\.test: Hello Bob/);
+    const overview = await until("Alice's message to show as delivered", async () => {
+      const run = await cli("alice", "read", "bob#im.bob.test");
+      return run.out.includes("[delivered]") && run.out;
+    });
+    expect(overview).toMatch(/me: Hello Bob {2}\[delivered\]/);
+  });
+
+  it("changes settings and says what they are", async () => {
+    const run = await cli("bob", "settings", "--strangers", "refuse", "--retention", "30");
+    expect(run.out).toBe("strangers: refuse\nretention: 30 days\n");
+  });
+
+  it("explains a refusal in a plain sentence and exits non-zero", async () => {
+    const run = await cli("alice", "send", "carol#im.bob.test", "hi");
+    expect(run.code).toBe(1);
+    expect(run.err).toContain("emsg: That is not allowed. (carol#im.bob.test is not your friend yet.)");
+    const usage = await cli("alice", "frobnicate");
+    expect(usage.code).toBe(2);
+    expect(usage.err).toContain('Unknown command "frobnicate".');
+  });
+});

@@ -1,0 +1,59 @@
+import { describe, expect, it } from "vitest";
+import { asAddress, domainOf } from "../../shared/address.js";
+import { toB64u } from "../../shared/base64url.js";
+import { certifyDevice, generateKeyPair } from "../../shared/identity.js";
+import { randomId16 } from "../../shared/ids.js";
+import type { AccountRecord } from "../../shared/client/account-record.js";
+import { EmsgClient } from "../../shared/client/client.js";
+import { MemoryStore } from "../../shared/client/store.js";
+import type { Transport } from "../../shared/client/transport.js";
+import { saveMessage } from "../../shared/client/messages.js";
+import { pendingConversation } from "../../shared/client/outgoing-queue.js";
+
+const DAY = 24 * 3600 * 1000;
+const NOW = Date.now();
+
+const offline: Transport = {
+  fetch: () => Promise.reject(new Error("no network in this test")),
+  openSocket: () => {
+    throw new Error("no network in this test");
+  },
+};
+
+async function clientWithHistory(retentionDays: number | null) {
+  const address = asAddress("alice#im.alice.test");
+  const accountKeys = generateKeyPair();
+  const deviceKeys = generateKeyPair();
+  const deviceCert = certifyDevice(accountKeys, address, deviceKeys.publicKey, "test", NOW);
+  const account: AccountRecord = {
+    address, domain: domainOf(address), origin: "http://127.0.0.1:9",
+    accountPublicKey: toB64u(accountKeys.publicKey), accountPrivateKey: toB64u(accountKeys.privateKey),
+    deviceId: deviceCert.body.deviceId, devicePublicKey: toB64u(deviceKeys.publicKey), devicePrivateKey: toB64u(deviceKeys.privateKey),
+    deviceCert, created: NOW - 100 * DAY,
+  };
+  const store = new MemoryStore();
+  await store.put("account", account);
+  await store.put("settings", { strangers: "accept", retentionDays });
+  // Messages to Bob written before any conversation with him exists, so no MLS state is needed.
+  const conversation = pendingConversation(asAddress("bob#im.bob.test"));
+  for (const [text, age] of [["forty days old", 40], ["eight days old", 8], ["yesterday", 1]] as const) {
+    await saveMessage({ store }, { id: randomId16(), conversation, from: address, direction: "out", text, at: NOW - age * DAY, status: "sent" });
+  }
+  const client = new EmsgClient({ store, transport: offline, clock: { now: () => NOW } });
+  expect(await client.open()).toBe(true);
+  return { client, conversation: "bob#im.bob.test" };
+}
+
+describe("message expiry", () => {
+  it("deletes messages older than the retention setting and keeps the rest", async () => {
+    const { client, conversation } = await clientWithHistory(7);
+    expect(await client.expire()).toBe(2);
+    expect((await client.history(conversation)).map((m) => m.text)).toEqual(["yesterday"]);
+  });
+
+  it("keeps everything when retention is off", async () => {
+    const { client, conversation } = await clientWithHistory(null);
+    expect(await client.expire(NOW + 1000 * DAY)).toBe(0);
+    expect(await client.history(conversation)).toHaveLength(3);
+  });
+});
