@@ -269,10 +269,11 @@ export class AccountObject extends DurableObject<Env> {
     });
   }
 
-  /** Local system items (bounces) that no policy holds back. */
+  /** Bounces, which no policy holds back; a bounced friend request is no longer outgoing. */
   async deliver(content: MailContent): Promise<Outcome<MailItem>> {
     return attempt(() => {
       this.row();
+      if (content.kind === "bounce" && !content.conversation && this.friends.stateOf(content.to) === "outgoing") this.friends.remove(content.to);
       return this.store(content, Date.now());
     });
   }

@@ -199,6 +199,7 @@ describe("outbox", () => {
     expect((await mail(alice)).filter((i) => i.kind === "bounce")).toMatchObject([
       { kind: "bounce", ref: request.body.id, to: remote.address, error: "peer_unreachable" },
     ]);
+    expect(((await (await call(alice, "GET", "/friends")).json()) as { friends: unknown[] }).friends).toEqual([]);
   });
 
   it("reports an unreachable peer at once for a synchronous claim", async () => {
