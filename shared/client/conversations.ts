@@ -68,7 +68,8 @@ export async function ensureConversation(ctx: CoreContext, peer: Address): Promi
     kind: "commit",
     mls: added.commit,
     welcome: added.welcome,
-    roster: { add: [peer], remove: [] },
+    // Naming this account too sends the Welcome to its other devices as well (PROTOCOL §6).
+    roster: { add: [peer, me.address], remove: [] },
   });
   const record: ConversationRecord = {
     conversation,
