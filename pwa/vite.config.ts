@@ -37,6 +37,7 @@ export default defineConfig({
         navigateFallback: "/index.html",
         // The API and discovery must always reach the server, never the app-shell cache.
         navigateFallbackDenylist: [/^\/emsg\//, /^\/\.well-known\//],
+        importScripts: ["notification-click.js"],
         cleanupOutdatedCaches: true,
         clientsClaim: true,
         skipWaiting: true,

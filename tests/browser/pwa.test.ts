@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openTab, register, shot, startWorld, type Person, type PwaWorld } from "./pwa-harness.js";
 
@@ -72,7 +73,8 @@ describe("the EMSG PWA on two federated domains", () => {
 
     await openTab(bob.page, "Chats");
     const row = bob.page.getByTestId("chat-row").filter({ hasText: "alice#im.alice.test" });
-    await row.waitFor({ timeout: 20_000 });
+    await row.getByLabel("1 unread").waitFor({ timeout: 20_000 });
+    expect(await row.textContent()).toContain("Hello Bob!");
     await row.click();
     await bob.page.getByTestId("message").filter({ hasText: "Hello Bob!" }).waitFor();
     const reply = bob.page.getByLabel("Message", { exact: true });
@@ -92,6 +94,21 @@ describe("the EMSG PWA on two federated domains", () => {
     await shot(bob.page, "favorites");
     await openTab(bob.page, "Chats");
   });
+
+  it("exports the account to a passphrase-sealed file, showing progress", async () => {
+    await openTab(alice.page, "Settings");
+    await alice.page.getByLabel("Export passphrase").fill("correct horse battery");
+    const download = alice.page.waitForEvent("download", { timeout: 60_000 });
+    await alice.page.getByRole("button", { name: "Export", exact: true }).click();
+    await alice.page.getByRole("progressbar").waitFor();
+    const file = await download;
+    expect(file.suggestedFilename()).toMatch(/^emsg-alice_im\.alice\.test-\d{4}-\d{2}-\d{2}\.emsg$/);
+    const archive = JSON.parse(readFileSync(await file.path(), "utf8")) as Record<string, unknown>;
+    expect(archive.emsgExport).toBe(1);
+    expect(JSON.stringify(archive)).not.toContain("Hello Bob");
+    await alice.page.getByText(`Saved ${file.suggestedFilename()}.`).waitFor();
+    await openTab(alice.page, "Chats");
+  }, 90_000);
 
   it("opens offline from the app-shell cache with the local history and an offline banner", async () => {
     await alice.page.evaluate(() => navigator.serviceWorker.ready.then(() => undefined));
@@ -143,4 +160,66 @@ describe("the EMSG PWA on two federated domains", () => {
     await bob.page.getByTestId("favorite").filter({ hasText: "Hello Bob!" }).waitFor();
     await shot(bob.page, "after-expiry");
   });
+
+  it("switches to Simplified Chinese and keeps the choice after a reload", async () => {
+    await openTab(alice.page, "Settings");
+    await alice.page.getByLabel("Language").selectOption("zh-CN");
+    await alice.page.getByRole("navigation").getByRole("button", { name: "聊天" }).waitFor();
+    await shot(alice.page, "settings-zh");
+    await alice.page.reload();
+    await alice.page.getByRole("navigation").getByRole("button", { name: "设置" }).click();
+    await alice.page.getByLabel("语言").selectOption("en");
+    await alice.page.getByRole("navigation").getByRole("button", { name: "Chats" }).waitFor();
+  });
+
+  it("follows the system's dark theme and fits a phone, where list and chat take turns", async () => {
+    await alice.page.emulateMedia({ colorScheme: "dark" });
+    await openTab(alice.page, "Chats");
+    await alice.page.getByTestId("chat-row").first().click();
+    const background = await alice.page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    expect(background).toBe("rgb(15, 20, 20)");
+    await shot(alice.page, "dark");
+    await alice.page.setViewportSize({ width: 390, height: 760 });
+    await alice.page.getByRole("button", { name: "Back" }).click();
+    await alice.page.getByTestId("chat-row").first().waitFor();
+    expect(await alice.page.getByTestId("timeline").isVisible()).toBe(false);
+    await shot(alice.page, "phone-list");
+    await alice.page.getByTestId("chat-row").first().click();
+    await alice.page.getByTestId("timeline").waitFor();
+    expect(await alice.page.getByTestId("chat-row").first().isVisible()).toBe(false);
+    await shot(alice.page, "phone-chat");
+  });
+
+  it("asks for the passphrase that seals the keys, refuses a wrong one, and deletes an account only with the address typed", async () => {
+    const context = await world.browser.newContext({ viewport: { width: 1180, height: 760 } });
+    const page = await context.newPage();
+    await page.goto(world.alice);
+    await page.getByLabel("Name").fill("dave");
+    await page.getByLabel("Protect my keys on this device with a passphrase").check();
+    await page.getByLabel("Passphrase", { exact: true }).fill("a long passphrase");
+    await page.getByLabel("Passphrase again").fill("a long passphrase");
+    await page.getByRole("button", { name: "Create my address" }).click();
+    await page.getByRole("navigation").waitFor();
+    await page.reload();
+    await page.getByRole("heading", { name: "Unlock EMSG" }).waitFor();
+    await page.getByLabel("Passphrase").fill("not it");
+    await page.getByRole("button", { name: "Unlock" }).click();
+    await page.getByText("That passphrase does not open these keys.").waitFor();
+    await shot(page, "unlock");
+    await page.getByLabel("Passphrase").fill("a long passphrase");
+    await page.getByRole("button", { name: "Unlock" }).click();
+    await page.getByRole("navigation").waitFor();
+
+    await openTab(page, "Settings");
+    const confirm = page.getByLabel("Type dave#im.alice.test to confirm");
+    const remove = page.getByRole("button", { name: "Delete my account for good" });
+    await confirm.fill("dave");
+    expect(await remove.isDisabled()).toBe(true);
+    await confirm.fill("dave#im.alice.test");
+    await remove.click();
+    await page.getByText("Your account has been deleted.").waitFor({ timeout: 20_000 });
+    await page.reload();
+    await page.getByRole("button", { name: "Create my address" }).waitFor();
+    await context.close();
+  }, 90_000);
 });

@@ -14,7 +14,7 @@ export function sameDay(a: number, b: number): boolean {
 }
 
 export function clockTime(ms: number, locale: Locale): string {
-  return new Date(ms).toLocaleTimeString(locale, { hour: "2-digit", minute: "2-digit" });
+  return new Date(ms).toLocaleTimeString(locale, { hour: "numeric", minute: "2-digit" });
 }
 
 /** "Today", "Yesterday", a weekday within the last week, else a date (with year if not this year). */

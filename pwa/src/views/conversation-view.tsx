@@ -68,7 +68,7 @@ export function ConversationView({ app, chats, conversation }: { app: AppViewMod
           <div class="sub"><Icon name="lock" size={13} /> {t("conv.encrypted")}{conversation.verified ? ` · ${t("friends.verified")}` : ""}</div>
         </div>
         <label class="visually-hidden" for="conv-retention">{t("conv.retention")}</label>
-        <select id="conv-retention" style={{ width: "auto" }} title={t("conv.retention")} value={conversation.retentionOverride === undefined ? "default" : retentionValue(conversation.retentionOverride)}
+        <select id="conv-retention" class="compact" title={t("conv.retention")} value={conversation.retentionOverride === undefined ? "default" : retentionValue(conversation.retentionOverride)}
           onChange={(e) => {
             const value = e.currentTarget.value;
             void conversation.setRetention(value === "default" ? undefined : readRetention(value));
