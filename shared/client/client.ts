@@ -131,19 +131,24 @@ export class EmsgClient {
     const ctx = this.#context();
     this.events.emit("connection", { state: "connecting" });
     const socket = await openMailboxSocket(ctx);
-    this.#socket = socket;
     await new Promise<void>((resolve, reject) => {
       socket.onopen = () => resolve();
       socket.onerror = (error) => reject(new EmsgError("unavailable", `The mailbox connection failed: ${String(error)}`));
       socket.onclose = (code) => reject(new EmsgError("unavailable", `The mailbox connection closed (${code}).`));
+    }).catch((error: unknown) => {
+      this.events.emit("connection", { state: "offline", error: (error as Error).message });
+      throw error;
     });
+    this.#socket = socket;
     socket.onerror = () => undefined;
-    socket.onclose = () => {
-      if (this.#socket !== socket) return;
-      this.#socket = undefined;
-      this.events.emit("connection", { state: "offline" });
-    };
-    socket.onmessage = (data) => void this.#exclusive(() => this.#onFrame(socket, data));
+    socket.onclose = () => this.#dropped(socket);
+    socket.onmessage = (data) =>
+      void this.#exclusive(() => this.#onFrame(socket, data)).catch((error: unknown) => {
+        // Nothing was acknowledged, so the server sends it all again on the next connect.
+        console.error("emsg: applying mailbox items failed", error);
+        socket.close(1011, "client error");
+        this.#dropped(socket, (error as Error).message);
+      });
     this.events.emit("connection", { state: "online" });
     await this.#exclusive(() => this.#afterItems()).catch(() => undefined);
   }
@@ -155,6 +160,12 @@ export class EmsgClient {
     const upTo = await applyItems(ctx, frame.items, (o) => this.#onOutcome(o));
     if (frame.items.length > 0 && this.#socket === socket) socket.send(JSON.stringify({ t: "ack", upTo }));
     await this.#afterItems().catch((error) => console.warn(`emsg: sending after sync failed: ${(error as Error).message}`));
+  }
+
+  #dropped(socket: SocketLike, error?: string): void {
+    if (this.#socket !== socket) return;
+    this.#socket = undefined;
+    this.events.emit("connection", error ? { state: "offline", error } : { state: "offline" });
   }
 
   get connected(): boolean {

@@ -1,5 +1,6 @@
 import type { Address } from "../address.js";
 import type { CoreContext } from "./context.js";
+import { loadConversation, saveConversation } from "./conversation-record.js";
 
 /**
  * `sending`: queued on this device; `sent`: the hub accepted it; `delivered`: a device of the
@@ -51,6 +52,8 @@ export async function setStatus(
   if (!message || message.status === status || (message.status === "delivered" && status === "sent")) return message;
   const next = { ...message, ...extra, status };
   await saveMessage(ctx, next);
+  const record = await loadConversation(ctx, next.conversation);
+  if (record?.last?.id === id) await saveConversation(ctx, { ...record, last: { ...record.last, status } });
   ctx.events.emit("status", next);
   return next;
 }
