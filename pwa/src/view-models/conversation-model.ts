@@ -28,6 +28,8 @@ export class ConversationViewModel extends Observable {
   readonly #starred = new Set<string>();
   readonly #unsubscribe: (() => void)[] = [];
   #items: TimelineItem[] | null = null;
+  /** False until the first page of history is read, so an empty chat is not claimed too early. */
+  loaded = false;
   hasOlder = false;
   loadingOlder = false;
   canSend = true;
@@ -80,6 +82,7 @@ export class ConversationViewModel extends Observable {
     for (const favorite of await this.#ctx.records.favorites()) if (this.#holds(favorite.conversation) || favorite.peer === this.peer) this.#starred.add(favorite.id);
     this.retentionOverride = await this.#ctx.records.retentionOverride(this.retentionKey);
     await this.refreshTrust();
+    this.loaded = true;
     this.#invalidate();
   }
 

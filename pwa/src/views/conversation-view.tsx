@@ -64,11 +64,11 @@ export function ConversationView({ app, chats, conversation }: { app: AppViewMod
         <button type="button" class="icon only-narrow" onClick={() => chats.close()} aria-label={t("nav.back")}><Icon name="back" /></button>
         <span class="avatar" aria-hidden="true">{conversation.initial}</span>
         <div class="grow">
-          <h2 id="conv-title">{conversation.title}</h2>
-          <div class="sub"><Icon name="lock" size={13} /> {t("conv.encrypted")}{conversation.verified ? ` · ${t("friends.verified")}` : ""}</div>
+          <h2 id="conv-title" class="ellipsis">{conversation.title}</h2>
+          <div class="sub ellipsis"><Icon name="lock" size={13} /> {t("conv.encrypted")}{conversation.verified ? ` · ${t("friends.verified")}` : ""}</div>
         </div>
-        <label class="visually-hidden" for="conv-retention">{t("conv.retention")}</label>
-        <select id="conv-retention" class="compact" title={t("conv.retention")} value={conversation.retentionOverride === undefined ? "default" : retentionValue(conversation.retentionOverride)}
+        <label class="visually-hidden wide-only" for="conv-retention">{t("conv.retention")}</label>
+        <select id="conv-retention" class="compact wide-only" title={t("conv.retention")} value={conversation.retentionOverride === undefined ? "default" : retentionValue(conversation.retentionOverride)}
           onChange={(e) => {
             const value = e.currentTarget.value;
             void conversation.setRetention(value === "default" ? undefined : readRetention(value));
@@ -83,7 +83,7 @@ export function ConversationView({ app, chats, conversation }: { app: AppViewMod
         {conversation.hasOlder ? (
           <button type="button" class="ghost" style={{ alignSelf: "center" }} onClick={loadOlder} disabled={conversation.loadingOlder}>{t("conv.loadOlder")}</button>
         ) : null}
-        {items.length === 0 ? <p class="empty">{t("conv.empty")}</p> : null}
+        {conversation.loaded && items.length === 0 ? <p class="empty">{t("conv.empty")}</p> : null}
         {items.map((item) =>
           item.kind === "day" ? (
             <div key={item.key} class="day" role="separator">{item.label}</div>
