@@ -89,8 +89,11 @@ async function apply(env: Env, from: Domain, item: FedItem, now: number): Promis
       const subject = item.kind === "moved" ? item.signed.body.from : item.signed.body.address;
       mustBeFrom(from, subject);
       for (const to of item.to) mustBeLocal(env, to);
-      // Each recipient checks the notice against the key it pinned for the sender.
-      await Promise.all(item.to.map((to) => accountOf(env, to).receiveNotice(item.kind, item.signed, now)));
+      // Each recipient checks the notice against the key it pinned for the sender; the item
+      // fails only when no recipient took it.
+      const outcomes = await Promise.all(item.to.map((to) => accountOf(env, to).receiveNotice(item.kind, item.signed, now)));
+      const refusal = outcomes.find((o) => !o.ok);
+      if (refusal && outcomes.every((o) => !o.ok)) unwrap(refusal);
       return;
     }
     case "bounce": {

@@ -3,6 +3,7 @@ import { SELF, env, runDurableObjectAlarm, runInDurableObject } from "cloudflare
 import type { Address, Domain } from "../../shared/address.js";
 import { generateKeyPair } from "../../shared/identity.js";
 import { randomId16 } from "../../shared/ids.js";
+import { signObject } from "../../shared/signed.js";
 import type { ConversationRef, FedItem, MailItem } from "../../shared/wire/index.js";
 import {
   PEER,
@@ -152,6 +153,40 @@ describe("federation inbox", () => {
     expect(await sendFederated(peer, [{ id: response.body.id, kind: "friend_response", signed: response }])).toMatchObject([{ ok: true }]);
     const friends = (await (await call(alice, "GET", "/friends")).json()) as { friends: { state: string }[] };
     expect(friends.friends).toMatchObject([{ state: "friend" }]);
+  });
+});
+
+describe("federated notices", () => {
+  it("takes a remote friend's deletion notice signed by the pinned key, and no forged one", async () => {
+    const bob = await registered("fnotice");
+    const remote = await remoteFriend(bob);
+    const peer = await trustedPeer();
+    const at = Date.now();
+    const forged = signObject(generateKeyPair().privateKey, "deleted", { address: remote.address, at });
+    expect(await sendFederated(peer, [{ id: randomId16(), kind: "deleted", to: [bob.address], signed: forged }])).toMatchObject([{ error: "unauthorized" }]);
+    const real = signObject(remote.account.privateKey, "deleted", { address: remote.address, at });
+    expect(await sendFederated(peer, [{ id: randomId16(), kind: "deleted", to: [bob.address], signed: real }])).toMatchObject([{ ok: true }]);
+    expect((await mail(bob)).filter((i) => i.kind === "deleted")).toHaveLength(1);
+    expect(((await (await call(bob, "GET", "/friends")).json()) as { friends: unknown[] }).friends).toEqual([]);
+  });
+
+  it("hands a bounce to the local user it names", async () => {
+    const peer = await trustedPeer();
+    const alice = await registered("fbounce");
+    const ref = randomId16();
+    const to = newDevice("unreached", PEER).address;
+    expect(await sendFederated(peer, [{ id: randomId16(), kind: "bounce", sender: alice.address, ref, to, error: "stranger_refused" }])).toMatchObject([{ ok: true }]);
+    expect((await mail(alice)).filter((i) => i.kind === "bounce")).toMatchObject([{ ref, to, error: "stranger_refused" }]);
+  });
+
+  it("refuses a submission whose author is not on the signing domain", async () => {
+    const alice = await registered("fmisconv");
+    const peer = await trustedPeer();
+    const created = await call(alice, "POST", "/conversations", { id: randomId16(), members: [] });
+    const { conversation } = (await created.json()) as { conversation: string };
+    const submit = { id: randomId16(), epoch: 0, kind: "application", mls: "AAEC" };
+    const res = await sendFederated(peer, [{ id: submit.id, kind: "conv_submit", conversation, from: alice.address, deviceId: alice.deviceId, submit } as FedItem]);
+    expect(res).toMatchObject([{ error: "forbidden" }]);
   });
 });
 
