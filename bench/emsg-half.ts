@@ -10,10 +10,10 @@ import { measureIdleSockets, measureMailboxDrain } from "./emsg-scale.js";
 import type { BenchResults } from "./figures.js";
 import { type Link, runLoad, runRoundTrip } from "./load.js";
 import type { Plan } from "./plan.js";
-import { descendantsNamed, listenerOf } from "./processes.js";
+import { descendantsNamed, listenerOf, portIsFree } from "./processes.js";
 import { snapshotTree } from "./tree-snapshot.js";
 
-type EmsgFigures = NonNullable<BenchResults["emsg"]["figures"]>;
+export type EmsgFigures = NonNullable<BenchResults["emsg"]["figures"]>;
 
 export const EMSG_PORTS = [8827, 8828] as const;
 const ALICE = "im.alice.test";
@@ -62,7 +62,8 @@ function workerdOn(port: number): number {
   return pid;
 }
 
-async function scenarios(plan: Plan, resolve: string, log: (line: string) => void): Promise<EmsgFigures> {
+/** Runs every scenario in turn, filling `out` as each finishes, so a later failure keeps the rest. */
+async function scenarios(plan: Plan, resolve: string, log: (line: string) => void, out: EmsgFigures): Promise<void> {
   const n = plan.pairs;
   const names = (prefix: string, domain: string, count: number) => Array.from({ length: count }, (_, i) => `${prefix}${i}#${domain}`);
   const idleOwners = Math.max(1, Math.ceil(plan.idleSockets / 500));
@@ -77,16 +78,16 @@ async function scenarios(plan: Plan, resolve: string, log: (line: string) => voi
 
   const mailboxes = new Map<Person, Mailbox>();
   for (const p of [...remote, ...local]) mailboxes.set(p, await openMailbox(p));
-  const federated = await measure(federatedPairs, mailboxes, plan);
+  const federated = (out.federated = await measure(federatedPairs, mailboxes, plan));
   log(`emsg federated: ${federated.delivered}/${federated.sent} in ${Math.round(federated.elapsedMs)} ms`);
-  const sameDomain = await measure(localPairs, mailboxes, plan);
+  const sameDomain = (out.sameDomain = await measure(localPairs, mailboxes, plan));
   log(`emsg same-domain: ${sameDomain.delivered}/${sameDomain.sent} in ${Math.round(sameDomain.elapsedMs)} ms`);
 
   const { sender: alice, receiver: bob, conversation } = federatedPairs[0]!;
   mailboxes.set(alice, await openMailbox(alice));
   const there = emsgLink(alice, mailboxes.get(bob)!, await prepare(alice, conversation, plan.roundTrips, plan.messageBytes));
   const back = emsgLink(bob, mailboxes.get(alice)!, await prepare(bob, conversation, plan.roundTrips, plan.messageBytes));
-  const roundTrip = await runRoundTrip(there, back, plan.roundTrips, plan.idleMs);
+  const roundTrip = (out.roundTrip = await runRoundTrip(there, back, plan.roundTrips, plan.idleMs));
   log(`emsg round trip: ${roundTrip.completed}/${roundTrip.rounds}`);
   for (const m of mailboxes.values()) m.close();
 
@@ -95,20 +96,22 @@ async function scenarios(plan: Plan, resolve: string, log: (line: string) => voi
   const [drainPair] = await makePairs([drainFrom], [drainTo]);
   log(`emsg: encrypting ${plan.mailboxMessages} messages for the offline mailbox`);
   const queued = await prepare(drainFrom, drainPair!.conversation, plan.mailboxMessages, plan.messageBytes);
-  const mailboxDrain = await measureMailboxDrain(drainFrom, drainTo, queued, plan.idleMs);
+  const mailboxDrain = (out.mailboxDrain = await measureMailboxDrain(drainFrom, drainTo, queued, plan.idleMs));
   log(`emsg mailbox drain: ${mailboxDrain.drained}/${mailboxDrain.queued} in ${Math.round(mailboxDrain.elapsedMs)} ms`);
 
   const owners = await inBatches(names("idle", ALICE, idleOwners), 5, reg);
-  const idleSockets = await measureIdleSockets(owners, plan.idleSockets, workerdOn(EMSG_PORTS[0]), log);
+  const idleSockets = (out.idleSockets = await measureIdleSockets(owners, plan.idleSockets, workerdOn(EMSG_PORTS[0]), log));
   log(`emsg idle sockets: ${idleSockets.opened}/${idleSockets.target} open`);
-  return { federated, sameDomain, roundTrip, mailboxDrain, idleSockets };
 }
 
 /**
  * Starts both domains on 8827/8828 from a snapshot of `root` with a temporary store, runs every
- * EMSG scenario, and stops them.
+ * EMSG scenario into `out`, and stops them.
  */
-export async function runEmsgHalf(root: string, plan: Plan, log: (line: string) => void): Promise<EmsgFigures> {
+export async function runEmsgHalf(root: string, plan: Plan, log: (line: string) => void, out: EmsgFigures): Promise<void> {
+  for (const port of EMSG_PORTS) {
+    if (!(await portIsFree(port, "127.0.0.1"))) throw new Error(`127.0.0.1:${port} is taken; the EMSG half needs ports ${EMSG_PORTS.join(" and ")}`);
+  }
   if (existsSync(join(root, ".dev.vars"))) throw new Error(".dev.vars exists: wrangler would read it instead of the benchmark's EMSG_RATE; move it away first");
   process.env.CLOUDFLARE_INCLUDE_PROCESS_ENV = "true";
   process.env.EMSG_RATE = NO_RATE_LIMITS;
@@ -125,7 +128,7 @@ export async function runEmsgHalf(root: string, plan: Plan, log: (line: string) 
         if (/\berror\b|exception|uncaught/i.test(line) && errors.length < 20) errors.push(`[${d.domain}] ${line}`);
       },
     });
-    return await scenarios(plan, running.resolve, log);
+    await scenarios(plan, running.resolve, log, out);
   } catch (error) {
     const detail = errors.length ? `\nserver output:\n${errors.join("\n")}` : "";
     throw new Error(`${(error as Error).message}${detail}`);

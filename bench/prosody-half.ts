@@ -31,8 +31,11 @@ async function measure(plan: Plan, pairs: Array<[XmppUser, XmppUser]>) {
   return runLoad(links, { messages: plan.messages, window: 1, idleMs: plan.idleMs, deadlineMs: plan.deadlineMs });
 }
 
-/** Starts Prosody, runs federated, same-host and round-trip scenarios, stops it and removes its files. */
-export async function runProsodyHalf(plan: Plan, log: (line: string) => void): Promise<{ version: string; figures: MessagingFigures }> {
+/**
+ * Starts Prosody, runs federated, same-host and round-trip scenarios into `out` (each as it finishes),
+ * stops it and removes its files. Returns Prosody's version.
+ */
+export async function runProsodyHalf(plan: Plan, log: (line: string) => void, out: MessagingFigures): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), "emsg-bench-prosody-"));
   const prosody = await startProsody([A, B], dir);
   const [hostA, hostB] = prosody.hosts as [(typeof prosody.hosts)[0], (typeof prosody.hosts)[0]];
@@ -49,16 +52,16 @@ export async function runProsodyHalf(plan: Plan, log: (line: string) => void): P
     const toB = await connectMany((u) => connectUser(hostB, u), receivers);
     users.push(...fromA, ...toA, ...toB);
 
-    const federated = await measure(plan, fromA.map((s, i) => [s, toB[i]!]));
+    const federated = (out.federated = await measure(plan, fromA.map((s, i) => [s, toB[i]!])));
     log(`prosody federated: ${federated.delivered}/${federated.sent} in ${Math.round(federated.elapsedMs)} ms`);
-    const sameDomain = await measure(plan, fromA.map((s, i) => [s, toA[i]!]));
+    const sameDomain = (out.sameDomain = await measure(plan, fromA.map((s, i) => [s, toA[i]!])));
     log(`prosody same-host: ${sameDomain.delivered}/${sameDomain.sent} in ${Math.round(sameDomain.elapsedMs)} ms`);
     const [alice, bob] = [fromA[0]!, toB[0]!];
     const there = xmppLink(alice, bob, plan.roundTrips, plan.messageBytes);
     const back = xmppLink(bob, alice, plan.roundTrips, plan.messageBytes);
-    const roundTrip = await runRoundTrip(there, back, plan.roundTrips, plan.idleMs);
+    const roundTrip = (out.roundTrip = await runRoundTrip(there, back, plan.roundTrips, plan.idleMs));
     log(`prosody round trip: ${roundTrip.completed}/${roundTrip.rounds}`);
-    return { version: prosody.version, figures: { federated, sameDomain, roundTrip } };
+    return prosody.version;
   } finally {
     await disconnectAll(users);
     await prosody.stop();

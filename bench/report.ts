@@ -88,12 +88,13 @@ function roundTripRows(emsg: RoundTripResult | undefined, prosody: RoundTripResu
   ];
 }
 
+function note(name: string, half: { figures?: object; error?: string }): string[] {
+  if (half.error === undefined) return [];
+  return [`**${name} ${half.figures ? "stopped early (figures below are those measured before)" : "not measured"}:** ${half.error}`];
+}
+
 function missing(results: BenchResults): string[] {
-  const notes: string[] = [];
-  if (results.emsg.error) notes.push(`**EMSG half not measured:** ${results.emsg.error}`);
-  if (results.prosody.error) notes.push(`**Prosody half not measured:** ${results.prosody.error}`);
-  if (results.mls.error) notes.push(`**MLS client figures not measured:** ${results.mls.error}`);
-  return notes;
+  return [...note("EMSG half", results.emsg), ...note("Prosody half", results.prosody), ...note("MLS client figures", results.mls)];
 }
 
 function messagingSections(results: BenchResults): string[] {

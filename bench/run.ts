@@ -3,8 +3,8 @@
 import { spawnSync } from "node:child_process";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { runEmsgHalf } from "./emsg-half.js";
-import type { BenchResults, HalfResult } from "./figures.js";
+import { type EmsgFigures, runEmsgHalf } from "./emsg-half.js";
+import type { BenchResults, HalfResult, MessagingFigures, MlsFigures } from "./figures.js";
 import { METHOD } from "./method.js";
 import { runMlsClient } from "./mls-client.js";
 import { FULL, type Plan, QUICK } from "./plan.js";
@@ -38,13 +38,20 @@ function ensureOpenFiles(needed: number): void {
   process.exit(child.status ?? 1);
 }
 
-async function half<T>(name: string, run: () => Promise<T>): Promise<HalfResult<T>> {
+/** Logs a failure in full and gives its first line, for the report. */
+function failure(name: string, error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  log(`${name} failed: ${message}`);
+  return message.split("\n")[0]!;
+}
+
+/** Runs one half; on failure keeps whatever figures it had filled in, with the reason beside them. */
+async function half<T extends object>(name: string, figures: T, run: (out: T) => Promise<unknown>): Promise<HalfResult<T>> {
   try {
-    return { figures: await run() };
+    await run(figures);
+    return { figures };
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    log(`${name} failed: ${message}`);
-    return { error: message.split("\n")[0]! };
+    return { ...(Object.keys(figures).length > 0 ? { figures } : {}), error: failure(name, error) };
   }
 }
 
@@ -58,23 +65,20 @@ async function main(): Promise<number> {
   const date = new Date();
   log(`plan ${plan.name}: ${plan.pairs} pairs × ${plan.messages} messages of ~${plan.messageBytes} bytes`);
 
-  const mls = await half("MLS client", () =>
-    runMlsClient({ messages: plan.mlsMessages, messageBytes: plan.messageBytes, groupMembers: plan.groupMembers }),
-  );
+  const mls: HalfResult<MlsFigures> = await runMlsClient({ messages: plan.mlsMessages, messageBytes: plan.messageBytes, groupMembers: plan.groupMembers })
+    .then((figures) => ({ figures }), (error: unknown) => ({ error: failure("MLS client", error) }));
   let prosody: BenchResults["prosody"];
   if (prosodyInstalled()) {
     let version: string | undefined;
-    const result = await half("Prosody half", async () => {
-      const out = await runProsodyHalf(plan, log);
-      version = out.version;
-      return out.figures;
+    const result = await half("Prosody half", {} as MessagingFigures, async (out) => {
+      version = await runProsodyHalf(plan, log, out);
     });
     prosody = { ...result, ...(version ? { version } : {}) };
   } else {
     console.log(`Prosody is not installed, so only EMSG is measured. For the comparison: ${PROSODY_INSTALL}`);
     prosody = { error: `Prosody is not installed (${PROSODY_INSTALL}).` };
   }
-  const emsg = await half("EMSG half", () => runEmsgHalf(ROOT, plan, log));
+  const emsg = await half("EMSG half", {} as EmsgFigures, (out) => runEmsgHalf(ROOT, plan, log, out));
 
   const results: BenchResults = { plan, emsg, prosody, mls };
   const report = renderReport(results, { date, command, code, machine: thisMachine() }, METHOD);

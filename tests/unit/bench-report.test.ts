@@ -53,6 +53,14 @@ describe("BENCHMARKS.md", () => {
     expect(rowOf(text, "## Federated", "delivered msgs/s")).toBe("| delivered msgs/s (higher is better) | — | 1,500 | — |");
     expect(rowOf(text, "## Single pair", "round trips/s")).toBe("| round trips/s (higher is better) | — | — | — |");
   });
+
+  it("keeps the figures of a half that stopped part-way, and says where it stopped", () => {
+    const emsg = { figures: { federated: load(3000, [10]) }, error: "timed out waiting for bob" };
+    const text = renderReport({ ...both, emsg }, context, "");
+    expect(text).toContain("**EMSG half stopped early (figures below are those measured before):** timed out waiting for bob");
+    expect(rowOf(text, "## Federated", "delivered msgs/s")).toBe("| delivered msgs/s (higher is better) | 3,000 | 1,500 | 2.00× |");
+    expect(rowOf(text, "## Same domain", "delivered msgs/s")).toBe("| delivered msgs/s (higher is better) | — | 12,000 | — |");
+  });
 });
 
 describe("the Prosody the benchmark starts", () => {
