@@ -1,6 +1,6 @@
 // BENCHMARKS.md: one table per scenario, EMSG beside Prosody with their ratio, and how it was run.
 import { writeFileSync } from "node:fs";
-import { cpus, release, totalmem } from "node:os";
+import { cpus, loadavg, release, totalmem } from "node:os";
 import type { BenchResults, MessagingFigures } from "./figures.js";
 import type { LoadResult, RoundTripResult } from "./load.js";
 import { ratio } from "./stats.js";
@@ -11,6 +11,8 @@ export interface Machine {
   memoryBytes: number;
   os: string;
   node: string;
+  /** 1-minute load average when the run started: how busy the machine already was. */
+  loadAverage: number;
 }
 
 export interface RunContext {
@@ -29,6 +31,7 @@ export function thisMachine(): Machine {
     memoryBytes: totalmem(),
     os: `Linux ${release()}`,
     node: process.version,
+    loadAverage: loadavg()[0] ?? 0,
   };
 }
 
@@ -143,7 +146,7 @@ export function renderReport(results: BenchResults, context: RunContext, method:
     `Measured ${context.date.toISOString().replace(/\.\d+Z$/, "Z")} with \`${context.command}\` (plan \`${results.plan.name}\`), EMSG at ${context.code}.`,
     "",
     `Machine: ${m.cpu}, ${m.cores} cores, ${(m.memoryBytes / 2 ** 30).toFixed(1)} GiB RAM, ${m.os}; Node ${m.node}; ${prosody}.`,
-    "Both servers, their clients and the load generator share this one machine, over loopback.",
+    `Both servers, their clients and the load generator share this one machine, over loopback; its load average was ${m.loadAverage.toFixed(2)} when the run started.`,
   ];
   const notes = missing(results);
   return [header.join("\n"), ...(notes.length ? [notes.join("\n\n")] : []), ...messagingSections(results), emsgOnlySection(results), method]

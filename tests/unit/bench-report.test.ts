@@ -10,7 +10,7 @@ const context: RunContext = {
   date: new Date("2026-11-25T07:10:00.123Z"),
   command: "npm run bench",
   code: "commit abc1234",
-  machine: { cpu: "Test CPU", cores: 2, memoryBytes: 8 * 2 ** 30, os: "Linux 6.1", node: "v20.20.2" },
+  machine: { cpu: "Test CPU", cores: 2, memoryBytes: 8 * 2 ** 30, os: "Linux 6.1", node: "v20.20.2", loadAverage: 0.5 },
 };
 
 function load(msgsPerSec: number, latencies: number[], lost = 0): LoadResult {
@@ -35,6 +35,7 @@ describe("BENCHMARKS.md", () => {
     const text = renderReport(both, context, "## How");
     expect(text).toContain("Measured 2026-11-25T07:10:00Z with `npm run bench` (plan `quick`), EMSG at commit abc1234.");
     expect(text).toContain("Test CPU, 2 cores, 8.0 GiB RAM, Linux 6.1; Node v20.20.2; Prosody 0.12.3.");
+    expect(text).toContain("its load average was 0.50 when the run started");
     expect(text.trimEnd().endsWith("## How")).toBe(true);
   });
 
