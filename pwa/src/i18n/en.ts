@@ -73,6 +73,7 @@ export const en = {
   "friends.incoming": "Requests",
   "friends.held": "Held for review",
   "friends.outgoing": "Waiting for answer",
+  "friends.undelivered": "Not delivered",
   "friends.list": "Friends",
   "friends.blocked": "Blocked",
   "friends.none": "No friends yet. Share your address or add someone's.",

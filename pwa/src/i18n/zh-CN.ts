@@ -75,6 +75,7 @@ export const zhCN: Record<MessageKey, string> = {
   "friends.incoming": "好友请求",
   "friends.held": "待审核",
   "friends.outgoing": "等待对方回应",
+  "friends.undelivered": "未送达",
   "friends.list": "好友",
   "friends.blocked": "已屏蔽",
   "friends.none": "还没有好友。分享你的地址，或添加别人的地址。",

@@ -81,7 +81,11 @@ export class FriendsViewModel extends Observable {
     return this.#rows(["held"]);
   }
   get outgoing(): FriendRow[] {
-    return this.#rows(["outgoing"]);
+    return this.#rows(["outgoing"]).filter((row) => !row.problem);
+  }
+  /** Requests that came back (refused, unknown address, unreachable): shown apart, with the reason. */
+  get undelivered(): FriendRow[] {
+    return this.#rows(["outgoing"]).filter((row) => row.problem);
   }
   get friends(): FriendRow[] {
     return this.#rows(["friend"]);

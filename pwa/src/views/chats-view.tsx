@@ -14,10 +14,12 @@ export function ChatsView({ app, chats }: { app: AppViewModel; chats: ChatsViewM
           <h1 id="chats-title" class="grow">{t("chats.title")}</h1>
           <button type="button" class="ghost" onClick={() => app.showTab("friends")}>{t("chats.new")}</button>
         </header>
-        <div class="pane-body" role="list">
+        <div class="pane-body">
           {rows.length === 0 ? <p class="empty">{t("chats.empty")}</p> : null}
+          <ul class="plain" aria-labelledby="chats-title">
           {rows.map((row) => (
-            <button key={row.id} role="listitem" type="button" class="chat-row" aria-current={row.selected ? "true" : undefined} onClick={() => chats.open(row.id)} data-testid="chat-row">
+            <li key={row.id}>
+            <button type="button" class="chat-row" aria-current={row.selected ? "true" : undefined} onClick={() => chats.open(row.id)} data-testid="chat-row">
               <span class="avatar" aria-hidden="true">{row.initial}</span>
               <span class="grow">
                 <span class="top">
@@ -30,7 +32,9 @@ export function ChatsView({ app, chats }: { app: AppViewModel; chats: ChatsViewM
                 </span>
               </span>
             </button>
+            </li>
           ))}
+          </ul>
         </div>
       </section>
       {chats.conversation ? (

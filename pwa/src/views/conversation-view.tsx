@@ -67,8 +67,8 @@ export function ConversationView({ app, chats, conversation }: { app: AppViewMod
           <h2 id="conv-title" class="ellipsis">{conversation.title}</h2>
           <div class="sub ellipsis"><Icon name="lock" size={13} /> {t("conv.encrypted")}{conversation.verified ? ` · ${t("friends.verified")}` : ""}</div>
         </div>
-        <label class="visually-hidden wide-only" for="conv-retention">{t("conv.retention")}</label>
-        <select id="conv-retention" class="compact wide-only" title={t("conv.retention")} value={conversation.retentionOverride === undefined ? "default" : retentionValue(conversation.retentionOverride)}
+        <label class="visually-hidden" for="conv-retention">{t("conv.retention")}</label>
+        <select id="conv-retention" class="compact retention-pick" title={t("conv.retention")} value={conversation.retentionOverride === undefined ? "default" : retentionValue(conversation.retentionOverride)}
           onChange={(e) => {
             const value = e.currentTarget.value;
             void conversation.setRetention(value === "default" ? undefined : readRetention(value));

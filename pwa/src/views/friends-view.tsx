@@ -37,6 +37,9 @@ export function FriendsView({ app, friends }: { app: AppViewModel; friends: Frie
       <div class="page">
         <div class="page-inner">
           <h1>{t("friends.title")}</h1>
+          {section("friends.incoming", friends.incoming, "incoming")}
+          {section("friends.held", friends.held, "held")}
+          {section("friends.list", friends.friends, "friend-list")}
           <section class="card" aria-labelledby="my-address">
             <h3 id="my-address">{t("friends.myAddress")}</h3>
             <div class="address-box">
@@ -62,10 +65,8 @@ export function FriendsView({ app, friends }: { app: AppViewModel; friends: Frie
               </span>
             </div>
           </form>
-          {section("friends.incoming", friends.incoming, "incoming")}
-          {section("friends.held", friends.held, "held")}
-          {section("friends.list", friends.friends, "friend-list")}
           {section("friends.outgoing", friends.outgoing, "outgoing")}
+          {section("friends.undelivered", friends.undelivered, "undelivered")}
           {section("friends.blocked", friends.blocked, "blocked")}
           {friends.isEmpty ? <p class="empty">{t("friends.none")}</p> : null}
         </div>
