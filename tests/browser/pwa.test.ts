@@ -161,6 +161,24 @@ describe("the EMSG PWA on two federated domains", () => {
     await shot(bob.page, "after-expiry");
   });
 
+  it("shows the latest 50 messages and scrolls back to earlier ones on request", async () => {
+    await openTab(alice.page, "Chats");
+    await alice.page.getByTestId("chat-row").filter({ hasText: "bob#im.bob.test" }).click();
+    const composer = alice.page.getByLabel("Message", { exact: true });
+    for (let i = 1; i <= 52; i++) {
+      await composer.fill(`Counting ${i}`);
+      await composer.press("Enter");
+    }
+    await alice.page.getByTestId("message").filter({ hasText: "Counting 52" }).waitFor();
+    await alice.page.reload();
+    await alice.page.getByTestId("chat-row").filter({ hasText: "bob#im.bob.test" }).click();
+    await alice.page.getByTestId("message").filter({ hasText: "Counting 52" }).waitFor();
+    expect(await alice.page.getByTestId("message").count()).toBe(50);
+    await alice.page.getByRole("button", { name: "Show earlier messages" }).click();
+    await alice.page.getByTestId("message").filter({ hasText: "Hello Bob!" }).waitFor();
+    expect(await alice.page.getByTestId("message").count()).toBe(55);
+  }, 90_000);
+
   it("switches to Simplified Chinese and keeps the choice after a reload", async () => {
     await openTab(alice.page, "Settings");
     await alice.page.getByLabel("Language").selectOption("zh-CN");
