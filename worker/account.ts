@@ -328,6 +328,14 @@ export class AccountObject extends DurableObject<Env> {
     }
   }
 
+  /** Everyone who should hear that this account moved. */
+  async acquaintances(): Promise<Outcome<Address[]>> {
+    return attempt(() => {
+      this.row();
+      return this.friends.acquaintances();
+    });
+  }
+
   /** Deletes every row of the account and keeps only the name's tombstone (PROTOCOL §11). */
   async deleteAccount(now: number): Promise<Outcome<Departure>> {
     return attempt(() => {

@@ -52,6 +52,10 @@ export type MovedBody = v.InferOutput<typeof MovedBodySchema>;
 export const SignedMovedSchema = signedSchema(MovedBodySchema);
 export type SignedMoved = v.InferOutput<typeof SignedMovedSchema>;
 
+/** `POST /account/moved`: the old account key announces the new address to every acquaintance. */
+export const MoveRequestSchema = v.object({ notice: SignedMovedSchema });
+export type MoveRequest = v.InferOutput<typeof MoveRequestSchema>;
+
 export const KEY_PACKAGE_CHARS = 16384;
 export const PublishKeyPackagesRequestSchema = v.object({
   keyPackages: v.pipe(v.array(b64uSchema(KEY_PACKAGE_CHARS)), v.minLength(1), v.maxLength(100)),

@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { randomId16 } from "../../shared/ids.js";
+import { toB64u } from "../../shared/base64url.js";
+import { generateKeyPair } from "../../shared/identity.js";
 import { signObject } from "../../shared/signed.js";
 import { ACCOUNT_TABLES } from "../../worker/account.js";
 import type { MailItem } from "../../shared/wire/index.js";
@@ -64,5 +66,22 @@ describe("account deletion", () => {
     const res = await call(alice, "DELETE", "/account", deletionBody(alice, alice.device.privateKey));
     expect(res.status).toBe(401);
     expect((await call(alice, "GET", "/account")).status).toBe(200);
+  });
+});
+
+describe("moving to another address", () => {
+  it("tells every friend, with the notice signed by the old account key", async () => {
+    const alice = await registered("mover");
+    const bob = await registered("movefriend");
+    await befriend(alice, bob);
+    const newKey = generateKeyPair();
+    const body = { from: alice.address, to: "alice#im.elsewhere.test", accountKey: toB64u(newKey.publicKey), at: Date.now() };
+    const forged = await call(alice, "POST", "/account/moved", { notice: signObject(alice.device.privateKey, "moved", body) });
+    expect(forged.status).toBe(401);
+    const res = await call(alice, "POST", "/account/moved", { notice: signObject(alice.account.privateKey, "moved", body) });
+    expect(res.status).toBe(202);
+    expect(await res.json()).toEqual({ told: 1 });
+    const bobMail = ((await (await call(bob, "GET", "/mailbox?after=0")).json()) as { items: MailItem[] }).items;
+    expect(bobMail.filter((i) => i.kind === "moved")).toMatchObject([{ kind: "moved", signed: { body } }]);
   });
 });

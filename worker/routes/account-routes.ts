@@ -14,7 +14,10 @@ import {
   PublishKeyPackagesRequestSchema,
   RegisterRequestSchema,
   SettingsSchema,
+  MoveRequestSchema,
+  type FedItem,
   type SignedDeletion,
+  type SignedMoved,
 } from "../../shared/wire/index.js";
 import type { Env } from "../env.js";
 import { authenticateRegistration } from "../auth.js";
@@ -97,20 +100,36 @@ accountRoutes.delete("/account", async (c) => {
       .filter((ref) => ref.startsWith(`${c.env.EMSG_DOMAIN}/`))
       .map((ref) => conversationOf(c.env, ref).leave(auth.address)),
   );
-  await tellAcquaintances(c.env, departure.acquaintances, body.notice);
+  await tellAcquaintances(c.env, departure.acquaintances, { kind: "deleted", signed: body.notice });
   return noContent();
 });
 
-/** Sends the signed `deleted` notice to every acquaintance, locally or one item per remote domain. */
-async function tellAcquaintances(env: Env, acquaintances: Address[], notice: SignedDeletion): Promise<void> {
+/** Announces a move to the new address (§11) to every acquaintance; the account stays until deleted. */
+accountRoutes.post("/account/moved", async (c) => {
+  const { auth, body } = await signedBody(c, MoveRequestSchema);
+  const moved = body.notice.body;
+  if (moved.from !== auth.address) throw new EmsgError("forbidden", `The moved notice is for ${moved.from}.`);
+  if (moved.to === auth.address) throw new EmsgError("bad_request", "An account cannot move to itself.");
+  if (Math.abs(Date.now() - moved.at) > DELETION_WINDOW_MS) throw new EmsgError("bad_request", "The moved notice is not fresh.");
+  if (!verifyObject(fromB64u(auth.accountKey), "moved", body.notice)) throw new EmsgError("unauthorized", "The moved notice is not signed by the account key.");
+  const acquaintances = unwrap(await accountOf(c.env, auth.address).acquaintances());
+  await tellAcquaintances(c.env, acquaintances, { kind: "moved", signed: body.notice });
+  return json({ told: acquaintances.length }, 202);
+});
+
+type Notice = { kind: "deleted"; signed: SignedDeletion } | { kind: "moved"; signed: SignedMoved };
+
+/** Sends a signed notice to every acquaintance, locally or one item per remote domain. */
+async function tellAcquaintances(env: Env, acquaintances: Address[], notice: Notice): Promise<void> {
   const remote = new Map<Domain, Address[]>();
   const work: Promise<unknown>[] = [];
   for (const a of acquaintances) {
-    if (isLocal(env, a)) work.push(accountOf(env, a).receiveNotice("deleted", notice, Date.now()));
+    if (isLocal(env, a)) work.push(accountOf(env, a).receiveNotice(notice.kind, notice.signed, Date.now()));
     else remote.set(domainOf(a), [...(remote.get(domainOf(a)) ?? []), a]);
   }
   for (const [domain, to] of remote) {
-    work.push(enqueueRemote(env, domain, [{ item: { id: randomId16(), kind: "deleted", to, signed: notice }, bounceTo: null, ref: randomId16(), to: to[0]! }]));
+    const item: FedItem = notice.kind === "moved" ? { id: randomId16(), kind: "moved", to, signed: notice.signed } : { id: randomId16(), kind: "deleted", to, signed: notice.signed };
+    work.push(enqueueRemote(env, domain, [{ item, bounceTo: null, ref: randomId16(), to: to[0]! }]));
   }
   await Promise.all(work);
 }
