@@ -40,6 +40,8 @@ export default defineConfig({
           include: ["tests/e2e/**/*.test.ts"],
           environment: "node",
           fileParallelism: false,
+          // After the other projects, so four workerd servers never compete with Chromium for the CPU.
+          sequence: { groupOrder: 1 },
           testTimeout: 60_000,
           hookTimeout: 180_000,
         },
