@@ -1,4 +1,4 @@
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -65,6 +65,23 @@ describe("the command-line client", () => {
       return run.out.includes("[delivered]") && run.out;
     });
     expect(overview).toMatch(/me: Hello Bob {2}\[delivered\]/);
+  });
+
+  it("listens: prints what arrives while connected, and stops on Ctrl-C", async () => {
+    const child = spawn(process.execPath, ["--import", "tsx", "cli/emsg.ts", "--state", join(home, "bob"), "listen"], {
+      env: { ...process.env, EMSG_RESOLVE: pair.running.resolve },
+    });
+    let out = "";
+    child.stdout.on("data", (chunk: Buffer) => void (out += chunk.toString()));
+    const exited = new Promise<number | null>((done) => child.once("exit", (code) => done(code)));
+    try {
+      await until("listen to connect", () => out.includes("listening as bob#im.bob.test"), 30_000);
+      expect((await cli("alice", "send", "bob#im.bob.test", "are", "you", "listening?")).code).toBe(0);
+      await until("listen to print Alice's message", () => out.includes("alice#im.alice.test: are you listening?"));
+    } finally {
+      child.kill("SIGINT");
+    }
+    expect(await exited).toBe(0);
   });
 
   it("changes settings and says what they are", async () => {
