@@ -29,6 +29,8 @@ import { bounce } from "./routing.js";
 
 export const MAILBOX_TTL_MS = 30 * 86400_000;
 export const NAME_GRACE_MS = 30 * 86400_000;
+const PING = JSON.stringify({ t: "ping" });
+const PONG = JSON.stringify({ t: "pong" });
 export const DEFAULT_SETTINGS: Settings = { strangers: "accept", retentionDays: null };
 
 const STEPS = [
@@ -68,6 +70,8 @@ export class AccountObject extends DurableObject<Env> {
     this.mailbox = new Mailbox(this.sql, ctx);
     this.friends = new Friends(this.sql);
     this.devices = new Devices(this.sql);
+    // Keep-alive pings are answered without waking the object: idle sockets stay free.
+    ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG));
   }
 
   private row(): AccountRow {

@@ -19,7 +19,10 @@ export interface SessionTag {
 export type SessionRequest = { kind: "submit"; tag: SessionTag; submit: Submit };
 
 export class Sessions {
-  constructor(private readonly ctx: DurableObjectState) {}
+  constructor(private readonly ctx: DurableObjectState) {
+    // Keep-alive pings are answered without waking the hub; closeIdle reads their timestamps.
+    ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(JSON.stringify({ t: "ping" }), JSON.stringify({ t: "pong" })));
+  }
 
   open(address: Address, deviceId: string, now: number): Response {
     const pair = new WebSocketPair();
@@ -90,11 +93,12 @@ export class Sessions {
     let next: number | null = null;
     for (const ws of this.ctx.getWebSockets()) {
       const tag = ws.deserializeAttachment() as SessionTag | null;
-      if (!tag || now - tag.lastSeen >= SESSION_IDLE_MS) {
+      const lastSeen = Math.max(tag?.lastSeen ?? 0, this.ctx.getWebSocketAutoResponseTimestamp(ws)?.getTime() ?? 0);
+      if (!tag || now - lastSeen >= SESSION_IDLE_MS) {
         ws.close(4004, "idle");
         continue;
       }
-      const due = tag.lastSeen + SESSION_IDLE_MS;
+      const due = lastSeen + SESSION_IDLE_MS;
       next = next === null ? due : Math.min(next, due);
     }
     return next;

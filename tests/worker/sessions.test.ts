@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { SELF } from "cloudflare:test";
+import { SELF, env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { jcs } from "../../shared/canonical.js";
 import { toB64u } from "../../shared/base64url.js";
 import { generateKeyPair } from "../../shared/identity.js";
@@ -95,5 +95,24 @@ describe("sessions", () => {
     expect(await errorOf(res)).toBe("unauthorized");
     const other = await conversationOf(alice, await registered("sesw"));
     expect((await openSession(other, await ticketFor(bob, conv))).status).toBe(401);
+  });
+});
+
+describe("idle sessions", () => {
+  it("closes a session nobody used for sessionIdleSeconds", async () => {
+    const alice = await registered("idlea");
+    const bob = await registered("idleb");
+    const conv = await conversationOf(alice, bob);
+    const res = await openSession(conv, await ticketFor(alice, conv));
+    const ws = res.webSocket!;
+    ws.accept();
+    const closed = new Promise<number>((resolve) => ws.addEventListener("close", (e) => resolve(e.code)));
+    const hub = env.CONVERSATION.get(env.CONVERSATION.idFromName(conv));
+    await runInDurableObject(hub, async (_i, state) => {
+      for (const s of state.getWebSockets()) s.serializeAttachment({ ...s.deserializeAttachment(), lastSeen: Date.now() - 301_000 });
+      await state.storage.setAlarm(Date.now());
+    });
+    await runDurableObjectAlarm(hub);
+    expect(await closed).toBe(4004);
   });
 });
