@@ -25,6 +25,7 @@ export const SOFTWARE = "emsg-worker/0.1.0";
 export const FED_DEDUPE_MS = 7 * 86400_000;
 const NONCE_KEEP_MS = 2 * DEFAULT_WINDOW_SECONDS * 1000;
 const UNKNOWN_KID_REFETCH_MS = 5000;
+const FAILED_FETCH_PAUSE_MS = 1000;
 const CLEANUP_EVERY_MS = 10 * 60 * 1000;
 
 const STEPS = [
@@ -60,6 +61,8 @@ export class ServerObject extends DurableObject<Env> {
   private readonly sql: SqlStorage;
   private key: SigningKey | undefined;
   private cleanupScheduled = false;
+  /** When fetching a peer's document last failed: anyone can name any domain, so failures are not retried at once. */
+  private readonly failedFetches = new Map<Domain, number>();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -132,7 +135,17 @@ export class ServerObject extends DurableObject<Env> {
         const knowsKid = kid === undefined || serverKey(doc, kid) !== undefined;
         if (fresh && (knowsKid || now - row.fetched < UNKNOWN_KID_REFETCH_MS)) return doc;
       }
-      const doc = await this.fetchDoc(domain);
+      if (now - (this.failedFetches.get(domain) ?? 0) < FAILED_FETCH_PAUSE_MS) {
+        throw new EmsgError("peer_unreachable", `${domain} could not be reached a moment ago.`);
+      }
+      let doc: DiscoveryDoc;
+      try {
+        doc = await this.fetchDoc(domain);
+      } catch (e) {
+        this.failedFetches.set(domain, now);
+        throw e;
+      }
+      this.failedFetches.delete(domain);
       this.sql.exec("INSERT OR REPLACE INTO peers (domain, doc, fetched) VALUES (?, ?, ?)", domain, JSON.stringify(doc), now);
       return doc;
     });
