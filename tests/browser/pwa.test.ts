@@ -99,9 +99,20 @@ describe("the EMSG PWA on two federated domains", () => {
     await openTab(alice.page, "Settings");
     await alice.page.getByLabel("Export passphrase").fill("correct horse battery");
     const download = alice.page.waitForEvent("download", { timeout: 60_000 });
+    // Sealing can finish quickly, so watch for the progress bar rather than race it.
+    await alice.page.evaluate(() => {
+      const seen = new Set<string>();
+      (window as unknown as { progressSeen: Set<string> }).progressSeen = seen;
+      new MutationObserver(() => {
+        const bar = document.querySelector("[role=progressbar]");
+        if (bar) seen.add(bar.getAttribute("aria-valuenow") ?? "");
+      }).observe(document.body, { subtree: true, childList: true, attributes: true });
+    });
     await alice.page.getByRole("button", { name: "Export", exact: true }).click();
-    await alice.page.getByRole("progressbar").waitFor();
     const file = await download;
+    const progress = await alice.page.evaluate(() => [...(window as unknown as { progressSeen: Set<string> }).progressSeen].map(Number));
+    expect(progress.length).toBeGreaterThan(0);
+    expect(progress.every((p) => p >= 0 && p <= 100)).toBe(true);
     expect(file.suggestedFilename()).toMatch(/^emsg-alice_im\.alice\.test-\d{4}-\d{2}-\d{2}\.emsg$/);
     const archive = JSON.parse(readFileSync(await file.path(), "utf8")) as Record<string, unknown>;
     expect(archive.emsgExport).toBe(1);
@@ -148,6 +159,29 @@ describe("the EMSG PWA on two federated domains", () => {
     await carol.context.close();
   });
 
+  it("holds a stranger's request for review when asked to, and lets it be accepted from the inbox", async () => {
+    await openTab(alice.page, "Settings");
+    await alice.page.getByLabel("Hold requests from strangers for me to review").check();
+    await alice.page.getByText("Saved").waitFor();
+    const erin = await register(world, world.bob, "im.bob.test", "erin");
+    await openTab(erin.page, "Friends");
+    await erin.page.getByLabel("Address or emsg: link").fill("alice#im.alice.test");
+    await erin.page.getByLabel("Note (optional)").fill("We met at the conference");
+    await erin.page.getByRole("button", { name: "Send request" }).click();
+    await erin.page.getByTestId("outgoing").getByText("alice#im.alice.test").waitFor();
+    const held = alice.page.getByTestId("held").getByTestId("person").filter({ hasText: "erin#im.bob.test" });
+    await expect.poll(async () => {
+      await openTab(alice.page, "Chats");
+      await openTab(alice.page, "Friends");
+      return held.count();
+    }, { timeout: 30_000, interval: 1000 }).toBe(1);
+    expect(await held.textContent()).toContain("We met at the conference");
+    await shot(alice.page, "held-for-review");
+    await held.getByRole("button", { name: "Accept" }).click();
+    await erin.page.getByTestId("friend-list").getByText("alice#im.alice.test").waitFor({ timeout: 30_000 });
+    await erin.context.close();
+  });
+
   it("expires old messages after the chat's retention while favorites stay", async () => {
     await openTab(bob.page, "Chats");
     await bob.page.getByTestId("chat-row").filter({ hasText: "alice#im.alice.test" }).click();
@@ -161,7 +195,7 @@ describe("the EMSG PWA on two federated domains", () => {
     await shot(bob.page, "after-expiry");
   });
 
-  it("shows the latest 50 messages and scrolls back to earlier ones on request", async () => {
+  it("shows the latest 50 messages and loads earlier ones when scrolled back", async () => {
     await openTab(alice.page, "Chats");
     await alice.page.getByTestId("chat-row").filter({ hasText: "bob#im.bob.test" }).click();
     const composer = alice.page.getByLabel("Message", { exact: true });
@@ -174,9 +208,12 @@ describe("the EMSG PWA on two federated domains", () => {
     await alice.page.getByTestId("chat-row").filter({ hasText: "bob#im.bob.test" }).click();
     await alice.page.getByTestId("message").filter({ hasText: "Counting 52" }).waitFor();
     expect(await alice.page.getByTestId("message").count()).toBe(50);
-    await alice.page.getByRole("button", { name: "Show earlier messages" }).click();
+    await alice.page.getByRole("button", { name: "Show earlier messages" }).waitFor();
+    // Scrolling to the top loads the earlier page by itself, and the newest stays where it was.
+    await alice.page.getByTestId("timeline").evaluate((el) => el.scrollTo({ top: 0 }));
     await alice.page.getByTestId("message").filter({ hasText: "Hello Bob!" }).waitFor();
     expect(await alice.page.getByTestId("message").count()).toBe(55);
+    expect(await alice.page.getByRole("button", { name: "Show earlier messages" }).count()).toBe(0);
   }, 90_000);
 
   it("switches to Simplified Chinese and keeps the choice after a reload", async () => {

@@ -152,7 +152,10 @@ export class AppViewModel extends Observable implements AppContext {
 
   #onConnection(state: LinkState): void {
     this.#socketState = state;
-    if (state === "online") this.#attempts = 0;
+    if (state === "online") {
+      this.#attempts = 0;
+      void this.#client?.sync().catch(() => undefined);
+    }
     if (state === "offline") this.#connectSoon(reconnectDelay(this.#attempts++));
     this.#updateLink();
   }
@@ -203,6 +206,8 @@ export class AppViewModel extends Observable implements AppContext {
   showTab(tab: Tab): void {
     this.tab = tab;
     if (tab === "favorites") void this.favorites?.load();
+    // Requests held for review never come through the mailbox; the core fetches them on sync.
+    if (tab === "friends" && this.link === "online") void this.#client?.sync().catch(() => undefined);
     this.changed();
   }
 
