@@ -54,7 +54,31 @@ async function join(ctx: CoreContext, item: ConvPayload): Promise<ConvOutcome> {
   };
   await saveConversation(ctx, record);
   await forgetKeyPackage(ctx, joined.usedRef);
-  return {};
+  return replayParked(ctx, item.conversation);
+}
+
+const parkedPrefix = (conversation: string) => `parked/${conversation}/`;
+
+/**
+ * Keeps an item of a conversation this device has not joined yet: with retries between
+ * servers, a message can arrive before the Welcome it needs. It is applied after the join.
+ */
+async function park(ctx: CoreContext, item: ConvPayload): Promise<void> {
+  await ctx.store.put(`${parkedPrefix(item.conversation)}${String(item.hubSeq).padStart(12, "0")}-${item.type}`, item);
+}
+
+async function replayParked(ctx: CoreContext, conversation: string): Promise<ConvOutcome> {
+  const ids: string[] = [];
+  for (const [key, item] of await ctx.store.list<ConvPayload>(parkedPrefix(conversation))) {
+    try {
+      ids.push(...((await applyConvItem(ctx, item)).receipts?.ids ?? []));
+    } catch (error) {
+      if (!(error instanceof EmsgError)) throw error;
+      console.warn(`emsg: a held conversation item was dropped: ${error.message}`);
+    }
+    await ctx.store.delete(key);
+  }
+  return ids.length > 0 ? { receipts: { conversation, ids } } : {};
 }
 
 async function applyText(ctx: CoreContext, record: ConversationRecord, message: MessageRecord): Promise<ConversationRecord> {
@@ -81,7 +105,11 @@ export async function applyConvItem(ctx: CoreContext, item: ConvPayload): Promis
   const record = await loadConversation(ctx, item.conversation);
   // Hub order is not arrival order: a peer's outbox retries can overtake. MLS reads application
   // messages of an epoch in any order; exact positions already applied are skipped.
-  if (!record || wasApplied(record, item.hubSeq)) return {};
+  if (!record) {
+    await park(ctx, item);
+    return {};
+  }
+  if (wasApplied(record, item.hubSeq)) return {};
   if (item.deviceId === ctx.account.deviceId) {
     await saveConversation(ctx, markApplied(record, item.hubSeq), false);
     return {};

@@ -139,6 +139,17 @@ describe("incoming mailbox items", () => {
     expect((await history(bob, conversation)).map((m) => m.text)).toEqual(["hello bob", "one", "two", "three"]);
   });
 
+  it("keeps a message that arrives before its Welcome and shows it once the Welcome comes", async () => {
+    const { bob, conversation, items } = await aliceWritesToBob();
+    const [welcome, hello] = items as [MailItem, MailItem];
+    const early = await apply(bob, [{ ...hello, seq: 1 } as MailItem]);
+    expect(await history(bob, conversation)).toEqual([]);
+    const late = await apply(bob, [{ ...welcome, seq: 2 } as MailItem]);
+    expect((await history(bob, conversation)).map((m) => m.text)).toEqual(["hello bob"]);
+    expect([...early, ...late].flatMap((o) => o.receipts?.ids ?? [])).toHaveLength(1);
+    expect(await bob.store.list("parked/")).toEqual([]);
+  });
+
   it("marks a message delivered when the friend's device sends its receipt", async () => {
     const { alice, bob, conversation, hello, items } = await aliceWritesToBob();
     const outcomes = await apply(bob, items);
