@@ -15,6 +15,10 @@ type MailRow = { seq: number; at: number; content: string };
 type ExpiredRow = { seq: number; sender: string | null; ref: string | null; kind: string };
 
 export const PAGE_LIMIT = 500;
+/** Target size of one polled page. */
+export const PAGE_BYTES = 4 * 1024 * 1024;
+/** Target size of one replay frame; WebSocket messages are limited to 1 MiB. */
+export const FRAME_BYTES = 512 * 1024;
 
 export interface SocketTag {
   deviceId: string;
@@ -44,11 +48,19 @@ export class Mailbox {
     return item;
   }
 
+  /** Up to `limit` items after `after`, cut short (with `more`) past PAGE_BYTES of content. */
   page(after: number, limit: number): { items: MailItem[]; more: boolean } {
     const rows = this.sql
       .exec<MailRow>("SELECT seq, at, content FROM mailbox WHERE seq > ? ORDER BY seq LIMIT ?", after, limit + 1)
       .toArray();
-    return { items: rows.slice(0, limit).map(toItem), more: rows.length > limit };
+    let size = 0;
+    let n = 0;
+    while (n < Math.min(limit, rows.length)) {
+      size += rows[n]!.content.length;
+      if (n > 0 && size > PAGE_BYTES) break;
+      n++;
+    }
+    return { items: rows.slice(0, n).map(toItem), more: rows.length > n };
   }
 
   /** Cumulative acknowledgement by one device; items every device has are dropped. */
@@ -65,14 +77,28 @@ export class Mailbox {
     return this.sql.exec<{ s: number | null }>("SELECT MAX(seq) AS s FROM mailbox").one().s ?? 0;
   }
 
-  /** Sends a device everything it has not acknowledged, in frames of at most PAGE_LIMIT items. */
+  /**
+   * Sends a device everything it has not acknowledged, in frames of at most PAGE_LIMIT items
+   * and about FRAME_BYTES (a lone larger item, e.g. a big Welcome, goes alone).
+   */
   replay(ws: WebSocket, deviceId: string): void {
-    const acked = this.sql.exec<{ acked: number }>("SELECT acked FROM devices WHERE device_id = ?", deviceId).toArray()[0]?.acked ?? 0;
-    let after = acked;
+    let after = this.sql.exec<{ acked: number }>("SELECT acked FROM devices WHERE device_id = ?", deviceId).toArray()[0]?.acked ?? 0;
     for (;;) {
       const { items, more } = this.page(after, PAGE_LIMIT);
-      if (items.length > 0) send(ws, JSON.stringify({ t: "items", items } satisfies ServerFrame));
-      if (!more) return;
+      let frame: MailItem[] = [];
+      let size = 0;
+      for (const item of items) {
+        const bytes = item.kind === "conv" ? item.mls.length + 512 : 2048;
+        if (frame.length > 0 && size + bytes > FRAME_BYTES) {
+          send(ws, JSON.stringify({ t: "items", items: frame } satisfies ServerFrame));
+          frame = [];
+          size = 0;
+        }
+        frame.push(item);
+        size += bytes;
+      }
+      if (frame.length > 0) send(ws, JSON.stringify({ t: "items", items: frame } satisfies ServerFrame));
+      if (!more || items.length === 0) return;
       after = items[items.length - 1]!.seq;
     }
   }

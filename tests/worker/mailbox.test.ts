@@ -118,6 +118,29 @@ describe("mailbox", () => {
   });
 });
 
+describe("large backlogs", () => {
+  it("replays a backlog larger than one WebSocket message (1 MiB) in several frames", async () => {
+    const sender = await registered("bigsender");
+    const bob = await registered("bigbob");
+    const created = await call(sender, "POST", "/conversations", { id: randomId16(), members: [bob.address] });
+    const { conversation } = (await created.json()) as { conversation: string };
+    const mls = "A".repeat(87_000);
+    for (let i = 0; i < 14; i++) {
+      expect((await call(sender, "POST", `/conversations/${conversation}/messages`, { id: randomId16(), epoch: 0, kind: "application", mls })).status).toBe(202);
+    }
+    const c = await connect(bob);
+    const seqs: number[] = [];
+    let frames = 0;
+    while (seqs.length < 14) {
+      seqs.push(...itemsOf(await c.next()).map((i) => i.seq));
+      frames++;
+    }
+    expect(seqs).toEqual(Array.from({ length: 14 }, (_, i) => i + 1));
+    expect(frames).toBeGreaterThan(1);
+    c.ws.close(1000, "bye");
+  });
+});
+
 describe("mailbox expiry", () => {
   it("bounces to its sender a message no device picked up within the TTL", async () => {
     const sender = await registered("expsender");
