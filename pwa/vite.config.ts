@@ -21,6 +21,7 @@ export default defineConfig({
         name: "EMSG",
         short_name: "EMSG",
         description: "Private messages that work like e-mail: name#server, end-to-end encrypted.",
+        id: "/",
         start_url: "/",
         scope: "/",
         display: "standalone",

@@ -24,6 +24,17 @@ describe("the EMSG PWA on two federated domains", () => {
     await shot(alice.page, "friends-empty");
   });
 
+  it("is installable: a manifest with PNG icons and a service worker controlling the page", async () => {
+    const found = await alice.page.evaluate(async () => {
+      await navigator.serviceWorker.ready;
+      const manifest = (await (await fetch("/manifest.webmanifest")).json()) as { name: string; display: string; icons: { src: string; sizes: string }[] };
+      const icon = await fetch(`/${manifest.icons.find((i) => i.sizes === "512x512")!.src}`);
+      const bytes = new Uint8Array(await icon.arrayBuffer());
+      return { name: manifest.name, display: manifest.display, png: bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47, links: document.querySelectorAll("link[rel=manifest]").length };
+    });
+    expect(found).toEqual({ name: "EMSG", display: "standalone", png: true, links: 1 });
+  });
+
   it("makes friends across domains by pasted address, with the request accepted on the other side", async () => {
     await alice.page.getByLabel("Address or emsg: link").fill("emsg:bob#im.bob.test");
     await alice.page.getByLabel("Note (optional)").fill("Hi Bob, it's Alice");

@@ -1,5 +1,5 @@
 import type { AccountRecord } from "../../../shared/client/account-record.js";
-import type { AccountSettings, ConversationSummary, Friend } from "./client-facade.js";
+import type { AccountSettings, ConversationSummary, Friend } from "./core-types.js";
 import type { Favorite } from "./local-records.js";
 
 export interface ExportSources {

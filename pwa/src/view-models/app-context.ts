@@ -1,6 +1,6 @@
 import type { Address } from "../../../shared/address.js";
 import type { Locale, Translate } from "../i18n/translate.js";
-import type { EmsgClient } from "./client-facade.js";
+import type { EmsgClient } from "./core-types.js";
 import type { LinkState } from "./connectivity.js";
 import type { LocalRecords } from "./local-records.js";
 

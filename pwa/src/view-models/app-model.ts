@@ -3,7 +3,7 @@ import type { Store } from "../../../shared/client/store.js";
 import { isLocale, pickLocale, translator, type Locale, type Translate } from "../i18n/translate.js";
 import type { AppContext } from "./app-context.js";
 import { ChatsViewModel } from "./chats-model.js";
-import type { EmsgClient, MessageRecord } from "./client-facade.js";
+import type { EmsgClient, MessageRecord } from "./core-types.js";
 import { connectivityBanner, type Banner, type LinkState } from "./connectivity.js";
 import { errorSentence } from "./error-text.js";
 import { expiryPlan, runExpiryPlan } from "./expiry.js";

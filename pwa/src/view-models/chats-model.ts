@@ -1,5 +1,5 @@
 import type { Address } from "../../../shared/address.js";
-import type { ConversationSummary } from "./client-facade.js";
+import type { ConversationSummary } from "./core-types.js";
 import type { AppContext } from "./app-context.js";
 import { chatRows, type ChatRow, type ChatSummary } from "./chat-list.js";
 import { ConversationViewModel } from "./conversation-model.js";

@@ -1,6 +1,6 @@
 import type { Address } from "../../../shared/address.js";
 import type { AppContext } from "./app-context.js";
-import type { ConversationSummary, MessageRecord } from "./client-facade.js";
+import type { ConversationSummary, MessageRecord } from "./core-types.js";
 import { errorSentence } from "./error-text.js";
 import { Observable } from "./observable.js";
 import { buildTimeline, type DeliveryStatus, type TimelineItem, type TimelineMessage } from "./timeline.js";

@@ -1,7 +1,7 @@
 import type { Address } from "../../../shared/address.js";
 import { ERROR_SENTENCE, isErrorCode } from "../../../shared/errors.js";
 import type { AppContext } from "./app-context.js";
-import type { Friend } from "./client-facade.js";
+import type { Friend } from "./core-types.js";
 import { errorSentence } from "./error-text.js";
 import { readFriendInput } from "./friend-input.js";
 import { Observable } from "./observable.js";

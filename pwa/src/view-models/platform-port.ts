@@ -1,5 +1,5 @@
 import type { Store } from "../../../shared/client/store.js";
-import type { EmsgClient } from "./client-facade.js";
+import type { EmsgClient } from "./core-types.js";
 
 export type VaultMode = "none" | "device" | "passphrase";
 export type Permission = NotificationPermission | "unsupported";

@@ -1,7 +1,7 @@
 import { sealArchive } from "../../../shared/export-archive.js";
 import { exportContents } from "./account-export.js";
 import type { AppContext } from "./app-context.js";
-import type { AccountSettings } from "./client-facade.js";
+import type { AccountSettings } from "./core-types.js";
 import { errorSentence } from "./error-text.js";
 import { Observable } from "./observable.js";
 import type { Permission, PlatformPort } from "./platform-port.js";
