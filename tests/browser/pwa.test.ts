@@ -85,6 +85,7 @@ describe("the EMSG PWA on two federated domains", () => {
     await openTab(bob.page, "Chats");
     const row = bob.page.getByTestId("chat-row").filter({ hasText: "alice#im.alice.test" });
     await row.getByLabel("1 unread").waitFor({ timeout: 20_000 });
+    expect(await bob.page.title()).toBe("(1) EMSG");
     expect(await row.textContent()).toContain("Hello Bob!");
     await row.click();
     await bob.page.getByTestId("message").filter({ hasText: "Hello Bob!" }).waitFor();
@@ -93,6 +94,10 @@ describe("the EMSG PWA on two federated domains", () => {
     await reply.press("Enter");
     await bob.page.getByTestId("message").filter({ hasText: "Hi Alice, got it." }).locator("[data-status=delivered]").waitFor({ timeout: 30_000 });
     await alice.page.getByTestId("message").filter({ hasText: "Hi Alice, got it." }).waitFor({ timeout: 20_000 });
+    await alice.page.getByRole("button", { name: "Verify" }).click();
+    await alice.page.getByTestId("safety-dialog").getByRole("button", { name: "Clear verification" }).waitFor();
+    await alice.page.keyboard.press("Escape");
+    await expect.poll(() => alice.page.getByTestId("safety-dialog").count()).toBe(0);
     expect(await alice.page.getByRole("separator").first().textContent()).toBe("Today");
     await shot(alice.page, "conversation");
     await shot(bob.page, "conversation-bob");

@@ -9,6 +9,10 @@ export function AppView({ app }: { app: AppViewModel }) {
   useEffect(() => {
     document.documentElement.lang = app.locale;
   }, [app.locale]);
+  const unread = app.phase === "ready" ? app.unreadTotal : 0;
+  useEffect(() => {
+    document.title = unread > 0 ? `(${unread}) ${app.t("app.name")}` : app.t("app.name");
+  }, [unread]);
   switch (app.phase) {
     case "loading":
       return <main class="welcome" aria-busy="true"><img class="logo" src="/icons/icon-192.png" alt={app.t("app.name")} width={56} height={56} /></main>;

@@ -110,7 +110,7 @@ export function ConversationView({ app, chats, conversation }: { app: AppViewMod
       {conversation.canSend ? (
         <form class="composer" onSubmit={(e) => { e.preventDefault(); send(); }}>
           <label class="visually-hidden" for="composer">{t("conv.placeholder")}</label>
-          <textarea id="composer" rows={1} placeholder={t("conv.placeholder")} value={draft} onInput={(e) => setDraft(e.currentTarget.value)} onKeyDown={onKeyDown} title={t("conv.composerHint")} />
+          <textarea id="composer" rows={1} autoFocus placeholder={t("conv.placeholder")} value={draft} onInput={(e) => setDraft(e.currentTarget.value)} onKeyDown={onKeyDown} title={t("conv.composerHint")} />
           <button type="submit" class="primary" disabled={outgoingText(draft) === null}>{t("conv.send")}</button>
         </form>
       ) : (

@@ -2,7 +2,6 @@ import { useState } from "preact/hooks";
 import type { AppViewModel } from "../view-models/app-model.js";
 import type { FriendRow, FriendsViewModel } from "../view-models/friends-model.js";
 import type { MessageKey } from "../i18n/en.js";
-import { SafetyDialog } from "./safety-dialog.js";
 import { useModel } from "./use-model.js";
 
 export function FriendsView({ app, friends }: { app: AppViewModel; friends: FriendsViewModel }) {
@@ -71,7 +70,6 @@ export function FriendsView({ app, friends }: { app: AppViewModel; friends: Frie
           {friends.isEmpty ? <p class="empty">{t("friends.none")}</p> : null}
         </div>
       </div>
-      {app.safety ? <SafetyDialog app={app} safety={app.safety} /> : null}
     </div>
   );
 }

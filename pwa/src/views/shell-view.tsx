@@ -4,6 +4,7 @@ import { ChatsView } from "./chats-view.js";
 import { FriendsView } from "./friends-view.js";
 import { FavoritesView } from "./favorites-view.js";
 import { SettingsView } from "./settings-view.js";
+import { SafetyDialog } from "./safety-dialog.js";
 import { useModel } from "./use-model.js";
 import { Icon, type IconName } from "./icons.js";
 
@@ -38,6 +39,7 @@ export function ShellView({ app }: { app: AppViewModel }) {
       {app.tab === "friends" && app.friends ? <FriendsView app={app} friends={app.friends} /> : null}
       {app.tab === "favorites" && app.favorites ? <FavoritesView app={app} favorites={app.favorites} /> : null}
       {app.tab === "settings" && app.settings ? <SettingsView app={app} settings={app.settings} /> : null}
+      {app.safety ? <SafetyDialog key={app.safety.address} app={app} safety={app.safety} /> : null}
     </div>
   );
 }
