@@ -2,6 +2,7 @@ import type { Address } from "../address.js";
 import { EmsgError, RETRYABLE } from "../errors.js";
 import { type Content, encodeContent } from "../content.js";
 import type { CoreContext } from "./context.js";
+import { saveConversation } from "./conversation-record.js";
 import { ensureConversation, sendApplication } from "./conversations.js";
 import { deleteMessage, findMessage, saveMessage, setStatus } from "./messages.js";
 
@@ -36,11 +37,14 @@ export const pendingConversation = (peer: Address) => `@${peer}`;
 /** The entry's conversation, made now if needed; a message kept under the pending name moves into it. */
 async function conversationOf(ctx: CoreContext, entry: OutgoingEntry): Promise<string> {
   if (entry.conversation) return entry.conversation;
-  const { conversation } = await ensureConversation(ctx, entry.peer!);
+  const record = await ensureConversation(ctx, entry.peer!);
+  const { conversation } = record;
   const waiting = await findMessage(ctx, entry.content.id);
   if (waiting && waiting.conversation !== conversation) {
     await deleteMessage(ctx, waiting);
     await saveMessage(ctx, { ...waiting, conversation });
+    const { id, from, text, at, direction, status } = waiting;
+    await saveConversation(ctx, { ...record, last: { id, from, text, at, direction, status } });
   }
   return conversation;
 }
