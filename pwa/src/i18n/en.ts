@@ -71,6 +71,7 @@ export const en = {
   "friends.copy": "Copy",
   "friends.copied": "Copied",
   "friends.incoming": "Requests",
+  "friends.pending": "{count} waiting for your answer",
   "friends.held": "Held for review",
   "friends.outgoing": "Waiting for answer",
   "friends.undelivered": "Not delivered",

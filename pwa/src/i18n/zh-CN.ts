@@ -73,6 +73,7 @@ export const zhCN: Record<MessageKey, string> = {
   "friends.copy": "复制",
   "friends.copied": "已复制",
   "friends.incoming": "好友请求",
+  "friends.pending": "{count} 个请求待你回应",
   "friends.held": "待审核",
   "friends.outgoing": "等待对方回应",
   "friends.undelivered": "未送达",

@@ -31,7 +31,12 @@ export function ShellView({ app }: { app: AppViewModel }) {
           <button key={tab.id} type="button" aria-current={app.tab === tab.id ? "page" : undefined} onClick={() => app.showTab(tab.id)}>
             <Icon name={tab.icon} size={22} />
             {t(tab.label)}
-            {badge(tab.id) > 0 ? <span class="dot" aria-label={t("chats.unread", { count: badge(tab.id) })}>{badge(tab.id)}</span> : null}
+            {badge(tab.id) > 0 ? (
+              <span class="dot">
+                <span aria-hidden="true">{badge(tab.id)}</span>
+                <span class="visually-hidden">{t(tab.id === "chats" ? "chats.unread" : "friends.pending", { count: badge(tab.id) })}</span>
+              </span>
+            ) : null}
           </button>
         ))}
       </nav>
