@@ -102,7 +102,7 @@ export async function respond(ctx: CoreContext, to: Address, verdict: Verdict): 
 }
 
 export async function block(ctx: CoreContext, address: Address): Promise<Friend> {
-  await ctx.api.call("POST", `/friends/${encodeURIComponent(address)}/block`, {});
+  await ctx.api.call("POST", `/friends/${encodeURIComponent(address)}/block`);
   const friend: Friend = { address, accountKey: (await getFriend(ctx, address))?.accountKey ?? "", state: "blocked", since: ctx.clock.now() };
   await saveFriend(ctx, friend);
   return friend;

@@ -152,6 +152,23 @@ describe("two federated domains", () => {
     expect(await carol.friends()).toEqual([]);
   });
 
+  it("refuses a request from someone the recipient blocked", async () => {
+    const { client: erin } = await newClient(pair);
+    await erin.register("erin#im.bob.test");
+    expect((await erin.block("alice#im.alice.test")).state).toBe("blocked");
+    let refusal: string | undefined;
+    try {
+      await alice.sendFriendRequest("erin#im.bob.test", "hello?");
+    } catch (error) {
+      refusal = (error as EmsgError).code;
+    }
+    refusal ??= await until("the refusal to come back to Alice", async () => {
+      await alice.sync();
+      return (await alice.friends()).find((f) => f.address === "erin#im.bob.test")?.bounced;
+    });
+    expect(refusal).toBe("forbidden");
+  });
+
   it("holds a stranger's request for review, and accepting it from there makes friends", async () => {
     const { client: dave } = await newClient(pair);
     await dave.register("dave#im.bob.test");
