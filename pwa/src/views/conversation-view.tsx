@@ -107,6 +107,7 @@ export function ConversationView({ app, chats, conversation }: { app: AppViewMod
           ),
         )}
       </div>
+      {conversation.error ? <p class="notice" role="alert">{conversation.error}</p> : null}
       {conversation.canSend ? (
         <form class="composer" onSubmit={(e) => { e.preventDefault(); send(); }}>
           <label class="visually-hidden" for="composer">{t("conv.placeholder")}</label>
