@@ -81,6 +81,16 @@ export class ClientService {
     await flushPendingFriends(this.#store, async (address) => void (await this.client.sendFriendRequest(address)));
   }
 
+  /**
+   * Pulls over HTTP what the socket does not carry, such as requests held for review, and sends
+   * what is queued. False when there is no account yet.
+   */
+  async sync(): Promise<boolean> {
+    if (!(await this.ready())) return false;
+    await this.client.sync();
+    return true;
+  }
+
   async friends(): Promise<FriendView[]> {
     if (!(await this.ready())) return (await pendingFriends(this.#store)).map((address) => ({ address, state: "queued" as const, since: 0 }));
     return (await this.client.friends()).map(friendView);

@@ -67,6 +67,8 @@ export async function handleRequest(raw: unknown, sender: SenderInfo, self: Self
         return { ok: true, messages: await service.history(request.peer) };
       case "send":
         return { ok: true, message: await service.send(request.peer, request.text) };
+      case "sync":
+        return { ok: true, synced: await service.sync() };
       case "settings":
         return { ok: true, settings: await service.settings() };
       case "set-settings": {

@@ -16,6 +16,7 @@ export const RequestSchema = v.variant("type", [
   v.object({ type: v.literal("history"), peer: Text(400) }),
   v.object({ type: v.literal("send"), peer: Text(400), text: Text(20_000) }),
   v.object({ type: v.literal("settings") }),
+  v.object({ type: v.literal("sync") }),
   v.object({
     type: v.literal("set-settings"),
     strangers: v.optional(v.picklist(["accept", "refuse", "review"])),
@@ -75,6 +76,7 @@ export interface ReplyOf {
   history: Reply<{ messages: MessageView[] }>;
   send: Reply<{ message: MessageView }>;
   settings: Reply<{ settings: SettingsView }>;
+  sync: Reply<{ synced: boolean }>;
   "set-settings": Reply<{ settings: SettingsView }>;
 }
 

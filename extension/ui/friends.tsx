@@ -1,4 +1,4 @@
-import { useState } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 import type { Address } from "../../shared/address.js";
 import { readFriendInput } from "../../pwa/src/view-models/friend-input.js";
 import type { FriendView } from "../messaging/messages.js";
@@ -9,6 +9,8 @@ import { t } from "./i18n.js";
 export function Friends({ self, friends, onOpenChat }: { self: Address; friends: FriendView[]; onOpenChat(peer: string): void }) {
   const [input, setInput] = useState("");
   const [status, setStatus] = useState("");
+  // Requests held for review reach this device only by asking the server; the list then updates.
+  useEffect(() => void ask({ type: "sync" }), []);
   const add = async (event: Event) => {
     event.preventDefault();
     const read = readFriendInput(input, self);

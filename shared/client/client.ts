@@ -1,5 +1,5 @@
 import { type Address, type Domain, domainOf, parseAddress } from "../address.js";
-import { newReceipt, newText } from "../content.js";
+import { newText } from "../content.js";
 import { originFor, parseResolverMap } from "../discovery.js";
 import { EmsgError } from "../errors.js";
 import type { Settings } from "../wire/account.js";
@@ -13,7 +13,7 @@ import * as friends from "./friends.js";
 import type { ConvOutcome } from "./incoming-conv.js";
 import { applyItems, openMailboxSocket, parseServerFrame, pollMailbox } from "./mailbox-sync.js";
 import { deleteMessage, history, type MessageRecord, messagesBefore, saveMessage } from "./messages.js";
-import { enqueue, flushOutgoing, pendingConversation } from "./outgoing-queue.js";
+import { enqueue, enqueueReceipt, flushOutgoing, pendingConversation } from "./outgoing-queue.js";
 import { peerSafetyNumber } from "./verification.js";
 import { ServerApi } from "./server-api.js";
 import type { Store } from "./store.js";
@@ -106,8 +106,7 @@ export class EmsgClient {
 
   async #onOutcome(outcome: ConvOutcome): Promise<void> {
     if (!outcome.receipts) return;
-    const content = newReceipt(outcome.receipts.ids, "delivered", this.#clock.now());
-    await enqueue(this.#context(), { content, conversation: outcome.receipts.conversation });
+    await enqueueReceipt(this.#context(), outcome.receipts.conversation, outcome.receipts.ids, this.#clock.now());
   }
 
   async #afterItems(): Promise<void> {

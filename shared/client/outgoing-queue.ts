@@ -1,6 +1,6 @@
 import type { Address } from "../address.js";
 import { EmsgError, RETRYABLE } from "../errors.js";
-import { type Content, encodeContent } from "../content.js";
+import { type Content, encodeContent, newReceipt, RECEIPT_MAX_IDS } from "../content.js";
 import type { CoreContext } from "./context.js";
 import { saveConversation } from "./conversation-record.js";
 import { ensureConversation, sendApplication } from "./conversations.js";
@@ -20,6 +20,21 @@ const entryKey = ({ content }: OutgoingEntry) => `out/${String(content.sentAt).p
 
 export function enqueue(ctx: Pick<CoreContext, "store">, entry: OutgoingEntry): Promise<void> {
   return ctx.store.put(entryKey(entry), entry);
+}
+
+/**
+ * Queues a `delivered` receipt, folded into one still waiting for the same conversation, so
+ * catching up on many messages sends a few receipts rather than one each.
+ */
+export async function enqueueReceipt(ctx: Pick<CoreContext, "store">, conversation: string, ids: string[], now: number): Promise<void> {
+  const waiting = (await pending(ctx)).find(
+    (e) => e.conversation === conversation && e.content.type === "receipt" && e.content.of.length + ids.length <= RECEIPT_MAX_IDS,
+  );
+  if (waiting && waiting.content.type === "receipt") {
+    await enqueue(ctx, { ...waiting, content: { ...waiting.content, of: [...new Set([...waiting.content.of, ...ids])] } });
+    return;
+  }
+  await enqueue(ctx, { content: newReceipt(ids, "delivered", now), conversation });
 }
 
 export async function pending(ctx: Pick<CoreContext, "store">): Promise<OutgoingEntry[]> {

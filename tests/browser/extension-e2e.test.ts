@@ -10,8 +10,8 @@ import { nodeTransport } from "../../cli/node-transport.js";
 import { buildExtension, launchWithExtension, serveHttp, type LoadedExtension, type Served } from "./extension-harness.js";
 
 // Two real local domains on ports of their own (npm start uses 8787, the PWA tests 8807).
-const PORT_BASE = 8817;
-const INSPECTOR_BASE = 9417;
+const PORT_BASE = 8847;
+const INSPECTOR_BASE = 9447;
 
 describe("the extension as a full EMSG client across two real domains", () => {
   let servers: RunningDomains;
@@ -99,4 +99,59 @@ describe("the extension as a full EMSG client across two real domains", () => {
     // Bob's device acknowledged Alice's message: two ticks.
     await expect.poll(() => timeline.getByLabel("Delivered").count(), { timeout: 60_000 }).toBeGreaterThan(0);
   });
+
+  it("holds a stranger's request for review when set so, and accepts it from the requests list", async () => {
+    await panel.getByRole("button", { name: "Back to chats" }).click();
+    await panel.getByRole("tab", { name: "Settings" }).click();
+    await panel.getByLabel("Messages from strangers").selectOption("review");
+    await expect.poll(() => panel.getByRole("region", { name: "Settings" }).getByRole("status").innerText()).toBe("Saved");
+
+    const carol = new EmsgClient({ store: new MemoryStore(), transport: nodeTransport, resolve: servers.resolve });
+    await carol.register("carol#im.bob.test");
+    await carol.sendFriendRequest("alice#im.alice.test", "Hi, it's Carol from the conference");
+
+    await panel.getByRole("tab", { name: /Friends/ }).click();
+    const requests = panel.getByRole("list", { name: "Requests" });
+    await expect.poll(() => requests.innerText(), { timeout: 90_000 }).toContain("carol#im.bob.test “Hi, it's Carol from the conference”");
+    await expect.poll(() => panel.getByRole("tab", { name: /Friends/ }).innerText()).toBe("Friends (1)");
+    await requests.getByRole("button", { name: "Accept" }).click();
+    await expect.poll(() => panel.getByRole("list", { name: "Friends" }).innerText()).toContain("carol#im.bob.test");
+    await expect
+      .poll(async () => {
+        await carol.sync();
+        return (await carol.friends()).find((f) => f.address === "alice#im.alice.test")?.state;
+      }, { timeout: 30_000, interval: 500 })
+      .toBe("friend");
+  });
+
+  it("gets messages after Chrome stopped its service worker: the alarm wakes it, and it notifies", async () => {
+    await panel.close();
+    // An about:blank page only to speak CDP: it cannot wake the extension's worker.
+    const probe = await ext.context.newPage();
+    const cdp = await ext.context.newCDPSession(probe);
+    const running: string[] = [];
+    cdp.on("ServiceWorker.workerVersionUpdated", (event) => {
+      for (const version of event.versions) if (version.scriptURL.startsWith(`chrome-extension://${ext.id}/`)) running.push(version.runningStatus);
+    });
+    await cdp.send("ServiceWorker.enable");
+    await cdp.send("ServiceWorker.stopAllWorkers");
+    await expect.poll(() => running.at(-1)).toBe("stopped");
+
+    await bob.sendText("alice#im.alice.test", "Are you there after the break?");
+    await bob.flush();
+    // No EMSG page is open: only the one-minute alarm can start the worker again.
+    await expect.poll(() => running.at(-1), { timeout: 90_000, interval: 1000 }).toBe("running");
+
+    const page = await ext.context.newPage();
+    await page.goto(`chrome-extension://${ext.id}/sidepanel.html`);
+    const notifications = () =>
+      page.evaluate(async () => {
+        const chrome = (globalThis as unknown as { chrome: { notifications: { getAll(): Promise<Record<string, unknown>> } } }).chrome;
+        return Object.keys(await chrome.notifications.getAll());
+      });
+    await expect.poll(notifications, { timeout: 30_000, interval: 1000 }).toEqual(expect.arrayContaining([expect.stringMatching(/^emsg-msg-/)]));
+    await page.getByRole("button", { name: /bob#im\.bob\.test/ }).click();
+    await expect.poll(() => page.getByRole("list", { name: "Messages" }).innerText()).toContain("Are you there after the break?");
+    await probe.close();
+  }, 180_000);
 });

@@ -286,6 +286,11 @@ describe("the EMSG PWA on two federated domains", () => {
     const context = await world.browser.newContext({ viewport: { width: 1180, height: 760 } });
     const page = await context.newPage();
     await page.goto(world.alice);
+    await page.getByLabel("Name").fill("alice");
+    await page.getByRole("button", { name: "Create my address" }).click();
+    const taken = page.getByRole("alert");
+    await taken.waitFor();
+    expect(await taken.textContent()).not.toBe("");
     await page.getByLabel("Name").fill("dave");
     await page.getByLabel("Protect my keys on this device with a passphrase").check();
     await page.getByLabel("Passphrase", { exact: true }).fill("a long passphrase");
