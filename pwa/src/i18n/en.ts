@@ -1,6 +1,7 @@
 /** English strings. Keys are stable; `{name}` marks a value filled in at display time. */
 export const en = {
   "app.name": "EMSG",
+  "app.tagline": "Private messages that work like e-mail: your address is name#server.",
   "nav.chats": "Chats",
   "nav.friends": "Friends",
   "nav.favorites": "Favorites",

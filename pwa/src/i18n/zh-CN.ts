@@ -3,6 +3,7 @@ import type { MessageKey } from "./en.js";
 /** 简体中文. Every English key must be here; the type makes a missing one a compile error. */
 export const zhCN: Record<MessageKey, string> = {
   "app.name": "EMSG",
+  "app.tagline": "像电子邮件一样的私密消息：你的地址是 名字#服务器。",
   "nav.chats": "聊天",
   "nav.friends": "好友",
   "nav.favorites": "收藏",
