@@ -1,5 +1,6 @@
 /** What one benchmark run measured, half by half; a half that could not run says why in `error`. */
 import type { LoadResult, RoundTripResult } from "./load.js";
+import type { LatencySummary } from "./stats.js";
 import type { Plan } from "./plan.js";
 
 export interface MessagingFigures {
@@ -35,6 +36,19 @@ export interface MailboxDrainFigures {
   msgsPerSec: number;
 }
 
+/** The PWA's first load in a fresh Chromium profile, served by a Worker on loopback. */
+export interface PwaFigures {
+  /** Module scripts index.html loads before the app runs (entries and modulepreloads). */
+  scriptFiles: number;
+  scriptBytes: number;
+  scriptGzipBytes: number;
+  loads: number;
+  /** Navigation start to first contentful paint. */
+  firstPaintMs?: LatencySummary;
+  /** Navigation start to the onboarding form on screen: the app rendered and usable. */
+  appShownMs?: LatencySummary;
+}
+
 export interface HalfResult<T> {
   figures?: T;
   /** Why this half is missing or incomplete; never replaced by made-up numbers. */
@@ -46,4 +60,5 @@ export interface BenchResults {
   emsg: HalfResult<MessagingFigures & { idleSockets?: IdleSocketFigures; mailboxDrain?: MailboxDrainFigures }>;
   prosody: HalfResult<MessagingFigures> & { version?: string };
   mls: HalfResult<MlsFigures>;
+  pwa: HalfResult<PwaFigures>;
 }

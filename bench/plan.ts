@@ -13,6 +13,8 @@ export interface Plan {
   /** MLS encrypt+decrypt pairs timed. */
   mlsMessages: number;
   idleSockets: number;
+  /** Cold loads of the PWA in Chromium. */
+  pwaLoads: number;
   mailboxMessages: number;
   /** Stop waiting when no message arrived for this long. */
   idleMs: number;
@@ -28,6 +30,7 @@ export const FULL: Plan = {
   groupMembers: 50,
   mlsMessages: 1000,
   idleSockets: 10_000,
+  pwaLoads: 10,
   mailboxMessages: 10_000,
   idleMs: 15_000,
   deadlineMs: 600_000,
@@ -42,6 +45,7 @@ export const QUICK: Plan = {
   groupMembers: 5,
   mlsMessages: 50,
   idleSockets: 50,
+  pwaLoads: 2,
   mailboxMessages: 50,
   idleMs: 5_000,
   deadlineMs: 20_000,

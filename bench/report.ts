@@ -97,7 +97,12 @@ function note(name: string, half: { figures?: object; error?: string }): string[
 }
 
 function missing(results: BenchResults): string[] {
-  return [...note("EMSG half", results.emsg), ...note("Prosody half", results.prosody), ...note("MLS client figures", results.mls)];
+  return [
+    ...note("EMSG half", results.emsg),
+    ...note("Prosody half", results.prosody),
+    ...note("MLS client figures", results.mls),
+    ...note("PWA figures", results.pwa),
+  ];
 }
 
 function messagingSections(results: BenchResults): string[] {
@@ -136,6 +141,22 @@ function emsgOnlySection(results: BenchResults): string {
   return `## EMSG only: client cryptography and scale\n\nNo Prosody counterpart: MLS runs in the client, and these limits are workerd's.\n\n${lines.join("\n")}`;
 }
 
+const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
+
+function pwaSection(results: BenchResults): string {
+  const f = results.pwa.figures;
+  if (!f) return "## PWA: first load\n\nNot measured in this run (see above).";
+  const lines = [
+    "| figure | PWA |",
+    "| --- | ---: |",
+    `| initial JavaScript, gzip (${f.scriptFiles} file${f.scriptFiles === 1 ? "" : "s"}) | ${kib(f.scriptGzipBytes)} |`,
+    `| initial JavaScript, uncompressed | ${kib(f.scriptBytes)} |`,
+  ];
+  if (f.firstPaintMs) lines.push(`| first contentful paint, p50 / max ms (${f.loads} cold loads) | ${millis(f.firstPaintMs.p50)} / ${millis(f.firstPaintMs.max)} |`);
+  if (f.appShownMs) lines.push(`| app rendered (onboarding form shown), p50 / max ms | ${millis(f.appShownMs.p50)} / ${millis(f.appShownMs.max)} |`);
+  return `## PWA: first load\n\nA new visitor's first visit: fresh Chromium profile, no cache, no service worker yet; the PWA served by the Worker on loopback.\n\n${lines.join("\n")}`;
+}
+
 /** The whole of BENCHMARKS.md for one run. `method` is the fixed text on how the figures are taken. */
 export function renderReport(results: BenchResults, context: RunContext, method: string): string {
   const m = context.machine;
@@ -149,7 +170,7 @@ export function renderReport(results: BenchResults, context: RunContext, method:
     `Both servers, their clients and the load generator share this one machine, over loopback; its load average was ${m.loadAverage.toFixed(2)} when the run started.`,
   ];
   const notes = missing(results);
-  return [header.join("\n"), ...(notes.length ? [notes.join("\n\n")] : []), ...messagingSections(results), emsgOnlySection(results), method]
+  return [header.join("\n"), ...(notes.length ? [notes.join("\n\n")] : []), ...messagingSections(results), emsgOnlySection(results), pwaSection(results), method]
     .join("\n\n")
     .concat("\n");
 }

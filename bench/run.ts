@@ -4,11 +4,12 @@ import { spawnSync } from "node:child_process";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type EmsgFigures, runEmsgHalf } from "./emsg-half.js";
-import type { BenchResults, HalfResult, MessagingFigures, MlsFigures } from "./figures.js";
+import type { BenchResults, HalfResult, MessagingFigures, MlsFigures, PwaFigures } from "./figures.js";
 import { METHOD } from "./method.js";
 import { runMlsClient } from "./mls-client.js";
 import { FULL, type Plan, QUICK } from "./plan.js";
 import { PROSODY_INSTALL, prosodyInstalled } from "./prosody.js";
+import { runPwaLoad } from "./pwa-load.js";
 import { runProsodyHalf } from "./prosody-half.js";
 import { openFileLimits } from "./processes.js";
 import { renderReport, thisMachine, writeReport } from "./report.js";
@@ -80,7 +81,12 @@ async function main(): Promise<number> {
   }
   const emsg = await half("EMSG half", {} as EmsgFigures, (out) => runEmsgHalf(ROOT, plan, log, out));
 
-  const results: BenchResults = { plan, emsg, prosody, mls };
+  const pwa: HalfResult<PwaFigures> = await runPwaLoad(ROOT, plan.pwaLoads, log).then(
+    (figures) => ({ figures }),
+    (error: unknown) => ({ error: failure("PWA first load", error) }),
+  );
+
+  const results: BenchResults = { plan, emsg, prosody, mls, pwa };
   const report = renderReport(results, { date, command, code, machine: thisMachine() }, METHOD);
   console.log(report);
   if (!quick) {
@@ -88,7 +94,7 @@ async function main(): Promise<number> {
     log("wrote BENCHMARKS.md");
   }
   // A missing Prosody is a choice of the machine, said above; a half that broke is a failure.
-  const failed = emsg.error !== undefined || mls.error !== undefined || (prosodyInstalled() && prosody.error !== undefined);
+  const failed = emsg.error !== undefined || mls.error !== undefined || pwa.error !== undefined || (prosodyInstalled() && prosody.error !== undefined);
   return failed ? 1 : 0;
 }
 

@@ -9,6 +9,7 @@ import type {
   ClaimResponse,
   ConvPayload,
   FriendEntry,
+  LinkUpload,
   MailContent,
   MailItem,
   Settings,
@@ -24,6 +25,7 @@ import { migrate } from "./sql-schema.js";
 import { Mailbox, MAILBOX_SCHEMA, type SocketTag } from "./mailbox.js";
 import { Friends, FRIENDS_SCHEMA } from "./friends.js";
 import { Devices, DEVICES_SCHEMA } from "./devices.js";
+import { Links, LINKS_SCHEMA, type StoredLink } from "./links.js";
 import { admitConversationItem, admitFriendRequest, admitFriendResponse } from "./policy/strangers.js";
 import { bounce } from "./routing.js";
 
@@ -41,10 +43,11 @@ const STEPS = [
    ${DEVICES_SCHEMA}
    ${MAILBOX_SCHEMA}
    ${FRIENDS_SCHEMA}`,
+  LINKS_SCHEMA,
 ];
 
 /** Tables holding the account's data; deletion empties every one of them. */
-export const ACCOUNT_TABLES = ["account", "devices", "key_packages", "joined", "ws_tickets", "mailbox", "friends"] as const;
+export const ACCOUNT_TABLES = ["account", "devices", "key_packages", "joined", "ws_tickets", "mailbox", "friends", "links"] as const;
 
 type AccountRow = { address: string; account_key: string; settings: string };
 
@@ -62,6 +65,7 @@ export class AccountObject extends DurableObject<Env> {
   private readonly mailbox: Mailbox;
   private readonly friends: Friends;
   private readonly devices: Devices;
+  private readonly links: Links;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -70,6 +74,7 @@ export class AccountObject extends DurableObject<Env> {
     this.mailbox = new Mailbox(this.sql, ctx);
     this.friends = new Friends(this.sql);
     this.devices = new Devices(this.sql);
+    this.links = new Links(this.sql);
     // Keep-alive pings are answered without waking the object: idle sockets stay free.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG));
   }
@@ -126,12 +131,43 @@ export class AccountObject extends DurableObject<Env> {
     });
   }
 
-  async addDevice(cert: DeviceCert, body: DeviceCertBody, now: number): Promise<Outcome<null>> {
+  /** The account key, for a device that adds itself with a certificate (PROTOCOL §6); null if no account. */
+  async accountKey(): Promise<string | null> {
+    return this.sql.exec<{ account_key: string }>("SELECT account_key FROM account").toArray()[0]?.account_key ?? null;
+  }
+
+  /**
+   * Adds a device with its first KeyPackages, and tells the account's devices in a `device_added`
+   * item. Returns the mailbox position the device starts after.
+   */
+  async addDevice(cert: DeviceCert, body: DeviceCertBody, now: number, extra: { link?: string; keyPackages?: string[] } = {}): Promise<Outcome<{ after: number }>> {
     return attempt(() => {
       this.row();
       // A new device starts after the backlog: the others still hold it, and it could not decrypt it.
-      this.devices.insert(cert, body, now, this.mailbox.lastSeq());
-      return null;
+      const after = this.mailbox.lastSeq();
+      this.ctx.storage.transactionSync(() => {
+        this.devices.insert(cert, body, now, after);
+        if (extra.keyPackages) this.devices.publish(body.deviceId, extra.keyPackages);
+      });
+      this.store({ kind: "device_added", deviceCert: cert, ...(extra.link ? { link: extra.link } : {}) } as MailContent, now);
+      return { after };
+    });
+  }
+
+  /** Keeps a sealed link bundle until it is fetched once or expires. */
+  async putLink(link: LinkUpload, now: number): Promise<Outcome<{ id: string; expires: number }>> {
+    return attempt(() => {
+      this.row();
+      const created = this.links.put(link, now);
+      void this.ctx.storage.getAlarm().then((at) => (at === null || at > created.expires ? this.ctx.storage.setAlarm(created.expires) : undefined));
+      return created;
+    });
+  }
+
+  async takeLink(id: string, now: number): Promise<Outcome<StoredLink>> {
+    return attempt(() => {
+      this.row();
+      return this.links.take(id, now);
     });
   }
 
@@ -365,9 +401,11 @@ export class AccountObject extends DurableObject<Env> {
     return item;
   }
 
+  /** The next alarm: the oldest mail's expiry or the next link's, whichever comes first. */
   private scheduleExpiry(): void {
     const oldest = this.mailbox.oldest();
-    if (oldest !== null) void this.ctx.storage.setAlarm(oldest + MAILBOX_TTL_MS);
+    const due = [oldest === null ? null : oldest + MAILBOX_TTL_MS, this.links.nextExpiry()].filter((t): t is number => t !== null);
+    if (due.length > 0) void this.ctx.storage.setAlarm(Math.min(...due));
   }
 
   /** Expires undelivered mail (bouncing it to its sender) and, after deletion, wipes the tombstone. */
@@ -384,6 +422,7 @@ export class AccountObject extends DurableObject<Env> {
     }
     const row = this.sql.exec<AccountRow>("SELECT address, account_key, settings FROM account").toArray()[0];
     if (!row) return;
+    this.links.dropExpired(now);
     for (const gone of this.mailbox.expire(now - MAILBOX_TTL_MS)) {
       if (gone.sender && gone.ref && gone.kind !== "bounce") {
         await bounce(this.env, gone.sender as Address, { ref: gone.ref, to: row.address as Address, error: "unavailable" });

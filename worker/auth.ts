@@ -87,6 +87,38 @@ export async function authenticateRegistration(env: Env, request: Request, body:
   await admit(env, [{ scope: "ip", subject: clientIp(request) }], parsed);
 }
 
+/** How far a self-added device's certificate `created` may be from the server's clock. */
+export const SELF_ADD_WINDOW_MS = 300_000;
+
+/**
+ * `POST /account/devices` (PROTOCOL §6): signed by a device of the account as usual, or by the new
+ * device itself, whose certificate in the body must verify under the account key the server holds
+ * and be fresh, so a captured request cannot add the device again later.
+ */
+export async function authenticateDeviceAdd(env: Env, request: Request, body: Uint8Array, cert: DeviceCertBody): Promise<DeviceAuth> {
+  const msg = messageOf(request, body);
+  const parsed = parseSignature(msg);
+  const key = parseKeyId(parsed.keyId);
+  if (key.kind !== "device") throw new EmsgError("unauthorized", "Client requests are signed with a device key.");
+  if (domainOf(key.address) !== env.EMSG_DOMAIN) throw new EmsgError("unauthorized", `${key.address} is not an account of ${env.EMSG_DOMAIN}.`);
+  const account = accountOf(env, key.address);
+  if (await account.credentials(key.deviceId)) return authenticateDevice(env, request, body);
+  if (key.deviceId !== cert.deviceId || key.address !== cert.address) {
+    throw new EmsgError("unauthorized", "A device adding itself signs with the key its certificate names.");
+  }
+  const accountKey = await account.accountKey();
+  if (!accountKey) throw new EmsgError("unauthorized", "That account is not registered here.");
+  if (cert.accountKey !== accountKey) throw new EmsgError("unauthorized", "The device certificate is not signed by this account's key.");
+  if (Math.abs(Date.now() - cert.created) > SELF_ADD_WINDOW_MS) throw new EmsgError("unauthorized", "The device certificate is not fresh.");
+  verifyMessage(msg, parsed, fromB64u(cert.deviceKey), {
+    now: nowSeconds(),
+    requiredComponents: CLIENT_COMPONENTS,
+    expectHeaders: { "emsg-to": env.EMSG_DOMAIN },
+  });
+  await admit(env, [{ scope: "ip", subject: clientIp(request) }, { scope: "account", subject: key.address }], parsed);
+  return { address: key.address, deviceId: key.deviceId, accountKey };
+}
+
 /** A request signed by a peer server's key; returns the peer's domain. */
 export async function authenticatePeer(env: Env, request: Request, body: Uint8Array): Promise<Domain> {
   const msg = messageOf(request, body);

@@ -3,6 +3,7 @@ import type { BenchResults } from "../../bench/figures.js";
 import type { LoadResult } from "../../bench/load.js";
 import { QUICK } from "../../bench/plan.js";
 import { hostsFileText, prosodyConfig } from "../../bench/prosody.js";
+import { initialScripts } from "../../bench/pwa-load.js";
 import { renderReport, type RunContext } from "../../bench/report.js";
 import { summarize } from "../../bench/stats.js";
 
@@ -25,6 +26,9 @@ const both: BenchResults = {
   emsg: { figures: { federated: load(3000, [10, 20, 30]), sameDomain: load(6000, [5]) } },
   prosody: { version: "0.12.3", figures: { federated: load(1500, [20, 40, 60], 1), sameDomain: load(12000, [1]) } },
   mls: { figures: { ciphersuite: "x", messages: 50, encryptDecryptPerSec: 400, oneToOneSetupMs: 60, groupMembers: 5, groupCommitMs: 40, groupJoinMs: 70 } },
+  pwa: {
+    figures: { scriptFiles: 2, scriptBytes: 150_000, scriptGzipBytes: 48_640, loads: 3, firstPaintMs: summarize([80, 90, 120]), appShownMs: summarize([100, 110, 150]) },
+  },
 };
 
 const rowOf = (text: string, section: string, label: string) =>
@@ -46,6 +50,15 @@ describe("BENCHMARKS.md", () => {
     expect(rowOf(text, "## Federated", "messages lost")).toBe("| messages lost (lower is better) | 0 | 1 | 0.00× |");
     expect(rowOf(text, "## Same domain", "delivered msgs/s")).toBe("| delivered msgs/s (higher is better) | 6,000 | 12,000 | 0.50× |");
     expect(rowOf(text, "## EMSG only", "MLS encrypt")).toBe("| MLS encrypt + decrypt, msgs/s (50 messages, one core) | 400 |");
+  });
+
+  it("shows the PWA's initial JavaScript (gzip) and its time to first render", () => {
+    const text = renderReport(both, context, "");
+    expect(rowOf(text, "## PWA", "initial JavaScript, gzip")).toBe("| initial JavaScript, gzip (2 files) | 47.5 KiB |");
+    expect(rowOf(text, "## PWA", "first contentful paint")).toBe("| first contentful paint, p50 / max ms (3 cold loads) | 90.0 / 120 |");
+    expect(rowOf(text, "## PWA", "app rendered")).toBe("| app rendered (onboarding form shown), p50 / max ms | 110 / 150 |");
+    const without = renderReport({ ...both, pwa: { error: "/usr/bin/chromium is missing" } }, context, "");
+    expect(without).toContain("**PWA figures not measured:** /usr/bin/chromium is missing");
   });
 
   it("says why a half is missing and prints dashes, never numbers, in its place", () => {
@@ -85,5 +98,14 @@ describe("the Prosody the benchmark starts", () => {
     expect(hostsFileText([host, { domain: "b.bench.test", s2sAddress: "127.0.0.2", c2sPort: 40002 }])).toBe(
       "127.0.0.1 a.bench.test\n127.0.0.2 b.bench.test\n",
     );
+  });
+});
+
+describe("the PWA's initial scripts", () => {
+  it("are the module entries and modulepreloads of the built index.html, nothing lazy", () => {
+    const html = `<script type="module" crossorigin src="/assets/index-a1.js"></script>
+<link rel="modulepreload" crossorigin href="/assets/preact-b2.js"><link rel="stylesheet" href="/assets/index.css">
+<script src="/registerSW.js"></script>`;
+    expect(initialScripts(html)).toEqual(["/assets/index-a1.js", "/assets/preact-b2.js"]);
   });
 });

@@ -20,7 +20,7 @@ import {
   type SignedMoved,
 } from "../../shared/wire/index.js";
 import type { Env } from "../env.js";
-import { authenticateRegistration } from "../auth.js";
+import { authenticateDeviceAdd, authenticateRegistration } from "../auth.js";
 import { check, json, noContent, parseJson, readBody } from "../http.js";
 import { unwrap } from "../outcome.js";
 import { accountOf, conversationOf, enqueueRemote, isLocal } from "../routing.js";
@@ -52,11 +52,15 @@ accountRoutes.put("/account/settings", async (c) => {
   return json(unwrap(await accountOf(c.env, auth.address).updateSettings(body)));
 });
 
+/** Signed by a device of the account, or by the new device itself with a fresh certificate (§6). */
 accountRoutes.post("/account/devices", async (c) => {
-  const { auth, body } = await signedBody(c, AddDeviceRequestSchema);
+  const bytes = await readBody(c.req.raw, DEFAULT_LIMITS.maxBodyBytes);
+  const body = parseJson(bytes, AddDeviceRequestSchema);
+  const auth = await authenticateDeviceAdd(c.env, c.req.raw, bytes, verifyDeviceCert(body.deviceCert));
   const cert = verifyDeviceCert(body.deviceCert, { address: auth.address, accountKey: auth.accountKey });
-  unwrap(await accountOf(c.env, auth.address).addDevice(body.deviceCert, cert, Date.now()));
-  return json({ deviceId: cert.deviceId }, 201);
+  const extra = { ...(body.link ? { link: body.link } : {}), ...(body.keyPackages ? { keyPackages: body.keyPackages } : {}) };
+  const { after } = unwrap(await accountOf(c.env, auth.address).addDevice(body.deviceCert, cert, Date.now(), extra));
+  return json({ deviceId: cert.deviceId, after }, 201);
 });
 
 accountRoutes.delete("/account/devices/:deviceId", async (c) => {
