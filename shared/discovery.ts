@@ -30,7 +30,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   sessionIdleSeconds: 300,
 });
 
-export const CAPABILITIES = ["mailbox", "friends", "conversations", "groups", "sessions", "webrtc", "moves"] as const;
+export const CAPABILITIES = ["mailbox", "friends", "conversations", "groups", "sessions", "webrtc", "moves", "device-links"] as const;
 
 const Count = v.pipe(v.number(), v.safeInteger(), v.minValue(1));
 

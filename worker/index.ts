@@ -11,6 +11,7 @@ import { friendsRoutes } from "./routes/friends-routes.js";
 import { conversationRoutes } from "./routes/conversation-routes.js";
 import { mailboxRoutes } from "./routes/mailbox-routes.js";
 import { federationRoutes } from "./routes/federation-routes.js";
+import { linkRoutes } from "./routes/link-routes.js";
 
 export { AccountObject } from "./account.js";
 export { ConversationObject } from "./conversation.js";
@@ -48,7 +49,7 @@ app.get(WELL_KNOWN_PATH, async (c) => {
   return res;
 });
 
-for (const routes of [accountRoutes, friendsRoutes, conversationRoutes, mailboxRoutes, federationRoutes]) app.route("/emsg/v1", routes);
+for (const routes of [accountRoutes, linkRoutes, friendsRoutes, conversationRoutes, mailboxRoutes, federationRoutes]) app.route("/emsg/v1", routes);
 
 app.notFound((c) => {
   const path = new URL(c.req.url).pathname;

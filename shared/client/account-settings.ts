@@ -15,6 +15,11 @@ export async function loadSettings(ctx: CoreContext): Promise<Settings> {
   return settings;
 }
 
+/** Settings that came from elsewhere, e.g. the device that linked this one. */
+export function keepSettings(ctx: Pick<CoreContext, "store">, settings: Settings): Promise<void> {
+  return ctx.store.put(KEY, settings);
+}
+
 export async function updateSettings(ctx: CoreContext, change: Partial<Settings>): Promise<Settings> {
   const wanted = { ...(await loadSettings(ctx)), ...change };
   const settings = await ctx.api.call("PUT", "/account/settings", wanted, SettingsSchema);

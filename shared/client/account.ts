@@ -58,6 +58,10 @@ export async function createAccount(
 
 const bundleKey = (ref: string) => `kp/${ref}`;
 
+export async function keepKeyPackages(ctx: Pick<CoreContext, "store">, bundles: KeyPackageBundle[]): Promise<void> {
+  for (const bundle of bundles) await ctx.store.put(bundleKey(bundle.ref), bundle);
+}
+
 export async function unusedKeyPackages(ctx: Pick<CoreContext, "store">): Promise<KeyPackageBundle[]> {
   return (await ctx.store.list<KeyPackageBundle>("kp/")).map(([, bundle]) => bundle);
 }
@@ -77,7 +81,7 @@ export async function replenishKeyPackages(ctx: CoreContext, serverCount?: numbe
   const count = KEY_PACKAGE_TARGET - published;
   const bundles = await makeKeyPackages(deviceIdentityOf(ctx.account), count, ctx.clock.now());
   // Secrets first: a KeyPackage the server hands out must always have its private half here.
-  for (const bundle of bundles) await ctx.store.put(bundleKey(bundle.ref), bundle);
+  await keepKeyPackages(ctx, bundles);
   await ctx.api.call("POST", "/account/keypackages", { keyPackages: bundles.map((b) => b.keyPackage) }, PublishKeyPackagesResponseSchema);
   return count;
 }

@@ -12,6 +12,9 @@ import { Emitter } from "./events.js";
 import * as friends from "./friends.js";
 import type { ConvOutcome } from "./incoming-conv.js";
 import { applyItems, openMailboxSocket, parseServerFrame, pollMailbox } from "./mailbox-sync.js";
+import * as deviceLink from "./device-link.js";
+import { runDeviceJobs } from "./device-jobs.js";
+import { parseLinkCode } from "../device-link.js";
 import { deleteMessage, history, type MessageRecord, messagesBefore, saveMessage } from "./messages.js";
 import { enqueue, enqueueReceipt, flushOutgoing, pendingConversation } from "./outgoing-queue.js";
 import { peerSafetyNumber } from "./verification.js";
@@ -102,6 +105,35 @@ export class EmsgClient {
     return true;
   }
 
+  // ---- devices (PROTOCOL §6, device links)
+
+  /** Makes this device a new device of the account whose link code (shown by another device) is given. */
+  async linkDevice(code: string, { label = "device", server }: { label?: string; server?: string } = {}): Promise<AccountRecord> {
+    if (await loadAccount(this.#options.store)) throw new EmsgError("conflict", "This device already holds an account.");
+    const api = this.#apiFor(domainOf(parseLinkCode(code).address), server);
+    const deps = { store: this.#options.store, api, clock: this.#clock, events: this.events };
+    const account = await deviceLink.linkDevice(deps, code, label);
+    this.#ctx = { ...deps, account };
+    return account;
+  }
+
+  /** A code (and its expiry) that links a new device to this account; show it as text and QR. */
+  startDeviceLink(): Promise<deviceLink.DeviceLinkOffer> {
+    return deviceLink.startDeviceLink(this.#context());
+  }
+
+  devices(): Promise<deviceLink.DeviceInfo[]> {
+    return deviceLink.listDevices(this.#context());
+  }
+
+  /** Removes another device from the account and, as far as it can now, from every conversation. */
+  async removeDevice(deviceId: string): Promise<void> {
+    await deviceLink.removeDevice(this.#context(), deviceId);
+    await this.#exclusive(() => this.#afterItems()).catch((error: unknown) => {
+      console.warn(`emsg: the removed device stays in some conversations for now: ${(error as Error).message}`);
+    });
+  }
+
   // ---- mailbox
 
   async #onOutcome(outcome: ConvOutcome): Promise<void> {
@@ -112,6 +144,7 @@ export class EmsgClient {
   async #afterItems(): Promise<void> {
     const ctx = this.#context();
     await flushOutgoing(ctx, () => pollMailbox(ctx, (o) => this.#onOutcome(o)));
+    await runDeviceJobs(ctx, () => pollMailbox(ctx, (o) => this.#onOutcome(o)));
     await replenishKeyPackages(ctx);
   }
 

@@ -13,6 +13,8 @@ export interface ClientEvents extends Record<string, unknown> {
   friend: Friend;
   conversation: ConversationSummary;
   connection: { state: "connecting" | "online" | "offline"; error?: string };
+  /** The account's device list changed (a device was linked or removed). */
+  devices: { change: "added" | "removed"; deviceId: string };
 }
 
 /** What every part of the client core works with once an account exists on this device. */

@@ -39,7 +39,7 @@ export function getFriend(ctx: CoreContext, address: Address): Promise<Friend | 
   return ctx.store.get<Friend>(key(address));
 }
 
-async function saveFriend(ctx: CoreContext, friend: Friend): Promise<void> {
+export async function saveFriend(ctx: CoreContext, friend: Friend): Promise<void> {
   await ctx.store.put(key(friend.address), friend);
   ctx.events.emit("friend", friend);
 }

@@ -11,6 +11,7 @@ import { forgetKeyPackage, unusedKeyPackages } from "./account.js";
 import type { CoreContext } from "./context.js";
 import { type ConversationRecord, loadConversation, markApplied, saveConversation, wasApplied } from "./conversation-record.js";
 import { getFriend } from "./friends.js";
+import { ownItemBack } from "./own-commits.js";
 import { findMessage, type MessageRecord, saveMessage, setStatus } from "./messages.js";
 
 /** What applying a conversation item asks of the caller afterwards. */
@@ -111,7 +112,7 @@ export async function applyConvItem(ctx: CoreContext, item: ConvPayload): Promis
   }
   if (wasApplied(record, item.hubSeq)) return {};
   if (item.deviceId === ctx.account.deviceId) {
-    await saveConversation(ctx, markApplied(record, item.hubSeq), false);
+    await ownItemBack(ctx, record, item);
     return {};
   }
   const processed = await processMessage(await decodeGroupState(record.group), item.mls);

@@ -7,12 +7,18 @@ import type { CoreContext } from "./context.js";
 import { applyConvItem, type ConvOutcome } from "./incoming-conv.js";
 import { receiveDeleted, receiveFriendBounce, receiveFriendRequest, receiveFriendResponse } from "./friends.js";
 import { setStatus } from "./messages.js";
+import { onDeviceAdded } from "./device-jobs.js";
 import type { SocketLike } from "./transport.js";
 
 const CURSOR = "mailbox/cursor";
 
 export async function cursorOf(ctx: Pick<CoreContext, "store">): Promise<number> {
   return (await ctx.store.get<number>(CURSOR)) ?? 0;
+}
+
+/** A linked device starts after the mailbox backlog it cannot read (PROTOCOL §6). */
+export function startCursorAt(ctx: Pick<CoreContext, "store">, seq: number): Promise<void> {
+  return ctx.store.put(CURSOR, seq);
 }
 
 async function applyItem(ctx: CoreContext, item: MailItem): Promise<ConvOutcome> {
@@ -34,6 +40,9 @@ async function applyItem(ctx: CoreContext, item: MailItem): Promise<ConvOutcome>
       }
       return {};
     case "moved":
+      return {};
+    case "device_added":
+      await onDeviceAdded(ctx, item.deviceCert, item.link);
       return {};
   }
 }

@@ -1,10 +1,13 @@
 import * as v from "valibot";
 import { AddressSchema, b64uSchema, MsSchema, SeqSchema } from "./common.js";
-import { Id16Schema } from "../ids.js";
+import { fixedB64uSchema, Id16Schema } from "../ids.js";
 import { signedSchema } from "../signed.js";
 import { DeviceCertSchema, PublicKeySchema } from "../identity.js";
 
 /** Accounts, devices, KeyPackages and settings (PROTOCOL §6, §11). */
+
+/** Schemas bound a sealed link only by the body limit; the route answers `too_large` past LINK_SEALED_MAX_CHARS. */
+const LINK_SEALED_CHARS_MAX_BODY = 262_144;
 
 export const StrangerPolicySchema = v.picklist(["accept", "refuse", "review"]);
 export type StrangerPolicy = v.InferOutput<typeof StrangerPolicySchema>;
@@ -33,8 +36,47 @@ export const AccountViewSchema = v.object({
 });
 export type AccountView = v.InferOutput<typeof AccountViewSchema>;
 
-export const AddDeviceRequestSchema = v.object({ deviceCert: DeviceCertSchema });
+export const KEY_PACKAGE_CHARS = 16384;
+/** KeyPackages one request may carry: about 4 KiB of b64u each, within `maxBodyBytes`. */
+export const KEY_PACKAGES_PER_REQUEST = 50;
+const KeyPackagesSchema = v.pipe(v.array(b64uSchema(KEY_PACKAGE_CHARS)), v.minLength(1), v.maxLength(KEY_PACKAGES_PER_REQUEST));
+
+/**
+ * `POST /account/devices`. A device linking itself names the `link` it came through (so the device
+ * that made the link adds it to the account's conversations) and brings its first KeyPackages, so
+ * no claim ever sees it without one.
+ */
+export const AddDeviceRequestSchema = v.object({
+  deviceCert: DeviceCertSchema,
+  link: v.optional(Id16Schema),
+  keyPackages: v.optional(KeyPackagesSchema),
+});
 export type AddDeviceRequest = v.InferOutput<typeof AddDeviceRequestSchema>;
+
+/** `after`: the mailbox position the new device starts after (it cannot read the backlog). */
+export const AddDeviceResponseSchema = v.object({ deviceId: Id16Schema, after: SeqSchema });
+export type AddDeviceResponse = v.InferOutput<typeof AddDeviceResponseSchema>;
+
+/** `POST /account/links`: a sealed link bundle (PROTOCOL §6, device links); the server cannot open it. */
+export const LinkUploadSchema = v.object({
+  id: Id16Schema,
+  nonce: fixedB64uSchema(24, "A link nonce"),
+  sealed: v.pipe(b64uSchema(LINK_SEALED_CHARS_MAX_BODY), v.minLength(22)),
+});
+export type LinkUpload = v.InferOutput<typeof LinkUploadSchema>;
+
+export const LinkCreatedSchema = v.object({ id: Id16Schema, expires: MsSchema });
+export type LinkCreated = v.InferOutput<typeof LinkCreatedSchema>;
+
+/** `GET /links/{address}/{id}`: the sealed link, handed out once. */
+export const LinkFetchedSchema = v.object({
+  address: AddressSchema,
+  id: Id16Schema,
+  nonce: fixedB64uSchema(24, "A link nonce"),
+  sealed: b64uSchema(LINK_SEALED_CHARS_MAX_BODY),
+  expires: MsSchema,
+});
+export type LinkFetched = v.InferOutput<typeof LinkFetchedSchema>;
 
 /** Signed bodies are loose: the signature covers members this version does not know. Body of the `account-delete` and `deleted` signed objects. */
 export const DeletionBodySchema = v.looseObject({ address: AddressSchema, at: MsSchema });
@@ -56,7 +98,6 @@ export type SignedMoved = v.InferOutput<typeof SignedMovedSchema>;
 export const MoveRequestSchema = v.object({ notice: SignedMovedSchema });
 export type MoveRequest = v.InferOutput<typeof MoveRequestSchema>;
 
-export const KEY_PACKAGE_CHARS = 16384;
 export const PublishKeyPackagesRequestSchema = v.object({
   keyPackages: v.pipe(v.array(b64uSchema(KEY_PACKAGE_CHARS)), v.minLength(1), v.maxLength(100)),
 });

@@ -4,6 +4,7 @@ import { Id16Schema } from "../ids.js";
 import { ConversationRefSchema, ConvPayloadSchema } from "./conversation.js";
 import { SignedFriendRequestSchema, SignedFriendResponseSchema } from "./friends.js";
 import { SignedDeletionSchema, SignedMovedSchema } from "./account.js";
+import { DeviceCertSchema } from "../identity.js";
 
 /** What a device receives from its own server's mailbox (PROTOCOL §6). */
 
@@ -29,6 +30,8 @@ export const MailItemSchema = v.variant("kind", [
   v.object({ ...head, kind: v.literal("moved"), signed: SignedMovedSchema }),
   v.object({ ...head, kind: v.literal("deleted"), signed: SignedDeletionSchema }),
   v.object({ ...head, kind: v.literal("bounce"), ...BouncePayloadSchema.entries }),
+  // A device joined the account; `link` names the link it came through, if any.
+  v.object({ ...head, kind: v.literal("device_added"), deviceCert: DeviceCertSchema, link: v.optional(Id16Schema) }),
 ]);
 export type MailItem = v.InferOutput<typeof MailItemSchema>;
 export type MailKind = MailItem["kind"];

@@ -7,6 +7,8 @@ const ROUTES: Array<[string, string]> = [
   ["POST", "/accounts"],
   ["PUT", "/account/settings"],
   ["POST", "/account/devices"],
+  ["POST", "/account/links"],
+  ["GET", "/links/alice%23im.alice.test/%E0%A4%A"],
   ["DELETE", "/account"],
   ["POST", "/account/keypackages"],
   ["POST", "/directory/claim"],

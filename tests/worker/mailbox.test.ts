@@ -70,10 +70,11 @@ describe("mailbox", () => {
     const phone = anotherDevice(bob);
     await call(bob, "POST", "/account/devices", { deviceCert: phone.cert });
     await sendRequest(await registered("sender"), bob);
-    expect((await call(bob, "POST", "/mailbox/ack", { upTo: 1 })).status).toBe(204);
+    expect((await call(bob, "POST", "/mailbox/ack", { upTo: 2 })).status).toBe(204);
     const forPhone = (await (await call(phone, "GET", "/mailbox?after=0")).json()) as { items: MailItem[]; more: boolean };
-    expect(forPhone.items.map((i) => i.seq)).toEqual([1]);
-    await call(phone, "POST", "/mailbox/ack", { upTo: 1 });
+    // The phone's own arrival (device_added) came first, then the request.
+    expect(forPhone.items.map((i) => [i.seq, i.kind])).toEqual([[1, "device_added"], [2, "friend_request"]]);
+    await call(phone, "POST", "/mailbox/ack", { upTo: 2 });
     const after = (await (await call(bob, "GET", "/mailbox?after=0")).json()) as { items: MailItem[] };
     expect(after.items).toEqual([]);
   });

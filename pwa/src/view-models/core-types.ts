@@ -1,4 +1,4 @@
 /** The client core types the view models work with; the core itself lives in shared/client. */
 export type { EmsgClient } from "../../../shared/client/client.js";
-export type { ClientEvents, ConversationSummary, Friend, MessageRecord } from "../../../shared/client/index.js";
+export type { ClientEvents, ConversationSummary, DeviceInfo, DeviceLinkOffer, Friend, MessageRecord } from "../../../shared/client/index.js";
 export type { Settings as AccountSettings } from "../../../shared/wire/account.js";

@@ -1,0 +1,47 @@
+import { formatLinkCode, type LinkBundle, sealLinkBundle } from "../../shared/device-link.js";
+import type { Address } from "../../shared/address.js";
+import { countingB64u, countingBytes, fixedKeyPair, keyJson } from "./_fixed-keys.js";
+
+export const name = "device-links";
+
+export async function make() {
+  const address = "alice#im.alice.test" as Address;
+  const account = keyJson(fixedKeyPair("alice-account"));
+  const id = countingB64u(16, 0x40);
+  const key = countingBytes(32, 0x80);
+  const code = { address, id, key };
+  const bundle: LinkBundle = {
+    emsgLink: 1,
+    address,
+    accountKey: { pub: account.publicKey, priv: account.seed },
+    friends: [
+      { address: "bob#im.bob.test" as Address, accountKey: keyJson(fixedKeyPair("bob-account")).publicKey, state: "friend", since: 1_760_000_000_000 },
+      { address: "carol#im.carol.test" as Address, accountKey: "", state: "outgoing", since: 1_760_000_100_000, note: "hi Carol", requestId: countingB64u(16, 0x10) },
+    ],
+    settings: { strangers: "review", retentionDays: 30 },
+    created: 1_760_000_500_000,
+  };
+  const sealed = sealLinkBundle(bundle, code, countingBytes(24, 0));
+  const text = formatLinkCode(code);
+  const flipped = `${sealed.sealed[0] === "A" ? "B" : "A"}${sealed.sealed.slice(1)}`;
+  return {
+    description:
+      "Device links (PROTOCOL §6): `code` is the text (and QR) the existing device shows; parsing it gives " +
+      "`address`, `id` and `key`. `sealed` is XChaCha20-Poly1305 with `key`, `nonce` and associated data " +
+      "UTF8(\"emsg-link:1:\" + address + \":\" + id) over UTF8(JCS(bundle)), so sealing `bundle` again gives it " +
+      "exactly. Codes with `error` must be refused with that code; `open` cases must open to `bundle` or fail with `error`.",
+    cases: [
+      { description: "Alice's link", code: text, address, id, key: countingB64u(32, 0x80), nonce: sealed.nonce, sealed: sealed.sealed, bundle },
+      { description: "surrounding whitespace is ignored", code: `  ${text}\n`, address, id, key: countingB64u(32, 0x80) },
+      { description: "another version", code: text.replace("emsg-link:1:", "emsg-link:2:"), error: "unsupported_version" },
+      { description: "not a link code", code: "emsg-verify:1:alice#im.alice.test:AAAA", error: "bad_request" },
+      { description: "address not in normal form", code: text.replace("alice#", "Alice#"), error: "bad_request" },
+      { description: "a 15-byte id", code: `emsg-link:1:${address}:${countingB64u(15)}:${countingB64u(32)}`, error: "bad_request" },
+      { description: "a 31-byte key", code: `emsg-link:1:${address}:${id}:${countingB64u(31)}`, error: "bad_request" },
+      { description: "a part missing", code: `emsg-link:1:${address}:${id}`, error: "bad_request" },
+      { description: "wrong key", open: { code: formatLinkCode({ ...code, key: countingBytes(32, 0x81) }), nonce: sealed.nonce, sealed: sealed.sealed }, error: "unauthorized" },
+      { description: "sealed bytes changed", open: { code: text, nonce: sealed.nonce, sealed: flipped }, error: "unauthorized" },
+      { description: "sealed for another link id", open: { code: formatLinkCode({ ...code, id: countingB64u(16, 0x41) }), nonce: sealed.nonce, sealed: sealed.sealed }, error: "unauthorized" },
+    ],
+  };
+}

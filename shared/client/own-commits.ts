@@ -1,0 +1,89 @@
+import { EmsgError, RETRYABLE } from "../errors.js";
+import { randomId16 } from "../ids.js";
+import { epochOf, type GroupState } from "../mls/group-state.js";
+import { encodeGroupState } from "../mls/state-codec.js";
+import type { ConvPayload, Roster, Submit } from "../wire/conversation.js";
+import type { CoreContext } from "./context.js";
+import { type ConversationRecord, loadConversation, markApplied, saveConversation } from "./conversation-record.js";
+import { submitToHub } from "./conversations.js";
+
+/**
+ * A commit this device made and submitted, kept until the hub's answer is known. If the answer is
+ * lost (the network failed after the hub accepted it), the commit either comes back through the
+ * mailbox, and its state is adopted then, or is sent again with the same id, which the hub answers
+ * with its first result: the group state never falls behind the hub.
+ */
+export interface PendingCommit {
+  conversation: string;
+  submit: Submit;
+  group: string;
+  epoch: number;
+}
+
+const key = (conversation: string) => `commit/${conversation}`;
+
+export function pendingCommit(ctx: Pick<CoreContext, "store">, conversation: string): Promise<PendingCommit | undefined> {
+  return ctx.store.get<PendingCommit>(key(conversation));
+}
+
+/** Keeps the new state as the conversation's, unless the record already moved past it. */
+async function adopt(ctx: CoreContext, pending: PendingCommit): Promise<void> {
+  const record = await loadConversation(ctx, pending.conversation);
+  if (record && record.epoch < pending.epoch) await saveConversation(ctx, { ...record, group: pending.group, epoch: pending.epoch });
+  await ctx.store.delete(key(pending.conversation));
+}
+
+/**
+ * Sends a pending commit. True once the hub took it (its state is then the conversation's); false
+ * when the hub had moved on (`stale_epoch`): the commit is dropped and the caller catches up.
+ * Network failures throw and leave it pending.
+ */
+export async function sendPendingCommit(ctx: CoreContext, pending: PendingCommit): Promise<boolean> {
+  try {
+    await submitToHub(ctx, pending.conversation, pending.submit);
+  } catch (error) {
+    if (error instanceof EmsgError && !RETRYABLE.has(error.code)) {
+      await ctx.store.delete(key(pending.conversation));
+      if (error.code === "stale_epoch") return false;
+    }
+    throw error;
+  }
+  await adopt(ctx, pending);
+  return true;
+}
+
+/** Submits a commit made from `record`'s state (see sendPendingCommit for the answer). */
+export async function commitToHub(
+  ctx: CoreContext,
+  record: ConversationRecord,
+  made: { state: GroupState; commit: string; welcome?: string },
+  roster?: Roster,
+): Promise<boolean> {
+  const pending: PendingCommit = {
+    conversation: record.conversation,
+    submit: {
+      id: randomId16(),
+      epoch: record.epoch,
+      kind: "commit",
+      mls: made.commit,
+      ...(made.welcome ? { welcome: made.welcome } : {}),
+      ...(roster ? { roster } : {}),
+    },
+    group: encodeGroupState(made.state),
+    epoch: epochOf(made.state),
+  };
+  await ctx.store.put(key(record.conversation), pending);
+  return sendPendingCommit(ctx, pending);
+}
+
+/**
+ * One of this device's own submissions came back from the hub: nothing to decrypt, but if it is
+ * a commit whose answer was lost, its state becomes the conversation's now.
+ */
+export async function ownItemBack(ctx: CoreContext, record: ConversationRecord, item: ConvPayload): Promise<void> {
+  const pending = await pendingCommit(ctx, item.conversation);
+  const mine = pending?.submit.id === item.id && item.type === "commit" && record.epoch < pending.epoch;
+  const next = mine ? { ...record, group: pending.group, epoch: pending.epoch } : record;
+  await saveConversation(ctx, markApplied(next, item.hubSeq), mine);
+  if (pending?.submit.id === item.id) await ctx.store.delete(key(item.conversation));
+}

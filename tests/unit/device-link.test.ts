@@ -1,0 +1,110 @@
+import { describe, expect, it } from "vitest";
+import { readFileSync } from "node:fs";
+import type { Address } from "../../shared/address.js";
+import { fromB64u, toB64u } from "../../shared/base64url.js";
+import { EmsgError } from "../../shared/errors.js";
+import { formatLinkCode, type LinkBundle, LINK_SEALED_MAX_CHARS, openLinkBundle, parseLinkCode, sealLinkBundle } from "../../shared/device-link.js";
+import { generateKeyPair } from "../../shared/identity.js";
+import { randomId16 } from "../../shared/ids.js";
+import { loadGenerators, vectorText } from "../../scripts/make-vectors.js";
+
+/** Vector cases are plain JSON read from disk. */
+type Case = any;
+
+function codeOf(fn: () => unknown): string | null {
+  try {
+    fn();
+    return null;
+  } catch (e) {
+    expect(e).toBeInstanceOf(EmsgError);
+    return (e as EmsgError).code;
+  }
+}
+
+const vectors = JSON.parse(readFileSync(new URL("../vectors/device-links.json", import.meta.url), "utf8")) as { cases: Case[] };
+const alice = "alice#im.alice.test" as Address;
+
+function bundleFor(address: Address, friends: LinkBundle["friends"] = []): LinkBundle {
+  const account = generateKeyPair();
+  return {
+    emsgLink: 1,
+    address,
+    accountKey: { pub: toB64u(account.publicKey), priv: toB64u(account.privateKey) },
+    friends,
+    settings: { strangers: "accept", retentionDays: null },
+    created: 1_760_000_000_000,
+  };
+}
+
+describe("device link vectors", () => {
+  it("are what the generator makes today", async () => {
+    const gen = (await loadGenerators()).find((g) => g.name === "device-links")!;
+    expect(vectorText(await gen.make())).toBe(readFileSync(new URL("../vectors/device-links.json", import.meta.url), "utf8"));
+  });
+
+  it("parse, seal and open as the vectors say", () => {
+    for (const c of vectors.cases) {
+      if (c.open) {
+        const code = parseLinkCode(c.open.code);
+        expect(codeOf(() => openLinkBundle({ nonce: c.open.nonce, sealed: c.open.sealed }, code)), c.description).toBe(c.error);
+      } else if (c.error) {
+        expect(codeOf(() => parseLinkCode(c.code)), c.description).toBe(c.error);
+      } else {
+        const code = parseLinkCode(c.code);
+        expect({ address: code.address, id: code.id, key: toB64u(code.key) }, c.description).toEqual({ address: c.address, id: c.id, key: c.key });
+        if (c.sealed) {
+          expect(openLinkBundle({ nonce: c.nonce, sealed: c.sealed }, code)).toEqual(c.bundle);
+          expect(sealLinkBundle(c.bundle, code, fromB64u(c.nonce))).toEqual({ nonce: c.nonce, sealed: c.sealed });
+        }
+      }
+    }
+  });
+});
+
+describe("link codes", () => {
+  it("round-trip through text", () => {
+    const code = { address: alice, id: randomId16(), key: crypto.getRandomValues(new Uint8Array(32)) };
+    const parsed = parseLinkCode(formatLinkCode(code));
+    expect(parsed).toEqual(code);
+  });
+
+  it("refuse garbage with typed errors", () => {
+    for (const text of ["", "emsg-link:", "emsg-link:1", "emsg-link:1:::", "hello", "emsg-link:1:alice:AAAA:BBBB", `emsg-link:1:${alice}:${randomId16()}:${toB64u(new Uint8Array(32))}:extra`]) {
+      expect(codeOf(() => parseLinkCode(text)), text).toBe("bad_request");
+    }
+    expect(codeOf(() => parseLinkCode(`emsg-link:9:${alice}:x:y`))).toBe("unsupported_version");
+    expect(codeOf(() => parseLinkCode(42 as unknown as string))).toBe("bad_request");
+  });
+});
+
+describe("link bundles", () => {
+  it("open only with their own key, address and id", () => {
+    const code = { address: alice, id: randomId16(), key: crypto.getRandomValues(new Uint8Array(32)) };
+    const bundle = bundleFor(alice);
+    const sealed = sealLinkBundle(bundle, code);
+    expect(openLinkBundle(sealed, code)).toEqual(bundle);
+    expect(codeOf(() => openLinkBundle(sealed, { ...code, key: new Uint8Array(32) }))).toBe("unauthorized");
+    expect(codeOf(() => openLinkBundle(sealed, { ...code, address: "mallory#im.alice.test" as Address }))).toBe("unauthorized");
+    expect(codeOf(() => openLinkBundle({ ...sealed, nonce: "AAAA" }, code))).toBe("bad_request");
+  });
+
+  it("refuse a bundle whose key pair does not match, even sealed with the right key", () => {
+    const code = { address: alice, id: randomId16(), key: crypto.getRandomValues(new Uint8Array(32)) };
+    const bundle = bundleFor(alice);
+    const forged = { ...bundle, accountKey: { ...bundle.accountKey, pub: toB64u(generateKeyPair().publicKey) } };
+    expect(codeOf(() => openLinkBundle(sealLinkBundle(forged, code), code))).toBe("bad_request");
+  });
+
+  it("cannot be sealed for another address than the code's", () => {
+    const code = { address: alice, id: randomId16(), key: crypto.getRandomValues(new Uint8Array(32)) };
+    expect(codeOf(() => sealLinkBundle(bundleFor("bob#im.bob.test" as Address), code))).toBe("bad_request");
+  });
+
+  it("stay within the size a server accepts, or refuse to seal", () => {
+    const code = { address: alice, id: randomId16(), key: crypto.getRandomValues(new Uint8Array(32)) };
+    const friend = (i: number) => ({ address: `friend${i}#im.bob.test` as Address, accountKey: toB64u(new Uint8Array(32).fill(i & 0xff)), state: "friend" as const, since: i, note: "n".repeat(200) });
+    const fits = sealLinkBundle(bundleFor(alice, Array.from({ length: 300 }, (_, i) => friend(i))), code);
+    expect(fits.sealed.length).toBeLessThanOrEqual(LINK_SEALED_MAX_CHARS);
+    expect(codeOf(() => sealLinkBundle(bundleFor(alice, Array.from({ length: 2000 }, (_, i) => friend(i))), code))).toBe("too_large");
+  });
+});

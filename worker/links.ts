@@ -1,0 +1,56 @@
+import { EmsgError } from "../shared/errors.js";
+import { LINK_TTL_MS } from "../shared/device-link.js";
+import type { LinkUpload } from "../shared/wire/index.js";
+
+/**
+ * An account's pending device links (PROTOCOL §6): sealed bundles the server cannot open, each
+ * handed out once and kept at most LINK_TTL_MS, in the Account object's SQLite.
+ */
+export const LINKS_SCHEMA = `
+CREATE TABLE links (id TEXT PRIMARY KEY, nonce TEXT NOT NULL, sealed TEXT NOT NULL, created INTEGER NOT NULL,
+  expires INTEGER NOT NULL);`;
+
+/** Live links per account; a new one beyond this replaces the oldest. */
+export const LINKS_PER_ACCOUNT = 3;
+
+export interface StoredLink {
+  id: string;
+  nonce: string;
+  sealed: string;
+  expires: number;
+}
+
+export class Links {
+  constructor(private readonly sql: SqlStorage) {}
+
+  put(link: LinkUpload, now: number): { id: string; expires: number } {
+    this.dropExpired(now);
+    if (this.sql.exec("SELECT 1 FROM links WHERE id = ?", link.id).toArray().length > 0) throw new EmsgError("conflict", "That link id is in use.");
+    const expires = now + LINK_TTL_MS;
+    this.sql.exec("INSERT INTO links (id, nonce, sealed, created, expires) VALUES (?, ?, ?, ?, ?)", link.id, link.nonce, link.sealed, now, expires);
+    this.sql.exec(
+      "DELETE FROM links WHERE id NOT IN (SELECT id FROM links ORDER BY created DESC, rowid DESC LIMIT ?)",
+      LINKS_PER_ACCOUNT,
+    );
+    return { id: link.id, expires };
+  }
+
+  /** Hands a link out and deletes it: a second read, like one after expiry, is `not_found`. */
+  take(id: string, now: number): StoredLink {
+    this.dropExpired(now);
+    const row = this.sql
+      .exec<{ id: string; nonce: string; sealed: string; expires: number }>("DELETE FROM links WHERE id = ? RETURNING id, nonce, sealed, expires", id)
+      .toArray()[0];
+    if (!row) throw new EmsgError("not_found", "No such link: it was used already, expired, or never made.");
+    return { id: row.id, nonce: row.nonce, sealed: row.sealed, expires: row.expires };
+  }
+
+  /** When the next link expires, for the object's alarm; null when none is left. */
+  nextExpiry(): number | null {
+    return this.sql.exec<{ e: number | null }>("SELECT MIN(expires) AS e FROM links").one().e;
+  }
+
+  dropExpired(now: number): void {
+    this.sql.exec("DELETE FROM links WHERE expires <= ?", now);
+  }
+}
