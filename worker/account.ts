@@ -28,6 +28,7 @@ import { Devices, DEVICES_SCHEMA } from "./devices.js";
 import { Links, LINKS_SCHEMA, type StoredLink } from "./links.js";
 import { admitConversationItem, admitFriendRequest, admitFriendResponse } from "./policy/strangers.js";
 import { bounce } from "./routing.js";
+import { carriedMove, mayAdopt, movedVerifies } from "../shared/move.js";
 
 export const MAILBOX_TTL_MS = 30 * 86400_000;
 export const NAME_GRACE_MS = 30 * 86400_000;
@@ -219,6 +220,12 @@ export class AccountObject extends DurableObject<Env> {
     return attempt(() => {
       const settings = JSON.parse(this.row().settings) as Settings;
       const from = signed.body.from;
+      if (this.vouchedByMove(signed)) {
+        // A friend who moved introduces their new address: it is that friend, whatever the policy.
+        this.friends.set(from, "friend", signed.body.accountKey, now);
+        this.store({ kind: "friend_request", signed }, now);
+        return "delivered";
+      }
       const admission = admitFriendRequest(this.friends.stateOf(from), settings.strangers);
       if (admission.verdict === "refuse") throw new EmsgError(admission.code);
       if (this.friends.stateOf(from) === "friend") {
@@ -230,6 +237,14 @@ export class AccountObject extends DurableObject<Env> {
       if (!held) this.store({ kind: "friend_request", signed }, now);
       return held ? "held" : "delivered";
     });
+  }
+
+  /** The request carries a move (§9) from a friend, signed by the key pinned for them, to the requester. */
+  private vouchedByMove(signed: SignedFriendRequest): boolean {
+    const moved = carriedMove(signed);
+    if (!moved) return false;
+    const friend = this.friends.get(moved.body.from);
+    return friend?.state === "friend" && movedVerifies(moved, friend.accountKey) && mayAdopt(this.friends.get(signed.body.from), signed.body.accountKey);
   }
 
   /** The user answered a request: `accept` pins their key, `decline` forgets them. Returns their key. */
@@ -304,9 +319,17 @@ export class AccountObject extends DurableObject<Env> {
       if (!entry || entry.state === "blocked" || entry.accountKey === "") throw new EmsgError("forbidden", "Only acquaintances send notices.");
       if (!verifyObject(fromB64u(entry.accountKey), kind, signed as Signed<unknown>)) throw new EmsgError("unauthorized", `The ${kind} notice is not signed by the key pinned for ${from}.`);
       if (kind === "deleted") this.friends.remove(from);
+      if (kind === "moved" && entry.state === "friend") this.adoptMove(signed as SignedMoved, now);
       this.store({ kind, signed } as MailContent, now);
       return null;
     });
+  }
+
+  /** A friend moved (§11): their new address is a friend with the new key, unless that clashes with what we know of it. */
+  private adoptMove(notice: SignedMoved, now: number): void {
+    const { to, accountKey } = notice.body;
+    if (to === this.row().address || !mayAdopt(this.friends.get(to), accountKey)) return;
+    this.friends.set(to, "friend", accountKey, now);
   }
 
   /** Bounces, which no policy holds back; a bounced friend request is no longer outgoing. */

@@ -44,7 +44,7 @@ export function clientIp(request: Request): string {
 }
 
 /** Takes tokens (and records the nonce, when given); throws when a bucket is empty or the nonce was seen. */
-export async function admit(env: Env, limits: { scope: RateScope; subject: string }[], parsed?: ParsedSignature): Promise<void> {
+export async function admit(env: Env, limits: { scope: RateScope; subject: string }[], parsed?: Pick<ParsedSignature, "keyId" | "nonce">): Promise<void> {
   const wait = unwrap(await serverOf(env).admit({ keyId: parsed?.keyId ?? "", nonce: parsed?.nonce ?? "", limits }));
   if (wait !== null) throw new RateLimited(wait);
 }

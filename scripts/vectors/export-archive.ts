@@ -13,7 +13,7 @@ export async function make() {
     accountKey: { pub: account.publicKey, priv: account.seed },
     friends: [{ address: "bob#im.bob.test", accountKey: keyJson(fixedKeyPair("bob-account")).publicKey, since: 1_760_000_000_000 }],
     groups: [],
-    favorites: ["bob#im.bob.test"],
+    favorites: [{ id: "AAECAwQFBgcICQoLDA0ODw", peer: "bob#im.bob.test", from: "bob#im.bob.test", text: "see you at 8", at: 1_760_000_100_000 }],
     settings: { strangers: "review", retentionDays: 30 },
     exportedAt: 1_760_000_500_000,
   };

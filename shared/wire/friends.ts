@@ -3,6 +3,7 @@ import { AddressSchema, b64uSchema, MsSchema } from "./common.js";
 import { Id16Schema } from "../ids.js";
 import { signedSchema } from "../signed.js";
 import { PublicKeySchema } from "../identity.js";
+import { SignedMovedSchema } from "./account.js";
 
 /** Friend requests and responses (PROTOCOL §6, §9). */
 
@@ -13,6 +14,8 @@ export const FriendRequestBodySchema = v.looseObject({
   created: MsSchema,
   id: Id16Schema,
   note: v.pipe(v.string(), v.maxLength(280)),
+  /** Set when the requester moved here from an address the recipient befriended (PROTOCOL §9, §11). */
+  moved: v.optional(SignedMovedSchema),
 });
 export type FriendRequestBody = v.InferOutput<typeof FriendRequestBodySchema>;
 export const SignedFriendRequestSchema = signedSchema(FriendRequestBodySchema);

@@ -6,6 +6,7 @@ import { randomId16 } from "../../shared/ids.js";
 import { verifyDeviceCert } from "../../shared/identity.js";
 import { DEFAULT_LIMITS } from "../../shared/discovery.js";
 import { verifyObject } from "../../shared/signed.js";
+import { isFresh, isMove, movedVerifies } from "../../shared/move.js";
 import {
   AddDeviceRequestSchema,
   ClaimRequestSchema,
@@ -20,7 +21,7 @@ import {
   type SignedMoved,
 } from "../../shared/wire/index.js";
 import type { Env } from "../env.js";
-import { authenticateDeviceAdd, authenticateRegistration } from "../auth.js";
+import { admit, authenticateDeviceAdd, authenticateRegistration, clientIp } from "../auth.js";
 import { check, json, noContent, parseJson, readBody } from "../http.js";
 import { unwrap } from "../outcome.js";
 import { accountOf, conversationOf, enqueueRemote, isLocal } from "../routing.js";
@@ -108,16 +109,29 @@ accountRoutes.delete("/account", async (c) => {
   return noContent();
 });
 
-/** Announces a move to the new address (§11) to every acquaintance; the account stays until deleted. */
+/**
+ * Announces a move (§11) to every acquaintance; the account stays until deleted. Open: the notice's
+ * own signature under the account key stored here is the authority, so a device at the new provider,
+ * which is no device of this account, can hand it in. The window and the nonce cache stop replays.
+ */
 accountRoutes.post("/account/moved", async (c) => {
-  const { auth, body } = await signedBody(c, MoveRequestSchema);
-  const moved = body.notice.body;
-  if (moved.from !== auth.address) throw new EmsgError("forbidden", `The moved notice is for ${moved.from}.`);
-  if (moved.to === auth.address) throw new EmsgError("bad_request", "An account cannot move to itself.");
-  if (Math.abs(Date.now() - moved.at) > DELETION_WINDOW_MS) throw new EmsgError("bad_request", "The moved notice is not fresh.");
-  if (!verifyObject(fromB64u(auth.accountKey), "moved", body.notice)) throw new EmsgError("unauthorized", "The moved notice is not signed by the account key.");
-  const acquaintances = unwrap(await accountOf(c.env, auth.address).acquaintances());
-  await tellAcquaintances(c.env, acquaintances, { kind: "moved", signed: body.notice });
+  const bytes = await readBody(c.req.raw, DEFAULT_LIMITS.maxBodyBytes);
+  const { notice } = parseJson(bytes, MoveRequestSchema);
+  const moved = notice.body;
+  if (!isLocal(c.env, moved.from)) throw new EmsgError("bad_request", `${moved.from} is not an account of ${c.env.EMSG_DOMAIN}.`);
+  if (!isMove(moved)) throw new EmsgError("bad_request", "An account cannot move to itself.");
+  if (!isFresh(moved.at, Date.now())) throw new EmsgError("bad_request", "The moved notice is not fresh.");
+  await admit(c.env, [{ scope: "ip", subject: clientIp(c.req.raw) }, { scope: "account", subject: moved.from }]);
+  const account = accountOf(c.env, moved.from);
+  // RPC typing loses the view's shape (its certificates are loose objects); only the key is read.
+  const { accountKey } = unwrap(await account.view()) as { accountKey: string };
+  if (!movedVerifies(notice, accountKey)) throw new EmsgError("unauthorized", "The moved notice is not signed by the account key.");
+  // Each signed notice is taken once; the signer makes a new one (a new `at`) to announce again.
+  await admit(c.env, [], { keyId: `moved:${moved.from}`, nonce: String(moved.at) }).catch((error: unknown) => {
+    throw error instanceof EmsgError && error.code === "unauthorized" ? new EmsgError("conflict", "This moved notice was handed in already.") : error;
+  });
+  const acquaintances = unwrap(await account.acquaintances());
+  await tellAcquaintances(c.env, acquaintances, { kind: "moved", signed: notice });
   return json({ told: acquaintances.length }, 202);
 });
 

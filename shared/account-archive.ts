@@ -1,0 +1,100 @@
+import * as v from "valibot";
+import type { Address } from "./address.js";
+import { EmsgError } from "./errors.js";
+import { type ArchiveFile, type ArchiveOptions, openArchive, sealArchive } from "./export-archive.js";
+import { fixedB64uSchema } from "./ids.js";
+import { PublicKeySchema } from "./identity.js";
+import { publicKeyOf } from "./move.js";
+import { SettingsSchema } from "./wire/account.js";
+import { AddressSchema, MsSchema } from "./wire/common.js";
+import { ConversationRefSchema } from "./wire/conversation.js";
+
+/**
+ * What an export archive holds once opened (PROTOCOL §11): the account key pair, the friends with
+ * the keys pinned for them, groups, favorites and settings. Unknown members are ignored, so a
+ * newer exporter's file still imports.
+ */
+
+const SeedSchema = fixedB64uSchema(32, "An account private key");
+const MAX_ENTRIES = 100_000;
+
+export const ArchiveFriendSchema = v.looseObject({ address: AddressSchema, accountKey: PublicKeySchema, since: MsSchema });
+export type ArchiveFriend = v.InferOutput<typeof ArchiveFriendSchema>;
+
+export const ArchiveGroupSchema = v.looseObject({ conversation: ConversationRefSchema, members: v.pipe(v.array(AddressSchema), v.maxLength(1000)) });
+export type ArchiveGroup = v.InferOutput<typeof ArchiveGroupSchema>;
+
+/** A starred message, copied: `peer` names the chat it was starred in. */
+export const ArchiveFavoriteSchema = v.looseObject({
+  id: v.pipe(v.string(), v.maxLength(64)),
+  peer: v.pipe(v.string(), v.maxLength(2048)),
+  from: v.pipe(v.string(), v.maxLength(320)),
+  text: v.pipe(v.string(), v.maxLength(65_536)),
+  at: MsSchema,
+});
+export type ArchiveFavorite = v.InferOutput<typeof ArchiveFavoriteSchema>;
+
+export const ArchiveContentsSchema = v.looseObject({
+  address: AddressSchema,
+  accountKey: v.pipe(
+    v.looseObject({ pub: PublicKeySchema, priv: SeedSchema }),
+    v.check((k) => publicKeyOf(k.priv) === k.pub, "accountKey.pub is not the public key of accountKey.priv."),
+  ),
+  friends: v.pipe(v.array(ArchiveFriendSchema), v.maxLength(MAX_ENTRIES)),
+  groups: v.pipe(v.array(ArchiveGroupSchema), v.maxLength(MAX_ENTRIES)),
+  favorites: v.pipe(v.array(ArchiveFavoriteSchema), v.maxLength(MAX_ENTRIES)),
+  settings: SettingsSchema,
+  exportedAt: MsSchema,
+});
+export type ArchiveContents = v.InferOutput<typeof ArchiveContentsSchema>;
+
+/** Checks opened contents; anything not of the shape above is `bad_request`. */
+export function parseArchiveContents(contents: unknown): ArchiveContents {
+  const parsed = v.safeParse(ArchiveContentsSchema, contents);
+  if (parsed.success) return parsed.output;
+  const where = v.getDotPath(parsed.issues[0]);
+  throw new EmsgError("bad_request", `The export opened, but its contents are damaged${where ? ` (${where})` : ""}: ${parsed.issues[0].message}`);
+}
+
+/** Reads an archive given as its JSON text, its bytes, or the parsed file. */
+export function archiveFileOf(input: string | Uint8Array | unknown): unknown {
+  if (typeof input !== "string" && !(input instanceof Uint8Array)) return input;
+  const text = typeof input === "string" ? input : new TextDecoder("utf-8", { fatal: false }).decode(input);
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new EmsgError("bad_request", "This file is not an EMSG export: it is not JSON.");
+  }
+}
+
+/** Opens an archive and checks its contents: `unauthorized` for a wrong passphrase, `bad_request` for a damaged file. */
+export async function readAccountArchive(input: string | Uint8Array | unknown, passphrase: string, opts: ArchiveOptions = {}): Promise<ArchiveContents> {
+  return parseArchiveContents(await openArchive(archiveFileOf(input), passphrase, opts));
+}
+
+export interface ArchiveSources {
+  address: Address;
+  accountKey: { pub: string; priv: string };
+  friends: readonly ArchiveFriend[];
+  groups: readonly ArchiveGroup[];
+  favorites: readonly ArchiveFavorite[];
+  settings: v.InferOutput<typeof SettingsSchema>;
+  exportedAt: number;
+}
+
+/** The contents, with only the members this version defines (copied, so no stray fields leak in). */
+export function archiveContents(s: ArchiveSources): ArchiveContents {
+  return {
+    address: s.address,
+    accountKey: { pub: s.accountKey.pub, priv: s.accountKey.priv },
+    friends: s.friends.map(({ address, accountKey, since }) => ({ address, accountKey, since })),
+    groups: s.groups.map(({ conversation, members }) => ({ conversation, members: [...members] })),
+    favorites: s.favorites.map(({ id, peer, from, text, at }) => ({ id, peer, from, text, at })),
+    settings: { strangers: s.settings.strangers, retentionDays: s.settings.retentionDays },
+    exportedAt: s.exportedAt,
+  };
+}
+
+export function sealAccountArchive(contents: ArchiveContents, passphrase: string, opts: ArchiveOptions & { N?: number } = {}): Promise<ArchiveFile> {
+  return sealArchive(contents, passphrase, opts);
+}
