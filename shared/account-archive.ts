@@ -33,6 +33,8 @@ export const ArchiveFavoriteSchema = v.looseObject({
   at: MsSchema,
 });
 export type ArchiveFavorite = v.InferOutput<typeof ArchiveFavoriteSchema>;
+/** What an exporter gives for a favorite: the members the archive carries. */
+export type FavoriteCopy = Pick<ArchiveFavorite, "id" | "peer" | "from" | "text" | "at">;
 
 export const ArchiveContentsSchema = v.looseObject({
   address: AddressSchema,
@@ -75,9 +77,9 @@ export async function readAccountArchive(input: string | Uint8Array | unknown, p
 export interface ArchiveSources {
   address: Address;
   accountKey: { pub: string; priv: string };
-  friends: readonly ArchiveFriend[];
-  groups: readonly ArchiveGroup[];
-  favorites: readonly ArchiveFavorite[];
+  friends: readonly Pick<ArchiveFriend, "address" | "accountKey" | "since">[];
+  groups: readonly Pick<ArchiveGroup, "conversation" | "members">[];
+  favorites: readonly FavoriteCopy[];
   settings: v.InferOutput<typeof SettingsSchema>;
   exportedAt: number;
 }

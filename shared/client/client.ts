@@ -10,6 +10,9 @@ import type { ClientEvents, CoreContext } from "./context.js";
 import { type ConversationSummary, conversationWith, listConversations, loadConversation, saveConversation } from "./conversation-record.js";
 import { Emitter } from "./events.js";
 import * as friends from "./friends.js";
+import { type FavoriteCopy, readAccountArchive } from "../account-archive.js";
+import { continueMove, exportAccount as sealExport, type ImportProgress, type ImportResult, loadMove, type MoveStatus, restoreFriends, statusOf } from "./account-move.js";
+import { followMove, payOwedAccepts } from "./friend-moves.js";
 import type { ConvOutcome } from "./incoming-conv.js";
 import { applyItems, openMailboxSocket, parseServerFrame, pollMailbox } from "./mailbox-sync.js";
 import * as deviceLink from "./device-link.js";
@@ -143,6 +146,7 @@ export class EmsgClient {
 
   async #afterItems(): Promise<void> {
     const ctx = this.#context();
+    await this.#moveJobs(ctx);
     await flushOutgoing(ctx, () => pollMailbox(ctx, (o) => this.#onOutcome(o)));
     await runDeviceJobs(ctx, () => pollMailbox(ctx, (o) => this.#onOutcome(o)));
     await replenishKeyPackages(ctx);
@@ -237,6 +241,59 @@ export class EmsgClient {
     return peerSafetyNumber(this.#context(), parseAddress(address).address);
   }
 
+  // ---- moving an account (PROTOCOL §11)
+
+  /**
+   * Moves an exported account here: opens the archive, registers `newAddress` with a fresh account
+   * key (on a device with no account; one that holds an account takes the old one into it), restores
+   * settings and friends, tells the old server and introduces the new address to every friend.
+   * Favorites and groups come back for the platform to keep. What cannot be done now is retried.
+   */
+  async importAccount(
+    archive: string | Uint8Array | unknown,
+    passphrase: string,
+    newAddress?: string,
+    { label = "device", server, onProgress }: { label?: string; server?: string; onProgress?: (progress: ImportProgress) => void } = {},
+  ): Promise<ImportResult> {
+    const step = (name: ImportProgress["step"], fraction = 1) => onProgress?.({ step: name, fraction });
+    const contents = await readAccountArchive(archive, passphrase, { onProgress: (f) => step("unlock", f) });
+    const fresh = !this.#ctx && !(await loadAccount(this.#options.store));
+    if (fresh) {
+      if (!newAddress) throw new EmsgError("bad_request", "Choose the new address to move the account to.");
+      if (parseAddress(newAddress).address === contents.address) throw new EmsgError("conflict", "That is the address being moved away from.");
+      step("register", 0);
+      await this.register(newAddress, { label, ...(server ? { server } : {}) });
+    } else if (!this.#ctx) await this.open();
+    const ctx = this.#context();
+    if (!fresh && newAddress && parseAddress(newAddress).address !== ctx.account.address) {
+      throw new EmsgError("conflict", `This device holds ${ctx.account.address}; the account can only move into that one here.`);
+    }
+    step("restore", 0);
+    if (fresh) await updateSettings(ctx, contents.settings);
+    const restored = await this.#exclusive(() => restoreFriends(ctx, contents));
+    step("announce", 0);
+    const status = (await this.#exclusive(() => continueMove(ctx, (d) => this.#apiFor(d), true)))!;
+    step("done");
+    return { ...status, address: ctx.account.address, friends: restored.length, favorites: contents.favorites, groups: contents.groups };
+  }
+
+  /** Where a move into this account stands; undefined when none was made here. */
+  async moveStatus(): Promise<MoveStatus | undefined> {
+    const record = await loadMove(this.#context());
+    return record && statusOf(record);
+  }
+
+  /** Seals this account into an export archive (PROTOCOL §11); `favorites` are the platform's starred messages. */
+  exportAccount(passphrase: string, opts: { favorites?: readonly FavoriteCopy[]; onProgress?: (fraction: number) => void; N?: number } = {}) {
+    return sealExport(this.#context(), passphrase, opts);
+  }
+
+  /** Accepts owed to friends who asked again, and what is left of a move: before any message goes out. */
+  async #moveJobs(ctx: CoreContext): Promise<void> {
+    await payOwedAccepts(ctx);
+    await continueMove(ctx, (d) => this.#apiFor(d));
+  }
+
   // ---- conversations
 
   async #resolveTarget(target: string): Promise<{ conversation?: string; peer?: Address }> {
@@ -255,7 +312,7 @@ export class EmsgClient {
    */
   async sendText(target: string, text: string): Promise<MessageRecord> {
     const ctx = this.#context();
-    const { conversation, peer } = await this.#resolveTarget(target);
+    const { conversation, peer } = await this.#resolveTarget(await followMove(ctx, target));
     if (!conversation && !(await friends.pinnedKey(ctx, peer!))) throw new EmsgError("forbidden", `${peer} is not your friend yet.`);
     const content = newText(text, this.#clock.now());
     const message: MessageRecord = {

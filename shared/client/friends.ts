@@ -15,6 +15,8 @@ import {
 } from "../wire/friends.js";
 import type { SignedDeletion } from "../wire/account.js";
 import type { CoreContext } from "./context.js";
+import { carriedMove } from "../move.js";
+import { oweAccept, receiveMoved } from "./friend-moves.js";
 
 /**
  * A person as this device knows them. Beyond the server's states: `declined` (one side said no)
@@ -31,6 +33,12 @@ export interface Friend {
   bounced?: string;
   /** Id of the request we sent, to match a bounce to it. */
   requestId?: string;
+  /** They moved to this address (a `moved` notice signed by the key pinned here said so, §11). */
+  movedTo?: Address;
+  /** When that notice was signed; an older one is ignored. */
+  movedAt?: number;
+  /** This address is where a friend moved from there. */
+  movedFrom?: Address;
 }
 
 const key = (address: string) => `friend/${address}`;
@@ -74,12 +82,8 @@ export async function sendFriendRequest(ctx: CoreContext, to: Address, note: str
   return friend;
 }
 
-/** Accepts or declines a request someone sent us. */
-export async function respond(ctx: CoreContext, to: Address, verdict: Verdict): Promise<Friend> {
-  const friend = await getFriend(ctx, to);
-  if (!friend || (friend.state !== "incoming" && friend.state !== "held")) {
-    throw new EmsgError("not_found", `There is no friend request from ${to}.`);
-  }
+/** Signs and sends an answer to `to`'s request; the server checks that one is waiting. */
+export async function postResponse(ctx: CoreContext, to: Address, verdict: Verdict): Promise<FriendResponseBody> {
   const body: FriendResponseBody = {
     from: ctx.account.address,
     to,
@@ -90,6 +94,16 @@ export async function respond(ctx: CoreContext, to: Address, verdict: Verdict): 
   };
   const response = signObject(fromB64u(ctx.account.accountPrivateKey), "friend-response", body);
   await ctx.api.call("POST", `/friends/${encodeURIComponent(to)}/${verdict}`, { response });
+  return body;
+}
+
+/** Accepts or declines a request someone sent us. */
+export async function respond(ctx: CoreContext, to: Address, verdict: Verdict): Promise<Friend> {
+  const friend = await getFriend(ctx, to);
+  if (!friend || (friend.state !== "incoming" && friend.state !== "held")) {
+    throw new EmsgError("not_found", `There is no friend request from ${to}.`);
+  }
+  const body = await postResponse(ctx, to, verdict);
   if (verdict === "decline") {
     await ctx.store.delete(key(to));
     const declined: Friend = { ...friend, state: "declined", since: body.created };
@@ -114,9 +128,12 @@ export async function receiveFriendRequest(ctx: CoreContext, signed: unknown, at
   const body = request.body;
   if (body.to !== ctx.account.address) return;
   if (!verifyObject(fromB64u(body.accountKey), "friend-request", request)) return;
+  // A friend who moved introduces the new address: believed only under the key pinned for them.
+  const moved = carriedMove(request);
+  if (moved) await receiveMoved(ctx, moved);
   const existing = await getFriend(ctx, body.from);
   if (existing?.state === "blocked") return;
-  if (existing?.state === "friend" && existing.accountKey === body.accountKey) return;
+  if (existing?.state === "friend" && existing.accountKey === body.accountKey) return oweAccept(ctx, body.from);
   await saveFriend(ctx, { address: body.from, accountKey: body.accountKey, state: "incoming", since: at, note: body.note });
 }
 

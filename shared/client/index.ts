@@ -3,6 +3,7 @@ export { EmsgClient, type ClientOptions } from "./client.js";
 export type { ClientEvents } from "./context.js";
 export type { AccountRecord } from "./account-record.js";
 export type { Friend } from "./friends.js";
+export type { ImportProgress, ImportResult, MoveStatus } from "./account-move.js";
 export type { DeviceInfo, DeviceLinkOffer } from "./device-link.js";
 export type { ConversationSummary } from "./conversation-record.js";
 export type { MessageRecord, MessageStatus } from "./messages.js";

@@ -7,6 +7,7 @@ import type { CoreContext } from "./context.js";
 import { applyConvItem, type ConvOutcome } from "./incoming-conv.js";
 import { receiveDeleted, receiveFriendBounce, receiveFriendRequest, receiveFriendResponse } from "./friends.js";
 import { setStatus } from "./messages.js";
+import { receiveMoved } from "./friend-moves.js";
 import { onDeviceAdded } from "./device-jobs.js";
 import type { SocketLike } from "./transport.js";
 
@@ -40,6 +41,7 @@ async function applyItem(ctx: CoreContext, item: MailItem): Promise<ConvOutcome>
       }
       return {};
     case "moved":
+      await receiveMoved(ctx, item.signed);
       return {};
     case "device_added":
       await onDeviceAdded(ctx, item.deviceCert, item.link);
