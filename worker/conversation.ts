@@ -217,7 +217,7 @@ export class ConversationObject extends DurableObject<Env> {
     if (!frame) return;
     if (frame.kind === "submit") {
       const result = await this.submit(frame.tag.address, frame.tag.deviceId, frame.submit, Date.now());
-      this.sessions.reply(ws, result.ok ? { t: "ack", id: frame.submit.id, seq: result.value.seq } : { t: "error", ...result.error });
+      this.sessions.reply(ws, result.ok ? { t: "ack", id: frame.submit.id, seq: result.value.seq } : { t: "error", ...result.error, id: frame.submit.id });
     }
   }
 

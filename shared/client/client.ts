@@ -21,6 +21,8 @@ import { parseLinkCode } from "../device-link.js";
 import { deleteMessage, history, type MessageRecord, messagesBefore, saveMessage } from "./messages.js";
 import { enqueue, enqueueReceipt, flushOutgoing, pendingConversation } from "./outgoing-queue.js";
 import { peerSafetyNumber } from "./verification.js";
+import { LivePaths, type MessagePath, SESSION_IDLE_CLOSE_MS } from "./live-paths.js";
+import type { PeerConnector } from "./peer-channel.js";
 import { ServerApi } from "./server-api.js";
 import type { Store } from "./store.js";
 import { type Clock, type SocketLike, systemClock, type Transport } from "./transport.js";
@@ -31,6 +33,8 @@ export interface ClientOptions {
   clock?: Clock;
   /** Development resolver map `domain=origin,…` (PROTOCOL §3); production uses https://DOMAIN. */
   resolve?: string;
+  /** The platform's WebRTC, for direct channels (path 3); without it sessions stop at path 2. */
+  peers?: PeerConnector;
 }
 
 const DAY_MS = 24 * 3600 * 1000;
@@ -49,9 +53,18 @@ export class EmsgClient {
   // Every change to group states, the mailbox cursor and the queue runs one at a time, in order.
   #serial: Promise<unknown> = Promise.resolve();
 
+  readonly #live: LivePaths;
+
   constructor(options: ClientOptions) {
     this.#options = options;
     this.#clock = options.clock ?? systemClock;
+    this.#live = new LivePaths({
+      context: () => this.#context(),
+      hubApi: (hub) => this.#apiFor(hub),
+      apply: (step) => this.#applyLive(step),
+      changed: (conversation, path) => this.events.emit("path", { conversation, path }),
+      ...(options.peers ? { peers: options.peers } : {}),
+    });
   }
 
   on<K extends keyof ClientEvents>(event: K, listener: (payload: ClientEvents[K]) => void): () => void {
@@ -68,6 +81,7 @@ export class EmsgClient {
 
   #context(): CoreContext {
     if (!this.#ctx) throw new EmsgError("not_found", "There is no account on this device yet.");
+    this.#ctx.live ??= this.#live;
     return this.#ctx;
   }
 
@@ -363,6 +377,43 @@ export class EmsgClient {
     if (record && record.unread > 0) await saveConversation(this.#context(), { ...record, unread: 0 });
   }
 
+  // ---- sessions and direct channels (PROTOCOL §10)
+
+  /**
+   * Opens a session to the conversation's hub while it is on screen (and, with `peers`, direct
+   * channels to the other members' devices); resolves with the path. Without a conversation yet,
+   * or when the hub cannot be reached, messages stay on the mailbox path: "relay".
+   */
+  async openSession(target: string): Promise<MessagePath> {
+    const { conversation } = await this.#resolveTarget(target);
+    return conversation ? this.#live.open(conversation) : "relay";
+  }
+
+  /** Closes a conversation's session (all of them without a target); what waits goes out by the mailbox. */
+  async closeSession(target?: string): Promise<void> {
+    if (target === undefined) return this.#live.closeAll();
+    const { conversation } = await this.#resolveTarget(target);
+    if (conversation) this.#live.close(conversation);
+  }
+
+  /** How the conversation's messages travel now; the `path` event tells of every change. */
+  pathOf(conversation: string): MessagePath {
+    return this.#live.pathOf(conversation);
+  }
+
+  /** The platform calls this every minute or so: pings open sessions, closes idle or unanswering ones. */
+  tickSessions(idleMs = SESSION_IDLE_CLOSE_MS): void {
+    this.#live.tick(this.#clock.now(), idleMs);
+  }
+
+  /** A session item or direct message is applied like a mailbox item: in order, then receipts and sends. */
+  #applyLive(step: (ctx: CoreContext) => Promise<ConvOutcome>): Promise<void> {
+    return this.#exclusive(async () => {
+      await this.#onOutcome(await step(this.#context()));
+      await this.#afterItems().catch((error) => console.warn(`emsg: sending after a live item failed: ${(error as Error).message}`));
+    });
+  }
+
   // ---- settings, expiry, deletion
 
   settings(): Promise<Settings> {
@@ -388,6 +439,7 @@ export class EmsgClient {
   /** Deletes the account on its server (friends are told) and everything this device kept. */
   async deleteAccount(): Promise<void> {
     const ctx = this.#context();
+    this.#live.closeAll();
     this.disconnect();
     await this.#exclusive(() => deleteAccount(ctx));
     this.#ctx = undefined;

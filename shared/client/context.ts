@@ -6,6 +6,8 @@ import type { MessageRecord } from "./messages.js";
 import type { ServerApi } from "./server-api.js";
 import type { Store } from "./store.js";
 import type { Clock } from "./transport.js";
+import type { MessagePath } from "./live-paths.js";
+import type { Submit, SubmitAccepted } from "../wire/conversation.js";
 
 export interface ClientEvents extends Record<string, unknown> {
   message: MessageRecord;
@@ -13,8 +15,16 @@ export interface ClientEvents extends Record<string, unknown> {
   friend: Friend;
   conversation: ConversationSummary;
   connection: { state: "connecting" | "online" | "offline"; error?: string };
+  /** The way a conversation's messages travel changed (PROTOCOL §10). */
+  path: { conversation: string; path: MessagePath };
   /** The account's device list changed (a device was linked or removed). */
   devices: { change: "added" | "removed"; deviceId: string };
+}
+
+/** A faster way to a conversation's hub than our own server (PROTOCOL §10): a session socket. */
+export interface LiveRoute {
+  /** `undefined` when no session is open, or it ended before the hub answered: use the mailbox path. */
+  submit(conversation: string, submit: Submit): Promise<SubmitAccepted | undefined> | undefined;
 }
 
 /** What every part of the client core works with once an account exists on this device. */
@@ -24,4 +34,5 @@ export interface CoreContext {
   clock: Clock;
   account: AccountRecord;
   events: Emitter<ClientEvents>;
+  live?: LiveRoute;
 }

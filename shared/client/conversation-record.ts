@@ -16,12 +16,14 @@ export interface ConversationRecord {
   /** Highest hub position applied, and the most recent ones: servers may deliver out of order. */
   lastHubSeq: number;
   applied?: number[];
+  /** Digests of application messages read from a direct channel, before their hub copy (PROTOCOL §10). */
+  direct?: string[];
   created: number;
   unread: number;
   last?: Pick<MessageRecord, "id" | "from" | "text" | "at" | "direction" | "status">;
 }
 
-export type ConversationSummary = Omit<ConversationRecord, "group" | "applied">;
+export type ConversationSummary = Omit<ConversationRecord, "group" | "applied" | "direct">;
 
 const APPLIED_KEPT = 512;
 
@@ -46,7 +48,7 @@ export function loadConversation(ctx: Pick<CoreContext, "store">, conversation: 
 }
 
 export function summaryOf(record: ConversationRecord): ConversationSummary {
-  const { group: _secret, applied: _positions, ...summary } = record;
+  const { group: _secret, applied: _positions, direct: _copies, ...summary } = record;
   return summary;
 }
 

@@ -10,6 +10,7 @@ import {
   CreateConversationResponseSchema,
   parseConversationRef,
   type Submit,
+  type SubmitAccepted,
   SubmitAcceptedSchema,
 } from "../wire/conversation.js";
 import { deviceIdentityOf } from "./account-record.js";
@@ -39,9 +40,13 @@ function hubPath(conversation: string): string {
   return `/conversations/${encodeURIComponent(hub)}/${encodeURIComponent(id)}`;
 }
 
-/** Sends a Submit to the conversation's hub through our own server. */
-export function submitToHub(ctx: CoreContext, conversation: string, submit: Submit) {
-  return ctx.api.call("POST", `${hubPath(conversation)}/messages`, submit, SubmitAcceptedSchema);
+/**
+ * Sends a Submit to the conversation's hub: over its session when one is open (path 2), else, or
+ * when the session ended unanswered, through our own server (path 1), with the same id.
+ */
+export async function submitToHub(ctx: CoreContext, conversation: string, submit: Submit): Promise<SubmitAccepted> {
+  const live = await ctx.live?.submit(conversation, submit);
+  return live ?? ctx.api.call("POST", `${hubPath(conversation)}/messages`, submit, SubmitAcceptedSchema);
 }
 
 /**

@@ -2,7 +2,7 @@ import type { Address } from "../address.js";
 import { EmsgError } from "../errors.js";
 import { joinFromWelcome } from "../mls/group.js";
 import { epochOf, verifyMembers, membersOf } from "../mls/group-state.js";
-import { processMessage } from "../mls/receive.js";
+import { type Processed, processMessage } from "../mls/receive.js";
 import { decodeGroupState, encodeGroupState } from "../mls/state-codec.js";
 import type { ConvPayload } from "../wire/conversation.js";
 import { decodeContent } from "../content.js";
@@ -10,6 +10,7 @@ import { deviceIdentityOf } from "./account-record.js";
 import { forgetKeyPackage, unusedKeyPackages } from "./account.js";
 import type { CoreContext } from "./context.js";
 import { type ConversationRecord, loadConversation, markApplied, saveConversation, wasApplied } from "./conversation-record.js";
+import { readDirectly } from "./direct-copies.js";
 import { getFriend } from "./friends.js";
 import { ownItemBack } from "./own-commits.js";
 import { findMessage, type MessageRecord, saveMessage, setStatus } from "./messages.js";
@@ -98,6 +99,39 @@ async function applyText(ctx: CoreContext, record: ConversationRecord, message: 
 }
 
 /**
+ * Stores what an application message says (`record` already holds the state that read it): a text
+ * is kept and announced once, a receipt marks our messages delivered. `hubSeq` is absent for a
+ * direct copy, which arrives before the hub has ordered it.
+ */
+export async function readApplication(
+  ctx: CoreContext,
+  record: ConversationRecord,
+  processed: Extract<Processed, { kind: "application" }>,
+  hubSeq?: number,
+): Promise<{ record: ConversationRecord; outcome: ConvOutcome }> {
+  const sender = processed.sender.address;
+  const content = decodeContent(processed.plaintext);
+  if (content.type === "text") {
+    const direction = sender === ctx.account.address ? "out" : "in";
+    const next = await applyText(ctx, record, {
+      id: content.id,
+      conversation: record.conversation,
+      from: sender,
+      direction,
+      text: content.text,
+      at: content.sentAt,
+      ...(hubSeq === undefined ? {} : { hubSeq }),
+      status: direction === "out" ? "sent" : "received",
+    });
+    return { record: next, outcome: direction === "in" ? { receipts: { conversation: record.conversation, ids: [content.id] } } : {} };
+  }
+  if (content.type === "receipt" && sender !== ctx.account.address) {
+    for (const id of content.of) await setStatus(ctx, id, "delivered");
+  }
+  return { record, outcome: {} };
+}
+
+/**
  * One entry of a hub's log. Items this device already applied (by hub order) and its own
  * submissions coming back are skipped; the new group state and its position are stored together.
  */
@@ -115,30 +149,18 @@ export async function applyConvItem(ctx: CoreContext, item: ConvPayload): Promis
     await ownItemBack(ctx, record, item);
     return {};
   }
+  if (readDirectly(record, item.mls)) {
+    // Its direct copy (path 3) was read already; this is the same ciphertext, now in hub order.
+    await saveConversation(ctx, markApplied(record, item.hubSeq), false);
+    return {};
+  }
   const processed = await processMessage(await decodeGroupState(record.group), item.mls);
   let next: ConversationRecord = markApplied({ ...record, group: encodeGroupState(processed.state) }, item.hubSeq);
-  const outcome: ConvOutcome = {};
+  let outcome: ConvOutcome = {};
   if (processed.kind === "commit") {
     next = { ...next, epoch: processed.epoch, members: item.members ?? next.members };
   } else if (processed.kind === "application") {
-    const sender = processed.sender.address;
-    const content = decodeContent(processed.plaintext);
-    if (content.type === "text") {
-      const direction = sender === ctx.account.address ? "out" : "in";
-      next = await applyText(ctx, next, {
-        id: content.id,
-        conversation: item.conversation,
-        from: sender,
-        direction,
-        text: content.text,
-        at: content.sentAt,
-        hubSeq: item.hubSeq,
-        status: direction === "out" ? "sent" : "received",
-      });
-      if (direction === "in") outcome.receipts = { conversation: item.conversation, ids: [content.id] };
-    } else if (content.type === "receipt" && sender !== ctx.account.address) {
-      for (const id of content.of) await setStatus(ctx, id, "delivered");
-    }
+    ({ record: next, outcome } = await readApplication(ctx, next, processed, item.hubSeq));
   }
   await saveConversation(ctx, next, next.last?.id !== record.last?.id || next.epoch !== record.epoch);
   return outcome;

@@ -9,3 +9,5 @@ export type { ConversationSummary } from "./conversation-record.js";
 export type { MessageRecord, MessageStatus } from "./messages.js";
 export { MemoryStore, namespaced, type Store } from "./store.js";
 export { systemClock, type Clock, type HttpRequest, type HttpResponse, type SocketLike, type Transport } from "./transport.js";
+export type { MessagePath } from "./live-paths.js";
+export type { IceCandidate, PeerChannel, PeerConnector } from "./peer-channel.js";

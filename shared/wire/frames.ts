@@ -1,8 +1,8 @@
 import * as v from "valibot";
-import { ErrorCodeSchema, SeqSchema } from "./common.js";
+import { b64uSchema, ErrorCodeSchema, SeqSchema } from "./common.js";
 import { Id16Schema } from "../ids.js";
 import { MailItemSchema } from "./mail.js";
-import { ConvPayloadSchema, SubmitSchema } from "./conversation.js";
+import { ConversationRefSchema, ConvPayloadSchema, MLS_MESSAGE_CHARS, SubmitSchema } from "./conversation.js";
 
 /** WebSocket frames: the mailbox socket (PROTOCOL §6) and the session socket (§10). */
 
@@ -23,10 +23,14 @@ export type ClientFrame = v.InferOutput<typeof ClientFrameSchema>;
 
 const RtcTargetSchema = v.pipe(v.string(), v.maxLength(400), v.regex(/^[^\s/]+#[^\s/]+\/[A-Za-z0-9_-]{22}$/));
 
+/** WebRTC signaling the hub relays between two session devices (§10); the hub reads only `type`. */
+export const RtcDataSchema = v.looseObject({ type: v.picklist(["hello", "offer", "answer", "candidate"]) });
+export type RtcData = v.InferOutput<typeof RtcDataSchema>;
+
 export const RtcFrameSchema = v.object({
   t: v.literal("rtc"),
   to: RtcTargetSchema,
-  data: v.looseObject({ type: v.picklist(["offer", "answer", "candidate"]) }),
+  data: RtcDataSchema,
 });
 
 export const SessionClientFrameSchema = v.variant("t", [
@@ -39,8 +43,19 @@ export type SessionClientFrame = v.InferOutput<typeof SessionClientFrameSchema>;
 export const SessionServerFrameSchema = v.variant("t", [
   v.object({ t: v.literal("item"), item: ConvPayloadSchema }),
   v.object({ t: v.literal("ack"), id: Id16Schema, seq: SeqSchema }),
-  v.object({ t: v.literal("rtc"), from: RtcTargetSchema, data: v.looseObject({ type: v.picklist(["offer", "answer", "candidate"]) }) }),
-  v.object({ t: v.literal("error"), error: ErrorCodeSchema, message: v.string() }),
+  v.object({ t: v.literal("rtc"), from: RtcTargetSchema, data: RtcDataSchema }),
+  // `id` names the refused submission; an error about a frame that was no submission has none.
+  v.object({ t: v.literal("error"), error: ErrorCodeSchema, message: v.string(), id: v.optional(Id16Schema) }),
   v.object({ t: v.literal("pong") }),
 ]);
 export type SessionServerFrame = v.InferOutput<typeof SessionServerFrameSchema>;
+
+/** What a WebRTC data channel carries (§10, path 3): an application message also submitted to the hub. */
+export const DirectFrameSchema = v.object({
+  t: v.literal("conv"),
+  conversation: ConversationRefSchema,
+  id: Id16Schema,
+  epoch: SeqSchema,
+  mls: b64uSchema(MLS_MESSAGE_CHARS),
+});
+export type DirectFrame = v.InferOutput<typeof DirectFrameSchema>;

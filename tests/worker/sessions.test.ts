@@ -66,14 +66,19 @@ describe("sessions", () => {
 
     wb.send(JSON.stringify({ t: "rtc", to: `${alice.address}/${alice.deviceId}`, data: { type: "offer", sdp: "v=0" } }));
     expect(await nextA()).toEqual({ t: "rtc", from: `${bob.address}/${bob.deviceId}`, data: { type: "offer", sdp: "v=0" } });
+    wa.send(JSON.stringify({ t: "rtc", to: `${bob.address}/${bob.deviceId}`, data: { type: "hello" } }));
+    expect(await nextB()).toEqual({ t: "rtc", from: `${alice.address}/${alice.deviceId}`, data: { type: "hello" } });
 
     wb.send(JSON.stringify({ t: "submit", submit: { id: randomId16(), epoch: 0, kind: "commit", mls: "AAEC" } }));
     expect(await nextB()).toMatchObject({ t: "item", item: { type: "commit", hubSeq: 2 } });
     expect(await nextB()).toMatchObject({ t: "ack", seq: 2 });
-    wb.send(JSON.stringify({ t: "submit", submit: { id: randomId16(), epoch: 0, kind: "commit", mls: "AAEC" } }));
-    expect(await nextB()).toMatchObject({ t: "error", error: "stale_epoch" });
+    const stale = randomId16();
+    wb.send(JSON.stringify({ t: "submit", submit: { id: stale, epoch: 0, kind: "commit", mls: "AAEC" } }));
+    expect(await nextB()).toMatchObject({ t: "error", error: "stale_epoch", id: stale });
     wb.send("nonsense");
-    expect(await nextB()).toMatchObject({ t: "error", error: "bad_request" });
+    const garbage = await nextB();
+    expect(garbage).toMatchObject({ t: "error", error: "bad_request" });
+    expect(garbage).not.toHaveProperty("id");
     wa.close(1000, "bye");
     wb.close(1000, "bye");
 

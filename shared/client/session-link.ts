@@ -1,0 +1,164 @@
+import * as v from "valibot";
+import { toB64u } from "../base64url.js";
+import { jcs } from "../canonical.js";
+import { EmsgError } from "../errors.js";
+import {
+  type ConvPayload,
+  parseConversationRef,
+  type RtcData,
+  SessionServerFrameSchema,
+  SessionTicketResponseSchema,
+  type SessionClientFrame,
+  type Submit,
+  type SubmitAccepted,
+} from "../wire/index.js";
+import type { CoreContext } from "./context.js";
+import type { ServerApi } from "./server-api.js";
+import type { SocketLike } from "./transport.js";
+
+export interface SessionHandlers {
+  onItem(item: ConvPayload): void;
+  onRtc(from: string, data: RtcData): void;
+  /** The socket closed, whoever closed it; called once. */
+  onClose(): void;
+}
+
+interface Waiting {
+  resolve(accepted: SubmitAccepted | undefined): void;
+  reject(error: EmsgError): void;
+  since: number;
+}
+
+/** The session socket's URL at the hub (PROTOCOL §10): the ticket is b64u of its JCS text. */
+async function sessionUrl(hubApi: ServerApi, conversation: string, ticket: unknown): Promise<string> {
+  const { hub, id } = parseConversationRef(conversation);
+  const base = (await hubApi.apiBase()).replace(/^http/, "ws");
+  const encoded = toB64u(new TextEncoder().encode(jcs(ticket)));
+  return `${base}/conversations/${encodeURIComponent(hub)}/${encodeURIComponent(id)}/session?ticket=${encoded}`;
+}
+
+function waitOpen(socket: SocketLike): Promise<void> {
+  return new Promise((resolve, reject) => {
+    socket.onopen = () => resolve();
+    socket.onerror = (error) => reject(new EmsgError("unavailable", `The session could not be opened: ${String(error)}`));
+    socket.onclose = (code) => reject(new EmsgError("unavailable", `The hub closed the session (${code}).`));
+  });
+}
+
+/**
+ * One device's session socket to a conversation's hub (path 2): submissions answered by `ack`,
+ * the hub's entries as they are accepted, and WebRTC signaling. A submission still unanswered
+ * when the socket closes resolves `undefined`: the caller sends it again by the mailbox path,
+ * where the hub recognizes its id, so nothing is lost and nothing is ordered twice.
+ */
+export class SessionLink {
+  readonly conversation: string;
+  readonly #socket: SocketLike;
+  readonly #handlers: SessionHandlers;
+  readonly #waiting = new Map<string, Waiting>();
+  #closed = false;
+  /** When something last went through: a submission, an entry, a direct message. */
+  lastActive: number;
+
+  private constructor(conversation: string, socket: SocketLike, handlers: SessionHandlers, now: number) {
+    this.conversation = conversation;
+    this.#socket = socket;
+    this.#handlers = handlers;
+    this.lastActive = now;
+    socket.onmessage = (data) => this.#onFrame(data);
+    socket.onerror = () => undefined;
+    socket.onclose = () => this.#ended();
+  }
+
+  /** Asks our own server for a ticket, then opens the socket at the hub; resolves once it is open. */
+  static async open(ctx: CoreContext, hubApi: ServerApi, conversation: string, handlers: SessionHandlers): Promise<SessionLink> {
+    const { ticket } = await ctx.api.call("POST", "/sessions/ticket", { conversation }, SessionTicketResponseSchema);
+    const socket = hubApi.openSocket(await sessionUrl(hubApi, conversation, ticket));
+    try {
+      await waitOpen(socket);
+    } catch (error) {
+      socket.close();
+      throw error;
+    }
+    return new SessionLink(conversation, socket, handlers, ctx.clock.now());
+  }
+
+  get isOpen(): boolean {
+    return !this.#closed;
+  }
+
+  /** Submits to the hub; `undefined` when the session ended before the hub answered. */
+  submit(submit: Submit, now: number): Promise<SubmitAccepted | undefined> {
+    if (this.#closed) return Promise.resolve(undefined);
+    this.lastActive = now;
+    return new Promise((resolve, reject) => {
+      this.#waiting.set(submit.id, { resolve, reject, since: now });
+      this.#send({ t: "submit", submit });
+    });
+  }
+
+  signal(to: string, data: RtcData): void {
+    this.#send({ t: "rtc", to, data });
+  }
+
+  ping(): void {
+    this.#send({ t: "ping" });
+  }
+
+  /** When the oldest unanswered submission was sent, if any is waiting. */
+  get oldestWaiting(): number | undefined {
+    let oldest: number | undefined;
+    for (const { since } of this.#waiting.values()) oldest = oldest === undefined ? since : Math.min(oldest, since);
+    return oldest;
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#socket.close(1000, "bye");
+    this.#ended();
+  }
+
+  #send(frame: SessionClientFrame): void {
+    try {
+      this.#socket.send(JSON.stringify(frame));
+    } catch {
+      this.close();
+    }
+  }
+
+  #onFrame(data: string): void {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(data);
+    } catch {
+      return;
+    }
+    const result = v.safeParse(SessionServerFrameSchema, parsed);
+    if (!result.success) return;
+    const frame = result.output;
+    if (frame.t === "item") {
+      this.#handlers.onItem(frame.item);
+    } else if (frame.t === "ack") {
+      this.#answer(frame.id)?.resolve({ accepted: true, seq: frame.seq });
+    } else if (frame.t === "error") {
+      if (frame.id !== undefined) this.#answer(frame.id)?.reject(new EmsgError(frame.error, frame.message));
+      else console.warn(`emsg: the hub refused a session frame: ${frame.message}`);
+    } else if (frame.t === "rtc") {
+      this.#handlers.onRtc(frame.from, frame.data);
+    }
+  }
+
+  #answer(id: string): Waiting | undefined {
+    const waiting = this.#waiting.get(id);
+    this.#waiting.delete(id);
+    return waiting;
+  }
+
+  #ended(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const waiting of this.#waiting.values()) waiting.resolve(undefined);
+    this.#waiting.clear();
+    this.#handlers.onClose();
+  }
+}

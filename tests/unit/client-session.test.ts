@@ -1,0 +1,249 @@
+import { describe, expect, it } from "vitest";
+import { newText } from "../../shared/content.js";
+import { randomId16 } from "../../shared/ids.js";
+import { loadConversation } from "../../shared/client/conversation-record.js";
+import { DirectLinks, offersTo } from "../../shared/client/direct.js";
+import { applyDirectCopy } from "../../shared/client/direct-receive.js";
+import { applyConvItem } from "../../shared/client/incoming-conv.js";
+import { applyItems } from "../../shared/client/mailbox-sync.js";
+import { findMessage, history, saveMessage } from "../../shared/client/messages.js";
+import { enqueue, flushOutgoing } from "../../shared/client/outgoing-queue.js";
+import { ServerApi } from "../../shared/client/server-api.js";
+import type { DirectFrame, RtcData } from "../../shared/wire/frames.js";
+import type { MailItem } from "../../shared/wire/mail.js";
+import { MemoryPeers, settle, world, type World } from "./live-world.js";
+
+async function until(what: string, probe: () => boolean | Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if (await probe()) return;
+    await settle(1);
+  }
+  throw new Error(`never happened: ${what}`);
+}
+
+/** Bob writes `text` the way the client does: stored as sending, queued, then flushed. */
+async function bobWrites(w: World, text: string): Promise<{ id: string; flushed: Promise<number> }> {
+  const content = newText(text, w.clock.now());
+  await saveMessage(w.bob.ctx, { id: content.id, conversation: w.conversation, from: w.bob.ctx.account.address, direction: "out", text, at: content.sentAt, status: "sending" });
+  await enqueue(w.bob.ctx, { content, conversation: w.conversation });
+  return { id: content.id, flushed: flushOutgoing(w.bob.ctx, async () => undefined) };
+}
+
+const submits = (w: World) => w.hub.sockets.flatMap((s) => s.frames.filter((f) => f.t === "submit").map((f) => f.submit as { id: string; mls: string }));
+
+describe("sessions (path 2)", () => {
+  it("sends over the session and learns the hub's position from the ack", async () => {
+    const w = await world();
+    expect(await w.bob.live.open(w.conversation)).toBe("session");
+    expect(w.bob.paths).toEqual(["session"]);
+    const { id, flushed } = await bobWrites(w, "over the session");
+    expect(await flushed).toBe(0);
+    expect(await findMessage(w.bob.ctx, id)).toMatchObject({ status: "sent", hubSeq: 101 });
+    expect(w.hub.posted).toEqual([]);
+  });
+
+  it("sends by the mailbox path, with the same id and ciphertext, when the hub closes the session before answering", async () => {
+    const w = await world();
+    await w.bob.live.open(w.conversation);
+    w.hub.answering = false;
+    const { id, flushed } = await bobWrites(w, "nothing lost");
+    await until("the submission to reach the hub", () => submits(w).length === 1);
+    w.hub.open()[0]!.drop(4004);
+    expect(await flushed).toBe(0);
+    expect(w.hub.posted).toHaveLength(1);
+    expect(w.hub.posted[0]).toMatchObject({ id, mls: submits(w)[0]!.mls });
+    expect((await findMessage(w.bob.ctx, id))?.status).toBe("sent");
+    expect(w.bob.paths).toEqual(["session", "relay"]);
+    expect(w.bob.live.pathOf(w.conversation)).toBe("relay");
+  });
+
+  it("after the session closed, sends go straight by the mailbox path", async () => {
+    const w = await world();
+    await w.bob.live.open(w.conversation);
+    w.bob.live.close(w.conversation);
+    const { flushed } = await bobWrites(w, "after close");
+    expect(await flushed).toBe(0);
+    expect(w.hub.posted).toHaveLength(1);
+    expect(submits(w)).toEqual([]);
+  });
+
+  it("marks a message failed when the hub refuses it over the session", async () => {
+    const w = await world();
+    await w.bob.live.open(w.conversation);
+    w.hub.answering = false;
+    const { id, flushed } = await bobWrites(w, "refused");
+    await until("the submission to reach the hub", () => submits(w).length === 1);
+    w.hub.open()[0]!.push({ t: "error", error: "forbidden", message: "Not a member.", id });
+    expect(await flushed).toBe(0);
+    expect(await findMessage(w.bob.ctx, id)).toMatchObject({ status: "failed", error: "forbidden" });
+    expect(w.hub.posted).toEqual([]);
+  });
+
+  it("shows a message that arrives over the session once, though the mailbox delivers it again", async () => {
+    const w = await world();
+    await w.bob.live.open(w.conversation);
+    const item = await w.fromAlice("hello over the session", 7);
+    w.hub.open()[0]!.push({ t: "item", item });
+    await until("Bob to see it", () => w.bob.shown.length === 1);
+    await applyItems(w.bob.ctx, [{ ...item, seq: 1, kind: "conv" } as MailItem], async () => undefined);
+    expect(w.bob.shown).toEqual(["hello over the session"]);
+    expect((await history(w.bob.ctx, w.conversation)).map((m) => m.text)).toEqual(["hello over the session"]);
+    expect((await loadConversation(w.bob.ctx, w.conversation))?.applied).toContain(7);
+  });
+
+  it("shows a message from the mailbox once when the session brings it afterwards", async () => {
+    const w = await world();
+    const item = await w.fromAlice("mailbox first", 8);
+    await applyItems(w.bob.ctx, [{ ...item, seq: 1, kind: "conv" } as MailItem], async () => undefined);
+    await w.bob.live.open(w.conversation);
+    w.hub.open()[0]!.push({ t: "item", item });
+    await settle();
+    expect(w.bob.shown).toEqual(["mailbox first"]);
+  });
+
+  it("keeps an active session alive with pings and closes it once idle", async () => {
+    const w = await world();
+    await w.bob.live.open(w.conversation);
+    const socket = w.hub.open()[0]!;
+    w.clock.at += 60_000;
+    w.bob.live.tick(w.clock.now(), 5 * 60_000);
+    expect(socket.frames).toEqual([{ t: "ping" }]);
+    w.clock.at += 5 * 60_000;
+    w.bob.live.tick(w.clock.now(), 5 * 60_000);
+    expect(socket.closed).toBe(true);
+    expect(w.bob.paths).toEqual(["session", "relay"]);
+  });
+
+  it("gives up on a session that stops answering and sends what waited by the mailbox path", async () => {
+    const w = await world();
+    await w.bob.live.open(w.conversation);
+    w.hub.answering = false;
+    const { id, flushed } = await bobWrites(w, "stuck");
+    await until("the submission to reach the hub", () => submits(w).length === 1);
+    w.clock.at += 20_000;
+    w.bob.live.tick(w.clock.now(), 10 * 60_000);
+    expect(await flushed).toBe(0);
+    expect(w.hub.posted.map((s) => s.id)).toEqual([id]);
+  });
+
+  it("stays on the mailbox path when no session can be opened", async () => {
+    const w = await world();
+    const down = { fetch: () => Promise.reject(new Error("down")), openSocket: () => { throw new Error("down"); } };
+    w.bob.ctx.api = new ServerApi(down, w.clock, "http://127.0.0.2:1", w.bob.ctx.account.domain);
+    expect(await w.bob.live.open(w.conversation)).toBe("relay");
+    expect(w.bob.paths).toEqual([]);
+  });
+
+  it("does not keep a session that was closed while it was opening", async () => {
+    const w = await world();
+    const opening = w.bob.live.open(w.conversation);
+    w.bob.live.close(w.conversation);
+    expect(await opening).toBe("relay");
+    expect(w.hub.open()).toEqual([]);
+  });
+});
+
+describe("direct copies (path 3)", () => {
+  it("reads a direct copy at once and only marks its hub copy applied", async () => {
+    const w = await world();
+    const item = await w.fromAlice("first by the data channel", 9);
+    const frame: DirectFrame = { t: "conv", conversation: item.conversation, id: item.id, epoch: item.epoch, mls: item.mls };
+    const outcome = await applyDirectCopy(w.bob.ctx, frame, w.alice.device);
+    expect(outcome.receipts?.ids).toHaveLength(1);
+    expect(w.bob.shown).toEqual(["first by the data channel"]);
+    await applyDirectCopy(w.bob.ctx, frame, w.alice.device);
+    expect(await applyConvItem(w.bob.ctx, item)).toEqual({});
+    expect(w.bob.shown).toEqual(["first by the data channel"]);
+    expect((await loadConversation(w.bob.ctx, w.conversation))?.applied).toContain(9);
+  });
+
+  it("leaves a direct copy that claims another device, or arrives after its hub copy, to the hub's order", async () => {
+    const w = await world();
+    const item = await w.fromAlice("who sent this?", 10);
+    const frame: DirectFrame = { t: "conv", conversation: item.conversation, id: item.id, epoch: item.epoch, mls: item.mls };
+    expect(await applyDirectCopy(w.bob.ctx, frame, `${w.alice.ctx.account.address}/AAAAAAAAAAAAAAAAAAAAAA`)).toEqual({});
+    expect(w.bob.shown).toEqual([]);
+    await applyConvItem(w.bob.ctx, item);
+    expect(await applyDirectCopy(w.bob.ctx, frame, w.alice.device)).toEqual({});
+    expect(w.bob.shown).toEqual(["who sent this?"]);
+  });
+});
+
+describe("direct channel negotiation", () => {
+  it("fixes who offers by the devices' names, the same on both sides", () => {
+    expect(offersTo("alice#a.test/X", "bob#b.test/Y")).toBe(true);
+    expect(offersTo("bob#b.test/Y", "alice#a.test/X")).toBe(false);
+    expect(offersTo("a#x.test/A", "a#x.test/AB")).toBe(true);
+  });
+
+  function linked(me: string, peers: MemoryPeers, wire: Map<string, (from: string, data: RtcData) => void>, log: string[]) {
+    const received: DirectFrame[] = [];
+    const links: DirectLinks = new DirectLinks(me, peers.connector(), {
+      signal: (to, data) => {
+        log.push(`${me.split("#")[0]}→${data.type}`);
+        wire.get(to)?.(me, data);
+      },
+      onFrame: (_from, frame) => void received.push(frame),
+      onChange: () => undefined,
+    });
+    return { links, received, listen: () => wire.set(me, (from, data) => links.onSignal(from, data)) };
+  }
+
+  it("connects when the answering side comes second (hello → offer → answer) and carries frames", async () => {
+    const peers = new MemoryPeers();
+    const wire = new Map<string, (from: string, data: RtcData) => void>();
+    const log: string[] = [];
+    const a = linked("alice#im.alice.test/A", peers, wire, log);
+    const b = linked("bob#im.bob.test/B", peers, wire, log);
+    a.listen();
+    a.links.start(["bob#im.bob.test/B"]);
+    await settle();
+    expect(a.links.open).toBe(false);
+    b.listen();
+    b.links.start(["alice#im.alice.test/A"]);
+    await until("both ends to open", () => a.links.open && b.links.open);
+    expect(log.filter((l) => !l.endsWith("candidate"))).toEqual(["alice→offer", "bob→hello", "alice→offer", "bob→answer"]);
+    expect(log).toContain("alice→candidate");
+    const frame: DirectFrame = { t: "conv", conversation: "im.alice.test/AAAAAAAAAAAAAAAAAAAAAA" as never, id: randomId16(), epoch: 1, mls: "AAEC" };
+    expect(a.links.send(frame)).toBe(1);
+    await until("Bob to get the frame", () => b.received.length === 1);
+    expect(b.received).toEqual([frame]);
+    b.links.closeAll();
+    await until("Alice to see the channel close", () => !a.links.open);
+  });
+});
+
+describe("sessions with direct channels", () => {
+  async function bothOpen(): Promise<World> {
+    const peers = new MemoryPeers();
+    const w = await world({ alice: peers.connector(), bob: peers.connector() });
+    await w.alice.live.open(w.conversation);
+    await w.bob.live.open(w.conversation);
+    await until("both to go direct", () => w.alice.live.pathOf(w.conversation) === "direct" && w.bob.live.pathOf(w.conversation) === "direct");
+    return w;
+  }
+
+  it("goes direct when both have the conversation open, and shows a message sent both ways once", async () => {
+    const w = await bothOpen();
+    expect(w.bob.paths).toEqual(["session", "direct"]);
+    const { id, flushed } = await bobWrites(w, "direct and durable");
+    expect(await flushed).toBe(0);
+    await until("Alice to read it", () => w.alice.shown.includes("direct and durable"));
+    await settle();
+    expect(w.alice.shown).toEqual(["direct and durable"]);
+    // The hub still ordered it: that is where history and the other devices get it from.
+    expect(submits(w).map((s) => s.id)).toEqual([id]);
+    expect((await loadConversation(w.alice.ctx, w.conversation))?.applied).toContain(101);
+  });
+
+  it("falls back to the session when the other side leaves, and to the mailbox when the hub closes", async () => {
+    const w = await bothOpen();
+    w.alice.live.close(w.conversation);
+    await until("Bob to fall back to the session", () => w.bob.live.pathOf(w.conversation) === "session");
+    w.hub.open()[0]!.drop(4004);
+    expect(w.bob.paths).toEqual(["session", "direct", "session", "relay"]);
+    const { flushed } = await bobWrites(w, "by mail");
+    expect(await flushed).toBe(0);
+    expect(w.hub.posted).toHaveLength(1);
+  });
+});
