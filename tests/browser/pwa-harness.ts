@@ -31,13 +31,19 @@ export function buildPwa(): void {
   });
 }
 
-export async function startWorld(): Promise<PwaWorld> {
+/**
+ * Two domains on `ports` (default 8807/8808); a test file with its own range passes it here, and
+ * `browserArgs` for Chromium switches of its own (e.g. a fake camera).
+ */
+export async function startWorld(
+  ports: { portBase: number; inspectorBase: number; browserArgs?: string[] } = { portBase: PORT_BASE, inspectorBase: INSPECTOR_BASE },
+): Promise<PwaWorld> {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
   mkdirSync(ARTIFACTS, { recursive: true });
   buildPwa();
   const persistRoot = mkdtempSync(join(tmpdir(), "emsg-pwa-"));
-  const servers = await startDomains({ domains: twoDomains(PORT_BASE, INSPECTOR_BASE), persistRoot });
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  const servers = await startDomains({ domains: twoDomains(ports.portBase, ports.inspectorBase), persistRoot });
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_ARGS, ...(ports.browserArgs ?? [])] });
   return {
     browser,
     servers,
