@@ -2,6 +2,7 @@ import { defineConfig } from "vite";
 import preact from "@preact/preset-vite";
 import { VitePWA } from "vite-plugin-pwa";
 import { fileURLToPath } from "node:url";
+import { extensionDownloads } from "./extension-downloads.js";
 
 const root = fileURLToPath(new URL(".", import.meta.url));
 
@@ -13,6 +14,7 @@ export default defineConfig({
   publicDir: "public",
   plugins: [
     preact(),
+    extensionDownloads(fileURLToPath(new URL("../dist/extension", import.meta.url))),
     VitePWA({
       registerType: "autoUpdate",
       injectRegister: false,
@@ -25,6 +27,8 @@ export default defineConfig({
         start_url: "/",
         scope: "/",
         display: "standalone",
+        // `web+emsg:alice%23im.example.com` links open the app with the friend form filled in.
+        protocol_handlers: [{ protocol: "web+emsg", url: "/?add=%s" }],
         background_color: "#f6f8f8",
         theme_color: "#0f7f80",
         icons: [
@@ -36,8 +40,8 @@ export default defineConfig({
       workbox: {
         globPatterns: ["**/*.{js,css,html,png,svg,webmanifest}"],
         navigateFallback: "/index.html",
-        // The API and discovery must always reach the server, never the app-shell cache.
-        navigateFallbackDenylist: [/^\/emsg\//, /^\/\.well-known\//],
+        // The API, discovery and downloads must always reach the server, never the app-shell cache.
+        navigateFallbackDenylist: [/^\/emsg\//, /^\/\.well-known\//, /^\/downloads\//],
         importScripts: ["notification-click.js"],
         cleanupOutdatedCaches: true,
         clientsClaim: true,

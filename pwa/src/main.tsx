@@ -3,12 +3,19 @@ import { Workbox } from "workbox-window";
 import { openDatabase } from "./platform/database.js";
 import { BrowserPlatform } from "./platform/browser-platform.js";
 import { AppViewModel } from "./view-models/app-model.js";
+import { addParameter } from "./view-models/scanned-code.js";
 import { AppView } from "./views/app-view.js";
 import "./styles.css";
 
 async function boot(): Promise<void> {
   const app = new AppViewModel(new BrowserPlatform(await openDatabase(), location.origin));
   render(<AppView app={app} />, document.getElementById("app")!);
+  // An invite link or the web+emsg: protocol handler opened us with ?add=ADDRESS.
+  const add = addParameter(location.search);
+  if (add !== null) {
+    history.replaceState(null, "", location.pathname);
+    app.addFromLink(add);
+  }
   await app.start();
 }
 

@@ -31,6 +31,7 @@ export class AppViewModel extends Observable implements AppContext {
   busy = false;
   error: string | null = null;
   tab: Tab = "chats";
+  #pendingAdd: string | null = null;
   link: LinkState = "connecting";
   chats: ChatsViewModel | null = null;
   friends: FriendsViewModel | null = null;
@@ -60,6 +61,10 @@ export class AppViewModel extends Observable implements AppContext {
   }
   get address(): Address {
     return this.client.address;
+  }
+  /** This account's public key (b64u), which our verify QR code carries. */
+  get accountKey(): string {
+    return this.client.account!.accountPublicKey;
   }
   get retentionDays(): number | null {
     return this.settings?.retentionDays ?? null;
@@ -97,6 +102,19 @@ export class AppViewModel extends Observable implements AppContext {
       const store = await this.#platform.createStore(passphrase);
       try {
         await this.#ready(await this.#platform.createClient(store, name, this.domain), store);
+      } catch (error) {
+        await this.#platform.erase();
+        throw error;
+      }
+    });
+  }
+
+  /** Links this browser to an existing account with the code another of its devices shows. */
+  async linkDevice(code: string, passphrase: string | null): Promise<void> {
+    await this.#busy(async () => {
+      const store = await this.#platform.createStore(passphrase);
+      try {
+        await this.#ready(await this.#platform.linkClient(store, code), store);
       } catch (error) {
         await this.#platform.erase();
         throw error;
@@ -144,6 +162,8 @@ export class AppViewModel extends Observable implements AppContext {
       if (conversation.last?.direction === "out" && conversation.last.status === "sending") this.#queued.add(conversation.last.id);
     }
     this.phase = "ready";
+    if (this.#pendingAdd !== null) this.addFromLink(this.#pendingAdd);
+    this.#pendingAdd = null;
     this.#updateLink();
     this.#connectSoon(0);
     void this.runExpiry();
@@ -201,6 +221,19 @@ export class AppViewModel extends Observable implements AppContext {
     const removed = await runExpiryPlan(this.#store, plan);
     if (removed.length > 0) this.chats?.conversation?.forget(removed);
     return removed.length;
+  }
+
+  /**
+   * The app was opened to add someone (an invite link or a `web+emsg:` link): Friends opens with the
+   * address filled in, for the user to confirm. Before an account exists it waits until one does.
+   */
+  addFromLink(text: string): void {
+    if (!this.friends) {
+      this.#pendingAdd = text;
+      return;
+    }
+    this.friends.useCode(text);
+    this.showTab("friends");
   }
 
   showTab(tab: Tab): void {

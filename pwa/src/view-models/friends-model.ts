@@ -44,6 +44,8 @@ export class FriendsViewModel extends Observable {
   busy = false;
   error: string | null = null;
   notice: string | null = null;
+  /** What the address field holds: typed, pasted, scanned or from an invite link. */
+  draft = "";
 
   constructor(ctx: AppContext) {
     super();
@@ -104,8 +106,25 @@ export class FriendsViewModel extends Observable {
     return this.#friends.get(address);
   }
 
-  async add(text: string, note: string): Promise<boolean> {
+  setDraft(text: string): void {
+    this.draft = text;
+    this.changed();
+  }
+
+  /**
+   * Fills the address field from a scanned QR code or an invite link, showing the address itself
+   * (not the code); something unreadable leaves the field as it was and says why.
+   */
+  useCode(text: string): void {
     const input = readFriendInput(text, this.#ctx.client.address);
+    this.notice = null;
+    this.error = input.ok ? null : input.error;
+    if (input.ok) this.draft = input.address;
+    this.changed();
+  }
+
+  async add(note: string): Promise<boolean> {
+    const input = readFriendInput(this.draft, this.#ctx.client.address);
     this.notice = null;
     if (!input.ok) {
       this.error = input.error;
@@ -114,6 +133,7 @@ export class FriendsViewModel extends Observable {
     }
     return this.#run(async () => {
       await this.#ctx.client.sendFriendRequest(input.address, note.trim());
+      this.draft = "";
       this.notice = this.#ctx.t("friends.sent", { address: input.address });
     });
   }

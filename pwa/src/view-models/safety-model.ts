@@ -4,6 +4,7 @@ import { errorSentence } from "./error-text.js";
 import { Observable } from "./observable.js";
 import { safetyNumberGroups } from "../../../shared/safety-number.js";
 import { safetyRows, verifyQrSvg } from "./safety-number-view.js";
+import { judgeScannedCode, type ScanVerdict } from "./scanned-code.js";
 
 /** The safety-number dialog for one friend: 12 groups of digits, our QR code, and the verified mark. */
 export class SafetyViewModel extends Observable {
@@ -14,6 +15,8 @@ export class SafetyViewModel extends Observable {
   qrSvg = "";
   verified = false;
   error: string | null = null;
+  /** What the last scan of their code showed; null before any. */
+  scan: ScanVerdict | null = null;
   #key = "";
 
   constructor(ctx: AppContext, address: Address, onChange: () => void) {
@@ -39,6 +42,13 @@ export class SafetyViewModel extends Observable {
       this.error = errorSentence(error);
     }
     this.changed();
+  }
+
+  /** Their code, scanned: a match marks them verified; anything else says why and changes nothing. */
+  async scanned(text: string): Promise<void> {
+    this.scan = judgeScannedCode(text, this.address, this.#key);
+    if (this.scan.kind === "match") await this.setVerified(true);
+    else this.changed();
   }
 
   async setVerified(verified: boolean): Promise<void> {

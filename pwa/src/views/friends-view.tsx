@@ -1,5 +1,7 @@
 import { useState } from "preact/hooks";
 import type { AppViewModel } from "../view-models/app-model.js";
+import { verifyQrSvg } from "../view-models/safety-number-view.js";
+import { QrScanner } from "./qr-scanner.js";
 import type { FriendRow, FriendsViewModel } from "../view-models/friends-model.js";
 import type { MessageKey } from "../i18n/en.js";
 import { useModel } from "./use-model.js";
@@ -7,16 +9,13 @@ import { useModel } from "./use-model.js";
 export function FriendsView({ app, friends }: { app: AppViewModel; friends: FriendsViewModel }) {
   useModel(friends);
   const t = app.t;
-  const [input, setInput] = useState("");
   const [note, setNote] = useState("");
   const [copied, setCopied] = useState(false);
+  const [scanning, setScanning] = useState(false);
 
   const add = async (event: Event) => {
     event.preventDefault();
-    if (await friends.add(input, note)) {
-      setInput("");
-      setNote("");
-    }
+    if (await friends.add(note)) setNote("");
   };
   const copy = async () => {
     await navigator.clipboard?.writeText(app.address);
@@ -45,19 +44,36 @@ export function FriendsView({ app, friends }: { app: AppViewModel; friends: Frie
               <span class="grow" data-testid="my-address">{app.address}</span>
               <button type="button" class="ghost" onClick={() => void copy()}>{copied ? t("friends.copied") : t("friends.copy")}</button>
             </div>
+            <figure class="my-code">
+              <div class="qr" role="img" data-testid="my-qr" aria-label={t("safety.qr", { address: app.address })} dangerouslySetInnerHTML={{ __html: verifyQrSvg(app.address, app.accountKey) }} />
+              <figcaption class="hint">{t("friends.myQr")}</figcaption>
+            </figure>
           </section>
           <form class="card" onSubmit={(e) => void add(e)} aria-labelledby="add-title">
             <h2 id="add-title">{t("friends.add")}</h2>
             <div class="field">
               <label for="friend-address">{t("friends.addressLabel")}</label>
-              <input id="friend-address" type="text" autoCapitalize="none" spellcheck={false} placeholder={t("friends.addressPlaceholder")} value={input} onInput={(e) => setInput(e.currentTarget.value)} />
+              <div class="row">
+                <input id="friend-address" class="grow" type="text" autoCapitalize="none" spellcheck={false} placeholder={t("friends.addressPlaceholder")} value={friends.draft} onInput={(e) => friends.setDraft(e.currentTarget.value)} />
+                <button type="button" onClick={() => setScanning(true)} aria-expanded={scanning}>{t("friends.scan")}</button>
+              </div>
             </div>
+            {scanning ? (
+              <QrScanner
+                t={t}
+                onCode={(text) => {
+                  setScanning(false);
+                  friends.useCode(text);
+                }}
+                onCancel={() => setScanning(false)}
+              />
+            ) : null}
             <div class="field">
               <label for="friend-note">{t("friends.note")}</label>
               <input id="friend-note" type="text" maxLength={280} placeholder={t("friends.notePlaceholder")} value={note} onInput={(e) => setNote(e.currentTarget.value)} />
             </div>
             <div class="row">
-              <button class="primary" type="submit" disabled={!input.trim() || friends.busy}>{t("friends.send")}</button>
+              <button class="primary" type="submit" disabled={!friends.draft.trim() || friends.busy}>{t("friends.send")}</button>
               <span class="grow" aria-live="polite">
                 {friends.error ? <span class="error" role="alert">{friends.error}</span> : null}
                 {friends.notice ? <span class="ok">{friends.notice}</span> : null}
