@@ -150,7 +150,7 @@ export const en = {
   "settings.thisDevice": "This device",
   "settings.added": "Added {date}",
   "settings.linkDevice": "Link a new device",
-  "settings.linkLead": "On the new device, choose “Link to an existing account” and paste this code, or scan the QR code. Anyone who has this code can read your messages: show it to nobody else.",
+  "settings.linkLead": "On the new device, choose “I already use EMSG on another device” and paste this code, or scan the QR code. Anyone who has this code can read your messages: show it to nobody else.",
   "settings.linkQr": "QR code to scan on the new device",
   "settings.linkCode": "Link code",
   "settings.linkExpires": "Works for {time} more",

@@ -152,7 +152,7 @@ export const zhCN: Record<MessageKey, string> = {
   "settings.thisDevice": "本设备",
   "settings.added": "添加于 {date}",
   "settings.linkDevice": "链接新设备",
-  "settings.linkLead": "在新设备上选择“链接到已有账户”，粘贴这段代码或扫描二维码。拿到这段代码的人就能读取你的消息：不要给任何其他人看。",
+  "settings.linkLead": "在新设备上选择“我已在其他设备上使用 EMSG”，粘贴这段代码或扫描二维码。拿到这段代码的人就能读取你的消息：不要给任何其他人看。",
   "settings.linkQr": "在新设备上扫描的二维码",
   "settings.linkCode": "链接代码",
   "settings.linkExpires": "还可使用 {time}",

@@ -59,6 +59,12 @@ export class BrowserPlatform implements PlatformPort {
     return client;
   }
 
+  async linkClient(store: Store, code: string): Promise<EmsgClient> {
+    const client = new EmsgClient({ store, transport: browserTransport });
+    await client.linkDevice(code, { label: deviceLabel(), server: this.#origin });
+    return client;
+  }
+
   async openClient(store: Store): Promise<EmsgClient | null> {
     const client = new EmsgClient({ store, transport: browserTransport });
     return (await client.open()) ? client : null;

@@ -22,6 +22,8 @@ export interface PlatformPort {
   /** Forgets everything on this device. */
   erase(): Promise<void>;
   createClient(store: Store, name: string, domain: string): Promise<EmsgClient>;
+  /** Makes this browser a new device of the account a link code (shown by another device) names. */
+  linkClient(store: Store, code: string): Promise<EmsgClient>;
   openClient(store: Store): Promise<EmsgClient | null>;
   online(): boolean;
   onOnlineChange(listener: (online: boolean) => void): void;

@@ -2,19 +2,13 @@ import { sealArchive } from "../../../shared/export-archive.js";
 import { exportContents } from "./account-export.js";
 import type { AppContext } from "./app-context.js";
 import type { AccountSettings } from "./core-types.js";
+import { DevicesViewModel } from "./devices-model.js";
 import { errorSentence } from "./error-text.js";
 import { Observable } from "./observable.js";
 import type { Permission, PlatformPort } from "./platform-port.js";
 import { exportFileName, progressPercent } from "./settings-form.js";
 
 export type Strangers = AccountSettings["strangers"];
-
-export interface DeviceRow {
-  deviceId: string;
-  label: string;
-  added: string;
-  current: boolean;
-}
 
 /** Account settings, notifications, devices and the export; deletion and import live on the app. */
 export class SettingsViewModel extends Observable {
@@ -23,7 +17,7 @@ export class SettingsViewModel extends Observable {
   strangers: Strangers = "accept";
   retentionDays: number | null = null;
   notifications: Permission = "default";
-  devices: DeviceRow[] = [];
+  readonly devices: DevicesViewModel;
   saved = false;
   error: string | null = null;
   exportPercent: number | null = null;
@@ -33,6 +27,8 @@ export class SettingsViewModel extends Observable {
     super();
     this.#ctx = ctx;
     this.#platform = platform;
+    this.devices = new DevicesViewModel(ctx);
+    this.devices.subscribe(() => this.changed());
   }
 
   async load(): Promise<void> {
@@ -41,26 +37,11 @@ export class SettingsViewModel extends Observable {
       const settings = await this.#ctx.client.settings();
       this.strangers = settings.strangers;
       this.retentionDays = settings.retentionDays;
-      await this.#loadDevices();
+      await this.devices.load();
     } catch (error) {
       this.error = errorSentence(error);
     }
     this.changed();
-  }
-
-  /** The core knows this device's certificate; other devices of the account are not listed by it yet. */
-  async #loadDevices(): Promise<void> {
-    const account = this.#ctx.client.account;
-    if (!account) return;
-    const cert = account.deviceCert.body;
-    this.devices = [
-      {
-        deviceId: cert.deviceId,
-        label: cert.label || cert.deviceId.slice(0, 8),
-        added: new Date(cert.created).toLocaleDateString(this.#ctx.locale),
-        current: true,
-      },
-    ];
   }
 
   async #save(next: AccountSettings): Promise<void> {

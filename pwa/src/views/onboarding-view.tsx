@@ -1,6 +1,7 @@
 import { useState } from "preact/hooks";
 import type { AppViewModel } from "../view-models/app-model.js";
 import { onboardingCheck } from "../view-models/onboarding-form.js";
+import { LinkDeviceForm } from "./link-device-form.js";
 
 export function OnboardingView({ app }: { app: AppViewModel }) {
   const t = app.t;
@@ -8,6 +9,7 @@ export function OnboardingView({ app }: { app: AppViewModel }) {
   const [protect, setProtect] = useState(false);
   const [pass, setPass] = useState("");
   const [again, setAgain] = useState("");
+  const [linking, setLinking] = useState(false);
   const check = onboardingCheck({ name, domain: app.domain, protect, passphrase: pass, again });
 
   const submit = (event: Event) => {
@@ -20,6 +22,8 @@ export function OnboardingView({ app }: { app: AppViewModel }) {
       <div class="card">
         <img class="logo" src="/icons/icon-192.png" alt="" width={56} height={56} />
         <h1>{t("onboarding.title")}</h1>
+        {linking ? <LinkDeviceForm app={app} onBack={() => setLinking(false)} /> : (
+        <>
         <p class="muted">{t("onboarding.lead", { domain: app.domain })}</p>
         <form class="stack" onSubmit={submit} aria-busy={app.busy}>
             <div class="field">
@@ -53,6 +57,9 @@ export function OnboardingView({ app }: { app: AppViewModel }) {
             </button>
             <p class="hint">{t("onboarding.keysNote")}</p>
           </form>
+          <button type="button" class="ghost" onClick={() => setLinking(true)}>{t("onboarding.linkInstead")}</button>
+        </>
+        )}
       </div>
     </main>
   );

@@ -5,6 +5,8 @@ import { RETENTION_CHOICES, deletionConfirmed, readRetention, retentionLabel, re
 import { LOCALES, isLocale } from "../i18n/translate.js";
 import type { MessageKey } from "../i18n/en.js";
 import { useModel } from "./use-model.js";
+import { DevicesSection } from "./devices-section.js";
+import { ExtensionSection } from "./extension-section.js";
 
 const STRANGERS: readonly { id: Strangers; label: MessageKey }[] = [
   { id: "accept", label: "settings.strangers.accept" },
@@ -61,17 +63,9 @@ export function SettingsView({ app, settings }: { app: AppViewModel; settings: S
             {settings.notifications === "default" ? <button type="button" onClick={() => void settings.enableNotifications()}>{t("settings.notifications.enable")}</button> : null}
           </section>
 
-          <section class="card">
-            <h3>{t("settings.devices")}</h3>
-            {settings.devices.map((d) => (
-              <div key={d.deviceId} class="person">
-                <div class="grow">
-                  <strong>{d.label}</strong> {d.current ? <span class="tag">{t("settings.thisDevice")}</span> : null}
-                  <div class="hint">{t("settings.added", { date: d.added })}</div>
-                </div>
-              </div>
-            ))}
-          </section>
+          <DevicesSection app={app} devices={settings.devices} />
+
+          <ExtensionSection t={t} />
 
           <form class="card" onSubmit={(e) => { e.preventDefault(); void settings.exportAccount(exportPass); }}>
             <h3>{t("settings.export")}</h3>

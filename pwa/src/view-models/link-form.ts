@@ -1,0 +1,36 @@
+import { parseLinkCode } from "../../../shared/device-link.js";
+import type { MessageKey } from "../i18n/en.js";
+import { errorSentence } from "./error-text.js";
+import { PASSPHRASE_MIN } from "./onboarding-form.js";
+
+export interface LinkFormInput {
+  code: string;
+  protect: boolean;
+  passphrase: string;
+  again: string;
+}
+
+export interface LinkFormCheck {
+  ready: boolean;
+  /** The account the code links to, shown before the user commits. */
+  address: string | null;
+  codeError: string | null;
+  passError: MessageKey | null;
+}
+
+/** What the link form shows while a code is pasted: whose account it is, or why it is not a code. */
+export function linkFormCheck(input: LinkFormInput): LinkFormCheck {
+  let address: string | null = null;
+  let codeError: string | null = null;
+  try {
+    address = parseLinkCode(input.code).address;
+  } catch (error) {
+    codeError = errorSentence(error);
+  }
+  let passError: MessageKey | null = null;
+  if (input.protect) {
+    if (input.passphrase.length < PASSPHRASE_MIN) passError = "onboarding.passphraseShort";
+    else if (input.passphrase !== input.again) passError = "onboarding.passphraseMismatch";
+  }
+  return { ready: address !== null && passError === null, address, codeError, passError };
+}

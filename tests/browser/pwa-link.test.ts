@@ -1,0 +1,104 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openTab, register, shot, startWorld, type Person, type PwaWorld } from "./pwa-harness.js";
+
+// Alice uses EMSG in one browser (her laptop) and links a second browser (her phone) to the same account.
+describe("linking a second browser to an account in the PWA", () => {
+  let world: PwaWorld;
+  let alice: Person;
+  let bob: Person;
+  let phone: Person;
+  let code = "";
+
+  beforeAll(async () => {
+    world = await startWorld({ portBase: 8861, inspectorBase: 9461 });
+  }, 180_000);
+
+  afterAll(async () => {
+    await world?.close();
+  });
+
+  it("starts with Alice and Bob as friends who have chatted", async () => {
+    alice = await register(world, world.alice, "im.alice.test", "alice");
+    bob = await register(world, world.bob, "im.bob.test", "bob");
+    await openTab(alice.page, "Friends");
+    await alice.page.getByLabel("Address or emsg: link").fill("bob#im.bob.test");
+    await alice.page.getByRole("button", { name: "Send request" }).click();
+    await openTab(bob.page, "Friends");
+    const request = bob.page.getByTestId("incoming").getByTestId("person");
+    await request.getByText("alice#im.alice.test").waitFor({ timeout: 20_000 });
+    await request.getByRole("button", { name: "Accept" }).click();
+    await alice.page.getByTestId("friend-list").getByText("bob#im.bob.test").waitFor({ timeout: 20_000 });
+    await alice.page.getByTestId("friend-list").getByRole("button", { name: "Message" }).click();
+    const composer = alice.page.getByLabel("Message", { exact: true });
+    await composer.fill("Hello from the laptop");
+    await composer.press("Enter");
+    await alice.page.getByTestId("message").filter({ hasText: "Hello from the laptop" }).locator("[data-status=delivered]").waitFor({ timeout: 30_000 });
+  });
+
+  it("shows a link code with a QR code and a countdown in Settings → Devices", async () => {
+    await openTab(alice.page, "Settings");
+    const devices = alice.page.getByTestId("devices");
+    await devices.getByTestId("device").first().getByText("This device").waitFor();
+    await devices.getByRole("button", { name: "Link a new device" }).click();
+    const offer = devices.getByTestId("link-offer");
+    await offer.locator(".qr svg").waitFor();
+    code = await offer.getByLabel("Link code", { exact: true }).inputValue();
+    expect(code).toMatch(/^emsg-link:1:alice#im\.alice\.test:/);
+    await expect.poll(() => offer.getByText(/^Works for [0-9]:[0-5][0-9] more$/).count()).toBe(1);
+    await offer.scrollIntoViewIfNeeded();
+    await shot(alice.page, "link-offer");
+  });
+
+  it("links a second browser with the code: onboarding's other path", async () => {
+    const context = await world.browser.newContext({ viewport: { width: 420, height: 800 }, locale: "en-GB" });
+    const page = await context.newPage();
+    page.on("pageerror", (error) => console.error(`[phone] page error: ${error.message}`));
+    await page.goto(world.alice);
+    await page.getByRole("button", { name: "I already use EMSG on another device" }).click();
+    await page.getByLabel("Link code", { exact: true }).fill("emsg-link:1:nonsense");
+    await page.getByRole("alert").waitFor();
+    await page.getByLabel("Link code", { exact: true }).fill(code);
+    await page.getByText("alice#im.alice.test").waitFor();
+    await shot(page, "link-form");
+    await page.getByRole("button", { name: "Link this device" }).click();
+    await page.getByRole("navigation").waitFor({ timeout: 60_000 });
+    phone = { context, page, address: "alice#im.alice.test" };
+
+    // The laptop hears of the new device and says so.
+    await alice.page.getByTestId("devices").getByText(/is now linked to your account\.$/).waitFor({ timeout: 20_000 });
+    await expect.poll(() => alice.page.getByTestId("device").count()).toBe(2);
+    await openTab(phone.page, "Settings");
+    await expect.poll(() => phone.page.getByTestId("device").count()).toBe(2);
+    const mine = phone.page.getByTestId("device").filter({ hasText: "This device" });
+    expect(await mine.count()).toBe(1);
+    await shot(phone.page, "linked-devices");
+  });
+
+  it("shows the friend's next message on the linked browser too", async () => {
+    await openTab(phone.page, "Chats");
+    const row = phone.page.getByTestId("chat-row").filter({ hasText: "bob#im.bob.test" });
+    // The laptop adds the phone to the existing conversation; then Bob writes.
+    await row.waitFor({ timeout: 30_000 });
+    await openTab(bob.page, "Chats");
+    await bob.page.getByTestId("chat-row").filter({ hasText: "alice#im.alice.test" }).click();
+    const reply = bob.page.getByLabel("Message", { exact: true });
+    await reply.fill("Hi Alice, on whichever device");
+    await reply.press("Enter");
+    await row.getByText("Hi Alice, on whichever device").waitFor({ timeout: 30_000 });
+    await row.click();
+    await phone.page.getByTestId("message").filter({ hasText: "Hi Alice, on whichever device" }).waitFor();
+    await openTab(alice.page, "Chats");
+    await alice.page.getByTestId("chat-row").filter({ hasText: "Hi Alice, on whichever device" }).waitFor({ timeout: 20_000 });
+    await shot(phone.page, "linked-conversation");
+  });
+
+  it("removes the linked browser from the laptop's device list", async () => {
+    await openTab(alice.page, "Settings");
+    const other = alice.page.getByTestId("device").filter({ hasNotText: "This device" });
+    await other.getByRole("button", { name: "Remove" }).click();
+    await other.getByText(/^Remove .* from your account\?$/).waitFor();
+    await other.getByRole("button", { name: "Remove" }).click();
+    await expect.poll(() => alice.page.getByTestId("device").count(), { timeout: 20_000 }).toBe(1);
+    await phone.context.close();
+  });
+});
