@@ -7,6 +7,7 @@ import { FileStore } from "./file-store.js";
 import { nodeTransport } from "./node-transport.js";
 import { formatMessage, time } from "./format.js";
 import { listen } from "./listen.js";
+import { exportCommand, importCommand } from "./account-file.js";
 
 const USAGE = `usage: npm run cli -- [--state DIR] COMMAND
   register ADDRESS [--server ORIGIN] [--label NAME]   make an account on this machine
@@ -21,6 +22,8 @@ const USAGE = `usage: npm run cli -- [--state DIR] COMMAND
   listen                                              stay connected and print what arrives
   settings [--strangers accept|refuse|review] [--retention DAYS|none]
   delete-account                                      delete this account for good
+  export FILE                                         seal the account into FILE (passphrase: EMSG_PASSPHRASE or asked)
+  import FILE --as ADDRESS [--label NAME]             move an exported account here, to ADDRESS; friends are told
 State lives in --state (default .state/cli). EMSG_RESOLVE maps test domains to local servers.`;
 
 class UsageError extends Error {}
@@ -59,7 +62,7 @@ async function openClient(args: Args): Promise<EmsgClient> {
     transport: nodeTransport,
     ...(process.env.EMSG_RESOLVE ? { resolve: process.env.EMSG_RESOLVE } : {}),
   });
-  if (args.command !== "register" && !(await client.open())) {
+  if (args.command !== "register" && !(await client.open()) && args.command !== "import") {
     throw new UsageError("There is no account in this state directory yet; run register first.");
   }
   return client;
@@ -158,6 +161,10 @@ async function run(args: Args): Promise<void> {
       console.log(`strangers: ${settings.strangers}\nretention: ${settings.retentionDays === null ? "keep forever" : `${settings.retentionDays} days`}`);
       return;
     }
+    case "export":
+      return exportCommand(client, need(args, 0, "a file name"));
+    case "import":
+      return importCommand(client, need(args, 0, "a file name"), args.flags.get("as"), args.flags.get("label") ?? "cli");
     case "delete-account": {
       const address = client.address;
       await client.deleteAccount();
