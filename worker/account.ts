@@ -297,17 +297,39 @@ export class AccountObject extends DurableObject<Env> {
 
   /** A conversation item from its hub, judged by the stranger policy. */
   async receiveConv(payload: ConvPayload, now: number): Promise<Outcome<null>> {
-    return attempt(() => {
-      const settings = JSON.parse(this.row().settings) as Settings;
-      const sender = payload.from;
-      const state = this.friends.stateOf(sender);
-      const joined = this.sql.exec("SELECT 1 FROM joined WHERE conversation = ?", payload.conversation).toArray().length > 0;
-      const admission = admitConversationItem(state, settings.strangers, joined);
-      if (admission.verdict !== "deliver") throw new EmsgError(admission.verdict === "refuse" ? admission.code : "stranger_refused");
-      if (!joined && state === "friend") this.sql.exec("INSERT OR IGNORE INTO joined (conversation) VALUES (?)", payload.conversation);
-      this.store({ kind: "conv", ...payload }, now, sender, payload.id);
-      return null;
-    });
+    return (await this.receiveConvBatch([payload], now))[0]!;
+  }
+
+  /**
+   * Items of one hub's fan-out, in order: each judged on its own, the admitted ones stored in
+   * one transaction and pushed in as few frames as fit (one commit, not one per message).
+   */
+  async receiveConvBatch(payloads: ConvPayload[], now: number): Promise<Outcome<null>[]> {
+    const account = await attempt(() => JSON.parse(this.row().settings) as Settings);
+    if (!account.ok) return payloads.map(() => account);
+    const admitted: { content: MailContent; sender: Address; ref: string }[] = [];
+    const outcomes = await Promise.all(
+      payloads.map((payload) =>
+        attempt(() => {
+          this.admitConv(payload, account.value);
+          admitted.push({ content: { kind: "conv", ...payload }, sender: payload.from, ref: payload.id });
+          return null;
+        }),
+      ),
+    );
+    if (admitted.length > 0) {
+      this.ctx.storage.transactionSync(() => this.mailbox.putMany(admitted, now));
+      void this.ctx.storage.getAlarm().then((at) => (at === null ? this.scheduleExpiry() : undefined));
+    }
+    return outcomes;
+  }
+
+  private admitConv(payload: ConvPayload, settings: Settings): void {
+    const state = this.friends.stateOf(payload.from);
+    const joined = this.sql.exec("SELECT 1 FROM joined WHERE conversation = ?", payload.conversation).toArray().length > 0;
+    const admission = admitConversationItem(state, settings.strangers, joined);
+    if (admission.verdict !== "deliver") throw new EmsgError(admission.verdict === "refuse" ? admission.code : "stranger_refused");
+    if (!joined && state === "friend") this.sql.exec("INSERT OR IGNORE INTO joined (conversation) VALUES (?)", payload.conversation);
   }
 
   /** A move or deletion notice, checked against the account key pinned for its sender. */

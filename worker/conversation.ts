@@ -1,7 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
-import { sha256 } from "@noble/hashes/sha2.js";
-import { domainOf, type Address, type Domain } from "../shared/address.js";
-import { toB64u } from "../shared/base64url.js";
+import type { Address } from "../shared/address.js";
 import { EmsgError } from "../shared/errors.js";
 import type { ConversationView, ConvPayload, Submit } from "../shared/wire/index.js";
 import type { ConversationRef } from "../shared/wire/conversation.js";
@@ -9,11 +7,13 @@ import type { Env } from "./env.js";
 import { attempt, type Outcome } from "./outcome.js";
 import { migrate } from "./sql-schema.js";
 import { judgeSubmit, recipientsOf, welcomeRecipients } from "./policy/epoch.js";
-import { accountOf, bounce, enqueueRemote, isLocal, type Queued } from "./routing.js";
+import { deliverAll, type Delivery } from "./fan-out.js";
 import { Sessions, SESSION_IDLE_MS } from "./sessions.js";
 
 export const LOG_RETENTION_MS = 30 * 86400_000;
 const REFAN_DELAY_MS = 1000;
+/** Log entries handed on in one fan-out round. */
+const FAN_BATCH = 200;
 
 const STEPS = [
   `CREATE TABLE meta (id INTEGER PRIMARY KEY CHECK (id = 1), ref TEXT NOT NULL, creator TEXT NOT NULL,
@@ -26,6 +26,8 @@ const STEPS = [
 ];
 
 type MetaRow = { ref: string; creator: string; epoch: number };
+type Accepted = { seq: number; fresh: boolean };
+type Pending = { from: Address; deviceId: string; submit: Submit; now: number; done: (outcome: Outcome<Accepted>) => void };
 type LogRow = {
   seq: number;
   submit_id: string;
@@ -48,6 +50,11 @@ type LogRow = {
 export class ConversationObject extends DurableObject<Env> {
   private readonly sql: SqlStorage;
   private readonly sessions: Sessions;
+  /** Submissions waiting for the next accept round; one round is one SQLite commit. */
+  private intake: Pending[] = [];
+  private fanning: Promise<void> | null = null;
+  /** Submitters waiting until their entry is fanned out. */
+  private waiters: { seq: number; release: () => void }[] = [];
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -87,15 +94,38 @@ export class ConversationObject extends DurableObject<Env> {
     });
   }
 
-  /** Orders one submission (idempotent on its id) and fans it out. */
+  /** Orders one submission (idempotent on its id); answers once it is fanned out. */
   async submit(from: Address, deviceId: string, submit: Submit, now: number): Promise<Outcome<{ seq: number }>> {
-    const accepted = await attempt(() => this.accept(from, deviceId, submit, now));
+    const accepted = await this.take({ from, deviceId, submit, now });
     if (!accepted.ok) return accepted;
-    if (accepted.value.fresh) {
-      this.sessions.push(this.deliveriesOf(accepted.value.seq).map(([, payload]) => payload), this.members());
-      await this.fanOut(accepted.value.seq);
-    }
+    if (accepted.value.fresh) await this.fannedOut(accepted.value.seq);
     return { ok: true, value: { seq: accepted.value.seq } };
+  }
+
+  /**
+   * Queues a submission for the next accept round. Submissions arriving together (concurrent
+   * requests, a burst of session frames) are ordered in one round, so they share one commit.
+   */
+  private take(p: Omit<Pending, "done">): Promise<Outcome<Accepted>> {
+    return new Promise((done) => {
+      this.intake.push({ ...p, done });
+      if (this.intake.length === 1) setTimeout(() => void this.acceptRound(), 0);
+    });
+  }
+
+  private async acceptRound(): Promise<void> {
+    const round = this.intake;
+    this.intake = [];
+    const outcomes = await Promise.all(round.map((p) => attempt(() => this.accept(p.from, p.deviceId, p.submit, p.now))));
+    const fresh = outcomes.flatMap((o) => (o.ok && o.value.fresh ? [o.value.seq] : []));
+    if (fresh.length > 0) {
+      const rows = this.sql.exec<LogRow>(`SELECT * FROM log WHERE seq IN (${fresh.map(() => "?").join(",")}) ORDER BY seq`, ...fresh).toArray();
+      this.sessions.push(this.deliveriesOf(rows).map((d) => d.payload), this.members());
+      // Should this object stop before the fan-out finishes, the alarm takes it up again.
+      await this.scheduleAlarm(Date.now() + REFAN_DELAY_MS);
+      void this.fanOut();
+    }
+    round.forEach((p, i) => p.done(outcomes[i]!));
   }
 
   private accept(from: Address, deviceId: string, submit: Submit, now: number): { seq: number; fresh: boolean } {
@@ -135,63 +165,63 @@ export class ConversationObject extends DurableObject<Env> {
     return { seq: row.seq, fresh: true };
   }
 
-  /** The payloads one log entry becomes, each with its recipients. */
-  private deliveriesOf(seq: number): Array<[Address[], ConvPayload]> {
-    const row = this.sql.exec<LogRow>("SELECT * FROM log WHERE seq = ?", seq).toArray()[0];
-    if (!row) return [];
-    const base: ConvPayload = {
-      conversation: this.meta().ref as ConversationRef,
-      id: row.submit_id,
-      hubSeq: row.seq,
-      from: row.sender as Address,
-      deviceId: row.device_id,
-      epoch: row.epoch,
-      type: row.type as ConvPayload["type"],
-      mls: row.mls,
-      at: row.at,
-      ...(row.members ? { members: JSON.parse(row.members) as Address[] } : {}),
-    };
-    const deliveries: Array<[Address[], ConvPayload]> = [[JSON.parse(row.recipients) as Address[], base]];
-    if (row.welcome) deliveries.push([JSON.parse(row.welcome_to) as Address[], { ...base, type: "welcome", mls: row.welcome }]);
-    return deliveries;
-  }
-
-  /** Hands one log entry to every recipient's mailbox or Outbox; an alarm retries what failed. */
-  private async fanOut(seq: number): Promise<void> {
-    try {
-      for (const [to, payload] of this.deliveriesOf(seq)) await this.deliver(to, payload);
-      this.sql.exec("UPDATE log SET fanned = 1 WHERE seq = ?", seq);
-      await this.scheduleAlarm(Date.now() + LOG_RETENTION_MS);
-    } catch {
-      await this.scheduleAlarm(Date.now() + REFAN_DELAY_MS);
-    }
-  }
-
-  private async deliver(to: Address[], payload: ConvPayload): Promise<void> {
-    const remote = new Map<Domain, Address[]>();
-    const local: Promise<void>[] = [];
-    for (const address of to) {
-      if (isLocal(this.env, address)) local.push(this.deliverLocal(address, payload));
-      else remote.set(domainOf(address), [...(remote.get(domainOf(address)) ?? []), address]);
-    }
-    for (const [domain, addresses] of remote) {
-      const item: Queued = {
-        item: { id: fedItemId(payload, domain), kind: "conv_deliver", conversation: payload.conversation, to: addresses, item: payload },
-        bounceTo: payload.from,
-        ref: payload.id,
-        to: addresses[0]!,
-        conversation: payload.conversation,
+  /** The payloads log entries become, each with its recipients, in log order. */
+  private deliveriesOf(rows: LogRow[]): Delivery[] {
+    const conversation = this.meta().ref as ConversationRef;
+    return rows.flatMap((row) => {
+      const base: ConvPayload = {
+        conversation,
+        id: row.submit_id,
+        hubSeq: row.seq,
+        from: row.sender as Address,
+        deviceId: row.device_id,
+        epoch: row.epoch,
+        type: row.type as ConvPayload["type"],
+        mls: row.mls,
+        at: row.at,
+        ...(row.members ? { members: JSON.parse(row.members) as Address[] } : {}),
       };
-      local.push(enqueueRemote(this.env, domain, [item]));
-    }
-    await Promise.all(local);
+      const out: Delivery[] = [{ to: JSON.parse(row.recipients) as Address[], payload: base }];
+      if (row.welcome) out.push({ to: JSON.parse(row.welcome_to) as Address[], payload: { ...base, type: "welcome", mls: row.welcome } });
+      return out;
+    });
   }
 
-  private async deliverLocal(address: Address, payload: ConvPayload): Promise<void> {
-    const result = await accountOf(this.env, address).receiveConv(payload, Date.now());
-    if (!result.ok && address !== payload.from) {
-      await bounce(this.env, payload.from, { ref: payload.id, to: address, error: result.error.error, conversation: payload.conversation });
+  /** Fans out every entry not yet handed on, in seq order, a batch at a time; one run at once. */
+  private fanOut(): Promise<void> {
+    this.fanning ??= this.fanRounds().finally(() => {
+      this.fanning = null;
+    });
+    return this.fanning;
+  }
+
+  private async fanRounds(): Promise<void> {
+    for (;;) {
+      const rows = this.sql.exec<LogRow>("SELECT * FROM log WHERE fanned = 0 ORDER BY seq LIMIT ?", FAN_BATCH).toArray();
+      if (rows.length === 0) return;
+      const last = rows[rows.length - 1]!.seq;
+      try {
+        await deliverAll(this.env, this.deliveriesOf(rows));
+      } catch {
+        // Retried by the alarm; the submitters are answered: their entries are ordered and kept.
+        this.release(last);
+        await this.scheduleAlarm(Date.now() + REFAN_DELAY_MS);
+        return;
+      }
+      this.sql.exec("UPDATE log SET fanned = 1 WHERE fanned = 0 AND seq <= ?", last);
+      this.release(last);
     }
+  }
+
+  private fannedOut(seq: number): Promise<void> {
+    return new Promise((release) => this.waiters.push({ seq, release }));
+  }
+
+  private release(upTo: number): void {
+    const due = this.waiters.filter((w) => w.seq <= upTo);
+    if (due.length === 0) return;
+    this.waiters = this.waiters.filter((w) => w.seq > upTo);
+    for (const w of due) w.release();
   }
 
   /** A deleted account leaves: it gets nothing more from here. */
@@ -216,7 +246,8 @@ export class ConversationObject extends DurableObject<Env> {
     const frame = this.sessions.frame(ws, message, Date.now());
     if (!frame) return;
     if (frame.kind === "submit") {
-      const result = await this.submit(frame.tag.address, frame.tag.deviceId, frame.submit, Date.now());
+      // Acknowledged once ordered and stored; the fan-out to mailboxes follows in the background.
+      const result = await this.take({ from: frame.tag.address, deviceId: frame.tag.deviceId, submit: frame.submit, now: Date.now() });
       this.sessions.reply(ws, result.ok ? { t: "ack", id: frame.submit.id, seq: result.value.seq } : { t: "error", ...result.error, id: frame.submit.id });
     }
   }
@@ -234,14 +265,8 @@ export class ConversationObject extends DurableObject<Env> {
     const nextIdleCheck = this.sessions.closeIdle(Date.now());
     if (nextIdleCheck !== null) await this.scheduleAlarm(nextIdleCheck);
     this.sql.exec("DELETE FROM log WHERE fanned = 1 AND at < ?", Date.now() - LOG_RETENTION_MS);
-    const pending = this.sql.exec<{ seq: number }>("SELECT seq FROM log WHERE fanned = 0 ORDER BY seq").toArray();
-    for (const { seq } of pending) await this.fanOut(seq);
+    await this.fanOut();
     const oldest = this.sql.exec<{ at: number | null }>("SELECT MIN(at) AS at FROM log").one().at;
     if (oldest !== null) await this.scheduleAlarm(oldest + LOG_RETENTION_MS);
   }
-}
-
-/** Deterministic, so a re-run fan-out is deduplicated by the receiving server. */
-function fedItemId(payload: ConvPayload, domain: Domain): string {
-  return toB64u(sha256(new TextEncoder().encode(`${payload.conversation}\n${payload.hubSeq}\n${payload.type}\n${domain}`)).subarray(0, 16));
 }

@@ -32,20 +32,27 @@ export class Mailbox {
 
   /** Stores an item and pushes it to every open socket; `sender`/`ref` let an expired item bounce. */
   put(content: MailContent, now: number, sender?: Address, ref?: string): MailItem {
-    const row = this.sql
-      .exec<{ seq: number }>(
-        "INSERT INTO mailbox (at, kind, content, sender, ref) VALUES (?, ?, ?, ?, ?) RETURNING seq",
-        now,
-        content.kind,
-        JSON.stringify(content),
-        sender ?? null,
-        ref ?? null,
-      )
-      .one();
-    const item = { ...content, seq: row.seq, at: now } as MailItem;
-    const frame = JSON.stringify({ t: "items", items: [item] } satisfies ServerFrame);
-    for (const ws of this.ctx.getWebSockets()) send(ws, frame);
-    return item;
+    return this.putMany([{ content, sender, ref }], now)[0]!;
+  }
+
+  /** Stores items in order and pushes them in as few frames as fit, not one frame per item. */
+  putMany(entries: { content: MailContent; sender?: Address | undefined; ref?: string | undefined }[], now: number): MailItem[] {
+    const items = entries.map(({ content, sender, ref }) => {
+      const row = this.sql
+        .exec<{ seq: number }>(
+          "INSERT INTO mailbox (at, kind, content, sender, ref) VALUES (?, ?, ?, ?, ?) RETURNING seq",
+          now,
+          content.kind,
+          JSON.stringify(content),
+          sender ?? null,
+          ref ?? null,
+        )
+        .one();
+      return { ...content, seq: row.seq, at: now } as MailItem;
+    });
+    const sockets = this.ctx.getWebSockets();
+    if (sockets.length > 0) for (const frame of framesOf(items)) for (const ws of sockets) send(ws, frame);
+    return items;
   }
 
   /** Up to `limit` items after `after`, cut short (with `more`) past PAGE_BYTES of content. */
@@ -85,19 +92,7 @@ export class Mailbox {
     let after = this.sql.exec<{ acked: number }>("SELECT acked FROM devices WHERE device_id = ?", deviceId).toArray()[0]?.acked ?? 0;
     for (;;) {
       const { items, more } = this.page(after, PAGE_LIMIT);
-      let frame: MailItem[] = [];
-      let size = 0;
-      for (const item of items) {
-        const bytes = item.kind === "conv" ? item.mls.length + 512 : 2048;
-        if (frame.length > 0 && size + bytes > FRAME_BYTES) {
-          send(ws, JSON.stringify({ t: "items", items: frame } satisfies ServerFrame));
-          frame = [];
-          size = 0;
-        }
-        frame.push(item);
-        size += bytes;
-      }
-      if (frame.length > 0) send(ws, JSON.stringify({ t: "items", items: frame } satisfies ServerFrame));
+      for (const frame of framesOf(items)) send(ws, frame);
       if (!more || items.length === 0) return;
       after = items[items.length - 1]!.seq;
     }
@@ -126,6 +121,25 @@ export class Mailbox {
     this.ack(deviceId, frame.output.upTo);
     return null;
   }
+}
+
+/** `items` frames of about FRAME_BYTES each (a lone larger item goes alone). */
+function framesOf(items: MailItem[]): string[] {
+  const frames: string[] = [];
+  let frame: MailItem[] = [];
+  let size = 0;
+  for (const item of items) {
+    const bytes = item.kind === "conv" ? item.mls.length + 512 : 2048;
+    if (frame.length > 0 && size + bytes > FRAME_BYTES) {
+      frames.push(JSON.stringify({ t: "items", items: frame } satisfies ServerFrame));
+      frame = [];
+      size = 0;
+    }
+    frame.push(item);
+    size += bytes;
+  }
+  if (frame.length > 0) frames.push(JSON.stringify({ t: "items", items: frame } satisfies ServerFrame));
+  return frames;
 }
 
 function toItem(row: MailRow): MailItem {

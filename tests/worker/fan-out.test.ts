@@ -1,0 +1,83 @@
+import { describe, expect, it } from "vitest";
+import { SELF } from "cloudflare:test";
+import { jcs } from "../../shared/canonical.js";
+import { toB64u } from "../../shared/base64url.js";
+import { randomId16 } from "../../shared/ids.js";
+import type { MailItem, SessionServerFrame } from "../../shared/wire/index.js";
+import { API, befriend, call, registered, type Device } from "./harness.js";
+
+// Bursts: the hub orders submissions that arrive together in one round and hands each member
+// its share in one call. What a member sees must not change: every entry once, in hub order.
+
+const MLS = "AAECAwQ";
+
+async function group(owner: Device, members: Device[]): Promise<string> {
+  for (const m of members) await befriend(owner, m);
+  const res = await call(owner, "POST", "/conversations", { id: randomId16(), members: members.map((m) => m.address) });
+  const { conversation } = (await res.json()) as { conversation: string };
+  const commit = await call(owner, "POST", `/conversations/${conversation}/messages`, {
+    id: randomId16(), epoch: 0, kind: "commit", mls: MLS, welcome: "BBBB", roster: { add: members.map((m) => m.address) },
+  });
+  expect(commit.status).toBe(202);
+  return conversation;
+}
+
+async function applications(d: Device): Promise<Extract<MailItem, { kind: "conv" }>[]> {
+  const page = (await (await call(d, "GET", "/mailbox?after=0&limit=500")).json()) as { items: MailItem[] };
+  return page.items.filter((i): i is Extract<MailItem, { kind: "conv" }> => i.kind === "conv" && i.type === "application");
+}
+
+describe("fan-out of bursts", () => {
+  it("delivers a burst of concurrent submissions to every local member once, in hub order", async () => {
+    const alice = await registered("fba");
+    const bob = await registered("fbb");
+    const carol = await registered("fbc");
+    const conv = await group(alice, [bob, carol]);
+    const ids = Array.from({ length: 30 }, () => randomId16());
+    const answers = await Promise.all(
+      ids.map((id) => call(alice, "POST", `/conversations/${conv}/messages`, { id, epoch: 1, kind: "application", mls: MLS })),
+    );
+    const seqs = await Promise.all(answers.map(async (r) => ((await r.json()) as { seq: number }).seq));
+    expect(new Set(seqs).size).toBe(30);
+    // Answered only once fanned out: both members hold the whole burst already.
+    for (const member of [bob, carol]) {
+      const got = await applications(member);
+      expect(got.map((i) => i.hubSeq)).toEqual([...seqs].sort((x, y) => x - y));
+      expect(new Set(got.map((i) => i.id))).toEqual(new Set(ids));
+    }
+  });
+
+  it("acknowledges a burst of session frames in order and delivers each entry once", async () => {
+    const alice = await registered("fsa");
+    const bob = await registered("fsb");
+    const conv = await group(alice, [bob]);
+    const ticket = await call(alice, "POST", "/sessions/ticket", { conversation: conv });
+    const signed = ((await ticket.json()) as { ticket: unknown }).ticket;
+    const res = await SELF.fetch(`${API}/conversations/${conv}/session?ticket=${toB64u(new TextEncoder().encode(jcs(signed)))}`, {
+      headers: { upgrade: "websocket" },
+    });
+    const ws = res.webSocket!;
+    ws.accept();
+    const acks: Extract<SessionServerFrame, { t: "ack" }>[] = [];
+    const allAcked = new Promise<void>((resolve) => {
+      ws.addEventListener("message", (e) => {
+        const f = JSON.parse(e.data as string) as SessionServerFrame;
+        if (f.t === "ack") acks.push(f);
+        if (acks.length === 40) resolve();
+      });
+    });
+    const ids = Array.from({ length: 40 }, () => randomId16());
+    for (const id of ids) ws.send(JSON.stringify({ t: "submit", submit: { id, epoch: 1, kind: "application", mls: MLS } }));
+    await allAcked;
+    expect(acks.map((a) => a.id)).toEqual(ids);
+    expect(acks.map((a) => a.seq)).toEqual(ids.map((_, i) => acks[0]!.seq + i));
+    // The fan-out follows the acknowledgements; wait for it as a member's device would.
+    let got: Extract<MailItem, { kind: "conv" }>[] = [];
+    for (let i = 0; i < 50 && got.length < 40; i++) {
+      got = await applications(bob);
+      if (got.length < 40) await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(got.map((i) => i.id)).toEqual(ids);
+    ws.close(1000, "done");
+  });
+});

@@ -1,0 +1,68 @@
+import { sha256 } from "@noble/hashes/sha2.js";
+import { domainOf, type Address, type Domain } from "../shared/address.js";
+import { toB64u } from "../shared/base64url.js";
+import { isErrorCode } from "../shared/errors.js";
+import type { ConvPayload } from "../shared/wire/index.js";
+import type { Env } from "./env.js";
+import { accountOf, bounce, enqueueRemote, isLocal, type Queued } from "./routing.js";
+
+/** One payload of a conversation and the members it goes to. */
+export interface Delivery {
+  to: Address[];
+  payload: ConvPayload;
+}
+
+/**
+ * Hands a batch of a hub's entries to their recipients, grouped: each local account gets one
+ * call with all of its items in order, each remote domain one enqueue on its Outbox. Per message
+ * that is a share of one transaction per account and domain, instead of one each.
+ */
+export async function deliverAll(env: Env, deliveries: Delivery[]): Promise<void> {
+  const local = new Map<Address, ConvPayload[]>();
+  const remote = new Map<Domain, Queued[]>();
+  for (const { to, payload } of deliveries) {
+    const domains = new Map<Domain, Address[]>();
+    for (const address of to) {
+      if (isLocal(env, address)) append(local, address, payload);
+      else append(domains, domainOf(address), address);
+    }
+    for (const [domain, addresses] of domains) append(remote, domain, queuedFor(payload, domain, addresses));
+  }
+  await Promise.all([
+    ...[...local].map(([address, payloads]) => receiveLocally(env, address, payloads)),
+    ...[...remote].map(([domain, items]) => enqueueRemote(env, domain, items)),
+  ]);
+}
+
+/** One local account's items from a hub (here or remote); what its policy refuses bounces to the author. */
+export async function receiveLocally(env: Env, address: Address, payloads: ConvPayload[]): Promise<void> {
+  const outcomes = await accountOf(env, address).receiveConvBatch(payloads, Date.now());
+  await Promise.all(
+    outcomes.map(async (outcome, i) => {
+      const payload = payloads[i]!;
+      if (outcome.ok || address === payload.from || !isErrorCode(outcome.error.error)) return;
+      await bounce(env, payload.from, { ref: payload.id, to: address, error: outcome.error.error, conversation: payload.conversation });
+    }),
+  );
+}
+
+function queuedFor(payload: ConvPayload, domain: Domain, addresses: Address[]): Queued {
+  return {
+    item: { id: fedItemId(payload, domain), kind: "conv_deliver", conversation: payload.conversation, to: addresses, item: payload },
+    bounceTo: payload.from,
+    ref: payload.id,
+    to: addresses[0]!,
+    conversation: payload.conversation,
+  };
+}
+
+function append<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}
+
+/** Deterministic, so a re-run fan-out is deduplicated by the receiving server. */
+export function fedItemId(payload: ConvPayload, domain: Domain): string {
+  return toB64u(sha256(new TextEncoder().encode(`${payload.conversation}\n${payload.hubSeq}\n${payload.type}\n${domain}`)).subarray(0, 16));
+}
