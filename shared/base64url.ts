@@ -8,14 +8,42 @@ export function toB64u(bytes: Uint8Array): string {
 }
 
 const B64U = /^[A-Za-z0-9_-]*$/;
+const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+const VALUE = new Int8Array(128).fill(-1);
+for (let i = 0; i < ALPHABET.length; i++) VALUE[ALPHABET.charCodeAt(i)] = i;
+
+/**
+ * Whether `text` is canonical unpadded base64url: only its alphabet, no impossible length, and no
+ * stray low bits in the last character, so each byte string has exactly one text form. Checked
+ * without decoding: it runs on every MLS message a server validates.
+ */
+export function isCanonicalB64u(text: string): boolean {
+  const tail = text.length % 4;
+  if (tail === 1 || !B64U.test(text)) return false;
+  if (tail === 0) return true;
+  const last = VALUE[text.charCodeAt(text.length - 1)]!;
+  return (last & (tail === 2 ? 0x0f : 0x03)) === 0;
+}
+
+/** The number of bytes canonical unpadded base64url of `chars` characters holds. */
+export function b64uByteLength(chars: number): number {
+  return Math.floor((chars * 3) / 4);
+}
 
 export function fromB64u(text: string): Uint8Array {
-  if (!B64U.test(text) || text.length % 4 === 1) throw new EmsgError("bad_request", "Not unpadded base64url.");
-  const bin = atob(text.replace(/-/g, "+").replace(/_/g, "/") + "=".repeat((4 - (text.length % 4)) % 4));
-  const out = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
-  // Reject non-canonical encodings (stray low bits) so each byte string has exactly one text form.
-  if (toB64u(out) !== text) throw new EmsgError("bad_request", "Non-canonical base64url.");
+  if (!isCanonicalB64u(text)) throw new EmsgError("bad_request", B64U.test(text) && text.length % 4 !== 1 ? "Non-canonical base64url." : "Not unpadded base64url.");
+  const out = new Uint8Array(b64uByteLength(text.length));
+  let bits = 0;
+  let acc = 0;
+  let at = 0;
+  for (let i = 0; i < text.length; i++) {
+    acc = (acc << 6) | VALUE[text.charCodeAt(i)]!;
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out[at++] = (acc >> bits) & 0xff;
+    }
+  }
   return out;
 }
 

@@ -1,13 +1,9 @@
 import * as v from "valibot";
-import { fromB64u, toB64u } from "./base64url.js";
+import { b64uByteLength, isCanonicalB64u, toB64u } from "./base64url.js";
 
 /** True when `text` is the canonical unpadded base64url of exactly `length` bytes. */
 export function isB64uOfLength(text: string, length: number): boolean {
-  try {
-    return fromB64u(text).length === length;
-  } catch {
-    return false;
-  }
+  return typeof text === "string" && b64uByteLength(text.length) === length && isCanonicalB64u(text);
 }
 
 /** valibot schema for canonical b64u of a fixed number of bytes (keys, signatures, ids). */

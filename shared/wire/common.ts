@@ -1,6 +1,6 @@
 import * as v from "valibot";
 import { isAddress, asDomain, type Address, type Domain } from "../address.js";
-import { fromB64u } from "../base64url.js";
+import { isCanonicalB64u } from "../base64url.js";
 
 /** Wire scalars shared by every EMSG body (PROTOCOL §1–§2). */
 
@@ -18,12 +18,7 @@ function isDomain(input: unknown): boolean {
 export const DomainSchema = v.custom<Domain>(isDomain, "Expected a host name in normal form.");
 
 function isB64u(input: string): boolean {
-  try {
-    fromB64u(input);
-    return true;
-  } catch {
-    return false;
-  }
+  return isCanonicalB64u(input);
 }
 
 /** Canonical unpadded base64url; `maxChars` bounds the text before it is decoded. */
