@@ -66,6 +66,15 @@ export class ClientService {
     return address;
   }
 
+  /** Becomes a new device of an account the user has elsewhere (e.g. in the PWA), with the code it shows. */
+  async linkDevice(code: string, server?: string): Promise<Address> {
+    const account = await this.client.linkDevice(code, { label: "browser extension", ...(server ? { server } : {}) });
+    this.#opened = Promise.resolve(true);
+    this.#changed("account");
+    await this.keepConnected();
+    return account.address;
+  }
+
   /** Opens the mailbox socket unless it is open, then sends friend requests queued before setup. */
   async keepConnected(): Promise<void> {
     if (!(await this.ready())) return;

@@ -59,6 +59,8 @@ export async function handleRequest(raw: unknown, sender: SenderInfo, self: Self
         return { ok: true, account: await service.account(), connection: service.connection(), friends: await service.friends() };
       case "register":
         return { ok: true, account: await service.register(request.address, request.server) };
+      case "link":
+        return { ok: true, account: await service.linkDevice(request.code, request.server) };
       case "respond":
         return { ok: true, friend: await service.respond(request.address, request.verdict) };
       case "conversations":

@@ -11,6 +11,7 @@ export const RequestSchema = v.variant("type", [
   v.object({ type: v.literal("open-panel") }),
   v.object({ type: v.literal("status") }),
   v.object({ type: v.literal("register"), address: Text(400), server: v.optional(Text(400)) }),
+  v.object({ type: v.literal("link"), code: Text(600), server: v.optional(Text(400)) }),
   v.object({ type: v.literal("respond"), address: Text(400), verdict: v.picklist(["accept", "decline", "block"]) }),
   v.object({ type: v.literal("conversations") }),
   v.object({ type: v.literal("history"), peer: Text(400) }),
@@ -71,6 +72,7 @@ export interface ReplyOf {
   "open-panel": Reply<{ opened: "side-panel" | "sidebar" | "tab" }>;
   status: Reply<{ account: string | null; connection: Connection; friends: FriendView[] }>;
   register: Reply<{ account: string }>;
+  link: Reply<{ account: string }>;
   respond: Reply<{ friend: FriendView }>;
   conversations: Reply<{ chats: ChatView[] }>;
   history: Reply<{ messages: MessageView[] }>;

@@ -2,9 +2,14 @@ import { useState } from "preact/hooks";
 import { ask } from "./panel-api.js";
 import { t } from "./i18n.js";
 
-/** First run: choose an address and, for a server not at https://DOMAIN, where it lives. */
+/**
+ * First run: choose an address and, for a server not at https://DOMAIN, where it lives; or link
+ * this extension as a device of an account the user already has (e.g. in the PWA).
+ */
 export function Setup({ queued, onDone }: { queued: string[]; onDone(): void }) {
+  const [linking, setLinking] = useState(false);
   const [address, setAddress] = useState("");
+  const [code, setCode] = useState("");
   const [server, setServer] = useState("");
   const [error, setError] = useState("");
   const [busy, setBusy] = useState(false);
@@ -12,26 +17,41 @@ export function Setup({ queued, onDone }: { queued: string[]; onDone(): void }) 
     event.preventDefault();
     setBusy(true);
     setError("");
-    const reply = await ask({ type: "register", address, ...(server.trim() ? { server: server.trim() } : {}) });
+    const where = server.trim() ? { server: server.trim() } : {};
+    const reply = linking ? await ask({ type: "link", code: code.trim(), ...where }) : await ask({ type: "register", address, ...where });
     setBusy(false);
     if (reply.ok) onDone();
     else setError(reply.message);
   };
   return (
     <form class="setup" onSubmit={submit}>
-      <h2>{t("onboarding.title")}</h2>
-      <p>{t("app.tagline")}</p>
-      <label>
-        Your EMSG address
-        <input value={address} onInput={(e) => setAddress(e.currentTarget.value)} placeholder="name#im.example.com" required autocomplete="off" />
-      </label>
+      <h2>{linking ? t("link.title") : t("onboarding.title")}</h2>
+      <p>{linking ? t("link.lead") : t("app.tagline")}</p>
+      {linking ? (
+        <label>
+          {t("link.code")}
+          <textarea value={code} onInput={(e) => setCode(e.currentTarget.value)} placeholder="emsg-link:1:…" rows={3} required spellcheck={false} />
+        </label>
+      ) : (
+        <label>
+          Your EMSG address
+          <input value={address} onInput={(e) => setAddress(e.currentTarget.value)} placeholder="name#im.example.com" required autocomplete="off" />
+        </label>
+      )}
       <label>
         Server URL (optional, when it is not https:// and the part after #)
         <input value={server} onInput={(e) => setServer(e.currentTarget.value)} placeholder="https://im.example.com" autocomplete="off" />
       </label>
-      <p class="hint">{t("onboarding.keysNote")}</p>
+      <p class="hint">{linking ? t("link.codeHint") : t("onboarding.keysNote")}</p>
       {error && <p role="alert">{error}</p>}
-      <button type="submit" disabled={busy}>{busy ? t("onboarding.creating") : t("onboarding.create")}</button>
+      {linking ? (
+        <button type="submit" disabled={busy}>{busy ? t("link.linking") : t("link.submit")}</button>
+      ) : (
+        <button type="submit" disabled={busy}>{busy ? t("onboarding.creating") : t("onboarding.create")}</button>
+      )}
+      <button type="button" class="quiet" onClick={() => { setLinking(!linking); setError(""); }}>
+        {linking ? t("link.back") : t("onboarding.linkInstead")}
+      </button>
       {queued.length > 0 && (
         <section aria-label="Waiting to be added">
           <h3>Waiting to be added</h3>
