@@ -9,6 +9,8 @@ export default defineConfig({
   outDir: "../dist/extension",
   // Explicit imports only: the same files type-check with plain tsc and run in unit tests.
   imports: false,
+  // `npm run build` serves these from every domain's Worker as /downloads/…; no sources zip.
+  zip: { artifactTemplate: "emsg-extension-{{browser}}.zip", zipSources: false },
   hooks: {
     "build:publicAssets": (_wxt, assets) => {
       assets.push(

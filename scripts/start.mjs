@@ -1,14 +1,28 @@
 // `npm start`: builds, then runs two federated local domains on loopback until Ctrl-C.
 import { spawnSync } from "node:child_process";
-import { join, resolve } from "node:path";
+import { join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startDomains, twoDomains } from "./dev-servers.mjs";
+import { EXTENSION_BUILDS, EXTENSION_OUT } from "./extension-build.mjs";
 
 const ROOT = resolve(fileURLToPath(new URL("..", import.meta.url)));
 
 function build() {
   const result = spawnSync(process.execPath, [join(ROOT, "scripts", "build.mjs")], { cwd: ROOT, stdio: "inherit" });
   if (result.status !== 0) process.exit(result.status ?? 1);
+}
+
+function extensionHelp(origin) {
+  const [chrome, firefox] = EXTENSION_BUILDS;
+  const local = (path) => relative(ROOT, path);
+  return `The browser extension (Chrome and Firefox, MV3), also linked from the PWA's Settings:
+  ${chrome.label.padEnd(8)} ${origin}/downloads/${chrome.zip}   file: ${local(join(EXTENSION_OUT, chrome.zip))}
+  ${firefox.label.padEnd(8)} ${origin}/downloads/${firefox.zip}  file: ${local(join(EXTENSION_OUT, firefox.zip))}
+  Load it in Chrome: chrome://extensions → turn on Developer mode → Load unpacked → choose
+    ${local(chrome.unpacked)} (or the folder you unzipped the download into).
+  Load it in Firefox: about:debugging#/runtime/this-firefox → Load Temporary Add-on… → choose
+    ${local(join(EXTENSION_OUT, firefox.zip))}, or manifest.json in ${local(firefox.unpacked)}.
+  In its setup, give an address on a local domain and that domain's URL above as its server.`;
 }
 
 function printWelcome(running) {
@@ -19,7 +33,11 @@ EMSG is running:
   im.alice.test  ${alice}
   im.bob.test    ${bob}
 
-Open either URL for the PWA. Try the command-line client in another terminal:
+Open either URL for the PWA.
+
+${extensionHelp(alice)}
+
+Try the command-line client in another terminal:
   export ${env}
   npm run cli -- --state .state/cli-alice register alice#im.alice.test
   npm run cli -- --state .state/cli-bob register bob#im.bob.test

@@ -12,6 +12,7 @@ import { conversationRoutes } from "./routes/conversation-routes.js";
 import { mailboxRoutes } from "./routes/mailbox-routes.js";
 import { federationRoutes } from "./routes/federation-routes.js";
 import { linkRoutes } from "./routes/link-routes.js";
+import { DOWNLOADS_PATH, serveDownload } from "./downloads.js";
 
 export { AccountObject } from "./account.js";
 export { ConversationObject } from "./conversation.js";
@@ -53,6 +54,7 @@ for (const routes of [accountRoutes, linkRoutes, friendsRoutes, conversationRout
 
 app.notFound((c) => {
   const path = new URL(c.req.url).pathname;
+  if (path.startsWith(DOWNLOADS_PATH)) return serveDownload(c.req.raw, c.env.ASSETS);
   if (!path.startsWith("/emsg/") && !path.startsWith("/.well-known/") && c.env.ASSETS) return c.env.ASSETS.fetch(c.req.raw);
   return errorResponse(new EmsgError("not_found", `No such path: ${c.req.method} ${path}.`));
 });
