@@ -22,9 +22,12 @@ export interface DeviceJob {
 const jobKey = (deviceId: string) => `devjob/${deviceId}`;
 const linkKey = (id: string) => `link/${id}`;
 
-/** A link this device made: a `device_added` naming it is this device's to act on. */
-export function rememberLink(ctx: Pick<CoreContext, "store">, id: string, expires: number): Promise<void> {
-  return ctx.store.put(linkKey(id), { id, expires });
+/** A link this device made: a `device_added` naming it is this device's to act on. Expired ones are forgotten. */
+export async function rememberLink(ctx: Pick<CoreContext, "store">, id: string, expires: number, now: number): Promise<void> {
+  for (const [key, link] of await ctx.store.list<{ expires: number }>("link/")) {
+    if (link.expires < now) await ctx.store.delete(key);
+  }
+  await ctx.store.put(linkKey(id), { id, expires });
 }
 
 /**

@@ -51,7 +51,7 @@ export async function startDeviceLink(ctx: CoreContext): Promise<DeviceLinkOffer
   const link = { address: account.address, id: randomId16(), key: crypto.getRandomValues(new Uint8Array(LINK_KEY_BYTES)) };
   const sealed = sealLinkBundle(bundle, link);
   const created = await ctx.api.call("POST", "/account/links", { id: link.id, ...sealed }, LinkCreatedSchema);
-  await rememberLink(ctx, link.id, created.expires);
+  await rememberLink(ctx, link.id, created.expires, ctx.clock.now());
   const code = formatLinkCode(link);
   link.key.fill(0);
   return { code, id: link.id, expires: created.expires };
