@@ -137,14 +137,18 @@ export async function receiveFriendRequest(ctx: CoreContext, signed: unknown, at
   await saveFriend(ctx, { address: body.from, accountKey: body.accountKey, state: "incoming", since: at, note: body.note });
 }
 
-/** The answer to a request we sent; an answer we never asked for is ignored. */
+/**
+ * The answer to a request we sent. One this device knows nothing of came from a request another
+ * device of the account sent (the server passes on only answers to the account's own requests);
+ * an answer to someone this device knows in another state is ignored.
+ */
 export async function receiveFriendResponse(ctx: CoreContext, signed: unknown, at: number): Promise<void> {
   const response = v.parse(SignedFriendResponseSchema, signed);
   const body = response.body;
   if (body.to !== ctx.account.address) return;
   if (!verifyObject(fromB64u(body.accountKey), "friend-response", response)) return;
-  const existing = await getFriend(ctx, body.from);
-  if (existing?.state !== "outgoing") return;
+  const existing: Friend = (await getFriend(ctx, body.from)) ?? { address: body.from, accountKey: "", state: "outgoing", since: at };
+  if (existing.state !== "outgoing") return;
   if (body.verdict === "decline") {
     await saveFriend(ctx, { ...existing, state: "declined", since: at });
     return;
@@ -175,6 +179,12 @@ export async function receiveFriendBounce(ctx: CoreContext, ref: string, to: Add
 export async function fetchHeldRequests(ctx: CoreContext): Promise<void> {
   const { friends } = await ctx.api.call("GET", "/friends", undefined, FriendsListSchema);
   for (const entry of friends) {
+    // Another device of the account accepted a request this device also holds: same key, now a friend.
+    const known = await getFriend(ctx, entry.address);
+    if (entry.state === "friend" && (known?.state === "incoming" || known?.state === "held") && known.accountKey === entry.accountKey) {
+      await saveFriend(ctx, { ...known, state: "friend", since: entry.since });
+      continue;
+    }
     if (entry.state !== "held" || !entry.request || (await getFriend(ctx, entry.address))) continue;
     const { body } = entry.request;
     if (body.from !== entry.address || body.to !== ctx.account.address) continue;

@@ -137,7 +137,26 @@ describe("linking a second device to an account", () => {
     await dave.sendText(ALICE, "Dave's first words");
     await until("the laptop to read Dave", async () => (await texts(laptop, "dave#im.bob.test")).some(([, t]) => t === "Dave's first words"));
     await until("the phone to read Dave", async () => (await texts(phone, "dave#im.bob.test")).some(([, t]) => t === "Dave's first words"));
+    // The phone held Dave's request too; it learns that the laptop accepted it.
+    await until("the phone to see Dave as a friend", async () => {
+      await phone.sync();
+      return (await phone.friends()).find((f) => f.address === "dave#im.bob.test" && f.state === "friend");
+    });
     dave.disconnect();
+  });
+
+  it("tells the laptop of a friend the phone made, with the key to pin", async () => {
+    const carol = (await newClient(pair)).client;
+    await carol.register("carol#im.bob.test", { label: "carol" });
+    await phone.sendFriendRequest("carol#im.bob.test", "hi Carol");
+    await until("Carol to see the request", async () => {
+      await carol.sync();
+      return (await carol.friends()).find((f) => f.address === ALICE && f.state === "incoming");
+    });
+    await carol.acceptFriend(ALICE);
+    const pinned = await until("the laptop to pin Carol", async () => (await laptop.friends()).find((f) => f.address === "carol#im.bob.test" && f.state === "friend"));
+    expect(pinned.accountKey).toBe(carol.account!.accountPublicKey);
+    expect(await laptop.safetyNumber("carol#im.bob.test")).toBe(await carol.safetyNumber(ALICE));
   });
 
   it("removes the phone from the account and from the conversation", async () => {
