@@ -2,6 +2,7 @@ import { defineContentScript } from "wxt/utils/define-content-script";
 import { ADAPTERS } from "../adapters/registry.js";
 import { createAffordance } from "../content/friend-affordance.js";
 import { watchForMessenger } from "../content/messenger-watch.js";
+import { isEmsgClient } from "../content/own-client.js";
 import { placeAfterAddresses, watchPage } from "../content/page-scanner.js";
 import { runtimePageApi } from "../messaging/page-api.js";
 
@@ -10,6 +11,7 @@ export default defineContentScript({
   matches: ["http://*/*", "https://*/*"],
   runAt: "document_idle",
   main(ctx) {
+    if (isEmsgClient(document)) return;
     const stopScanning = watchPage(document, (node, found) =>
       placeAfterAddresses(node, found, (address) => createAffordance(document, address, runtimePageApi)),
     );
