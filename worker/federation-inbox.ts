@@ -1,10 +1,11 @@
 import * as v from "valibot";
 import { domainOf, type Address, type Domain } from "../shared/address.js";
 import { fromB64u } from "../shared/base64url.js";
-import { EmsgError, RETRYABLE, isErrorCode } from "../shared/errors.js";
+import { EmsgError, RETRYABLE } from "../shared/errors.js";
 import { verifyObject } from "../shared/signed.js";
-import { FedItemSchema, parseConversationRef, type FedItem, type FedResult } from "../shared/wire/index.js";
+import { FedItemSchema, parseConversationRef, type ConvPayload, type FedItem, type FedResult } from "../shared/wire/index.js";
 import type { Env } from "./env.js";
+import { receiveLocally } from "./fan-out.js";
 import { unwrap } from "./outcome.js";
 import { accountOf, bounce, conversationOf, isLocal, serverOf } from "./routing.js";
 
@@ -17,17 +18,50 @@ export async function receiveBatch(env: Env, from: Domain, raw: unknown[]): Prom
   const ids = raw.map((r) => (r && typeof r === "object" && typeof (r as { id?: unknown }).id === "string" ? (r as { id: string }).id : ""));
   const server = serverOf(env);
   const seen = await server.seen(from, ids.filter((id) => id !== ""));
-  const results = await Promise.all(raw.map((item, i) => seen[ids[i]!] ?? resultOf(env, from, item, ids[i]!)));
+  const deliveries = new ConvDeliveries();
+  const results = await Promise.all(raw.map((item, i) => seen[ids[i]!] ?? resultOf(env, from, item, ids[i]!, deliveries)));
   const settled = results.filter((r, i) => seen[ids[i]!] === undefined && r.id !== "" && ("ok" in r || !RETRYABLE.has(r.error)));
   if (settled.length > 0) await server.remember(from, settled);
   return results;
 }
 
-async function resultOf(env: Env, from: Domain, raw: unknown, id: string): Promise<FedResult> {
+/**
+ * The batch's `conv_deliver` items gathered per local account, so each account takes all of its
+ * items in one call (one transaction, one frame to its devices), in the order the hub sent them.
+ * Items are gathered while the batch is read and handed on once every item has been read.
+ */
+class ConvDeliveries {
+  private readonly byAccount = new Map<Address, { payload: ConvPayload; done: (error?: unknown) => void }[]>();
+  private scheduled = false;
+
+  add(env: Env, to: Address, payload: ConvPayload): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const list = this.byAccount.get(to) ?? [];
+      list.push({ payload, done: (error) => (error === undefined ? resolve() : reject(error)) });
+      this.byAccount.set(to, list);
+      if (!this.scheduled) {
+        this.scheduled = true;
+        queueMicrotask(() => this.flush(env));
+      }
+    });
+  }
+
+  private flush(env: Env): void {
+    for (const [address, list] of this.byAccount) {
+      receiveLocally(env, address, list.map((d) => d.payload)).then(
+        () => list.forEach((d) => d.done()),
+        (error: unknown) => list.forEach((d) => d.done(error)),
+      );
+    }
+    this.byAccount.clear();
+  }
+}
+
+async function resultOf(env: Env, from: Domain, raw: unknown, id: string, deliveries: ConvDeliveries): Promise<FedResult> {
   try {
     const parsed = v.safeParse(FedItemSchema, raw);
     if (!parsed.success) throw new EmsgError("bad_request", parsed.issues[0].message);
-    await apply(env, from, parsed.output, Date.now());
+    await apply(env, from, parsed.output, Date.now(), deliveries);
     return { id, ok: true };
   } catch (e) {
     if (e instanceof EmsgError) return { id, error: e.code, message: e.message };
@@ -43,7 +77,7 @@ function mustBeLocal(env: Env, address: Address): void {
   if (!isLocal(env, address)) throw new EmsgError("bad_request", `${address} is not an account of ${env.EMSG_DOMAIN}.`);
 }
 
-async function apply(env: Env, from: Domain, item: FedItem, now: number): Promise<void> {
+async function apply(env: Env, from: Domain, item: FedItem, now: number, deliveries: ConvDeliveries): Promise<void> {
   switch (item.kind) {
     case "friend_request": {
       const body = item.signed.body;
@@ -74,14 +108,7 @@ async function apply(env: Env, from: Domain, item: FedItem, now: number): Promis
         throw new EmsgError("forbidden", `${from} is not the hub of ${item.conversation}.`);
       }
       for (const to of item.to) mustBeLocal(env, to);
-      await Promise.all(
-        item.to.map(async (to) => {
-          const result = await accountOf(env, to).receiveConv(item.item, now);
-          if (!result.ok && isErrorCode(result.error.error)) {
-            await bounce(env, item.item.from, { ref: item.item.id, to, error: result.error.error, conversation: item.conversation });
-          }
-        }),
-      );
+      await Promise.all(item.to.map((to) => deliveries.add(env, to, item.item)));
       return;
     }
     case "moved":

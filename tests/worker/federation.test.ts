@@ -121,6 +121,28 @@ describe("federation inbox", () => {
     expect(refused).toMatchObject([{ error: "forbidden" }]);
   });
 
+  it("takes a batch of a hub's items for several local members: each gets its own once, in hub order; one who refuses strangers gets none", async () => {
+    const bob = await registered("fgb");
+    const carol = await registered("fgc");
+    const shy = await registered("fgs");
+    await call(shy, "PUT", "/account/settings", { strangers: "refuse", retentionDays: null });
+    const remote = await remoteFriend(bob);
+    await runInDurableObject(accountStub(carol.address), (_i, state) => {
+      state.storage.sql.exec("INSERT INTO friends (address, account_key, state, since) VALUES (?, '', 'friend', 0)", remote.address);
+    });
+    const peer = await trustedPeer();
+    const conversation = `${PEER}/${randomId16()}` as ConversationRef;
+    const payload = (hubSeq: number) => ({ conversation, id: randomId16(), hubSeq, from: remote.address, deviceId: remote.deviceId, epoch: 1, type: "application" as const, mls: "AAEC", at: Date.now() });
+    const items: FedItem[] = Array.from({ length: 12 }, (_, i) => ({
+      id: randomId16(), kind: "conv_deliver", conversation, to: i % 3 === 2 ? [carol.address, shy.address] : [bob.address, carol.address], item: payload(i + 1),
+    }));
+    expect(await sendFederated(peer, items)).toEqual(items.map((i) => ({ id: i.id, ok: true })));
+    const seqsOf = async (d: Device) => (await mail(d)).flatMap((i) => (i.kind === "conv" ? [i.hubSeq] : []));
+    expect(await seqsOf(carol)).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
+    expect(await seqsOf(bob)).toEqual([1, 2, 4, 5, 7, 8, 10, 11]);
+    expect(await seqsOf(shy)).toEqual([]);
+  });
+
   it("orders a remote member's submission in a conversation hosted here", async () => {
     const alice = await registered("fhub");
     const remote = await remoteFriend(alice);
