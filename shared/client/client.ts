@@ -283,7 +283,8 @@ export class EmsgClient {
       throw new EmsgError("conflict", `This device holds ${ctx.account.address}; the account can only move into that one here.`);
     }
     step("restore", 0);
-    if (fresh) await updateSettings(ctx, contents.settings);
+    // The account exists now: nothing after this may fail the import and leave its keys unkept.
+    if (fresh) await updateSettings(ctx, contents.settings).catch((error: unknown) => console.warn(`emsg: settings not restored: ${(error as Error).message}`));
     const restored = await this.#exclusive(() => restoreFriends(ctx, contents));
     step("announce", 0);
     const status = (await this.#exclusive(() => continueMove(ctx, (d) => this.#apiFor(d), true)))!;

@@ -10,6 +10,8 @@ import type { ClientEvents, CoreContext } from "../../shared/client/context.js";
 import { saveConversation } from "../../shared/client/conversation-record.js";
 import { Emitter } from "../../shared/client/events.js";
 import { followMove, payOwedAccepts } from "../../shared/client/friend-moves.js";
+import { exportAccount } from "../../shared/client/account-move.js";
+import { readAccountArchive } from "../../shared/account-archive.js";
 import { type Friend, getFriend, listFriends } from "../../shared/client/friends.js";
 import { applyItems } from "../../shared/client/mailbox-sync.js";
 import { ServerApi } from "../../shared/client/server-api.js";
@@ -169,5 +171,29 @@ describe("a friend's move, as the friend's client sees it", () => {
     await apply(bob, [requestItem(request(alice.address, alice.keys, bob.address))]);
     expect(await owed(bob)).toEqual([alice.address]);
     expect(await getFriend(bob.ctx, alice.address)).toMatchObject({ state: "friend" });
+  });
+});
+
+describe("the export an import reads", () => {
+  it("carries keys, accepted friends (those who moved at their new address), groups, favorites and settings", async () => {
+    const { alice, bob, newKey } = world();
+    await pin(bob, { address: alice.address, accountKey: toB64u(alice.keys.publicKey), movedTo: NEW });
+    await pin(bob, { address: NEW, accountKey: toB64u(newKey.publicKey), movedFrom: alice.address });
+    await pin(bob, { address: "carol#im.carol.test" as Address, accountKey: "", state: "outgoing" });
+    await bob.ctx.store.put("settings", { strangers: "review", retentionDays: 30 });
+    const group = `im.bob.test/${randomId16()}`;
+    await saveConversation(bob.ctx, { conversation: group, members: [bob.address, NEW, "dave#im.d.test" as Address], group: "", epoch: 1, lastHubSeq: 1, created: NOW, unread: 0 });
+    const favorites = [{ id: "f1", peer: NEW, from: NEW, text: "keep this", at: 5 }];
+    const file = await exportAccount(bob.ctx, "a good passphrase", { favorites, N: 1024 });
+    const contents = await readAccountArchive(JSON.stringify(file), "a good passphrase");
+    expect(contents).toEqual({
+      address: bob.address,
+      accountKey: { pub: bob.ctx.account.accountPublicKey, priv: bob.ctx.account.accountPrivateKey },
+      friends: [{ address: NEW, accountKey: toB64u(newKey.publicKey), since: NOW }],
+      groups: [{ conversation: group, members: [bob.address, NEW, "dave#im.d.test"] }],
+      favorites,
+      settings: { strangers: "review", retentionDays: 30 },
+      exportedAt: NOW,
+    });
   });
 });

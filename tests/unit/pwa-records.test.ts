@@ -9,7 +9,6 @@ import { reconnectDelay } from "../../pwa/src/view-models/reconnect.js";
 import { deliveryOf } from "../../pwa/src/view-models/conversation-model.js";
 import { friendRow } from "../../pwa/src/view-models/friends-model.js";
 import { onboardingCheck } from "../../pwa/src/view-models/onboarding-form.js";
-import { exportContents } from "../../pwa/src/view-models/account-export.js";
 
 const DAY = 86_400_000;
 const now = Date.UTC(2026, 10, 25, 12);
@@ -95,30 +94,5 @@ describe("onboarding", () => {
     expect(onboardingCheck({ ...base, protect: true, passphrase: "short", again: "short" }).passError).toBe("onboarding.passphraseShort");
     expect(onboardingCheck({ ...base, protect: true, passphrase: "long enough", again: "long enougH" }).passError).toBe("onboarding.passphraseMismatch");
     expect(onboardingCheck({ ...base, protect: true, passphrase: "long enough", again: "long enough" }).ready).toBe(true);
-  });
-});
-
-describe("export", () => {
-  it("carries the keys, accepted friends, favorites and settings, not pending requests", () => {
-    const contents = exportContents({
-      account: { address: "alice#im.alice.test", accountPublicKey: "pub", accountPrivateKey: "priv" } as never,
-      friends: [
-        { address: bob, accountKey: "kb", state: "friend", since: 1 },
-        { address: "carol#im.c.test" as Address, accountKey: "", state: "outgoing", since: 2 },
-      ],
-      conversations: [],
-      favorites: [{ id: "f", conversation: "hub/a", peer: bob, from: bob, mine: false, text: "keep", at: 5, starredAt: 6 }],
-      settings: { strangers: "review", retentionDays: 30 },
-      now,
-    });
-    expect(contents).toEqual({
-      address: "alice#im.alice.test",
-      accountKey: { pub: "pub", priv: "priv" },
-      friends: [{ address: bob, accountKey: "kb", since: 1 }],
-      groups: [],
-      favorites: [{ id: "f", peer: bob, from: bob, text: "keep", at: 5 }],
-      settings: { strangers: "review", retentionDays: 30 },
-      exportedAt: now,
-    });
   });
 });

@@ -1,5 +1,6 @@
 import { EmsgClient } from "../../../shared/client/client.js";
 import type { Store } from "../../../shared/client/store.js";
+import type { ImportProgress } from "../view-models/core-types.js";
 import type { PlatformPort, VaultMode } from "../view-models/platform-port.js";
 import { browserTransport } from "./browser-transport.js";
 import { type Database, eraseDatabase } from "./database.js";
@@ -57,6 +58,12 @@ export class BrowserPlatform implements PlatformPort {
     // The PWA is served by its own server, so that server is the page's origin whatever the domain.
     await client.register(`${name}#${domain}`, { label: deviceLabel(), server: this.#origin });
     return client;
+  }
+
+  async importClient(store: Store, archive: string, passphrase: string, address: string, onProgress: (p: ImportProgress) => void) {
+    const client = new EmsgClient({ store, transport: browserTransport });
+    const result = await client.importAccount(archive, passphrase, address, { label: deviceLabel(), server: this.#origin, onProgress });
+    return { client, result };
   }
 
   async linkClient(store: Store, code: string): Promise<EmsgClient> {

@@ -14,6 +14,8 @@ import { Observable } from "./observable.js";
 import type { PlatformPort } from "./platform-port.js";
 import { SafetyViewModel } from "./safety-model.js";
 import { SettingsViewModel } from "./settings-model.js";
+import { restoreFavorites } from "./account-import.js";
+import type { ImportProgress, ImportResult } from "./core-types.js";
 import { reconnectDelay } from "./reconnect.js";
 
 export type Phase = "loading" | "onboarding" | "locked" | "ready" | "deleted";
@@ -120,6 +122,25 @@ export class AppViewModel extends Observable implements AppContext {
         throw error;
       }
     });
+  }
+
+  /**
+   * Moves an exported account to `name` on this server. The import view model shows progress and
+   * errors; a failure before the new account exists leaves nothing behind on this device.
+   */
+  async moveHere(archive: string, passphrase: string, name: string, onProgress: (p: ImportProgress) => void): Promise<ImportResult> {
+    const store = await this.#platform.createStore(null);
+    let imported: { client: EmsgClient; result: ImportResult };
+    try {
+      imported = await this.#platform.importClient(store, archive, passphrase, `${name}#${this.domain}`, onProgress);
+    } catch (error) {
+      await this.#platform.erase();
+      throw error;
+    }
+    await restoreFavorites(new LocalRecords(store), imported.result, this.now());
+    await this.#ready(imported.client, store);
+    this.changed();
+    return imported.result;
   }
 
   async unlock(passphrase: string): Promise<void> {

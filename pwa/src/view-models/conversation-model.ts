@@ -33,6 +33,8 @@ export class ConversationViewModel extends Observable {
   hasOlder = false;
   loadingOlder = false;
   canSend = true;
+  /** The peer moved (PROTOCOL §11): this chat stays readable, new messages go to them there. */
+  movedTo: Address | null = null;
   verified = false;
   keyChanged = false;
   retentionOverride: number | null | undefined = undefined;
@@ -90,7 +92,8 @@ export class ConversationViewModel extends Observable {
   async refreshTrust(): Promise<void> {
     if (!this.peer) return;
     const friend = (await this.#ctx.client.friends()).find((f) => f.address === this.peer);
-    this.canSend = friend?.state === "friend";
+    this.movedTo = friend?.movedTo ?? null;
+    this.canSend = friend?.state === "friend" && this.movedTo === null;
     const memory = await this.#ctx.records.keyMemory(this.peer);
     this.verified = memory?.verified === true && memory.key === friend?.accountKey;
     this.keyChanged = memory !== undefined && !!friend?.accountKey && memory.key !== friend.accountKey;

@@ -15,6 +15,9 @@ export interface FriendRow {
   isFriend: boolean;
   verified: boolean;
   keyChanged: boolean;
+  /** Where this friend moved, or where they moved from (PROTOCOL §11). */
+  movedTo: Address | null;
+  movedFrom: Address | null;
 }
 
 export interface Trust {
@@ -33,6 +36,8 @@ export function friendRow(friend: Friend, trust: Trust): FriendRow {
     isFriend: friend.state === "friend",
     verified: trust.verified,
     keyChanged: trust.keyChanged,
+    movedTo: friend.movedTo ?? null,
+    movedFrom: friend.movedFrom ?? null,
   };
 }
 

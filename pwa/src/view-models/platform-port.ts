@@ -1,5 +1,6 @@
 import type { Store } from "../../../shared/client/store.js";
 import type { EmsgClient } from "./core-types.js";
+import type { ImportProgress, ImportResult } from "./core-types.js";
 
 export type VaultMode = "none" | "device" | "passphrase";
 export type Permission = NotificationPermission | "unsupported";
@@ -24,6 +25,8 @@ export interface PlatformPort {
   createClient(store: Store, name: string, domain: string): Promise<EmsgClient>;
   /** Makes this browser a new device of the account a link code (shown by another device) names. */
   linkClient(store: Store, code: string): Promise<EmsgClient>;
+  /** Moves an exported account into a new account `name#domain` made in `store` (PROTOCOL §11). */
+  importClient(store: Store, archive: string, passphrase: string, address: string, onProgress: (p: ImportProgress) => void): Promise<{ client: EmsgClient; result: ImportResult }>;
   openClient(store: Store): Promise<EmsgClient | null>;
   online(): boolean;
   onOnlineChange(listener: (online: boolean) => void): void;

@@ -1,5 +1,4 @@
-import { sealArchive } from "../../../shared/export-archive.js";
-import { exportContents } from "./account-export.js";
+import { ImportViewModel, restoreFavorites } from "./account-import.js";
 import type { AppContext } from "./app-context.js";
 import type { AccountSettings } from "./core-types.js";
 import { DevicesViewModel } from "./devices-model.js";
@@ -10,7 +9,7 @@ import { exportFileName, progressPercent } from "./settings-form.js";
 
 export type Strangers = AccountSettings["strangers"];
 
-/** Account settings, notifications, devices and the export; deletion and import live on the app. */
+/** Account settings, notifications, devices, the export and moving an old account in; deletion lives on the app. */
 export class SettingsViewModel extends Observable {
   readonly #ctx: AppContext;
   readonly #platform: PlatformPort;
@@ -22,6 +21,8 @@ export class SettingsViewModel extends Observable {
   error: string | null = null;
   exportPercent: number | null = null;
   exportedFile: string | null = null;
+  /** Moves an exported (old) account into this one: its friends are restored and told. */
+  readonly importer: ImportViewModel;
 
   constructor(ctx: AppContext, platform: PlatformPort) {
     super();
@@ -29,6 +30,13 @@ export class SettingsViewModel extends Observable {
     this.#platform = platform;
     this.devices = new DevicesViewModel(ctx);
     this.devices.subscribe(() => this.changed());
+    this.importer = new ImportViewModel(() => ctx.t, async (archive, passphrase, _name, onProgress) => {
+      const result = await ctx.client.importAccount(archive, passphrase, undefined, { onProgress });
+      await restoreFavorites(ctx.records, result, ctx.now());
+      ctx.favoritesChanged();
+      return result;
+    });
+    this.importer.subscribe(() => this.changed());
   }
 
   async load(): Promise<void> {
@@ -84,16 +92,8 @@ export class SettingsViewModel extends Observable {
     this.error = null;
     this.changed();
     try {
-      const client = this.#ctx.client;
-      const contents = exportContents({
-        account: client.account!,
-        friends: await client.friends(),
-        conversations: await client.conversations(),
+      const archive = await this.#ctx.client.exportAccount(passphrase, {
         favorites: await this.#ctx.records.favorites(),
-        settings: { strangers: this.strangers, retentionDays: this.retentionDays },
-        now: this.#ctx.now(),
-      });
-      const archive = await sealArchive(contents, passphrase, {
         onProgress: (fraction) => {
           const percent = progressPercent(fraction * 1000, 1000);
           if (percent !== this.exportPercent) {

@@ -108,7 +108,12 @@ export function ConversationView({ app, chats, conversation }: { app: AppViewMod
         )}
       </div>
       {conversation.error ? <p class="notice" role="alert">{conversation.error}</p> : null}
-      {conversation.canSend ? (
+      {conversation.movedTo ? (
+        <div class="notice" data-testid="moved-notice">
+          <p>{t("move.chatMoved", { old: conversation.title, new: conversation.movedTo })}</p>
+          <button type="button" class="primary" onClick={() => app.openChatWith(conversation.movedTo!)}>{t("move.openNew", { address: conversation.movedTo })}</button>
+        </div>
+      ) : conversation.canSend ? (
         <form class="composer" onSubmit={(e) => { e.preventDefault(); send(); }}>
           <label class="visually-hidden" for="composer">{t("conv.placeholder")}</label>
           <textarea id="composer" rows={1} autoFocus placeholder={t("conv.placeholder")} value={draft} onInput={(e) => setDraft(e.currentTarget.value)} onKeyDown={onKeyDown} title={t("conv.composerHint")} />

@@ -102,6 +102,8 @@ function PersonRow({ app, friends, row }: { app: AppViewModel; friends: FriendsV
           {row.keyChanged ? <span class="tag warn">!</span> : null}
         </div>
         {row.note ? <div class="hint">“{row.note}”</div> : null}
+        {row.movedTo ? <div class="hint" data-testid="moved-to">{t("move.movedTo", { address: row.movedTo })}</div> : null}
+        {row.movedFrom ? <div class="hint">{t("move.movedFrom", { address: row.movedFrom })}</div> : null}
         {row.problem ? <div class="error">{row.problem}</div> : null}
         {row.keyChanged ? <div class="error">{t("friends.keyChanged", { address: row.address })}</div> : null}
       </div>
@@ -113,7 +115,9 @@ function PersonRow({ app, friends, row }: { app: AppViewModel; friends: FriendsV
             <button type="button" class="danger" onClick={() => void friends.block(row.address)}>{t("friends.block")}</button>
           </>
         ) : null}
-        {row.isFriend ? (
+        {row.isFriend && row.movedTo ? (
+          <button type="button" class="primary" onClick={() => void app.openChatWith(row.movedTo!)}>{t("move.openNew", { address: row.movedTo })}</button>
+        ) : row.isFriend ? (
           <>
             <button type="button" class="primary" onClick={() => void app.openChatWith(row.address)}>{t("friends.message")}</button>
             <button type="button" onClick={() => app.showSafety(row.address)}>{t("friends.verify")}</button>

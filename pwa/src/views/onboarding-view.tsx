@@ -2,6 +2,7 @@ import { useState } from "preact/hooks";
 import type { AppViewModel } from "../view-models/app-model.js";
 import { onboardingCheck } from "../view-models/onboarding-form.js";
 import { LinkDeviceForm } from "./link-device-form.js";
+import { MoveHereForm } from "./move-forms.js";
 
 export function OnboardingView({ app }: { app: AppViewModel }) {
   const t = app.t;
@@ -10,6 +11,7 @@ export function OnboardingView({ app }: { app: AppViewModel }) {
   const [pass, setPass] = useState("");
   const [again, setAgain] = useState("");
   const [linking, setLinking] = useState(false);
+  const [moving, setMoving] = useState(false);
   const check = onboardingCheck({ name, domain: app.domain, protect, passphrase: pass, again });
 
   const submit = (event: Event) => {
@@ -22,7 +24,7 @@ export function OnboardingView({ app }: { app: AppViewModel }) {
       <div class="card">
         <img class="logo" src="/icons/icon-192.png" alt="" width={56} height={56} />
         <h1>{t("onboarding.title")}</h1>
-        {linking ? <LinkDeviceForm app={app} onBack={() => setLinking(false)} /> : (
+        {moving ? <MoveHereForm app={app} onBack={() => setMoving(false)} /> : linking ? <LinkDeviceForm app={app} onBack={() => setLinking(false)} /> : (
         <>
         <p class="muted">{t("onboarding.lead", { domain: app.domain })}</p>
         <form class="stack" onSubmit={submit} aria-busy={app.busy}>
@@ -58,6 +60,7 @@ export function OnboardingView({ app }: { app: AppViewModel }) {
             <p class="hint">{t("onboarding.keysNote")}</p>
           </form>
           <button type="button" class="ghost" onClick={() => setLinking(true)}>{t("onboarding.linkInstead")}</button>
+          <button type="button" class="ghost" onClick={() => setMoving(true)}>{t("move.instead")}</button>
         </>
         )}
       </div>

@@ -6,6 +6,7 @@ import { LOCALES, isLocale } from "../i18n/translate.js";
 import type { MessageKey } from "../i18n/en.js";
 import { useModel } from "./use-model.js";
 import { DevicesSection } from "./devices-section.js";
+import { ImportSection } from "./move-forms.js";
 import { ExtensionSection } from "./extension-section.js";
 
 const STRANGERS: readonly { id: Strangers; label: MessageKey }[] = [
@@ -83,6 +84,8 @@ export function SettingsView({ app, settings }: { app: AppViewModel; settings: S
             {settings.exportedFile ? <p class="ok">{t("settings.exportDone", { file: settings.exportedFile })}</p> : null}
             <div><button type="submit" class="primary" disabled={exportPass.length < 8 || settings.exportPercent !== null}>{t("settings.exportStart")}</button></div>
           </form>
+
+          <ImportSection app={app} importer={settings.importer} />
 
           <form class="card danger-zone" onSubmit={(e) => { e.preventDefault(); if (deletionConfirmed(confirm, app.address)) void app.deleteAccount(); }}>
             <h3>{t("settings.delete")}</h3>

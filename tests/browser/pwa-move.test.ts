@@ -1,0 +1,136 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { BrowserContext } from "playwright-core";
+import { openTab, register, shot, startWorld, type Person, type PwaWorld } from "./pwa-harness.js";
+
+const PASSPHRASE = "correct horse battery staple";
+
+/**
+ * The browser reaches other domains at https://DOMAIN; here im.alice.test is a loopback server, so
+ * its requests are carried there (the role EMSG_RESOLVE plays for Node clients).
+ */
+async function resolveDomain(context: BrowserContext, domain: string, origin: string): Promise<string[]> {
+  const answered: string[] = [];
+  await context.route(`https://${domain}/**`, async (route) => {
+    const url = new URL(route.request().url());
+    const response = await route.fetch({ url: `${origin}${url.pathname}${url.search}` });
+    answered.push(`${route.request().method()} ${url.pathname} ${response.status()}`);
+    await route.fulfill({ response });
+  });
+  return answered;
+}
+
+// Alice moves her account from im.alice.test to im.bob.test, where her friend Bob already lives.
+describe("moving an account to another server in the PWA", () => {
+  let world: PwaWorld;
+  let alice: Person;
+  let bob: Person;
+  let moved: Person;
+  let archivePath = "";
+
+  beforeAll(async () => {
+    world = await startWorld({ portBase: 8871, inspectorBase: 9471 });
+  }, 180_000);
+
+  afterAll(async () => {
+    await world?.close();
+  });
+
+  it("starts with Alice and Bob as friends who have chatted", async () => {
+    alice = await register(world, world.alice, "im.alice.test", "alice");
+    bob = await register(world, world.bob, "im.bob.test", "bob");
+    await openTab(alice.page, "Friends");
+    await alice.page.getByLabel("Address or emsg: link").fill("bob#im.bob.test");
+    await alice.page.getByRole("button", { name: "Send request" }).click();
+    await openTab(bob.page, "Friends");
+    const request = bob.page.getByTestId("incoming").getByTestId("person");
+    await request.getByText("alice#im.alice.test").waitFor({ timeout: 20_000 });
+    await request.getByRole("button", { name: "Accept" }).click();
+    await alice.page.getByTestId("friend-list").getByText("bob#im.bob.test").waitFor({ timeout: 20_000 });
+    await alice.page.getByTestId("friend-list").getByRole("button", { name: "Message" }).click();
+    const composer = alice.page.getByLabel("Message", { exact: true });
+    await composer.fill("Hello from my old address");
+    await composer.press("Enter");
+    await alice.page.getByTestId("message").filter({ hasText: "Hello from my old address" }).locator("[data-status=delivered]").waitFor({ timeout: 30_000 });
+  });
+
+  it("exports Alice's account in Settings", async () => {
+    await openTab(alice.page, "Settings");
+    await alice.page.getByLabel("Export passphrase").fill(PASSPHRASE);
+    const download = alice.page.waitForEvent("download", { timeout: 60_000 });
+    await alice.page.getByRole("button", { name: "Export", exact: true }).click();
+    archivePath = await (await download).path();
+    expect(archivePath).toBeTruthy();
+  }, 90_000);
+
+  it("moves the account into a fresh browser on another server: a wrong passphrase is said plainly, then it works", async () => {
+    const context = await world.browser.newContext({ viewport: { width: 1180, height: 760 }, locale: "en-GB" });
+    const oldServer = await resolveDomain(context, "im.alice.test", world.alice);
+    const page = await context.newPage();
+    page.on("pageerror", (error) => console.error(`[moved] page error: ${error.message}`));
+    await page.goto(world.bob);
+    await page.getByRole("button", { name: "Move an account here" }).click();
+    const form = page.getByTestId("move-form");
+    await form.getByLabel("Export file").setInputFiles(archivePath);
+    await form.getByLabel("Passphrase of the export").fill("not the passphrase");
+    await form.getByLabel("Your name on im.bob.test").fill("alice");
+    await form.getByText("Your address will be alice#im.bob.test").waitFor();
+    await form.getByRole("button", { name: "Move it here" }).click();
+    await form.getByRole("alert").getByText("That passphrase does not open this file.").waitFor({ timeout: 60_000 });
+    await shot(page, "move-wrong-passphrase");
+
+    await form.getByLabel("Passphrase of the export").fill(PASSPHRASE);
+    await form.getByRole("button", { name: "Move it here" }).click();
+    await form.getByTestId("move-progress").waitFor();
+    await page.getByRole("navigation").waitFor({ timeout: 90_000 });
+    moved = { context, page, address: "alice#im.bob.test" };
+    await openTab(page, "Friends");
+    await expect.poll(() => page.getByTestId("my-address").textContent()).toBe("alice#im.bob.test");
+    await page.getByTestId("friend-list").getByText("bob#im.bob.test").waitFor();
+    await shot(page, "move-friends-restored");
+    // The old server took the moved notice, signed by the old key, from this browser.
+    expect(oldServer).toContain("POST /emsg/v1/account/moved 202");
+  }, 150_000);
+
+  it("shows Bob that Alice moved, and his old chat points to her new address", async () => {
+    await openTab(bob.page, "Friends");
+    const old = bob.page.getByTestId("friend-list").locator('[data-address="alice#im.alice.test"]');
+    await old.getByTestId("moved-to").getByText("Moved to alice#im.bob.test").waitFor({ timeout: 30_000 });
+    await bob.page.getByTestId("friend-list").locator('[data-address="alice#im.bob.test"]').getByText("Formerly alice#im.alice.test").waitFor();
+    await shot(bob.page, "move-bob-sees");
+
+    await openTab(bob.page, "Chats");
+    await bob.page.getByTestId("chat-row").filter({ hasText: "alice#im.alice.test" }).click();
+    const notice = bob.page.getByTestId("moved-notice");
+    await notice.getByText("alice#im.alice.test moved to alice#im.bob.test.", { exact: false }).waitFor();
+    await expect.poll(() => bob.page.getByTestId("message").filter({ hasText: "Hello from my old address" }).count()).toBe(1);
+    await notice.getByRole("button", { name: "Write to alice#im.bob.test" }).click();
+  });
+
+  it("carries messages both ways between Bob and Alice's new address", async () => {
+    const composer = bob.page.getByLabel("Message", { exact: true });
+    await composer.fill("Welcome to im.bob.test!");
+    await composer.press("Enter");
+    await openTab(moved.page, "Chats");
+    await moved.page.getByTestId("chat-row").filter({ hasText: "bob#im.bob.test" }).click({ timeout: 30_000 });
+    await moved.page.getByTestId("message").filter({ hasText: "Welcome to im.bob.test!" }).waitFor({ timeout: 30_000 });
+    const reply = moved.page.getByLabel("Message", { exact: true });
+    await reply.fill("Thanks, Bob: same me, new address");
+    await reply.press("Enter");
+    await bob.page.getByTestId("message").filter({ hasText: "Thanks, Bob: same me, new address" }).waitFor({ timeout: 30_000 });
+    await shot(bob.page, "move-new-chat");
+  }, 90_000);
+
+  it("Settings can move an old account into this one too: done again, it restores nothing twice", async () => {
+    await openTab(moved.page, "Settings");
+    const section = moved.page.getByTestId("import-section");
+    await section.getByText("its friends become friends of alice#im.bob.test").waitFor();
+    await section.getByLabel("Export file").setInputFiles(archivePath);
+    await section.getByLabel("Passphrase of the export").fill(PASSPHRASE);
+    await section.getByRole("button", { name: "Move it here" }).click();
+    await section.getByText("alice#im.alice.test now lives here as alice#im.bob.test; 0 friends were told.").waitFor({ timeout: 60_000 });
+    await section.scrollIntoViewIfNeeded();
+    await shot(moved.page, "move-settings-import");
+    await openTab(moved.page, "Friends");
+    await expect.poll(() => moved.page.getByTestId("friend-list").getByTestId("person").count()).toBe(1);
+  }, 90_000);
+});
