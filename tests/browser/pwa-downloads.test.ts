@@ -13,7 +13,19 @@ const PORT_BASE = 8901;
 const INSPECTOR_BASE = 9501;
 const CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
 
-type Manifest = { manifest_version: number; background: { service_worker?: string; scripts?: string[] }; browser_specific_settings?: { gecko?: { id: string } } };
+type Manifest = {
+  manifest_version: number;
+  background: { service_worker?: string; scripts?: string[] };
+  browser_specific_settings?: { gecko?: { id: string } };
+  permissions: string[];
+  host_permissions?: string[];
+  optional_permissions?: string[];
+  web_accessible_resources?: unknown;
+  content_scripts: { matches: string[] }[];
+  content_security_policy: { extension_pages: string };
+  sidebar_action?: { default_panel: string };
+  side_panel?: { default_path: string };
+};
 
 function manifestIn(zip: Buffer): Manifest {
   const manifest = zipEntries(zip).get("manifest.json");
@@ -62,6 +74,32 @@ describe("the browser extension, built by npm run build and offered by every dom
     // The same bytes as the package on disk that `npm start` points to.
     const served = Buffer.from(await (await fetch(`${servers.origins["im.alice.test"]}/downloads/emsg-extension-chrome.zip`)).arrayBuffer());
     expect(served.equals(readFileSync(join(ROOT, "dist/extension/emsg-extension-chrome.zip")))).toBe(true);
+  });
+
+  it("ships least privilege: the permissions the README justifies, a strict CSP and no code that is not in the package", async () => {
+    const origin = servers.origins["im.alice.test"]!;
+    for (const browser of ["chrome", "firefox"]) {
+      const files = zipEntries(Buffer.from(await (await fetch(`${origin}/downloads/emsg-extension-${browser}.zip`)).arrayBuffer()));
+      const manifest = JSON.parse(files.get("manifest.json")!.toString("utf8")) as Manifest;
+      const common = ["storage", "contextMenus", "alarms", "notifications"];
+      expect(manifest.permissions.sort()).toEqual((browser === "chrome" ? [...common, "sidePanel"] : common).sort());
+      if (browser === "chrome") expect(manifest.side_panel?.default_path).toBe("sidepanel.html");
+      else expect(manifest.sidebar_action?.default_panel).toBe("sidepanel.html");
+      expect(manifest.host_permissions ?? []).toEqual([]);
+      expect(manifest.optional_permissions ?? []).toEqual([]);
+      expect(manifest.web_accessible_resources).toBeUndefined();
+      expect(manifest.content_scripts.flatMap((c) => c.matches)).toEqual(["http://*/*", "https://*/*"]);
+      const csp = manifest.content_security_policy.extension_pages;
+      expect(csp).toMatch(/(^|; )script-src 'self';/);
+      expect(csp).toMatch(/object-src 'none'/);
+      expect(csp).not.toMatch(/unsafe-eval|wasm-unsafe-eval|https?:\/\/(?!127\.0\.0\.1)/);
+      for (const [name, content] of files) {
+        const text = content.toString("utf8");
+        if (name.endsWith(".js")) expect(text, name).not.toMatch(/\beval\(|new Function\(|importScripts\(\s*["'`]https?:/);
+        // Pages load only scripts from the package itself.
+        if (name.endsWith(".html")) for (const src of text.matchAll(/<script[^>]*\ssrc="([^"]+)"/g)) expect(src[1], name).toMatch(/^\/(?!\/)/);
+      }
+    }
   });
 
   it("answers a package it does not have with a 404, not with the app's page", async () => {
