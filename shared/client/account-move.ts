@@ -158,8 +158,10 @@ export async function continueMove(ctx: CoreContext, apiFor: (domain: Domain) =>
   if (!record.oldPrivateKey || (!force && now < record.nextTry)) return statusOf(record);
   const { address, accountPublicKey } = ctx.account;
   const notice = signMoved(record.oldPrivateKey, { from: record.from, to: address, accountKey: accountPublicKey, at: now });
-  if (!record.announced) record = await announce(record, apiFor(domainOf(record.from)), notice);
+  // Introductions first: this server then holds every friend as asked before any of them, told by
+  // the old server, answers.
   record = await introduceAll(ctx, record, notice);
+  if (!record.announced) record = await announce(record, apiFor(domainOf(record.from)), notice);
   const finished = record.announced && record.introduce.length === 0;
   if (finished || now - record.started > GIVE_UP_MS) {
     const { oldPrivateKey: _erased, ...rest } = record;

@@ -24,7 +24,9 @@ export function isTransient(error: unknown): boolean {
 /**
  * A friend's move, believed only when signed by the key pinned for them. `to` becomes a friend with
  * the new key (unless blocked, or a friend pinned with another key) and `from` is marked moved.
- * Returns whether it was applied; anything else is ignored, as a forgery must be.
+ * An accept goes to `to` at once: the new address's server holds us as asked (the introduction),
+ * and learns from it that we are friends before anything we write arrives there. Returns whether
+ * it was applied; anything else is ignored, as a forgery must be.
  */
 export async function receiveMoved(ctx: CoreContext, notice: SignedMoved): Promise<boolean> {
   const { from, to, accountKey, at } = notice.body;
@@ -37,8 +39,7 @@ export async function receiveMoved(ctx: CoreContext, notice: SignedMoved): Promi
   if (existing && !mayAdopt(existing, accountKey)) return false;
   const since = existing?.state === "friend" ? existing.since : at;
   await saveFriend(ctx, { ...existing, address: to, accountKey, state: "friend", since, movedFrom: from });
-  // They asked us from the new address before we knew: our server still holds that request.
-  if (existing?.state === "incoming" || existing?.state === "held") await oweAccept(ctx, to);
+  await oweAccept(ctx, to);
   await saveFriend(ctx, { ...old, movedTo: to, movedAt: at });
   return true;
 }
