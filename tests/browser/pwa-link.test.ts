@@ -1,5 +1,29 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { fakeCameraArgs, writeQrY4m, writeY4m } from "./fake-camera.js";
 import { openTab, register, shot, startWorld, type Person, type PwaWorld } from "./pwa-harness.js";
+
+const QR_SIDE = 480;
+
+/** What a camera pointed at the QR code on `page` sees: the SVG as drawn there, in grayscale. */
+async function photographQr(page: Page): Promise<Uint8Array> {
+  const gray = await page.getByTestId("link-offer").locator(".qr").evaluate(async (element, side) => {
+    const image = new Image();
+    image.src = `data:image/svg+xml;charset=utf-8,${encodeURIComponent(element.querySelector("svg")!.outerHTML)}`;
+    await image.decode();
+    const canvas = Object.assign(document.createElement("canvas"), { width: side, height: side });
+    const context = canvas.getContext("2d")!;
+    context.fillStyle = "#fff";
+    context.fillRect(0, 0, side, side);
+    context.drawImage(image, 0, 0, side, side);
+    const rgba = context.getImageData(0, 0, side, side).data;
+    return Array.from({ length: side * side }, (_, i) => Math.round((rgba[4 * i]! + rgba[4 * i + 1]! + rgba[4 * i + 2]!) / 3));
+  }, QR_SIDE);
+  return Uint8Array.from(gray);
+}
 
 // Alice uses EMSG in one browser (her laptop) and links a second browser (her phone) to the same account.
 describe("linking a second browser to an account in the PWA", () => {
@@ -8,13 +32,18 @@ describe("linking a second browser to an account in the PWA", () => {
   let bob: Person;
   let phone: Person;
   let code = "";
+  const dir = mkdtempSync(join(tmpdir(), "emsg-link-camera-"));
+  const camera = join(dir, "camera.y4m");
 
   beforeAll(async () => {
-    world = await startWorld({ portBase: 8861, inspectorBase: 9461 });
+    // Chromium reads the fake camera's file when a page starts the camera.
+    writeQrY4m(camera, "nothing yet");
+    world = await startWorld({ portBase: 8861, inspectorBase: 9461, browserArgs: fakeCameraArgs(camera) });
   }, 180_000);
 
   afterAll(async () => {
     await world?.close();
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it("starts with Alice and Bob as friends who have chatted", async () => {
@@ -100,5 +129,22 @@ describe("linking a second browser to an account in the PWA", () => {
     await other.getByRole("button", { name: "Remove" }).click();
     await expect.poll(() => alice.page.getByTestId("device").count(), { timeout: 20_000 }).toBe(1);
     await phone.context.close();
+  });
+
+  it("links a third browser by scanning the QR code the laptop shows", async () => {
+    await alice.page.getByTestId("devices").getByRole("button", { name: "Link a new device" }).click();
+    await alice.page.getByTestId("link-offer").locator(".qr svg").waitFor();
+    writeY4m(camera, await photographQr(alice.page), QR_SIDE);
+    const context = await world.browser.newContext({ viewport: { width: 420, height: 800 }, locale: "en-GB" });
+    const page = await context.newPage();
+    await page.goto(world.alice);
+    await page.getByRole("button", { name: "I already use EMSG on another device" }).click();
+    await page.getByRole("button", { name: "Scan the QR code" }).click();
+    const field = page.getByLabel("Link code", { exact: true });
+    await expect.poll(() => field.inputValue(), { timeout: 20_000 }).toMatch(/^emsg-link:1:alice#im\.alice\.test:/);
+    await page.getByRole("button", { name: "Link this device" }).click();
+    await page.getByRole("navigation").waitFor({ timeout: 60_000 });
+    await expect.poll(() => alice.page.getByTestId("device").count(), { timeout: 20_000 }).toBe(2);
+    await context.close();
   });
 });

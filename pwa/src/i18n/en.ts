@@ -33,6 +33,7 @@ export const en = {
   "link.code": "Link code",
   "link.codeHint": "It starts with emsg-link: and works once, for 10 minutes.",
   "link.submit": "Link this device",
+  "link.scan": "Scan the QR code",
   "link.linking": "Linking…",
   "link.back": "Create a new address instead",
 

@@ -35,6 +35,7 @@ export const zhCN: Record<MessageKey, string> = {
   "link.code": "链接代码",
   "link.codeHint": "以 emsg-link: 开头，只能使用一次，有效期 10 分钟。",
   "link.submit": "链接本设备",
+  "link.scan": "扫描二维码",
   "link.linking": "正在链接…",
   "link.back": "改为创建新地址",
 

@@ -18,6 +18,16 @@ export interface LinkFormCheck {
   passError: MessageKey | null;
 }
 
+/** Whether scanned or pasted text is a link code this app reads. */
+export function isLinkCode(text: string): boolean {
+  try {
+    parseLinkCode(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** What the link form shows while a code is pasted: whose account it is, or why it is not a code. */
 export function linkFormCheck(input: LinkFormInput): LinkFormCheck {
   let address: string | null = null;

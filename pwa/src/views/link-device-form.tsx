@@ -1,6 +1,7 @@
 import { useState } from "preact/hooks";
 import type { AppViewModel } from "../view-models/app-model.js";
-import { linkFormCheck } from "../view-models/link-form.js";
+import { isLinkCode, linkFormCheck } from "../view-models/link-form.js";
+import { QrScanner } from "./qr-scanner.js";
 
 /** Onboarding's other path: this browser becomes a new device of an account the user already has. */
 export function LinkDeviceForm({ app, onBack }: { app: AppViewModel; onBack: () => void }) {
@@ -9,6 +10,7 @@ export function LinkDeviceForm({ app, onBack }: { app: AppViewModel; onBack: () 
   const [protect, setProtect] = useState(false);
   const [pass, setPass] = useState("");
   const [again, setAgain] = useState("");
+  const [scanning, setScanning] = useState(false);
   const check = linkFormCheck({ code, protect, passphrase: pass, again });
 
   const submit = (event: Event) => {
@@ -26,6 +28,20 @@ export function LinkDeviceForm({ app, onBack }: { app: AppViewModel; onBack: () 
         <span id="link-code-hint" class="hint">{t("link.codeHint")}</span>
         {check.codeError && code.trim() ? <span class="error" role="alert">{check.codeError}</span> : null}
       </div>
+      {scanning ? (
+        <QrScanner
+          t={t}
+          onCode={(text) => {
+            // Other codes in view (a friend's, a web link) are passed over until the link code is seen.
+            if (!isLinkCode(text)) return;
+            setCode(text.trim());
+            setScanning(false);
+          }}
+          onCancel={() => setScanning(false)}
+        />
+      ) : (
+        <button type="button" onClick={() => setScanning(true)}>{t("link.scan")}</button>
+      )}
       {check.address ? <p class="preview-address" aria-live="polite">{check.address}</p> : null}
       <label class="check">
         <input type="checkbox" checked={protect} onChange={(e) => setProtect(e.currentTarget.checked)} />
