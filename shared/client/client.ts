@@ -60,7 +60,6 @@ export class EmsgClient {
     this.#clock = options.clock ?? systemClock;
     this.#live = new LivePaths({
       context: () => this.#context(),
-      hubApi: (hub) => this.#apiFor(hub),
       apply: (step) => this.#applyLive(step),
       changed: (conversation, path) => this.events.emit("path", { conversation, path }),
       ...(options.peers ? { peers: options.peers } : {}),

@@ -23,8 +23,6 @@ export const SESSION_ANSWER_MS = 15_000;
 
 export interface LiveHost {
   context(): CoreContext;
-  /** An unsigned API handle for the hub's server: only its discovery document is read. */
-  hubApi(hub: Domain): ServerApi;
   /** Runs a step in order with everything else that changes state, then handles its outcome. */
   apply(step: (ctx: CoreContext) => Promise<ConvOutcome>): Promise<void>;
   /** Tells the platform a conversation's path changed. */
@@ -108,7 +106,7 @@ export class LivePaths implements LiveRoute {
     let live: Live | undefined;
     let session: SessionLink;
     try {
-      session = await SessionLink.open(ctx, this.#host.hubApi(parseConversationRef(conversation).hub), conversation, {
+      session = await SessionLink.open(ctx, conversation, {
         onItem: (item) => this.#onItem(live, item),
         onRtc: (from, data) => live?.direct?.onSignal(from, data),
         onClose: () => this.#closed(conversation, live),

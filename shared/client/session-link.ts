@@ -30,9 +30,10 @@ interface Waiting {
 }
 
 /** The session socket's URL at the hub (PROTOCOL §10): the ticket is b64u of its JCS text. */
-async function sessionUrl(hubApi: ServerApi, conversation: string, ticket: unknown): Promise<string> {
+/** The hub's session URL under `api`, the hub's API base as the member's own server reaches it. */
+function sessionUrl(api: string, conversation: string, ticket: unknown): string {
   const { hub, id } = parseConversationRef(conversation);
-  const base = (await hubApi.apiBase()).replace(/^http/, "ws");
+  const base = api.replace(/^http/, "ws");
   const encoded = toB64u(new TextEncoder().encode(jcs(ticket)));
   return `${base}/conversations/${encodeURIComponent(hub)}/${encodeURIComponent(id)}/session?ticket=${encoded}`;
 }
@@ -71,9 +72,9 @@ export class SessionLink {
   }
 
   /** Asks our own server for a ticket, then opens the socket at the hub; resolves once it is open. */
-  static async open(ctx: CoreContext, hubApi: ServerApi, conversation: string, handlers: SessionHandlers): Promise<SessionLink> {
-    const { ticket } = await ctx.api.call("POST", "/sessions/ticket", { conversation }, SessionTicketResponseSchema);
-    const socket = hubApi.openSocket(await sessionUrl(hubApi, conversation, ticket));
+  static async open(ctx: CoreContext, conversation: string, handlers: SessionHandlers): Promise<SessionLink> {
+    const { ticket, api } = await ctx.api.call("POST", "/sessions/ticket", { conversation }, SessionTicketResponseSchema);
+    const socket = ctx.api.openSocket(sessionUrl(api, conversation, ticket));
     try {
       await waitOpen(socket);
     } catch (error) {

@@ -115,7 +115,13 @@ export type SessionTicketBody = v.InferOutput<typeof SessionTicketBodySchema>;
 export const SignedSessionTicketSchema = signedSchema(SessionTicketBodySchema);
 
 export const SessionTicketRequestSchema = v.object({ conversation: ConversationRefSchema });
-export const SessionTicketResponseSchema = v.object({ ticket: SignedSessionTicketSchema, hub: DomainSchema });
+/** Where the issuing server reaches the hub: an http(s) API base, without a trailing slash. */
+const HubApiSchema = v.pipe(
+  v.string(),
+  v.maxLength(2048),
+  v.check((api) => /^https?:\/\/[^/?#]+(\/[^?#]*)?$/.test(api) && !api.endsWith("/"), "api must be an absolute http(s) URL without a trailing slash."),
+);
+export const SessionTicketResponseSchema = v.object({ ticket: SignedSessionTicketSchema, hub: DomainSchema, api: HubApiSchema });
 export type SessionTicketResponse = v.InferOutput<typeof SessionTicketResponseSchema>;
 
 export type { Address };

@@ -9,7 +9,26 @@ import { startDomains, twoDomains, type RunningDomains } from "../../scripts/dev
 export const ROOT = resolve(import.meta.dirname, "../..");
 export const ARTIFACTS = join(ROOT, "test-artifacts");
 const CHROMIUM = "/usr/bin/chromium";
-const CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+// WebRTC stays on loopback: no mDNS names for host candidates (resolving them would multicast on
+// the real interface), loopback candidates allowed (they appear once a page has media permission).
+const CHROMIUM_ARGS = [
+  "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
+  "--disable-features=WebRtcHideLocalIpsWithMdns", "--allow-loopback-in-peer-connection",
+];
+
+/**
+ * Runs in every page before the app: the only remote ICE candidates a page takes are loopback
+ * ones, so direct channels (PROTOCOL §10) between two test browsers never leave this machine.
+ */
+const LOOPBACK_ONLY_ICE = `(() => {
+  if (typeof RTCPeerConnection === "undefined") return;
+  const add = RTCPeerConnection.prototype.addIceCandidate;
+  RTCPeerConnection.prototype.addIceCandidate = function (candidate, ...rest) {
+    const text = (candidate && candidate.candidate) || "";
+    if (text && !/ (127\\.0\\.0\\.1|::1) \\d+ typ /.test(text)) return Promise.resolve();
+    return add.call(this, candidate, ...rest);
+  };
+})();`;
 // Ports apart from `npm start` (8787) and the end-to-end tests.
 const PORT_BASE = 8807;
 const INSPECTOR_BASE = 9407;
@@ -66,6 +85,7 @@ export interface Person {
 /** A fresh browser profile that opens the PWA on `origin` and registers `name` on `domain` there. */
 export async function register(world: PwaWorld, origin: string, domain: string, name: string): Promise<Person> {
   const context = await world.browser.newContext({ viewport: { width: 1180, height: 760 }, locale: "en-GB" });
+  await context.addInitScript(LOOPBACK_ONLY_ICE);
   const page = await context.newPage();
   page.on("pageerror", (error) => console.error(`[${name}] page error: ${error.message}`));
   await page.goto(origin);
@@ -73,6 +93,18 @@ export async function register(world: PwaWorld, origin: string, domain: string, 
   await page.getByRole("button", { name: "Create my address" }).click();
   await page.getByRole("navigation").waitFor();
   return { context, page, address: `${name}#${domain}` };
+}
+
+/**
+ * Chromium gathers loopback ICE candidates only for a page granted media access: this asks for a
+ * (fake) microphone once, so the browser needs `--use-fake-ui-for-media-stream` and
+ * `--use-fake-device-for-media-stream`. Call it again after a reload.
+ */
+export async function allowLoopbackCandidates(page: Page): Promise<void> {
+  await page.evaluate(async () => {
+    const stream = await navigator.mediaDevices.getUserMedia({ audio: true });
+    for (const track of stream.getTracks()) track.stop();
+  });
 }
 
 export async function shot(page: Page, name: string): Promise<void> {

@@ -95,7 +95,7 @@ export class FakeHub {
           return json(200, buildDiscoveryDoc({ domain: asDomain(domain), keys: [{ kid: keyIdOf(this.#serverKey.publicKey), key: this.#serverKey.publicKey }], software: "fake" }));
         }
         const body = request.body ? (JSON.parse(request.body) as Record<string, unknown>) : {};
-        if (path.endsWith("/sessions/ticket")) return json(200, { ticket: this.ticketFor(body.conversation as string, request.headers["x-device"]!), hub: "im.alice.test" });
+        if (path.endsWith("/sessions/ticket")) return json(200, { ticket: this.ticketFor(body.conversation as string, request.headers["x-device"]!), hub: "im.alice.test", api: "http://127.0.0.1:9/emsg/v1" });
         if (path.endsWith("/messages")) {
           this.posted.push(body as unknown as Submit);
           return json(202, { accepted: true });
@@ -181,7 +181,6 @@ function someone(addressText: string, hub: FakeHub, origin: string, clock: { now
   let serial: Promise<unknown> = Promise.resolve();
   const live = new LivePaths({
     context: () => ctx,
-    hubApi: (domain) => new ServerApi(transport, clock, "http://127.0.0.1:9", domain),
     apply: (step: (c: CoreContext) => Promise<ConvOutcome>) => {
       const run = serial.then(() => step(ctx));
       serial = run.catch(() => undefined);

@@ -11,8 +11,10 @@ import { API, befriend, call, errorOf, registered, type Device } from "./harness
 async function ticketFor(d: Device, conversation: string): Promise<string> {
   const res = await call(d, "POST", "/sessions/ticket", { conversation });
   expect(res.status).toBe(200);
-  const { ticket, hub } = (await res.json()) as { ticket: unknown; hub: string };
+  const { ticket, hub, api } = (await res.json()) as { ticket: unknown; hub: string; api: string };
   expect(hub).toBe(conversation.split("/")[0]);
+  // The hub is this server: the client is told to open its session right here.
+  expect(api).toBe(API);
   return toB64u(new TextEncoder().encode(jcs(ticket)));
 }
 

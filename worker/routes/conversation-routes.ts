@@ -11,9 +11,10 @@ import {
 import { admit, clientIp } from "../auth.js";
 import { admitSessionTicket, issueSessionTicket } from "../session-ticket.js";
 import type { Domain } from "../../shared/address.js";
+import { apiBaseOf, originFor, parseResolverMap, type DiscoveryDoc } from "../../shared/discovery.js";
 import { json } from "../http.js";
 import { unwrap } from "../outcome.js";
-import { accountOf, conversationOf, enqueueRemote } from "../routing.js";
+import { accountOf, conversationOf, enqueueRemote, serverOf } from "../routing.js";
 import { signedBody, signedOnly, type AppContext, type AppEnv } from "./context.js";
 
 /** Conversations (PROTOCOL §6, §8, §12): this server is the hub of the ones created here. */
@@ -64,8 +65,18 @@ conversationRoutes.post("/sessions/ticket", async (c) => {
   const { auth, body } = await signedBody(c, SessionTicketRequestSchema);
   const ref = parseConversationRef(body.conversation);
   const ticket = await issueSessionTicket(c.env, { address: auth.address, deviceId: auth.deviceId, conversation: ref.ref, hub: ref.hub }, Date.now());
-  return json({ ticket, hub: ref.hub });
+  return json({ ticket, hub: ref.hub, api: await hubApiBase(c, ref.hub) });
 });
+
+/**
+ * Where the client opens its session: the hub's API base as this server reaches it (its own
+ * origin, or the peer's discovery document), so a client need not resolve the hub's domain itself.
+ */
+async function hubApiBase(c: AppContext, hub: Domain): Promise<string> {
+  if (hub === c.env.EMSG_DOMAIN) return apiBaseOf(await serverOf(c.env).discovery(), new URL(c.req.url).origin);
+  const doc = unwrap(await serverOf(c.env).peerDoc(hub)) as DiscoveryDoc;
+  return apiBaseOf(doc, originFor(hub, parseResolverMap(c.env.EMSG_RESOLVE)));
+}
 
 conversationRoutes.get("/conversations/:hub/:id/session", async (c) => {
   await admit(c.env, [{ scope: "ip", subject: clientIp(c.req.raw) }]);

@@ -69,6 +69,13 @@ export const en = {
   "conv.encrypted": "End-to-end encrypted",
   "conv.verify": "Verify",
 
+  "path.direct": "Direct",
+  "path.session": "Via {hub}",
+  "path.relay": "Relayed",
+  "path.directHint": "Messages go straight between your browser and theirs; {hub} keeps only an encrypted copy for history.",
+  "path.sessionHint": "Messages go through {hub} only, the server that hosts this chat.",
+  "path.relayHint": "Messages are relayed by your server and theirs, like e-mail.",
+
   "friends.title": "Friends",
   "friends.add": "Add a friend",
   "friends.addressLabel": "Address or emsg: link",

@@ -71,6 +71,13 @@ export const zhCN: Record<MessageKey, string> = {
   "conv.encrypted": "端到端加密",
   "conv.verify": "验证",
 
+  "path.direct": "直连",
+  "path.session": "经由 {hub}",
+  "path.relay": "中转",
+  "path.directHint": "消息在你和对方的浏览器之间直接传送；{hub} 只保存一份加密副本作为记录。",
+  "path.sessionHint": "消息只经过托管此聊天的服务器 {hub}。",
+  "path.relayHint": "消息由你和对方的服务器中转，就像电子邮件。",
+
   "friends.title": "好友",
   "friends.add": "添加好友",
   "friends.addressLabel": "地址或 emsg: 链接",

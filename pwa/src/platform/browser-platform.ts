@@ -3,11 +3,15 @@ import type { Store } from "../../../shared/client/store.js";
 import type { ImportProgress } from "../view-models/core-types.js";
 import type { PlatformPort, VaultMode } from "../view-models/platform-port.js";
 import { browserTransport } from "./browser-transport.js";
+import { browserPeers, iceServersFrom } from "./browser-peer.js";
 import { type Database, eraseDatabase } from "./database.js";
 import { discoverDomain } from "./discovery.js";
 import { IdbStore } from "./idb-store.js";
 import { createVault, openVault, vaultMode } from "./key-vault.js";
 import { askNotificationPermission, notificationPermission, notify } from "./notifier.js";
+
+// Direct channels (path 3) between browsers; ICE servers come from the build's configuration.
+const peers = browserPeers(iceServersFrom(import.meta.env.VITE_EMSG_ICE_SERVERS as string | undefined));
 
 /** The PWA's platform: IndexedDB, WebCrypto, fetch/WebSocket, Notification and the page's origin. */
 export class BrowserPlatform implements PlatformPort {
@@ -54,7 +58,7 @@ export class BrowserPlatform implements PlatformPort {
   }
 
   async createClient(store: Store, name: string, domain: string): Promise<EmsgClient> {
-    const client = new EmsgClient({ store, transport: browserTransport });
+    const client = new EmsgClient({ store, transport: browserTransport, ...(peers ? { peers } : {}) });
     // The PWA is served by its own server, so that server is the page's origin whatever the domain.
     await client.register(`${name}#${domain}`, { label: deviceLabel(), server: this.#origin });
     return client;
@@ -73,7 +77,7 @@ export class BrowserPlatform implements PlatformPort {
   }
 
   async openClient(store: Store): Promise<EmsgClient | null> {
-    const client = new EmsgClient({ store, transport: browserTransport });
+    const client = new EmsgClient({ store, transport: browserTransport, ...(peers ? { peers } : {}) });
     return (await client.open()) ? client : null;
   }
 
@@ -84,6 +88,14 @@ export class BrowserPlatform implements PlatformPort {
   onOnlineChange(listener: (online: boolean) => void): void {
     addEventListener("online", () => listener(true));
     addEventListener("offline", () => listener(false));
+  }
+
+  visible(): boolean {
+    return document.visibilityState === "visible";
+  }
+
+  onVisibilityChange(listener: (visible: boolean) => void): void {
+    document.addEventListener("visibilitychange", () => listener(this.visible()));
   }
 
   permission() {

@@ -13,6 +13,7 @@ import { LocalRecords } from "./local-records.js";
 import { Observable } from "./observable.js";
 import type { PlatformPort } from "./platform-port.js";
 import { SafetyViewModel } from "./safety-model.js";
+import { LiveSession } from "./live-session.js";
 import { SettingsViewModel } from "./settings-model.js";
 import { restoreFavorites } from "./account-import.js";
 import type { ImportProgress, ImportResult } from "./core-types.js";
@@ -46,6 +47,7 @@ export class AppViewModel extends Observable implements AppContext {
   #socketState: LinkState = "connecting";
   #attempts = 0;
   #retry: ReturnType<typeof setTimeout> | undefined;
+  #live: LiveSession | null = null;
   readonly #queued = new Set<string>();
 
   constructor(platform: PlatformPort) {
@@ -169,6 +171,9 @@ export class AppViewModel extends Observable implements AppContext {
     this.favorites = new FavoritesViewModel(this, (id) => this.chats?.conversation?.unstarred(id));
     this.settings = new SettingsViewModel(this, this.#platform);
     for (const child of [this.chats, this.friends, this.favorites, this.settings]) child.subscribe(() => this.changed());
+    this.#live = new LiveSession(client, this.#platform.visible());
+    this.#platform.onVisibilityChange((visible) => this.#live?.setVisible(visible));
+    this.chats.subscribe(() => this.#showLive());
     client.events.on("message", (message) => this.#onMessage(message));
     client.events.on("status", (message) => this.#track(message));
     client.events.on("connection", ({ state }) => this.#onConnection(state));
@@ -195,6 +200,7 @@ export class AppViewModel extends Observable implements AppContext {
     this.#socketState = state;
     if (state === "online") {
       this.#attempts = 0;
+      this.#live?.retry();
       void this.#client?.sync().catch(() => undefined);
     }
     if (state === "offline") this.#connectSoon(reconnectDelay(this.#attempts++));
@@ -257,8 +263,14 @@ export class AppViewModel extends Observable implements AppContext {
     this.showTab("friends");
   }
 
+  /** A session is kept for the conversation on screen: the Chats tab with one open. */
+  #showLive(): void {
+    this.#live?.show(this.tab === "chats" ? (this.chats?.conversation?.conversation ?? null) : null);
+  }
+
   showTab(tab: Tab): void {
     this.tab = tab;
+    this.#showLive();
     if (tab === "favorites") void this.favorites?.load();
     // Requests held for review never come through the mailbox; the core fetches them on sync.
     if (tab === "friends" && this.link === "online") void this.#client?.sync().catch(() => undefined);
@@ -310,6 +322,7 @@ export class AppViewModel extends Observable implements AppContext {
   async deleteAccount(): Promise<void> {
     await this.#busy(async () => {
       clearTimeout(this.#retry);
+      this.#live?.dispose();
       await this.client.deleteAccount();
       await this.#platform.erase();
       this.phase = "deleted";

@@ -1,7 +1,8 @@
 import type { Address } from "../../../shared/address.js";
 import type { AppContext } from "./app-context.js";
-import type { ConversationSummary, MessageRecord } from "./core-types.js";
+import type { ConversationSummary, MessagePath, MessageRecord } from "./core-types.js";
 import { errorSentence } from "./error-text.js";
+import { type PathView, pathView } from "./message-path.js";
 import { Observable } from "./observable.js";
 import { buildTimeline, type DeliveryStatus, type TimelineItem, type TimelineMessage } from "./timeline.js";
 
@@ -39,6 +40,8 @@ export class ConversationViewModel extends Observable {
   keyChanged = false;
   retentionOverride: number | null | undefined = undefined;
   error: string | null = null;
+  /** How messages travel now (PROTOCOL §10), as the core reports it. */
+  path: MessagePath;
 
   constructor(ctx: AppContext, conversation: string | null, peer: Address | null, title: string) {
     super();
@@ -52,6 +55,16 @@ export class ConversationViewModel extends Observable {
       this.#invalidate();
     };
     this.#unsubscribe.push(ctx.client.events.on("message", take), ctx.client.events.on("status", take));
+    this.path = conversation ? ctx.client.pathOf(conversation) : "relay";
+    this.#unsubscribe.push(ctx.client.events.on("path", ({ conversation: which, path }) => {
+      if (which !== this.conversation) return;
+      this.path = path;
+      this.changed();
+    }));
+  }
+
+  get pathView(): PathView {
+    return pathView(this.path, this.conversation, this.#ctx.t);
   }
 
   /** What the core is asked about: the conversation once it exists, else the friend's address. */
@@ -113,6 +126,8 @@ export class ConversationViewModel extends Observable {
   }
 
   get items(): TimelineItem[] {
+    // Messages that arrive while history loads wait for it: no half-filled timeline flashes by.
+    if (!this.loaded) return [];
     if (!this.#items) {
       const offline = this.#ctx.link === "offline";
       const messages: TimelineMessage[] = [...this.#messages.values()].map((m) => ({

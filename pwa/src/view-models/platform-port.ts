@@ -30,6 +30,9 @@ export interface PlatformPort {
   openClient(store: Store): Promise<EmsgClient | null>;
   online(): boolean;
   onOnlineChange(listener: (online: boolean) => void): void;
+  /** Whether the page is shown; a conversation's session (PROTOCOL §10) lives only while it is. */
+  visible(): boolean;
+  onVisibilityChange(listener: (visible: boolean) => void): void;
   permission(): Permission;
   askPermission(): Promise<Permission>;
   notify(title: string, body: string, tag: string, onClick: () => void): void;

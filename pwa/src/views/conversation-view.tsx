@@ -15,6 +15,7 @@ export function ConversationView({ app, chats, conversation }: { app: AppViewMod
   const pinned = useRef(true);
   const olderAnchor = useRef<number | null>(null);
   const items = conversation.items;
+  const path = conversation.pathView;
 
   // Stay at the newest message unless the person scrolled up to read; keep the view still when older ones load.
   useLayoutEffect(() => {
@@ -65,7 +66,13 @@ export function ConversationView({ app, chats, conversation }: { app: AppViewMod
         <span class="avatar" aria-hidden="true">{conversation.initial}</span>
         <div class="grow">
           <h2 id="conv-title" class="ellipsis">{conversation.title}</h2>
-          <div class="sub ellipsis"><Icon name="lock" size={13} /> {t("conv.encrypted")}{conversation.verified ? ` · ${t("friends.verified")}` : ""}</div>
+          <div class="sub ellipsis">
+            <Icon name="lock" size={13} /> {t("conv.encrypted")}{conversation.verified ? ` · ${t("friends.verified")}` : ""}
+            {" · "}
+            <span class={`path ${path.path}`} role="status" title={path.description} data-testid="message-path" data-path={path.path}>
+              {path.label}<span class="visually-hidden">: {path.description}</span>
+            </span>
+          </div>
         </div>
         <label class="visually-hidden" for="conv-retention">{t("conv.retention")}</label>
         <select id="conv-retention" class="compact retention-pick" title={t("conv.retention")} value={conversation.retentionOverride === undefined ? "default" : retentionValue(conversation.retentionOverride)}
