@@ -10,6 +10,7 @@ import { Id16Schema, randomId16 } from "./ids.js";
 export const CONTENT_VERSION = 1;
 export const TEXT_MAX_CHARS = 16384;
 export const RECEIPT_MAX_IDS = 100;
+export const TITLE_MAX_CHARS = 100;
 /** Keeps the b64u MLS message inside `maxMessageBytes` (65536) with room for MLS framing. */
 export const CONTENT_MAX_BYTES = 48000;
 
@@ -48,12 +49,42 @@ export const ReceiptContentSchema = v.object({
   state: v.picklist(["delivered", "read"], "A receipt says delivered or read."),
 });
 
+const TitleSchema = v.pipe(
+  v.string("A group's name must be text."),
+  v.check((s) => chars(s) >= 1 && chars(s) <= TITLE_MAX_CHARS, `A group's name has 1 to ${TITLE_MAX_CHARS} characters.`),
+  v.check((s) => !/[\uD800-\uDFFF]/u.test(s), "The name holds a broken character (a lone surrogate)."),
+  v.check((s) => s === s.normalize("NFC"), "The name must be in Unicode NFC form."),
+);
+
+/** A group's name, sent at creation, on a rename and after an add (so new members learn it). */
+export const GroupContentSchema = v.object({
+  v: v.literal(CONTENT_VERSION),
+  id: Id16Schema,
+  sentAt: MsSchema,
+  type: v.literal("group"),
+  title: TitleSchema,
+});
+
+/** The sender leaves the group; a remaining member's device commits the removal (PROTOCOL §12). */
+export const LeaveContentSchema = v.object({
+  v: v.literal(CONTENT_VERSION),
+  id: Id16Schema,
+  sentAt: MsSchema,
+  type: v.literal("leave"),
+});
+
 // Unknown members are dropped (PROTOCOL §1: receivers ignore what they do not know).
-export const ContentSchema = v.variant("type", [TextContentSchema, ReceiptContentSchema], "Unknown kind of message content.");
+export const ContentSchema = v.variant(
+  "type",
+  [TextContentSchema, ReceiptContentSchema, GroupContentSchema, LeaveContentSchema],
+  "Unknown kind of message content.",
+);
 
 export type TextContent = v.InferOutput<typeof TextContentSchema>;
 export type ReceiptContent = v.InferOutput<typeof ReceiptContentSchema>;
-export type Content = TextContent | ReceiptContent;
+export type GroupContent = v.InferOutput<typeof GroupContentSchema>;
+export type LeaveContent = v.InferOutput<typeof LeaveContentSchema>;
+export type Content = TextContent | ReceiptContent | GroupContent | LeaveContent;
 
 function checked(value: unknown): Content {
   if (value && typeof value === "object" && "v" in value && typeof value.v === "number" && value.v !== CONTENT_VERSION) {
@@ -95,4 +126,13 @@ export function newText(text: string, sentAt: number, extra: { replyTo?: string;
 
 export function newReceipt(of: string[], state: ReceiptContent["state"], sentAt: number): ReceiptContent {
   return checked({ v: CONTENT_VERSION, id: randomId16(), sentAt, type: "receipt", of, state }) as ReceiptContent;
+}
+
+/** A group's name as typed: NFC-normalized and trimmed; an empty or overlong name is `bad_request`. */
+export function newGroupTitle(title: string, sentAt: number): GroupContent {
+  return checked({ v: CONTENT_VERSION, id: randomId16(), sentAt, type: "group", title: title.normalize("NFC").trim() }) as GroupContent;
+}
+
+export function newLeave(sentAt: number): LeaveContent {
+  return checked({ v: CONTENT_VERSION, id: randomId16(), sentAt, type: "leave" }) as LeaveContent;
 }

@@ -7,9 +7,10 @@ import { type AccountRecord, loadAccount } from "./account-record.js";
 import { createAccount, replenishKeyPackages, signerOf } from "./account.js";
 import { deleteAccount, loadSettings, updateSettings } from "./account-settings.js";
 import type { ClientEvents, CoreContext } from "./context.js";
-import { type ConversationSummary, conversationWith, listConversations, loadConversation, saveConversation } from "./conversation-record.js";
+import { type ConversationSummary, conversationWith, listConversations, loadConversation, saveConversation, summaryOf } from "./conversation-record.js";
 import { Emitter } from "./events.js";
 import * as friends from "./friends.js";
+import * as groups from "./groups.js";
 import { type FavoriteCopy, readAccountArchive } from "../account-archive.js";
 import { continueMove, exportAccount as sealExport, type ImportProgress, type ImportResult, loadMove, type MoveStatus, restoreFriends, statusOf } from "./account-move.js";
 import { followMove, payOwedAccepts } from "./friend-moves.js";
@@ -162,6 +163,7 @@ export class EmsgClient {
     await this.#moveJobs(ctx);
     await flushOutgoing(ctx, () => pollMailbox(ctx, (o) => this.#onOutcome(o)));
     await runDeviceJobs(ctx, () => pollMailbox(ctx, (o) => this.#onOutcome(o)));
+    await groups.removeLeavers(ctx, () => pollMailbox(ctx, (o) => this.#onOutcome(o)));
     await replenishKeyPackages(ctx);
   }
 
@@ -328,6 +330,7 @@ export class EmsgClient {
     const ctx = this.#context();
     const { conversation, peer } = await this.#resolveTarget(await followMove(ctx, target));
     if (!conversation && !(await friends.pinnedKey(ctx, peer!))) throw new EmsgError("forbidden", `${peer} is not your friend yet.`);
+    if (conversation && (await loadConversation(ctx, conversation))?.left) throw new EmsgError("forbidden", "You are no longer a member of this group.");
     const content = newText(text, this.#clock.now());
     const message: MessageRecord = {
       id: content.id,
@@ -375,6 +378,50 @@ export class EmsgClient {
     const { conversation } = await this.#resolveTarget(target);
     const record = conversation && (await loadConversation(this.#context(), conversation));
     if (record && record.unread > 0) await saveConversation(this.#context(), { ...record, unread: 0 });
+  }
+
+  // ---- groups (PROTOCOL §12)
+
+  #catchUp(ctx: CoreContext): () => Promise<void> {
+    return () => pollMailbox(ctx, (o) => this.#onOutcome(o));
+  }
+
+  /** Runs a group change in turn with everything else, then sends what it queued (the name, say). */
+  async #groupChange<T>(change: (ctx: CoreContext) => Promise<T>): Promise<T> {
+    const ctx = this.#context();
+    const result = await this.#exclusive(() => change(ctx));
+    void this.#exclusive(() => this.#afterItems()).catch(() => undefined);
+    return result;
+  }
+
+  /**
+   * Makes a group of this account and `members` (friends' addresses, at least two), hosted on this
+   * account's server, and sends its name to everyone. A member who is not a friend is `forbidden`.
+   */
+  async createGroup(title: string, members: string[]): Promise<ConversationSummary> {
+    const addresses = members.map((m) => parseAddress(m).address);
+    return summaryOf(await this.#groupChange((ctx) => groups.createGroupConversation(ctx, title, addresses)));
+  }
+
+  renameGroup(conversation: string, title: string): Promise<void> {
+    return this.#groupChange((ctx) => groups.renameGroup(ctx, conversation, title));
+  }
+
+  /** Adds friends to a group; they read only what is sent after. */
+  addToGroup(conversation: string, members: string[]): Promise<void> {
+    const addresses = members.map((m) => parseAddress(m).address);
+    return this.#groupChange((ctx) => groups.addToGroup(ctx, conversation, addresses, this.#catchUp(ctx)));
+  }
+
+  /** Removes members (all their devices); they receive nothing sent after. */
+  removeFromGroup(conversation: string, members: string[]): Promise<void> {
+    const addresses = members.map((m) => parseAddress(m).address);
+    return this.#groupChange((ctx) => groups.removeFromGroup(ctx, conversation, addresses, this.#catchUp(ctx)));
+  }
+
+  /** Leaves a group: the others are told and one of them commits the removal; the history stays here. */
+  leaveGroup(conversation: string): Promise<void> {
+    return this.#groupChange((ctx) => groups.leaveGroup(ctx, conversation));
   }
 
   // ---- sessions and direct channels (PROTOCOL §10)

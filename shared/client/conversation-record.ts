@@ -11,6 +11,16 @@ export interface ConversationRecord {
   members: Address[];
   /** For a 1:1 conversation, the other person. */
   peer?: Address;
+  /** Absent on records kept before groups existed: those are all "direct". */
+  kind?: ConversationKind;
+  /** A group's name, once a member sent it (PROTOCOL §8.1). */
+  title?: string;
+  /** When the name in `title` was sent: an older one arriving late does not replace it. */
+  titleAt?: number;
+  /** This account left the group, or was removed: it stays readable here but takes no new messages. */
+  left?: boolean;
+  /** Members who said they leave and whose removal this device should commit (PROTOCOL §12). */
+  leaving?: Address[];
   group: string;
   epoch: number;
   /** Highest hub position applied, and the most recent ones: servers may deliver out of order. */
@@ -23,7 +33,9 @@ export interface ConversationRecord {
   last?: Pick<MessageRecord, "id" | "from" | "text" | "at" | "direction" | "status">;
 }
 
-export type ConversationSummary = Omit<ConversationRecord, "group" | "applied" | "direct">;
+export type ConversationKind = "direct" | "group";
+
+export type ConversationSummary = Omit<ConversationRecord, "group" | "applied" | "direct" | "leaving" | "kind" | "titleAt"> & { kind: ConversationKind };
 
 const APPLIED_KEPT = 512;
 
@@ -48,20 +60,22 @@ export function loadConversation(ctx: Pick<CoreContext, "store">, conversation: 
 }
 
 export function summaryOf(record: ConversationRecord): ConversationSummary {
-  const { group: _secret, applied: _positions, direct: _copies, ...summary } = record;
-  return summary;
+  const { group: _secret, applied: _positions, direct: _copies, leaving: _leaving, titleAt: _titleAt, kind, ...summary } = record;
+  return { ...summary, kind: kind ?? "direct" };
 }
 
 export async function saveConversation(ctx: CoreContext, record: ConversationRecord, announce = true): Promise<void> {
   await ctx.store.put(key(record.conversation), record);
-  if (record.peer) await ctx.store.put(peerKey(record.peer), record.conversation);
+  if (record.peer && record.kind !== "group") await ctx.store.put(peerKey(record.peer), record.conversation);
   if (announce) ctx.events.emit("conversation", summaryOf(record));
 }
 
 /** The 1:1 conversation with `peer`, if there is one. */
 export async function conversationWith(ctx: Pick<CoreContext, "store">, peer: Address): Promise<ConversationRecord | undefined> {
   const conversation = await ctx.store.get<string>(peerKey(peer));
-  return conversation === undefined ? undefined : loadConversation(ctx, conversation);
+  const record = conversation === undefined ? undefined : await loadConversation(ctx, conversation);
+  // A group that once held only two people is not the 1:1 conversation with either of them.
+  return record?.kind === "group" ? undefined : record;
 }
 
 export async function listConversations(ctx: Pick<CoreContext, "store">): Promise<ConversationSummary[]> {

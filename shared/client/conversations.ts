@@ -22,7 +22,7 @@ import { pinnedKey } from "./friends.js";
  * Claims one KeyPackage of every device of `address` (PROTOCOL §8) and checks each device
  * certificate against the account key: the pinned one for a friend, our own for ourselves.
  */
-async function claimKeyPackages(ctx: CoreContext, address: Address, accountKey: string, skipDevice?: string): Promise<string[]> {
+export async function claimKeyPackages(ctx: CoreContext, address: Address, accountKey: string, skipDevice?: string): Promise<string[]> {
   const claim = await ctx.api.call("POST", "/directory/claim", { address }, ClaimResponseSchema);
   if (claim.accountKey !== accountKey) {
     throw new EmsgError("unauthorized", `The server offered keys for ${address} that are not the ones you verified.`);

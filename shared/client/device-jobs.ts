@@ -68,7 +68,8 @@ async function step(ctx: CoreContext, record: ConversationRecord, job: DeviceJob
     return "retry";
   }
   const state = await decodeGroupState(record.group);
-  if (!isActive(state)) return "done";
+  // A group this account left is no place for a new device, and its removal takes every device.
+  if (!isActive(state) || record.left) return "done";
   const present = membersOf(state).some((m) => m.deviceId === job.deviceId);
   if (present === (job.kind === "add")) return "done";
   if (job.kind === "remove") {

@@ -1,7 +1,7 @@
 import type { Address } from "../address.js";
 import { EmsgError } from "../errors.js";
 import { joinFromWelcome } from "../mls/group.js";
-import { epochOf, verifyMembers, membersOf } from "../mls/group-state.js";
+import { epochOf, type GroupState, isActive, verifyMembers, membersOf } from "../mls/group-state.js";
 import { type Processed, processMessage } from "../mls/receive.js";
 import { decodeGroupState, encodeGroupState } from "../mls/state-codec.js";
 import type { ConvPayload } from "../wire/conversation.js";
@@ -12,6 +12,7 @@ import type { CoreContext } from "./context.js";
 import { type ConversationRecord, loadConversation, markApplied, saveConversation, wasApplied } from "./conversation-record.js";
 import { readDirectly } from "./direct-copies.js";
 import { getFriend } from "./friends.js";
+import { addNotice, noticeRosterChange, readLeave, readTitle } from "./group-changes.js";
 import { ownItemBack } from "./own-commits.js";
 import { findMessage, type MessageRecord, saveMessage, setStatus } from "./messages.js";
 
@@ -27,9 +28,20 @@ async function pinnedOf(ctx: CoreContext, address: string): Promise<string | und
   return friend?.accountKey || undefined;
 }
 
-/** A Welcome: join, unless this device already is in the conversation or the Welcome is for another device. */
+/** Checks every member's certificate against the key pinned for its address, where one is (PROTOCOL §8). */
+async function checkPins(ctx: CoreContext, state: GroupState): Promise<void> {
+  const pins = new Map<string, string | undefined>();
+  for (const { address } of membersOf(state)) if (!pins.has(address)) pins.set(address, await pinnedOf(ctx, address));
+  verifyMembers(state, (address) => pins.get(address));
+}
+
+/**
+ * A Welcome: join, unless this device already is in the conversation or the Welcome is for another
+ * device. A group this account left or was removed from is joined again when a member adds it back.
+ */
 async function join(ctx: CoreContext, item: ConvPayload): Promise<ConvOutcome> {
-  if (await loadConversation(ctx, item.conversation)) return {};
+  const existing = await loadConversation(ctx, item.conversation);
+  if (existing && !existing.left) return {};
   let joined;
   try {
     joined = await joinFromWelcome(deviceIdentityOf(ctx.account), item.mls, await unusedKeyPackages(ctx));
@@ -38,24 +50,31 @@ async function join(ctx: CoreContext, item: ConvPayload): Promise<ConvOutcome> {
     if (error instanceof EmsgError && error.code === "not_found") return {};
     throw error;
   }
-  const members = [...new Set(membersOf(joined.state).map((m) => m.address))];
-  const pins = new Map<string, string | undefined>();
-  for (const address of members) pins.set(address, await pinnedOf(ctx, address));
-  verifyMembers(joined.state, (address) => pins.get(address));
+  await checkPins(ctx, joined.state);
+  const members = item.members ?? [...new Set(membersOf(joined.state).map((m) => m.address))];
   const others = members.filter((a) => a !== ctx.account.address);
+  // A group's creation names at least three accounts; a 1:1 two. A group that shrank to two is
+  // recognized by the name its members send after every add.
+  const group = existing?.kind === "group" || others.length !== 1;
+  const { left: _left, leaving: _leaving, ...kept } = existing ?? ({} as Partial<ConversationRecord>);
   const record: ConversationRecord = {
+    ...kept,
     conversation: item.conversation,
     members,
-    ...(others.length === 1 ? { peer: others[0] } : {}),
+    ...(group ? { kind: "group" as const } : { kind: "direct" as const, peer: others[0]! }),
     group: encodeGroupState(joined.state),
     epoch: epochOf(joined.state),
     lastHubSeq: item.hubSeq,
     applied: [item.hubSeq],
-    created: item.at,
-    unread: 0,
+    created: existing?.created ?? item.at,
+    unread: existing?.unread ?? 0,
   };
   await saveConversation(ctx, record);
   await forgetKeyPackage(ctx, joined.usedRef);
+  if (group && item.from !== ctx.account.address) {
+    const notice = item.epoch === 0 ? { type: "created" as const, by: item.from } : { type: "added" as const, by: item.from, who: [ctx.account.address] };
+    await addNotice(ctx, item.conversation, item.id, item.at, notice);
+  }
   return replayParked(ctx, item.conversation);
 }
 
@@ -111,6 +130,10 @@ export async function readApplication(
 ): Promise<{ record: ConversationRecord; outcome: ConvOutcome }> {
   const sender = processed.sender.address;
   const content = decodeContent(processed.plaintext);
+  // After leaving, the group's history stays as it was: nothing new is shown.
+  if (record.left) return { record, outcome: {} };
+  if (content.type === "group") return { record: await readTitle(ctx, record, content, sender), outcome: {} };
+  if (content.type === "leave") return { record: await readLeave(ctx, record, content.id, content.sentAt, sender), outcome: {} };
   if (content.type === "text") {
     const direction = sender === ctx.account.address ? "out" : "in";
     const next = await applyText(ctx, record, {
@@ -158,10 +181,27 @@ export async function applyConvItem(ctx: CoreContext, item: ConvPayload): Promis
   let next: ConversationRecord = markApplied({ ...record, group: encodeGroupState(processed.state) }, item.hubSeq);
   let outcome: ConvOutcome = {};
   if (processed.kind === "commit") {
-    next = { ...next, epoch: processed.epoch, members: item.members ?? next.members };
+    next = { ...next, epoch: processed.epoch };
+    next = await readCommit(ctx, next, processed.state, item);
   } else if (processed.kind === "application") {
     ({ record: next, outcome } = await readApplication(ctx, next, processed, item.hubSeq));
   }
-  await saveConversation(ctx, next, next.last?.id !== record.last?.id || next.epoch !== record.epoch);
+  const changed = next.last?.id !== record.last?.id || next.epoch !== record.epoch || next.title !== record.title || next.left !== record.left;
+  await saveConversation(ctx, next, changed || next.kind !== record.kind);
   return outcome;
+}
+
+/** A commit by someone else: who joined or went, and whether this device is still in the group. */
+async function readCommit(ctx: CoreContext, record: ConversationRecord, state: GroupState, item: ConvPayload): Promise<ConversationRecord> {
+  const members = item.members ?? record.members;
+  if (!isActive(state)) {
+    const removed = record.left ? [] : [ctx.account.address];
+    if (record.kind === "group" && removed.length > 0) {
+      await addNotice(ctx, record.conversation, item.id, item.at, { type: "removed", by: item.from, who: removed });
+    }
+    return { ...record, members, left: true };
+  }
+  await checkPins(ctx, state);
+  if (record.left) return { ...record, members };
+  return noticeRosterChange(ctx, record, members, { by: item.from, id: item.id, at: item.at });
 }

@@ -8,6 +8,9 @@ import { loadConversation, saveConversation } from "./conversation-record.js";
  */
 export type MessageStatus = "sending" | "sent" | "delivered" | "failed" | "received";
 
+/** A change to a group, kept in its history as a line of its own ("alice added carol"). */
+export type GroupNotice = { type: "created" | "added" | "removed" | "left" | "renamed"; by: Address; who?: Address[]; title?: string };
+
 export interface MessageRecord {
   /** The content id the sender chose: the same on every device, so it deduplicates. */
   id: string;
@@ -21,6 +24,8 @@ export interface MessageRecord {
   hubSeq?: number;
   status: MessageStatus;
   error?: string;
+  /** Set on a group notice; its `text` is "". */
+  notice?: GroupNotice;
 }
 
 // Keys sort by time, so a prefix listing of one conversation is its history in order.

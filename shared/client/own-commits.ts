@@ -52,17 +52,18 @@ export async function sendPendingCommit(ctx: CoreContext, pending: PendingCommit
   return true;
 }
 
-/** Submits a commit made from `record`'s state (see sendPendingCommit for the answer). */
+/** Submits a commit made from `record`'s state (see sendPendingCommit for the answer); `id` is the Submit's. */
 export async function commitToHub(
   ctx: CoreContext,
   record: ConversationRecord,
   made: { state: GroupState; commit: string; welcome?: string },
   roster?: Roster,
+  id = randomId16(),
 ): Promise<boolean> {
   const pending: PendingCommit = {
     conversation: record.conversation,
     submit: {
-      id: randomId16(),
+      id,
       epoch: record.epoch,
       kind: "commit",
       mls: made.commit,

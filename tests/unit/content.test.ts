@@ -1,10 +1,13 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { toB64u } from "../../shared/base64url.js";
+import { readFileSync } from "node:fs";
+import { fromB64u, toB64u } from "../../shared/base64url.js";
 import {
   type Content,
   decodeContent,
   encodeContent,
+  newGroupTitle,
+  newLeave,
   newReceipt,
   newText,
   RECEIPT_MAX_IDS,
@@ -113,5 +116,27 @@ describe("message content", () => {
     const of = Array.from({ length: RECEIPT_MAX_IDS }, randomId16);
     const receipt = newReceipt(of, "delivered", base.sentAt);
     expect(decodeContent(encodeContent(receipt))).toEqual(receipt);
+  });
+
+  it("names a group with 1 to 100 characters, trimmed and in NFC, and says leave", () => {
+    const named = newGroupTitle("  Cafe\u0301 trip ", base.sentAt);
+    expect(named.title).toBe("Caf\u00e9 trip");
+    expect(decodeContent(encodeContent(named))).toEqual(named);
+    expect(codeOf(() => newGroupTitle(" ", base.sentAt))).toBe("bad_request");
+    expect(codeOf(() => newGroupTitle("x".repeat(101), base.sentAt))).toBe("bad_request");
+    const leave = newLeave(base.sentAt);
+    expect(decodeContent(encodeContent(leave))).toEqual(leave);
+  });
+
+  it("decodes the content vectors as tests/vectors/content.json says", () => {
+    const doc = JSON.parse(readFileSync(new URL("../vectors/content.json", import.meta.url), "utf8")) as {
+      cases: { description: string; plaintext: string; content: unknown; error: string | null }[];
+    };
+    expect(doc.cases.length).toBeGreaterThan(0);
+    for (const c of doc.cases) {
+      const bytes = fromB64u(c.plaintext);
+      if (c.error) expect(codeOf(() => decodeContent(bytes)), c.description).toBe(c.error);
+      else expect(decodeContent(bytes), c.description).toEqual(c.content);
+    }
   });
 });

@@ -1,0 +1,42 @@
+import { toB64u } from "../../shared/base64url.js";
+import { decodeContent } from "../../shared/content.js";
+import { countingB64u, errorCodeOf } from "./_fixed-keys.js";
+
+export const name = "content";
+
+const ID = countingB64u(16);
+const OTHER = countingB64u(16, 16);
+const AT = 1_760_000_000_000;
+const utf8 = new TextEncoder();
+
+const title = (t: string) => ({ v: 1, id: ID, sentAt: AT, type: "group", title: t });
+
+/** Plaintexts of application messages (PROTOCOL §8.1), given as the JSON text a receiver decodes. */
+const cases: { description: string; json: string }[] = [
+  { description: "a text", json: JSON.stringify({ v: 1, id: ID, sentAt: AT, type: "text", text: "hello", replyTo: OTHER }) },
+  { description: "a delivery receipt", json: JSON.stringify({ v: 1, id: ID, sentAt: AT, type: "receipt", of: [OTHER], state: "delivered" }) },
+  { description: "a group's name", json: JSON.stringify(title("Trip to Lisbon")) },
+  { description: "a group's name of 100 code points (astral ones count once)", json: JSON.stringify(title("\u{1F30D}".repeat(100))) },
+  { description: "a group's name with an unknown member, which is dropped", json: JSON.stringify({ ...title("Trip"), "x-acme-color": "red" }) },
+  { description: "leaving a group", json: JSON.stringify({ v: 1, id: ID, sentAt: AT, type: "leave" }) },
+  { description: "an empty group name", json: JSON.stringify(title("")) },
+  { description: "a group name of 101 code points", json: JSON.stringify(title("x".repeat(101))) },
+  { description: "a group name not in NFC", json: JSON.stringify(title("Cafe\u0301")) },
+  { description: "a group content without a title", json: JSON.stringify({ v: 1, id: ID, sentAt: AT, type: "group" }) },
+  { description: "leaving, in content version 2", json: JSON.stringify({ v: 2, id: ID, sentAt: AT, type: "leave" }) },
+  { description: "an unknown type", json: JSON.stringify({ v: 1, id: ID, sentAt: AT, type: "poll" }) },
+];
+
+export async function make() {
+  return {
+    description:
+      "Message content (PROTOCOL §8.1): decoding `plaintext` (b64u of the UTF-8 bytes) gives `content` when `error` is null, " +
+      "else it is refused with that code.",
+    cases: cases.map(({ description, json }) => {
+      const bytes = utf8.encode(json);
+      let content: unknown = null;
+      const error = errorCodeOf(() => (content = decodeContent(bytes)));
+      return { description, plaintext: toB64u(bytes), content, error };
+    }),
+  };
+}

@@ -1,0 +1,72 @@
+import type { Address } from "../address.js";
+import type { GroupContent } from "../content.js";
+import type { CoreContext } from "./context.js";
+import type { ConversationRecord } from "./conversation-record.js";
+import { findMessage, type GroupNotice, type MessageRecord, saveMessage } from "./messages.js";
+
+/**
+ * What a device makes of changes to a group (PROTOCOL §12): its name, who joined, who was removed,
+ * who left. Each change is kept in the group's history as a notice, under an id every device
+ * derives the same way (the commit's Submit id, or the content's id), so none is shown twice.
+ */
+
+export async function addNotice(ctx: CoreContext, conversation: string, id: string, at: number, notice: GroupNotice): Promise<void> {
+  if (await findMessage(ctx, id)) return;
+  const mine = notice.by === ctx.account.address;
+  const message: MessageRecord = {
+    id, conversation, from: notice.by, direction: mine ? "out" : "in", text: "", at, status: mine ? "sent" : "received", notice,
+  };
+  await saveMessage(ctx, message);
+  ctx.events.emit("message", message);
+}
+
+/** A record known to be a group: a 1:1 `peer` no longer applies. */
+export function asGroup(record: ConversationRecord): ConversationRecord {
+  const { peer: _peer, ...rest } = record;
+  return { ...rest, kind: "group" };
+}
+
+/**
+ * A commit by `by` took the roster from `record.members` to `after`. Members who had said they
+ * leave were shown as leaving then; their removal is not shown again.
+ */
+export async function noticeRosterChange(
+  ctx: CoreContext,
+  record: ConversationRecord,
+  after: readonly Address[],
+  change: { by: Address; id: string; at: number },
+): Promise<ConversationRecord> {
+  const leaving = record.leaving ?? [];
+  const next = { ...record, members: [...after] };
+  if (leaving.length > 0) next.leaving = leaving.filter((a) => after.includes(a));
+  if (record.kind !== "group") return next;
+  const added = after.filter((a) => !record.members.includes(a));
+  const removed = record.members.filter((a) => !after.includes(a) && !leaving.includes(a));
+  if (added.length > 0) await addNotice(ctx, record.conversation, change.id, change.at, { type: "added", by: change.by, who: added });
+  if (removed.length > 0) {
+    const id = added.length > 0 ? `${change.id}.removed` : change.id;
+    await addNotice(ctx, record.conversation, id, change.at, { type: "removed", by: change.by, who: removed });
+  }
+  return next;
+}
+
+/** A group's name from `sender`: the newest one wins; a change of a name already known is a notice. */
+export async function readTitle(ctx: CoreContext, record: ConversationRecord, content: GroupContent, sender: Address): Promise<ConversationRecord> {
+  if (record.titleAt !== undefined && record.titleAt > content.sentAt) return asGroup(record);
+  if (record.title !== undefined && record.title !== content.title) {
+    await addNotice(ctx, record.conversation, content.id, content.sentAt, { type: "renamed", by: sender, title: content.title });
+  }
+  return { ...asGroup(record), title: content.title, titleAt: content.sentAt };
+}
+
+/**
+ * `sender` leaves the group. Our own account leaving (from another of its devices) ends sending
+ * here too; someone else leaving is remembered, so this device commits their removal.
+ */
+export async function readLeave(ctx: CoreContext, record: ConversationRecord, id: string, at: number, sender: Address): Promise<ConversationRecord> {
+  if (record.kind !== "group") return record;
+  await addNotice(ctx, record.conversation, id, at, { type: "left", by: sender });
+  if (sender === ctx.account.address) return { ...record, left: true };
+  const leaving = record.leaving ?? [];
+  return record.members.includes(sender) && !leaving.includes(sender) ? { ...record, leaving: [...leaving, sender] } : record;
+}

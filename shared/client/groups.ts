@@ -1,0 +1,225 @@
+import type { Address } from "../address.js";
+import { type Content, newGroupTitle, newLeave } from "../content.js";
+import { EmsgError, RETRYABLE } from "../errors.js";
+import { randomId16 } from "../ids.js";
+import { addMembers, createGroup, MAX_ADDS_PER_COMMIT, refreshKeys, removeMembers } from "../mls/group.js";
+import { epochOf, type GroupState, membersOf } from "../mls/group-state.js";
+import { decodeGroupState, encodeGroupState } from "../mls/state-codec.js";
+import type { Roster } from "../wire/conversation.js";
+import { CreateConversationResponseSchema } from "../wire/conversation.js";
+import { deviceIdentityOf } from "./account-record.js";
+import type { CoreContext } from "./context.js";
+import { type ConversationRecord, loadConversation, saveConversation } from "./conversation-record.js";
+import { claimKeyPackages, submitToHub } from "./conversations.js";
+import { getFriend } from "./friends.js";
+import { addNotice } from "./group-changes.js";
+import { enqueue } from "./outgoing-queue.js";
+import { commitToHub } from "./own-commits.js";
+
+/**
+ * Groups (PROTOCOL §12): made on this account's server, changed by roster commits of any member.
+ * Adding someone needs their key pinned (a friend); reading a group needs no friendship with its
+ * members. Leaving is a `leave` message: MLS lets no member commit its own removal, so a remaining
+ * member's device commits it (`removeLeavers`).
+ */
+
+/** Accounts in one group, the creator included: the Welcome carries the whole tree (PROTOCOL §8). */
+export const GROUP_MAX_MEMBERS = 50;
+
+/** Reads what the hub has (the caller's mailbox poll), after a commit lost the race for an epoch. */
+export type CatchUp = () => Promise<void>;
+
+async function friendKey(ctx: CoreContext, address: Address): Promise<string> {
+  const friend = await getFriend(ctx, address);
+  if (friend?.state !== "friend" || !friend.accountKey) throw new EmsgError("forbidden", `${address} is not your friend, so you cannot add them.`);
+  return friend.accountKey;
+}
+
+/** One KeyPackage of every device of each account (checked against the pinned key), friends only. */
+async function claimAll(ctx: CoreContext, members: readonly Address[]): Promise<string[]> {
+  const keys = new Map<Address, string>();
+  for (const address of members) keys.set(address, await friendKey(ctx, address));
+  const keyPackages: string[] = [];
+  for (const [address, accountKey] of keys) {
+    const theirs = await claimKeyPackages(ctx, address, accountKey);
+    if (theirs.length === 0) throw new EmsgError("not_found", `${address} has no device that can receive messages right now.`);
+    keyPackages.push(...theirs);
+  }
+  return keyPackages;
+}
+
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+export async function loadGroup(ctx: CoreContext, conversation: string): Promise<ConversationRecord> {
+  const record = await loadConversation(ctx, conversation);
+  if (!record) throw new EmsgError("not_found", "No such conversation on this device.");
+  if (record.kind !== "group") throw new EmsgError("bad_request", "That conversation is not a group.");
+  if (record.left) throw new EmsgError("forbidden", "You are no longer a member of this group.");
+  return record;
+}
+
+function distinctAddresses(ctx: CoreContext, members: readonly Address[]): Address[] {
+  return [...new Set(members)].filter((a) => a !== ctx.account.address);
+}
+
+/**
+ * Makes a group of this account and `members` (friends): claims a KeyPackage of every device,
+ * commits their adds (at most MAX_ADDS_PER_COMMIT devices a commit; the first names every account
+ * in `roster.add`, so the Welcomes reach them all), then sends the name.
+ */
+export async function createGroupConversation(ctx: CoreContext, title: string, members: readonly Address[]): Promise<ConversationRecord> {
+  const me = ctx.account;
+  const named = newGroupTitle(title, ctx.clock.now());
+  const others = distinctAddresses(ctx, members);
+  if (others.length < 2) throw new EmsgError("bad_request", "A group needs at least two other people; write to one friend directly.");
+  if (others.length + 1 > GROUP_MAX_MEMBERS) throw new EmsgError("too_large", `A group holds at most ${GROUP_MAX_MEMBERS} people.`);
+  const theirs = await claimAll(ctx, others);
+  const mine = await claimKeyPackages(ctx, me.address, me.accountPublicKey, me.deviceId);
+  const roster = [me.address, ...others];
+  const { conversation } = await ctx.api.call("POST", "/conversations", { id: randomId16(), members: others }, CreateConversationResponseSchema);
+  let state = await createGroup(deviceIdentityOf(me), conversation);
+  const created = randomId16();
+  for (const [i, batch] of chunks([...theirs, ...mine], MAX_ADDS_PER_COMMIT).entries()) {
+    const added = await addMembers(state, batch);
+    await submitToHub(ctx, conversation, {
+      id: i === 0 ? created : randomId16(),
+      epoch: epochOf(state),
+      kind: "commit",
+      mls: added.commit,
+      welcome: added.welcome,
+      ...(i === 0 ? { roster: { add: [...others, me.address], remove: [] } } : {}),
+    });
+    state = added.state;
+  }
+  const now = ctx.clock.now();
+  const record: ConversationRecord = {
+    conversation, members: roster, kind: "group", title: named.title, titleAt: named.sentAt,
+    group: encodeGroupState(state), epoch: epochOf(state), lastHubSeq: 0, created: now, unread: 0,
+  };
+  await saveConversation(ctx, record);
+  await addNotice(ctx, conversation, created, now, { type: "created", by: me.address });
+  await enqueue(ctx, { content: named, conversation });
+  return record;
+}
+
+type Made = { state: GroupState; commit: string; welcome?: string };
+
+/**
+ * Submits one roster commit made from the group's current state, catching up and making it again
+ * when another member's commit won the epoch. Returns the record as stored after it.
+ */
+async function commitRoster(
+  ctx: CoreContext,
+  conversation: string,
+  make: (state: GroupState, record: ConversationRecord) => Promise<{ made: Made; roster?: Roster }>,
+  catchUp: CatchUp,
+  id: string,
+): Promise<ConversationRecord> {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    if (attempt > 0) await catchUp();
+    const record = await loadGroup(ctx, conversation);
+    const { made, roster } = await make(await decodeGroupState(record.group), record);
+    if (await commitToHub(ctx, record, made, roster, id)) return (await loadConversation(ctx, conversation))!;
+  }
+  throw new EmsgError("stale_epoch", "Other members kept changing the group; try again.");
+}
+
+/** Adds friends to a group: their devices by commit and Welcome, then the group's name for them. */
+export async function addToGroup(ctx: CoreContext, conversation: string, members: readonly Address[], catchUp: CatchUp): Promise<void> {
+  const start = await loadGroup(ctx, conversation);
+  const added = distinctAddresses(ctx, members);
+  if (added.length === 0) throw new EmsgError("bad_request", "Nobody to add.");
+  const present = added.find((a) => start.members.includes(a));
+  if (present) throw new EmsgError("conflict", `${present} is already in the group.`);
+  if (start.members.length + added.length > GROUP_MAX_MEMBERS) throw new EmsgError("too_large", `A group holds at most ${GROUP_MAX_MEMBERS} people.`);
+  const keyPackages = await claimAll(ctx, added);
+  const id = randomId16();
+  for (const [i, batch] of chunks(keyPackages, MAX_ADDS_PER_COMMIT).entries()) {
+    const roster = i === 0 ? { add: added, remove: [] } : undefined;
+    const make = async (state: GroupState) => ({ made: await addMembers(state, batch), ...(roster ? { roster } : {}) });
+    await commitRoster(ctx, conversation, make, catchUp, i === 0 ? id : randomId16());
+  }
+  const record = (await loadConversation(ctx, conversation))!;
+  await saveConversation(ctx, { ...record, members: [...record.members, ...added.filter((a) => !record.members.includes(a))] });
+  await addNotice(ctx, conversation, id, ctx.clock.now(), { type: "added", by: ctx.account.address, who: added });
+  if (record.title !== undefined) await enqueue(ctx, { content: newGroupTitle(record.title, ctx.clock.now()), conversation });
+}
+
+/** One commit removing every device of `members` (those still in the roster) and them from the roster. */
+async function commitRemoval(ctx: CoreContext, conversation: string, members: readonly Address[], catchUp: CatchUp, id: string): Promise<ConversationRecord> {
+  let removed: Address[] = [];
+  const make = async (state: GroupState, record: ConversationRecord) => {
+    removed = members.filter((a) => record.members.includes(a));
+    if (removed.length === 0) throw new EmsgError("not_found", "They are no longer in the group.");
+    const devices = membersOf(state).filter((m) => removed.includes(m.address)).map((m) => m.deviceId);
+    // An account none of whose devices ever joined leaves only the roster: an empty commit carries it.
+    const made = devices.length > 0 ? await removeMembers(state, devices) : await refreshKeys(state);
+    return { made, roster: { add: [], remove: removed } };
+  };
+  const record = await commitRoster(ctx, conversation, make, catchUp, id);
+  const next = { ...record, members: record.members.filter((a) => !removed.includes(a)), leaving: (record.leaving ?? []).filter((a) => !removed.includes(a)) };
+  await saveConversation(ctx, next);
+  return next;
+}
+
+/** Removes members from a group: all their devices leave the MLS group, and they get nothing after. */
+export async function removeFromGroup(ctx: CoreContext, conversation: string, members: readonly Address[], catchUp: CatchUp): Promise<void> {
+  const start = await loadGroup(ctx, conversation);
+  const removed = [...new Set(members)];
+  if (removed.length === 0) throw new EmsgError("bad_request", "Nobody to remove.");
+  if (removed.includes(ctx.account.address)) throw new EmsgError("bad_request", "To go yourself, leave the group.");
+  const stranger = removed.find((a) => !start.members.includes(a));
+  if (stranger) throw new EmsgError("not_found", `${stranger} is not in the group.`);
+  const id = randomId16();
+  await commitRemoval(ctx, conversation, removed, catchUp, id);
+  await addNotice(ctx, conversation, id, ctx.clock.now(), { type: "removed", by: ctx.account.address, who: removed });
+}
+
+/** Renames a group: the new name goes to every member as a message. */
+export async function renameGroup(ctx: CoreContext, conversation: string, title: string): Promise<void> {
+  const record = await loadGroup(ctx, conversation);
+  const named = newGroupTitle(title, ctx.clock.now());
+  if (named.title === record.title) return;
+  await saveConversation(ctx, { ...record, title: named.title, titleAt: named.sentAt });
+  await addNotice(ctx, conversation, named.id, named.sentAt, { type: "renamed", by: ctx.account.address, title: named.title });
+  await enqueue(ctx, { content: named, conversation });
+}
+
+/**
+ * Leaves a group: says so to the members, whose devices commit the removal, and stops sending and
+ * showing anything new here at once. The history stays.
+ */
+export async function leaveGroup(ctx: CoreContext, conversation: string): Promise<void> {
+  const record = await loadGroup(ctx, conversation);
+  const leave: Content = newLeave(ctx.clock.now());
+  await enqueue(ctx, { content: leave, conversation });
+  await saveConversation(ctx, { ...record, left: true });
+  await addNotice(ctx, conversation, leave.id, leave.sentAt, { type: "left", by: ctx.account.address });
+}
+
+/**
+ * Commits the removal of members who said they leave, in every group this device is in. Several
+ * members' devices may try at once: the hub takes one commit per epoch, and the others, catching
+ * up, find the member gone. What fails now is tried again on the next call.
+ */
+export async function removeLeavers(ctx: CoreContext, catchUp: CatchUp): Promise<void> {
+  for (const [, listed] of await ctx.store.list<ConversationRecord>("conv/")) {
+    if (!listed.leaving?.length || listed.left) continue;
+    const record = await loadConversation(ctx, listed.conversation);
+    const gone = (record?.leaving ?? []).filter((a) => record!.members.includes(a));
+    if (!record || gone.length === 0) continue;
+    try {
+      await commitRemoval(ctx, record.conversation, gone, catchUp, randomId16());
+    } catch (error) {
+      if (!(error instanceof EmsgError) || RETRYABLE.has(error.code)) throw error;
+      if (error.code === "stale_epoch") continue;
+      // Someone else's commit took them out first, or the hub no longer counts them: nothing left to do.
+      const now = await loadConversation(ctx, record.conversation);
+      if (now) await saveConversation(ctx, { ...now, leaving: (now.leaving ?? []).filter((a) => !gone.includes(a)) }, false);
+    }
+  }
+}

@@ -1,0 +1,157 @@
+import { describe, expect, it } from "vitest";
+import type { EmsgClient } from "../../shared/client/client.js";
+import type { ConversationSummary, MessageRecord } from "../../shared/client/index.js";
+import { GroupWorld } from "./group-world.js";
+
+/** What a person's screen shows of a conversation: notices as sentences, texts as "who: text". */
+async function lines(client: EmsgClient, conversation: string): Promise<string[]> {
+  return (await client.history(conversation, { limit: 500 })).map(line);
+}
+
+function line(m: MessageRecord): string {
+  const n = m.notice;
+  if (!n) return `${m.from.split("#")[0]}: ${m.text}`;
+  const who = (n.who ?? []).map((a) => a.split("#")[0]).join(", ");
+  const by = n.by.split("#")[0];
+  if (n.type === "renamed") return `${by} renamed the group to ${n.title}`;
+  return `${by} ${n.type}${who ? ` ${who}` : ""}`;
+}
+
+async function summaryOf(client: EmsgClient, conversation: string): Promise<ConversationSummary | undefined> {
+  return (await client.conversations()).find((c) => c.conversation === conversation);
+}
+
+async function syncAll(...clients: EmsgClient[]): Promise<void> {
+  // Two rounds: what one person's sync sends (a removal commit, say) reaches the others in the second.
+  for (let round = 0; round < 2; round++) for (const c of clients) await c.sync();
+}
+
+async function threeFriends() {
+  const world = new GroupWorld();
+  const alice = await world.person("alice#im.alice.test");
+  const bob = await world.person("bob#im.bob.test");
+  const carol = await world.person("carol#im.bob.test");
+  await world.befriend(alice, bob);
+  await world.befriend(alice, carol);
+  return { world, alice, bob, carol };
+}
+
+describe("groups in the client core", () => {
+  it("a new group shows its name and everyone's messages to every member, who need not be friends", async () => {
+    const { world, alice, bob, carol } = await threeFriends();
+    const joined: ConversationSummary[] = [];
+    bob.on("conversation", (c) => void joined.push(c));
+
+    const trip = await alice.createGroup("Trip", [bob.address, carol.address]);
+    expect(trip).toMatchObject({ kind: "group", title: "Trip", members: [alice.address, bob.address, carol.address] });
+    expect(trip.peer).toBeUndefined();
+    await alice.flush();
+    await syncAll(bob, carol);
+    expect(joined.some((c) => c.kind === "group")).toBe(true);
+    expect(joined.at(-1)).toMatchObject({ conversation: trip.conversation, kind: "group", title: "Trip" });
+    expect(await summaryOf(carol, trip.conversation)).toMatchObject({ kind: "group", title: "Trip" });
+
+    await bob.sendText(trip.conversation, "hi all");
+    await bob.flush();
+    await syncAll(alice, carol);
+    // Bob and Carol are not friends, yet each reads the other.
+    await carol.sendText(trip.conversation, "hello bob");
+    await carol.flush();
+    await syncAll(alice, bob);
+    expect(await lines(alice, trip.conversation)).toEqual(["alice created", "bob: hi all", "carol: hello bob"]);
+    expect(await lines(bob, trip.conversation)).toEqual(["alice created", "bob: hi all", "carol: hello bob"]);
+    expect(await lines(carol, trip.conversation)).toEqual(["alice created", "bob: hi all", "carol: hello bob"]);
+    // The hub saw ciphertext only.
+    expect(JSON.stringify(world.log)).not.toContain("hello bob");
+    // A 1:1 with Bob is still a conversation of its own.
+    expect(await alice.history(bob.address)).toEqual([]);
+  });
+
+  it("refuses a group with someone who is not a friend, and one with fewer than two others", async () => {
+    const { world, alice, bob, carol } = await threeFriends();
+    const mallory = await world.person("mallory#im.bob.test");
+    await expect(alice.createGroup("Trip", [bob.address, mallory.address])).rejects.toMatchObject({ code: "forbidden" });
+    await expect(alice.createGroup("Trip", [bob.address])).rejects.toMatchObject({ code: "bad_request" });
+    await expect(alice.createGroup("  ", [bob.address, carol.address])).rejects.toMatchObject({ code: "bad_request" });
+    expect(await alice.conversations()).toEqual([]);
+  });
+
+  it("an added friend reads what comes after, not before; adding a non-friend is refused", async () => {
+    const { world, alice, bob, carol } = await threeFriends();
+    const dave = await world.person("dave#im.alice.test");
+    const trip = await alice.createGroup("Trip", [bob.address, carol.address]);
+    await alice.sendText(trip.conversation, "before dave");
+    await alice.flush();
+    await syncAll(bob, carol);
+
+    // Bob is in the group but not Dave's friend: he may not add him.
+    await expect(bob.addToGroup(trip.conversation, [dave.address])).rejects.toMatchObject({ code: "forbidden" });
+    await world.befriend(alice, dave);
+    await alice.addToGroup(trip.conversation, [dave.address]);
+    await alice.sendText(trip.conversation, "welcome dave");
+    await alice.flush();
+    await syncAll(bob, carol, dave);
+
+    expect(await summaryOf(dave, trip.conversation)).toMatchObject({ kind: "group", title: "Trip" });
+    expect((await summaryOf(bob, trip.conversation))!.members).toContain(dave.address);
+    expect(await lines(dave, trip.conversation)).toEqual(["alice added dave", "alice: welcome dave"]);
+    expect(await lines(bob, trip.conversation)).toEqual(["alice created", "alice: before dave", "alice added dave", "alice: welcome dave"]);
+    expect(await lines(alice, trip.conversation)).toContain("alice added dave");
+  });
+
+  it("a removed member gets nothing after, and everyone sees who removed whom", async () => {
+    const { alice, bob, carol } = await threeFriends();
+    const trip = await alice.createGroup("Trip", [bob.address, carol.address]);
+    await alice.flush();
+    await syncAll(bob, carol);
+
+    await alice.removeFromGroup(trip.conversation, [carol.address]);
+    await alice.sendText(trip.conversation, "carol is gone");
+    await alice.flush();
+    await syncAll(bob, carol);
+
+    expect(await lines(bob, trip.conversation)).toEqual(["alice created", "alice removed carol", "alice: carol is gone"]);
+    expect(await lines(carol, trip.conversation)).toEqual(["alice created", "alice removed carol"]);
+    expect(await summaryOf(carol, trip.conversation)).toMatchObject({ left: true });
+    expect((await summaryOf(bob, trip.conversation))!.members).toEqual([alice.address, bob.address]);
+    await expect(carol.sendText(trip.conversation, "hello?")).rejects.toMatchObject({ code: "forbidden" });
+    await expect(alice.removeFromGroup(trip.conversation, [alice.address])).rejects.toMatchObject({ code: "bad_request" });
+  });
+
+  it("a member who leaves is removed by another member's device and reads nothing after", async () => {
+    const { world, alice, bob, carol } = await threeFriends();
+    const trip = await alice.createGroup("Trip", [bob.address, carol.address]);
+    await alice.flush();
+    await syncAll(bob, carol);
+
+    await bob.leaveGroup(trip.conversation);
+    expect(await summaryOf(bob, trip.conversation)).toMatchObject({ left: true });
+    await expect(bob.sendText(trip.conversation, "one more")).rejects.toMatchObject({ code: "forbidden" });
+    await bob.flush();
+    await syncAll(alice, carol);
+    expect(world.hubs.get(trip.conversation)!.members).toEqual([alice.address, carol.address]);
+
+    await carol.sendText(trip.conversation, "bye bob");
+    await carol.flush();
+    await syncAll(alice, bob);
+    expect(await lines(alice, trip.conversation)).toEqual(["alice created", "bob left", "carol: bye bob"]);
+    expect(await lines(bob, trip.conversation)).toEqual(["alice created", "bob left"]);
+    expect((await summaryOf(carol, trip.conversation))!.members).toEqual([alice.address, carol.address]);
+  });
+
+  it("a rename is seen by everyone as a notice and as the group's new name", async () => {
+    const { alice, bob, carol } = await threeFriends();
+    const trip = await alice.createGroup("Trip", [bob.address, carol.address]);
+    await alice.flush();
+    await syncAll(bob, carol);
+
+    await carol.renameGroup(trip.conversation, "Trip to Lisbon");
+    await carol.flush();
+    await syncAll(alice, bob);
+    for (const who of [alice, bob, carol]) {
+      expect(await summaryOf(who, trip.conversation)).toMatchObject({ title: "Trip to Lisbon" });
+      expect(await lines(who, trip.conversation)).toEqual(["alice created", "carol renamed the group to Trip to Lisbon"]);
+    }
+    await expect(alice.renameGroup(trip.conversation, "x".repeat(101))).rejects.toMatchObject({ code: "bad_request" });
+  });
+});

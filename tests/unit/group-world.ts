@@ -1,0 +1,173 @@
+// Every server of a small world in one object, for the client core's group operations: accounts,
+// KeyPackages and claims, hubs that judge Submits with the worker's own rules and fan out to the
+// mailboxes, and the polling mailbox. Federation is left out (every domain is this one object);
+// the real servers are in tests/e2e/groups.test.ts.
+import { type Address, asAddress, asDomain, domainOf } from "../../shared/address.js";
+import { toB64u } from "../../shared/base64url.js";
+import { buildDiscoveryDoc } from "../../shared/discovery.js";
+import { EmsgError } from "../../shared/errors.js";
+import { certifyDevice, type DeviceCert, generateKeyPair, keyIdOf } from "../../shared/identity.js";
+import type { ConvPayload, Submit } from "../../shared/wire/conversation.js";
+import type { MailItem } from "../../shared/wire/mail.js";
+import { judgeSubmit, recipientsOf, welcomeRecipients } from "../../worker/policy/epoch.js";
+import { type AccountRecord, saveAccount } from "../../shared/client/account-record.js";
+import { EmsgClient } from "../../shared/client/client.js";
+import { MemoryStore } from "../../shared/client/store.js";
+import type { HttpRequest, HttpResponse, Transport } from "../../shared/client/transport.js";
+
+// KeyPackages are checked against the real clock, so the world lives in the present.
+const NOW = Date.now();
+
+interface Device {
+  cert: DeviceCert;
+  keyPackages: string[];
+}
+
+interface Account {
+  accountKey: string;
+  devices: Device[];
+  mailbox: MailItem[];
+}
+
+interface Hub {
+  epoch: number;
+  members: Address[];
+  seq: number;
+}
+
+const json = (status: number, body?: unknown): HttpResponse => ({ status, text: async () => (body === undefined ? "" : JSON.stringify(body)) });
+const refusal = (e: EmsgError) => json(e.code === "forbidden" ? 403 : e.code === "not_found" ? 404 : e.code === "stale_epoch" || e.code === "conflict" ? 409 : 400, e.toJSON());
+
+export class GroupWorld {
+  readonly accounts = new Map<Address, Account>();
+  readonly hubs = new Map<string, Hub>();
+  /** Every Submit a hub took, with its sender: what a server could see. */
+  readonly log: { from: Address; conversation: string; submit: Submit }[] = [];
+  readonly #serverKey = generateKeyPair();
+
+  readonly transport: Transport = {
+    fetch: async (url, request) => {
+      try {
+        return await this.#serve(new URL(url), request);
+      } catch (error) {
+        if (error instanceof EmsgError) return refusal(error);
+        throw error;
+      }
+    },
+    openSocket: () => {
+      throw new Error("this world has no sockets: the clients poll");
+    },
+  };
+
+  /** A person with one device, registered, with KeyPackages published and the client open. */
+  async person(addressText: string): Promise<EmsgClient> {
+    const address = asAddress(addressText);
+    const accountKeys = generateKeyPair();
+    const deviceKeys = generateKeyPair();
+    const deviceCert = certifyDevice(accountKeys, address, deviceKeys.publicKey, "test", NOW);
+    const record: AccountRecord = {
+      address,
+      domain: domainOf(address),
+      origin: `http://${domainOf(address)}`,
+      accountPublicKey: toB64u(accountKeys.publicKey),
+      accountPrivateKey: toB64u(accountKeys.privateKey),
+      deviceId: deviceCert.body.deviceId,
+      devicePublicKey: toB64u(deviceKeys.publicKey),
+      devicePrivateKey: toB64u(deviceKeys.privateKey),
+      deviceCert,
+      created: NOW,
+    };
+    this.accounts.set(address, { accountKey: record.accountPublicKey, devices: [{ cert: deviceCert, keyPackages: [] }], mailbox: [] });
+    const store = new MemoryStore();
+    await saveAccount(store, record);
+    const client = new EmsgClient({ store, transport: this.transport, clock: { now: () => Date.now() } });
+    stores.set(client, store);
+    await client.open();
+    await client.sync();
+    return client;
+  }
+
+  /** Pins each other's keys on both sides, as an accepted friend request leaves them. */
+  async befriend(a: EmsgClient, b: EmsgClient): Promise<void> {
+    for (const [me, them] of [[a, b], [b, a]] as const) {
+      const friend = { address: them.address, accountKey: them.account!.accountPublicKey, state: "friend", since: NOW };
+      await storeOf(me).put(`friend/${them.address}`, friend);
+    }
+  }
+
+  async #serve(url: URL, request: HttpRequest): Promise<HttpResponse> {
+    const domain = asDomain(url.hostname);
+    if (url.pathname === "/.well-known/emsg") {
+      return json(200, buildDiscoveryDoc({ domain, keys: [{ kid: keyIdOf(this.#serverKey.publicKey), key: this.#serverKey.publicKey }], software: "group-world" }));
+    }
+    const path = url.pathname.replace(/^\/emsg\/v1/, "");
+    const keyId = /keyid="device:([^"]+)\/([^"/]+)"/.exec(request.headers["signature-input"] ?? "");
+    if (!keyId) return json(401, { error: "unauthorized", message: "unsigned" });
+    const caller = asAddress(keyId[1]!);
+    const deviceId = keyId[2]!;
+    const account = this.accounts.get(caller)!;
+    const body = request.body ? (JSON.parse(request.body) as Record<string, unknown>) : {};
+    if (path === "/account/keypackages") {
+      const device = account.devices.find((d) => d.cert.body.deviceId === deviceId)!;
+      device.keyPackages.push(...(body.keyPackages as string[]));
+      return json(200, { stored: device.keyPackages.length });
+    }
+    if (path === "/friends") return json(200, { friends: [] });
+    if (path === "/mailbox/ack") return json(204);
+    if (path === "/mailbox") {
+      const after = Number(url.searchParams.get("after"));
+      return json(200, { items: account.mailbox.filter((i) => i.seq > after), more: false });
+    }
+    if (path === "/directory/claim") {
+      const target = this.accounts.get(body.address as Address);
+      if (!target) throw new EmsgError("not_found", "no such account");
+      const devices = target.devices.map((d) => ({ deviceCert: d.cert, keyPackage: d.keyPackages.shift() ?? null }));
+      return json(200, { address: body.address, accountKey: target.accountKey, devices });
+    }
+    if (path === "/conversations") {
+      const conversation = `${domain}/${body.id as string}`;
+      this.hubs.set(conversation, { epoch: 0, members: [...new Set([caller, ...(body.members as Address[])])], seq: 0 });
+      return json(201, { conversation });
+    }
+    const submitPath = /^\/conversations\/([^/]+)\/([^/]+)\/messages$/.exec(path);
+    if (submitPath) {
+      const conversation = `${decodeURIComponent(submitPath[1]!)}/${decodeURIComponent(submitPath[2]!)}`;
+      return json(202, { accepted: true, seq: this.#submit(conversation, caller, deviceId, body as unknown as Submit) });
+    }
+    return json(404, { error: "not_found", message: path });
+  }
+
+  #submit(conversation: string, from: Address, deviceId: string, submit: Submit): number {
+    const hub = this.hubs.get(conversation);
+    if (!hub) throw new EmsgError("not_found", "no such conversation");
+    const before = hub.members;
+    const next = judgeSubmit(hub, from, submit);
+    hub.epoch = next.epoch;
+    hub.members = [...next.members];
+    const hubSeq = ++hub.seq;
+    this.log.push({ from, conversation, submit });
+    const changed = before.join() !== hub.members.join();
+    const payload: ConvPayload = {
+      conversation: conversation as ConvPayload["conversation"], id: submit.id, hubSeq, from, deviceId, epoch: submit.epoch,
+      type: submit.kind, mls: submit.mls, ...(changed ? { members: hub.members } : {}), at: Date.now(),
+    };
+    for (const to of recipientsOf(before, hub.members)) this.#deliver(to, payload);
+    if (submit.welcome) {
+      const welcome = { ...payload, type: "welcome" as const, mls: submit.welcome, members: hub.members };
+      for (const to of welcomeRecipients(hub.members, submit)) this.#deliver(to, welcome);
+    }
+    return hubSeq;
+  }
+
+  #deliver(to: Address, payload: ConvPayload): void {
+    const mailbox = this.accounts.get(to)?.mailbox;
+    if (!mailbox) return;
+    mailbox.push({ ...payload, kind: "conv", seq: mailbox.length + 1 } as MailItem);
+  }
+}
+
+const stores = new WeakMap<EmsgClient, MemoryStore>();
+
+function storeOf(client: EmsgClient): MemoryStore {
+  return stores.get(client)!;
+}
