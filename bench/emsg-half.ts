@@ -4,11 +4,11 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { emsgLink, type Mailbox, openMailbox, prepare } from "./emsg-links.js";
+import { type Mailbox, openMailbox, prepare, type SessionBenchLink, sessionLink } from "./emsg-links.js";
 import { befriend, openConversation, type Person, register } from "./emsg-people.js";
 import { measureIdleSockets, measureMailboxDrain } from "./emsg-scale.js";
 import type { BenchResults } from "./figures.js";
-import { type Link, runLoad, runRoundTrip } from "./load.js";
+import { type LoadOptions, runLoad, runRoundTrip } from "./load.js";
 import type { Plan } from "./plan.js";
 import { descendantsNamed, listenerOf, portIsFree } from "./processes.js";
 import { snapshotTree } from "./tree-snapshot.js";
@@ -43,17 +43,29 @@ async function makePairs(senders: Person[], receivers: Person[]): Promise<Pair[]
   });
 }
 
-async function linksFor(pairs: Pair[], mailboxes: Map<Person, Mailbox>, count: number, plan: Plan): Promise<Link[]> {
-  return inBatches(pairs, 10, async (p) => emsgLink(p.sender, mailboxes.get(p.receiver)!, await prepare(p.sender, p.conversation, count, plan.messageBytes)));
+/** Submissions a sender may have on its session socket before the hub's acks come back. */
+export const SESSION_WINDOW = 32;
+
+async function linksFor(pairs: Pair[], mailboxes: Map<Person, Mailbox>, count: number, plan: Plan): Promise<SessionBenchLink[]> {
+  return inBatches(pairs, 10, async (p) => sessionLink(p.sender, mailboxes.get(p.receiver)!, await prepare(p.sender, p.conversation, count, plan.messageBytes)));
+}
+
+/** Runs `options` over fresh session links and closes them afterwards. */
+async function overSessions(pairs: Pair[], mailboxes: Map<Person, Mailbox>, plan: Plan, count: number, options: LoadOptions) {
+  const links = await linksFor(pairs, mailboxes, count, plan);
+  try {
+    return await runLoad(links, options);
+  } finally {
+    for (const link of links) link.close();
+  }
 }
 
 /** One scenario: a warm-up message per pair, then the timed run, with ciphertexts made beforehand. */
 async function measure(pairs: Pair[], mailboxes: Map<Person, Mailbox>, plan: Plan) {
-  const warm = await runLoad(await linksFor(pairs, mailboxes, 1, plan), { messages: 1, window: 1, idleMs: plan.idleMs, deadlineMs: plan.deadlineMs });
+  const warm = await overSessions(pairs, mailboxes, plan, 1, { messages: 1, window: 1, idleMs: plan.idleMs, deadlineMs: plan.deadlineMs });
   if (warm.lost > 0) throw new Error(`EMSG lost ${warm.lost} of ${warm.sent} warm-up messages${warm.firstError ? `: ${warm.firstError}` : ""}`);
-  const links = await linksFor(pairs, mailboxes, plan.messages, plan);
-  // Each sender keeps a few submissions in flight, as a client flushing its queue over HTTP/1.1 would.
-  return runLoad(links, { messages: plan.messages, window: 4, idleMs: plan.idleMs, deadlineMs: plan.deadlineMs });
+  // Each sender streams its messages over its session socket, as a client flushing its queue would.
+  return overSessions(pairs, mailboxes, plan, plan.messages, { messages: plan.messages, window: SESSION_WINDOW, idleMs: plan.idleMs, deadlineMs: plan.deadlineMs });
 }
 
 function workerdOn(port: number): number {
@@ -85,9 +97,12 @@ async function scenarios(plan: Plan, resolve: string, log: (line: string) => voi
 
   const { sender: alice, receiver: bob, conversation } = federatedPairs[0]!;
   mailboxes.set(alice, await openMailbox(alice));
-  const there = emsgLink(alice, mailboxes.get(bob)!, await prepare(alice, conversation, plan.roundTrips, plan.messageBytes));
-  const back = emsgLink(bob, mailboxes.get(alice)!, await prepare(bob, conversation, plan.roundTrips, plan.messageBytes));
+  // Both ends hold a session to the hub (alice's server): bob's socket crosses to the other domain.
+  const there = await sessionLink(alice, mailboxes.get(bob)!, await prepare(alice, conversation, plan.roundTrips, plan.messageBytes));
+  const back = await sessionLink(bob, mailboxes.get(alice)!, await prepare(bob, conversation, plan.roundTrips, plan.messageBytes));
   const roundTrip = (out.roundTrip = await runRoundTrip(there, back, plan.roundTrips, plan.idleMs));
+  there.close();
+  back.close();
   log(`emsg round trip: ${roundTrip.completed}/${roundTrip.rounds}`);
   for (const m of mailboxes.values()) m.close();
 

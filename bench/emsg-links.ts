@@ -1,5 +1,7 @@
-// The EMSG half's hot loop: MLS ciphertexts made before the clock, submitted through the sender's
-// server, and counted off the receiver's mailbox WebSocket, which acknowledges every frame.
+// The EMSG half's hot loop: MLS ciphertexts made before the clock, submitted over the sender's
+// session socket straight to the hub (or through the sender's server, path 1), and counted off
+// the receiver's mailbox WebSocket, which acknowledges every frame.
+import { SessionLink } from "../shared/client/session-link.js";
 import { encodeContent, newText } from "../shared/content.js";
 import { loadConversation, saveConversation } from "../shared/client/conversation-record.js";
 import { submitToHub } from "../shared/client/conversations.js";
@@ -74,18 +76,42 @@ export async function openMailbox(person: Person): Promise<Mailbox> {
   return mailbox;
 }
 
-/** A link whose messages go from `sender` through its server to the hub and on to `receiver`'s mailbox. */
+function deliveriesTo(receiver: Mailbox, prepared: Prepared): Link["onDelivery"] {
+  return (handler) => {
+    receiver.onItem = (mls) => {
+      const i = prepared.index.get(tagOf(mls));
+      if (i !== undefined) handler(i);
+    };
+  };
+}
+
+/** Path 1: messages go from `sender` through its server to the hub and on to `receiver`'s mailbox. */
 export function emsgLink(sender: Person, receiver: Mailbox, prepared: Prepared): Link {
   return {
     send: async (i) => {
       await submitToHub(sender.ctx, prepared.conversation, prepared.submits[i]!);
     },
-    onDelivery(handler) {
-      receiver.onItem = (mls) => {
-        const i = prepared.index.get(tagOf(mls));
-        if (i !== undefined) handler(i);
-      };
+    onDelivery: deliveriesTo(receiver, prepared),
+  };
+}
+
+export interface SessionBenchLink extends Link {
+  close(): void;
+}
+
+/**
+ * Path 2 (PROTOCOL §10), what a client uses while a conversation is active: `sender` holds a
+ * session socket straight to the hub, opened with a ticket from its own server through the
+ * client core; a message counts as taken when the hub's `ack` is back.
+ */
+export async function sessionLink(sender: Person, receiver: Mailbox, prepared: Prepared): Promise<SessionBenchLink> {
+  const session = await SessionLink.open(sender.ctx, prepared.conversation, { onItem: () => {}, onRtc: () => {}, onClose: () => {} });
+  return {
+    send: async (i) => {
+      if (!(await session.submit(prepared.submits[i]!, Date.now()))) throw new Error("the session closed before the hub answered");
     },
+    onDelivery: deliveriesTo(receiver, prepared),
+    close: () => session.close(),
   };
 }
 

@@ -13,9 +13,10 @@ export const METHOD = `## How these figures are taken
   \`scripts/dev-servers.mjs\` (\`wrangler dev\`, i.e. workerd with SQLite Durable Objects) in a temporary
   directory. Accounts, friendships and 1:1 conversations are set up through the client core
   (\`shared/client\`). In the timed loop each text is already an MLS application message (ciphersuite
-  \`MLS_256_XWING_CHACHA20POLY1305_SHA512_Ed25519\`), encrypted before the clock starts; senders submit
-  it with a signed HTTP request (RFC 9421, Ed25519) to their own server, up to 4 in flight per sender;
-  the hub orders it and fans it out (across domains as a signed federation request); receivers get it
+  \`MLS_256_XWING_CHACHA20POLY1305_SHA512_Ed25519\`), encrypted before the clock starts; each sender holds a
+  session (PROTOCOL §10, path 2: a ticket signed by its own server, then a WebSocket straight to the
+  hub, which is the first sender's server) and streams its submissions over it, up to 32 awaiting
+  the hub's \`ack\`, as a client with the conversation on screen does; the hub orders it and fans it out (across domains as a signed federation request); receivers get it
   on their mailbox WebSocket and acknowledge every frame. Receivers recognise a message by its
   ciphertext and do not decrypt in the timed loop (the MLS cost is its own row). The servers' rate
   limits are raised for the run (\`EMSG_RATE\`), as Prosody runs without \`mod_limits\`.

@@ -1,6 +1,9 @@
-/** How big a benchmark run is: the full comparison, or `--quick`, a smoke run of under a minute. */
+/**
+ * How big a benchmark run is: the full comparison, `--medium` (the throughput scenarios with a
+ * fifth of the full load, a few minutes) or `--quick`, a smoke run of under a minute.
+ */
 export interface Plan {
-  name: "full" | "quick";
+  name: "full" | "medium" | "quick";
   /** Sender → receiver pairs running at once in the throughput scenarios. */
   pairs: number;
   /** Messages each sender sends. */
@@ -34,6 +37,21 @@ export const FULL: Plan = {
   mailboxMessages: 10_000,
   idleMs: 15_000,
   deadlineMs: 600_000,
+};
+
+export const MEDIUM: Plan = {
+  name: "medium",
+  pairs: 10,
+  messages: 200,
+  messageBytes: 200,
+  roundTrips: 100,
+  groupMembers: 10,
+  mlsMessages: 200,
+  idleSockets: 500,
+  pwaLoads: 2,
+  mailboxMessages: 1000,
+  idleMs: 10_000,
+  deadlineMs: 120_000,
 };
 
 export const QUICK: Plan = {

@@ -76,8 +76,8 @@ function loadRows(emsg: LoadResult | undefined, prosody: LoadResult | undefined)
     { label: "latency p99, ms", better: "lower", emsg: emsg?.latency?.p99, prosody: prosody?.latency?.p99, format: millis },
     { label: "messages lost", better: "lower", emsg: emsg?.lost, prosody: prosody?.lost, format: count },
     // XMPP has no per-message acceptance to time, so this row is EMSG's alone.
-    { label: "sender's server answered the submission, p50 ms", better: "lower", emsg: emsg?.accepted?.p50, prosody: undefined, format: millis },
-    { label: "sender's server answered the submission, p99 ms", better: "lower", emsg: emsg?.accepted?.p99, prosody: undefined, format: millis },
+    { label: "hub acknowledged the submission, p50 ms", better: "lower", emsg: emsg?.accepted?.p50, prosody: undefined, format: millis },
+    { label: "hub acknowledged the submission, p99 ms", better: "lower", emsg: emsg?.accepted?.p99, prosody: undefined, format: millis },
   ];
 }
 

@@ -1,5 +1,6 @@
 // `npm run bench`: EMSG beside Prosody on one machine, written to BENCHMARKS.md.
-// `npm run bench -- --quick`: a smoke run of under a minute that prints and writes nothing else.
+// `npm run bench -- --quick`: a smoke run of under a minute that prints and writes nothing else;
+// `npm run bench -- --medium`: a fifth of the full load, also printed only.
 import { spawnSync } from "node:child_process";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -7,7 +8,7 @@ import { type EmsgFigures, runEmsgHalf } from "./emsg-half.js";
 import type { BenchResults, HalfResult, MessagingFigures, MlsFigures, PwaFigures } from "./figures.js";
 import { METHOD } from "./method.js";
 import { runMlsClient } from "./mls-client.js";
-import { FULL, type Plan, QUICK } from "./plan.js";
+import { FULL, MEDIUM, type Plan, QUICK } from "./plan.js";
 import { PROSODY_INSTALL, prosodyInstalled } from "./prosody.js";
 import { runPwaLoad } from "./pwa-load.js";
 import { runProsodyHalf } from "./prosody-half.js";
@@ -58,10 +59,11 @@ async function half<T extends object>(name: string, figures: T, run: (out: T) =>
 
 async function main(): Promise<number> {
   const quick = process.argv.includes("--quick");
-  const plan: Plan = quick ? QUICK : FULL;
+  const medium = process.argv.includes("--medium");
+  const plan: Plan = quick ? QUICK : medium ? MEDIUM : FULL;
   ensureOpenFiles(plan.idleSockets + 4096);
   process.chdir(ROOT);
-  const command = quick ? "npm run bench -- --quick" : "npm run bench";
+  const command = plan === FULL ? "npm run bench" : `npm run bench -- --${plan.name}`;
   const code = describeTree(ROOT);
   const date = new Date();
   log(`plan ${plan.name}: ${plan.pairs} pairs × ${plan.messages} messages of ~${plan.messageBytes} bytes`);
@@ -89,7 +91,7 @@ async function main(): Promise<number> {
   const results: BenchResults = { plan, emsg, prosody, mls, pwa };
   const report = renderReport(results, { date, command, code, machine: thisMachine() }, METHOD);
   console.log(report);
-  if (!quick) {
+  if (plan === FULL) {
     writeReport(resolve(ROOT, "BENCHMARKS.md"), report);
     log("wrote BENCHMARKS.md");
   }
