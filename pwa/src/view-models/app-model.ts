@@ -222,7 +222,8 @@ export class AppViewModel extends Observable implements AppContext {
   #onMessage(message: MessageRecord): void {
     this.#track(message);
     if (message.direction !== "in") return;
-    this.#platform.notify(this.t("notify.title", { address: message.from }), message.text, message.conversation, () => this.openConversation(message.conversation));
+    // A group event (someone added, left…) shows in the chat; it is not worth a system notification.
+    if (!message.notice) this.#platform.notify(this.t("notify.title", { address: message.from }), message.text, message.conversation, () => this.openConversation(message.conversation));
     if (this.chats?.conversation?.conversation === message.conversation) this.chats.conversation.markRead();
   }
 

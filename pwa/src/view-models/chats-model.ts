@@ -3,9 +3,25 @@ import type { ConversationSummary } from "./core-types.js";
 import type { AppContext } from "./app-context.js";
 import { chatRows, type ChatRow, type ChatSummary } from "./chat-list.js";
 import { ConversationViewModel } from "./conversation-model.js";
+import { GroupViewModel } from "./group-model.js";
+import { NewGroupViewModel } from "./new-group-model.js";
 import { Observable } from "./observable.js";
+import { senderLabels } from "./sender-label.js";
 
 export function chatSummary(c: ConversationSummary, self: Address): ChatSummary {
+  if (c.kind === "group") {
+    const last = c.last;
+    return {
+      id: c.conversation,
+      title: c.title || c.members.filter((m) => m !== self).join(", "),
+      lastText: last?.text || null,
+      lastAt: last?.at ?? null,
+      lastMine: last?.direction === "out",
+      unread: c.unread,
+      members: c.members.length,
+      lastFrom: last && last.direction === "in" ? senderLabels([...c.members, last.from])(last.from).name : null,
+    };
+  }
   return {
     id: c.conversation,
     title: c.peer ?? c.members.filter((m) => m !== self).join(", "),
@@ -21,6 +37,10 @@ export class ChatsViewModel extends Observable {
   readonly #ctx: AppContext;
   #summaries = new Map<string, ConversationSummary>();
   conversation: ConversationViewModel | null = null;
+  /** The open conversation's group state, when it is a group. */
+  group: GroupViewModel | null = null;
+  /** The "New group" dialog, while it is open. */
+  newGroup: NewGroupViewModel | null = null;
 
   constructor(ctx: AppContext) {
     super();
@@ -28,7 +48,11 @@ export class ChatsViewModel extends Observable {
     ctx.client.events.on("conversation", (summary) => {
       this.#summaries.set(summary.conversation, summary);
       this.conversation?.adopt(summary);
+      if (this.group?.conversation === summary.conversation) this.group.update(summary);
       this.changed();
+    });
+    ctx.client.events.on("message", (message) => {
+      if (this.group?.conversation === message.conversation) this.group.noticed(message);
     });
   }
 
@@ -62,14 +86,52 @@ export class ChatsViewModel extends Observable {
     const title = summary ? chatSummary(summary, this.#ctx.client.address).title : target;
     this.conversation = new ConversationViewModel(this.#ctx, conversation, peer, title);
     this.conversation.subscribe(() => this.changed());
+    this.group = summary?.kind === "group" ? this.#openGroup(summary, this.conversation) : null;
     void this.conversation.load();
     this.changed();
+  }
+
+  /** The group beside its timeline: the timeline names senders the way the group's roster does. */
+  #openGroup(summary: ConversationSummary, conversation: ConversationViewModel): GroupViewModel {
+    const group = new GroupViewModel(this.#ctx.client, summary);
+    conversation.senders = group.labels;
+    group.subscribe(() => {
+      if (conversation.senders !== group.labels) {
+        conversation.senders = group.labels;
+        conversation.refresh();
+      }
+      this.changed();
+    });
+    void group.load();
+    return group;
   }
 
   close(): void {
     this.conversation?.dispose();
     this.conversation = null;
+    this.group = null;
     this.changed();
+  }
+
+  startNewGroup(): void {
+    this.newGroup = new NewGroupViewModel(this.#ctx.client);
+    this.newGroup.subscribe(() => this.changed());
+    void this.newGroup.load();
+    this.changed();
+  }
+
+  closeNewGroup(): void {
+    this.newGroup = null;
+    this.changed();
+  }
+
+  /** Creates the group the dialog describes and opens it. */
+  async createGroup(): Promise<void> {
+    const summary = await this.newGroup?.create();
+    if (!summary) return;
+    this.#summaries.set(summary.conversation, summary);
+    this.newGroup = null;
+    this.open(summary.conversation);
   }
 
   /** Re-renders time stamps and labels after a language or connection change. */

@@ -4,6 +4,7 @@ import type { ConversationSummary, MessagePath, MessageRecord } from "./core-typ
 import { errorSentence } from "./error-text.js";
 import { type PathView, pathView } from "./message-path.js";
 import { Observable } from "./observable.js";
+import type { GroupLabels } from "./sender-label.js";
 import { buildTimeline, type DeliveryStatus, type TimelineItem, type TimelineMessage } from "./timeline.js";
 
 export const PAGE_SIZE = 50;
@@ -40,6 +41,8 @@ export class ConversationViewModel extends Observable {
   keyChanged = false;
   retentionOverride: number | null | undefined = undefined;
   error: string | null = null;
+  /** In a group chat: how its timeline names senders and events (set by the chat list). */
+  senders: GroupLabels | null = null;
   /** How messages travel now (PROTOCOL §10), as the core reports it. */
   path: MessagePath;
 
@@ -137,8 +140,10 @@ export class ConversationViewModel extends Observable {
         at: m.at,
         status: deliveryOf(m, offline),
         starred: this.#starred.has(m.id),
+        from: m.from,
+        notice: m.notice,
       }));
-      this.#items = buildTimeline(messages, this.#ctx.now(), this.#ctx.locale, this.#ctx.t);
+      this.#items = buildTimeline(messages, this.#ctx.now(), this.#ctx.locale, this.#ctx.t, this.senders ?? undefined);
     }
     return this.#items;
   }

@@ -1,5 +1,9 @@
 import type { Locale, Translate } from "../i18n/translate.js";
 import type { MessageKey } from "../i18n/en.js";
+import type { Address } from "../../../shared/address.js";
+import type { GroupNotice } from "./core-types.js";
+import { noticeText } from "./group-notice.js";
+import type { GroupLabels, SenderLabel } from "./sender-label.js";
 import { clockTime, dayLabel, sameDay } from "./time-format.js";
 
 export type DeliveryStatus = "queued" | "sending" | "sent" | "delivered" | "failed";
@@ -12,10 +16,16 @@ export interface TimelineMessage {
   at: number;
   status: DeliveryStatus | null;
   starred: boolean;
+  /** Who wrote it: in a group, runs break and names show where the sender changes. */
+  from?: Address;
+  /** A group event (someone added, removed, left, renamed) rather than something someone wrote. */
+  notice?: GroupNotice;
 }
 
 export type TimelineItem =
   | { kind: "day"; key: string; label: string }
+  /** A group event as one centered system line. */
+  | { kind: "notice"; key: string; id: string; text: string; time: string }
   | {
       kind: "message";
       key: string;
@@ -30,6 +40,8 @@ export type TimelineItem =
       starred: boolean;
       /** First of a run from the same side within five minutes: the view adds space above it. */
       startsRun: boolean;
+      /** In a group, on the first of someone else's run: who wrote it. */
+      sender: SenderLabel | null;
     };
 
 const TICK: Record<DeliveryStatus, string> = { queued: "", sending: "", sent: "✓", delivered: "✓✓", failed: "!" };
@@ -42,15 +54,32 @@ const STATUS_KEY: Record<DeliveryStatus, MessageKey> = {
 };
 const RUN_GAP = 5 * 60_000;
 
-/** Orders messages by time and puts a day separator before each new day. */
-export function buildTimeline(messages: readonly TimelineMessage[], now: number, locale: Locale, t: Translate): TimelineItem[] {
+/** Whether `message` begins a new run after `previous` (same day already checked by the caller). */
+function startsRun(previous: TimelineMessage | undefined, message: TimelineMessage): boolean {
+  if (!previous || previous.notice) return true;
+  if (previous.mine !== message.mine || message.at - previous.at > RUN_GAP) return true;
+  return previous.from !== undefined && message.from !== undefined && previous.from !== message.from;
+}
+
+/**
+ * Orders messages by time and puts a day separator before each new day. `group` is given for a
+ * group chat: others' runs are then headed by the sender's name and events become system lines.
+ */
+export function buildTimeline(messages: readonly TimelineMessage[], now: number, locale: Locale, t: Translate, group?: GroupLabels): TimelineItem[] {
   const sorted = [...messages].sort((a, b) => a.at - b.at || a.id.localeCompare(b.id));
   const items: TimelineItem[] = [];
   let previous: TimelineMessage | undefined;
   for (const message of sorted) {
     const newDay = !previous || !sameDay(previous.at, message.at);
     if (newDay) items.push({ kind: "day", key: `day-${message.at}`, label: dayLabel(message.at, now, locale, t) });
+    if (message.notice) {
+      const text = group ? noticeText(message.notice, group, locale, t) : message.text;
+      items.push({ kind: "notice", key: message.id, id: message.id, text, time: clockTime(message.at, locale) });
+      previous = message;
+      continue;
+    }
     const status = message.mine ? message.status : null;
+    const first = newDay || startsRun(previous, message);
     items.push({
       kind: "message",
       key: message.id,
@@ -62,7 +91,8 @@ export function buildTimeline(messages: readonly TimelineMessage[], now: number,
       status,
       statusLabel: status ? t(STATUS_KEY[status]) : "",
       starred: message.starred,
-      startsRun: newDay || !previous || previous.mine !== message.mine || message.at - previous.at > RUN_GAP,
+      startsRun: first,
+      sender: group && first && !message.mine && message.from ? group.label(message.from) : null,
     });
     previous = message;
   }

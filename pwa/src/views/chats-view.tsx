@@ -1,6 +1,9 @@
 import type { AppViewModel } from "../view-models/app-model.js";
 import type { ChatsViewModel } from "../view-models/chats-model.js";
 import { ConversationView } from "./conversation-view.js";
+import { GroupDialog } from "./group-dialog.js";
+import { Icon } from "./icons.js";
+import { NewGroupDialog } from "./new-group-dialog.js";
 import { useModel } from "./use-model.js";
 
 export function ChatsView({ app, chats }: { app: AppViewModel; chats: ChatsViewModel }) {
@@ -12,6 +15,7 @@ export function ChatsView({ app, chats }: { app: AppViewModel; chats: ChatsViewM
       <section class="pane-list" aria-labelledby="chats-title">
         <header class="pane-head">
           <h1 id="chats-title" class="grow">{t("chats.title")}</h1>
+          <button type="button" class="ghost" onClick={() => chats.startNewGroup()}>{t("chats.newGroup")}</button>
           <button type="button" class="ghost" onClick={() => app.showTab("friends")}>{t("chats.new")}</button>
         </header>
         <div class="pane-body">
@@ -20,10 +24,11 @@ export function ChatsView({ app, chats }: { app: AppViewModel; chats: ChatsViewM
           {rows.map((row) => (
             <li key={row.id}>
             <button type="button" class="chat-row" aria-current={row.selected ? "true" : undefined} onClick={() => chats.open(row.id)} data-testid="chat-row">
-              <span class="avatar" aria-hidden="true">{row.initial}</span>
+              <span class="avatar" aria-hidden="true">{row.group ? <Icon name="friends" size={22} /> : row.initial}</span>
               <span class="grow">
                 <span class="top">
                   <span class="title">{row.title}</span>
+                  {row.group ? <span class="members" data-testid="member-count">{row.membersLabel}</span> : null}
                   <span class="stamp">{row.stamp}</span>
                 </span>
                 <span class="bottom">
@@ -42,6 +47,8 @@ export function ChatsView({ app, chats }: { app: AppViewModel; chats: ChatsViewM
       ) : (
         <div class="placeholder"><p>{t("chats.pick")}</p></div>
       )}
+      {chats.newGroup ? <NewGroupDialog app={app} chats={chats} form={chats.newGroup} /> : null}
+      {chats.group?.detailsOpen ? <GroupDialog key={chats.group.conversation} app={app} group={chats.group} /> : null}
     </div>
   );
 }

@@ -9,6 +9,7 @@ import { Icon } from "./icons.js";
 
 export function ConversationView({ app, chats, conversation }: { app: AppViewModel; chats: ChatsViewModel; conversation: ConversationViewModel }) {
   useModel(conversation);
+  const group = chats.group;
   const t = app.t;
   const [draft, setDraft] = useState("");
   const timeline = useRef<HTMLDivElement>(null);
@@ -63,10 +64,11 @@ export function ConversationView({ app, chats, conversation }: { app: AppViewMod
     <section class="conversation" aria-labelledby="conv-title">
       <header class="pane-head">
         <button type="button" class="icon only-narrow" onClick={() => chats.close()} aria-label={t("nav.back")}><Icon name="back" /></button>
-        <span class="avatar" aria-hidden="true">{conversation.initial}</span>
+        <span class="avatar" aria-hidden="true">{group ? <Icon name="friends" size={22} /> : conversation.initial}</span>
         <div class="grow">
-          <h2 id="conv-title" class="ellipsis">{conversation.title}</h2>
+          <h2 id="conv-title" class="ellipsis">{group?.title || conversation.title}</h2>
           <div class="sub ellipsis">
+            {group ? <><span data-testid="member-count">{group.membersLabel(t)}</span>{" · "}</> : null}
             <Icon name="lock" size={13} /> {t("conv.encrypted")}{conversation.verified ? ` · ${t("friends.verified")}` : ""}
             {" · "}
             <span class={`path ${path.path}`} role="status" title={path.description} data-testid="message-path" data-path={path.path}>
@@ -84,6 +86,7 @@ export function ConversationView({ app, chats, conversation }: { app: AppViewMod
           {RETENTION_CHOICES.map((days) => <option key={retentionValue(days)} value={retentionValue(days)}>{retentionLabel(days, t)}</option>)}
         </select>
         {conversation.peer ? <button type="button" class="ghost" onClick={() => app.showSafety(conversation.peer!)}>{t("conv.verify")}</button> : null}
+        {group ? <button type="button" class="ghost" aria-haspopup="dialog" onClick={() => group.openDetails()}>{t("group.info")}</button> : null}
       </header>
       {conversation.keyChanged ? <p class="notice" role="alert">{t("friends.keyChanged", { address: conversation.title })}</p> : null}
       <div class="timeline" ref={timeline} onScroll={onScroll} role="log" aria-label={conversation.title} data-testid="timeline">
@@ -94,9 +97,12 @@ export function ConversationView({ app, chats, conversation }: { app: AppViewMod
         {items.map((item) =>
           item.kind === "day" ? (
             <div key={item.key} class="day" role="separator">{item.label}</div>
+          ) : item.kind === "notice" ? (
+            <p key={item.key} class="system-line" data-testid="notice">{item.text}</p>
           ) : (
             <div key={item.key} class={`bubble-row ${item.mine ? "mine" : ""} ${item.startsRun ? "run" : ""}`} data-testid="message" data-mine={item.mine ? "true" : "false"}>
               <div class="bubble">
+                {item.sender ? <span class={`sender sender-c${item.sender.colour}`} title={item.sender.address} data-testid="sender">{item.sender.name}</span> : null}
                 <span class="text">{item.text}</span>
                 <span class="meta">
                   <button type="button" class="icon star" aria-pressed={item.starred} aria-label={item.starred ? t("conv.unstar") : t("conv.star")} onClick={() => void conversation.toggleStar(item.id)}>
@@ -120,6 +126,8 @@ export function ConversationView({ app, chats, conversation }: { app: AppViewMod
           <p>{t("move.chatMoved", { old: conversation.title, new: conversation.movedTo })}</p>
           <button type="button" class="primary" onClick={() => app.openChatWith(conversation.movedTo!)}>{t("move.openNew", { address: conversation.movedTo })}</button>
         </div>
+      ) : group?.ending ? (
+        <p class="notice" role="status" data-testid="group-ended">{t(group.ending.key, { name: group.ending.name ?? "" })}</p>
       ) : conversation.canSend ? (
         <form class="composer" onSubmit={(e) => { e.preventDefault(); send(); }}>
           <label class="visually-hidden" for="composer">{t("conv.placeholder")}</label>

@@ -1,0 +1,92 @@
+import type { Address } from "../../../shared/address.js";
+import type { MessageKey } from "../i18n/en.js";
+import type { ConversationSummary, EmsgClient } from "./core-types.js";
+import { errorSentence } from "./error-text.js";
+import { FriendPicker, pickable } from "./friend-picker.js";
+import { Observable } from "./observable.js";
+
+export const GROUP_TITLE_MAX = 100;
+/** Besides this account: with fewer, it is a chat with one friend (the core refuses a smaller group). */
+export const GROUP_MIN_OTHERS = 2;
+
+/** What is wrong with a group name, if anything; counted as the browser's maxlength counts. */
+export function groupTitleProblem(title: string): MessageKey | null {
+  const trimmed = title.trim();
+  if (trimmed.length === 0) return "group.nameMissing";
+  if (trimmed.length > GROUP_TITLE_MAX) return "group.nameLong";
+  return null;
+}
+
+export type NewGroupClient = Pick<EmsgClient, "friends" | "createGroup">;
+
+/** The "New group" dialog: a name and friends picked from a list; the core makes the group. */
+export class NewGroupViewModel extends Observable {
+  readonly #client: NewGroupClient;
+  picker = new FriendPicker([]);
+  loaded = false;
+  title = "";
+  busy = false;
+  /** Set after Create was pressed: problems show once the person tried, not while they type. */
+  tried = false;
+  error: string | null = null;
+
+  constructor(client: NewGroupClient) {
+    super();
+    this.#client = client;
+  }
+
+  async load(): Promise<void> {
+    this.picker = new FriendPicker(pickable(await this.#client.friends()));
+    this.loaded = true;
+    this.changed();
+  }
+
+  /** Too few friends to make a group of. */
+  get tooFewFriends(): boolean {
+    return this.loaded && this.picker.choices.length < GROUP_MIN_OTHERS;
+  }
+
+  get titleProblem(): MessageKey | null {
+    return this.tried ? groupTitleProblem(this.title) : null;
+  }
+
+  get membersProblem(): MessageKey | null {
+    return this.tried && this.picker.selected.size < GROUP_MIN_OTHERS ? "group.pickSome" : null;
+  }
+
+  setTitle(title: string): void {
+    this.title = title;
+    this.changed();
+  }
+
+  setQuery(query: string): void {
+    this.picker.query = query;
+    this.changed();
+  }
+
+  toggle(address: Address): void {
+    this.picker.toggle(address);
+    this.changed();
+  }
+
+  /** Makes the group; the summary of the new group, or null when something is missing or failed. */
+  async create(): Promise<ConversationSummary | null> {
+    this.tried = true;
+    this.error = null;
+    if (this.busy || groupTitleProblem(this.title) || this.picker.selected.size < GROUP_MIN_OTHERS) {
+      this.changed();
+      return null;
+    }
+    this.busy = true;
+    this.changed();
+    try {
+      return await this.#client.createGroup(this.title.trim(), this.picker.chosen);
+    } catch (error) {
+      this.error = errorSentence(error);
+      return null;
+    } finally {
+      this.busy = false;
+      this.changed();
+    }
+  }
+}

@@ -1,0 +1,50 @@
+import type { Address } from "../../../shared/address.js";
+
+/** How a group member is named and coloured wherever the group shows them. */
+export interface SenderLabel {
+  address: Address;
+  /** The part before '#', or the whole address when two people of the group share that part. */
+  name: string;
+  /** Index into the stylesheet's sender palette (.sender-c0 … .sender-c7). */
+  colour: number;
+}
+
+export const SENDER_COLOURS = 8;
+
+export function localPart(address: string): string {
+  const hash = address.indexOf("#");
+  return hash < 0 ? address : address.slice(0, hash);
+}
+
+/**
+ * The colour follows the address alone (FNV-1a), so a person keeps it in every group and on
+ * every device, whoever else is in the group.
+ */
+export function senderColour(address: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < address.length; i++) hash = Math.imul(hash ^ address.charCodeAt(i), 0x01000193);
+  return (hash >>> 0) % SENDER_COLOURS;
+}
+
+/**
+ * Names for the people of one group. `people` is everyone who can appear (roster and past
+ * senders): a short name is used only where no one else among them would read the same.
+ */
+export function senderLabels(people: Iterable<Address>): (address: Address) => SenderLabel {
+  const owners = new Map<string, Set<Address>>();
+  for (const address of people) {
+    const short = localPart(address);
+    owners.set(short, (owners.get(short) ?? new Set()).add(address));
+  }
+  return (address) => {
+    const short = localPart(address);
+    const others = [...(owners.get(short) ?? [])].filter((a) => a !== address);
+    return { address, name: others.length > 0 ? address : short, colour: senderColour(address) };
+  };
+}
+
+/** What a group's timeline needs to name people: who "you" are, and everyone else's label. */
+export interface GroupLabels {
+  self: Address;
+  label(address: Address): SenderLabel;
+}

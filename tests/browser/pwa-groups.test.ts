@@ -1,0 +1,183 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Page } from "playwright-core";
+import { openTab, register, shot, startWorld, type Person, type PwaWorld } from "./pwa-harness.js";
+
+// One story on two domains: Alice (im.alice.test) makes a group with Bob and Carol (im.bob.test),
+// everyone talks, Alice renames it and removes Carol, and Bob leaves.
+describe("group chats in the PWA", () => {
+  let world: PwaWorld;
+  let alice: Person;
+  let bob: Person;
+  let carol: Person;
+
+  beforeAll(async () => {
+    world = await startWorld({ portBase: 8931, inspectorBase: 9531 });
+  }, 180_000);
+
+  afterAll(async () => {
+    await world?.close();
+  });
+
+  const say = async (page: Page, text: string) => {
+    const composer = page.getByLabel("Message", { exact: true });
+    await composer.fill(text);
+    await composer.press("Enter");
+  };
+  const message = (page: Page, text: string) => page.getByTestId("message").filter({ hasText: text });
+  const notice = (page: Page, text: string) => page.getByTestId("notice").filter({ hasText: text });
+  const title = (page: Page) => page.locator("#conv-title");
+  const groupInfo = async (page: Page) => {
+    await page.getByRole("button", { name: "Group info" }).click();
+    const dialog = page.getByTestId("group-dialog");
+    await dialog.waitFor();
+    return dialog;
+  };
+  const openGroup = async (person: Person, name: string) => {
+    await openTab(person.page, "Chats");
+    const row = person.page.getByTestId("chat-row").filter({ hasText: name });
+    await row.waitFor({ timeout: 30_000 });
+    await row.click();
+    await expect.poll(() => title(person.page).textContent(), { timeout: 30_000 }).toBe(name);
+  };
+
+  it("makes Bob and Carol on the other domain Alice's friends", async () => {
+    alice = await register(world, world.alice, "im.alice.test", "alice");
+    bob = await register(world, world.bob, "im.bob.test", "bob");
+    carol = await register(world, world.bob, "im.bob.test", "carol");
+    await openTab(alice.page, "Friends");
+    for (const friend of [bob, carol]) {
+      await alice.page.getByLabel("Address or emsg: link").fill(friend.address);
+      await alice.page.getByRole("button", { name: "Send request" }).click();
+      await alice.page.getByText(`Request sent to ${friend.address}.`).waitFor();
+      await openTab(friend.page, "Friends");
+      const request = friend.page.getByTestId("incoming").getByTestId("person");
+      await request.getByText(alice.address).waitFor({ timeout: 30_000 });
+      await request.getByRole("button", { name: "Accept" }).click();
+      await alice.page.getByTestId("friend-list").getByText(friend.address).waitFor({ timeout: 30_000 });
+    }
+  });
+
+  it("creates the group “Weekend” from Chats → New group, named and with friends ticked", async () => {
+    await openTab(alice.page, "Chats");
+    await alice.page.getByRole("button", { name: "New group" }).click();
+    const dialog = alice.page.getByTestId("new-group-dialog");
+    await dialog.getByRole("checkbox", { name: bob.address }).waitFor();
+    // Nothing happens without a name and two friends: the dialog says what is missing.
+    await dialog.getByRole("button", { name: "Create" }).click();
+    await dialog.getByText("Give the group a name.").waitFor();
+    await dialog.getByText("Choose at least two friends.", { exact: false }).waitFor();
+    await dialog.getByLabel("Group name").fill("Weekend");
+    await dialog.getByRole("checkbox", { name: bob.address }).check();
+    await dialog.getByRole("checkbox", { name: carol.address }).check();
+    await dialog.getByText("2 selected").waitFor();
+    await shot(alice.page, "group-new");
+    await dialog.getByRole("button", { name: "Create" }).click();
+    await dialog.waitFor({ state: "detached", timeout: 30_000 });
+
+    await expect.poll(() => title(alice.page).textContent()).toBe("Weekend");
+    await alice.page.locator(".conversation").getByTestId("member-count").getByText("3 members").waitFor();
+    const row = alice.page.getByTestId("chat-row").filter({ hasText: "Weekend" });
+    expect(await row.getByTestId("member-count").textContent()).toBe("3 members");
+    await notice(alice.page, "You created the group").waitFor();
+  });
+
+  it("carries everyone's messages to all three, each with its sender's name", async () => {
+    await say(alice.page, "Hi both! Saturday?");
+    await message(alice.page, "Hi both! Saturday?").locator("[data-status=sent], [data-status=delivered]").waitFor({ timeout: 30_000 });
+
+    for (const person of [bob, carol]) {
+      await openGroup(person, "Weekend");
+      await person.page.locator(".conversation").getByTestId("member-count").getByText("3 members").waitFor();
+      const hi = message(person.page, "Hi both! Saturday?");
+      await hi.waitFor({ timeout: 30_000 });
+      expect(await hi.getByTestId("sender").textContent()).toBe("alice");
+      await notice(person.page, "alice added you").or(notice(person.page, "alice created the group")).first().waitFor();
+    }
+
+    await say(bob.page, "Saturday works");
+    await say(bob.page, "I'll bring snacks");
+    await say(carol.page, "Count me in");
+    for (const person of [alice, bob, carol]) {
+      await message(person.page, "Count me in").waitFor({ timeout: 30_000 });
+      await message(person.page, "I'll bring snacks").waitFor({ timeout: 30_000 });
+    }
+    // Bob's two messages are one run, named once; Carol's is named as hers.
+    expect(await message(alice.page, "Saturday works").getByTestId("sender").textContent()).toBe("bob");
+    expect(await message(alice.page, "I'll bring snacks").getByTestId("sender").count()).toBe(0);
+    expect(await message(alice.page, "Count me in").getByTestId("sender").textContent()).toBe("carol");
+    expect(await message(carol.page, "Saturday works").getByTestId("sender").textContent()).toBe("bob");
+    // A sender never sees their own name over their messages.
+    expect(await message(bob.page, "Saturday works").getByTestId("sender").count()).toBe(0);
+
+    const row = alice.page.getByTestId("chat-row").filter({ hasText: "Weekend" });
+    await expect.poll(() => row.textContent(), { timeout: 30_000 }).toContain("carol: Count me in");
+    await shot(alice.page, "group-chat");
+    await shot(bob.page, "group-chat-bob");
+  });
+
+  it("renames the group for everyone from the group info dialog", async () => {
+    const dialog = await groupInfo(alice.page);
+    const members = dialog.getByTestId("group-member");
+    await expect.poll(() => members.count()).toBe(3);
+    expect(await members.first().textContent()).toContain("You");
+    await dialog.getByLabel("Group name").fill("Weekend trip");
+    await dialog.getByRole("button", { name: "Rename" }).click();
+    await expect.poll(() => title(alice.page).textContent(), { timeout: 30_000 }).toBe("Weekend trip");
+    await notice(alice.page, "You renamed the group to “Weekend trip”").waitFor();
+    await dialog.getByRole("button", { name: "Close" }).click();
+    await dialog.waitFor({ state: "detached" });
+
+    for (const person of [bob, carol]) {
+      await expect.poll(() => title(person.page).textContent(), { timeout: 30_000 }).toBe("Weekend trip");
+      await notice(person.page, "alice renamed the group to “Weekend trip”").waitFor();
+      await person.page.getByTestId("chat-row").filter({ hasText: "Weekend trip" }).waitFor();
+    }
+  });
+
+  it("removes Carol after asking; she is told and can no longer write", async () => {
+    const dialog = await groupInfo(alice.page);
+    await dialog.getByRole("button", { name: "Remove carol" }).click();
+    const confirm = dialog.getByTestId("confirm");
+    await confirm.getByText("Remove carol from Weekend trip?").waitFor();
+    await shot(alice.page, "group-remove-confirm");
+    await confirm.getByRole("button", { name: "Remove" }).click();
+    await notice(alice.page, "You removed carol").waitFor({ timeout: 30_000 });
+    await expect.poll(() => dialog.getByTestId("group-member").count()).toBe(2);
+    await alice.page.keyboard.press("Escape");
+    await dialog.waitFor({ state: "detached" });
+    await alice.page.locator(".conversation").getByTestId("member-count").getByText("2 members").waitFor();
+
+    await notice(bob.page, "alice removed carol").waitFor({ timeout: 30_000 });
+    const ended = carol.page.getByTestId("group-ended");
+    await ended.waitFor({ timeout: 30_000 });
+    expect(await ended.textContent()).toBe("alice removed you from this group. You can still read it, but no longer send to it.");
+    await notice(carol.page, "alice removed you").waitFor();
+    expect(await carol.page.getByLabel("Message", { exact: true }).count()).toBe(0);
+    // What she read before stays.
+    await message(carol.page, "Hi both! Saturday?").waitFor();
+    await shot(carol.page, "group-removed");
+
+    await say(alice.page, "Just us now");
+    await message(bob.page, "Just us now").waitFor({ timeout: 30_000 });
+    expect(await message(carol.page, "Just us now").count()).toBe(0);
+  });
+
+  it("lets Bob leave after asking; Alice sees that he left", async () => {
+    const dialog = await groupInfo(bob.page);
+    await dialog.getByRole("button", { name: "Leave group" }).click();
+    const confirm = dialog.getByTestId("confirm");
+    await confirm.getByText("Leave Weekend trip? You will stop getting its messages.").waitFor();
+    await confirm.getByRole("button", { name: "Leave group" }).click();
+    await dialog.waitFor({ state: "detached", timeout: 30_000 });
+    const ended = bob.page.getByTestId("group-ended");
+    await ended.waitFor();
+    expect(await ended.textContent()).toBe("You left this group. You can still read it, but no longer send to it.");
+    expect(await bob.page.getByLabel("Message", { exact: true }).count()).toBe(0);
+    await notice(bob.page, "You left").waitFor();
+
+    await notice(alice.page, "bob left").waitFor({ timeout: 30_000 });
+    await alice.page.locator(".conversation").getByTestId("member-count").getByText("1 member").waitFor({ timeout: 30_000 });
+    await shot(alice.page, "group-after");
+    await shot(bob.page, "group-left");
+  });
+});
