@@ -94,7 +94,18 @@ describe("group chats in the PWA", () => {
       await notice(person.page, "alice added you").or(notice(person.page, "alice created the group")).first().waitFor();
     }
 
+    // Carol has the app in the background: the notification says who wrote, in which group.
+    await carol.context.grantPermissions(["notifications"], { origin: world.bob });
+    await carol.page.evaluate(() => {
+      Object.defineProperty(document, "visibilityState", { get: () => "hidden", configurable: true });
+    });
     await say(bob.page, "Saturday works");
+    await expect
+      .poll(() => carol.page.evaluate(async () => (await (await navigator.serviceWorker.ready).getNotifications()).map((n) => `${n.title}: ${n.body}`)), { timeout: 30_000 })
+      .toContain("bob in Weekend: Saturday works");
+    await carol.page.evaluate(() => {
+      delete (document as unknown as { visibilityState?: string }).visibilityState;
+    });
     await say(bob.page, "I'll bring snacks");
     await say(carol.page, "Count me in");
     for (const person of [alice, bob, carol]) {
@@ -167,7 +178,9 @@ describe("group chats in the PWA", () => {
     await dialog.getByRole("button", { name: "Leave group" }).click();
     const confirm = dialog.getByTestId("confirm");
     await confirm.getByText("Leave Weekend trip? You will stop getting its messages.").waitFor();
-    await confirm.getByRole("button", { name: "Leave group" }).click();
+    // The question takes the focus, so Enter answers it from the keyboard.
+    await expect.poll(() => bob.page.evaluate(() => document.activeElement?.closest("[data-testid=confirm]") !== null && document.activeElement?.textContent)).toBe("Leave group");
+    await bob.page.keyboard.press("Enter");
     await dialog.waitFor({ state: "detached", timeout: 30_000 });
     const ended = bob.page.getByTestId("group-ended");
     await ended.waitFor();

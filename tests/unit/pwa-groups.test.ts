@@ -41,6 +41,8 @@ describe("group timeline", () => {
       now, "en", t, group(alice, [alice, bob, carol]),
     );
     expect(lines(items)).toEqual(["bob|text 1|true", "|text 2|false", "carol|text 3|true", "|text 4|true", "carol|text 5|true"]);
+    // Screen readers still hear who wrote each one.
+    expect(items.flatMap((i) => (i.kind === "message" ? [i.author?.name ?? "-"] : []))).toEqual(["bob", "bob", "carol", "-", "carol"]);
   });
 
   it("shows group events as system lines in the reader's words, and a run starts again after one", () => {

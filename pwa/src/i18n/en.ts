@@ -248,6 +248,7 @@ export const en = {
   "common.working": "Working…",
 
   "notify.title": "{address}",
+  "notify.group": "{name} in {title}",
   "notify.request": "Friend request from {address}",
 } as const;
 

@@ -250,5 +250,6 @@ export const zhCN: Record<MessageKey, string> = {
   "common.working": "处理中…",
 
   "notify.title": "{address}",
+  "notify.group": "{name}（{title}）",
   "notify.request": "来自 {address} 的好友请求",
 };

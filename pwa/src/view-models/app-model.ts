@@ -223,7 +223,9 @@ export class AppViewModel extends Observable implements AppContext {
     this.#track(message);
     if (message.direction !== "in") return;
     // A group event (someone added, left…) shows in the chat; it is not worth a system notification.
-    if (!message.notice) this.#platform.notify(this.t("notify.title", { address: message.from }), message.text, message.conversation, () => this.openConversation(message.conversation));
+    const inGroup = this.chats?.groupSender(message);
+    const title = inGroup ? this.t("notify.group", inGroup) : this.t("notify.title", { address: message.from });
+    if (!message.notice) this.#platform.notify(title, message.text, message.conversation, () => this.openConversation(message.conversation));
     if (this.chats?.conversation?.conversation === message.conversation) this.chats.conversation.markRead();
   }
 

@@ -1,5 +1,5 @@
 import type { Address } from "../../../shared/address.js";
-import type { ConversationSummary } from "./core-types.js";
+import type { ConversationSummary, MessageRecord } from "./core-types.js";
 import type { AppContext } from "./app-context.js";
 import { chatRows, type ChatRow, type ChatSummary } from "./chat-list.js";
 import { ConversationViewModel } from "./conversation-model.js";
@@ -74,6 +74,14 @@ export class ChatsViewModel extends Observable {
     let total = 0;
     for (const summary of this.#summaries.values()) if (summary.conversation !== this.#selected) total += summary.unread;
     return total;
+  }
+
+  /** Who wrote a group message and in which group, for its notification; null outside groups. */
+  groupSender(message: MessageRecord): { name: string; title: string } | null {
+    const summary = this.#summaries.get(message.conversation);
+    if (summary?.kind !== "group") return null;
+    const { title } = chatSummary(summary, this.#ctx.client.address);
+    return { name: senderLabels([...summary.members, message.from])(message.from).name, title };
   }
 
   /** Opens a conversation by its id, or the chat with a friend by address (made on the first send). */

@@ -40,8 +40,10 @@ export type TimelineItem =
       starred: boolean;
       /** First of a run from the same side within five minutes: the view adds space above it. */
       startsRun: boolean;
-      /** In a group, on the first of someone else's run: who wrote it. */
+      /** In a group, on the first of someone else's run: who wrote it, shown above the text. */
       sender: SenderLabel | null;
+      /** In a group, on every message of someone else: who wrote it (screen readers say it each time). */
+      author: SenderLabel | null;
     };
 
 const TICK: Record<DeliveryStatus, string> = { queued: "", sending: "", sent: "✓", delivered: "✓✓", failed: "!" };
@@ -80,6 +82,7 @@ export function buildTimeline(messages: readonly TimelineMessage[], now: number,
     }
     const status = message.mine ? message.status : null;
     const first = newDay || startsRun(previous, message);
+    const author = group && !message.mine && message.from ? group.label(message.from) : null;
     items.push({
       kind: "message",
       key: message.id,
@@ -92,7 +95,8 @@ export function buildTimeline(messages: readonly TimelineMessage[], now: number,
       statusLabel: status ? t(STATUS_KEY[status]) : "",
       starred: message.starred,
       startsRun: first,
-      sender: group && first && !message.mine && message.from ? group.label(message.from) : null,
+      sender: first ? author : null,
+      author,
     });
     previous = message;
   }

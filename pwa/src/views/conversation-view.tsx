@@ -102,7 +102,9 @@ export function ConversationView({ app, chats, conversation }: { app: AppViewMod
           ) : (
             <div key={item.key} class={`bubble-row ${item.mine ? "mine" : ""} ${item.startsRun ? "run" : ""}`} data-testid="message" data-mine={item.mine ? "true" : "false"}>
               <div class="bubble">
-                {item.sender ? <span class={`sender sender-c${item.sender.colour}`} title={item.sender.address} data-testid="sender">{item.sender.name}</span> : null}
+                {item.sender ? (
+                  <><span class={`sender sender-c${item.sender.colour}`} title={item.sender.address} data-testid="sender">{item.sender.name}</span><span class="visually-hidden">: </span></>
+                ) : item.author ? <span class="visually-hidden">{item.author.name}: </span> : null}
                 <span class="text">{item.text}</span>
                 <span class="meta">
                   <button type="button" class="icon star" aria-pressed={item.starred} aria-label={item.starred ? t("conv.unstar") : t("conv.star")} onClick={() => void conversation.toggleStar(item.id)}>

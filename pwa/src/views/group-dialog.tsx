@@ -46,11 +46,19 @@ export function GroupDialog({ app, group }: { app: AppViewModel; group: GroupVie
   const confirm = group.confirm;
   const adding = group.adding;
   const active = !group.left;
+  // When a question or the add list goes away, its buttons go too: the focus returns to the heading.
+  const heading = useRef<HTMLHeadingElement>(null);
+  const hadPanel = useRef(false);
+  useEffect(() => {
+    const panel = confirm !== null || adding !== null;
+    if (hadPanel.current && !panel) heading.current?.focus();
+    hadPanel.current = panel;
+  }, [confirm, adding]);
 
   return (
     <dialog ref={ref} onClose={() => group.closeDetails()} class="group-dialog" aria-labelledby="group-info-title" data-testid="group-dialog">
       <div class="dialog-body">
-        <h2 id="group-info-title">{t("group.info")}</h2>
+        <h2 id="group-info-title" ref={heading} tabIndex={-1}>{t("group.info")}</h2>
         {active ? (
           <form class="field" onSubmit={(e) => { e.preventDefault(); void group.rename(name); }} noValidate>
             <label for="group-name">{t("group.name")}</label>
