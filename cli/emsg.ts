@@ -8,6 +8,7 @@ import { nodeTransport } from "./node-transport.js";
 import { formatMessage, time } from "./format.js";
 import { listen } from "./listen.js";
 import { exportCommand, importCommand } from "./account-file.js";
+import { GROUP_USAGE, groupCommand, GroupUsageError } from "./group.js";
 
 const USAGE = `usage: npm run cli -- [--state DIR] COMMAND
   register ADDRESS [--server ORIGIN] [--label NAME]   make an account on this machine
@@ -17,13 +18,15 @@ const USAGE = `usage: npm run cli -- [--state DIR] COMMAND
   accept|decline|block ADDRESS                        answer a request, or block someone
   friends                                             list friends
   verify ADDRESS                                      show the safety number with a friend
-  send ADDRESS TEXT…                                  send a message
-  read [ADDRESS]                                      fetch new messages; show a conversation or all
+  send ADDRESS|GROUP TEXT…                            send a message to a friend or into a group
+  read [ADDRESS|GROUP]                                fetch new messages; show a conversation or all
+${GROUP_USAGE}
   listen                                              stay connected and print what arrives
   settings [--strangers accept|refuse|review] [--retention DAYS|none]
   delete-account                                      delete this account for good
   export FILE                                         seal the account into FILE (passphrase: EMSG_PASSPHRASE or asked)
   import FILE --as ADDRESS [--label NAME]             move an exported account here, to ADDRESS; friends are told
+GROUP is a group's id (HUB/ID) as create and read print it.
 State lives in --state (default .state/cli). EMSG_RESOLVE maps test domains to local servers.`;
 
 class UsageError extends Error {}
@@ -78,7 +81,7 @@ async function showRead(client: EmsgClient, who: string | undefined): Promise<vo
   const conversations = await client.conversations();
   if (conversations.length === 0) console.log("No conversations yet.");
   for (const c of conversations) {
-    const name = c.peer ?? c.members.join(", ");
+    const name = c.kind === "group" ? `"${c.title ?? "(no name yet)"}" ${c.conversation}${c.left ? " (left)" : ""}` : (c.peer ?? c.members.join(", "));
     const last = c.last ? `  ${c.last.direction === "out" ? "me" : c.last.from}: ${c.last.text}` : "";
     console.log(`${name}  (${c.unread} unread)${last}`);
   }
@@ -151,6 +154,8 @@ async function run(args: Args): Promise<void> {
       return showRead(client, args.positional[0]);
     case "listen":
       return listen(client);
+    case "group":
+      return groupCommand(client, args.positional);
     case "settings": {
       const strangers = args.flags.get("strangers");
       const retention = args.flags.get("retention");
@@ -186,7 +191,7 @@ async function main(): Promise<void> {
   try {
     await run(parseArgs(process.argv.slice(2)));
   } catch (error) {
-    if (error instanceof UsageError) {
+    if (error instanceof UsageError || error instanceof GroupUsageError) {
       if (error.message) console.error(error.message);
       console.error(USAGE);
       process.exit(2);
