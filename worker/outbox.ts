@@ -127,6 +127,9 @@ export class OutboxObject extends DurableObject<Env> {
 
   private async settle(rows: QueueRow[], verdicts: Verdicts): Promise<void> {
     const now = Date.now();
+    // The peer answered: what waits in backoff from while it was down goes with the next batch,
+    // not minutes later when its own retry comes due.
+    if (rows.some((row) => verdicts.get(row.id) === undefined)) this.sql.exec("UPDATE queue SET next_at = ? WHERE next_at > ?", now, now);
     for (const row of rows) {
       const error = verdicts.get(row.id);
       const fate = fateOf(error, row.queued, now, MAILBOX_TTL_MS);

@@ -92,7 +92,9 @@ export async function flushOutgoing(ctx: CoreContext, catchUp: () => Promise<voi
     try {
       await sendEntry(ctx, entry, catchUp);
     } catch (error) {
-      if (isTransient(error)) return entries.length - i;
+      // Still behind after catching up: the commit that moved the hub on has not reached this
+      // device yet; its arrival flushes the queue again.
+      if (isTransient(error) || (error instanceof EmsgError && error.code === "stale_epoch")) return entries.length - i;
       const code = error instanceof EmsgError ? error.code : "internal";
       if (!(error instanceof EmsgError)) console.error("emsg: sending failed", error);
       if (entry.content.type === "text") await setStatus(ctx, entry.content.id, "failed", { error: code });

@@ -13,6 +13,9 @@ export function judgeSubmit(hub: HubState, from: Address, submit: Submit): HubSt
   if (!hub.members.includes(from)) throw new EmsgError("forbidden", "Only current members may write to this conversation.");
   if (submit.kind === "application") {
     if (submit.epoch > hub.epoch) throw new EmsgError("bad_request", `Epoch ${submit.epoch} is ahead of the hub's ${hub.epoch}.`);
+    // Only the current epoch: a device that a commit removed cannot read what is sent after it,
+    // and one it added can read everything sent after it.
+    if (submit.epoch < hub.epoch) throw new EmsgError("stale_epoch", `The conversation is at epoch ${hub.epoch}, not ${submit.epoch}.`);
     if (submit.roster || submit.welcome) throw new EmsgError("bad_request", "Only a commit may change the roster or carry a Welcome.");
     return hub;
   }
