@@ -173,6 +173,25 @@ describe("group chats in the PWA", () => {
     expect(await message(carol.page, "Just us now").count()).toBe(0);
   });
 
+  it("adds Carol back from Add members; she can write again", async () => {
+    const dialog = await groupInfo(alice.page);
+    await dialog.getByRole("button", { name: "Add members" }).click();
+    await dialog.getByRole("checkbox", { name: carol.address }).check();
+    // Bob is in the group already, so only Carol is offered.
+    expect(await dialog.getByRole("checkbox").count()).toBe(1);
+    await dialog.getByRole("button", { name: "Add", exact: true }).click();
+    await expect.poll(() => dialog.getByTestId("group-member").count(), { timeout: 30_000 }).toBe(3);
+    await dialog.getByRole("button", { name: "Close" }).click();
+    await notice(alice.page, "You added carol").waitFor();
+
+    await notice(bob.page, "alice added carol").waitFor({ timeout: 30_000 });
+    await notice(carol.page, "alice added you").last().waitFor({ timeout: 30_000 });
+    await carol.page.getByTestId("group-ended").waitFor({ state: "detached" });
+    await say(carol.page, "Back again");
+    await message(alice.page, "Back again").waitFor({ timeout: 30_000 });
+    await message(bob.page, "Back again").waitFor({ timeout: 30_000 });
+  });
+
   it("lets Bob leave after asking; Alice sees that he left", async () => {
     const dialog = await groupInfo(bob.page);
     await dialog.getByRole("button", { name: "Leave group" }).click();
@@ -189,8 +208,19 @@ describe("group chats in the PWA", () => {
     await notice(bob.page, "You left").waitFor();
 
     await notice(alice.page, "bob left").waitFor({ timeout: 30_000 });
-    await alice.page.locator(".conversation").getByTestId("member-count").getByText("1 member").waitFor({ timeout: 30_000 });
+    await notice(carol.page, "bob left").waitFor({ timeout: 30_000 });
+    await alice.page.locator(".conversation").getByTestId("member-count").getByText("2 members").waitFor({ timeout: 30_000 });
     await shot(alice.page, "group-after");
     await shot(bob.page, "group-left");
+  });
+
+  it("fits a phone: the group's header keeps its name, member count and Group info", async () => {
+    await alice.page.setViewportSize({ width: 390, height: 800 });
+    await alice.page.getByRole("button", { name: "Group info" }).waitFor();
+    expect(await alice.page.getByRole("button", { name: "Group info" }).isVisible()).toBe(true);
+    expect(await title(alice.page).isVisible()).toBe(true);
+    await shot(alice.page, "group-phone");
+    await groupInfo(alice.page);
+    await shot(alice.page, "group-info-phone");
   });
 });

@@ -40,14 +40,16 @@ export function GroupDialog({ app, group }: { app: AppViewModel; group: GroupVie
   const t = app.t;
   const ref = useRef<HTMLDialogElement>(null);
   const [name, setName] = useState(group.title);
+  const heading = useRef<HTMLHeadingElement>(null);
+  // The heading, not the name field, takes the focus: opening the panel is not asking to rename.
   useEffect(() => {
     ref.current?.showModal();
+    heading.current?.focus();
   }, []);
   const confirm = group.confirm;
   const adding = group.adding;
   const active = !group.left;
   // When a question or the add list goes away, its buttons go too: the focus returns to the heading.
-  const heading = useRef<HTMLHeadingElement>(null);
   const hadPanel = useRef(false);
   useEffect(() => {
     const panel = confirm !== null || adding !== null;
@@ -107,7 +109,7 @@ export function GroupDialog({ app, group }: { app: AppViewModel; group: GroupVie
           <Confirm id="group-leave-ask" question={t("group.leaveAsk", { title: group.title })} yes={t("group.leave")} no={t("group.keep")}
             busy={group.busy} onYes={() => void group.leaveConfirmed()} onNo={() => group.askLeave(false)} />
         ) : null}
-        <div class="row">
+        <div class="row wrap">
           {active && !adding ? <button type="button" onClick={() => void group.startAdding()}>{t("group.add")}</button> : null}
           {active && confirm?.kind !== "leave" ? <button type="button" class="danger" onClick={() => group.askLeave(true)}>{t("group.leave")}</button> : null}
           <span class="grow" />
