@@ -21,7 +21,12 @@ const MAX_ENTRIES = 100_000;
 export const ArchiveFriendSchema = v.looseObject({ address: AddressSchema, accountKey: PublicKeySchema, since: MsSchema });
 export type ArchiveFriend = v.InferOutput<typeof ArchiveFriendSchema>;
 
-export const ArchiveGroupSchema = v.looseObject({ conversation: ConversationRefSchema, members: v.pipe(v.array(AddressSchema), v.maxLength(1000)) });
+export const ArchiveGroupSchema = v.looseObject({
+  conversation: ConversationRefSchema,
+  members: v.pipe(v.array(AddressSchema), v.maxLength(1000)),
+  // The group's name as last known (PROTOCOL §8.1); only shown, so any short text is taken.
+  title: v.optional(v.pipe(v.string(), v.maxLength(400))),
+});
 export type ArchiveGroup = v.InferOutput<typeof ArchiveGroupSchema>;
 
 /** A starred message, copied: `peer` names the chat it was starred in. */
@@ -78,7 +83,7 @@ export interface ArchiveSources {
   address: Address;
   accountKey: { pub: string; priv: string };
   friends: readonly Pick<ArchiveFriend, "address" | "accountKey" | "since">[];
-  groups: readonly Pick<ArchiveGroup, "conversation" | "members">[];
+  groups: readonly Pick<ArchiveGroup, "conversation" | "members" | "title">[];
   favorites: readonly FavoriteCopy[];
   settings: v.InferOutput<typeof SettingsSchema>;
   exportedAt: number;
@@ -90,7 +95,7 @@ export function archiveContents(s: ArchiveSources): ArchiveContents {
     address: s.address,
     accountKey: { pub: s.accountKey.pub, priv: s.accountKey.priv },
     friends: s.friends.map(({ address, accountKey, since }) => ({ address, accountKey, since })),
-    groups: s.groups.map(({ conversation, members }) => ({ conversation, members: [...members] })),
+    groups: s.groups.map(({ conversation, members, title }) => ({ conversation, members: [...members], ...(title === undefined ? {} : { title }) })),
     favorites: s.favorites.map(({ id, peer, from, text, at }) => ({ id, peer, from, text, at })),
     settings: { strangers: s.settings.strangers, retentionDays: s.settings.retentionDays },
     exportedAt: s.exportedAt,

@@ -36,7 +36,7 @@ const contents = {
   address: OLD,
   accountKey: { pub: toB64u(oldKey.publicKey), priv: toB64u(oldKey.privateKey) },
   friends: [{ address: "bob#im.bob.test", accountKey: toB64u(bob.publicKey), since: 1_760_000_000_000 }],
-  groups: [{ conversation: "im.alice.test/AAECAwQFBgcICQoLDA0ODw", members: [OLD, "bob#im.bob.test", "carol#im.carol.test"] }],
+  groups: [{ conversation: "im.alice.test/AAECAwQFBgcICQoLDA0ODw", members: [OLD, "bob#im.bob.test", "carol#im.carol.test"], title: "Trip" }],
   favorites: [{ id: "AAECAwQFBgcICQoLDA0ODw", peer: "bob#im.bob.test", from: "bob#im.bob.test", text: "see you at 8", at: 1_760_000_100_000 }],
   settings: { strangers: "review", retentionDays: 30 },
   exportedAt: 1_760_000_500_000,
@@ -61,6 +61,7 @@ export async function make() {
     { description: "an address not in normal form", contents: { ...contents, address: "Alice#IM.alice.test" } },
     { description: "retention of zero days", contents: { ...contents, settings: { strangers: "accept", retentionDays: 0 } } },
     { description: "favorites missing", contents: { ...contents, favorites: undefined } },
+    { description: "a group whose name is not text", contents: { ...contents, groups: [{ ...contents.groups[0], title: 7 }] } },
   ].map((c) => ({ ...c, error: errorCodeOf(() => parseArchiveContents(c.contents)) }));
   return {
     description:

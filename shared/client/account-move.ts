@@ -185,12 +185,16 @@ export async function exportAccount(
 ): Promise<ArchiveFile> {
   const { account } = ctx;
   const friends = (await listFriends(ctx)).filter((f) => f.state === "friend" && f.accountKey !== "" && !f.movedTo);
-  const groups = (await listConversations(ctx)).filter((c) => c.members.length > 2);
+  const groups = (await listConversations(ctx)).filter((c) => c.kind === "group");
   const contents = archiveContents({
     address: account.address,
     accountKey: { pub: account.accountPublicKey, priv: account.accountPrivateKey },
     friends,
-    groups: groups.map((c) => ({ conversation: c.conversation as ArchiveGroup["conversation"], members: c.members })),
+    groups: groups.map((c) => ({
+      conversation: c.conversation as ArchiveGroup["conversation"],
+      members: c.members,
+      ...(c.title === undefined ? {} : { title: c.title }),
+    })),
     favorites: opts.favorites ?? [],
     settings: await loadSettings(ctx),
     exportedAt: ctx.clock.now(),

@@ -21,6 +21,10 @@ async function summaryOf(client: EmsgClient, conversation: string): Promise<Conv
   return (await client.conversations()).find((c) => c.conversation === conversation);
 }
 
+// History is ordered by time in milliseconds: a text written in the same millisecond as a change
+// could be shown either side of it, so the tests let the clock move on between the two.
+const later = () => new Promise((r) => setTimeout(r, 3));
+
 async function syncAll(...clients: EmsgClient[]): Promise<void> {
   // Two rounds: what one person's sync sends (a removal commit, say) reaches the others in the second.
   for (let round = 0; round < 2; round++) for (const c of clients) await c.sync();
@@ -88,6 +92,7 @@ describe("groups in the client core", () => {
     await expect(bob.addToGroup(trip.conversation, [dave.address])).rejects.toMatchObject({ code: "forbidden" });
     await world.befriend(alice, dave);
     await alice.addToGroup(trip.conversation, [dave.address]);
+    await later();
     await alice.sendText(trip.conversation, "welcome dave");
     await alice.flush();
     await syncAll(bob, carol, dave);
@@ -106,6 +111,7 @@ describe("groups in the client core", () => {
     await syncAll(bob, carol);
 
     await alice.removeFromGroup(trip.conversation, [carol.address]);
+    await later();
     await alice.sendText(trip.conversation, "carol is gone");
     await alice.flush();
     await syncAll(bob, carol);
@@ -153,5 +159,43 @@ describe("groups in the client core", () => {
       expect(await lines(who, trip.conversation)).toEqual(["alice created", "carol renamed the group to Trip to Lisbon"]);
     }
     await expect(alice.renameGroup(trip.conversation, "x".repeat(101))).rejects.toMatchObject({ code: "bad_request" });
+  });
+
+  it("a member whose device another key certified than the one pinned for its address stops the group for whoever pinned it", async () => {
+    const world = new GroupWorld();
+    const alice = await world.person("alice#im.alice.test");
+    const bob = await world.person("bob#im.bob.test");
+    const dave = await world.person("dave#im.alice.test");
+    const carol = await world.person("carol#im.bob.test");
+    await world.befriend(bob, carol);
+    // im.bob.test swaps Carol's keys for its own: Alice, who had not met Carol, pins the impostor's.
+    const impostor = await world.person("carol#im.bob.test");
+    await world.befriend(alice, bob);
+    await world.befriend(alice, dave);
+    await world.befriend(alice, impostor);
+    const trip = await alice.createGroup("Trip", [bob.address, dave.address]);
+    await alice.flush();
+    await syncAll(bob, dave);
+    expect(await summaryOf(bob, trip.conversation)).toMatchObject({ title: "Trip" });
+
+    await alice.addToGroup(trip.conversation, [impostor.address]);
+    await later();
+    await alice.sendText(trip.conversation, "say hi to carol");
+    await alice.flush();
+    await syncAll(bob, dave, impostor);
+    // Dave pinned nothing for Carol and reads on; Bob, who pinned the real Carol, takes nothing from that commit on.
+    expect(await lines(dave, trip.conversation)).toEqual(["alice created", "alice added carol", "alice: say hi to carol"]);
+    expect(await lines(bob, trip.conversation)).toEqual(["alice created"]);
+    expect((await summaryOf(bob, trip.conversation))!.members).not.toContain(impostor.address);
+  });
+
+  it("reads a conversation kept before groups existed as a 1:1", async () => {
+    const world = new GroupWorld();
+    const alice = await world.person("alice#im.alice.test");
+    await world.storeOf(alice).put("conv/im.alice.test/AAECAwQFBgcICQoLDA0ODw", {
+      conversation: "im.alice.test/AAECAwQFBgcICQoLDA0ODw", members: [alice.address, "bob#im.bob.test"], peer: "bob#im.bob.test",
+      group: "", epoch: 1, lastHubSeq: 1, created: 1, unread: 0,
+    });
+    expect(await alice.conversations()).toEqual([expect.objectContaining({ kind: "direct", peer: "bob#im.bob.test" })]);
   });
 });

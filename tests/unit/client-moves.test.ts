@@ -184,7 +184,7 @@ describe("the export an import reads", () => {
     await pin(bob, { address: "carol#im.carol.test" as Address, accountKey: "", state: "outgoing" });
     await bob.ctx.store.put("settings", { strangers: "review", retentionDays: 30 });
     const group = `im.bob.test/${randomId16()}`;
-    await saveConversation(bob.ctx, { conversation: group, members: [bob.address, NEW, "dave#im.d.test" as Address], group: "", epoch: 1, lastHubSeq: 1, created: NOW, unread: 0 });
+    await saveConversation(bob.ctx, { conversation: group, members: [bob.address, NEW, "dave#im.d.test" as Address], kind: "group", title: "Trip", group: "", epoch: 1, lastHubSeq: 1, created: NOW, unread: 0 });
     const favorites = [{ id: "f1", peer: NEW, from: NEW, text: "keep this", at: 5 }];
     const file = await exportAccount(bob.ctx, "a good passphrase", { favorites, N: 1024 });
     const contents = await readAccountArchive(JSON.stringify(file), "a good passphrase");
@@ -192,7 +192,7 @@ describe("the export an import reads", () => {
       address: bob.address,
       accountKey: { pub: bob.ctx.account.accountPublicKey, priv: bob.ctx.account.accountPrivateKey },
       friends: [{ address: NEW, accountKey: toB64u(newKey.publicKey), since: NOW }],
-      groups: [{ conversation: group, members: [bob.address, NEW, "dave#im.d.test"] }],
+      groups: [{ conversation: group, members: [bob.address, NEW, "dave#im.d.test"], title: "Trip" }],
       favorites,
       settings: { strangers: "review", retentionDays: 30 },
       exportedAt: NOW,

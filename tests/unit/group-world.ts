@@ -91,8 +91,12 @@ export class GroupWorld {
   async befriend(a: EmsgClient, b: EmsgClient): Promise<void> {
     for (const [me, them] of [[a, b], [b, a]] as const) {
       const friend = { address: them.address, accountKey: them.account!.accountPublicKey, state: "friend", since: NOW };
-      await storeOf(me).put(`friend/${them.address}`, friend);
+      await this.storeOf(me).put(`friend/${them.address}`, friend);
     }
+  }
+
+  storeOf(client: EmsgClient): MemoryStore {
+    return stores.get(client)!;
   }
 
   async #serve(url: URL, request: HttpRequest): Promise<HttpResponse> {
@@ -167,7 +171,3 @@ export class GroupWorld {
 }
 
 const stores = new WeakMap<EmsgClient, MemoryStore>();
-
-function storeOf(client: EmsgClient): MemoryStore {
-  return stores.get(client)!;
-}
