@@ -71,9 +71,11 @@ async function join(ctx: CoreContext, item: ConvPayload): Promise<ConvOutcome> {
   };
   await saveConversation(ctx, record);
   await forgetKeyPackage(ctx, joined.usedRef);
-  if (group && item.from !== ctx.account.address) {
-    const notice = item.epoch === 0 ? { type: "created" as const, by: item.from } : { type: "added" as const, by: item.from, who: [ctx.account.address] };
-    await addNotice(ctx, item.conversation, item.id, item.at, notice);
+  // The creating commit is the hub's first (epoch 0); a later Welcome from our own account only
+  // brings a newly linked device into a group the account is in already, which is no news.
+  if (group && item.epoch === 0) await addNotice(ctx, item.conversation, item.id, item.at, { type: "created", by: item.from });
+  else if (group && item.from !== ctx.account.address) {
+    await addNotice(ctx, item.conversation, item.id, item.at, { type: "added", by: item.from, who: [ctx.account.address] });
   }
   return replayParked(ctx, item.conversation);
 }

@@ -40,7 +40,8 @@ async function threeFriends() {
   return { world, alice, bob, carol };
 }
 
-describe("groups in the client core", () => {
+// Each person makes 30 post-quantum KeyPackages on arrival: on a busy machine that takes seconds.
+describe("groups in the client core", { timeout: 30_000 }, () => {
   it("a new group shows its name and everyone's messages to every member, who need not be friends", async () => {
     const { world, alice, bob, carol } = await threeFriends();
     const joined: ConversationSummary[] = [];
@@ -197,5 +198,35 @@ describe("groups in the client core", () => {
       group: "", epoch: 1, lastHubSeq: 1, created: 1, unread: 0,
     });
     expect(await alice.conversations()).toEqual([expect.objectContaining({ kind: "direct", peer: "bob#im.bob.test" })]);
+  });
+
+  it("works across each person's devices: the creator's other device joins, and leaving on one device leaves on all", async () => {
+    const { world, alice, bob, carol } = await threeFriends();
+    const alicePhone = await world.anotherDevice(alice);
+    const bobPhone = await world.anotherDevice(bob);
+    const trip = await alice.createGroup("Trip", [bob.address, carol.address]);
+    await alice.flush();
+    await syncAll(alicePhone, bob, bobPhone, carol);
+    expect(await summaryOf(alicePhone, trip.conversation)).toMatchObject({ kind: "group", title: "Trip" });
+    expect(await lines(alicePhone, trip.conversation)).toEqual(["alice created"]);
+
+    await alicePhone.sendText(trip.conversation, "from my phone");
+    await alicePhone.flush();
+    await syncAll(alice, bob, bobPhone, carol);
+    expect((await alice.history(trip.conversation)).at(-1)).toMatchObject({ text: "from my phone", direction: "out" });
+
+    await bobPhone.leaveGroup(trip.conversation);
+    await bobPhone.flush();
+    await syncAll(bob, alice, carol);
+    expect(await summaryOf(bob, trip.conversation)).toMatchObject({ left: true });
+    await expect(bob.sendText(trip.conversation, "me too")).rejects.toMatchObject({ code: "forbidden" });
+    expect(world.hubs.get(trip.conversation)!.members).toEqual([alice.address, carol.address]);
+
+    await later();
+    await carol.sendText(trip.conversation, "just us");
+    await carol.flush();
+    await syncAll(alice, alicePhone, bob, bobPhone);
+    for (const device of [alice, alicePhone]) expect(await lines(device, trip.conversation)).toEqual(["alice created", "alice: from my phone", "bob left", "carol: just us"]);
+    for (const device of [bob, bobPhone]) expect(await lines(device, trip.conversation)).toEqual(["alice created", "alice: from my phone", "bob left"]);
   });
 });

@@ -3,10 +3,10 @@
 // mailboxes, and the polling mailbox. Federation is left out (every domain is this one object);
 // the real servers are in tests/e2e/groups.test.ts.
 import { type Address, asAddress, asDomain, domainOf } from "../../shared/address.js";
-import { toB64u } from "../../shared/base64url.js";
+import { fromB64u, toB64u } from "../../shared/base64url.js";
 import { buildDiscoveryDoc } from "../../shared/discovery.js";
 import { EmsgError } from "../../shared/errors.js";
-import { certifyDevice, type DeviceCert, generateKeyPair, keyIdOf } from "../../shared/identity.js";
+import { certifyDevice, type DeviceCert, generateKeyPair, keyIdOf, type KeyPair } from "../../shared/identity.js";
 import type { ConvPayload, Submit } from "../../shared/wire/conversation.js";
 import type { MailItem } from "../../shared/wire/mail.js";
 import { judgeSubmit, recipientsOf, welcomeRecipients } from "../../worker/policy/epoch.js";
@@ -60,9 +60,17 @@ export class GroupWorld {
   };
 
   /** A person with one device, registered, with KeyPackages published and the client open. */
-  async person(addressText: string): Promise<EmsgClient> {
-    const address = asAddress(addressText);
-    const accountKeys = generateKeyPair();
+  person(addressText: string): Promise<EmsgClient> {
+    return this.#device(asAddress(addressText), generateKeyPair());
+  }
+
+  /** Another device of `client`'s account, as a device link leaves it (it joins only groups made after). */
+  anotherDevice(client: EmsgClient): Promise<EmsgClient> {
+    const { address, accountPublicKey, accountPrivateKey } = client.account!;
+    return this.#device(address, { publicKey: fromB64u(accountPublicKey), privateKey: fromB64u(accountPrivateKey) });
+  }
+
+  async #device(address: Address, accountKeys: KeyPair): Promise<EmsgClient> {
     const deviceKeys = generateKeyPair();
     const deviceCert = certifyDevice(accountKeys, address, deviceKeys.publicKey, "test", NOW);
     const record: AccountRecord = {
@@ -77,10 +85,14 @@ export class GroupWorld {
       deviceCert,
       created: NOW,
     };
-    this.accounts.set(address, { accountKey: record.accountPublicKey, devices: [{ cert: deviceCert, keyPackages: [] }], mailbox: [] });
+    const known = this.accounts.get(address);
+    if (known?.accountKey === record.accountPublicKey) known.devices.push({ cert: deviceCert, keyPackages: [] });
+    else this.accounts.set(address, { accountKey: record.accountPublicKey, devices: [{ cert: deviceCert, keyPackages: [] }], mailbox: [] });
     const store = new MemoryStore();
     await saveAccount(store, record);
     const client = new EmsgClient({ store, transport: this.transport, clock: { now: () => Date.now() } });
+    // A linked device starts after the mailbox's backlog (PROTOCOL §6).
+    if (known?.accountKey === record.accountPublicKey) await store.put("mailbox/cursor", known.mailbox.length);
     stores.set(client, store);
     await client.open();
     await client.sync();
