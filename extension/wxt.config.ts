@@ -1,5 +1,6 @@
 import { resolve } from "node:path";
 import { defineConfig } from "wxt";
+import { quietDependencyLogs } from "../pwa/dependency-logs.js";
 
 const ICONS = resolve(import.meta.dirname, "../pwa/public/icons");
 
@@ -21,7 +22,7 @@ export default defineConfig({
   },
   vite: () => ({
     esbuild: { jsx: "automatic", jsxImportSource: "preact" },
-    build: { sourcemap: false },
+    build: { sourcemap: false, rollupOptions: { onLog: quietDependencyLogs } },
   }),
   manifest: ({ browser }) => ({
     name: "EMSG",

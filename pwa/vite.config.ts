@@ -2,6 +2,7 @@ import { defineConfig } from "vite";
 import preact from "@preact/preset-vite";
 import { VitePWA } from "vite-plugin-pwa";
 import { fileURLToPath } from "node:url";
+import { quietDependencyLogs } from "./dependency-logs.js";
 import { extensionDownloads } from "./extension-downloads.js";
 
 const root = fileURLToPath(new URL(".", import.meta.url));
@@ -53,6 +54,7 @@ export default defineConfig({
     outDir: fileURLToPath(new URL("../dist/pwa", import.meta.url)),
     emptyOutDir: true,
     target: "es2022",
+    rollupOptions: { onLog: quietDependencyLogs },
   },
   server: {
     proxy: {
