@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Page } from "playwright-core";
-import { openTab, register, shot, startWorld, type Person, type PwaWorld } from "./pwa-harness.js";
+import { befriend, openTab, type Person, type PwaWorld, register, shot, startWorld } from "./pwa-harness.js";
 
 // One story on two domains: Alice (im.alice.test) makes a group with Bob and Carol (im.bob.test),
 // everyone talks, Alice renames it and removes Carol, and Bob leaves.
@@ -44,17 +44,7 @@ describe("group chats in the PWA", () => {
     alice = await register(world, world.alice, "im.alice.test", "alice");
     bob = await register(world, world.bob, "im.bob.test", "bob");
     carol = await register(world, world.bob, "im.bob.test", "carol");
-    await openTab(alice.page, "Friends");
-    for (const friend of [bob, carol]) {
-      await alice.page.getByLabel("Address or emsg: link").fill(friend.address);
-      await alice.page.getByRole("button", { name: "Send request" }).click();
-      await alice.page.getByText(`Request sent to ${friend.address}.`).waitFor();
-      await openTab(friend.page, "Friends");
-      const request = friend.page.getByTestId("incoming").getByTestId("person");
-      await request.getByText(alice.address).waitFor({ timeout: 30_000 });
-      await request.getByRole("button", { name: "Accept" }).click();
-      await alice.page.getByTestId("friend-list").getByText(friend.address).waitFor({ timeout: 30_000 });
-    }
+    for (const friend of [bob, carol]) await befriend(alice, friend);
   });
 
   it("creates the group “Weekend” from Chats → New group, named and with friends ticked", async () => {

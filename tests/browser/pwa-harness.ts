@@ -114,3 +114,16 @@ export async function shot(page: Page, name: string): Promise<void> {
 export async function openTab(page: Page, tab: "Chats" | "Friends" | "Favorites" | "Settings"): Promise<void> {
   await page.getByRole("navigation").getByRole("button", { name: tab }).click();
 }
+
+/** `from` asks `to` for friendship on the Friends tab, `to` accepts, and `from` sees them listed. */
+export async function befriend(from: Person, to: Person): Promise<void> {
+  await openTab(from.page, "Friends");
+  await from.page.getByLabel("Address or emsg: link").fill(to.address);
+  await from.page.getByRole("button", { name: "Send request" }).click();
+  await from.page.getByText(`Request sent to ${to.address}.`).waitFor();
+  await openTab(to.page, "Friends");
+  const request = to.page.getByTestId("incoming").getByTestId("person");
+  await request.getByText(from.address).waitFor({ timeout: 30_000 });
+  await request.getByRole("button", { name: "Accept" }).click();
+  await from.page.getByTestId("friend-list").getByText(to.address).waitFor({ timeout: 30_000 });
+}

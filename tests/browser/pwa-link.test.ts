@@ -4,7 +4,7 @@ import { join } from "node:path";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fakeCameraArgs, writeQrY4m, writeY4m } from "./fake-camera.js";
-import { openTab, register, shot, startWorld, type Person, type PwaWorld } from "./pwa-harness.js";
+import { befriend, openTab, type Person, type PwaWorld, register, shot, startWorld } from "./pwa-harness.js";
 
 const QR_SIDE = 480;
 
@@ -49,14 +49,7 @@ describe("linking a second browser to an account in the PWA", () => {
   it("starts with Alice and Bob as friends who have chatted", async () => {
     alice = await register(world, world.alice, "im.alice.test", "alice");
     bob = await register(world, world.bob, "im.bob.test", "bob");
-    await openTab(alice.page, "Friends");
-    await alice.page.getByLabel("Address or emsg: link").fill("bob#im.bob.test");
-    await alice.page.getByRole("button", { name: "Send request" }).click();
-    await openTab(bob.page, "Friends");
-    const request = bob.page.getByTestId("incoming").getByTestId("person");
-    await request.getByText("alice#im.alice.test").waitFor({ timeout: 20_000 });
-    await request.getByRole("button", { name: "Accept" }).click();
-    await alice.page.getByTestId("friend-list").getByText("bob#im.bob.test").waitFor({ timeout: 20_000 });
+    await befriend(alice, bob);
     await alice.page.getByTestId("friend-list").getByRole("button", { name: "Message" }).click();
     const composer = alice.page.getByLabel("Message", { exact: true });
     await composer.fill("Hello from the laptop");

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { BrowserContext } from "playwright-core";
-import { openTab, register, shot, startWorld, type Person, type PwaWorld } from "./pwa-harness.js";
+import { befriend, openTab, type Person, type PwaWorld, register, shot, startWorld } from "./pwa-harness.js";
 
 const PASSPHRASE = "correct horse battery staple";
 
@@ -38,14 +38,7 @@ describe("moving an account to another server in the PWA", () => {
   it("starts with Alice and Bob as friends who have chatted", async () => {
     alice = await register(world, world.alice, "im.alice.test", "alice");
     bob = await register(world, world.bob, "im.bob.test", "bob");
-    await openTab(alice.page, "Friends");
-    await alice.page.getByLabel("Address or emsg: link").fill("bob#im.bob.test");
-    await alice.page.getByRole("button", { name: "Send request" }).click();
-    await openTab(bob.page, "Friends");
-    const request = bob.page.getByTestId("incoming").getByTestId("person");
-    await request.getByText("alice#im.alice.test").waitFor({ timeout: 20_000 });
-    await request.getByRole("button", { name: "Accept" }).click();
-    await alice.page.getByTestId("friend-list").getByText("bob#im.bob.test").waitFor({ timeout: 20_000 });
+    await befriend(alice, bob);
     await alice.page.getByTestId("friend-list").getByRole("button", { name: "Message" }).click();
     const composer = alice.page.getByLabel("Message", { exact: true });
     await composer.fill("Hello from my old address");

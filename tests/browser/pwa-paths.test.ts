@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Page } from "playwright-core";
-import { allowLoopbackCandidates, openTab, register, shot, startWorld, type Person, type PwaWorld } from "./pwa-harness.js";
+import { allowLoopbackCandidates, befriend, openTab, type Person, type PwaWorld, register, shot, startWorld } from "./pwa-harness.js";
 
 // The conversation header tells which way messages travel (PROTOCOL §10): relayed by the
 // servers, through the hub's server only, or straight between the two browsers (WebRTC).
@@ -40,14 +40,7 @@ describe("the message path shown in the conversation header", () => {
     alice = await register(world, world.alice, "im.alice.test", "alice");
     bob = await register(world, world.bob, "im.bob.test", "bob");
     for (const person of [alice, bob]) await allowLoopbackCandidates(person.page);
-    await openTab(alice.page, "Friends");
-    await alice.page.getByLabel("Address or emsg: link").fill("bob#im.bob.test");
-    await alice.page.getByRole("button", { name: "Send request" }).click();
-    await openTab(bob.page, "Friends");
-    const request = bob.page.getByTestId("incoming").getByTestId("person");
-    await request.getByText("alice#im.alice.test").waitFor({ timeout: 20_000 });
-    await request.getByRole("button", { name: "Accept" }).click();
-    await alice.page.getByTestId("friend-list").getByText("bob#im.bob.test").waitFor({ timeout: 20_000 });
+    await befriend(alice, bob);
 
     await alice.page.getByTestId("friend-list").getByRole("button", { name: "Message" }).click();
     await say(alice.page, "Hello Bob, by mail first");

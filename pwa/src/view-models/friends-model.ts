@@ -2,9 +2,8 @@ import type { Address } from "../../../shared/address.js";
 import { ERROR_SENTENCE, isErrorCode } from "../../../shared/errors.js";
 import type { AppContext } from "./app-context.js";
 import type { Friend } from "./core-types.js";
-import { errorSentence } from "./error-text.js";
 import { readFriendInput } from "./friend-input.js";
-import { Observable } from "./observable.js";
+import { ActionModel } from "./action-model.js";
 
 export interface FriendRow {
   address: Address;
@@ -42,12 +41,10 @@ export function friendRow(friend: Friend, trust: Trust): FriendRow {
 }
 
 /** Friends, requests in and out, and the add-a-friend form. */
-export class FriendsViewModel extends Observable {
+export class FriendsViewModel extends ActionModel {
   readonly #ctx: AppContext;
   #friends = new Map<string, Friend>();
   #trust = new Map<string, Trust>();
-  busy = false;
-  error: string | null = null;
   notice: string | null = null;
   /** What the address field holds: typed, pasted, scanned or from an invite link. */
   draft = "";
@@ -136,7 +133,7 @@ export class FriendsViewModel extends Observable {
       this.changed();
       return false;
     }
-    return this.#run(async () => {
+    return this.attempt(async () => {
       await this.#ctx.client.sendFriendRequest(input.address, note.trim());
       this.draft = "";
       this.notice = this.#ctx.t("friends.sent", { address: input.address });
@@ -144,30 +141,15 @@ export class FriendsViewModel extends Observable {
   }
 
   accept(address: Address): Promise<boolean> {
-    return this.#run(() => this.#ctx.client.acceptFriend(address));
+    return this.attempt(() => this.#ctx.client.acceptFriend(address));
   }
   decline(address: Address): Promise<boolean> {
-    return this.#run(() => this.#ctx.client.declineFriend(address));
+    return this.attempt(() => this.#ctx.client.declineFriend(address));
   }
   block(address: Address): Promise<boolean> {
-    return this.#run(() => this.#ctx.client.block(address));
+    return this.attempt(() => this.#ctx.client.block(address));
   }
 
-  async #run(action: () => Promise<unknown>): Promise<boolean> {
-    this.busy = true;
-    this.error = null;
-    this.changed();
-    try {
-      await action();
-      return true;
-    } catch (error) {
-      this.error = errorSentence(error);
-      return false;
-    } finally {
-      this.busy = false;
-      this.changed();
-    }
-  }
 
   /** After the safety dialog marked or cleared verification. */
   async trustChanged(address: string): Promise<void> {

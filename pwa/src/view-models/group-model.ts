@@ -3,10 +3,9 @@ import type { Translate } from "../i18n/translate.js";
 import type { MessageKey } from "../i18n/en.js";
 import { membersLabel } from "./chat-list.js";
 import type { ConversationSummary, EmsgClient, MessageRecord } from "./core-types.js";
-import { errorSentence } from "./error-text.js";
 import { FriendPicker, pickable } from "./friend-picker.js";
 import { groupTitleProblem } from "./new-group-model.js";
-import { Observable } from "./observable.js";
+import { ActionModel } from "./action-model.js";
 import { type GroupLabels, type SenderLabel, senderLabels } from "./sender-label.js";
 
 export type GroupClient = Pick<EmsgClient, "address" | "friends" | "history" | "renameGroup" | "addToGroup" | "removeFromGroup" | "leaveGroup">;
@@ -30,7 +29,7 @@ const HISTORY_LOOKED_AT = 200;
  * One group chat's own state beside its timeline: title, roster, whether we are still in it, and
  * the details panel (rename, add, remove with confirmation, leave with confirmation).
  */
-export class GroupViewModel extends Observable {
+export class GroupViewModel extends ActionModel {
   readonly #client: GroupClient;
   readonly #known = new Set<Address>();
   #summary: ConversationSummary;
@@ -43,8 +42,6 @@ export class GroupViewModel extends Observable {
   confirm: GroupConfirm | null = null;
   /** The friend list of "Add members", while it is open. */
   adding: FriendPicker | null = null;
-  busy = false;
-  error: string | null = null;
   /** A rename that was refused before it reached the core (empty, too long). */
   renameProblem: MessageKey | null = null;
 
@@ -166,7 +163,7 @@ export class GroupViewModel extends Observable {
       return false;
     }
     if (title.trim() === this.title) return true;
-    return this.#run(() => this.#client.renameGroup(this.conversation, title.trim()));
+    return this.attempt(() => this.#client.renameGroup(this.conversation, title.trim()));
   }
 
   async startAdding(): Promise<void> {
@@ -193,7 +190,7 @@ export class GroupViewModel extends Observable {
   async addChosen(): Promise<boolean> {
     const chosen = this.adding?.chosen ?? [];
     if (chosen.length === 0) return false;
-    const done = await this.#run(() => this.#client.addToGroup(this.conversation, chosen));
+    const done = await this.attempt(() => this.#client.addToGroup(this.conversation, chosen));
     if (done) this.adding = null;
     this.changed();
     return done;
@@ -203,7 +200,7 @@ export class GroupViewModel extends Observable {
   async removeConfirmed(): Promise<boolean> {
     const confirm = this.confirm;
     if (confirm?.kind !== "remove") return false;
-    const done = await this.#run(() => this.#client.removeFromGroup(this.conversation, [confirm.member.address]));
+    const done = await this.attempt(() => this.#client.removeFromGroup(this.conversation, [confirm.member.address]));
     if (done) this.confirm = null;
     this.changed();
     return done;
@@ -211,7 +208,7 @@ export class GroupViewModel extends Observable {
 
   async leaveConfirmed(): Promise<boolean> {
     if (this.confirm?.kind !== "leave") return false;
-    const done = await this.#run(() => this.#client.leaveGroup(this.conversation));
+    const done = await this.attempt(() => this.#client.leaveGroup(this.conversation));
     if (done) {
       this.#leftHere = true;
       this.#ending = { removedBy: null };
@@ -220,19 +217,4 @@ export class GroupViewModel extends Observable {
     return done;
   }
 
-  async #run(action: () => Promise<void>): Promise<boolean> {
-    this.busy = true;
-    this.error = null;
-    this.changed();
-    try {
-      await action();
-      return true;
-    } catch (error) {
-      this.error = errorSentence(error);
-      return false;
-    } finally {
-      this.busy = false;
-      this.changed();
-    }
-  }
 }
