@@ -48,6 +48,7 @@ describe("groups in the client core", { timeout: 30_000 }, () => {
     bob.on("conversation", (c) => void joined.push(c));
 
     const trip = await alice.createGroup("Trip", [bob.address, carol.address]);
+    await later();
     expect(trip).toMatchObject({ kind: "group", title: "Trip", members: [alice.address, bob.address, carol.address] });
     expect(trip.peer).toBeUndefined();
     await alice.flush();
@@ -85,6 +86,7 @@ describe("groups in the client core", { timeout: 30_000 }, () => {
     const { world, alice, bob, carol } = await threeFriends();
     const dave = await world.person("dave#im.alice.test");
     const trip = await alice.createGroup("Trip", [bob.address, carol.address]);
+    await later();
     await alice.sendText(trip.conversation, "before dave");
     await alice.flush();
     await syncAll(bob, carol);
@@ -108,6 +110,7 @@ describe("groups in the client core", { timeout: 30_000 }, () => {
   it("a removed member gets nothing after, and everyone sees who removed whom", async () => {
     const { alice, bob, carol } = await threeFriends();
     const trip = await alice.createGroup("Trip", [bob.address, carol.address]);
+    await later();
     await alice.flush();
     await syncAll(bob, carol);
 
@@ -128,6 +131,7 @@ describe("groups in the client core", { timeout: 30_000 }, () => {
   it("a member who leaves is removed by another member's device and reads nothing after", async () => {
     const { world, alice, bob, carol } = await threeFriends();
     const trip = await alice.createGroup("Trip", [bob.address, carol.address]);
+    await later();
     await alice.flush();
     await syncAll(bob, carol);
 
@@ -149,6 +153,7 @@ describe("groups in the client core", { timeout: 30_000 }, () => {
   it("a rename is seen by everyone as a notice and as the group's new name", async () => {
     const { alice, bob, carol } = await threeFriends();
     const trip = await alice.createGroup("Trip", [bob.address, carol.address]);
+    await later();
     await alice.flush();
     await syncAll(bob, carol);
 
@@ -175,6 +180,7 @@ describe("groups in the client core", { timeout: 30_000 }, () => {
     await world.befriend(alice, dave);
     await world.befriend(alice, impostor);
     const trip = await alice.createGroup("Trip", [bob.address, dave.address]);
+    await later();
     await alice.flush();
     await syncAll(bob, dave);
     expect(await summaryOf(bob, trip.conversation)).toMatchObject({ title: "Trip" });
@@ -205,6 +211,7 @@ describe("groups in the client core", { timeout: 30_000 }, () => {
     const alicePhone = await world.anotherDevice(alice);
     const bobPhone = await world.anotherDevice(bob);
     const trip = await alice.createGroup("Trip", [bob.address, carol.address]);
+    await later();
     await alice.flush();
     await syncAll(alicePhone, bob, bobPhone, carol);
     expect(await summaryOf(alicePhone, trip.conversation)).toMatchObject({ kind: "group", title: "Trip" });

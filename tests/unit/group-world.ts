@@ -162,10 +162,9 @@ export class GroupWorld {
     hub.members = [...next.members];
     const hubSeq = ++hub.seq;
     this.log.push({ from, conversation, submit });
-    const changed = before.join() !== hub.members.join();
     const payload: ConvPayload = {
       conversation: conversation as ConvPayload["conversation"], id: submit.id, hubSeq, from, deviceId, epoch: submit.epoch,
-      type: submit.kind, mls: submit.mls, ...(changed ? { members: hub.members } : {}), at: Date.now(),
+      type: submit.kind, mls: submit.mls, ...(submit.kind === "commit" ? { members: hub.members } : {}), at: Date.now(),
     };
     for (const to of recipientsOf(before, hub.members)) this.#deliver(to, payload);
     if (submit.welcome) {
