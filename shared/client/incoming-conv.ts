@@ -184,7 +184,7 @@ export async function applyConvItem(ctx: CoreContext, item: ConvPayload): Promis
   let outcome: ConvOutcome = {};
   if (processed.kind === "commit") {
     next = { ...next, epoch: processed.epoch };
-    next = await readCommit(ctx, next, processed.state, item);
+    next = await readCommit(ctx, next, processed, item);
   } else if (processed.kind === "application") {
     ({ record: next, outcome } = await readApplication(ctx, next, processed, item.hubSeq));
   }
@@ -193,17 +193,28 @@ export async function applyConvItem(ctx: CoreContext, item: ConvPayload): Promis
   return outcome;
 }
 
-/** A commit by someone else: who joined or went, and whether this device is still in the group. */
-async function readCommit(ctx: CoreContext, record: ConversationRecord, state: GroupState, item: ConvPayload): Promise<ConversationRecord> {
+/**
+ * A commit by someone else: who joined or went, and whether this device is still in the group.
+ * Devices it adds must belong to accounts on the roster after it: otherwise someone would read
+ * the group without the members seeing their name (PROTOCOL §12).
+ */
+async function readCommit(
+  ctx: CoreContext,
+  record: ConversationRecord,
+  processed: Extract<Processed, { kind: "commit" }>,
+  item: ConvPayload,
+): Promise<ConversationRecord> {
   const members = item.members ?? record.members;
-  if (!isActive(state)) {
+  if (!isActive(processed.state)) {
     const removed = record.left ? [] : [ctx.account.address];
     if (record.kind === "group" && removed.length > 0) {
       await addNotice(ctx, record.conversation, item.id, item.at, { type: "removed", by: item.from, who: removed });
     }
     return { ...record, members, left: true };
   }
-  await checkPins(ctx, state);
+  const hidden = item.members && processed.added.find((d) => !item.members!.includes(d.address));
+  if (hidden) throw new EmsgError("unauthorized", `A commit adds a device of ${hidden.address}, who is not on the conversation's roster.`);
+  await checkPins(ctx, processed.state);
   if (record.left) return { ...record, members };
   return noticeRosterChange(ctx, record, members, { by: item.from, id: item.id, at: item.at });
 }

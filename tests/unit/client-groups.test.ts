@@ -1,6 +1,10 @@
 import { describe, expect, it } from "vitest";
 import type { EmsgClient } from "../../shared/client/client.js";
 import type { ConversationSummary, MessageRecord } from "../../shared/client/index.js";
+import type { ConversationRecord } from "../../shared/client/conversation-record.js";
+import { randomId16 } from "../../shared/ids.js";
+import { addMembers } from "../../shared/mls/group.js";
+import { decodeGroupState } from "../../shared/mls/state-codec.js";
 import { GroupWorld } from "./group-world.js";
 
 /** What a person's screen shows of a conversation: notices as sentences, texts as "who: text". */
@@ -235,5 +239,25 @@ describe("groups in the client core", { timeout: 30_000 }, () => {
     await syncAll(alice, alicePhone, bob, bobPhone);
     for (const device of [alice, alicePhone]) expect(await lines(device, trip.conversation)).toEqual(["alice created", "alice: from my phone", "bob left", "carol: just us"]);
     for (const device of [bob, bobPhone]) expect(await lines(device, trip.conversation)).toEqual(["alice created", "alice: from my phone", "bob left"]);
+  });
+
+  it("refuses a commit that slips in a device of someone not on the roster", async () => {
+    const { world, alice, bob, carol } = await threeFriends();
+    const eve = await world.person("eve#im.alice.test");
+    const trip = await alice.createGroup("Trip", [bob.address, carol.address]);
+    await alice.flush();
+    await syncAll(bob, carol);
+    const before = (await summaryOf(bob, trip.conversation))!;
+
+    // A tampered client of Alice's adds Eve's device and names nobody in the roster.
+    const record = (await world.storeOf(alice).get<ConversationRecord>(`conv/${trip.conversation}`))!;
+    const eveKeyPackage = world.accounts.get(eve.address)!.devices[0]!.keyPackages.shift()!;
+    const made = await addMembers(await decodeGroupState(record.group), [eveKeyPackage]);
+    world.submit(trip.conversation, alice.address, alice.account!.deviceId, { id: randomId16(), epoch: record.epoch, kind: "commit", mls: made.commit, welcome: made.welcome });
+    await syncAll(bob, carol);
+    for (const who of [bob, carol]) {
+      expect((await summaryOf(who, trip.conversation))!.epoch).toBe(before.epoch);
+      expect(await lines(who, trip.conversation)).toEqual(["alice created"]);
+    }
   });
 });

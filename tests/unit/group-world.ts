@@ -148,12 +148,13 @@ export class GroupWorld {
     const submitPath = /^\/conversations\/([^/]+)\/([^/]+)\/messages$/.exec(path);
     if (submitPath) {
       const conversation = `${decodeURIComponent(submitPath[1]!)}/${decodeURIComponent(submitPath[2]!)}`;
-      return json(202, { accepted: true, seq: this.#submit(conversation, caller, deviceId, body as unknown as Submit) });
+      return json(202, { accepted: true, seq: this.submit(conversation, caller, deviceId, body as unknown as Submit) });
     }
     return json(404, { error: "not_found", message: path });
   }
 
-  #submit(conversation: string, from: Address, deviceId: string, submit: Submit): number {
+  /** A Submit as the hub takes it, from whatever client made it (a test's own, say). */
+  submit(conversation: string, from: Address, deviceId: string, submit: Submit): number {
     const hub = this.hubs.get(conversation);
     if (!hub) throw new EmsgError("not_found", "no such conversation");
     const before = hub.members;
