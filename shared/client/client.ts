@@ -160,10 +160,13 @@ export class EmsgClient {
 
   async #afterItems(): Promise<void> {
     const ctx = this.#context();
+    const catchUp = this.#catchUp(ctx);
     await this.#moveJobs(ctx);
-    await flushOutgoing(ctx, () => pollMailbox(ctx, (o) => this.#onOutcome(o)));
-    await runDeviceJobs(ctx, () => pollMailbox(ctx, (o) => this.#onOutcome(o)));
-    await groups.removeLeavers(ctx, () => pollMailbox(ctx, (o) => this.#onOutcome(o)));
+    await flushOutgoing(ctx, catchUp);
+    await runDeviceJobs(ctx, catchUp);
+    await groups.removeLeavers(ctx, catchUp);
+    // What those jobs queued (a group's name for a device just added) goes out now, not next time.
+    await flushOutgoing(ctx, catchUp);
     await replenishKeyPackages(ctx);
   }
 

@@ -6,6 +6,7 @@ import { decodeGroupState } from "../mls/state-codec.js";
 import { ClaimResponseSchema } from "../wire/account.js";
 import type { CoreContext } from "./context.js";
 import { type ConversationRecord, loadConversation } from "./conversation-record.js";
+import { repeatTitle } from "./groups.js";
 import { commitToHub, pendingCommit, sendPendingCommit } from "./own-commits.js";
 
 /**
@@ -80,7 +81,9 @@ async function step(ctx: CoreContext, record: ConversationRecord, job: DeviceJob
   if (keyPackage === null) return "later";
   // Naming our own account (already a member) sends the Welcome to its devices only (PROTOCOL §6).
   const roster = { add: [ctx.account.address], remove: [] };
-  return (await commitToHub(ctx, record, await addMembers(state, [keyPackage]), roster)) ? "done" : "retry";
+  if (!(await commitToHub(ctx, record, await addMembers(state, [keyPackage]), roster))) return "retry";
+  await repeatTitle(ctx, record);
+  return "done";
 }
 
 /** Runs one job over every conversation; true when it is complete. */

@@ -146,7 +146,16 @@ export async function addToGroup(ctx: CoreContext, conversation: string, members
   const record = (await loadConversation(ctx, conversation))!;
   await saveConversation(ctx, { ...record, members: [...record.members, ...added.filter((a) => !record.members.includes(a))] });
   await addNotice(ctx, conversation, id, ctx.clock.now(), { type: "added", by: ctx.account.address, who: added });
-  if (record.title !== undefined) await enqueue(ctx, { content: newGroupTitle(record.title, ctx.clock.now()), conversation });
+  await repeatTitle(ctx, record);
+}
+
+/**
+ * Sends the group's name again for devices that just joined (they cannot read the message that set
+ * it), with the time it was set: members who know a later name keep theirs (PROTOCOL §8.1).
+ */
+export async function repeatTitle(ctx: CoreContext, record: ConversationRecord): Promise<void> {
+  if (record.kind !== "group" || record.title === undefined || record.left) return;
+  await enqueue(ctx, { content: newGroupTitle(record.title, record.titleAt ?? ctx.clock.now()), conversation: record.conversation });
 }
 
 /** One commit removing every device of `members` (those still in the roster) and them from the roster. */

@@ -260,4 +260,25 @@ describe("groups in the client core", { timeout: 30_000 }, () => {
       expect(await lines(who, trip.conversation)).toEqual(["alice created"]);
     }
   });
+
+  it("a device linked later is added to the group by the account's other device and learns its name", async () => {
+    const { world, alice, bob, carol } = await threeFriends();
+    const trip = await alice.createGroup("Trip", [bob.address, carol.address]);
+    await later();
+    await alice.flush();
+    await syncAll(carol);
+    await carol.sendText(trip.conversation, "before the tablet");
+    await carol.flush();
+    await syncAll(alice, bob);
+
+    const tablet = await world.anotherDevice(alice);
+    // What a device_added item naming a link of this device leaves behind (PROTOCOL §6).
+    await world.storeOf(alice).put(`devjob/${tablet.account!.deviceId}`, { kind: "add", deviceId: tablet.account!.deviceId });
+    await alice.sync();
+    await syncAll(tablet, bob, carol);
+    expect(await summaryOf(tablet, trip.conversation)).toMatchObject({ kind: "group", title: "Trip", members: [alice.address, bob.address, carol.address] });
+    expect(await lines(tablet, trip.conversation)).toEqual([]);
+    // The name sent again is no rename for those who knew it.
+    expect(await lines(bob, trip.conversation)).toEqual(["alice created", "carol: before the tablet"]);
+  });
 });
