@@ -2,7 +2,8 @@ import { type Address, parseAddress } from "../../shared/address.js";
 import { EmsgClient } from "../../shared/client/client.js";
 import type { Store } from "../../shared/client/store.js";
 import type { Transport } from "../../shared/client/transport.js";
-import type { ChatView, Connection, FriendState, FriendView, MessageView, SettingsView } from "../messaging/messages.js";
+import { EmsgError } from "../../shared/errors.js";
+import type { ChatView, Connection, FriendState, FriendView, GroupView, MessageView, SettingsView } from "../messaging/messages.js";
 import { flushPendingFriends, pendingFriends, queueFriend } from "./pending-friends.js";
 import { chatView, friendView, messageView } from "./views.js";
 
@@ -126,16 +127,36 @@ export class ClientService {
     return (await this.client.conversations()).map((c) => chatView(c, self)).filter((c): c is ChatView => c !== null);
   }
 
-  async history(peer: string): Promise<MessageView[]> {
+  /** A chat's messages, by a friend's address or a group's conversation id; reading marks it read. */
+  async history(chat: string): Promise<MessageView[]> {
     await this.#require();
-    const messages = await this.client.history(peer);
-    await this.client.markRead(peer);
+    const messages = await this.client.history(chat);
+    await this.client.markRead(chat);
     return messages.map(messageView);
   }
 
-  async send(peer: string, text: string): Promise<MessageView> {
+  async send(chat: string, text: string): Promise<MessageView> {
     await this.#require();
-    return messageView(await this.client.sendText(peer, text));
+    return messageView(await this.client.sendText(chat, text));
+  }
+
+  async group(conversation: string): Promise<GroupView> {
+    await this.#require();
+    const summary = (await this.client.conversations()).find((c) => c.conversation === conversation && c.kind === "group");
+    if (!summary) throw new EmsgError("not_found", "No such group on this device.");
+    return summary;
+  }
+
+  async createGroup(title: string, members: string[]): Promise<GroupView> {
+    await this.#require();
+    return this.client.createGroup(title, members);
+  }
+
+  /** Renames, adds, removes or leaves: the core checks that it is a group we are still in. */
+  async changeGroup(change: (client: EmsgClient) => Promise<void>): Promise<true> {
+    await this.#require();
+    await change(this.client);
+    return true;
   }
 
   async settings(): Promise<SettingsView> {

@@ -1,13 +1,18 @@
 import { browser } from "wxt/browser";
+import { pickLocale, translator } from "../../pwa/src/i18n/translate.js";
 import type { ClientService } from "./client-service.js";
+import { arrivalNotification } from "./views.js";
 
 const ICON = "/icon-192.png";
 
 /** System notifications for what arrives while no EMSG page is open: messages and friend requests. */
 export function notifyArrivals(service: ClientService): void {
-  service.client.on("message", (message) => {
-    if (message.direction !== "in") return;
-    void browser.notifications.create(`emsg-msg-${message.id}`, { type: "basic", iconUrl: ICON, title: message.from, message: message.text.slice(0, 200) });
+  const t = translator(pickLocale(navigator.languages));
+  service.client.on("message", async (message) => {
+    if (message.direction !== "in" || message.notice) return;
+    const summary = (await service.client.conversations()).find((c) => c.conversation === message.conversation);
+    const shown = arrivalNotification(message, summary, service.client.address, t);
+    if (shown) void browser.notifications.create(`emsg-msg-${message.id}`, { type: "basic", iconUrl: ICON, title: shown.title, message: shown.body });
   });
   service.client.on("friend", (friend) => {
     if (friend.state === "incoming" || friend.state === "held") {

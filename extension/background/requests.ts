@@ -66,9 +66,21 @@ export async function handleRequest(raw: unknown, sender: SenderInfo, self: Self
       case "conversations":
         return { ok: true, chats: await service.chats() };
       case "history":
-        return { ok: true, messages: await service.history(request.peer) };
+        return { ok: true, messages: await service.history(request.chat) };
       case "send":
-        return { ok: true, message: await service.send(request.peer, request.text) };
+        return { ok: true, message: await service.send(request.chat, request.text) };
+      case "group":
+        return { ok: true, group: await service.group(request.conversation) };
+      case "create-group":
+        return { ok: true, group: await service.createGroup(request.title, request.members) };
+      case "rename-group":
+        return { ok: true, done: await service.changeGroup((c) => c.renameGroup(request.conversation, request.title)) };
+      case "add-to-group":
+        return { ok: true, done: await service.changeGroup((c) => c.addToGroup(request.conversation, request.members)) };
+      case "remove-from-group":
+        return { ok: true, done: await service.changeGroup((c) => c.removeFromGroup(request.conversation, request.members)) };
+      case "leave-group":
+        return { ok: true, done: await service.changeGroup((c) => c.leaveGroup(request.conversation)) };
       case "sync":
         return { ok: true, synced: await service.sync() };
       case "settings":

@@ -1,6 +1,8 @@
 import * as v from "valibot";
+import type { ConversationSummary, GroupNotice } from "../../shared/client/index.js";
 
 const Text = (max: number) => v.pipe(v.string(), v.maxLength(max));
+const Members = v.pipe(v.array(Text(400)), v.minLength(1), v.maxLength(500));
 
 /**
  * What content scripts, the popup and the side panel may ask the background service worker.
@@ -14,8 +16,15 @@ export const RequestSchema = v.variant("type", [
   v.object({ type: v.literal("link"), code: Text(600), server: v.optional(Text(400)) }),
   v.object({ type: v.literal("respond"), address: Text(400), verdict: v.picklist(["accept", "decline", "block"]) }),
   v.object({ type: v.literal("conversations") }),
-  v.object({ type: v.literal("history"), peer: Text(400) }),
-  v.object({ type: v.literal("send"), peer: Text(400), text: Text(20_000) }),
+  // `chat` is a friend's address (a 1:1 chat, made on the first send) or a group's conversation id.
+  v.object({ type: v.literal("history"), chat: Text(400) }),
+  v.object({ type: v.literal("send"), chat: Text(400), text: Text(20_000) }),
+  v.object({ type: v.literal("group"), conversation: Text(400) }),
+  v.object({ type: v.literal("create-group"), title: Text(400), members: Members }),
+  v.object({ type: v.literal("rename-group"), conversation: Text(400), title: Text(400) }),
+  v.object({ type: v.literal("add-to-group"), conversation: Text(400), members: Members }),
+  v.object({ type: v.literal("remove-from-group"), conversation: Text(400), members: Members }),
+  v.object({ type: v.literal("leave-group"), conversation: Text(400) }),
   v.object({ type: v.literal("settings") }),
   v.object({ type: v.literal("sync") }),
   v.object({
@@ -42,22 +51,39 @@ export interface FriendView {
   since: number;
   note?: string;
   bounced?: string;
+  /** They moved to this address: a group takes them there, not here. */
+  movedTo?: string;
 }
 
+/**
+ * A row of the chat list, as the PWA's chat-list view model reads it (`ChatSummary`). `id` is the
+ * friend's address for a 1:1 chat and the conversation id for a group: both open with it.
+ */
 export interface ChatView {
-  peer: string;
+  id: string;
+  kind: "direct" | "group";
+  title: string;
   lastText: string | null;
   lastAt: number | null;
   lastMine: boolean;
   unread: number;
+  /** For a group: its roster size, and the short name of who wrote the last message. */
+  members?: number;
+  lastFrom?: string | null;
 }
+
+/** A group as the core summarizes it: its name, roster, whether we are still in it. No keys. */
+export type GroupView = ConversationSummary;
 
 export interface MessageView {
   id: string;
   mine: boolean;
+  from: string;
   text: string;
   at: number;
   status: "sending" | "sent" | "delivered" | "failed" | "received";
+  /** A group event ("alice added carol") rather than something someone wrote. */
+  notice?: GroupNotice;
 }
 
 export interface SettingsView {
@@ -77,6 +103,12 @@ export interface ReplyOf {
   conversations: Reply<{ chats: ChatView[] }>;
   history: Reply<{ messages: MessageView[] }>;
   send: Reply<{ message: MessageView }>;
+  group: Reply<{ group: GroupView }>;
+  "create-group": Reply<{ group: GroupView }>;
+  "rename-group": Reply<{ done: true }>;
+  "add-to-group": Reply<{ done: true }>;
+  "remove-from-group": Reply<{ done: true }>;
+  "leave-group": Reply<{ done: true }>;
   settings: Reply<{ settings: SettingsView }>;
   sync: Reply<{ synced: boolean }>;
   "set-settings": Reply<{ settings: SettingsView }>;

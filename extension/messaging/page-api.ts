@@ -3,12 +3,14 @@ import type { Reply, ReplyOf, Request } from "./messages.js";
 
 /** Sends one request to the background; a missing or broken background becomes a plain reply. */
 export async function ask<R extends Request>(request: R): Promise<ReplyOf[R["type"]]> {
+  type Answer = ReplyOf[R["type"]];
+  const unavailable = (message: string): Reply<never> => ({ ok: false, error: "unavailable", message });
   try {
-    const reply = (await browser.runtime.sendMessage(request)) as ReplyOf[R["type"]] | undefined;
-    return reply ?? ({ ok: false, error: "unavailable", message: "EMSG did not answer; try again." } as Reply<never>);
+    const reply = (await browser.runtime.sendMessage(request)) as Answer | undefined;
+    return reply ?? (unavailable("EMSG did not answer; try again.") as Answer);
   } catch {
     // The extension was updated or reloaded under this page: its old content script is orphaned.
-    return { ok: false, error: "unavailable", message: "EMSG was updated; reload this page." } as Reply<never>;
+    return unavailable("EMSG was updated; reload this page.") as Answer;
   }
 }
 

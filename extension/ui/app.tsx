@@ -17,7 +17,8 @@ const TAB_LABEL: Record<Tab, string> = { chats: t("chats.title"), friends: t("fr
 export function App({ layout }: { layout: "popup" | "panel" }) {
   const [status, setStatus] = useState<ReplyOf["status"] | null>(null);
   const [tab, setTab] = useState<Tab>("chats");
-  const [peer, setPeer] = useState<string | null>(null);
+  // The open chat: a friend's address, or a group's conversation id.
+  const [chat, setChat] = useState<string | null>(null);
   const refresh = () => void ask({ type: "status" }).then(setStatus);
   useEffect(() => {
     refresh();
@@ -34,7 +35,8 @@ export function App({ layout }: { layout: "popup" | "panel" }) {
       </main>
     );
   }
-  const openChat = (address: string) => setPeer(address);
+  const openChat = (id: string) => setChat(id);
+  const self = status.account as Address;
   const requests = status.friends.filter((f) => f.state === "incoming" || f.state === "held").length;
   return (
     <main class={layout}>
@@ -43,8 +45,8 @@ export function App({ layout }: { layout: "popup" | "panel" }) {
         <span class="who">{status.account}</span>
         <span class={`connection ${status.connection}`} role="status">{status.connection === "online" ? "Online" : status.connection === "connecting" ? "Connecting…" : "Offline"}</span>
       </header>
-      {peer ? (
-        <Chat peer={peer} onBack={() => setPeer(null)} />
+      {chat ? (
+        <Chat key={chat} chat={chat} self={self} onBack={() => setChat(null)} />
       ) : (
         <>
           <nav role="tablist" class="row tabs">
@@ -55,8 +57,8 @@ export function App({ layout }: { layout: "popup" | "panel" }) {
               </button>
             ))}
           </nav>
-          {tab === "chats" && <Chats friends={status.friends} onOpenChat={openChat} />}
-          {tab === "friends" && <Friends self={status.account as Address} friends={status.friends} onOpenChat={openChat} />}
+          {tab === "chats" && <Chats self={self} friends={status.friends} onOpenChat={openChat} />}
+          {tab === "friends" && <Friends self={self} friends={status.friends} onOpenChat={openChat} />}
           {tab === "settings" && <Settings />}
         </>
       )}

@@ -1,86 +1,137 @@
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useEffect, useReducer, useRef, useState } from "preact/hooks";
+import type { Address } from "../../shared/address.js";
 import { composerAction, outgoingText } from "../../pwa/src/view-models/composer.js";
+import { GroupViewModel } from "../../pwa/src/view-models/group-model.js";
 import { buildTimeline, type TimelineMessage } from "../../pwa/src/view-models/timeline.js";
 import type { MessageView } from "../messaging/messages.js";
+import { GroupInfo } from "./group-info.js";
+import { groupRequests } from "./group-requests.js";
 import { ask, onChanged } from "./panel-api.js";
 import { locale, t } from "./i18n.js";
 
 function timelineMessage(m: MessageView): TimelineMessage {
-  return { id: m.id, mine: m.mine, text: m.text, at: m.at, status: m.status === "received" ? null : m.status, starred: false };
+  return {
+    id: m.id,
+    mine: m.mine,
+    text: m.text,
+    at: m.at,
+    status: m.status === "received" ? null : m.status,
+    starred: false,
+    from: m.from as Address,
+    ...(m.notice ? { notice: m.notice } : {}),
+  };
 }
 
-/** One conversation: its timeline (the PWA's view model) and a composer. */
-export function Chat({ peer, onBack }: { peer: string; onBack(): void }) {
+/** A group's id holds its hub's host and a slash; a friend's address never does. */
+export const isGroupChat = (chat: string) => chat.includes("/");
+
+/** The open group's view model (the PWA's), kept in step with what the background says changed. */
+function useGroup(chat: string, self: Address): GroupViewModel | null {
+  const [group, setGroup] = useState<GroupViewModel | null>(null);
+  const [, bump] = useReducer((n: number) => n + 1, 0);
+  useEffect(() => group?.subscribe(() => bump(undefined)), [group]);
+  useEffect(() => {
+    if (!isGroupChat(chat)) return setGroup(null);
+    let model: GroupViewModel | null = null;
+    const load = async () => {
+      const reply = await ask({ type: "group", conversation: chat });
+      if (!reply.ok) return;
+      if (model) model.update(reply.group);
+      else setGroup((model = new GroupViewModel(groupRequests(self), reply.group)));
+      await model.load();
+    };
+    void load();
+    return onChanged((what) => what === "messages" && void load());
+  }, [chat, self]);
+  return group;
+}
+
+/** One conversation, 1:1 or group: its timeline (the PWA's view model) and a composer. */
+export function Chat({ chat, self, onBack }: { chat: string; self: Address; onBack(): void }) {
   const [messages, setMessages] = useState<MessageView[]>([]);
   const [draft, setDraft] = useState("");
   const [error, setError] = useState("");
   const end = useRef<HTMLLIElement>(null);
+  const group = useGroup(chat, self);
   useEffect(() => {
     const load = async () => {
-      const reply = await ask({ type: "history", peer });
+      const reply = await ask({ type: "history", chat });
       if (reply.ok) setMessages(reply.messages);
       else setError(reply.message);
     };
     void load();
     return onChanged((what) => what === "messages" && void load());
-  }, [peer]);
+  }, [chat]);
   useEffect(() => end.current?.scrollIntoView?.({ block: "end" }), [messages.length]);
 
   const send = async () => {
     const text = outgoingText(draft);
     if (text === null) return;
     setDraft("");
-    const reply = await ask({ type: "send", peer, text });
+    const reply = await ask({ type: "send", chat, text });
     if (reply.ok) setMessages((list) => (list.some((m) => m.id === reply.message.id) ? list : [...list, reply.message]));
     else {
       setDraft(text);
       setError(reply.message);
     }
   };
-  const items = buildTimeline(messages.map(timelineMessage), Date.now(), locale, t);
+  if (isGroupChat(chat) && !group) return <p>…</p>;
+  const title = group ? group.title || group.members.filter((m) => !m.you).map((m) => m.name).join(", ") : chat;
+  if (group?.detailsOpen) return <GroupInfo group={group} />;
+  const items = buildTimeline(messages.map(timelineMessage), Date.now(), locale, t, group?.labels);
+  const ending = group?.ending;
   return (
-    <section class="chat" aria-label={peer}>
+    <section class="chat" aria-label={title}>
       <header class="row">
         <button onClick={onBack} aria-label="Back to chats">←</button>
-        <h2>{peer}</h2>
-        <span class="hint">{t("conv.encrypted")}</span>
+        <div class="grow">
+          <h2>{title}</h2>
+          {group && <span class="hint">{group.membersLabel(t)}</span>}
+        </div>
+        {group ? <button onClick={() => group.openDetails()}>{t("group.info")}</button> : <span class="hint">{t("conv.encrypted")}</span>}
       </header>
       {items.length === 0 && <p>{t("conv.empty")}</p>}
       <ol class="timeline" aria-label="Messages">
-        {items.map((item) =>
-          item.kind === "day" ? (
-            <li key={item.key} class="day">{item.label}</li>
-          ) : (
+        {items.map((item) => {
+          if (item.kind === "day") return <li key={item.key} class="day">{item.label}</li>;
+          if (item.kind === "notice") return <li key={item.key} class="notice">{item.text}</li>;
+          return (
             <li key={item.key} class={item.mine ? "mine" : "theirs"}>
+              {item.sender && <span class={`sender sender-c${item.sender.colour}`} aria-hidden="true">{item.sender.name}</span>}
+              {item.author && <span class="visually-hidden">{item.author.name}: </span>}
               <span class="text">{item.text}</span> <span class="meta">{item.time} {item.tick && <span aria-label={item.statusLabel}>{item.tick}</span>}</span>
             </li>
-          ),
-        )}
+          );
+        })}
         <li ref={end} aria-hidden="true" />
       </ol>
       {error && <p role="alert">{error}</p>}
-      <form
-        class="row composer"
-        onSubmit={(e) => {
-          e.preventDefault();
-          void send();
-        }}
-      >
-        <textarea
-          aria-label={t("conv.placeholder")}
-          placeholder={t("conv.placeholder")}
-          value={draft}
-          rows={2}
-          onInput={(e) => setDraft(e.currentTarget.value)}
-          onKeyDown={(e) => {
-            if (composerAction(e) === "send") {
-              e.preventDefault();
-              void send();
-            }
+      {ending ? (
+        <p class="ending" role="status">{t(ending.key, ending.name ? { name: ending.name } : undefined)}</p>
+      ) : (
+        <form
+          class="row composer"
+          onSubmit={(e) => {
+            e.preventDefault();
+            void send();
           }}
-        />
-        <button type="submit">{t("conv.send")}</button>
-      </form>
+        >
+          <textarea
+            aria-label={t("conv.placeholder")}
+            placeholder={t("conv.placeholder")}
+            value={draft}
+            rows={2}
+            onInput={(e) => setDraft(e.currentTarget.value)}
+            onKeyDown={(e) => {
+              if (composerAction(e) === "send") {
+                e.preventDefault();
+                void send();
+              }
+            }}
+          />
+          <button type="submit">{t("conv.send")}</button>
+        </form>
+      )}
     </section>
   );
 }

@@ -62,7 +62,7 @@ describe("the background answering pages, popup and panel", () => {
     for (const type of ["status", "conversations", "settings"] as const) {
       expect(await handleRequest({ type }, PAGE, SELF, ctx)).toEqual({ ok: false, error: "forbidden", message: "A web page may not ask EMSG for that." });
     }
-    expect(await handleRequest({ type: "history", peer: "bob#im.b.org" }, PAGE, SELF, ctx)).toMatchObject({ ok: false, error: "forbidden" });
+    expect(await handleRequest({ type: "history", chat: "bob#im.b.org" }, PAGE, SELF, ctx)).toMatchObject({ ok: false, error: "forbidden" });
     expect(await handleRequest({ type: "add-friend", address: "bob#im.b.org" }, PAGE, SELF, ctx)).toEqual({ ok: true, address: "bob#im.b.org", state: "queued" });
   });
 

@@ -1,4 +1,7 @@
+import type { Address } from "../../../shared/address.js";
 import type { Locale, Translate } from "../i18n/translate.js";
+import type { ConversationSummary } from "./core-types.js";
+import { senderLabels } from "./sender-label.js";
 import { listStamp } from "./time-format.js";
 
 export interface ChatSummary {
@@ -25,6 +28,38 @@ export interface ChatRow {
   group: boolean;
   /** "3 members" for a group, empty for a chat with one person. */
   membersLabel: string;
+}
+
+/** What a chat row shows of the core's summary: a group by its name (its members until it has one). */
+export function chatSummary(c: ConversationSummary, self: Address): ChatSummary {
+  if (c.kind === "group") {
+    const last = c.last;
+    return {
+      id: c.conversation,
+      title: c.title || c.members.filter((m) => m !== self).join(", "),
+      lastText: last?.text || null,
+      lastAt: last?.at ?? null,
+      lastMine: last?.direction === "out",
+      unread: c.unread,
+      members: c.members.length,
+      lastFrom: last && last.direction === "in" ? senderLabels([...c.members, last.from])(last.from).name : null,
+    };
+  }
+  return {
+    id: c.conversation,
+    title: c.peer ?? c.members.filter((m) => m !== self).join(", "),
+    lastText: c.last?.text ?? null,
+    lastAt: c.last?.at ?? null,
+    lastMine: c.last?.direction === "out",
+    unread: c.unread,
+  };
+}
+
+/** Who wrote a group message and in which group ("bob in Weekend"), for its notification; null outside groups. */
+export function groupSender(summary: ConversationSummary, from: Address, self: Address): { name: string; title: string } | null {
+  if (summary.kind !== "group") return null;
+  const { title } = chatSummary(summary, self);
+  return { name: senderLabels([...summary.members, from])(from).name, title };
 }
 
 const PREVIEW_MAX = 80;

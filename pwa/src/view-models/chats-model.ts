@@ -1,36 +1,11 @@
 import type { Address } from "../../../shared/address.js";
 import type { ConversationSummary, MessageRecord } from "./core-types.js";
 import type { AppContext } from "./app-context.js";
-import { chatRows, type ChatRow, type ChatSummary } from "./chat-list.js";
+import { chatRows, chatSummary, groupSender, type ChatRow } from "./chat-list.js";
 import { ConversationViewModel } from "./conversation-model.js";
 import { GroupViewModel } from "./group-model.js";
 import { NewGroupViewModel } from "./new-group-model.js";
 import { Observable } from "./observable.js";
-import { senderLabels } from "./sender-label.js";
-
-export function chatSummary(c: ConversationSummary, self: Address): ChatSummary {
-  if (c.kind === "group") {
-    const last = c.last;
-    return {
-      id: c.conversation,
-      title: c.title || c.members.filter((m) => m !== self).join(", "),
-      lastText: last?.text || null,
-      lastAt: last?.at ?? null,
-      lastMine: last?.direction === "out",
-      unread: c.unread,
-      members: c.members.length,
-      lastFrom: last && last.direction === "in" ? senderLabels([...c.members, last.from])(last.from).name : null,
-    };
-  }
-  return {
-    id: c.conversation,
-    title: c.peer ?? c.members.filter((m) => m !== self).join(", "),
-    lastText: c.last?.text ?? null,
-    lastAt: c.last?.at ?? null,
-    lastMine: c.last?.direction === "out",
-    unread: c.unread,
-  };
-}
 
 /** The chat list and the one conversation open beside it. */
 export class ChatsViewModel extends Observable {
@@ -79,9 +54,7 @@ export class ChatsViewModel extends Observable {
   /** Who wrote a group message and in which group, for its notification; null outside groups. */
   groupSender(message: MessageRecord): { name: string; title: string } | null {
     const summary = this.#summaries.get(message.conversation);
-    if (summary?.kind !== "group") return null;
-    const { title } = chatSummary(summary, this.#ctx.client.address);
-    return { name: senderLabels([...summary.members, message.from])(message.from).name, title };
+    return summary ? groupSender(summary, message.from, this.#ctx.client.address) : null;
   }
 
   /** Opens a conversation by its id, or the chat with a friend by address (made on the first send). */

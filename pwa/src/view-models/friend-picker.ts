@@ -9,8 +9,11 @@ export interface PickRow {
 /** More friends than this and the picker offers a search field. */
 export const SEARCH_FROM = 8;
 
+/** What the picker reads of a friend: the core's record, or the extension's view of one. */
+export type PickableFriend = Pick<Friend, "address" | "movedTo"> & { state: string };
+
 /** Friends who can be put into a group: accepted, still at this address, not already in it. */
-export function pickable(friends: readonly Friend[], exclude: Iterable<Address> = []): Address[] {
+export function pickable(friends: readonly PickableFriend[], exclude: Iterable<Address> = []): Address[] {
   const skip = new Set(exclude);
   return friends
     .filter((f) => f.state === "friend" && !f.movedTo && !skip.has(f.address))

@@ -3,12 +3,19 @@ import type { Translate } from "../i18n/translate.js";
 import type { MessageKey } from "../i18n/en.js";
 import { membersLabel } from "./chat-list.js";
 import type { ConversationSummary, EmsgClient, MessageRecord } from "./core-types.js";
-import { FriendPicker, pickable } from "./friend-picker.js";
+import { FriendPicker, type PickableFriend, pickable } from "./friend-picker.js";
 import { groupTitleProblem } from "./new-group-model.js";
 import { ActionModel } from "./action-model.js";
 import { type GroupLabels, type SenderLabel, senderLabels } from "./sender-label.js";
 
-export type GroupClient = Pick<EmsgClient, "address" | "friends" | "history" | "renameGroup" | "addToGroup" | "removeFromGroup" | "leaveGroup">;
+/** The core, or anything that asks it (the extension's panel asks its background). */
+export type GroupClient = Pick<EmsgClient, "address" | "renameGroup" | "addToGroup" | "removeFromGroup" | "leaveGroup"> & {
+  friends(): Promise<readonly PickableFriend[]>;
+  history(conversation: string, options: { limit: number }): Promise<readonly GroupEvent[]>;
+};
+
+/** What the group reads of a message: who wrote it, and the group event it is. */
+type GroupEvent = Pick<MessageRecord, "from" | "notice">;
 
 export interface MemberRow extends SenderLabel {
   you: boolean;
@@ -109,7 +116,7 @@ export class GroupViewModel extends ActionModel {
     this.changed();
   }
 
-  #take(message: MessageRecord): void {
+  #take(message: GroupEvent): void {
     this.#known.add(message.from);
     const notice = message.notice;
     if (!notice) return;

@@ -2,7 +2,7 @@ import type { Address } from "../../../shared/address.js";
 import type { MessageKey } from "../i18n/en.js";
 import type { ConversationSummary, EmsgClient } from "./core-types.js";
 import { errorSentence } from "./error-text.js";
-import { FriendPicker, pickable } from "./friend-picker.js";
+import { FriendPicker, type PickableFriend, pickable } from "./friend-picker.js";
 import { Observable } from "./observable.js";
 
 export const GROUP_TITLE_MAX = 100;
@@ -17,7 +17,8 @@ export function groupTitleProblem(title: string): MessageKey | null {
   return null;
 }
 
-export type NewGroupClient = Pick<EmsgClient, "friends" | "createGroup">;
+/** The core, or anything that asks it (the extension's panel asks its background). */
+export type NewGroupClient = Pick<EmsgClient, "createGroup"> & { friends(): Promise<readonly PickableFriend[]> };
 
 /** The "New group" dialog: a name and friends picked from a list; the core makes the group. */
 export class NewGroupViewModel extends Observable {

@@ -1,0 +1,157 @@
+import { describe, expect, it } from "vitest";
+import type { Address } from "../../shared/address.js";
+import type { ConversationSummary, MessageRecord } from "../../shared/client/index.js";
+import type { EmsgClient } from "../../shared/client/client.js";
+import { MemoryStore } from "../../shared/client/store.js";
+import { translator } from "../../pwa/src/i18n/translate.js";
+import { ClientService } from "../../extension/background/client-service.js";
+import { handleRequest, type RequestContext, type Self } from "../../extension/background/requests.js";
+import { arrivalNotification, chatView, messageView } from "../../extension/background/views.js";
+import type { ChatView, MessageView } from "../../extension/messaging/messages.js";
+import { GroupWorld } from "./group-world.js";
+
+const OWN = "emsg-extension-id";
+const SELF: Self = { id: OWN, origin: "chrome-extension://emsg-extension-id/" };
+const PANEL = { id: OWN, url: `${SELF.origin}sidepanel.html` };
+const PAGE = { id: OWN, url: "https://example.com/contact", tab: { id: 7 } };
+
+const alice = "alice#im.alice.test" as Address;
+const bob = "bob#im.bob.test" as Address;
+const carol = "carol#im.bob.test" as Address;
+const en = translator("en");
+const zh = translator("zh-CN");
+
+function groupSummary(over: Partial<ConversationSummary> = {}): ConversationSummary {
+  return {
+    conversation: "im.alice.test/g1",
+    kind: "group",
+    title: "Weekend",
+    members: [alice, bob, carol],
+    epoch: 1,
+    lastHubSeq: 3,
+    created: 1,
+    unread: 2,
+    last: { id: "m1", from: bob, text: "see you there", at: 1000, direction: "in", status: "received" },
+    ...over,
+  };
+}
+
+function incoming(over: Partial<MessageRecord> = {}): MessageRecord {
+  return { id: "m1", conversation: "im.alice.test/g1", from: bob, direction: "in", text: "see you there", at: 1000, status: "received", ...over };
+}
+
+describe("the background's views of groups", () => {
+  it("lists a group under its conversation id with its title, member count and who wrote last", () => {
+    expect(chatView(groupSummary(), alice)).toEqual({
+      id: "im.alice.test/g1",
+      kind: "group",
+      title: "Weekend",
+      lastText: "see you there",
+      lastAt: 1000,
+      lastMine: false,
+      unread: 2,
+      members: 3,
+      lastFrom: "bob",
+    });
+  });
+
+  it("names a group by its members until its name arrives, and never as a chat with one of them", () => {
+    const row = chatView(groupSummary({ title: undefined }), alice)!;
+    expect(row).toMatchObject({ id: "im.alice.test/g1", kind: "group", title: `${bob}, ${carol}` });
+    expect(row.id).not.toBe(bob);
+  });
+
+  it("keeps a 1:1 chat addressed by the friend, as before", () => {
+    const direct = groupSummary({ kind: "direct", conversation: "im.alice.test/d1", peer: bob, members: [alice, bob], title: undefined });
+    const row = chatView(direct, alice);
+    expect(row).toMatchObject({ id: bob, kind: "direct", title: bob, lastText: "see you there" });
+    expect(row).not.toHaveProperty("members");
+  });
+
+  it("carries who wrote a message and the group event it is", () => {
+    const notice = { type: "removed" as const, by: alice, who: [carol] };
+    expect(messageView(incoming({ id: "n1", text: "", notice }))).toEqual({ id: "n1", mine: false, from: bob, text: "", at: 1000, status: "received", notice });
+    expect(messageView(incoming())).not.toHaveProperty("notice");
+  });
+
+  it("titles a group message's notification with who wrote it in which group, in the person's language", () => {
+    expect(arrivalNotification(incoming(), groupSummary(), alice, en)).toEqual({ title: "bob in Weekend", body: "see you there" });
+    expect(arrivalNotification(incoming(), groupSummary(), alice, zh)?.title).toContain("Weekend");
+    expect(arrivalNotification(incoming({ conversation: "im.alice.test/d1" }), undefined, alice, en)).toEqual({ title: bob, body: "see you there" });
+  });
+
+  it("does not notify of group events or of our own messages", () => {
+    expect(arrivalNotification(incoming({ text: "", notice: { type: "left", by: bob } }), groupSummary(), alice, en)).toBeNull();
+    expect(arrivalNotification(incoming({ direction: "out", from: alice, status: "sent" }), groupSummary(), alice, en)).toBeNull();
+  });
+});
+
+async function syncAll(...clients: EmsgClient[]): Promise<void> {
+  for (let round = 0; round < 2; round++) for (const c of clients) await c.sync();
+}
+
+type Ask = (request: Record<string, unknown>) => Promise<Record<string, unknown> & { ok: boolean }>;
+
+// Each person makes 30 post-quantum KeyPackages on arrival: on a busy machine that takes seconds.
+describe("the background running a group for the panel", { timeout: 60_000 }, () => {
+  it("creates a group, lists it by id, reads others' messages with their sender, renames and removes", async () => {
+    const world = new GroupWorld();
+    const aliceCore = await world.person(alice);
+    const bobClient = await world.person(bob);
+    const carolClient = await world.person(carol);
+    await world.befriend(aliceCore, bobClient);
+    await world.befriend(aliceCore, carolClient);
+    // The extension's background opens Alice's account from the same storage.
+    const ctx: RequestContext = { service: new ClientService(world.storeOf(aliceCore), world.transport), openPanel: async () => "side-panel" };
+    const ask: Ask = async (request) => (await handleRequest(request, PANEL, SELF, ctx)) as Awaited<ReturnType<Ask>>;
+
+    expect(await ask({ type: "create-group", title: "Trip", members: [bob] })).toMatchObject({ ok: false, error: "bad_request" });
+    const created = await ask({ type: "create-group", title: "Trip", members: [bob, carol] });
+    expect(created).toMatchObject({ ok: true, group: { kind: "group", title: "Trip", members: [alice, bob, carol] } });
+    const id = (created.group as ConversationSummary).conversation;
+    await ctx.service.client.flush();
+    await syncAll(bobClient, carolClient);
+
+    await bobClient.sendText(id, "hi all");
+    await bobClient.flush();
+    await ctx.service.sync();
+    const chats = (await ask({ type: "conversations" })).chats as ChatView[];
+    expect(chats).toEqual([expect.objectContaining({ id, kind: "group", title: "Trip", members: 3, lastText: "hi all", lastFrom: "bob" })]);
+    const history = (await ask({ type: "history", chat: id })).messages as MessageView[];
+    expect(history.map((m) => [m.from, m.notice?.type ?? m.text])).toEqual([
+      [alice, "created"],
+      [bob, "hi all"],
+    ]);
+    expect(await ask({ type: "send", chat: id, text: "hello trip" })).toMatchObject({ ok: true, message: { mine: true, text: "hello trip" } });
+
+    expect(await ask({ type: "rename-group", conversation: id, title: "Trip to Lisbon" })).toEqual({ ok: true, done: true });
+    expect(await ask({ type: "remove-from-group", conversation: id, members: [carol] })).toEqual({ ok: true, done: true });
+    expect(await ask({ type: "group", conversation: id })).toMatchObject({ ok: true, group: { title: "Trip to Lisbon", members: [alice, bob] } });
+    expect(await ask({ type: "group", conversation: "im.alice.test/nothing" })).toMatchObject({ ok: false, error: "not_found" });
+
+    expect(await ask({ type: "leave-group", conversation: id })).toEqual({ ok: true, done: true });
+    expect(await ask({ type: "group", conversation: id })).toMatchObject({ ok: true, group: { left: true } });
+    expect(await ask({ type: "send", chat: id, text: "still here?" })).toMatchObject({ ok: false, error: "forbidden" });
+  });
+
+  it("lets no web page make, change or read a group", async () => {
+    const ctx: RequestContext = { service: new ClientService(new MemoryStore(), world404), openPanel: async () => "side-panel" };
+    for (const request of [
+      { type: "create-group", title: "Trip", members: [bob, carol] },
+      { type: "group", conversation: "im.alice.test/g1" },
+      { type: "rename-group", conversation: "im.alice.test/g1", title: "x" },
+      { type: "add-to-group", conversation: "im.alice.test/g1", members: [bob] },
+      { type: "remove-from-group", conversation: "im.alice.test/g1", members: [bob] },
+      { type: "leave-group", conversation: "im.alice.test/g1" },
+    ]) {
+      expect(await handleRequest(request, PAGE, SELF, ctx)).toMatchObject({ ok: false, error: "forbidden" });
+    }
+  });
+});
+
+const world404 = {
+  fetch: async () => ({ status: 404, text: async () => "" }),
+  openSocket: () => {
+    throw new Error("no sockets here");
+  },
+};
