@@ -52,9 +52,17 @@ export class ConversationObject extends DurableObject<Env> {
   private readonly sessions: Sessions;
   /** Submissions waiting for the next accept round; one round is one SQLite commit. */
   private intake: Pending[] = [];
+  private accepting: Promise<void> | null = null;
+  /** When the alarm is known to be set for, while this instance lives; undefined when unknown. */
+  private alarmAt: number | undefined;
   private fanning: Promise<void> | null = null;
   /** Submitters waiting until their entry is fanned out. */
   private waiters: { seq: number; release: () => void }[] = [];
+  /**
+   * The meta row and members as last read: this object is their only writer, and drops this
+   * before each write, so every submission does not read them again.
+   */
+  private known: { meta: MetaRow; members: Address[] } | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -64,18 +72,25 @@ export class ConversationObject extends DurableObject<Env> {
   }
 
   private meta(): MetaRow {
+    if (this.known) return this.known.meta;
     const row = this.sql.exec<MetaRow>("SELECT ref, creator, epoch FROM meta").toArray()[0];
     if (!row) throw new EmsgError("not_found", "No such conversation here.");
+    this.known = { meta: row, members: this.readMembers() };
     return row;
   }
 
   private members(): Address[] {
+    return this.known?.members ?? this.readMembers();
+  }
+
+  private readMembers(): Address[] {
     return this.sql.exec<{ address: string }>("SELECT address FROM members ORDER BY since, address").toArray().map((r) => r.address as Address);
   }
 
   async create(ref: ConversationRef, creator: Address, members: Address[], now: number): Promise<Outcome<null>> {
     return attempt(() => {
       if (this.sql.exec("SELECT 1 FROM meta").toArray().length > 0) throw new EmsgError("conflict", "That conversation id is taken.");
+      this.known = undefined;
       this.ctx.storage.transactionSync(() => {
         this.sql.exec("INSERT INTO meta (id, ref, creator, epoch, created) VALUES (1, ?, ?, 0, ?)", ref, creator, now);
         for (const m of new Set([creator, ...members])) this.sql.exec("INSERT INTO members (address, since) VALUES (?, ?)", m, now);
@@ -103,23 +118,31 @@ export class ConversationObject extends DurableObject<Env> {
   }
 
   /**
-   * Queues a submission for the next accept round. Submissions arriving together (concurrent
-   * requests, a burst of session frames) are ordered in one round, so they share one commit.
+   * Queues a submission for the next accept round. A round starts at once when none is running;
+   * submissions arriving while one runs (concurrent requests, a burst of session frames) are
+   * ordered together in the next, so they share one commit without waiting on a timer.
    */
   private take(p: Omit<Pending, "done">): Promise<Outcome<Accepted>> {
     return new Promise((done) => {
       this.intake.push({ ...p, done });
-      if (this.intake.length === 1) setTimeout(() => void this.acceptRound(), 0);
+      if (!this.accepting) this.accepting = this.acceptRounds();
     });
+  }
+
+  private async acceptRounds(): Promise<void> {
+    try {
+      while (this.intake.length > 0) await this.acceptRound();
+    } finally {
+      this.accepting = null;
+    }
   }
 
   private async acceptRound(): Promise<void> {
     const round = this.intake;
     this.intake = [];
     const outcomes = await Promise.all(round.map((p) => attempt(() => this.accept(p.from, p.deviceId, p.submit, p.now))));
-    const fresh = outcomes.flatMap((o) => (o.ok && o.value.fresh ? [o.value.seq] : []));
-    if (fresh.length > 0) {
-      const rows = this.sql.exec<LogRow>(`SELECT * FROM log WHERE seq IN (${fresh.map(() => "?").join(",")}) ORDER BY seq`, ...fresh).toArray();
+    const rows = outcomes.flatMap((o) => (o.ok && o.value.row ? [o.value.row] : []));
+    if (rows.length > 0) {
       this.sessions.push(this.deliveriesOf(rows).map((d) => d.payload), this.members());
       // Should this object stop before the fan-out finishes, the alarm takes it up again.
       await this.scheduleAlarm(Date.now() + REFAN_DELAY_MS);
@@ -128,7 +151,7 @@ export class ConversationObject extends DurableObject<Env> {
     round.forEach((p, i) => p.done(outcomes[i]!));
   }
 
-  private accept(from: Address, deviceId: string, submit: Submit, now: number): { seq: number; fresh: boolean } {
+  private accept(from: Address, deviceId: string, submit: Submit, now: number): Accepted & { row?: LogRow } {
     const meta = this.meta();
     const seen = this.sql.exec<{ seq: number; sender: string }>("SELECT seq, sender FROM log WHERE submit_id = ?", submit.id).toArray()[0];
     if (seen) {
@@ -138,31 +161,48 @@ export class ConversationObject extends DurableObject<Env> {
     const before = this.members();
     const next = judgeSubmit({ epoch: meta.epoch, members: before }, from, submit);
     const changed = submit.kind === "commit";
-    const row = this.ctx.storage.transactionSync(() => {
-      if (changed) {
-        this.sql.exec("UPDATE meta SET epoch = ?", next.epoch);
-        this.sql.exec("DELETE FROM members");
-        for (const m of next.members) this.sql.exec("INSERT INTO members (address, since) VALUES (?, ?)", m, now);
-      }
-      return this.sql
+    const entry: Omit<LogRow, "seq"> = {
+      submit_id: submit.id,
+      at: now,
+      sender: from,
+      device_id: deviceId,
+      epoch: submit.epoch,
+      type: submit.kind,
+      mls: submit.mls,
+      welcome: submit.welcome ?? null,
+      members: changed ? JSON.stringify(next.members) : null,
+      recipients: JSON.stringify(recipientsOf(before, next.members)),
+      welcome_to: JSON.stringify(submit.welcome ? welcomeRecipients(next.members, submit) : []),
+    };
+    const insert = () =>
+      this.sql
         .exec<{ seq: number }>(
           `INSERT INTO log (submit_id, at, sender, device_id, epoch, type, mls, welcome, members, recipients, welcome_to)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`,
-          submit.id,
-          now,
-          from,
-          deviceId,
-          submit.epoch,
-          submit.kind,
-          submit.mls,
-          submit.welcome ?? null,
-          changed ? JSON.stringify(next.members) : null,
-          JSON.stringify(recipientsOf(before, next.members)),
-          JSON.stringify(submit.welcome ? welcomeRecipients(next.members, submit) : []),
+          entry.submit_id,
+          entry.at,
+          entry.sender,
+          entry.device_id,
+          entry.epoch,
+          entry.type,
+          entry.mls,
+          entry.welcome,
+          entry.members,
+          entry.recipients,
+          entry.welcome_to,
         )
-        .one();
-    });
-    return { seq: row.seq, fresh: true };
+        .one().seq;
+    // One INSERT is atomic by itself; a commit also rewrites the epoch and members with it.
+    const seq = changed
+      ? this.ctx.storage.transactionSync(() => {
+          this.known = undefined;
+          this.sql.exec("UPDATE meta SET epoch = ?", next.epoch);
+          this.sql.exec("DELETE FROM members");
+          for (const m of next.members) this.sql.exec("INSERT INTO members (address, since) VALUES (?, ?)", m, now);
+          return insert();
+        })
+      : insert();
+    return { seq, fresh: true, row: { seq, ...entry } };
   }
 
   /** The payloads log entries become, each with its recipients, in log order. */
@@ -226,6 +266,7 @@ export class ConversationObject extends DurableObject<Env> {
 
   /** A deleted account leaves: it gets nothing more from here. */
   async leave(address: Address): Promise<void> {
+    this.known = undefined;
     this.sql.exec("DELETE FROM members WHERE address = ?", address);
     this.sessions.closeAllBut(this.members());
   }
@@ -246,9 +287,13 @@ export class ConversationObject extends DurableObject<Env> {
     const frame = this.sessions.frame(ws, message, Date.now());
     if (!frame) return;
     if (frame.kind === "submit") {
-      // Acknowledged once ordered and stored; the fan-out to mailboxes follows in the background.
-      const result = await this.take({ from: frame.tag.address, deviceId: frame.tag.deviceId, submit: frame.submit, now: Date.now() });
-      this.sessions.reply(ws, result.ok ? { t: "ack", id: frame.submit.id, seq: result.value.seq } : { t: "error", ...result.error, id: frame.submit.id });
+      // Acknowledged once ordered and stored (the output gate holds the ack until the commit); the
+      // fan-out to mailboxes follows in the background. Not awaited: workerd hands this socket's
+      // next frame over only when this handler returns, so frames in flight join the same round.
+      const { submit, tag } = frame;
+      void this.take({ from: tag.address, deviceId: tag.deviceId, submit, now: Date.now() }).then((result) => {
+        this.sessions.reply(ws, result.ok ? { t: "ack", id: submit.id, seq: result.value.seq } : { t: "error", ...result.error, id: submit.id });
+      });
     }
   }
 
@@ -257,11 +302,15 @@ export class ConversationObject extends DurableObject<Env> {
   }
 
   private async scheduleAlarm(at: number): Promise<void> {
+    // Known to be set early enough already: no storage call on the path of every round.
+    if (this.alarmAt !== undefined && this.alarmAt <= at) return;
     const current = await this.ctx.storage.getAlarm();
     if (current === null || at < current) await this.ctx.storage.setAlarm(at);
+    this.alarmAt = current === null ? at : Math.min(current, at);
   }
 
   override async alarm(): Promise<void> {
+    this.alarmAt = undefined;
     const nextIdleCheck = this.sessions.closeIdle(Date.now());
     if (nextIdleCheck !== null) await this.scheduleAlarm(nextIdleCheck);
     this.sql.exec("DELETE FROM log WHERE fanned = 1 AND at < ?", Date.now() - LOG_RETENTION_MS);

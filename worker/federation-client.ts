@@ -5,6 +5,7 @@ import { randomId16 } from "../shared/ids.js";
 import { apiBaseOf, originFor, parseResolverMap, type DiscoveryDoc } from "../shared/discovery.js";
 import { FEDERATION_COMPONENTS, serverKeyId, signMessage } from "../shared/http-signature.js";
 import type { Env } from "./env.js";
+import type { SigningKey } from "./server.js";
 import { serverOf } from "./routing.js";
 import { unwrap } from "./outcome.js";
 
@@ -15,9 +16,14 @@ import { unwrap } from "./outcome.js";
 export async function federationPost(env: Env, domain: Domain, path: string, payload: unknown): Promise<Response> {
   const server = serverOf(env);
   const doc = unwrap(await server.peerDoc(domain)) as DiscoveryDoc;
+  return signedPost(env, doc, await server.signingKey(), path, payload);
+}
+
+/** The same POST with the peer's document and our key already at hand (the Outbox keeps them). */
+export async function signedPost(env: Env, doc: DiscoveryDoc, key: SigningKey, path: string, payload: unknown): Promise<Response> {
+  const domain = doc.domain as Domain;
   const url = `${apiBaseOf(doc, originFor(domain, parseResolverMap(env.EMSG_RESOLVE)))}/federation${path}`;
   const body = new TextEncoder().encode(JSON.stringify(payload));
-  const key = await server.signingKey();
   const headers: Record<string, string> = { "content-type": "application/json", "emsg-from": env.EMSG_DOMAIN, "emsg-to": domain };
   Object.assign(
     headers,

@@ -6,14 +6,20 @@ import { FederationInboxResponseSchema, MAX_BATCH_ITEMS, type FedItem } from "..
 import type { Env } from "./env.js";
 import { migrate } from "./sql-schema.js";
 import { fateOf, retryDelay } from "./policy/retry.js";
-import { bounce, type Queued } from "./routing.js";
-import { federationPost } from "./federation-client.js";
-import { DEFAULT_LIMITS } from "../shared/discovery.js";
+import { bounce, serverOf, type Queued } from "./routing.js";
+import { signedPost } from "./federation-client.js";
+import { unwrap } from "./outcome.js";
+import type { SigningKey } from "./server.js";
+import { DEFAULT_LIMITS, type DiscoveryDoc } from "../shared/discovery.js";
 import { MAILBOX_TTL_MS } from "./account.js";
 
-/** Items arriving within this window leave in one request: one socket per batch, not per message. */
-export const BATCH_WINDOW_MS = 2;
-const MAX_BATCHES_PER_RUN = 50;
+/**
+ * The alarm set when items are queued, should this object stop before it sent them; the send
+ * itself starts at once, and what arrives while a request is in flight leaves with the next one.
+ */
+export const SAFETY_ALARM_MS = 5000;
+/** How long a peer's discovery document (its API base) is reused before asking the Server object again. */
+const PEER_DOC_REUSE_MS = 60_000;
 
 const STEPS = [
   `CREATE TABLE meta (id INTEGER PRIMARY KEY CHECK (id = 1), domain TEXT NOT NULL);
@@ -34,6 +40,12 @@ type QueueRow = {
   attempts: number;
 };
 
+interface Peer {
+  doc: DiscoveryDoc;
+  key: SigningKey;
+  at: number;
+}
+
 /** What one batch attempt told about each item: undefined = delivered. */
 type Verdicts = Map<number, ErrorCode | undefined>;
 
@@ -43,6 +55,11 @@ type Verdicts = Map<number, ErrorCode | undefined>;
  */
 export class OutboxObject extends DurableObject<Env> {
   private readonly sql: SqlStorage;
+  /** The one run sending due items; enqueue and alarm both join it rather than start another. */
+  private pumping: Promise<void> | null = null;
+  /** Items were queued while a run was in flight: it looks again before it ends. */
+  private more = false;
+  private peer: Peer | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -67,7 +84,9 @@ export class OutboxObject extends DurableObject<Env> {
         );
       }
     });
-    await this.wakeAt(now + BATCH_WINDOW_MS);
+    await this.wakeAt(now + SAFETY_ALARM_MS);
+    // Not awaited: the caller's items are durable now; their delivery is this object's job.
+    void this.pump();
   }
 
   /** Number of items waiting, for tests and operators. */
@@ -81,18 +100,51 @@ export class OutboxObject extends DurableObject<Env> {
   }
 
   override async alarm(): Promise<void> {
+    await this.pump();
+  }
+
+  private pump(): Promise<void> {
+    if (this.pumping) {
+      this.more = true;
+      return this.pumping;
+    }
+    this.pumping = this.drain().finally(() => {
+      this.pumping = null;
+    });
+    return this.pumping;
+  }
+
+  /** Sends due items in batches until none is due, then sets the alarm for the next retry, if any. */
+  private async drain(): Promise<void> {
     const meta = this.sql.exec<{ domain: string }>("SELECT domain FROM meta").toArray()[0];
     if (!meta) return;
-    for (let i = 0; i < MAX_BATCHES_PER_RUN; i++) {
+    for (;;) {
       const rows = this.sql
         .exec<QueueRow>("SELECT * FROM queue WHERE next_at <= ? ORDER BY id LIMIT ?", Date.now(), MAX_BATCH_ITEMS)
         .toArray();
-      if (rows.length === 0) break;
-      const batch = withinBytes(rows, DEFAULT_LIMITS.maxFederationBodyBytes);
-      await this.settle(batch, await this.send(meta.domain as Domain, batch));
+      if (rows.length > 0) {
+        const batch = withinBytes(rows, DEFAULT_LIMITS.maxFederationBodyBytes);
+        await this.settle(batch, await this.send(meta.domain as Domain, batch));
+        continue;
+      }
+      this.more = false;
+      const next = this.sql.exec<{ at: number | null }>("SELECT MIN(next_at) AS at FROM queue").one().at;
+      if (next !== null) await this.ctx.storage.setAlarm(Math.max(next, Date.now()));
+      // Items queued while the alarm was being set joined this run; they are not left for the alarm.
+      if (!this.more) return;
     }
-    const next = this.sql.exec<{ at: number | null }>("SELECT MIN(next_at) AS at FROM queue").one().at;
-    if (next !== null) await this.ctx.storage.setAlarm(Math.max(next, Date.now()));
+  }
+
+  /**
+   * The peer's document and our signing key, reused for a while: asking the Server object for
+   * both on every batch puts two calls to one object shared by the whole server on each send.
+   */
+  private async peerOf(domain: Domain): Promise<Peer> {
+    if (this.peer && Date.now() - this.peer.at < PEER_DOC_REUSE_MS) return this.peer;
+    const server = serverOf(this.env);
+    const doc = unwrap(await server.peerDoc(domain)) as DiscoveryDoc;
+    this.peer = { doc, key: await server.signingKey(), at: Date.now() };
+    return this.peer;
   }
 
   /** POSTs one signed batch; a failure of the whole request applies to every item in it. */
@@ -101,13 +153,19 @@ export class OutboxObject extends DurableObject<Env> {
     const items = rows.map((r) => JSON.parse(r.item) as FedItem);
     let res: Response;
     try {
-      res = await federationPost(this.env, domain, "/inbox", { items });
+      const peer = await this.peerOf(domain);
+      res = await signedPost(this.env, peer.doc, peer.key, "/inbox", { items });
     } catch {
       // Unreachable, or its discovery document cannot be had now: retry, then bounce at TTL.
+      this.peer = undefined;
       return all("peer_unreachable");
     }
     const text = await res.text();
-    if (!res.ok) return all(wholeBatchError(res.status, text));
+    if (!res.ok) {
+      // Perhaps it moved or changed keys: the next attempt asks for its document again.
+      this.peer = undefined;
+      return all(wholeBatchError(res.status, text));
+    }
     let parsed;
     try {
       parsed = v.safeParse(FederationInboxResponseSchema, JSON.parse(text));
