@@ -7,7 +7,8 @@ function noticeText(m: MessageRecord): string {
   const n = m.notice!;
   const who = n.who?.length ? ` ${n.who.join(", ")}` : "";
   if (n.type === "renamed") return `${n.by} renamed the group to "${n.title}"`;
-  return `${n.by} ${n.type === "created" ? "created the group" : n.type === "left" ? "left" : n.type}${who}`;
+  if (n.type === "created") return `${n.by} created the group${n.title ? ` "${n.title}"` : ""}${who && ` with${who}`}`;
+  return `${n.by} ${n.type}${who}`;
 }
 
 /** One line per message: when, who, what, and for our own messages how far it got. */

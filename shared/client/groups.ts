@@ -101,7 +101,7 @@ export async function createGroupConversation(ctx: CoreContext, title: string, m
     group: encodeGroupState(state), epoch: epochOf(state), lastHubSeq: 0, created: now, unread: 0,
   };
   await saveConversation(ctx, record);
-  await addNotice(ctx, conversation, created, now, { type: "created", by: me.address });
+  await addNotice(ctx, conversation, created, now, { type: "created", by: me.address, who: others, title: named.title });
   await enqueue(ctx, { content: named, conversation });
   return record;
 }

@@ -73,7 +73,10 @@ async function join(ctx: CoreContext, item: ConvPayload): Promise<ConvOutcome> {
   await forgetKeyPackage(ctx, joined.usedRef);
   // The creating commit is the hub's first (epoch 0); a later Welcome from our own account only
   // brings a newly linked device into a group the account is in already, which is no news.
-  if (group && item.epoch === 0) await addNotice(ctx, item.conversation, item.id, item.at, { type: "created", by: item.from });
+  if (group && item.epoch === 0) {
+    // The name comes in the creator's next message; the notice is kept as it was seen.
+    await addNotice(ctx, item.conversation, item.id, item.at, { type: "created", by: item.from, who: members.filter((a) => a !== item.from) });
+  }
   else if (group && item.from !== ctx.account.address) {
     await addNotice(ctx, item.conversation, item.id, item.at, { type: "added", by: item.from, who: [ctx.account.address] });
   }

@@ -8,7 +8,11 @@ import { loadConversation, saveConversation } from "./conversation-record.js";
  */
 export type MessageStatus = "sending" | "sent" | "delivered" | "failed" | "received";
 
-/** A change to a group, kept in its history as a line of its own ("alice added carol"). */
+/**
+ * A change to a group, kept in its history as a line of its own ("alice added carol"). `who`: those
+ * added or removed, or the members a group was created with; `title`: a rename's new name, and the
+ * name on the creator's own "created" (other devices learn it from the message after).
+ */
 export type GroupNotice = { type: "created" | "added" | "removed" | "left" | "renamed"; by: Address; who?: Address[]; title?: string };
 
 export interface MessageRecord {

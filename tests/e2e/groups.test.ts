@@ -58,6 +58,7 @@ function line(m: MessageRecord): string {
   const n = m.notice;
   if (!n) return `${short(m.from)}: ${m.text}`;
   if (n.type === "renamed") return `${short(n.by)} renamed it ${n.title}`;
+  if (n.type === "created") return `${short(n.by)} created`;
   return `${short(n.by)} ${n.type}${n.who ? ` ${n.who.map(short).join(", ")}` : ""}`;
 }
 

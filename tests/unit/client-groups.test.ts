@@ -18,6 +18,7 @@ function line(m: MessageRecord): string {
   const who = (n.who ?? []).map((a) => a.split("#")[0]).join(", ");
   const by = n.by.split("#")[0];
   if (n.type === "renamed") return `${by} renamed the group to ${n.title}`;
+  if (n.type === "created") return `${by} created`;
   return `${by} ${n.type}${who ? ` ${who}` : ""}`;
 }
 
@@ -71,6 +72,9 @@ describe("groups in the client core", { timeout: 30_000 }, () => {
     expect(await lines(alice, trip.conversation)).toEqual(["alice created", "bob: hi all", "carol: hello bob"]);
     expect(await lines(bob, trip.conversation)).toEqual(["alice created", "bob: hi all", "carol: hello bob"]);
     expect(await lines(carol, trip.conversation)).toEqual(["alice created", "bob: hi all", "carol: hello bob"]);
+    const created = async (c: EmsgClient) => (await c.history(trip.conversation)).find((m) => m.notice?.type === "created")!.notice;
+    expect(await created(alice)).toEqual({ type: "created", by: alice.address, who: [bob.address, carol.address], title: "Trip" });
+    expect(await created(carol)).toEqual({ type: "created", by: alice.address, who: [bob.address, carol.address] });
     // The hub saw ciphertext only.
     expect(JSON.stringify(world.log)).not.toContain("hello bob");
     // A 1:1 with Bob is still a conversation of its own.
