@@ -432,11 +432,13 @@ export class EmsgClient {
   /**
    * Opens a session to the conversation's hub while it is on screen (and, with `peers`, direct
    * channels to the other members' devices); resolves with the path. Without a conversation yet,
-   * or when the hub cannot be reached, messages stay on the mailbox path: "relay".
+   * in a group this account left, or when the hub cannot be reached, it stays "relay".
    */
   async openSession(target: string): Promise<MessagePath> {
     const { conversation } = await this.#resolveTarget(target);
-    return conversation ? this.#live.open(conversation) : "relay";
+    // A group this account left takes no new messages: nothing to hurry along.
+    if (!conversation || (await loadConversation(this.#context(), conversation))?.left) return "relay";
+    return this.#live.open(conversation);
   }
 
   /** Closes a conversation's session (all of them without a target); what waits goes out by the mailbox. */
