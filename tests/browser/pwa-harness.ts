@@ -62,7 +62,7 @@ export async function startWorld(
   buildPwa();
   const persistRoot = mkdtempSync(join(tmpdir(), "emsg-pwa-"));
   const servers = await startDomains({ domains: twoDomains(ports.portBase, ports.inspectorBase), persistRoot });
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_ARGS, ...(ports.browserArgs ?? [])] });
+  const browser = await launchChromium(ports.browserArgs);
   return {
     browser,
     servers,
@@ -76,6 +76,11 @@ export async function startWorld(
   };
 }
 
+/** Debian's Chromium with the switches every PWA test needs (WebRTC kept on loopback among them). */
+export function launchChromium(browserArgs: string[] = []): Promise<Browser> {
+  return chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_ARGS, ...browserArgs] });
+}
+
 export interface Person {
   context: BrowserContext;
   page: Page;
@@ -83,7 +88,7 @@ export interface Person {
 }
 
 /** A fresh browser profile that opens the PWA on `origin` and registers `name` on `domain` there. */
-export async function register(world: PwaWorld, origin: string, domain: string, name: string): Promise<Person> {
+export async function register(world: Pick<PwaWorld, "browser">, origin: string, domain: string, name: string): Promise<Person> {
   const context = await world.browser.newContext({ viewport: { width: 1180, height: 760 }, locale: "en-GB" });
   await context.addInitScript(LOOPBACK_ONLY_ICE);
   const page = await context.newPage();
