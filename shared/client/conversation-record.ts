@@ -19,6 +19,12 @@ export interface ConversationRecord {
   titleAt?: number;
   /** This account left the group, or was removed: it stays readable here but takes no new messages. */
   left?: boolean;
+  /**
+   * This account's `leave` message and, once the hub ordered it, its position: what the hub ordered
+   * before it is still shown, nothing after it.
+   */
+  leaveId?: string;
+  leftAt?: number;
   /** Members who said they leave and whose removal this device should commit (PROTOCOL §12). */
   leaving?: Address[];
   group: string;
@@ -35,9 +41,19 @@ export interface ConversationRecord {
 
 export type ConversationKind = "direct" | "group";
 
-export type ConversationSummary = Omit<ConversationRecord, "group" | "applied" | "direct" | "leaving" | "kind" | "titleAt"> & { kind: ConversationKind };
+export type ConversationSummary = Omit<ConversationRecord, "group" | "applied" | "direct" | "leaving" | "kind" | "titleAt" | "leaveId" | "leftAt"> & { kind: ConversationKind };
 
 const APPLIED_KEPT = 512;
+
+/**
+ * Whether a message at hub position `hubSeq` (undefined: a direct copy, not ordered yet) comes after
+ * this account left. Until our own leave is ordered, what arrives was ordered before it.
+ */
+export function afterLeaving(record: ConversationRecord, hubSeq: number | undefined): boolean {
+  if (!record.left) return false;
+  if (record.leftAt !== undefined) return hubSeq === undefined || hubSeq > record.leftAt;
+  return record.leaveId === undefined;
+}
 
 export function wasApplied(record: ConversationRecord, hubSeq: number): boolean {
   const applied = record.applied ?? [];
@@ -60,7 +76,7 @@ export function loadConversation(ctx: Pick<CoreContext, "store">, conversation: 
 }
 
 export function summaryOf(record: ConversationRecord): ConversationSummary {
-  const { group: _secret, applied: _positions, direct: _copies, leaving: _leaving, titleAt: _titleAt, kind, ...summary } = record;
+  const { group: _secret, applied: _positions, direct: _copies, leaving: _leaving, titleAt: _titleAt, leaveId: _leaveId, leftAt: _leftAt, kind, ...summary } = record;
   return { ...summary, kind: kind ?? "direct" };
 }
 

@@ -1,5 +1,5 @@
 import type { Address } from "../address.js";
-import type { GroupContent } from "../content.js";
+import type { GroupContent, LeaveContent } from "../content.js";
 import type { CoreContext } from "./context.js";
 import type { ConversationRecord } from "./conversation-record.js";
 import { findMessage, type GroupNotice, type MessageRecord, saveMessage } from "./messages.js";
@@ -63,10 +63,16 @@ export async function readTitle(ctx: CoreContext, record: ConversationRecord, co
  * `sender` leaves the group. Our own account leaving (from another of its devices) ends sending
  * here too; someone else leaving is remembered, so this device commits their removal.
  */
-export async function readLeave(ctx: CoreContext, record: ConversationRecord, id: string, at: number, sender: Address): Promise<ConversationRecord> {
+export async function readLeave(
+  ctx: CoreContext,
+  record: ConversationRecord,
+  leave: LeaveContent,
+  sender: Address,
+  hubSeq: number | undefined,
+): Promise<ConversationRecord> {
   if (record.kind !== "group") return record;
-  await addNotice(ctx, record.conversation, id, at, { type: "left", by: sender });
-  if (sender === ctx.account.address) return { ...record, left: true };
+  await addNotice(ctx, record.conversation, leave.id, leave.sentAt, { type: "left", by: sender });
+  if (sender === ctx.account.address) return { ...record, left: true, leaveId: leave.id, ...(hubSeq === undefined ? {} : { leftAt: hubSeq }) };
   const leaving = record.leaving ?? [];
   return record.members.includes(sender) && !leaving.includes(sender) ? { ...record, leaving: [...leaving, sender] } : record;
 }

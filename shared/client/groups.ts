@@ -199,14 +199,14 @@ export async function renameGroup(ctx: CoreContext, conversation: string, title:
 }
 
 /**
- * Leaves a group: says so to the members, whose devices commit the removal, and stops sending and
- * showing anything new here at once. The history stays.
+ * Leaves a group: says so to the members, whose devices commit the removal, and stops sending at
+ * once; what the hub ordered before the leave is still shown, nothing after. The history stays.
  */
 export async function leaveGroup(ctx: CoreContext, conversation: string): Promise<void> {
   const record = await loadGroup(ctx, conversation);
   const leave: Content = newLeave(ctx.clock.now());
   await enqueue(ctx, { content: leave, conversation });
-  await saveConversation(ctx, { ...record, left: true });
+  await saveConversation(ctx, { ...record, left: true, leaveId: leave.id });
   await addNotice(ctx, conversation, leave.id, leave.sentAt, { type: "left", by: ctx.account.address });
 }
 

@@ -9,7 +9,7 @@ import { decodeContent } from "../content.js";
 import { deviceIdentityOf } from "./account-record.js";
 import { forgetKeyPackage, unusedKeyPackages } from "./account.js";
 import type { CoreContext } from "./context.js";
-import { type ConversationRecord, loadConversation, markApplied, saveConversation, wasApplied } from "./conversation-record.js";
+import { afterLeaving, type ConversationRecord, loadConversation, markApplied, saveConversation, wasApplied } from "./conversation-record.js";
 import { readDirectly } from "./direct-copies.js";
 import { getFriend } from "./friends.js";
 import { addNotice, noticeRosterChange, readLeave, readTitle } from "./group-changes.js";
@@ -136,9 +136,9 @@ export async function readApplication(
   const sender = processed.sender.address;
   const content = decodeContent(processed.plaintext);
   // After leaving, the group's history stays as it was: nothing new is shown.
-  if (record.left) return { record, outcome: {} };
+  if (afterLeaving(record, hubSeq)) return { record, outcome: {} };
   if (content.type === "group") return { record: await readTitle(ctx, record, content, sender), outcome: {} };
-  if (content.type === "leave") return { record: await readLeave(ctx, record, content.id, content.sentAt, sender), outcome: {} };
+  if (content.type === "leave") return { record: await readLeave(ctx, record, content, sender, hubSeq), outcome: {} };
   if (content.type === "text") {
     const direction = sender === ctx.account.address ? "out" : "in";
     const next = await applyText(ctx, record, {

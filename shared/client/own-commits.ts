@@ -79,12 +79,15 @@ export async function commitToHub(
 
 /**
  * One of this device's own submissions came back from the hub: nothing to decrypt, but if it is
- * a commit whose answer was lost, its state becomes the conversation's now.
+ * a commit whose answer was lost, its state becomes the conversation's now; if it is our leave,
+ * its position is where the group's history ends here.
  */
 export async function ownItemBack(ctx: CoreContext, record: ConversationRecord, item: ConvPayload): Promise<void> {
   const pending = await pendingCommit(ctx, item.conversation);
   const mine = pending?.submit.id === item.id && item.type === "commit" && record.epoch < pending.epoch;
-  const next = mine ? { ...record, group: pending.group, epoch: pending.epoch } : record;
+  const adopted = mine ? { ...record, group: pending.group, epoch: pending.epoch } : record;
+  // Our own leave, now in the hub's order: what comes after it is no longer shown (PROTOCOL §12).
+  const next = record.leaveId === item.id ? { ...adopted, leftAt: item.hubSeq } : adopted;
   await saveConversation(ctx, markApplied(next, item.hubSeq), mine);
   if (pending?.submit.id === item.id) await ctx.store.delete(key(item.conversation));
 }

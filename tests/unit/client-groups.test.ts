@@ -158,6 +158,27 @@ describe("groups in the client core", { timeout: 30_000 }, () => {
     expect((await summaryOf(carol, trip.conversation))!.members).toEqual([alice.address, carol.address]);
   });
 
+  it("a leaver still reads what the hub ordered before the leave, and nothing after", async () => {
+    const { alice, bob, carol } = await threeFriends();
+    const trip = await alice.createGroup("Trip", [bob.address, carol.address]);
+    await later();
+    await alice.flush();
+    await syncAll(bob, carol);
+
+    await carol.sendText(trip.conversation, "just before");
+    await carol.flush();
+    // Bob leaves before his device has fetched Carol's message.
+    await later();
+    await bob.leaveGroup(trip.conversation);
+    await bob.flush();
+    await later();
+    await carol.sendText(trip.conversation, "just after");
+    await carol.flush();
+    await syncAll(bob, alice, carol);
+    expect(await lines(bob, trip.conversation)).toEqual(["alice created", "carol: just before", "bob left"]);
+    expect(await lines(alice, trip.conversation)).toEqual(["alice created", "carol: just before", "bob left", "carol: just after"]);
+  });
+
   it("a rename is seen by everyone as a notice and as the group's new name", async () => {
     const { alice, bob, carol } = await threeFriends();
     const trip = await alice.createGroup("Trip", [bob.address, carol.address]);
