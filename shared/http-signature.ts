@@ -101,25 +101,41 @@ function serializeParams(components: readonly string[], p: { created: number; no
   return serializeInnerList([items, params]);
 }
 
+export type SignatureHeaders = { "content-digest"?: string; "signature-input": string; signature: string };
+
 /**
- * Signs a request. `content-digest` is computed and covered when the body is non-empty and left
- * out of the covered list otherwise, so CLIENT_COMPONENTS/FEDERATION_COMPONENTS fit every request.
- * Returns the headers to add.
+ * What signing a request covers: the signature base to sign, and the headers to add once its
+ * Ed25519 signature is made. `content-digest` is computed and covered when the body is non-empty
+ * and left out of the covered list otherwise, so CLIENT_COMPONENTS/FEDERATION_COMPONENTS fit
+ * every request. Split from signMessage for signers that are not noble (WebCrypto in workerd).
  */
-export function signMessage(
+export function signingInput(
   msg: HttpMessage,
-  opts: { keyId: string; privateKey: Uint8Array; created: number; nonce: string; components: readonly string[] },
-): { "content-digest"?: string; "signature-input": string; signature: string } {
+  opts: { keyId: string; created: number; nonce: string; components: readonly string[] },
+): { base: Uint8Array; headers: (signature: Uint8Array) => SignatureHeaders } {
   const digest = hasBody(msg) ? contentDigest(msg.body!) : undefined;
   const components = digest ? [...opts.components] : opts.components.filter((c) => c !== "content-digest");
   const withDigest: HttpMessage = digest ? { ...msg, headers: { ...msg.headers, "content-digest": digest } } : msg;
   const signatureParams = serializeParams(components, opts);
-  const sig = ed25519.sign(signatureBase(withDigest, components, signatureParams), opts.privateKey);
-  const out = {
-    "signature-input": `${SIGNATURE_LABEL}=${signatureParams}`,
-    signature: `${SIGNATURE_LABEL}=:${toB64(sig)}:`,
+  return {
+    base: signatureBase(withDigest, components, signatureParams),
+    headers: (sig) => {
+      const out = {
+        "signature-input": `${SIGNATURE_LABEL}=${signatureParams}`,
+        signature: `${SIGNATURE_LABEL}=:${toB64(sig)}:`,
+      };
+      return digest ? { "content-digest": digest, ...out } : out;
+    },
   };
-  return digest ? { "content-digest": digest, ...out } : out;
+}
+
+/** Signs a request; returns the headers to add. */
+export function signMessage(
+  msg: HttpMessage,
+  opts: { keyId: string; privateKey: Uint8Array; created: number; nonce: string; components: readonly string[] },
+): SignatureHeaders {
+  const input = signingInput(msg, opts);
+  return input.headers(ed25519.sign(input.base, opts.privateKey));
 }
 
 function dictionaryMember(msg: HttpMessage, name: string): Item | InnerList {
@@ -199,24 +215,36 @@ function checkDigest(msg: HttpMessage): void {
   }
 }
 
+export interface VerifyOptions {
+  now: number;
+  windowSeconds?: number;
+  requiredComponents: readonly string[];
+  expectHeaders?: Record<string, string>;
+  seen?: (keyId: string, nonce: string) => boolean;
+}
+
 /**
  * Verifies a parsed signature: time window, covered components, Content-Digest against the body,
  * expected header values (e.g. EMSG-To = this server), replay (when `seen` is given) and the
  * Ed25519 signature. Throws `unauthorized`, or `bad_request` for a malformed Content-Digest.
  * Recording the nonce after success is the caller's job.
  */
-export function verifyMessage(
-  msg: HttpMessage,
-  parsed: ParsedSignature,
-  publicKey: Uint8Array,
-  opts: {
-    now: number;
-    windowSeconds?: number;
-    requiredComponents: readonly string[];
-    expectHeaders?: Record<string, string>;
-    seen?: (keyId: string, nonce: string) => boolean;
-  },
-): void {
+export function verifyMessage(msg: HttpMessage, parsed: ParsedSignature, publicKey: Uint8Array, opts: VerifyOptions): void {
+  const base = checkMessage(msg, parsed, opts);
+  let ok = false;
+  try {
+    ok = publicKey.length === 32 && ed25519.verify(parsed.signature, base, publicKey, { zip215: false });
+  } catch {
+    ok = false;
+  }
+  if (!ok) badSignature();
+}
+
+/**
+ * Every check of verifyMessage but the Ed25519 one, which is left to the caller (WebCrypto in
+ * workerd): throws as verifyMessage does, else returns the signature base the signature must cover.
+ */
+export function checkMessage(msg: HttpMessage, parsed: ParsedSignature, opts: VerifyOptions): Uint8Array {
   const window = opts.windowSeconds ?? DEFAULT_WINDOW_SECONDS;
   if (Math.abs(opts.now - parsed.created) > window) {
     unauthorized(`The signature was made at ${parsed.created}, more than ${window} s from now (${opts.now}).`);
@@ -233,14 +261,12 @@ export function verifyMessage(
     if (got !== want) unauthorized(`The ${name} header is "${got ?? ""}", expected "${want}".`);
   }
   if (opts.seen?.(parsed.keyId, parsed.nonce)) unauthorized("This signature's nonce was already used.");
-  const base = signatureBase(msg, parsed.components, parsed.signatureParams);
-  let ok = false;
-  try {
-    ok = publicKey.length === 32 && ed25519.verify(parsed.signature, base, publicKey, { zip215: false });
-  } catch {
-    ok = false;
-  }
-  if (!ok) unauthorized("The request signature does not verify.");
+  return signatureBase(msg, parsed.components, parsed.signatureParams);
+}
+
+/** The refusal verifyMessage throws when the Ed25519 signature itself is wrong. */
+export function badSignature(): never {
+  unauthorized("The request signature does not verify.");
 }
 
 export type KeyId =

@@ -5,12 +5,15 @@ import type { DeviceCertBody } from "../shared/identity.js";
 import {
   CLIENT_COMPONENTS,
   FEDERATION_COMPONENTS,
+  badSignature,
+  checkMessage,
   parseKeyId,
   parseSignature,
-  verifyMessage,
   type HttpMessage,
   type ParsedSignature,
+  type VerifyOptions,
 } from "../shared/http-signature.js";
+import { verifyEd25519 } from "./ed25519-webcrypto.js";
 import { serverKey, type DiscoveryDoc } from "../shared/discovery.js";
 import type { Env } from "./env.js";
 import { unwrap } from "./outcome.js";
@@ -53,6 +56,12 @@ function nowSeconds(): number {
   return Math.floor(Date.now() / 1000);
 }
 
+/** verifyMessage's checks, with the Ed25519 signature checked by WebCrypto (native) instead of noble. */
+async function verifySigned(msg: HttpMessage, parsed: ParsedSignature, publicKey: Uint8Array, opts: VerifyOptions): Promise<void> {
+  const base = checkMessage(msg, parsed, opts);
+  if (!(await verifyEd25519(publicKey, parsed.signature, base))) badSignature();
+}
+
 /** A request signed by a device of a local account. */
 export async function authenticateDevice(env: Env, request: Request, body: Uint8Array): Promise<DeviceAuth> {
   const msg = messageOf(request, body);
@@ -62,7 +71,7 @@ export async function authenticateDevice(env: Env, request: Request, body: Uint8
   if (domainOf(key.address) !== env.EMSG_DOMAIN) throw new EmsgError("unauthorized", `${key.address} is not an account of ${env.EMSG_DOMAIN}.`);
   const creds = await accountOf(env, key.address).credentials(key.deviceId);
   if (!creds) throw new EmsgError("unauthorized", "That device is not registered here.");
-  verifyMessage(msg, parsed, fromB64u(creds.deviceKey), {
+  await verifySigned(msg, parsed, fromB64u(creds.deviceKey), {
     now: nowSeconds(),
     requiredComponents: CLIENT_COMPONENTS,
     expectHeaders: { "emsg-to": env.EMSG_DOMAIN },
@@ -79,7 +88,7 @@ export async function authenticateRegistration(env: Env, request: Request, body:
   if (key.kind !== "device" || key.address !== cert.address || key.deviceId !== cert.deviceId) {
     throw new EmsgError("unauthorized", "Registration is signed by the device its certificate names.");
   }
-  verifyMessage(msg, parsed, fromB64u(cert.deviceKey), {
+  await verifySigned(msg, parsed, fromB64u(cert.deviceKey), {
     now: nowSeconds(),
     requiredComponents: CLIENT_COMPONENTS,
     expectHeaders: { "emsg-to": env.EMSG_DOMAIN },
@@ -110,7 +119,7 @@ export async function authenticateDeviceAdd(env: Env, request: Request, body: Ui
   if (!accountKey) throw new EmsgError("unauthorized", "That account is not registered here.");
   if (cert.accountKey !== accountKey) throw new EmsgError("unauthorized", "The device certificate is not signed by this account's key.");
   if (Math.abs(Date.now() - cert.created) > SELF_ADD_WINDOW_MS) throw new EmsgError("unauthorized", "The device certificate is not fresh.");
-  verifyMessage(msg, parsed, fromB64u(cert.deviceKey), {
+  await verifySigned(msg, parsed, fromB64u(cert.deviceKey), {
     now: nowSeconds(),
     requiredComponents: CLIENT_COMPONENTS,
     expectHeaders: { "emsg-to": env.EMSG_DOMAIN },
@@ -129,7 +138,7 @@ export async function authenticatePeer(env: Env, request: Request, body: Uint8Ar
   const doc = unwrap(await serverOf(env).peerDoc(key.domain, key.kid)) as DiscoveryDoc;
   const publicKey = serverKey(doc, key.kid);
   if (!publicKey) throw new EmsgError("unauthorized", `${key.domain} publishes no key ${key.kid}.`);
-  verifyMessage(msg, parsed, publicKey, {
+  await verifySigned(msg, parsed, publicKey, {
     now: nowSeconds(),
     requiredComponents: FEDERATION_COMPONENTS,
     expectHeaders: { "emsg-to": env.EMSG_DOMAIN, "emsg-from": key.domain },

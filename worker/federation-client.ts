@@ -1,9 +1,9 @@
 import type { Domain } from "../shared/address.js";
-import { fromB64u } from "../shared/base64url.js";
 import { EmsgError } from "../shared/errors.js";
 import { randomId16 } from "../shared/ids.js";
 import { apiBaseOf, originFor, parseResolverMap, type DiscoveryDoc } from "../shared/discovery.js";
-import { FEDERATION_COMPONENTS, serverKeyId, signMessage } from "../shared/http-signature.js";
+import { FEDERATION_COMPONENTS, serverKeyId, signingInput } from "../shared/http-signature.js";
+import { signEd25519 } from "./ed25519-webcrypto.js";
 import type { Env } from "./env.js";
 import type { SigningKey } from "./server.js";
 import { serverOf } from "./routing.js";
@@ -25,19 +25,16 @@ export async function signedPost(env: Env, doc: DiscoveryDoc, key: SigningKey, p
   const url = `${apiBaseOf(doc, originFor(domain, parseResolverMap(env.EMSG_RESOLVE)))}/federation${path}`;
   const body = new TextEncoder().encode(JSON.stringify(payload));
   const headers: Record<string, string> = { "content-type": "application/json", "emsg-from": env.EMSG_DOMAIN, "emsg-to": domain };
-  Object.assign(
-    headers,
-    signMessage(
-      { method: "POST", url, headers, body },
-      {
-        keyId: serverKeyId(env.EMSG_DOMAIN as Domain, key.kid),
-        privateKey: fromB64u(key.privateKey),
-        created: Math.floor(Date.now() / 1000),
-        nonce: randomId16(),
-        components: FEDERATION_COMPONENTS,
-      },
-    ),
+  const input = signingInput(
+    { method: "POST", url, headers, body },
+    {
+      keyId: serverKeyId(env.EMSG_DOMAIN as Domain, key.kid),
+      created: Math.floor(Date.now() / 1000),
+      nonce: randomId16(),
+      components: FEDERATION_COMPONENTS,
+    },
   );
+  Object.assign(headers, input.headers(await signEd25519(key.privateKey, key.publicKey, input.base)));
   try {
     return await fetch(url, { method: "POST", headers, body, redirect: "manual" });
   } catch {
