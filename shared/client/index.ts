@@ -7,6 +7,7 @@ export type { ImportProgress, ImportResult, MoveStatus } from "./account-move.js
 export type { DeviceInfo, DeviceLinkOffer } from "./device-link.js";
 export type { ConversationKind, ConversationSummary } from "./conversation-record.js";
 export type { GroupNotice, MessageRecord, MessageStatus } from "./messages.js";
+export { GROUP_MAX_MEMBERS } from "./groups.js";
 export { MemoryStore, namespaced, type Store } from "./store.js";
 export { systemClock, type Clock, type HttpRequest, type HttpResponse, type SocketLike, type Transport } from "./transport.js";
 export type { MessagePath } from "./live-paths.js";
