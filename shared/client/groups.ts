@@ -1,12 +1,11 @@
 import type { Address } from "../address.js";
-import { type Content, newGroupTitle, newLeave } from "../content.js";
+import { newGroupTitle, newLeave } from "../content.js";
 import { EmsgError, RETRYABLE } from "../errors.js";
 import { randomId16 } from "../ids.js";
 import { addMembers, createGroup, MAX_ADDS_PER_COMMIT, refreshKeys, removeMembers } from "../mls/group.js";
 import { epochOf, type GroupState, membersOf } from "../mls/group-state.js";
 import { decodeGroupState, encodeGroupState } from "../mls/state-codec.js";
-import type { Roster } from "../wire/conversation.js";
-import { CreateConversationResponseSchema } from "../wire/conversation.js";
+import { CreateConversationResponseSchema, type Roster } from "../wire/conversation.js";
 import { deviceIdentityOf } from "./account-record.js";
 import type { CoreContext } from "./context.js";
 import { type ConversationRecord, loadConversation, saveConversation } from "./conversation-record.js";
@@ -204,7 +203,7 @@ export async function renameGroup(ctx: CoreContext, conversation: string, title:
  */
 export async function leaveGroup(ctx: CoreContext, conversation: string): Promise<void> {
   const record = await loadGroup(ctx, conversation);
-  const leave: Content = newLeave(ctx.clock.now());
+  const leave = newLeave(ctx.clock.now());
   await enqueue(ctx, { content: leave, conversation });
   await saveConversation(ctx, { ...record, left: true, leaveId: leave.id });
   await addNotice(ctx, conversation, leave.id, leave.sentAt, { type: "left", by: ctx.account.address });
