@@ -333,7 +333,9 @@ export class EmsgClient {
     const ctx = this.#context();
     const { conversation, peer } = await this.#resolveTarget(await followMove(ctx, target));
     if (!conversation && !(await friends.pinnedKey(ctx, peer!))) throw new EmsgError("forbidden", `${peer} is not your friend yet.`);
-    if (conversation && (await loadConversation(ctx, conversation))?.left) throw new EmsgError("forbidden", "You are no longer a member of this group.");
+    const record = conversation ? await loadConversation(ctx, conversation) : undefined;
+    if (record?.left) throw new EmsgError("forbidden", "You are no longer a member of this group.");
+    if (record?.unsafe) throw new EmsgError("unauthorized", record.unsafe);
     const content = newText(text, this.#clock.now());
     const message: MessageRecord = {
       id: content.id,

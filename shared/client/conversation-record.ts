@@ -25,6 +25,11 @@ export interface ConversationRecord {
    */
   leaveId?: string;
   leftAt?: number;
+  /**
+   * Why this device stopped at a commit it refused (a member's certificate not signed by the key
+   * pinned for it, a device added unseen): nothing is sent or read here after it (PROTOCOL §8).
+   */
+  unsafe?: string;
   /** Members who said they leave and whose removal this device should commit (PROTOCOL §12). */
   leaving?: Address[];
   group: string;

@@ -97,6 +97,7 @@ export async function ensureConversation(ctx: CoreContext, peer: Address): Promi
 export async function sendApplication(ctx: CoreContext, conversation: string, id: string, plaintext: Uint8Array) {
   const record = await loadConversation(ctx, conversation);
   if (!record) throw new EmsgError("not_found", "No such conversation on this device.");
+  if (record.unsafe) throw new EmsgError("unauthorized", record.unsafe);
   const { state, mls } = await encrypt(await decodeGroupState(record.group), plaintext);
   const epoch = epochOf(state);
   await saveConversation(ctx, { ...record, group: encodeGroupState(state), epoch }, false);

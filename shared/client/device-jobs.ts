@@ -69,8 +69,9 @@ async function step(ctx: CoreContext, record: ConversationRecord, job: DeviceJob
     return "retry";
   }
   const state = await decodeGroupState(record.group);
-  // A group this account left is no place for a new device, and its removal takes every device.
-  if (!isActive(state) || record.left) return "done";
+  // A group this account left is no place for a new device, and its removal takes every device;
+  // one stopped at a refused commit (`unsafe`) takes no commit of ours.
+  if (!isActive(state) || record.left || record.unsafe) return "done";
   const present = membersOf(state).some((m) => m.deviceId === job.deviceId);
   if (present === (job.kind === "add")) return "done";
   if (job.kind === "remove") {

@@ -58,6 +58,7 @@ export async function loadGroup(ctx: CoreContext, conversation: string): Promise
   if (!record) throw new EmsgError("not_found", "No such conversation on this device.");
   if (record.kind !== "group") throw new EmsgError("bad_request", "That conversation is not a group.");
   if (record.left) throw new EmsgError("forbidden", "You are no longer a member of this group.");
+  if (record.unsafe) throw new EmsgError("unauthorized", record.unsafe);
   return record;
 }
 

@@ -186,8 +186,13 @@ export async function applyConvItem(ctx: CoreContext, item: ConvPayload): Promis
   let next: ConversationRecord = markApplied({ ...record, group: encodeGroupState(processed.state) }, item.hubSeq);
   let outcome: ConvOutcome = {};
   if (processed.kind === "commit") {
-    next = { ...next, epoch: processed.epoch };
-    next = await readCommit(ctx, next, processed, item);
+    try {
+      next = await readCommit(ctx, { ...next, epoch: processed.epoch }, processed, item);
+    } catch (error) {
+      // The group stays where it was, and says why it takes no more messages (PROTOCOL §8).
+      if (error instanceof EmsgError && error.code === "unauthorized") await saveConversation(ctx, { ...record, unsafe: error.message });
+      throw error;
+    }
   } else if (processed.kind === "application") {
     ({ record: next, outcome } = await readApplication(ctx, next, processed, item.hubSeq));
   }

@@ -223,6 +223,9 @@ describe("groups in the client core", { timeout: 30_000 }, () => {
     expect(await lines(dave, trip.conversation)).toEqual(["alice created", "alice added carol", "alice: say hi to carol"]);
     expect(await lines(bob, trip.conversation)).toEqual(["alice created"]);
     expect((await summaryOf(bob, trip.conversation))!.members).not.toContain(impostor.address);
+    // Bob is told why, and nothing he writes goes to the group.
+    expect((await summaryOf(bob, trip.conversation))!.unsafe).toMatch(/carol#im\.bob\.test.*not certified by the account key pinned/);
+    await expect(bob.sendText(trip.conversation, "who is that?")).rejects.toMatchObject({ code: "unauthorized" });
   });
 
   it("reads a conversation kept before groups existed as a 1:1", async () => {
@@ -283,6 +286,7 @@ describe("groups in the client core", { timeout: 30_000 }, () => {
     for (const who of [bob, carol]) {
       expect((await summaryOf(who, trip.conversation))!.epoch).toBe(before.epoch);
       expect(await lines(who, trip.conversation)).toEqual(["alice created"]);
+      expect((await summaryOf(who, trip.conversation))!.unsafe).toContain("eve#im.alice.test");
     }
   });
 
