@@ -128,6 +128,23 @@ export async function authenticateDeviceAdd(env: Env, request: Request, body: Ui
   return { address: key.address, deviceId: key.deviceId, accountKey };
 }
 
+/**
+ * Peers' documents this isolate fetched from the Server object lately, by domain. A peer's batches
+ * then cost no call to that one object, which every request of the server goes through, to find
+ * its key; a kid the copy does not know, or an old copy, asks the Server object again.
+ */
+const peerDocs = new Map<Domain, { doc: DiscoveryDoc; at: number }>();
+const PEER_DOC_REUSE_MS = 60_000;
+
+async function peerKey(env: Env, domain: Domain, kid: string): Promise<Uint8Array | undefined> {
+  const copy = peerDocs.get(domain);
+  const known = copy && Date.now() - copy.at < PEER_DOC_REUSE_MS ? serverKey(copy.doc, kid) : undefined;
+  if (known) return known;
+  const doc = unwrap(await serverOf(env).peerDoc(domain, kid)) as DiscoveryDoc;
+  peerDocs.set(domain, { doc, at: Date.now() });
+  return serverKey(doc, kid);
+}
+
 /** A request signed by a peer server's key; returns the peer's domain. */
 export async function authenticatePeer(env: Env, request: Request, body: Uint8Array): Promise<Domain> {
   const msg = messageOf(request, body);
@@ -135,8 +152,7 @@ export async function authenticatePeer(env: Env, request: Request, body: Uint8Ar
   const key = parseKeyId(parsed.keyId);
   if (key.kind !== "server") throw new EmsgError("unauthorized", "Federation requests are signed with a server key.");
   if (key.domain === env.EMSG_DOMAIN) throw new EmsgError("unauthorized", "A server does not federate with itself.");
-  const doc = unwrap(await serverOf(env).peerDoc(key.domain, key.kid)) as DiscoveryDoc;
-  const publicKey = serverKey(doc, key.kid);
+  const publicKey = await peerKey(env, key.domain, key.kid);
   if (!publicKey) throw new EmsgError("unauthorized", `${key.domain} publishes no key ${key.kid}.`);
   await verifySigned(msg, parsed, publicKey, {
     now: nowSeconds(),

@@ -84,9 +84,10 @@ export class OutboxObject extends DurableObject<Env> {
         );
       }
     });
-    await this.wakeAt(now + SAFETY_ALARM_MS);
-    // Not awaited: the caller's items are durable now; their delivery is this object's job.
+    // Not awaited: delivery is this object's job. The output gate holds the request until the
+    // items are durable, so it may start before the alarm is set.
     void this.pump();
+    await this.wakeAt(now + SAFETY_ALARM_MS);
   }
 
   /** Number of items waiting, for tests and operators. */
