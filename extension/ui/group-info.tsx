@@ -31,9 +31,12 @@ export function GroupInfo({ group }: { group: GroupViewModel }) {
         <h2 id="group-info-title" ref={heading} tabIndex={-1} class="grow">{t("group.info")}</h2>
       </header>
       {active ? (
-        <form class="row" onSubmit={(e) => { e.preventDefault(); void group.rename(name); }} noValidate>
-          <input aria-label={t("group.name")} maxLength={GROUP_TITLE_MAX} value={name} aria-invalid={group.renameProblem ? "true" : undefined} onInput={(e) => setName(e.currentTarget.value)} />
-          <button type="submit" disabled={group.busy || name.trim() === group.title}>{t("group.rename")}</button>
+        <form onSubmit={(e) => { e.preventDefault(); void group.rename(name); }} noValidate>
+          <label for="group-name">{t("group.name")}</label>
+          <div class="row">
+            <input id="group-name" maxLength={GROUP_TITLE_MAX} value={name} aria-invalid={group.renameProblem ? "true" : undefined} onInput={(e) => setName(e.currentTarget.value)} />
+            <button type="submit" disabled={group.busy || name.trim() === group.title}>{t("group.rename")}</button>
+          </div>
         </form>
       ) : (
         <p><strong>{group.title}</strong></p>

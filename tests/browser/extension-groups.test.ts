@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser, Page } from "playwright-core";
 import { startDomains, twoDomains, type RunningDomains } from "../../scripts/dev-servers.mjs";
 import { buildExtension, launchWithExtension, type LoadedExtension } from "./extension-harness.js";
-import { buildPwa, launchChromium, openTab, type Person, register } from "./pwa-harness.js";
+import { ARTIFACTS, buildPwa, launchChromium, openTab, type Person, register } from "./pwa-harness.js";
 
 // Ports of this file alone.
 const PORT_BASE = 8951;
@@ -56,6 +56,7 @@ describe("group chats in the extension, with PWA users on the other domain", () 
   const pwaMessage = (page: Page, text: string) => page.getByTestId("message").filter({ hasText: text });
   const pwaNotice = (page: Page, text: string) => page.getByTestId("notice").filter({ hasText: text });
   const pwaTitle = (page: Page) => page.locator("#conv-title");
+  const shot = (name: string) => panel.screenshot({ path: join(ARTIFACTS, `extension-${name}.png`) });
 
   it("sets up alice in the extension and befriends bob and carol, who accept in the PWA", async () => {
     panel = await ext.context.newPage();
@@ -100,6 +101,7 @@ describe("group chats in the extension, with PWA users on the other domain", () 
     await form.getByRole("checkbox", { name: "bob#im.bob.test" }).check();
     await form.getByRole("checkbox", { name: carol.address }).check();
     await form.getByText("2 selected").waitFor();
+    await shot("group-new");
     await form.getByRole("button", { name: "Create" }).click();
 
     // The group itself opens, not a chat with its first member.
@@ -142,6 +144,7 @@ describe("group chats in the extension, with PWA users on the other domain", () 
     expect(await inPanel("Count me in").locator(".sender").textContent()).toBe("carol");
     // Her own messages carry no name.
     expect(await inPanel("Hi both! Saturday?").locator(".sender").count()).toBe(0);
+    await shot("group-chat");
     await expect
       .poll(() => ext.worker.evaluate(() => (globalThis as unknown as NotificationsInWorker).emsgShown ?? []), { timeout: 30_000 })
       .toContain("bob in Trip: Saturday works");
@@ -175,6 +178,7 @@ describe("group chats in the extension, with PWA users on the other domain", () 
     const info = panel.getByRole("region", { name: "Group info" });
     await info.getByRole("button", { name: "Remove carol" }).click();
     const confirm = info.getByRole("group", { name: "Remove carol from Trip to Lisbon?" });
+    await shot("group-info");
     await confirm.getByRole("button", { name: "Remove", exact: true }).click();
     await expect.poll(() => info.getByRole("list", { name: "Members" }).getByRole("listitem").count(), { timeout: 30_000 }).toBe(2);
     await info.getByRole("button", { name: "Close" }).click();
@@ -198,6 +202,7 @@ describe("group chats in the extension, with PWA users on the other domain", () 
     await info.getByRole("group", { name: "Leave Trip to Lisbon? You will stop getting its messages." }).getByRole("button", { name: "Leave group" }).click();
     await panel.getByRole("status").filter({ hasText: "You left this group. You can still read it, but no longer send to it." }).waitFor({ timeout: 30_000 });
     expect(await panel.getByRole("textbox", { name: "Message" }).count()).toBe(0);
+    await shot("group-left");
     await inPanel("Saturday works").waitFor();
     await pwaNotice(bob, "alice left").waitFor({ timeout: 60_000 });
   }, 120_000);
