@@ -118,14 +118,15 @@ export class ConversationObject extends DurableObject<Env> {
   }
 
   /**
-   * Queues a submission for the next accept round. A round starts at once when none is running;
-   * submissions arriving while one runs (concurrent requests, a burst of session frames) are
-   * ordered together in the next, so they share one commit without waiting on a timer.
+   * Queues a submission for the next accept round. A round starts on the next turn of the event
+   * loop when none is running, so frames and requests already delivered (a burst of session
+   * frames) are ordered together and share one commit; what arrives while a round runs goes in
+   * the next. Measured: rounds of one frame each halve a session's throughput.
    */
   private take(p: Omit<Pending, "done">): Promise<Outcome<Accepted>> {
     return new Promise((done) => {
       this.intake.push({ ...p, done });
-      if (!this.accepting) this.accepting = this.acceptRounds();
+      if (!this.accepting) this.accepting = new Promise<void>((turn) => setTimeout(turn, 0)).then(() => this.acceptRounds());
     });
   }
 
@@ -288,8 +289,8 @@ export class ConversationObject extends DurableObject<Env> {
     if (!frame) return;
     if (frame.kind === "submit") {
       // Acknowledged once ordered and stored (the output gate holds the ack until the commit); the
-      // fan-out to mailboxes follows in the background. Not awaited: workerd hands this socket's
-      // next frame over only when this handler returns, so frames in flight join the same round.
+      // fan-out to mailboxes follows in the background. Not awaited, so the socket's next frames
+      // are read meanwhile and join the same round.
       const { submit, tag } = frame;
       void this.take({ from: tag.address, deviceId: tag.deviceId, submit, now: Date.now() }).then((result) => {
         this.sessions.reply(ws, result.ok ? { t: "ack", id: submit.id, seq: result.value.seq } : { t: "error", ...result.error, id: submit.id });
