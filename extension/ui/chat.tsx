@@ -33,9 +33,11 @@ function useGroup(chat: string, self: Address): GroupViewModel | null {
   useEffect(() => {
     if (!isGroupChat(chat)) return setGroup(null);
     let model: GroupViewModel | null = null;
+    let asked = 0;
     const load = async () => {
+      const mine = ++asked;
       const reply = await ask({ type: "group", conversation: chat });
-      if (!reply.ok) return;
+      if (!reply.ok || mine !== asked) return;
       if (model) model.update(reply.group);
       else setGroup((model = new GroupViewModel(groupRequests(self), reply.group)));
       await model.load();
@@ -54,8 +56,13 @@ export function Chat({ chat, self, onBack }: { chat: string; self: Address; onBa
   const end = useRef<HTMLLIElement>(null);
   const group = useGroup(chat, self);
   useEffect(() => {
+    // Loads overlap when changes come quickly, and the background may answer them out of order:
+    // only the newest answer is shown, or an older, emptier one could stay on screen.
+    let asked = 0;
     const load = async () => {
+      const mine = ++asked;
       const reply = await ask({ type: "history", chat });
+      if (mine !== asked) return;
       if (reply.ok) setMessages(reply.messages);
       else setError(reply.message);
     };

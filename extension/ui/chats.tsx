@@ -12,8 +12,12 @@ export function Chats({ self, friends, onOpenChat }: { self: Address; friends: F
   const [error, setError] = useState("");
   const [newGroup, setNewGroup] = useState(false);
   useEffect(() => {
+    // Only the newest of overlapping loads is shown: the background may answer them out of order.
+    let asked = 0;
     const load = async () => {
+      const mine = ++asked;
       const reply = await ask({ type: "conversations" });
+      if (mine !== asked) return;
       if (reply.ok) setChats(reply.chats);
       else setError(reply.message);
     };
