@@ -45,8 +45,9 @@ function unauthorized(message: string): never {
 }
 
 /** `sha-256=:b64(SHA-256(body)):` (RFC 9530). */
-export function contentDigest(body: Uint8Array): string {
-  return `sha-256=:${toB64(sha256(body))}:`;
+/** The Content-Digest header of `body`; `hash`, its SHA-256 when the caller has it already. */
+export function contentDigest(body: Uint8Array, hash: Uint8Array = sha256(body)): string {
+  return `sha-256=:${toB64(hash)}:`;
 }
 
 function hasBody(msg: HttpMessage): boolean {
@@ -111,9 +112,9 @@ export type SignatureHeaders = { "content-digest"?: string; "signature-input": s
  */
 export function signingInput(
   msg: HttpMessage,
-  opts: { keyId: string; created: number; nonce: string; components: readonly string[] },
+  opts: { keyId: string; created: number; nonce: string; components: readonly string[]; bodyHash?: Uint8Array },
 ): { base: Uint8Array; headers: (signature: Uint8Array) => SignatureHeaders } {
-  const digest = hasBody(msg) ? contentDigest(msg.body!) : undefined;
+  const digest = hasBody(msg) ? contentDigest(msg.body!, opts.bodyHash) : undefined;
   const components = digest ? [...opts.components] : opts.components.filter((c) => c !== "content-digest");
   const withDigest: HttpMessage = digest ? { ...msg, headers: { ...msg.headers, "content-digest": digest } } : msg;
   const signatureParams = serializeParams(components, opts);
@@ -195,7 +196,7 @@ export function parseSignature(msg: HttpMessage): ParsedSignature {
   return { keyId, created, nonce, alg, components, signature, signatureParams: serializeInnerList(input as InnerList) };
 }
 
-function checkDigest(msg: HttpMessage): void {
+function checkDigest(msg: HttpMessage, bodyHash?: Uint8Array): void {
   const raw = header(msg, "content-digest");
   if (raw === undefined) unauthorized("A request with a body needs a signed Content-Digest.");
   let dict;
@@ -208,7 +209,7 @@ function checkDigest(msg: HttpMessage): void {
   if (!member || !(member[0] instanceof ArrayBuffer)) {
     throw new EmsgError("bad_request", "The Content-Digest header needs a sha-256 byte sequence.");
   }
-  const want = sha256(msg.body ?? new Uint8Array());
+  const want = bodyHash ?? sha256(msg.body ?? new Uint8Array());
   const got = new Uint8Array(member[0]);
   if (got.length !== want.length || got.some((b, i) => b !== want[i])) {
     unauthorized("The body does not match its Content-Digest.");
@@ -221,6 +222,8 @@ export interface VerifyOptions {
   requiredComponents: readonly string[];
   expectHeaders?: Record<string, string>;
   seen?: (keyId: string, nonce: string) => boolean;
+  /** The body's SHA-256, when the caller computed it already (natively, in workerd). */
+  bodyHash?: Uint8Array;
 }
 
 /**
@@ -255,7 +258,7 @@ export function checkMessage(msg: HttpMessage, parsed: ParsedSignature, opts: Ve
     if (!parsed.components.includes(c)) unauthorized(`The signature does not cover "${c}".`);
   }
   if (body && !parsed.components.includes("content-digest")) unauthorized('The signature does not cover "content-digest".');
-  if (parsed.components.includes("content-digest")) checkDigest(msg);
+  if (parsed.components.includes("content-digest")) checkDigest(msg, opts.bodyHash);
   for (const [name, want] of Object.entries(opts.expectHeaders ?? {})) {
     const got = header(msg, name)?.trim();
     if (got !== want) unauthorized(`The ${name} header is "${got ?? ""}", expected "${want}".`);

@@ -13,7 +13,7 @@ import {
   type ParsedSignature,
   type VerifyOptions,
 } from "../shared/http-signature.js";
-import { verifyEd25519 } from "./ed25519-webcrypto.js";
+import { sha256Native, verifyEd25519 } from "./native-crypto.js";
 import { serverKey, type DiscoveryDoc } from "../shared/discovery.js";
 import type { Env } from "./env.js";
 import { unwrap } from "./outcome.js";
@@ -56,9 +56,10 @@ function nowSeconds(): number {
   return Math.floor(Date.now() / 1000);
 }
 
-/** verifyMessage's checks, with the Ed25519 signature checked by WebCrypto (native) instead of noble. */
+/** verifyMessage's checks, with the body's digest and the Ed25519 signature computed by WebCrypto (native) instead of noble. */
 async function verifySigned(msg: HttpMessage, parsed: ParsedSignature, publicKey: Uint8Array, opts: VerifyOptions): Promise<void> {
-  const base = checkMessage(msg, parsed, opts);
+  const bodyHash = msg.body && msg.body.length > 0 ? await sha256Native(msg.body) : undefined;
+  const base = checkMessage(msg, parsed, { ...opts, ...(bodyHash ? { bodyHash } : {}) });
   if (!(await verifyEd25519(publicKey, parsed.signature, base))) badSignature();
 }
 

@@ -3,7 +3,7 @@ import { EmsgError } from "../shared/errors.js";
 import { randomId16 } from "../shared/ids.js";
 import { apiBaseOf, originFor, parseResolverMap, type DiscoveryDoc } from "../shared/discovery.js";
 import { FEDERATION_COMPONENTS, serverKeyId, signingInput } from "../shared/http-signature.js";
-import { signEd25519 } from "./ed25519-webcrypto.js";
+import { sha256Native, signEd25519 } from "./native-crypto.js";
 import type { Env } from "./env.js";
 import type { SigningKey } from "./server.js";
 import { serverOf } from "./routing.js";
@@ -32,6 +32,7 @@ export async function signedPost(env: Env, doc: DiscoveryDoc, key: SigningKey, p
       created: Math.floor(Date.now() / 1000),
       nonce: randomId16(),
       components: FEDERATION_COMPONENTS,
+      bodyHash: await sha256Native(body),
     },
   );
   Object.assign(headers, input.headers(await signEd25519(key.privateKey, key.publicKey, input.base)));

@@ -14,6 +14,7 @@ import {
   serverKeyId,
   signMessage,
   signatureBaseText,
+  signingInput,
   verifyMessage,
   type HttpMessage,
 } from "../../shared/http-signature.js";
@@ -54,6 +55,16 @@ function verify(msg: HttpMessage, extra: Partial<Parameters<typeof verifyMessage
 }
 
 describe("HTTP message signatures", () => {
+  it("signs and checks the same with a body hash the caller computed (natively, on the server)", () => {
+    const opts = { keyId, created, nonce, components: CLIENT_COMPONENTS };
+    const given = signingInput(post, { ...opts, bodyHash: sha256(body) });
+    const computed = signingInput(post, opts);
+    expect(given.base).toEqual(computed.base);
+    const msg = signed(post);
+    verify(msg, { bodyHash: sha256(body) });
+    expect(refusal(() => verify(msg, { bodyHash: sha256(new TextEncoder().encode("other")) })).code).toBe("unauthorized");
+  });
+
   it("computes an RFC 9530 Content-Digest", () => {
     expect(contentDigest(new Uint8Array())).toBe("sha-256=:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=:");
     expect(contentDigest(body)).toBe(`sha-256=:${toB64(sha256(body))}:`);

@@ -1,10 +1,10 @@
 import { toB64u } from "../shared/base64url.js";
 
 /**
- * Ed25519 through workerd's WebCrypto (native code) for the server's hot paths: verifying every
- * signed request and signing every federation batch. noble, in pure JavaScript, takes a few
- * milliseconds of the isolate's one thread for each; the same signatures, checked the same way
- * (RFC 8032, a non-canonical S refused).
+ * Ed25519 and SHA-256 through workerd's WebCrypto (native code) for the server's hot paths:
+ * checking every signed request (its Content-Digest and signature) and signing every federation
+ * batch. noble, in pure JavaScript, takes milliseconds of the isolate's one thread for each; the
+ * same results, checked the same way (RFC 8032, a non-canonical S refused).
  */
 
 /** Imported keys by their b64u public key: a server talks to few peers and its own devices, and importing costs a call. */
@@ -43,4 +43,9 @@ export async function signEd25519(privateKey: string, publicKey: string, message
     crypto.subtle.importKey("jwk", { kty: "OKP", crv: "Ed25519", d: privateKey, x: publicKey }, ED25519, false, ["sign"]),
   );
   return new Uint8Array(await crypto.subtle.sign(ED25519, key, message));
+}
+
+/** SHA-256 of a request body through WebCrypto, for its Content-Digest. */
+export async function sha256Native(bytes: Uint8Array): Promise<Uint8Array> {
+  return new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
 }
