@@ -174,16 +174,24 @@ export class ServerObject extends DurableObject<Env> {
   /** Results already given for items of this peer (federation dedupe, 7 days). */
   async seen(from: Domain, ids: string[]): Promise<Record<string, FedResult>> {
     const out: Record<string, FedResult> = {};
-    for (const id of ids) {
-      const row = this.sql.exec<{ result: string }>("SELECT result FROM fed_seen WHERE from_domain = ? AND id = ?", from, id).toArray()[0];
-      if (row) out[id] = JSON.parse(row.result) as FedResult;
+    // A statement per chunk, not per id: a batch of a hundred items is a few statements here.
+    for (const chunk of chunks(ids, MAX_SQL_PARAMS - 1)) {
+      const rows = this.sql
+        .exec<{ id: string; result: string }>(`SELECT id, result FROM fed_seen WHERE from_domain = ? AND id IN (${chunk.map(() => "?").join(",")})`, from, ...chunk)
+        .toArray();
+      for (const row of rows) out[row.id] = JSON.parse(row.result) as FedResult;
     }
     return out;
   }
 
   async remember(from: Domain, results: FedResult[]): Promise<void> {
     const now = Date.now();
-    for (const r of results) this.sql.exec("INSERT OR REPLACE INTO fed_seen (from_domain, id, result, at) VALUES (?, ?, ?, ?)", from, r.id, JSON.stringify(r), now);
+    for (const chunk of chunks(results, Math.floor(MAX_SQL_PARAMS / 4))) {
+      this.sql.exec(
+        `INSERT OR REPLACE INTO fed_seen (from_domain, id, result, at) VALUES ${chunk.map(() => "(?, ?, ?, ?)").join(",")}`,
+        ...chunk.flatMap((r) => [from, r.id, JSON.stringify(r), now]),
+      );
+    }
   }
 
   /** Nonces, dedupe records and idle buckets are swept every 10 minutes while the server runs. */
@@ -199,4 +207,13 @@ export class ServerObject extends DurableObject<Env> {
     this.sql.exec("DELETE FROM buckets WHERE at < ?", now - CLEANUP_EVERY_MS);
     await this.ctx.storage.setAlarm(now + CLEANUP_EVERY_MS);
   }
+}
+
+/** Bound parameters one SQL statement of a Durable Object may take. */
+const MAX_SQL_PARAMS = 100;
+
+function chunks<T>(items: T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
 }
