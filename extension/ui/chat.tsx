@@ -26,7 +26,7 @@ function timelineMessage(m: MessageView): TimelineMessage {
 export const isGroupChat = (chat: string) => chat.includes("/");
 
 /** The open group's view model (the PWA's), kept in step with what the background says changed. */
-function useGroup(chat: string, self: Address): GroupViewModel | null {
+function useGroup(chat: string, self: Address, onError: (message: string) => void): GroupViewModel | null {
   const [group, setGroup] = useState<GroupViewModel | null>(null);
   const [, bump] = useReducer((n: number) => n + 1, 0);
   useEffect(() => group?.subscribe(() => bump(undefined)), [group]);
@@ -37,7 +37,8 @@ function useGroup(chat: string, self: Address): GroupViewModel | null {
     const load = async () => {
       const mine = ++asked;
       const reply = await ask({ type: "group", conversation: chat });
-      if (!reply.ok || mine !== asked) return;
+      if (mine !== asked) return;
+      if (!reply.ok) return onError(reply.message);
       if (model) model.update(reply.group);
       else setGroup((model = new GroupViewModel(groupRequests(self), reply.group)));
       await model.load();
@@ -54,7 +55,7 @@ export function Chat({ chat, self, onBack }: { chat: string; self: Address; onBa
   const [draft, setDraft] = useState("");
   const [error, setError] = useState("");
   const end = useRef<HTMLLIElement>(null);
-  const group = useGroup(chat, self);
+  const group = useGroup(chat, self, setError);
   useEffect(() => {
     // Loads overlap when changes come quickly, and the background may answer them out of order:
     // only the newest answer is shown, or an older, emptier one could stay on screen.
@@ -82,7 +83,14 @@ export function Chat({ chat, self, onBack }: { chat: string; self: Address; onBa
       setError(reply.message);
     }
   };
-  if (isGroupChat(chat) && !group) return <p>…</p>;
+  if (isGroupChat(chat) && !group) {
+    return (
+      <section class="chat">
+        <button onClick={onBack} aria-label="Back to chats">←</button>
+        {error ? <p role="alert">{error}</p> : <p>…</p>}
+      </section>
+    );
+  }
   const title = group ? group.title || group.members.filter((m) => !m.you).map((m) => m.name).join(", ") : chat;
   if (group?.detailsOpen) return <GroupInfo group={group} />;
   const items = buildTimeline(messages.map(timelineMessage), Date.now(), locale, t, group?.labels);
