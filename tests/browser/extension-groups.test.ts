@@ -18,7 +18,8 @@ interface NotificationsInWorker {
 
 // Alice uses the extension on im.alice.test; Bob (a tab of the same browser) and Carol (a browser
 // of her own: one PWA account per origin and profile) use the PWA of im.bob.test. Alice makes a
-// group in the extension, both answer in the PWA, and Alice renames it, removes Carol and leaves.
+// group in the extension, both answer in the PWA, and Alice renames it, removes Carol, adds her
+// back and leaves.
 describe("group chats in the extension, with PWA users on the other domain", () => {
   let servers: RunningDomains;
   let persistRoot: string;
@@ -193,6 +194,23 @@ describe("group chats in the extension, with PWA users on the other domain", () 
     await say(panel, "Just us now");
     await pwaMessage(bob, "Just us now").waitFor({ timeout: 60_000 });
     expect(await pwaMessage(carol.page, "Just us now").count()).toBe(0);
+  }, 180_000);
+
+  it("adds carol back from Add members, where only she is offered; she writes again and alice reads her", async () => {
+    await panel.getByRole("button", { name: "Group info" }).click();
+    const info = panel.getByRole("region", { name: "Group info" });
+    await info.getByRole("button", { name: "Add members" }).click();
+    await info.getByRole("checkbox", { name: carol.address }).check();
+    expect(await info.getByRole("checkbox").count()).toBe(1);
+    await info.getByRole("button", { name: "Add", exact: true }).click();
+    await expect.poll(() => info.getByRole("list", { name: "Members" }).getByRole("listitem").count(), { timeout: 30_000 }).toBe(3);
+    await info.getByRole("button", { name: "Close" }).click();
+    await noticeInPanel("You added carol").waitFor({ timeout: 30_000 });
+
+    await carol.page.getByTestId("group-ended").waitFor({ state: "detached", timeout: 60_000 });
+    await say(carol.page, "Back again");
+    await inPanel("Back again").waitFor({ timeout: 60_000 });
+    expect(await inPanel("Back again").locator(".sender").textContent()).toBe("carol");
   }, 180_000);
 
   it("leaves after asking: a sentence takes the composer's place, and bob sees that alice left", async () => {

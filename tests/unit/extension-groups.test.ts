@@ -94,7 +94,7 @@ type Ask = (request: Record<string, unknown>) => Promise<Record<string, unknown>
 
 // Each person makes 30 post-quantum KeyPackages on arrival: on a busy machine that takes seconds.
 describe("the background running a group for the panel", { timeout: 60_000 }, () => {
-  it("creates a group, lists it by id, reads others' messages with their sender, renames and removes", async () => {
+  it("creates a group, lists it by id, reads others' messages with their sender, renames, removes, adds and leaves", async () => {
     const world = new GroupWorld();
     const aliceCore = await world.person(alice);
     const bobClient = await world.person(bob);
@@ -128,6 +128,8 @@ describe("the background running a group for the panel", { timeout: 60_000 }, ()
     expect(await ask({ type: "remove-from-group", conversation: id, members: [carol] })).toEqual({ ok: true, done: true });
     expect(await ask({ type: "group", conversation: id })).toMatchObject({ ok: true, group: { title: "Trip to Lisbon", members: [alice, bob] } });
     expect(await ask({ type: "group", conversation: "im.alice.test/nothing" })).toMatchObject({ ok: false, error: "not_found" });
+    expect(await ask({ type: "add-to-group", conversation: id, members: [carol] })).toEqual({ ok: true, done: true });
+    expect(await ask({ type: "group", conversation: id })).toMatchObject({ ok: true, group: { members: [alice, bob, carol] } });
 
     expect(await ask({ type: "leave-group", conversation: id })).toEqual({ ok: true, done: true });
     expect(await ask({ type: "group", conversation: id })).toMatchObject({ ok: true, group: { left: true } });
