@@ -20,7 +20,7 @@ import type {
   Verdict,
 } from "../shared/wire/index.js";
 import type { Env } from "./env.js";
-import { attempt, type Outcome } from "./outcome.js";
+import { attempt, attemptNow, type Outcome } from "./outcome.js";
 import { migrate } from "./sql-schema.js";
 import { Mailbox, MAILBOX_SCHEMA, type SocketTag } from "./mailbox.js";
 import { Friends, FRIENDS_SCHEMA } from "./friends.js";
@@ -308,15 +308,15 @@ export class AccountObject extends DurableObject<Env> {
     const account = await attempt(() => JSON.parse(this.row().settings) as Settings);
     if (!account.ok) return payloads.map(() => account);
     const admitted: { content: MailContent; sender: Address; ref: string }[] = [];
-    const outcomes = await Promise.all(
-      payloads.map((payload) =>
-        attempt(() => {
-          this.admitConv(payload, account.value);
-          admitted.push({ content: { kind: "conv", ...payload }, sender: payload.from, ref: payload.id });
-          return null;
-        }),
-      ),
-    );
+    // A burst is mostly one sender in one conversation: each pair is judged once per batch.
+    const verdicts = new Map<string, Outcome<null>>();
+    const outcomes = payloads.map((payload) => {
+      const key = `${payload.from}\n${payload.conversation}`;
+      let verdict = verdicts.get(key);
+      if (!verdict) verdicts.set(key, (verdict = attemptNow(() => this.admitConv(payload, account.value))));
+      if (verdict.ok) admitted.push({ content: { kind: "conv", ...payload }, sender: payload.from, ref: payload.id });
+      return verdict;
+    });
     if (admitted.length > 0) {
       this.ctx.storage.transactionSync(() => this.mailbox.putMany(admitted, now));
       void this.ctx.storage.getAlarm().then((at) => (at === null ? this.scheduleExpiry() : undefined));
@@ -324,12 +324,13 @@ export class AccountObject extends DurableObject<Env> {
     return outcomes;
   }
 
-  private admitConv(payload: ConvPayload, settings: Settings): void {
+  private admitConv(payload: ConvPayload, settings: Settings): null {
     const state = this.friends.stateOf(payload.from);
     const joined = this.sql.exec("SELECT 1 FROM joined WHERE conversation = ?", payload.conversation).toArray().length > 0;
     const admission = admitConversationItem(state, settings.strangers, joined);
     if (admission.verdict !== "deliver") throw new EmsgError(admission.verdict === "refuse" ? admission.code : "stranger_refused");
     if (!joined && state === "friend") this.sql.exec("INSERT OR IGNORE INTO joined (conversation) VALUES (?)", payload.conversation);
+    return null;
   }
 
   /** A move or deletion notice, checked against the account key pinned for its sender. */

@@ -20,6 +20,8 @@ import { MAILBOX_TTL_MS } from "./account.js";
 export const SAFETY_ALARM_MS = 5000;
 /** How long a peer's discovery document (its API base) is reused before asking the Server object again. */
 const PEER_DOC_REUSE_MS = 60_000;
+/** Bound parameters one SQL statement of a Durable Object may take. */
+const MAX_SQL_PARAMS = 100;
 
 const STEPS = [
   `CREATE TABLE meta (id INTEGER PRIMARY KEY CHECK (id = 1), domain TEXT NOT NULL);
@@ -188,10 +190,17 @@ export class OutboxObject extends DurableObject<Env> {
     const now = Date.now();
     // The peer answered: what waits in backoff from while it was down goes with the next batch,
     // not minutes later when its own retry comes due.
-    if (rows.some((row) => verdicts.get(row.id) === undefined)) this.sql.exec("UPDATE queue SET next_at = ? WHERE next_at > ?", now, now);
+    const delivered = rows.filter((row) => verdicts.get(row.id) === undefined).map((row) => row.id);
+    if (delivered.length > 0) this.sql.exec("UPDATE queue SET next_at = ? WHERE next_at > ?", now, now);
+    // Delivered items leave in a statement per chunk, not one each; the rest one by one below.
+    for (let i = 0; i < delivered.length; i += MAX_SQL_PARAMS) {
+      const chunk = delivered.slice(i, i + MAX_SQL_PARAMS);
+      this.sql.exec(`DELETE FROM queue WHERE id IN (${chunk.map(() => "?").join(",")})`, ...chunk);
+    }
     for (const row of rows) {
       const error = verdicts.get(row.id);
       const fate = fateOf(error, row.queued, now, MAILBOX_TTL_MS);
+      if (fate === "done") continue;
       if (fate === "retry") {
         this.sql.exec("UPDATE queue SET attempts = attempts + 1, next_at = ? WHERE id = ?", now + retryDelay(row.attempts + 1), row.id);
         continue;

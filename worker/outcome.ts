@@ -16,6 +16,16 @@ export async function attempt<T>(work: () => T | Promise<T>): Promise<Outcome<T>
   }
 }
 
+/** attempt for synchronous work, whose outcome is known before anything else runs. */
+export function attemptNow<T>(work: () => T): Outcome<T> {
+  try {
+    return { ok: true, value: work() };
+  } catch (e) {
+    if (e instanceof EmsgError) return { ok: false, error: e.toJSON() };
+    throw e;
+  }
+}
+
 export function unwrap<T>(outcome: Outcome<T>): T {
   if (outcome.ok) return outcome.value;
   throw new EmsgError(isErrorCode(outcome.error.error) ? outcome.error.error : "internal", outcome.error.message);
