@@ -68,11 +68,13 @@ describe("the Add-as-EMSG-friend item in the context menu of selected text", () 
   }
 
   it("is registered when the extension is installed", async () => {
-    const exists = await ext.worker.evaluate(async () => {
-      const chrome = (globalThis as unknown as { chrome: ChromeInWorker }).chrome;
-      return chrome.contextMenus.update("emsg-add-friend", {}).then(() => true, () => false);
-    });
-    expect(exists).toBe(true);
+    // Chrome runs onInstalled shortly after the worker starts: the item appears within moments.
+    const exists = () =>
+      ext.worker.evaluate(async () => {
+        const chrome = (globalThis as unknown as { chrome: ChromeInWorker }).chrome;
+        return chrome.contextMenus.update("emsg-add-friend", {}).then(() => true, () => false);
+      });
+    await expect.poll(exists, { timeout: 10_000 }).toBe(true);
   });
 
   it("adds the address found in the selection, and says so in a notification", async () => {
