@@ -12,6 +12,7 @@ import {
   joinFromWelcome,
   type KeyPackageBundle,
   makeKeyPackages,
+  MAX_ADDS_PER_COMMIT,
   processMessage,
 } from "../shared/mls/index.js";
 import type { MlsFigures } from "./figures.js";
@@ -33,15 +34,31 @@ async function makeDevice(address: string): Promise<Device> {
   return { me, bundles: await makeKeyPackages(me, 1) };
 }
 
-/** Creator makes the group and adds everyone else in one commit; the others join from the Welcome. */
+/**
+ * Creator makes the group and adds everyone else, at most MAX_ADDS_PER_COMMIT devices a commit
+ * (PROTOCOL §8); each device joins from its commit's Welcome and then reads the later commits.
+ */
 async function setUpGroup(creator: Device, others: Device[]) {
   const t0 = performance.now();
-  const added = await addMembers(await createGroup(creator.me, `im.alice.test/${randomId16()}`), others.map((d) => d.bundles[0]!.keyPackage));
+  let state = await createGroup(creator.me, `im.alice.test/${randomId16()}`);
+  const rounds: { commit: string; welcome: string; joiners: Device[] }[] = [];
+  for (let i = 0; i < others.length; i += MAX_ADDS_PER_COMMIT) {
+    const joiners = others.slice(i, i + MAX_ADDS_PER_COMMIT);
+    const added = await addMembers(state, joiners.map((d) => d.bundles[0]!.keyPackage));
+    state = added.state;
+    rounds.push({ commit: added.commit, welcome: added.welcome, joiners });
+  }
   const commitMs = performance.now() - t0;
   const t1 = performance.now();
   const joined: GroupState[] = [];
-  for (const d of others) joined.push((await joinFromWelcome(d.me, added.welcome, d.bundles)).state);
-  return { creatorState: added.state, joined, commitMs, joinMs: performance.now() - t1 };
+  for (const [r, round] of rounds.entries()) {
+    for (const d of round.joiners) {
+      let member = (await joinFromWelcome(d.me, round.welcome, d.bundles)).state;
+      for (const later of rounds.slice(r + 1)) member = (await processMessage(member, later.commit)).state;
+      joined.push(member);
+    }
+  }
+  return { creatorState: state, joined, commitMs, joinMs: performance.now() - t1 };
 }
 
 /** Alice encrypts `count` messages of `bytes` bytes; Bob decrypts each, checking every plaintext. */
