@@ -6,6 +6,7 @@ import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type EmsgFigures, runEmsgHalf } from "./emsg-half.js";
 import type { BenchResults, HalfResult, MessagingFigures, MlsFigures, PwaFigures } from "./figures.js";
+import { CHANGES } from "./changes.js";
 import { METHOD } from "./method.js";
 import { runMlsClient } from "./mls-client.js";
 import { FULL, MEDIUM, type Plan, QUICK } from "./plan.js";
@@ -89,7 +90,7 @@ async function main(): Promise<number> {
   );
 
   const results: BenchResults = { plan, emsg, prosody, mls, pwa };
-  const report = renderReport(results, { date, command, code, machine: thisMachine() }, METHOD);
+  const report = renderReport(results, { date, command, code, machine: thisMachine() }, `${CHANGES}\n\n${METHOD}`);
   console.log(report);
   if (plan === FULL) {
     writeReport(resolve(ROOT, "BENCHMARKS.md"), report);
