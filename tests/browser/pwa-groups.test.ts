@@ -117,6 +117,8 @@ describe("group chats in the PWA", () => {
   });
 
   it("renames the group for everyone from the group info dialog", async () => {
+    // Bob has Group info open while Alice renames: his name field follows.
+    const bobsDialog = await groupInfo(bob.page);
     const dialog = await groupInfo(alice.page);
     const members = dialog.getByTestId("group-member");
     await expect.poll(() => members.count()).toBe(3);
@@ -127,6 +129,9 @@ describe("group chats in the PWA", () => {
     await notice(alice.page, "You renamed the group to “Weekend trip”").waitFor();
     await dialog.getByRole("button", { name: "Close" }).click();
     await dialog.waitFor({ state: "detached" });
+    await expect.poll(() => bobsDialog.getByLabel("Group name").inputValue(), { timeout: 30_000 }).toBe("Weekend trip");
+    await bobsDialog.getByRole("button", { name: "Close" }).click();
+    await bobsDialog.waitFor({ state: "detached" });
 
     for (const person of [bob, carol]) {
       await expect.poll(() => title(person.page).textContent(), { timeout: 30_000 }).toBe("Weekend trip");

@@ -40,6 +40,12 @@ export function GroupDialog({ app, group }: { app: AppViewModel; group: GroupVie
   const t = app.t;
   const ref = useRef<HTMLDialogElement>(null);
   const [name, setName] = useState(group.title);
+  const shownTitle = useRef(group.title);
+  useEffect(() => {
+    // Someone else renamed the group: an untouched field follows it, an edit in progress stays.
+    if (name === shownTitle.current) setName(group.title);
+    shownTitle.current = group.title;
+  }, [group.title]);
   const heading = useRef<HTMLHeadingElement>(null);
   // The heading, not the name field, takes the focus: opening the panel is not asking to rename.
   useEffect(() => {
