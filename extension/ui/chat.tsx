@@ -86,7 +86,7 @@ export function Chat({ chat, self, onBack }: { chat: string; self: Address; onBa
   if (isGroupChat(chat) && !group) {
     return (
       <section class="chat">
-        <button onClick={onBack} aria-label="Back to chats">←</button>
+        <button onClick={onBack} aria-label={t("nav.backToChats")}>←</button>
         {error ? <p role="alert">{error}</p> : <p>…</p>}
       </section>
     );
@@ -98,7 +98,7 @@ export function Chat({ chat, self, onBack }: { chat: string; self: Address; onBa
   return (
     <section class="chat" aria-label={title}>
       <header class="row">
-        <button onClick={onBack} aria-label="Back to chats">←</button>
+        <button onClick={onBack} aria-label={t("nav.backToChats")}>←</button>
         <div class="grow">
           <h2>{title}</h2>
           {group && <span class="hint">{group.membersLabel(t)}</span>}

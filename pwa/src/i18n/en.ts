@@ -8,6 +8,7 @@ export const en = {
   "nav.settings": "Settings",
   "nav.main": "Main",
   "nav.back": "Back",
+  "nav.backToChats": "Back to chats",
 
   "net.offline": "You are offline. Messages wait here and go out when you are back.",
   "net.connecting": "Connecting to {domain}…",

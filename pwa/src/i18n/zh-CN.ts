@@ -10,6 +10,7 @@ export const zhCN: Record<MessageKey, string> = {
   "nav.settings": "设置",
   "nav.main": "主导航",
   "nav.back": "返回",
+  "nav.backToChats": "返回聊天列表",
 
   "net.offline": "你已离线。消息会先保存在这里，恢复连接后自动发送。",
   "net.connecting": "正在连接 {domain}…",
