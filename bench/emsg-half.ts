@@ -115,7 +115,7 @@ async function scenarios(plan: Plan, resolve: string, log: (line: string) => voi
   log(`emsg mailbox drain: ${mailboxDrain.drained}/${mailboxDrain.queued} in ${Math.round(mailboxDrain.elapsedMs)} ms`);
 
   const owners = await inBatches(names("idle", ALICE, idleOwners), 5, reg);
-  const idleSockets = (out.idleSockets = await measureIdleSockets(owners, plan.idleSockets, workerdOn(EMSG_PORTS[0]), log));
+  const idleSockets = (out.idleSockets = await measureIdleSockets(owners, plan.idleSockets, workerdOn(EMSG_PORTS[0]), descendantsNamed("workerd"), log));
   log(`emsg idle sockets: ${idleSockets.opened}/${idleSockets.target} open`);
 }
 

@@ -5,7 +5,7 @@ import { MailboxPageSchema } from "../shared/wire/mail.js";
 import { openMailbox, type Prepared, submitAll, tagOf } from "./emsg-links.js";
 import type { Person } from "./emsg-people.js";
 import type { IdleSocketFigures, MailboxDrainFigures } from "./figures.js";
-import { residentBytes, sleep } from "./processes.js";
+import { openFileLimits, openFiles, residentBytes, sleep } from "./processes.js";
 import { ratePerSecond } from "./stats.js";
 
 const OPEN_TIMEOUT_MS = 15_000;
@@ -24,19 +24,40 @@ function opened(socket: SocketLike, timeoutMs: number): Promise<boolean> {
   });
 }
 
+/** Descriptors kept free in the listening workerd: past this, stop opening rather than crash it. */
+const FD_HEADROOM = 1000;
+
 /**
  * Opens `target` mailbox sockets spread over `owners` (accounts with empty mailboxes, so each socket
- * stays idle), waits, counts how many are still open, and reads the workerd's resident memory.
+ * stays idle), waits, counts how many are still open, and reads the workerds' resident memory.
+ * `listener` is the workerd on the domain's port: under `wrangler dev` a proxy that holds four
+ * descriptors per WebSocket, so its open-file limit, not the Worker, decides how many fit; the
+ * run stops short of that limit instead of letting the runtime crash and drop every socket.
+ * `workerds` are all runtime processes whose memory is summed.
  */
-export async function measureIdleSockets(owners: readonly Person[], target: number, workerd: number, log: (line: string) => void): Promise<IdleSocketFigures> {
-  const before = residentBytes(workerd);
+export async function measureIdleSockets(
+  owners: readonly Person[],
+  target: number,
+  listener: number,
+  workerds: readonly number[],
+  log: (line: string) => void,
+): Promise<IdleSocketFigures> {
+  const memory = () => workerds.reduce((sum, pid) => sum + residentBytes(pid), 0);
+  const before = memory();
+  const fdLimit = openFileLimits(listener).soft;
   const sockets: SocketLike[] = [];
   const closed = new Set<SocketLike>();
   let next = 0;
   let failed = 0;
+  let stoppedAtLimit = false;
   const opener = async () => {
     while (next < target) {
       const owner = owners[next++ % owners.length]!;
+      if (next % 64 === 0 && openFiles(listener) > fdLimit - FD_HEADROOM) {
+        stoppedAtLimit = true;
+        next = target;
+        break;
+      }
       try {
         // A server at its limit may never answer the ticket request: that counts as a failure too.
         const socket = await Promise.race([
@@ -58,13 +79,20 @@ export async function measureIdleSockets(owners: readonly Person[], target: numb
     }
   };
   await Promise.all(Array.from({ length: 32 }, opener));
+  if (stoppedAtLimit) log(`emsg idle sockets: stopped at ${sockets.length}, near the listening workerd's open-file limit (${fdLimit})`);
   await sleep(3000);
-  const after = residentBytes(workerd);
+  const after = memory();
   const stillOpen = sockets.filter((s) => !closed.has(s)).length;
   log(`emsg idle sockets: ${sockets.length} opened, ${failed} failed, ${stillOpen} still open after 3 s`);
   for (const s of sockets) s.close(1000, "bench done");
   await sleep(1000);
-  return { target, opened: stillOpen, workerdRssBeforeBytes: before, workerdRssAfterBytes: after };
+  return {
+    target,
+    opened: stillOpen,
+    workerdRssBeforeBytes: before,
+    workerdRssAfterBytes: after,
+    ...(stoppedAtLimit ? { openFileLimit: fdLimit } : {}),
+  };
 }
 
 /** Counts `prepared`'s messages waiting in `receiver`'s mailbox until all `count` are there. */

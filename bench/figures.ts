@@ -25,8 +25,11 @@ export interface MlsFigures {
 export interface IdleSocketFigures {
   target: number;
   opened: number;
+  /** Summed over every workerd of the run (wrangler dev runs a proxy and the Worker's runtime per domain). */
   workerdRssBeforeBytes: number;
   workerdRssAfterBytes: number;
+  /** Set when opening stopped near the listening workerd's open-file limit (its soft limit). */
+  openFileLimit?: number;
 }
 
 export interface MailboxDrainFigures {

@@ -35,7 +35,11 @@ export const METHOD = `## How these figures are taken
   comparing the two, not for predicting a deployment.
 - **Idle WebSockets**: mailbox sockets opened (each with its own single-use ticket) to one domain's
   workerd, spread over accounts with empty mailboxes, counted 3 s after the last opened; memory is
-  VmRSS of that workerd from /proc. **Mailbox drain**: messages queued for an offline account, then
+  the VmRSS of every workerd of the run from /proc (\`wrangler dev\` runs a proxy workerd on the
+  port, which re-fetches each request to a second workerd running the Worker). The proxy holds
+  4 file descriptors per WebSocket and the Worker's runtime 2, so the open-file limit (20,000 here,
+  which root cannot raise in this sandbox) caps the count near 4,800; the run stops short of it, as
+  past it the runtime crashes and drops every socket. A deployment has no such proxy. **Mailbox drain**: messages queued for an offline account, then
   the clock runs from its reconnect (ticket request) until every one arrived over its socket and was
   acknowledged.
 - Source: \`bench/\`. Unit tests of the statistics and the report: \`tests/unit/bench-*.test.ts\`.

@@ -117,9 +117,14 @@ export function residentBytes(pid: number): number {
   return Number(match[1]) * 1024;
 }
 
-/** The soft and hard limits on open files of this process, from /proc/self/limits. */
-export function openFileLimits(): { soft: number; hard: number } {
-  const match = /^Max open files\s+(\d+|unlimited)\s+(\d+|unlimited)/m.exec(readFileSync("/proc/self/limits", "utf8"));
+/** How many file descriptors a process has open. */
+export function openFiles(pid: number): number {
+  return readdirSync(`/proc/${pid}/fd`).length;
+}
+
+/** The soft and hard limits on open files of a process (this one by default), from /proc/PID/limits. */
+export function openFileLimits(pid: number | "self" = "self"): { soft: number; hard: number } {
+  const match = /^Max open files\s+(\d+|unlimited)\s+(\d+|unlimited)/m.exec(readFileSync(`/proc/${pid}/limits`, "utf8"));
   const value = (text: string | undefined) => (text === undefined || text === "unlimited" ? Number.POSITIVE_INFINITY : Number(text));
   return { soft: value(match?.[1]), hard: value(match?.[2]) };
 }

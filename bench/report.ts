@@ -128,8 +128,11 @@ function emsgOnlySection(results: BenchResults): string {
   }
   const s = results.emsg.figures?.idleSockets;
   if (s) {
-    lines.push(`| idle WebSockets held by one workerd (of ${count(s.target)} opened) | ${count(s.opened)} |`);
-    lines.push(`| workerd resident memory before → with them | ${mib(s.workerdRssBeforeBytes)} → ${mib(s.workerdRssAfterBytes)} |`);
+    const limit = s.openFileLimit
+      ? `stopped near the open-file limit (${count(s.openFileLimit)}) of wrangler dev's proxy workerd, which holds 4 descriptors per WebSocket`
+      : `of ${count(s.target)} tried`;
+    lines.push(`| idle WebSockets held by one domain's workerd (${limit}) | ${count(s.opened)} |`);
+    lines.push(`| workerd resident memory, all processes, before → with them | ${mib(s.workerdRssBeforeBytes)} → ${mib(s.workerdRssAfterBytes)} |`);
     if (s.opened > 0) lines.push(`| memory per idle WebSocket, KiB | ${((s.workerdRssAfterBytes - s.workerdRssBeforeBytes) / s.opened / 1024).toFixed(1)} |`);
   }
   const d = results.emsg.figures?.mailboxDrain;
