@@ -7,7 +7,7 @@ import { startDomains, twoDomains, type RunningDomains } from "../../scripts/dev
 import { EmsgClient } from "../../shared/client/client.js";
 import { MemoryStore } from "../../shared/client/store.js";
 import { nodeTransport } from "../../cli/node-transport.js";
-import { buildExtension, launchWithExtension, serveHttp, type LoadedExtension, type Served } from "./extension-harness.js";
+import { buildExtension, createInPanel, launchWithExtension, type LoadedExtension, type Served, serveHttp } from "./extension-harness.js";
 
 // Two real local domains on ports of their own (npm start uses 8787, the PWA tests 8807).
 const PORT_BASE = 8847;
@@ -44,12 +44,7 @@ describe("the extension as a full EMSG client across two real domains", () => {
   });
 
   it("creates alice#im.alice.test in the side panel, with the keys kept in extension storage", async () => {
-    panel = await ext.context.newPage();
-    await panel.goto(`chrome-extension://${ext.id}/sidepanel.html`);
-    await panel.getByLabel("Your EMSG address").fill("alice#im.alice.test");
-    await panel.getByLabel(/Server URL/).fill(servers.origins["im.alice.test"]!);
-    await panel.getByRole("button", { name: "Create my address" }).click();
-    await expect.poll(() => panel.locator(".who").textContent(), { timeout: 30_000 }).toBe("alice#im.alice.test");
+    panel = await createInPanel(ext, "alice#im.alice.test", servers.origins["im.alice.test"]!);
     await expect.poll(() => panel.locator(".connection").textContent(), { timeout: 30_000 }).toBe("Online");
     const stored = await ext.worker.evaluate(async () => {
       const chrome = (globalThis as unknown as { chrome: { storage: { local: { get(k: null): Promise<Record<string, unknown>> } } } }).chrome;

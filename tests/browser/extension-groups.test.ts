@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser, Page } from "playwright-core";
 import { startDomains, twoDomains, type RunningDomains } from "../../scripts/dev-servers.mjs";
-import { buildExtension, launchWithExtension, type LoadedExtension } from "./extension-harness.js";
+import { buildExtension, createInPanel, launchWithExtension, type LoadedExtension, registerInTab } from "./extension-harness.js";
 import { ARTIFACTS, buildPwa, launchChromium, openTab, type Person, register } from "./pwa-harness.js";
 
 // Ports of this file alone.
@@ -60,19 +60,9 @@ describe("group chats in the extension, with PWA users on the other domain", () 
   const shot = (name: string) => panel.screenshot({ path: join(ARTIFACTS, `extension-${name}.png`) });
 
   it("sets up alice in the extension and befriends bob and carol, who accept in the PWA", async () => {
-    panel = await ext.context.newPage();
-    await panel.goto(`chrome-extension://${ext.id}/sidepanel.html`);
-    await panel.getByLabel("Your EMSG address").fill("alice#im.alice.test");
-    await panel.getByLabel(/Server URL/).fill(servers.origins["im.alice.test"]!);
-    await panel.getByRole("button", { name: "Create my address" }).click();
-    await expect.poll(() => panel.locator(".who").textContent(), { timeout: 30_000 }).toBe("alice#im.alice.test");
+    panel = await createInPanel(ext, "alice#im.alice.test", servers.origins["im.alice.test"]!);
 
-    bob = await ext.context.newPage();
-    bob.on("pageerror", (error) => console.error(`[bob's PWA] page error: ${error.message}`));
-    await bob.goto(servers.origins["im.bob.test"]!);
-    await bob.getByLabel("Name").fill("bob");
-    await bob.getByRole("button", { name: "Create my address" }).click();
-    await bob.getByRole("navigation").waitFor({ timeout: 30_000 });
+    bob = await registerInTab(ext, servers.origins["im.bob.test"]!, "bob");
     carol = await register({ browser: carolsBrowser }, servers.origins["im.bob.test"]!, "im.bob.test", "carol");
 
     await panel.getByRole("tab", { name: "Friends" }).click();

@@ -8,7 +8,7 @@ import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { chromium, type BrowserContext, type Worker } from "playwright-core";
+import { chromium, type BrowserContext, type Page, type Worker } from "playwright-core";
 
 export const ROOT = resolve(import.meta.dirname, "../..");
 export const EXTENSION_DIR = join(ROOT, "dist/extension/chrome-mv3");
@@ -85,4 +85,26 @@ export async function launchWithExtension(mapToPort?: number): Promise<LoadedExt
       rmSync(userDataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** Opens the extension's side panel and creates `address` there on the server at `origin`. */
+export async function createInPanel(ext: LoadedExtension, address: string, origin: string): Promise<Page> {
+  const panel = await ext.context.newPage();
+  await panel.goto(`chrome-extension://${ext.id}/sidepanel.html`);
+  await panel.getByLabel("Your EMSG address").fill(address);
+  await panel.getByLabel(/Server URL/).fill(origin);
+  await panel.getByRole("button", { name: "Create my address" }).click();
+  await panel.locator(".who").filter({ hasText: address }).waitFor({ timeout: 30_000 });
+  return panel;
+}
+
+/** A tab beside the extension where `name` registers in the PWA served at `origin`. */
+export async function registerInTab(ext: LoadedExtension, origin: string, name: string): Promise<Page> {
+  const page = await ext.context.newPage();
+  page.on("pageerror", (error) => console.error(`[${name}'s PWA] page error: ${error.message}`));
+  await page.goto(origin);
+  await page.getByLabel("Name").fill(name);
+  await page.getByRole("button", { name: "Create my address" }).click();
+  await page.getByRole("navigation").waitFor({ timeout: 30_000 });
+  return page;
 }

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Page } from "playwright-core";
 import { startDomains, twoDomains, type RunningDomains } from "../../scripts/dev-servers.mjs";
-import { buildExtension, launchWithExtension, serveHttp, type LoadedExtension, type Served } from "./extension-harness.js";
+import { buildExtension, createInPanel, launchWithExtension, type LoadedExtension, registerInTab, type Served, serveHttp } from "./extension-harness.js";
 import { buildPwa } from "./pwa-harness.js";
 
 // Ports of this file alone.
@@ -45,19 +45,9 @@ describe("the extension and a PWA user on the other domain", () => {
   const openTab = (page: Page, tab: "Chats" | "Friends" | "Settings") => page.getByRole("navigation").getByRole("button", { name: tab }).click();
 
   it("sets up alice in the extension, and bob registers in the PWA of im.bob.test in a tab beside it", async () => {
-    panel = await ext.context.newPage();
-    await panel.goto(`chrome-extension://${ext.id}/sidepanel.html`);
-    await panel.getByLabel("Your EMSG address").fill("alice#im.alice.test");
-    await panel.getByLabel(/Server URL/).fill(servers.origins["im.alice.test"]!);
-    await panel.getByRole("button", { name: "Create my address" }).click();
-    await expect.poll(() => panel.locator(".who").textContent(), { timeout: 30_000 }).toBe("alice#im.alice.test");
+    panel = await createInPanel(ext, "alice#im.alice.test", servers.origins["im.alice.test"]!);
 
-    bob = await ext.context.newPage();
-    bob.on("pageerror", (error) => console.error(`[bob's PWA] page error: ${error.message}`));
-    await bob.goto(servers.origins["im.bob.test"]!);
-    await bob.getByLabel("Name").fill("bob");
-    await bob.getByRole("button", { name: "Create my address" }).click();
-    await bob.getByRole("navigation").waitFor({ timeout: 30_000 });
+    bob = await registerInTab(ext, servers.origins["im.bob.test"]!, "bob");
     await openTab(bob, "Friends");
     await expect.poll(() => bob.getByTestId("my-address").textContent()).toBe("bob#im.bob.test");
     // The extension's content script runs on the PWA too, but leaves EMSG's own client alone.
