@@ -1,7 +1,7 @@
 import type { Address } from "../address.js";
 import { domainOf } from "../address.js";
 import { fromB64u, toB64u } from "../base64url.js";
-import { certifyDevice, generateKeyPair } from "../identity.js";
+import { certifyDevice, generateKeyPair, type KeyPair } from "../identity.js";
 import { deviceKeyId } from "../http-signature.js";
 import { type KeyPackageBundle, makeKeyPackages } from "../mls/keypackage.js";
 import { PublishKeyPackagesResponseSchema, RegisterResponseSchema } from "../wire/account.js";
@@ -19,6 +19,28 @@ export function signerOf(account: AccountRecord) {
   return { keyId: deviceKeyId(account.address, account.deviceId), privateKey: fromB64u(account.devicePrivateKey) };
 }
 
+/** A device's record of its account: both key pairs and the certificate the account key gives the device. */
+export function accountRecord(
+  address: Address,
+  accountKeys: KeyPair,
+  deviceKeys: KeyPair,
+  { label, origin, now }: { label: string; origin: string; now: number },
+): AccountRecord {
+  const deviceCert = certifyDevice(accountKeys, address, deviceKeys.publicKey, label, now);
+  return {
+    address,
+    domain: domainOf(address),
+    origin,
+    accountPublicKey: toB64u(accountKeys.publicKey),
+    accountPrivateKey: toB64u(accountKeys.privateKey),
+    deviceId: deviceCert.body.deviceId,
+    devicePublicKey: toB64u(deviceKeys.publicKey),
+    devicePrivateKey: toB64u(deviceKeys.privateKey),
+    deviceCert,
+    created: now,
+  };
+}
+
 /**
  * Makes the account and first device keys, certifies the device, and registers both with the
  * account's server. The record is stored before the server hears of it, so keys that the server
@@ -29,22 +51,8 @@ export async function createAccount(
   address: Address,
   label: string,
 ): Promise<AccountRecord> {
-  const accountKeys = generateKeyPair();
-  const deviceKeys = generateKeyPair();
-  const now = deps.clock.now();
-  const deviceCert = certifyDevice(accountKeys, address, deviceKeys.publicKey, label, now);
-  const account: AccountRecord = {
-    address,
-    domain: domainOf(address),
-    origin: deps.api.origin,
-    accountPublicKey: toB64u(accountKeys.publicKey),
-    accountPrivateKey: toB64u(accountKeys.privateKey),
-    deviceId: deviceCert.body.deviceId,
-    devicePublicKey: toB64u(deviceKeys.publicKey),
-    devicePrivateKey: toB64u(deviceKeys.privateKey),
-    deviceCert,
-    created: now,
-  };
+  const account = accountRecord(address, generateKeyPair(), generateKeyPair(), { label, origin: deps.api.origin, now: deps.clock.now() });
+  const { deviceCert } = account;
   await saveAccount(deps.store, account);
   deps.api.setSigner(signerOf(account));
   try {

@@ -1,13 +1,13 @@
+import { accountRecord } from "../../shared/client/account.js";
 import { describe, expect, it } from "vitest";
-import { asAddress, domainOf, type Domain } from "../../shared/address.js";
-import { toB64u } from "../../shared/base64url.js";
+import { asAddress, type Domain } from "../../shared/address.js";
 import { buildDiscoveryDoc, WELL_KNOWN_PATH } from "../../shared/discovery.js";
-import { certifyDevice, generateKeyPair, keyIdOf, type KeyPair } from "../../shared/identity.js";
+import { generateKeyPair, keyIdOf, type KeyPair } from "../../shared/identity.js";
 import { randomId16 } from "../../shared/ids.js";
 import { createGroup, refreshKeys } from "../../shared/mls/group.js";
 import { epochOf } from "../../shared/mls/group-state.js";
 import { decodeGroupState, encodeGroupState } from "../../shared/mls/state-codec.js";
-import { type AccountRecord, deviceIdentityOf } from "../../shared/client/account-record.js";
+import { deviceIdentityOf } from "../../shared/client/account-record.js";
 import type { ClientEvents, CoreContext } from "../../shared/client/context.js";
 import type { ConversationRef } from "../../shared/wire/conversation.js";
 import { type ConversationRecord, loadConversation, saveConversation } from "../../shared/client/conversation-record.js";
@@ -44,19 +44,8 @@ function hub(answer: () => { status: number; body: unknown }): { transport: Tran
 function person(addressText: string, transport: Transport, accountKeys: KeyPair = generateKeyPair()): CoreContext {
   const address = asAddress(addressText);
   const deviceKeys = generateKeyPair();
-  const deviceCert = certifyDevice(accountKeys, address, deviceKeys.publicKey, "test", NOW);
-  const account: AccountRecord = {
-    address,
-    domain: domainOf(address),
-    origin: `https://${HUB}`,
-    accountPublicKey: toB64u(accountKeys.publicKey),
-    accountPrivateKey: toB64u(accountKeys.privateKey),
-    deviceId: deviceCert.body.deviceId,
-    devicePublicKey: toB64u(deviceKeys.publicKey),
-    devicePrivateKey: toB64u(deviceKeys.privateKey),
-    deviceCert,
-    created: NOW,
-  };
+  const account = accountRecord(address, accountKeys, deviceKeys, { label: "test", origin: `https://${HUB}`, now: NOW });
+  const { deviceCert } = account;
   const clock = { now: () => NOW };
   return { store: new MemoryStore(), api: new ServerApi(transport, clock, account.origin, account.domain), clock, account, events: new Emitter<ClientEvents>() };
 }

@@ -1,8 +1,9 @@
+import { accountRecord } from "../../shared/client/account.js";
 import { describe, expect, it } from "vitest";
-import { type Address, asAddress, domainOf } from "../../shared/address.js";
+import { type Address, asAddress } from "../../shared/address.js";
 import { toB64u } from "../../shared/base64url.js";
 import { encodeContent, newReceipt, newText } from "../../shared/content.js";
-import { certifyDevice, generateKeyPair } from "../../shared/identity.js";
+import { generateKeyPair } from "../../shared/identity.js";
 import { randomId16 } from "../../shared/ids.js";
 import { addMembers, createGroup, encrypt } from "../../shared/mls/group.js";
 import { epochOf } from "../../shared/mls/group-state.js";
@@ -10,7 +11,7 @@ import { makeKeyPackages } from "../../shared/mls/keypackage.js";
 import { decodeGroupState, encodeGroupState } from "../../shared/mls/state-codec.js";
 import { signObject } from "../../shared/signed.js";
 import type { MailItem } from "../../shared/wire/mail.js";
-import { type AccountRecord, deviceIdentityOf } from "../../shared/client/account-record.js";
+import { deviceIdentityOf } from "../../shared/client/account-record.js";
 import type { ClientEvents, CoreContext } from "../../shared/client/context.js";
 import { loadConversation, saveConversation } from "../../shared/client/conversation-record.js";
 import { Emitter } from "../../shared/client/events.js";
@@ -37,19 +38,8 @@ function person(addressText: string): CoreContext {
   const address = asAddress(addressText);
   const accountKeys = generateKeyPair();
   const deviceKeys = generateKeyPair();
-  const deviceCert = certifyDevice(accountKeys, address, deviceKeys.publicKey, "test", NOW);
-  const account: AccountRecord = {
-    address,
-    domain: domainOf(address),
-    origin: "http://127.0.0.1:9",
-    accountPublicKey: toB64u(accountKeys.publicKey),
-    accountPrivateKey: toB64u(accountKeys.privateKey),
-    deviceId: deviceCert.body.deviceId,
-    devicePublicKey: toB64u(deviceKeys.publicKey),
-    devicePrivateKey: toB64u(deviceKeys.privateKey),
-    deviceCert,
-    created: NOW,
-  };
+  const account = accountRecord(address, accountKeys, deviceKeys, { label: "test", origin: "http://127.0.0.1:9", now: NOW });
+  const { deviceCert } = account;
   const clock = { now: () => NOW };
   return { store: new MemoryStore(), api: new ServerApi(offline, clock, account.origin, account.domain), clock, account, events: new Emitter<ClientEvents>() };
 }

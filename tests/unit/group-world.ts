@@ -2,15 +2,16 @@
 // KeyPackages and claims, hubs that judge Submits with the worker's own rules and fan out to the
 // mailboxes, and the polling mailbox. Federation is left out (every domain is this one object);
 // the real servers are in tests/e2e/groups.test.ts.
+import { accountRecord } from "../../shared/client/account.js";
 import { type Address, asAddress, asDomain, domainOf } from "../../shared/address.js";
-import { fromB64u, toB64u } from "../../shared/base64url.js";
+import { fromB64u } from "../../shared/base64url.js";
 import { buildDiscoveryDoc } from "../../shared/discovery.js";
 import { EmsgError } from "../../shared/errors.js";
-import { certifyDevice, type DeviceCert, generateKeyPair, keyIdOf, type KeyPair } from "../../shared/identity.js";
+import { type DeviceCert, generateKeyPair, keyIdOf, type KeyPair } from "../../shared/identity.js";
 import type { ConvPayload, Submit } from "../../shared/wire/conversation.js";
 import type { MailItem } from "../../shared/wire/mail.js";
 import { judgeSubmit, recipientsOf, welcomeRecipients } from "../../worker/policy/epoch.js";
-import { type AccountRecord, saveAccount } from "../../shared/client/account-record.js";
+import { saveAccount } from "../../shared/client/account-record.js";
 import { EmsgClient } from "../../shared/client/client.js";
 import { MemoryStore } from "../../shared/client/store.js";
 import type { HttpRequest, HttpResponse, Transport } from "../../shared/client/transport.js";
@@ -72,19 +73,8 @@ export class GroupWorld {
 
   async #device(address: Address, accountKeys: KeyPair): Promise<EmsgClient> {
     const deviceKeys = generateKeyPair();
-    const deviceCert = certifyDevice(accountKeys, address, deviceKeys.publicKey, "test", NOW);
-    const record: AccountRecord = {
-      address,
-      domain: domainOf(address),
-      origin: `http://${domainOf(address)}`,
-      accountPublicKey: toB64u(accountKeys.publicKey),
-      accountPrivateKey: toB64u(accountKeys.privateKey),
-      deviceId: deviceCert.body.deviceId,
-      devicePublicKey: toB64u(deviceKeys.publicKey),
-      devicePrivateKey: toB64u(deviceKeys.privateKey),
-      deviceCert,
-      created: NOW,
-    };
+    const record = accountRecord(address, accountKeys, deviceKeys, { label: "test", origin: `http://${domainOf(address)}`, now: NOW });
+    const { deviceCert } = record;
     const known = this.accounts.get(address);
     if (known?.accountKey === record.accountPublicKey) known.devices.push({ cert: deviceCert, keyPackages: [] });
     else this.accounts.set(address, { accountKey: record.accountPublicKey, devices: [{ cert: deviceCert, keyPackages: [] }], mailbox: [] });

@@ -1,11 +1,12 @@
 // A small in-memory world for the session and direct-channel state machines: two people with a
 // real MLS conversation, a hub that speaks the session protocol (PROTOCOL §10) over fake sockets,
 // and paired in-memory data channels standing in for WebRTC, which Node does not have.
-import { type Address, asAddress, asDomain, domainOf } from "../../shared/address.js";
-import { fromB64u, toB64u } from "../../shared/base64url.js";
+import { accountRecord } from "../../shared/client/account.js";
+import { type Address, asAddress, asDomain } from "../../shared/address.js";
+import { fromB64u } from "../../shared/base64url.js";
 import { encodeContent, newText } from "../../shared/content.js";
 import { buildDiscoveryDoc } from "../../shared/discovery.js";
-import { certifyDevice, generateKeyPair, keyIdOf } from "../../shared/identity.js";
+import { generateKeyPair, keyIdOf } from "../../shared/identity.js";
 import { randomId16 } from "../../shared/ids.js";
 import { addMembers, createGroup, encrypt } from "../../shared/mls/group.js";
 import { epochOf } from "../../shared/mls/group-state.js";
@@ -13,7 +14,7 @@ import { makeKeyPackages } from "../../shared/mls/keypackage.js";
 import { decodeGroupState, encodeGroupState } from "../../shared/mls/state-codec.js";
 import { signObject } from "../../shared/signed.js";
 import type { ConvPayload, SessionServerFrame, Submit } from "../../shared/wire/index.js";
-import { type AccountRecord, deviceIdentityOf } from "../../shared/client/account-record.js";
+import { deviceIdentityOf } from "../../shared/client/account-record.js";
 import type { ClientEvents, CoreContext } from "../../shared/client/context.js";
 import { loadConversation, saveConversation } from "../../shared/client/conversation-record.js";
 import { Emitter } from "../../shared/client/events.js";
@@ -158,19 +159,8 @@ function someone(addressText: string, hub: FakeHub, origin: string, clock: { now
   const address = asAddress(addressText);
   const accountKeys = generateKeyPair();
   const deviceKeys = generateKeyPair();
-  const deviceCert = certifyDevice(accountKeys, address, deviceKeys.publicKey, "test", NOW);
-  const account: AccountRecord = {
-    address,
-    domain: domainOf(address),
-    origin,
-    accountPublicKey: toB64u(accountKeys.publicKey),
-    accountPrivateKey: toB64u(accountKeys.privateKey),
-    deviceId: deviceCert.body.deviceId,
-    devicePublicKey: toB64u(deviceKeys.publicKey),
-    devicePrivateKey: toB64u(deviceKeys.privateKey),
-    deviceCert,
-    created: NOW,
-  };
+  const account = accountRecord(address, accountKeys, deviceKeys, { label: "test", origin: origin, now: NOW });
+  const { deviceCert } = account;
   const device = `${address}/${account.deviceId}`;
   const transport = deviceTransport(hub.transportFor(), device);
   const ctx: CoreContext = { store: new MemoryStore(), api: new ServerApi(transport, clock, origin, account.domain), clock, account, events: new Emitter<ClientEvents>() };
