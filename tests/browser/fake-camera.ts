@@ -1,6 +1,7 @@
 // A fake camera for Chromium: a Y4M file it plays in a loop (--use-file-for-fake-video-capture),
 // showing a QR code, so a test can scan a code the way a person holds a phone up to a screen.
 import { writeFileSync } from "node:fs";
+import type { Locator } from "playwright-core";
 import { encode } from "uqr";
 
 const WIDTH = 640;
@@ -28,4 +29,21 @@ export function writeQrY4m(file: string, text: string): void {
   const gray = new Uint8Array(side * side);
   for (let r = 0; r < side; r++) for (let c = 0; c < side; c++) gray[r * side + c] = data[Math.floor(r / scale)]![Math.floor(c / scale)] ? 0 : 255;
   writeY4m(file, gray, side);
+}
+
+/** What a camera pointed at the QR code drawn as SVG inside `area` sees: `side` × `side` grayscale. */
+export async function photographQr(area: Locator, side: number): Promise<Uint8Array> {
+  const gray = await area.evaluate(async (element, side) => {
+    const image = new Image();
+    image.src = `data:image/svg+xml;charset=utf-8,${encodeURIComponent(element.querySelector("svg")!.outerHTML)}`;
+    await image.decode();
+    const canvas = Object.assign(document.createElement("canvas"), { width: side, height: side });
+    const context = canvas.getContext("2d")!;
+    context.fillStyle = "#fff";
+    context.fillRect(0, 0, side, side);
+    context.drawImage(image, 0, 0, side, side);
+    const rgba = context.getImageData(0, 0, side, side).data;
+    return Array.from({ length: side * side }, (_, i) => Math.round((rgba[4 * i]! + rgba[4 * i + 1]! + rgba[4 * i + 2]!) / 3));
+  }, side);
+  return Uint8Array.from(gray);
 }

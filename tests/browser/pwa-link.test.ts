@@ -1,29 +1,11 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { fakeCameraArgs, writeQrY4m, writeY4m } from "./fake-camera.js";
+import { fakeCameraArgs, photographQr, writeQrY4m, writeY4m } from "./fake-camera.js";
 import { befriend, openTab, type Person, type PwaWorld, register, shot, startWorld } from "./pwa-harness.js";
 
 const QR_SIDE = 480;
-
-/** What a camera pointed at the QR code on `page` sees: the SVG as drawn there, in grayscale. */
-async function photographQr(page: Page): Promise<Uint8Array> {
-  const gray = await page.getByTestId("link-offer").locator(".qr").evaluate(async (element, side) => {
-    const image = new Image();
-    image.src = `data:image/svg+xml;charset=utf-8,${encodeURIComponent(element.querySelector("svg")!.outerHTML)}`;
-    await image.decode();
-    const canvas = Object.assign(document.createElement("canvas"), { width: side, height: side });
-    const context = canvas.getContext("2d")!;
-    context.fillStyle = "#fff";
-    context.fillRect(0, 0, side, side);
-    context.drawImage(image, 0, 0, side, side);
-    const rgba = context.getImageData(0, 0, side, side).data;
-    return Array.from({ length: side * side }, (_, i) => Math.round((rgba[4 * i]! + rgba[4 * i + 1]! + rgba[4 * i + 2]!) / 3));
-  }, QR_SIDE);
-  return Uint8Array.from(gray);
-}
 
 // Alice uses EMSG in one browser (her laptop) and links a second browser (her phone) to the same account.
 describe("linking a second browser to an account in the PWA", () => {
@@ -127,7 +109,7 @@ describe("linking a second browser to an account in the PWA", () => {
   it("links a third browser by scanning the QR code the laptop shows", async () => {
     await alice.page.getByTestId("devices").getByRole("button", { name: "Link a new device" }).click();
     await alice.page.getByTestId("link-offer").locator(".qr svg").waitFor();
-    writeY4m(camera, await photographQr(alice.page), QR_SIDE);
+    writeY4m(camera, await photographQr(alice.page.getByTestId("link-offer").locator(".qr"), QR_SIDE), QR_SIDE);
     const context = await world.browser.newContext({ viewport: { width: 420, height: 800 }, locale: "en-GB" });
     const page = await context.newPage();
     await page.goto(world.alice);

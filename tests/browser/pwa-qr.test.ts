@@ -1,35 +1,14 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { fakeCameraArgs, writeQrY4m, writeY4m } from "./fake-camera.js";
+import { fakeCameraArgs, photographQr, writeQrY4m, writeY4m } from "./fake-camera.js";
 import { openTab, type Person, type PwaWorld, register, shot, startWorld } from "./pwa-harness.js";
 
 // Ports of this file's own two domains.
 const PORT_BASE = 8911;
 const INSPECTOR_BASE = 9511;
 const QR_SIDE = 440;
-
-/** What a camera pointed at `page`'s QR code sees: the SVG drawn in the page, as grayscale. */
-async function photographQr(page: Page, testId: string): Promise<Uint8Array> {
-  const gray = await page.getByTestId(testId).evaluate(async (element, side) => {
-    const svg = element.querySelector("svg")!.outerHTML;
-    const image = new Image();
-    image.src = `data:image/svg+xml;charset=utf-8,${encodeURIComponent(svg)}`;
-    await image.decode();
-    const canvas = document.createElement("canvas");
-    canvas.width = side;
-    canvas.height = side;
-    const context = canvas.getContext("2d")!;
-    context.fillStyle = "#fff";
-    context.fillRect(0, 0, side, side);
-    context.drawImage(image, 0, 0, side, side);
-    const rgba = context.getImageData(0, 0, side, side).data;
-    return Array.from({ length: side * side }, (_, i) => Math.round((rgba[4 * i]! + rgba[4 * i + 1]! + rgba[4 * i + 2]!) / 3));
-  }, QR_SIDE);
-  return Uint8Array.from(gray);
-}
 
 describe("adding and verifying a friend by scanning their code", () => {
   const dir = mkdtempSync(join(tmpdir(), "emsg-camera-"));
@@ -58,7 +37,7 @@ describe("adding and verifying a friend by scanning their code", () => {
   });
 
   it("adds bob by holding the camera to the code on his screen", async () => {
-    writeY4m(camera, await photographQr(bob.page, "my-qr"), QR_SIDE);
+    writeY4m(camera, await photographQr(bob.page.getByTestId("my-qr"), QR_SIDE), QR_SIDE);
     await openTab(alice.page, "Friends");
     await alice.page.getByRole("button", { name: "Scan a code" }).click();
     const field = alice.page.getByLabel("Address or emsg: link");
