@@ -1,9 +1,8 @@
 import type { Address } from "../../../shared/address.js";
 import type { MessageKey } from "../i18n/en.js";
 import type { ConversationSummary, EmsgClient } from "./core-types.js";
-import { errorSentence } from "./error-text.js";
 import { FriendPicker, type PickableFriend, pickable } from "./friend-picker.js";
-import { Observable } from "./observable.js";
+import { ActionModel } from "./action-model.js";
 
 export const GROUP_TITLE_MAX = 100;
 /** Besides this account: with fewer, it is a chat with one friend (the core refuses a smaller group). */
@@ -21,15 +20,13 @@ export function groupTitleProblem(title: string): MessageKey | null {
 export type NewGroupClient = Pick<EmsgClient, "createGroup"> & { friends(): Promise<readonly PickableFriend[]> };
 
 /** The "New group" dialog: a name and friends picked from a list; the core makes the group. */
-export class NewGroupViewModel extends Observable {
+export class NewGroupViewModel extends ActionModel {
   readonly #client: NewGroupClient;
   picker = new FriendPicker([]);
   loaded = false;
   title = "";
-  busy = false;
   /** Set after Create was pressed: problems show once the person tried, not while they type. */
   tried = false;
-  error: string | null = null;
 
   constructor(client: NewGroupClient) {
     super();
@@ -78,16 +75,10 @@ export class NewGroupViewModel extends Observable {
       this.changed();
       return null;
     }
-    this.busy = true;
-    this.changed();
-    try {
-      return await this.#client.createGroup(this.title.trim(), this.picker.chosen);
-    } catch (error) {
-      this.error = errorSentence(error);
-      return null;
-    } finally {
-      this.busy = false;
-      this.changed();
-    }
+    let made: ConversationSummary | null = null;
+    await this.attempt(async () => {
+      made = await this.#client.createGroup(this.title.trim(), this.picker.chosen);
+    });
+    return made;
   }
 }
