@@ -31,6 +31,11 @@ function wranglerArgs(d, persistRoot, resolve) {
   ];
 }
 
+// wrangler dev's local trace store and data explorer: every invocation of the Worker and its
+// Durable Objects is streamed to a collector that writes it to SQLite, a fifth of the CPU under
+// load. EMSG uses neither (its logs are the console's).
+const quietDevTools = { X_LOCAL_OBSERVABILITY: "false", X_LOCAL_EXPLORER: "false" };
+
 function spawnOne(d, persistRoot, resolve, onLine) {
   mkdirSync(join(persistRoot, d.name), { recursive: true });
   // A process group of its own, so stopping it also stops the workerd it starts.
@@ -39,7 +44,7 @@ function spawnOne(d, persistRoot, resolve, onLine) {
     detached: true,
     stdio: ["ignore", "pipe", "pipe"],
     // Loopback only: no metrics, and no fetching of the `Request.cf` placeholder from the internet.
-    env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", NO_COLOR: "1", FORCE_COLOR: "0" },
+    env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", NO_COLOR: "1", FORCE_COLOR: "0", ...quietDevTools },
   });
   for (const stream of [proc.stdout, proc.stderr]) {
     let rest = "";
