@@ -10,8 +10,11 @@ export const METHOD = `## How these figures are taken
   server-to-server connections exist), then every sender sends its messages as fast as its server
   takes them while receivers count. Texts are ~200 bytes.
 - **EMSG**: two domains (\`im.alice.test\` on 8827, \`im.bob.test\` on 8828) started by
-  \`scripts/dev-servers.mjs\` (\`wrangler dev\`, i.e. workerd with SQLite Durable Objects) in a temporary
-  directory. Accounts, friendships and 1:1 conversations are set up through the client core
+  \`scripts/dev-servers.mjs\` (\`wrangler dev\`, i.e. workerd with SQLite Durable Objects, without
+  wrangler's local trace store) with their storage in a temporary directory on tmpfs
+  (\`/dev/shm\`): every message is still written to SQLite at the hub and in the receiver's mailbox
+  before it counts as delivered, but this VM's disk is not measured (on it, the kernel's writeback
+  of those pages took most of a core; Prosody keeps nothing on disk in this workload). Accounts, friendships and 1:1 conversations are set up through the client core
   (\`shared/client\`). In the timed loop each text is already an MLS application message (ciphersuite
   \`MLS_256_XWING_CHACHA20POLY1305_SHA512_Ed25519\`), encrypted before the clock starts; each sender holds a
   session (PROTOCOL §10, path 2: a ticket signed by its own server, then a WebSocket straight to the

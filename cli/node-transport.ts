@@ -8,8 +8,7 @@ export const nodeTransport: Transport = {
     return { status: res.status, text: () => res.text() };
   },
   openSocket(url: string): SocketLike {
-    // Frames are ciphertext: compressing them costs CPU on both ends for little (see wrangler.toml).
-    const ws = new WebSocket(url, { perMessageDeflate: false });
+    const ws = new WebSocket(url);
     const socket: SocketLike = {
       send: (data) => ws.send(data),
       close: (code, reason) => ws.close(code, reason),

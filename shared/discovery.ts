@@ -23,7 +23,7 @@ export interface Limits {
 export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxBodyBytes: 262_144,
   maxMessageBytes: 65_536,
-  maxBatchItems: 500,
+  maxBatchItems: 2000,
   maxFederationBodyBytes: 4_194_304,
   mailboxTtlDays: 30,
   keyPackagesPerDevice: 100,

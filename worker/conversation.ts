@@ -14,6 +14,15 @@ export const LOG_RETENTION_MS = 30 * 86400_000;
 const REFAN_DELAY_MS = 1000;
 /** Log entries handed on in one fan-out round. */
 const FAN_BATCH = 200;
+/**
+ * Accepted entries not yet handed on past which the next accept round waits for the fan-out
+ * (at most FAN_WAIT_MS): acks then slow down senders to the pace the entries leave at, instead
+ * of taking more than can be delivered and letting intake starve the fan-out of the CPU.
+ */
+const FAN_BACKLOG = 64;
+const FAN_WAIT_MS = 1000;
+/** Entries kept in memory for the fan-out at most. */
+const FAN_MEMORY = 2000;
 
 const STEPS = [
   `CREATE TABLE meta (id INTEGER PRIMARY KEY CHECK (id = 1), ref TEXT NOT NULL, creator TEXT NOT NULL,
@@ -23,11 +32,16 @@ const STEPS = [
      sender TEXT NOT NULL, device_id TEXT NOT NULL, epoch INTEGER NOT NULL, type TEXT NOT NULL, mls TEXT NOT NULL,
      welcome TEXT, members TEXT, recipients TEXT NOT NULL, welcome_to TEXT NOT NULL, fanned INTEGER NOT NULL DEFAULT 0);
    CREATE INDEX log_unfanned ON log(fanned, seq);`,
+  // Fan-out goes in seq order, so how far it got is one number, not a flag (and index) per entry.
+  `ALTER TABLE meta ADD COLUMN fanned_through INTEGER NOT NULL DEFAULT 0;
+   UPDATE meta SET fanned_through = COALESCE((SELECT MIN(seq) - 1 FROM log WHERE fanned = 0), (SELECT MAX(seq) FROM log), 0);
+   DROP INDEX log_unfanned;
+   ALTER TABLE log DROP COLUMN fanned;`,
 ];
 
-type MetaRow = { ref: string; creator: string; epoch: number };
+type MetaRow = { ref: string; creator: string; epoch: number; fanned_through: number };
 type Accepted = { seq: number; fresh: boolean };
-type Pending = { from: Address; deviceId: string; submit: Submit; now: number; done: (outcome: Outcome<Accepted>) => void };
+type Pending = { from: Address; deviceId: string; submit: Submit; now: number; fromPeer: boolean; done: (outcome: Outcome<Accepted>) => void };
 type LogRow = {
   seq: number;
   submit_id: string;
@@ -56,6 +70,8 @@ export class ConversationObject extends DurableObject<Env> {
   /** When the alarm is known to be set for, while this instance lives; undefined when unknown. */
   private alarmAt: number | undefined;
   private fanning: Promise<void> | null = null;
+  /** Entries accepted by this instance and not yet handed on, in seq order: fanned without reading them back. */
+  private toFan: LogRow[] = [];
   /** Submitters waiting until their entry is fanned out. */
   private waiters: { seq: number; release: () => void }[] = [];
   /**
@@ -73,7 +89,7 @@ export class ConversationObject extends DurableObject<Env> {
 
   private meta(): MetaRow {
     if (this.known) return this.known.meta;
-    const row = this.sql.exec<MetaRow>("SELECT ref, creator, epoch FROM meta").toArray()[0];
+    const row = this.sql.exec<MetaRow>("SELECT ref, creator, epoch, fanned_through FROM meta").toArray()[0];
     if (!row) throw new EmsgError("not_found", "No such conversation here.");
     this.known = { meta: row, members: this.readMembers() };
     return row;
@@ -109,11 +125,15 @@ export class ConversationObject extends DurableObject<Env> {
     });
   }
 
-  /** Orders one submission (idempotent on its id); answers once it is fanned out. */
-  async submit(from: Address, deviceId: string, submit: Submit, now: number): Promise<Outcome<{ seq: number }>> {
-    const accepted = await this.take({ from, deviceId, submit, now });
+  /**
+   * Orders one submission (idempotent on its id); answers once it is fanned out, or at once when
+   * `untilFanned` is false: a peer's submission must not wait for our deliveries to that peer,
+   * which may wait for its answer to us.
+   */
+  async submit(from: Address, deviceId: string, submit: Submit, now: number, untilFanned = true): Promise<Outcome<{ seq: number }>> {
+    const accepted = await this.take({ from, deviceId, submit, now, fromPeer: !untilFanned });
     if (!accepted.ok) return accepted;
-    if (accepted.value.fresh) await this.fannedOut(accepted.value.seq);
+    if (accepted.value.fresh && untilFanned) await this.fannedOut(accepted.value.seq);
     return { ok: true, value: { seq: accepted.value.seq } };
   }
 
@@ -132,7 +152,13 @@ export class ConversationObject extends DurableObject<Env> {
 
   private async acceptRounds(): Promise<void> {
     try {
-      while (this.intake.length > 0) await this.acceptRound();
+      while (this.intake.length > 0) {
+        // A peer's submission never waits: the fan-out may be waiting for that peer's answer.
+        if (this.toFan.length >= FAN_BACKLOG && this.fanning && !this.intake.some((p) => p.fromPeer)) {
+          await Promise.race([this.fanning, new Promise((r) => setTimeout(r, FAN_WAIT_MS))]);
+        }
+        await this.acceptRound();
+      }
     } finally {
       this.accepting = null;
     }
@@ -144,6 +170,8 @@ export class ConversationObject extends DurableObject<Env> {
     const outcomes = await Promise.all(round.map((p) => attempt(() => this.accept(p.from, p.deviceId, p.submit, p.now))));
     const rows = outcomes.flatMap((o) => (o.ok && o.value.row ? [o.value.row] : []));
     if (rows.length > 0) {
+      // A fan-out failing for long (retried by the alarm) leaves the backlog to the log, not to memory.
+      this.toFan = this.toFan.length + rows.length > FAN_MEMORY ? [] : this.toFan.concat(rows);
       this.sessions.push(this.deliveriesOf(rows).map((d) => d.payload), this.members());
       // Should this object stop before the fan-out finishes, the alarm takes it up again.
       await this.scheduleAlarm(Date.now() + REFAN_DELAY_MS);
@@ -152,16 +180,28 @@ export class ConversationObject extends DurableObject<Env> {
     round.forEach((p, i) => p.done(outcomes[i]!));
   }
 
+  /**
+   * Orders one submission. An application message takes one statement: it is judged, then
+   * inserted unless its id is in the log already, which is then looked up (a retry). A commit,
+   * which also rewrites the epoch and members, is looked up first.
+   */
   private accept(from: Address, deviceId: string, submit: Submit, now: number): Accepted & { row?: LogRow } {
     const meta = this.meta();
-    const seen = this.sql.exec<{ seq: number; sender: string }>("SELECT seq, sender FROM log WHERE submit_id = ?", submit.id).toArray()[0];
-    if (seen) {
-      if (seen.sender !== from) throw new EmsgError("conflict", "That submission id is taken.");
-      return { seq: seen.seq, fresh: false };
+    const changed = submit.kind === "commit";
+    if (changed) {
+      const again = this.retried(submit.id, from);
+      if (again) return again;
     }
     const before = this.members();
-    const next = judgeSubmit({ epoch: meta.epoch, members: before }, from, submit);
-    const changed = submit.kind === "commit";
+    let next: ReturnType<typeof judgeSubmit>;
+    try {
+      next = judgeSubmit({ epoch: meta.epoch, members: before }, from, submit);
+    } catch (error) {
+      // A retry of what was ordered before the epoch moved on gets its first answer, not stale_epoch.
+      const again = this.retried(submit.id, from);
+      if (again) return again;
+      throw error;
+    }
     const entry: Omit<LogRow, "seq"> = {
       submit_id: submit.id,
       at: now,
@@ -179,7 +219,7 @@ export class ConversationObject extends DurableObject<Env> {
       this.sql
         .exec<{ seq: number }>(
           `INSERT INTO log (submit_id, at, sender, device_id, epoch, type, mls, welcome, members, recipients, welcome_to)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`,
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (submit_id) DO NOTHING RETURNING seq`,
           entry.submit_id,
           entry.at,
           entry.sender,
@@ -192,7 +232,7 @@ export class ConversationObject extends DurableObject<Env> {
           entry.recipients,
           entry.welcome_to,
         )
-        .one().seq;
+        .toArray()[0]?.seq;
     // One INSERT is atomic by itself; a commit also rewrites the epoch and members with it.
     const seq = changed
       ? this.ctx.storage.transactionSync(() => {
@@ -203,7 +243,20 @@ export class ConversationObject extends DurableObject<Env> {
           return insert();
         })
       : insert();
+    if (seq === undefined) {
+      const again = this.retried(submit.id, from);
+      if (again) return again;
+      throw new EmsgError("conflict", "That submission id is taken.");
+    }
     return { seq, fresh: true, row: { seq, ...entry } };
+  }
+
+  /** The first answer to a submission already in the log; `conflict` when someone else used its id. */
+  private retried(id: string, from: Address): Accepted | undefined {
+    const seen = this.sql.exec<{ seq: number; sender: string }>("SELECT seq, sender FROM log WHERE submit_id = ?", id).toArray()[0];
+    if (!seen) return undefined;
+    if (seen.sender !== from) throw new EmsgError("conflict", "That submission id is taken.");
+    return { seq: seen.seq, fresh: false };
   }
 
   /** The payloads log entries become, each with its recipients, in log order. */
@@ -237,8 +290,9 @@ export class ConversationObject extends DurableObject<Env> {
   }
 
   private async fanRounds(): Promise<void> {
+    if (this.sql.exec("SELECT 1 FROM meta").toArray().length === 0) return;
     for (;;) {
-      const rows = this.sql.exec<LogRow>("SELECT * FROM log WHERE fanned = 0 ORDER BY seq LIMIT ?", FAN_BATCH).toArray();
+      const rows = this.unfannedRows();
       if (rows.length === 0) return;
       const last = rows[rows.length - 1]!.seq;
       try {
@@ -249,9 +303,18 @@ export class ConversationObject extends DurableObject<Env> {
         await this.scheduleAlarm(Date.now() + REFAN_DELAY_MS);
         return;
       }
-      this.sql.exec("UPDATE log SET fanned = 1 WHERE fanned = 0 AND seq <= ?", last);
+      this.sql.exec("UPDATE meta SET fanned_through = ?", last);
+      this.meta().fanned_through = last;
+      this.toFan = this.toFan.filter((row) => row.seq > last);
       this.release(last);
     }
+  }
+
+  /** The next entries after `fanned_through`: from memory when it holds them, else (after a restart) from the log. */
+  private unfannedRows(): LogRow[] {
+    const through = this.meta().fanned_through;
+    if (this.toFan[0]?.seq === through + 1) return this.toFan.slice(0, FAN_BATCH);
+    return this.sql.exec<LogRow>("SELECT * FROM log WHERE seq > ? ORDER BY seq LIMIT ?", through, FAN_BATCH).toArray();
   }
 
   private fannedOut(seq: number): Promise<void> {
@@ -292,7 +355,7 @@ export class ConversationObject extends DurableObject<Env> {
       // fan-out to mailboxes follows in the background. Not awaited, so the socket's next frames
       // are read meanwhile and join the same round.
       const { submit, tag } = frame;
-      void this.take({ from: tag.address, deviceId: tag.deviceId, submit, now: Date.now() }).then((result) => {
+      void this.take({ from: tag.address, deviceId: tag.deviceId, submit, now: Date.now(), fromPeer: false }).then((result) => {
         this.sessions.reply(ws, result.ok ? { t: "ack", id: submit.id, seq: result.value.seq } : { t: "error", ...result.error, id: submit.id });
       });
     }
@@ -314,7 +377,7 @@ export class ConversationObject extends DurableObject<Env> {
     this.alarmAt = undefined;
     const nextIdleCheck = this.sessions.closeIdle(Date.now());
     if (nextIdleCheck !== null) await this.scheduleAlarm(nextIdleCheck);
-    this.sql.exec("DELETE FROM log WHERE fanned = 1 AND at < ?", Date.now() - LOG_RETENTION_MS);
+    this.sql.exec("DELETE FROM log WHERE seq <= (SELECT fanned_through FROM meta) AND at < ?", Date.now() - LOG_RETENTION_MS);
     await this.fanOut();
     const oldest = this.sql.exec<{ at: number | null }>("SELECT MIN(at) AS at FROM log").one().at;
     if (oldest !== null) await this.scheduleAlarm(oldest + LOG_RETENTION_MS);

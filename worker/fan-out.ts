@@ -4,7 +4,7 @@ import { toB64u } from "../shared/base64url.js";
 import { isErrorCode } from "../shared/errors.js";
 import type { ConvPayload } from "../shared/wire/index.js";
 import type { Env } from "./env.js";
-import { accountOf, bounce, enqueueRemote, isLocal, type Queued } from "./routing.js";
+import { accountOf, bounce, deliverRemote, isLocal, type Queued } from "./routing.js";
 
 /** One payload of a conversation and the members it goes to. */
 export interface Delivery {
@@ -30,7 +30,7 @@ export async function deliverAll(env: Env, deliveries: Delivery[]): Promise<void
   }
   await Promise.all([
     ...[...local].map(([address, payloads]) => receiveLocally(env, address, payloads)),
-    ...[...remote].map(([domain, items]) => enqueueRemote(env, domain, items)),
+    ...[...remote].map(([domain, items]) => deliverRemote(env, domain, items)),
   ]);
 }
 

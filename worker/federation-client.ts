@@ -19,11 +19,14 @@ export async function federationPost(env: Env, domain: Domain, path: string, pay
   return signedPost(env, doc, await server.signingKey(), path, payload);
 }
 
-/** The same POST with the peer's document and our key already at hand (the Outbox keeps them). */
-export async function signedPost(env: Env, doc: DiscoveryDoc, key: SigningKey, path: string, payload: unknown): Promise<Response> {
+/**
+ * The same POST with the peer's document and our key already at hand (the Outbox keeps them);
+ * `payload` may be JSON text already. `signal` abandons a peer that does not answer.
+ */
+export async function signedPost(env: Env, doc: DiscoveryDoc, key: SigningKey, path: string, payload: unknown, signal?: AbortSignal): Promise<Response> {
   const domain = doc.domain as Domain;
   const url = `${apiBaseOf(doc, originFor(domain, parseResolverMap(env.EMSG_RESOLVE)))}/federation${path}`;
-  const body = new TextEncoder().encode(JSON.stringify(payload));
+  const body = new TextEncoder().encode(typeof payload === "string" ? payload : JSON.stringify(payload));
   const headers: Record<string, string> = { "content-type": "application/json", "emsg-from": env.EMSG_DOMAIN, "emsg-to": domain };
   const input = signingInput(
     { method: "POST", url, headers, body },
@@ -37,7 +40,7 @@ export async function signedPost(env: Env, doc: DiscoveryDoc, key: SigningKey, p
   );
   Object.assign(headers, input.headers(await signEd25519(key.privateKey, key.publicKey, input.base)));
   try {
-    return await fetch(url, { method: "POST", headers, body, redirect: "manual" });
+    return await fetch(url, { method: "POST", headers, body, redirect: "manual", ...(signal ? { signal } : {}) });
   } catch {
     throw new EmsgError("peer_unreachable", `${domain} cannot be reached.`);
   }

@@ -99,7 +99,7 @@ async function apply(env: Env, from: Domain, item: FedItem, now: number, deliver
       mustBeFrom(from, item.from);
       const ref = parseConversationRef(item.conversation);
       if (ref.hub !== env.EMSG_DOMAIN) throw new EmsgError("bad_request", `${ref.hub} hosts that conversation, not this server.`);
-      unwrap(await conversationOf(env, ref.ref).submit(item.from, item.deviceId, item.submit, now));
+      unwrap(await conversationOf(env, ref.ref).submit(item.from, item.deviceId, item.submit, now, false));
       return;
     }
     case "conv_deliver": {

@@ -15,6 +15,8 @@ type MailRow = { seq: number; at: number; content: string };
 type ExpiredRow = { seq: number; sender: string | null; ref: string | null; kind: string };
 
 export const PAGE_LIMIT = 500;
+/** Rows one INSERT statement takes: five bound parameters each, within a statement's limit of 100. */
+const ROWS_PER_INSERT = 20;
 /** Target size of one polled page. */
 export const PAGE_BYTES = 4 * 1024 * 1024;
 /** Target size of one replay frame; WebSocket messages are limited to 1 MiB. */
@@ -37,19 +39,21 @@ export class Mailbox {
 
   /** Stores items in order and pushes them in as few frames as fit, not one frame per item. */
   putMany(entries: { content: MailContent; sender?: Address | undefined; ref?: string | undefined }[], now: number): MailItem[] {
-    const items = entries.map(({ content, sender, ref }) => {
-      const row = this.sql
+    const items: MailItem[] = [];
+    // A statement per chunk of rows, not per item: most of a row's cost is the statement's own.
+    for (let i = 0; i < entries.length; i += ROWS_PER_INSERT) {
+      const chunk = entries.slice(i, i + ROWS_PER_INSERT);
+      const seqs = this.sql
         .exec<{ seq: number }>(
-          "INSERT INTO mailbox (at, kind, content, sender, ref) VALUES (?, ?, ?, ?, ?) RETURNING seq",
-          now,
-          content.kind,
-          JSON.stringify(content),
-          sender ?? null,
-          ref ?? null,
+          `INSERT INTO mailbox (at, kind, content, sender, ref) VALUES ${chunk.map(() => "(?, ?, ?, ?, ?)").join(", ")} RETURNING seq`,
+          ...chunk.flatMap(({ content, sender, ref }) => [now, content.kind, JSON.stringify(content), sender ?? null, ref ?? null]),
         )
-        .one();
-      return { ...content, seq: row.seq, at: now } as MailItem;
-    });
+        .toArray()
+        .map((r) => r.seq)
+        // Rows get increasing seqs in the order they are listed; RETURNING may list them in any order.
+        .sort((a, b) => a - b);
+      chunk.forEach(({ content }, j) => items.push({ ...content, seq: seqs[j]!, at: now } as MailItem));
+    }
     const sockets = this.ctx.getWebSockets();
     if (sockets.length > 0) for (const frame of framesOf(items)) for (const ws of sockets) send(ws, frame);
     return items;

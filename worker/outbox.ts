@@ -10,16 +10,15 @@ import { bounce, serverOf, type Queued } from "./routing.js";
 import { signedPost } from "./federation-client.js";
 import { unwrap } from "./outcome.js";
 import type { SigningKey } from "./server.js";
-import { DEFAULT_LIMITS, type DiscoveryDoc } from "../shared/discovery.js";
+import { DEFAULT_LIMITS, type DiscoveryDoc, type Limits } from "../shared/discovery.js";
 import { MAILBOX_TTL_MS } from "./account.js";
 
-/**
- * The alarm set when items are queued, should this object stop before it sent them; the send
- * itself starts at once, and what arrives while a request is in flight leaves with the next one.
- */
+/** The alarm set when items go to SQLite, should this object stop before it sent them. */
 export const SAFETY_ALARM_MS = 5000;
 /** How long a peer's discovery document (its API base) is reused before asking the Server object again. */
 const PEER_DOC_REUSE_MS = 60_000;
+/** A peer that has not answered a batch by then is taken as unreachable (its items are retried). */
+const ANSWER_TIMEOUT_MS = 5000;
 /** Bound parameters one SQL statement of a Durable Object may take. */
 const MAX_SQL_PARAMS = 100;
 
@@ -42,26 +41,43 @@ type QueueRow = {
   attempts: number;
 };
 
+/** An item handed over and not yet sent, and the call that waits until it is delivered or stored. */
+interface Fresh {
+  queued: Queued;
+  json: string;
+  settled: () => void;
+}
+
 interface Peer {
   doc: DiscoveryDoc;
   key: SigningKey;
   at: number;
 }
 
-/** What one batch attempt told about each item: undefined = delivered. */
-type Verdicts = Map<number, ErrorCode | undefined>;
+/** What one batch attempt told about each item, in order: undefined = delivered. */
+type Verdicts = (ErrorCode | undefined)[];
 
 /**
- * One remote domain's outgoing queue: durable in SQLite, sent in batches, retried with
- * exponential backoff on alarms, and bounced to the local sender when it fails for good.
+ * One remote domain's outgoing traffic, one request in flight at a time: whatever arrives while a
+ * batch is in flight leaves together with the next one, so a busy server sends few large
+ * requests. Items are stored in SQLite (enqueue), or, for a hub's fan-out, whose log keeps them
+ * anyway, held in memory until the peer answers (deliver); what fails is stored then, retried
+ * with exponential backoff on alarms, and bounced to the local sender when it fails for good.
+ * While anything waits in SQLite, new items queue behind it there, so a peer always gets a
+ * domain's items in order.
  */
 export class OutboxObject extends DurableObject<Env> {
   private readonly sql: SqlStorage;
-  /** The one run sending due items; enqueue and alarm both join it rather than start another. */
+  /** The one run sending items; enqueue and alarm both join it rather than start another. */
   private pumping: Promise<void> | null = null;
-  /** Items were queued while a run was in flight: it looks again before it ends. */
+  /** Items were stored while a run was in flight: it looks again before it ends. */
   private more = false;
+  private fresh: Fresh[] = [];
+  /** Whether SQLite holds items; undefined until read. */
+  private stored: boolean | undefined;
   private peer: Peer | undefined;
+  /** The meta row naming the domain is written. */
+  private named = false;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -69,32 +85,66 @@ export class OutboxObject extends DurableObject<Env> {
     migrate(this.sql, STEPS);
   }
 
+  /** Stores items for delivery; resolves once they are durable (the send starts at once). */
   async enqueue(domain: Domain, items: Queued[]): Promise<void> {
+    this.name(domain);
+    this.store(items, 0, Date.now());
+    // Not awaited: the output gate holds this call's answer until the items are durable.
+    void this.pump();
+    await this.wakeAt(Date.now() + SAFETY_ALARM_MS);
+  }
+
+  /**
+   * A hub's fan-out: the items go with the next batch, from memory, and this resolves once each
+   * is delivered, stored for a retry, or bounced; the hub's log keeps them until then. Never
+   * called while handling a peer's request, which would then wait for that peer's answer to us.
+   */
+  async deliver(domain: Domain, items: Queued[]): Promise<void> {
+    this.name(domain);
+    if (this.hasStored()) {
+      await this.enqueue(domain, items);
+      return;
+    }
+    const handed = Promise.all(items.map((queued) => new Promise<void>((settled) => this.fresh.push({ queued, json: JSON.stringify(queued.item), settled }))));
+    void this.pump();
+    await handed;
+  }
+
+  private name(domain: Domain): void {
+    if (this.named) return;
+    this.sql.exec("INSERT OR IGNORE INTO meta (id, domain) VALUES (1, ?)", domain);
+    this.named = true;
+  }
+
+  /** Number of items waiting, for tests and operators. */
+  async pending(): Promise<number> {
+    return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM queue").one().n + this.fresh.length;
+  }
+
+  private hasStored(): boolean {
+    this.stored ??= this.sql.exec("SELECT 1 FROM queue LIMIT 1").toArray().length > 0;
+    return this.stored;
+  }
+
+  private store(items: Queued[], attempts: number, nextAt: number): void {
     const now = Date.now();
     this.ctx.storage.transactionSync(() => {
-      this.sql.exec("INSERT OR IGNORE INTO meta (id, domain) VALUES (1, ?)", domain);
       for (const q of items) {
         this.sql.exec(
-          "INSERT INTO queue (item, bounce_to, ref, recipient, conversation, queued, next_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+          "INSERT INTO queue (item, bounce_to, ref, recipient, conversation, queued, attempts, next_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
           JSON.stringify(q.item),
           q.bounceTo,
           q.ref,
           q.to,
           q.conversation ?? null,
           now,
-          now,
+          attempts,
+          nextAt,
         );
       }
     });
-    // Not awaited: delivery is this object's job. The output gate holds the request until the
-    // items are durable, so it may start before the alarm is set.
-    void this.pump();
-    await this.wakeAt(now + SAFETY_ALARM_MS);
-  }
-
-  /** Number of items waiting, for tests and operators. */
-  async pending(): Promise<number> {
-    return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM queue").one().n;
+    this.stored = true;
+    this.more = true;
   }
 
   private async wakeAt(at: number): Promise<void> {
@@ -117,25 +167,65 @@ export class OutboxObject extends DurableObject<Env> {
     return this.pumping;
   }
 
-  /** Sends due items in batches until none is due, then sets the alarm for the next retry, if any. */
+  /**
+   * Sends what was handed over, then due stored items, in batches until none is left, then sets
+   * the alarm for the next retry, if any.
+   */
   private async drain(): Promise<void> {
     const meta = this.sql.exec<{ domain: string }>("SELECT domain FROM meta").toArray()[0];
     if (!meta) return;
+    const domain = meta.domain as Domain;
     for (;;) {
+      if (this.fresh.length > 0) {
+        if (this.hasStored()) this.storeFresh(this.fresh.splice(0));
+        else {
+          const limits = await this.limitsOf(domain);
+          await this.sendFresh(domain, this.fresh.splice(0, withinLimits(this.fresh, limits)));
+        }
+        continue;
+      }
       const rows = this.sql
         .exec<QueueRow>("SELECT * FROM queue WHERE next_at <= ? ORDER BY id LIMIT ?", Date.now(), MAX_BATCH_ITEMS)
         .toArray();
       if (rows.length > 0) {
-        const batch = withinBytes(rows, DEFAULT_LIMITS.maxFederationBodyBytes);
-        await this.settle(batch, await this.send(meta.domain as Domain, batch));
+        const batch = rows.slice(0, withinLimits(rows.map((r) => ({ json: r.item })), await this.limitsOf(domain)));
+        await this.settle(batch, await this.send(domain, batch.map((r) => ({ id: (JSON.parse(r.item) as FedItem).id, json: r.item }))));
         continue;
       }
       this.more = false;
       const next = this.sql.exec<{ at: number | null }>("SELECT MIN(next_at) AS at FROM queue").one().at;
+      this.stored = next !== null;
       if (next !== null) await this.ctx.storage.setAlarm(Math.max(next, Date.now()));
-      // Items queued while the alarm was being set joined this run; they are not left for the alarm.
-      if (!this.more) return;
+      // Items handed over or stored while the alarm was being set are not left for the alarm.
+      if (!this.more && this.fresh.length === 0) return;
     }
+  }
+
+  private storeFresh(batch: Fresh[]): void {
+    this.store(
+      batch.map((f) => f.queued),
+      0,
+      Date.now(),
+    );
+    for (const f of batch) f.settled();
+  }
+
+  /** One batch of handed-over items: what the peer took is done, the rest is stored or bounced. */
+  private async sendFresh(domain: Domain, batch: Fresh[]): Promise<void> {
+    const verdicts = await this.send(domain, batch.map((f) => ({ id: f.queued.item.id, json: f.json })));
+    const now = Date.now();
+    const retry: Queued[] = [];
+    for (const [i, f] of batch.entries()) {
+      const error = verdicts[i];
+      const fate = fateOf(error, now, now, MAILBOX_TTL_MS);
+      if (fate === "retry") retry.push(f.queued);
+      else if (fate === "bounce") await this.bounceItem(f.queued.bounceTo, f.queued.ref, f.queued.to, f.queued.conversation, error);
+    }
+    if (retry.length > 0) {
+      this.store(retry, 1, now + retryDelay(1));
+      await this.wakeAt(now + retryDelay(1));
+    }
+    for (const f of batch) f.settled();
   }
 
   /**
@@ -150,20 +240,35 @@ export class OutboxObject extends DurableObject<Env> {
     return this.peer;
   }
 
-  /** POSTs one signed batch; a failure of the whole request applies to every item in it. */
-  private async send(domain: Domain, rows: QueueRow[]): Promise<Verdicts> {
-    const all = (code: ErrorCode): Verdicts => new Map(rows.map((r) => [r.id, code]));
-    const items = rows.map((r) => JSON.parse(r.item) as FedItem);
+  /** The peer's limits, undefined when its document cannot be had (the send then fails as a whole). */
+  private async limitsOf(domain: Domain): Promise<Limits | undefined> {
+    try {
+      return (await this.peerOf(domain)).doc.limits;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** POSTs one signed batch of items (with their JSON text); a failure of the whole request applies to every item in it. */
+  private async send(domain: Domain, items: { id: string; json: string }[]): Promise<Verdicts> {
+    const all = (code: ErrorCode): Verdicts => items.map(() => code);
     let res: Response;
+    let text: string;
+    // Aborted only while the request is open: workerd's AbortSignal.timeout also fires after the
+    // answer was read, and that broke later requests to the same peer.
+    const silence = new AbortController();
+    const timer = setTimeout(() => silence.abort(), ANSWER_TIMEOUT_MS);
     try {
       const peer = await this.peerOf(domain);
-      res = await signedPost(this.env, peer.doc, peer.key, "/inbox", { items });
+      res = await signedPost(this.env, peer.doc, peer.key, "/inbox", `{"items":[${items.map((i) => i.json).join(",")}]}`, silence.signal);
+      text = await res.text();
     } catch {
-      // Unreachable, or its discovery document cannot be had now: retry, then bounce at TTL.
+      // Unreachable, silent, or its discovery document cannot be had now: retry, then bounce at TTL.
       this.peer = undefined;
       return all("peer_unreachable");
+    } finally {
+      clearTimeout(timer);
     }
-    const text = await res.text();
     if (!res.ok) {
       // Perhaps it moved or changed keys: the next attempt asks for its document again.
       this.peer = undefined;
@@ -177,28 +282,26 @@ export class OutboxObject extends DurableObject<Env> {
     }
     if (!parsed.success) return all("peer_unreachable");
     const byId = new Map(parsed.output.results.map((r) => [r.id, r]));
-    return new Map(
-      rows.map((r, i) => {
-        const result = byId.get(items[i]!.id);
-        if (!result) return [r.id, "peer_unreachable"];
-        return [r.id, "ok" in result ? undefined : result.error];
-      }),
-    );
+    return items.map((item) => {
+      const result = byId.get(item.id);
+      if (!result) return "peer_unreachable";
+      return "ok" in result ? undefined : result.error;
+    });
   }
 
   private async settle(rows: QueueRow[], verdicts: Verdicts): Promise<void> {
     const now = Date.now();
     // The peer answered: what waits in backoff from while it was down goes with the next batch,
     // not minutes later when its own retry comes due.
-    const delivered = rows.filter((row) => verdicts.get(row.id) === undefined).map((row) => row.id);
+    const delivered = rows.filter((_, i) => verdicts[i] === undefined).map((row) => row.id);
     if (delivered.length > 0) this.sql.exec("UPDATE queue SET next_at = ? WHERE next_at > ?", now, now);
     // Delivered items leave in a statement per chunk, not one each; the rest one by one below.
     for (let i = 0; i < delivered.length; i += MAX_SQL_PARAMS) {
       const chunk = delivered.slice(i, i + MAX_SQL_PARAMS);
       this.sql.exec(`DELETE FROM queue WHERE id IN (${chunk.map(() => "?").join(",")})`, ...chunk);
     }
-    for (const row of rows) {
-      const error = verdicts.get(row.id);
+    for (const [i, row] of rows.entries()) {
+      const error = verdicts[i];
       const fate = fateOf(error, row.queued, now, MAILBOX_TTL_MS);
       if (fate === "done") continue;
       if (fate === "retry") {
@@ -206,28 +309,28 @@ export class OutboxObject extends DurableObject<Env> {
         continue;
       }
       this.sql.exec("DELETE FROM queue WHERE id = ?", row.id);
-      if (fate === "bounce" && row.bounce_to) {
-        await bounce(this.env, row.bounce_to as Address, {
-          ref: row.ref,
-          to: row.recipient as Address,
-          error: error ?? "peer_unreachable",
-          ...(row.conversation ? { conversation: row.conversation as never } : {}),
-        });
-      }
+      await this.bounceItem(row.bounce_to as Address | null, row.ref, row.recipient as Address, row.conversation ?? undefined, error);
     }
+  }
+
+  private async bounceItem(to: Address | null, ref: string, recipient: Address, conversation: string | undefined, error: ErrorCode | undefined): Promise<void> {
+    if (!to) return;
+    await bounce(this.env, to, { ref, to: recipient, error: error ?? "peer_unreachable", ...(conversation ? { conversation: conversation as never } : {}) });
   }
 }
 
-/** The longest prefix of `rows` whose request body stays under `max` bytes (at least one row). */
-function withinBytes(rows: QueueRow[], max: number): QueueRow[] {
+/** How many of `items` fit one request under our limits and the peer's, at least one. */
+function withinLimits(items: { json: string }[], peer: Limits | undefined): number {
+  const max = Math.min(DEFAULT_LIMITS.maxFederationBodyBytes, peer?.maxFederationBodyBytes ?? Infinity);
+  const count = Math.min(items.length, MAX_BATCH_ITEMS, peer?.maxBatchItems ?? Infinity);
   let size = 16;
   let n = 0;
-  while (n < rows.length) {
-    size += rows[n]!.item.length + 1;
+  while (n < count) {
+    size += items[n]!.json.length + 1;
     if (size > max && n > 0) break;
     n++;
   }
-  return rows.slice(0, n);
+  return n;
 }
 
 /** A refusal of the whole batch: input errors are permanent, anything else is worth retrying. */

@@ -38,6 +38,11 @@ export async function enqueueRemote(env: Env, domain: Domain, queued: Queued[]):
   if (queued.length > 0) await outboxOf(env, domain).enqueue(domain, queued);
 }
 
+/** A hub's fan-out to a remote domain: resolves once the peer took the items, or they are queued or bounced. */
+export async function deliverRemote(env: Env, domain: Domain, queued: Queued[]): Promise<void> {
+  if (queued.length > 0) await outboxOf(env, domain).deliver(domain, queued);
+}
+
 /** Tells `sender` (local or remote) that something it sent did not arrive. */
 export async function bounce(env: Env, sender: Address, payload: BouncePayload): Promise<void> {
   if (isLocal(env, sender)) {

@@ -5,10 +5,11 @@ import { ConversationRefSchema, ConvPayloadSchema, SubmitSchema } from "./conver
 import { SignedFriendRequestSchema, SignedFriendResponseSchema } from "./friends.js";
 import { SignedDeletionSchema, SignedMovedSchema } from "./account.js";
 import { BouncePayloadSchema } from "./mail.js";
+import { DEFAULT_LIMITS } from "../discovery.js";
 
 /** Server-to-server items (PROTOCOL §7). */
 
-export const MAX_BATCH_ITEMS = 500;
+export const MAX_BATCH_ITEMS = DEFAULT_LIMITS.maxBatchItems;
 
 export const FedItemSchema = v.variant("kind", [
   v.object({ id: Id16Schema, kind: v.literal("friend_request"), signed: SignedFriendRequestSchema }),

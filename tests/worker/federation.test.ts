@@ -5,6 +5,7 @@ import { generateKeyPair } from "../../shared/identity.js";
 import { randomId16 } from "../../shared/ids.js";
 import { signObject } from "../../shared/signed.js";
 import type { ConversationRef, FedItem, MailItem } from "../../shared/wire/index.js";
+import { DEFAULT_LIMITS } from "../../shared/discovery.js";
 import {
   PEER,
   accountStub,
@@ -101,7 +102,7 @@ describe("federation inbox", () => {
     expect(huge.status).toBe(413);
     const empty = await SELF.fetch(federationRequest(peer, "/inbox", { items: [] }));
     expect(empty.status).toBe(400);
-    const many = Array.from({ length: 501 }, () => ({ id: randomId16(), kind: "bounce" }));
+    const many = Array.from({ length: DEFAULT_LIMITS.maxBatchItems + 1 }, () => ({ id: randomId16(), kind: "bounce" }));
     expect((await SELF.fetch(federationRequest(peer, "/inbox", { items: many }))).status).toBe(400);
     const garbage = await sendFederated(peer, [{ id: randomId16(), kind: "nonsense" } as unknown as FedItem]);
     expect(garbage).toMatchObject([{ error: "bad_request" }]);
