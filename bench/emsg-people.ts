@@ -1,5 +1,5 @@
 // EMSG accounts for the benchmark, set up through the client core exactly as the CLI and PWA do.
-import { nodeTransport } from "../cli/node-transport.js";
+import { nodeTransportWith } from "../cli/node-transport.js";
 import { type Domain, domainOf, parseAddress } from "../shared/address.js";
 import { signerOf } from "../shared/client/account.js";
 import type { CoreContext } from "../shared/client/context.js";
@@ -8,6 +8,13 @@ import { ServerApi } from "../shared/client/server-api.js";
 import { systemClock } from "../shared/client/transport.js";
 import { originFor, parseResolverMap } from "../shared/discovery.js";
 import { sleep } from "./processes.js";
+
+/**
+ * Clients that do not offer permessage-deflate: the Worker declines it (no_web_socket_compression),
+ * but wrangler dev's proxy in front of it accepts it, so this dev-only hop would compress every
+ * frame at the cost of both processes' CPU.
+ */
+const transport = nodeTransportWith({ compress: false });
 
 export interface Person {
   address: string;
@@ -30,10 +37,10 @@ export async function until(what: string, check: () => Promise<boolean>, timeout
 
 export async function register(addressText: string, resolve: string): Promise<Person> {
   const store = new MemoryStore();
-  const client = new EmsgClient({ store, transport: nodeTransport, resolve });
+  const client = new EmsgClient({ store, transport, resolve });
   const account = await client.register(addressText, { label: "bench" });
   const domain = domainOf(parseAddress(addressText).address) as Domain;
-  const api = new ServerApi(nodeTransport, systemClock, originFor(domain, parseResolverMap(resolve)), domain);
+  const api = new ServerApi(transport, systemClock, originFor(domain, parseResolverMap(resolve)), domain);
   api.setSigner(signerOf(account));
   return { address: account.address, client, ctx: { store, api, clock: systemClock, account, events: client.events }, resolve };
 }

@@ -20,7 +20,8 @@ export const METHOD = `## How these figures are taken
   session (PROTOCOL §10, path 2: a ticket signed by its own server, then a WebSocket straight to the
   hub, which is the first sender's server) and streams its submissions over it, up to 32 awaiting
   the hub's \`ack\`, as a client with the conversation on screen does; the hub orders it and fans it out (across domains as a signed federation request); receivers get it
-  on their mailbox WebSocket and acknowledge every frame. Receivers recognise a message by its
+  on their mailbox WebSocket and acknowledge every frame. Clients do not offer permessage-deflate:
+  the Worker declines it anyway, but \`wrangler dev\`'s proxy in front of it would accept it. Receivers recognise a message by its
   ciphertext and do not decrypt in the timed loop (the MLS cost is its own row). The servers' rate
   limits are raised for the run (\`EMSG_RATE\`), as Prosody runs without \`mod_limits\`.
 - **Prosody**: Debian's \`prosody\` package, two processes (\`a.bench.test\`, \`b.bench.test\`), each
