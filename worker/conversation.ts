@@ -11,7 +11,10 @@ import { deliverAll, type Delivery } from "./fan-out.js";
 import { Sessions, SESSION_IDLE_MS } from "./sessions.js";
 
 export const LOG_RETENTION_MS = 30 * 86400_000;
+/** A fan-out that failed is tried again this much later. */
 const REFAN_DELAY_MS = 1000;
+/** Should this object stop in the middle of a fan-out, its alarm takes it up again this much later. */
+const FAN_SAFETY_MS = 30_000;
 /** Log entries handed on in one fan-out round. */
 const FAN_BATCH = 200;
 /**
@@ -174,7 +177,7 @@ export class ConversationObject extends DurableObject<Env> {
       this.toFan = this.toFan.length + rows.length > FAN_MEMORY ? [] : this.toFan.concat(rows);
       this.sessions.push(this.deliveriesOf(rows).map((d) => d.payload), this.members());
       // Should this object stop before the fan-out finishes, the alarm takes it up again.
-      await this.scheduleAlarm(Date.now() + REFAN_DELAY_MS);
+      await this.scheduleAlarm(Date.now() + FAN_SAFETY_MS);
       void this.fanOut();
     }
     round.forEach((p, i) => p.done(outcomes[i]!));

@@ -62,7 +62,29 @@ function append<K, V>(map: Map<K, V[]>, key: K, value: V): void {
   else map.set(key, [value]);
 }
 
-/** Deterministic, so a re-run fan-out is deduplicated by the receiving server. */
+const TYPE_CODES: Record<ConvPayload["type"], number> = { application: 0, commit: 1, proposal: 2, welcome: 3 };
+/** A conversation's and domain's id prefix, hashed once rather than for every entry. */
+const idPrefixes = new Map<string, Uint8Array>();
+const MAX_ID_PREFIXES = 10_000;
+
+/**
+ * Deterministic, so a re-run fan-out is deduplicated by the receiving server: 10 bytes of
+ * SHA-256 of the conversation and domain, then 6 bytes of hub seq and payload type.
+ */
 export function fedItemId(payload: ConvPayload, domain: Domain): string {
-  return toB64u(sha256(new TextEncoder().encode(`${payload.conversation}\n${payload.hubSeq}\n${payload.type}\n${domain}`)).subarray(0, 16));
+  const key = `${payload.conversation}\n${domain}`;
+  let prefix = idPrefixes.get(key);
+  if (!prefix) {
+    if (idPrefixes.size >= MAX_ID_PREFIXES) idPrefixes.clear();
+    prefix = sha256(new TextEncoder().encode(key)).subarray(0, 10);
+    idPrefixes.set(key, prefix);
+  }
+  const id = new Uint8Array(16);
+  id.set(prefix);
+  let n = payload.hubSeq * 4 + TYPE_CODES[payload.type];
+  for (let i = 15; i >= 10; i--) {
+    id[i] = n % 256;
+    n = Math.floor(n / 256);
+  }
+  return toB64u(id);
 }

@@ -32,9 +32,16 @@ export class Sessions {
     return new Response(null, { status: 101, webSocket: pair[0] });
   }
 
-  /** Sends every session the new entries, then closes the sessions of accounts no longer members. */
+  /**
+   * Sends every session the new entries, except to the device that submitted one (it has the
+   * `ack`, and the entry comes to it through its mailbox), then closes the sessions of accounts
+   * no longer members.
+   */
   push(payloads: ConvPayload[], members: Address[]): void {
-    for (const ws of this.ctx.getWebSockets()) for (const item of payloads) this.reply(ws, { t: "item", item });
+    for (const ws of this.ctx.getWebSockets()) {
+      const tag = ws.deserializeAttachment() as SessionTag | null;
+      for (const item of payloads) if (item.from !== tag?.address || item.deviceId !== tag.deviceId) this.reply(ws, { t: "item", item });
+    }
     this.closeAllBut(members);
   }
 

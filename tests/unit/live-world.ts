@@ -131,7 +131,7 @@ export class FakeHub {
       const submit = frame.submit as Submit;
       const [address, deviceId] = from.device.split("/");
       const item = { conversation: CONVERSATION_OF.get(this)!, id: submit.id, hubSeq: ++this.seq, from: address, deviceId, epoch: submit.epoch, type: submit.kind, mls: submit.mls, at: NOW } as ConvPayload;
-      for (const socket of this.open()) socket.push({ t: "item", item });
+      for (const socket of this.open()) if (socket !== from) socket.push({ t: "item", item });
       from.push({ t: "ack", id: submit.id, seq: this.seq });
     }
   }

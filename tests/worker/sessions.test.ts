@@ -62,7 +62,7 @@ describe("sessions", () => {
 
     const id = randomId16();
     wa.send(JSON.stringify({ t: "submit", submit: { id, epoch: 0, kind: "application", mls: "AAEC" } }));
-    expect(await nextA()).toMatchObject({ t: "item", item: { id, hubSeq: 1, from: alice.address } });
+    // The submitter gets the ack, not its own entry back.
     expect(await nextA()).toEqual({ t: "ack", id, seq: 1 });
     expect(await nextB()).toMatchObject({ t: "item", item: { id, hubSeq: 1 } });
 
@@ -72,8 +72,8 @@ describe("sessions", () => {
     expect(await nextB()).toEqual({ t: "rtc", from: `${alice.address}/${alice.deviceId}`, data: { type: "hello" } });
 
     wb.send(JSON.stringify({ t: "submit", submit: { id: randomId16(), epoch: 0, kind: "commit", mls: "AAEC" } }));
-    expect(await nextB()).toMatchObject({ t: "item", item: { type: "commit", hubSeq: 2 } });
     expect(await nextB()).toMatchObject({ t: "ack", seq: 2 });
+    expect(await nextA()).toMatchObject({ t: "item", item: { type: "commit", hubSeq: 2 } });
     const stale = randomId16();
     wb.send(JSON.stringify({ t: "submit", submit: { id: stale, epoch: 0, kind: "commit", mls: "AAEC" } }));
     expect(await nextB()).toMatchObject({ t: "error", error: "stale_epoch", id: stale });
