@@ -149,6 +149,7 @@ export async function runEmsgHalf(root: string, plan: Plan, log: (line: string) 
     running = await startDomains({
       domains: twoDomains(EMSG_PORTS[0], 9329),
       persistRoot: dir,
+      traceStore: false,
       onLine: (d, line) => {
         if (/\berror\b|exception|uncaught/i.test(line) && errors.length < 20) errors.push(`[${d.domain}] ${line}`);
       },

@@ -20,5 +20,7 @@ export function startDomains(options: {
   onLine?: (domain: DevDomain, line: string) => void;
   timeoutMs?: number;
   extraResolve?: Record<string, string>;
+  /** false: without wrangler's local trace store (default true, wrangler's own default). */
+  traceStore?: boolean;
 }): Promise<RunningDomains>;
 export function twoDomains(base?: number, inspectorBase?: number): DevDomain[];

@@ -33,10 +33,10 @@ function wranglerArgs(d, persistRoot, resolve) {
 
 // wrangler dev's local trace store and data explorer: every invocation of the Worker and its
 // Durable Objects is streamed to a collector that writes it to SQLite, a fifth of the CPU under
-// load. EMSG uses neither (its logs are the console's).
-const quietDevTools = { X_LOCAL_OBSERVABILITY: "false", X_LOCAL_EXPLORER: "false" };
+// load. The benchmark turns them off; a deployment has neither.
+const NO_TRACE_STORE = { X_LOCAL_OBSERVABILITY: "false", X_LOCAL_EXPLORER: "false" };
 
-function spawnOne(d, persistRoot, resolve, onLine) {
+function spawnOne(d, persistRoot, resolve, onLine, traceStore) {
   mkdirSync(join(persistRoot, d.name), { recursive: true });
   // A process group of its own, so stopping it also stops the workerd it starts.
   const proc = spawn(process.execPath, wranglerArgs(d, persistRoot, resolve), {
@@ -44,7 +44,7 @@ function spawnOne(d, persistRoot, resolve, onLine) {
     detached: true,
     stdio: ["ignore", "pipe", "pipe"],
     // Loopback only: no metrics, and no fetching of the `Request.cf` placeholder from the internet.
-    env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", NO_COLOR: "1", FORCE_COLOR: "0", ...quietDevTools },
+    env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", NO_COLOR: "1", FORCE_COLOR: "0", ...(traceStore ? {} : NO_TRACE_STORE) },
   });
   for (const stream of [proc.stdout, proc.stderr]) {
     let rest = "";
@@ -106,15 +106,16 @@ function stopProcess(proc, { graceMs = 5000, signal = "SIGTERM" } = {}) {
 /**
  * Starts every domain and waits until each serves its discovery document.
  * `domains`: [{ name, domain, port, inspectorPort }]; `onLine(domain, line)` gets every output line;
- * `extraResolve`: more `{ domain: origin }` entries for the resolver map (e.g. a test's own peer).
+ * `extraResolve`: more `{ domain: origin }` entries for the resolver map (e.g. a test's own peer);
+ * `traceStore: false` runs without wrangler's local trace store (the benchmark).
  */
-export async function startDomains({ domains, persistRoot, onLine = () => {}, timeoutMs = 90_000, extraResolve = {} }) {
+export async function startDomains({ domains, persistRoot, onLine = () => {}, timeoutMs = 90_000, extraResolve = {}, traceStore = true }) {
   const resolve = resolverMap(domains, extraResolve);
   const running = new Map();
   const start = async (d) => {
     await ensureFree(d.port);
     await ensureFree(d.inspectorPort);
-    const proc = spawnOne(d, persistRoot, resolve, onLine);
+    const proc = spawnOne(d, persistRoot, resolve, onLine, traceStore);
     running.set(d.domain, proc);
     await waitReady(`http://127.0.0.1:${d.port}`, proc, timeoutMs);
   };

@@ -238,10 +238,12 @@ describe("the EMSG PWA on two federated domains", () => {
       await composer.fill(`Counting ${i}`);
       await composer.press("Enter");
     }
-    await alice.page.getByTestId("message").filter({ hasText: "Counting 52" }).waitFor();
+    // Exact text: a bubble's text runs on into its time, so "Counting 5" sent at 2:51 reads "Counting 52:51".
+    const last = () => alice.page.getByTestId("message").filter({ has: alice.page.getByText("Counting 52", { exact: true }) });
+    await last().waitFor();
     await alice.page.reload();
     await alice.page.getByTestId("chat-row").filter({ hasText: "bob#im.bob.test" }).click();
-    await alice.page.getByTestId("message").filter({ hasText: "Counting 52" }).waitFor();
+    await last().waitFor();
     expect(await alice.page.getByTestId("message").count()).toBe(50);
     await alice.page.getByRole("button", { name: "Show earlier messages" }).waitFor();
     // Scrolling to the top loads the earlier page by itself, and the newest stays where it was.
