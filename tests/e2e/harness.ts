@@ -57,7 +57,8 @@ export function reopen(pair: Pair, dir: string): EmsgClient {
 }
 
 export async function removeClientDirs(): Promise<void> {
-  for (const dir of stateDirs.splice(0)) await rm(dir, { recursive: true, force: true });
+  // A client may still be writing its last file while it closes: rm retries ENOTEMPTY.
+  for (const dir of stateDirs.splice(0)) await rm(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
 }
 
 /** Polls `probe` until it returns something truthy; fails with `what` after `timeoutMs`. */
