@@ -98,6 +98,11 @@ export class ConversationObject extends DurableObject<Env> {
     return row;
   }
 
+  /** Whether this conversation was created here; asks storage only while its meta is not in memory. */
+  private hosted(): boolean {
+    return this.known !== undefined || this.sql.exec("SELECT 1 FROM meta").toArray().length > 0;
+  }
+
   private members(): Address[] {
     return this.known?.members ?? this.readMembers();
   }
@@ -108,7 +113,7 @@ export class ConversationObject extends DurableObject<Env> {
 
   async create(ref: ConversationRef, creator: Address, members: Address[], now: number): Promise<Outcome<null>> {
     return attempt(() => {
-      if (this.sql.exec("SELECT 1 FROM meta").toArray().length > 0) throw new EmsgError("conflict", "That conversation id is taken.");
+      if (this.hosted()) throw new EmsgError("conflict", "That conversation id is taken.");
       this.known = undefined;
       this.ctx.storage.transactionSync(() => {
         this.sql.exec("INSERT INTO meta (id, ref, creator, epoch, created) VALUES (1, ?, ?, 0, ?)", ref, creator, now);
@@ -293,7 +298,7 @@ export class ConversationObject extends DurableObject<Env> {
   }
 
   private async fanRounds(): Promise<void> {
-    if (this.sql.exec("SELECT 1 FROM meta").toArray().length === 0) return;
+    if (!this.hosted()) return;
     for (;;) {
       const rows = this.unfannedRows();
       if (rows.length === 0) return;
@@ -342,7 +347,7 @@ export class ConversationObject extends DurableObject<Env> {
   override async fetch(request: Request): Promise<Response> {
     const params = new URL(request.url).searchParams;
     const address = params.get("address") as Address;
-    if (!this.sql.exec("SELECT 1 FROM meta").toArray().length || !this.members().includes(address)) {
+    if (!this.hosted() || !this.members().includes(address)) {
       return Response.json(new EmsgError("forbidden", "Only members may open a session.").toJSON(), { status: 403 });
     }
     const response = this.sessions.open(address, params.get("deviceId") ?? "", Date.now());

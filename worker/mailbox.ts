@@ -1,5 +1,6 @@
 import * as v from "valibot";
 import type { Address } from "../shared/address.js";
+import { MAX_SQL_PARAMS } from "./sql-schema.js";
 import { ClientFrameSchema, type MailContent, type MailItem, type ServerFrame } from "../shared/wire/index.js";
 
 /**
@@ -15,8 +16,8 @@ type MailRow = { seq: number; at: number; content: string };
 type ExpiredRow = { seq: number; sender: string | null; ref: string | null; kind: string };
 
 export const PAGE_LIMIT = 500;
-/** Rows one INSERT statement takes: five bound parameters each, within a statement's limit of 100. */
-const ROWS_PER_INSERT = 20;
+/** Rows one INSERT statement takes: five bound parameters each. */
+const ROWS_PER_INSERT = MAX_SQL_PARAMS / 5;
 /** Target size of one polled page. */
 export const PAGE_BYTES = 4 * 1024 * 1024;
 /** Target size of one replay frame; WebSocket messages are limited to 1 MiB. */

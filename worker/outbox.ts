@@ -4,7 +4,7 @@ import type { Address, Domain } from "../shared/address.js";
 import { isErrorCode, type ErrorCode } from "../shared/errors.js";
 import { FederationInboxResponseSchema, MAX_BATCH_ITEMS, type FedItem } from "../shared/wire/index.js";
 import type { Env } from "./env.js";
-import { migrate } from "./sql-schema.js";
+import { MAX_SQL_PARAMS, migrate } from "./sql-schema.js";
 import { fateOf, retryDelay } from "./policy/retry.js";
 import { bounce, serverOf, type Queued } from "./routing.js";
 import { signedPost } from "./federation-client.js";
@@ -19,8 +19,6 @@ export const SAFETY_ALARM_MS = 5000;
 const PEER_DOC_REUSE_MS = 60_000;
 /** A peer that has not answered a batch by then is taken as unreachable (its items are retried). */
 const ANSWER_TIMEOUT_MS = 5000;
-/** Bound parameters one SQL statement of a Durable Object may take. */
-const MAX_SQL_PARAMS = 100;
 
 const STEPS = [
   `CREATE TABLE meta (id INTEGER PRIMARY KEY CHECK (id = 1), domain TEXT NOT NULL);
@@ -202,11 +200,7 @@ export class OutboxObject extends DurableObject<Env> {
   }
 
   private storeFresh(batch: Fresh[]): void {
-    this.store(
-      batch.map((f) => f.queued),
-      0,
-      Date.now(),
-    );
+    this.store(batch.map((f) => f.queued), 0, Date.now());
     for (const f of batch) f.settled();
   }
 

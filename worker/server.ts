@@ -18,7 +18,7 @@ import {
 import type { FedResult } from "../shared/wire/index.js";
 import type { Env } from "./env.js";
 import { attempt, type Outcome } from "./outcome.js";
-import { migrate } from "./sql-schema.js";
+import { MAX_SQL_PARAMS, migrate } from "./sql-schema.js";
 import { parseRateRules, takeToken, type RateScope } from "./policy/rate-limit.js";
 
 export const SOFTWARE = "emsg-worker/0.1.0";
@@ -208,9 +208,6 @@ export class ServerObject extends DurableObject<Env> {
     await this.ctx.storage.setAlarm(now + CLEANUP_EVERY_MS);
   }
 }
-
-/** Bound parameters one SQL statement of a Durable Object may take. */
-const MAX_SQL_PARAMS = 100;
 
 function chunks<T>(items: T[], size: number): T[][] {
   const out: T[][] = [];

@@ -12,3 +12,6 @@ export function migrate(sql: SqlStorage, steps: readonly string[]): void {
     sql.exec("UPDATE schema_version SET version = ?", i + 1);
   }
 }
+
+/** Bound parameters one SQL statement of a Durable Object may take. */
+export const MAX_SQL_PARAMS = 100;
