@@ -307,10 +307,15 @@ export class AccountObject extends DurableObject<Env> {
   /**
    * Items of one hub's fan-out, in order: each judged on its own, the admitted ones stored in
    * one transaction and pushed in as few frames as fit (one commit, not one per message).
+   * `answered` names this account's own submissions whose device has the hub's answer: an
+   * application message among them is not stored when that device is the account's only one,
+   * as nobody else would read it (PROTOCOL §6).
    */
-  async receiveConvBatch(payloads: ConvPayload[], now: number): Promise<Outcome<null>[]> {
+  async receiveConvBatch(payloads: ConvPayload[], now: number, answered: string[] = []): Promise<Outcome<null>[]> {
     const account = await attempt(() => JSON.parse(this.row().settings) as Settings);
     if (!account.ok) return payloads.map(() => account);
+    const sole = answered.length > 0 ? this.devices.sole() : undefined;
+    const unread = new Set(sole === undefined ? [] : answered);
     const admitted: { content: MailContent; sender: Address; ref: string }[] = [];
     // A burst is mostly one sender in one conversation: each pair is judged once per batch.
     const verdicts = new Map<string, Outcome<null>>();
@@ -318,7 +323,8 @@ export class AccountObject extends DurableObject<Env> {
       const key = `${payload.from}\n${payload.conversation}`;
       let verdict = verdicts.get(key);
       if (!verdict) verdicts.set(key, (verdict = attemptNow(() => this.admitConv(payload, account.value))));
-      if (verdict.ok) admitted.push({ content: { kind: "conv", ...payload }, sender: payload.from, ref: payload.id });
+      const mine = payload.type === "application" && payload.deviceId === sole && unread.has(payload.id);
+      if (verdict.ok && !mine) admitted.push({ content: { kind: "conv", ...payload }, sender: payload.from, ref: payload.id });
       return verdict;
     });
     if (admitted.length > 0) {

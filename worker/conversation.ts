@@ -58,6 +58,8 @@ type LogRow = {
   members: string | null;
   recipients: string;
   welcome_to: string;
+  /** Not stored: the submitting device sent it here itself and got its seq (see Delivery). */
+  answered?: boolean;
 };
 
 /**
@@ -175,7 +177,7 @@ export class ConversationObject extends DurableObject<Env> {
   private async acceptRound(): Promise<void> {
     const round = this.intake;
     this.intake = [];
-    const outcomes = await Promise.all(round.map((p) => attempt(() => this.accept(p.from, p.deviceId, p.submit, p.now))));
+    const outcomes = await Promise.all(round.map((p) => attempt(() => this.accept(p))));
     const rows = outcomes.flatMap((o) => (o.ok && o.value.row ? [o.value.row] : []));
     if (rows.length > 0) {
       // A fan-out failing for long (retried by the alarm) leaves the backlog to the log, not to memory.
@@ -193,7 +195,7 @@ export class ConversationObject extends DurableObject<Env> {
    * inserted unless its id is in the log already, which is then looked up (a retry). A commit,
    * which also rewrites the epoch and members, is looked up first.
    */
-  private accept(from: Address, deviceId: string, submit: Submit, now: number): Accepted & { row?: LogRow } {
+  private accept({ from, deviceId, submit, now, fromPeer }: Omit<Pending, "done">): Accepted & { row?: LogRow } {
     const meta = this.meta();
     const changed = submit.kind === "commit";
     if (changed) {
@@ -256,7 +258,7 @@ export class ConversationObject extends DurableObject<Env> {
       if (again) return again;
       throw new EmsgError("conflict", "That submission id is taken.");
     }
-    return { seq, fresh: true, row: { seq, ...entry } };
+    return { seq, fresh: true, row: { seq, ...entry, answered: !fromPeer } };
   }
 
   /** The first answer to a submission already in the log; `conflict` when someone else used its id. */
@@ -283,7 +285,7 @@ export class ConversationObject extends DurableObject<Env> {
         at: row.at,
         ...(row.members ? { members: JSON.parse(row.members) as Address[] } : {}),
       };
-      const out: Delivery[] = [{ to: JSON.parse(row.recipients) as Address[], payload: base }];
+      const out: Delivery[] = [{ to: JSON.parse(row.recipients) as Address[], payload: base, answered: row.answered === true }];
       if (row.welcome) out.push({ to: JSON.parse(row.welcome_to) as Address[], payload: { ...base, type: "welcome", mls: row.welcome } });
       return out;
     });

@@ -36,6 +36,12 @@ export class Devices {
     return this.sql.exec("SELECT 1 FROM devices WHERE device_id = ?", deviceId).toArray().length > 0;
   }
 
+  /** The account's device when it has just one. */
+  sole(): string | undefined {
+    const rows = this.sql.exec<{ device_id: string }>("SELECT device_id FROM devices LIMIT 2").toArray();
+    return rows.length === 1 ? rows[0]!.device_id : undefined;
+  }
+
   keyOf(deviceId: string): string | null {
     return this.sql.exec<{ device_key: string }>("SELECT device_key FROM devices WHERE device_id = ?", deviceId).toArray()[0]?.device_key ?? null;
   }

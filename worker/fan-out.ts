@@ -6,10 +6,14 @@ import type { ConvPayload } from "../shared/wire/index.js";
 import type { Env } from "./env.js";
 import { accountOf, bounce, deliverRemote, isLocal, type Queued } from "./routing.js";
 
-/** One payload of a conversation and the members it goes to. */
+/**
+ * One payload of a conversation and the members it goes to. `answered`: its submitting device
+ * sent it to this hub directly and so was answered with its position (see receiveLocally).
+ */
 export interface Delivery {
   to: Address[];
   payload: ConvPayload;
+  answered?: boolean;
 }
 
 /**
@@ -19,24 +23,30 @@ export interface Delivery {
  */
 export async function deliverAll(env: Env, deliveries: Delivery[]): Promise<void> {
   const local = new Map<Address, ConvPayload[]>();
+  const answered = new Map<Address, string[]>();
   const remote = new Map<Domain, Queued[]>();
-  for (const { to, payload } of deliveries) {
+  for (const delivery of deliveries) {
+    const { to, payload } = delivery;
     const domains = new Map<Domain, Address[]>();
     for (const address of to) {
       if (isLocal(env, address)) append(local, address, payload);
       else append(domains, domainOf(address), address);
     }
+    if (delivery.answered && isLocal(env, payload.from)) append(answered, payload.from, payload.id);
     for (const [domain, addresses] of domains) append(remote, domain, queuedFor(payload, domain, addresses));
   }
   await Promise.all([
-    ...[...local].map(([address, payloads]) => receiveLocally(env, address, payloads)),
+    ...[...local].map(([address, payloads]) => receiveLocally(env, address, payloads, answered.get(address))),
     ...[...remote].map(([domain, items]) => deliverRemote(env, domain, items)),
   ]);
 }
 
-/** One local account's items from a hub (here or remote); what its policy refuses bounces to the author. */
-export async function receiveLocally(env: Env, address: Address, payloads: ConvPayload[]): Promise<void> {
-  const outcomes = await accountOf(env, address).receiveConvBatch(payloads, Date.now());
+/**
+ * One local account's items from a hub (here or remote); what its policy refuses bounces to the
+ * author. `answered`: ids of the account's own submissions whose device has the hub's answer.
+ */
+export async function receiveLocally(env: Env, address: Address, payloads: ConvPayload[], answered: string[] = []): Promise<void> {
+  const outcomes = await accountOf(env, address).receiveConvBatch(payloads, Date.now(), answered);
   await Promise.all(
     outcomes.map(async (outcome, i) => {
       const payload = payloads[i]!;

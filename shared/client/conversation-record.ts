@@ -48,6 +48,11 @@ export type ConversationKind = "direct" | "group";
 
 export type ConversationSummary = Omit<ConversationRecord, "group" | "applied" | "direct" | "leaving" | "kind" | "titleAt" | "leaveId" | "leftAt"> & { kind: ConversationKind };
 
+/** The record once our leave `id` is known to be at hub position `hubSeq` (from the hub's answer or our mailbox). */
+export function leaveOrderedAt(record: ConversationRecord, id: string, hubSeq: number): ConversationRecord {
+  return record.leaveId === id ? { ...record, leftAt: hubSeq } : record;
+}
+
 const APPLIED_KEPT = 512;
 
 /**

@@ -205,8 +205,9 @@ export async function renameGroup(ctx: CoreContext, conversation: string, title:
 export async function leaveGroup(ctx: CoreContext, conversation: string): Promise<void> {
   const record = await loadGroup(ctx, conversation);
   const leave = newLeave(ctx.clock.now());
-  await enqueue(ctx, { content: leave, conversation });
+  // Marked before it is queued, so the hub's answer to it finds the leave it orders.
   await saveConversation(ctx, { ...record, left: true, leaveId: leave.id });
+  await enqueue(ctx, { content: leave, conversation });
   await addNotice(ctx, conversation, leave.id, leave.sentAt, { type: "left", by: ctx.account.address });
 }
 

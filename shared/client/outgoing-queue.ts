@@ -2,7 +2,7 @@ import type { Address } from "../address.js";
 import { EmsgError, RETRYABLE } from "../errors.js";
 import { type Content, encodeContent, newReceipt, RECEIPT_MAX_IDS } from "../content.js";
 import type { CoreContext } from "./context.js";
-import { saveConversation } from "./conversation-record.js";
+import { leaveOrderedAt, loadConversation, saveConversation } from "./conversation-record.js";
 import { ensureConversation, sendApplication } from "./conversations.js";
 import { deleteMessage, findMessage, saveMessage, setStatus } from "./messages.js";
 
@@ -78,6 +78,11 @@ async function sendEntry(ctx: CoreContext, entry: OutgoingEntry, catchUp: () => 
     accepted = await sendApplication(ctx, conversation, id, plaintext);
   }
   if (entry.content.type === "text") await setStatus(ctx, id, "sent", accepted.seq ? { hubSeq: accepted.seq } : {});
+  // The hub's answer orders our leave; an account's only device gets no copy of it back (PROTOCOL §6).
+  if (entry.content.type === "leave" && accepted.seq !== undefined) {
+    const record = await loadConversation(ctx, conversation);
+    if (record) await saveConversation(ctx, leaveOrderedAt(record, id, accepted.seq), false);
+  }
 }
 
 /**

@@ -4,7 +4,7 @@ import { epochOf, type GroupState } from "../mls/group-state.js";
 import { encodeGroupState } from "../mls/state-codec.js";
 import type { ConvPayload, Roster, Submit } from "../wire/conversation.js";
 import type { CoreContext } from "./context.js";
-import { type ConversationRecord, loadConversation, markApplied, saveConversation } from "./conversation-record.js";
+import { type ConversationRecord, leaveOrderedAt, loadConversation, markApplied, saveConversation } from "./conversation-record.js";
 import { submitToHub } from "./conversations.js";
 
 /**
@@ -87,7 +87,7 @@ export async function ownItemBack(ctx: CoreContext, record: ConversationRecord, 
   const mine = pending?.submit.id === item.id && item.type === "commit" && record.epoch < pending.epoch;
   const adopted = mine ? { ...record, group: pending.group, epoch: pending.epoch } : record;
   // Our own leave, now in the hub's order: what comes after it is no longer shown (PROTOCOL §12).
-  const next = record.leaveId === item.id ? { ...adopted, leftAt: item.hubSeq } : adopted;
+  const next = leaveOrderedAt(adopted, item.id, item.hubSeq);
   await saveConversation(ctx, markApplied(next, item.hubSeq), mine);
   if (pending?.submit.id === item.id) await ctx.store.delete(key(item.conversation));
 }

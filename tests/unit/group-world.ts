@@ -166,9 +166,12 @@ export class GroupWorld {
   }
 
   #deliver(to: Address, payload: ConvPayload): void {
-    const mailbox = this.accounts.get(to)?.mailbox;
-    if (!mailbox) return;
-    mailbox.push({ ...payload, kind: "conv", seq: mailbox.length + 1 } as MailItem);
+    const account = this.accounts.get(to);
+    if (!account) return;
+    // As the worker does (PROTOCOL §6): an only device has its own message's position from the answer.
+    const sole = account.devices.length === 1 ? account.devices[0]!.cert.body.deviceId : undefined;
+    if (payload.type === "application" && payload.from === to && payload.deviceId === sole) return;
+    account.mailbox.push({ ...payload, kind: "conv", seq: account.mailbox.length + 1 } as MailItem);
   }
 }
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { randomId16 } from "../../shared/ids.js";
 import type { MailItem } from "../../shared/wire/index.js";
-import { DOMAIN, befriend, call, errorOf, registered, type Device } from "./harness.js";
+import { DOMAIN, anotherDevice, befriend, call, errorOf, registered, type Device } from "./harness.js";
 
 const MLS = "AAECAwQ"; // stands for an opaque MLS message: the hub never reads it
 
@@ -47,8 +47,7 @@ describe("conversations", () => {
       seqs.push(((await res.json()) as { seq: number }).seq);
     }
     expect(seqs).toEqual([2, 3, 4, 5, 6]);
-    const got = await convItems(bob);
-    expect(got.map((i) => [i.hubSeq, i.type])).toEqual([
+    const entries = [
       [1, "commit"],
       [1, "welcome"],
       [2, "application"],
@@ -56,11 +55,33 @@ describe("conversations", () => {
       [4, "application"],
       [5, "application"],
       [6, "application"],
-    ]);
+    ];
+    // Each account's only device has the hub's answer for its own messages: no copy comes back.
+    const got = await convItems(bob);
+    expect(got.map((i) => [i.hubSeq, i.type])).toEqual(entries.filter(([seq]) => seq !== 2 && seq !== 4 && seq !== 6));
+    const alices = await convItems(alice);
+    expect(alices.map((i) => [i.hubSeq, i.type])).toEqual(entries.filter(([seq, type]) => type !== "welcome" && seq !== 3 && seq !== 5));
     expect(got[0]).toMatchObject({ conversation: conv, from: alice.address, deviceId: alice.deviceId, epoch: 0, members: [alice.address, bob.address] });
     expect(got[1]!.mls).toBe("BBBB");
     const view = (await (await call(alice, "GET", `/conversations/${conv}`)).json()) as { epoch: number; lastSeq: number };
     expect(view).toMatchObject({ epoch: 1, lastSeq: 6 });
+  });
+
+  it("keeps an author's own messages in its mailbox for its other devices", async () => {
+    const alice = await registered("md");
+    const bob = await registered("mb");
+    await befriend(alice, bob);
+    const conv = await create(alice, [bob]);
+    await submit(alice, conv, { epoch: 0, kind: "commit", welcome: "BBBB", roster: { add: [bob.address] } });
+    const laptop = anotherDevice(alice);
+    expect((await call(alice, "POST", "/account/devices", { deviceCert: laptop.cert })).status).toBe(201);
+    const sent = await submit(alice, conv, { epoch: 1, kind: "application" });
+    expect(await sent.json()).toEqual({ accepted: true, seq: 2 });
+    expect((await convItems(laptop)).map((i) => [i.hubSeq, i.type, i.deviceId])).toEqual([
+      [1, "commit", alice.deviceId],
+      [2, "application", alice.deviceId],
+    ]);
+    expect((await convItems(bob)).map((i) => [i.hubSeq, i.type])).toEqual([[1, "commit"], [1, "welcome"], [2, "application"]]);
   });
 
   it("refuses a commit at a stale epoch and an application message from the future", async () => {
