@@ -1,17 +1,16 @@
-// The EMSG half: two local domains (scripts/dev-servers.mjs), the same scenarios as Prosody's,
-// then the EMSG-only scale figures.
+// The EMSG half: two local domains, one workerd each (scripts/workerd-servers.mjs), the same
+// scenarios as Prosody's, then the EMSG-only scale figures.
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { pathToFileURL } from "node:url";
 import { type Mailbox, openMailbox, prepare, type SessionBenchLink, sessionLink } from "./emsg-links.js";
 import { befriend, openConversation, type Person, register } from "./emsg-people.js";
 import { measureIdleSockets, measureMailboxDrain } from "./emsg-scale.js";
 import type { BenchResults } from "./figures.js";
 import { type LoadOptions, runLoad, runRoundTrip } from "./load.js";
 import type { Plan } from "./plan.js";
+import { twoDomains } from "../scripts/dev-servers.mjs";
 import { descendantsNamed, listenerOf, portIsFree } from "./processes.js";
-import { snapshotTree } from "./tree-snapshot.js";
 
 export type EmsgFigures = NonNullable<BenchResults["emsg"]["figures"]>;
 
@@ -19,7 +18,7 @@ export const EMSG_PORTS = [8827, 8828] as const;
 const ALICE = "im.alice.test";
 const BOB = "im.bob.test";
 // The servers' rate limits are policy, not capacity: raised so they do not cap the load, as
-// Prosody runs without mod_limits. Reaches the Worker through wrangler's process-env import.
+// Prosody runs without mod_limits. workerd-servers.mjs gives it to the Worker from the environment.
 const NO_RATE_LIMITS = "account=100000000:10000000,ip=100000000:10000000,peer=100000000:10000000";
 
 /** Runs `make` over `items`, `width` at a time, keeping their order. */
@@ -121,7 +120,7 @@ async function scenarios(plan: Plan, resolve: string, log: (line: string) => voi
 
 /**
  * Where the servers keep their SQLite files: in memory (tmpfs) when the machine has /dev/shm.
- * wrangler dev's local storage stands in for Cloudflare's, which is not this VM's disk; on the disk
+ * Miniflare's local storage stands in for Cloudflare's, which is not this VM's disk; on the disk
  * the kernel's writeback of the WAL pages took most of a core away from both servers.
  */
 function stateRoot(): string {
@@ -129,27 +128,25 @@ function stateRoot(): string {
 }
 
 /**
- * Starts both domains on 8827/8828 from a snapshot of `root` with a temporary store, runs every
- * EMSG scenario into `out`, and stops them.
+ * Starts both domains on 8827/8828 with a temporary store, runs every EMSG scenario into `out`, and
+ * stops them. The Worker is bundled from the work tree once as they start; edits made during the
+ * run do not reach the servers (Miniflare watches no files).
  */
-export async function runEmsgHalf(root: string, plan: Plan, log: (line: string) => void, out: EmsgFigures): Promise<void> {
+export async function runEmsgHalf(plan: Plan, log: (line: string) => void, out: EmsgFigures): Promise<void> {
   for (const port of EMSG_PORTS) {
     if (!(await portIsFree(port, "127.0.0.1"))) throw new Error(`127.0.0.1:${port} is taken; the EMSG half needs ports ${EMSG_PORTS.join(" and ")}`);
   }
-  if (existsSync(join(root, ".dev.vars"))) throw new Error(".dev.vars exists: wrangler would read it instead of the benchmark's EMSG_RATE; move it away first");
-  process.env.CLOUDFLARE_INCLUDE_PROCESS_ENV = "true";
   process.env.EMSG_RATE = NO_RATE_LIMITS;
-  const tree = snapshotTree(root);
   const dir = mkdtempSync(join(stateRoot(), "emsg-bench-servers-"));
   log(`emsg: Durable Object storage in ${dir}`);
-  const { startDomains, twoDomains }: typeof import("../scripts/dev-servers.mjs") = await import(pathToFileURL(join(tree, "scripts", "dev-servers.mjs")).href);
+  // Imported when needed: it loads wrangler and Miniflare.
+  const { startWorkerdDomains } = await import("../scripts/workerd-servers.mjs");
   const errors: string[] = [];
-  let running: Awaited<ReturnType<typeof startDomains>> | undefined;
+  let running: Awaited<ReturnType<typeof startWorkerdDomains>> | undefined;
   try {
-    running = await startDomains({
+    running = await startWorkerdDomains({
       domains: twoDomains(EMSG_PORTS[0], 9329),
       persistRoot: dir,
-      traceStore: false,
       onLine: (d, line) => {
         if (/\berror\b|exception|uncaught/i.test(line) && errors.length < 20) errors.push(`[${d.domain}] ${line}`);
       },
@@ -161,6 +158,5 @@ export async function runEmsgHalf(root: string, plan: Plan, log: (line: string) 
   } finally {
     await running?.stopAll();
     rmSync(dir, { recursive: true, force: true });
-    rmSync(tree, { recursive: true, force: true });
   }
 }

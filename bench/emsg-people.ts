@@ -11,8 +11,8 @@ import { sleep } from "./processes.js";
 
 /**
  * Clients that do not offer permessage-deflate: the Worker declines it (no_web_socket_compression),
- * but wrangler dev's proxy in front of it accepts it, so this dev-only hop would compress every
- * frame at the cost of both processes' CPU.
+ * but a proxy in front of it, such as wrangler dev's, would accept it and compress every frame at
+ * the cost of both processes' CPU.
  */
 const transport = nodeTransportWith({ compress: false });
 

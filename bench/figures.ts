@@ -25,7 +25,7 @@ export interface MlsFigures {
 export interface IdleSocketFigures {
   target: number;
   opened: number;
-  /** Summed over every workerd of the run (wrangler dev runs a proxy and the Worker's runtime per domain). */
+  /** Summed over every workerd of the run (one per domain). */
   workerdRssBeforeBytes: number;
   workerdRssAfterBytes: number;
   /** Set when opening stopped near the listening workerd's open-file limit (its soft limit). */

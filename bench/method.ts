@@ -10,8 +10,13 @@ export const METHOD = `## How these figures are taken
   server-to-server connections exist), then every sender sends its messages as fast as its server
   takes them while receivers count. Texts are ~200 bytes.
 - **EMSG**: two domains (\`im.alice.test\` on 8827, \`im.bob.test\` on 8828) started by
-  \`scripts/dev-servers.mjs\` (\`wrangler dev\`, i.e. workerd with SQLite Durable Objects, without
-  wrangler's local trace store) with their storage in a temporary directory on tmpfs
+  \`scripts/workerd-servers.mjs\`: each domain is one workerd process running the Worker through
+  Miniflare (the library \`wrangler dev\` is built on), bundled as \`wrangler deploy --dry-run\` bundles
+  it and configured from \`wrangler.toml\` (compatibility date and flags, SQLite Durable Objects),
+  serving it straight on the domain's port. \`wrangler dev\` would put a second, reloading proxy
+  workerd in front that re-fetches every request and pipes every WebSocket frame; a deployment has no
+  such proxy, so the benchmark runs without it (and without wrangler's local trace store). The
+  Worker's outbound fetches may reach loopback addresses only. Storage is in a temporary directory on tmpfs
   (\`/dev/shm\`): every message is still written to SQLite at the hub and in the receiver's mailbox
   before it counts as delivered, but this VM's disk is not measured (on it, the kernel's writeback
   of those pages took most of a core; Prosody keeps nothing on disk in this workload). Accounts, friendships and 1:1 conversations are set up through the client core
@@ -20,8 +25,8 @@ export const METHOD = `## How these figures are taken
   session (PROTOCOL §10, path 2: a ticket signed by its own server, then a WebSocket straight to the
   hub, which is the first sender's server) and streams its submissions over it, up to 32 awaiting
   the hub's \`ack\`, as a client with the conversation on screen does; the hub orders it and fans it out (across domains as a signed federation request); receivers get it
-  on their mailbox WebSocket and acknowledge every frame. Clients do not offer permessage-deflate:
-  the Worker declines it anyway, but \`wrangler dev\`'s proxy in front of it would accept it. Receivers recognise a message by its
+  on their mailbox WebSocket and acknowledge every frame. Clients do not offer permessage-deflate
+  (the Worker declines it: \`no_web_socket_compression\`). Receivers recognise a message by its
   ciphertext and do not decrypt in the timed loop (the MLS cost is its own row). The servers' rate
   limits are raised for the run (\`EMSG_RATE\`), as Prosody runs without \`mod_limits\`.
 - **Prosody**: Debian's \`prosody\` package, two processes (\`a.bench.test\`, \`b.bench.test\`), each
@@ -39,11 +44,9 @@ export const METHOD = `## How these figures are taken
   comparing the two, not for predicting a deployment.
 - **Idle WebSockets**: mailbox sockets opened (each with its own single-use ticket) to one domain's
   workerd, spread over accounts with empty mailboxes, counted 3 s after the last opened; memory is
-  the VmRSS of every workerd of the run from /proc (\`wrangler dev\` runs a proxy workerd on the
-  port, which re-fetches each request to a second workerd running the Worker). The proxy holds
-  4 file descriptors per WebSocket and the Worker's runtime 2, so the open-file limit (20,000 here,
-  which root cannot raise in this sandbox) caps the count near 4,800; the run stops short of it, as
-  past it the runtime crashes and drops every socket. A deployment has no such proxy. **Mailbox drain**: messages queued for an offline account, then
+  the VmRSS of both domains' workerd processes from /proc. Opening stops 1,000 descriptors short of
+  that workerd's open-file limit (20,000 here, which root cannot raise in this sandbox), as past it
+  the runtime crashes and drops every socket. **Mailbox drain**: messages queued for an offline account, then
   the clock runs from its reconnect (ticket request) until every one arrived over its socket and was
   acknowledged.
 - Source: \`bench/\`. Unit tests of the statistics and the report: \`tests/unit/bench-*.test.ts\`.

@@ -129,7 +129,7 @@ function emsgOnlySection(results: BenchResults): string {
   const s = results.emsg.figures?.idleSockets;
   if (s) {
     const limit = s.openFileLimit
-      ? `stopped near the open-file limit (${count(s.openFileLimit)}) of wrangler dev's proxy workerd, which holds 4 descriptors per WebSocket`
+      ? `stopped near the open-file limit (${count(s.openFileLimit)}) of the domain's workerd`
       : `of ${count(s.target)} tried`;
     lines.push(`| idle WebSockets held by one domain's workerd (${limit}) | ${count(s.opened)} |`);
     lines.push(`| workerd resident memory, all processes, before → with them | ${mib(s.workerdRssBeforeBytes)} → ${mib(s.workerdRssAfterBytes)} |`);

@@ -21,9 +21,10 @@ const ROOT = resolve(fileURLToPath(new URL("..", import.meta.url)));
 const log = (line: string) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}`);
 
 /**
- * The idle-socket scenario needs one descriptor per socket here and four in wrangler dev's proxy
- * workerd (two in the Worker's), which inherit our limits. Node already lifts the soft limit to the hard one; when that is still too low, run
- * again under `ulimit -n` (which only root may raise past the hard limit), and go on either way.
+ * The idle-socket scenario needs one descriptor per socket here and about as many in the domain's
+ * workerd, which inherits our limits. Node already lifts the soft limit to the hard one; when that is
+ * still too low, run again under `ulimit -n` (which only root may raise past the hard limit), and go
+ * on either way.
  */
 function ensureOpenFiles(needed: number): void {
   const { soft } = openFileLimits();
@@ -82,7 +83,7 @@ async function main(): Promise<number> {
     console.log(`Prosody is not installed, so only EMSG is measured. For the comparison: ${PROSODY_INSTALL}`);
     prosody = { error: `Prosody is not installed (${PROSODY_INSTALL}).` };
   }
-  const emsg = await half("EMSG half", {} as EmsgFigures, (out) => runEmsgHalf(ROOT, plan, log, out));
+  const emsg = await half("EMSG half", {} as EmsgFigures, (out) => runEmsgHalf(plan, log, out));
 
   const pwa: HalfResult<PwaFigures> = await runPwaLoad(ROOT, plan.pwaLoads, log).then(
     (figures) => ({ figures }),

@@ -13,6 +13,8 @@ export interface RunningDomains {
   stopAll(): Promise<unknown>;
 }
 
+export function ensureFree(port: number): Promise<void>;
+export function waitReady(origin: string, timeoutMs: number, failed?: () => string | undefined): Promise<void>;
 export function resolverMap(domains: DevDomain[], extra?: Record<string, string>): string;
 export function startDomains(options: {
   domains: DevDomain[];

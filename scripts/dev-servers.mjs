@@ -33,7 +33,7 @@ function wranglerArgs(d, persistRoot, resolve) {
 
 // wrangler dev's local trace store and data explorer: every invocation of the Worker and its
 // Durable Objects is streamed to a collector that writes it to SQLite, a fifth of the CPU under
-// load. The benchmark turns them off; a deployment has neither.
+// load. Measurements turn them off; a deployment has neither.
 const NO_TRACE_STORE = { X_LOCAL_OBSERVABILITY: "false", X_LOCAL_EXPLORER: "false" };
 
 function spawnOne(d, persistRoot, resolve, onLine, traceStore) {
@@ -59,7 +59,7 @@ function spawnOne(d, persistRoot, resolve, onLine, traceStore) {
 }
 
 /** Refuses a port something else listens on: waiting for it to answer would talk to a stranger's server. */
-function ensureFree(port) {
+export function ensureFree(port) {
   return new Promise((ok, fail) => {
     const probe = createServer();
     probe.once("error", () => fail(new Error(`127.0.0.1:${port} is already in use; stop what runs there or pick other ports`)));
@@ -67,10 +67,12 @@ function ensureFree(port) {
   });
 }
 
-async function waitReady(origin, proc, timeoutMs) {
+/** Waits until `origin` serves its discovery document; `failed()` names a reason to stop waiting early. */
+export async function waitReady(origin, timeoutMs, failed = () => undefined) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (proc.exitCode !== null) throw new Error(`wrangler dev for ${origin} exited with code ${proc.exitCode}`);
+    const reason = failed();
+    if (reason) throw new Error(reason);
     try {
       const res = await fetch(`${origin}/.well-known/emsg`);
       if (res.ok) return;
@@ -107,7 +109,7 @@ function stopProcess(proc, { graceMs = 5000, signal = "SIGTERM" } = {}) {
  * Starts every domain and waits until each serves its discovery document.
  * `domains`: [{ name, domain, port, inspectorPort }]; `onLine(domain, line)` gets every output line;
  * `extraResolve`: more `{ domain: origin }` entries for the resolver map (e.g. a test's own peer);
- * `traceStore: false` runs without wrangler's local trace store (the benchmark).
+ * `traceStore: false` runs without wrangler's local trace store (for measurements).
  */
 export async function startDomains({ domains, persistRoot, onLine = () => {}, timeoutMs = 90_000, extraResolve = {}, traceStore = true }) {
   const resolve = resolverMap(domains, extraResolve);
@@ -117,7 +119,8 @@ export async function startDomains({ domains, persistRoot, onLine = () => {}, ti
     await ensureFree(d.inspectorPort);
     const proc = spawnOne(d, persistRoot, resolve, onLine, traceStore);
     running.set(d.domain, proc);
-    await waitReady(`http://127.0.0.1:${d.port}`, proc, timeoutMs);
+    const origin = `http://127.0.0.1:${d.port}`;
+    await waitReady(origin, timeoutMs, () => (proc.exitCode === null ? undefined : `wrangler dev for ${origin} exited with code ${proc.exitCode}`));
   };
   const stopAll = () => Promise.all([...running.values()].map((p) => stopProcess(p)));
   // If this process ends without stopping them (a test runner killed), take the servers along.
