@@ -30,9 +30,9 @@ const FD_HEADROOM = 1000;
 /**
  * Opens `target` mailbox sockets spread over `owners` (accounts with empty mailboxes, so each socket
  * stays idle), waits, counts how many are still open, and reads the workerds' resident memory.
- * `listener` is the domain's one workerd, which runs the Worker on the domain's port and holds a
- * descriptor or two per WebSocket; the run stops short of its open-file limit instead of letting
- * the runtime crash and drop every socket. `workerds` are the run's runtime processes (one per
+ * `listener` is the domain's one workerd, which runs the Worker on the domain's port and holds two
+ * descriptors per WebSocket; the run stops short of its open-file limit instead of letting the
+ * runtime crash and drop every socket. `workerds` are the run's runtime processes (one per
  * domain) whose memory is summed.
  */
 export async function measureIdleSockets(

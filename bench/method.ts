@@ -44,9 +44,10 @@ export const METHOD = `## How these figures are taken
   comparing the two, not for predicting a deployment.
 - **Idle WebSockets**: mailbox sockets opened (each with its own single-use ticket) to one domain's
   workerd, spread over accounts with empty mailboxes, counted 3 s after the last opened; memory is
-  the VmRSS of both domains' workerd processes from /proc. Opening stops 1,000 descriptors short of
-  that workerd's open-file limit (20,000 here, which root cannot raise in this sandbox), as past it
-  the runtime crashes and drops every socket. **Mailbox drain**: messages queued for an offline account, then
+  the VmRSS of both domains' workerd processes from /proc. workerd holds two file descriptors per
+  WebSocket (each connection's socket twice), so its open-file limit (20,000 here, which root cannot
+  raise in this sandbox) caps the count just under 10,000; opening stops 1,000 descriptors short of
+  it (near 9,500), as past it the runtime crashes and drops every socket. **Mailbox drain**: messages queued for an offline account, then
   the clock runs from its reconnect (ticket request) until every one arrived over its socket and was
   acknowledged.
 - Source: \`bench/\`. Unit tests of the statistics and the report: \`tests/unit/bench-*.test.ts\`.

@@ -21,8 +21,8 @@ const ROOT = resolve(fileURLToPath(new URL("..", import.meta.url)));
 const log = (line: string) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}`);
 
 /**
- * The idle-socket scenario needs one descriptor per socket here and about as many in the domain's
- * workerd, which inherits our limits. Node already lifts the soft limit to the hard one; when that is
+ * The idle-socket scenario needs one descriptor per socket here and two in the domain's workerd,
+ * which inherits our limits. Node already lifts the soft limit to the hard one; when that is
  * still too low, run again under `ulimit -n` (which only root may raise past the hard limit), and go
  * on either way.
  */
