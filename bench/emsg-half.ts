@@ -3,13 +3,13 @@
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { twoDomains } from "../scripts/dev-servers.mjs";
 import { type Mailbox, openMailbox, prepare, type SessionBenchLink, sessionLink } from "./emsg-links.js";
 import { befriend, openConversation, type Person, register } from "./emsg-people.js";
 import { measureIdleSockets, measureMailboxDrain } from "./emsg-scale.js";
 import type { BenchResults } from "./figures.js";
 import { type LoadOptions, runLoad, runRoundTrip } from "./load.js";
 import type { Plan } from "./plan.js";
-import { twoDomains } from "../scripts/dev-servers.mjs";
 import { descendantsNamed, listenerOf, portIsFree } from "./processes.js";
 
 export type EmsgFigures = NonNullable<BenchResults["emsg"]["figures"]>;
