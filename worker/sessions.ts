@@ -34,8 +34,7 @@ export class Sessions {
 
   /**
    * Sends every session the new entries, except to the device that submitted one (it has the
-   * `ack`, and the entry comes to it through its mailbox), then closes the sessions of accounts
-   * no longer members.
+   * `ack`), then closes the sessions of accounts no longer members.
    */
   push(payloads: ConvPayload[], members: Address[]): void {
     for (const ws of this.ctx.getWebSockets()) {
