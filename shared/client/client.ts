@@ -346,12 +346,13 @@ export class EmsgClient {
       at: content.sentAt,
       status: "sending",
     };
-    await this.#exclusive(async () => {
-      await saveMessage(ctx, message);
-      await enqueue(ctx, { content, ...(conversation ? { conversation } : { peer: peer! }) });
-      await this.#touch(conversation, message);
-    });
+    // Stored at once, not behind earlier sends still being encrypted and submitted: a message
+    // written meanwhile survives a reload. Both are new keys; a flush already running leaves
+    // the entry to the next one, which follows below.
+    await saveMessage(ctx, message);
+    await enqueue(ctx, { content, ...(conversation ? { conversation } : { peer: peer! }) });
     this.events.emit("message", message);
+    void this.#exclusive(() => this.#touch(conversation, message)).catch(() => undefined);
     void this.#exclusive(() => this.#afterItems()).catch(() => undefined);
     return message;
   }

@@ -2,6 +2,8 @@ import { describe, expect, it } from "vitest";
 import { randomId16 } from "../../shared/ids.js";
 import { enqueueReceipt, pending } from "../../shared/client/outgoing-queue.js";
 import { MemoryStore } from "../../shared/client/store.js";
+import { EmsgClient } from "../../shared/client/client.js";
+import { GroupWorld } from "./group-world.js";
 
 describe("queued delivery receipts", () => {
   it("fold into one receipt per conversation while waiting, up to 100 messages each", async () => {
@@ -16,5 +18,35 @@ describe("queued delivery receipts", () => {
       ["im.bob.test/AAAAAAAAAAAAAAAAAAAAAA", 1],
     ]);
     expect(receipts.flatMap((r) => r.of).filter((id) => ids.includes(id)).length).toBe(131);
+  });
+});
+
+describe("messages written while earlier ones are being sent", () => {
+  it("are stored at once, so a reload meanwhile loses none of them", { timeout: 60_000 }, async () => {
+    const world = new GroupWorld();
+    const alice = await world.person("alice#im.alice.test");
+    const bob = await world.person("bob#im.bob.test");
+    await world.befriend(alice, bob);
+    await alice.sendText(bob.address, "first");
+    await alice.flush();
+    // The hub takes its time with the next submission: the send of "second" is still in flight
+    // when Alice writes "third" and then reloads.
+    const serve = world.transport.fetch;
+    let answer: () => void = () => {};
+    const held = new Promise<void>((resolve) => (answer = resolve));
+    world.transport.fetch = async (url, request) => {
+      if (request.method === "POST" && url.endsWith("/messages")) await held;
+      return serve(url, request);
+    };
+    await alice.sendText(bob.address, "second");
+    const third = await Promise.race([alice.sendText(bob.address, "third"), new Promise<"waiting">((r) => setTimeout(() => r("waiting"), 5_000))]);
+    expect(third).toMatchObject({ text: "third", status: "sending" });
+
+    const reloaded = new EmsgClient({ store: world.storeOf(alice), transport: { ...world.transport, fetch: serve }, clock: { now: () => Date.now() } });
+    await reloaded.open();
+    expect(await reloaded.flush()).toBe(0);
+    answer();
+    await bob.sync();
+    expect((await bob.history(alice.address)).map((m) => m.text)).toEqual(["first", "second", "third"]);
   });
 });
