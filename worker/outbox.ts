@@ -19,6 +19,12 @@ export const SAFETY_ALARM_MS = 5000;
 const PEER_DOC_REUSE_MS = 60_000;
 /** A peer that has not answered a batch by then is taken as unreachable (its items are retried). */
 const ANSWER_TIMEOUT_MS = 5000;
+/**
+ * Requests of handed-over items in flight at once. A hub hands a conversation's next entries
+ * over only once the previous ones are settled, so two requests never carry one conversation
+ * out of order; a second one lets the sender's busy event loop and the peer overlap.
+ */
+const FRESH_LANES = 2;
 
 const STEPS = [
   `CREATE TABLE meta (id INTEGER PRIMARY KEY CHECK (id = 1), domain TEXT NOT NULL);
@@ -56,13 +62,13 @@ interface Peer {
 type Verdicts = (ErrorCode | undefined)[];
 
 /**
- * One remote domain's outgoing traffic, one request in flight at a time: whatever arrives while a
- * batch is in flight leaves together with the next one, so a busy server sends few large
+ * One remote domain's outgoing traffic, few requests in flight at a time: whatever arrives while
+ * they are in flight leaves together with the next one, so a busy server sends few large
  * requests. Items are stored in SQLite (enqueue), or, for a hub's fan-out, whose log keeps them
  * anyway, held in memory until the peer answers (deliver); what fails is stored then, retried
  * with exponential backoff on alarms, and bounced to the local sender when it fails for good.
- * While anything waits in SQLite, new items queue behind it there, so a peer always gets a
- * domain's items in order.
+ * While anything waits in SQLite, new items queue behind it there, so a peer always gets each
+ * conversation's items, and the stored ones, in order (PROTOCOL §7).
  */
 export class OutboxObject extends DurableObject<Env> {
   private readonly sql: SqlStorage;
@@ -71,6 +77,10 @@ export class OutboxObject extends DurableObject<Env> {
   /** Items were stored while a run was in flight: it looks again before it ends. */
   private more = false;
   private fresh: Fresh[] = [];
+  /** Requests of handed-over items in flight. */
+  private lanes = 0;
+  /** Wakes the run waiting for a lane to free or for new items. */
+  private nudge: (() => void) | undefined;
   /** Whether SQLite holds items; undefined until read. */
   private stored: boolean | undefined;
   private peer: Peer | undefined;
@@ -105,6 +115,7 @@ export class OutboxObject extends DurableObject<Env> {
     }
     const handed = Promise.all(items.map((queued) => new Promise<void>((settled) => this.fresh.push({ queued, json: JSON.stringify(queued.item), settled }))));
     void this.pump();
+    this.wake();
     await handed;
   }
 
@@ -166,20 +177,31 @@ export class OutboxObject extends DurableObject<Env> {
   }
 
   /**
-   * Sends what was handed over, then due stored items, in batches until none is left, then sets
-   * the alarm for the next retry, if any.
+   * Sends what was handed over (up to FRESH_LANES requests at once), then due stored items (one
+   * request at a time, once no handed-over batch is in flight), in batches until none is left,
+   * then sets the alarm for the next retry, if any.
    */
   private async drain(): Promise<void> {
     const meta = this.sql.exec<{ domain: string }>("SELECT domain FROM meta").toArray()[0];
     if (!meta) return;
     const domain = meta.domain as Domain;
     for (;;) {
-      if (this.fresh.length > 0) {
-        if (this.hasStored()) this.storeFresh(this.fresh.splice(0));
-        else {
-          const limits = await this.limitsOf(domain);
-          await this.sendFresh(domain, this.fresh.splice(0, withinLimits(this.fresh, limits)));
-        }
+      if (this.fresh.length > 0 && this.hasStored()) {
+        this.storeFresh(this.fresh.splice(0));
+        continue;
+      }
+      if (this.fresh.length > 0 && this.lanes < FRESH_LANES) {
+        const limits = await this.limitsOf(domain);
+        const batch = this.fresh.splice(0, withinLimits(this.fresh, limits));
+        this.lanes++;
+        void this.sendFresh(domain, batch).finally(() => {
+          this.lanes--;
+          this.wake();
+        });
+        continue;
+      }
+      if (this.lanes > 0) {
+        await new Promise<void>((wake) => (this.nudge = wake));
         continue;
       }
       const rows = this.sql
@@ -197,6 +219,12 @@ export class OutboxObject extends DurableObject<Env> {
       // Items handed over or stored while the alarm was being set are not left for the alarm.
       if (!this.more && this.fresh.length === 0) return;
     }
+  }
+
+  private wake(): void {
+    const nudge = this.nudge;
+    this.nudge = undefined;
+    nudge?.();
   }
 
   private storeFresh(batch: Fresh[]): void {
