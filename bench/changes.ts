@@ -16,12 +16,24 @@ before it, while other work loaded the machine, so compare within a row, not acr
 | The benchmark runs wrangler dev without its local trace store (\`X_LOCAL_OBSERVABILITY=false\`: every Worker and Durable Object invocation was written to a SQLite trace store, a fifth of the server's CPU, and most of its disk writes); sockets without permessage-deflate (the Worker declines it; the bench's clients stop offering it to wrangler's proxy) | federated ~750 msgs/s, p50 7 s (lab run: 50 pairs × 200 on disk) | ~1,650–2,000 msgs/s, p50 3–3.6 s |
 | Hub fan-out to a peer handed to the Outbox in memory and sent at once, one request in flight per peer, up to 2,000 items (was: each item written to SQLite, read back and deleted; 500 a request); hubs hold acks while more than 64 accepted entries wait for the fan-out; fanned position one number per hub; mailbox rows inserted 20 a statement; servers' SQLite on tmpfs | ~1,650–2,000 msgs/s (lab, disk); full run before all of this (c2a53db): 638 msgs/s, p99 13.3 s | ~2,700–3,400 msgs/s (lab, tmpfs); full run at 066e39a: 3,402 msgs/s, p99 1.41 s (Prosody 8,282, 0.94 s); same domain 4,251 msgs/s |
 | The submitting device gets no echo of its own entry on its session (it has the ack, and its mailbox brings the entry); fan-out item ids from a per-conversation hashed prefix instead of a pure-JS SHA-256 per entry; the hub's safety alarm set 30 s ahead instead of 1 s | ~3,400–3,900 msgs/s (lab, tmpfs) | ~4,200–4,300 msgs/s, p99 ~0.95 s (lab, tmpfs); full run: 4,602 msgs/s, p99 1.00 s (Prosody 8,411, 0.82 s); same domain 6,661 msgs/s, p99 0.33 s (Prosody 16,879, 0.42 s) |
+| An account's only device gets no mailbox copy of an application message it submitted to the hub itself (it has the hub's answer; PROTOCOL §6) | ~4,200–4,700 msgs/s; hub ~145 µs of CPU a message (lab, wrangler dev) | ~4,500–5,300 msgs/s; hub ~120 µs |
+| The benchmark runs each domain as one workerd through Miniflare (the library wrangler dev is built on), without wrangler dev's reloading proxy, which re-fetched every request and piped every WebSocket frame through a second workerd (~25 µs of CPU a message, a hop each way); hubs hold acks past 96 entries waiting for the fan-out, not 64; a hub's fan-out may have two requests in flight per peer (one conversation's items never in two at once) | ~4,500–5,300 msgs/s (lab, wrangler dev); full run: 4,602 msgs/s, round trip p50 20.5 ms, 4,735 idle sockets | lab medians ~5,500 (Miniflare) → ~6,100 (96) → ~7,000 (two requests); full run: 6,464 msgs/s, p99 0.91 s (Prosody 10,211, 0.70 s); same domain 8,059 msgs/s (Prosody 15,922); round trip p50 9.4 ms; 9,471 idle sockets, 62 KiB each |
 
-Where the time goes now: a federated message costs the hub's server ~150 µs of CPU and the
-receiving server ~80 µs, and the benchmark's own clients and the kernel take the rest of the two
-cores. The Outbox keeps one request per peer in flight, so the receiver applies one batch while
-the sender prepares the next; the sending server is the slower side. Next levers: a second
-request in flight, with a per-peer object at the receiver that applies batches in order (and
-holds the peer's replay and dedupe state, off the server-wide object); the receiver's dedupe
-record and mailbox insert folded into one write; the sender's own copy of each message written
-only when the account has another device.`
+Tried and not kept, each measured with 3–6 lab runs: handing a conversation's next fan-out
+round over before the previous one was answered (p50 +50%); waking held acks after every
+fan-out round rather than once the fan-out caught up (the hub's intake then competes with its
+federation requests for its one thread, and every request waits longer); a 2 ms window in the
+Outbox to gather more items; holding acks only past 128, 160 or 256 entries (p99 up); three
+requests in flight; answering a federation batch before applying it (the receiver's apply is
+not what the hub waits for); skipping the receiver's schema checks or its dedupe records (no
+measurable change in its CPU).
+
+Where the time goes now: a federated message costs the hub's server ~110 µs of CPU, the
+receiving server ~65 µs and the benchmark's own clients ~60 µs; the kernel takes the rest of the
+two cores. A federation request's round trip is mostly waiting in the event loops: a batch of
+4 items took 118 ms from the hub's fetch to its answer, of which the receiver's handler ran
+1 ms; the hub's one thread is busy with the intake of 50 sessions. Runs vary by ±15% from one
+to the next on this VM (Prosody's federated figure too: 8,282–10,211 msgs/s across full runs).
+Next levers: fewer events per message on the hub (acks for several submissions in one frame,
+a session socket that is not woken per frame), and the same-domain path, where one account
+call per hub round is the cost.`
