@@ -55,14 +55,10 @@ export interface Mailbox {
   close(): void;
 }
 
-export async function openMailbox(person: Person): Promise<Mailbox> {
+export async function openMailbox(person: Person, onItem: (mls: string) => void = () => {}): Promise<Mailbox> {
   const socket = await openMailboxSocket(person.ctx);
-  const mailbox: Mailbox = { socket, onItem: () => {}, close: () => socket.close(1000, "bench done") };
-  await new Promise<void>((resolve, reject) => {
-    socket.onopen = () => resolve();
-    socket.onerror = (error) => reject(new Error(`${person.address}'s mailbox socket failed: ${String(error)}`));
-  });
-  socket.onerror = () => {};
+  const mailbox: Mailbox = { socket, onItem, close: () => socket.close(1000, "bench done") };
+  // Set before the open: the backlog may come in the same turn as the open itself.
   socket.onmessage = (data) => {
     const frame = parseServerFrame(data);
     if (frame?.t !== "items" || frame.items.length === 0) return;
@@ -73,6 +69,11 @@ export async function openMailbox(person: Person): Promise<Mailbox> {
     }
     socket.send(JSON.stringify({ t: "ack", upTo }));
   };
+  await new Promise<void>((resolve, reject) => {
+    socket.onopen = () => resolve();
+    socket.onerror = (error) => reject(new Error(`${person.address}'s mailbox socket failed: ${String(error)}`));
+  });
+  socket.onerror = () => {};
   return mailbox;
 }
 

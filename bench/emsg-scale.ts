@@ -123,14 +123,13 @@ export async function measureMailboxDrain(sender: Person, receiver: Person, prep
   const got = new Set<number>();
   let lastAt = 0;
   const t0 = performance.now();
-  const mailbox = await openMailbox(receiver);
-  mailbox.onItem = (mls) => {
+  const mailbox = await openMailbox(receiver, (mls) => {
     const i = prepared.index.get(tagOf(mls));
     if (i !== undefined && !got.has(i)) {
       got.add(i);
       lastAt = performance.now();
     }
-  };
+  });
   while (got.size < count && performance.now() - Math.max(lastAt, t0) < idleMs) await sleep(20);
   mailbox.close();
   const elapsedMs = (lastAt || performance.now()) - t0;

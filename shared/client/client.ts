@@ -185,17 +185,9 @@ export class EmsgClient {
     const ctx = this.#context();
     this.events.emit("connection", { state: "connecting" });
     const socket = await openMailboxSocket(ctx);
-    await new Promise<void>((resolve, reject) => {
-      socket.onopen = () => resolve();
-      socket.onerror = (error) => reject(new EmsgError("unavailable", `The mailbox connection failed: ${String(error)}`));
-      socket.onclose = (code) => reject(new EmsgError("unavailable", `The mailbox connection closed (${code}).`));
-    }).catch((error: unknown) => {
-      this.events.emit("connection", { state: "offline", error: (error as Error).message });
-      throw error;
-    });
+    // The server sends the backlog as soon as it accepts, and a socket may deliver that frame in
+    // the same turn as its open (Node's ws does): frames are taken from the start.
     this.#socket = socket;
-    socket.onerror = () => undefined;
-    socket.onclose = () => this.#dropped(socket);
     socket.onmessage = (data) =>
       void this.#exclusive(() => this.#onFrame(socket, data)).catch((error: unknown) => {
         // Nothing was acknowledged, so the server sends it all again on the next connect.
@@ -203,6 +195,17 @@ export class EmsgClient {
         socket.close(1011, "client error");
         this.#dropped(socket, (error as Error).message);
       });
+    await new Promise<void>((resolve, reject) => {
+      socket.onopen = () => resolve();
+      socket.onerror = (error) => reject(new EmsgError("unavailable", `The mailbox connection failed: ${String(error)}`));
+      socket.onclose = (code) => reject(new EmsgError("unavailable", `The mailbox connection closed (${code}).`));
+    }).catch((error: unknown) => {
+      if (this.#socket === socket) this.#socket = undefined;
+      this.events.emit("connection", { state: "offline", error: (error as Error).message });
+      throw error;
+    });
+    socket.onerror = () => undefined;
+    socket.onclose = () => this.#dropped(socket);
     this.events.emit("connection", { state: "online" });
     await this.#exclusive(() => this.#afterItems()).catch(() => undefined);
   }
