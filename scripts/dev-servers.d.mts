@@ -15,6 +15,11 @@ export interface RunningDomains {
 
 export function ensureFree(port: number): Promise<void>;
 export function waitReady(origin: string, timeoutMs: number, failed?: () => string | undefined): Promise<void>;
+export function launch(
+  domains: DevDomain[],
+  resolve: string,
+  hooks: { start(domain: DevDomain): Promise<void>; stop(domain: string, options?: { hard?: boolean }): Promise<void> },
+): Promise<RunningDomains>;
 export function resolverMap(domains: DevDomain[], extra?: Record<string, string>): string;
 export function startDomains(options: {
   domains: DevDomain[];

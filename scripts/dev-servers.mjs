@@ -122,7 +122,6 @@ export async function startDomains({ domains, persistRoot, onLine = () => {}, ti
     const origin = `http://127.0.0.1:${d.port}`;
     await waitReady(origin, timeoutMs, () => (proc.exitCode === null ? undefined : `wrangler dev for ${origin} exited with code ${proc.exitCode}`));
   };
-  const stopAll = () => Promise.all([...running.values()].map((p) => stopProcess(p)));
   // If this process ends without stopping them (a test runner killed), take the servers along.
   process.once("exit", () => {
     for (const proc of running.values()) {
@@ -133,6 +132,22 @@ export async function startDomains({ domains, persistRoot, onLine = () => {}, ti
       }
     }
   });
+  return launch(domains, resolve, {
+    start,
+    /** As a crash would, with SIGKILL when `hard`. */
+    async stop(domain, { hard = false } = {}) {
+      const proc = running.get(domain);
+      if (proc) await stopProcess(proc, hard ? { signal: "SIGKILL" } : {});
+    },
+  });
+}
+
+/**
+ * Starts every domain with `start(d)` (all stopped again should one fail) and returns what both
+ * launchers give: the resolver map, the origins, and stop/restart/stopAll through `stop(domain)`.
+ */
+export async function launch(domains, resolve, { start, stop }) {
+  const stopAll = () => Promise.all(domains.map((d) => stop(d.domain)));
   try {
     await Promise.all(domains.map(start));
   } catch (error) {
@@ -142,16 +157,11 @@ export async function startDomains({ domains, persistRoot, onLine = () => {}, ti
   return {
     resolve,
     origins: Object.fromEntries(domains.map((d) => [d.domain, `http://127.0.0.1:${d.port}`])),
-    /** Stops one domain (as a crash would, with SIGKILL when `hard`). */
-    async stop(domain, { hard = false } = {}) {
-      const proc = running.get(domain);
-      if (proc) await stopProcess(proc, hard ? { signal: "SIGKILL" } : {});
-    },
+    stop,
     /** Starts a stopped domain again on the same port and storage. */
     async restart(domain) {
-      const d = domains.find((x) => x.domain === domain);
-      await this.stop(domain);
-      await start(d);
+      await stop(domain);
+      await start(domains.find((d) => d.domain === domain));
     },
     stopAll,
   };

@@ -10,7 +10,7 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { convertV4MiniflareOptions, Log, LogLevel, Miniflare } from "miniflare";
 import { unstable_getMiniflareWorkerOptions, unstable_readConfig } from "wrangler";
-import { ensureFree, resolverMap, waitReady } from "./dev-servers.mjs";
+import { ensureFree, launch, resolverMap, waitReady } from "./dev-servers.mjs";
 
 const ROOT = resolve(fileURLToPath(new URL("..", import.meta.url)));
 const CONFIG = join(ROOT, "wrangler.toml");
@@ -132,30 +132,13 @@ export async function startWorkerdDomains({ domains, persistRoot, onLine = () =>
     await mf.ready;
     await waitReady(`http://127.0.0.1:${d.port}`, timeoutMs);
   };
-  const stop = async (domain) => {
-    const mf = running.get(domain);
-    running.delete(domain);
-    await mf?.dispose();
-  };
-  const stopAll = () => Promise.all([...running.keys()].map(stop));
-  try {
-    await Promise.all(domains.map(start));
-  } catch (error) {
-    await stopAll();
-    throw error;
-  }
-  return {
-    resolve,
-    origins: Object.fromEntries(domains.map((d) => [d.domain, `http://127.0.0.1:${d.port}`])),
-    /** Stops one domain: its workerd is killed, as in a crash. */
+  return launch(domains, resolve, {
+    start,
+    /** Its workerd is killed, as in a crash. */
     async stop(domain) {
-      await stop(domain);
+      const mf = running.get(domain);
+      running.delete(domain);
+      await mf?.dispose();
     },
-    /** Starts a stopped domain again on the same port and storage. */
-    async restart(domain) {
-      await stop(domain);
-      await start(domains.find((x) => x.domain === domain));
-    },
-    stopAll,
-  };
+  });
 }
