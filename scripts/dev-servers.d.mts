@@ -21,13 +21,17 @@ export function launch(
   hooks: { start(domain: DevDomain): Promise<void>; stop(domain: string, options?: { hard?: boolean }): Promise<void> },
 ): Promise<RunningDomains>;
 export function resolverMap(domains: DevDomain[], extra?: Record<string, string>): string;
-export function startDomains(options: {
+export interface LaunchOptions {
   domains: DevDomain[];
   persistRoot: string;
   onLine?: (domain: DevDomain, line: string) => void;
   timeoutMs?: number;
   extraResolve?: Record<string, string>;
-  /** false: without wrangler's local trace store (default true, wrangler's own default). */
-  traceStore?: boolean;
-}): Promise<RunningDomains>;
+}
+export function startDomains(
+  options: LaunchOptions & {
+    /** false: without wrangler's local trace store (default true, wrangler's own default). */
+    traceStore?: boolean;
+  },
+): Promise<RunningDomains>;
 export function twoDomains(base?: number, inspectorBase?: number): DevDomain[];
