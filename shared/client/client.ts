@@ -19,7 +19,7 @@ import { applyItems, openMailboxSocket, parseServerFrame, pollMailbox } from "./
 import * as deviceLink from "./device-link.js";
 import { runDeviceJobs } from "./device-jobs.js";
 import { parseLinkCode } from "../device-link.js";
-import { deleteMessage, history, type MessageRecord, messagesBefore, saveMessage } from "./messages.js";
+import { deleteMessage, history, type HistoryPage, type MessageRecord, messagesBefore, saveMessage } from "./messages.js";
 import { enqueue, enqueueReceipt, flushOutgoing, pendingConversation } from "./outgoing-queue.js";
 import { peerSafetyNumber } from "./verification.js";
 import { LivePaths, type MessagePath, SESSION_IDLE_CLOSE_MS } from "./live-paths.js";
@@ -378,7 +378,7 @@ export class EmsgClient {
   }
 
   /** A conversation's messages (by conversation or by the friend's address), oldest first. */
-  async history(target: string, options: { before?: number; limit?: number } = {}): Promise<MessageRecord[]> {
+  async history(target: string, options: HistoryPage = {}): Promise<MessageRecord[]> {
     const { conversation, peer } = await this.#resolveTarget(target);
     return history(this.#context(), conversation ?? pendingConversation(peer!), options);
   }

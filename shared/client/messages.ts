@@ -73,13 +73,18 @@ export async function deleteMessage(ctx: Pick<CoreContext, "store">, message: Me
 }
 
 /** Up to `limit` messages before `before` (ms), oldest first. */
-export async function history(
-  ctx: Pick<CoreContext, "store">,
-  conversation: string,
-  { before = Number.MAX_SAFE_INTEGER, limit = 50 }: { before?: number; limit?: number } = {},
-): Promise<MessageRecord[]> {
+/** Where a page of history ends: before `before` (ms), or, with `beforeId`, before that message (its `at` and id). */
+export interface HistoryPage {
+  before?: number;
+  beforeId?: string;
+  limit?: number;
+}
+
+export async function history(ctx: Pick<CoreContext, "store">, conversation: string, { before = Number.MAX_SAFE_INTEGER, beforeId, limit = 50 }: HistoryPage = {}): Promise<MessageRecord[]> {
   const all = (await ctx.store.list<MessageRecord>(`msg/${conversation}/`)).map(([, m]) => m);
-  return all.filter((m) => m.at < before).slice(-limit);
+  // Messages of one millisecond are ordered by id, as their keys are: a page that ends inside
+  // such a millisecond goes on from the right one rather than skipping the rest of it.
+  return all.filter((m) => m.at < before || (beforeId !== undefined && m.at === before && m.id < beforeId)).slice(-limit);
 }
 
 /** Every stored message older than `cutoff`, in any conversation. */

@@ -120,8 +120,9 @@ export class ConversationViewModel extends Observable {
     if (this.loadingOlder || !this.hasOlder) return;
     this.loadingOlder = true;
     this.changed();
-    const oldest = Math.min(...[...this.#messages.values()].map((m) => m.at));
-    const page = await this.#ctx.client.history(this.target, { before: oldest, limit: PAGE_SIZE });
+    // The oldest shown, by time then id, as history orders them.
+    const oldest = [...this.#messages.values()].reduce<MessageRecord | undefined>((a, b) => (!a || b.at < a.at || (b.at === a.at && b.id < a.id) ? b : a), undefined);
+    const page = await this.#ctx.client.history(this.target, oldest ? { before: oldest.at, beforeId: oldest.id, limit: PAGE_SIZE } : { limit: PAGE_SIZE });
     for (const message of page) this.#messages.set(message.id, message);
     this.hasOlder = page.length === PAGE_SIZE;
     this.loadingOlder = false;
