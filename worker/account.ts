@@ -315,7 +315,7 @@ export class AccountObject extends DurableObject<Env> {
     const account = await attempt(() => JSON.parse(this.row().settings) as Settings);
     if (!account.ok) return payloads.map(() => account);
     const sole = answered.length > 0 ? this.devices.sole() : undefined;
-    const unread = new Set(sole === undefined ? [] : answered);
+    const ownAnswered = new Set(answered);
     const admitted: { content: MailContent; sender: Address; ref: string }[] = [];
     // A burst is mostly one sender in one conversation: each pair is judged once per batch.
     const verdicts = new Map<string, Outcome<null>>();
@@ -323,7 +323,7 @@ export class AccountObject extends DurableObject<Env> {
       const key = `${payload.from}\n${payload.conversation}`;
       let verdict = verdicts.get(key);
       if (!verdict) verdicts.set(key, (verdict = attemptNow(() => this.admitConv(payload, account.value))));
-      const mine = payload.type === "application" && payload.deviceId === sole && unread.has(payload.id);
+      const mine = sole !== undefined && payload.type === "application" && payload.deviceId === sole && ownAnswered.has(payload.id);
       if (verdict.ok && !mine) admitted.push({ content: { kind: "conv", ...payload }, sender: payload.from, ref: payload.id });
       return verdict;
     });

@@ -50,6 +50,7 @@ interface Fresh {
   queued: Queued;
   json: string;
   settled: () => void;
+  failed: (error: unknown) => void;
 }
 
 interface Peer {
@@ -113,7 +114,7 @@ export class OutboxObject extends DurableObject<Env> {
       await this.enqueue(domain, items);
       return;
     }
-    const handed = Promise.all(items.map((queued) => new Promise<void>((settled) => this.fresh.push({ queued, json: JSON.stringify(queued.item), settled }))));
+    const handed = Promise.all(items.map((queued) => new Promise<void>((settled, failed) => this.fresh.push({ queued, json: JSON.stringify(queued.item), settled, failed }))));
     void this.pump();
     this.wake();
     await handed;
@@ -194,10 +195,13 @@ export class OutboxObject extends DurableObject<Env> {
         const limits = await this.limitsOf(domain);
         const batch = this.fresh.splice(0, withinLimits(this.fresh, limits));
         this.lanes++;
-        void this.sendFresh(domain, batch).finally(() => {
-          this.lanes--;
-          this.wake();
-        });
+        void this.sendFresh(domain, batch)
+          // Its outcome could not be kept (storage failed): the hub's fan-out fails and hands it over again later.
+          .catch((error: unknown) => batch.forEach((f) => f.failed(error)))
+          .finally(() => {
+            this.lanes--;
+            this.wake();
+          });
         continue;
       }
       if (this.lanes > 0) {

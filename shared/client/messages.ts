@@ -72,7 +72,6 @@ export async function deleteMessage(ctx: Pick<CoreContext, "store">, message: Me
   await ctx.store.delete(indexKey(message.id));
 }
 
-/** Up to `limit` messages before `before` (ms), oldest first. */
 /** Where a page of history ends: before `before` (ms), or, with `beforeId`, before that message (its `at` and id). */
 export interface HistoryPage {
   before?: number;
@@ -80,6 +79,7 @@ export interface HistoryPage {
   limit?: number;
 }
 
+/** Up to `limit` messages before the page's end, oldest first. */
 export async function history(ctx: Pick<CoreContext, "store">, conversation: string, { before = Number.MAX_SAFE_INTEGER, beforeId, limit = 50 }: HistoryPage = {}): Promise<MessageRecord[]> {
   const all = (await ctx.store.list<MessageRecord>(`msg/${conversation}/`)).map(([, m]) => m);
   // Messages of one millisecond are ordered by id, as their keys are: a page that ends inside
