@@ -4,7 +4,7 @@ import { toB64u } from "../../shared/base64url.js";
 import { parseDiscoveryDoc } from "../../shared/discovery.js";
 import { certifyDevice, deviceIdOf, generateKeyPair } from "../../shared/identity.js";
 import { randomId16 } from "../../shared/ids.js";
-import { DOMAIN, anotherDevice, call, errorOf, newDevice, register, registered, signedRequest } from "./harness.js";
+import { API, DOMAIN, anotherDevice, call, errorOf, newDevice, register, registered, signedRequest } from "./harness.js";
 import type { Domain } from "../../shared/address.js";
 
 describe("discovery", () => {
@@ -78,6 +78,17 @@ describe("registration", () => {
     const huge = await call(d, "POST", "/accounts", undefined, { rawBody: new Uint8Array(300_000).fill(32) });
     expect(huge.status).toBe(413);
     expect(await errorOf(huge)).toBe("too_large");
+    // A body of undeclared length (sent in chunks) is cut off at the limit as well.
+    const chunks = new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (let i = 0; i < 5; i++) controller.enqueue(new Uint8Array(100_000).fill(32));
+        controller.close();
+      },
+    });
+    const chunked = await SELF.fetch(`${API}/accounts`, { method: "POST", body: chunks, headers: { "content-type": "application/json" } });
+    expect(chunked.headers.get("content-type")).toContain("application/json");
+    expect(chunked.status).toBe(413);
+    expect(await errorOf(chunked)).toBe("too_large");
   });
 });
 
