@@ -363,10 +363,19 @@ export class ConversationObject extends DurableObject<Env> {
     if (frame.kind === "submit") {
       // Acknowledged once ordered and stored (the output gate holds the ack until the commit); the
       // fan-out to mailboxes follows in the background. Not awaited, so the socket's next frames
-      // are read meanwhile and join the same round.
-      const { submit, tag } = frame;
-      void this.take({ from: tag.address, deviceId: tag.deviceId, submit, now: Date.now(), fromPeer: false }).then((result) => {
-        this.sessions.reply(ws, result.ok ? { t: "ack", id: submit.id, seq: result.value.seq } : { t: "error", ...result.error, id: submit.id });
+      // are read meanwhile and join the same round. One frame's submissions share a round.
+      const { submits, tag, batched } = frame;
+      const now = Date.now();
+      const taken = submits.map((submit) => this.take({ from: tag.address, deviceId: tag.deviceId, submit, now, fromPeer: false }));
+      void Promise.all(taken).then((results) => {
+        const acks: { id: string; seq: number }[] = [];
+        results.forEach((result, i) => {
+          const id = submits[i]!.id;
+          if (result.ok) acks.push({ id, seq: result.value.seq });
+          else this.sessions.reply(ws, { t: "error", ...result.error, id });
+        });
+        if (batched && acks.length > 0) this.sessions.reply(ws, { t: "acks", acks });
+        else if (!batched) for (const ack of acks) this.sessions.reply(ws, { t: "ack", ...ack });
       });
     }
   }

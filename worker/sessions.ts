@@ -16,7 +16,8 @@ export interface SessionTag {
   lastSeen: number;
 }
 
-export type SessionRequest = { kind: "submit"; tag: SessionTag; submit: Submit };
+/** Submissions of one frame, in order; `batched`: they came as `submits`, to be answered with one `acks`. */
+export type SessionRequest = { kind: "submit"; tag: SessionTag; submits: Submit[]; batched: boolean };
 
 export class Sessions {
   constructor(private readonly ctx: DurableObjectState) {
@@ -74,7 +75,8 @@ export class Sessions {
     const f = frame.output;
     if (f.t === "ping") this.reply(ws, { t: "pong" });
     else if (f.t === "rtc") for (const peer of this.ctx.getWebSockets(f.to)) this.reply(peer, { t: "rtc", from: `${tag.address}/${tag.deviceId}`, data: f.data });
-    else return { kind: "submit", tag, submit: f.submit };
+    else if (f.t === "submit") return { kind: "submit", tag, submits: [f.submit], batched: false };
+    else return { kind: "submit", tag, submits: f.submits, batched: true };
     return null;
   }
 

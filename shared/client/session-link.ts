@@ -4,6 +4,8 @@ import { jcs } from "../canonical.js";
 import { EmsgError } from "../errors.js";
 import {
   type ConvPayload,
+  MAX_SESSION_SUBMITS,
+  SESSION_BATCH_CHARS,
   parseConversationRef,
   type RtcData,
   SessionServerFrameSchema,
@@ -57,6 +59,8 @@ export class SessionLink {
   readonly #socket: SocketLike;
   readonly #handlers: SessionHandlers;
   readonly #waiting = new Map<string, Waiting>();
+  /** Submissions of this turn not sent yet, as JSON: they leave together (see #flush). */
+  #unsent: string[] = [];
   #closed = false;
   /** When something last went through: a submission, an entry, a direct message. */
   lastActive: number;
@@ -94,8 +98,26 @@ export class SessionLink {
     this.lastActive = now;
     return new Promise((resolve, reject) => {
       this.#waiting.set(submit.id, { resolve, reject, since: now });
-      this.#send({ t: "submit", submit });
+      this.#unsent.push(JSON.stringify(submit));
+      if (this.#unsent.length === 1) queueMicrotask(() => this.#flush());
     });
+  }
+
+  /**
+   * Sends the turn's submissions in order, several to a `submits` frame (within MAX_SESSION_SUBMITS
+   * and SESSION_BATCH_CHARS): a client sending a burst costs the hub one event, not one each.
+   */
+  #flush(): void {
+    const unsent = this.#unsent;
+    this.#unsent = [];
+    for (let start = 0; start < unsent.length && !this.#closed; ) {
+      let end = start + 1;
+      let chars = unsent[start]!.length;
+      while (end < unsent.length && end - start < MAX_SESSION_SUBMITS && chars + unsent[end]!.length < SESSION_BATCH_CHARS) chars += unsent[end++]!.length + 1;
+      const batch = unsent.slice(start, end);
+      this.#sendText(batch.length === 1 ? `{"t":"submit","submit":${batch[0]}}` : `{"t":"submits","submits":[${batch.join(",")}]}`);
+      start = end;
+    }
   }
 
   signal(to: string, data: RtcData): void {
@@ -120,8 +142,12 @@ export class SessionLink {
   }
 
   #send(frame: SessionClientFrame): void {
+    this.#sendText(JSON.stringify(frame));
+  }
+
+  #sendText(text: string): void {
     try {
-      this.#socket.send(JSON.stringify(frame));
+      this.#socket.send(text);
     } catch {
       this.close();
     }
@@ -141,6 +167,8 @@ export class SessionLink {
       this.#handlers.onItem(frame.item);
     } else if (frame.t === "ack") {
       this.#answer(frame.id)?.resolve({ accepted: true, seq: frame.seq });
+    } else if (frame.t === "acks") {
+      for (const { id, seq } of frame.acks) this.#answer(id)?.resolve({ accepted: true, seq });
     } else if (frame.t === "error") {
       if (frame.id !== undefined) this.#answer(frame.id)?.reject(new EmsgError(frame.error, frame.message));
       else console.warn(`emsg: the hub refused a session frame: ${frame.message}`);

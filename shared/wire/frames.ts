@@ -33,8 +33,16 @@ export const RtcFrameSchema = v.object({
   data: RtcDataSchema,
 });
 
+/**
+ * Submissions one `submits` frame carries at most, and the JSON text a client puts in one such
+ * frame (a single larger submission goes alone, as `submit`).
+ */
+export const MAX_SESSION_SUBMITS = 64;
+export const SESSION_BATCH_CHARS = 65536;
+
 export const SessionClientFrameSchema = v.variant("t", [
   v.object({ t: v.literal("submit"), submit: SubmitSchema }),
+  v.object({ t: v.literal("submits"), submits: v.pipe(v.array(SubmitSchema), v.minLength(1), v.maxLength(MAX_SESSION_SUBMITS)) }),
   RtcFrameSchema,
   v.object({ t: v.literal("ping") }),
 ]);
@@ -43,6 +51,7 @@ export type SessionClientFrame = v.InferOutput<typeof SessionClientFrameSchema>;
 export const SessionServerFrameSchema = v.variant("t", [
   v.object({ t: v.literal("item"), item: ConvPayloadSchema }),
   v.object({ t: v.literal("ack"), id: Id16Schema, seq: SeqSchema }),
+  v.object({ t: v.literal("acks"), acks: v.array(v.object({ id: Id16Schema, seq: SeqSchema })) }),
   v.object({ t: v.literal("rtc"), from: RtcTargetSchema, data: RtcDataSchema }),
   // `id` names the refused submission; an error about a frame that was no submission has none.
   v.object({ t: v.literal("error"), error: ErrorCodeSchema, message: v.string(), id: v.optional(Id16Schema) }),

@@ -9,7 +9,8 @@ import { applyItems } from "../../shared/client/mailbox-sync.js";
 import { findMessage, history, saveMessage } from "../../shared/client/messages.js";
 import { enqueue, flushOutgoing } from "../../shared/client/outgoing-queue.js";
 import { ServerApi } from "../../shared/client/server-api.js";
-import type { DirectFrame, RtcData } from "../../shared/wire/frames.js";
+import { MAX_SESSION_SUBMITS, SESSION_BATCH_CHARS, type DirectFrame, type RtcData } from "../../shared/wire/frames.js";
+import type { Submit } from "../../shared/wire/conversation.js";
 import type { MailItem } from "../../shared/wire/mail.js";
 import { MemoryPeers, settle, world, type World } from "./live-world.js";
 
@@ -29,7 +30,8 @@ async function bobWrites(w: World, text: string): Promise<{ id: string; flushed:
   return { id: content.id, flushed: flushOutgoing(w.bob.ctx, async () => undefined) };
 }
 
-const submits = (w: World) => w.hub.sockets.flatMap((s) => s.frames.filter((f) => f.t === "submit").map((f) => f.submit as { id: string; mls: string }));
+const submitFrames = (w: World) => w.hub.sockets.flatMap((s) => s.frames.filter((f) => f.t === "submit" || f.t === "submits"));
+const submits = (w: World) => submitFrames(w).flatMap((f) => (f.t === "submits" ? (f.submits as Submit[]) : [f.submit as Submit]));
 
 describe("sessions (path 2)", () => {
   it("sends over the session and learns the hub's position from the ack", async () => {
@@ -40,6 +42,27 @@ describe("sessions (path 2)", () => {
     expect(await flushed).toBe(0);
     expect(await findMessage(w.bob.ctx, id)).toMatchObject({ status: "sent", hubSeq: 101 });
     expect(w.hub.posted).toEqual([]);
+  });
+
+  it("sends a burst of submissions in order in one frame and takes one acks frame for all of them", async () => {
+    const w = await world();
+    await w.bob.live.open(w.conversation);
+    const burst: Submit[] = ["AAEC", "AAED", "AAEE"].map((mls) => ({ id: randomId16(), epoch: 1, kind: "application", mls }));
+    const answers = await Promise.all(burst.map((submit) => w.bob.live.submit(w.conversation, submit)));
+    expect(answers).toEqual([101, 102, 103].map((seq) => ({ accepted: true, seq })));
+    expect(submitFrames(w)).toEqual([{ t: "submits", submits: burst }]);
+  });
+
+  it("splits a burst by size and count, a submission too large to share a frame going alone", async () => {
+    const w = await world();
+    await w.bob.live.open(w.conversation);
+    const sized = (chars: number): Submit => ({ id: randomId16(), epoch: 1, kind: "application", mls: "A".repeat(chars) });
+    const twoFit = Math.floor(SESSION_BATCH_CHARS * 0.4);
+    const burst = [sized(twoFit), sized(twoFit), sized(twoFit), sized(SESSION_BATCH_CHARS), ...Array.from({ length: MAX_SESSION_SUBMITS + 7 }, () => sized(4))];
+    const answers = await Promise.all(burst.map((submit) => w.bob.live.submit(w.conversation, submit)));
+    expect(answers.map((a) => a?.seq)).toEqual(burst.map((_, i) => 101 + i));
+    expect(submitFrames(w).map((f) => (f.t === "submits" ? (f.submits as Submit[]).length : f.t))).toEqual([2, "submit", "submit", MAX_SESSION_SUBMITS, 7]);
+    expect(submits(w)).toEqual(burst);
   });
 
   it("sends by the mailbox path, with the same id and ciphertext, when the hub closes the session before answering", async () => {

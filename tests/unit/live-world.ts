@@ -128,12 +128,18 @@ export class FakeHub {
     } else if (frame.t === "ping") {
       from.push({ t: "pong" });
     } else if (frame.t === "submit" && this.answering) {
-      const submit = frame.submit as Submit;
-      const [address, deviceId] = from.device.split("/");
-      const item = { conversation: CONVERSATION_OF.get(this)!, id: submit.id, hubSeq: ++this.seq, from: address, deviceId, epoch: submit.epoch, type: submit.kind, mls: submit.mls, at: NOW } as ConvPayload;
-      for (const socket of this.open()) if (socket !== from) socket.push({ t: "item", item });
-      from.push({ t: "ack", id: submit.id, seq: this.seq });
+      from.push({ t: "ack", ...this.order(from, frame.submit as Submit) });
+    } else if (frame.t === "submits" && this.answering) {
+      from.push({ t: "acks", acks: (frame.submits as Submit[]).map((submit) => this.order(from, submit)) });
     }
+  }
+
+  /** Orders one submission and sends it to every other session. */
+  order(from: HubSocket, submit: Submit): { id: string; seq: number } {
+    const [address, deviceId] = from.device.split("/");
+    const item = { conversation: CONVERSATION_OF.get(this)!, id: submit.id, hubSeq: ++this.seq, from: address, deviceId, epoch: submit.epoch, type: submit.kind, mls: submit.mls, at: NOW } as ConvPayload;
+    for (const socket of this.open()) if (socket !== from) socket.push({ t: "item", item });
+    return { id: submit.id, seq: this.seq };
   }
 }
 

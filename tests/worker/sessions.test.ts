@@ -5,7 +5,7 @@ import { toB64u } from "../../shared/base64url.js";
 import { generateKeyPair } from "../../shared/identity.js";
 import { randomId16 } from "../../shared/ids.js";
 import { signObject } from "../../shared/signed.js";
-import type { SessionServerFrame } from "../../shared/wire/index.js";
+import { MAX_SESSION_SUBMITS, type SessionServerFrame } from "../../shared/wire/index.js";
 import { API, befriend, call, errorOf, registered, type Device } from "./harness.js";
 
 async function ticketFor(d: Device, conversation: string): Promise<string> {
@@ -86,6 +86,40 @@ describe("sessions", () => {
 
     const mailbox = (await (await call(bob, "GET", "/mailbox?after=0")).json()) as { items: { kind: string; hubSeq?: number }[] };
     expect(mailbox.items.filter((i) => i.kind === "conv").map((i) => i.hubSeq)).toEqual([1, 2]);
+  });
+
+  it("orders a burst sent in one frame and answers it with one acks frame, refusals apart", async () => {
+    const alice = await registered("sesba");
+    const bob = await registered("sesbb");
+    const conv = await conversationOf(alice, bob);
+    const [a, b] = [await openSession(conv, await ticketFor(alice, conv)), await openSession(conv, await ticketFor(bob, conv))];
+    const [wa, wb] = [a.webSocket!, b.webSocket!];
+    wa.accept();
+    wb.accept();
+    const [nextA, nextB] = [reader(wa), reader(wb)];
+
+    const [first, second, stale, third] = [randomId16(), randomId16(), randomId16(), randomId16()];
+    const application = (id: string) => ({ id, epoch: 0, kind: "application", mls: "AAEC" });
+    const submits = [application(first), application(second), { id: stale, epoch: 7, kind: "commit", mls: "AAEC" }, application(third)];
+    wa.send(JSON.stringify({ t: "submits", submits }));
+    expect(await nextA()).toMatchObject({ t: "error", error: "stale_epoch", id: stale });
+    expect(await nextA()).toEqual({ t: "acks", acks: [{ id: first, seq: 1 }, { id: second, seq: 2 }, { id: third, seq: 3 }] });
+    for (const [id, hubSeq] of [[first, 1], [second, 2], [third, 3]] as const) expect(await nextB()).toMatchObject({ t: "item", item: { id, hubSeq } });
+
+    // A retry of the same frame is answered with the same positions, nothing ordered twice.
+    wa.send(JSON.stringify({ t: "submits", submits: [application(first), application(third)] }));
+    expect(await nextA()).toEqual({ t: "acks", acks: [{ id: first, seq: 1 }, { id: third, seq: 3 }] });
+
+    for (const bad of [[], Array.from({ length: MAX_SESSION_SUBMITS + 1 }, () => application(randomId16()))]) {
+      wa.send(JSON.stringify({ t: "submits", submits: bad }));
+      const refused = await nextA();
+      expect(refused).toMatchObject({ t: "error", error: "bad_request" });
+      expect(refused).not.toHaveProperty("id");
+    }
+    wa.close(1000, "bye");
+    wb.close(1000, "bye");
+    const mailbox = (await (await call(bob, "GET", "/mailbox?after=0")).json()) as { items: { kind: string; hubSeq?: number }[] };
+    expect(mailbox.items.filter((i) => i.kind === "conv").map((i) => i.hubSeq)).toEqual([1, 2, 3]);
   });
 
   it("refuses non-members, forged and stale tickets", async () => {
