@@ -4,7 +4,7 @@ import { EmsgError } from "../shared/errors.js";
 import type { ConversationView, ConvPayload, Submit } from "../shared/wire/index.js";
 import type { ConversationRef } from "../shared/wire/conversation.js";
 import type { Env } from "./env.js";
-import { attempt, type Outcome } from "./outcome.js";
+import { attempt, attemptNow, type Outcome } from "./outcome.js";
 import { migrate } from "./sql-schema.js";
 import { judgeSubmit, recipientsOf, welcomeRecipients } from "./policy/epoch.js";
 import { deliverAll, type Delivery } from "./fan-out.js";
@@ -43,6 +43,7 @@ const STEPS = [
 ];
 
 type MetaRow = { ref: string; creator: string; epoch: number; fanned_through: number };
+type Judgement = ReturnType<typeof judgeSubmit>;
 type Accepted = { seq: number; fresh: boolean };
 type Pending = { from: Address; deviceId: string; submit: Submit; now: number; fromPeer: boolean; done: (outcome: Outcome<Accepted>) => void };
 type LogRow = {
@@ -61,6 +62,7 @@ type LogRow = {
   /** Not stored: the submitting device sent it here itself and got its seq (see Delivery). */
   answered?: boolean;
 };
+type Entry = Omit<LogRow, "seq">;
 
 /**
  * One conversation hosted here (its hub): membership, epoch, the ordered log, and fan-out of
@@ -177,7 +179,7 @@ export class ConversationObject extends DurableObject<Env> {
   private async acceptRound(): Promise<void> {
     const round = this.intake;
     this.intake = [];
-    const outcomes = await Promise.all(round.map((p) => attempt(() => this.accept(p))));
+    const outcomes = this.acceptAll(round);
     const rows = outcomes.flatMap((o) => (o.ok && o.value.row ? [o.value.row] : []));
     if (rows.length > 0) {
       // A fan-out failing for long (retried by the alarm) leaves the backlog to the log, not to memory.
@@ -191,28 +193,84 @@ export class ConversationObject extends DurableObject<Env> {
   }
 
   /**
-   * Orders one submission. An application message takes one statement: it is judged, then
-   * inserted unless its id is in the log already, which is then looked up (a retry). A commit,
-   * which also rewrites the epoch and members, is looked up first.
+   * Orders a round's submissions, in order. Whatever is not a commit changes nothing but the log,
+   * so a run of them is judged one by one and inserted by one statement (a statement's own cost
+   * was most of a row's); a commit, which also rewrites the epoch and members, goes on its own,
+   * after the run before it.
    */
-  private accept({ from, deviceId, submit, now, fromPeer }: Omit<Pending, "done">): Accepted & { row?: LogRow } {
+  private acceptAll(round: Pending[]): Outcome<Accepted & { row?: LogRow }>[] {
+    const outcomes: Outcome<Accepted & { row?: LogRow }>[] = [];
+    let run: { index: number; entry: Entry; p: Pending }[] = [];
+    const insertRun = () => {
+      if (run.length === 0) return;
+      // An id twice in one run is inserted once (a row refused as a duplicate still uses up a
+      // seq); the second is then answered as a retry.
+      const ids = new Set<string>();
+      const seqs = this.insertLog(run.flatMap(({ entry }) => (ids.has(entry.submit_id) ? [] : (ids.add(entry.submit_id), [entry]))));
+      for (const { index, entry, p } of run) {
+        outcomes[index] = attemptNow(() => {
+          const seq = seqs.get(entry.submit_id);
+          seqs.delete(entry.submit_id);
+          return this.accepted(seq, entry, p);
+        });
+      }
+      run = [];
+    };
+    round.forEach((p, index) => {
+      if (p.submit.kind === "commit") {
+        insertRun();
+        outcomes[index] = attemptNow(() => this.acceptCommit(p));
+        return;
+      }
+      const judged = attemptNow(() => this.judge(p));
+      if (!judged.ok) outcomes[index] = judged;
+      else if ("again" in judged.value) outcomes[index] = { ok: true, value: judged.value.again };
+      else run.push({ index, entry: judged.value.entry, p });
+    });
+    insertRun();
+    return outcomes;
+  }
+
+  /** A commit: judged, then inserted with the epoch and members it sets, in one transaction. */
+  private acceptCommit(p: Pending): Accepted & { row?: LogRow } {
+    const judged = this.judge(p);
+    if ("again" in judged) return judged.again;
+    const { entry, next } = judged;
+    const seq = this.ctx.storage.transactionSync(() => {
+      this.known = undefined;
+      this.sql.exec("UPDATE meta SET epoch = ?", next.epoch);
+      this.sql.exec("DELETE FROM members");
+      for (const m of next.members) this.sql.exec("INSERT INTO members (address, since) VALUES (?, ?)", m, p.now);
+      const inserted = this.insertLog([entry]).get(entry.submit_id);
+      // Its id in the log already (the lookup in judge missed it): nothing of it may stay.
+      if (inserted === undefined) throw new EmsgError("conflict", "That submission id is taken.");
+      return inserted;
+    });
+    return this.accepted(seq, entry, p);
+  }
+
+  /**
+   * Judges one submission against the epoch and members: the log entry it makes, or the first
+   * answer when it is a retry. A commit is looked up first; anything else only when refused
+   * (a retry of what was ordered before the epoch moved on gets its first answer, not stale_epoch).
+   */
+  private judge({ from, deviceId, submit, now }: Pending): { again: Accepted } | { entry: Entry; next: Judgement } {
     const meta = this.meta();
     const changed = submit.kind === "commit";
     if (changed) {
       const again = this.retried(submit.id, from);
-      if (again) return again;
+      if (again) return { again };
     }
     const before = this.members();
-    let next: ReturnType<typeof judgeSubmit>;
+    let next: Judgement;
     try {
       next = judgeSubmit({ epoch: meta.epoch, members: before }, from, submit);
     } catch (error) {
-      // A retry of what was ordered before the epoch moved on gets its first answer, not stale_epoch.
       const again = this.retried(submit.id, from);
-      if (again) return again;
+      if (again) return { again };
       throw error;
     }
-    const entry: Omit<LogRow, "seq"> = {
+    const entry: Entry = {
       submit_id: submit.id,
       at: now,
       sender: from,
@@ -225,40 +283,33 @@ export class ConversationObject extends DurableObject<Env> {
       recipients: JSON.stringify(recipientsOf(before, next.members)),
       welcome_to: JSON.stringify(submit.welcome ? welcomeRecipients(next.members, submit) : []),
     };
-    const insert = () =>
-      this.sql
-        .exec<{ seq: number }>(
-          `INSERT INTO log (submit_id, at, sender, device_id, epoch, type, mls, welcome, members, recipients, welcome_to)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (submit_id) DO NOTHING RETURNING seq`,
-          entry.submit_id,
-          entry.at,
-          entry.sender,
-          entry.device_id,
-          entry.epoch,
-          entry.type,
-          entry.mls,
-          entry.welcome,
-          entry.members,
-          entry.recipients,
-          entry.welcome_to,
-        )
-        .toArray()[0]?.seq;
-    // One INSERT is atomic by itself; a commit also rewrites the epoch and members with it.
-    const seq = changed
-      ? this.ctx.storage.transactionSync(() => {
-          this.known = undefined;
-          this.sql.exec("UPDATE meta SET epoch = ?", next.epoch);
-          this.sql.exec("DELETE FROM members");
-          for (const m of next.members) this.sql.exec("INSERT INTO members (address, since) VALUES (?, ?)", m, now);
-          return insert();
-        })
-      : insert();
-    if (seq === undefined) {
-      const again = this.retried(submit.id, from);
-      if (again) return again;
-      throw new EmsgError("conflict", "That submission id is taken.");
-    }
-    return { seq, fresh: true, row: { seq, ...entry, answered: !fromPeer } };
+    return { entry, next };
+  }
+
+  /**
+   * Inserts entries in order by one statement (one bound parameter, whatever their number); the
+   * seq each got by its submit id, none for an id already in the log.
+   */
+  private insertLog(entries: Entry[]): Map<string, number> {
+    const values = entries.map((e) => [e.submit_id, e.at, e.sender, e.device_id, e.epoch, e.type, e.mls, e.welcome, e.members, e.recipients, e.welcome_to]);
+    const inserted = this.sql
+      .exec<{ seq: number; submit_id: string }>(
+        `INSERT INTO log (submit_id, at, sender, device_id, epoch, type, mls, welcome, members, recipients, welcome_to)
+         SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6, value->>7, value->>8, value->>9, value->>10
+         FROM json_each(?) WHERE true ORDER BY key
+         ON CONFLICT (submit_id) DO NOTHING RETURNING seq, submit_id`,
+        JSON.stringify(values),
+      )
+      .toArray();
+    return new Map(inserted.map((r) => [r.submit_id, r.seq]));
+  }
+
+  /** The answer to an inserted entry, or, when its id was in the log already, to a retry. */
+  private accepted(seq: number | undefined, entry: Entry, { from, fromPeer }: Pending): Accepted & { row?: LogRow } {
+    if (seq !== undefined) return { seq, fresh: true, row: { seq, ...entry, answered: !fromPeer } };
+    const again = this.retried(entry.submit_id, from);
+    if (again) return again;
+    throw new EmsgError("conflict", "That submission id is taken.");
   }
 
   /** The first answer to a submission already in the log; `conflict` when someone else used its id. */

@@ -122,6 +122,27 @@ describe("sessions", () => {
     expect(mailbox.items.filter((i) => i.kind === "conv").map((i) => i.hubSeq)).toEqual([1, 2, 3]);
   });
 
+  it("judges each submission of a burst after the commits before it, and a repeated id as a retry", async () => {
+    const alice = await registered("sesca");
+    const bob = await registered("sescb");
+    const conv = await conversationOf(alice, bob);
+    const [a, b] = [await openSession(conv, await ticketFor(alice, conv)), await openSession(conv, await ticketFor(bob, conv))];
+    const [wa, wb] = [a.webSocket!, b.webSocket!];
+    wa.accept();
+    wb.accept();
+    const [nextA, nextB] = [reader(wa), reader(wb)];
+
+    const [twice, ahead, commit, after, late] = [randomId16(), randomId16(), randomId16(), randomId16(), randomId16()];
+    const submit = (id: string, epoch: number, kind = "application") => ({ id, epoch, kind, mls: "AAEC" });
+    wa.send(JSON.stringify({ t: "submits", submits: [submit(twice, 0), submit(twice, 0), submit(ahead, 1), submit(commit, 0, "commit"), submit(after, 1), submit(late, 0)] }));
+    expect(await nextA()).toMatchObject({ t: "error", error: "bad_request", id: ahead });
+    expect(await nextA()).toMatchObject({ t: "error", error: "stale_epoch", id: late });
+    expect(await nextA()).toEqual({ t: "acks", acks: [{ id: twice, seq: 1 }, { id: twice, seq: 1 }, { id: commit, seq: 2 }, { id: after, seq: 3 }] });
+    for (const [id, hubSeq] of [[twice, 1], [commit, 2], [after, 3]] as const) expect(await nextB()).toMatchObject({ t: "item", item: { id, hubSeq } });
+    wa.close(1000, "bye");
+    wb.close(1000, "bye");
+  });
+
   it("refuses non-members, forged and stale tickets", async () => {
     const alice = await registered("sesx");
     const bob = await registered("sesy");
