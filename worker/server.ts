@@ -18,7 +18,7 @@ import {
 import type { FedResult } from "../shared/wire/index.js";
 import type { Env } from "./env.js";
 import { attempt, type Outcome } from "./outcome.js";
-import { MAX_SQL_PARAMS, migrate } from "./sql-schema.js";
+import { migrate } from "./sql-schema.js";
 import { parseRateRules, takeToken, type RateScope } from "./policy/rate-limit.js";
 
 export const SOFTWARE = "emsg-worker/0.1.0";
@@ -171,27 +171,26 @@ export class ServerObject extends DurableObject<Env> {
     return parseDiscoveryDoc(json, domain);
   }
 
-  /** Results already given for items of this peer (federation dedupe, 7 days). */
+  /**
+   * Results already given for items of this peer (federation dedupe, 7 days). A batch is one
+   * statement each way, its ids or results bound as one JSON array.
+   */
   async seen(from: Domain, ids: string[]): Promise<Record<string, FedResult>> {
     const out: Record<string, FedResult> = {};
-    // A statement per chunk, not per id: a batch of a hundred items is a few statements here.
-    for (const chunk of chunks(ids, MAX_SQL_PARAMS - 1)) {
-      const rows = this.sql
-        .exec<{ id: string; result: string }>(`SELECT id, result FROM fed_seen WHERE from_domain = ? AND id IN (${chunk.map(() => "?").join(",")})`, from, ...chunk)
-        .toArray();
-      for (const row of rows) out[row.id] = JSON.parse(row.result) as FedResult;
-    }
+    const rows = this.sql
+      .exec<{ id: string; result: string }>("SELECT id, result FROM fed_seen WHERE from_domain = ? AND id IN (SELECT value FROM json_each(?))", from, JSON.stringify(ids))
+      .toArray();
+    for (const row of rows) out[row.id] = JSON.parse(row.result) as FedResult;
     return out;
   }
 
   async remember(from: Domain, results: FedResult[]): Promise<void> {
-    const now = Date.now();
-    for (const chunk of chunks(results, Math.floor(MAX_SQL_PARAMS / 4))) {
-      this.sql.exec(
-        `INSERT OR REPLACE INTO fed_seen (from_domain, id, result, at) VALUES ${chunk.map(() => "(?, ?, ?, ?)").join(",")}`,
-        ...chunk.flatMap((r) => [from, r.id, JSON.stringify(r), now]),
-      );
-    }
+    this.sql.exec(
+      "INSERT OR REPLACE INTO fed_seen (from_domain, id, result, at) SELECT ?, value->>'id', value, ? FROM json_each(?)",
+      from,
+      Date.now(),
+      JSON.stringify(results),
+    );
   }
 
   /** Nonces, dedupe records and idle buckets are swept every 10 minutes while the server runs. */
@@ -207,10 +206,4 @@ export class ServerObject extends DurableObject<Env> {
     this.sql.exec("DELETE FROM buckets WHERE at < ?", now - CLEANUP_EVERY_MS);
     await this.ctx.storage.setAlarm(now + CLEANUP_EVERY_MS);
   }
-}
-
-function chunks<T>(items: T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
 }
