@@ -18,24 +18,30 @@ before it, while other work loaded the machine, so compare within a row, not acr
 | The submitting device gets no echo of its own entry on its session (it has the ack, and its mailbox brings the entry); fan-out item ids from a per-conversation hashed prefix instead of a pure-JS SHA-256 per entry; the hub's safety alarm set 30 s ahead instead of 1 s | ~3,400–3,900 msgs/s (lab, tmpfs) | ~4,200–4,300 msgs/s, p99 ~0.95 s (lab, tmpfs); full run: 4,602 msgs/s, p99 1.00 s (Prosody 8,411, 0.82 s); same domain 6,661 msgs/s, p99 0.33 s (Prosody 16,879, 0.42 s) |
 | An account's only device gets no mailbox copy of an application message it submitted to the hub itself (it has the hub's answer; PROTOCOL §6) | ~4,200–4,700 msgs/s; hub ~145 µs of CPU a message (lab, wrangler dev) | ~4,500–5,300 msgs/s; hub ~120 µs |
 | The benchmark runs each domain as one workerd through Miniflare (the library wrangler dev is built on), without wrangler dev's reloading proxy, which re-fetched every request and piped every WebSocket frame through a second workerd (~25 µs of CPU a message, a hop each way); hubs hold acks past 96 entries waiting for the fan-out, not 64; a hub's fan-out may have two requests in flight per peer (one conversation's items never in two at once) | ~4,500–5,300 msgs/s (lab, wrangler dev); full run: 4,602 msgs/s, round trip p50 20.5 ms, 4,735 idle sockets | lab medians ~5,500 (Miniflare) → ~6,100 (96) → ~7,000 (two requests); three full runs within 40 minutes: 6,464 / 4,376 / 5,396 msgs/s, p99 0.91 / 1.38 / 1.04 s, against Prosody's 10,211 / 5,553 / 5,790 msgs/s, p99 0.70 / 1.33 / 1.47 s (0.63× / 0.79× / 0.93×); same domain 8,059 / 6,737 / 8,508 msgs/s; round trip p50 9.4–14.8 ms; 9,471 idle sockets, ~63 KiB each |
+| Bursts on a session: what a client submits within one turn goes as one \`submits\` frame, answered by one \`acks\` frame (PROTOCOL §10), so a hub takes one event per burst, not one per message; request bodies of declared length read whole by the runtime (reading them chunk by chunk from JS took a turn of the event loop per chunk, most of the receiver's work on a federation batch); hubs hold acks past 144 entries, not 96; a hub's run of entries, and a batch's federation dedupe records, written by one statement each (\`json_each\` of one bound array: ~11 µs a log row instead of 17–26, ~3 µs a dedupe record instead of ~6) | lab, start of the session: 5,000–6,400 msgs/s (median ~5,700), p99 0.92–1.11 s; hub ~125 µs and receiver ~80 µs of CPU a message | lab medians ~6,000 (bursts) → ~6,850 (bodies) → ~8,000 (144) → ~8,200–8,400 (statements), p99 ~0.85–0.95 s; hub ~65–90 µs, receiver ~55–65 µs; three full runs this session, one after each group of steps: 5,843 / 7,543 / 8,239 msgs/s, p99 1.03 / 1.04 / 0.90 s, against Prosody's 7,114 / 7,690 / 10,028 msgs/s, p99 1.08 / 0.94 / 0.70 s (0.82× / 0.98× / 0.82×); same domain 8,700 / 9,948 / 12,520 msgs/s against 13,106 / 12,592 / 12,456 (1.01× in the last); mailbox drain 60,670 msgs/s (was 33,193) |
 
 Tried and not kept, each measured with 3–6 lab runs: handing a conversation's next fan-out
-round over before the previous one was answered (p50 +50%); waking held acks after every
-fan-out round rather than once the fan-out caught up (the hub's intake then competes with its
-federation requests for its one thread, and every request waits longer); a 2 ms window in the
-Outbox to gather more items; holding acks only past 128, 160 or 256 entries (p99 up); three
-requests in flight; answering a federation batch before applying it (the receiver's apply is
-not what the hub waits for); skipping the receiver's schema checks or its dedupe records (no
-measurable change in its CPU).
+round over before the previous one was answered (p50 +50%); a 2 ms window in the Outbox to
+gather more items; holding acks only past 192 or 256 entries (a little more throughput, p99
++25%); three requests in flight, or four or six of at most 500 or 256 items (median 6,400
+against 6,850: every request has its own costs on both sides); a second request only once 256
+items wait (no difference); waking held acks after every fan-out round, or once the backlog
+falls under the mark (three interleaved pairs of runs: medians 8,150 against 8,365, no
+difference); answering a federation batch before applying it (+10% in an experiment: the
+receiver's apply is not most of what the hub waits for); skipping the receiver's schema checks
+or its dedupe records (no measurable change); the mailbox's 20-row inserts as one \`json_each\`
+statement (slower: its rows are JSON text, escaped twice).
 
-Where the time goes now: a federated message costs the hub's server ~110 µs of CPU, the
-receiving server ~65 µs and the benchmark's own clients ~60 µs; the kernel takes the rest of the
-two cores. A federation request's round trip is mostly waiting in the event loops: a batch of
-4 items took 118 ms from the hub's fetch to its answer, of which the receiver's handler ran
-1 ms; the hub's one thread is busy with the intake of 50 sessions. Lab runs vary by ±15% from
-one to the next on this VM, and whole runs more: the last three full runs, minutes apart on the
-same code, gave Prosody 10,211, 5,553 and 5,790 federated msgs/s (the VM's load average, with
-nothing else running, went from 1.8 to 2.0), and EMSG 6,464, 4,376 and 5,396.
-Next levers: fewer events per message on the hub (acks for several submissions in one frame,
-a session socket that is not woken per frame), and the same-domain path, where one account
-call per hub round is the cost.`
+Where the time goes now: a federated message costs the hub's server ~65–90 µs of CPU, the
+receiving server ~55–65 µs and the benchmark's own clients ~30–50 µs. Neither server's one
+thread is saturated (~65% and ~50% of a core during a run): they take turns more than they
+overlap. A federation request of a few hundred to 2,000 items took 130–420 ms from the hub's
+fetch to the answer even when the receiver answered before applying it, and the receiver's
+handler often started only once its previous batch was applied: each event loop runs in bursts,
+and a body of a megabyte or more crosses the socket a buffer at a time between them. Lab runs
+vary by ±15% from one to the next on this VM, and whole runs more (Prosody's federated figure
+went from 5,553 to 10,211 msgs/s between full runs minutes apart on the same code).
+Next levers: fewer calls per incoming batch to the one Server object (replay and rate check,
+dedupe lookup, dedupe record, all on the answer's path), no call per fan-out round to the
+author's own account when it has one device, and a federation transport whose batches are not
+held up between those bursts.`
