@@ -205,8 +205,9 @@ export class ConversationObject extends DurableObject<Env> {
       if (run.length === 0) return;
       // An id twice in one run is inserted once (a row refused as a duplicate still uses up a
       // seq); the second is then answered as a retry.
-      const ids = new Set<string>();
-      const seqs = this.insertLog(run.flatMap(({ entry }) => (ids.has(entry.submit_id) ? [] : (ids.add(entry.submit_id), [entry]))));
+      const unique = new Map<string, Entry>();
+      for (const { entry } of run) if (!unique.has(entry.submit_id)) unique.set(entry.submit_id, entry);
+      const seqs = this.insertLog([...unique.values()]);
       for (const { index, entry, p } of run) {
         outcomes[index] = attemptNow(() => {
           const seq = seqs.get(entry.submit_id);

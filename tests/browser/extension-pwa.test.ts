@@ -129,12 +129,16 @@ describe("the extension and a PWA user on the other domain", () => {
     await devices.getByText("browser extension is now linked to your account.").waitFor({ timeout: 30_000 });
     await expect.poll(() => devices.getByTestId("device").count()).toBe(2);
 
+    // The new device is in the conversation once its Welcome came, so once the hub took the commit
+    // adding it: what Alice writes from then on is ordered after that commit. (Written before it,
+    // a message is of the epoch the new device never had, and only the PWA reads it.)
+    await bobsPanel.getByRole("tab", { name: /Chats/ }).click();
+    await expect.poll(() => bobsPanel.getByText("alice#im.alice.test").count(), { timeout: 90_000 }).toBeGreaterThan(0);
     const composer = panel.getByRole("textbox", { name: "Message" });
     await composer.fill("Bob, this reaches every device of yours");
     await composer.press("Enter");
 
-    await bobsPanel.getByRole("tab", { name: /Chats/ }).click();
-    await bobsPanel.getByText("alice#im.alice.test").first().click({ timeout: 90_000 });
+    await bobsPanel.getByText("alice#im.alice.test").first().click();
     // Alice's extension may still be an epoch behind (the commit adding the new device is on its
     // way): the hub refuses that, and the message goes out again once the commit is in.
     await expect.poll(() => bobsPanel.getByRole("list", { name: "Messages" }).innerText(), { timeout: 90_000 }).toContain("Bob, this reaches every device of yours");
