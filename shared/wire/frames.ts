@@ -6,8 +6,6 @@ import { ConversationRefSchema, ConvPayloadSchema, MLS_MESSAGE_CHARS, SubmitSche
 
 /** WebSocket frames: the mailbox socket (PROTOCOL §6) and the session socket (§10). */
 
-export const MAX_FRAME_BYTES = 262144;
-
 export const ServerFrameSchema = v.variant("t", [
   v.object({ t: v.literal("items"), items: v.array(MailItemSchema) }),
   v.object({ t: v.literal("pong") }),
