@@ -47,18 +47,29 @@ async function conversationOf(a: Device, b: Device): Promise<string> {
   return ((await res.json()) as { conversation: string }).conversation;
 }
 
+/** Alice and Bob, friends with a conversation hosted here, each with an open session to it. */
+async function twoSessions(prefix: string) {
+  const alice = await registered(`${prefix}a`);
+  const bob = await registered(`${prefix}b`);
+  const conv = await conversationOf(alice, bob);
+  const a = await openSession(conv, await ticketFor(alice, conv));
+  const b = await openSession(conv, await ticketFor(bob, conv));
+  expect([a.status, b.status]).toEqual([101, 101]);
+  const [wa, wb] = [a.webSocket!, b.webSocket!];
+  wa.accept();
+  wb.accept();
+  return { alice, bob, wa, wb, nextA: reader(wa), nextB: reader(wb) };
+}
+
+/** The hub positions of the conversation items in someone's mailbox. */
+async function convSeqsIn(d: Device): Promise<(number | undefined)[]> {
+  const mailbox = (await (await call(d, "GET", "/mailbox?after=0")).json()) as { items: { kind: string; hubSeq?: number }[] };
+  return mailbox.items.filter((i) => i.kind === "conv").map((i) => i.hubSeq);
+}
+
 describe("sessions", () => {
   it("lets members submit straight to the hub and see each other's entries at once", async () => {
-    const alice = await registered("sesa");
-    const bob = await registered("sesb");
-    const conv = await conversationOf(alice, bob);
-    const a = await openSession(conv, await ticketFor(alice, conv));
-    const b = await openSession(conv, await ticketFor(bob, conv));
-    expect([a.status, b.status]).toEqual([101, 101]);
-    const [wa, wb] = [a.webSocket!, b.webSocket!];
-    wa.accept();
-    wb.accept();
-    const [nextA, nextB] = [reader(wa), reader(wb)];
+    const { alice, bob, wa, wb, nextA, nextB } = await twoSessions("ses");
 
     const id = randomId16();
     wa.send(JSON.stringify({ t: "submit", submit: { id, epoch: 0, kind: "application", mls: "AAEC" } }));
@@ -84,19 +95,11 @@ describe("sessions", () => {
     wa.close(1000, "bye");
     wb.close(1000, "bye");
 
-    const mailbox = (await (await call(bob, "GET", "/mailbox?after=0")).json()) as { items: { kind: string; hubSeq?: number }[] };
-    expect(mailbox.items.filter((i) => i.kind === "conv").map((i) => i.hubSeq)).toEqual([1, 2]);
+    expect(await convSeqsIn(bob)).toEqual([1, 2]);
   });
 
   it("orders a burst sent in one frame and answers it with one acks frame, refusals apart", async () => {
-    const alice = await registered("sesba");
-    const bob = await registered("sesbb");
-    const conv = await conversationOf(alice, bob);
-    const [a, b] = [await openSession(conv, await ticketFor(alice, conv)), await openSession(conv, await ticketFor(bob, conv))];
-    const [wa, wb] = [a.webSocket!, b.webSocket!];
-    wa.accept();
-    wb.accept();
-    const [nextA, nextB] = [reader(wa), reader(wb)];
+    const { bob, wa, wb, nextA, nextB } = await twoSessions("sesb");
 
     const [first, second, stale, third] = [randomId16(), randomId16(), randomId16(), randomId16()];
     const application = (id: string) => ({ id, epoch: 0, kind: "application", mls: "AAEC" });
@@ -118,19 +121,11 @@ describe("sessions", () => {
     }
     wa.close(1000, "bye");
     wb.close(1000, "bye");
-    const mailbox = (await (await call(bob, "GET", "/mailbox?after=0")).json()) as { items: { kind: string; hubSeq?: number }[] };
-    expect(mailbox.items.filter((i) => i.kind === "conv").map((i) => i.hubSeq)).toEqual([1, 2, 3]);
+    expect(await convSeqsIn(bob)).toEqual([1, 2, 3]);
   });
 
   it("judges each submission of a burst after the commits before it, and a repeated id as a retry", async () => {
-    const alice = await registered("sesca");
-    const bob = await registered("sescb");
-    const conv = await conversationOf(alice, bob);
-    const [a, b] = [await openSession(conv, await ticketFor(alice, conv)), await openSession(conv, await ticketFor(bob, conv))];
-    const [wa, wb] = [a.webSocket!, b.webSocket!];
-    wa.accept();
-    wb.accept();
-    const [nextA, nextB] = [reader(wa), reader(wb)];
+    const { wa, wb, nextA, nextB } = await twoSessions("sesc");
 
     const [twice, ahead, commit, after, late] = [randomId16(), randomId16(), randomId16(), randomId16(), randomId16()];
     const submit = (id: string, epoch: number, kind = "application") => ({ id, epoch, kind, mls: "AAEC" });
