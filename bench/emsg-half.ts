@@ -8,7 +8,8 @@ import { type Mailbox, openMailbox, prepare, type SessionBenchLink, sessionLink 
 import { befriend, openConversation, type Person, register } from "./emsg-people.js";
 import { measureIdleSockets, measureMailboxDrain } from "./emsg-scale.js";
 import type { BenchResults } from "./figures.js";
-import { type LoadOptions, runLoad, runRoundTrip } from "./load.js";
+import type { Contender } from "./interleave.js";
+import { type Pass, runPass, runRoundTrip } from "./load.js";
 import type { Plan } from "./plan.js";
 import { descendantsNamed, listenerOf, portIsFree } from "./processes.js";
 
@@ -49,22 +50,15 @@ async function linksFor(pairs: Pair[], mailboxes: Map<Person, Mailbox>, count: n
   return inBatches(pairs, 10, async (p) => sessionLink(p.sender, mailboxes.get(p.receiver)!, await prepare(p.sender, p.conversation, count, plan.messageBytes)));
 }
 
-/** Runs `options` over fresh session links and closes them afterwards. */
-async function overSessions(pairs: Pair[], mailboxes: Map<Person, Mailbox>, plan: Plan, count: number, options: LoadOptions) {
-  const links = await linksFor(pairs, mailboxes, count, plan);
+/** One pass over fresh session links, closed afterwards. */
+async function sessionPass(pairs: Pair[], mailboxes: Map<Person, Mailbox>, plan: Plan, messages: number): Promise<Pass> {
+  const links = await linksFor(pairs, mailboxes, messages, plan);
   try {
-    return await runLoad(links, options);
+    // Each sender streams its messages over its session socket, as a client flushing its queue would.
+    return await runPass(links, { messages, window: SESSION_WINDOW, idleMs: plan.idleMs, deadlineMs: plan.deadlineMs });
   } finally {
     for (const link of links) link.close();
   }
-}
-
-/** One scenario: a warm-up message per pair, then the timed run, with ciphertexts made beforehand. */
-async function measure(pairs: Pair[], mailboxes: Map<Person, Mailbox>, plan: Plan) {
-  const warm = await overSessions(pairs, mailboxes, plan, 1, { messages: 1, window: 1, idleMs: plan.idleMs, deadlineMs: plan.deadlineMs });
-  if (warm.lost > 0) throw new Error(`EMSG lost ${warm.lost} of ${warm.sent} warm-up messages${warm.firstError ? `: ${warm.firstError}` : ""}`);
-  // Each sender streams its messages over its session socket, as a client flushing its queue would.
-  return overSessions(pairs, mailboxes, plan, plan.messages, { messages: plan.messages, window: SESSION_WINDOW, idleMs: plan.idleMs, deadlineMs: plan.deadlineMs });
 }
 
 function workerdOn(port: number): number {
@@ -73,12 +67,19 @@ function workerdOn(port: number): number {
   return pid;
 }
 
-/** Runs every scenario in turn, filling `out` as each finishes, so a later failure keeps the rest. */
-async function scenarios(plan: Plan, resolve: string, log: (line: string) => void, out: EmsgFigures): Promise<void> {
+const names = (prefix: string, domain: string, count: number) => Array.from({ length: count }, (_, i) => `${prefix}${i}#${domain}`);
+
+interface World {
+  resolve: string;
+  federatedPairs: Pair[];
+  localPairs: Pair[];
+  mailboxes: Map<Person, Mailbox>;
+}
+
+/** Accounts, friendships, 1:1 conversations and the receivers' mailbox sockets of both scenarios. */
+async function setUp(plan: Plan, resolve: string, log: (line: string) => void): Promise<World> {
   const n = plan.pairs;
-  const names = (prefix: string, domain: string, count: number) => Array.from({ length: count }, (_, i) => `${prefix}${i}#${domain}`);
-  const idleOwners = Math.max(1, Math.ceil(plan.idleSockets / 500));
-  log(`emsg: registering ${3 * n + idleOwners + 2} accounts`);
+  log(`emsg: registering ${3 * n} accounts`);
   const reg = (a: string) => register(a, resolve);
   const senders = await inBatches(names("s", ALICE, n), 5, reg);
   const remote = await inBatches(names("r", BOB, n), 5, reg);
@@ -86,15 +87,16 @@ async function scenarios(plan: Plan, resolve: string, log: (line: string) => voi
   log("emsg: befriending and opening conversations");
   const federatedPairs = await makePairs(senders, remote);
   const localPairs = await makePairs(senders, local);
-
   const mailboxes = new Map<Person, Mailbox>();
   for (const p of [...remote, ...local]) mailboxes.set(p, await openMailbox(p));
-  const federated = (out.federated = await measure(federatedPairs, mailboxes, plan));
-  log(`emsg federated: ${federated.delivered}/${federated.sent} in ${Math.round(federated.elapsedMs)} ms`);
-  const sameDomain = (out.sameDomain = await measure(localPairs, mailboxes, plan));
-  log(`emsg same-domain: ${sameDomain.delivered}/${sameDomain.sent} in ${Math.round(sameDomain.elapsedMs)} ms`);
+  return { resolve, federatedPairs, localPairs, mailboxes };
+}
 
-  const { sender: alice, receiver: bob, conversation } = federatedPairs[0]!;
+/** The round trip, then the EMSG-only scale figures, each into `out` as it finishes. */
+async function scaleScenarios(plan: Plan, world: World, log: (line: string) => void, out: EmsgFigures): Promise<void> {
+  const { mailboxes } = world;
+  const reg = (a: string) => register(a, world.resolve);
+  const { sender: alice, receiver: bob, conversation } = world.federatedPairs[0]!;
   mailboxes.set(alice, await openMailbox(alice));
   // Both ends hold a session to the hub (alice's server): bob's socket crosses to the other domain.
   const there = await sessionLink(alice, mailboxes.get(bob)!, await prepare(alice, conversation, plan.roundTrips, plan.messageBytes));
@@ -113,6 +115,7 @@ async function scenarios(plan: Plan, resolve: string, log: (line: string) => voi
   const mailboxDrain = (out.mailboxDrain = await measureMailboxDrain(drainFrom, drainTo, queued, plan.idleMs));
   log(`emsg mailbox drain: ${mailboxDrain.drained}/${mailboxDrain.queued} in ${Math.round(mailboxDrain.elapsedMs)} ms`);
 
+  const idleOwners = Math.max(1, Math.ceil(plan.idleSockets / 500));
   const owners = await inBatches(names("idle", ALICE, idleOwners), 5, reg);
   const idleSockets = (out.idleSockets = await measureIdleSockets(owners, plan.idleSockets, workerdOn(EMSG_PORTS[0]), descendantsNamed("workerd"), log));
   log(`emsg idle sockets: ${idleSockets.opened}/${idleSockets.target} open`);
@@ -127,12 +130,19 @@ function stateRoot(): string {
   return existsSync("/dev/shm") ? "/dev/shm" : tmpdir();
 }
 
+/** The two EMSG domains, set up and running: a contender in the throughput scenarios. */
+export interface EmsgServers extends Contender {
+  /** The round trip and the EMSG-only scale figures, each into `out` as it finishes. */
+  rest(out: EmsgFigures): Promise<void>;
+  stop(): Promise<void>;
+}
+
 /**
- * Starts both domains on 8827/8828 with a temporary store, runs every EMSG scenario into `out`, and
- * stops them. The Worker is bundled from the work tree once as they start; edits made during the
- * run do not reach the servers (Miniflare watches no files).
+ * Starts both domains on 8827/8828 with a temporary store and sets up every account the scenarios
+ * need. The Worker is bundled from the work tree once as they start; edits made during the run do
+ * not reach the servers (Miniflare watches no files). A failure says what the servers logged.
  */
-export async function runEmsgHalf(plan: Plan, log: (line: string) => void, out: EmsgFigures): Promise<void> {
+export async function startEmsg(plan: Plan, log: (line: string) => void): Promise<EmsgServers> {
   for (const port of EMSG_PORTS) {
     if (!(await portIsFree(port, "127.0.0.1"))) throw new Error(`127.0.0.1:${port} is taken; the EMSG half needs ports ${EMSG_PORTS.join(" and ")}`);
   }
@@ -142,21 +152,36 @@ export async function runEmsgHalf(plan: Plan, log: (line: string) => void, out: 
   // Imported when needed: it loads wrangler and Miniflare.
   const { startWorkerdDomains } = await import("../scripts/workerd-servers.mjs");
   const errors: string[] = [];
-  let running: Awaited<ReturnType<typeof startWorkerdDomains>> | undefined;
-  try {
-    running = await startWorkerdDomains({
-      domains: twoDomains(EMSG_PORTS[0], 9329),
-      persistRoot: dir,
-      onLine: (d, line) => {
-        if (/\berror\b|exception|uncaught/i.test(line) && errors.length < 20) errors.push(`[${d.domain}] ${line}`);
-      },
+  const withServerOutput = <T>(work: Promise<T>): Promise<T> =>
+    work.catch((error: unknown) => {
+      const detail = errors.length ? `\nserver output:\n${errors.join("\n")}` : "";
+      throw new Error(`${(error as Error).message}${detail}`);
     });
-    await scenarios(plan, running.resolve, log, out);
-  } catch (error) {
-    const detail = errors.length ? `\nserver output:\n${errors.join("\n")}` : "";
-    throw new Error(`${(error as Error).message}${detail}`);
-  } finally {
+  let running: Awaited<ReturnType<typeof startWorkerdDomains>> | undefined;
+  const stop = async () => {
     await running?.stopAll();
     rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    running = await withServerOutput(
+      startWorkerdDomains({
+        domains: twoDomains(EMSG_PORTS[0], 9329),
+        persistRoot: dir,
+        onLine: (d, line) => {
+          if (/\berror\b|exception|uncaught/i.test(line) && errors.length < 20) errors.push(`[${d.domain}] ${line}`);
+        },
+      }),
+    );
+    const world = await withServerOutput(setUp(plan, running.resolve, log));
+    return {
+      name: "emsg",
+      pass: (scenario, messages) =>
+        withServerOutput(sessionPass(scenario === "federated" ? world.federatedPairs : world.localPairs, world.mailboxes, plan, messages)),
+      rest: (out) => withServerOutput(scaleScenarios(plan, world, log, out)),
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
   }
 }

@@ -1,6 +1,6 @@
 // The workload both servers get: senders submit as fast as the server takes, receivers count,
 // and every latency is send-to-delivery on one clock (both ends live in this process).
-import { type LatencySummary, ratePerSecond, summarize } from "./stats.js";
+import { type LatencySummary, median, ratePerSecond, summarize } from "./stats.js";
 
 /** One sender → receiver path, whatever the server. Message `i` is prepared before the clock starts. */
 export interface Link {
@@ -10,19 +10,40 @@ export interface Link {
   onDelivery(handler: (i: number) => void): void;
 }
 
-export interface LoadResult {
+/** One pass of a scenario: every link sends its messages once. Raw samples are kept for pooling. */
+export interface Pass {
   pairs: number;
   sent: number;
   delivered: number;
-  lost: number;
   duplicates: number;
   /** Messages the server refused or the connection dropped; each is also counted as lost. */
   sendErrors: number;
   firstError: string | undefined;
   elapsedMs: number;
   msgsPerSec: number;
-  latency: LatencySummary | undefined;
+  /** Send-to-delivery of every delivered message, ms. */
+  latencies: number[];
   /** How long the sender's server took to take each message (for XMPP: to write it to the socket). */
+  accepted: number[];
+}
+
+/** A scenario's figures for one server, over all its passes (see `pool`). */
+export interface LoadResult {
+  pairs: number;
+  sent: number;
+  delivered: number;
+  lost: number;
+  duplicates: number;
+  sendErrors: number;
+  firstError: string | undefined;
+  /** The median of the timed passes' rates. */
+  msgsPerSec: number;
+  /** Each timed pass's rate, in the order they ran. */
+  passMsgsPerSec: number[];
+  /** The first full pass after the server started (untimed: its JIT and caches still cold). */
+  firstPassMsgsPerSec: number | undefined;
+  /** Over every message of every timed pass. */
+  latency: LatencySummary | undefined;
   accepted: LatencySummary | undefined;
 }
 
@@ -61,7 +82,7 @@ function settle(done: () => boolean, lastArrival: () => number, options: LoadOpt
 }
 
 /** Runs `options.messages` messages over every link at once and measures what arrived, how fast. */
-export async function runLoad(links: readonly Link[], options: LoadOptions): Promise<LoadResult> {
+export async function runPass(links: readonly Link[], options: LoadOptions): Promise<Pass> {
   const sentAt = links.map(() => new Float64Array(options.messages));
   const gotAt = links.map(() => new Float64Array(options.messages));
   const expected = links.length * options.messages;
@@ -102,14 +123,46 @@ export async function runLoad(links: readonly Link[], options: LoadOptions): Pro
     pairs: links.length,
     sent: expected,
     delivered,
-    lost: expected - delivered,
     duplicates,
     sendErrors,
     firstError,
     elapsedMs,
     msgsPerSec: ratePerSecond(delivered, elapsedMs),
-    latency: summarize(latencies),
-    accepted: summarize(accepted),
+    latencies,
+    accepted,
+  };
+}
+
+/** What one server did in one scenario: untimed passes (greeting, first full pass), then timed ones. */
+export interface ScenarioPasses {
+  untimed: Pass[];
+  /** The first pass with the full load, among `untimed`. */
+  first: Pass | undefined;
+  timed: Pass[];
+}
+
+/**
+ * One result over all of a scenario's passes: counts (and losses) over every pass, timed or not;
+ * throughput as the median timed pass, so one pass caught in a slow moment of a shared machine
+ * does not decide it; latencies over every message of the timed passes.
+ */
+export function pool({ untimed, first, timed }: ScenarioPasses): LoadResult {
+  const all = [...untimed, ...timed];
+  const sum = (f: (p: Pass) => number) => all.reduce((total, p) => total + f(p), 0);
+  const rates = timed.map((p) => p.msgsPerSec);
+  return {
+    pairs: all[0]?.pairs ?? 0,
+    sent: sum((p) => p.sent),
+    delivered: sum((p) => p.delivered),
+    lost: sum((p) => p.sent - p.delivered),
+    duplicates: sum((p) => p.duplicates),
+    sendErrors: sum((p) => p.sendErrors),
+    firstError: all.find((p) => p.firstError !== undefined)?.firstError,
+    msgsPerSec: rates.length ? median(rates) : 0,
+    passMsgsPerSec: rates,
+    firstPassMsgsPerSec: first?.msgsPerSec,
+    latency: summarize(timed.flatMap((p) => p.latencies)),
+    accepted: summarize(timed.flatMap((p) => p.accepted)),
   };
 }
 

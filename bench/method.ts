@@ -3,12 +3,20 @@ export const METHOD = `## How these figures are taken
 
 - **One process drives everything.** Senders and receivers of both servers live in the benchmark's
   Node process, so every latency is measured on one clock: from just before a sender hands message
-  *i* to its server until the receiver's socket handler sees it. Delivered msgs/s is messages
+  *i* to its server until the receiver's socket handler sees it. A pass's rate is messages
   delivered divided by the time from the first send to the last delivery. A message not delivered
   15 s after the last one arrived counts as lost.
-- **Same workload for both.** Each scenario sends one message per pair first (not timed, so
-  server-to-server connections exist), then every sender sends its messages as fast as its server
-  takes them while receivers count. Texts are ~200 bytes.
+- **Same workload for both, at the same moments.** Both servers are started and their clients
+  logged in before either is measured. In each throughput scenario, each server first gets one
+  message per pair (not timed, so server-to-server connections exist) and one untimed pass of the
+  full load (its JIT, caches and heaps warm up, as in a server that has been running; its rate is
+  listed as "first pass after start"). Then come the timed passes, the two servers taking turns,
+  the order reversed every round (EMSG, Prosody; Prosody, EMSG; …), so a slow moment of this
+  shared VM falls on both: its speed was seen to swing by a third within minutes, and Prosody's own
+  single-pass figure moved from 7,114 to 10,028 msgs/s between two runs an hour apart. Delivered
+  msgs/s is the median timed pass; latency percentiles are over every message of the timed passes;
+  losses count every pass, untimed ones too. In a pass every sender sends its messages as fast as
+  its server takes them while receivers count. Texts are ~200 bytes.
 - **EMSG**: two domains (\`im.alice.test\` on 8827, \`im.bob.test\` on 8828) started by
   \`scripts/workerd-servers.mjs\`: each domain is one workerd process running the Worker through
   Miniflare (the library \`wrangler dev\` is built on), bundled as \`wrangler deploy --dry-run\` bundles

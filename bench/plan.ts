@@ -8,6 +8,8 @@ export interface Plan {
   pairs: number;
   /** Messages each sender sends. */
   messages: number;
+  /** Timed passes of each throughput scenario per server, after an untimed first one. */
+  passes: number;
   /** Approximate size of one message's text in bytes, before encryption. */
   messageBytes: number;
   roundTrips: number;
@@ -28,6 +30,7 @@ export const FULL: Plan = {
   name: "full",
   pairs: 50,
   messages: 200,
+  passes: 3,
   messageBytes: 200,
   roundTrips: 200,
   groupMembers: 50,
@@ -43,6 +46,7 @@ export const MEDIUM: Plan = {
   name: "medium",
   pairs: 10,
   messages: 200,
+  passes: 3,
   messageBytes: 200,
   roundTrips: 100,
   groupMembers: 10,
@@ -58,6 +62,7 @@ export const QUICK: Plan = {
   name: "quick",
   pairs: 2,
   messages: 20,
+  passes: 1,
   messageBytes: 200,
   roundTrips: 20,
   groupMembers: 5,

@@ -1,9 +1,9 @@
-// The Prosody half: the same three messaging scenarios as EMSG's, against two federated Prosodys.
+// The Prosody half: two federated Prosodys, run through the same three messaging scenarios as EMSG.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Link, runLoad, runRoundTrip } from "./load.js";
-import type { MessagingFigures } from "./figures.js";
+import type { Contender } from "./interleave.js";
+import { type RoundTripResult, runPass, runRoundTrip } from "./load.js";
 import type { Plan } from "./plan.js";
 import { startProsody } from "./prosody.js";
 import { connectUser, disconnectAll, xmppLink, type XmppUser } from "./xmpp-load.js";
@@ -18,28 +18,25 @@ async function connectMany(connect: (name: string) => Promise<XmppUser>, names: 
   return users;
 }
 
-/** One message over every link, so s2s connections and caches exist before anything is timed. */
-async function warmUp(links: Link[], plan: Plan): Promise<void> {
-  const warm = await runLoad(links, { messages: 1, window: 1, idleMs: plan.idleMs, deadlineMs: plan.deadlineMs });
-  if (warm.lost > 0) throw new Error(`Prosody lost ${warm.lost} of ${warm.sent} warm-up messages`);
+/** Prosody's two hosts with every user logged in: a contender in the throughput scenarios. */
+export interface ProsodyServers extends Contender {
+  version: string;
+  /** The single-pair round trip across hosts. */
+  roundTrip(): Promise<RoundTripResult>;
+  stop(): Promise<void>;
 }
 
-async function measure(plan: Plan, pairs: Array<[XmppUser, XmppUser]>) {
-  const links = pairs.map(([from, to]) => xmppLink(from, to, plan.messages, plan.messageBytes));
-  await warmUp(links, plan);
-  // @xmpp/client's send resolves once the stanza is written: the socket is the only back-pressure.
-  return runLoad(links, { messages: plan.messages, window: 1, idleMs: plan.idleMs, deadlineMs: plan.deadlineMs });
-}
-
-/**
- * Starts Prosody, runs federated, same-host and round-trip scenarios into `out` (each as it finishes),
- * stops it and removes its files. Returns Prosody's version.
- */
-export async function runProsodyHalf(plan: Plan, log: (line: string) => void, out: MessagingFigures): Promise<string> {
+/** Starts Prosody's two hosts, registers and logs in every user the scenarios need. */
+export async function startProsodyServers(plan: Plan, log: (line: string) => void): Promise<ProsodyServers> {
   const dir = mkdtempSync(join(tmpdir(), "emsg-bench-prosody-"));
   const prosody = await startProsody([A, B], dir);
   const [hostA, hostB] = prosody.hosts as [(typeof prosody.hosts)[0], (typeof prosody.hosts)[0]];
   const users: XmppUser[] = [];
+  const stop = async () => {
+    await disconnectAll(users);
+    await prosody.stop();
+    rmSync(dir, { recursive: true, force: true });
+  };
   try {
     const n = plan.pairs;
     const senders = Array.from({ length: n }, (_, i) => `s${i}`);
@@ -51,20 +48,23 @@ export async function runProsodyHalf(plan: Plan, log: (line: string) => void, ou
     const toA = await connectMany((u) => connectUser(hostA, u), receivers);
     const toB = await connectMany((u) => connectUser(hostB, u), receivers);
     users.push(...fromA, ...toA, ...toB);
-
-    const federated = (out.federated = await measure(plan, fromA.map((s, i) => [s, toB[i]!])));
-    log(`prosody federated: ${federated.delivered}/${federated.sent} in ${Math.round(federated.elapsedMs)} ms`);
-    const sameDomain = (out.sameDomain = await measure(plan, fromA.map((s, i) => [s, toA[i]!])));
-    log(`prosody same-host: ${sameDomain.delivered}/${sameDomain.sent} in ${Math.round(sameDomain.elapsedMs)} ms`);
-    const [alice, bob] = [fromA[0]!, toB[0]!];
-    const there = xmppLink(alice, bob, plan.roundTrips, plan.messageBytes);
-    const back = xmppLink(bob, alice, plan.roundTrips, plan.messageBytes);
-    const roundTrip = (out.roundTrip = await runRoundTrip(there, back, plan.roundTrips, plan.idleMs));
-    log(`prosody round trip: ${roundTrip.completed}/${roundTrip.rounds}`);
-    return prosody.version;
-  } finally {
-    await disconnectAll(users);
-    await prosody.stop();
-    rmSync(dir, { recursive: true, force: true });
+    return {
+      name: "prosody",
+      version: prosody.version,
+      pass: (scenario, messages) => {
+        const to = scenario === "federated" ? toB : toA;
+        const links = fromA.map((from, i) => xmppLink(from, to[i]!, messages, plan.messageBytes));
+        // @xmpp/client's send resolves once the stanza is written: the socket is the only back-pressure.
+        return runPass(links, { messages, window: 1, idleMs: plan.idleMs, deadlineMs: plan.deadlineMs });
+      },
+      roundTrip: () => {
+        const [alice, bob] = [fromA[0]!, toB[0]!];
+        return runRoundTrip(xmppLink(alice, bob, plan.roundTrips, plan.messageBytes), xmppLink(bob, alice, plan.roundTrips, plan.messageBytes), plan.roundTrips, plan.idleMs);
+      },
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
   }
 }

@@ -4,15 +4,14 @@
 import { spawnSync } from "node:child_process";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type EmsgFigures, runEmsgHalf } from "./emsg-half.js";
-import type { BenchResults, HalfResult, MessagingFigures, MlsFigures, PwaFigures } from "./figures.js";
+import { compareMessaging } from "./compare.js";
+import type { BenchResults, HalfResult, MlsFigures, PwaFigures } from "./figures.js";
 import { CHANGES } from "./changes.js";
 import { METHOD } from "./method.js";
 import { runMlsClient } from "./mls-client.js";
 import { FULL, MEDIUM, type Plan, QUICK } from "./plan.js";
-import { PROSODY_INSTALL, prosodyInstalled } from "./prosody.js";
+import { prosodyInstalled } from "./prosody.js";
 import { runPwaLoad } from "./pwa-load.js";
-import { runProsodyHalf } from "./prosody-half.js";
 import { openFileLimits } from "./processes.js";
 import { renderReport, thisMachine, writeReport } from "./report.js";
 import { describeTree } from "./tree-snapshot.js";
@@ -49,16 +48,6 @@ function failure(name: string, error: unknown): string {
   return message.split("\n")[0]!;
 }
 
-/** Runs one half; on failure keeps whatever figures it had filled in, with the reason beside them. */
-async function half<T extends object>(name: string, figures: T, run: (out: T) => Promise<unknown>): Promise<HalfResult<T>> {
-  try {
-    await run(figures);
-    return { figures };
-  } catch (error) {
-    return { ...(Object.keys(figures).length > 0 ? { figures } : {}), error: failure(name, error) };
-  }
-}
-
 async function main(): Promise<number> {
   const quick = process.argv.includes("--quick");
   const medium = process.argv.includes("--medium");
@@ -72,18 +61,7 @@ async function main(): Promise<number> {
 
   const mls: HalfResult<MlsFigures> = await runMlsClient({ messages: plan.mlsMessages, messageBytes: plan.messageBytes, groupMembers: plan.groupMembers })
     .then((figures) => ({ figures }), (error: unknown) => ({ error: failure("MLS client", error) }));
-  let prosody: BenchResults["prosody"];
-  if (prosodyInstalled()) {
-    let version: string | undefined;
-    const result = await half("Prosody half", {} as MessagingFigures, async (out) => {
-      version = await runProsodyHalf(plan, log, out);
-    });
-    prosody = { ...result, ...(version ? { version } : {}) };
-  } else {
-    console.log(`Prosody is not installed, so only EMSG is measured. For the comparison: ${PROSODY_INSTALL}`);
-    prosody = { error: `Prosody is not installed (${PROSODY_INSTALL}).` };
-  }
-  const emsg = await half("EMSG half", {} as EmsgFigures, (out) => runEmsgHalf(plan, log, out));
+  const { emsg, prosody } = await compareMessaging(plan, log);
 
   const pwa: HalfResult<PwaFigures> = await runPwaLoad(ROOT, plan.pwaLoads, log).then(
     (figures) => ({ figures }),

@@ -36,6 +36,14 @@ export function summarize(samples: readonly number[]): LatencySummary | undefine
   };
 }
 
+/** The middle value of `values` (the mean of the two middle ones for an even count). */
+export function median(values: readonly number[]): number {
+  if (values.length === 0) throw new RangeError("No values to take a median of.");
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
 /** Events per second: `count` events over `elapsedMs` milliseconds; 0 when nothing was timed. */
 export function ratePerSecond(count: number, elapsedMs: number): number {
   if (count === 0 || elapsedMs <= 0) return 0;

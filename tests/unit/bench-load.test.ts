@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { type Link, runLoad, runRoundTrip } from "../../bench/load.js";
+import { type Contender, interleave } from "../../bench/interleave.js";
+import { type Link, type Pass, pool, runPass, runRoundTrip } from "../../bench/load.js";
+import { QUICK } from "../../bench/plan.js";
 
 /** A link through an in-process queue that delivers after `delayMs`, dropping the indices in `drop`. */
 function queueLink(delayMs: number, drop: ReadonlySet<number> = new Set()): Link {
@@ -18,15 +20,16 @@ const options = { messages: 20, window: 2, idleMs: 200, deadlineMs: 5_000 };
 
 describe("the benchmark's load driver", () => {
   it("counts every message of every pair as delivered, with latencies of at least the link's delay", async () => {
-    const result = await runLoad([queueLink(5), queueLink(5), queueLink(5)], options);
-    expect(result).toMatchObject({ pairs: 3, sent: 60, delivered: 60, lost: 0, duplicates: 0, sendErrors: 0 });
-    expect(result.latency!.p50).toBeGreaterThanOrEqual(4);
+    const result = await runPass([queueLink(5), queueLink(5), queueLink(5)], options);
+    expect(result).toMatchObject({ pairs: 3, sent: 60, delivered: 60, duplicates: 0, sendErrors: 0 });
+    expect(result.latencies).toHaveLength(60);
+    expect(Math.min(...result.latencies)).toBeGreaterThanOrEqual(4);
     expect(result.msgsPerSec).toBeGreaterThan(0);
   });
 
   it("reports messages that never arrive as lost, and refused sends as errors", async () => {
     const refusing: Link = { send: async () => Promise.reject(new Error("stale_epoch")), onDelivery: () => {} };
-    const result = await runLoad([queueLink(1, new Set([3, 7])), refusing], options);
+    const result = pool({ untimed: [], first: undefined, timed: [await runPass([queueLink(1, new Set([3, 7])), refusing], options)] });
     expect(result.delivered).toBe(18);
     expect(result.lost).toBe(22);
     expect(result.sendErrors).toBe(20);
@@ -39,5 +42,58 @@ describe("the benchmark's load driver", () => {
     expect(rounds.latency!.p50).toBeGreaterThanOrEqual(5);
     const broken = await runRoundTrip(queueLink(1), queueLink(1, new Set([2])), 5, 100);
     expect(broken.completed).toBe(2);
+  });
+});
+
+/** A pass of `rate` msgs/s whose every message took `latency` ms, `lost` of `sent` missing. */
+function pass(rate: number, latency: number, sent = 10, lost = 0): Pass {
+  const delivered = sent - lost;
+  return {
+    pairs: 1, sent, delivered, duplicates: 0, sendErrors: 0, firstError: undefined, elapsedMs: (delivered / rate) * 1000, msgsPerSec: rate,
+    latencies: Array.from({ length: delivered }, () => latency), accepted: [1],
+  };
+}
+
+describe("passes of a scenario", () => {
+  it("give the median timed pass's rate, latencies of every timed message, and losses of every pass", () => {
+    const result = pool({ untimed: [pass(5, 900, 1, 1), pass(100, 800)], first: undefined, timed: [pass(300, 30), pass(100, 10), pass(200, 20)] });
+    expect(result.msgsPerSec).toBe(200);
+    expect(result.passMsgsPerSec).toEqual([300, 100, 200]);
+    expect(result.latency).toMatchObject({ count: 30, p50: 20, max: 30 });
+    expect(result).toMatchObject({ sent: 41, delivered: 40, lost: 1 });
+  });
+
+  it("take turns between servers, reversing the order each round, after each one's untimed passes", async () => {
+    const calls: string[] = [];
+    const contender = (name: string, rate: number): Contender => ({
+      name,
+      pass: async (scenario, messages) => {
+        calls.push(`${name}:${messages}`);
+        return pass(rate, 5, messages);
+      },
+    });
+    const [a, b] = [contender("a", 1000), contender("b", 2000)];
+    const outcomes = await interleave([a, b], "federated", { ...QUICK, messages: 20, passes: 3 }, () => {});
+    expect(calls).toEqual(["a:1", "a:20", "b:1", "b:20", "a:20", "b:20", "b:20", "a:20", "a:20", "b:20"]);
+    expect(outcomes.get(a)!.result).toMatchObject({ msgsPerSec: 1000, passMsgsPerSec: [1000, 1000, 1000], firstPassMsgsPerSec: 1000, lost: 0 });
+    expect(outcomes.get(b)!.result!.sent).toBe(81);
+  });
+
+  it("stop a server whose pass fails or whose greeting is lost, keeping what it ran, while the other goes on", async () => {
+    let passes = 0;
+    const failing: Contender = {
+      name: "failing",
+      pass: async (_scenario, messages) => {
+        if (++passes === 3) throw new Error("socket closed");
+        return pass(500, 5, messages);
+      },
+    };
+    const silent: Contender = { name: "silent", pass: async (_scenario, messages) => pass(1, 1, messages, messages) };
+    const steady: Contender = { name: "steady", pass: async (_scenario, messages) => pass(700, 5, messages) };
+    const outcomes = await interleave([failing, silent, steady], "sameDomain", { ...QUICK, messages: 20, passes: 2 }, () => {});
+    expect(outcomes.get(failing)).toMatchObject({ error: "sameDomain: socket closed", result: { passMsgsPerSec: [] , firstPassMsgsPerSec: 500 } });
+    expect(outcomes.get(silent)).toMatchObject({ error: "sameDomain: lost 1 of 1 messages", result: { lost: 1, passMsgsPerSec: [] } });
+    expect(outcomes.get(steady)).toMatchObject({ result: { passMsgsPerSec: [700, 700], lost: 0 } });
+    expect(outcomes.get(steady)!.error).toBeUndefined();
   });
 });

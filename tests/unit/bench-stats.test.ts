@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { percentile, ratePerSecond, ratio, summarize } from "../../bench/stats.js";
+import { median, percentile, ratePerSecond, ratio, summarize } from "../../bench/stats.js";
 
 describe("benchmark statistics", () => {
   it("takes nearest-rank percentiles, so p99 of 1..100 ms is 99 ms and p50 is 50 ms", () => {
@@ -10,6 +10,12 @@ describe("benchmark statistics", () => {
     expect(percentile(sorted, 99)).toBe(99);
     expect(percentile(sorted, 100)).toBe(100);
     expect(percentile(sorted, 0)).toBe(1);
+  });
+
+  it("takes the median of an odd count as its middle value and of an even count as the mean of the two", () => {
+    expect(median([300, 100, 200])).toBe(200);
+    expect(median([4, 1, 3, 2])).toBe(2.5);
+    expect(() => median([])).toThrow(RangeError);
   });
 
   it("reports a latency someone really saw, never one between two samples", () => {
