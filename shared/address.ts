@@ -1,3 +1,4 @@
+import { Checked } from "./checked.js";
 import { EmsgError } from "./errors.js";
 
 /**
@@ -73,18 +74,25 @@ export function parseAddress(input: string): ParsedAddress {
   return { name, domain, address: `${name}#${domain}` as Address };
 }
 
+const normalAddresses = new Checked();
+const normalDomains = new Checked();
+
 /** Accepts only an address already in normal form, as every wire field must be. */
 export function asAddress(input: unknown): Address {
   if (typeof input !== "string") bad("An address must be text.");
+  if (normalAddresses.has(input)) return input as Address;
   const parsed = parseAddress(input);
   if (parsed.address !== input) bad(`"${input}" is not in normal form; use "${parsed.address}".`);
+  normalAddresses.add(input);
   return parsed.address;
 }
 
 export function asDomain(input: unknown): Domain {
   if (typeof input !== "string") bad("A domain must be text.");
+  if (normalDomains.has(input)) return input as Domain;
   const domain = parseDomain(input);
   if (domain !== input) bad(`"${input}" is not in normal form; use "${domain}".`);
+  normalDomains.add(input);
   return domain;
 }
 

@@ -3,6 +3,7 @@ import { AddressSchema, b64uSchema, DomainSchema, MsSchema, SeqSchema } from "./
 import { Id16Schema, isB64uOfLength } from "../ids.js";
 import { signedSchema } from "../signed.js";
 import { asDomain, type Address, type Domain } from "../address.js";
+import { Checked } from "../checked.js";
 import { EmsgError } from "../errors.js";
 
 /** Conversations hosted on a hub (PROTOCOL §6, §8, §12). */
@@ -16,12 +17,16 @@ export interface ParsedConversationRef {
   ref: ConversationRef;
 }
 
+const checkedRefs = new Checked();
+
 export function parseConversationRef(input: unknown): ParsedConversationRef {
   if (typeof input !== "string" || input.length > 300) throw new EmsgError("bad_request", "A conversation is HUB/ID.");
   const slash = input.lastIndexOf("/");
   const id = input.slice(slash + 1);
+  if (checkedRefs.has(input)) return { hub: input.slice(0, slash) as Domain, id, ref: input as ConversationRef };
   if (slash < 0 || !isB64uOfLength(id, 16)) throw new EmsgError("bad_request", "A conversation is HUB/ID with a 16-byte id.");
   const hub = asDomain(input.slice(0, slash));
+  checkedRefs.add(input);
   return { hub, id, ref: input as ConversationRef };
 }
 

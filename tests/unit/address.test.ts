@@ -51,6 +51,15 @@ describe("addresses", () => {
     expect(refusal(() => asAddress(42)).code).toBe("bad_request");
   });
 
+  it("answers a repeated wire check the same, as the first time, however many addresses came between", () => {
+    for (let round = 0; round < 2; round++) {
+      for (let i = 0; i < 5000; i++) expect(asAddress(`user${i}#im.a.com`)).toBe(`user${i}#im.a.com`);
+      expect(refusal(() => asAddress("User1#im.a.com")).message).toContain("normal form");
+      expect(refusal(() => asAddress("user1#im.a.com ")).message).toContain("normal form");
+      expect(refusal(() => asAddress("user1#IM.a.com")).message).toContain("normal form");
+    }
+  });
+
   it("splits name and domain", () => {
     const a = asAddress("alice#im.a.com");
     expect(nameOf(a)).toBe("alice");

@@ -28,6 +28,10 @@ describe("wire schemas", () => {
   it("refuses a conversation reference without a 16-byte id or with a bad hub", () => {
     expect(() => parseConversationRef("im.alice.test/abc")).toThrow(/16-byte/);
     expect(() => parseConversationRef(`IM.alice.test/${id()}`)).toThrow(/normal form/);
+    const known = id();
+    expect(parseConversationRef(`im.alice.test/${known}`).hub).toBe("im.alice.test");
+    expect(() => parseConversationRef(`IM.alice.test/${known}`)).toThrow(/normal form/);
+    expect(() => parseConversationRef(`im.alice.test/${known}x`)).toThrow(/16-byte/);
   });
 
   it("accepts a commit submit and ignores unknown members", () => {
