@@ -54,6 +54,15 @@ export const ACCOUNT_TABLES = ["account", "devices", "key_packages", "joined", "
 
 type AccountRow = { address: string; account_key: string; settings: string };
 
+/**
+ * An account's answer to a hub's batch: each item's outcome, in order, and, when the batch held
+ * submissions its device was answered for, that device if it is the account's only one (else null).
+ */
+export interface ConvBatchAnswer {
+  outcomes: Outcome<null>[];
+  soleDevice: string | null;
+}
+
 export interface Departure {
   acquaintances: Address[];
   conversations: string[];
@@ -299,21 +308,17 @@ export class AccountObject extends DurableObject<Env> {
     this.sql.exec("INSERT OR IGNORE INTO joined (conversation) VALUES (?)", conversation);
   }
 
-  /** A conversation item from its hub, judged by the stranger policy. */
-  async receiveConv(payload: ConvPayload, now: number): Promise<Outcome<null>> {
-    return (await this.receiveConvBatch([payload], now))[0]!;
-  }
-
   /**
    * Items of one hub's fan-out, in order: each judged on its own, the admitted ones stored in
    * one transaction and pushed in as few frames as fit (one commit, not one per message).
    * `answered` names this account's own submissions whose device has the hub's answer: an
    * application message among them is not stored when that device is the account's only one,
-   * as nobody else would read it (PROTOCOL §6).
+   * as nobody else would read it (PROTOCOL §6). The answer names that device, so the hub can
+   * leave such messages out of later batches (see ConvBatchAnswer).
    */
-  async receiveConvBatch(payloads: ConvPayload[], now: number, answered: string[] = []): Promise<Outcome<null>[]> {
+  async receiveConvBatch(payloads: ConvPayload[], now: number, answered: string[] = []): Promise<ConvBatchAnswer> {
     const account = await attempt(() => JSON.parse(this.row().settings) as Settings);
-    if (!account.ok) return payloads.map(() => account);
+    if (!account.ok) return { outcomes: payloads.map(() => account), soleDevice: null };
     const sole = answered.length > 0 ? this.devices.sole() : undefined;
     const ownAnswered = new Set(answered);
     const admitted: { content: MailContent; sender: Address; ref: string }[] = [];
@@ -331,7 +336,7 @@ export class AccountObject extends DurableObject<Env> {
       this.ctx.storage.transactionSync(() => this.mailbox.putMany(admitted, now));
       this.ensureExpiryAlarm();
     }
-    return outcomes;
+    return { outcomes, soleDevice: sole ?? null };
   }
 
   private admitConv(payload: ConvPayload, settings: Settings): null {

@@ -86,6 +86,14 @@ export class ConversationObject extends DurableObject<Env> {
    * before each write, so every submission does not read them again.
    */
   private known: { meta: MetaRow; members: Address[] } | undefined;
+  /**
+   * Local authors whose account said, in answer to a fan-out, that it has one device, and the
+   * epoch then. An application message that device submitted here and was answered for goes
+   * to no mailbox of its account (PROTOCOL §6), so while the epoch holds, the account is left
+   * out of its fan-out. A device added to the account takes part only after a commit adding it,
+   * which moves the epoch on, so a device the hub does not know of yet cannot miss anything.
+   */
+  private soleDevices = new Map<Address, { deviceId: string; epoch: number }>();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -337,10 +345,25 @@ export class ConversationObject extends DurableObject<Env> {
         at: row.at,
         ...(row.members ? { members: JSON.parse(row.members) as Address[] } : {}),
       };
-      const out: Delivery[] = [{ to: JSON.parse(row.recipients) as Address[], payload: base, answered: row.answered === true }];
+      const to = JSON.parse(row.recipients) as Address[];
+      const out: Delivery[] = [{ to: this.ownCopyNeeded(row) ? to : to.filter((a) => a !== row.sender), payload: base, answered: row.answered === true }];
       if (row.welcome) out.push({ to: JSON.parse(row.welcome_to) as Address[], payload: { ...base, type: "welcome", mls: row.welcome } });
       return out;
     });
+  }
+
+  /** Whether the author's own account needs a copy of an entry (see soleDevices). */
+  private ownCopyNeeded(row: LogRow): boolean {
+    if (!row.answered || row.type !== "application") return true;
+    const sole = this.soleDevices.get(row.sender as Address);
+    return sole === undefined || sole.deviceId !== row.device_id || sole.epoch !== this.meta().epoch;
+  }
+
+  private learnSoleDevices(answers: Map<Address, string | null>, epoch: number): void {
+    for (const [address, deviceId] of answers) {
+      if (deviceId === null) this.soleDevices.delete(address);
+      else this.soleDevices.set(address, { deviceId, epoch });
+    }
   }
 
   /** Fans out every entry not yet handed on, in seq order, a batch at a time; one run at once. */
@@ -357,8 +380,10 @@ export class ConversationObject extends DurableObject<Env> {
       const rows = this.unfannedRows();
       if (rows.length === 0) return;
       const last = rows[rows.length - 1]!.seq;
+      // What the accounts answer holds for the epoch of when they were asked.
+      const epoch = this.meta().epoch;
       try {
-        await deliverAll(this.env, this.deliveriesOf(rows));
+        this.learnSoleDevices(await deliverAll(this.env, this.deliveriesOf(rows)), epoch);
       } catch {
         // Retried by the alarm; the submitters are answered: their entries are ordered and kept.
         this.release(last);

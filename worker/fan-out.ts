@@ -19,9 +19,10 @@ export interface Delivery {
 /**
  * Hands a batch of a hub's entries to their recipients, grouped: each local account gets one
  * call with all of its items in order, each remote domain one enqueue on its Outbox. Per message
- * that is a share of one transaction per account and domain, instead of one each.
+ * that is a share of one transaction per account and domain, instead of one each. Resolves with
+ * what the local authors of answered entries said of their devices (see ConvBatchAnswer).
  */
-export async function deliverAll(env: Env, deliveries: Delivery[]): Promise<void> {
+export async function deliverAll(env: Env, deliveries: Delivery[]): Promise<Map<Address, string | null>> {
   const local = new Map<Address, ConvPayload[]>();
   const answered = new Map<Address, string[]>();
   const remote = new Map<Domain, Queued[]>();
@@ -35,18 +36,25 @@ export async function deliverAll(env: Env, deliveries: Delivery[]): Promise<void
     if (delivery.answered && isLocal(env, payload.from)) append(answered, payload.from, payload.id);
     for (const [domain, addresses] of domains) append(remote, domain, queuedFor(payload, domain, addresses));
   }
+  const soleDevices = new Map<Address, string | null>();
   await Promise.all([
-    ...[...local].map(([address, payloads]) => receiveLocally(env, address, payloads, answered.get(address))),
+    ...[...local].map(async ([address, payloads]) => {
+      const ids = answered.get(address);
+      const soleDevice = await receiveLocally(env, address, payloads, ids);
+      if (ids) soleDevices.set(address, soleDevice);
+    }),
     ...[...remote].map(([domain, items]) => deliverRemote(env, domain, items)),
   ]);
+  return soleDevices;
 }
 
 /**
  * One local account's items from a hub (here or remote); what its policy refuses bounces to the
  * author. `answered`: ids of the account's own submissions whose device has the hub's answer.
+ * Resolves with the account's device when it has only one and was asked (answered ids given).
  */
-export async function receiveLocally(env: Env, address: Address, payloads: ConvPayload[], answered: string[] = []): Promise<void> {
-  const outcomes = await accountOf(env, address).receiveConvBatch(payloads, Date.now(), answered);
+export async function receiveLocally(env: Env, address: Address, payloads: ConvPayload[], answered: string[] = []): Promise<string | null> {
+  const { outcomes, soleDevice } = await accountOf(env, address).receiveConvBatch(payloads, Date.now(), answered);
   await Promise.all(
     outcomes.map(async (outcome, i) => {
       const payload = payloads[i]!;
@@ -54,6 +62,7 @@ export async function receiveLocally(env: Env, address: Address, payloads: ConvP
       await bounce(env, payload.from, { ref: payload.id, to: address, error: outcome.error.error, conversation: payload.conversation });
     }),
   );
+  return soleDevice;
 }
 
 function queuedFor(payload: ConvPayload, domain: Domain, addresses: Address[]): Queued {

@@ -67,21 +67,50 @@ describe("conversations", () => {
     expect(view).toMatchObject({ epoch: 1, lastSeq: 6 });
   });
 
-  it("keeps an author's own messages in its mailbox for its other devices", async () => {
+  it("keeps an author's own messages in its mailbox once its second device is in the conversation", async () => {
     const alice = await registered("md");
     const bob = await registered("mb");
     await befriend(alice, bob);
     const conv = await create(alice, [bob]);
     await submit(alice, conv, { epoch: 0, kind: "commit", welcome: "BBBB", roster: { add: [bob.address] } });
+    // Alice's only device: the hub learns it, and her own message goes to no mailbox of hers.
+    expect(await (await submit(alice, conv, { epoch: 1, kind: "application" })).json()).toEqual({ accepted: true, seq: 2 });
     const laptop = anotherDevice(alice);
     expect((await call(alice, "POST", "/account/devices", { deviceCert: laptop.cert })).status).toBe(201);
-    const sent = await submit(alice, conv, { epoch: 1, kind: "application" });
-    expect(await sent.json()).toEqual({ accepted: true, seq: 2 });
+    // Her phone adds the laptop to the group (a commit: the epoch moves on, the accounts stay).
+    await submit(alice, conv, { epoch: 1, kind: "commit", welcome: "CCCC" });
+    expect(await (await submit(alice, conv, { epoch: 2, kind: "application" })).json()).toEqual({ accepted: true, seq: 4 });
     expect((await convItems(laptop)).map((i) => [i.hubSeq, i.type, i.deviceId])).toEqual([
       [1, "commit", alice.deviceId],
-      [2, "application", alice.deviceId],
+      [3, "commit", alice.deviceId],
+      [3, "welcome", alice.deviceId],
+      [4, "application", alice.deviceId],
     ]);
-    expect((await convItems(bob)).map((i) => [i.hubSeq, i.type])).toEqual([[1, "commit"], [1, "welcome"], [2, "application"]]);
+    expect((await convItems(bob)).map((i) => [i.hubSeq, i.type])).toEqual([[1, "commit"], [1, "welcome"], [2, "application"], [3, "commit"], [3, "welcome"], [4, "application"]]);
+  });
+
+  it("gives the author's account its own message sent right after the commit adding its new device, in one burst", async () => {
+    const alice = await registered("mr");
+    const bob = await registered("mq");
+    await befriend(alice, bob);
+    const conv = await create(alice, [bob]);
+    await submit(alice, conv, { epoch: 0, kind: "commit", welcome: "BBBB", roster: { add: [bob.address] } });
+    await submit(alice, conv, { epoch: 1, kind: "application" });
+    const laptop = anotherDevice(alice);
+    expect((await call(alice, "POST", "/account/devices", { deviceCert: laptop.cert })).status).toBe(201);
+    // Taken together, the message after the commit is handed on with it, before her account is
+    // asked again how many devices it has: what it said at the old epoch must not count.
+    const answers = await Promise.all([
+      submit(alice, conv, { epoch: 1, kind: "application" }),
+      submit(alice, conv, { epoch: 1, kind: "commit", welcome: "CCCC" }),
+      submit(alice, conv, { epoch: 2, kind: "application" }),
+    ]);
+    expect(await Promise.all(answers.map((r) => r.json()))).toEqual([3, 4, 5].map((seq) => ({ accepted: true, seq })));
+    expect((await convItems(laptop)).filter((i) => i.hubSeq >= 4).map((i) => [i.hubSeq, i.type])).toEqual([
+      [4, "commit"],
+      [4, "welcome"],
+      [5, "application"],
+    ]);
   });
 
   it("refuses a commit at a stale epoch and an application message from the future", async () => {
