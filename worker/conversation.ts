@@ -22,7 +22,7 @@ const FAN_BATCH = 200;
  * (at most FAN_WAIT_MS): acks then slow down senders to the pace the entries leave at, instead
  * of taking more than can be delivered and letting intake starve the fan-out of the CPU.
  */
-const FAN_BACKLOG = 144;
+const FAN_BACKLOG = 112;
 const FAN_WAIT_MS = 1000;
 /** Entries kept in memory for the fan-out at most. */
 const FAN_MEMORY = 2000;
