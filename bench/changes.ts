@@ -19,6 +19,7 @@ before it, while other work loaded the machine, so compare within a row, not acr
 | An account's only device gets no mailbox copy of an application message it submitted to the hub itself (it has the hub's answer; PROTOCOL §6) | ~4,200–4,700 msgs/s; hub ~145 µs of CPU a message (lab, wrangler dev) | ~4,500–5,300 msgs/s; hub ~120 µs |
 | The benchmark runs each domain as one workerd through Miniflare (the library wrangler dev is built on), without wrangler dev's reloading proxy, which re-fetched every request and piped every WebSocket frame through a second workerd (~25 µs of CPU a message, a hop each way); hubs hold acks past 96 entries waiting for the fan-out, not 64; a hub's fan-out may have two requests in flight per peer (one conversation's items never in two at once) | ~4,500–5,300 msgs/s (lab, wrangler dev); full run: 4,602 msgs/s, round trip p50 20.5 ms, 4,735 idle sockets | lab medians ~5,500 (Miniflare) → ~6,100 (96) → ~7,000 (two requests); three full runs within 40 minutes: 6,464 / 4,376 / 5,396 msgs/s, p99 0.91 / 1.38 / 1.04 s, against Prosody's 10,211 / 5,553 / 5,790 msgs/s, p99 0.70 / 1.33 / 1.47 s (0.63× / 0.79× / 0.93×); same domain 8,059 / 6,737 / 8,508 msgs/s; round trip p50 9.4–14.8 ms; 9,471 idle sockets, ~63 KiB each |
 | Bursts on a session: what a client submits within one turn goes as one \`submits\` frame, answered by one \`acks\` frame (PROTOCOL §10), so a hub takes one event per burst, not one per message; request bodies of declared length read whole by the runtime (reading them chunk by chunk from JS took a turn of the event loop per chunk, most of the receiver's work on a federation batch); hubs hold acks past 144 entries, not 96; a hub's run of entries, and a batch's federation dedupe records, written by one statement each (\`json_each\` of one bound array: ~11 µs a log row instead of 17–26, ~3 µs a dedupe record instead of ~6) | lab, start of the session: 5,000–6,400 msgs/s (median ~5,700), p99 0.92–1.11 s; hub ~125 µs and receiver ~80 µs of CPU a message | lab medians ~6,000 (bursts) → ~6,850 (bodies) → ~8,000 (144) → ~8,200–8,400 (statements), p99 ~0.85–0.95 s; hub ~65–90 µs, receiver ~55–65 µs; three full runs this session, one after each group of steps: 5,843 / 7,543 / 8,239 msgs/s, p99 1.03 / 1.04 / 0.90 s, against Prosody's 7,114 / 7,690 / 10,028 msgs/s, p99 1.08 / 0.94 / 0.70 s (0.82× / 0.98× / 0.82×); same domain 8,700 / 9,948 / 12,520 msgs/s against 13,106 / 12,592 / 12,456 (1.01× in the last); mailbox drain 60,670 msgs/s (was 33,193) |
+| The benchmark measures both servers warm and at the same moments: both are started side by side, and each throughput scenario gives each an untimed first pass, then three timed passes taking turns (EMSG, Prosody; Prosody, EMSG; EMSG, Prosody), reported as the median pass (the single pass after a one-message warm-up caught EMSG's servers cold, their first pass of the full load running ~40% slower than the next ones, and a slow minute of the VM fell on one server only); wire checks of addresses, domains and conversation refs remember the strings that passed (~10% of the receiving server's CPU); a hub leaves a sole-device author's account out of the fan-out of its own answered messages while the epoch holds (the account says it has one device in its answer); acks held past 112 entries, not 144 | lab at this session's start, six runs of one server start: first run 7,918 msgs/s, then 13,638–14,865 (Prosody: 10,949 first, then 10,682–13,422); first full run with interleaved passes (cdd2069): federated 11,355 against Prosody's 8,935 msgs/s (1.27×), p99 732 against 840 ms; same domain 15,965 against 17,622 (0.91×) | lab: same domain ~16,000 → ~20,000 msgs/s (hub ~65 → ~45 µs a message); federated, acks held past 112: ~12,100–14,400 against ~9,000–13,900 msgs/s, p99 ~0.5–0.6 against ~0.7–0.8 s; full runs: federated 12,106 against 11,732 (1.03×, p99 744 against 742 ms; before the 112), then 12,239 against 7,719 (1.59×, p99 610 against 1,053 ms) and 17,891 against 13,785 (1.30×, p99 396 against 588 ms; first pass after start 13,167 against 11,243); same domain 21,551 against 17,155 (1.26×), 17,959 against 15,621 (1.15×) and 21,373 against 21,343 (1.00×) |
 
 Tried and not kept, each measured with 3–6 lab runs: handing a conversation's next fan-out
 round over before the previous one was answered (p50 +50%); a 2 ms window in the Outbox to
@@ -30,18 +31,19 @@ falls under the mark (three interleaved pairs of runs: medians 8,150 against 8,3
 difference); answering a federation batch before applying it (+10% in an experiment: the
 receiver's apply is not most of what the hub waits for); skipping the receiver's schema checks
 or its dedupe records (no measurable change); the mailbox's 20-row inserts as one \`json_each\`
-statement (slower: its rows are JSON text, escaped twice).
+statement (slower: its rows are JSON text, escaped twice); holding acks past 80 entries (slower
+than 112 in one of two pairs, no lower p99); handing the Outbox each item's JSON text instead of
+the item (three interleaved pairs: no difference).
 
-Where the time goes now: a federated message costs the hub's server ~65–90 µs of CPU, the
-receiving server ~55–65 µs and the benchmark's own clients ~30–50 µs. Neither server's one
-thread is saturated (~65% and ~50% of a core during a run): they take turns more than they
-overlap. A federation request of a few hundred to 2,000 items took 130–420 ms from the hub's
-fetch to the answer even when the receiver answered before applying it, and the receiver's
-handler often started only once its previous batch was applied: each event loop runs in bursts,
-and a body of a megabyte or more crosses the socket a buffer at a time between them. Lab runs
-vary by ±15% from one to the next on this VM, and whole runs more (Prosody's federated figure
-went from 5,553 to 10,211 msgs/s between full runs minutes apart on the same code).
-Next levers: fewer calls per incoming batch to the one Server object (replay and rate check,
-dedupe lookup, dedupe record, all on the answer's path), no call per fan-out round to the
-author's own account when it has one device, and a federation transport whose batches are not
-held up between those bursts.`
+Where the time goes now: a federated message costs the hub's server ~40–60 µs of CPU, the
+receiving server ~30–45 µs and the benchmark's own clients ~20–40 µs; together ~1.4 of the 2
+cores at 12,000 msgs/s. The two biggest single costs are durable writes: the hub's log insert
+(~18% of the hub's CPU) and the receiving account's mailbox insert (~20% of the receiver's).
+A message's latency under this load is mostly the time it waits in its hub: up to 112 entries
+and the sender's 32 in flight, per conversation, at the pace one conversation's fan-out goes.
+Runs still vary on this VM: within one full run, one server's passes spread by up to a third
+(EMSG 9,762–14,061, Prosody 10,742–12,805 msgs/s), which is why passes take turns and the
+median is reported. The single-pair round trip (~8 ms against Prosody's ~0.5 ms) is a chain of
+Durable Object calls, two signatures and a federation request per hop, and was not worked on.
+Next levers: smaller log and mailbox rows (the two durable writes), and a federation transport
+whose batches are not held up between the event loops' bursts.`
