@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Page } from "playwright-core";
-import { befriend, openTab, type Person, type PwaWorld, register, shot, startWorld } from "./pwa-harness.js";
+import { befriend, openTab, type Person, type PwaWorld, register, shot, startWorld, statusLineWhole } from "./pwa-harness.js";
 
 // One story on two domains: Alice (im.alice.test) makes a group with Bob and Carol (im.bob.test),
 // everyone talks, Alice renames it and removes Carol, and Bob leaves.
@@ -214,6 +214,7 @@ describe("group chats in the PWA", () => {
     await alice.page.getByRole("button", { name: "Group info" }).waitFor();
     expect(await alice.page.getByRole("button", { name: "Group info" }).isVisible()).toBe(true);
     expect(await title(alice.page).isVisible()).toBe(true);
+    expect(await statusLineWhole(alice.page)).toBe(true);
     await shot(alice.page, "group-phone");
     await groupInfo(alice.page);
     await shot(alice.page, "group-info-phone");

@@ -116,6 +116,15 @@ export async function shot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: join(ARTIFACTS, `pwa-${name}.png`) });
 }
 
+/** Whether the chat header's status line shows whole, its message path (last in it) included. */
+export function statusLineWhole(page: Page): Promise<boolean> {
+  return page.getByTestId("message-path").evaluate((path) => {
+    const line = path.parentElement!;
+    const [box, lineBox] = [path.getBoundingClientRect(), line.getBoundingClientRect()];
+    return line.scrollWidth <= line.clientWidth && box.width > 0 && box.right <= lineBox.right + 0.5;
+  });
+}
+
 export async function openTab(page: Page, tab: "Chats" | "Friends" | "Favorites" | "Settings"): Promise<void> {
   await page.getByRole("navigation").getByRole("button", { name: tab }).click();
 }

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openTab, register, shot, startWorld, type Person, type PwaWorld } from "./pwa-harness.js";
+import { openTab, register, shot, startWorld, statusLineWhole, type Person, type PwaWorld } from "./pwa-harness.js";
 
 // One story, told in order: each step builds on what the previous one left on screen.
 describe("the EMSG PWA on two federated domains", () => {
@@ -292,6 +292,8 @@ describe("the EMSG PWA on two federated domains", () => {
     await alice.page.getByTestId("chat-row").first().click();
     await alice.page.getByTestId("timeline").waitFor();
     expect(await alice.page.getByTestId("chat-row").first().isVisible()).toBe(false);
+    expect(await statusLineWhole(alice.page)).toBe(true);
+    expect(await alice.page.getByTestId("message-path").isVisible()).toBe(true);
     await shot(alice.page, "phone-chat");
   });
 

@@ -69,7 +69,7 @@ export function ConversationView({ app, chats, conversation }: { app: AppViewMod
           <h2 id="conv-title" class="ellipsis">{group?.title || conversation.title}</h2>
           <div class="sub ellipsis">
             {group ? <><span data-testid="member-count">{group.membersLabel(t)}</span>{" · "}</> : null}
-            <Icon name="lock" size={13} /> {t("conv.encrypted")}{conversation.verified ? ` · ${t("friends.verified")}` : ""}
+            <Icon name="lock" size={13} /> <span class="encrypted-words">{t("conv.encrypted")}</span>{conversation.verified ? ` · ${t("friends.verified")}` : ""}
             {" · "}
             <span class={`path ${path.path}`} role="status" title={path.description} data-testid="message-path" data-path={path.path}>
               {path.label}<span class="visually-hidden">: {path.description}</span>
