@@ -20,6 +20,22 @@ async function convItems(d: Device): Promise<Extract<MailItem, { kind: "conv" }>
   return page.items.filter((i): i is Extract<MailItem, { kind: "conv" }> => i.kind === "conv");
 }
 
+/** Alice and Bob, friends, in a conversation Alice made, whose first commit added Bob (epoch 1). */
+async function twoInConversation(a: string, b: string): Promise<{ alice: Device; bob: Device; conv: string }> {
+  const alice = await registered(a);
+  const bob = await registered(b);
+  await befriend(alice, bob);
+  const conv = await create(alice, [bob]);
+  await submit(alice, conv, { epoch: 0, kind: "commit", welcome: "BBBB", roster: { add: [bob.address] } });
+  return { alice, bob, conv };
+}
+
+async function linkedDevice(owner: Device): Promise<Device> {
+  const device = anotherDevice(owner);
+  expect((await call(owner, "POST", "/account/devices", { deviceCert: device.cert })).status).toBe(201);
+  return device;
+}
+
 describe("conversations", () => {
   it("creates a conversation hosted here and shows it to members only", async () => {
     const alice = await registered("ca");
@@ -68,15 +84,10 @@ describe("conversations", () => {
   });
 
   it("keeps an author's own messages in its mailbox once its second device is in the conversation", async () => {
-    const alice = await registered("md");
-    const bob = await registered("mb");
-    await befriend(alice, bob);
-    const conv = await create(alice, [bob]);
-    await submit(alice, conv, { epoch: 0, kind: "commit", welcome: "BBBB", roster: { add: [bob.address] } });
+    const { alice, bob, conv } = await twoInConversation("md", "mb");
     // Alice's only device: the hub learns it, and her own message goes to no mailbox of hers.
     expect(await (await submit(alice, conv, { epoch: 1, kind: "application" })).json()).toEqual({ accepted: true, seq: 2 });
-    const laptop = anotherDevice(alice);
-    expect((await call(alice, "POST", "/account/devices", { deviceCert: laptop.cert })).status).toBe(201);
+    const laptop = await linkedDevice(alice);
     // Her phone adds the laptop to the group (a commit: the epoch moves on, the accounts stay).
     await submit(alice, conv, { epoch: 1, kind: "commit", welcome: "CCCC" });
     expect(await (await submit(alice, conv, { epoch: 2, kind: "application" })).json()).toEqual({ accepted: true, seq: 4 });
@@ -90,14 +101,9 @@ describe("conversations", () => {
   });
 
   it("gives the author's account its own message sent right after the commit adding its new device, in one burst", async () => {
-    const alice = await registered("mr");
-    const bob = await registered("mq");
-    await befriend(alice, bob);
-    const conv = await create(alice, [bob]);
-    await submit(alice, conv, { epoch: 0, kind: "commit", welcome: "BBBB", roster: { add: [bob.address] } });
+    const { alice, bob, conv } = await twoInConversation("mr", "mq");
     await submit(alice, conv, { epoch: 1, kind: "application" });
-    const laptop = anotherDevice(alice);
-    expect((await call(alice, "POST", "/account/devices", { deviceCert: laptop.cert })).status).toBe(201);
+    const laptop = await linkedDevice(alice);
     // Taken together, the message after the commit is handed on with it, before her account is
     // asked again how many devices it has: what it said at the old epoch must not count.
     const answers = await Promise.all([
