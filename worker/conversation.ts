@@ -158,15 +158,17 @@ export class ConversationObject extends DurableObject<Env> {
   }
 
   /**
-   * Queues a submission for the next accept round. A round starts on the next turn of the event
-   * loop when none is running, so frames and requests already delivered (a burst of session
-   * frames) are ordered together and share one commit; what arrives while a round runs goes in
-   * the next. Measured: rounds of one frame each halve a session's throughput.
+   * Queues a submission for the next accept round. A round starts once the current event's work
+   * is done (a microtask) when none is running, so a frame's burst of submissions is ordered
+   * together and shares one commit; what arrives while a round runs or waits for the fan-out
+   * goes in the next. A timer's turn (setTimeout 0) would also gather the frames of other
+   * events, but costs about a millisecond in workerd: measured, most of a message's way through a
+   * local hub (delivery 2.25 → 0.84 ms one at a time), for no throughput under load.
    */
   private take(p: Omit<Pending, "done">): Promise<Outcome<Accepted>> {
     return new Promise((done) => {
       this.intake.push({ ...p, done });
-      if (!this.accepting) this.accepting = new Promise<void>((turn) => setTimeout(turn, 0)).then(() => this.acceptRounds());
+      if (!this.accepting) this.accepting = Promise.resolve().then(() => this.acceptRounds());
     });
   }
 
