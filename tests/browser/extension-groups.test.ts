@@ -28,6 +28,8 @@ describe("group chats in the extension, with PWA users on the other domain", () 
   let panel: Page;
   let bob: Page;
   let carol: Person;
+  /** What bob's PWA warned of, shown should a wait for bob time out. */
+  const bobWarnings: string[] = [];
 
   beforeAll(async () => {
     buildExtension();
@@ -63,6 +65,9 @@ describe("group chats in the extension, with PWA users on the other domain", () 
     panel = await createInPanel(ext, "alice#im.alice.test", servers.origins["im.alice.test"]!);
 
     bob = await registerInTab(ext, servers.origins["im.bob.test"]!, "bob");
+    bob.on("console", (m) => {
+      if (m.type() === "warning" || m.type() === "error") bobWarnings.push(m.text());
+    });
     carol = await register({ browser: carolsBrowser }, servers.origins["im.bob.test"]!, "im.bob.test", "carol");
 
     await panel.getByRole("tab", { name: "Friends" }).click();
@@ -212,6 +217,9 @@ describe("group chats in the extension, with PWA users on the other domain", () 
     expect(await panel.getByRole("textbox", { name: "Message" }).count()).toBe(0);
     await shot("group-left");
     await inPanel("Saturday works").waitFor();
-    await pwaNotice(bob, "alice left").waitFor({ timeout: 60_000 });
+    await pwaNotice(bob, "alice left").waitFor({ timeout: 60_000 }).catch(async (error: Error) => {
+      const shown = await bob.getByTestId("timeline").innerText().catch(() => "(no timeline)");
+      throw new Error(`${error.message}\nbob's timeline:\n${shown}\nbob's warnings:\n${bobWarnings.join("\n")}`);
+    });
   }, 120_000);
 });
