@@ -2,7 +2,7 @@
 // passes taking turns, then each server's remaining scenarios on its own.
 import { type EmsgServers, startEmsg } from "./emsg-half.js";
 import type { BenchResults } from "./figures.js";
-import { type Contender, interleave, type Scenario } from "./interleave.js";
+import { type Contender, errorText, interleave, type Scenario } from "./interleave.js";
 import type { Plan } from "./plan.js";
 import { PROSODY_INSTALL, prosodyInstalled } from "./prosody.js";
 import { type ProsodyServers, startProsodyServers } from "./prosody-half.js";
@@ -10,14 +10,12 @@ import { type ProsodyServers, startProsodyServers } from "./prosody-half.js";
 type Log = (line: string) => void;
 type Halves = Pick<BenchResults, "emsg" | "prosody">;
 
-const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
-
 /** Runs every messaging scenario of both servers; a half that broke keeps the figures it had. */
 export async function compareMessaging(plan: Plan, log: Log): Promise<Halves> {
   const halves: Halves = { emsg: { figures: {} }, prosody: { figures: {} } };
   const fail = (half: keyof Halves, error: unknown) => {
-    halves[half].error ??= message(error);
-    log(`${half} half failed: ${message(error)}`);
+    halves[half].error ??= errorText(error);
+    log(`${half} half failed: ${errorText(error)}`);
   };
   let prosody: ProsodyServers | undefined;
   let emsg: EmsgServers | undefined;

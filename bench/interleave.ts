@@ -18,7 +18,8 @@ export interface ScenarioOutcome {
   error?: string;
 }
 
-const describe = (error: unknown) => (error instanceof Error ? error.message : String(error));
+/** The text of whatever was thrown. */
+export const errorText = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 /**
  * Per contender: one message per pair (so connections and caches exist), then a first full pass,
@@ -39,7 +40,7 @@ export async function interleave(contenders: readonly Contender[], scenario: Sce
       // arrive means the setup is broken, and nothing after it would measure anything.
       if (messages === 1 && p.delivered < p.sent) errors.set(c, `lost ${p.sent - p.delivered} of ${p.sent} messages${p.firstError ? `: ${p.firstError}` : ""}`);
     } catch (error) {
-      errors.set(c, describe(error));
+      errors.set(c, errorText(error));
     }
   };
   for (const c of contenders) {

@@ -5,6 +5,7 @@ import { spawnSync } from "node:child_process";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { compareMessaging } from "./compare.js";
+import { errorText } from "./interleave.js";
 import type { BenchResults, HalfResult, MlsFigures, PwaFigures } from "./figures.js";
 import { CHANGES } from "./changes.js";
 import { METHOD } from "./method.js";
@@ -43,7 +44,7 @@ function ensureOpenFiles(needed: number): void {
 
 /** Logs a failure in full and gives its first line, for the report. */
 function failure(name: string, error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
+  const message = errorText(error);
   log(`${name} failed: ${message}`);
   return message.split("\n")[0]!;
 }
