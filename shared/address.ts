@@ -20,7 +20,8 @@ export const ADDRESS_MAX = NAME_MAX + 1 + DOMAIN_MAX;
 
 // Names are ASCII on purpose: no mixed-script look-alikes in the part people read aloud.
 const NAME = /^[a-z0-9](?:[a-z0-9]|[._-](?=[a-z0-9]))*$/;
-const LABEL = /^(?!-)(?:xn--)?[a-z0-9-]{1,63}(?<!-)$/;
+// An A-label's `xn--` counts toward the 63 characters like any other.
+const LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
 const IPV4ISH = /^[0-9.]+$/;
 
 function bad(message: string): never {

@@ -31,6 +31,8 @@ const INPUTS = [
   "a#x-.y",
   `${"n".repeat(65)}#im.example.com`,
   `x#${"a".repeat(64)}.com`,
+  `x#xn--${"a".repeat(59)}.com`,
+  `x#xn--${"a".repeat(63)}.com`,
   "a#b#c.d",
   "a b#x.y",
   "\u00e5lice#x.y",

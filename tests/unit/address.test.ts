@@ -39,10 +39,16 @@ describe("addresses", () => {
     ["a#-x.com", "valid part"],
     [`${"a".repeat(65)}#im.a.com`, "longer than 64"],
     [`a#${"b".repeat(250)}.com`, "253"],
+    [`a#xn--${"b".repeat(63)}.com`, "valid part"],
   ])("refuses %s with a clear bad_request", (input, words) => {
     const e = refusal(() => parseAddress(input));
     expect(e.code).toBe("bad_request");
     expect(e.message).toContain(words);
+  });
+
+  it("counts an A-label's xn-- toward a label's 63 characters", () => {
+    expect(parseDomain(`xn--${"b".repeat(59)}.com`)).toBe(`xn--${"b".repeat(59)}.com`);
+    expect(refusal(() => parseDomain(`xn--${"b".repeat(60)}.com`)).code).toBe("bad_request");
   });
 
   it("accepts only the normal form on the wire", () => {

@@ -90,6 +90,17 @@ describe("mailbox", () => {
     expect((await call(bob, "GET", "/mailbox?after=-1")).status).toBe(400);
   });
 
+  it("refuses a page limit outside 1–500 instead of clamping it", async () => {
+    const bob = await registered("limits");
+    for (const limit of ["0", "501", "00"]) {
+      const res = await call(bob, "GET", `/mailbox?after=0&limit=${limit}`);
+      expect(res.status).toBe(400);
+      expect(await errorOf(res)).toBe("bad_request");
+    }
+    expect((await call(bob, "GET", "/mailbox?after=0&limit=500")).status).toBe(200);
+    expect((await call(bob, "GET", "/mailbox?after=0&limit=1")).status).toBe(200);
+  });
+
   it("answers a bad frame with an error frame and keeps the socket", async () => {
     const bob = await registered("badframe");
     const c = await connect(bob);

@@ -13,16 +13,17 @@ import { signedBody, signedOnly, type AppEnv } from "./context.js";
 /** The mailbox (PROTOCOL §6): polling, acknowledgement, and the WebSocket behind a ticket. */
 export const mailboxRoutes = new Hono<AppEnv>();
 
-function count(text: string | undefined, fallback: number, max: number): number {
+/** A query integer from `min` to `max`; anything else is refused, not clamped (PROTOCOL §6). */
+function count(text: string | undefined, fallback: number, min: number, max: number): number {
   if (text === undefined) return fallback;
-  if (!/^\d{1,15}$/.test(text)) throw new EmsgError("bad_request", "after and limit are non-negative integers.");
-  return Math.min(Number(text), max);
+  if (!/^\d{1,15}$/.test(text) || Number(text) < min || Number(text) > max) throw new EmsgError("bad_request", `after is a non-negative integer, limit one from 1 to ${PAGE_LIMIT}.`);
+  return Number(text);
 }
 
 mailboxRoutes.get("/mailbox", async (c) => {
   const auth = await signedOnly(c);
-  const after = count(c.req.query("after"), 0, Number.MAX_SAFE_INTEGER);
-  const limit = Math.max(1, count(c.req.query("limit"), 100, PAGE_LIMIT));
+  const after = count(c.req.query("after"), 0, 0, Number.MAX_SAFE_INTEGER);
+  const limit = count(c.req.query("limit"), 100, 1, PAGE_LIMIT);
   return json(unwrap(await accountOf(c.env, auth.address).mailboxPage(after, limit)));
 });
 
