@@ -1,5 +1,9 @@
 import type { Address } from "../address.js";
+import { EmsgError } from "../errors.js";
+import { decodeGroupState } from "../mls/state-codec.js";
 import type { CoreContext } from "./context.js";
+import { proveMembers } from "./conversation-trust.js";
+import { getFriend } from "./friends.js";
 import type { MessageRecord } from "./messages.js";
 
 /**
@@ -8,9 +12,15 @@ import type { MessageRecord } from "./messages.js";
  */
 export interface ConversationRecord {
   conversation: string;
+  /** The accounts in the MLS tree (PROTOCOL §8), not the server's roster. */
   members: Address[];
   /** For a 1:1 conversation, the other person. */
   peer?: Address;
+  /**
+   * The key pinned for `peer` under which every leaf of theirs verified, when the tree holds exactly
+   * their account and ours: only such a 1:1 can be the one that sending to `peer` uses.
+   */
+  peerKey?: string;
   /** Absent on records kept before groups existed: those are all "direct". */
   kind?: ConversationKind;
   /** A group's name, once a member sent it (PROTOCOL §8.1). */
@@ -46,7 +56,7 @@ export interface ConversationRecord {
 
 export type ConversationKind = "direct" | "group";
 
-export type ConversationSummary = Omit<ConversationRecord, "group" | "applied" | "direct" | "leaving" | "kind" | "titleAt" | "leaveId" | "leftAt"> & { kind: ConversationKind };
+export type ConversationSummary = Omit<ConversationRecord, "group" | "applied" | "direct" | "leaving" | "kind" | "titleAt" | "leaveId" | "leftAt" | "peerKey"> & { kind: ConversationKind };
 
 /** The record once our leave `id` is known to be at hub position `hubSeq` (from the hub's answer or our mailbox). */
 export function leaveOrderedAt(record: ConversationRecord, id: string, hubSeq: number): ConversationRecord {
@@ -86,22 +96,58 @@ export function loadConversation(ctx: Pick<CoreContext, "store">, conversation: 
 }
 
 export function summaryOf(record: ConversationRecord): ConversationSummary {
-  const { group: _secret, applied: _positions, direct: _copies, leaving: _leaving, titleAt: _titleAt, leaveId: _leaveId, leftAt: _leftAt, kind, ...summary } = record;
+  const { group: _secret, applied: _positions, direct: _copies, leaving: _leaving, titleAt: _titleAt, leaveId: _leaveId, leftAt: _leftAt, peerKey: _peerKey, kind, ...summary } = record;
   return { ...summary, kind: kind ?? "direct" };
 }
 
 export async function saveConversation(ctx: CoreContext, record: ConversationRecord, announce = true): Promise<void> {
   await ctx.store.put(key(record.conversation), record);
-  if (record.peer && record.kind !== "group") await ctx.store.put(peerKey(record.peer), record.conversation);
   if (announce) ctx.events.emit("conversation", summaryOf(record));
 }
 
-/** The 1:1 conversation with `peer`, if there is one. */
-export async function conversationWith(ctx: Pick<CoreContext, "store">, peer: Address): Promise<ConversationRecord | undefined> {
+/**
+ * Makes `record` the 1:1 that sending to its peer uses. Only a 1:1 proven to be with that friend
+ * (`peerKey`) qualifies, and of two such, the one joined (or made) last wins (PROTOCOL §8): a
+ * server can neither file its own group as someone's 1:1 nor displace the real one.
+ */
+export async function choosePeerConversation(ctx: Pick<CoreContext, "store">, record: ConversationRecord): Promise<void> {
+  if (record.kind === "group" || !record.peer || !record.peerKey) throw new EmsgError("internal", "Only a 1:1 proven to be with a friend can be theirs.");
+  await ctx.store.put(peerKey(record.peer), record.conversation);
+}
+
+/** `record` is no longer the 1:1 with its peer (it became a group, or holds someone else now). */
+export async function dropPeerConversation(ctx: Pick<CoreContext, "store">, record: ConversationRecord): Promise<void> {
+  if (!record.peer || (await ctx.store.get<string>(peerKey(record.peer))) !== record.conversation) return;
+  await ctx.store.delete(peerKey(record.peer));
+}
+
+/**
+ * The 1:1 conversation with `peer`, if there is one: still a 1:1 with them, proven under the key
+ * pinned for them now (an address someone else took over with a new key gets a new conversation).
+ */
+export async function conversationWith(ctx: CoreContext, peer: Address): Promise<ConversationRecord | undefined> {
   const conversation = await ctx.store.get<string>(peerKey(peer));
   const record = conversation === undefined ? undefined : await loadConversation(ctx, conversation);
   // A group that once held only two people is not the 1:1 conversation with either of them.
-  return record?.kind === "group" ? undefined : record;
+  if (!record || record.kind === "group" || record.peer !== peer) return undefined;
+  if (record.peerKey === undefined) return proveKept(ctx, record);
+  return record.peerKey === (await getFriend(ctx, peer))?.accountKey ? record : undefined;
+}
+
+/** A 1:1 stored before its peer's key was recorded on it is proven from its tree once, now. */
+async function proveKept(ctx: CoreContext, record: ConversationRecord): Promise<ConversationRecord | undefined> {
+  let proven;
+  try {
+    proven = await proveMembers(ctx, await decodeGroupState(record.group));
+  } catch (error) {
+    if (error instanceof EmsgError) return undefined;
+    throw error;
+  }
+  const { friend } = proven;
+  if (!friend || friend.address !== record.peer) return undefined;
+  const next = { ...record, peerKey: friend.accountKey };
+  await saveConversation(ctx, next, false);
+  return next;
 }
 
 export async function listConversations(ctx: Pick<CoreContext, "store">): Promise<ConversationSummary[]> {

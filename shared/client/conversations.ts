@@ -15,7 +15,7 @@ import {
 } from "../wire/conversation.js";
 import { deviceIdentityOf } from "./account-record.js";
 import type { CoreContext } from "./context.js";
-import { type ConversationRecord, conversationWith, loadConversation, saveConversation } from "./conversation-record.js";
+import { choosePeerConversation, type ConversationRecord, conversationWith, loadConversation, saveConversation } from "./conversation-record.js";
 import { pinnedKey } from "./friends.js";
 
 /**
@@ -80,6 +80,8 @@ export async function ensureConversation(ctx: CoreContext, peer: Address): Promi
     conversation,
     members: [me.address, peer],
     peer,
+    // Every device added was certified under the key pinned for them (claimKeyPackages).
+    peerKey: accountKey,
     group: encodeGroupState(added.state),
     epoch: epochOf(added.state),
     lastHubSeq: 0,
@@ -87,6 +89,7 @@ export async function ensureConversation(ctx: CoreContext, peer: Address): Promi
     unread: 0,
   };
   await saveConversation(ctx, record);
+  await choosePeerConversation(ctx, record);
   return record;
 }
 

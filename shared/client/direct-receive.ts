@@ -15,7 +15,7 @@ import { type ConvOutcome, readApplication } from "./incoming-conv.js";
  */
 export async function applyDirectCopy(ctx: CoreContext, frame: DirectFrame, from: string): Promise<ConvOutcome> {
   const record = await loadConversation(ctx, frame.conversation);
-  if (!record || readDirectly(record, frame.mls)) return {};
+  if (!record || record.unsafe || readDirectly(record, frame.mls)) return {};
   let processed;
   try {
     processed = await processMessage(await decodeGroupState(record.group), frame.mls);

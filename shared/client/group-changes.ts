@@ -22,7 +22,7 @@ export async function addNotice(ctx: CoreContext, conversation: string, id: stri
 
 /** A record known to be a group: a 1:1 `peer` no longer applies. */
 export function asGroup(record: ConversationRecord): ConversationRecord {
-  const { peer: _peer, ...rest } = record;
+  const { peer: _peer, peerKey: _peerKey, ...rest } = record;
   return { ...rest, kind: "group" };
 }
 

@@ -1,7 +1,6 @@
-import type { Address } from "../address.js";
 import { EmsgError } from "../errors.js";
 import { joinFromWelcome } from "../mls/group.js";
-import { epochOf, type GroupState, isActive, verifyMembers, membersOf } from "../mls/group-state.js";
+import { epochOf, groupIdOf, isActive } from "../mls/group-state.js";
 import { type Processed, processMessage } from "../mls/receive.js";
 import { decodeGroupState, encodeGroupState } from "../mls/state-codec.js";
 import type { ConvPayload } from "../wire/conversation.js";
@@ -9,10 +8,19 @@ import { decodeContent } from "../content.js";
 import { deviceIdentityOf } from "./account-record.js";
 import { forgetKeyPackage, unusedKeyPackages } from "./account.js";
 import type { CoreContext } from "./context.js";
-import { afterLeaving, type ConversationRecord, loadConversation, markApplied, saveConversation, wasApplied } from "./conversation-record.js";
+import {
+  afterLeaving,
+  choosePeerConversation,
+  type ConversationRecord,
+  dropPeerConversation,
+  loadConversation,
+  markApplied,
+  saveConversation,
+  wasApplied,
+} from "./conversation-record.js";
+import { accountsOf, type Proven, proveMembers } from "./conversation-trust.js";
 import { readDirectly } from "./direct-copies.js";
-import { getFriend } from "./friends.js";
-import { addNotice, noticeRosterChange, readLeave, readTitle } from "./group-changes.js";
+import { addNotice, asGroup, noticeRosterChange, readLeave, readTitle } from "./group-changes.js";
 import { ownItemBack } from "./own-commits.js";
 import { findMessage, type MessageRecord, saveMessage, setStatus } from "./messages.js";
 
@@ -22,22 +30,13 @@ export interface ConvOutcome {
   receipts?: { conversation: string; ids: string[] };
 }
 
-async function pinnedOf(ctx: CoreContext, address: string): Promise<string | undefined> {
-  if (address === ctx.account.address) return ctx.account.accountPublicKey;
-  const friend = await getFriend(ctx, address as Address);
-  return friend?.accountKey || undefined;
-}
-
-/** Checks every member's certificate against the key pinned for its address, where one is (PROTOCOL §8). */
-async function checkPins(ctx: CoreContext, state: GroupState): Promise<void> {
-  const pins = new Map<string, string | undefined>();
-  for (const { address } of membersOf(state)) if (!pins.has(address)) pins.set(address, await pinnedOf(ctx, address));
-  verifyMembers(state, (address) => pins.get(address));
-}
-
 /**
  * A Welcome: join, unless this device already is in the conversation or the Welcome is for another
  * device. A group this account left or was removed from is joined again when a member adds it back.
+ * Who is in it, and whether it is the 1:1 with a friend, is read from the tree, not from the hub's
+ * `members` and `from` (PROTOCOL §8). One holding a device that another key signed for an address
+ * whose key is pinned is kept marked unsafe, read and written no more, so the user sees who posed
+ * as whom.
  */
 async function join(ctx: CoreContext, item: ConvPayload): Promise<ConvOutcome> {
   const existing = await loadConversation(ctx, item.conversation);
@@ -50,18 +49,29 @@ async function join(ctx: CoreContext, item: ConvPayload): Promise<ConvOutcome> {
     if (error instanceof EmsgError && error.code === "not_found") return {};
     throw error;
   }
-  await checkPins(ctx, joined.state);
-  const members = item.members ?? [...new Set(membersOf(joined.state).map((m) => m.address))];
+  if (groupIdOf(joined.state) !== item.conversation) throw new EmsgError("bad_request", "The Welcome is for another conversation than the one it came in.");
+  let proven: Proven;
+  let unsafe: string | undefined;
+  try {
+    proven = await proveMembers(ctx, joined.state);
+  } catch (error) {
+    if (!(error instanceof EmsgError) || error.code !== "unauthorized") throw error;
+    proven = { members: accountsOf(joined.state) };
+    unsafe = error.message;
+  }
+  const { members } = proven;
   const others = members.filter((a) => a !== ctx.account.address);
   // A group's creation names at least three accounts; a 1:1 two. A group that shrank to two is
-  // recognized by the name its members send after every add.
-  const group = existing?.kind === "group" || others.length !== 1;
-  const { left: _left, leaving: _leaving, ...kept } = existing ?? ({} as Partial<ConversationRecord>);
+  // recognized by the name its members send after every add. The hub's roster may only make it a
+  // group: the first Welcome of a group made in several commits holds part of it.
+  const group = existing?.kind === "group" || others.length !== 1 || members.length !== 2 || (item.members !== undefined && new Set(item.members).size !== 2);
+  const { left: _left, leaving: _leaving, unsafe: _unsafe, ...kept } = existing ?? ({} as Partial<ConversationRecord>);
   const record: ConversationRecord = {
     ...kept,
     conversation: item.conversation,
     members,
-    ...(group ? { kind: "group" as const } : { kind: "direct" as const, peer: others[0]! }),
+    ...(group ? { kind: "group" as const } : { kind: "direct" as const, peer: others[0]!, ...(proven.friend ? { peerKey: proven.friend.accountKey } : {}) }),
+    ...(unsafe === undefined ? {} : { unsafe }),
     group: encodeGroupState(joined.state),
     epoch: epochOf(joined.state),
     lastHubSeq: item.hubSeq,
@@ -71,16 +81,30 @@ async function join(ctx: CoreContext, item: ConvPayload): Promise<ConvOutcome> {
   };
   await saveConversation(ctx, record);
   await forgetKeyPackage(ctx, joined.usedRef);
-  // The creating commit is the hub's first (epoch 0); a later Welcome from our own account only
-  // brings a newly linked device into a group the account is in already, which is no news.
-  if (group && item.epoch === 0) {
-    // The name comes in the creator's next message; the notice is kept as it was seen.
-    await addNotice(ctx, item.conversation, item.id, item.at, { type: "created", by: item.from, who: members.filter((a) => a !== item.from) });
+  if (unsafe !== undefined) {
+    await replayParked(ctx, item.conversation);
+    throw new EmsgError("unauthorized", unsafe);
   }
-  else if (group && item.from !== ctx.account.address) {
+  // The latest 1:1 joined with a friend is the one written to (PROTOCOL §8).
+  if (record.peerKey) await choosePeerConversation(ctx, record);
+  if (group) await noticeJoin(ctx, record, item);
+  return replayParked(ctx, item.conversation);
+}
+
+/**
+ * The line a Welcome into a group leaves. The creating commit is the first (epoch 0 to 1), made by
+ * the creator, whose leaf is the first: MLS says who made the group. Who added us later is the
+ * hub's `from`, shown only if that account is in the tree. A later Welcome from our own account only
+ * brings a newly linked device into a group the account is in already, which is no news.
+ */
+async function noticeJoin(ctx: CoreContext, record: ConversationRecord, item: ConvPayload): Promise<void> {
+  if (record.epoch === 1) {
+    const creator = record.members[0]!;
+    // The name comes in the creator's next message; the notice is kept as it was seen.
+    await addNotice(ctx, item.conversation, item.id, item.at, { type: "created", by: creator, who: record.members.filter((a) => a !== creator) });
+  } else if (item.from !== ctx.account.address && record.members.includes(item.from)) {
     await addNotice(ctx, item.conversation, item.id, item.at, { type: "added", by: item.from, who: [ctx.account.address] });
   }
-  return replayParked(ctx, item.conversation);
 }
 
 const parkedPrefix = (conversation: string) => `parked/${conversation}/`;
@@ -162,6 +186,8 @@ export async function readApplication(
 /**
  * One entry of a hub's log. Items this device already applied (by hub order) and its own
  * submissions coming back are skipped; the new group state and its position are stored together.
+ * Its author is the MLS sender, whatever the hub's `from` says; one whose `type` is not what the
+ * MLS message is, or of a conversation marked unsafe, is refused unread (PROTOCOL §8).
  */
 export async function applyConvItem(ctx: CoreContext, item: ConvPayload): Promise<ConvOutcome> {
   if (item.type === "welcome") return join(ctx, item);
@@ -173,6 +199,7 @@ export async function applyConvItem(ctx: CoreContext, item: ConvPayload): Promis
     return {};
   }
   if (wasApplied(record, item.hubSeq)) return {};
+  if (record.unsafe) throw new EmsgError("unauthorized", `Nothing more is read in this conversation: ${record.unsafe}`);
   if (item.deviceId === ctx.account.deviceId) {
     await ownItemBack(ctx, record, item);
     return {};
@@ -182,7 +209,7 @@ export async function applyConvItem(ctx: CoreContext, item: ConvPayload): Promis
     await saveConversation(ctx, markApplied(record, item.hubSeq), false);
     return {};
   }
-  const processed = await processMessage(await decodeGroupState(record.group), item.mls);
+  const processed = await processMessage(await decodeGroupState(record.group), item.mls, item.type);
   let next: ConversationRecord = markApplied({ ...record, group: encodeGroupState(processed.state) }, item.hubSeq);
   let outcome: ConvOutcome = {};
   if (processed.kind === "commit") {
@@ -202,9 +229,10 @@ export async function applyConvItem(ctx: CoreContext, item: ConvPayload): Promis
 }
 
 /**
- * A commit by someone else: who joined or went, and whether this device is still in the group.
- * Devices it adds must belong to accounts on the roster after it: otherwise someone would read
- * the group without the members seeing their name (PROTOCOL §12).
+ * A commit by someone else (its MLS sender): who joined or went, and whether this device is still
+ * in the group. The roster after it is the tree's. Devices it adds must belong to accounts on the
+ * hub's roster too: otherwise the hub would not route the group's messages to whom it holds
+ * (PROTOCOL §12). A 1:1 whose tree no longer holds exactly its two accounts is a group from then on.
  */
 async function readCommit(
   ctx: CoreContext,
@@ -212,17 +240,22 @@ async function readCommit(
   processed: Extract<Processed, { kind: "commit" }>,
   item: ConvPayload,
 ): Promise<ConversationRecord> {
-  const members = item.members ?? record.members;
+  const by = processed.sender.address;
   if (!isActive(processed.state)) {
     const removed = record.left ? [] : [ctx.account.address];
     if (record.kind === "group" && removed.length > 0) {
-      await addNotice(ctx, record.conversation, item.id, item.at, { type: "removed", by: item.from, who: removed });
+      await addNotice(ctx, record.conversation, item.id, item.at, { type: "removed", by, who: removed });
     }
-    return { ...record, members, left: true };
+    return { ...record, members: accountsOf(processed.state), left: true };
   }
   const hidden = item.members && processed.added.find((d) => !item.members!.includes(d.address));
   if (hidden) throw new EmsgError("unauthorized", `A commit adds a device of ${hidden.address}, who is not on the conversation's roster.`);
-  await checkPins(ctx, processed.state);
+  const { members } = await proveMembers(ctx, processed.state);
   if (record.left) return { ...record, members };
-  return noticeRosterChange(ctx, record, members, { by: item.from, id: item.id, at: item.at });
+  const stillOneToOne = record.kind !== "group" && members.length === 2 && members.includes(ctx.account.address) && members.includes(record.peer!);
+  if (record.kind !== "group" && !stillOneToOne) {
+    await dropPeerConversation(ctx, record);
+    return noticeRosterChange(ctx, asGroup(record), members, { by, id: item.id, at: item.at });
+  }
+  return noticeRosterChange(ctx, record, members, { by, id: item.id, at: item.at });
 }

@@ -16,10 +16,13 @@ import { asClient, asGroupState, type GroupState, isActive, memberAt, membersOfT
 import { cipherSuite } from "./suite.js";
 import { fromWire } from "./wire.js";
 
+/** `sender` is the member the message is from, as MLS proves it: never a server's word (PROTOCOL §8). */
 export type Processed =
   | { kind: "application"; state: GroupState; plaintext: Uint8Array; sender: DeviceCertBody }
-  | { kind: "commit"; state: GroupState; epoch: number; added: DeviceCertBody[]; removed: DeviceCertBody[] }
-  | { kind: "proposal"; state: GroupState };
+  | { kind: "commit"; state: GroupState; epoch: number; added: DeviceCertBody[]; removed: DeviceCertBody[]; sender: DeviceCertBody }
+  | { kind: "proposal"; state: GroupState; sender: DeviceCertBody };
+
+export type ContentType = Processed["kind"];
 
 // EMSG members only add, remove and update; anything else in a commit (re-init, PSKs, external
 // joins, new group extensions) has no meaning in v1 and is refused rather than applied.
@@ -39,7 +42,7 @@ function checkEpoch(client: ClientState, message: PrivateMessage): void {
   }
 }
 
-/** The sender of an application message, read with the secrets of the epoch it was sent in. */
+/** The sender of a message, read with the secrets of the epoch it was sent in. */
 async function senderOf(client: ClientState, message: PrivateMessage): Promise<DeviceCertBody> {
   const past = client.historicalReceiverData.get(message.epoch);
   const current = message.epoch === client.groupContext.epoch;
@@ -67,16 +70,21 @@ function membershipChange(before: RatchetTree, after: RatchetTree): { added: Dev
  * sender; commit → the new epoch and who came and went. Failures are EmsgErrors and leave `state`
  * as it was: garbage `bad_request`, a forgery or tampering `unauthorized`, a handshake from a past
  * epoch or any message from a future one `stale_epoch`, anything after this device's removal `forbidden`.
+ * `expected` is the content type the message was delivered as: one that is not what it is is
+ * `bad_request`, read no further (a commit posing as a proposal, an application message as either).
  */
-export async function processMessage(state: GroupState, mls: string): Promise<Processed> {
+export async function processMessage(state: GroupState, mls: string, expected?: ContentType): Promise<Processed> {
   const message = fromWire(mls, "mls_private_message").privateMessage;
   const client = asClient(state);
   if (toB64u(message.groupId) !== toB64u(client.groupContext.groupId)) {
     throw new EmsgError("bad_request", "The message belongs to another conversation.");
   }
+  if (expected !== undefined && message.contentType !== expected) {
+    throw new EmsgError("bad_request", `The message was delivered as a ${expected} but is a ${message.contentType}.`);
+  }
   if (!isActive(state)) throw new EmsgError("forbidden", "This device is no longer a member of the conversation.");
   checkEpoch(client, message);
-  const sender = message.contentType === "application" ? await senderOf(client, message) : undefined;
+  const sender = await senderOf(client, message);
   const cs = await cipherSuite();
   const result = await processPrivateMessage(client, message, emptyPskIndex, cs, onlyMembershipChanges).catch((e: unknown) => {
     // Its key was used and deleted: a duplicate delivery (or a replay), which a client can drop quietly.
@@ -88,11 +96,12 @@ export async function processMessage(state: GroupState, mls: string): Promise<Pr
   }
   result.consumed.forEach(zeroOutUint8Array);
   const next = asGroupState(result.newState);
-  if (result.kind === "applicationMessage") return { kind: "application", state: next, plaintext: result.message, sender: sender! };
-  if (message.contentType === "proposal") return { kind: "proposal", state: next };
+  if (result.kind === "applicationMessage") return { kind: "application", state: next, plaintext: result.message, sender };
+  if (message.contentType === "proposal") return { kind: "proposal", state: next, sender };
   return {
     kind: "commit",
     state: next,
+    sender,
     epoch: Number(result.newState.groupContext.epoch),
     ...membershipChange(client.ratchetTree, result.newState.ratchetTree),
   };

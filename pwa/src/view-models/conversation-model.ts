@@ -86,7 +86,7 @@ export class ConversationViewModel extends Observable {
 
   /** The core made (or announced) the conversation with our peer: address it by id from now on. */
   adopt(summary: ConversationSummary): void {
-    if (this.conversation === null && this.peer !== null && summary.peer === this.peer) this.conversation = summary.conversation;
+    if (this.conversation === null && this.peer !== null && summary.peer === this.peer && !summary.unsafe) this.conversation = summary.conversation;
   }
 
   get initial(): string {
