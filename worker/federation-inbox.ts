@@ -6,7 +6,9 @@ import { verifyObject } from "../shared/signed.js";
 import { FedItemSchema, parseConversationRef, type ConvPayload, type FedItem, type FedResult } from "../shared/wire/index.js";
 import type { Env } from "./env.js";
 import { receiveLocally } from "./fan-out.js";
+import { mayBounce } from "./policy/bounces.js";
 import { unwrap } from "./outcome.js";
+import { checkFraming } from "./policy/framing.js";
 import { accountOf, bounce, conversationOf, isLocal, serverOf } from "./routing.js";
 
 /**
@@ -99,7 +101,7 @@ async function apply(env: Env, from: Domain, item: FedItem, now: number, deliver
       mustBeFrom(from, item.from);
       const ref = parseConversationRef(item.conversation);
       if (ref.hub !== env.EMSG_DOMAIN) throw new EmsgError("bad_request", `${ref.hub} hosts that conversation, not this server.`);
-      unwrap(await conversationOf(env, ref.ref).submit(item.from, item.deviceId, item.submit, now, false));
+      unwrap(await conversationOf(env, ref.ref).submit(item.from, item.deviceId, checkFraming(ref.ref, item.submit), now, false));
       return;
     }
     case "conv_deliver": {
@@ -126,6 +128,7 @@ async function apply(env: Env, from: Domain, item: FedItem, now: number, deliver
     case "bounce": {
       mustBeLocal(env, item.sender);
       const { ref, to, error, conversation } = item;
+      if (!mayBounce(from, to, conversation)) throw new EmsgError("forbidden", `${from} was not asked to deliver that item, so it cannot bounce it.`);
       unwrap(await accountOf(env, item.sender).deliver({ kind: "bounce", ref, to, error, ...(conversation ? { conversation } : {}) }));
       return;
     }

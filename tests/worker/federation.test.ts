@@ -202,6 +202,25 @@ describe("federated notices", () => {
     expect((await mail(alice)).filter((i) => i.kind === "bounce")).toMatchObject([{ ref, to, error: "stranger_refused" }]);
   });
 
+  it("refuses a bounce from a domain that was not asked: a user's friend request to a third domain stays outgoing", async () => {
+    const peer = await trustedPeer();
+    const alice = await registered("fforged");
+    const carol = newDevice("asked", "im.carol.test" as Domain);
+    expect((await call(alice, "POST", "/friends/requests", { request: friendRequest(alice, carol.address) })).status).toBe(202);
+    const ref = randomId16();
+    const forged = await sendFederated(peer, [{ id: randomId16(), kind: "bounce", sender: alice.address, ref, to: carol.address, error: "stranger_refused" }]);
+    expect(forged).toMatchObject([{ error: "forbidden" }]);
+    const notHub = `im.carol.test/${randomId16()}`;
+    const forgedConv = await sendFederated(peer, [{ id: randomId16(), kind: "bounce", sender: alice.address, ref, to: carol.address, error: "forbidden", conversation: notHub } as FedItem]);
+    expect(forgedConv).toMatchObject([{ error: "forbidden" }]);
+    expect((await mail(alice)).filter((i) => i.kind === "bounce")).toEqual([]);
+    const friends = (await (await call(alice, "GET", "/friends")).json()) as { friends: { address: string; state: string }[] };
+    expect(friends.friends).toMatchObject([{ address: carol.address, state: "outgoing" }]);
+    const hubs = `${PEER}/${randomId16()}`;
+    const fromHub = await sendFederated(peer, [{ id: randomId16(), kind: "bounce", sender: alice.address, ref, to: carol.address, error: "forbidden", conversation: hubs } as FedItem]);
+    expect(fromHub).toMatchObject([{ ok: true }]);
+  });
+
   it("refuses a submission whose author is not on the signing domain", async () => {
     const alice = await registered("fmisconv");
     const peer = await trustedPeer();
