@@ -187,7 +187,7 @@ export async function readApplication(
  * One entry of a hub's log. Items this device already applied (by hub order) and its own
  * submissions coming back are skipped; the new group state and its position are stored together.
  * Its author is the MLS sender, whatever the hub's `from` says; one whose `type` is not what the
- * MLS message is, or of a conversation marked unsafe, is refused unread (PROTOCOL §8).
+ * MLS message is is refused unread; one of a conversation marked unsafe is not read (PROTOCOL §8).
  */
 export async function applyConvItem(ctx: CoreContext, item: ConvPayload): Promise<ConvOutcome> {
   if (item.type === "welcome") return join(ctx, item);
@@ -199,7 +199,8 @@ export async function applyConvItem(ctx: CoreContext, item: ConvPayload): Promis
     return {};
   }
   if (wasApplied(record, item.hubSeq)) return {};
-  if (record.unsafe) throw new EmsgError("unauthorized", `Nothing more is read in this conversation: ${record.unsafe}`);
+  // Shown as refused already (`unsafe`): nothing more is read there.
+  if (record.unsafe) return {};
   if (item.deviceId === ctx.account.deviceId) {
     await ownItemBack(ctx, record, item);
     return {};

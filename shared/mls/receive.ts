@@ -80,15 +80,16 @@ export async function processMessage(state: GroupState, mls: string, expected?: 
     throw new EmsgError("bad_request", "The message belongs to another conversation.");
   }
   if (expected !== undefined && message.contentType !== expected) {
-    throw new EmsgError("bad_request", `The message was delivered as a ${expected} but is a ${message.contentType}.`);
+    throw new EmsgError("bad_request", `The message was delivered as type ${expected} but is of type ${message.contentType}.`);
   }
   if (!isActive(state)) throw new EmsgError("forbidden", "This device is no longer a member of the conversation.");
   checkEpoch(client, message);
   const sender = await senderOf(client, message);
   const cs = await cipherSuite();
   const result = await processPrivateMessage(client, message, emptyPskIndex, cs, onlyMembershipChanges).catch((e: unknown) => {
-    // Its key was used and deleted: a duplicate delivery (or a replay), which a client can drop quietly.
-    if (e instanceof Error && /gen in the past/.test(e.message)) throw new EmsgError("conflict", "This message was already read.");
+    // Its key is gone: used (a replay, or a copy under another hub position) or dropped, past the
+    // skipped generations kept (§8). Not proof of a duplicate: the caller knows what it read by hub position.
+    if (e instanceof Error && /gen in the past/.test(e.message)) throw new EmsgError("conflict", "This message's key is no longer held: read already, or skipped too long ago.");
     throw mlsFailure(e, "The message cannot be read");
   });
   if (result.kind === "newState" && result.actionTaken === "reject") {
