@@ -24,8 +24,8 @@ import { attempt, attemptNow, type Outcome } from "./outcome.js";
 import { migrate } from "./sql-schema.js";
 import { Mailbox, MAILBOX_SCHEMA, type SocketTag } from "./mailbox.js";
 import { Friends, FRIENDS_SCHEMA } from "./friends.js";
-import { Devices, DEVICES_SCHEMA } from "./devices.js";
-import { Links, LINKS_SCHEMA, type StoredLink } from "./links.js";
+import { Devices, DEVICES_SCHEMA, REVOCATION_SCHEMA } from "./devices.js";
+import { Links, LINKS_FETCHED_STEP, LINKS_SCHEMA, type StoredLink } from "./links.js";
 import { admitConversationItem, admitFriendRequest, admitFriendResponse } from "./policy/strangers.js";
 import { bounce } from "./routing.js";
 import { carriedMove, mayAdopt, movedVerifies } from "../shared/move.js";
@@ -47,10 +47,11 @@ const STEPS = [
   LINKS_SCHEMA,
   // Mail is written and acknowledged far more often than it expires: expiry may scan.
   "DROP INDEX mailbox_at",
+  `${LINKS_FETCHED_STEP}; ${REVOCATION_SCHEMA}`,
 ];
 
 /** Tables holding the account's data; deletion empties every one of them. */
-export const ACCOUNT_TABLES = ["account", "devices", "key_packages", "joined", "ws_tickets", "mailbox", "friends", "links"] as const;
+export const ACCOUNT_TABLES = ["account", "devices", "key_packages", "joined", "ws_tickets", "mailbox", "friends", "links", "removed_devices", "session_tickets"] as const;
 
 type AccountRow = { address: string; account_key: string; settings: string };
 
@@ -152,15 +153,22 @@ export class AccountObject extends DurableObject<Env> {
 
   /**
    * Adds a device with its first KeyPackages, and tells the account's devices in a `device_added`
-   * item. Returns the mailbox position the device starts after.
+   * item. Returns the mailbox position the device starts after. A device adding itself (`self`)
+   * uses up the link it fetched (PROTOCOL §6, Revocation); nothing is used up when the add fails.
    */
-  async addDevice(cert: DeviceCert, body: DeviceCertBody, now: number, extra: { link?: string; keyPackages?: string[] } = {}): Promise<Outcome<{ after: number }>> {
+  async addDevice(
+    cert: DeviceCert,
+    body: DeviceCertBody,
+    now: number,
+    extra: { link?: string; keyPackages?: string[]; self?: boolean } = {},
+  ): Promise<Outcome<{ after: number }>> {
     return attempt(() => {
       this.row();
       // A new device starts after the backlog: the others still hold it, and it could not decrypt it.
       const after = this.mailbox.lastSeq();
       this.ctx.storage.transactionSync(() => {
         this.devices.insert(cert, body, now, after);
+        if (extra.self) this.links.redeem(extra.link ?? "", now);
         if (extra.keyPackages) this.devices.publish(body.deviceId, extra.keyPackages);
       });
       this.store({ kind: "device_added", deviceCert: cert, ...(extra.link ? { link: extra.link } : {}) } as MailContent, now);
@@ -185,14 +193,23 @@ export class AccountObject extends DurableObject<Env> {
     });
   }
 
-  async removeDevice(deviceId: string): Promise<Outcome<null>> {
+  /**
+   * Removes a device for good (it can never be added again) and closes its mailbox socket. Returns
+   * the conversations it may still have a session open with, whose hubs here close it at once.
+   */
+  async removeDevice(deviceId: string, now: number): Promise<Outcome<{ sessions: string[] }>> {
     return attempt(() => {
       this.row();
-      this.devices.remove(deviceId);
+      const sessions = this.devices.remove(deviceId, now);
       for (const ws of this.ctx.getWebSockets(deviceId)) ws.close(4001, "device removed");
       this.mailbox.trim();
-      return null;
+      return { sessions };
     });
+  }
+
+  /** Remembers a session ticket given to a device (PROTOCOL §10), so its removal can close the session. */
+  async noteSessionTicket(deviceId: string, conversation: string, expires: number, now: number): Promise<void> {
+    this.devices.noteSessionTicket(deviceId, conversation, expires, now);
   }
 
   async publishKeyPackages(deviceId: string, keyPackages: string[]): Promise<Outcome<{ stored: number }>> {

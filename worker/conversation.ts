@@ -1,14 +1,15 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Address } from "../shared/address.js";
 import { EmsgError } from "../shared/errors.js";
-import type { ConversationView, ConvPayload, Submit } from "../shared/wire/index.js";
+import type { ConversationView, ConvPayload, SignedSessionTicket, Submit } from "../shared/wire/index.js";
 import type { ConversationRef } from "../shared/wire/conversation.js";
 import type { Env } from "./env.js";
 import { attempt, attemptNow, type Outcome } from "./outcome.js";
 import { migrate } from "./sql-schema.js";
 import { judgeSubmit, recipientsOf, welcomeRecipients } from "./policy/epoch.js";
 import { deliverAll, type Delivery } from "./fan-out.js";
-import { Sessions, SESSION_IDLE_MS } from "./sessions.js";
+import { Sessions, SESSION_IDLE_MS, type SessionTag } from "./sessions.js";
+import { checkSessionTicket } from "./session-ticket.js";
 
 export const LOG_RETENTION_MS = 30 * 86400_000;
 /** A fan-out that failed is tried again this much later. */
@@ -431,14 +432,35 @@ export class ConversationObject extends DurableObject<Env> {
     if (!this.hosted() || !this.members().includes(address)) {
       return Response.json(new EmsgError("forbidden", "Only members may open a session.").toJSON(), { status: 403 });
     }
-    const response = this.sessions.open(address, params.get("deviceId") ?? "", Date.now());
-    await this.scheduleAlarm(Date.now() + SESSION_IDLE_MS);
+    const exp = Number(params.get("exp"));
+    const response = this.sessions.open(address, params.get("deviceId") ?? "", Date.now(), exp);
+    await this.scheduleAlarm(Math.min(Date.now() + SESSION_IDLE_MS, exp));
     return response;
+  }
+
+  /** Extends a session by a fresh ticket for the same device (PROTOCOL §10); a refused one changes nothing. */
+  private async renew(ws: WebSocket, tag: SessionTag, ticket: SignedSessionTicket): Promise<void> {
+    try {
+      const body = await checkSessionTicket(this.env, ticket, this.meta().ref as ConversationRef, Date.now());
+      if (body.address !== tag.address || body.deviceId !== tag.deviceId) throw new EmsgError("unauthorized", "The session ticket is for another device.");
+      if (!this.members().includes(body.address)) throw new EmsgError("forbidden", "Only members may keep a session.");
+      this.sessions.extend(ws, body.exp);
+      await this.scheduleAlarm(body.exp);
+    } catch (error) {
+      const refused = error instanceof EmsgError ? error : new EmsgError("internal", "The ticket could not be checked.");
+      this.sessions.reply(ws, { t: "error", error: refused.code, message: refused.message });
+    }
+  }
+
+  /** A removed device's session ends at once (PROTOCOL §6, Revocation). */
+  async closeSession(address: Address, deviceId: string): Promise<void> {
+    this.sessions.closeDevice(address, deviceId);
   }
 
   override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
     const frame = this.sessions.frame(ws, message, Date.now());
     if (!frame) return;
+    if (frame.kind === "renew") return this.renew(ws, frame.tag, frame.ticket);
     if (frame.kind === "submit") {
       // Acknowledged once ordered and stored (the output gate holds the ack until the commit); the
       // fan-out to mailboxes follows in the background. Not awaited, so the socket's next frames

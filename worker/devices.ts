@@ -11,6 +11,15 @@ CREATE TABLE key_packages (id INTEGER PRIMARY KEY AUTOINCREMENT, device_id TEXT 
 CREATE INDEX key_packages_device ON key_packages(device_id, id);
 CREATE TABLE ws_tickets (ticket TEXT PRIMARY KEY, device_id TEXT NOT NULL, expires INTEGER NOT NULL);`;
 
+/**
+ * Revocation (PROTOCOL §6): a removed device's id, kept for good so that nobody adds it again, and
+ * the session tickets each device was given lately, so removing it closes its sessions on hubs here.
+ */
+export const REVOCATION_SCHEMA = `
+CREATE TABLE removed_devices (device_id TEXT PRIMARY KEY, removed INTEGER NOT NULL);
+CREATE TABLE session_tickets (device_id TEXT NOT NULL, conversation TEXT NOT NULL, expires INTEGER NOT NULL,
+  PRIMARY KEY (device_id, conversation));`;
+
 export const KEY_PACKAGES_PER_DEVICE = 100;
 export const WS_TICKET_MS = 60_000;
 
@@ -22,6 +31,7 @@ export class Devices {
   /** `acked` is where the device's mailbox cursor starts. */
   insert(cert: DeviceCert, body: DeviceCertBody, now: number, acked: number): void {
     if (this.has(body.deviceId)) throw new EmsgError("conflict", "That device is already on the account.");
+    if (this.wasRemoved(body.deviceId)) throw new EmsgError("forbidden", "That device was removed from the account and cannot be added again.");
     this.sql.exec(
       "INSERT INTO devices (device_id, cert, device_key, added, acked) VALUES (?, ?, ?, ?, ?)",
       body.deviceId,
@@ -30,6 +40,10 @@ export class Devices {
       now,
       acked,
     );
+  }
+
+  wasRemoved(deviceId: string): boolean {
+    return this.sql.exec("SELECT 1 FROM removed_devices WHERE device_id = ?", deviceId).toArray().length > 0;
   }
 
   has(deviceId: string): boolean {
@@ -50,13 +64,26 @@ export class Devices {
     return this.sql.exec<{ cert: string }>("SELECT cert FROM devices ORDER BY added").toArray().map((d) => JSON.parse(d.cert) as WireCert);
   }
 
-  remove(deviceId: string): void {
+  /** Removes a device for good; returns the conversations it holds an unexpired session ticket for. */
+  remove(deviceId: string, now: number): string[] {
     if (this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM devices").one().n === 1) {
       throw new EmsgError("conflict", "The last device cannot be removed; delete the account instead.");
     }
     if (this.sql.exec("DELETE FROM devices WHERE device_id = ?", deviceId).rowsWritten === 0) throw new EmsgError("not_found", "No such device.");
+    this.sql.exec("INSERT OR IGNORE INTO removed_devices (device_id, removed) VALUES (?, ?)", deviceId, now);
     this.sql.exec("DELETE FROM key_packages WHERE device_id = ?", deviceId);
     this.sql.exec("DELETE FROM ws_tickets WHERE device_id = ?", deviceId);
+    return this.sql
+      .exec<{ conversation: string; expires: number }>("DELETE FROM session_tickets WHERE device_id = ? RETURNING conversation, expires", deviceId)
+      .toArray()
+      .filter((r) => r.expires >= now)
+      .map((r) => r.conversation);
+  }
+
+  /** Notes a session ticket given to a device, until it expires. */
+  noteSessionTicket(deviceId: string, conversation: string, expires: number, now: number): void {
+    this.sql.exec("DELETE FROM session_tickets WHERE expires < ?", now);
+    this.sql.exec("INSERT OR REPLACE INTO session_tickets (device_id, conversation, expires) VALUES (?, ?, ?)", deviceId, conversation, expires);
   }
 
   publish(deviceId: string, keyPackages: string[]): number {

@@ -4,11 +4,13 @@ import type { LinkUpload } from "../shared/wire/index.js";
 
 /**
  * An account's pending device links (PROTOCOL §6): sealed bundles the server cannot open, each
- * handed out once and kept at most LINK_TTL_MS, in the Account object's SQLite.
+ * handed out once and kept at most LINK_TTL_MS, in the Account object's SQLite. A link handed
+ * out is kept, without its bundle, LINK_TTL_MS more: the device that fetched it adds itself with it.
  */
 export const LINKS_SCHEMA = `
 CREATE TABLE links (id TEXT PRIMARY KEY, nonce TEXT NOT NULL, sealed TEXT NOT NULL, created INTEGER NOT NULL,
   expires INTEGER NOT NULL);`;
+export const LINKS_FETCHED_STEP = "ALTER TABLE links ADD COLUMN fetched INTEGER";
 
 /** Live links per account; a new one beyond this replaces the oldest. */
 export const LINKS_PER_ACCOUNT = 3;
@@ -35,14 +37,24 @@ export class Links {
     return { id: link.id, expires };
   }
 
-  /** Hands a link out and deletes it: a second read, like one after expiry, is `not_found`. */
+  /**
+   * Hands a link out once: a second read, like one after expiry, is `not_found`. The bundle is
+   * dropped; the id stays for LINK_TTL_MS as the fetching device's one admission (`redeem`).
+   */
   take(id: string, now: number): StoredLink {
     this.dropExpired(now);
     const row = this.sql
-      .exec<{ id: string; nonce: string; sealed: string; expires: number }>("DELETE FROM links WHERE id = ? RETURNING id, nonce, sealed, expires", id)
+      .exec<{ id: string; nonce: string; sealed: string; expires: number }>("SELECT id, nonce, sealed, expires FROM links WHERE id = ? AND fetched IS NULL", id)
       .toArray()[0];
     if (!row) throw new EmsgError("not_found", "No such link: it was used already, expired, or never made.");
+    this.sql.exec("UPDATE links SET fetched = ?, expires = ?, sealed = '' WHERE id = ?", now, now + LINK_TTL_MS, id);
     return { id: row.id, nonce: row.nonce, sealed: row.sealed, expires: row.expires };
+  }
+
+  /** Uses up a link fetched within LINK_TTL_MS for the one device it admits; `unauthorized` otherwise. */
+  redeem(id: string, now: number): void {
+    const used = this.sql.exec("DELETE FROM links WHERE id = ? AND fetched IS NOT NULL AND expires > ? RETURNING id", id, now).toArray();
+    if (used.length === 0) throw new EmsgError("unauthorized", "A device adds itself only through a link fetched in the last 10 minutes and not used yet.");
   }
 
   /** When the next link expires, for the object's alarm; null when none is left. */

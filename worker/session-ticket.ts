@@ -4,14 +4,17 @@ import { jcs } from "../shared/canonical.js";
 import { EmsgError } from "../shared/errors.js";
 import type { DiscoveryDoc } from "../shared/discovery.js";
 import { signObject, verifyObject, type Signed } from "../shared/signed.js";
-import { SignedSessionTicketSchema, type SessionTicketBody } from "../shared/wire/index.js";
+import { SignedSessionTicketSchema, type SessionTicketBody, type SignedSessionTicket } from "../shared/wire/index.js";
 import type { ConversationRef } from "../shared/wire/conversation.js";
 import type { Env } from "./env.js";
 import { check } from "./http.js";
 import { unwrap } from "./outcome.js";
 import { serverOf } from "./routing.js";
 
-/** Session tickets (PROTOCOL §10): a member's own server vouches for it to the hub, for 5 minutes. */
+/**
+ * Session tickets (PROTOCOL §10): a member's own server vouches for it to the hub, for 5 minutes.
+ * A session lives only as long as its latest ticket, so a removed device's session ends within that.
+ */
 export const SESSION_TICKET_MS = 5 * 60 * 1000;
 
 export interface TicketHolder {
@@ -39,7 +42,11 @@ export async function admitSessionTicket(env: Env, text: string, conversation: C
   } catch {
     throw new EmsgError("unauthorized", "The session ticket is not b64u(JCS(signed object)).");
   }
-  const ticket = check(SignedSessionTicketSchema, json);
+  return checkSessionTicket(env, check(SignedSessionTicketSchema, json), conversation, now);
+}
+
+/** Checks a ticket for `conversation` at this hub: unexpired, for this hub, signed by the member's own server. */
+export async function checkSessionTicket(env: Env, ticket: SignedSessionTicket, conversation: ConversationRef, now: number): Promise<SessionTicketBody> {
   const body = ticket.body;
   if (body.exp < now || body.exp > now + SESSION_TICKET_MS + 60_000) throw new EmsgError("unauthorized", "The session ticket has expired.");
   if (body.hub !== env.EMSG_DOMAIN || body.conversation !== conversation) throw new EmsgError("unauthorized", "The session ticket is for another conversation.");

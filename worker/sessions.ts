@@ -1,7 +1,7 @@
 import * as v from "valibot";
 import type { Address } from "../shared/address.js";
 import { DEFAULT_LIMITS } from "../shared/discovery.js";
-import { SessionClientFrameSchema, type ConvPayload, type SessionServerFrame, type Submit } from "../shared/wire/index.js";
+import { SessionClientFrameSchema, type ConvPayload, type SessionServerFrame, type SignedSessionTicket, type Submit } from "../shared/wire/index.js";
 
 /**
  * The session sockets of one conversation's hub (PROTOCOL §10): members connected straight to
@@ -10,14 +10,38 @@ import { SessionClientFrameSchema, type ConvPayload, type SessionServerFrame, ty
  */
 export const SESSION_IDLE_MS = DEFAULT_LIMITS.sessionIdleSeconds * 1000;
 
+/** A session closed because its ticket expired unrenewed (or its device was removed): PROTOCOL §10. */
+export const CLOSE_REVOKED = 4001;
+
 export interface SessionTag {
   address: Address;
   deviceId: string;
   lastSeen: number;
+  /** Its latest ticket's expiry: the session ends then unless a fresh ticket renews it. */
+  exp: number;
 }
 
-/** Submissions of one frame, in order; `batched`: they came as `submits`, to be answered with one `acks`. */
-export type SessionRequest = { kind: "submit"; tag: SessionTag; submits: Submit[]; batched: boolean };
+/**
+ * Submissions of one frame, in order (`batched`: they came as `submits`, to be answered with one
+ * `acks`), or a fresh ticket for the session, to be checked by the hub.
+ */
+export type SessionRequest =
+  | { kind: "submit"; tag: SessionTag; submits: Submit[]; batched: boolean }
+  | { kind: "renew"; tag: SessionTag; ticket: SignedSessionTicket };
+
+/** Whether a session's ticket still holds; a tag from before tickets were kept counts as expired. */
+function current(tag: SessionTag, now: number): boolean {
+  return tag.exp > now;
+}
+
+/** Ends a session whose ticket ran out; one closing already is left alone. */
+function expire(ws: WebSocket): void {
+  try {
+    ws.close(CLOSE_REVOKED, "session ticket expired");
+  } catch {
+    return;
+  }
+}
 
 export class Sessions {
   constructor(private readonly ctx: DurableObjectState) {
@@ -25,12 +49,25 @@ export class Sessions {
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(JSON.stringify({ t: "ping" }), JSON.stringify({ t: "pong" })));
   }
 
-  open(address: Address, deviceId: string, now: number): Response {
+  open(address: Address, deviceId: string, now: number, exp: number): Response {
     const pair = new WebSocketPair();
     const server = pair[1];
     this.ctx.acceptWebSocket(server, [address, `${address}/${deviceId}`]);
-    server.serializeAttachment({ address, deviceId, lastSeen: now } satisfies SessionTag);
+    server.serializeAttachment({ address, deviceId, lastSeen: now, exp } satisfies SessionTag);
     return new Response(null, { status: 101, webSocket: pair[0] });
+  }
+
+  /** A checked fresh ticket extends the session to its expiry. */
+  extend(ws: WebSocket, exp: number): void {
+    const tag = ws.deserializeAttachment() as SessionTag | null;
+    if (!tag) return;
+    ws.serializeAttachment({ ...tag, exp: Math.max(tag.exp, exp) } satisfies SessionTag);
+    this.send(ws, { t: "renewed", exp: Math.max(tag.exp, exp) });
+  }
+
+  /** Closes a removed device's sessions at once. */
+  closeDevice(address: Address, deviceId: string): void {
+    for (const ws of this.ctx.getWebSockets(`${address}/${deviceId}`)) ws.close(CLOSE_REVOKED, "device removed");
   }
 
   /**
@@ -38,9 +75,14 @@ export class Sessions {
    * `ack`), then closes the sessions of accounts no longer members.
    */
   push(payloads: ConvPayload[], members: Address[]): void {
+    const now = Date.now();
     for (const ws of this.ctx.getWebSockets()) {
       const tag = ws.deserializeAttachment() as SessionTag | null;
-      for (const item of payloads) if (item.from !== tag?.address || item.deviceId !== tag.deviceId) this.reply(ws, { t: "item", item });
+      if (tag && !current(tag, now)) {
+        expire(ws);
+        continue;
+      }
+      for (const item of payloads) if (item.from !== tag?.address || item.deviceId !== tag.deviceId) this.send(ws, { t: "item", item });
     }
     this.closeAllBut(members);
   }
@@ -59,6 +101,10 @@ export class Sessions {
       ws.close(4000, "unknown socket");
       return null;
     }
+    if (!current(tag, now)) {
+      expire(ws);
+      return null;
+    }
     ws.serializeAttachment({ ...tag, lastSeen: now } satisfies SessionTag);
     let parsed: unknown;
     try {
@@ -75,12 +121,20 @@ export class Sessions {
     const f = frame.output;
     if (f.t === "ping") this.reply(ws, { t: "pong" });
     else if (f.t === "rtc") for (const peer of this.ctx.getWebSockets(f.to)) this.reply(peer, { t: "rtc", from: `${tag.address}/${tag.deviceId}`, data: f.data });
+    else if (f.t === "renew") return { kind: "renew", tag, ticket: f.ticket };
     else if (f.t === "submit") return { kind: "submit", tag, submits: [f.submit], batched: false };
     else return { kind: "submit", tag, submits: f.submits, batched: true };
     return null;
   }
 
+  /** Answers a session, unless its ticket expired meanwhile: then it is closed instead. */
   reply(ws: WebSocket, frame: SessionServerFrame): void {
+    const tag = ws.deserializeAttachment() as SessionTag | null;
+    if (tag && !current(tag, Date.now())) return expire(ws);
+    this.send(ws, frame);
+  }
+
+  private send(ws: WebSocket, frame: SessionServerFrame): void {
     try {
       ws.send(JSON.stringify(frame));
     } catch {
@@ -96,7 +150,10 @@ export class Sessions {
     }
   }
 
-  /** Closes sessions idle longer than sessionIdleSeconds; returns when to look again, if any remain. */
+  /**
+   * Closes sessions idle longer than sessionIdleSeconds, and those whose ticket expired (a session
+   * that only pings never wakes the hub otherwise); returns when to look again, if any remain.
+   */
   closeIdle(now: number): number | null {
     let next: number | null = null;
     for (const ws of this.ctx.getWebSockets()) {
@@ -106,7 +163,11 @@ export class Sessions {
         ws.close(4004, "idle");
         continue;
       }
-      const due = lastSeen + SESSION_IDLE_MS;
+      if (!current(tag, now)) {
+        expire(ws);
+        continue;
+      }
+      const due = Math.min(lastSeen + SESSION_IDLE_MS, tag.exp);
       next = next === null ? due : Math.min(next, due);
     }
     return next;

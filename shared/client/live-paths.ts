@@ -79,12 +79,18 @@ export class LivePaths implements LiveRoute {
     for (const live of [...this.#live.values()]) live.session.close();
   }
 
-  /** Keeps every session alive and closes those idle for `idleMs` or not answering. */
+  /**
+   * Keeps every session alive, renews the tickets due for it (the hub closes a session whose ticket
+   * expired, §10), and closes those idle for `idleMs` or not answering.
+   */
   tick(now: number, idleMs: number): void {
     for (const { session } of [...this.#live.values()]) {
       const waiting = session.oldestWaiting;
       if (now - session.lastActive >= idleMs || (waiting !== undefined && now - waiting >= SESSION_ANSWER_MS)) session.close();
-      else session.ping();
+      else {
+        session.ping();
+        if (session.renewalDue(now)) void session.renew(this.#host.context());
+      }
     }
   }
 

@@ -25,6 +25,18 @@ export interface SessionHandlers {
   onClose(): void;
 }
 
+/** The longest a session ticket lives (PROTOCOL §10); one that says more is renewed as if it did not. */
+export const SESSION_TICKET_MAX_MS = 5 * 60_000;
+
+/**
+ * When to renew a ticket that expires at `exp`, received at `now`: half way through its life, so
+ * that a platform ticking every minute renews it in time. The lifetime is read on this device's
+ * clock and capped, so a clock behind the server's cannot put the renewal past the expiry.
+ */
+export function renewalDue(now: number, exp: number): number {
+  return now + Math.max(0, Math.min(exp - now, SESSION_TICKET_MAX_MS)) / 2;
+}
+
 interface Waiting {
   resolve(accepted: SubmitAccepted | undefined): void;
   reject(error: EmsgError): void;
@@ -62,14 +74,18 @@ export class SessionLink {
   /** Submissions of this turn not sent yet, as JSON: they leave together (see #flush). */
   #unsent: string[] = [];
   #closed = false;
+  /** When to send the hub a fresh ticket: the session ends when its latest one expires (§10). */
+  #renewAt: number;
+  #renewing = false;
   /** When something last went through: a submission, an entry, a direct message. */
   lastActive: number;
 
-  private constructor(conversation: string, socket: SocketLike, handlers: SessionHandlers, now: number) {
+  private constructor(conversation: string, socket: SocketLike, handlers: SessionHandlers, now: number, exp: number) {
     this.conversation = conversation;
     this.#socket = socket;
     this.#handlers = handlers;
     this.lastActive = now;
+    this.#renewAt = renewalDue(now, exp);
     socket.onmessage = (data) => this.#onFrame(data);
     socket.onerror = () => undefined;
     socket.onclose = () => this.#ended();
@@ -85,7 +101,31 @@ export class SessionLink {
       socket.close();
       throw error;
     }
-    return new SessionLink(conversation, socket, handlers, ctx.clock.now());
+    return new SessionLink(conversation, socket, handlers, ctx.clock.now(), ticket.body.exp);
+  }
+
+  /** Whether the session's ticket is due for renewal and none is under way. */
+  renewalDue(now: number): boolean {
+    return !this.#closed && !this.#renewing && now >= this.#renewAt;
+  }
+
+  /**
+   * Asks our own server for a fresh ticket and hands it to the hub, which keeps the session open
+   * until it expires. A device removed from its account gets none, and its session ends with its ticket.
+   */
+  async renew(ctx: CoreContext): Promise<void> {
+    this.#renewing = true;
+    try {
+      const { ticket } = await ctx.api.call("POST", "/sessions/ticket", { conversation: this.conversation }, SessionTicketResponseSchema);
+      if (this.#closed) return;
+      this.#send({ t: "renew", ticket });
+      this.#renewAt = renewalDue(ctx.clock.now(), ticket.body.exp);
+    } catch (error) {
+      // Tried again at the next tick; the hub closes the session if its ticket runs out first.
+      console.warn(`emsg: the session ticket for ${this.conversation} was not renewed: ${(error as Error).message}`);
+    } finally {
+      this.#renewing = false;
+    }
   }
 
   get isOpen(): boolean {

@@ -118,6 +118,7 @@ export const SessionTicketBodySchema = v.looseObject({
 });
 export type SessionTicketBody = v.InferOutput<typeof SessionTicketBodySchema>;
 export const SignedSessionTicketSchema = signedSchema(SessionTicketBodySchema);
+export type SignedSessionTicket = v.InferOutput<typeof SignedSessionTicketSchema>;
 
 export const SessionTicketRequestSchema = v.object({ conversation: ConversationRefSchema });
 /** Where the issuing server reaches the hub: an http(s) API base, without a trailing slash. */

@@ -1,8 +1,8 @@
 import * as v from "valibot";
-import { b64uSchema, ErrorCodeSchema, SeqSchema } from "./common.js";
+import { b64uSchema, ErrorCodeSchema, MsSchema, SeqSchema } from "./common.js";
 import { Id16Schema } from "../ids.js";
 import { MailItemSchema } from "./mail.js";
-import { ConversationRefSchema, ConvPayloadSchema, MLS_MESSAGE_CHARS, SubmitSchema } from "./conversation.js";
+import { ConversationRefSchema, ConvPayloadSchema, MLS_MESSAGE_CHARS, SignedSessionTicketSchema, SubmitSchema } from "./conversation.js";
 
 /** WebSocket frames: the mailbox socket (PROTOCOL §6) and the session socket (§10). */
 
@@ -43,6 +43,8 @@ export const SessionClientFrameSchema = v.variant("t", [
   v.object({ t: v.literal("submits"), submits: v.pipe(v.array(SubmitSchema), v.minLength(1), v.maxLength(MAX_SESSION_SUBMITS)) }),
   RtcFrameSchema,
   v.object({ t: v.literal("ping") }),
+  // A fresh ticket from the member's own server, before the session's current one expires.
+  v.object({ t: v.literal("renew"), ticket: SignedSessionTicketSchema }),
 ]);
 export type SessionClientFrame = v.InferOutput<typeof SessionClientFrameSchema>;
 
@@ -54,6 +56,8 @@ export const SessionServerFrameSchema = v.variant("t", [
   // `id` names the refused submission; an error about a frame that was no submission has none.
   v.object({ t: v.literal("error"), error: ErrorCodeSchema, message: v.string(), id: v.optional(Id16Schema) }),
   v.object({ t: v.literal("pong") }),
+  // The session now lives until `exp`, its renewed ticket's.
+  v.object({ t: v.literal("renewed"), exp: MsSchema }),
 ]);
 export type SessionServerFrame = v.InferOutput<typeof SessionServerFrameSchema>;
 

@@ -20,6 +20,14 @@ function keyPackages(n: number, tag: string): string[] {
   return Array.from({ length: n }, (_, i) => toB64u(new TextEncoder().encode(`kp-${tag}-${i}`)));
 }
 
+/** A link a device of `d`'s account uploaded and the new device fetched: what admits a device adding itself. */
+async function liveLink(d: Device): Promise<string> {
+  const body = upload();
+  expect((await call(d, "POST", "/account/links", body)).status).toBe(201);
+  expect((await fetchLink(d.address, body.id)).status).toBe(200);
+  return body.id;
+}
+
 /** The new device's own request to join the account: signed by its own, not yet known, key. */
 function selfAdd(d: Device, body: Record<string, unknown> = {}, o: Parameters<typeof signedRequest>[4] = {}): Promise<Response> {
   return SELF.fetch(signedRequest(d, "POST", "/account/devices", { deviceCert: d.cert, ...body }, o));
@@ -113,7 +121,7 @@ describe("a device adding itself", () => {
     const alice = await registered("self");
     const before = await mailOf(alice);
     const phone = anotherDevice(alice);
-    const link = randomId16();
+    const link = await liveLink(alice);
     const res = await selfAdd(phone, { link, keyPackages: keyPackages(3, "phone") });
     expect(res.status).toBe(201);
     const added = (await res.json()) as { deviceId: string; after: number };
@@ -135,7 +143,7 @@ describe("a device adding itself", () => {
     const device = generateKeyPair();
     const cert = certifyDevice(generateKeyPair(), alice.address, device.publicKey, "thief", Date.now());
     const thief: Device = { ...alice, device, deviceId: deviceIdOf(device.publicKey), cert };
-    const res = await selfAdd(thief);
+    const res = await selfAdd(thief, { link: await liveLink(alice) });
     expect(res.status).toBe(401);
     expect(await errorOf(res)).toBe("unauthorized");
   });
@@ -144,7 +152,7 @@ describe("a device adding itself", () => {
     const alice = await registered("selfold");
     const device = generateKeyPair();
     const cert = certifyDevice(alice.account, alice.address, device.publicKey, "old", Date.now() - 10 * 60_000);
-    const res = await selfAdd({ ...alice, device, deviceId: deviceIdOf(device.publicKey), cert });
+    const res = await selfAdd({ ...alice, device, deviceId: deviceIdOf(device.publicKey), cert }, { link: await liveLink(alice) });
     expect(res.status).toBe(401);
     expect((await res.json()) as { message: string }).toMatchObject({ message: expect.stringMatching(/fresh/) });
   });
@@ -152,9 +160,10 @@ describe("a device adding itself", () => {
   it("refuses a request signed by any key but the certificate's", async () => {
     const alice = await registered("selfkey");
     const phone = anotherDevice(alice);
-    expect(await errorOf(await selfAdd(phone, {}, { signWith: generateKeyPair().privateKey }))).toBe("unauthorized");
+    const link = await liveLink(alice);
+    expect(await errorOf(await selfAdd(phone, { link }, { signWith: generateKeyPair().privateKey }))).toBe("unauthorized");
     const other = anotherDevice(alice);
-    expect(await errorOf(await selfAdd(phone, {}, { keyId: `device:${alice.address}/${other.deviceId}` }))).toBe("unauthorized");
+    expect(await errorOf(await selfAdd(phone, { link }, { keyId: `device:${alice.address}/${other.deviceId}` }))).toBe("unauthorized");
     expect((await call(phone, "GET", "/account")).status).toBe(401);
   });
 
@@ -162,10 +171,11 @@ describe("a device adding itself", () => {
     const alice = await registered("selfreplay");
     const phone = anotherDevice(alice);
     const nonce = randomId16();
-    expect((await selfAdd(phone, {}, { nonce })).status).toBe(201);
-    const replayed = await selfAdd(phone, {}, { nonce });
+    const link = await liveLink(alice);
+    expect((await selfAdd(phone, { link }, { nonce })).status).toBe(201);
+    const replayed = await selfAdd(phone, { link }, { nonce });
     expect(replayed.status).toBe(401);
-    const twice = await selfAdd(phone);
+    const twice = await selfAdd(phone, { link: await liveLink(alice) });
     expect(twice.status).toBe(409);
     expect(await errorOf(twice)).toBe("conflict");
   });
@@ -195,9 +205,82 @@ describe("a device adding itself", () => {
       request: (await import("./harness.js")).friendRequest(other, alice.address),
     });
     const phone = anotherDevice(alice);
-    const { after } = (await (await selfAdd(phone)).json()) as { after: number };
+    const { after } = (await (await selfAdd(phone, { link: await liveLink(alice) })).json()) as { after: number };
     expect(after).toBe(1);
     const items = await mailOf(phone, after);
     expect(items.map((i) => i.kind)).toEqual(["device_added"]);
+  });
+});
+
+describe("revocation: who may add a device", () => {
+  it("admits a device adding itself only through a link fetched in the last ten minutes, once", async () => {
+    const alice = await registered("revlink");
+    const phone = anotherDevice(alice);
+    // The account key alone, which every linked device holds, is not enough.
+    expect(await errorOf(await selfAdd(phone))).toBe("unauthorized");
+    expect(await errorOf(await selfAdd(phone, { link: randomId16() }))).toBe("unauthorized");
+    // Uploaded but never fetched: nobody with the code has come for it.
+    const unfetched = upload();
+    await call(alice, "POST", "/account/links", unfetched);
+    expect(await errorOf(await selfAdd(phone, { link: unfetched.id }))).toBe("unauthorized");
+    // Fetched more than ten minutes ago.
+    const stale = await liveLink(alice);
+    await runInDurableObject(accountStub(alice.address), (_i, state) => {
+      state.storage.sql.exec("UPDATE links SET expires = ? WHERE id = ?", Date.now() - 1, stale);
+    });
+    expect(await errorOf(await selfAdd(phone, { link: stale }))).toBe("unauthorized");
+    expect((await call(phone, "GET", "/account")).status).toBe(401);
+
+    const link = await liveLink(alice);
+    expect((await selfAdd(phone, { link })).status).toBe(201);
+    // A link admits one device.
+    expect(await errorOf(await selfAdd(anotherDevice(alice), { link }))).toBe("unauthorized");
+  });
+
+  it("keeps no bundle once it is fetched, only the id that admits the device", async () => {
+    const alice = await registered("revbundle");
+    const link = await liveLink(alice);
+    const rows = await runInDurableObject(accountStub(alice.address), (_i, state) => state.storage.sql.exec("SELECT id, sealed FROM links").toArray());
+    expect(rows).toEqual([{ id: link, sealed: "" }]);
+  });
+
+  it("never takes a removed device back: not by itself, with its old or a fresh certificate, nor from a current device", async () => {
+    const alice = await registered("revoke");
+    const phone = anotherDevice(alice);
+    expect((await selfAdd(phone, { link: await liveLink(alice) })).status).toBe(201);
+    expect((await call(alice, "DELETE", `/account/devices/${phone.deviceId}`)).status).toBe(204);
+
+    // Its requests are refused: it is no device of the account any more.
+    for (const [method, path, body] of [["GET", "/account"], ["POST", "/ws-ticket"], ["POST", "/account/links", upload()], ["POST", "/sessions/ticket", { conversation: `im.alice.test/${randomId16()}` }]] as const) {
+      expect((await call(phone, method, path, body)).status, path).toBe(401);
+    }
+    // Its certificate, still fresh, and one it signs anew with the account key it holds.
+    const recertified = { ...phone, cert: certifyDevice(phone.account, phone.address, phone.device.publicKey, "back", Date.now()) };
+    for (const d of [phone, recertified]) {
+      const res = await selfAdd(d);
+      expect(res.status).toBe(401);
+      expect(await errorOf(res)).toBe("unauthorized");
+    }
+    // Its id is tombstoned: even a link of the account and a current device's signature do not bring it back.
+    const withLink = await selfAdd(recertified, { link: await liveLink(alice) });
+    expect(withLink.status).toBe(403);
+    expect(await errorOf(withLink)).toBe("forbidden");
+    const byAlice = await call(alice, "POST", "/account/devices", { deviceCert: recertified.cert });
+    expect(byAlice.status).toBe(403);
+    expect(await errorOf(byAlice)).toBe("forbidden");
+    // A new device key of its own, freshly certified, still needs a live link.
+    expect(await errorOf(await selfAdd(anotherDevice(alice)))).toBe("unauthorized");
+    const view = (await (await call(alice, "GET", "/account")).json()) as { devices: unknown[] };
+    expect(view.devices).toEqual([alice.cert]);
+  });
+
+  it("leaves the link unused when the add is refused", async () => {
+    const alice = await registered("revkeep");
+    const phone = anotherDevice(alice);
+    expect((await selfAdd(phone, { link: await liveLink(alice) })).status).toBe(201);
+    expect((await call(alice, "DELETE", `/account/devices/${phone.deviceId}`)).status).toBe(204);
+    const link = await liveLink(alice);
+    expect((await selfAdd(phone, { link })).status).toBe(403);
+    expect((await selfAdd(anotherDevice(alice), { link })).status).toBe(201);
   });
 });

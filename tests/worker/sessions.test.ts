@@ -6,7 +6,7 @@ import { generateKeyPair } from "../../shared/identity.js";
 import { randomId16 } from "../../shared/ids.js";
 import { signObject } from "../../shared/signed.js";
 import { MAX_SESSION_SUBMITS, type SessionServerFrame } from "../../shared/wire/index.js";
-import { API, befriend, call, errorOf, registered, type Device } from "./harness.js";
+import { API, anotherDevice, befriend, call, errorOf, registered, type Device } from "./harness.js";
 
 async function ticketFor(d: Device, conversation: string): Promise<string> {
   const res = await call(d, "POST", "/sessions/ticket", { conversation });
@@ -58,7 +58,7 @@ async function twoSessions(prefix: string) {
   const [wa, wb] = [a.webSocket!, b.webSocket!];
   wa.accept();
   wb.accept();
-  return { alice, bob, wa, wb, nextA: reader(wa), nextB: reader(wb) };
+  return { alice, bob, conv, wa, wb, nextA: reader(wa), nextB: reader(wb) };
 }
 
 /** The hub positions of the conversation items in someone's mailbox. */
@@ -171,5 +171,99 @@ describe("idle sessions", () => {
     });
     await runDurableObjectAlarm(hub);
     expect(await closed).toBe(4004);
+  });
+});
+
+/** A fresh ticket from the member's own server, as the signed object a `renew` frame carries. */
+async function freshTicket(d: Device, conversation: string): Promise<{ body: { exp: number } }> {
+  const res = await call(d, "POST", "/sessions/ticket", { conversation });
+  expect(res.status).toBe(200);
+  return ((await res.json()) as { ticket: { body: { exp: number } } }).ticket;
+}
+
+function closeCode(ws: WebSocket): Promise<number> {
+  return new Promise((resolve) => ws.addEventListener("close", (e) => resolve(e.code)));
+}
+
+/** Sets when the tickets of the hub's sessions (of `address` only, when given) expire, as if time had passed. */
+async function ticketsExpire(conv: string, exp: number, address?: string): Promise<void> {
+  await runInDurableObject(env.CONVERSATION.get(env.CONVERSATION.idFromName(conv)), (_i, state) => {
+    for (const s of state.getWebSockets(address)) s.serializeAttachment({ ...s.deserializeAttachment(), exp });
+  });
+}
+
+/** A ping the hub reads itself (not the exact keep-alive text it answers without waking). */
+const SPACED_PING = '{ "t": "ping" }';
+
+describe("session tickets: a session lasts as long as its latest ticket", () => {
+  it("closes a session whose ticket expired (4001) on its next frame, and instead of relaying to it", async () => {
+    const { alice, conv, wa, wb, nextA, nextB } = await twoSessions("exp");
+    const [closedA, closedB] = [closeCode(wa), closeCode(wb)];
+    await ticketsExpire(conv, Date.now() - 1, alice.address);
+    // Bob's relay finds Alice's ticket expired: she is closed, not sent it.
+    wb.send(JSON.stringify({ t: "rtc", to: `${alice.address}/${alice.deviceId}`, data: { type: "hello" } }));
+    expect(await closedA).toBe(4001);
+    await expect(nextA()).rejects.toThrow(/no frame/);
+    wb.send(SPACED_PING);
+    expect(await nextB()).toEqual({ t: "pong" });
+    // Bob's own next frame after his ticket ran out closes his.
+    await ticketsExpire(conv, Date.now() - 1);
+    wb.send(SPACED_PING);
+    expect(await closedB).toBe(4001);
+  });
+
+  it("closes an expired session that only pings, by the hub's alarm", async () => {
+    const { conv, wa } = await twoSessions("expalarm");
+    const closed = closeCode(wa);
+    wa.send(JSON.stringify({ t: "ping" }));
+    await ticketsExpire(conv, Date.now() - 1);
+    const hub = env.CONVERSATION.get(env.CONVERSATION.idFromName(conv));
+    await runInDurableObject(hub, (_i, state) => state.storage.setAlarm(Date.now()));
+    await runDurableObjectAlarm(hub);
+    expect(await closed).toBe(4001);
+  });
+
+  it("keeps a session open past its first ticket when a fresh one renews it", async () => {
+    const { alice, conv, wa, nextA } = await twoSessions("renew");
+    await ticketsExpire(conv, Date.now() + 500);
+    const ticket = await freshTicket(alice, conv);
+    wa.send(JSON.stringify({ t: "renew", ticket }));
+    expect(await nextA()).toEqual({ t: "renewed", exp: ticket.body.exp });
+    expect(ticket.body.exp - Date.now()).toBeGreaterThan(4 * 60_000);
+    await new Promise((r) => setTimeout(r, 700));
+    wa.send(SPACED_PING);
+    expect(await nextA()).toEqual({ t: "pong" });
+  });
+
+  it("refuses a renewal with another device's, another conversation's or a forged ticket; the session still ends", async () => {
+    const { alice, bob, conv, wa, nextA } = await twoSessions("renewbad");
+    const other = await conversationOf(alice, await registered("renewc"));
+    const forged = signObject(generateKeyPair().privateKey, "session-ticket", (await freshTicket(alice, conv)).body);
+    for (const ticket of [await freshTicket(bob, conv), await freshTicket(alice, other), forged]) {
+      wa.send(JSON.stringify({ t: "renew", ticket }));
+      const refused = await nextA();
+      expect(refused).toMatchObject({ t: "error", error: "unauthorized" });
+      expect(refused).not.toHaveProperty("id");
+    }
+    const closed = closeCode(wa);
+    await ticketsExpire(conv, Date.now() - 1);
+    wa.send(SPACED_PING);
+    expect(await closed).toBe(4001);
+  });
+
+  it("closes a removed device's session at once, and gives it no fresh ticket", async () => {
+    const alice = await registered("remses");
+    const bob = await registered("remsesb");
+    const phone = anotherDevice(alice);
+    expect((await call(alice, "POST", "/account/devices", { deviceCert: phone.cert })).status).toBe(201);
+    const conv = await conversationOf(alice, bob);
+    const res = await openSession(conv, await ticketFor(phone, conv));
+    expect(res.status).toBe(101);
+    const ws = res.webSocket!;
+    ws.accept();
+    const closed = closeCode(ws);
+    expect((await call(alice, "DELETE", `/account/devices/${phone.deviceId}`)).status).toBe(204);
+    expect(await closed).toBe(4001);
+    expect((await call(phone, "POST", "/sessions/ticket", { conversation: conv })).status).toBe(401);
   });
 });

@@ -53,20 +53,29 @@ accountRoutes.put("/account/settings", async (c) => {
   return json(unwrap(await accountOf(c.env, auth.address).updateSettings(body)));
 });
 
-/** Signed by a device of the account, or by the new device itself with a fresh certificate (§6). */
+/**
+ * Signed by a device of the account, or by the new device itself with a fresh certificate and the
+ * link it fetched (§6, Revocation): the account key alone, which every linked device holds, is not enough.
+ */
 accountRoutes.post("/account/devices", async (c) => {
   const bytes = await readBody(c.req.raw, DEFAULT_LIMITS.maxBodyBytes);
   const body = parseJson(bytes, AddDeviceRequestSchema);
   const auth = await authenticateDeviceAdd(c.env, c.req.raw, bytes, verifyDeviceCert(body.deviceCert));
   const cert = verifyDeviceCert(body.deviceCert, { address: auth.address, accountKey: auth.accountKey });
-  const extra = { ...(body.link ? { link: body.link } : {}), ...(body.keyPackages ? { keyPackages: body.keyPackages } : {}) };
+  const self = auth.deviceId === cert.deviceId;
+  if (self && !body.link) throw new EmsgError("unauthorized", "A device adding itself names the link it fetched.");
+  const extra = { ...(body.link ? { link: body.link } : {}), ...(body.keyPackages ? { keyPackages: body.keyPackages } : {}), self };
   const { after } = unwrap(await accountOf(c.env, auth.address).addDevice(body.deviceCert, cert, Date.now(), extra));
   return json({ deviceId: cert.deviceId, after }, 201);
 });
 
+/** Removes a device for good, and closes at once its sessions with conversations hosted here (§6, Revocation). */
 accountRoutes.delete("/account/devices/:deviceId", async (c) => {
   const auth = await signedOnly(c);
-  unwrap(await accountOf(c.env, auth.address).removeDevice(c.req.param("deviceId")));
+  const deviceId = c.req.param("deviceId");
+  const { sessions } = unwrap(await accountOf(c.env, auth.address).removeDevice(deviceId, Date.now()));
+  const here = sessions.filter((ref) => ref.startsWith(`${c.env.EMSG_DOMAIN}/`));
+  await Promise.all(here.map((ref) => conversationOf(c.env, ref).closeSession(auth.address, deviceId)));
   return noContent();
 });
 

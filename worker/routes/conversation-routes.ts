@@ -65,6 +65,8 @@ conversationRoutes.post("/sessions/ticket", async (c) => {
   const { auth, body } = await signedBody(c, SessionTicketRequestSchema);
   const ref = parseConversationRef(body.conversation);
   const ticket = await issueSessionTicket(c.env, { address: auth.address, deviceId: auth.deviceId, conversation: ref.ref, hub: ref.hub }, Date.now());
+  // Remembered so that removing the device closes this session at once when the hub is here.
+  await accountOf(c.env, auth.address).noteSessionTicket(auth.deviceId, ref.ref, ticket.body.exp, Date.now());
   return json({ ticket, hub: ref.hub, api: await hubApiBase(c, ref.hub) });
 });
 
@@ -85,6 +87,6 @@ conversationRoutes.get("/conversations/:hub/:id/session", async (c) => {
   if (ref.hub !== c.env.EMSG_DOMAIN) throw new EmsgError("not_found", `Open the session at the hub, ${ref.hub}.`);
   const holder = await admitSessionTicket(c.env, c.req.query("ticket") ?? "", ref.ref, Date.now());
   const url = new URL(c.req.url);
-  url.search = `?address=${encodeURIComponent(holder.address)}&deviceId=${encodeURIComponent(holder.deviceId)}`;
+  url.search = `?address=${encodeURIComponent(holder.address)}&deviceId=${encodeURIComponent(holder.deviceId)}&exp=${holder.exp}`;
   return conversationOf(c.env, ref.ref).fetch(new Request(url, c.req.raw));
 });
