@@ -1,0 +1,146 @@
+// Issue 14 item 1: a rogue domain claims one of bob's KeyPackages, builds an MLS group of its own
+// with him and delivers the Welcome to bob's server claiming to come from alice, bob's friend.
+// Whatever the servers let through, bob's client must not take it for his 1:1 with alice: what he
+// writes to alice reaches alice, and nothing he writes reaches the rogue (PROTOCOL §8).
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { asAddress } from "../../shared/address.js";
+import type { EmsgClient } from "../../shared/client/client.js";
+import type { ConversationSummary } from "../../shared/client/conversation-record.js";
+import { certifyDevice, generateKeyPair, type KeyPair } from "../../shared/identity.js";
+import { randomId16 } from "../../shared/ids.js";
+import { addMembers, createGroup, type DeviceIdentity } from "../../shared/mls/index.js";
+import { connect, newClient, type Pair, removeClientDirs, startPair, until } from "./harness.js";
+import { type Rogue, startRogue } from "./rogue.js";
+
+const ALICE = "alice#im.alice.test";
+const BOB = "bob#im.bob.test";
+const MALLORY = "mallory#im.evil.test";
+
+let rogue: Rogue;
+let pair: Pair;
+let alice: EmsgClient;
+let bob: EmsgClient;
+/** Bob's real 1:1 with alice, hosted by im.alice.test. */
+let real: string;
+
+beforeAll(async () => {
+  rogue = await startRogue("im.evil.test", 18869);
+  pair = await startPair(18867, 19867, { [rogue.domain]: rogue.origin });
+  alice = (await newClient(pair)).client;
+  bob = (await newClient(pair)).client;
+  await alice.register(ALICE, { label: "alice laptop" });
+  await bob.register(BOB, { label: "bob phone" });
+  await bob.setSettings({ strangers: "accept" });
+  await alice.sendFriendRequest(BOB, "hi Bob");
+  await until("Bob to see Alice's request", async () => {
+    await bob.sync();
+    return (await bob.friends()).find((f) => f.address === ALICE && f.state === "incoming");
+  });
+  await bob.acceptFriend(ALICE);
+  await until("Alice to see Bob accept", async () => {
+    await alice.sync();
+    return (await alice.friends()).find((f) => f.address === BOB && f.state === "friend");
+  });
+  await connect(alice);
+  await connect(bob);
+  await alice.sendText(BOB, "hi bob");
+  real = (await until("Bob to join the 1:1 with Alice", async () => (await bob.conversations()).find((c) => c.peer === ALICE)))!.conversation;
+}, 120_000);
+
+afterAll(async () => {
+  alice?.disconnect();
+  bob?.disconnect();
+  await pair?.stop();
+  await rogue?.close();
+  await removeClientDirs();
+});
+
+/** A device of the rogue's making: its certificate for `claimed`, signed by `accountKey`. */
+function rogueDevice(claimed: string, accountKey: KeyPair): DeviceIdentity {
+  const device = generateKeyPair();
+  return {
+    deviceCert: certifyDevice(accountKey, asAddress(claimed), device.publicKey, "rogue", Date.now()),
+    devicePrivateKey: device.privateKey,
+    devicePublicKey: device.publicKey,
+  };
+}
+
+/**
+ * The rogue claims a KeyPackage of bob's device over federation, as any peer may, makes a group of
+ * `device` and bob, and delivers its Welcome to bob's server saying it is `from`, with `members`.
+ * Returns the conversation and the result bob's server gave the item.
+ */
+async function rogueWelcome(device: DeviceIdentity, from: string, members: string[]) {
+  const claim = await rogue.post(pair.bob, "im.bob.test", "/claim", { address: BOB });
+  expect(claim.status).toBe(200);
+  const keyPackage = (claim.body as { devices: { keyPackage: string | null }[] }).devices[0]!.keyPackage!;
+  const conversation = `im.evil.test/${randomId16()}`;
+  const added = await addMembers(await createGroup(device, conversation), [keyPackage]);
+  const item = {
+    conversation, id: randomId16(), hubSeq: 1, from, deviceId: device.deviceCert.body.deviceId, epoch: 0,
+    type: "welcome", mls: added.welcome, members, at: Date.now(),
+  };
+  const sent = await rogue.inbox(pair.bob, "im.bob.test", [{ id: randomId16(), kind: "conv_deliver", conversation, to: [BOB], item }]);
+  expect(sent.status).toBe(200);
+  return { conversation, result: (sent.body as { results: ({ ok: true } | { error: string })[] }).results[0]! };
+}
+
+async function summaryOf(conversation: string): Promise<ConversationSummary | undefined> {
+  return (await bob.conversations()).find((c) => c.conversation === conversation);
+}
+
+
+/** What bob's server passed on to the rogue's hub as bob's: nothing of this, ever. */
+function submitsFromBob(): unknown[] {
+  return rogue.received.flatMap((r) => ((r.body as { items?: { kind?: string; from?: string }[] })?.items ?? []))
+    .filter((i) => i.kind === "conv_submit" && i.from === BOB);
+}
+
+/** Bob writes to alice by her address; it must go to their real 1:1 and reach her. */
+async function bobWritesToAlice(text: string): Promise<void> {
+  const sent = await bob.sendText(ALICE, text);
+  expect(sent.conversation).toBe(real);
+  await until(`Alice to receive "${text}"`, async () => (await alice.history(BOB)).some((m) => m.text === text));
+}
+
+describe("a rogue domain posing as a friend's conversation", () => {
+  it("a group of the rogue's own user and bob, labelled from alice with members alice and bob, is not bob's 1:1 with alice", async () => {
+    const mallory = rogueDevice(MALLORY, generateKeyPair());
+    // The roster and author the rogue claims: the servers may refuse a stranger claiming to be a
+    // friend; if they let it through, the client must see through it.
+    const asAlice = await rogueWelcome(mallory, ALICE, [ALICE, BOB]);
+    // Said to be from the rogue's own user, so bob's server (strangers: accept) surely passes it on.
+    const asMallory = await rogueWelcome(rogueDevice(MALLORY, generateKeyPair()), MALLORY, [ALICE, BOB]);
+    expect(asMallory.result).toEqual(expect.objectContaining({ ok: true }));
+
+    const seen = await until("Bob's client to file the rogue's group", async () => {
+      await bob.sync();
+      return summaryOf(asMallory.conversation);
+    });
+    await bobWritesToAlice("only for alice");
+    expect(submitsFromBob()).toEqual([]);
+
+    // Filed as what its tree holds: mallory and bob, whatever the server said.
+    expect(seen).toMatchObject({ kind: "direct", peer: MALLORY, members: [MALLORY, BOB] });
+    if ("ok" in asAlice.result) expect(await summaryOf(asAlice.conversation)).toMatchObject({ peer: MALLORY, members: [MALLORY, BOB] });
+    expect((await bob.conversations()).filter((c) => c.peer === ALICE).map((c) => c.conversation)).toEqual([real]);
+  });
+
+  it("a Welcome whose tree holds a device claiming to be alice, certified by the rogue's key, is marked unsafe", async () => {
+    const fakeAlice = rogueDevice(ALICE, generateKeyPair());
+    const asAlice = await rogueWelcome(fakeAlice, ALICE, [ALICE, BOB]);
+    const asMallory = await rogueWelcome(rogueDevice(ALICE, generateKeyPair()), MALLORY, [ALICE, BOB]);
+    expect(asMallory.result).toEqual(expect.objectContaining({ ok: true }));
+
+    const seen = await until("Bob's client to refuse the impostor's group", async () => {
+      await bob.sync();
+      return summaryOf(asMallory.conversation);
+    });
+    expect(seen.unsafe).toMatch(/alice#im\.alice\.test.*not certified by the account key pinned/);
+    if ("ok" in asAlice.result) expect((await summaryOf(asAlice.conversation))?.unsafe).toMatch(/not certified/);
+    await expect(bob.sendText(asMallory.conversation, "who is this?")).rejects.toMatchObject({ code: "unauthorized" });
+
+    await bobWritesToAlice("still only for alice");
+    expect(submitsFromBob()).toEqual([]);
+  });
+});
