@@ -38,6 +38,8 @@ const NO_TRACE_STORE = { X_LOCAL_OBSERVABILITY: "false", X_LOCAL_EXPLORER: "fals
 
 function spawnOne(d, persistRoot, resolve, onLine, traceStore) {
   mkdirSync(join(persistRoot, d.name), { recursive: true });
+  // wrangler refuses to start without the assets directory; the API needs no PWA build to run.
+  mkdirSync(join(ROOT, "dist", "pwa"), { recursive: true });
   // A process group of its own, so stopping it also stops the workerd it starts.
   const proc = spawn(process.execPath, wranglerArgs(d, persistRoot, resolve), {
     cwd: ROOT,
