@@ -27,7 +27,7 @@ import { Friends, FRIENDS_SCHEMA } from "./friends.js";
 import { Devices, DEVICES_SCHEMA, REVOCATION_SCHEMA } from "./devices.js";
 import { Links, LINKS_FETCHED_STEP, LINKS_SCHEMA, type StoredLink } from "./links.js";
 import { admitConversationItem, admitFriendRequest, admitFriendResponse } from "./policy/strangers.js";
-import { bounce } from "./routing.js";
+import { bounce, serverOf } from "./routing.js";
 import { carriedMove, mayAdopt, movedVerifies } from "../shared/move.js";
 
 export const MAILBOX_TTL_MS = 30 * 86400_000;
@@ -500,9 +500,11 @@ export class AccountObject extends DurableObject<Env> {
     const deleted = this.deletedAt();
     if (deleted !== null) {
       if (now - deleted >= NAME_GRACE_MS) {
+        const { address } = this.sql.exec<{ address: string }>("SELECT address FROM tombstone").one();
         // deleteAll drops the schema too; this live instance may register the name again at once.
         await this.ctx.storage.deleteAll();
         migrate(this.sql, STEPS);
+        await serverOf(this.env).forget(address);
       } else await this.ctx.storage.setAlarm(deleted + NAME_GRACE_MS);
       return;
     }

@@ -18,6 +18,7 @@ import { serverKey, type DiscoveryDoc } from "../shared/discovery.js";
 import type { Env } from "./env.js";
 import { unwrap } from "./outcome.js";
 import { accountOf, serverOf } from "./routing.js";
+import { limitedLookup } from "./registry.js";
 import type { RateScope } from "./policy/rate-limit.js";
 
 /** Request authentication (PROTOCOL §5, §7): RFC 9421 signatures, window, nonce, rate limits. */
@@ -63,22 +64,39 @@ async function verifySigned(msg: HttpMessage, parsed: ParsedSignature, publicKey
   if (!(await verifyEd25519(publicKey, parsed.signature, base))) badSignature();
 }
 
-/** A request signed by a device of a local account. */
+/**
+ * Before an open or signed request touches the Account object it names: a token of the client's
+ * IP (and any other `limits`), then the registry, so made-up names create no storage (PROTOCOL §13).
+ * Throws `missing` when `address` is no account here.
+ */
+export async function admitNamed(env: Env, request: Request, address: Address, missing: EmsgError, limits: { scope: RateScope; subject: string }[] = []): Promise<void> {
+  const { wait, registered } = await limitedLookup(env, [{ scope: "ip", subject: clientIp(request) }, ...limits], address);
+  if (wait !== null) throw new RateLimited(wait);
+  if (!registered) throw missing;
+}
+
+/** A request signed by a device of a local account: rate-limited by IP before the account is looked up. */
 export async function authenticateDevice(env: Env, request: Request, body: Uint8Array): Promise<DeviceAuth> {
   const msg = messageOf(request, body);
   const parsed = parseSignature(msg);
   const key = parseKeyId(parsed.keyId);
   if (key.kind !== "device") throw new EmsgError("unauthorized", "Client requests are signed with a device key.");
   if (domainOf(key.address) !== env.EMSG_DOMAIN) throw new EmsgError("unauthorized", `${key.address} is not an account of ${env.EMSG_DOMAIN}.`);
-  const creds = await accountOf(env, key.address).credentials(key.deviceId);
+  await admitNamed(env, request, key.address, new EmsgError("unauthorized", "That account is not registered here."));
+  return verifiedDevice(env, msg, parsed, key.address, key.deviceId);
+}
+
+/** The rest of authenticateDevice, once the IP's token is taken and the account is known to exist. */
+async function verifiedDevice(env: Env, msg: HttpMessage, parsed: ParsedSignature, address: Address, deviceId: string): Promise<DeviceAuth> {
+  const creds = await accountOf(env, address).credentials(deviceId);
   if (!creds) throw new EmsgError("unauthorized", "That device is not registered here.");
   await verifySigned(msg, parsed, fromB64u(creds.deviceKey), {
     now: nowSeconds(),
     requiredComponents: CLIENT_COMPONENTS,
     expectHeaders: { "emsg-to": env.EMSG_DOMAIN },
   });
-  await admit(env, [{ scope: "ip", subject: clientIp(request) }, { scope: "account", subject: key.address }], parsed);
-  return { address: key.address, deviceId: key.deviceId, accountKey: creds.accountKey };
+  await admit(env, [{ scope: "account", subject: address }], parsed);
+  return { address, deviceId, accountKey: creds.accountKey };
 }
 
 /** Registration: signed by the new device's key, which its certificate (in the body) vouches for. */
@@ -111,8 +129,9 @@ export async function authenticateDeviceAdd(env: Env, request: Request, body: Ui
   const key = parseKeyId(parsed.keyId);
   if (key.kind !== "device") throw new EmsgError("unauthorized", "Client requests are signed with a device key.");
   if (domainOf(key.address) !== env.EMSG_DOMAIN) throw new EmsgError("unauthorized", `${key.address} is not an account of ${env.EMSG_DOMAIN}.`);
+  await admitNamed(env, request, key.address, new EmsgError("unauthorized", "That account is not registered here."));
   const account = accountOf(env, key.address);
-  if (await account.credentials(key.deviceId)) return authenticateDevice(env, request, body);
+  if (await account.credentials(key.deviceId)) return verifiedDevice(env, msg, parsed, key.address, key.deviceId);
   if (key.deviceId !== cert.deviceId || key.address !== cert.address) {
     throw new EmsgError("unauthorized", "A device adding itself signs with the key its certificate names.");
   }
@@ -125,7 +144,7 @@ export async function authenticateDeviceAdd(env: Env, request: Request, body: Ui
     requiredComponents: CLIENT_COMPONENTS,
     expectHeaders: { "emsg-to": env.EMSG_DOMAIN },
   });
-  await admit(env, [{ scope: "ip", subject: clientIp(request) }, { scope: "account", subject: key.address }], parsed);
+  await admit(env, [{ scope: "account", subject: key.address }], parsed);
   return { address: key.address, deviceId: key.deviceId, accountKey };
 }
 
@@ -137,10 +156,16 @@ export async function authenticateDeviceAdd(env: Env, request: Request, body: Ui
 const peerDocs = new Map<Domain, { doc: DiscoveryDoc; at: number }>();
 const PEER_DOC_REUSE_MS = 60_000;
 
-async function peerKey(env: Env, domain: Domain, kid: string): Promise<Uint8Array | undefined> {
+/**
+ * The key a peer signed with. Anyone can name any domain in EMSG-From, and the Server object may
+ * then fetch it: unless this isolate's copy answers, a `discovery` token of the client's IP is
+ * taken first. Per domain, refetches are bounded by the Server object's pauses (§7).
+ */
+async function peerKey(env: Env, domain: Domain, kid: string, request: Request): Promise<Uint8Array | undefined> {
   const copy = peerDocs.get(domain);
   const known = copy && Date.now() - copy.at < PEER_DOC_REUSE_MS ? serverKey(copy.doc, kid) : undefined;
   if (known) return known;
+  await admit(env, [{ scope: "discovery", subject: clientIp(request) }]);
   const doc = unwrap(await serverOf(env).peerDoc(domain, kid)) as DiscoveryDoc;
   peerDocs.set(domain, { doc, at: Date.now() });
   return serverKey(doc, kid);
@@ -153,7 +178,7 @@ export async function authenticatePeer(env: Env, request: Request, body: Uint8Ar
   const key = parseKeyId(parsed.keyId);
   if (key.kind !== "server") throw new EmsgError("unauthorized", "Federation requests are signed with a server key.");
   if (key.domain === env.EMSG_DOMAIN) throw new EmsgError("unauthorized", "A server does not federate with itself.");
-  const publicKey = await peerKey(env, key.domain, key.kid);
+  const publicKey = await peerKey(env, key.domain, key.kid, request);
   if (!publicKey) throw new EmsgError("unauthorized", `${key.domain} publishes no key ${key.kid}.`);
   await verifySigned(msg, parsed, publicKey, {
     now: nowSeconds(),

@@ -1,10 +1,11 @@
 import { sha256 } from "@noble/hashes/sha2.js";
 import { domainOf, type Address, type Domain } from "../shared/address.js";
 import { toB64u } from "../shared/base64url.js";
-import { isErrorCode } from "../shared/errors.js";
+import { EmsgError, isErrorCode } from "../shared/errors.js";
 import type { ConvPayload } from "../shared/wire/index.js";
 import type { Env } from "./env.js";
 import { accountOf, bounce, deliverRemote, isLocal, type Queued } from "./routing.js";
+import { registeredOf } from "./registry.js";
 
 /**
  * One payload of a conversation and the members it goes to. `answered`: its submitting device
@@ -54,7 +55,10 @@ export async function deliverAll(env: Env, deliveries: Delivery[]): Promise<Map<
  * Resolves with the account's device when it has only one and was asked (answered ids given).
  */
 export async function receiveLocally(env: Env, address: Address, payloads: ConvPayload[], answered: string[] = []): Promise<string | null> {
-  const { outcomes, soleDevice } = await accountOf(env, address).receiveConvBatch(payloads, Date.now(), answered);
+  // A roster may name anything: a name that is no account here must not become an Account object.
+  const { outcomes, soleDevice } = (await registeredOf(env, [address])).has(address)
+    ? await accountOf(env, address).receiveConvBatch(payloads, Date.now(), answered)
+    : { outcomes: payloads.map(() => ({ ok: false, error: new EmsgError("not_found", "No such account here.").toJSON() }) as const), soleDevice: null };
   await Promise.all(
     outcomes.map(async (outcome, i) => {
       const payload = payloads[i]!;

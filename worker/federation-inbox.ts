@@ -7,6 +7,7 @@ import { FedItemSchema, parseConversationRef, type ConvPayload, type FedItem, ty
 import type { Env } from "./env.js";
 import { receiveLocally } from "./fan-out.js";
 import { mayBounce } from "./policy/bounces.js";
+import { registeredOf } from "./registry.js";
 import { unwrap } from "./outcome.js";
 import { checkFraming } from "./policy/framing.js";
 import { accountOf, bounce, conversationOf, isLocal, serverOf } from "./routing.js";
@@ -21,7 +22,11 @@ export async function receiveBatch(env: Env, from: Domain, raw: unknown[]): Prom
   const server = serverOf(env);
   const seen = await server.seen(from, ids.filter((id) => id !== ""));
   const deliveries = new ConvDeliveries();
-  const results = await Promise.all(raw.map((item, i) => seen[ids[i]!] ?? resultOf(env, from, item, ids[i]!, deliveries)));
+  const parsed = raw.map((item, i) => (seen[ids[i]!] ? undefined : v.safeParse(FedItemSchema, item)));
+  // Every local user the batch names is looked up at once, before any Account object is touched.
+  const named = parsed.flatMap((p) => (p?.success ? namedUsers(p.output).filter((a) => isLocal(env, a)) : []));
+  const registered = named.length > 0 ? await registeredOf(env, named) : new Set<Address>();
+  const results = await Promise.all(raw.map((_, i) => seen[ids[i]!] ?? resultOf(env, from, parsed[i]!, ids[i]!, { deliveries, registered })));
   const settled = results.filter((r, i) => seen[ids[i]!] === undefined && r.id !== "" && ("ok" in r || !RETRYABLE.has(r.error)));
   if (settled.length > 0) await server.remember(from, settled);
   return results;
@@ -59,11 +64,35 @@ class ConvDeliveries {
   }
 }
 
-async function resultOf(env: Env, from: Domain, raw: unknown, id: string, deliveries: ConvDeliveries): Promise<FedResult> {
+/** The local users an item is for, each of whom must be an account here. */
+function namedUsers(item: FedItem): Address[] {
+  switch (item.kind) {
+    case "friend_request":
+    case "friend_response":
+      return [item.signed.body.to];
+    case "conv_deliver":
+    case "moved":
+    case "deleted":
+      return item.to;
+    case "bounce":
+      return [item.sender];
+    case "conv_submit":
+      return [];
+  }
+}
+
+/** What the items of one batch share: the conversation deliveries being gathered, and which named users exist. */
+interface BatchContext {
+  deliveries: ConvDeliveries;
+  registered: Set<Address>;
+}
+
+type ParsedItem = v.SafeParseResult<typeof FedItemSchema>;
+
+async function resultOf(env: Env, from: Domain, parsed: ParsedItem, id: string, batch: BatchContext): Promise<FedResult> {
   try {
-    const parsed = v.safeParse(FedItemSchema, raw);
     if (!parsed.success) throw new EmsgError("bad_request", parsed.issues[0].message);
-    await apply(env, from, parsed.output, Date.now(), deliveries);
+    await apply(env, from, parsed.output, Date.now(), batch);
     return { id, ok: true };
   } catch (e) {
     if (e instanceof EmsgError) return { id, error: e.code, message: e.message };
@@ -79,12 +108,18 @@ function mustBeLocal(env: Env, address: Address): void {
   if (!isLocal(env, address)) throw new EmsgError("bad_request", `${address} is not an account of ${env.EMSG_DOMAIN}.`);
 }
 
-async function apply(env: Env, from: Domain, item: FedItem, now: number, deliveries: ConvDeliveries): Promise<void> {
+/** A local user the item is for: on this domain, and an account here. */
+function mustBeUser(env: Env, batch: BatchContext, address: Address): void {
+  mustBeLocal(env, address);
+  if (!batch.registered.has(address)) throw new EmsgError("not_found", `${address} is not an account here.`);
+}
+
+async function apply(env: Env, from: Domain, item: FedItem, now: number, batch: BatchContext): Promise<void> {
   switch (item.kind) {
     case "friend_request": {
       const body = item.signed.body;
       mustBeFrom(from, body.from);
-      mustBeLocal(env, body.to);
+      mustBeUser(env, batch, body.to);
       if (!verifyObject(fromB64u(body.accountKey), "friend-request", item.signed)) throw new EmsgError("unauthorized", "The friend request's signature does not verify.");
       unwrap(await accountOf(env, body.to).receiveFriendRequest(item.signed, now));
       return;
@@ -92,7 +127,7 @@ async function apply(env: Env, from: Domain, item: FedItem, now: number, deliver
     case "friend_response": {
       const body = item.signed.body;
       mustBeFrom(from, body.from);
-      mustBeLocal(env, body.to);
+      mustBeUser(env, batch, body.to);
       if (!verifyObject(fromB64u(body.accountKey), "friend-response", item.signed)) throw new EmsgError("unauthorized", "The friend response's signature does not verify.");
       unwrap(await accountOf(env, body.to).receiveFriendResponse(item.signed, now));
       return;
@@ -110,7 +145,13 @@ async function apply(env: Env, from: Domain, item: FedItem, now: number, deliver
         throw new EmsgError("forbidden", `${from} is not the hub of ${item.conversation}.`);
       }
       for (const to of item.to) mustBeLocal(env, to);
-      await Promise.all(item.to.map((to) => deliveries.add(env, to, item.item)));
+      const [users, unknown] = partition(item.to, (to) => batch.registered.has(to));
+      // As an account's refusal would be, when the hub vouches for the author (see receiveLocally).
+      if (domainOf(item.item.from) === from) {
+        const { id: ref, from: author, conversation } = item.item;
+        await Promise.all(unknown.map((to) => bounce(env, author, { ref, to, error: "not_found", conversation })));
+      }
+      await Promise.all(users.map((to) => batch.deliveries.add(env, to, item.item)));
       return;
     }
     case "moved":
@@ -118,19 +159,25 @@ async function apply(env: Env, from: Domain, item: FedItem, now: number, deliver
       const subject = item.kind === "moved" ? item.signed.body.from : item.signed.body.address;
       mustBeFrom(from, subject);
       for (const to of item.to) mustBeLocal(env, to);
+      const users = item.to.filter((to) => batch.registered.has(to));
+      if (users.length === 0) throw new EmsgError("not_found", "None of the recipients is an account here.");
       // Each recipient checks the notice against the key it pinned for the sender; the item
       // fails only when no recipient took it.
-      const outcomes = await Promise.all(item.to.map((to) => accountOf(env, to).receiveNotice(item.kind, item.signed, now)));
+      const outcomes = await Promise.all(users.map((to) => accountOf(env, to).receiveNotice(item.kind, item.signed, now)));
       const refusal = outcomes.find((o) => !o.ok);
       if (refusal && outcomes.every((o) => !o.ok)) unwrap(refusal);
       return;
     }
     case "bounce": {
-      mustBeLocal(env, item.sender);
+      mustBeUser(env, batch, item.sender);
       const { ref, to, error, conversation } = item;
       if (!mayBounce(from, to, conversation)) throw new EmsgError("forbidden", `${from} was not asked to deliver that item, so it cannot bounce it.`);
       unwrap(await accountOf(env, item.sender).deliver({ kind: "bounce", ref, to, error, ...(conversation ? { conversation } : {}) }));
       return;
     }
   }
+}
+
+function partition<T>(list: T[], test: (x: T) => boolean): [T[], T[]] {
+  return [list.filter(test), list.filter((x) => !test(x))];
 }

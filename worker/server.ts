@@ -38,6 +38,12 @@ const STEPS = [
    CREATE TABLE fed_seen (from_domain TEXT NOT NULL, id TEXT NOT NULL, result TEXT NOT NULL, at INTEGER NOT NULL,
      PRIMARY KEY (from_domain, id));
    CREATE INDEX fed_seen_at ON fed_seen(at);`,
+  // The accounts registered here (deleted ones until their name is free again), so a request
+  // naming an account that does not exist touches no Account object: each one touched is storage.
+  // `complete` is 0 on a server that had accounts before this table: there, an unlisted name may exist.
+  `CREATE TABLE accounts (address TEXT PRIMARY KEY);
+   CREATE TABLE registry (id INTEGER PRIMARY KEY CHECK (id = 1), complete INTEGER NOT NULL);
+   INSERT INTO registry (id, complete) VALUES (1, 0);`,
 ];
 
 export interface SigningKey {
@@ -67,7 +73,9 @@ export class ServerObject extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
+    const fresh = this.sql.exec("SELECT 1 FROM sqlite_master WHERE name = 'schema_version'").toArray().length === 0;
     migrate(this.sql, STEPS);
+    if (fresh) this.sql.exec("UPDATE registry SET complete = 1");
   }
 
   /** The key from `EMSG_SERVER_KEY`, else the one made on first start and kept. */
@@ -107,21 +115,54 @@ export class ServerObject extends DurableObject<Env> {
     if (!this.cleanupScheduled) await this.scheduleCleanup();
     return attempt(() => {
       const now = Date.now();
-      const rules = parseRateRules(this.env.EMSG_RATE);
-      for (const { scope, subject } of req.limits) {
-        const row = this.sql
-          .exec<{ tokens: number; at: number }>("SELECT tokens, at FROM buckets WHERE scope = ? AND subject = ?", scope, subject)
-          .toArray()[0];
-        const take = takeToken(row, rules[scope], now);
-        this.sql.exec("INSERT OR REPLACE INTO buckets (scope, subject, tokens, at) VALUES (?, ?, ?, ?)", scope, subject, take.bucket.tokens, now);
-        if (!take.allowed) return take.retryAfterSeconds;
-      }
+      const wait = this.takeTokens(req.limits, now);
+      if (wait !== null) return wait;
       if (req.keyId) {
         const fresh = this.sql.exec("INSERT OR IGNORE INTO nonces (key_id, nonce, at) VALUES (?, ?, ?)", req.keyId, req.nonce, now).rowsWritten;
         if (fresh === 0) throw new EmsgError("unauthorized", "This signature's nonce was already used.");
       }
       return null;
     });
+  }
+
+  /** Takes a token from each bucket in turn; the seconds to wait at the first empty one, else null. */
+  private takeTokens(limits: Admit["limits"], now: number): number | null {
+    const rules = parseRateRules(this.env.EMSG_RATE);
+    for (const { scope, subject } of limits) {
+      const row = this.sql
+        .exec<{ tokens: number; at: number }>("SELECT tokens, at FROM buckets WHERE scope = ? AND subject = ?", scope, subject)
+        .toArray()[0];
+      const take = takeToken(row, rules[scope], now);
+      this.sql.exec("INSERT OR REPLACE INTO buckets (scope, subject, tokens, at) VALUES (?, ?, ?, ?)", scope, subject, take.bucket.tokens, now);
+      if (!take.allowed) return take.retryAfterSeconds;
+    }
+    return null;
+  }
+
+  /**
+   * Takes a token from each of `limits` (seconds to wait when one is empty), then says which of
+   * `addresses` are accounts here: every one on a server whose registry is not complete.
+   */
+  async lookup(limits: Admit["limits"], addresses: string[]): Promise<{ wait: number | null; known: string[] }> {
+    if (!this.cleanupScheduled) await this.scheduleCleanup();
+    const wait = this.takeTokens(limits, Date.now());
+    if (wait !== null) return { wait, known: [] };
+    if (this.sql.exec<{ complete: number }>("SELECT complete FROM registry").one().complete === 0) return { wait, known: addresses };
+    const known = this.sql
+      .exec<{ address: string }>("SELECT address FROM accounts WHERE address IN (SELECT value FROM json_each(?))", JSON.stringify(addresses))
+      .toArray()
+      .map((r) => r.address);
+    return { wait, known };
+  }
+
+  /** Lists an account before its object is first written (registration). */
+  async enroll(address: string): Promise<void> {
+    this.sql.exec("INSERT OR IGNORE INTO accounts (address) VALUES (?)", address);
+  }
+
+  /** Unlists a name whose tombstone was erased: nothing of it is left. */
+  async forget(address: string): Promise<void> {
+    this.sql.exec("DELETE FROM accounts WHERE address = ?", address);
   }
 
   /** A peer's discovery document, from cache (≤ 1 h) or fetched; refetched once on an unknown kid. */

@@ -21,7 +21,8 @@ import {
   type SignedMoved,
 } from "../../shared/wire/index.js";
 import type { Env } from "../env.js";
-import { admit, authenticateDeviceAdd, authenticateRegistration, clientIp } from "../auth.js";
+import { admit, admitNamed, authenticateDeviceAdd, authenticateRegistration } from "../auth.js";
+import { enroll, mustBeRegistered } from "../registry.js";
 import { check, json, noContent, parseJson, readBody } from "../http.js";
 import { unwrap } from "../outcome.js";
 import { accountOf, conversationOf, enqueueRemote, isLocal } from "../routing.js";
@@ -39,6 +40,8 @@ accountRoutes.post("/accounts", async (c) => {
   const cert = verifyDeviceCert(req.deviceCert, { address: req.address, accountKey: req.accountKey });
   if (domainOf(req.address) !== c.env.EMSG_DOMAIN) throw new EmsgError("bad_request", `This server registers only …#${c.env.EMSG_DOMAIN}.`);
   await authenticateRegistration(c.env, c.req.raw, bytes, cert);
+  // Listed first: should the registration fail, a listed name without an account only answers not_found.
+  await enroll(c.env, req.address);
   const { deviceId } = unwrap(await accountOf(c.env, req.address).register(req.deviceCert, cert, Date.now()));
   return json({ address: req.address, deviceId }, 201);
 });
@@ -86,7 +89,10 @@ accountRoutes.post("/account/keypackages", async (c) => {
 
 accountRoutes.post("/directory/claim", async (c) => {
   const { body } = await signedBody(c, ClaimRequestSchema);
-  if (isLocal(c.env, body.address)) return json(unwrap(await accountOf(c.env, body.address).claim()));
+  if (isLocal(c.env, body.address)) {
+    await mustBeRegistered(c.env, body.address);
+    return json(unwrap(await accountOf(c.env, body.address).claim()));
+  }
   const res = await federationPost(c.env, domainOf(body.address), "/claim", { address: body.address });
   const answer: unknown = await res.json().catch(() => null);
   if (!res.ok) {
@@ -130,7 +136,7 @@ accountRoutes.post("/account/moved", async (c) => {
   if (!isLocal(c.env, moved.from)) throw new EmsgError("bad_request", `${moved.from} is not an account of ${c.env.EMSG_DOMAIN}.`);
   if (!isMove(moved)) throw new EmsgError("bad_request", "An account cannot move to itself.");
   if (!isFresh(moved.at, Date.now())) throw new EmsgError("bad_request", "The moved notice is not fresh.");
-  await admit(c.env, [{ scope: "ip", subject: clientIp(c.req.raw) }, { scope: "account", subject: moved.from }]);
+  await admitNamed(c.env, c.req.raw, moved.from, new EmsgError("not_found", "No such account here."), [{ scope: "account", subject: moved.from }]);
   const account = accountOf(c.env, moved.from);
   // RPC typing loses the view's shape (its certificates are loose objects); only the key is read.
   const { accountKey } = unwrap(await account.view()) as { accountKey: string };

@@ -7,6 +7,7 @@ import { json, parseJson, readBody } from "../http.js";
 import { unwrap } from "../outcome.js";
 import { accountOf, isLocal } from "../routing.js";
 import { receiveBatch } from "../federation-inbox.js";
+import { mustBeRegistered } from "../registry.js";
 import type { AppEnv } from "./context.js";
 
 /** Server-to-server API (PROTOCOL §7). */
@@ -24,5 +25,6 @@ federationRoutes.post("/federation/claim", async (c) => {
   await authenticatePeer(c.env, c.req.raw, bytes);
   const { address } = parseJson(bytes, ClaimRequestSchema);
   if (!isLocal(c.env, address)) throw new EmsgError("not_found", `${address} is not an account here.`);
+  await mustBeRegistered(c.env, address);
   return json(unwrap(await accountOf(c.env, address).claim()));
 });

@@ -14,6 +14,7 @@ import type { DeviceAuth } from "../auth.js";
 import { json, noContent } from "../http.js";
 import { unwrap } from "../outcome.js";
 import { accountOf, enqueueRemote, isLocal } from "../routing.js";
+import { mustBeRegistered } from "../registry.js";
 import { signedBody, signedOnly, type AppContext, type AppEnv } from "./context.js";
 
 /** Friends and strangers (PROTOCOL §6, §9): the recipient's server applies the recipient's policy. */
@@ -40,6 +41,7 @@ friendsRoutes.post("/friends/requests", async (c) => {
   const req = body.request.body;
   mustBeOwn(auth, req.from, req.accountKey, req.to, null);
   if (!verifyObject(fromB64u(req.accountKey), "friend-request", body.request)) throw new EmsgError("unauthorized", "The friend request's signature does not verify.");
+  if (isLocal(c.env, req.to)) await mustBeRegistered(c.env, req.to);
   const self = accountOf(c.env, auth.address);
   unwrap(await self.requestSent(req.to, Date.now()));
   if (isLocal(c.env, req.to)) {

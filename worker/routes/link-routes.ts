@@ -4,7 +4,7 @@ import { EmsgError } from "../../shared/errors.js";
 import { isB64uOfLength } from "../../shared/ids.js";
 import { LINK_SEALED_MAX_CHARS } from "../../shared/device-link.js";
 import { LinkUploadSchema } from "../../shared/wire/index.js";
-import { admit, clientIp } from "../auth.js";
+import { admitNamed } from "../auth.js";
 import { json } from "../http.js";
 import { unwrap } from "../outcome.js";
 import { accountOf, isLocal } from "../routing.js";
@@ -21,11 +21,11 @@ linkRoutes.post("/account/links", async (c) => {
 
 /** Open: the new device has no key the server knows yet. The id is a 128-bit secret of the code. */
 linkRoutes.get("/links/:address/:id", async (c) => {
-  await admit(c.env, [{ scope: "ip", subject: clientIp(c.req.raw) }]);
   const address = asAddress(c.req.param("address"));
   const id = c.req.param("id");
   if (!isB64uOfLength(id, 16)) throw new EmsgError("bad_request", "A link id is 16 bytes of base64url.");
   if (!isLocal(c.env, address)) throw new EmsgError("not_found", "That account is not on this server.");
+  await admitNamed(c.env, c.req.raw, address, new EmsgError("not_found", "No such link: it was used already, expired, or never made."));
   const link = unwrap(await accountOf(c.env, address).takeLink(id, Date.now()));
   return json({ address, ...link });
 });

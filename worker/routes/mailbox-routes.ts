@@ -3,7 +3,7 @@ import { fromB64u, toB64u } from "../../shared/base64url.js";
 import { asAddress, type Address } from "../../shared/address.js";
 import { EmsgError } from "../../shared/errors.js";
 import { AckRequestSchema } from "../../shared/wire/index.js";
-import { admit, clientIp } from "../auth.js";
+import { admitNamed } from "../auth.js";
 import { json, noContent } from "../http.js";
 import { unwrap } from "../outcome.js";
 import { accountOf } from "../routing.js";
@@ -50,9 +50,9 @@ function ticketParts(ticket: string): { address: Address; secret: string } {
 }
 
 mailboxRoutes.get("/ws", async (c) => {
-  await admit(c.env, [{ scope: "ip", subject: clientIp(c.req.raw) }]);
   if (c.req.header("upgrade")?.toLowerCase() !== "websocket") throw new EmsgError("bad_request", "This path takes a WebSocket upgrade.");
   const { address, secret } = ticketParts(c.req.query("ticket") ?? "");
+  await admitNamed(c.env, c.req.raw, address, new EmsgError("unauthorized", "The WebSocket ticket is unknown, used or expired."));
   const url = new URL(c.req.url);
   url.search = `?secret=${encodeURIComponent(secret)}`;
   return accountOf(c.env, address).fetch(new Request(url, c.req.raw));
