@@ -1,12 +1,13 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Address } from "../shared/address.js";
 import { EmsgError } from "../shared/errors.js";
-import type { ConversationView, ConvPayload, SignedSessionTicket, Submit } from "../shared/wire/index.js";
+import type { ConversationView, ConvPayload, SignedSessionTicket } from "../shared/wire/index.js";
 import type { ConversationRef } from "../shared/wire/conversation.js";
 import type { Env } from "./env.js";
 import { attempt, attemptNow, type Outcome } from "./outcome.js";
 import { migrate } from "./sql-schema.js";
 import { judgeSubmit, recipientsOf, welcomeRecipients } from "./policy/epoch.js";
+import { checkFraming, type FramedSubmit } from "./policy/framing.js";
 import { deliverAll, type Delivery } from "./fan-out.js";
 import { Sessions, SESSION_IDLE_MS, type SessionTag } from "./sessions.js";
 import { checkSessionTicket } from "./session-ticket.js";
@@ -46,7 +47,7 @@ const STEPS = [
 type MetaRow = { ref: string; creator: string; epoch: number; fanned_through: number };
 type Judgement = ReturnType<typeof judgeSubmit>;
 type Accepted = { seq: number; fresh: boolean };
-type Pending = { from: Address; deviceId: string; submit: Submit; now: number; fromPeer: boolean; done: (outcome: Outcome<Accepted>) => void };
+type Pending = { from: Address; deviceId: string; submit: FramedSubmit; now: number; fromPeer: boolean; done: (outcome: Outcome<Accepted>) => void };
 type LogRow = {
   seq: number;
   submit_id: string;
@@ -151,7 +152,7 @@ export class ConversationObject extends DurableObject<Env> {
    * `untilFanned` is false: a peer's submission must not wait for our deliveries to that peer,
    * which may wait for its answer to us.
    */
-  async submit(from: Address, deviceId: string, submit: Submit, now: number, untilFanned = true): Promise<Outcome<{ seq: number }>> {
+  async submit(from: Address, deviceId: string, submit: FramedSubmit, now: number, untilFanned = true): Promise<Outcome<{ seq: number }>> {
     const accepted = await this.take({ from, deviceId, submit, now, fromPeer: !untilFanned });
     if (!accepted.ok) return accepted;
     if (accepted.value.fresh && untilFanned) await this.fannedOut(accepted.value.seq);
@@ -467,7 +468,13 @@ export class ConversationObject extends DurableObject<Env> {
       // are read meanwhile and join the same round. One frame's submissions share a round.
       const { submits, tag, batched } = frame;
       const now = Date.now();
-      const taken = submits.map((submit) => this.take({ from: tag.address, deviceId: tag.deviceId, submit, now, fromPeer: false }));
+      const conversation = this.meta().ref as ConversationRef;
+      // A session's frames come straight here, so their framing is checked here (a few µs each).
+      const taken = submits.map((submit): Promise<Outcome<Accepted>> => {
+        const framed = attemptNow(() => checkFraming(conversation, submit));
+        if (!framed.ok) return Promise.resolve(framed);
+        return this.take({ from: tag.address, deviceId: tag.deviceId, submit: framed.value, now, fromPeer: false });
+      });
       void Promise.all(taken).then((results) => {
         const acks: { id: string; seq: number }[] = [];
         results.forEach((result, i) => {

@@ -20,6 +20,24 @@ CREATE TABLE removed_devices (device_id TEXT PRIMARY KEY, removed INTEGER NOT NU
 CREATE TABLE session_tickets (device_id TEXT NOT NULL, conversation TEXT NOT NULL, expires INTEGER NOT NULL,
   PRIMARY KEY (device_id, conversation));`;
 
+/**
+ * KeyPackages are told apart by their ref (PROTOCOL §8): one is stored once, and once handed out it
+ * is remembered until it expires, so it is never stored or handed out again. Rows from before
+ * KeyPackages were checked have neither ref nor expiry.
+ */
+export const KEY_PACKAGE_REFS_STEP = `
+ALTER TABLE key_packages ADD COLUMN ref TEXT;
+ALTER TABLE key_packages ADD COLUMN not_after INTEGER;
+CREATE UNIQUE INDEX key_packages_ref ON key_packages(ref);
+CREATE TABLE key_packages_used (ref TEXT PRIMARY KEY, not_after INTEGER NOT NULL);`;
+
+/** A KeyPackage the Worker checked for the device that uploads it (worker/keypackages.ts). */
+export interface CheckedKeyPackage {
+  keyPackage: string;
+  ref: string;
+  notAfter: number;
+}
+
 export const KEY_PACKAGES_PER_DEVICE = 100;
 export const WS_TICKET_MS = 60_000;
 
@@ -86,24 +104,50 @@ export class Devices {
     this.sql.exec("INSERT OR REPLACE INTO session_tickets (device_id, conversation, expires) VALUES (?, ?, ?)", deviceId, conversation, expires);
   }
 
-  publish(deviceId: string, keyPackages: string[]): number {
+  /** Stores checked KeyPackages, all or none; one held or handed out already is `conflict`. Expired ones make room. */
+  publish(deviceId: string, keyPackages: CheckedKeyPackage[], now: number): number {
+    this.sql.exec("DELETE FROM key_packages WHERE device_id = ? AND not_after <= ?", deviceId, now);
+    this.sql.exec("DELETE FROM key_packages_used WHERE not_after <= ?", now);
     const have = this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM key_packages WHERE device_id = ?", deviceId).one().n;
     const room = Math.max(0, KEY_PACKAGES_PER_DEVICE - have);
     if (room < keyPackages.length) throw new EmsgError("too_large", `This device may hold ${room} more KeyPackages.`);
-    for (const kp of keyPackages) this.sql.exec("INSERT INTO key_packages (device_id, key_package) VALUES (?, ?)", deviceId, kp);
+    const refs = JSON.stringify(keyPackages.map((kp) => kp.ref));
+    const known = this.sql
+      .exec<{ ref: string }>(
+        `SELECT value AS ref FROM json_each(?)
+         WHERE value IN (SELECT ref FROM key_packages WHERE ref IS NOT NULL) OR value IN (SELECT ref FROM key_packages_used)`,
+        refs,
+      )
+      .toArray()[0];
+    if (known) {
+      const index = keyPackages.findIndex((kp) => kp.ref === known.ref);
+      throw new EmsgError("conflict", `KeyPackage ${index}: it was uploaded before.`);
+    }
+    this.sql.exec(
+      `INSERT INTO key_packages (device_id, key_package, ref, not_after)
+       SELECT ?, value->>0, value->>1, value->>2 FROM json_each(?) WHERE true ORDER BY key`,
+      deviceId,
+      JSON.stringify(keyPackages.map((kp) => [kp.keyPackage, kp.ref, kp.notAfter])),
+    );
     return have + keyPackages.length;
   }
 
-  /** One KeyPackage per device, consumed; the Account object's single writer makes it atomic. */
-  claim(): ClaimResponse["devices"] {
+  /**
+   * One unexpired KeyPackage per device, consumed and remembered until it expires; the Account
+   * object's single writer makes it atomic.
+   */
+  claim(now: number): ClaimResponse["devices"] {
     const devices = this.sql.exec<{ device_id: string; cert: string }>("SELECT device_id, cert FROM devices ORDER BY added").toArray();
     return devices.map((d) => {
       const kp = this.sql
-        .exec<{ key_package: string }>(
-          "DELETE FROM key_packages WHERE id = (SELECT id FROM key_packages WHERE device_id = ? ORDER BY id LIMIT 1) RETURNING key_package",
+        .exec<{ key_package: string; ref: string | null; not_after: number | null }>(
+          `DELETE FROM key_packages WHERE id = (SELECT id FROM key_packages WHERE device_id = ? AND (not_after IS NULL OR not_after > ?) ORDER BY id LIMIT 1)
+           RETURNING key_package, ref, not_after`,
           d.device_id,
+          now,
         )
         .toArray()[0];
+      if (kp?.ref && kp.not_after !== null) this.sql.exec("INSERT OR IGNORE INTO key_packages_used (ref, not_after) VALUES (?, ?)", kp.ref, kp.not_after);
       return { deviceCert: JSON.parse(d.cert) as WireCert, keyPackage: kp?.key_package ?? null };
     });
   }

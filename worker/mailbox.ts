@@ -1,7 +1,7 @@
 import * as v from "valibot";
 import type { Address } from "../shared/address.js";
 import { MAX_SQL_PARAMS } from "./sql-schema.js";
-import { ClientFrameSchema, type MailContent, type MailItem, type ServerFrame } from "../shared/wire/index.js";
+import { ClientFrameSchema, type ConvPayload, type MailContent, type MailItem, type ServerFrame } from "../shared/wire/index.js";
 
 /**
  * An account's store-and-forward queue (PROTOCOL §6): items are numbered by `seq`, pushed to
@@ -11,6 +11,18 @@ export const MAILBOX_SCHEMA = `
 CREATE TABLE mailbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, kind TEXT NOT NULL,
   content TEXT NOT NULL, sender TEXT, ref TEXT);
 CREATE INDEX mailbox_at ON mailbox(at);`;
+
+/**
+ * How far each conversation's hub entries reached this mailbox (PROTOCOL §6): an entry at or
+ * before it is a repeat of one stored already, by a hub or Outbox that re-ran a delivery after
+ * a crash, and is not stored again.
+ */
+export const CONV_MARKS_SCHEMA = "CREATE TABLE IF NOT EXISTS conv_marks (conversation TEXT PRIMARY KEY, last INTEGER NOT NULL)";
+
+/** An entry's place in its hub's order: a commit's Welcome shares its hubSeq and comes after it. */
+export function hubPosition(payload: ConvPayload): number {
+  return payload.hubSeq * 2 + (payload.type === "welcome" ? 1 : 0);
+}
 
 type MailRow = { seq: number; at: number; content: string };
 type ExpiredRow = { seq: number; sender: string | null; ref: string | null; kind: string };
@@ -58,6 +70,26 @@ export class Mailbox {
     const sockets = this.ctx.getWebSockets();
     if (sockets.length > 0) for (const frame of framesOf(items)) for (const ws of sockets) send(ws, frame);
     return items;
+  }
+
+  /**
+   * A hub's entries in its order, less those at or before what this mailbox holds of their
+   * conversation already (repeats, see CONV_MARKS_SCHEMA); moves the marks past what it keeps.
+   * Call inside the transaction that stores what it returns.
+   */
+  newEntries<T extends { content: { conversation: string; hubSeq: number; type: ConvPayload["type"] } }>(entries: T[]): T[] {
+    const marks = new Map<string, number>();
+    const fresh = entries.filter(({ content }) => {
+      let mark = marks.get(content.conversation);
+      mark ??= this.sql.exec<{ last: number }>("SELECT last FROM conv_marks WHERE conversation = ?", content.conversation).toArray()[0]?.last ?? -1;
+      const position = hubPosition(content as ConvPayload);
+      marks.set(content.conversation, Math.max(mark, position));
+      return position > mark;
+    });
+    for (const [conversation, last] of marks) {
+      this.sql.exec("INSERT INTO conv_marks (conversation, last) VALUES (?, ?) ON CONFLICT (conversation) DO UPDATE SET last = MAX(last, excluded.last)", conversation, last);
+    }
+    return fresh;
   }
 
   /** Up to `limit` items after `after`, cut short (with `more`) past PAGE_BYTES of content. */

@@ -208,21 +208,40 @@ export class OutboxObject extends DurableObject<Env> {
         await new Promise<void>((wake) => (this.nudge = wake));
         continue;
       }
-      const rows = this.sql
-        .exec<QueueRow>("SELECT * FROM queue WHERE next_at <= ? ORDER BY id LIMIT ?", Date.now(), MAX_BATCH_ITEMS)
-        .toArray();
+      const now = Date.now();
+      const rows = this.dueRows(now);
       if (rows.length > 0) {
         const batch = rows.slice(0, withinLimits(rows.map((r) => ({ json: r.item })), await this.limitsOf(domain)));
         await this.settle(batch, await this.send(domain, batch.map((r) => ({ id: (JSON.parse(r.item) as FedItem).id, json: r.item }))));
         continue;
       }
       this.more = false;
-      const next = this.sql.exec<{ at: number | null }>("SELECT MIN(next_at) AS at FROM queue").one().at;
+      // Rows left now wait for a retry, or behind one of their conversation's that does.
+      const next = this.sql.exec<{ at: number | null }>("SELECT MIN(next_at) AS at FROM queue WHERE next_at > ?", now).one().at;
       this.stored = next !== null;
-      if (next !== null) await this.ctx.storage.setAlarm(Math.max(next, Date.now()));
+      if (next !== null) await this.ctx.storage.setAlarm(next);
       // Items handed over or stored while the alarm was being set are not left for the alarm.
       if (!this.more && this.fresh.length === 0) return;
     }
+  }
+
+  /**
+   * Stored items that may leave now, in queue order: due, and not behind an item of their
+   * conversation that waits longer. Each row backs off on its own (one that was queued while
+   * the peer was down is due sooner than one that failed more often), so taking every due row
+   * let a conversation's newer entries reach the peer before older ones (issue 15).
+   */
+  private dueRows(now: number): QueueRow[] {
+    return this.sql
+      .exec<QueueRow>(
+        `WITH held AS (SELECT conversation, MIN(id) AS first FROM queue WHERE next_at > ?1 AND conversation IS NOT NULL GROUP BY conversation)
+         SELECT q.* FROM queue q WHERE q.next_at <= ?1
+           AND NOT EXISTS (SELECT 1 FROM held WHERE held.conversation = q.conversation AND held.first < q.id)
+         ORDER BY q.id LIMIT ?2`,
+        now,
+        MAX_BATCH_ITEMS,
+      )
+      .toArray();
   }
 
   private wake(): void {

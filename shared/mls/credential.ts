@@ -5,7 +5,7 @@ import { EmsgError } from "../errors.js";
 import { type DeviceCert, type DeviceCertBody, verifyDeviceCert } from "../identity.js";
 
 const utf8 = new TextEncoder();
-const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
 
 /** The MLS credential of a device: `basic`, identity = UTF8(JCS(deviceCert)) (PROTOCOL §4). */
 export function credentialOf(cert: DeviceCert): Credential {

@@ -2,8 +2,7 @@ import { describe, expect, it } from "vitest";
 import { randomId16 } from "../../shared/ids.js";
 import type { MailItem } from "../../shared/wire/index.js";
 import { DOMAIN, anotherDevice, befriend, call, errorOf, registered, type Device } from "./harness.js";
-
-const MLS = "AAECAwQ"; // stands for an opaque MLS message: the hub never reads it
+import { TestGroup } from "./mls.js";
 
 async function create(owner: Device, members: Device[]): Promise<string> {
   const res = await call(owner, "POST", "/conversations", { id: randomId16(), members: members.map((m) => m.address) });
@@ -12,7 +11,7 @@ async function create(owner: Device, members: Device[]): Promise<string> {
 }
 
 function submit(d: Device, conv: string, body: Record<string, unknown>) {
-  return call(d, "POST", `/conversations/${conv}/messages`, { id: randomId16(), mls: MLS, ...body });
+  return call(d, "POST", `/conversations/${conv}/messages`, { id: randomId16(), ...body });
 }
 
 async function convItems(d: Device): Promise<Extract<MailItem, { kind: "conv" }>[]> {
@@ -21,13 +20,15 @@ async function convItems(d: Device): Promise<Extract<MailItem, { kind: "conv" }>
 }
 
 /** Alice and Bob, friends, in a conversation Alice made, whose first commit added Bob (epoch 1). */
-async function twoInConversation(a: string, b: string): Promise<{ alice: Device; bob: Device; conv: string }> {
+async function twoInConversation(a: string, b: string): Promise<{ alice: Device; bob: Device; conv: string; group: TestGroup }> {
   const alice = await registered(a);
   const bob = await registered(b);
   await befriend(alice, bob);
   const conv = await create(alice, [bob]);
-  await submit(alice, conv, { epoch: 0, kind: "commit", welcome: "BBBB", roster: { add: [bob.address] } });
-  return { alice, bob, conv };
+  const group = await TestGroup.of(alice, conv);
+  const added = await group.add([bob]);
+  await submit(alice, conv, { epoch: 0, kind: "commit", mls: added.commit, welcome: added.welcome, roster: { add: [bob.address] } });
+  return { alice, bob, conv, group };
 }
 
 async function linkedDevice(owner: Device): Promise<Device> {
@@ -54,11 +55,13 @@ describe("conversations", () => {
     const bob = await registered("ob");
     await befriend(alice, bob);
     const conv = await create(alice, [bob]);
-    const commit = await submit(alice, conv, { epoch: 0, kind: "commit", welcome: "BBBB", roster: { add: [bob.address] } });
+    const group = await TestGroup.of(alice, conv);
+    const added = await group.add([bob]);
+    const commit = await submit(alice, conv, { epoch: 0, kind: "commit", mls: added.commit, welcome: added.welcome, roster: { add: [bob.address] } });
     expect(await commit.json()).toEqual({ accepted: true, seq: 1 });
     const seqs: number[] = [];
     for (let i = 0; i < 5; i++) {
-      const res = await submit(i % 2 ? alice : bob, conv, { epoch: 1, kind: "application" });
+      const res = await submit(i % 2 ? alice : bob, conv, { epoch: 1, kind: "application", mls: await group.message() });
       expect(res.status).toBe(202);
       seqs.push(((await res.json()) as { seq: number }).seq);
     }
@@ -78,19 +81,20 @@ describe("conversations", () => {
     const alices = await convItems(alice);
     expect(alices.map((i) => [i.hubSeq, i.type])).toEqual(entries.filter(([seq, type]) => type !== "welcome" && seq !== 3 && seq !== 5));
     expect(got[0]).toMatchObject({ conversation: conv, from: alice.address, deviceId: alice.deviceId, epoch: 0, members: [alice.address, bob.address] });
-    expect(got[1]!.mls).toBe("BBBB");
+    expect(got[1]!.mls).toBe(added.welcome);
     const view = (await (await call(alice, "GET", `/conversations/${conv}`)).json()) as { epoch: number; lastSeq: number };
     expect(view).toMatchObject({ epoch: 1, lastSeq: 6 });
   });
 
   it("keeps an author's own messages in its mailbox once its second device is in the conversation", async () => {
-    const { alice, bob, conv } = await twoInConversation("md", "mb");
+    const { alice, bob, conv, group } = await twoInConversation("md", "mb");
     // Alice's only device: the hub learns it, and her own message goes to no mailbox of hers.
-    expect(await (await submit(alice, conv, { epoch: 1, kind: "application" })).json()).toEqual({ accepted: true, seq: 2 });
+    expect(await (await submit(alice, conv, { epoch: 1, kind: "application", mls: await group.message() })).json()).toEqual({ accepted: true, seq: 2 });
     const laptop = await linkedDevice(alice);
     // Her phone adds the laptop to the group (a commit: the epoch moves on, the accounts stay).
-    await submit(alice, conv, { epoch: 1, kind: "commit", welcome: "CCCC" });
-    expect(await (await submit(alice, conv, { epoch: 2, kind: "application" })).json()).toEqual({ accepted: true, seq: 4 });
+    const added = await group.add([laptop]);
+    await submit(alice, conv, { epoch: 1, kind: "commit", mls: added.commit, welcome: added.welcome });
+    expect(await (await submit(alice, conv, { epoch: 2, kind: "application", mls: await group.message() })).json()).toEqual({ accepted: true, seq: 4 });
     expect((await convItems(laptop)).map((i) => [i.hubSeq, i.type, i.deviceId])).toEqual([
       [1, "commit", alice.deviceId],
       [3, "commit", alice.deviceId],
@@ -101,15 +105,18 @@ describe("conversations", () => {
   });
 
   it("gives the author's account its own message sent right after the commit adding its new device, in one burst", async () => {
-    const { alice, bob, conv } = await twoInConversation("mr", "mq");
-    await submit(alice, conv, { epoch: 1, kind: "application" });
+    const { alice, conv, group } = await twoInConversation("mr", "mq");
+    await submit(alice, conv, { epoch: 1, kind: "application", mls: await group.message() });
     const laptop = await linkedDevice(alice);
     // Taken together, the message after the commit is handed on with it, before her account is
     // asked again how many devices it has: what it said at the old epoch must not count.
+    const before = await group.message();
+    const added = await group.add([laptop]);
+    const after = await group.message();
     const answers = await Promise.all([
-      submit(alice, conv, { epoch: 1, kind: "application" }),
-      submit(alice, conv, { epoch: 1, kind: "commit", welcome: "CCCC" }),
-      submit(alice, conv, { epoch: 2, kind: "application" }),
+      submit(alice, conv, { epoch: 1, kind: "application", mls: before }),
+      submit(alice, conv, { epoch: 1, kind: "commit", mls: added.commit, welcome: added.welcome }),
+      submit(alice, conv, { epoch: 2, kind: "application", mls: after }),
     ]);
     expect(await Promise.all(answers.map((r) => r.json()))).toEqual([3, 4, 5].map((seq) => ({ accepted: true, seq })));
     expect((await convItems(laptop)).filter((i) => i.hubSeq >= 4).map((i) => [i.hubSeq, i.type])).toEqual([
@@ -122,11 +129,15 @@ describe("conversations", () => {
   it("refuses a commit at a stale epoch and an application message from the future", async () => {
     const alice = await registered("ea");
     const conv = await create(alice, []);
-    expect((await submit(alice, conv, { epoch: 0, kind: "commit" })).status).toBe(202);
-    const stale = await submit(alice, conv, { epoch: 0, kind: "commit" });
+    const group = await TestGroup.of(alice, conv);
+    const lost = await group.commit(true);
+    expect((await submit(alice, conv, { epoch: 0, kind: "commit", mls: await group.commit() })).status).toBe(202);
+    const stale = await submit(alice, conv, { epoch: 0, kind: "commit", mls: lost });
     expect(stale.status).toBe(409);
     expect(await errorOf(stale)).toBe("stale_epoch");
-    const ahead = await submit(alice, conv, { epoch: 5, kind: "application" });
+    // The group moves on without telling the hub: its next message is of an epoch ahead of the hub's.
+    await group.commit();
+    const ahead = await submit(alice, conv, { epoch: 2, kind: "application", mls: await group.message() });
     expect(ahead.status).toBe(400);
   });
 
@@ -136,7 +147,7 @@ describe("conversations", () => {
     await befriend(alice, bob);
     const conv = await create(alice, [bob]);
     const id = randomId16();
-    const body = { id, epoch: 0, kind: "application", mls: MLS };
+    const body = { id, epoch: 0, kind: "application", mls: await (await TestGroup.of(alice, conv)).message() };
     const first = await call(alice, "POST", `/conversations/${conv}/messages`, body);
     const again = await call(alice, "POST", `/conversations/${conv}/messages`, body);
     expect(await first.json()).toEqual({ accepted: true, seq: 1 });
@@ -150,12 +161,13 @@ describe("conversations", () => {
     const eve = await registered("re");
     await befriend(alice, bob);
     const conv = await create(alice, [bob]);
-    const outsider = await submit(eve, conv, { epoch: 0, kind: "application" });
+    const group = await TestGroup.of(alice, conv);
+    const outsider = await submit(eve, conv, { epoch: 0, kind: "application", mls: await group.message() });
     expect(outsider.status).toBe(403);
     expect(await errorOf(outsider)).toBe("forbidden");
-    expect((await submit(alice, conv, { epoch: 0, kind: "commit", roster: { remove: [bob.address] } })).status).toBe(202);
+    expect((await submit(alice, conv, { epoch: 0, kind: "commit", mls: await group.commit(), roster: { remove: [bob.address] } })).status).toBe(202);
     expect((await convItems(bob)).map((i) => i.members)).toEqual([[alice.address]]);
-    expect((await submit(bob, conv, { epoch: 1, kind: "application" })).status).toBe(403);
+    expect((await submit(bob, conv, { epoch: 1, kind: "application", mls: await group.message() })).status).toBe(403);
   });
 
   it("bounces to the sender what a stranger-refusing member will not take", async () => {
@@ -163,7 +175,7 @@ describe("conversations", () => {
     const shy = await registered("ss");
     await call(shy, "PUT", "/account/settings", { strangers: "refuse", retentionDays: null });
     const conv = await create(alice, [shy]);
-    const res = await submit(alice, conv, { epoch: 0, kind: "application" });
+    const res = await submit(alice, conv, { epoch: 0, kind: "application", mls: await (await TestGroup.of(alice, conv)).message() });
     expect(res.status).toBe(202);
     expect(await convItems(shy)).toEqual([]);
     const mail = (await (await call(alice, "GET", "/mailbox?after=0")).json()) as { items: MailItem[] };
@@ -178,8 +190,10 @@ describe("conversations", () => {
     await befriend(bob, alice);
     await befriend(alice, carol);
     const conv = await create(alice, [bob, carol]);
-    await submit(alice, conv, { epoch: 0, kind: "commit", welcome: "BBBB", roster: { add: [bob.address, carol.address] } });
-    expect((await submit(carol, conv, { epoch: 1, kind: "application" })).status).toBe(202);
+    const group = await TestGroup.of(alice, conv);
+    const added = await group.add([bob, carol]);
+    await submit(alice, conv, { epoch: 0, kind: "commit", mls: added.commit, welcome: added.welcome, roster: { add: [bob.address, carol.address] } });
+    expect((await submit(carol, conv, { epoch: 1, kind: "application", mls: await group.message() })).status).toBe(202);
     expect((await convItems(bob)).map((i) => [i.from, i.type])).toContainEqual([carol.address, "application"]);
   });
 });

@@ -7,6 +7,7 @@ import { signObject } from "../../shared/signed.js";
 import { ACCOUNT_TABLES } from "../../worker/account.js";
 import type { MailItem } from "../../shared/wire/index.js";
 import { accountStub, befriend, call, errorOf, friendRequest, register, registered, type Device } from "./harness.js";
+import { keyPackagesOf } from "./mls.js";
 
 function deletionBody(d: Device, key = d.account.privateKey) {
   const at = Date.now();
@@ -21,7 +22,9 @@ describe("account deletion", () => {
     const alice = await registered("del");
     const bob = await registered("delfriend");
     await befriend(alice, bob);
-    await call(alice, "POST", "/account/keypackages", { keyPackages: ["AAEC", "AAED"] });
+    expect((await call(alice, "POST", "/account/keypackages", { keyPackages: await keyPackagesOf(alice, 2) })).status).toBe(200);
+    // One is handed out: the account remembers it (key_packages_used) until deleted.
+    expect((await call(bob, "POST", "/directory/claim", { address: alice.address })).status).toBe(200);
     const created = await call(alice, "POST", "/conversations", { id: randomId16(), members: [bob.address] });
     const { conversation } = (await created.json()) as { conversation: string };
     await call(alice, "POST", "/ws-ticket");

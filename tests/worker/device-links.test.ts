@@ -6,6 +6,7 @@ import { certifyDevice, deviceIdOf, generateKeyPair } from "../../shared/identit
 import { randomId16 } from "../../shared/ids.js";
 import type { MailItem } from "../../shared/wire/index.js";
 import { API, accountStub, anotherDevice, call, enc, errorOf, registered, signedRequest, type Device } from "./harness.js";
+import { keyPackagesOf } from "./mls.js";
 
 /** A sealed-looking body: the server cannot tell it from a real bundle, nor should it. */
 function upload(id = randomId16(), chars = 400) {
@@ -14,10 +15,6 @@ function upload(id = randomId16(), chars = 400) {
 
 function fetchLink(address: string, id: string): Promise<Response> {
   return SELF.fetch(`${API}/links/${enc(address)}/${id}`);
-}
-
-function keyPackages(n: number, tag: string): string[] {
-  return Array.from({ length: n }, (_, i) => toB64u(new TextEncoder().encode(`kp-${tag}-${i}`)));
 }
 
 /** A link a device of `d`'s account uploaded and the new device fetched: what admits a device adding itself. */
@@ -122,7 +119,8 @@ describe("a device adding itself", () => {
     const before = await mailOf(alice);
     const phone = anotherDevice(alice);
     const link = await liveLink(alice);
-    const res = await selfAdd(phone, { link, keyPackages: keyPackages(3, "phone") });
+    const keyPackages = await keyPackagesOf(phone, 3);
+    const res = await selfAdd(phone, { link, keyPackages });
     expect(res.status).toBe(201);
     const added = (await res.json()) as { deviceId: string; after: number };
     expect(added).toEqual({ deviceId: phone.deviceId, after: before.at(-1)?.seq ?? 0 });
@@ -135,7 +133,7 @@ describe("a device adding itself", () => {
     // Its KeyPackages are there from the start: a claim never sees it empty-handed.
     const claimer = await registered("claimer");
     const claim = (await (await call(claimer, "POST", "/directory/claim", { address: alice.address })).json()) as { devices: { keyPackage: string | null }[] };
-    expect(claim.devices.map((d) => d.keyPackage)).toEqual([null, keyPackages(1, "phone")[0]]);
+    expect(claim.devices.map((d) => d.keyPackage)).toEqual([null, keyPackages[0]]);
   });
 
   it("refuses a certificate signed by another account key", async () => {
@@ -194,7 +192,8 @@ describe("a device adding itself", () => {
 
     expect(await errorOf(await selfAdd(phone, { link: "nope" }))).toBe("bad_request");
     expect(await errorOf(await selfAdd(phone, { keyPackages: [] }))).toBe("bad_request");
-    expect(await errorOf(await selfAdd(phone, { keyPackages: keyPackages(51, "many") }))).toBe("bad_request");
+    const [one] = await keyPackagesOf(phone, 1);
+    expect(await errorOf(await selfAdd(phone, { keyPackages: Array.from({ length: 51 }, () => one) }))).toBe("bad_request");
     expect(await errorOf(await SELF.fetch(signedRequest(phone, "POST", "/account/devices", undefined, { rawBody: new TextEncoder().encode("{") })))).toBe("bad_request");
   });
 

@@ -5,21 +5,29 @@ import { toB64u } from "../../shared/base64url.js";
 import { randomId16 } from "../../shared/ids.js";
 import type { MailItem, SessionServerFrame } from "../../shared/wire/index.js";
 import { API, befriend, call, registered, type Device } from "./harness.js";
+import { TestGroup } from "./mls.js";
 
 // Bursts: the hub orders submissions that arrive together in one round and hands each member
 // its share in one call. What a member sees must not change: every entry once, in hub order.
 
-const MLS = "AAECAwQ";
-
-async function group(owner: Device, members: Device[]): Promise<string> {
+/** A conversation of `owner` and `members`, at epoch 1 (its first commit added them), and its MLS group. */
+async function group(owner: Device, members: Device[]): Promise<{ conv: string; mls: TestGroup }> {
   for (const m of members) await befriend(owner, m);
   const res = await call(owner, "POST", "/conversations", { id: randomId16(), members: members.map((m) => m.address) });
   const { conversation } = (await res.json()) as { conversation: string };
+  const mls = await TestGroup.of(owner, conversation);
+  const added = await mls.add(members);
   const commit = await call(owner, "POST", `/conversations/${conversation}/messages`, {
-    id: randomId16(), epoch: 0, kind: "commit", mls: MLS, welcome: "BBBB", roster: { add: members.map((m) => m.address) },
+    id: randomId16(), epoch: 0, kind: "commit", mls: added.commit, welcome: added.welcome, roster: { add: members.map((m) => m.address) },
   });
   expect(commit.status).toBe(202);
-  return conversation;
+  return { conv: conversation, mls };
+}
+
+async function messages(group: TestGroup, count: number): Promise<string[]> {
+  const out: string[] = [];
+  for (let i = 0; i < count; i++) out.push(await group.message(`message ${i}`));
+  return out;
 }
 
 async function applications(d: Device): Promise<Extract<MailItem, { kind: "conv" }>[]> {
@@ -32,10 +40,11 @@ describe("fan-out of bursts", () => {
     const alice = await registered("fba");
     const bob = await registered("fbb");
     const carol = await registered("fbc");
-    const conv = await group(alice, [bob, carol]);
+    const { conv, mls } = await group(alice, [bob, carol]);
     const ids = Array.from({ length: 30 }, () => randomId16());
+    const sent = await messages(mls, ids.length);
     const answers = await Promise.all(
-      ids.map((id) => call(alice, "POST", `/conversations/${conv}/messages`, { id, epoch: 1, kind: "application", mls: MLS })),
+      ids.map((id, i) => call(alice, "POST", `/conversations/${conv}/messages`, { id, epoch: 1, kind: "application", mls: sent[i] })),
     );
     const seqs = await Promise.all(answers.map(async (r) => ((await r.json()) as { seq: number }).seq));
     expect(new Set(seqs).size).toBe(30);
@@ -50,7 +59,7 @@ describe("fan-out of bursts", () => {
   it("acknowledges a burst of session frames in order and delivers each entry once", async () => {
     const alice = await registered("fsa");
     const bob = await registered("fsb");
-    const conv = await group(alice, [bob]);
+    const { conv, mls } = await group(alice, [bob]);
     const ticket = await call(alice, "POST", "/sessions/ticket", { conversation: conv });
     const signed = ((await ticket.json()) as { ticket: unknown }).ticket;
     const res = await SELF.fetch(`${API}/conversations/${conv}/session?ticket=${toB64u(new TextEncoder().encode(jcs(signed)))}`, {
@@ -67,7 +76,8 @@ describe("fan-out of bursts", () => {
       });
     });
     const ids = Array.from({ length: 40 }, () => randomId16());
-    for (const id of ids) ws.send(JSON.stringify({ t: "submit", submit: { id, epoch: 1, kind: "application", mls: MLS } }));
+    const sent = await messages(mls, ids.length);
+    ids.forEach((id, i) => ws.send(JSON.stringify({ t: "submit", submit: { id, epoch: 1, kind: "application", mls: sent[i] } })));
     await allAcked;
     expect(acks.map((a) => a.id)).toEqual(ids);
     expect(acks.map((a) => a.seq)).toEqual(ids.map((_, i) => acks[0]!.seq + i));

@@ -3,6 +3,7 @@ import { SELF, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test
 import { randomId16 } from "../../shared/ids.js";
 import type { MailItem, ServerFrame } from "../../shared/wire/index.js";
 import { API, accountStub, anotherDevice, call, errorOf, friendRequest, registered, type Device } from "./harness.js";
+import { TestGroup } from "./mls.js";
 
 /** Opens the mailbox socket as a device would: a signed ticket request, then the upgrade. */
 async function connect(d: Device): Promise<{ ws: WebSocket; frames: ServerFrame[]; next: () => Promise<ServerFrame> }> {
@@ -136,7 +137,8 @@ describe("large backlogs", () => {
     const bob = await registered("bigbob");
     const created = await call(sender, "POST", "/conversations", { id: randomId16(), members: [bob.address] });
     const { conversation } = (await created.json()) as { conversation: string };
-    const mls = "A".repeat(87_000);
+    // One real message of ~84,000 characters, near maxMessageBytes, sent 14 times.
+    const mls = await (await TestGroup.of(sender, conversation)).message("x".repeat(63_000));
     for (let i = 0; i < 14; i++) {
       expect((await call(sender, "POST", `/conversations/${conversation}/messages`, { id: randomId16(), epoch: 0, kind: "application", mls })).status).toBe(202);
     }
@@ -160,7 +162,8 @@ describe("mailbox expiry", () => {
     const created = await call(sender, "POST", "/conversations", { id: randomId16(), members: [idle.address] });
     const { conversation } = (await created.json()) as { conversation: string };
     const id = randomId16();
-    await call(sender, "POST", `/conversations/${conversation}/messages`, { id, epoch: 0, kind: "application", mls: "AAEC" });
+    const mls = await (await TestGroup.of(sender, conversation)).message();
+    expect((await call(sender, "POST", `/conversations/${conversation}/messages`, { id, epoch: 0, kind: "application", mls })).status).toBe(202);
     await runInDurableObject(accountStub(idle.address), async (_i, state) => {
       state.storage.sql.exec("UPDATE mailbox SET at = ?", Date.now() - 31 * 86400_000);
       await state.storage.setAlarm(Date.now());

@@ -7,6 +7,7 @@ import { randomId16 } from "../../shared/ids.js";
 import { signObject } from "../../shared/signed.js";
 import { MAX_SESSION_SUBMITS, type SessionServerFrame } from "../../shared/wire/index.js";
 import { API, anotherDevice, befriend, call, errorOf, registered, type Device } from "./harness.js";
+import { TestGroup } from "./mls.js";
 
 async function ticketFor(d: Device, conversation: string): Promise<string> {
   const res = await call(d, "POST", "/sessions/ticket", { conversation });
@@ -58,7 +59,7 @@ async function twoSessions(prefix: string) {
   const [wa, wb] = [a.webSocket!, b.webSocket!];
   wa.accept();
   wb.accept();
-  return { alice, bob, conv, wa, wb, nextA: reader(wa), nextB: reader(wb) };
+  return { alice, bob, conv, wa, wb, nextA: reader(wa), nextB: reader(wb), group: await TestGroup.of(alice, conv) };
 }
 
 /** The hub positions of the conversation items in someone's mailbox. */
@@ -69,10 +70,10 @@ async function convSeqsIn(d: Device): Promise<(number | undefined)[]> {
 
 describe("sessions", () => {
   it("lets members submit straight to the hub and see each other's entries at once", async () => {
-    const { alice, bob, wa, wb, nextA, nextB } = await twoSessions("ses");
+    const { alice, bob, wa, wb, nextA, nextB, group } = await twoSessions("ses");
 
     const id = randomId16();
-    wa.send(JSON.stringify({ t: "submit", submit: { id, epoch: 0, kind: "application", mls: "AAEC" } }));
+    wa.send(JSON.stringify({ t: "submit", submit: { id, epoch: 0, kind: "application", mls: await group.message() } }));
     // The submitter gets the ack, not its own entry back.
     expect(await nextA()).toEqual({ t: "ack", id, seq: 1 });
     expect(await nextB()).toMatchObject({ t: "item", item: { id, hubSeq: 1 } });
@@ -82,11 +83,12 @@ describe("sessions", () => {
     wa.send(JSON.stringify({ t: "rtc", to: `${bob.address}/${bob.deviceId}`, data: { type: "hello" } }));
     expect(await nextB()).toEqual({ t: "rtc", from: `${alice.address}/${alice.deviceId}`, data: { type: "hello" } });
 
-    wb.send(JSON.stringify({ t: "submit", submit: { id: randomId16(), epoch: 0, kind: "commit", mls: "AAEC" } }));
+    const lost = await group.commit(true);
+    wb.send(JSON.stringify({ t: "submit", submit: { id: randomId16(), epoch: 0, kind: "commit", mls: await group.commit() } }));
     expect(await nextB()).toMatchObject({ t: "ack", seq: 2 });
     expect(await nextA()).toMatchObject({ t: "item", item: { type: "commit", hubSeq: 2 } });
     const stale = randomId16();
-    wb.send(JSON.stringify({ t: "submit", submit: { id: stale, epoch: 0, kind: "commit", mls: "AAEC" } }));
+    wb.send(JSON.stringify({ t: "submit", submit: { id: stale, epoch: 0, kind: "commit", mls: lost } }));
     expect(await nextB()).toMatchObject({ t: "error", error: "stale_epoch", id: stale });
     wb.send("nonsense");
     const garbage = await nextB();
@@ -99,11 +101,15 @@ describe("sessions", () => {
   });
 
   it("orders a burst sent in one frame and answers it with one acks frame, refusals apart", async () => {
-    const { bob, wa, wb, nextA, nextB } = await twoSessions("sesb");
+    const { bob, wa, wb, nextA, nextB, group } = await twoSessions("sesb");
 
     const [first, second, stale, third] = [randomId16(), randomId16(), randomId16(), randomId16()];
-    const application = (id: string) => ({ id, epoch: 0, kind: "application", mls: "AAEC" });
-    const submits = [application(first), application(second), { id: stale, epoch: 7, kind: "commit", mls: "AAEC" }, application(third)];
+    const mls = await group.message();
+    const application = (id: string) => ({ id, epoch: 0, kind: "application", mls });
+    // A commit of an epoch the hub is not at (its group went on without the hub).
+    await group.commit();
+    const elsewhere = { id: stale, epoch: 1, kind: "commit", mls: await group.commit(true) };
+    const submits = [application(first), application(second), elsewhere, application(third)];
     wa.send(JSON.stringify({ t: "submits", submits }));
     expect(await nextA()).toMatchObject({ t: "error", error: "stale_epoch", id: stale });
     expect(await nextA()).toEqual({ t: "acks", acks: [{ id: first, seq: 1 }, { id: second, seq: 2 }, { id: third, seq: 3 }] });
@@ -125,11 +131,17 @@ describe("sessions", () => {
   });
 
   it("judges each submission of a burst after the commits before it, and a repeated id as a retry", async () => {
-    const { wa, wb, nextA, nextB } = await twoSessions("sesc");
+    const { wa, wb, nextA, nextB, group } = await twoSessions("sesc");
 
     const [twice, ahead, commit, after, late] = [randomId16(), randomId16(), randomId16(), randomId16(), randomId16()];
-    const submit = (id: string, epoch: number, kind = "application") => ({ id, epoch, kind, mls: "AAEC" });
-    wa.send(JSON.stringify({ t: "submits", submits: [submit(twice, 0), submit(twice, 0), submit(ahead, 1), submit(commit, 0, "commit"), submit(after, 1), submit(late, 0)] }));
+    const [atZero, lateOne] = [await group.message(), await group.message()];
+    const theCommit = await group.commit();
+    const atOne = await group.message();
+    const submit = (id: string, epoch: number, mls: string, kind = "application") => ({ id, epoch, kind, mls });
+    wa.send(JSON.stringify({
+      t: "submits",
+      submits: [submit(twice, 0, atZero), submit(twice, 0, atZero), submit(ahead, 1, atOne), submit(commit, 0, theCommit, "commit"), submit(after, 1, atOne), submit(late, 0, lateOne)],
+    }));
     expect(await nextA()).toMatchObject({ t: "error", error: "bad_request", id: ahead });
     expect(await nextA()).toMatchObject({ t: "error", error: "stale_epoch", id: late });
     expect(await nextA()).toEqual({ t: "acks", acks: [{ id: twice, seq: 1 }, { id: twice, seq: 1 }, { id: commit, seq: 2 }, { id: after, seq: 3 }] });

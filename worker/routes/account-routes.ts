@@ -26,6 +26,7 @@ import { enroll, mustBeRegistered } from "../registry.js";
 import { check, json, noContent, parseJson, readBody } from "../http.js";
 import { unwrap } from "../outcome.js";
 import { accountOf, conversationOf, enqueueRemote, isLocal } from "../routing.js";
+import { checkKeyPackages } from "../keypackages.js";
 import { federationPost } from "../federation-client.js";
 import { signedBody, signedOnly, type AppEnv } from "./context.js";
 
@@ -67,7 +68,8 @@ accountRoutes.post("/account/devices", async (c) => {
   const cert = verifyDeviceCert(body.deviceCert, { address: auth.address, accountKey: auth.accountKey });
   const self = auth.deviceId === cert.deviceId;
   if (self && !body.link) throw new EmsgError("unauthorized", "A device adding itself names the link it fetched.");
-  const extra = { ...(body.link ? { link: body.link } : {}), ...(body.keyPackages ? { keyPackages: body.keyPackages } : {}), self };
+  const keyPackages = body.keyPackages && (await checkKeyPackages(body.keyPackages, { ...auth, deviceId: cert.deviceId }, Date.now()));
+  const extra = { ...(body.link ? { link: body.link } : {}), ...(keyPackages ? { keyPackages } : {}), self };
   const { after } = unwrap(await accountOf(c.env, auth.address).addDevice(body.deviceCert, cert, Date.now(), extra));
   return json({ deviceId: cert.deviceId, after }, 201);
 });
@@ -84,7 +86,9 @@ accountRoutes.delete("/account/devices/:deviceId", async (c) => {
 
 accountRoutes.post("/account/keypackages", async (c) => {
   const { auth, body } = await signedBody(c, PublishKeyPackagesRequestSchema);
-  return json(unwrap(await accountOf(c.env, auth.address).publishKeyPackages(auth.deviceId, body.keyPackages)));
+  const now = Date.now();
+  const keyPackages = await checkKeyPackages(body.keyPackages, auth, now);
+  return json(unwrap(await accountOf(c.env, auth.address).publishKeyPackages(auth.deviceId, keyPackages, now)));
 });
 
 accountRoutes.post("/directory/claim", async (c) => {

@@ -9,6 +9,7 @@ import {
   type ParsedConversationRef,
 } from "../../shared/wire/index.js";
 import { admit, clientIp } from "../auth.js";
+import { checkFraming } from "../policy/framing.js";
 import { admitSessionTicket, issueSessionTicket } from "../session-ticket.js";
 import type { Domain } from "../../shared/address.js";
 import { apiBaseOf, originFor, parseResolverMap, type DiscoveryDoc } from "../../shared/discovery.js";
@@ -43,9 +44,11 @@ conversationRoutes.get("/conversations/:hub/:id", async (c) => {
 conversationRoutes.post("/conversations/:hub/:id/messages", async (c) => {
   const ref = refOf(c);
   const { auth, body } = await signedBody(c, SubmitSchema);
+  // Checked here, whoever the hub is: the sender learns at once, and the hub's queue is spared the parsing.
+  const submit = checkFraming(ref.ref, body);
   await accountOf(c.env, auth.address).join(ref.ref);
   if (ref.hub === c.env.EMSG_DOMAIN) {
-    const { seq } = unwrap(await conversationOf(c.env, ref.ref).submit(auth.address, auth.deviceId, body, Date.now()));
+    const { seq } = unwrap(await conversationOf(c.env, ref.ref).submit(auth.address, auth.deviceId, submit, Date.now()));
     return json({ accepted: true, seq }, 202);
   }
   await enqueueRemote(c.env, ref.hub, [
