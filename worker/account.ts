@@ -22,12 +22,12 @@ import type {
 import type { Env } from "./env.js";
 import { attempt, attemptNow, type Outcome } from "./outcome.js";
 import { migrate } from "./sql-schema.js";
-import { CONV_MARKS_SCHEMA, Mailbox, MAILBOX_SCHEMA, type SocketTag } from "./mailbox.js";
+import { Mailbox, MAILBOX_SCHEMA, type SocketTag } from "./mailbox.js";
 import { Friends, FRIENDS_SCHEMA } from "./friends.js";
-import { Devices, DEVICES_SCHEMA, REVOCATION_SCHEMA } from "./devices.js";
+import { Devices, DEVICES_SCHEMA, KEY_PACKAGE_REFS_STEP, REVOCATION_SCHEMA, type CheckedKeyPackage } from "./devices.js";
 import { Links, LINKS_FETCHED_STEP, LINKS_SCHEMA, type StoredLink } from "./links.js";
 import { admitConversationItem, admitFriendRequest, admitFriendResponse } from "./policy/strangers.js";
-import { bounce } from "./routing.js";
+import { bounce, serverOf } from "./routing.js";
 import { carriedMove, mayAdopt, movedVerifies } from "../shared/move.js";
 
 export const MAILBOX_TTL_MS = 30 * 86400_000;
@@ -48,11 +48,11 @@ const STEPS = [
   // Mail is written and acknowledged far more often than it expires: expiry may scan.
   "DROP INDEX mailbox_at",
   `${LINKS_FETCHED_STEP}; ${REVOCATION_SCHEMA}`,
-  CONV_MARKS_SCHEMA,
+  KEY_PACKAGE_REFS_STEP,
 ];
 
 /** Tables holding the account's data; deletion empties every one of them. */
-export const ACCOUNT_TABLES = ["account", "devices", "key_packages", "joined", "ws_tickets", "mailbox", "friends", "links", "removed_devices", "session_tickets", "conv_marks"] as const;
+export const ACCOUNT_TABLES = ["account", "devices", "key_packages", "joined", "ws_tickets", "mailbox", "friends", "links", "removed_devices", "session_tickets", "key_packages_used"] as const;
 
 type AccountRow = { address: string; account_key: string; settings: string };
 
@@ -161,7 +161,7 @@ export class AccountObject extends DurableObject<Env> {
     cert: DeviceCert,
     body: DeviceCertBody,
     now: number,
-    extra: { link?: string; keyPackages?: string[]; self?: boolean } = {},
+    extra: { link?: string; keyPackages?: CheckedKeyPackage[]; self?: boolean } = {},
   ): Promise<Outcome<{ after: number }>> {
     return attempt(() => {
       this.row();
@@ -170,7 +170,7 @@ export class AccountObject extends DurableObject<Env> {
       this.ctx.storage.transactionSync(() => {
         this.devices.insert(cert, body, now, after);
         if (extra.self) this.links.redeem(extra.link ?? "", now);
-        if (extra.keyPackages) this.devices.publish(body.deviceId, extra.keyPackages);
+        if (extra.keyPackages) this.devices.publish(body.deviceId, extra.keyPackages, now);
       });
       this.store({ kind: "device_added", deviceCert: cert, ...(extra.link ? { link: extra.link } : {}) } as MailContent, now);
       return { after };
@@ -213,17 +213,17 @@ export class AccountObject extends DurableObject<Env> {
     this.devices.noteSessionTicket(deviceId, conversation, expires, now);
   }
 
-  async publishKeyPackages(deviceId: string, keyPackages: string[]): Promise<Outcome<{ stored: number }>> {
+  async publishKeyPackages(deviceId: string, keyPackages: CheckedKeyPackage[], now: number): Promise<Outcome<{ stored: number }>> {
     return attempt(() => {
       this.row();
-      return { stored: this.devices.publish(deviceId, keyPackages) };
+      return { stored: this.devices.publish(deviceId, keyPackages, now) };
     });
   }
 
   async claim(): Promise<Outcome<ClaimResponse>> {
     return attempt(() => {
       const row = this.row();
-      return { address: row.address as Address, accountKey: row.account_key, devices: this.devices.claim() };
+      return { address: row.address as Address, accountKey: row.account_key, devices: this.devices.claim(Date.now()) };
     });
   }
 
@@ -339,7 +339,7 @@ export class AccountObject extends DurableObject<Env> {
     if (!account.ok) return { outcomes: payloads.map(() => account), soleDevice: null };
     const sole = answered.length > 0 ? this.devices.sole() : undefined;
     const ownAnswered = new Set(answered);
-    const admitted: { content: MailContent & ConvPayload; sender: Address; ref: string }[] = [];
+    const admitted: { content: MailContent; sender: Address; ref: string }[] = [];
     // A burst is mostly one sender in one conversation: each pair is judged once per batch.
     const verdicts = new Map<string, Outcome<null>>();
     const outcomes = payloads.map((payload) => {
@@ -351,12 +351,7 @@ export class AccountObject extends DurableObject<Env> {
       return verdict;
     });
     if (admitted.length > 0) {
-      this.ctx.storage.transactionSync(() => {
-        // Synchronous from the marks' read to the rows' write: two overlapping deliveries of one
-        // entry (a hub and an Outbox both re-running theirs) store it once, in hub order.
-        const fresh = this.mailbox.newEntries(admitted);
-        if (fresh.length > 0) this.mailbox.putMany(fresh, now);
-      });
+      this.ctx.storage.transactionSync(() => this.mailbox.putMany(admitted, now));
       this.ensureExpiryAlarm();
     }
     return { outcomes, soleDevice: sole ?? null };
@@ -506,9 +501,11 @@ export class AccountObject extends DurableObject<Env> {
     const deleted = this.deletedAt();
     if (deleted !== null) {
       if (now - deleted >= NAME_GRACE_MS) {
+        const { address } = this.sql.exec<{ address: string }>("SELECT address FROM tombstone").one();
         // deleteAll drops the schema too; this live instance may register the name again at once.
         await this.ctx.storage.deleteAll();
         migrate(this.sql, STEPS);
+        await serverOf(this.env).forget(address);
       } else await this.ctx.storage.setAlarm(deleted + NAME_GRACE_MS);
       return;
     }

@@ -20,6 +20,7 @@ import {
   trustedPeer,
   type Device,
 } from "./harness.js";
+import { keyPackagesOf, TestGroup } from "./mls.js";
 
 async function mail(d: Device): Promise<MailItem[]> {
   return ((await (await call(d, "GET", "/mailbox?after=0&limit=500")).json()) as { items: MailItem[] }).items;
@@ -144,34 +145,13 @@ describe("federation inbox", () => {
     expect(await seqsOf(shy)).toEqual([]);
   });
 
-  it("stores a hub's entry once when a delivery re-run after a crash repeats it under another item id (issue 15)", async () => {
-    const bob = await registered("frep");
-    const remote = await remoteFriend(bob);
-    const peer = await trustedPeer();
-    const conversation = `${PEER}/${randomId16()}` as ConversationRef;
-    const ids = new Map<number, string>();
-    const payload = (hubSeq: number, type: "application" | "commit" | "welcome" = "application") => {
-      if (!ids.has(hubSeq)) ids.set(hubSeq, randomId16());
-      return { conversation, id: ids.get(hubSeq)!, hubSeq, from: remote.address, deviceId: remote.deviceId, epoch: 1, type, mls: "AAEC", at: Date.now() };
-    };
-    const deliver = (...payloads: ReturnType<typeof payload>[]) =>
-      sendFederated(peer, payloads.map((item) => ({ id: randomId16(), kind: "conv_deliver", conversation, to: [bob.address], item }) as FedItem));
-    // The first run's answer was lost: the peer (or its re-run hub) sends 1–2 again, now with 3, a
-    // commit and its Welcome (one hub position); then the same commit and Welcome once more.
-    expect(await deliver(payload(1), payload(2))).toMatchObject([{ ok: true }, { ok: true }]);
-    expect(await deliver(payload(1), payload(2), payload(3), payload(4, "commit"), payload(4, "welcome"))).toMatchObject(Array(5).fill({ ok: true }));
-    expect(await deliver(payload(4, "commit"), payload(4, "welcome"), payload(5))).toMatchObject(Array(3).fill({ ok: true }));
-    const stored = (await mail(bob)).flatMap((i) => (i.kind === "conv" ? [`${i.hubSeq} ${i.type}`] : []));
-    expect(stored).toEqual(["1 application", "2 application", "3 application", "4 commit", "4 welcome", "5 application"]);
-  });
-
   it("orders a remote member's submission in a conversation hosted here", async () => {
     const alice = await registered("fhub");
     const remote = await remoteFriend(alice);
     const peer = await trustedPeer();
     const created = await call(alice, "POST", "/conversations", { id: randomId16(), members: [remote.address] });
     const { conversation } = (await created.json()) as { conversation: string };
-    const submit = { id: randomId16(), epoch: 0, kind: "application", mls: "AAEC" };
+    const submit = { id: randomId16(), epoch: 0, kind: "application", mls: await (await TestGroup.of(alice, conversation)).message() };
     const res = await sendFederated(peer, [{ id: submit.id, kind: "conv_submit", conversation, from: remote.address, deviceId: remote.deviceId, submit } as FedItem]);
     expect(res).toMatchObject([{ ok: true }]);
     expect((await mail(alice)).filter((i) => i.kind === "conv")).toMatchObject([{ hubSeq: 1, from: remote.address, id: submit.id }]);
@@ -183,9 +163,10 @@ describe("federation inbox", () => {
   it("answers a peer's claim for a local account", async () => {
     const peer = await trustedPeer();
     const bob = await registered("fclaim");
-    await call(bob, "POST", "/account/keypackages", { keyPackages: ["AAEC"] });
+    const [keyPackage] = await keyPackagesOf(bob, 1);
+    await call(bob, "POST", "/account/keypackages", { keyPackages: [keyPackage] });
     const res = await SELF.fetch(federationRequest(peer, "/claim", { address: bob.address }));
-    expect(await res.json()).toMatchObject({ address: bob.address, devices: [{ keyPackage: "AAEC" }] });
+    expect(await res.json()).toMatchObject({ address: bob.address, devices: [{ keyPackage }] });
   });
 
   it("takes a remote friend's response to a request sent from here", async () => {
@@ -247,7 +228,7 @@ describe("federated notices", () => {
     const peer = await trustedPeer();
     const created = await call(alice, "POST", "/conversations", { id: randomId16(), members: [] });
     const { conversation } = (await created.json()) as { conversation: string };
-    const submit = { id: randomId16(), epoch: 0, kind: "application", mls: "AAEC" };
+    const submit = { id: randomId16(), epoch: 0, kind: "application", mls: await (await TestGroup.of(alice, conversation)).message() };
     const res = await sendFederated(peer, [{ id: submit.id, kind: "conv_submit", conversation, from: alice.address, deviceId: alice.deviceId, submit } as FedItem]);
     expect(res).toMatchObject([{ error: "forbidden" }]);
   });
