@@ -59,7 +59,8 @@ export class ChatsViewModel extends Observable {
 
   /** Opens a conversation by its id, or the chat with a friend by address (made on the first send). */
   open(target: string): void {
-    const summary = this.#summaries.get(target) ?? [...this.#summaries.values()].find((s) => s.peer === target);
+    // A conversation refused as unsafe (an impostor's, say) is never the chat with a friend's address.
+    const summary = this.#summaries.get(target) ?? [...this.#summaries.values()].find((s) => s.peer === target && !s.unsafe);
     const conversation = summary?.conversation ?? null;
     if (this.conversation && (this.conversation.conversation ?? this.conversation.peer) === (conversation ?? target)) return;
     this.conversation?.dispose();
