@@ -22,7 +22,7 @@ import type {
 import type { Env } from "./env.js";
 import { attempt, attemptNow, type Outcome } from "./outcome.js";
 import { migrate } from "./sql-schema.js";
-import { Mailbox, MAILBOX_SCHEMA, type SocketTag } from "./mailbox.js";
+import { CONV_MARKS_SCHEMA, Mailbox, MAILBOX_SCHEMA, type SocketTag } from "./mailbox.js";
 import { Friends, FRIENDS_SCHEMA } from "./friends.js";
 import { Devices, DEVICES_SCHEMA, KEY_PACKAGE_REFS_STEP, REVOCATION_SCHEMA, type CheckedKeyPackage } from "./devices.js";
 import { Links, LINKS_FETCHED_STEP, LINKS_SCHEMA, type StoredLink } from "./links.js";
@@ -49,10 +49,11 @@ const STEPS = [
   "DROP INDEX mailbox_at",
   `${LINKS_FETCHED_STEP}; ${REVOCATION_SCHEMA}`,
   KEY_PACKAGE_REFS_STEP,
+  CONV_MARKS_SCHEMA,
 ];
 
 /** Tables holding the account's data; deletion empties every one of them. */
-export const ACCOUNT_TABLES = ["account", "devices", "key_packages", "joined", "ws_tickets", "mailbox", "friends", "links", "removed_devices", "session_tickets", "key_packages_used"] as const;
+export const ACCOUNT_TABLES = ["account", "devices", "key_packages", "joined", "ws_tickets", "mailbox", "friends", "links", "removed_devices", "session_tickets", "conv_marks", "key_packages_used"] as const;
 
 type AccountRow = { address: string; account_key: string; settings: string };
 
@@ -339,7 +340,7 @@ export class AccountObject extends DurableObject<Env> {
     if (!account.ok) return { outcomes: payloads.map(() => account), soleDevice: null };
     const sole = answered.length > 0 ? this.devices.sole() : undefined;
     const ownAnswered = new Set(answered);
-    const admitted: { content: MailContent; sender: Address; ref: string }[] = [];
+    const admitted: { content: MailContent & ConvPayload; sender: Address; ref: string }[] = [];
     // A burst is mostly one sender in one conversation: each pair is judged once per batch.
     const verdicts = new Map<string, Outcome<null>>();
     const outcomes = payloads.map((payload) => {
@@ -351,7 +352,12 @@ export class AccountObject extends DurableObject<Env> {
       return verdict;
     });
     if (admitted.length > 0) {
-      this.ctx.storage.transactionSync(() => this.mailbox.putMany(admitted, now));
+      this.ctx.storage.transactionSync(() => {
+        // Synchronous from the marks' read to the rows' write: two overlapping deliveries of one
+        // entry (a hub and an Outbox both re-running theirs) store it once, in hub order.
+        const fresh = this.mailbox.newEntries(admitted);
+        if (fresh.length > 0) this.mailbox.putMany(fresh, now);
+      });
       this.ensureExpiryAlarm();
     }
     return { outcomes, soleDevice: sole ?? null };

@@ -145,6 +145,27 @@ describe("federation inbox", () => {
     expect(await seqsOf(shy)).toEqual([]);
   });
 
+  it("stores a hub's entry once when a delivery re-run after a crash repeats it under another item id (issue 15)", async () => {
+    const bob = await registered("frep");
+    const remote = await remoteFriend(bob);
+    const peer = await trustedPeer();
+    const conversation = `${PEER}/${randomId16()}` as ConversationRef;
+    const ids = new Map<number, string>();
+    const payload = (hubSeq: number, type: "application" | "commit" | "welcome" = "application") => {
+      if (!ids.has(hubSeq)) ids.set(hubSeq, randomId16());
+      return { conversation, id: ids.get(hubSeq)!, hubSeq, from: remote.address, deviceId: remote.deviceId, epoch: 1, type, mls: "AAEC", at: Date.now() };
+    };
+    const deliver = (...payloads: ReturnType<typeof payload>[]) =>
+      sendFederated(peer, payloads.map((item) => ({ id: randomId16(), kind: "conv_deliver", conversation, to: [bob.address], item }) as FedItem));
+    // The first run's answer was lost: the peer (or its re-run hub) sends 1–2 again, now with 3, a
+    // commit and its Welcome (one hub position); then the same commit and Welcome once more.
+    expect(await deliver(payload(1), payload(2))).toMatchObject([{ ok: true }, { ok: true }]);
+    expect(await deliver(payload(1), payload(2), payload(3), payload(4, "commit"), payload(4, "welcome"))).toMatchObject(Array(5).fill({ ok: true }));
+    expect(await deliver(payload(4, "commit"), payload(4, "welcome"), payload(5))).toMatchObject(Array(3).fill({ ok: true }));
+    const stored = (await mail(bob)).flatMap((i) => (i.kind === "conv" ? [`${i.hubSeq} ${i.type}`] : []));
+    expect(stored).toEqual(["1 application", "2 application", "3 application", "4 commit", "4 welcome", "5 application"]);
+  });
+
   it("orders a remote member's submission in a conversation hosted here", async () => {
     const alice = await registered("fhub");
     const remote = await remoteFriend(alice);
