@@ -127,6 +127,25 @@ describe("a client and a lying server", { timeout: 30_000 }, () => {
     expect(shown).toEqual(["smuggled"]);
   });
 
+  it("a commit's author is its MLS sender, not the member the hub names", async () => {
+    const world = new GroupWorld();
+    const [alice, bob, carol, dave] = await Promise.all(["alice#im.alice.test", "bob#im.bob.test", "carol#im.bob.test", "dave#im.alice.test"].map((a) => world.person(a)));
+    for (const friend of [bob!, carol!, dave!]) await world.befriend(alice!, friend);
+    const trip = await alice!.createGroup("Trip", [bob!.address, carol!.address]);
+    await alice!.flush();
+    await bob!.sync();
+    // Alice's commit adding Dave, which the hub passes on as Carol's.
+    const record = (await world.storeOf(alice!).get<{ group: string; epoch: number }>(`conv/${trip.conversation}`))!;
+    const daveKeyPackage = world.accounts.get(dave!.address)!.devices[0]!.keyPackages.shift()!;
+    const made = await addMembers(await decodeGroupState(record.group), [daveKeyPackage]);
+    world.submit(trip.conversation, carol!.address, carol!.account!.deviceId, {
+      id: randomId16(), epoch: record.epoch, kind: "commit", mls: made.commit, welcome: made.welcome, roster: { add: [dave!.address], remove: [] },
+    });
+    await bob!.sync();
+    const added = (await bob!.history(trip.conversation)).find((m) => m.notice?.type === "added");
+    expect(added?.notice).toEqual({ type: "added", by: alice!.address, who: [dave!.address] });
+  });
+
   it("the 1:1 written to is the latest one joined with the friend, and a rogue's later one does not displace it", async () => {
     const { world, alice, bob, real } = await friends();
     // Alice's device lost track of their 1:1 (a restore, say) and makes a new one.
