@@ -137,6 +137,27 @@ describe("sessions (path 2)", () => {
     expect(w.bob.paths).toEqual(["session", "relay"]);
   });
 
+  it("renews the session's ticket from its own server once half of its life has passed, once per turn", async () => {
+    const w = await world();
+    await w.bob.live.open(w.conversation);
+    const socket = w.hub.open()[0]!;
+    const renewals = () => socket.frames.filter((f) => f.t === "renew") as { ticket: { body: { address: string; deviceId: string; conversation: string } } }[];
+    w.clock.at += 20_000;
+    w.bob.live.tick(w.clock.now(), 5 * 60_000);
+    await settle();
+    expect(renewals()).toEqual([]);
+    // The fake hub's tickets live a minute: half of it has passed.
+    w.clock.at += 11_000;
+    w.bob.live.tick(w.clock.now(), 5 * 60_000);
+    w.bob.live.tick(w.clock.now(), 5 * 60_000);
+    await until("the fresh ticket to reach the hub", () => renewals().length === 1);
+    await settle();
+    expect(renewals()).toHaveLength(1);
+    const [address, deviceId] = w.bob.device.split("/");
+    expect(renewals()[0]!.ticket.body).toMatchObject({ address, deviceId, conversation: w.conversation });
+    expect(socket.closed).toBe(false);
+  });
+
   it("gives up on a session that stops answering and sends what waited by the mailbox path", async () => {
     const w = await world();
     await w.bob.live.open(w.conversation);
