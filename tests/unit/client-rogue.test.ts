@@ -146,6 +146,47 @@ describe("a client and a lying server", { timeout: 30_000 }, () => {
     expect(added?.notice).toEqual({ type: "added", by: alice!.address, who: [dave!.address] });
   });
 
+  it("a 1:1 whose tree comes to hold a third account is a group from then on, and writing to the friend makes a new 1:1", async () => {
+    const { world, alice, bob, real } = await friends();
+    const carol = await world.person("carol#im.bob.test");
+    const record = (await world.storeOf(alice).get<{ group: string; epoch: number }>(`conv/${real}`))!;
+    const carolKeyPackage = world.accounts.get(carol.address)!.devices[0]!.keyPackages.shift()!;
+    const made = await addMembers(await decodeGroupState(record.group), [carolKeyPackage]);
+    world.submit(real, alice.address, alice.account!.deviceId, {
+      id: randomId16(), epoch: record.epoch, kind: "commit", mls: made.commit, welcome: made.welcome, roster: { add: [carol.address], remove: [] },
+    });
+    await bob.sync();
+    expect(await summaryOf(bob, real)).toMatchObject({ kind: "group", members: [alice.address, bob.address, carol.address] });
+    const sent = await bob.sendText(alice.address, "just the two of us");
+    await bob.flush();
+    expect(wentTo(world, sent.id)).not.toBe(real);
+    expect(world.hubs.get(wentTo(world, sent.id)!)!.members).toEqual([bob.address, alice.address]);
+  });
+
+  it("a 1:1 stored before the friend's key was recorded on it is proven from its tree; one a rogue filed under the friend is not used", async () => {
+    const { world, alice, bob, real } = await friends();
+    const store = world.storeOf(bob);
+    const { peerKey: _proven, ...kept } = (await store.get<Record<string, unknown>>(`conv/${real}`))!;
+    await store.put(`conv/${real}`, kept);
+    const first = await bob.sendText(alice.address, "still here");
+    await bob.flush();
+    expect(wentTo(world, first.id)).toBe(real);
+
+    // What an earlier client made of a rogue's Welcome labelled from alice: filed under her address.
+    const rogue = await rogueGroup(world, bob, "mallory#im.evil.test", generateKeyPair());
+    deliver(world, bob, { conversation: rogue.conversation as never, from: alice.address, deviceId: alice.account!.deviceId, epoch: 0, type: "welcome", mls: rogue.welcome });
+    await bob.sync();
+    const filed = (await store.get<Record<string, unknown>>(`conv/${rogue.conversation}`))!;
+    await store.put(`conv/${rogue.conversation}`, { ...filed, peer: alice.address, members: [alice.address, bob.address] });
+    await store.put(`peer/${alice.address}`, rogue.conversation);
+    const second = await bob.sendText(alice.address, "is this you?");
+    await bob.flush();
+    expect(wentTo(world, second.id)).not.toBe(rogue.conversation);
+    expect(toRogue(world)).toEqual([]);
+    await alice.sync();
+    expect((await alice.conversations()).length).toBe(2);
+  });
+
   it("the 1:1 written to is the latest one joined with the friend, and a rogue's later one does not displace it", async () => {
     const { world, alice, bob, real } = await friends();
     // Alice's device lost track of their 1:1 (a restore, say) and makes a new one.
