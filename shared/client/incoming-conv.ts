@@ -64,7 +64,7 @@ async function join(ctx: CoreContext, item: ConvPayload): Promise<ConvOutcome> {
   // A group's creation names at least three accounts; a 1:1 two. A group that shrank to two is
   // recognized by the name its members send after every add. The hub's roster may only make it a
   // group: the first Welcome of a group made in several commits holds part of it.
-  const group = existing?.kind === "group" || others.length !== 1 || members.length !== 2 || (item.members !== undefined && new Set(item.members).size !== 2);
+  const group = existing?.kind === "group" || others.length !== 1 || (item.members !== undefined && new Set(item.members).size !== 2);
   const { left: _left, leaving: _leaving, unsafe: _unsafe, ...kept } = existing ?? ({} as Partial<ConversationRecord>);
   const record: ConversationRecord = {
     ...kept,
