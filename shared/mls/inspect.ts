@@ -93,7 +93,6 @@ const decodeLength: Decoder<number> = (b, at) => {
 };
 
 interface Header {
-  version: string | undefined;
   wireformat: string | undefined;
   groupId: Uint8Array;
   epoch: bigint;
@@ -115,16 +114,17 @@ function readHeader(head: Uint8Array): Header | undefined {
     return decoded[0];
   };
   try {
-    const version = read(decodeProtocolVersion);
+    // ts-mls knows MLS 1.0 only: another version does not decode.
+    read(decodeProtocolVersion);
     const wireformat = read(decodeWireformat);
-    if (version !== "mls10" || wireformat !== "mls_private_message") return { version, wireformat } as Header;
+    if (wireformat !== "mls_private_message") return { wireformat } as Header;
     const groupId = read(decodeVarLenData);
     const epoch = read(decodeUint64);
     const type = read(decodeContentType);
     const authenticatedData = read(decodeVarLenData);
     const senderData = read(decodeVarLenData);
     const ciphertext = read(decodeLength);
-    return { version, wireformat, groupId, epoch, type, authenticatedData, senderData, ciphertextAt: at, ciphertext };
+    return { wireformat, groupId, epoch, type, authenticatedData, senderData, ciphertextAt: at, ciphertext };
   } catch {
     return undefined;
   }
@@ -135,7 +135,7 @@ function readHeader(head: Uint8Array): Header | undefined {
  * §6, §8). Reads only the header, so its cost does not grow with the message: MLS 1.0, a
  * PrivateMessage, no authenticated data (EMSG sends none), a SenderData of the suite's size, and a
  * ciphertext that fills the rest exactly and is not too short for its content type. Anything else
- * → `bad_request` (`unsupported_version` for another MLS version).
+ * → `bad_request`.
  */
 export function inspectMessage(mls: string): MessageInfo {
   if (!isCanonicalB64u(mls)) throw new EmsgError("bad_request", "An MLS message is unpadded base64url.");
@@ -145,7 +145,6 @@ export function inspectMessage(mls: string): MessageInfo {
     if (header !== undefined || mls.length <= chars) break;
   }
   if (header === undefined) throw new EmsgError("bad_request", "Not an MLS private message.");
-  if (header.version !== "mls10") throw new EmsgError("unsupported_version", "Only MLS 1.0 is spoken.");
   if (header.wireformat !== "mls_private_message") throw new EmsgError("bad_request", `Members send PrivateMessages, not ${header.wireformat ?? "this"}.`);
   const { groupId, type, authenticatedData, senderData, ciphertextAt, ciphertext } = header;
   if (authenticatedData.length > 0) throw new EmsgError("bad_request", "EMSG messages carry no authenticated data.");

@@ -62,16 +62,21 @@ export class TestGroup {
     return refreshed.commit;
   }
 
+  private at(epoch: number): number {
+    const index = this.states.findIndex((s) => epochOf(s) === epoch);
+    if (index < 0) throw new Error(`The group never was at epoch ${epoch}.`);
+    return index;
+  }
+
   /** An application message at the current epoch, or at an earlier one the group went through. */
   async message(text = "hi", epoch = this.epoch): Promise<string> {
-    const state = this.states.find((s) => epochOf(s) === epoch);
-    if (state === undefined) throw new Error(`The group never was at epoch ${epoch}.`);
-    const sent = await encrypt(state, utf8.encode(text));
-    this.states[this.states.indexOf(state)] = sent.state;
+    const index = this.at(epoch);
+    const sent = await encrypt(this.states[index]!, utf8.encode(text));
+    this.states[index] = sent.state;
     return sent.mls;
   }
 
-  /** A proposal (an update of the creator's own leaf would need keys; a remove of nobody is refused, so this removes leaf 0 as a proposal only). */
+  /** A proposal, as PrivateMessage: removing the creator's own leaf (the hub cannot tell what it proposes). */
   async proposal(): Promise<string> {
     const cs = await cipherSuite();
     const made = await createProposal(asClient(this.state), false, { proposalType: "remove", remove: { removed: 0 } }, cs);
@@ -86,10 +91,10 @@ export class TestGroup {
   }
 
   /** An application message carrying authenticated data, which EMSG clients never send. */
-  async messageWithData(): Promise<string> {
-    const cs = await cipherSuite();
-    const made = await createApplicationMessage(asClient(this.state), utf8.encode("hi"), cs, utf8.encode("extra"));
-    this.states[this.states.length - 1] = asGroupState(made.newState);
+  async messageWithData(epoch = this.epoch): Promise<string> {
+    const index = this.at(epoch);
+    const made = await createApplicationMessage(asClient(this.states[index]!), utf8.encode("hi"), await cipherSuite(), utf8.encode("extra"));
+    this.states[index] = asGroupState(made.newState);
     return toWire({ wireformat: "mls_private_message", privateMessage: made.privateMessage });
   }
 }
