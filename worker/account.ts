@@ -25,7 +25,7 @@ import { migrate } from "./sql-schema.js";
 import { CONV_MARKS_SCHEMA, Mailbox, MAILBOX_SCHEMA, type SocketTag } from "./mailbox.js";
 import { Friends, FRIENDS_SCHEMA } from "./friends.js";
 import { Devices, DEVICES_SCHEMA, KEY_PACKAGE_REFS_STEP, REVOCATION_SCHEMA, type CheckedKeyPackage } from "./devices.js";
-import { Links, LINKS_FETCHED_STEP, LINKS_SCHEMA, type StoredLink } from "./links.js";
+import { Links, LINKS_REVOCATION_STEP, LINKS_SCHEMA, type StoredLink } from "./links.js";
 import { admitConversationItem, admitFriendRequest, admitFriendResponse } from "./policy/strangers.js";
 import { bounce, serverOf } from "./routing.js";
 import { carriedMove, mayAdopt, movedVerifies } from "../shared/move.js";
@@ -47,7 +47,7 @@ const STEPS = [
   LINKS_SCHEMA,
   // Mail is written and acknowledged far more often than it expires: expiry may scan.
   "DROP INDEX mailbox_at",
-  `${LINKS_FETCHED_STEP}; ${REVOCATION_SCHEMA}`,
+  `${LINKS_REVOCATION_STEP} ${REVOCATION_SCHEMA}`,
   KEY_PACKAGE_REFS_STEP,
   CONV_MARKS_SCHEMA,
 ];
@@ -179,10 +179,10 @@ export class AccountObject extends DurableObject<Env> {
   }
 
   /** Keeps a sealed link bundle until it is fetched once or expires. */
-  async putLink(link: LinkUpload, now: number): Promise<Outcome<{ id: string; expires: number }>> {
+  async putLink(link: LinkUpload, deviceId: string, now: number): Promise<Outcome<{ id: string; expires: number }>> {
     return attempt(() => {
       this.row();
-      const created = this.links.put(link, now);
+      const created = this.links.put(link, deviceId, now);
       void this.ctx.storage.getAlarm().then((at) => (at === null || at > created.expires ? this.ctx.storage.setAlarm(created.expires) : undefined));
       return created;
     });
@@ -196,13 +196,14 @@ export class AccountObject extends DurableObject<Env> {
   }
 
   /**
-   * Removes a device for good (it can never be added again) and closes its mailbox socket. Returns
+   * Removes a device for good (it can never be added again), drops the links it uploaded and closes its mailbox socket. Returns
    * the conversations it may still have a session open with, whose hubs here close it at once.
    */
   async removeDevice(deviceId: string, now: number): Promise<Outcome<{ sessions: string[] }>> {
     return attempt(() => {
       this.row();
       const sessions = this.devices.remove(deviceId, now);
+      this.links.dropBy(deviceId);
       for (const ws of this.ctx.getWebSockets(deviceId)) ws.close(4001, "device removed");
       this.mailbox.trim();
       return { sessions };

@@ -6,11 +6,12 @@ import type { LinkUpload } from "../shared/wire/index.js";
  * An account's pending device links (PROTOCOL §6): sealed bundles the server cannot open, each
  * handed out once and kept at most LINK_TTL_MS, in the Account object's SQLite. A link handed
  * out is kept, without its bundle, LINK_TTL_MS more: the device that fetched it adds itself with it.
+ * Each link dies with the device that uploaded it, should that one be removed first.
  */
 export const LINKS_SCHEMA = `
 CREATE TABLE links (id TEXT PRIMARY KEY, nonce TEXT NOT NULL, sealed TEXT NOT NULL, created INTEGER NOT NULL,
   expires INTEGER NOT NULL);`;
-export const LINKS_FETCHED_STEP = "ALTER TABLE links ADD COLUMN fetched INTEGER";
+export const LINKS_REVOCATION_STEP = "ALTER TABLE links ADD COLUMN fetched INTEGER; ALTER TABLE links ADD COLUMN device_id TEXT;";
 
 /** Live links per account; a new one beyond this replaces the oldest. */
 export const LINKS_PER_ACCOUNT = 3;
@@ -25,11 +26,19 @@ export interface StoredLink {
 export class Links {
   constructor(private readonly sql: SqlStorage) {}
 
-  put(link: LinkUpload, now: number): { id: string; expires: number } {
+  put(link: LinkUpload, deviceId: string, now: number): { id: string; expires: number } {
     this.dropExpired(now);
     if (this.sql.exec("SELECT 1 FROM links WHERE id = ?", link.id).toArray().length > 0) throw new EmsgError("conflict", "That link id is in use.");
     const expires = now + LINK_TTL_MS;
-    this.sql.exec("INSERT INTO links (id, nonce, sealed, created, expires) VALUES (?, ?, ?, ?, ?)", link.id, link.nonce, link.sealed, now, expires);
+    this.sql.exec(
+      "INSERT INTO links (id, nonce, sealed, created, expires, device_id) VALUES (?, ?, ?, ?, ?, ?)",
+      link.id,
+      link.nonce,
+      link.sealed,
+      now,
+      expires,
+      deviceId,
+    );
     this.sql.exec(
       "DELETE FROM links WHERE id NOT IN (SELECT id FROM links ORDER BY created DESC, rowid DESC LIMIT ?)",
       LINKS_PER_ACCOUNT,
@@ -55,6 +64,11 @@ export class Links {
   redeem(id: string, now: number): void {
     const used = this.sql.exec("DELETE FROM links WHERE id = ? AND fetched IS NOT NULL AND expires > ? RETURNING id", id, now).toArray();
     if (used.length === 0) throw new EmsgError("unauthorized", "A device adds itself only through a link fetched in the last 10 minutes and not used yet.");
+  }
+
+  /** Drops the links a removed device uploaded: it could otherwise fetch one and add a new key of its own. */
+  dropBy(deviceId: string): void {
+    this.sql.exec("DELETE FROM links WHERE device_id = ?", deviceId);
   }
 
   /** When the next link expires, for the object's alarm; null when none is left. */

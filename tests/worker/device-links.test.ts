@@ -273,6 +273,21 @@ describe("revocation: who may add a device", () => {
     expect(view.devices).toEqual([alice.cert]);
   });
 
+  it("drops the links a removed device uploaded, so it cannot bring in a new key through one", async () => {
+    const alice = await registered("revown");
+    const phone = anotherDevice(alice);
+    expect((await selfAdd(phone, { link: await liveLink(alice) })).status).toBe(201);
+    const waiting = upload();
+    expect((await call(phone, "POST", "/account/links", waiting)).status).toBe(201);
+    const fetched = await liveLink(phone);
+    expect((await call(alice, "DELETE", `/account/devices/${phone.deviceId}`)).status).toBe(204);
+    expect(await errorOf(await fetchLink(alice.address, waiting.id))).toBe("not_found");
+    const accomplice = anotherDevice(phone);
+    expect(await errorOf(await selfAdd(accomplice, { link: fetched }))).toBe("unauthorized");
+    // Alice's own links still work.
+    expect((await selfAdd(accomplice, { link: await liveLink(alice) })).status).toBe(201);
+  });
+
   it("leaves the link unused when the add is refused", async () => {
     const alice = await registered("revkeep");
     const phone = anotherDevice(alice);

@@ -16,7 +16,7 @@ export const linkRoutes = new Hono<AppEnv>();
 linkRoutes.post("/account/links", async (c) => {
   const { auth, body } = await signedBody(c, LinkUploadSchema);
   if (body.sealed.length > LINK_SEALED_MAX_CHARS) throw new EmsgError("too_large", `A sealed link is at most ${LINK_SEALED_MAX_CHARS} characters.`);
-  return json(unwrap(await accountOf(c.env, auth.address).putLink(body, Date.now())), 201);
+  return json(unwrap(await accountOf(c.env, auth.address).putLink(body, auth.deviceId, Date.now())), 201);
 });
 
 /** Open: the new device has no key the server knows yet. The id is a 128-bit secret of the code. */
