@@ -7,6 +7,7 @@ function noticeText(m: MessageRecord): string {
   const n = m.notice!;
   const who = n.who?.length ? ` ${n.who.join(", ")}` : "";
   if (n.type === "renamed") return `${n.by} renamed the group to "${n.title}"`;
+  if (n.type === "unreadable") return `a message from ${n.by} could not be read`;
   if (n.type === "created") return `${n.by} created the group${n.title ? ` "${n.title}"` : ""}${who && ` with${who}`}`;
   return `${n.by} ${n.type}${who}`;
 }

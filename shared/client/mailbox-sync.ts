@@ -4,7 +4,10 @@ import { type MailItem, MailboxPageSchema } from "../wire/mail.js";
 import { ServerFrameSchema } from "../wire/frames.js";
 import { WsTicketResponseSchema } from "../wire/account.js";
 import type { CoreContext } from "./context.js";
+import type { ConvPayload } from "../wire/conversation.js";
 import { applyConvItem, type ConvOutcome } from "./incoming-conv.js";
+import { loadConversation } from "./conversation-record.js";
+import { addNotice } from "./group-changes.js";
 import { receiveDeleted, receiveFriendBounce, receiveFriendRequest, receiveFriendResponse } from "./friends.js";
 import { setStatus } from "./messages.js";
 import { receiveMoved } from "./friend-moves.js";
@@ -22,10 +25,8 @@ export function startCursorAt(ctx: Pick<CoreContext, "store">, seq: number): Pro
   return ctx.store.put(CURSOR, seq);
 }
 
-async function applyItem(ctx: CoreContext, item: MailItem): Promise<ConvOutcome> {
+async function applyItem(ctx: CoreContext, item: Exclude<MailItem, { kind: "conv" }>): Promise<ConvOutcome> {
   switch (item.kind) {
-    case "conv":
-      return applyConvItem(ctx, item);
     case "friend_request":
       await receiveFriendRequest(ctx, item.signed, item.at);
       return {};
@@ -49,11 +50,68 @@ async function applyItem(ctx: CoreContext, item: MailItem): Promise<ConvOutcome>
   }
 }
 
+const heldPrefix = (conversation: string) => `held/${conversation}/`;
+const heldKey = (item: ConvPayload) => `${heldPrefix(item.conversation)}${String(item.hubSeq).padStart(12, "0")}-${item.type}`;
+
+/**
+ * Whether a conversation item is of an epoch this device has not reached: a commit before it is
+ * missing (PROTOCOL §6), so it waits for that commit instead of failing now.
+ */
+async function aheadOfCommit(ctx: CoreContext, item: ConvPayload): Promise<boolean> {
+  if (item.type === "welcome") return false;
+  const record = await loadConversation(ctx, item.conversation);
+  return record !== undefined && !record.left && item.epoch > record.epoch;
+}
+
+/**
+ * Applies one conversation item, or keeps it until the commit it needs came; after an item that
+ * moved the conversation on, what waited for it is applied in hub order. What cannot be read is
+ * reported in the conversation (see reportUnreadable).
+ */
+async function applyConv(ctx: CoreContext, item: ConvPayload, onOutcome: (outcome: ConvOutcome) => Promise<void>): Promise<void> {
+  if (await aheadOfCommit(ctx, item)) {
+    await ctx.store.put(heldKey(item), item);
+    return;
+  }
+  await readOrReport(ctx, item, onOutcome);
+  for (const [key, held] of await ctx.store.list<ConvPayload>(heldPrefix(item.conversation))) {
+    if (await aheadOfCommit(ctx, held)) return;
+    await readOrReport(ctx, held, onOutcome);
+    await ctx.store.delete(key);
+  }
+}
+
+async function readOrReport(ctx: CoreContext, item: ConvPayload, onOutcome: (outcome: ConvOutcome) => Promise<void>): Promise<void> {
+  try {
+    await onOutcome(await applyConvItem(ctx, item));
+  } catch (error) {
+    if (!(error instanceof EmsgError) && !(error instanceof v.ValiError)) throw error;
+    console.warn(`emsg: conversation item ${item.hubSeq} (${item.type}) of ${item.conversation} not read: ${error.message}`);
+    if (error instanceof EmsgError) await reportUnreadable(ctx, item, error);
+  }
+}
+
+/**
+ * A message that could not be read becomes a notice in its conversation ("a message from alice
+ * could not be read"), never a silent gap. Not reported: a commit or proposal of a past epoch
+ * (applied already or superseded), and anything in a conversation that says already why it takes
+ * nothing more (this device was removed, or it was stopped as unsafe).
+ */
+async function reportUnreadable(ctx: CoreContext, item: ConvPayload, error: EmsgError): Promise<void> {
+  if (item.type === "welcome" || error.code === "forbidden") return;
+  if (error.code === "stale_epoch" && item.type !== "application") return;
+  const record = await loadConversation(ctx, item.conversation);
+  if (!record || record.unsafe) return;
+  await addNotice(ctx, item.conversation, item.id, item.at, { type: "unreadable", by: item.from });
+}
+
 /**
  * Applies mailbox items in order and returns the sequence number to acknowledge. The cursor is
  * stored only after an item is fully applied, and items at or below it are skipped, so an item
  * redelivered after a crash is applied at most once and an unapplied one is never acknowledged.
- * An item that cannot be read (garbage, a forgery) is logged and passed over, not retried forever.
+ * A conversation item of an epoch not reached yet is kept on the device until its commit comes;
+ * one that cannot be read (garbage, a forgery, a key no longer held) is reported in its
+ * conversation and passed over, not retried forever.
  */
 export async function applyItems(
   ctx: CoreContext,
@@ -64,7 +122,8 @@ export async function applyItems(
   for (const item of [...items].sort((a, b) => a.seq - b.seq)) {
     if (item.seq <= cursor) continue;
     try {
-      await onOutcome(await applyItem(ctx, item));
+      if (item.kind === "conv") await applyConv(ctx, item, onOutcome);
+      else await onOutcome(await applyItem(ctx, item));
     } catch (error) {
       if (!(error instanceof EmsgError) && !(error instanceof v.ValiError)) throw error;
       console.warn(`emsg: mailbox item ${item.seq} (${item.kind}) skipped: ${error.message}`);

@@ -12,8 +12,9 @@ export type MessageStatus = "sending" | "sent" | "delivered" | "failed" | "recei
  * A change to a group, kept in its history as a line of its own ("alice added carol"). `who`: those
  * added or removed, or the members a group was created with; `title`: a rename's new name, and the
  * name on the creator's own "created" (other devices learn it from the message after).
+ * `unreadable` (any conversation): a message from `by` arrived that this device could not read.
  */
-export type GroupNotice = { type: "created" | "added" | "removed" | "left" | "renamed"; by: Address; who?: Address[]; title?: string };
+export type GroupNotice = { type: "created" | "added" | "removed" | "left" | "renamed" | "unreadable"; by: Address; who?: Address[]; title?: string };
 
 export interface MessageRecord {
   /** The content id the sender chose: the same on every device, so it deduplicates. */

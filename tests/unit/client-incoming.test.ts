@@ -153,12 +153,14 @@ describe("incoming mailbox items", () => {
     expect((await findMessage(alice, hello.id))?.status).toBe("delivered");
   });
 
-  it("passes over a garbage conversation item without showing it or stalling the mailbox", async () => {
+  it("reports a garbage conversation item as a message that could not be read, without stalling the mailbox", async () => {
     const { alice, bob, conversation, items } = await aliceWritesToBob();
     const garbage = convItem(3, 3, conversation, alice, "application", toB64u(new Uint8Array(40)), 1);
     const upTo = await applyItems(bob, [...items, garbage], async () => undefined);
     expect(upTo).toBe(3);
-    expect((await history(bob, conversation)).map((m) => m.text)).toEqual(["hello bob"]);
+    const shown = await history(bob, conversation);
+    expect(shown.filter((m) => !m.notice).map((m) => m.text)).toEqual(["hello bob"]);
+    expect(shown.filter((m) => m.notice).map((m) => m.notice)).toEqual([{ type: "unreadable", by: alice.account.address }]);
   });
 });
 

@@ -245,6 +245,7 @@ export const en = {
   "group.notice.removed": "{by} removed {who}",
   "group.notice.left": "{by} left",
   "group.notice.renamed": "{by} renamed the group to “{title}”",
+  "group.notice.unreadable": "A message from {by} could not be read",
 
   "common.working": "Working…",
 

@@ -247,6 +247,7 @@ export const zhCN: Record<MessageKey, string> = {
   "group.notice.removed": "{by} 移除了 {who}",
   "group.notice.left": "{by} 退出了群组",
   "group.notice.renamed": "{by} 将群组重命名为“{title}”",
+  "group.notice.unreadable": "{by} 的一条消息无法读取",
 
   "common.working": "处理中…",
 

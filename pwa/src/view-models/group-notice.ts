@@ -31,5 +31,7 @@ export function noticeText(notice: GroupNotice, group: GroupLabels, locale: Loca
       return t("group.notice.left", { by });
     case "renamed":
       return t("group.notice.renamed", { by, title });
+    case "unreadable":
+      return t("group.notice.unreadable", { by });
   }
 }
