@@ -14,6 +14,7 @@ export const SIGN_CONTEXTS = [
   "moved",
   "deleted",
   "account-delete",
+  "conv-author",
 ] as const;
 
 export type SignContext = (typeof SIGN_CONTEXTS)[number];

@@ -1,5 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
-import type { Address } from "../shared/address.js";
+import { domainOf, type Address } from "../shared/address.js";
 import { EmsgError } from "../shared/errors.js";
 import { fromB64u } from "../shared/base64url.js";
 import { verifyObject, type Signed } from "../shared/signed.js";
@@ -19,14 +19,16 @@ import type {
   SignedMoved,
   Verdict,
 } from "../shared/wire/index.js";
+import { parseConversationRef, type AuthorEvidence } from "../shared/wire/index.js";
 import type { Env } from "./env.js";
-import { attempt, attemptNow, type Outcome } from "./outcome.js";
+import { attempt, type Outcome } from "./outcome.js";
 import { migrate } from "./sql-schema.js";
 import { CONV_MARKS_SCHEMA, Mailbox, MAILBOX_SCHEMA, type SocketTag } from "./mailbox.js";
 import { Friends, FRIENDS_SCHEMA } from "./friends.js";
 import { Devices, DEVICES_SCHEMA, KEY_PACKAGE_REFS_STEP, REVOCATION_SCHEMA, type CheckedKeyPackage } from "./devices.js";
 import { Links, LINKS_REVOCATION_STEP, LINKS_SCHEMA, type StoredLink } from "./links.js";
-import { admitConversationItem, admitFriendRequest, admitFriendResponse } from "./policy/strangers.js";
+import { admitConversationItem, admitFriendRequest, admitFriendResponse, type AuthorStanding, type ConvAdmission } from "./policy/strangers.js";
+import { authorProven } from "./author-proof.js";
 import { bounce, serverOf } from "./routing.js";
 import { carriedMove, mayAdopt, movedVerifies } from "../shared/move.js";
 
@@ -64,6 +66,8 @@ type AccountRow = { address: string; account_key: string; settings: string };
 export interface ConvBatchAnswer {
   outcomes: Outcome<null>[];
   soleDevice: string | null;
+  /** Items whose author was not proven (§9): refusing one is not bounced to whoever the hub named. */
+  unproven?: number[];
 }
 
 export interface Departure {
@@ -336,18 +340,15 @@ export class AccountObject extends DurableObject<Env> {
    * as nobody else would read it (PROTOCOL §6). The answer names that device, so the hub can
    * leave such messages out of later batches (see ConvBatchAnswer).
    */
-  async receiveConvBatch(payloads: ConvPayload[], now: number, answered: string[] = []): Promise<ConvBatchAnswer> {
+  async receiveConvBatch(payloads: ConvPayload[], now: number, answered: string[] = [], claims?: AuthorEvidence[]): Promise<ConvBatchAnswer> {
     const account = await attempt(() => JSON.parse(this.row().settings) as Settings);
     if (!account.ok) return { outcomes: payloads.map(() => account), soleDevice: null };
     const sole = answered.length > 0 ? this.devices.sole() : undefined;
     const ownAnswered = new Set(answered);
     const admitted: { content: MailContent & ConvPayload; sender: Address; ref: string }[] = [];
-    // A burst is mostly one sender in one conversation: each pair is judged once per batch.
-    const verdicts = new Map<string, Outcome<null>>();
-    const outcomes = payloads.map((payload) => {
-      const key = `${payload.from}\n${payload.conversation}`;
-      let verdict = verdicts.get(key);
-      if (!verdict) verdicts.set(key, (verdict = attemptNow(() => this.admitConv(payload, account.value))));
+    const { verdicts, unproven } = await this.judgeConv(payloads, account.value, claims);
+    const outcomes = payloads.map((payload, i) => {
+      const verdict = verdicts[i]!;
       const mine = sole !== undefined && payload.type === "application" && payload.deviceId === sole && ownAnswered.has(payload.id);
       if (verdict.ok && !mine) admitted.push({ content: { kind: "conv", ...payload }, sender: payload.from, ref: payload.id });
       return verdict;
@@ -361,16 +362,51 @@ export class AccountObject extends DurableObject<Env> {
       });
       this.ensureExpiryAlarm();
     }
-    return { outcomes, soleDevice: sole ?? null };
+    return { outcomes, soleDevice: sole ?? null, unproven };
   }
 
-  private admitConv(payload: ConvPayload, settings: Settings): null {
-    const state = this.friends.stateOf(payload.from);
+  /**
+   * Each item's verdict, in order (PROTOCOL §9), and which items' authors stayed unproven.
+   * `claims` come with a remote hub's items: an author off the hub's domain is proven only by its
+   * evidence, checked only when the verdict hangs on it (a friend's item in a conversation not
+   * joined yet), so the usual item costs nothing more. A burst is mostly one sender in one
+   * conversation: each pair is judged once per batch, until the batch joins a conversation.
+   */
+  private async judgeConv(payloads: ConvPayload[], settings: Settings, claims?: AuthorEvidence[]): Promise<{ verdicts: Outcome<null>[]; unproven: number[] }> {
+    const cache = new Map<string, Outcome<null>>();
+    const verdicts: Outcome<null>[] = [];
+    const unproven: number[] = [];
+    for (const [i, payload] of payloads.entries()) {
+      const evidence = claims?.[i];
+      const hub = parseConversationRef(payload.conversation).hub;
+      let standing: AuthorStanding = !evidence || domainOf(payload.from) === hub ? "proven" : evidence.authorProof || evidence.authorTicket ? "unchecked" : "unproven";
+      const key = `${payload.from}\n${payload.conversation}\n${standing}`;
+      let verdict = cache.get(key);
+      if (!verdict) {
+        let admission = this.admitConv(payload, settings, standing);
+        const checked = admission.verdict === "prove";
+        if (checked) {
+          standing = (await authorProven(this.env, hub, payload, evidence!)) ? "proven" : "unproven";
+          // Judged again from fresh state: other calls may have run while the proof was checked.
+          admission = this.admitConv(payload, settings, standing);
+        }
+        verdict = admission.verdict === "deliver" ? { ok: true, value: null } : { ok: false, error: new EmsgError(admission.verdict === "refuse" ? admission.code : "stranger_refused").toJSON() };
+        if (admission.verdict === "deliver" && admission.join) {
+          this.sql.exec("INSERT OR IGNORE INTO joined (conversation) VALUES (?)", payload.conversation);
+          cache.clear();
+        }
+        // A verdict that took this item's own proof holds for this item only.
+        if (!checked) cache.set(key, verdict);
+      }
+      if (standing !== "proven") unproven.push(i);
+      verdicts.push(verdict);
+    }
+    return { verdicts, unproven };
+  }
+
+  private admitConv(payload: ConvPayload, settings: Settings, standing: AuthorStanding): ConvAdmission {
     const joined = this.sql.exec("SELECT 1 FROM joined WHERE conversation = ?", payload.conversation).toArray().length > 0;
-    const admission = admitConversationItem(state, settings.strangers, joined);
-    if (admission.verdict !== "deliver") throw new EmsgError(admission.verdict === "refuse" ? admission.code : "stranger_refused");
-    if (!joined && state === "friend") this.sql.exec("INSERT OR IGNORE INTO joined (conversation) VALUES (?)", payload.conversation);
-    return null;
+    return admitConversationItem(this.friends.stateOf(payload.from), settings.strangers, joined, standing);
   }
 
   /** A move or deletion notice, checked against the account key pinned for its sender. */

@@ -3,6 +3,8 @@ import type { Address } from "../shared/address.js";
 import { EmsgError } from "../shared/errors.js";
 import type { ConversationView, ConvPayload, SignedSessionTicket } from "../shared/wire/index.js";
 import type { ConversationRef } from "../shared/wire/conversation.js";
+import type { AuthorEvidence } from "../shared/wire/federation.js";
+import { fromB64u } from "../shared/base64url.js";
 import type { Env } from "./env.js";
 import { attempt, attemptNow, type Outcome } from "./outcome.js";
 import { migrate } from "./sql-schema.js";
@@ -42,12 +44,14 @@ const STEPS = [
    UPDATE meta SET fanned_through = COALESCE((SELECT MIN(seq) - 1 FROM log WHERE fanned = 0), (SELECT MAX(seq) FROM log), 0);
    DROP INDEX log_unfanned;
    ALTER TABLE log DROP COLUMN fanned;`,
+  // The evidence of an author off this domain, passed on with the entry (PROTOCOL §9).
+  "ALTER TABLE log ADD COLUMN author_proof TEXT",
 ];
 
 type MetaRow = { ref: string; creator: string; epoch: number; fanned_through: number };
 type Judgement = ReturnType<typeof judgeSubmit>;
 type Accepted = { seq: number; fresh: boolean };
-type Pending = { from: Address; deviceId: string; submit: FramedSubmit; now: number; fromPeer: boolean; done: (outcome: Outcome<Accepted>) => void };
+type Pending = { from: Address; deviceId: string; submit: FramedSubmit; now: number; fromPeer: boolean; evidence?: AuthorEvidence | undefined; done: (outcome: Outcome<Accepted>) => void };
 type LogRow = {
   seq: number;
   submit_id: string;
@@ -61,6 +65,8 @@ type LogRow = {
   members: string | null;
   recipients: string;
   welcome_to: string;
+  /** JSON of the AuthorEvidence the entry came with, if any. */
+  author_proof: string | null;
   /** Not stored: the submitting device sent it here itself and got its seq (see Delivery). */
   answered?: boolean;
 };
@@ -152,8 +158,8 @@ export class ConversationObject extends DurableObject<Env> {
    * `untilFanned` is false: a peer's submission must not wait for our deliveries to that peer,
    * which may wait for its answer to us.
    */
-  async submit(from: Address, deviceId: string, submit: FramedSubmit, now: number, untilFanned = true): Promise<Outcome<{ seq: number }>> {
-    const accepted = await this.take({ from, deviceId, submit, now, fromPeer: !untilFanned });
+  async submit(from: Address, deviceId: string, submit: FramedSubmit, now: number, untilFanned = true, evidence?: AuthorEvidence): Promise<Outcome<{ seq: number }>> {
+    const accepted = await this.take({ from, deviceId, submit, now, fromPeer: !untilFanned, evidence });
     if (!accepted.ok) return accepted;
     if (accepted.value.fresh && untilFanned) await this.fannedOut(accepted.value.seq);
     return { ok: true, value: { seq: accepted.value.seq } };
@@ -267,7 +273,7 @@ export class ConversationObject extends DurableObject<Env> {
    * answer when it is a retry. A commit is looked up first; anything else only when refused
    * (a retry of what was ordered before the epoch moved on gets its first answer, not stale_epoch).
    */
-  private judge({ from, deviceId, submit, now }: Pending): { again: Accepted } | { entry: Entry; next: Judgement } {
+  private judge({ from, deviceId, submit, now, evidence }: Pending): { again: Accepted } | { entry: Entry; next: Judgement } {
     const meta = this.meta();
     const changed = submit.kind === "commit";
     if (changed) {
@@ -295,6 +301,7 @@ export class ConversationObject extends DurableObject<Env> {
       members: changed ? JSON.stringify(next.members) : null,
       recipients: JSON.stringify(recipientsOf(before, next.members)),
       welcome_to: JSON.stringify(submit.welcome ? welcomeRecipients(next.members, submit) : []),
+      author_proof: evidence ? JSON.stringify(evidence) : null,
     };
     return { entry, next };
   }
@@ -304,11 +311,11 @@ export class ConversationObject extends DurableObject<Env> {
    * seq each got by its submit id, none for an id already in the log.
    */
   private insertLog(entries: Entry[]): Map<string, number> {
-    const values = entries.map((e) => [e.submit_id, e.at, e.sender, e.device_id, e.epoch, e.type, e.mls, e.welcome, e.members, e.recipients, e.welcome_to]);
+    const values = entries.map((e) => [e.submit_id, e.at, e.sender, e.device_id, e.epoch, e.type, e.mls, e.welcome, e.members, e.recipients, e.welcome_to, e.author_proof]);
     const inserted = this.sql
       .exec<{ seq: number; submit_id: string }>(
-        `INSERT INTO log (submit_id, at, sender, device_id, epoch, type, mls, welcome, members, recipients, welcome_to)
-         SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6, value->>7, value->>8, value->>9, value->>10
+        `INSERT INTO log (submit_id, at, sender, device_id, epoch, type, mls, welcome, members, recipients, welcome_to, author_proof)
+         SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6, value->>7, value->>8, value->>9, value->>10, value->>11
          FROM json_each(?) WHERE true ORDER BY key
          ON CONFLICT (submit_id) DO NOTHING RETURNING seq, submit_id`,
         JSON.stringify(values),
@@ -350,8 +357,9 @@ export class ConversationObject extends DurableObject<Env> {
         ...(row.members ? { members: JSON.parse(row.members) as Address[] } : {}),
       };
       const to = JSON.parse(row.recipients) as Address[];
-      const out: Delivery[] = [{ to: this.ownCopyNeeded(row) ? to : to.filter((a) => a !== row.sender), payload: base, answered: row.answered === true }];
-      if (row.welcome) out.push({ to: JSON.parse(row.welcome_to) as Address[], payload: { ...base, type: "welcome", mls: row.welcome } });
+      const evidence = row.author_proof ? { evidence: JSON.parse(row.author_proof) as AuthorEvidence } : {};
+      const out: Delivery[] = [{ to: this.ownCopyNeeded(row) ? to : to.filter((a) => a !== row.sender), payload: base, answered: row.answered === true, ...evidence }];
+      if (row.welcome) out.push({ to: JSON.parse(row.welcome_to) as Address[], payload: { ...base, type: "welcome", mls: row.welcome }, ...evidence });
       return out;
     });
   }
@@ -434,7 +442,10 @@ export class ConversationObject extends DurableObject<Env> {
       return Response.json(new EmsgError("forbidden", "Only members may open a session.").toJSON(), { status: 403 });
     }
     const exp = Number(params.get("exp"));
-    const response = this.sessions.open(address, params.get("deviceId") ?? "", Date.now(), exp);
+    // The ticket of a member of another domain, checked by the Worker: it proves that member's session submissions to others (§9).
+    const ticket = params.get("ticket");
+    const proof = ticket ? (JSON.parse(new TextDecoder().decode(fromB64u(ticket))) as SignedSessionTicket) : undefined;
+    const response = this.sessions.open(address, params.get("deviceId") ?? "", Date.now(), exp, proof);
     await this.scheduleAlarm(Math.min(Date.now() + SESSION_IDLE_MS, exp));
     return response;
   }
@@ -473,7 +484,7 @@ export class ConversationObject extends DurableObject<Env> {
       const taken = submits.map((submit): Promise<Outcome<Accepted>> => {
         const framed = attemptNow(() => checkFraming(conversation, submit));
         if (!framed.ok) return Promise.resolve(framed);
-        return this.take({ from: tag.address, deviceId: tag.deviceId, submit: framed.value, now, fromPeer: false });
+        return this.take({ from: tag.address, deviceId: tag.deviceId, evidence: tag.proof && { authorTicket: tag.proof }, submit: framed.value, now, fromPeer: false });
       });
       void Promise.all(taken).then((results) => {
         const acks: { id: string; seq: number }[] = [];

@@ -2,7 +2,7 @@ import { sha256 } from "@noble/hashes/sha2.js";
 import { domainOf, type Address, type Domain } from "../shared/address.js";
 import { toB64u } from "../shared/base64url.js";
 import { EmsgError, isErrorCode } from "../shared/errors.js";
-import type { ConvPayload } from "../shared/wire/index.js";
+import type { AuthorEvidence, ConvPayload } from "../shared/wire/index.js";
 import type { Env } from "./env.js";
 import { accountOf, bounce, deliverRemote, isLocal, type Queued } from "./routing.js";
 import { registeredOf } from "./registry.js";
@@ -15,6 +15,8 @@ export interface Delivery {
   to: Address[];
   payload: ConvPayload;
   answered?: boolean;
+  /** What proves the author to other domains when it is not on this hub's (PROTOCOL §9). */
+  evidence?: AuthorEvidence;
 }
 
 /**
@@ -35,7 +37,7 @@ export async function deliverAll(env: Env, deliveries: Delivery[]): Promise<Map<
       else append(domains, domainOf(address), address);
     }
     if (delivery.answered && isLocal(env, payload.from)) append(answered, payload.from, payload.id);
-    for (const [domain, addresses] of domains) append(remote, domain, queuedFor(payload, domain, addresses));
+    for (const [domain, addresses] of domains) append(remote, domain, queuedFor(payload, domain, addresses, delivery.evidence));
   }
   const soleDevices = new Map<Address, string | null>();
   await Promise.all([
@@ -51,27 +53,29 @@ export async function deliverAll(env: Env, deliveries: Delivery[]): Promise<Map<
 
 /**
  * One local account's items from a hub (here or remote); what its policy refuses bounces to the
- * author. `answered`: ids of the account's own submissions whose device has the hub's answer.
+ * author, when proven (`claims`: a remote hub's evidence of each item's author, see receiveConvBatch). `answered`: ids of the account's own submissions whose device has the hub's answer.
  * Resolves with the account's device when it has only one and was asked (answered ids given).
  */
-export async function receiveLocally(env: Env, address: Address, payloads: ConvPayload[], answered: string[] = []): Promise<string | null> {
+export async function receiveLocally(env: Env, address: Address, payloads: ConvPayload[], answered: string[] = [], claims?: AuthorEvidence[]): Promise<string | null> {
   // A roster may name anything: a name that is no account here must not become an Account object.
-  const { outcomes, soleDevice } = (await registeredOf(env, [address])).has(address)
-    ? await accountOf(env, address).receiveConvBatch(payloads, Date.now(), answered)
+  const { outcomes, soleDevice, unproven = [] } = (await registeredOf(env, [address])).has(address)
+    ? await accountOf(env, address).receiveConvBatch(payloads, Date.now(), answered, claims)
     : { outcomes: payloads.map(() => ({ ok: false, error: new EmsgError("not_found", "No such account here.").toJSON() }) as const), soleDevice: null };
+  // The hub's word alone does not make an address the author: it hears of no refusal.
+  const quiet = new Set(unproven);
   await Promise.all(
     outcomes.map(async (outcome, i) => {
       const payload = payloads[i]!;
-      if (outcome.ok || address === payload.from || !isErrorCode(outcome.error.error)) return;
+      if (outcome.ok || address === payload.from || quiet.has(i) || !isErrorCode(outcome.error.error)) return;
       await bounce(env, payload.from, { ref: payload.id, to: address, error: outcome.error.error, conversation: payload.conversation });
     }),
   );
   return soleDevice;
 }
 
-function queuedFor(payload: ConvPayload, domain: Domain, addresses: Address[]): Queued {
+function queuedFor(payload: ConvPayload, domain: Domain, addresses: Address[], evidence: AuthorEvidence = {}): Queued {
   return {
-    item: { id: fedItemId(payload, domain), kind: "conv_deliver", conversation: payload.conversation, to: addresses, item: payload },
+    item: { id: fedItemId(payload, domain), kind: "conv_deliver", conversation: payload.conversation, to: addresses, item: payload, ...evidence },
     bounceTo: payload.from,
     ref: payload.id,
     to: addresses[0]!,

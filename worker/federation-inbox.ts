@@ -3,7 +3,7 @@ import { domainOf, type Address, type Domain } from "../shared/address.js";
 import { fromB64u } from "../shared/base64url.js";
 import { EmsgError, RETRYABLE } from "../shared/errors.js";
 import { verifyObject } from "../shared/signed.js";
-import { FedItemSchema, parseConversationRef, type ConvPayload, type FedItem, type FedResult } from "../shared/wire/index.js";
+import { FedItemSchema, parseConversationRef, type AuthorEvidence, type ConvPayload, type FedItem, type FedResult } from "../shared/wire/index.js";
 import type { Env } from "./env.js";
 import { receiveLocally } from "./fan-out.js";
 import { mayBounce } from "./policy/bounces.js";
@@ -38,13 +38,13 @@ export async function receiveBatch(env: Env, from: Domain, raw: unknown[]): Prom
  * Items are gathered while the batch is read and handed on once every item has been read.
  */
 class ConvDeliveries {
-  private readonly byAccount = new Map<Address, { payload: ConvPayload; done: (error?: unknown) => void }[]>();
+  private readonly byAccount = new Map<Address, { payload: ConvPayload; claim: AuthorEvidence; done: (error?: unknown) => void }[]>();
   private scheduled = false;
 
-  add(env: Env, to: Address, payload: ConvPayload): Promise<void> {
+  add(env: Env, to: Address, payload: ConvPayload, claim: AuthorEvidence): Promise<void> {
     return new Promise((resolve, reject) => {
       const list = this.byAccount.get(to) ?? [];
-      list.push({ payload, done: (error) => (error === undefined ? resolve() : reject(error)) });
+      list.push({ payload, claim, done: (error) => (error === undefined ? resolve() : reject(error)) });
       this.byAccount.set(to, list);
       if (!this.scheduled) {
         this.scheduled = true;
@@ -55,7 +55,7 @@ class ConvDeliveries {
 
   private flush(env: Env): void {
     for (const [address, list] of this.byAccount) {
-      receiveLocally(env, address, list.map((d) => d.payload)).then(
+      receiveLocally(env, address, list.map((d) => d.payload), [], list.map((d) => d.claim)).then(
         () => list.forEach((d) => d.done()),
         (error: unknown) => list.forEach((d) => d.done(error)),
       );
@@ -136,7 +136,7 @@ async function apply(env: Env, from: Domain, item: FedItem, now: number, batch: 
       mustBeFrom(from, item.from);
       const ref = parseConversationRef(item.conversation);
       if (ref.hub !== env.EMSG_DOMAIN) throw new EmsgError("bad_request", `${ref.hub} hosts that conversation, not this server.`);
-      unwrap(await conversationOf(env, ref.ref).submit(item.from, item.deviceId, checkFraming(ref.ref, item.submit), now, false));
+      unwrap(await conversationOf(env, ref.ref).submit(item.from, item.deviceId, checkFraming(ref.ref, item.submit), now, false, item.authorProof ? { authorProof: item.authorProof } : undefined));
       return;
     }
     case "conv_deliver": {
@@ -151,7 +151,9 @@ async function apply(env: Env, from: Domain, item: FedItem, now: number, batch: 
         const { id: ref, from: author, conversation } = item.item;
         await Promise.all(unknown.map((to) => bounce(env, author, { ref, to, error: "not_found", conversation })));
       }
-      await Promise.all(users.map((to) => batch.deliveries.add(env, to, item.item)));
+      // The hub's evidence for an author off its domain, checked by each account only if it must (§9).
+      const claim: AuthorEvidence = { ...(item.authorProof ? { authorProof: item.authorProof } : {}), ...(item.authorTicket ? { authorTicket: item.authorTicket } : {}) };
+      await Promise.all(users.map((to) => batch.deliveries.add(env, to, item.item, claim)));
       return;
     }
     case "moved":

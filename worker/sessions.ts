@@ -19,6 +19,8 @@ export interface SessionTag {
   lastSeen: number;
   /** Its latest ticket's expiry: the session ends then unless a fresh ticket renews it. */
   exp: number;
+  /** The ticket it opened with, when its member is of another domain: what proves its submissions' author to others (§9). */
+  proof?: SignedSessionTicket;
 }
 
 /**
@@ -49,11 +51,11 @@ export class Sessions {
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(JSON.stringify({ t: "ping" }), JSON.stringify({ t: "pong" })));
   }
 
-  open(address: Address, deviceId: string, now: number, exp: number): Response {
+  open(address: Address, deviceId: string, now: number, exp: number, proof?: SignedSessionTicket): Response {
     const pair = new WebSocketPair();
     const server = pair[1];
     this.ctx.acceptWebSocket(server, [address, `${address}/${deviceId}`]);
-    server.serializeAttachment({ address, deviceId, lastSeen: now, exp } satisfies SessionTag);
+    server.serializeAttachment({ address, deviceId, lastSeen: now, exp, ...(proof ? { proof } : {}) } satisfies SessionTag);
     return new Response(null, { status: 101, webSocket: pair[0] });
   }
 

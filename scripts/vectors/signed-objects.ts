@@ -1,3 +1,4 @@
+import { sha256 } from "@noble/hashes/sha2.js";
 import { toB64u } from "../../shared/base64url.js";
 import { type SignContext, signObject, signingInput } from "../../shared/signed.js";
 import { fixedKeyPair, keyJson } from "./_fixed-keys.js";
@@ -23,6 +24,18 @@ const GOOD: { description: string; context: SignContext; body: unknown }[] = [
   { description: "members out of order, nested, numbers JCS writes specially", context: "moved", body: { z: [3, 1e21, 0.5, -0], a: { y: null, b: true }, "\u20ac": "euro" } },
   { description: "an empty body", context: "deleted", body: {} },
   { description: "an account deletion", context: "account-delete", body: { address: "alice#im.alice.test", at: 1_760_000_000_000 } },
+  {
+    description: "a server vouching for its user's Submit to a remote hub (PROTOCOL §9); mls and welcome are b64u(SHA-256) of the Submit's texts",
+    context: "conv-author",
+    body: {
+      conversation: "im.carol.test/AAECAwQFBgcICQoLDA0ODw",
+      id: "EBESExQVFhcYGRobHB0eHw",
+      from: "alice#im.alice.test",
+      deviceId: "ICEiIyQlJicoKSorLC0uLw",
+      mls: toB64u(sha256(new TextEncoder().encode("AAEC"))),
+      welcome: toB64u(sha256(new TextEncoder().encode("AwQF"))),
+    },
+  },
 ];
 
 export async function make() {

@@ -1,6 +1,6 @@
 import * as v from "valibot";
 import { AddressSchema, b64uSchema, DomainSchema, MsSchema, SeqSchema } from "./common.js";
-import { Id16Schema, isB64uOfLength } from "../ids.js";
+import { fixedB64uSchema, Id16Schema, isB64uOfLength } from "../ids.js";
 import { signedSchema } from "../signed.js";
 import { asDomain, type Address, type Domain } from "../address.js";
 import { Checked } from "../checked.js";
@@ -119,6 +119,25 @@ export const SessionTicketBodySchema = v.looseObject({
 export type SessionTicketBody = v.InferOutput<typeof SessionTicketBodySchema>;
 export const SignedSessionTicketSchema = signedSchema(SessionTicketBodySchema);
 export type SignedSessionTicket = v.InferOutput<typeof SignedSessionTicketSchema>;
+
+/** b64u of SHA-256 of the UTF-8 text of an `mls` or `welcome` member, as the Submit carried it. */
+export const MlsDigestSchema = fixedB64uSchema(32, "A digest");
+
+/**
+ * Body of a `conv-author` signed object (PROTOCOL §7): the author's own server, forwarding a
+ * local user's Submit to a remote hub, vouches that this account's device sent exactly this.
+ */
+export const ConvAuthorBodySchema = v.looseObject({
+  conversation: ConversationRefSchema,
+  id: Id16Schema,
+  from: AddressSchema,
+  deviceId: Id16Schema,
+  mls: MlsDigestSchema,
+  welcome: v.optional(MlsDigestSchema),
+});
+export type ConvAuthorBody = v.InferOutput<typeof ConvAuthorBodySchema>;
+export const SignedConvAuthorSchema = signedSchema(ConvAuthorBodySchema);
+export type SignedConvAuthor = v.InferOutput<typeof SignedConvAuthorSchema>;
 
 export const SessionTicketRequestSchema = v.object({ conversation: ConversationRefSchema });
 /** Where the issuing server reaches the hub: an http(s) API base, without a trailing slash. */

@@ -1,7 +1,8 @@
 import * as v from "valibot";
 import { AddressSchema, ErrorCodeSchema } from "./common.js";
 import { Id16Schema } from "../ids.js";
-import { ConversationRefSchema, ConvPayloadSchema, SubmitSchema } from "./conversation.js";
+import { ConversationRefSchema, ConvPayloadSchema, SignedConvAuthorSchema, SignedSessionTicketSchema, SubmitSchema } from "./conversation.js";
+import type { SignedConvAuthor, SignedSessionTicket } from "./conversation.js";
 import { SignedFriendRequestSchema, SignedFriendResponseSchema } from "./friends.js";
 import { SignedDeletionSchema, SignedMovedSchema } from "./account.js";
 import { BouncePayloadSchema } from "./mail.js";
@@ -21,14 +22,23 @@ export const FedItemSchema = v.variant("kind", [
     from: AddressSchema,
     deviceId: Id16Schema,
     submit: SubmitSchema,
+    // The author's server vouches for the submission, so third domains can believe `from` (§9).
+    authorProof: v.optional(SignedConvAuthorSchema),
   }),
-  v.object({
-    id: Id16Schema,
-    kind: v.literal("conv_deliver"),
-    conversation: ConversationRefSchema,
-    to: v.pipe(v.array(AddressSchema), v.minLength(1), v.maxLength(1000)),
-    item: ConvPayloadSchema,
-  }),
+  v.pipe(
+    v.object({
+      id: Id16Schema,
+      kind: v.literal("conv_deliver"),
+      conversation: ConversationRefSchema,
+      to: v.pipe(v.array(AddressSchema), v.minLength(1), v.maxLength(1000)),
+      item: ConvPayloadSchema,
+      // What the hub holds that proves `item.from` when it is not on the hub's domain (§9): the
+      // author's server's `conv-author` object, or the session ticket it gave the author's device.
+      authorProof: v.optional(SignedConvAuthorSchema),
+      authorTicket: v.optional(SignedSessionTicketSchema),
+    }),
+    v.check((i) => !(i.authorProof && i.authorTicket), "A conv_deliver carries authorProof or authorTicket, not both."),
+  ),
   // `to`: the receiving server's users who know the account that moved or was deleted.
   v.object({ id: Id16Schema, kind: v.literal("moved"), to: v.pipe(v.array(AddressSchema), v.minLength(1), v.maxLength(1000)), signed: SignedMovedSchema }),
   v.object({ id: Id16Schema, kind: v.literal("deleted"), to: v.pipe(v.array(AddressSchema), v.minLength(1), v.maxLength(1000)), signed: SignedDeletionSchema }),
@@ -37,6 +47,12 @@ export const FedItemSchema = v.variant("kind", [
 ]);
 export type FedItem = v.InferOutput<typeof FedItemSchema>;
 export type FedKind = FedItem["kind"];
+
+/** What a hub passes on with an entry whose author is not on its domain (§9): at most one of the two. */
+export interface AuthorEvidence {
+  authorProof?: SignedConvAuthor;
+  authorTicket?: SignedSessionTicket;
+}
 
 /** The batch is checked as a whole; each item is validated on its own so one bad item fails alone. */
 export const FederationInboxRequestSchema = v.object({

@@ -33,16 +33,16 @@ describe("stranger policy", () => {
     for (const policy of ["accept", "review", "refuse"] as const) {
       expect(admitFriendRequest("outgoing", policy)).toEqual({ verdict: "deliver" });
       expect(admitFriendRequest("blocked", policy)).toEqual({ verdict: "refuse", code: "forbidden" });
-      expect(admitConversationItem("blocked", policy, true)).toEqual({ verdict: "refuse", code: "forbidden" });
-      expect(admitConversationItem("friend", policy, false)).toEqual({ verdict: "deliver" });
-      expect(admitConversationItem(undefined, policy, true)).toEqual({ verdict: "deliver" });
+      expect(admitConversationItem("blocked", policy, true, "proven")).toEqual({ verdict: "refuse", code: "forbidden" });
+      expect(admitConversationItem("friend", policy, false, "proven")).toEqual({ verdict: "deliver", join: true });
+      expect(admitConversationItem(undefined, policy, true, "proven")).toEqual({ verdict: "deliver", join: false });
     }
   });
 
   it("refuses conversation items from strangers unless the user accepts strangers", () => {
-    expect(admitConversationItem(undefined, "accept", false)).toEqual({ verdict: "deliver" });
-    expect(admitConversationItem(undefined, "review", false)).toEqual({ verdict: "refuse", code: "stranger_refused" });
-    expect(admitConversationItem("incoming", "refuse", false)).toEqual({ verdict: "refuse", code: "stranger_refused" });
+    expect(admitConversationItem(undefined, "accept", false, "proven")).toEqual({ verdict: "deliver", join: false });
+    expect(admitConversationItem(undefined, "review", false, "proven")).toEqual({ verdict: "refuse", code: "stranger_refused" });
+    expect(admitConversationItem("incoming", "refuse", false, "proven")).toEqual({ verdict: "refuse", code: "stranger_refused" });
   });
 
   it("takes friend responses only to requests the user sent", () => {

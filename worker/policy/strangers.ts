@@ -8,8 +8,8 @@ import type { StrangerPolicy } from "../../shared/wire/account.js";
 export type Admission = { verdict: "deliver" } | { verdict: "hold" } | { verdict: "refuse"; code: "forbidden" | "stranger_refused" };
 
 const deliver: Admission = { verdict: "deliver" };
-const blocked: Admission = { verdict: "refuse", code: "forbidden" };
-const refused: Admission = { verdict: "refuse", code: "stranger_refused" };
+const blocked = { verdict: "refuse", code: "forbidden" } as const;
+const refused = { verdict: "refuse", code: "stranger_refused" } as const;
 
 /** A friend request: friends and people we asked ourselves always get through. */
 export function admitFriendRequest(state: FriendState | undefined, policy: StrangerPolicy): Admission {
@@ -29,13 +29,28 @@ export function admitFriendResponse(state: FriendState | undefined): Admission {
 }
 
 /**
- * A conversation item from `sender`. A conversation the account already takes part in (it
- * created it, submitted to it, or a friend brought it in) reaches it from any member: that is
- * how a group works when its members are not all friends with each other.
+ * How far the receiving server believes a conversation item's author (PROTOCOL §9): `proven`
+ * (on the hub's domain, hosted here, or its proof verified), `unchecked` (a proof came with it,
+ * not verified yet), `unproven` (none, or it failed).
  */
-export function admitConversationItem(state: FriendState | undefined, policy: StrangerPolicy, joined: boolean): Admission {
+export type AuthorStanding = "proven" | "unchecked" | "unproven";
+
+/** `join`: the account takes part in the conversation from now on. `prove`: decide again once the proof is checked. */
+export type ConvAdmission = { verdict: "deliver"; join: boolean } | { verdict: "prove" } | { verdict: "refuse"; code: "forbidden" | "stranger_refused" };
+
+/**
+ * A conversation item from `sender`. A conversation the account already takes part in (it
+ * created it, submitted to it, or a proven friend brought it in) reaches it from any member:
+ * that is how a group works when its members are not all friends with each other. An author the
+ * hub names without proof counts as a stranger, never as the friend it claims to be, and joins
+ * nothing; a blocked address stays refused whoever claims it. A proof is asked for only when the
+ * verdict hangs on it.
+ */
+export function admitConversationItem(state: FriendState | undefined, policy: StrangerPolicy, joined: boolean, author: AuthorStanding): ConvAdmission {
   if (state === "blocked") return blocked;
-  if (state === "friend" || joined) return deliver;
-  if (policy === "accept") return deliver;
+  if (joined) return { verdict: "deliver", join: false };
+  if (state === "friend" && author === "proven") return { verdict: "deliver", join: true };
+  if (state === "friend" && author === "unchecked") return { verdict: "prove" };
+  if (policy === "accept") return { verdict: "deliver", join: false };
   return refused;
 }

@@ -11,7 +11,8 @@ import {
 import { admit, clientIp } from "../auth.js";
 import { checkFraming } from "../policy/framing.js";
 import { admitSessionTicket, issueSessionTicket } from "../session-ticket.js";
-import type { Domain } from "../../shared/address.js";
+import { domainOf, type Domain } from "../../shared/address.js";
+import { signAuthorProof } from "../author-proof.js";
 import { apiBaseOf, originFor, parseResolverMap, type DiscoveryDoc } from "../../shared/discovery.js";
 import { json } from "../http.js";
 import { unwrap } from "../outcome.js";
@@ -53,7 +54,15 @@ conversationRoutes.post("/conversations/:hub/:id/messages", async (c) => {
   }
   await enqueueRemote(c.env, ref.hub, [
     {
-      item: { id: body.id, kind: "conv_submit", conversation: ref.ref, from: auth.address, deviceId: auth.deviceId, submit: body },
+      item: {
+        id: body.id,
+        kind: "conv_submit",
+        conversation: ref.ref,
+        from: auth.address,
+        deviceId: auth.deviceId,
+        submit: body,
+        authorProof: await signAuthorProof(c.env, ref.ref, auth.address, auth.deviceId, body),
+      },
       bounceTo: auth.address,
       ref: body.id,
       to: auth.address,
@@ -91,5 +100,7 @@ conversationRoutes.get("/conversations/:hub/:id/session", async (c) => {
   const holder = await admitSessionTicket(c.env, c.req.query("ticket") ?? "", ref.ref, Date.now());
   const url = new URL(c.req.url);
   url.search = `?address=${encodeURIComponent(holder.address)}&deviceId=${encodeURIComponent(holder.deviceId)}&exp=${holder.exp}`;
+  // A member of another domain: the hub keeps its ticket as proof of who wrote what it submits (§9).
+  if (domainOf(holder.address) !== c.env.EMSG_DOMAIN) url.search += `&ticket=${encodeURIComponent(c.req.query("ticket") ?? "")}`;
   return conversationOf(c.env, ref.ref).fetch(new Request(url, c.req.raw));
 });
