@@ -1,11 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { defaultCapabilities, defaultLifetime, encodeMlsMessage, generateKeyPackageWithKey } from "ts-mls";
+import { createApplicationMessage, createCommit, defaultCapabilities, defaultLifetime, encodeMlsMessage, generateKeyPackageWithKey } from "ts-mls";
 import { toB64u } from "../../shared/base64url.js";
 import { generateKeyPair } from "../../shared/identity.js";
 import { randomId16 } from "../../shared/ids.js";
 import { addMembers, createGroup, encrypt, inspectKeyPackage, inspectMessage } from "../../shared/mls/index.js";
 import { credentialOf } from "../../shared/mls/credential.js";
+import { asClient } from "../../shared/mls/group-state.js";
 import { cipherSuite } from "../../shared/mls/suite.js";
+import { toWire } from "../../shared/mls/wire.js";
 import { makeDevice, utf8 } from "./mls-people.js";
 
 describe("what a server can check without being in the group", () => {
@@ -18,6 +20,25 @@ describe("what a server can check without being in the group", () => {
     const sent = await encrypt(added.state, utf8.encode("hi"));
     expect(inspectMessage(sent.mls)).toEqual({ conversation, epoch: 1, type: "application" });
     expect(() => inspectMessage(added.welcome)).toThrow(expect.objectContaining({ code: "bad_request" }));
+  });
+
+  it("refuses what no member's client sends: a PublicMessage, authenticated data, a message cut off or with bytes after it", async () => {
+    const a = await makeDevice("alice#im.alice.test", generateKeyPair(), "laptop");
+    const state = await createGroup(a.me, `im.alice.test/${randomId16()}`);
+    const cs = await cipherSuite();
+    const publicCommit = await createCommit({ state: asClient(state), cipherSuite: cs }, { wireAsPublicMessage: true });
+    const withData = await createApplicationMessage(asClient(state), utf8.encode("hi"), cs, utf8.encode("extra"));
+    const { mls } = await encrypt(state, utf8.encode("hi"));
+    for (const bad of [
+      toB64u(encodeMlsMessage(publicCommit.commit)),
+      toWire({ wireformat: "mls_private_message", privateMessage: withData.privateMessage }),
+      mls.slice(0, -8),
+      `${mls}AAAA`,
+      "AAEC",
+    ]) {
+      expect(() => inspectMessage(bad)).toThrow(expect.objectContaining({ code: "bad_request" }));
+    }
+    expect(inspectMessage(mls).type).toBe("application");
   });
 
   it("ties an uploaded KeyPackage to its device, and refuses one signed by another key", async () => {
