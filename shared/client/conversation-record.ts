@@ -17,8 +17,8 @@ export interface ConversationRecord {
   /** For a 1:1 conversation, the other person. */
   peer?: Address;
   /**
-   * The key pinned for `peer` under which every leaf of theirs verified, when the tree holds exactly
-   * their account and ours: only such a 1:1 can be the one that sending to `peer` uses.
+   * The key held for `peer` (a friend's pinned key, or their request's) under which every leaf of
+   * theirs verified, the tree holding exactly their account and ours (PROTOCOL §8).
    */
   peerKey?: string;
   /** Absent on records kept before groups existed: those are all "direct". */
@@ -106,12 +106,11 @@ export async function saveConversation(ctx: CoreContext, record: ConversationRec
 }
 
 /**
- * Makes `record` the 1:1 that sending to its peer uses. Only a 1:1 proven to be with that friend
- * (`peerKey`) qualifies, and of two such, the one joined (or made) last wins (PROTOCOL §8): a
- * server can neither file its own group as someone's 1:1 nor displace the real one.
+ * Makes `record` the 1:1 that writing to its peer by address uses: of two usable ones, the one
+ * joined (or made) last wins (PROTOCOL §8). One marked unsafe never is.
  */
 export async function choosePeerConversation(ctx: Pick<CoreContext, "store">, record: ConversationRecord): Promise<void> {
-  if (record.kind === "group" || !record.peer || !record.peerKey) throw new EmsgError("internal", "Only a 1:1 proven to be with a friend can be theirs.");
+  if (record.kind === "group" || !record.peer || record.unsafe) throw new EmsgError("internal", "Only a 1:1 that is not refused can be someone's.");
   await ctx.store.put(peerKey(record.peer), record.conversation);
 }
 
@@ -122,20 +121,35 @@ export async function dropPeerConversation(ctx: Pick<CoreContext, "store">, reco
 }
 
 /**
- * The 1:1 conversation with `peer`, if there is one: still a 1:1 with them, proven under the key
- * pinned for them now (an address someone else took over with a new key gets a new conversation).
+ * The 1:1 conversation with `peer`, if there is one. When this device holds a key for them (a
+ * friend's, or their request's), only a 1:1 whose tree holds exactly their account and ours, every
+ * leaf of theirs certified by that key, is theirs: a server cannot pass its own group off as it,
+ * and an address someone else took over with a new key gets a new conversation. With no key held
+ * (a stranger), the latest 1:1 with that address is.
  */
 export async function conversationWith(ctx: CoreContext, peer: Address): Promise<ConversationRecord | undefined> {
-  const conversation = await ctx.store.get<string>(peerKey(peer));
-  const record = conversation === undefined ? undefined : await loadConversation(ctx, conversation);
-  // A group that once held only two people is not the 1:1 conversation with either of them.
-  if (!record || record.kind === "group" || record.peer !== peer) return undefined;
-  if (record.peerKey === undefined) return proveKept(ctx, record);
-  return record.peerKey === (await getFriend(ctx, peer))?.accountKey ? record : undefined;
+  const accountKey = (await getFriend(ctx, peer))?.accountKey || undefined;
+  const chosen = await ctx.store.get<string>(peerKey(peer));
+  const record = chosen === undefined ? undefined : await usable(ctx, await loadConversation(ctx, chosen), peer, accountKey);
+  if (record) return record;
+  // None chosen, or the chosen one no longer holds (their key changed, it became a group): the
+  // latest other 1:1 with them that holds is, a stranger's that became a friend's say.
+  const candidates = (await ctx.store.list<ConversationRecord>("conv/")).map(([, r]) => r).filter((r) => r.peer === peer && r.conversation !== chosen);
+  for (const candidate of candidates.sort((a, b) => b.created - a.created)) {
+    const found = await usable(ctx, candidate, peer, accountKey);
+    if (found) {
+      await choosePeerConversation(ctx, found);
+      return found;
+    }
+  }
+  return undefined;
 }
 
-/** A 1:1 stored before its peer's key was recorded on it is proven from its tree once, now. */
-async function proveKept(ctx: CoreContext, record: ConversationRecord): Promise<ConversationRecord | undefined> {
+/** `record` if it is the 1:1 with `peer` under `accountKey` (the key held for them now), proven from its tree if need be. */
+async function usable(ctx: CoreContext, record: ConversationRecord | undefined, peer: Address, accountKey: string | undefined) {
+  // A group that once held only two people is not the 1:1 conversation with either of them.
+  if (!record || record.kind === "group" || record.peer !== peer || record.unsafe) return undefined;
+  if (accountKey === undefined || record.peerKey === accountKey) return record;
   let proven;
   try {
     proven = await proveMembers(ctx, await decodeGroupState(record.group));
@@ -143,9 +157,8 @@ async function proveKept(ctx: CoreContext, record: ConversationRecord): Promise<
     if (error instanceof EmsgError) return undefined;
     throw error;
   }
-  const { friend } = proven;
-  if (!friend || friend.address !== record.peer) return undefined;
-  const next = { ...record, peerKey: friend.accountKey };
+  if (proven.peer?.address !== peer || proven.peer.accountKey !== accountKey) return undefined;
+  const next = { ...record, peerKey: accountKey };
   await saveConversation(ctx, next, false);
   return next;
 }

@@ -1,20 +1,21 @@
 import type { Address } from "../address.js";
 import { type GroupState, membersOf, verifyMembers } from "../mls/group-state.js";
 import type { CoreContext } from "./context.js";
-import { getFriend, pinnedKey } from "./friends.js";
+import { getFriend } from "./friends.js";
 
 /**
- * What a device believes about a conversation's people (PROTOCOL §8): only what MLS and pinned keys
- * prove. A server's `members`, `from` and `deviceId` are hints, checked against the group's tree.
+ * What a device believes about a conversation's people (PROTOCOL §8): only what MLS and the keys it
+ * holds prove. A server's `members`, `from` and `deviceId` are hints, checked against the group's tree.
  */
 export interface Proven {
   /** The accounts in the tree, in leaf order: the roster shown and used. */
   members: Address[];
   /**
-   * The friend this is the 1:1 with: the tree holds exactly their account and ours, and every leaf
-   * of theirs verified under the key pinned for them (`accountKey`).
+   * The other account when the tree holds exactly theirs and ours: a 1:1. `accountKey` is the key
+   * this device holds for them (a friend's pinned key, or their pending request's), under which
+   * every leaf of theirs verified; absent for someone this device holds no key of.
    */
-  friend?: { address: Address; accountKey: string };
+  peer?: { address: Address; accountKey?: string };
 }
 
 /** The accounts with a leaf in the group's tree, in leaf order. */
@@ -22,7 +23,8 @@ export function accountsOf(state: GroupState): Address[] {
   return [...new Set(membersOf(state).map((m) => m.address))] as Address[];
 }
 
-async function keyFor(ctx: CoreContext, address: string): Promise<string | undefined> {
+/** The key this device holds for `address`: its own account's, or the one a friend entry holds. */
+export async function keyFor(ctx: CoreContext, address: string): Promise<string | undefined> {
   if (address === ctx.account.address) return ctx.account.accountPublicKey;
   return (await getFriend(ctx, address as Address))?.accountKey || undefined;
 }
@@ -30,7 +32,8 @@ async function keyFor(ctx: CoreContext, address: string): Promise<string | undef
 /**
  * Reads the group's people from its tree. Every leaf's certificate verified under its own account
  * key when it entered (ts-mls asks `deviceCredentialService`); here each is checked against the key
- * pinned for its address, where there is one, ours included: `unauthorized` names the first that fails.
+ * this device holds for its address, where it holds one, ours included: `unauthorized` names the
+ * first that fails.
  */
 export async function proveMembers(ctx: CoreContext, state: GroupState): Promise<Proven> {
   const members = accountsOf(state);
@@ -40,7 +43,6 @@ export async function proveMembers(ctx: CoreContext, state: GroupState): Promise
   const others = members.filter((a) => a !== ctx.account.address);
   if (others.length !== 1 || members.length !== 2) return { members };
   const address = others[0]!;
-  const accountKey = await pinnedKey(ctx, address);
-  // A friend's key was the one checked above (an incoming request's key is not pinned yet).
-  return accountKey !== undefined && accountKey === keys.get(address) ? { members, friend: { address, accountKey } } : { members };
+  const accountKey = keys.get(address);
+  return { members, peer: accountKey === undefined ? { address } : { address, accountKey } };
 }

@@ -70,7 +70,7 @@ async function join(ctx: CoreContext, item: ConvPayload): Promise<ConvOutcome> {
     ...kept,
     conversation: item.conversation,
     members,
-    ...(group ? { kind: "group" as const } : { kind: "direct" as const, peer: others[0]!, ...(proven.friend ? { peerKey: proven.friend.accountKey } : {}) }),
+    ...(group ? { kind: "group" as const } : { kind: "direct" as const, peer: others[0]!, ...(proven.peer?.accountKey ? { peerKey: proven.peer.accountKey } : {}) }),
     ...(unsafe === undefined ? {} : { unsafe }),
     group: encodeGroupState(joined.state),
     epoch: epochOf(joined.state),
@@ -85,8 +85,8 @@ async function join(ctx: CoreContext, item: ConvPayload): Promise<ConvOutcome> {
     await replayParked(ctx, item.conversation);
     throw new EmsgError("unauthorized", unsafe);
   }
-  // The latest 1:1 joined with a friend is the one written to (PROTOCOL §8).
-  if (record.peerKey) await choosePeerConversation(ctx, record);
+  // The latest 1:1 joined with someone is the one written to (PROTOCOL §8).
+  if (!group) await choosePeerConversation(ctx, record);
   if (group) await noticeJoin(ctx, record, item);
   return replayParked(ctx, item.conversation);
 }
