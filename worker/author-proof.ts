@@ -22,7 +22,7 @@ async function digest(text: string): Promise<string> {
   return toB64u(await sha256Native(utf8.encode(text)));
 }
 
-/** This server's key, reused for a while: asking the Server object for it on every Submit costs a call to the one object all requests share. */
+/** This server's key, and peers' keys below, reused for a minute: each read costs a call to the one object all requests share. */
 let ownKey: { key: SigningKey; at: number } | undefined;
 const KEY_REUSE_MS = 60_000;
 
@@ -45,11 +45,20 @@ export async function signAuthorProof(env: Env, conversation: ConversationRef, f
   return { body, sig: toB64u(await signEd25519(key.privateKey, key.publicKey, signingInput("conv-author", body))) };
 }
 
+/** Domains' keys this isolate read lately: a burst of proven items costs one call to the Server object, not one each. */
+const domainKeyCopies = new Map<Domain, { keys: Uint8Array[]; at: number }>();
+const MAX_KEY_COPIES = 1000;
+
 /** The keys a domain signs with: this server's own, or those of the domain's discovery document. */
 async function domainKeys(env: Env, domain: Domain): Promise<Uint8Array[]> {
   if (domain === env.EMSG_DOMAIN) return [fromB64u((await signingKey(env)).publicKey)];
+  const copy = domainKeyCopies.get(domain);
+  if (copy && Date.now() - copy.at < KEY_REUSE_MS) return copy.keys;
   const doc = unwrap(await serverOf(env).peerDoc(domain)) as DiscoveryDoc;
-  return doc.keys.map((k) => fromB64u(k.key));
+  const keys = doc.keys.map((k) => fromB64u(k.key));
+  if (domainKeyCopies.size >= MAX_KEY_COPIES) domainKeyCopies.clear();
+  domainKeyCopies.set(domain, { keys, at: Date.now() });
+  return keys;
 }
 
 /** The signed object and context `evidence` offers for `payload`, if what it binds matches the item. */
