@@ -21,12 +21,12 @@ export async function receiveBatch(env: Env, from: Domain, raw: unknown[]): Prom
   const ids = raw.map((r) => (r && typeof r === "object" && typeof (r as { id?: unknown }).id === "string" ? (r as { id: string }).id : ""));
   const server = serverOf(env);
   const seen = await server.seen(from, ids.filter((id) => id !== ""));
-  const deliveries = new ConvDeliveries();
   const parsed = raw.map((item, i) => (seen[ids[i]!] ? undefined : v.safeParse(FedItemSchema, item)));
+  const deliveries = new ConvDeliveries(env, raw.flatMap((_, i) => (parsed[i]?.success && parsed[i].output.kind === "conv_deliver" ? [i] : [])));
   // Every local user the batch names is looked up at once, before any Account object is touched.
   const named = parsed.flatMap((p) => (p?.success ? namedUsers(p.output).filter((a) => isLocal(env, a)) : []));
   const registered = named.length > 0 ? await registeredOf(env, named) : new Set<Address>();
-  const results = await Promise.all(raw.map((_, i) => seen[ids[i]!] ?? resultOf(env, from, parsed[i]!, ids[i]!, { deliveries, registered })));
+  const results = await Promise.all(raw.map((_, i) => seen[ids[i]!] ?? resultOf(env, from, parsed[i]!, ids[i]!, { deliveries, registered, index: i })));
   const settled = results.filter((r, i) => seen[ids[i]!] === undefined && r.id !== "" && ("ok" in r || !RETRYABLE.has(r.error)));
   if (settled.length > 0) await server.remember(from, settled);
   return results;
@@ -35,27 +35,42 @@ export async function receiveBatch(env: Env, from: Domain, raw: unknown[]): Prom
 /**
  * The batch's `conv_deliver` items gathered per local account, so each account takes all of its
  * items in one call (one transaction, one frame to its devices), in the order the hub sent them.
- * Items are gathered while the batch is read and handed on once every item has been read.
+ * The calls are made once every such item of the batch was read (added, or refused before it
+ * was), in batch order: items read at different times (one awaits a bounce, the next does not)
+ * reached the accounts out of order or, once an early call had gone, never (issue 15).
  */
 class ConvDeliveries {
-  private readonly byAccount = new Map<Address, { payload: ConvPayload; claim: AuthorEvidence; done: (error?: unknown) => void }[]>();
-  private scheduled = false;
+  private readonly byAccount = new Map<Address, { index: number; payload: ConvPayload; claim: AuthorEvidence; done: (error?: unknown) => void }[]>();
+  private readonly unread: Set<number>;
 
-  add(env: Env, to: Address, payload: ConvPayload, claim: AuthorEvidence): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const list = this.byAccount.get(to) ?? [];
-      list.push({ payload, claim, done: (error) => (error === undefined ? resolve() : reject(error)) });
-      this.byAccount.set(to, list);
-      if (!this.scheduled) {
-        this.scheduled = true;
-        queueMicrotask(() => this.flush(env));
-      }
-    });
+  /** `indexes`: the batch positions of its `conv_deliver` items. */
+  constructor(
+    private readonly env: Env,
+    indexes: number[],
+  ) {
+    this.unread = new Set(indexes);
   }
 
-  private flush(env: Env): void {
+  add(index: number, to: Address, payload: ConvPayload, claim: AuthorEvidence): Promise<void> {
+    const delivered = new Promise<void>((resolve, reject) => {
+      const list = this.byAccount.get(to) ?? [];
+      list.push({ index, payload, claim, done: (error) => (error === undefined ? resolve() : reject(error)) });
+      this.byAccount.set(to, list);
+    });
+    this.read(index);
+    return delivered;
+  }
+
+  /** The item at `index` was read; the last one hands everything on (after the item's other recipients, added in the same turn). */
+  read(index: number): void {
+    if (!this.unread.delete(index) || this.unread.size > 0) return;
+    queueMicrotask(() => this.flush());
+  }
+
+  private flush(): void {
     for (const [address, list] of this.byAccount) {
-      receiveLocally(env, address, list.map((d) => d.payload), [], list.map((d) => d.claim)).then(
+      list.sort((a, b) => a.index - b.index);
+      receiveLocally(this.env, address, list.map((d) => d.payload), [], list.map((d) => d.claim)).then(
         () => list.forEach((d) => d.done()),
         (error: unknown) => list.forEach((d) => d.done(error)),
       );
@@ -84,6 +99,8 @@ function namedUsers(item: FedItem): Address[] {
 /** What the items of one batch share: the conversation deliveries being gathered, and which named users exist. */
 interface BatchContext {
   deliveries: ConvDeliveries;
+  /** The item's position in the batch. */
+  index: number;
   registered: Set<Address>;
 }
 
@@ -97,6 +114,9 @@ async function resultOf(env: Env, from: Domain, parsed: ParsedItem, id: string, 
   } catch (e) {
     if (e instanceof EmsgError) return { id, error: e.code, message: e.message };
     return { id, error: "internal", message: "The item could not be applied." };
+  } finally {
+    // A conversation item refused (or for nobody here) before it was added: the others need not wait for it.
+    batch.deliveries.read(batch.index);
   }
 }
 
@@ -153,7 +173,7 @@ async function apply(env: Env, from: Domain, item: FedItem, now: number, batch: 
       }
       // The hub's evidence for an author off its domain, checked by each account only if it must (§9).
       const claim: AuthorEvidence = { ...(item.authorProof ? { authorProof: item.authorProof } : {}), ...(item.authorTicket ? { authorTicket: item.authorTicket } : {}) };
-      await Promise.all(users.map((to) => batch.deliveries.add(env, to, item.item, claim)));
+      await Promise.all(users.map((to) => batch.deliveries.add(batch.index, to, item.item, claim)));
       return;
     }
     case "moved":

@@ -166,6 +166,21 @@ describe("federation inbox", () => {
     expect(stored).toEqual(["1 application", "2 application", "3 application", "4 commit", "4 welcome", "5 application"]);
   });
 
+  it("takes a batch mixing a member's own entries coming back with the peer's users' ones, in hub order (issue 15: such a batch hung)", async () => {
+    const bob = await registered("fmix");
+    const remote = await remoteFriend(bob);
+    const peer = await trustedPeer();
+    const conversation = `${PEER}/${randomId16()}` as ConversationRef;
+    // Bob's receipts come back to his own account between the remote friend's messages.
+    const items: FedItem[] = Array.from({ length: 8 }, (_, i) => {
+      const author = i % 3 === 2 ? bob : remote;
+      const item = { conversation, id: randomId16(), hubSeq: i + 1, from: author.address, deviceId: author.deviceId, epoch: 1, type: "application" as const, mls: "AAEC", at: Date.now() };
+      return { id: randomId16(), kind: "conv_deliver", conversation, to: [bob.address], item };
+    });
+    expect(await sendFederated(peer, items)).toEqual(items.map((i) => ({ id: i.id, ok: true })));
+    expect((await mail(bob)).flatMap((i) => (i.kind === "conv" ? [i.hubSeq] : []))).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+  });
+
   it("orders a remote member's submission in a conversation hosted here", async () => {
     const alice = await registered("fhub");
     const remote = await remoteFriend(alice);
