@@ -49,11 +49,14 @@ export async function signAuthorProof(env: Env, conversation: ConversationRef, f
 const domainKeyCopies = new Map<Domain, { keys: Uint8Array[]; at: number }>();
 const MAX_KEY_COPIES = 1000;
 
-/** The keys a domain signs with: this server's own, or those of the domain's discovery document. */
-async function domainKeys(env: Env, domain: Domain): Promise<Uint8Array[]> {
+/**
+ * The keys a domain signs with: this server's own, or those of the domain's discovery document;
+ * `recheck` asks the Server object even when this isolate holds a copy.
+ */
+async function domainKeys(env: Env, domain: Domain, recheck = false): Promise<Uint8Array[]> {
   if (domain === env.EMSG_DOMAIN) return [fromB64u((await signingKey(env)).publicKey)];
   const copy = domainKeyCopies.get(domain);
-  if (copy && Date.now() - copy.at < KEY_REUSE_MS) return copy.keys;
+  if (!recheck && copy && Date.now() - copy.at < KEY_REUSE_MS) return copy.keys;
   const doc = unwrap(await serverOf(env).peerDoc(domain)) as DiscoveryDoc;
   const keys = doc.keys.map((k) => fromB64u(k.key));
   if (domainKeyCopies.size >= MAX_KEY_COPIES) domainKeyCopies.clear();
@@ -90,8 +93,15 @@ export async function authorProven(env: Env, hub: Domain, payload: ConvPayload, 
     if (!bound) return false;
     const message = signingInput(bound.context, bound.body);
     const sig = fromB64u(bound.sig);
-    for (const key of await domainKeys(env, domainOf(payload.from))) if (await verifyEd25519(key, sig, message)) return true;
-    return false;
+    const verifies = async (keys: Uint8Array[]) => {
+      for (const key of keys) if (await verifyEd25519(key, sig, message)) return true;
+      return false;
+    };
+    const domain = domainOf(payload.from);
+    const copied = domainKeyCopies.has(domain);
+    if (await verifies(await domainKeys(env, domain))) return true;
+    // The copy may predate a change of keys: the Server object is asked once more.
+    return copied && (await verifies(await domainKeys(env, domain, true)));
   } catch {
     return false;
   }
