@@ -23,7 +23,7 @@ import { parseConversationRef, type AuthorEvidence } from "../shared/wire/index.
 import type { Env } from "./env.js";
 import { attempt, type Outcome } from "./outcome.js";
 import { migrate } from "./sql-schema.js";
-import { CONV_MARKS_SCHEMA, Mailbox, MAILBOX_SCHEMA, type SocketTag } from "./mailbox.js";
+import { CONV_MARKS_SCHEMA, CONV_POSITIONS_STEP, Mailbox, MAILBOX_SCHEMA, type SocketTag } from "./mailbox.js";
 import { Friends, FRIENDS_SCHEMA } from "./friends.js";
 import { Devices, DEVICES_SCHEMA, KEY_PACKAGE_REFS_STEP, REVOCATION_SCHEMA, type CheckedKeyPackage } from "./devices.js";
 import { Links, LINKS_REVOCATION_STEP, LINKS_SCHEMA, type StoredLink } from "./links.js";
@@ -52,10 +52,11 @@ const STEPS = [
   `${LINKS_REVOCATION_STEP} ${REVOCATION_SCHEMA}`,
   KEY_PACKAGE_REFS_STEP,
   CONV_MARKS_SCHEMA,
+  CONV_POSITIONS_STEP,
 ];
 
 /** Tables holding the account's data; deletion empties every one of them. */
-export const ACCOUNT_TABLES = ["account", "devices", "key_packages", "joined", "ws_tickets", "mailbox", "friends", "links", "removed_devices", "session_tickets", "conv_marks", "key_packages_used"] as const;
+export const ACCOUNT_TABLES = ["account", "devices", "key_packages", "joined", "ws_tickets", "mailbox", "friends", "links", "removed_devices", "session_tickets", "conv_positions", "key_packages_used"] as const;
 
 type AccountRow = { address: string; account_key: string; settings: string };
 

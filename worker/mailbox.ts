@@ -12,12 +12,18 @@ CREATE TABLE mailbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL
   content TEXT NOT NULL, sender TEXT, ref TEXT);
 CREATE INDEX mailbox_at ON mailbox(at);`;
 
-/**
- * How far each conversation's hub entries reached this mailbox (PROTOCOL §6): an entry at or
- * before it is a repeat of one stored already, by a hub or Outbox that re-ran a delivery after
- * a crash, and is not stored again.
- */
+/** A schema step that was replaced by CONV_POSITIONS_STEP the same day; kept, as steps are append-only. */
 export const CONV_MARKS_SCHEMA = "CREATE TABLE IF NOT EXISTS conv_marks (conversation TEXT PRIMARY KEY, last INTEGER NOT NULL)";
+
+/**
+ * The hub positions of each conversation this mailbox stored, the latest POSITIONS_KEPT of them
+ * (PROTOCOL §6): an entry at one of them is a repeat, by a hub or Outbox that re-ran a delivery
+ * after a crash, and is not stored again. Only the highest would turn an entry that came late
+ * into one dropped in silence; one older than every position kept is taken for a repeat.
+ */
+export const CONV_POSITIONS_STEP = `DROP TABLE IF EXISTS conv_marks;
+  CREATE TABLE conv_positions (conversation TEXT NOT NULL, position INTEGER NOT NULL, PRIMARY KEY (conversation, position)) WITHOUT ROWID;`;
+const POSITIONS_KEPT = 4096;
 
 /** An entry's place in its hub's order: a commit's Welcome shares its hubSeq and comes after it. */
 export function hubPosition(payload: ConvPayload): number {
@@ -73,23 +79,35 @@ export class Mailbox {
   }
 
   /**
-   * A hub's entries in its order, less those at or before what this mailbox holds of their
-   * conversation already (repeats, see CONV_MARKS_SCHEMA); moves the marks past what it keeps.
-   * Call inside the transaction that stores what it returns.
+   * A hub's entries, less the repeats of positions this mailbox stored (see CONV_POSITIONS_STEP),
+   * whose positions it records. Call inside the transaction that stores what it returns.
    */
   newEntries<T extends { content: { conversation: string; hubSeq: number; type: ConvPayload["type"] } }>(entries: T[]): T[] {
-    const marks = new Map<string, number>();
-    const fresh = entries.filter(({ content }) => {
-      let mark = marks.get(content.conversation);
-      mark ??= this.sql.exec<{ last: number }>("SELECT last FROM conv_marks WHERE conversation = ?", content.conversation).toArray()[0]?.last ?? -1;
-      const position = hubPosition(content as ConvPayload);
-      marks.set(content.conversation, Math.max(mark, position));
-      return position > mark;
-    });
-    for (const [conversation, last] of marks) {
-      this.sql.exec("INSERT INTO conv_marks (conversation, last) VALUES (?, ?) ON CONFLICT (conversation) DO UPDATE SET last = MAX(last, excluded.last)", conversation, last);
+    const byConversation = new Map<string, number[]>();
+    for (const { content } of entries) {
+      const list = byConversation.get(content.conversation) ?? [];
+      list.push(hubPosition(content as ConvPayload));
+      byConversation.set(content.conversation, list);
     }
-    return fresh;
+    const taken = new Map<string, Set<number>>();
+    for (const [conversation, positions] of byConversation) {
+      const last = this.sql.exec<{ p: number | null }>("SELECT MAX(position) AS p FROM conv_positions WHERE conversation = ?", conversation).one().p;
+      const floor = last === null ? -1 : last - POSITIONS_KEPT;
+      const inserted = this.sql
+        .exec<{ position: number }>(
+          `INSERT INTO conv_positions (conversation, position) SELECT ?1, value FROM json_each(?2) WHERE value > ?3
+           ON CONFLICT DO NOTHING RETURNING position`,
+          conversation,
+          JSON.stringify(positions),
+          floor,
+        )
+        .toArray();
+      taken.set(conversation, new Set(inserted.map((r) => r.position)));
+      const top = Math.max(last ?? -1, ...positions);
+      this.sql.exec("DELETE FROM conv_positions WHERE conversation = ? AND position <= ?", conversation, top - POSITIONS_KEPT);
+    }
+    // Each position taken once, by its first entry in the batch.
+    return entries.filter(({ content }) => taken.get(content.conversation)!.delete(hubPosition(content as ConvPayload)));
   }
 
   /** Up to `limit` items after `after`, cut short (with `more`) past PAGE_BYTES of content. */

@@ -162,8 +162,10 @@ describe("federation inbox", () => {
     expect(await deliver(payload(1), payload(2))).toMatchObject([{ ok: true }, { ok: true }]);
     expect(await deliver(payload(1), payload(2), payload(3), payload(4, "commit"), payload(4, "welcome"))).toMatchObject(Array(5).fill({ ok: true }));
     expect(await deliver(payload(4, "commit"), payload(4, "welcome"), payload(5))).toMatchObject(Array(3).fill({ ok: true }));
+    // An entry that comes late is no repeat: it is stored (the device restores the order), not dropped.
+    expect(await deliver(payload(7), payload(6), payload(7))).toMatchObject(Array(3).fill({ ok: true }));
     const stored = (await mail(bob)).flatMap((i) => (i.kind === "conv" ? [`${i.hubSeq} ${i.type}`] : []));
-    expect(stored).toEqual(["1 application", "2 application", "3 application", "4 commit", "4 welcome", "5 application"]);
+    expect(stored).toEqual(["1 application", "2 application", "3 application", "4 commit", "4 welcome", "5 application", "7 application", "6 application"]);
   });
 
   it("takes a batch mixing a member's own entries coming back with the peer's users' ones, in hub order (issue 15: such a batch hung)", async () => {
