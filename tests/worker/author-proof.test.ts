@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { env, runInDurableObject } from "cloudflare:test";
+import { SELF, env, runInDurableObject } from "cloudflare:test";
 import { sha256 } from "@noble/hashes/sha2.js";
 import type { Address, Domain } from "../../shared/address.js";
 import { fromB64u, toB64u } from "../../shared/base64url.js";
@@ -8,7 +8,8 @@ import { verifyObject } from "../../shared/signed.js";
 import { signObject } from "../../shared/signed.js";
 import type { ConversationRef, ConvPayload, FedItem, MailItem } from "../../shared/wire/index.js";
 import { createGroup, encrypt } from "../../shared/mls/index.js";
-import { PEER, accountStub, call, newDevice, registered, sendFederated, trustedPeer, type Device, type Peer } from "./harness.js";
+import { jcs } from "../../shared/canonical.js";
+import { API, DOMAIN, PEER, accountStub, call, newDevice, registered, sendFederated, trustedPeer, type Device, type Peer } from "./harness.js";
 
 /**
  * Who wrote a remote hub's item (issue 14 item 2, PROTOCOL §9): a hub that names one of bob's
@@ -154,5 +155,26 @@ describe("the proofs this server gives and passes on", () => {
     expect(res).toMatchObject([{ ok: true }]);
     const item = await queued("im.carol.test" as Domain, submit.id);
     expect(item).toMatchObject({ kind: "conv_deliver", to: [third.address], item: { id: submit.id, from: remote.address }, authorProof: proof });
+  });
+
+  it("keeps the ticket a remote member opened its session with, and passes it on with what it submitted there", async () => {
+    const alice = await registered("sessionhub");
+    const peer = await trustedPeer(PEER);
+    const remote = newDevice("sessionfar", PEER);
+    const third = newDevice("sessionthird", "im.carol.test" as Domain);
+    const created = await call(alice, "POST", "/conversations", { id: randomId16(), members: [remote.address, third.address] });
+    const { conversation } = (await created.json()) as { conversation: ConversationRef };
+    const ticket = signObject(peer.key.privateKey, "session-ticket", { address: remote.address, deviceId: remote.deviceId, conversation, hub: DOMAIN, exp: Date.now() + 60_000 });
+    const res = await SELF.fetch(`${API}/conversations/${conversation}/session?ticket=${toB64u(new TextEncoder().encode(jcs(ticket)))}`, { headers: { upgrade: "websocket" } });
+    expect(res.status).toBe(101);
+    const ws = res.webSocket!;
+    ws.accept();
+    const answered = new Promise<string>((resolve) => ws.addEventListener("message", (e) => resolve(e.data as string)));
+    const submit = { id: randomId16(), epoch: 0, kind: "application" as const, mls: await privateMessage(remote, conversation) };
+    ws.send(JSON.stringify({ t: "submit", submit }));
+    expect(JSON.parse(await answered)).toMatchObject({ t: "ack", id: submit.id });
+    ws.close();
+    const item = await queued("im.carol.test" as Domain, submit.id);
+    expect(item).toMatchObject({ kind: "conv_deliver", item: { id: submit.id, from: remote.address }, authorTicket: ticket });
   });
 });
