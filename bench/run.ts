@@ -1,7 +1,9 @@
 // `npm run bench`: EMSG beside Prosody on one machine, written to BENCHMARKS.md.
 // `npm run bench -- --quick`: a smoke run of under a minute that prints and writes nothing else;
 // `npm run bench -- --medium`: a fifth of the full load, also printed only.
+// `npm run bench -- --soak`: the crash soak alone (5,000 messages, 6 kills), written into its section of BENCHMARKS.md.
 import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { compareMessaging } from "./compare.js";
@@ -15,6 +17,8 @@ import { prosodyInstalled } from "./prosody.js";
 import { runPwaLoad } from "./pwa-load.js";
 import { openFileLimits } from "./processes.js";
 import { renderReport, thisMachine, writeReport } from "./report.js";
+import { soakOnWorkerd } from "./soak.js";
+import { renderSoakSection, soakSectionOf, withSoakSection } from "./soak-report.js";
 import { describeTree } from "./tree-snapshot.js";
 
 const ROOT = resolve(fileURLToPath(new URL("..", import.meta.url)));
@@ -49,7 +53,21 @@ function failure(name: string, error: unknown): string {
   return message.split("\n")[0]!;
 }
 
+/** The crash soak alone: its figures replace the soak section of BENCHMARKS.md, the rest stays. */
+async function soak(): Promise<number> {
+  process.chdir(ROOT);
+  const context = { date: new Date(), command: "npm run bench -- --soak", code: describeTree(ROOT), machine: thisMachine() };
+  const result = await soakOnWorkerd({ messages: 5000, receiverKills: 4, senderKills: 2, paceMs: 10, settleMs: 300_000, log });
+  const section = renderSoakSection(result, context);
+  console.log(section);
+  const path = resolve(ROOT, "BENCHMARKS.md");
+  writeReport(path, withSoakSection(readFileSync(path, "utf8"), section));
+  log("wrote the crash soak section of BENCHMARKS.md");
+  return result.lost + result.duplicated + result.outOfOrder + result.unreadable + result.notSent === 0 ? 0 : 1;
+}
+
 async function main(): Promise<number> {
+  if (process.argv.includes("--soak")) return soak();
   const quick = process.argv.includes("--quick");
   const medium = process.argv.includes("--medium");
   const plan: Plan = quick ? QUICK : medium ? MEDIUM : FULL;
@@ -73,7 +91,10 @@ async function main(): Promise<number> {
   const report = renderReport(results, { date, command, code, machine: thisMachine() }, `${CHANGES}\n\n${METHOD}`);
   console.log(report);
   if (plan === FULL) {
-    writeReport(resolve(ROOT, "BENCHMARKS.md"), report);
+    const path = resolve(ROOT, "BENCHMARKS.md");
+    // The crash soak is its own run (--soak); a full run keeps its last figures.
+    const soakSection = soakSectionOf(path);
+    writeReport(path, soakSection ? withSoakSection(report, soakSection) : report);
     log("wrote BENCHMARKS.md");
   }
   // A missing Prosody is a choice of the machine, said above; a half that broke is a failure.
