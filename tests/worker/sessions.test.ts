@@ -263,6 +263,15 @@ describe("session tickets: a session lasts as long as its latest ticket", () => 
     expect(await closed).toBe(4001);
   });
 
+  it("takes no renewal once the ticket has run out: the session is closed instead", async () => {
+    const { alice, conv, wa } = await twoSessions("renewlate");
+    const ticket = await freshTicket(alice, conv);
+    const closed = closeCode(wa);
+    await ticketsExpire(conv, Date.now() - 1);
+    wa.send(JSON.stringify({ t: "renew", ticket }));
+    expect(await closed).toBe(4001);
+  });
+
   it("closes a removed device's session at once, and gives it no fresh ticket", async () => {
     const alice = await registered("remses");
     const bob = await registered("remsesb");
