@@ -413,7 +413,7 @@ export class ConversationObject extends DurableObject<Env> {
   private unfannedRows(): LogRow[] {
     const through = this.meta().fanned_through;
     if (this.toFan[0]?.seq === through + 1) return this.toFan.slice(0, FAN_BATCH);
-    return this.sql.exec<LogRow>("SELECT * FROM log WHERE seq > ? ORDER BY seq LIMIT ?", through, FAN_BATCH).toArray();
+    return this.sql.exec<Omit<LogRow, "answered">>("SELECT * FROM log WHERE seq > ? ORDER BY seq LIMIT ?", through, FAN_BATCH).toArray();
   }
 
   private fannedOut(seq: number): Promise<void> {
