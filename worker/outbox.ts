@@ -21,8 +21,9 @@ const PEER_DOC_REUSE_MS = 60_000;
 const ANSWER_TIMEOUT_MS = 5000;
 /**
  * Requests of handed-over items in flight at once. A hub hands a conversation's next entries
- * over only once the previous ones are settled, so two requests never carry one conversation
- * out of order; a second one lets the sender's busy event loop and the peer overlap.
+ * over only once the previous ones are settled, and a handover split over requests goes one
+ * request at a time (see freeRun), so two requests never carry one conversation; a second one
+ * lets the sender's busy event loop and the peer overlap.
  */
 const FRESH_LANES = 2;
 
@@ -80,6 +81,8 @@ export class OutboxObject extends DurableObject<Env> {
   private fresh: Fresh[] = [];
   /** Requests of handed-over items in flight. */
   private lanes = 0;
+  /** Conversations whose items those requests carry. */
+  private readonly flying = new Set<string>();
   /** Wakes the run waiting for a lane to free or for new items. */
   private nudge: (() => void) | undefined;
   /** Whether SQLite holds items; undefined until read. */
@@ -191,14 +194,17 @@ export class OutboxObject extends DurableObject<Env> {
         this.storeFresh(this.fresh.splice(0));
         continue;
       }
-      if (this.fresh.length > 0 && this.lanes < FRESH_LANES) {
-        const limits = await this.limitsOf(domain);
-        const batch = this.fresh.splice(0, withinLimits(this.fresh, limits));
+      const room = this.fresh.length > 0 && this.lanes < FRESH_LANES ? this.freeRun(withinLimits(this.fresh, await this.limitsOf(domain))) : 0;
+      if (room > 0) {
+        const batch = this.fresh.splice(0, room);
+        const conversations = new Set(batch.flatMap((f) => (f.queued.conversation ? [f.queued.conversation] : [])));
+        for (const c of conversations) this.flying.add(c);
         this.lanes++;
         void this.sendFresh(domain, batch)
           // Its outcome could not be kept (storage failed): the hub's fan-out fails and hands it over again later.
           .catch((error: unknown) => batch.forEach((f) => f.failed(error)))
           .finally(() => {
+            for (const c of conversations) this.flying.delete(c);
             this.lanes--;
             this.wake();
           });
@@ -242,6 +248,17 @@ export class OutboxObject extends DurableObject<Env> {
         MAX_BATCH_ITEMS,
       )
       .toArray();
+  }
+
+  /**
+   * How many of the first `fit` handed-over items may go in a request now: none of a conversation
+   * that a request in flight carries. A handover too large for one request would otherwise go as
+   * two at once, and the peer might apply the second first.
+   */
+  private freeRun(fit: number): number {
+    if (this.flying.size === 0) return fit;
+    const busy = this.fresh.slice(0, fit).findIndex((f) => f.queued.conversation !== undefined && this.flying.has(f.queued.conversation));
+    return busy < 0 ? fit : busy;
   }
 
   private wake(): void {
