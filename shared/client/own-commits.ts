@@ -6,6 +6,7 @@ import type { ConvPayload, Roster, Submit } from "../wire/conversation.js";
 import type { CoreContext } from "./context.js";
 import { type ConversationRecord, leaveOrderedAt, loadConversation, markApplied, saveConversation } from "./conversation-record.js";
 import { submitToHub } from "./conversations.js";
+import { findMessage, setStatus } from "./messages.js";
 
 /**
  * A commit this device made and submitted, kept until the hub's answer is known. If the answer is
@@ -90,4 +91,6 @@ export async function ownItemBack(ctx: CoreContext, record: ConversationRecord, 
   const next = leaveOrderedAt(adopted, item.id, item.hubSeq);
   await saveConversation(ctx, markApplied(next, item.hubSeq), mine);
   if (pending?.submit.id === item.id) await ctx.store.delete(key(item.conversation));
+  // The hub holds it: a text whose answer was lost is sent (its Submit id is its content id).
+  if (item.type === "application" && (await findMessage(ctx, item.id))?.status === "sending") await setStatus(ctx, item.id, "sent", { hubSeq: item.hubSeq });
 }

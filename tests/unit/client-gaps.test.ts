@@ -6,7 +6,7 @@ import type { ClientEvents, CoreContext } from "../../shared/client/context.js";
 import { saveConversation } from "../../shared/client/conversation-record.js";
 import { Emitter } from "../../shared/client/events.js";
 import { applyItems } from "../../shared/client/mailbox-sync.js";
-import { history, type MessageRecord } from "../../shared/client/messages.js";
+import { findMessage, history, type MessageRecord, saveMessage } from "../../shared/client/messages.js";
 import { ServerApi } from "../../shared/client/server-api.js";
 import { MemoryStore } from "../../shared/client/store.js";
 import type { Transport } from "../../shared/client/transport.js";
@@ -68,19 +68,21 @@ class AliceWrites {
     return writes;
   }
 
-  private entry(type: "welcome" | "application" | "commit", mls: string, epoch: number): ConvItem {
+  private entry(type: "welcome" | "application" | "commit", mls: string, epoch: number, id = randomId16()): ConvItem {
     const item = {
-      seq: ++this.mailSeq, at: NOW + this.hubSeq, kind: "conv", conversation: this.conversation as never, id: randomId16(), hubSeq: ++this.hubSeq,
+      seq: ++this.mailSeq, at: NOW + this.hubSeq, kind: "conv", conversation: this.conversation as never, id, hubSeq: ++this.hubSeq,
       from: this.alice.account.address, deviceId: this.alice.account.deviceId, epoch, type, mls,
     } as ConvItem;
     this.items.push(item);
     return item;
   }
 
+  /** A text, submitted as the client does: its Submit id is the content's id. */
   async text(text: string): Promise<ConvItem> {
-    const sent = await encrypt(this.group, encodeContent(newText(text, NOW + this.hubSeq)));
+    const content = newText(text, NOW + this.hubSeq);
+    const sent = await encrypt(this.group, encodeContent(content));
     this.group = sent.state;
-    return this.entry("application", sent.mls, epochOf(sent.state));
+    return this.entry("application", sent.mls, epochOf(sent.state), content.id);
   }
 
   async commit(): Promise<ConvItem> {
@@ -152,5 +154,16 @@ describe("a conversation's entries with gaps", () => {
     expect(texts(records)).toEqual(["before the commit", "after the commit"]);
     expect(unreadable(records)).toEqual([]);
     expect(await writes.bob.store.list("held/")).toEqual([]);
+  });
+});
+
+describe("the sender's tick", () => {
+  it("shows a text sent once its own copy comes back from the hub, when the hub's answer to it was lost", async () => {
+    const writes = await AliceWrites.start();
+    const item = await writes.text("answer lost");
+    const { alice } = writes;
+    await saveMessage(alice, { id: item.id, conversation: writes.conversation, from: alice.account.address, direction: "out", text: "answer lost", at: NOW, status: "sending" });
+    await applyItems(alice, [{ ...item, seq: 1 } as MailItem], async () => undefined);
+    expect(await findMessage(alice, item.id)).toMatchObject({ status: "sent", hubSeq: item.hubSeq });
   });
 });
