@@ -92,8 +92,6 @@ describe("a rogue hub naming bob's friend as the author (item 2)", () => {
     expect(await deliverToBob(stranger)).toMatchObject({ ok: true });
     const refused = await until("Bob's server to bounce the stranger's item to the rogue", () => bouncesToRogue().find((b) => b.ref === stranger.id));
     expect(refused.error).toBe("stranger_refused");
-    // Nothing bounced for the item claimed to be alice's: she never sent it.
-    expect(bouncesToRogue().some((b) => b.ref === welcome.id)).toBe(false);
 
     // A real message of alice's, stored after the rogue's items, reaches bob; the rogue's do not.
     await alice.sendText(BOB, "the real alice");
