@@ -50,8 +50,8 @@ async function applyItem(ctx: CoreContext, item: Exclude<MailItem, { kind: "conv
   }
 }
 
-const heldPrefix = (conversation: string) => `held/${conversation}/`;
-const heldKey = (item: ConvPayload) => `${heldPrefix(item.conversation)}${String(item.hubSeq).padStart(12, "0")}-${item.type}`;
+/** A conversation's items waiting for a commit, in hub order: one key, read once per item, not a listing. */
+const heldKey = (conversation: string) => `held/${conversation}`;
 
 /**
  * Whether a conversation item is of an epoch this device has not reached: a commit before it is
@@ -69,15 +69,19 @@ async function aheadOfCommit(ctx: CoreContext, item: ConvPayload): Promise<boole
  * reported in the conversation (see reportUnreadable).
  */
 async function applyConv(ctx: CoreContext, item: ConvPayload, onOutcome: (outcome: ConvOutcome) => Promise<void>): Promise<void> {
+  const key = heldKey(item.conversation);
+  const held = (await ctx.store.get<ConvPayload[]>(key)) ?? [];
   if (await aheadOfCommit(ctx, item)) {
-    await ctx.store.put(heldKey(item), item);
+    held.push(item);
+    held.sort((a, b) => a.hubSeq - b.hubSeq || Number(a.type === "welcome") - Number(b.type === "welcome"));
+    await ctx.store.put(key, held);
     return;
   }
   await readOrReport(ctx, item, onOutcome);
-  for (const [key, held] of await ctx.store.list<ConvPayload>(heldPrefix(item.conversation))) {
-    if (await aheadOfCommit(ctx, held)) return;
-    await readOrReport(ctx, held, onOutcome);
-    await ctx.store.delete(key);
+  // Applied again after a crash before the list was saved, an item is passed over by its hub position.
+  while (held.length > 0 && !(await aheadOfCommit(ctx, held[0]!))) {
+    await readOrReport(ctx, held.shift()!, onOutcome);
+    await (held.length > 0 ? ctx.store.put(key, held) : ctx.store.delete(key));
   }
 }
 
