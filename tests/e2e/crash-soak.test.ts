@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { EmsgClient } from "../../shared/client/client.js";
 import type { MessageRecord } from "../../shared/client/messages.js";
 import { runSoak } from "../../bench/soak.js";
-import { connect, newClient, type Pair, removeClientDirs, startPair, until } from "./harness.js";
+import { befriend, connect, newClient, type Pair, removeClientDirs, startPair, until } from "./harness.js";
 
 // Issue 15: servers killed with SIGKILL mid-stream lose nothing, repeat nothing and keep the order.
 // One pair for the file; the conversation is Alice's, so its hub is on Alice's server.
@@ -24,16 +24,7 @@ beforeAll(async () => {
   bob = (await newClient(pair)).client;
   await alice.register(ALICE);
   await bob.register(BOB);
-  await alice.sendFriendRequest(BOB);
-  await until("Bob to see Alice's request", async () => {
-    await bob.sync();
-    return (await bob.friends()).find((f) => f.address === ALICE);
-  });
-  await bob.acceptFriend(ALICE);
-  await until("Alice to see Bob accept", async () => {
-    await alice.sync();
-    return (await alice.friends()).find((f) => f.address === BOB && f.state === "friend");
-  });
+  await befriend(alice, bob);
   bob.on("message", (m) => {
     if (m.direction === "in" && !m.notice) arrived.push(m.text);
     if (m.notice?.type === "unreadable") unreadable.push(m);

@@ -2,7 +2,7 @@ import { execFile } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { EmsgClient } from "../../shared/client/client.js";
 import type { ConversationSummary, MessageRecord } from "../../shared/client/index.js";
-import { connect, filesContaining, newClient, type Pair, removeClientDirs, startPair, until } from "./harness.js";
+import { befriend, connect, filesContaining, newClient, type Pair, removeClientDirs, startPair, until } from "./harness.js";
 
 // One pair of real servers; the tests build on each other, as a group's life does. The group is
 // hosted on im.alice.test; Bob and Carol are on im.bob.test, Dave on im.alice.test.
@@ -34,19 +34,6 @@ afterAll(async () => {
   await pair?.stop();
   await removeClientDirs();
 });
-
-async function befriend(a: EmsgClient, b: EmsgClient): Promise<void> {
-  await a.sendFriendRequest(b.address);
-  await until(`${b.address} to see ${a.address}'s request`, async () => {
-    await b.sync();
-    return (await b.friends()).some((f) => f.address === a.address && f.state === "incoming");
-  });
-  await b.acceptFriend(a.address);
-  await until(`${a.address} to see the accept`, async () => {
-    await a.sync();
-    return (await a.friends()).some((f) => f.address === b.address && f.state === "friend");
-  });
-}
 
 /** What the person sees of the group: notices as sentences, messages as "who: text". */
 async function lines(client: EmsgClient): Promise<string[]> {

@@ -77,6 +77,20 @@ export async function until<T>(what: string, probe: () => Promise<T> | T, timeou
   }
 }
 
+/** `a` asks `b` to be friends and `b` accepts; returns once both sides hold the friendship. */
+export async function befriend(a: EmsgClient, b: EmsgClient, note?: string): Promise<void> {
+  await a.sendFriendRequest(b.address, note);
+  await until(`${b.address} to see ${a.address}'s request`, async () => {
+    await b.sync();
+    return (await b.friends()).some((f) => f.address === a.address && f.state === "incoming");
+  });
+  await b.acceptFriend(a.address);
+  await until(`${a.address} to see the accept`, async () => {
+    await a.sync();
+    return (await a.friends()).some((f) => f.address === b.address && f.state === "friend");
+  });
+}
+
 /** Connects, retrying while the server is still coming back. */
 export function connect(client: EmsgClient, timeoutMs = 30_000): Promise<true> {
   return until("the mailbox connection", async () => {

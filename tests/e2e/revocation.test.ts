@@ -13,7 +13,7 @@ import { membersOf } from "../../shared/mls/group-state.js";
 import { decodeGroupState } from "../../shared/mls/state-codec.js";
 import { FileStore } from "../../cli/file-store.js";
 import { nodeTransport } from "../../cli/node-transport.js";
-import { connect, newClient, type Pair, removeClientDirs, startPair, until } from "./harness.js";
+import { befriend, connect, newClient, type Pair, removeClientDirs, startPair, until } from "./harness.js";
 
 // Alice links her phone, then removes it. The phone keeps its state directory (its account key
 // included) and tries what a stolen phone would: add itself back, keep its session, read on.
@@ -124,16 +124,7 @@ describe("removing a device for good", () => {
   it("starts with Alice's laptop and linked phone in a chat with Bob on the other domain", async () => {
     await laptop.register(ALICE, { label: "laptop" });
     await bob.register(BOB, { label: "bob" });
-    await laptop.sendFriendRequest(BOB, "hi Bob");
-    await until("Bob to see Alice's request", async () => {
-      await bob.sync();
-      return (await bob.friends()).find((f) => f.address === ALICE && f.state === "incoming");
-    });
-    await bob.acceptFriend(ALICE);
-    await until("Alice to see Bob accept", async () => {
-      await laptop.sync();
-      return (await laptop.friends()).find((f) => f.address === BOB && f.state === "friend");
-    });
+    await befriend(laptop, bob, "hi Bob");
     await connect(laptop);
     await connect(bob);
     // Alice writes first: her server is the conversation's hub.

@@ -7,11 +7,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { asAddress } from "../../shared/address.js";
 import type { EmsgClient } from "../../shared/client/client.js";
 import { CLIENT_COMPONENTS, deviceKeyId, signMessage } from "../../shared/http-signature.js";
-import { certifyDevice, deviceIdOf, generateKeyPair } from "../../shared/identity.js";
+import { deviceIdOf, generateKeyPair } from "../../shared/identity.js";
 import { randomId16 } from "../../shared/ids.js";
-import { addMembers, createGroup, type DeviceIdentity } from "../../shared/mls/index.js";
-import { connect, newClient, type Pair, removeClientDirs, startPair, until } from "./harness.js";
-import { type Rogue, startRogue } from "./rogue.js";
+import { addMembers, createGroup } from "../../shared/mls/index.js";
+import { befriend, connect, newClient, type Pair, removeClientDirs, startPair, until } from "./harness.js";
+import { type Rogue, rogueDevice, startRogue } from "./rogue.js";
 
 const ALICE = "alice#im.alice.test";
 const CAROL = "carol#im.alice.test";
@@ -30,16 +30,7 @@ beforeAll(async () => {
   bob = (await newClient(pair)).client;
   await alice.register(ALICE, { label: "alice laptop" });
   await bob.register(BOB, { label: "bob phone" });
-  await alice.sendFriendRequest(BOB, "hi Bob");
-  await until("Bob to see Alice's request", async () => {
-    await bob.sync();
-    return (await bob.friends()).find((f) => f.address === ALICE && f.state === "incoming");
-  });
-  await bob.acceptFriend(ALICE);
-  await until("Alice to see Bob accept", async () => {
-    await alice.sync();
-    return (await alice.friends()).find((f) => f.address === BOB && f.state === "friend");
-  });
+  await befriend(alice, bob, "hi Bob");
   // Friends only from now on.
   await bob.setSettings({ strangers: "refuse" });
   await connect(alice);
@@ -53,11 +44,6 @@ afterAll(async () => {
   await rogue?.close();
   await removeClientDirs();
 });
-
-function rogueDevice(claimed: string): DeviceIdentity {
-  const device = generateKeyPair();
-  return { deviceCert: certifyDevice(generateKeyPair(), asAddress(claimed), device.publicKey, "rogue", Date.now()), devicePrivateKey: device.privateKey, devicePublicKey: device.publicKey };
-}
 
 type Result = { id: string; ok?: true; error?: string };
 

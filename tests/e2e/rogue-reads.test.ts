@@ -3,14 +3,12 @@
 // Whatever the servers let through, bob's client must not take it for his 1:1 with alice: what he
 // writes to alice reaches alice, and nothing he writes reaches the rogue (PROTOCOL §8).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { asAddress } from "../../shared/address.js";
 import type { EmsgClient } from "../../shared/client/client.js";
 import type { ConversationSummary } from "../../shared/client/conversation-record.js";
-import { certifyDevice, generateKeyPair, type KeyPair } from "../../shared/identity.js";
 import { randomId16 } from "../../shared/ids.js";
 import { addMembers, createGroup, type DeviceIdentity } from "../../shared/mls/index.js";
-import { connect, newClient, type Pair, removeClientDirs, startPair, until } from "./harness.js";
-import { type Rogue, startRogue } from "./rogue.js";
+import { befriend, connect, newClient, type Pair, removeClientDirs, startPair, until } from "./harness.js";
+import { type Rogue, rogueDevice, startRogue } from "./rogue.js";
 
 const ALICE = "alice#im.alice.test";
 const BOB = "bob#im.bob.test";
@@ -31,16 +29,7 @@ beforeAll(async () => {
   await alice.register(ALICE, { label: "alice laptop" });
   await bob.register(BOB, { label: "bob phone" });
   await bob.setSettings({ strangers: "accept" });
-  await alice.sendFriendRequest(BOB, "hi Bob");
-  await until("Bob to see Alice's request", async () => {
-    await bob.sync();
-    return (await bob.friends()).find((f) => f.address === ALICE && f.state === "incoming");
-  });
-  await bob.acceptFriend(ALICE);
-  await until("Alice to see Bob accept", async () => {
-    await alice.sync();
-    return (await alice.friends()).find((f) => f.address === BOB && f.state === "friend");
-  });
+  await befriend(alice, bob, "hi Bob");
   await connect(alice);
   await connect(bob);
   await alice.sendText(BOB, "hi bob");
@@ -54,16 +43,6 @@ afterAll(async () => {
   await rogue?.close();
   await removeClientDirs();
 });
-
-/** A device of the rogue's making: its certificate for `claimed`, signed by `accountKey`. */
-function rogueDevice(claimed: string, accountKey: KeyPair): DeviceIdentity {
-  const device = generateKeyPair();
-  return {
-    deviceCert: certifyDevice(accountKey, asAddress(claimed), device.publicKey, "rogue", Date.now()),
-    devicePrivateKey: device.privateKey,
-    devicePublicKey: device.publicKey,
-  };
-}
 
 /**
  * The rogue claims a KeyPackage of bob's device over federation, as any peer may, makes a group of
@@ -105,12 +84,12 @@ async function bobWritesToAlice(text: string): Promise<void> {
 
 describe("a rogue domain posing as a friend's conversation", () => {
   it("a group of the rogue's own user and bob, labelled from alice with members alice and bob, is not bob's 1:1 with alice", async () => {
-    const mallory = rogueDevice(MALLORY, generateKeyPair());
+    const mallory = rogueDevice(MALLORY);
     // The roster and author the rogue claims: the servers may refuse a stranger claiming to be a
     // friend; if they let it through, the client must see through it.
     const asAlice = await rogueWelcome(mallory, ALICE, [ALICE, BOB]);
     // Said to be from the rogue's own user, so bob's server (strangers: accept) surely passes it on.
-    const asMallory = await rogueWelcome(rogueDevice(MALLORY, generateKeyPair()), MALLORY, [ALICE, BOB]);
+    const asMallory = await rogueWelcome(rogueDevice(MALLORY), MALLORY, [ALICE, BOB]);
     expect(asMallory.result).toEqual(expect.objectContaining({ ok: true }));
 
     const seen = await until("Bob's client to file the rogue's group", async () => {
@@ -127,9 +106,9 @@ describe("a rogue domain posing as a friend's conversation", () => {
   });
 
   it("a Welcome whose tree holds a device claiming to be alice, certified by the rogue's key, is marked unsafe", async () => {
-    const fakeAlice = rogueDevice(ALICE, generateKeyPair());
+    const fakeAlice = rogueDevice(ALICE);
     const asAlice = await rogueWelcome(fakeAlice, ALICE, [ALICE, BOB]);
-    const asMallory = await rogueWelcome(rogueDevice(ALICE, generateKeyPair()), MALLORY, [ALICE, BOB]);
+    const asMallory = await rogueWelcome(rogueDevice(ALICE), MALLORY, [ALICE, BOB]);
     expect(asMallory.result).toEqual(expect.objectContaining({ ok: true }));
 
     const seen = await until("Bob's client to refuse the impostor's group", async () => {

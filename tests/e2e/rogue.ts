@@ -2,7 +2,9 @@ import { createServer, type IncomingMessage, type Server } from "node:http";
 import { asDomain, type Domain } from "../../shared/address.js";
 import { buildDiscoveryDoc, WELL_KNOWN_PATH } from "../../shared/discovery.js";
 import { FEDERATION_COMPONENTS, serverKeyId, signMessage } from "../../shared/http-signature.js";
-import { generateKeyPair, keyIdOf, type KeyPair } from "../../shared/identity.js";
+import { asAddress } from "../../shared/address.js";
+import { certifyDevice, generateKeyPair, keyIdOf, type KeyPair } from "../../shared/identity.js";
+import type { DeviceIdentity } from "../../shared/mls/index.js";
 import { randomId16 } from "../../shared/ids.js";
 
 /**
@@ -114,5 +116,15 @@ export async function startRogue(domain: string, port: number): Promise<Rogue> {
     post,
     inbox: (target, to, items) => post(target, to, "/inbox", { items }),
     close: () => new Promise<void>((ok) => server.close(() => ok())),
+  };
+}
+
+/** A device of the rogue's making: its certificate for `claimed`, signed by `accountKey` (a key the rogue made, by default). */
+export function rogueDevice(claimed: string, accountKey: KeyPair = generateKeyPair()): DeviceIdentity {
+  const device = generateKeyPair();
+  return {
+    deviceCert: certifyDevice(accountKey, asAddress(claimed), device.publicKey, "rogue", Date.now()),
+    devicePrivateKey: device.privateKey,
+    devicePublicKey: device.publicKey,
   };
 }
