@@ -24,13 +24,14 @@ import {
 import { encodeContent } from "../../shared/content.js";
 import { signObject } from "../../shared/signed.js";
 import type { ConvPayload } from "../../shared/wire/index.js";
-import { connect, newClient, type Pair, removeClientDirs, startPair, until } from "./harness.js";
-import { type Rogue, startRogue } from "./rogue.js";
+import { connect, type Pair, until } from "./harness.js";
+import { type Rogue, type RogueWorld, startRogueWorld } from "./rogue.js";
 
 const ALICE = "alice#im.alice.test";
 const BOB = "bob#im.bob.test";
 const MALLORY = "mallory#im.evil.test";
 
+let world: RogueWorld;
 let rogue: Rogue;
 let pair: Pair;
 let alice: EmsgClient;
@@ -72,19 +73,8 @@ async function texts(client: EmsgClient): Promise<string[]> {
 }
 
 beforeAll(async () => {
-  rogue = await startRogue("im.evil.test", 18859);
-  pair = await startPair(18857, 19857, { [rogue.domain]: rogue.origin });
-  alice = (await newClient(pair)).client;
-  bob = (await newClient(pair)).client;
-  await alice.register(ALICE, { label: "alice laptop" });
-  await bob.register(BOB, { label: "bob phone" });
-
-  await alice.sendFriendRequest(BOB, "hi Bob");
-  await until("Bob to see Alice's request", async () => {
-    await bob.sync();
-    return (await bob.friends()).find((f) => f.address === ALICE && f.state === "incoming");
-  });
-  await bob.acceptFriend(ALICE);
+  world = await startRogueWorld(18857, 19857, 18859);
+  ({ rogue, pair, alice, bob } = world);
 
   // Mallory asks Alice to be friends, from her own domain, and Alice accepts.
   const request = signObject(account.privateKey, "friend-request", {
@@ -96,10 +86,6 @@ beforeAll(async () => {
     return (await alice.friends()).find((f) => f.address === MALLORY && f.state === "incoming");
   });
   await alice.acceptFriend(MALLORY);
-  await until("Alice to see Bob accept", async () => {
-    await alice.sync();
-    return (await alice.friends()).find((f) => f.address === BOB && f.state === "friend");
-  });
 
   // Mallory's server answers claims for her with her KeyPackages, as any server does.
   bundles = await makeKeyPackages(mallory, 3);
@@ -121,13 +107,7 @@ beforeAll(async () => {
   for (const item of deliveredToMallory().filter((i) => i.hubSeq > welcome.hubSeq && i.type === "commit")) group = (await processMessage(group, item.mls)).state;
 }, 180_000);
 
-afterAll(async () => {
-  alice?.disconnect();
-  bob?.disconnect();
-  await pair?.stop();
-  await rogue?.close();
-  await removeClientDirs();
-});
+afterAll(() => world?.stop());
 
 describe("a hostile member's Submits", () => {
   it("are refused by the hub, and the group keeps working", async () => {

@@ -10,40 +10,30 @@ import { CLIENT_COMPONENTS, deviceKeyId, signMessage } from "../../shared/http-s
 import { deviceIdOf, generateKeyPair } from "../../shared/identity.js";
 import { randomId16 } from "../../shared/ids.js";
 import { addMembers, createGroup } from "../../shared/mls/index.js";
-import { befriend, connect, newClient, type Pair, removeClientDirs, startPair, until } from "./harness.js";
-import { type Rogue, rogueDevice, startRogue } from "./rogue.js";
+import { connect, newClient, type Pair, until } from "./harness.js";
+import { type Rogue, rogueDevice, type RogueWorld, startRogueWorld } from "./rogue.js";
 
 const ALICE = "alice#im.alice.test";
 const CAROL = "carol#im.alice.test";
 const BOB = "bob#im.bob.test";
 const MALLORY = "mallory#im.evil.test";
 
+let world: RogueWorld;
 let rogue: Rogue;
 let pair: Pair;
 let alice: EmsgClient;
 let bob: EmsgClient;
 
 beforeAll(async () => {
-  rogue = await startRogue("im.evil.test", 18879);
-  pair = await startPair(18877, 19877, { [rogue.domain]: rogue.origin });
-  alice = (await newClient(pair)).client;
-  bob = (await newClient(pair)).client;
-  await alice.register(ALICE, { label: "alice laptop" });
-  await bob.register(BOB, { label: "bob phone" });
-  await befriend(alice, bob, "hi Bob");
+  world = await startRogueWorld(18877, 19877, 18879);
+  ({ rogue, pair, alice, bob } = world);
   // Friends only from now on.
   await bob.setSettings({ strangers: "refuse" });
   await connect(alice);
   await connect(bob);
 }, 120_000);
 
-afterAll(async () => {
-  alice?.disconnect();
-  bob?.disconnect();
-  await pair?.stop();
-  await rogue?.close();
-  await removeClientDirs();
-});
+afterAll(() => world?.stop());
 
 type Result = { id: string; ok?: true; error?: string };
 

@@ -7,13 +7,14 @@ import type { EmsgClient } from "../../shared/client/client.js";
 import type { ConversationSummary } from "../../shared/client/conversation-record.js";
 import { randomId16 } from "../../shared/ids.js";
 import { addMembers, createGroup, type DeviceIdentity } from "../../shared/mls/index.js";
-import { befriend, connect, newClient, type Pair, removeClientDirs, startPair, until } from "./harness.js";
-import { type Rogue, rogueDevice, startRogue } from "./rogue.js";
+import { connect, type Pair, until } from "./harness.js";
+import { type Rogue, rogueDevice, type RogueWorld, startRogueWorld } from "./rogue.js";
 
 const ALICE = "alice#im.alice.test";
 const BOB = "bob#im.bob.test";
 const MALLORY = "mallory#im.evil.test";
 
+let world: RogueWorld;
 let rogue: Rogue;
 let pair: Pair;
 let alice: EmsgClient;
@@ -22,27 +23,16 @@ let bob: EmsgClient;
 let real: string;
 
 beforeAll(async () => {
-  rogue = await startRogue("im.evil.test", 18869);
-  pair = await startPair(18867, 19867, { [rogue.domain]: rogue.origin });
-  alice = (await newClient(pair)).client;
-  bob = (await newClient(pair)).client;
-  await alice.register(ALICE, { label: "alice laptop" });
-  await bob.register(BOB, { label: "bob phone" });
+  world = await startRogueWorld(18867, 19867, 18869);
+  ({ rogue, pair, alice, bob } = world);
   await bob.setSettings({ strangers: "accept" });
-  await befriend(alice, bob, "hi Bob");
   await connect(alice);
   await connect(bob);
   await alice.sendText(BOB, "hi bob");
   real = (await until("Bob to join the 1:1 with Alice", async () => (await bob.conversations()).find((c) => c.peer === ALICE)))!.conversation;
 }, 120_000);
 
-afterAll(async () => {
-  alice?.disconnect();
-  bob?.disconnect();
-  await pair?.stop();
-  await rogue?.close();
-  await removeClientDirs();
-});
+afterAll(() => world?.stop());
 
 /**
  * The rogue claims a KeyPackage of bob's device over federation, as any peer may, makes a group of

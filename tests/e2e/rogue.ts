@@ -4,7 +4,9 @@ import { buildDiscoveryDoc, WELL_KNOWN_PATH } from "../../shared/discovery.js";
 import { FEDERATION_COMPONENTS, serverKeyId, signMessage } from "../../shared/http-signature.js";
 import { asAddress } from "../../shared/address.js";
 import { certifyDevice, generateKeyPair, keyIdOf, type KeyPair } from "../../shared/identity.js";
+import type { EmsgClient } from "../../shared/client/client.js";
 import type { DeviceIdentity } from "../../shared/mls/index.js";
+import { befriend, newClient, type Pair, removeClientDirs, startPair } from "./harness.js";
 import { randomId16 } from "../../shared/ids.js";
 
 /**
@@ -126,5 +128,38 @@ export function rogueDevice(claimed: string, accountKey: KeyPair = generateKeyPa
     deviceCert: certifyDevice(accountKey, asAddress(claimed), device.publicKey, "rogue", Date.now()),
     devicePrivateKey: device.privateKey,
     devicePublicKey: device.publicKey,
+  };
+}
+
+/** Two real domains and the rogue, with alice#im.alice.test and bob#im.bob.test registered and friends. */
+export interface RogueWorld {
+  rogue: Rogue;
+  pair: Pair;
+  alice: EmsgClient;
+  bob: EmsgClient;
+  stop(): Promise<void>;
+}
+
+/** Starts the pair on `portBase` (inspectors on `inspectorBase`) and the rogue im.evil.test on `roguePort`. */
+export async function startRogueWorld(portBase: number, inspectorBase: number, roguePort: number): Promise<RogueWorld> {
+  const rogue = await startRogue("im.evil.test", roguePort);
+  const pair = await startPair(portBase, inspectorBase, { [rogue.domain]: rogue.origin });
+  const alice = (await newClient(pair)).client;
+  const bob = (await newClient(pair)).client;
+  await alice.register("alice#im.alice.test", { label: "alice laptop" });
+  await bob.register("bob#im.bob.test", { label: "bob phone" });
+  await befriend(alice, bob, "hi Bob");
+  return {
+    rogue,
+    pair,
+    alice,
+    bob,
+    async stop() {
+      alice.disconnect();
+      bob.disconnect();
+      await pair.stop();
+      await rogue.close();
+      await removeClientDirs();
+    },
   };
 }
