@@ -383,10 +383,16 @@ export class EmsgClient {
     return history(this.#context(), conversation ?? pendingConversation(peer!), options);
   }
 
-  async markRead(target: string): Promise<void> {
-    const { conversation } = await this.#resolveTarget(target);
-    const record = conversation && (await loadConversation(this.#context(), conversation));
-    if (record && record.unread > 0) await saveConversation(this.#context(), { ...record, unread: 0 });
+  /**
+   * In turn with everything else: the record it rewrites holds the group state, and one read
+   * before a send advanced it would put back a message key already used (PROTOCOL §6).
+   */
+  markRead(target: string): Promise<void> {
+    return this.#exclusive(async () => {
+      const { conversation } = await this.#resolveTarget(target);
+      const record = conversation && (await loadConversation(this.#context(), conversation));
+      if (record && record.unread > 0) await saveConversation(this.#context(), { ...record, unread: 0 });
+    });
   }
 
   // ---- groups (PROTOCOL §12)
