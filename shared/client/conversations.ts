@@ -104,5 +104,5 @@ export async function sendApplication(ctx: CoreContext, conversation: string, id
   const { state, mls } = await encrypt(await decodeGroupState(record.group), plaintext);
   const epoch = epochOf(state);
   await saveConversation(ctx, { ...record, group: encodeGroupState(state), epoch }, false);
-  return submitToHub(ctx, conversation, { id, epoch, kind: "application", mls });
+  return { ...(await submitToHub(ctx, conversation, { id, epoch, kind: "application", mls })), epoch };
 }

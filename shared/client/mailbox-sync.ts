@@ -10,6 +10,7 @@ import { loadConversation } from "./conversation-record.js";
 import { addNotice } from "./group-changes.js";
 import { receiveDeleted, receiveFriendBounce, receiveFriendRequest, receiveFriendResponse } from "./friends.js";
 import { setStatus } from "./messages.js";
+import { resendStale } from "./outgoing-queue.js";
 import { receiveMoved } from "./friend-moves.js";
 import { onDeviceAdded } from "./device-jobs.js";
 import type { SocketLike } from "./transport.js";
@@ -37,9 +38,9 @@ async function applyItem(ctx: CoreContext, item: Exclude<MailItem, { kind: "conv
       await receiveDeleted(ctx, item.signed);
       return {};
     case "bounce":
-      if (!(await receiveFriendBounce(ctx, item.ref, item.to, item.error))) {
-        await setStatus(ctx, item.ref, "failed", { error: item.error });
-      }
+      if (await receiveFriendBounce(ctx, item.ref, item.to, item.error)) return {};
+      if (item.error === "stale_epoch" && (await resendStale(ctx, item.ref))) return {};
+      await setStatus(ctx, item.ref, "failed", { error: item.error });
       return {};
     case "moved":
       await receiveMoved(ctx, item.signed);

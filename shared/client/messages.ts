@@ -27,6 +27,11 @@ export interface MessageRecord {
   /** When the sender wrote it (its own clock). */
   at: number;
   hubSeq?: number;
+  /**
+   * The epoch our text was encrypted at while only our own server holds it for a remote hub: a
+   * `stale_epoch` bounce sends it again once this device is past that epoch (PROTOCOL §6).
+   */
+  epoch?: number;
   status: MessageStatus;
   error?: string;
   /** Set on a group notice; its `text` is "". */
@@ -50,6 +55,11 @@ export async function saveMessage(ctx: Pick<CoreContext, "store">, message: Mess
   const key = messageKey(message.conversation, message.at, message.id);
   await ctx.store.put(key, message);
   await ctx.store.put(indexKey(message.id), key);
+}
+
+/** Makes `message` found by another id too: a text sent again goes to the hub under a new Submit id. */
+export async function aliasMessage(ctx: Pick<CoreContext, "store">, alias: string, message: MessageRecord): Promise<void> {
+  await ctx.store.put(indexKey(alias), messageKey(message.conversation, message.at, message.id));
 }
 
 export async function setStatus(

@@ -1,10 +1,11 @@
 import type { Address } from "../address.js";
 import { EmsgError, RETRYABLE } from "../errors.js";
-import { type Content, encodeContent, newReceipt, RECEIPT_MAX_IDS } from "../content.js";
+import { type Content, encodeContent, newReceipt, newText, RECEIPT_MAX_IDS } from "../content.js";
+import { randomId16 } from "../ids.js";
 import type { CoreContext } from "./context.js";
 import { leaveOrderedAt, loadConversation, saveConversation } from "./conversation-record.js";
 import { ensureConversation, sendApplication } from "./conversations.js";
-import { deleteMessage, findMessage, saveMessage, setStatus } from "./messages.js";
+import { aliasMessage, deleteMessage, findMessage, saveMessage, setStatus } from "./messages.js";
 
 /**
  * What waits to be sent. A text may name only its peer: its conversation is made on first send.
@@ -14,6 +15,13 @@ export interface OutgoingEntry {
   content: Content;
   peer?: Address;
   conversation?: string;
+  /** A text the hub refused as `stale_epoch`: sent again only once the conversation is past this epoch. */
+  after?: number;
+  /**
+   * Its Submit id when not its content id: the hub's server answers a repeated id with its first
+   * answer (PROTOCOL §7), so a text sent again after a refusal needs a new one.
+   */
+  submitId?: string;
 }
 
 const entryKey = ({ content }: OutgoingEntry) => `out/${String(content.sentAt).padStart(15, "0")}-${content.id}`;
@@ -64,20 +72,47 @@ async function conversationOf(ctx: CoreContext, entry: OutgoingEntry): Promise<s
   return conversation;
 }
 
+/**
+ * A remote hub refused our text as `stale_epoch` (a commit was ordered before it): it goes into
+ * the queue again, to be encrypted anew once this device has read that commit, as a hub on our
+ * own server would have had us do at once. False when it is no text this device sent that way.
+ */
+export async function resendStale(ctx: CoreContext, id: string): Promise<boolean> {
+  const message = await findMessage(ctx, id);
+  if (!message || message.direction !== "out" || message.notice || message.status !== "sent" || message.epoch === undefined) return false;
+  const submitId = randomId16();
+  await aliasMessage(ctx, submitId, message);
+  const content = { ...newText(message.text, message.at), id: message.id };
+  await enqueue(ctx, { content, conversation: message.conversation, after: message.epoch, submitId });
+  await setStatus(ctx, message.id, "sending");
+  return true;
+}
+
+/** Whether the conversation is still at or before the epoch a refused text was encrypted at. */
+async function stillBehind(ctx: CoreContext, conversation: string, after: number | undefined): Promise<boolean> {
+  if (after === undefined) return false;
+  const record = await loadConversation(ctx, conversation);
+  return record !== undefined && !record.left && record.epoch <= after;
+}
+
 async function sendEntry(ctx: CoreContext, entry: OutgoingEntry, catchUp: () => Promise<void>): Promise<void> {
   const conversation = await conversationOf(ctx, entry);
+  if (await stillBehind(ctx, conversation, entry.after)) {
+    await catchUp();
+    if (await stillBehind(ctx, conversation, entry.after)) throw new EmsgError("stale_epoch", "The commit the hub is at has not reached this device yet.");
+  }
   const plaintext = encodeContent(entry.content);
   const id = entry.content.id;
   let accepted;
   try {
-    accepted = await sendApplication(ctx, conversation, id, plaintext);
+    accepted = await sendApplication(ctx, conversation, entry.submitId ?? id, plaintext);
   } catch (error) {
     if (!(error instanceof EmsgError) || error.code !== "stale_epoch") throw error;
     // The hub moved on (someone committed): read what we missed, then send from the new epoch.
     await catchUp();
-    accepted = await sendApplication(ctx, conversation, id, plaintext);
+    accepted = await sendApplication(ctx, conversation, entry.submitId ?? id, plaintext);
   }
-  if (entry.content.type === "text") await setStatus(ctx, id, "sent", accepted.seq ? { hubSeq: accepted.seq } : {});
+  if (entry.content.type === "text") await setStatus(ctx, id, "sent", accepted.seq ? { hubSeq: accepted.seq } : { epoch: accepted.epoch });
   // The hub's answer orders our leave; an account's only device gets no copy of it back (PROTOCOL §6).
   if (entry.content.type === "leave" && accepted.seq !== undefined) {
     const record = await loadConversation(ctx, conversation);

@@ -1,0 +1,73 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { EmsgClient } from "../../shared/client/client.js";
+import { newClient, type Pair, removeClientDirs, startPair, until } from "./harness.js";
+
+// Bob writes into a conversation whose hub is Alice's server just after Alice's laptop committed
+// (it added her new phone) and before that commit reached Bob: the hub refuses his text as
+// stale_epoch, and the refusal comes back to Bob's device as a bounce (PROTOCOL §5, §6).
+let pair: Pair;
+let laptop: EmsgClient;
+let phone: EmsgClient;
+let bob: EmsgClient;
+const BOB = "bob#im.bob.test";
+const ALICE = "alice#im.alice.test";
+
+beforeAll(async () => {
+  pair = await startPair(18917, 19917);
+  laptop = (await newClient(pair)).client;
+  phone = (await newClient(pair)).client;
+  bob = (await newClient(pair)).client;
+});
+
+afterAll(async () => {
+  await pair?.stop();
+  await removeClientDirs();
+});
+
+const texts = async (client: EmsgClient, peer: string) => (await client.history(peer)).map((m) => m.text);
+
+describe("a text the hub refused because a commit came first", () => {
+  it("is encrypted again at the new epoch and reaches every device of the peer, not shown failed", async () => {
+    await laptop.register(ALICE, { label: "laptop" });
+    await bob.register(BOB, { label: "bob's phone" });
+    await laptop.sendFriendRequest(BOB);
+    await until("Bob to see Alice's request", async () => {
+      await bob.sync();
+      return (await bob.friends()).some((f) => f.state === "incoming");
+    });
+    await bob.acceptFriend(ALICE);
+    await until("Alice to see Bob accept", async () => {
+      await laptop.sync();
+      return (await laptop.friends()).some((f) => f.state === "friend");
+    });
+    await laptop.sendText(BOB, "the hub is Alice's server");
+    await laptop.flush();
+    await until("Bob to read Alice", async () => {
+      await bob.sync();
+      return (await texts(bob, ALICE)).includes("the hub is Alice's server");
+    });
+
+    await phone.linkDevice((await laptop.startDeviceLink()).code, { label: "phone" });
+    await until("the laptop to add the phone to the conversation", async () => {
+      await laptop.sync();
+      await phone.sync();
+      return (await phone.conversations()).some((c) => c.peer === BOB);
+    });
+
+    // Bob has not synced since: his device is still at the epoch before the phone was added.
+    const sent = await bob.sendText(ALICE, "written before Bob saw the commit");
+    expect(await bob.flush()).toBe(0);
+    await until("the phone to read Bob's text", async () => {
+      await bob.sync();
+      await phone.sync();
+      return (await texts(phone, BOB)).includes("written before Bob saw the commit");
+    }, 30_000);
+    await until("the laptop to read it too", async () => {
+      await laptop.sync();
+      return (await texts(laptop, BOB)).includes("written before Bob saw the commit");
+    });
+    const shown = (await bob.history(ALICE)).find((m) => m.id === sent.id);
+    expect(shown?.status).not.toBe("failed");
+    expect((await bob.history(ALICE)).filter((m) => m.text === "written before Bob saw the commit")).toHaveLength(1);
+  });
+});
