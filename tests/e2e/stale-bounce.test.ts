@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { EmsgClient } from "../../shared/client/client.js";
-import { newClient, type Pair, removeClientDirs, startPair, until } from "./harness.js";
+import { befriend, newClient, type Pair, removeClientDirs, startPair, until } from "./harness.js";
 
 // Bob writes into a conversation whose hub is Alice's server just after Alice's laptop committed
 // (it added her new phone) and before that commit reached Bob: the hub refuses his text as
@@ -30,16 +30,7 @@ describe("a text the hub refused because a commit came first", () => {
   it("is encrypted again at the new epoch and reaches every device of the peer, not shown failed", async () => {
     await laptop.register(ALICE, { label: "laptop" });
     await bob.register(BOB, { label: "bob's phone" });
-    await laptop.sendFriendRequest(BOB);
-    await until("Bob to see Alice's request", async () => {
-      await bob.sync();
-      return (await bob.friends()).some((f) => f.state === "incoming");
-    });
-    await bob.acceptFriend(ALICE);
-    await until("Alice to see Bob accept", async () => {
-      await laptop.sync();
-      return (await laptop.friends()).some((f) => f.state === "friend");
-    });
+    await befriend(laptop, bob);
     await laptop.sendText(BOB, "the hub is Alice's server");
     await laptop.flush();
     await until("Bob to read Alice", async () => {
