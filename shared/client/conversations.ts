@@ -93,16 +93,27 @@ export async function ensureConversation(ctx: CoreContext, peer: Address): Promi
   return record;
 }
 
+/** An application message as encrypted once: what is submitted, however often that is tried. */
+export interface SealedApplication {
+  epoch: number;
+  mls: string;
+}
+
 /**
- * Encrypts and submits one application message. The advanced group state is stored before the
- * ciphertext leaves the device, so a crash can never make it reuse a message key.
+ * Encrypts one application message. The advanced group state is stored before the ciphertext
+ * leaves the device, so a crash can never make it reuse a message key.
  */
-export async function sendApplication(ctx: CoreContext, conversation: string, id: string, plaintext: Uint8Array) {
+export async function sealApplication(ctx: CoreContext, conversation: string, plaintext: Uint8Array): Promise<SealedApplication> {
   const record = await loadConversation(ctx, conversation);
   if (!record) throw new EmsgError("not_found", "No such conversation on this device.");
   if (record.unsafe) throw new EmsgError("unauthorized", record.unsafe);
   const { state, mls } = await encrypt(await decodeGroupState(record.group), plaintext);
   const epoch = epochOf(state);
   await saveConversation(ctx, { ...record, group: encodeGroupState(state), epoch }, false);
-  return { ...(await submitToHub(ctx, conversation, { id, epoch, kind: "application", mls })), epoch };
+  return { epoch, mls };
+}
+
+/** Submits a sealed application message under Submit id `id`. */
+export async function submitApplication(ctx: CoreContext, conversation: string, id: string, sealed: SealedApplication) {
+  return { ...(await submitToHub(ctx, conversation, { id, epoch: sealed.epoch, kind: "application", mls: sealed.mls })), epoch: sealed.epoch };
 }

@@ -4,7 +4,7 @@ import { type Content, encodeContent, newReceipt, newText, RECEIPT_MAX_IDS } fro
 import { randomId16 } from "../ids.js";
 import type { CoreContext } from "./context.js";
 import { leaveOrderedAt, loadConversation, saveConversation } from "./conversation-record.js";
-import { ensureConversation, sendApplication } from "./conversations.js";
+import { ensureConversation, sealApplication, type SealedApplication, submitApplication } from "./conversations.js";
 import { aliasMessage, deleteMessage, findMessage, saveMessage, setStatus } from "./messages.js";
 
 /**
@@ -22,6 +22,12 @@ export interface OutgoingEntry {
    * answer (PROTOCOL §7), so a text sent again after a refusal needs a new one.
    */
   submitId?: string;
+  /**
+   * The message as first encrypted, sent as it is on every later try (its Submit id is the same):
+   * encrypting it anew on each try used a message key each time, and a text tried more than 200
+   * times while its server was down left a gap of generations no reader crosses (issue 15).
+   */
+  sealed?: SealedApplication;
 }
 
 const entryKey = ({ content }: OutgoingEntry) => `out/${String(content.sentAt).padStart(15, "0")}-${content.id}`;
@@ -36,7 +42,8 @@ export function enqueue(ctx: Pick<CoreContext, "store">, entry: OutgoingEntry): 
  */
 export async function enqueueReceipt(ctx: Pick<CoreContext, "store">, conversation: string, ids: string[], now: number): Promise<void> {
   const waiting = (await pending(ctx)).find(
-    (e) => e.conversation === conversation && e.content.type === "receipt" && e.content.of.length + ids.length <= RECEIPT_MAX_IDS,
+    // One already encrypted is sent as it is: ids added to it now would never leave.
+    (e) => e.conversation === conversation && e.content.type === "receipt" && !e.sealed && e.content.of.length + ids.length <= RECEIPT_MAX_IDS,
   );
   if (waiting && waiting.content.type === "receipt") {
     await enqueue(ctx, { ...waiting, content: { ...waiting.content, of: [...new Set([...waiting.content.of, ...ids])] } });
@@ -101,16 +108,15 @@ async function sendEntry(ctx: CoreContext, entry: OutgoingEntry, catchUp: () => 
     await catchUp();
     if (await stillBehind(ctx, conversation, entry.after)) throw new EmsgError("stale_epoch", "The commit the hub is at has not reached this device yet.");
   }
-  const plaintext = encodeContent(entry.content);
   const id = entry.content.id;
   let accepted;
   try {
-    accepted = await sendApplication(ctx, conversation, entry.submitId ?? id, plaintext);
+    accepted = await submitApplication(ctx, conversation, entry.submitId ?? id, entry.sealed ?? (await seal(ctx, entry, conversation)));
   } catch (error) {
     if (!(error instanceof EmsgError) || error.code !== "stale_epoch") throw error;
     // The hub moved on (someone committed): read what we missed, then send from the new epoch.
     await catchUp();
-    accepted = await sendApplication(ctx, conversation, entry.submitId ?? id, plaintext);
+    accepted = await submitApplication(ctx, conversation, entry.submitId ?? id, await seal(ctx, entry, conversation));
   }
   if (entry.content.type === "text") await setStatus(ctx, id, "sent", accepted.seq ? { hubSeq: accepted.seq } : { epoch: accepted.epoch });
   // The hub's answer orders our leave; an account's only device gets no copy of it back (PROTOCOL §6).
@@ -118,6 +124,13 @@ async function sendEntry(ctx: CoreContext, entry: OutgoingEntry, catchUp: () => 
     const record = await loadConversation(ctx, conversation);
     if (record) await saveConversation(ctx, leaveOrderedAt(record, id, accepted.seq), false);
   }
+}
+
+/** Encrypts the entry's content and keeps the result with the entry, for every try until one is answered. */
+async function seal(ctx: CoreContext, entry: OutgoingEntry, conversation: string): Promise<SealedApplication> {
+  const sealed = await sealApplication(ctx, conversation, encodeContent(entry.content));
+  await enqueue(ctx, { ...entry, conversation, sealed });
+  return sealed;
 }
 
 /**
