@@ -1,6 +1,6 @@
 import { resolve } from "node:path";
 import { defineConfig } from "wxt";
-import { quietDependencyLogs } from "../pwa/dependency-logs.js";
+import { quietDependencyLogs } from "../ui/dependency-logs.js";
 
 const ICONS = resolve(import.meta.dirname, "../pwa/public/icons");
 

@@ -2,7 +2,7 @@ import { defineConfig } from "vite";
 import preact from "@preact/preset-vite";
 import { VitePWA } from "vite-plugin-pwa";
 import { fileURLToPath } from "node:url";
-import { quietDependencyLogs } from "./dependency-logs.js";
+import { quietDependencyLogs } from "../ui/dependency-logs.js";
 import { extensionDownloads } from "./extension-downloads.js";
 
 const root = fileURLToPath(new URL(".", import.meta.url));

@@ -1,5 +1,5 @@
 import { browser } from "wxt/browser";
-import { reconnectDelay } from "../../pwa/src/view-models/reconnect.js";
+import { reconnectDelay } from "../../ui/view-models/reconnect.js";
 import type { ClientService } from "./client-service.js";
 
 export const KEEPALIVE_ALARM = "emsg-keep-connected";

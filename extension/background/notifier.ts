@@ -1,5 +1,5 @@
 import { browser } from "wxt/browser";
-import { pickLocale, translator } from "../../pwa/src/i18n/translate.js";
+import { pickLocale, translator } from "../../ui/i18n/translate.js";
 import type { ClientService } from "./client-service.js";
 import { arrivalNotification } from "./views.js";
 

@@ -2,9 +2,9 @@ import type { Address } from "../../shared/address.js";
 import type { ConversationSummary } from "../../shared/client/conversation-record.js";
 import type { Friend } from "../../shared/client/friends.js";
 import type { MessageRecord } from "../../shared/client/messages.js";
-import type { Translate } from "../../pwa/src/i18n/translate.js";
-import { chatSummary, groupSender } from "../../pwa/src/view-models/chat-list.js";
-import { notificationBody } from "../../pwa/src/view-models/notification-policy.js";
+import type { Translate } from "../../ui/i18n/translate.js";
+import { chatSummary, groupSender } from "../../ui/view-models/chat-list.js";
+import { notificationBody } from "../../ui/view-models/notification-policy.js";
 import type { ChatView, FriendView, MessageView } from "../messaging/messages.js";
 
 /** What crosses from the background to its pages: no keys, no MLS state, only what is shown. */

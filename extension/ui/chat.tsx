@@ -1,8 +1,8 @@
 import { useEffect, useReducer, useRef, useState } from "preact/hooks";
 import type { Address } from "../../shared/address.js";
-import { composerAction, outgoingText } from "../../pwa/src/view-models/composer.js";
-import { GroupViewModel } from "../../pwa/src/view-models/group-model.js";
-import { buildTimeline, type TimelineMessage } from "../../pwa/src/view-models/timeline.js";
+import { composerAction, outgoingText } from "../../ui/view-models/composer.js";
+import { GroupViewModel } from "../../ui/view-models/group-model.js";
+import { buildTimeline, type TimelineMessage } from "../../ui/view-models/timeline.js";
 import type { MessageView } from "../messaging/messages.js";
 import { GroupInfo } from "./group-info.js";
 import { groupRequests } from "./group-requests.js";

@@ -1,5 +1,5 @@
 import { useEffect, useState } from "preact/hooks";
-import { chatRows } from "../../pwa/src/view-models/chat-list.js";
+import { chatRows } from "../../ui/view-models/chat-list.js";
 import type { Address } from "../../shared/address.js";
 import type { ChatView, FriendView } from "../messaging/messages.js";
 import { NewGroup } from "./new-group.js";

@@ -1,6 +1,6 @@
 import { useEffect, useState } from "preact/hooks";
 import type { Address } from "../../shared/address.js";
-import { readFriendInput } from "../../pwa/src/view-models/friend-input.js";
+import { readFriendInput } from "../../ui/view-models/friend-input.js";
 import type { FriendView } from "../messaging/messages.js";
 import { ask } from "./panel-api.js";
 import { t } from "./i18n.js";

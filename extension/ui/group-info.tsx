@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from "preact/hooks";
-import { GROUP_TITLE_MAX } from "../../pwa/src/view-models/new-group-model.js";
-import type { GroupViewModel } from "../../pwa/src/view-models/group-model.js";
-import { FriendPickList } from "../../pwa/src/views/friend-pick-list.js";
+import { GROUP_TITLE_MAX } from "../../ui/view-models/new-group-model.js";
+import type { GroupViewModel } from "../../ui/view-models/group-model.js";
+import { FriendPickList } from "../../ui/views/friend-pick-list.js";
 import { t } from "./i18n.js";
 
 /** A question before a step that cannot be undone; its first button takes the focus. */

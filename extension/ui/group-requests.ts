@@ -1,7 +1,7 @@
 import type { Address } from "../../shared/address.js";
 import { EmsgError, isErrorCode } from "../../shared/errors.js";
-import type { GroupClient } from "../../pwa/src/view-models/group-model.js";
-import type { NewGroupClient } from "../../pwa/src/view-models/new-group-model.js";
+import type { GroupClient } from "../../ui/view-models/group-model.js";
+import type { NewGroupClient } from "../../ui/view-models/new-group-model.js";
 import type { Reply } from "../messaging/messages.js";
 import { ask } from "./panel-api.js";
 

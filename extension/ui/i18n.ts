@@ -1,4 +1,4 @@
-import { pickLocale, translator } from "../../pwa/src/i18n/translate.js";
+import { pickLocale, translator } from "../../ui/i18n/translate.js";
 
 /** The PWA's strings and locale choice: both clients speak the same words. */
 export const locale = pickLocale(navigator.languages);

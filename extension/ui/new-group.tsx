@@ -1,7 +1,7 @@
 import { useEffect, useReducer, useState } from "preact/hooks";
 import type { Address } from "../../shared/address.js";
-import { GROUP_TITLE_MAX, NewGroupViewModel } from "../../pwa/src/view-models/new-group-model.js";
-import { FriendPickList } from "../../pwa/src/views/friend-pick-list.js";
+import { GROUP_TITLE_MAX, NewGroupViewModel } from "../../ui/view-models/new-group-model.js";
+import { FriendPickList } from "../../ui/views/friend-pick-list.js";
 import { groupRequests } from "./group-requests.js";
 import { t } from "./i18n.js";
 

@@ -1,5 +1,5 @@
 import { useEffect, useState } from "preact/hooks";
-import { readRetention, RETENTION_CHOICES, retentionLabel, retentionValue } from "../../pwa/src/view-models/settings-form.js";
+import { readRetention, RETENTION_CHOICES, retentionLabel, retentionValue } from "../../ui/view-models/settings-form.js";
 import type { SettingsView } from "../messaging/messages.js";
 import { ask } from "./panel-api.js";
 import { t } from "./i18n.js";

@@ -2,8 +2,8 @@ import { render } from "preact";
 import { Workbox } from "workbox-window";
 import { openDatabase } from "./platform/database.js";
 import { BrowserPlatform } from "./platform/browser-platform.js";
-import { AppViewModel } from "./view-models/app-model.js";
-import { addParameter } from "./view-models/scanned-code.js";
+import { AppViewModel } from "../../ui/view-models/app-model.js";
+import { addParameter } from "../../ui/view-models/scanned-code.js";
 import { AppView } from "./views/app-view.js";
 import "./styles.css";
 

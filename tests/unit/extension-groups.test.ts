@@ -3,7 +3,7 @@ import type { Address } from "../../shared/address.js";
 import type { ConversationSummary, MessageRecord } from "../../shared/client/index.js";
 import type { EmsgClient } from "../../shared/client/client.js";
 import { MemoryStore } from "../../shared/client/store.js";
-import { translator } from "../../pwa/src/i18n/translate.js";
+import { translator } from "../../ui/i18n/translate.js";
 import { ClientService } from "../../extension/background/client-service.js";
 import { handleRequest, type RequestContext, type Self } from "../../extension/background/requests.js";
 import { arrivalNotification, chatView, messageView } from "../../extension/background/views.js";

@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { readFriendInput } from "../../pwa/src/view-models/friend-input.js";
-import { composerAction, outgoingText } from "../../pwa/src/view-models/composer.js";
-import { deletionConfirmed, exportFileName, progressPercent, readRetention, retentionLabel } from "../../pwa/src/view-models/settings-form.js";
-import { connectivityBanner } from "../../pwa/src/view-models/connectivity.js";
-import { notificationBody, shouldNotify } from "../../pwa/src/view-models/notification-policy.js";
-import { translator } from "../../pwa/src/i18n/translate.js";
+import { readFriendInput } from "../../ui/view-models/friend-input.js";
+import { composerAction, outgoingText } from "../../ui/view-models/composer.js";
+import { deletionConfirmed, exportFileName, progressPercent, readRetention, retentionLabel } from "../../ui/view-models/settings-form.js";
+import { connectivityBanner } from "../../ui/view-models/connectivity.js";
+import { notificationBody, shouldNotify } from "../../ui/view-models/notification-policy.js";
+import { translator } from "../../ui/i18n/translate.js";
 import type { Address } from "../../shared/address.js";
 
 const t = translator("en");

@@ -2,12 +2,12 @@ import { describe, expect, it } from "vitest";
 import type { Address } from "../../shared/address.js";
 import { EmsgError } from "../../shared/errors.js";
 import type { ConversationSummary, Friend, GroupNotice, MessageRecord } from "../../shared/client/index.js";
-import { translator } from "../../pwa/src/i18n/translate.js";
-import { buildTimeline, type TimelineItem, type TimelineMessage } from "../../pwa/src/view-models/timeline.js";
-import { chatRows, chatSummary } from "../../pwa/src/view-models/chat-list.js";
-import { senderColour, senderLabels, type GroupLabels } from "../../pwa/src/view-models/sender-label.js";
-import { NewGroupViewModel, type NewGroupClient } from "../../pwa/src/view-models/new-group-model.js";
-import { GroupViewModel, type GroupClient } from "../../pwa/src/view-models/group-model.js";
+import { translator } from "../../ui/i18n/translate.js";
+import { buildTimeline, type TimelineItem, type TimelineMessage } from "../../ui/view-models/timeline.js";
+import { chatRows, chatSummary } from "../../ui/view-models/chat-list.js";
+import { senderColour, senderLabels, type GroupLabels } from "../../ui/view-models/sender-label.js";
+import { NewGroupViewModel, type NewGroupClient } from "../../ui/view-models/new-group-model.js";
+import { GroupViewModel, type GroupClient } from "../../ui/view-models/group-model.js";
 
 const t = translator("en");
 const zh = translator("zh-CN");

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { en } from "../../pwa/src/i18n/en.js";
-import { zhCN } from "../../pwa/src/i18n/zh-CN.js";
-import { pickLocale, translator } from "../../pwa/src/i18n/translate.js";
-import { safetyRows, verifyQrSvg } from "../../pwa/src/view-models/safety-number-view.js";
+import { en } from "../../ui/i18n/en.js";
+import { zhCN } from "../../ui/i18n/zh-CN.js";
+import { pickLocale, translator } from "../../ui/i18n/translate.js";
+import { safetyRows, verifyQrSvg } from "../../ui/view-models/safety-number-view.js";
 import type { Address } from "../../shared/address.js";
 
 describe("languages", () => {

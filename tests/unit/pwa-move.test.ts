@@ -5,10 +5,10 @@ import { EmsgError } from "../../shared/errors.js";
 import { sealArchive } from "../../shared/export-archive.js";
 import { MemoryStore } from "../../shared/client/store.js";
 import type { ImportResult } from "../../shared/client/account-move.js";
-import { translator } from "../../pwa/src/i18n/translate.js";
-import { ImportViewModel, importFailure, importSummary, restoreFavorites } from "../../pwa/src/view-models/account-import.js";
-import { friendRow } from "../../pwa/src/view-models/friends-model.js";
-import { LocalRecords } from "../../pwa/src/view-models/local-records.js";
+import { translator } from "../../ui/i18n/translate.js";
+import { ImportViewModel, importFailure, importSummary, restoreFavorites } from "../../ui/view-models/account-import.js";
+import { friendRow } from "../../ui/view-models/friends-model.js";
+import { LocalRecords } from "../../ui/view-models/local-records.js";
 
 const t = translator("en");
 const zh = translator("zh-CN");

@@ -3,12 +3,12 @@ import fc from "fast-check";
 import { MemoryStore } from "../../shared/client/store.js";
 import { saveMessage, history, type MessageRecord } from "../../shared/client/messages.js";
 import type { Address } from "../../shared/address.js";
-import { LocalRecords, type Favorite } from "../../pwa/src/view-models/local-records.js";
-import { expiryPlan, runExpiryPlan } from "../../pwa/src/view-models/expiry.js";
-import { reconnectDelay } from "../../pwa/src/view-models/reconnect.js";
-import { deliveryOf } from "../../pwa/src/view-models/conversation-model.js";
-import { friendRow } from "../../pwa/src/view-models/friends-model.js";
-import { onboardingCheck } from "../../pwa/src/view-models/onboarding-form.js";
+import { LocalRecords, type Favorite } from "../../ui/view-models/local-records.js";
+import { expiryPlan, runExpiryPlan } from "../../ui/view-models/expiry.js";
+import { reconnectDelay } from "../../ui/view-models/reconnect.js";
+import { deliveryOf } from "../../ui/view-models/conversation-model.js";
+import { friendRow } from "../../ui/view-models/friends-model.js";
+import { onboardingCheck } from "../../ui/view-models/onboarding-form.js";
 
 const DAY = 86_400_000;
 const now = Date.UTC(2026, 10, 25, 12);

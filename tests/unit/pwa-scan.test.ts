@@ -3,8 +3,8 @@ import fc from "fast-check";
 import { asAddress } from "../../shared/address.js";
 import { toB64u } from "../../shared/base64url.js";
 import { verifyQrPayload } from "../../shared/safety-number.js";
-import { readFriendInput } from "../../pwa/src/view-models/friend-input.js";
-import { addParameter, judgeScannedCode } from "../../pwa/src/view-models/scanned-code.js";
+import { readFriendInput } from "../../ui/view-models/friend-input.js";
+import { addParameter, judgeScannedCode } from "../../ui/view-models/scanned-code.js";
 
 const bob = asAddress("bob#im.bob.test");
 const me = asAddress("alice#im.alice.test");

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { buildTimeline, type TimelineMessage } from "../../pwa/src/view-models/timeline.js";
-import { chatRows, previewOf } from "../../pwa/src/view-models/chat-list.js";
-import { translator } from "../../pwa/src/i18n/translate.js";
+import { buildTimeline, type TimelineMessage } from "../../ui/view-models/timeline.js";
+import { chatRows, previewOf } from "../../ui/view-models/chat-list.js";
+import { translator } from "../../ui/i18n/translate.js";
 
 const t = translator("en");
 const now = new Date(2026, 10, 25, 15, 0).getTime();

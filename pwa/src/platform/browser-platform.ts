@@ -1,7 +1,7 @@
 import { EmsgClient } from "../../../shared/client/client.js";
 import type { Store } from "../../../shared/client/store.js";
-import type { ImportProgress } from "../view-models/core-types.js";
-import type { PlatformPort, VaultMode } from "../view-models/platform-port.js";
+import type { ImportProgress } from "../../../ui/view-models/core-types.js";
+import type { PlatformPort, VaultMode } from "../../../ui/view-models/platform-port.js";
 import { browserTransport } from "./browser-transport.js";
 import { browserPeers, iceServersFrom } from "./browser-peer.js";
 import { type Database, eraseDatabase } from "./database.js";

@@ -1,4 +1,4 @@
-import { notificationBody, shouldNotify } from "../view-models/notification-policy.js";
+import { notificationBody, shouldNotify } from "../../../ui/view-models/notification-policy.js";
 
 /** System notifications through the Notification API, shown only while the app is hidden. */
 export function notificationPermission(): NotificationPermission | "unsupported" {

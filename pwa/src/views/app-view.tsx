@@ -1,7 +1,7 @@
-import type { AppViewModel } from "../view-models/app-model.js";
+import type { AppViewModel } from "../../../ui/view-models/app-model.js";
 import { OnboardingView, UnlockView } from "./onboarding-view.js";
 import { ShellView } from "./shell-view.js";
-import { useModel } from "./use-model.js";
+import { useModel } from "../../../ui/views/use-model.js";
 import { useEffect } from "preact/hooks";
 
 export function AppView({ app }: { app: AppViewModel }) {

@@ -1,10 +1,10 @@
-import type { AppViewModel } from "../view-models/app-model.js";
-import type { ChatsViewModel } from "../view-models/chats-model.js";
+import type { AppViewModel } from "../../../ui/view-models/app-model.js";
+import type { ChatsViewModel } from "../../../ui/view-models/chats-model.js";
 import { ConversationView } from "./conversation-view.js";
 import { GroupDialog } from "./group-dialog.js";
 import { Icon } from "./icons.js";
 import { NewGroupDialog } from "./new-group-dialog.js";
-import { useModel } from "./use-model.js";
+import { useModel } from "../../../ui/views/use-model.js";
 
 export function ChatsView({ app, chats }: { app: AppViewModel; chats: ChatsViewModel }) {
   useModel(chats);

@@ -1,10 +1,10 @@
 import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
-import type { AppViewModel } from "../view-models/app-model.js";
-import type { ChatsViewModel } from "../view-models/chats-model.js";
-import type { ConversationViewModel } from "../view-models/conversation-model.js";
-import { composerAction, outgoingText } from "../view-models/composer.js";
-import { RETENTION_CHOICES, readRetention, retentionLabel, retentionValue } from "../view-models/settings-form.js";
-import { useModel } from "./use-model.js";
+import type { AppViewModel } from "../../../ui/view-models/app-model.js";
+import type { ChatsViewModel } from "../../../ui/view-models/chats-model.js";
+import type { ConversationViewModel } from "../../../ui/view-models/conversation-model.js";
+import { composerAction, outgoingText } from "../../../ui/view-models/composer.js";
+import { RETENTION_CHOICES, readRetention, retentionLabel, retentionValue } from "../../../ui/view-models/settings-form.js";
+import { useModel } from "../../../ui/views/use-model.js";
 import { Icon } from "./icons.js";
 
 export function ConversationView({ app, chats, conversation }: { app: AppViewModel; chats: ChatsViewModel; conversation: ConversationViewModel }) {

@@ -1,7 +1,7 @@
 import { useEffect, useState } from "preact/hooks";
-import type { AppViewModel } from "../view-models/app-model.js";
-import { countdown, type DevicesViewModel } from "../view-models/devices-model.js";
-import { useModel } from "./use-model.js";
+import type { AppViewModel } from "../../../ui/view-models/app-model.js";
+import { countdown, type DevicesViewModel } from "../../../ui/view-models/devices-model.js";
+import { useModel } from "../../../ui/views/use-model.js";
 
 /** Settings → Devices: the account's devices, linking a new one with a code and QR, and removal. */
 export function DevicesSection({ app, devices }: { app: AppViewModel; devices: DevicesViewModel }) {

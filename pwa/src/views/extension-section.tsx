@@ -1,5 +1,5 @@
-import type { Translate } from "../i18n/translate.js";
-import { EXTENSION_DOWNLOADS } from "../view-models/extension-downloads.js";
+import type { Translate } from "../../../ui/i18n/translate.js";
+import { EXTENSION_DOWNLOADS } from "../../../ui/view-models/extension-downloads.js";
 
 /** Settings → Browser extension: the packages this server offers, and how to load one. */
 export function ExtensionSection({ t }: { t: Translate }) {

@@ -1,6 +1,6 @@
-import type { AppViewModel } from "../view-models/app-model.js";
-import type { FavoritesViewModel } from "../view-models/favorites-model.js";
-import { useModel } from "./use-model.js";
+import type { AppViewModel } from "../../../ui/view-models/app-model.js";
+import type { FavoritesViewModel } from "../../../ui/view-models/favorites-model.js";
+import { useModel } from "../../../ui/views/use-model.js";
 
 export function FavoritesView({ app, favorites }: { app: AppViewModel; favorites: FavoritesViewModel }) {
   useModel(favorites);

@@ -1,10 +1,10 @@
 import { useState } from "preact/hooks";
-import type { AppViewModel } from "../view-models/app-model.js";
-import { verifyQrSvg } from "../view-models/safety-number-view.js";
+import type { AppViewModel } from "../../../ui/view-models/app-model.js";
+import { verifyQrSvg } from "../../../ui/view-models/safety-number-view.js";
 import { QrScanner } from "./qr-scanner.js";
-import type { FriendRow, FriendsViewModel } from "../view-models/friends-model.js";
-import type { MessageKey } from "../i18n/en.js";
-import { useModel } from "./use-model.js";
+import type { FriendRow, FriendsViewModel } from "../../../ui/view-models/friends-model.js";
+import type { MessageKey } from "../../../ui/i18n/en.js";
+import { useModel } from "../../../ui/views/use-model.js";
 
 export function FriendsView({ app, friends }: { app: AppViewModel; friends: FriendsViewModel }) {
   useModel(friends);

@@ -1,10 +1,10 @@
 import type { ComponentChildren } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
-import type { AppViewModel } from "../view-models/app-model.js";
-import { GROUP_TITLE_MAX } from "../view-models/new-group-model.js";
-import type { GroupViewModel, MemberRow } from "../view-models/group-model.js";
-import { FriendPickList } from "./friend-pick-list.js";
-import { useModel } from "./use-model.js";
+import type { AppViewModel } from "../../../ui/view-models/app-model.js";
+import { GROUP_TITLE_MAX } from "../../../ui/view-models/new-group-model.js";
+import type { GroupViewModel, MemberRow } from "../../../ui/view-models/group-model.js";
+import { FriendPickList } from "../../../ui/views/friend-pick-list.js";
+import { useModel } from "../../../ui/views/use-model.js";
 
 /** A question before a step that cannot be undone; its first button takes the focus when it appears. */
 function Confirm({ id, question, yes, no, busy, onYes, onNo }: {

@@ -1,6 +1,6 @@
 import { useState } from "preact/hooks";
-import type { AppViewModel } from "../view-models/app-model.js";
-import { isLinkCode, linkFormCheck } from "../view-models/link-form.js";
+import type { AppViewModel } from "../../../ui/view-models/app-model.js";
+import { isLinkCode, linkFormCheck } from "../../../ui/view-models/link-form.js";
 import { QrScanner } from "./qr-scanner.js";
 
 /** Onboarding's other path: this browser becomes a new device of an account the user already has. */

@@ -1,8 +1,8 @@
 import { useMemo, useState } from "preact/hooks";
-import type { AppViewModel } from "../view-models/app-model.js";
-import { ImportViewModel } from "../view-models/account-import.js";
-import { onboardingCheck } from "../view-models/onboarding-form.js";
-import { useModel } from "./use-model.js";
+import type { AppViewModel } from "../../../ui/view-models/app-model.js";
+import { ImportViewModel } from "../../../ui/view-models/account-import.js";
+import { onboardingCheck } from "../../../ui/view-models/onboarding-form.js";
+import { useModel } from "../../../ui/views/use-model.js";
 
 /** The file picker both ways of moving an account in share. */
 function ArchivePicker({ app, importer, id }: { app: AppViewModel; importer: ImportViewModel; id: string }) {

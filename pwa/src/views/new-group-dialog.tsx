@@ -1,9 +1,9 @@
 import { useEffect, useRef } from "preact/hooks";
-import type { AppViewModel } from "../view-models/app-model.js";
-import type { ChatsViewModel } from "../view-models/chats-model.js";
-import { GROUP_TITLE_MAX, type NewGroupViewModel } from "../view-models/new-group-model.js";
-import { FriendPickList } from "./friend-pick-list.js";
-import { useModel } from "./use-model.js";
+import type { AppViewModel } from "../../../ui/view-models/app-model.js";
+import type { ChatsViewModel } from "../../../ui/view-models/chats-model.js";
+import { GROUP_TITLE_MAX, type NewGroupViewModel } from "../../../ui/view-models/new-group-model.js";
+import { FriendPickList } from "../../../ui/views/friend-pick-list.js";
+import { useModel } from "../../../ui/views/use-model.js";
 
 /** Chats → New group: a name and friends to put in it. A modal <dialog>: Escape cancels. */
 export function NewGroupDialog({ app, chats, form }: { app: AppViewModel; chats: ChatsViewModel; form: NewGroupViewModel }) {

@@ -1,6 +1,6 @@
 import { useState } from "preact/hooks";
-import type { AppViewModel } from "../view-models/app-model.js";
-import { onboardingCheck } from "../view-models/onboarding-form.js";
+import type { AppViewModel } from "../../../ui/view-models/app-model.js";
+import { onboardingCheck } from "../../../ui/view-models/onboarding-form.js";
 import { LinkDeviceForm } from "./link-device-form.js";
 import { MoveHereForm } from "./move-forms.js";
 

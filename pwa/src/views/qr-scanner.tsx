@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from "preact/hooks";
-import type { Translate } from "../i18n/translate.js";
+import type { Translate } from "../../../ui/i18n/translate.js";
 import { scanQr } from "../platform/qr-camera.js";
 
 /** The camera view while scanning someone's code; `onCode` gets the text, `onCancel` closes it. */

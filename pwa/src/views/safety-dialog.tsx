@@ -1,10 +1,10 @@
 import { useEffect, useRef, useState } from "preact/hooks";
-import type { AppViewModel } from "../view-models/app-model.js";
-import type { SafetyViewModel } from "../view-models/safety-model.js";
-import type { ScanVerdict } from "../view-models/scanned-code.js";
-import type { Translate } from "../i18n/translate.js";
+import type { AppViewModel } from "../../../ui/view-models/app-model.js";
+import type { SafetyViewModel } from "../../../ui/view-models/safety-model.js";
+import type { ScanVerdict } from "../../../ui/view-models/scanned-code.js";
+import type { Translate } from "../../../ui/i18n/translate.js";
 import { QrScanner } from "./qr-scanner.js";
-import { useModel } from "./use-model.js";
+import { useModel } from "../../../ui/views/use-model.js";
 
 function ScanResult({ t, verdict, friend }: { t: Translate; verdict: ScanVerdict; friend: string }) {
   switch (verdict.kind) {

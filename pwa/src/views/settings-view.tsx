@@ -1,10 +1,10 @@
 import { useState } from "preact/hooks";
-import type { AppViewModel } from "../view-models/app-model.js";
-import type { SettingsViewModel, Strangers } from "../view-models/settings-model.js";
-import { RETENTION_CHOICES, deletionConfirmed, readRetention, retentionLabel, retentionValue } from "../view-models/settings-form.js";
-import { LOCALES, isLocale } from "../i18n/translate.js";
-import type { MessageKey } from "../i18n/en.js";
-import { useModel } from "./use-model.js";
+import type { AppViewModel } from "../../../ui/view-models/app-model.js";
+import type { SettingsViewModel, Strangers } from "../../../ui/view-models/settings-model.js";
+import { RETENTION_CHOICES, deletionConfirmed, readRetention, retentionLabel, retentionValue } from "../../../ui/view-models/settings-form.js";
+import { LOCALES, isLocale } from "../../../ui/i18n/translate.js";
+import type { MessageKey } from "../../../ui/i18n/en.js";
+import { useModel } from "../../../ui/views/use-model.js";
 import { DevicesSection } from "./devices-section.js";
 import { ImportSection } from "./move-forms.js";
 import { ExtensionSection } from "./extension-section.js";

@@ -1,11 +1,11 @@
-import type { AppViewModel, Tab } from "../view-models/app-model.js";
-import type { MessageKey } from "../i18n/en.js";
+import type { AppViewModel, Tab } from "../../../ui/view-models/app-model.js";
+import type { MessageKey } from "../../../ui/i18n/en.js";
 import { ChatsView } from "./chats-view.js";
 import { FriendsView } from "./friends-view.js";
 import { FavoritesView } from "./favorites-view.js";
 import { SettingsView } from "./settings-view.js";
 import { SafetyDialog } from "./safety-dialog.js";
-import { useModel } from "./use-model.js";
+import { useModel } from "../../../ui/views/use-model.js";
 import { Icon, type IconName } from "./icons.js";
 
 const TABS: readonly { id: Tab; label: MessageKey; icon: IconName }[] = [

@@ -1,4 +1,4 @@
-import { ERROR_SENTENCE, EmsgError, isErrorCode } from "../../../shared/errors.js";
+import { ERROR_SENTENCE, EmsgError, isErrorCode } from "../../shared/errors.js";
 
 /** The sentence a person sees for a failure: the server's or core's message, else the code's sentence. */
 export function errorSentence(error: unknown): string {

@@ -1,4 +1,4 @@
-import type { Address } from "../../../shared/address.js";
+import type { Address } from "../../shared/address.js";
 import type { ConversationSummary, MessageRecord } from "./core-types.js";
 import type { AppContext } from "./app-context.js";
 import { chatRows, chatSummary, groupSender, type ChatRow } from "./chat-list.js";

@@ -1,5 +1,5 @@
-import type { Address } from "../../../shared/address.js";
-import { ERROR_SENTENCE, isErrorCode } from "../../../shared/errors.js";
+import type { Address } from "../../shared/address.js";
+import { ERROR_SENTENCE, isErrorCode } from "../../shared/errors.js";
 import type { AppContext } from "./app-context.js";
 import type { Friend } from "./core-types.js";
 import { readFriendInput } from "./friend-input.js";

@@ -1,4 +1,4 @@
-import type { Address } from "../../../shared/address.js";
+import type { Address } from "../../shared/address.js";
 import type { Locale, Translate } from "../i18n/translate.js";
 import type { ConversationSummary } from "./core-types.js";
 import { senderLabels } from "./sender-label.js";

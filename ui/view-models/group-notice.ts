@@ -1,4 +1,4 @@
-import type { Address } from "../../../shared/address.js";
+import type { Address } from "../../shared/address.js";
 import type { Locale, Translate } from "../i18n/translate.js";
 import type { GroupNotice } from "./core-types.js";
 import type { GroupLabels } from "./sender-label.js";

@@ -1,4 +1,4 @@
-import type { Store } from "../../../shared/client/store.js";
+import type { Store } from "../../shared/client/store.js";
 import type { EmsgClient } from "./core-types.js";
 import type { ImportProgress, ImportResult } from "./core-types.js";
 
@@ -7,7 +7,7 @@ export type Permission = NotificationPermission | "unsupported";
 
 /**
  * What the app view model needs from the browser, so view models stay free of DOM and
- * IndexedDB details: pwa/src/platform/browser-platform.ts implements it.
+ * IndexedDB details: the PWA's browser platform implements it.
  */
 export interface PlatformPort {
   readonly languages: readonly string[];

@@ -1,4 +1,4 @@
-import { parseConversationRef } from "../../../shared/wire/conversation.js";
+import { parseConversationRef } from "../../shared/wire/conversation.js";
 import type { Translate } from "../i18n/translate.js";
 import type { MessagePath } from "./core-types.js";
 

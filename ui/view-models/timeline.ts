@@ -1,6 +1,6 @@
 import type { Locale, Translate } from "../i18n/translate.js";
 import type { MessageKey } from "../i18n/en.js";
-import type { Address } from "../../../shared/address.js";
+import type { Address } from "../../shared/address.js";
 import type { GroupNotice } from "./core-types.js";
 import { noticeText } from "./group-notice.js";
 import type { GroupLabels, SenderLabel } from "./sender-label.js";

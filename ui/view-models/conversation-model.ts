@@ -1,4 +1,4 @@
-import type { Address } from "../../../shared/address.js";
+import type { Address } from "../../shared/address.js";
 import type { AppContext } from "./app-context.js";
 import type { ConversationSummary, MessagePath, MessageRecord } from "./core-types.js";
 import { errorSentence } from "./error-text.js";

@@ -1,4 +1,4 @@
-import type { Address } from "../../../shared/address.js";
+import type { Address } from "../../shared/address.js";
 import type { MessageKey } from "../i18n/en.js";
 import type { ConversationSummary, EmsgClient } from "./core-types.js";
 import { FriendPicker, type PickableFriend, pickable } from "./friend-picker.js";

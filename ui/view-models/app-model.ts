@@ -1,5 +1,5 @@
-import type { Address } from "../../../shared/address.js";
-import type { Store } from "../../../shared/client/store.js";
+import type { Address } from "../../shared/address.js";
+import type { Store } from "../../shared/client/store.js";
 import { isLocale, pickLocale, translator, type Locale, type Translate } from "../i18n/translate.js";
 import type { AppContext } from "./app-context.js";
 import { ChatsViewModel } from "./chats-model.js";

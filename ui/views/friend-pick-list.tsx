@@ -1,6 +1,6 @@
 import type { Translate } from "../i18n/translate.js";
 import type { FriendPicker } from "../view-models/friend-picker.js";
-import type { Address } from "../../../shared/address.js";
+import type { Address } from "../../shared/address.js";
 
 /** Checkboxes of friends in a fieldset, with a search field once the list is long. */
 export function FriendPickList({ t, id, picker, legend, onToggle, onQuery }: {

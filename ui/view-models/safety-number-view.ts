@@ -1,7 +1,7 @@
 import { renderSVG } from "uqr";
-import type { Address } from "../../../shared/address.js";
-import { fromB64u } from "../../../shared/base64url.js";
-import { verifyQrPayload } from "../../../shared/safety-number.js";
+import type { Address } from "../../shared/address.js";
+import { fromB64u } from "../../shared/base64url.js";
+import { verifyQrPayload } from "../../shared/safety-number.js";
 
 /** The 12 groups of a safety number in the 3 rows of 4 the dialog shows. */
 export function safetyRows(groups: readonly string[]): string[][] {

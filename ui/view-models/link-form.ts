@@ -1,4 +1,4 @@
-import { parseLinkCode } from "../../../shared/device-link.js";
+import { parseLinkCode } from "../../shared/device-link.js";
 import type { MessageKey } from "../i18n/en.js";
 import { errorSentence } from "./error-text.js";
 import { PASSPHRASE_MIN } from "./onboarding-form.js";

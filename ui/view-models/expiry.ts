@@ -1,5 +1,5 @@
-import type { Store } from "../../../shared/client/store.js";
-import { deleteMessage, history } from "../../../shared/client/messages.js";
+import type { Store } from "../../shared/client/store.js";
+import { deleteMessage, history } from "../../shared/client/messages.js";
 import type { ConversationSummary } from "./core-types.js";
 
 const DAY_MS = 86_400_000;

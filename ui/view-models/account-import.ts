@@ -1,4 +1,4 @@
-import { EmsgError } from "../../../shared/errors.js";
+import { EmsgError } from "../../shared/errors.js";
 import type { MessageKey } from "../i18n/en.js";
 import type { Translate } from "../i18n/translate.js";
 import type { ImportProgress, ImportResult } from "./core-types.js";

@@ -1,6 +1,6 @@
-import type { Address } from "../../../shared/address.js";
-import { toB64u } from "../../../shared/base64url.js";
-import { parseVerifyQr } from "../../../shared/safety-number.js";
+import type { Address } from "../../shared/address.js";
+import { toB64u } from "../../shared/base64url.js";
+import { parseVerifyQr } from "../../shared/safety-number.js";
 
 /** What a scanned verification code says about the friend whose safety number is on screen. */
 export type ScanVerdict =

@@ -1,4 +1,4 @@
-import type { Store } from "../../../shared/client/store.js";
+import type { Store } from "../../shared/client/store.js";
 
 /**
  * What the PWA itself remembers beside the client core, in the same sealed store under `pwa/`:

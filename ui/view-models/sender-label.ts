@@ -1,4 +1,4 @@
-import type { Address } from "../../../shared/address.js";
+import type { Address } from "../../shared/address.js";
 
 /** How a group member is named and coloured wherever the group shows them. */
 export interface SenderLabel {

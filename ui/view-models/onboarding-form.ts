@@ -1,4 +1,4 @@
-import { parseName } from "../../../shared/address.js";
+import { parseName } from "../../shared/address.js";
 import type { MessageKey } from "../i18n/en.js";
 import { errorSentence } from "./error-text.js";
 

@@ -1,4 +1,4 @@
-import type { Address } from "../../../shared/address.js";
+import type { Address } from "../../shared/address.js";
 import type { Translate } from "../i18n/translate.js";
 import type { MessageKey } from "../i18n/en.js";
 import { membersLabel } from "./chat-list.js";

@@ -1,5 +1,5 @@
-import { parseAddress, type Address } from "../../../shared/address.js";
-import { parseVerifyQr } from "../../../shared/safety-number.js";
+import { parseAddress, type Address } from "../../shared/address.js";
+import { parseVerifyQr } from "../../shared/safety-number.js";
 import { errorSentence } from "./error-text.js";
 
 export type FriendInput = { ok: true; address: Address } | { ok: false; error: string };

@@ -1,8 +1,8 @@
-import type { Address } from "../../../shared/address.js";
+import type { Address } from "../../shared/address.js";
 import type { AppContext } from "./app-context.js";
 import { errorSentence } from "./error-text.js";
 import { Observable } from "./observable.js";
-import { safetyNumberGroups } from "../../../shared/safety-number.js";
+import { safetyNumberGroups } from "../../shared/safety-number.js";
 import { safetyRows, verifyQrSvg } from "./safety-number-view.js";
 import { judgeScannedCode, type ScanVerdict } from "./scanned-code.js";
 

@@ -1,4 +1,4 @@
-import type { Address } from "../../../shared/address.js";
+import type { Address } from "../../shared/address.js";
 import type { Friend } from "./core-types.js";
 
 export interface PickRow {
