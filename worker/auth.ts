@@ -17,9 +17,10 @@ import { sha256Native, verifyEd25519 } from "./native-crypto.js";
 import { serverKey, type DiscoveryDoc } from "../shared/discovery.js";
 import type { Env } from "./env.js";
 import { unwrap } from "./outcome.js";
-import { accountOf, serverOf } from "./routing.js";
-import { limitedLookup } from "./registry.js";
-import type { RateScope } from "./policy/rate-limit.js";
+import { accountOf, gateOf, serverOf } from "./routing.js";
+import { registeredOf } from "./registry.js";
+import type { FedResult } from "../shared/wire/index.js";
+import type { GateAdmit, Limit } from "./gate.js";
 
 /** Request authentication (PROTOCOL §5, §7): RFC 9421 signatures, window, nonce, rate limits. */
 
@@ -47,10 +48,52 @@ export function clientIp(request: Request): string {
   return request.headers.get("cf-connecting-ip") ?? "local";
 }
 
-/** Takes tokens (and records the nonce, when given); throws when a bucket is empty or the nonce was seen. */
-export async function admit(env: Env, limits: { scope: RateScope; subject: string }[], parsed?: Pick<ParsedSignature, "keyId" | "nonce">): Promise<void> {
-  const wait = unwrap(await serverOf(env).admit({ keyId: parsed?.keyId ?? "", nonce: parsed?.nonce ?? "", limits }));
-  if (wait !== null) throw new RateLimited(wait);
+/** The gate of a limit's bucket: one object per scope and subject. */
+export function limitGate(limit: Limit): string {
+  return `${limit.scope}:${limit.subject}`;
+}
+
+/**
+ * The gate of a key's nonces: a device key's are its account's (the gate of its account bucket), a
+ * server key's its domain's (the gate of its peer bucket), any other key has one of its own.
+ */
+function nonceGate(keyId: string): string {
+  const signer = /^(device|server):([^/]+)\//.exec(keyId);
+  if (!signer) return `key:${keyId}`;
+  return signer[1] === "device" ? `account:${signer[2]}` : `peer:${signer[2]}`;
+}
+
+/**
+ * Takes tokens, then records the nonce, when given; throws when a bucket is empty or the nonce was
+ * seen. State is kept per subject (PROTOCOL §5): no one object sees every request of the server.
+ * A signer's nonce usually lives in the gate of its own bucket, and both take one call; `seen`
+ * asks that gate for a peer's earlier federation results in the same call.
+ */
+export async function admit(
+  env: Env,
+  limits: Limit[],
+  parsed?: Pick<ParsedSignature, "keyId" | "nonce">,
+  seen?: { from: Domain; ids: string[] },
+): Promise<Record<string, FedResult>> {
+  const gates = new Map<string, GateAdmit>();
+  for (const limit of limits) {
+    const name = limitGate(limit);
+    const gate = gates.get(name) ?? { keyId: "", nonce: "", limits: [] };
+    gate.limits.push(limit);
+    gates.set(name, gate);
+  }
+  const keyGate = parsed?.keyId ? nonceGate(parsed.keyId) : undefined;
+  const withNonce = (gate: GateAdmit): GateAdmit => ({ ...gate, keyId: parsed!.keyId, nonce: parsed!.nonce });
+  // The nonce is recorded only once every bucket gave its token: a refused request may be sent again as it is.
+  const buckets = [...gates].filter(([name]) => name !== keyGate);
+  const waits = await Promise.all(buckets.map(async ([name, gate]) => unwrap(await gateOf(env, name).admit(gate)).wait));
+  const wait = Math.max(...waits.map((w) => w ?? 0));
+  if (waits.some((w) => w !== null)) throw new RateLimited(wait);
+  if (keyGate === undefined) return {};
+  const own = gates.get(keyGate);
+  const last = unwrap(await gateOf(env, keyGate).admit(withNonce(own ?? { keyId: "", nonce: "", limits: [] }), seen));
+  if (last.wait !== null) throw new RateLimited(last.wait);
+  return last.seen;
 }
 
 function nowSeconds(): number {
@@ -69,10 +112,9 @@ async function verifySigned(msg: HttpMessage, parsed: ParsedSignature, publicKey
  * IP (and any other `limits`), then the registry, so made-up names create no storage (PROTOCOL §13).
  * Throws `missing` when `address` is no account here.
  */
-export async function admitNamed(env: Env, request: Request, address: Address, missing: EmsgError, limits: { scope: RateScope; subject: string }[] = []): Promise<void> {
-  const { wait, registered } = await limitedLookup(env, [{ scope: "ip", subject: clientIp(request) }, ...limits], address);
-  if (wait !== null) throw new RateLimited(wait);
-  if (!registered) throw missing;
+export async function admitNamed(env: Env, request: Request, address: Address, missing: EmsgError, limits: Limit[] = []): Promise<void> {
+  await admit(env, [{ scope: "ip", subject: clientIp(request) }, ...limits]);
+  if (!(await registeredOf(env, [address])).has(address)) throw missing;
 }
 
 /** A request signed by a device of a local account: rate-limited by IP before the account is looked up. */
@@ -173,6 +215,15 @@ async function peerKey(env: Env, domain: Domain, kid: string, request: Request):
 
 /** A request signed by a peer server's key; returns the peer's domain. */
 export async function authenticatePeer(env: Env, request: Request, body: Uint8Array): Promise<Domain> {
+  return (await authenticatePeerBatch(env, request, body, () => [])).from;
+}
+
+/**
+ * A federation batch signed by a peer server's key: the peer's domain, and the results already
+ * given for the items whose ids `idsOf` reads from the verified body (dedupe, §7), asked of the
+ * peer's gate in the call that takes its token and records its nonce.
+ */
+export async function authenticatePeerBatch(env: Env, request: Request, body: Uint8Array, idsOf: () => string[]): Promise<{ from: Domain; seen: Record<string, FedResult> }> {
   const msg = messageOf(request, body);
   const parsed = parseSignature(msg);
   const key = parseKeyId(parsed.keyId);
@@ -185,6 +236,7 @@ export async function authenticatePeer(env: Env, request: Request, body: Uint8Ar
     requiredComponents: FEDERATION_COMPONENTS,
     expectHeaders: { "emsg-to": env.EMSG_DOMAIN, "emsg-from": key.domain },
   });
-  await admit(env, [{ scope: "peer", subject: key.domain }], parsed);
-  return key.domain;
+  const ids = idsOf();
+  const seen = await admit(env, [{ scope: "peer", subject: key.domain }], parsed, ids.length > 0 ? { from: key.domain, ids } : undefined);
+  return { from: key.domain, seen };
 }

@@ -1,5 +1,6 @@
 import type { AccountObject } from "./account.js";
 import type { ConversationObject } from "./conversation.js";
+import type { GateObject } from "./gate.js";
 import type { OutboxObject } from "./outbox.js";
 import type { ServerObject } from "./server.js";
 
@@ -17,5 +18,6 @@ export interface Env {
   CONVERSATION: DurableObjectNamespace<ConversationObject>;
   OUTBOX: DurableObjectNamespace<OutboxObject>;
   SERVER: DurableObjectNamespace<ServerObject>;
+  GATE: DurableObjectNamespace<GateObject>;
   ASSETS?: Fetcher;
 }

@@ -5,22 +5,26 @@ import { EmsgError, RETRYABLE } from "../shared/errors.js";
 import { verifyObject } from "../shared/signed.js";
 import { FedItemSchema, parseConversationRef, type AuthorEvidence, type ConvPayload, type FedItem, type FedResult } from "../shared/wire/index.js";
 import type { Env } from "./env.js";
+import { limitGate } from "./auth.js";
 import { receiveLocally } from "./fan-out.js";
 import { mayBounce } from "./policy/bounces.js";
 import { registeredOf } from "./registry.js";
 import { unwrap } from "./outcome.js";
 import { checkFraming } from "./policy/framing.js";
-import { accountOf, bounce, conversationOf, isLocal, serverOf } from "./routing.js";
+import { accountOf, bounce, conversationOf, gateOf, isLocal } from "./routing.js";
+
+/** An item's id as the batch gives it, before the item is validated; "" when it has none. */
+export function itemId(raw: unknown): string {
+  return raw && typeof raw === "object" && typeof (raw as { id?: unknown }).id === "string" ? (raw as { id: string }).id : "";
+}
 
 /**
  * Applies a verified peer's batch (PROTOCOL §7) item by item: each gets its own result, a
- * repeated id gets the result it got the first time, and an item whose sender is not on the
- * peer's domain is refused as `forbidden`.
+ * repeated id gets the result it got the first time (`seen`, from the peer's gate), and an item
+ * whose sender is not on the peer's domain is refused as `forbidden`.
  */
-export async function receiveBatch(env: Env, from: Domain, raw: unknown[]): Promise<FedResult[]> {
-  const ids = raw.map((r) => (r && typeof r === "object" && typeof (r as { id?: unknown }).id === "string" ? (r as { id: string }).id : ""));
-  const server = serverOf(env);
-  const seen = await server.seen(from, ids.filter((id) => id !== ""));
+export async function receiveBatch(env: Env, from: Domain, raw: unknown[], seen: Record<string, FedResult>): Promise<FedResult[]> {
+  const ids = raw.map(itemId);
   const parsed = raw.map((item, i) => (seen[ids[i]!] ? undefined : v.safeParse(FedItemSchema, item)));
   const deliveries = new ConvDeliveries(env, raw.flatMap((_, i) => (parsed[i]?.success && parsed[i].output.kind === "conv_deliver" ? [i] : [])));
   // Every local user the batch names is looked up at once, before any Account object is touched.
@@ -28,7 +32,7 @@ export async function receiveBatch(env: Env, from: Domain, raw: unknown[]): Prom
   const registered = named.length > 0 ? await registeredOf(env, named) : new Set<Address>();
   const results = await Promise.all(raw.map((_, i) => seen[ids[i]!] ?? resultOf(env, from, parsed[i]!, ids[i]!, { deliveries, registered, index: i })));
   const settled = results.filter((r, i) => seen[ids[i]!] === undefined && r.id !== "" && ("ok" in r || !RETRYABLE.has(r.error)));
-  if (settled.length > 0) await server.remember(from, settled);
+  if (settled.length > 0) await gateOf(env, limitGate({ scope: "peer", subject: from })).remember(from, settled);
   return results;
 }
 

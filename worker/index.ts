@@ -16,6 +16,7 @@ import { DOWNLOADS_PATH, serveDownload } from "./downloads.js";
 
 export { AccountObject } from "./account.js";
 export { ConversationObject } from "./conversation.js";
+export { GateObject } from "./gate.js";
 export { OutboxObject } from "./outbox.js";
 export { ServerObject } from "./server.js";
 

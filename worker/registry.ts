@@ -1,7 +1,6 @@
 import type { Address } from "../shared/address.js";
 import { EmsgError } from "../shared/errors.js";
 import type { Env } from "./env.js";
-import type { Admit } from "./server.js";
 import { serverOf } from "./routing.js";
 
 /**
@@ -21,20 +20,13 @@ function remember(addresses: string[]): void {
 /** Which of `addresses` are accounts here. */
 export async function registeredOf(env: Env, addresses: Address[]): Promise<Set<Address>> {
   const ask = [...new Set(addresses.filter((a) => !known.has(a)))];
-  if (ask.length > 0) remember((await serverOf(env).lookup([], ask)).known);
+  if (ask.length > 0) remember(await serverOf(env).lookup(ask));
   return new Set(addresses.filter((a) => known.has(a)));
 }
 
 /** Throws `not_found` unless `address` is an account here. */
 export async function mustBeRegistered(env: Env, address: Address): Promise<void> {
   if (!(await registeredOf(env, [address])).has(address)) throw new EmsgError("not_found", `${address} is not an account here.`);
-}
-
-/** Takes the `limits` tokens first (seconds to wait when one is empty), then says whether `address` is an account here. */
-export async function limitedLookup(env: Env, limits: Admit["limits"], address: Address): Promise<{ wait: number | null; registered: boolean }> {
-  const { wait, known: found } = await serverOf(env).lookup(limits, [address]);
-  remember(found);
-  return { wait, registered: found.includes(address) };
 }
 
 /** Lists a new account before its object is written. */

@@ -30,6 +30,11 @@ export function outboxOf(env: Env, domain: Domain) {
   return env.OUTBOX.get(env.OUTBOX.idFromName(domain));
 }
 
+/** The replay and rate state of one subject, named `scope:subject` (see GateObject). */
+export function gateOf(env: Env, name: string) {
+  return env.GATE.get(env.GATE.idFromName(name));
+}
+
 export function serverOf(env: Env) {
   return env.SERVER.get(env.SERVER.idFromName("server"));
 }

@@ -4,7 +4,6 @@ import type { Domain } from "../shared/address.js";
 import { fromB64u, toB64u } from "../shared/base64url.js";
 import { EmsgError } from "../shared/errors.js";
 import { keyIdOf } from "../shared/identity.js";
-import { DEFAULT_WINDOW_SECONDS } from "../shared/http-signature.js";
 import {
   buildDiscoveryDoc,
   DISCOVERY_CACHE_MS,
@@ -15,18 +14,13 @@ import {
   WELL_KNOWN_PATH,
   type DiscoveryDoc,
 } from "../shared/discovery.js";
-import type { FedResult } from "../shared/wire/index.js";
 import type { Env } from "./env.js";
 import { attempt, type Outcome } from "./outcome.js";
 import { migrate } from "./sql-schema.js";
-import { parseRateRules, takeToken, type RateScope } from "./policy/rate-limit.js";
 
 export const SOFTWARE = "emsg-worker/0.1.0";
-export const FED_DEDUPE_MS = 7 * 86400_000;
-const NONCE_KEEP_MS = 2 * DEFAULT_WINDOW_SECONDS * 1000;
 const UNKNOWN_KID_REFETCH_MS = 5000;
 const FAILED_FETCH_PAUSE_MS = 1000;
-const CLEANUP_EVERY_MS = 10 * 60 * 1000;
 
 const STEPS = [
   `CREATE TABLE server_key (id INTEGER PRIMARY KEY CHECK (id = 1), private_key TEXT NOT NULL, created INTEGER NOT NULL);
@@ -44,6 +38,10 @@ const STEPS = [
   `CREATE TABLE accounts (address TEXT PRIMARY KEY);
    CREATE TABLE registry (id INTEGER PRIMARY KEY CHECK (id = 1), complete INTEGER NOT NULL);
    INSERT INTO registry (id, complete) VALUES (1, 0);`,
+  // Nonces, rate buckets and federation dedupe moved to the Gate objects of their subjects.
+  `DROP TABLE nonces;
+   DROP TABLE buckets;
+   DROP TABLE fed_seen;`,
 ];
 
 export interface SigningKey {
@@ -52,21 +50,15 @@ export interface SigningKey {
   publicKey: string;
 }
 
-export interface Admit {
-  keyId: string;
-  nonce: string;
-  limits: { scope: RateScope; subject: string }[];
-}
-
 /**
- * The server's singleton: its Ed25519 key, the replay-nonce store, rate-limit buckets, the
- * cache of peers' discovery documents, and federation dedupe. Everything here is small and
- * per-request cheap; per-account state lives in Account objects.
+ * The server's singleton: its Ed25519 key, the list of accounts, and the cache of peers'
+ * discovery documents. No request goes through it as a rule: the Worker keeps copies of the key,
+ * of peers' documents and of the names it found listed; replay and rate state is per subject, in
+ * Gate objects; per-account state lives in Account objects.
  */
 export class ServerObject extends DurableObject<Env> {
   private readonly sql: SqlStorage;
   private key: SigningKey | undefined;
-  private cleanupScheduled = false;
   /** When fetching a peer's document last failed: anyone can name any domain, so failures are not retried at once. */
   private readonly failedFetches = new Map<Domain, number>();
 
@@ -94,7 +86,6 @@ export class ServerObject extends DurableObject<Env> {
     }
     const pub = ed25519.getPublicKey(priv);
     this.key = { kid: keyIdOf(pub), privateKey: toB64u(priv), publicKey: toB64u(pub) };
-    await this.scheduleCleanup();
     return this.key;
   }
 
@@ -107,52 +98,13 @@ export class ServerObject extends DurableObject<Env> {
     });
   }
 
-  /**
-   * Records a verified request's nonce (refusing a replay) and takes a token from each rate
-   * bucket. Returns seconds to wait when a bucket is empty, null when admitted.
-   */
-  async admit(req: Admit): Promise<Outcome<number | null>> {
-    if (!this.cleanupScheduled) await this.scheduleCleanup();
-    return attempt(() => {
-      const now = Date.now();
-      const wait = this.takeTokens(req.limits, now);
-      if (wait !== null) return wait;
-      if (req.keyId) {
-        const fresh = this.sql.exec("INSERT OR IGNORE INTO nonces (key_id, nonce, at) VALUES (?, ?, ?)", req.keyId, req.nonce, now).rowsWritten;
-        if (fresh === 0) throw new EmsgError("unauthorized", "This signature's nonce was already used.");
-      }
-      return null;
-    });
-  }
-
-  /** Takes a token from each bucket in turn; the seconds to wait at the first empty one, else null. */
-  private takeTokens(limits: Admit["limits"], now: number): number | null {
-    const rules = parseRateRules(this.env.EMSG_RATE);
-    for (const { scope, subject } of limits) {
-      const row = this.sql
-        .exec<{ tokens: number; at: number }>("SELECT tokens, at FROM buckets WHERE scope = ? AND subject = ?", scope, subject)
-        .toArray()[0];
-      const take = takeToken(row, rules[scope], now);
-      this.sql.exec("INSERT OR REPLACE INTO buckets (scope, subject, tokens, at) VALUES (?, ?, ?, ?)", scope, subject, take.bucket.tokens, now);
-      if (!take.allowed) return take.retryAfterSeconds;
-    }
-    return null;
-  }
-
-  /**
-   * Takes a token from each of `limits` (seconds to wait when one is empty), then says which of
-   * `addresses` are accounts here: every one on a server whose registry is not complete.
-   */
-  async lookup(limits: Admit["limits"], addresses: string[]): Promise<{ wait: number | null; known: string[] }> {
-    if (!this.cleanupScheduled) await this.scheduleCleanup();
-    const wait = this.takeTokens(limits, Date.now());
-    if (wait !== null) return { wait, known: [] };
-    if (this.sql.exec<{ complete: number }>("SELECT complete FROM registry").one().complete === 0) return { wait, known: addresses };
-    const known = this.sql
+  /** Which of `addresses` are accounts here: every one on a server whose registry is not complete. */
+  async lookup(addresses: string[]): Promise<string[]> {
+    if (this.sql.exec<{ complete: number }>("SELECT complete FROM registry").one().complete === 0) return addresses;
+    return this.sql
       .exec<{ address: string }>("SELECT address FROM accounts WHERE address IN (SELECT value FROM json_each(?))", JSON.stringify(addresses))
       .toArray()
       .map((r) => r.address);
-    return { wait, known };
   }
 
   /** Lists an account before its object is first written (registration). */
@@ -210,41 +162,5 @@ export class ServerObject extends DurableObject<Env> {
       throw new EmsgError("bad_request", `${domain}'s discovery document is not JSON.`);
     }
     return parseDiscoveryDoc(json, domain);
-  }
-
-  /**
-   * Results already given for items of this peer (federation dedupe, 7 days). A batch is one
-   * statement each way, its ids or results bound as one JSON array.
-   */
-  async seen(from: Domain, ids: string[]): Promise<Record<string, FedResult>> {
-    const out: Record<string, FedResult> = {};
-    const rows = this.sql
-      .exec<{ id: string; result: string }>("SELECT id, result FROM fed_seen WHERE from_domain = ? AND id IN (SELECT value FROM json_each(?))", from, JSON.stringify(ids))
-      .toArray();
-    for (const row of rows) out[row.id] = JSON.parse(row.result) as FedResult;
-    return out;
-  }
-
-  async remember(from: Domain, results: FedResult[]): Promise<void> {
-    this.sql.exec(
-      "INSERT OR REPLACE INTO fed_seen (from_domain, id, result, at) SELECT ?, value->>'id', value, ? FROM json_each(?)",
-      from,
-      Date.now(),
-      JSON.stringify(results),
-    );
-  }
-
-  /** Nonces, dedupe records and idle buckets are swept every 10 minutes while the server runs. */
-  private async scheduleCleanup(): Promise<void> {
-    if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + CLEANUP_EVERY_MS);
-    this.cleanupScheduled = true;
-  }
-
-  override async alarm(): Promise<void> {
-    const now = Date.now();
-    this.sql.exec("DELETE FROM nonces WHERE at < ?", now - NONCE_KEEP_MS);
-    this.sql.exec("DELETE FROM fed_seen WHERE at < ?", now - FED_DEDUPE_MS);
-    this.sql.exec("DELETE FROM buckets WHERE at < ?", now - CLEANUP_EVERY_MS);
-    await this.ctx.storage.setAlarm(now + CLEANUP_EVERY_MS);
   }
 }

@@ -193,13 +193,14 @@ describe("server housekeeping", () => {
     const d = await registered("sweep");
     const nonce = randomId16();
     expect((await call(d, "GET", "/account", undefined, { nonce })).status).toBe(200);
-    const server = env.SERVER.get(env.SERVER.idFromName("server"));
-    await runInDurableObject(server, async (_i, state) => {
+    // A device's nonces are kept by its account's gate.
+    const gate = env.GATE.get(env.GATE.idFromName(`account:${d.address}`));
+    await runInDurableObject(gate, async (_i, state) => {
       state.storage.sql.exec("INSERT INTO nonces (key_id, nonce, at) VALUES ('device:old#im.alice.test/x', 'n', ?)", Date.now() - 3600_000);
       await state.storage.setAlarm(Date.now());
     });
-    await runDurableObjectAlarm(server);
-    const left = await runInDurableObject(server, (_i, state) =>
+    await runDurableObjectAlarm(gate);
+    const left = await runInDurableObject(gate, (_i, state) =>
       state.storage.sql.exec<{ nonce: string }>("SELECT nonce FROM nonces WHERE nonce IN ('n', ?)", nonce).toArray().map((r) => r.nonce),
     );
     expect(left).toEqual([nonce]);

@@ -2,11 +2,11 @@ import { Hono } from "hono";
 import { DEFAULT_LIMITS } from "../../shared/discovery.js";
 import { ClaimRequestSchema, FederationInboxRequestSchema } from "../../shared/wire/index.js";
 import { EmsgError } from "../../shared/errors.js";
-import { authenticatePeer } from "../auth.js";
+import { authenticatePeer, authenticatePeerBatch } from "../auth.js";
 import { json, parseJson, readBody } from "../http.js";
 import { unwrap } from "../outcome.js";
 import { accountOf, isLocal } from "../routing.js";
-import { receiveBatch } from "../federation-inbox.js";
+import { itemId, receiveBatch } from "../federation-inbox.js";
 import { mustBeRegistered } from "../registry.js";
 import type { AppEnv } from "./context.js";
 
@@ -15,9 +15,9 @@ export const federationRoutes = new Hono<AppEnv>();
 
 federationRoutes.post("/federation/inbox", async (c) => {
   const bytes = await readBody(c.req.raw, DEFAULT_LIMITS.maxFederationBodyBytes);
-  const from = await authenticatePeer(c.env, c.req.raw, bytes);
-  const { items } = parseJson(bytes, FederationInboxRequestSchema);
-  return json({ results: await receiveBatch(c.env, from, items) });
+  let items: unknown[] = [];
+  const { from, seen } = await authenticatePeerBatch(c.env, c.req.raw, bytes, () => (items = parseJson(bytes, FederationInboxRequestSchema).items).map(itemId));
+  return json({ results: await receiveBatch(c.env, from, items, seen) });
 });
 
 federationRoutes.post("/federation/claim", async (c) => {
