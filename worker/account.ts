@@ -8,6 +8,7 @@ import type {
   AccountView,
   ClaimResponse,
   ConvPayload,
+  DeviceListResponse,
   FriendEntry,
   LinkUpload,
   MailContent,
@@ -231,6 +232,13 @@ export class AccountObject extends DurableObject<Env> {
     return attempt(() => {
       const row = this.row();
       return { address: row.address as Address, accountKey: row.account_key, devices: this.devices.claim(Date.now()) };
+    });
+  }
+
+  async deviceList(): Promise<Outcome<DeviceListResponse>> {
+    return attempt(() => {
+      const row = this.row();
+      return { address: row.address as Address, accountKey: row.account_key, devices: this.devices.list() };
     });
   }
 

@@ -132,6 +132,14 @@ export class Devices {
     return have + keyPackages.length;
   }
 
+  /** The certificates of the current devices, in the order they were added. */
+  list(): WireCert[] {
+    return this.sql
+      .exec<{ cert: string }>("SELECT cert FROM devices ORDER BY added")
+      .toArray()
+      .map((d) => JSON.parse(d.cert) as WireCert);
+  }
+
   /**
    * One unexpired KeyPackage per device, consumed and remembered until it expires; the Account
    * object's single writer makes it atomic.

@@ -1,6 +1,8 @@
 import type { Address } from "../address.js";
 import { type GroupState, membersOf, verifyMembers } from "../mls/group-state.js";
+import type { DeviceCertBody } from "../identity.js";
 import type { CoreContext } from "./context.js";
+import { checkListed } from "./device-lists.js";
 import { getFriend } from "./friends.js";
 
 /**
@@ -32,14 +34,16 @@ export async function keyFor(ctx: CoreContext, address: string): Promise<string 
 /**
  * Reads the group's people from its tree. Every leaf's certificate verified under its own account
  * key when it entered (ts-mls asks `deviceCredentialService`); here each is checked against the key
- * this device holds for its address, where it holds one, ours included: `unauthorized` names the
- * first that fails.
+ * this device holds for its address, where it holds one, ours included, and each device that
+ * `entered` now (all of them on a join, the added ones on a commit) must be one its home server
+ * lists (§6, Revocation): `unauthorized` names the first that fails.
  */
-export async function proveMembers(ctx: CoreContext, state: GroupState): Promise<Proven> {
+export async function proveMembers(ctx: CoreContext, state: GroupState, entered: DeviceCertBody[] = membersOf(state)): Promise<Proven> {
   const members = accountsOf(state);
   const keys = new Map<string, string | undefined>();
   for (const address of members) keys.set(address, await keyFor(ctx, address));
   verifyMembers(state, (address) => keys.get(address));
+  await checkListed(ctx, entered, (address) => keys.get(address));
   const others = members.filter((a) => a !== ctx.account.address);
   if (others.length !== 1 || members.length !== 2) return { members };
   const address = others[0]!;

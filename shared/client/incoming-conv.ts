@@ -251,7 +251,7 @@ async function readCommit(
   }
   const hidden = item.members && processed.added.find((d) => !item.members!.includes(d.address));
   if (hidden) throw new EmsgError("unauthorized", `A commit adds a device of ${hidden.address}, who is not on the conversation's roster.`);
-  const { members } = await proveMembers(ctx, processed.state);
+  const { members } = await proveMembers(ctx, processed.state, processed.added);
   if (record.left) return { ...record, members };
   const stillOneToOne = record.kind !== "group" && members.length === 2 && members.includes(ctx.account.address) && members.includes(record.peer!);
   if (record.kind !== "group" && !stillOneToOne) {

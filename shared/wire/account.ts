@@ -116,6 +116,14 @@ export const ClaimResponseSchema = v.object({
 });
 export type ClaimResponse = v.InferOutput<typeof ClaimResponseSchema>;
 
+/** An account's current devices as its home server lists them (§6, Revocation); nothing is consumed. */
+export const DeviceListResponseSchema = v.object({
+  address: AddressSchema,
+  accountKey: PublicKeySchema,
+  devices: v.array(DeviceCertSchema),
+});
+export type DeviceListResponse = v.InferOutput<typeof DeviceListResponseSchema>;
+
 export const WsTicketResponseSchema = v.object({ ticket: v.pipe(v.string(), v.maxLength(512)), expires: MsSchema });
 export type WsTicketResponse = v.InferOutput<typeof WsTicketResponseSchema>;
 

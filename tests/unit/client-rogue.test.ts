@@ -6,6 +6,7 @@ import type { ConversationSummary } from "../../shared/client/index.js";
 import { encodeContent, newText } from "../../shared/content.js";
 import { type KeyPair, generateKeyPair } from "../../shared/identity.js";
 import { randomId16 } from "../../shared/ids.js";
+import { fromB64u } from "../../shared/base64url.js";
 import { addMembers, createGroup, encrypt } from "../../shared/mls/group.js";
 import type { GroupState } from "../../shared/mls/group-state.js";
 import { decodeGroupState } from "../../shared/mls/state-codec.js";
@@ -106,6 +107,37 @@ describe("a client and a lying server", { timeout: 30_000 }, () => {
     await bob.flush();
     expect(wentTo(world, asked.id)).toBe(real);
     expect(toRogue(world)).toEqual([]);
+  });
+
+  it("a Welcome holding a device of a friend that the friend's pinned key did certify, but that the friend's server does not list (a removed device's new key), is refused as unsafe", async () => {
+    const { world, alice, bob, real } = await friends();
+    // A device alice removed kept her account key: it certifies a key of its own and makes a group.
+    const { accountPrivateKey, accountPublicKey } = alice.account!;
+    const aliceKey = { publicKey: fromB64u(accountPublicKey), privateKey: fromB64u(accountPrivateKey) };
+    const rogue = await rogueGroup(world, bob, alice.address, aliceKey);
+    deliver(world, bob, {
+      conversation: rogue.conversation as never, from: alice.address, deviceId: rogue.device.me.deviceCert.body.deviceId, epoch: 0,
+      type: "welcome", mls: rogue.welcome, members: [alice.address, bob.address],
+    });
+    await bob.sync();
+    const fake = (await summaryOf(bob, rogue.conversation))!;
+    expect(fake.unsafe).toMatch(/claims to be alice#im\.alice\.test but is not one of its devices/);
+    const asked = await bob.sendText(alice.address, "still you?");
+    await bob.flush();
+    expect(wentTo(world, asked.id)).toBe(real);
+    expect(toRogue(world)).toEqual([]);
+
+    // A device alice links now is listed, and a group it makes with bob is one like any other.
+    const laptop = await world.anotherDevice(alice);
+    const carol = await world.person("carol#im.bob.test");
+    await world.befriend(laptop, bob);
+    await world.befriend(laptop, carol);
+    const plans = await laptop.createGroup("Plans", [bob.address, carol.address]);
+    await laptop.flush();
+    await bob.sync();
+    const joined = (await summaryOf(bob, plans.conversation))!;
+    expect(joined.unsafe).toBeUndefined();
+    expect(joined.members).toEqual([alice.address, bob.address, carol.address]);
   });
 
   it("an application message delivered as a proposal or a commit is not shown, and is still unread when it comes as what it is", async () => {

@@ -130,6 +130,11 @@ export class GroupWorld {
       const devices = target.devices.map((d) => ({ deviceCert: d.cert, keyPackage: d.keyPackages.shift() ?? null }));
       return json(200, { address: body.address, accountKey: target.accountKey, devices });
     }
+    if (path === "/directory/devices") {
+      const target = this.accounts.get(body.address as Address);
+      if (!target) throw new EmsgError("not_found", "no such account");
+      return json(200, { address: body.address, accountKey: target.accountKey, devices: target.devices.map((d) => d.cert) });
+    }
     if (path === "/conversations") {
       const conversation = `${domain}/${body.id as string}`;
       this.hubs.set(conversation, { epoch: 0, members: [...new Set([caller, ...(body.members as Address[])])], seq: 0 });

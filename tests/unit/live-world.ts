@@ -85,6 +85,8 @@ export class FakeHub {
   readonly posted: Submit[] = [];
   answering = true;
   seq = 100;
+  /** Each account's device list, as its home server would answer `/directory/devices`. */
+  readonly directory = new Map<string, { address: string; accountKey: string; devices: unknown[] }>();
   readonly #serverKey = generateKeyPair();
 
   transportFor(): Transport {
@@ -97,6 +99,10 @@ export class FakeHub {
         }
         const body = request.body ? (JSON.parse(request.body) as Record<string, unknown>) : {};
         if (path.endsWith("/sessions/ticket")) return json(200, { ticket: this.ticketFor(body.conversation as string, request.headers["x-device"]!), hub: "im.alice.test", api: "http://127.0.0.1:9/emsg/v1" });
+        if (path.endsWith("/directory/devices")) {
+          const listed = this.directory.get(body.address as string);
+          return listed ? json(200, listed) : json(404, { error: "not_found", message: String(body.address) });
+        }
         if (path.endsWith("/messages")) {
           this.posted.push(body as unknown as Submit);
           return json(202, { accepted: true });
@@ -167,6 +173,7 @@ function someone(addressText: string, hub: FakeHub, origin: string, clock: { now
   const deviceKeys = generateKeyPair();
   const account = accountRecord(address, accountKeys, deviceKeys, { label: "test", origin: origin, now: NOW });
   const { deviceCert } = account;
+  hub.directory.set(address, { address, accountKey: account.accountPublicKey, devices: [deviceCert] });
   const device = `${address}/${account.deviceId}`;
   const transport = deviceTransport(hub.transportFor(), device);
   const ctx: CoreContext = { store: new MemoryStore(), api: new ServerApi(transport, clock, origin, account.domain), clock, account, events: new Emitter<ClientEvents>() };

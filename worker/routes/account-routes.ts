@@ -1,4 +1,5 @@
 import { Hono } from "hono";
+import type * as v from "valibot";
 import { domainOf, type Address, type Domain } from "../../shared/address.js";
 import { fromB64u } from "../../shared/base64url.js";
 import { EmsgError } from "../../shared/errors.js";
@@ -11,6 +12,7 @@ import {
   AddDeviceRequestSchema,
   ClaimRequestSchema,
   ClaimResponseSchema,
+  DeviceListResponseSchema,
   DeleteAccountRequestSchema,
   PublishKeyPackagesRequestSchema,
   RegisterRequestSchema,
@@ -97,16 +99,36 @@ accountRoutes.post("/directory/claim", async (c) => {
     await mustBeRegistered(c.env, body.address);
     return json(unwrap(await accountOf(c.env, body.address).claim()));
   }
-  const res = await federationPost(c.env, domainOf(body.address), "/claim", { address: body.address });
+  return json(await askHome(c.env, body.address, "/claim", ClaimResponseSchema));
+});
+
+/** An account's current devices, from its home server: what friends check leaves against (§6, Revocation). */
+accountRoutes.post("/directory/devices", async (c) => {
+  const { body } = await signedBody(c, ClaimRequestSchema);
+  if (isLocal(c.env, body.address)) {
+    await mustBeRegistered(c.env, body.address);
+    return json(unwrap(await accountOf(c.env, body.address).deviceList()));
+  }
+  return json(await askHome(c.env, body.address, "/devices", DeviceListResponseSchema));
+});
+
+/** Asks an address's home server about it (§7); only that server's answer for that address counts. */
+async function askHome<S extends typeof ClaimResponseSchema | typeof DeviceListResponseSchema>(
+  env: Env,
+  address: Address,
+  path: string,
+  schema: S,
+): Promise<v.InferOutput<S>> {
+  const res = await federationPost(env, domainOf(address), path, { address });
   const answer: unknown = await res.json().catch(() => null);
   if (!res.ok) {
     const code = (answer as { error?: unknown } | null)?.error;
-    throw new EmsgError(code === "not_found" || code === "gone" ? code : "peer_unreachable", `${domainOf(body.address)} refused the claim.`);
+    throw new EmsgError(code === "not_found" || code === "gone" ? code : "peer_unreachable", `${domainOf(address)} refused the request for ${address}.`);
   }
-  const claimed = check(ClaimResponseSchema, answer);
-  if (claimed.address !== body.address) throw new EmsgError("peer_unreachable", "The peer answered for another address.");
-  return json(claimed);
-});
+  const known = check(schema, answer);
+  if (known.address !== address) throw new EmsgError("peer_unreachable", "The peer answered for another address.");
+  return known;
+}
 
 function checkDeletion(signed: SignedDeletion, context: "account-delete" | "deleted", address: Address, accountKey: string): void {
   if (signed.body.address !== address) throw new EmsgError("forbidden", `The ${context} object is for ${signed.body.address}.`);

@@ -28,3 +28,13 @@ federationRoutes.post("/federation/claim", async (c) => {
   await mustBeRegistered(c.env, address);
   return json(unwrap(await accountOf(c.env, address).claim()));
 });
+
+/** An account's current devices, unconsumed (§6, Revocation): any peer may ask, as for a claim. */
+federationRoutes.post("/federation/devices", async (c) => {
+  const bytes = await readBody(c.req.raw, DEFAULT_LIMITS.maxBodyBytes);
+  await authenticatePeer(c.env, c.req.raw, bytes);
+  const { address } = parseJson(bytes, ClaimRequestSchema);
+  if (!isLocal(c.env, address)) throw new EmsgError("not_found", `${address} is not an account here.`);
+  await mustBeRegistered(c.env, address);
+  return json(unwrap(await accountOf(c.env, address).deviceList()));
+});
