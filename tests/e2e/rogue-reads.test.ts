@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { EmsgClient } from "../../shared/client/client.js";
 import type { ConversationSummary } from "../../shared/client/conversation-record.js";
+import { fromB64u } from "../../shared/base64url.js";
 import { randomId16 } from "../../shared/ids.js";
 import { addMembers, createGroup, type DeviceIdentity } from "../../shared/mls/index.js";
 import { connect, type Pair, until } from "./harness.js";
@@ -110,6 +111,22 @@ describe("a rogue domain posing as a friend's conversation", () => {
     await expect(bob.sendText(asMallory.conversation, "who is this?")).rejects.toMatchObject({ code: "unauthorized" });
 
     await bobWritesToAlice("still only for alice");
+    expect(submitsFromBob()).toEqual([]);
+  });
+
+  it("a Welcome holding a device certified by alice's own account key, as a device she removed can make, but not on her server's device list, is marked unsafe", async () => {
+    const { accountPublicKey, accountPrivateKey } = alice.account!;
+    const aliceKey = { publicKey: fromB64u(accountPublicKey), privateKey: fromB64u(accountPrivateKey) };
+    const asMallory = await rogueWelcome(rogueDevice(ALICE, aliceKey), MALLORY, [ALICE, BOB]);
+    expect(asMallory.result).toEqual(expect.objectContaining({ ok: true }));
+
+    const seen = await until("Bob's client to refuse the unlisted device's group", async () => {
+      await bob.sync();
+      return summaryOf(asMallory.conversation);
+    });
+    expect(seen.unsafe).toMatch(/claims to be alice#im\.alice\.test but is not one of its devices/);
+    await expect(bob.sendText(asMallory.conversation, "is this you?")).rejects.toMatchObject({ code: "unauthorized" });
+    await bobWritesToAlice("and again only for alice");
     expect(submitsFromBob()).toEqual([]);
   });
 });
