@@ -28,19 +28,21 @@ function bad(message: string): never {
   throw new EmsgError("bad_request", message);
 }
 
-/** Normalizes a host name: Unicode to its IDNA A-label form, lower case, no trailing dot. */
+/**
+ * Normalizes a host name as PROTOCOL §2 says: one trailing dot dropped, then the WHATWG URL host
+ * parser (UTS #46 ToASCII, non-transitional), so every name reaches the wire as its A-label form
+ * and a name a URL parser reads as an IPv4 address (`0x7f.1`, `im.123`) never passes for a host.
+ */
 export function parseDomain(input: string): Domain {
   let host = input.normalize("NFKC").trim().toLowerCase();
   if (host.endsWith(".")) host = host.slice(0, -1);
   if (host.length === 0) bad("The server part after # is empty.");
   if (host.length > DOMAIN_MAX * 4) bad("The server name is too long.");
   if (/[\s/?#@:\[\]\\%]/.test(host)) bad("The server part may hold only a host name.");
-  if (/[^\x00-\x7f]/.test(host)) {
-    try {
-      host = new URL(`http://${host}/`).hostname;
-    } catch {
-      bad("The server name is not a valid international domain name.");
-    }
+  try {
+    host = new URL(`http://${host}/`).hostname;
+  } catch {
+    bad("The server name is not a valid domain name.");
   }
   if (host.length > DOMAIN_MAX) bad("The server name is longer than 253 characters.");
   const labels = host.split(".");

@@ -31,8 +31,24 @@ const INPUTS = [
   "a#x-.y",
   `${"n".repeat(65)}#im.example.com`,
   `x#${"a".repeat(64)}.com`,
-  `x#xn--${"a".repeat(59)}.com`,
-  `x#xn--${"a".repeat(63)}.com`,
+  // A-labels of exactly 63 and 64 characters (xn-- counted), as typed and as sent.
+  `x#${"a".repeat(55)}\u00fc.com`,
+  `x#xn--${"a".repeat(55)}-8yf.com`,
+  `x#${"a".repeat(56)}\u00fc.com`,
+  // An xn-- label that is no Punycode, and one that decodes to what IDNA forbids.
+  "x#xn--zz.com",
+  "x#xn--a.com",
+  // One trailing dot is the DNS root, dropped from input; two leave an empty label.
+  "carol#im.example.com..",
+  // What a URL parser reads as an IPv4 address is no host name, however it is written.
+  "alice#1.2.3.4.",
+  "alice#0x7f.0x1",
+  "alice#im.123",
+  "alice#im.0x10",
+  "alice#123.im",
+  // IDNA (UTS #46, non-transitional): ß stays ß; a zero-width joiner between Latin letters is refused.
+  "x#fa\u00df.de",
+  "x#a\u200db.com",
   "a#b#c.d",
   "a b#x.y",
   "\u00e5lice#x.y",
