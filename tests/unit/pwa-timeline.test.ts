@@ -32,6 +32,12 @@ describe("conversation timeline", () => {
     ]);
   });
 
+  it("names what a notice in a 1:1 says, as in a group, instead of an empty line", () => {
+    const unreadable = { ...message("u", now, false), text: "", notice: { type: "unreadable" as const, by: "bob#im.bob.test" as never } };
+    const [, item] = buildTimeline([unreadable], now, "en", t);
+    expect(item).toMatchObject({ kind: "notice", text: "A message from bob could not be read" });
+  });
+
   it("starts a new run when the sender changes or five minutes pass", () => {
     const items = buildTimeline(
       [message("1", now - 600_000, true), message("2", now - 590_000, true), message("3", now - 100_000, true), message("4", now - 90_000, false)],

@@ -67,6 +67,7 @@ export const en = {
   "conv.today": "Today",
   "conv.yesterday": "Yesterday",
   "conv.notFriend": "You can write once {address} accepts your friend request.",
+  "conv.unsafe": "This chat was stopped: someone in it is not who they claim to be, so nothing more is read or sent here. ({reason})",
   "conv.encrypted": "End-to-end encrypted",
   "conv.verify": "Verify",
 

@@ -69,6 +69,7 @@ export const zhCN: Record<MessageKey, string> = {
   "conv.today": "今天",
   "conv.yesterday": "昨天",
   "conv.notFriend": "{address} 接受你的好友请求后即可发消息。",
+  "conv.unsafe": "此聊天已停止：其中有人冒充他人，这里不再接收或发送任何消息。（{reason}）",
   "conv.encrypted": "端到端加密",
   "conv.verify": "验证",
 

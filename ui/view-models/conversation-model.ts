@@ -39,6 +39,8 @@ export class ConversationViewModel extends Observable {
   movedTo: Address | null = null;
   verified = false;
   keyChanged = false;
+  /** Why the core stopped this conversation (someone in it is not who they claim, PROTOCOL §8): nothing is read or sent there. */
+  unsafe: string | null = null;
   retentionOverride: number | null | undefined = undefined;
   error: string | null = null;
   /** In a group chat: how its timeline names senders and events (set by the chat list). */
@@ -97,6 +99,8 @@ export class ConversationViewModel extends Observable {
     const page = await this.#ctx.client.history(this.target, { limit: PAGE_SIZE });
     for (const message of page) this.#messages.set(message.id, message);
     this.hasOlder = page.length === PAGE_SIZE;
+    this.unsafe = (await this.#ctx.client.conversations()).find((c) => c.conversation === this.conversation)?.unsafe ?? null;
+    if (this.unsafe !== null) this.canSend = false;
     for (const favorite of await this.#ctx.records.favorites()) if (this.#holds(favorite.conversation) || favorite.peer === this.peer) this.#starred.add(favorite.id);
     this.retentionOverride = await this.#ctx.records.retentionOverride(this.retentionKey);
     await this.refreshTrust();
@@ -109,7 +113,7 @@ export class ConversationViewModel extends Observable {
     if (!this.peer) return;
     const friend = (await this.#ctx.client.friends()).find((f) => f.address === this.peer);
     this.movedTo = friend?.movedTo ?? null;
-    this.canSend = friend?.state === "friend" && this.movedTo === null;
+    this.canSend = friend?.state === "friend" && this.movedTo === null && this.unsafe === null;
     const memory = await this.#ctx.records.keyMemory(this.peer);
     this.verified = memory?.verified === true && memory.key === friend?.accountKey;
     this.keyChanged = memory !== undefined && !!friend?.accountKey && memory.key !== friend.accountKey;

@@ -3,7 +3,7 @@ import type { MessageKey } from "../i18n/en.js";
 import type { Address } from "../../shared/address.js";
 import type { GroupNotice } from "./core-types.js";
 import { noticeText } from "./group-notice.js";
-import type { GroupLabels, SenderLabel } from "./sender-label.js";
+import { type GroupLabels, type SenderLabel, senderLabels } from "./sender-label.js";
 import { clockTime, dayLabel, sameDay } from "./time-format.js";
 
 export type DeliveryStatus = "queued" | "sending" | "sent" | "delivered" | "failed";
@@ -75,7 +75,8 @@ export function buildTimeline(messages: readonly TimelineMessage[], now: number,
     const newDay = !previous || !sameDay(previous.at, message.at);
     if (newDay) items.push({ kind: "day", key: `day-${message.at}`, label: dayLabel(message.at, now, locale, t) });
     if (message.notice) {
-      const text = group ? noticeText(message.notice, group, locale, t) : message.text;
+      // A 1:1 has notices too (a message that could not be read): named as a group would name them.
+      const text = noticeText(message.notice, group ?? { self: "" as Address, label: senderLabels([message.notice.by]) }, locale, t);
       items.push({ kind: "notice", key: message.id, id: message.id, text, time: clockTime(message.at, locale) });
       previous = message;
       continue;

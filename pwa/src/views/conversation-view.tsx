@@ -130,6 +130,8 @@ export function ConversationView({ app, chats, conversation }: { app: AppViewMod
         </div>
       ) : group?.ending ? (
         <p class="notice" role="status" data-testid="group-ended">{t(group.ending.key, { name: group.ending.name ?? "" })}</p>
+      ) : conversation.unsafe !== null ? (
+        <p class="notice" role="alert" data-testid="unsafe-notice">{t("conv.unsafe", { reason: conversation.unsafe })}</p>
       ) : conversation.canSend ? (
         <form class="composer" onSubmit={(e) => { e.preventDefault(); send(); }}>
           <label class="visually-hidden" for="composer">{t("conv.placeholder")}</label>
