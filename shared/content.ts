@@ -15,6 +15,9 @@ export const TITLE_MAX_CHARS = 100;
 export const CONTENT_MAX_BYTES = 48000;
 
 const MsSchema = v.pipe(v.number(), v.safeInteger("A time must be whole milliseconds."), v.minValue(0, "A time cannot be before 1970."));
+const segmenter = new Intl.Segmenter(undefined, { granularity: "grapheme" });
+const graphemes = (s: string) => Array.from(segmenter.segment(s), (g) => g.segment);
+
 
 // Code points, not UTF-16 units, so the limit is the same for every script and every language.
 const chars = (s: string) => [...s].length;
@@ -74,9 +77,68 @@ export const LeaveContentSchema = v.object({
 });
 
 // Unknown members are dropped (PROTOCOL §1: receivers ignore what they do not know).
+export const EMOJI_MAX_CHARS = 16;
+
+const EmojiSchema = v.pipe(
+  v.string("A reaction must be text."),
+  v.check((s) => chars(s) >= 1 && chars(s) <= EMOJI_MAX_CHARS, `A reaction has 1 to ${EMOJI_MAX_CHARS} characters.`),
+  v.check((s) => !/[\uD800-\uDFFF]/u.test(s), "The reaction holds a broken character (a lone surrogate)."),
+  v.check((s) => s === s.normalize("NFC"), "The reaction must be in Unicode NFC form."),
+  // One emoji (a ZWJ sequence or flag counts once), not words: a reaction is shown as one glyph.
+  v.check((s) => [...graphemes(s)].length === 1, "A reaction is one emoji."),
+);
+
+/** The sender's reaction to the message `of`, added or taken back; the latest `sentAt` of a sender's per emoji holds. */
+export const ReactionContentSchema = v.object({
+  v: v.literal(CONTENT_VERSION),
+  id: Id16Schema,
+  sentAt: MsSchema,
+  type: v.literal("reaction"),
+  of: Id16Schema,
+  emoji: EmojiSchema,
+  op: v.picklist(["add", "remove"], "A reaction is added or removed."),
+});
+
+/** New words for the message `of`; receivers apply it only when the edit's sender wrote `of` (PROTOCOL §8.1). */
+export const EditContentSchema = v.object({
+  v: v.literal(CONTENT_VERSION),
+  id: Id16Schema,
+  sentAt: MsSchema,
+  type: v.literal("edit"),
+  of: Id16Schema,
+  text: TextSchema,
+});
+
+/** Deletes the message `of` for everyone; receivers apply it only when its sender wrote `of`. */
+export const DeleteContentSchema = v.object({
+  v: v.literal(CONTENT_VERSION),
+  id: Id16Schema,
+  sentAt: MsSchema,
+  type: v.literal("delete"),
+  of: Id16Schema,
+});
+
+/** The sender is typing in the conversation (or stopped); never stored, shown for a few seconds. */
+export const TypingContentSchema = v.object({
+  v: v.literal(CONTENT_VERSION),
+  id: Id16Schema,
+  sentAt: MsSchema,
+  type: v.literal("typing"),
+  state: v.picklist(["typing", "stopped"], "Typing says typing or stopped."),
+});
+
 export const ContentSchema = v.variant(
   "type",
-  [TextContentSchema, ReceiptContentSchema, GroupContentSchema, LeaveContentSchema],
+  [
+    TextContentSchema,
+    ReceiptContentSchema,
+    GroupContentSchema,
+    LeaveContentSchema,
+    ReactionContentSchema,
+    EditContentSchema,
+    DeleteContentSchema,
+    TypingContentSchema,
+  ],
   "Unknown kind of message content.",
 );
 
@@ -84,7 +146,11 @@ export type TextContent = v.InferOutput<typeof TextContentSchema>;
 export type ReceiptContent = v.InferOutput<typeof ReceiptContentSchema>;
 export type GroupContent = v.InferOutput<typeof GroupContentSchema>;
 export type LeaveContent = v.InferOutput<typeof LeaveContentSchema>;
-export type Content = TextContent | ReceiptContent | GroupContent | LeaveContent;
+export type ReactionContent = v.InferOutput<typeof ReactionContentSchema>;
+export type EditContent = v.InferOutput<typeof EditContentSchema>;
+export type DeleteContent = v.InferOutput<typeof DeleteContentSchema>;
+export type TypingContent = v.InferOutput<typeof TypingContentSchema>;
+export type Content = TextContent | ReceiptContent | GroupContent | LeaveContent | ReactionContent | EditContent | DeleteContent | TypingContent;
 
 function checked(value: unknown): Content {
   if (value && typeof value === "object" && "v" in value && typeof value.v === "number" && value.v !== CONTENT_VERSION) {
@@ -135,4 +201,21 @@ export function newGroupTitle(title: string, sentAt: number): GroupContent {
 
 export function newLeave(sentAt: number): LeaveContent {
   return checked({ v: CONTENT_VERSION, id: randomId16(), sentAt, type: "leave" }) as LeaveContent;
+}
+
+export function newReaction(of: string, emoji: string, op: ReactionContent["op"], sentAt: number): ReactionContent {
+  return checked({ v: CONTENT_VERSION, id: randomId16(), sentAt, type: "reaction", of, emoji: emoji.normalize("NFC"), op }) as ReactionContent;
+}
+
+/** New words for one's own message `of`, as typed (NFC-normalized). */
+export function newEdit(of: string, text: string, sentAt: number): EditContent {
+  return checked({ v: CONTENT_VERSION, id: randomId16(), sentAt, type: "edit", of, text: text.normalize("NFC") }) as EditContent;
+}
+
+export function newDelete(of: string, sentAt: number): DeleteContent {
+  return checked({ v: CONTENT_VERSION, id: randomId16(), sentAt, type: "delete", of }) as DeleteContent;
+}
+
+export function newTyping(state: TypingContent["state"], sentAt: number): TypingContent {
+  return checked({ v: CONTENT_VERSION, id: randomId16(), sentAt, type: "typing", state }) as TypingContent;
 }

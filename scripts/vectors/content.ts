@@ -25,6 +25,23 @@ const cases: { description: string; json: string }[] = [
   { description: "a group content without a title", json: JSON.stringify({ v: 1, id: ID, sentAt: AT, type: "group" }) },
   { description: "leaving, in content version 2", json: JSON.stringify({ v: 2, id: ID, sentAt: AT, type: "leave" }) },
   { description: "an unknown type", json: JSON.stringify({ v: 1, id: ID, sentAt: AT, type: "poll" }) },
+  { description: "a read receipt", json: JSON.stringify({ v: 1, id: ID, sentAt: AT, type: "receipt", of: [OTHER], state: "read" }) },
+  { description: "a reaction", json: JSON.stringify({ v: 1, id: ID, sentAt: AT, type: "reaction", of: OTHER, emoji: "\u{1F44D}", op: "add" }) },
+  {
+    description: "a reaction of one emoji of several code points (a family, joined by ZWJ)",
+    json: JSON.stringify({ v: 1, id: ID, sentAt: AT, type: "reaction", of: OTHER, emoji: "\u{1F468}\u200D\u{1F469}\u200D\u{1F467}", op: "add" }),
+  },
+  { description: "a reaction taken back", json: JSON.stringify({ v: 1, id: ID, sentAt: AT, type: "reaction", of: OTHER, emoji: "\u2764", op: "remove" }) },
+  { description: "a reaction of two emoji", json: JSON.stringify({ v: 1, id: ID, sentAt: AT, type: "reaction", of: OTHER, emoji: "\u{1F44D}\u{1F44D}", op: "add" }) },
+  { description: "a reaction with no op", json: JSON.stringify({ v: 1, id: ID, sentAt: AT, type: "reaction", of: OTHER, emoji: "\u{1F44D}" }) },
+  { description: "an edit", json: JSON.stringify({ v: 1, id: ID, sentAt: AT, type: "edit", of: OTHER, text: "hello again" }) },
+  { description: "an edit with empty text", json: JSON.stringify({ v: 1, id: ID, sentAt: AT, type: "edit", of: OTHER, text: "" }) },
+  { description: "an edit naming no message", json: JSON.stringify({ v: 1, id: ID, sentAt: AT, type: "edit", text: "hello" }) },
+  { description: "a delete for everyone", json: JSON.stringify({ v: 1, id: ID, sentAt: AT, type: "delete", of: OTHER }) },
+  { description: "a delete naming a bad id", json: JSON.stringify({ v: 1, id: ID, sentAt: AT, type: "delete", of: "short" }) },
+  { description: "typing", json: JSON.stringify({ v: 1, id: ID, sentAt: AT, type: "typing", state: "typing" }) },
+  { description: "typing stopped", json: JSON.stringify({ v: 1, id: ID, sentAt: AT, type: "typing", state: "stopped" }) },
+  { description: "typing in an unknown state", json: JSON.stringify({ v: 1, id: ID, sentAt: AT, type: "typing", state: "thinking" }) },
 ];
 
 export async function make() {

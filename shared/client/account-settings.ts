@@ -15,6 +15,14 @@ export async function loadSettings(ctx: CoreContext): Promise<Settings> {
   return settings;
 }
 
+/**
+ * Whether this account sends and shows read receipts and typing (PROTOCOL §8.1): from the settings
+ * kept on this device only, so reading a message never waits on the network. Unknown means on.
+ */
+export async function readReceiptsOn(ctx: Pick<CoreContext, "store">): Promise<boolean> {
+  return (await ctx.store.get<Settings>(KEY))?.readReceipts !== false;
+}
+
 /** Settings that came from elsewhere, e.g. the device that linked this one. */
 export function keepSettings(ctx: Pick<CoreContext, "store">, settings: Settings): Promise<void> {
   return ctx.store.put(KEY, settings);

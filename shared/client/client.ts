@@ -1,11 +1,12 @@
 import { type Address, type Domain, domainOf, parseAddress } from "../address.js";
-import { newText } from "../content.js";
+import { newText, newTyping } from "../content.js";
 import { originFor, parseResolverMap } from "../discovery.js";
 import { EmsgError } from "../errors.js";
 import type { Settings } from "../wire/account.js";
 import { type AccountRecord, loadAccount } from "./account-record.js";
 import { createAccount, replenishKeyPackages, signerOf } from "./account.js";
-import { deleteAccount, loadSettings, updateSettings } from "./account-settings.js";
+import { deleteAccount, loadSettings, readReceiptsOn, updateSettings } from "./account-settings.js";
+import * as actions from "./message-actions.js";
 import type { ClientEvents, CoreContext } from "./context.js";
 import { type ConversationSummary, conversationWith, listConversations, loadConversation, saveConversation, summaryOf } from "./conversation-record.js";
 import { Emitter } from "./events.js";
@@ -19,7 +20,7 @@ import { applyItems, openMailboxSocket, parseServerFrame, pollMailbox } from "./
 import * as deviceLink from "./device-link.js";
 import { runDeviceJobs } from "./device-jobs.js";
 import { parseLinkCode } from "../device-link.js";
-import { deleteMessage, history, type HistoryPage, type MessageRecord, messagesBefore, saveMessage } from "./messages.js";
+import { deleteMessage, findMessage, history, type HistoryPage, type MessageRecord, messagesBefore, saveMessage } from "./messages.js";
 import { enqueue, enqueueReceipt, flushOutgoing, pendingConversation } from "./outgoing-queue.js";
 import { peerSafetyNumber } from "./verification.js";
 import { LivePaths, type MessagePath, SESSION_IDLE_CLOSE_MS } from "./live-paths.js";
@@ -39,6 +40,8 @@ export interface ClientOptions {
 }
 
 const DAY_MS = 24 * 3600 * 1000;
+/** How often "typing" is sent again while the user keeps typing (PROTOCOL §8.1). */
+const TYPING_EVERY_MS = 4000;
 
 /**
  * One account on one device: the whole client core behind one object. It does no I/O of its own
@@ -332,22 +335,26 @@ export class EmsgClient {
    * Sends a text to a friend (by address) or into a conversation. It is stored as `sending` at
    * once and goes out now if the server is reachable, or on the next connect otherwise.
    */
-  async sendText(target: string, text: string): Promise<MessageRecord> {
+  async sendText(target: string, text: string, { replyTo }: { replyTo?: string } = {}): Promise<MessageRecord> {
     const ctx = this.#context();
     const { conversation, peer } = await this.#resolveTarget(await followMove(ctx, target));
     if (!conversation && !(await friends.pinnedKey(ctx, peer!))) throw new EmsgError("forbidden", `${peer} is not your friend yet.`);
     const record = conversation ? await loadConversation(ctx, conversation) : undefined;
     if (record?.left) throw new EmsgError("forbidden", "You are no longer a member of this group.");
     if (record?.unsafe) throw new EmsgError("unauthorized", record.unsafe);
-    const content = newText(text, this.#clock.now());
+    const into = conversation ?? pendingConversation(peer!);
+    // A reply quotes a message of the same conversation (PROTOCOL §8.1).
+    if (replyTo !== undefined && (await findMessage(ctx, replyTo))?.conversation !== into) throw new EmsgError("not_found", "The message to reply to is not in this conversation.");
+    const content = newText(text, this.#clock.now(), replyTo === undefined ? {} : { replyTo });
     const message: MessageRecord = {
       id: content.id,
-      conversation: conversation ?? pendingConversation(peer!),
+      conversation: into,
       from: ctx.account.address,
       direction: "out",
       text: content.text,
       at: content.sentAt,
       status: "sending",
+      ...(replyTo === undefined ? {} : { replyTo }),
     };
     // Stored at once, not behind earlier sends still being encrypted and submitted: a message
     // written meanwhile survives a reload. Both are new keys; a flush already running leaves
@@ -384,15 +391,57 @@ export class EmsgClient {
   }
 
   /**
-   * In turn with everything else: the record it rewrites holds the group state, and one read
-   * before a send advanced it would put back a message key already used (PROTOCOL §6).
+   * The conversation is on screen: unread goes to zero and, if the account shares them, a `read`
+   * receipt goes out. In turn with everything else: the record it rewrites holds the group state,
+   * and one read before a send advanced it would put back a message key already used (PROTOCOL §6).
    */
-  markRead(target: string): Promise<void> {
-    return this.#exclusive(async () => {
+  async markRead(target: string): Promise<void> {
+    await this.#exclusive(async () => {
       const { conversation } = await this.#resolveTarget(target);
-      const record = conversation && (await loadConversation(this.#context(), conversation));
-      if (record && record.unread > 0) await saveConversation(this.#context(), { ...record, unread: 0 });
+      if (conversation) await actions.markRead(this.#context(), conversation);
     });
+    void this.#exclusive(() => this.#afterItems()).catch(() => undefined);
+  }
+
+  /** Runs a change to a shown message in turn with everything else, then sends it. */
+  async #messageChange(change: (ctx: CoreContext) => Promise<MessageRecord>): Promise<MessageRecord> {
+    const result = await this.#exclusive(() => change(this.#context()));
+    void this.#exclusive(() => this.#afterItems()).catch(() => undefined);
+    return result;
+  }
+
+  /** Adds (or, with `op: "remove"`, takes back) this account's reaction `emoji` to a message. */
+  react(id: string, emoji: string, op: "add" | "remove" = "add"): Promise<MessageRecord> {
+    return this.#messageChange((ctx) => actions.react(ctx, id, emoji, op));
+  }
+
+  /** New words for one of this account's messages, for everyone in its conversation. */
+  editMessage(id: string, text: string): Promise<MessageRecord> {
+    return this.#messageChange((ctx) => actions.edit(ctx, id, text));
+  }
+
+  /** Deletes one of this account's messages for everyone in its conversation; a "deleted" line stays. */
+  deleteForEveryone(id: string): Promise<MessageRecord> {
+    return this.#messageChange((ctx) => actions.deleteForEveryone(ctx, id));
+  }
+
+  readonly #typingSent = new Map<string, number>();
+
+  /**
+   * The user is typing in a conversation (or stopped: cleared or sent the draft). Sent at most every
+   * 4 seconds, never kept for later, and not at all when the account shares no read receipts.
+   */
+  async setTyping(target: string, typing: boolean): Promise<void> {
+    const ctx = this.#context();
+    const { conversation } = await this.#resolveTarget(target);
+    if (!conversation || !(await readReceiptsOn(ctx))) return;
+    const last = this.#typingSent.get(conversation);
+    const now = this.#clock.now();
+    if (typing ? last !== undefined && now - last < TYPING_EVERY_MS : last === undefined) return;
+    if (typing) this.#typingSent.set(conversation, now);
+    else this.#typingSent.delete(conversation);
+    await this.#exclusive(() => enqueue(ctx, { content: newTyping(typing ? "typing" : "stopped", now), conversation }));
+    void this.#exclusive(() => this.#afterItems()).catch(() => undefined);
   }
 
   // ---- groups (PROTOCOL §12)

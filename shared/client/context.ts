@@ -1,3 +1,4 @@
+import type { Address } from "../address.js";
 import type { Emitter } from "./events.js";
 import type { AccountRecord } from "./account-record.js";
 import type { Friend } from "./friends.js";
@@ -11,7 +12,10 @@ import type { Submit, SubmitAccepted } from "../wire/conversation.js";
 
 export interface ClientEvents extends Record<string, unknown> {
   message: MessageRecord;
+  /** A stored message changed: its status, its words (edited, deleted) or its reactions. */
   status: MessageRecord;
+  /** Someone is typing in a conversation, or stopped (PROTOCOL §8.1); never stored. */
+  typing: { conversation: string; from: Address; typing: boolean };
   friend: Friend;
   conversation: ConversationSummary;
   connection: { state: "connecting" | "online" | "offline"; error?: string };

@@ -26,6 +26,6 @@ export async function applyDirectCopy(ctx: CoreContext, frame: DirectFrame, from
   if (processed.kind !== "application" || `${processed.sender.address}/${processed.sender.deviceId}` !== from) return {};
   const read = rememberDirect({ ...record, group: encodeGroupState(processed.state) }, frame.mls);
   const { record: next, outcome } = await readApplication(ctx, read, processed);
-  await saveConversation(ctx, next, next.last?.id !== record.last?.id);
+  await saveConversation(ctx, next, next.last?.id !== record.last?.id || next.last?.text !== record.last?.text);
   return outcome;
 }

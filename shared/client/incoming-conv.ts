@@ -4,7 +4,10 @@ import { epochOf, groupIdOf, isActive } from "../mls/group-state.js";
 import { type Processed, processMessage } from "../mls/receive.js";
 import { decodeGroupState, encodeGroupState } from "../mls/state-codec.js";
 import type { ConvPayload } from "../wire/conversation.js";
-import { decodeContent } from "../content.js";
+import type { Address } from "../address.js";
+import { decodeContent, type TypingContent } from "../content.js";
+import { readReceiptsOn } from "./account-settings.js";
+import { applyHeld, readChange, readReceipt, TYPING_LATE_MS } from "./message-changes.js";
 import { deviceIdentityOf } from "./account-record.js";
 import { forgetKeyPackage, unusedKeyPackages } from "./account.js";
 import type { CoreContext } from "./context.js";
@@ -22,7 +25,7 @@ import { accountsOf, type Proven, proveMembers } from "./conversation-trust.js";
 import { readDirectly } from "./direct-copies.js";
 import { addNotice, asGroup, noticeRosterChange, readLeave, readTitle } from "./group-changes.js";
 import { ownItemBack } from "./own-commits.js";
-import { findMessage, type MessageRecord, saveMessage, setStatus } from "./messages.js";
+import { findMessage, type MessageRecord, saveMessage } from "./messages.js";
 
 /** What applying a conversation item asks of the caller afterwards. */
 export interface ConvOutcome {
@@ -136,14 +139,22 @@ async function applyText(ctx: CoreContext, record: ConversationRecord, message: 
   if (!known) {
     await saveMessage(ctx, message);
     ctx.events.emit("message", message);
+    if (message.direction === "in") ctx.events.emit("typing", { conversation: message.conversation, from: message.from, typing: false });
   }
   const last = { id: message.id, from: message.from, text: message.text, at: message.at, direction: message.direction, status: message.status };
   const newer = !record.last || record.last.at <= message.at;
-  return {
+  const next = {
     ...record,
     ...(newer ? { last } : {}),
     unread: record.unread + (!known && message.direction === "in" ? 1 : 0),
   };
+  return known ? next : applyHeld(ctx, next, message);
+}
+
+/** Typing from another account, shown only when it is fresh and this account shares its own. */
+async function readTyping(ctx: CoreContext, record: ConversationRecord, content: TypingContent, sender: Address): Promise<void> {
+  if (sender === ctx.account.address || ctx.clock.now() - content.sentAt > TYPING_LATE_MS || !(await readReceiptsOn(ctx))) return;
+  ctx.events.emit("typing", { conversation: record.conversation, from: sender, typing: content.state === "typing" });
 }
 
 /**
@@ -174,12 +185,15 @@ export async function readApplication(
       at: content.sentAt,
       ...(hubSeq === undefined ? {} : { hubSeq }),
       status: direction === "out" ? "sent" : "received",
+      ...(content.replyTo === undefined ? {} : { replyTo: content.replyTo }),
     });
     return { record: next, outcome: direction === "in" ? { receipts: { conversation: record.conversation, ids: [content.id] } } : {} };
   }
-  if (content.type === "receipt" && sender !== ctx.account.address) {
-    for (const id of content.of) await setStatus(ctx, id, "delivered");
+  if (content.type === "receipt") await readReceipt(ctx, record, content, sender, await readReceiptsOn(ctx));
+  if (content.type === "reaction" || content.type === "edit" || content.type === "delete") {
+    return { record: await readChange(ctx, record, content, sender), outcome: {} };
   }
+  if (content.type === "typing") await readTyping(ctx, record, content, sender);
   return { record, outcome: {} };
 }
 
@@ -224,7 +238,7 @@ export async function applyConvItem(ctx: CoreContext, item: ConvPayload): Promis
   } else if (processed.kind === "application") {
     ({ record: next, outcome } = await readApplication(ctx, next, processed, item.hubSeq));
   }
-  const changed = next.last?.id !== record.last?.id || next.epoch !== record.epoch || next.title !== record.title || next.left !== record.left;
+  const changed = next.last?.id !== record.last?.id || next.last?.text !== record.last?.text || next.epoch !== record.epoch || next.title !== record.title || next.left !== record.left;
   await saveConversation(ctx, next, changed || next.kind !== record.kind);
   return outcome;
 }

@@ -1,10 +1,12 @@
 import type { Address } from "../address.js";
 import type { CoreContext } from "./context.js";
 import { loadConversation, saveConversation } from "./conversation-record.js";
+import type { Reaction } from "./message-changes.js";
 
 /**
  * `sending`: queued on this device; `sent`: the hub accepted it; `delivered`: a device of the
- * recipient acknowledged it; `failed`: refused for good (see `error`); `received`: sent to us.
+ * recipient acknowledged it (`read` says whether one had it on screen); `failed`: refused for good
+ * (see `error`); `received`: sent to us.
  */
 export type MessageStatus = "sending" | "sent" | "delivered" | "failed" | "received";
 
@@ -36,6 +38,17 @@ export interface MessageRecord {
   error?: string;
   /** Set on a group notice; its `text` is "". */
   notice?: GroupNotice;
+  /** The id of the message this one answers (quotes), in the same conversation. */
+  replyTo?: string;
+  /** When its sender last changed its words (their clock); absent if never edited. */
+  editedAt?: number;
+  /** Deleted for everyone by its sender: `text` is "" and it has no reactions. */
+  deleted?: true;
+  reactions?: Reaction[];
+  /** Our text: a recipient had it on screen (a `read` receipt, PROTOCOL §8.1); it is `delivered` too. */
+  read?: true;
+  /** A received text marked read on this device: no `read` receipt is sent for it again. */
+  readSent?: true;
 }
 
 // Keys sort by time, so a prefix listing of one conversation is its history in order.

@@ -1,6 +1,7 @@
 import type { Address } from "../address.js";
 import { EmsgError, RETRYABLE } from "../errors.js";
-import { type Content, encodeContent, newReceipt, newText, RECEIPT_MAX_IDS } from "../content.js";
+import { type Content, encodeContent, newReceipt, newText, RECEIPT_MAX_IDS, type ReceiptContent } from "../content.js";
+import { TYPING_LATE_MS } from "./message-changes.js";
 import { randomId16 } from "../ids.js";
 import type { CoreContext } from "./context.js";
 import { leaveOrderedAt, loadConversation, saveConversation } from "./conversation-record.js";
@@ -37,19 +38,27 @@ export function enqueue(ctx: Pick<CoreContext, "store">, entry: OutgoingEntry): 
 }
 
 /**
- * Queues a `delivered` receipt, folded into one still waiting for the same conversation, so
+ * Queues a receipt, folded into one of the same state still waiting for the same conversation, so
  * catching up on many messages sends a few receipts rather than one each.
  */
-export async function enqueueReceipt(ctx: Pick<CoreContext, "store">, conversation: string, ids: string[], now: number): Promise<void> {
+export async function enqueueReceipt(
+  ctx: Pick<CoreContext, "store">,
+  conversation: string,
+  ids: string[],
+  now: number,
+  state: ReceiptContent["state"] = "delivered",
+): Promise<void> {
   const waiting = (await pending(ctx)).find(
     // One already encrypted is sent as it is: ids added to it now would never leave.
-    (e) => e.conversation === conversation && e.content.type === "receipt" && !e.sealed && e.content.of.length + ids.length <= RECEIPT_MAX_IDS,
+    (e) =>
+      e.conversation === conversation && e.content.type === "receipt" && e.content.state === state && !e.sealed &&
+      e.content.of.length + ids.length <= RECEIPT_MAX_IDS,
   );
   if (waiting && waiting.content.type === "receipt") {
     await enqueue(ctx, { ...waiting, content: { ...waiting.content, of: [...new Set([...waiting.content.of, ...ids])] } });
     return;
   }
-  await enqueue(ctx, { content: newReceipt(ids, "delivered", now), conversation });
+  await enqueue(ctx, { content: newReceipt(ids, state, now), conversation });
 }
 
 export async function pending(ctx: Pick<CoreContext, "store">): Promise<OutgoingEntry[]> {
@@ -142,12 +151,15 @@ export async function flushOutgoing(ctx: CoreContext, catchUp: () => Promise<voi
   const entries = await pending(ctx);
   for (let i = 0; i < entries.length; i++) {
     const entry = entries[i]!;
+    // Typing is news only now: one that waited is dropped unsent, and one that fails is not tried again.
+    const typing = entry.content.type === "typing";
     try {
-      await sendEntry(ctx, entry, catchUp);
+      if (!typing || ctx.clock.now() - entry.content.sentAt <= TYPING_LATE_MS) await sendEntry(ctx, entry, catchUp);
     } catch (error) {
       // Still behind after catching up: the commit that moved the hub on has not reached this
       // device yet; its arrival flushes the queue again.
-      if (isTransient(error) || (error instanceof EmsgError && error.code === "stale_epoch")) return entries.length - i;
+      if (typing) await ctx.store.delete(entryKey(entry));
+      if (isTransient(error) || (error instanceof EmsgError && error.code === "stale_epoch")) return entries.length - i - (typing ? 1 : 0);
       const code = error instanceof EmsgError ? error.code : "internal";
       if (!(error instanceof EmsgError)) console.error("emsg: sending failed", error);
       if (entry.content.type === "text") await setStatus(ctx, entry.content.id, "failed", { error: code });

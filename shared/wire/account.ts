@@ -15,6 +15,8 @@ export type StrangerPolicy = v.InferOutput<typeof StrangerPolicySchema>;
 export const SettingsSchema = v.object({
   strangers: StrangerPolicySchema,
   retentionDays: v.nullable(v.pipe(v.number(), v.safeInteger(), v.minValue(1), v.maxValue(3650))),
+  /** Read receipts and typing indicators, sent and shown (PROTOCOL §8.1); absent means on. */
+  readReceipts: v.optional(v.boolean()),
 });
 export type Settings = v.InferOutput<typeof SettingsSchema>;
 

@@ -6,8 +6,12 @@ import {
   type Content,
   decodeContent,
   encodeContent,
+  newDelete,
+  newEdit,
   newGroupTitle,
   newLeave,
+  newReaction,
+  newTyping,
   newReceipt,
   newText,
   RECEIPT_MAX_IDS,
@@ -126,6 +130,17 @@ describe("message content", () => {
     expect(codeOf(() => newGroupTitle("x".repeat(101), base.sentAt))).toBe("bad_request");
     const leave = newLeave(base.sentAt);
     expect(decodeContent(encodeContent(leave))).toEqual(leave);
+  });
+
+  it("makes reactions of one emoji, edits under the rules of a text, deletes and typing", () => {
+    const of = randomId16();
+    for (const c of [newReaction(of, "👍🏽", "add", 5), newEdit(of, "Cafe\u0301", 5), newDelete(of, 5), newTyping("stopped", 5)]) {
+      expect(decodeContent(encodeContent(c))).toEqual(c);
+    }
+    expect(newEdit(of, "Cafe\u0301", 5).text).toBe("Caf\u00e9");
+    expect(codeOf(() => newReaction(of, "ok", "add", 5))).toBe("bad_request");
+    expect(codeOf(() => newEdit(of, "", 5))).toBe("bad_request");
+    expect(codeOf(() => newEdit(of, "a".repeat(TEXT_MAX_CHARS + 1), 5))).toBe("bad_request");
   });
 
   it("decodes the content vectors as tests/vectors/content.json says", () => {
