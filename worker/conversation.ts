@@ -94,6 +94,8 @@ export class ConversationObject extends DurableObject<Env> {
    * before each write, so every submission does not read them again.
    */
   private known: { meta: MetaRow; members: Address[] } | undefined;
+  /** Whether this object has tables yet, i.e. `create` ran here once. */
+  private schema: boolean;
   /**
    * Local authors whose account said, in answer to a fan-out, that it has one device, and the
    * epoch then. An application message that device submitted here and was answered for goes
@@ -106,13 +108,15 @@ export class ConversationObject extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
-    migrate(this.sql, STEPS);
+    // Storage is made by `create` only: a request naming a made-up conversation leaves nothing behind (issue 14).
+    this.schema = this.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'").toArray().length > 0;
+    if (this.schema) migrate(this.sql, STEPS);
     this.sessions = new Sessions(ctx);
   }
 
   private meta(): MetaRow {
     if (this.known) return this.known.meta;
-    const row = this.sql.exec<MetaRow>("SELECT ref, creator, epoch, fanned_through FROM meta").toArray()[0];
+    const row = this.schema ? this.sql.exec<MetaRow>("SELECT ref, creator, epoch, fanned_through FROM meta").toArray()[0] : undefined;
     if (!row) throw new EmsgError("not_found", "No such conversation here.");
     this.known = { meta: row, members: this.readMembers() };
     return row;
@@ -120,7 +124,7 @@ export class ConversationObject extends DurableObject<Env> {
 
   /** Whether this conversation was created here; asks storage only while its meta is not in memory. */
   private hosted(): boolean {
-    return this.known !== undefined || this.sql.exec("SELECT 1 FROM meta").toArray().length > 0;
+    return this.known !== undefined || (this.schema && this.sql.exec("SELECT 1 FROM meta").toArray().length > 0);
   }
 
   private members(): Address[] {
@@ -135,6 +139,8 @@ export class ConversationObject extends DurableObject<Env> {
     return attempt(() => {
       if (this.hosted()) throw new EmsgError("conflict", "That conversation id is taken.");
       this.known = undefined;
+      if (!this.schema) migrate(this.sql, STEPS);
+      this.schema = true;
       this.ctx.storage.transactionSync(() => {
         this.sql.exec("INSERT INTO meta (id, ref, creator, epoch, created) VALUES (1, ?, ?, 0, ?)", ref, creator, now);
         for (const m of new Set([creator, ...members])) this.sql.exec("INSERT INTO members (address, since) VALUES (?, ?)", m, now);
@@ -429,6 +435,7 @@ export class ConversationObject extends DurableObject<Env> {
 
   /** A deleted account leaves: it gets nothing more from here. */
   async leave(address: Address): Promise<void> {
+    if (!this.hosted()) return;
     this.known = undefined;
     this.sql.exec("DELETE FROM members WHERE address = ?", address);
     this.sessions.closeAllBut(this.members());
