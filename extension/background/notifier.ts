@@ -1,7 +1,8 @@
 import { browser } from "wxt/browser";
-import { pickLocale, translator } from "../../ui/i18n/translate.js";
+import { pickLocale, translator, type Translate } from "../../ui/i18n/translate.js";
+import type { MessageRecord } from "../../shared/client/messages.js";
+import { arrivalNotification, requestNotification } from "../../ui/view-models/notification-policy.js";
 import type { ClientService } from "./client-service.js";
-import { arrivalNotification } from "./views.js";
 
 const ICON = "/icon-192.png";
 
@@ -9,22 +10,31 @@ const ICON = "/icon-192.png";
 export function notifyArrivals(service: ClientService): void {
   const t = translator(pickLocale(navigator.languages));
   service.client.on("message", (message) => {
-    if (message.direction !== "in" || message.notice) return;
-    // The group's summary names it ("bob in Weekend"); without one the sender's address will do.
-    void service.client
-      .conversations()
-      .then((all) => all.find((c) => c.conversation === message.conversation))
-      .catch(() => undefined)
-      .then((summary) => {
-        const shown = arrivalNotification(message, summary, service.client.address, t);
-        if (shown) return browser.notifications.create(`emsg-msg-${message.id}`, { type: "basic", iconUrl: ICON, title: shown.title, message: shown.body });
-      });
+    if (message.direction === "in" && !message.notice) void notifyMessage(service, message, t);
   });
   service.client.on("friend", (friend) => {
-    if (friend.state === "incoming" || friend.state === "held") {
-      void browser.notifications.create(`emsg-friend-${friend.address}`, { type: "basic", iconUrl: ICON, title: "EMSG friend request", message: `${friend.address} wants to be your EMSG friend.` });
-    } else if (friend.state === "friend") {
-      void browser.notifications.create(`emsg-friend-${friend.address}`, { type: "basic", iconUrl: ICON, title: "EMSG", message: `${friend.address} is now your EMSG friend.` });
-    }
+    const request = requestNotification(friend, t);
+    if (request) void show(`emsg-friend-${friend.address}`, request.title, request.body);
+    else if (friend.state === "friend") void show(`emsg-friend-${friend.address}`, "EMSG", t("notify.accepted", { address: friend.address }));
   });
+}
+
+async function notifyMessage(service: ClientService, message: MessageRecord, t: Translate): Promise<void> {
+  // The group's summary names it ("bob in Weekend"); without one the sender's address will do.
+  const summary = await service.client.conversations().then(
+    (all) => all.find((c) => c.conversation === message.conversation),
+    (error: unknown) => {
+      console.warn(`emsg: notifying without the chat's name, the conversations could not be read: ${(error as Error).message}`);
+      return undefined;
+    },
+  );
+  const shown = arrivalNotification(message, summary, service.client.address, t);
+  if (shown) await show(`emsg-msg-${message.id}`, shown.title, shown.body);
+}
+
+/** A notification the browser refused (permission taken back, say) is logged; the message stays in the chat. */
+async function show(id: string, title: string, message: string): Promise<void> {
+  await browser.notifications
+    .create(id, { type: "basic", iconUrl: ICON, title, message })
+    .catch((error: unknown) => console.warn(`emsg: notification not shown: ${(error as Error).message}`));
 }

@@ -35,25 +35,58 @@ async function clientWithHistory(retentionDays: number | null) {
   await store.put("account", account);
   await store.put("settings", { strangers: "accept", retentionDays });
   // Messages to Bob written before any conversation with him exists, so no MLS state is needed.
-  const conversation = pendingConversation(asAddress("bob#im.bob.test"));
-  for (const [text, age] of [["forty days old", 40], ["eight days old", 8], ["yesterday", 1]] as const) {
-    await saveMessage({ store }, { id: randomId16(), conversation, from: address, direction: "out", text, at: NOW - age * DAY, status: "sent" });
+  for (const friend of ["bob#im.bob.test", "carol#im.carol.test"]) {
+    const conversation = pendingConversation(asAddress(friend));
+    for (const [text, age] of [["forty days old", 40], ["eight days old", 8], ["yesterday", 1]] as const) {
+      await saveMessage({ store }, { id: randomId16(), conversation, from: address, direction: "out", text, at: NOW - age * DAY, status: "sent" });
+    }
   }
   const client = new EmsgClient({ store, transport: offline, clock: { now: () => NOW } });
   expect(await client.open()).toBe(true);
-  return { client, conversation: "bob#im.bob.test" };
+  return { client, conversation: "bob#im.bob.test", other: "carol#im.carol.test" };
 }
+
+const texts = async (client: EmsgClient, chat: string) => (await client.history(chat)).map((m) => m.text);
 
 describe("message expiry", () => {
   it("deletes messages older than the retention setting and keeps the rest", async () => {
-    const { client, conversation } = await clientWithHistory(7);
-    expect(await client.expire()).toBe(2);
-    expect((await client.history(conversation)).map((m) => m.text)).toEqual(["yesterday"]);
+    const { client, conversation, other } = await clientWithHistory(7);
+    expect(await client.expire()).toHaveLength(4);
+    expect(await texts(client, conversation)).toEqual(["yesterday"]);
+    expect(await texts(client, other)).toEqual(["yesterday"]);
   });
 
   it("keeps everything when retention is off", async () => {
     const { client, conversation } = await clientWithHistory(null);
-    expect(await client.expire(NOW + 1000 * DAY)).toBe(0);
+    expect(await client.expire(NOW + 1000 * DAY)).toEqual([]);
     expect(await client.history(conversation)).toHaveLength(3);
+  });
+
+  it("uses a chat's own retention over the account's, in both directions", async () => {
+    const { client, conversation, other } = await clientWithHistory(30);
+    await client.setChatRetention(conversation, 1);
+    await client.setChatRetention(other, null);
+    expect([await client.chatRetention(conversation), await client.chatRetention(other)]).toEqual([1, null]);
+    const removed = await client.expire();
+    expect(await texts(client, conversation)).toEqual(["yesterday"]);
+    expect(await texts(client, other)).toEqual(["forty days old", "eight days old", "yesterday"]);
+    expect(removed).toHaveLength(2);
+  });
+
+  it("follows the account's retention again once a chat's own is cleared", async () => {
+    const { client, conversation } = await clientWithHistory(30);
+    await client.setChatRetention(conversation, null);
+    await client.setChatRetention(conversation, undefined);
+    expect(await client.chatRetention(conversation)).toBeUndefined();
+    await client.expire();
+    expect(await texts(client, conversation)).toEqual(["eight days old", "yesterday"]);
+  });
+
+  it("refuses a chat retention the account setting could not hold", async () => {
+    const { client, conversation } = await clientWithHistory(null);
+    for (const days of [0, 3651, 1.5]) {
+      await expect(client.setChatRetention(conversation, days)).rejects.toMatchObject({ code: "bad_request" });
+    }
+    expect(await client.chatRetention(conversation)).toBeUndefined();
   });
 });

@@ -6,7 +6,8 @@ import { MemoryStore } from "../../shared/client/store.js";
 import { translator } from "../../ui/i18n/translate.js";
 import { ClientService } from "../../extension/background/client-service.js";
 import { handleRequest, type RequestContext, type Self } from "../../extension/background/requests.js";
-import { arrivalNotification, chatView, messageView } from "../../extension/background/views.js";
+import { chatView, messageView } from "../../extension/background/views.js";
+import { arrivalNotification } from "../../ui/view-models/notification-policy.js";
 import type { ChatView, MessageView } from "../../extension/messaging/messages.js";
 import { GroupWorld } from "./group-world.js";
 

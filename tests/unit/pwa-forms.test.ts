@@ -4,7 +4,7 @@ import { readFriendInput } from "../../ui/view-models/friend-input.js";
 import { composerAction, outgoingText } from "../../ui/view-models/composer.js";
 import { deletionConfirmed, exportFileName, progressPercent, readRetention, retentionLabel } from "../../ui/view-models/settings-form.js";
 import { connectivityBanner } from "../../ui/view-models/connectivity.js";
-import { notificationBody, shouldNotify } from "../../ui/view-models/notification-policy.js";
+import { notificationBody, requestNotification, shouldNotify } from "../../ui/view-models/notification-policy.js";
 import { translator } from "../../ui/i18n/translate.js";
 import type { Address } from "../../shared/address.js";
 
@@ -85,5 +85,13 @@ describe("connectivity and notifications", () => {
     expect(shouldNotify({ hidden: true, permission: "denied" })).toBe(false);
     expect(notificationBody("a\n\nb   c")).toBe("a b c");
     expect(notificationBody("x".repeat(300)).length).toBe(120);
+  });
+
+  it("notifies of a friend request with its note, or says who asks, and of nothing else about friends", () => {
+    const bob = "bob#im.bob.test" as Address;
+    expect(requestNotification({ address: bob, state: "incoming", note: "from the climbing club" }, t)).toEqual({ title: `Friend request from ${bob}`, body: "from the climbing club" });
+    expect(requestNotification({ address: bob, state: "held" }, t)).toEqual({ title: `Friend request from ${bob}`, body: `${bob} wants to be your EMSG friend.` });
+    expect(requestNotification({ address: bob, state: "friend" }, t)).toBeNull();
+    expect(requestNotification({ address: bob, state: "outgoing" }, t)).toBeNull();
   });
 });

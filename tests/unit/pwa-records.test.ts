@@ -1,10 +1,9 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { MemoryStore } from "../../shared/client/store.js";
-import { saveMessage, history, type MessageRecord } from "../../shared/client/messages.js";
+import type { MessageRecord } from "../../shared/client/messages.js";
 import type { Address } from "../../shared/address.js";
-import { LocalRecords, type Favorite } from "../../ui/view-models/local-records.js";
-import { expiryPlan, runExpiryPlan } from "../../ui/view-models/expiry.js";
+import { LocalRecords } from "../../ui/view-models/local-records.js";
 import { reconnectDelay } from "../../ui/view-models/reconnect.js";
 import { deliveryOf } from "../../ui/view-models/conversation-model.js";
 import { friendRow } from "../../ui/view-models/friends-model.js";
@@ -18,29 +17,15 @@ function message(id: string, conversation: string, at: number): MessageRecord {
   return { id, conversation, from: bob, direction: "in", text: id, at, status: "received" };
 }
 
-describe("retention", () => {
-  it("uses a chat's own retention over the account's, and keeps everything where it is forever", () => {
-    const chats = [{ conversation: "hub/a", peer: bob }, { conversation: "hub/b" }, { conversation: "hub/c" }];
-    const plan = expiryPlan(chats, 30, new Map<string, number | null>([[bob, 1], ["hub/c", null]]), now);
-    expect(plan).toEqual([
-      { conversation: "hub/a", cutoff: now - DAY },
-      { conversation: "hub/b", cutoff: now - 30 * DAY },
-    ]);
-    expect(expiryPlan(chats, null, new Map(), now)).toEqual([]);
-  });
-
-  it("deletes only messages older than the cutoff, and a starred copy stays among favorites", async () => {
+describe("chat retention kept by older versions", () => {
+  it("is handed over once and no longer kept beside the core", async () => {
     const store = new MemoryStore();
+    await store.put(`pwa/retention/${bob}`, { days: 1 });
+    await store.put("pwa/retention/hub/c", { days: null });
     const records = new LocalRecords(store);
-    await saveMessage({ store }, message("old", "hub/a", now - 3 * DAY));
-    await saveMessage({ store }, message("new", "hub/a", now - 1000));
-    await saveMessage({ store }, message("other", "hub/b", now - 3 * DAY));
-    const favorite: Favorite = { id: "old", conversation: "hub/a", peer: bob, from: bob, mine: false, text: "old", at: now - 3 * DAY, starredAt: now };
-    await records.star(favorite);
-    const removed = await runExpiryPlan(store, [{ conversation: "hub/a", cutoff: now - DAY }]);
-    expect(removed).toEqual(["old"]);
-    expect((await history({ store }, "hub/a")).map((m) => m.id)).toEqual(["new"]);
-    expect((await history({ store }, "hub/b")).map((m) => m.id)).toEqual(["other"]);
+    await records.star({ id: "old", conversation: "hub/a", peer: bob, from: bob, mine: false, text: "old", at: now - 3 * DAY, starredAt: now });
+    expect(await records.takeRetentionOverrides()).toEqual(new Map<string, number | null>([[bob, 1], ["hub/c", null]]));
+    expect(await records.takeRetentionOverrides()).toEqual(new Map());
     expect((await records.favorites()).map((f) => f.text)).toEqual(["old"]);
   });
 });

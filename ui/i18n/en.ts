@@ -253,6 +253,8 @@ export const en = {
   "notify.title": "{address}",
   "notify.group": "{name} in {title}",
   "notify.request": "Friend request from {address}",
+  "notify.requestBody": "{address} wants to be your EMSG friend.",
+  "notify.accepted": "{address} is now your EMSG friend.",
 } as const;
 
 export type MessageKey = keyof typeof en;

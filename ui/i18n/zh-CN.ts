@@ -255,4 +255,6 @@ export const zhCN: Record<MessageKey, string> = {
   "notify.title": "{address}",
   "notify.group": "{name}（{title}）",
   "notify.request": "来自 {address} 的好友请求",
+  "notify.requestBody": "{address} 想成为你的 EMSG 好友。",
+  "notify.accepted": "{address} 现在是你的 EMSG 好友。",
 };

@@ -6,10 +6,10 @@ import { ChatsViewModel } from "./chats-model.js";
 import type { EmsgClient, MessageRecord } from "./core-types.js";
 import { connectivityBanner, type Banner, type LinkState } from "./connectivity.js";
 import { errorSentence } from "./error-text.js";
-import { expiryPlan, runExpiryPlan } from "./expiry.js";
 import { FavoritesViewModel } from "./favorites-model.js";
 import { FriendsViewModel } from "./friends-model.js";
 import { LocalRecords } from "./local-records.js";
+import { arrivalNotification, requestNotification } from "./notification-policy.js";
 import { Observable } from "./observable.js";
 import type { PlatformPort } from "./platform-port.js";
 import { SafetyViewModel } from "./safety-model.js";
@@ -42,7 +42,6 @@ export class AppViewModel extends Observable implements AppContext {
   settings: SettingsViewModel | null = null;
   safety: SafetyViewModel | null = null;
   #client: EmsgClient | null = null;
-  #store: Store | null = null;
   #records: LocalRecords | null = null;
   #socketState: LinkState = "connecting";
   #attempts = 0;
@@ -164,8 +163,8 @@ export class AppViewModel extends Observable implements AppContext {
 
   async #ready(client: EmsgClient, store: Store): Promise<void> {
     this.#client = client;
-    this.#store = store;
     this.#records = new LocalRecords(store);
+    await this.#moveRetention(client);
     this.chats = new ChatsViewModel(this);
     this.friends = new FriendsViewModel(this);
     this.favorites = new FavoritesViewModel(this, (id) => this.chats?.conversation?.unstarred(id));
@@ -178,9 +177,8 @@ export class AppViewModel extends Observable implements AppContext {
     client.events.on("status", (message) => this.#track(message));
     client.events.on("connection", ({ state }) => this.#onConnection(state));
     client.events.on("friend", (friend) => {
-      if (friend.state === "incoming" || friend.state === "held") {
-        this.#platform.notify(this.t("notify.request", { address: friend.address }), friend.note ?? "", `friend-${friend.address}`, () => this.showTab("friends"));
-      }
+      const request = requestNotification(friend, this.t);
+      if (request) this.#platform.notify(request.title, request.body, `friend-${friend.address}`, () => this.showTab("friends"));
       void this.chats?.conversation?.refreshTrust();
     });
     await Promise.all([this.chats.load(), this.friends.load(), this.favorites.load(), this.settings.load()]);
@@ -222,10 +220,8 @@ export class AppViewModel extends Observable implements AppContext {
   #onMessage(message: MessageRecord): void {
     this.#track(message);
     if (message.direction !== "in") return;
-    // A group event (someone added, left…) shows in the chat; it is not worth a system notification.
-    const inGroup = this.chats?.groupSender(message);
-    const title = inGroup ? this.t("notify.group", inGroup) : this.t("notify.title", { address: message.from });
-    if (!message.notice) this.#platform.notify(title, message.text, message.conversation, () => this.openConversation(message.conversation));
+    const shown = arrivalNotification(message, this.chats?.summary(message.conversation), this.client.address, this.t);
+    if (shown) this.#platform.notify(shown.title, shown.body, message.conversation, () => this.openConversation(message.conversation));
     if (this.chats?.conversation?.conversation === message.conversation) this.chats.conversation.markRead();
   }
 
@@ -243,14 +239,20 @@ export class AppViewModel extends Observable implements AppContext {
     this.changed();
   }
 
-  /** Deletes messages past their conversation's retention; starred ones live on as favorites. */
+  /** Deletes messages past their chat's retention (the core decides); starred ones live on as favorites. */
   async runExpiry(): Promise<number> {
-    if (!this.#client || !this.#store || !this.settings) return 0;
-    const overrides = await this.records.retentionOverrides();
-    const plan = expiryPlan(await this.client.conversations(), this.settings.retentionDays, overrides, this.now());
-    const removed = await runExpiryPlan(this.#store, plan);
+    if (!this.#client) return 0;
+    const removed = await this.#client.expire(this.now());
     if (removed.length > 0) this.chats?.conversation?.forget(removed);
     return removed.length;
+  }
+
+  /** Chat retention the PWA kept itself before the core held it: handed to the core once. */
+  async #moveRetention(client: EmsgClient): Promise<void> {
+    for (const [chat, days] of await this.records.takeRetentionOverrides()) {
+      // A group left and deleted since has no chat to hold it; its messages went with it.
+      await client.setChatRetention(chat, days).catch((error: unknown) => console.warn(`emsg: chat retention for ${chat} dropped: ${(error as Error).message}`));
+    }
   }
 
   /**

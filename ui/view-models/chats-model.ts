@@ -1,7 +1,7 @@
 import type { Address } from "../../shared/address.js";
 import type { ConversationSummary, MessageRecord } from "./core-types.js";
 import type { AppContext } from "./app-context.js";
-import { chatRows, chatSummary, groupSender, type ChatRow } from "./chat-list.js";
+import { chatRows, chatSummary, type ChatRow } from "./chat-list.js";
 import { ConversationViewModel } from "./conversation-model.js";
 import { GroupViewModel } from "./group-model.js";
 import { NewGroupViewModel } from "./new-group-model.js";
@@ -51,10 +51,9 @@ export class ChatsViewModel extends Observable {
     return total;
   }
 
-  /** Who wrote a group message and in which group, for its notification; null outside groups. */
-  groupSender(message: MessageRecord): { name: string; title: string } | null {
-    const summary = this.#summaries.get(message.conversation);
-    return summary ? groupSender(summary, message.from, this.#ctx.client.address) : null;
+  /** A listed conversation's summary (its members and name), for a message's notification. */
+  summary(conversation: string): ConversationSummary | undefined {
+    return this.#summaries.get(conversation);
   }
 
   /** Opens a conversation by its id, or the chat with a friend by address (made on the first send). */

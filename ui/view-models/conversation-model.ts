@@ -77,11 +77,6 @@ export class ConversationViewModel extends Observable {
     return this.conversation ?? this.peer!;
   }
 
-  /** Retention overrides follow the friend, so they hold before and after the conversation exists. */
-  get retentionKey(): string {
-    return this.peer ?? this.conversation!;
-  }
-
   #holds(conversation: string): boolean {
     return conversation === this.conversation || (this.peer !== null && conversation === `@${this.peer}`);
   }
@@ -102,7 +97,7 @@ export class ConversationViewModel extends Observable {
     this.unsafe = (await this.#ctx.client.conversations()).find((c) => c.conversation === this.conversation)?.unsafe ?? null;
     if (this.unsafe !== null) this.canSend = false;
     for (const favorite of await this.#ctx.records.favorites()) if (this.#holds(favorite.conversation) || favorite.peer === this.peer) this.#starred.add(favorite.id);
-    this.retentionOverride = await this.#ctx.records.retentionOverride(this.retentionKey);
+    this.retentionOverride = await this.#ctx.client.chatRetention(this.target);
     await this.refreshTrust();
     this.loaded = true;
     this.#invalidate();
@@ -197,7 +192,7 @@ export class ConversationViewModel extends Observable {
 
   async setRetention(days: number | null | undefined): Promise<void> {
     this.retentionOverride = days;
-    await this.#ctx.records.setRetentionOverride(this.retentionKey, days);
+    await this.#ctx.client.setChatRetention(this.target, days);
     this.changed();
     await this.#ctx.runExpiry();
   }

@@ -2,8 +2,9 @@ import type { Store } from "../../shared/client/store.js";
 
 /**
  * What the PWA itself remembers beside the client core, in the same sealed store under `pwa/`:
- * starred messages (copied, so they outlive expiry), keys the person has seen or verified per
- * friend, and per-conversation retention overrides.
+ * starred messages (copied, so they outlive expiry) and keys the person has seen or verified per
+ * friend. Chat retention is the core's (`EmsgClient.setChatRetention`); what older versions kept
+ * here is taken once and handed over.
  */
 export interface Favorite {
   id: string;
@@ -69,18 +70,10 @@ export class LocalRecords {
     await this.#store.put(KEYS + address, { key, verified });
   }
 
-  async retentionOverride(conversation: string): Promise<number | null | undefined> {
-    const entry = await this.#store.get<{ days: number | null }>(RETENTION + conversation);
-    return entry?.days;
-  }
-
-  async retentionOverrides(): Promise<Map<string, number | null>> {
+  /** The chat retention settings older versions kept here (by friend or group), removed as they are read. */
+  async takeRetentionOverrides(): Promise<Map<string, number | null>> {
     const entries = await this.#store.list<{ days: number | null }>(RETENTION);
+    for (const [key] of entries) await this.#store.delete(key);
     return new Map(entries.map(([key, entry]) => [key.slice(RETENTION.length), entry.days]));
-  }
-
-  async setRetentionOverride(conversation: string, days: number | null | undefined): Promise<void> {
-    if (days === undefined) await this.#store.delete(RETENTION + conversation);
-    else await this.#store.put(RETENTION + conversation, { days });
   }
 }
