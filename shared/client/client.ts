@@ -20,9 +20,10 @@ import { applyItems, openMailboxSocket, parseServerFrame, pollMailbox } from "./
 import * as deviceLink from "./device-link.js";
 import { runDeviceJobs } from "./device-jobs.js";
 import { parseLinkCode } from "../device-link.js";
-import { deleteMessage, findMessage, history, type HistoryPage, type MessageRecord, messagesBefore, saveMessage } from "./messages.js";
+import { deleteMessage, findMessage, history, type HistoryPage, type MessageRecord, saveMessage } from "./messages.js";
 import { enqueue, enqueueReceipt, flushOutgoing, pendingConversation } from "./outgoing-queue.js";
 import { peerSafetyNumber } from "./verification.js";
+import { chatRetention, expiredMessages, setChatRetention } from "./retention.js";
 import { LivePaths, type MessagePath, SESSION_IDLE_CLOSE_MS } from "./live-paths.js";
 import type { PeerConnector } from "./peer-channel.js";
 import { ServerApi } from "./server-api.js";
@@ -39,7 +40,6 @@ export interface ClientOptions {
   peers?: PeerConnector;
 }
 
-const DAY_MS = 24 * 3600 * 1000;
 /** How often "typing" is sent again while the user keeps typing (PROTOCOL §8.1). */
 const TYPING_EVERY_MS = 4000;
 
@@ -537,16 +537,38 @@ export class EmsgClient {
     return updateSettings(this.#context(), change);
   }
 
-  /** Deletes messages older than the retention setting; returns how many went. */
-  async expire(now = this.#clock.now()): Promise<number> {
+  /**
+   * A chat's own retention (the friend's address, or a conversation id): days, `null` to keep
+   * forever, `undefined` when it follows the account's setting.
+   */
+  async chatRetention(target: string): Promise<number | null | undefined> {
+    return chatRetention(this.#context(), await this.#chatKey(target));
+  }
+
+  /** Sets (or, with `undefined`, clears) a chat's own retention; `expire()` applies it. */
+  async setChatRetention(target: string, days: number | null | undefined): Promise<void> {
+    const chat = await this.#chatKey(target);
+    await this.#exclusive(() => setChatRetention(this.#context(), chat, days));
+  }
+
+  /** A 1:1's setting follows the friend, so it holds before the conversation exists; a group's is its own. */
+  async #chatKey(target: string): Promise<string> {
+    const { conversation, peer } = await this.#resolveTarget(target);
+    if (peer) return peer;
+    return (await loadConversation(this.#context(), conversation!))?.peer ?? conversation!;
+  }
+
+  /**
+   * Deletes messages past their chat's retention (its own, else the account's), in turn with
+   * everything else so a message being applied or sent is never deleted halfway; returns their ids.
+   */
+  expire(now = this.#clock.now()): Promise<string[]> {
     const ctx = this.#context();
-    const { retentionDays } = await loadSettings(ctx);
-    if (retentionDays === null) return 0;
-    const old = await messagesBefore(ctx, now - retentionDays * DAY_MS);
-    await this.#exclusive(async () => {
-      for (const message of old) await deleteMessage(ctx, message);
+    return this.#exclusive(async () => {
+      const expired = await expiredMessages(ctx, (await loadSettings(ctx)).retentionDays, now);
+      for (const message of expired) await deleteMessage(ctx, message);
+      return expired.map((m) => m.id);
     });
-    return old.length;
   }
 
   /** Deletes the account on its server (friends are told) and everything this device kept. */

@@ -110,8 +110,3 @@ export async function history(ctx: Pick<CoreContext, "store">, conversation: str
   // such a millisecond goes on from the right one rather than skipping the rest of it.
   return all.filter((m) => m.at < before || (beforeId !== undefined && m.at === before && m.id < beforeId)).slice(-limit);
 }
-
-/** Every stored message older than `cutoff`, in any conversation. */
-export async function messagesBefore(ctx: Pick<CoreContext, "store">, cutoff: number): Promise<MessageRecord[]> {
-  return (await ctx.store.list<MessageRecord>("msg/")).map(([, m]) => m).filter((m) => m.at < cutoff);
-}
