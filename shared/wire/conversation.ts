@@ -59,14 +59,25 @@ export const RosterSchema = v.object({
 });
 export type Roster = v.InferOutput<typeof RosterSchema>;
 
-export const SubmitSchema = v.object({
-  id: Id16Schema,
-  epoch: SeqSchema,
-  kind: SubmitKindSchema,
-  mls: b64uSchema(MLS_MESSAGE_CHARS),
-  welcome: v.optional(b64uSchema(WELCOME_CHARS)),
-  roster: v.optional(RosterSchema),
-});
+/**
+ * `mls` of an application message or proposal holds at most `maxMessageBytes`; a commit's, like a
+ * Welcome, at most `maxBodyBytes` (§6, §8): with X-Wing each encrypted path secret is about 1.1 KB,
+ * so an empty commit in a group of 60 devices is about 80 KB.
+ */
+export const SubmitSchema = v.pipe(
+  v.object({
+    id: Id16Schema,
+    epoch: SeqSchema,
+    kind: SubmitKindSchema,
+    mls: b64uSchema(WELCOME_CHARS),
+    welcome: v.optional(b64uSchema(WELCOME_CHARS)),
+    roster: v.optional(RosterSchema),
+  }),
+  v.forward(
+    v.check((s) => s.kind === "commit" || s.mls.length <= MLS_MESSAGE_CHARS, "Only a commit's mls may exceed maxMessageBytes."),
+    ["mls"],
+  ),
+);
 export type Submit = v.InferOutput<typeof SubmitSchema>;
 
 export const SubmitAcceptedSchema = v.object({ accepted: v.literal(true), seq: v.optional(SeqSchema) });

@@ -44,6 +44,19 @@ describe("wire schemas", () => {
     expect(v.safeParse(SubmitSchema, { id: id(), epoch: 0, kind: "application", mls: "AB" }).success).toBe(false);
   });
 
+  it("bounds an application message or proposal by maxMessageBytes and a commit by maxBodyBytes", () => {
+    const submit = (kind: string, chars: number) => v.safeParse(SubmitSchema, { id: id(), epoch: 3, kind, mls: "A".repeat(chars) });
+    // 87,382 base64url characters decode to 65,536 bytes.
+    expect(submit("application", 87_382).success).toBe(true);
+    expect(submit("application", 87_383).success).toBe(false);
+    expect(submit("proposal", 87_383).success).toBe(false);
+    const tooBig = submit("application", 87_383);
+    expect(!tooBig.success && v.getDotPath(tooBig.issues[0])).toBe("mls");
+    // An empty commit in a group of 60 devices is about 80 KB (X-Wing path secrets): it must go through.
+    expect(submit("commit", 110_000).success).toBe(true);
+    expect(submit("commit", 349_527).success).toBe(false);
+  });
+
   it("keeps settings within 1..3650 days or null", () => {
     expect(v.safeParse(SettingsSchema, { strangers: "review", retentionDays: null }).success).toBe(true);
     expect(v.safeParse(SettingsSchema, { strangers: "review", retentionDays: 0 }).success).toBe(false);
