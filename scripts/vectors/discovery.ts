@@ -62,6 +62,12 @@ function resolverCases() {
     "im.alice.test=ftp://127.0.0.1",
     "im.alice.test",
     "im.alice.test=http://127.0.0.1:1,im.alice.test=http://127.0.0.1:2",
+    // Names are read as §2 hosts: normalized (case, one trailing dot, IDNA), and refused when invalid.
+    "im.b\u00fccher.test.=http://127.0.0.1:8789",
+    "IM.alice.test=http://127.0.0.1:1,im.alice.test.=http://127.0.0.1:2",
+    "localhost=http://127.0.0.1:8787",
+    "im_alice.test=http://127.0.0.1:8787",
+    "127.0.0.1=http://127.0.0.1:8787",
   ];
   return texts.map((text) => {
     const error = errorCodeOf(() => parseResolverMap(text));
