@@ -471,6 +471,11 @@ export class ConversationObject extends DurableObject<Env> {
     }
   }
 
+  /** Whether `address` is a member of a conversation hosted here: asked before a session ticket's issuer is looked up. */
+  async hasMember(address: Address): Promise<boolean> {
+    return this.hosted() && this.members().includes(address);
+  }
+
   /** A removed device's session ends at once (PROTOCOL §6, Revocation). */
   async closeSession(address: Address, deviceId: string): Promise<void> {
     this.sessions.closeDevice(address, deviceId);

@@ -34,22 +34,39 @@ export function encodeSessionTicket(ticket: Signed<SessionTicketBody>): string {
   return toB64u(new TextEncoder().encode(jcs(ticket)));
 }
 
-/** Checks a ticket presented at this hub for `conversation`; the issuer is the member's own server. */
-export async function admitSessionTicket(env: Env, text: string, conversation: ConversationRef, now: number): Promise<SessionTicketBody> {
+/**
+ * Checks a ticket presented at this hub for `conversation`; the issuer is the member's own server.
+ * `isMember` is asked before the issuer's keys are fetched: an open request must not make this
+ * server fetch the documents of whatever domains it names (issue 14 item 7).
+ */
+export async function admitSessionTicket(
+  env: Env,
+  text: string,
+  conversation: ConversationRef,
+  now: number,
+  isMember: (address: SessionTicketBody["address"]) => Promise<boolean>,
+): Promise<SessionTicketBody> {
   let json: unknown;
   try {
     json = JSON.parse(new TextDecoder().decode(fromB64u(text)));
   } catch {
     throw new EmsgError("unauthorized", "The session ticket is not b64u(JCS(signed object)).");
   }
-  return checkSessionTicket(env, check(SignedSessionTicketSchema, json), conversation, now);
+  return checkSessionTicket(env, check(SignedSessionTicketSchema, json), conversation, now, isMember);
 }
 
 /** Checks a ticket for `conversation` at this hub: unexpired, for this hub, signed by the member's own server. */
-export async function checkSessionTicket(env: Env, ticket: SignedSessionTicket, conversation: ConversationRef, now: number): Promise<SessionTicketBody> {
+export async function checkSessionTicket(
+  env: Env,
+  ticket: SignedSessionTicket,
+  conversation: ConversationRef,
+  now: number,
+  isMember?: (address: SessionTicketBody["address"]) => Promise<boolean>,
+): Promise<SessionTicketBody> {
   const body = ticket.body;
   if (body.exp < now || body.exp > now + SESSION_TICKET_MS + 60_000) throw new EmsgError("unauthorized", "The session ticket has expired.");
   if (body.hub !== env.EMSG_DOMAIN || body.conversation !== conversation) throw new EmsgError("unauthorized", "The session ticket is for another conversation.");
+  if (isMember && !(await isMember(body.address))) throw new EmsgError("forbidden", "Only members may open a session.");
   const issuer = domainOf(body.address);
   const keys = await issuerKeys(env, issuer);
   if (!keys.some((k) => verifyObject(k, "session-ticket", ticket as Signed<unknown>))) {

@@ -167,6 +167,22 @@ describe("sessions", () => {
   });
 });
 
+describe("session tickets naming other domains", () => {
+  it("refuses a ticket for someone who is no member before looking up the domain it names (no fetch for an open request)", async () => {
+    const alice = await registered("sesfa");
+    const bob = await registered("sesfb");
+    const conv = await conversationOf(alice, bob);
+    const hub = conv.split("/")[0]!;
+    for (const domain of ["im.nowhere.test", "im.elsewhere.test"]) {
+      const body = { address: `mallory#${domain}`, deviceId: randomId16(), conversation: conv, hub, exp: Date.now() + 60_000 };
+      const ticket = toB64u(new TextEncoder().encode(jcs(signObject(generateKeyPair().privateKey, "session-ticket", body))));
+      const res = await openSession(conv, ticket);
+      expect(res.status).toBe(403);
+      expect(await errorOf(res)).toBe("forbidden");
+    }
+  });
+});
+
 describe("idle sessions", () => {
   it("closes a session nobody used for sessionIdleSeconds", async () => {
     const alice = await registered("idlea");
