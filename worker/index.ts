@@ -1,10 +1,11 @@
 import { Hono } from "hono";
 import { cors } from "hono/cors";
 import { EmsgError } from "../shared/errors.js";
-import { WELL_KNOWN_PATH } from "../shared/discovery.js";
+import { WELL_KNOWN_PATH, parseResolverMap } from "../shared/discovery.js";
 import { RateLimited } from "./auth.js";
 import { errorResponse, json } from "./http.js";
 import { serverOf } from "./routing.js";
+import { callCounts, counting } from "./call-counts.js";
 import type { AppEnv } from "./routes/context.js";
 import { accountRoutes } from "./routes/account-routes.js";
 import { friendsRoutes } from "./routes/friends-routes.js";
@@ -51,6 +52,12 @@ app.get(WELL_KNOWN_PATH, async (c) => {
   return res;
 });
 
+// Benchmark servers only (EMSG_COUNT_CALLS=1): the calls per object kind so far; `?reset=1` starts again.
+app.get("/emsg/v1/_calls", (c) => {
+  if (!counting(c.env)) return errorResponse(new EmsgError("not_found", "No such path: GET /emsg/v1/_calls."));
+  return json({ calls: callCounts(c.req.query("reset") === "1") });
+});
+
 for (const routes of [accountRoutes, linkRoutes, friendsRoutes, conversationRoutes, mailboxRoutes, federationRoutes]) app.route("/emsg/v1", routes);
 
 app.notFound((c) => {
@@ -60,9 +67,28 @@ app.notFound((c) => {
   return errorResponse(new EmsgError("not_found", `No such path: ${c.req.method} ${path}.`));
 });
 
+let resolverChecked: string | undefined;
+
+/**
+ * A malformed EMSG_RESOLVE is the operator's fault, not any request's (PROTOCOL §3): the server
+ * answers `unavailable` until it is fixed, instead of `bad_request` on each call that needs a peer.
+ */
+function resolverFault(text: string | undefined): EmsgError | undefined {
+  if (text === undefined || text === resolverChecked) return undefined;
+  try {
+    parseResolverMap(text);
+  } catch (e) {
+    return new EmsgError("unavailable", (e as Error).message);
+  }
+  resolverChecked = text;
+  return undefined;
+}
+
 export default {
   fetch(request, env, ctx) {
     if (!env.EMSG_DOMAIN) return errorResponse(new EmsgError("unavailable", "EMSG_DOMAIN is not configured."));
+    const fault = resolverFault(env.EMSG_RESOLVE);
+    if (fault) return errorResponse(fault);
     return app.fetch(request, env, ctx);
   },
 } satisfies ExportedHandler<AppEnv["Bindings"]>;
