@@ -153,7 +153,8 @@ export type TypingContent = v.InferOutput<typeof TypingContentSchema>;
 export type Content = TextContent | ReceiptContent | GroupContent | LeaveContent | ReactionContent | EditContent | DeleteContent | TypingContent;
 
 function checked(value: unknown): Content {
-  if (value && typeof value === "object" && "v" in value && typeof value.v === "number" && value.v !== CONTENT_VERSION) {
+  // Only a whole version other than ours is another version; a missing, fractional or non-number `v` is malformed.
+  if (value && typeof value === "object" && "v" in value && Number.isSafeInteger(value.v) && value.v !== CONTENT_VERSION) {
     throw new EmsgError("unsupported_version", `Message content version ${value.v} is not spoken here.`);
   }
   const parsed = v.safeParse(ContentSchema, value);

@@ -42,6 +42,13 @@ const cases: { description: string; json: string }[] = [
   { description: "typing", json: JSON.stringify({ v: 1, id: ID, sentAt: AT, type: "typing", state: "typing" }) },
   { description: "typing stopped", json: JSON.stringify({ v: 1, id: ID, sentAt: AT, type: "typing", state: "stopped" }) },
   { description: "typing in an unknown state", json: JSON.stringify({ v: 1, id: ID, sentAt: AT, type: "typing", state: "thinking" }) },
+  // §8.1: the plaintext need not be JCS; the version must be the integer 1.
+  { description: "a text not in JCS (spaces, members unsorted, escapes), read as any JSON", json: `{ "type": "text", "text": "h\\u00e9llo", "sentAt": ${AT}, "id": "${ID}", "v": 1.0 }` },
+  { description: "leaving, with a byte order mark before the JSON, which a reader ignores (RFC 8259 §8.1)", json: `\uFEFF${JSON.stringify({ v: 1, id: ID, sentAt: AT, type: "leave" })}` },
+  { description: "leaving, without a version", json: JSON.stringify({ id: ID, sentAt: AT, type: "leave" }) },
+  { description: "leaving, in content version \"1\" (a string)", json: JSON.stringify({ v: "1", id: ID, sentAt: AT, type: "leave" }) },
+  { description: "leaving, in content version 1.5", json: JSON.stringify({ v: 1.5, id: ID, sentAt: AT, type: "leave" }) },
+  { description: "two JSON texts", json: `${JSON.stringify({ v: 1, id: ID, sentAt: AT, type: "leave" })} {}` },
 ];
 
 export async function make() {
