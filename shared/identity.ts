@@ -90,6 +90,19 @@ export function certifyDevice(
  * a bad signature, or an address or account key other than the expected one → `unauthorized`.
  */
 export function verifyDeviceCert(cert: unknown, expect: { address?: Address; accountKey?: string } = {}): DeviceCertBody {
+  const body = deviceCertBodyOf(cert, expect);
+  // Verify the body exactly as received: the signature covers members this version may not know.
+  if (!verifyObject(fromB64u(body.accountKey), "device-cert", cert as DeviceCert)) {
+    throw new EmsgError("unauthorized", "The device certificate's signature does not verify.");
+  }
+  return body;
+}
+
+/**
+ * Every check of `verifyDeviceCert` but the signature, for a caller that verifies it another way
+ * (MLS checks leaves through the host's native Ed25519). Never trust its answer alone.
+ */
+export function deviceCertBodyOf(cert: unknown, expect: { address?: Address; accountKey?: string } = {}): DeviceCertBody {
   const parsed = v.safeParse(DeviceCertSchema, cert);
   if (!parsed.success) {
     throw new EmsgError("bad_request", `Malformed device certificate: ${parsed.issues[0].message}`);
@@ -103,10 +116,6 @@ export function verifyDeviceCert(cert: unknown, expect: { address?: Address; acc
   }
   if (expect.accountKey !== undefined && body.accountKey !== expect.accountKey) {
     throw new EmsgError("unauthorized", "The device certificate is signed by a different account key.");
-  }
-  // Verify the body exactly as received: the signature covers members this version may not know.
-  if (!verifyObject(fromB64u(body.accountKey), "device-cert", cert as DeviceCert)) {
-    throw new EmsgError("unauthorized", "The device certificate's signature does not verify.");
   }
   return body;
 }

@@ -1,8 +1,10 @@
 import type { AuthenticationService, Credential } from "ts-mls";
-import { toB64u } from "../base64url.js";
+import { fromB64u, toB64u } from "../base64url.js";
 import { jcs } from "../canonical.js";
 import { EmsgError } from "../errors.js";
-import { type DeviceCert, type DeviceCertBody, verifyDeviceCert } from "../identity.js";
+import { type DeviceCert, type DeviceCertBody, deviceCertBodyOf, verifyDeviceCert } from "../identity.js";
+import { signingInput } from "../signed.js";
+import { verifyEd25519 } from "./ed25519.js";
 
 const utf8 = new TextEncoder();
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
@@ -18,6 +20,29 @@ export function credentialOf(cert: DeviceCert): Credential {
  * signature key must be the certified device key. Anything else → EmsgError.
  */
 export function certOfLeaf(credential: Credential, signaturePublicKey: Uint8Array): { cert: DeviceCert; body: DeviceCertBody } {
+  const cert = canonicalCertOf(credential);
+  const body = verifyDeviceCert(cert);
+  keyOfLeafIsCertified(body, signaturePublicKey);
+  return { cert, body };
+}
+
+/** `certOfLeaf`, its account signature checked through the host's native Ed25519 where it has one. */
+async function certOfLeafNative(credential: Credential, signaturePublicKey: Uint8Array): Promise<void> {
+  const cert = canonicalCertOf(credential);
+  const body = deviceCertBodyOf(cert);
+  keyOfLeafIsCertified(body, signaturePublicKey);
+  if (!(await verifyEd25519(fromB64u(body.accountKey), signingInput("device-cert", cert.body), fromB64u(cert.sig)))) {
+    throw new EmsgError("unauthorized", "The device certificate's signature does not verify.");
+  }
+}
+
+function keyOfLeafIsCertified(body: DeviceCertBody, signaturePublicKey: Uint8Array): void {
+  if (body.deviceKey !== toB64u(signaturePublicKey)) {
+    throw new EmsgError("unauthorized", "A member's MLS signature key is not its certified device key.");
+  }
+}
+
+function canonicalCertOf(credential: Credential): DeviceCert {
   if (credential.credentialType !== "basic") throw new EmsgError("unauthorized", "A member's MLS credential is not an EMSG device certificate.");
   let text: string;
   let cert: unknown;
@@ -29,11 +54,7 @@ export function certOfLeaf(credential: Credential, signaturePublicKey: Uint8Arra
   }
   // One byte string per certificate, so leaves can be compared and hashed by their identity.
   if (jcs(cert) !== text) throw new EmsgError("bad_request", "A member's MLS credential is not canonical JSON.");
-  const body = verifyDeviceCert(cert);
-  if (body.deviceKey !== toB64u(signaturePublicKey)) {
-    throw new EmsgError("unauthorized", "A member's MLS signature key is not its certified device key.");
-  }
-  return { cert: cert as DeviceCert, body };
+  return cert as DeviceCert;
 }
 
 /** This device's credential, refused here rather than at every peer if the cert is not for its key. */
@@ -56,7 +77,7 @@ export function readCertOfLeaf(credential: Credential): DeviceCert {
 export const deviceCredentialService: AuthenticationService = {
   async validateCredential(credential, signaturePublicKey) {
     try {
-      certOfLeaf(credential, signaturePublicKey);
+      await certOfLeafNative(credential, signaturePublicKey);
       return true;
     } catch (e) {
       if (e instanceof EmsgError) return false;

@@ -10,6 +10,7 @@ import {
   getCiphersuiteImpl,
 } from "ts-mls";
 import { deviceCredentialService } from "./credential.js";
+import { emsgCryptoProvider } from "./crypto-provider.js";
 
 /** The one ciphersuite of EMSG v1 (id 84): X-Wing hybrid post-quantum KEM, Ed25519 signatures. */
 export const CIPHERSUITE_NAME = "MLS_256_XWING_CHACHA20POLY1305_SHA512_Ed25519";
@@ -27,7 +28,7 @@ let suite: Promise<CiphersuiteImpl> | undefined;
 
 /** The ciphersuite implementation, built once: it loads the X-Wing and ChaCha20 modules lazily. */
 export function cipherSuite(): Promise<CiphersuiteImpl> {
-  suite ??= getCiphersuiteImpl(getCiphersuiteFromName(CIPHERSUITE_NAME));
+  suite ??= getCiphersuiteImpl(getCiphersuiteFromName(CIPHERSUITE_NAME), emsgCryptoProvider);
   return suite;
 }
 
