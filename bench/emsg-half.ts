@@ -8,7 +8,9 @@ import { type Mailbox, openMailbox, prepare, type SessionBenchLink, sessionLink 
 import { befriend, openConversation, type Person, register } from "./emsg-people.js";
 import { measureIdleSockets, measureMailboxDrain } from "./emsg-scale.js";
 import type { BenchResults } from "./figures.js";
-import type { Contender } from "./interleave.js";
+import type { Contender, Scenario } from "./interleave.js";
+import { liveEnds, liveRoundTrip } from "./live-links.js";
+import { takeCalls, type WorkloadCalls } from "./object-calls.js";
 import { type Pass, runPass, runRoundTrip } from "./load.js";
 import type { Plan } from "./plan.js";
 import { descendantsNamed, listenerOf, portIsFree } from "./processes.js";
@@ -18,6 +20,7 @@ export type EmsgFigures = NonNullable<BenchResults["emsg"]["figures"]>;
 export const EMSG_PORTS = [8827, 8828] as const;
 const ALICE = "im.alice.test";
 const BOB = "im.bob.test";
+const DOMAINS = [ALICE, BOB] as const;
 // The servers' rate limits are policy, not capacity: raised so they do not cap the load, as
 // Prosody runs without mod_limits. workerd-servers.mjs gives it to the Worker from the environment.
 const NO_RATE_LIMITS = "account=100000000:10000000,ip=100000000:10000000,peer=100000000:10000000";
@@ -93,18 +96,30 @@ async function setUp(plan: Plan, resolve: string, log: (line: string) => void): 
 }
 
 /** The round trip, then the EMSG-only scale figures, each into `out` as it finishes. */
-async function scaleScenarios(plan: Plan, world: World, log: (line: string) => void, out: EmsgFigures): Promise<void> {
+async function scaleScenarios(plan: Plan, world: World, ports: readonly [number, number], log: (line: string) => void, out: EmsgFigures): Promise<void> {
   const { mailboxes } = world;
   const reg = (a: string) => register(a, world.resolve);
   const { sender: alice, receiver: bob, conversation } = world.federatedPairs[0]!;
   mailboxes.set(alice, await openMailbox(alice));
   // Both ends hold a session to the hub (alice's server): bob's socket crosses to the other domain.
+  // Each message counts as arrived on its mailbox copy: through federation, then bob's Account object.
   const there = await sessionLink(alice, mailboxes.get(bob)!, await prepare(alice, conversation, plan.roundTrips, plan.messageBytes));
   const back = await sessionLink(bob, mailboxes.get(alice)!, await prepare(bob, conversation, plan.roundTrips, plan.messageBytes));
   const roundTrip = (out.roundTrip = await runRoundTrip(there, back, plan.roundTrips, plan.idleMs));
   there.close();
   back.close();
-  log(`emsg round trip: ${roundTrip.completed}/${roundTrip.rounds}`);
+  log(`emsg round trip (mailbox copies): ${roundTrip.completed}/${roundTrip.rounds}`);
+  // The same, as a device with the conversation open takes it: the first copy, the hub's session push or the mailbox's.
+  const ends = await liveEnds(alice, bob, mailboxes, conversation, plan.roundTrips, plan.messageBytes);
+  const live = await liveRoundTrip(...ends);
+  await takeCalls(world.resolve, DOMAINS);
+  const liveResult = await runRoundTrip(live.there, live.back, plan.roundTrips, plan.idleMs);
+  const calls = await takeCalls(world.resolve, DOMAINS);
+  out.liveRoundTrip = { ...liveResult, firstBy: live.firstBy };
+  (out.objectCalls ??= []).push({ workload: "round trip, sessions open", messages: 2 * liveResult.completed, domains: calls });
+  live.there.close();
+  live.back.close();
+  log(`emsg round trip (first copy): ${liveResult.completed}/${liveResult.rounds}, first by session ${live.firstBy.session}, by mailbox ${live.firstBy.mailbox}`);
   for (const m of mailboxes.values()) m.close();
 
   // A pair of its own, so the drained mailbox holds nothing but the queued messages.
@@ -117,7 +132,7 @@ async function scaleScenarios(plan: Plan, world: World, log: (line: string) => v
 
   const idleOwners = Math.max(1, Math.ceil(plan.idleSockets / 500));
   const owners = await inBatches(names("idle", ALICE, idleOwners), 5, reg);
-  const idleSockets = (out.idleSockets = await measureIdleSockets(owners, plan.idleSockets, workerdOn(EMSG_PORTS[0]), descendantsNamed("workerd"), log));
+  const idleSockets = (out.idleSockets = await measureIdleSockets(owners, plan.idleSockets, workerdOn(ports[0]), descendantsNamed("workerd"), log));
   log(`emsg idle sockets: ${idleSockets.opened}/${idleSockets.target} open`);
 }
 
@@ -138,15 +153,18 @@ export interface EmsgServers extends Contender {
 }
 
 /**
- * Starts both domains on 8827/8828 with a temporary store and sets up every account the scenarios
- * need. The Worker is bundled from the work tree once as they start; edits made during the run do
- * not reach the servers (Miniflare watches no files). A failure says what the servers logged.
+ * Starts both domains on `ports` (8827/8828) with a temporary store and sets up every account the
+ * scenarios need. The Worker is bundled from the work tree once as they start; edits made during
+ * the run do not reach the servers (Miniflare watches no files). A failure says what the servers
+ * logged. Each domain counts the calls its Durable Objects get (EMSG_COUNT_CALLS); the last full
+ * pass of each scenario is kept in `counted`.
  */
-export async function startEmsg(plan: Plan, log: (line: string) => void): Promise<EmsgServers> {
-  for (const port of EMSG_PORTS) {
-    if (!(await portIsFree(port, "127.0.0.1"))) throw new Error(`127.0.0.1:${port} is taken; the EMSG half needs ports ${EMSG_PORTS.join(" and ")}`);
+export async function startEmsg(plan: Plan, log: (line: string) => void, ports: readonly [number, number] = EMSG_PORTS, inspectorBase = 9329): Promise<EmsgServers> {
+  for (const port of ports) {
+    if (!(await portIsFree(port, "127.0.0.1"))) throw new Error(`127.0.0.1:${port} is taken; the EMSG half needs ports ${ports.join(" and ")}`);
   }
   process.env.EMSG_RATE = NO_RATE_LIMITS;
+  process.env.EMSG_COUNT_CALLS = "1";
   const dir = mkdtempSync(join(stateRoot(), "emsg-bench-servers-"));
   log(`emsg: Durable Object storage in ${dir}`);
   // Imported when needed: it loads wrangler and Miniflare.
@@ -165,7 +183,7 @@ export async function startEmsg(plan: Plan, log: (line: string) => void): Promis
   try {
     running = await withServerOutput(
       startWorkerdDomains({
-        domains: twoDomains(EMSG_PORTS[0], 9329),
+        domains: twoDomains(ports[0], inspectorBase),
         persistRoot: dir,
         onLine: (d, line) => {
           if (/\berror\b|exception|uncaught/i.test(line) && errors.length < 20) errors.push(`[${d.domain}] ${line}`);
@@ -173,11 +191,21 @@ export async function startEmsg(plan: Plan, log: (line: string) => void): Promis
       }),
     );
     const world = await withServerOutput(setUp(plan, running.resolve, log));
+    const counted = new Map<string, WorkloadCalls>();
+    const countedPass = async (scenario: Scenario, messages: number): Promise<Pass> => {
+      await takeCalls(world.resolve, DOMAINS);
+      const pass = await sessionPass(scenario === "federated" ? world.federatedPairs : world.localPairs, world.mailboxes, plan, messages);
+      const domains = await takeCalls(world.resolve, DOMAINS);
+      if (messages > 1) counted.set(scenario, { workload: `${scenario === "federated" ? "federated" : "same domain"}, one pass`, messages: pass.delivered, domains });
+      return pass;
+    };
     return {
       name: "emsg",
-      pass: (scenario, messages) =>
-        withServerOutput(sessionPass(scenario === "federated" ? world.federatedPairs : world.localPairs, world.mailboxes, plan, messages)),
-      rest: (out) => withServerOutput(scaleScenarios(plan, world, log, out)),
+      pass: (scenario, messages) => withServerOutput(countedPass(scenario, messages)),
+      rest: (out) => {
+        out.objectCalls = [...counted.values()];
+        return withServerOutput(scaleScenarios(plan, world, ports, log, out));
+      },
       stop,
     };
   } catch (error) {

@@ -1,5 +1,6 @@
 /** What one benchmark run measured, half by half; a half that could not run says why in `error`. */
 import type { LoadResult, RoundTripResult } from "./load.js";
+import type { WorkloadCalls } from "./object-calls.js";
 import type { LatencySummary } from "./stats.js";
 import type { Plan } from "./plan.js";
 
@@ -7,6 +8,11 @@ export interface MessagingFigures {
   federated?: LoadResult;
   sameDomain?: LoadResult;
   roundTrip?: RoundTripResult;
+}
+
+/** The round trip with both ends' sessions open, each message taken on its first copy (bench/live-links.ts). */
+export interface LiveRoundTripFigures extends RoundTripResult {
+  firstBy: { session: number; mailbox: number };
 }
 
 export interface MlsFigures {
@@ -60,7 +66,7 @@ export interface HalfResult<T> {
 
 export interface BenchResults {
   plan: Plan;
-  emsg: HalfResult<MessagingFigures & { idleSockets?: IdleSocketFigures; mailboxDrain?: MailboxDrainFigures }>;
+  emsg: HalfResult<MessagingFigures & { idleSockets?: IdleSocketFigures; mailboxDrain?: MailboxDrainFigures; liveRoundTrip?: LiveRoundTripFigures; objectCalls?: WorkloadCalls[] }>;
   prosody: HalfResult<MessagingFigures> & { version?: string };
   mls: HalfResult<MlsFigures>;
   pwa: HalfResult<PwaFigures>;

@@ -31,6 +31,7 @@ import { Links, LINKS_REVOCATION_STEP, LINKS_SCHEMA, type StoredLink } from "./l
 import { admitConversationItem, admitFriendRequest, admitFriendResponse, type AuthorStanding, type ConvAdmission } from "./policy/strangers.js";
 import { authorProven } from "./author-proof.js";
 import { bounce, serverOf } from "./routing.js";
+import { countCall } from "./call-counts.js";
 import { carriedMove, mayAdopt, movedVerifies } from "../shared/move.js";
 
 export const MAILBOX_TTL_MS = 30 * 86400_000;
@@ -484,6 +485,7 @@ export class AccountObject extends DurableObject<Env> {
   }
 
   override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
+    countCall(this.env, "Account", this.ctx.id.toString());
     const tag = ws.deserializeAttachment() as SocketTag | null;
     if (!tag) return ws.close(4000, "unknown socket");
     const text = typeof message === "string" ? message : new TextDecoder().decode(message);

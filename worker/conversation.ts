@@ -13,6 +13,7 @@ import { checkFraming, type FramedSubmit } from "./policy/framing.js";
 import { deliverAll, type Delivery } from "./fan-out.js";
 import { Sessions, SESSION_IDLE_MS, type SessionTag } from "./sessions.js";
 import { checkSessionTicket } from "./session-ticket.js";
+import { countCall } from "./call-counts.js";
 
 export const LOG_RETENTION_MS = 30 * 86400_000;
 /** A fan-out that failed is tried again this much later. */
@@ -482,6 +483,7 @@ export class ConversationObject extends DurableObject<Env> {
   }
 
   override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
+    countCall(this.env, "Conversation", this.ctx.id.toString());
     const frame = this.sessions.frame(ws, message, Date.now());
     if (!frame) return;
     if (frame.kind === "renew") return this.renew(ws, frame.tag, frame.ticket);

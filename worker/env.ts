@@ -14,6 +14,8 @@ export interface Env {
   EMSG_SERVER_KEY?: string;
   /** Rate limits `account=burst:perSecond,ip=…,peer=…`. */
   EMSG_RATE?: string;
+  /** "1" on benchmark servers only: calls per Durable Object kind are counted (see call-counts.ts). */
+  EMSG_COUNT_CALLS?: string;
   ACCOUNT: DurableObjectNamespace<AccountObject>;
   CONVERSATION: DurableObjectNamespace<ConversationObject>;
   OUTBOX: DurableObjectNamespace<OutboxObject>;

@@ -1,6 +1,7 @@
 import { domainOf, type Address, type Domain } from "../shared/address.js";
 import { randomId16 } from "../shared/ids.js";
 import type { BouncePayload, FedItem } from "../shared/wire/index.js";
+import { counted } from "./call-counts.js";
 import type { Env } from "./env.js";
 
 /** Where a piece of traffic goes: a local Account object, or the Outbox of a remote domain. */
@@ -19,24 +20,29 @@ export function isLocal(env: Env, address: Address): boolean {
 }
 
 export function accountOf(env: Env, address: Address) {
-  return env.ACCOUNT.get(env.ACCOUNT.idFromName(address));
+  const id = env.ACCOUNT.idFromName(address);
+  return counted(env, "Account", id, env.ACCOUNT.get(id));
 }
 
 export function conversationOf(env: Env, ref: string) {
-  return env.CONVERSATION.get(env.CONVERSATION.idFromName(ref));
+  const id = env.CONVERSATION.idFromName(ref);
+  return counted(env, "Conversation", id, env.CONVERSATION.get(id));
 }
 
 export function outboxOf(env: Env, domain: Domain) {
-  return env.OUTBOX.get(env.OUTBOX.idFromName(domain));
+  const id = env.OUTBOX.idFromName(domain);
+  return counted(env, "Outbox", id, env.OUTBOX.get(id));
 }
 
 /** The replay and rate state of one subject, named `scope:subject` (see GateObject). */
 export function gateOf(env: Env, name: string) {
-  return env.GATE.get(env.GATE.idFromName(name));
+  const id = env.GATE.idFromName(name);
+  return counted(env, "Gate", id, env.GATE.get(id));
 }
 
 export function serverOf(env: Env) {
-  return env.SERVER.get(env.SERVER.idFromName("server"));
+  const id = env.SERVER.idFromName("server");
+  return counted(env, "Server", id, env.SERVER.get(id));
 }
 
 export async function enqueueRemote(env: Env, domain: Domain, queued: Queued[]): Promise<void> {

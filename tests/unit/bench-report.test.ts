@@ -74,7 +74,33 @@ describe("BENCHMARKS.md", () => {
     const text = renderReport({ ...both, emsg: { error: "wrangler dev did not start" } }, context, "");
     expect(text).toContain("**EMSG half not measured:** wrangler dev did not start");
     expect(rowOf(text, "## Federated", "delivered msgs/s")).toBe("| delivered msgs/s, one timed pass (higher is better) | — | 1,500 | — |");
-    expect(rowOf(text, "## Single pair", "round trips/s")).toBe("| round trips/s (higher is better) | — | — | — |");
+    expect(rowOf(text, "## Single pair", "round trips/s, EMSG first copy")).toBe("| round trips/s, EMSG first copy (higher is better) | — | — | — |");
+  });
+
+  it("puts both EMSG round trips, first copy and mailbox copy, beside Prosody's, and says which copy came first", () => {
+    const trip = (samples: number[]) => ({ rounds: 3, completed: samples.length, roundTripsPerSec: 100, latency: summarize(samples) });
+    const emsg = { figures: { roundTrip: trip([8, 9, 10]), liveRoundTrip: { ...trip([2, 2]), firstBy: { session: 4, mailbox: 0 } } } };
+    const text = renderReport({ ...both, emsg, prosody: { version: "0.12.3", figures: { roundTrip: trip([1, 1, 1]) } } }, context, "");
+    expect(rowOf(text, "## Single pair", "round trip p50, ms, EMSG first copy")).toBe("| round trip p50, ms, EMSG first copy (lower is better) | 2.00 | 1.00 | 2.00× |");
+    expect(rowOf(text, "## Single pair", "round trip p50, ms, EMSG mailbox copy")).toBe("| round trip p50, ms, EMSG mailbox copy (lower is better) | 9.00 | 1.00 | 9.00× |");
+    expect(rowOf(text, "## Single pair", "round trips not completed, EMSG first copy")).toBe("| round trips not completed, EMSG first copy (lower is better) | 1 | 0 | — |");
+    expect(text).toContain("In this run 4 messages came first by the session, 0 by the mailbox.");
+  });
+
+  it("lists the calls each kind of Durable Object got per workload, with the busiest object's share", () => {
+    const kinds = [
+      { kind: "Gate", calls: 20, objects: 4, busiest: 5 },
+      { kind: "Server", calls: 1, objects: 1, busiest: 1 },
+    ];
+    const objectCalls = [{ workload: "federated, one pass", messages: 400, domains: [{ domain: "im.bob.test", kinds }] }];
+    const text = renderReport({ ...both, emsg: { figures: { objectCalls } } }, context, "");
+    expect(rowOf(text, "## EMSG only: calls per Durable Object kind", "federated, one pass (400 messages) | im.bob.test | Gate")).toBe(
+      "| federated, one pass (400 messages) | im.bob.test | Gate | 20 | 0.05 | 4 | 5 (25.0%) |",
+    );
+    expect(rowOf(text, "## EMSG only: calls per Durable Object kind", "federated, one pass (400 messages) | im.bob.test | Server")).toBe(
+      "| federated, one pass (400 messages) | im.bob.test | Server | 1 | 0.00 | 1 | 1 (100%) |",
+    );
+    expect(renderReport(both, context, "")).toContain("## EMSG only: calls per Durable Object kind\n\nNot measured in this run");
   });
 
   it("keeps the figures of a half that stopped part-way, and says where it stopped", () => {
