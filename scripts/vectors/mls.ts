@@ -11,6 +11,7 @@ import { chacha20 } from "@noble/ciphers/chacha.js";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { asAddress } from "../../shared/address.js";
 import { toB64u } from "../../shared/base64url.js";
+import { encodeCapabilities } from "ts-mls/capabilities.js";
 import { encodeContent, newText } from "../../shared/content.js";
 import { certifyDevice, generateKeyPair } from "../../shared/identity.js";
 import { randomId16 } from "../../shared/ids.js";
@@ -23,6 +24,7 @@ import {
   encrypt,
   makeKeyPackages,
 } from "../../shared/mls/index.js";
+import { parseKeyPackage } from "../../shared/mls/keypackage.js";
 
 export const name = "mls";
 
@@ -88,6 +90,7 @@ async function build(): Promise<unknown> {
       "decrypts to `plaintext` (UTF-8 JCS of `content`) from the member whose device certificate has deviceId `sender`. " +
       "`bob.bundle.secret` is two TLS opaque<V> fields: the KeyPackage's init private key, then its leaf HPKE private key " +
       "(X-Wing 32-byte seeds). Bob's KeyPackage lifetime has passed; a reader joining from a Welcome does not check it. " +
+      "`leafCapabilities` is the TLS encoding of the Capabilities of Bob's KeyPackage leaf, which every EMSG leaf declares (PROTOCOL §8). " +
       "All binary values are unpadded base64url.",
     ciphersuite: { name: CIPHERSUITE_NAME, id: CIPHERSUITE_ID },
     conversation,
@@ -98,6 +101,7 @@ async function build(): Promise<unknown> {
       devicePrivateKey: toB64u(bob.me.devicePrivateKey),
       bundle,
     },
+    leafCapabilities: toB64u(encodeCapabilities(parseKeyPackage(bundle!.keyPackage).leafNode.capabilities)),
     welcome: added.welcome,
     expect: { epoch: 1, members: [alice.me.deviceCert.body.deviceId, bob.me.deviceCert.body.deviceId] },
     messages,

@@ -17,12 +17,15 @@ import {
   verifyMembers,
 } from "../../shared/mls/index.js";
 import { make } from "../../scripts/vectors/mls.js";
+import { capabilities } from "../../shared/mls/suite.js";
+import { encodeCapabilities } from "ts-mls/capabilities.js";
 
 interface MlsVector {
   ciphersuite: { name: string; id: number };
   conversation: string;
   alice: { accountKey: string; deviceCert: DeviceCert };
   bob: { accountKey: string; deviceCert: DeviceCert; devicePrivateKey: string; bundle: KeyPackageBundle };
+  leafCapabilities: string;
   welcome: string;
   expect: { epoch: number; members: string[] };
   messages: { mls: string; plaintext: string; content: unknown; sender: string }[];
@@ -32,6 +35,12 @@ const committed = readFileSync(new URL("../vectors/mls.json", import.meta.url), 
 const vector = JSON.parse(committed) as MlsVector;
 
 describe("the committed MLS vector (tests/vectors/mls.json)", () => {
+  it("Bob's leaf declares exactly the capabilities of §8: mls10, suite 84, no extensions or proposals, basic credentials", () => {
+    // versions <2: 0x0001>, cipher_suites <2: 0x0054>, extensions <0>, proposals <0>, credentials <2: 0x0001>
+    expect(Buffer.from(fromB64u(vector.leafCapabilities)).toString("hex")).toBe("0200010200540000020001");
+    expect(vector.leafCapabilities).toBe(toB64u(encodeCapabilities(capabilities())));
+  });
+
   it("names the EMSG ciphersuite and a KeyPackage whose ref and credential check out", async () => {
     expect(vector.ciphersuite).toEqual({ name: CIPHERSUITE_NAME, id: CIPHERSUITE_ID });
     const inspected = await inspectKeyPackage(vector.bob.bundle.keyPackage);
