@@ -2,6 +2,7 @@ import * as v from "valibot";
 import { jcsBytes } from "./canonical.js";
 import { EmsgError } from "./errors.js";
 import { Id16Schema, randomId16 } from "./ids.js";
+import { type AttachmentContent, AttachmentContentSchema } from "./attachment.js";
 
 /**
  * What a person sends, as the plaintext of an MLS application message (PROTOCOL §8.1): UTF-8 JCS of
@@ -138,6 +139,7 @@ export const ContentSchema = v.variant(
     EditContentSchema,
     DeleteContentSchema,
     TypingContentSchema,
+    AttachmentContentSchema,
   ],
   "Unknown kind of message content.",
 );
@@ -150,7 +152,7 @@ export type ReactionContent = v.InferOutput<typeof ReactionContentSchema>;
 export type EditContent = v.InferOutput<typeof EditContentSchema>;
 export type DeleteContent = v.InferOutput<typeof DeleteContentSchema>;
 export type TypingContent = v.InferOutput<typeof TypingContentSchema>;
-export type Content = TextContent | ReceiptContent | GroupContent | LeaveContent | ReactionContent | EditContent | DeleteContent | TypingContent;
+export type Content = TextContent | ReceiptContent | GroupContent | LeaveContent | ReactionContent | EditContent | DeleteContent | TypingContent | AttachmentContent;
 
 function checked(value: unknown): Content {
   // Only a whole version other than ours is another version; a missing, fractional or non-number `v` is malformed.

@@ -16,10 +16,13 @@ import { keyPairFromSeed, verifyDeviceCert } from "../../shared/identity.js";
 import { fingerprintDigits, parseVerifyQr, safetyNumber, safetyNumberGroups, verifyQrPayload } from "../../shared/safety-number.js";
 import { type SignContext, signObject, signingInput, verifyObject } from "../../shared/signed.js";
 import { loadGenerators, vectorText } from "../../scripts/make-vectors.js";
+import { sha256 } from "@noble/hashes/sha2.js";
+import { chunkNonce, openAttachment, sealAttachment, SEALED_CHUNK_BYTES } from "../../shared/attachment-crypto.js";
+import { decodeContent } from "../../shared/content.js";
 
 /* The JSON vectors another implementation runs, checked here against this one. */
 
-const MINE = ["addresses", "signed-objects", "device-certs", "http-signatures", "discovery", "safety-numbers", "export-archive"];
+const MINE = ["addresses", "signed-objects", "device-certs", "http-signatures", "discovery", "safety-numbers", "export-archive", "attachments"];
 
 /** Vector cases are plain JSON read from disk; each test reads the members its file defines. */
 type Case = any;
@@ -61,7 +64,7 @@ describe("test vectors", () => {
       const committed = readFileSync(new URL(`../vectors/${g.name}.json`, import.meta.url), "utf8");
       expect(vectorText(await g.make()), `${g.name}.json is stale: npm run vectors -- ${g.name}`).toBe(committed);
     }
-  });
+  }, 30_000);
 
   it("addresses: normal forms and refusals", () => {
     for (const c of load("addresses").cases) {
@@ -176,4 +179,27 @@ describe("test vectors", () => {
       expect(again).toEqual(c.file);
     }
   });
+  it("attachments: sealed chunk by chunk under the fixed key, and pointers decoded or refused", async () => {
+    const doc = JSON.parse(readFileSync(new URL("../vectors/attachments.json", import.meta.url), "utf8"));
+    const key = fromB64u(doc.key);
+    for (const f of doc.files) {
+      const plain = Uint8Array.from({ length: f.size }, (_, i) => i % 251);
+      expect(sha256(plain), f.description).toEqual(fromB64u(f.plaintextSha256));
+      const { sealed, hash } = await sealAttachment(key, plain);
+      expect(sealed.length, f.description).toBe(f.sealedLength);
+      expect(hash, f.description).toEqual(fromB64u(f.hash));
+      if (f.sealed) expect(sealed).toEqual(fromB64u(f.sealed));
+      f.chunks.forEach((c: Case, i: number) => {
+        const end = Math.min((i + 1) * SEALED_CHUNK_BYTES, sealed.length);
+        expect(sealed.subarray(end - 16, end), `${f.description}, chunk ${i}`).toEqual(fromB64u(c.tag));
+        expect(chunkNonce(i, i === f.chunks.length - 1)).toEqual(fromB64u(c.nonce));
+      });
+      expect(await openAttachment(key, f.size, fromB64u(f.hash), sealed)).toEqual(plain);
+    }
+    for (const c of load("attachments").cases) {
+      const bytes = fromB64u(c.plaintext);
+      if (c.error) expect(codeOf(() => decodeContent(bytes)), c.description).toBe(c.error);
+      else expect(decodeContent(bytes), c.description).toEqual(c.content);
+    }
+  }, 30_000);
 });
