@@ -31,8 +31,8 @@ export async function exportCommand(client: EmsgClient, file: string): Promise<v
 
 /** Imports with sentences a person can act on: the passphrase, or the file, is what is wrong. */
 export async function importCommand(client: EmsgClient, file: string, as: string | undefined, label: string): Promise<void> {
-  const text = await readFile(file, "utf8").catch(() => {
-    throw new Error(`Cannot read ${file}.`);
+  const text = await readFile(file, "utf8").catch((error: unknown) => {
+    throw new Error(`Cannot read ${file}: ${(error as Error).message}`);
   });
   const secret = await passphrase(`Passphrase of ${file}: `);
   try {

@@ -18,6 +18,10 @@ export interface Limits {
   mailboxTtlDays: number;
   keyPackagesPerDevice: number;
   sessionIdleSeconds: number;
+  /** Largest sealed attachment blob (§15). */
+  maxBlobBytes: number;
+  /** Sealed bytes an account may keep in blobs at once (§15). */
+  blobQuotaBytes: number;
 }
 
 export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
@@ -28,6 +32,9 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   mailboxTtlDays: 30,
   keyPackagesPerDevice: 100,
   sessionIdleSeconds: 300,
+  // 100 MiB of plaintext and its tags (16 bytes a 64 KiB chunk).
+  maxBlobBytes: 104_883_200,
+  blobQuotaBytes: 1_073_741_824,
 });
 
 export const CAPABILITIES = ["mailbox", "friends", "conversations", "groups", "sessions", "webrtc", "moves", "device-links"] as const;

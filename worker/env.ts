@@ -1,4 +1,5 @@
 import type { AccountObject } from "./account.js";
+import type { BlobObject } from "./blobs.js";
 import type { ConversationObject } from "./conversation.js";
 import type { GateObject } from "./gate.js";
 import type { OutboxObject } from "./outbox.js";
@@ -21,5 +22,8 @@ export interface Env {
   OUTBOX: DurableObjectNamespace<OutboxObject>;
   SERVER: DurableObjectNamespace<ServerObject>;
   GATE: DurableObjectNamespace<GateObject>;
+  BLOB: DurableObjectNamespace<BlobObject>;
+  /** Sealed attachment blobs (PROTOCOL §15.3). */
+  BLOBS: R2Bucket;
   ASSETS?: Fetcher;
 }

@@ -13,9 +13,11 @@ import { conversationRoutes } from "./routes/conversation-routes.js";
 import { mailboxRoutes } from "./routes/mailbox-routes.js";
 import { federationRoutes } from "./routes/federation-routes.js";
 import { linkRoutes } from "./routes/link-routes.js";
+import { blobRoutes } from "./routes/blob-routes.js";
 import { DOWNLOADS_PATH, serveDownload } from "./downloads.js";
 
 export { AccountObject } from "./account.js";
+export { BlobObject } from "./blobs.js";
 export { ConversationObject } from "./conversation.js";
 export { GateObject } from "./gate.js";
 export { OutboxObject } from "./outbox.js";
@@ -39,8 +41,8 @@ app.onError((err, c) => {
 const crossOrigin = cors({
   origin: "*",
   allowMethods: ["GET", "POST", "PUT", "DELETE"],
-  allowHeaders: ["content-type", "content-digest", "signature", "signature-input", "emsg-to"],
-  exposeHeaders: ["retry-after"],
+  allowHeaders: ["content-type", "content-digest", "signature", "signature-input", "emsg-to", "range"],
+  exposeHeaders: ["retry-after", "content-length", "content-range"],
   maxAge: 86400,
 });
 app.use("/emsg/*", crossOrigin);
@@ -58,7 +60,7 @@ app.get("/emsg/v1/_calls", (c) => {
   return json({ calls: callCounts(c.req.query("reset") === "1") });
 });
 
-for (const routes of [accountRoutes, linkRoutes, friendsRoutes, conversationRoutes, mailboxRoutes, federationRoutes]) app.route("/emsg/v1", routes);
+for (const routes of [accountRoutes, linkRoutes, friendsRoutes, conversationRoutes, mailboxRoutes, federationRoutes, blobRoutes]) app.route("/emsg/v1", routes);
 
 app.notFound((c) => {
   const path = new URL(c.req.url).pathname;

@@ -202,10 +202,9 @@ function toItem(row: MailRow): MailItem {
 }
 
 function send(ws: WebSocket, frame: string): void {
-  // A socket that is closing throws; the device gets the item again on its next connection.
   try {
     ws.send(frame);
   } catch {
-    return;
+    // A socket that is closing throws; the device gets the item again on its next connection.
   }
 }

@@ -41,7 +41,7 @@ function expire(ws: WebSocket): void {
   try {
     ws.close(CLOSE_REVOKED, "session ticket expired");
   } catch {
-    return;
+    // Closing already: the end we wanted.
   }
 }
 
@@ -140,7 +140,7 @@ export class Sessions {
     try {
       ws.send(JSON.stringify(frame));
     } catch {
-      return;
+      // A socket that is closing throws; what a session carries also goes to the members' mailboxes.
     }
   }
 
@@ -148,7 +148,7 @@ export class Sessions {
     try {
       ws.close(code === 1005 ? 1000 : code, "closing");
     } catch {
-      return;
+      // The other side closed first: nothing is left to close.
     }
   }
 

@@ -3,6 +3,7 @@ import { EmsgClient } from "../../shared/client/client.js";
 import type { Store } from "../../shared/client/store.js";
 import type { Transport } from "../../shared/client/transport.js";
 import { EmsgError } from "../../shared/errors.js";
+import { logFailure } from "../../ui/view-models/log-failure.js";
 import type { ChatView, Connection, FriendState, FriendView, GroupView, MessageView, SettingsView } from "../messaging/messages.js";
 import { flushPendingFriends, pendingFriends, queueFriend } from "./pending-friends.js";
 import { chatView, friendView, messageView } from "./views.js";
@@ -85,7 +86,7 @@ export class ClientService {
         await this.#connecting;
       } catch {
         // Offline or the server is down: the next alarm tries again; polling covers the gap.
-        await this.client.sync().catch(() => undefined);
+        await this.client.sync().catch(logFailure("offline; the next alarm tries again"));
       }
     }
     await flushPendingFriends(this.#store, async (address) => void (await this.client.sendFriendRequest(address)));

@@ -1,4 +1,5 @@
 import { browser } from "wxt/browser";
+import { logFailure } from "../../ui/view-models/log-failure.js";
 import { reconnectDelay } from "../../ui/view-models/reconnect.js";
 import type { ClientService } from "./client-service.js";
 
@@ -25,7 +26,7 @@ export function keepConnected(service: ClientService): void {
     }, reconnectDelay(attempt++));
   };
   const connect = async (): Promise<void> => {
-    await service.keepConnected().catch(() => undefined);
+    await service.keepConnected().catch(logFailure("not connected; trying again shortly"));
     if (service.client.connected || !(await service.ready())) attempt = 0;
     else retryLater();
   };
@@ -34,8 +35,8 @@ export function keepConnected(service: ClientService): void {
   browser.alarms.onAlarm.addListener(async (alarm) => {
     if (alarm.name !== KEEPALIVE_ALARM) return;
     await connect();
-    await service.sync().catch(() => undefined);
-    if (await service.ready()) await service.client.expire().catch(() => undefined);
+    await service.sync().catch(logFailure("nothing fetched this minute; the next alarm tries again"));
+    if (await service.ready()) await service.client.expire().catch(logFailure("old messages are removed at the next alarm"));
   });
   service.onChange((change) => {
     if (change === "connection" && service.connection() === "offline") retryLater();

@@ -1,6 +1,7 @@
 import { browser } from "wxt/browser";
 import { pickLocale, translator, type Translate } from "../../ui/i18n/translate.js";
 import type { MessageRecord } from "../../shared/client/messages.js";
+import { logFailure } from "../../ui/view-models/log-failure.js";
 import { arrivalNotification, requestNotification } from "../../ui/view-models/notification-policy.js";
 import type { ClientService } from "./client-service.js";
 
@@ -23,10 +24,7 @@ async function notifyMessage(service: ClientService, message: MessageRecord, t: 
   // The group's summary names it ("bob in Weekend"); without one the sender's address will do.
   const summary = await service.client.conversations().then(
     (all) => all.find((c) => c.conversation === message.conversation),
-    (error: unknown) => {
-      console.warn(`emsg: notifying without the chat's name, the conversations could not be read: ${(error as Error).message}`);
-      return undefined;
-    },
+    (error: unknown) => void logFailure("the notification names the sender, not the chat")(error),
   );
   const shown = arrivalNotification(message, summary, service.client.address, t);
   if (shown) await show(`emsg-msg-${message.id}`, shown.title, shown.body);
@@ -34,7 +32,5 @@ async function notifyMessage(service: ClientService, message: MessageRecord, t: 
 
 /** A notification the browser refused (permission taken back, say) is logged; the message stays in the chat. */
 async function show(id: string, title: string, message: string): Promise<void> {
-  await browser.notifications
-    .create(id, { type: "basic", iconUrl: ICON, title, message })
-    .catch((error: unknown) => console.warn(`emsg: notification not shown: ${(error as Error).message}`));
+  await browser.notifications.create(id, { type: "basic", iconUrl: ICON, title, message }).catch(logFailure("no notification shown"));
 }

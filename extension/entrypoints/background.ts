@@ -7,6 +7,7 @@ import { notifyArrivals } from "../background/notifier.js";
 import { openPanel } from "../background/panel.js";
 import { handleRequest, type Self } from "../background/requests.js";
 import type { ChangedNotice } from "../messaging/messages.js";
+import { logFailure } from "../../ui/view-models/log-failure.js";
 import { fetchTransport } from "../platform/fetch-transport.js";
 import { ExtensionStore } from "../platform/chrome-storage-store.js";
 
@@ -27,8 +28,10 @@ export default defineBackground({
     });
     service.onChange((what) => {
       const notice: ChangedNotice = { type: "emsg-changed", what };
-      // No page listening is the usual case, not an error.
-      browser.runtime.sendMessage(notice).catch(() => undefined);
+      browser.runtime.sendMessage(notice).catch((error: unknown) => {
+        // No page listening is the usual case, not an error.
+        if (!String((error as Error).message).includes("Receiving end does not exist")) logFailure("an open EMSG page shows the change on its next refresh")(error);
+      });
     });
 
     browser.contextMenus.onClicked.addListener(async (info) => {

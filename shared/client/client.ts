@@ -95,8 +95,19 @@ export class EmsgClient {
 
   #exclusive<T>(step: () => Promise<T>): Promise<T> {
     const run = this.#serial.then(step, step);
+    // The queue goes on after a step that failed: that step's caller has the error from `run`.
     this.#serial = run.catch(() => undefined);
     return run;
+  }
+
+  /**
+   * Sends what is queued, in turn with everything else, without the caller waiting. What fails
+   * (offline, a server down) stays queued for the next connect or sync, so it is only logged.
+   */
+  #sendSoon(): void {
+    void this.#exclusive(() => this.#afterItems()).catch((error: unknown) => {
+      console.warn(`emsg: queued items wait for the next connect or sync: ${(error as Error).message}`);
+    });
   }
 
   /** Resolves once everything queued so far (frames, sends) has been applied. */
@@ -210,7 +221,9 @@ export class EmsgClient {
     socket.onerror = () => undefined;
     socket.onclose = () => this.#dropped(socket);
     this.events.emit("connection", { state: "online" });
-    await this.#exclusive(() => this.#afterItems()).catch(() => undefined);
+    await this.#exclusive(() => this.#afterItems()).catch((error: unknown) => {
+      console.warn(`emsg: connected, but queued items wait for the next try: ${(error as Error).message}`);
+    });
   }
 
   async #onFrame(socket: SocketLike, data: string): Promise<void> {
@@ -362,8 +375,10 @@ export class EmsgClient {
     await saveMessage(ctx, message);
     await enqueue(ctx, { content, ...(conversation ? { conversation } : { peer: peer! }) });
     this.events.emit("message", message);
-    void this.#exclusive(() => this.#touch(conversation, message)).catch(() => undefined);
-    void this.#exclusive(() => this.#afterItems()).catch(() => undefined);
+    void this.#exclusive(() => this.#touch(conversation, message)).catch((error: unknown) => {
+      console.warn(`emsg: the chat list shows the previous last message for now: ${(error as Error).message}`);
+    });
+    this.#sendSoon();
     return message;
   }
 
@@ -400,13 +415,13 @@ export class EmsgClient {
       const { conversation } = await this.#resolveTarget(target);
       if (conversation) await actions.markRead(this.#context(), conversation);
     });
-    void this.#exclusive(() => this.#afterItems()).catch(() => undefined);
+    this.#sendSoon();
   }
 
   /** Runs a change to a shown message in turn with everything else, then sends it. */
   async #messageChange(change: (ctx: CoreContext) => Promise<MessageRecord>): Promise<MessageRecord> {
     const result = await this.#exclusive(() => change(this.#context()));
-    void this.#exclusive(() => this.#afterItems()).catch(() => undefined);
+    this.#sendSoon();
     return result;
   }
 
@@ -441,7 +456,7 @@ export class EmsgClient {
     if (typing) this.#typingSent.set(conversation, now);
     else this.#typingSent.delete(conversation);
     await this.#exclusive(() => enqueue(ctx, { content: newTyping(typing ? "typing" : "stopped", now), conversation }));
-    void this.#exclusive(() => this.#afterItems()).catch(() => undefined);
+    this.#sendSoon();
   }
 
   // ---- groups (PROTOCOL §12)
@@ -454,7 +469,7 @@ export class EmsgClient {
   async #groupChange<T>(change: (ctx: CoreContext) => Promise<T>): Promise<T> {
     const ctx = this.#context();
     const result = await this.#exclusive(() => change(ctx));
-    void this.#exclusive(() => this.#afterItems()).catch(() => undefined);
+    this.#sendSoon();
     return result;
   }
 

@@ -70,7 +70,9 @@ export class DirectLinks {
     else if (data.type === "offer" && !offering && v.is(SdpSchema, data.sdp)) void this.#answer(from, data.sdp);
     else if (data.type === "answer" && offering && v.is(SdpSchema, data.sdp)) void this.#accepted(from, data.sdp);
     else if (data.type === "candidate" && v.is(CandidateSchema, data.candidate)) {
-      this.#links.get(from)?.channel.addCandidate(data.candidate).catch(() => undefined);
+      this.#links.get(from)?.channel.addCandidate(data.candidate).catch((error: unknown) => {
+        console.warn(`emsg: a direct-channel candidate from ${from} was refused; the hub still carries the chat: ${(error as Error).message}`);
+      });
     }
   }
 
@@ -166,10 +168,12 @@ export class DirectLinks {
     try {
       parsed = JSON.parse(data);
     } catch {
-      return;
+      parsed = undefined;
     }
     const frame = v.safeParse(DirectFrameSchema, parsed);
+    // Dropped, not fatal: every message sent directly is also sent through the hub.
     if (frame.success) this.#handlers.onFrame(peer, frame.output);
+    else console.warn(`emsg: a direct frame from ${peer} that is not understood was dropped`);
   }
 
   #fail(peer: string, link: Link, error: unknown): void {

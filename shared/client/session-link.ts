@@ -189,6 +189,7 @@ export class SessionLink {
     try {
       this.#socket.send(text);
     } catch {
+      // A socket that cannot take a frame is gone: closing it sends what waits by the mailbox instead.
       this.close();
     }
   }
@@ -198,10 +199,11 @@ export class SessionLink {
     try {
       parsed = JSON.parse(data);
     } catch {
-      return;
+      parsed = undefined;
     }
     const result = v.safeParse(SessionServerFrameSchema, parsed);
-    if (!result.success) return;
+    // Dropped, not fatal: what the hub sends over a session also reaches the mailbox.
+    if (!result.success) return void console.warn("emsg: a session frame that is not understood was dropped");
     const frame = result.output;
     if (frame.t === "item") {
       this.#handlers.onItem(frame.item);

@@ -41,6 +41,7 @@ export const ErrorCodeSchema = v.picklist([
   "stale_epoch",
   "gone",
   "too_large",
+  "over_quota",
   "unsupported_version",
   "rate_limited",
   "stranger_refused",

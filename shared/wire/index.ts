@@ -6,3 +6,4 @@ export * from "./conversation.js";
 export * from "./mail.js";
 export * from "./federation.js";
 export * from "./frames.js";
+export * from "./blobs.js";

@@ -9,6 +9,7 @@ import { errorSentence } from "./error-text.js";
 import { FavoritesViewModel } from "./favorites-model.js";
 import { FriendsViewModel } from "./friends-model.js";
 import { LocalRecords } from "./local-records.js";
+import { logFailure } from "./log-failure.js";
 import { arrivalNotification, requestNotification } from "./notification-policy.js";
 import { Observable } from "./observable.js";
 import type { PlatformPort } from "./platform-port.js";
@@ -190,8 +191,9 @@ export class AppViewModel extends Observable implements AppContext {
     this.#pendingAdd = null;
     this.#updateLink();
     this.#connectSoon(0);
-    void this.runExpiry();
-    setInterval(() => void this.runExpiry(), EXPIRY_EVERY_MS);
+    const expire = () => void this.runExpiry().catch(logFailure("old messages are removed at the next hourly pass"));
+    expire();
+    setInterval(expire, EXPIRY_EVERY_MS);
   }
 
   #onConnection(state: LinkState): void {
@@ -199,7 +201,7 @@ export class AppViewModel extends Observable implements AppContext {
     if (state === "online") {
       this.#attempts = 0;
       this.#live?.retry();
-      void this.#client?.sync().catch(() => undefined);
+      void this.#client?.sync().catch(logFailure("requests held for review show after the next sync"));
     }
     if (state === "offline") this.#connectSoon(reconnectDelay(this.#attempts++));
     this.#updateLink();
@@ -212,7 +214,7 @@ export class AppViewModel extends Observable implements AppContext {
       const client = this.#client;
       if (!client || !this.#platform.online()) return;
       // A socket that outlived a network drop is kept; what waited to be sent goes out through it.
-      if (client.connected) void client.flush().catch(() => undefined);
+      if (client.connected) void client.flush().catch(logFailure("queued messages wait for the next connect"));
       else client.connect().catch(() => this.#onConnection("offline"));
     }, delay);
   }
@@ -251,7 +253,7 @@ export class AppViewModel extends Observable implements AppContext {
   async #moveRetention(client: EmsgClient): Promise<void> {
     for (const [chat, days] of await this.records.takeRetentionOverrides()) {
       // A group left and deleted since has no chat to hold it; its messages went with it.
-      await client.setChatRetention(chat, days).catch((error: unknown) => console.warn(`emsg: chat retention for ${chat} dropped: ${(error as Error).message}`));
+      await client.setChatRetention(chat, days).catch(logFailure(`the retention set for ${chat} is dropped`));
     }
   }
 
@@ -278,7 +280,7 @@ export class AppViewModel extends Observable implements AppContext {
     this.#showLive();
     if (tab === "favorites") void this.favorites?.load();
     // Requests held for review never come through the mailbox; the core fetches them on sync.
-    if (tab === "friends" && this.link === "online") void this.#client?.sync().catch(() => undefined);
+    if (tab === "friends" && this.link === "online") void this.#client?.sync().catch(logFailure("requests held for review show after the next sync"));
     this.changed();
   }
 

@@ -1,4 +1,5 @@
 import type { EmsgClient } from "./core-types.js";
+import { logFailure } from "./log-failure.js";
 import { reconnectDelay } from "./reconnect.js";
 
 const KEEPALIVE_MS = 60_000;
@@ -64,7 +65,7 @@ export class LiveSession {
     clearTimeout(this.#retry);
     const wanted = this.#wanted;
     if (this.#open !== null && this.#open !== wanted) {
-      void this.#client.closeSession(this.#open).catch(() => undefined);
+      void this.#client.closeSession(this.#open).catch(logFailure("a session stays open until it is idle"));
       this.#open = null;
     }
     if (wanted === null || this.#open === wanted) return;

@@ -27,6 +27,7 @@ import { admit, admitNamed, authenticateDeviceAdd, authenticateRegistration } fr
 import { enroll, mustBeRegistered } from "../registry.js";
 import { check, json, noContent, parseJson, readBody } from "../http.js";
 import { unwrap } from "../outcome.js";
+import { blobsOf } from "./blob-routes.js";
 import { accountOf, conversationOf, enqueueRemote, isLocal } from "../routing.js";
 import { checkKeyPackages } from "../keypackages.js";
 import { federationPost } from "../federation-client.js";
@@ -141,6 +142,8 @@ accountRoutes.delete("/account", async (c) => {
   checkDeletion(body.deletion, "account-delete", auth.address, auth.accountKey);
   checkDeletion(body.notice, "deleted", auth.address, auth.accountKey);
   const departure = unwrap(await accountOf(c.env, auth.address).deleteAccount(Date.now()));
+  // Its attachments end with it (§15.3): nobody fetches them any more.
+  await blobsOf(c.env, auth.address).deleteAll();
   await Promise.all(
     departure.conversations
       .filter((ref) => ref.startsWith(`${c.env.EMSG_DOMAIN}/`))
