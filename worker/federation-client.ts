@@ -6,17 +6,14 @@ import { FEDERATION_COMPONENTS, serverKeyId, signingInput } from "../shared/http
 import { sha256Native, signEd25519 } from "./native-crypto.js";
 import type { Env } from "./env.js";
 import type { SigningKey } from "./server.js";
-import { serverOf } from "./routing.js";
-import { unwrap } from "./outcome.js";
+import { ownKey, peerDocument } from "./key-copies.js";
 
 /**
  * One signed server-to-server POST (PROTOCOL §7) to `path` under the peer's API base.
  * Throws `peer_unreachable` when the peer cannot be reached at all.
  */
 export async function federationPost(env: Env, domain: Domain, path: string, payload: unknown): Promise<Response> {
-  const server = serverOf(env);
-  const doc = unwrap(await server.peerDoc(domain)) as DiscoveryDoc;
-  return signedPost(env, doc, await server.signingKey(), path, payload);
+  return signedPost(env, await peerDocument(env, domain), await ownKey(env), path, payload);
 }
 
 /**

@@ -4,7 +4,7 @@ import { EmsgError } from "../shared/errors.js";
 import { WELL_KNOWN_PATH, parseResolverMap } from "../shared/discovery.js";
 import { RateLimited } from "./auth.js";
 import { errorResponse, json } from "./http.js";
-import { serverOf } from "./routing.js";
+import { ownDiscovery } from "./key-copies.js";
 import { callCounts, counting } from "./call-counts.js";
 import type { AppEnv } from "./routes/context.js";
 import { accountRoutes } from "./routes/account-routes.js";
@@ -49,7 +49,7 @@ app.use("/emsg/*", crossOrigin);
 app.use(WELL_KNOWN_PATH, crossOrigin);
 
 app.get(WELL_KNOWN_PATH, async (c) => {
-  const res = json(await serverOf(c.env).discovery());
+  const res = json(await ownDiscovery(c.env));
   res.headers.set("cache-control", "public, max-age=300");
   return res;
 });

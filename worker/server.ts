@@ -5,7 +5,6 @@ import { fromB64u, toB64u } from "../shared/base64url.js";
 import { EmsgError } from "../shared/errors.js";
 import { keyIdOf } from "../shared/identity.js";
 import {
-  buildDiscoveryDoc,
   DISCOVERY_CACHE_MS,
   originFor,
   parseDiscoveryDoc,
@@ -87,15 +86,6 @@ export class ServerObject extends DurableObject<Env> {
     const pub = ed25519.getPublicKey(priv);
     this.key = { kid: keyIdOf(pub), privateKey: toB64u(priv), publicKey: toB64u(pub) };
     return this.key;
-  }
-
-  async discovery(): Promise<DiscoveryDoc> {
-    const key = await this.signingKey();
-    return buildDiscoveryDoc({
-      domain: this.env.EMSG_DOMAIN as Domain,
-      keys: [{ kid: key.kid, key: fromB64u(key.publicKey) }],
-      software: SOFTWARE,
-    });
   }
 
   /** Which of `addresses` are accounts here: every one on a server whose registry is not complete. */

@@ -13,10 +13,11 @@ import { checkFraming } from "../policy/framing.js";
 import { admitSessionTicket, issueSessionTicket } from "../session-ticket.js";
 import { domainOf, type Domain } from "../../shared/address.js";
 import { signAuthorProof } from "../author-proof.js";
-import { apiBaseOf, originFor, parseResolverMap, type DiscoveryDoc } from "../../shared/discovery.js";
+import { apiBaseOf, originFor, parseResolverMap } from "../../shared/discovery.js";
 import { json } from "../http.js";
 import { unwrap } from "../outcome.js";
-import { accountOf, conversationOf, enqueueRemote, serverOf } from "../routing.js";
+import { accountOf, conversationOf, enqueueRemote } from "../routing.js";
+import { ownDiscovery, peerDocument } from "../key-copies.js";
 import { signedBody, signedOnly, type AppContext, type AppEnv } from "./context.js";
 
 /** Conversations (PROTOCOL §6, §8, §12): this server is the hub of the ones created here. */
@@ -87,9 +88,8 @@ conversationRoutes.post("/sessions/ticket", async (c) => {
  * origin, or the peer's discovery document), so a client need not resolve the hub's domain itself.
  */
 async function hubApiBase(c: AppContext, hub: Domain): Promise<string> {
-  if (hub === c.env.EMSG_DOMAIN) return apiBaseOf(await serverOf(c.env).discovery(), new URL(c.req.url).origin);
-  const doc = unwrap(await serverOf(c.env).peerDoc(hub)) as DiscoveryDoc;
-  return apiBaseOf(doc, originFor(hub, parseResolverMap(c.env.EMSG_RESOLVE)));
+  if (hub === c.env.EMSG_DOMAIN) return apiBaseOf(await ownDiscovery(c.env), new URL(c.req.url).origin);
+  return apiBaseOf(await peerDocument(c.env, hub), originFor(hub, parseResolverMap(c.env.EMSG_RESOLVE)));
 }
 
 conversationRoutes.get("/conversations/:hub/:id/session", async (c) => {
