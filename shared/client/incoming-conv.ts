@@ -225,6 +225,17 @@ export async function applyConvItem(ctx: CoreContext, item: ConvPayload): Promis
     return {};
   }
   const processed = await processMessage(await decodeGroupState(record.group), item.mls, item.type);
+  if (processed.sender.address !== item.from || processed.sender.deviceId !== item.deviceId) {
+    // The author is the MLS sender; a hub whose `from`/`deviceId` name another is lying or broken,
+    // and its item is refused unread (PROTOCOL §8). A commit so refused leaves the group behind for
+    // good, so the conversation says why it takes nothing more, as for any refused commit.
+    const lie = new EmsgError(
+      "unauthorized",
+      `The server says ${item.from} (device ${item.deviceId}) sent this, but it is from ${processed.sender.address} (device ${processed.sender.deviceId}).`,
+    );
+    if (processed.kind === "commit") await saveConversation(ctx, { ...record, unsafe: lie.message });
+    throw lie;
+  }
   let next: ConversationRecord = markApplied({ ...record, group: encodeGroupState(processed.state) }, item.hubSeq);
   let outcome: ConvOutcome = {};
   if (processed.kind === "commit") {

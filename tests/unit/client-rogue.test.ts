@@ -159,7 +159,7 @@ describe("a client and a lying server", { timeout: 30_000 }, () => {
     expect(shown).toEqual(["smuggled"]);
   });
 
-  it("a commit's author is its MLS sender, not the member the hub names", async () => {
+  it("a commit the hub passes on as another member's is refused, not applied: the conversation says why", async () => {
     const world = new GroupWorld();
     const [alice, bob, carol, dave] = await Promise.all(["alice#im.alice.test", "bob#im.bob.test", "carol#im.bob.test", "dave#im.alice.test"].map((a) => world.person(a)));
     for (const friend of [bob!, carol!, dave!]) await world.befriend(alice!, friend);
@@ -174,8 +174,9 @@ describe("a client and a lying server", { timeout: 30_000 }, () => {
       id: randomId16(), epoch: record.epoch, kind: "commit", mls: made.commit, welcome: made.welcome, roster: { add: [dave!.address], remove: [] },
     });
     await bob!.sync();
-    const added = (await bob!.history(trip.conversation)).find((m) => m.notice?.type === "added");
-    expect(added?.notice).toEqual({ type: "added", by: alice!.address, who: [dave!.address] });
+    // The author is the MLS sender (Alice); a hub that names another is not believed, and the commit is not read (§8).
+    expect((await bob!.history(trip.conversation)).find((m) => m.notice?.type === "added")).toBeUndefined();
+    expect((await summaryOf(bob!, trip.conversation))!.unsafe).toMatch(/server says carol#im\.bob\.test .* but it is from alice#im\.alice\.test/);
   });
 
   it("a 1:1 whose tree comes to hold a third account is a group from then on, and writing to the friend makes a new 1:1", async () => {
