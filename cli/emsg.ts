@@ -1,11 +1,13 @@
 // The EMSG command-line client: `npm run cli -- [--state DIR] COMMAND …` over the client core.
 import { resolve } from "node:path";
+import { createInterface } from "node:readline/promises";
 import { EmsgError, ERROR_SENTENCE } from "../shared/errors.js";
 import { safetyNumberGroups } from "../shared/safety-number.js";
 import { EmsgClient } from "../shared/client/client.js";
 import { FileStore } from "./file-store.js";
 import { nodeTransport } from "./node-transport.js";
 import { formatMessage, time } from "./format.js";
+import { MESSAGE_USAGE, messageCommand, MessageUsageError } from "./message-commands.js";
 import { listen } from "./listen.js";
 import { exportCommand, importCommand } from "./account-file.js";
 import { GROUP_USAGE, groupCommand, GroupUsageError } from "./group.js";
@@ -20,16 +22,21 @@ const USAGE = `usage: npm run cli -- [--state DIR] COMMAND
   verify ADDRESS                                      show the safety number with a friend
   send ADDRESS|GROUP TEXT…                            send a message to a friend or into a group
   read [ADDRESS|GROUP]                                fetch new messages; show a conversation or all
+${MESSAGE_USAGE}
 ${GROUP_USAGE}
   listen                                              stay connected and print what arrives
-  settings [--strangers accept|refuse|review] [--retention DAYS|none]
-  delete-account                                      delete this account for good
+  settings [--strangers accept|refuse|review] [--retention DAYS|none] [--receipts on|off]
+  delete-account [--yes]                              delete this account for good (asks first, unless --yes)
+  help                                                show this (also --help)
   export FILE                                         seal the account into FILE (passphrase: EMSG_PASSPHRASE or asked)
   import FILE --as ADDRESS [--label NAME]             move an exported account here, to ADDRESS; friends are told
 GROUP is a group's id (HUB/ID) as create and read print it.
 State lives in --state (default .state/cli). EMSG_RESOLVE maps test domains to local servers.`;
 
 class UsageError extends Error {}
+
+/** Flags that take no value. */
+const SWITCHES = new Set(["yes", "help", "remove"]);
 
 interface Args {
   command: string;
@@ -42,15 +49,17 @@ function parseArgs(argv: string[]): Args {
   const positional: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
-    if (arg.startsWith("--")) {
+    if (arg === "-h" || (arg.startsWith("--") && SWITCHES.has(arg.slice(2)))) {
+      flags.set(arg === "-h" ? "help" : arg.slice(2), "yes");
+    } else if (arg.startsWith("--")) {
       const value = argv[i + 1];
       if (value === undefined) throw new UsageError(`${arg} needs a value.`);
       flags.set(arg.slice(2), value);
       i++;
     } else positional.push(arg);
   }
-  const [command = "help", ...rest] = positional;
-  return { command, positional: rest, flags };
+  const [first = "help", ...rest] = positional;
+  return { command: flags.has("help") ? "help" : first, positional: rest, flags };
 }
 
 function need(args: Args, index: number, what: string): string {
@@ -65,7 +74,7 @@ async function openClient(args: Args): Promise<EmsgClient> {
     transport: nodeTransport,
     ...(process.env.EMSG_RESOLVE ? { resolve: process.env.EMSG_RESOLVE } : {}),
   });
-  if (args.command !== "register" && !(await client.open()) && args.command !== "import") {
+  if (args.command !== "register" && !(await client.open()) && args.command !== "import" && args.command !== "help") {
     throw new UsageError("There is no account in this state directory yet; run register first.");
   }
   return client;
@@ -74,8 +83,11 @@ async function openClient(args: Args): Promise<EmsgClient> {
 async function showRead(client: EmsgClient, who: string | undefined): Promise<void> {
   await client.sync();
   if (who) {
-    for (const m of await client.history(who, { limit: 100 })) console.log(formatMessage(m));
+    const shown = await client.history(who, { limit: 100 });
+    const byId = new Map(shown.map((m) => [m.id, m]));
+    for (const m of shown) console.log(formatMessage(m, m.replyTo === undefined ? undefined : byId.get(m.replyTo)));
     await client.markRead(who);
+    await client.flush();
     return;
   }
   const conversations = await client.conversations();
@@ -135,6 +147,8 @@ async function run(args: Args): Promise<void> {
     }
     case "verify": {
       const address = need(args, 0, "an address");
+      // The friend's key arrives with their answer to the request: fetch it first.
+      await client.sync();
       console.log(`Safety number with ${address}:\n  ${safetyNumberGroups(await client.safetyNumber(address)).join(" ")}`);
       console.log("Compare it with theirs in person or over a call; if it matches, nobody is in between.");
       return;
@@ -152,6 +166,11 @@ async function run(args: Args): Promise<void> {
     }
     case "read":
       return showRead(client, args.positional[0]);
+    case "reply":
+    case "react":
+    case "edit":
+    case "delete":
+      return messageCommand(client, args.command, args.positional, args.flags);
     case "listen":
       return listen(client);
     case "group":
@@ -159,11 +178,15 @@ async function run(args: Args): Promise<void> {
     case "settings": {
       const strangers = args.flags.get("strangers");
       const retention = args.flags.get("retention");
+      const receipts = args.flags.get("receipts");
       const change: Parameters<EmsgClient["setSettings"]>[0] = {};
       if (strangers) change.strangers = strangers as "accept" | "refuse" | "review";
       if (retention) change.retentionDays = retention === "none" ? null : Number(retention);
+      if (receipts !== undefined && receipts !== "on" && receipts !== "off") throw new UsageError("--receipts is on or off.");
+      if (receipts) change.readReceipts = receipts === "on";
       const settings = Object.keys(change).length ? await client.setSettings(change) : await client.settings();
       console.log(`strangers: ${settings.strangers}\nretention: ${settings.retentionDays === null ? "keep forever" : `${settings.retentionDays} days`}`);
+      console.log(`read receipts and typing: ${settings.readReceipts === false ? "off" : "on"}`);
       return;
     }
     case "export":
@@ -172,12 +195,31 @@ async function run(args: Args): Promise<void> {
       return importCommand(client, need(args, 0, "a file name"), args.flags.get("as"), args.flags.get("label") ?? "cli");
     case "delete-account": {
       const address = client.address;
+      if (!args.flags.has("yes") && !(await confirmed(address))) {
+        console.log("Nothing was deleted.");
+        return;
+      }
       await client.deleteAccount();
       console.log(`${address} is deleted; friends were told, and the name stays reserved for 30 days.`);
       return;
     }
+    case "help":
+      console.log(USAGE);
+      return;
     default:
-      throw new UsageError(args.command === "help" ? "" : `Unknown command "${args.command}".`);
+      throw new UsageError(`Unknown command "${args.command}".`);
+  }
+}
+
+/** Asks to type the address before deleting it; a script passes --yes instead. */
+async function confirmed(address: string): Promise<boolean> {
+  if (!process.stdin.isTTY) throw new UsageError("delete-account deletes the account for good: add --yes to confirm from a script.");
+  const rl = createInterface({ input: process.stdin, output: process.stdout });
+  try {
+    const answer = await rl.question(`This deletes ${address} for good: its keys, friends and messages. Type the address to confirm: `);
+    return answer.trim() === address;
+  } finally {
+    rl.close();
   }
 }
 
@@ -191,7 +233,7 @@ async function main(): Promise<void> {
   try {
     await run(parseArgs(process.argv.slice(2)));
   } catch (error) {
-    if (error instanceof UsageError || error instanceof GroupUsageError) {
+    if (error instanceof UsageError || error instanceof GroupUsageError || error instanceof MessageUsageError) {
       if (error.message) console.error(error.message);
       console.error(USAGE);
       process.exit(2);

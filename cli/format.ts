@@ -2,6 +2,9 @@ import type { MessageRecord } from "../shared/client/messages.js";
 
 export const time = (ms: number) => new Date(ms).toISOString().replace("T", " ").slice(0, 19);
 
+/** How a message is named on the command line: the start of its id, enough to pick it out. */
+export const shortId = (id: string) => id.slice(0, 6);
+
 /** A group notice as a sentence: "alice#… added carol#…". */
 function noticeText(m: MessageRecord): string {
   const n = m.notice!;
@@ -12,9 +15,23 @@ function noticeText(m: MessageRecord): string {
   return `${n.by} ${n.type}${who}`;
 }
 
-/** One line per message: when, who, what, and for our own messages how far it got. */
-export function formatMessage(m: MessageRecord): string {
+/** Reactions as "👍 2 ❤ 1" (each emoji with how many people gave it). */
+function reactionsText(m: MessageRecord): string {
+  const counts = new Map<string, number>();
+  for (const r of m.reactions ?? []) if (!r.removed) counts.set(r.emoji, (counts.get(r.emoji) ?? 0) + 1);
+  return [...counts].map(([emoji, n]) => `${emoji} ${n}`).join(" ");
+}
+
+/**
+ * One line per message: when, its short id, who, what, and for our own messages how far it got;
+ * a reply names the message it answers (`quoted`, if this device holds it), and reactions follow.
+ */
+export function formatMessage(m: MessageRecord, quoted?: MessageRecord): string {
   if (m.notice) return `${time(m.at)}  * ${noticeText(m)}`;
-  const mark = m.direction === "out" ? `  [${m.status}${m.error ? `: ${m.error}` : ""}]` : "";
-  return `${time(m.at)}  ${m.direction === "out" ? "me" : m.from}: ${m.text}${mark}`;
+  const mark = m.direction === "out" ? `  [${m.status}${m.read ? ", read" : ""}${m.error ? `: ${m.error}` : ""}]` : "";
+  const who = m.direction === "out" ? "me" : m.from;
+  const what = m.deleted ? "(deleted)" : `${m.text}${m.editedAt !== undefined ? " (edited)" : ""}`;
+  const reply = m.replyTo === undefined ? "" : `(re ${shortId(m.replyTo)}${quoted && !quoted.deleted ? `: "${[...quoted.text].slice(0, 30).join("")}"` : ""}) `;
+  const reactions = reactionsText(m);
+  return `${time(m.at)}  ${shortId(m.id)}  ${who}: ${reply}${what}${mark}${reactions ? `  ${reactions}` : ""}`;
 }

@@ -9,7 +9,11 @@ const MAX_BACKOFF_MS = 30_000;
  */
 export async function listen(client: EmsgClient): Promise<void> {
   client.on("message", (m) => console.log(formatMessage(m)));
-  client.on("status", (m) => console.log(`  ${m.id.slice(0, 8)} → ${m.status}${m.error ? ` (${m.error})` : ""}`));
+  // A message shown before changed: its status, its words (edited, deleted) or its reactions.
+  client.on("status", (m) => console.log(`  now: ${formatMessage(m)}`));
+  client.on("typing", (t) => {
+    if (t.typing) console.log(`${t.from} is typing…`);
+  });
   client.on("friend", (f) => console.log(`friend ${f.address}: ${f.state}${f.bounced ? ` (not delivered: ${f.bounced})` : ""}`));
   let backoff = 1000;
   let stopped = false;

@@ -37,7 +37,8 @@ function cli(who: string, ...args: string[]): Promise<Run> {
 }
 
 describe("the command-line client", () => {
-  it("takes two people from registration to a delivered message", async () => {
+  // About 15 runs of the CLI, each starting Node and tsx: on a busy machine that takes over a minute.
+  it("takes two people from registration to a delivered message", { timeout: 180_000 }, async () => {
     expect((await cli("alice", "register", "alice#im.alice.test")).out).toMatch(/^Registered alice#im\.alice\.test \(device [\w-]{22}\) at http:\/\/127\.0\.0\.1:18827\./);
     expect((await cli("bob", "register", "bob#im.bob.test", "--label", "phone")).code).toBe(0);
     expect((await cli("alice", "add", "bob#im.bob.test", "hi,", "it's", "Alice")).out).toContain("Friend request sent to bob#im.bob.test.");
@@ -62,9 +63,10 @@ describe("the command-line client", () => {
     expect(read).toMatch(/alice#im\.alice\.test: Hello Bob/);
     const overview = await until("Alice's message to show as delivered", async () => {
       const run = await cli("alice", "read", "bob#im.bob.test");
-      return run.out.includes("[delivered]") && run.out;
+      return run.out.includes("[delivered") && run.out;
     });
-    expect(overview).toMatch(/me: Hello Bob {2}\[delivered\]/);
+    // Bob's read had it on screen: a read receipt (PROTOCOL §8.1).
+    expect(overview).toMatch(/me: Hello Bob {2}\[delivered, read\]/);
   });
 
   it("listens: prints what arrives while connected, and stops on Ctrl-C", async () => {
@@ -86,7 +88,28 @@ describe("the command-line client", () => {
 
   it("changes settings and says what they are", async () => {
     const run = await cli("bob", "settings", "--strangers", "refuse", "--retention", "30");
-    expect(run.out).toBe("strangers: refuse\nretention: 30 days\n");
+    expect(run.out).toBe("strangers: refuse\nretention: 30 days\nread receipts and typing: on\n");
+    expect((await cli("bob", "settings", "--receipts", "off")).out).toContain("read receipts and typing: off");
+  });
+
+  it("prints its usage for --help and help, and exits 0", async () => {
+    for (const args of [["--help"], ["help"], ["send", "--help"]]) {
+      const run = await cli("nobody", ...args);
+      expect(run.code).toBe(0);
+      expect(run.out).toContain("usage: npm run cli -- [--state DIR] COMMAND");
+      expect(run.err).toBe("");
+    }
+  });
+
+  it("deletes an account only once confirmed: --yes from a script", async () => {
+    expect((await cli("dora", "register", "dora#im.alice.test")).code).toBe(0);
+    const unconfirmed = await cli("dora", "delete-account");
+    expect(unconfirmed.code).toBe(2);
+    expect(unconfirmed.err).toContain("add --yes to confirm");
+    expect((await cli("dora", "whoami")).out).toContain("dora#im.alice.test");
+    const confirmed = await cli("dora", "delete-account", "--yes");
+    expect(confirmed.out).toContain("dora#im.alice.test is deleted");
+    expect((await cli("dora", "whoami")).err).toContain("no account in this state directory");
   });
 
   it("explains a refusal in a plain sentence and exits non-zero", async () => {
