@@ -39,7 +39,9 @@ export async function importCommand(client: EmsgClient, file: string, as: string
     const result = await client.importAccount(text, secret, as, { label });
     const told = result.told === null ? "its old server could not be reached yet; run read later to retry" : `its old server told ${result.told} contact(s)`;
     console.log(`Moved ${result.from} to ${result.address}: ${result.friends} friend(s) restored and told of the move; ${told}.`);
-    if (result.announceError) console.log(`The old server refused the move notice (${result.announceError}); friends still hear of it from the new address.`);
+    if (result.announceError) {
+      console.log(`The old server did not announce the move (${result.announceError}): the export was made by a device no longer on the old account, or by an older version. Friends get a friend request from the new address and must accept it themselves.`);
+    }
     if (result.groups.length > 0) console.log(`${result.groups.length} group(s) were not carried over: ask a member to add ${result.address}.`);
   } catch (error) {
     if (error instanceof EmsgError && error.code === "unauthorized" && !client.account) throw new Error("Wrong passphrase, or the file was changed.");

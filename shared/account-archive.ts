@@ -3,16 +3,16 @@ import type { Address } from "./address.js";
 import { EmsgError } from "./errors.js";
 import { type ArchiveFile, type ArchiveOptions, openArchive, sealArchive } from "./export-archive.js";
 import { fixedB64uSchema } from "./ids.js";
-import { PublicKeySchema } from "./identity.js";
+import { type DeviceCert, DeviceCertSchema, PublicKeySchema, verifyDeviceCert } from "./identity.js";
 import { publicKeyOf } from "./move.js";
 import { SettingsSchema } from "./wire/account.js";
 import { AddressSchema, MsSchema } from "./wire/common.js";
 import { ConversationRefSchema } from "./wire/conversation.js";
 
 /**
- * What an export archive holds once opened (PROTOCOL §11): the account key pair, the friends with
- * the keys pinned for them, groups, favorites and settings. Unknown members are ignored, so a
- * newer exporter's file still imports.
+ * What an export archive holds once opened (PROTOCOL §11): the account key pair, the exporting
+ * device's identity, the friends with the keys pinned for them, groups, favorites and settings.
+ * Unknown members are ignored, so a newer exporter's file still imports.
  */
 
 const SeedSchema = fixedB64uSchema(32, "An account private key");
@@ -41,18 +41,48 @@ export type ArchiveFavorite = v.InferOutput<typeof ArchiveFavoriteSchema>;
 /** What an exporter gives for a favorite: the members the archive carries. */
 export type FavoriteCopy = Pick<ArchiveFavorite, "id" | "peer" | "from" | "text" | "at">;
 
-export const ArchiveContentsSchema = v.looseObject({
+/**
+ * The device that made the export: a move is handed to the old server signed as it (PROTOCOL §11),
+ * so only an export of a device the account still has can move the account.
+ */
+export const ArchiveDeviceSchema = v.looseObject({ cert: DeviceCertSchema, priv: fixedB64uSchema(32, "A device private key") });
+type ArchiveDeviceOutput = v.InferOutput<typeof ArchiveDeviceSchema>;
+/** The device as an exporter gives it. */
+export interface ArchiveDevice {
+  cert: DeviceCert;
+  priv: string;
+}
+
+const ContentsObjectSchema = v.looseObject({
   address: AddressSchema,
   accountKey: v.pipe(
     v.looseObject({ pub: PublicKeySchema, priv: SeedSchema }),
     v.check((k) => publicKeyOf(k.priv) === k.pub, "accountKey.pub is not the public key of accountKey.priv."),
   ),
+  // Absent from exports made before moves needed it: such a file restores, but cannot announce the move.
+  device: v.optional(ArchiveDeviceSchema),
   friends: v.pipe(v.array(ArchiveFriendSchema), v.maxLength(MAX_ENTRIES)),
   groups: v.pipe(v.array(ArchiveGroupSchema), v.maxLength(MAX_ENTRIES)),
   favorites: v.pipe(v.array(ArchiveFavoriteSchema), v.maxLength(MAX_ENTRIES)),
   settings: SettingsSchema,
   exportedAt: MsSchema,
 });
+
+/** The device's certificate is the account key's for this address, and `priv` is the key it certifies. */
+function isOwnDevice(contents: v.InferOutput<typeof ContentsObjectSchema>): boolean {
+  if (!contents.device) return true;
+  try {
+    const cert = verifyDeviceCert(contents.device.cert, { address: contents.address, accountKey: contents.accountKey.pub });
+    return publicKeyOf(contents.device.priv) === cert.deviceKey;
+  } catch {
+    return false;
+  }
+}
+
+export const ArchiveContentsSchema = v.pipe(
+  ContentsObjectSchema,
+  v.forward(v.check(isOwnDevice, "device.cert is not this account's certificate of the key device.priv."), ["device"]),
+);
 export type ArchiveContents = v.InferOutput<typeof ArchiveContentsSchema>;
 
 /** Checks opened contents; anything not of the shape above is `bad_request`. */
@@ -82,6 +112,7 @@ export async function readAccountArchive(input: string | Uint8Array | unknown, p
 export interface ArchiveSources {
   address: Address;
   accountKey: { pub: string; priv: string };
+  device: ArchiveDevice;
   friends: readonly Pick<ArchiveFriend, "address" | "accountKey" | "since">[];
   groups: readonly Pick<ArchiveGroup, "conversation" | "members" | "title">[];
   favorites: readonly FavoriteCopy[];
@@ -94,6 +125,8 @@ export function archiveContents(s: ArchiveSources): ArchiveContents {
   return {
     address: s.address,
     accountKey: { pub: s.accountKey.pub, priv: s.accountKey.priv },
+    // A certificate is kept exactly as signed, members this version does not know included.
+    device: { cert: s.device.cert as ArchiveDeviceOutput["cert"], priv: s.device.priv },
     friends: s.friends.map(({ address, accountKey, since }) => ({ address, accountKey, since })),
     groups: s.groups.map(({ conversation, members, title }) => ({ conversation, members: [...members], ...(title === undefined ? {} : { title }) })),
     favorites: s.favorites.map(({ id, peer, from, text, at }) => ({ id, peer, from, text, at })),

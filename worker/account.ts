@@ -267,9 +267,10 @@ export class AccountObject extends DurableObject<Env> {
     return attempt(() => {
       const settings = JSON.parse(this.row().settings) as Settings;
       const from = signed.body.from;
-      if (this.vouchedByMove(signed)) {
-        // A friend who moved introduces their new address: it is that friend, whatever the policy.
-        this.friends.set(from, "friend", signed.body.accountKey, now);
+      if (this.introducesMove(signed)) {
+        // A friend's move as the requester tells it: it waits, whatever the policy, for the old
+        // server's notice, which alone makes the requester a friend (receiveNotice, §11).
+        this.friends.set(from, "incoming", signed.body.accountKey, now, signed);
         this.store({ kind: "friend_request", signed }, now);
         return "delivered";
       }
@@ -286,12 +287,17 @@ export class AccountObject extends DurableObject<Env> {
     });
   }
 
-  /** The request carries a move (§9) from a friend, signed by the key pinned for them, to the requester. */
-  private vouchedByMove(signed: SignedFriendRequest): boolean {
+  /**
+   * The request carries a move (§9) from a friend, signed by the key pinned for them, to a requester
+   * who is neither a friend already nor blocked. The account key alone signs it, which a device the
+   * friend removed still holds: it lets the request past the policy, never makes a friend.
+   */
+  private introducesMove(signed: SignedFriendRequest): boolean {
     const moved = carriedMove(signed);
     if (!moved) return false;
     const friend = this.friends.get(moved.body.from);
-    return friend?.state === "friend" && movedVerifies(moved, friend.accountKey) && mayAdopt(this.friends.get(signed.body.from), signed.body.accountKey);
+    const requester = this.friends.stateOf(signed.body.from);
+    return friend?.state === "friend" && movedVerifies(moved, friend.accountKey) && requester !== "friend" && requester !== "blocked";
   }
 
   /** The user answered a request: `accept` pins their key, `decline` forgets them. Returns their key. */

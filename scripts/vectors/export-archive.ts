@@ -1,4 +1,6 @@
 import { sealArchive } from "../../shared/export-archive.js";
+import { certifyDevice } from "../../shared/identity.js";
+import { asAddress } from "../../shared/address.js";
 import { countingBytes, fixedKeyPair, keyJson } from "./_fixed-keys.js";
 
 export const name = "export-archive";
@@ -8,9 +10,14 @@ const PASSPHRASE = "correct horse battery staple";
 
 export async function make() {
   const account = keyJson(fixedKeyPair("alice-account"));
+  const laptop = fixedKeyPair("alice-laptop");
   const contents = {
     address: "alice#im.alice.test",
     accountKey: { pub: account.publicKey, priv: account.seed },
+    device: {
+      cert: certifyDevice(fixedKeyPair("alice-account"), asAddress("alice#im.alice.test"), laptop.publicKey, "old laptop", 1_760_000_000_000),
+      priv: keyJson(laptop).seed,
+    },
     friends: [{ address: "bob#im.bob.test", accountKey: keyJson(fixedKeyPair("bob-account")).publicKey, since: 1_760_000_000_000 }],
     groups: [],
     favorites: [{ id: "AAECAwQFBgcICQoLDA0ODw", peer: "bob#im.bob.test", from: "bob#im.bob.test", text: "see you at 8", at: 1_760_000_100_000 }],

@@ -10,6 +10,8 @@ import {
 } from "../account-archive.js";
 import { EmsgError } from "../errors.js";
 import type { ArchiveFile } from "../export-archive.js";
+import { deviceKeyId } from "../http-signature.js";
+import { fromB64u } from "../base64url.js";
 import { signMoved } from "../move.js";
 import type { CoreContext } from "./context.js";
 import { listConversations } from "./conversation-record.js";
@@ -28,6 +30,11 @@ export interface MoveRecord {
   from: Address;
   /** The old account's private key: only until the move is announced and introduced. */
   oldPrivateKey?: string;
+  /**
+   * The device of the old account that made the export, which hands the notice in (PROTOCOL §11);
+   * absent for an export made before moves needed it. Kept as long as the old private key.
+   */
+  oldDevice?: { deviceId: string; priv: string };
   announced: boolean;
   /** How many contacts the old server told; absent until it answered. */
   told?: number;
@@ -107,6 +114,7 @@ export async function restoreFriends(ctx: CoreContext, contents: ArchiveContents
   const record: MoveRecord = {
     from: contents.address,
     oldPrivateKey: contents.accountKey.priv,
+    ...(contents.device ? { oldDevice: { deviceId: contents.device.cert.body.deviceId, priv: contents.device.priv } } : {}),
     announced: false,
     introduce,
     attempts: 0,
@@ -117,8 +125,15 @@ export async function restoreFriends(ctx: CoreContext, contents: ArchiveContents
   return introduce;
 }
 
-/** Hands a freshly signed notice to the old server; `conflict` means it took this one already. */
+/**
+ * Hands a freshly signed notice to the old server, signed as the device that made the export;
+ * `conflict` means it took this one already. Without that device (an older export) the server
+ * would refuse it as `unauthorized`, so it is not sent: friends then hear of the move only by the
+ * introduction, which they take as a stranger's request to answer.
+ */
 async function announce(record: MoveRecord, oldApi: ServerApi, notice: ReturnType<typeof signMoved>): Promise<MoveRecord> {
+  if (!record.oldDevice) return { ...record, announced: true, announceError: "unauthorized" };
+  oldApi.setSigner({ keyId: deviceKeyId(record.from, record.oldDevice.deviceId), privateKey: fromB64u(record.oldDevice.priv) });
   try {
     const { told } = await oldApi.call("POST", "/account/moved", { notice }, MoveAnswerSchema);
     return { ...record, announced: true, told };
@@ -164,7 +179,7 @@ export async function continueMove(ctx: CoreContext, apiFor: (domain: Domain) =>
   if (!record.announced) record = await announce(record, apiFor(domainOf(record.from)), notice);
   const finished = record.announced && record.introduce.length === 0;
   if (finished || now - record.started > GIVE_UP_MS) {
-    const { oldPrivateKey: _erased, ...rest } = record;
+    const { oldPrivateKey: _erased, oldDevice: _erasedToo, ...rest } = record;
     record = rest;
   } else {
     const attempts = record.attempts + 1;
@@ -175,8 +190,9 @@ export async function continueMove(ctx: CoreContext, apiFor: (domain: Domain) =>
 }
 
 /**
- * The archive of this account (PROTOCOL §11): keys, friends (those who moved are carried at their
- * new address), groups, settings, and the favorites the platform keeps.
+ * The archive of this account (PROTOCOL §11): keys, this device's identity (a move is announced
+ * as it), friends (those who moved are carried at their new address), groups, settings, and the
+ * favorites the platform keeps.
  */
 export async function exportAccount(
   ctx: CoreContext,
@@ -189,6 +205,7 @@ export async function exportAccount(
   const contents = archiveContents({
     address: account.address,
     accountKey: { pub: account.accountPublicKey, priv: account.accountPrivateKey },
+    device: { cert: account.deviceCert, priv: account.devicePrivateKey },
     friends,
     groups: groups.map((c) => ({
       conversation: c.conversation as ArchiveGroup["conversation"],

@@ -22,11 +22,13 @@ export function isTransient(error: unknown): boolean {
 }
 
 /**
- * A friend's move, believed only when signed by the key pinned for them. `to` becomes a friend with
- * the new key (unless blocked, or a friend pinned with another key) and `from` is marked moved.
- * An accept goes to `to` at once: the new address's server holds us as asked (the introduction),
- * and learns from it that we are friends before anything we write arrives there. Returns whether
- * it was applied; anything else is ignored, as a forgery must be.
+ * A friend's move, from the `moved` item their old server delivered (PROTOCOL §11: that server took
+ * it only from a current device of theirs, never from the request a new address sends), believed
+ * only when signed by the key pinned for them. `to` becomes a friend with the new key (unless
+ * blocked, or a friend pinned with another key; a request from `to` waiting here is so accepted)
+ * and `from` is marked moved. An accept goes to `to` at once: the new address's server holds us as
+ * asked (the introduction), and learns from it that we are friends before anything we write arrives
+ * there. Returns whether it was applied; anything else is ignored, as a forgery must be.
  */
 export async function receiveMoved(ctx: CoreContext, notice: SignedMoved): Promise<boolean> {
   const { from, to, accountKey, at } = notice.body;

@@ -15,8 +15,7 @@ import {
 } from "../wire/friends.js";
 import type { SignedDeletion } from "../wire/account.js";
 import type { CoreContext } from "./context.js";
-import { carriedMove } from "../move.js";
-import { oweAccept, receiveMoved } from "./friend-moves.js";
+import { oweAccept } from "./friend-moves.js";
 
 /**
  * A person as this device knows them. Beyond the server's states: `declined` (one side said no)
@@ -122,15 +121,17 @@ export async function block(ctx: CoreContext, address: Address): Promise<Friend>
   return friend;
 }
 
-/** A friend request from the mailbox: self-certifying, so its signature is checked with the key it carries. */
+/**
+ * A friend request from the mailbox: self-certifying, so its signature is checked with the key it
+ * carries. A `moved` member it carries is not believed here: the account key alone signs it, which a
+ * device the friend removed still holds, so only the old server's `moved` item moves a friend (§11).
+ * Until it comes, the request waits as any other does.
+ */
 export async function receiveFriendRequest(ctx: CoreContext, signed: unknown, at: number): Promise<void> {
   const request = v.parse(SignedFriendRequestSchema, signed);
   const body = request.body;
   if (body.to !== ctx.account.address) return;
   if (!verifyObject(fromB64u(body.accountKey), "friend-request", request)) return;
-  // A friend who moved introduces the new address: believed only under the key pinned for them.
-  const moved = carriedMove(request);
-  if (moved) await receiveMoved(ctx, moved);
   const existing = await getFriend(ctx, body.from);
   if (existing?.state === "blocked") return;
   if (existing?.state === "friend" && existing.accountKey === body.accountKey) return oweAccept(ctx, body.from);

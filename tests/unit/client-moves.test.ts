@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { type Address, asAddress, domainOf } from "../../shared/address.js";
-import { toB64u } from "../../shared/base64url.js";
-import { certifyDevice, generateKeyPair, type KeyPair } from "../../shared/identity.js";
+import { type Address, asAddress, type Domain, domainOf } from "../../shared/address.js";
+import { fromB64u, toB64u } from "../../shared/base64url.js";
+import { certifyDevice, generateKeyPair, keyIdOf, type KeyPair } from "../../shared/identity.js";
 import { randomId16 } from "../../shared/ids.js";
 import { signObject } from "../../shared/signed.js";
 import type { MailItem, SignedMoved } from "../../shared/wire/index.js";
@@ -10,13 +10,15 @@ import type { ClientEvents, CoreContext } from "../../shared/client/context.js";
 import { saveConversation } from "../../shared/client/conversation-record.js";
 import { Emitter } from "../../shared/client/events.js";
 import { followMove, payOwedAccepts } from "../../shared/client/friend-moves.js";
-import { exportAccount } from "../../shared/client/account-move.js";
-import { readAccountArchive } from "../../shared/account-archive.js";
+import { continueMove, exportAccount, restoreFriends } from "../../shared/client/account-move.js";
+import { type ArchiveContents, readAccountArchive } from "../../shared/account-archive.js";
+import { buildDiscoveryDoc } from "../../shared/discovery.js";
+import { CLIENT_COMPONENTS, parseSignature, verifyMessage } from "../../shared/http-signature.js";
 import { type Friend, getFriend, listFriends } from "../../shared/client/friends.js";
 import { applyItems } from "../../shared/client/mailbox-sync.js";
 import { ServerApi } from "../../shared/client/server-api.js";
 import { MemoryStore } from "../../shared/client/store.js";
-import type { Transport } from "../../shared/client/transport.js";
+import type { HttpRequest, Transport } from "../../shared/client/transport.js";
 
 // Mailbox items are fed straight in; the one network attempt (an owed accept) finds no server.
 const offline: Transport = {
@@ -142,15 +144,34 @@ describe("a friend's move, as the friend's client sees it", () => {
     expect(await getFriend(bob.ctx, "alice#im.old.test" as Address)).toBeUndefined();
   });
 
-  it("takes a request from the new address that carries the move as the friend it is, and owes it an accept", async () => {
+  it("keeps a request that carries a move waiting, nobody moved, until the old server's notice comes; then takes it as the friend it is", async () => {
     const { alice, bob, newKey } = world();
     await pin(bob, { address: alice.address, accountKey: toB64u(alice.keys.publicKey) });
-    await apply(bob, [requestItem(request(NEW, newKey, bob.address, notice(alice.address, NEW, newKey, alice.keys)))]);
-    expect(await getFriend(bob.ctx, NEW)).toMatchObject({ state: "friend", movedFrom: alice.address });
+    const move = notice(alice.address, NEW, newKey, alice.keys);
+    // Signed by alice's account key, which a device she removed still holds: not enough by itself.
+    await apply(bob, [requestItem(request(NEW, newKey, bob.address, move))]);
+    expect(await getFriend(bob.ctx, NEW)).toMatchObject({ state: "incoming", accountKey: toB64u(newKey.publicKey) });
+    expect((await getFriend(bob.ctx, alice.address))?.movedTo).toBeUndefined();
+    expect(await followMove(bob.ctx, alice.address)).toBe(alice.address);
+    expect(await owed(bob)).toEqual([]);
+
+    await apply(bob, [movedItem(move)]);
+    expect(await getFriend(bob.ctx, NEW)).toMatchObject({ state: "friend", accountKey: toB64u(newKey.publicKey), movedFrom: alice.address });
     expect((await getFriend(bob.ctx, alice.address))?.movedTo).toBe(NEW);
     expect(await owed(bob)).toEqual([NEW]);
     // No server to hear it: the accept stays owed for the next connect.
     await payOwedAccepts(bob.ctx);
+    expect(await owed(bob)).toEqual([NEW]);
+  });
+
+  it("ends the same when the old server's notice comes before the request", async () => {
+    const { alice, bob, newKey } = world();
+    await pin(bob, { address: alice.address, accountKey: toB64u(alice.keys.publicKey) });
+    const move = notice(alice.address, NEW, newKey, alice.keys);
+    await apply(bob, [movedItem(move)]);
+    await apply(bob, [requestItem(request(NEW, newKey, bob.address, move))]);
+    expect(await getFriend(bob.ctx, NEW)).toMatchObject({ state: "friend", accountKey: toB64u(newKey.publicKey), movedFrom: alice.address });
+    expect((await getFriend(bob.ctx, alice.address))?.movedTo).toBe(NEW);
     expect(await owed(bob)).toEqual([NEW]);
   });
 
@@ -177,7 +198,7 @@ describe("a friend's move, as the friend's client sees it", () => {
 });
 
 describe("the export an import reads", () => {
-  it("carries keys, accepted friends (those who moved at their new address), groups, favorites and settings", async () => {
+  it("carries keys, the exporting device, accepted friends (those who moved at their new address), groups, favorites and settings", async () => {
     const { alice, bob, newKey } = world();
     await pin(bob, { address: alice.address, accountKey: toB64u(alice.keys.publicKey), movedTo: NEW });
     await pin(bob, { address: NEW, accountKey: toB64u(newKey.publicKey), movedFrom: alice.address });
@@ -191,11 +212,74 @@ describe("the export an import reads", () => {
     expect(contents).toEqual({
       address: bob.address,
       accountKey: { pub: bob.ctx.account.accountPublicKey, priv: bob.ctx.account.accountPrivateKey },
+      device: { cert: bob.ctx.account.deviceCert, priv: bob.ctx.account.devicePrivateKey },
       friends: [{ address: NEW, accountKey: toB64u(newKey.publicKey), since: NOW }],
       groups: [{ conversation: group, members: [bob.address, NEW, "dave#im.d.test"], title: "Trip" }],
       favorites,
       settings: { strangers: "review", retentionDays: 30 },
       exportedAt: NOW,
     });
+  });
+});
+
+describe("handing the move in at the old server", () => {
+  /** Servers that take everything, recording each request: what a moving device sends, and how signed. */
+  function recordingServers() {
+    const sent: { url: string; request: HttpRequest }[] = [];
+    const transport: Transport = {
+      async fetch(url, request) {
+        const { host, pathname } = new URL(url);
+        if (pathname === "/.well-known/emsg") {
+          const domain = host.split(".").slice(1).join(".") as Domain;
+          const key = generateKeyPair().publicKey;
+          return { status: 200, text: async () => JSON.stringify(buildDiscoveryDoc({ domain, keys: [{ kid: keyIdOf(key), key }], software: "test" })) };
+        }
+        sent.push({ url, request });
+        const answer = pathname.endsWith("/account/moved") ? { told: 1 } : { accepted: true };
+        return { status: 202, text: async () => JSON.stringify(answer) };
+      },
+      openSocket: () => {
+        throw new Error("no sockets in this test");
+      },
+    };
+    const clock = { now: () => NOW };
+    const apiFor = (domain: Domain) => new ServerApi(transport, clock, `http://x.${domain}`, domain);
+    return { sent, apiFor, clock };
+  }
+
+  async function moveWith(contents: ArchiveContents) {
+    const servers = recordingServers();
+    const mover = person(NEW);
+    mover.ctx.api = servers.apiFor(mover.ctx.account.domain);
+    await restoreFriends(mover.ctx, contents);
+    const status = await continueMove(mover.ctx, servers.apiFor, true);
+    return { status, sent: servers.sent };
+  }
+
+  it("signs the request as the device that made the export, the notice with the old account key", async () => {
+    const { alice, bob } = world();
+    await pin(alice, { address: bob.address, accountKey: toB64u(bob.keys.publicKey) });
+    await alice.ctx.store.put("settings", { strangers: "accept", retentionDays: null });
+    const contents = await readAccountArchive(await exportAccount(alice.ctx, "a good passphrase", { N: 1024 }), "a good passphrase");
+    const { status, sent } = await moveWith(contents);
+    expect(status).toMatchObject({ announced: true, told: 1, announceError: null, done: true });
+    expect(sent.map((r) => new URL(r.url).pathname)).toEqual(["/emsg/v1/friends/requests", "/emsg/v1/account/moved"]);
+    const handIn = sent[1]!;
+    const msg = { method: "POST", url: handIn.url, headers: handIn.request.headers, body: new TextEncoder().encode(handIn.request.body!) };
+    const parsed = parseSignature(msg);
+    expect(parsed.keyId).toBe(`device:${alice.address}/${alice.ctx.account.deviceId}`);
+    verifyMessage(msg, parsed, fromB64u(alice.ctx.account.devicePublicKey), { now: Math.floor(NOW / 1000), requiredComponents: CLIENT_COMPONENTS });
+    expect(JSON.parse(handIn.request.body!).notice.body).toMatchObject({ from: alice.address, to: NEW });
+  });
+
+  it("does not hand in the move of an export without its device (an older file), and says why", async () => {
+    const { alice, bob } = world();
+    await pin(alice, { address: bob.address, accountKey: toB64u(bob.keys.publicKey) });
+    await alice.ctx.store.put("settings", { strangers: "accept", retentionDays: null });
+    const { device: _none, ...older } = await readAccountArchive(await exportAccount(alice.ctx, "a good passphrase", { N: 1024 }), "a good passphrase");
+    const { status, sent } = await moveWith(older as ArchiveContents);
+    expect(status).toMatchObject({ announced: true, told: null, announceError: "unauthorized", done: true });
+    // The friends still get the request from the new address, to answer as they like.
+    expect(sent.map((r) => new URL(r.url).pathname)).toEqual(["/emsg/v1/friends/requests"]);
   });
 });

@@ -50,6 +50,11 @@ describe("moving an account in the PWA", () => {
       "im.alice.test could not be reached; it will be told later.",
       "1 groups could not come along: ask a member to add you.",
     ]);
+    // An export of a device the old account no longer has, or an older file: the old server would not take the notice.
+    expect(importSummary(result({ told: null, announceError: "unauthorized" }), t)).toEqual([
+      `${OLD} now lives here as ${NEW}; 2 friends were told.`,
+      "im.alice.test did not announce the move: this export was made by a device that is no longer part of the old account, or by an older version. Your friends get a friend request from your new address and must accept it themselves.",
+    ]);
   });
 
   it("shows the progress of opening the file, and the error when it fails", async () => {

@@ -11,6 +11,7 @@ import {
   DOMAIN,
   PEER,
   accountStub,
+  anotherDevice,
   befriend,
   call,
   enc,
@@ -23,8 +24,13 @@ import {
   type Device,
 } from "./harness.js";
 
-/** `POST /account/moved` as a device at another provider sends it: no request signature at all. */
-function handIn(notice: unknown): Promise<Response> {
+/** `POST /account/moved` signed as `d`, as the importing device signs it with the exporting device's key (§11). */
+function handIn(notice: unknown, d: Device): Promise<Response> {
+  return call(d, "POST", "/account/moved", { notice });
+}
+
+/** The same request with no signature at all. */
+function handInUnsigned(notice: unknown): Promise<Response> {
   return SELF.fetch(new Request(`${API}/account/moved`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ notice }) }));
 }
 
@@ -57,14 +63,14 @@ function introduction(newAddress: Address, newKey: KeyPair, to: Address, notice:
   }) as SignedFriendRequest;
 }
 
-describe("POST /account/moved, authorized by the notice itself", () => {
-  it("takes an unsigned request whose notice the stored account key signed, tells friends, and makes the new address their friend", async () => {
+describe("POST /account/moved, authorized by a current device and the account key", () => {
+  it("takes a request signed by a device of the account whose notice the stored account key signed, tells friends, and makes the new address their friend", async () => {
     const alice = await registered("mv");
     const bob = await registered("mvfriend");
     await befriend(alice, bob);
     const newKey = generateKeyPair();
     const notice = moveOf(alice, "alice#im.bob.test", newKey);
-    const res = await handIn(notice);
+    const res = await handIn(notice, alice);
     expect(res.status).toBe(202);
     expect(await res.json()).toEqual({ told: 1 });
     expect((await mail(bob)).filter((i) => i.kind === "moved")).toMatchObject([{ kind: "moved", signed: notice }]);
@@ -76,7 +82,7 @@ describe("POST /account/moved, authorized by the notice itself", () => {
     const alice = await registered("mvkey");
     const newKey = generateKeyPair();
     for (const signer of [generateKeyPair(), alice.device]) {
-      const res = await handIn(moveOf(alice, "alice#im.bob.test", newKey, Date.now(), signer));
+      const res = await handIn(moveOf(alice, "alice#im.bob.test", newKey, Date.now(), signer), alice);
       expect(res.status).toBe(401);
       expect(await errorOf(res)).toBe("unauthorized");
     }
@@ -85,23 +91,27 @@ describe("POST /account/moved, authorized by the notice itself", () => {
   it("refuses a stale notice and one from the future", async () => {
     const alice = await registered("mvstale");
     for (const at of [Date.now() - 301_000, Date.now() + 301_000]) {
-      const res = await handIn(moveOf(alice, "alice#im.bob.test", generateKeyPair(), at));
+      const res = await handIn(moveOf(alice, "alice#im.bob.test", generateKeyPair(), at), alice);
       expect(res.status).toBe(400);
       expect(await errorOf(res)).toBe("bad_request");
     }
   });
 
-  it("refuses a notice about another account: signed by its key but naming someone else, remote, unknown, or itself", async () => {
+  it("refuses a notice about another account: signed by its key, or by a device of another account, remote, unknown, or itself", async () => {
     const alice = await registered("mvself");
     const mallory = await registered("mvmallory");
     const newKey = toB64u(generateKeyPair().publicKey);
-    const aboutAlice = await handIn(moved(mallory.account, { from: alice.address, to: "mallory#im.bob.test", accountKey: newKey, at: Date.now() }));
-    expect(aboutAlice.status).toBe(401);
-    const remote = await handIn(moved(mallory.account, { from: `alice#${PEER}` as Address, to: "x#im.bob.test", accountKey: newKey, at: Date.now() }));
-    expect([remote.status, await errorOf(remote)]).toEqual([400, "bad_request"]);
-    const unknown = await handIn(moved(mallory.account, { from: `nobody${Date.now()}#${DOMAIN}` as Address, to: "x#im.bob.test", accountKey: newKey, at: Date.now() }));
-    expect([unknown.status, await errorOf(unknown)]).toEqual([404, "not_found"]);
-    const itself = await handIn(moveOf(alice, alice.address, generateKeyPair()));
+    const aboutAlice = moved(mallory.account, { from: alice.address, to: "mallory#im.bob.test", accountKey: newKey, at: Date.now() });
+    const byAlice = await handIn(aboutAlice, alice);
+    expect([byAlice.status, await errorOf(byAlice)]).toEqual([401, "unauthorized"]);
+    const byMallory = await handIn(aboutAlice, mallory);
+    expect([byMallory.status, await errorOf(byMallory)]).toEqual([403, "forbidden"]);
+    const remote = await handIn(moved(mallory.account, { from: `alice#${PEER}` as Address, to: "x#im.bob.test", accountKey: newKey, at: Date.now() }), mallory);
+    expect([remote.status, await errorOf(remote)]).toEqual([403, "forbidden"]);
+    const nobody = newDevice("nobody");
+    const unknown = await handIn(moveOf(nobody, "x#im.bob.test", generateKeyPair()), nobody);
+    expect([unknown.status, await errorOf(unknown)]).toEqual([401, "unauthorized"]);
+    const itself = await handIn(moveOf(alice, alice.address, generateKeyPair()), alice);
     expect([itself.status, await errorOf(itself)]).toEqual([400, "bad_request"]);
   });
 
@@ -111,17 +121,42 @@ describe("POST /account/moved, authorized by the notice itself", () => {
     await befriend(alice, bob);
     const newKey = generateKeyPair();
     const notice = moveOf(alice, "alice#im.bob.test", newKey);
-    expect((await handIn(notice)).status).toBe(202);
-    const replay = await handIn(notice);
+    expect((await handIn(notice, alice)).status).toBe(202);
+    const replay = await handIn(notice, alice);
     expect([replay.status, await errorOf(replay)]).toEqual([409, "conflict"]);
-    expect((await handIn(moveOf(alice, "alice#im.bob.test", newKey, Date.now() + 1))).status).toBe(202);
+    expect((await handIn(moveOf(alice, "alice#im.bob.test", newKey, Date.now() + 1), alice)).status).toBe(202);
     expect((await mail(bob)).filter((i) => i.kind === "moved")).toHaveLength(2);
   });
 
-  it("still takes a request signed by a device of the account (the notice decides)", async () => {
-    const alice = await registered("mvsigned");
-    const res = await call(alice, "POST", "/account/moved", { notice: moveOf(alice, "alice#im.bob.test", generateKeyPair()) });
-    expect(res.status).toBe(202);
+  it("refuses a notice the account key signed when no device of the account signs the request, and tells nobody", async () => {
+    const alice = await registered("mvunsigned");
+    const bob = await registered("mvunsignedfriend");
+    await befriend(alice, bob);
+    const newKey = generateKeyPair();
+    const res = await handInUnsigned(moveOf(alice, "mallory#im.evil.test", newKey));
+    expect([res.status, await errorOf(res)]).toEqual([401, "unauthorized"]);
+    const stranger = newDevice("mvstranger", DOMAIN, alice.account);
+    const forged = await call(stranger, "POST", "/account/moved", { notice: moveOf(alice, "mallory#im.evil.test", newKey) }, { keyId: `device:${alice.address}/${stranger.deviceId}` });
+    expect([forged.status, await errorOf(forged)]).toEqual([401, "unauthorized"]);
+    expect((await mail(bob)).filter((i) => i.kind === "moved")).toEqual([]);
+    expect((await friendsOf(bob)).find((f) => f.address === "mallory#im.evil.test")).toBeUndefined();
+  });
+
+  it("refuses a device the account removed, which still holds the account key: its notice moves nobody", async () => {
+    const alice = await registered("mvremoved");
+    const bob = await registered("mvremovedfriend");
+    await befriend(alice, bob);
+    const phone = anotherDevice(alice);
+    expect((await call(alice, "POST", "/account/devices", { deviceCert: phone.cert })).status).toBe(201);
+    const newKey = generateKeyPair();
+    // While it is a device of the account, it may announce a move (it made the export, say).
+    const before = await handIn(moveOf(phone, "alice#im.bob.test", newKey), phone);
+    expect(before.status).toBe(202);
+    expect((await call(alice, "DELETE", `/account/devices/${phone.deviceId}`)).status).toBe(204);
+    const after = await handIn(moveOf(phone, "mallory#im.evil.test", generateKeyPair(), Date.now() + 1), phone);
+    expect([after.status, await errorOf(after)]).toEqual([401, "unauthorized"]);
+    expect((await mail(bob)).filter((i) => i.kind === "moved").map((i) => (i as { signed: SignedMoved }).signed.body.to)).toEqual(["alice#im.bob.test"]);
+    expect((await friendsOf(bob)).find((f) => f.address === "mallory#im.evil.test")).toBeUndefined();
   });
 });
 
@@ -162,11 +197,11 @@ describe("a friend's server on a verified move", () => {
     const carol = await registered("mvclashcarol");
     await befriend(alice, bob);
     await befriend(carol, bob);
-    expect((await handIn(moveOf(alice, carol.address, generateKeyPair()))).status).toBe(202);
+    expect((await handIn(moveOf(alice, carol.address, generateKeyPair()), alice)).status).toBe(202);
     expect((await friendsOf(bob)).find((f) => f.address === carol.address)).toMatchObject({ state: "friend", accountKey: toB64u(carol.account.publicKey) });
   });
 
-  it("lets a request from the new address through a friends-only policy when it carries the move, and only then", async () => {
+  it("lets a request from the new address through a friends-only policy when it carries the move, and only then, as a request", async () => {
     const bob = await registered("mvintro");
     const alice = await remoteFriendOf(bob);
     expect((await call(bob, "PUT", "/account/settings", { strangers: "refuse", retentionDays: null })).status).toBe(200);
@@ -185,7 +220,8 @@ describe("a friend's server on a verified move", () => {
 
     const intro = introduction(newAddress, newKey, bob.address, notice);
     expect(await send(intro)).toMatchObject([{ ok: true }]);
-    expect((await friendsOf(bob)).find((f) => f.address === newAddress)).toMatchObject({ state: "friend", accountKey: toB64u(newKey.publicKey) });
+    // The account key alone signed the move, which a device alice removed still holds: it waits as a request.
+    expect((await friendsOf(bob)).find((f) => f.address === newAddress)).toMatchObject({ state: "incoming", accountKey: toB64u(newKey.publicKey), request: intro });
     const fromNew = (await mail(bob)).filter((i) => i.kind === "friend_request" && i.signed.body.from === newAddress);
     expect(fromNew).toMatchObject([{ signed: { body: { from: newAddress, moved: notice } } }]);
     const answered = await call(bob, "POST", `/friends/${enc(newAddress)}/accept`, {
@@ -194,6 +230,56 @@ describe("a friend's server on a verified move", () => {
       }),
     });
     expect(answered.status).toBe(204);
+  });
+
+  it("makes the new address a friend when the old server's notice comes, whether before or after the request", async () => {
+    const bob = await registered("mvorder");
+    const alice = await remoteFriendOf(bob);
+    const carol = await remoteFriendOf(bob);
+    expect((await call(bob, "PUT", "/account/settings", { strangers: "refuse", retentionDays: null })).status).toBe(200);
+    const home = await trustedPeer();
+    const elsewhere = await trustedPeer("im.carol.test" as Domain);
+    const sendRequest = (signed: SignedFriendRequest) => sendFederated(elsewhere, [{ id: signed.body.id, kind: "friend_request", signed }]);
+    const sendNotice = (signed: SignedMoved) => sendFederated(home, [{ id: randomId16(), kind: "moved", to: [bob.address], signed }]);
+    const friendOf = async (address: Address) => (await friendsOf(bob)).find((f) => f.address === address);
+
+    // Alice: the request first, her old server's notice later.
+    const aliceNew = `alice${Date.now()}#im.carol.test` as Address;
+    const aliceKey = generateKeyPair();
+    const aliceMove = moveOf(alice, aliceNew, aliceKey);
+    expect(await sendRequest(introduction(aliceNew, aliceKey, bob.address, aliceMove))).toMatchObject([{ ok: true }]);
+    expect(await friendOf(aliceNew)).toMatchObject({ state: "incoming" });
+    expect(await sendNotice(aliceMove)).toMatchObject([{ ok: true }]);
+    expect(await friendOf(aliceNew)).toMatchObject({ state: "friend", accountKey: toB64u(aliceKey.publicKey) });
+
+    // Carol: the notice first, the request later.
+    const carolNew = `carol${Date.now()}#im.carol.test` as Address;
+    const carolKey = generateKeyPair();
+    const carolMove = moveOf(carol, carolNew, carolKey);
+    expect(await sendNotice(carolMove)).toMatchObject([{ ok: true }]);
+    expect(await friendOf(carolNew)).toMatchObject({ state: "friend", accountKey: toB64u(carolKey.publicKey) });
+    expect(await sendRequest(introduction(carolNew, carolKey, bob.address, carolMove))).toMatchObject([{ ok: true }]);
+    expect(await friendOf(carolNew)).toMatchObject({ state: "friend", accountKey: toB64u(carolKey.publicKey) });
+
+    // Either way Bob's answer is allowed, and his mailbox holds the notice and the request.
+    for (const to of [aliceNew, carolNew]) {
+      const answered = await call(bob, "POST", `/friends/${enc(to)}/accept`, {
+        response: signObject(bob.account.privateKey, "friend-response", { from: bob.address, to, accountKey: toB64u(bob.account.publicKey), created: Date.now(), id: randomId16(), verdict: "accept" }),
+      });
+      expect(answered.status).toBe(204);
+    }
+    const items = await mail(bob);
+    expect(items.filter((i) => i.kind === "moved")).toHaveLength(2);
+    expect(items.filter((i) => i.kind === "friend_request" && [aliceNew, carolNew].includes(i.signed.body.from))).toHaveLength(2);
+  });
+
+  it("takes a moved notice only from the old address's own domain", async () => {
+    const bob = await registered("mvdomain");
+    const alice = await remoteFriendOf(bob);
+    const rogue = await trustedPeer("im.evil.test" as Domain);
+    const notice = moveOf(alice, "mallory#im.evil.test", generateKeyPair());
+    expect(await sendFederated(rogue, [{ id: randomId16(), kind: "moved", to: [bob.address], signed: notice }])).toMatchObject([{ error: "forbidden" }]);
+    expect((await friendsOf(bob)).find((f) => f.address === "mallory#im.evil.test")).toBeUndefined();
   });
 
   it("does not let a move vouch from someone who is not a friend", async () => {

@@ -56,7 +56,9 @@ describe("requests naming accounts that do not exist (issue 14 item 7)", () => {
     const key = generateKeyPair();
     const notice = signObject(key.privateKey, "moved", { from: ghost.address, to: `new#${PEER}`, accountKey: toB64u(key.publicKey), at: Date.now() });
     const moved = await SELF.fetch(`${API}/account/moved`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ notice }) });
-    expect(moved.status).toBe(404);
+    expect(moved.status).toBe(401);
+    const signedMove = await call(ghost, "POST", "/account/moved", { notice });
+    expect(signedMove.status).toBe(401);
     const ticket = `${toB64u(new TextEncoder().encode(ghost.address))}.${randomId16()}`;
     const ws = await SELF.fetch(`${API}/ws?ticket=${encodeURIComponent(ticket)}`, { headers: { upgrade: "websocket" } });
     expect(ws.status).toBe(401);

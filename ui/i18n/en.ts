@@ -193,6 +193,7 @@ export const en = {
   "move.step.announce": "Telling your friends…",
   "move.done": "{from} now lives here as {address}; {count} friends were told.",
   "move.oldServerLater": "{domain} could not be reached; it will be told later.",
+  "move.notAnnounced": "{domain} did not announce the move: this export was made by a device that is no longer part of the old account, or by an older version. Your friends get a friend request from your new address and must accept it themselves.",
   "move.groups": "{count} groups could not come along: ask a member to add you.",
   "move.wrongPassphrase": "That passphrase does not open this file.",
   "move.damaged": "This file is damaged, or it is not an EMSG export.",

@@ -195,6 +195,7 @@ export const zhCN: Record<MessageKey, string> = {
   "move.step.announce": "正在通知你的好友…",
   "move.done": "{from} 现在以 {address} 住在这里；已通知 {count} 位好友。",
   "move.oldServerLater": "暂时无法连接 {domain}，稍后会再通知它。",
+  "move.notAnnounced": "{domain} 没有公布这次搬家：导出这个文件的设备已不属于旧账号，或者文件来自旧版本。朋友们会收到来自新地址的好友请求，需要他们自己接受。",
   "move.groups": "有 {count} 个群组无法一起搬过来：请让群成员重新添加你。",
   "move.wrongPassphrase": "这个密码短语打不开这个文件。",
   "move.damaged": "这个文件已损坏，或者不是 EMSG 导出文件。",

@@ -36,7 +36,10 @@ const STEP_TEXT: Record<ImportProgress["step"], MessageKey> = {
 /** What a finished move says, one sentence each. */
 export function importSummary(result: ImportResult, t: Translate): string[] {
   const lines = [t("move.done", { from: result.from, address: result.address, count: result.friends })];
-  if (!result.announced) lines.push(t("move.oldServerLater", { domain: result.from.split("#")[1] ?? "" }));
+  const domain = result.from.split("#")[1] ?? "";
+  if (!result.announced) lines.push(t("move.oldServerLater", { domain }));
+  // The old server takes a move only from a current device of the account (PROTOCOL §11).
+  if (result.announceError) lines.push(t("move.notAnnounced", { domain }));
   if (result.groups.length > 0) lines.push(t("move.groups", { count: result.groups.length }));
   return lines;
 }

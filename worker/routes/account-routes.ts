@@ -23,7 +23,7 @@ import {
   type SignedMoved,
 } from "../../shared/wire/index.js";
 import type { Env } from "../env.js";
-import { admit, admitNamed, authenticateDeviceAdd, authenticateRegistration } from "../auth.js";
+import { admit, authenticateDeviceAdd, authenticateRegistration } from "../auth.js";
 import { enroll, mustBeRegistered } from "../registry.js";
 import { check, json, noContent, parseJson, readBody } from "../http.js";
 import { unwrap } from "../outcome.js";
@@ -154,22 +154,21 @@ accountRoutes.delete("/account", async (c) => {
 });
 
 /**
- * Announces a move (§11) to every acquaintance; the account stays until deleted. Open: the notice's
- * own signature under the account key stored here is the authority, so a device at the new provider,
- * which is no device of this account, can hand it in. The window and the nonce cache stop replays.
+ * Announces a move (§11) to every acquaintance; the account stays until deleted. Both a current
+ * device of the account (the request's signature: the importing device signs as the device that made
+ * the export) and the account key (the notice's) must agree: every device ever linked holds the
+ * account key, and a removed one must not move the account away (§6, Revocation). The window and the
+ * nonce cache stop replays.
  */
 accountRoutes.post("/account/moved", async (c) => {
-  const bytes = await readBody(c.req.raw, DEFAULT_LIMITS.maxBodyBytes);
-  const { notice } = parseJson(bytes, MoveRequestSchema);
+  const { auth, body } = await signedBody(c, MoveRequestSchema);
+  const { notice } = body;
   const moved = notice.body;
-  if (!isLocal(c.env, moved.from)) throw new EmsgError("bad_request", `${moved.from} is not an account of ${c.env.EMSG_DOMAIN}.`);
+  if (moved.from !== auth.address) throw new EmsgError("forbidden", `A device of ${auth.address} cannot announce a move of ${moved.from}.`);
   if (!isMove(moved)) throw new EmsgError("bad_request", "An account cannot move to itself.");
   if (!isFresh(moved.at, Date.now())) throw new EmsgError("bad_request", "The moved notice is not fresh.");
-  await admitNamed(c.env, c.req.raw, moved.from, new EmsgError("not_found", "No such account here."), [{ scope: "account", subject: moved.from }]);
   const account = accountOf(c.env, moved.from);
-  // RPC typing loses the view's shape (its certificates are loose objects); only the key is read.
-  const { accountKey } = unwrap(await account.view()) as { accountKey: string };
-  if (!movedVerifies(notice, accountKey)) throw new EmsgError("unauthorized", "The moved notice is not signed by the account key.");
+  if (!movedVerifies(notice, auth.accountKey)) throw new EmsgError("unauthorized", "The moved notice is not signed by the account key.");
   // Each signed notice is taken once; the signer makes a new one (a new `at`) to announce again.
   await admit(c.env, [], { keyId: `moved:${moved.from}`, nonce: String(moved.at) }).catch((error: unknown) => {
     throw error instanceof EmsgError && error.code === "unauthorized" ? new EmsgError("conflict", "This moved notice was handed in already.") : error;
