@@ -3,6 +3,7 @@ import type { AppContext } from "./app-context.js";
 import type { DeviceInfo, DeviceLinkOffer } from "./core-types.js";
 import { errorSentence } from "./error-text.js";
 import { Observable } from "./observable.js";
+import { formatLocale } from "./time-format.js";
 
 export interface DeviceRow {
   deviceId: string;
@@ -33,7 +34,7 @@ function rowOf(device: DeviceInfo, locale: string): DeviceRow {
   return {
     deviceId: device.deviceId,
     label: device.label || device.deviceId.slice(0, 8),
-    added: new Date(device.created).toLocaleDateString(locale),
+    added: new Date(device.created).toLocaleDateString(formatLocale(locale)),
     current: device.current,
   };
 }

@@ -2,6 +2,15 @@ import type { Locale, Translate } from "../i18n/translate.js";
 
 const DAY = 86_400_000;
 
+/**
+ * The tag dates and times are formatted with: the browser's own locale when it is of the chosen
+ * language, so English under an en-GB browser reads "15:04, 5 January" and not the US "3:04 PM,
+ * January 5"; else the chosen language itself.
+ */
+export function formatLocale(locale: Locale, browser = new Intl.DateTimeFormat().resolvedOptions().locale): string {
+  return browser.split("-")[0]!.toLowerCase() === locale.split("-")[0]!.toLowerCase() ? browser : locale;
+}
+
 /** Midnight (local time) of the day holding `ms`. */
 export function startOfDay(ms: number): number {
   const d = new Date(ms);
@@ -13,8 +22,8 @@ export function sameDay(a: number, b: number): boolean {
   return startOfDay(a) === startOfDay(b);
 }
 
-export function clockTime(ms: number, locale: Locale): string {
-  return new Date(ms).toLocaleTimeString(locale, { hour: "numeric", minute: "2-digit" });
+export function clockTime(ms: number, locale: Locale, browser?: string): string {
+  return new Date(ms).toLocaleTimeString(formatLocale(locale, browser), { timeStyle: "short" });
 }
 
 /** "Today", "Yesterday", a weekday within the last week, else a date (with year if not this year). */
@@ -22,9 +31,9 @@ export function dayLabel(ms: number, now: number, locale: Locale, t: Translate):
   const days = Math.round((startOfDay(now) - startOfDay(ms)) / DAY);
   if (days === 0) return t("conv.today");
   if (days === 1) return t("conv.yesterday");
-  if (days > 1 && days < 7) return new Date(ms).toLocaleDateString(locale, { weekday: "long" });
+  if (days > 1 && days < 7) return new Date(ms).toLocaleDateString(formatLocale(locale), { weekday: "long" });
   const withYear = new Date(ms).getFullYear() !== new Date(now).getFullYear();
-  return new Date(ms).toLocaleDateString(locale, { day: "numeric", month: "long", ...(withYear ? { year: "numeric" } : {}) });
+  return new Date(ms).toLocaleDateString(formatLocale(locale), { day: "numeric", month: "long", ...(withYear ? { year: "numeric" } : {}) });
 }
 
 /** The short stamp a chat list shows: a clock time today, else the day. */
@@ -32,6 +41,6 @@ export function listStamp(ms: number, now: number, locale: Locale, t: Translate)
   if (sameDay(ms, now)) return clockTime(ms, locale);
   const days = Math.round((startOfDay(now) - startOfDay(ms)) / DAY);
   if (days === 1) return t("conv.yesterday");
-  if (days < 7) return new Date(ms).toLocaleDateString(locale, { weekday: "short" });
-  return new Date(ms).toLocaleDateString(locale, { day: "numeric", month: "short" });
+  if (days < 7) return new Date(ms).toLocaleDateString(formatLocale(locale), { weekday: "short" });
+  return new Date(ms).toLocaleDateString(formatLocale(locale), { day: "numeric", month: "short" });
 }
