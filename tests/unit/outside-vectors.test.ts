@@ -3,7 +3,10 @@ import { readFileSync } from "node:fs";
 import { ed25519 } from "@noble/curves/ed25519.js";
 import { sha512 } from "@noble/hashes/sha2.js";
 import { parseDictionary, serializeInnerList, type InnerList } from "structured-headers";
-import { getCiphersuiteFromName, getCiphersuiteImpl } from "ts-mls";
+import { type CiphersuiteImpl, decodeMlsMessage, defaultKeyRetentionConfig, type GroupContext, getCiphersuiteFromName, getCiphersuiteImpl } from "ts-mls";
+import { encodeCommit } from "ts-mls/commit.js";
+import { unprotectPrivateMessage } from "ts-mls/messageProtection.js";
+import { encodeProposal } from "ts-mls/proposal.js";
 import { deriveSecret, deriveTreeSecret, expandWithLabel } from "ts-mls/crypto/kdf.js";
 import { refhash } from "ts-mls/crypto/hash.js";
 import { decryptWithLabel, encryptWithLabel } from "ts-mls/crypto/hpke.js";
@@ -199,6 +202,49 @@ describe("MLS working group vectors (mlswg/mls-implementations)", () => {
     expect(toHex(k.confirmationKey)).toBe(e.confirmation_key);
     expect(toHex(k.membershipKey)).toBe(e.membership_key);
     expect(toHex(k.resumptionPsk)).toBe(e.resumption_psk);
+  });
+
+  describe("message-protection: suite 3's PrivateMessages open, their Ed25519 signatures checked by our suite 84's", () => {
+    const v = load("mls-message-protection");
+    const context: GroupContext = {
+      version: "mls10",
+      cipherSuite: "MLS_128_DHKEMX25519_CHACHA20POLY1305_SHA256_Ed25519",
+      groupId: hex(v.group_id),
+      epoch: BigInt(v.epoch),
+      treeHash: hex(v.tree_hash),
+      confirmedTranscriptHash: hex(v.confirmed_transcript_hash),
+      extensions: [],
+    };
+    const open = async (kind: string, tamper = false) => {
+      const cs: CiphersuiteImpl = { ...(await suite3), signature: (await cipherSuite()).signature };
+      const bytes = hex(v[`${kind}_priv`]);
+      if (tamper) bytes[bytes.length - 1]! ^= 1;
+      const decoded = decodeMlsMessage(bytes, 0);
+      expect(decoded?.[1]).toBe(bytes.length);
+      const message = decoded![0];
+      if (message.wireformat !== "mls_private_message") throw new Error(`${kind}_priv is no PrivateMessage`);
+      // The sender is leaf 1 of a tree of 2 leaves; its signature key is the vector's, not a tree's.
+      const tree = await createSecretTree(2, hex(v.encryption_secret), cs.kdf);
+      return (await unprotectPrivateMessage(hex(v.sender_data_secret), message.privateMessage, tree, [], context, defaultKeyRetentionConfig, cs, hex(v.signature_pub))).content;
+    };
+
+    it("the application message's data", async () => {
+      const { content } = await open("application");
+      expect(content.contentType === "application" && toHex(content.applicationData)).toBe(v.application);
+      expect(content.sender).toEqual({ senderType: "member", leafIndex: 1 });
+    });
+
+    it("the proposal and the commit, with its confirmation tag", async () => {
+      const proposal = (await open("proposal")).content;
+      expect(proposal.contentType === "proposal" && toHex(encodeProposal(proposal.proposal))).toBe(v.proposal);
+      const commit = await open("commit");
+      expect(commit.content.contentType === "commit" && toHex(encodeCommit(commit.content.commit))).toBe(v.commit);
+      expect(commit.auth.contentType === "commit" && toHex(commit.auth.confirmationTag)).toBe(v.confirmation_tag);
+    });
+
+    it("one changed byte of the ciphertext and it does not open", async () => {
+      await expect(open("application", true)).rejects.toThrow();
+    });
   });
 
   it("secret-tree: suite 6 (HKDF-SHA512, ChaCha20-Poly1305) under our suite 84, sender data and leaves at generation 15", async () => {
