@@ -104,6 +104,7 @@ function miniflareOptions(d, { modules, worker, persistRoot, resolve, onLine }) 
           EMSG_RESOLVE: resolve,
           ...(process.env.EMSG_RATE ? { EMSG_RATE: process.env.EMSG_RATE } : {}),
           ...(process.env.EMSG_COUNT_CALLS ? { EMSG_COUNT_CALLS: process.env.EMSG_COUNT_CALLS } : {}),
+          ...(process.env.EMSG_OUTBOX_SHARDS ? { EMSG_OUTBOX_SHARDS: process.env.EMSG_OUTBOX_SHARDS } : {}),
         },
         outboundService: loopbackGate.name,
         // The Worker itself listens on the domain's port, without Miniflare's entry worker in front.
@@ -117,7 +118,7 @@ function miniflareOptions(d, { modules, worker, persistRoot, resolve, onLine }) 
 /**
  * Starts every domain, one Miniflare (one workerd process) each, and waits until each serves its
  * discovery document. Same arguments and result as `startDomains` in dev-servers.mjs; storage under
- * `persistRoot/<name>`; `EMSG_RATE` and `EMSG_COUNT_CALLS` from the environment. Stopping a domain always kills its
+ * `persistRoot/<name>`; `EMSG_RATE`, `EMSG_COUNT_CALLS` and `EMSG_OUTBOX_SHARDS` from the environment. Stopping a domain always kills its
  * workerd at once (Miniflare does so with SIGKILL), so `hard` changes nothing.
  */
 export async function startWorkerdDomains({ domains, persistRoot, onLine = () => {}, timeoutMs = 90_000, extraResolve = {} }) {

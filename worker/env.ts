@@ -15,6 +15,8 @@ export interface Env {
   EMSG_SERVER_KEY?: string;
   /** Rate limits `account=burst:perSecond,ip=…,peer=…`. */
   EMSG_RATE?: string;
+  /** Outbox objects per peer domain, 1 (default) to 64: a large domain's traffic to one peer spread by conversation (docs/scale.md). */
+  EMSG_OUTBOX_SHARDS?: string;
   /** "1" on benchmark servers only: calls per Durable Object kind are counted (see call-counts.ts). */
   EMSG_COUNT_CALLS?: string;
   ACCOUNT: DurableObjectNamespace<AccountObject>;

@@ -6,9 +6,9 @@ import { FederationInboxResponseSchema, MAX_BATCH_ITEMS, type FedItem } from "..
 import type { Env } from "./env.js";
 import { MAX_SQL_PARAMS, migrate } from "./sql-schema.js";
 import { fateOf, retryDelay } from "./policy/retry.js";
-import { bounce, serverOf, type Queued } from "./routing.js";
+import { bounce, type Queued } from "./routing.js";
+import { ownKey, peerDocument } from "./key-copies.js";
 import { signedPost } from "./federation-client.js";
-import { unwrap } from "./outcome.js";
 import type { SigningKey } from "./server.js";
 import { DEFAULT_LIMITS, type DiscoveryDoc, type Limits } from "../shared/discovery.js";
 import { MAILBOX_TTL_MS } from "./account.js";
@@ -293,12 +293,11 @@ export class OutboxObject extends DurableObject<Env> {
   /**
    * The peer's document and our signing key, reused for a while: asking the Server object for
    * both on every batch puts two calls to one object shared by the whole server on each send.
+   * Read through the isolate's copies, so the Outboxes of many peers share one refresh.
    */
   private async peerOf(domain: Domain): Promise<Peer> {
     if (this.peer && Date.now() - this.peer.at < PEER_DOC_REUSE_MS) return this.peer;
-    const server = serverOf(this.env);
-    const doc = unwrap(await server.peerDoc(domain)) as DiscoveryDoc;
-    this.peer = { doc, key: await server.signingKey(), at: Date.now() };
+    this.peer = { doc: await peerDocument(this.env, domain), key: await ownKey(this.env), at: Date.now() };
     return this.peer;
   }
 

@@ -29,8 +29,36 @@ export function conversationOf(env: Env, ref: string) {
   return counted(env, "Conversation", id, env.CONVERSATION.get(id));
 }
 
-export function outboxOf(env: Env, domain: Domain) {
-  const id = env.OUTBOX.idFromName(domain);
+/** `EMSG_OUTBOX_SHARDS`: Outbox objects per peer domain, 1 (the default) to 64; see outboxOf. */
+export function outboxShards(env: Env): number {
+  const text = env.EMSG_OUTBOX_SHARDS;
+  if (text === undefined) return 1;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1 || n > 64) throw new Error(`EMSG_OUTBOX_SHARDS: "${text}" is not a whole number from 1 to 64.`);
+  return n;
+}
+
+/** FNV-1a of `key`, modulo `shards`: spread, cheap, and the same in every isolate. */
+function shardOf(key: string, shards: number): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193) >>> 0;
+  return h % shards;
+}
+
+/**
+ * The name of the Outbox of `domain` that carries items of `key` (a conversation, else the
+ * recipient). A large domain spreads its traffic to one peer over EMSG_OUTBOX_SHARDS objects
+ * (docs/scale.md); a key always takes the same one, so a conversation's items still leave in
+ * order. The first keeps the domain's name, the Outbox of a server that has one.
+ */
+function outboxName(env: Env, domain: Domain, key: string): string {
+  const shards = outboxShards(env);
+  const shard = shards > 1 ? shardOf(key, shards) : 0;
+  return shard === 0 ? domain : `${domain}#${shard}`;
+}
+
+export function outboxOf(env: Env, domain: Domain, key = "") {
+  const id = env.OUTBOX.idFromName(outboxName(env, domain, key));
   return counted(env, "Outbox", id, env.OUTBOX.get(id));
 }
 
@@ -45,13 +73,26 @@ export function serverOf(env: Env) {
   return counted(env, "Server", id, env.SERVER.get(id));
 }
 
+/** Items by the Outbox that carries them, each group in order. */
+function byOutbox(env: Env, domain: Domain, queued: Queued[]): { outbox: ReturnType<typeof outboxOf>; items: Queued[] }[] {
+  const groups = new Map<string, { outbox: ReturnType<typeof outboxOf>; items: Queued[] }>();
+  for (const q of queued) {
+    const key = q.conversation ?? q.to;
+    const name = outboxName(env, domain, key);
+    const group = groups.get(name) ?? { outbox: outboxOf(env, domain, key), items: [] };
+    group.items.push(q);
+    groups.set(name, group);
+  }
+  return [...groups.values()];
+}
+
 export async function enqueueRemote(env: Env, domain: Domain, queued: Queued[]): Promise<void> {
-  if (queued.length > 0) await outboxOf(env, domain).enqueue(domain, queued);
+  await Promise.all(byOutbox(env, domain, queued).map(({ outbox, items }) => outbox.enqueue(domain, items)));
 }
 
 /** A hub's fan-out to a remote domain: resolves once the peer took the items, or they are queued or bounced. */
 export async function deliverRemote(env: Env, domain: Domain, queued: Queued[]): Promise<void> {
-  if (queued.length > 0) await outboxOf(env, domain).deliver(domain, queued);
+  await Promise.all(byOutbox(env, domain, queued).map(({ outbox, items }) => outbox.deliver(domain, items)));
 }
 
 /** Tells `sender` (local or remote) that something it sent did not arrive. */

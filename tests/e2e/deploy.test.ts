@@ -28,13 +28,13 @@ describe("the Cloudflare deploy bundle", () => {
     if (outdir) await rm(outdir, { recursive: true, force: true });
   });
 
-  it("builds with `wrangler deploy --dry-run`: the Worker, its four Durable Objects and the PWA's assets", async () => {
-    for (const binding of ["env.ACCOUNT (AccountObject)", "env.CONVERSATION (ConversationObject)", "env.OUTBOX (OutboxObject)", "env.SERVER (ServerObject)", "env.ASSETS"]) {
+  it("builds with `wrangler deploy --dry-run`: the Worker, its five Durable Objects and the PWA's assets", async () => {
+    for (const binding of ["env.ACCOUNT (AccountObject)", "env.CONVERSATION (ConversationObject)", "env.OUTBOX (OutboxObject)", "env.SERVER (ServerObject)", "env.GATE (GateObject)", "env.ASSETS"]) {
       expect(output).toContain(binding);
     }
     expect(output).toMatch(/Read [1-9]\d* files? from the assets directory/);
     const bundle = await readFile(join(outdir, "index.js"), "utf8");
-    for (const exported of ["AccountObject", "ConversationObject", "OutboxObject", "ServerObject"]) expect(bundle).toContain(exported);
+    for (const exported of ["AccountObject", "ConversationObject", "OutboxObject", "ServerObject", "GateObject"]) expect(bundle).toContain(exported);
     // The bundle must never carry a server key or a dev resolver map: both are configuration.
     expect(bundle).not.toContain("127.0.0.1:8787");
   });

@@ -3,7 +3,10 @@ import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test"
 import { callCounts, counted } from "../../worker/call-counts.js";
 import type { GateAdmit } from "../../worker/gate.js";
 import { randomId16 } from "../../shared/ids.js";
-import { call, registered } from "./harness.js";
+import { enqueueRemote, outboxShards, type Queued } from "../../worker/routing.js";
+import type { Address, Domain } from "../../shared/address.js";
+import type { FedItem } from "../../shared/wire/index.js";
+import { DOMAIN, call, registered } from "./harness.js";
 
 const ipLimit = (ip: string): GateAdmit => ({ keyId: "", nonce: "", limits: [{ scope: "ip", subject: ip }] });
 
@@ -49,5 +52,29 @@ describe("call counts (benchmark servers only)", () => {
     await counted(env, "Gate", two!, env.GATE.get(two!)).admit(ipLimit("198.51.100.2"));
     expect(callCounts(true)).toEqual([{ kind: "Gate", calls: 3, objects: 2, busiest: 2 }]);
     expect(callCounts(false)).toEqual([]);
+  });
+});
+
+describe("Outboxes per peer domain (EMSG_OUTBOX_SHARDS)", () => {
+  it("spreads a peer's items over the shards by conversation, every item of a conversation in one of them", async () => {
+    const sharded = { ...env, EMSG_OUTBOX_SHARDS: "4" };
+    const peer = "im.carol.test" as Domain;
+    const refs = Array.from({ length: 8 }, (_, i) => `${DOMAIN}/shardtest${i}`);
+    const queued: Queued[] = refs.flatMap((conversation) =>
+      [0, 1].map(() => {
+        const to = `bob#${peer}` as Address;
+        return { item: { id: randomId16(), kind: "bounce", sender: to, ref: randomId16(), to, error: "not_found", conversation } as FedItem, bounceTo: null, ref: randomId16(), to, conversation };
+      }),
+    );
+    await enqueueRemote(sharded, peer, queued);
+    const shards = [peer, `${peer}#1`, `${peer}#2`, `${peer}#3`].map((name) => env.OUTBOX.get(env.OUTBOX.idFromName(name)));
+    const held = await Promise.all(
+      shards.map((box) => runInDurableObject(box, (_i, state) => state.storage.sql.exec<{ conversation: string }>("SELECT conversation FROM queue").toArray().map((r) => r.conversation))),
+    );
+    expect(held.flat().sort()).toEqual(refs.flatMap((r) => [r, r]).sort());
+    expect(held.filter((rows) => rows.length > 0).length).toBeGreaterThan(1);
+    const owners = refs.map((ref) => held.filter((rows) => rows.includes(ref)).length);
+    expect(owners).toEqual(refs.map(() => 1));
+    expect(() => outboxShards({ ...env, EMSG_OUTBOX_SHARDS: "0" })).toThrow(/EMSG_OUTBOX_SHARDS/);
   });
 });
