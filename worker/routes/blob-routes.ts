@@ -1,0 +1,98 @@
+import { Hono } from "hono";
+import { EmsgError } from "../../shared/errors.js";
+import { Id16Schema } from "../../shared/ids.js";
+import { BLOB_PART_BYTES, CreateUploadSchema } from "../../shared/wire/blobs.js";
+import { admit, authenticateDevice, clientIp } from "../auth.js";
+import { blobKey } from "../blobs.js";
+import type { Env } from "../env.js";
+import { check, json, noContent, readBody } from "../http.js";
+import { unwrap } from "../outcome.js";
+import { signedBody, signedOnly, type AppContext, type AppEnv } from "./context.js";
+
+/**
+ * Attachment blobs (PROTOCOL §15.3): a device uploads its sealed blob to its own server in parts
+ * (each signed; a lost part is sent again alone), and anyone holding the blob's id, which only
+ * the pointer in an MLS message carries, fetches it until it expires.
+ */
+export const blobRoutes = new Hono<AppEnv>();
+
+export function blobsOf(env: Env, address: string) {
+  return env.BLOB.get(env.BLOB.idFromName(address));
+}
+
+const idParam = (c: AppContext, name: string) => check(Id16Schema, c.req.param(name));
+
+blobRoutes.post("/blobs/uploads", async (c) => {
+  const { auth, body } = await signedBody(c, CreateUploadSchema);
+  return json(unwrap(await blobsOf(c.env, auth.address).create(body.size, body.until, Date.now())), 201);
+});
+
+blobRoutes.get("/blobs/uploads/:upload", async (c) => {
+  const auth = await signedOnly(c);
+  return json(unwrap(await blobsOf(c.env, auth.address).status(idParam(c, "upload"))));
+});
+
+/** A part's bytes are signed like any body (Content-Digest), then go straight to R2, never through the object. */
+blobRoutes.put("/blobs/uploads/:upload/parts/:n", async (c) => {
+  const upload = idParam(c, "upload");
+  const n = Number(c.req.param("n"));
+  if (!/^[1-9]\d{0,4}$/.test(c.req.param("n"))) throw new EmsgError("bad_request", "A part number is a whole number from 1.");
+  const bytes = await readBody(c.req.raw, BLOB_PART_BYTES);
+  const auth = await authenticateDevice(c.env, c.req.raw, bytes);
+  const blobs = blobsOf(c.env, auth.address);
+  const slot = unwrap(await blobs.partSlot(upload, n, bytes.length));
+  const part = await c.env.BLOBS.resumeMultipartUpload(slot.key, slot.r2).uploadPart(n, bytes);
+  return json(unwrap(await blobs.partHeld(upload, n, part.etag)));
+});
+
+blobRoutes.post("/blobs/uploads/:upload/complete", async (c) => {
+  const auth = await signedOnly(c);
+  return json(unwrap(await blobsOf(c.env, auth.address).complete(idParam(c, "upload"))));
+});
+
+blobRoutes.delete("/blobs/uploads/:upload", async (c) => {
+  const auth = await signedOnly(c);
+  unwrap(await blobsOf(c.env, auth.address).cancel(idParam(c, "upload")));
+  return noContent();
+});
+
+blobRoutes.get("/blobs", async (c) => {
+  const auth = await signedOnly(c);
+  const usage = await blobsOf(c.env, auth.address).usage();
+  return json({ used: usage.used, quota: usage.blobQuotaBytes, maxBlobBytes: usage.maxBlobBytes });
+});
+
+blobRoutes.delete("/blobs/:blob", async (c) => {
+  const auth = await signedOnly(c);
+  unwrap(await blobsOf(c.env, auth.address).remove(idParam(c, "blob")));
+  return noContent();
+});
+
+/**
+ * Open: the id is the capability. Any member's device, on any domain, fetches the sealed bytes
+ * (whole, or from a byte offset with Range to resume); an unknown or expired blob is not_found.
+ */
+blobRoutes.get("/blobs/:blob", async (c) => {
+  const blob = idParam(c, "blob");
+  await admit(c.env, [{ scope: "ip", subject: clientIp(c.req.raw) }]);
+  const object = await c.env.BLOBS.get(blobKey(blob), { range: c.req.raw.headers });
+  const until = Number(object?.customMetadata?.until);
+  if (!object || !(until > Date.now())) throw new EmsgError("not_found", "No such blob: it expired or was never here.");
+  const headers = new Headers({
+    "content-type": "application/octet-stream",
+    "cache-control": "private, max-age=3600",
+    "x-content-type-options": "nosniff",
+    "accept-ranges": "bytes",
+    expires: new Date(until).toUTCString(),
+  });
+  const range = object.range as { offset?: number; length?: number } | undefined;
+  if (range && c.req.header("range")) {
+    const offset = range.offset ?? 0;
+    const length = range.length ?? object.size - offset;
+    headers.set("content-range", `bytes ${offset}-${offset + length - 1}/${object.size}`);
+    headers.set("content-length", String(length));
+    return new Response(object.body, { status: 206, headers });
+  }
+  headers.set("content-length", String(object.size));
+  return new Response(object.body, { status: 200, headers });
+});
