@@ -204,19 +204,19 @@ describe("MLS working group vectors (mlswg/mls-implementations)", () => {
     expect(toHex(k.resumptionPsk)).toBe(e.resumption_psk);
   });
 
-  describe("message-protection: suite 3's PrivateMessages open, their Ed25519 signatures checked by our suite 84's", () => {
-    const v = load("mls-message-protection");
-    const context: GroupContext = {
-      version: "mls10",
-      cipherSuite: "MLS_128_DHKEMX25519_CHACHA20POLY1305_SHA256_Ed25519",
-      groupId: hex(v.group_id),
-      epoch: BigInt(v.epoch),
-      treeHash: hex(v.tree_hash),
-      confirmedTranscriptHash: hex(v.confirmed_transcript_hash),
-      extensions: [],
-    };
-    const open = async (kind: string, tamper = false) => {
-      const cs: CiphersuiteImpl = { ...(await suite3), signature: (await cipherSuite()).signature };
+  describe("message-protection: PrivateMessages open", () => {
+    const [s3, s6] = load("mls-message-protection").entries;
+    const suite6 = getCiphersuiteImpl(getCiphersuiteFromName("MLS_256_DHKEMX448_CHACHA20POLY1305_SHA512_Ed448"));
+    const open = async (v: Doc, cs: CiphersuiteImpl, kind: string, tamper = false) => {
+      const context: GroupContext = {
+        version: "mls10",
+        cipherSuite: v.cipher_suite === 3 ? "MLS_128_DHKEMX25519_CHACHA20POLY1305_SHA256_Ed25519" : "MLS_256_DHKEMX448_CHACHA20POLY1305_SHA512_Ed448",
+        groupId: hex(v.group_id),
+        epoch: BigInt(v.epoch),
+        treeHash: hex(v.tree_hash),
+        confirmedTranscriptHash: hex(v.confirmed_transcript_hash),
+        extensions: [],
+      };
       const bytes = hex(v[`${kind}_priv`]);
       if (tamper) bytes[bytes.length - 1]! ^= 1;
       const decoded = decodeMlsMessage(bytes, 0);
@@ -227,23 +227,24 @@ describe("MLS working group vectors (mlswg/mls-implementations)", () => {
       const tree = await createSecretTree(2, hex(v.encryption_secret), cs.kdf);
       return (await unprotectPrivateMessage(hex(v.sender_data_secret), message.privateMessage, tree, [], context, defaultKeyRetentionConfig, cs, hex(v.signature_pub))).content;
     };
-
-    it("the application message's data", async () => {
-      const { content } = await open("application");
-      expect(content.contentType === "application" && toHex(content.applicationData)).toBe(v.application);
-      expect(content.sender).toEqual({ senderType: "member", leafIndex: 1 });
-    });
-
-    it("the proposal and the commit, with its confirmation tag", async () => {
-      const proposal = (await open("proposal")).content;
+    const check = async (v: Doc, cs: CiphersuiteImpl) => {
+      const application = await open(v, cs, "application");
+      expect(application.content.contentType === "application" && toHex(application.content.applicationData)).toBe(v.application);
+      expect(application.content.sender).toEqual({ senderType: "member", leafIndex: 1 });
+      const proposal = (await open(v, cs, "proposal")).content;
       expect(proposal.contentType === "proposal" && toHex(encodeProposal(proposal.proposal))).toBe(v.proposal);
-      const commit = await open("commit");
+      const commit = await open(v, cs, "commit");
       expect(commit.content.contentType === "commit" && toHex(encodeCommit(commit.content.commit))).toBe(v.commit);
       expect(commit.auth.contentType === "commit" && toHex(commit.auth.confirmationTag)).toBe(v.confirmation_tag);
+      await expect(open(v, cs, "application", true)).rejects.toThrow();
+    };
+
+    it("suite 3's, their Ed25519 signatures checked by our suite 84's signature implementation", async () => {
+      await check(s3, { ...(await suite3), signature: (await cipherSuite()).signature });
     });
 
-    it("one changed byte of the ciphertext and it does not open", async () => {
-      await expect(open("application", true)).rejects.toThrow();
+    it("suite 6's, opened by our suite 84's KDF and AEAD (its Ed448 signatures by suite 6's)", async () => {
+      await check(s6, { ...(await cipherSuite()), signature: (await suite6).signature });
     });
   });
 
