@@ -23,7 +23,7 @@ function buildPwa() {
 try {
   await buildExtensions();
 } catch (error) {
-  console.error(`build: ${error.message}`);
+  console.error(`build: ${/** @type {Error} */ (error).message}`);
   process.exit(1);
 }
 buildPwa();

@@ -8,13 +8,14 @@ const ROOT = resolve(fileURLToPath(new URL("..", import.meta.url)));
 export const EXTENSION_OUT = join(ROOT, "dist", "extension");
 
 /** Each browser's WXT target, its unpacked folder and its package (named in extension/wxt.config.ts). */
-export const EXTENSION_BUILDS = [
+export const EXTENSION_BUILDS = /** @type {const} */ ([
   { browser: "chrome", label: "Chrome", args: [], unpacked: join(EXTENSION_OUT, "chrome-mv3"), zip: "emsg-extension-chrome.zip" },
   { browser: "firefox", label: "Firefox", args: ["-b", "firefox", "--mv3"], unpacked: join(EXTENSION_OUT, "firefox-mv3"), zip: "emsg-extension-firefox.zip" },
-];
+]);
 
+/** @param {readonly string[]} args */
 function run(args) {
-  return new Promise((done, fail) => {
+  return new Promise(/** @param {(value?: void) => void} done @param {(error: Error) => void} fail */ (done, fail) => {
     const wxt = spawn(join(ROOT, "node_modules", ".bin", "wxt"), args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
     let output = "";
     for (const stream of [wxt.stdout, wxt.stderr]) stream.on("data", (chunk) => (output += chunk));

@@ -12,9 +12,10 @@ function build() {
   if (result.status !== 0) process.exit(result.status ?? 1);
 }
 
+/** @param {string} origin */
 function extensionHelp(origin) {
   const [chrome, firefox] = EXTENSION_BUILDS;
-  const local = (path) => relative(ROOT, path);
+  const local = (/** @type {string} */ path) => relative(ROOT, path);
   return `The browser extension (Chrome and Firefox, MV3), also linked from the PWA's Settings:
   ${chrome.label.padEnd(8)} ${origin}/downloads/${chrome.zip}   file: ${local(join(EXTENSION_OUT, chrome.zip))}
   ${firefox.label.padEnd(8)} ${origin}/downloads/${firefox.zip}  file: ${local(join(EXTENSION_OUT, firefox.zip))}
@@ -25,8 +26,10 @@ function extensionHelp(origin) {
   In its setup, give an address on a local domain and that domain's URL above as its server.`;
 }
 
+/** @param {import("./dev-servers.mjs").RunningDomains} running */
 function printWelcome(running) {
   const [alice, bob] = Object.values(running.origins);
+  if (!alice || !bob) throw new Error("both domains should be running");
   const env = `EMSG_RESOLVE=${running.resolve}`;
   console.log(`
 EMSG is running:
