@@ -1,10 +1,12 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
+import * as v from "valibot";
 import { MemoryStore } from "../../shared/client/store.js";
 import { ClientService } from "../../extension/background/client-service.js";
 import { addressInSelection } from "../../extension/background/context-menu.js";
 import { handleRequest, type RequestContext, type Self } from "../../extension/background/requests.js";
 import { fetchTransport } from "../../extension/platform/fetch-transport.js";
+import { RequestSchema } from "../../extension/messaging/messages.js";
 import { flushPendingFriends, pendingFriends } from "../../extension/background/pending-friends.js";
 
 const OWN = "emsg-extension-id";
@@ -33,12 +35,30 @@ describe("the background answering pages, popup and panel", () => {
   });
 
   it("refuses malformed requests with bad_request, never a crash", async () => {
+    const NOT_UNDERSTOOD = { ok: false, error: "bad_request", message: "That request was not understood." };
     await fc.assert(
-      fc.asyncProperty(fc.anything(), async (junk) => {
-        const reply = await handleRequest(junk, PANEL, SELF, context());
-        if (!reply.ok) expect(reply.error).toBe("bad_request");
+      fc.asyncProperty(fc.anything().filter((junk) => !v.is(RequestSchema, junk)), async (junk) => {
+        expect(await handleRequest(junk, PANEL, SELF, context())).toEqual(NOT_UNDERSTOOD);
       }),
     );
+    // Near misses: a known type with a field missing, of the wrong kind or too long, or an unknown type.
+    const nearMisses: unknown[] = [
+      { type: "add-friend" },
+      { type: "add-friend", address: 5 },
+      { type: "add-friend", address: "a".repeat(401) },
+      { type: "history" },
+      { type: "send", chat: "bob#im.b.org" },
+      { type: "respond", address: "bob#im.b.org", verdict: "maybe" },
+      { type: "set-settings", retentionDays: 0 },
+      { type: "set-settings", retentionDays: 1.5 },
+      { type: "create-group", title: "Weekend", members: "bob#im.b.org" },
+      { type: "Status" },
+      { type: "delete-account" },
+      null,
+      "status",
+      ["status"],
+    ];
+    for (const request of nearMisses) expect(await handleRequest(request, PANEL, SELF, context())).toEqual(NOT_UNDERSTOOD);
   });
 
   it("queues a friend added before EMSG is set up, normalized, once, and lists it as waiting", async () => {
