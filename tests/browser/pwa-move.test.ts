@@ -80,7 +80,8 @@ describe("moving an account to another server in the PWA", () => {
     await expect.poll(() => page.getByTestId("my-address").textContent()).toBe("alice#im.bob.test");
     await page.getByTestId("friend-list").getByText("bob#im.bob.test").waitFor();
     await shot(page, "move-friends-restored");
-    // The old server took the moved notice, signed by the old key, from this browser.
+    // The old server took the moved notice, signed by the old key, from this browser, in a request
+    // signed as Alice's old browser, the device that made the export (PROTOCOL §11).
     expect(oldServer).toContain("POST /emsg/v1/account/moved 202");
   }, 150_000);
 
