@@ -1,5 +1,5 @@
 // `npx tsx bench/hot-path.ts [pairs] [messages] [rounds]`: a short look at the paths issue 18 is
-// about, printed only: EMSG's federated throughput against Prosody's (passes taking turns), both
+// about, printed only: EMSG's throughput against Prosody's in both scenarios (passes taking turns), both
 // round trips against Prosody's, and the calls each kind of Durable Object got. EMSG runs on
 // 18951/18952 (inspectors 19951/19952), so it does not meet a full `npm run bench` on 8827/8828.
 import { startEmsg, type EmsgFigures } from "./emsg-half.js";
@@ -23,12 +23,14 @@ async function main(): Promise<void> {
   try {
     emsg = await startEmsg(plan, log, [18951, 18952], 19951);
     const outcomes = await interleave([emsg, prosody], "federated", plan, log);
+    const local = await interleave([emsg, prosody], "sameDomain", plan, log);
     const prosodyTrip = await prosody.roundTrip();
     await prosody.stop();
     prosodyUp = false;
     const out: EmsgFigures = {};
     await emsg.rest(out);
     console.log(`federated: EMSG ${load(outcomes.get(emsg)?.result)}; Prosody ${load(outcomes.get(prosody)?.result)}`);
+    console.log(`same domain: EMSG ${load(local.get(emsg)?.result)}; Prosody ${load(local.get(prosody)?.result)}`);
     console.log(`round trip: EMSG first copy ${trip(out.liveRoundTrip)} (first by session ${out.liveRoundTrip?.firstBy.session}, mailbox ${out.liveRoundTrip?.firstBy.mailbox}); EMSG mailbox copies ${trip(out.roundTrip)}; Prosody ${trip(prosodyTrip)}`);
     console.log(renderObjectCalls(out.objectCalls ?? []));
   } finally {
