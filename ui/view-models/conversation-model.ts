@@ -5,7 +5,10 @@ import { errorSentence } from "./error-text.js";
 import { type PathView, pathView } from "./message-path.js";
 import { Observable } from "./observable.js";
 import type { GroupLabels } from "./sender-label.js";
-import { buildTimeline, type DeliveryStatus, type TimelineItem, type TimelineMessage } from "./timeline.js";
+import { buildTimeline, type DeliveryStatus, type TimelineItem, type TimelineMessage, type TimelineQuote, type TimelineReaction } from "./timeline.js";
+
+/** How long "typing…" stays without news from the typist (PROTOCOL §8.1). */
+export const TYPING_SHOWN_MS = 6000;
 
 export const PAGE_SIZE = 50;
 
@@ -13,6 +16,7 @@ export const PAGE_SIZE = 50;
 export function deliveryOf(message: MessageRecord, offline: boolean): DeliveryStatus | null {
   if (message.direction === "in" || message.status === "received") return null;
   if (message.status === "sending") return offline ? "queued" : "sending";
+  if (message.status === "delivered" && message.read) return "read";
   return message.status;
 }
 
@@ -47,6 +51,14 @@ export class ConversationViewModel extends Observable {
   senders: GroupLabels | null = null;
   /** How messages travel now (PROTOCOL §10), as the core reports it. */
   path: MessagePath;
+  /** What is typed in the composer and not sent; kept on the device, so switching chats or reloading keeps it. */
+  draft = "";
+  /** The message the composer answers, or edits (then `draft` holds its new words). */
+  replyingTo: string | null = null;
+  editing: string | null = null;
+  /** Who is typing now, by address, with the timer that forgets them. */
+  readonly #typing = new Map<Address, ReturnType<typeof setTimeout>>();
+  #draftKey: string;
 
   constructor(ctx: AppContext, conversation: string | null, peer: Address | null, title: string) {
     super();
@@ -60,6 +72,10 @@ export class ConversationViewModel extends Observable {
       this.#invalidate();
     };
     this.#unsubscribe.push(ctx.client.events.on("message", take), ctx.client.events.on("status", take));
+    this.#draftKey = peer ?? conversation ?? "";
+    this.#unsubscribe.push(ctx.client.events.on("typing", ({ conversation: which, from, typing }) => {
+      if (which === this.conversation) this.#setTyping(from, typing);
+    }));
     this.path = conversation ? ctx.client.pathOf(conversation) : "relay";
     this.#unsubscribe.push(ctx.client.events.on("path", ({ conversation: which, path }) => {
       if (which !== this.conversation) return;
@@ -98,6 +114,8 @@ export class ConversationViewModel extends Observable {
     if (this.unsafe !== null) this.canSend = false;
     for (const favorite of await this.#ctx.records.favorites()) if (this.#holds(favorite.conversation) || favorite.peer === this.peer) this.#starred.add(favorite.id);
     this.retentionOverride = await this.#ctx.client.chatRetention(this.target);
+    // Typed while the history loaded: that is the newer draft.
+    if (this.draft === "") this.draft = await this.#ctx.records.draft(this.#draftKey);
     await this.refreshTrust();
     this.loaded = true;
     this.#invalidate();
@@ -142,21 +160,133 @@ export class ConversationViewModel extends Observable {
         starred: this.#starred.has(m.id),
         from: m.from,
         notice: m.notice,
+        edited: m.editedAt !== undefined,
+        deleted: m.deleted === true,
+        ...(m.replyTo === undefined ? {} : { quote: this.quoteOf(m.replyTo) }),
+        reactions: this.#reactionsOf(m),
       }));
       this.#items = buildTimeline(messages, this.#ctx.now(), this.#ctx.locale, this.#ctx.t, this.senders ?? undefined);
     }
     return this.#items;
   }
 
+  /** Sends `text`, as a reply when one is being written, or saves it as the new words of the message being edited. */
   async send(text: string): Promise<void> {
+    const { replyingTo, editing } = this;
+    this.replyingTo = null;
+    this.editing = null;
+    this.setDraft("");
     try {
       this.error = null;
-      const message = await this.#ctx.client.sendText(this.target, text);
+      const message = editing
+        ? await this.#ctx.client.editMessage(editing, text)
+        : await this.#ctx.client.sendText(this.target, text, replyingTo ? { replyTo: replyingTo } : {});
       this.#messages.set(message.id, message);
     } catch (error) {
       this.error = errorSentence(error);
     }
     this.#invalidate();
+  }
+
+  /** The composer's text changed: kept for this chat, and the others told this person is typing. */
+  setDraft(text: string): void {
+    const was = this.draft;
+    this.draft = text;
+    void this.#ctx.records.saveDraft(this.#draftKey, text).catch((error: unknown) => console.warn("emsg: the draft was not kept", error));
+    // The core sends "typing" at most every few seconds, and "stopped" once.
+    if (this.conversation && (text !== "" || was !== "")) void this.#typingChanged(text !== "");
+    this.changed();
+  }
+
+  async #typingChanged(typing: boolean): Promise<void> {
+    await this.#ctx.client.setTyping(this.target, typing).catch((error: unknown) => console.warn("emsg: typing was not sent", error));
+  }
+
+  /** The message `id` as a reply shows it above its text. */
+  quoteOf(id: string): TimelineQuote {
+    const quoted = this.#messages.get(id);
+    if (!quoted) return { id, author: "", text: null };
+    const author = quoted.direction === "out" ? this.#ctx.t("conv.you") : this.#nameOf(quoted.from);
+    return { id, author, text: quoted.deleted ? this.#ctx.t("conv.deleted") : quoted.text };
+  }
+
+  #nameOf(address: Address): string {
+    return this.senders?.label(address).name ?? (this.peer === address ? this.title : address);
+  }
+
+  #reactionsOf(message: MessageRecord): TimelineReaction[] {
+    const self = this.#ctx.client.address;
+    const byEmoji = new Map<string, Address[]>();
+    for (const r of message.reactions ?? []) if (!r.removed) byEmoji.set(r.emoji, [...(byEmoji.get(r.emoji) ?? []), r.by]);
+    return [...byEmoji].map(([emoji, by]) => ({
+      emoji,
+      count: by.length,
+      mine: by.includes(self),
+      by: by.map((a) => (a === self ? this.#ctx.t("conv.you") : this.#nameOf(a))).join(", "),
+    }));
+  }
+
+  startReply(id: string): void {
+    this.editing = null;
+    this.replyingTo = id;
+    this.changed();
+  }
+
+  /** Puts one's own message's words in the composer to change them. */
+  startEdit(id: string): void {
+    const message = this.#messages.get(id);
+    if (!message || message.direction !== "out" || message.deleted) return;
+    this.replyingTo = null;
+    this.editing = id;
+    this.draft = message.text;
+    this.changed();
+  }
+
+  cancelCompose(): void {
+    if (this.editing) this.setDraft("");
+    this.replyingTo = null;
+    this.editing = null;
+    this.changed();
+  }
+
+  /** Adds this account's `emoji` to the message, or takes it back when it is there already. */
+  async react(id: string, emoji: string): Promise<void> {
+    const message = this.#messages.get(id);
+    if (!message) return;
+    const mine = (message.reactions ?? []).some((r) => r.by === this.#ctx.client.address && r.emoji === emoji && !r.removed);
+    await this.#act(() => this.#ctx.client.react(id, emoji, mine ? "remove" : "add"));
+  }
+
+  async deleteForEveryone(id: string): Promise<void> {
+    await this.#act(() => this.#ctx.client.deleteForEveryone(id));
+  }
+
+  async #act(change: () => Promise<MessageRecord>): Promise<void> {
+    try {
+      this.error = null;
+      const message = await change();
+      this.#messages.set(message.id, message);
+    } catch (error) {
+      this.error = errorSentence(error);
+    }
+    this.#invalidate();
+  }
+
+  /** Names of those typing now, for "alice is typing…". */
+  get typing(): string[] {
+    return [...this.#typing.keys()].map((a) => this.#nameOf(a));
+  }
+
+  #setTyping(from: Address, typing: boolean): void {
+    clearTimeout(this.#typing.get(from));
+    this.#typing.delete(from);
+    if (typing) {
+      this.#typing.set(from, setTimeout(() => {
+        this.#typing.delete(from);
+        this.changed();
+      }, TYPING_SHOWN_MS));
+    }
+    this.changed();
   }
 
   async toggleStar(id: string): Promise<void> {
@@ -208,6 +338,7 @@ export class ConversationViewModel extends Observable {
   }
 
   dispose(): void {
+    for (const timer of this.#typing.values()) clearTimeout(timer);
     for (const off of this.#unsubscribe) off();
   }
 

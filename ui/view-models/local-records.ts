@@ -27,6 +27,7 @@ export interface KeyMemory {
 const FAV = "pwa/fav/";
 const KEYS = "pwa/key/";
 const RETENTION = "pwa/retention/";
+const DRAFT = "pwa/draft/";
 
 export class LocalRecords {
   readonly #store: Store;
@@ -45,6 +46,16 @@ export class LocalRecords {
 
   async unstar(id: string): Promise<void> {
     await this.#store.delete(FAV + id);
+  }
+
+  /** What was typed in a chat and not sent yet (the friend's address or the conversation id). */
+  async draft(chat: string): Promise<string> {
+    return (await this.#store.get<string>(DRAFT + chat)) ?? "";
+  }
+
+  async saveDraft(chat: string, text: string): Promise<void> {
+    if (text === "") await this.#store.delete(DRAFT + chat);
+    else await this.#store.put(DRAFT + chat, text);
   }
 
   async keyMemory(address: string): Promise<KeyMemory | undefined> {

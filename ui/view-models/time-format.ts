@@ -7,7 +7,7 @@ const DAY = 86_400_000;
  * language, so English under an en-GB browser reads "15:04, 5 January" and not the US "3:04 PM,
  * January 5"; else the chosen language itself.
  */
-export function formatLocale(locale: Locale, browser = new Intl.DateTimeFormat().resolvedOptions().locale): string {
+export function formatLocale(locale: string, browser = new Intl.DateTimeFormat().resolvedOptions().locale): string {
   return browser.split("-")[0]!.toLowerCase() === locale.split("-")[0]!.toLowerCase() ? browser : locale;
 }
 

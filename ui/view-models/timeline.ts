@@ -4,9 +4,26 @@ import type { Address } from "../../shared/address.js";
 import type { GroupNotice } from "./core-types.js";
 import { noticeText } from "./group-notice.js";
 import { type GroupLabels, type SenderLabel, senderLabels } from "./sender-label.js";
+import { type TextPart, textParts } from "./message-text.js";
 import { clockTime, dayLabel, sameDay } from "./time-format.js";
 
-export type DeliveryStatus = "queued" | "sending" | "sent" | "delivered" | "failed";
+export type DeliveryStatus = "queued" | "sending" | "sent" | "delivered" | "read" | "failed";
+
+/** The message a reply answers, as shown above it; `text` is null when this device does not hold it. */
+export interface TimelineQuote {
+  id: string;
+  author: string;
+  text: string | null;
+}
+
+/** One emoji's reactions: how many gave it, and whether this account is one of them. */
+export interface TimelineReaction {
+  emoji: string;
+  count: number;
+  mine: boolean;
+  /** Who gave it, for a tooltip. */
+  by: string;
+}
 
 /** A message as the conversation screen needs it, whatever the core's record looks like. */
 export interface TimelineMessage {
@@ -20,6 +37,11 @@ export interface TimelineMessage {
   from?: Address;
   /** A group event (someone added, removed, left, renamed) rather than something someone wrote. */
   notice?: GroupNotice;
+  edited?: boolean;
+  /** Deleted for everyone by its sender: shown as a line saying so. */
+  deleted?: boolean;
+  quote?: TimelineQuote;
+  reactions?: TimelineReaction[];
 }
 
 export type TimelineItem =
@@ -32,6 +54,12 @@ export type TimelineItem =
       id: string;
       mine: boolean;
       text: string;
+      /** `text` as runs of words and safe links. */
+      parts: TextPart[];
+      edited: boolean;
+      deleted: boolean;
+      quote: TimelineQuote | null;
+      reactions: TimelineReaction[];
       time: string;
       /** ✓ sent, ✓✓ delivered, ! when it failed; empty while waiting (the view draws a clock). */
       tick: string;
@@ -46,12 +74,13 @@ export type TimelineItem =
       author: SenderLabel | null;
     };
 
-const TICK: Record<DeliveryStatus, string> = { queued: "", sending: "", sent: "✓", delivered: "✓✓", failed: "!" };
+const TICK: Record<DeliveryStatus, string> = { queued: "", sending: "", sent: "✓", delivered: "✓✓", read: "✓✓", failed: "!" };
 const STATUS_KEY: Record<DeliveryStatus, MessageKey> = {
   queued: "conv.status.queued",
   sending: "conv.status.sending",
   sent: "conv.status.sent",
   delivered: "conv.status.delivered",
+  read: "conv.status.read",
   failed: "conv.status.failed",
 };
 const RUN_GAP = 5 * 60_000;
@@ -90,6 +119,11 @@ export function buildTimeline(messages: readonly TimelineMessage[], now: number,
       id: message.id,
       mine: message.mine,
       text: message.text,
+      parts: message.deleted ? [] : textParts(message.text),
+      edited: message.edited === true,
+      deleted: message.deleted === true,
+      quote: message.quote ?? null,
+      reactions: message.reactions ?? [],
       time: clockTime(message.at, locale),
       tick: status ? TICK[status] : "",
       status,

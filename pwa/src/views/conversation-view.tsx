@@ -1,4 +1,5 @@
-import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
+import { useEffect, useLayoutEffect, useRef } from "preact/hooks";
+import { ComposeContext, MessageActions, MessageBody } from "../../../ui/views/message-parts.js";
 import type { AppViewModel } from "../../../ui/view-models/app-model.js";
 import type { ChatsViewModel } from "../../../ui/view-models/chats-model.js";
 import type { ConversationViewModel } from "../../../ui/view-models/conversation-model.js";
@@ -11,7 +12,8 @@ export function ConversationView({ app, chats, conversation }: { app: AppViewMod
   useModel(conversation);
   const group = chats.group;
   const t = app.t;
-  const [draft, setDraft] = useState("");
+  const draft = conversation.draft;
+  const setDraft = (text: string) => conversation.setDraft(text);
   const timeline = useRef<HTMLDivElement>(null);
   const pinned = useRef(true);
   const olderAnchor = useRef<number | null>(null);
@@ -48,7 +50,6 @@ export function ConversationView({ app, chats, conversation }: { app: AppViewMod
   const send = () => {
     const text = outgoingText(draft);
     if (text === null || !conversation.canSend) return;
-    setDraft("");
     pinned.current = true;
     void conversation.send(text);
   };
@@ -57,6 +58,8 @@ export function ConversationView({ app, chats, conversation }: { app: AppViewMod
     if (composerAction(event) === "send") {
       event.preventDefault();
       send();
+    } else if (event.key === "Escape" && (conversation.replyingTo || conversation.editing)) {
+      conversation.cancelCompose();
     }
   };
 
@@ -105,8 +108,9 @@ export function ConversationView({ app, chats, conversation }: { app: AppViewMod
                 {item.sender ? (
                   <><span class={`sender sender-c${item.sender.colour}`} title={item.sender.address} data-testid="sender">{item.sender.name}</span><span class="visually-hidden">: </span></>
                 ) : item.author ? <span class="visually-hidden">{item.author.name}: </span> : null}
-                <span class="text">{item.text}</span>
+                <MessageBody item={item} conversation={conversation} t={t} />
                 <span class="meta">
+                  <MessageActions item={item} conversation={conversation} t={t} />
                   <button type="button" class="icon star" aria-pressed={item.starred} aria-label={item.starred ? t("conv.unstar") : t("conv.star")} onClick={() => void conversation.toggleStar(item.id)}>
                     <Icon name="star" size={14} filled={item.starred} />
                   </button>
@@ -122,6 +126,9 @@ export function ConversationView({ app, chats, conversation }: { app: AppViewMod
           ),
         )}
       </div>
+      {conversation.typing.length > 0 ? (
+        <p class="typing" role="status" data-testid="typing">{t("conv.typing", { name: conversation.typing.join(", ") })}</p>
+      ) : null}
       {conversation.error ? <p class="notice" role="alert">{conversation.error}</p> : null}
       {conversation.movedTo ? (
         <div class="notice" data-testid="moved-notice">
@@ -134,9 +141,10 @@ export function ConversationView({ app, chats, conversation }: { app: AppViewMod
         <p class="notice" role="alert" data-testid="unsafe-notice">{t("conv.unsafe", { reason: conversation.unsafe })}</p>
       ) : conversation.canSend ? (
         <form class="composer" onSubmit={(e) => { e.preventDefault(); send(); }}>
+          <ComposeContext conversation={conversation} t={t} />
           <label class="visually-hidden" for="composer">{t("conv.placeholder")}</label>
           <textarea id="composer" rows={1} autoFocus placeholder={t("conv.placeholder")} value={draft} onInput={(e) => setDraft(e.currentTarget.value)} onKeyDown={onKeyDown} title={t("conv.composerHint")} />
-          <button type="submit" class="primary" disabled={outgoingText(draft) === null}>{t("conv.send")}</button>
+          <button type="submit" class="primary send" disabled={outgoingText(draft) === null}>{conversation.editing ? t("conv.save") : t("conv.send")}</button>
         </form>
       ) : (
         <p class="notice">{t("conv.notFriend", { address: conversation.title })}</p>

@@ -1,0 +1,125 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Page } from "playwright-core";
+import { befriend, openTab, type Person, type PwaWorld, register, shot, startWorld } from "./pwa-harness.js";
+
+// Alice (im.alice.test) and Bob (im.bob.test) use what a chat app is expected to have (issue 17):
+// links, replies, reactions, edits, deletes for everyone, read ticks, typing, drafts and copying.
+describe("conversation features in the PWA across two domains", () => {
+  let world: PwaWorld;
+  let alice: Person;
+  let bob: Person;
+
+  beforeAll(async () => {
+    world = await startWorld({ portBase: 18975, inspectorBase: 19975 });
+  }, 180_000);
+
+  afterAll(async () => {
+    await world?.close();
+  });
+
+  const composer = (page: Page) => page.getByLabel("Message", { exact: true });
+  const say = async (page: Page, text: string) => {
+    await composer(page).fill(text);
+    await composer(page).press("Enter");
+  };
+  const message = (page: Page, text: string) => page.getByTestId("message").filter({ hasText: text });
+  const menu = async (page: Page, text: string) => {
+    const row = message(page, text);
+    await row.hover();
+    await row.getByLabel("Message actions").first().click();
+    return row.getByRole("group", { name: "Message actions" });
+  };
+  const openChat = async (person: Person, withWhom: string) => {
+    await openTab(person.page, "Chats");
+    const row = person.page.getByTestId("chat-row").filter({ hasText: withWhom });
+    await row.waitFor({ timeout: 30_000 });
+    await row.click();
+  };
+
+  it("makes Alice and Bob friends and opens their chat", async () => {
+    alice = await register(world, world.alice, "im.alice.test", "alice");
+    bob = await register(world, world.bob, "im.bob.test", "bob");
+    await befriend(alice, bob);
+    await alice.page.getByTestId("friend-list").getByRole("button", { name: "Message" }).click();
+    await say(alice.page, "Plans are at https://example.com/plan?x=1. Not javascript:alert(1)");
+    await openChat(bob, alice.address);
+    await message(bob.page, "Plans are at").waitFor({ timeout: 30_000 });
+  });
+
+  it("shows http and https addresses as links that open safely, and nothing else as a link", async () => {
+    const links = message(bob.page, "Plans are at").locator("a");
+    expect(await links.count()).toBe(1);
+    expect(await links.first().getAttribute("href")).toBe("https://example.com/plan?x=1");
+    expect(await links.first().getAttribute("rel")).toBe("noopener noreferrer");
+    expect(await links.first().getAttribute("target")).toBe("_blank");
+    expect(await links.first().textContent()).toBe("https://example.com/plan?x=1");
+  });
+
+  it("shows Alice her message read (blue ticks) once Bob has the chat open", async () => {
+    const tick = message(alice.page, "Plans are at").getByTestId("tick");
+    await expect.poll(() => tick.getAttribute("data-status"), { timeout: 30_000 }).toBe("read");
+    expect(await tick.getAttribute("aria-label")).toBe("Read");
+  });
+
+  it("shows Bob typing to Alice while he writes", async () => {
+    await composer(bob.page).fill("Let me check");
+    await alice.page.getByTestId("typing").getByText("is typing…").waitFor({ timeout: 30_000 });
+  });
+
+  it("carries Bob's reply with the quoted message above it", async () => {
+    const actions = await menu(bob.page, "Plans are at");
+    await actions.getByRole("button", { name: "Reply" }).click();
+    await bob.page.getByTestId("compose-context").getByText("Replying to").waitFor();
+    await say(bob.page, "Looks good to me");
+    const reply = message(alice.page, "Looks good to me");
+    await reply.waitFor({ timeout: 30_000 });
+    expect(await reply.getByTestId("quote").textContent()).toContain("Plans are at https://example.com/plan");
+    expect(await reply.getByTestId("quote").textContent()).toContain("You");
+  });
+
+  it("carries a reaction to the other side and takes it back again", async () => {
+    const actions = await menu(alice.page, "Looks good to me");
+    await actions.getByRole("button", { name: "React with 👍" }).click();
+    const onBob = message(bob.page, "Looks good to me").getByTestId("reaction");
+    await expect.poll(() => onBob.textContent(), { timeout: 30_000 }).toBe("👍 1");
+    await message(alice.page, "Looks good to me").getByTestId("reaction").click();
+    await expect.poll(() => onBob.count(), { timeout: 30_000 }).toBe(0);
+  });
+
+  it("carries Alice's edit to Bob, marked edited", async () => {
+    await say(alice.page, "Meet at 5");
+    await message(bob.page, "Meet at 5").waitFor({ timeout: 30_000 });
+    const actions = await menu(alice.page, "Meet at 5");
+    await actions.getByRole("button", { name: "Edit" }).click();
+    expect(await composer(alice.page).inputValue()).toBe("Meet at 5");
+    await composer(alice.page).fill("Meet at 6");
+    await composer(alice.page).press("Enter");
+    const edited = message(bob.page, "Meet at 6");
+    await edited.waitFor({ timeout: 30_000 });
+    await edited.getByTestId("edited").waitFor();
+    expect(await message(bob.page, "Meet at 5").count()).toBe(0);
+    // Only one's own messages offer Edit and Delete.
+    const bobsMenu = await menu(bob.page, "Meet at 6");
+    expect(await bobsMenu.getByRole("button", { name: "Edit" }).count()).toBe(0);
+    await bob.page.keyboard.press("Escape");
+  });
+
+  it("deletes Alice's message for everyone after she confirms", async () => {
+    await say(alice.page, "Oops, wrong chat");
+    await message(bob.page, "Oops, wrong chat").waitFor({ timeout: 30_000 });
+    alice.page.once("dialog", (dialog) => void dialog.accept());
+    const actions = await menu(alice.page, "Oops, wrong chat");
+    await actions.getByRole("button", { name: "Delete for everyone" }).click();
+    await expect.poll(() => message(bob.page, "Oops, wrong chat").count(), { timeout: 30_000 }).toBe(0);
+    await bob.page.getByTestId("deleted").filter({ hasText: "This message was deleted" }).waitFor();
+    await shot(bob.page, "conversation-features");
+  });
+
+  it("copies a message's words", async () => {
+    await alice.context.grantPermissions(["clipboard-read", "clipboard-write"]);
+    const actions = await menu(alice.page, "Meet at 6");
+    await actions.getByRole("button", { name: "Copy" }).click();
+    await actions.getByRole("button", { name: "Copied" }).waitFor();
+    expect(await alice.page.evaluate(() => navigator.clipboard.readText())).toBe("Meet at 6");
+  });
+});

@@ -1,0 +1,91 @@
+import { useState } from "preact/hooks";
+import type { Translate } from "../i18n/translate.js";
+import type { ConversationViewModel } from "../view-models/conversation-model.js";
+import type { TimelineItem } from "../view-models/timeline.js";
+
+type MessageItem = Extract<TimelineItem, { kind: "message" }>;
+
+/** The reactions offered in a message's menu; any single emoji is valid on the wire. */
+export const QUICK_REACTIONS = ["👍", "❤️", "😂", "😮", "😢", "🙏"] as const;
+
+/** A message's words (links clickable, only http and https), the message it answers, and its reactions. */
+export function MessageBody({ item, conversation, t }: { item: MessageItem; conversation: ConversationViewModel; t: Translate }) {
+  if (item.deleted) return <span class="text deleted" data-testid="deleted">{t("conv.deleted")}</span>;
+  return (
+    <>
+      {item.quote ? (
+        <span class="quote" data-testid="quote">
+          {item.quote.text === null ? <em>{t("conv.quoteMissing")}</em> : <><b>{item.quote.author}</b> {item.quote.text}</>}
+        </span>
+      ) : null}
+      <span class="text">
+        {item.parts.map((part, i) =>
+          part.href ? <a key={i} href={part.href} target="_blank" rel="noopener noreferrer">{part.text}</a> : part.text,
+        )}
+      </span>
+      {item.edited ? <span class="edited" data-testid="edited"> ({t("conv.edited")})</span> : null}
+      {item.reactions.length > 0 ? (
+        <span class="reactions">
+          {item.reactions.map((r) => (
+            <button key={r.emoji} type="button" class={`reaction ${r.mine ? "mine" : ""}`} title={r.by} aria-pressed={r.mine} data-testid="reaction"
+              onClick={() => void conversation.react(item.id, r.emoji)}>
+              {r.emoji} {r.count}
+            </button>
+          ))}
+        </span>
+      ) : null}
+    </>
+  );
+}
+
+/** A message's menu: reply, react, copy, and for one's own, edit and delete for everyone. */
+export function MessageActions({ item, conversation, t }: { item: MessageItem; conversation: ConversationViewModel; t: Translate }) {
+  const [copied, setCopied] = useState(false);
+  if (item.deleted || !conversation.canSend) return null;
+  const copy = () =>
+    void navigator.clipboard.writeText(item.text).then(
+      () => setCopied(true),
+      (error: unknown) => console.warn("emsg: copying failed", error),
+    );
+  return (
+    <details class="msg-actions" data-testid="message-actions" onToggle={() => setCopied(false)}>
+      <summary aria-label={t("conv.actions")} title={t("conv.actions")}>⋯</summary>
+      <div class="menu" role="group" aria-label={t("conv.actions")} onClick={(e) => {
+        // An action done closes the menu; Copy keeps it open to say it copied.
+        const button = (e.target as HTMLElement).closest("button");
+        if (button && !button.dataset.keep) (e.currentTarget.parentElement as HTMLDetailsElement).open = false;
+      }}>
+        <span class="quick">
+          {QUICK_REACTIONS.map((emoji) => (
+            <button key={emoji} type="button" aria-label={t("conv.reactWith", { emoji })} onClick={() => void conversation.react(item.id, emoji)}>{emoji}</button>
+          ))}
+        </span>
+        <button type="button" onClick={() => conversation.startReply(item.id)}>{t("conv.reply")}</button>
+        <button type="button" data-keep="yes" onClick={copy}>{copied ? t("conv.copied") : t("conv.copy")}</button>
+        {item.mine ? (
+          <>
+            <button type="button" onClick={() => conversation.startEdit(item.id)}>{t("conv.edit")}</button>
+            <button type="button" class="danger" onClick={() => {
+              if (confirm(t("conv.deleteConfirm"))) void conversation.deleteForEveryone(item.id);
+            }}>{t("conv.delete")}</button>
+          </>
+        ) : null}
+      </div>
+    </details>
+  );
+}
+
+/** Above the composer: the message being answered or edited, with a way out. */
+export function ComposeContext({ conversation, t }: { conversation: ConversationViewModel; t: Translate }) {
+  const id = conversation.replyingTo ?? conversation.editing;
+  if (!id) return null;
+  const quote = conversation.quoteOf(id);
+  return (
+    <div class="compose-context" data-testid="compose-context">
+      <span class="grow ellipsis">
+        <b>{conversation.editing ? t("conv.editing") : t("conv.replyingTo", { name: quote.author })}</b> {quote.text ?? ""}
+      </span>
+      <button type="button" class="ghost" onClick={() => conversation.cancelCompose()}>{t("conv.cancel")}</button>
+    </div>
+  );
+}
