@@ -2,6 +2,7 @@ import { useEffect, useReducer, useRef, useState } from "preact/hooks";
 import type { Address } from "../../shared/address.js";
 import { composerAction, outgoingText } from "../../ui/view-models/composer.js";
 import { GroupViewModel } from "../../ui/view-models/group-model.js";
+import { newestAnswer } from "../../ui/view-models/newest-answer.js";
 import { buildTimeline, type TimelineMessage } from "../../ui/view-models/timeline.js";
 import type { MessageView } from "../messaging/messages.js";
 import { GroupInfo } from "./group-info.js";
@@ -33,16 +34,15 @@ function useGroup(chat: string, self: Address, onError: (message: string) => voi
   useEffect(() => {
     if (!isGroupChat(chat)) return setGroup(null);
     let model: GroupViewModel | null = null;
-    let asked = 0;
-    const load = async () => {
-      const mine = ++asked;
-      const reply = await ask({ type: "group", conversation: chat });
-      if (mine !== asked) return;
-      if (!reply.ok) return onError(reply.message);
-      if (model) model.update(reply.group);
-      else setGroup((model = new GroupViewModel(groupRequests(self), reply.group)));
-      await model.load();
-    };
+    const load = newestAnswer(
+      () => ask({ type: "group", conversation: chat }),
+      async (reply) => {
+        if (!reply.ok) return onError(reply.message);
+        if (model) model.update(reply.group);
+        else setGroup((model = new GroupViewModel(groupRequests(self), reply.group)));
+        await model.load();
+      },
+    );
     void load();
     return onChanged((what) => what === "messages" && void load());
   }, [chat, self]);
@@ -57,16 +57,10 @@ export function Chat({ chat, self, onBack }: { chat: string; self: Address; onBa
   const end = useRef<HTMLLIElement>(null);
   const group = useGroup(chat, self, setError);
   useEffect(() => {
-    // Loads overlap when changes come quickly, and the background may answer them out of order:
-    // only the newest answer is shown, or an older, emptier one could stay on screen.
-    let asked = 0;
-    const load = async () => {
-      const mine = ++asked;
-      const reply = await ask({ type: "history", chat });
-      if (mine !== asked) return;
-      if (reply.ok) setMessages(reply.messages);
-      else setError(reply.message);
-    };
+    const load = newestAnswer(
+      () => ask({ type: "history", chat }),
+      (reply) => (reply.ok ? setMessages(reply.messages) : setError(reply.message)),
+    );
     void load();
     return onChanged((what) => what === "messages" && void load());
   }, [chat]);

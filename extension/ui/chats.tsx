@@ -1,5 +1,6 @@
 import { useEffect, useState } from "preact/hooks";
 import { chatRows } from "../../ui/view-models/chat-list.js";
+import { newestAnswer } from "../../ui/view-models/newest-answer.js";
 import type { Address } from "../../shared/address.js";
 import type { ChatView, FriendView } from "../messaging/messages.js";
 import { NewGroup } from "./new-group.js";
@@ -12,15 +13,10 @@ export function Chats({ self, friends, onOpenChat }: { self: Address; friends: F
   const [error, setError] = useState("");
   const [newGroup, setNewGroup] = useState(false);
   useEffect(() => {
-    // Only the newest of overlapping loads is shown: the background may answer them out of order.
-    let asked = 0;
-    const load = async () => {
-      const mine = ++asked;
-      const reply = await ask({ type: "conversations" });
-      if (mine !== asked) return;
-      if (reply.ok) setChats(reply.chats);
-      else setError(reply.message);
-    };
+    const load = newestAnswer(
+      () => ask({ type: "conversations" }),
+      (reply) => (reply.ok ? setChats(reply.chats) : setError(reply.message)),
+    );
     void load();
     return onChanged((what) => what === "messages" && void load());
   }, []);
