@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";
 import { ed25519 } from "@noble/curves/ed25519.js";
 import { sha512 } from "@noble/hashes/sha2.js";
+import { XWing } from "@hpke/hybridkem-x-wing";
 import { parseDictionary, serializeInnerList, type InnerList } from "structured-headers";
 import { type CiphersuiteImpl, decodeMlsMessage, defaultKeyRetentionConfig, type GroupContext, getCiphersuiteFromName, getCiphersuiteImpl } from "ts-mls";
 import { encodeCommit } from "ts-mls/commit.js";
@@ -130,6 +131,21 @@ describe("RFC 8785 JCS (what EMSG signs and hashes)", () => {
   for (const s of v.samples) {
     it(`canonicalizes the RFC authors' sample "${s.name}"`, () => {
       expect(jcs(JSON.parse(s.input))).toBe(s.output);
+    });
+  }
+});
+
+describe("X-Wing (draft-connolly-cfrg-xwing-kem-08 appendix C), the KEM of our suite 84, as ts-mls runs it", () => {
+  for (const v of load("xwing").vectors) {
+    it("derives the encapsulation key, encapsulates with the given randomness and decapsulates to the shared secret", async () => {
+      const kem = new XWing();
+      const keys = await kem.generateKeyPairDerand(hex(v.sk));
+      expect(toHex(new Uint8Array(await kem.serializePublicKey(keys.publicKey)))).toBe(v.pk);
+      const { enc, sharedSecret } = await kem.encap({ recipientPublicKey: keys.publicKey, ekm: hex(v.eseed) });
+      expect(toHex(new Uint8Array(enc))).toBe(v.ct);
+      expect(toHex(new Uint8Array(sharedSecret))).toBe(v.ss);
+      const opened = await kem.decap({ enc: hex(v.ct).buffer, recipientKey: keys.privateKey });
+      expect(toHex(new Uint8Array(opened))).toBe(v.ss);
     });
   }
 });
