@@ -74,9 +74,13 @@ async function openClient(args: Args): Promise<EmsgClient> {
     transport: nodeTransport,
     ...(process.env.EMSG_RESOLVE ? { resolve: process.env.EMSG_RESOLVE } : {}),
   });
-  if (args.command !== "register" && !(await client.open()) && args.command !== "import" && args.command !== "help") {
+  if (args.command === "register") return client;
+  const opened = await client.open();
+  if (!opened && args.command !== "import" && args.command !== "help") {
     throw new UsageError("There is no account in this state directory yet; run register first.");
   }
+  // No timer runs here: what is past its chat's retention (or the account's) goes before each command.
+  if (opened) await client.expire();
   return client;
 }
 
