@@ -115,11 +115,54 @@ describe("conversation features in the PWA across two domains", () => {
     await shot(bob.page, "conversation-features");
   });
 
+  it("keeps a half-written message when switching chats and after a reload", async () => {
+    const carol = await register(world, world.bob, "im.bob.test", "carol");
+    await befriend(alice, carol);
+    await alice.page.getByTestId("friend-list").getByTestId("person").filter({ hasText: carol.address }).getByRole("button", { name: "Message" }).click();
+    await say(alice.page, "Hi Carol");
+    await openChat(alice, bob.address);
+    await composer(alice.page).fill("Half a thought for Bob");
+    await openChat(alice, carol.address);
+    await message(alice.page, "Hi Carol").waitFor();
+    expect(await composer(alice.page).inputValue()).toBe("");
+    await composer(alice.page).fill("For Carol, later");
+    await openChat(alice, bob.address);
+    await expect.poll(() => composer(alice.page).inputValue()).toBe("Half a thought for Bob");
+    await alice.page.reload();
+    await alice.page.getByRole("navigation").waitFor();
+    await openChat(alice, bob.address);
+    await expect.poll(() => composer(alice.page).inputValue()).toBe("Half a thought for Bob");
+    await openChat(alice, carol.address);
+    await expect.poll(() => composer(alice.page).inputValue()).toBe("For Carol, later");
+    await composer(alice.page).fill("");
+  });
+
   it("copies a message's words", async () => {
+    await openChat(alice, bob.address);
     await alice.context.grantPermissions(["clipboard-read", "clipboard-write"]);
     const actions = await menu(alice.page, "Meet at 6");
     await actions.getByRole("button", { name: "Copy" }).click();
     await actions.getByRole("button", { name: "Copied" }).waitFor();
     expect(await alice.page.evaluate(() => navigator.clipboard.readText())).toBe("Meet at 6");
+  });
+
+  it("keeps 发送 on one line in Chinese on a narrow phone screen", async () => {
+    await openTab(alice.page, "Settings");
+    await alice.page.locator("#language").selectOption("zh-CN");
+    await alice.page.setViewportSize({ width: 320, height: 640 });
+    await alice.page.getByRole("navigation").getByRole("button", { name: "聊天" }).click();
+    // On a phone the open chat fills the screen; the list shows only when none is open.
+    const row = alice.page.getByTestId("chat-row").filter({ hasText: bob.address });
+    if (await row.isVisible()) await row.click();
+    const send = alice.page.locator("form.composer button[type=submit]");
+    await send.getByText("发送").waitFor();
+    // One line box for the label: it did not wrap.
+    const lines = await send.evaluate((button) => {
+      const range = document.createRange();
+      range.selectNodeContents(button);
+      return new Set([...range.getClientRects()].map((r) => Math.round(r.top))).size;
+    });
+    expect(lines).toBe(1);
+    await shot(alice.page, "conversation-zh-narrow");
   });
 });
