@@ -1,6 +1,7 @@
 import { useEffect, useState } from "preact/hooks";
 import type { AppViewModel } from "../../../ui/view-models/app-model.js";
 import { countdown, type DevicesViewModel } from "../../../ui/view-models/devices-model.js";
+import { logFailure } from "../../../ui/view-models/log-failure.js";
 import { useModel } from "../../../ui/views/use-model.js";
 
 /** Settings → Devices: the account's devices, linking a new one with a code and QR, and removal. */
@@ -20,7 +21,8 @@ export function DevicesSection({ app, devices }: { app: AppViewModel; devices: D
 
   const copy = () => {
     if (!offer) return;
-    void navigator.clipboard?.writeText(offer.code).then(() => setCopied(true), () => undefined);
+    // Refused (no permission, page not focused): the code stays on screen to type or scan.
+    void navigator.clipboard?.writeText(offer.code).then(() => setCopied(true), logFailure("the link code was not copied"));
   };
 
   return (
