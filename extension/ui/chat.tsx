@@ -26,7 +26,7 @@ function timelineMessage(m: MessageView): TimelineMessage {
 /** A group's id holds its hub's host and a slash; a friend's address never does. */
 export const isGroupChat = (chat: string) => chat.includes("/");
 
-/** The open group's view model (the PWA's), kept in step with what the background says changed. */
+/** The open group's view model (shared with the PWA), kept in step with what the background says changed. */
 function useGroup(chat: string, self: Address, onError: (message: string) => void): GroupViewModel | null {
   const [group, setGroup] = useState<GroupViewModel | null>(null);
   const [, bump] = useReducer((n: number) => n + 1, 0);
@@ -49,7 +49,7 @@ function useGroup(chat: string, self: Address, onError: (message: string) => voi
   return group;
 }
 
-/** One conversation, 1:1 or group: its timeline (the PWA's view model) and a composer. */
+/** One conversation, 1:1 or group: its timeline (the view model shared with the PWA) and a composer. */
 export function Chat({ chat, self, onBack }: { chat: string; self: Address; onBack(): void }) {
   const [messages, setMessages] = useState<MessageView[]>([]);
   const [draft, setDraft] = useState("");

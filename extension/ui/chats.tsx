@@ -7,7 +7,7 @@ import { NewGroup } from "./new-group.js";
 import { ask, onChanged } from "./panel-api.js";
 import { locale, t } from "./i18n.js";
 
-/** Conversations, newest first, through the PWA's chat-list view model; a chat opens by its id. */
+/** Conversations, newest first, through the chat-list view model it shares with the PWA; a chat opens by its id. */
 export function Chats({ self, friends, onOpenChat }: { self: Address; friends: FriendView[]; onOpenChat(chat: string): void }) {
   const [chats, setChats] = useState<ChatView[] | null>(null);
   const [error, setError] = useState("");

@@ -12,7 +12,7 @@ function answered<T>(reply: Reply<T>): T {
 }
 
 /**
- * The PWA's group view models work against the client core; here the core lives in the
+ * The shared group view models (ui/) work against the client core; here the core lives in the
  * background, so each call becomes a request to it. Nothing here holds keys or state.
  */
 export function groupRequests(self: Address): GroupClient & NewGroupClient {

@@ -1,19 +1,16 @@
-import { useEffect, useReducer, useState } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 import type { Address } from "../../shared/address.js";
 import { GROUP_TITLE_MAX, NewGroupViewModel } from "../../ui/view-models/new-group-model.js";
 import { FriendPickList } from "../../ui/views/friend-pick-list.js";
+import { useModel } from "../../ui/views/use-model.js";
 import { groupRequests } from "./group-requests.js";
 import { t } from "./i18n.js";
 
-/** Chats → New group: a name and ticked friends, through the PWA's view model. */
+/** Chats → New group: a name and ticked friends, through the view model the PWA uses too. */
 export function NewGroup({ self, onCreated, onCancel }: { self: Address; onCreated(conversation: string): void; onCancel(): void }) {
   const [form] = useState(() => new NewGroupViewModel(groupRequests(self)));
-  const [, bump] = useReducer((n: number) => n + 1, 0);
-  useEffect(() => {
-    const stop = form.subscribe(() => bump(undefined));
-    void form.load();
-    return stop;
-  }, [form]);
+  useModel(form);
+  useEffect(() => void form.load(), [form]);
   const create = async () => {
     const group = await form.create();
     if (group) onCreated(group.conversation);
