@@ -31,6 +31,9 @@ let alice: EmsgClient;
 let bob: EmsgClient;
 /** What the phone alice removed still holds: her account key, and its own device key. */
 let phone: AccountRecord;
+/** An export the phone made while it was still alice's. */
+let phoneArchive: unknown;
+const PASSPHRASE = "the phone's export passphrase";
 const mallory = generateKeyPair();
 
 beforeAll(async () => {
@@ -41,10 +44,11 @@ beforeAll(async () => {
   const { client: linked, dir } = await newClient(pair);
   await linked.linkDevice((await alice.startDeviceLink()).code, { label: "phone" });
   phone = (await loadAccount(new FileStore(dir)))!;
+  phoneArchive = await linked.exportAccount(PASSPHRASE, { N: 1024 });
   await alice.removeDevice(phone.deviceId);
   await connect(alice);
   await connect(bob);
-}, 120_000);
+}, 240_000);
 
 afterAll(() => world?.stop());
 
@@ -97,6 +101,21 @@ describe("a device alice removed, which kept her account key, moving her away", 
     const pinned = (await bob.friends()).find((f) => f.address === ALICE);
     expect(pinned).toMatchObject({ state: "friend", accountKey: alice.account!.accountPublicKey });
     expect(pinned?.movedTo).toBeUndefined();
+  });
+
+  it("by importing the export the phone made before it was removed: the old server refuses the notice, bob keeps alice", async () => {
+    const thief = (await newClient(pair)).client;
+    const result = await thief.importAccount(phoneArchive, PASSPHRASE, "alice#im.bob.test", { label: "not alice" });
+    // What the importing person is told: the old server did not announce the move.
+    expect(result).toMatchObject({ address: "alice#im.bob.test", friends: 1, announced: true, told: null, announceError: "unauthorized" });
+    await until("bob's client to show the new address's request", async () => {
+      await bob.sync();
+      return (await bob.friends()).find((f) => f.address === "alice#im.bob.test");
+    });
+    const all = await bob.friends();
+    expect(all.find((f) => f.address === "alice#im.bob.test")).toMatchObject({ state: "incoming" });
+    expect(all.find((f) => f.address === ALICE)?.movedTo).toBeUndefined();
+    thief.disconnect();
   });
 
   it("leaves messages flowing both ways between bob and alice, and sends nothing to the rogue", async () => {
