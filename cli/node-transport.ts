@@ -8,8 +8,8 @@ import type { HttpRequest, HttpResponse, SocketLike, Transport } from "../shared
 export function nodeTransportWith({ compress }: { compress: boolean }): Transport {
   return {
     async fetch(url: string, request: HttpRequest): Promise<HttpResponse> {
-      const res = await fetch(url, { method: request.method, headers: request.headers, body: request.body });
-      return { status: res.status, text: () => res.text() };
+      const res = await fetch(url, { method: request.method, headers: request.headers, body: request.bytes ?? request.body });
+      return { status: res.status, text: () => res.text(), bytes: async () => new Uint8Array(await res.arrayBuffer()) };
     },
     openSocket(url: string): SocketLike {
       const ws = new WebSocket(url, { perMessageDeflate: compress });

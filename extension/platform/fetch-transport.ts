@@ -7,8 +7,8 @@ import type { HttpRequest, HttpResponse, SocketLike, Transport } from "../../sha
  */
 export const fetchTransport: Transport = {
   async fetch(url: string, request: HttpRequest): Promise<HttpResponse> {
-    const response = await fetch(url, { method: request.method, headers: request.headers, body: request.body, cache: "no-store", credentials: "omit" });
-    return { status: response.status, text: () => response.text() };
+    const response = await fetch(url, { method: request.method, headers: request.headers, body: request.bytes ?? request.body, cache: "no-store", credentials: "omit" });
+    return { status: response.status, text: () => response.text(), bytes: async () => new Uint8Array(await response.arrayBuffer()) };
   },
 
   openSocket(url: string): SocketLike {

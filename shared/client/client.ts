@@ -29,6 +29,8 @@ import type { PeerConnector } from "./peer-channel.js";
 import { ServerApi } from "./server-api.js";
 import type { Store } from "./store.js";
 import { type Clock, type SocketLike, systemClock, type Transport } from "./transport.js";
+import { AttachmentSends } from "./attachment-sends.js";
+import type { FileSource, MediaInfo, TransferOptions } from "./attachments.js";
 
 export interface ClientOptions {
   store: Store;
@@ -58,6 +60,11 @@ export class EmsgClient {
   #serial: Promise<unknown> = Promise.resolve();
 
   readonly #live: LivePaths;
+  readonly #attachments = new AttachmentSends({
+    context: () => this.#context(),
+    apiFor: (domain) => this.#apiFor(domain as Domain),
+    sendSoon: () => this.#sendSoon(),
+  });
 
   constructor(options: ClientOptions) {
     this.#options = options;
@@ -224,6 +231,7 @@ export class EmsgClient {
     await this.#exclusive(() => this.#afterItems()).catch((error: unknown) => {
       console.warn(`emsg: connected, but queued items wait for the next try: ${(error as Error).message}`);
     });
+    void this.#attachments.resume().catch((error: unknown) => console.warn(`emsg: an upload waits for the next connect: ${(error as Error).message}`));
   }
 
   async #onFrame(socket: SocketLike, data: string): Promise<void> {
@@ -380,6 +388,35 @@ export class EmsgClient {
     });
     this.#sendSoon();
     return message;
+  }
+
+  /**
+   * Sends a file (PROTOCOL §15) to a friend or into a conversation, as `sendText` does a text: shown
+   * as `sending` at once, sealed and uploaded to this account's server (progress and cancel through
+   * `options`), then its pointer is queued. Offline, the upload resumes on the next connect.
+   */
+  async sendFile(target: string, source: FileSource, media: MediaInfo = {}, options: TransferOptions = {}): Promise<MessageRecord> {
+    const ctx = this.#context();
+    const { conversation, peer } = await this.#resolveTarget(await followMove(ctx, target));
+    if (!conversation && !(await friends.pinnedKey(ctx, peer!))) throw new EmsgError("forbidden", `${peer} is not your friend yet.`);
+    const record = conversation ? await loadConversation(ctx, conversation) : undefined;
+    if (record?.left) throw new EmsgError("forbidden", "You are no longer a member of this group.");
+    if (record?.unsafe) throw new EmsgError("unauthorized", record.unsafe);
+    const into = conversation ?? pendingConversation(peer!);
+    const base = { conversation: into, from: ctx.account.address, direction: "out" as const };
+    const message = await this.#attachments.send(base, conversation ? { conversation } : { peer: peer! }, source, media, options, this.#clock.now());
+    void this.#exclusive(() => this.#touch(conversation, message)).catch((error: unknown) => {
+      console.warn(`emsg: the chat list shows the previous last message for now: ${(error as Error).message}`);
+    });
+    return message;
+  }
+
+  /**
+   * The plaintext of a message's attachment, fetched from its sender's server and checked (length,
+   * every chunk's tag, the hash). A damaged or expired one is marked so on the message, and throws.
+   */
+  downloadAttachment(messageId: string, options: TransferOptions = {}): Promise<Uint8Array> {
+    return this.#attachments.fetch(messageId, options);
   }
 
   async #touch(conversation: string | undefined, message: MessageRecord): Promise<void> {

@@ -26,6 +26,7 @@ import { readDirectly } from "./direct-copies.js";
 import { addNotice, asGroup, noticeRosterChange, readLeave, readTitle } from "./group-changes.js";
 import { ownItemBack } from "./own-commits.js";
 import { findMessage, type MessageRecord, saveMessage } from "./messages.js";
+import { attachmentRecordOf } from "./attachments.js";
 
 /** What applying a conversation item asks of the caller afterwards. */
 export interface ConvOutcome {
@@ -174,14 +175,15 @@ export async function readApplication(
   if (afterLeaving(record, hubSeq)) return { record, outcome: {} };
   if (content.type === "group") return { record: await readTitle(ctx, record, content, sender), outcome: {} };
   if (content.type === "leave") return { record: await readLeave(ctx, record, content, sender, hubSeq), outcome: {} };
-  if (content.type === "text") {
+  if (content.type === "text" || content.type === "attachment") {
     const direction = sender === ctx.account.address ? "out" : "in";
     const next = await applyText(ctx, record, {
       id: content.id,
       conversation: record.conversation,
       from: sender,
       direction,
-      text: content.text,
+      // An attachment's blob is on its sender's server; the record keeps the pointer to fetch it by.
+      ...(content.type === "text" ? { text: content.text } : { text: content.name, attachment: attachmentRecordOf(content) }),
       at: content.sentAt,
       ...(hubSeq === undefined ? {} : { hubSeq }),
       status: direction === "out" ? "sent" : "received",

@@ -1,4 +1,5 @@
 import type { Address } from "../address.js";
+import type { AttachmentRecord } from "./attachments.js";
 import type { CoreContext } from "./context.js";
 import { loadConversation, saveConversation } from "./conversation-record.js";
 import type { Reaction } from "./message-changes.js";
@@ -40,6 +41,8 @@ export interface MessageRecord {
   notice?: GroupNotice;
   /** The id of the message this one answers (quotes), in the same conversation. */
   replyTo?: string;
+  /** A photo, file or voice note (PROTOCOL §15); `text` is then its name. */
+  attachment?: AttachmentRecord;
   /** When its sender last changed its words (their clock); absent if never edited. */
   editedAt?: number;
   /** Deleted for everyone by its sender: `text` is "" and it has no reactions. */

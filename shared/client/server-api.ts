@@ -4,7 +4,7 @@ import { apiBaseOf, parseDiscoveryDoc, WELL_KNOWN_PATH } from "../discovery.js";
 import { EmsgError, errorFromBody } from "../errors.js";
 import { CLIENT_COMPONENTS, signMessage } from "../http-signature.js";
 import { randomId16 } from "../ids.js";
-import type { Clock, Transport } from "./transport.js";
+import type { Clock, HttpRequest, HttpResponse, Transport } from "./transport.js";
 
 export interface RequestSigner {
   keyId: string;
@@ -45,7 +45,7 @@ export class ServerApi {
     this.#signer = signer;
   }
 
-  async #send(url: string, init: { method: string; headers: Record<string, string>; body?: string }) {
+  async #send(url: string, init: HttpRequest) {
     try {
       return await this.#transport.fetch(url, init);
     } catch {
@@ -77,8 +77,34 @@ export class ServerApi {
     const text = body === undefined ? undefined : JSON.stringify(body);
     const headers: Record<string, string> = { accept: "application/json", "emsg-to": this.domain };
     if (text !== undefined) headers["content-type"] = "application/json";
-    if (this.#signer) Object.assign(headers, this.#sign(method, url, headers, text));
+    if (this.#signer) Object.assign(headers, this.#sign(method, url, headers, text === undefined ? undefined : utf8.encode(text)));
     const res = await this.#send(url, { method, headers, ...(text === undefined ? {} : { body: text }) });
+    return this.#answer(res, method, path, schema);
+  }
+
+  /** A signed call whose body is bytes (an attachment's part, PROTOCOL §15.3). */
+  async callBytes<T>(method: string, path: string, bytes: Uint8Array, schema: v.GenericSchema<unknown, T>): Promise<T> {
+    const url = `${await this.apiBase()}${path}`;
+    const headers: Record<string, string> = { accept: "application/json", "emsg-to": this.domain, "content-type": "application/octet-stream" };
+    if (this.#signer) Object.assign(headers, this.#sign(method, url, headers, bytes));
+    return this.#answer(await this.#send(url, { method, headers, bytes: bytes as Uint8Array<ArrayBuffer> }), method, path, schema);
+  }
+
+  /** Bytes `from` to `to` (inclusive) of an open resource, such as another domain's blob (§15.3). */
+  async getBytes(path: string, from: number, to: number): Promise<Uint8Array> {
+    const url = `${await this.apiBase()}${path}`;
+    const res = await this.#send(url, { method: "GET", headers: { range: `bytes=${from}-${to}` } });
+    if (res.status !== 200 && res.status !== 206) {
+      const answer = await res.text();
+      throw errorFromBody(answer ? parseJson(answer) : undefined);
+    }
+    if (!res.bytes) throw new EmsgError("internal", "This platform's transport cannot read bytes.");
+    const bytes = await res.bytes();
+    // A server that ignores Range sends it all: only the part asked for is taken.
+    return res.status === 200 ? bytes.subarray(from, to + 1) : bytes;
+  }
+
+  async #answer<T>(res: HttpResponse, method: string, path: string, schema?: v.GenericSchema<unknown, T>): Promise<T> {
     const answer = await res.text();
     if (res.status < 200 || res.status > 299) throw errorFromBody(answer ? parseJson(answer) : undefined);
     if (res.status === 204 || answer === "") return undefined as T;
@@ -89,10 +115,10 @@ export class ServerApi {
     return parsed.output;
   }
 
-  #sign(method: string, url: string, headers: Record<string, string>, text: string | undefined) {
+  #sign(method: string, url: string, headers: Record<string, string>, body: Uint8Array | undefined) {
     const signer = this.#signer!;
     return signMessage(
-      { method, url, headers, ...(text === undefined ? {} : { body: utf8.encode(text) }) },
+      { method, url, headers, ...(body === undefined ? {} : { body }) },
       {
         keyId: signer.keyId,
         privateKey: signer.privateKey,

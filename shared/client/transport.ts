@@ -6,11 +6,15 @@ export interface HttpRequest {
   method: string;
   headers: Record<string, string>;
   body?: string;
+  /** A body of bytes instead of text: an attachment's part (PROTOCOL §15.3). */
+  bytes?: Uint8Array<ArrayBuffer>;
 }
 
 export interface HttpResponse {
   status: number;
   text(): Promise<string>;
+  /** The body as bytes: needed for attachments only. */
+  bytes?(): Promise<Uint8Array>;
 }
 
 /** The few WebSocket members the core uses; a browser WebSocket already fits. */

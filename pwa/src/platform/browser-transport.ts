@@ -3,8 +3,8 @@ import type { HttpRequest, HttpResponse, SocketLike, Transport } from "../../../
 /** The client core's Transport on the browser's own fetch and WebSocket. */
 export const browserTransport: Transport = {
   async fetch(url: string, request: HttpRequest): Promise<HttpResponse> {
-    const response = await fetch(url, { method: request.method, headers: request.headers, body: request.body, cache: "no-store" });
-    return { status: response.status, text: () => response.text() };
+    const response = await fetch(url, { method: request.method, headers: request.headers, body: request.bytes ?? request.body, cache: "no-store" });
+    return { status: response.status, text: () => response.text(), bytes: async () => new Uint8Array(await response.arrayBuffer()) };
   },
 
   openSocket(url: string): SocketLike {

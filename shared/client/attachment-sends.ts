@@ -1,0 +1,184 @@
+import * as v from "valibot";
+import { type Address, domainOf } from "../address.js";
+import { AttachmentContentSchema, type AttachmentContent, ATTACHMENT_MAX_BYTES } from "../attachment.js";
+import { DamagedAttachment, newAttachmentKey } from "../attachment-crypto.js";
+import { fromB64u } from "../base64url.js";
+import { EmsgError, RETRYABLE } from "../errors.js";
+import { randomId16 } from "../ids.js";
+import {
+  attachmentRecordOf,
+  cancelUpload,
+  createUpload,
+  fetchAttachment,
+  type FileSource,
+  type MediaInfo,
+  pointerFields,
+  sendSealed,
+  type TransferOptions,
+  uploadStatus,
+} from "./attachments.js";
+import type { CoreContext } from "./context.js";
+import { findMessage, type MessageRecord, saveMessage, setStatus } from "./messages.js";
+import { enqueue } from "./outgoing-queue.js";
+import type { ServerApi } from "./server-api.js";
+
+/**
+ * Sending and fetching attachments (PROTOCOL §15) for one account. An upload runs beside the
+ * client's serial lane (minutes for a large file must not hold up texts); only its pointer joins the
+ * outgoing queue once the blob exists. An upload that meets no server stays stored and resumes on
+ * the next connect, from the parts the server holds, while this process still has the file.
+ */
+interface UploadJob {
+  id: string;
+  sentAt: number;
+  target: { conversation: string } | { peer: Address };
+  fields: ReturnType<typeof pointerFields>;
+  expiresAt?: number;
+  upload?: string;
+}
+
+const jobKey = (id: string) => `upload/${id}`;
+const CANCELLED = "The upload was cancelled.";
+
+export interface AttachmentHost {
+  context(): CoreContext;
+  /** The API of another domain's server, for fetching a blob its account sent. */
+  apiFor(domain: string): ServerApi;
+  /** Sends what is queued (the pointer) soon, in turn with everything else. */
+  sendSoon(): void;
+}
+
+export class AttachmentSends {
+  readonly #host: AttachmentHost;
+  /** Files being sent by this process, by message id: only these can resume. */
+  readonly #sources = new Map<string, { source: FileSource; options: TransferOptions }>();
+  readonly #running = new Set<string>();
+
+  constructor(host: AttachmentHost) {
+    this.#host = host;
+  }
+
+  /**
+   * Stores the message as `sending` at once, then seals and uploads the file and queues its
+   * pointer. Resolves when the pointer is queued, or when the upload waits for a server (then it
+   * resumes on the next connect); a refusal (over quota, say) marks the message failed and throws.
+   */
+  async send(
+    message: Omit<MessageRecord, "id" | "text" | "at" | "status" | "attachment">,
+    target: UploadJob["target"],
+    source: FileSource,
+    media: MediaInfo,
+    options: TransferOptions,
+    now: number,
+  ): Promise<MessageRecord> {
+    const ctx = this.#host.context();
+    if (source.size > ATTACHMENT_MAX_BYTES) throw new EmsgError("too_large", `A file is at most ${ATTACHMENT_MAX_BYTES / 1_048_576} MiB.`);
+    const fields = pointerFields(source, media, newAttachmentKey());
+    const id = randomId16();
+    // Checked before anything is stored or uploaded: a bad name or type is refused here, not later
+    // (the blob's id and hash do not exist yet; stand-ins of their form take their places).
+    const draft = checkedDraft({ v: 1, id, sentAt: now, type: "attachment", blob: id, hash: fields.key, ...fields });
+    const record: MessageRecord = { ...message, id, text: fields.name, at: now, status: "sending", attachment: { ...attachmentRecordOf(draft), state: "uploading" } };
+    await saveMessage(ctx, record);
+    await ctx.store.put(jobKey(id), { id, sentAt: now, target, fields } satisfies UploadJob);
+    this.#sources.set(id, { source, options });
+    ctx.events.emit("message", record);
+    await this.run(id);
+    return (await findMessage(ctx, id)) ?? record;
+  }
+
+  /** Resumes every stored upload this process has the file of; the others cannot go on and are failed. */
+  async resume(): Promise<void> {
+    const ctx = this.#host.context();
+    for (const [, job] of await ctx.store.list<UploadJob>("upload/")) {
+      if (this.#sources.has(job.id)) await this.run(job.id);
+      else await this.#fail(job, "The upload was interrupted; send the file again.");
+    }
+  }
+
+  async run(id: string): Promise<void> {
+    if (this.#running.has(id)) return;
+    const ctx = this.#host.context();
+    const job = await ctx.store.get<UploadJob>(jobKey(id));
+    const held = this.#sources.get(id);
+    if (!job || !held) return;
+    this.#running.add(id);
+    try {
+      const status = (job.upload && (await uploadStatus(ctx.api, job.upload).catch(notFoundAsUndefined))) || (await this.#start(ctx, job));
+      const { blob, hash, until } = await sendSealed(ctx.api, status, held.source, fromB64u(job.fields.key), held.options);
+      const content: AttachmentContent = { v: 1, id, sentAt: job.sentAt, type: "attachment", ...job.fields, blob, hash, until };
+      const message = await findMessage(ctx, id);
+      if (message) await this.#update(ctx, { ...message, attachment: attachmentRecordOf(content) });
+      await enqueue(ctx, { content, ...job.target });
+      await ctx.store.delete(jobKey(id));
+      this.#sources.delete(id);
+      this.#host.sendSoon();
+    } catch (error) {
+      if (held.options.signal?.aborted) await this.#fail(job, CANCELLED);
+      else if (error instanceof EmsgError && RETRYABLE.has(error.code)) console.warn(`emsg: an upload waits for the next connect: ${error.message}`);
+      else {
+        await this.#fail(job, (error as Error).message);
+        throw error;
+      }
+    } finally {
+      this.#running.delete(id);
+    }
+  }
+
+  async #start(ctx: CoreContext, job: UploadJob) {
+    const status = await createUpload(ctx.api, job.fields.size, job.expiresAt);
+    await ctx.store.put(jobKey(job.id), { ...job, upload: status.upload });
+    return status;
+  }
+
+  async #fail(job: UploadJob, error: string): Promise<void> {
+    const ctx = this.#host.context();
+    if (job.upload) await cancelUpload(ctx.api, job.upload).catch((e: unknown) => console.warn(`emsg: the server drops the unfinished upload within a day: ${(e as Error).message}`));
+    await ctx.store.delete(jobKey(job.id));
+    this.#sources.delete(job.id);
+    const message = await findMessage(ctx, job.id);
+    if (message?.attachment) {
+      const { state: _uploading, ...attachment } = message.attachment;
+      await saveMessage(ctx, { ...message, attachment });
+    }
+    await setStatus(ctx, job.id, "failed", { error });
+  }
+
+  async #update(ctx: CoreContext, message: MessageRecord): Promise<void> {
+    await saveMessage(ctx, message);
+    ctx.events.emit("status", message);
+  }
+
+  /**
+   * The plaintext of a message's attachment, fetched from its sender's server and checked. A blob
+   * that fails a check is marked `damaged` and one the server no longer has `expired`; both throw.
+   */
+  async fetch(id: string, options: TransferOptions): Promise<Uint8Array> {
+    const ctx = this.#host.context();
+    const message = await findMessage(ctx, id);
+    if (!message?.attachment) throw new EmsgError("not_found", "No such attachment on this device.");
+    const domain = domainOf(message.from);
+    const api = domain === ctx.account.domain ? ctx.api : this.#host.apiFor(domain);
+    const { state: _state, ...attachment } = message.attachment;
+    try {
+      const plain = await fetchAttachment(api, attachment, options);
+      if (message.attachment.state) await this.#update(ctx, { ...message, attachment });
+      return plain;
+    } catch (error) {
+      const state = error instanceof DamagedAttachment ? "damaged" : error instanceof EmsgError && error.code === "not_found" ? "expired" : undefined;
+      if (state) await this.#update(ctx, { ...message, attachment: { ...attachment, state } });
+      throw error;
+    }
+  }
+}
+
+function checkedDraft(value: unknown): AttachmentContent {
+  const parsed = v.safeParse(AttachmentContentSchema, value);
+  if (!parsed.success) throw new EmsgError("bad_request", `This file cannot be sent: ${parsed.issues[0].message}`);
+  return parsed.output;
+}
+
+function notFoundAsUndefined(error: unknown): undefined {
+  if (error instanceof EmsgError && error.code === "not_found") return undefined;
+  throw error;
+}
