@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";
+import * as v from "valibot";
+import { SubmitSchema } from "../../shared/wire/conversation.js";
 import { type Address, type Domain, asAddress, parseAddress } from "../../shared/address.js";
 import { fromB64u } from "../../shared/base64url.js";
 import { EmsgError } from "../../shared/errors.js";
@@ -22,7 +24,7 @@ import { decodeContent } from "../../shared/content.js";
 
 /* The JSON vectors another implementation runs, checked here against this one. */
 
-const MINE = ["addresses", "signed-objects", "device-certs", "http-signatures", "discovery", "safety-numbers", "export-archive", "attachments"];
+const MINE = ["addresses", "signed-objects", "device-certs", "http-signatures", "discovery", "safety-numbers", "export-archive", "attachments", "submits"];
 
 /** Vector cases are plain JSON read from disk; each test reads the members its file defines. */
 type Case = any;
@@ -74,6 +76,17 @@ describe("test vectors", () => {
         expect(parseAddress(c.input).address).toBe(c.address);
         expect(codeOf(() => asAddress(c.input))).toBe(c.isNormal ? null : "bad_request");
       }
+    }
+  });
+
+  it("submits: maxMessageBytes bounds an application message or proposal, maxBodyBytes a commit and a Welcome", () => {
+    const { cases } = load("submits");
+    expect(cases.some((c) => c.error === null) && cases.some((c) => c.error !== null)).toBe(true);
+    for (const c of cases) {
+      const submit = { id: "AAECAwQFBgcICQoLDA0ODw", epoch: 3, kind: c.kind, mls: "A".repeat(c.mlsChars), ...(c.welcomeChars ? { welcome: "A".repeat(c.welcomeChars) } : {}) };
+      const parsed = v.safeParse(SubmitSchema, submit);
+      expect(parsed.success ? null : "bad_request", c.description).toBe(c.error);
+      if (!parsed.success) expect(v.getDotPath(parsed.issues[0])).toBe(c.member);
     }
   });
 
