@@ -16,7 +16,7 @@ import { decodeGroupContext } from "ts-mls/groupContext.js";
 import { initializeEpoch } from "ts-mls/keySchedule.js";
 import { expandSenderDataKey, expandSenderDataNonce } from "ts-mls/sender.js";
 import { createSecretTree, deriveKey, deriveNonce, ratchetUntil } from "ts-mls/secretTree.js";
-import { leafToNodeIndex, toLeafIndex } from "ts-mls/treemath.js";
+import { isLeaf, left, leafToNodeIndex, nodeWidth, parent, right, root, sibling, toLeafIndex, toNodeIndex } from "ts-mls/treemath.js";
 import { jcs } from "../../shared/canonical.js";
 import { EmsgError } from "../../shared/errors.js";
 import { type HttpMessage, contentDigest, signatureBaseText } from "../../shared/http-signature.js";
@@ -152,6 +152,21 @@ describe("X-Wing (draft-connolly-cfrg-xwing-kem-08 appendix C), the KEM of our s
 
 describe("MLS working group vectors (mlswg/mls-implementations)", () => {
   const suite3 = getCiphersuiteImpl(getCiphersuiteFromName("MLS_128_DHKEMX25519_CHACHA20POLY1305_SHA256_Ed25519"));
+
+  it("tree-math: root, left, right, parent and sibling of every node of trees of 1 to 32 leaves", () => {
+    for (const t of load("mls-tree-math").entries) {
+      expect(nodeWidth(t.n_leaves)).toBe(t.n_nodes);
+      expect(root(t.n_leaves)).toBe(t.root);
+      for (let i = 0; i < t.n_nodes; i++) {
+        const x = toNodeIndex(i);
+        const at = `node ${i} of ${t.n_leaves} leaves`;
+        expect(isLeaf(x) ? null : left(x), at).toBe(t.left[i]);
+        expect(isLeaf(x) ? null : right(x), at).toBe(t.right[i]);
+        expect(i === t.root ? null : parent(x, t.n_leaves), at).toBe(t.parent[i]);
+        expect(i === t.root ? null : sibling(x, t.n_leaves), at).toBe(t.sibling[i]);
+      }
+    }
+  });
 
   describe("crypto-basics", () => {
     const [s3, s6] = load("mls-crypto-basics").vectors;
