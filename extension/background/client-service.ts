@@ -112,6 +112,8 @@ export class ClientService {
       await queueFriend(this.#store, address);
       return "queued";
     }
+    // Refused now, in words, rather than "request sent" and a friend named by a bounce's code later.
+    if (!(await this.client.accountExists(address))) throw new EmsgError("not_found", `There is no EMSG account ${address}.`);
     return (await this.client.sendFriendRequest(address)).state;
   }
 

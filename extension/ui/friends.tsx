@@ -1,5 +1,6 @@
 import { useEffect, useState } from "preact/hooks";
 import type { Address } from "../../shared/address.js";
+import { ERROR_SENTENCE, isErrorCode } from "../../shared/errors.js";
 import { readFriendInput } from "../../ui/view-models/friend-input.js";
 import type { FriendView } from "../messaging/messages.js";
 import { ask } from "./panel-api.js";
@@ -58,7 +59,7 @@ export function Friends({ self, friends, onOpenChat }: { self: Address; friends:
           {others.map((f) => (
             <li key={f.address}>
               {f.address} {f.state === "friend" ? "" : `(${f.state === "outgoing" ? t("friends.outgoing") : f.state})`}
-              {f.bounced ? ` — ${f.bounced}` : ""}
+              {f.bounced ? ` — ${isErrorCode(f.bounced) ? ERROR_SENTENCE[f.bounced] : f.bounced}` : ""}
               {f.state === "friend" && <button onClick={() => onOpenChat(f.address)}>{t("friends.message")}</button>}
             </li>
           ))}

@@ -285,6 +285,11 @@ export class EmsgClient {
   safetyNumber(address: string): Promise<string> {
     return peerSafetyNumber(this.#context(), parseAddress(address).address);
   }
+  /** Whether an address is a registered account (its home server says so); unknown when unreachable counts as yes. */
+  accountExists(address: string): Promise<boolean> {
+    return friends.accountExists(this.#context(), parseAddress(address).address);
+  }
+
 
   // ---- moving an account (PROTOCOL §11)
 

@@ -13,7 +13,7 @@ import {
   SignedFriendResponseSchema,
   type Verdict,
 } from "../wire/friends.js";
-import type { SignedDeletion } from "../wire/account.js";
+import { DeviceListResponseSchema, type SignedDeletion } from "../wire/account.js";
 import type { CoreContext } from "./context.js";
 import { oweAccept } from "./friend-moves.js";
 
@@ -79,6 +79,23 @@ export async function sendFriendRequest(ctx: CoreContext, to: Address, note: str
   const friend: Friend = { address: to, accountKey: "", state: "outgoing", since: body.created, note, requestId: body.id };
   await saveFriend(ctx, friend);
   return friend;
+}
+
+/**
+ * Whether `address` is an account its home server knows, asked through our own server (the
+ * device-list look-up): a request to an address nobody registered is only refused later, as a
+ * bounce. An answer that cannot be had now counts as yes: the request itself says so in time.
+ */
+export async function accountExists(ctx: CoreContext, address: Address): Promise<boolean> {
+  try {
+    await ctx.api.call("POST", "/directory/devices", { address }, DeviceListResponseSchema);
+    return true;
+  } catch (error) {
+    if (!(error instanceof EmsgError)) throw error;
+    if (error.code === "not_found") return false;
+    console.warn(`emsg: could not ask whether ${address} exists: ${error.message}`);
+    return true;
+  }
 }
 
 /** Signs and sends an answer to `to`'s request; the server checks that one is waiting. */

@@ -119,6 +119,8 @@ export class GroupWorld {
       return json(200, { stored: device.keyPackages.length });
     }
     if (path === "/friends") return json(200, { friends: [] });
+    // A real server takes any well-formed request and passes it on; an unknown address bounces later.
+    if (path === "/friends/requests") return json(202, { accepted: true });
     if (path === "/mailbox/ack") return json(204);
     if (path === "/mailbox") {
       const after = Number(url.searchParams.get("after"));
