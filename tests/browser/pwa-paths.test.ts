@@ -60,14 +60,18 @@ describe("the message path shown in the conversation header", () => {
     await shownOnce(alice.page, "Hi Alice, straight to you");
     await say(alice.page, "And back, 直接");
     await shownOnce(bob.page, "And back, 直接");
-    await bob.page.getByTestId("message").filter({ hasText: "Hi Alice, straight to you" }).locator("[data-status=delivered]").waitFor({ timeout: 20_000 });
+    // Alice has the chat open, so her device acknowledges it as read (or delivered, before that).
+    await bob.page.getByTestId("message").filter({ hasText: "Hi Alice, straight to you" }).locator("[data-status=delivered], [data-status=read]").first().waitFor({ timeout: 20_000 });
     await shot(alice.page, "path-direct");
-    // The mailbox brings every message again; the timeline still holds each once.
-    await alice.page.waitForTimeout(1500);
-    for (const text of ["Hello Bob, by mail first", "Hi Alice, straight to you", "And back, 直接"]) {
-      await shownOnce(alice.page, text);
-      await shownOnce(bob.page, text);
-    }
+    // The hub brings every direct message again. Alice leaves the chat, so the direct channel
+    // closes and Bob's next message comes only through the hub, which orders it after his direct
+    // ones: once Alice shows it, she has read their hub copies too, and still shows each once.
+    await openTab(alice.page, "Friends");
+    await pathIs(bob.page, "session", "Via im.alice.test");
+    await say(bob.page, "Only through the hub");
+    await openTab(alice.page, "Chats");
+    await shownOnce(alice.page, "Only through the hub");
+    for (const text of ["Hello Bob, by mail first", "Hi Alice, straight to you", "And back, 直接"]) await shownOnce(alice.page, text);
   });
 
   it("falls back when one leaves the chat, and goes direct again when they return", async () => {
@@ -76,6 +80,8 @@ describe("the message path shown in the conversation header", () => {
     await say(alice.page, "Still there?");
     await openTab(bob.page, "Chats");
     await shownOnce(bob.page, "Still there?");
+    // That came only through the hub, after Alice's direct messages: their hub copies were read too.
+    for (const text of ["Hello Bob, by mail first", "Hi Alice, straight to you", "And back, 直接", "Only through the hub"]) await shownOnce(bob.page, text);
     await pathIs(bob.page, "direct", "Direct");
     await pathIs(alice.page, "direct", "Direct");
   });
