@@ -7,6 +7,7 @@ import { type AccountRecord, loadAccount } from "./account-record.js";
 import { createAccount, replenishKeyPackages, signerOf } from "./account.js";
 import { deleteAccount, loadSettings, readReceiptsOn, updateSettings } from "./account-settings.js";
 import * as actions from "./message-actions.js";
+import { indexMessages, searchMessages, type SearchOptions } from "./search.js";
 import type { ClientEvents, CoreContext } from "./context.js";
 import { type ConversationSummary, conversationWith, listConversations, loadConversation, saveConversation, summaryOf } from "./conversation-record.js";
 import { Emitter } from "./events.js";
@@ -285,6 +286,7 @@ export class EmsgClient {
   safetyNumber(address: string): Promise<string> {
     return peerSafetyNumber(this.#context(), parseAddress(address).address);
   }
+
   /** Whether an address is a registered account (its home server says so); unknown when unreachable counts as yes. */
   accountExists(address: string): Promise<boolean> {
     return friends.accountExists(this.#context(), parseAddress(address).address);
@@ -387,6 +389,8 @@ export class EmsgClient {
     // the entry to the next one, which follows below.
     await saveMessage(ctx, message);
     await enqueue(ctx, { content, ...(conversation ? { conversation } : { peer: peer! }) });
+    // In turn: its bucket is rewritten by every message read too.
+    void this.#exclusive(() => indexMessages(ctx, [message])).catch((error: unknown) => console.warn(`emsg: a sent message is not searchable: ${(error as Error).message}`));
     this.events.emit("message", message);
     void this.#exclusive(() => this.#touch(conversation, message)).catch((error: unknown) => {
       console.warn(`emsg: the chat list shows the previous last message for now: ${(error as Error).message}`);
@@ -465,6 +469,11 @@ export class EmsgClient {
     const result = await this.#exclusive(() => change(this.#context()));
     this.#sendSoon();
     return result;
+  }
+
+  /** Messages whose words hold every word of `query` (case and accents aside), newest first; over this device's store. */
+  search(query: string, options: SearchOptions = {}): Promise<MessageRecord[]> {
+    return this.#exclusive(() => searchMessages(this.#context(), query, options));
   }
 
   /** Adds (or, with `op: "remove"`, takes back) this account's reaction `emoji` to a message. */

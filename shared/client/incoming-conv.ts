@@ -8,6 +8,7 @@ import type { Address } from "../address.js";
 import { decodeContent, type TypingContent } from "../content.js";
 import { readReceiptsOn } from "./account-settings.js";
 import { applyHeld, readChange, readReceipt, TYPING_LATE_MS } from "./message-changes.js";
+import { indexMessages } from "./search.js";
 import { deviceIdentityOf } from "./account-record.js";
 import { forgetKeyPackage, unusedKeyPackages } from "./account.js";
 import type { CoreContext } from "./context.js";
@@ -139,6 +140,7 @@ async function applyText(ctx: CoreContext, record: ConversationRecord, message: 
   const known = await findMessage(ctx, message.id);
   if (!known) {
     await saveMessage(ctx, message);
+    await indexMessages(ctx, [message]);
     ctx.events.emit("message", message);
     if (message.direction === "in") ctx.events.emit("typing", { conversation: message.conversation, from: message.from, typing: false });
   }

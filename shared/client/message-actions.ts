@@ -4,6 +4,7 @@ import { readReceiptsOn } from "./account-settings.js";
 import type { CoreContext } from "./context.js";
 import { loadConversation, saveConversation } from "./conversation-record.js";
 import { changed, type MessageChange } from "./message-changes.js";
+import { indexMessages } from "./search.js";
 import { findMessage, history, type MessageRecord, saveMessage } from "./messages.js";
 import { enqueue, enqueueReceipt } from "./outgoing-queue.js";
 
@@ -35,6 +36,7 @@ async function apply(ctx: CoreContext, message: MessageRecord, change: MessageCh
   const next = changed(message, change, ctx.account.address);
   if (!next) throw new EmsgError("conflict", "That change was already made.");
   await saveMessage(ctx, next);
+  if (change.type !== "reaction") await indexMessages(ctx, [next]);
   await enqueue(ctx, addressed(message, change));
   ctx.events.emit("status", next);
   const record = await loadConversation(ctx, message.conversation);

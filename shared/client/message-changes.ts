@@ -2,6 +2,7 @@ import type { Address } from "../address.js";
 import type { DeleteContent, EditContent, ReactionContent, ReceiptContent } from "../content.js";
 import type { CoreContext } from "./context.js";
 import type { ConversationRecord } from "./conversation-record.js";
+import { indexMessages } from "./search.js";
 import { findMessage, type MessageRecord, saveMessage, setStatus } from "./messages.js";
 
 /**
@@ -79,6 +80,7 @@ export async function applyHeld(ctx: CoreContext, record: ConversationRecord, me
 async function store(ctx: CoreContext, record: ConversationRecord, message: MessageRecord | undefined): Promise<ConversationRecord> {
   if (!message) return record;
   await saveMessage(ctx, message);
+  if (message.deleted || message.editedAt !== undefined) await indexMessages(ctx, [message]);
   ctx.events.emit("status", message);
   if (record.last?.id !== message.id) return record;
   return { ...record, last: { ...record.last, text: message.text } };

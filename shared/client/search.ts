@@ -1,0 +1,88 @@
+import type { CoreContext } from "./context.js";
+import { findMessage, type MessageRecord } from "./messages.js";
+
+/**
+ * Message search over this device's store. Every store adapter seals each value (the PWA's
+ * IndexedDB with AES-GCM), so reading all messages to search them costs one decryption each; the
+ * words are kept instead, folded, in buckets of up to 1,000 messages, and a search opens about one
+ * value per thousand messages. A message changed later (edited, deleted) is appended again: the
+ * last entry of an id is its current words. Hits are read back from the messages themselves, so
+ * one deleted since (by expiry, say) is not shown.
+ */
+
+/** `[id, conversation, at, folded words]`; the words are "" once the message was deleted. */
+type Entry = [string, string, number, string];
+
+interface Head {
+  bucket: number;
+  count: number;
+}
+
+const BUCKET_SIZE = 1000;
+const HEAD = "search-head";
+const bucketKey = (n: number) => `search/${String(n).padStart(9, "0")}`;
+
+/** Case, accents and compatibility forms do not matter: "Cafe" finds "café" and "ＣＡＦＥ". */
+export function foldText(text: string): string {
+  return text.normalize("NFKD").replace(/\p{M}/gu, "").toLowerCase();
+}
+
+function entryOf(message: MessageRecord): Entry {
+  return [message.id, message.conversation, message.at, message.deleted ? "" : foldText(message.text)];
+}
+
+/** Adds what `messages` say now to the search words (a text sent or read, or one edited or deleted). */
+export async function indexMessages(ctx: Pick<CoreContext, "store">, messages: readonly MessageRecord[]): Promise<void> {
+  const entries = messages.filter((m) => !m.notice).map(entryOf);
+  if (entries.length === 0) return;
+  let head = (await ctx.store.get<Head>(HEAD)) ?? (await rebuild(ctx));
+  let at = 0;
+  while (at < entries.length) {
+    if (head.count >= BUCKET_SIZE) head = { bucket: head.bucket + 1, count: 0 };
+    const bucket = (await ctx.store.get<Entry[]>(bucketKey(head.bucket))) ?? [];
+    const taken = entries.slice(at, at + BUCKET_SIZE - head.count);
+    await ctx.store.put(bucketKey(head.bucket), [...bucket, ...taken]);
+    head = { bucket: head.bucket, count: head.count + taken.length };
+    at += taken.length;
+  }
+  await ctx.store.put(HEAD, head);
+}
+
+/** Messages stored before search existed are indexed once, on the first use. */
+async function rebuild(ctx: Pick<CoreContext, "store">): Promise<Head> {
+  const all = (await ctx.store.list<MessageRecord>("msg/")).map(([, m]) => m).filter((m) => !m.notice);
+  let bucket = 0;
+  for (let i = 0; i < all.length; i += BUCKET_SIZE, bucket++) await ctx.store.put(bucketKey(bucket), all.slice(i, i + BUCKET_SIZE).map(entryOf));
+  const head = all.length === 0 ? { bucket: 0, count: 0 } : { bucket: bucket - 1, count: all.length - (bucket - 1) * BUCKET_SIZE };
+  await ctx.store.put(HEAD, head);
+  return head;
+}
+
+export interface SearchOptions {
+  /** Only this conversation's messages. */
+  conversation?: string;
+  limit?: number;
+}
+
+/**
+ * Messages holding every word of `query` (folded, anywhere in the text), newest first. An empty
+ * query finds nothing.
+ */
+export async function searchMessages(ctx: Pick<CoreContext, "store">, query: string, { conversation, limit = 50 }: SearchOptions = {}): Promise<MessageRecord[]> {
+  const words = foldText(query).split(/\s+/u).filter((w) => w !== "");
+  if (words.length === 0) return [];
+  if (!(await ctx.store.get<Head>(HEAD))) await rebuild(ctx);
+  const latest = new Map<string, Entry>();
+  for (const [, bucket] of await ctx.store.list<Entry[]>("search/")) for (const entry of bucket) latest.set(entry[0], entry);
+  const hits = [...latest.values()]
+    // A first text to a friend is kept under "@address" until its conversation exists: checked on the message itself.
+    .filter(([, conv, , text]) => (conversation === undefined || conv === conversation || conv.startsWith("@")) && words.every((w) => text.includes(w)))
+    .sort((a, b) => b[2] - a[2]);
+  const found: MessageRecord[] = [];
+  for (const [id] of hits) {
+    if (found.length >= limit) break;
+    const message = await findMessage(ctx, id);
+    if (message && !message.deleted && (conversation === undefined || message.conversation === conversation)) found.push(message);
+  }
+  return found;
+}
