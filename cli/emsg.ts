@@ -1,5 +1,5 @@
 // The EMSG command-line client: `npm run cli -- [--state DIR] COMMAND …` over the client core.
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { createInterface } from "node:readline/promises";
 import { EmsgError, ERROR_SENTENCE } from "../shared/errors.js";
 import { safetyNumberGroups } from "../shared/safety-number.js";
@@ -9,6 +9,7 @@ import { nodeTransport } from "./node-transport.js";
 import { formatMessage, time } from "./format.js";
 import { MESSAGE_USAGE, messageCommand, MessageUsageError } from "./message-commands.js";
 import { listen } from "./listen.js";
+import { FILE_USAGE, saveFiles, sendFile } from "./file-commands.js";
 import { exportCommand, importCommand } from "./account-file.js";
 import { GROUP_USAGE, groupCommand, GroupUsageError } from "./group.js";
 
@@ -23,6 +24,7 @@ const USAGE = `usage: npm run cli -- [--state DIR] COMMAND
   send ADDRESS|GROUP TEXT…                            send a message to a friend or into a group
   read [ADDRESS|GROUP]                                fetch new messages; show a conversation or all
 ${MESSAGE_USAGE}
+${FILE_USAGE}
 ${GROUP_USAGE}
   listen                                              stay connected and print what arrives
   settings [--strangers accept|refuse|review] [--retention DAYS|none] [--receipts on|off]
@@ -84,12 +86,13 @@ async function openClient(args: Args): Promise<EmsgClient> {
   return client;
 }
 
-async function showRead(client: EmsgClient, who: string | undefined): Promise<void> {
+async function showRead(client: EmsgClient, who: string | undefined, filesDir: string): Promise<void> {
   await client.sync();
   if (who) {
     const shown = await client.history(who, { limit: 100 });
     const byId = new Map(shown.map((m) => [m.id, m]));
     for (const m of shown) console.log(formatMessage(m, m.replyTo === undefined ? undefined : byId.get(m.replyTo)));
+    await saveFiles(client, shown, filesDir);
     await client.markRead(who);
     await client.flush();
     return;
@@ -169,7 +172,18 @@ async function run(args: Args): Promise<void> {
       return;
     }
     case "read":
-      return showRead(client, args.positional[0]);
+      return showRead(client, args.positional[0], resolve(args.flags.get("files") ?? join(args.flags.get("state") ?? ".state/cli", "files")));
+    case "send-file": {
+      const to = need(args, 0, "an address or a group");
+      const path = need(args, 1, "a file");
+      await client.sync();
+      const message = await sendFile(client, to, path);
+      const waiting = await client.flush();
+      const [now] = (await client.history(to)).filter((m) => m.id === message.id);
+      const shown = now ?? message;
+      console.log(waiting > 0 || shown.status === "sending" ? "Queued; it goes out when your server can be reached (run read or listen)." : formatMessage(shown));
+      return;
+    }
     case "reply":
     case "react":
     case "edit":

@@ -15,6 +15,13 @@ function noticeText(m: MessageRecord): string {
   return `${n.by} ${n.type}${who}`;
 }
 
+/** A file as "[file] report.pdf (1.2 MiB)", with "damaged" or "expired" when a download found it so. */
+function attachmentText(a: NonNullable<MessageRecord["attachment"]>): string {
+  const size = a.size < 1_048_576 ? `${Math.ceil(a.size / 1024)} KiB` : `${(a.size / 1_048_576).toFixed(1)} MiB`;
+  const state = a.state ? `, ${a.state}` : "";
+  return `[${a.kind}] ${a.name} (${size}${state})`;
+}
+
 /** Reactions as "👍 2 ❤ 1" (each emoji with how many people gave it). */
 function reactionsText(m: MessageRecord): string {
   const counts = new Map<string, number>();
@@ -30,7 +37,7 @@ export function formatMessage(m: MessageRecord, quoted?: MessageRecord): string 
   if (m.notice) return `${time(m.at)}  * ${noticeText(m)}`;
   const mark = m.direction === "out" ? `  [${m.status}${m.read ? ", read" : ""}${m.error ? `: ${m.error}` : ""}]` : "";
   const who = m.direction === "out" ? "me" : m.from;
-  const what = m.deleted ? "(deleted)" : `${m.text}${m.editedAt !== undefined ? " (edited)" : ""}`;
+  const what = m.deleted ? "(deleted)" : m.attachment ? attachmentText(m.attachment) : `${m.text}${m.editedAt !== undefined ? " (edited)" : ""}`;
   const reply = m.replyTo === undefined ? "" : `(re ${shortId(m.replyTo)}${quoted && !quoted.deleted ? `: "${[...quoted.text].slice(0, 30).join("")}"` : ""}) `;
   const reactions = reactionsText(m);
   return `${time(m.at)}  ${shortId(m.id)}  ${who}: ${reply}${what}${mark}${reactions ? `  ${reactions}` : ""}`;

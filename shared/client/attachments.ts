@@ -66,6 +66,12 @@ export function attachmentRecordOf(c: AttachmentContent): AttachmentRecord {
   ) as unknown as AttachmentRecord;
 }
 
+/** The pointer a record was made from, to send it again (a hub refused it as stale, PROTOCOL §6). */
+export function attachmentContentOf(id: string, sentAt: number, a: AttachmentRecord): AttachmentContent {
+  const { kind: _kind, state: _state, ...fields } = a;
+  return { v: 1, id, sentAt, type: "attachment", enc: ATTACHMENT_ENC, ...fields };
+}
+
 /** The pointer's fields for a file sealed under `key`, before its blob exists. */
 export function pointerFields(source: FileSource, media: MediaInfo, key: Uint8Array): Omit<AttachmentContent, "v" | "id" | "sentAt" | "type" | "blob" | "hash"> {
   return {

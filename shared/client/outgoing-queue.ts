@@ -6,6 +6,7 @@ import { randomId16 } from "../ids.js";
 import type { CoreContext } from "./context.js";
 import { leaveOrderedAt, loadConversation, saveConversation } from "./conversation-record.js";
 import { ensureConversation, sealApplication, type SealedApplication, submitApplication } from "./conversations.js";
+import { attachmentContentOf } from "./attachments.js";
 import { aliasMessage, deleteMessage, findMessage, saveMessage, setStatus } from "./messages.js";
 
 /**
@@ -98,7 +99,8 @@ export async function resendStale(ctx: CoreContext, id: string): Promise<boolean
   if (!message || message.direction !== "out" || message.notice || message.status !== "sent" || message.epoch === undefined) return false;
   const submitId = randomId16();
   await aliasMessage(ctx, submitId, message);
-  const content = { ...newText(message.text, message.at), id: message.id };
+  // A file is sent again as the same pointer: its blob is still on our server.
+  const content = message.attachment ? attachmentContentOf(message.id, message.at, message.attachment) : { ...newText(message.text, message.at), id: message.id };
   await enqueue(ctx, { content, conversation: message.conversation, after: message.epoch, submitId });
   await setStatus(ctx, message.id, "sending");
   return true;
@@ -127,7 +129,7 @@ async function sendEntry(ctx: CoreContext, entry: OutgoingEntry, catchUp: () => 
     await catchUp();
     accepted = await submitApplication(ctx, conversation, entry.submitId ?? id, await seal(ctx, entry, conversation));
   }
-  if (entry.content.type === "text") await setStatus(ctx, id, "sent", accepted.seq ? { hubSeq: accepted.seq } : { epoch: accepted.epoch });
+  if (entry.content.type === "text" || entry.content.type === "attachment") await setStatus(ctx, id, "sent", accepted.seq ? { hubSeq: accepted.seq } : { epoch: accepted.epoch });
   // The hub's answer orders our leave; an account's only device gets no copy of it back (PROTOCOL §6).
   if (entry.content.type === "leave" && accepted.seq !== undefined) {
     const record = await loadConversation(ctx, conversation);
@@ -162,7 +164,7 @@ export async function flushOutgoing(ctx: CoreContext, catchUp: () => Promise<voi
       if (isTransient(error) || (error instanceof EmsgError && error.code === "stale_epoch")) return entries.length - i - (typing ? 1 : 0);
       const code = error instanceof EmsgError ? error.code : "internal";
       if (!(error instanceof EmsgError)) console.error("emsg: sending failed", error);
-      if (entry.content.type === "text") await setStatus(ctx, entry.content.id, "failed", { error: code });
+      if (entry.content.type === "text" || entry.content.type === "attachment") await setStatus(ctx, entry.content.id, "failed", { error: code });
     }
     await ctx.store.delete(entryKey(entry));
   }

@@ -1,4 +1,5 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { execFile } from "node:child_process";
+import { mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -97,6 +98,7 @@ describe("attachments across domains", { timeout: 120_000 }, () => {
     expect(up.at(-1)).toBe(1);
     expect(up.length).toBeGreaterThanOrEqual(3);
     const got = await arrived(bob, "alice#im.alice.test", "report.pdf");
+    expect((await alice.history("bob#im.bob.test")).find((m) => m.id === sent.id)?.status).toMatch(/^(sent|delivered)$/);
     expect(got).toMatchObject({ direction: "in", text: "report.pdf", attachment: { mediaType: "application/pdf", size: bytes.length } });
     const down: number[] = [];
     const plain = await bob.downloadAttachment(got.id, { onProgress: (done, total) => down.push(done / total) });
@@ -169,6 +171,45 @@ describe("attachments across domains", { timeout: 120_000 }, () => {
     expect((tooLarge as EmsgError).code).toBe("too_large");
     const badName = await alice.sendFile("bob#im.bob.test", memoryFile("../../x.sh", "text/plain", new Uint8Array(3))).catch((e: unknown) => e);
     expect((badName as EmsgError).code).toBe("bad_request");
+  });
+
+  it("the command line sends a file with send-file, and read saves one received into a folder", { timeout: 240_000 }, async () => {
+    const home = await mkdtemp(join(tmpdir(), "emsg-e2e-att-cli-"));
+    dirs.push(home);
+    const cli = (...args: string[]) =>
+      new Promise<{ code: number; out: string; err: string }>((done) =>
+        execFile(process.execPath, ["--import", "tsx", "cli/emsg.ts", "--state", join(home, "state"), ...args], { env: { ...process.env, EMSG_RESOLVE: pair.running.resolve }, timeout: 90_000 }, (error, out, err) =>
+          done({ code: error ? Number(error.code ?? 1) : 0, out, err }),
+        ),
+      );
+    expect((await cli("register", "dave#im.alice.test")).code).toBe(0);
+    expect((await cli("add", "carol#im.bob.test")).code).toBe(0);
+    await until("Carol to see Dave's request", async () => {
+      await carol.sync();
+      return (await carol.friends()).some((f) => f.address === "dave#im.alice.test" && f.state === "incoming");
+    });
+    await carol.acceptFriend("dave#im.alice.test");
+    const paper = pattern(1_500_000, 17);
+    await writeFile(join(home, "paper.pdf"), paper);
+    await until("Dave to send the file once the friendship is in", async () => {
+      const run = await cli("send-file", "carol#im.bob.test", join(home, "paper.pdf"));
+      return run.code === 0 && /me: \[file\] paper\.pdf \(1\.4 MiB\) {2}\[sent\]/.test(run.out);
+    }, 120_000);
+    const got = await arrived(carol, "dave#im.alice.test", "paper.pdf");
+    expect(same(await carol.downloadAttachment(got.id), paper)).toBe(true);
+
+    const song = pattern(70_000, 19);
+    await carol.sendFile("dave#im.alice.test", memoryFile("song.ogg", "audio/ogg", song));
+    const files = join(home, "inbox");
+    const read = await until("Dave's read to save Carol's file", async () => {
+      const run = await cli("read", "carol#im.bob.test", "--files", files);
+      return run.out.includes("saved song.ogg") && run.out;
+    }, 60_000);
+    expect(read).toMatch(/carol#im\.bob\.test: \[audio\] song\.ogg \(69 KiB\)/);
+    expect(same(new Uint8Array(await readFile(join(files, "song.ogg"))), song)).toBe(true);
+    // Saved once: reading again does not save a second copy.
+    expect((await cli("read", "carol#im.bob.test", "--files", files)).out).not.toContain("saved song.ogg");
+    expect((await readdir(files)).filter((f) => !f.startsWith("."))).toEqual(["song.ogg"]);
   });
 
   it("when Alice's account ends, her blobs go with it: Bob sees her file as expired", async () => {
