@@ -28,6 +28,7 @@ ${FILE_USAGE}
 ${GROUP_USAGE}
   listen                                              stay connected and print what arrives
   settings [--strangers accept|refuse|review] [--retention DAYS|none] [--receipts on|off]
+  retention ADDRESS|GROUP [DAYS|none|default]         show or set one chat's own retention (default: the account's)
   delete-account [--yes]                              delete this account for good (asks first, unless --yes)
   help                                                show this (also --help)
   export FILE                                         seal the account into FILE (passphrase: EMSG_PASSPHRASE or asked)
@@ -205,6 +206,17 @@ async function run(args: Args): Promise<void> {
       const settings = Object.keys(change).length ? await client.setSettings(change) : await client.settings();
       console.log(`strangers: ${settings.strangers}\nretention: ${settings.retentionDays === null ? "keep forever" : `${settings.retentionDays} days`}`);
       console.log(`read receipts and typing: ${settings.readReceipts === false ? "off" : "on"}`);
+      return;
+    }
+    case "retention": {
+      const chat = need(args, 0, "a friend's address or a group");
+      const wanted = args.positional[1];
+      if (wanted !== undefined) {
+        await client.setChatRetention(chat, wanted === "default" ? undefined : wanted === "none" ? null : Number(wanted));
+        await client.expire();
+      }
+      const days = await client.chatRetention(chat);
+      console.log(`${chat}: ${days === undefined ? "the account's retention" : days === null ? "keep forever" : `${days} day${days === 1 ? "" : "s"}`}`);
       return;
     }
     case "export":

@@ -92,6 +92,19 @@ describe("the command-line client", () => {
     expect((await cli("bob", "settings", "--receipts", "off")).out).toContain("read receipts and typing: off");
   });
 
+  it("keeps a chat's own retention beside the account's, and refuses one out of bounds", async () => {
+    const alice = "alice#im.alice.test";
+    expect((await cli("bob", "retention", alice)).out).toBe(`${alice}: the account's retention\n`);
+    expect((await cli("bob", "retention", alice, "1")).out).toBe(`${alice}: 1 day\n`);
+    expect((await cli("bob", "retention", alice)).out).toBe(`${alice}: 1 day\n`);
+    // Everything Alice wrote is younger than a day: the expiry each command runs first keeps it.
+    expect((await cli("bob", "read", alice)).out).toContain(`${alice}: Hello Bob`);
+    const refused = await cli("bob", "retention", alice, "0");
+    expect([refused.code, refused.err]).toEqual([1, expect.stringContaining("Retention is 1 to 3650 days, or forever.")]);
+    expect((await cli("bob", "retention", alice, "none")).out).toBe(`${alice}: keep forever\n`);
+    expect((await cli("bob", "retention", alice, "default")).out).toBe(`${alice}: the account's retention\n`);
+  });
+
   it("prints its usage for --help and help, and exits 0", async () => {
     for (const args of [["--help"], ["help"], ["send", "--help"]]) {
       const run = await cli("nobody", ...args);
