@@ -74,7 +74,12 @@ export class Mailbox {
       chunk.forEach(({ content }, j) => items.push({ ...content, seq: seqs[j]!, at: now } as MailItem));
     }
     const sockets = this.ctx.getWebSockets();
-    if (sockets.length > 0) for (const frame of framesOf(items)) for (const ws of sockets) send(ws, frame);
+    if (sockets.length > 0) {
+      for (const frame of framesOf(items)) {
+        const text = JSON.stringify({ t: "items", items: frame } satisfies ServerFrame);
+        for (const ws of sockets) send(ws, text);
+      }
+    }
     return items;
   }
 
@@ -145,9 +150,14 @@ export class Mailbox {
    */
   replay(ws: WebSocket, deviceId: string): void {
     let after = this.sql.exec<{ acked: number }>("SELECT acked FROM devices WHERE device_id = ?", deviceId).toArray()[0]?.acked ?? 0;
+    // Each frame says how many items of this replay come after it, so a device can show its progress.
+    let left = this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM mailbox WHERE seq > ?", after).one().n;
     for (;;) {
       const { items, more } = this.page(after, PAGE_LIMIT);
-      for (const frame of framesOf(items)) send(ws, frame);
+      for (const frame of framesOf(items)) {
+        left = Math.max(0, left - frame.length);
+        send(ws, JSON.stringify({ t: "items", items: frame, left } satisfies ServerFrame));
+      }
       if (!more || items.length === 0) return;
       after = items[items.length - 1]!.seq;
     }
@@ -178,22 +188,22 @@ export class Mailbox {
   }
 }
 
-/** `items` frames of about FRAME_BYTES each (a lone larger item goes alone). */
-function framesOf(items: MailItem[]): string[] {
-  const frames: string[] = [];
+/** The items of `items` frames of about FRAME_BYTES each (a lone larger item goes alone). */
+function framesOf(items: MailItem[]): MailItem[][] {
+  const frames: MailItem[][] = [];
   let frame: MailItem[] = [];
   let size = 0;
   for (const item of items) {
     const bytes = item.kind === "conv" ? item.mls.length + 512 : 2048;
     if (frame.length > 0 && size + bytes > FRAME_BYTES) {
-      frames.push(JSON.stringify({ t: "items", items: frame } satisfies ServerFrame));
+      frames.push(frame);
       frame = [];
       size = 0;
     }
     frame.push(item);
     size += bytes;
   }
-  if (frame.length > 0) frames.push(JSON.stringify({ t: "items", items: frame } satisfies ServerFrame));
+  if (frame.length > 0) frames.push(frame);
   return frames;
 }
 

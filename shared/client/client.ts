@@ -57,6 +57,8 @@ export class EmsgClient {
   readonly #clock: Clock;
   #ctx: CoreContext | undefined;
   #socket: SocketLike | undefined;
+  // The backlog the mailbox socket sends on opening, while it is applied (its frames say how much is `left`).
+  #backlog: { done: number; total: number } | undefined;
   // Every change to group states, the mailbox cursor and the queue runs one at a time, in order.
   #serial: Promise<unknown> = Promise.resolve();
 
@@ -207,6 +209,7 @@ export class EmsgClient {
     const ctx = this.#context();
     this.events.emit("connection", { state: "connecting" });
     const socket = await openMailboxSocket(ctx);
+    this.#backlog = undefined;
     // The server sends the backlog as soon as it accepts, and a socket may deliver that frame in
     // the same turn as its open (Node's ws does): frames are taken from the start.
     this.#socket = socket;
@@ -239,8 +242,17 @@ export class EmsgClient {
     const frame = parseServerFrame(data);
     if (frame?.t !== "items") return;
     const ctx = this.#context();
+    if (frame.left !== undefined) this.#backlog ??= { done: 0, total: frame.items.length + frame.left };
+    if (this.#backlog) this.events.emit("catchUp", this.#backlog);
     const upTo = await applyItems(ctx, frame.items, (o) => this.#onOutcome(o));
     if (frame.items.length > 0 && this.#socket === socket) socket.send(JSON.stringify({ t: "ack", upTo }));
+    if (this.#backlog) {
+      const done = frame.left === 0 ? this.#backlog.total : Math.min(this.#backlog.done + frame.items.length, this.#backlog.total);
+      this.#backlog = { ...this.#backlog, done };
+      this.events.emit("catchUp", this.#backlog);
+      if (done < this.#backlog.total) return; // What is queued (receipts) goes out once the backlog is in.
+      this.#backlog = undefined;
+    }
     await this.#afterItems().catch((error) => console.warn(`emsg: sending after sync failed: ${(error as Error).message}`));
   }
 

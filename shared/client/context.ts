@@ -23,6 +23,8 @@ export interface ClientEvents extends Record<string, unknown> {
   path: { conversation: string; path: MessagePath };
   /** The account's device list changed (a device was linked or removed). */
   devices: { change: "added" | "removed"; deviceId: string };
+  /** How much of the backlog the server sent on connecting is read and stored; `done === total` at the end. */
+  catchUp: { done: number; total: number };
 }
 
 /** A faster way to a conversation's hub than our own server (PROTOCOL §10): a session socket. */

@@ -26,6 +26,7 @@ import { accountsOf, type Proven, proveMembers } from "./conversation-trust.js";
 import { readDirectly } from "./direct-copies.js";
 import { addNotice, asGroup, noticeRosterChange, readLeave, readTitle } from "./group-changes.js";
 import { ownItemBack } from "./own-commits.js";
+import { groupTextIn } from "./store-batch.js";
 import { findMessage, type MessageRecord, saveMessage } from "./messages.js";
 import { attachmentRecordOf } from "./attachments.js";
 
@@ -240,7 +241,7 @@ export async function applyConvItem(ctx: CoreContext, item: ConvPayload): Promis
     if (processed.kind === "commit") await saveConversation(ctx, { ...record, unsafe: lie.message });
     throw lie;
   }
-  let next: ConversationRecord = markApplied({ ...record, group: encodeGroupState(processed.state) }, item.hubSeq);
+  let next: ConversationRecord = markApplied({ ...record, group: groupTextIn(ctx.store, processed.state) }, item.hubSeq);
   let outcome: ConvOutcome = {};
   if (processed.kind === "commit") {
     try {

@@ -3,7 +3,7 @@ import { EmsgError } from "../errors.js";
 import { type MailItem, MailboxPageSchema } from "../wire/mail.js";
 import { ServerFrameSchema } from "../wire/frames.js";
 import { WsTicketResponseSchema } from "../wire/account.js";
-import type { CoreContext } from "./context.js";
+import type { ClientEvents, CoreContext } from "./context.js";
 import type { ConvPayload } from "../wire/conversation.js";
 import { applyConvItem, type ConvOutcome } from "./incoming-conv.js";
 import { loadConversation } from "./conversation-record.js";
@@ -14,6 +14,9 @@ import { resendStale } from "./outgoing-queue.js";
 import { receiveMoved } from "./friend-moves.js";
 import { onDeviceAdded } from "./device-jobs.js";
 import type { SocketLike } from "./transport.js";
+import { type BatchStore, canBatch, StoreBatch } from "./store-batch.js";
+import { Emitter } from "./events.js";
+import { RECEIPT_MAX_IDS } from "../content.js";
 
 const CURSOR = "mailbox/cursor";
 
@@ -123,8 +126,65 @@ export async function applyItems(
   items: MailItem[],
   onOutcome: (outcome: ConvOutcome) => Promise<void>,
 ): Promise<number> {
+  const sorted = [...items].sort((a, b) => a.seq - b.seq);
+  const base = ctx.store;
+  if (!canBatch(base)) return applyEach(ctx, sorted, onOutcome);
   let cursor = await cursorOf(ctx);
-  for (const item of [...items].sort((a, b) => a.seq - b.seq)) {
+  for (let start = 0; start < sorted.length; ) {
+    let end = start;
+    while (end < sorted.length && sorted[end]!.kind === "conv") end++;
+    if (end === start) end++;
+    const run = sorted.slice(start, end);
+    cursor = run[0]!.kind === "conv" ? await applyBatch(ctx, base, run, onOutcome) : await applyEach(ctx, run, onOutcome);
+    start = end;
+  }
+  return cursor;
+}
+
+/** A view's events, held until the batch they tell of is stored. */
+class HeldEvents extends Emitter<ClientEvents> {
+  readonly #held: Array<[keyof ClientEvents, unknown]> = [];
+
+  override emit<K extends keyof ClientEvents>(event: K, payload: ClientEvents[K]): void {
+    this.#held.push([event, payload]);
+  }
+
+  releaseTo(events: Emitter<ClientEvents>): void {
+    for (const [event, payload] of this.#held) events.emit(event, payload as never);
+  }
+}
+
+/**
+ * A run of conversation items applied in one StoreBatch: every record read once, written once, the
+ * cursor last, all in one atomic write, so a crash leaves the run applied whole or not at all (and
+ * then applied again from its start). Nothing is sent meanwhile: the receipts it asks for are
+ * queued after the write, one per conversation, and the views hear of it only then. Other kinds
+ * (rare, and some of them send) go one at a time.
+ */
+async function applyBatch(ctx: CoreContext, base: BatchStore, items: MailItem[], onOutcome: (outcome: ConvOutcome) => Promise<void>): Promise<number> {
+  const batch = new StoreBatch(base);
+  const events = new HeldEvents();
+  const receipts = new Map<string, string[]>();
+  let cursor: number;
+  try {
+    cursor = await applyEach({ ...ctx, store: batch, events }, items, async ({ receipts: r }) => {
+      if (r) receipts.set(r.conversation, [...(receipts.get(r.conversation) ?? []), ...r.ids]);
+    });
+    await batch.commit();
+  } catch (error) {
+    batch.discard();
+    throw error;
+  }
+  events.releaseTo(ctx.events);
+  for (const [conversation, ids] of receipts) {
+    for (let i = 0; i < ids.length; i += RECEIPT_MAX_IDS) await onOutcome({ receipts: { conversation, ids: ids.slice(i, i + RECEIPT_MAX_IDS) } });
+  }
+  return cursor;
+}
+
+async function applyEach(ctx: CoreContext, items: MailItem[], onOutcome: (outcome: ConvOutcome) => Promise<void>): Promise<number> {
+  let cursor = await cursorOf(ctx);
+  for (const item of items) {
     if (item.seq <= cursor) continue;
     try {
       if (item.kind === "conv") await applyConv(ctx, item, onOutcome);

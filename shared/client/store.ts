@@ -41,6 +41,14 @@ export class MemoryStore implements Store {
     this.#entries.delete(key);
   }
 
+  /** Every write at once (see StoreBatch); a value of undefined deletes. */
+  async putMany(entries: Array<[string, unknown]>): Promise<void> {
+    for (const [key, value] of entries) {
+      if (value === undefined) this.#entries.delete(key);
+      else this.#entries.set(key, JSON.stringify(value));
+    }
+  }
+
   async list<T>(prefix: string): Promise<Array<[string, T]>> {
     return [...this.#entries.keys()]
       .filter((key) => key.startsWith(prefix))

@@ -7,7 +7,8 @@ import { ConversationRefSchema, ConvPayloadSchema, MLS_MESSAGE_CHARS, SignedSess
 /** WebSocket frames: the mailbox socket (PROTOCOL §6) and the session socket (§10). */
 
 export const ServerFrameSchema = v.variant("t", [
-  v.object({ t: v.literal("items"), items: v.array(MailItemSchema) }),
+  // `left`: in the backlog a socket gets on opening, how many items come after this frame (PROTOCOL §6).
+  v.object({ t: v.literal("items"), items: v.array(MailItemSchema), left: v.optional(v.pipe(v.number(), v.safeInteger(), v.minValue(0))) }),
   v.object({ t: v.literal("pong") }),
   v.object({ t: v.literal("error"), error: ErrorCodeSchema, message: v.string() }),
 ]);

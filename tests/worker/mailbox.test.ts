@@ -47,8 +47,10 @@ describe("mailbox", () => {
     const carol = await registered("wscarol");
     const first = await connect(bob);
     await sendRequest(alice, bob);
-    const pushed = itemsOf(await first.next());
+    const live = await first.next();
+    const pushed = itemsOf(live);
     expect(pushed).toMatchObject([{ kind: "friend_request", seq: 1 }]);
+    expect(live).not.toHaveProperty("left");
     first.ws.close(1000, "bye");
 
     await sendRequest(carol, bob);
@@ -146,8 +148,11 @@ describe("large backlogs", () => {
     const seqs: number[] = [];
     let frames = 0;
     while (seqs.length < 14) {
-      seqs.push(...itemsOf(await c.next()).map((i) => i.seq));
+      const frame = await c.next();
+      seqs.push(...itemsOf(frame).map((i) => i.seq));
       frames++;
+      // Each frame of the backlog says how many of its items are still to come.
+      expect(frame.t === "items" && frame.left).toBe(14 - seqs.length);
     }
     expect(seqs).toEqual(Array.from({ length: 14 }, (_, i) => i + 1));
     expect(frames).toBeGreaterThan(1);

@@ -12,6 +12,7 @@ export const en = {
 
   "net.offline": "You are offline. Messages wait here and go out when you are back.",
   "net.connecting": "Connecting to {domain}…",
+  "net.catchingUp": "Catching up… {done} of {total}",
   "net.queued": "{count} waiting to send",
 
   "onboarding.title": "Welcome to EMSG",

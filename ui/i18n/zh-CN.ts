@@ -14,6 +14,7 @@ export const zhCN: Record<MessageKey, string> = {
 
   "net.offline": "你已离线。消息会先保存在这里，恢复连接后自动发送。",
   "net.connecting": "正在连接 {domain}…",
+  "net.catchingUp": "正在接收离线消息… {done} / {total}",
   "net.queued": "{count} 条待发送",
 
   "onboarding.title": "欢迎使用 EMSG",

@@ -4,7 +4,7 @@ import { isLocale, pickLocale, translator, type Locale, type Translate } from ".
 import type { AppContext } from "./app-context.js";
 import { ChatsViewModel } from "./chats-model.js";
 import type { EmsgClient, MessageRecord } from "./core-types.js";
-import { connectivityBanner, type Banner, type LinkState } from "./connectivity.js";
+import { catchUpBanner, connectivityBanner, type Banner, type LinkState } from "./connectivity.js";
 import { errorSentence } from "./error-text.js";
 import { FavoritesViewModel } from "./favorites-model.js";
 import { FriendsViewModel } from "./friends-model.js";
@@ -49,6 +49,7 @@ export class AppViewModel extends Observable implements AppContext {
   #retry: ReturnType<typeof setTimeout> | undefined;
   #live: LiveSession | null = null;
   readonly #queued = new Set<string>();
+  #backlog: { done: number; total: number } | null = null;
 
   constructor(platform: PlatformPort) {
     super();
@@ -74,7 +75,7 @@ export class AppViewModel extends Observable implements AppContext {
     return this.settings?.retentionDays ?? null;
   }
   get banner(): Banner | null {
-    return connectivityBanner(this.link, this.#queued.size, this.domain, this.t);
+    return connectivityBanner(this.link, this.#queued.size, this.domain, this.t) ?? catchUpBanner(this.#backlog, this.locale, this.t);
   }
   get unreadTotal(): number {
     return this.chats?.unreadTotal ?? 0;
@@ -177,6 +178,10 @@ export class AppViewModel extends Observable implements AppContext {
     client.events.on("message", (message) => this.#onMessage(message));
     client.events.on("status", (message) => this.#track(message));
     client.events.on("connection", ({ state }) => this.#onConnection(state));
+    client.events.on("catchUp", (progress) => {
+      this.#backlog = progress.done < progress.total ? progress : null;
+      this.changed();
+    });
     client.events.on("friend", (friend) => {
       const request = requestNotification(friend, this.t);
       if (request) this.#platform.notify(request.title, request.body, `friend-${friend.address}`, () => this.showTab("friends"));

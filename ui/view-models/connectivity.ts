@@ -1,4 +1,4 @@
-import type { Translate } from "../i18n/translate.js";
+import type { Locale, Translate } from "../i18n/translate.js";
 
 export type LinkState = "offline" | "connecting" | "online";
 
@@ -13,4 +13,11 @@ export function connectivityBanner(state: LinkState, queued: number, domain: str
   if (state === "offline") return { tone: "warn", text: t("net.offline") + waiting };
   if (state === "connecting") return { tone: "info", text: t("net.connecting", { domain }) + waiting };
   return null;
+}
+
+/** While the backlog the server sent on connecting is read: "Catching up… 3,200 of 10,000". */
+export function catchUpBanner(progress: { done: number; total: number } | null, locale: Locale, t: Translate): Banner | null {
+  if (!progress || progress.done >= progress.total) return null;
+  const number = new Intl.NumberFormat(locale);
+  return { tone: "info", text: t("net.catchingUp", { done: number.format(progress.done), total: number.format(progress.total) }) };
 }

@@ -40,6 +40,13 @@ export class IdbStore implements Store {
     await this.#db.delete("entries", key);
   }
 
+  /** Every write in one transaction, all or none (a mailbox frame's, see StoreBatch); undefined deletes. */
+  async putMany(entries: Array<[string, unknown]>): Promise<void> {
+    const sealed = await Promise.all(entries.map(async ([key, value]) => [key, value === undefined ? undefined : await this.#seal(value)] as const));
+    const tx = this.#db.transaction("entries", "readwrite");
+    await Promise.all([...sealed.map(([key, value]) => (value === undefined ? tx.store.delete(key) : tx.store.put(value, key))), tx.done]);
+  }
+
   async list<T>(prefix: string): Promise<Array<[string, T]>> {
     const range = IDBKeyRange.bound(prefix, prefix + "\uffff");
     const tx = this.#db.transaction("entries", "readonly");
