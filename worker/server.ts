@@ -67,6 +67,8 @@ export class ServerObject extends DurableObject<Env> {
     const fresh = this.sql.exec("SELECT 1 FROM sqlite_master WHERE name = 'schema_version'").toArray().length === 0;
     migrate(this.sql, STEPS);
     if (fresh) this.sql.exec("UPDATE registry SET complete = 1");
+    // No alarm here any more: one the nonce and bucket sweep set before Gate objects took them over goes.
+    void ctx.storage.deleteAlarm();
   }
 
   /** The key from `EMSG_SERVER_KEY`, else the one made on first start and kept. */
