@@ -5,6 +5,7 @@ import { errorSentence } from "./error-text.js";
 import { type PathView, pathView } from "./message-path.js";
 import { Observable } from "./observable.js";
 import type { GroupLabels } from "./sender-label.js";
+import { AttachmentsViewModel } from "./attachment-model.js";
 import { buildTimeline, type DeliveryStatus, type TimelineItem, type TimelineMessage, type TimelineQuote, type TimelineReaction } from "./timeline.js";
 
 /** How long "typing…" stays without news from the typist (PROTOCOL §8.1). */
@@ -59,6 +60,8 @@ export class ConversationViewModel extends Observable {
   /** Who is typing now, by address, with the timer that forgets them. */
   readonly #typing = new Map<Address, ReturnType<typeof setTimeout>>();
   #draftKey: string;
+  /** Its files: sending, fetching, and the fetched ones to show. */
+  readonly files: AttachmentsViewModel;
 
   constructor(ctx: AppContext, conversation: string | null, peer: Address | null, title: string) {
     super();
@@ -66,6 +69,7 @@ export class ConversationViewModel extends Observable {
     this.conversation = conversation;
     this.peer = peer;
     this.title = title;
+    this.files = new AttachmentsViewModel(ctx, () => this.target);
     const take = (message: MessageRecord) => {
       if (!this.#holds(message.conversation)) return;
       this.#messages.set(message.id, message);
@@ -164,6 +168,7 @@ export class ConversationViewModel extends Observable {
         deleted: m.deleted === true,
         ...(m.replyTo === undefined ? {} : { quote: this.quoteOf(m.replyTo) }),
         reactions: this.#reactionsOf(m),
+        ...(m.attachment ? { attachment: m.attachment } : {}),
       }));
       this.#items = buildTimeline(messages, this.#ctx.now(), this.#ctx.locale, this.#ctx.t, this.senders ?? undefined);
     }
@@ -340,6 +345,7 @@ export class ConversationViewModel extends Observable {
   dispose(): void {
     for (const timer of this.#typing.values()) clearTimeout(timer);
     for (const off of this.#unsubscribe) off();
+    this.files.dispose();
   }
 
   #invalidate(): void {

@@ -6,6 +6,7 @@ import { noticeText } from "./group-notice.js";
 import { type GroupLabels, type SenderLabel, senderLabels } from "./sender-label.js";
 import { type TextPart, textParts } from "./message-text.js";
 import { clockTime, dayLabel, sameDay } from "./time-format.js";
+import type { AttachmentRecord } from "../../shared/client/attachments.js";
 
 export type DeliveryStatus = "queued" | "sending" | "sent" | "delivered" | "read" | "failed";
 
@@ -42,6 +43,8 @@ export interface TimelineMessage {
   deleted?: boolean;
   quote?: TimelineQuote;
   reactions?: TimelineReaction[];
+  /** A photo, file or voice note (PROTOCOL §15); `text` is its name. */
+  attachment?: AttachmentRecord;
 }
 
 export type TimelineItem =
@@ -60,6 +63,7 @@ export type TimelineItem =
       deleted: boolean;
       quote: TimelineQuote | null;
       reactions: TimelineReaction[];
+      attachment: AttachmentRecord | null;
       time: string;
       /** ✓ sent, ✓✓ delivered, ! when it failed; empty while waiting (the view draws a clock). */
       tick: string;
@@ -124,6 +128,7 @@ export function buildTimeline(messages: readonly TimelineMessage[], now: number,
       deleted: message.deleted === true,
       quote: message.quote ?? null,
       reactions: message.reactions ?? [],
+      attachment: message.attachment ?? null,
       time: clockTime(message.at, locale),
       tick: status ? TICK[status] : "",
       status,
