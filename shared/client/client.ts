@@ -286,6 +286,11 @@ export class EmsgClient {
     return friends.respond(this.#context(), parseAddress(address).address, "decline");
   }
 
+  /** Ends a friendship: the server and this device forget the address; chats with them stay readable. */
+  removeFriend(address: string): Promise<void> {
+    return friends.removeFriend(this.#context(), parseAddress(address).address);
+  }
+
   block(address: string): Promise<friends.Friend> {
     return friends.block(this.#context(), parseAddress(address).address);
   }

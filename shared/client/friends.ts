@@ -139,6 +139,16 @@ export async function block(ctx: CoreContext, address: Address): Promise<Friend>
 }
 
 /**
+ * Ends a friendship (or drops a request): the account's server forgets the address (PROTOCOL §6,
+ * `DELETE /friends/{address}`) and so does this device. Chats with them stay readable here; writing
+ * to them needs a new friend request.
+ */
+export async function removeFriend(ctx: CoreContext, address: Address): Promise<void> {
+  await ctx.api.call("DELETE", `/friends/${encodeURIComponent(address)}`);
+  await ctx.store.delete(key(address));
+}
+
+/**
  * A friend request from the mailbox: self-certifying, so its signature is checked with the key it
  * carries. A `moved` member it carries is not believed here: the account key alone signs it, which a
  * device the friend removed still holds, so only the old server's `moved` item moves a friend (§11).

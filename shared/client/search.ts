@@ -5,7 +5,7 @@ import { findMessage, type MessageRecord } from "./messages.js";
  * Message search over this device's store. Every store adapter seals each value (the PWA's
  * IndexedDB with AES-GCM), so reading all messages to search them costs one decryption each; the
  * words are kept instead, folded, in buckets of up to 1,000 messages, and a search opens about one
- * value per thousand messages. A message changed later (edited, deleted) is appended again: the
+ * value per thousand messages, once: then they are kept in memory. A message changed later (edited, deleted) is appended again: the
  * last entry of an id is its current words. Hits are read back from the messages themselves, so
  * one deleted since (by expiry, say) is not shown.
  */
@@ -19,6 +19,13 @@ interface Head {
 }
 
 const BUCKET_SIZE = 1000;
+
+/**
+ * The words as last read, per store, with the head they were read at: the first search after the
+ * app opens reads every bucket, later ones only the buckets written since (whoever wrote them; a
+ * mailbox frame's writes go through a batch over the store).
+ */
+const loaded = new WeakMap<object, { head: Head; latest: Map<string, Entry> }>();
 const HEAD = "search-head";
 const bucketKey = (n: number) => `search/${String(n).padStart(9, "0")}`;
 
@@ -58,6 +65,21 @@ async function rebuild(ctx: Pick<CoreContext, "store">): Promise<Head> {
   return head;
 }
 
+async function entries(ctx: Pick<CoreContext, "store">): Promise<Map<string, Entry>> {
+  const head = (await ctx.store.get<Head>(HEAD)) ?? (await rebuild(ctx));
+  const known = loaded.get(ctx.store);
+  if (known && known.head.bucket === head.bucket && known.head.count === head.count) return known.latest;
+  const latest = known?.latest ?? new Map<string, Entry>();
+  if (known) {
+    // The last bucket read may have grown, and later ones are new: read them again in order.
+    for (let n = known.head.bucket; n <= head.bucket; n++) for (const entry of (await ctx.store.get<Entry[]>(bucketKey(n))) ?? []) latest.set(entry[0], entry);
+  } else {
+    for (const [, bucket] of await ctx.store.list<Entry[]>("search/")) for (const entry of bucket) latest.set(entry[0], entry);
+  }
+  loaded.set(ctx.store, { head, latest });
+  return latest;
+}
+
 export interface SearchOptions {
   /** Only this conversation's messages. */
   conversation?: string;
@@ -71,18 +93,17 @@ export interface SearchOptions {
 export async function searchMessages(ctx: Pick<CoreContext, "store">, query: string, { conversation, limit = 50 }: SearchOptions = {}): Promise<MessageRecord[]> {
   const words = foldText(query).split(/\s+/u).filter((w) => w !== "");
   if (words.length === 0) return [];
-  if (!(await ctx.store.get<Head>(HEAD))) await rebuild(ctx);
-  const latest = new Map<string, Entry>();
-  for (const [, bucket] of await ctx.store.list<Entry[]>("search/")) for (const entry of bucket) latest.set(entry[0], entry);
-  const hits = [...latest.values()]
+  const hits = [...(await entries(ctx)).values()]
     // A first text to a friend is kept under "@address" until its conversation exists: checked on the message itself.
     .filter(([, conv, , text]) => (conversation === undefined || conv === conversation || conv.startsWith("@")) && words.every((w) => text.includes(w)))
     .sort((a, b) => b[2] - a[2]);
   const found: MessageRecord[] = [];
-  for (const [id] of hits) {
-    if (found.length >= limit) break;
-    const message = await findMessage(ctx, id);
-    if (message && !message.deleted && (conversation === undefined || message.conversation === conversation)) found.push(message);
+  // Read a page of hits at once: one read after another costs a round trip each in IndexedDB.
+  for (let at = 0; at < hits.length && found.length < limit; at += limit) {
+    const page = await Promise.all(hits.slice(at, at + limit).map(([id]) => findMessage(ctx, id)));
+    for (const message of page) {
+      if (found.length < limit && message && !message.deleted && (conversation === undefined || message.conversation === conversation)) found.push(message);
+    }
   }
   return found;
 }

@@ -146,7 +146,35 @@ describe("conversation features in the PWA across two domains", () => {
     expect(await alice.page.evaluate(() => navigator.clipboard.readText())).toBe("Meet at 6");
   });
 
+  it("finds messages by their words on this device: edited ones by the new words, deleted ones never", async () => {
+    await openTab(bob.page, "Chats");
+    const search = bob.page.getByRole("searchbox", { name: "Search messages" });
+    const hits = bob.page.getByTestId("search-hit");
+    await search.fill("MEET");
+    await expect.poll(() => hits.allTextContents()).toEqual([expect.stringContaining("Meet at 6")]);
+    await search.fill("oops wrong");
+    await bob.page.getByText("No messages found.").waitFor();
+    await search.fill("plan");
+    await expect.poll(() => hits.count()).toBe(1);
+    await hits.first().click();
+    await message(bob.page, "Plans are at").first().waitFor();
+    await search.fill("");
+  });
+
+  it("removes a friend from the Friends tab after asking, keeping the chat readable", async () => {
+    await openTab(alice.page, "Friends");
+    const carolRow = alice.page.getByTestId("friend-list").getByTestId("person").filter({ hasText: "carol#im.bob.test" });
+    alice.page.once("dialog", (dialog) => void dialog.accept());
+    await carolRow.getByRole("button", { name: "Remove" }).click();
+    await expect.poll(() => carolRow.count(), { timeout: 30_000 }).toBe(0);
+    await openChat(alice, "carol#im.bob.test");
+    await message(alice.page, "Hi Carol").waitFor();
+    // Writing again needs a new friend request.
+    await alice.page.getByText("You can write once carol#im.bob.test accepts your friend request.").waitFor();
+  });
+
   it("keeps 发送 on one line in Chinese on a narrow phone screen", async () => {
+    await openChat(alice, bob.address);
     await openTab(alice.page, "Settings");
     await alice.page.locator("#language").selectOption("zh-CN");
     await alice.page.setViewportSize({ width: 320, height: 640 });

@@ -6,6 +6,18 @@ import { ConversationViewModel } from "./conversation-model.js";
 import { GroupViewModel } from "./group-model.js";
 import { NewGroupViewModel } from "./new-group-model.js";
 import { Observable } from "./observable.js";
+import { listStamp } from "./time-format.js";
+
+/** A message search found, with the chat it is in. */
+export interface SearchHit {
+  id: string;
+  /** What `open` takes: the conversation, or the friend's address for a first message not sent yet. */
+  chat: string;
+  title: string;
+  text: string;
+  mine: boolean;
+  stamp: string;
+}
 
 /** The chat list and the one conversation open beside it. */
 export class ChatsViewModel extends Observable {
@@ -16,6 +28,10 @@ export class ChatsViewModel extends Observable {
   group: GroupViewModel | null = null;
   /** The "New group" dialog, while it is open. */
   newGroup: NewGroupViewModel | null = null;
+  /** Message search over this device's store: shown instead of the list while there is a query. */
+  searchQuery = "";
+  searchHits: SearchHit[] = [];
+  #searchRun = 0;
 
   constructor(ctx: AppContext) {
     super();
@@ -33,6 +49,29 @@ export class ChatsViewModel extends Observable {
 
   async load(): Promise<void> {
     this.#summaries = new Map((await this.#ctx.client.conversations()).map((s) => [s.conversation, s]));
+    this.changed();
+  }
+
+  /** Searches messages as the person types; only the answer to the latest query is shown. */
+  async search(query: string): Promise<void> {
+    this.searchQuery = query;
+    const run = ++this.#searchRun;
+    this.changed();
+    const found = query.trim() === "" ? [] : await this.#ctx.client.search(query, { limit: 50 });
+    if (run !== this.#searchRun) return;
+    const self = this.#ctx.client.address;
+    this.searchHits = found.map((m) => {
+      const summary = this.#summaries.get(m.conversation);
+      const chat = summary ? summary.conversation : m.conversation.replace(/^@/, "");
+      return {
+        id: m.id,
+        chat,
+        title: summary ? chatSummary(summary, self).title : chat,
+        text: m.text,
+        mine: m.direction === "out",
+        stamp: listStamp(m.at, this.#ctx.now(), this.#ctx.locale, this.#ctx.t),
+      };
+    });
     this.changed();
   }
 

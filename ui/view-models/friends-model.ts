@@ -147,7 +147,17 @@ export class FriendsViewModel extends ActionModel {
     return this.attempt(() => this.#ctx.client.declineFriend(address));
   }
   block(address: Address): Promise<boolean> {
-    return this.attempt(() => this.#ctx.client.block(address));
+    return this.attempt(async () => {
+      await this.#ctx.client.block(address);
+      await this.load();
+    });
+  }
+  /** Ends the friendship; the chat stays readable, and writing needs a new request. */
+  remove(address: Address): Promise<boolean> {
+    return this.attempt(async () => {
+      await this.#ctx.client.removeFriend(address);
+      await this.load();
+    });
   }
 
 

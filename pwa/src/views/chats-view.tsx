@@ -18,6 +18,27 @@ export function ChatsView({ app, chats }: { app: AppViewModel; chats: ChatsViewM
           <button type="button" class="ghost" onClick={() => chats.startNewGroup()}>{t("chats.newGroup")}</button>
           <button type="button" class="ghost" onClick={() => app.showTab("friends")}>{t("chats.new")}</button>
         </header>
+        <div class="chat-search">
+          <label class="visually-hidden" for="chat-search">{t("chats.search")}</label>
+          <input id="chat-search" type="search" placeholder={t("chats.search")} value={chats.searchQuery} onInput={(e) => void chats.search(e.currentTarget.value)} />
+        </div>
+        {chats.searchQuery.trim() !== "" ? (
+          <div class="pane-body">
+            {chats.searchHits.length === 0 ? <p class="empty">{t("chats.searchNone")}</p> : null}
+            <ul class="plain" aria-label={t("chats.search")}>
+              {chats.searchHits.map((hit) => (
+                <li key={hit.id}>
+                  <button type="button" class="chat-row" onClick={() => chats.open(hit.chat)} data-testid="search-hit">
+                    <span class="grow">
+                      <span class="top"><span class="title">{hit.title}</span><span class="stamp">{hit.stamp}</span></span>
+                      <span class="bottom"><span class="preview">{hit.mine ? `${t("conv.you")}: ` : ""}{hit.text}</span></span>
+                    </span>
+                  </button>
+                </li>
+              ))}
+            </ul>
+          </div>
+        ) : (
         <div class="pane-body">
           {rows.length === 0 ? <p class="empty">{t("chats.empty")}</p> : null}
           <ul class="plain" aria-labelledby="chats-title">
@@ -41,6 +62,7 @@ export function ChatsView({ app, chats }: { app: AppViewModel; chats: ChatsViewM
           ))}
           </ul>
         </div>
+        )}
       </section>
       {chats.conversation ? (
         <ConversationView key={chats.conversation.peer ?? chats.conversation.conversation} app={app} chats={chats} conversation={chats.conversation} />

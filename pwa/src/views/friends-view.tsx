@@ -121,6 +121,8 @@ function PersonRow({ app, friends, row }: { app: AppViewModel; friends: FriendsV
           <>
             <button type="button" class="primary" onClick={() => void app.openChatWith(row.address)}>{t("friends.message")}</button>
             <button type="button" onClick={() => app.showSafety(row.address)}>{t("friends.verify")}</button>
+            <button type="button" onClick={() => confirm(t("friends.removeConfirm", { address: row.address })) && void friends.remove(row.address)}>{t("friends.remove")}</button>
+            <button type="button" class="danger" onClick={() => confirm(t("friends.blockConfirm", { address: row.address })) && void friends.block(row.address)}>{t("friends.block")}</button>
           </>
         ) : null}
       </div>

@@ -1,0 +1,65 @@
+// Runs in Chromium (bench/search.ts serves it): message search over the PWA's own IndexedDB store,
+// every value sealed with AES-GCM as the app seals it, holding `count` messages.
+import { saveMessage, type MessageRecord } from "../shared/client/messages.js";
+import { indexMessages, searchMessages } from "../shared/client/search.js";
+import { IdbStore } from "../pwa/src/platform/idb-store.js";
+import { openDatabase } from "../pwa/src/platform/database.js";
+
+const WORDS = ["lunch", "train", "meeting", "photo", "tomorrow", "café", "ticket", "holiday", "project", "call", "dinner", "weekend", "office", "birthday", "music", "book"];
+
+function text(n: number): string {
+  const words = Array.from({ length: 6 + (n % 7) }, (_, i) => WORDS[(n * 7 + i * 13) % WORDS.length]!);
+  // One message in 10,000 holds the rare word searched for.
+  return `${words.join(" ")} ${n}${n % 10_000 === 4_321 ? " zanzibar" : ""}`;
+}
+
+async function timed<T>(run: () => Promise<T>): Promise<[T, number]> {
+  const start = performance.now();
+  const result = await run();
+  return [result, performance.now() - start];
+}
+
+(globalThis as { runSearchBench?: unknown }).runSearchBench = async (count: number, conversations: number) => {
+  const db = await openDatabase(`bench-search-${count}`);
+  const key = await crypto.subtle.generateKey({ name: "AES-GCM", length: 256 }, false, ["encrypt", "decrypt"]);
+  const store = new IdbStore(db, key);
+  const ctx = { store };
+  const start = Date.UTC(2026, 0, 1);
+  const [, fillMs] = await timed(async () => {
+    for (let from = 0; from < count; from += 1000) {
+      const batch: MessageRecord[] = [];
+      for (let n = from; n < Math.min(from + 1000, count); n++) {
+        batch.push({ id: `m${String(n).padStart(21, "0")}`, conversation: `im.a.test/c${n % conversations}`, from: "bob#im.b.test" as MessageRecord["from"], direction: "in", text: text(n), at: start + n * 1000, status: "received" });
+      }
+      const entries: Array<[string, unknown]> = [];
+      const memory = { store: { get: async () => undefined, put: async (k: string, v: unknown) => void entries.push([k, v]), delete: async () => undefined, list: async () => [] } };
+      for (const m of batch) await saveMessage(memory, m);
+      await store.putMany(entries);
+      await indexMessages(ctx, batch);
+    }
+  });
+  // The app opened anew: a store object the search has not read yet.
+  const [, firstMs] = await timed(() => searchMessages({ store: new IdbStore(db, key) }, "zanzibar"));
+  const runs: Record<string, number[]> = { first: [firstMs], rare: [], common: [], twoWords: [], inConversation: [], newMessage: [] };
+  let found = { rare: 0, common: 0, twoWords: 0 };
+  for (let i = 0; i < 5; i++) {
+    const [rare, rareMs] = await timed(() => searchMessages(ctx, "Zanzibar"));
+    const [common, commonMs] = await timed(() => searchMessages(ctx, "lunch"));
+    const [two, twoMs] = await timed(() => searchMessages(ctx, "cafe ticket"));
+    const [, convMs] = await timed(() => searchMessages(ctx, "dinner", { conversation: "im.a.test/c3" }));
+    const n = count + i;
+    const [, addMs] = await timed(async () => {
+      const m: MessageRecord = { id: `m${String(n).padStart(21, "0")}`, conversation: "im.a.test/c0", from: "bob#im.b.test" as MessageRecord["from"], direction: "in", text: text(n), at: start + n * 1000, status: "received" };
+      await saveMessage(ctx, m);
+      await indexMessages(ctx, [m]);
+    });
+    runs.rare!.push(rareMs);
+    runs.common!.push(commonMs);
+    runs.twoWords!.push(twoMs);
+    runs.inConversation!.push(convMs);
+    runs.newMessage!.push(addMs);
+    found = { rare: rare.length, common: common.length, twoWords: two.length };
+  }
+  db.close();
+  return { fillMs, runs, found };
+};
