@@ -4,7 +4,7 @@ import type { Store } from "../../shared/client/store.js";
 import type { Transport } from "../../shared/client/transport.js";
 import { EmsgError } from "../../shared/errors.js";
 import { logFailure } from "../../ui/view-models/log-failure.js";
-import type { ChatView, Connection, FriendState, FriendView, GroupView, MessageView, SettingsView } from "../messaging/messages.js";
+import type { ChatRetention, ChatRetentionView, ChatView, Connection, FriendState, FriendView, GroupView, MessageView, SettingsView } from "../messaging/messages.js";
 import { flushPendingFriends, pendingFriends, queueFriend } from "./pending-friends.js";
 import { chatView, friendView, messageView } from "./views.js";
 
@@ -170,6 +170,27 @@ export class ClientService {
   async setSettings(change: Partial<SettingsView>): Promise<SettingsView> {
     await this.#require();
     return this.client.setSettings(change);
+  }
+
+  /** A chat (a friend's address or a group's id) and the account's retention it may follow. */
+  async chatRetention(chat: string): Promise<ChatRetentionView> {
+    await this.#require();
+    const days = await this.client.chatRetention(chat);
+    return { retention: days === undefined ? "account" : days, accountDays: (await this.client.settings()).retentionDays };
+  }
+
+  /** Sets a chat's own retention through the core and applies it at once. */
+  async setChatRetention(chat: string, retention: ChatRetention): Promise<ChatRetentionView> {
+    await this.#require();
+    await this.client.setChatRetention(chat, retention === "account" ? undefined : retention);
+    await this.expire();
+    return this.chatRetention(chat);
+  }
+
+  /** Deletes what is past its chat's retention; open pages reload if anything went. */
+  async expire(): Promise<void> {
+    if (!(await this.ready())) return;
+    if ((await this.client.expire()).length > 0) this.#changed("messages");
   }
 
   async #require(): Promise<void> {

@@ -36,7 +36,7 @@ export function keepConnected(service: ClientService): void {
     if (alarm.name !== KEEPALIVE_ALARM) return;
     await connect();
     await service.sync().catch(logFailure("nothing fetched this minute; the next alarm tries again"));
-    if (await service.ready()) await service.client.expire().catch(logFailure("old messages are removed at the next alarm"));
+    await service.expire().catch(logFailure("old messages are removed at the next alarm"));
   });
   service.onChange((change) => {
     if (change === "connection" && service.connection() === "offline") retryLater();

@@ -85,6 +85,10 @@ export async function handleRequest(raw: unknown, sender: SenderInfo, self: Self
         return { ok: true, synced: await service.sync() };
       case "settings":
         return { ok: true, settings: await service.settings() };
+      case "chat-retention":
+        return { ok: true, ...(await service.chatRetention(request.chat)) };
+      case "set-chat-retention":
+        return { ok: true, ...(await service.setChatRetention(request.chat, request.retention)) };
       case "set-settings": {
         const { type: _type, ...change } = request;
         return { ok: true, settings: await service.setSettings(change) };

@@ -8,6 +8,9 @@ const Members = v.pipe(v.array(Text(400)), v.minLength(1), v.maxLength(500));
  * What content scripts, the popup and the side panel may ask the background service worker.
  * Only the background holds keys and talks to servers; everything else asks it.
  */
+/** A retention in days, within the account setting's bounds (PROTOCOL §6). */
+const Days = v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(3650));
+
 export const RequestSchema = v.variant("type", [
   v.object({ type: v.literal("add-friend"), address: Text(400), note: v.optional(Text(280)) }),
   v.object({ type: v.literal("open-panel") }),
@@ -26,11 +29,13 @@ export const RequestSchema = v.variant("type", [
   v.object({ type: v.literal("remove-from-group"), conversation: Text(400), members: Members }),
   v.object({ type: v.literal("leave-group"), conversation: Text(400) }),
   v.object({ type: v.literal("settings") }),
+  v.object({ type: v.literal("chat-retention"), chat: Text(400) }),
+  v.object({ type: v.literal("set-chat-retention"), chat: Text(400), retention: v.union([v.literal("account"), v.nullable(Days)]) }),
   v.object({ type: v.literal("sync") }),
   v.object({
     type: v.literal("set-settings"),
     strangers: v.optional(v.picklist(["accept", "refuse", "review"])),
-    retentionDays: v.optional(v.nullable(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(3650)))),
+    retentionDays: v.optional(v.nullable(Days)),
   }),
 ]);
 
@@ -91,6 +96,15 @@ export interface SettingsView {
   retentionDays: number | null;
 }
 
+/** A chat's own retention: days, `null` to keep forever, or "account" to follow the account's setting. */
+export type ChatRetention = number | null | "account";
+
+export interface ChatRetentionView {
+  retention: ChatRetention;
+  /** The account's setting, which "account" follows. */
+  accountDays: number | null;
+}
+
 export type Connection = "none" | "connecting" | "online" | "offline";
 
 export interface ReplyOf {
@@ -110,6 +124,8 @@ export interface ReplyOf {
   "remove-from-group": Reply<{ done: true }>;
   "leave-group": Reply<{ done: true }>;
   settings: Reply<{ settings: SettingsView }>;
+  "chat-retention": Reply<ChatRetentionView>;
+  "set-chat-retention": Reply<ChatRetentionView>;
   sync: Reply<{ synced: boolean }>;
   "set-settings": Reply<{ settings: SettingsView }>;
 }

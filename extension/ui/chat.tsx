@@ -5,6 +5,7 @@ import { GroupViewModel } from "../../ui/view-models/group-model.js";
 import { newestAnswer } from "../../ui/view-models/newest-answer.js";
 import { buildTimeline, type TimelineMessage } from "../../ui/view-models/timeline.js";
 import type { MessageView } from "../messaging/messages.js";
+import { ChatRetention } from "./chat-retention.js";
 import { GroupInfo } from "./group-info.js";
 import { groupRequests } from "./group-requests.js";
 import { ask, onChanged } from "./panel-api.js";
@@ -99,6 +100,7 @@ export function Chat({ chat, self, onBack }: { chat: string; self: Address; onBa
         </div>
         {group ? <button onClick={() => group.openDetails()}>{t("group.info")}</button> : <span class="hint">{t("conv.encrypted")}</span>}
       </header>
+      <ChatRetention chat={chat} onError={setError} />
       {items.length === 0 && <p>{t("conv.empty")}</p>}
       <ol class="timeline" aria-label="Messages">
         {items.map((item) => {

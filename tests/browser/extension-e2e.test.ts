@@ -93,6 +93,13 @@ describe("the extension as a full EMSG client across two real domains", () => {
     await expect.poll(() => timeline.innerText(), { timeout: 90_000 }).toContain("Hi Alice, got it 你好");
     // Bob's device acknowledged Alice's message: two ticks.
     await expect.poll(() => timeline.getByLabel("Delivered").count(), { timeout: 60_000 }).toBeGreaterThan(0);
+
+    // The chat's own retention, kept by the client core as the PWA's is: these young messages stay.
+    const retention = panel.getByLabel("Messages here expire");
+    await expect.poll(() => retention.inputValue()).toBe("default");
+    await retention.selectOption({ label: "1 day" });
+    await expect.poll(() => retention.inputValue()).toBe("1");
+    expect(await timeline.innerText()).toContain("Hi Alice, got it 你好");
   });
 
   it("holds a stranger's request for review when set so, and accepts it from the requests list", async () => {
@@ -146,7 +153,8 @@ describe("the extension as a full EMSG client across two real domains", () => {
       });
     await expect.poll(notifications, { timeout: 30_000, interval: 1000 }).toEqual(expect.arrayContaining([expect.stringMatching(/^emsg-msg-/)]));
     await page.getByRole("button", { name: /bob#im\.bob\.test/ }).click();
-    await expect.poll(() => page.getByRole("list", { name: "Messages" }).innerText()).toContain("Are you there after the break?");
+    // The worker just woke: its first history answer may wait behind the alarm's sync on a busy machine.
+    await expect.poll(() => page.getByRole("list", { name: "Messages" }).innerText(), { timeout: 30_000 }).toContain("Are you there after the break?");
     await probe.close();
   }, 180_000);
 });

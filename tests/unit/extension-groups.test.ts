@@ -137,6 +137,27 @@ describe("the background running a group for the panel", { timeout: 60_000 }, ()
     expect(await ask({ type: "send", chat: id, text: "still here?" })).toMatchObject({ ok: false, error: "forbidden" });
   });
 
+  it("keeps a chat's own retention in the core for the panel, and follows the account's again once reset", async () => {
+    const world = new GroupWorld();
+    const aliceCore = await world.person(alice);
+    const bobClient = await world.person(bob);
+    await world.befriend(aliceCore, bobClient);
+    // The account's settings as this device last read them from its server (this world serves no /account).
+    await world.storeOf(aliceCore).put("settings", { strangers: "accept", retentionDays: 30 });
+    const ctx: RequestContext = { service: new ClientService(world.storeOf(aliceCore), world.transport), openPanel: async () => "side-panel" };
+    const ask: Ask = async (request) => (await handleRequest(request, PANEL, SELF, ctx)) as Awaited<ReturnType<Ask>>;
+
+    expect(await ask({ type: "chat-retention", chat: bob })).toEqual({ ok: true, retention: "account", accountDays: 30 });
+    expect(await ask({ type: "set-chat-retention", chat: bob, retention: 7 })).toEqual({ ok: true, retention: 7, accountDays: 30 });
+    // The core holds it, so its expiry (every client's) applies it.
+    expect(await ctx.service.client.chatRetention(bob)).toBe(7);
+    expect(await ask({ type: "set-chat-retention", chat: bob, retention: null })).toEqual({ ok: true, retention: null, accountDays: 30 });
+    expect(await ask({ type: "set-chat-retention", chat: bob, retention: 0 })).toMatchObject({ ok: false, error: "bad_request" });
+    expect(await ask({ type: "set-chat-retention", chat: bob, retention: "account" })).toEqual({ ok: true, retention: "account", accountDays: 30 });
+    expect(await ctx.service.client.chatRetention(bob)).toBeUndefined();
+    expect(await handleRequest({ type: "set-chat-retention", chat: bob, retention: 1 }, PAGE, SELF, ctx)).toMatchObject({ ok: false, error: "forbidden" });
+  });
+
   it("lets no web page make, change or read a group", async () => {
     const ctx: RequestContext = { service: new ClientService(new MemoryStore(), world404), openPanel: async () => "side-panel" };
     for (const request of [
