@@ -58,6 +58,19 @@ export interface PwaFigures {
   appShownMs?: LatencySummary;
 }
 
+/** The PWA opened on a mailbox of `queued` messages from `conversations` chats (bench/catch-up.ts). */
+export interface CatchUpFigures {
+  conversations: number;
+  queued: number;
+  /** Opening the app to its navigation on screen. */
+  appShownMs: number;
+  /** Opening the app to the chat list showing every chat's last message. */
+  listedMs?: number;
+  /** Opening the app to every message stored in IndexedDB and the chat list right. */
+  totalMs: number;
+  msgsPerSec: number;
+}
+
 export interface HalfResult<T> {
   figures?: T;
   /** Why this half is missing or incomplete; never replaced by made-up numbers. */
@@ -70,4 +83,5 @@ export interface BenchResults {
   prosody: HalfResult<MessagingFigures> & { version?: string };
   mls: HalfResult<MlsFigures>;
   pwa: HalfResult<PwaFigures>;
+  catchUp?: HalfResult<CatchUpFigures>;
 }

@@ -20,6 +20,8 @@ export interface Plan {
   idleSockets: number;
   /** Cold loads of the PWA in Chromium. */
   pwaLoads: number;
+  /** Catch-up in the PWA (bench/catch-up.ts): conversations, and messages queued in each while the app is closed. */
+  catchUp: { conversations: number; perConversation: number };
   mailboxMessages: number;
   /** Stop waiting when no message arrived for this long. */
   idleMs: number;
@@ -37,6 +39,7 @@ export const FULL: Plan = {
   mlsMessages: 1000,
   idleSockets: 10_000,
   pwaLoads: 10,
+  catchUp: { conversations: 20, perConversation: 500 },
   mailboxMessages: 10_000,
   idleMs: 15_000,
   deadlineMs: 600_000,
@@ -53,6 +56,7 @@ export const MEDIUM: Plan = {
   mlsMessages: 200,
   idleSockets: 500,
   pwaLoads: 2,
+  catchUp: { conversations: 10, perConversation: 100 },
   mailboxMessages: 1000,
   idleMs: 10_000,
   deadlineMs: 120_000,
@@ -69,6 +73,7 @@ export const QUICK: Plan = {
   mlsMessages: 50,
   idleSockets: 50,
   pwaLoads: 2,
+  catchUp: { conversations: 4, perConversation: 25 },
   mailboxMessages: 50,
   idleMs: 5_000,
   deadlineMs: 20_000,

@@ -25,7 +25,7 @@ export function initialScripts(indexHtml: string): string[] {
   return [...found];
 }
 
-function buildInto(tree: string): string {
+export function buildInto(tree: string): string {
   const out = join(tree, "dist", "pwa");
   execFileSync(process.execPath, [join(tree, "node_modules", "vite", "bin", "vite.js"), "build", "--config", "pwa/vite.config.ts", "--outDir", out, "--emptyOutDir", "--logLevel", "error"], {
     cwd: tree,

@@ -8,7 +8,8 @@ import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { compareMessaging } from "./compare.js";
 import { errorText } from "./interleave.js";
-import type { BenchResults, HalfResult, MlsFigures, PwaFigures } from "./figures.js";
+import type { BenchResults, CatchUpFigures, HalfResult, MlsFigures, PwaFigures } from "./figures.js";
+import { runCatchUp } from "./catch-up.js";
 import { CHANGES } from "./changes.js";
 import { METHOD } from "./method.js";
 import { runMlsClient } from "./mls-client.js";
@@ -87,7 +88,12 @@ async function main(): Promise<number> {
     (error: unknown) => ({ error: failure("PWA first load", error) }),
   );
 
-  const results: BenchResults = { plan, emsg, prosody, mls, pwa };
+  const catchUp: HalfResult<CatchUpFigures> = await runCatchUp(ROOT, plan.catchUp, log).then(
+    (figures) => ({ figures }),
+    (error: unknown) => ({ error: failure("PWA catch-up", error) }),
+  );
+
+  const results: BenchResults = { plan, emsg, prosody, mls, pwa, catchUp };
   const report = renderReport(results, { date, command, code, machine: thisMachine() }, `${CHANGES}\n\n${METHOD}`);
   console.log(report);
   if (plan === FULL) {
@@ -98,7 +104,7 @@ async function main(): Promise<number> {
     log("wrote BENCHMARKS.md");
   }
   // A missing Prosody is a choice of the machine, said above; a half that broke is a failure.
-  const failed = emsg.error !== undefined || mls.error !== undefined || pwa.error !== undefined || (prosodyInstalled() && prosody.error !== undefined);
+  const failed = emsg.error !== undefined || mls.error !== undefined || pwa.error !== undefined || catchUp.error !== undefined || (prosodyInstalled() && prosody.error !== undefined);
   return failed ? 1 : 0;
 }
 

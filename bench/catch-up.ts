@@ -1,0 +1,185 @@
+// Catch-up as a user sees it: the PWA in Chromium opens on an account whose mailbox holds
+// thousands of messages from many conversations, and the clock runs from opening the app until
+// every message is stored in IndexedDB and the chat list shows each conversation's last one.
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import { chromium, type Page } from "playwright-core";
+import { until, type Person, register } from "./emsg-people.js";
+import { submitAll } from "./emsg-links.js";
+import { encodeContent, newText } from "../shared/content.js";
+import { loadConversation, saveConversation } from "../shared/client/conversation-record.js";
+import { randomId16 } from "../shared/ids.js";
+import { encrypt, epochOf } from "../shared/mls/index.js";
+import { decodeGroupState, encodeGroupState } from "../shared/mls/state-codec.js";
+import type { Submit } from "../shared/wire/conversation.js";
+import type { CatchUpFigures } from "./figures.js";
+import { buildInto, CHROMIUM } from "./pwa-load.js";
+import { portIsFree, sleep } from "./processes.js";
+import { snapshotTree } from "./tree-snapshot.js";
+
+const PORT_BASE = 18941;
+const INSPECTOR_BASE = 19941;
+const CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+const READER = "reader";
+// Submits in flight per sender: hub order may then differ from encryption order by a few, which
+// MLS reads (within the skipped generations it keeps).
+const SUBMIT_WINDOW = 4;
+
+export interface CatchUpPlan {
+  conversations: number;
+  perConversation: number;
+}
+
+const textOf = (sender: number, n: number) => `s${sender} m${n}`;
+
+/** Messages the PWA stored: its IndexedDB keys are clear text, message records under `…msg/CONV/…`. */
+function storedMessages(page: Page): Promise<number> {
+  return page.evaluate(
+    () =>
+      new Promise<number>((done, fail) => {
+        const open = indexedDB.open("emsg");
+        open.onerror = () => fail(open.error);
+        open.onsuccess = () => {
+          const db = open.result;
+          if (!db.objectStoreNames.contains("entries")) return done(0);
+          const keys = db.transaction("entries").objectStore("entries").getAllKeys();
+          keys.onsuccess = () => {
+            done(keys.result.filter((k) => /(^|\/)msg\//.test(String(k))).length);
+            db.close();
+          };
+          keys.onerror = () => fail(keys.error);
+        };
+      }),
+  );
+}
+
+/** Whether the chat list shows `count` chats, each with the last text its sender sent. */
+async function chatListShows(page: Page, lastTexts: string[]): Promise<boolean> {
+  const rows = await page.getByTestId("chat-row").allInnerTexts().catch(() => []);
+  return rows.length === lastTexts.length && lastTexts.every((text) => rows.some((row) => row.includes(text)));
+}
+
+/** The reader accepts `from`'s friend request on the Friends tab of the PWA. */
+async function accept(page: Page, from: string): Promise<void> {
+  await page.getByRole("navigation").getByRole("button", { name: "Friends" }).click();
+  const request = page.getByTestId("incoming").getByTestId("person").filter({ hasText: from });
+  await request.getByRole("button", { name: "Accept" }).click({ timeout: 60_000 });
+  await page.getByTestId("friend-list").getByText(from).waitFor({ timeout: 60_000 });
+}
+
+async function openApp(page: Page, origin: string): Promise<void> {
+  await page.goto(origin);
+  await page.getByRole("navigation").waitFor({ timeout: 60_000 });
+}
+
+/**
+ * Builds the PWA in a snapshot of `root`, starts two domains on 127.0.0.1:18941-18942, registers
+ * the reader in Chromium and `conversations` senders (half on each domain) as Node clients, each
+ * a friend with a 1:1 conversation. With the app closed, each sender sends `perConversation`
+ * texts; then the app is opened again and timed until all are stored and listed.
+ */
+export async function runCatchUp(root: string, plan: CatchUpPlan, log: (line: string) => void): Promise<CatchUpFigures> {
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing (apt-get install -y chromium)`);
+  for (const port of [PORT_BASE, PORT_BASE + 1]) if (!(await portIsFree(port, "127.0.0.1"))) throw new Error(`127.0.0.1:${port} is taken; the catch-up figures need it`);
+  const tree = snapshotTree(root);
+  const persist = mkdtempSync(join(tmpdir(), "emsg-bench-catchup-"));
+  const { startDomains, twoDomains }: typeof import("../scripts/dev-servers.mjs") = await import(pathToFileURL(join(tree, "scripts", "dev-servers.mjs")).href);
+  let running: Awaited<ReturnType<typeof startDomains>> | undefined;
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  try {
+    log("catch-up: building the PWA");
+    buildInto(tree);
+    running = await startDomains({ domains: twoDomains(PORT_BASE, INSPECTOR_BASE), persistRoot: persist, traceStore: false });
+    const origin = running.origins["im.alice.test"]!;
+    const context = await browser.newContext({ locale: "en-GB" });
+    let page = await context.newPage();
+    await page.goto(origin);
+    await page.getByLabel("Name").fill(READER);
+    await page.getByRole("button", { name: "Create my address" }).click();
+    await page.getByRole("navigation").waitFor();
+    const reader = `${READER}#im.alice.test`;
+
+    log(`catch-up: ${plan.conversations} senders befriend ${reader} and open a conversation each`);
+    const senders: Person[] = [];
+    for (let i = 0; i < plan.conversations; i++) {
+      const domain = i % 2 === 0 ? "im.alice.test" : "im.bob.test";
+      const sender = await register(`sender${i}#${domain}`, running.resolve);
+      await sender.client.sendFriendRequest(reader, "catch-up bench");
+      await accept(page, sender.address);
+      await until(`${sender.address} to see ${reader} accept`, async () => {
+        await sender.client.sync();
+        return (await sender.client.friends()).some((f) => f.address === reader && f.state === "friend");
+      }, 60_000);
+      await sender.client.sendText(reader, textOf(i, 0));
+      await until(`${sender.address} to open the conversation`, async () => (await sender.client.flush()) === 0, 60_000);
+      senders.push(sender);
+      log(`catch-up: ${sender.address} is a friend`);
+    }
+    await page.getByRole("navigation").getByRole("button", { name: "Chats" }).click();
+    await until("the reader's chat list to show every conversation", () => chatListShows(page, senders.map((_, i) => textOf(i, 0))), 120_000)
+      .catch(async (error: unknown) => {
+        await page.screenshot({ path: join(root, "test-artifacts", "catch-up-setup.png") }).catch(() => undefined);
+        throw error;
+      });
+    await page.close();
+
+    const queued = plan.conversations * plan.perConversation;
+    log(`catch-up: ${queued.toLocaleString("en-US")} messages sent while the app is closed`);
+    // Encrypted ahead and submitted straight to each hub, as bench/emsg-links.ts does: the
+    // client's queue would take minutes to send 10,000 here, and what is timed is the reader.
+    await Promise.all(
+      senders.map(async (sender, i) => {
+        const conversation = (await sender.client.conversations()).find((c) => c.peer === reader)!.conversation;
+        const record = (await loadConversation(sender.ctx, conversation))!;
+        let state = await decodeGroupState(record.group);
+        const submits: Submit[] = [];
+        const at = Date.now();
+        for (let n = 1; n <= plan.perConversation; n++) {
+          const sent = await encrypt(state, encodeContent(newText(textOf(i, n), at + n)));
+          state = sent.state;
+          submits.push({ id: randomId16(), epoch: epochOf(state), kind: "application", mls: sent.mls });
+        }
+        await saveConversation(sender.ctx, { ...record, group: encodeGroupState(state) }, false);
+        await submitAll(sender, { conversation, submits, index: new Map() }, SUBMIT_WINDOW);
+      }),
+    );
+    // Cross-domain copies reach the reader's mailbox through the senders' Outbox a moment after the hub's answer.
+    await sleep(5000);
+    for (const sender of senders) sender.client.disconnect();
+
+    const stored = queued + plan.conversations;
+    const lastTexts = senders.map((_, i) => textOf(i, plan.perConversation));
+    log("catch-up: opening the app");
+    page = await context.newPage();
+    const t0 = performance.now();
+    await openApp(page, origin);
+    const shownMs = performance.now() - t0;
+    let counted = 0;
+    let listedMs: number | undefined;
+    const deadline = t0 + 900_000;
+    let logged = t0;
+    for (;;) {
+      counted = await storedMessages(page);
+      if (listedMs === undefined && (await chatListShows(page, lastTexts))) listedMs = performance.now() - t0;
+      if (counted >= stored && listedMs !== undefined) break;
+      if (performance.now() > deadline) {
+        await page.screenshot({ path: join(root, "test-artifacts", "catch-up-stalled.png") }).catch(() => undefined);
+        throw new Error(`catch-up stopped at ${counted} of ${stored} messages stored after 15 minutes`);
+      }
+      if (performance.now() - logged > 10_000) {
+        log(`catch-up: ${counted} of ${stored} stored after ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+        logged = performance.now();
+      }
+      await sleep(100);
+    }
+    const totalMs = performance.now() - t0;
+    return { conversations: plan.conversations, queued, appShownMs: shownMs, listedMs, totalMs, msgsPerSec: (queued * 1000) / totalMs };
+  } finally {
+    await browser.close();
+    await running?.stopAll();
+    rmSync(persist, { recursive: true, force: true });
+    rmSync(resolve(tree), { recursive: true, force: true });
+  }
+}
