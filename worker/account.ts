@@ -503,7 +503,7 @@ export class AccountObject extends DurableObject<Env> {
     try {
       ws.close(code === 1005 ? 1000 : code, "closing");
     } catch {
-      return;
+      // The device closed first: nothing is left to close.
     }
   }
 

@@ -121,6 +121,7 @@ async function askHome<S extends typeof ClaimResponseSchema | typeof DeviceListR
   schema: S,
 ): Promise<v.InferOutput<S>> {
   const res = await federationPost(env, domainOf(address), path, { address });
+  // An answer that is not JSON is refused below, as any answer of the wrong shape is.
   const answer: unknown = await res.json().catch(() => null);
   if (!res.ok) {
     const code = (answer as { error?: unknown } | null)?.error;
