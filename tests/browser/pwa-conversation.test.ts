@@ -161,6 +161,26 @@ describe("conversation features in the PWA across two domains", () => {
     await search.fill("");
   });
 
+  it("with read receipts and typing off in Settings, Bob's reading and typing are not shown to Alice", async () => {
+    await openTab(bob.page, "Settings");
+    const setting = bob.page.getByRole("checkbox", { name: "Read receipts and typing" });
+    expect(await setting.isChecked()).toBe(true);
+    await setting.uncheck();
+    await expect.poll(() => setting.isChecked()).toBe(false);
+    await openChat(alice, bob.address);
+    await say(alice.page, "Are you there?");
+    await openChat(bob, alice.address);
+    await message(bob.page, "Are you there?").waitFor({ timeout: 30_000 });
+    await composer(bob.page).fill("typing quietly");
+    const tick = message(alice.page, "Are you there?").getByTestId("tick");
+    await expect.poll(() => tick.getAttribute("data-status"), { timeout: 30_000 }).toBe("delivered");
+    // Time for a read receipt or typing to arrive, had one been sent.
+    await alice.page.waitForTimeout(3000);
+    expect(await tick.getAttribute("data-status")).toBe("delivered");
+    expect(await alice.page.getByTestId("typing").count()).toBe(0);
+    await composer(bob.page).fill("");
+  });
+
   it("removes a friend from the Friends tab after asking, keeping the chat readable", async () => {
     await openTab(alice.page, "Friends");
     const carolRow = alice.page.getByTestId("friend-list").getByTestId("person").filter({ hasText: "carol#im.bob.test" });

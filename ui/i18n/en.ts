@@ -97,6 +97,8 @@ export const en = {
   "conv.copied": "Copied",
   "conv.typing": "{name} is typing…",
   "conv.you": "You",
+  "settings.readReceipts": "Read receipts and typing",
+  "settings.readReceiptsHint": "When off, nobody sees when you read or type, and you don't see theirs either.",
   "friends.remove": "Remove",
   "friends.removeConfirm": "Remove {address} from your friends? Your chat stays on this device; writing again needs a new request.",
   "friends.blockConfirm": "Block {address}? They can no longer send you requests or messages.",

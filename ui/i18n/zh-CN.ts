@@ -99,6 +99,8 @@ export const zhCN: Record<MessageKey, string> = {
   "conv.copied": "已复制",
   "conv.typing": "{name} 正在输入…",
   "conv.you": "你",
+  "settings.readReceipts": "已读回执和输入状态",
+  "settings.readReceiptsHint": "关闭后，别人看不到你何时已读或正在输入，你也看不到别人的。",
   "friends.remove": "删除",
   "friends.removeConfirm": "要从好友中删除 {address} 吗？聊天记录仍保留在此设备上；再次联系需要重新发送好友请求。",
   "friends.blockConfirm": "要屏蔽 {address} 吗？对方将无法再向你发送请求或消息。",

@@ -15,6 +15,8 @@ export class SettingsViewModel extends Observable {
   readonly #platform: PlatformPort;
   strangers: Strangers = "accept";
   retentionDays: number | null = null;
+  /** Read receipts and typing indicators, sent and shown (PROTOCOL §8.1). */
+  readReceipts = true;
   notifications: Permission = "default";
   readonly devices: DevicesViewModel;
   saved = false;
@@ -45,6 +47,7 @@ export class SettingsViewModel extends Observable {
       const settings = await this.#ctx.client.settings();
       this.strangers = settings.strangers;
       this.retentionDays = settings.retentionDays;
+      this.readReceipts = settings.readReceipts !== false;
       await this.devices.load();
     } catch (error) {
       this.error = errorSentence(error);
@@ -67,6 +70,21 @@ export class SettingsViewModel extends Observable {
     } catch (error) {
       this.strangers = before.strangers;
       this.retentionDays = before.retentionDays;
+      this.error = errorSentence(error);
+    }
+    this.changed();
+  }
+
+  async setReadReceipts(on: boolean): Promise<void> {
+    this.readReceipts = on;
+    this.saved = false;
+    this.error = null;
+    this.changed();
+    try {
+      this.readReceipts = (await this.#ctx.client.setSettings({ readReceipts: on })).readReceipts !== false;
+      this.saved = true;
+    } catch (error) {
+      this.readReceipts = !on;
       this.error = errorSentence(error);
     }
     this.changed();

@@ -58,6 +58,14 @@ export function SettingsView({ app, settings }: { app: AppViewModel; settings: S
           </section>
 
           <section class="card">
+            <label class="check">
+              <input type="checkbox" checked={settings.readReceipts} onChange={(e) => void settings.setReadReceipts(e.currentTarget.checked)} />
+              <h3>{t("settings.readReceipts")}</h3>
+            </label>
+            <p class="hint">{t("settings.readReceiptsHint")}</p>
+          </section>
+
+          <section class="card">
             <h3>{t("settings.notifications")}</h3>
             {settings.notifications === "granted" ? <p class="ok">{t("settings.notifications.on")}</p> : null}
             {settings.notifications === "denied" ? <p class="hint">{t("settings.notifications.denied")}</p> : null}
