@@ -34,12 +34,12 @@ export function Setup({ queued, onDone }: { queued: string[]; onDone(): void }) 
         </label>
       ) : (
         <label>
-          Your EMSG address
+          {t("ext.setup.address")}
           <input value={address} onInput={(e) => setAddress(e.currentTarget.value)} placeholder="name#im.example.com" required autocomplete="off" />
         </label>
       )}
       <label>
-        Server URL (optional, when it is not https:// and the part after #)
+        {t("ext.setup.server")}
         <input value={server} onInput={(e) => setServer(e.currentTarget.value)} placeholder="https://im.example.com" autocomplete="off" />
       </label>
       <p class="hint">{linking ? t("link.codeHint") : t("onboarding.keysNote")}</p>
@@ -53,8 +53,8 @@ export function Setup({ queued, onDone }: { queued: string[]; onDone(): void }) 
         {linking ? t("link.back") : t("onboarding.linkInstead")}
       </button>
       {queued.length > 0 && (
-        <section aria-label="Waiting to be added">
-          <h3>Waiting to be added</h3>
+        <section aria-label={t("ext.setup.waiting")}>
+          <h3>{t("ext.setup.waiting")}</h3>
           <ul>{queued.map((a) => <li key={a}>{a}</li>)}</ul>
         </section>
       )}

@@ -53,7 +53,7 @@ export interface LoadedExtension {
 }
 
 /** Starts Chromium with the built extension; `mapToPort` sends the messengers' host names to loopback. */
-export async function launchWithExtension(mapToPort?: number): Promise<LoadedExtension> {
+export async function launchWithExtension(mapToPort?: number, locale?: string): Promise<LoadedExtension> {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
   const userDataDir = mkdtempSync(join(tmpdir(), "emsg-chromium-"));
   const args = [
@@ -73,7 +73,7 @@ export async function launchWithExtension(mapToPort?: number): Promise<LoadedExt
   if (mapToPort !== undefined) {
     args.push("--ignore-certificate-errors", `--host-resolver-rules=${MESSENGER_HOSTS.map((h) => `MAP ${h} 127.0.0.1:${mapToPort}`).join(", ")}`);
   }
-  const context = await chromium.launchPersistentContext(userDataDir, { executablePath: CHROMIUM, headless: false, args });
+  const context = await chromium.launchPersistentContext(userDataDir, { executablePath: CHROMIUM, headless: false, args, ...(locale ? { locale } : {}) });
   const worker = context.serviceWorkers()[0] ?? (await context.waitForEvent("serviceworker", { timeout: 15_000 }));
   const id = new URL(worker.url()).host;
   return {

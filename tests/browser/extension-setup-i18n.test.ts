@@ -1,0 +1,31 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { join } from "node:path";
+import { buildExtension, launchWithExtension, type LoadedExtension } from "./extension-harness.js";
+
+// The extension's first screen under a Chinese browser: every label in 简体中文, styled buttons.
+describe("the extension's setup in Chinese", () => {
+  let ext: LoadedExtension;
+
+  beforeAll(async () => {
+    buildExtension();
+    ext = await launchWithExtension(undefined, "zh-CN");
+  }, 180_000);
+
+  afterAll(async () => {
+    await ext?.close();
+  });
+
+  it("labels the address and server fields in Chinese, with nothing left in English", async () => {
+    const panel = await ext.context.newPage();
+    await panel.goto(`chrome-extension://${ext.id}/sidepanel.html`);
+    await panel.getByLabel("你的 EMSG 地址").waitFor();
+    await panel.getByLabel(/服务器网址/).waitFor();
+    await panel.getByRole("button", { name: "创建我的地址" }).waitFor();
+    const text = await panel.locator("form.setup").innerText();
+    expect(text).not.toMatch(/Your EMSG address|Server URL|Waiting to be added/);
+    // The submit button is styled (the accent colour), not the browser's bare default.
+    const background = await panel.getByRole("button", { name: "创建我的地址" }).evaluate((b) => getComputedStyle(b).backgroundColor);
+    expect(background).toBe("rgb(36, 86, 201)");
+    await panel.screenshot({ path: join("test-artifacts", "extension-setup-zh.png") });
+  });
+});
