@@ -1,7 +1,7 @@
 // Catch-up as a user sees it: the PWA in Chromium opens on an account whose mailbox holds
 // thousands of messages from many conversations, and the clock runs from opening the app until
 // every message is stored in IndexedDB and the chat list shows each conversation's last one.
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -153,6 +153,13 @@ export async function runCatchUp(root: string, plan: CatchUpPlan, log: (line: st
     const lastTexts = senders.map((_, i) => textOf(i, plan.perConversation));
     log("catch-up: opening the app");
     page = await context.newPage();
+    // EMSG_BENCH_CATCH_UP_PROFILE=file.cpuprofile records the page's CPU profile while it catches up.
+    const profileTo = process.env.EMSG_BENCH_CATCH_UP_PROFILE;
+    const cdp = profileTo ? await context.newCDPSession(page) : undefined;
+    if (cdp) {
+      await cdp.send("Profiler.enable");
+      await cdp.send("Profiler.start");
+    }
     const t0 = performance.now();
     await openApp(page, origin);
     const shownMs = performance.now() - t0;
@@ -175,6 +182,7 @@ export async function runCatchUp(root: string, plan: CatchUpPlan, log: (line: st
       await sleep(100);
     }
     const totalMs = performance.now() - t0;
+    if (cdp && profileTo) writeFileSync(profileTo, JSON.stringify((await cdp.send("Profiler.stop")).profile));
     return { conversations: plan.conversations, queued, appShownMs: shownMs, listedMs, totalMs, msgsPerSec: (queued * 1000) / totalMs };
   } finally {
     await browser.close();
