@@ -181,6 +181,25 @@ describe("conversation features in the PWA across two domains", () => {
     await composer(bob.page).fill("");
   });
 
+  it("keeps a pinned chat at the top of the list and marks a muted one", async () => {
+    const rows = alice.page.getByTestId("chat-row");
+    await openChat(alice, bob.address);
+    await expect.poll(() => rows.first().textContent()).toContain(bob.address);
+    await openChat(alice, "carol#im.bob.test");
+    await alice.page.getByRole("button", { name: "Pin", exact: true }).click();
+    await expect.poll(() => rows.first().textContent()).toContain("carol#im.bob.test");
+    await rows.first().getByTestId("pinned").waitFor();
+    await openChat(alice, bob.address);
+    await alice.page.getByRole("button", { name: "Mute", exact: true }).click();
+    await rows.filter({ hasText: bob.address }).getByTestId("muted").waitFor();
+    // Marks stay after a reload.
+    await alice.page.reload();
+    await alice.page.getByRole("navigation").waitFor();
+    await openTab(alice.page, "Chats");
+    await expect.poll(() => rows.first().textContent(), { timeout: 30_000 }).toContain("carol#im.bob.test");
+    await rows.filter({ hasText: bob.address }).getByTestId("muted").waitFor();
+  });
+
   it("removes a friend from the Friends tab after asking, keeping the chat readable", async () => {
     await openTab(alice.page, "Friends");
     const carolRow = alice.page.getByTestId("friend-list").getByTestId("person").filter({ hasText: "carol#im.bob.test" });

@@ -28,6 +28,16 @@ export interface ChatRow {
   group: boolean;
   /** "3 members" for a group, empty for a chat with one person. */
   membersLabel: string;
+  /** Kept at the top of the list. */
+  pinned: boolean;
+  /** Its messages do not notify. */
+  muted: boolean;
+}
+
+/** The chats this device keeps on top, and those it keeps quiet (ids as the rows have them). */
+export interface ChatMarks {
+  pinned: ReadonlySet<string>;
+  muted: ReadonlySet<string>;
 }
 
 /** What a chat row shows of the core's summary: a group by its name (its members until it has one). */
@@ -86,9 +96,17 @@ export function membersLabel(count: number, t: Translate): string {
 }
 
 /** Chats with the newest activity first; a chat without messages sorts last, by title. */
-export function chatRows(chats: readonly ChatSummary[], selected: string | null, now: number, locale: Locale, t: Translate): ChatRow[] {
+export function chatRows(
+  chats: readonly ChatSummary[],
+  selected: string | null,
+  now: number,
+  locale: Locale,
+  t: Translate,
+  marks: ChatMarks = { pinned: new Set(), muted: new Set() },
+): ChatRow[] {
+  const pinned = (id: string) => (marks.pinned.has(id) ? 1 : 0);
   return [...chats]
-    .sort((a, b) => (b.lastAt ?? -1) - (a.lastAt ?? -1) || a.title.localeCompare(b.title))
+    .sort((a, b) => pinned(b.id) - pinned(a.id) || (b.lastAt ?? -1) - (a.lastAt ?? -1) || a.title.localeCompare(b.title))
     .map((chat) => ({
       id: chat.id,
       title: chat.title,
@@ -100,5 +118,7 @@ export function chatRows(chats: readonly ChatSummary[], selected: string | null,
       selected: chat.id === selected,
       group: chat.members !== undefined,
       membersLabel: chat.members === undefined ? "" : membersLabel(chat.members, t),
+      pinned: marks.pinned.has(chat.id),
+      muted: marks.muted.has(chat.id),
     }));
 }

@@ -32,6 +32,9 @@ export class ChatsViewModel extends Observable {
   searchQuery = "";
   searchHits: SearchHit[] = [];
   #searchRun = 0;
+  /** Chats kept on top, and chats kept quiet, on this device. */
+  #pinned = new Set<string>();
+  #muted = new Set<string>();
 
   constructor(ctx: AppContext) {
     super();
@@ -49,7 +52,34 @@ export class ChatsViewModel extends Observable {
 
   async load(): Promise<void> {
     this.#summaries = new Map((await this.#ctx.client.conversations()).map((s) => [s.conversation, s]));
+    this.#pinned = await this.#ctx.records.marked("pinned");
+    this.#muted = await this.#ctx.records.marked("muted");
     this.changed();
+  }
+
+  isPinned(chat: string): boolean {
+    return this.#pinned.has(chat);
+  }
+
+  /** Whether a conversation's messages stay quiet (no notification). */
+  isMuted(chat: string): boolean {
+    return this.#muted.has(chat);
+  }
+
+  async togglePinned(chat: string): Promise<void> {
+    await this.#toggle("pinned", this.#pinned, chat);
+  }
+
+  async toggleMuted(chat: string): Promise<void> {
+    await this.#toggle("muted", this.#muted, chat);
+  }
+
+  async #toggle(mark: "pinned" | "muted", set: Set<string>, chat: string): Promise<void> {
+    const on = !set.has(chat);
+    if (on) set.add(chat);
+    else set.delete(chat);
+    this.changed();
+    await this.#ctx.records.setMarked(mark, chat, on);
   }
 
   /** Searches messages as the person types; only the answer to the latest query is shown. */
@@ -81,7 +111,7 @@ export class ChatsViewModel extends Observable {
 
   get rows(): ChatRow[] {
     const summaries = [...this.#summaries.values()].map((c) => chatSummary(c, this.#ctx.client.address));
-    return chatRows(summaries, this.#selected, this.#ctx.now(), this.#ctx.locale, this.#ctx.t);
+    return chatRows(summaries, this.#selected, this.#ctx.now(), this.#ctx.locale, this.#ctx.t, { pinned: this.#pinned, muted: this.#muted });
   }
 
   get unreadTotal(): number {

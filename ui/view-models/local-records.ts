@@ -28,6 +28,9 @@ const FAV = "pwa/fav/";
 const KEYS = "pwa/key/";
 const RETENTION = "pwa/retention/";
 const DRAFT = "pwa/draft/";
+const MARK = "pwa/mark/";
+
+export type ChatMark = "pinned" | "muted";
 
 export class LocalRecords {
   readonly #store: Store;
@@ -56,6 +59,16 @@ export class LocalRecords {
   async saveDraft(chat: string, text: string): Promise<void> {
     if (text === "") await this.#store.delete(DRAFT + chat);
     else await this.#store.put(DRAFT + chat, text);
+  }
+
+  /** The chats marked `mark` on this device. */
+  async marked(mark: ChatMark): Promise<Set<string>> {
+    return new Set((await this.#store.list<true>(`${MARK}${mark}/`)).map(([key]) => key.slice(`${MARK}${mark}/`.length)));
+  }
+
+  async setMarked(mark: ChatMark, chat: string, on: boolean): Promise<void> {
+    if (on) await this.#store.put(`${MARK}${mark}/${chat}`, true);
+    else await this.#store.delete(`${MARK}${mark}/${chat}`);
   }
 
   async keyMemory(address: string): Promise<KeyMemory | undefined> {

@@ -50,6 +50,8 @@ export function ChatsView({ app, chats }: { app: AppViewModel; chats: ChatsViewM
                 <span class="top">
                   <span class="title">{row.title}</span>
                   {row.group ? <span class="members" data-testid="member-count">{row.membersLabel}</span> : null}
+                  {row.pinned ? <span class="mark" title={t("conv.pinned")} data-testid="pinned">📌<span class="visually-hidden">{t("conv.pinned")}</span></span> : null}
+                  {row.muted ? <span class="mark" title={t("conv.muted")} data-testid="muted">🔕<span class="visually-hidden">{t("conv.muted")}</span></span> : null}
                   <span class="stamp">{row.stamp}</span>
                 </span>
                 <span class="bottom">

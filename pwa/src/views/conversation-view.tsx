@@ -104,6 +104,16 @@ export function ConversationView({ app, chats, conversation }: { app: AppViewMod
           <option value="default">{t("conv.retentionDefault", { value: retentionLabel(app.retentionDays, t) })}</option>
           {RETENTION_CHOICES.map((days) => <option key={retentionValue(days)} value={retentionValue(days)}>{retentionLabel(days, t)}</option>)}
         </select>
+        {conversation.conversation ? (
+          <>
+            <button type="button" class="ghost" aria-pressed={chats.isPinned(conversation.conversation)} onClick={() => void chats.togglePinned(conversation.conversation!)}>
+              {chats.isPinned(conversation.conversation) ? t("conv.unpin") : t("conv.pin")}
+            </button>
+            <button type="button" class="ghost" aria-pressed={chats.isMuted(conversation.conversation)} onClick={() => void chats.toggleMuted(conversation.conversation!)}>
+              {chats.isMuted(conversation.conversation) ? t("conv.unmute") : t("conv.mute")}
+            </button>
+          </>
+        ) : null}
         {conversation.peer ? <button type="button" class="ghost" onClick={() => app.showSafety(conversation.peer!)}>{t("conv.verify")}</button> : null}
         {group ? <button type="button" class="ghost" aria-haspopup="dialog" onClick={() => group.openDetails()}>{t("group.info")}</button> : null}
       </header>
