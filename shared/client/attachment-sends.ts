@@ -20,7 +20,6 @@ import {
 import type { CoreContext } from "./context.js";
 import { findMessage, type MessageRecord, saveMessage, setStatus } from "./messages.js";
 import { enqueue } from "./outgoing-queue.js";
-import type { ServerApi } from "./server-api.js";
 
 /**
  * Sending and fetching attachments (PROTOCOL §15) for one account. An upload runs beside the
@@ -42,8 +41,6 @@ const CANCELLED = "The upload was cancelled.";
 
 export interface AttachmentHost {
   context(): CoreContext;
-  /** The API of another domain's server, for fetching a blob its account sent. */
-  apiFor(domain: string): ServerApi;
   /** Sends what is queued (the pointer) soon, in turn with everything else. */
   sendSoon(): void;
 }
@@ -157,11 +154,12 @@ export class AttachmentSends {
     const ctx = this.#host.context();
     const message = await findMessage(ctx, id);
     if (!message?.attachment) throw new EmsgError("not_found", "No such attachment on this device.");
+    // Through this device's own server, which fetches another domain's blob from that domain (§15.3).
     const domain = domainOf(message.from);
-    const api = domain === ctx.account.domain ? ctx.api : this.#host.apiFor(domain);
+    const path = domain === ctx.account.domain ? `/blobs/${message.attachment.blob}` : `/blobs/${domain}/${message.attachment.blob}`;
     const { state: _state, ...attachment } = message.attachment;
     try {
-      const plain = await fetchAttachment(api, attachment, options);
+      const plain = await fetchAttachment(ctx.api, path, attachment, options);
       if (message.attachment.state) await this.#update(ctx, { ...message, attachment });
       return plain;
     } catch (error) {

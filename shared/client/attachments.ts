@@ -173,11 +173,11 @@ export async function sendSealed(
 const BlobIdSchema = v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{22}$/));
 
 /**
- * Fetches the sealed blob from the sender's server in ranges and opens it: the plaintext, or
+ * Fetches the sealed blob at `path` (on this device's own server) in ranges and opens it: the plaintext, or
  * `DamagedAttachment` (a tag, the length or the hash does not hold) or `not_found` (expired).
  * Nothing is handed back before every check passed.
  */
-export async function fetchAttachment(senderApi: ServerApi, att: AttachmentRecord, { onProgress, signal }: TransferOptions = {}): Promise<Uint8Array> {
+export async function fetchAttachment(api: ServerApi, path: string, att: AttachmentRecord, { onProgress, signal }: TransferOptions = {}): Promise<Uint8Array> {
   if (!v.is(BlobIdSchema, att.blob)) throw new EmsgError("bad_request", "Not a blob id.");
   const total = sealedSize(att.size);
   const opener = new AttachmentOpener(fromB64u(att.key), att.size, fromB64u(att.hash));
@@ -186,7 +186,7 @@ export async function fetchAttachment(senderApi: ServerApi, att: AttachmentRecor
   onProgress?.(0, total);
   while (got < total) {
     const to = Math.min(got + DOWNLOAD_RANGE_BYTES, total) - 1;
-    const bytes = await retrying(signal, () => senderApi.getBytes(`/blobs/${att.blob}`, got, to));
+    const bytes = await retrying(signal, () => api.getBytes(path, got, to));
     // An empty answer would never end the loop; a short one is taken as far as it goes.
     if (bytes.length === 0) break;
     plain.push(...(await opener.push(bytes)));

@@ -63,11 +63,7 @@ export class EmsgClient {
   #serial: Promise<unknown> = Promise.resolve();
 
   readonly #live: LivePaths;
-  readonly #attachments = new AttachmentSends({
-    context: () => this.#context(),
-    apiFor: (domain) => this.#apiFor(domain as Domain),
-    sendSoon: () => this.#sendSoon(),
-  });
+  readonly #attachments = new AttachmentSends({ context: () => this.#context(), sendSoon: () => this.#sendSoon() });
 
   constructor(options: ClientOptions) {
     this.#options = options;

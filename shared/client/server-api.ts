@@ -90,10 +90,12 @@ export class ServerApi {
     return this.#answer(await this.#send(url, { method, headers, bytes: bytes as Uint8Array<ArrayBuffer> }), method, path, schema);
   }
 
-  /** Bytes `from` to `to` (inclusive) of an open resource, such as another domain's blob (§15.3). */
+  /** Bytes `from` to `to` (inclusive) of a blob (§15.3), asked with a signed GET. */
   async getBytes(path: string, from: number, to: number): Promise<Uint8Array> {
     const url = `${await this.apiBase()}${path}`;
-    const res = await this.#send(url, { method: "GET", headers: { range: `bytes=${from}-${to}` } });
+    const headers: Record<string, string> = { "emsg-to": this.domain, range: `bytes=${from}-${to}` };
+    if (this.#signer) Object.assign(headers, this.#sign("GET", url, headers, undefined));
+    const res = await this.#send(url, { method: "GET", headers });
     if (res.status !== 200 && res.status !== 206) {
       const answer = await res.text();
       throw errorFromBody(answer ? parseJson(answer) : undefined);

@@ -29,7 +29,7 @@ function watched(inner: Transport, onRequest: (url: string, r: HttpRequest) => v
       onRequest(url, request);
       const res = await inner.fetch(url, request);
       const change = tamper?.();
-      if (!change || !/\/blobs\/[^/]+$/.test(new URL(url).pathname) || !res.bytes) return res;
+      if (!change || request.method !== "GET" || !/\/blobs\/(?!uploads\/)/.test(new URL(url).pathname) || !res.bytes) return res;
       const bytes = change(await res.bytes());
       return { status: res.status, text: async () => "", bytes: async () => bytes };
     },

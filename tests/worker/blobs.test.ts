@@ -6,7 +6,7 @@ import { DEFAULT_LIMITS } from "../../shared/discovery.js";
 import { signObject } from "../../shared/signed.js";
 import { BLOB_PART_BYTES, type BlobDone, type UploadStatus } from "../../shared/wire/blobs.js";
 import { blobKey } from "../../worker/blobs.js";
-import { API, call, errorOf, registered, type Device } from "./harness.js";
+import { API, DOMAIN, call, errorOf, registered, type Device } from "./harness.js";
 
 /* Attachment blobs (PROTOCOL §15.3) in Miniflare's R2: uploaded in signed parts, fetched by id from anywhere. */
 
@@ -109,6 +109,14 @@ describe("attachment blobs", { timeout: 60_000 }, () => {
     const unsigned = await SELF.fetch(`${API}/blobs/uploads`, { method: "POST", body: JSON.stringify({ size: 5 }), headers: { "content-type": "application/json" } });
     expect(unsigned.status).toBe(401);
     const done = await uploadWhole(alice, new Uint8Array(100).fill(7));
+    // A device reads any domain's blob through its own server, signed: this one's straight from R2.
+    const own = await call(mallory, "GET", `/blobs/${DOMAIN}/${done.blob}`);
+    expect(own.status).toBe(200);
+    expect(new Uint8Array(await own.arrayBuffer())).toEqual(new Uint8Array(100).fill(7));
+    expect((await SELF.fetch(`${API}/blobs/${DOMAIN}/${done.blob}`)).status).toBe(401);
+    expect(await errorOf(await call(mallory, "GET", `/blobs/not..a.domain/${done.blob}`))).toBe("bad_request");
+    // The peer cannot be reached (im.bob.test resolves to a closed port here): the peer's failure, not the reader's.
+    expect(await errorOf(await call(mallory, "GET", `/blobs/im.bob.test/${done.blob}`))).toBe("peer_unreachable");
     expect(await errorOf(await call(mallory, "DELETE", `/blobs/${done.blob}`))).toBe("not_found");
     expect((await fetchBlob(done.blob)).status).toBe(200);
   });

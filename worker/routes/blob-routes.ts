@@ -8,6 +8,9 @@ import type { Env } from "../env.js";
 import { check, json, noContent, readBody } from "../http.js";
 import { unwrap } from "../outcome.js";
 import { signedBody, signedOnly, type AppContext, type AppEnv } from "./context.js";
+import { parseDomain, type Domain } from "../../shared/address.js";
+import { apiBaseOf, originFor, parseResolverMap } from "../../shared/discovery.js";
+import { peerDocument } from "../key-copies.js";
 
 /**
  * Attachment blobs (PROTOCOL §15.3): a device uploads its sealed blob to its own server in parts
@@ -69,12 +72,52 @@ blobRoutes.delete("/blobs/:blob", async (c) => {
 });
 
 /**
+ * A device fetches a blob of another domain through its own server (signed, so this is no open
+ * proxy): the device needs no route to that domain, and the sender's server never learns the
+ * reader's address. Range is passed on, so a download resumes the same way.
+ */
+blobRoutes.get("/blobs/:domain/:blob", async (c) => {
+  const blob = idParam(c, "blob");
+  await signedOnly(c);
+  let domain: Domain;
+  try {
+    domain = parseDomain(c.req.param("domain"));
+  } catch {
+    throw new EmsgError("bad_request", "Not a domain.");
+  }
+  if (domain === c.env.EMSG_DOMAIN) return serveBlob(c, blob);
+  const url = `${apiBaseOf(await peerDocument(c.env, domain), originFor(domain, parseResolverMap(c.env.EMSG_RESOLVE)))}/blobs/${blob}`;
+  const range = c.req.header("range");
+  let res: Response;
+  try {
+    res = await fetch(url, { headers: range ? { range } : {} });
+  } catch {
+    throw new EmsgError("peer_unreachable", `${domain} cannot be reached right now.`);
+  }
+  if (res.status !== 200 && res.status !== 206) {
+    const body = (await res.json().catch(() => null)) as { error?: unknown } | null;
+    // Only the answers a blob fetch has are passed on; anything else is the peer's failure.
+    throw new EmsgError(body?.error === "not_found" ? "not_found" : "peer_unreachable", `${domain} did not serve the blob.`);
+  }
+  const headers = new Headers({ "content-type": "application/octet-stream", "cache-control": "private, no-store", "x-content-type-options": "nosniff" });
+  for (const name of ["content-length", "content-range"]) {
+    const value = res.headers.get(name);
+    if (value) headers.set(name, value);
+  }
+  return new Response(res.body, { status: res.status, headers });
+});
+
+/**
  * Open: the id is the capability. Any member's device, on any domain, fetches the sealed bytes
  * (whole, or from a byte offset with Range to resume); an unknown or expired blob is not_found.
  */
 blobRoutes.get("/blobs/:blob", async (c) => {
   const blob = idParam(c, "blob");
   await admit(c.env, [{ scope: "ip", subject: clientIp(c.req.raw) }]);
+  return serveBlob(c, blob);
+});
+
+async function serveBlob(c: AppContext, blob: string): Promise<Response> {
   const object = await c.env.BLOBS.get(blobKey(blob), { range: c.req.raw.headers });
   const until = Number(object?.customMetadata?.until);
   if (!object || !(until > Date.now())) throw new EmsgError("not_found", "No such blob: it expired or was never here.");
@@ -95,4 +138,4 @@ blobRoutes.get("/blobs/:blob", async (c) => {
   }
   headers.set("content-length", String(object.size));
   return new Response(object.body, { status: 200, headers });
-});
+}

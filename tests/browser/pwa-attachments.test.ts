@@ -1,0 +1,111 @@
+import { createHash } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { befriend, openTab, type Person, type PwaWorld, register, shot, startWorld } from "./pwa-harness.js";
+
+// Alice (im.alice.test) sends Bob (im.bob.test) a photo, a 20 MiB file and a voice note from the
+// PWA; Bob sees the photo and opens it full screen, downloads the file whole and plays the voice
+// note. A blob changed on its way to Bob is refused and shown damaged (PROTOCOL §15).
+describe("attachments in the PWA, across two domains", () => {
+  let world: PwaWorld;
+  let alice: Person;
+  let bob: Person;
+  const big = Buffer.alloc(20 * 1_048_576);
+  for (let i = 0; i < big.length; i += 4) big.writeUInt32LE((i * 2654435761) >>> 0, i);
+
+  beforeAll(async () => {
+    world = await startWorld({
+      portBase: 18963,
+      inspectorBase: 19963,
+      browserArgs: ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream", "--autoplay-policy=no-user-gesture-required"],
+    });
+  }, 240_000);
+
+  afterAll(async () => {
+    await world?.close();
+  });
+
+  const attachments = (p: Person) => p.page.getByTestId("attachment");
+
+  it("makes Alice and Bob friends and opens their chat", async () => {
+    alice = await register(world, world.alice, "im.alice.test", "alice");
+    bob = await register(world, world.bob, "im.bob.test", "bob");
+    await befriend(alice, bob);
+    await alice.page.getByTestId("friend-list").getByRole("button", { name: "Message" }).click();
+  }, 120_000);
+
+  it("Alice sends a photo, a 20 MiB file and a voice note, with progress, and each shows as sent", async () => {
+    const png = await alice.page.evaluate(async () => {
+      const canvas = new OffscreenCanvas(640, 480);
+      const g = canvas.getContext("2d")!;
+      g.fillStyle = "#2a7";
+      g.fillRect(0, 0, 640, 480);
+      g.fillStyle = "#fd0";
+      g.fillRect(100, 100, 200, 150);
+      return Array.from(new Uint8Array(await (await canvas.convertToBlob({ type: "image/png" })).arrayBuffer()));
+    });
+    const input = alice.page.getByTestId("file-input");
+    await input.setInputFiles({ name: "garden.png", mimeType: "image/png", buffer: Buffer.from(png) });
+    await attachments(alice).filter({ has: alice.page.getByTestId("image-full") }).waitFor({ timeout: 60_000 });
+
+    await input.setInputFiles({ name: "dataset.bin", mimeType: "application/octet-stream", buffer: big });
+    await alice.page.getByTestId("transfer").first().waitFor({ timeout: 30_000 });
+    await shot(alice.page, "attachment-uploading");
+    await attachments(alice).filter({ hasText: "dataset.bin" }).waitFor({ timeout: 120_000 });
+    await expect.poll(() => alice.page.getByTestId("transfer").count(), { timeout: 180_000 }).toBe(0);
+
+    await alice.page.getByTestId("record").click();
+    await alice.page.getByTestId("record-stop").waitFor();
+    await alice.page.waitForTimeout(1500);
+    await alice.page.getByTestId("record-stop").click();
+    await attachments(alice).filter({ hasText: "Voice note" }).waitFor({ timeout: 60_000 });
+    await expect.poll(() => alice.page.locator('[data-testid="message"] [data-testid="tick"][data-status="sending"]').count(), { timeout: 60_000 }).toBe(0);
+    await expect(alice.page.getByTestId("file-error").count()).resolves.toBe(0);
+  }, 300_000);
+
+  it("Bob sees the photo and opens it full screen, downloads the 20 MiB file whole, and plays the voice note", async () => {
+    await openTab(bob.page, "Chats");
+    await bob.page.getByTestId("chat-row").filter({ hasText: "alice#im.alice.test" }).click({ timeout: 60_000 });
+    const photo = bob.page.getByTestId("image-full");
+    await photo.waitFor({ timeout: 60_000 });
+    expect(await photo.evaluate((img: HTMLImageElement) => [img.naturalWidth, img.naturalHeight])).toEqual([640, 480]);
+    await photo.click();
+    await bob.page.getByTestId("viewer").waitFor();
+    await shot(bob.page, "attachment-viewer");
+    await bob.page.getByTestId("viewer").getByRole("button", { name: "Close" }).click();
+
+    const card = attachments(bob).filter({ hasText: "dataset.bin" });
+    await card.getByText("20.0 MiB").waitFor();
+    const [download] = await Promise.all([bob.page.waitForEvent("download", { timeout: 180_000 }), card.getByTestId("file-download").click()]);
+    expect(download.suggestedFilename()).toBe("dataset.bin");
+    const saved = await readFile((await download.path())!);
+    expect(saved.length).toBe(big.length);
+    expect(createHash("sha256").update(saved).digest("hex")).toBe(createHash("sha256").update(big).digest("hex"));
+
+    const audio = attachments(bob).filter({ hasText: "Voice note" }).getByTestId("audio");
+    await audio.waitFor({ timeout: 60_000 });
+    const played = await audio.evaluate(async (el: HTMLAudioElement) => {
+      await el.play();
+      await new Promise((r) => setTimeout(r, 700));
+      return el.currentTime;
+    });
+    expect(played).toBeGreaterThan(0);
+    await shot(bob.page, "attachments-received");
+  }, 300_000);
+
+  it("a blob changed on its way to Bob is refused and shown as damaged, never opened", async () => {
+    await bob.context.route("**/emsg/v1/blobs/**", async (route) => {
+      const response = await route.fetch();
+      const body = Buffer.from(await response.body());
+      const at = Math.floor(body.length / 2);
+      body[at] = body[at]! ^ 1;
+      await route.fulfill({ response, body });
+    });
+    await alice.page.getByTestId("file-input").setInputFiles({ name: "contract.pdf", mimeType: "application/pdf", buffer: Buffer.from("%PDF-1.4 a contract ".repeat(500)) });
+    const card = attachments(bob).filter({ hasText: "contract.pdf" });
+    await card.waitFor({ timeout: 60_000 });
+    await card.getByTestId("file-download").click();
+    await bob.page.getByTestId("attachment-damaged").filter({ hasText: "contract.pdf" }).waitFor({ timeout: 60_000 });
+    await shot(bob.page, "attachment-damaged");
+  }, 180_000);
+});
