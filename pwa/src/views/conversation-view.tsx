@@ -105,14 +105,15 @@ export function ConversationView({ app, chats, conversation }: { app: AppViewMod
           {RETENTION_CHOICES.map((days) => <option key={retentionValue(days)} value={retentionValue(days)}>{retentionLabel(days, t)}</option>)}
         </select>
         {conversation.conversation ? (
-          <>
+          // Phones keep the header for the name and status line: pinning and muting are for wider screens.
+          <span class="chat-marks only-wide">
             <button type="button" class="ghost" aria-pressed={chats.isPinned(conversation.conversation)} onClick={() => void chats.togglePinned(conversation.conversation!)}>
               {chats.isPinned(conversation.conversation) ? t("conv.unpin") : t("conv.pin")}
             </button>
             <button type="button" class="ghost" aria-pressed={chats.isMuted(conversation.conversation)} onClick={() => void chats.toggleMuted(conversation.conversation!)}>
               {chats.isMuted(conversation.conversation) ? t("conv.unmute") : t("conv.mute")}
             </button>
-          </>
+          </span>
         ) : null}
         {conversation.peer ? <button type="button" class="ghost" onClick={() => app.showSafety(conversation.peer!)}>{t("conv.verify")}</button> : null}
         {group ? <button type="button" class="ghost" aria-haspopup="dialog" onClick={() => group.openDetails()}>{t("group.info")}</button> : null}
