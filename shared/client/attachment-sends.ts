@@ -128,8 +128,10 @@ export class AttachmentSends {
     return status;
   }
 
-  async #fail(job: UploadJob, error: string): Promise<void> {
+  async #fail(given: UploadJob, error: string): Promise<void> {
     const ctx = this.#host.context();
+    // As stored now: the upload may have been started since `given` was read.
+    const job = (await ctx.store.get<UploadJob>(jobKey(given.id))) ?? given;
     if (job.upload) await cancelUpload(ctx.api, job.upload).catch((e: unknown) => console.warn(`emsg: the server drops the unfinished upload within a day: ${(e as Error).message}`));
     await ctx.store.delete(jobKey(job.id));
     this.#sources.delete(job.id);

@@ -144,6 +144,23 @@ describe("attachments across domains", { timeout: 120_000 }, () => {
     }
   });
 
+  it("cancels an upload part way: the message shows failed as cancelled, and nothing reaches Bob", async () => {
+    const abort = new AbortController();
+    requests.length = 0;
+    const bytes = pattern(12 * 1_048_576, 23);
+    const message = await alice.sendFile("bob#im.bob.test", memoryFile("cancelled.iso", "application/octet-stream", bytes), {}, {
+      signal: abort.signal,
+      onProgress: (done) => done > 0 && abort.abort(),
+    });
+    const shown = (await alice.history("bob#im.bob.test", { limit: 500 })).find((m) => m.id === message.id);
+    expect(shown).toMatchObject({ status: "failed", error: "The upload was cancelled." });
+    // The server was told, so the reserved bytes are free again.
+    expect(requests.filter((r) => /^DELETE \/blobs\/uploads\//.test(r))).toHaveLength(1);
+    expect(requests.filter((r) => r.includes("/parts/"))).toHaveLength(1);
+    await bob.sync();
+    expect((await bob.history("alice#im.alice.test", { limit: 500 })).some((m) => m.attachment?.name === "cancelled.iso")).toBe(false);
+  });
+
   it("refuses a blob changed on the way, or cut short, and shows it damaged, never its bytes", async () => {
     const bytes = pattern(200_000, 11);
     await alice.sendFile("bob#im.bob.test", memoryFile("notes.txt", "text/plain", bytes));
