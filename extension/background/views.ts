@@ -37,5 +37,16 @@ export function messageView(message: MessageRecord): MessageView {
     at: message.at,
     status: message.status,
     ...(message.notice ? { notice: message.notice } : {}),
+    ...(message.editedAt !== undefined ? { edited: true as const } : {}),
+    ...(message.deleted ? { deleted: true as const } : {}),
+    ...(message.read ? { read: true as const } : {}),
+    ...(message.replyTo !== undefined ? { replyTo: message.replyTo } : {}),
+    ...(message.reactions?.some((r) => !r.removed) ? { reactions: reactionCounts(message) } : {}),
   };
+}
+
+function reactionCounts(message: MessageRecord): { emoji: string; count: number }[] {
+  const counts = new Map<string, number>();
+  for (const r of message.reactions ?? []) if (!r.removed) counts.set(r.emoji, (counts.get(r.emoji) ?? 0) + 1);
+  return [...counts].map(([emoji, count]) => ({ emoji, count }));
 }

@@ -89,6 +89,16 @@ export interface MessageView {
   status: "sending" | "sent" | "delivered" | "failed" | "received";
   /** A group event ("alice added carol") rather than something someone wrote. */
   notice?: GroupNotice;
+  /** Changed by its sender since (PROTOCOL §8.1). */
+  edited?: true;
+  /** Deleted for everyone by its sender: `text` is "". */
+  deleted?: true;
+  /** Ours, and a recipient had it on screen. */
+  read?: true;
+  /** The message it answers. */
+  replyTo?: string;
+  /** Each emoji given, with how many gave it. */
+  reactions?: { emoji: string; count: number }[];
 }
 
 export interface SettingsView {

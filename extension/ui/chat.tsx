@@ -3,7 +3,8 @@ import type { Address } from "../../shared/address.js";
 import { composerAction, outgoingText } from "../../ui/view-models/composer.js";
 import { GroupViewModel } from "../../ui/view-models/group-model.js";
 import { newestAnswer } from "../../ui/view-models/newest-answer.js";
-import { buildTimeline, type TimelineMessage } from "../../ui/view-models/timeline.js";
+import { buildTimeline } from "../../ui/view-models/timeline.js";
+import { timelineMessage } from "./message-view.js";
 import type { MessageView } from "../messaging/messages.js";
 import { ChatRetention } from "./chat-retention.js";
 import { GroupInfo } from "./group-info.js";
@@ -11,18 +12,6 @@ import { groupRequests } from "./group-requests.js";
 import { ask, onChanged } from "./panel-api.js";
 import { locale, t } from "./i18n.js";
 
-function timelineMessage(m: MessageView): TimelineMessage {
-  return {
-    id: m.id,
-    mine: m.mine,
-    text: m.text,
-    at: m.at,
-    status: m.status === "received" ? null : m.status,
-    starred: false,
-    from: m.from as Address,
-    ...(m.notice ? { notice: m.notice } : {}),
-  };
-}
 
 /** A group's id holds its hub's host and a slash; a friend's address never does. */
 export const isGroupChat = (chat: string) => chat.includes("/");
@@ -88,7 +77,8 @@ export function Chat({ chat, self, onBack }: { chat: string; self: Address; onBa
   }
   const title = group ? group.title || group.members.filter((m) => !m.you).map((m) => m.name).join(", ") : chat;
   if (group?.detailsOpen) return <GroupInfo group={group} />;
-  const items = buildTimeline(messages.map(timelineMessage), Date.now(), locale, t, group?.labels);
+  const byId = new Map(messages.map((m) => [m.id, m]));
+  const items = buildTimeline(messages.map((m) => timelineMessage(m, t, byId)), Date.now(), locale, t, group?.labels);
   const ending = group?.ending;
   return (
     <section class="chat" aria-label={title}>
@@ -110,7 +100,13 @@ export function Chat({ chat, self, onBack }: { chat: string; self: Address; onBa
             <li key={item.key} class={item.mine ? "mine" : "theirs"}>
               {item.sender && <span class={`sender sender-c${item.sender.colour}`} aria-hidden="true">{item.sender.name}</span>}
               {item.author && <span class="visually-hidden">{item.author.name}: </span>}
-              <span class="text">{item.text}</span> <span class="meta">{item.time} {item.tick && <span aria-label={item.statusLabel}>{item.tick}</span>}</span>
+              {item.quote && <span class="quote">{item.quote.text === null ? t("conv.quoteMissing") : `${item.quote.author}: ${item.quote.text}`}</span>}
+              {item.deleted ? <span class="text deleted">{t("conv.deleted")}</span> : (
+                <span class="text">{item.parts.map((part, i) => (part.href ? <a key={i} href={part.href} target="_blank" rel="noopener noreferrer">{part.text}</a> : part.text))}</span>
+              )}
+              {item.edited && <span class="edited"> ({t("conv.edited")})</span>}
+              {item.reactions.length > 0 && <span class="reactions">{item.reactions.map((r) => `${r.emoji} ${r.count}`).join("  ")}</span>}{" "}
+              <span class="meta">{item.time} {item.tick && <span aria-label={item.statusLabel}>{item.tick}</span>}</span>
             </li>
           );
         })}
