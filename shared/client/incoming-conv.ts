@@ -194,7 +194,12 @@ export async function readApplication(
     });
     return { record: next, outcome: direction === "in" ? { receipts: { conversation: record.conversation, ids: [content.id] } } : {} };
   }
-  if (content.type === "receipt") await readReceipt(ctx, record, content, sender, await readReceiptsOn(ctx));
+  if (content.type === "receipt") {
+    await readReceipt(ctx, record, content, sender, await readReceiptsOn(ctx));
+    // setStatus rewrote the stored chat line's status; this copy, saved after, must not put the old one back.
+    const stored = (await loadConversation(ctx, record.conversation))?.last;
+    return { record: stored && stored.id === record.last?.id ? { ...record, last: stored } : record, outcome: {} };
+  }
   if (content.type === "reaction" || content.type === "edit" || content.type === "delete") {
     return { record: await readChange(ctx, record, content, sender), outcome: {} };
   }
