@@ -15,10 +15,10 @@ export const TITLE_MAX_CHARS = 100;
 /** Keeps the b64u MLS message inside `maxMessageBytes` (65536) with room for MLS framing. */
 export const CONTENT_MAX_BYTES = 48000;
 
-const MsSchema = v.pipe(v.number(), v.safeInteger("A time must be whole milliseconds."), v.minValue(0, "A time cannot be before 1970."));
 const segmenter = new Intl.Segmenter(undefined, { granularity: "grapheme" });
 const graphemes = (s: string) => Array.from(segmenter.segment(s), (g) => g.segment);
 
+const MsSchema = v.pipe(v.number(), v.safeInteger("A time must be whole milliseconds."), v.minValue(0, "A time cannot be before 1970."));
 
 // Code points, not UTF-16 units, so the limit is the same for every script and every language.
 const chars = (s: string) => [...s].length;
@@ -77,7 +77,6 @@ export const LeaveContentSchema = v.object({
   type: v.literal("leave"),
 });
 
-// Unknown members are dropped (PROTOCOL §1: receivers ignore what they do not know).
 export const EMOJI_MAX_CHARS = 16;
 
 const EmojiSchema = v.pipe(
@@ -128,6 +127,7 @@ export const TypingContentSchema = v.object({
   state: v.picklist(["typing", "stopped"], "Typing says typing or stopped."),
 });
 
+// Unknown members are dropped (PROTOCOL §1: receivers ignore what they do not know).
 export const ContentSchema = v.variant(
   "type",
   [

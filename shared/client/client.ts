@@ -305,7 +305,6 @@ export class EmsgClient {
     return friends.accountExists(this.#context(), parseAddress(address).address);
   }
 
-
   // ---- moving an account (PROTOCOL §11)
 
   /**
