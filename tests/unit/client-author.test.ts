@@ -1,27 +1,9 @@
 import { describe, expect, it } from "vitest";
 import type { EmsgClient } from "../../shared/client/client.js";
-import { GroupWorld } from "./group-world.js";
+import { type GroupWorld, syncAll, tripGroup } from "./group-world.js";
 
 // A conv item's `from` and `deviceId` are the hub's word; MLS says who wrote it (PROTOCOL §8). A
 // client checks the two against each other and refuses an item whose hub names another author.
-
-async function syncAll(...clients: EmsgClient[]): Promise<void> {
-  for (let round = 0; round < 2; round++) for (const c of clients) await c.sync();
-}
-
-/** Alice, Bob and Carol in a group; Alice said hello. */
-async function aGroup() {
-  const world = new GroupWorld();
-  const alice = await world.person("alice#im.alice.test");
-  const bob = await world.person("bob#im.bob.test");
-  const carol = await world.person("carol#im.bob.test");
-  await world.befriend(alice, bob);
-  await world.befriend(alice, carol);
-  const { conversation } = await alice.createGroup("Trip", [bob.address, carol.address]);
-  await alice.flush();
-  await syncAll(bob, carol);
-  return { world, alice, bob, carol, conversation };
-}
 
 /** Rewrites who the newest entry in `client`'s mailbox claims to be from, as a hostile server could. */
 function relabelLast(world: GroupWorld, client: EmsgClient, as: EmsgClient, deviceId = as.account!.deviceId): void {
@@ -36,7 +18,7 @@ const notices = async (client: EmsgClient, conversation: string) => (await clien
 
 describe("a conv item's author", { timeout: 60_000 }, () => {
   it("a text whose hub entry names another member as its author is not shown, and is reported as unreadable", async () => {
-    const { world, alice, bob, carol, conversation } = await aGroup();
+    const { world, alice, bob, carol, conversation } = await tripGroup();
     await carol.sendText(conversation, "send the money to me");
     await carol.flush();
     relabelLast(world, bob, alice);
@@ -51,7 +33,7 @@ describe("a conv item's author", { timeout: 60_000 }, () => {
   });
 
   it("the right account but another device of it is refused too", async () => {
-    const { world, bob, carol, conversation } = await aGroup();
+    const { world, bob, carol, conversation } = await tripGroup();
     await carol.sendText(conversation, "from my phone");
     await carol.flush();
     relabelLast(world, bob, carol, "AAAAAAAAAAAAAAAAAAAAAA");
@@ -60,7 +42,7 @@ describe("a conv item's author", { timeout: 60_000 }, () => {
   });
 
   it("a commit whose hub entry names another author leaves the conversation marked unsafe, saying why", async () => {
-    const { world, alice, bob, carol, conversation } = await aGroup();
+    const { world, alice, bob, carol, conversation } = await tripGroup();
     const dave = await world.person("dave#im.alice.test");
     await world.befriend(alice, dave);
     await alice.addToGroup(conversation, [dave.address]);

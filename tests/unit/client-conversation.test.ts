@@ -2,14 +2,10 @@ import { describe, expect, it } from "vitest";
 import type { EmsgClient } from "../../shared/client/client.js";
 import type { MessageRecord } from "../../shared/client/index.js";
 import { type Content, newDelete, newEdit, newReaction, newTyping } from "../../shared/content.js";
-import { GroupWorld } from "./group-world.js";
+import { GroupWorld, syncAll, tripGroup } from "./group-world.js";
 
 // Replies, reactions, edits, deletes for everyone, read receipts and typing (PROTOCOL §8.1), between
 // real client cores over an in-process hub: what each person's screen would show.
-
-async function syncAll(...clients: EmsgClient[]): Promise<void> {
-  for (let round = 0; round < 2; round++) for (const c of clients) await c.sync();
-}
 
 async function shown(client: EmsgClient, conversation: string, id: string): Promise<MessageRecord> {
   return (await client.history(conversation, { limit: 500 })).find((m) => m.id === id)!;
@@ -19,19 +15,11 @@ const reactionsOf = (m: MessageRecord) => (m.reactions ?? []).filter((r) => !r.r
 
 /** Alice, Bob and Carol in a group; Alice said hello. */
 async function aGroup() {
-  const world = new GroupWorld();
-  const alice = await world.person("alice#im.alice.test");
-  const bob = await world.person("bob#im.bob.test");
-  const carol = await world.person("carol#im.bob.test");
-  await world.befriend(alice, bob);
-  await world.befriend(alice, carol);
-  const { conversation } = await alice.createGroup("Trip", [bob.address, carol.address]);
-  await alice.flush();
-  await syncAll(bob, carol);
-  const hello = await alice.sendText(conversation, "hello all");
-  await alice.flush();
-  await syncAll(bob, carol);
-  return { world, alice, bob, carol, conversation, hello };
+  const group = await tripGroup();
+  const hello = await group.alice.sendText(group.conversation, "hello all");
+  await group.alice.flush();
+  await syncAll(group.bob, group.carol);
+  return { ...group, hello };
 }
 
 /** Sends `content` from `client`'s device as it is, past the checks its own API makes (a hostile member's client). */

@@ -5,7 +5,7 @@ import type { ConversationRecord } from "../../shared/client/conversation-record
 import { randomId16 } from "../../shared/ids.js";
 import { addMembers } from "../../shared/mls/group.js";
 import { decodeGroupState } from "../../shared/mls/state-codec.js";
-import { GroupWorld } from "./group-world.js";
+import { GroupWorld, syncAll, threeFriends } from "./group-world.js";
 
 /** What a person's screen shows of a conversation: notices as sentences, texts as "who: text". */
 async function lines(client: EmsgClient, conversation: string): Promise<string[]> {
@@ -29,21 +29,6 @@ async function summaryOf(client: EmsgClient, conversation: string): Promise<Conv
 // History is ordered by time in milliseconds: a text written in the same millisecond as a change
 // could be shown either side of it, so the tests let the clock move on between the two.
 const later = () => new Promise((r) => setTimeout(r, 3));
-
-async function syncAll(...clients: EmsgClient[]): Promise<void> {
-  // Two rounds: what one person's sync sends (a removal commit, say) reaches the others in the second.
-  for (let round = 0; round < 2; round++) for (const c of clients) await c.sync();
-}
-
-async function threeFriends() {
-  const world = new GroupWorld();
-  const alice = await world.person("alice#im.alice.test");
-  const bob = await world.person("bob#im.bob.test");
-  const carol = await world.person("carol#im.bob.test");
-  await world.befriend(alice, bob);
-  await world.befriend(alice, carol);
-  return { world, alice, bob, carol };
-}
 
 // Each person makes 30 post-quantum KeyPackages on arrival: on a busy machine that takes seconds.
 describe("groups in the client core", { timeout: 30_000 }, () => {

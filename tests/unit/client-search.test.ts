@@ -3,7 +3,7 @@ import type { MessageRecord } from "../../shared/client/messages.js";
 import { saveMessage } from "../../shared/client/messages.js";
 import { foldText, indexMessages, searchMessages } from "../../shared/client/search.js";
 import { MemoryStore } from "../../shared/client/store.js";
-import { GroupWorld } from "./group-world.js";
+import { threeFriends } from "./group-world.js";
 
 const message = (n: number, text: string, conversation = "im.a.test/c1"): MessageRecord => ({
   id: `id${String(n).padStart(20, "0")}`, conversation, from: "bob#im.b.test" as MessageRecord["from"], direction: "in", text, at: 1_000 + n, status: "received",
@@ -32,12 +32,7 @@ describe("message search over this device's store", () => {
   });
 
   it("finds edited words, not the old ones, and never a message deleted for everyone", { timeout: 60_000 }, async () => {
-    const world = new GroupWorld();
-    const alice = await world.person("alice#im.alice.test");
-    const bob = await world.person("bob#im.bob.test");
-    const carol = await world.person("carol#im.bob.test");
-    await world.befriend(alice, bob);
-    await world.befriend(alice, carol);
+    const { alice, bob, carol } = await threeFriends();
     const { conversation } = await alice.createGroup("Trip", [bob.address, carol.address]);
     const first = await alice.sendText(conversation, "the train leaves at nine");
     const second = await alice.sendText(conversation, "bring the tickets");

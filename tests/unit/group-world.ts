@@ -183,3 +183,28 @@ export class GroupWorld {
 }
 
 const stores = new WeakMap<EmsgClient, MemoryStore>();
+
+/** Syncs each client twice round: what one person's sync sends (a removal commit, say) reaches the others in the second. */
+export async function syncAll(...clients: EmsgClient[]): Promise<void> {
+  for (let round = 0; round < 2; round++) for (const c of clients) await c.sync();
+}
+
+/** Alice (im.alice.test) with her friends Bob and Carol (im.bob.test), who are not each other's. */
+export async function threeFriends() {
+  const world = new GroupWorld();
+  const alice = await world.person("alice#im.alice.test");
+  const bob = await world.person("bob#im.bob.test");
+  const carol = await world.person("carol#im.bob.test");
+  await world.befriend(alice, bob);
+  await world.befriend(alice, carol);
+  return { world, alice, bob, carol };
+}
+
+/** The three in Alice's group "Trip", which Bob and Carol have joined. */
+export async function tripGroup() {
+  const people = await threeFriends();
+  const { conversation } = await people.alice.createGroup("Trip", [people.bob.address, people.carol.address]);
+  await people.alice.flush();
+  await syncAll(people.bob, people.carol);
+  return { ...people, conversation };
+}
