@@ -372,17 +372,25 @@ export class EmsgClient {
   }
 
   /**
-   * Sends a text to a friend (by address) or into a conversation. It is stored as `sending` at
-   * once and goes out now if the server is reachable, or on the next connect otherwise.
+   * Where a message to `target` goes: a conversation this device may write in, or a friend (by
+   * address) whose conversation is made on the first send; `into` is what the message is filed under.
    */
-  async sendText(target: string, text: string, { replyTo }: { replyTo?: string } = {}): Promise<MessageRecord> {
-    const ctx = this.#context();
+  async #writable(ctx: CoreContext, target: string): Promise<{ conversation?: string; peer?: Address; into: string }> {
     const { conversation, peer } = await this.#resolveTarget(await followMove(ctx, target));
     if (!conversation && !(await friends.pinnedKey(ctx, peer!))) throw new EmsgError("forbidden", `${peer} is not your friend yet.`);
     const record = conversation ? await loadConversation(ctx, conversation) : undefined;
     if (record?.left) throw new EmsgError("forbidden", "You are no longer a member of this group.");
     if (record?.unsafe) throw new EmsgError("unauthorized", record.unsafe);
-    const into = conversation ?? pendingConversation(peer!);
+    return { ...(conversation ? { conversation } : {}), ...(peer ? { peer } : {}), into: conversation ?? pendingConversation(peer!) };
+  }
+
+  /**
+   * Sends a text to a friend (by address) or into a conversation. It is stored as `sending` at
+   * once and goes out now if the server is reachable, or on the next connect otherwise.
+   */
+  async sendText(target: string, text: string, { replyTo }: { replyTo?: string } = {}): Promise<MessageRecord> {
+    const ctx = this.#context();
+    const { conversation, peer, into } = await this.#writable(ctx, target);
     // A reply quotes a message of the same conversation (PROTOCOL §8.1).
     if (replyTo !== undefined && (await findMessage(ctx, replyTo))?.conversation !== into) throw new EmsgError("not_found", "The message to reply to is not in this conversation.");
     const content = newText(text, this.#clock.now(), replyTo === undefined ? {} : { replyTo });
@@ -418,12 +426,7 @@ export class EmsgClient {
    */
   async sendFile(target: string, source: FileSource, media: MediaInfo = {}, options: TransferOptions = {}): Promise<MessageRecord> {
     const ctx = this.#context();
-    const { conversation, peer } = await this.#resolveTarget(await followMove(ctx, target));
-    if (!conversation && !(await friends.pinnedKey(ctx, peer!))) throw new EmsgError("forbidden", `${peer} is not your friend yet.`);
-    const record = conversation ? await loadConversation(ctx, conversation) : undefined;
-    if (record?.left) throw new EmsgError("forbidden", "You are no longer a member of this group.");
-    if (record?.unsafe) throw new EmsgError("unauthorized", record.unsafe);
-    const into = conversation ?? pendingConversation(peer!);
+    const { conversation, peer, into } = await this.#writable(ctx, target);
     const base = { conversation: into, from: ctx.account.address, direction: "out" as const };
     const message = await this.#attachments.send(base, conversation ? { conversation } : { peer: peer! }, source, media, options, this.#clock.now());
     void this.#exclusive(() => this.#touch(conversation, message)).catch((error: unknown) => {
