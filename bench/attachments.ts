@@ -12,11 +12,11 @@ import { EmsgClient } from "../shared/client/client.js";
 import type { FileSource } from "../shared/client/attachments.js";
 import { MemoryStore } from "../shared/client/store.js";
 import { nodeTransport } from "../cli/node-transport.js";
+import { ATTACHMENTS_TITLE, withSection } from "./report-sections.js";
 
 const SIZE = 100 * 1_048_576;
 const PORT = 18965;
 const PLAIN_PORT = 18967;
-const TITLE = "## Attachments: a 100 MiB file over loopback";
 const MIB = 1_048_576;
 
 const rate = (bytes: number, ms: number) => bytes / MIB / (ms / 1000);
@@ -94,7 +94,7 @@ function section(emsg: { upMs: number; downMs: number }, plain: { upMs: number; 
   const commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], { encoding: "utf8" }).trim();
   const row = (what: string, e: number, p: number) => `| ${what} | ${rate(SIZE, e).toFixed(1)} | ${rate(SIZE, p).toFixed(1)} | ${(e / 1000).toFixed(1)} s |`;
   return [
-    TITLE,
+    ATTACHMENTS_TITLE,
     "",
     `Measured ${new Date().toISOString().slice(0, 19)}Z with \`npx tsx bench/attachments.ts\`, EMSG at commit ${commit}, on ${cpus().length} cores shared with other work.`,
     "EMSG: a 100 MiB file from alice to bob on one local domain (one workerd, Miniflare's local R2 on disk), through the client core in Node:",
@@ -109,16 +109,6 @@ function section(emsg: { upMs: number; downMs: number }, plain: { upMs: number; 
   ].join("\n");
 }
 
-function withSection(report: string, text: string): string {
-  const start = report.indexOf(TITLE);
-  if (start >= 0) {
-    const end = report.indexOf("\n## ", start + TITLE.length);
-    return `${report.slice(0, start)}${text}${end >= 0 ? `\n${report.slice(end)}` : "\n"}`;
-  }
-  const before = report.indexOf("\n## Making EMSG faster");
-  if (before < 0) return `${report.trimEnd()}\n\n${text}\n`;
-  return `${report.slice(0, before)}\n${text}\n${report.slice(before)}`;
-}
 
 const bytes = Uint8Array.from({ length: SIZE }, (_, i) => (i * 2654435761) >>> 24);
 const plain = await plainCopy(bytes);

@@ -19,7 +19,8 @@ import { runPwaLoad } from "./pwa-load.js";
 import { openFileLimits } from "./processes.js";
 import { renderReport, thisMachine, writeReport } from "./report.js";
 import { soakOnWorkerd } from "./soak.js";
-import { renderSoakSection, soakSectionOf, withSoakSection } from "./soak-report.js";
+import { keepOwnRuns, withSection } from "./report-sections.js";
+import { renderSoakSection } from "./soak-report.js";
 import { describeTree } from "./tree-snapshot.js";
 
 const ROOT = resolve(fileURLToPath(new URL("..", import.meta.url)));
@@ -62,7 +63,7 @@ async function soak(): Promise<number> {
   const section = renderSoakSection(result, context);
   console.log(section);
   const path = resolve(ROOT, "BENCHMARKS.md");
-  writeReport(path, withSoakSection(readFileSync(path, "utf8"), section));
+  writeReport(path, withSection(readFileSync(path, "utf8"), section));
   log("wrote the crash soak section of BENCHMARKS.md");
   return result.lost + result.duplicated + result.outOfOrder + result.unreadable + result.notSent === 0 ? 0 : 1;
 }
@@ -98,9 +99,8 @@ async function main(): Promise<number> {
   console.log(report);
   if (plan === FULL) {
     const path = resolve(ROOT, "BENCHMARKS.md");
-    // The crash soak is its own run (--soak); a full run keeps its last figures.
-    const soakSection = soakSectionOf(path);
-    writeReport(path, soakSection ? withSoakSection(report, soakSection) : report);
+    // The crash soak, attachments and search are runs of their own; a full run keeps their last figures.
+    writeReport(path, keepOwnRuns(report, path));
     log("wrote BENCHMARKS.md");
   }
   // A missing Prosody is a choice of the machine, said above; a half that broke is a failure.

@@ -7,11 +7,11 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { build } from "esbuild";
 import { chromium } from "playwright-core";
+import { SEARCH_TITLE, withSection } from "./report-sections.js";
 import { summarize } from "./stats.js";
 
 const ROOT = resolve(import.meta.dirname, "..");
 const PORT = 18979;
-const HEADING = "## Message search: 100,000 messages in the PWA's store";
 
 interface PageResult {
   fillMs: number;
@@ -52,7 +52,7 @@ const ms = (values: number[]) => {
 
 function section(count: number, r: PageResult): string {
   return [
-    HEADING,
+    SEARCH_TITLE,
     "",
     `\`npx tsx bench/search.ts\`, ${new Date().toISOString().slice(0, 10)}, Debian's Chromium: ${count.toLocaleString("en-GB")} messages in 20 chats, each value sealed`,
     "with AES-GCM in IndexedDB as the PWA stores it; search words kept folded in buckets of 1,000 messages (shared/client/search.ts).",
@@ -71,15 +71,6 @@ function section(count: number, r: PageResult): string {
   ].join("\n");
 }
 
-function withSection(report: string, text: string): string {
-  const start = report.indexOf(HEADING);
-  if (start === -1) {
-    const before = report.indexOf("## How these figures are taken");
-    return before === -1 ? `${report.trimEnd()}\n\n${text}` : `${report.slice(0, before)}${text}\n${report.slice(before)}`;
-  }
-  const next = report.indexOf("\n## ", start + HEADING.length);
-  return `${report.slice(0, start)}${text}${next === -1 ? "" : report.slice(next + 1)}`;
-}
 
 const count = Number(process.argv[2] ?? 100_000);
 const result = await measure(count);

@@ -1,6 +1,10 @@
 import { describe, expect, it } from "vitest";
 import type { RunContext } from "../../bench/report.js";
-import { renderSoakSection, withSoakSection } from "../../bench/soak-report.js";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ATTACHMENTS_TITLE, keepOwnRuns, SEARCH_TITLE, SOAK_TITLE, withSection } from "../../bench/report-sections.js";
+import { renderSoakSection } from "../../bench/soak-report.js";
 import type { SoakResult } from "../../bench/soak.js";
 
 const context: RunContext = {
@@ -31,12 +35,28 @@ describe("crash soak section of BENCHMARKS.md", () => {
   });
 
   it("goes before the history of changes, and a later soak replaces it rather than adding another", () => {
-    const first = withSoakSection(report, renderSoakSection(result, context));
+    const first = withSection(report, renderSoakSection(result, context));
     expect(first.indexOf("## Crash soak")).toBeGreaterThan(first.indexOf("## PWA"));
     expect(first.indexOf("## Crash soak")).toBeLessThan(first.indexOf("## Making EMSG faster"));
-    const again = withSoakSection(first, renderSoakSection({ ...result, outOfOrder: 0 }, context));
+    const again = withSection(first, renderSoakSection({ ...result, outOfOrder: 0 }, context));
     expect(again.match(/## Crash soak/g)).toHaveLength(1);
     expect(again).toContain("| messages read out of order (lower is better) | 0 |");
     expect(again).toContain("## Making EMSG faster: what changed\n\nhistory\n");
+  });
+});
+
+describe("sections of BENCHMARKS.md that runs of their own write", () => {
+  it("a full run's new report keeps the crash soak, attachments and search sections of the file it replaces", () => {
+    const dir = mkdtempSync(join(tmpdir(), "emsg-bench-"));
+    const path = join(dir, "BENCHMARKS.md");
+    const old = ["# Benchmarks", "", "## Federated: old", "old rows", "", `${SOAK_TITLE}`, "soak rows", "", `${ATTACHMENTS_TITLE}`, "attachment rows", "", `${SEARCH_TITLE}`, "search rows", "", "## Making EMSG faster: what changed", "notes", ""].join("\n");
+    writeFileSync(path, old);
+    const fresh = ["# Benchmarks", "", "## Federated: new", "new rows", "", "## Making EMSG faster: what changed", "notes", ""].join("\n");
+    const kept = keepOwnRuns(fresh, path);
+    expect(kept).toContain("new rows");
+    expect(kept).not.toContain("old rows");
+    for (const rows of ["soak rows", "attachment rows", "search rows"]) expect(kept).toContain(rows);
+    expect(kept.indexOf(SEARCH_TITLE)).toBeLessThan(kept.indexOf("## Making EMSG faster"));
+    rmSync(dir, { recursive: true });
   });
 });
