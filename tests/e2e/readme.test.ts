@@ -98,7 +98,7 @@ describe("the README", () => {
     // Alice's read, after Bob's reply, her reaction and his edit: what her terminal shows.
     const aliceRead = out("cli-alice read bob");
     expect(aliceRead).toMatch(/me: Hello Bob {2}\[delivered, read\]/);
-    expect(aliceRead).toMatch(/bob#im\.bob\.test: \(re \w{6}: "Hello Bob"\) Hi Alice, good to hear from you \(edited\) {2}👍 1/);
-    expect(out("cli-bob delete")).toMatch(/me: \(re \w{6}\) \(deleted\)/);
+    expect(aliceRead).toMatch(/bob#im\.bob\.test: \(re [\w-]{6}: "Hello Bob"\) Hi Alice, good to hear from you \(edited\) {2}👍 1/);
+    expect(out("cli-bob delete")).toMatch(/me: \(re [\w-]{6}\) \(deleted\)/);
   });
 });
