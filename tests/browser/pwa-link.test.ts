@@ -36,7 +36,7 @@ describe("linking a second browser to an account in the PWA", () => {
     const composer = alice.page.getByLabel("Message", { exact: true });
     await composer.fill("Hello from the laptop");
     await composer.press("Enter");
-    await alice.page.getByTestId("message").filter({ hasText: "Hello from the laptop" }).locator("[data-status=delivered]").waitFor({ timeout: 30_000 });
+    await alice.page.getByTestId("message").filter({ hasText: "Hello from the laptop" }).locator("[data-status=delivered], [data-status=read]").waitFor({ timeout: 30_000 });
   });
 
   it("shows a link code with a QR code and a countdown in Settings → Devices", async () => {
