@@ -1,4 +1,5 @@
 import { sha256 } from "@noble/hashes/sha2.js";
+import { concatBytes } from "@noble/hashes/utils.js";
 import { EmsgError } from "./errors.js";
 
 /**
@@ -180,27 +181,17 @@ function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   return diff === 0;
 }
 
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
 /** The whole sealed blob and its hash, for a file held in memory (small files, vectors). */
 export async function sealAttachment(rawKey: Uint8Array, plain: Uint8Array): Promise<{ sealed: Uint8Array; hash: Uint8Array }> {
   const sealer = new AttachmentSealer(rawKey, plain.length);
   const chunks = await sealer.push(plain);
   const { last, hash } = await sealer.finish();
-  return { sealed: concat([...chunks, last]), hash };
+  return { sealed: concatBytes(...chunks, last), hash };
 }
 
 /** The plaintext of a whole sealed blob; `DamagedAttachment` when it is not what the pointer says. */
 export async function openAttachment(rawKey: Uint8Array, size: number, hash: Uint8Array, sealed: Uint8Array): Promise<Uint8Array> {
   const opener = new AttachmentOpener(rawKey, size, hash);
   const chunks = await opener.push(sealed);
-  return concat([...chunks, await opener.finish()]);
+  return concatBytes(...chunks, await opener.finish());
 }

@@ -1,4 +1,5 @@
 import { sha512 } from "@noble/hashes/sha2.js";
+import { concatBytes } from "@noble/hashes/utils.js";
 import { type Address, asAddress } from "./address.js";
 import { fromB64u, toB64u } from "./base64url.js";
 import { EmsgError } from "./errors.js";
@@ -14,20 +15,10 @@ export interface Party {
   accountKey: Uint8Array;
 }
 
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
 /** One party's 30 digits: h0 = 00 01 || key || address; h = SHA-512(h || key), 5200 times. */
 export function fingerprintDigits(party: Party): string {
-  let h = concat(new Uint8Array([0, 1]), party.accountKey, new TextEncoder().encode(party.address));
-  for (let i = 0; i < SAFETY_ITERATIONS; i++) h = sha512(concat(h, party.accountKey));
+  let h = concatBytes(new Uint8Array([0, 1]), party.accountKey, new TextEncoder().encode(party.address));
+  for (let i = 0; i < SAFETY_ITERATIONS; i++) h = sha512(concatBytes(h, party.accountKey));
   let digits = "";
   for (let chunk = 0; chunk < 6; chunk++) {
     let n = 0;

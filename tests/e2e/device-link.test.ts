@@ -1,11 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { EmsgError } from "../../shared/errors.js";
 import type { EmsgClient } from "../../shared/client/client.js";
 import { FileStore } from "../../cli/file-store.js";
 import { membersOf } from "../../shared/mls/group-state.js";
 import { decodeGroupState } from "../../shared/mls/state-codec.js";
 import type { ConversationRecord } from "../../shared/client/conversation-record.js";
-import { connect, newClient, type Pair, removeClientDirs, startPair, until } from "./harness.js";
+import { connect, newClient, type Pair, removeClientDirs, startPair, until, codeOf } from "./harness.js";
 
 // Alice has an account on device A (her laptop) and links device B (her phone) to it.
 let pair: Pair;
@@ -38,16 +37,6 @@ async function groupDevices(): Promise<string[]> {
   const records = (await new FileStore(laptopDir).list<ConversationRecord>("conv/")).map(([, r]) => r);
   const record = records.find((r) => r.peer === BOB);
   return membersOf(await decodeGroupState(record!.group)).map((m) => m.deviceId);
-}
-
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (error) {
-    if (error instanceof EmsgError) return error.code;
-    throw error;
-  }
-  return "none";
 }
 
 describe("linking a second device to an account", () => {

@@ -1,4 +1,5 @@
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { EmsgError } from "../../shared/errors.js";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type RunningDomains, startDomains, twoDomains } from "../../scripts/dev-servers.mjs";
@@ -112,4 +113,15 @@ export async function filesContaining(root: string, needle: string): Promise<str
   };
   await walk(root);
   return hits;
+}
+
+/** The error code a call is refused with, or "none" when it goes through. */
+export async function codeOf(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+  } catch (error) {
+    if (error instanceof EmsgError) return error.code;
+    throw error;
+  }
+  return "none";
 }

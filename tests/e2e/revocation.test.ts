@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fromB64u } from "../../shared/base64url.js";
-import { EmsgError } from "../../shared/errors.js";
 import { EmsgClient } from "../../shared/client/client.js";
 import { loadAccount, type AccountRecord } from "../../shared/client/account-record.js";
 import type { ConversationRecord } from "../../shared/client/conversation-record.js";
@@ -13,7 +12,7 @@ import { membersOf } from "../../shared/mls/group-state.js";
 import { decodeGroupState } from "../../shared/mls/state-codec.js";
 import { FileStore } from "../../cli/file-store.js";
 import { nodeTransport } from "../../cli/node-transport.js";
-import { befriend, connect, newClient, type Pair, removeClientDirs, startPair, until } from "./harness.js";
+import { befriend, connect, newClient, type Pair, removeClientDirs, startPair, until, codeOf } from "./harness.js";
 
 // Alice links her phone, then removes it. The phone keeps its state directory (its account key
 // included) and tries what a stolen phone would: add itself back, keep its session, read on.
@@ -85,16 +84,6 @@ afterAll(async () => {
 
 async function texts(client: EmsgClient, peer: string): Promise<string[]> {
   return (await client.history(peer, { limit: 500 })).map((m) => m.text);
-}
-
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (error) {
-    if (error instanceof EmsgError) return error.code;
-    throw error;
-  }
-  return "none";
 }
 
 /** The device ids in the laptop's MLS group with Bob, read from its store. */

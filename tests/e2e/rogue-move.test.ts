@@ -9,7 +9,6 @@ import type { EmsgClient } from "../../shared/client/client.js";
 import { loadAccount, type AccountRecord } from "../../shared/client/account-record.js";
 import { ServerApi } from "../../shared/client/server-api.js";
 import { systemClock } from "../../shared/client/transport.js";
-import { EmsgError } from "../../shared/errors.js";
 import { deviceKeyId } from "../../shared/http-signature.js";
 import { generateKeyPair } from "../../shared/identity.js";
 import { randomId16 } from "../../shared/ids.js";
@@ -17,7 +16,7 @@ import { signMoved } from "../../shared/move.js";
 import { signObject } from "../../shared/signed.js";
 import { FileStore } from "../../cli/file-store.js";
 import { nodeTransport } from "../../cli/node-transport.js";
-import { connect, newClient, type Pair, until } from "./harness.js";
+import { connect, newClient, type Pair, until, codeOf } from "./harness.js";
 import { type Rogue, type RogueWorld, startRogueWorld } from "./rogue.js";
 
 const ALICE = "alice#im.alice.test" as Address;
@@ -51,16 +50,6 @@ beforeAll(async () => {
 }, 240_000);
 
 afterAll(() => world?.stop());
-
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (error) {
-    if (error instanceof EmsgError) return error.code;
-    throw error;
-  }
-  return "none";
-}
 
 async function texts(client: EmsgClient, peer: string): Promise<string[]> {
   return (await client.history(peer, { limit: 500 })).map((m) => m.text);
