@@ -70,6 +70,27 @@ async function freeName(dir: string, name: string): Promise<string> {
   }
 }
 
+/** The ids of messages whose files were saved into a folder before; none when the folder has no ledger yet. */
+export async function readLedger(path: string): Promise<Set<string>> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return new Set();
+    throw error;
+  }
+  let ids: unknown;
+  try {
+    ids = JSON.parse(text);
+  } catch {
+    ids = undefined;
+  }
+  if (!Array.isArray(ids) || !ids.every((id) => typeof id === "string")) {
+    throw new Error(`${path} is not a list of saved message ids; move it away to save the files again`);
+  }
+  return new Set(ids);
+}
+
 /**
  * Saves each received file of `messages` not saved before into `dir` (a list of saved message
  * ids is kept there), and says where; a damaged or expired one is reported, and nothing is written.
@@ -79,7 +100,7 @@ export async function saveFiles(client: EmsgClient, messages: MessageRecord[], d
   if (files.length === 0) return;
   await mkdir(dir, { recursive: true });
   const ledger = join(dir, ".saved.json");
-  const saved = new Set<string>(JSON.parse(await readFile(ledger, "utf8").catch(() => "[]")) as string[]);
+  const saved = await readLedger(ledger);
   for (const m of files) {
     if (saved.has(m.id)) continue;
     try {
