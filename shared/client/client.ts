@@ -7,7 +7,8 @@ import { type AccountRecord, loadAccount } from "./account-record.js";
 import { createAccount, replenishKeyPackages, signerOf } from "./account.js";
 import { deleteAccount, loadSettings, readReceiptsOn, updateSettings } from "./account-settings.js";
 import * as actions from "./message-actions.js";
-import { indexMessages, searchMessages, type SearchOptions } from "./search.js";
+import { indexMessages, searchMessages, type SearchOptions, unindexMessages } from "./search.js";
+import { cleanHeld } from "./message-changes.js";
 import type { ClientEvents, CoreContext } from "./context.js";
 import { type ConversationSummary, conversationWith, listConversations, loadConversation, saveConversation, summaryOf } from "./conversation-record.js";
 import { Emitter } from "./events.js";
@@ -31,6 +32,8 @@ import { ServerApi } from "./server-api.js";
 import type { Store } from "./store.js";
 import { type Clock, type SocketLike, systemClock, type Transport } from "./transport.js";
 import { AttachmentSends } from "./attachment-sends.js";
+import { knownProfiles, ownProfile, setOwnProfile, shareProfile } from "./profiles.js";
+import type { Avatar, Profile } from "../profile.js";
 import type { FileSource, MediaInfo, TransferOptions } from "./attachments.js";
 
 export interface ClientOptions {
@@ -64,6 +67,8 @@ export class EmsgClient {
 
   readonly #live: LivePaths;
   readonly #attachments = new AttachmentSends({ context: () => this.#context(), sendSoon: () => this.#sendSoon() });
+  // Whether a conversation or friend may have appeared since the profile was last shared (checked when set).
+  #profileOwed = true;
 
   constructor(options: ClientOptions) {
     this.#options = options;
@@ -74,6 +79,9 @@ export class EmsgClient {
       changed: (conversation, path) => this.events.emit("path", { conversation, path }),
       ...(options.peers ? { peers: options.peers } : {}),
     });
+    const owe = () => (this.#profileOwed = true);
+    this.events.on("conversation", owe);
+    this.events.on("friend", owe);
   }
 
   on<K extends keyof ClientEvents>(event: K, listener: (payload: ClientEvents[K]) => void): () => void {
@@ -182,6 +190,10 @@ export class EmsgClient {
     const ctx = this.#context();
     const catchUp = this.#catchUp(ctx);
     await this.#moveJobs(ctx);
+    if (this.#profileOwed) {
+      this.#profileOwed = false;
+      await shareProfile(ctx);
+    }
     await flushOutgoing(ctx, catchUp);
     await runDeviceJobs(ctx, catchUp);
     await groups.removeLeavers(ctx, catchUp);
@@ -608,6 +620,30 @@ export class EmsgClient {
     });
   }
 
+  // ---- display name and avatar (PROTOCOL §8.2)
+
+  /** This account's profile, as set on any of its devices; undefined until one is. */
+  profile(): Promise<Profile | undefined> {
+    return ownProfile(this.#context());
+  }
+
+  /** Every account's latest profile this device holds, this account's own among them. */
+  profiles(): Promise<Map<Address, Profile>> {
+    return knownProfiles(this.#context());
+  }
+
+  /**
+   * Sets this account's display name (trimmed, NFC; `bad_request` when empty, over 64 characters or
+   * holding control or direction characters) and avatar (`null` removes it, omitted keeps it), and
+   * sends it to every friend and group.
+   */
+  async setProfile(name: string, avatar?: Avatar | null): Promise<Profile> {
+    const profile = await this.#exclusive(() => setOwnProfile(this.#context(), name, avatar));
+    this.#profileOwed = true;
+    this.#sendSoon();
+    return profile;
+  }
+
   // ---- settings, expiry, deletion
 
   settings(): Promise<Settings> {
@@ -648,6 +684,9 @@ export class EmsgClient {
     return this.#exclusive(async () => {
       const expired = await expiredMessages(ctx, (await loadSettings(ctx)).retentionDays, now);
       for (const message of expired) await deleteMessage(ctx, message);
+      // Their words leave the search index too, and changes held for messages that never came go.
+      await unindexMessages(ctx, expired.map((m) => m.id));
+      await cleanHeld(ctx, now);
       return expired.map((m) => m.id);
     });
   }

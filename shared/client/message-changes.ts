@@ -1,7 +1,7 @@
 import type { Address } from "../address.js";
 import type { DeleteContent, EditContent, ReactionContent, ReceiptContent } from "../content.js";
 import type { CoreContext } from "./context.js";
-import type { ConversationRecord } from "./conversation-record.js";
+import { type ConversationRecord, loadConversation } from "./conversation-record.js";
 import { indexMessages } from "./search.js";
 import { findMessage, type MessageRecord, saveMessage, setStatus } from "./messages.js";
 
@@ -23,7 +23,19 @@ export interface Reaction {
 /** A typing indicator sent longer ago than this arrived late: not shown, and not sent (PROTOCOL §8.1). */
 export const TYPING_LATE_MS = 20_000;
 
-const heldPrefix = (conversation: string, of: string) => `held/${conversation}/${of}/`;
+const HELD = "held/";
+const heldPrefix = (conversation: string, of: string) => `${HELD}${conversation}/${of}/`;
+/** A change whose message has not come within the mailbox lifetime never will (PROTOCOL §8.1). */
+export const HELD_MAX_AGE_MS = 30 * 86_400_000;
+/** Per conversation: a member sending changes to messages that never come cannot fill the store. */
+export const HELD_MAX_PER_CONVERSATION = 500;
+
+/** A change kept until its message arrives; `at` is when it arrived (absent on ones kept before the bound). */
+interface HeldChange {
+  change: MessageChange;
+  sender: Address;
+  at?: number;
+}
 
 /** Applies `change` to its message: a new record, or undefined when it changes nothing. */
 export function changed(message: MessageRecord, change: MessageChange, sender: Address): MessageRecord | undefined {
@@ -54,16 +66,50 @@ function reacted(message: MessageRecord, change: ReactionContent, sender: Addres
 export async function readChange(ctx: CoreContext, record: ConversationRecord, change: MessageChange, sender: Address): Promise<ConversationRecord> {
   const message = await findMessage(ctx, change.of);
   if (!message) {
-    await ctx.store.put(`${heldPrefix(record.conversation, change.of)}${change.id}`, { change, sender });
+    await hold(ctx, record.conversation, { change, sender, at: ctx.clock.now() });
     return record;
   }
   if (message.conversation !== record.conversation) return record;
   return store(ctx, record, changed(message, change, sender));
 }
 
+/** Keeps `held` for its message, dropping the conversation's oldest beyond the bound. */
+async function hold(ctx: CoreContext, conversation: string, held: HeldChange): Promise<void> {
+  await ctx.store.put(`${heldPrefix(conversation, held.change.of)}${held.change.id}`, held);
+  const all = await ctx.store.list<HeldChange>(`${HELD}${conversation}/`);
+  if (all.length <= HELD_MAX_PER_CONVERSATION) return;
+  const oldest = all.sort(([, a], [, b]) => (a.at ?? 0) - (b.at ?? 0)).slice(0, all.length - HELD_MAX_PER_CONVERSATION);
+  for (const [key] of oldest) await ctx.store.delete(key);
+}
+
+/**
+ * Drops held changes that will never apply: older than the bound (or kept before it, so of unknown
+ * age), or of a conversation this device no longer has, left, or stopped as unsafe. Returns how many.
+ */
+export async function cleanHeld(ctx: Pick<CoreContext, "store">, now: number): Promise<number> {
+  const open = new Map<string, boolean>();
+  const isOpen = async (conversation: string) => {
+    if (!open.has(conversation)) {
+      const record = await loadConversation(ctx, conversation);
+      // A change to a first text still waiting for its conversation (`@friend`) is kept.
+      open.set(conversation, conversation.startsWith("@") || (record !== undefined && !record.left && !record.unsafe));
+    }
+    return open.get(conversation)!;
+  };
+  let dropped = 0;
+  for (const [key, held] of await ctx.store.list<HeldChange>(HELD)) {
+    // `held/{conversation}/{of}/{id}`: the conversation ("HUB/ID") holds a slash itself.
+    const conversation = key.slice(HELD.length).split("/").slice(0, -2).join("/");
+    if (held.at !== undefined && now - held.at <= HELD_MAX_AGE_MS && (await isOpen(conversation))) continue;
+    await ctx.store.delete(key);
+    dropped++;
+  }
+  return dropped;
+}
+
 /** Changes that arrived before `message` did, applied now under the same checks. */
 export async function applyHeld(ctx: CoreContext, record: ConversationRecord, message: MessageRecord): Promise<ConversationRecord> {
-  const held = await ctx.store.list<{ change: MessageChange; sender: Address }>(heldPrefix(record.conversation, message.id));
+  const held = await ctx.store.list<HeldChange>(heldPrefix(record.conversation, message.id));
   let current = message;
   let next = record;
   for (const [key, { change, sender }] of held) {

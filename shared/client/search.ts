@@ -5,12 +5,12 @@ import { findMessage, type MessageRecord } from "./messages.js";
  * Message search over this device's store. Every store adapter seals each value (the PWA's
  * IndexedDB with AES-GCM), so reading all messages to search them costs one decryption each; the
  * words are kept instead, folded, in buckets of up to 1,000 messages, and a search opens about one
- * value per thousand messages, once: then they are kept in memory. A message changed later (edited, deleted) is appended again: the
- * last entry of an id is its current words. Hits are read back from the messages themselves, so
- * one deleted since (by expiry, say) is not shown.
+ * value per thousand messages, once: then they are kept in memory. A message edited later loses its
+ * old entry and gets a new one; one deleted or expired loses its entry. Hits are read back from the
+ * messages themselves, so one deleted meanwhile is not shown.
  */
 
-/** `[id, conversation, at, folded words]`; the words are "" once the message was deleted. */
+/** `[id, conversation, at, folded words]`; the words are "" for a deleted message indexed before deletes were removed. */
 type Entry = [string, string, number, string];
 
 interface Head {
@@ -38,9 +38,15 @@ function entryOf(message: MessageRecord): Entry {
   return [message.id, message.conversation, message.at, message.deleted ? "" : foldText(message.text)];
 }
 
-/** Adds what `messages` say now to the search words (a text sent or read, or one edited or deleted). */
+/**
+ * Adds what `messages` say now to the search words (a text sent or read, or one edited or deleted).
+ * A changed message's earlier words are removed first, and a deleted one keeps none.
+ */
 export async function indexMessages(ctx: Pick<CoreContext, "store">, messages: readonly MessageRecord[]): Promise<void> {
-  const entries = messages.filter((m) => !m.notice).map(entryOf);
+  const shown = messages.filter((m) => !m.notice);
+  const changed = shown.filter((m) => m.deleted || m.editedAt !== undefined);
+  if (changed.length > 0) await unindexMessages(ctx, changed.map((m) => m.id));
+  const entries = shown.filter((m) => !m.deleted).map(entryOf);
   if (entries.length === 0) return;
   let head = (await ctx.store.get<Head>(HEAD)) ?? (await rebuild(ctx));
   let at = 0;
@@ -53,6 +59,23 @@ export async function indexMessages(ctx: Pick<CoreContext, "store">, messages: r
     at += taken.length;
   }
   await ctx.store.put(HEAD, head);
+}
+
+/**
+ * Removes every entry of these messages (expired, deleted or about to be re-added), so their words
+ * stay nowhere on the device. Reads each bucket once (about one per thousand messages) and writes
+ * back those that held one. The head never goes back: a reader's cached copy then still notices
+ * the next message added, and its stale entries are checked against the messages themselves.
+ */
+export async function unindexMessages(ctx: Pick<CoreContext, "store">, ids: readonly string[]): Promise<void> {
+  if (ids.length === 0) return;
+  const gone = new Set(ids);
+  for (const [key, bucket] of await ctx.store.list<Entry[]>("search/")) {
+    const kept = bucket.filter(([id]) => !gone.has(id));
+    if (kept.length !== bucket.length) await ctx.store.put(key, kept);
+  }
+  const cached = loaded.get(ctx.store)?.latest;
+  for (const id of ids) cached?.delete(id);
 }
 
 /** Messages stored before search existed are indexed once, on the first use. */
