@@ -1,7 +1,7 @@
 import { THUMB_MAX_SIDE } from "../../shared/attachment.js";
-import type { FileSource, MediaInfo } from "../../shared/client/attachments.js";
+import type { MediaInfo } from "../../shared/client/attachments.js";
 import { EmsgError } from "../../shared/errors.js";
-import type { AppContext } from "./app-context.js";
+import type { ChatContext, PickedFile, PickedSource } from "./chat-context.js";
 import { Observable } from "./observable.js";
 
 /** A transfer on screen: bytes moved of the total, and how to stop it. */
@@ -13,18 +13,13 @@ export interface Transfer {
   cancel(): void;
 }
 
-/** What the browser hands over for a picked, dropped or pasted file. */
-export interface PickedFile {
-  name: string;
-  type: string;
-  size: number;
-  slice(start: number, end: number): { arrayBuffer(): Promise<ArrayBuffer> };
-}
+export type { PickedFile } from "./chat-context.js";
 
 const DEFAULT_NAMES: Record<string, string> = { "image/png": "image.png", "image/jpeg": "image.jpg", "image/gif": "image.gif", "image/webp": "image.webp" };
 
-function sourceOf(file: PickedFile, name?: string): FileSource {
+function sourceOf(file: PickedFile, name?: string): PickedSource {
   return {
+    picked: file,
     // A pasted screenshot has no name of its own.
     name: name ?? (file.name || DEFAULT_NAMES[file.type] || "file"),
     mediaType: /^[a-z0-9][a-z0-9!#$&^_.+-]*\/[a-z0-9][a-z0-9!#$&^_.+-]*$/.test(file.type.toLowerCase().split(";")[0]!) ? file.type.toLowerCase().split(";")[0]! : "application/octet-stream",
@@ -57,7 +52,7 @@ async function imageInfo(file: PickedFile): Promise<MediaInfo> {
  * and voice notes, fetching received ones into object URLs to show or save, and the progress of each.
  */
 export class AttachmentsViewModel extends Observable {
-  readonly #ctx: AppContext;
+  readonly #ctx: ChatContext;
   readonly #target: () => string;
   /** By message id (uploads by a temporary key until the core names the message). */
   transfers = new Map<string, Transfer>();
@@ -66,7 +61,7 @@ export class AttachmentsViewModel extends Observable {
   error: string | null = null;
   recording: { started: number; stop(): void } | null = null;
 
-  constructor(ctx: AppContext, target: () => string) {
+  constructor(ctx: ChatContext, target: () => string) {
     super();
     this.#ctx = ctx;
     this.#target = target;
@@ -144,8 +139,7 @@ export class AttachmentsViewModel extends Observable {
         for (const track of stream.getTracks()) track.stop();
         const durationMs = Date.now() - started;
         const type = (recorder.mimeType || "audio/webm").split(";")[0]!;
-        const blob = new Blob(chunks, { type });
-        const file: PickedFile = { name: "voice", type, size: blob.size, slice: (a, b) => blob.slice(a, b) };
+        const file = new File(chunks, "voice", { type });
         void this.sendFiles([file], { voice: true, durationMs }, `voice-${new Date(started).toISOString().slice(0, 19).replace(/[:T]/g, "-")}.${type.split("/")[1]}`);
       };
       recorder.start();

@@ -1,6 +1,6 @@
 import type { Address } from "../../shared/address.js";
 import type { ConversationSummary, MessageRecord } from "./core-types.js";
-import type { AppContext } from "./app-context.js";
+import type { ChatContext } from "./chat-context.js";
 import { chatRows, chatSummary, type ChatRow } from "./chat-list.js";
 import { ConversationViewModel } from "./conversation-model.js";
 import { GroupViewModel } from "./group-model.js";
@@ -21,7 +21,7 @@ export interface SearchHit {
 
 /** The chat list and the one conversation open beside it. */
 export class ChatsViewModel extends Observable {
-  readonly #ctx: AppContext;
+  readonly #ctx: ChatContext;
   #summaries = new Map<string, ConversationSummary>();
   conversation: ConversationViewModel | null = null;
   /** The open conversation's group state, when it is a group. */
@@ -36,7 +36,7 @@ export class ChatsViewModel extends Observable {
   #pinned = new Set<string>();
   #muted = new Set<string>();
 
-  constructor(ctx: AppContext) {
+  constructor(ctx: ChatContext) {
     super();
     this.#ctx = ctx;
     ctx.client.events.on("conversation", (summary) => {

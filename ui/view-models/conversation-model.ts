@@ -1,5 +1,5 @@
 import type { Address } from "../../shared/address.js";
-import type { AppContext } from "./app-context.js";
+import type { ChatContext } from "./chat-context.js";
 import type { ConversationSummary, MessagePath, MessageRecord } from "./core-types.js";
 import { errorSentence } from "./error-text.js";
 import { type PathView, pathView } from "./message-path.js";
@@ -30,7 +30,7 @@ export class ConversationViewModel extends Observable {
   conversation: string | null;
   readonly peer: Address | null;
   readonly title: string;
-  readonly #ctx: AppContext;
+  readonly #ctx: ChatContext;
   readonly #messages = new Map<string, MessageRecord>();
   readonly #starred = new Set<string>();
   readonly #unsubscribe: (() => void)[] = [];
@@ -63,7 +63,7 @@ export class ConversationViewModel extends Observable {
   /** Its files: sending, fetching, and the fetched ones to show. */
   readonly files: AttachmentsViewModel;
 
-  constructor(ctx: AppContext, conversation: string | null, peer: Address | null, title: string) {
+  constructor(ctx: ChatContext, conversation: string | null, peer: Address | null, title: string) {
     super();
     this.#ctx = ctx;
     this.conversation = conversation;
