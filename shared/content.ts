@@ -3,6 +3,7 @@ import { jcsBytes } from "./canonical.js";
 import { EmsgError } from "./errors.js";
 import { Id16Schema, randomId16 } from "./ids.js";
 import { type AttachmentContent, AttachmentContentSchema } from "./attachment.js";
+import { type Avatar, type ProfileContent, ProfileContentSchema } from "./profile.js";
 
 /**
  * What a person sends, as the plaintext of an MLS application message (PROTOCOL §8.1): UTF-8 JCS of
@@ -140,6 +141,7 @@ export const ContentSchema = v.variant(
     DeleteContentSchema,
     TypingContentSchema,
     AttachmentContentSchema,
+    ProfileContentSchema,
   ],
   "Unknown kind of message content.",
 );
@@ -152,7 +154,7 @@ export type ReactionContent = v.InferOutput<typeof ReactionContentSchema>;
 export type EditContent = v.InferOutput<typeof EditContentSchema>;
 export type DeleteContent = v.InferOutput<typeof DeleteContentSchema>;
 export type TypingContent = v.InferOutput<typeof TypingContentSchema>;
-export type Content = TextContent | ReceiptContent | GroupContent | LeaveContent | ReactionContent | EditContent | DeleteContent | TypingContent | AttachmentContent;
+export type Content = TextContent | ReceiptContent | GroupContent | LeaveContent | ReactionContent | EditContent | DeleteContent | TypingContent | AttachmentContent | ProfileContent;
 
 function checked(value: unknown): Content {
   // Only a whole version other than ours is another version; a missing, fractional or non-number `v` is malformed.
@@ -221,4 +223,10 @@ export function newDelete(of: string, sentAt: number): DeleteContent {
 
 export function newTyping(state: TypingContent["state"], sentAt: number): TypingContent {
   return checked({ v: CONTENT_VERSION, id: randomId16(), sentAt, type: "typing", state }) as TypingContent;
+}
+
+/** One's profile (PROTOCOL §8.2) for a conversation: `setAt` stays as it was set, `sentAt` is now. */
+export function newProfile(profile: { name: string; avatar?: Avatar; setAt: number }, sentAt: number): ProfileContent {
+  const { name, avatar, setAt } = profile;
+  return checked({ v: CONTENT_VERSION, id: randomId16(), sentAt, type: "profile", name, setAt, ...(avatar ? { avatar } : {}) }) as ProfileContent;
 }

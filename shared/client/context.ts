@@ -9,6 +9,7 @@ import type { Store } from "./store.js";
 import type { Clock } from "./transport.js";
 import type { MessagePath } from "./live-paths.js";
 import type { Submit, SubmitAccepted } from "../wire/conversation.js";
+import type { Profile } from "../profile.js";
 
 export interface ClientEvents extends Record<string, unknown> {
   message: MessageRecord;
@@ -25,6 +26,8 @@ export interface ClientEvents extends Record<string, unknown> {
   devices: { change: "added" | "removed"; deviceId: string };
   /** How much of the backlog the server sent on connecting is read and stored; `done === total` at the end. */
   catchUp: { done: number; total: number };
+  /** An account's display name or avatar changed (this account's own included; PROTOCOL §8.2). */
+  profile: { address: Address; profile: Profile };
 }
 
 /** A faster way to a conversation's hub than our own server (PROTOCOL §10): a session socket. */

@@ -29,6 +29,7 @@ import { ownItemBack } from "./own-commits.js";
 import { groupTextIn } from "./store-batch.js";
 import { findMessage, type MessageRecord, saveMessage } from "./messages.js";
 import { attachmentRecordOf } from "./attachments.js";
+import { readProfile } from "./profiles.js";
 
 /** What applying a conversation item asks of the caller afterwards. */
 export interface ConvOutcome {
@@ -204,6 +205,7 @@ export async function readApplication(
     return { record: await readChange(ctx, record, content, sender), outcome: {} };
   }
   if (content.type === "typing") await readTyping(ctx, record, content, sender);
+  if (content.type === "profile") await readProfile(ctx, record, content, sender);
   return { record, outcome: {} };
 }
 
