@@ -188,9 +188,17 @@ export class ClientService {
   }
 
   /** Deletes what is past its chat's retention; open pages reload if anything went. */
-  async expire(): Promise<void> {
-    if (!(await this.ready())) return;
-    if ((await this.client.expire()).length > 0) this.#changed("messages");
+  async expire(): Promise<number> {
+    if (!(await this.ready())) return 0;
+    const removed = (await this.client.expire()).length;
+    if (removed > 0) this.#changed("messages");
+    return removed;
+  }
+
+  /** The core, once this device's account is open: what the chat view models' requests go to. */
+  async core(): Promise<EmsgClient> {
+    await this.#require();
+    return this.client;
   }
 
   async #require(): Promise<void> {

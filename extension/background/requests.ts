@@ -24,7 +24,7 @@ export interface Self {
   origin: string;
 }
 
-function failure(error: unknown): Reply<never> {
+export function failure(error: unknown): Reply<never> {
   if (error instanceof EmsgError) return { ok: false, error: error.code, message: error.message };
   const code = (error as { code?: unknown } | null)?.code;
   if (isErrorCode(code)) return { ok: false, error: code, message: ERROR_SENTENCE[code] };
@@ -89,6 +89,34 @@ export async function handleRequest(raw: unknown, sender: SenderInfo, self: Self
         return { ok: true, ...(await service.chatRetention(request.chat)) };
       case "set-chat-retention":
         return { ok: true, ...(await service.setChatRetention(request.chat, request.retention)) };
+      case "summaries":
+        return { ok: true, summaries: await (await service.core()).conversations() };
+      case "friend-records":
+        return { ok: true, friends: await (await service.core()).friends() };
+      case "messages": {
+        const { chat, type: _type, ...page } = request;
+        return { ok: true, messages: await (await service.core()).history(chat, page) };
+      }
+      case "send-text":
+        return { ok: true, record: await (await service.core()).sendText(request.chat, request.text, request.replyTo === undefined ? {} : { replyTo: request.replyTo }) };
+      case "edit":
+        return { ok: true, record: await (await service.core()).editMessage(request.id, request.text) };
+      case "react":
+        return { ok: true, record: await (await service.core()).react(request.id, request.emoji, request.op) };
+      case "delete-message":
+        return { ok: true, record: await (await service.core()).deleteForEveryone(request.id) };
+      case "typing":
+        await (await service.core()).setTyping(request.chat, request.typing);
+        return { ok: true, done: true };
+      case "mark-read":
+        await (await service.core()).markRead(request.chat);
+        return { ok: true, done: true };
+      case "search": {
+        const { query, type: _type, ...options } = request;
+        return { ok: true, messages: await (await service.core()).search(query, options) };
+      }
+      case "expire":
+        return { ok: true, removed: await service.expire() };
       case "set-settings": {
         const { type: _type, ...change } = request;
         return { ok: true, settings: await service.setSettings(change) };

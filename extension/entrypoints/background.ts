@@ -6,8 +6,10 @@ import { keepConnected } from "../background/lifecycle.js";
 import { notifyArrivals } from "../background/notifier.js";
 import { openPanel } from "../background/panel.js";
 import { handleRequest, type Self } from "../background/requests.js";
-import type { ChangedNotice } from "../messaging/messages.js";
+import { serveFileTransfers } from "../background/file-transfers.js";
+import { FORWARDED_EVENTS, type ChangedNotice, type EventNotice } from "../messaging/messages.js";
 import { logFailure } from "../../ui/view-models/log-failure.js";
+import { LocalRecords } from "../../ui/view-models/local-records.js";
 import { fetchTransport } from "../platform/fetch-transport.js";
 import { ExtensionStore } from "../platform/chrome-storage-store.js";
 
@@ -16,7 +18,8 @@ import { ExtensionStore } from "../platform/chrome-storage-store.js";
 // worker may not import() at run time, which is how ts-mls loads its ciphers.
 export default defineBackground({
   main() {
-    const service = new ClientService(new ExtensionStore(browser.storage.local), fetchTransport);
+    const store = new ExtensionStore(browser.storage.local);
+    const service = new ClientService(store, fetchTransport);
     const runtime = browser.runtime as unknown as { getURL(path: string): string };
     const self: Self = { id: browser.runtime.id, origin: runtime.getURL("/") };
     const ctx = { service, openPanel };
@@ -26,13 +29,14 @@ export default defineBackground({
       handleRequest(message, sender, self, ctx).then(sendResponse);
       return true;
     });
-    service.onChange((what) => {
-      const notice: ChangedNotice = { type: "emsg-changed", what };
+    const tellPages = (notice: ChangedNotice | EventNotice) =>
       browser.runtime.sendMessage(notice).catch((error: unknown) => {
         // No page listening is the usual case, not an error.
         if (!String((error as Error).message).includes("Receiving end does not exist")) logFailure("an open EMSG page shows the change on its next refresh")(error);
       });
-    });
+    service.onChange((what) => void tellPages({ type: "emsg-changed", what }));
+    for (const event of FORWARDED_EVENTS) service.client.on(event, (payload) => void tellPages({ type: "emsg-event", event, payload }));
+    serveFileTransfers(globalThis as unknown as Parameters<typeof serveFileTransfers>[0], self.origin, service);
 
     browser.contextMenus.onClicked.addListener(async (info) => {
       if (info.menuItemId !== MENU_ID) return;
@@ -44,7 +48,7 @@ export default defineBackground({
       await notify("state" in reply && reply.state === "queued" ? `${address} will be added once EMSG is set up.` : `Friend request sent to ${address}.`);
     });
 
-    notifyArrivals(service);
+    notifyArrivals(service, new LocalRecords(store));
     keepConnected(service);
   },
 });

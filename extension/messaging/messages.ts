@@ -1,16 +1,21 @@
 import * as v from "valibot";
-import type { ConversationSummary, GroupNotice } from "../../shared/client/index.js";
+import type { ConversationSummary, Friend, GroupNotice, MessageRecord } from "../../shared/client/index.js";
+import type { ClientEvents } from "../../shared/client/context.js";
 
 const Text = (max: number) => v.pipe(v.string(), v.maxLength(max));
 const Members = v.pipe(v.array(Text(400)), v.minLength(1), v.maxLength(500));
+
+/** A message's id (base64url), and how many of something a page asks for. */
+const Id = Text(100);
+const Count = v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(500));
+
+/** A retention in days, within the account setting's bounds (PROTOCOL §6). */
+const Days = v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(3650));
 
 /**
  * What content scripts, the popup and the side panel may ask the background service worker.
  * Only the background holds keys and talks to servers; everything else asks it.
  */
-/** A retention in days, within the account setting's bounds (PROTOCOL §6). */
-const Days = v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(3650));
-
 export const RequestSchema = v.variant("type", [
   v.object({ type: v.literal("add-friend"), address: Text(400), note: v.optional(Text(280)) }),
   v.object({ type: v.literal("open-panel") }),
@@ -32,6 +37,18 @@ export const RequestSchema = v.variant("type", [
   v.object({ type: v.literal("chat-retention"), chat: Text(400) }),
   v.object({ type: v.literal("set-chat-retention"), chat: Text(400), retention: v.union([v.literal("account"), v.nullable(Days)]) }),
   v.object({ type: v.literal("sync") }),
+  // What the shared chat view models (ui/) ask the core, each answered with the core's own records.
+  v.object({ type: v.literal("summaries") }),
+  v.object({ type: v.literal("friend-records") }),
+  v.object({ type: v.literal("messages"), chat: Text(400), limit: v.optional(Count), before: v.optional(v.number()), beforeId: v.optional(Id) }),
+  v.object({ type: v.literal("send-text"), chat: Text(400), text: Text(20_000), replyTo: v.optional(Id) }),
+  v.object({ type: v.literal("edit"), id: Id, text: Text(20_000) }),
+  v.object({ type: v.literal("react"), id: Id, emoji: Text(32), op: v.picklist(["add", "remove"]) }),
+  v.object({ type: v.literal("delete-message"), id: Id }),
+  v.object({ type: v.literal("typing"), chat: Text(400), typing: v.boolean() }),
+  v.object({ type: v.literal("mark-read"), chat: Text(400) }),
+  v.object({ type: v.literal("search"), query: Text(400), conversation: v.optional(Text(400)), limit: v.optional(Count) }),
+  v.object({ type: v.literal("expire") }),
   v.object({
     type: v.literal("set-settings"),
     strangers: v.optional(v.picklist(["accept", "refuse", "review"])),
@@ -138,6 +155,27 @@ export interface ReplyOf {
   "set-chat-retention": Reply<ChatRetentionView>;
   sync: Reply<{ synced: boolean }>;
   "set-settings": Reply<{ settings: SettingsView }>;
+  summaries: Reply<{ summaries: ConversationSummary[] }>;
+  "friend-records": Reply<{ friends: Friend[] }>;
+  messages: Reply<{ messages: MessageRecord[] }>;
+  "send-text": Reply<{ record: MessageRecord }>;
+  edit: Reply<{ record: MessageRecord }>;
+  react: Reply<{ record: MessageRecord }>;
+  "delete-message": Reply<{ record: MessageRecord }>;
+  typing: Reply<{ done: true }>;
+  "mark-read": Reply<{ done: true }>;
+  search: Reply<{ messages: MessageRecord[] }>;
+  expire: Reply<{ removed: number }>;
+}
+
+/** The core's events the chat view models follow, passed on by the background to its own pages as they happen. */
+export type ForwardedEvent = "message" | "status" | "typing" | "conversation" | "path";
+export const FORWARDED_EVENTS: readonly ForwardedEvent[] = ["message", "status", "typing", "conversation", "path"];
+
+export interface EventNotice<K extends ForwardedEvent = ForwardedEvent> {
+  type: "emsg-event";
+  event: K;
+  payload: ClientEvents[K];
 }
 
 /** Sent by the background to its own pages when something they show changed. */

@@ -6,7 +6,7 @@ import type { Reply } from "../messaging/messages.js";
 import { ask } from "./panel-api.js";
 
 /** A refused request as the error the view models expect from the core, keeping its sentence. */
-function answered<T>(reply: Reply<T>): T {
+export function answered<T>(reply: Reply<T>): T {
   if (reply.ok) return reply;
   throw new EmsgError(isErrorCode(reply.error) ? reply.error : "internal", reply.message);
 }

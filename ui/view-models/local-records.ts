@@ -66,6 +66,11 @@ export class LocalRecords {
     return new Set((await this.#store.list<true>(`${MARK}${mark}/`)).map(([key]) => key.slice(`${MARK}${mark}/`.length)));
   }
 
+  /** Whether one chat is marked `mark` (the extension's background asks before it notifies). */
+  async isMarked(mark: ChatMark, chat: string): Promise<boolean> {
+    return (await this.#store.get<true>(`${MARK}${mark}/${chat}`)) === true;
+  }
+
   async setMarked(mark: ChatMark, chat: string, on: boolean): Promise<void> {
     if (on) await this.#store.put(`${MARK}${mark}/${chat}`, true);
     else await this.#store.delete(`${MARK}${mark}/${chat}`);

@@ -1,0 +1,84 @@
+import { browser } from "wxt/browser";
+import type { Address } from "../../shared/address.js";
+import type { ClientEvents } from "../../shared/client/context.js";
+import { Emitter } from "../../shared/client/events.js";
+import type { MessagePath } from "../../shared/client/index.js";
+import { EmsgError, isErrorCode } from "../../shared/errors.js";
+import type { ChatClient } from "../../ui/view-models/chat-context.js";
+import type { FileAnswer, FileRequest } from "../messaging/file-port.js";
+import type { EventNotice } from "../messaging/messages.js";
+import { answered, groupRequests } from "./group-requests.js";
+import { ask } from "./panel-api.js";
+
+type TransferOptions = Parameters<ChatClient["sendFile"]>[3];
+
+/** One file request to the background's service worker over a port of its own (messaging/file-port.ts). */
+async function transfer(request: FileRequest, { signal, onProgress }: NonNullable<TransferOptions> = {}): Promise<Exclude<FileAnswer, { progress: unknown } | { failed: unknown }>> {
+  const worker = (await navigator.serviceWorker.ready).active;
+  if (!worker) throw new EmsgError("unavailable", "EMSG did not answer; try again.");
+  const channel = new MessageChannel();
+  return new Promise((resolve, reject) => {
+    const cancel = () => channel.port1.postMessage({ cancel: true });
+    signal?.addEventListener("abort", cancel, { once: true });
+    channel.port1.onmessage = ({ data }: MessageEvent<FileAnswer>) => {
+      if ("progress" in data) return onProgress?.(...data.progress);
+      signal?.removeEventListener("abort", cancel);
+      channel.port1.close();
+      if ("failed" in data) reject(new EmsgError(isErrorCode(data.failed.error) ? data.failed.error : "internal", data.failed.message));
+      else resolve(data);
+    };
+    worker.postMessage(request, [channel.port2]);
+  });
+}
+
+/**
+ * The client core as the shared chat view models use it (ChatClient), for a page of the extension:
+ * each call is a request to the background, which holds the keys, and the core's events come back
+ * from it as they happen. Files cross as themselves, not as JSON (messaging/file-port.ts).
+ */
+export function remoteClient(self: Address): ChatClient {
+  const events = new Emitter<ClientEvents>();
+  const paths = new Map<string, MessagePath>();
+  browser.runtime.onMessage.addListener((message: unknown) => {
+    const notice = message as EventNotice | null;
+    if (notice?.type !== "emsg-event") return;
+    if (notice.event === "path") {
+      const { conversation, path } = notice.payload as ClientEvents["path"];
+      paths.set(conversation, path);
+    }
+    events.emit(notice.event, notice.payload);
+  });
+  return {
+    ...groupRequests(self),
+    events,
+    pathOf: (conversation) => paths.get(conversation) ?? "relay",
+    conversations: async () => answered(await ask({ type: "summaries" })).summaries,
+    friends: async () => answered(await ask({ type: "friend-records" })).friends,
+    history: async (chat, page = {}) => answered(await ask({ type: "messages", chat, ...page })).messages,
+    chatRetention: async (chat) => {
+      const { retention } = answered(await ask({ type: "chat-retention", chat }));
+      return retention === "account" ? undefined : retention;
+    },
+    setChatRetention: async (chat, days) => void answered(await ask({ type: "set-chat-retention", chat, retention: days === undefined ? "account" : days })),
+    sendText: async (chat, text, { replyTo } = {}) => answered(await ask({ type: "send-text", chat, text, ...(replyTo === undefined ? {} : { replyTo }) })).record,
+    editMessage: async (id, text) => answered(await ask({ type: "edit", id, text })).record,
+    react: async (id, emoji, op = "add") => answered(await ask({ type: "react", id, emoji, op })).record,
+    deleteForEveryone: async (id) => answered(await ask({ type: "delete-message", id })).record,
+    setTyping: async (chat, typing) => void answered(await ask({ type: "typing", chat, typing })),
+    markRead: async (chat) => void answered(await ask({ type: "mark-read", chat })),
+    search: async (query, options = {}) => answered(await ask({ type: "search", query, ...options })).messages,
+    sendFile: async (target, source, media = {}, options) => {
+      // The picked File (or recorded Blob) itself crosses: the background reads it in pieces.
+      if (!(source.picked instanceof Blob)) throw new EmsgError("bad_request", "That file cannot be read.");
+      const request: FileRequest = { kind: "upload", target, name: source.name, mediaType: source.mediaType, file: source.picked, media };
+      const answer = await transfer(request, options);
+      if (!("sent" in answer)) throw new EmsgError("internal", "EMSG could not do that; try again.");
+      return answer.sent;
+    },
+    downloadAttachment: async (id, options) => {
+      const answer = await transfer({ kind: "download", id }, options);
+      if (!("bytes" in answer)) throw new EmsgError("internal", "EMSG could not do that; try again.");
+      return new Uint8Array(answer.bytes);
+    },
+  };
+}
