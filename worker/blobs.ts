@@ -1,8 +1,9 @@
 import { DurableObject } from "cloudflare:workers";
-import { DEFAULT_LIMITS, type Limits } from "../shared/discovery.js";
+import { DEFAULT_LIMITS } from "../shared/discovery.js";
 import { EmsgError } from "../shared/errors.js";
 import { randomId16 } from "../shared/ids.js";
 import { BLOB_PART_BYTES, partCount, partLength, type BlobDone, type UploadStatus } from "../shared/wire/blobs.js";
+import type { BlobLimits } from "./blob-limits.js";
 import type { Env } from "./env.js";
 import { attempt, type Outcome } from "./outcome.js";
 import { migrate } from "./sql-schema.js";
@@ -18,11 +19,6 @@ export const UPLOAD_TTL_MS = 86_400_000;
 const DAY_MS = 86_400_000;
 
 export const blobKey = (blob: string) => `blobs/${blob}`;
-
-/** The limits the discovery document publishes (§3). */
-export function blobLimits(): Pick<Limits, "maxBlobBytes" | "blobQuotaBytes"> {
-  return { maxBlobBytes: DEFAULT_LIMITS.maxBlobBytes, blobQuotaBytes: DEFAULT_LIMITS.blobQuotaBytes };
-}
 
 const STEPS = [
   `CREATE TABLE upload (id TEXT PRIMARY KEY, blob TEXT NOT NULL, size INTEGER NOT NULL, parts INTEGER NOT NULL,
@@ -67,10 +63,9 @@ export class BlobObject extends DurableObject<Env> {
     return { upload: row.id, blob: row.blob, size: row.size, partBytes: BLOB_PART_BYTES, parts: row.parts, held, until: row.until };
   }
 
-  /** Reserves `size` bytes of the quota and opens an R2 multipart upload for them. */
-  async create(size: number, until: number | undefined, now: number): Promise<Outcome<UploadStatus>> {
+  /** Reserves `size` bytes of the quota and opens an R2 multipart upload for them; `limits` are the deployment's (blob-limits.ts). */
+  async create(size: number, until: number | undefined, now: number, limits: BlobLimits): Promise<Outcome<UploadStatus>> {
     return attempt(async () => {
-      const limits = blobLimits();
       if (size > limits.maxBlobBytes) throw new EmsgError("too_large", `A blob is at most ${limits.maxBlobBytes} bytes.`);
       if (this.used() + size > limits.blobQuotaBytes) {
         throw new EmsgError("over_quota", `This account keeps at most ${limits.blobQuotaBytes} bytes of attachments; ${this.used()} are in use.`);
@@ -150,8 +145,9 @@ export class BlobObject extends DurableObject<Env> {
     });
   }
 
-  async usage(): Promise<{ used: number } & Pick<Limits, "maxBlobBytes" | "blobQuotaBytes">> {
-    return { used: this.used(), ...blobLimits() };
+  /** Sealed bytes held and reserved, against the quota. */
+  async usage(): Promise<{ used: number }> {
+    return { used: this.used() };
   }
 
   /** The account ends: every blob and upload goes, and so does this object's storage. */

@@ -17,6 +17,10 @@ export interface Env {
   EMSG_RATE?: string;
   /** Outbox objects per peer domain, 1 (default) to 64: a large domain's traffic to one peer spread by conversation (docs/scale.md). */
   EMSG_OUTBOX_SHARDS?: string;
+  /** Largest sealed attachment blob in bytes (default 104883200, at most that); see blob-limits.ts. */
+  EMSG_MAX_BLOB_BYTES?: string;
+  /** Sealed attachment bytes an account may keep at once (default 1073741824, at least the largest blob). */
+  EMSG_BLOB_QUOTA_BYTES?: string;
   /** "1" on benchmark servers only: calls per Durable Object kind are counted (see call-counts.ts). */
   EMSG_COUNT_CALLS?: string;
   ACCOUNT: DurableObjectNamespace<AccountObject>;

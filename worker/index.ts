@@ -15,6 +15,7 @@ import { federationRoutes } from "./routes/federation-routes.js";
 import { linkRoutes } from "./routes/link-routes.js";
 import { blobRoutes } from "./routes/blob-routes.js";
 import { DOWNLOADS_PATH, serveDownload } from "./downloads.js";
+import { blobLimits } from "./blob-limits.js";
 
 export { AccountObject } from "./account.js";
 export { BlobObject } from "./blobs.js";
@@ -91,6 +92,11 @@ export default {
     if (!env.EMSG_DOMAIN) return errorResponse(new EmsgError("unavailable", "EMSG_DOMAIN is not configured."));
     const fault = resolverFault(env.EMSG_RESOLVE);
     if (fault) return errorResponse(fault);
+    try {
+      blobLimits(env);
+    } catch (e) {
+      return errorResponse(e as EmsgError);
+    }
     return app.fetch(request, env, ctx);
   },
 } satisfies ExportedHandler<AppEnv["Bindings"]>;

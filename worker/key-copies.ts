@@ -1,6 +1,7 @@
 import type { Domain } from "../shared/address.js";
 import { fromB64u } from "../shared/base64url.js";
 import { buildDiscoveryDoc, serverKey, type DiscoveryDoc } from "../shared/discovery.js";
+import { blobLimits } from "./blob-limits.js";
 import type { Env } from "./env.js";
 import { unwrap } from "./outcome.js";
 import { serverOf } from "./routing.js";
@@ -30,9 +31,10 @@ export async function ownKey(env: Env): Promise<SigningKey> {
   return (await ownCopy(env)).key;
 }
 
-/** This server's discovery document (PROTOCOL §3). */
+/** This server's discovery document (PROTOCOL §3), with this deployment's attachment limits. */
 export async function ownDiscovery(env: Env): Promise<DiscoveryDoc> {
-  return (await ownCopy(env)).doc;
+  const doc = (await ownCopy(env)).doc;
+  return { ...doc, limits: { ...doc.limits, ...blobLimits(env) } };
 }
 
 /**

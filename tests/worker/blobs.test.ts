@@ -1,12 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { SELF, env, runDurableObjectAlarm } from "cloudflare:test";
+import { SELF, createExecutionContext, env, runDurableObjectAlarm, waitOnExecutionContext } from "cloudflare:test";
+import worker from "../../worker/index.js";
 import { toB64u } from "../../shared/base64url.js";
 import { openAttachment, sealAttachment } from "../../shared/attachment-crypto.js";
 import { DEFAULT_LIMITS } from "../../shared/discovery.js";
 import { signObject } from "../../shared/signed.js";
 import { BLOB_PART_BYTES, type BlobDone, type UploadStatus } from "../../shared/wire/blobs.js";
 import { blobKey } from "../../worker/blobs.js";
-import { API, DOMAIN, call, errorOf, registered, type Device } from "./harness.js";
+import { API, DOMAIN, call, errorOf, registered, signedRequest, type Device } from "./harness.js";
 
 /* Attachment blobs (PROTOCOL §15.3) in Miniflare's R2: uploaded in signed parts, fetched by id from anywhere. */
 
@@ -135,6 +136,36 @@ describe("attachment blobs", { timeout: 60_000 }, () => {
     expect((await call(alice, "DELETE", `/blobs/uploads/${uploads[0]!.upload}`)).status).toBe(204);
     expect(await errorOf(await call(alice, "DELETE", `/blobs/uploads/${uploads[0]!.upload}`))).toBe("not_found");
     await create(alice, size);
+  });
+
+  it("keeps to the limits a deployment configures, publishes them, and refuses to serve on a malformed one", async () => {
+    const configured = { ...env, EMSG_MAX_BLOB_BYTES: "3000000", EMSG_BLOB_QUOTA_BYTES: "5000000" };
+    const on = async (vars: typeof env, request: Request) => {
+      const ctx = createExecutionContext();
+      // An incoming request as the runtime hands it over (the cf properties are not looked at).
+      const res = await worker.fetch(request as Parameters<typeof worker.fetch>[0], vars, ctx);
+      await waitOnExecutionContext(ctx);
+      return res;
+    };
+    const doc = (await (await on(configured, new Request(`https://${DOMAIN}/.well-known/emsg`))).json()) as { limits: Record<string, number> };
+    expect(doc.limits).toMatchObject({ maxBlobBytes: 3_000_000, blobQuotaBytes: 5_000_000, maxBodyBytes: DEFAULT_LIMITS.maxBodyBytes });
+    const alice = await registered("limits");
+    const tooLarge = await on(configured, signedRequest(alice, "POST", "/blobs/uploads", { size: 3_000_001 }));
+    expect(tooLarge.status).toBe(413);
+    expect(await tooLarge.json()).toMatchObject({ error: "too_large", message: expect.stringContaining("3000000") });
+    expect((await on(configured, signedRequest(alice, "POST", "/blobs/uploads", { size: 3_000_000 }))).status).toBe(201);
+    const overQuota = await on(configured, signedRequest(alice, "POST", "/blobs/uploads", { size: 2_000_001 }));
+    expect(overQuota.status).toBe(413);
+    expect(await errorOf(overQuota)).toBe("over_quota");
+    expect(await (await on(configured, signedRequest(alice, "GET", "/blobs"))).json()).toEqual({ used: 3_000_000, quota: 5_000_000, maxBlobBytes: 3_000_000 });
+    // Under the default limits the same account may go on: the limits are the deployment's, not stored.
+    expect((await call(alice, "POST", "/blobs/uploads", { size: 2_000_001 })).status).toBe(201);
+
+    for (const bad of [{ EMSG_MAX_BLOB_BYTES: "104883201" }, { EMSG_MAX_BLOB_BYTES: "5 MiB" }, { EMSG_BLOB_QUOTA_BYTES: "0" }, { EMSG_MAX_BLOB_BYTES: "3000000", EMSG_BLOB_QUOTA_BYTES: "2000000" }]) {
+      const res = await on({ ...env, ...bad }, new Request(`https://${DOMAIN}/.well-known/emsg`));
+      expect(res.status, JSON.stringify(bad)).toBe(503);
+      expect(await res.json()).toMatchObject({ error: "unavailable", message: expect.stringMatching(/EMSG_(MAX_BLOB|BLOB_QUOTA)_BYTES/) });
+    }
   });
 
   it("deletes a blob when its time is up, and every blob when the account ends", async () => {

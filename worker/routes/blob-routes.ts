@@ -3,6 +3,7 @@ import { EmsgError } from "../../shared/errors.js";
 import { Id16Schema } from "../../shared/ids.js";
 import { BLOB_PART_BYTES, CreateUploadSchema } from "../../shared/wire/blobs.js";
 import { admit, authenticateDevice, clientIp } from "../auth.js";
+import { blobLimits } from "../blob-limits.js";
 import { blobKey } from "../blobs.js";
 import type { Env } from "../env.js";
 import { check, json, noContent, readBody } from "../http.js";
@@ -27,7 +28,7 @@ const idParam = (c: AppContext, name: string) => check(Id16Schema, c.req.param(n
 
 blobRoutes.post("/blobs/uploads", async (c) => {
   const { auth, body } = await signedBody(c, CreateUploadSchema);
-  return json(unwrap(await blobsOf(c.env, auth.address).create(body.size, body.until, Date.now())), 201);
+  return json(unwrap(await blobsOf(c.env, auth.address).create(body.size, body.until, Date.now(), blobLimits(c.env))), 201);
 });
 
 blobRoutes.get("/blobs/uploads/:upload", async (c) => {
@@ -61,8 +62,9 @@ blobRoutes.delete("/blobs/uploads/:upload", async (c) => {
 
 blobRoutes.get("/blobs", async (c) => {
   const auth = await signedOnly(c);
-  const usage = await blobsOf(c.env, auth.address).usage();
-  return json({ used: usage.used, quota: usage.blobQuotaBytes, maxBlobBytes: usage.maxBlobBytes });
+  const { used } = await blobsOf(c.env, auth.address).usage();
+  const limits = blobLimits(c.env);
+  return json({ used, quota: limits.blobQuotaBytes, maxBlobBytes: limits.maxBlobBytes });
 });
 
 blobRoutes.delete("/blobs/:blob", async (c) => {
