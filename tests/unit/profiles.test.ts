@@ -1,4 +1,8 @@
 import { describe, expect, it } from "vitest";
+import { readFileSync } from "node:fs";
+import { fromB64u } from "../../shared/base64url.js";
+import { EmsgError } from "../../shared/errors.js";
+import { loadGenerators, vectorText } from "../../scripts/make-vectors.js";
 import { asAddress } from "../../shared/address.js";
 import { toB64u } from "../../shared/base64url.js";
 import { decodeContent, encodeContent, newProfile } from "../../shared/content.js";
@@ -163,5 +167,35 @@ describe("names on screen", () => {
     expect(nameSkeleton("ｍａｌｌｏｒｙ")).toBe(nameSkeleton("mallory"));
     expect(nameSkeleton("modern")).toBe(nameSkeleton("rnodern"));
     expect(nameSkeleton("Alice")).not.toBe(nameSkeleton("Alicia"));
+  });
+});
+
+describe("profile vectors (tests/vectors/profiles.json)", () => {
+  const committed = readFileSync(new URL("../vectors/profiles.json", import.meta.url), "utf8");
+  const doc = JSON.parse(committed) as {
+    cases: { description: string; plaintext: string; content: unknown; error: string | null }[];
+    alike: { a: string; b: string; skeleton: string; same: boolean }[];
+  };
+
+  it("decode as they say, refusals and all", () => {
+    expect(doc.cases.some((c) => c.error === null) && doc.cases.some((c) => c.error !== null)).toBe(true);
+    for (const c of doc.cases) {
+      let got: unknown = null;
+      let error: string | null = null;
+      try {
+        got = decodeContent(fromB64u(c.plaintext));
+      } catch (e) {
+        expect(e, c.description).toBeInstanceOf(EmsgError);
+        error = (e as EmsgError).code;
+      }
+      expect(error, c.description).toBe(c.error);
+      expect(got, c.description).toEqual(c.content);
+    }
+    for (const pair of doc.alike) expect(nameSkeleton(pair.b), pair.b).toBe(pair.skeleton);
+  });
+
+  it("are what the generator makes today", async () => {
+    const generator = (await loadGenerators()).find((g) => g.name === "profiles")!;
+    expect(vectorText(await generator.make())).toBe(committed);
   });
 });
