@@ -28,7 +28,7 @@ ${FILE_USAGE}
 ${GROUP_USAGE}
   listen                                              stay connected and print what arrives
   settings [--strangers accept|refuse|review] [--retention DAYS|none] [--receipts on|off]
-  retention ADDRESS|GROUP [DAYS|none|default]         show or set one chat's own retention (default: the account's)
+  retention ADDRESS|GROUP [DAYS|none|default]         show or set a chat's disappearing timer, for everyone in it (default: each one's account setting)
   delete-account [--yes]                              delete this account for good (asks first, unless --yes)
   help                                                show this (also --help)
   export FILE                                         seal the account into FILE (passphrase: EMSG_PASSPHRASE or asked)
@@ -212,7 +212,9 @@ async function run(args: Args): Promise<void> {
       const chat = need(args, 0, "a friend's address or a group");
       const wanted = args.positional[1];
       if (wanted !== undefined) {
+        // The chat's timer is everyone's in it (PROTOCOL §8.1): sent to them, each sees a notice.
         await client.setChatRetention(chat, wanted === "default" ? undefined : wanted === "none" ? null : Number(wanted));
+        await client.flush();
         await client.expire();
       }
       const days = await client.chatRetention(chat);

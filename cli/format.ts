@@ -11,6 +11,10 @@ function noticeText(m: MessageRecord): string {
   const who = n.who?.length ? ` ${n.who.join(", ")}` : "";
   if (n.type === "renamed") return `${n.by} renamed the group to "${n.title}"`;
   if (n.type === "unreadable") return `a message from ${n.by} could not be read`;
+  if (n.type === "timer") {
+    const timer = n.days === undefined ? "as each device's settings say" : n.days === null ? "forever" : `for ${n.days} day${n.days === 1 ? "" : "s"}`;
+    return `${n.by} set messages here to be kept ${timer}`;
+  }
   if (n.type === "created") return `${n.by} created the group${n.title ? ` "${n.title}"` : ""}${who && ` with${who}`}`;
   return `${n.by} ${n.type}${who}`;
 }

@@ -3,6 +3,7 @@ import { jcsBytes } from "./canonical.js";
 import { EmsgError } from "./errors.js";
 import { Id16Schema, randomId16 } from "./ids.js";
 import { type AttachmentContent, AttachmentContentSchema } from "./attachment.js";
+import { type TimerContent, timerContent, TimerContentSchema, type TimerDays } from "./timer.js";
 import { type Avatar, type ProfileContent, ProfileContentSchema } from "./profile.js";
 
 /**
@@ -141,6 +142,7 @@ export const ContentSchema = v.variant(
     DeleteContentSchema,
     TypingContentSchema,
     AttachmentContentSchema,
+    TimerContentSchema,
     ProfileContentSchema,
   ],
   "Unknown kind of message content.",
@@ -154,7 +156,7 @@ export type ReactionContent = v.InferOutput<typeof ReactionContentSchema>;
 export type EditContent = v.InferOutput<typeof EditContentSchema>;
 export type DeleteContent = v.InferOutput<typeof DeleteContentSchema>;
 export type TypingContent = v.InferOutput<typeof TypingContentSchema>;
-export type Content = TextContent | ReceiptContent | GroupContent | LeaveContent | ReactionContent | EditContent | DeleteContent | TypingContent | AttachmentContent | ProfileContent;
+export type Content = TextContent | ReceiptContent | GroupContent | LeaveContent | ReactionContent | EditContent | DeleteContent | TypingContent | AttachmentContent | TimerContent | ProfileContent;
 
 function checked(value: unknown): Content {
   // Only a whole version other than ours is another version; a missing, fractional or non-number `v` is malformed.
@@ -229,4 +231,9 @@ export function newTyping(state: TypingContent["state"], sentAt: number): Typing
 export function newProfile(profile: { name: string; avatar?: Avatar; setAt: number }, sentAt: number): ProfileContent {
   const { name, avatar, setAt } = profile;
   return checked({ v: CONTENT_VERSION, id: randomId16(), sentAt, type: "profile", name, setAt, ...(avatar ? { avatar } : {}) }) as ProfileContent;
+}
+
+/** A conversation's disappearing-messages timer, for everyone in it (PROTOCOL §8.1). */
+export function newTimer(days: TimerDays, sentAt: number): TimerContent {
+  return checked(timerContent(days, sentAt)) as TimerContent;
 }

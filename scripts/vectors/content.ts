@@ -42,6 +42,13 @@ const cases: { description: string; json: string }[] = [
   { description: "typing", json: JSON.stringify({ v: 1, id: ID, sentAt: AT, type: "typing", state: "typing" }) },
   { description: "typing stopped", json: JSON.stringify({ v: 1, id: ID, sentAt: AT, type: "typing", state: "stopped" }) },
   { description: "typing in an unknown state", json: JSON.stringify({ v: 1, id: ID, sentAt: AT, type: "typing", state: "thinking" }) },
+  { description: "a chat's timer: messages disappear after 1 day", json: JSON.stringify({ v: 1, id: ID, sentAt: AT, type: "timer", days: 1 }) },
+  { description: "a chat's timer: kept forever", json: JSON.stringify({ v: 1, id: ID, sentAt: AT, type: "timer", days: null }) },
+  { description: "a chat's timer taken off: each device's own setting", json: JSON.stringify({ v: 1, id: ID, sentAt: AT, type: "timer" }) },
+  { description: "a chat's timer of 0 days", json: JSON.stringify({ v: 1, id: ID, sentAt: AT, type: "timer", days: 0 }) },
+  { description: "a chat's timer of 1.5 days", json: JSON.stringify({ v: 1, id: ID, sentAt: AT, type: "timer", days: 1.5 }) },
+  { description: "a chat's timer of 3651 days", json: JSON.stringify({ v: 1, id: ID, sentAt: AT, type: "timer", days: 3651 }) },
+  { description: "a text carrying its chat's timer", json: JSON.stringify({ v: 1, id: ID, sentAt: AT, type: "text", text: "gone tomorrow", expiresAt: AT + 86_400_000 }) },
   // §8.1: the plaintext need not be JCS; the version must be the integer 1.
   { description: "a text not in JCS (spaces, members unsorted, escapes), read as any JSON", json: `{ "type": "text", "text": "h\\u00e9llo", "sentAt": ${AT}, "id": "${ID}", "v": 1.0 }` },
   { description: "leaving, with a byte order mark before the JSON, which a reader ignores (RFC 8259 §8.1)", json: `\uFEFF${JSON.stringify({ v: 1, id: ID, sentAt: AT, type: "leave" })}` },

@@ -23,6 +23,11 @@ export async function readReceiptsOn(ctx: Pick<CoreContext, "store">): Promise<b
   return (await ctx.store.get<Settings>(KEY))?.readReceipts !== false;
 }
 
+/** The account's retention as kept on this device (`null`, forever, when none is kept): sending never waits on the network. */
+export async function keptRetentionDays(ctx: Pick<CoreContext, "store">): Promise<number | null> {
+  return (await ctx.store.get<Settings>(KEY))?.retentionDays ?? null;
+}
+
 /** Settings that came from elsewhere, e.g. the device that linked this one. */
 export function keepSettings(ctx: Pick<CoreContext, "store">, settings: Settings): Promise<void> {
   return ctx.store.put(KEY, settings);

@@ -5,7 +5,7 @@ import { EmsgError } from "../errors.js";
 import type { Settings } from "../wire/account.js";
 import { type AccountRecord, loadAccount } from "./account-record.js";
 import { createAccount, replenishKeyPackages, signerOf } from "./account.js";
-import { deleteAccount, loadSettings, readReceiptsOn, updateSettings } from "./account-settings.js";
+import { deleteAccount, keptRetentionDays, loadSettings, readReceiptsOn, updateSettings } from "./account-settings.js";
 import * as actions from "./message-actions.js";
 import { indexMessages, searchMessages, type SearchOptions, unindexMessages } from "./search.js";
 import { cleanHeld } from "./message-changes.js";
@@ -25,7 +25,7 @@ import { parseLinkCode } from "../device-link.js";
 import { deleteMessage, findMessage, history, type HistoryPage, type MessageRecord, saveMessage } from "./messages.js";
 import { enqueue, enqueueReceipt, flushOutgoing, pendingConversation } from "./outgoing-queue.js";
 import { peerSafetyNumber } from "./verification.js";
-import { chatRetention, expiredMessages, setChatRetention } from "./retention.js";
+import { chatRetention, checkTimerDays, expiresAtFor, expiryPlan, setChatTimer } from "./retention.js";
 import { LivePaths, type MessagePath, SESSION_IDLE_CLOSE_MS } from "./live-paths.js";
 import type { PeerConnector } from "./peer-channel.js";
 import { ServerApi } from "./server-api.js";
@@ -82,6 +82,7 @@ export class EmsgClient {
     const owe = () => (this.#profileOwed = true);
     this.events.on("conversation", owe);
     this.events.on("friend", owe);
+    this.events.on("message", (message) => this.#expiryNoticed(message));
   }
 
   on<K extends keyof ClientEvents>(event: K, listener: (payload: ClientEvents[K]) => void): () => void {
@@ -405,7 +406,10 @@ export class EmsgClient {
     const { conversation, peer, into } = await this.#writable(ctx, target);
     // A reply quotes a message of the same conversation (PROTOCOL §8.1).
     if (replyTo !== undefined && (await findMessage(ctx, replyTo))?.conversation !== into) throw new EmsgError("not_found", "The message to reply to is not in this conversation.");
-    const content = newText(text, this.#clock.now(), replyTo === undefined ? {} : { replyTo });
+    const sentAt = this.#clock.now();
+    // The chat's timer goes with the text, so every receiver deletes it when this device does (PROTOCOL §8.1).
+    const expiresAt = await expiresAtFor(ctx, await this.#chatKey(target), await keptRetentionDays(ctx), sentAt);
+    const content = newText(text, sentAt, { ...(replyTo === undefined ? {} : { replyTo }), ...(expiresAt === undefined ? {} : { expiresAt }) });
     const message: MessageRecord = {
       id: content.id,
       conversation: into,
@@ -415,6 +419,7 @@ export class EmsgClient {
       at: content.sentAt,
       status: "sending",
       ...(replyTo === undefined ? {} : { replyTo }),
+      ...(expiresAt === undefined ? {} : { expiresAt }),
     };
     // Stored at once, not behind earlier sends still being encrypted and submitted: a message
     // written meanwhile survives a reload. Both are new keys; a flush already running leaves
@@ -662,10 +667,35 @@ export class EmsgClient {
     return chatRetention(this.#context(), await this.#chatKey(target));
   }
 
-  /** Sets (or, with `undefined`, clears) a chat's own retention; `expire()` applies it. */
+  /**
+   * Sets a chat's disappearing-messages timer for everyone in it (PROTOCOL §8.1): days, `null` to
+   * keep forever, `undefined` for each device's own setting. The others are told and each sees a
+   * notice; `expire()` applies it.
+   */
   async setChatRetention(target: string, days: number | null | undefined): Promise<void> {
+    const ctx = this.#context();
+    checkTimerDays(days);
     const chat = await this.#chatKey(target);
-    await this.#exclusive(() => setChatRetention(this.#context(), chat, days));
+    const { conversation, peer, into } = await this.#writable(ctx, target);
+    await this.#exclusive(() => setChatTimer(ctx, chat, conversation ? { conversation, into } : { peer: peer!, into }, days));
+    this.#expiryDue = ctx.clock.now();
+    this.#sendSoon();
+  }
+
+  #expiryDue: number | undefined;
+
+  /**
+   * When `expire()` next has something to delete, as far as this device knows (undefined: nothing
+   * will): the platform runs it then. A message arriving with a timer, or a chat's timer changing,
+   * brings it forward.
+   */
+  get nextExpiry(): number | undefined {
+    return this.#expiryDue;
+  }
+
+  #expiryNoticed(message: MessageRecord): void {
+    const due = message.notice?.type === "timer" ? this.#clock.now() : message.expiresAt;
+    if (due !== undefined) this.#expiryDue = Math.min(this.#expiryDue ?? due, due);
   }
 
   /** A 1:1's setting follows the friend, so it holds before the conversation exists; a group's is its own. */
@@ -676,13 +706,15 @@ export class EmsgClient {
   }
 
   /**
-   * Deletes messages past their chat's retention (its own, else the account's), in turn with
-   * everything else so a message being applied or sent is never deleted halfway; returns their ids.
+   * Deletes messages past their time (the timer they were sent with, their chat's timer, else the
+   * account's setting), in turn with everything else so a message being applied or sent is never
+   * deleted halfway; returns their ids and sets `nextExpiry`.
    */
   expire(now = this.#clock.now()): Promise<string[]> {
     const ctx = this.#context();
     return this.#exclusive(async () => {
-      const expired = await expiredMessages(ctx, (await loadSettings(ctx)).retentionDays, now);
+      const { expired, next } = await expiryPlan(ctx, (await loadSettings(ctx)).retentionDays, now);
+      this.#expiryDue = next;
       for (const message of expired) await deleteMessage(ctx, message);
       // Their words leave the search index too, and changes held for messages that never came go.
       await unindexMessages(ctx, expired.map((m) => m.id));

@@ -9,6 +9,7 @@ import { decodeContent, type TypingContent } from "../content.js";
 import { readReceiptsOn } from "./account-settings.js";
 import { applyHeld, readChange, readReceipt, TYPING_LATE_MS } from "./message-changes.js";
 import { indexMessages } from "./search.js";
+import { readTimer } from "./retention.js";
 import { deviceIdentityOf } from "./account-record.js";
 import { forgetKeyPackage, unusedKeyPackages } from "./account.js";
 import type { CoreContext } from "./context.js";
@@ -192,6 +193,8 @@ export async function readApplication(
       ...(hubSeq === undefined ? {} : { hubSeq }),
       status: direction === "out" ? "sent" : "received",
       ...(content.replyTo === undefined ? {} : { replyTo: content.replyTo }),
+      // The timer its sender had: this device deletes it then, whatever it holds itself (PROTOCOL §8.1).
+      ...(content.expiresAt === undefined ? {} : { expiresAt: content.expiresAt }),
     });
     return { record: next, outcome: direction === "in" ? { receipts: { conversation: record.conversation, ids: [content.id] } } : {} };
   }
@@ -205,6 +208,7 @@ export async function readApplication(
     return { record: await readChange(ctx, record, content, sender), outcome: {} };
   }
   if (content.type === "typing") await readTyping(ctx, record, content, sender);
+  if (content.type === "timer") await readTimer(ctx, record, content, sender);
   if (content.type === "profile") await readProfile(ctx, record, content, sender);
   return { record, outcome: {} };
 }

@@ -17,7 +17,14 @@ export type MessageStatus = "sending" | "sent" | "delivered" | "failed" | "recei
  * name on the creator's own "created" (other devices learn it from the message after).
  * `unreadable` (any conversation): a message from `by` arrived that this device could not read.
  */
-export type GroupNotice = { type: "created" | "added" | "removed" | "left" | "renamed" | "unreadable"; by: Address; who?: Address[]; title?: string };
+export type GroupNotice = {
+  type: "created" | "added" | "removed" | "left" | "renamed" | "unreadable" | "timer";
+  by: Address;
+  who?: Address[];
+  title?: string;
+  /** A `timer` notice (any conversation): the chat's new timer in days, `null` forever, absent each device's own setting. */
+  days?: number | null;
+};
 
 export interface MessageRecord {
   /** The content id the sender chose: the same on every device, so it deduplicates. */
@@ -43,6 +50,8 @@ export interface MessageRecord {
   replyTo?: string;
   /** A photo, file or voice note (PROTOCOL §15); `text` is then its name. */
   attachment?: AttachmentRecord;
+  /** When every device deletes it: the disappearing-messages timer its sender had (PROTOCOL §8.1). */
+  expiresAt?: number;
   /** When its sender last changed its words (their clock); absent if never edited. */
   editedAt?: number;
   /** Deleted for everyone by its sender: `text` is "" and it has no reactions. */

@@ -1,53 +1,119 @@
 import type { Address } from "../address.js";
+import { newTimer } from "../content.js";
 import { EmsgError } from "../errors.js";
+import { DAY_MS, type TimerContent, type TimerDays, TIMER_MAX_DAYS, TIMER_MIN_DAYS } from "../timer.js";
 import type { CoreContext } from "./context.js";
-import { listConversations } from "./conversation-record.js";
+import { type ConversationRecord, listConversations } from "./conversation-record.js";
+import { addNotice } from "./group-changes.js";
 import type { MessageRecord } from "./messages.js";
+import { enqueue } from "./outgoing-queue.js";
 
-const DAY_MS = 86_400_000;
 const RETENTION = "retention/";
-/** The bounds of the account's own setting (PROTOCOL §6, `PUT /account/settings`). */
-const MIN_DAYS = 1;
-const MAX_DAYS = 3650;
 
 /**
- * A chat's own retention is kept per friend for a 1:1 (so it holds before the conversation exists
- * and across a new one with the same friend) and per conversation for a group.
+ * A chat's disappearing-messages timer (PROTOCOL §8.1, `timer`), shared by its members: kept per
+ * friend for a 1:1 (so it holds before the conversation exists and across a new one with the same
+ * friend) and per conversation for a group.
  */
 export type ChatKey = Address | string;
 
-/** A chat's own setting: days, `null` to keep forever; `undefined` follows the account's. */
-export async function chatRetention(ctx: Pick<CoreContext, "store">, chat: ChatKey): Promise<number | null | undefined> {
-  return (await ctx.store.get<{ days: number | null }>(RETENTION + chat))?.days;
+/**
+ * The timer as this device holds it: `days` as in `TimerDays` (a missing member: each device's own
+ * setting); `at` is the `sentAt` of the change that set it, so an older one arriving late loses.
+ * Entries kept before the timer was shared have no `at`.
+ */
+interface ChatTimer {
+  days?: number | null;
+  at?: number;
+  by?: Address;
 }
 
-export async function setChatRetention(ctx: Pick<CoreContext, "store">, chat: ChatKey, days: number | null | undefined): Promise<void> {
-  if (days === undefined) return ctx.store.delete(RETENTION + chat);
-  if (days !== null && (!Number.isSafeInteger(days) || days < MIN_DAYS || days > MAX_DAYS)) {
-    throw new EmsgError("bad_request", `Retention is ${MIN_DAYS} to ${MAX_DAYS} days, or forever.`);
+/** A chat's timer: days, `null` to keep forever; `undefined` follows the account's setting. */
+export async function chatRetention(ctx: Pick<CoreContext, "store">, chat: ChatKey): Promise<TimerDays> {
+  return (await ctx.store.get<ChatTimer>(RETENTION + chat))?.days;
+}
+
+/** A timer the account's setting could hold: 1 to 3650 days, forever or none; anything else is `bad_request`. */
+export function checkTimerDays(days: TimerDays): void {
+  if (days !== undefined && days !== null && (!Number.isSafeInteger(days) || days < TIMER_MIN_DAYS || days > TIMER_MAX_DAYS)) {
+    throw new EmsgError("bad_request", `Retention is ${TIMER_MIN_DAYS} to ${TIMER_MAX_DAYS} days, or forever.`);
   }
-  await ctx.store.put(RETENTION + chat, { days });
 }
 
-async function chatRetentions(ctx: Pick<CoreContext, "store">): Promise<Map<ChatKey, number | null>> {
-  const entries = await ctx.store.list<{ days: number | null }>(RETENTION);
-  return new Map(entries.map(([key, entry]) => [key.slice(RETENTION.length), entry.days]));
+/** Where a chat's timer goes: its conversation, or the friend whose first conversation it will open. */
+export type TimerTarget = { conversation: string; into: string } | { peer: Address; into: string };
+
+/**
+ * Sets a chat's timer for everyone in it: kept here, sent to the others as a `timer` content, and
+ * shown as a notice ("you set messages to disappear after 1 day").
+ */
+export async function setChatTimer(ctx: CoreContext, chat: ChatKey, target: TimerTarget, days: TimerDays): Promise<void> {
+  checkTimerDays(days);
+  const content = newTimer(days, ctx.clock.now());
+  await keepTimer(ctx, chat, content, ctx.account.address);
+  await addNotice(ctx, target.into, content.id, content.sentAt, { type: "timer", by: ctx.account.address, ...timerOf(content) });
+  await enqueue(ctx, "peer" in target ? { content, peer: target.peer } : { content, conversation: target.conversation });
+}
+
+const timerOf = (content: TimerContent) => (content.days === undefined ? {} : { days: content.days });
+
+function keepTimer(ctx: Pick<CoreContext, "store">, chat: ChatKey, content: TimerContent, by: Address): Promise<void> {
+  return ctx.store.put(RETENTION + chat, { ...timerOf(content), at: content.sentAt, by } satisfies ChatTimer);
+}
+
+/** The chat a conversation's timer belongs to: the friend of a 1:1, else the conversation. */
+export const chatOfRecord = (record: Pick<ConversationRecord, "conversation" | "peer" | "kind">): ChatKey =>
+  record.kind !== "group" && record.peer ? record.peer : record.conversation;
+
+/** A member's `timer` (its MLS sender is `sender`): the newest one holds, and each shows as a notice. */
+export async function readTimer(ctx: CoreContext, record: ConversationRecord, content: TimerContent, sender: Address): Promise<void> {
+  const chat = chatOfRecord(record);
+  const held = await ctx.store.get<ChatTimer>(RETENTION + chat);
+  if (held?.at !== undefined && held.at > content.sentAt) return;
+  await keepTimer(ctx, chat, content, sender);
+  await addNotice(ctx, record.conversation, content.id, content.sentAt, { type: "timer", by: sender, ...timerOf(content) });
 }
 
 /**
- * The stored messages past their chat's retention: its own setting wins over the account's, and
- * `null` (forever) keeps all. A message still under its pending name (`@friend`, no conversation
- * yet) belongs to that friend's chat.
+ * When a message sent now into `chat` expires: the chat's timer, else the account's setting. Sent
+ * with the message (`expiresAt`), so each receiver deletes it then whatever it holds itself.
  */
-export async function expiredMessages(ctx: Pick<CoreContext, "store">, accountDays: number | null, now: number): Promise<MessageRecord[]> {
+export async function expiresAtFor(ctx: Pick<CoreContext, "store">, chat: ChatKey, accountDays: number | null, sentAt: number): Promise<number | undefined> {
+  const own = await chatRetention(ctx, chat);
+  const days = own === undefined ? accountDays : own;
+  return days === null ? undefined : sentAt + days * DAY_MS;
+}
+
+async function chatRetentions(ctx: Pick<CoreContext, "store">): Promise<Map<ChatKey, number | null>> {
+  const entries = await ctx.store.list<ChatTimer>(RETENTION);
+  return new Map(entries.filter(([, entry]) => entry.days !== undefined).map(([key, entry]) => [key.slice(RETENTION.length), entry.days!]));
+}
+
+/** What an expiry pass finds: the messages due now, and when the next one of those left is due. */
+export interface ExpiryPlan {
+  expired: MessageRecord[];
+  next?: number;
+}
+
+/**
+ * The stored messages past their time: their own `expiresAt` (the timer their sender had), or their
+ * chat's timer, else the account's setting (`null`, forever, keeps all). A message still under its
+ * pending name (`@friend`, no conversation yet) belongs to that friend's chat.
+ */
+export async function expiryPlan(ctx: Pick<CoreContext, "store">, accountDays: number | null, now: number): Promise<ExpiryPlan> {
   const overrides = await chatRetentions(ctx);
-  if (accountDays === null && overrides.size === 0) return [];
-  const chats = new Map((await listConversations(ctx)).map((c) => [c.conversation, c.peer ?? c.conversation]));
+  const chats = new Map((await listConversations(ctx)).map((c) => [c.conversation, chatOfRecord(c)]));
   const chatOf = (conversation: string): ChatKey => (conversation.startsWith("@") ? conversation.slice(1) : (chats.get(conversation) ?? conversation));
-  const messages = (await ctx.store.list<MessageRecord>("msg/")).map(([, m]) => m);
-  return messages.filter((m) => {
+  const expired: MessageRecord[] = [];
+  let next: number | undefined;
+  for (const [, m] of await ctx.store.list<MessageRecord>("msg/")) {
     const chat = chatOf(m.conversation);
     const days = overrides.has(chat) ? overrides.get(chat)! : accountDays;
-    return days !== null && m.at < now - days * DAY_MS;
-  });
+    const ends = [m.expiresAt, days === null ? undefined : m.at + days * DAY_MS].filter((t): t is number => t !== undefined);
+    if (ends.length === 0) continue;
+    const end = Math.min(...ends);
+    if (end < now) expired.push(m);
+    else next = Math.min(next ?? end, end);
+  }
+  return next === undefined ? { expired } : { expired, next };
 }

@@ -2,6 +2,7 @@ import type { Address } from "../../shared/address.js";
 import type { Locale, Translate } from "../i18n/translate.js";
 import type { GroupNotice } from "./core-types.js";
 import type { GroupLabels } from "./sender-label.js";
+import { retentionLabel } from "./settings-form.js";
 
 /** "alice", or "You" / "you" when it is this account: the sentence reads the way a person would say it. */
 function person(address: Address, group: GroupLabels, t: Translate, subject: boolean): string {
@@ -15,7 +16,7 @@ export function peopleList(addresses: readonly Address[], group: GroupLabels, lo
   return new Intl.ListFormat(locale, { type: "conjunction" }).format(names);
 }
 
-/** A group event as the centered line the timeline shows: "alice added carol", "bob left". */
+/** A group event (or a chat's new timer) as the centered line the timeline shows: "alice added carol", "bob left". */
 export function noticeText(notice: GroupNotice, group: GroupLabels, locale: Locale, t: Translate): string {
   const by = person(notice.by, group, t, true);
   const who = peopleList(notice.who ?? [], group, locale, t);
@@ -33,5 +34,8 @@ export function noticeText(notice: GroupNotice, group: GroupLabels, locale: Loca
       return t("group.notice.renamed", { by, title });
     case "unreadable":
       return t("group.notice.unreadable", { by });
+    case "timer":
+      if (notice.days === undefined) return t("notice.timer.own", { by });
+      return notice.days === null ? t("notice.timer.forever", { by }) : t("notice.timer.after", { by, time: retentionLabel(notice.days, t) });
   }
 }

@@ -1,0 +1,77 @@
+import { describe, expect, it } from "vitest";
+import type { EmsgClient } from "../../shared/client/client.js";
+import type { MessageRecord } from "../../shared/client/messages.js";
+import { syncAll, threeFriends, tripGroup } from "./group-world.js";
+
+const DAY = 86_400_000;
+const notices = async (client: EmsgClient, chat: string) =>
+  (await client.history(chat)).filter((m) => m.notice?.type === "timer").map((m) => ({ by: m.notice!.by, days: m.notice!.days }));
+const texts = async (client: EmsgClient, chat: string) => (await client.history(chat)).filter((m) => !m.notice).map((m: MessageRecord) => m.text);
+
+describe("a chat's disappearing-messages timer, told to everyone in it (PROTOCOL §8.1 timer)", () => {
+  it("reaches the friend as a notice and a setting, and each text carries it so the friend deletes it on time", { timeout: 60_000 }, async () => {
+    const { world, alice, bob } = await threeFriends();
+    // Both keep messages forever by their account's setting: only the chat's timer deletes here.
+    for (const who of [alice, bob]) await world.storeOf(who).put("settings", { strangers: "accept", retentionDays: null });
+    await alice.sendText(bob.address, "hello before any timer");
+    await alice.flush();
+    await bob.sync();
+    await alice.setChatRetention(bob.address, 1);
+    await alice.flush();
+    await bob.sync();
+    expect(await bob.chatRetention(alice.address)).toBe(1);
+    expect(await notices(bob, alice.address)).toEqual([{ by: alice.address, days: 1 }]);
+    expect(await notices(alice, bob.address)).toEqual([{ by: alice.address, days: 1 }]);
+
+    const sent = await alice.sendText(bob.address, "gone in a day");
+    await alice.flush();
+    await bob.sync();
+    const got = (await bob.history(alice.address)).find((m) => m.id === sent.id)!;
+    expect(got.expiresAt).toBe(sent.at + DAY);
+    expect(bob.nextExpiry).toBeLessThanOrEqual(sent.at + DAY);
+
+    // Bob then keeps this chat forever: Alice is told, but the text keeps the timer it was sent with.
+    await bob.setChatRetention(alice.address, null);
+    await bob.flush();
+    await alice.sync();
+    expect(await alice.chatRetention(bob.address)).toBeNull();
+    expect(await notices(alice, bob.address)).toEqual([{ by: alice.address, days: 1 }, { by: bob.address, days: null }]);
+    expect(await bob.expire(sent.at + DAY - 1)).toEqual([]);
+    expect(await bob.expire(sent.at + DAY + 1)).toEqual([sent.id]);
+    expect(await texts(bob, alice.address)).toEqual(["hello before any timer"]);
+    expect(await alice.expire(sent.at + DAY + 1)).toEqual([sent.id]);
+  });
+
+  it("of two timers set at once, the later holds on both sides, whichever arrives last", { timeout: 60_000 }, async () => {
+    const { alice, bob } = await threeFriends();
+    await alice.sendText(bob.address, "hi");
+    await alice.flush();
+    await bob.sync();
+    await bob.setChatRetention(alice.address, 7);
+    // Alice's timer is sent before Bob's reaches her, with an earlier clock reading: Bob's, the later, holds on both sides.
+    await alice.setChatRetention(bob.address, 30);
+    const aliceTimer = (await alice.history(bob.address)).find((m) => m.notice?.type === "timer")!;
+    expect(aliceTimer.at).toBeLessThanOrEqual(Date.now());
+    await bob.flush();
+    await alice.flush();
+    await syncAll(alice, bob);
+    const bobTimer = (await bob.history(alice.address)).find((m) => m.notice?.by === bob.address)!;
+    const newest = bobTimer.at > aliceTimer.at ? 7 : 30;
+    expect([await alice.chatRetention(bob.address), await bob.chatRetention(alice.address)]).toEqual([newest, newest]);
+  });
+
+  it("applies to every member of a group", { timeout: 60_000 }, async () => {
+    const { alice, bob, carol, conversation } = await tripGroup();
+    await bob.setChatRetention(conversation, 7);
+    await bob.flush();
+    await syncAll(alice, carol);
+    for (const who of [alice, carol]) {
+      expect(await who.chatRetention(conversation)).toBe(7);
+      expect(await notices(who, conversation)).toEqual([{ by: bob.address, days: 7 }]);
+    }
+    const sent = await carol.sendText(conversation, "see you all");
+    await carol.flush();
+    await syncAll(alice, bob);
+    for (const who of [alice, bob]) expect((await who.history(conversation)).find((m) => m.id === sent.id)?.expiresAt).toBe(sent.at + 7 * DAY);
+  });
+});
