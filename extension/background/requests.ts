@@ -117,6 +117,8 @@ export async function handleRequest(raw: unknown, sender: SenderInfo, self: Self
       }
       case "expire":
         return { ok: true, removed: await service.expire() };
+      case "profiles":
+        return { ok: true, profiles: [...(await (await service.core()).profiles())] };
       case "set-settings": {
         const { type: _type, ...change } = request;
         return { ok: true, settings: await service.setSettings(change) };

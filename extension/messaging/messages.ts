@@ -1,6 +1,8 @@
 import * as v from "valibot";
 import type { ConversationSummary, Friend, GroupNotice, MessageRecord } from "../../shared/client/index.js";
 import type { ClientEvents } from "../../shared/client/context.js";
+import type { Address } from "../../shared/address.js";
+import type { Profile } from "../../shared/profile.js";
 
 const Text = (max: number) => v.pipe(v.string(), v.maxLength(max));
 const Members = v.pipe(v.array(Text(400)), v.minLength(1), v.maxLength(500));
@@ -49,6 +51,7 @@ export const RequestSchema = v.variant("type", [
   v.object({ type: v.literal("mark-read"), chat: Text(400) }),
   v.object({ type: v.literal("search"), query: Text(400), conversation: v.optional(Text(400)), limit: v.optional(Count) }),
   v.object({ type: v.literal("expire") }),
+  v.object({ type: v.literal("profiles") }),
   v.object({
     type: v.literal("set-settings"),
     strangers: v.optional(v.picklist(["accept", "refuse", "review"])),
@@ -166,11 +169,12 @@ export interface ReplyOf {
   "mark-read": Reply<{ done: true }>;
   search: Reply<{ messages: MessageRecord[] }>;
   expire: Reply<{ removed: number }>;
+  profiles: Reply<{ profiles: [Address, Profile][] }>;
 }
 
 /** The core's events the chat view models follow, passed on by the background to its own pages as they happen. */
-export type ForwardedEvent = "message" | "status" | "typing" | "conversation" | "path";
-export const FORWARDED_EVENTS: readonly ForwardedEvent[] = ["message", "status", "typing", "conversation", "path"];
+export type ForwardedEvent = "message" | "status" | "typing" | "conversation" | "path" | "profile" | "friend";
+export const FORWARDED_EVENTS: readonly ForwardedEvent[] = ["message", "status", "typing", "conversation", "path", "profile", "friend"];
 
 export interface EventNotice<K extends ForwardedEvent = ForwardedEvent> {
   type: "emsg-event";

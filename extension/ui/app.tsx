@@ -1,7 +1,10 @@
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useMemo, useReducer, useRef, useState } from "preact/hooks";
 import type { Address } from "../../shared/address.js";
 import type { ReplyOf } from "../messaging/messages.js";
+import type { LinkState } from "../../ui/view-models/connectivity.js";
+import { ChatsViewModel } from "../../ui/view-models/chats-model.js";
 import { Chat } from "./chat.js";
+import { chatContext } from "./chat-context.js";
 import { Chats } from "./chats.js";
 import { Friends } from "./friends.js";
 import { t } from "./i18n.js";
@@ -17,13 +20,31 @@ const TAB_LABEL: Record<Tab, string> = { chats: t("chats.title"), friends: t("fr
 export function App({ layout }: { layout: "popup" | "panel" }) {
   const [status, setStatus] = useState<ReplyOf["status"] | null>(null);
   const [tab, setTab] = useState<Tab>("chats");
-  // The open chat: a friend's address, or a group's conversation id.
-  const [chat, setChat] = useState<string | null>(null);
   const refresh = () => void ask({ type: "status" }).then(setStatus);
   useEffect(() => {
     refresh();
     return onChanged((what) => what !== "messages" && refresh());
   }, []);
+  const account = status?.ok ? status.account : null;
+  const link = useRef<LinkState>("connecting");
+  if (status?.ok) link.current = status.connection === "none" ? "connecting" : status.connection;
+  // The chat list and the open chat: the PWA's view models, asking the background for the core.
+  const chats = useMemo(() => (account ? new ChatsViewModel(chatContext(account as Address, () => link.current)) : null), [account]);
+  const [, bump] = useReducer((n: number) => n + 1, 0);
+  useEffect(() => {
+    if (!chats) return;
+    const unsubscribe = chats.subscribe(() => bump(undefined));
+    void chats.load();
+    // The list is read again after expiry or a group change; a friend's change may open or close their chat's composer.
+    const off = onChanged((what) => {
+      if (what === "messages") void chats.load();
+      if (what === "friends") void chats.conversation?.refreshTrust();
+    });
+    return () => {
+      unsubscribe();
+      off();
+    };
+  }, [chats]);
 
   if (status === null) return <main class={layout}><p>…</p></main>;
   if (!status.ok) return <main class={layout}><p role="alert">{status.message}</p></main>;
@@ -35,7 +56,7 @@ export function App({ layout }: { layout: "popup" | "panel" }) {
       </main>
     );
   }
-  const openChat = (id: string) => setChat(id);
+  const openChat = (id: string) => chats?.open(id);
   const self = status.account as Address;
   const requests = status.friends.filter((f) => f.state === "incoming" || f.state === "held").length;
   return (
@@ -45,8 +66,8 @@ export function App({ layout }: { layout: "popup" | "panel" }) {
         <span class="who">{status.account}</span>
         <span class={`connection ${status.connection}`} role="status">{status.connection === "online" ? "Online" : status.connection === "connecting" ? "Connecting…" : "Offline"}</span>
       </header>
-      {chat ? (
-        <Chat key={chat} chat={chat} self={self} onBack={() => setChat(null)} />
+      {chats?.conversation ? (
+        <Chat key={chats.conversation.target} chats={chats} conversation={chats.conversation} />
       ) : (
         <>
           <nav role="tablist" class="row tabs">
@@ -57,7 +78,7 @@ export function App({ layout }: { layout: "popup" | "panel" }) {
               </button>
             ))}
           </nav>
-          {tab === "chats" && <Chats self={self} friends={status.friends} onOpenChat={openChat} />}
+          {tab === "chats" && chats && <Chats self={self} chats={chats} friends={status.friends} />}
           {tab === "friends" && <Friends self={self} friends={status.friends} onOpenChat={openChat} />}
           {tab === "settings" && <Settings />}
         </>

@@ -1,143 +1,103 @@
-import { useEffect, useReducer, useRef, useState } from "preact/hooks";
-import type { Address } from "../../shared/address.js";
-import { composerAction, outgoingText } from "../../ui/view-models/composer.js";
-import { GroupViewModel } from "../../ui/view-models/group-model.js";
-import { newestAnswer } from "../../ui/view-models/newest-answer.js";
-import { buildTimeline } from "../../ui/view-models/timeline.js";
-import { timelineMessage } from "./message-view.js";
-import type { MessageView } from "../messaging/messages.js";
+import { useEffect, useRef, useState } from "preact/hooks";
+import type { ChatsViewModel } from "../../ui/view-models/chats-model.js";
+import { outgoingText } from "../../ui/view-models/composer.js";
+import type { ConversationViewModel } from "../../ui/view-models/conversation-model.js";
+import { AttachmentBody, TransferBar } from "../../ui/views/attachment-parts.js";
+import { AttachButtons, composerKeyDown, TypingLine, useFileSending } from "../../ui/views/composer-parts.js";
+import { ComposeContext, MessageActions, MessageBody } from "../../ui/views/message-parts.js";
+import { useModel } from "../../ui/views/use-model.js";
 import { ChatRetention } from "./chat-retention.js";
 import { GroupInfo } from "./group-info.js";
-import { groupRequests } from "./group-requests.js";
-import { ask, onChanged } from "./panel-api.js";
-import { locale, t } from "./i18n.js";
+import { t } from "./i18n.js";
 
-
-/** A group's id holds its hub's host and a slash; a friend's address never does. */
-export const isGroupChat = (chat: string) => chat.includes("/");
-
-/** The open group's view model (shared with the PWA), kept in step with what the background says changed. */
-function useGroup(chat: string, self: Address, onError: (message: string) => void): GroupViewModel | null {
-  const [group, setGroup] = useState<GroupViewModel | null>(null);
-  const [, bump] = useReducer((n: number) => n + 1, 0);
-  useEffect(() => group?.subscribe(() => bump(undefined)), [group]);
-  useEffect(() => {
-    if (!isGroupChat(chat)) return setGroup(null);
-    let model: GroupViewModel | null = null;
-    const load = newestAnswer(
-      () => ask({ type: "group", conversation: chat }),
-      async (reply) => {
-        if (!reply.ok) return onError(reply.message);
-        if (model) model.update(reply.group);
-        else setGroup((model = new GroupViewModel(groupRequests(self), reply.group)));
-        await model.load();
-      },
-    );
-    void load();
-    return onChanged((what) => what === "messages" && void load());
-  }, [chat, self]);
-  return group;
-}
-
-/** One conversation, 1:1 or group: its timeline (the view model shared with the PWA) and a composer. */
-export function Chat({ chat, self, onBack }: { chat: string; self: Address; onBack(): void }) {
-  const [messages, setMessages] = useState<MessageView[]>([]);
-  const [draft, setDraft] = useState("");
-  const [error, setError] = useState("");
+/**
+ * One conversation, 1:1 or group, through the view models the PWA uses (its timeline, actions,
+ * files and composer); laid out for the side panel's narrow width: the header keeps the name, and
+ * Pin and Mute sit on a line of their own under it.
+ */
+export function Chat({ chats, conversation }: { chats: ChatsViewModel; conversation: ConversationViewModel }) {
+  useModel(conversation);
+  const files = useModel(conversation.files);
+  const group = chats.group;
   const end = useRef<HTMLLIElement>(null);
-  const group = useGroup(chat, self, setError);
+  const follow = useRef(true);
+  const picking = useFileSending(conversation, () => (follow.current = true));
+  const items = conversation.items;
+  const [retentionError, setRetentionError] = useState("");
   useEffect(() => {
-    const load = newestAnswer(
-      () => ask({ type: "history", chat }),
-      (reply) => (reply.ok ? setMessages(reply.messages) : setError(reply.message)),
-    );
-    void load();
-    return onChanged((what) => what === "messages" && void load());
-  }, [chat]);
-  useEffect(() => end.current?.scrollIntoView?.({ block: "end" }), [messages.length]);
+    if (follow.current) end.current?.scrollIntoView?.({ block: "end" });
+  }, [items]);
+  useEffect(() => conversation.markRead(), [conversation, items.length]);
 
-  const send = async () => {
-    const text = outgoingText(draft);
-    if (text === null) return;
-    setDraft("");
-    const reply = await ask({ type: "send", chat, text });
-    if (reply.ok) setMessages((list) => (list.some((m) => m.id === reply.message.id) ? list : [...list, reply.message]));
-    else {
-      setDraft(text);
-      setError(reply.message);
-    }
+  const send = () => {
+    const text = outgoingText(conversation.draft);
+    if (text === null || !conversation.canSend) return;
+    follow.current = true;
+    void conversation.send(text);
   };
-  if (isGroupChat(chat) && !group) {
-    return (
-      <section class="chat">
-        <button onClick={onBack} aria-label={t("nav.backToChats")}>←</button>
-        {error ? <p role="alert">{error}</p> : <p>…</p>}
-      </section>
-    );
-  }
-  const title = group ? group.title || group.members.filter((m) => !m.you).map((m) => m.name).join(", ") : chat;
   if (group?.detailsOpen) return <GroupInfo group={group} />;
-  const byId = new Map(messages.map((m) => [m.id, m]));
-  const items = buildTimeline(messages.map((m) => timelineMessage(m, t, byId)), Date.now(), locale, t, group?.labels);
+  const title = group?.title || conversation.title;
+  const chat = conversation.conversation;
   const ending = group?.ending;
   return (
-    <section class="chat" aria-label={title}>
+    <section class={`chat ${picking.dragging ? "dragging" : ""}`} aria-label={title} {...picking.drop}>
+      {picking.dragging ? <p class="drop-hint" role="status">{t("file.drop")}</p> : null}
       <header class="row">
-        <button onClick={onBack} aria-label={t("nav.backToChats")}>←</button>
+        <button onClick={() => chats.close()} aria-label={t("nav.backToChats")}>←</button>
         <div class="grow">
-          <h2>{title}</h2>
-          {group && <span class="hint">{group.membersLabel(t)}</span>}
+          <h2 class="ellipsis">{title}</h2>
+          {group ? <span class="hint">{group.membersLabel(t)}</span> : <span class="hint">{t("conv.encrypted")}</span>}
         </div>
-        {group ? <button onClick={() => group.openDetails()}>{t("group.info")}</button> : <span class="hint">{t("conv.encrypted")}</span>}
+        {group ? <button onClick={() => group.openDetails()}>{t("group.info")}</button> : null}
       </header>
-      <ChatRetention chat={chat} onError={setError} />
-      {items.length === 0 && <p>{t("conv.empty")}</p>}
+      <div class="row wrap chat-tools">
+        {chat ? (
+          <>
+            <button type="button" class="ghost" aria-pressed={chats.isPinned(chat)} onClick={() => void chats.togglePinned(chat)}>{chats.isPinned(chat) ? t("conv.unpin") : t("conv.pin")}</button>
+            <button type="button" class="ghost" aria-pressed={chats.isMuted(chat)} onClick={() => void chats.toggleMuted(chat)}>{chats.isMuted(chat) ? t("conv.unmute") : t("conv.mute")}</button>
+          </>
+        ) : null}
+        <ChatRetention chat={chat ?? conversation.target} onError={setRetentionError} />
+      </div>
+      {conversation.loaded && items.length === 0 && <p>{t("conv.empty")}</p>}
       <ol class="timeline" aria-label="Messages">
         {items.map((item) => {
           if (item.kind === "day") return <li key={item.key} class="day">{item.label}</li>;
           if (item.kind === "notice") return <li key={item.key} class="notice">{item.text}</li>;
           return (
-            <li key={item.key} class={item.mine ? "mine" : "theirs"}>
+            <li key={item.key} class={item.mine ? "mine" : "theirs"} data-testid="message">
               {item.sender && <span class={`sender sender-c${item.sender.colour}`} aria-hidden="true">{item.sender.name}</span>}
               {item.author && <span class="visually-hidden">{item.author.name}: </span>}
-              {item.quote && <span class="quote">{item.quote.text === null ? t("conv.quoteMissing") : `${item.quote.author}: ${item.quote.text}`}</span>}
-              {item.deleted ? <span class="text deleted">{t("conv.deleted")}</span> : (
-                <span class="text">{item.parts.map((part, i) => (part.href ? <a key={i} href={part.href} target="_blank" rel="noopener noreferrer">{part.text}</a> : part.text))}</span>
-              )}
-              {item.edited && <span class="edited"> ({t("conv.edited")})</span>}
-              {item.reactions.length > 0 && <span class="reactions">{item.reactions.map((r) => `${r.emoji} ${r.count}`).join("  ")}</span>}{" "}
-              <span class="meta">{item.time} {item.tick && <span aria-label={item.statusLabel}>{item.tick}</span>}</span>
+              {item.attachment && !item.deleted ? <AttachmentBody id={item.id} attachment={item.attachment} files={files} t={t} /> : <MessageBody item={item} conversation={conversation} t={t} />}{" "}
+              <span class="meta">
+                <MessageActions item={item} conversation={conversation} t={t} />
+                {item.time} {item.tick && <span aria-label={item.statusLabel} data-status={item.status}>{item.tick}</span>}
+              </span>
             </li>
           );
         })}
         <li ref={end} aria-hidden="true" />
       </ol>
-      {error && <p role="alert">{error}</p>}
+      <TypingLine conversation={conversation} t={t} />
+      {(conversation.error || retentionError) && <p role="alert">{conversation.error || retentionError}</p>}
+      {files.error && <p role="alert" data-testid="file-error">{files.error}</p>}
+      {[...files.transfers].filter(([, tr]) => tr.direction === "up").map(([key, tr]) => <TransferBar key={key} transfer={tr} t={t} />)}
       {ending ? (
         <p class="ending" role="status">{t(ending.key, ending.name ? { name: ending.name } : undefined)}</p>
-      ) : (
-        <form
-          class="row composer"
-          onSubmit={(e) => {
-            e.preventDefault();
-            void send();
-          }}
-        >
-          <textarea
-            aria-label={t("conv.placeholder")}
-            placeholder={t("conv.placeholder")}
-            value={draft}
-            rows={2}
-            onInput={(e) => setDraft(e.currentTarget.value)}
-            onKeyDown={(e) => {
-              if (composerAction(e) === "send") {
-                e.preventDefault();
-                void send();
-              }
-            }}
-          />
-          <button type="submit">{t("conv.send")}</button>
+      ) : conversation.unsafe !== null ? (
+        <p role="alert">{t("conv.unsafe", { reason: conversation.unsafe })}</p>
+      ) : conversation.canSend ? (
+        <form class="composer" onSubmit={(e) => { e.preventDefault(); send(); }}>
+          <ComposeContext conversation={conversation} t={t} />
+          <div class="row">
+            <AttachButtons conversation={conversation} send={picking.send} t={t} />
+            <textarea aria-label={t("conv.placeholder")} placeholder={t("conv.placeholder")} value={conversation.draft} rows={2}
+              onInput={(e) => conversation.setDraft(e.currentTarget.value)} onKeyDown={composerKeyDown(conversation, send)} onPaste={picking.onPaste} />
+            <button type="submit">{conversation.editing ? t("conv.save") : t("conv.send")}</button>
+          </div>
         </form>
+      ) : (
+        <p class="hint">{t("conv.notFriend", { address: conversation.title })}</p>
       )}
     </section>
   );

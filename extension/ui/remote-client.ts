@@ -52,6 +52,7 @@ export function remoteClient(self: Address): ChatClient {
     ...groupRequests(self),
     events,
     pathOf: (conversation) => paths.get(conversation) ?? "relay",
+    profiles: async () => new Map(answered(await ask({ type: "profiles" })).profiles),
     conversations: async () => answered(await ask({ type: "summaries" })).summaries,
     friends: async () => answered(await ask({ type: "friend-records" })).friends,
     history: async (chat, page = {}) => answered(await ask({ type: "messages", chat, ...page })).messages,

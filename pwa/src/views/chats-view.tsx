@@ -5,6 +5,7 @@ import { GroupDialog } from "./group-dialog.js";
 import { Icon } from "./icons.js";
 import { NewGroupDialog } from "./new-group-dialog.js";
 import { useModel } from "../../../ui/views/use-model.js";
+import { ChatSearchField, SearchHits } from "../../../ui/views/chat-search.js";
 
 export function ChatsView({ app, chats }: { app: AppViewModel; chats: ChatsViewModel }) {
   useModel(chats);
@@ -18,25 +19,10 @@ export function ChatsView({ app, chats }: { app: AppViewModel; chats: ChatsViewM
           <button type="button" class="ghost" onClick={() => chats.startNewGroup()}>{t("chats.newGroup")}</button>
           <button type="button" class="ghost" onClick={() => app.showTab("friends")}>{t("chats.new")}</button>
         </header>
-        <div class="chat-search">
-          <label class="visually-hidden" for="chat-search">{t("chats.search")}</label>
-          <input id="chat-search" type="search" placeholder={t("chats.search")} value={chats.searchQuery} onInput={(e) => void chats.search(e.currentTarget.value)} />
-        </div>
+        <ChatSearchField chats={chats} t={t} />
         {chats.searchQuery.trim() !== "" ? (
           <div class="pane-body">
-            {chats.searchHits.length === 0 ? <p class="empty">{t("chats.searchNone")}</p> : null}
-            <ul class="plain" aria-label={t("chats.search")}>
-              {chats.searchHits.map((hit) => (
-                <li key={hit.id}>
-                  <button type="button" class="chat-row" onClick={() => chats.open(hit.chat)} data-testid="search-hit">
-                    <span class="grow">
-                      <span class="top"><span class="title">{hit.title}</span><span class="stamp">{hit.stamp}</span></span>
-                      <span class="bottom"><span class="preview">{hit.mine ? `${t("conv.you")}: ` : ""}{hit.text}</span></span>
-                    </span>
-                  </button>
-                </li>
-              ))}
-            </ul>
+            <SearchHits chats={chats} t={t} />
           </div>
         ) : (
         <div class="pane-body">

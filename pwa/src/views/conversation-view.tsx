@@ -1,27 +1,20 @@
-import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
+import { useEffect, useLayoutEffect, useRef } from "preact/hooks";
 import { ComposeContext, MessageActions, MessageBody } from "../../../ui/views/message-parts.js";
 import type { AppViewModel } from "../../../ui/view-models/app-model.js";
 import type { ChatsViewModel } from "../../../ui/view-models/chats-model.js";
 import type { ConversationViewModel } from "../../../ui/view-models/conversation-model.js";
-import { composerAction, outgoingText } from "../../../ui/view-models/composer.js";
+import { outgoingText } from "../../../ui/view-models/composer.js";
 import { RETENTION_CHOICES, readRetention, retentionLabel, retentionValue } from "../../../ui/view-models/settings-form.js";
 import { useModel } from "../../../ui/views/use-model.js";
 import { AttachmentBody, TransferBar } from "../../../ui/views/attachment-parts.js";
-import type { PickedFile } from "../../../ui/view-models/attachment-model.js";
+import { AttachButtons, composerKeyDown, TypingLine, useFileSending } from "../../../ui/views/composer-parts.js";
 import { Icon } from "./icons.js";
 
 export function ConversationView({ app, chats, conversation }: { app: AppViewModel; chats: ChatsViewModel; conversation: ConversationViewModel }) {
   useModel(conversation);
   const files = conversation.files;
   useModel(files);
-  const fileInput = useRef<HTMLInputElement>(null);
-  const [dragging, setDragging] = useState(false);
-  const sendPicked = (list: FileList | null | undefined) => {
-    const picked: PickedFile[] = list ? [...list] : [];
-    if (picked.length === 0 || !conversation.canSend) return;
-    pinned.current = true;
-    void files.sendFiles(picked);
-  };
+  const picking = useFileSending(conversation, () => (pinned.current = true));
   const group = chats.group;
   const t = app.t;
   const draft = conversation.draft;
@@ -66,21 +59,11 @@ export function ConversationView({ app, chats, conversation }: { app: AppViewMod
     void conversation.send(text);
   };
 
-  const onKeyDown = (event: KeyboardEvent) => {
-    if (composerAction(event) === "send") {
-      event.preventDefault();
-      send();
-    } else if (event.key === "Escape" && (conversation.replyingTo || conversation.editing)) {
-      conversation.cancelCompose();
-    }
-  };
+  const onKeyDown = composerKeyDown(conversation, send);
 
   return (
-    <section class={`conversation ${dragging ? "dragging" : ""}`} aria-labelledby="conv-title"
-      onDragOver={(e) => { if (e.dataTransfer?.types.includes("Files")) { e.preventDefault(); setDragging(true); } }}
-      onDragLeave={() => setDragging(false)}
-      onDrop={(e) => { e.preventDefault(); setDragging(false); sendPicked(e.dataTransfer?.files); }}>
-      {dragging ? <p class="drop-hint" role="status">{t("file.drop")}</p> : null}
+    <section class={`conversation ${picking.dragging ? "dragging" : ""}`} aria-labelledby="conv-title" {...picking.drop}>
+      {picking.dragging ? <p class="drop-hint" role="status">{t("file.drop")}</p> : null}
       <header class="pane-head">
         <button type="button" class="icon only-narrow" onClick={() => chats.close()} aria-label={t("nav.back")}><Icon name="back" /></button>
         <span class="avatar" aria-hidden="true">{group ? <Icon name="friends" size={22} /> : conversation.initial}</span>
@@ -153,9 +136,7 @@ export function ConversationView({ app, chats, conversation }: { app: AppViewMod
           ),
         )}
       </div>
-      {conversation.typing.length > 0 ? (
-        <p class="typing" role="status" data-testid="typing">{t("conv.typing", { name: conversation.typing.join(", ") })}</p>
-      ) : null}
+      <TypingLine conversation={conversation} t={t} />
       {conversation.error ? <p class="notice" role="alert">{conversation.error}</p> : null}
       {files.error ? <p class="notice" role="alert" data-testid="file-error">{files.error}</p> : null}
       {[...files.transfers].filter(([, tr]) => tr.direction === "up").map(([key, tr]) => <TransferBar key={key} transfer={tr} t={t} />)}
@@ -172,15 +153,9 @@ export function ConversationView({ app, chats, conversation }: { app: AppViewMod
         <form class="composer" onSubmit={(e) => { e.preventDefault(); send(); }}>
           <ComposeContext conversation={conversation} t={t} />
           <label class="visually-hidden" for="composer">{t("conv.placeholder")}</label>
-          <input ref={fileInput} type="file" multiple hidden data-testid="file-input" onChange={(e) => { sendPicked(e.currentTarget.files); e.currentTarget.value = ""; }} />
-          <button type="button" class="icon attach" aria-label={t("file.attach")} title={t("file.attach")} data-testid="attach" onClick={() => fileInput.current?.click()}>📎</button>
-          {files.recording ? (
-            <button type="button" class="ghost recording" data-testid="record-stop" onClick={() => files.stopRecording()}>{t("file.recording")} {t("file.stop")}</button>
-          ) : (
-            <button type="button" class="icon record" aria-label={t("file.record")} title={t("file.record")} data-testid="record" onClick={() => void files.startRecording()}>🎤</button>
-          )}
+          <AttachButtons conversation={conversation} send={picking.send} t={t} />
           <textarea id="composer" rows={1} autoFocus placeholder={t("conv.placeholder")} value={draft} onInput={(e) => setDraft(e.currentTarget.value)} onKeyDown={onKeyDown} title={t("conv.composerHint")}
-            onPaste={(e) => { if (e.clipboardData?.files.length) { e.preventDefault(); sendPicked(e.clipboardData.files); } }} />
+            onPaste={picking.onPaste} />
           <button type="submit" class="primary send" disabled={outgoingText(draft) === null}>{conversation.editing ? t("conv.save") : t("conv.send")}</button>
         </form>
       ) : (

@@ -1,0 +1,31 @@
+import { browser } from "wxt/browser";
+import type { Address } from "../../shared/address.js";
+import type { ChatContext } from "../../ui/view-models/chat-context.js";
+import type { LinkState } from "../../ui/view-models/connectivity.js";
+import { LocalRecords } from "../../ui/view-models/local-records.js";
+import { ExtensionStore } from "../platform/chrome-storage-store.js";
+import { answered } from "./group-requests.js";
+import { locale, t } from "./i18n.js";
+import { ask } from "./panel-api.js";
+import { remoteClient } from "./remote-client.js";
+
+/**
+ * What the shared chat view models work with in the panel and popup: the core through the
+ * background, and this device's own records (drafts, pinned and muted chats) in the extension's
+ * storage, where the background reads the muted ones before it notifies.
+ */
+export function chatContext(self: Address, link: () => LinkState): ChatContext {
+  return {
+    client: remoteClient(self),
+    records: new LocalRecords(new ExtensionStore(browser.storage.local)),
+    locale,
+    t,
+    get link() {
+      return link();
+    },
+    now: () => Date.now(),
+    // The extension keeps no list of starred messages to bring up to date.
+    favoritesChanged: () => undefined,
+    runExpiry: async () => answered(await ask({ type: "expire" })).removed,
+  };
+}
