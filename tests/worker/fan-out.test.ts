@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { SELF } from "cloudflare:test";
+import { SELF, env, runInDurableObject } from "cloudflare:test";
 import { jcs } from "../../shared/canonical.js";
 import { toB64u } from "../../shared/base64url.js";
 import { randomId16 } from "../../shared/ids.js";
 import type { MailItem, SessionServerFrame } from "../../shared/wire/index.js";
-import { API, befriend, call, registered, type Device } from "./harness.js";
+import { API, PEER, accountStub, befriend, call, friendRequest, newDevice, registered, sendFederated, trustedPeer, type Device } from "./harness.js";
 import { TestGroup } from "./mls.js";
 
 // Bursts: the hub orders submissions that arrive together in one round and hands each member
@@ -90,4 +90,52 @@ describe("fan-out of bursts", () => {
     expect(got.map((i) => i.id)).toEqual(ids);
     ws.close(1000, "done");
   });
+
+  it("hands local members their copies while another domain has not taken the entries before", async () => {
+    const alice = await registered("fla");
+    const carol = await registered("flc");
+    await befriend(alice, carol);
+    // A friend on another domain, as the two servers would have made them after an accepted request.
+    const far = newDevice("flf", PEER);
+    const signed = friendRequest(far, alice.address);
+    expect(await sendFederated(await trustedPeer(), [{ id: signed.body.id, kind: "friend_request", signed }])).toMatchObject([{ ok: true }]);
+    await runInDurableObject(accountStub(alice.address), (_i, state) => {
+      state.storage.sql.exec("UPDATE friends SET state = 'friend' WHERE address = ?", far.address);
+    });
+    const created = await call(alice, "POST", "/conversations", { id: randomId16(), members: [carol.address, far.address] });
+    const { conversation } = (await created.json()) as { conversation: string };
+    const mls = await TestGroup.of(alice, conversation);
+    // The Outbox of the other domain takes nothing for 4 s: a peer that is slow to answer.
+    const blocked = Date.now();
+    let blocking: () => void = () => {};
+    const block = new Promise<void>((started) => (blocking = started));
+    const unblocked = runInDurableObject(env.OUTBOX.get(env.OUTBOX.idFromName(PEER)), (_i, state) =>
+      state.blockConcurrencyWhile(() => {
+        blocking();
+        return new Promise((r) => setTimeout(r, 4000));
+      }),
+    );
+    await block;
+    const submit = async () => ({ id: randomId16(), epoch: 0, kind: "application", mls: await mls.message() });
+    const first = await submit();
+    const firstAnswer = call(alice, "POST", `/conversations/${conversation}/messages`, first);
+    const carolHas = async (id: string) => {
+      for (let i = 0; i < 100; i++) {
+        if ((await applications(carol)).some((item) => item.id === id)) return Date.now() - blocked;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      return Infinity;
+    };
+    expect(await carolHas(first.id)).toBeLessThan(3000);
+    // The entry after it goes to Carol too, while the first still waits for the other domain.
+    const second = await submit();
+    const secondAnswer = call(alice, "POST", `/conversations/${conversation}/messages`, second);
+    expect(await carolHas(second.id)).toBeLessThan(3500);
+    expect((await applications(carol)).map((item) => item.id)).toEqual([first.id, second.id]);
+    // Submitters are answered once every lane handed their entries on: after the peer's Outbox took them.
+    await unblocked;
+    expect((await firstAnswer).status).toBe(202);
+    expect((await secondAnswer).status).toBe(202);
+    expect(Date.now() - blocked).toBeGreaterThanOrEqual(4000);
+  }, 15_000);
 });
