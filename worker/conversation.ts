@@ -2,15 +2,16 @@ import { DurableObject } from "cloudflare:workers";
 import type { Address } from "../shared/address.js";
 import { EmsgError } from "../shared/errors.js";
 import type { ConversationView, ConvPayload, SignedSessionTicket } from "../shared/wire/index.js";
-import type { ConversationRef } from "../shared/wire/conversation.js";
+import type { ConversationRef, Veto } from "../shared/wire/conversation.js";
 import type { AuthorEvidence } from "../shared/wire/federation.js";
 import { fromB64u } from "../shared/base64url.js";
 import type { Env } from "./env.js";
 import { attempt, attemptNow, type Outcome } from "./outcome.js";
 import { migrate } from "./sql-schema.js";
 import { judgeSubmit, recipientsOf, welcomeRecipients } from "./policy/epoch.js";
+import { judgeVeto, type LatestCommit, VETO_WINDOW_MS } from "./policy/veto.js";
 import { checkFraming, type FramedSubmit } from "./policy/framing.js";
-import { deliverLocal, deliverToPeers, type Delivery, type Lane, LANES } from "./fan-out.js";
+import { deliverAll, type Delivery } from "./fan-out.js";
 import { Sessions, SESSION_IDLE_MS, type SessionTag } from "./sessions.js";
 import { checkSessionTicket } from "./session-ticket.js";
 import { countCall } from "./call-counts.js";
@@ -47,12 +48,24 @@ const STEPS = [
    ALTER TABLE log DROP COLUMN fanned;`,
   // The evidence of an author off this domain, passed on with the entry (PROTOCOL §9).
   "ALTER TABLE log ADD COLUMN author_proof TEXT",
+  // What a veto withdraws and puts back (PROTOCOL §8, Vetoes): the latest commit, with the members
+  // before and after it; the epoch a withdrawal left; each device's accepted vetoes, for its limit.
+  `CREATE TABLE last_commit (id INTEGER PRIMARY KEY CHECK (id = 1), seq INTEGER NOT NULL, submit_id TEXT NOT NULL, sender TEXT NOT NULL,
+     device_id TEXT NOT NULL, epoch INTEGER NOT NULL, before TEXT NOT NULL, after TEXT NOT NULL);
+   CREATE TABLE vetoes (address TEXT NOT NULL, device_id TEXT NOT NULL, at INTEGER NOT NULL);
+   ALTER TABLE meta ADD COLUMN withdrawn_epoch INTEGER;
+   ALTER TABLE log ADD COLUMN withdraws TEXT;`,
 ];
 
-type MetaRow = { ref: string; creator: string; epoch: number; fanned_through: number };
+type MetaRow = { ref: string; creator: string; epoch: number; fanned_through: number; withdrawn_epoch: number | null };
 type Judgement = ReturnType<typeof judgeSubmit>;
 type Accepted = { seq: number; fresh: boolean };
-type Pending = { from: Address; deviceId: string; submit: FramedSubmit; now: number; fromPeer: boolean; evidence?: AuthorEvidence | undefined; done: (outcome: Outcome<Accepted>) => void };
+/** A submission, or a veto of the latest commit (PROTOCOL §8, Vetoes), which is ordered like one. */
+type Submission = { from: Address; deviceId: string; now: number; fromPeer: boolean; evidence?: AuthorEvidence | undefined } & (
+  | { submit: FramedSubmit; veto?: undefined }
+  | { veto: Veto; submit?: undefined }
+);
+type Pending = Submission & { done: (outcome: Outcome<Accepted>) => void };
 type LogRow = {
   seq: number;
   submit_id: string;
@@ -68,6 +81,8 @@ type LogRow = {
   welcome_to: string;
   /** JSON of the AuthorEvidence the entry came with, if any. */
   author_proof: string | null;
+  /** A `withdrawn` entry's JSON `{ id, hubSeq }` of the commit it withdrew. */
+  withdraws?: string | null;
   /** Not stored: the submitting device sent it here itself and got its seq (see Delivery). */
   answered?: boolean;
 };
@@ -85,13 +100,7 @@ export class ConversationObject extends DurableObject<Env> {
   private accepting: Promise<void> | null = null;
   /** When the alarm is known to be set for, while this instance lives; undefined when unknown. */
   private alarmAt: number | undefined;
-  /** Both lanes' runs (see fanOut), while either goes. */
   private fanning: Promise<void> | null = null;
-  /**
-   * Each lane of the fan-out (see Lane): how far it got while this instance lives, whether a run
-   * is going, and that run. meta's fanned_through is the lesser of the two positions.
-   */
-  private readonly lanes: Record<Lane, { through?: number; running: boolean; run?: Promise<void> }> = { local: { running: false }, remote: { running: false } };
   /** Entries accepted by this instance and not yet handed on, in seq order: fanned without reading them back. */
   private toFan: LogRow[] = [];
   /** Submitters waiting until their entry is fanned out. */
@@ -123,7 +132,7 @@ export class ConversationObject extends DurableObject<Env> {
 
   private meta(): MetaRow {
     if (this.known) return this.known.meta;
-    const row = this.schema ? this.sql.exec<MetaRow>("SELECT ref, creator, epoch, fanned_through FROM meta").toArray()[0] : undefined;
+    const row = this.schema ? this.sql.exec<MetaRow>("SELECT ref, creator, epoch, fanned_through, withdrawn_epoch FROM meta").toArray()[0] : undefined;
     if (!row) throw new EmsgError("not_found", "No such conversation here.");
     this.known = { meta: row, members: this.readMembers() };
     return row;
@@ -186,7 +195,7 @@ export class ConversationObject extends DurableObject<Env> {
    * events, but costs about a millisecond in workerd: measured, most of a message's way through a
    * local hub (delivery 2.25 → 0.84 ms one at a time), for no throughput under load.
    */
-  private take(p: Omit<Pending, "done">): Promise<Outcome<Accepted>> {
+  private take(p: Submission): Promise<Outcome<Accepted>> {
     return new Promise((done) => {
       this.intake.push({ ...p, done });
       if (!this.accepting) this.accepting = Promise.resolve().then(() => this.acceptRounds());
@@ -249,6 +258,11 @@ export class ConversationObject extends DurableObject<Env> {
       run = [];
     };
     round.forEach((p, index) => {
+      if (p.veto !== undefined) {
+        insertRun();
+        outcomes[index] = attemptNow(() => this.acceptVeto(p.from, p.deviceId, p.veto, p.now));
+        return;
+      }
       if (p.submit.kind === "commit") {
         insertRun();
         outcomes[index] = attemptNow(() => this.acceptCommit(p));
@@ -264,10 +278,11 @@ export class ConversationObject extends DurableObject<Env> {
   }
 
   /** A commit: judged, then inserted with the epoch and members it sets, in one transaction. */
-  private acceptCommit(p: Pending): Accepted & { row?: LogRow } {
+  private acceptCommit(p: Pending & { submit: FramedSubmit }): Accepted & { row?: LogRow } {
     const judged = this.judge(p);
     if ("again" in judged) return judged.again;
     const { entry, next } = judged;
+    const before = this.members();
     const seq = this.ctx.storage.transactionSync(() => {
       this.known = undefined;
       this.sql.exec("UPDATE meta SET epoch = ?", next.epoch);
@@ -276,6 +291,10 @@ export class ConversationObject extends DurableObject<Env> {
       const inserted = this.insertLog([entry]).get(entry.submit_id);
       // Its id in the log already (the lookup in judge missed it): nothing of it may stay.
       if (inserted === undefined) throw new EmsgError("conflict", "That submission id is taken.");
+      this.sql.exec(
+        "INSERT OR REPLACE INTO last_commit (id, seq, submit_id, sender, device_id, epoch, before, after) VALUES (1, ?, ?, ?, ?, ?, ?, ?)",
+        inserted, entry.submit_id, p.from, p.deviceId, entry.epoch, JSON.stringify(before), JSON.stringify(next.members),
+      );
       return inserted;
     });
     return this.accepted(seq, entry, p);
@@ -286,7 +305,7 @@ export class ConversationObject extends DurableObject<Env> {
    * answer when it is a retry. A commit is looked up first; anything else only when refused
    * (a retry of what was ordered before the epoch moved on gets its first answer, not stale_epoch).
    */
-  private judge({ from, deviceId, submit, now, evidence }: Pending): { again: Accepted } | { entry: Entry; next: Judgement } {
+  private judge({ from, deviceId, submit, now, evidence }: Pending & { submit: FramedSubmit }): { again: Accepted } | { entry: Entry; next: Judgement } {
     const meta = this.meta();
     const changed = submit.kind === "commit";
     if (changed) {
@@ -296,7 +315,7 @@ export class ConversationObject extends DurableObject<Env> {
     const before = this.members();
     let next: Judgement;
     try {
-      next = judgeSubmit({ epoch: meta.epoch, members: before }, from, submit);
+      next = judgeSubmit({ epoch: meta.epoch, members: before, withdrawn: meta.withdrawn_epoch ?? undefined }, from, submit);
     } catch (error) {
       const again = this.retried(submit.id, from);
       if (again) return { again };
@@ -317,6 +336,84 @@ export class ConversationObject extends DurableObject<Env> {
       author_proof: evidence ? JSON.stringify(evidence) : null,
     };
     return { entry, next };
+  }
+
+  /**
+   * A veto of the latest commit (PROTOCOL §8, Vetoes), judged by judgeVeto: the commit is withdrawn,
+   * the epoch and members it set go back to what they were, and a `withdrawn` entry tells everyone
+   * the commit reached (members before and after it). What was ordered at the commit's epoch since
+   * stays in the log; its senders send it again. A repeat of an accepted veto, or a veto of a commit
+   * another one withdrew already, gets that withdrawal's position.
+   */
+  private acceptVeto(from: Address, deviceId: string, veto: Veto, now: number): Accepted & { row?: LogRow } {
+    this.meta();
+    const again = this.withdrawal("submit_id", veto.id, from) ?? this.withdrawal("withdraws", veto.hubSeq);
+    if (again) return again;
+    const latest = this.latestCommit();
+    const since = now - VETO_WINDOW_MS;
+    const recent = this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM vetoes WHERE address = ? AND device_id = ? AND at > ?", from, deviceId, since).one().n;
+    judgeVeto(latest, from, deviceId, veto, recent);
+    const { seq: commitSeq, id, epoch, before, after } = latest!;
+    // An account that left (was deleted) since the commit does not come back with it.
+    const current = this.members();
+    const restored = before.filter((m) => current.includes(m) || !after.includes(m));
+    const entry: Entry = {
+      submit_id: veto.id,
+      at: now,
+      sender: from,
+      device_id: deviceId,
+      epoch,
+      type: "withdrawn",
+      mls: "",
+      welcome: null,
+      members: JSON.stringify(restored),
+      recipients: JSON.stringify(recipientsOf(restored, current)),
+      welcome_to: "[]",
+      author_proof: null,
+      withdraws: JSON.stringify({ id, hubSeq: commitSeq }),
+    };
+    const seq = this.ctx.storage.transactionSync(() => {
+      this.known = undefined;
+      this.sql.exec("UPDATE meta SET epoch = ?, withdrawn_epoch = ?", epoch, epoch + 1);
+      this.sql.exec("DELETE FROM members");
+      for (const m of restored) this.sql.exec("INSERT INTO members (address, since) VALUES (?, ?)", m, now);
+      this.sql.exec("DELETE FROM last_commit");
+      this.sql.exec("DELETE FROM vetoes WHERE at <= ?", since);
+      this.sql.exec("INSERT INTO vetoes (address, device_id, at) VALUES (?, ?, ?)", from, deviceId, now);
+      return this.sql
+        .exec<{ seq: number }>(
+          `INSERT INTO log (submit_id, at, sender, device_id, epoch, type, mls, welcome, members, recipients, welcome_to, author_proof, withdraws)
+           VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, NULL, ?) RETURNING seq`,
+          entry.submit_id, entry.at, entry.sender, entry.device_id, entry.epoch, entry.type, entry.mls, entry.members, entry.recipients, entry.welcome_to, entry.withdraws,
+        )
+        .one().seq;
+    });
+    // What accounts said of their devices held for an epoch now left (see soleDevices).
+    this.soleDevices.clear();
+    return { seq, fresh: true, row: { seq, ...entry, answered: false } };
+  }
+
+  private latestCommit(): LatestCommit | undefined {
+    const row = this.sql
+      .exec<{ seq: number; submit_id: string; sender: string; device_id: string; epoch: number; before: string; after: string }>("SELECT * FROM last_commit")
+      .toArray()[0];
+    if (!row) return undefined;
+    const parse = (list: string) => JSON.parse(list) as Address[];
+    return { seq: row.seq, id: row.submit_id, sender: row.sender as Address, deviceId: row.device_id, epoch: row.epoch, before: parse(row.before), after: parse(row.after) };
+  }
+
+  /**
+   * The withdrawal a veto repeats, as its first answer: the one with its id (`conflict` when that id
+   * is taken by anything but this device's account's veto), or the one of the commit it names.
+   */
+  private withdrawal(by: "submit_id" | "withdraws", key: string | number, from?: Address): Accepted | undefined {
+    const row =
+      by === "submit_id"
+        ? this.sql.exec<{ seq: number; sender: string; type: string }>("SELECT seq, sender, type FROM log WHERE submit_id = ?", key).toArray()[0]
+        : this.sql.exec<{ seq: number; sender: string; type: string }>("SELECT seq, sender, type FROM log WHERE type = 'withdrawn' AND json_extract(withdraws, '$.hubSeq') = ?", key).toArray()[0];
+    if (!row) return undefined;
+    if (from !== undefined && (row.sender !== from || row.type !== "withdrawn")) throw new EmsgError("conflict", "That veto id is taken.");
+    return { seq: row.seq, fresh: false };
   }
 
   /**
@@ -368,6 +465,7 @@ export class ConversationObject extends DurableObject<Env> {
         mls: row.mls,
         at: row.at,
         ...(row.members ? { members: JSON.parse(row.members) as Address[] } : {}),
+        ...(row.withdraws ? { withdraws: JSON.parse(row.withdraws) as { id: string; hubSeq: number } } : {}),
       };
       const to = JSON.parse(row.recipients) as Address[];
       const evidence = row.author_proof ? { evidence: JSON.parse(row.author_proof) as AuthorEvidence } : {};
@@ -391,71 +489,41 @@ export class ConversationObject extends DurableObject<Env> {
     }
   }
 
-  /**
-   * Fans out every entry not yet handed on, in each lane (see Lane) in seq order, a batch at a
-   * time; one run per lane at once. Resolves when both runs end.
-   */
+  /** Fans out every entry not yet handed on, in seq order, a batch at a time; one run at once. */
   private fanOut(): Promise<void> {
-    for (const lane of LANES) if (!this.lanes[lane].running) this.lanes[lane].run = this.fanLane(lane);
-    const both = Promise.all(LANES.map((lane) => this.lanes[lane].run)).then(() => {
-      if (this.fanning === both) this.fanning = null;
+    this.fanning ??= this.fanRounds().finally(() => {
+      this.fanning = null;
     });
-    this.fanning = both;
-    return both;
+    return this.fanning;
   }
 
-  private async fanLane(lane: Lane): Promise<void> {
-    const state = this.lanes[lane];
-    state.running = true;
-    try {
-      if (!this.hosted()) return;
-      for (;;) {
-        const rows = this.unfannedRows(lane);
-        if (rows.length === 0) return;
-        const last = rows[rows.length - 1]!.seq;
-        // What the accounts answer holds for the epoch of when they were asked.
-        const epoch = this.meta().epoch;
-        try {
-          const deliveries = this.deliveriesOf(rows);
-          if (lane === "local") this.learnSoleDevices(await deliverLocal(this.env, deliveries), epoch);
-          else await deliverToPeers(this.env, deliveries);
-        } catch {
-          // Retried by the alarm; the submitters are answered: their entries are ordered and kept.
-          this.release(last);
-          await this.scheduleAlarm(Date.now() + REFAN_DELAY_MS);
-          return;
-        }
-        state.through = last;
-        this.bothFanned();
+  private async fanRounds(): Promise<void> {
+    if (!this.hosted()) return;
+    for (;;) {
+      const rows = this.unfannedRows();
+      if (rows.length === 0) return;
+      const last = rows[rows.length - 1]!.seq;
+      // What the accounts answer holds for the epoch of when they were asked.
+      const epoch = this.meta().epoch;
+      try {
+        this.learnSoleDevices(await deliverAll(this.env, this.deliveriesOf(rows)), epoch);
+      } catch {
+        // Retried by the alarm; the submitters are answered: their entries are ordered and kept.
+        this.release(last);
+        await this.scheduleAlarm(Date.now() + REFAN_DELAY_MS);
+        return;
       }
-    } finally {
-      // Set false in the same turn as the last look for rows: entries accepted after it start a new run.
-      state.running = false;
+      this.sql.exec("UPDATE meta SET fanned_through = ?", last);
+      this.meta().fanned_through = last;
+      this.toFan = this.toFan.filter((row) => row.seq > last);
+      this.release(last);
     }
   }
 
-  /** Entries both lanes handed on: kept as fanned_through (where a restart resumes), dropped from memory, their submitters answered. */
-  private bothFanned(): void {
-    const meta = this.meta();
-    const through = Math.min(...LANES.map((lane) => this.lanes[lane].through ?? meta.fanned_through));
-    if (through <= meta.fanned_through) return;
-    this.sql.exec("UPDATE meta SET fanned_through = ?", through);
-    meta.fanned_through = through;
-    this.toFan = this.toFan.filter((row) => row.seq > through);
-    this.release(through);
-  }
-
-  /**
-   * The next entries after a lane's position: from memory when it holds them (toFan is always
-   * every entry from its first on), else (after a restart) from the log.
-   */
-  private unfannedRows(lane: Lane): LogRow[] {
-    const through = this.lanes[lane].through ?? this.meta().fanned_through;
-    const first = this.toFan[0]?.seq;
-    if (first !== undefined && first <= through + 1) {
-      const next = this.toFan.findIndex((row) => row.seq > through);
-      return next < 0 ? [] : this.toFan.slice(next, next + FAN_BATCH);
-    }
+  /** The next entries after `fanned_through`: from memory when it holds them, else (after a restart) from the log. */
+  private unfannedRows(): LogRow[] {
+    const through = this.meta().fanned_through;
+    if (this.toFan[0]?.seq === through + 1) return this.toFan.slice(0, FAN_BATCH);
     return this.sql.exec<Omit<LogRow, "answered">>("SELECT * FROM log WHERE seq > ? ORDER BY seq LIMIT ?", through, FAN_BATCH).toArray();
   }
 
@@ -468,6 +536,17 @@ export class ConversationObject extends DurableObject<Env> {
     if (due.length === 0) return;
     this.waiters = this.waiters.filter((w) => w.seq > upTo);
     for (const w of due) w.release();
+  }
+
+  /**
+   * A member device's veto of the latest commit (PROTOCOL §8, Vetoes): ordered with the submissions,
+   * and answered, as they are, once its withdrawal is fanned out (at once for a peer's).
+   */
+  async veto(from: Address, deviceId: string, veto: Veto, now: number, untilFanned = true): Promise<Outcome<{ seq: number }>> {
+    const accepted = await this.take({ from, deviceId, veto, now, fromPeer: !untilFanned });
+    if (!accepted.ok) return accepted;
+    if (accepted.value.fresh && untilFanned) await this.fannedOut(accepted.value.seq);
+    return { ok: true, value: { seq: accepted.value.seq } };
   }
 
   /** A deleted account leaves: it gets nothing more from here. */

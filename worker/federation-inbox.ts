@@ -96,6 +96,7 @@ function namedUsers(item: FedItem): Address[] {
     case "bounce":
       return [item.sender];
     case "conv_submit":
+    case "conv_veto":
       return [];
   }
 }
@@ -161,6 +162,13 @@ async function apply(env: Env, from: Domain, item: FedItem, now: number, batch: 
       const ref = parseConversationRef(item.conversation);
       if (ref.hub !== env.EMSG_DOMAIN) throw new EmsgError("bad_request", `${ref.hub} hosts that conversation, not this server.`);
       unwrap(await conversationOf(env, ref.ref).submit(item.from, item.deviceId, checkFraming(ref.ref, item.submit), now, false, item.authorProof ? { authorProof: item.authorProof } : undefined));
+      return;
+    }
+    case "conv_veto": {
+      mustBeFrom(from, item.from);
+      const ref = parseConversationRef(item.conversation);
+      if (ref.hub !== env.EMSG_DOMAIN) throw new EmsgError("bad_request", `${ref.hub} hosts that conversation, not this server.`);
+      unwrap(await conversationOf(env, ref.ref).veto(item.from, item.deviceId, item.veto, now, false));
       return;
     }
     case "conv_deliver": {

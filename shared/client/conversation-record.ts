@@ -5,6 +5,7 @@ import type { CoreContext } from "./context.js";
 import { proveMembers } from "./conversation-trust.js";
 import { getFriend } from "./friends.js";
 import type { MessageRecord } from "./messages.js";
+import type { BeforeCommit } from "./withdrawals.js";
 
 /**
  * One conversation on this device. `group` (the encoded MLS state) and `lastHubSeq` are kept in
@@ -52,11 +53,15 @@ export interface ConversationRecord {
   created: number;
   unread: number;
   last?: Pick<MessageRecord, "id" | "from" | "text" | "at" | "direction" | "status">;
+  /** The conversation before the latest commit this device applied, until the next (PROTOCOL §8, Vetoes). */
+  beforeCommit?: BeforeCommit;
 }
 
 export type ConversationKind = "direct" | "group";
 
-export type ConversationSummary = Omit<ConversationRecord, "group" | "applied" | "direct" | "leaving" | "kind" | "titleAt" | "leaveId" | "leftAt" | "peerKey"> & { kind: ConversationKind };
+export type ConversationSummary = Omit<ConversationRecord, "group" | "applied" | "direct" | "leaving" | "kind" | "titleAt" | "leaveId" | "leftAt" | "peerKey" | "beforeCommit"> & {
+  kind: ConversationKind;
+};
 
 /** The record once our leave `id` is known to be at hub position `hubSeq` (from the hub's answer or our mailbox). */
 export function leaveOrderedAt(record: ConversationRecord, id: string, hubSeq: number): ConversationRecord {
@@ -96,7 +101,7 @@ export function loadConversation(ctx: Pick<CoreContext, "store">, conversation: 
 }
 
 export function summaryOf(record: ConversationRecord): ConversationSummary {
-  const { group: _secret, applied: _positions, direct: _copies, leaving: _leaving, titleAt: _titleAt, leaveId: _leaveId, leftAt: _leftAt, peerKey: _peerKey, kind, ...summary } = record;
+  const { group: _secret, applied: _positions, direct: _copies, leaving: _leaving, titleAt: _titleAt, leaveId: _leaveId, leftAt: _leftAt, peerKey: _peerKey, beforeCommit: _before, kind, ...summary } = record;
   return { ...summary, kind: kind ?? "direct" };
 }
 

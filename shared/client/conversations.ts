@@ -35,7 +35,7 @@ export async function claimKeyPackages(ctx: CoreContext, address: Address, accou
   return keyPackages;
 }
 
-function hubPath(conversation: string): string {
+export function hubPath(conversation: string): string {
   const { hub, id } = parseConversationRef(conversation);
   return `/conversations/${encodeURIComponent(hub)}/${encodeURIComponent(id)}`;
 }

@@ -27,6 +27,7 @@ import { accountsOf, type Proven, proveMembers } from "./conversation-trust.js";
 import { readDirectly } from "./direct-copies.js";
 import { addNotice, asGroup, noticeRosterChange, readLeave, readTitle } from "./group-changes.js";
 import { ownItemBack } from "./own-commits.js";
+import { readWithdrawal, rememberBefore, vetoIfUnreadable } from "./withdrawals.js";
 import { groupTextIn } from "./store-batch.js";
 import { findMessage, type MessageRecord, saveMessage } from "./messages.js";
 import { attachmentRecordOf } from "./attachments.js";
@@ -84,6 +85,8 @@ async function join(ctx: CoreContext, item: ConvPayload): Promise<ConvOutcome> {
     epoch: epochOf(joined.state),
     lastHubSeq: item.hubSeq,
     applied: [item.hubSeq],
+    // Should the commit that brought us in be withdrawn, this device is out again (PROTOCOL §8, Vetoes).
+    beforeCommit: { commit: item.id, joined: true },
     created: existing?.created ?? item.at,
     unread: existing?.unread ?? 0,
   };
@@ -231,6 +234,11 @@ export async function applyConvItem(ctx: CoreContext, item: ConvPayload): Promis
   if (wasApplied(record, item.hubSeq)) return {};
   // Shown as refused already (`unsafe`): nothing more is read there.
   if (record.unsafe) return {};
+  // The hub's word, whoever vetoed (our own veto included): what it withdrew is undone (PROTOCOL §8, Vetoes).
+  if (item.type === "withdrawn") {
+    await saveConversation(ctx, markApplied(await readWithdrawal(ctx, record, item), item.hubSeq));
+    return {};
+  }
   if (item.deviceId === ctx.account.deviceId) {
     await ownItemBack(ctx, record, item);
     return {};
@@ -240,7 +248,10 @@ export async function applyConvItem(ctx: CoreContext, item: ConvPayload): Promis
     await saveConversation(ctx, markApplied(record, item.hubSeq), false);
     return {};
   }
-  const processed = await processMessage(await decodeGroupState(record.group), item.mls, item.type);
+  const processed = await processMessage(await decodeGroupState(record.group), item.mls, item.type).catch(async (error: unknown) => {
+    await vetoIfUnreadable(ctx, record, item, error);
+    throw error;
+  });
   if (processed.sender.address !== item.from || processed.sender.deviceId !== item.deviceId) {
     // The author is the MLS sender; a hub whose `from`/`deviceId` name another is lying or broken,
     // and its item is refused unread (PROTOCOL §8). A commit so refused leaves the group behind for
@@ -256,7 +267,7 @@ export async function applyConvItem(ctx: CoreContext, item: ConvPayload): Promis
   let outcome: ConvOutcome = {};
   if (processed.kind === "commit") {
     try {
-      next = await readCommit(ctx, { ...next, epoch: processed.epoch }, processed, item);
+      next = rememberBefore(record, await readCommit(ctx, { ...next, epoch: processed.epoch }, processed, item), item.id);
     } catch (error) {
       // The group stays where it was, and says why it takes no more messages (PROTOCOL §8).
       if (error instanceof EmsgError && error.code === "unauthorized") await saveConversation(ctx, { ...record, unsafe: error.message });

@@ -6,7 +6,13 @@ import { WsTicketResponseSchema } from "../wire/account.js";
 import type { ClientEvents, CoreContext } from "./context.js";
 import type { ConvPayload } from "../wire/conversation.js";
 import { applyConvItem, type ConvOutcome } from "./incoming-conv.js";
-import { loadConversation } from "./conversation-record.js";
+import { loadConversation, wasApplied } from "./conversation-record.js";
+import { readDirectly } from "./direct-copies.js";
+import { indexKey } from "./messages.js";
+import { heldChangesOf } from "./message-changes.js";
+import { processMessage } from "../mls/receive.js";
+import { decodeGroupState } from "../mls/state-codec.js";
+import { decodeContent, RECEIPT_MAX_IDS } from "../content.js";
 import { addNotice } from "./group-changes.js";
 import { receiveDeleted, receiveFriendBounce, receiveFriendRequest, receiveFriendResponse } from "./friends.js";
 import { setStatus } from "./messages.js";
@@ -16,7 +22,6 @@ import { onDeviceAdded } from "./device-jobs.js";
 import type { SocketLike } from "./transport.js";
 import { type BatchStore, canBatch, StoreBatch } from "./store-batch.js";
 import { Emitter } from "./events.js";
-import { RECEIPT_MAX_IDS } from "../content.js";
 
 const CURSOR = "mailbox/cursor";
 
@@ -82,6 +87,12 @@ async function applyConv(ctx: CoreContext, item: ConvPayload, onOutcome: (outcom
     return;
   }
   await readOrReport(ctx, item, onOutcome);
+  // What waited for the epoch a withdrawn commit brought will never be read: its senders send it again (PROTOCOL §8).
+  if (item.type === "withdrawn") {
+    const kept = held.filter((h) => h.hubSeq > item.hubSeq || h.epoch <= item.epoch);
+    if (kept.length < held.length) await (kept.length > 0 ? ctx.store.put(key, kept) : ctx.store.delete(key));
+    held.splice(0, held.length, ...kept);
+  }
   // Applied again after a crash before the list was saved, an item is passed over by its hub position.
   while (held.length > 0 && !(await aheadOfCommit(ctx, held[0]!))) {
     await readOrReport(ctx, held.shift()!, onOutcome);
@@ -141,16 +152,84 @@ export async function applyItems(
   return cursor;
 }
 
-/** A view's events, held until the batch they tell of is stored. */
+/**
+ * A view's events, held until the batch they tell of is stored. A conversation's summary is told
+ * once, as it is after the batch, where it was first told: the chat list is drawn once a frame,
+ * not once a message.
+ */
 class HeldEvents extends Emitter<ClientEvents> {
   readonly #held: Array<[keyof ClientEvents, unknown]> = [];
+  readonly #summaries = new Map<string, ClientEvents["conversation"]>();
 
   override emit<K extends keyof ClientEvents>(event: K, payload: ClientEvents[K]): void {
+    if (event === "conversation") {
+      const summary = payload as ClientEvents["conversation"];
+      const told = this.#summaries.has(summary.conversation);
+      this.#summaries.set(summary.conversation, summary);
+      if (told) return;
+    }
     this.#held.push([event, payload]);
   }
 
   releaseTo(events: Emitter<ClientEvents>): void {
-    for (const [event, payload] of this.#held) events.emit(event, payload as never);
+    for (const [event, payload] of this.#held) {
+      const latest = event === "conversation" ? this.#summaries.get((payload as ClientEvents["conversation"]).conversation) : payload;
+      events.emit(event, latest as never);
+    }
+  }
+}
+
+/**
+ * Reads a run's application messages ahead, conversation by conversation: each one's decrypted in
+ * one loop from its state, then what storing them looks up (whether a message is known already,
+ * changes held for it) read from the store at once, instead of a round trip to the store for each
+ * message. Applying a message takes the result read ahead when it comes to it with that very
+ * state (StoreBatch.readAhead), and reads it itself otherwise. Reading ahead stops at anything
+ * applied otherwise (a commit, a Welcome, our own item, one waiting for a commit), and skips a
+ * conversation with items held for a commit: each state is read from once, by the message that
+ * moves it on (one that cannot be read is kept with why, and fails so again when applied).
+ */
+async function readAhead(ctx: CoreContext, batch: StoreBatch, items: MailItem[]): Promise<void> {
+  const cursor = await cursorOf(ctx);
+  const runs = new Map<string, ConvPayload[]>();
+  for (const item of items) {
+    if (item.kind !== "conv" || item.seq <= cursor) continue;
+    const run = runs.get(item.conversation);
+    if (run) run.push(item);
+    else runs.set(item.conversation, [item]);
+  }
+  const keys: string[] = [];
+  for (const [conversation, run] of runs) {
+    const record = await loadConversation(ctx, conversation);
+    if (!record || record.left || record.unsafe || ((await ctx.store.get<ConvPayload[]>(heldKey(conversation))) ?? []).length > 0) continue;
+    let group = record.group;
+    let state = await decodeGroupState(group);
+    for (const item of run) {
+      if (item.type !== "application" || item.epoch > record.epoch || item.deviceId === ctx.account.deviceId || wasApplied(record, item.hubSeq) || readDirectly(record, item.mls)) break;
+      // One that cannot be read leaves the state as it was, and fails the same way when applied.
+      const result = await processMessage(state, item.mls, "application").then(
+        (processed) => ({ processed }),
+        (error: unknown) => ({ error }),
+      );
+      batch.keepReadAhead(group, item.mls, result);
+      if (!("processed" in result)) continue;
+      const { processed } = result;
+      state = processed.state;
+      group = batch.groupText(state);
+      const id = processed.kind === "application" ? messageIdOf(processed.plaintext) : undefined;
+      if (id !== undefined) keys.push(indexKey(id));
+    }
+  }
+  await batch.prefetch(keys, [...runs.keys()].map(heldChangesOf));
+}
+
+/** The id of the message a text or attachment brings, if that is what `plaintext` is. */
+function messageIdOf(plaintext: Uint8Array): string | undefined {
+  try {
+    const content = decodeContent(plaintext);
+    return content.type === "text" || content.type === "attachment" ? content.id : undefined;
+  } catch {
+    return undefined;
   }
 }
 
@@ -167,6 +246,7 @@ async function applyBatch(ctx: CoreContext, base: BatchStore, items: MailItem[],
   const receipts = new Map<string, string[]>();
   let cursor: number;
   try {
+    await readAhead({ ...ctx, store: batch, events }, batch, items);
     cursor = await applyEach({ ...ctx, store: batch, events }, items, async ({ receipts: r }) => {
       if (r) receipts.set(r.conversation, [...(receipts.get(r.conversation) ?? []), ...r.ids]);
     });

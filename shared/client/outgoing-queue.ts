@@ -8,6 +8,7 @@ import { leaveOrderedAt, loadConversation, saveConversation } from "./conversati
 import { ensureConversation, sealApplication, type SealedApplication, submitApplication } from "./conversations.js";
 import { attachmentContentOf } from "./attachments.js";
 import { aliasMessage, deleteMessage, findMessage, saveMessage, setStatus } from "./messages.js";
+import { sendVetoes } from "./withdrawals.js";
 
 /**
  * What waits to be sent. A text may name only its peer: its conversation is made on first send.
@@ -101,7 +102,10 @@ export async function resendStale(ctx: CoreContext, id: string): Promise<boolean
   await aliasMessage(ctx, submitId, message);
   // A file is sent again as the same pointer: its blob is still on our server.
   const content = message.attachment ? attachmentContentOf(message.id, message.at, message.attachment) : { ...newText(message.text, message.at), id: message.id };
-  await enqueue(ctx, { content, conversation: message.conversation, after: message.epoch, submitId });
+  // Encrypted at an epoch this device left since (its commit was withdrawn, PROTOCOL §8): nothing to wait for.
+  const record = await loadConversation(ctx, message.conversation);
+  const after = record && record.epoch < message.epoch ? {} : { after: message.epoch };
+  await enqueue(ctx, { content, conversation: message.conversation, ...after, submitId });
   await setStatus(ctx, message.id, "sending");
   return true;
 }
@@ -150,6 +154,8 @@ async function seal(ctx: CoreContext, entry: OutgoingEntry, conversation: string
  * Returns how many entries are still waiting.
  */
 export async function flushOutgoing(ctx: CoreContext, catchUp: () => Promise<void>): Promise<number> {
+  // A veto goes first: what waits behind it is taken only once the hub is back at our epoch (PROTOCOL §8).
+  await sendVetoes(ctx);
   const entries = await pending(ctx);
   for (let i = 0; i < entries.length; i++) {
     const entry = entries[i]!;

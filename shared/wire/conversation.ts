@@ -81,6 +81,14 @@ export const SubmitSchema = v.pipe(
 export type Submit = v.InferOutput<typeof SubmitSchema>;
 
 export const SubmitAcceptedSchema = v.object({ accepted: v.literal(true), seq: v.optional(SeqSchema) });
+
+/**
+ * A member device's veto of the hub's latest commit, which it cannot process (PROTOCOL §8, Vetoes):
+ * `epoch` is the commit's (the epoch it was submitted at), `hubSeq` its position. `id` makes the
+ * veto idempotent, as a Submit's does.
+ */
+export const VetoSchema = v.object({ id: Id16Schema, epoch: SeqSchema, hubSeq: SeqSchema });
+export type Veto = v.InferOutput<typeof VetoSchema>;
 export type SubmitAccepted = v.InferOutput<typeof SubmitAcceptedSchema>;
 
 export const CreateConversationRequestSchema = v.object({
@@ -112,9 +120,11 @@ export const ConvPayloadSchema = v.object({
   from: AddressSchema,
   deviceId: Id16Schema,
   epoch: SeqSchema,
-  type: v.picklist(["application", "commit", "proposal", "welcome"]),
+  type: v.picklist(["application", "commit", "proposal", "welcome", "withdrawn"]),
   mls: b64uSchema(WELCOME_CHARS),
   members: v.optional(v.array(AddressSchema)),
+  // On `withdrawn` (with `mls` ""): the commit a veto withdrew, by its Submit id and position (§8).
+  withdraws: v.optional(v.object({ id: Id16Schema, hubSeq: SeqSchema })),
   at: MsSchema,
 });
 export type ConvPayload = v.InferOutput<typeof ConvPayloadSchema>;

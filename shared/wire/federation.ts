@@ -1,7 +1,7 @@
 import * as v from "valibot";
 import { AddressSchema, ErrorCodeSchema } from "./common.js";
 import { Id16Schema } from "../ids.js";
-import { ConversationRefSchema, ConvPayloadSchema, SignedConvAuthorSchema, SignedSessionTicketSchema, SubmitSchema } from "./conversation.js";
+import { ConversationRefSchema, ConvPayloadSchema, SignedConvAuthorSchema, SignedSessionTicketSchema, SubmitSchema, VetoSchema } from "./conversation.js";
 import type { SignedConvAuthor, SignedSessionTicket } from "./conversation.js";
 import { SignedFriendRequestSchema, SignedFriendResponseSchema } from "./friends.js";
 import { SignedDeletionSchema, SignedMovedSchema } from "./account.js";
@@ -25,6 +25,8 @@ export const FedItemSchema = v.variant("kind", [
     // The author's server vouches for the submission, so third domains can believe `from` (§9).
     authorProof: v.optional(SignedConvAuthorSchema),
   }),
+  // A member's veto of its hub's latest commit (§8), passed on by the member's server as a Submit is.
+  v.object({ id: Id16Schema, kind: v.literal("conv_veto"), conversation: ConversationRefSchema, from: AddressSchema, deviceId: Id16Schema, veto: VetoSchema }),
   v.pipe(
     v.object({
       id: Id16Schema,

@@ -6,6 +6,7 @@ import {
   parseConversationRef,
   SessionTicketRequestSchema,
   SubmitSchema,
+  VetoSchema,
   type ParsedConversationRef,
 } from "../../shared/wire/index.js";
 import { admit, clientIp } from "../auth.js";
@@ -64,6 +65,30 @@ conversationRoutes.post("/conversations/:hub/:id/messages", async (c) => {
         submit: body,
         authorProof: await signAuthorProof(c.env, ref.ref, auth.address, auth.deviceId, body),
       },
+      bounceTo: auth.address,
+      ref: body.id,
+      to: auth.address,
+      conversation: ref.ref,
+    },
+  ]);
+  return json({ accepted: true }, 202);
+});
+
+/**
+ * A member device's veto of the hub's latest commit (PROTOCOL §8, Vetoes), the way a submission
+ * goes: straight in when the hub is here, else through the hub's Outbox after this account's
+ * earlier submissions to the conversation; a refusal by a remote hub comes back as a `bounce`.
+ */
+conversationRoutes.post("/conversations/:hub/:id/veto", async (c) => {
+  const ref = refOf(c);
+  const { auth, body } = await signedBody(c, VetoSchema);
+  if (ref.hub === c.env.EMSG_DOMAIN) {
+    const { seq } = unwrap(await conversationOf(c.env, ref.ref).veto(auth.address, auth.deviceId, body, Date.now()));
+    return json({ accepted: true, seq }, 202);
+  }
+  await enqueueRemote(c.env, ref.hub, [
+    {
+      item: { id: body.id, kind: "conv_veto", conversation: ref.ref, from: auth.address, deviceId: auth.deviceId, veto: body },
       bounceTo: auth.address,
       ref: body.id,
       to: auth.address,

@@ -1,0 +1,144 @@
+import type { Address } from "../address.js";
+import { EmsgError, RETRYABLE } from "../errors.js";
+import { randomId16 } from "../ids.js";
+import { membersOf } from "../mls/group-state.js";
+import { decodeGroupState } from "../mls/state-codec.js";
+import { newText } from "../content.js";
+import { type ConvPayload, SubmitAcceptedSchema, type Veto } from "../wire/conversation.js";
+import type { CoreContext } from "./context.js";
+import { choosePeerConversation, type ConversationKind, type ConversationRecord, dropPeerConversation } from "./conversation-record.js";
+import { hubPath } from "./conversations.js";
+import { queueRemoval } from "./device-jobs.js";
+import { attachmentContentOf } from "./attachments.js";
+import { aliasMessage, type MessageRecord, setStatus } from "./messages.js";
+import { enqueue } from "./outgoing-queue.js";
+
+/**
+ * Vetoes and withdrawals (PROTOCOL §8, Vetoes): a commit that a member's device cannot process is
+ * vetoed to the hub, which withdraws it if it is still the latest; every device then goes back to
+ * where it was before that commit. So each device keeps the conversation as it was before the
+ * latest commit it applied, until the next one replaces it: one epoch's secrets kept longer.
+ */
+
+/** What a withdrawal of `commit` (its Submit id) puts back: the record's group and roster before it. */
+export type BeforeCommit =
+  | {
+      commit: string;
+      /** This device made the commit. */
+      own?: true;
+      group: string;
+      epoch: number;
+      members: Address[];
+      kind?: ConversationKind;
+      peer?: Address;
+      peerKey?: string;
+      left?: boolean;
+      leaving?: Address[];
+    }
+  /** This device joined by the commit's Welcome: before it, it was not in the group. */
+  | { commit: string; joined: true };
+
+/** `after` (the record once `commit` is applied) remembering `before` as it was, for a withdrawal. */
+export function rememberBefore(before: ConversationRecord, after: ConversationRecord, commit: string, own = false): ConversationRecord {
+  const { group, epoch, members, kind, peer, peerKey, left, leaving } = before;
+  const kept: BeforeCommit = {
+    commit,
+    ...(own ? { own: true as const } : {}),
+    group, epoch, members,
+    ...(kind ? { kind } : {}),
+    ...(peer ? { peer } : {}),
+    ...(peerKey ? { peerKey } : {}),
+    ...(left ? { left } : {}),
+    ...(leaving ? { leaving } : {}),
+  };
+  return { ...after, beforeCommit: kept };
+}
+
+const vetoKey = (conversation: string) => `veto/${conversation}`;
+
+/**
+ * A commit at this device's epoch failed to process (garbage, or path secrets it cannot open):
+ * without a veto the group would stay at an epoch the hub left, and nothing this device sends would
+ * be taken. The veto is sent after the items are applied (sendVetoes). Other failures are no cause:
+ * a past or future epoch (`stale_epoch`), or this device removed (`forbidden`).
+ */
+export async function vetoIfUnreadable(ctx: CoreContext, record: ConversationRecord, item: ConvPayload, error: unknown): Promise<void> {
+  if (item.type !== "commit" || !(error instanceof EmsgError) || (error.code !== "bad_request" && error.code !== "unauthorized")) return;
+  if (item.epoch !== record.epoch || record.left) return;
+  await ctx.store.put(vetoKey(item.conversation), { conversation: item.conversation, veto: { id: randomId16(), epoch: item.epoch, hubSeq: item.hubSeq } });
+}
+
+/**
+ * Sends the vetoes waiting. One the hub refuses (not its latest commit any more, or too many) is
+ * dropped; one that could not reach it waits for the next call.
+ */
+export async function sendVetoes(ctx: CoreContext): Promise<void> {
+  for (const [key, { conversation, veto }] of await ctx.store.list<{ conversation: string; veto: Veto }>("veto/")) {
+    try {
+      await ctx.api.call("POST", `${hubPath(conversation)}/veto`, veto, SubmitAcceptedSchema);
+    } catch (error) {
+      if (!(error instanceof EmsgError)) throw error;
+      if (RETRYABLE.has(error.code)) continue;
+      console.warn(`emsg: the hub refused this device's veto in ${conversation}: ${error.message}`);
+    }
+    await ctx.store.delete(key);
+  }
+}
+
+/**
+ * The hub withdrew a commit (`item.withdraws`) after a member's veto. A device that applied it goes
+ * back to its state before it; one that joined by its Welcome is out of the group again; one that
+ * could not apply it is there already. Texts and files this account sent after the commit, which
+ * members that could not apply it never read, go out again at the restored epoch (readers who did
+ * read them know them by their id). A change this device committed is made again if it is its own
+ * account's devices'; the rest is the user's to redo.
+ */
+export async function readWithdrawal(ctx: CoreContext, record: ConversationRecord, item: ConvPayload): Promise<ConversationRecord> {
+  const withdrawn = item.withdraws;
+  if (!withdrawn || item.mls !== "") throw new EmsgError("bad_request", "A withdrawal names the commit it withdraws and carries no message.");
+  const before = record.beforeCommit;
+  let next = record;
+  if (before?.commit !== withdrawn.id) {
+    // Never applied here (it could not be, or it waits): the group is where the hub is again.
+  } else if ("joined" in before) {
+    next = { ...withoutBefore(record), left: true };
+    await dropPeerConversation(ctx, record);
+  } else {
+    const { commit: _commit, own, ...kept } = before;
+    const { peer: _peer, peerKey: _peerKey, leaving: _leaving, left: _left, ...rest } = withoutBefore(record);
+    next = { ...rest, ...kept };
+    if (record.kind !== next.kind || record.peer !== next.peer) await dropPeerConversation(ctx, record);
+    if (next.kind === "direct" && next.peer && !next.unsafe) await choosePeerConversation(ctx, next);
+    if (own) await redoOwnDevices(ctx, record, next);
+  }
+  await sendAgain(ctx, record.conversation, withdrawn.hubSeq, item.hubSeq, item.epoch);
+  return next;
+}
+
+function withoutBefore(record: ConversationRecord): ConversationRecord {
+  const { beforeCommit: _before, ...rest } = record;
+  return rest;
+}
+
+/** Our own devices that our withdrawn commit added or removed: the device jobs that made it are queued again. */
+async function redoOwnDevices(ctx: CoreContext, withdrawnState: ConversationRecord, restored: ConversationRecord): Promise<void> {
+  const own = async (record: ConversationRecord) =>
+    new Set(membersOf(await decodeGroupState(record.group)).filter((m) => m.address === ctx.account.address).map((m) => m.deviceId));
+  const [was, is] = [await own(restored), await own(withdrawnState)];
+  for (const deviceId of is) if (!was.has(deviceId)) await ctx.store.put(`devjob/${deviceId}`, { kind: "add", deviceId });
+  for (const deviceId of was) if (!is.has(deviceId)) await queueRemoval(ctx, deviceId);
+}
+
+/** Our texts and files ordered between the commit and its withdrawal (or sent at a later epoch than the restored one) go out again. */
+async function sendAgain(ctx: CoreContext, conversation: string, commitSeq: number, withdrawalSeq: number, epoch: number): Promise<void> {
+  for (const [, message] of await ctx.store.list<MessageRecord>(`msg/${conversation}/`)) {
+    if (message.direction !== "out" || message.notice || message.deleted || (message.status !== "sent" && message.status !== "delivered")) continue;
+    const withdrawn = message.hubSeq !== undefined ? message.hubSeq > commitSeq && message.hubSeq < withdrawalSeq : message.epoch !== undefined && message.epoch > epoch;
+    if (!withdrawn) continue;
+    const submitId = randomId16();
+    await aliasMessage(ctx, submitId, message);
+    const content = message.attachment ? attachmentContentOf(message.id, message.at, message.attachment) : { ...newText(message.text, message.at), id: message.id };
+    await enqueue(ctx, { content, conversation, submitId });
+    await setStatus(ctx, message.id, "sending");
+  }
+}

@@ -1,0 +1,148 @@
+import { describe, expect, it } from "vitest";
+import { randomId16 } from "../../shared/ids.js";
+import type { MailItem } from "../../shared/wire/index.js";
+import { PEER, anotherDevice, befriend, call, newDevice, registered, sendFederated, trustedPeer, type Device } from "./harness.js";
+import { TestGroup } from "./mls.js";
+
+// A member's commit that others cannot process would leave the hub at an epoch they never reach,
+// every later message of theirs stale_epoch. A member device's veto withdraws the latest commit
+// (PROTOCOL §8, Vetoes): the hub's epoch and members go back, and everyone the commit reached hears.
+
+type ConvItem = Extract<MailItem, { kind: "conv" }>;
+
+async function conversation(owner: Device, members: Device[]): Promise<string> {
+  const res = await call(owner, "POST", "/conversations", { id: randomId16(), members: members.map((m) => m.address) });
+  expect(res.status).toBe(201);
+  return ((await res.json()) as { conversation: string }).conversation;
+}
+
+function post(d: Device, conv: string, body: Record<string, unknown>, id = randomId16()): Promise<Response> {
+  return call(d, "POST", `/conversations/${conv}/messages`, { id, ...body });
+}
+
+function veto(d: Device, conv: string, body: { epoch: number; hubSeq: number }, id = randomId16()): Promise<Response> {
+  return call(d, "POST", `/conversations/${conv}/veto`, { id, epoch: body.epoch, hubSeq: body.hubSeq });
+}
+
+async function answer(res: Response): Promise<{ status: number; body: Record<string, unknown> }> {
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+async function hubState(d: Device, conv: string): Promise<{ epoch: number; members: string[] }> {
+  return (await (await call(d, "GET", `/conversations/${conv}`)).json()) as { epoch: number; members: string[] };
+}
+
+async function convItems(d: Device): Promise<ConvItem[]> {
+  const page = (await (await call(d, "GET", "/mailbox?after=0&limit=500")).json()) as { items: MailItem[] };
+  return page.items.filter((i): i is ConvItem => i.kind === "conv");
+}
+
+/** Alice, Bob and Carol in Alice's group (the hub at epoch 1), each a friend of Alice's. */
+async function threeMembers(prefix: string) {
+  const alice = await registered(`${prefix}a`);
+  const bob = await registered(`${prefix}b`);
+  const carol = await registered(`${prefix}c`);
+  await befriend(alice, bob);
+  await befriend(alice, carol);
+  const conv = await conversation(alice, [bob, carol]);
+  const group = await TestGroup.of(alice, conv);
+  const added = await group.add([bob, carol]);
+  expect((await post(alice, conv, { epoch: 0, kind: "commit", mls: added.commit, welcome: added.welcome, roster: { add: [bob.address, carol.address] } })).status).toBe(202);
+  return { alice, bob, carol, conv, group };
+}
+
+/**
+ * A commit at the hub's epoch (the hub cannot tell it from garbage), and its position; with `keep`,
+ * the test's group stays where it was, as for members who cannot process it.
+ */
+async function commitBy(d: Device, conv: string, group: TestGroup, roster?: { add?: string[]; remove?: string[] }, keep = true): Promise<{ id: string; hubSeq: number; epoch: number }> {
+  const id = randomId16();
+  const epoch = group.epoch;
+  const res = await post(d, conv, { epoch, kind: "commit", mls: await group.commit(keep), ...(roster ? { roster } : {}) }, id);
+  expect(res.status).toBe(202);
+  return { id, hubSeq: ((await res.json()) as { seq: number }).seq, epoch };
+}
+
+describe("a member's veto of the latest commit", () => {
+  it("withdraws it: the hub's epoch and members go back, everyone it reached is told, and messages at the old epoch are taken again", async () => {
+    const { alice, bob, carol, conv, group } = await threeMembers("vw");
+    // Bob's commit takes Carol out; Alice cannot process it (say its ciphertext is garbage).
+    const commit = await commitBy(bob, conv, group, { remove: [carol.address] }, false);
+    expect(await hubState(alice, conv)).toMatchObject({ epoch: 2, members: [alice.address, bob.address] });
+    expect(await answer(await post(alice, conv, { epoch: 1, kind: "application", mls: await group.message("hi", 1) }))).toMatchObject({ status: 409, body: { error: "stale_epoch" } });
+    // Carol, whom it removes, cannot veto it.
+    expect(await answer(await veto(carol, conv, commit))).toMatchObject({ status: 403, body: { error: "forbidden" } });
+    const vetoId = randomId16();
+    const withdrawn = await answer(await veto(alice, conv, commit, vetoId));
+    expect(withdrawn).toMatchObject({ status: 202, body: { accepted: true } });
+    const seq = withdrawn.body.seq as number;
+    expect(seq).toBe(commit.hubSeq + 1);
+    expect((await hubState(alice, conv)).epoch).toBe(1);
+    expect((await hubState(carol, conv)).members.sort()).toEqual([alice.address, bob.address, carol.address].sort());
+    // Each member, Carol included, hears which commit went, right after it.
+    for (const member of [bob, carol]) {
+      const items = await convItems(member);
+      expect(items.at(-1)).toMatchObject({ type: "withdrawn", hubSeq: seq, epoch: 1, mls: "", from: alice.address, deviceId: alice.deviceId, withdraws: { id: commit.id, hubSeq: commit.hubSeq } });
+    }
+    // The old epoch is the hub's again; the withdrawn one is stale for whoever sent at it.
+    expect((await post(bob, conv, { epoch: 1, kind: "application", mls: await group.message("hi", 1) })).status).toBe(202);
+    expect(await answer(await post(bob, conv, { epoch: 2, kind: "application", mls: await group.message() }))).toMatchObject({ status: 409, body: { error: "stale_epoch" } });
+    // A repeat of the veto, or another member's veto of the same commit, gets the withdrawal's position; nothing is withdrawn twice.
+    expect(await answer(await veto(alice, conv, commit, vetoId))).toMatchObject({ status: 202, body: { seq } });
+    expect(await answer(await veto(carol, conv, commit))).toMatchObject({ status: 202, body: { seq } });
+    expect((await hubState(alice, conv)).epoch).toBe(1);
+    // The commit before it is not the latest, and was never vetoable again: the group cannot be rewound further.
+    expect(await answer(await veto(bob, conv, { epoch: 0, hubSeq: 1 }))).toMatchObject({ status: 409, body: { error: "conflict" } });
+  });
+
+  it("is refused from the commit's own device, a non-member, an account the commit added, for any commit but the latest, and for the group's first", async () => {
+    const { alice, bob, carol, conv, group } = await threeMembers("vr");
+    expect(await answer(await veto(bob, conv, { epoch: 0, hubSeq: 1 }))).toMatchObject({ status: 403, body: { error: "forbidden" } });
+    const dave = await registered("vrd");
+    await befriend(alice, dave);
+    const adding = await commitBy(alice, conv, group, { add: [dave.address] }, false);
+    const outsider = await registered("vro");
+    expect(await answer(await veto(alice, conv, adding))).toMatchObject({ status: 403, body: { error: "forbidden" } });
+    expect(await answer(await veto(outsider, conv, adding))).toMatchObject({ status: 403, body: { error: "forbidden" } });
+    expect(await answer(await veto(dave, conv, adding))).toMatchObject({ status: 403, body: { error: "forbidden" } });
+    // Named wrong (another epoch or position) is no veto of the latest commit.
+    expect(await answer(await veto(bob, conv, { epoch: 2, hubSeq: adding.hubSeq }))).toMatchObject({ status: 409, body: { error: "conflict" } });
+    const next = await commitBy(carol, conv, group);
+    expect(await answer(await veto(bob, conv, adding))).toMatchObject({ status: 409, body: { error: "conflict" } });
+    expect(await hubState(alice, conv)).toMatchObject({ epoch: 3 });
+    // Another device of the committer's account is a member device like any other.
+    const second = anotherDevice(carol);
+    expect((await call(carol, "POST", "/account/devices", { deviceCert: second.cert })).status).toBe(201);
+    expect((await veto(second, conv, next)).status).toBe(202);
+    expect(await hubState(alice, conv)).toMatchObject({ epoch: 2 });
+    expect((await hubState(alice, conv)).members).toContain(dave.address);
+    // Malformed: refused at the edge.
+    expect(await answer(await call(bob, "POST", `/conversations/${conv}/veto`, { id: randomId16(), epoch: -1, hubSeq: 1 }))).toMatchObject({ status: 400, body: { error: "bad_request" } });
+  });
+
+  it("takes at most three from one device a day", async () => {
+    const { alice, bob, conv, group } = await threeMembers("vl");
+    for (let i = 0; i < 3; i++) {
+      const commit = await commitBy(alice, conv, group);
+      expect((await veto(bob, conv, commit)).status).toBe(202);
+    }
+    const fourth = await commitBy(alice, conv, group);
+    expect(await answer(await veto(bob, conv, fourth))).toMatchObject({ status: 429, body: { error: "rate_limited" } });
+    expect((await hubState(alice, conv)).epoch).toBe(2);
+  });
+
+  it("comes from a member on another domain as a conv_veto its server passes on", async () => {
+    const peer = await trustedPeer();
+    const alice = await registered("vfa");
+    const remote = newDevice("vfb", PEER);
+    const conv = await conversation(alice, [remote]);
+    const group = await TestGroup.of(alice, conv);
+    expect((await post(alice, conv, { epoch: 0, kind: "commit", mls: await group.commit() })).status).toBe(202);
+    const commit = await commitBy(alice, conv, group);
+    const item = (from: string, id = randomId16()) => ({ id, kind: "conv_veto" as const, conversation: conv, from, deviceId: remote.deviceId, veto: { id, epoch: commit.epoch, hubSeq: commit.hubSeq } });
+    // A server speaks for its own users only.
+    expect(await sendFederated(peer, [item(alice.address) as never])).toMatchObject([{ error: "forbidden" }]);
+    expect(await sendFederated(peer, [item(remote.address) as never])).toMatchObject([{ ok: true }]);
+    expect((await hubState(alice, conv)).epoch).toBe(1);
+  });
+});
