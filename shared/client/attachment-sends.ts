@@ -74,10 +74,12 @@ export class AttachmentSends {
     const id = randomId16();
     // Checked before anything is stored or uploaded: a bad name or type is refused here, not later
     // (the blob's id and hash do not exist yet; stand-ins of their form take their places).
-    const draft = checkedDraft({ v: 1, id, sentAt: now, type: "attachment", blob: id, hash: fields.key, ...fields });
+    const expiry = message.expiresAt === undefined ? {} : { expiresAt: message.expiresAt };
+    const draft = checkedDraft({ v: 1, id, sentAt: now, type: "attachment", blob: id, hash: fields.key, ...fields, ...expiry });
     const record: MessageRecord = { ...message, id, text: fields.name, at: now, status: "sending", attachment: { ...attachmentRecordOf(draft), state: "uploading" } };
     await saveMessage(ctx, record);
-    await ctx.store.put(jobKey(id), { id, sentAt: now, target, fields } satisfies UploadJob);
+    // A message that expires takes its blob with it: the server deletes it then (`until`, §15.4).
+    await ctx.store.put(jobKey(id), { id, sentAt: now, target, fields, ...expiry } satisfies UploadJob);
     this.#sources.set(id, { source, options });
     ctx.events.emit("message", record);
     await this.run(id);
@@ -103,7 +105,8 @@ export class AttachmentSends {
     try {
       const status = (job.upload && (await uploadStatus(ctx.api, job.upload).catch(notFoundAsUndefined))) || (await this.#start(ctx, job));
       const { blob, hash, until } = await sendSealed(ctx.api, status, held.source, fromB64u(job.fields.key), held.options);
-      const content: AttachmentContent = { v: 1, id, sentAt: job.sentAt, type: "attachment", ...job.fields, blob, hash, until };
+      const expiry = job.expiresAt === undefined ? {} : { expiresAt: job.expiresAt };
+      const content: AttachmentContent = { v: 1, id, sentAt: job.sentAt, type: "attachment", ...job.fields, blob, hash, until, ...expiry };
       const message = await findMessage(ctx, id);
       if (message) await this.#update(ctx, { ...message, attachment: attachmentRecordOf(content) });
       await enqueue(ctx, { content, ...job.target });

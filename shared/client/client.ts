@@ -7,6 +7,7 @@ import { type AccountRecord, loadAccount } from "./account-record.js";
 import { createAccount, replenishKeyPackages, signerOf } from "./account.js";
 import { deleteAccount, keptRetentionDays, loadSettings, readReceiptsOn, updateSettings } from "./account-settings.js";
 import * as actions from "./message-actions.js";
+import { deleteForgottenBlobs, forgetBlobs } from "./blob-deletions.js";
 import { indexMessages, searchMessages, type SearchOptions, unindexMessages } from "./search.js";
 import { cleanHeld } from "./message-changes.js";
 import type { ClientEvents, CoreContext } from "./context.js";
@@ -245,6 +246,7 @@ export class EmsgClient {
       console.warn(`emsg: connected, but queued items wait for the next try: ${(error as Error).message}`);
     });
     void this.#attachments.resume().catch((error: unknown) => console.warn(`emsg: an upload waits for the next connect: ${(error as Error).message}`));
+    this.#deleteBlobs();
   }
 
   async #onFrame(socket: SocketLike, data: string): Promise<void> {
@@ -520,7 +522,15 @@ export class EmsgClient {
 
   /** Deletes one of this account's messages for everyone in its conversation; a "deleted" line stays. */
   deleteForEveryone(id: string): Promise<MessageRecord> {
-    return this.#messageChange((ctx) => actions.deleteForEveryone(ctx, id));
+    return this.#messageChange((ctx) => actions.deleteForEveryone(ctx, id)).then((message) => {
+      this.#deleteBlobs();
+      return message;
+    });
+  }
+
+  /** Deletes on the server the blobs of this account's messages that are gone; what cannot be reached waits for the next connect. */
+  #deleteBlobs(): void {
+    void deleteForgottenBlobs(this.#context()).catch((error: unknown) => console.warn(`emsg: blobs wait to be deleted: ${(error as Error).message}`));
   }
 
   readonly #typingSent = new Map<string, number>();
@@ -716,6 +726,8 @@ export class EmsgClient {
       const { expired, next } = await expiryPlan(ctx, (await loadSettings(ctx)).retentionDays, now);
       this.#expiryDue = next;
       for (const message of expired) await deleteMessage(ctx, message);
+      await forgetBlobs(ctx, expired);
+      this.#deleteBlobs();
       // Their words leave the search index too, and changes held for messages that never came go.
       await unindexMessages(ctx, expired.map((m) => m.id));
       await cleanHeld(ctx, now);

@@ -1,6 +1,7 @@
 import { type Content, newDelete, newEdit, newReaction } from "../content.js";
 import { EmsgError } from "../errors.js";
 import { readReceiptsOn } from "./account-settings.js";
+import { forgetBlobs } from "./blob-deletions.js";
 import type { CoreContext } from "./context.js";
 import { loadConversation, saveConversation } from "./conversation-record.js";
 import { changed, type MessageChange } from "./message-changes.js";
@@ -63,9 +64,13 @@ export async function edit(ctx: CoreContext, id: string, text: string): Promise<
   return apply(ctx, message, newEdit(id, text, at));
 }
 
+/** An attachment's blob goes too (PROTOCOL §15.4): noted here, deleted on the server by `deleteForgottenBlobs`. */
 export async function deleteForEveryone(ctx: CoreContext, id: string): Promise<MessageRecord> {
   const message = await own(ctx, id);
-  return apply(ctx, message, newDelete(id, ctx.clock.now()));
+  if (message.attachment?.state === "uploading") throw new EmsgError("conflict", "That file is still being sent: cancel its upload instead.");
+  const next = await apply(ctx, message, newDelete(id, ctx.clock.now()));
+  await forgetBlobs(ctx, [message]);
+  return next;
 }
 
 /**
