@@ -1,6 +1,7 @@
 import type { Address } from "../../shared/address.js";
 import type { Locale, Translate } from "../i18n/translate.js";
 import type { ConversationSummary } from "./core-types.js";
+import type { PeopleNames } from "./people-names.js";
 import { senderLabels } from "./sender-label.js";
 import { listStamp } from "./time-format.js";
 
@@ -14,6 +15,9 @@ export interface ChatSummary {
   /** For a group: its roster size, and the name of who wrote the last message. */
   members?: number;
   lastFrom?: string | null;
+  /** A 1:1's person: their address (always one hover away) and avatar. */
+  address?: Address;
+  avatar?: string | null;
 }
 
 export interface ChatRow {
@@ -32,7 +36,13 @@ export interface ChatRow {
   pinned: boolean;
   /** Its messages do not notify. */
   muted: boolean;
+  /** The person's address, shown on hover; empty for a group. */
+  address: string;
+  avatar: string | null;
 }
+
+/** How chats name people: display names, told apart from lookalikes (PROTOCOL §8.2). */
+export type ChatNames = Pick<PeopleNames, "person" | "resolve">;
 
 /** The chats this device keeps on top, and those it keeps quiet (ids as the rows have them). */
 export interface ChatMarks {
@@ -41,7 +51,7 @@ export interface ChatMarks {
 }
 
 /** What a chat row shows of the core's summary: a group by its name (its members until it has one). */
-export function chatSummary(c: ConversationSummary, self: Address): ChatSummary {
+export function chatSummary(c: ConversationSummary, self: Address, names?: ChatNames): ChatSummary {
   if (c.kind === "group") {
     const last = c.last;
     return {
@@ -52,12 +62,13 @@ export function chatSummary(c: ConversationSummary, self: Address): ChatSummary 
       lastMine: last?.direction === "out",
       unread: c.unread,
       members: c.members.length,
-      lastFrom: last && last.direction === "in" ? senderLabels([...c.members, last.from])(last.from).name : null,
+      lastFrom: last && last.direction === "in" ? senderLabels([...c.members, last.from], names?.resolve)(last.from).name : null,
     };
   }
   return {
     id: c.conversation,
-    title: c.peer ?? c.members.filter((m) => m !== self).join(", "),
+    title: c.peer && names ? names.person(c.peer, { full: true }).line : (c.peer ?? c.members.filter((m) => m !== self).join(", ")),
+    ...(c.peer ? { address: c.peer, avatar: names?.person(c.peer).avatar ?? null } : {}),
     lastText: c.last?.text ?? null,
     lastAt: c.last?.at ?? null,
     lastMine: c.last?.direction === "out",
@@ -120,5 +131,7 @@ export function chatRows(
       membersLabel: chat.members === undefined ? "" : membersLabel(chat.members, t),
       pinned: marks.pinned.has(chat.id),
       muted: marks.muted.has(chat.id),
+      address: chat.address ?? "",
+      avatar: chat.avatar ?? null,
     }));
 }

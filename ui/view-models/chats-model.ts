@@ -6,6 +6,7 @@ import { ConversationViewModel } from "./conversation-model.js";
 import { GroupViewModel } from "./group-model.js";
 import { NewGroupViewModel } from "./new-group-model.js";
 import { Observable } from "./observable.js";
+import { PeopleNames } from "./people-names.js";
 import { listStamp } from "./time-format.js";
 
 /** A message search found, with the chat it is in. */
@@ -35,12 +36,20 @@ export class ChatsViewModel extends Observable {
   /** Chats kept on top, and chats kept quiet, on this device. */
   #pinned = new Set<string>();
   #muted = new Set<string>();
+  /** Everyone's display name and avatar, as the chat list, header and groups show them. */
+  readonly people: PeopleNames;
 
   constructor(ctx: ChatContext) {
     super();
     this.#ctx = ctx;
+    this.people = new PeopleNames(ctx.client);
+    this.people.subscribe(() => {
+      this.group?.setNames(this.people.resolve);
+      this.changed();
+    });
     ctx.client.events.on("conversation", (summary) => {
       this.#summaries.set(summary.conversation, summary);
+      this.people.addPeople(summary.members);
       this.conversation?.adopt(summary);
       if (this.group?.conversation === summary.conversation) this.group.update(summary);
       this.changed();
@@ -54,6 +63,8 @@ export class ChatsViewModel extends Observable {
     this.#summaries = new Map((await this.#ctx.client.conversations()).map((s) => [s.conversation, s]));
     this.#pinned = await this.#ctx.records.marked("pinned");
     this.#muted = await this.#ctx.records.marked("muted");
+    for (const summary of this.#summaries.values()) this.people.addPeople(summary.members);
+    await this.people.load();
     this.changed();
   }
 
@@ -110,7 +121,7 @@ export class ChatsViewModel extends Observable {
   }
 
   get rows(): ChatRow[] {
-    const summaries = [...this.#summaries.values()].map((c) => chatSummary(c, this.#ctx.client.address));
+    const summaries = [...this.#summaries.values()].map((c) => chatSummary(c, this.#ctx.client.address, this.people));
     return chatRows(summaries, this.#selected, this.#ctx.now(), this.#ctx.locale, this.#ctx.t, { pinned: this.#pinned, muted: this.#muted });
   }
 
@@ -143,7 +154,7 @@ export class ChatsViewModel extends Observable {
 
   /** The group beside its timeline: the timeline names senders the way the group's roster does. */
   #openGroup(summary: ConversationSummary, conversation: ConversationViewModel): GroupViewModel {
-    const group = new GroupViewModel(this.#ctx.client, summary);
+    const group = new GroupViewModel(this.#ctx.client, summary, this.people.resolve);
     conversation.senders = group.labels;
     group.subscribe(() => {
       if (conversation.senders !== group.labels) {

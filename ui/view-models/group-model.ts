@@ -7,6 +7,7 @@ import { FriendPicker, type PickableFriend, pickable } from "./friend-picker.js"
 import { groupTitleProblem } from "./new-group-model.js";
 import { ActionModel } from "./action-model.js";
 import { type GroupLabels, type SenderLabel, senderLabels } from "./sender-label.js";
+import type { PersonName } from "../../shared/client/display-names.js";
 
 /** The core, or anything that asks it (the extension's panel asks its background). */
 export type GroupClient = Pick<EmsgClient, "address" | "renameGroup" | "addToGroup" | "removeFromGroup" | "leaveGroup"> & {
@@ -52,11 +53,21 @@ export class GroupViewModel extends ActionModel {
   /** A rename that was refused before it reached the core (empty, too long). */
   renameProblem: MessageKey | null = null;
 
-  constructor(client: GroupClient, summary: ConversationSummary) {
+  #names: ((address: Address) => PersonName) | undefined;
+
+  constructor(client: GroupClient, summary: ConversationSummary, names?: (address: Address) => PersonName) {
     super();
     this.#client = client;
     this.#summary = summary;
+    this.#names = names;
     this.#labels = this.#label(summary.members);
+  }
+
+  /** Someone's display name changed (PROTOCOL §8.2): the roster and timeline name them anew. */
+  setNames(names: (address: Address) => PersonName): void {
+    this.#names = names;
+    this.#labels = this.#label([]);
+    this.changed();
   }
 
   get conversation(): string {
@@ -130,7 +141,7 @@ export class GroupViewModel extends ActionModel {
   #label(members: readonly Address[]): GroupLabels {
     for (const member of members) this.#known.add(member);
     this.#labelled = this.#known.size;
-    return { self: this.#client.address, label: senderLabels([...this.#known]) };
+    return { self: this.#client.address, label: senderLabels([...this.#known], this.#names) };
   }
 
   /** People are only ever added to what is known, so a name can change only when the count does. */

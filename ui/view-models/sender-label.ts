@@ -1,4 +1,5 @@
 import type { Address } from "../../shared/address.js";
+import { nameLine, type PersonName } from "../../shared/client/display-names.js";
 
 /** How a group member is named and coloured wherever the group shows them. */
 export interface SenderLabel {
@@ -28,15 +29,19 @@ export function senderColour(address: string): number {
 
 /**
  * Names for the people of one group. `people` is everyone who can appear (roster and past
- * senders): a short name is used only where no one else among them would read the same.
+ * senders): a short name is used only where no one else among them would read the same. With
+ * `names` (display names, PROTOCOL §8.2), a person who set one is called by it, with the address
+ * beside it when it could pass for someone else's.
  */
-export function senderLabels(people: Iterable<Address>): (address: Address) => SenderLabel {
+export function senderLabels(people: Iterable<Address>, names?: (address: Address) => PersonName): (address: Address) => SenderLabel {
   const owners = new Map<string, Set<Address>>();
   for (const address of people) {
     const short = localPart(address);
     owners.set(short, (owners.get(short) ?? new Set()).add(address));
   }
   return (address) => {
+    const named = names?.(address);
+    if (named && named.source !== "address") return { address, name: nameLine(named), colour: senderColour(address) };
     const short = localPart(address);
     const others = [...(owners.get(short) ?? [])].filter((a) => a !== address);
     return { address, name: others.length > 0 ? address : short, colour: senderColour(address) };
