@@ -8,9 +8,10 @@ import { fromB64u } from "../../shared/base64url.js";
 import { buildDiscoveryDoc } from "../../shared/discovery.js";
 import { EmsgError } from "../../shared/errors.js";
 import { type DeviceCert, generateKeyPair, keyIdOf, type KeyPair } from "../../shared/identity.js";
-import type { ConvPayload, Submit } from "../../shared/wire/conversation.js";
+import type { ConvPayload, Submit, Veto } from "../../shared/wire/conversation.js";
 import type { MailItem } from "../../shared/wire/mail.js";
 import { judgeSubmit, recipientsOf, welcomeRecipients } from "../../worker/policy/epoch.js";
+import { judgeVeto, type LatestCommit } from "../../worker/policy/veto.js";
 import { saveAccount } from "../../shared/client/account-record.js";
 import { EmsgClient } from "../../shared/client/client.js";
 import { MemoryStore } from "../../shared/client/store.js";
@@ -34,6 +35,12 @@ interface Hub {
   epoch: number;
   members: Address[];
   seq: number;
+  /** What a veto may withdraw (PROTOCOL §8, Vetoes). */
+  latest?: LatestCommit;
+  /** The epoch a withdrawal left. */
+  withdrawn?: number;
+  /** Position of each withdrawal, by the commit's. */
+  withdrawals: Map<number, number>;
 }
 
 const json = (status: number, body?: unknown): HttpResponse => ({ status, text: async () => (body === undefined ? "" : JSON.stringify(body)) });
@@ -139,7 +146,7 @@ export class GroupWorld {
     }
     if (path === "/conversations") {
       const conversation = `${domain}/${body.id as string}`;
-      this.hubs.set(conversation, { epoch: 0, members: [...new Set([caller, ...(body.members as Address[])])], seq: 0 });
+      this.hubs.set(conversation, { epoch: 0, members: [...new Set([caller, ...(body.members as Address[])])], seq: 0, withdrawals: new Map() });
       return json(201, { conversation });
     }
     const submitPath = /^\/conversations\/([^/]+)\/([^/]+)\/messages$/.exec(path);
@@ -147,8 +154,42 @@ export class GroupWorld {
       const conversation = `${decodeURIComponent(submitPath[1]!)}/${decodeURIComponent(submitPath[2]!)}`;
       return json(202, { accepted: true, seq: this.submit(conversation, caller, deviceId, body as unknown as Submit) });
     }
+    const vetoPath = /^\/conversations\/([^/]+)\/([^/]+)\/veto$/.exec(path);
+    if (vetoPath) {
+      const conversation = `${decodeURIComponent(vetoPath[1]!)}/${decodeURIComponent(vetoPath[2]!)}`;
+      this.vetoes.push({ from: caller, conversation, veto: body as unknown as Veto });
+      return json(202, { accepted: true, seq: this.veto(conversation, caller, deviceId, body as unknown as Veto) });
+    }
     return json(404, { error: "not_found", message: path });
   }
+
+  /** Every veto a hub was sent, with its sender. */
+  readonly vetoes: { from: Address; conversation: string; veto: Veto }[] = [];
+
+  /** A veto as the hub takes it (the worker's rules, without its rate limit): the latest commit is withdrawn. */
+  veto(conversation: string, from: Address, deviceId: string, veto: Veto): number {
+    const hub = this.hubs.get(conversation);
+    if (!hub) throw new EmsgError("not_found", "no such conversation");
+    const done = hub.withdrawals.get(veto.hubSeq);
+    if (done !== undefined) return done;
+    judgeVeto(hub.latest, from, deviceId, veto, 0);
+    const latest = hub.latest!;
+    hub.epoch = latest.epoch;
+    hub.withdrawn = latest.epoch + 1;
+    hub.members = [...latest.before];
+    hub.latest = undefined;
+    const hubSeq = ++hub.seq;
+    hub.withdrawals.set(latest.seq, hubSeq);
+    const payload: ConvPayload = {
+      conversation: conversation as ConvPayload["conversation"], id: veto.id, hubSeq, from, deviceId, epoch: latest.epoch,
+      type: "withdrawn", mls: "", members: hub.members, withdraws: { id: latest.id, hubSeq: latest.seq }, at: Date.now(),
+    };
+    for (const to of recipientsOf(latest.before, latest.after)) this.#deliver(to, payload);
+    return hubSeq;
+  }
+
+  /** Changes what one account is handed (a commit whose path secret for it is garbage, say); the rest get the real thing. */
+  tamper: ((to: Address, payload: ConvPayload) => ConvPayload) | undefined;
 
   /** A Submit as the hub takes it, from whatever client made it (a test's own, say). */
   submit(conversation: string, from: Address, deviceId: string, submit: Submit): number {
@@ -159,6 +200,7 @@ export class GroupWorld {
     hub.epoch = next.epoch;
     hub.members = [...next.members];
     const hubSeq = ++hub.seq;
+    if (submit.kind === "commit") hub.latest = { seq: hubSeq, id: submit.id, sender: from, deviceId, epoch: submit.epoch, before, after: hub.members };
     this.log.push({ from, conversation, submit });
     const payload: ConvPayload = {
       conversation: conversation as ConvPayload["conversation"], id: submit.id, hubSeq, from, deviceId, epoch: submit.epoch,
@@ -178,7 +220,8 @@ export class GroupWorld {
     // As the worker does (PROTOCOL §6): an only device has its own message's position from the answer.
     const sole = account.devices.length === 1 ? account.devices[0]!.cert.body.deviceId : undefined;
     if (payload.type === "application" && payload.from === to && payload.deviceId === sole) return;
-    account.mailbox.push({ ...payload, kind: "conv", seq: account.mailbox.length + 1 } as MailItem);
+    const handed = this.tamper?.(to, payload) ?? payload;
+    account.mailbox.push({ ...handed, kind: "conv", seq: account.mailbox.length + 1 } as MailItem);
   }
 }
 

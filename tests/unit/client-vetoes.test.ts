@@ -1,0 +1,120 @@
+import { describe, expect, it } from "vitest";
+import type { EmsgClient } from "../../shared/client/client.js";
+import type { ConversationRecord } from "../../shared/client/conversation-record.js";
+import { fromB64u, toB64u } from "../../shared/base64url.js";
+import { randomId16 } from "../../shared/ids.js";
+import { refreshKeys } from "../../shared/mls/group.js";
+import { decodeGroupState } from "../../shared/mls/state-codec.js";
+import type { ConvPayload } from "../../shared/wire/conversation.js";
+import { type GroupWorld, syncAll, tripGroup } from "./group-world.js";
+
+// A commit some members cannot process would leave them at an epoch the hub left for good. They
+// veto it, the hub withdraws it, and every device goes back to where it was before it (PROTOCOL §8,
+// Vetoes): the group goes on, nobody forked off.
+
+/** The texts a person's screen shows, "who: text", notices left out. */
+async function texts(client: EmsgClient, conversation: string): Promise<string[]> {
+  return (await client.history(conversation, { limit: 500 })).filter((m) => !m.notice).map((m) => `${m.from.split("#")[0]}: ${m.text}`);
+}
+
+function record(world: GroupWorld, client: EmsgClient, conversation: string): Promise<ConversationRecord | undefined> {
+  return world.storeOf(client).get<ConversationRecord>(`conv/${conversation}`);
+}
+
+/** The same MLS message with its AEAD tag broken: its header reads as before, nobody can open it. */
+function broken(mls: string): string {
+  const bytes = fromB64u(mls);
+  bytes[bytes.length - 1]! ^= 0xff;
+  return toB64u(bytes);
+}
+
+describe("vetoes in the client core", { timeout: 60_000 }, () => {
+  it("a member's commit nobody can open is vetoed by the others, and they go on talking at the epoch before it", async () => {
+    const { world, alice, bob, carol, conversation } = await tripGroup();
+    const epoch = world.hubs.get(conversation)!.epoch;
+    // Carol's device (or a broken client of hers) submits a commit at the group's epoch that no member can open.
+    const carolRecord = (await record(world, carol, conversation))!;
+    const made = await refreshKeys(await decodeGroupState(carolRecord.group));
+    world.submit(conversation, carol.address, carol.account!.deviceId, { id: randomId16(), epoch, kind: "commit", mls: broken(made.commit) });
+    expect(world.hubs.get(conversation)!.epoch).toBe(epoch + 1);
+
+    await syncAll(alice, bob);
+    expect(world.vetoes.map((v) => v.from).sort()).toEqual([alice.address, bob.address].sort());
+    expect(world.hubs.get(conversation)!.epoch).toBe(epoch);
+
+    await alice.sendText(conversation, "still here");
+    await alice.flush();
+    await syncAll(bob, carol);
+    await bob.sendText(conversation, "me too");
+    await bob.flush();
+    await syncAll(alice, carol);
+    for (const person of [alice, bob, carol]) expect(await texts(person, conversation)).toEqual(["alice: still here", "bob: me too"]);
+  });
+
+  it("a commit one member cannot process is withdrawn for everyone: the committer, the others and the device it added go back, and what was sent after it reaches the member", async () => {
+    const { world, alice, bob, carol, conversation } = await tripGroup();
+    const dave = await world.person("dave#im.bob.test");
+    await world.befriend(alice, dave);
+    const epoch = world.hubs.get(conversation)!.epoch;
+    // Alice's add of Dave reaches Bob broken, as a commit whose path secret for him is garbage would.
+    world.tamper = (to, item: ConvPayload) => (to === bob.address && item.type === "commit" ? { ...item, mls: broken(item.mls) } : item);
+    await alice.addToGroup(conversation, [dave.address]);
+    world.tamper = undefined;
+    await alice.sendText(conversation, "during");
+    await alice.flush();
+    await syncAll(carol, dave);
+    expect(await texts(carol, conversation)).toEqual(["alice: during"]);
+    expect((await record(world, carol, conversation))!.epoch).toBe(epoch + 1);
+
+    await bob.sync();
+    expect(world.vetoes.map((v) => v.from)).toEqual([bob.address]);
+    expect(world.hubs.get(conversation)!).toMatchObject({ epoch, members: [alice.address, bob.address, carol.address] });
+
+    await syncAll(alice, carol, dave, bob);
+    for (const person of [alice, bob, carol]) {
+      expect(await record(world, person, conversation)).toMatchObject({ epoch, members: [alice.address, bob.address, carol.address] });
+    }
+    // Dave is out again; Alice, whose add it was, can make it again.
+    expect((await dave.conversations()).find((c) => c.conversation === conversation)).toMatchObject({ left: true });
+    // Bob, who never read "during" at the withdrawn epoch, reads it now; Carol, who did, still shows it once.
+    expect(await texts(bob, conversation)).toEqual(["alice: during"]);
+    expect(await texts(carol, conversation)).toEqual(["alice: during"]);
+
+    await bob.sendText(conversation, "back");
+    await bob.flush();
+    await syncAll(alice, carol);
+    expect(await texts(alice, conversation)).toEqual(["alice: during", "bob: back"]);
+    expect(await texts(carol, conversation)).toEqual(["alice: during", "bob: back"]);
+  });
+
+  it("a malicious veto of a genuine commit takes everyone back together: no fork, and the change can be made again", async () => {
+    const { world, alice, bob, carol, conversation } = await tripGroup();
+    const dave = await world.person("dave#im.bob.test");
+    await world.befriend(alice, dave);
+    const epoch = world.hubs.get(conversation)!.epoch;
+    await alice.addToGroup(conversation, [dave.address]);
+    await alice.flush();
+    await syncAll(bob, carol, dave);
+    const added = world.hubs.get(conversation)!.latest!;
+    // Carol could process it; she vetoes it anyway.
+    world.veto(conversation, carol.address, carol.account!.deviceId, { id: randomId16(), epoch: added.epoch, hubSeq: added.seq });
+    await syncAll(alice, bob, carol, dave);
+    for (const person of [alice, bob, carol]) expect(await record(world, person, conversation)).toMatchObject({ epoch, members: [alice.address, bob.address, carol.address] });
+
+    await alice.sendText(conversation, "after");
+    await alice.flush();
+    await syncAll(bob, carol);
+    await carol.sendText(conversation, "sorry");
+    await carol.flush();
+    await syncAll(alice, bob);
+    for (const person of [alice, bob, carol]) expect(await texts(person, conversation)).toEqual(["alice: after", "carol: sorry"]);
+
+    await alice.addToGroup(conversation, [dave.address]);
+    await alice.flush();
+    await syncAll(bob, carol, dave);
+    await dave.sendText(conversation, "hi again");
+    await dave.flush();
+    await syncAll(alice, bob, carol);
+    for (const person of [alice, bob, carol]) expect((await texts(person, conversation)).at(-1)).toBe("dave: hi again");
+  });
+});
