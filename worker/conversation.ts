@@ -11,7 +11,7 @@ import { migrate } from "./sql-schema.js";
 import { judgeSubmit, recipientsOf, welcomeRecipients } from "./policy/epoch.js";
 import { judgeVeto, type LatestCommit, VETO_WINDOW_MS } from "./policy/veto.js";
 import { checkFraming, type FramedSubmit } from "./policy/framing.js";
-import { deliverAll, type Delivery } from "./fan-out.js";
+import { deliverLocal, deliverToPeers, type Delivery, type Lane, LANES } from "./fan-out.js";
 import { Sessions, SESSION_IDLE_MS, type SessionTag } from "./sessions.js";
 import { checkSessionTicket } from "./session-ticket.js";
 import { countCall } from "./call-counts.js";
@@ -100,7 +100,13 @@ export class ConversationObject extends DurableObject<Env> {
   private accepting: Promise<void> | null = null;
   /** When the alarm is known to be set for, while this instance lives; undefined when unknown. */
   private alarmAt: number | undefined;
+  /** Both lanes' runs (see fanOut), while either goes. */
   private fanning: Promise<void> | null = null;
+  /**
+   * Each lane of the fan-out (see Lane): how far it got while this instance lives, whether a run
+   * is going, and that run. meta's fanned_through is the lesser of the two positions.
+   */
+  private readonly lanes: Record<Lane, { through?: number; running: boolean; run?: Promise<void> }> = { local: { running: false }, remote: { running: false } };
   /** Entries accepted by this instance and not yet handed on, in seq order: fanned without reading them back. */
   private toFan: LogRow[] = [];
   /** Submitters waiting until their entry is fanned out. */
@@ -489,41 +495,71 @@ export class ConversationObject extends DurableObject<Env> {
     }
   }
 
-  /** Fans out every entry not yet handed on, in seq order, a batch at a time; one run at once. */
+  /**
+   * Fans out every entry not yet handed on, in each lane (see Lane) in seq order, a batch at a
+   * time; one run per lane at once. Resolves when both runs end.
+   */
   private fanOut(): Promise<void> {
-    this.fanning ??= this.fanRounds().finally(() => {
-      this.fanning = null;
+    for (const lane of LANES) if (!this.lanes[lane].running) this.lanes[lane].run = this.fanLane(lane);
+    const both = Promise.all(LANES.map((lane) => this.lanes[lane].run)).then(() => {
+      if (this.fanning === both) this.fanning = null;
     });
-    return this.fanning;
+    this.fanning = both;
+    return both;
   }
 
-  private async fanRounds(): Promise<void> {
-    if (!this.hosted()) return;
-    for (;;) {
-      const rows = this.unfannedRows();
-      if (rows.length === 0) return;
-      const last = rows[rows.length - 1]!.seq;
-      // What the accounts answer holds for the epoch of when they were asked.
-      const epoch = this.meta().epoch;
-      try {
-        this.learnSoleDevices(await deliverAll(this.env, this.deliveriesOf(rows)), epoch);
-      } catch {
-        // Retried by the alarm; the submitters are answered: their entries are ordered and kept.
-        this.release(last);
-        await this.scheduleAlarm(Date.now() + REFAN_DELAY_MS);
-        return;
+  private async fanLane(lane: Lane): Promise<void> {
+    const state = this.lanes[lane];
+    state.running = true;
+    try {
+      if (!this.hosted()) return;
+      for (;;) {
+        const rows = this.unfannedRows(lane);
+        if (rows.length === 0) return;
+        const last = rows[rows.length - 1]!.seq;
+        // What the accounts answer holds for the epoch of when they were asked.
+        const epoch = this.meta().epoch;
+        try {
+          const deliveries = this.deliveriesOf(rows);
+          if (lane === "local") this.learnSoleDevices(await deliverLocal(this.env, deliveries), epoch);
+          else await deliverToPeers(this.env, deliveries);
+        } catch {
+          // Retried by the alarm; the submitters are answered: their entries are ordered and kept.
+          this.release(last);
+          await this.scheduleAlarm(Date.now() + REFAN_DELAY_MS);
+          return;
+        }
+        state.through = last;
+        this.bothFanned();
       }
-      this.sql.exec("UPDATE meta SET fanned_through = ?", last);
-      this.meta().fanned_through = last;
-      this.toFan = this.toFan.filter((row) => row.seq > last);
-      this.release(last);
+    } finally {
+      // Set false in the same turn as the last look for rows: entries accepted after it start a new run.
+      state.running = false;
     }
   }
 
-  /** The next entries after `fanned_through`: from memory when it holds them, else (after a restart) from the log. */
-  private unfannedRows(): LogRow[] {
-    const through = this.meta().fanned_through;
-    if (this.toFan[0]?.seq === through + 1) return this.toFan.slice(0, FAN_BATCH);
+  /** Entries both lanes handed on: kept as fanned_through (where a restart resumes), dropped from memory, their submitters answered. */
+  private bothFanned(): void {
+    const meta = this.meta();
+    const through = Math.min(...LANES.map((lane) => this.lanes[lane].through ?? meta.fanned_through));
+    if (through <= meta.fanned_through) return;
+    this.sql.exec("UPDATE meta SET fanned_through = ?", through);
+    meta.fanned_through = through;
+    this.toFan = this.toFan.filter((row) => row.seq > through);
+    this.release(through);
+  }
+
+  /**
+   * The next entries after a lane's position: from memory when it holds them (toFan is always
+   * every entry from its first on), else (after a restart) from the log.
+   */
+  private unfannedRows(lane: Lane): LogRow[] {
+    const through = this.lanes[lane].through ?? this.meta().fanned_through;
+    const first = this.toFan[0]?.seq;
+    if (first !== undefined && first <= through + 1) {
+      const next = this.toFan.findIndex((row) => row.seq > through);
+      return next < 0 ? [] : this.toFan.slice(next, next + FAN_BATCH);
+    }
     return this.sql.exec<Omit<LogRow, "answered">>("SELECT * FROM log WHERE seq > ? ORDER BY seq LIMIT ?", through, FAN_BATCH).toArray();
   }
 

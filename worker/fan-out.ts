@@ -20,35 +20,46 @@ export interface Delivery {
 }
 
 /**
- * Hands a batch of a hub's entries to their recipients, grouped: each local account gets one
- * call with all of its items in order, each remote domain one enqueue on its Outbox. Per message
- * that is a share of one transaction per account and domain, instead of one each. Resolves with
- * what the local authors of answered entries said of their devices (see ConvBatchAnswer).
+ * A hub's fan-out goes in two lanes, each in log order on its own: local accounts, and other
+ * domains (through their Outboxes). A local member's mailbox copy then never waits for a peer's
+ * answer to the batch before (a few ms, or up to the Outbox's timeout when the peer is down).
  */
-export async function deliverAll(env: Env, deliveries: Delivery[]): Promise<Map<Address, string | null>> {
+export type Lane = "local" | "remote";
+export const LANES: readonly Lane[] = ["local", "remote"];
+
+/**
+ * Hands a batch of a hub's entries to their local recipients: each account gets one call with
+ * all of its items in order, a share of one transaction per message instead of one each. Resolves
+ * with what the local authors of answered entries said of their devices (see ConvBatchAnswer).
+ */
+export async function deliverLocal(env: Env, deliveries: Delivery[]): Promise<Map<Address, string | null>> {
   const local = new Map<Address, ConvPayload[]>();
   const answered = new Map<Address, string[]>();
-  const remote = new Map<Domain, Queued[]>();
   for (const delivery of deliveries) {
     const { to, payload } = delivery;
-    const domains = new Map<Domain, Address[]>();
-    for (const address of to) {
-      if (isLocal(env, address)) append(local, address, payload);
-      else append(domains, domainOf(address), address);
-    }
+    for (const address of to) if (isLocal(env, address)) append(local, address, payload);
     if (delivery.answered && isLocal(env, payload.from)) append(answered, payload.from, payload.id);
-    for (const [domain, addresses] of domains) append(remote, domain, queuedFor(payload, domain, addresses, delivery.evidence));
   }
   const soleDevices = new Map<Address, string | null>();
-  await Promise.all([
-    ...[...local].map(async ([address, payloads]) => {
+  await Promise.all(
+    [...local].map(async ([address, payloads]) => {
       const ids = answered.get(address);
       const soleDevice = await receiveLocally(env, address, payloads, ids);
       if (ids) soleDevices.set(address, soleDevice);
     }),
-    ...[...remote].map(([domain, items]) => deliverRemote(env, domain, items)),
-  ]);
+  );
   return soleDevices;
+}
+
+/** Hands a batch of a hub's entries to the other domains of their recipients: one handover to each domain's Outbox. */
+export async function deliverToPeers(env: Env, deliveries: Delivery[]): Promise<void> {
+  const remote = new Map<Domain, Queued[]>();
+  for (const delivery of deliveries) {
+    const domains = new Map<Domain, Address[]>();
+    for (const address of delivery.to) if (!isLocal(env, address)) append(domains, domainOf(address), address);
+    for (const [domain, addresses] of domains) append(remote, domain, queuedFor(delivery.payload, domain, addresses, delivery.evidence));
+  }
+  await Promise.all([...remote].map(([domain, items]) => deliverRemote(env, domain, items)));
 }
 
 /**
