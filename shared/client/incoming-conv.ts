@@ -28,7 +28,7 @@ import { readDirectly } from "./direct-copies.js";
 import { addNotice, asGroup, noticeRosterChange, readLeave, readTitle } from "./group-changes.js";
 import { ownItemBack } from "./own-commits.js";
 import { readWithdrawal, rememberBefore, vetoIfUnreadable } from "./withdrawals.js";
-import { groupTextIn } from "./store-batch.js";
+import { groupTextIn, readAheadIn } from "./store-batch.js";
 import { findMessage, type MessageRecord, saveMessage } from "./messages.js";
 import { attachmentRecordOf } from "./attachments.js";
 import { readProfile } from "./profiles.js";
@@ -248,7 +248,7 @@ export async function applyConvItem(ctx: CoreContext, item: ConvPayload): Promis
     await saveConversation(ctx, markApplied(record, item.hubSeq), false);
     return {};
   }
-  const processed = await processMessage(await decodeGroupState(record.group), item.mls, item.type).catch(async (error: unknown) => {
+  const processed = await (readAheadIn(ctx.store, record.group, item.mls) ?? processMessage(await decodeGroupState(record.group), item.mls, item.type)).catch(async (error: unknown) => {
     await vetoIfUnreadable(ctx, record, item, error);
     throw error;
   });

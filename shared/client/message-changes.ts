@@ -25,6 +25,8 @@ export const TYPING_LATE_MS = 20_000;
 
 const HELD = "held/";
 const heldPrefix = (conversation: string, of: string) => `${HELD}${conversation}/${of}/`;
+/** Where the changes held for any message of `conversation` are (a mailbox batch reads them at once). */
+export const heldChangesOf = (conversation: string) => `${HELD}${conversation}/`;
 /** A change whose message has not come within the mailbox lifetime never will (PROTOCOL §8.1). */
 export const HELD_MAX_AGE_MS = 30 * 86_400_000;
 /** Per conversation: a member sending changes to messages that never come cannot fill the store. */

@@ -68,7 +68,8 @@ function messageKey(conversation: string, at: number, id: string): string {
   return `msg/${conversation}/${String(at).padStart(15, "0")}-${id}`;
 }
 
-const indexKey = (id: string) => `msgid/${id}`;
+/** Where a message's key is found by its id (a mailbox batch reads a frame's at once). */
+export const indexKey = (id: string) => `msgid/${id}`;
 
 export async function findMessage(ctx: Pick<CoreContext, "store">, id: string): Promise<MessageRecord | undefined> {
   const key = await ctx.store.get<string>(indexKey(id));

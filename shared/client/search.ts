@@ -1,5 +1,6 @@
 import type { CoreContext } from "./context.js";
 import { findMessage, type MessageRecord } from "./messages.js";
+import { StoreBatch } from "./store-batch.js";
 
 /**
  * Message search over this device's store. Every store adapter seals each value (the PWA's
@@ -43,6 +44,18 @@ function entryOf(message: MessageRecord): Entry {
  * A changed message's earlier words are removed first, and a deleted one keeps none.
  */
 export async function indexMessages(ctx: Pick<CoreContext, "store">, messages: readonly MessageRecord[]): Promise<void> {
+  // A mailbox frame's messages are indexed once, as its batch is written: a bucket of a thousand
+  // entries rewritten once a frame, not once a message.
+  if (ctx.store instanceof StoreBatch) return ctx.store.gather("search", messages, (store, all) => indexNow({ store }, lastOfEach(all)));
+  await indexNow(ctx, messages);
+}
+
+/** Each message as it is last: the words it had before stay in no bucket. */
+function lastOfEach(messages: readonly MessageRecord[]): MessageRecord[] {
+  return [...new Map(messages.map((m) => [m.id, m])).values()];
+}
+
+async function indexNow(ctx: Pick<CoreContext, "store">, messages: readonly MessageRecord[]): Promise<void> {
   const shown = messages.filter((m) => !m.notice);
   const changed = shown.filter((m) => m.deleted || m.editedAt !== undefined);
   if (changed.length > 0) await unindexMessages(ctx, changed.map((m) => m.id));

@@ -1,4 +1,5 @@
 import { type GroupState } from "../mls/group-state.js";
+import type { Processed } from "../mls/receive.js";
 import { deferGroupState, dropDeferred, encodeDeferred, encodeGroupState, isDeferred } from "../mls/state-codec.js";
 import type { Store } from "./store.js";
 
@@ -9,7 +10,12 @@ import type { Store } from "./store.js";
 export interface BatchStore extends Store {
   /** Each entry is a put, or a delete where the value is undefined. */
   putMany(entries: Array<[string, unknown]>): Promise<void>;
+  /** The values of `keys` (undefined where absent), read at once (one IndexedDB transaction). */
+  getMany(keys: readonly string[]): Promise<unknown[]>;
 }
+
+/** A message read ahead: what it gave, or why it could not be read (it is read with the same state again never). */
+export type ReadAhead = { processed: Processed } | { error: unknown };
 
 export function canBatch(store: Store): store is BatchStore {
   return typeof (store as Partial<BatchStore>).putMany === "function";
@@ -27,15 +33,45 @@ export class StoreBatch implements Store {
   readonly #seen = new Map<string, unknown>();
   readonly #written = new Set<string>();
   readonly #deferred = new Set<string>();
+  // The stand-in text of each state deferred here, so a state's text is the same wherever it is asked.
+  readonly #texts = new Map<GroupState, string>();
+  // Prefixes whose every entry in the base is in #seen: a key under one that is not there is absent.
+  readonly #listed: string[] = [];
+  // What reading a message with a state gave, by the state's text, then the message (see readAhead).
+  readonly #readAhead = new Map<string, Map<string, ReadAhead>>();
+  // Work put off until the commit, in the order it was first asked for (see gather).
+  readonly #gathered = new Map<string, { items: unknown[]; flush: (store: Store, items: unknown[]) => Promise<void> }>();
 
   constructor(base: BatchStore) {
     this.#base = base;
   }
 
   async get<T>(key: string): Promise<T | undefined> {
-    if (!this.#seen.has(key)) this.#seen.set(key, await this.#base.get(key));
+    if (!this.#seen.has(key)) this.#seen.set(key, this.#isListed(key) ? undefined : await this.#base.get(key));
     const value = this.#seen.get(key);
     return value === undefined ? undefined : (structuredClone(value) as T);
+  }
+
+  #isListed(key: string): boolean {
+    return this.#listed.some((prefix) => key.startsWith(prefix));
+  }
+
+  /**
+   * Reads `keys`, and every entry under `prefixes`, from the base at once, so the batch's later
+   * reads of them (and of absent keys under those prefixes) cost no round trip to the store each.
+   */
+  async prefetch(keys: readonly string[], prefixes: readonly string[] = []): Promise<void> {
+    const wanted = [...new Set(keys)].filter((key) => !this.#seen.has(key) && !this.#isListed(key));
+    const fresh = prefixes.filter((prefix) => !this.#isListed(prefix));
+    const [values, listings] = await Promise.all([
+      wanted.length > 0 ? this.#base.getMany(wanted) : [],
+      Promise.all(fresh.map((prefix) => this.#base.list(prefix))),
+    ]);
+    wanted.forEach((key, i) => {
+      if (!this.#seen.has(key)) this.#seen.set(key, values[i]);
+    });
+    for (const listing of listings) for (const [key, value] of listing) if (!this.#seen.has(key)) this.#seen.set(key, value);
+    this.#listed.push(...fresh);
   }
 
   async put(key: string, value: unknown): Promise<void> {
@@ -49,6 +85,10 @@ export class StoreBatch implements Store {
   }
 
   async list<T>(prefix: string): Promise<Array<[string, T]>> {
+    if (this.#isListed(prefix)) {
+      const keys = [...this.#seen.keys()].filter((key) => key.startsWith(prefix) && this.#seen.get(key) !== undefined).sort();
+      return keys.map((key): [string, T] => [key, structuredClone(this.#seen.get(key)) as T]);
+    }
     const merged = new Map<string, unknown>(await this.#base.list(prefix));
     for (const key of this.#written) {
       if (!key.startsWith(prefix)) continue;
@@ -64,14 +104,42 @@ export class StoreBatch implements Store {
    * the batch is committed (see deferGroupState), so a state moved on by many items is encoded once.
    */
   groupText(state: GroupState): string {
+    const known = this.#texts.get(state);
+    if (known !== undefined) return known;
     const text = deferGroupState(state);
     this.#deferred.add(text);
+    this.#texts.set(state, text);
     return text;
+  }
+
+  /** Keeps what reading `mls` with the state whose text is `group` gave, for the reader that comes to it. */
+  keepReadAhead(group: string, mls: string, result: ReadAhead): void {
+    const byMessage = this.#readAhead.get(group) ?? new Map<string, ReadAhead>();
+    byMessage.set(mls, result);
+    this.#readAhead.set(group, byMessage);
+  }
+
+  /** What reading `mls` with the state whose text is `group` gave, if it was read ahead. */
+  readAhead(group: string, mls: string): ReadAhead | undefined {
+    return this.#readAhead.get(group)?.get(mls);
+  }
+
+  /**
+   * Puts `items` off until the commit, where `flush` gets all that were gathered under `name` at
+   * once, with this batch as its store: work each item would redo in full (rewriting a search
+   * bucket of a thousand entries) is done once per frame.
+   */
+  gather<T>(name: string, items: readonly T[], flush: (store: Store, items: T[]) => Promise<void>): void {
+    const gathered = this.#gathered.get(name);
+    if (gathered) gathered.items.push(...items);
+    else this.#gathered.set(name, { items: [...items], flush: flush as (store: Store, items: unknown[]) => Promise<void> });
   }
 
   /** Hands every write to the base store at once, each record's state encoded; the batch is empty afterwards. */
   async commit(): Promise<void> {
     try {
+      for (const { items, flush } of this.#gathered.values()) await flush(this, items);
+      this.#gathered.clear();
       const entries = [...this.#written].map((key): [string, unknown] => [key, withEncodedGroup(this.#seen.get(key))]);
       this.#written.clear();
       if (entries.length > 0) await this.#base.putMany(entries);
@@ -80,10 +148,13 @@ export class StoreBatch implements Store {
     }
   }
 
-  /** Forgets the states held for records never committed. */
+  /** Forgets the states held for records never committed, and what was read ahead or put off. */
   discard(): void {
     dropDeferred(this.#deferred);
     this.#deferred.clear();
+    this.#texts.clear();
+    this.#readAhead.clear();
+    this.#gathered.clear();
   }
 }
 
@@ -95,4 +166,11 @@ function withEncodedGroup(value: unknown): unknown {
 /** `encodeGroupState`, or a stand-in when `store` is a batch (see StoreBatch.groupText). */
 export function groupTextIn(store: Store, state: GroupState): string {
   return store instanceof StoreBatch ? store.groupText(state) : encodeGroupState(state);
+}
+
+/** What reading `mls` with the state whose text is `group` gave, when `store` is a batch that read it ahead. */
+export function readAheadIn(store: Store, group: string, mls: string): Promise<Processed> | undefined {
+  const ahead = store instanceof StoreBatch ? store.readAhead(group, mls) : undefined;
+  if (ahead === undefined) return undefined;
+  return "processed" in ahead ? Promise.resolve(ahead.processed) : Promise.reject(ahead.error);
 }

@@ -41,6 +41,13 @@ export class MemoryStore implements Store {
     this.#entries.delete(key);
   }
 
+  async getMany(keys: readonly string[]): Promise<unknown[]> {
+    return keys.map((key) => {
+      const text = this.#entries.get(key);
+      return text === undefined ? undefined : JSON.parse(text);
+    });
+  }
+
   /** Every write at once (see StoreBatch); a value of undefined deletes. */
   async putMany(entries: Array<[string, unknown]>): Promise<void> {
     for (const [key, value] of entries) {

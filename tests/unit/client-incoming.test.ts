@@ -1,8 +1,8 @@
 import { accountRecord } from "../../shared/client/account.js";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { type Address, asAddress } from "../../shared/address.js";
 import { toB64u } from "../../shared/base64url.js";
-import { encodeContent, newReceipt, newText } from "../../shared/content.js";
+import { encodeContent, newEdit, newReceipt, newText } from "../../shared/content.js";
 import { generateKeyPair } from "../../shared/identity.js";
 import { randomId16 } from "../../shared/ids.js";
 import { addMembers, createGroup, encrypt } from "../../shared/mls/group.js";
@@ -20,6 +20,7 @@ import { type ConvOutcome } from "../../shared/client/incoming-conv.js";
 import { applyItems } from "../../shared/client/mailbox-sync.js";
 import { findMessage, history, saveMessage } from "../../shared/client/messages.js";
 import { ServerApi } from "../../shared/client/server-api.js";
+import { searchMessages } from "../../shared/client/search.js";
 import { MemoryStore } from "../../shared/client/store.js";
 import type { Transport } from "../../shared/client/transport.js";
 
@@ -161,6 +162,42 @@ describe("incoming mailbox items", () => {
     const shown = await history(bob, conversation);
     expect(shown.filter((m) => !m.notice).map((m) => m.text)).toEqual(["hello bob"]);
     expect(shown.filter((m) => m.notice).map((m) => m.notice)).toEqual([{ type: "unreadable", by: alice.account.address }]);
+  });
+
+  it("reads a frame of many messages with a few store reads, not a few per message, each shown once and in order", async () => {
+    const { alice, bob, conversation, items } = await aliceWritesToBob();
+    await apply(bob, items);
+    let group = await decodeGroupState((await loadConversation(alice, conversation))!.group);
+    const send = async (content: Parameters<typeof encodeContent>[0]) => {
+      const sent = await encrypt(group, encodeContent(content));
+      group = sent.state;
+      return sent.mls;
+    };
+    const texts = Array.from({ length: 60 }, (_, i) => newText(`word${i}`, NOW + 1 + i));
+    const frame: MailItem[] = [];
+    for (const text of texts.slice(0, 30)) frame.push(convItem(3 + frame.length, 3 + frame.length, conversation, alice, "application", await send(text), 1));
+    // An edit of a message later in the frame (held until it comes), then one that cannot be read.
+    frame.push(convItem(3 + frame.length, 3 + frame.length, conversation, alice, "application", await send(newEdit(texts[40]!.id, "changed words", NOW + 100)), 1));
+    frame.push(convItem(3 + frame.length, 3 + frame.length, conversation, alice, "application", toB64u(new Uint8Array(40)), 1));
+    for (const text of texts.slice(30)) frame.push(convItem(3 + frame.length, 3 + frame.length, conversation, alice, "application", await send(text), 1));
+    const shown: string[] = [];
+    bob.events.on("message", (m) => void (m.notice || shown.push(m.text)));
+    const summaries: number[] = [];
+    bob.events.on("conversation", (c) => summaries.push(c.unread));
+    const reads = [vi.spyOn(bob.store, "get"), vi.spyOn(bob.store, "list"), vi.spyOn(bob.store as MemoryStore, "getMany")];
+
+    const outcomes = await apply(bob, frame);
+    expect(reads.reduce((n, spy) => n + spy.mock.calls.length, 0)).toBeLessThan(20);
+    expect(shown).toEqual(texts.map((t) => t.text));
+    const stored = await history(bob, conversation, { limit: 100 });
+    expect(stored.filter((m) => !m.notice).map((m) => m.text)).toEqual(["hello bob", ...texts.map((t, i) => (i === 40 ? "changed words" : t.text))]);
+    expect(stored.filter((m) => m.notice).map((m) => m.notice)).toEqual([{ type: "unreadable", by: alice.account.address }]);
+    // The chat list hears of the conversation once, as it is after the frame.
+    expect(summaries).toEqual([61]);
+    expect(outcomes.flatMap((o) => o.receipts?.ids ?? [])).toEqual(texts.map((t) => t.id));
+    expect((await searchMessages(bob, "word40")).map((m) => m.text)).toEqual([]);
+    expect((await searchMessages(bob, "changed")).map((m) => m.id)).toEqual([texts[40]!.id]);
+    expect((await searchMessages(bob, "word59")).map((m) => m.id)).toEqual([texts[59]!.id]);
   });
 });
 

@@ -40,6 +40,13 @@ export class IdbStore implements Store {
     await this.#db.delete("entries", key);
   }
 
+  /** Many values in one transaction (what a mailbox frame's batch reads ahead); undefined where absent. */
+  async getMany(keys: readonly string[]): Promise<unknown[]> {
+    const tx = this.#db.transaction("entries", "readonly");
+    const [sealed] = await Promise.all([Promise.all(keys.map((key) => tx.store.get(key))), tx.done]);
+    return Promise.all(sealed.map((value) => (value === undefined ? undefined : this.#open(value))));
+  }
+
   /** Every write in one transaction, all or none (a mailbox frame's, see StoreBatch); undefined deletes. */
   async putMany(entries: Array<[string, unknown]>): Promise<void> {
     const sealed = await Promise.all(entries.map(async ([key, value]) => [key, value === undefined ? undefined : await this.#seal(value)] as const));

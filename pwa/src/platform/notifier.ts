@@ -11,7 +11,9 @@ export async function askNotificationPermission(): Promise<NotificationPermissio
 }
 
 export async function notify(title: string, text: string, tag: string, onClick: () => void): Promise<void> {
-  if (!shouldNotify({ hidden: document.visibilityState === "hidden", permission: notificationPermission() })) return;
+  const hidden = document.visibilityState === "hidden";
+  // Asking for the permission costs a trip to the browser each time: not done for every message shown on screen.
+  if (!hidden || !shouldNotify({ hidden, permission: notificationPermission() })) return;
   const options: NotificationOptions = { body: notificationBody(text), tag, icon: "/icons/icon-192.png", badge: "/icons/favicon-32.png" };
   // An installed PWA with a service worker must notify through it; a plain tab may use the constructor.
   const registration = await navigator.serviceWorker?.getRegistration();
