@@ -12,6 +12,11 @@ import { listen } from "./listen.js";
 import { FILE_USAGE, saveFiles, sendFile } from "./file-commands.js";
 import { exportCommand, importCommand } from "./account-file.js";
 import { GROUP_USAGE, groupCommand, GroupUsageError } from "./group.js";
+import { useHostEd25519 } from "../shared/mls/ed25519.js";
+import { nodeEd25519 } from "./node-ed25519.js";
+
+// MLS signatures through Node's crypto directly rather than WebCrypto's crypto thread.
+useHostEd25519(nodeEd25519);
 
 const USAGE = `usage: npm run cli -- [--state DIR] COMMAND
   register ADDRESS [--server ORIGIN] [--label NAME]   make an account on this machine

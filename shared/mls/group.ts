@@ -15,19 +15,20 @@ import type { DeviceIdentity } from "./device.js";
 import { guarded, mlsFailure } from "./failure.js";
 import { asClient, asGroupState, type GroupState, groupIdBytes, isActive, membersOfTree } from "./group-state.js";
 import { type KeyPackageBundle, parseKeyPackage, privatePackageOf } from "./keypackage.js";
-import { capabilities, cipherSuite, clientConfig } from "./suite.js";
+import { capabilities, clientConfig, withCipherSuite } from "./suite.js";
 import { fromWire, toWire } from "./wire.js";
 
 /** A new group with this device as its only member, at epoch 0. */
 export async function createGroup(me: DeviceIdentity, groupId: string): Promise<GroupState> {
-  const cs = await cipherSuite();
   const id = groupIdBytes(groupId);
-  // The creator's own leaf comes from a KeyPackage made for the occasion and never published.
-  const { publicPackage, privatePackage } = await generateKeyPackageWithKey(
-    ownCredential(me), capabilities(), { notBefore: 0n, notAfter: 2n ** 63n - 1n }, [],
-    { signKey: me.devicePrivateKey, publicKey: me.devicePublicKey }, cs,
-  );
-  return asGroupState(await guarded("Creating the group failed", () => createMlsGroup(id, publicPackage, privatePackage, [], cs, clientConfig)));
+  return withCipherSuite(async (cs) => {
+    // The creator's own leaf comes from a KeyPackage made for the occasion and never published.
+    const { publicPackage, privatePackage } = await generateKeyPackageWithKey(
+      ownCredential(me), capabilities(), { notBefore: 0n, notAfter: 2n ** 63n - 1n }, [],
+      { signKey: me.devicePrivateKey, publicKey: me.devicePublicKey }, cs,
+    );
+    return asGroupState(await guarded("Creating the group failed", () => createMlsGroup(id, publicPackage, privatePackage, [], cs, clientConfig)));
+  });
 }
 
 function ensureActive(state: GroupState): void {
@@ -38,8 +39,7 @@ function ensureActive(state: GroupState): void {
 // on from the state it had before, which still needs them.
 async function commit(state: GroupState, proposals: Proposal[], doing: string) {
   ensureActive(state);
-  const cs = await cipherSuite();
-  const result = await createCommit({ state: asClient(state), cipherSuite: cs }, { extraProposals: proposals, ratchetTreeExtension: true })
+  const result = await withCipherSuite((cs) => createCommit({ state: asClient(state), cipherSuite: cs }, { extraProposals: proposals, ratchetTreeExtension: true }))
     .catch((e: unknown) => {
       if (e instanceof Error && /already in the group|not unique/.test(e.message)) {
         throw new EmsgError("conflict", `${doing}: that device is already in the conversation.`);
@@ -114,18 +114,16 @@ export async function joinFromWelcome(
   if (toB64u(keyPackage.leafNode.signaturePublicKey) !== toB64u(me.devicePublicKey)) {
     throw new EmsgError("bad_request", "That KeyPackage bundle belongs to another device.");
   }
-  const cs = await cipherSuite();
-  const client = await guarded("Joining the conversation failed", () =>
+  const client = await guarded("Joining the conversation failed", () => withCipherSuite((cs) =>
     joinGroup(parsed, keyPackage, privatePackageOf(bundle, me), emptyPskIndex, cs, undefined, undefined, clientConfig),
-  );
+  ));
   return { state: asGroupState(client), usedRef: bundle.ref };
 }
 
 /** An application message to the group: b64u MLSMessage(PrivateMessage). */
 export async function encrypt(state: GroupState, plaintext: Uint8Array): Promise<{ state: GroupState; mls: string }> {
   ensureActive(state);
-  const cs = await cipherSuite();
-  const result = await guarded("Encrypting failed", () => createApplicationMessage(asClient(state), plaintext, cs));
+  const result = await guarded("Encrypting failed", () => withCipherSuite((cs) => createApplicationMessage(asClient(state), plaintext, cs)));
   result.consumed.forEach(zeroOutUint8Array);
   return { state: asGroupState(result.newState), mls: toWire({ wireformat: "mls_private_message", privateMessage: result.privateMessage }) };
 }

@@ -12,7 +12,7 @@ import { fromB64u, toB64u } from "../base64url.js";
 import { EmsgError } from "../errors.js";
 import type { DeviceIdentity } from "./device.js";
 import { ownCredential } from "./credential.js";
-import { capabilities, cipherSuite } from "./suite.js";
+import { capabilities, withCipherSuite } from "./suite.js";
 import { fromWire, toWire } from "./wire.js";
 
 /** One published KeyPackage and what the device keeps to use it. */
@@ -44,19 +44,20 @@ const secretEncoder = encode(composeBufferEncoders([varLenDataEncoder, varLenDat
  */
 export async function makeKeyPackages(me: DeviceIdentity, count: number, now = Date.now()): Promise<KeyPackageBundle[]> {
   if (!Number.isSafeInteger(count) || count < 0) throw new EmsgError("bad_request", "The number of KeyPackages must be a whole number.");
-  const cs = await cipherSuite();
   const credential = ownCredential(me);
   const signer = { signKey: me.devicePrivateKey, publicKey: me.devicePublicKey };
   const bundles: KeyPackageBundle[] = [];
   for (let i = 0; i < count; i++) {
-    const { publicPackage, privatePackage } = await generateKeyPackageWithKey(
-      credential, capabilities(), lifetimeFrom(now), [], signer, cs,
-    );
-    bundles.push({
-      keyPackage: toWire({ wireformat: "mls_key_package", keyPackage: publicPackage }),
-      ref: await keyPackageRefOf(publicPackage, cs),
-      secret: toB64u(secretEncoder([privatePackage.initPrivateKey, privatePackage.hpkePrivateKey])),
-    });
+    bundles.push(await withCipherSuite(async (cs) => {
+      const { publicPackage, privatePackage } = await generateKeyPackageWithKey(
+        credential, capabilities(), lifetimeFrom(now), [], signer, cs,
+      );
+      return {
+        keyPackage: toWire({ wireformat: "mls_key_package", keyPackage: publicPackage }),
+        ref: await keyPackageRefOf(publicPackage, cs),
+        secret: toB64u(secretEncoder([privatePackage.initPrivateKey, privatePackage.hpkePrivateKey])),
+      };
+    }));
   }
   return bundles;
 }

@@ -1,4 +1,5 @@
 import {
+  type CiphersuiteImpl,
   type ClientState,
   emptyPskIndex,
   type IncomingMessageCallback,
@@ -13,7 +14,7 @@ import { EmsgError } from "../errors.js";
 import type { DeviceCertBody } from "../identity.js";
 import { guarded, mlsFailure } from "./failure.js";
 import { asClient, asGroupState, type GroupState, isActive, memberAt, membersOfTree } from "./group-state.js";
-import { cipherSuite } from "./suite.js";
+import { withCipherSuite } from "./suite.js";
 import { fromWire } from "./wire.js";
 
 /** `sender` is the member the message is from, as MLS proves it: never a server's word (PROTOCOL §8). */
@@ -43,13 +44,12 @@ function checkEpoch(client: ClientState, message: PrivateMessage): void {
 }
 
 /** The sender of a message, read with the secrets of the epoch it was sent in. */
-async function senderOf(client: ClientState, message: PrivateMessage): Promise<DeviceCertBody> {
+async function senderOf(client: ClientState, message: PrivateMessage, cs: CiphersuiteImpl): Promise<DeviceCertBody> {
   const past = client.historicalReceiverData.get(message.epoch);
   const current = message.epoch === client.groupContext.epoch;
   if (!current && past === undefined) throw new EmsgError("stale_epoch", `Epoch ${message.epoch} is too old to read any more.`);
   const secret = current ? client.keySchedule.senderDataSecret : past!.senderDataSecret;
   const tree = current ? client.ratchetTree : past!.ratchetTree;
-  const cs = await cipherSuite();
   const data = await guarded("The message's sender cannot be read", () => decryptSenderData(message, secret, cs));
   const sender = data && memberAt(tree, data.leafIndex);
   if (sender === undefined) throw new EmsgError("unauthorized", "The message's sender is not a member of the conversation.");
@@ -84,9 +84,10 @@ export async function processMessage(state: GroupState, mls: string, expected?: 
   }
   if (!isActive(state)) throw new EmsgError("forbidden", "This device is no longer a member of the conversation.");
   checkEpoch(client, message);
-  const sender = await senderOf(client, message);
-  const cs = await cipherSuite();
-  const result = await processPrivateMessage(client, message, emptyPskIndex, cs, onlyMembershipChanges).catch((e: unknown) => {
+  const { sender, result } = await withCipherSuite(async (cs) => ({
+    sender: await senderOf(client, message, cs),
+    result: await processPrivateMessage(client, message, emptyPskIndex, cs, onlyMembershipChanges),
+  })).catch((e: unknown) => {
     // Its key is gone: used (a replay, or a copy under another hub position) or dropped, past the
     // skipped generations kept (§8). Not proof of a duplicate: the caller knows what it read by hub position.
     if (e instanceof Error && /gen in the past/.test(e.message)) throw new EmsgError("conflict", "This message's key is no longer held: read already, or skipped too long ago.");

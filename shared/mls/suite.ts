@@ -10,7 +10,7 @@ import {
   getCiphersuiteImpl,
 } from "ts-mls";
 import { deviceCredentialService } from "./credential.js";
-import { emsgCryptoProvider } from "./crypto-provider.js";
+import { emsgCryptoProvider, operationSuite } from "./crypto-provider.js";
 
 /** The one ciphersuite of EMSG v1 (id 84): X-Wing hybrid post-quantum KEM, Ed25519 signatures. */
 export const CIPHERSUITE_NAME = "MLS_256_XWING_CHACHA20POLY1305_SHA512_Ed25519";
@@ -30,6 +30,19 @@ let suite: Promise<CiphersuiteImpl> | undefined;
 export function cipherSuite(): Promise<CiphersuiteImpl> {
   suite ??= getCiphersuiteImpl(getCiphersuiteFromName(CIPHERSUITE_NAME), emsgCryptoProvider);
   return suite;
+}
+
+/**
+ * Runs one MLS operation with the ciphersuite, its MAC keys and digests kept for that operation
+ * only (crypto-provider.ts: operationSuite) and wiped when it ends, however it ends.
+ */
+export async function withCipherSuite<T>(operation: (cs: CiphersuiteImpl) => Promise<T>): Promise<T> {
+  const scope = operationSuite(await cipherSuite());
+  try {
+    return await operation(scope.cs);
+  } finally {
+    scope.end();
+  }
 }
 
 /** How every EMSG group state behaves; kept out of the encoded state and re-attached on decode. */

@@ -5,7 +5,7 @@ import { toB64u } from "../../shared/base64url.js";
 import { asAddress } from "../../shared/address.js";
 import { certifyDevice, generateKeyPair } from "../../shared/identity.js";
 import { randomId16 } from "../../shared/ids.js";
-import { emsgCryptoProvider } from "../../shared/mls/crypto-provider.js";
+import { emsgCryptoProvider, operationSuite } from "../../shared/mls/crypto-provider.js";
 import { signEd25519, verifyEd25519 } from "../../shared/mls/ed25519.js";
 import { asClient, asGroupState } from "../../shared/mls/group-state.js";
 import { addMembers, CIPHERSUITE_NAME, createGroup, type DeviceIdentity, encrypt, joinFromWelcome, makeKeyPackages, processMessage } from "../../shared/mls/index.js";
@@ -39,6 +39,32 @@ describe("EMSG's MLS crypto provider", () => {
     mac[5]! ^= 1;
     expect(await a.hash.verifyMac(key, mac, data)).toBe(false);
     expect(await a.hash.verifyMac(key, mac.subarray(1), data)).toBe(false);
+  });
+
+  it("gives the same bytes within one operation, where MAC keys and digests are kept", async () => {
+    const [base, plain] = [await ours(), await theirs()];
+    const { cs, end } = operationSuite(base);
+    const prk = random(64);
+    const info = random(30);
+    for (let i = 0; i < 3; i++) {
+      expect(toB64u(await cs.kdf.expand(prk, info, 64))).toBe(toB64u(await plain.kdf.expand(prk, info, 64)));
+      expect(toB64u(await cs.kdf.expand(prk, info, 150))).toBe(toB64u(await plain.kdf.expand(prk, info, 150)));
+    }
+    // The same array holding another key (ts-mls reuses arrays) gives that key's MAC, not the kept one's.
+    prk.set(random(64));
+    expect(toB64u(await cs.kdf.expand(prk, info, 64))).toBe(toB64u(await plain.kdf.expand(prk, info, 64)));
+    const data = random(1500);
+    const first = await cs.hash.digest(data);
+    first.fill(0);
+    expect(toB64u(await cs.hash.digest(data))).toBe(toB64u(await plain.hash.digest(data)));
+    data[7]! ^= 1;
+    expect(toB64u(await cs.hash.digest(data))).toBe(toB64u(await plain.hash.digest(data)));
+    const mac = await cs.hash.mac(prk, data);
+    expect(toB64u(mac)).toBe(toB64u(await plain.hash.mac(prk, data)));
+    expect(await cs.hash.verifyMac(prk, mac, data)).toBe(true);
+    mac[0]! ^= 1;
+    expect(await cs.hash.verifyMac(prk, mac, data)).toBe(false);
+    end();
   });
 
   it("signs as the pure-JS curve does and verifies with its strict answer, even where a host's own check is laxer", async () => {

@@ -1,0 +1,37 @@
+// Node's own Ed25519 for the MLS code in shared/ (useHostEd25519): synchronous, so a signature
+// costs its math and no hop to a crypto thread. For the CLI and the benches, which run in Node.
+import { createPrivateKey, createPublicKey, type KeyObject, sign, verify } from "node:crypto";
+import { toB64u } from "../shared/base64url.js";
+import type { HostEd25519 } from "../shared/mls/ed25519.js";
+
+// DER prefixes of a PKCS#8 Ed25519 seed and of an SPKI Ed25519 public key (RFC 8410).
+const PKCS8_SEED = Buffer.from("302e020100300506032b657004220420", "hex");
+const SPKI = Buffer.from("302a300506032b6570032100", "hex");
+const MAX_KEYS = 4096;
+
+/** KeyObjects by key, at most MAX_KEYS (oldest dropped first): making one cost more than a signature. */
+function keyCache(make: (bytes: Uint8Array) => KeyObject): (bytes: Uint8Array) => KeyObject {
+  const keys = new Map<string, KeyObject>();
+  return (bytes) => {
+    const id = toB64u(bytes);
+    let key = keys.get(id);
+    if (key === undefined) {
+      if (keys.size >= MAX_KEYS) keys.delete(keys.keys().next().value!);
+      key = make(bytes);
+      keys.set(id, key);
+    }
+    return key;
+  };
+}
+
+const privateKeyOf = keyCache((seed) => createPrivateKey({ key: Buffer.concat([PKCS8_SEED, seed]), format: "der", type: "pkcs8" }));
+const publicKeyOf = keyCache((key) => createPublicKey({ key: Buffer.concat([SPKI, key]), format: "der", type: "spki" }));
+
+export const nodeEd25519: HostEd25519 = {
+  sign(seed, message) {
+    return new Uint8Array(sign(null, message, privateKeyOf(seed)));
+  },
+  verify(publicKey, message, signature) {
+    return verify(null, message, publicKeyOf(publicKey), signature);
+  },
+};
