@@ -24,6 +24,8 @@ export type Phase = "loading" | "onboarding" | "locked" | "ready" | "deleted";
 export type Tab = "chats" | "friends" | "favorites" | "settings";
 
 const EXPIRY_EVERY_MS = 60 * 60_000;
+/** How often the app looks whether a message's timer ran out (the core says when the next does). */
+const EXPIRY_DUE_CHECK_MS = 15_000;
 
 /** The whole app: which screen shows, the language, the connection, and the screens' view models. */
 export class AppViewModel extends Observable implements AppContext {
@@ -199,6 +201,12 @@ export class AppViewModel extends Observable implements AppContext {
     const expire = () => void this.runExpiry().catch(logFailure("old messages are removed at the next hourly pass"));
     expire();
     setInterval(expire, EXPIRY_EVERY_MS);
+    // A disappearing message goes on time, not at the next hourly pass; the clock is read each time,
+    // so a device that slept or had its clock moved catches up at once.
+    setInterval(() => {
+      const due = this.#client?.nextExpiry;
+      if (due !== undefined && this.now() >= due) expire();
+    }, EXPIRY_DUE_CHECK_MS);
   }
 
   #onConnection(state: LinkState): void {

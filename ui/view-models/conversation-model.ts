@@ -74,6 +74,8 @@ export class ConversationViewModel extends Observable {
       if (!this.#holds(message.conversation)) return;
       this.#messages.set(message.id, message);
       this.#invalidate();
+      // Someone in the chat set its timer: the header shows the chat's new one.
+      if (message.notice?.type === "timer") void this.#reloadRetention();
     };
     this.#unsubscribe.push(ctx.client.events.on("message", take), ctx.client.events.on("status", take));
     this.#draftKey = peer ?? conversation ?? "";
@@ -323,6 +325,11 @@ export class ConversationViewModel extends Observable {
 
   markRead(): void {
     if (this.conversation) void this.#ctx.client.markRead(this.conversation);
+  }
+
+  async #reloadRetention(): Promise<void> {
+    this.retentionOverride = await this.#ctx.client.chatRetention(this.target);
+    this.changed();
   }
 
   async setRetention(days: number | null | undefined): Promise<void> {

@@ -88,8 +88,8 @@ export function ConversationView({ app, chats, conversation }: { app: AppViewMod
           {RETENTION_CHOICES.map((days) => <option key={retentionValue(days)} value={retentionValue(days)}>{retentionLabel(days, t)}</option>)}
         </select>
         {conversation.conversation ? (
-          // Phones keep the header for the name and status line: pinning and muting are for wider screens.
-          <span class="chat-marks only-wide">
+          // On a phone these go on the header's second line, after the timer, leaving the first to the name and status.
+          <span class="chat-marks">
             <button type="button" class="ghost" aria-pressed={chats.isPinned(conversation.conversation)} onClick={() => void chats.togglePinned(conversation.conversation!)}>
               {chats.isPinned(conversation.conversation) ? t("conv.unpin") : t("conv.pin")}
             </button>

@@ -1,0 +1,109 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Page } from "playwright-core";
+import { befriend, openTab, type Person, type PwaWorld, register, shot, startWorld, statusLineWhole } from "./pwa-harness.js";
+
+const DAY = 86_400_000;
+
+// Alice (im.alice.test) and Bob (im.bob.test), issue 17: a chat's disappearing-messages timer is
+// everyone's in it, and the chat's controls (pin, mute, 发送) stay usable on a phone.
+describe("a chat's timer across two domains, and the chat's controls on a phone", () => {
+  let world: PwaWorld;
+  let alice: Person;
+  let bob: Person;
+
+  beforeAll(async () => {
+    world = await startWorld({ portBase: 19180, inspectorBase: 20180 });
+  }, 180_000);
+
+  afterAll(async () => {
+    await world?.close();
+  });
+
+  const say = async (page: Page, text: string) => {
+    const composer = page.getByLabel("Message", { exact: true });
+    await composer.fill(text);
+    await composer.press("Enter");
+  };
+  const message = (page: Page, text: string) => page.getByTestId("message").filter({ hasText: text });
+  const openChat = async (person: Person, withWhom: string) => {
+    await openTab(person.page, "Chats");
+    const row = person.page.getByTestId("chat-row").filter({ hasText: withWhom });
+    await row.waitFor({ timeout: 30_000 });
+    await row.click();
+  };
+
+  it("shows Bob the timer Alice set as a notice and as the chat's setting", async () => {
+    alice = await register(world, world.alice, "im.alice.test", "alice");
+    bob = await register(world, world.bob, "im.bob.test", "bob");
+    await befriend(alice, bob);
+    await alice.page.getByTestId("friend-list").getByRole("button", { name: "Message" }).click();
+    await say(alice.page, "Hi Bob");
+    await openChat(bob, alice.address);
+    await message(bob.page, "Hi Bob").waitFor({ timeout: 30_000 });
+    await alice.page.getByLabel("Messages here expire").selectOption({ label: "1 day" });
+    await alice.page.getByTestId("notice").filter({ hasText: "set messages to disappear after 1 day" }).waitFor();
+    const notice = bob.page.getByTestId("notice").filter({ hasText: "set messages to disappear after 1 day" });
+    await notice.waitFor({ timeout: 30_000 });
+    expect(await notice.textContent()).toMatch(/^alice/);
+    await expect.poll(() => bob.page.getByLabel("Messages here expire").inputValue(), { timeout: 10_000 }).toBe("1");
+    await shot(bob.page, "timer-notice");
+  });
+
+  it("deletes Bob's copy of Alice's message when its day is up, with nobody touching anything", async () => {
+    await say(alice.page, "This one disappears");
+    await message(bob.page, "This one disappears").waitFor({ timeout: 30_000 });
+    // A day and a minute pass on Bob's device; his app deletes the message on its own.
+    await bob.page.clock.setSystemTime(Date.now() + DAY + 60_000);
+    await expect.poll(() => message(bob.page, "This one disappears").count(), { timeout: 40_000, interval: 1000 }).toBe(0);
+    expect(await message(bob.page, "Hi Bob").count()).toBe(0);
+    await shot(bob.page, "timer-expired");
+  }, 60_000);
+
+  it("reaches Pin and Mute on a 390×844 phone, the name and status line still whole", async () => {
+    await alice.page.setViewportSize({ width: 390, height: 844 });
+    // On a phone the open chat fills the screen; the list shows only when none is open.
+    const chatRow = alice.page.getByTestId("chat-row").filter({ hasText: bob.address });
+    if (await chatRow.isVisible()) await chatRow.click();
+    const pin = alice.page.getByRole("button", { name: "Pin", exact: true });
+    const mute = alice.page.getByRole("button", { name: "Mute", exact: true });
+    expect(await pin.isVisible()).toBe(true);
+    expect(await mute.isVisible()).toBe(true);
+    expect(await statusLineWhole(alice.page)).toBe(true);
+    // They sit below the name, which keeps its line.
+    const title = await alice.page.locator("#conv-title").boundingBox();
+    expect((await pin.boundingBox())!.y).toBeGreaterThanOrEqual(title!.y + title!.height);
+    expect(title!.width).toBeGreaterThan(150);
+    await pin.click();
+    await mute.click();
+    await alice.page.getByRole("button", { name: "Unpin", exact: true }).waitFor();
+    await alice.page.getByRole("button", { name: "Unmute", exact: true }).waitFor();
+    await shot(alice.page, "phone-pin-mute");
+    await alice.page.getByRole("button", { name: "Back" }).click();
+    const row = alice.page.getByTestId("chat-row").filter({ hasText: bob.address });
+    await row.getByTestId("pinned").waitFor();
+    await row.getByTestId("muted").waitFor();
+  });
+
+  it("keeps 发送 on one line at every width, phone to desktop", async () => {
+    await openTab(alice.page, "Settings");
+    await alice.page.locator("#language").selectOption("zh-CN");
+    await alice.page.getByRole("navigation").getByRole("button", { name: "聊天" }).click();
+    const row = alice.page.getByTestId("chat-row").filter({ hasText: bob.address });
+    const send = alice.page.locator("form.composer button[type=submit]");
+    for (const width of [260, 280, 300, 320, 340, 360, 375, 390, 414, 430, 480, 540, 600, 680, 760, 761, 800, 860, 900, 1024, 1180, 1440]) {
+      await alice.page.setViewportSize({ width, height: 844 });
+      if (!(await send.isVisible())) await row.click();
+      await send.getByText("发送").waitFor();
+      // The label's box is one line high, and it is all on one line.
+      const measured = await send.evaluate((button) => {
+        const range = document.createRange();
+        range.selectNodeContents(button);
+        const lineHeight = parseFloat(getComputedStyle(button).lineHeight) || parseFloat(getComputedStyle(button).fontSize) * 1.2;
+        const tops = new Set([...range.getClientRects()].map((r) => Math.round(r.top)));
+        return { lines: tops.size, textHeight: range.getBoundingClientRect().height, lineHeight, fits: button.scrollWidth <= button.clientWidth };
+      });
+      expect({ width, ...measured, oneLine: measured.textHeight <= measured.lineHeight * 1.5 }).toMatchObject({ width, lines: 1, oneLine: true, fits: true });
+    }
+    await shot(alice.page, "send-zh-narrowest");
+  }, 120_000);
+});
