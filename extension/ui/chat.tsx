@@ -19,14 +19,20 @@ export function Chat({ chats, conversation }: { chats: ChatsViewModel; conversat
   useModel(conversation);
   const files = useModel(conversation.files);
   const group = chats.group;
-  const end = useRef<HTMLLIElement>(null);
+  const timeline = useRef<HTMLOListElement>(null);
   const follow = useRef(true);
   const picking = useFileSending(conversation, () => (follow.current = true));
   const items = conversation.items;
   const [retentionError, setRetentionError] = useState("");
+  // A new message brings the timeline to the bottom unless the person scrolled up to read.
   useEffect(() => {
-    if (follow.current) end.current?.scrollIntoView?.({ block: "end" });
-  }, [items]);
+    const el = timeline.current;
+    if (el && follow.current) el.scrollTop = el.scrollHeight;
+  }, [items.length]);
+  const onScroll = () => {
+    const el = timeline.current;
+    if (el) follow.current = el.scrollHeight - el.scrollTop - el.clientHeight < 40;
+  };
   useEffect(() => conversation.markRead(), [conversation, items.length]);
 
   const send = () => {
@@ -60,7 +66,7 @@ export function Chat({ chats, conversation }: { chats: ChatsViewModel; conversat
         <ChatRetention chat={chat ?? conversation.target} onError={setRetentionError} />
       </div>
       {conversation.loaded && items.length === 0 && <p>{t("conv.empty")}</p>}
-      <ol class="timeline" aria-label="Messages">
+      <ol class="timeline" aria-label="Messages" ref={timeline} onScroll={onScroll}>
         {items.map((item) => {
           if (item.kind === "day") return <li key={item.key} class="day">{item.label}</li>;
           if (item.kind === "notice") return <li key={item.key} class="notice">{item.text}</li>;
@@ -76,7 +82,6 @@ export function Chat({ chats, conversation }: { chats: ChatsViewModel; conversat
             </li>
           );
         })}
-        <li ref={end} aria-hidden="true" />
       </ol>
       <TypingLine conversation={conversation} t={t} />
       {(conversation.error || retentionError) && <p role="alert">{conversation.error || retentionError}</p>}
