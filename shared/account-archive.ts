@@ -8,10 +8,11 @@ import { publicKeyOf } from "./move.js";
 import { SettingsSchema } from "./wire/account.js";
 import { AddressSchema, MsSchema } from "./wire/common.js";
 import { ConversationRefSchema } from "./wire/conversation.js";
+import { AttachmentContentSchema } from "./attachment.js";
 
 /**
  * What an export archive holds once opened (PROTOCOL §11): the account key pair, the exporting
- * device's identity, the friends with the keys pinned for them, groups, favorites and settings.
+ * device's identity, the friends with the keys pinned for them, groups, favorites, settings and chat history.
  * Unknown members are ignored, so a newer exporter's file still imports.
  */
 
@@ -42,6 +43,39 @@ export type ArchiveFavorite = v.InferOutput<typeof ArchiveFavoriteSchema>;
 export type FavoriteCopy = Pick<ArchiveFavorite, "id" | "peer" | "from" | "text" | "at">;
 
 /**
+ * Chat history carried to the new account (PROTOCOL §11): the newest `HISTORY_MAX_MESSAGES` texts
+ * and files of every chat, without group notices, messages deleted for everyone or reactions. A file
+ * travels as its pointer (the blob stays on its sender's server until it expires there).
+ */
+export const HISTORY_MAX_MESSAGES = 20_000;
+
+export const ArchiveMessageSchema = v.looseObject({
+  id: v.pipe(v.string(), v.minLength(1), v.maxLength(64)),
+  from: AddressSchema,
+  text: v.pipe(v.string(), v.maxLength(65_536)),
+  at: MsSchema,
+  replyTo: v.optional(v.pipe(v.string(), v.maxLength(64))),
+  editedAt: v.optional(MsSchema),
+  expiresAt: v.optional(MsSchema),
+  attachment: v.optional(AttachmentContentSchema),
+});
+export type ArchiveMessage = v.InferOutput<typeof ArchiveMessageSchema>;
+
+/** One chat's history: `chat` is the friend of a 1:1, or the group's conversation. */
+export const ArchiveChatSchema = v.looseObject({
+  chat: v.union([AddressSchema, ConversationRefSchema]),
+  title: v.optional(v.pipe(v.string(), v.maxLength(400))),
+  messages: v.pipe(v.array(ArchiveMessageSchema), v.maxLength(HISTORY_MAX_MESSAGES)),
+});
+export type ArchiveChat = v.InferOutput<typeof ArchiveChatSchema>;
+
+const HistorySchema = v.pipe(
+  v.array(ArchiveChatSchema),
+  v.maxLength(HISTORY_MAX_MESSAGES),
+  v.check((chats) => chats.reduce((n, c) => n + c.messages.length, 0) <= HISTORY_MAX_MESSAGES, `An export carries at most ${HISTORY_MAX_MESSAGES} messages.`),
+);
+
+/**
  * The device that made the export: a move is handed to the old server signed as it (PROTOCOL §11),
  * so only an export of a device the account still has can move the account.
  */
@@ -64,6 +98,8 @@ const ContentsObjectSchema = v.looseObject({
   friends: v.pipe(v.array(ArchiveFriendSchema), v.maxLength(MAX_ENTRIES)),
   groups: v.pipe(v.array(ArchiveGroupSchema), v.maxLength(MAX_ENTRIES)),
   favorites: v.pipe(v.array(ArchiveFavoriteSchema), v.maxLength(MAX_ENTRIES)),
+  // Absent from exports made before history moved with the account.
+  history: v.optional(HistorySchema),
   settings: SettingsSchema,
   exportedAt: MsSchema,
 });
@@ -116,6 +152,7 @@ export interface ArchiveSources {
   friends: readonly Pick<ArchiveFriend, "address" | "accountKey" | "since">[];
   groups: readonly Pick<ArchiveGroup, "conversation" | "members" | "title">[];
   favorites: readonly FavoriteCopy[];
+  history?: readonly ArchiveChat[];
   settings: v.InferOutput<typeof SettingsSchema>;
   exportedAt: number;
 }
@@ -130,9 +167,14 @@ export function archiveContents(s: ArchiveSources): ArchiveContents {
     friends: s.friends.map(({ address, accountKey, since }) => ({ address, accountKey, since })),
     groups: s.groups.map(({ conversation, members, title }) => ({ conversation, members: [...members], ...(title === undefined ? {} : { title }) })),
     favorites: s.favorites.map(({ id, peer, from, text, at }) => ({ id, peer, from, text, at })),
+    ...(s.history ? { history: s.history.map(({ chat, title, messages }) => ({ chat, ...(title === undefined ? {} : { title }), messages: messages.map(archiveMessage) })) } : {}),
     settings: { strangers: s.settings.strangers, retentionDays: s.settings.retentionDays },
     exportedAt: s.exportedAt,
   };
+}
+
+function archiveMessage({ id, from, text, at, replyTo, editedAt, expiresAt, attachment }: ArchiveMessage): ArchiveMessage {
+  return { id, from, text, at, ...(replyTo === undefined ? {} : { replyTo }), ...(editedAt === undefined ? {} : { editedAt }), ...(expiresAt === undefined ? {} : { expiresAt }), ...(attachment ? { attachment } : {}) };
 }
 
 export function sealAccountArchive(contents: ArchiveContents, passphrase: string, opts: ArchiveOptions & { N?: number } = {}): Promise<ArchiveFile> {

@@ -18,6 +18,7 @@ import { listConversations } from "./conversation-record.js";
 import { introduceMove, isTransient } from "./friend-moves.js";
 import { type Friend, getFriend, listFriends, respond, saveFriend } from "./friends.js";
 import { loadSettings } from "./account-settings.js";
+import { historyForExport } from "./moved-history.js";
 import type { ServerApi } from "./server-api.js";
 
 /**
@@ -191,8 +192,8 @@ export async function continueMove(ctx: CoreContext, apiFor: (domain: Domain) =>
 
 /**
  * The archive of this account (PROTOCOL §11): keys, this device's identity (a move is announced
- * as it), friends (those who moved are carried at their new address), groups, settings, and the
- * favorites the platform keeps.
+ * as it), friends (those who moved are carried at their new address), groups, settings, the
+ * favorites the platform keeps, and the chat history (the newest 20,000 messages).
  */
 export async function exportAccount(
   ctx: CoreContext,
@@ -213,6 +214,7 @@ export async function exportAccount(
       ...(c.title === undefined ? {} : { title: c.title }),
     })),
     favorites: opts.favorites ?? [],
+    history: await historyForExport(ctx),
     settings: await loadSettings(ctx),
     exportedAt: ctx.clock.now(),
   });

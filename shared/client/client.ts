@@ -18,6 +18,7 @@ import * as groups from "./groups.js";
 import { type FavoriteCopy, readAccountArchive } from "../account-archive.js";
 import { continueMove, exportAccount as sealExport, type ImportProgress, type ImportResult, loadMove, type MoveStatus, restoreFriends, statusOf } from "./account-move.js";
 import { followMove, payOwedAccepts } from "./friend-moves.js";
+import { movedChat, type MovedChat, movedChats, restoreHistory } from "./moved-history.js";
 import type { ConvOutcome } from "./incoming-conv.js";
 import { applyItems, openMailboxSocket, parseServerFrame, pollMailbox } from "./mailbox-sync.js";
 import * as deviceLink from "./device-link.js";
@@ -351,6 +352,8 @@ export class EmsgClient {
     // The account exists now: nothing after this may fail the import and leave its keys unkept.
     if (fresh) await updateSettings(ctx, contents.settings).catch((error: unknown) => console.warn(`emsg: settings not restored: ${(error as Error).message}`));
     const restored = await this.#exclusive(() => restoreFriends(ctx, contents));
+    // The chats' history comes along (PROTOCOL §11), shown with each friend's and group's chat here.
+    await this.#exclusive(() => restoreHistory(ctx, contents)).catch((error: unknown) => console.warn(`emsg: the moved history is not kept: ${(error as Error).message}`));
     step("announce", 0);
     const status = (await this.#exclusive(() => continueMove(ctx, (d) => this.#apiFor(d), true)))!;
     step("done");
@@ -479,10 +482,23 @@ export class EmsgClient {
     return listConversations(this.#context());
   }
 
-  /** A conversation's messages (by conversation or by the friend's address), oldest first. */
+  /**
+   * A conversation's messages (by conversation or by the friend's address), oldest first, with the
+   * history that moved in with the account for the same friend or group. A group the account had
+   * before it moved, not joined again here, shows that history alone.
+   */
   async history(target: string, options: HistoryPage = {}): Promise<MessageRecord[]> {
+    const ctx = this.#context();
+    if (target.includes("/") && !(await loadConversation(ctx, target)) && (await movedChats(ctx)).some((c) => c.chat === target)) {
+      return history(ctx, movedChat(target), options);
+    }
     const { conversation, peer } = await this.#resolveTarget(target);
-    return history(this.#context(), conversation ?? pendingConversation(peer!), options);
+    return history(ctx, [conversation ?? pendingConversation(peer!), movedChat(await this.#chatKey(target))], options);
+  }
+
+  /** The chats whose history moved in with the account: friends and groups, with their names as they were. */
+  movedHistories(): Promise<MovedChat[]> {
+    return movedChats(this.#context());
   }
 
   /**

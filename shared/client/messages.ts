@@ -116,9 +116,14 @@ export interface HistoryPage {
   limit?: number;
 }
 
-/** Up to `limit` messages before the page's end, oldest first. */
-export async function history(ctx: Pick<CoreContext, "store">, conversation: string, { before = Number.MAX_SAFE_INTEGER, beforeId, limit = 50 }: HistoryPage = {}): Promise<MessageRecord[]> {
-  const all = (await ctx.store.list<MessageRecord>(`msg/${conversation}/`)).map(([, m]) => m);
+/**
+ * Up to `limit` messages before the page's end, oldest first: of one conversation, or of several
+ * shown as one (a chat and the history moved in with the account), merged by time then id.
+ */
+export async function history(ctx: Pick<CoreContext, "store">, conversation: string | readonly string[], { before = Number.MAX_SAFE_INTEGER, beforeId, limit = 50 }: HistoryPage = {}): Promise<MessageRecord[]> {
+  const lists = await Promise.all((typeof conversation === "string" ? [conversation] : conversation).map((c) => ctx.store.list<MessageRecord>(`msg/${c}/`)));
+  const all = lists.flat().map(([, m]) => m);
+  if (lists.length > 1) all.sort((a, b) => a.at - b.at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   // Messages of one millisecond are ordered by id, as their keys are: a page that ends inside
   // such a millisecond goes on from the right one rather than skipping the rest of it.
   return all.filter((m) => m.at < before || (beforeId !== undefined && m.at === before && m.id < beforeId)).slice(-limit);

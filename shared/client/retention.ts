@@ -6,6 +6,7 @@ import type { CoreContext } from "./context.js";
 import { type ConversationRecord, listConversations } from "./conversation-record.js";
 import { addNotice } from "./group-changes.js";
 import type { MessageRecord } from "./messages.js";
+import { chatOfMoved } from "./moved-history.js";
 import { enqueue } from "./outgoing-queue.js";
 
 const RETENTION = "retention/";
@@ -103,7 +104,9 @@ export interface ExpiryPlan {
 export async function expiryPlan(ctx: Pick<CoreContext, "store">, accountDays: number | null, now: number): Promise<ExpiryPlan> {
   const overrides = await chatRetentions(ctx);
   const chats = new Map((await listConversations(ctx)).map((c) => [c.conversation, chatOfRecord(c)]));
-  const chatOf = (conversation: string): ChatKey => (conversation.startsWith("@") ? conversation.slice(1) : (chats.get(conversation) ?? conversation));
+  // A first text still waiting for its conversation is the friend's chat's, as is history moved in for it.
+  const chatOf = (conversation: string): ChatKey =>
+    conversation.startsWith("@") ? conversation.slice(1) : (chatOfMoved(conversation) ?? chats.get(conversation) ?? conversation);
   const expired: MessageRecord[] = [];
   let next: number | undefined;
   for (const [, m] of await ctx.store.list<MessageRecord>("msg/")) {

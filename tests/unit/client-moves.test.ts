@@ -216,6 +216,7 @@ describe("the export an import reads", () => {
       friends: [{ address: NEW, accountKey: toB64u(newKey.publicKey), since: NOW }],
       groups: [{ conversation: group, members: [bob.address, NEW, "dave#im.d.test"], title: "Trip" }],
       favorites,
+      history: [],
       settings: { strangers: "review", retentionDays: 30 },
       exportedAt: NOW,
     });

@@ -1,0 +1,116 @@
+import type { Address } from "../address.js";
+import { type ArchiveChat, type ArchiveContents, HISTORY_MAX_MESSAGES } from "../account-archive.js";
+import type { CoreContext } from "./context.js";
+import { attachmentContentOf, attachmentRecordOf } from "./attachments.js";
+import { listConversations } from "./conversation-record.js";
+import { findMessage, type MessageRecord, saveMessage } from "./messages.js";
+import { indexMessages } from "./search.js";
+
+/**
+ * The chat history an account brings when it moves here (PROTOCOL §11). Each chat's messages are
+ * kept under a name of their own, `moved:CHAT`, where CHAT is the friend of a 1:1 or the group's
+ * conversation; the chat's history then shows them with its own, so a 1:1 reads on in the new
+ * conversation with the same friend, and before there is one. A group not joined again is read
+ * from its old conversation alone, read-only.
+ */
+
+const MOVED = "moved:";
+const CHATS = "moved-chats";
+
+/** Where a chat's moved-in messages are kept. */
+export const movedChat = (chat: string) => `${MOVED}${chat}`;
+
+/** The chat a stored conversation name belongs to when it holds moved-in history. */
+export const chatOfMoved = (conversation: string): string | undefined => (conversation.startsWith(MOVED) ? conversation.slice(MOVED.length) : undefined);
+
+/** A chat whose history moved in: its friend or group, its name as it was, how many messages. */
+export interface MovedChat {
+  chat: string;
+  title?: string;
+  messages: number;
+}
+
+export function movedChats(ctx: Pick<CoreContext, "store">): Promise<MovedChat[]> {
+  return ctx.store.get<MovedChat[]>(CHATS).then((chats) => chats ?? []);
+}
+
+/**
+ * This device's history for an export: every chat's texts and files, newest first up to the bound,
+ * each chat keyed by its friend or group. Notices, deleted messages and reactions stay behind; a
+ * file goes as its pointer.
+ */
+export async function historyForExport(ctx: Pick<CoreContext, "store">): Promise<ArchiveChat[]> {
+  const records = new Map((await listConversations(ctx)).map((c) => [c.conversation, c]));
+  const chatOf = (conversation: string) => {
+    if (conversation.startsWith("@")) return conversation.slice(1);
+    const moved = chatOfMoved(conversation);
+    if (moved !== undefined) return moved;
+    const record = records.get(conversation);
+    return record?.kind !== "group" && record?.peer ? record.peer : conversation;
+  };
+  const kept = (await ctx.store.list<MessageRecord>("msg/"))
+    .map(([, m]) => m)
+    .filter((m) => !m.notice && !m.deleted && !(m.attachment?.state === "uploading"))
+    .sort((a, b) => b.at - a.at)
+    .slice(0, HISTORY_MAX_MESSAGES);
+  const chats = new Map<string, ArchiveChat>();
+  const titles = new Map((await movedChats(ctx)).map((c) => [c.chat, c.title]));
+  for (const m of kept.reverse()) {
+    const chat = chatOf(m.conversation);
+    let entry = chats.get(chat);
+    if (!entry) {
+      const title = records.get(chat)?.title ?? titles.get(chat);
+      entry = { chat: chat as ArchiveChat["chat"], ...(title === undefined ? {} : { title }), messages: [] };
+      chats.set(chat, entry);
+    }
+    entry.messages.push({
+      id: m.id,
+      from: m.from,
+      text: m.text,
+      at: m.at,
+      ...(m.replyTo === undefined ? {} : { replyTo: m.replyTo }),
+      ...(m.editedAt === undefined ? {} : { editedAt: m.editedAt }),
+      ...(m.expiresAt === undefined ? {} : { expiresAt: m.expiresAt }),
+      ...(m.attachment ? { attachment: attachmentContentOf(m.id, m.at, m.attachment) } : {}),
+    });
+  }
+  return [...chats.values()];
+}
+
+/**
+ * Keeps the archive's history here, as written by `contents.address` (ours now): one already on
+ * this device (by id) is left as it is. Returns how many messages came in.
+ */
+export async function restoreHistory(ctx: CoreContext, contents: ArchiveContents): Promise<number> {
+  const known = new Map((await movedChats(ctx)).map((c) => [c.chat, c]));
+  const restored: MessageRecord[] = [];
+  for (const { chat, title, messages } of contents.history ?? []) {
+    let count = 0;
+    for (const m of messages) {
+      if (await findMessage(ctx, m.id)) continue;
+      const mine = m.from === contents.address || m.from === ctx.account.address;
+      const message: MessageRecord = {
+        id: m.id,
+        conversation: movedChat(chat),
+        from: m.from as Address,
+        direction: mine ? "out" : "in",
+        text: m.text,
+        at: m.at,
+        status: mine ? "sent" : "received",
+        ...(m.replyTo === undefined ? {} : { replyTo: m.replyTo }),
+        ...(m.editedAt === undefined ? {} : { editedAt: m.editedAt }),
+        ...(m.expiresAt === undefined ? {} : { expiresAt: m.expiresAt }),
+        ...(m.attachment ? { attachment: attachmentRecordOf(m.attachment) } : {}),
+      };
+      await saveMessage(ctx, message);
+      restored.push(message);
+      count++;
+    }
+    const before = known.get(chat);
+    const name = title ?? before?.title;
+    known.set(chat, { chat, ...(name === undefined ? {} : { title: name }), messages: (before?.messages ?? 0) + count });
+  }
+  await ctx.store.put(CHATS, [...known.values()]);
+  await indexMessages(ctx, restored);
+  return restored.length;
+}

@@ -1,0 +1,50 @@
+import { describe, expect, it } from "vitest";
+import { readAccountArchive } from "../../shared/account-archive.js";
+import type { EmsgClient } from "../../shared/client/client.js";
+import { syncAll, tripGroup } from "./group-world.js";
+
+const PASS = "correct horse battery staple";
+const lines = async (client: EmsgClient, chat: string) =>
+  (await client.history(chat)).filter((m) => !m.notice).map((m) => `${m.direction === "out" ? "me" : m.from.split("#")[0]}: ${m.text}`);
+
+describe("chat history moves with the account (PROTOCOL §11)", () => {
+  it("shows the old 1:1 in the new account's chat with the same friend, and an old group read-only", { timeout: 90_000 }, async () => {
+    const { world, alice, bob, conversation } = await tripGroup();
+    await alice.sendText(bob.address, "lunch on friday?");
+    await alice.flush();
+    await bob.sync();
+    await bob.sendText(alice.address, "yes, at noon");
+    const gone = await alice.sendText(conversation, "to be deleted");
+    await alice.sendText(conversation, "tickets are booked");
+    await bob.flush();
+    await alice.deleteForEveryone(gone.id);
+    await alice.flush();
+    await syncAll(alice);
+    await world.storeOf(alice).put("settings", { strangers: "accept", retentionDays: null });
+
+    const file = await alice.exportAccount(PASS, { N: 1024 });
+    const contents = await readAccountArchive(JSON.stringify(file), PASS);
+    // The history travels sealed under the passphrase, not as anything readable in the file.
+    expect(JSON.stringify(file)).not.toContain("lunch");
+    // Group notices and the message deleted for everyone stay behind.
+    expect(Object.fromEntries(contents.history!.map((c) => [c.chat, c.messages.map((m) => m.text)]))).toEqual({
+      [conversation]: ["tickets are booked"],
+      [bob.address]: ["lunch on friday?", "yes, at noon"],
+    });
+
+    // Alice moves to a new address; her device there holds that account already.
+    const moved = await world.person("alice2#im.alice.test");
+    await moved.importAccount(file, PASS);
+    expect(await lines(moved, bob.address)).toEqual(["me: lunch on friday?", "bob: yes, at noon"]);
+    expect(await lines(moved, conversation)).toEqual(["me: tickets are booked"]);
+    expect((await moved.movedHistories()).map((c) => [c.chat, c.title, c.messages]).sort()).toEqual([[bob.address, undefined, 2], [conversation, "Trip", 1]].sort());
+    expect((await moved.search("noon")).map((m) => m.text)).toEqual(["yes, at noon"]);
+
+    // Bob, told of the move, writes to the new address: the new conversation reads on after the old history.
+    await world.befriend(moved, bob);
+    await bob.sendText(moved.address, "welcome to your new address");
+    await bob.flush();
+    await moved.sync();
+    expect(await lines(moved, bob.address)).toEqual(["me: lunch on friday?", "bob: yes, at noon", "bob: welcome to your new address"]);
+  });
+});
