@@ -107,6 +107,10 @@ describe("moving an account to another server in the PWA", () => {
     await openTab(moved.page, "Chats");
     await moved.page.getByTestId("chat-row").filter({ hasText: "bob#im.bob.test" }).click({ timeout: 30_000 });
     await moved.page.getByTestId("message").filter({ hasText: "Welcome to im.bob.test!" }).waitFor({ timeout: 30_000 });
+    // The history moved with the account: the old chat with Bob reads on in the new one, as her own words.
+    const old = moved.page.getByTestId("message").filter({ hasText: "Hello from my old address" });
+    expect(await old.count()).toBe(1);
+    expect(await old.getAttribute("data-mine")).toBe("true");
     const reply = moved.page.getByLabel("Message", { exact: true });
     await reply.fill("Thanks, Bob: same me, new address");
     await reply.press("Enter");
