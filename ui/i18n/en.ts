@@ -305,6 +305,17 @@ export const en = {
   "notice.timer.forever": "{by} set messages here to be kept forever",
   "notice.timer.own": "{by} turned off this chat's timer: each device keeps messages as its settings say",
 
+  "profile.title": "Your profile",
+  "profile.hint": "Your name and picture go only to your friends and groups, end-to-end encrypted. Servers never see them.",
+  "profile.name": "Display name",
+  "profile.pickAvatar": "Choose picture",
+  "profile.removeAvatar": "Remove picture",
+  "profile.avatarHint": "The picture is cropped to a square and shrunk on this device.",
+  "profile.save": "Save profile",
+  "profile.nameEmpty": "Type a name.",
+  "profile.nameLong": "A name has at most 64 characters.",
+  "profile.nameBad": "A name cannot hold control or text-direction characters.",
+
   "common.working": "Working…",
 
   "notify.title": "{address}",

@@ -307,6 +307,17 @@ export const zhCN: Record<MessageKey, string> = {
   "notice.timer.forever": "{by} 将这里的消息设为永久保留",
   "notice.timer.own": "{by} 关闭了此聊天的计时：每台设备按各自的设置保留消息",
 
+  "profile.title": "个人资料",
+  "profile.hint": "你的名字和头像只会端到端加密地发给你的好友和群组，服务器永远看不到。",
+  "profile.name": "显示名称",
+  "profile.pickAvatar": "选择头像",
+  "profile.removeAvatar": "移除头像",
+  "profile.avatarHint": "头像会在本设备上裁剪为正方形并缩小。",
+  "profile.save": "保存资料",
+  "profile.nameEmpty": "请输入名称。",
+  "profile.nameLong": "名称最多 64 个字符。",
+  "profile.nameBad": "名称不能包含控制字符或文字方向字符。",
+
   "common.working": "处理中…",
 
   "notify.title": "{address}",

@@ -4,6 +4,7 @@ import type { AccountSettings } from "./core-types.js";
 import { DevicesViewModel } from "./devices-model.js";
 import { errorSentence } from "./error-text.js";
 import { Observable } from "./observable.js";
+import { ProfileViewModel } from "./profile-model.js";
 import type { Permission, PlatformPort } from "./platform-port.js";
 import { exportFileName, progressPercent } from "./settings-form.js";
 
@@ -25,6 +26,8 @@ export class SettingsViewModel extends Observable {
   exportedFile: string | null = null;
   /** Moves an exported (old) account into this one: its friends are restored and told. */
   readonly importer: ImportViewModel;
+  /** The display name and avatar friends and groups see (PROTOCOL §8.2). */
+  readonly profile: ProfileViewModel;
 
   constructor(ctx: AppContext, platform: PlatformPort) {
     super();
@@ -32,6 +35,7 @@ export class SettingsViewModel extends Observable {
     this.#platform = platform;
     this.devices = new DevicesViewModel(ctx);
     this.devices.subscribe(() => this.changed());
+    this.profile = new ProfileViewModel(ctx.client);
     this.importer = new ImportViewModel(() => ctx.t, async (archive, passphrase, _name, onProgress) => {
       const result = await ctx.client.importAccount(archive, passphrase, undefined, { onProgress });
       await restoreFavorites(ctx.records, result, ctx.now());
@@ -48,6 +52,7 @@ export class SettingsViewModel extends Observable {
       this.strangers = settings.strangers;
       this.retentionDays = settings.retentionDays;
       this.readReceipts = settings.readReceipts !== false;
+      await this.profile.load();
       await this.devices.load();
     } catch (error) {
       this.error = errorSentence(error);

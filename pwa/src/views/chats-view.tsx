@@ -6,6 +6,7 @@ import { Icon } from "./icons.js";
 import { NewGroupDialog } from "./new-group-dialog.js";
 import { useModel } from "../../../ui/views/use-model.js";
 import { ChatSearchField, SearchHits } from "../../../ui/views/chat-search.js";
+import { PersonAvatar } from "../../../ui/views/person-avatar.js";
 
 export function ChatsView({ app, chats }: { app: AppViewModel; chats: ChatsViewModel }) {
   useModel(chats);
@@ -30,8 +31,8 @@ export function ChatsView({ app, chats }: { app: AppViewModel; chats: ChatsViewM
           <ul class="plain" aria-labelledby="chats-title">
           {rows.map((row) => (
             <li key={row.id}>
-            <button type="button" class="chat-row" aria-current={row.selected ? "true" : undefined} onClick={() => chats.open(row.id)} data-testid="chat-row">
-              <span class="avatar" aria-hidden="true">{row.group ? <Icon name="friends" size={22} /> : row.initial}</span>
+            <button type="button" class="chat-row" aria-current={row.selected ? "true" : undefined} onClick={() => chats.open(row.id)} data-testid="chat-row" title={row.address || undefined}>
+              {row.group ? <span class="avatar" aria-hidden="true"><Icon name="friends" size={22} /></span> : <PersonAvatar url={row.avatar} initial={row.initial} />}
               <span class="grow">
                 <span class="top">
                   <span class="title">{row.title}</span>

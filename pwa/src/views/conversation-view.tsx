@@ -9,6 +9,7 @@ import { useModel } from "../../../ui/views/use-model.js";
 import { AttachmentBody, TransferBar } from "../../../ui/views/attachment-parts.js";
 import { AttachButtons, composerKeyDown, TypingLine, useFileSending } from "../../../ui/views/composer-parts.js";
 import { Icon } from "./icons.js";
+import { PersonAvatar } from "../../../ui/views/person-avatar.js";
 
 export function ConversationView({ app, chats, conversation }: { app: AppViewModel; chats: ChatsViewModel; conversation: ConversationViewModel }) {
   useModel(conversation);
@@ -24,6 +25,8 @@ export function ConversationView({ app, chats, conversation }: { app: AppViewMod
   const olderAnchor = useRef<number | null>(null);
   const items = conversation.items;
   const path = conversation.pathView;
+  // A 1:1 is headed by the person's display name, their address always beside it (PROTOCOL §8.2).
+  const person = !group && conversation.peer ? chats.people.person(conversation.peer, { full: true }) : null;
 
   // Stay at the newest message unless the person scrolled up to read; keep the view still when older ones load.
   useLayoutEffect(() => {
@@ -66,10 +69,11 @@ export function ConversationView({ app, chats, conversation }: { app: AppViewMod
       {picking.dragging ? <p class="drop-hint" role="status">{t("file.drop")}</p> : null}
       <header class="pane-head">
         <button type="button" class="icon only-narrow" onClick={() => chats.close()} aria-label={t("nav.back")}><Icon name="back" /></button>
-        <span class="avatar" aria-hidden="true">{group ? <Icon name="friends" size={22} /> : conversation.initial}</span>
+        {group ? <span class="avatar" aria-hidden="true"><Icon name="friends" size={22} /></span> : <PersonAvatar url={person?.avatar ?? null} initial={person?.initial ?? conversation.initial} />}
         <div class="grow">
-          <h2 id="conv-title" class="ellipsis">{group?.title || conversation.title}</h2>
+          <h2 id="conv-title" class="ellipsis" title={conversation.peer ?? undefined}>{group?.title || person?.name || conversation.title}</h2>
           <div class="sub ellipsis">
+            {person && person.name !== person.address ? <><span data-testid="peer-address">{person.address}</span>{" · "}</> : null}
             {group ? <><span data-testid="member-count">{group.membersLabel(t)}</span>{" · "}</> : null}
             <Icon name="lock" size={13} /> <span class="encrypted-words">{t("conv.encrypted")}</span>{conversation.verified ? ` · ${t("friends.verified")}` : ""}
             {" · "}

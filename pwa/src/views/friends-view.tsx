@@ -5,9 +5,12 @@ import { QrScanner } from "./qr-scanner.js";
 import type { FriendRow, FriendsViewModel } from "../../../ui/view-models/friends-model.js";
 import type { MessageKey } from "../../../ui/i18n/en.js";
 import { useModel } from "../../../ui/views/use-model.js";
+import { PersonAvatar } from "../../../ui/views/person-avatar.js";
 
 export function FriendsView({ app, friends }: { app: AppViewModel; friends: FriendsViewModel }) {
   useModel(friends);
+  // Names and avatars change as friends set them.
+  useModel(app.chats?.people ?? friends);
   const t = app.t;
   const [note, setNote] = useState("");
   const [copied, setCopied] = useState(false);
@@ -92,15 +95,19 @@ export function FriendsView({ app, friends }: { app: AppViewModel; friends: Frie
 
 function PersonRow({ app, friends, row }: { app: AppViewModel; friends: FriendsViewModel; row: FriendRow }) {
   const t = app.t;
+  // A friend's display name leads, their address under it: the name is only their claim (PROTOCOL §8.2).
+  const person = app.chats?.people.person(row.address, { full: true });
+  const named = person !== undefined && person.name !== row.address;
   return (
     <div class="person" data-testid="person" data-address={row.address}>
-      <span class="avatar" aria-hidden="true">{row.initial}</span>
+      <PersonAvatar url={person?.avatar ?? null} initial={named ? person.initial : row.initial} />
       <div class="grow">
         <div class="row">
-          <strong>{row.address}</strong>
+          <strong data-testid="person-name">{named ? person.name : row.address}</strong>
           {row.verified ? <span class="tag">{t("friends.verified")}</span> : null}
           {row.keyChanged ? <span class="tag warn">!</span> : null}
         </div>
+        {named ? <div class="hint ellipsis" data-testid="person-address">{row.address}</div> : null}
         {row.note ? <div class="hint">“{row.note}”</div> : null}
         {row.movedTo ? <div class="hint" data-testid="moved-to">{t("move.movedTo", { address: row.movedTo })}</div> : null}
         {row.movedFrom ? <div class="hint">{t("move.movedFrom", { address: row.movedFrom })}</div> : null}

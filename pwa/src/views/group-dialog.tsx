@@ -5,6 +5,7 @@ import { GROUP_TITLE_MAX } from "../../../ui/view-models/new-group-model.js";
 import type { GroupViewModel, MemberRow } from "../../../ui/view-models/group-model.js";
 import { FriendPickList } from "../../../ui/views/friend-pick-list.js";
 import { useModel } from "../../../ui/views/use-model.js";
+import { PersonAvatar } from "../../../ui/views/person-avatar.js";
 
 /** A question before a step that cannot be undone; its first button takes the focus when it appears. */
 function Confirm({ id, question, yes, no, busy, onYes, onNo }: {
@@ -21,10 +22,10 @@ function Confirm({ id, question, yes, no, busy, onYes, onNo }: {
   );
 }
 
-function MemberItem({ member, children }: { member: MemberRow; children?: ComponentChildren }) {
+function MemberItem({ member, avatar, children }: { member: MemberRow; avatar: string | null; children?: ComponentChildren }) {
   return (
     <li class="person" data-testid="group-member">
-      <span class={`avatar small tinted sender-c${member.colour}`} aria-hidden="true">{(member.name[0] ?? "#").toUpperCase()}</span>
+      <PersonAvatar url={avatar} initial={(member.name[0] ?? "#").toUpperCase()} extra={`small tinted sender-c${member.colour}`} />
       <div class="grow">
         <strong>{member.name}</strong>
         <div class="hint ellipsis">{member.address}</div>
@@ -84,7 +85,7 @@ export function GroupDialog({ app, group }: { app: AppViewModel; group: GroupVie
           <h3 id="group-members-title">{t("group.memberList")} · {group.membersLabel(t)}</h3>
           <ul class="plain" data-testid="group-members">
             {group.members.map((member) => (
-              <MemberItem key={member.address} member={member}>
+              <MemberItem key={member.address} member={member} avatar={app.chats?.people.person(member.address).avatar ?? null}>
                 {member.you ? <span class="tag">{t("group.youTag")}</span> : null}
                 {active && !member.you && !(confirm?.kind === "remove" && confirm.member.address === member.address) ? (
                   <button type="button" class="danger" aria-label={t("group.removeLabel", { name: member.name })} onClick={() => group.askRemove(member)}>{t("group.remove")}</button>

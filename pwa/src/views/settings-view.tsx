@@ -8,6 +8,7 @@ import { useModel } from "../../../ui/views/use-model.js";
 import { DevicesSection } from "./devices-section.js";
 import { ImportSection } from "./move-forms.js";
 import { ExtensionSection } from "./extension-section.js";
+import { ProfileSection } from "../../../ui/views/profile-section.js";
 
 const STRANGERS: readonly { id: Strangers; label: MessageKey }[] = [
   { id: "accept", label: "settings.strangers.accept" },
@@ -27,6 +28,8 @@ export function SettingsView({ app, settings }: { app: AppViewModel; settings: S
         <div class="page-inner">
           <h1>{t("settings.title")}</h1>
           {settings.error ? <p class="error" role="alert">{settings.error}</p> : null}
+
+          <ProfileSection profile={settings.profile} t={t} />
 
           <section class="card">
             <label for="language"><h3>{t("settings.language")}</h3></label>
