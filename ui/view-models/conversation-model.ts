@@ -332,9 +332,17 @@ export class ConversationViewModel extends Observable {
     this.changed();
   }
 
+  /** Sets the chat's timer for everyone in it; refused (a group left, say), the header goes back to the timer that holds. */
   async setRetention(days: number | null | undefined): Promise<void> {
     this.retentionOverride = days;
-    await this.#ctx.client.setChatRetention(this.target, days);
+    this.error = null;
+    try {
+      await this.#ctx.client.setChatRetention(this.target, days);
+    } catch (error) {
+      this.error = errorSentence(error);
+      await this.#reloadRetention();
+      return;
+    }
     this.changed();
     await this.#ctx.runExpiry();
   }
