@@ -9,7 +9,7 @@ import type { Env } from "./env.js";
 import { attempt, attemptNow, type Outcome } from "./outcome.js";
 import { migrate } from "./sql-schema.js";
 import { judgeSubmit, recipientsOf, welcomeRecipients } from "./policy/epoch.js";
-import { judgeVeto, type LatestCommit, VETO_WINDOW_MS } from "./policy/veto.js";
+import { COMMITS_KEPT, judgeVeto, type RecentCommit, VETO_WINDOW_MS } from "./policy/veto.js";
 import { checkFraming, type FramedSubmit } from "./policy/framing.js";
 import { deliverLocal, deliverToPeers, type Delivery, type Lane, LANES } from "./fan-out.js";
 import { Sessions, SESSION_IDLE_MS, type SessionTag } from "./sessions.js";
@@ -55,6 +55,11 @@ const STEPS = [
    CREATE TABLE vetoes (address TEXT NOT NULL, device_id TEXT NOT NULL, at INTEGER NOT NULL);
    ALTER TABLE meta ADD COLUMN withdrawn_epoch INTEGER;
    ALTER TABLE log ADD COLUMN withdraws TEXT;`,
+  // A veto may name one of the latest commits, not only the last (PROTOCOL §8, Vetoes): the table
+  // of the step before, which held the last one, is replaced the same day (steps are append-only).
+  `DROP TABLE last_commit;
+   CREATE TABLE recent_commits (seq INTEGER PRIMARY KEY, submit_id TEXT NOT NULL, sender TEXT NOT NULL, device_id TEXT NOT NULL,
+     epoch INTEGER NOT NULL, before TEXT NOT NULL, after TEXT NOT NULL);`,
 ];
 
 type MetaRow = { ref: string; creator: string; epoch: number; fanned_through: number; withdrawn_epoch: number | null };
@@ -81,7 +86,7 @@ type LogRow = {
   welcome_to: string;
   /** JSON of the AuthorEvidence the entry came with, if any. */
   author_proof: string | null;
-  /** A `withdrawn` entry's JSON `{ id, hubSeq }` of the commit it withdrew. */
+  /** A `withdrawn` entry's JSON `[{ id, hubSeq }]` of the commits it withdrew, oldest first. */
   withdraws?: string | null;
   /** Not stored: the submitting device sent it here itself and got its seq (see Delivery). */
   answered?: boolean;
@@ -298,9 +303,10 @@ export class ConversationObject extends DurableObject<Env> {
       // Its id in the log already (the lookup in judge missed it): nothing of it may stay.
       if (inserted === undefined) throw new EmsgError("conflict", "That submission id is taken.");
       this.sql.exec(
-        "INSERT OR REPLACE INTO last_commit (id, seq, submit_id, sender, device_id, epoch, before, after) VALUES (1, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO recent_commits (seq, submit_id, sender, device_id, epoch, before, after) VALUES (?, ?, ?, ?, ?, ?, ?)",
         inserted, entry.submit_id, p.from, p.deviceId, entry.epoch, JSON.stringify(before), JSON.stringify(next.members),
       );
+      this.sql.exec("DELETE FROM recent_commits WHERE seq NOT IN (SELECT seq FROM recent_commits ORDER BY seq DESC LIMIT ?)", COMMITS_KEPT);
       return inserted;
     });
     return this.accepted(seq, entry, p);
@@ -345,24 +351,26 @@ export class ConversationObject extends DurableObject<Env> {
   }
 
   /**
-   * A veto of the latest commit (PROTOCOL §8, Vetoes), judged by judgeVeto: the commit is withdrawn,
-   * the epoch and members it set go back to what they were, and a `withdrawn` entry tells everyone
-   * the commit reached (members before and after it). What was ordered at the commit's epoch since
-   * stays in the log; its senders send it again. A repeat of an accepted veto, or a veto of a commit
-   * another one withdrew already, gets that withdrawal's position.
+   * A veto of one of the latest commits (PROTOCOL §8, Vetoes), judged by judgeVeto: it and the
+   * commits after it are withdrawn, the epoch and members go back to what they were before it, the
+   * commits kept before it are forgotten (a group is rewound once, never further), and a `withdrawn`
+   * entry tells everyone they reached. What was ordered at their epochs since stays in the log; its
+   * senders send it again. A repeat of an accepted veto, or a veto of a commit another one withdrew
+   * already, gets that withdrawal's position.
    */
   private acceptVeto(from: Address, deviceId: string, veto: Veto, now: number): Accepted & { row?: LogRow } {
     this.meta();
     const again = this.withdrawal("submit_id", veto.id, from) ?? this.withdrawal("withdraws", veto.hubSeq);
     if (again) return again;
-    const latest = this.latestCommit();
     const since = now - VETO_WINDOW_MS;
-    const recent = this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM vetoes WHERE address = ? AND device_id = ? AND at > ?", from, deviceId, since).one().n;
-    judgeVeto(latest, from, deviceId, veto, recent);
-    const { seq: commitSeq, id, epoch, before, after } = latest!;
-    // An account that left (was deleted) since the commit does not come back with it.
+    const vetoes = this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM vetoes WHERE address = ? AND device_id = ? AND at > ?", from, deviceId, since).one().n;
     const current = this.members();
-    const restored = before.filter((m) => current.includes(m) || !after.includes(m));
+    const run = judgeVeto(this.recentCommits(), current, from, deviceId, veto, vetoes);
+    const { epoch, before } = run[0]!;
+    // Whom the run removed comes back; an account deleted since (gone from the members otherwise) does not.
+    const removed = new Set(run.flatMap((c) => c.before.filter((m) => !c.after.includes(m))));
+    const restored = before.filter((m) => current.includes(m) || removed.has(m));
+    const reached = [...new Set([...before, ...run.flatMap((c) => c.after)])];
     const entry: Entry = {
       submit_id: veto.id,
       at: now,
@@ -373,17 +381,17 @@ export class ConversationObject extends DurableObject<Env> {
       mls: "",
       welcome: null,
       members: JSON.stringify(restored),
-      recipients: JSON.stringify(recipientsOf(restored, current)),
+      recipients: JSON.stringify(reached),
       welcome_to: "[]",
       author_proof: null,
-      withdraws: JSON.stringify({ id, hubSeq: commitSeq }),
+      withdraws: JSON.stringify(run.map((c) => ({ id: c.id, hubSeq: c.seq }))),
     };
     const seq = this.ctx.storage.transactionSync(() => {
       this.known = undefined;
-      this.sql.exec("UPDATE meta SET epoch = ?, withdrawn_epoch = ?", epoch, epoch + 1);
+      this.sql.exec("UPDATE meta SET epoch = ?, withdrawn_epoch = ?", epoch, epoch + run.length);
       this.sql.exec("DELETE FROM members");
       for (const m of restored) this.sql.exec("INSERT INTO members (address, since) VALUES (?, ?)", m, now);
-      this.sql.exec("DELETE FROM last_commit");
+      this.sql.exec("DELETE FROM recent_commits");
       this.sql.exec("DELETE FROM vetoes WHERE at <= ?", since);
       this.sql.exec("INSERT INTO vetoes (address, device_id, at) VALUES (?, ?, ?)", from, deviceId, now);
       return this.sql
@@ -399,13 +407,13 @@ export class ConversationObject extends DurableObject<Env> {
     return { seq, fresh: true, row: { seq, ...entry, answered: false } };
   }
 
-  private latestCommit(): LatestCommit | undefined {
-    const row = this.sql
-      .exec<{ seq: number; submit_id: string; sender: string; device_id: string; epoch: number; before: string; after: string }>("SELECT * FROM last_commit")
-      .toArray()[0];
-    if (!row) return undefined;
+  /** The commits a veto may name, oldest first. */
+  private recentCommits(): RecentCommit[] {
+    const rows = this.sql
+      .exec<{ seq: number; submit_id: string; sender: string; device_id: string; epoch: number; before: string; after: string }>("SELECT * FROM recent_commits ORDER BY seq")
+      .toArray();
     const parse = (list: string) => JSON.parse(list) as Address[];
-    return { seq: row.seq, id: row.submit_id, sender: row.sender as Address, deviceId: row.device_id, epoch: row.epoch, before: parse(row.before), after: parse(row.after) };
+    return rows.map((r) => ({ seq: r.seq, id: r.submit_id, sender: r.sender as Address, deviceId: r.device_id, epoch: r.epoch, before: parse(r.before), after: parse(r.after) }));
   }
 
   /**
@@ -416,7 +424,12 @@ export class ConversationObject extends DurableObject<Env> {
     const row =
       by === "submit_id"
         ? this.sql.exec<{ seq: number; sender: string; type: string }>("SELECT seq, sender, type FROM log WHERE submit_id = ?", key).toArray()[0]
-        : this.sql.exec<{ seq: number; sender: string; type: string }>("SELECT seq, sender, type FROM log WHERE type = 'withdrawn' AND json_extract(withdraws, '$.hubSeq') = ?", key).toArray()[0];
+        : this.sql
+            .exec<{ seq: number; sender: string; type: string }>(
+              "SELECT seq, sender, type FROM log WHERE type = 'withdrawn' AND EXISTS (SELECT 1 FROM json_each(withdraws) WHERE json_extract(value, '$.hubSeq') = ?)",
+              key,
+            )
+            .toArray()[0];
     if (!row) return undefined;
     if (from !== undefined && (row.sender !== from || row.type !== "withdrawn")) throw new EmsgError("conflict", "That veto id is taken.");
     return { seq: row.seq, fresh: false };
@@ -471,7 +484,7 @@ export class ConversationObject extends DurableObject<Env> {
         mls: row.mls,
         at: row.at,
         ...(row.members ? { members: JSON.parse(row.members) as Address[] } : {}),
-        ...(row.withdraws ? { withdraws: JSON.parse(row.withdraws) as { id: string; hubSeq: number } } : {}),
+        ...(row.withdraws ? { withdraws: JSON.parse(row.withdraws) as { id: string; hubSeq: number }[] } : {}),
       };
       const to = JSON.parse(row.recipients) as Address[];
       const evidence = row.author_proof ? { evidence: JSON.parse(row.author_proof) as AuthorEvidence } : {};

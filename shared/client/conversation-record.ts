@@ -53,13 +53,13 @@ export interface ConversationRecord {
   created: number;
   unread: number;
   last?: Pick<MessageRecord, "id" | "from" | "text" | "at" | "direction" | "status">;
-  /** The conversation before the latest commit this device applied, until the next (PROTOCOL §8, Vetoes). */
-  beforeCommit?: BeforeCommit;
+  /** The conversation before each of the latest commits this device applied, oldest first (PROTOCOL §8, Vetoes). */
+  beforeCommits?: BeforeCommit[];
 }
 
 export type ConversationKind = "direct" | "group";
 
-export type ConversationSummary = Omit<ConversationRecord, "group" | "applied" | "direct" | "leaving" | "kind" | "titleAt" | "leaveId" | "leftAt" | "peerKey" | "beforeCommit"> & {
+export type ConversationSummary = Omit<ConversationRecord, "group" | "applied" | "direct" | "leaving" | "kind" | "titleAt" | "leaveId" | "leftAt" | "peerKey" | "beforeCommits"> & {
   kind: ConversationKind;
 };
 
@@ -101,7 +101,7 @@ export function loadConversation(ctx: Pick<CoreContext, "store">, conversation: 
 }
 
 export function summaryOf(record: ConversationRecord): ConversationSummary {
-  const { group: _secret, applied: _positions, direct: _copies, leaving: _leaving, titleAt: _titleAt, leaveId: _leaveId, leftAt: _leftAt, peerKey: _peerKey, beforeCommit: _before, kind, ...summary } = record;
+  const { group: _secret, applied: _positions, direct: _copies, leaving: _leaving, titleAt: _titleAt, leaveId: _leaveId, leftAt: _leftAt, peerKey: _peerKey, beforeCommits: _before, kind, ...summary } = record;
   return { ...summary, kind: kind ?? "direct" };
 }
 

@@ -86,7 +86,7 @@ async function join(ctx: CoreContext, item: ConvPayload): Promise<ConvOutcome> {
     lastHubSeq: item.hubSeq,
     applied: [item.hubSeq],
     // Should the commit that brought us in be withdrawn, this device is out again (PROTOCOL §8, Vetoes).
-    beforeCommit: { commit: item.id, joined: true },
+    beforeCommits: [{ commit: item.id, joined: true }],
     created: existing?.created ?? item.at,
     unread: existing?.unread ?? 0,
   };

@@ -15,10 +15,14 @@ import { enqueue } from "./outgoing-queue.js";
 
 /**
  * Vetoes and withdrawals (PROTOCOL §8, Vetoes): a commit that a member's device cannot process is
- * vetoed to the hub, which withdraws it if it is still the latest; every device then goes back to
- * where it was before that commit. So each device keeps the conversation as it was before the
- * latest commit it applied, until the next one replaces it: one epoch's secrets kept longer.
+ * vetoed to the hub, which withdraws it (and the commits after it) if it is one of its latest; every
+ * device then goes back to where it was before it. So each device keeps the conversation as it was
+ * before each of the latest commits it applied (as many as a hub keeps for vetoes), until a
+ * withdrawal: those epochs' secrets are kept longer.
  */
+
+/** States kept: a veto withdraws at most this many commits at once (the hub's COMMITS_KEPT). */
+const KEPT = 4;
 
 /** What a withdrawal of `commit` (its Submit id) puts back: the record's group and roster before it. */
 export type BeforeCommit =
@@ -40,8 +44,13 @@ export type BeforeCommit =
 
 /** `after` (the record once `commit` is applied) remembering `before` as it was, for a withdrawal. */
 export function rememberBefore(before: ConversationRecord, after: ConversationRecord, commit: string, own = false): ConversationRecord {
+  const kept = [...(before.beforeCommits ?? []), snapshotOf(before, commit, own)].slice(-KEPT);
+  return { ...after, beforeCommits: kept };
+}
+
+function snapshotOf(before: ConversationRecord, commit: string, own: boolean): BeforeCommit {
   const { group, epoch, members, kind, peer, peerKey, left, leaving } = before;
-  const kept: BeforeCommit = {
+  return {
     commit,
     ...(own ? { own: true as const } : {}),
     group, epoch, members,
@@ -51,7 +60,6 @@ export function rememberBefore(before: ConversationRecord, after: ConversationRe
     ...(left ? { left } : {}),
     ...(leaving ? { leaving } : {}),
   };
-  return { ...after, beforeCommit: kept };
 }
 
 const vetoKey = (conversation: string) => `veto/${conversation}`;
@@ -86,41 +94,41 @@ export async function sendVetoes(ctx: CoreContext): Promise<void> {
 }
 
 /**
- * The hub withdrew a commit (`item.withdraws`) after a member's veto. A device that applied it goes
- * back to its state before it; one that joined by its Welcome is out of the group again; one that
- * could not apply it is there already. Texts and files this account sent after the commit, which
+ * The hub withdrew commits (`item.withdraws`, oldest first) after a member's veto. A device that
+ * applied them goes back to its state before the first it applied; one that joined by the Welcome
+ * of one of them is out of the group again; one that could not apply them is there already. The
+ * states kept before are dropped, as the hub forgets the commits before a withdrawal. Texts and files this account sent after the commit, which
  * members that could not apply it never read, go out again at the restored epoch (readers who did
  * read them know them by their id). A change this device committed is made again if it is its own
  * account's devices'; the rest is the user's to redo.
  */
 export async function readWithdrawal(ctx: CoreContext, record: ConversationRecord, item: ConvPayload): Promise<ConversationRecord> {
   const withdrawn = item.withdraws;
-  if (!withdrawn || item.mls !== "") throw new EmsgError("bad_request", "A withdrawal names the commit it withdraws and carries no message.");
-  const before = record.beforeCommit;
-  let next = record;
-  if (before?.commit !== withdrawn.id) {
-    // Never applied here (it could not be, or it waits): the group is where the hub is again.
+  if (!withdrawn || item.mls !== "") throw new EmsgError("bad_request", "A withdrawal names the commits it withdraws and carries no message.");
+  const ids = new Set(withdrawn.map((w) => w.id));
+  const stack = record.beforeCommits ?? [];
+  const index = stack.findIndex((b) => ids.has(b.commit));
+  const { beforeCommits: _kept, ...current } = record;
+  let next: ConversationRecord = current;
+  const before = stack[index];
+  if (!before) {
+    // Never applied here (they could not be, or they wait): the group is where the hub is again.
   } else if ("joined" in before) {
-    next = { ...withoutBefore(record), left: true };
+    next = { ...current, left: true };
     await dropPeerConversation(ctx, record);
   } else {
-    const { commit: _commit, own, ...kept } = before;
-    const { peer: _peer, peerKey: _peerKey, leaving: _leaving, left: _left, ...rest } = withoutBefore(record);
+    const { commit: _commit, own: _own, ...kept } = before;
+    const { peer: _peer, peerKey: _peerKey, leaving: _leaving, left: _left, ...rest } = current;
     next = { ...rest, ...kept };
     if (record.kind !== next.kind || record.peer !== next.peer) await dropPeerConversation(ctx, record);
     if (next.kind === "direct" && next.peer && !next.unsafe) await choosePeerConversation(ctx, next);
-    if (own) await redoOwnDevices(ctx, record, next);
+    if (stack.slice(index).some((b) => "own" in b && b.own)) await redoOwnDevices(ctx, record, next);
   }
-  await sendAgain(ctx, record.conversation, withdrawn.hubSeq, item.hubSeq, item.epoch);
+  await sendAgain(ctx, record.conversation, withdrawn[0]!.hubSeq, item.hubSeq, item.epoch);
   return next;
 }
 
-function withoutBefore(record: ConversationRecord): ConversationRecord {
-  const { beforeCommit: _before, ...rest } = record;
-  return rest;
-}
-
-/** Our own devices that our withdrawn commit added or removed: the device jobs that made it are queued again. */
+/** Our own devices that our withdrawn commits added or removed: the device jobs that made them are queued again. */
 async function redoOwnDevices(ctx: CoreContext, withdrawnState: ConversationRecord, restored: ConversationRecord): Promise<void> {
   const own = async (record: ConversationRecord) =>
     new Set(membersOf(await decodeGroupState(record.group)).filter((m) => m.address === ctx.account.address).map((m) => m.deviceId));
@@ -129,7 +137,7 @@ async function redoOwnDevices(ctx: CoreContext, withdrawnState: ConversationReco
   for (const deviceId of was) if (!is.has(deviceId)) await queueRemoval(ctx, deviceId);
 }
 
-/** Our texts and files ordered between the commit and its withdrawal (or sent at a later epoch than the restored one) go out again. */
+/** Our texts and files ordered between the first commit withdrawn and the withdrawal (or sent at a later epoch than the restored one) go out again. */
 async function sendAgain(ctx: CoreContext, conversation: string, commitSeq: number, withdrawalSeq: number, epoch: number): Promise<void> {
   for (const [, message] of await ctx.store.list<MessageRecord>(`msg/${conversation}/`)) {
     if (message.direction !== "out" || message.notice || message.deleted || (message.status !== "sent" && message.status !== "delivered")) continue;

@@ -123,8 +123,8 @@ export const ConvPayloadSchema = v.object({
   type: v.picklist(["application", "commit", "proposal", "welcome", "withdrawn"]),
   mls: b64uSchema(WELCOME_CHARS),
   members: v.optional(v.array(AddressSchema)),
-  // On `withdrawn` (with `mls` ""): the commit a veto withdrew, by its Submit id and position (§8).
-  withdraws: v.optional(v.object({ id: Id16Schema, hubSeq: SeqSchema })),
+  // On `withdrawn` (with `mls` ""): the commits a veto withdrew, oldest first, by Submit id and position (§8).
+  withdraws: v.optional(v.pipe(v.array(v.object({ id: Id16Schema, hubSeq: SeqSchema })), v.minLength(1), v.maxLength(4))),
   at: MsSchema,
 });
 export type ConvPayload = v.InferOutput<typeof ConvPayloadSchema>;

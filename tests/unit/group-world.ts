@@ -11,7 +11,7 @@ import { type DeviceCert, generateKeyPair, keyIdOf, type KeyPair } from "../../s
 import type { ConvPayload, Submit, Veto } from "../../shared/wire/conversation.js";
 import type { MailItem } from "../../shared/wire/mail.js";
 import { judgeSubmit, recipientsOf, welcomeRecipients } from "../../worker/policy/epoch.js";
-import { judgeVeto, type LatestCommit } from "../../worker/policy/veto.js";
+import { COMMITS_KEPT, judgeVeto, type RecentCommit } from "../../worker/policy/veto.js";
 import { saveAccount } from "../../shared/client/account-record.js";
 import { EmsgClient } from "../../shared/client/client.js";
 import { MemoryStore } from "../../shared/client/store.js";
@@ -35,8 +35,8 @@ interface Hub {
   epoch: number;
   members: Address[];
   seq: number;
-  /** What a veto may withdraw (PROTOCOL §8, Vetoes). */
-  latest?: LatestCommit;
+  /** What a veto may withdraw (PROTOCOL §8, Vetoes), oldest first. */
+  recent: RecentCommit[];
   /** The epoch a withdrawal left. */
   withdrawn?: number;
   /** Position of each withdrawal, by the commit's. */
@@ -146,7 +146,7 @@ export class GroupWorld {
     }
     if (path === "/conversations") {
       const conversation = `${domain}/${body.id as string}`;
-      this.hubs.set(conversation, { epoch: 0, members: [...new Set([caller, ...(body.members as Address[])])], seq: 0, withdrawals: new Map() });
+      this.hubs.set(conversation, { epoch: 0, members: [...new Set([caller, ...(body.members as Address[])])], seq: 0, recent: [], withdrawals: new Map() });
       return json(201, { conversation });
     }
     const submitPath = /^\/conversations\/([^/]+)\/([^/]+)\/messages$/.exec(path);
@@ -172,19 +172,19 @@ export class GroupWorld {
     if (!hub) throw new EmsgError("not_found", "no such conversation");
     const done = hub.withdrawals.get(veto.hubSeq);
     if (done !== undefined) return done;
-    judgeVeto(hub.latest, from, deviceId, veto, 0);
-    const latest = hub.latest!;
-    hub.epoch = latest.epoch;
-    hub.withdrawn = latest.epoch + 1;
-    hub.members = [...latest.before];
-    hub.latest = undefined;
+    const run = judgeVeto(hub.recent, hub.members, from, deviceId, veto, 0);
+    const { epoch, before } = run[0]!;
+    hub.epoch = epoch;
+    hub.withdrawn = epoch + run.length;
+    hub.members = [...before];
+    hub.recent = [];
     const hubSeq = ++hub.seq;
-    hub.withdrawals.set(latest.seq, hubSeq);
+    for (const c of run) hub.withdrawals.set(c.seq, hubSeq);
     const payload: ConvPayload = {
-      conversation: conversation as ConvPayload["conversation"], id: veto.id, hubSeq, from, deviceId, epoch: latest.epoch,
-      type: "withdrawn", mls: "", members: hub.members, withdraws: { id: latest.id, hubSeq: latest.seq }, at: Date.now(),
+      conversation: conversation as ConvPayload["conversation"], id: veto.id, hubSeq, from, deviceId, epoch,
+      type: "withdrawn", mls: "", members: hub.members, withdraws: run.map((c) => ({ id: c.id, hubSeq: c.seq })), at: Date.now(),
     };
-    for (const to of recipientsOf(latest.before, latest.after)) this.#deliver(to, payload);
+    for (const to of new Set([...before, ...run.flatMap((c) => c.after)])) this.#deliver(to, payload);
     return hubSeq;
   }
 
@@ -200,7 +200,7 @@ export class GroupWorld {
     hub.epoch = next.epoch;
     hub.members = [...next.members];
     const hubSeq = ++hub.seq;
-    if (submit.kind === "commit") hub.latest = { seq: hubSeq, id: submit.id, sender: from, deviceId, epoch: submit.epoch, before, after: hub.members };
+    if (submit.kind === "commit") hub.recent = [...hub.recent, { seq: hubSeq, id: submit.id, sender: from, deviceId, epoch: submit.epoch, before, after: hub.members }].slice(-COMMITS_KEPT);
     this.log.push({ from, conversation, submit });
     const payload: ConvPayload = {
       conversation: conversation as ConvPayload["conversation"], id: submit.id, hubSeq, from, deviceId, epoch: submit.epoch,

@@ -63,7 +63,7 @@ async function commitBy(d: Device, conv: string, group: TestGroup, roster?: { ad
   return { id, hubSeq: ((await res.json()) as { seq: number }).seq, epoch };
 }
 
-describe("a member's veto of the latest commit", () => {
+describe("a member's veto of one of the latest commits", { timeout: 30_000 }, () => {
   it("withdraws it: the hub's epoch and members go back, everyone it reached is told, and messages at the old epoch are taken again", async () => {
     const { alice, bob, carol, conv, group } = await threeMembers("vw");
     // Bob's commit takes Carol out; Alice cannot process it (say its ciphertext is garbage).
@@ -82,7 +82,7 @@ describe("a member's veto of the latest commit", () => {
     // Each member, Carol included, hears which commit went, right after it.
     for (const member of [bob, carol]) {
       const items = await convItems(member);
-      expect(items.at(-1)).toMatchObject({ type: "withdrawn", hubSeq: seq, epoch: 1, mls: "", from: alice.address, deviceId: alice.deviceId, withdraws: { id: commit.id, hubSeq: commit.hubSeq } });
+      expect(items.at(-1)).toMatchObject({ type: "withdrawn", hubSeq: seq, epoch: 1, mls: "", from: alice.address, deviceId: alice.deviceId, withdraws: [{ id: commit.id, hubSeq: commit.hubSeq }] });
     }
     // The old epoch is the hub's again; the withdrawn one is stale for whoever sent at it.
     expect((await post(bob, conv, { epoch: 1, kind: "application", mls: await group.message("hi", 1) })).status).toBe(202);
@@ -118,6 +118,32 @@ describe("a member's veto of the latest commit", () => {
     expect((await hubState(alice, conv)).members).toContain(dave.address);
     // Malformed: refused at the edge.
     expect(await answer(await call(bob, "POST", `/conversations/${conv}/veto`, { id: randomId16(), epoch: -1, hubSeq: 1 }))).toMatchObject({ status: 400, body: { error: "bad_request" } });
+  });
+
+  it("names a commit followed only by its account's commits, which it withdraws with it: two commits in a row do not put the first out of reach", async () => {
+    const { alice, bob, carol, conv, group } = await threeMembers("vn");
+    const first = await commitBy(carol, conv, group, undefined, false);
+    const second = await commitBy(carol, conv, group, undefined, false);
+    expect((await hubState(alice, conv)).epoch).toBe(3);
+    const withdrawn = await answer(await veto(bob, conv, first));
+    expect(withdrawn).toMatchObject({ status: 202 });
+    expect((await hubState(alice, conv)).epoch).toBe(1);
+    expect((await convItems(alice)).at(-1)).toMatchObject({ type: "withdrawn", epoch: 1, withdraws: [{ id: first.id, hubSeq: first.hubSeq }, { id: second.id, hubSeq: second.hubSeq }] });
+    // Both withdrawn epochs are stale for whoever sent at them.
+    for (const epoch of [2, 3]) {
+      expect(await answer(await post(alice, conv, { epoch, kind: "application", mls: await group.message("late", epoch) }))).toMatchObject({ status: 409, body: { error: "stale_epoch" } });
+    }
+    // A veto of the second names a commit withdrawn already: the same answer, nothing more undone.
+    expect(await answer(await veto(alice, conv, second))).toMatchObject({ status: 202, body: { seq: withdrawn.body.seq } });
+    // Past the four commits a hub keeps, the oldest is out of reach. (A group of the same id, at the
+    // hub's epoch again, makes headers the hub takes.)
+    const again = await TestGroup.of(carol, conv);
+    await again.commit();
+    const run = [];
+    for (let i = 0; i < 5; i++) run.push(await commitBy(carol, conv, again, undefined, false));
+    expect(await answer(await veto(bob, conv, run[0]!))).toMatchObject({ status: 409, body: { error: "conflict" } });
+    expect((await veto(bob, conv, run[1]!)).status).toBe(202);
+    expect((await hubState(alice, conv)).epoch).toBe(2);
   });
 
   it("takes at most three from one device a day", async () => {

@@ -6,7 +6,7 @@ import type { Submit } from "../../shared/wire/conversation.js";
 export interface HubState {
   epoch: number;
   members: readonly Address[];
-  /** The epoch a veto's withdrawal left (PROTOCOL §8, Vetoes), if one did. */
+  /** The highest epoch a veto's withdrawal left (PROTOCOL §8, Vetoes), if one did. */
   withdrawn?: number | undefined;
 }
 
@@ -15,7 +15,7 @@ export function judgeSubmit(hub: HubState, from: Address, submit: Submit): HubSt
   if (!hub.members.includes(from)) throw new EmsgError("forbidden", "Only current members may write to this conversation.");
   if (submit.kind === "application") {
     // Sent at the epoch of a withdrawn commit: its sender reads the withdrawal and sends it again.
-    if (submit.epoch === hub.withdrawn && submit.epoch > hub.epoch) throw new EmsgError("stale_epoch", `Epoch ${submit.epoch} was withdrawn; the conversation is at ${hub.epoch}.`);
+    if (hub.withdrawn !== undefined && submit.epoch <= hub.withdrawn && submit.epoch > hub.epoch) throw new EmsgError("stale_epoch", `Epoch ${submit.epoch} was withdrawn; the conversation is at ${hub.epoch}.`);
     if (submit.epoch > hub.epoch) throw new EmsgError("bad_request", `Epoch ${submit.epoch} is ahead of the hub's ${hub.epoch}.`);
     // Only the current epoch: a device that a commit removed cannot read what is sent after it,
     // and one it added can read everything sent after it.
