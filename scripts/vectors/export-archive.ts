@@ -21,6 +21,16 @@ export async function make() {
     friends: [{ address: "bob#im.bob.test", accountKey: keyJson(fixedKeyPair("bob-account")).publicKey, since: 1_760_000_000_000 }],
     groups: [],
     favorites: [{ id: "AAECAwQFBgcICQoLDA0ODw", peer: "bob#im.bob.test", from: "bob#im.bob.test", text: "see you at 8", at: 1_760_000_100_000 }],
+    // The chat history that moves with the account (PROTOCOL §11): oldest first, edits as shown, timers kept.
+    history: [
+      {
+        chat: "bob#im.bob.test",
+        messages: [
+          { id: "EBESExQVFhcYGRobHB0eHw", from: "alice#im.alice.test", text: "dinner at 8?", at: 1_760_000_050_000, editedAt: 1_760_000_060_000 },
+          { id: "AAECAwQFBgcICQoLDA0ODw", from: "bob#im.bob.test", text: "see you at 8", at: 1_760_000_100_000, replyTo: "EBESExQVFhcYGRobHB0eHw", expiresAt: 1_760_086_500_000 },
+        ],
+      },
+    ],
     settings: { strangers: "review", retentionDays: 30 },
     exportedAt: 1_760_000_500_000,
   };

@@ -2,6 +2,8 @@ import { describe, expect, it } from "vitest";
 import { fromB64u, toB64u } from "../../shared/base64url.js";
 import { EmsgError } from "../../shared/errors.js";
 import { openArchive, sealArchive } from "../../shared/export-archive.js";
+import { readFileSync } from "node:fs";
+import { HISTORY_MAX_MESSAGES, parseArchiveContents } from "../../shared/account-archive.js";
 
 const N = 1024;
 const contents = {
@@ -98,5 +100,26 @@ describe("export archives", () => {
     expect((await refusal(sealArchive(contents, "", { N }))).code).toBe("bad_request");
     expect((await refusal(sealArchive(contents, "pw", { N: 1000 }))).code).toBe("bad_request");
     expect((await refusal(sealArchive({ n: NaN }, "pw", { N }))).code).toBe("bad_request");
+  });
+});
+
+describe("the chat history an export carries", () => {
+  const vector = () => JSON.parse(readFileSync(new URL("../vectors/export-archive.json", import.meta.url), "utf8")).cases[0].contents as Record<string, unknown>;
+  const chat = (messages: number) => ({
+    chat: "bob#im.bob.test",
+    messages: Array.from({ length: messages }, (_, i) => ({ id: `m${i}`, from: "bob#im.bob.test", text: "hi", at: 1_760_000_000_000 + i })),
+  });
+
+  it("takes up to 20,000 messages and refuses more as a damaged file", () => {
+    expect(parseArchiveContents({ ...vector(), history: [chat(HISTORY_MAX_MESSAGES)] }).history?.[0]?.messages).toHaveLength(HISTORY_MAX_MESSAGES);
+    for (const history of [[chat(HISTORY_MAX_MESSAGES + 1)], [chat(HISTORY_MAX_MESSAGES), chat(1)]]) {
+      expect(() => parseArchiveContents({ ...vector(), history })).toThrow(expect.objectContaining({ code: "bad_request" }));
+    }
+  });
+
+  it("refuses a message with a changed attachment pointer or a chat that names nothing", () => {
+    const badPointer = { ...chat(1), messages: [{ ...chat(1).messages[0], attachment: { v: 1, type: "attachment", blob: "x" } }] };
+    expect(() => parseArchiveContents({ ...vector(), history: [badPointer] })).toThrow(expect.objectContaining({ code: "bad_request" }));
+    expect(() => parseArchiveContents({ ...vector(), history: [{ ...chat(1), chat: "not an address" }] })).toThrow(expect.objectContaining({ code: "bad_request" }));
   });
 });
