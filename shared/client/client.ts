@@ -18,7 +18,7 @@ import * as groups from "./groups.js";
 import { type FavoriteCopy, readAccountArchive } from "../account-archive.js";
 import { continueMove, exportAccount as sealExport, type ImportProgress, type ImportResult, loadMove, type MoveStatus, restoreFriends, statusOf } from "./account-move.js";
 import { followMove, payOwedAccepts } from "./friend-moves.js";
-import { movedChat, type MovedChat, movedChats, restoreHistory } from "./moved-history.js";
+import { movedChat, type MovedChat, movedChats, movedGroupSummaries, restoreHistory } from "./moved-history.js";
 import type { ConvOutcome } from "./incoming-conv.js";
 import { applyItems, openMailboxSocket, parseServerFrame, pollMailbox } from "./mailbox-sync.js";
 import * as deviceLink from "./device-link.js";
@@ -478,8 +478,11 @@ export class EmsgClient {
     return this.#exclusive(() => flushOutgoing(ctx, () => pollMailbox(ctx, (o) => this.#onOutcome(o))));
   }
 
-  conversations(): Promise<ConversationSummary[]> {
-    return listConversations(this.#context());
+  /** The chats on this device, and the groups whose history moved in with the account, not joined again here (read-only). */
+  async conversations(): Promise<ConversationSummary[]> {
+    const ctx = this.#context();
+    const live = await listConversations(ctx);
+    return [...live, ...(await movedGroupSummaries(ctx, live, ctx.account.address))];
   }
 
   /**
@@ -508,6 +511,8 @@ export class EmsgClient {
    */
   async markRead(target: string): Promise<void> {
     await this.#exclusive(async () => {
+      // A group's history that moved in, not joined again, has nothing to mark.
+      if (target.includes("/") && !(await loadConversation(this.#context(), target))) return;
       const { conversation } = await this.#resolveTarget(target);
       if (conversation) await actions.markRead(this.#context(), conversation);
     });

@@ -2,8 +2,8 @@ import type { Address } from "../address.js";
 import { type ArchiveChat, type ArchiveContents, HISTORY_MAX_MESSAGES } from "../account-archive.js";
 import type { CoreContext } from "./context.js";
 import { attachmentContentOf, attachmentRecordOf } from "./attachments.js";
-import { listConversations } from "./conversation-record.js";
-import { findMessage, type MessageRecord, saveMessage } from "./messages.js";
+import { type ConversationSummary, listConversations } from "./conversation-record.js";
+import { findMessage, history, type MessageRecord, saveMessage } from "./messages.js";
 import { indexMessages } from "./search.js";
 
 /**
@@ -113,4 +113,27 @@ export async function restoreHistory(ctx: CoreContext, contents: ArchiveContents
   await ctx.store.put(CHATS, [...known.values()]);
   await indexMessages(ctx, restored);
   return restored.length;
+}
+
+/**
+ * The groups whose history moved in and that this account is not in again here: listed as chats
+ * left (read-only, named as they were), so their history can be opened until a member adds the new
+ * address back, when the group's own chat shows it.
+ */
+export async function movedGroupSummaries(ctx: Pick<CoreContext, "store">, live: readonly ConversationSummary[], self: Address): Promise<ConversationSummary[]> {
+  const held = new Set(live.map((c) => c.conversation));
+  const summaries: ConversationSummary[] = [];
+  for (const { chat, title } of await movedChats(ctx)) {
+    if (!chat.includes("/") || held.has(chat)) continue;
+    const messages = await history(ctx, movedChat(chat), { limit: Number.MAX_SAFE_INTEGER });
+    const first = messages[0];
+    const newest = messages.at(-1);
+    if (!first || !newest) continue;
+    const { id, from, text, at, direction, status } = newest;
+    summaries.push({
+      conversation: chat, members: [self], kind: "group", ...(title === undefined ? {} : { title }), left: true,
+      epoch: 0, lastHubSeq: 0, created: first.at, unread: 0, last: { id, from, text, at, direction, status },
+    });
+  }
+  return summaries;
 }

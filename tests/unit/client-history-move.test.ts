@@ -39,6 +39,10 @@ describe("chat history moves with the account (PROTOCOL §11)", () => {
     expect(await lines(moved, conversation)).toEqual(["me: tickets are booked"]);
     expect((await moved.movedHistories()).map((c) => [c.chat, c.title, c.messages]).sort()).toEqual([[bob.address, undefined, 2], [conversation, "Trip", 1]].sort());
     expect((await moved.search("noon")).map((m) => m.text)).toEqual(["yes, at noon"]);
+    // The group, not joined again, is listed as a chat left: its history is there to read.
+    const listed = (await moved.conversations()).filter((c) => c.conversation === conversation);
+    expect(listed).toMatchObject([{ kind: "group", title: "Trip", left: true, last: { text: "tickets are booked", direction: "out" } }]);
+    await moved.markRead(conversation);
 
     // Bob, told of the move, writes to the new address: the new conversation reads on after the old history.
     await world.befriend(moved, bob);
@@ -46,5 +50,15 @@ describe("chat history moves with the account (PROTOCOL §11)", () => {
     await bob.flush();
     await moved.sync();
     expect(await lines(moved, bob.address)).toEqual(["me: lunch on friday?", "bob: yes, at noon", "bob: welcome to your new address"]);
+
+    // Added back to the group, the new address finds its old words there, and the group listed once.
+    await world.befriend(alice, moved);
+    await alice.addToGroup(conversation, [moved.address]);
+    await alice.sendText(conversation, "welcome back");
+    await alice.flush();
+    await syncAll(moved, moved);
+    expect((await moved.conversations()).filter((c) => c.conversation === conversation)).toMatchObject([{ kind: "group" }]);
+    expect((await moved.conversations()).find((c) => c.conversation === conversation)?.left).toBeUndefined();
+    expect(await lines(moved, conversation)).toEqual(["me: tickets are booked", "alice: welcome back"]);
   });
 });
