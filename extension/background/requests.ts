@@ -119,6 +119,10 @@ export async function handleRequest(raw: unknown, sender: SenderInfo, self: Self
         return { ok: true, removed: await service.expire() };
       case "profiles":
         return { ok: true, profiles: [...(await (await service.core()).profiles())] };
+      case "profile":
+        return { ok: true, profile: (await (await service.core()).profile()) ?? null };
+      case "set-profile":
+        return { ok: true, profile: await (await service.core()).setProfile(request.name, request.avatar) };
       case "set-settings": {
         const { type: _type, ...change } = request;
         return { ok: true, settings: await service.setSettings(change) };

@@ -2,7 +2,7 @@ import * as v from "valibot";
 import type { ConversationSummary, Friend, GroupNotice, MessageRecord } from "../../shared/client/index.js";
 import type { ClientEvents } from "../../shared/client/context.js";
 import type { Address } from "../../shared/address.js";
-import type { Profile } from "../../shared/profile.js";
+import { AvatarSchema, type Profile } from "../../shared/profile.js";
 
 const Text = (max: number) => v.pipe(v.string(), v.maxLength(max));
 const Members = v.pipe(v.array(Text(400)), v.minLength(1), v.maxLength(500));
@@ -52,6 +52,9 @@ export const RequestSchema = v.variant("type", [
   v.object({ type: v.literal("search"), query: Text(400), conversation: v.optional(Text(400)), limit: v.optional(Count) }),
   v.object({ type: v.literal("expire") }),
   v.object({ type: v.literal("profiles") }),
+  // This account's display name and avatar (PROTOCOL §8.2); `avatar` null removes it, absent keeps it.
+  v.object({ type: v.literal("profile") }),
+  v.object({ type: v.literal("set-profile"), name: Text(400), avatar: v.optional(v.nullable(AvatarSchema)) }),
   v.object({
     type: v.literal("set-settings"),
     strangers: v.optional(v.picklist(["accept", "refuse", "review"])),
@@ -170,6 +173,8 @@ export interface ReplyOf {
   search: Reply<{ messages: MessageRecord[] }>;
   expire: Reply<{ removed: number }>;
   profiles: Reply<{ profiles: [Address, Profile][] }>;
+  profile: Reply<{ profile: Profile | null }>;
+  "set-profile": Reply<{ profile: Profile }>;
 }
 
 /** The core's events the chat view models follow, passed on by the background to its own pages as they happen. */
