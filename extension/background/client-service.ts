@@ -4,9 +4,9 @@ import type { Store } from "../../shared/client/store.js";
 import type { Transport } from "../../shared/client/transport.js";
 import { EmsgError } from "../../shared/errors.js";
 import { logFailure } from "../../ui/view-models/log-failure.js";
-import type { ChatRetention, ChatRetentionView, ChatView, Connection, FriendState, FriendView, GroupView, MessageView, SettingsView } from "../messaging/messages.js";
+import type { ChatRetention, ChatRetentionView, Connection, FriendState, FriendView, GroupView, SettingsView } from "../messaging/messages.js";
 import { flushPendingFriends, pendingFriends, queueFriend } from "./pending-friends.js";
-import { chatView, friendView, messageView } from "./views.js";
+import { friendView } from "./views.js";
 
 export type Change = "friends" | "messages" | "connection" | "account";
 
@@ -122,25 +122,6 @@ export class ClientService {
     const friend =
       verdict === "accept" ? await this.client.acceptFriend(address) : verdict === "decline" ? await this.client.declineFriend(address) : await this.client.block(address);
     return friendView(friend);
-  }
-
-  async chats(): Promise<ChatView[]> {
-    await this.#require();
-    const self = this.client.address;
-    return (await this.client.conversations()).map((c) => chatView(c, self)).filter((c): c is ChatView => c !== null);
-  }
-
-  /** A chat's messages, by a friend's address or a group's conversation id; reading marks it read. */
-  async history(chat: string): Promise<MessageView[]> {
-    await this.#require();
-    const messages = await this.client.history(chat);
-    await this.client.markRead(chat);
-    return messages.map(messageView);
-  }
-
-  async send(chat: string, text: string): Promise<MessageView> {
-    await this.#require();
-    return messageView(await this.client.sendText(chat, text));
   }
 
   async group(conversation: string): Promise<GroupView> {

@@ -63,12 +63,6 @@ export async function handleRequest(raw: unknown, sender: SenderInfo, self: Self
         return { ok: true, account: await service.linkDevice(request.code, request.server) };
       case "respond":
         return { ok: true, friend: await service.respond(request.address, request.verdict) };
-      case "conversations":
-        return { ok: true, chats: await service.chats() };
-      case "history":
-        return { ok: true, messages: await service.history(request.chat) };
-      case "send":
-        return { ok: true, message: await service.send(request.chat, request.text) };
       case "group":
         return { ok: true, group: await service.group(request.conversation) };
       case "create-group":

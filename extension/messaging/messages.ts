@@ -1,5 +1,5 @@
 import * as v from "valibot";
-import type { ConversationSummary, Friend, GroupNotice, MessageRecord } from "../../shared/client/index.js";
+import type { ConversationSummary, Friend, MessageRecord } from "../../shared/client/index.js";
 import type { ClientEvents } from "../../shared/client/context.js";
 import type { Address } from "../../shared/address.js";
 import { AvatarSchema, type Profile } from "../../shared/profile.js";
@@ -25,10 +25,6 @@ export const RequestSchema = v.variant("type", [
   v.object({ type: v.literal("register"), address: Text(400), server: v.optional(Text(400)) }),
   v.object({ type: v.literal("link"), code: Text(600), server: v.optional(Text(400)) }),
   v.object({ type: v.literal("respond"), address: Text(400), verdict: v.picklist(["accept", "decline", "block"]) }),
-  v.object({ type: v.literal("conversations") }),
-  // `chat` is a friend's address (a 1:1 chat, made on the first send) or a group's conversation id.
-  v.object({ type: v.literal("history"), chat: Text(400) }),
-  v.object({ type: v.literal("send"), chat: Text(400), text: Text(20_000) }),
   v.object({ type: v.literal("group"), conversation: Text(400) }),
   v.object({ type: v.literal("create-group"), title: Text(400), members: Members }),
   v.object({ type: v.literal("rename-group"), conversation: Text(400), title: Text(400) }),
@@ -40,6 +36,7 @@ export const RequestSchema = v.variant("type", [
   v.object({ type: v.literal("set-chat-retention"), chat: Text(400), retention: v.union([v.literal("account"), v.nullable(Days)]) }),
   v.object({ type: v.literal("sync") }),
   // What the shared chat view models (ui/) ask the core, each answered with the core's own records.
+  // `chat` is a friend's address (a 1:1 chat, made on the first send) or a conversation id.
   v.object({ type: v.literal("summaries") }),
   v.object({ type: v.literal("friend-records") }),
   v.object({ type: v.literal("messages"), chat: Text(400), limit: v.optional(Count), before: v.optional(v.number()), beforeId: v.optional(Id) }),
@@ -83,46 +80,8 @@ export interface FriendView {
   movedTo?: string;
 }
 
-/**
- * A row of the chat list, as the PWA's chat-list view model reads it (`ChatSummary`). `id` is the
- * friend's address for a 1:1 chat and the conversation id for a group: both open with it.
- */
-export interface ChatView {
-  id: string;
-  kind: "direct" | "group";
-  title: string;
-  lastText: string | null;
-  lastAt: number | null;
-  lastMine: boolean;
-  unread: number;
-  /** For a group: its roster size, and the short name of who wrote the last message. */
-  members?: number;
-  lastFrom?: string | null;
-}
-
 /** A group as the core summarizes it: its name, roster, whether we are still in it. No keys. */
 export type GroupView = ConversationSummary;
-
-export interface MessageView {
-  id: string;
-  mine: boolean;
-  from: string;
-  text: string;
-  at: number;
-  status: "sending" | "sent" | "delivered" | "failed" | "received";
-  /** A group event ("alice added carol") rather than something someone wrote. */
-  notice?: GroupNotice;
-  /** Changed by its sender since (PROTOCOL §8.1). */
-  edited?: true;
-  /** Deleted for everyone by its sender: `text` is "". */
-  deleted?: true;
-  /** Ours, and a recipient had it on screen. */
-  read?: true;
-  /** The message it answers. */
-  replyTo?: string;
-  /** Each emoji given, with how many gave it. */
-  reactions?: { emoji: string; count: number }[];
-}
 
 export interface SettingsView {
   strangers: "accept" | "refuse" | "review";
@@ -147,9 +106,6 @@ export interface ReplyOf {
   register: Reply<{ account: string }>;
   link: Reply<{ account: string }>;
   respond: Reply<{ friend: FriendView }>;
-  conversations: Reply<{ chats: ChatView[] }>;
-  history: Reply<{ messages: MessageView[] }>;
-  send: Reply<{ message: MessageView }>;
   group: Reply<{ group: GroupView }>;
   "create-group": Reply<{ group: GroupView }>;
   "rename-group": Reply<{ done: true }>;

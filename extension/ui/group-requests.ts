@@ -19,7 +19,7 @@ export function groupRequests(self: Address): GroupClient & NewGroupClient {
   return {
     address: self,
     friends: async () => answered(await ask({ type: "status" })).friends.map((f) => ({ ...f, address: f.address as Address, movedTo: f.movedTo as Address | undefined })),
-    history: async (conversation) => answered(await ask({ type: "history", chat: conversation })).messages.map((m) => ({ from: m.from as Address, notice: m.notice })),
+    history: async (conversation, page) => answered(await ask({ type: "messages", chat: conversation, ...page })).messages,
     createGroup: async (title, members) => answered(await ask({ type: "create-group", title, members })).group,
     renameGroup: async (conversation, title) => void answered(await ask({ type: "rename-group", conversation, title })),
     addToGroup: async (conversation, members) => void answered(await ask({ type: "add-to-group", conversation, members })),

@@ -6,9 +6,7 @@ import { MemoryStore } from "../../shared/client/store.js";
 import { translator } from "../../ui/i18n/translate.js";
 import { ClientService } from "../../extension/background/client-service.js";
 import { handleRequest, type RequestContext, type Self } from "../../extension/background/requests.js";
-import { chatView, messageView } from "../../extension/background/views.js";
 import { arrivalNotification } from "../../ui/view-models/notification-policy.js";
-import type { ChatView, MessageView } from "../../extension/messaging/messages.js";
 import { GroupWorld } from "./group-world.js";
 
 const OWN = "emsg-extension-id";
@@ -42,39 +40,6 @@ function incoming(over: Partial<MessageRecord> = {}): MessageRecord {
 }
 
 describe("the background's views of groups", () => {
-  it("lists a group under its conversation id with its title, member count and who wrote last", () => {
-    expect(chatView(groupSummary(), alice)).toEqual({
-      id: "im.alice.test/g1",
-      kind: "group",
-      title: "Weekend",
-      lastText: "see you there",
-      lastAt: 1000,
-      lastMine: false,
-      unread: 2,
-      members: 3,
-      lastFrom: "bob",
-    });
-  });
-
-  it("names a group by its members until its name arrives, and never as a chat with one of them", () => {
-    const row = chatView(groupSummary({ title: undefined }), alice)!;
-    expect(row).toMatchObject({ id: "im.alice.test/g1", kind: "group", title: `${bob}, ${carol}` });
-    expect(row.id).not.toBe(bob);
-  });
-
-  it("keeps a 1:1 chat addressed by the friend, as before", () => {
-    const direct = groupSummary({ kind: "direct", conversation: "im.alice.test/d1", peer: bob, members: [alice, bob], title: undefined });
-    const row = chatView(direct, alice);
-    expect(row).toMatchObject({ id: bob, kind: "direct", title: bob, lastText: "see you there" });
-    expect(row).not.toHaveProperty("members");
-  });
-
-  it("carries who wrote a message and the group event it is", () => {
-    const notice = { type: "removed" as const, by: alice, who: [carol] };
-    expect(messageView(incoming({ id: "n1", text: "", notice }))).toEqual({ id: "n1", mine: false, from: bob, text: "", at: 1000, status: "received", notice });
-    expect(messageView(incoming())).not.toHaveProperty("notice");
-  });
-
   it("titles a group message's notification with who wrote it in which group, in the person's language", () => {
     expect(arrivalNotification(incoming(), groupSummary(), alice, en)).toEqual({ title: "bob in Weekend", body: "see you there" });
     expect(arrivalNotification(incoming(), groupSummary(), alice, zh)?.title).toContain("Weekend");
@@ -116,14 +81,14 @@ describe("the background running a group for the panel", { timeout: 60_000 }, ()
     await bobClient.sendText(id, "hi all");
     await bobClient.flush();
     await ctx.service.sync();
-    const chats = (await ask({ type: "conversations" })).chats as ChatView[];
-    expect(chats).toEqual([expect.objectContaining({ id, kind: "group", title: "Trip", members: 3, lastText: "hi all", lastFrom: "bob" })]);
-    const history = (await ask({ type: "history", chat: id })).messages as MessageView[];
+    const chats = (await ask({ type: "summaries" })).summaries as ConversationSummary[];
+    expect(chats).toEqual([expect.objectContaining({ conversation: id, kind: "group", title: "Trip", members: [alice, bob, carol], last: expect.objectContaining({ text: "hi all", from: bob }) })]);
+    const history = (await ask({ type: "messages", chat: id })).messages as MessageRecord[];
     expect(history.map((m) => [m.from, m.notice?.type ?? m.text])).toEqual([
       [alice, "created"],
       [bob, "hi all"],
     ]);
-    expect(await ask({ type: "send", chat: id, text: "hello trip" })).toMatchObject({ ok: true, message: { mine: true, text: "hello trip" } });
+    expect(await ask({ type: "send-text", chat: id, text: "hello trip" })).toMatchObject({ ok: true, record: { direction: "out", text: "hello trip" } });
 
     expect(await ask({ type: "rename-group", conversation: id, title: "Trip to Lisbon" })).toEqual({ ok: true, done: true });
     expect(await ask({ type: "remove-from-group", conversation: id, members: [carol] })).toEqual({ ok: true, done: true });
@@ -134,7 +99,7 @@ describe("the background running a group for the panel", { timeout: 60_000 }, ()
 
     expect(await ask({ type: "leave-group", conversation: id })).toEqual({ ok: true, done: true });
     expect(await ask({ type: "group", conversation: id })).toMatchObject({ ok: true, group: { left: true } });
-    expect(await ask({ type: "send", chat: id, text: "still here?" })).toMatchObject({ ok: false, error: "forbidden" });
+    expect(await ask({ type: "send-text", chat: id, text: "still here?" })).toMatchObject({ ok: false, error: "forbidden" });
   });
 
   it("keeps a chat's own retention in the core for the panel, and follows the account's again once reset", async () => {

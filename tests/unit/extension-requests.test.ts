@@ -46,8 +46,10 @@ describe("the background answering pages, popup and panel", () => {
       { type: "add-friend" },
       { type: "add-friend", address: 5 },
       { type: "add-friend", address: "a".repeat(401) },
-      { type: "history" },
-      { type: "send", chat: "bob#im.b.org" },
+      { type: "messages" },
+      { type: "send-text", chat: "bob#im.b.org" },
+      { type: "react", id: "m1", emoji: "👍", op: "toggle" },
+      { type: "messages", chat: "bob#im.b.org", limit: 0 },
       { type: "respond", address: "bob#im.b.org", verdict: "maybe" },
       { type: "set-settings", retentionDays: 0 },
       { type: "set-settings", retentionDays: 1.5 },
@@ -79,15 +81,16 @@ describe("the background answering pages, popup and panel", () => {
 
   it("lets a web page's content script only add friends and open the panel, never read the account", async () => {
     const ctx = context();
-    for (const type of ["status", "conversations", "settings"] as const) {
+    for (const type of ["status", "summaries", "friend-records", "settings"] as const) {
       expect(await handleRequest({ type }, PAGE, SELF, ctx)).toEqual({ ok: false, error: "forbidden", message: "A web page may not ask EMSG for that." });
     }
-    expect(await handleRequest({ type: "history", chat: "bob#im.b.org" }, PAGE, SELF, ctx)).toMatchObject({ ok: false, error: "forbidden" });
+    expect(await handleRequest({ type: "messages", chat: "bob#im.b.org" }, PAGE, SELF, ctx)).toMatchObject({ ok: false, error: "forbidden" });
+    expect(await handleRequest({ type: "search", query: "bank" }, PAGE, SELF, ctx)).toMatchObject({ ok: false, error: "forbidden" });
     expect(await handleRequest({ type: "add-friend", address: "bob#im.b.org" }, PAGE, SELF, ctx)).toEqual({ ok: true, address: "bob#im.b.org", state: "queued" });
   });
 
   it("tells the panel plainly that there is no account yet", async () => {
-    const reply = await handleRequest({ type: "conversations" }, PANEL, SELF, context());
+    const reply = await handleRequest({ type: "summaries" }, PANEL, SELF, context());
     expect(reply).toMatchObject({ ok: false, error: "not_found", message: "There is no account on this device yet." });
   });
 
