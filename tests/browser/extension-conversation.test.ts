@@ -183,6 +183,10 @@ describe("files and conversation actions between the extension and a PWA user on
     await shown.click();
     await panel.getByTestId("viewer").waitFor();
     await panel.getByTestId("viewer").getByRole("button", { name: "Close" }).click();
+    // At a side panel's width nothing runs off to the side: no sideways scrolling, Send in view.
+    expect(await panel.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
+    const sendBox = (await panel.getByRole("button", { name: "Send", exact: true }).boundingBox())!;
+    expect(sendBox.x + sendBox.width).toBeLessThanOrEqual(360);
 
     const sent = Buffer.from("a list of what to bring\n".repeat(4000));
     await bob.getByTestId("file-input").setInputFiles({ name: "list.txt", mimeType: "text/plain", buffer: sent });
