@@ -449,8 +449,11 @@ export class EmsgClient {
   async sendFile(target: string, source: FileSource, media: MediaInfo = {}, options: TransferOptions = {}): Promise<MessageRecord> {
     const ctx = this.#context();
     const { conversation, peer, into } = await this.#writable(ctx, target);
-    const base = { conversation: into, from: ctx.account.address, direction: "out" as const };
-    const message = await this.#attachments.send(base, conversation ? { conversation } : { peer: peer! }, source, media, options, this.#clock.now());
+    const sentAt = this.#clock.now();
+    // As a text: the chat's timer goes with it, and the server deletes the blob then (PROTOCOL §15.4).
+    const expiresAt = await expiresAtFor(ctx, await this.#chatKey(target), await keptRetentionDays(ctx), sentAt);
+    const base = { conversation: into, from: ctx.account.address, direction: "out" as const, ...(expiresAt === undefined ? {} : { expiresAt }) };
+    const message = await this.#attachments.send(base, conversation ? { conversation } : { peer: peer! }, source, media, options, sentAt);
     void this.#exclusive(() => this.#touch(conversation, message)).catch((error: unknown) => {
       console.warn(`emsg: the chat list shows the previous last message for now: ${(error as Error).message}`);
     });
