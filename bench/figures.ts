@@ -20,12 +20,16 @@ export interface MlsFigures {
   messages: number;
   /** Messages encrypted by one member and decrypted by the other, per second, one after another. */
   encryptDecryptPerSec: number;
+  /** The same per second of this process's CPU time (all its threads): the rate on a core of its own. */
+  encryptDecryptPerCpuSec: number;
   oneToOneSetupMs: number;
   groupMembers: number;
   /** The creator's commit adding everyone, with its Welcome. */
   groupCommitMs: number;
   /** Every other member joining from that Welcome, one after another. */
   groupJoinMs: number;
+  /** CPU time of the joins, all threads. */
+  groupJoinCpuMs: number;
 }
 
 export interface IdleSocketFigures {

@@ -1,7 +1,7 @@
 import { type _HMAC, hmac } from "@noble/hashes/hmac.js";
 import { sha512 } from "@noble/hashes/sha2.js";
 import { ed25519 } from "@noble/curves/ed25519.js";
-import { type CiphersuiteImpl, type CryptoProvider, defaultCryptoProvider, type Hash, type Kdf, type Signature } from "ts-mls";
+import { type CiphersuiteImpl, type CryptoProvider, defaultCryptoProvider, type Hash, type Hpke, type Kdf, type Signature } from "ts-mls";
 import { signEd25519, verifyEd25519 } from "./ed25519.js";
 
 // ts-mls's default provider runs every HMAC and HKDF step through WebCrypto, importing the key
@@ -85,8 +85,39 @@ export const emsgCryptoProvider: CryptoProvider = {
 };
 
 const equalBytes = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((x, i) => x === b[i]);
-// Injective byte → character map, so equal texts mean equal bytes.
-const latin1 = new TextDecoder("latin1");
+
+/** FNV-1a of the bytes: a cheap first look before comparing them whole. */
+function fnv(...parts: Uint8Array[]): number {
+  let h = 0x811c9dc5;
+  for (const part of parts) {
+    h = Math.imul(h ^ part.length, 16777619);
+    for (let i = 0; i < part.length; i++) h = Math.imul(h ^ part[i]!, 16777619);
+  }
+  return h;
+}
+
+/** Answers of a pure function by its inputs' bytes, for one operation; `clear` wipes them. */
+class ByBytes {
+  readonly #entries = new Map<number, { inputs: Uint8Array[]; answer: Uint8Array }[]>();
+
+  find(inputs: Uint8Array[]): Uint8Array | undefined {
+    const entry = this.#entries.get(fnv(...inputs))?.find((e) => e.inputs.length === inputs.length && e.inputs.every((x, i) => equalBytes(x, inputs[i]!)));
+    return entry?.answer.slice();
+  }
+
+  keep(inputs: Uint8Array[], answer: Uint8Array): Uint8Array {
+    const h = fnv(...inputs);
+    const bucket = this.#entries.get(h) ?? [];
+    bucket.push({ inputs: inputs.map((x) => x.slice()), answer: answer.slice() });
+    this.#entries.set(h, bucket);
+    return answer;
+  }
+
+  clear(): void {
+    for (const bucket of this.#entries.values()) for (const { inputs, answer } of bucket) [...inputs, answer].forEach((x) => x.fill(0));
+    this.#entries.clear();
+  }
+}
 
 /**
  * HMAC-SHA512 and SHA-512 for the span of one MLS operation. A key's padded HMAC state is made once
@@ -96,9 +127,13 @@ const latin1 = new TextDecoder("latin1");
  * Keys are taken by identity and checked by content (ts-mls may reuse an array); `end` wipes
  * every state, so no secret outlives the operation.
  */
+type KeyedMac = _HMAC<ReturnType<typeof sha512.create>>;
+
 class OperationHashes {
-  readonly #keyed = new Map<Uint8Array, { key: Uint8Array; state: _HMAC<ReturnType<typeof sha512.create>> }>();
-  readonly #digests = new Map<string, Uint8Array>();
+  readonly #keyed = new Map<Uint8Array, { key: Uint8Array; state: KeyedMac }>();
+  readonly #digests = new ByBytes();
+  // Each MAC runs in this one copy of a keyed state rather than a new one.
+  #scratch: KeyedMac | undefined;
 
   mac: Mac = (key, data) => {
     let entry = this.#keyed.get(key);
@@ -107,17 +142,12 @@ class OperationHashes {
       entry = { key: key.slice(), state: hmac.create(sha512, key) };
       this.#keyed.set(key, entry);
     }
-    return entry.state.clone().update(data).digest();
+    this.#scratch = entry.state._cloneInto(this.#scratch);
+    return this.#scratch.update(data).digest();
   };
 
   digest(data: Uint8Array): Uint8Array {
-    const text = latin1.decode(data);
-    let hash = this.#digests.get(text);
-    if (hash === undefined) {
-      hash = sha512(data);
-      this.#digests.set(text, hash);
-    }
-    return hash.slice();
+    return this.#digests.find([data]) ?? this.#digests.keep([data], sha512(data));
   }
 
   end(): void {
@@ -125,10 +155,14 @@ class OperationHashes {
       key.fill(0);
       state.destroy();
     }
+    this.#scratch?.destroy();
     this.#keyed.clear();
     this.#digests.clear();
   }
 }
+
+// Sender data is this small; message contents are not kept.
+const SENDER_DATA_MAX = 64;
 
 /**
  * `suite` for one operation (see OperationHashes): its hash and KDF share keyed MAC states and
@@ -156,5 +190,22 @@ export function operationSuite(suite: CiphersuiteImpl): { cs: CiphersuiteImpl; e
     },
     size: HASH_BYTES,
   };
-  return { cs: { ...suite, hash, kdf }, end: () => hashes.end() };
+  // A received message's sender data is opened twice, by receive.ts to name its sender and by
+  // ts-mls to read it: the second time gets the first's answer.
+  const senderData = new ByBytes();
+  const hpke: Hpke = {
+    ...suite.hpke,
+    async decryptAead(key, nonce, aad, ciphertext) {
+      if (ciphertext.length > SENDER_DATA_MAX || aad === undefined) return suite.hpke.decryptAead(key, nonce, aad, ciphertext);
+      const inputs = [key, nonce, aad, ciphertext];
+      return senderData.find(inputs) ?? senderData.keep(inputs, await suite.hpke.decryptAead(key, nonce, aad, ciphertext));
+    },
+  };
+  return {
+    cs: { ...suite, hash, kdf, hpke },
+    end: () => {
+      hashes.end();
+      senderData.clear();
+    },
+  };
 }
