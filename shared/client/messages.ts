@@ -81,7 +81,12 @@ export async function saveMessage(ctx: Pick<CoreContext, "store">, message: Mess
   const key = messageKey(message.conversation, message.at, message.id);
   await ctx.store.put(key, message);
   await ctx.store.put(indexKey(message.id), key);
+  if (message.expiresAt !== undefined) await ctx.store.put(expiringKey(message), key);
 }
+
+/** Messages sent with a timer, by when they expire: an expiry pass reads these, not every message. */
+export const EXPIRING = "expiring/";
+const expiringKey = (message: MessageRecord) => `${EXPIRING}${String(message.expiresAt).padStart(15, "0")}-${message.id}`;
 
 /** Makes `message` found by another id too: a text sent again goes to the hub under a new Submit id. */
 export async function aliasMessage(ctx: Pick<CoreContext, "store">, alias: string, message: MessageRecord): Promise<void> {
@@ -107,6 +112,7 @@ export async function setStatus(
 export async function deleteMessage(ctx: Pick<CoreContext, "store">, message: MessageRecord): Promise<void> {
   await ctx.store.delete(messageKey(message.conversation, message.at, message.id));
   await ctx.store.delete(indexKey(message.id));
+  if (message.expiresAt !== undefined) await ctx.store.delete(expiringKey(message));
 }
 
 /** Where a page of history ends: before `before` (ms), or, with `beforeId`, before that message (its `at` and id). */

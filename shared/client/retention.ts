@@ -5,7 +5,7 @@ import { DAY_MS, type TimerContent, type TimerDays, TIMER_MAX_DAYS, TIMER_MIN_DA
 import type { CoreContext } from "./context.js";
 import { type ConversationRecord, listConversations } from "./conversation-record.js";
 import { addNotice } from "./group-changes.js";
-import type { MessageRecord } from "./messages.js";
+import { EXPIRING, type MessageRecord } from "./messages.js";
 import { chatOfMoved } from "./moved-history.js";
 import { enqueue } from "./outgoing-queue.js";
 
@@ -103,6 +103,7 @@ export interface ExpiryPlan {
  */
 export async function expiryPlan(ctx: Pick<CoreContext, "store">, accountDays: number | null, now: number): Promise<ExpiryPlan> {
   const overrides = await chatRetentions(ctx);
+  if (accountDays === null && overrides.size === 0) return timedOnly(ctx, now);
   const chats = new Map((await listConversations(ctx)).map((c) => [c.conversation, chatOfRecord(c)]));
   // A first text still waiting for its conversation is the friend's chat's, as is history moved in for it.
   const chatOf = (conversation: string): ChatKey =>
@@ -119,4 +120,21 @@ export async function expiryPlan(ctx: Pick<CoreContext, "store">, accountDays: n
     else next = Math.min(next ?? end, end);
   }
   return next === undefined ? { expired } : { expired, next };
+}
+
+/**
+ * With no retention anywhere, only messages sent with a timer expire: read from their index, in
+ * the order they expire, so a pass every minute (the extension's) costs what is due, not the store.
+ */
+async function timedOnly(ctx: Pick<CoreContext, "store">, now: number): Promise<ExpiryPlan> {
+  const expired: MessageRecord[] = [];
+  for (const [key, messageKey] of await ctx.store.list<string>(EXPIRING)) {
+    const at = Number(key.slice(EXPIRING.length, EXPIRING.length + 15));
+    if (at >= now) return { expired, next: at };
+    const message = await ctx.store.get<MessageRecord>(messageKey);
+    if (message) expired.push(message);
+    // An entry whose message went another way (moved into its conversation, say) is dropped.
+    else await ctx.store.delete(key);
+  }
+  return { expired };
 }

@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type { EmsgClient } from "../../shared/client/client.js";
 import type { MessageRecord } from "../../shared/client/messages.js";
 import { syncAll, threeFriends, tripGroup } from "./group-world.js";
@@ -58,6 +58,23 @@ describe("a chat's disappearing-messages timer, told to everyone in it (PROTOCOL
     const bobTimer = (await bob.history(alice.address)).find((m) => m.notice?.by === bob.address)!;
     const newest = bobTimer.at > aliceTimer.at ? 7 : 30;
     expect([await alice.chatRetention(bob.address), await bob.chatRetention(alice.address)]).toEqual([newest, newest]);
+  });
+
+  it("tells the friend the sender's own retention with each text; an expiry pass then reads only what is due", { timeout: 60_000 }, async () => {
+    const { world, alice, bob } = await threeFriends();
+    await world.storeOf(alice).put("settings", { strangers: "accept", retentionDays: 7 });
+    await world.storeOf(bob).put("settings", { strangers: "accept", retentionDays: null });
+    const sent = await alice.sendText(bob.address, "a week is enough");
+    await alice.flush();
+    await bob.sync();
+    expect((await bob.history(alice.address)).find((m) => m.id === sent.id)?.expiresAt).toBe(sent.at + 7 * DAY);
+    // Bob keeps everything by his own settings, and no chat of his has a timer: only timed texts can go.
+    const lists = vi.spyOn(world.storeOf(bob), "list");
+    expect(await bob.expire(sent.at + 7 * DAY - 1)).toEqual([]);
+    expect(bob.nextExpiry).toBe(sent.at + 7 * DAY);
+    expect(await bob.expire(sent.at + 7 * DAY + 1)).toEqual([sent.id]);
+    expect(lists.mock.calls.map(([prefix]) => prefix)).not.toContain("msg/");
+    expect(bob.nextExpiry).toBeUndefined();
   });
 
   it("applies to every member of a group", { timeout: 60_000 }, async () => {
