@@ -17,6 +17,7 @@ import { addNotice } from "./group-changes.js";
 import { receiveDeleted, receiveFriendBounce, receiveFriendRequest, receiveFriendResponse } from "./friends.js";
 import { setStatus } from "./messages.js";
 import { resendStale } from "./outgoing-queue.js";
+import { vetoRefused } from "./withdrawals.js";
 import { receiveMoved } from "./friend-moves.js";
 import { onDeviceAdded } from "./device-jobs.js";
 import type { SocketLike } from "./transport.js";
@@ -47,6 +48,7 @@ async function applyItem(ctx: CoreContext, item: Exclude<MailItem, { kind: "conv
       return {};
     case "bounce":
       if (await receiveFriendBounce(ctx, item.ref, item.to, item.error)) return {};
+      if (await vetoRefused(ctx, item.ref, item.error)) return {};
       if (item.error === "stale_epoch" && (await resendStale(ctx, item.ref))) return {};
       await setStatus(ctx, item.ref, "failed", { error: item.error });
       return {};

@@ -6,7 +6,7 @@ import { decodeGroupState } from "../mls/state-codec.js";
 import { newText } from "../content.js";
 import { type ConvPayload, SubmitAcceptedSchema, type Veto } from "../wire/conversation.js";
 import type { CoreContext } from "./context.js";
-import { choosePeerConversation, type ConversationKind, type ConversationRecord, dropPeerConversation } from "./conversation-record.js";
+import { choosePeerConversation, type ConversationKind, type ConversationRecord, dropPeerConversation, loadConversation, saveConversation } from "./conversation-record.js";
 import { hubPath } from "./conversations.js";
 import { queueRemoval } from "./device-jobs.js";
 import { attachmentContentOf } from "./attachments.js";
@@ -76,21 +76,43 @@ export async function vetoIfUnreadable(ctx: CoreContext, record: ConversationRec
   await ctx.store.put(vetoKey(item.conversation), { conversation: item.conversation, veto: { id: randomId16(), epoch: item.epoch, hubSeq: item.hubSeq } });
 }
 
+const sentKey = (id: string) => `vetoSent/${id}`;
+
 /**
- * Sends the vetoes waiting. One the hub refuses (not its latest commit any more, or too many) is
- * dropped; one that could not reach it waits for the next call.
+ * Sends the vetoes waiting. One that could not reach the hub waits for the next call. One the hub
+ * refuses (at once, or for a remote hub later as a bounce: see vetoRefused) leaves this device
+ * behind the group for good, which the conversation then says (vetoRefused).
  */
 export async function sendVetoes(ctx: CoreContext): Promise<void> {
   for (const [key, { conversation, veto }] of await ctx.store.list<{ conversation: string; veto: Veto }>("veto/")) {
+    await ctx.store.put(sentKey(veto.id), conversation);
     try {
-      await ctx.api.call("POST", `${hubPath(conversation)}/veto`, veto, SubmitAcceptedSchema);
+      // A hub on our own server answers for good; a remote one's refusal comes back as a bounce.
+      const answer = await ctx.api.call("POST", `${hubPath(conversation)}/veto`, veto, SubmitAcceptedSchema);
+      if (answer.seq !== undefined) await ctx.store.delete(sentKey(veto.id));
     } catch (error) {
       if (!(error instanceof EmsgError)) throw error;
       if (RETRYABLE.has(error.code)) continue;
-      console.warn(`emsg: the hub refused this device's veto in ${conversation}: ${error.message}`);
+      await vetoRefused(ctx, veto.id, error.message);
     }
     await ctx.store.delete(key);
   }
+}
+
+/**
+ * Whether `ref` is a veto of this device's that the hub refused: the commit it could not process
+ * stays (another account committed on top of it, say), so nothing it sends or reads there can be
+ * taken any more. The conversation is stopped with why, as for a refused commit (PROTOCOL §8).
+ */
+export async function vetoRefused(ctx: CoreContext, ref: string, why: string): Promise<boolean> {
+  const conversation = await ctx.store.get<string>(sentKey(ref));
+  if (conversation === undefined) return false;
+  await ctx.store.delete(sentKey(ref));
+  const record = await loadConversation(ctx, conversation);
+  if (record && !record.unsafe && !record.left) {
+    await saveConversation(ctx, { ...record, unsafe: `A change to this conversation could not be read on this device, and the server would not undo it (${why}).` });
+  }
+  return true;
 }
 
 /**
@@ -125,6 +147,8 @@ export async function readWithdrawal(ctx: CoreContext, record: ConversationRecor
     if (stack.slice(index).some((b) => "own" in b && b.own)) await redoOwnDevices(ctx, record, next);
   }
   await sendAgain(ctx, record.conversation, withdrawn[0]!.hubSeq, item.hubSeq, item.epoch);
+  // A veto of ours that this withdrawal answers is no longer waiting for a refusal.
+  await ctx.store.delete(sentKey(item.id));
   return next;
 }
 

@@ -103,6 +103,23 @@ describe("vetoes in the client core", { timeout: 60_000 }, () => {
     expect(await texts(carol, conversation)).toEqual(["alice: during", "bob: back"]);
   });
 
+  it("a member whose veto comes too late (another account committed on top) is told its conversation is stuck, not left waiting", async () => {
+    const { world, alice, bob, carol, conversation } = await tripGroup();
+    const epoch = world.hubs.get(conversation)!.epoch;
+    world.tamper = (to, item: ConvPayload) => (to === bob.address && item.type === "commit" ? { ...item, mls: broken(item.mls) } : item);
+    const state = await decodeGroupState((await record(world, alice, conversation))!.group);
+    const made = await refreshKeys(state);
+    world.submit(conversation, alice.address, alice.account!.deviceId, { id: randomId16(), epoch, kind: "commit", mls: made.commit });
+    world.tamper = undefined;
+    await carol.sync();
+    const onTop = await refreshKeys(await decodeGroupState((await record(world, carol, conversation))!.group));
+    world.submit(conversation, carol.address, carol.account!.deviceId, { id: randomId16(), epoch: epoch + 1, kind: "commit", mls: onTop.commit });
+    await bob.sync();
+    expect(world.vetoes.map((v) => v.from)).toEqual([bob.address]);
+    expect(world.hubs.get(conversation)!.epoch).toBe(epoch + 2);
+    expect((await bob.conversations()).find((c) => c.conversation === conversation)?.unsafe).toMatch(/would not undo it/);
+  });
+
   it("a malicious veto of a genuine commit takes everyone back together: no fork, and the change can be made again", async () => {
     const { world, alice, bob, carol, conversation } = await tripGroup();
     const dave = await world.person("dave#im.bob.test");
