@@ -26,10 +26,9 @@ export class ClientService {
   constructor(store: Store, transport: Transport) {
     this.#store = store;
     this.client = new EmsgClient({ store, transport });
+    // Messages, their changes and chat summaries reach open pages as the core's own events
+    // (entrypoints/background.ts); "messages" says only that expiry removed some.
     this.client.on("friend", () => this.#changed("friends"));
-    this.client.on("message", () => this.#changed("messages"));
-    this.client.on("status", () => this.#changed("messages"));
-    this.client.on("conversation", () => this.#changed("messages"));
     this.client.on("connection", ({ state }) => {
       this.#connection = state;
       this.#changed("connection");

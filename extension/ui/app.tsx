@@ -35,7 +35,7 @@ export function App({ layout }: { layout: "popup" | "panel" }) {
     if (!chats) return;
     const unsubscribe = chats.subscribe(() => bump(undefined));
     void chats.load();
-    // The list is read again after expiry or a group change; a friend's change may open or close their chat's composer.
+    // The list is read again after expiry removed messages; a friend's change may open or close their chat's composer.
     const off = onChanged((what) => {
       if (what === "messages") void chats.load();
       if (what === "friends") void chats.conversation?.refreshTrust();
@@ -79,7 +79,7 @@ export function App({ layout }: { layout: "popup" | "panel" }) {
             ))}
           </nav>
           {tab === "chats" && chats && <Chats self={self} chats={chats} friends={status.friends} />}
-          {tab === "friends" && <Friends self={self} friends={status.friends} onOpenChat={openChat} />}
+          {tab === "friends" && chats && <Friends self={self} friends={status.friends} people={chats.people} onOpenChat={openChat} />}
           {tab === "settings" && <Settings />}
         </>
       )}
