@@ -139,10 +139,10 @@ function emsgOnlySection(results: BenchResults): string {
   const lines = ["| figure | EMSG |", "| --- | ---: |"];
   const m = results.mls.figures;
   if (m) {
-    lines.push(`| MLS encrypt + decrypt, msgs/s (${m.messages} messages, one core; ${MLS_BEFORE.encryptDecrypt}) | ${perSecond(m.encryptDecryptPerSec)} |`);
+    lines.push(`| MLS encrypt + decrypt (${m.messages} messages), msgs per second of CPU time, i.e. on one core of its own (wall clock on this shared machine; ${MLS_BEFORE.encryptDecrypt}) | ${perSecond(m.encryptDecryptPerCpuSec)} (wall ${perSecond(m.encryptDecryptPerSec)}) |`);
     lines.push(`| MLS 1:1 group setup (create, add, join), ms | ${millis(m.oneToOneSetupMs)} |`);
     lines.push(`| MLS ${m.groupMembers}-member group: creator's commits + Welcomes (20 devices a commit), ms | ${millis(m.groupCommitMs)} |`);
-    lines.push(`| MLS ${m.groupMembers}-member group: ${m.groupMembers - 1} joins from the Welcomes and the later commits, ms (${MLS_BEFORE.joins}) | ${millis(m.groupJoinMs)} |`);
+    lines.push(`| MLS ${m.groupMembers}-member group: ${m.groupMembers - 1} joins from the Welcomes and the later commits, ms of CPU time (wall clock; ${MLS_BEFORE.joins}) | ${millis(m.groupJoinCpuMs)} (wall ${millis(m.groupJoinMs)}) |`);
   }
   const s = results.emsg.figures?.idleSockets;
   if (s) {
@@ -164,10 +164,11 @@ function emsgOnlySection(results: BenchResults): string {
 
 const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
 
-// What the same rows measured before EMSG's own MLS crypto provider and catch-up batches (issue 18).
+// What the same rows measured before (issue 18): at cf15684 beside this code, taking turns in one
+// process at load 18–23 (WebCrypto's Ed25519 then); wall clock only at 1d977a0, before EMSG's own MLS crypto provider.
 const MLS_BEFORE = {
-  encryptDecrypt: "before: 362 at 1d977a0, 171–291 in earlier full runs",
-  joins: "before: 10,613 at 1d977a0, 17,000 in an earlier full run",
+  encryptDecrypt: "before: 657–716 (wall 136–286) at cf15684; wall 362 at 1d977a0",
+  joins: "before: 3,859–4,057 (wall 10,675–13,881) at cf15684; wall 10,613 at 1d977a0",
 };
 const CATCH_UP_BEFORE = "before: 627.7 at 1d977a0, 16 msgs/s";
 
