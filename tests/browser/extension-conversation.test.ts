@@ -31,7 +31,8 @@ describe("files and conversation actions between the extension and a PWA user on
     buildPwa();
     persistRoot = mkdtempSync(join(tmpdir(), "emsg-ext-conv-"));
     servers = await startDomains({ domains: twoDomains(PORT_BASE, INSPECTOR_BASE), persistRoot });
-    ext = await launchWithExtension();
+    // A fake microphone, allowed without asking, for the voice note.
+    ext = await launchWithExtension(undefined, undefined, ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream", "--autoplay-policy=no-user-gesture-required"]);
   }, 300_000);
 
   afterAll(async () => {
@@ -196,6 +197,22 @@ describe("files and conversation actions between the extension and a PWA user on
     expect(download.suggestedFilename()).toBe("list.txt");
     expect(sha256(await readFile((await download.path())!))).toBe(sha256(sent));
   }, 180_000);
+
+  it("records a voice note in the extension, and bob plays it", async () => {
+    await panel.getByTestId("record").click();
+    await panel.getByTestId("record-stop").waitFor();
+    await panel.waitForTimeout(1500);
+    await panel.getByTestId("record-stop").click();
+    await panel.getByTestId("attachment").filter({ hasText: "Voice note" }).waitFor({ timeout: 60_000 });
+    const audio = bob.getByTestId("attachment").filter({ hasText: "Voice note" }).getByTestId("audio");
+    await audio.waitFor({ timeout: 60_000 });
+    const played = await audio.evaluate(async (el: HTMLAudioElement) => {
+      await el.play();
+      await new Promise((r) => setTimeout(r, 700));
+      return el.currentTime;
+    });
+    expect(played).toBeGreaterThan(0);
+  }, 120_000);
 
   it("searches alice's messages in the extension and opens the chat of a hit", async () => {
     await panel.getByRole("button", { name: "Back to chats" }).click();

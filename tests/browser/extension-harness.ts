@@ -52,8 +52,8 @@ export interface LoadedExtension {
   close(): Promise<void>;
 }
 
-/** Starts Chromium with the built extension; `mapToPort` sends the messengers' host names to loopback. */
-export async function launchWithExtension(mapToPort?: number, locale?: string): Promise<LoadedExtension> {
+/** Starts Chromium with the built extension; `mapToPort` sends the messengers' host names to loopback; `extraArgs` go to Chromium as they are. */
+export async function launchWithExtension(mapToPort?: number, locale?: string, extraArgs: readonly string[] = []): Promise<LoadedExtension> {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
   const userDataDir = mkdtempSync(join(tmpdir(), "emsg-chromium-"));
   const args = [
@@ -69,6 +69,7 @@ export async function launchWithExtension(mapToPort?: number, locale?: string): 
     "--no-pings",
     `--disable-extensions-except=${EXTENSION_DIR}`,
     `--load-extension=${EXTENSION_DIR}`,
+    ...extraArgs,
   ];
   if (mapToPort !== undefined) {
     args.push("--ignore-certificate-errors", `--host-resolver-rules=${MESSENGER_HOSTS.map((h) => `MAP ${h} 127.0.0.1:${mapToPort}`).join(", ")}`);
