@@ -16,9 +16,10 @@ export type MessageStatus = "sending" | "sent" | "delivered" | "failed" | "recei
  * added or removed, or the members a group was created with; `title`: a rename's new name, and the
  * name on the creator's own "created" (other devices learn it from the message after).
  * `unreadable` (any conversation): a message from `by` arrived that this device could not read.
+ * `undone` (any conversation): a change was withdrawn after `by` vetoed it, its device unable to apply it (PROTOCOL §8, Vetoes).
  */
 export type GroupNotice = {
-  type: "created" | "added" | "removed" | "left" | "renamed" | "unreadable" | "timer";
+  type: "created" | "added" | "removed" | "left" | "renamed" | "unreadable" | "timer" | "undone";
   by: Address;
   who?: Address[];
   title?: string;

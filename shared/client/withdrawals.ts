@@ -11,6 +11,7 @@ import { hubPath } from "./conversations.js";
 import { queueRemoval } from "./device-jobs.js";
 import { attachmentContentOf } from "./attachments.js";
 import { aliasMessage, type MessageRecord, setStatus } from "./messages.js";
+import { addNotice } from "./group-changes.js";
 import { enqueue } from "./outgoing-queue.js";
 
 /**
@@ -147,6 +148,8 @@ export async function readWithdrawal(ctx: CoreContext, record: ConversationRecor
     if (stack.slice(index).some((b) => "own" in b && b.own)) await redoOwnDevices(ctx, record, next);
   }
   await sendAgain(ctx, record.conversation, withdrawn[0]!.hubSeq, item.hubSeq, item.epoch);
+  // Shown, so that whoever made the change knows to make it again (the same id on every device).
+  await addNotice(ctx, record.conversation, item.id, item.at, { type: "undone", by: item.from });
   // A veto of ours that this withdrawal answers is no longer waiting for a refusal.
   await ctx.store.delete(sentKey(item.id));
   return next;

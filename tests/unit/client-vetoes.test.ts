@@ -90,7 +90,11 @@ describe("vetoes in the client core", { timeout: 60_000 }, () => {
     for (const person of [alice, bob, carol]) {
       expect(await record(world, person, conversation)).toMatchObject({ epoch, members: [alice.address, bob.address, carol.address] });
     }
-    // Dave is out again; Alice, whose add it was, can make it again.
+    // Everyone is told the change was undone, and by whose veto: Alice, whose add it was, can make it again.
+    for (const person of [alice, bob, carol]) {
+      expect((await person.history(conversation, { limit: 100 })).filter((m) => m.notice?.type === "undone").map((m) => m.notice!.by)).toEqual([bob.address]);
+    }
+    // Dave is out again.
     expect((await dave.conversations()).find((c) => c.conversation === conversation)).toMatchObject({ left: true });
     // Bob, who never read "during" at the withdrawn epoch, reads it now; Carol, who did, still shows it once.
     expect(await texts(bob, conversation)).toEqual(["alice: during"]);
