@@ -119,19 +119,16 @@ class ByBytes {
   }
 }
 
-/**
- * HMAC-SHA512 and SHA-512 for the span of one MLS operation. A key's padded HMAC state is made once
- * and cloned for every MAC under it: a secret-tree node keys four expands and a message's ratchet
- * secret three, and the pads cost half of each MAC. A digest of bytes hashed before in the
- * operation is given again: a joiner's parent-hash check hashes the same subtrees once per leaf.
- * Keys are taken by identity and checked by content (ts-mls may reuse an array); `end` wipes
- * every state, so no secret outlives the operation.
- */
 type KeyedMac = _HMAC<ReturnType<typeof sha512.create>>;
 
-class OperationHashes {
+/**
+ * HMAC-SHA512 for the span of one MLS operation. A key's padded state is made once and copied for
+ * every MAC under it: a secret-tree node keys four expands and a message's ratchet secret three, and
+ * the pads cost half of each MAC. Keys are taken by identity and checked by content (ts-mls may
+ * reuse an array); `end` wipes every state, so no secret outlives the operation.
+ */
+class OperationMacs {
   readonly #keyed = new Map<Uint8Array, { key: Uint8Array; state: KeyedMac }>();
-  readonly #digests = new ByBytes();
   // Each MAC runs in this one copy of a keyed state rather than a new one.
   #scratch: KeyedMac | undefined;
 
@@ -146,10 +143,6 @@ class OperationHashes {
     return this.#scratch.update(data).digest();
   };
 
-  digest(data: Uint8Array): Uint8Array {
-    return this.#digests.find([data]) ?? this.#digests.keep([data], sha512(data));
-  }
-
   end(): void {
     for (const { key, state } of this.#keyed.values()) {
       key.fill(0);
@@ -157,7 +150,6 @@ class OperationHashes {
     }
     this.#scratch?.destroy();
     this.#keyed.clear();
-    this.#digests.clear();
   }
 }
 
@@ -165,20 +157,18 @@ class OperationHashes {
 const SENDER_DATA_MAX = 64;
 
 /**
- * `suite` for one operation (see OperationHashes): its hash and KDF share keyed MAC states and
- * digests until `end`. Same bytes out as `suite`.
+ * `suite` for one operation: its MACs and KDF share keyed states (OperationMacs) and a received
+ * message's sender data is opened once, until `end`. Same bytes out as `suite`.
  */
 export function operationSuite(suite: CiphersuiteImpl): { cs: CiphersuiteImpl; end(): void } {
-  const hashes = new OperationHashes();
+  const macs = new OperationMacs();
   const hash: Hash = {
-    async digest(data) {
-      return hashes.digest(data);
-    },
+    digest: sha512Hash.digest,
     async mac(key, data) {
-      return hashes.mac(key, data);
+      return macs.mac(key, data);
     },
     async verifyMac(key, mac, data) {
-      return equalInConstantTime(mac, hashes.mac(key, data));
+      return equalInConstantTime(mac, macs.mac(key, data));
     },
   };
   const kdf: Kdf = {
@@ -186,7 +176,7 @@ export function operationSuite(suite: CiphersuiteImpl): { cs: CiphersuiteImpl; e
       return hkdfSha512.extract(salt, ikm);
     },
     async expand(prk, info, length) {
-      return expand(prk, info, length, hashes.mac);
+      return expand(prk, info, length, macs.mac);
     },
     size: HASH_BYTES,
   };
@@ -204,7 +194,7 @@ export function operationSuite(suite: CiphersuiteImpl): { cs: CiphersuiteImpl; e
   return {
     cs: { ...suite, hash, kdf, hpke },
     end: () => {
-      hashes.end();
+      macs.end();
       senderData.clear();
     },
   };

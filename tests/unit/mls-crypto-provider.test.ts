@@ -41,7 +41,7 @@ describe("EMSG's MLS crypto provider", () => {
     expect(await a.hash.verifyMac(key, mac.subarray(1), data)).toBe(false);
   });
 
-  it("gives the same bytes within one operation, where MAC keys and digests are kept", async () => {
+  it("gives the same bytes within one operation, where MAC keys are kept", async () => {
     const [base, plain] = [await ours(), await theirs()];
     const { cs, end } = operationSuite(base);
     const prk = random(64);
@@ -54,10 +54,6 @@ describe("EMSG's MLS crypto provider", () => {
     prk.set(random(64));
     expect(toB64u(await cs.kdf.expand(prk, info, 64))).toBe(toB64u(await plain.kdf.expand(prk, info, 64)));
     const data = random(1500);
-    const first = await cs.hash.digest(data);
-    first.fill(0);
-    expect(toB64u(await cs.hash.digest(data))).toBe(toB64u(await plain.hash.digest(data)));
-    data[7]! ^= 1;
     expect(toB64u(await cs.hash.digest(data))).toBe(toB64u(await plain.hash.digest(data)));
     const mac = await cs.hash.mac(prk, data);
     expect(toB64u(mac)).toBe(toB64u(await plain.hash.mac(prk, data)));
