@@ -228,7 +228,8 @@ export async function applyConvItem(ctx: CoreContext, item: ConvPayload): Promis
   // Hub order is not arrival order: a peer's outbox retries can overtake. MLS reads application
   // messages of an epoch in any order; exact positions already applied are skipped.
   if (!record) {
-    await park(ctx, item);
+    // A withdrawal of a commit whose Welcome never made this device a member has nothing to undo.
+    if (item.type !== "withdrawn") await park(ctx, item);
     return {};
   }
   if (wasApplied(record, item.hubSeq)) return {};

@@ -51,6 +51,25 @@ describe("vetoes in the client core", { timeout: 60_000 }, () => {
     for (const person of [alice, bob, carol]) expect(await texts(person, conversation)).toEqual(["alice: still here", "bob: me too"]);
   });
 
+  it("an account such a commit claimed to add, whose Welcome it could not read, is told nothing of its withdrawal, and joins for real later", async () => {
+    const { world, alice, bob, carol, conversation } = await tripGroup();
+    const dave = await world.person("dave#im.bob.test");
+    await world.befriend(alice, dave);
+    const epoch = world.hubs.get(conversation)!.epoch;
+    const made = await refreshKeys(await decodeGroupState((await record(world, carol, conversation))!.group));
+    const welcome = toB64u(crypto.getRandomValues(new Uint8Array(300)));
+    world.submit(conversation, carol.address, carol.account!.deviceId, { id: randomId16(), epoch, kind: "commit", mls: broken(made.commit), welcome, roster: { add: [dave.address], remove: [] } });
+    await syncAll(alice, bob, dave);
+    expect(world.hubs.get(conversation)!).toMatchObject({ epoch, members: [alice.address, bob.address, carol.address] });
+    await alice.addToGroup(conversation, [dave.address]);
+    await alice.flush();
+    await syncAll(dave);
+    await alice.sendText(conversation, "hi dave");
+    await alice.flush();
+    await syncAll(dave);
+    expect((await dave.history(conversation, { limit: 100 })).map((m) => m.notice?.type ?? m.text)).toEqual(["added", "hi dave"]);
+  });
+
   it("two such commits in a row are withdrawn together by a veto of the first, which is all the others can read", async () => {
     const { world, alice, bob, carol, conversation } = await tripGroup();
     const epoch = world.hubs.get(conversation)!.epoch;
