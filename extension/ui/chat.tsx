@@ -6,6 +6,7 @@ import { AttachmentBody, TransferBar } from "../../ui/views/attachment-parts.js"
 import { AttachButtons, composerKeyDown, TypingLine, useFileSending } from "../../ui/views/composer-parts.js";
 import { ComposeContext, MessageActions, MessageBody } from "../../ui/views/message-parts.js";
 import { useModel } from "../../ui/views/use-model.js";
+import { PersonAvatar } from "../../ui/views/person-avatar.js";
 import { ChatRetention } from "./chat-retention.js";
 import { GroupInfo } from "./group-info.js";
 import { t } from "./i18n.js";
@@ -42,7 +43,9 @@ export function Chat({ chats, conversation }: { chats: ChatsViewModel; conversat
     void conversation.send(text);
   };
   if (group?.detailsOpen) return <GroupInfo group={group} />;
-  const title = group?.title || conversation.title;
+  // A 1:1 is headed by the person's display name, their address always under it (PROTOCOL §8.2).
+  const person = !group && conversation.peer ? chats.people.person(conversation.peer, { full: true }) : null;
+  const title = group?.title || person?.name || conversation.title;
   const chat = conversation.conversation;
   const ending = group?.ending;
   return (
@@ -50,9 +53,10 @@ export function Chat({ chats, conversation }: { chats: ChatsViewModel; conversat
       {picking.dragging ? <p class="drop-hint" role="status">{t("file.drop")}</p> : null}
       <header class="row">
         <button onClick={() => chats.close()} aria-label={t("nav.backToChats")}>←</button>
+        {person ? <PersonAvatar url={person.avatar} initial={person.initial} extra="small" /> : null}
         <div class="grow">
-          <h2 class="ellipsis">{title}</h2>
-          {group ? <span class="hint">{group.membersLabel(t)}</span> : <span class="hint">{t("conv.encrypted")}</span>}
+          <h2 class="ellipsis" title={conversation.peer ?? undefined}>{title}</h2>
+          {group ? <span class="hint">{group.membersLabel(t)}</span> : <span class="hint">{person && person.name !== person.address ? `${person.address} · ` : ""}{t("conv.encrypted")}</span>}
         </div>
         {group ? <button onClick={() => group.openDetails()}>{t("group.info")}</button> : null}
       </header>

@@ -2,6 +2,7 @@ import { useState } from "preact/hooks";
 import type { ChatsViewModel } from "../../ui/view-models/chats-model.js";
 import { ChatSearchField, SearchHits } from "../../ui/views/chat-search.js";
 import { useModel } from "../../ui/views/use-model.js";
+import { PersonAvatar } from "../../ui/views/person-avatar.js";
 import type { Address } from "../../shared/address.js";
 import type { FriendView } from "../messaging/messages.js";
 import { NewGroup } from "./new-group.js";
@@ -26,8 +27,8 @@ export function Chats({ self, chats, friends }: { self: Address; chats: ChatsVie
           <ul class="chats" aria-label={t("chats.title")}>
             {rows.map((row) => (
               <li key={row.id}>
-                <button class="chat-row" onClick={() => chats.open(row.id)} data-testid="chat-row">
-                  <span class="avatar" aria-hidden="true">{row.initial}</span>
+                <button class="chat-row" onClick={() => chats.open(row.id)} data-testid="chat-row" title={row.address || undefined}>
+                  <PersonAvatar url={row.avatar} initial={row.initial} />
                   <span class="title">
                     {row.title}
                     {row.group && <span class="hint"> · {row.membersLabel}</span>}

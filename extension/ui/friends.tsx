@@ -2,12 +2,20 @@ import { useEffect, useState } from "preact/hooks";
 import type { Address } from "../../shared/address.js";
 import { ERROR_SENTENCE, isErrorCode } from "../../shared/errors.js";
 import { readFriendInput } from "../../ui/view-models/friend-input.js";
+import type { PeopleNames } from "../../ui/view-models/people-names.js";
+import { useModel } from "../../ui/views/use-model.js";
 import type { FriendView } from "../messaging/messages.js";
 import { ask } from "./panel-api.js";
 import { t } from "./i18n.js";
 
 /** Add a friend, answer requests, and see everyone with where they stand. */
-export function Friends({ self, friends, onOpenChat }: { self: Address; friends: FriendView[]; onOpenChat(peer: string): void }) {
+export function Friends({ self, friends, people, onOpenChat }: { self: Address; friends: FriendView[]; people: PeopleNames; onOpenChat(peer: string): void }) {
+  useModel(people);
+  // A friend's display name is their claim: their address stays beside it (PROTOCOL §8.2).
+  const named = (address: string) => {
+    const person = people.person(address as Address, { full: true });
+    return person.name === address ? address : `${person.name} (${address})`;
+  };
   const [input, setInput] = useState("");
   const [status, setStatus] = useState("");
   // Requests held for review reach this device only by asking the server; the list then updates.
@@ -58,7 +66,7 @@ export function Friends({ self, friends, onOpenChat }: { self: Address; friends:
         <ul aria-label={t("friends.list")}>
           {others.map((f) => (
             <li key={f.address}>
-              {f.address} {f.state === "friend" ? "" : `(${f.state === "outgoing" ? t("friends.outgoing") : f.state})`}
+              {named(f.address)} {f.state === "friend" ? "" : `(${f.state === "outgoing" ? t("friends.outgoing") : f.state})`}
               {f.bounced ? ` — ${isErrorCode(f.bounced) ? ERROR_SENTENCE[f.bounced] : f.bounced}` : ""}
               {f.state === "friend" && <button onClick={() => onOpenChat(f.address)}>{t("friends.message")}</button>}
             </li>

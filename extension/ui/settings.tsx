@@ -1,14 +1,27 @@
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useMemo, useState } from "preact/hooks";
+import { ProfileViewModel } from "../../ui/view-models/profile-model.js";
+import { ProfileSection } from "../../ui/views/profile-section.js";
+import { answered } from "./group-requests.js";
 import { readRetention, RETENTION_CHOICES, retentionLabel, retentionValue } from "../../ui/view-models/settings-form.js";
 import type { SettingsView } from "../messaging/messages.js";
 import { ask } from "./panel-api.js";
 import { t } from "./i18n.js";
 
+/** The display name and avatar form (PROTOCOL §8.2), asking the background, which holds the core. */
+function remoteProfile(): ProfileViewModel {
+  return new ProfileViewModel({
+    profile: async () => answered(await ask({ type: "profile" })).profile ?? undefined,
+    setProfile: async (name, avatar) => answered(await ask({ type: "set-profile", name, ...(avatar === undefined ? {} : { avatar }) })).profile,
+  });
+}
+
 export function Settings() {
   const [settings, setSettings] = useState<SettingsView | null>(null);
   const [status, setStatus] = useState("");
+  const profile = useMemo(remoteProfile, []);
   useEffect(() => {
     void ask({ type: "settings" }).then((reply) => (reply.ok ? setSettings(reply.settings) : setStatus(reply.message)));
+    void profile.load();
   }, []);
   const save = async (change: Partial<SettingsView>) => {
     const reply = await ask({ type: "set-settings", ...change });
@@ -18,6 +31,7 @@ export function Settings() {
   if (!settings) return <p role="status">{status || "…"}</p>;
   return (
     <section aria-label={t("settings.title")}>
+      <ProfileSection profile={profile} t={t} />
       <label>
         {t("settings.strangers")}
         <select value={settings.strangers} onChange={(e) => save({ strangers: e.currentTarget.value as SettingsView["strangers"] })}>
