@@ -12,6 +12,7 @@ import { listen } from "./listen.js";
 import { FILE_USAGE, saveFiles, sendFile } from "./file-commands.js";
 import { exportCommand, importCommand } from "./account-file.js";
 import { GROUP_USAGE, groupCommand, GroupUsageError } from "./group.js";
+import { PROFILE_USAGE, setAvatarCommand, setNameCommand, terminalNames } from "./profile-commands.js";
 import { useHostEd25519 } from "../shared/mls/ed25519.js";
 import { nodeEd25519 } from "./node-ed25519.js";
 
@@ -25,6 +26,7 @@ const USAGE = `usage: npm run cli -- [--state DIR] COMMAND
   requests                                            list friend requests waiting for you
   accept|decline|block ADDRESS                        answer a request, or block someone
   friends                                             list friends
+${PROFILE_USAGE}
   verify ADDRESS                                      show the safety number with a friend
   send ADDRESS|GROUP TEXT…                            send a message to a friend or into a group
   read [ADDRESS|GROUP]                                fetch new messages; show a conversation or all
@@ -97,7 +99,8 @@ async function showRead(client: EmsgClient, who: string | undefined, filesDir: s
   if (who) {
     const shown = await client.history(who, { limit: 100 });
     const byId = new Map(shown.map((m) => [m.id, m]));
-    for (const m of shown) console.log(formatMessage(m, m.replyTo === undefined ? undefined : byId.get(m.replyTo)));
+    const nameOf = await terminalNames(client);
+    for (const m of shown) console.log(formatMessage(m, m.replyTo === undefined ? undefined : byId.get(m.replyTo), nameOf));
     await saveFiles(client, shown, filesDir);
     await client.markRead(who);
     await client.flush();
@@ -105,9 +108,10 @@ async function showRead(client: EmsgClient, who: string | undefined, filesDir: s
   }
   const conversations = await client.conversations();
   if (conversations.length === 0) console.log("No conversations yet.");
+  const nameOf = await terminalNames(client);
   for (const c of conversations) {
-    const name = c.kind === "group" ? `"${c.title ?? "(no name yet)"}" ${c.conversation}${c.left ? " (left)" : ""}` : (c.peer ?? c.members.join(", "));
-    const last = c.last ? `  ${c.last.direction === "out" ? "me" : c.last.from}: ${c.last.text}` : "";
+    const name = c.kind === "group" ? `"${c.title ?? "(no name yet)"}" ${c.conversation}${c.left ? " (left)" : ""}` : (c.peer ? nameOf(c.peer) : c.members.join(", "));
+    const last = c.last ? `  ${c.last.direction === "out" ? "me" : nameOf(c.last.from)}: ${c.last.text}` : "";
     console.log(`${name}  (${c.unread} unread)${last}`);
   }
 }
@@ -124,6 +128,8 @@ async function run(args: Args): Promise<void> {
     }
     case "whoami": {
       const a = client.account!;
+      const profile = await client.profile();
+      if (profile) console.log(`${profile.name}${profile.avatar ? " (with a picture)" : ""}`);
       console.log(`${a.address}\n  device ${a.deviceId}\n  server ${a.origin}\n  account key ${a.accountPublicKey}`);
       return;
     }
@@ -155,9 +161,15 @@ async function run(args: Args): Promise<void> {
       await client.sync();
       const all = await client.friends();
       if (all.length === 0) console.log("No friends yet.");
-      for (const f of all) console.log(`${f.address}  ${f.state}${f.bounced ? ` (not delivered: ${ERROR_SENTENCE[f.bounced as keyof typeof ERROR_SENTENCE] ?? f.bounced})` : ""}`);
+      const nameOf = await terminalNames(client);
+      for (const f of all) console.log(`${nameOf(f.address)}  ${f.state}${f.bounced ? ` (not delivered: ${ERROR_SENTENCE[f.bounced as keyof typeof ERROR_SENTENCE] ?? f.bounced})` : ""}`);
       return;
     }
+    case "set-name":
+      if (args.positional.length === 0) throw new UsageError("set-name needs a name.");
+      return setNameCommand(client, args.positional);
+    case "set-avatar":
+      return setAvatarCommand(client, args.positional[0], args.flags.has("remove"));
     case "verify": {
       const address = need(args, 0, "an address");
       // The friend's key arrives with their answer to the request: fetch it first.

@@ -1,3 +1,4 @@
+import type { Address } from "../shared/address.js";
 import type { MessageRecord } from "../shared/client/messages.js";
 
 export const time = (ms: number) => new Date(ms).toISOString().replace("T", " ").slice(0, 19);
@@ -37,10 +38,10 @@ function reactionsText(m: MessageRecord): string {
  * One line per message: when, its short id, who, what, and for our own messages how far it got;
  * a reply names the message it answers (`quoted`, if this device holds it), and reactions follow.
  */
-export function formatMessage(m: MessageRecord, quoted?: MessageRecord): string {
+export function formatMessage(m: MessageRecord, quoted?: MessageRecord, nameOf: (address: Address) => string = (a) => a): string {
   if (m.notice) return `${time(m.at)}  * ${noticeText(m)}`;
   const mark = m.direction === "out" ? `  [${m.status}${m.read ? ", read" : ""}${m.error ? `: ${m.error}` : ""}]` : "";
-  const who = m.direction === "out" ? "me" : m.from;
+  const who = m.direction === "out" ? "me" : nameOf(m.from);
   const what = m.deleted ? "(deleted)" : m.attachment ? attachmentText(m.attachment) : `${m.text}${m.editedAt !== undefined ? " (edited)" : ""}`;
   const reply = m.replyTo === undefined ? "" : `(re ${shortId(m.replyTo)}${quoted && !quoted.deleted ? `: "${[...quoted.text].slice(0, 30).join("")}"` : ""}) `;
   const reactions = reactionsText(m);
