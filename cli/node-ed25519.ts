@@ -1,8 +1,10 @@
-// Node's own Ed25519 for the MLS code in shared/ (useHostEd25519): synchronous, so a signature
-// costs its math and no hop to a crypto thread. For the CLI and the benches, which run in Node.
-import { createPrivateKey, createPublicKey, type KeyObject, sign, verify } from "node:crypto";
+// Node's own crypto for the MLS code in shared/, for the CLI and the benches, which run in Node:
+// Ed25519 synchronous, so a signature costs its math and no hop to a crypto thread, and SHA-512 in
+// native code (a joiner hashes ~220 KB of ratchet tree per join; the pure-JS hash ~15× slower).
+import { createHash, createPrivateKey, createPublicKey, type KeyObject, sign, verify } from "node:crypto";
 import { toB64u } from "../shared/base64url.js";
-import type { HostEd25519 } from "../shared/mls/ed25519.js";
+import { useHostSha512 } from "../shared/mls/crypto-provider.js";
+import { type HostEd25519, useHostEd25519 } from "../shared/mls/ed25519.js";
 
 // DER prefixes of a PKCS#8 Ed25519 seed and of an SPKI Ed25519 public key (RFC 8410).
 const PKCS8_SEED = Buffer.from("302e020100300506032b657004220420", "hex");
@@ -35,3 +37,12 @@ export const nodeEd25519: HostEd25519 = {
     return verify(null, message, publicKeyOf(publicKey), signature);
   },
 };
+
+export function nodeSha512(data: Uint8Array): Uint8Array {
+  return new Uint8Array(createHash("sha512").update(data).digest());
+}
+
+/** Puts both under the MLS code; false if either does not answer as the pure-JS one does. */
+export function useNodeCrypto(): boolean {
+  return useHostEd25519(nodeEd25519) && useHostSha512(nodeSha512);
+}

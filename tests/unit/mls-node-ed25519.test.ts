@@ -6,12 +6,14 @@ import { certifyDevice, generateKeyPair } from "../../shared/identity.js";
 import { randomId16 } from "../../shared/ids.js";
 import { signEd25519, useHostEd25519, verifyEd25519 } from "../../shared/mls/ed25519.js";
 import { addMembers, createGroup, type DeviceIdentity, encrypt, joinFromWelcome, makeKeyPackages, processMessage } from "../../shared/mls/index.js";
-import { nodeEd25519 } from "../../cli/node-ed25519.js";
+import { nodeEd25519, nodeSha512, useNodeCrypto } from "../../cli/node-ed25519.js";
+import { sha512 } from "@noble/hashes/sha2.js";
+import { useHostSha512 } from "../../shared/mls/crypto-provider.js";
 
 const random = (n: number) => crypto.getRandomValues(new Uint8Array(n));
 const L = 2n ** 252n + 27742317777372353535851937790883648493n;
 
-describe("Node's own Ed25519 under the MLS code (the CLI's and the benches')", () => {
+describe("Node's own Ed25519 and SHA-512 under the MLS code (the CLI's and the benches')", () => {
   it("is refused when it does not sign as the pure-JS curve does", () => {
     expect(useHostEd25519({ sign: (seed, message) => ed25519.sign(Uint8Array.of(...message, 0), seed), verify: () => true })).toBe(false);
     expect(useHostEd25519({ sign: () => { throw new Error("no Ed25519 here"); }, verify: () => true })).toBe(false);
@@ -46,8 +48,17 @@ describe("Node's own Ed25519 under the MLS code (the CLI's and the benches')", (
     expect(await verifyEd25519(new Uint8Array(32).fill(0xff), message, sig)).toBe(false);
   });
 
+  it("hashes with Node's SHA-512 only if it gives the pure-JS bytes", () => {
+    expect(useHostSha512((data) => sha512(Uint8Array.of(...data, 1)))).toBe(false);
+    expect(useHostSha512(nodeSha512)).toBe(true);
+    for (const length of [0, 1, 111, 112, 128, 5000]) {
+      const data = random(length);
+      expect(toB64u(nodeSha512(data))).toBe(toB64u(sha512(data)));
+    }
+  });
+
   it("runs a conversation with it: join, messages both ways", async () => {
-    expect(useHostEd25519(nodeEd25519)).toBe(true);
+    expect(useNodeCrypto()).toBe(true);
     const device = (address: string): DeviceIdentity => {
       const account = generateKeyPair();
       const key = generateKeyPair();
