@@ -27,6 +27,8 @@ interface ChatTimer {
   days?: number | null;
   at?: number;
   by?: Address;
+  /** Set by this account (on any of its devices). */
+  own?: true;
 }
 
 /** A chat's timer: days, `null` to keep forever; `undefined` follows the account's setting. */
@@ -51,15 +53,27 @@ export type TimerTarget = { conversation: string; into: string } | { peer: Addre
 export async function setChatTimer(ctx: CoreContext, chat: ChatKey, target: TimerTarget, days: TimerDays): Promise<void> {
   checkTimerDays(days);
   const content = newTimer(days, ctx.clock.now());
-  await keepTimer(ctx, chat, content, ctx.account.address);
+  await keepTimer(ctx, chat, content, ctx.account.address, true);
   await addNotice(ctx, target.into, content.id, content.sentAt, { type: "timer", by: ctx.account.address, ...timerOf(content) });
   await enqueue(ctx, "peer" in target ? { content, peer: target.peer } : { content, conversation: target.conversation });
 }
 
 const timerOf = (content: TimerContent) => (content.days === undefined ? {} : { days: content.days });
 
-function keepTimer(ctx: Pick<CoreContext, "store">, chat: ChatKey, content: TimerContent, by: Address): Promise<void> {
-  return ctx.store.put(RETENTION + chat, { ...timerOf(content), at: content.sentAt, by } satisfies ChatTimer);
+function keepTimer(ctx: Pick<CoreContext, "store">, chat: ChatKey, content: TimerContent, by: Address, own: boolean): Promise<void> {
+  return ctx.store.put(RETENTION + chat, { ...timerOf(content), at: content.sentAt, by, ...(own ? { own: true as const } : {}) } satisfies ChatTimer);
+}
+
+/**
+ * How many days this device keeps a chat's messages (`null`: forever). A timer its own account set
+ * holds as set, longer than the account's setting too; another member's can only shorten what the
+ * account keeps: nobody makes a device keep messages longer than its owner chose.
+ */
+function keptDays(timer: ChatTimer | undefined, accountDays: number | null): number | null {
+  if (timer?.days === undefined) return accountDays;
+  if (timer.own || timer.at === undefined) return timer.days;
+  if (timer.days === null || accountDays === null) return timer.days ?? accountDays;
+  return Math.min(timer.days, accountDays);
 }
 
 /** The chat a conversation's timer belongs to: the friend of a 1:1, else the conversation. */
@@ -71,23 +85,23 @@ export async function readTimer(ctx: CoreContext, record: ConversationRecord, co
   const chat = chatOfRecord(record);
   const held = await ctx.store.get<ChatTimer>(RETENTION + chat);
   if (held?.at !== undefined && held.at > content.sentAt) return;
-  await keepTimer(ctx, chat, content, sender);
+  await keepTimer(ctx, chat, content, sender, sender === ctx.account.address);
   await addNotice(ctx, record.conversation, content.id, content.sentAt, { type: "timer", by: sender, ...timerOf(content) });
 }
 
 /**
- * When a message sent now into `chat` expires: the chat's timer, else the account's setting. Sent
- * with the message (`expiresAt`), so each receiver deletes it then whatever it holds itself.
+ * When a message sent now into `chat` expires: as long as this device keeps the chat's messages
+ * (its timer, else the account's setting). Sent with the message (`expiresAt`), so each receiver
+ * deletes it then whatever it holds itself.
  */
 export async function expiresAtFor(ctx: Pick<CoreContext, "store">, chat: ChatKey, accountDays: number | null, sentAt: number): Promise<number | undefined> {
-  const own = await chatRetention(ctx, chat);
-  const days = own === undefined ? accountDays : own;
+  const days = keptDays(await ctx.store.get<ChatTimer>(RETENTION + chat), accountDays);
   return days === null ? undefined : sentAt + days * DAY_MS;
 }
 
-async function chatRetentions(ctx: Pick<CoreContext, "store">): Promise<Map<ChatKey, number | null>> {
+async function chatRetentions(ctx: Pick<CoreContext, "store">): Promise<Map<ChatKey, ChatTimer>> {
   const entries = await ctx.store.list<ChatTimer>(RETENTION);
-  return new Map(entries.filter(([, entry]) => entry.days !== undefined).map(([key, entry]) => [key.slice(RETENTION.length), entry.days!]));
+  return new Map(entries.filter(([, entry]) => entry.days !== undefined).map(([key, entry]) => [key.slice(RETENTION.length), entry]));
 }
 
 /** What an expiry pass finds: the messages due now, and when the next one of those left is due. */
@@ -97,8 +111,8 @@ export interface ExpiryPlan {
 }
 
 /**
- * The stored messages past their time: their own `expiresAt` (the timer their sender had), or their
- * chat's timer, else the account's setting (`null`, forever, keeps all). A message still under its
+ * The stored messages past their time: their own `expiresAt` (the timer their sender had), or what
+ * this device keeps of their chat (`keptDays`; `null`, forever, keeps all). A message still under its
  * pending name (`@friend`, no conversation yet) belongs to that friend's chat.
  */
 export async function expiryPlan(ctx: Pick<CoreContext, "store">, accountDays: number | null, now: number): Promise<ExpiryPlan> {
@@ -112,7 +126,7 @@ export async function expiryPlan(ctx: Pick<CoreContext, "store">, accountDays: n
   let next: number | undefined;
   for (const [, m] of await ctx.store.list<MessageRecord>("msg/")) {
     const chat = chatOf(m.conversation);
-    const days = overrides.has(chat) ? overrides.get(chat)! : accountDays;
+    const days = keptDays(overrides.get(chat), accountDays);
     const ends = [m.expiresAt, days === null ? undefined : m.at + days * DAY_MS].filter((t): t is number => t !== undefined);
     if (ends.length === 0) continue;
     const end = Math.min(...ends);

@@ -77,6 +77,25 @@ describe("a chat's disappearing-messages timer, told to everyone in it (PROTOCOL
     expect(bob.nextExpiry).toBeUndefined();
   });
 
+  it("cannot make a friend's device keep messages longer than its owner chose", { timeout: 60_000 }, async () => {
+    const { world, alice, bob } = await threeFriends();
+    await world.storeOf(alice).put("settings", { strangers: "accept", retentionDays: null });
+    await world.storeOf(bob).put("settings", { strangers: "accept", retentionDays: 7 });
+    await bob.sendText(alice.address, "from bob, kept a week on his side");
+    await bob.flush();
+    await alice.sync();
+    await alice.setChatRetention(bob.address, null);
+    await alice.flush();
+    await bob.sync();
+    // Bob is told Alice keeps the chat forever; his own week still holds on his device.
+    expect(await notices(bob, alice.address)).toEqual([{ by: alice.address, days: null }]);
+    await bob.expire(Date.now() + 8 * DAY);
+    expect(await texts(bob, alice.address)).toEqual([]);
+    // Alice keeps it: her own choice, and Bob's text carried his week, so it goes on her side too.
+    expect(await alice.expire(Date.now() + 6 * DAY)).toEqual([]);
+    expect(await alice.expire(Date.now() + 8 * DAY)).toHaveLength(1);
+  });
+
   it("applies to every member of a group", { timeout: 60_000 }, async () => {
     const { alice, bob, carol, conversation } = await tripGroup();
     await bob.setChatRetention(conversation, 7);
