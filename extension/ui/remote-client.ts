@@ -14,8 +14,9 @@ type TransferOptions = Parameters<ChatClient["sendFile"]>[3];
 
 /** One file request to the background's service worker over a port of its own (messaging/file-port.ts). */
 async function transfer(request: FileRequest, { signal, onProgress }: NonNullable<TransferOptions> = {}): Promise<Exclude<FileAnswer, { progress: unknown } | { failed: unknown }>> {
-  const worker = (await navigator.serviceWorker.ready).active;
-  if (!worker) throw new EmsgError("unavailable", "EMSG did not answer; try again.");
+  // Chrome's background is this origin's service worker; where it is not (Firefox's background page), say so rather than wait.
+  const worker = (await navigator.serviceWorker?.getRegistration())?.active;
+  if (!worker) throw new EmsgError("unavailable", "This browser cannot hand files to EMSG's background yet.");
   const channel = new MessageChannel();
   return new Promise((resolve, reject) => {
     const cancel = () => channel.port1.postMessage({ cancel: true });
