@@ -21,7 +21,7 @@ export class ClientService {
   #opened: Promise<boolean> | undefined;
   #connection: Connection = "none";
   #connecting: Promise<void> | undefined;
-  readonly #listeners = new Set<(change: Change) => void>();
+  readonly #listeners = new Set<(change: Change, removed?: string[]) => void>();
 
   constructor(store: Store, transport: Transport) {
     this.#store = store;
@@ -35,13 +35,14 @@ export class ClientService {
     });
   }
 
-  onChange(listener: (change: Change) => void): () => void {
+  /** `removed`: with "messages", the ids of the messages expiry removed. */
+  onChange(listener: (change: Change, removed?: string[]) => void): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
   }
 
-  #changed(change: Change): void {
-    for (const listener of this.#listeners) listener(change);
+  #changed(change: Change, removed?: string[]): void {
+    for (const listener of this.#listeners) listener(change, removed);
   }
 
   /** Whether this device holds an account; opens it from storage once per service-worker life. */
@@ -170,9 +171,9 @@ export class ClientService {
   /** Deletes what is past its chat's retention; open pages reload if anything went. */
   async expire(): Promise<number> {
     if (!(await this.ready())) return 0;
-    const removed = (await this.client.expire()).length;
-    if (removed > 0) this.#changed("messages");
-    return removed;
+    const removed = await this.client.expire();
+    if (removed.length > 0) this.#changed("messages", removed);
+    return removed.length;
   }
 
   /** The core, once this device's account is open: what the chat view models' requests go to. */

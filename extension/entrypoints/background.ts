@@ -34,7 +34,7 @@ export default defineBackground({
         // No page listening is the usual case, not an error.
         if (!String((error as Error).message).includes("Receiving end does not exist")) logFailure("an open EMSG page shows the change on its next refresh")(error);
       });
-    service.onChange((what) => void tellPages({ type: "emsg-changed", what }));
+    service.onChange((what, removed) => void tellPages({ type: "emsg-changed", what, ...(removed ? { removed } : {}) }));
     for (const event of FORWARDED_EVENTS) service.client.on(event, (payload) => void tellPages({ type: "emsg-event", event, payload }));
     serveFileTransfers(globalThis as unknown as Parameters<typeof serveFileTransfers>[0], self.origin, service);
 

@@ -147,4 +147,6 @@ export interface EventNotice<K extends ForwardedEvent = ForwardedEvent> {
 export interface ChangedNotice {
   type: "emsg-changed";
   what: "friends" | "messages" | "connection" | "account";
+  /** With "messages": the ids of the messages expiry removed. */
+  removed?: string[];
 }

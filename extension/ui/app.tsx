@@ -36,8 +36,11 @@ export function App({ layout }: { layout: "popup" | "panel" }) {
     const unsubscribe = chats.subscribe(() => bump(undefined));
     void chats.load();
     // The list is read again after expiry removed messages; a friend's change may open or close their chat's composer.
-    const off = onChanged((what) => {
-      if (what === "messages") void chats.load();
+    const off = onChanged((what, removed) => {
+      if (what === "messages") {
+        chats.conversation?.forget(removed);
+        void chats.load();
+      }
       if (what === "friends") void chats.conversation?.refreshTrust();
     });
     return () => {
