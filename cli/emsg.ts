@@ -13,11 +13,10 @@ import { FILE_USAGE, saveFiles, sendFile } from "./file-commands.js";
 import { exportCommand, importCommand } from "./account-file.js";
 import { GROUP_USAGE, groupCommand, GroupUsageError } from "./group.js";
 import { PROFILE_USAGE, setAvatarCommand, setNameCommand, terminalNames } from "./profile-commands.js";
-import { useHostEd25519 } from "../shared/mls/ed25519.js";
-import { nodeEd25519 } from "./node-ed25519.js";
+import { useNodeCrypto } from "./node-ed25519.js";
 
-// MLS signatures through Node's crypto directly rather than WebCrypto's crypto thread.
-useHostEd25519(nodeEd25519);
+// MLS signatures and digests through Node's crypto directly (not WebCrypto's crypto thread, not pure JS).
+useNodeCrypto();
 
 const USAGE = `usage: npm run cli -- [--state DIR] COMMAND
   register ADDRESS [--server ORIGIN] [--label NAME]   make an account on this machine
