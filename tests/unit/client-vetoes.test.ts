@@ -126,6 +126,26 @@ describe("vetoes in the client core", { timeout: 60_000 }, () => {
     expect(await texts(carol, conversation)).toEqual(["alice: during", "bob: back"]);
   });
 
+  it("a device link's add that was withdrawn is made again by the device that made it, with a fresh KeyPackage", async () => {
+    const { world, alice, bob, carol, conversation } = await tripGroup();
+    const tablet = await world.anotherDevice(alice);
+    world.tamper = (to, item: ConvPayload) => (to === bob.address && item.type === "commit" ? { ...item, mls: broken(item.mls) } : item);
+    // What a device_added item naming a link of Alice's laptop leaves behind (PROTOCOL §6).
+    await world.storeOf(alice).put(`devjob/${tablet.account!.deviceId}`, { kind: "add", deviceId: tablet.account!.deviceId });
+    await alice.sync();
+    world.tamper = undefined;
+    await syncAll(tablet, carol);
+    expect((await tablet.conversations()).find((c) => c.conversation === conversation)).toBeDefined();
+    await bob.sync();
+    expect(world.vetoes.map((v) => v.from)).toEqual([bob.address]);
+    await syncAll(alice, tablet, bob, carol);
+    await bob.sendText(conversation, "hello tablet");
+    await bob.flush();
+    await syncAll(tablet, alice, carol);
+    expect(await texts(tablet, conversation)).toEqual(["bob: hello tablet"]);
+    expect((await tablet.conversations()).find((c) => c.conversation === conversation)?.left).toBeFalsy();
+  });
+
   it("a member whose veto comes too late (another account committed on top) is told its conversation is stuck, not left waiting", async () => {
     const { world, alice, bob, carol, conversation } = await tripGroup();
     const epoch = world.hubs.get(conversation)!.epoch;
