@@ -2,7 +2,8 @@ import * as v from "valibot";
 import { type Address, domainOf } from "../address.js";
 import { AttachmentContentSchema, type AttachmentContent, ATTACHMENT_MAX_BYTES } from "../attachment.js";
 import { DamagedAttachment, newAttachmentKey } from "../attachment-crypto.js";
-import { fromB64u } from "../base64url.js";
+import { fromB64u, toB64u } from "../base64url.js";
+import { BLOB_PART_BYTES } from "../wire/blobs.js";
 import { EmsgError, RETRYABLE } from "../errors.js";
 import { randomId16 } from "../ids.js";
 import {
@@ -11,8 +12,11 @@ import {
   createUpload,
   fetchAttachment,
   type FileSource,
+  type KeptUploads,
   type MediaInfo,
   pointerFields,
+  sealParts,
+  sendKept,
   sendSealed,
   type TransferOptions,
   uploadStatus,
@@ -25,7 +29,8 @@ import { enqueue } from "./outgoing-queue.js";
  * Sending and fetching attachments (PROTOCOL §15) for one account. An upload runs beside the
  * client's serial lane (minutes for a large file must not hold up texts); only its pointer joins the
  * outgoing queue once the blob exists. An upload that meets no server stays stored and resumes on
- * the next connect, from the parts the server holds, while this process still has the file.
+ * the next connect, from the parts the server holds, while this process still has the file, or,
+ * on a platform that keeps uploads (`KeptUploads`, the PWA), after the app was closed and opened again.
  */
 interface UploadJob {
   id: string;
@@ -34,6 +39,8 @@ interface UploadJob {
   fields: ReturnType<typeof pointerFields>;
   expiresAt?: number;
   upload?: string;
+  /** The sealed blob's SHA-256 (b64u), once all its parts are kept by the platform. */
+  hash?: string;
 }
 
 const jobKey = (id: string) => `upload/${id}`;
@@ -43,6 +50,8 @@ export interface AttachmentHost {
   context(): CoreContext;
   /** Sends what is queued (the pointer) soon, in turn with everything else. */
   sendSoon(): void;
+  /** Where the platform keeps sealed parts across restarts, if it does. */
+  kept(): KeptUploads | undefined;
 }
 
 export class AttachmentSends {
@@ -86,25 +95,44 @@ export class AttachmentSends {
     return (await findMessage(ctx, id)) ?? record;
   }
 
-  /** Resumes every stored upload this process has the file of; the others cannot go on and are failed. */
+  /** Resumes every stored upload this process has the file of, or the platform kept sealed; the others cannot go on and are failed. */
   async resume(): Promise<void> {
     const ctx = this.#host.context();
     for (const [, job] of await ctx.store.list<UploadJob>("upload/")) {
-      if (this.#sources.has(job.id)) await this.run(job.id);
+      if (this.#resumable(job)) await this.run(job.id);
       else await this.#fail(job, "The upload was interrupted; send the file again.");
     }
+  }
+
+  #resumable(job: UploadJob): boolean {
+    return this.#sources.has(job.id) || (job.hash !== undefined && this.#host.kept() !== undefined);
   }
 
   async run(id: string): Promise<void> {
     if (this.#running.has(id)) return;
     const ctx = this.#host.context();
-    const job = await ctx.store.get<UploadJob>(jobKey(id));
+    let job = await ctx.store.get<UploadJob>(jobKey(id));
+    if (!job || !this.#resumable(job)) return;
     const held = this.#sources.get(id);
-    if (!job || !held) return;
+    const options = held?.options ?? {};
+    const kept = this.#host.kept();
     this.#running.add(id);
     try {
-      const status = (job.upload && (await uploadStatus(ctx.api, job.upload).catch(notFoundAsUndefined))) || (await this.#start(ctx, job));
-      const { blob, hash, until } = await sendSealed(ctx.api, status, held.source, fromB64u(job.fields.key), held.options);
+      let sent: { blob: string; hash: string; until: number };
+      if (kept) {
+        // Sealed into the platform's keeping first, so the upload survives the app closing.
+        if (job.hash === undefined) {
+          const hash = await sealParts(held!.source, fromB64u(job.fields.key), BLOB_PART_BYTES, (n, bytes) => kept.put(id, n, bytes), options.signal);
+          job = { ...job, hash: toB64u(hash) };
+          await ctx.store.put(jobKey(id), job);
+        }
+        const status = await this.#status(ctx, job);
+        const done = await sendKept(ctx.api, status, (n) => kept.get(id, n), options);
+        sent = { blob: done.blob, hash: job.hash!, until: done.until };
+      } else {
+        sent = await sendSealed(ctx.api, await this.#status(ctx, job), held!.source, fromB64u(job.fields.key), options);
+      }
+      const { blob, hash, until } = sent;
       const expiry = job.expiresAt === undefined ? {} : { expiresAt: job.expiresAt };
       const content: AttachmentContent = { v: 1, id, sentAt: job.sentAt, type: "attachment", ...job.fields, blob, hash, until, ...expiry };
       const message = await findMessage(ctx, id);
@@ -112,9 +140,10 @@ export class AttachmentSends {
       await enqueue(ctx, { content, ...job.target });
       await ctx.store.delete(jobKey(id));
       this.#sources.delete(id);
+      await kept?.drop(id);
       this.#host.sendSoon();
     } catch (error) {
-      if (held.options.signal?.aborted) await this.#fail(job, CANCELLED);
+      if (options.signal?.aborted) await this.#fail(job, CANCELLED);
       else if (error instanceof EmsgError && RETRYABLE.has(error.code)) console.warn(`emsg: an upload waits for the next connect: ${error.message}`);
       else {
         await this.#fail(job, (error as Error).message);
@@ -123,6 +152,11 @@ export class AttachmentSends {
     } finally {
       this.#running.delete(id);
     }
+  }
+
+  /** The upload's status on the server, started now if it was not yet (or was dropped there). */
+  async #status(ctx: CoreContext, job: UploadJob) {
+    return (job.upload && (await uploadStatus(ctx.api, job.upload).catch(notFoundAsUndefined))) || (await this.#start(ctx, job));
   }
 
   async #start(ctx: CoreContext, job: UploadJob) {
@@ -138,6 +172,7 @@ export class AttachmentSends {
     if (job.upload) await cancelUpload(ctx.api, job.upload).catch((e: unknown) => console.warn(`emsg: the server drops the unfinished upload within a day: ${(e as Error).message}`));
     await ctx.store.delete(jobKey(job.id));
     this.#sources.delete(job.id);
+    await this.#host.kept()?.drop(job.id);
     const message = await findMessage(ctx, job.id);
     if (message?.attachment) {
       const { state: _uploading, ...attachment } = message.attachment;

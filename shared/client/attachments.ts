@@ -3,7 +3,7 @@ import { type AttachmentContent, attachmentKind } from "../attachment.js";
 import { AttachmentOpener, AttachmentSealer, ATTACHMENT_ENC, sealedSize } from "../attachment-crypto.js";
 import { fromB64u, toB64u } from "../base64url.js";
 import { EmsgError, RETRYABLE } from "../errors.js";
-import { BlobDoneSchema, UploadStatusSchema, type UploadStatus } from "../wire/blobs.js";
+import { BLOB_PART_BYTES, BlobDoneSchema, type BlobDone, UploadStatusSchema, type UploadStatus } from "../wire/blobs.js";
 import type { ServerApi } from "./server-api.js";
 
 /**
@@ -90,6 +90,11 @@ export function pointerFields(source: FileSource, media: MediaInfo, key: Uint8Ar
 const READ_BYTES = 1_048_576;
 const DOWNLOAD_RANGE_BYTES = 8_388_608;
 const TRIES = 3;
+/**
+ * Parts on their way at once while the next is sealed: sealing on the device and storing on the
+ * server overlap instead of taking turns (a part in flight is 5 MiB held in memory).
+ */
+const PARTS_IN_FLIGHT = 3;
 
 function checkAbort(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new EmsgError("bad_request", "The transfer was cancelled.");
@@ -120,33 +125,36 @@ export async function cancelUpload(api: ServerApi, upload: string): Promise<void
 }
 
 /**
- * Seals `source` under `key` and sends the parts the server does not hold yet, then completes the
- * blob. Sealing is deterministic for a key, so a resumed upload seals again and skips held parts.
+ * Where a platform keeps a file's sealed parts until its upload is complete, across restarts of
+ * the app (the PWA: IndexedDB), by message id. Only ciphertext is kept there: the key stays in the
+ * store with the upload. Parts are of `BLOB_PART_BYTES`, as the server takes them (§15.3).
  */
-export async function sendSealed(
-  api: ServerApi,
-  upload: UploadStatus,
+export interface KeptUploads {
+  put(id: string, n: number, bytes: Uint8Array): Promise<void>;
+  get(id: string, n: number): Promise<Uint8Array | undefined>;
+  drop(id: string): Promise<void>;
+}
+
+/**
+ * Seals `source` under `key` and hands over the sealed blob in parts of `partBytes` (numbered from
+ * 1), in order; resolves with the blob's SHA-256. Sealing is deterministic for a key, so sealing
+ * again gives the same parts.
+ */
+export async function sealParts(
   source: FileSource,
   key: Uint8Array,
-  { onProgress, signal }: TransferOptions = {},
-): Promise<{ blob: string; hash: string; until: number }> {
-  const total = sealedSize(source.size);
-  if (upload.size !== total) throw new EmsgError("conflict", "The upload was started for a file of another size.");
-  const held = new Set(upload.held);
+  partBytes: number,
+  onPart: (n: number, bytes: Uint8Array) => Promise<void>,
+  signal?: AbortSignal,
+): Promise<Uint8Array> {
   const sealer = new AttachmentSealer(key, source.size);
-  const part = new Uint8Array(upload.partBytes);
+  const part = new Uint8Array(partBytes);
   let filled = 0;
   let number = 1;
-  let done = Math.min(held.size * upload.partBytes, total);
-  onProgress?.(done, total);
   const flush = async () => {
-    const n = number++;
     const bytes = part.slice(0, filled);
     filled = 0;
-    if (held.has(n)) return;
-    await retrying(signal, () => api.callBytes("PUT", `/blobs/uploads/${upload.upload}/parts/${n}`, bytes, UploadStatusSchema));
-    done += bytes.length;
-    onProgress?.(done, total);
+    await onPart(number++, bytes);
   };
   const take = async (sealed: Uint8Array) => {
     for (let at = 0; at < sealed.length; ) {
@@ -165,9 +173,91 @@ export async function sendSealed(
   const { last, hash } = await sealer.finish();
   await take(last);
   if (filled > 0) await flush();
-  checkAbort(signal);
-  const blob = await retrying(signal, () => api.call("POST", `/blobs/uploads/${upload.upload}/complete`, undefined, BlobDoneSchema));
+  return hash;
+}
+
+/**
+ * Sends the parts of one upload the server does not hold yet, a few at once, and completes the
+ * blob once all are there. Progress counts the held parts as done from the start.
+ */
+class PartSender {
+  readonly #api: ServerApi;
+  readonly #upload: UploadStatus;
+  readonly #options: TransferOptions;
+  readonly #held: Set<number>;
+  readonly #sending = new Set<Promise<void>>();
+  #failure: { error: unknown } | undefined;
+  #done: number;
+
+  constructor(api: ServerApi, upload: UploadStatus, options: TransferOptions) {
+    this.#api = api;
+    this.#upload = upload;
+    this.#options = options;
+    this.#held = new Set(upload.held);
+    this.#done = Math.min(this.#held.size * upload.partBytes, upload.size);
+    options.onProgress?.(this.#done, upload.size);
+  }
+
+  needs(n: number): boolean {
+    return !this.#held.has(n);
+  }
+
+  /** Starts sending part `n`, once fewer than `PARTS_IN_FLIGHT` are on their way; a failure throws here or in `finish`. */
+  async send(n: number, bytes: Uint8Array): Promise<void> {
+    if (!this.needs(n)) return;
+    while (this.#sending.size >= PARTS_IN_FLIGHT) await Promise.race(this.#sending);
+    if (this.#failure) throw this.#failure.error;
+    const { onProgress, signal } = this.#options;
+    const put: Promise<void> = retrying(signal, () => this.#api.callBytes("PUT", `/blobs/uploads/${this.#upload.upload}/parts/${n}`, bytes, UploadStatusSchema))
+      .then(
+        () => {
+          this.#done += bytes.length;
+          onProgress?.(this.#done, this.#upload.size);
+        },
+        (error: unknown) => void (this.#failure ??= { error }),
+      )
+      .finally(() => this.#sending.delete(put));
+    this.#sending.add(put);
+  }
+
+  async finish(): Promise<BlobDone> {
+    await Promise.all(this.#sending);
+    if (this.#failure) throw this.#failure.error;
+    checkAbort(this.#options.signal);
+    return retrying(this.#options.signal, () => this.#api.call("POST", `/blobs/uploads/${this.#upload.upload}/complete`, undefined, BlobDoneSchema));
+  }
+}
+
+/**
+ * Seals `source` under `key` and sends the parts the server does not hold yet, then completes the
+ * blob. A resumed upload seals again and skips the held parts.
+ */
+export async function sendSealed(
+  api: ServerApi,
+  upload: UploadStatus,
+  source: FileSource,
+  key: Uint8Array,
+  options: TransferOptions = {},
+): Promise<{ blob: string; hash: string; until: number }> {
+  if (upload.size !== sealedSize(source.size)) throw new EmsgError("conflict", "The upload was started for a file of another size.");
+  const sender = new PartSender(api, upload, options);
+  const hash = await sealParts(source, key, upload.partBytes, (n, bytes) => sender.send(n, bytes), options.signal);
+  const blob = await sender.finish();
   return { blob: blob.blob, hash: toB64u(hash), until: blob.until };
+}
+
+/** Sends the parts the server does not hold yet from where the platform kept them sealed, then completes the blob. */
+export async function sendKept(api: ServerApi, upload: UploadStatus, part: (n: number) => Promise<Uint8Array | undefined>, options: TransferOptions = {}): Promise<BlobDone> {
+  if (upload.partBytes !== BLOB_PART_BYTES) throw new EmsgError("conflict", `The server takes parts of ${upload.partBytes} bytes; this file was kept in parts of ${BLOB_PART_BYTES}.`);
+  const sender = new PartSender(api, upload, options);
+  for (let n = 1; n <= upload.parts; n++) {
+    if (!sender.needs(n)) continue;
+    checkAbort(options.signal);
+    const bytes = await part(n);
+    if (!bytes) throw new EmsgError("not_found", `Part ${n} of the file is no longer kept on this device; send the file again.`);
+    await sender.send(n, bytes);
+  }
+  return sender.finish();
 }
 
 const BlobIdSchema = v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{22}$/));
@@ -184,13 +274,21 @@ export async function fetchAttachment(api: ServerApi, path: string, att: Attachm
   const plain: Uint8Array[] = [];
   let got = 0;
   onProgress?.(0, total);
+  const range = (from: number) => {
+    const fetching = retrying(signal, () => api.getBytes(path, from, Math.min(from + DOWNLOAD_RANGE_BYTES, total) - 1));
+    // Asked for ahead: a range never awaited (the blob proved damaged first) must not be an unhandled failure.
+    fetching.catch(() => undefined);
+    return fetching;
+  };
+  let next = range(0);
   while (got < total) {
-    const to = Math.min(got + DOWNLOAD_RANGE_BYTES, total) - 1;
-    const bytes = await retrying(signal, () => api.getBytes(path, got, to));
+    const bytes = await next;
     // An empty answer would never end the loop; a short one is taken as far as it goes.
     if (bytes.length === 0) break;
-    plain.push(...(await opener.push(bytes)));
     got += bytes.length;
+    // The next range comes while this one is opened and checked.
+    if (got < total) next = range(got);
+    plain.push(...(await opener.push(bytes)));
     onProgress?.(got, total);
   }
   plain.push(await opener.finish());

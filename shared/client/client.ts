@@ -36,7 +36,7 @@ import { type Clock, type SocketLike, systemClock, type Transport } from "./tran
 import { AttachmentSends } from "./attachment-sends.js";
 import { knownProfiles, ownProfile, setOwnProfile, shareProfile } from "./profiles.js";
 import type { Avatar, Profile } from "../profile.js";
-import type { FileSource, MediaInfo, TransferOptions } from "./attachments.js";
+import type { FileSource, KeptUploads, MediaInfo, TransferOptions } from "./attachments.js";
 
 export interface ClientOptions {
   store: Store;
@@ -46,6 +46,8 @@ export interface ClientOptions {
   resolve?: string;
   /** The platform's WebRTC, for direct channels (path 3); without it sessions stop at path 2. */
   peers?: PeerConnector;
+  /** Where the platform keeps files being sent, sealed, so an upload resumes after the app restarts. */
+  keptUploads?: KeptUploads;
 }
 
 /** How often "typing" is sent again while the user keeps typing (PROTOCOL §8.1). */
@@ -68,7 +70,7 @@ export class EmsgClient {
   #serial: Promise<unknown> = Promise.resolve();
 
   readonly #live: LivePaths;
-  readonly #attachments = new AttachmentSends({ context: () => this.#context(), sendSoon: () => this.#sendSoon() });
+  readonly #attachments = new AttachmentSends({ context: () => this.#context(), sendSoon: () => this.#sendSoon(), kept: () => this.#options.keptUploads });
   // Whether a conversation or friend may have appeared since the profile was last shared (checked when set).
   #profileOwed = true;
 

@@ -113,14 +113,16 @@ describe("attachments across domains", { timeout: 120_000 }, () => {
     const waiting = await alice.sendFile("bob#im.bob.test", memoryFile("holiday.mov", "video/mp4", bytes));
     expect(waiting.status).toBe("sending");
     expect(waiting.attachment?.state).toBe("uploading");
-    const parts = () => requests.filter((r) => r.includes("/parts/")).map((r) => r.split("/").at(-1));
-    expect(parts()).toEqual(["1", "2", "2", "2"]);
+    const parts = () => requests.filter((r) => r.includes("/parts/")).map((r) => r.split("/").at(-1)!).sort();
+    // Part 2 was tried three times; part 3, sealed while part 2 was on its way, may have gone too.
+    const first = parts();
+    expect(first.filter((n) => n !== "3")).toEqual(["1", "2", "2", "2"]);
     dropping = undefined;
     requests.length = 0;
     await connect(alice);
     const got = await arrived(bob, "alice#im.alice.test", "holiday.mov");
-    // Part 1 was held: only parts 2 and 3 went again.
-    expect(parts()).toEqual(["2", "3"]);
+    // Only what the server did not hold went again: never part 1.
+    expect(parts()).toEqual(first.includes("3") ? ["2"] : ["2", "3"]);
     expect(requests.filter((r) => r === "POST /blobs/uploads")).toEqual([]);
     expect(got.attachment?.kind).toBe("video");
     expect(same(await bob.downloadAttachment(got.id), bytes)).toBe(true);

@@ -7,6 +7,7 @@ import { browserPeers, iceServersFrom } from "./browser-peer.js";
 import { type Database, eraseDatabase } from "./database.js";
 import { discoverDomain } from "./discovery.js";
 import { IdbStore } from "./idb-store.js";
+import { IdbKeptUploads } from "./kept-uploads.js";
 import { createVault, openVault, vaultMode } from "./key-vault.js";
 import { askNotificationPermission, notificationPermission, notify } from "./notifier.js";
 
@@ -17,11 +18,13 @@ const peers = browserPeers(iceServersFrom(import.meta.env.VITE_EMSG_ICE_SERVERS 
 export class BrowserPlatform implements PlatformPort {
   readonly #db: Database;
   readonly #origin: string;
+  readonly #keptUploads: IdbKeptUploads;
   readonly languages: readonly string[] = navigator.languages;
 
   constructor(db: Database, origin: string) {
     this.#db = db;
     this.#origin = origin;
+    this.#keptUploads = new IdbKeptUploads(db);
   }
 
   now(): number {
@@ -58,26 +61,26 @@ export class BrowserPlatform implements PlatformPort {
   }
 
   async createClient(store: Store, name: string, domain: string): Promise<EmsgClient> {
-    const client = new EmsgClient({ store, transport: browserTransport, ...(peers ? { peers } : {}) });
+    const client = new EmsgClient({ store, transport: browserTransport, keptUploads: this.#keptUploads, ...(peers ? { peers } : {}) });
     // The PWA is served by its own server, so that server is the page's origin whatever the domain.
     await client.register(`${name}#${domain}`, { label: deviceLabel(), server: this.#origin });
     return client;
   }
 
   async importClient(store: Store, archive: string, passphrase: string, address: string, onProgress: (p: ImportProgress) => void) {
-    const client = new EmsgClient({ store, transport: browserTransport });
+    const client = new EmsgClient({ store, transport: browserTransport, keptUploads: this.#keptUploads });
     const result = await client.importAccount(archive, passphrase, address, { label: deviceLabel(), server: this.#origin, onProgress });
     return { client, result };
   }
 
   async linkClient(store: Store, code: string): Promise<EmsgClient> {
-    const client = new EmsgClient({ store, transport: browserTransport });
+    const client = new EmsgClient({ store, transport: browserTransport, keptUploads: this.#keptUploads });
     await client.linkDevice(code, { label: deviceLabel(), server: this.#origin });
     return client;
   }
 
   async openClient(store: Store): Promise<EmsgClient | null> {
-    const client = new EmsgClient({ store, transport: browserTransport, ...(peers ? { peers } : {}) });
+    const client = new EmsgClient({ store, transport: browserTransport, keptUploads: this.#keptUploads, ...(peers ? { peers } : {}) });
     return (await client.open()) ? client : null;
   }
 

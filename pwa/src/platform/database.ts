@@ -1,6 +1,10 @@
 import { openDB, type DBSchema, type IDBPDatabase } from "idb";
 
-/** What the PWA keeps in IndexedDB: the client core's entries (sealed) and the key vault's record. */
+/**
+ * What the PWA keeps in IndexedDB: the client core's entries (sealed), the key vault's record, and
+ * the sealed parts of files being sent (`uploads`, by `{message id}/{part}`: ciphertext under each
+ * file's own key, which only the sealed entries hold).
+ */
 export interface SealedValue {
   iv: Uint8Array;
   data: ArrayBuffer;
@@ -14,22 +18,26 @@ interface EmsgDb extends DBSchema {
   entries: { key: string; value: SealedValue };
   vault: { key: "vault"; value: VaultRecord };
   prefs: { key: string; value: string };
+  uploads: { key: string; value: Blob };
 }
 
 export type Database = IDBPDatabase<EmsgDb>;
 
 export function openDatabase(name = "emsg"): Promise<Database> {
-  return openDB<EmsgDb>(name, 1, {
-    upgrade(db) {
-      db.createObjectStore("entries");
-      db.createObjectStore("vault");
-      db.createObjectStore("prefs");
+  return openDB<EmsgDb>(name, 2, {
+    upgrade(db, from) {
+      if (from < 1) {
+        db.createObjectStore("entries");
+        db.createObjectStore("vault");
+        db.createObjectStore("prefs");
+      }
+      if (from < 2) db.createObjectStore("uploads");
     },
   });
 }
 
 /** Removes every trace of the account from this device (after account deletion). */
 export async function eraseDatabase(db: Database): Promise<void> {
-  const tx = db.transaction(["entries", "vault", "prefs"], "readwrite");
-  await Promise.all([tx.objectStore("entries").clear(), tx.objectStore("vault").clear(), tx.objectStore("prefs").clear(), tx.done]);
+  const tx = db.transaction(["entries", "vault", "prefs", "uploads"], "readwrite");
+  await Promise.all([tx.objectStore("entries").clear(), tx.objectStore("vault").clear(), tx.objectStore("prefs").clear(), tx.objectStore("uploads").clear(), tx.done]);
 }
