@@ -216,6 +216,15 @@ export class EmsgClient {
     });
   }
 
+  /**
+   * Fetches the friend requests held for review: what a connected app asks for, since they never
+   * come through the mailbox. Polling the mailbox as well would apply it ahead of the socket's
+   * replay, page by page, without the catch-up progress that replay shows.
+   */
+  fetchHeldRequests(): Promise<void> {
+    return this.#exclusive(() => friends.fetchHeldRequests(this.#context()));
+  }
+
   /** Opens the mailbox WebSocket; resolves once it is open. Queued messages go out then. */
   async connect(): Promise<void> {
     this.disconnect();

@@ -28,6 +28,8 @@ export interface ClientEvents extends Record<string, unknown> {
   catchUp: { done: number; total: number };
   /** An account's display name or avatar changed (this account's own included; PROTOCOL §8.2). */
   profile: { address: Address; profile: Profile };
+  /** The user gave someone a nickname on this device, or took it away (null). */
+  nickname: { address: Address; nickname: string | null };
 }
 
 /** A faster way to a conversation's hub than our own server (PROTOCOL §10): a session socket. */

@@ -108,3 +108,23 @@ export async function shareProfile(ctx: CoreContext): Promise<void> {
     }
   }
 }
+
+const nicknameKey = (address: Address) => `nickname/${address}`;
+
+/** Names this device's user gave people; kept on this device only, never sent (PROTOCOL §8.2). */
+export async function nicknames(ctx: Pick<CoreContext, "store">): Promise<Map<Address, string>> {
+  return new Map((await ctx.store.list<string>("nickname/")).map(([key, name]) => [key.slice("nickname/".length) as Address, name]));
+}
+
+/** Gives `address` a nickname (as typed, under the rules of a display name), or with null takes it away. */
+export async function setNickname(ctx: CoreContext, address: Address, typed: string | null): Promise<string | null> {
+  const nickname = typed === null || typed.trim() === "" ? null : tidyDisplayName(typed);
+  if (nickname === null) await ctx.store.delete(nicknameKey(address));
+  else {
+    const problem = displayNameProblem(nickname);
+    if (problem) throw new EmsgError("bad_request", problem);
+    await ctx.store.put(nicknameKey(address), nickname);
+  }
+  ctx.events.emit("nickname", { address, nickname });
+  return nickname;
+}

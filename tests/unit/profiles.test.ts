@@ -8,6 +8,7 @@ import { toB64u } from "../../shared/base64url.js";
 import { decodeContent, encodeContent, newProfile } from "../../shared/content.js";
 import { nameLine, nameSkeleton, personNames } from "../../shared/client/display-names.js";
 import { displayNameProblem, tidyDisplayName } from "../../shared/profile.js";
+import { PeopleNames } from "../../ui/view-models/people-names.js";
 import { syncAll, threeFriends, tripGroup } from "./group-world.js";
 
 const utf8 = new TextEncoder();
@@ -129,6 +130,36 @@ describe("profiles between people", { timeout: 60_000 }, () => {
     expect((await alice.profiles()).get(bob.address)?.name).toBe("Bob");
     expect((await alice.conversations()).filter((c) => c.peer === bob.address)).toHaveLength(1);
     expect((await bob.conversations()).filter((c) => c.peer === alice.address)).toHaveLength(1);
+  });
+});
+
+describe("names as the apps show them", { timeout: 60_000 }, () => {
+  it("follow a changed profile without reloading, and a nickname given on this device wins over it", async () => {
+    const { alice, bob, carol } = await tripGroup();
+    const people = new PeopleNames(bob);
+    await people.load();
+    expect(people.person(alice.address)).toMatchObject({ name: "alice", avatar: null });
+    let changes = 0;
+    people.subscribe(() => changes++);
+    await alice.setProfile("Alice", { mediaType: "image/png", data: PNG });
+    await alice.idle();
+    await alice.flush();
+    await syncAll(bob);
+    expect(changes).toBeGreaterThan(0);
+    expect(people.person(alice.address)).toMatchObject({ name: "Alice", withAddress: false, avatar: expect.stringMatching(/^data:image\/png;base64,iVBORw0KGgo/) });
+    await expect(bob.setNickname(alice.address, "Mum\u202E")).rejects.toThrow(/control/);
+    await bob.setNickname(alice.address, "  Mum ");
+    expect(people.person(alice.address)).toMatchObject({ name: "Mum", line: "Mum" });
+    // Kept on Bob's device only: nobody else learns it.
+    await bob.flush();
+    await syncAll(alice, carol);
+    expect((await carol.profiles()).get(alice.address)?.name).toBe("Alice");
+    expect(await carol.nicknames()).toEqual(new Map());
+    const reopened = new PeopleNames(bob);
+    await reopened.load();
+    expect(reopened.person(alice.address).name).toBe("Mum");
+    await bob.setNickname(alice.address, "");
+    expect(people.person(alice.address).name).toBe("Alice");
   });
 });
 

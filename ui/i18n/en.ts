@@ -316,6 +316,8 @@ export const en = {
   "profile.nameEmpty": "Type a name.",
   "profile.nameLong": "A name has at most 64 characters.",
   "profile.nameBad": "A name cannot hold control or text-direction characters.",
+  "friends.nickname": "Nickname",
+  "friends.nicknameAsk": "A name for {address} that only you see, in place of the name they chose (empty to remove it):",
 
   "common.working": "Working…",
 

@@ -318,6 +318,8 @@ export const zhCN: Record<MessageKey, string> = {
   "profile.nameEmpty": "请输入名称。",
   "profile.nameLong": "名称最多 64 个字符。",
   "profile.nameBad": "名称不能包含控制字符或文字方向字符。",
+  "friends.nickname": "备注名",
+  "friends.nicknameAsk": "给 {address} 起一个只有你能看到的名字，代替对方自己设的名字（留空则移除）：",
 
   "common.working": "处理中…",
 

@@ -152,6 +152,10 @@ export class FriendsViewModel extends ActionModel {
       await this.load();
     });
   }
+  /** A name for a friend that only this device shows; empty takes it away (PROTOCOL §8.2). */
+  setNickname(address: Address, nickname: string): Promise<boolean> {
+    return this.attempt(() => this.#ctx.client.setNickname(address, nickname));
+  }
   /** Ends the friendship; the chat stays readable, and writing needs a new request. */
   remove(address: Address): Promise<boolean> {
     return this.attempt(async () => {

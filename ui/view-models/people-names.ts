@@ -5,8 +5,9 @@ import type { Avatar, Profile } from "../../shared/profile.js";
 import type { EmsgClient } from "./core-types.js";
 import { Observable } from "./observable.js";
 
-/** What the names need of the core: everyone's profiles, the friends, and news of either. */
-export type ProfileClient = Pick<EmsgClient, "address" | "profiles" | "friends"> & { readonly events: Pick<EmsgClient["events"], "on"> };
+/** What the names need of the core: everyone's profiles, the friends, nicknames where the client keeps them, and news of each. */
+export type ProfileClient = Pick<EmsgClient, "address" | "profiles" | "friends"> &
+  Partial<Pick<EmsgClient, "nicknames">> & { readonly events: Pick<EmsgClient["events"], "on"> };
 
 /** A person as every screen shows them (PROTOCOL §8.2). */
 export interface PersonView {
@@ -34,6 +35,7 @@ export const initialOf = (text: string) => (text.match(/[\p{L}\p{N}]/u)?.[0] ?? 
 export class PeopleNames extends Observable {
   readonly #client: ProfileClient;
   #profiles = new Map<Address, Profile>();
+  #nicknames = new Map<Address, string>();
   readonly #people = new Set<Address>();
   #resolve: (address: Address) => PersonName = personNames({ people: [], names: new Map() });
 
@@ -46,10 +48,16 @@ export class PeopleNames extends Observable {
       this.#rebuild();
     });
     client.events.on("friend", (friend) => this.addPeople([friend.address]));
+    client.events.on("nickname", ({ address, nickname }) => {
+      if (nickname === null) this.#nicknames.delete(address);
+      else this.#nicknames.set(address, nickname);
+      this.#rebuild();
+    });
   }
 
   async load(): Promise<void> {
     this.#profiles = new Map(await this.#client.profiles());
+    this.#nicknames = new Map((await this.#client.nicknames?.()) ?? []);
     for (const friend of await this.#client.friends()) this.#people.add(friend.address);
     for (const address of this.#profiles.keys()) this.#people.add(address);
     this.#rebuild();
@@ -65,7 +73,7 @@ export class PeopleNames extends Observable {
   #rebuild(): void {
     this.#people.add(this.#client.address);
     const names = new Map([...this.#profiles].map(([address, p]) => [address, p.name]));
-    this.#resolve = personNames({ people: this.#people, names });
+    this.#resolve = personNames({ people: this.#people, names, nicknames: this.#nicknames });
     this.changed();
   }
 
@@ -86,6 +94,11 @@ export class PeopleNames extends Observable {
       avatar: avatarUrl(this.#profiles.get(address)?.avatar),
       initial: initialOf(name),
     };
+  }
+
+  /** The nickname this device's user gave `address`, if any. */
+  nickname(address: Address): string | undefined {
+    return this.#nicknames.get(address);
   }
 
   /** This account's own profile, as set on any of its devices. */
