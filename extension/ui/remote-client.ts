@@ -8,6 +8,7 @@ import type { ChatClient } from "../../ui/view-models/chat-context.js";
 import type { FileAnswer, FileRequest } from "../messaging/file-port.js";
 import type { EventNotice } from "../messaging/messages.js";
 import { answered, groupRequests } from "./group-requests.js";
+import { t } from "./i18n.js";
 import { ask } from "./panel-api.js";
 
 type TransferOptions = Parameters<ChatClient["sendFile"]>[3];
@@ -16,7 +17,7 @@ type TransferOptions = Parameters<ChatClient["sendFile"]>[3];
 async function transfer(request: FileRequest, { signal, onProgress }: NonNullable<TransferOptions> = {}): Promise<Exclude<FileAnswer, { progress: unknown } | { failed: unknown }>> {
   // Chrome's background is this origin's service worker; where it is not (Firefox's background page), say so rather than wait.
   const worker = (await navigator.serviceWorker?.getRegistration())?.active;
-  if (!worker) throw new EmsgError("unavailable", "This browser cannot hand files to EMSG's background yet.");
+  if (!worker) throw new EmsgError("unavailable", t("ext.filesUnsupported"));
   const channel = new MessageChannel();
   return new Promise((resolve, reject) => {
     const cancel = () => channel.port1.postMessage({ cancel: true });
@@ -71,7 +72,7 @@ export function remoteClient(self: Address): ChatClient {
     search: async (query, options = {}) => answered(await ask({ type: "search", query, ...options })).messages,
     sendFile: async (target, source, media = {}, options) => {
       // The picked File (or recorded Blob) itself crosses: the background reads it in pieces.
-      if (!(source.picked instanceof Blob)) throw new EmsgError("bad_request", "That file cannot be read.");
+      if (!(source.picked instanceof Blob)) throw new EmsgError("bad_request", t("ext.fileUnreadable"));
       const request: FileRequest = { kind: "upload", target, name: source.name, mediaType: source.mediaType, file: source.picked, media };
       const answer = await transfer(request, options);
       if (!("sent" in answer)) throw new EmsgError("internal", "EMSG could not do that; try again.");

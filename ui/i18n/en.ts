@@ -106,6 +106,8 @@ export const en = {
   "ext.setup.address": "Your EMSG address",
   "ext.setup.server": "Server URL (optional, when it is not https:// and the part after #)",
   "ext.setup.waiting": "Waiting to be added",
+  "ext.filesUnsupported": "This browser cannot hand files to EMSG's background yet.",
+  "ext.fileUnreadable": "That file cannot be read.",
   "settings.readReceipts": "Read receipts and typing",
   "settings.readReceiptsHint": "When off, nobody sees when you read or type, and you don't see theirs either.",
   "friends.remove": "Remove",

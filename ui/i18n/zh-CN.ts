@@ -108,6 +108,8 @@ export const zhCN: Record<MessageKey, string> = {
   "ext.setup.address": "你的 EMSG 地址",
   "ext.setup.server": "服务器网址（可选，仅当它不是 https:// 加 # 后面的部分时填写）",
   "ext.setup.waiting": "等待添加",
+  "ext.filesUnsupported": "此浏览器暂时无法把文件交给 EMSG 的后台。",
+  "ext.fileUnreadable": "无法读取这个文件。",
   "settings.readReceipts": "已读回执和输入状态",
   "settings.readReceiptsHint": "关闭后，别人看不到你何时已读或正在输入，你也看不到别人的。",
   "friends.remove": "删除",
