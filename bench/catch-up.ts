@@ -19,8 +19,9 @@ import { buildInto, CHROMIUM } from "./pwa-load.js";
 import { portIsFree, sleep } from "./processes.js";
 import { snapshotTree } from "./tree-snapshot.js";
 
-const PORT_BASE = 18941;
-const INSPECTOR_BASE = 19941;
+// The full run's ports; a run of its own may take others (EMSG_BENCH_CATCH_UP_PORT, inspectors 1000 above).
+const PORT_BASE = Number(process.env.EMSG_BENCH_CATCH_UP_PORT ?? 18941);
+const INSPECTOR_BASE = PORT_BASE + 1000;
 const CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
 const READER = "reader";
 // Submits in flight per sender: hub order may then differ from encryption order by a few, which
@@ -34,7 +35,10 @@ export interface CatchUpPlan {
 
 const textOf = (sender: number, n: number) => `s${sender} m${n}`;
 
-/** Messages the PWA stored: its IndexedDB keys are clear text, message records under `…msg/CONV/…`. */
+/**
+ * Messages the PWA stored: its IndexedDB keys are clear text, message records under `msg/CONV/…`,
+ * counted by the database itself (listing every key ten times a second took the page's time).
+ */
 function storedMessages(page: Page): Promise<number> {
   return page.evaluate(
     () =>
@@ -44,12 +48,12 @@ function storedMessages(page: Page): Promise<number> {
         open.onsuccess = () => {
           const db = open.result;
           if (!db.objectStoreNames.contains("entries")) return done(0);
-          const keys = db.transaction("entries").objectStore("entries").getAllKeys();
-          keys.onsuccess = () => {
-            done(keys.result.filter((k) => /(^|\/)msg\//.test(String(k))).length);
+          const count = db.transaction("entries").objectStore("entries").count(IDBKeyRange.bound("msg/", "msg/\uffff"));
+          count.onsuccess = () => {
+            done(count.result);
             db.close();
           };
-          keys.onerror = () => fail(keys.error);
+          count.onerror = () => fail(count.error);
         };
       }),
   );
@@ -75,7 +79,7 @@ async function openApp(page: Page, origin: string): Promise<void> {
 }
 
 /**
- * Builds the PWA in a snapshot of `root`, starts two domains on 127.0.0.1:18941-18942, registers
+ * Builds the PWA in a snapshot of `root`, starts two domains on 127.0.0.1:PORT_BASE and the next, registers
  * the reader in Chromium and `conversations` senders (half on each domain) as Node clients, each
  * a friend with a 1:1 conversation. With the app closed, each sender sends `perConversation`
  * texts; then the app is opened again and timed until all are stored and listed.
@@ -89,8 +93,10 @@ export async function runCatchUp(root: string, plan: CatchUpPlan, log: (line: st
   let running: Awaited<ReturnType<typeof startDomains>> | undefined;
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
   try {
+    // EMSG_BENCH_CATCH_UP_PROFILE=file.cpuprofile records the page's CPU profile while it catches up, of an unminified build.
+    const profileTo = process.env.EMSG_BENCH_CATCH_UP_PROFILE;
     log("catch-up: building the PWA");
-    buildInto(tree);
+    buildInto(tree, profileTo === undefined);
     running = await startDomains({ domains: twoDomains(PORT_BASE, INSPECTOR_BASE), persistRoot: persist, traceStore: false });
     const origin = running.origins["im.alice.test"]!;
     const context = await browser.newContext({ locale: "en-GB" });
@@ -153,8 +159,18 @@ export async function runCatchUp(root: string, plan: CatchUpPlan, log: (line: st
     const lastTexts = senders.map((_, i) => textOf(i, plan.perConversation));
     log("catch-up: opening the app");
     page = await context.newPage();
-    // EMSG_BENCH_CATCH_UP_PROFILE=file.cpuprofile records the page's CPU profile while it catches up.
-    const profileTo = process.env.EMSG_BENCH_CATCH_UP_PROFILE;
+    // What the app reports going wrong meanwhile is in the log, not lost with the page.
+    let reported = 0;
+    page.on("console", (message) => {
+      if ((message.type() === "error" || message.type() === "warning") && reported++ < 20) log(`catch-up: the page says (${message.type()}): ${message.text().slice(0, 500)}`);
+    });
+    page.on("pageerror", (error) => log(`catch-up: the page failed: ${error.message}`));
+    // Requests the page has made, by method and path, for a catch-up that stops moving.
+    const requests = new Map<string, number>();
+    page.on("request", (request) => {
+      const key = `${request.method()} ${new URL(request.url()).pathname.replace(/[A-Za-z0-9_-]{16,}/g, "…")}`;
+      requests.set(key, (requests.get(key) ?? 0) + 1);
+    });
     const cdp = profileTo ? await context.newCDPSession(page) : undefined;
     if (cdp) {
       await cdp.send("Profiler.enable");
@@ -167,6 +183,7 @@ export async function runCatchUp(root: string, plan: CatchUpPlan, log: (line: st
     let listedMs: number | undefined;
     const deadline = t0 + 900_000;
     let logged = t0;
+    let lastCounted = -1;
     for (;;) {
       counted = await storedMessages(page);
       if (listedMs === undefined && (await chatListShows(page, lastTexts))) listedMs = performance.now() - t0;
@@ -177,6 +194,11 @@ export async function runCatchUp(root: string, plan: CatchUpPlan, log: (line: st
       }
       if (performance.now() - logged > 10_000) {
         log(`catch-up: ${counted} of ${stored} stored after ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+        if (counted === lastCounted) {
+          const status = (await page.locator("body").innerText().catch(() => "")).replace(/\s+/g, " ").slice(0, 300);
+          log(`catch-up: no progress; the page shows "${status}"; requests so far: ${[...requests].map(([key, n]) => `${key} ×${n}`).join(", ")}`);
+        }
+        lastCounted = counted;
         logged = performance.now();
       }
       await sleep(100);

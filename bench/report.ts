@@ -172,7 +172,8 @@ const MLS_BEFORE = {
 };
 const CATCH_UP_BEFORE = "before: 627.7 at 1d977a0, 16 msgs/s";
 
-function catchUpSection(results: BenchResults): string {
+/** `alone`: the run of its own this section came from (`npm run bench -- --catch-up`), said in it. */
+export function catchUpSection(results: Pick<BenchResults, "catchUp">, alone?: RunContext): string {
   const f = results.catchUp?.figures;
   if (!f) return "## PWA: catch-up\n\nNot measured in this run (see above).";
   const lines = [
@@ -183,7 +184,10 @@ function catchUpSection(results: BenchResults): string {
     `| … to the app on screen, s | ${(f.appShownMs / 1000).toFixed(1)} |`,
     `| messages read and stored per second | ${perSecond(f.msgsPerSec)} |`,
   ];
-  return `## PWA: catch-up\n\nA reader's PWA in Chromium, closed while ${f.conversations} friends (half on each domain) send ${count(f.queued / f.conversations)} messages each, then opened: the clock runs from opening it until every message is stored in IndexedDB and each chat in the list shows its last one (bench/catch-up.ts).\n\n${lines.join("\n")}`;
+  const run = alone
+    ? ` Measured ${alone.date.toISOString().replace(/\.\d+Z$/, "Z")} with \`${alone.command}\`, EMSG at ${alone.code}; load average ${alone.machine.loadAverage.toFixed(2)} when it started.`
+    : "";
+  return `## PWA: catch-up\n\nA reader's PWA in Chromium, closed while ${f.conversations} friends (half on each domain) send ${count(f.queued / f.conversations)} messages each, then opened: the clock runs from opening it until every message is stored in IndexedDB and each chat in the list shows its last one (bench/catch-up.ts).${run}\n\n${lines.join("\n")}`;
 }
 
 function pwaSection(results: BenchResults): string {

@@ -2,6 +2,7 @@
 // `npm run bench -- --quick`: a smoke run of under a minute that prints and writes nothing else;
 // `npm run bench -- --medium`: a fifth of the full load, also printed only.
 // `npm run bench -- --soak`: the crash soak alone (5,000 messages, 6 kills), written into its section of BENCHMARKS.md.
+// `npm run bench -- --catch-up`: the PWA catch-up alone, written into its section (with --quick or --medium: printed only).
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
@@ -17,7 +18,7 @@ import { FULL, MEDIUM, type Plan, QUICK } from "./plan.js";
 import { prosodyInstalled } from "./prosody.js";
 import { runPwaLoad } from "./pwa-load.js";
 import { openFileLimits } from "./processes.js";
-import { renderReport, thisMachine, writeReport } from "./report.js";
+import { catchUpSection, renderReport, thisMachine, writeReport } from "./report.js";
 import { soakOnWorkerd } from "./soak.js";
 import { keepOwnRuns, withSection } from "./report-sections.js";
 import { renderSoakSection } from "./soak-report.js";
@@ -68,11 +69,30 @@ async function soak(): Promise<number> {
   return result.lost + result.duplicated + result.outOfOrder + result.unreadable + result.notSent === 0 ? 0 : 1;
 }
 
+/** The PWA catch-up alone: its figures replace the catch-up section of BENCHMARKS.md on the full plan. */
+async function catchUpAlone(plan: Plan): Promise<number> {
+  process.chdir(ROOT);
+  const context = { date: new Date(), command: "npm run bench -- --catch-up", code: describeTree(ROOT), machine: thisMachine() };
+  const catchUp: HalfResult<CatchUpFigures> = await runCatchUp(ROOT, plan.catchUp, log).then(
+    (figures) => ({ figures }),
+    (error: unknown) => ({ error: failure("PWA catch-up", error) }),
+  );
+  const section = catchUpSection({ catchUp }, context);
+  console.log(section);
+  if (plan === FULL && catchUp.figures) {
+    const path = resolve(ROOT, "BENCHMARKS.md");
+    writeReport(path, withSection(readFileSync(path, "utf8"), section));
+    log("wrote the catch-up section of BENCHMARKS.md");
+  }
+  return catchUp.error === undefined ? 0 : 1;
+}
+
 async function main(): Promise<number> {
   if (process.argv.includes("--soak")) return soak();
   const quick = process.argv.includes("--quick");
   const medium = process.argv.includes("--medium");
   const plan: Plan = quick ? QUICK : medium ? MEDIUM : FULL;
+  if (process.argv.includes("--catch-up")) return catchUpAlone(plan);
   ensureOpenFiles(plan.idleSockets + 4096);
   process.chdir(ROOT);
   const command = plan === FULL ? "npm run bench" : `npm run bench -- --${plan.name}`;

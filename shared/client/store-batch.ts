@@ -49,7 +49,7 @@ export class StoreBatch implements Store {
   async get<T>(key: string): Promise<T | undefined> {
     if (!this.#seen.has(key)) this.#seen.set(key, this.#isListed(key) ? undefined : await this.#base.get(key));
     const value = this.#seen.get(key);
-    return value === undefined ? undefined : (structuredClone(value) as T);
+    return value === undefined ? undefined : (copyOf(value) as T);
   }
 
   #isListed(key: string): boolean {
@@ -75,7 +75,7 @@ export class StoreBatch implements Store {
   }
 
   async put(key: string, value: unknown): Promise<void> {
-    this.#seen.set(key, structuredClone(value));
+    this.#seen.set(key, copyOf(value));
     this.#written.add(key);
   }
 
@@ -87,7 +87,7 @@ export class StoreBatch implements Store {
   async list<T>(prefix: string): Promise<Array<[string, T]>> {
     if (this.#isListed(prefix)) {
       const keys = [...this.#seen.keys()].filter((key) => key.startsWith(prefix) && this.#seen.get(key) !== undefined).sort();
-      return keys.map((key): [string, T] => [key, structuredClone(this.#seen.get(key)) as T]);
+      return keys.map((key): [string, T] => [key, copyOf(this.#seen.get(key)) as T]);
     }
     const merged = new Map<string, unknown>(await this.#base.list(prefix));
     for (const key of this.#written) {
@@ -96,7 +96,7 @@ export class StoreBatch implements Store {
       if (value === undefined) merged.delete(key);
       else merged.set(key, value);
     }
-    return [...merged.keys()].sort().map((key): [string, T] => [key, structuredClone(merged.get(key)) as T]);
+    return [...merged.keys()].sort().map((key): [string, T] => [key, copyOf(merged.get(key)) as T]);
   }
 
   /**
@@ -156,6 +156,25 @@ export class StoreBatch implements Store {
     this.#readAhead.clear();
     this.#gathered.clear();
   }
+}
+
+/**
+ * A deep copy of a stored value. Store values are JSON data (every adapter keeps them as JSON), so
+ * plain objects and arrays are copied here: structuredClone took ~3x as long, and a conversation
+ * record (its 512 hub positions) is read and written a few times for each message of a frame.
+ */
+function copyOf(value: unknown): unknown {
+  if (typeof value !== "object" || value === null) return value;
+  if (Array.isArray(value)) {
+    const out = new Array<unknown>(value.length);
+    for (let i = 0; i < value.length; i++) out[i] = copyOf(value[i]);
+    return out;
+  }
+  const proto: unknown = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return structuredClone(value);
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) out[key] = copyOf((value as Record<string, unknown>)[key]);
+  return out;
 }
 
 function withEncodedGroup(value: unknown): unknown {

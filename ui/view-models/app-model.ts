@@ -214,7 +214,8 @@ export class AppViewModel extends Observable implements AppContext {
     if (state === "online") {
       this.#attempts = 0;
       this.#live?.retry();
-      void this.#client?.sync().catch(logFailure("requests held for review show after the next sync"));
+      // The socket replays the mailbox (showing its progress); held requests never come through it.
+      void this.#client?.fetchHeldRequests().catch(logFailure("requests held for review show after the next sync"));
     }
     if (state === "offline") this.#connectSoon(reconnectDelay(this.#attempts++));
     this.#updateLink();
@@ -294,7 +295,7 @@ export class AppViewModel extends Observable implements AppContext {
     this.#showLive();
     if (tab === "favorites") void this.favorites?.load();
     // Requests held for review never come through the mailbox; the core fetches them on sync.
-    if (tab === "friends" && this.link === "online") void this.#client?.sync().catch(logFailure("requests held for review show after the next sync"));
+    if (tab === "friends" && this.link === "online") void this.#client?.fetchHeldRequests().catch(logFailure("requests held for review show after the next sync"));
     this.changed();
   }
 
