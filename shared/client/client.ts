@@ -18,7 +18,7 @@ import * as groups from "./groups.js";
 import { type FavoriteCopy, readAccountArchive } from "../account-archive.js";
 import { continueMove, exportAccount as sealExport, type ImportProgress, type ImportResult, loadMove, type MoveStatus, restoreFriends, statusOf } from "./account-move.js";
 import { followMove, payOwedAccepts } from "./friend-moves.js";
-import { movedChat, type MovedChat, movedChats, movedGroupSummaries, restoreHistory } from "./moved-history.js";
+import { movedChat, type MovedChat, movedChats, movedSummaries, restoreHistory } from "./moved-history.js";
 import type { ConvOutcome } from "./incoming-conv.js";
 import { applyItems, openMailboxSocket, parseServerFrame, pollMailbox } from "./mailbox-sync.js";
 import * as deviceLink from "./device-link.js";
@@ -391,6 +391,8 @@ export class EmsgClient {
   // ---- conversations
 
   async #resolveTarget(target: string): Promise<{ conversation?: string; peer?: Address }> {
+    // `@FRIEND` (a chat listed before its conversation exists) is the friend's address.
+    if (target.startsWith("@")) return this.#resolveTarget(target.slice(1));
     if (target.includes("/")) {
       if (!(await loadConversation(this.#context(), target))) throw new EmsgError("not_found", "No such conversation on this device.");
       return { conversation: target };
@@ -492,11 +494,14 @@ export class EmsgClient {
     return this.#exclusive(() => flushOutgoing(ctx, () => pollMailbox(ctx, (o) => this.#onOutcome(o))));
   }
 
-  /** The chats on this device, and the groups whose history moved in with the account, not joined again here (read-only). */
+  /**
+   * The chats on this device, and those whose history moved in with the account and have no
+   * conversation here yet: a friend's as `@FRIEND` (a target like the address), a group's as one left.
+   */
   async conversations(): Promise<ConversationSummary[]> {
     const ctx = this.#context();
     const live = await listConversations(ctx);
-    return [...live, ...(await movedGroupSummaries(ctx, live, ctx.account.address))];
+    return [...live, ...(await movedSummaries(ctx, live, ctx.account.address))];
   }
 
   /**

@@ -116,24 +116,26 @@ export async function restoreHistory(ctx: CoreContext, contents: ArchiveContents
 }
 
 /**
- * The groups whose history moved in and that this account is not in again here: listed as chats
- * left (read-only, named as they were), so their history can be opened until a member adds the new
- * address back, when the group's own chat shows it.
+ * The chats whose history moved in and that have no conversation here yet, listed so their history
+ * can be opened: a friend's as the chat with that friend (`@FRIEND`, where writing makes the new
+ * conversation, which then shows the history), a group this account is not in again as a chat left
+ * (read-only, named as it was) until a member adds the new address back.
  */
-export async function movedGroupSummaries(ctx: Pick<CoreContext, "store">, live: readonly ConversationSummary[], self: Address): Promise<ConversationSummary[]> {
-  const held = new Set(live.map((c) => c.conversation));
+export async function movedSummaries(ctx: Pick<CoreContext, "store">, live: readonly ConversationSummary[], self: Address): Promise<ConversationSummary[]> {
+  const held = new Set(live.flatMap((c) => (c.kind !== "group" && c.peer && !c.unsafe ? [c.conversation, c.peer] : [c.conversation])));
   const summaries: ConversationSummary[] = [];
   for (const { chat, title } of await movedChats(ctx)) {
-    if (!chat.includes("/") || held.has(chat)) continue;
+    if (held.has(chat)) continue;
     const messages = await history(ctx, movedChat(chat), { limit: Number.MAX_SAFE_INTEGER });
     const first = messages[0];
     const newest = messages.at(-1);
     if (!first || !newest) continue;
     const { id, from, text, at, direction, status } = newest;
-    summaries.push({
-      conversation: chat, members: [self], kind: "group", ...(title === undefined ? {} : { title }), left: true,
-      epoch: 0, lastHubSeq: 0, created: first.at, unread: 0, last: { id, from, text, at, direction, status },
-    });
+    const common = { epoch: 0, lastHubSeq: 0, created: first.at, unread: 0, last: { id, from, text, at, direction, status } };
+    if (!chat.includes("/")) {
+      const peer = chat as Address;
+      summaries.push({ conversation: `@${peer}`, members: [self, peer], kind: "direct", peer, ...common });
+    } else summaries.push({ conversation: chat, members: [self], kind: "group", ...(title === undefined ? {} : { title }), left: true, ...common });
   }
   return summaries;
 }

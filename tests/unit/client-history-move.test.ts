@@ -2,6 +2,16 @@ import { describe, expect, it } from "vitest";
 import { readAccountArchive } from "../../shared/account-archive.js";
 import type { EmsgClient } from "../../shared/client/client.js";
 import { syncAll, tripGroup } from "./group-world.js";
+import type { ChatContext } from "../../ui/view-models/chat-context.js";
+import { ChatsViewModel } from "../../ui/view-models/chats-model.js";
+import { translator } from "../../ui/i18n/translate.js";
+
+/** The chat list over a real client core, with nothing kept on the side (no stars, drafts, marks). */
+function chatList(client: EmsgClient): ChatsViewModel {
+  const records = { marked: async () => new Set<string>(), favorites: async () => [], draft: async () => "", keyMemory: async () => undefined };
+  const ctx = { client, records, locale: "en", t: translator("en"), link: "online", now: () => Date.now(), favoritesChanged: () => undefined, runExpiry: () => client.expire() };
+  return new ChatsViewModel(ctx as unknown as ChatContext);
+}
 
 const PASS = "correct horse battery staple";
 const lines = async (client: EmsgClient, chat: string) =>
@@ -43,6 +53,14 @@ describe("chat history moves with the account (PROTOCOL §11)", () => {
     const listed = (await moved.conversations()).filter((c) => c.conversation === conversation);
     expect(listed).toMatchObject([{ kind: "group", title: "Trip", left: true, last: { text: "tickets are booked", direction: "out" } }]);
     await moved.markRead(conversation);
+    // Bob's chat is listed before any new conversation with him exists, and opens as the chat with him.
+    expect((await moved.conversations()).filter((c) => c.peer === bob.address)).toMatchObject([{ conversation: `@${bob.address}`, last: { text: "yes, at noon" } }]);
+    const list = chatList(moved);
+    await list.load();
+    expect(list.rows.map((r) => r.id).sort()).toEqual([`@${bob.address}`, conversation].sort());
+    list.open(`@${bob.address}`);
+    expect([list.conversation?.conversation, list.conversation?.peer]).toEqual([null, bob.address]);
+    await expect.poll(() => list.conversation!.items.filter((i) => i.kind === "message").length).toBe(2);
 
     // Bob, told of the move, writes to the new address: the new conversation reads on after the old history.
     await world.befriend(moved, bob);
@@ -50,6 +68,9 @@ describe("chat history moves with the account (PROTOCOL §11)", () => {
     await bob.flush();
     await moved.sync();
     expect(await lines(moved, bob.address)).toEqual(["me: lunch on friday?", "bob: yes, at noon", "bob: welcome to your new address"]);
+    // The new conversation takes the listed chat's place: Bob is listed once.
+    expect((await moved.conversations()).filter((c) => c.peer === bob.address).map((c) => c.conversation.startsWith("@"))).toEqual([false]);
+    expect(list.rows.filter((r) => r.id.startsWith("@"))).toEqual([]);
 
     // Added back to the group, the new address finds its old words there, and the group listed once.
     await world.befriend(alice, moved);

@@ -48,6 +48,8 @@ export class ChatsViewModel extends Observable {
       this.changed();
     });
     ctx.client.events.on("conversation", (summary) => {
+      // The chat with a friend listed before its conversation existed (history moved in) is this one now.
+      if (summary.peer && summary.kind !== "group") this.#summaries.delete(`@${summary.peer}`);
       this.#summaries.set(summary.conversation, summary);
       this.people.addPeople(summary.members);
       this.conversation?.adopt(summary);
@@ -140,7 +142,8 @@ export class ChatsViewModel extends Observable {
   open(target: string): void {
     // A conversation refused as unsafe (an impostor's, say) is never the chat with a friend's address.
     const summary = this.#summaries.get(target) ?? [...this.#summaries.values()].find((s) => s.peer === target && !s.unsafe);
-    const conversation = summary?.conversation ?? null;
+    // `@FRIEND`: a chat with history but no conversation yet, opened as the chat with that friend.
+    const conversation = summary && !summary.conversation.startsWith("@") ? summary.conversation : null;
     if (this.conversation && (this.conversation.conversation ?? this.conversation.peer) === (conversation ?? target)) return;
     this.conversation?.dispose();
     const peer = (summary?.peer ?? (conversation ? null : target)) as Address | null;
