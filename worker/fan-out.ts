@@ -21,8 +21,9 @@ export interface Delivery {
 
 /**
  * A hub's fan-out goes in two lanes, each in log order on its own: local accounts, and other
- * domains (through their Outboxes). A local member's mailbox copy then never waits for a peer's
- * answer to the batch before (a few ms, or up to the Outbox's timeout when the peer is down).
+ * domains (through their Outboxes). A local member's mailbox copy then waits for a peer's answer
+ * to the batch before for a short while at most (LOCAL_PACE_MS), not until it answers (up to the
+ * Outbox's timeout when the peer is down).
  */
 export type Lane = "local" | "remote";
 export const LANES: readonly Lane[] = ["local", "remote"];
