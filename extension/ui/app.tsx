@@ -67,7 +67,7 @@ export function App({ layout }: { layout: "popup" | "panel" }) {
       <header class="row top">
         <h1>{t("app.name")}</h1>
         <span class="who">{status.account}</span>
-        <span class={`connection ${status.connection}`} role="status">{status.connection === "online" ? "Online" : status.connection === "connecting" ? "Connecting…" : "Offline"}</span>
+        <span class={`connection ${status.connection}`} role="status">{t(status.connection === "online" ? "ext.online" : status.connection === "connecting" ? "ext.connecting" : "ext.offline")}</span>
       </header>
       {chats?.conversation ? (
         <Chat key={chats.conversation.target} chats={chats} conversation={chats.conversation} />

@@ -70,7 +70,7 @@ export function Chat({ chats, conversation }: { chats: ChatsViewModel; conversat
         <ChatRetention chat={chat ?? conversation.target} onError={setRetentionError} />
       </div>
       {conversation.loaded && items.length === 0 && <p>{t("conv.empty")}</p>}
-      <ol class="timeline" aria-label="Messages" ref={timeline} onScroll={onScroll}>
+      <ol class="timeline" aria-label={t("ext.messages")} ref={timeline} onScroll={onScroll}>
         {items.map((item) => {
           if (item.kind === "day") return <li key={item.key} class="day">{item.label}</li>;
           if (item.kind === "notice") return <li key={item.key} class="notice">{item.text}</li>;
