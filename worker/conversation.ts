@@ -371,7 +371,8 @@ export class ConversationObject extends DurableObject<Env> {
     const again = this.withdrawal("submit_id", veto.id, from) ?? this.withdrawal("withdraws", veto.hubSeq);
     if (again) return again;
     const since = now - VETO_WINDOW_MS;
-    const vetoes = this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM vetoes WHERE address = ? AND device_id = ? AND at > ?", from, deviceId, since).one().n;
+    // Counted by account: a device id is its server's word for a remote member, and an account can link more devices.
+    const vetoes = this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM vetoes WHERE address = ? AND at > ?", from, since).one().n;
     const current = this.members();
     const run = judgeVeto(this.recentCommits(), current, from, deviceId, veto, vetoes);
     const { epoch, before } = run[0]!;

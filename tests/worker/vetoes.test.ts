@@ -146,7 +146,7 @@ describe("a member's veto of one of the latest commits", { timeout: 30_000 }, ()
     expect((await hubState(alice, conv)).epoch).toBe(2);
   });
 
-  it("takes at most three from one device a day", async () => {
+  it("takes at most three from one account a day, whichever its device", async () => {
     const { alice, bob, conv, group } = await threeMembers("vl");
     for (let i = 0; i < 3; i++) {
       const commit = await commitBy(alice, conv, group);
@@ -154,6 +154,27 @@ describe("a member's veto of one of the latest commits", { timeout: 30_000 }, ()
     }
     const fourth = await commitBy(alice, conv, group);
     expect(await answer(await veto(bob, conv, fourth))).toMatchObject({ status: 429, body: { error: "rate_limited" } });
+    // The limit is the account's: another device of Bob's gets no more.
+    const second = anotherDevice(bob);
+    expect((await call(bob, "POST", "/account/devices", { deviceCert: second.cert })).status).toBe(201);
+    expect(await answer(await veto(second, conv, fourth))).toMatchObject({ status: 429, body: { error: "rate_limited" } });
+    expect((await hubState(alice, conv)).epoch).toBe(2);
+  });
+
+  it("counts a remote member's vetoes by account: its server cannot name new device ids to veto without end", async () => {
+    const peer = await trustedPeer();
+    const alice = await registered("vda");
+    const remote = newDevice("vdb", PEER);
+    const conv = await conversation(alice, [remote]);
+    const group = await TestGroup.of(alice, conv);
+    expect((await post(alice, conv, { epoch: 0, kind: "commit", mls: await group.commit() })).status).toBe(202);
+    const vetoFrom = async (deviceId: string) => {
+      const commit = await commitBy(alice, conv, group);
+      const id = randomId16();
+      return sendFederated(peer, [{ id, kind: "conv_veto", conversation: conv, from: remote.address, deviceId, veto: { id, epoch: commit.epoch, hubSeq: commit.hubSeq } } as never]);
+    };
+    for (let i = 0; i < 3; i++) expect(await vetoFrom(randomId16())).toMatchObject([{ ok: true }]);
+    expect(await vetoFrom(randomId16())).toMatchObject([{ error: "rate_limited" }]);
     expect((await hubState(alice, conv)).epoch).toBe(2);
   });
 

@@ -20,7 +20,7 @@ export interface RecentCommit {
 /** Commits a hub keeps for vetoes, and clients keep their state before: the most a veto withdraws at once. */
 export const COMMITS_KEPT = 4;
 
-/** Accepted vetoes one device may make in VETO_WINDOW_MS. */
+/** Accepted vetoes one account may make in VETO_WINDOW_MS, whatever its devices (a remote member's device ids are its server's word). */
 export const VETOES_PER_WINDOW = 3;
 export const VETO_WINDOW_MS = 24 * 3600_000;
 
@@ -33,7 +33,7 @@ export const VETO_WINDOW_MS = 24 * 3600_000;
  * not the one that made the group (nobody but its creator held the group before it); no commit
  * withdrawn submitted by the vetoing device; the vetoing account a member before the named commit
  * and now, so a device cannot veto its own account's removal, nor an account added veto its own
- * addition; at most VETOES_PER_WINDOW accepted per device. Pure.
+ * addition; at most VETOES_PER_WINDOW accepted per account. Pure.
  */
 export function judgeVeto(recent: readonly RecentCommit[], members: readonly Address[], from: Address, deviceId: string, veto: Veto, recentVetoes: number): RecentCommit[] {
   const index = recent.findIndex((c) => c.seq === veto.hubSeq && c.epoch === veto.epoch);
@@ -46,6 +46,6 @@ export function judgeVeto(recent: readonly RecentCommit[], members: readonly Add
   if (!named.before.includes(from) || !members.includes(from)) {
     throw new EmsgError("forbidden", "Only an account that was a member before the commit and still is can veto it.");
   }
-  if (recentVetoes >= VETOES_PER_WINDOW) throw new EmsgError("rate_limited", "This device has vetoed too many commits lately.");
+  if (recentVetoes >= VETOES_PER_WINDOW) throw new EmsgError("rate_limited", "This account has vetoed too many commits lately.");
   return run;
 }
