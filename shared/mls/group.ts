@@ -16,6 +16,7 @@ import { guarded, mlsFailure } from "./failure.js";
 import { asClient, asGroupState, type GroupState, groupIdBytes, isActive, membersOfTree } from "./group-state.js";
 import { type KeyPackageBundle, parseKeyPackage, privatePackageOf } from "./keypackage.js";
 import { capabilities, clientConfig, withCipherSuite } from "./suite.js";
+import { forgetGroupState } from "./state-codec.js";
 import { fromWire, toWire } from "./wire.js";
 
 /** A new group with this device as its only member, at epoch 0. */
@@ -124,6 +125,7 @@ export async function joinFromWelcome(
 export async function encrypt(state: GroupState, plaintext: Uint8Array): Promise<{ state: GroupState; mls: string }> {
   ensureActive(state);
   const result = await guarded("Encrypting failed", () => withCipherSuite((cs) => createApplicationMessage(asClient(state), plaintext, cs)));
+  forgetGroupState(state);
   result.consumed.forEach(zeroOutUint8Array);
   return { state: asGroupState(result.newState), mls: toWire({ wireformat: "mls_private_message", privateMessage: result.privateMessage }) };
 }

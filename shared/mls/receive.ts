@@ -15,6 +15,7 @@ import type { DeviceCertBody } from "../identity.js";
 import { guarded, mlsFailure } from "./failure.js";
 import { asClient, asGroupState, type GroupState, isActive, memberAt, membersOfTree } from "./group-state.js";
 import { withCipherSuite } from "./suite.js";
+import { forgetGroupState } from "./state-codec.js";
 import { fromWire } from "./wire.js";
 
 /** `sender` is the member the message is from, as MLS proves it: never a server's word (PROTOCOL §8). */
@@ -96,6 +97,7 @@ export async function processMessage(state: GroupState, mls: string, expected?: 
   if (result.kind === "newState" && result.actionTaken === "reject") {
     throw new EmsgError("bad_request", "The commit does something EMSG does not allow (only adding, removing and updating members).");
   }
+  forgetGroupState(state);
   result.consumed.forEach(zeroOutUint8Array);
   const next = asGroupState(result.newState);
   if (result.kind === "applicationMessage") return { kind: "application", state: next, plaintext: result.message, sender };

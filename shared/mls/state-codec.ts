@@ -17,7 +17,36 @@ export function encodeGroupState(state: GroupState): string {
   const out = new Uint8Array(body.length + 1);
   out[0] = FORMAT;
   out.set(body, 1);
-  return toB64u(out);
+  const text = toB64u(out);
+  remember(text, state);
+  return text;
+}
+
+// The states last encoded or decoded, by their text: a conversation's state is read back, moved on
+// by one message and stored again for every message sent or read alone, and decoding it cost about
+// as much as the message's crypto (~0.5 ms for a 1:1, ~6 ms for 50 members). A state leaves once an
+// operation that zeroes its spent secrets takes it (forgetGroupState), so a text read again after a
+// step that was not stored still decodes to the secrets it holds.
+const MAX_REMEMBERED = 32;
+const byText = new Map<string, GroupState>();
+const textOf = new WeakMap<GroupState, string>();
+
+function remember(text: string, state: GroupState): void {
+  if (byText.size >= MAX_REMEMBERED && !byText.has(text)) byText.delete(byText.keys().next().value!);
+  byText.set(text, state);
+  textOf.set(state, text);
+}
+
+/** Drops every remembered state, as a restart would: for a device that locks or leaves its account. */
+export function forgetGroupStates(): void {
+  byText.clear();
+}
+
+/** Called before `state`'s spent secrets are zeroed: its text decodes afresh from then on. */
+export function forgetGroupState(state: GroupState): void {
+  const text = textOf.get(state);
+  if (text !== undefined && byText.get(text) === state) byText.delete(text);
+  textOf.delete(state);
 }
 
 // States whose encoding waits for the end of a batch (see deferGroupState), by stand-in text.
@@ -60,6 +89,8 @@ export async function decodeGroupState(text: string): Promise<GroupState> {
     if (state === undefined) throw new EmsgError("internal", "A conversation state was left unencoded.");
     return state;
   }
+  const known = byText.get(text);
+  if (known !== undefined) return known;
   const bytes = fromB64u(text);
   if (bytes[0] !== FORMAT) throw new EmsgError("bad_request", "A stored conversation state has an unknown format.");
   let decoded: ReturnType<typeof decodeMlsGroupState>;
@@ -72,5 +103,7 @@ export async function decodeGroupState(text: string): Promise<GroupState> {
   const [state] = decoded;
   const cs = await cipherSuite();
   if (state.groupContext.cipherSuite !== cs.name) throw new EmsgError("bad_request", "A stored conversation state uses another ciphersuite.");
-  return asGroupState({ ...state, clientConfig });
+  const decodedState = asGroupState({ ...state, clientConfig });
+  remember(text, decodedState);
+  return decodedState;
 }

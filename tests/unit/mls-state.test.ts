@@ -14,11 +14,14 @@ import {
   membersOf,
   processMessage,
 } from "../../shared/mls/index.js";
+import { forgetGroupStates } from "../../shared/mls/state-codec.js";
 import { type Device, makeDevice, makePerson, text, utf8 } from "./mls-people.js";
 
 /** What a device does between two app launches: store the state as text, read it back. */
 async function restart(state: GroupState): Promise<GroupState> {
-  return decodeGroupState(encodeGroupState(state));
+  const stored = encodeGroupState(state);
+  forgetGroupStates();
+  return decodeGroupState(stored);
 }
 
 async function read(state: GroupState, mls: string) {
@@ -72,5 +75,27 @@ describe("a stored conversation state keeps the conversation going", () => {
     otherFormat[0] = 9;
     await expect(decodeGroupState(toB64u(otherFormat))).rejects.toMatchObject({ code: "bad_request" });
     await expect(decodeGroupState("%%")).rejects.toMatchObject({ code: "bad_request" });
+  });
+
+  it("reads a stored text back to the secrets it holds after a step from it was not kept", async () => {
+    const alice = await makePerson("alice#im.alice.test");
+    const bob = await makePerson("bob#im.bob.test");
+    const [a] = alice.devices as [Device];
+    const [b] = bob.devices as [Device];
+    const added = await addMembers(await createGroup(a.me, `im.alice.test/${randomId16()}`), [b.bundles[0]!.keyPackage]);
+    const aliceText = encodeGroupState(added.state);
+    const bobText = encodeGroupState((await joinFromWelcome(b.me, added.welcome, b.bundles)).state);
+
+    // A send whose new state was never stored (the device stopped, the store refused): the stored
+    // text is read again and sends anew, and Bob reads it; the step not kept zeroed its own secrets.
+    await encrypt(await decodeGroupState(aliceText), utf8.encode("lost"));
+    const again = await encrypt(await decodeGroupState(aliceText), utf8.encode("sent"));
+    // Bob reads it once, does not keep that, and reads it again from his stored text.
+    expect((await read(await decodeGroupState(bobText), again.mls)).words).toBe("sent");
+    expect((await read(await decodeGroupState(bobText), again.mls)).words).toBe("sent");
+    // And the states that were kept go on as usual.
+    const next = await read(await decodeGroupState(bobText), again.mls);
+    const reply = await encrypt(await decodeGroupState(encodeGroupState(next.state)), utf8.encode("reply"));
+    expect((await read(await decodeGroupState(encodeGroupState(again.state)), reply.mls)).words).toBe("reply");
   });
 });
