@@ -81,7 +81,9 @@ export const chatOfRecord = (record: Pick<ConversationRecord, "conversation" | "
   record.kind !== "group" && record.peer ? record.peer : record.conversation;
 
 /** A member's `timer` (its MLS sender is `sender`): the newest one holds, and each shows as a notice. */
-export async function readTimer(ctx: CoreContext, record: ConversationRecord, content: TimerContent, sender: Address): Promise<void> {
+export async function readTimer(ctx: CoreContext, record: ConversationRecord, received: TimerContent, sender: Address): Promise<void> {
+  // A time to come is its sender's word only: taken as is, it would outrank every later change for good.
+  const content = { ...received, sentAt: Math.min(received.sentAt, ctx.clock.now()) };
   const chat = chatOfRecord(record);
   const held = await ctx.store.get<ChatTimer>(RETENTION + chat);
   if (held?.at !== undefined && held.at > content.sentAt) return;

@@ -110,4 +110,24 @@ describe("a chat's disappearing-messages timer, told to everyone in it (PROTOCOL
     await syncAll(alice, bob);
     for (const who of [alice, bob]) expect((await who.history(conversation)).find((m) => m.id === sent.id)?.expiresAt).toBe(sent.at + 7 * DAY);
   });
+
+  it("cannot be fixed for good by a member whose timer claims a time to come: a later change still holds", { timeout: 60_000 }, async () => {
+    const { alice, bob, carol, conversation } = await tripGroup();
+    // Bob's device says its timer was set a century from now.
+    const now = Date.now();
+    const clock = vi.spyOn(Date, "now").mockReturnValue(now + 36_500 * DAY);
+    await bob.setChatRetention(conversation, 1);
+    clock.mockRestore();
+    await bob.flush();
+    await syncAll(alice, carol);
+    expect(await carol.chatRetention(conversation)).toBe(1);
+    await alice.setChatRetention(conversation, 30);
+    await alice.flush();
+    await syncAll(bob, carol);
+    expect(await carol.chatRetention(conversation)).toBe(30);
+    // Shown where it arrived, not below everything said for a century.
+    const timers = (await carol.history(conversation)).filter((m) => m.notice?.type === "timer");
+    expect(timers.map((m) => m.notice!.by)).toEqual([bob.address, alice.address]);
+    expect(Math.max(...timers.map((m) => m.at))).toBeLessThanOrEqual(Date.now());
+  });
 });
