@@ -9,6 +9,8 @@ import { decodeContent, encodeContent, newProfile } from "../../shared/content.j
 import { nameLine, nameSkeleton, personNames } from "../../shared/client/display-names.js";
 import { displayNameProblem, tidyDisplayName } from "../../shared/profile.js";
 import { PeopleNames } from "../../ui/view-models/people-names.js";
+import { arrivalNotification } from "../../ui/view-models/notification-policy.js";
+import { translator } from "../../ui/i18n/translate.js";
 import { syncAll, threeFriends, tripGroup } from "./group-world.js";
 
 const utf8 = new TextEncoder();
@@ -155,6 +157,14 @@ describe("names as the apps show them", { timeout: 60_000 }, () => {
     await syncAll(alice, carol);
     expect((await carol.profiles()).get(alice.address)?.name).toBe("Alice");
     expect(await carol.nicknames()).toEqual(new Map());
+    // A notification names the sender as the chats do.
+    const [summary] = (await bob.conversations()).filter((c) => c.kind === "group");
+    const text = { id: "x", conversation: summary!.conversation, from: carol.address, direction: "in" as const, text: "hi", at: 1, status: "received" as const };
+    await carol.setProfile("Mum");
+    await carol.idle();
+    await carol.flush();
+    await syncAll(bob);
+    expect(arrivalNotification(text, summary, bob.address, translator("en"), people)?.title).toBe(`Mum (${carol.address}) in Trip`);
     const reopened = new PeopleNames(bob);
     await reopened.load();
     expect(reopened.person(alice.address).name).toBe("Mum");

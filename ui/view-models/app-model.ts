@@ -236,7 +236,7 @@ export class AppViewModel extends Observable implements AppContext {
   #onMessage(message: MessageRecord): void {
     this.#track(message);
     if (message.direction !== "in") return;
-    const shown = arrivalNotification(message, this.chats?.summary(message.conversation), this.client.address, this.t);
+    const shown = arrivalNotification(message, this.chats?.summary(message.conversation), this.client.address, this.t, this.chats?.people);
     // A muted chat stays quiet; its unread count still grows.
     if (shown && !this.chats?.isMuted(message.conversation)) this.#platform.notify(shown.title, shown.body, message.conversation, () => this.openConversation(message.conversation));
     if (this.chats?.conversation?.conversation === message.conversation) this.chats.conversation.markRead();

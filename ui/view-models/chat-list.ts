@@ -77,10 +77,10 @@ export function chatSummary(c: ConversationSummary, self: Address, names?: ChatN
 }
 
 /** Who wrote a group message and in which group ("bob in Weekend"), for its notification; null outside groups. */
-export function groupSender(summary: ConversationSummary, from: Address, self: Address): { name: string; title: string } | null {
+export function groupSender(summary: ConversationSummary, from: Address, self: Address, names?: ChatNames): { name: string; title: string } | null {
   if (summary.kind !== "group") return null;
-  const { title } = chatSummary(summary, self);
-  return { name: senderLabels([...summary.members, from])(from).name, title };
+  const { title } = chatSummary(summary, self, names);
+  return { name: senderLabels([...summary.members, from], names?.resolve)(from).name, title };
 }
 
 const PREVIEW_MAX = 80;

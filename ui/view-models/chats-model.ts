@@ -109,7 +109,7 @@ export class ChatsViewModel extends Observable {
       return {
         id: m.id,
         chat,
-        title: summary ? chatSummary(summary, self).title : chat,
+        title: summary ? chatSummary(summary, self, this.people).title : chat,
         text: m.text,
         mine: m.direction === "out",
         stamp: listStamp(m.at, this.#ctx.now(), this.#ctx.locale, this.#ctx.t),

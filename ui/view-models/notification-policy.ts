@@ -1,6 +1,6 @@
 import type { Address } from "../../shared/address.js";
 import type { Translate } from "../i18n/translate.js";
-import { groupSender } from "./chat-list.js";
+import { type ChatNames, groupSender } from "./chat-list.js";
 import type { ConversationSummary, Friend, MessageRecord } from "./core-types.js";
 
 export interface Attention {
@@ -26,13 +26,14 @@ export function notificationBody(text: string): string {
 
 /**
  * The notification for an arriving message: "bob in Weekend" for a group (`summary` is the
- * conversation's, when known), the sender's address otherwise. None for our own messages or
- * group events (someone added, left…), which only show in the chat.
+ * conversation's, when known), the sender's display name (with the address when it could pass for
+ * someone else's, PROTOCOL §8.2; `names`) or address otherwise. None for our own messages or group
+ * events (someone added, left…), which only show in the chat.
  */
-export function arrivalNotification(message: MessageRecord, summary: ConversationSummary | undefined, self: Address, t: Translate): NotificationText | null {
+export function arrivalNotification(message: MessageRecord, summary: ConversationSummary | undefined, self: Address, t: Translate, names?: ChatNames): NotificationText | null {
   if (message.direction !== "in" || message.notice) return null;
-  const inGroup = summary ? groupSender(summary, message.from, self) : null;
-  const title = inGroup ? t("notify.group", inGroup) : t("notify.title", { address: message.from });
+  const inGroup = summary ? groupSender(summary, message.from, self, names) : null;
+  const title = inGroup ? t("notify.group", inGroup) : t("notify.title", { address: names ? names.person(message.from, { full: true }).line : message.from });
   return { title, body: notificationBody(message.text) };
 }
 
