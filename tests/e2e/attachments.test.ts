@@ -149,7 +149,7 @@ describe("attachments across domains", { timeout: 120_000 }, () => {
   it("cancels an upload part way: the message shows failed as cancelled, and nothing reaches Bob", async () => {
     const abort = new AbortController();
     requests.length = 0;
-    const bytes = pattern(12 * 1_048_576, 23);
+    const bytes = pattern(30 * 1_048_576, 23);
     const message = await alice.sendFile("bob#im.bob.test", memoryFile("cancelled.iso", "application/octet-stream", bytes), {}, {
       signal: abort.signal,
       onProgress: (done) => done > 0 && abort.abort(),
@@ -158,7 +158,9 @@ describe("attachments across domains", { timeout: 120_000 }, () => {
     expect(shown).toMatchObject({ status: "failed", error: "The upload was cancelled." });
     // The server was told, so the reserved bytes are free again.
     expect(requests.filter((r) => /^DELETE \/blobs\/uploads\//.test(r))).toHaveLength(1);
-    expect(requests.filter((r) => r.includes("/parts/"))).toHaveLength(1);
+    // Of its 6 parts, only those already on their way when it was cancelled (at most 3) went; it was never completed.
+    expect(requests.filter((r) => r.includes("/parts/")).length).toBeLessThanOrEqual(3);
+    expect(requests.filter((r) => r.endsWith("/complete"))).toEqual([]);
     await bob.sync();
     expect((await bob.history("alice#im.alice.test", { limit: 500 })).some((m) => m.attachment?.name === "cancelled.iso")).toBe(false);
   });
