@@ -52,11 +52,13 @@ export async function noticeRosterChange(
 
 /** A group's name from `sender`: the newest one wins; a change of a name already known is a notice. */
 export async function readTitle(ctx: CoreContext, record: ConversationRecord, content: GroupContent, sender: Address): Promise<ConversationRecord> {
-  if (record.titleAt !== undefined && record.titleAt > content.sentAt) return asGroup(record);
+  // A time to come is its sender's word only: taken as is, no later rename would ever hold.
+  const sentAt = Math.min(content.sentAt, ctx.clock.now());
+  if (record.titleAt !== undefined && record.titleAt > sentAt) return asGroup(record);
   if (record.title !== undefined && record.title !== content.title) {
-    await addNotice(ctx, record.conversation, content.id, content.sentAt, { type: "renamed", by: sender, title: content.title });
+    await addNotice(ctx, record.conversation, content.id, sentAt, { type: "renamed", by: sender, title: content.title });
   }
-  return { ...asGroup(record), title: content.title, titleAt: content.sentAt };
+  return { ...asGroup(record), title: content.title, titleAt: sentAt };
 }
 
 /**

@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type { EmsgClient } from "../../shared/client/client.js";
 import type { ConversationSummary, MessageRecord } from "../../shared/client/index.js";
 import type { ConversationRecord } from "../../shared/client/conversation-record.js";
@@ -179,6 +179,26 @@ describe("groups in the client core", { timeout: 30_000 }, () => {
       expect(await lines(who, trip.conversation)).toEqual(["alice created", "carol renamed the group to Trip to Lisbon"]);
     }
     await expect(alice.renameGroup(trip.conversation, "x".repeat(101))).rejects.toMatchObject({ code: "bad_request" });
+  });
+
+  it("a rename claiming a time to come does not keep the name from ever changing again", async () => {
+    const { alice, bob, carol } = await threeFriends();
+    const trip = await alice.createGroup("Trip", [bob.address, carol.address]);
+    await later();
+    await alice.flush();
+    await syncAll(bob, carol);
+    // Carol's device says it renamed the group a century from now.
+    const clock = vi.spyOn(Date, "now").mockReturnValue(Date.now() + 36_500 * 86_400_000);
+    await carol.renameGroup(trip.conversation, "Carol's forever");
+    clock.mockRestore();
+    await carol.flush();
+    await syncAll(alice, bob);
+    await later();
+    await alice.renameGroup(trip.conversation, "Trip to Lisbon");
+    await alice.flush();
+    await syncAll(bob, carol);
+    expect(await summaryOf(bob, trip.conversation)).toMatchObject({ title: "Trip to Lisbon" });
+    expect(await lines(bob, trip.conversation)).toEqual(["alice created", "carol renamed the group to Carol's forever", "alice renamed the group to Trip to Lisbon"]);
   });
 
   it("a member whose device another key certified than the one pinned for its address stops the group for whoever pinned it", async () => {
