@@ -164,11 +164,11 @@ function emsgOnlySection(results: BenchResults): string {
 
 const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
 
-// What the same rows measured before (issue 18): at cf15684 beside this code, taking turns in one
-// process at load 18–23 (WebCrypto's Ed25519 then); wall clock only at 1d977a0, before EMSG's own MLS crypto provider.
+// What the same rows measured before (issue 18): at cf15684 beside this work, taking turns in one
+// process in seven runs at load 16–23 (WebCrypto's Ed25519 then); wall clock only at 1d977a0, before EMSG's own MLS crypto provider.
 const MLS_BEFORE = {
-  encryptDecrypt: "before: 657–716 (wall 136–286) at cf15684; wall 362 at 1d977a0",
-  joins: "before: 3,859–4,057 (wall 10,675–13,881) at cf15684; wall 10,613 at 1d977a0",
+  encryptDecrypt: "before: 617–718 (wall 136–286) at cf15684; wall 362 at 1d977a0",
+  joins: "before: 3,519–4,271 (wall 5,963–18,838) at cf15684; wall 10,613 at 1d977a0",
 };
 const CATCH_UP_BEFORE = "before: 627.7 at 1d977a0, 16 msgs/s";
 
