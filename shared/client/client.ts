@@ -34,7 +34,7 @@ import { ServerApi } from "./server-api.js";
 import type { Store } from "./store.js";
 import { type Clock, type SocketLike, systemClock, type Transport } from "./transport.js";
 import { AttachmentSends } from "./attachment-sends.js";
-import { knownProfiles, ownProfile, setOwnProfile, shareProfile } from "./profiles.js";
+import { knownProfiles, nicknames, ownProfile, setNickname, setOwnProfile, shareProfile } from "./profiles.js";
 import type { Avatar, Profile } from "../profile.js";
 import type { FileSource, KeptUploads, MediaInfo, TransferOptions } from "./attachments.js";
 
@@ -697,6 +697,16 @@ export class EmsgClient {
     this.#profileOwed = true;
     this.#sendSoon();
     return profile;
+  }
+
+  /** Names this device's user gave people (kept here only); they win over display names. */
+  nicknames(): Promise<Map<Address, string>> {
+    return nicknames(this.#context());
+  }
+
+  /** Gives someone a nickname on this device (`null` or empty takes it away); `bad_request` as for a display name. */
+  setNickname(address: string, nickname: string | null): Promise<string | null> {
+    return this.#exclusive(() => setNickname(this.#context(), parseAddress(address).address, nickname));
   }
 
   // ---- settings, expiry, deletion
