@@ -87,9 +87,10 @@ export class AttachmentSends {
     const draft = checkedDraft({ v: 1, id, sentAt: now, type: "attachment", blob: id, hash: fields.key, ...fields, ...expiry });
     const record: MessageRecord = { ...message, id, text: fields.name, at: now, status: "sending", attachment: { ...attachmentRecordOf(draft), state: "uploading" } };
     await saveMessage(ctx, record);
+    // Held before the job is stored: a resume() meanwhile must find it resumable, not fail it.
+    this.#sources.set(id, { source, options });
     // A message that expires takes its blob with it: the server deletes it then (`until`, §15.4).
     await ctx.store.put(jobKey(id), { id, sentAt: now, target, fields, ...expiry } satisfies UploadJob);
-    this.#sources.set(id, { source, options });
     ctx.events.emit("message", record);
     await this.run(id);
     return (await findMessage(ctx, id)) ?? record;

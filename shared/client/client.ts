@@ -491,6 +491,8 @@ export class EmsgClient {
   /** Sends what is queued now; resolves with how many entries still wait. */
   flush(): Promise<number> {
     const ctx = this.#context();
+    // Uploads that met no server go on too: the socket may have outlived the drop that stopped them.
+    void this.#attachments.resume().catch((error: unknown) => console.warn(`emsg: an upload waits for the next connect: ${(error as Error).message}`));
     return this.#exclusive(() => flushOutgoing(ctx, () => pollMailbox(ctx, (o) => this.#onOutcome(o))));
   }
 
