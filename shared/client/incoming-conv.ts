@@ -86,7 +86,7 @@ async function join(ctx: CoreContext, item: ConvPayload): Promise<ConvOutcome> {
     lastHubSeq: item.hubSeq,
     applied: [item.hubSeq],
     // Should the commit that brought us in be withdrawn, this device is out again (PROTOCOL §8, Vetoes).
-    beforeCommits: [{ commit: item.id, joined: true }],
+    beforeCommits: [{ commit: item.id, joined: true, by: item.from }],
     created: existing?.created ?? item.at,
     unread: existing?.unread ?? 0,
   };
@@ -268,7 +268,7 @@ export async function applyConvItem(ctx: CoreContext, item: ConvPayload): Promis
   let outcome: ConvOutcome = {};
   if (processed.kind === "commit") {
     try {
-      next = rememberBefore(record, await readCommit(ctx, { ...next, epoch: processed.epoch }, processed, item), item.id);
+      next = rememberBefore(record, await readCommit(ctx, { ...next, epoch: processed.epoch }, processed, item), item.id, processed.sender.address);
     } catch (error) {
       // The group stays where it was, and says why it takes no more messages (PROTOCOL §8).
       if (error instanceof EmsgError && error.code === "unauthorized") await saveConversation(ctx, { ...record, unsafe: error.message });

@@ -31,7 +31,7 @@ export function pendingCommit(ctx: Pick<CoreContext, "store">, conversation: str
 /** Keeps the new state as the conversation's, unless the record already moved past it. */
 async function adopt(ctx: CoreContext, pending: PendingCommit): Promise<void> {
   const record = await loadConversation(ctx, pending.conversation);
-  if (record && record.epoch < pending.epoch) await saveConversation(ctx, rememberBefore(record, { ...record, group: pending.group, epoch: pending.epoch }, pending.submit.id, true));
+  if (record && record.epoch < pending.epoch) await saveConversation(ctx, rememberBefore(record, { ...record, group: pending.group, epoch: pending.epoch }, pending.submit.id, ctx.account.address, true));
   await ctx.store.delete(key(pending.conversation));
 }
 
@@ -87,7 +87,7 @@ export async function commitToHub(
 export async function ownItemBack(ctx: CoreContext, record: ConversationRecord, item: ConvPayload): Promise<void> {
   const pending = await pendingCommit(ctx, item.conversation);
   const mine = pending?.submit.id === item.id && item.type === "commit" && record.epoch < pending.epoch;
-  const adopted = mine ? rememberBefore(record, { ...record, group: pending.group, epoch: pending.epoch }, item.id, true) : record;
+  const adopted = mine ? rememberBefore(record, { ...record, group: pending.group, epoch: pending.epoch }, item.id, ctx.account.address, true) : record;
   // Our own leave, now in the hub's order: what comes after it is no longer shown (PROTOCOL §12).
   const next = leaveOrderedAt(adopted, item.id, item.hubSeq);
   await saveConversation(ctx, markApplied(next, item.hubSeq), mine);

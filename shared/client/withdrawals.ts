@@ -29,6 +29,8 @@ const KEPT = 4;
 export type BeforeCommit =
   | {
       commit: string;
+      /** The account that committed it (its MLS sender). */
+      by?: Address;
       /** This device made the commit. */
       own?: true;
       group: string;
@@ -41,18 +43,25 @@ export type BeforeCommit =
       leaving?: Address[];
     }
   /** This device joined by the commit's Welcome: before it, it was not in the group. */
-  | { commit: string; joined: true };
+  | { commit: string; joined: true; by?: Address };
 
-/** `after` (the record once `commit` is applied) remembering `before` as it was, for a withdrawal. */
-export function rememberBefore(before: ConversationRecord, after: ConversationRecord, commit: string, own = false): ConversationRecord {
-  const kept = [...(before.beforeCommits ?? []), snapshotOf(before, commit, own)].slice(-KEPT);
+/**
+ * `after` (the record once `commit`, by `by`, is applied) remembering `before` as it was, for a
+ * withdrawal. Only the states before the latest run of one account's commits are kept: a hub
+ * withdraws no commit that another account's follows, so the secrets of the epochs before it would
+ * only wait there to be stolen.
+ */
+export function rememberBefore(before: ConversationRecord, after: ConversationRecord, commit: string, by: Address, own = false): ConversationRecord {
+  const run = (before.beforeCommits ?? []).filter((b) => b.by === by);
+  const kept = [...run, snapshotOf(before, commit, by, own)].slice(-KEPT);
   return { ...after, beforeCommits: kept };
 }
 
-function snapshotOf(before: ConversationRecord, commit: string, own: boolean): BeforeCommit {
+function snapshotOf(before: ConversationRecord, commit: string, by: Address, own: boolean): BeforeCommit {
   const { group, epoch, members, kind, peer, peerKey, left, leaving } = before;
   return {
     commit,
+    by,
     ...(own ? { own: true as const } : {}),
     group, epoch, members,
     ...(kind ? { kind } : {}),
@@ -140,7 +149,7 @@ export async function readWithdrawal(ctx: CoreContext, record: ConversationRecor
     next = { ...current, left: true };
     await dropPeerConversation(ctx, record);
   } else {
-    const { commit: _commit, own: _own, ...kept } = before;
+    const { commit: _commit, by: _by, own: _own, ...kept } = before;
     const { peer: _peer, peerKey: _peerKey, leaving: _leaving, left: _left, ...rest } = current;
     next = { ...rest, ...kept };
     if (record.kind !== next.kind || record.peer !== next.peer) await dropPeerConversation(ctx, record);

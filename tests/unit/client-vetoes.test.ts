@@ -163,6 +163,23 @@ describe("vetoes in the client core", { timeout: 60_000 }, () => {
     expect((await bob.conversations()).find((c) => c.conversation === conversation)?.unsafe).toMatch(/would not undo it/);
   });
 
+  it("a device keeps no state from before a commit that another account's commit followed: no veto can withdraw it, so its secrets go", async () => {
+    const { world, alice, bob, carol, conversation } = await tripGroup();
+    const epoch = world.hubs.get(conversation)!.epoch;
+    const first = randomId16();
+    const byAlice = await refreshKeys(await decodeGroupState((await record(world, alice, conversation))!.group));
+    world.submit(conversation, alice.address, alice.account!.deviceId, { id: first, epoch, kind: "commit", mls: byAlice.commit });
+    await syncAll(bob, carol);
+    expect((await record(world, bob, conversation))!.beforeCommits?.map((b) => b.commit)).toContain(first);
+    const second = randomId16();
+    const byCarol = await refreshKeys(await decodeGroupState((await record(world, carol, conversation))!.group));
+    world.submit(conversation, carol.address, carol.account!.deviceId, { id: second, epoch: epoch + 1, kind: "commit", mls: byCarol.commit });
+    await bob.sync();
+    const kept = (await record(world, bob, conversation))!.beforeCommits ?? [];
+    expect(kept.map((b) => b.commit)).toEqual([second]);
+    expect(kept.map((b) => ("epoch" in b ? b.epoch : undefined))).toEqual([epoch + 1]);
+  });
+
   it("a malicious veto of a genuine commit takes everyone back together: no fork, and the change can be made again", async () => {
     const { world, alice, bob, carol, conversation } = await tripGroup();
     const dave = await world.person("dave#im.bob.test");
