@@ -240,6 +240,26 @@ describe("files and conversation actions between the extension and a PWA user on
     await row.getByTestId("muted").waitFor();
     // Kept on this device: a new panel shows the same.
     await panel.reload();
-    await panel.getByTestId("chat-row").filter({ hasText: "bob#im.bob.test" }).getByTestId("pinned").waitFor({ timeout: 30_000 });
+    const again = panel.getByTestId("chat-row").filter({ hasText: "bob#im.bob.test" });
+    await again.getByTestId("pinned").waitFor({ timeout: 30_000 });
+
+    // Muted, bob's next message raises no notification (the background reads the mark); unmuted, one does.
+    await ext.worker.evaluate(() => {
+      const g = globalThis as unknown as { chrome: { notifications: { create(...args: unknown[]): unknown } }; emsgShown?: string[] };
+      const create = g.chrome.notifications.create.bind(g.chrome.notifications);
+      g.emsgShown = [];
+      g.chrome.notifications.create = (...args: unknown[]) => {
+        g.emsgShown!.push(((typeof args[0] === "string" ? args[1] : args[0]) as { message: string }).message);
+        return create(...args);
+      };
+    });
+    const shown = () => ext.worker.evaluate(() => (globalThis as unknown as { emsgShown: string[] }).emsgShown);
+    await say(bob, "Quiet now");
+    await again.filter({ hasText: "Quiet now" }).waitFor({ timeout: 60_000 });
+    await again.click();
+    await panel.getByRole("button", { name: "Unmute", exact: true }).click();
+    await say(bob, "Loud again");
+    await expect.poll(shown, { timeout: 60_000 }).toContain("Loud again");
+    expect(await shown()).not.toContain("Quiet now");
   });
 });
