@@ -89,7 +89,8 @@ export async function shareProfile(ctx: CoreContext): Promise<void> {
   if (!profile) return;
   const self = ctx.account.address;
   const queue = async (target: { conversation: string } | { peer: Address }, members: Address[]) => {
-    await enqueue(ctx, { content: newProfile(profile, ctx.clock.now()), ...target });
+    // A profile set on a device whose clock runs ahead is not "sent before it was set" from this one.
+    await enqueue(ctx, { content: newProfile(profile, Math.max(ctx.clock.now(), profile.setAt)), ...target });
     if ("conversation" in target) await ctx.store.put(sentKey(target.conversation), { setAt: profile.setAt, members } satisfies Shared);
   };
   for (const [, record] of await ctx.store.list<ConversationRecord>("conv/")) {

@@ -102,6 +102,30 @@ describe("profiles between people", { timeout: 60_000 }, () => {
     expect((await phone.profile())?.name).toBe("New name");
   });
 
+  it("a device whose clock is behind the one that set the profile still passes it on", async () => {
+    const { world, alice, bob, carol } = await threeFriends();
+    const phone = await world.anotherDevice(alice);
+    const { conversation } = await alice.createGroup("Trip", [bob.address, carol.address]);
+    await alice.flush();
+    await syncAll(bob, carol, phone);
+    // The laptop's clock is an hour ahead: the profile it sets is "set" an hour from now.
+    const ahead = Date.now() + 3_600_000;
+    await world.storeOf(alice).put("profile/own", { name: "From the future", setAt: ahead });
+    await alice.setProfile("From the future");
+    await alice.idle();
+    await alice.flush();
+    await syncAll(phone);
+    expect((await phone.profile())?.setAt).toBeGreaterThan(ahead);
+    // A friend added later gets it from the phone, whose clock is right.
+    const dave = await world.person("dave#im.alice.test");
+    await world.befriend(phone, dave);
+    await phone.addToGroup(conversation, [dave.address]);
+    await phone.idle();
+    await phone.flush();
+    await syncAll(dave);
+    expect((await dave.profiles()).get(alice.address)?.name).toBe("From the future");
+  });
+
   it("a member's profile names only that member: nobody else's devices can set another account's name", async () => {
     const { alice, bob, carol } = await tripGroup();
     await alice.setProfile("Alice");
