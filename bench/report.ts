@@ -170,7 +170,7 @@ const MLS_BEFORE = {
   encryptDecrypt: "before: 617–718 (wall 136–286) at cf15684; wall 362 at 1d977a0",
   joins: "before: 3,519–4,271 (wall 5,963–18,838) at cf15684; wall 10,613 at 1d977a0",
 };
-const CATCH_UP_BEFORE = "before: 627.7 at 1d977a0, 16 msgs/s";
+const CATCH_UP_BEFORE = "before: 98.6 at 35f4d5b, load 12, 101 msgs/s; 128.9 at 18d877a; 627.7 at 1d977a0";
 
 /** `alone`: the run of its own this section came from (`npm run bench -- --catch-up`), said in it. */
 export function catchUpSection(results: Pick<BenchResults, "catchUp">, alone?: RunContext): string {
