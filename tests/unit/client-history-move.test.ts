@@ -61,6 +61,8 @@ describe("chat history moves with the account (PROTOCOL §11)", () => {
     list.open(`@${bob.address}`);
     expect([list.conversation?.conversation, list.conversation?.peer]).toEqual([null, bob.address]);
     await expect.poll(() => list.conversation!.items.filter((i) => i.kind === "message").length).toBe(2);
+    // The archive's words are its owner's record, not messages read here: each is marked as moved.
+    expect(list.conversation!.items.flatMap((i) => (i.kind === "message" ? [i.moved] : []))).toEqual([true, true]);
 
     // Bob, told of the move, writes to the new address: the new conversation reads on after the old history.
     await world.befriend(moved, bob);

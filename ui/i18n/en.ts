@@ -90,6 +90,8 @@ export const en = {
   "conv.editing": "Editing your message",
   "conv.save": "Save",
   "conv.edited": "edited",
+  "conv.moved": "moved history",
+  "conv.movedTitle": "Brought from your old account's export: as that account kept it, not received here.",
   "conv.delete": "Delete for everyone",
   "conv.deleteConfirm": "Delete this message for everyone in this chat?",
   "conv.deleted": "This message was deleted",

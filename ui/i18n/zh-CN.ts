@@ -92,6 +92,8 @@ export const zhCN: Record<MessageKey, string> = {
   "conv.editing": "正在编辑你的消息",
   "conv.save": "保存",
   "conv.edited": "已编辑",
+  "conv.moved": "迁入的记录",
+  "conv.movedTitle": "来自旧账号的导出：旧账号保存的内容，并非在此收到的消息。",
   "conv.delete": "为所有人删除",
   "conv.deleteConfirm": "要为此聊天中的所有人删除这条消息吗？",
   "conv.deleted": "此消息已删除",

@@ -1,4 +1,5 @@
 import type { Address } from "../../shared/address.js";
+import { chatOfMoved } from "../../shared/client/moved-history.js";
 import type { ChatContext } from "./chat-context.js";
 import type { ConversationSummary, MessagePath, MessageRecord } from "./core-types.js";
 import { errorSentence } from "./error-text.js";
@@ -167,6 +168,7 @@ export class ConversationViewModel extends Observable {
         from: m.from,
         notice: m.notice,
         edited: m.editedAt !== undefined,
+        moved: chatOfMoved(m.conversation) !== undefined,
         deleted: m.deleted === true,
         ...(m.replyTo === undefined ? {} : { quote: this.quoteOf(m.replyTo) }),
         reactions: this.#reactionsOf(m),

@@ -39,6 +39,11 @@ export interface TimelineMessage {
   /** A group event (someone added, removed, left, renamed) rather than something someone wrote. */
   notice?: GroupNotice;
   edited?: boolean;
+  /**
+   * Moved in with the account (PROTOCOL §11): the old account's record of what was said, which no
+   * MLS sender proves, so it is marked as such and never passes for a message received here.
+   */
+  moved?: boolean;
   /** Deleted for everyone by its sender: shown as a line saying so. */
   deleted?: boolean;
   quote?: TimelineQuote;
@@ -60,6 +65,7 @@ export type TimelineItem =
       /** `text` as runs of words and safe links. */
       parts: TextPart[];
       edited: boolean;
+      moved: boolean;
       deleted: boolean;
       quote: TimelineQuote | null;
       reactions: TimelineReaction[];
@@ -125,6 +131,7 @@ export function buildTimeline(messages: readonly TimelineMessage[], now: number,
       text: message.text,
       parts: message.deleted ? [] : textParts(message.text),
       edited: message.edited === true,
+      moved: message.moved === true,
       deleted: message.deleted === true,
       quote: message.quote ?? null,
       reactions: message.reactions ?? [],

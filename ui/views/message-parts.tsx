@@ -24,6 +24,7 @@ export function MessageBody({ item, conversation, t }: { item: MessageItem; conv
         )}
       </span>
       {item.edited ? <span class="edited" data-testid="edited"> ({t("conv.edited")})</span> : null}
+      {item.moved ? <span class="edited" data-testid="moved" title={t("conv.movedTitle")}> ({t("conv.moved")})</span> : null}
       {item.reactions.length > 0 ? (
         <span class="reactions">
           {item.reactions.map((r) => (
