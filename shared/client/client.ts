@@ -197,7 +197,11 @@ export class EmsgClient {
     await this.#moveJobs(ctx);
     if (this.#profileOwed) {
       this.#profileOwed = false;
-      await shareProfile(ctx);
+      // Sharing the profile never holds up what is queued; what it could not queue is tried next time.
+      await shareProfile(ctx).catch((error: unknown) => {
+        this.#profileOwed = true;
+        console.warn(`emsg: the profile goes out later: ${(error as Error).message}`);
+      });
     }
     await flushOutgoing(ctx, catchUp);
     await runDeviceJobs(ctx, catchUp);
