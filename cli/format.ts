@@ -1,5 +1,6 @@
 import type { Address } from "../shared/address.js";
 import type { MessageRecord } from "../shared/client/messages.js";
+import { chatOfMoved } from "../shared/client/moved-history.js";
 
 export const time = (ms: number) => new Date(ms).toISOString().replace("T", " ").slice(0, 19);
 
@@ -43,7 +44,9 @@ export function formatMessage(m: MessageRecord, quoted?: MessageRecord, nameOf: 
   const mark = m.direction === "out" ? `  [${m.status}${m.read ? ", read" : ""}${m.error ? `: ${m.error}` : ""}]` : "";
   const who = m.direction === "out" ? "me" : nameOf(m.from);
   const what = m.deleted ? "(deleted)" : m.attachment ? attachmentText(m.attachment) : `${m.text}${m.editedAt !== undefined ? " (edited)" : ""}`;
+  // The old account's record (PROTOCOL §11), not a message received here.
+  const moved = chatOfMoved(m.conversation) === undefined ? "" : "  (moved history)";
   const reply = m.replyTo === undefined ? "" : `(re ${shortId(m.replyTo)}${quoted && !quoted.deleted ? `: "${[...quoted.text].slice(0, 30).join("")}"` : ""}) `;
   const reactions = reactionsText(m);
-  return `${time(m.at)}  ${shortId(m.id)}  ${who}: ${reply}${what}${mark}${reactions ? `  ${reactions}` : ""}`;
+  return `${time(m.at)}  ${shortId(m.id)}  ${who}: ${reply}${what}${mark}${moved}${reactions ? `  ${reactions}` : ""}`;
 }
