@@ -368,6 +368,8 @@ export class ConversationObject extends DurableObject<Env> {
    */
   private acceptVeto(from: Address, deviceId: string, veto: Veto, now: number): Accepted & { row?: LogRow } {
     this.meta();
+    // Before any repeat's answer: whose veto it is not learns nothing of the log (judgeVeto says the rest).
+    if (!this.members().includes(from)) throw new EmsgError("forbidden", "Only an account that was a member before the commit and still is can veto it.");
     const again = this.withdrawal("submit_id", veto.id, from) ?? this.withdrawal("withdraws", veto.hubSeq);
     if (again) return again;
     const since = now - VETO_WINDOW_MS;

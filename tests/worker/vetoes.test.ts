@@ -91,6 +91,9 @@ describe("a member's veto of one of the latest commits", { timeout: 30_000 }, ()
     expect(await answer(await veto(alice, conv, commit, vetoId))).toMatchObject({ status: 202, body: { seq } });
     expect(await answer(await veto(carol, conv, commit))).toMatchObject({ status: 202, body: { seq } });
     expect((await hubState(alice, conv)).epoch).toBe(1);
+    // Someone outside the group learns nothing of its log by naming the same commit.
+    const outsider = await registered("vwo");
+    expect(await answer(await veto(outsider, conv, commit))).toMatchObject({ status: 403, body: { error: "forbidden" } });
     // The commit before it is not the latest, and was never vetoable again: the group cannot be rewound further.
     expect(await answer(await veto(bob, conv, { epoch: 0, hubSeq: 1 }))).toMatchObject({ status: 409, body: { error: "conflict" } });
   });
