@@ -46,7 +46,8 @@ export function changed(message: MessageRecord, change: MessageChange, sender: A
   // Only the message's author may change it: the rule the receivers enforce (PROTOCOL §8.1).
   if (sender !== message.from) return undefined;
   if (change.type === "delete") {
-    const { reactions: _r, editedAt: _e, ...rest } = message;
+    // A file's pointer holds its key: a message deleted for everyone keeps neither words nor file.
+    const { reactions: _r, editedAt: _e, attachment: _a, ...rest } = message;
     return { ...rest, text: "", deleted: true };
   }
   if (message.editedAt !== undefined && message.editedAt >= change.sentAt) return undefined;

@@ -2,6 +2,7 @@ import type { Address } from "../address.js";
 import { EmsgError, RETRYABLE } from "../errors.js";
 import { randomId16 } from "../ids.js";
 import { membersOf } from "../mls/group-state.js";
+import { inspectMessage } from "../mls/inspect.js";
 import { decodeGroupState } from "../mls/state-codec.js";
 import { newText } from "../content.js";
 import { type ConvPayload, SubmitAcceptedSchema, type Veto } from "../wire/conversation.js";
@@ -82,8 +83,24 @@ const vetoKey = (conversation: string) => `veto/${conversation}`;
  */
 export async function vetoIfUnreadable(ctx: CoreContext, record: ConversationRecord, item: ConvPayload, error: unknown): Promise<void> {
   if (item.type !== "commit" || !(error instanceof EmsgError) || (error.code !== "bad_request" && error.code !== "unauthorized")) return;
-  if (item.epoch !== record.epoch || record.left) return;
+  if (item.epoch !== record.epoch || record.left || !framedAsCommit(item)) return;
   await ctx.store.put(vetoKey(item.conversation), { conversation: item.conversation, veto: { id: randomId16(), epoch: item.epoch, hubSeq: item.hubSeq } });
+}
+
+/**
+ * Whether the item's cleartext header is what the hub checks before ordering a commit (§8): one
+ * of this conversation, at the item's epoch, saying `commit`. Only then was an unprocessable
+ * commit ordered by the hub as one, for a veto to withdraw; a header that says otherwise is the
+ * hub's (or a lying server's) mislabelling, refused unread and no cause to undo anything.
+ */
+function framedAsCommit(item: ConvPayload): boolean {
+  try {
+    const header = inspectMessage(item.mls);
+    return header.conversation === item.conversation && header.type === "commit" && header.epoch === item.epoch;
+  } catch (error) {
+    if (error instanceof EmsgError) return false;
+    throw error;
+  }
 }
 
 const sentKey = (id: string) => `vetoSent/${id}`;
