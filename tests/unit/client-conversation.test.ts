@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { EmsgClient } from "../../shared/client/client.js";
 import type { MessageRecord } from "../../shared/client/index.js";
 import { type Content, newDelete, newEdit, newReaction, newTyping } from "../../shared/content.js";
+import { changed } from "../../shared/client/message-changes.js";
 import { GroupWorld, syncAll, tripGroup } from "./group-world.js";
 
 // Replies, reactions, edits, deletes for everyone, read receipts and typing (PROTOCOL §8.1), between
@@ -72,6 +73,16 @@ describe("conversation features in the client core", { timeout: 60_000 }, () => 
       expect(gone).toMatchObject({ deleted: true, text: "" });
       expect(gone.reactions).toBeUndefined();
     }
+  });
+
+  it("a file deleted for everyone leaves no pointer behind: its key and blob id go with the words", () => {
+    const photo: MessageRecord = {
+      id: "AAAAAAAAAAAAAAAAAAAAAA", conversation: "im.alice.test/c1", from: "alice#im.alice.test" as never, direction: "in", text: "", at: 1, status: "delivered",
+      attachment: { blob: "b1", size: 10, mediaType: "image/png", name: "cat.png", key: "k".repeat(43), hash: "h".repeat(43), kind: "image" },
+    };
+    const gone = changed(photo, newDelete(photo.id, 2), photo.from)!;
+    expect(gone).toMatchObject({ deleted: true, text: "" });
+    expect(gone.attachment).toBeUndefined();
   });
 
   it("nobody can edit or delete another member's message: every device ignores it", async () => {
