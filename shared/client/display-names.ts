@@ -65,7 +65,8 @@ export function personNames({ people, names, nicknames = new Map() }: NameSource
     const nickname = nicknames.get(address);
     if (nickname !== undefined) return { address, name: nickname, source: "nickname", withAddress: othersRead(nickname, address) };
     const name = names.get(address);
-    if (name !== undefined) return { address, name, source: "profile", withAddress: looksLikeAddress(name) || othersRead(name, address) };
+    // A name of which nothing reads (fillers, marks, symbols alone) would show the person as a blank.
+    if (name !== undefined) return { address, name, source: "profile", withAddress: looksLikeAddress(name) || !nameSkeleton(name) || othersRead(name, address) };
     const short = localPart(address);
     return { address, name: othersRead(short, address) ? address : short, source: "address", withAddress: false };
   };

@@ -222,6 +222,13 @@ describe("names on screen", () => {
     expect(personNames({ people, names: new Map([[mallory, "Mallory"]]) })(mallory).withAddress).toBe(false);
   });
 
+  it("shows the address beside a name of which nothing reads (a Hangul filler, a soft hyphen, marks alone)", () => {
+    for (const blank of ["\u3164", "\u00ad", "\u3164\u3164 \u3164", "\u115f"]) {
+      expect(displayNameProblem(blank), JSON.stringify(blank)).toBeUndefined();
+      expect(personNames({ people, names: new Map([[mallory, blank]]) })(mallory), JSON.stringify(blank)).toMatchObject({ name: blank, withAddress: true });
+    }
+  });
+
   it("a nickname given on this device wins over the display name", () => {
     const nameOf = personNames({ people, names: new Map([[bob, "Robert"]]), nicknames: new Map([[bob, "Bobby (work)"]]) });
     expect(nameOf(bob)).toMatchObject({ name: "Bobby (work)", source: "nickname" });
