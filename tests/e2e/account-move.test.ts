@@ -1,4 +1,3 @@
-import { execFile } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -8,6 +7,7 @@ import { EmsgClient } from "../../shared/client/client.js";
 import type { MessageRecord } from "../../shared/client/messages.js";
 import { FileStore } from "../../cli/file-store.js";
 import { nodeTransport } from "../../cli/node-transport.js";
+import { type CliRun, runCli } from "./cli-run.js";
 import { connect, until } from "./harness.js";
 
 // Three real servers: Alice moves from im.alice.test to im.carol.test; her friend Bob is on im.bob.test.
@@ -31,23 +31,9 @@ const logs: string[] = [];
 const dir = (who: string) => join(root, who);
 const clientIn = (who: string) => new EmsgClient({ store: new FileStore(dir(who)), transport: nodeTransport, resolve: servers.resolve });
 
-interface Run {
-  code: number;
-  out: string;
-  err: string;
-}
-
 /** The command-line client over a state directory, as a person runs it. */
-function cli(who: string, args: string[], passphrase = PASSPHRASE): Promise<Run> {
-  return new Promise((done) => {
-    execFile(
-      process.execPath,
-      ["--import", "tsx", "cli/emsg.ts", "--state", dir(who), ...args],
-      { env: { ...process.env, EMSG_RESOLVE: servers.resolve, EMSG_PASSPHRASE: passphrase }, timeout: 90_000 },
-      (error, out, err) => done({ code: error ? Number(error.code ?? 1) : 0, out, err }),
-    );
-  });
-}
+const cli = (who: string, args: string[], passphrase = PASSPHRASE): Promise<CliRun> =>
+  runCli(dir(who), args, { EMSG_RESOLVE: servers.resolve, EMSG_PASSPHRASE: passphrase }, 90_000);
 
 async function texts(client: EmsgClient, peer: string): Promise<string[]> {
   return (await client.history(peer, { limit: 500 })).map((m) => m.text);

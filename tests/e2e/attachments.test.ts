@@ -1,4 +1,3 @@
-import { execFile } from "node:child_process";
 import { mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,6 +10,7 @@ import type { HttpRequest, Transport } from "../../shared/client/transport.js";
 import { EmsgError } from "../../shared/errors.js";
 import { FileStore } from "../../cli/file-store.js";
 import { nodeTransport } from "../../cli/node-transport.js";
+import { runCli } from "./cli-run.js";
 import { befriend, connect, type Pair, startPair, until } from "./harness.js";
 
 /* Attachments across two real domains (PROTOCOL §15): sealed on Alice's device, held by her server, fetched by Bob's and Carol's. */
@@ -197,12 +197,7 @@ describe("attachments across domains", { timeout: 120_000 }, () => {
   it("the command line sends a file with send-file, and read saves one received into a folder", { timeout: 240_000 }, async () => {
     const home = await mkdtemp(join(tmpdir(), "emsg-e2e-att-cli-"));
     dirs.push(home);
-    const cli = (...args: string[]) =>
-      new Promise<{ code: number; out: string; err: string }>((done) =>
-        execFile(process.execPath, ["--import", "tsx", "cli/emsg.ts", "--state", join(home, "state"), ...args], { env: { ...process.env, EMSG_RESOLVE: pair.running.resolve }, timeout: 90_000 }, (error, out, err) =>
-          done({ code: error ? Number(error.code ?? 1) : 0, out, err }),
-        ),
-      );
+    const cli = (...args: string[]) => runCli(join(home, "state"), args, { EMSG_RESOLVE: pair.running.resolve }, 90_000);
     expect((await cli("register", "dave#im.alice.test")).code).toBe(0);
     expect((await cli("add", "carol#im.bob.test")).code).toBe(0);
     await until("Carol to see Dave's request", async () => {

@@ -1,8 +1,8 @@
-import { execFile } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type CliRun, runCli } from "./cli-run.js";
 import { type Pair, startPair, until } from "./harness.js";
 
 // Display names and pictures from the command line (PROTOCOL §8.2), over two real domains.
@@ -19,22 +19,8 @@ afterAll(async () => {
   if (home) await rm(home, { recursive: true, force: true });
 });
 
-interface Run {
-  code: number;
-  out: string;
-  err: string;
-}
-
-function cli(who: string, ...args: string[]): Promise<Run> {
-  return new Promise((done) => {
-    execFile(
-      process.execPath,
-      ["--import", "tsx", "cli/emsg.ts", "--state", join(home, who), ...args],
-      { env: { ...process.env, EMSG_RESOLVE: pair.running.resolve }, timeout: 60_000 },
-      (error, out, err) => done({ code: error ? Number(error.code ?? 1) : 0, out, err }),
-    );
-  });
-}
+/** Runs `npm run cli -- --state HOME/WHO ARGS…` the way a person would. */
+const cli = (who: string, ...args: string[]): Promise<CliRun> => runCli(join(home, who), args, { EMSG_RESOLVE: pair.running.resolve });
 
 // A 1x1 PNG.
 const PNG = Buffer.from("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==", "base64");

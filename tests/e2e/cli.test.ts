@@ -1,8 +1,9 @@
-import { execFile, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type CliRun, runCli } from "./cli-run.js";
 import { type Pair, startPair, until } from "./harness.js";
 
 let pair: Pair;
@@ -18,23 +19,8 @@ afterAll(async () => {
   if (home) await rm(home, { recursive: true, force: true });
 });
 
-interface Run {
-  code: number;
-  out: string;
-  err: string;
-}
-
-/** Runs `npm run cli -- --state HOME/WHO ARGS…` the way a person would (without npm's banner). */
-function cli(who: string, ...args: string[]): Promise<Run> {
-  return new Promise((done) => {
-    execFile(
-      process.execPath,
-      ["--import", "tsx", "cli/emsg.ts", "--state", join(home, who), ...args],
-      { env: { ...process.env, EMSG_RESOLVE: pair.running.resolve }, timeout: 60_000 },
-      (error, out, err) => done({ code: error ? Number(error.code ?? 1) : 0, out, err }),
-    );
-  });
-}
+/** Runs `npm run cli -- --state HOME/WHO ARGS…` the way a person would. */
+const cli = (who: string, ...args: string[]): Promise<CliRun> => runCli(join(home, who), args, { EMSG_RESOLVE: pair.running.resolve });
 
 describe("the command-line client", () => {
   // About 15 runs of the CLI, each starting Node and tsx: on a busy machine that takes over a minute.

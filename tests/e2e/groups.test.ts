@@ -1,7 +1,7 @@
-import { execFile } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { EmsgClient } from "../../shared/client/client.js";
 import type { ConversationSummary, MessageRecord } from "../../shared/client/index.js";
+import { runCli } from "./cli-run.js";
 import { befriend, connect, filesContaining, newClient, type Pair, removeClientDirs, startPair, until } from "./harness.js";
 
 // One pair of real servers; the tests build on each other, as a group's life does. The group is
@@ -141,16 +141,7 @@ describe("a group over two federated domains", () => {
 });
 
 /** Runs the command-line client over a person's state directory, as `npm run cli -- --state DIR …` does. */
-function cli(who: string, ...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  return new Promise((done) => {
-    execFile(
-      process.execPath,
-      ["--import", "tsx", "cli/emsg.ts", "--state", dirs.get(who)!, ...args],
-      { env: { ...process.env, EMSG_RESOLVE: pair.running.resolve }, timeout: 60_000 },
-      (error, out, err) => done({ code: error ? Number(error.code ?? 1) : 0, out, err }),
-    );
-  });
-}
+const cli = (who: string, ...args: string[]) => runCli(dirs.get(who)!, args, { EMSG_RESOLVE: pair.running.resolve });
 
 describe("groups from the command line", () => {
   it("creates, writes to, renames and leaves a group", async () => {
