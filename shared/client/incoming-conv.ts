@@ -192,7 +192,8 @@ export async function readApplication(
       direction,
       // An attachment's blob is on its sender's server; the record keeps the pointer to fetch it by.
       ...(content.type === "text" ? { text: content.text } : { text: content.name, attachment: attachmentRecordOf(content) }),
-      at: content.sentAt,
+      // The sender's clock, but never ahead of ours: a time to come would keep it last in the chat for good.
+      at: Math.min(content.sentAt, ctx.clock.now()),
       ...(hubSeq === undefined ? {} : { hubSeq }),
       status: direction === "out" ? "sent" : "received",
       ...(content.replyTo === undefined ? {} : { replyTo: content.replyTo }),

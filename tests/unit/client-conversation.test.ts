@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { EmsgClient } from "../../shared/client/client.js";
 import type { MessageRecord } from "../../shared/client/index.js";
-import { type Content, newDelete, newEdit, newReaction, newTyping } from "../../shared/content.js";
+import { type Content, newDelete, newEdit, newReaction, newText, newTyping } from "../../shared/content.js";
 import { changed } from "../../shared/client/message-changes.js";
 import { GroupWorld, syncAll, tripGroup } from "./group-world.js";
 
@@ -83,6 +83,18 @@ describe("conversation features in the client core", { timeout: 60_000 }, () => 
     const gone = changed(photo, newDelete(photo.id, 2), photo.from)!;
     expect(gone).toMatchObject({ deleted: true, text: "" });
     expect(gone.attachment).toBeUndefined();
+  });
+
+  it("a text whose sender's clock claims a time to come is placed when it arrived, so later messages still come after it", async () => {
+    const { world, alice, bob, carol, conversation } = await aGroup();
+    await sendRaw(world, carol, conversation, newText("pinned below everything", Date.now() + 36_500 * 86_400_000));
+    await syncAll(alice);
+    const later = await bob.sendText(conversation, "a later word");
+    await bob.flush();
+    await syncAll(alice);
+    const texts = (await alice.history(conversation, { limit: 500 })).filter((m) => !m.notice).map((m) => m.text);
+    expect(texts.slice(-2)).toEqual(["pinned below everything", later.text]);
+    expect((await alice.conversations()).find((c) => c.conversation === conversation)?.last?.text).toBe("a later word");
   });
 
   it("nobody can edit or delete another member's message: every device ignores it", async () => {
