@@ -205,7 +205,10 @@ async function readAhead(ctx: CoreContext, batch: StoreBatch, items: MailItem[])
     const record = await loadConversation(ctx, conversation);
     if (!record || record.left || record.unsafe || ((await ctx.store.get<ConvPayload[]>(heldKey(conversation))) ?? []).length > 0) continue;
     let group = record.group;
-    let state = await decodeGroupState(group);
+    // A state that cannot be read is the reader's to report, message by message, as before.
+    const stored = await decodeGroupState(group).catch(() => undefined);
+    if (stored === undefined) continue;
+    let state = stored;
     for (const item of run) {
       if (item.type !== "application" || item.epoch > record.epoch || item.deviceId === ctx.account.deviceId || wasApplied(record, item.hubSeq) || readDirectly(record, item.mls)) break;
       // One that cannot be read leaves the state as it was, and fails the same way when applied.
