@@ -186,7 +186,8 @@ describe("incoming mailbox items", () => {
     bob.events.on("conversation", (c) => summaries.push(c.unread));
     const reads = [vi.spyOn(bob.store, "get"), vi.spyOn(bob.store, "list"), vi.spyOn(bob.store as MemoryStore, "getMany")];
 
-    const outcomes = await apply(bob, frame);
+    // Read a minute after they were sent: a time to come would be placed at the reader's clock (PROTOCOL §8).
+    const outcomes = await apply({ ...bob, clock: { now: () => NOW + 60_000 } }, frame);
     expect(reads.reduce((n, spy) => n + spy.mock.calls.length, 0)).toBeLessThan(20);
     expect(shown).toEqual(texts.map((t) => t.text));
     const stored = await history(bob, conversation, { limit: 100 });
