@@ -166,6 +166,9 @@ async function readTyping(ctx: CoreContext, record: ConversationRecord, content:
   ctx.events.emit("typing", { conversation: record.conversation, from: sender, typing: content.state === "typing" });
 }
 
+/** How far ahead of this device's clock a sender's may be (clocks differ) before its time is not believed (PROTOCOL §8.1). */
+const SENT_AHEAD_MS = 10 * 60_000;
+
 /**
  * Stores what an application message says (`record` already holds the state that read it): a text
  * is kept and announced once, a receipt marks our messages delivered. `hubSeq` is absent for a
@@ -192,8 +195,8 @@ export async function readApplication(
       direction,
       // An attachment's blob is on its sender's server; the record keeps the pointer to fetch it by.
       ...(content.type === "text" ? { text: content.text } : { text: content.name, attachment: attachmentRecordOf(content) }),
-      // The sender's clock, but never ahead of ours: a time to come would keep it last in the chat for good.
-      at: Math.min(content.sentAt, ctx.clock.now()),
+      // The sender's clock, but at most a few minutes ahead of ours: a time to come would keep it last in the chat for good.
+      at: Math.min(content.sentAt, ctx.clock.now() + SENT_AHEAD_MS),
       ...(hubSeq === undefined ? {} : { hubSeq }),
       status: direction === "out" ? "sent" : "received",
       ...(content.replyTo === undefined ? {} : { replyTo: content.replyTo }),
