@@ -26,6 +26,8 @@ export type ChatKey = Address | string;
 interface ChatTimer {
   days?: number | null;
   at?: number;
+  /** The timer's content id: of two set at the same moment, the greater holds on every side. */
+  id?: string;
   by?: Address;
   /** Set by this account (on any of its devices). */
   own?: true;
@@ -61,7 +63,7 @@ export async function setChatTimer(ctx: CoreContext, chat: ChatKey, target: Time
 const timerOf = (content: TimerContent) => (content.days === undefined ? {} : { days: content.days });
 
 function keepTimer(ctx: Pick<CoreContext, "store">, chat: ChatKey, content: TimerContent, by: Address, own: boolean): Promise<void> {
-  return ctx.store.put(RETENTION + chat, { ...timerOf(content), at: content.sentAt, by, ...(own ? { own: true as const } : {}) } satisfies ChatTimer);
+  return ctx.store.put(RETENTION + chat, { ...timerOf(content), at: content.sentAt, id: content.id, by, ...(own ? { own: true as const } : {}) } satisfies ChatTimer);
 }
 
 /**
@@ -86,7 +88,7 @@ export async function readTimer(ctx: CoreContext, record: ConversationRecord, re
   const content = { ...received, sentAt: Math.min(received.sentAt, ctx.clock.now()) };
   const chat = chatOfRecord(record);
   const held = await ctx.store.get<ChatTimer>(RETENTION + chat);
-  if (held?.at !== undefined && held.at > content.sentAt) return;
+  if (held?.at !== undefined && (held.at > content.sentAt || (held.at === content.sentAt && (held.id ?? "") >= content.id))) return;
   await keepTimer(ctx, chat, content, sender, sender === ctx.account.address);
   await addNotice(ctx, record.conversation, content.id, content.sentAt, { type: "timer", by: sender, ...timerOf(content) });
 }

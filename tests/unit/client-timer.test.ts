@@ -42,6 +42,21 @@ describe("a chat's disappearing-messages timer, told to everyone in it (PROTOCOL
     expect(await alice.expire(sent.at + DAY + 1)).toEqual([sent.id]);
   });
 
+  it("of two timers set in the same millisecond, both sides keep the same one", { timeout: 60_000 }, async () => {
+    const { alice, bob } = await threeFriends();
+    await alice.sendText(bob.address, "hi");
+    await alice.flush();
+    await bob.sync();
+    const clock = vi.spyOn(Date, "now").mockReturnValue(Date.now());
+    await bob.setChatRetention(alice.address, 7);
+    await alice.setChatRetention(bob.address, 30);
+    clock.mockRestore();
+    await bob.flush();
+    await alice.flush();
+    await syncAll(alice, bob);
+    expect(await alice.chatRetention(bob.address)).toBe(await bob.chatRetention(alice.address));
+  });
+
   it("of two timers set at once, the later holds on both sides, whichever arrives last", { timeout: 60_000 }, async () => {
     const { alice, bob } = await threeFriends();
     await alice.sendText(bob.address, "hi");
@@ -56,7 +71,8 @@ describe("a chat's disappearing-messages timer, told to everyone in it (PROTOCOL
     await alice.flush();
     await syncAll(alice, bob);
     const bobTimer = (await bob.history(alice.address)).find((m) => m.notice?.by === bob.address)!;
-    const newest = bobTimer.at > aliceTimer.at ? 7 : 30;
+    // Set in the same millisecond, the greater content id holds, on both sides alike.
+    const newest = bobTimer.at > aliceTimer.at || (bobTimer.at === aliceTimer.at && bobTimer.id > aliceTimer.id) ? 7 : 30;
     expect([await alice.chatRetention(bob.address), await bob.chatRetention(alice.address)]).toEqual([newest, newest]);
   });
 
