@@ -89,10 +89,11 @@ export class ChatsViewModel extends Observable {
 
   async #toggle(mark: "pinned" | "muted", set: Set<string>, chat: string): Promise<void> {
     const on = !set.has(chat);
+    // Shown once kept, so a reload right after the click never loses it.
+    await this.#ctx.records.setMarked(mark, chat, on);
     if (on) set.add(chat);
     else set.delete(chat);
     this.changed();
-    await this.#ctx.records.setMarked(mark, chat, on);
   }
 
   /** Searches messages as the person types; only the answer to the latest query is shown. */

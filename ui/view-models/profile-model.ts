@@ -19,6 +19,8 @@ export class ProfileViewModel extends ActionModel {
   problem: MessageKey | null = null;
   saved = false;
   #loaded: { name: string; avatar: Avatar | null } = { name: "", avatar: null };
+  /** The person changed the form: what they typed or picked stays when the saved profile arrives. */
+  #touched = false;
 
   constructor(client: ProfileEditClient) {
     super();
@@ -28,8 +30,10 @@ export class ProfileViewModel extends ActionModel {
   async load(): Promise<void> {
     const profile = await this.#client.profile();
     this.#loaded = { name: profile?.name ?? "", avatar: profile?.avatar ?? null };
-    this.name = this.#loaded.name;
-    this.avatar = this.#loaded.avatar;
+    if (!this.#touched) {
+      this.name = this.#loaded.name;
+      this.avatar = this.#loaded.avatar;
+    }
     this.changed();
   }
 
@@ -43,6 +47,7 @@ export class ProfileViewModel extends ActionModel {
 
   setName(text: string): void {
     this.name = text;
+    this.#touched = true;
     this.problem = null;
     this.saved = false;
     this.changed();
@@ -51,6 +56,7 @@ export class ProfileViewModel extends ActionModel {
   /** A picture already cropped and shrunk by the view (or null to remove it). */
   setAvatar(avatar: Avatar | null): void {
     this.avatar = avatar;
+    this.#touched = true;
     this.saved = false;
     this.changed();
   }

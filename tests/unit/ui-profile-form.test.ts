@@ -1,0 +1,38 @@
+import { describe, expect, it } from "vitest";
+import type { Profile } from "../../shared/profile.js";
+import { ProfileViewModel } from "../../ui/view-models/profile-model.js";
+
+/** A form whose saved profile arrives when the test says (the extension asks its background for it). */
+function form() {
+  let arrive!: (profile: Profile | undefined) => void;
+  const saved: string[] = [];
+  const model = new ProfileViewModel({
+    profile: () => new Promise<Profile | undefined>((resolve) => (arrive = resolve)),
+    setProfile: async (name: string) => {
+      saved.push(name);
+      return { name, setAt: 2 } as Profile;
+    },
+  });
+  return { model, loading: model.load(), arrive: (profile?: Profile) => arrive(profile), saved };
+}
+
+describe("the profile form in Settings", () => {
+  it("shows the saved name when the person has typed nothing yet", async () => {
+    const { model, loading, arrive } = form();
+    arrive({ name: "Old name", setAt: 1 } as Profile);
+    await loading;
+    expect(model.name).toBe("Old name");
+    expect(model.dirty).toBe(false);
+  });
+
+  it("keeps a name typed before the saved profile arrives, and saves it", async () => {
+    const { model, loading, arrive, saved } = form();
+    model.setName("Alice Liddell");
+    arrive({ name: "Old name", setAt: 1 } as Profile);
+    await loading;
+    expect(model.name).toBe("Alice Liddell");
+    expect(model.dirty).toBe(true);
+    await model.save();
+    expect(saved).toEqual(["Alice Liddell"]);
+  });
+});
