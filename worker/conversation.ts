@@ -2,7 +2,7 @@ import { DurableObject } from "cloudflare:workers";
 import type { Address } from "../shared/address.js";
 import { EmsgError } from "../shared/errors.js";
 import type { ConversationView, ConvPayload, SignedSessionTicket } from "../shared/wire/index.js";
-import type { ConversationRef, Veto } from "../shared/wire/conversation.js";
+import type { ConversationRef, Rejoin, Veto } from "../shared/wire/conversation.js";
 import type { AuthorEvidence } from "../shared/wire/federation.js";
 import { fromB64u } from "../shared/base64url.js";
 import type { Env } from "./env.js";
@@ -10,6 +10,7 @@ import { attempt, attemptNow, type Outcome } from "./outcome.js";
 import { migrate } from "./sql-schema.js";
 import { judgeSubmit, recipientsOf, welcomeRecipients } from "./policy/epoch.js";
 import { COMMITS_KEPT, judgeVeto, type RecentCommit, VETO_WINDOW_MS } from "./policy/veto.js";
+import { judgeRejoin, REJOIN_WINDOW_MS } from "./policy/rejoin.js";
 import { checkFraming, type FramedSubmit } from "./policy/framing.js";
 import { deliverLocal, deliverToPeers, type Delivery, type Lane, LANES } from "./fan-out.js";
 import { Sessions, SESSION_IDLE_MS, type SessionTag } from "./sessions.js";
@@ -66,15 +67,18 @@ const STEPS = [
   `DROP TABLE last_commit;
    CREATE TABLE recent_commits (seq INTEGER PRIMARY KEY, submit_id TEXT NOT NULL, sender TEXT NOT NULL, device_id TEXT NOT NULL,
      epoch INTEGER NOT NULL, before TEXT NOT NULL, after TEXT NOT NULL);`,
+  // Each account's asks to be let back in (PROTOCOL §8, Rejoining), for its limit.
+  "CREATE TABLE rejoins (address TEXT NOT NULL, device_id TEXT NOT NULL, at INTEGER NOT NULL)",
 ];
 
 type MetaRow = { ref: string; creator: string; epoch: number; fanned_through: number; withdrawn_epoch: number | null };
 type Judgement = ReturnType<typeof judgeSubmit>;
 type Accepted = { seq: number; fresh: boolean };
-/** A submission, or a veto of the latest commit (PROTOCOL §8, Vetoes), which is ordered like one. */
+/** A submission, or a veto of the latest commit (PROTOCOL §8, Vetoes) or an ask to rejoin (§8, Rejoining), which are ordered like one. */
 type Submission = { from: Address; deviceId: string; now: number; fromPeer: boolean; evidence?: AuthorEvidence | undefined } & (
-  | { submit: FramedSubmit; veto?: undefined }
-  | { veto: Veto; submit?: undefined }
+  | { submit: FramedSubmit; veto?: undefined; rejoin?: undefined }
+  | { veto: Veto; submit?: undefined; rejoin?: undefined }
+  | { rejoin: Rejoin; submit?: undefined; veto?: undefined }
 );
 type Pending = Submission & { done: (outcome: Outcome<Accepted>) => void };
 type LogRow = {
@@ -282,6 +286,11 @@ export class ConversationObject extends DurableObject<Env> {
         outcomes[index] = attemptNow(() => this.acceptVeto(p.from, p.deviceId, p.veto, p.now));
         return;
       }
+      if (p.rejoin !== undefined) {
+        insertRun();
+        outcomes[index] = attemptNow(() => this.acceptRejoin(p.from, p.deviceId, p.rejoin, p.now));
+        return;
+      }
       if (p.submit.kind === "commit") {
         insertRun();
         outcomes[index] = attemptNow(() => this.acceptCommit(p));
@@ -415,6 +424,36 @@ export class ConversationObject extends DurableObject<Env> {
     });
     // What accounts said of their devices held for an epoch now left (see soleDevices).
     this.soleDevices.clear();
+    return { seq, fresh: true, row: { seq, ...entry, answered: false } };
+  }
+
+  /**
+   * A member device's ask to be let back in (PROTOCOL §8, Rejoining), judged by judgeRejoin: a
+   * `rejoin` entry at the current epoch goes to every member, whose in-step devices re-add it. A
+   * repeat of its id by the same account gets the first answer; one used by anything else `conflict`.
+   */
+  private acceptRejoin(from: Address, deviceId: string, rejoin: Rejoin, now: number): Accepted & { row?: LogRow } {
+    const meta = this.meta();
+    const members = this.members();
+    // Before any repeat's answer: whose ask it is not learns nothing of the log.
+    if (!members.includes(from)) judgeRejoin(members, from, 0);
+    const again = this.retried(rejoin.id, from);
+    if (again) return again;
+    const since = now - REJOIN_WINDOW_MS;
+    // Counted by account: a device id is its server's word for a remote member.
+    judgeRejoin(members, from, this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM rejoins WHERE address = ? AND at > ?", from, since).one().n);
+    const entry: Entry = {
+      submit_id: rejoin.id, at: now, sender: from, device_id: deviceId, epoch: meta.epoch, type: "rejoin", mls: "", welcome: null,
+      members: null, recipients: JSON.stringify(members), welcome_to: "[]", author_proof: null,
+    };
+    const seq = this.ctx.storage.transactionSync(() => {
+      this.sql.exec("DELETE FROM rejoins WHERE at <= ?", since);
+      this.sql.exec("INSERT INTO rejoins (address, device_id, at) VALUES (?, ?, ?)", from, deviceId, now);
+      const inserted = this.insertLog([entry]).get(entry.submit_id);
+      // Its id in the log already (the lookup above missed it): nothing of it may stay.
+      if (inserted === undefined) throw new EmsgError("conflict", "That id is taken.");
+      return inserted;
+    });
     return { seq, fresh: true, row: { seq, ...entry, answered: false } };
   }
 
@@ -624,6 +663,17 @@ export class ConversationObject extends DurableObject<Env> {
    */
   async veto(from: Address, deviceId: string, veto: Veto, now: number, untilFanned = true): Promise<Outcome<{ seq: number }>> {
     const accepted = await this.take({ from, deviceId, veto, now, fromPeer: !untilFanned });
+    if (!accepted.ok) return accepted;
+    if (accepted.value.fresh && untilFanned) await this.fannedOut(accepted.value.seq);
+    return { ok: true, value: { seq: accepted.value.seq } };
+  }
+
+  /**
+   * A member device's ask to be let back in (PROTOCOL §8, Rejoining): ordered with the submissions,
+   * and answered, as they are, once its entry is fanned out (at once for a peer's).
+   */
+  async rejoin(from: Address, deviceId: string, rejoin: Rejoin, now: number, untilFanned = true): Promise<Outcome<{ seq: number }>> {
+    const accepted = await this.take({ from, deviceId, rejoin, now, fromPeer: !untilFanned });
     if (!accepted.ok) return accepted;
     if (accepted.value.fresh && untilFanned) await this.fannedOut(accepted.value.seq);
     return { ok: true, value: { seq: accepted.value.seq } };

@@ -101,8 +101,8 @@ function append<K, V>(map: Map<K, V[]>, key: K, value: V): void {
   else map.set(key, [value]);
 }
 
-// A withdrawal has a position of its own, shared with nothing, as an application message has.
-const TYPE_CODES: Record<ConvPayload["type"], number> = { application: 0, commit: 1, proposal: 2, welcome: 3, withdrawn: 0 };
+// A withdrawal or an ask to rejoin has a position of its own, shared with nothing, as an application message has.
+const TYPE_CODES: Record<ConvPayload["type"], number> = { application: 0, commit: 1, proposal: 2, welcome: 3, withdrawn: 0, rejoin: 0 };
 /** A conversation's and domain's id prefix, hashed once rather than for every entry. */
 const idPrefixes = new Map<string, Uint8Array>();
 const MAX_ID_PREFIXES = 10_000;

@@ -97,6 +97,7 @@ function namedUsers(item: FedItem): Address[] {
       return [item.sender];
     case "conv_submit":
     case "conv_veto":
+    case "conv_rejoin":
       return [];
   }
 }
@@ -169,6 +170,14 @@ async function apply(env: Env, from: Domain, item: FedItem, now: number, batch: 
       const ref = parseConversationRef(item.conversation);
       if (ref.hub !== env.EMSG_DOMAIN) throw new EmsgError("bad_request", `${ref.hub} hosts that conversation, not this server.`);
       unwrap(await conversationOf(env, ref.ref).veto(item.from, item.deviceId, item.veto, now, false));
+      return;
+    }
+    case "conv_rejoin": {
+      // The member's server vouches for its device, as for a veto; the hub limits the account.
+      mustBeFrom(from, item.from);
+      const ref = parseConversationRef(item.conversation);
+      if (ref.hub !== env.EMSG_DOMAIN) throw new EmsgError("bad_request", `${ref.hub} hosts that conversation, not this server.`);
+      unwrap(await conversationOf(env, ref.ref).rejoin(item.from, item.deviceId, item.rejoin, now, false));
       return;
     }
     case "conv_deliver": {

@@ -244,6 +244,10 @@ export async function applyConvItem(ctx: CoreContext, item: ConvPayload): Promis
     await saveConversation(ctx, markApplied(await readWithdrawal(ctx, record, item), item.hubSeq));
     return {};
   }
+  if (item.type === "rejoin") {
+    await saveConversation(ctx, markApplied(record, item.hubSeq), false);
+    return {};
+  }
   if (item.deviceId === ctx.account.deviceId) {
     await ownItemBack(ctx, record, item);
     return {};

@@ -89,6 +89,13 @@ export const SubmitAcceptedSchema = v.object({ accepted: v.literal(true), seq: v
  */
 export const VetoSchema = v.object({ id: Id16Schema, epoch: SeqSchema, hubSeq: SeqSchema });
 export type Veto = v.InferOutput<typeof VetoSchema>;
+
+/**
+ * A member device's ask to be let back in (PROTOCOL §8, Rejoining): it is behind the group and
+ * cannot catch up (its veto refused, say). `epoch` is where it stopped; `id` makes it idempotent.
+ */
+export const RejoinSchema = v.object({ id: Id16Schema, epoch: SeqSchema });
+export type Rejoin = v.InferOutput<typeof RejoinSchema>;
 export type SubmitAccepted = v.InferOutput<typeof SubmitAcceptedSchema>;
 
 export const CreateConversationRequestSchema = v.object({
@@ -120,9 +127,10 @@ export const ConvPayloadSchema = v.object({
   from: AddressSchema,
   deviceId: Id16Schema,
   epoch: SeqSchema,
-  type: v.picklist(["application", "commit", "proposal", "welcome", "withdrawn"]),
+  type: v.picklist(["application", "commit", "proposal", "welcome", "withdrawn", "rejoin"]),
   mls: b64uSchema(WELCOME_CHARS),
   members: v.optional(v.array(AddressSchema)),
+  // On `rejoin` (with `mls` ""): `from`/`deviceId` are the device that asks to be let back in (§8, Rejoining).
   // On `withdrawn` (with `mls` ""): the commits a veto withdrew, oldest first, by Submit id and position (§8).
   withdraws: v.optional(v.pipe(v.array(v.object({ id: Id16Schema, hubSeq: SeqSchema })), v.minLength(1), v.maxLength(4))),
   at: MsSchema,

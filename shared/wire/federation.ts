@@ -1,7 +1,7 @@
 import * as v from "valibot";
 import { AddressSchema, ErrorCodeSchema } from "./common.js";
 import { Id16Schema } from "../ids.js";
-import { ConversationRefSchema, ConvPayloadSchema, SignedConvAuthorSchema, SignedSessionTicketSchema, SubmitSchema, VetoSchema } from "./conversation.js";
+import { ConversationRefSchema, ConvPayloadSchema, SignedConvAuthorSchema, RejoinSchema, SignedSessionTicketSchema, SubmitSchema, VetoSchema } from "./conversation.js";
 import type { SignedConvAuthor, SignedSessionTicket } from "./conversation.js";
 import { SignedFriendRequestSchema, SignedFriendResponseSchema } from "./friends.js";
 import { SignedDeletionSchema, SignedMovedSchema } from "./account.js";
@@ -27,6 +27,8 @@ export const FedItemSchema = v.variant("kind", [
   }),
   // A member's veto of its hub's latest commit (§8), passed on by the member's server as a Submit is.
   v.object({ id: Id16Schema, kind: v.literal("conv_veto"), conversation: ConversationRefSchema, from: AddressSchema, deviceId: Id16Schema, veto: VetoSchema }),
+  // A member device's ask to be let back in (§8, Rejoining), passed on the same way.
+  v.object({ id: Id16Schema, kind: v.literal("conv_rejoin"), conversation: ConversationRefSchema, from: AddressSchema, deviceId: Id16Schema, rejoin: RejoinSchema }),
   v.pipe(
     v.object({
       id: Id16Schema,

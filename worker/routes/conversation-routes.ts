@@ -6,6 +6,7 @@ import {
   parseConversationRef,
   SessionTicketRequestSchema,
   SubmitSchema,
+  RejoinSchema,
   VetoSchema,
   type ParsedConversationRef,
 } from "../../shared/wire/index.js";
@@ -89,6 +90,29 @@ conversationRoutes.post("/conversations/:hub/:id/veto", async (c) => {
   await enqueueRemote(c.env, ref.hub, [
     {
       item: { id: body.id, kind: "conv_veto", conversation: ref.ref, from: auth.address, deviceId: auth.deviceId, veto: body },
+      bounceTo: auth.address,
+      ref: body.id,
+      to: auth.address,
+      conversation: ref.ref,
+    },
+  ]);
+  return json({ accepted: true }, 202);
+});
+
+/**
+ * A member device's ask to be let back in (PROTOCOL §8, Rejoining), the way a veto goes: straight in
+ * when the hub is here, else through the hub's Outbox; a remote hub's refusal comes back as a `bounce`.
+ */
+conversationRoutes.post("/conversations/:hub/:id/rejoin", async (c) => {
+  const ref = refOf(c);
+  const { auth, body } = await signedBody(c, RejoinSchema);
+  if (ref.hub === c.env.EMSG_DOMAIN) {
+    const { seq } = unwrap(await conversationOf(c.env, ref.ref).rejoin(auth.address, auth.deviceId, body, Date.now()));
+    return json({ accepted: true, seq }, 202);
+  }
+  await enqueueRemote(c.env, ref.hub, [
+    {
+      item: { id: body.id, kind: "conv_rejoin", conversation: ref.ref, from: auth.address, deviceId: auth.deviceId, rejoin: body },
       bounceTo: auth.address,
       ref: body.id,
       to: auth.address,
