@@ -136,8 +136,8 @@ export class ConversationObject extends DurableObject<Env> {
   /** Whether this object has tables yet, i.e. `create` ran here once. */
   private schema: boolean;
   /**
-   * Local authors whose account said, in answer to a fan-out, that it has one device, and the
-   * epoch then. An application message that device submitted here and was answered for goes
+   * Authors whose account (or, for one on another domain, its server: PROTOCOL §7) said, in
+   * answer to a fan-out, that it has one device, and the epoch then. An application message that device submitted here and was answered for goes
    * to no mailbox of its account (PROTOCOL §6), so while the epoch holds, the account is left
    * out of its fan-out. A device added to the account takes part only after a commit adding it,
    * which moves the epoch on, so a device the hub does not know of yet cannot miss anything.
@@ -589,7 +589,7 @@ export class ConversationObject extends DurableObject<Env> {
           else {
             const handed = deliverToPeers(this.env, deliveries);
             this.remoteRound = { settled: handed.catch(() => undefined), since: Date.now() };
-            await handed;
+            this.learnSoleDevices(await handed, epoch);
           }
         } catch {
           // Retried by the alarm; the submitters are answered: their entries are ordered and kept.

@@ -52,15 +52,29 @@ export async function deliverLocal(env: Env, deliveries: Delivery[]): Promise<Ma
   return soleDevices;
 }
 
-/** Hands a batch of a hub's entries to the other domains of their recipients: one handover to each domain's Outbox. */
-export async function deliverToPeers(env: Env, deliveries: Delivery[]): Promise<void> {
+/**
+ * Hands a batch of a hub's entries to the other domains of their recipients: one handover to each
+ * domain's Outbox. Resolves with what the servers of remote authors of answered entries said of
+ * their devices, as deliverLocal does for local ones (null: not said, or more than one).
+ */
+export async function deliverToPeers(env: Env, deliveries: Delivery[]): Promise<Map<Address, string | null>> {
   const remote = new Map<Domain, Queued[]>();
   for (const delivery of deliveries) {
     const domains = new Map<Domain, Address[]>();
     for (const address of delivery.to) if (!isLocal(env, address)) append(domains, domainOf(address), address);
-    for (const [domain, addresses] of domains) append(remote, domain, queuedFor(delivery.payload, domain, addresses, delivery.evidence));
+    const own = delivery.answered === true && delivery.payload.type === "application";
+    for (const [domain, addresses] of domains) append(remote, domain, queuedFor(delivery.payload, domain, addresses, delivery.evidence, own && addresses.includes(delivery.payload.from)));
   }
-  await Promise.all([...remote].map(([domain, items]) => deliverRemote(env, domain, items)));
+  const soleDevices = new Map<Address, string | null>();
+  await Promise.all(
+    [...remote].map(async ([domain, items]) => {
+      const said = await deliverRemote(env, domain, items);
+      items.forEach((q, i) => {
+        if (q.item.kind === "conv_deliver" && q.item.answered) soleDevices.set(q.item.item.from, said[i] ?? null);
+      });
+    }),
+  );
+  return soleDevices;
 }
 
 /**
@@ -85,9 +99,10 @@ export async function receiveLocally(env: Env, address: Address, payloads: ConvP
   return soleDevice;
 }
 
-function queuedFor(payload: ConvPayload, domain: Domain, addresses: Address[], evidence: AuthorEvidence = {}): Queued {
+/** `answered`: the entry goes to its author's account, whose device has the hub's answer (see receiveConvBatch). */
+function queuedFor(payload: ConvPayload, domain: Domain, addresses: Address[], evidence: AuthorEvidence = {}, answered = false): Queued {
   return {
-    item: { id: fedItemId(payload, domain), kind: "conv_deliver", conversation: payload.conversation, to: addresses, item: payload, ...evidence },
+    item: { id: fedItemId(payload, domain), kind: "conv_deliver", conversation: payload.conversation, to: addresses, item: payload, ...evidence, ...(answered ? { answered: true as const } : {}) },
     bounceTo: payload.from,
     ref: payload.id,
     to: addresses[0]!,

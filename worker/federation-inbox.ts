@@ -44,7 +44,7 @@ export async function receiveBatch(env: Env, from: Domain, raw: unknown[], seen:
  * reached the accounts out of order or, once an early call had gone, never (issue 15).
  */
 class ConvDeliveries {
-  private readonly byAccount = new Map<Address, { index: number; payload: ConvPayload; claim: AuthorEvidence; done: (error?: unknown) => void }[]>();
+  private readonly byAccount = new Map<Address, { index: number; payload: ConvPayload; claim: AuthorEvidence; answered: boolean; done: (error?: unknown, soleDevice?: string | null) => void }[]>();
   private readonly unread: Set<number>;
 
   /** `indexes`: the batch positions of its `conv_deliver` items. */
@@ -55,10 +55,14 @@ class ConvDeliveries {
     this.unread = new Set(indexes);
   }
 
-  add(index: number, to: Address, payload: ConvPayload, claim: AuthorEvidence): Promise<void> {
-    const delivered = new Promise<void>((resolve, reject) => {
+  /**
+   * `answered`: the hub says its author's device has its answer, and `to` is the author: resolves
+   * with the account's only device then (see receiveConvBatch), else null.
+   */
+  add(index: number, to: Address, payload: ConvPayload, claim: AuthorEvidence, answered: boolean): Promise<string | null> {
+    const delivered = new Promise<string | null>((resolve, reject) => {
       const list = this.byAccount.get(to) ?? [];
-      list.push({ index, payload, claim, done: (error) => (error === undefined ? resolve() : reject(error)) });
+      list.push({ index, payload, claim, answered, done: (error, sole) => (error === undefined ? resolve(answered ? (sole ?? null) : null) : reject(error)) });
       this.byAccount.set(to, list);
     });
     this.read(index);
@@ -74,8 +78,9 @@ class ConvDeliveries {
   private flush(): void {
     for (const [address, list] of this.byAccount) {
       list.sort((a, b) => a.index - b.index);
-      receiveLocally(this.env, address, list.map((d) => d.payload), [], list.map((d) => d.claim)).then(
-        () => list.forEach((d) => d.done()),
+      const answered = list.flatMap((d) => (d.answered ? [d.payload.id] : []));
+      receiveLocally(this.env, address, list.map((d) => d.payload), answered, list.map((d) => d.claim)).then(
+        (sole) => list.forEach((d) => d.done(undefined, sole)),
         (error: unknown) => list.forEach((d) => d.done(error)),
       );
     }
@@ -115,8 +120,8 @@ type ParsedItem = v.SafeParseResult<typeof FedItemSchema>;
 async function resultOf(env: Env, from: Domain, parsed: ParsedItem, id: string, batch: BatchContext): Promise<FedResult> {
   try {
     if (!parsed.success) throw new EmsgError("bad_request", parsed.issues[0].message);
-    await apply(env, from, parsed.output, Date.now(), batch);
-    return { id, ok: true };
+    const soleDevice = await apply(env, from, parsed.output, Date.now(), batch);
+    return soleDevice ? { id, ok: true, soleDevice } : { id, ok: true };
   } catch (e) {
     if (e instanceof EmsgError) return { id, error: e.code, message: e.message };
     return { id, error: "internal", message: "The item could not be applied." };
@@ -140,7 +145,8 @@ function mustBeUser(env: Env, batch: BatchContext, address: Address): void {
   if (!batch.registered.has(address)) throw new EmsgError("not_found", `${address} is not an account here.`);
 }
 
-async function apply(env: Env, from: Domain, item: FedItem, now: number, batch: BatchContext): Promise<void> {
+/** Applies one item; an `answered` conv_deliver to its author resolves with the author's only device, if it has one. */
+async function apply(env: Env, from: Domain, item: FedItem, now: number, batch: BatchContext): Promise<string | null | undefined> {
   switch (item.kind) {
     case "friend_request": {
       const body = item.signed.body;
@@ -194,8 +200,10 @@ async function apply(env: Env, from: Domain, item: FedItem, now: number, batch: 
       }
       // The hub's evidence for an author off its domain, checked by each account only if it must (§9).
       const claim: AuthorEvidence = { ...(item.authorProof ? { authorProof: item.authorProof } : {}), ...(item.authorTicket ? { authorTicket: item.authorTicket } : {}) };
-      await Promise.all(users.map((to) => batch.deliveries.add(batch.index, to, item.item, claim)));
-      return;
+      // Only the author's own account may leave out what its device was answered for (PROTOCOL §6).
+      const own = item.answered === true && item.item.type === "application";
+      const soles = await Promise.all(users.map((to) => batch.deliveries.add(batch.index, to, item.item, claim, own && to === item.item.from)));
+      return soles.find((sole) => sole !== null);
     }
     case "moved":
     case "deleted": {

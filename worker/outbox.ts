@@ -50,7 +50,8 @@ type QueueRow = {
 interface Fresh {
   queued: Queued;
   json: string;
-  settled: () => void;
+  /** With the device the peer said is the author's only one (see deliver), else null. */
+  settled: (soleDevice?: string | null) => void;
   failed: (error: unknown) => void;
 }
 
@@ -62,6 +63,8 @@ interface Peer {
 
 /** What one batch attempt told about each item, in order: undefined = delivered. */
 type Verdicts = (ErrorCode | undefined)[];
+/** A batch attempt's verdicts, and each item's `soleDevice` when the peer gave one. */
+type Answer = { verdicts: Verdicts; soleDevices: (string | null)[] };
 
 /**
  * One remote domain's outgoing traffic, few requests in flight at a time: whatever arrives while
@@ -110,17 +113,20 @@ export class OutboxObject extends DurableObject<Env> {
    * A hub's fan-out: the items go with the next batch, from memory, and this resolves once each
    * is delivered, stored for a retry, or bounced; the hub's log keeps them until then. Never
    * called while handling a peer's request, which would then wait for that peer's answer to us.
+   * Resolves with each item's `soleDevice` from the peer's answer (§7), null when it gave none.
    */
-  async deliver(domain: Domain, items: Queued[]): Promise<void> {
+  async deliver(domain: Domain, items: Queued[]): Promise<(string | null)[]> {
     this.name(domain);
     if (this.hasStored()) {
       await this.enqueue(domain, items);
-      return;
+      return items.map(() => null);
     }
-    const handed = Promise.all(items.map((queued) => new Promise<void>((settled, failed) => this.fresh.push({ queued, json: JSON.stringify(queued.item), settled, failed }))));
+    const handed = Promise.all(
+      items.map((queued) => new Promise<string | null>((settled, failed) => this.fresh.push({ queued, json: JSON.stringify(queued.item), settled: (sole) => settled(sole ?? null), failed }))),
+    );
     void this.pump();
     this.wake();
-    await handed;
+    return handed;
   }
 
   private name(domain: Domain): void {
@@ -218,7 +224,7 @@ export class OutboxObject extends DurableObject<Env> {
       const rows = this.dueRows(now);
       if (rows.length > 0) {
         const batch = rows.slice(0, withinLimits(rows.map((r) => ({ json: r.item })), await this.limitsOf(domain)));
-        await this.settle(batch, await this.send(domain, batch.map((r) => ({ id: (JSON.parse(r.item) as FedItem).id, json: r.item }))));
+        await this.settle(batch, (await this.send(domain, batch.map((r) => ({ id: (JSON.parse(r.item) as FedItem).id, json: r.item })))).verdicts);
         continue;
       }
       this.more = false;
@@ -274,7 +280,7 @@ export class OutboxObject extends DurableObject<Env> {
 
   /** One batch of handed-over items: what the peer took is done, the rest is stored or bounced. */
   private async sendFresh(domain: Domain, batch: Fresh[]): Promise<void> {
-    const verdicts = await this.send(domain, batch.map((f) => ({ id: f.queued.item.id, json: f.json })));
+    const { verdicts, soleDevices } = await this.send(domain, batch.map((f) => ({ id: f.queued.item.id, json: f.json })));
     const now = Date.now();
     const retry: Queued[] = [];
     for (const [i, f] of batch.entries()) {
@@ -287,7 +293,7 @@ export class OutboxObject extends DurableObject<Env> {
       this.store(retry, 1, now + retryDelay(1));
       await this.wakeAt(now + retryDelay(1));
     }
-    for (const f of batch) f.settled();
+    batch.forEach((f, i) => f.settled(soleDevices[i]));
   }
 
   /**
@@ -311,8 +317,8 @@ export class OutboxObject extends DurableObject<Env> {
   }
 
   /** POSTs one signed batch of items (with their JSON text); a failure of the whole request applies to every item in it. */
-  private async send(domain: Domain, items: { id: string; json: string }[]): Promise<Verdicts> {
-    const all = (code: ErrorCode): Verdicts => items.map(() => code);
+  private async send(domain: Domain, items: { id: string; json: string }[]): Promise<Answer> {
+    const all = (code: ErrorCode): Answer => ({ verdicts: items.map(() => code), soleDevices: items.map(() => null) });
     let res: Response;
     let text: string;
     // Aborted only while the request is open: workerd's AbortSignal.timeout also fires after the
@@ -343,11 +349,11 @@ export class OutboxObject extends DurableObject<Env> {
     }
     if (!parsed.success) return all("peer_unreachable");
     const byId = new Map(parsed.output.results.map((r) => [r.id, r]));
-    return items.map((item) => {
-      const result = byId.get(item.id);
-      if (!result) return "peer_unreachable";
-      return "ok" in result ? undefined : result.error;
-    });
+    const results = items.map((item) => byId.get(item.id));
+    return {
+      verdicts: results.map((result) => (!result ? "peer_unreachable" : "ok" in result ? undefined : result.error)),
+      soleDevices: results.map((result) => (result && "ok" in result ? (result.soleDevice ?? null) : null)),
+    };
   }
 
   private async settle(rows: QueueRow[], verdicts: Verdicts): Promise<void> {

@@ -90,9 +90,16 @@ export async function enqueueRemote(env: Env, domain: Domain, queued: Queued[]):
   await Promise.all(byOutbox(env, domain, queued).map(({ outbox, items }) => outbox.enqueue(domain, items)));
 }
 
-/** A hub's fan-out to a remote domain: resolves once the peer took the items, or they are queued or bounced. */
-export async function deliverRemote(env: Env, domain: Domain, queued: Queued[]): Promise<void> {
-  await Promise.all(byOutbox(env, domain, queued).map(({ outbox, items }) => outbox.deliver(domain, items)));
+/**
+ * A hub's fan-out to a remote domain: resolves once the peer took the items, or they are queued or
+ * bounced, with the `soleDevice` the peer answered for each item (null when none), in order.
+ */
+export async function deliverRemote(env: Env, domain: Domain, queued: Queued[]): Promise<(string | null)[]> {
+  const groups = byOutbox(env, domain, queued);
+  const said = await Promise.all(groups.map(({ outbox, items }) => outbox.deliver(domain, items)));
+  const byItem = new Map<Queued, string | null>();
+  groups.forEach(({ items }, g) => items.forEach((q, i) => byItem.set(q, said[g]![i] ?? null)));
+  return queued.map((q) => byItem.get(q) ?? null);
 }
 
 /** Tells `sender` (local or remote) that something it sent did not arrive. */

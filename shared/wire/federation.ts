@@ -40,6 +40,8 @@ export const FedItemSchema = v.variant("kind", [
       // author's server's `conv-author` object, or the session ticket it gave the author's device.
       authorProof: v.optional(SignedConvAuthorSchema),
       authorTicket: v.optional(SignedSessionTicketSchema),
+      // The author's device submitted it to the hub itself and was answered with its hubSeq (§7).
+      answered: v.optional(v.literal(true)),
     }),
     v.check((i) => !(i.authorProof && i.authorTicket), "A conv_deliver carries authorProof or authorTicket, not both."),
   ),
@@ -64,7 +66,8 @@ export const FederationInboxRequestSchema = v.object({
 });
 
 export const FedResultSchema = v.union([
-  v.object({ id: v.string(), ok: v.literal(true) }),
+  // soleDevice: for an `answered` conv_deliver to its author, the author's account's only device (§7).
+  v.object({ id: v.string(), ok: v.literal(true), soleDevice: v.optional(Id16Schema) }),
   v.object({ id: v.string(), error: ErrorCodeSchema, message: v.string() }),
 ]);
 export type FedResult = v.InferOutput<typeof FedResultSchema>;

@@ -9,6 +9,7 @@ import { DEFAULT_LIMITS } from "../../shared/discovery.js";
 import {
   PEER,
   accountStub,
+  anotherDevice,
   call,
   errorOf,
   federationRequest,
@@ -181,6 +182,30 @@ describe("federation inbox", () => {
     });
     expect(await sendFederated(peer, items)).toEqual(items.map((i) => ({ id: i.id, ok: true })));
     expect((await mail(bob)).flatMap((i) => (i.kind === "conv" ? [i.hubSeq] : []))).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+  });
+
+  it("leaves out of a member's mailbox its own message the hub answered its only device for, and tells the hub that device (PROTOCOL §7)", async () => {
+    const bob = await registered("fsole");
+    const remote = await remoteFriend(bob);
+    const peer = await trustedPeer();
+    const conversation = `${PEER}/${randomId16()}` as ConversationRef;
+    const entry = (hubSeq: number, author: Device, answered?: true): FedItem => ({
+      id: randomId16(), kind: "conv_deliver", conversation, to: [bob.address], ...(answered ? { answered } : {}),
+      item: { conversation, id: randomId16(), hubSeq, from: author.address, deviceId: author.deviceId, epoch: 1, type: "application", mls: "AAEC", at: Date.now() },
+    });
+    // 1: the friend's (Bob joins); 2: Bob's own, answered; 3: Bob's own, not answered (sent through his server); 4: the friend's, marked answered.
+    const items = [entry(1, remote), entry(2, bob, true), entry(3, bob), entry(4, remote, true)];
+    expect(await sendFederated(peer, items)).toEqual([
+      { id: items[0]!.id, ok: true },
+      { id: items[1]!.id, ok: true, soleDevice: bob.deviceId },
+      { id: items[2]!.id, ok: true },
+      { id: items[3]!.id, ok: true },
+    ]);
+    // Once Bob has a second device, his own answered message is his other device's to read.
+    expect((await call(bob, "POST", "/account/devices", { deviceCert: anotherDevice(bob).cert })).status).toBe(201);
+    const later = entry(5, bob, true);
+    expect(await sendFederated(peer, [later])).toEqual([{ id: later.id, ok: true }]);
+    expect((await mail(bob)).flatMap((i) => (i.kind === "conv" ? [i.hubSeq] : []))).toEqual([1, 3, 4, 5]);
   });
 
   it("orders a remote member's submission in a conversation hosted here", async () => {
