@@ -263,4 +263,34 @@ describe("files and conversation actions between the extension and a PWA user on
     expect(await shown()).not.toContain("Quiet now");
   });
 
+  it("shows the name and picture bob sets in the PWA, his address beside it, and bob sees the name alice sets in the extension", async () => {
+    await openTab(bob, "Settings");
+    const bobForm = bob.getByTestId("profile-form");
+    await bobForm.getByTestId("avatar-file").setInputFiles({ name: "me.png", mimeType: "image/png", buffer: await png(bob, 64, 64) });
+    await bobForm.getByTestId("avatar-image").waitFor();
+    await bobForm.getByLabel("Display name").fill("Bob Builder");
+    await bobForm.getByRole("button", { name: "Save profile" }).click();
+    await bobForm.getByText("Saved").waitFor();
+
+    // Alice's open chat with him: his name heads it, his address stays in sight, his picture beside it.
+    const head = panel.locator("section.chat header");
+    await expect.poll(() => head.locator("h2").textContent(), { timeout: 60_000 }).toBe("Bob Builder");
+    expect(await head.locator("h2").getAttribute("title")).toBe("bob#im.bob.test");
+    expect(await head.locator(".hint").textContent()).toContain("bob#im.bob.test");
+    await head.getByTestId("avatar-image").waitFor();
+    await panel.getByRole("button", { name: "Back to chats" }).click();
+    await panel.getByRole("tab", { name: "Chats" }).click();
+    const row = panel.locator('[data-testid=chat-row][title="bob#im.bob.test"]');
+    await expect.poll(() => row.locator(".title").textContent(), { timeout: 30_000 }).toContain("Bob Builder");
+    await row.getByTestId("avatar-image").waitFor();
+
+    await panel.getByRole("tab", { name: "Settings" }).click();
+    const aliceForm = panel.getByTestId("profile-form");
+    await aliceForm.getByLabel("Display name").fill("Alice Liddell");
+    await aliceForm.getByRole("button", { name: "Save profile" }).click();
+    await aliceForm.getByText("Saved").waitFor();
+    await openTab(bob, "Chats");
+    const aliceRow = bob.locator('[data-testid=chat-row][title="alice#im.alice.test"] .title');
+    await expect.poll(() => aliceRow.textContent(), { timeout: 60_000 }).toContain("Alice Liddell");
+  }, 180_000);
 });

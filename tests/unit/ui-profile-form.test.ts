@@ -35,4 +35,20 @@ describe("the profile form in Settings", () => {
     await model.save();
     expect(saved).toEqual(["Alice Liddell"]);
   });
+
+  // The view draws the form, then subscribes in an effect Preact runs after the next frame; on a busy
+  // machine a name typed in between left Save disabled, as nothing drew the form again.
+  it("tells a view that subscribes after the name was typed that the form changed since it drew it", async () => {
+    const { model, loading, arrive } = form();
+    arrive(undefined);
+    await loading;
+    const drawn = model.version;
+    model.setName("Alice Liddell");
+    let redrawn = 0;
+    model.subscribe(() => redrawn++, drawn);
+    expect(redrawn).toBe(1);
+    expect(model.dirty).toBe(true);
+    model.subscribe(() => redrawn++, model.version);
+    expect(redrawn).toBe(1);
+  });
 });
