@@ -24,6 +24,10 @@ export const CONV_MARKS_SCHEMA = "CREATE TABLE IF NOT EXISTS conv_marks (convers
 export const CONV_POSITIONS_STEP = `DROP TABLE IF EXISTS conv_marks;
   CREATE TABLE conv_positions (conversation TEXT NOT NULL, position INTEGER NOT NULL, PRIMARY KEY (conversation, position)) WITHOUT ROWID;`;
 const POSITIONS_KEPT = 4096;
+/** Positions a conversation moves on between two trims of its kept positions (see trimPositions). */
+const TRIM_EVERY = 256;
+/** Conversations whose last trim this object remembers at most. */
+const MAX_TRIMMED_KEPT = 1000;
 
 /** An entry's place in its hub's order: a commit's Welcome shares its hubSeq and comes after it. */
 export function hubPosition(payload: ConvPayload): number {
@@ -46,6 +50,9 @@ export interface SocketTag {
 }
 
 export class Mailbox {
+  /** Where each conversation's positions were last trimmed, while this object lives. */
+  private readonly trimmedAt = new Map<string, number>();
+
   constructor(
     private readonly sql: SqlStorage,
     private readonly ctx: DurableObjectState,
@@ -96,23 +103,34 @@ export class Mailbox {
     }
     const taken = new Map<string, Set<number>>();
     for (const [conversation, positions] of byConversation) {
-      const last = this.sql.exec<{ p: number | null }>("SELECT MAX(position) AS p FROM conv_positions WHERE conversation = ?", conversation).one().p;
-      const floor = last === null ? -1 : last - POSITIONS_KEPT;
+      // One statement: the floor (the highest position kept, less POSITIONS_KEPT) is read in it.
       const inserted = this.sql
         .exec<{ position: number }>(
-          `INSERT INTO conv_positions (conversation, position) SELECT ?1, value FROM json_each(?2) WHERE value > ?3
+          `INSERT INTO conv_positions (conversation, position) SELECT ?1, value FROM json_each(?2)
+           WHERE value > (SELECT COALESCE(MAX(position), -1) FROM conv_positions WHERE conversation = ?1) - ?3
            ON CONFLICT DO NOTHING RETURNING position`,
           conversation,
           JSON.stringify(positions),
-          floor,
+          POSITIONS_KEPT,
         )
         .toArray();
       taken.set(conversation, new Set(inserted.map((r) => r.position)));
-      const top = Math.max(last ?? -1, ...positions);
-      this.sql.exec("DELETE FROM conv_positions WHERE conversation = ? AND position <= ?", conversation, top - POSITIONS_KEPT);
+      this.trimPositions(conversation, Math.max(...positions));
     }
     // Each position taken once, by its first entry in the batch.
     return entries.filter(({ content }) => taken.get(content.conversation)!.delete(hubPosition(content as ConvPayload)));
+  }
+
+  /**
+   * Drops a conversation's positions more than POSITIONS_KEPT below `top`, once every TRIM_EVERY
+   * positions rather than on every batch (a statement each); the first batch after a start trims.
+   */
+  private trimPositions(conversation: string, top: number): void {
+    const trimmed = this.trimmedAt.get(conversation);
+    if (trimmed !== undefined && top < trimmed + TRIM_EVERY) return;
+    this.sql.exec("DELETE FROM conv_positions WHERE conversation = ? AND position <= ?", conversation, top - POSITIONS_KEPT);
+    if (this.trimmedAt.size >= MAX_TRIMMED_KEPT) this.trimmedAt.clear();
+    this.trimmedAt.set(conversation, top);
   }
 
   /** Up to `limit` items after `after`, cut short (with `more`) past PAGE_BYTES of content. */
