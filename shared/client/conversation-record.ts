@@ -93,7 +93,9 @@ export function markApplied(record: ConversationRecord, hubSeq: number): Convers
   return { ...record, applied, lastHubSeq: Math.max(record.lastHubSeq, hubSeq) };
 }
 
-const key = (conversation: string) => `conv/${conversation}`;
+/** Where a conversation's record is stored. */
+export const conversationKey = (conversation: string) => `conv/${conversation}`;
+const key = conversationKey;
 const peerKey = (peer: string) => `peer/${peer}`;
 
 export function loadConversation(ctx: Pick<CoreContext, "store">, conversation: string): Promise<ConversationRecord | undefined> {

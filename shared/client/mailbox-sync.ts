@@ -6,7 +6,7 @@ import { WsTicketResponseSchema } from "../wire/account.js";
 import type { ClientEvents, CoreContext } from "./context.js";
 import type { ConvPayload } from "../wire/conversation.js";
 import { applyConvItem, type ConvOutcome } from "./incoming-conv.js";
-import { loadConversation, wasApplied } from "./conversation-record.js";
+import { conversationKey, loadConversation, wasApplied } from "./conversation-record.js";
 import { readDirectly } from "./direct-copies.js";
 import { indexKey } from "./messages.js";
 import { heldChangesOf } from "./message-changes.js";
@@ -182,8 +182,8 @@ class HeldEvents extends Emitter<ClientEvents> {
 }
 
 /**
- * Reads a run's application messages ahead, conversation by conversation: each one's decrypted in
- * one loop from its state, then what storing them looks up (whether a message is known already,
+ * Reads a run's application messages ahead, the conversations side by side: each one's decrypted
+ * in one loop from its state, then what storing them looks up (whether a message is known already,
  * changes held for it) read from the store at once, instead of a round trip to the store for each
  * message. Applying a message takes the result read ahead when it comes to it with that very
  * state (StoreBatch.readAhead), and reads it itself otherwise. Reading ahead stops at anything
@@ -200,32 +200,40 @@ async function readAhead(ctx: CoreContext, batch: StoreBatch, items: MailItem[])
     if (run) run.push(item);
     else runs.set(item.conversation, [item]);
   }
+  // The frame's conversation records and what waits in each for a commit, read in one go.
+  await batch.prefetch([...runs.keys()].flatMap((conversation) => [conversationKey(conversation), heldKey(conversation)]));
+  // Conversations are read side by side: each has its own state, and while one waits on the host's
+  // crypto (a signature checked in WebCrypto, a thread hop each) another's messages are decrypted.
+  const keys = await Promise.all([...runs].map(([conversation, run]) => readRunAhead(ctx, batch, conversation, run)));
+  await batch.prefetch(keys.flat(), [...runs.keys()].map(heldChangesOf));
+}
+
+/** Reads one conversation's run of a frame ahead (see readAhead); returns the message index keys storing it looks up. */
+async function readRunAhead(ctx: CoreContext, batch: StoreBatch, conversation: string, run: ConvPayload[]): Promise<string[]> {
   const keys: string[] = [];
-  for (const [conversation, run] of runs) {
-    const record = await loadConversation(ctx, conversation);
-    if (!record || record.left || record.unsafe || ((await ctx.store.get<ConvPayload[]>(heldKey(conversation))) ?? []).length > 0) continue;
-    let group = record.group;
-    // A state that cannot be read is the reader's to report, message by message, as before.
-    const stored = await decodeGroupState(group).catch(() => undefined);
-    if (stored === undefined) continue;
-    let state = stored;
-    for (const item of run) {
-      if (item.type !== "application" || item.epoch > record.epoch || item.deviceId === ctx.account.deviceId || wasApplied(record, item.hubSeq) || readDirectly(record, item.mls)) break;
-      // One that cannot be read leaves the state as it was, and fails the same way when applied.
-      const result = await processMessage(state, item.mls, "application").then(
-        (processed) => ({ processed }),
-        (error: unknown) => ({ error }),
-      );
-      batch.keepReadAhead(group, item.mls, result);
-      if (!("processed" in result)) continue;
-      const { processed } = result;
-      state = processed.state;
-      group = batch.groupText(state);
-      const id = processed.kind === "application" ? messageIdOf(processed.plaintext) : undefined;
-      if (id !== undefined) keys.push(indexKey(id));
-    }
+  const record = await loadConversation(ctx, conversation);
+  if (!record || record.left || record.unsafe || ((await ctx.store.get<ConvPayload[]>(heldKey(conversation))) ?? []).length > 0) return keys;
+  let group = record.group;
+  // A state that cannot be read is the reader's to report, message by message, as before.
+  const stored = await decodeGroupState(group).catch(() => undefined);
+  if (stored === undefined) return keys;
+  let state = stored;
+  for (const item of run) {
+    if (item.type !== "application" || item.epoch > record.epoch || item.deviceId === ctx.account.deviceId || wasApplied(record, item.hubSeq) || readDirectly(record, item.mls)) break;
+    // One that cannot be read leaves the state as it was, and fails the same way when applied.
+    const result = await processMessage(state, item.mls, "application").then(
+      (processed) => ({ processed }),
+      (error: unknown) => ({ error }),
+    );
+    batch.keepReadAhead(group, item.mls, result);
+    if (!("processed" in result)) continue;
+    const { processed } = result;
+    state = processed.state;
+    group = batch.groupText(state);
+    const id = processed.kind === "application" ? messageIdOf(processed.plaintext) : undefined;
+    if (id !== undefined) keys.push(indexKey(id));
   }
-  await batch.prefetch(keys, [...runs.keys()].map(heldChangesOf));
+  return keys;
 }
 
 /** The id of the message a text or attachment brings, if that is what `plaintext` is. */
