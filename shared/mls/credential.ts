@@ -64,13 +64,25 @@ export function ownCredential(me: { deviceCert: DeviceCert; devicePublicKey: Uin
   return credential;
 }
 
+// Read certificates by the identity bytes they were read from: a tree's leaves keep theirs from
+// state to state, and every message names its sender through one.
+const readCerts = new WeakMap<Uint8Array, DeviceCert>();
+
 /**
  * The certificate of a leaf already in the group. Every leaf was checked with `certOfLeaf` when it
  * entered, so this only reads it: re-verifying each member on every message would cost ~1 ms each.
+ * Frozen: the same object is handed to every caller.
  */
 export function readCertOfLeaf(credential: Credential): DeviceCert {
   if (credential.credentialType !== "basic") throw new EmsgError("internal", "A group member has a non-basic credential.");
-  return JSON.parse(strictUtf8.decode(credential.identity)) as DeviceCert;
+  let cert = readCerts.get(credential.identity);
+  if (cert === undefined) {
+    cert = JSON.parse(strictUtf8.decode(credential.identity)) as DeviceCert;
+    Object.freeze(cert.body);
+    Object.freeze(cert);
+    readCerts.set(credential.identity, cert);
+  }
+  return cert;
 }
 
 /** What ts-mls asks whenever a leaf enters the group or changes: on add, on join, on every commit path. */

@@ -1,5 +1,6 @@
 import { type _HMAC, hmac } from "@noble/hashes/hmac.js";
 import { sha512 } from "@noble/hashes/sha2.js";
+import { chacha20poly1305 } from "@noble/ciphers/chacha.js";
 import { ed25519 } from "@noble/curves/ed25519.js";
 import { type CiphersuiteImpl, type CryptoProvider, defaultCryptoProvider, type Hash, type Hpke, type Kdf, type Signature } from "ts-mls";
 import { signEd25519, verifyEd25519 } from "./ed25519.js";
@@ -34,22 +35,43 @@ export function useHostSha512(host: (data: Uint8Array) => Uint8Array): boolean {
   return true;
 }
 
+type Mac = (key: Uint8Array, data: Uint8Array) => Uint8Array;
+const pureMac: Mac = (key, data) => hmac(sha512, key, data);
+// A host's own HMAC-SHA512 if one was given (useHostHmacSha512).
+let hostMac: Mac | undefined;
+const freshMac: Mac = (key, data) => (hostMac ?? pureMac)(key, data);
+
+/**
+ * Uses a host's own HMAC-SHA512 (cli/node-ed25519.ts: Node's) if it MACs fixed inputs as the
+ * pure-JS one does; says whether it does. A message takes about ten MACs, a joiner's new epoch ~380
+ * (the secret tree), each ~3× the host's cost in pure JS even with its padded key state kept.
+ */
+export function useHostHmacSha512(host: Mac): boolean {
+  const data = new Uint8Array(300).map((_, i) => i);
+  try {
+    for (const key of [new Uint8Array(0), data.subarray(0, 64), data.subarray(0, 200)]) {
+      if (!equalInConstantTime(host(key, data), pureMac(key, data))) return false;
+    }
+  } catch {
+    return false;
+  }
+  hostMac = host;
+  return true;
+}
+
 const sha512Hash: Hash = {
   async digest(data) {
     return digestSha512(data);
   },
   async mac(key, data) {
-    return hmac(sha512, key, data);
+    return freshMac(key, data);
   },
   async verifyMac(key, mac, data) {
-    return equalInConstantTime(mac, hmac(sha512, key, data));
+    return equalInConstantTime(mac, freshMac(key, data));
   },
 };
 
 const HASH_BYTES = 64;
-
-type Mac = (key: Uint8Array, data: Uint8Array) => Uint8Array;
-const freshMac: Mac = (key, data) => hmac(sha512, key, data);
 
 /** RFC 5869 expand: T(i) = HMAC(prk, T(i-1) || info || i), as many blocks as `length` needs. */
 function expand(prk: Uint8Array, info: Uint8Array, length: number, mac: Mac = freshMac): Uint8Array {
@@ -72,7 +94,7 @@ const hkdfSha512: Kdf = {
   // gives; any other length is refused, as ts-mls's default provider refuses it.
   async extract(salt, ikm) {
     if (salt.length !== 0 && salt.length !== HASH_BYTES) throw new Error("HKDF-Extract salt must be empty or HashLen bytes");
-    return hmac(sha512, salt, ikm);
+    return freshMac(salt, ikm);
   },
   async expand(prk, info, length) {
     return expand(prk, info, length);
@@ -89,15 +111,63 @@ const ed25519Signature: Signature = {
   },
 };
 
+/** A host's own ChaCha20-Poly1305 (RFC 8439: 32-byte key, 12-byte nonce, 16-byte tag after the ciphertext). */
+export interface HostAead {
+  seal(key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Uint8Array;
+  /** The plaintext, or undefined if the tag or anything else does not check. */
+  open(key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, ciphertext: Uint8Array): Uint8Array | undefined;
+}
+
+let hostAead: HostAead | undefined;
+
 /**
- * EMSG's ts-mls crypto provider: for its suite (SHA-512, Ed25519) the hash, KDF and signatures
- * above; HPKE, the AEAD and randomness are ts-mls's own. Any other suite is ts-mls's default.
+ * Uses a host's own ChaCha20-Poly1305 (cli/node-ed25519.ts: Node's) for MLS messages and Welcomes
+ * if it seals a fixed input as the pure-JS one does and opens it again; says whether it does. A
+ * message is four seals or opens, a Welcome's GroupInfo ~100 KB for 50 members.
+ */
+export function useHostChaCha20Poly1305(host: HostAead): boolean {
+  const [key, nonce, aad, plaintext] = [new Uint8Array(32).fill(1), new Uint8Array(12).fill(2), Uint8Array.of(3), new Uint8Array(100).fill(4)];
+  try {
+    const sealed = host.seal(key, nonce, aad, plaintext);
+    if (!equalInConstantTime(sealed, chacha20poly1305(key, nonce, aad).encrypt(plaintext))) return false;
+    const opened = host.open(key, nonce, aad, sealed);
+    sealed[0]! ^= 1;
+    if (opened === undefined || !equalInConstantTime(opened, plaintext) || host.open(key, nonce, aad, sealed) !== undefined) return false;
+  } catch {
+    return false;
+  }
+  hostAead = host;
+  return true;
+}
+
+const NO_AAD = new Uint8Array(0);
+
+/**
+ * The suite's AEAD through the host's where one is given. A message the host does not open is
+ * opened again by ts-mls's own, whose answer and error are final: only forgeries pay for it.
+ */
+function withHostAead(hpke: Hpke): Hpke {
+  return {
+    ...hpke,
+    async encryptAead(key, nonce, aad, plaintext) {
+      return hostAead === undefined ? hpke.encryptAead(key, nonce, aad, plaintext) : hostAead.seal(key, nonce, aad ?? NO_AAD, plaintext);
+    },
+    async decryptAead(key, nonce, aad, ciphertext) {
+      return hostAead?.open(key, nonce, aad ?? NO_AAD, ciphertext) ?? hpke.decryptAead(key, nonce, aad, ciphertext);
+    },
+  };
+}
+
+/**
+ * EMSG's ts-mls crypto provider: for its suite (SHA-512, Ed25519, ChaCha20-Poly1305) the hash, KDF
+ * and signatures above, and the AEAD through a host's own where one is given; HPKE and randomness
+ * are ts-mls's own. Any other suite is ts-mls's default.
  */
 export const emsgCryptoProvider: CryptoProvider = {
   async getCiphersuiteImpl(cs) {
     const base = await defaultCryptoProvider.getCiphersuiteImpl(cs);
-    if (cs.hash !== "SHA-512" || cs.hpke.kdf !== "HKDF-SHA512" || cs.signature !== "Ed25519") return base;
-    return { ...base, hash: sha512Hash, kdf: hkdfSha512, signature: ed25519Signature };
+    if (cs.hash !== "SHA-512" || cs.hpke.kdf !== "HKDF-SHA512" || cs.signature !== "Ed25519" || cs.hpke.aead !== "CHACHA20POLY1305") return base;
+    return { ...base, hash: sha512Hash, kdf: hkdfSha512, signature: ed25519Signature, hpke: withHostAead(base.hpke) };
   },
 };
 
@@ -150,6 +220,7 @@ class OperationMacs {
   #scratch: KeyedMac | undefined;
 
   mac: Mac = (key, data) => {
+    if (hostMac !== undefined) return hostMac(key, data);
     let entry = this.#keyed.get(key);
     if (entry === undefined || !equalBytes(entry.key, key)) {
       entry?.state.destroy();

@@ -6,9 +6,14 @@ import { certifyDevice, generateKeyPair } from "../../shared/identity.js";
 import { randomId16 } from "../../shared/ids.js";
 import { signEd25519, useHostEd25519, verifyEd25519 } from "../../shared/mls/ed25519.js";
 import { addMembers, createGroup, type DeviceIdentity, encrypt, joinFromWelcome, makeKeyPackages, processMessage } from "../../shared/mls/index.js";
-import { nodeEd25519, nodeSha512, useNodeCrypto } from "../../cli/node-ed25519.js";
+import { nodeChaCha20Poly1305, nodeEd25519, nodeHmacSha512, nodeSha512, useNodeCrypto } from "../../cli/node-ed25519.js";
 import { sha512 } from "@noble/hashes/sha2.js";
-import { useHostSha512 } from "../../shared/mls/crypto-provider.js";
+import { hmac } from "@noble/hashes/hmac.js";
+import { chacha20poly1305 } from "@noble/ciphers/chacha.js";
+import { getCiphersuiteFromName } from "ts-mls";
+import { CryptoError } from "ts-mls/mlsError.js";
+import { emsgCryptoProvider, useHostChaCha20Poly1305, useHostHmacSha512, useHostSha512 } from "../../shared/mls/crypto-provider.js";
+import { CIPHERSUITE_NAME } from "../../shared/mls/suite.js";
 
 const random = (n: number) => crypto.getRandomValues(new Uint8Array(n));
 const L = 2n ** 252n + 27742317777372353535851937790883648493n;
@@ -48,6 +53,36 @@ describe("Node's own Ed25519 and SHA-512 under the MLS code (the CLI's and the b
     expect(await verifyEd25519(new Uint8Array(32).fill(0xff), message, sig)).toBe(false);
   });
 
+  it("after a host's accept, still refuses every encoding RFC 8032 refuses", async () => {
+    // A host that accepts anything: what verifies is then exactly what the encoding checks let through.
+    expect(useHostEd25519({ sign: nodeEd25519.sign, verify: () => true })).toBe(true);
+    const le = (n: bigint) => Uint8Array.from({ length: 32 }, (_, i) => Number((n >> BigInt(8 * i)) & 0xffn));
+    const withSign = (b: Uint8Array) => Uint8Array.of(...b.subarray(0, 31), b[31]! | 0x80);
+    const P = 2n ** 255n - 19n;
+    const key = ed25519.getPublicKey(random(32));
+    const R = ed25519.getPublicKey(random(32));
+    const sig = (r: Uint8Array, s: bigint) => Uint8Array.of(...r, ...le(s));
+    const message = random(40);
+    try {
+      expect(await verifyEd25519(key, message, sig(R, L - 1n))).toBe(true);
+      expect(await verifyEd25519(le(P - 2n), message, sig(le(P - 2n), 5n))).toBe(true);
+      expect(await verifyEd25519(key, message, sig(R, L))).toBe(false);
+      expect(await verifyEd25519(key, message, sig(R, 2n ** 256n - 1n))).toBe(false);
+      for (const y of [P, P + 1n, 2n ** 255n - 1n]) {
+        expect(await verifyEd25519(le(y), message, sig(R, 5n))).toBe(false);
+        expect(await verifyEd25519(key, message, sig(le(y), 5n))).toBe(false);
+      }
+      for (const y of [1n, P - 1n]) expect(await verifyEd25519(key, message, sig(withSign(le(y)), 5n))).toBe(false);
+      const smallOrder = [0n, 1n, P - 1n, 0x05fc536d880238b13933c6d305acdfd5f098eff289f4c345b027b2c28f95e826n, 0x7a03ac9277fdc74ec6cc392cfa53202a0f67100d760b3cba4fd84d3d706a17c7n];
+      for (const y of smallOrder) {
+        expect(await verifyEd25519(le(y), message, sig(R, 5n))).toBe(false);
+        expect(await verifyEd25519(withSign(le(y)), message, sig(R, 5n))).toBe(false);
+      }
+    } finally {
+      expect(useHostEd25519(nodeEd25519)).toBe(true);
+    }
+  });
+
   it("hashes with Node's SHA-512 only if it gives the pure-JS bytes", () => {
     expect(useHostSha512((data) => sha512(Uint8Array.of(...data, 1)))).toBe(false);
     expect(useHostSha512(nodeSha512)).toBe(true);
@@ -55,6 +90,26 @@ describe("Node's own Ed25519 and SHA-512 under the MLS code (the CLI's and the b
       const data = random(length);
       expect(toB64u(nodeSha512(data))).toBe(toB64u(sha512(data)));
     }
+  });
+
+  it("MACs and seals with Node's HMAC-SHA512 and ChaCha20-Poly1305 only if they give the pure-JS bytes", async () => {
+    expect(useHostHmacSha512((key, data) => hmac(sha512, key, Uint8Array.of(...data, 1)))).toBe(false);
+    expect(useHostChaCha20Poly1305({ seal: nodeChaCha20Poly1305.seal, open: () => new Uint8Array(100).fill(4) })).toBe(false);
+    expect(useHostHmacSha512(nodeHmacSha512)).toBe(true);
+    expect(useHostChaCha20Poly1305(nodeChaCha20Poly1305)).toBe(true);
+    const cs = await emsgCryptoProvider.getCiphersuiteImpl(getCiphersuiteFromName(CIPHERSUITE_NAME));
+    for (const length of [0, 1, 64, 127, 128, 129, 5000]) {
+      const [key, data] = [random(length % 200), random(length)];
+      expect(toB64u(await cs.hash.mac(key, data))).toBe(toB64u(hmac(sha512, key, data)));
+      const [aeadKey, nonce, aad] = [random(32), random(12), random(length % 40)];
+      const sealed = await cs.hpke.encryptAead(aeadKey, nonce, aad, data);
+      expect(toB64u(sealed)).toBe(toB64u(chacha20poly1305(aeadKey, nonce, aad).encrypt(data)));
+      expect(toB64u(await cs.hpke.decryptAead(aeadKey, nonce, aad, sealed))).toBe(toB64u(data));
+      // Whatever the host refuses is opened again by ts-mls's own AEAD, which throws as it always did.
+      sealed[sealed.length - 1]! ^= 1;
+      await expect(cs.hpke.decryptAead(aeadKey, nonce, aad, sealed)).rejects.toThrow(CryptoError);
+    }
+    await expect(cs.hpke.decryptAead(random(32), random(12), undefined, random(10))).rejects.toThrow(CryptoError);
   });
 
   it("runs a conversation with it: join, messages both ways", async () => {
