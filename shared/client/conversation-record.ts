@@ -52,7 +52,8 @@ export interface ConversationRecord {
   direct?: string[];
   created: number;
   unread: number;
-  last?: Pick<MessageRecord, "id" | "from" | "text" | "at" | "direction" | "status">;
+  /** The chat list's line: the newest text or file, or a timer notice when one came after it. */
+  last?: Pick<MessageRecord, "id" | "from" | "text" | "at" | "direction" | "status" | "notice">;
   /** The conversation before each of the latest commits this device applied, oldest first (PROTOCOL §8, Vetoes). */
   beforeCommits?: BeforeCommit[];
 }
@@ -100,6 +101,13 @@ const peerKey = (peer: string) => `peer/${peer}`;
 
 export function loadConversation(ctx: Pick<CoreContext, "store">, conversation: string): Promise<ConversationRecord | undefined> {
   return ctx.store.get<ConversationRecord>(key(conversation));
+}
+
+/** `record` with `message` as its chat-list line, unless the line it has is newer. */
+export function withLast(record: ConversationRecord, message: MessageRecord): ConversationRecord {
+  if (record.last && record.last.at > message.at) return record;
+  const { id, from, text, at, direction, status, notice } = message;
+  return { ...record, last: { id, from, text, at, direction, status, ...(notice ? { notice } : {}) } };
 }
 
 export function summaryOf(record: ConversationRecord): ConversationSummary {

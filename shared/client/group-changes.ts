@@ -10,14 +10,16 @@ import { findMessage, type GroupNotice, type MessageRecord, saveMessage } from "
  * derives the same way (the commit's Submit id, or the content's id), so none is shown twice.
  */
 
-export async function addNotice(ctx: CoreContext, conversation: string, id: string, at: number, notice: GroupNotice): Promise<void> {
-  if (await findMessage(ctx, id)) return;
+/** Keeps a notice once; the message made, or undefined when it was already there. */
+export async function addNotice(ctx: CoreContext, conversation: string, id: string, at: number, notice: GroupNotice): Promise<MessageRecord | undefined> {
+  if (await findMessage(ctx, id)) return undefined;
   const mine = notice.by === ctx.account.address;
   const message: MessageRecord = {
     id, conversation, from: notice.by, direction: mine ? "out" : "in", text: "", at, status: mine ? "sent" : "received", notice,
   };
   await saveMessage(ctx, message);
   ctx.events.emit("message", message);
+  return message;
 }
 
 /** A record known to be a group: a 1:1 `peer` no longer applies. */

@@ -215,7 +215,7 @@ export async function readApplication(
     return { record: await readChange(ctx, record, content, sender), outcome: {} };
   }
   if (content.type === "typing") await readTyping(ctx, record, content, sender);
-  if (content.type === "timer") await readTimer(ctx, record, content, sender);
+  if (content.type === "timer") return { record: await readTimer(ctx, record, content, sender), outcome: {} };
   if (content.type === "profile") await readProfile(ctx, record, content, sender);
   return { record, outcome: {} };
 }

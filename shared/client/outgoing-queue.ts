@@ -4,7 +4,7 @@ import { type Content, encodeContent, newReceipt, newText, RECEIPT_MAX_IDS, type
 import { TYPING_LATE_MS } from "./message-changes.js";
 import { randomId16 } from "../ids.js";
 import type { CoreContext } from "./context.js";
-import { leaveOrderedAt, loadConversation, saveConversation } from "./conversation-record.js";
+import { leaveOrderedAt, loadConversation, saveConversation, withLast } from "./conversation-record.js";
 import { ensureConversation, sealApplication, type SealedApplication, submitApplication } from "./conversations.js";
 import { attachmentContentOf } from "./attachments.js";
 import { aliasMessage, deleteMessage, findMessage, saveMessage, setStatus } from "./messages.js";
@@ -84,8 +84,8 @@ async function conversationOf(ctx: CoreContext, entry: OutgoingEntry): Promise<s
   if (waiting && waiting.conversation !== conversation) {
     await deleteMessage(ctx, waiting);
     await saveMessage(ctx, { ...waiting, conversation });
-    const { id, from, text, at, direction, status } = waiting;
-    await saveConversation(ctx, { ...record, last: { id, from, text, at, direction, status } });
+    // A timer set before the first message is the chat's first line: its notice shows in the list.
+    await saveConversation(ctx, withLast(record, { ...waiting, conversation }));
   }
   return conversation;
 }

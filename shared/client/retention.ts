@@ -3,7 +3,7 @@ import { newTimer } from "../content.js";
 import { EmsgError } from "../errors.js";
 import { DAY_MS, type TimerContent, type TimerDays, TIMER_MAX_DAYS, TIMER_MIN_DAYS } from "../timer.js";
 import type { CoreContext } from "./context.js";
-import { type ConversationRecord, listConversations } from "./conversation-record.js";
+import { type ConversationRecord, listConversations, loadConversation, saveConversation, withLast } from "./conversation-record.js";
 import { addNotice } from "./group-changes.js";
 import { EXPIRING, type MessageRecord } from "./messages.js";
 import { chatOfMoved } from "./moved-history.js";
@@ -56,7 +56,10 @@ export async function setChatTimer(ctx: CoreContext, chat: ChatKey, target: Time
   checkTimerDays(days);
   const content = newTimer(days, ctx.clock.now());
   await keepTimer(ctx, chat, content, ctx.account.address, true);
-  await addNotice(ctx, target.into, content.id, content.sentAt, { type: "timer", by: ctx.account.address, ...timerOf(content) });
+  const notice = await addNotice(ctx, target.into, content.id, content.sentAt, { type: "timer", by: ctx.account.address, ...timerOf(content) });
+  // The chat list shows it as the chat's last line; a chat still to be made takes it when it is (outgoing-queue).
+  const record = "conversation" in target ? await loadConversation(ctx, target.conversation) : undefined;
+  if (record && notice) await saveConversation(ctx, withLast(record, notice));
   await enqueue(ctx, "peer" in target ? { content, peer: target.peer } : { content, conversation: target.conversation });
 }
 
@@ -82,15 +85,19 @@ function keptDays(timer: ChatTimer | undefined, accountDays: number | null): num
 export const chatOfRecord = (record: Pick<ConversationRecord, "conversation" | "peer" | "kind">): ChatKey =>
   record.kind !== "group" && record.peer ? record.peer : record.conversation;
 
-/** A member's `timer` (its MLS sender is `sender`): the newest one holds, and each shows as a notice. */
-export async function readTimer(ctx: CoreContext, record: ConversationRecord, received: TimerContent, sender: Address): Promise<void> {
+/**
+ * A member's `timer` (its MLS sender is `sender`): the newest one holds, and each shows as a notice,
+ * also as the chat's last line when nothing came after it. Returns the record with that line.
+ */
+export async function readTimer(ctx: CoreContext, record: ConversationRecord, received: TimerContent, sender: Address): Promise<ConversationRecord> {
   // A time to come is its sender's word only: taken as is, it would outrank every later change for good.
   const content = { ...received, sentAt: Math.min(received.sentAt, ctx.clock.now()) };
   const chat = chatOfRecord(record);
   const held = await ctx.store.get<ChatTimer>(RETENTION + chat);
-  if (held?.at !== undefined && (held.at > content.sentAt || (held.at === content.sentAt && (held.id ?? "") >= content.id))) return;
+  if (held?.at !== undefined && (held.at > content.sentAt || (held.at === content.sentAt && (held.id ?? "") >= content.id))) return record;
   await keepTimer(ctx, chat, content, sender, sender === ctx.account.address);
-  await addNotice(ctx, record.conversation, content.id, content.sentAt, { type: "timer", by: sender, ...timerOf(content) });
+  const notice = await addNotice(ctx, record.conversation, content.id, content.sentAt, { type: "timer", by: sender, ...timerOf(content) });
+  return notice ? withLast(record, notice) : record;
 }
 
 /**

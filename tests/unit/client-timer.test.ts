@@ -1,6 +1,8 @@
 import { describe, expect, it, vi } from "vitest";
 import type { EmsgClient } from "../../shared/client/client.js";
 import type { MessageRecord } from "../../shared/client/messages.js";
+import { translator } from "../../ui/i18n/translate.js";
+import { chatRows, chatSummary } from "../../ui/view-models/chat-list.js";
 import { syncAll, threeFriends, tripGroup } from "./group-world.js";
 
 const DAY = 86_400_000;
@@ -40,6 +42,31 @@ describe("a chat's disappearing-messages timer, told to everyone in it (PROTOCOL
     expect(await bob.expire(sent.at + DAY + 1)).toEqual([sent.id]);
     expect(await texts(bob, alice.address)).toEqual(["hello before any timer"]);
     expect(await alice.expire(sent.at + DAY + 1)).toEqual([sent.id]);
+  });
+
+  it("shows a 1:1 whose first item is its timer with the timer as its last line in the chat list, on both sides", { timeout: 60_000 }, async () => {
+    const { alice, bob } = await threeFriends();
+    const t = translator("en");
+    const preview = async (client: EmsgClient) => {
+      const summaries = (await client.conversations()).map((c) => chatSummary(c, client.address));
+      return chatRows(summaries, null, Date.now(), "en", t).map((row) => row.preview);
+    };
+    await alice.setChatRetention(bob.address, 1);
+    await alice.flush();
+    await bob.sync();
+    expect(await preview(alice)).toEqual(["Disappearing messages: 1 day"]);
+    expect(await preview(bob)).toEqual(["Disappearing messages: 1 day"]);
+    await bob.setChatRetention(alice.address, null);
+    await bob.flush();
+    await alice.sync();
+    expect(await preview(alice)).toEqual(["Disappearing messages: off"]);
+    expect(await preview(bob)).toEqual(["Disappearing messages: off"]);
+    // A text after it is the last line again.
+    await alice.sendText(bob.address, "kept for good, then");
+    await alice.flush();
+    await bob.sync();
+    expect(await preview(alice)).toEqual(["You: kept for good, then"]);
+    expect(await preview(bob)).toEqual(["kept for good, then"]);
   });
 
   it("of two timers set in the same millisecond, both sides keep the same one", { timeout: 60_000 }, async () => {

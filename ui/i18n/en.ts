@@ -268,6 +268,9 @@ export const en = {
 
   "chats.newGroup": "New group",
   "chats.from": "{name}: {text}",
+  "chats.timer": "Disappearing messages: {time}",
+  "chats.timerOff": "Disappearing messages: off",
+  "chats.timerOwn": "Disappearing messages: each device's setting",
   "group.create": "New group",
   "group.createButton": "Create",
   "group.name": "Group name",

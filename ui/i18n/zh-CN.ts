@@ -270,6 +270,9 @@ export const zhCN: Record<MessageKey, string> = {
 
   "chats.newGroup": "新建群组",
   "chats.from": "{name}：{text}",
+  "chats.timer": "消息定时消失：{time}",
+  "chats.timerOff": "消息定时消失：已关闭",
+  "chats.timerOwn": "消息定时消失：按各设备的设置",
   "group.create": "新建群组",
   "group.createButton": "创建",
   "group.name": "群组名称",

@@ -1,8 +1,9 @@
 import type { Address } from "../../shared/address.js";
 import type { Locale, Translate } from "../i18n/translate.js";
-import type { ConversationSummary } from "./core-types.js";
+import type { ConversationSummary, GroupNotice } from "./core-types.js";
 import type { PeopleNames } from "./people-names.js";
 import { senderLabels } from "./sender-label.js";
+import { retentionLabel } from "./settings-form.js";
 import { listStamp } from "./time-format.js";
 
 export interface ChatSummary {
@@ -11,6 +12,8 @@ export interface ChatSummary {
   lastText: string | null;
   lastAt: number | null;
   lastMine: boolean;
+  /** The last line is a notice (a chat's new timer), told by its own words. */
+  lastNotice?: GroupNotice;
   unread: number;
   /** For a group: its roster size, and the name of who wrote the last message. */
   members?: number;
@@ -60,6 +63,7 @@ export function chatSummary(c: ConversationSummary, self: Address, names?: ChatN
       lastText: last?.text || null,
       lastAt: last?.at ?? null,
       lastMine: last?.direction === "out",
+      ...(last?.notice ? { lastNotice: last.notice } : {}),
       unread: c.unread,
       members: c.members.length,
       lastFrom: last && last.direction === "in" ? senderLabels([...c.members, last.from], names?.resolve)(last.from).name : null,
@@ -72,6 +76,7 @@ export function chatSummary(c: ConversationSummary, self: Address, names?: ChatN
     lastText: c.last?.text ?? null,
     lastAt: c.last?.at ?? null,
     lastMine: c.last?.direction === "out",
+    ...(c.last?.notice ? { lastNotice: c.last.notice } : {}),
     unread: c.unread,
   };
 }
@@ -94,8 +99,16 @@ export function previewOf(text: string): string {
   return `${space > PREVIEW_MAX / 2 ? cut.slice(0, space) : cut}…`;
 }
 
+/** A chat's new timer as its last line: "Disappearing messages: 1 day". */
+function noticePreview(notice: GroupNotice, t: Translate): string {
+  if (notice.type !== "timer") return "";
+  if (notice.days === undefined) return t("chats.timerOwn");
+  return notice.days === null ? t("chats.timerOff") : t("chats.timer", { time: retentionLabel(notice.days, t) });
+}
+
 /** "You: hi" for our own last message, "bob: hi" for someone's in a group, else the text alone. */
 function preview(chat: ChatSummary, t: Translate): string {
+  if (chat.lastNotice) return noticePreview(chat.lastNotice, t);
   const text = chat.lastText === null ? "" : previewOf(chat.lastText);
   if (!text) return text;
   if (chat.lastMine) return t("chats.you", { text });
