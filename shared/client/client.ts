@@ -23,6 +23,7 @@ import type { ConvOutcome } from "./incoming-conv.js";
 import { applyItems, openMailboxSocket, parseServerFrame, pollMailbox } from "./mailbox-sync.js";
 import * as deviceLink from "./device-link.js";
 import { runDeviceJobs } from "./device-jobs.js";
+import { runReadds } from "./rejoin.js";
 import { parseLinkCode } from "../device-link.js";
 import { deleteMessage, findMessage, history, type HistoryPage, type MessageRecord, saveMessage } from "./messages.js";
 import { enqueue, enqueueReceipt, flushOutgoing, pendingConversation } from "./outgoing-queue.js";
@@ -205,6 +206,7 @@ export class EmsgClient {
     }
     await flushOutgoing(ctx, catchUp);
     await runDeviceJobs(ctx, catchUp);
+    await runReadds(ctx, catchUp);
     await groups.removeLeavers(ctx, catchUp);
     // What those jobs queued (a group's name for a device just added) goes out now, not next time.
     await flushOutgoing(ctx, catchUp);
@@ -415,7 +417,8 @@ export class EmsgClient {
     if (!conversation && !(await friends.pinnedKey(ctx, peer!))) throw new EmsgError("forbidden", `${peer} is not your friend yet.`);
     const record = conversation ? await loadConversation(ctx, conversation) : undefined;
     if (record?.left) throw new EmsgError("forbidden", "You are no longer a member of this group.");
-    if (record?.unsafe) throw new EmsgError("unauthorized", record.unsafe);
+    // Out of step, waiting to be let back in: what is written waits for it (PROTOCOL §8, Rejoining).
+    if (record?.unsafe && !record.rejoin?.stuck) throw new EmsgError("unauthorized", record.unsafe);
     return { ...(conversation ? { conversation } : {}), ...(peer ? { peer } : {}), into: conversation ?? pendingConversation(peer!) };
   }
 

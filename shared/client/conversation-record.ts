@@ -56,6 +56,13 @@ export interface ConversationRecord {
   last?: Pick<MessageRecord, "id" | "from" | "text" | "at" | "direction" | "status" | "notice">;
   /** The conversation before each of the latest commits this device applied, oldest first (PROTOCOL §8, Vetoes). */
   beforeCommits?: BeforeCommit[];
+  /**
+   * Out of step with the group (PROTOCOL §8, Rejoining): this device asked to be let back in
+   * (`stuck`), or could not process `commit`, which may be one that re-adds it (`members`: the
+   * roster it must leave). Only then does a Welcome into a conversation this device is in (for a
+   * `commit`, that commit's own) replace its group.
+   */
+  rejoin?: { stuck?: true; commit?: string; members?: Address[] };
 }
 
 export type ConversationKind = "direct" | "group";

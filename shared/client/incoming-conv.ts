@@ -28,6 +28,7 @@ import { readDirectly } from "./direct-copies.js";
 import { addNotice, asGroup, noticeRosterChange, readLeave, readTitle } from "./group-changes.js";
 import { ownItemBack } from "./own-commits.js";
 import { readWithdrawal, rememberBefore, vetoIfUnreadable } from "./withdrawals.js";
+import { readdedBy, readRejoin, rejoinedBy } from "./rejoin.js";
 import { groupTextIn, readAheadIn } from "./store-batch.js";
 import { findMessage, type MessageRecord, saveMessage } from "./messages.js";
 import { attachmentRecordOf } from "./attachments.js";
@@ -49,7 +50,9 @@ export interface ConvOutcome {
  */
 async function join(ctx: CoreContext, item: ConvPayload): Promise<ConvOutcome> {
   const existing = await loadConversation(ctx, item.conversation);
-  if (existing && !existing.left) return {};
+  // In a conversation, a Welcome is taken only to be let back in (PROTOCOL §8, Rejoining).
+  const readd = existing !== undefined && !existing.left && (existing.rejoin?.stuck === true || existing.rejoin?.commit === item.id);
+  if (existing && !existing.left && !readd) return {};
   let joined;
   try {
     joined = await joinFromWelcome(deviceIdentityOf(ctx.account), item.mls, await unusedKeyPackages(ctx));
@@ -69,12 +72,16 @@ async function join(ctx: CoreContext, item: ConvPayload): Promise<ConvOutcome> {
     unsafe = error.message;
   }
   const { members } = proven;
+  const expected = existing?.rejoin?.members;
+  if (readd && expected && (expected.length !== members.length || expected.some((a) => !members.includes(a)))) {
+    throw new EmsgError("unauthorized", "The Welcome to let this device back in holds other people than the commit that re-added it.");
+  }
   const others = members.filter((a) => a !== ctx.account.address);
   // A group's creation names at least three accounts; a 1:1 two. A group that shrank to two is
   // recognized by the name its members send after every add. The hub's roster may only make it a
   // group: the first Welcome of a group made in several commits holds part of it.
   const group = existing?.kind === "group" || others.length !== 1 || (item.members !== undefined && new Set(item.members).size !== 2);
-  const { left: _left, leaving: _leaving, unsafe: _unsafe, ...kept } = existing ?? ({} as Partial<ConversationRecord>);
+  const { left: _left, leaving: _leaving, unsafe: _unsafe, rejoin: _rejoin, ...kept } = existing ?? ({} as Partial<ConversationRecord>);
   const record: ConversationRecord = {
     ...kept,
     conversation: item.conversation,
@@ -86,19 +93,20 @@ async function join(ctx: CoreContext, item: ConvPayload): Promise<ConvOutcome> {
     lastHubSeq: item.hubSeq,
     applied: [item.hubSeq],
     // Should the commit that brought us in be withdrawn, this device is out again (PROTOCOL §8, Vetoes).
-    beforeCommits: [{ commit: item.id, joined: true, by: item.from }],
+    beforeCommits: [{ commit: item.id, joined: true, by: item.from, ...(readd ? { rejoined: true as const } : {}) }],
     created: existing?.created ?? item.at,
     unread: existing?.unread ?? 0,
   };
   await saveConversation(ctx, record);
   await forgetKeyPackage(ctx, joined.usedRef);
+  if (readd) await rejoinedBy(ctx, existing!, item);
   if (unsafe !== undefined) {
     await replayParked(ctx, item.conversation);
     throw new EmsgError("unauthorized", unsafe);
   }
   // The latest 1:1 joined with someone is the one written to (PROTOCOL §8).
   if (!group) await choosePeerConversation(ctx, record);
-  if (group) await noticeJoin(ctx, record, item);
+  if (group && !readd) await noticeJoin(ctx, record, item);
   return replayParked(ctx, item.conversation);
 }
 
@@ -244,7 +252,9 @@ export async function applyConvItem(ctx: CoreContext, item: ConvPayload): Promis
     await saveConversation(ctx, markApplied(await readWithdrawal(ctx, record, item), item.hubSeq));
     return {};
   }
+  // A member device asks to be let back in: maybe this device's to re-add (PROTOCOL §8, Rejoining).
   if (item.type === "rejoin") {
+    await readRejoin(ctx, record, item);
     await saveConversation(ctx, markApplied(record, item.hubSeq), false);
     return {};
   }
@@ -258,7 +268,9 @@ export async function applyConvItem(ctx: CoreContext, item: ConvPayload): Promis
     return {};
   }
   const processed = await (readAheadIn(ctx.store, record.group, item.mls) ?? processMessage(await decodeGroupState(record.group), item.mls, item.type)).catch(async (error: unknown) => {
-    await vetoIfUnreadable(ctx, record, item, error);
+    // A commit that removes this device and adds it again cannot be processed by it (MLS reuses its
+    // leaf): should that commit's Welcome follow, it is taken instead of the veto (PROTOCOL §8, Rejoining).
+    if (await vetoIfUnreadable(ctx, record, item, error)) await saveConversation(ctx, { ...record, rejoin: { commit: item.id, members: record.members } }, false);
     throw error;
   });
   if (processed.sender.address !== item.from || processed.sender.deviceId !== item.deviceId) {
@@ -278,8 +290,11 @@ export async function applyConvItem(ctx: CoreContext, item: ConvPayload): Promis
     try {
       next = rememberBefore(record, await readCommit(ctx, { ...next, epoch: processed.epoch }, processed, item), item.id, processed.sender.address);
     } catch (error) {
-      // The group stays where it was, and says why it takes no more messages (PROTOCOL §8).
-      if (error instanceof EmsgError && error.code === "unauthorized") await saveConversation(ctx, { ...record, unsafe: error.message });
+      // The group stays where it was. A commit refused for whom it holds is vetoed like any this
+      // device cannot process; only if it cannot be, the conversation says why it takes no more (PROTOCOL §8).
+      if (error instanceof EmsgError && error.code === "unauthorized" && !(await vetoIfUnreadable(ctx, record, item, error))) {
+        await saveConversation(ctx, { ...record, unsafe: error.message });
+      }
       throw error;
     }
   } else if (processed.kind === "application") {
@@ -303,6 +318,9 @@ async function readCommit(
   item: ConvPayload,
 ): Promise<ConversationRecord> {
   const by = processed.sender.address;
+  // Removed and added again at once: let back in, by the Welcome that follows (PROTOCOL §8, Rejoining).
+  const readd = readdedBy(record, processed.state, ctx.account.deviceId, accountsOf(processed.state), item.id);
+  if (readd) return readd;
   if (!isActive(processed.state)) {
     const removed = record.left ? [] : [ctx.account.address];
     if (record.kind === "group" && removed.length > 0) {

@@ -18,6 +18,7 @@ import { receiveDeleted, receiveFriendBounce, receiveFriendRequest, receiveFrien
 import { setStatus } from "./messages.js";
 import { resendStale } from "./outgoing-queue.js";
 import { vetoRefused } from "./withdrawals.js";
+import { rejoinRefused } from "./rejoin.js";
 import { receiveMoved } from "./friend-moves.js";
 import { onDeviceAdded } from "./device-jobs.js";
 import type { SocketLike } from "./transport.js";
@@ -49,6 +50,7 @@ async function applyItem(ctx: CoreContext, item: Exclude<MailItem, { kind: "conv
     case "bounce":
       if (await receiveFriendBounce(ctx, item.ref, item.to, item.error)) return {};
       if (await vetoRefused(ctx, item.ref, item.error)) return {};
+      if (await rejoinRefused(ctx, item.ref, item.error)) return {};
       if (item.error === "stale_epoch" && (await resendStale(ctx, item.ref))) return {};
       await setStatus(ctx, item.ref, "failed", { error: item.error });
       return {};
@@ -71,7 +73,8 @@ const heldKey = (conversation: string) => `held/${conversation}`;
 async function aheadOfCommit(ctx: CoreContext, item: ConvPayload): Promise<boolean> {
   if (item.type === "welcome") return false;
   const record = await loadConversation(ctx, item.conversation);
-  return record !== undefined && !record.left && item.epoch > record.epoch;
+  // One stopped as unsafe reads nothing, and one out of step waits for a Welcome, not a commit.
+  return record !== undefined && !record.left && !record.unsafe && item.epoch > record.epoch;
 }
 
 /**

@@ -17,9 +17,10 @@ export type MessageStatus = "sending" | "sent" | "delivered" | "failed" | "recei
  * name on the creator's own "created" (other devices learn it from the message after).
  * `unreadable` (any conversation): a message from `by` arrived that this device could not read.
  * `undone` (any conversation): a change was withdrawn after `by` vetoed it, its device unable to apply it (PROTOCOL §8, Vetoes).
+ * `rejoined` (any conversation): this device was let back in after it fell out of step; what was sent meanwhile stays unread (§8, Rejoining).
  */
 export type GroupNotice = {
-  type: "created" | "added" | "removed" | "left" | "renamed" | "unreadable" | "timer" | "undone";
+  type: "created" | "added" | "removed" | "left" | "renamed" | "unreadable" | "timer" | "undone" | "rejoined";
   by: Address;
   who?: Address[];
   title?: string;

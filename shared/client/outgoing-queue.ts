@@ -9,6 +9,7 @@ import { ensureConversation, sealApplication, type SealedApplication, submitAppl
 import { attachmentContentOf } from "./attachments.js";
 import { aliasMessage, deleteMessage, findMessage, saveMessage, setStatus } from "./messages.js";
 import { sendVetoes } from "./withdrawals.js";
+import { sendRejoins, waitsToRejoin } from "./rejoin.js";
 
 /**
  * What waits to be sent. A text may name only its peer: its conversation is made on first send.
@@ -156,9 +157,12 @@ async function seal(ctx: CoreContext, entry: OutgoingEntry, conversation: string
 export async function flushOutgoing(ctx: CoreContext, catchUp: () => Promise<void>): Promise<number> {
   // A veto goes first: what waits behind it is taken only once the hub is back at our epoch (PROTOCOL §8).
   await sendVetoes(ctx);
+  await sendRejoins(ctx);
   const entries = await pending(ctx);
   for (let i = 0; i < entries.length; i++) {
     const entry = entries[i]!;
+    // Kept for when this device is let back in: the group it holds is behind the hub's (PROTOCOL §8, Rejoining).
+    if (entry.conversation && (await waitsToRejoin(ctx, entry.conversation))) continue;
     // Typing is news only now: one that waited is dropped unsent, and one that fails is not tried again.
     const typing = entry.content.type === "typing";
     try {

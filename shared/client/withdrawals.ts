@@ -14,6 +14,7 @@ import { attachmentContentOf } from "./attachments.js";
 import { aliasMessage, type MessageRecord, setStatus } from "./messages.js";
 import { addNotice } from "./group-changes.js";
 import { enqueue } from "./outgoing-queue.js";
+import { askToRejoin } from "./rejoin.js";
 
 /**
  * Vetoes and withdrawals (PROTOCOL §8, Vetoes): a commit that a member's device cannot process is
@@ -43,8 +44,8 @@ export type BeforeCommit =
       left?: boolean;
       leaving?: Address[];
     }
-  /** This device joined by the commit's Welcome: before it, it was not in the group. */
-  | { commit: string; joined: true; by?: Address };
+  /** This device joined by the commit's Welcome: before it, it was not in the group (or, `rejoined`, out of step: PROTOCOL §8, Rejoining). */
+  | { commit: string; joined: true; by?: Address; rejoined?: true };
 
 /**
  * `after` (the record once `commit`, by `by`, is applied) remembering `before` as it was, for a
@@ -81,10 +82,11 @@ const vetoKey = (conversation: string) => `veto/${conversation}`;
  * be taken. The veto is sent after the items are applied (sendVetoes). Other failures are no cause:
  * a past or future epoch (`stale_epoch`), or this device removed (`forbidden`).
  */
-export async function vetoIfUnreadable(ctx: CoreContext, record: ConversationRecord, item: ConvPayload, error: unknown): Promise<void> {
-  if (item.type !== "commit" || !(error instanceof EmsgError) || (error.code !== "bad_request" && error.code !== "unauthorized")) return;
-  if (item.epoch !== record.epoch || record.left || !framedAsCommit(item)) return;
+export async function vetoIfUnreadable(ctx: CoreContext, record: ConversationRecord, item: ConvPayload, error: unknown): Promise<boolean> {
+  if (item.type !== "commit" || !(error instanceof EmsgError) || (error.code !== "bad_request" && error.code !== "unauthorized")) return false;
+  if (item.epoch !== record.epoch || record.left || !framedAsCommit(item)) return false;
   await ctx.store.put(vetoKey(item.conversation), { conversation: item.conversation, veto: { id: randomId16(), epoch: item.epoch, hubSeq: item.hubSeq } });
+  return true;
 }
 
 /**
@@ -129,7 +131,8 @@ export async function sendVetoes(ctx: CoreContext): Promise<void> {
 /**
  * Whether `ref` is a veto of this device's that the hub refused: the commit it could not process
  * stays (another account committed on top of it, say), so nothing it sends or reads there can be
- * taken any more. The conversation is stopped with why, as for a refused commit (PROTOCOL §8).
+ * taken any more. The conversation is stopped with why, and this device asks to be let back in
+ * (PROTOCOL §8, Rejoining).
  */
 export async function vetoRefused(ctx: CoreContext, ref: string, why: string): Promise<boolean> {
   const conversation = await ctx.store.get<string>(sentKey(ref));
@@ -137,7 +140,7 @@ export async function vetoRefused(ctx: CoreContext, ref: string, why: string): P
   await ctx.store.delete(sentKey(ref));
   const record = await loadConversation(ctx, conversation);
   if (record && !record.unsafe && !record.left) {
-    await saveConversation(ctx, { ...record, unsafe: `A change to this conversation could not be read on this device, and the server would not undo it (${why}).` });
+    await askToRejoin(ctx, { ...record, unsafe: `A change to this conversation could not be read on this device, and the server would not undo it (${why}). It has asked to be let back in.` });
   }
   return true;
 }
@@ -157,11 +160,18 @@ export async function readWithdrawal(ctx: CoreContext, record: ConversationRecor
   const ids = new Set(withdrawn.map((w) => w.id));
   const stack = record.beforeCommits ?? [];
   const index = stack.findIndex((b) => ids.has(b.commit));
-  const { beforeCommits: _kept, ...current } = record;
+  const { beforeCommits: _kept, rejoin, ...rest } = record;
+  // A commit this device could not process, withdrawn, re-added nobody: only a device out of step still waits.
+  const current: ConversationRecord = rejoin?.stuck ? { ...rest, rejoin } : rest;
   let next: ConversationRecord = current;
   const before = stack[index];
   if (!before) {
     // Never applied here (they could not be, or they wait): the group is where the hub is again.
+  } else if ("joined" in before && before.rejoined) {
+    // The commit that let this device back in is undone: it is behind the group again, and asks again.
+    next = { ...current, unsafe: "The change that let this device back into the conversation was undone. It has asked to be let back in again." };
+    await askToRejoin(ctx, next);
+    next = { ...next, rejoin: { stuck: true } };
   } else if ("joined" in before) {
     next = { ...current, left: true };
     await dropPeerConversation(ctx, record);

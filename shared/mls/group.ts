@@ -90,6 +90,23 @@ export async function removeMembers(state: GroupState, deviceIds: string[]): Pro
 }
 
 /**
+ * One commit that removes a device's leaf and adds it again from `keyPackage` (its own, checked by
+ * the caller as for any add), with the Welcome that lets it join: a device left behind the group is
+ * let back in (PROTOCOL §8, Rejoining). A device id not in the group is `not_found`.
+ */
+export async function readdMember(state: GroupState, deviceId: string, keyPackage: string): Promise<{ state: GroupState; commit: string; welcome: string }> {
+  const member = membersOfTree(asClient(state).ratchetTree).find((m) => m.body.deviceId === deviceId);
+  if (member === undefined) throw new EmsgError("not_found", `Device ${deviceId} is not in the conversation.`);
+  const proposals: Proposal[] = [
+    { proposalType: "remove", remove: { removed: member.leafIndex } },
+    { proposalType: "add", add: { keyPackage: parseKeyPackage(keyPackage) } },
+  ];
+  const { result, state: next } = await commit(state, proposals, "Adding the device again failed");
+  if (result.welcome === undefined) throw new EmsgError("internal", "ts-mls made no Welcome for an add.");
+  return { state: next, commit: toWire(result.commit), welcome: toWire({ wireformat: "mls_welcome", welcome: result.welcome }) };
+}
+
+/**
  * An empty commit with a fresh path: new leaf and path keys for this device, so a past leak of
  * its group secrets stops reading what comes next (post-compromise security). Send it now and then.
  */

@@ -8,10 +8,11 @@ import { fromB64u } from "../../shared/base64url.js";
 import { buildDiscoveryDoc } from "../../shared/discovery.js";
 import { EmsgError } from "../../shared/errors.js";
 import { type DeviceCert, generateKeyPair, keyIdOf, type KeyPair } from "../../shared/identity.js";
-import type { ConvPayload, Submit, Veto } from "../../shared/wire/conversation.js";
+import type { ConvPayload, Rejoin, Submit, Veto } from "../../shared/wire/conversation.js";
 import type { MailItem } from "../../shared/wire/mail.js";
 import { judgeSubmit, recipientsOf, welcomeRecipients } from "../../worker/policy/epoch.js";
 import { COMMITS_KEPT, judgeVeto, type RecentCommit } from "../../worker/policy/veto.js";
+import { judgeRejoin } from "../../worker/policy/rejoin.js";
 import { saveAccount } from "../../shared/client/account-record.js";
 import { EmsgClient } from "../../shared/client/client.js";
 import { MemoryStore } from "../../shared/client/store.js";
@@ -160,7 +161,29 @@ export class GroupWorld {
       this.vetoes.push({ from: caller, conversation, veto: body as unknown as Veto });
       return json(202, { accepted: true, seq: this.veto(conversation, caller, deviceId, body as unknown as Veto) });
     }
+    const rejoinPath = /^\/conversations\/([^/]+)\/([^/]+)\/rejoin$/.exec(path);
+    if (rejoinPath) {
+      const conversation = `${decodeURIComponent(rejoinPath[1]!)}/${decodeURIComponent(rejoinPath[2]!)}`;
+      return json(202, { accepted: true, seq: this.rejoin(conversation, caller, deviceId, body as unknown as Rejoin) });
+    }
     return json(404, { error: "not_found", message: path });
+  }
+
+  /** Every ask to rejoin a hub took, with its device. */
+  readonly rejoins: { from: Address; deviceId: string; conversation: string }[] = [];
+
+  /** An ask to be let back in as the hub takes it (the worker's rules, without its rate limit): a `rejoin` entry for every member. */
+  rejoin(conversation: string, from: Address, deviceId: string, rejoin: Rejoin): number {
+    const hub = this.hubs.get(conversation);
+    if (!hub) throw new EmsgError("not_found", "no such conversation");
+    judgeRejoin(hub.members, from, 0);
+    this.rejoins.push({ from, deviceId, conversation });
+    const hubSeq = ++hub.seq;
+    const payload: ConvPayload = {
+      conversation: conversation as ConvPayload["conversation"], id: rejoin.id, hubSeq, from, deviceId, epoch: hub.epoch, type: "rejoin", mls: "", at: Date.now(),
+    };
+    for (const to of hub.members) this.#deliver(to, payload);
+    return hubSeq;
   }
 
   /** Every veto a hub was sent, with its sender. */

@@ -313,6 +313,7 @@ export const en = {
   "group.notice.renamed": "{by} renamed the group to “{title}”",
   "group.notice.unreadable": "A message from {by} could not be read",
   "group.notice.undone": "{by} could not apply a change to this chat, so it was undone",
+  "group.notice.rejoined": "This device was let back into the chat. Some messages sent while it was out of step could not be read",
   "notice.timer.after": "{by} set messages to disappear after {time}",
   "notice.timer.forever": "{by} set messages here to be kept forever",
   "notice.timer.own": "{by} turned off this chat's timer: each device keeps messages as its settings say",

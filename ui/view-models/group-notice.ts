@@ -36,6 +36,8 @@ export function noticeText(notice: GroupNotice, group: GroupLabels, locale: Loca
       return t("group.notice.unreadable", { by });
     case "undone":
       return t("group.notice.undone", { by });
+    case "rejoined":
+      return t("group.notice.rejoined");
     case "timer":
       if (notice.days === undefined) return t("notice.timer.own", { by });
       return notice.days === null ? t("notice.timer.forever", { by }) : t("notice.timer.after", { by, time: retentionLabel(notice.days, t) });

@@ -1,0 +1,157 @@
+import { describe, expect, it } from "vitest";
+import type { EmsgClient } from "../../shared/client/client.js";
+import type { ConversationRecord } from "../../shared/client/conversation-record.js";
+import { fromB64u, toB64u } from "../../shared/base64url.js";
+import { randomId16 } from "../../shared/ids.js";
+import type { ConvPayload } from "../../shared/wire/conversation.js";
+import { GroupWorld, syncAll, tripGroup } from "./group-world.js";
+
+// A device left behind its group for good (its veto refused: another account committed on top)
+// asks to be let back in, and an in-step member re-adds that same device (PROTOCOL §8, Rejoining).
+
+async function texts(client: EmsgClient, conversation: string): Promise<string[]> {
+  return (await client.history(conversation, { limit: 500 })).filter((m) => !m.notice).map((m) => `${m.from.split("#")[0]}: ${m.text}`);
+}
+
+async function notices(client: EmsgClient, conversation: string): Promise<string[]> {
+  return (await client.history(conversation, { limit: 500 })).flatMap((m) => (m.notice ? [m.notice.type] : []));
+}
+
+function record(world: GroupWorld, client: EmsgClient, conversation: string): Promise<ConversationRecord | undefined> {
+  return world.storeOf(client).get<ConversationRecord>(`conv/${conversation}`);
+}
+
+/** The same MLS message with its AEAD tag broken: its header reads as before, nobody can open it. */
+function broken(mls: string): string {
+  const bytes = fromB64u(mls);
+  bytes[bytes.length - 1]! ^= 0xff;
+  return toB64u(bytes);
+}
+
+/** Commits the hub took, by whom. */
+const commits = (world: GroupWorld, conversation: string) => world.log.filter((l) => l.conversation === conversation && l.submit.kind === "commit");
+
+/** Alice, Bob and Carol's group, where Alice's add of Dave reached Bob broken and Carol committed on top: Bob's veto is refused. */
+async function bobStuck() {
+  const trip = await tripGroup();
+  const { world, alice, bob, carol, conversation } = trip;
+  const dave = await world.person("dave#im.bob.test");
+  await world.befriend(alice, dave);
+  world.tamper = (to, item: ConvPayload) => (to === bob.address && item.type === "commit" ? { ...item, mls: broken(item.mls) } : item);
+  await alice.addToGroup(conversation, [dave.address]);
+  world.tamper = undefined;
+  await syncAll(carol, dave);
+  await carol.removeFromGroup(conversation, [dave.address]);
+  await bob.sync();
+  return { ...trip, dave };
+}
+
+describe("a device out of step is let back in", { timeout: 60_000 }, () => {
+  it("after its refused veto it asks, an in-step member re-adds it, and it reads and sends again, saying what it missed", async () => {
+    const { world, alice, bob, carol, conversation } = await bobStuck();
+    expect(world.vetoes.map((v) => v.from)).toEqual([bob.address]);
+    expect(world.rejoins).toEqual([{ from: bob.address, deviceId: bob.account!.deviceId, conversation }]);
+    expect((await record(world, bob, conversation))!.unsafe).toMatch(/would not undo it/);
+    // What Bob writes meanwhile waits for him to be back.
+    await bob.sendText(conversation, "am I back?");
+    expect((await bob.history(conversation, { limit: 10 })).at(-1)).toMatchObject({ text: "am I back?", status: "sending" });
+    const before = commits(world, conversation).length;
+    await syncAll(alice, carol);
+    // One re-add, by Alice's device (the first in the tree): Carol waits her turn and finds it done.
+    expect(commits(world, conversation).slice(before).map((c) => c.from)).toEqual([alice.address]);
+    await bob.sync();
+    const back = (await record(world, bob, conversation))!;
+    expect(back.unsafe).toBeUndefined();
+    expect(back.members).toEqual([alice.address, bob.address, carol.address]);
+    expect(await notices(bob, conversation)).toContain("rejoined");
+    expect((await bob.history(conversation, { limit: 10 })).find((m) => m.text === "am I back?")).toMatchObject({ status: "sent" });
+
+    await syncAll(alice, carol);
+    await alice.sendText(conversation, "welcome back");
+    await alice.flush();
+    await syncAll(carol, bob);
+    for (const person of [alice, bob, carol]) expect(await texts(person, conversation)).toEqual(["bob: am I back?", "alice: welcome back"]);
+    // Nobody else is told of it: nobody joined or went but Dave.
+    expect(await notices(carol, conversation)).toEqual(["created", "added", "removed"]);
+  });
+
+  it("a rejoin entry a lying hub made up costs a device in step only a re-add: the same roster, nothing lost, no notice", async () => {
+    const { world, alice, bob, carol, conversation } = await tripGroup();
+    await alice.sendText(conversation, "before");
+    await alice.flush();
+    await syncAll(bob, carol);
+    world.rejoin(conversation, bob.address, bob.account!.deviceId, { id: randomId16(), epoch: world.hubs.get(conversation)!.epoch });
+    await syncAll(alice, bob, carol);
+    expect(commits(world, conversation).at(-1)!.from).toBe(alice.address);
+    // Bob could not process his own re-add (MLS gives him his old leaf's place), but took its Welcome instead of vetoing it.
+    expect(world.vetoes).toEqual([]);
+    const bobs = (await record(world, bob, conversation))!;
+    expect(bobs).toMatchObject({ epoch: world.hubs.get(conversation)!.epoch, members: [alice.address, bob.address, carol.address] });
+    expect(bobs.unsafe).toBeUndefined();
+    expect(bobs.left).toBeFalsy();
+    expect(await notices(bob, conversation)).toEqual(["created"]);
+    await bob.sendText(conversation, "still here");
+    await bob.flush();
+    await syncAll(alice, carol);
+    for (const person of [alice, bob, carol]) expect(await texts(person, conversation)).toEqual(["alice: before", "bob: still here"]);
+  });
+
+  it("a member re-adds only the very device that asked: a KeyPackage of another device, or another account, offered in its place is refused", async () => {
+    const { world, alice, bob, carol, conversation } = await tripGroup();
+    const tablet = await world.anotherDevice(bob);
+    const dave = await world.person("dave#im.bob.test");
+    const bobsDevice = world.accounts.get(bob.address)!.devices.find((d) => d.cert.body.deviceId === bob.account!.deviceId)!;
+    for (const impostor of [tablet, dave]) {
+      // Bob's server hands out someone else's KeyPackage under his device's certificate.
+      const other = world.accounts.get(impostor.address)!.devices.find((d) => d.cert.body.deviceId === impostor.account!.deviceId)!;
+      bobsDevice.keyPackages = [...other.keyPackages];
+      const before = commits(world, conversation).length;
+      world.rejoin(conversation, bob.address, bob.account!.deviceId, { id: randomId16(), epoch: world.hubs.get(conversation)!.epoch });
+      await syncAll(alice, carol);
+      expect(commits(world, conversation).length).toBe(before);
+    }
+    // Nobody else got into the group, and it goes on.
+    await bob.sync();
+    for (const person of [alice, bob, carol]) expect((await record(world, person, conversation))!.members).toEqual([alice.address, bob.address, carol.address]);
+    await alice.sendText(conversation, "all fine");
+    await alice.flush();
+    await syncAll(bob, tablet);
+    expect(await texts(bob, conversation)).toEqual(["alice: all fine"]);
+    expect(await tablet.conversations()).toEqual([]);
+  });
+
+  it("a commit adding a device another key certified than the one pinned is vetoed and withdrawn, not left to stop the chat", async () => {
+    const world = new GroupWorld();
+    const alice = await world.person("alice#im.alice.test");
+    const bob = await world.person("bob#im.bob.test");
+    const dave = await world.person("dave#im.alice.test");
+    const carol = await world.person("carol#im.bob.test");
+    await world.befriend(bob, carol);
+    // im.bob.test swaps Carol's keys for its own: Alice, who had not met Carol, pins the impostor's.
+    const impostor = await world.person("carol#im.bob.test");
+    await world.befriend(alice, bob);
+    await world.befriend(alice, dave);
+    await world.befriend(alice, impostor);
+    const trip = await alice.createGroup("Trip", [bob.address, dave.address]);
+    await alice.flush();
+    await syncAll(bob, dave);
+    const epoch = world.hubs.get(trip.conversation)!.epoch;
+
+    await alice.addToGroup(trip.conversation, [impostor.address]);
+    await bob.sync();
+    // Bob, who pinned the real Carol, vetoes it; the hub takes everyone back to before it.
+    expect(world.vetoes.map((v) => v.from)).toEqual([bob.address]);
+    expect(world.hubs.get(trip.conversation)!).toMatchObject({ epoch, members: [alice.address, bob.address, dave.address] });
+    await syncAll(alice, dave, impostor, bob);
+    expect((await record(world, bob, trip.conversation))!.unsafe).toBeUndefined();
+    for (const person of [alice, bob, dave]) {
+      expect(await record(world, person, trip.conversation)).toMatchObject({ epoch, members: [alice.address, bob.address, dave.address] });
+      expect(await notices(person, trip.conversation)).toContain("undone");
+    }
+    expect((await impostor.conversations()).find((c) => c.conversation === trip.conversation)).toMatchObject({ left: true });
+    await bob.sendText(trip.conversation, "who was that?");
+    await bob.flush();
+    await syncAll(alice, dave);
+    for (const person of [alice, dave]) expect(await texts(person, trip.conversation)).toEqual(["bob: who was that?"]);
+  });
+});
