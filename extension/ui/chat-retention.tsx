@@ -1,30 +1,33 @@
 import { useEffect, useState } from "preact/hooks";
+import type { ConversationViewModel } from "../../ui/view-models/conversation-model.js";
 import { readRetention, RETENTION_CHOICES, retentionLabel, retentionValue } from "../../ui/view-models/settings-form.js";
-import type { ChatRetentionView } from "../messaging/messages.js";
 import { t } from "./i18n.js";
 import { ask } from "./panel-api.js";
 
-/** How long this chat keeps its messages, as in the PWA's conversation header; "default" follows the account. */
-export function ChatRetention({ chat, onError }: { chat: string; onError(message: string): void }) {
-  const [shown, setShown] = useState<ChatRetentionView | null>(null);
+/**
+ * How long this chat keeps its messages, as in the PWA's conversation header; "default" follows the
+ * account. The chat's timer is the conversation model's, which reads it again when anyone in the chat
+ * sets it, so the select follows a timer set by the other side while the chat is open.
+ */
+export function ChatRetention({ conversation, onError }: { conversation: ConversationViewModel; onError(message: string): void }) {
+  // The account's own setting, which "default" names; it changes only in Settings, not while a chat is open.
+  const [accountDays, setAccountDays] = useState<number | null | undefined>(undefined);
   useEffect(() => {
-    // An answer for the chat shown before this one is not put on screen.
     let current = true;
-    setShown(null);
-    void ask({ type: "chat-retention", chat }).then((reply) => current && (reply.ok ? setShown(reply) : onError(reply.message)));
+    void ask({ type: "settings" }).then((reply) => current && (reply.ok ? setAccountDays(reply.settings.retentionDays) : onError(reply.message)));
     return () => void (current = false);
-  }, [chat]);
-  if (!shown) return null;
-  const change = async (value: string) => {
-    const reply = await ask({ type: "set-chat-retention", chat, retention: value === "default" ? "account" : readRetention(value) });
-    if (reply.ok) setShown(reply);
-    else onError(reply.message);
-  };
+  }, []);
+  if (!conversation.loaded || accountDays === undefined) return null;
+  const override = conversation.retentionOverride;
   return (
     <label class="retention hint">
       {t("conv.retention")}{" "}
-      <select value={shown.retention === "account" ? "default" : retentionValue(shown.retention)} onChange={(e) => void change(e.currentTarget.value)}>
-        <option value="default">{t("conv.retentionDefault", { value: retentionLabel(shown.accountDays, t) })}</option>
+      <select value={override === undefined ? "default" : retentionValue(override)}
+        onChange={(e) => {
+          const value = e.currentTarget.value;
+          void conversation.setRetention(value === "default" ? undefined : readRetention(value));
+        }}>
+        <option value="default">{t("conv.retentionDefault", { value: retentionLabel(accountDays, t) })}</option>
         {RETENTION_CHOICES.map((days) => (
           <option key={retentionValue(days)} value={retentionValue(days)}>{retentionLabel(days, t)}</option>
         ))}

@@ -67,7 +67,7 @@ export function Chat({ chats, conversation }: { chats: ChatsViewModel; conversat
             <button type="button" class="ghost" aria-pressed={chats.isMuted(chat)} onClick={() => void chats.toggleMuted(chat)}>{chats.isMuted(chat) ? t("conv.unmute") : t("conv.mute")}</button>
           </>
         ) : null}
-        <ChatRetention chat={chat ?? conversation.target} onError={setRetentionError} />
+        <ChatRetention conversation={conversation} onError={setRetentionError} />
       </div>
       {conversation.loaded && items.length === 0 && <p>{t("conv.empty")}</p>}
       <ol class="timeline" aria-label={t("ext.messages")} ref={timeline} onScroll={onScroll}>

@@ -100,6 +100,11 @@ describe("the extension as a full EMSG client across two real domains", () => {
     await retention.selectOption({ label: "1 day" });
     await expect.poll(() => retention.inputValue()).toBe("1");
     expect(await timeline.innerText()).toContain("Hi Alice, got it 你好");
+    // Bob sets the chat's timer from his side: the open chat's select follows it, without reopening.
+    await bob.sync();
+    await bob.setChatRetention("alice#im.alice.test", 7);
+    await bob.flush();
+    await expect.poll(() => retention.inputValue(), { timeout: 60_000 }).toBe("7");
   });
 
   it("holds a stranger's request for review when set so, and accepts it from the requests list", async () => {
