@@ -111,6 +111,11 @@ export async function handleRequest(raw: unknown, sender: SenderInfo, self: Self
       }
       case "expire":
         return { ok: true, removed: await service.expire() };
+      case "uploads":
+        return { ok: true, uploads: await (await service.core()).uploads() };
+      case "cancel-upload":
+        await (await service.core()).cancelUpload(request.id);
+        return { ok: true, done: true };
       case "profiles":
         return { ok: true, profiles: [...(await (await service.core()).profiles())] };
       case "profile":

@@ -1,6 +1,6 @@
 import * as v from "valibot";
 import type { ConversationSummary, Friend, MessageRecord } from "../../shared/client/index.js";
-import type { ClientEvents } from "../../shared/client/context.js";
+import type { ClientEvents, UploadProgress } from "../../shared/client/context.js";
 import type { Address } from "../../shared/address.js";
 import { AvatarSchema, type Profile } from "../../shared/profile.js";
 
@@ -48,6 +48,9 @@ export const RequestSchema = v.variant("type", [
   v.object({ type: v.literal("mark-read"), chat: Text(400) }),
   v.object({ type: v.literal("search"), query: Text(400), conversation: v.optional(Text(400)), limit: v.optional(Count) }),
   v.object({ type: v.literal("expire") }),
+  // Uploads the core went on with by itself (after the background restarted, or back online).
+  v.object({ type: v.literal("uploads") }),
+  v.object({ type: v.literal("cancel-upload"), id: Id }),
   v.object({ type: v.literal("profiles") }),
   // This account's display name and avatar (PROTOCOL §8.2); `avatar` null removes it, absent keeps it.
   v.object({ type: v.literal("profile") }),
@@ -128,14 +131,16 @@ export interface ReplyOf {
   "mark-read": Reply<{ done: true }>;
   search: Reply<{ messages: MessageRecord[] }>;
   expire: Reply<{ removed: number }>;
+  uploads: Reply<{ uploads: UploadProgress[] }>;
+  "cancel-upload": Reply<{ done: true }>;
   profiles: Reply<{ profiles: [Address, Profile][] }>;
   profile: Reply<{ profile: Profile | null }>;
   "set-profile": Reply<{ profile: Profile }>;
 }
 
 /** The core's events the chat view models follow, passed on by the background to its own pages as they happen. */
-export type ForwardedEvent = "message" | "status" | "typing" | "conversation" | "path" | "profile" | "friend";
-export const FORWARDED_EVENTS: readonly ForwardedEvent[] = ["message", "status", "typing", "conversation", "path", "profile", "friend"];
+export type ForwardedEvent = "message" | "status" | "typing" | "conversation" | "path" | "profile" | "friend" | "upload";
+export const FORWARDED_EVENTS: readonly ForwardedEvent[] = ["message", "status", "typing", "conversation", "path", "profile", "friend", "upload"];
 
 export interface EventNotice<K extends ForwardedEvent = ForwardedEvent> {
   type: "emsg-event";

@@ -70,6 +70,8 @@ export function remoteClient(self: Address): ChatClient {
     setTyping: async (chat, typing) => void answered(await ask({ type: "typing", chat, typing })),
     markRead: async (chat) => void answered(await ask({ type: "mark-read", chat })),
     search: async (query, options = {}) => answered(await ask({ type: "search", query, ...options })).messages,
+    uploads: async () => answered(await ask({ type: "uploads" })).uploads,
+    cancelUpload: async (id) => void answered(await ask({ type: "cancel-upload", id })),
     sendFile: async (target, source, media = {}, options) => {
       // The picked File (or recorded Blob) itself crosses: the background reads it in pieces.
       if (!(source.picked instanceof Blob)) throw new EmsgError("bad_request", t("ext.fileUnreadable"));

@@ -1,7 +1,7 @@
 import * as v from "valibot";
 import { type Address, domainOf } from "../address.js";
 import { AttachmentContentSchema, type AttachmentContent, ATTACHMENT_MAX_BYTES } from "../attachment.js";
-import { DamagedAttachment, newAttachmentKey } from "../attachment-crypto.js";
+import { DamagedAttachment, newAttachmentKey, sealedSize } from "../attachment-crypto.js";
 import { fromB64u, toB64u } from "../base64url.js";
 import { BLOB_PART_BYTES } from "../wire/blobs.js";
 import { EmsgError, RETRYABLE } from "../errors.js";
@@ -21,7 +21,7 @@ import {
   type TransferOptions,
   uploadStatus,
 } from "./attachments.js";
-import type { CoreContext } from "./context.js";
+import type { CoreContext, UploadProgress } from "./context.js";
 import { findMessage, type MessageRecord, saveMessage, setStatus } from "./messages.js";
 import { enqueue } from "./outgoing-queue.js";
 
@@ -30,7 +30,9 @@ import { enqueue } from "./outgoing-queue.js";
  * client's serial lane (minutes for a large file must not hold up texts); only its pointer joins the
  * outgoing queue once the blob exists. An upload that meets no server stays stored and resumes on
  * the next connect, from the parts the server holds, while this process still has the file, or,
- * on a platform that keeps uploads (`KeptUploads`, the PWA), after the app was closed and opened again.
+ * on a platform that keeps uploads (`KeptUploads`: the PWA, the extension), after the app was
+ * closed and opened again. An upload the core goes on with by itself reports its progress as
+ * `upload` events, and `cancel` stops any.
  */
 interface UploadJob {
   id: string;
@@ -56,9 +58,12 @@ export interface AttachmentHost {
 
 export class AttachmentSends {
   readonly #host: AttachmentHost;
-  /** Files being sent by this process, by message id: only these can resume. */
-  readonly #sources = new Map<string, { source: FileSource; options: TransferOptions }>();
-  readonly #running = new Set<string>();
+  /** Files being sent by this process, by message id. */
+  readonly #sources = new Map<string, FileSource>();
+  /** How to stop each upload running now, by message id. */
+  readonly #running = new Map<string, AbortController>();
+  /** Where each upload the core went on with by itself stands, while it runs. */
+  readonly #progress = new Map<string, UploadProgress>();
 
   constructor(host: AttachmentHost) {
     this.#host = host;
@@ -88,50 +93,76 @@ export class AttachmentSends {
     const record: MessageRecord = { ...message, id, text: fields.name, at: now, status: "sending", attachment: { ...attachmentRecordOf(draft), state: "uploading" } };
     await saveMessage(ctx, record);
     // Held before the job is stored: a resume() meanwhile must find it resumable, not fail it.
-    this.#sources.set(id, { source, options });
+    this.#sources.set(id, source);
+    // Kept until sealed: a reload while sealing seals it again rather than failing the message.
+    await this.#host.kept()?.keepFile(id, source).catch((e: unknown) => console.warn(`emsg: a reload while this file is sealed will lose it: ${(e as Error).message}`));
     // A message that expires takes its blob with it: the server deletes it then (`until`, §15.4).
     await ctx.store.put(jobKey(id), { id, sentAt: now, target, fields, ...expiry } satisfies UploadJob);
     ctx.events.emit("message", record);
-    await this.run(id);
+    await this.run(id, options);
     return (await findMessage(ctx, id)) ?? record;
   }
 
-  /** Resumes every stored upload this process has the file of, or the platform kept sealed; the others cannot go on and are failed. */
+  /** Resumes every stored upload this process has the file of, or the platform kept; the others cannot go on and are failed. */
   async resume(): Promise<void> {
     const ctx = this.#host.context();
     for (const [, job] of await ctx.store.list<UploadJob>("upload/")) {
-      if (this.#resumable(job)) await this.run(job.id);
+      if (this.#running.has(job.id)) continue;
+      if (await this.#resumable(job)) await this.run(job.id);
       else await this.#fail(job, "The upload was interrupted; send the file again.");
     }
   }
 
-  #resumable(job: UploadJob): boolean {
-    return this.#sources.has(job.id) || (job.hash !== undefined && this.#host.kept() !== undefined);
+  /** Where the upload stands, for each one the core went on with by itself and runs now. */
+  uploads(): UploadProgress[] {
+    return [...this.#progress.values()];
   }
 
-  async run(id: string): Promise<void> {
-    if (this.#running.has(id)) return;
-    const ctx = this.#host.context();
-    let job = await ctx.store.get<UploadJob>(jobKey(id));
-    if (!job || !this.#resumable(job)) return;
-    const held = this.#sources.get(id);
-    const options = held?.options ?? {};
+  /** Stops an upload, running or waiting for a server: its message is marked failed, as cancelled. */
+  async cancel(id: string): Promise<void> {
+    const running = this.#running.get(id);
+    if (running) return running.abort();
+    const job = await this.#host.context().store.get<UploadJob>(jobKey(id));
+    if (job) await this.#fail(job, CANCELLED);
+  }
+
+  async #resumable(job: UploadJob): Promise<boolean> {
     const kept = this.#host.kept();
-    this.#running.add(id);
+    return this.#sources.has(job.id) || (kept !== undefined && (job.hash !== undefined || (await kept.file(job.id)) !== undefined));
+  }
+
+  /**
+   * Seals (unless the platform kept it sealed) and uploads a stored job, then queues its pointer.
+   * Progress goes to `given` when a caller watches it, else out as `upload` events.
+   */
+  async run(id: string, given?: TransferOptions): Promise<void> {
+    if (this.#running.has(id)) return;
+    // Taken before any await: a second resume() meanwhile must not start the same upload again.
+    const stop = new AbortController();
+    this.#running.set(id, stop);
+    const ctx = this.#host.context();
+    const kept = this.#host.kept();
+    let job = await ctx.store.get<UploadJob>(jobKey(id));
+    if (!job || !(await this.#resumable(job))) return void this.#running.delete(id);
+    if (given?.signal?.aborted) stop.abort();
+    given?.signal?.addEventListener("abort", () => stop.abort(), { once: true });
     try {
+      const options: TransferOptions = { signal: stop.signal, onProgress: given?.onProgress ?? (await this.#reporter(ctx, job)) };
       let sent: { blob: string; hash: string; until: number };
       if (kept) {
         // Sealed into the platform's keeping first, so the upload survives the app closing.
         if (job.hash === undefined) {
-          const hash = await sealParts(held!.source, fromB64u(job.fields.key), BLOB_PART_BYTES, (n, bytes) => kept.put(id, n, bytes), options.signal);
+          const source = this.#sources.get(id) ?? (await kept.file(id))!;
+          const hash = await sealParts(source, fromB64u(job.fields.key), BLOB_PART_BYTES, (n, bytes) => kept.put(id, n, bytes), options.signal);
           job = { ...job, hash: toB64u(hash) };
           await ctx.store.put(jobKey(id), job);
+          await kept.dropFile(id);
         }
         const status = await this.#status(ctx, job);
         const done = await sendKept(ctx.api, status, (n) => kept.get(id, n), options);
         sent = { blob: done.blob, hash: job.hash!, until: done.until };
       } else {
-        sent = await sendSealed(ctx.api, await this.#status(ctx, job), held!.source, fromB64u(job.fields.key), options);
+        sent = await sendSealed(ctx.api, await this.#status(ctx, job), this.#sources.get(id)!, fromB64u(job.fields.key), options);
       }
       const { blob, hash, until } = sent;
       const expiry = job.expiresAt === undefined ? {} : { expiresAt: job.expiresAt };
@@ -144,7 +175,7 @@ export class AttachmentSends {
       await kept?.drop(id);
       this.#host.sendSoon();
     } catch (error) {
-      if (options.signal?.aborted) await this.#fail(job, CANCELLED);
+      if (stop.signal.aborted) await this.#fail(job, CANCELLED);
       else if (error instanceof EmsgError && RETRYABLE.has(error.code)) console.warn(`emsg: an upload waits for the next connect: ${error.message}`);
       else {
         await this.#fail(job, (error as Error).message);
@@ -152,7 +183,22 @@ export class AttachmentSends {
       }
     } finally {
       this.#running.delete(id);
+      const progress = this.#progress.get(id);
+      this.#progress.delete(id);
+      if (progress) ctx.events.emit("upload", { ...progress, running: false });
     }
+  }
+
+  /** Reports an upload nobody watches as `upload` events, starting at nothing sent. */
+  async #reporter(ctx: CoreContext, job: UploadJob): Promise<NonNullable<TransferOptions["onProgress"]>> {
+    const conversation = (await findMessage(ctx, job.id))?.conversation ?? "";
+    const report = (done: number, total: number) => {
+      const progress = { id: job.id, conversation, name: job.fields.name, done, total };
+      this.#progress.set(job.id, progress);
+      ctx.events.emit("upload", { ...progress, running: true });
+    };
+    report(0, sealedSize(job.fields.size));
+    return report;
   }
 
   /** The upload's status on the server, started now if it was not yet (or was dropped there). */

@@ -126,12 +126,19 @@ export async function cancelUpload(api: ServerApi, upload: string): Promise<void
 
 /**
  * Where a platform keeps a file's sealed parts until its upload is complete, across restarts of
- * the app (the PWA: IndexedDB), by message id. Only ciphertext is kept there: the key stays in the
- * store with the upload. Parts are of `BLOB_PART_BYTES`, as the server takes them (§15.3).
+ * the app (the PWA and the extension: IndexedDB), by message id. Parts are ciphertext: the key
+ * stays in the store with the upload. Parts are of `BLOB_PART_BYTES`, as the server takes them (§15.3).
+ * The file itself is kept only while it is being sealed (a second or so), so a restart then seals
+ * it again instead of losing it; it is dropped as soon as its sealed parts are all kept.
  */
 export interface KeptUploads {
   put(id: string, n: number, bytes: Uint8Array): Promise<void>;
   get(id: string, n: number): Promise<Uint8Array | undefined>;
+  /** Keeps the file being sealed, where the platform can (a file it handed over as a Blob). */
+  keepFile(id: string, source: FileSource): Promise<void>;
+  file(id: string): Promise<FileSource | undefined>;
+  dropFile(id: string): Promise<void>;
+  /** Drops the parts and the file. */
   drop(id: string): Promise<void>;
 }
 

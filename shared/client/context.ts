@@ -30,6 +30,22 @@ export interface ClientEvents extends Record<string, unknown> {
   profile: { address: Address; profile: Profile };
   /** The user gave someone a nickname on this device, or took it away (null). */
   nickname: { address: Address; nickname: string | null };
+  /**
+   * An upload the core went on with by itself (after a reload, or back online): bytes sent of the
+   * total as it goes, then once more with `running` false when it ended (sent, failed or cancelled).
+   */
+  upload: UploadProgress & { running: boolean };
+}
+
+/** Where an upload the core went on with by itself stands (`EmsgClient.uploads`). */
+export interface UploadProgress {
+  /** The message's id. */
+  id: string;
+  /** Its `MessageRecord.conversation`. */
+  conversation: string;
+  name: string;
+  done: number;
+  total: number;
 }
 
 /** A faster way to a conversation's hub than our own server (PROTOCOL §10): a session socket. */

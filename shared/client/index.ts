@@ -1,6 +1,6 @@
 /** The EMSG client core: one account on one device, behind Store and Transport interfaces. */
 export { EmsgClient, type ClientOptions } from "./client.js";
-export type { ClientEvents } from "./context.js";
+export type { ClientEvents, UploadProgress } from "./context.js";
 export type { AccountRecord } from "./account-record.js";
 export type { Friend } from "./friends.js";
 export type { ImportProgress, ImportResult, MoveStatus } from "./account-move.js";

@@ -1,12 +1,15 @@
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
-import type { Request } from "playwright-core";
+import type { Request, Route } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { sealedSize } from "../../shared/attachment-crypto.js";
+import { BLOB_PART_BYTES } from "../../shared/wire/blobs.js";
 import { befriend, openTab, type Person, type PwaWorld, register, shot, startWorld } from "./pwa-harness.js";
 
 // A file being sent from the PWA is kept sealed in IndexedDB with its upload (PROTOCOL §15.4): a
-// reload part way resumes from the parts Alice's server holds, and a file sent offline uploads
-// once the browser is back online, even across a reload meanwhile. Bob gets each whole.
+// reload part way resumes from the parts Alice's server holds, with its progress bar and cancel
+// as before the reload; a reload while the file is still being sealed seals it again; a file sent
+// offline uploads once the browser is back online, even across a reload meanwhile. Bob gets each whole.
 describe("uploads in the PWA survive a reload and going offline", () => {
   let world: PwaWorld;
   let alice: Person;
@@ -29,6 +32,14 @@ describe("uploads in the PWA survive a reload and going offline", () => {
   });
 
   const card = (p: Person, name: string) => p.page.getByTestId("attachment").filter({ hasText: name });
+  /** The upload's bar under the chat, as a fresh upload shows it. */
+  const bar = (p: Person, name: string) => p.page.locator('[data-testid="transfer"][data-direction="up"]').filter({ hasText: name });
+  /** After a reload: Alice's chat with Bob, reached as she first opened it (a chat's row waits for its first message to be sent). */
+  const openChat = async () => {
+    await openTab(alice.page, "Friends");
+    await alice.page.getByTestId("friend-list").getByRole("button", { name: "Message" }).click();
+  };
+  const percent = async (p: Person, name: string) => Number(await bar(p, name).locator("progress").getAttribute("value"));
   const sending = (p: Person) => p.page.locator('[data-testid="message"] [data-testid="tick"][data-status="sending"], [data-testid="message"] [data-testid="tick"][data-status="queued"]');
 
   /** Bob saves the file from his chat with Alice; its bytes. */
@@ -55,6 +66,9 @@ describe("uploads in the PWA survive a reload and going offline", () => {
     let phase: "sending" | "stalled" | "reloaded" = "sending";
     let release!: () => void;
     const held = new Promise<void>((r) => (release = r));
+    // After the reload, parts wait until the resumed upload's bar was seen where it starts.
+    let resume!: () => void;
+    const resumed = new Promise<void>((r) => (resume = r));
     alice.context.on("request", (r) => {
       if (r.method() === "POST" && r.url().endsWith("/emsg/v1/blobs/uploads")) creates.push(r.url());
     });
@@ -74,6 +88,7 @@ describe("uploads in the PWA survive a reload and going offline", () => {
         await route.abort().catch(() => undefined);
         return;
       }
+      if (phase === "reloaded") await resumed;
       going.add(route.request());
       await route.continue();
     });
@@ -90,11 +105,19 @@ describe("uploads in the PWA survive a reload and going offline", () => {
     await alice.page.reload();
     release();
     await alice.page.getByRole("navigation").waitFor();
+    // The resumed upload shows its bar in the chat, starting from the parts the server held.
+    await openChat();
+    await bar(alice, "survey.bin").waitFor({ timeout: 60_000 });
+    const start = Math.floor((100 * before.size * BLOB_PART_BYTES) / sealedSize(big.length));
+    await expect.poll(() => percent(alice, "survey.bin"), { timeout: 60_000 }).toBe(start);
+    await shot(alice.page, "upload-resumed-bar");
+    resume();
+    await expect.poll(() => percent(alice, "survey.bin"), { timeout: 120_000 }).toBeGreaterThan(start);
     await expect.poll(() => accepted.size, { timeout: 180_000 }).toBe(6);
+    await bar(alice, "survey.bin").waitFor({ state: "detached", timeout: 60_000 });
     // Every part reached the server once: none of those it held before the reload was sent again.
     expect([...accepted.values()]).toEqual([1, 1, 1, 1, 1, 1]);
     expect(creates).toHaveLength(1);
-    await alice.page.getByTestId("chat-row").filter({ hasText: "bob#im.bob.test" }).click();
     await card(alice, "survey.bin").waitFor({ timeout: 60_000 });
     await expect.poll(() => sending(alice).count(), { timeout: 60_000 }).toBe(0);
     await alice.context.unroute(PART);
@@ -105,6 +128,80 @@ describe("uploads in the PWA survive a reload and going offline", () => {
     expect(saved.length).toBe(big.length);
     expect(sha(saved)).toBe(sha(big));
   }, 420_000);
+
+  it("cancel on a resumed upload's bar stops it: the bar goes, the message is not sent, and no part follows", async () => {
+    const file = pattern(12 * MIB, 3);
+    const message = alice.page.getByTestId("message").filter({ hasText: "drop.bin" });
+    let phase: "sending" | "stalled" | "reloaded" | "cancelled" = "sending";
+    const stalled: Route[] = [];
+    let partsAfterCancel = 0;
+    const deletes: string[] = [];
+    const onRequest = (r: Request) => {
+      if (r.method() === "DELETE" && /\/emsg\/v1\/blobs\/uploads\/[^/]+$/.test(r.url())) deletes.push(r.url());
+    };
+    alice.context.on("request", onRequest);
+    await alice.context.route(PART, async (route) => {
+      if (phase === "cancelled") partsAfterCancel++;
+      if (phase === "sending") {
+        phase = "stalled";
+        return route.continue();
+      }
+      // The link stalls from the second part on, and after the reload too.
+      stalled.push(route);
+    });
+    await alice.page.getByTestId("file-input").setInputFiles({ name: "drop.bin", mimeType: "application/octet-stream", buffer: file });
+    await expect.poll(() => stalled.length, { timeout: 120_000 }).toBeGreaterThan(0);
+    phase = "reloaded";
+    await alice.page.reload();
+    for (const route of stalled.splice(0)) await route.abort().catch(() => undefined);
+    await alice.page.getByRole("navigation").waitFor();
+    await openChat();
+    await bar(alice, "drop.bin").waitFor({ timeout: 60_000 });
+    await expect.poll(() => stalled.length, { timeout: 60_000 }).toBeGreaterThan(0);
+
+    await bar(alice, "drop.bin").getByRole("button", { name: "Cancel" }).click();
+    phase = "cancelled";
+    // The part on its way when Cancel was clicked fails; nothing after it is sent.
+    for (const route of stalled.splice(0)) await route.abort().catch(() => undefined);
+    await bar(alice, "drop.bin").waitFor({ state: "detached", timeout: 60_000 });
+    await message.locator('[data-testid="tick"][data-status="failed"]').waitFor({ timeout: 30_000 });
+    await expect.poll(() => deletes.length, { timeout: 30_000 }).toBe(1);
+    await alice.page.waitForTimeout(2000);
+    expect(partsAfterCancel).toBe(0);
+    await shot(alice.page, "upload-resumed-cancelled");
+    alice.context.off("request", onRequest);
+    await alice.context.unroute(PART);
+  }, 300_000);
+
+  it("a reload while the file is being sealed seals it again from the kept file, and Bob gets it whole", async () => {
+    const file = pattern(12 * MIB, 5);
+    let creates = 0;
+    const onRequest = (r: Request) => {
+      if (r.method() === "POST" && r.url().endsWith("/emsg/v1/blobs/uploads")) creates++;
+    };
+    alice.context.on("request", onRequest);
+    await alice.page.getByTestId("file-input").setInputFiles({ name: "seal.bin", mimeType: "application/octet-stream", buffer: file });
+    // A slower processor stretches the sealing (under a second here) so the reload lands inside it.
+    const cdp = await alice.context.newCDPSession(alice.page);
+    await cdp.send("Emulation.setCPUThrottlingRate", { rate: 8 });
+    await card(alice, "seal.bin").waitFor({ timeout: 30_000 });
+    // Sealing ends before the upload is started on the server: none was, so the reload is mid-seal.
+    const createdBeforeReload = creates;
+    await alice.page.reload();
+    await cdp.send("Emulation.setCPUThrottlingRate", { rate: 1 });
+    expect(createdBeforeReload).toBe(0);
+    await alice.page.getByRole("navigation").waitFor();
+    await alice.page.getByTestId("chat-row").filter({ hasText: "bob#im.bob.test" }).click();
+    const message = alice.page.getByTestId("message").filter({ hasText: "seal.bin" });
+    await message.waitFor({ timeout: 30_000 });
+    await expect.poll(() => message.locator('[data-testid="tick"]').getAttribute("data-status"), { timeout: 120_000 }).not.toMatch(/sending|queued/);
+    expect(await message.locator('[data-testid="tick"]').getAttribute("data-status")).not.toBe("failed");
+    expect(creates).toBe(1);
+    alice.context.off("request", onRequest);
+
+    const saved = await bobSaves("seal.bin");
+    expect(sha(saved)).toBe(sha(file));
+  }, 300_000);
 
   it("a file sent offline waits, through a reload, and uploads once the browser is back online", async () => {
     const file = pattern(3 * MIB, 7);

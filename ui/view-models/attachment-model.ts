@@ -1,7 +1,9 @@
 import { THUMB_MAX_SIDE } from "../../shared/attachment.js";
 import type { MediaInfo } from "../../shared/client/attachments.js";
+import type { UploadProgress } from "../../shared/client/context.js";
 import { EmsgError } from "../../shared/errors.js";
 import type { ChatContext, PickedFile, PickedSource } from "./chat-context.js";
+import { logFailure } from "./log-failure.js";
 import { Observable } from "./observable.js";
 
 /** A transfer on screen: bytes moved of the total, and how to stop it. */
@@ -49,22 +51,50 @@ async function imageInfo(file: PickedFile): Promise<MediaInfo> {
 
 /**
  * The attachments of one open conversation (PROTOCOL §15): sending picked, dropped and pasted files
- * and voice notes, fetching received ones into object URLs to show or save, and the progress of each.
+ * and voice notes, fetching received ones into object URLs to show or save, and the progress of each,
+ * uploads the core went on with by itself (after a reload, or back online) among them.
  */
 export class AttachmentsViewModel extends Observable {
   readonly #ctx: ChatContext;
   readonly #target: () => string;
-  /** By message id (uploads by a temporary key until the core names the message). */
+  readonly #holds: (conversation: string) => boolean;
+  /** Resumed uploads already ended, so a late answer to `uploads()` does not show them again. */
+  readonly #ended = new Set<string>();
+  readonly #unsubscribe: () => void;
+  /**
+   * Downloads by message id; uploads by a temporary key until the core names the message, and
+   * resumed uploads as `resumed-{message id}`.
+   */
   transfers = new Map<string, Transfer>();
   /** Fetched and checked attachments as object URLs, by message id. */
   urls = new Map<string, string>();
   error: string | null = null;
   recording: { started: number; stop(): void } | null = null;
 
-  constructor(ctx: ChatContext, target: () => string) {
+  /** `holds`: whether a message's `conversation` is this chat's. */
+  constructor(ctx: ChatContext, target: () => string, holds: (conversation: string) => boolean) {
     super();
     this.#ctx = ctx;
     this.#target = target;
+    this.#holds = holds;
+    this.#unsubscribe = ctx.client.events.on("upload", (upload) => this.#resumed(upload, upload.running));
+    // Uploads that went on before this chat was opened show at once, not at their next part.
+    void ctx.client.uploads().then((uploads) => {
+      for (const upload of uploads) if (!this.#ended.has(upload.id) && !this.transfers.has(`resumed-${upload.id}`)) this.#resumed(upload, true);
+    }, logFailure("an upload that went on by itself shows its bar with its next part"));
+  }
+
+  #resumed(upload: UploadProgress, running: boolean): void {
+    if (!this.#holds(upload.conversation)) return;
+    const key = `resumed-${upload.id}`;
+    if (running) {
+      const { name, done, total } = upload;
+      this.transfers.set(key, { direction: "up", name, done, total, cancel: () => void this.#ctx.client.cancelUpload(upload.id).catch(logFailure("the upload goes on")) });
+    } else {
+      this.#ended.add(upload.id);
+      this.transfers.delete(key);
+    }
+    this.changed();
   }
 
   #errorText(error: unknown): string {
@@ -158,6 +188,7 @@ export class AttachmentsViewModel extends Observable {
   }
 
   dispose(): void {
+    this.#unsubscribe();
     for (const url of this.urls.values()) URL.revokeObjectURL(url);
     this.urls.clear();
   }

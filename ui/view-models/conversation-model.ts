@@ -70,7 +70,7 @@ export class ConversationViewModel extends Observable {
     this.conversation = conversation;
     this.peer = peer;
     this.title = title;
-    this.files = new AttachmentsViewModel(ctx, () => this.target);
+    this.files = new AttachmentsViewModel(ctx, () => this.target, (conversation) => this.#holds(conversation));
     const take = (message: MessageRecord) => {
       if (!this.#holds(message.conversation)) return;
       this.#messages.set(message.id, message);

@@ -7,7 +7,7 @@ import { browserPeers, iceServersFrom } from "./browser-peer.js";
 import { type Database, eraseDatabase } from "./database.js";
 import { discoverDomain } from "./discovery.js";
 import { IdbStore } from "./idb-store.js";
-import { IdbKeptUploads } from "./kept-uploads.js";
+import { IdbKeptUploads } from "../../../ui/platform/kept-uploads.js";
 import { createVault, openVault, vaultMode } from "./key-vault.js";
 import { askNotificationPermission, notificationPermission, notify } from "./notifier.js";
 
