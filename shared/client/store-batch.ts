@@ -36,7 +36,8 @@ export class StoreBatch implements Store {
   // The stand-in text of each state deferred here, so a state's text is the same wherever it is asked.
   readonly #texts = new Map<GroupState, string>();
   // Prefixes whose every entry in the base is in #seen: a key under one that is not there is absent.
-  readonly #listed: string[] = [];
+  // Each with the keys under it this batch has seen, so listing it looks at those, not at every key.
+  readonly #listed = new Map<string, Set<string>>();
   // What reading a message with a state gave, by the state's text, then the message (see readAhead).
   readonly #readAhead = new Map<string, Map<string, ReadAhead>>();
   // Work put off until the commit, in the order it was first asked for (see gather).
@@ -47,13 +48,21 @@ export class StoreBatch implements Store {
   }
 
   async get<T>(key: string): Promise<T | undefined> {
-    if (!this.#seen.has(key)) this.#seen.set(key, this.#isListed(key) ? undefined : await this.#base.get(key));
+    if (!this.#seen.has(key)) this.#see(key, this.#listing(key) ? undefined : await this.#base.get(key));
     const value = this.#seen.get(key);
     return value === undefined ? undefined : (copyOf(value) as T);
   }
 
-  #isListed(key: string): boolean {
-    return this.#listed.some((prefix) => key.startsWith(prefix));
+  /** The listed prefix `key` is under, if any. */
+  #listing(key: string): string | undefined {
+    for (const prefix of this.#listed.keys()) if (key.startsWith(prefix)) return prefix;
+    return undefined;
+  }
+
+  #see(key: string, value: unknown): void {
+    this.#seen.set(key, value);
+    const prefix = this.#listing(key);
+    if (prefix !== undefined) this.#listed.get(prefix)!.add(key);
   }
 
   /**
@@ -61,32 +70,37 @@ export class StoreBatch implements Store {
    * reads of them (and of absent keys under those prefixes) cost no round trip to the store each.
    */
   async prefetch(keys: readonly string[], prefixes: readonly string[] = []): Promise<void> {
-    const wanted = [...new Set(keys)].filter((key) => !this.#seen.has(key) && !this.#isListed(key));
-    const fresh = prefixes.filter((prefix) => !this.#isListed(prefix));
+    const wanted = [...new Set(keys)].filter((key) => !this.#seen.has(key) && this.#listing(key) === undefined);
+    const fresh = [...new Set(prefixes)].filter((prefix) => this.#listing(prefix) === undefined);
     const [values, listings] = await Promise.all([
       wanted.length > 0 ? this.#base.getMany(wanted) : [],
       Promise.all(fresh.map((prefix) => this.#base.list(prefix))),
     ]);
     wanted.forEach((key, i) => {
-      if (!this.#seen.has(key)) this.#seen.set(key, values[i]);
+      if (!this.#seen.has(key)) this.#see(key, values[i]);
     });
-    for (const listing of listings) for (const [key, value] of listing) if (!this.#seen.has(key)) this.#seen.set(key, value);
-    this.#listed.push(...fresh);
+    fresh.forEach((prefix, i) => {
+      const under = new Set([...this.#seen.keys()].filter((key) => key.startsWith(prefix)));
+      for (const [key] of listings[i]!) under.add(key);
+      for (const [key, value] of listings[i]!) if (!this.#seen.has(key)) this.#seen.set(key, value);
+      this.#listed.set(prefix, under);
+    });
   }
 
   async put(key: string, value: unknown): Promise<void> {
-    this.#seen.set(key, copyOf(value));
+    this.#see(key, copyOf(value));
     this.#written.add(key);
   }
 
   async delete(key: string): Promise<void> {
-    this.#seen.set(key, undefined);
+    this.#see(key, undefined);
     this.#written.add(key);
   }
 
   async list<T>(prefix: string): Promise<Array<[string, T]>> {
-    if (this.#isListed(prefix)) {
-      const keys = [...this.#seen.keys()].filter((key) => key.startsWith(prefix) && this.#seen.get(key) !== undefined).sort();
+    const listed = this.#listing(prefix);
+    if (listed !== undefined) {
+      const keys = [...this.#listed.get(listed)!].filter((key) => key.startsWith(prefix) && this.#seen.get(key) !== undefined).sort();
       return keys.map((key): [string, T] => [key, copyOf(this.#seen.get(key)) as T]);
     }
     const merged = new Map<string, unknown>(await this.#base.list(prefix));
