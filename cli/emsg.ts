@@ -12,7 +12,7 @@ import { listen } from "./listen.js";
 import { FILE_USAGE, saveFiles, sendFile } from "./file-commands.js";
 import { exportCommand, importCommand } from "./account-file.js";
 import { GROUP_USAGE, groupCommand, GroupUsageError } from "./group.js";
-import { PROFILE_USAGE, setAvatarCommand, setNameCommand, terminalNames } from "./profile-commands.js";
+import { nicknameCommand, PROFILE_USAGE, setAvatarCommand, setNameCommand, terminalNames } from "./profile-commands.js";
 import { useNodeCrypto } from "./node-ed25519.js";
 
 // MLS signatures and digests through Node's crypto directly (not WebCrypto's crypto thread, not pure JS).
@@ -169,6 +169,8 @@ async function run(args: Args): Promise<void> {
       return setNameCommand(client, args.positional);
     case "set-avatar":
       return setAvatarCommand(client, args.positional[0], args.flags.has("remove"));
+    case "nickname":
+      return nicknameCommand(client, need(args, 0, "an address"), args.positional.slice(1), args.flags.has("remove"));
     case "verify": {
       const address = need(args, 0, "an address");
       // The friend's key arrives with their answer to the request: fetch it first.

@@ -26,7 +26,7 @@ const cli = (who: string, ...args: string[]): Promise<CliRun> => runCli(join(hom
 const PNG = Buffer.from("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==", "base64");
 
 describe("names and pictures on the command line", () => {
-  it("Alice's set-name and set-avatar reach Bob's friends and read, her address beside her name", { timeout: 400_000 }, async () => {
+  it("Alice's set-name and set-avatar reach Bob's friends and read, her address beside her name, and a nickname Bob gives her shows on his device only", { timeout: 400_000 }, async () => {
     expect((await cli("alice", "register", "alice#im.alice.test")).code).toBe(0);
     expect((await cli("bob", "register", "bob#im.bob.test")).code).toBe(0);
     await cli("alice", "add", "bob#im.bob.test");
@@ -65,5 +65,15 @@ describe("names and pictures on the command line", () => {
     }, 60_000);
     expect(read).toMatch(/ Alice Liddell \(alice#im\.alice\.test\): Tea\?/);
     expect((await cli("bob", "read")).out).toContain("Alice Liddell (alice#im.alice.test)  (0 unread)  Alice Liddell (alice#im.alice.test): Tea?");
+
+    // A nickname Bob gives Alice, through the core's call the PWA uses: on his device only, over her name.
+    expect((await cli("bob", "nickname", "alice#im.alice.test", "Al\u202Eice")).err).toContain("no control, direction or invisible characters");
+    expect((await cli("bob", "nickname", "alice#im.alice.test", "Mum")).out).toContain('alice#im.alice.test is "Mum" on this device; nobody else sees it.');
+    expect((await cli("bob", "nickname", "alice#im.alice.test")).out).toContain('alice#im.alice.test is "Mum" on this device.');
+    expect((await cli("bob", "friends")).out).toContain("Mum (alice#im.alice.test)  friend");
+    expect((await cli("bob", "read", "alice#im.alice.test")).out).toMatch(/ Mum \(alice#im\.alice\.test\): Tea\?/);
+    expect((await cli("alice", "friends")).out).not.toContain("Mum");
+    expect((await cli("bob", "nickname", "alice#im.alice.test", "--remove")).out).toContain("alice#im.alice.test has no nickname on this device now.");
+    expect((await cli("bob", "friends")).out).toContain("Alice Liddell (alice#im.alice.test)  friend");
   });
 });

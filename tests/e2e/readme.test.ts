@@ -100,5 +100,8 @@ describe("the README", () => {
     expect(aliceRead).toMatch(/me: Hello Bob {2}\[delivered, read\]/);
     expect(aliceRead).toMatch(/bob#im\.bob\.test: \(re [\w-]{6}: "Hello Bob"\) Hi Alice, good to hear from you \(edited\) {2}👍 1/);
     expect(out("cli-bob delete")).toMatch(/me: \(re [\w-]{6}\) \(deleted\)/);
+    expect(out("nickname bob#im.bob.test Bobby")).toContain('bob#im.bob.test is "Bobby" on this device');
+    expect(out("cli-alice friends")).toContain("Bobby (bob#im.bob.test)  friend");
+    expect(out("nickname bob#im.bob.test --remove")).toContain("bob#im.bob.test has no nickname on this device now.");
   });
 });
