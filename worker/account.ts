@@ -464,10 +464,10 @@ export class AccountObject extends DurableObject<Env> {
     });
   }
 
-  async mailboxPage(after: number, limit: number): Promise<Outcome<{ items: MailItem[]; more: boolean }>> {
+  async mailboxPage(after: number, limit: number): Promise<Outcome<{ items: MailItem[]; more: boolean; left: number }>> {
     return attempt(() => {
       this.row();
-      return this.mailbox.page(after, limit);
+      return this.mailbox.polled(after, limit);
     });
   }
 

@@ -163,6 +163,17 @@ export class Mailbox {
   }
 
   /**
+   * A page for a polling device, with `left`: how many items come after it (0 on the last page,
+   * counted only when more remain), so a device reading a backlog page by page can show its progress.
+   */
+  polled(after: number, limit: number): { items: MailItem[]; more: boolean; left: number } {
+    const { items, more } = this.page(after, limit);
+    const last = items[items.length - 1]?.seq ?? after;
+    const left = more ? this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM mailbox WHERE seq > ?", last).one().n : 0;
+    return { items, more, left };
+  }
+
+  /**
    * Sends a device everything it has not acknowledged, in frames of at most PAGE_LIMIT items
    * and about FRAME_BYTES (a lone larger item, e.g. a big Welcome, goes alone).
    */

@@ -295,14 +295,26 @@ async function applyEach(ctx: CoreContext, items: MailItem[], onOutcome: (outcom
   return cursor;
 }
 
-/** Pulls and applies everything waiting in the mailbox over HTTP (the polling path). */
+/**
+ * Pulls and applies everything waiting in the mailbox over HTTP (the polling path). A backlog of
+ * more than one page tells its progress (`catchUp`) page by page, as the socket's replay does.
+ */
 export async function pollMailbox(ctx: CoreContext, onOutcome: (outcome: ConvOutcome) => Promise<void>): Promise<void> {
-  for (;;) {
-    const after = await cursorOf(ctx);
-    const page = await ctx.api.call("GET", `/mailbox?after=${after}&limit=200`, undefined, MailboxPageSchema);
-    const upTo = await applyItems(ctx, page.items, onOutcome);
-    if (upTo > after) await ctx.api.call("POST", "/mailbox/ack", { upTo });
-    if (!page.more || upTo === after) return;
+  let backlog: { done: number; total: number } | undefined;
+  try {
+    for (;;) {
+      const after = await cursorOf(ctx);
+      const page = await ctx.api.call("GET", `/mailbox?after=${after}&limit=200`, undefined, MailboxPageSchema);
+      if (page.more && page.left !== undefined) backlog ??= { done: 0, total: page.items.length + page.left };
+      if (backlog) ctx.events.emit("catchUp", backlog);
+      const upTo = await applyItems(ctx, page.items, onOutcome);
+      if (upTo > after) await ctx.api.call("POST", "/mailbox/ack", { upTo });
+      if (!page.more || upTo === after) return;
+      if (backlog) backlog = { ...backlog, done: Math.min(backlog.done + page.items.length, backlog.total) };
+    }
+  } finally {
+    // Read whole, or stopped by a failure: either way nothing is being caught up any more.
+    if (backlog) ctx.events.emit("catchUp", { done: backlog.total, total: backlog.total });
   }
 }
 

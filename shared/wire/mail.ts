@@ -39,5 +39,6 @@ export type MailKind = MailItem["kind"];
 /** A mail item before the receiving mailbox numbers it. */
 export type MailContent = MailItem extends infer T ? (T extends MailItem ? Omit<T, "seq" | "at"> : never) : never;
 
-export const MailboxPageSchema = v.object({ items: v.array(MailItemSchema), more: v.boolean() });
+// `left`: how many items come after this page (PROTOCOL §5); a server that does not say is read as before.
+export const MailboxPageSchema = v.object({ items: v.array(MailItemSchema), more: v.boolean(), left: v.optional(v.pipe(v.number(), v.safeInteger(), v.minValue(0))) });
 export type MailboxPage = v.InferOutput<typeof MailboxPageSchema>;

@@ -117,4 +117,40 @@ describe("catching up", () => {
     expect(catchUpBanner({ done: 3200, total: 10000 }, "zh-CN", translator("zh-CN"))?.text).toBe("正在接收离线消息… 3,200 / 10,000");
     expect(catchUpBanner({ done: 6, total: 6 }, "en", translator("en"))).toBeNull();
   });
+
+  it("tells how much of a backlog polled over HTTP is applied, page by page, as the socket's replay does", async () => {
+    const now = Date.now();
+    const record = accountRecord(asAddress("alice#im.alice.test"), generateKeyPair(), generateKeyPair(), { label: "test", origin: "http://127.0.0.1:9", now });
+    const store = new MemoryStore();
+    await saveAccount(store, record);
+    const serverKey = generateKeyPair();
+    const mailbox = Array.from({ length: 5 }, (_, i) => ({ seq: i + 1, at: now, kind: "bounce", ref: randomId16(), to: "bob#im.bob.test", error: "stranger_refused" }));
+    const transport: Transport = {
+      fetch: async (url, init) => {
+        const { pathname, searchParams } = new URL(url);
+        if (pathname === "/.well-known/emsg") {
+          return json(200, buildDiscoveryDoc({ domain: asDomain("im.alice.test"), keys: [{ kid: keyIdOf(serverKey.publicKey), key: serverKey.publicKey }], software: "fake" }));
+        }
+        // Pages of two, each saying how many come after it (PROTOCOL §5).
+        if (pathname.endsWith("/mailbox") && (init?.method ?? "GET") === "GET") {
+          const after = Number(searchParams.get("after"));
+          const rest = mailbox.filter((item) => item.seq > after);
+          return json(200, { items: rest.slice(0, 2), more: rest.length > 2, left: Math.max(0, rest.length - 2) });
+        }
+        if (pathname.endsWith("/mailbox/ack")) return json(200, { ok: true });
+        if (pathname.endsWith("/friends")) return json(200, { friends: [] });
+        if (pathname.endsWith("/account/keypackages")) return json(200, { stored: 0 });
+        return json(404, { error: "not_found", message: pathname });
+      },
+      openSocket: () => {
+        throw new Error("this test polls");
+      },
+    };
+    const client = new EmsgClient({ store, transport, clock: { now: () => Date.now() } });
+    const seen: Array<{ done: number; total: number }> = [];
+    client.on("catchUp", (progress) => seen.push(progress));
+    expect(await client.open()).toBe(true);
+    await client.sync();
+    expect(seen).toEqual([{ done: 0, total: 5 }, { done: 2, total: 5 }, { done: 4, total: 5 }, { done: 5, total: 5 }]);
+  });
 });

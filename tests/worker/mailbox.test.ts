@@ -82,14 +82,15 @@ describe("mailbox", () => {
     expect(after.items).toEqual([]);
   });
 
-  it("pages the polling fallback", async () => {
+  it("pages the polling fallback, each page saying how many items come after it", async () => {
     const bob = await registered("pager");
     for (let i = 0; i < 3; i++) await sendRequest(await registered("p"), bob);
-    const page = (await (await call(bob, "GET", "/mailbox?after=0&limit=2")).json()) as { items: MailItem[]; more: boolean };
+    const page = (await (await call(bob, "GET", "/mailbox?after=0&limit=2")).json()) as { items: MailItem[]; more: boolean; left: number };
     expect(page.items.map((i) => i.seq)).toEqual([1, 2]);
     expect(page.more).toBe(true);
-    const rest = (await (await call(bob, "GET", "/mailbox?after=2&limit=2")).json()) as { items: MailItem[]; more: boolean };
-    expect(rest).toMatchObject({ items: [{ seq: 3 }], more: false });
+    expect(page.left).toBe(1);
+    const rest = (await (await call(bob, "GET", "/mailbox?after=2&limit=2")).json()) as { items: MailItem[]; more: boolean; left: number };
+    expect(rest).toMatchObject({ items: [{ seq: 3 }], more: false, left: 0 });
     expect((await call(bob, "GET", "/mailbox?after=-1")).status).toBe(400);
   });
 
