@@ -2,10 +2,11 @@
 // Ed25519 synchronous, so a signature costs its math and no hop to a crypto thread, and SHA-512,
 // HMAC-SHA512 and ChaCha20-Poly1305 in native code (a joiner hashes ~220 KB of ratchet tree per
 // join; the pure-JS hash ~15× slower, its HMAC ~3×, its AEAD ~10× on a message).
-import { createCipheriv, createDecipheriv, createHash, createHmac, createPrivateKey, createPublicKey, type KeyObject, sign, verify } from "node:crypto";
+import { createCipheriv, createDecipheriv, createHash, createHmac, createPrivateKey, createPublicKey, diffieHellman, type KeyObject, sign, verify } from "node:crypto";
 import { toB64u } from "../shared/base64url.js";
 import { type HostAead, useHostChaCha20Poly1305, useHostHmacSha512, useHostSha512 } from "../shared/mls/crypto-provider.js";
 import { type HostEd25519, useHostEd25519 } from "../shared/mls/ed25519.js";
+import { useHostX25519 } from "../shared/mls/x-wing.js";
 
 // DER prefixes of a PKCS#8 Ed25519 seed and of an SPKI Ed25519 public key (RFC 8410).
 const PKCS8_SEED = Buffer.from("302e020100300506032b657004220420", "hex");
@@ -69,8 +70,21 @@ export const nodeChaCha20Poly1305: HostAead = {
   },
 };
 
-/** Puts all four under the MLS code; false if any does not answer as the pure-JS one does. */
+// X25519 keys go in as JWK: OpenSSL's DER decoders cost ~0.6 ms a private key, JWK ~0.05 ms. A
+// private JWK must carry x, but OpenSSL derives the public half from d alone, so x is a placeholder
+// (the probe in useHostX25519 refuses a Node that would check it).
+const X_PLACEHOLDER = toB64u(new Uint8Array(32));
+
+/** X25519 in OpenSSL, which refuses (throws on) an all-zero result where the pure-JS curve answers zeros. */
+export function nodeX25519(secretKey: Uint8Array, publicKey: Uint8Array): Uint8Array {
+  return new Uint8Array(diffieHellman({
+    privateKey: createPrivateKey({ key: { kty: "OKP", crv: "X25519", d: toB64u(secretKey), x: X_PLACEHOLDER }, format: "jwk" }),
+    publicKey: createPublicKey({ key: { kty: "OKP", crv: "X25519", x: toB64u(publicKey) }, format: "jwk" }),
+  }));
+}
+
+/** Puts all five under the MLS code; false if any does not answer as the pure-JS one does. */
 export function useNodeCrypto(): boolean {
   return useHostEd25519(nodeEd25519) && useHostSha512(nodeSha512) && useHostHmacSha512(nodeHmacSha512)
-    && useHostChaCha20Poly1305(nodeChaCha20Poly1305);
+    && useHostChaCha20Poly1305(nodeChaCha20Poly1305) && useHostX25519(nodeX25519);
 }

@@ -4,6 +4,7 @@ import { chacha20poly1305 } from "@noble/ciphers/chacha.js";
 import { ed25519 } from "@noble/curves/ed25519.js";
 import { type CiphersuiteImpl, type CryptoProvider, defaultCryptoProvider, type Hash, type Hpke, type Kdf, type Signature } from "ts-mls";
 import { signEd25519, verifyEd25519 } from "./ed25519.js";
+import { xWingHpke } from "./x-wing.js";
 
 // ts-mls's default provider runs every HMAC and HKDF step through WebCrypto, importing the key
 // each time and waiting on the host's crypto thread (~270 µs a step in Node, ten steps a message).
@@ -160,14 +161,15 @@ function withHostAead(hpke: Hpke): Hpke {
 
 /**
  * EMSG's ts-mls crypto provider: for its suite (SHA-512, Ed25519, ChaCha20-Poly1305) the hash, KDF
- * and signatures above, and the AEAD through a host's own where one is given; HPKE and randomness
- * are ts-mls's own. Any other suite is ts-mls's default.
+ * and signatures above, the AEAD through a host's own where one is given, and X-Wing's X25519 too
+ * (x-wing.ts); HPKE and randomness are ts-mls's own. Any other suite is ts-mls's default.
  */
 export const emsgCryptoProvider: CryptoProvider = {
   async getCiphersuiteImpl(cs) {
     const base = await defaultCryptoProvider.getCiphersuiteImpl(cs);
     if (cs.hash !== "SHA-512" || cs.hpke.kdf !== "HKDF-SHA512" || cs.signature !== "Ed25519" || cs.hpke.aead !== "CHACHA20POLY1305") return base;
-    return { ...base, hash: sha512Hash, kdf: hkdfSha512, signature: ed25519Signature, hpke: withHostAead(base.hpke) };
+    const hpke = cs.hpke.kem === "X-Wing" ? await xWingHpke(cs.hpke) : base.hpke;
+    return { ...base, hash: sha512Hash, kdf: hkdfSha512, signature: ed25519Signature, hpke: withHostAead(hpke) };
   },
 };
 

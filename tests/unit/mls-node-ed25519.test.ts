@@ -1,19 +1,20 @@
 import { describe, expect, it } from "vitest";
-import { ed25519 } from "@noble/curves/ed25519.js";
+import { ed25519, x25519 } from "@noble/curves/ed25519.js";
 import { toB64u } from "../../shared/base64url.js";
 import { asAddress } from "../../shared/address.js";
 import { certifyDevice, generateKeyPair } from "../../shared/identity.js";
 import { randomId16 } from "../../shared/ids.js";
 import { signEd25519, useHostEd25519, verifyEd25519 } from "../../shared/mls/ed25519.js";
 import { addMembers, createGroup, type DeviceIdentity, encrypt, joinFromWelcome, makeKeyPackages, processMessage } from "../../shared/mls/index.js";
-import { nodeChaCha20Poly1305, nodeEd25519, nodeHmacSha512, nodeSha512, useNodeCrypto } from "../../cli/node-ed25519.js";
+import { nodeChaCha20Poly1305, nodeEd25519, nodeHmacSha512, nodeSha512, nodeX25519, useNodeCrypto } from "../../cli/node-ed25519.js";
 import { sha512 } from "@noble/hashes/sha2.js";
 import { hmac } from "@noble/hashes/hmac.js";
 import { chacha20poly1305 } from "@noble/ciphers/chacha.js";
-import { getCiphersuiteFromName } from "ts-mls";
+import { getCiphersuiteFromName, getCiphersuiteImpl } from "ts-mls";
 import { CryptoError } from "ts-mls/mlsError.js";
 import { emsgCryptoProvider, useHostChaCha20Poly1305, useHostHmacSha512, useHostSha512 } from "../../shared/mls/crypto-provider.js";
 import { CIPHERSUITE_NAME } from "../../shared/mls/suite.js";
+import { useHostX25519 } from "../../shared/mls/x-wing.js";
 
 const random = (n: number) => crypto.getRandomValues(new Uint8Array(n));
 const L = 2n ** 252n + 27742317777372353535851937790883648493n;
@@ -110,6 +111,34 @@ describe("Node's own Ed25519 and SHA-512 under the MLS code (the CLI's and the b
       await expect(cs.hpke.decryptAead(aeadKey, nonce, aad, sealed)).rejects.toThrow(CryptoError);
     }
     await expect(cs.hpke.decryptAead(random(32), random(12), undefined, random(10))).rejects.toThrow(CryptoError);
+  });
+
+  it("takes Node's X25519 for X-Wing only if it agrees with the pure-JS curve, and seals and opens with ts-mls's own HPKE both ways", async () => {
+    expect(useHostX25519((sk, pk) => x25519.getSharedSecret(pk, sk))).toBe(false);
+    expect(useHostX25519(nodeX25519)).toBe(true);
+    for (let i = 0; i < 20; i++) {
+      const [sk, pk] = [random(32), random(32)];
+      expect(toB64u(nodeX25519(sk, pk))).toBe(toB64u(x25519.getSharedSecret(sk, pk)));
+    }
+    // A small-order point: OpenSSL refuses the all-zero result, X-Wing then takes the pure-JS answer as before.
+    expect(() => nodeX25519(random(32), new Uint8Array(32))).toThrow();
+
+    const suite = getCiphersuiteFromName(CIPHERSUITE_NAME);
+    const [ours, theirs] = [await emsgCryptoProvider.getCiphersuiteImpl(suite), await getCiphersuiteImpl(suite)];
+    const info = random(30);
+    for (const [sender, receiver] of [[theirs, ours], [ours, theirs]] as const) {
+      const { privateKey, publicKey } = await receiver.hpke.generateKeyPair();
+      const keyBytes = await receiver.hpke.exportPrivateKey(privateKey);
+      const plaintext = random(500);
+      const { ct, enc } = await sender.hpke.seal(await sender.hpke.importPublicKey(await receiver.hpke.exportPublicKey(publicKey)), plaintext, info);
+      expect(toB64u(await receiver.hpke.open(await receiver.hpke.importPrivateKey(keyBytes), enc, ct, info))).toBe(toB64u(plaintext));
+      enc[enc.length - 1]! ^= 1;
+      await expect(receiver.hpke.open(await receiver.hpke.importPrivateKey(keyBytes), enc, ct, info)).rejects.toThrow(CryptoError);
+    }
+    // The same seed gives the same X-Wing key pair as ts-mls's default (a path secret's node key).
+    const seed = random(32);
+    const [a, b] = [await ours.hpke.deriveKeyPair(seed), await theirs.hpke.deriveKeyPair(seed)];
+    expect(toB64u(await ours.hpke.exportPublicKey(a.publicKey))).toBe(toB64u(await theirs.hpke.exportPublicKey(b.publicKey)));
   });
 
   it("runs a conversation with it: join, messages both ways", async () => {
