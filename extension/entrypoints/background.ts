@@ -6,7 +6,7 @@ import { keepConnected } from "../background/lifecycle.js";
 import { notifyArrivals } from "../background/notifier.js";
 import { openPanel } from "../background/panel.js";
 import { handleRequest, type Self } from "../background/requests.js";
-import { serveFileTransfers } from "../background/file-transfers.js";
+import { serveFilePorts, serveFileTransfers } from "../background/file-transfers.js";
 import { FORWARDED_EVENTS, type ChangedNotice, type EventNotice } from "../messaging/messages.js";
 import { logFailure } from "../../ui/view-models/log-failure.js";
 import { LocalRecords } from "../../ui/view-models/local-records.js";
@@ -37,6 +37,7 @@ export default defineBackground({
     service.onChange((what, removed) => void tellPages({ type: "emsg-changed", what, ...(removed ? { removed } : {}) }));
     for (const event of FORWARDED_EVENTS) service.client.on(event, (payload) => void tellPages({ type: "emsg-event", event, payload }));
     serveFileTransfers(globalThis as unknown as Parameters<typeof serveFileTransfers>[0], self.origin, service);
+    serveFilePorts(browser.runtime as unknown as Parameters<typeof serveFilePorts>[0], self.origin, service);
 
     browser.contextMenus.onClicked.addListener(async (info) => {
       if (info.menuItemId !== MENU_ID) return;

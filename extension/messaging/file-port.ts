@@ -37,9 +37,66 @@ export interface FileCancel {
   cancel: true;
 }
 
+export function isCancel(message: unknown): message is FileCancel {
+  return (message as { cancel?: unknown } | null)?.cancel === true;
+}
+
+/**
+ * The name of a `runtime.connect` port that carries one transfer, where the background is a page,
+ * not a service worker (Firefox, whose ports clone Blobs and buffers rather than turn them to JSON).
+ */
+export const FILE_PORT = "emsg-file";
+
 /** What comes back on the port: progress as it goes, then one end. */
 export type FileAnswer =
   | { progress: [done: number, total: number] }
   | { sent: MessageRecord }
   | { bytes: ArrayBuffer }
   | { failed: Reply<never> };
+
+/** The page's end of one transfer's channel: a MessagePort to the service worker, or a runtime port. */
+export interface FileChannel {
+  post(message: FileRequest | FileCancel): void;
+  /** Every answer, in order; `gone` when the other end went away without one that ends it. */
+  listen(onAnswer: (answer: FileAnswer) => void, onGone: () => void): void;
+  close(): void;
+}
+
+export type FileEnd = Exclude<FileAnswer, { progress: unknown } | { failed: unknown }>;
+
+/**
+ * Asks for one transfer on `channel`: progress goes to `onProgress`, an abort sends a cancel, and the
+ * first answer that is not progress ends it (a failure as the error it names).
+ */
+export function requestFile(
+  channel: FileChannel,
+  request: FileRequest,
+  { signal, onProgress }: { signal?: AbortSignal; onProgress?: (done: number, total: number) => void },
+  toError: (failed: Extract<FileAnswer, { failed: unknown }>["failed"]) => Error,
+): Promise<FileEnd> {
+  return new Promise((resolve, reject) => {
+    let ended = false;
+    const cancel = () => channel.post({ cancel: true });
+    signal?.addEventListener("abort", cancel, { once: true });
+    const end = () => {
+      ended = true;
+      signal?.removeEventListener("abort", cancel);
+      channel.close();
+    };
+    channel.listen(
+      (answer) => {
+        if (ended) return;
+        if ("progress" in answer) return onProgress?.(...answer.progress);
+        end();
+        if ("failed" in answer) reject(toError(answer.failed));
+        else resolve(answer);
+      },
+      () => {
+        if (ended) return;
+        end();
+        reject(toError({ ok: false, error: "unavailable", message: "EMSG's background stopped before the file was done; try again." }));
+      },
+    );
+    channel.post(request);
+  });
+}

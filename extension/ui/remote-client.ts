@@ -5,7 +5,7 @@ import { Emitter } from "../../shared/client/events.js";
 import type { MessagePath } from "../../shared/client/index.js";
 import { EmsgError, isErrorCode } from "../../shared/errors.js";
 import type { ChatClient } from "../../ui/view-models/chat-context.js";
-import type { FileAnswer, FileRequest } from "../messaging/file-port.js";
+import { FILE_PORT, type FileAnswer, type FileChannel, type FileEnd, type FileRequest, requestFile } from "../messaging/file-port.js";
 import type { EventNotice } from "../messaging/messages.js";
 import { answered, groupRequests } from "./group-requests.js";
 import { t } from "./i18n.js";
@@ -13,24 +13,39 @@ import { ask } from "./panel-api.js";
 
 type TransferOptions = Parameters<ChatClient["sendFile"]>[3];
 
-/** One file request to the background's service worker over a port of its own (messaging/file-port.ts). */
-async function transfer(request: FileRequest, { signal, onProgress }: NonNullable<TransferOptions> = {}): Promise<Exclude<FileAnswer, { progress: unknown } | { failed: unknown }>> {
-  // Chrome's background is this origin's service worker; where it is not (Firefox's background page), say so rather than wait.
+/** One file request to the background over a channel of its own (messaging/file-port.ts). */
+async function transfer(request: FileRequest, options: NonNullable<TransferOptions> = {}): Promise<FileEnd> {
+  // Chrome's background is this origin's service worker; Firefox's is a page, reached by a runtime port.
   const worker = (await navigator.serviceWorker?.getRegistration())?.active;
-  if (!worker) throw new EmsgError("unavailable", t("ext.filesUnsupported"));
+  const toError = (failed: { error: string; message: string }) => new EmsgError(isErrorCode(failed.error) ? failed.error : "internal", failed.message);
+  return requestFile(worker ? workerChannel(worker) : runtimeChannel(), request, options, toError);
+}
+
+/** A MessagePort handed to the service worker with the request. */
+function workerChannel(worker: ServiceWorker): FileChannel {
   const channel = new MessageChannel();
-  return new Promise((resolve, reject) => {
-    const cancel = () => channel.port1.postMessage({ cancel: true });
-    signal?.addEventListener("abort", cancel, { once: true });
-    channel.port1.onmessage = ({ data }: MessageEvent<FileAnswer>) => {
-      if ("progress" in data) return onProgress?.(...data.progress);
-      signal?.removeEventListener("abort", cancel);
-      channel.port1.close();
-      if ("failed" in data) reject(new EmsgError(isErrorCode(data.failed.error) ? data.failed.error : "internal", data.failed.message));
-      else resolve(data);
-    };
-    worker.postMessage(request, [channel.port2]);
-  });
+  let first = true;
+  return {
+    post: (message) => {
+      if (first) worker.postMessage(message, [channel.port2]);
+      else channel.port1.postMessage(message);
+      first = false;
+    },
+    listen: (onAnswer) => void (channel.port1.onmessage = ({ data }: MessageEvent<FileAnswer>) => onAnswer(data)),
+    close: () => channel.port1.close(),
+  };
+}
+
+function runtimeChannel(): FileChannel {
+  const port = browser.runtime.connect({ name: FILE_PORT });
+  return {
+    post: (message) => port.postMessage(message),
+    listen: (onAnswer, onGone) => {
+      port.onMessage.addListener((message: unknown) => onAnswer(message as FileAnswer));
+      port.onDisconnect.addListener(() => onGone());
+    },
+    close: () => port.disconnect(),
+  };
 }
 
 /**

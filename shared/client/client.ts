@@ -10,7 +10,7 @@ import * as actions from "./message-actions.js";
 import { deleteForgottenBlobs, forgetBlobs } from "./blob-deletions.js";
 import { indexMessages, searchMessages, type SearchOptions, unindexMessages } from "./search.js";
 import { cleanHeld } from "./message-changes.js";
-import type { ClientEvents, CoreContext } from "./context.js";
+import type { ClientEvents, CoreContext, UploadProgress } from "./context.js";
 import { type ConversationSummary, conversationWith, listConversations, loadConversation, saveConversation, summaryOf } from "./conversation-record.js";
 import { Emitter } from "./events.js";
 import * as friends from "./friends.js";
@@ -486,6 +486,16 @@ export class EmsgClient {
    */
   downloadAttachment(messageId: string, options: TransferOptions = {}): Promise<Uint8Array> {
     return this.#attachments.fetch(messageId, options);
+  }
+
+  /** The uploads the core went on with by itself (after a restart, or back online) and runs now; `upload` events follow each. */
+  uploads(): Promise<UploadProgress[]> {
+    return Promise.resolve(this.#attachments.uploads());
+  }
+
+  /** Stops sending a file, running or waiting for a server: its message is marked failed, as cancelled. */
+  cancelUpload(messageId: string): Promise<void> {
+    return this.#attachments.cancel(messageId);
   }
 
   async #touch(conversation: string | undefined, message: MessageRecord): Promise<void> {

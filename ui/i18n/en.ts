@@ -108,7 +108,6 @@ export const en = {
   "ext.setup.address": "Your EMSG address",
   "ext.setup.server": "Server URL (optional, when it is not https:// and the part after #)",
   "ext.setup.waiting": "Waiting to be added",
-  "ext.filesUnsupported": "This browser cannot hand files to EMSG's background yet.",
   "ext.fileUnreadable": "That file cannot be read.",
   "ext.messages": "Messages",
   "ext.online": "Online",

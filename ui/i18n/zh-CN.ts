@@ -110,7 +110,6 @@ export const zhCN: Record<MessageKey, string> = {
   "ext.setup.address": "你的 EMSG 地址",
   "ext.setup.server": "服务器网址（可选，仅当它不是 https:// 加 # 后面的部分时填写）",
   "ext.setup.waiting": "等待添加",
-  "ext.filesUnsupported": "此浏览器暂时无法把文件交给 EMSG 的后台。",
   "ext.fileUnreadable": "无法读取这个文件。",
   "ext.messages": "消息",
   "ext.online": "在线",
