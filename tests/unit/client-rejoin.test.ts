@@ -1,4 +1,5 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
+import { READD_DELAY_MS } from "../../shared/client/rejoin.js";
 import type { EmsgClient } from "../../shared/client/client.js";
 import type { ConversationRecord } from "../../shared/client/conversation-record.js";
 import { fromB64u, toB64u } from "../../shared/base64url.js";
@@ -73,6 +74,40 @@ describe("a device out of step is let back in", { timeout: 60_000 }, () => {
     for (const person of [alice, bob, carol]) expect(await texts(person, conversation)).toEqual(["bob: am I back?", "alice: welcome back"]);
     // Nobody else is told of it: nobody joined or went but Dave.
     expect(await notices(carol, conversation)).toEqual(["created", "added", "removed"]);
+  });
+
+  it("the asking account's other device re-adds it first; with the chosen device away, another member does after a delay, and the chosen one then finds it done", async () => {
+    const { world, alice, bob, carol, conversation } = await tripGroup();
+    const tablet = await world.anotherDevice(bob);
+    await world.storeOf(bob).put(`devjob/${tablet.account!.deviceId}`, { kind: "add", deviceId: tablet.account!.deviceId });
+    await bob.sync();
+    await syncAll(alice, carol, tablet);
+    // Bob's tablet asks (as a device out of step would): Bob's phone, of the same account, acts at once, nobody else.
+    let before = commits(world, conversation).length;
+    world.rejoin(conversation, bob.address, tablet.account!.deviceId, { id: randomId16(), epoch: world.hubs.get(conversation)!.epoch });
+    await syncAll(alice, carol, bob);
+    expect(commits(world, conversation).slice(before).map((c) => c.from)).toEqual([bob.address]);
+    await syncAll(tablet, alice, carol);
+
+    // Carol asks; Alice's device, the first in the tree, is away. Bob's waits, then acts.
+    before = commits(world, conversation).length;
+    world.rejoin(conversation, carol.address, carol.account!.deviceId, { id: randomId16(), epoch: world.hubs.get(conversation)!.epoch });
+    await syncAll(bob, tablet);
+    expect(commits(world, conversation).length).toBe(before);
+    vi.useFakeTimers({ toFake: ["Date"] });
+    try {
+      vi.setSystemTime(Date.now() + READD_DELAY_MS + 1000);
+      await syncAll(bob, tablet, carol);
+      expect(commits(world, conversation).slice(before).map((c) => c.from)).toEqual([bob.address]);
+      await syncAll(alice, carol);
+      expect(commits(world, conversation).slice(before).map((c) => c.from)).toEqual([bob.address]);
+    } finally {
+      vi.useRealTimers();
+    }
+    await carol.sendText(conversation, "thanks bob");
+    await carol.flush();
+    await syncAll(alice, bob, tablet);
+    for (const person of [alice, bob, tablet]) expect(await texts(person, conversation)).toEqual(["carol: thanks bob"]);
   });
 
   it("a rejoin entry a lying hub made up costs a device in step only a re-add: the same roster, nothing lost, no notice", async () => {
