@@ -62,6 +62,8 @@ async function join(ctx: CoreContext, item: ConvPayload): Promise<ConvOutcome> {
     throw error;
   }
   if (groupIdOf(joined.state) !== item.conversation) throw new EmsgError("bad_request", "The Welcome is for another conversation than the one it came in.");
+  // A re-add's Welcome is of the commit it came with: the epoch after the one that commit was made at.
+  if (readd && epochOf(joined.state) !== item.epoch + 1) throw new EmsgError("unauthorized", "The Welcome to let this device back in is not of the commit it came with.");
   let proven: Proven;
   let unsafe: string | undefined;
   try {
