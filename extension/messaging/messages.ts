@@ -139,8 +139,8 @@ export interface ReplyOf {
 }
 
 /** The core's events the chat view models follow, passed on by the background to its own pages as they happen. */
-export type ForwardedEvent = "message" | "status" | "typing" | "conversation" | "path" | "profile" | "friend" | "upload";
-export const FORWARDED_EVENTS: readonly ForwardedEvent[] = ["message", "status", "typing", "conversation", "path", "profile", "friend", "upload"];
+export type ForwardedEvent = "message" | "status" | "typing" | "conversation" | "path" | "profile" | "friend" | "upload" | "catchUp";
+export const FORWARDED_EVENTS: readonly ForwardedEvent[] = ["message", "status", "typing", "conversation", "path", "profile", "friend", "upload", "catchUp"];
 
 export interface EventNotice<K extends ForwardedEvent = ForwardedEvent> {
   type: "emsg-event";

@@ -1,14 +1,14 @@
 import { useEffect, useMemo, useReducer, useRef, useState } from "preact/hooks";
 import type { Address } from "../../shared/address.js";
 import type { ReplyOf } from "../messaging/messages.js";
-import type { LinkState } from "../../ui/view-models/connectivity.js";
+import { catchUpBanner, type LinkState } from "../../ui/view-models/connectivity.js";
 import { ChatsViewModel } from "../../ui/view-models/chats-model.js";
 import { Chat } from "./chat.js";
 import { chatContext } from "./chat-context.js";
 import { Chats } from "./chats.js";
 import { Friends } from "./friends.js";
-import { t } from "./i18n.js";
-import { ask, onChanged } from "./panel-api.js";
+import { locale, t } from "./i18n.js";
+import { ask, onCatchUp, onChanged } from "./panel-api.js";
 import { Settings } from "./settings.js";
 import { Setup } from "./setup.js";
 
@@ -21,6 +21,10 @@ export function App({ layout }: { layout: "popup" | "panel" }) {
   const [status, setStatus] = useState<ReplyOf["status"] | null>(null);
   const [tab, setTab] = useState<Tab>("chats");
   const refresh = () => void ask({ type: "status" }).then(setStatus);
+  // The backlog the background reads after a wake-up, as the PWA's strip shows it: "Catching up… 3,200 of 10,000".
+  const [backlog, setBacklog] = useState<{ done: number; total: number } | null>(null);
+  useEffect(() => onCatchUp((progress) => setBacklog(progress.done < progress.total ? progress : null)), []);
+  const banner = catchUpBanner(backlog, locale, t);
   useEffect(() => {
     refresh();
     return onChanged((what) => what !== "messages" && refresh());
@@ -69,6 +73,7 @@ export function App({ layout }: { layout: "popup" | "panel" }) {
         <span class="who">{status.account}</span>
         <span class={`connection ${status.connection}`} role="status">{t(status.connection === "online" ? "ext.online" : status.connection === "connecting" ? "ext.connecting" : "ext.offline")}</span>
       </header>
+      {banner ? <div class={`banner ${banner.tone}`} role="status" data-testid="banner">{banner.text}</div> : null}
       {chats?.conversation ? (
         <Chat key={chats.conversation.target} chats={chats} conversation={chats.conversation} />
       ) : (

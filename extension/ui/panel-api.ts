@@ -1,5 +1,6 @@
 import { browser } from "wxt/browser";
-import type { ChangedNotice } from "../messaging/messages.js";
+import type { ClientEvents } from "../../shared/client/index.js";
+import type { ChangedNotice, EventNotice } from "../messaging/messages.js";
 
 export { ask } from "../messaging/page-api.js";
 
@@ -8,6 +9,16 @@ export function onChanged(listener: (what: ChangedNotice["what"], removed: strin
   const handler = (message: unknown) => {
     const notice = message as ChangedNotice | null;
     if (notice?.type === "emsg-changed") listener(notice.what, notice.removed ?? []);
+  };
+  browser.runtime.onMessage.addListener(handler);
+  return () => browser.runtime.onMessage.removeListener(handler);
+}
+
+/** Calls `listener` with how far the background is in reading a backlog (over the socket or polled). */
+export function onCatchUp(listener: (progress: ClientEvents["catchUp"]) => void): () => void {
+  const handler = (message: unknown) => {
+    const notice = message as EventNotice | null;
+    if (notice?.type === "emsg-event" && notice.event === "catchUp") listener(notice.payload as ClientEvents["catchUp"]);
   };
   browser.runtime.onMessage.addListener(handler);
   return () => browser.runtime.onMessage.removeListener(handler);

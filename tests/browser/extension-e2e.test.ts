@@ -162,4 +162,43 @@ describe("the extension as a full EMSG client across two real domains", () => {
     await expect.poll(() => page.getByRole("list", { name: "Messages" }).innerText(), { timeout: 30_000 }).toContain("Are you there after the break?");
     await probe.close();
   }, 180_000);
+
+  it("shows in the panel how far it is in the backlog it reads on waking, as the PWA's strip does", async () => {
+    // Only the panel opened below may wake the worker: no other EMSG page, no alarm.
+    for (const open of ext.context.pages()) if (open.url().startsWith(`chrome-extension://${ext.id}/`)) await open.close();
+    const worker = ext.context.serviceWorkers().find((w) => w.url().startsWith(`chrome-extension://${ext.id}/`))!;
+    await worker.evaluate(() => (globalThis as unknown as { chrome: { alarms: { clearAll(): Promise<boolean> } } }).chrome.alarms.clearAll());
+    const probe = await ext.context.newPage();
+    const cdp = await ext.context.newCDPSession(probe);
+    const running: string[] = [];
+    cdp.on("ServiceWorker.workerVersionUpdated", (event) => {
+      for (const version of event.versions) if (version.scriptURL.startsWith(`chrome-extension://${ext.id}/`)) running.push(version.runningStatus);
+    });
+    await cdp.send("ServiceWorker.enable");
+    await cdp.send("ServiceWorker.stopAllWorkers");
+    await expect.poll(() => running.at(-1)).toBe("stopped");
+    for (let i = 1; i <= 3; i++) await bob.sendText("alice#im.alice.test", `Backlog ${i}`);
+    await bob.flush();
+    // Time for bob's server to hand them to alice's mailbox.
+    await new Promise((done) => setTimeout(done, 5000));
+    expect(running.at(-1)).toBe("stopped");
+
+    const page = await ext.context.newPage();
+    // Every strip the panel shows is kept: the catch-up of a few items is over in a moment.
+    await page.addInitScript(() => {
+      const seen: string[] = [];
+      (globalThis as unknown as { emsgBanners: string[] }).emsgBanners = seen;
+      new MutationObserver(() => {
+        const text = document.querySelector("[data-testid=banner]")?.textContent;
+        if (text && seen.at(-1) !== text) seen.push(text);
+      }).observe(document, { childList: true, subtree: true, characterData: true });
+    });
+    await page.goto(`chrome-extension://${ext.id}/sidepanel.html`);
+    const banners = () => page.evaluate(() => (globalThis as unknown as { emsgBanners: string[] }).emsgBanners);
+    await expect.poll(async () => (await banners()).join(" | "), { timeout: 60_000 }).toMatch(/Catching up… \d+ of \d+/);
+    await expect.poll(() => page.getByTestId("banner").count(), { timeout: 60_000 }).toBe(0);
+    await page.getByRole("button", { name: /bob#im\.bob\.test/ }).click();
+    await expect.poll(() => page.getByRole("list", { name: "Messages" }).innerText(), { timeout: 30_000 }).toContain("Backlog 3");
+    await probe.close();
+  }, 180_000);
 });
