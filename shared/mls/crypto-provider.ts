@@ -222,7 +222,6 @@ class OperationMacs {
   #scratch: KeyedMac | undefined;
 
   mac: Mac = (key, data) => {
-    if (hostMac !== undefined) return hostMac(key, data);
     let entry = this.#keyed.get(key);
     if (entry === undefined || !equalBytes(entry.key, key)) {
       entry?.state.destroy();
@@ -247,18 +246,20 @@ class OperationMacs {
 const SENDER_DATA_MAX = 64;
 
 /**
- * `suite` for one operation: its MACs and KDF share keyed states (OperationMacs) and a received
+ * `suite` for one operation: its MACs and KDF share keyed states (OperationMacs, pure JS only) and a received
  * message's sender data is opened once, until `end`. Same bytes out as `suite`.
  */
 export function operationSuite(suite: CiphersuiteImpl): { cs: CiphersuiteImpl; end(): void } {
-  const macs = new OperationMacs();
+  // A host's own HMAC has no keyed state to share, so operations under it make none.
+  const macs = hostMac === undefined ? new OperationMacs() : undefined;
+  const mac = macs?.mac ?? freshMac;
   const hash: Hash = {
     digest: sha512Hash.digest,
     async mac(key, data) {
-      return macs.mac(key, data);
+      return mac(key, data);
     },
-    async verifyMac(key, mac, data) {
-      return equalInConstantTime(mac, macs.mac(key, data));
+    async verifyMac(key, tag, data) {
+      return equalInConstantTime(tag, mac(key, data));
     },
   };
   const kdf: Kdf = {
@@ -266,7 +267,7 @@ export function operationSuite(suite: CiphersuiteImpl): { cs: CiphersuiteImpl; e
       return hkdfSha512.extract(salt, ikm);
     },
     async expand(prk, info, length) {
-      return expand(prk, info, length, macs.mac);
+      return expand(prk, info, length, mac);
     },
     size: HASH_BYTES,
   };
@@ -284,7 +285,7 @@ export function operationSuite(suite: CiphersuiteImpl): { cs: CiphersuiteImpl; e
   return {
     cs: { ...suite, hash, kdf, hpke },
     end: () => {
-      macs.end();
+      macs?.end();
       senderData.clear();
     },
   };
