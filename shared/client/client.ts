@@ -20,7 +20,8 @@ import { continueMove, exportAccount as sealExport, type ImportProgress, type Im
 import { followMove, payOwedAccepts } from "./friend-moves.js";
 import { movedChat, type MovedChat, movedChats, movedSummaries, restoreHistory } from "./moved-history.js";
 import type { ConvOutcome } from "./incoming-conv.js";
-import { applyItems, openMailboxSocket, parseServerFrame, pollMailbox } from "./mailbox-sync.js";
+import { applyFrames, openMailboxSocket, parseServerFrame, pollMailbox } from "./mailbox-sync.js";
+import type { MailItem } from "../wire/mail.js";
 import * as deviceLink from "./device-link.js";
 import { runDeviceJobs } from "./device-jobs.js";
 import { runReadds } from "./rejoin.js";
@@ -54,6 +55,13 @@ export interface ClientOptions {
 /** How often "typing" is sent again while the user keeps typing (PROTOCOL §8.1). */
 const TYPING_EVERY_MS = 4000;
 
+/** A mailbox socket's frame of items, with the socket it came on (and is acknowledged on). */
+interface MailboxFrame {
+  socket: SocketLike;
+  items: MailItem[];
+  left?: number;
+}
+
 /**
  * One account on one device: the whole client core behind one object. It does no I/O of its own
  * beyond the Store and Transport it is given and starts no timers: the platform calls `connect()`
@@ -67,6 +75,8 @@ export class EmsgClient {
   #socket: SocketLike | undefined;
   // The backlog the mailbox socket sends on opening, while it is applied (its frames say how much is `left`).
   #backlog: { done: number; total: number } | undefined;
+  // Frames from mailbox sockets not taken yet, in order: one drain at a time applies them (#drainFrames).
+  readonly #frames: Array<{ socket: SocketLike; data: string }> = [];
   // Every change to group states, the mailbox cursor and the queue runs one at a time, in order.
   #serial: Promise<unknown> = Promise.resolve();
 
@@ -241,13 +251,11 @@ export class EmsgClient {
     // The server sends the backlog as soon as it accepts, and a socket may deliver that frame in
     // the same turn as its open (Node's ws does): frames are taken from the start.
     this.#socket = socket;
-    socket.onmessage = (data) =>
-      void this.#exclusive(() => this.#onFrame(socket, data)).catch((error: unknown) => {
-        // Nothing was acknowledged, so the server sends it all again on the next connect.
-        console.error("emsg: applying mailbox items failed", error);
-        socket.close(1011, "client error");
-        this.#dropped(socket, (error as Error).message);
-      });
+    socket.onmessage = (data) => {
+      this.#frames.push({ socket, data });
+      // A drain waiting or running takes it with the others; one is started when there was none to take.
+      if (this.#frames.length === 1) void this.#exclusive(() => this.#drainFrames());
+    };
     await new Promise<void>((resolve, reject) => {
       socket.onopen = () => resolve();
       socket.onerror = (error) => reject(new EmsgError("unavailable", `The mailbox connection failed: ${String(error)}`));
@@ -267,19 +275,43 @@ export class EmsgClient {
     this.#deleteBlobs();
   }
 
-  async #onFrame(socket: SocketLike, data: string): Promise<void> {
-    const frame = parseServerFrame(data);
-    if (frame?.t !== "items") return;
-    const ctx = this.#context();
-    if (frame.left !== undefined) this.#backlog ??= { done: 0, total: frame.items.length + frame.left };
-    if (this.#backlog) this.events.emit("catchUp", this.#backlog);
-    const upTo = await applyItems(ctx, frame.items, (o) => this.#onOutcome(o));
-    if (frame.items.length > 0 && this.#socket === socket) socket.send(JSON.stringify({ t: "ack", upTo }));
+  /** Applies the frames waiting, in order, the next one read while the one before is written (applyFrames). */
+  async #drainFrames(): Promise<void> {
+    const taken = new Set<SocketLike>();
+    const next = (): MailboxFrame | undefined => {
+      for (let queued = this.#frames.shift(); queued; queued = this.#frames.shift()) {
+        const frame = parseServerFrame(queued.data);
+        if (frame?.t !== "items") continue;
+        taken.add(queued.socket);
+        if (frame.left !== undefined) this.#backlog ??= { done: 0, total: frame.items.length + frame.left };
+        if (this.#backlog) this.events.emit("catchUp", this.#backlog);
+        return { socket: queued.socket, items: frame.items, ...(frame.left === undefined ? {} : { left: frame.left }) };
+      }
+      return undefined;
+    };
+    try {
+      // Only between frames of a backlog with more to come: after the last, and a live one, what is queued goes out.
+      await applyFrames(this.#context(), next, (frame) => (frame.left ?? 0) > 0, (o) => this.#onOutcome(o), (frame, upTo) => this.#onApplied(frame, upTo));
+    } catch (error) {
+      // Nothing from the frame that failed on was acknowledged, so the server sends it again on the next connect.
+      console.error("emsg: applying mailbox items failed", error);
+      for (const { socket } of this.#frames.splice(0)) taken.add(socket);
+      for (const socket of taken) {
+        socket.close(1011, "client error");
+        this.#dropped(socket, (error as Error).message);
+      }
+    }
+  }
+
+  /** A frame is stored: it is acknowledged, the catch-up progress told, and what is queued sent once the backlog is in. */
+  async #onApplied({ socket, items, left }: MailboxFrame, upTo: number): Promise<void> {
+    if (items.length > 0 && this.#socket === socket) socket.send(JSON.stringify({ t: "ack", upTo }));
     if (this.#backlog) {
-      const done = frame.left === 0 ? this.#backlog.total : Math.min(this.#backlog.done + frame.items.length, this.#backlog.total);
+      const done = left === 0 ? this.#backlog.total : Math.min(this.#backlog.done + items.length, this.#backlog.total);
       this.#backlog = { ...this.#backlog, done };
       this.events.emit("catchUp", this.#backlog);
-      if (done < this.#backlog.total) return; // What is queued (receipts) goes out once the backlog is in.
+      // What is queued (receipts) goes out once the backlog is in, never beside a frame of it being applied.
+      if (done < this.#backlog.total || (left ?? 0) > 0) return;
       this.#backlog = undefined;
     }
     await this.#afterItems().catch((error) => console.warn(`emsg: sending after sync failed: ${(error as Error).message}`));

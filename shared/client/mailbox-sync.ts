@@ -257,25 +257,88 @@ function messageIdOf(plaintext: Uint8Array): string | undefined {
  * (rare, and some of them send) go one at a time.
  */
 async function applyBatch(ctx: CoreContext, base: BatchStore, items: MailItem[], onOutcome: (outcome: ConvOutcome) => Promise<void>): Promise<number> {
-  const batch = new StoreBatch(base);
+  return finishBatch(ctx, await handOverBatch(ctx, base, items), onOutcome);
+}
+
+/** A run applied in a batch and handed over to the store (see StoreBatch.handOver): what is left once it is written. */
+interface Handed {
+  batch: StoreBatch;
+  written: Promise<void>;
+  cursor: number;
+  events: HeldEvents;
+  receipts: Map<string, string[]>;
+}
+
+/** Applies a run in a batch and hands its writes over; `before`: the run handed over before it, maybe not written yet. */
+async function handOverBatch(ctx: CoreContext, base: BatchStore, items: MailItem[], before?: Handed): Promise<Handed> {
+  const batch = new StoreBatch(base, before?.batch);
   const events = new HeldEvents();
   const receipts = new Map<string, string[]>();
-  let cursor: number;
   try {
     await readAhead({ ...ctx, store: batch, events }, batch, items);
-    cursor = await applyEach({ ...ctx, store: batch, events }, items, async ({ receipts: r }) => {
+    const cursor = await applyEach({ ...ctx, store: batch, events }, items, async ({ receipts: r }) => {
       if (r) receipts.set(r.conversation, [...(receipts.get(r.conversation) ?? []), ...r.ids]);
     });
-    await batch.commit();
+    const { written } = await batch.handOver(before?.written);
+    return { batch, written, cursor, events, receipts };
   } catch (error) {
     batch.discard();
     throw error;
   }
-  events.releaseTo(ctx.events);
-  for (const [conversation, ids] of receipts) {
-    for (let i = 0; i < ids.length; i += RECEIPT_MAX_IDS) await onOutcome({ receipts: { conversation, ids: ids.slice(i, i + RECEIPT_MAX_IDS) } });
+}
+
+/** Once a run's writes are stored, the views hear of it and its receipts are queued; returns its cursor. */
+async function finishBatch(ctx: CoreContext, handed: Handed, onOutcome: (outcome: ConvOutcome) => Promise<void>): Promise<number> {
+  await handed.written;
+  handed.events.releaseTo(ctx.events);
+  // Each conversation's receipts are an entry of their own: queued side by side, not a store round trip after another.
+  await Promise.all(
+    [...handed.receipts].map(async ([conversation, ids]) => {
+      for (let i = 0; i < ids.length; i += RECEIPT_MAX_IDS) await onOutcome({ receipts: { conversation, ids: ids.slice(i, i + RECEIPT_MAX_IDS) } });
+    }),
+  );
+  return handed.cursor;
+}
+
+/**
+ * Applies mailbox frames in order, each as applyItems does, but the next one is read while the
+ * one before is still being written to the store (an IndexedDB transaction's commit, and its
+ * receipts queued, took about a third of a frame's time): `next` gives the frames, and may give
+ * more while this runs; `onApplied` hears of each in order, with the cursor to acknowledge, once
+ * it is stored, its views told and its receipts queued. A frame after which `ahead` is false (the
+ * backlog's last, or a live one) is finished before the next is taken, as is one of other kinds
+ * than conversation items: what the caller does then (send, say) never runs beside a batch.
+ * A frame that fails stops it, nothing after it is acknowledged.
+ */
+export async function applyFrames<F extends { items: MailItem[] }>(
+  ctx: CoreContext,
+  next: () => F | undefined,
+  ahead: (frame: F) => boolean,
+  onOutcome: (outcome: ConvOutcome) => Promise<void>,
+  onApplied: (frame: F, upTo: number) => Promise<void>,
+): Promise<void> {
+  const base = ctx.store;
+  let writing: { handed: Handed; finished: Promise<void> } | undefined;
+  let failed = false;
+  for (let frame = next(); frame !== undefined && !failed; frame = next()) {
+    const items = [...frame.items].sort((a, b) => a.seq - b.seq);
+    if (!canBatch(base) || items.length === 0 || items.some((item) => item.kind !== "conv")) {
+      await writing?.finished;
+      writing = undefined;
+      await onApplied(frame, await applyItems(ctx, items, onOutcome));
+      continue;
+    }
+    const handed = await handOverBatch(ctx, base, items, writing?.handed);
+    const applied = frame;
+    const finished = (writing?.finished ?? Promise.resolve()).then(async () => onApplied(applied, await finishBatch(ctx, handed, onOutcome)));
+    finished.catch(() => (failed = true));
+    writing = { handed, finished };
+    if (!ahead(frame)) {
+      await finished;
+      writing = undefined;
+    }
   }
-  return cursor;
+  await writing?.finished;
 }
 
 async function applyEach(ctx: CoreContext, items: MailItem[], onOutcome: (outcome: ConvOutcome) => Promise<void>): Promise<number> {

@@ -42,15 +42,53 @@ export class StoreBatch implements Store {
   readonly #readAhead = new Map<string, Map<string, ReadAhead>>();
   // Work put off until the commit, in the order it was first asked for (see gather).
   readonly #gathered = new Map<string, { items: unknown[]; flush: (store: Store, items: unknown[]) => Promise<void> }>();
+  // The batch handed over before this one, while its writes are on their way to the store (see handOver).
+  #before: StoreBatch | undefined;
+  // This batch's writes once handed over, until the store has them: what later batches read them from.
+  #handed: Map<string, unknown> | undefined;
 
-  constructor(base: BatchStore) {
+  /** `before`: a batch handed over whose writes may not be in the store yet; this one reads them as if they were. */
+  constructor(base: BatchStore, before?: StoreBatch) {
     this.#base = base;
+    this.#before = before;
   }
 
   async get<T>(key: string): Promise<T | undefined> {
-    if (!this.#seen.has(key)) this.#see(key, this.#listing(key) ? undefined : await this.#base.get(key));
+    if (!this.#seen.has(key)) {
+      const pending = this.#pending(key);
+      this.#see(key, pending ? copyOf(pending.value) : this.#listing(key) ? undefined : await this.#base.get(key));
+    }
     const value = this.#seen.get(key);
     return value === undefined ? undefined : (copyOf(value) as T);
+  }
+
+  /** The writes of the batches before this one still on their way to the store, the latest first. */
+  *#stillHanded(): Generator<Map<string, unknown>> {
+    for (let batch = this.#before; batch !== undefined && batch.#handed !== undefined; batch = batch.#before) yield batch.#handed;
+  }
+
+  /** What a batch before this one, still being written, wrote to `key` (undefined: none of them did). */
+  #pending(key: string): { value: unknown } | undefined {
+    for (const handed of this.#stillHanded()) if (handed.has(key)) return { value: handed.get(key) };
+    return undefined;
+  }
+
+  /** The keys under `prefix` that batches before this one, still being written, wrote (or deleted). */
+  #pendingUnder(prefix: string): string[] {
+    const keys = new Set<string>();
+    for (const handed of this.#stillHanded()) for (const key of handed.keys()) if (key.startsWith(prefix)) keys.add(key);
+    return [...keys];
+  }
+
+  /** `listing` (the base store's entries under `prefix`) with what batches before this one are still writing there. */
+  #withPending(prefix: string, listing: Array<[string, unknown]>): Map<string, unknown> {
+    const merged = new Map(listing);
+    for (const key of this.#pendingUnder(prefix)) {
+      const value = this.#pending(key)!.value;
+      if (value === undefined) merged.delete(key);
+      else merged.set(key, copyOf(value));
+    }
+    return merged;
   }
 
   /** The listed prefix `key` is under, if any. */
@@ -70,6 +108,10 @@ export class StoreBatch implements Store {
    * reads of them (and of absent keys under those prefixes) cost no round trip to the store each.
    */
   async prefetch(keys: readonly string[], prefixes: readonly string[] = []): Promise<void> {
+    for (const key of keys) {
+      const pending = this.#seen.has(key) ? undefined : this.#pending(key);
+      if (pending) this.#see(key, copyOf(pending.value));
+    }
     const wanted = [...new Set(keys)].filter((key) => !this.#seen.has(key) && this.#listing(key) === undefined);
     const fresh = [...new Set(prefixes)].filter((prefix) => this.#listing(prefix) === undefined);
     const [values, listings] = await Promise.all([
@@ -80,9 +122,10 @@ export class StoreBatch implements Store {
       if (!this.#seen.has(key)) this.#see(key, values[i]);
     });
     fresh.forEach((prefix, i) => {
+      const listing = this.#withPending(prefix, listings[i]!);
       const under = new Set([...this.#seen.keys()].filter((key) => key.startsWith(prefix)));
-      for (const [key] of listings[i]!) under.add(key);
-      for (const [key, value] of listings[i]!) if (!this.#seen.has(key)) this.#seen.set(key, value);
+      for (const key of [...listing.keys(), ...this.#pendingUnder(prefix)]) under.add(key);
+      for (const key of under) if (!this.#seen.has(key)) this.#seen.set(key, listing.get(key));
       this.#listed.set(prefix, under);
     });
   }
@@ -103,7 +146,7 @@ export class StoreBatch implements Store {
       const keys = [...this.#listed.get(listed)!].filter((key) => key.startsWith(prefix) && this.#seen.get(key) !== undefined).sort();
       return keys.map((key): [string, T] => [key, copyOf(this.#seen.get(key)) as T]);
     }
-    const merged = new Map<string, unknown>(await this.#base.list(prefix));
+    const merged = this.#withPending(prefix, await this.#base.list(prefix));
     for (const key of this.#written) {
       if (!key.startsWith(prefix)) continue;
       const value = this.#seen.get(key);
@@ -151,15 +194,39 @@ export class StoreBatch implements Store {
 
   /** Hands every write to the base store at once, each record's state encoded; the batch is empty afterwards. */
   async commit(): Promise<void> {
+    await (await this.handOver()).written;
+  }
+
+  /**
+   * Does what was put off and fixes the writes, each record's state encoded, then writes them to the
+   * base store at once, once `after` (the batch before's writes) is written. Resolves as soon as the
+   * writes are fixed: a batch made with this one as `before` may be applied meanwhile, reading them
+   * from here until the store has them. `written` fails, writing nothing, if `after` fails.
+   */
+  async handOver(after?: Promise<void>): Promise<{ written: Promise<void> }> {
+    let entries: Array<[string, unknown]>;
     try {
       for (const { items, flush } of this.#gathered.values()) await flush(this, items);
       this.#gathered.clear();
-      const entries = [...this.#written].map((key): [string, unknown] => [key, withEncodedGroup(this.#seen.get(key))]);
+      entries = [...this.#written].map((key): [string, unknown] => [key, withEncodedGroup(this.#seen.get(key))]);
       this.#written.clear();
-      if (entries.length > 0) await this.#base.putMany(entries);
     } finally {
       this.discard();
     }
+    this.#handed = new Map(entries);
+    const written = (async () => {
+      try {
+        await after;
+        if (entries.length > 0) await this.#base.putMany(entries);
+      } finally {
+        // Written (or never to be): later batches read the store from here on, and the ones before are done.
+        this.#handed = undefined;
+        this.#before = undefined;
+      }
+    })();
+    // Its caller may fail before waiting for it; whoever waits sees the failure.
+    written.catch(() => undefined);
+    return { written };
   }
 
   /** Forgets the states held for records never committed, and what was read ahead or put off. */

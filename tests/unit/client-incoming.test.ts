@@ -17,7 +17,7 @@ import { loadConversation, saveConversation } from "../../shared/client/conversa
 import { Emitter } from "../../shared/client/events.js";
 import { getFriend } from "../../shared/client/friends.js";
 import { type ConvOutcome } from "../../shared/client/incoming-conv.js";
-import { applyItems } from "../../shared/client/mailbox-sync.js";
+import { applyFrames, applyItems } from "../../shared/client/mailbox-sync.js";
 import { findMessage, history, saveMessage } from "../../shared/client/messages.js";
 import { ServerApi } from "../../shared/client/server-api.js";
 import { searchMessages } from "../../shared/client/search.js";
@@ -199,6 +199,78 @@ describe("incoming mailbox items", () => {
     expect((await searchMessages(bob, "word40")).map((m) => m.text)).toEqual([]);
     expect((await searchMessages(bob, "changed")).map((m) => m.id)).toEqual([texts[40]!.id]);
     expect((await searchMessages(bob, "word59")).map((m) => m.id)).toEqual([texts[59]!.id]);
+  });
+});
+
+describe("a backlog of frames", () => {
+  /** Bob has read Alice's hello (seq 1-2); she writes six more texts, in two frames of three (seq 3-8). */
+  async function twoFrames() {
+    const { alice, bob, conversation, items } = await aliceWritesToBob();
+    await apply(bob, items);
+    let group = await decodeGroupState((await loadConversation(alice, conversation))!.group);
+    const frames: Array<{ items: MailItem[]; left: number }> = [];
+    for (let i = 0; i < 6; i++) {
+      const sent = await encrypt(group, encodeContent(newText(`text ${i}`, NOW + 1 + i)));
+      group = sent.state;
+      if (i % 3 === 0) frames.push({ items: [], left: 3 - i });
+      frames.at(-1)!.items.push(convItem(3 + i, 3 + i, conversation, alice, "application", sent.mls, 1));
+    }
+    return { bob, conversation, frames };
+  }
+
+  it("reads the next frame while the one before is written, and hears of each in order once it is stored", async () => {
+    const { bob, conversation, frames } = await twoFrames();
+    const store = bob.store as MemoryStore;
+    const write = store.putMany.bind(store);
+    const gates: Array<() => void> = [];
+    store.putMany = async (entries) => {
+      await new Promise<void>((open) => gates.push(open));
+      await write(entries);
+    };
+    const heard: string[] = [];
+    bob.events.on("message", (m) => heard.push(m.text));
+    let taken = 0;
+    // The caller says more may come after each frame: only the end of the frames finishes the last.
+    const applying = applyFrames(
+      bob,
+      () => (taken++, frames.shift()),
+      () => true,
+      async () => undefined,
+      async (_frame, upTo) => void heard.push(`stored up to ${upTo}`),
+    );
+
+    // Both frames are read (the second from what the first is still writing) before the first is in the store.
+    await vi.waitFor(() => expect(taken).toBe(3));
+    expect(gates).toHaveLength(1);
+    expect(heard).toEqual([]);
+    expect(await history(bob, conversation)).toHaveLength(1);
+    gates[0]!();
+    await vi.waitFor(() => expect(gates).toHaveLength(2));
+    expect(heard).toEqual(["text 0", "text 1", "text 2", "stored up to 5"]);
+    gates[1]!();
+    await applying;
+    expect(heard.slice(4)).toEqual(["text 3", "text 4", "text 5", "stored up to 8"]);
+    expect((await history(bob, conversation)).map((m) => m.text)).toEqual(["hello bob", ...[0, 1, 2, 3, 4, 5].map((i) => `text ${i}`)]);
+    expect((await loadConversation(bob, conversation))?.unread).toBe(7);
+  });
+
+  it("stores and acknowledges nothing after a frame whose write failed, and takes it from there the next time", async () => {
+    const { bob, conversation, frames } = await twoFrames();
+    const store = bob.store as MemoryStore;
+    const write = store.putMany.bind(store);
+    store.putMany = async () => {
+      throw new Error("the disk is full");
+    };
+    const stored: number[] = [];
+    const again = frames.map((frame) => ({ ...frame }));
+    await expect(applyFrames(bob, () => frames.shift(), (frame) => frame.left > 0, async () => undefined, async (_frame, upTo) => void stored.push(upTo))).rejects.toThrow("the disk is full");
+    expect(stored).toEqual([]);
+    expect(await history(bob, conversation)).toHaveLength(1);
+
+    store.putMany = write;
+    await applyFrames(bob, () => again.shift(), (frame) => frame.left > 0, async () => undefined, async (_frame, upTo) => void stored.push(upTo));
+    expect(stored).toEqual([5, 8]);
+    expect((await history(bob, conversation)).map((m) => m.text)).toHaveLength(7);
   });
 });
 
