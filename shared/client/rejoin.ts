@@ -88,6 +88,8 @@ export async function sendRejoins(ctx: CoreContext): Promise<void> {
       await ctx.store.put(key, { ...ask, id, asked: now } satisfies Ask);
     } catch (error) {
       if (!(error instanceof EmsgError)) throw error;
+      // Asked too often lately: asked again later, not at every send.
+      if (error.code === "rate_limited") await ctx.store.put(key, { ...ask, id, asked: now } satisfies Ask);
       if (RETRYABLE.has(error.code)) continue;
       await rejoinRefused(ctx, id, error.message);
     }

@@ -121,7 +121,8 @@ export async function sendVetoes(ctx: CoreContext): Promise<void> {
       if (answer.seq !== undefined) await ctx.store.delete(sentKey(veto.id));
     } catch (error) {
       if (!(error instanceof EmsgError)) throw error;
-      if (RETRYABLE.has(error.code)) continue;
+      // Out of vetoes for the day (rate_limited) is a refusal: by the time more are allowed the commit is out of reach.
+      if (RETRYABLE.has(error.code) && error.code !== "rate_limited") continue;
       await vetoRefused(ctx, veto.id, error.message);
     }
     await ctx.store.delete(key);

@@ -76,6 +76,33 @@ describe("a device out of step is let back in", { timeout: 60_000 }, () => {
     expect(await notices(carol, conversation)).toEqual(["created", "added", "removed"]);
   });
 
+  it("a member whose commits only one device cannot process runs that account's vetoes out; the device, refused, is let back in", async () => {
+    const { world, alice, bob, carol, conversation } = await tripGroup();
+    const dave = await world.person("dave#im.bob.test");
+    await world.befriend(alice, dave);
+    // Alice's adds of Dave reach Bob broken, as a member can make its commits for one device.
+    world.tamper = (to, item: ConvPayload) => (to === bob.address && item.type === "commit" ? { ...item, mls: broken(item.mls) } : item);
+    for (let i = 0; i < 3; i++) {
+      await alice.addToGroup(conversation, [dave.address]);
+      await bob.sync();
+      await syncAll(alice, carol, dave);
+    }
+    expect(world.vetoesAccepted.get(bob.address)).toBe(3);
+    await alice.addToGroup(conversation, [dave.address]);
+    world.tamper = undefined;
+    await bob.sync();
+    // The fourth veto is refused (rate_limited): Bob's device is behind, and asks back in.
+    expect(world.rejoins.map((r) => r.from)).toEqual([bob.address]);
+    expect((await record(world, bob, conversation))!.unsafe).toMatch(/rate_limited|too many/);
+    await syncAll(alice, carol, dave, bob);
+    expect((await record(world, bob, conversation))!).toMatchObject({ members: [alice.address, bob.address, carol.address, dave.address] });
+    expect((await record(world, bob, conversation))!.unsafe).toBeUndefined();
+    await bob.sendText(conversation, "hi dave");
+    await bob.flush();
+    await syncAll(alice, carol, dave);
+    for (const person of [alice, carol, dave]) expect((await texts(person, conversation)).at(-1)).toBe("bob: hi dave");
+  });
+
   it("the asking account's other device re-adds it first; with the chosen device away, another member does after a delay, and the chosen one then finds it done", async () => {
     const { world, alice, bob, carol, conversation } = await tripGroup();
     const tablet = await world.anotherDevice(bob);

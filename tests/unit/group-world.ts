@@ -189,13 +189,17 @@ export class GroupWorld {
   /** Every veto a hub was sent, with its sender. */
   readonly vetoes: { from: Address; conversation: string; veto: Veto }[] = [];
 
-  /** A veto as the hub takes it (the worker's rules, without its rate limit): the latest commit is withdrawn. */
+  /** Vetoes each account had accepted (the hub's limit counts a day's; this world lives less than one). */
+  readonly vetoesAccepted = new Map<Address, number>();
+
+  /** A veto as the hub takes it (the worker's rules): the latest commits are withdrawn. */
   veto(conversation: string, from: Address, deviceId: string, veto: Veto): number {
     const hub = this.hubs.get(conversation);
     if (!hub) throw new EmsgError("not_found", "no such conversation");
     const done = hub.withdrawals.get(veto.hubSeq);
     if (done !== undefined) return done;
-    const run = judgeVeto(hub.recent, hub.members, from, deviceId, veto, 0);
+    const run = judgeVeto(hub.recent, hub.members, from, deviceId, veto, this.vetoesAccepted.get(from) ?? 0);
+    this.vetoesAccepted.set(from, (this.vetoesAccepted.get(from) ?? 0) + 1);
     const { epoch, before } = run[0]!;
     hub.epoch = epoch;
     hub.withdrawn = epoch + run.length;
