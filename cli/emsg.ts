@@ -6,7 +6,7 @@ import { safetyNumberGroups } from "../shared/safety-number.js";
 import { EmsgClient } from "../shared/client/client.js";
 import { FileStore } from "./file-store.js";
 import { nodeTransport } from "./node-transport.js";
-import { formatMessage, time } from "./format.js";
+import { formatMessage, lastLineText, time } from "./format.js";
 import { MESSAGE_USAGE, messageCommand, MessageUsageError } from "./message-commands.js";
 import { listen } from "./listen.js";
 import { FILE_USAGE, saveFiles, sendFile } from "./file-commands.js";
@@ -110,7 +110,7 @@ async function showRead(client: EmsgClient, who: string | undefined, filesDir: s
   const nameOf = await terminalNames(client);
   for (const c of conversations) {
     const name = c.kind === "group" ? `"${c.title ?? "(no name yet)"}" ${c.conversation}${c.left ? " (left)" : ""}` : (c.peer ? nameOf(c.peer) : c.members.join(", "));
-    const last = c.last ? `  ${c.last.direction === "out" ? "me" : nameOf(c.last.from)}: ${c.last.text}` : "";
+    const last = c.last ? `  ${lastLineText(c.last, nameOf)}` : "";
     console.log(`${name}  (${c.unread} unread)${last}`);
   }
 }

@@ -1,4 +1,5 @@
 import type { Address } from "../shared/address.js";
+import type { ConversationRecord } from "../shared/client/conversation-record.js";
 import type { MessageRecord } from "../shared/client/messages.js";
 import { chatOfMoved } from "../shared/client/moved-history.js";
 
@@ -8,7 +9,7 @@ export const time = (ms: number) => new Date(ms).toISOString().replace("T", " ")
 export const shortId = (id: string) => id.slice(0, 6);
 
 /** A group notice as a sentence: "alice#… added carol#…". */
-function noticeText(m: MessageRecord): string {
+function noticeText(m: Pick<MessageRecord, "notice">): string {
   const n = m.notice!;
   const who = n.who?.length ? ` ${n.who.join(", ")}` : "";
   if (n.type === "renamed") return `${n.by} renamed the group to "${n.title}"`;
@@ -19,6 +20,12 @@ function noticeText(m: MessageRecord): string {
   }
   if (n.type === "created") return `${n.by} created the group${n.title ? ` "${n.title}"` : ""}${who && ` with${who}`}`;
   return `${n.by} ${n.type}${who}`;
+}
+
+/** A chat's last line in the list of chats: "me: hi", "bob#…: hi", or its timer notice "* bob#… set …". */
+export function lastLineText(last: NonNullable<ConversationRecord["last"]>, nameOf: (address: Address) => string = (a) => a): string {
+  if (last.notice) return `* ${noticeText(last)}`;
+  return `${last.direction === "out" ? "me" : nameOf(last.from)}: ${last.text}`;
 }
 
 /** A file as "[file] report.pdf (1.2 MiB)", with "damaged" or "expired" when a download found it so. */
