@@ -94,7 +94,7 @@ export function Chat({ chats, conversation }: { chats: ChatsViewModel; conversat
       {ending ? (
         <p class="ending" role="status">{t(ending.key, ending.name ? { name: ending.name } : undefined)}</p>
       ) : conversation.unsafe !== null ? (
-        <p role="alert">{t("conv.unsafe", { reason: conversation.unsafe })}</p>
+        <p role="alert">{t(conversation.rejoining ? "conv.rejoining" : "conv.unsafe", { reason: conversation.unsafe })}</p>
       ) : conversation.canSend ? (
         <form class="composer" onSubmit={(e) => { e.preventDefault(); send(); }}>
           <ComposeContext conversation={conversation} t={t} />

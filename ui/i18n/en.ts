@@ -313,6 +313,7 @@ export const en = {
   "group.notice.unreadable": "A message from {by} could not be read",
   "group.notice.undone": "{by} could not apply a change to this chat, so it was undone",
   "group.notice.rejoined": "This device was let back into the chat. Some messages sent while it was out of step could not be read",
+  "conv.rejoining": "This device fell out of step with this chat and has asked to be let back in; a member's device will add it again. ({reason})",
   "notice.timer.after": "{by} set messages to disappear after {time}",
   "notice.timer.forever": "{by} set messages here to be kept forever",
   "notice.timer.own": "{by} turned off this chat's timer: each device keeps messages as its settings say",

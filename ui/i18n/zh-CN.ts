@@ -315,6 +315,7 @@ export const zhCN: Record<MessageKey, string> = {
   "group.notice.unreadable": "{by} 的一条消息无法读取",
   "group.notice.undone": "{by} 无法应用此聊天的一项更改，该更改已撤销",
   "group.notice.rejoined": "此设备已重新加入聊天。它与聊天不同步期间发送的部分消息无法读取",
+  "conv.rejoining": "此设备与此聊天不同步，已请求重新加入；成员的设备会再次添加它。（{reason}）",
   "notice.timer.after": "{by} 将消息设为 {time} 后消失",
   "notice.timer.forever": "{by} 将这里的消息设为永久保留",
   "notice.timer.own": "{by} 关闭了此聊天的计时：每台设备按各自的设置保留消息",

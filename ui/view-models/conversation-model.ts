@@ -47,6 +47,8 @@ export class ConversationViewModel extends Observable {
   keyChanged = false;
   /** Why the core stopped this conversation (someone in it is not who they claim, PROTOCOL §8): nothing is read or sent there. */
   unsafe: string | null = null;
+  /** This device fell out of step and asked to be let back in (PROTOCOL §8, Rejoining): `unsafe` says why, until it is. */
+  rejoining = false;
   retentionOverride: number | null | undefined = undefined;
   error: string | null = null;
   /** In a group chat: how its timeline names senders and events (set by the chat list). */
@@ -107,6 +109,16 @@ export class ConversationViewModel extends Observable {
   /** The core made (or announced) the conversation with our peer: address it by id from now on. */
   adopt(summary: ConversationSummary): void {
     if (this.conversation === null && this.peer !== null && summary.peer === this.peer && !summary.unsafe) this.conversation = summary.conversation;
+    if (summary.conversation !== this.conversation || !this.loaded) return;
+    const was = this.unsafe;
+    this.unsafe = summary.unsafe ?? null;
+    this.rejoining = summary.rejoin?.stuck === true;
+    if (this.unsafe !== null) this.canSend = false;
+    // Let back in: the composer comes back, as far as the friendship allows.
+    if (was !== null && this.unsafe === null) {
+      this.canSend = true;
+      void this.refreshTrust();
+    }
   }
 
   get initial(): string {
@@ -117,7 +129,9 @@ export class ConversationViewModel extends Observable {
     const page = await this.#ctx.client.history(this.target, { limit: PAGE_SIZE });
     for (const message of page) this.#messages.set(message.id, message);
     this.hasOlder = page.length === PAGE_SIZE;
-    this.unsafe = (await this.#ctx.client.conversations()).find((c) => c.conversation === this.conversation)?.unsafe ?? null;
+    const summary = (await this.#ctx.client.conversations()).find((c) => c.conversation === this.conversation);
+    this.unsafe = summary?.unsafe ?? null;
+    this.rejoining = summary?.rejoin?.stuck === true;
     if (this.unsafe !== null) this.canSend = false;
     for (const favorite of await this.#ctx.records.favorites()) if (this.#holds(favorite.conversation) || favorite.peer === this.peer) this.#starred.add(favorite.id);
     this.retentionOverride = await this.#ctx.client.chatRetention(this.target);

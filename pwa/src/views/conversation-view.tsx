@@ -152,7 +152,7 @@ export function ConversationView({ app, chats, conversation }: { app: AppViewMod
       ) : group?.ending ? (
         <p class="notice" role="status" data-testid="group-ended">{t(group.ending.key, { name: group.ending.name ?? "" })}</p>
       ) : conversation.unsafe !== null ? (
-        <p class="notice" role="alert" data-testid="unsafe-notice">{t("conv.unsafe", { reason: conversation.unsafe })}</p>
+        <p class="notice" role="alert" data-testid="unsafe-notice">{t(conversation.rejoining ? "conv.rejoining" : "conv.unsafe", { reason: conversation.unsafe })}</p>
       ) : conversation.canSend ? (
         <form class="composer" onSubmit={(e) => { e.preventDefault(); send(); }}>
           <ComposeContext conversation={conversation} t={t} />
