@@ -73,6 +73,10 @@ export interface CatchUpFigures {
   /** Opening the app to every message stored in IndexedDB and the chat list right. */
   totalMs: number;
   msgsPerSec: number;
+  /** Distinct "Catching up… n of total" texts the app's status strip was seen showing meanwhile. */
+  progressSteps?: number;
+  /** The page was reloaded once along the way (EMSG_BENCH_CATCH_UP_RELOAD=1). */
+  reloaded?: true;
 }
 
 export interface HalfResult<T> {

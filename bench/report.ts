@@ -183,6 +183,8 @@ export function catchUpSection(results: Pick<BenchResults, "catchUp">, alone?: R
     `| … to the chat list showing every chat's last message, s | ${f.listedMs === undefined ? "—" : (f.listedMs / 1000).toFixed(1)} |`,
     `| … to the app on screen, s | ${(f.appShownMs / 1000).toFixed(1)} |`,
     `| messages read and stored per second | ${perSecond(f.msgsPerSec)} |`,
+    ...(f.progressSteps === undefined ? [] : [`| steps of "Catching up… n of m" seen in the status strip meanwhile | ${f.progressSteps} |`]),
+    ...(f.reloaded ? ["| the page reloaded once a third of the way in; all stored, each chat's unread count right (none lost or twice) | yes |"] : []),
   ];
   const run = alone
     ? ` Measured ${alone.date.toISOString().replace(/\.\d+Z$/, "Z")} with \`${alone.command}\`, EMSG at ${alone.code}; load average ${alone.machine.loadAverage.toFixed(2)} when it started.`
