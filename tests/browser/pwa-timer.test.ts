@@ -46,6 +46,11 @@ describe("a chat's timer across two domains, and the chat's controls on a phone"
     await notice.waitFor({ timeout: 30_000 });
     expect(await notice.textContent()).toMatch(/^alice/);
     await expect.poll(() => bob.page.getByLabel("Messages here expire").inputValue(), { timeout: 10_000 }).toBe("1");
+    // The timer came after "Hi Bob": it is the chat's last line in both lists.
+    for (const [person, other] of [[alice, bob], [bob, alice]] as const) {
+      const row = person.page.getByTestId("chat-row").filter({ hasText: other.address });
+      await expect.poll(() => row.textContent(), { timeout: 10_000 }).toContain("Disappearing messages: 1 day");
+    }
     await shot(bob.page, "timer-notice");
   });
 
