@@ -137,8 +137,9 @@ export class ConversationObject extends DurableObject<Env> {
   private schema: boolean;
   /**
    * Authors whose account (or, for one on another domain, its server: PROTOCOL §7) said, in
-   * answer to a fan-out, that it has one device, and the epoch then. An application message that device submitted here and was answered for goes
-   * to no mailbox of its account (PROTOCOL §6), so while the epoch holds, the account is left
+   * answer to a fan-out, that it has one device, and the epoch then. An application message
+   * that device submitted here and was answered for goes to no mailbox of its account
+   * (PROTOCOL §6), so while the epoch holds, the account is left
    * out of its fan-out. A device added to the account takes part only after a commit adding it,
    * which moves the epoch on, so a device the hub does not know of yet cannot miss anything.
    */
