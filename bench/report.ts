@@ -167,8 +167,8 @@ const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
 // What the same rows measured before (issue 18): at cf15684 beside this work, taking turns in one
 // process in seven runs at load 16–23 (WebCrypto's Ed25519 then); wall clock only at 1d977a0, before EMSG's own MLS crypto provider.
 const MLS_BEFORE = {
-  encryptDecrypt: "before: 617–718 (wall 136–286) at cf15684; wall 362 at 1d977a0",
-  joins: "before: 3,519–4,271 (wall 5,963–18,838) at cf15684; wall 10,613 at 1d977a0",
+  encryptDecrypt: "before: 783–859, median 811 (wall 233) at 530cabc, 5 rounds in turns with this code at load 12–16; 617–718 at cf15684; wall 362 at 1d977a0",
+  joins: "before: 2,730–3,073, median 2,911 (wall 9,343) at 530cabc, 5 rounds in turns with this code; 3,519–4,271 at cf15684; wall 10,613 at 1d977a0",
 };
 const CATCH_UP_BEFORE = "before: 98.6 at 35f4d5b, load 12, 101 msgs/s; 128.9 at 18d877a; 627.7 at 1d977a0";
 
