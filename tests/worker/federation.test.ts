@@ -169,6 +169,24 @@ describe("federation inbox", () => {
     expect(stored).toEqual(["1 application", "2 application", "3 application", "4 commit", "4 welcome", "5 application", "7 application", "6 application"]);
   });
 
+  it("stores an entry that comes late within the last 4096 hub positions once, and takes one older than all it keeps for a repeat", async () => {
+    const bob = await registered("fwin");
+    const remote = await remoteFriend(bob);
+    const peer = await trustedPeer();
+    const conversation = `${PEER}/${randomId16()}` as ConversationRef;
+    const ids = new Map<number, string>();
+    const deliver = (hubSeq: number) => {
+      if (!ids.has(hubSeq)) ids.set(hubSeq, randomId16());
+      const item = { conversation, id: ids.get(hubSeq)!, hubSeq, from: remote.address, deviceId: remote.deviceId, epoch: 1, type: "application" as const, mls: "AAEC", at: Date.now() };
+      return sendFederated(peer, [{ id: randomId16(), kind: "conv_deliver", conversation, to: [bob.address], item }]);
+    };
+    // Positions are 2 × hubSeq: 5000 keeps 6000 (late, within 4096) and not 2900 (older than all kept).
+    for (const hubSeq of [5000, 3000, 3000, 2900]) expect(await deliver(hubSeq)).toMatchObject([{ ok: true }]);
+    // Moving on 200 positions drops what is more than 4096 behind: 3000 is then older than all kept.
+    for (const hubSeq of [5200, 3000, 5100, 5100]) expect(await deliver(hubSeq)).toMatchObject([{ ok: true }]);
+    expect((await mail(bob)).flatMap((i) => (i.kind === "conv" ? [i.hubSeq] : []))).toEqual([5000, 3000, 5200, 5100]);
+  });
+
   it("takes a batch mixing a member's own entries coming back with the peer's users' ones, in hub order (issue 15: such a batch hung)", async () => {
     const bob = await registered("fmix");
     const remote = await remoteFriend(bob);
