@@ -28,7 +28,7 @@ import { readDirectly } from "./direct-copies.js";
 import { addNotice, asGroup, noticeRosterChange, readLeave, readTitle } from "./group-changes.js";
 import { ownItemBack } from "./own-commits.js";
 import { readWithdrawal, rememberBefore, vetoIfUnreadable } from "./withdrawals.js";
-import { readdedBy, readRejoin, rejoinedBy } from "./rejoin.js";
+import { readdedBy, readRejoin, rejoinedBy, sameOtherLeaves } from "./rejoin.js";
 import { groupTextIn, readAheadIn } from "./store-batch.js";
 import { findMessage, type MessageRecord, saveMessage } from "./messages.js";
 import { attachmentRecordOf } from "./attachments.js";
@@ -62,8 +62,12 @@ async function join(ctx: CoreContext, item: ConvPayload): Promise<ConvOutcome> {
     throw error;
   }
   if (groupIdOf(joined.state) !== item.conversation) throw new EmsgError("bad_request", "The Welcome is for another conversation than the one it came in.");
-  // A re-add's Welcome is of the commit it came with: the epoch after the one that commit was made at.
+  // A re-add's Welcome is of the commit it came with: the epoch after the one that commit was made at;
+  // for a device that was in step, of its own group, every other leaf as it was (PROTOCOL §8, Rejoining).
   if (readd && epochOf(joined.state) !== item.epoch + 1) throw new EmsgError("unauthorized", "The Welcome to let this device back in is not of the commit it came with.");
+  if (readd && !existing!.rejoin!.stuck && !sameOtherLeaves(await decodeGroupState(existing!.group), joined.state, ctx.account.deviceId, item.deviceId)) {
+    throw new EmsgError("unauthorized", "The Welcome to let this device back in is of another group than the one it is in.");
+  }
   let proven: Proven;
   let unsafe: string | undefined;
   try {

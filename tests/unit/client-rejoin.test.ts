@@ -3,7 +3,11 @@ import { READD_DELAY_MS } from "../../shared/client/rejoin.js";
 import type { EmsgClient } from "../../shared/client/client.js";
 import type { ConversationRecord } from "../../shared/client/conversation-record.js";
 import { fromB64u, toB64u } from "../../shared/base64url.js";
+import { deviceIdentityOf } from "../../shared/client/account-record.js";
 import { randomId16 } from "../../shared/ids.js";
+import { addMembers, createGroup, refreshKeys } from "../../shared/mls/group.js";
+import { epochOf } from "../../shared/mls/group-state.js";
+import { decodeGroupState } from "../../shared/mls/state-codec.js";
 import type { ConvPayload } from "../../shared/wire/conversation.js";
 import { GroupWorld, syncAll, tripGroup } from "./group-world.js";
 
@@ -156,6 +160,31 @@ describe("a device out of step is let back in", { timeout: 60_000 }, () => {
     await bob.flush();
     await syncAll(alice, carol);
     for (const person of [alice, bob, carol]) expect(await texts(person, conversation)).toEqual(["alice: before", "bob: still here"]);
+  });
+
+  it("a Welcome of a group a member built of the same people, sent with a commit the device cannot process, is not taken for a re-add: the device vetoes", async () => {
+    const { world, alice, bob, carol, conversation } = await tripGroup();
+    const epoch = world.hubs.get(conversation)!.epoch;
+    // Carol builds a group of her own under the conversation's id, from KeyPackages of Alice's and Bob's devices, at the epoch a re-add would bring.
+    const kp = (client: EmsgClient) => world.accounts.get(client.address)!.devices.find((d) => d.cert.body.deviceId === client.account!.deviceId)!.keyPackages.shift()!;
+    let fork = await createGroup(deviceIdentityOf(carol.account!), conversation);
+    while (epochOf(fork) < epoch) fork = (await refreshKeys(fork)).state;
+    const forged = await addMembers(fork, [kp(alice), kp(bob)]);
+    expect(epochOf(forged.state)).toBe(epoch + 1);
+    // With it, a commit whose path secret for Bob is garbage (the others read it).
+    const real = await refreshKeys(await decodeGroupState((await record(world, carol, conversation))!.group));
+    world.tamper = (to, item: ConvPayload) => (to === bob.address && item.type === "commit" ? { ...item, mls: broken(item.mls) } : item);
+    world.submit(conversation, carol.address, carol.account!.deviceId, { id: randomId16(), epoch, kind: "commit", mls: real.commit, welcome: forged.welcome, roster: { add: [bob.address], remove: [] } });
+    world.tamper = undefined;
+    await bob.sync();
+    expect(world.vetoes.map((v) => v.from)).toEqual([bob.address]);
+    expect(world.hubs.get(conversation)!.epoch).toBe(epoch);
+    await syncAll(alice, bob);
+    expect((await record(world, bob, conversation))!).toMatchObject({ epoch, members: [alice.address, bob.address, carol.address] });
+    await alice.sendText(conversation, "only the real group");
+    await alice.flush();
+    await bob.sync();
+    expect(await texts(bob, conversation)).toEqual(["alice: only the real group"]);
   });
 
   it("a member re-adds only the very device that asked: a KeyPackage of another device, or another account, offered in its place is refused", async () => {
