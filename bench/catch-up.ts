@@ -203,11 +203,15 @@ export async function runCatchUp(root: string, plan: CatchUpPlan, log: (line: st
     const reloadAt = process.env.EMSG_BENCH_CATCH_UP_RELOAD === "1" ? Math.round(stored / 3) : undefined;
     let reloaded = false;
     const banners = new Set<string>();
-    const cdp = profileTo ? await context.newCDPSession(page) : undefined;
-    if (cdp) {
+    const cdp = await context.newCDPSession(page);
+    if (profileTo) {
       await cdp.send("Profiler.enable");
       await cdp.send("Profiler.start");
     }
+    // The page's process CPU time: on this shared machine the wall clock mostly says how loaded it was.
+    await cdp.send("Performance.enable");
+    const cpuSeconds = async () => (await cdp.send("Performance.getMetrics")).metrics.find((m) => m.name === "ProcessTime")?.value;
+    const cpuBefore = await cpuSeconds();
     const t0 = performance.now();
     await openApp(page, origin);
     const shownMs = performance.now() - t0;
@@ -244,14 +248,16 @@ export async function runCatchUp(root: string, plan: CatchUpPlan, log: (line: st
       await sleep(100);
     }
     const totalMs = performance.now() - t0;
-    if (cdp && profileTo) writeFileSync(profileTo, JSON.stringify((await cdp.send("Profiler.stop")).profile));
+    const cpuAfter = await cpuSeconds();
+    if (profileTo) writeFileSync(profileTo, JSON.stringify((await cdp.send("Profiler.stop")).profile));
     log(`catch-up: the banner showed ${banners.size} steps of its progress: ${[...banners].slice(0, 3).join(" · ")}${banners.size > 3 ? " …" : ""}`);
     // Every text, and none twice: each chat counts its sender's texts unread (the first one's included), once each.
     const unread = await unreadCounts(page, lastTexts);
     if (counted !== stored || unread.some((n) => n !== plan.perConversation + 1)) {
       throw new Error(`catch-up ended with ${counted} of ${stored} messages stored and unread counts ${unread.join(", ")} (each should be ${plan.perConversation + 1})`);
     }
-    return { conversations: plan.conversations, queued, appShownMs: shownMs, listedMs, totalMs, msgsPerSec: (queued * 1000) / totalMs, progressSteps: banners.size, ...(reloaded ? { reloaded: true } : {}) };
+    return { conversations: plan.conversations, queued, appShownMs: shownMs, listedMs, totalMs, msgsPerSec: (queued * 1000) / totalMs, progressSteps: banners.size,
+      ...(cpuBefore !== undefined && cpuAfter !== undefined && !reloaded ? { pageCpuMs: (cpuAfter - cpuBefore) * 1000 } : {}), ...(reloaded ? { reloaded: true } : {}) };
   } finally {
     await browser.close();
     await running?.stopAll();

@@ -75,6 +75,8 @@ export interface CatchUpFigures {
   msgsPerSec: number;
   /** Distinct "Catching up… n of total" texts the app's status strip was seen showing meanwhile. */
   progressSteps?: number;
+  /** CPU time of the page's renderer process meanwhile (Chromium's ProcessTime metric). */
+  pageCpuMs?: number;
   /** The page was reloaded once along the way (EMSG_BENCH_CATCH_UP_RELOAD=1). */
   reloaded?: true;
 }

@@ -183,6 +183,7 @@ export function catchUpSection(results: Pick<BenchResults, "catchUp">, alone?: R
     `| … to the chat list showing every chat's last message, s | ${f.listedMs === undefined ? "—" : (f.listedMs / 1000).toFixed(1)} |`,
     `| … to the app on screen, s | ${(f.appShownMs / 1000).toFixed(1)} |`,
     `| messages read and stored per second | ${perSecond(f.msgsPerSec)} |`,
+    ...(f.pageCpuMs === undefined ? [] : [`| CPU time of the page's renderer process meanwhile, s (what load does not stretch) | ${(f.pageCpuMs / 1000).toFixed(1)} |`]),
     ...(f.progressSteps === undefined ? [] : [`| steps of "Catching up… n of m" seen in the status strip meanwhile | ${f.progressSteps} |`]),
     ...(f.reloaded ? ["| the page reloaded once a third of the way in; all stored, each chat's unread count right (none lost or twice) | yes |"] : []),
   ];
