@@ -35,9 +35,11 @@ export function App({ layout }: { layout: "popup" | "panel" }) {
   // The chat list and the open chat: the PWA's view models, asking the background for the core.
   const chats = useMemo(() => (account ? new ChatsViewModel(chatContext(account as Address, () => link.current)) : null), [account]);
   const [, bump] = useReducer((n: number) => n + 1, 0);
+  // As useModel does: a change between this render and the effect's subscription is not missed.
+  const drawn = chats?.version ?? 0;
   useEffect(() => {
     if (!chats) return;
-    const unsubscribe = chats.subscribe(() => bump(undefined));
+    const unsubscribe = chats.subscribe(() => bump(undefined), drawn);
     void chats.load();
     // The list is read again after expiry removed messages; a friend's change may open or close their chat's composer.
     const off = onChanged((what, removed) => {
