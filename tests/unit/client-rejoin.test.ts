@@ -80,6 +80,24 @@ describe("a device out of step is let back in", { timeout: 60_000 }, () => {
     expect(await notices(carol, conversation)).toEqual(["created", "added", "removed"]);
   });
 
+  it("a device whose re-add is withdrawn by a veto is behind again, asks again, and is let back in again", async () => {
+    const { world, alice, bob, carol, conversation } = await bobStuck();
+    await syncAll(alice, carol);
+    const readd = world.hubs.get(conversation)!.recent.at(-1)!;
+    await bob.sync();
+    expect((await record(world, bob, conversation))!.unsafe).toBeUndefined();
+    // Carol vetoes Alice's re-add of Bob (she could process it): everyone goes back to before it.
+    world.veto(conversation, carol.address, carol.account!.deviceId, { id: randomId16(), epoch: readd.epoch, hubSeq: readd.seq });
+    await bob.sync();
+    expect(world.rejoins.map((r) => r.from)).toEqual([bob.address, bob.address]);
+    await syncAll(alice, carol, bob);
+    expect((await record(world, bob, conversation))!.unsafe).toBeUndefined();
+    await bob.sendText(conversation, "back again");
+    await bob.flush();
+    await syncAll(alice, carol);
+    for (const person of [alice, carol]) expect((await texts(person, conversation)).at(-1)).toBe("bob: back again");
+  });
+
   it("a member whose commits only one device cannot process runs that account's vetoes out; the device, refused, is let back in", async () => {
     const { world, alice, bob, carol, conversation } = await tripGroup();
     const dave = await world.person("dave#im.bob.test");
