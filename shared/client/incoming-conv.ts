@@ -29,6 +29,7 @@ import { addNotice, asGroup, noticeRosterChange, readLeave, readTitle } from "./
 import { ownItemBack } from "./own-commits.js";
 import { readWithdrawal, rememberBefore, vetoIfUnreadable } from "./withdrawals.js";
 import { readdedBy, readRejoin, rejoinedBy, sameOtherLeaves } from "./rejoin.js";
+import { checkReaddedByMember } from "./rejoin-welcome.js";
 import { groupTextIn, readAheadIn } from "./store-batch.js";
 import { findMessage, type MessageRecord, saveMessage } from "./messages.js";
 import { attachmentRecordOf } from "./attachments.js";
@@ -54,8 +55,9 @@ async function join(ctx: CoreContext, item: ConvPayload): Promise<ConvOutcome> {
   const readd = existing !== undefined && !existing.left && (existing.rejoin?.stuck === true || existing.rejoin?.commit === item.id);
   if (existing && !existing.left && !readd) return {};
   let joined;
+  const bundles = await unusedKeyPackages(ctx);
   try {
-    joined = await joinFromWelcome(deviceIdentityOf(ctx.account), item.mls, await unusedKeyPackages(ctx));
+    joined = await joinFromWelcome(deviceIdentityOf(ctx.account), item.mls, bundles);
   } catch (error) {
     // Every device of the account gets the same Welcome; one naming another device is not ours.
     if (error instanceof EmsgError && error.code === "not_found") return {};
@@ -68,6 +70,7 @@ async function join(ctx: CoreContext, item: ConvPayload): Promise<ConvOutcome> {
   if (readd && !existing!.rejoin!.stuck && !sameOtherLeaves(await decodeGroupState(existing!.group), joined.state, ctx.account.deviceId, item.deviceId)) {
     throw new EmsgError("unauthorized", "The Welcome to let this device back in is of another group than the one it is in.");
   }
+  if (readd && existing!.rejoin!.stuck) await checkReaddedByMember(ctx, await decodeGroupState(existing!.group), joined.state, item.mls, bundles.find((b) => b.ref === joined.usedRef)!);
   let proven: Proven;
   let unsafe: string | undefined;
   try {

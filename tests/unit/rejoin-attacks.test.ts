@@ -1,0 +1,77 @@
+import { describe, expect, it } from "vitest";
+import type { EmsgClient } from "../../shared/client/client.js";
+import type { ConversationRecord } from "../../shared/client/conversation-record.js";
+import { fromB64u, toB64u } from "../../shared/base64url.js";
+import { deviceIdentityOf } from "../../shared/client/account-record.js";
+import { randomId16 } from "../../shared/ids.js";
+import type { MailItem } from "../../shared/wire/mail.js";
+import { addMembers, createGroup } from "../../shared/mls/group.js";
+import { epochOf } from "../../shared/mls/group-state.js";
+import type { ConvPayload } from "../../shared/wire/conversation.js";
+import { GroupWorld, syncAll, tripGroup } from "./group-world.js";
+
+// Attacks on Rejoining (PROTOCOL §8) by a lying hub or a malicious member, and what they get.
+
+function record(world: GroupWorld, client: EmsgClient, conversation: string): Promise<ConversationRecord | undefined> {
+  return world.storeOf(client).get<ConversationRecord>(`conv/${conversation}`);
+}
+
+function broken(mls: string): string {
+  const bytes = fromB64u(mls);
+  bytes[bytes.length - 1]! ^= 0xff;
+  return toB64u(bytes);
+}
+
+/** A KeyPackage of `client`'s device, as its server hands one out to any claim. */
+const claimed = (world: GroupWorld, client: EmsgClient) =>
+  world.accounts.get(client.address)!.devices.find((d) => d.cert.body.deviceId === client.account!.deviceId)!.keyPackages.shift()!;
+
+/** What the hub puts in `to`'s mailbox by itself: it orders everything, so it can hand anything over. */
+function handOver(world: GroupWorld, to: EmsgClient, payload: ConvPayload): void {
+  const mailbox = world.accounts.get(to.address)!.mailbox;
+  mailbox.push({ ...payload, kind: "conv", seq: mailbox.length + 1 } as MailItem);
+}
+
+/** Alice, Bob and Carol's group, where Alice's add of Dave reached Bob broken and Carol committed on top: Bob is stuck. */
+async function bobStuck() {
+  const trip = await tripGroup();
+  const { world, alice, bob, carol, conversation } = trip;
+  const dave = await world.person("dave#im.bob.test");
+  await world.befriend(alice, dave);
+  world.tamper = (to, item: ConvPayload) => (to === bob.address && item.type === "commit" ? { ...item, mls: broken(item.mls) } : item);
+  await alice.addToGroup(conversation, [dave.address]);
+  world.tamper = undefined;
+  await syncAll(carol, dave);
+  await carol.removeFromGroup(conversation, [dave.address]);
+  await bob.sync();
+  return { ...trip, dave };
+}
+
+describe("rejoin attacks", { timeout: 60_000 }, () => {
+  it("a device waiting to be let back in takes no Welcome of a group the hub's own account made: what it queued stays with it", async () => {
+    const { world, alice, bob, carol, conversation } = await bobStuck();
+    expect((await record(world, bob, conversation))!.rejoin?.stuck).toBe(true);
+    await bob.sendText(conversation, "for the trip only");
+    // Eve, the hub's own user and nobody Bob knows, makes a group under the conversation's id with a claimed KeyPackage of Bob's device.
+    const eve = await world.person("eve#im.alice.test");
+    const own = await createGroup(deviceIdentityOf(eve.account!), conversation);
+    const made = await addMembers(own, [claimed(world, bob)]);
+    handOver(world, bob, {
+      conversation: conversation as ConvPayload["conversation"], id: randomId16(), hubSeq: world.hubs.get(conversation)!.seq + 1, from: alice.address,
+      deviceId: alice.account!.deviceId, epoch: epochOf(made.state) - 1, type: "welcome", mls: made.welcome!, members: [alice.address, bob.address, eve.address], at: Date.now(),
+    });
+    await bob.sync();
+    const after = (await record(world, bob, conversation))!;
+    expect(after.members).toEqual([alice.address, bob.address, carol.address]);
+    expect(after.rejoin?.stuck).toBe(true);
+    expect((await bob.history(conversation, { limit: 10 })).find((m) => m.text === "for the trip only")).toMatchObject({ status: "sending" });
+    // The real re-add, by Alice's device, still lets him back in, and what he queued goes to the trip.
+    await syncAll(alice, carol);
+    await bob.sync();
+    expect((await record(world, bob, conversation))!).toMatchObject({ members: [alice.address, bob.address, carol.address] });
+    expect((await record(world, bob, conversation))!.unsafe).toBeUndefined();
+    await bob.flush();
+    await syncAll(alice, carol);
+    expect((await alice.history(conversation, { limit: 10 })).filter((m) => !m.notice).map((m) => m.text)).toEqual(["for the trip only"]);
+  });
+});
