@@ -19,16 +19,17 @@ function deviceKeys(state: GroupState): Map<string, { address: string; key: stri
 
 /**
  * A device waiting to be let back in (PROTOCOL §8, Rejoining) takes a Welcome only from a device it
- * held in its group (same device id, address and device key) or one of its own account (whose
- * certificate proveMembers checks under its own key): the hub, or any server, could otherwise
- * make a group of its own account with a claimed KeyPackage of this device, and read all it queued.
+ * held in its group (same device id, address and device key) or one its own account key certified:
+ * the hub, or any server, could otherwise make a group of its own account with a claimed KeyPackage
+ * of this device, and read all it queued.
  */
 export async function checkReaddedByMember(ctx: CoreContext, before: GroupState, after: GroupState, welcome: string, bundle: KeyPackageBundle): Promise<void> {
   const signer = await welcomeSigner(deviceIdentityOf(ctx.account), welcome, bundle);
   const leaf = membersOfTree(asClient(after).ratchetTree).find((m) => m.leafIndex === signer);
   const node = asClient(after).ratchetTree[signer * 2];
   const held = leaf && deviceKeys(before).get(leaf.body.deviceId);
-  if (leaf && leaf.body.address === ctx.account.address) return;
+  // The join verified each leaf's certificate under the account key it names.
+  if (leaf && leaf.body.address === ctx.account.address && leaf.body.accountKey === ctx.account.accountPublicKey) return;
   if (held && node?.nodeType === "leaf" && held.address === leaf.body.address && held.key === toB64u(node.leaf.signaturePublicKey)) return;
   throw new EmsgError("unauthorized", "The Welcome to let this device back in was made by no device of the conversation.");
 }

@@ -32,6 +32,9 @@ function handOver(world: GroupWorld, to: EmsgClient, payload: ConvPayload): void
   mailbox.push({ ...payload, kind: "conv", seq: mailbox.length + 1 } as MailItem);
 }
 
+/** Commits the hub took. */
+const commits = (world: GroupWorld, conversation: string) => world.log.filter((l) => l.conversation === conversation && l.submit.kind === "commit");
+
 /** Alice, Bob and Carol's group, where Alice's add of Dave reached Bob broken and Carol committed on top: Bob is stuck. */
 async function bobStuck() {
   const trip = await tripGroup();
@@ -73,5 +76,36 @@ describe("rejoin attacks", { timeout: 60_000 }, () => {
     await bob.flush();
     await syncAll(alice, carol);
     expect((await alice.history(conversation, { limit: 10 })).filter((m) => !m.notice).map((m) => m.text)).toEqual(["for the trip only"]);
+  });
+
+  it("a rejoin entry for a device its account removed (not yet out of this group) re-adds nothing: its server no longer lists it", async () => {
+    const { world, alice, bob, carol, conversation } = await tripGroup();
+    await world.anotherDevice(bob);
+    // Bob took his phone off his account; his tablet has not removed it from the trip yet.
+    const devices = world.accounts.get(bob.address)!.devices;
+    devices.splice(devices.findIndex((d) => d.cert.body.deviceId === bob.account!.deviceId), 1);
+    const before = commits(world, conversation).length;
+    world.rejoin(conversation, bob.address, bob.account!.deviceId, { id: randomId16(), epoch: world.hubs.get(conversation)!.epoch });
+    await syncAll(alice, carol);
+    expect(commits(world, conversation).length).toBe(before);
+  });
+
+  it("an entry naming another account's device, asked by a member or made up by the hub for an outsider, re-adds nothing", async () => {
+    const { world, alice, bob, carol, conversation } = await tripGroup();
+    const dave = await world.person("dave#im.bob.test");
+    const before = commits(world, conversation).length;
+    // Carol asks for Bob's device: the hub takes it (a member, and a device id is her server's word).
+    world.rejoin(conversation, carol.address, bob.account!.deviceId, { id: randomId16(), epoch: world.hubs.get(conversation)!.epoch });
+    // The hub makes one up for Dave, who is in no group, naming Bob's device too.
+    const hub = world.hubs.get(conversation)!;
+    for (const to of [alice, carol]) {
+      handOver(world, to, {
+        conversation: conversation as ConvPayload["conversation"], id: randomId16(), hubSeq: ++hub.seq, from: dave.address,
+        deviceId: bob.account!.deviceId, epoch: hub.epoch, type: "rejoin", mls: "", at: Date.now(),
+      });
+    }
+    await syncAll(alice, carol);
+    expect(commits(world, conversation).length).toBe(before);
+    for (const person of [alice, bob, carol]) expect((await record(world, person, conversation))!.members).toEqual([alice.address, bob.address, carol.address]);
   });
 });
