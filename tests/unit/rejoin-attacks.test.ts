@@ -5,7 +5,8 @@ import { fromB64u, toB64u } from "../../shared/base64url.js";
 import { deviceIdentityOf } from "../../shared/client/account-record.js";
 import { randomId16 } from "../../shared/ids.js";
 import type { MailItem } from "../../shared/wire/mail.js";
-import { addMembers, createGroup } from "../../shared/mls/group.js";
+import { addMembers, createGroup, readdMember, refreshKeys } from "../../shared/mls/group.js";
+import { decodeGroupState } from "../../shared/mls/state-codec.js";
 import { epochOf } from "../../shared/mls/group-state.js";
 import type { ConvPayload } from "../../shared/wire/conversation.js";
 import { GroupWorld, syncAll, tripGroup } from "./group-world.js";
@@ -107,5 +108,29 @@ describe("rejoin attacks", { timeout: 60_000 }, () => {
     await syncAll(alice, carol);
     expect(commits(world, conversation).length).toBe(before);
     for (const person of [alice, bob, carol]) expect((await record(world, person, conversation))!.members).toEqual([alice.address, bob.address, carol.address]);
+  });
+
+  // Open (PROTOCOL §8 Rejoining, the in-step check): a member that re-adds the device in a commit of
+  // its own on the real state, kept to itself, and submits another commit the device cannot process
+  // with that Welcome, passes sameOtherLeaves (every leaf but the device's and the committer's is
+  // the real one). The device takes the fork, sends no veto, and reads nobody but that member until
+  // the next commit. Binding the Welcome to the commit it came with (the GroupInfo's confirmed
+  // transcript hash from the commit's content, which the device can open) would refuse it.
+  it.fails("a Welcome of the member's own re-add on the real state, with another commit the device cannot process, is not taken: the device vetoes", async () => {
+    const { world, alice, bob, carol, conversation } = await tripGroup();
+    const epoch = world.hubs.get(conversation)!.epoch;
+    const real = await decodeGroupState((await record(world, carol, conversation))!.group);
+    const fork = await readdMember(real, bob.account!.deviceId, claimed(world, bob));
+    const submitted = await refreshKeys(await decodeGroupState((await record(world, carol, conversation))!.group));
+    world.tamper = (to, item: ConvPayload) => (to === bob.address && item.type === "commit" ? { ...item, mls: broken(item.mls) } : item);
+    world.submit(conversation, carol.address, carol.account!.deviceId, { id: randomId16(), epoch, kind: "commit", mls: submitted.commit, welcome: fork.welcome, roster: { add: [bob.address], remove: [] } });
+    world.tamper = undefined;
+    await bob.sync();
+    expect(world.vetoes.map((v) => v.from)).toEqual([bob.address]);
+    await syncAll(alice, bob);
+    await alice.sendText(conversation, "only the real group");
+    await alice.flush();
+    await bob.sync();
+    expect((await bob.history(conversation, { limit: 10 })).filter((m) => !m.notice).map((m) => m.text)).toEqual(["only the real group"]);
   });
 });
