@@ -1,5 +1,6 @@
 import { type Address, parseAddress } from "../../shared/address.js";
 import { EmsgClient } from "../../shared/client/client.js";
+import type { KeptUploads } from "../../shared/client/attachments.js";
 import type { Store } from "../../shared/client/store.js";
 import type { Transport } from "../../shared/client/transport.js";
 import { EmsgError } from "../../shared/errors.js";
@@ -23,9 +24,10 @@ export class ClientService {
   #connecting: Promise<void> | undefined;
   readonly #listeners = new Set<(change: Change, removed?: string[]) => void>();
 
-  constructor(store: Store, transport: Transport) {
+  /** `keptUploads`: where files being sent wait, sealed, for a server (they outlive the service worker). */
+  constructor(store: Store, transport: Transport, keptUploads?: KeptUploads) {
     this.#store = store;
-    this.client = new EmsgClient({ store, transport });
+    this.client = new EmsgClient({ store, transport, ...(keptUploads ? { keptUploads } : {}) });
     // Messages, their changes and chat summaries reach open pages as the core's own events
     // (entrypoints/background.ts); "messages" says only that expiry removed some.
     this.client.on("friend", () => this.#changed("friends"));

@@ -12,6 +12,8 @@ import { logFailure } from "../../ui/view-models/log-failure.js";
 import { LocalRecords } from "../../ui/view-models/local-records.js";
 import { fetchTransport } from "../platform/fetch-transport.js";
 import { ExtensionStore } from "../platform/chrome-storage-store.js";
+import { uploadsDatabase } from "../platform/uploads-database.js";
+import { IdbKeptUploads } from "../../ui/platform/kept-uploads.js";
 
 // The only place keys live: extension storage, read by the client core in this service worker.
 // A classic (not module) worker on purpose: WXT then builds it as one file, and a service
@@ -19,7 +21,7 @@ import { ExtensionStore } from "../platform/chrome-storage-store.js";
 export default defineBackground({
   main() {
     const store = new ExtensionStore(browser.storage.local);
-    const service = new ClientService(store, fetchTransport);
+    const service = new ClientService(store, fetchTransport, new IdbKeptUploads(uploadsDatabase()));
     const runtime = browser.runtime as unknown as { getURL(path: string): string };
     const self: Self = { id: browser.runtime.id, origin: runtime.getURL("/") };
     const ctx = { service, openPanel };
