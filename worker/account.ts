@@ -361,12 +361,14 @@ export class AccountObject extends DurableObject<Env> {
     const account = await attempt(() => JSON.parse(this.row().settings) as Settings);
     if (!account.ok) return { outcomes: payloads.map(() => account), soleDevice: null };
     const sole = answered.length > 0 ? this.devices.sole() : undefined;
+    // Only this account's own messages: the ids are the hub's word, another author's may share one.
+    const self = sole === undefined ? undefined : this.row().address;
     const ownAnswered = new Set(answered);
     const admitted: { content: MailContent & ConvPayload; sender: Address; ref: string }[] = [];
     const { verdicts, unproven } = await this.judgeConv(payloads, account.value, claims);
     const outcomes = payloads.map((payload, i) => {
       const verdict = verdicts[i]!;
-      const mine = sole !== undefined && payload.type === "application" && payload.deviceId === sole && ownAnswered.has(payload.id);
+      const mine = sole !== undefined && payload.type === "application" && payload.from === self && payload.deviceId === sole && ownAnswered.has(payload.id);
       if (verdict.ok && !mine) admitted.push({ content: { kind: "conv", ...payload }, sender: payload.from, ref: payload.id });
       return verdict;
     });
