@@ -170,7 +170,7 @@ const MLS_BEFORE = {
   encryptDecrypt: "before: 783–859, median 811 (wall 233) at 530cabc, 5 rounds in turns with this code at load 12–16; 617–718 at cf15684; wall 362 at 1d977a0",
   joins: "before: 2,730–3,073, median 2,911 (wall 9,343) at 530cabc, 5 rounds in turns with this code; 3,519–4,271 at cf15684; wall 10,613 at 1d977a0",
 };
-const CATCH_UP_BEFORE = "before: 98.6 at 35f4d5b, load 12, 101 msgs/s; 128.9 at 18d877a; 627.7 at 1d977a0";
+const CATCH_UP_BEFORE = "before: 16.6–27.1 at 530cabc in runs taking turns with b806015 at load 11–17, page CPU 9.5–9.8 s; 98.6 at 35f4d5b; 627.7 at 1d977a0";
 
 /** `alone`: the run of its own this section came from (`npm run bench -- --catch-up`), said in it. */
 export function catchUpSection(results: Pick<BenchResults, "catchUp">, alone?: RunContext): string {
