@@ -9,7 +9,7 @@ import { addMembers, createGroup, readdMember, refreshKeys } from "../../shared/
 import { decodeGroupState } from "../../shared/mls/state-codec.js";
 import { epochOf } from "../../shared/mls/group-state.js";
 import type { ConvPayload } from "../../shared/wire/conversation.js";
-import { GroupWorld, syncAll, tripGroup } from "./group-world.js";
+import { GroupWorld, syncAll, threeFriends, tripGroup } from "./group-world.js";
 
 // Attacks on Rejoining (PROTOCOL §8) by a lying hub or a malicious member, and what they get.
 
@@ -77,6 +77,34 @@ describe("rejoin attacks", { timeout: 60_000 }, () => {
     await bob.flush();
     await syncAll(alice, carol);
     expect((await alice.history(conversation, { limit: 10 })).filter((m) => !m.notice).map((m) => m.text)).toEqual(["for the trip only"]);
+  });
+
+  it("a 1:1 waiting to be let back in does not become a 1:1 with the hub's own account: the hub's Welcome of its user and Bob is refused", async () => {
+    const { world, alice, bob } = await threeFriends();
+    await alice.sendText(bob.address, "hi");
+    await alice.flush();
+    await bob.sync();
+    const conversation = (await bob.conversations())[0]!.conversation;
+    // Bob's vetoes ran out today; a commit of Alice's reaches him broken: he is behind for good.
+    world.vetoesAccepted.set(bob.address, 3);
+    const epoch = world.hubs.get(conversation)!.epoch;
+    const real = await refreshKeys(await decodeGroupState((await record(world, alice, conversation))!.group));
+    world.tamper = (to, item: ConvPayload) => (to === bob.address && item.type === "commit" ? { ...item, mls: broken(item.mls) } : item);
+    world.submit(conversation, alice.address, alice.account!.deviceId, { id: randomId16(), epoch, kind: "commit", mls: real.commit });
+    world.tamper = undefined;
+    await bob.sync();
+    expect((await record(world, bob, conversation))!.rejoin?.stuck).toBe(true);
+    await bob.sendText(conversation, "only for alice");
+    // The hub's own user Eve makes a group of herself and Bob under the 1:1's id.
+    const eve = await world.person("eve#im.alice.test");
+    const made = await addMembers(await createGroup(deviceIdentityOf(eve.account!), conversation), [claimed(world, bob)]);
+    handOver(world, bob, {
+      conversation: conversation as ConvPayload["conversation"], id: randomId16(), hubSeq: ++world.hubs.get(conversation)!.seq, from: alice.address,
+      deviceId: alice.account!.deviceId, epoch: epochOf(made.state) - 1, type: "welcome", mls: made.welcome!, members: [eve.address, bob.address], at: Date.now(),
+    });
+    await bob.sync();
+    expect((await record(world, bob, conversation))!).toMatchObject({ kind: "direct", peer: alice.address, members: [alice.address, bob.address], rejoin: { stuck: true } });
+    expect((await bob.history(conversation, { limit: 10 })).find((m) => m.text === "only for alice")).toMatchObject({ status: "sending" });
   });
 
   it("a rejoin entry for a device its account removed (not yet out of this group) re-adds nothing: its server no longer lists it", async () => {
