@@ -59,10 +59,11 @@ export interface ConversationRecord {
   /**
    * Out of step with the group (PROTOCOL §8, Rejoining): this device asked to be let back in
    * (`stuck`), or could not process `commit`, which may be one that re-adds it (`members`: the
-   * roster it must leave). Only then does a Welcome into a conversation this device is in (for a
-   * `commit`, that commit's own) replace its group.
+   * roster it must leave; `seal`: the epoch that commit makes, which its Welcome must be of). Only
+   * then does a Welcome into a conversation this device is in (for a `commit`, that commit's own)
+   * replace its group.
    */
-  rejoin?: { stuck?: true; commit?: string; members?: Address[] };
+  rejoin?: { stuck?: true; commit?: string; members?: Address[]; seal?: string };
 }
 
 export type ConversationKind = "direct" | "group";

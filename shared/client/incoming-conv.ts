@@ -1,6 +1,7 @@
 import { EmsgError } from "../errors.js";
 import { joinFromWelcome } from "../mls/group.js";
 import { epochOf, groupIdOf, isActive } from "../mls/group-state.js";
+import { sealOfCommit, sealOfState } from "../mls/commit-seal.js";
 import { type Processed, processMessage } from "../mls/receive.js";
 import { decodeGroupState, encodeGroupState } from "../mls/state-codec.js";
 import type { ConvPayload } from "../wire/conversation.js";
@@ -28,7 +29,7 @@ import { readDirectly } from "./direct-copies.js";
 import { addNotice, asGroup, noticeRosterChange, readLeave, readTitle } from "./group-changes.js";
 import { ownItemBack } from "./own-commits.js";
 import { readWithdrawal, rememberBefore, vetoIfUnreadable } from "./withdrawals.js";
-import { readdedBy, readRejoin, rejoinedBy, sameOtherLeaves } from "./rejoin.js";
+import { readdedBy, readRejoin, rejoinedBy } from "./rejoin.js";
 import { checkReaddedByMember } from "./rejoin-welcome.js";
 import { groupTextIn, readAheadIn } from "./store-batch.js";
 import { findMessage, type MessageRecord, saveMessage } from "./messages.js";
@@ -67,8 +68,8 @@ async function join(ctx: CoreContext, item: ConvPayload): Promise<ConvOutcome> {
   // A re-add's Welcome is of the commit it came with: the epoch after the one that commit was made at;
   // for a device that was in step, of its own group, every other leaf as it was (PROTOCOL §8, Rejoining).
   if (readd && epochOf(joined.state) !== item.epoch + 1) throw new EmsgError("unauthorized", "The Welcome to let this device back in is not of the commit it came with.");
-  if (readd && !existing!.rejoin!.stuck && !sameOtherLeaves(await decodeGroupState(existing!.group), joined.state, ctx.account.deviceId, item.deviceId)) {
-    throw new EmsgError("unauthorized", "The Welcome to let this device back in is of another group than the one it is in.");
+  if (readd && !existing!.rejoin!.stuck && sealOfState(joined.state) !== existing!.rejoin!.seal) {
+    throw new EmsgError("unauthorized", "The Welcome to let this device back in is not of the epoch the commit it came with makes.");
   }
   if (readd && existing!.rejoin!.stuck) await checkReaddedByMember(ctx, await decodeGroupState(existing!.group), joined.state, item.mls, bundles.find((b) => b.ref === joined.usedRef)!);
   let proven: Proven;
@@ -279,7 +280,10 @@ export async function applyConvItem(ctx: CoreContext, item: ConvPayload): Promis
   const processed = await (readAheadIn(ctx.store, record.group, item.mls) ?? processMessage(await decodeGroupState(record.group), item.mls, item.type)).catch(async (error: unknown) => {
     // A commit that removes this device and adds it again cannot be processed by it (MLS reuses its
     // leaf): should that commit's Welcome follow, it is taken instead of the veto (PROTOCOL §8, Rejoining).
-    if (await vetoIfUnreadable(ctx, record, item, error)) await saveConversation(ctx, { ...record, rejoin: { commit: item.id, members: record.members } }, false);
+    if (await vetoIfUnreadable(ctx, record, item, error)) {
+      const seal = await sealOfCommit(await decodeGroupState(record.group), item.mls).catch(() => undefined);
+      if (seal !== undefined) await saveConversation(ctx, { ...record, rejoin: { commit: item.id, members: record.members, seal } }, false);
+    }
     throw error;
   });
   if (processed.sender.address !== item.from || processed.sender.deviceId !== item.deviceId) {

@@ -3,6 +3,7 @@ import { EmsgError, RETRYABLE } from "../errors.js";
 import { randomId16 } from "../ids.js";
 import type { DeviceCertBody } from "../identity.js";
 import { certOfLeaf } from "../mls/credential.js";
+import { sealOfState } from "../mls/commit-seal.js";
 import { readdMember } from "../mls/group.js";
 import { asClient, type GroupState, isActive, membersOfTree } from "../mls/group-state.js";
 import { parseKeyPackage } from "../mls/keypackage.js";
@@ -113,32 +114,6 @@ export async function rejoinRefused(ctx: CoreContext, ref: string, why: string):
   return true;
 }
 
-/** Each device's leaf HPKE key, by device id. */
-function leafKeys(state: GroupState): Map<string, string> {
-  const tree = asClient(state).ratchetTree;
-  const keys = new Map<string, string>();
-  for (const m of membersOfTree(tree)) {
-    const node = tree[m.leafIndex * 2];
-    if (node?.nodeType === "leaf") keys.set(m.body.deviceId, toB64u(node.leaf.hpkePublicKey));
-  }
-  return keys;
-}
-
-/**
- * Whether a Welcome's tree (`after`) is this group's (`before`) with this device re-added by
- * `committer`: the same devices, and every leaf but those two unchanged. A group a member built of
- * the same people from claimed KeyPackages has fresh leaves for everyone, and is refused.
- */
-export function sameOtherLeaves(before: GroupState, after: GroupState, self: string, committer: string): boolean {
-  const [was, is] = [leafKeys(before), leafKeys(after)];
-  if (was.size !== is.size) return false;
-  for (const [deviceId, key] of is) {
-    if (!was.has(deviceId)) return false;
-    if (deviceId !== self && deviceId !== committer && was.get(deviceId) !== key) return false;
-  }
-  return true;
-}
-
 /** The leaf of `deviceId` in the group's tree: its certificate and HPKE key. */
 function leafOf(state: GroupState, deviceId: string): { body: DeviceCertBody; key: string } | undefined {
   const tree = asClient(state).ratchetTree;
@@ -235,7 +210,7 @@ export async function runReadds(ctx: CoreContext, catchUp: () => Promise<void>):
  */
 export function readdedBy(record: ConversationRecord, state: GroupState, deviceId: string, members: Address[], commit: string): ConversationRecord | undefined {
   if (isActive(state) || !membersOfTree(asClient(state).ratchetTree).some((m) => m.body.deviceId === deviceId)) return undefined;
-  return { ...record, rejoin: { commit, members } };
+  return { ...record, rejoin: { commit, members, seal: sealOfState(state) } };
 }
 
 /**

@@ -138,13 +138,11 @@ describe("rejoin attacks", { timeout: 60_000 }, () => {
     for (const person of [alice, bob, carol]) expect((await record(world, person, conversation))!.members).toEqual([alice.address, bob.address, carol.address]);
   });
 
-  // Open (PROTOCOL §8 Rejoining, the in-step check): a member that re-adds the device in a commit of
-  // its own on the real state, kept to itself, and submits another commit the device cannot process
-  // with that Welcome, passes sameOtherLeaves (every leaf but the device's and the committer's is
-  // the real one). The device takes the fork, sends no veto, and reads nobody but that member until
-  // the next commit. Binding the Welcome to the commit it came with (the GroupInfo's confirmed
-  // transcript hash from the commit's content, which the device can open) would refuse it.
-  it.fails("a Welcome of the member's own re-add on the real state, with another commit the device cannot process, is not taken: the device vetoes", async () => {
+  // A member re-adds the device in a commit of its own on the real state, kept to itself, and
+  // submits another commit the device cannot process with that Welcome: every leaf but the device's
+  // and the committer's is the real one, but the Welcome is not of the epoch the submitted commit
+  // makes (its seal: PROTOCOL §8 Rejoining), so the device vetoes instead of taking a fork.
+  it("a Welcome of the member's own re-add on the real state, with another commit the device cannot process, is not taken: the device vetoes", async () => {
     const { world, alice, bob, carol, conversation } = await tripGroup();
     const epoch = world.hubs.get(conversation)!.epoch;
     const real = await decodeGroupState((await record(world, carol, conversation))!.group);
