@@ -8,16 +8,17 @@ import {
   SubmitSchema,
   RejoinSchema,
   VetoSchema,
+  type FedItem,
   type ParsedConversationRef,
 } from "../../shared/wire/index.js";
 import { admit, clientIp } from "../auth.js";
 import { checkFraming } from "../policy/framing.js";
 import { admitSessionTicket, issueSessionTicket } from "../session-ticket.js";
-import { domainOf, type Domain } from "../../shared/address.js";
+import { type Address, domainOf, type Domain } from "../../shared/address.js";
 import { signAuthorProof } from "../author-proof.js";
 import { apiBaseOf, originFor, parseResolverMap } from "../../shared/discovery.js";
 import { json } from "../http.js";
-import { unwrap } from "../outcome.js";
+import { type Outcome, unwrap } from "../outcome.js";
 import { accountOf, conversationOf, enqueueRemote } from "../routing.js";
 import { ownDiscovery, peerDocument } from "../key-copies.js";
 import { signedBody, signedOnly, type AppContext, type AppEnv } from "./context.js";
@@ -76,50 +77,32 @@ conversationRoutes.post("/conversations/:hub/:id/messages", async (c) => {
 });
 
 /**
- * A member device's veto of the hub's latest commit (PROTOCOL §8, Vetoes), the way a submission
- * goes: straight in when the hub is here, else through the hub's Outbox after this account's
- * earlier submissions to the conversation; a refusal by a remote hub comes back as a `bounce`.
+ * A member device's word to the hub that is no Submit, its veto or its ask to rejoin: straight in
+ * when the hub is here, else as `item` through the hub's Outbox after this account's earlier
+ * submissions to the conversation; a refusal by a remote hub comes back as a `bounce`.
  */
+async function toHub(c: AppContext, ref: ParsedConversationRef, id: string, from: Address, here: () => Promise<Outcome<{ seq: number }>>, item: FedItem): Promise<Response> {
+  if (ref.hub === c.env.EMSG_DOMAIN) return json({ accepted: true, seq: unwrap(await here()).seq }, 202);
+  await enqueueRemote(c.env, ref.hub, [{ item, bounceTo: from, ref: id, to: from, conversation: ref.ref }]);
+  return json({ accepted: true }, 202);
+}
+
+/** A member device's veto of the hub's latest commit (PROTOCOL §8, Vetoes). */
 conversationRoutes.post("/conversations/:hub/:id/veto", async (c) => {
   const ref = refOf(c);
   const { auth, body } = await signedBody(c, VetoSchema);
-  if (ref.hub === c.env.EMSG_DOMAIN) {
-    const { seq } = unwrap(await conversationOf(c.env, ref.ref).veto(auth.address, auth.deviceId, body, Date.now()));
-    return json({ accepted: true, seq }, 202);
-  }
-  await enqueueRemote(c.env, ref.hub, [
-    {
-      item: { id: body.id, kind: "conv_veto", conversation: ref.ref, from: auth.address, deviceId: auth.deviceId, veto: body },
-      bounceTo: auth.address,
-      ref: body.id,
-      to: auth.address,
-      conversation: ref.ref,
-    },
-  ]);
-  return json({ accepted: true }, 202);
+  return toHub(c, ref, body.id, auth.address, () => conversationOf(c.env, ref.ref).veto(auth.address, auth.deviceId, body, Date.now()), {
+    id: body.id, kind: "conv_veto", conversation: ref.ref, from: auth.address, deviceId: auth.deviceId, veto: body,
+  });
 });
 
-/**
- * A member device's ask to be let back in (PROTOCOL §8, Rejoining), the way a veto goes: straight in
- * when the hub is here, else through the hub's Outbox; a remote hub's refusal comes back as a `bounce`.
- */
+/** A member device's ask to be let back in (PROTOCOL §8, Rejoining). */
 conversationRoutes.post("/conversations/:hub/:id/rejoin", async (c) => {
   const ref = refOf(c);
   const { auth, body } = await signedBody(c, RejoinSchema);
-  if (ref.hub === c.env.EMSG_DOMAIN) {
-    const { seq } = unwrap(await conversationOf(c.env, ref.ref).rejoin(auth.address, auth.deviceId, body, Date.now()));
-    return json({ accepted: true, seq }, 202);
-  }
-  await enqueueRemote(c.env, ref.hub, [
-    {
-      item: { id: body.id, kind: "conv_rejoin", conversation: ref.ref, from: auth.address, deviceId: auth.deviceId, rejoin: body },
-      bounceTo: auth.address,
-      ref: body.id,
-      to: auth.address,
-      conversation: ref.ref,
-    },
-  ]);
-  return json({ accepted: true }, 202);
+  return toHub(c, ref, body.id, auth.address, () => conversationOf(c.env, ref.ref).rejoin(auth.address, auth.deviceId, body, Date.now()), {
+    id: body.id, kind: "conv_rejoin", conversation: ref.ref, from: auth.address, deviceId: auth.deviceId, rejoin: body,
+  });
 });
 
 /** Path 2 (PROTOCOL §10): this server vouches for its member; the hub checks the ticket. */
