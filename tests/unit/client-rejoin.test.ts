@@ -1,15 +1,13 @@
 import { describe, expect, it, vi } from "vitest";
 import { READD_DELAY_MS } from "../../shared/client/rejoin.js";
 import type { EmsgClient } from "../../shared/client/client.js";
-import type { ConversationRecord } from "../../shared/client/conversation-record.js";
-import { fromB64u, toB64u } from "../../shared/base64url.js";
 import { deviceIdentityOf } from "../../shared/client/account-record.js";
 import { randomId16 } from "../../shared/ids.js";
 import { addMembers, createGroup, refreshKeys } from "../../shared/mls/group.js";
 import { epochOf } from "../../shared/mls/group-state.js";
 import { decodeGroupState } from "../../shared/mls/state-codec.js";
 import type { ConvPayload } from "../../shared/wire/conversation.js";
-import { GroupWorld, syncAll, tripGroup } from "./group-world.js";
+import { bobStuck, broken, commits, GroupWorld, record, syncAll, tripGroup } from "./group-world.js";
 
 // A device left behind its group for good (its veto refused: another account committed on top)
 // asks to be let back in, and an in-step member re-adds that same device (PROTOCOL §8, Rejoining).
@@ -20,35 +18,6 @@ async function texts(client: EmsgClient, conversation: string): Promise<string[]
 
 async function notices(client: EmsgClient, conversation: string): Promise<string[]> {
   return (await client.history(conversation, { limit: 500 })).flatMap((m) => (m.notice ? [m.notice.type] : []));
-}
-
-function record(world: GroupWorld, client: EmsgClient, conversation: string): Promise<ConversationRecord | undefined> {
-  return world.storeOf(client).get<ConversationRecord>(`conv/${conversation}`);
-}
-
-/** The same MLS message with its AEAD tag broken: its header reads as before, nobody can open it. */
-function broken(mls: string): string {
-  const bytes = fromB64u(mls);
-  bytes[bytes.length - 1]! ^= 0xff;
-  return toB64u(bytes);
-}
-
-/** Commits the hub took, by whom. */
-const commits = (world: GroupWorld, conversation: string) => world.log.filter((l) => l.conversation === conversation && l.submit.kind === "commit");
-
-/** Alice, Bob and Carol's group, where Alice's add of Dave reached Bob broken and Carol committed on top: Bob's veto is refused. */
-async function bobStuck() {
-  const trip = await tripGroup();
-  const { world, alice, bob, carol, conversation } = trip;
-  const dave = await world.person("dave#im.bob.test");
-  await world.befriend(alice, dave);
-  world.tamper = (to, item: ConvPayload) => (to === bob.address && item.type === "commit" ? { ...item, mls: broken(item.mls) } : item);
-  await alice.addToGroup(conversation, [dave.address]);
-  world.tamper = undefined;
-  await syncAll(carol, dave);
-  await carol.removeFromGroup(conversation, [dave.address]);
-  await bob.sync();
-  return { ...trip, dave };
 }
 
 describe("a device out of step is let back in", { timeout: 60_000 }, () => {

@@ -1,12 +1,11 @@
 import { describe, expect, it } from "vitest";
 import type { EmsgClient } from "../../shared/client/client.js";
-import type { ConversationRecord } from "../../shared/client/conversation-record.js";
-import { fromB64u, toB64u } from "../../shared/base64url.js";
+import { toB64u } from "../../shared/base64url.js";
 import { randomId16 } from "../../shared/ids.js";
 import { refreshKeys } from "../../shared/mls/group.js";
 import { decodeGroupState } from "../../shared/mls/state-codec.js";
 import type { ConvPayload } from "../../shared/wire/conversation.js";
-import { type GroupWorld, syncAll, tripGroup } from "./group-world.js";
+import { broken, record, syncAll, tripGroup } from "./group-world.js";
 
 // A commit some members cannot process would leave them at an epoch the hub left for good. They
 // veto it, the hub withdraws it, and every device goes back to where it was before it (PROTOCOL §8,
@@ -15,17 +14,6 @@ import { type GroupWorld, syncAll, tripGroup } from "./group-world.js";
 /** The texts a person's screen shows, "who: text", notices left out. */
 async function texts(client: EmsgClient, conversation: string): Promise<string[]> {
   return (await client.history(conversation, { limit: 500 })).filter((m) => !m.notice).map((m) => `${m.from.split("#")[0]}: ${m.text}`);
-}
-
-function record(world: GroupWorld, client: EmsgClient, conversation: string): Promise<ConversationRecord | undefined> {
-  return world.storeOf(client).get<ConversationRecord>(`conv/${conversation}`);
-}
-
-/** The same MLS message with its AEAD tag broken: its header reads as before, nobody can open it. */
-function broken(mls: string): string {
-  const bytes = fromB64u(mls);
-  bytes[bytes.length - 1]! ^= 0xff;
-  return toB64u(bytes);
 }
 
 describe("vetoes in the client core", { timeout: 60_000 }, () => {

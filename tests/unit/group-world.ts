@@ -4,7 +4,7 @@
 // the real servers are in tests/e2e/groups.test.ts.
 import { accountRecord } from "../../shared/client/account.js";
 import { type Address, asAddress, asDomain, domainOf } from "../../shared/address.js";
-import { fromB64u } from "../../shared/base64url.js";
+import { fromB64u, toB64u } from "../../shared/base64url.js";
 import { buildDiscoveryDoc } from "../../shared/discovery.js";
 import { EmsgError } from "../../shared/errors.js";
 import { type DeviceCert, generateKeyPair, keyIdOf, type KeyPair } from "../../shared/identity.js";
@@ -15,6 +15,7 @@ import { COMMITS_KEPT, judgeVeto, type RecentCommit } from "../../worker/policy/
 import { judgeRejoin } from "../../worker/policy/rejoin.js";
 import { saveAccount } from "../../shared/client/account-record.js";
 import { EmsgClient } from "../../shared/client/client.js";
+import type { ConversationRecord } from "../../shared/client/conversation-record.js";
 import { MemoryStore } from "../../shared/client/store.js";
 import type { HttpRequest, HttpResponse, Transport } from "../../shared/client/transport.js";
 
@@ -277,4 +278,37 @@ export async function tripGroup() {
   await people.alice.flush();
   await syncAll(people.bob, people.carol);
   return { ...people, conversation };
+}
+
+/** A person's stored conversation, as the client core keeps it. */
+export function record(world: GroupWorld, client: EmsgClient, conversation: string): Promise<ConversationRecord | undefined> {
+  return world.storeOf(client).get<ConversationRecord>(`conv/${conversation}`);
+}
+
+/** The same MLS message with its AEAD tag broken: its header reads as before, nobody can open it. */
+export function broken(mls: string): string {
+  const bytes = fromB64u(mls);
+  bytes[bytes.length - 1]! ^= 0xff;
+  return toB64u(bytes);
+}
+
+/** Commits the hub took. */
+export const commits = (world: GroupWorld, conversation: string) => world.log.filter((l) => l.conversation === conversation && l.submit.kind === "commit");
+
+/**
+ * Alice, Bob and Carol's group, where Alice's add of Dave reached Bob broken and Carol committed on
+ * top: Bob's veto is refused, and he is stuck (PROTOCOL §8, Rejoining).
+ */
+export async function bobStuck() {
+  const trip = await tripGroup();
+  const { world, alice, bob, carol, conversation } = trip;
+  const dave = await world.person("dave#im.bob.test");
+  await world.befriend(alice, dave);
+  world.tamper = (to, item: ConvPayload) => (to === bob.address && item.type === "commit" ? { ...item, mls: broken(item.mls) } : item);
+  await alice.addToGroup(conversation, [dave.address]);
+  world.tamper = undefined;
+  await syncAll(carol, dave);
+  await carol.removeFromGroup(conversation, [dave.address]);
+  await bob.sync();
+  return { ...trip, dave };
 }

@@ -1,7 +1,5 @@
 import { describe, expect, it } from "vitest";
 import type { EmsgClient } from "../../shared/client/client.js";
-import type { ConversationRecord } from "../../shared/client/conversation-record.js";
-import { fromB64u, toB64u } from "../../shared/base64url.js";
 import { deviceIdentityOf } from "../../shared/client/account-record.js";
 import { randomId16 } from "../../shared/ids.js";
 import type { MailItem } from "../../shared/wire/mail.js";
@@ -9,19 +7,9 @@ import { addMembers, createGroup, readdMember, refreshKeys } from "../../shared/
 import { decodeGroupState } from "../../shared/mls/state-codec.js";
 import { epochOf } from "../../shared/mls/group-state.js";
 import type { ConvPayload } from "../../shared/wire/conversation.js";
-import { GroupWorld, syncAll, threeFriends, tripGroup } from "./group-world.js";
+import { bobStuck, broken, commits, GroupWorld, record, syncAll, threeFriends, tripGroup } from "./group-world.js";
 
 // Attacks on Rejoining (PROTOCOL §8) by a lying hub or a malicious member, and what they get.
-
-function record(world: GroupWorld, client: EmsgClient, conversation: string): Promise<ConversationRecord | undefined> {
-  return world.storeOf(client).get<ConversationRecord>(`conv/${conversation}`);
-}
-
-function broken(mls: string): string {
-  const bytes = fromB64u(mls);
-  bytes[bytes.length - 1]! ^= 0xff;
-  return toB64u(bytes);
-}
 
 /** A KeyPackage of `client`'s device, as its server hands one out to any claim. */
 const claimed = (world: GroupWorld, client: EmsgClient) =>
@@ -31,24 +19,6 @@ const claimed = (world: GroupWorld, client: EmsgClient) =>
 function handOver(world: GroupWorld, to: EmsgClient, payload: ConvPayload): void {
   const mailbox = world.accounts.get(to.address)!.mailbox;
   mailbox.push({ ...payload, kind: "conv", seq: mailbox.length + 1 } as MailItem);
-}
-
-/** Commits the hub took. */
-const commits = (world: GroupWorld, conversation: string) => world.log.filter((l) => l.conversation === conversation && l.submit.kind === "commit");
-
-/** Alice, Bob and Carol's group, where Alice's add of Dave reached Bob broken and Carol committed on top: Bob is stuck. */
-async function bobStuck() {
-  const trip = await tripGroup();
-  const { world, alice, bob, carol, conversation } = trip;
-  const dave = await world.person("dave#im.bob.test");
-  await world.befriend(alice, dave);
-  world.tamper = (to, item: ConvPayload) => (to === bob.address && item.type === "commit" ? { ...item, mls: broken(item.mls) } : item);
-  await alice.addToGroup(conversation, [dave.address]);
-  world.tamper = undefined;
-  await syncAll(carol, dave);
-  await carol.removeFromGroup(conversation, [dave.address]);
-  await bob.sync();
-  return { ...trip, dave };
 }
 
 describe("rejoin attacks", { timeout: 60_000 }, () => {
