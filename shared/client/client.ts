@@ -19,6 +19,7 @@ import { type FavoriteCopy, readAccountArchive } from "../account-archive.js";
 import { continueMove, exportAccount as sealExport, type ImportProgress, type ImportResult, loadMove, type MoveStatus, restoreFriends, statusOf } from "./account-move.js";
 import { followMove, payOwedAccepts } from "./friend-moves.js";
 import { movedChat, type MovedChat, movedChats, movedSummaries, restoreHistory } from "./moved-history.js";
+import { pendingSummaries } from "./pending-chats.js";
 import type { ConvOutcome } from "./incoming-conv.js";
 import { applyFrames, openMailboxSocket, parseServerFrame, pollMailbox } from "./mailbox-sync.js";
 import type { MailItem } from "../wire/mail.js";
@@ -27,7 +28,7 @@ import { runDeviceJobs } from "./device-jobs.js";
 import { runReadds } from "./rejoin.js";
 import { parseLinkCode } from "../device-link.js";
 import { deleteMessage, findMessage, history, type HistoryPage, type MessageRecord, saveMessage } from "./messages.js";
-import { enqueue, enqueueReceipt, flushOutgoing, pendingConversation } from "./outgoing-queue.js";
+import { enqueue, enqueueReceipts, flushOutgoing, pendingConversation } from "./outgoing-queue.js";
 import { peerSafetyNumber } from "./verification.js";
 import { chatRetention, checkTimerDays, expiresAtFor, expiryPlan, setChatTimer } from "./retention.js";
 import { LivePaths, type MessagePath, SESSION_IDLE_CLOSE_MS } from "./live-paths.js";
@@ -198,8 +199,12 @@ export class EmsgClient {
   // ---- mailbox
 
   async #onOutcome(outcome: ConvOutcome): Promise<void> {
-    if (!outcome.receipts) return;
-    await enqueueReceipt(this.#context(), outcome.receipts.conversation, outcome.receipts.ids, this.#clock.now());
+    await this.#onOutcomes([outcome]);
+  }
+
+  /** Many items' receipts are queued from one listing of the queue, in one write (enqueueReceipts). */
+  async #onOutcomes(outcomes: ConvOutcome[]): Promise<void> {
+    await enqueueReceipts(this.#context(), outcomes.flatMap((o) => (o.receipts ? [o.receipts] : [])), this.#clock.now());
   }
 
   async #afterItems(): Promise<void> {
@@ -291,7 +296,7 @@ export class EmsgClient {
     };
     try {
       // Only between frames of a backlog with more to come: after the last, and a live one, what is queued goes out.
-      await applyFrames(this.#context(), next, (frame) => (frame.left ?? 0) > 0, (o) => this.#onOutcome(o), (frame, upTo) => this.#onApplied(frame, upTo));
+      await applyFrames(this.#context(), next, (frame) => (frame.left ?? 0) > 0, (os) => this.#onOutcomes(os), (frame, upTo) => this.#onApplied(frame, upTo));
     } catch (error) {
       // Nothing from the frame that failed on was acknowledged, so the server sends it again on the next connect.
       console.error("emsg: applying mailbox items failed", error);
@@ -486,6 +491,7 @@ export class EmsgClient {
     // In turn: its bucket is rewritten by every message read too.
     void this.#exclusive(() => indexMessages(ctx, [message])).catch((error: unknown) => console.warn(`emsg: a sent message is not searchable: ${(error as Error).message}`));
     this.events.emit("message", message);
+    if (!conversation) await this.#listPending(ctx, peer!);
     void this.#exclusive(() => this.#touch(conversation, message)).catch((error: unknown) => {
       console.warn(`emsg: the chat list shows the previous last message for now: ${(error as Error).message}`);
     });
@@ -505,11 +511,21 @@ export class EmsgClient {
     // As a text: the chat's timer goes with it, and the server deletes the blob then (PROTOCOL §15.4).
     const expiresAt = await expiresAtFor(ctx, await this.#chatKey(target), await keptRetentionDays(ctx), sentAt);
     const base = { conversation: into, from: ctx.account.address, direction: "out" as const, ...(expiresAt === undefined ? {} : { expiresAt }) };
-    const message = await this.#attachments.send(base, conversation ? { conversation } : { peer: peer! }, source, media, options, sentAt);
-    void this.#exclusive(() => this.#touch(conversation, message)).catch((error: unknown) => {
-      console.warn(`emsg: the chat list shows the previous last message for now: ${(error as Error).message}`);
-    });
-    return message;
+    const message = await this.#attachments.prepare(base, conversation ? { conversation } : { peer: peer! }, source, media, sentAt);
+    // Listed at once, not when an upload of minutes is done: a new chat's row too, as `@FRIEND`.
+    if (conversation) {
+      void this.#exclusive(() => this.#touch(conversation, message)).catch((error: unknown) => {
+        console.warn(`emsg: the chat list shows the previous last message for now: ${(error as Error).message}`);
+      });
+    } else await this.#listPending(ctx, peer!);
+    await this.#attachments.run(message.id, options);
+    return (await findMessage(ctx, message.id)) ?? message;
+  }
+
+  /** Announces the chat with `peer` whose first messages wait for its conversation, as the list shows it. */
+  async #listPending(ctx: CoreContext, peer: Address): Promise<void> {
+    const summary = (await pendingSummaries(ctx, [], ctx.account.address)).find((s) => s.peer === peer);
+    if (summary) this.events.emit("conversation", summary);
   }
 
   /**
@@ -552,7 +568,9 @@ export class EmsgClient {
   async conversations(): Promise<ConversationSummary[]> {
     const ctx = this.#context();
     const live = await listConversations(ctx);
-    return [...live, ...(await movedSummaries(ctx, live, ctx.account.address))];
+    // A chat whose first message waits (for its upload, or offline) is listed before its conversation exists.
+    const listed = [...live, ...(await pendingSummaries(ctx, live, ctx.account.address))];
+    return [...listed, ...(await movedSummaries(ctx, listed, ctx.account.address))];
   }
 
   /**

@@ -257,7 +257,9 @@ function messageIdOf(plaintext: Uint8Array): string | undefined {
  * (rare, and some of them send) go one at a time.
  */
 async function applyBatch(ctx: CoreContext, base: BatchStore, items: MailItem[], onOutcome: (outcome: ConvOutcome) => Promise<void>): Promise<number> {
-  return finishBatch(ctx, await handOverBatch(ctx, base, items), onOutcome);
+  return finishBatch(ctx, await handOverBatch(ctx, base, items), async (outcomes) => {
+    for (const outcome of outcomes) await onOutcome(outcome);
+  });
 }
 
 /** A run applied in a batch and handed over to the store (see StoreBatch.handOver): what is left once it is written. */
@@ -287,16 +289,19 @@ async function handOverBatch(ctx: CoreContext, base: BatchStore, items: MailItem
   }
 }
 
+/** What applying many items asks of the caller, heard at once (a frame's receipts are queued in one write). */
+export type OnOutcomes = (outcomes: ConvOutcome[]) => Promise<void>;
+
 /** Once a run's writes are stored, the views hear of it and its receipts are queued; returns its cursor. */
-async function finishBatch(ctx: CoreContext, handed: Handed, onOutcome: (outcome: ConvOutcome) => Promise<void>): Promise<number> {
+async function finishBatch(ctx: CoreContext, handed: Handed, onOutcomes: OnOutcomes): Promise<number> {
   await handed.written;
   handed.events.releaseTo(ctx.events);
-  // Each conversation's receipts are an entry of their own: queued side by side, not a store round trip after another.
-  await Promise.all(
-    [...handed.receipts].map(async ([conversation, ids]) => {
-      for (let i = 0; i < ids.length; i += RECEIPT_MAX_IDS) await onOutcome({ receipts: { conversation, ids: ids.slice(i, i + RECEIPT_MAX_IDS) } });
-    }),
-  );
+  // Each conversation's receipts are an entry of their own (one of at most RECEIPT_MAX_IDS ids), all told at once.
+  const outcomes: ConvOutcome[] = [];
+  for (const [conversation, ids] of handed.receipts) {
+    for (let i = 0; i < ids.length; i += RECEIPT_MAX_IDS) outcomes.push({ receipts: { conversation, ids: ids.slice(i, i + RECEIPT_MAX_IDS) } });
+  }
+  await onOutcomes(outcomes);
   return handed.cursor;
 }
 
@@ -314,7 +319,7 @@ export async function applyFrames<F extends { items: MailItem[] }>(
   ctx: CoreContext,
   next: () => F | undefined,
   ahead: (frame: F) => boolean,
-  onOutcome: (outcome: ConvOutcome) => Promise<void>,
+  onOutcomes: OnOutcomes,
   onApplied: (frame: F, upTo: number) => Promise<void>,
 ): Promise<void> {
   const base = ctx.store;
@@ -325,12 +330,12 @@ export async function applyFrames<F extends { items: MailItem[] }>(
     if (!canBatch(base) || items.length === 0 || items.some((item) => item.kind !== "conv")) {
       await writing?.finished;
       writing = undefined;
-      await onApplied(frame, await applyItems(ctx, items, onOutcome));
+      await onApplied(frame, await applyItems(ctx, items, (outcome) => onOutcomes([outcome])));
       continue;
     }
     const handed = await handOverBatch(ctx, base, items, writing?.handed);
     const applied = frame;
-    const finished = (writing?.finished ?? Promise.resolve()).then(async () => onApplied(applied, await finishBatch(ctx, handed, onOutcome)));
+    const finished = (writing?.finished ?? Promise.resolve()).then(async () => onApplied(applied, await finishBatch(ctx, handed, onOutcomes)));
     finished.catch(() => (failed = true));
     writing = { handed, finished };
     if (!ahead(frame)) {

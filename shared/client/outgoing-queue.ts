@@ -10,6 +10,7 @@ import { attachmentContentOf } from "./attachments.js";
 import { aliasMessage, deleteMessage, findMessage, saveMessage, setStatus } from "./messages.js";
 import { sendVetoes } from "./withdrawals.js";
 import { sendRejoins, waitsToRejoin } from "./rejoin.js";
+import { canBatch } from "./store-batch.js";
 
 /**
  * What waits to be sent. A text may name only its peer: its conversation is made on first send.
@@ -44,24 +45,50 @@ export function enqueue(ctx: Pick<CoreContext, "store">, entry: OutgoingEntry): 
  * Queues a receipt, folded into one of the same state still waiting for the same conversation, so
  * catching up on many messages sends a few receipts rather than one each.
  */
-export async function enqueueReceipt(
+export function enqueueReceipt(
   ctx: Pick<CoreContext, "store">,
   conversation: string,
   ids: string[],
   now: number,
   state: ReceiptContent["state"] = "delivered",
 ): Promise<void> {
-  const waiting = (await pending(ctx)).find(
-    // One already encrypted is sent as it is: ids added to it now would never leave.
-    (e) =>
-      e.conversation === conversation && e.content.type === "receipt" && e.content.state === state && !e.sealed &&
-      e.content.of.length + ids.length <= RECEIPT_MAX_IDS,
-  );
-  if (waiting && waiting.content.type === "receipt") {
-    await enqueue(ctx, { ...waiting, content: { ...waiting.content, of: [...new Set([...waiting.content.of, ...ids])] } });
-    return;
+  return enqueueReceipts(ctx, [{ conversation, ids }], now, state);
+}
+
+/**
+ * Queues receipts as enqueueReceipt does, all of them from one listing of the queue and in one
+ * write where the store takes many at once: a mailbox frame asks for some of each of its
+ * conversations, and listing (and, in the PWA, decrypting) the queue once a receipt took ~0.2 s
+ * per 10,000 messages caught up.
+ */
+export async function enqueueReceipts(
+  ctx: Pick<CoreContext, "store">,
+  receipts: ReadonlyArray<{ conversation: string; ids: string[] }>,
+  now: number,
+  state: ReceiptContent["state"] = "delivered",
+): Promise<void> {
+  if (receipts.length === 0) return;
+  const queue = await pending(ctx);
+  const writes = new Map<string, OutgoingEntry>();
+  for (const { conversation, ids } of receipts) {
+    const at = queue.findIndex(
+      // One already encrypted is sent as it is: ids added to it now would never leave.
+      (e) =>
+        e.conversation === conversation && e.content.type === "receipt" && e.content.state === state && !e.sealed &&
+        e.content.of.length + ids.length <= RECEIPT_MAX_IDS,
+    );
+    const waiting = queue[at];
+    const entry: OutgoingEntry =
+      waiting && waiting.content.type === "receipt"
+        ? { ...waiting, content: { ...waiting.content, of: [...new Set([...waiting.content.of, ...ids])] } }
+        : { content: newReceipt(ids, state, now), conversation };
+    if (waiting) queue[at] = entry;
+    else queue.push(entry);
+    writes.set(entryKey(entry), entry);
   }
-  await enqueue(ctx, { content: newReceipt(ids, state, now), conversation });
+  const { store } = ctx;
+  if (canBatch(store)) await store.putMany([...writes]);
+  else await Promise.all([...writes].map(([key, entry]) => store.put(key, entry)));
 }
 
 export async function pending(ctx: Pick<CoreContext, "store">): Promise<OutgoingEntry[]> {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { randomId16 } from "../../shared/ids.js";
-import { enqueueReceipt, pending } from "../../shared/client/outgoing-queue.js";
+import { enqueueReceipt, enqueueReceipts, pending } from "../../shared/client/outgoing-queue.js";
 import { MemoryStore } from "../../shared/client/store.js";
 import { EmsgClient } from "../../shared/client/client.js";
 import { GroupWorld } from "./group-world.js";
@@ -18,6 +18,28 @@ describe("queued delivery receipts", () => {
       ["im.bob.test/AAAAAAAAAAAAAAAAAAAAAA", 1],
     ]);
     expect(receipts.flatMap((r) => r.of).filter((id) => ids.includes(id)).length).toBe(131);
+  });
+
+  it("of a mailbox frame's conversations fold likewise, from one listing of the queue in one write", async () => {
+    const store = new MemoryStore();
+    const ctx = { store };
+    const [alice, bob] = ["im.alice.test/AAAAAAAAAAAAAAAAAAAAAA", "im.bob.test/AAAAAAAAAAAAAAAAAAAAAA"];
+    const ids = Array.from({ length: 150 }, () => randomId16());
+    await enqueueReceipt(ctx, alice, ids.slice(0, 60), 1_000);
+    let listings = 0;
+    let writes = 0;
+    const [list, putMany] = [store.list.bind(store), store.putMany.bind(store)];
+    store.list = (prefix) => (listings++, list(prefix));
+    store.putMany = (entries) => (writes++, putMany(entries));
+    await enqueueReceipts(ctx, [{ conversation: alice, ids: ids.slice(60, 100) }, { conversation: bob, ids: ids.slice(0, 1) }, { conversation: alice, ids: ids.slice(100) }], 2_000);
+    expect([listings, writes]).toEqual([1, 1]);
+    const receipts = (await pending(ctx)).map((e) => ({ conversation: e.conversation, of: e.content.type === "receipt" ? e.content.of : [] }));
+    expect(receipts.map((r) => [r.conversation, r.of.length]).sort()).toEqual([
+      [alice, 100],
+      [alice, 50],
+      [bob, 1],
+    ]);
+    expect(new Set(receipts.filter((r) => r.conversation === alice).flatMap((r) => r.of))).toEqual(new Set(ids));
   });
 });
 
