@@ -70,16 +70,14 @@ export class AttachmentSends {
   }
 
   /**
-   * Stores the message as `sending` at once, then seals and uploads the file and queues its
-   * pointer. Resolves when the pointer is queued, or when the upload waits for a server (then it
-   * resumes on the next connect); a refusal (over quota, say) marks the message failed and throws.
+   * Stores the message as `sending` with its upload job, to be shown at once; `run` then seals and
+   * uploads the file and queues its pointer.
    */
-  async send(
+  async prepare(
     message: Omit<MessageRecord, "id" | "text" | "at" | "status" | "attachment">,
     target: UploadJob["target"],
     source: FileSource,
     media: MediaInfo,
-    options: TransferOptions,
     now: number,
   ): Promise<MessageRecord> {
     const ctx = this.#host.context();
@@ -99,8 +97,7 @@ export class AttachmentSends {
     // A message that expires takes its blob with it: the server deletes it then (`until`, §15.4).
     await ctx.store.put(jobKey(id), { id, sentAt: now, target, fields, ...expiry } satisfies UploadJob);
     ctx.events.emit("message", record);
-    await this.run(id, options);
-    return (await findMessage(ctx, id)) ?? record;
+    return record;
   }
 
   /** Resumes every stored upload this process has the file of, or the platform kept; the others cannot go on and are failed. */
@@ -133,7 +130,9 @@ export class AttachmentSends {
 
   /**
    * Seals (unless the platform kept it sealed) and uploads a stored job, then queues its pointer.
-   * Progress goes to `given` when a caller watches it, else out as `upload` events.
+   * Progress goes to `given` when a caller watches it, else out as `upload` events. Resolves when
+   * the pointer is queued, or when the upload waits for a server (then it resumes on the next
+   * connect); a refusal (over quota, say) marks the message failed and throws.
    */
   async run(id: string, given?: TransferOptions): Promise<void> {
     if (this.#running.has(id)) return;

@@ -108,7 +108,8 @@ export class ConversationViewModel extends Observable {
 
   /** The core made (or announced) the conversation with our peer: address it by id from now on. */
   adopt(summary: ConversationSummary): void {
-    if (this.conversation === null && this.peer !== null && summary.peer === this.peer && !summary.unsafe) this.conversation = summary.conversation;
+    // `@FRIEND` (listed while the first messages wait) is no conversation yet: the friend's address stays the target.
+    if (this.conversation === null && this.peer !== null && summary.peer === this.peer && !summary.unsafe && !summary.conversation.startsWith("@")) this.conversation = summary.conversation;
     if (summary.conversation !== this.conversation || !this.loaded) return;
     const was = this.unsafe;
     this.unsafe = summary.unsafe ?? null;

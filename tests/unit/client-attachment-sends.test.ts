@@ -1,0 +1,42 @@
+import { describe, expect, it, vi } from "vitest";
+import type { FileSource } from "../../shared/client/attachments.js";
+import type { ConversationSummary } from "../../shared/client/conversation-record.js";
+import { GroupWorld } from "./group-world.js";
+
+function photo(name = "beach.jpg", size = 2_000): FileSource {
+  const bytes = new Uint8Array(size).fill(7);
+  return { name, mediaType: "image/jpeg", size, read: async (offset, length) => bytes.slice(offset, offset + length) };
+}
+
+/** Alice and Bob, friends with no conversation yet; Alice's uploads wait until `release` (then meet no server). */
+async function friendsWithHeldUploads() {
+  const world = new GroupWorld();
+  const alice = await world.person("alice#im.alice.test");
+  const bob = await world.person("bob#im.bob.test");
+  await world.befriend(alice, bob);
+  const serve = world.transport.fetch;
+  let release: () => void = () => {};
+  const held = new Promise<void>((resolve) => (release = resolve));
+  world.transport.fetch = async (url, request) => {
+    if (url.includes("/blobs")) {
+      await held;
+      throw new TypeError("fetch failed");
+    }
+    return serve(url, request);
+  };
+  return { world, alice, bob, release };
+}
+
+describe("a photo as the first message of a new chat", () => {
+  it("lists the chat at once, with the photo as its last line, while the upload still runs", { timeout: 60_000 }, async () => {
+    const { alice, bob, release } = await friendsWithHeldUploads();
+    const announced: ConversationSummary[] = [];
+    alice.events.on("conversation", (summary) => announced.push(summary));
+    const sending = alice.sendFile(bob.address, photo());
+    await vi.waitFor(() => expect(announced.map((s) => [s.peer, s.last?.text, s.last?.direction, s.last?.status])).toEqual([[bob.address, "beach.jpg", "out", "sending"]]));
+    const listed = (await alice.conversations()).find((c) => c.peer === bob.address);
+    expect(listed).toMatchObject({ conversation: `@${bob.address}`, kind: "direct", last: { text: "beach.jpg", status: "sending" } });
+    release();
+    expect(await sending).toMatchObject({ text: "beach.jpg", status: "sending", conversation: `@${bob.address}` });
+  });
+});
