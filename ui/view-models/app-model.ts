@@ -10,7 +10,7 @@ import { FavoritesViewModel } from "./favorites-model.js";
 import { FriendsViewModel } from "./friends-model.js";
 import { LocalRecords } from "./local-records.js";
 import { logFailure } from "./log-failure.js";
-import { arrivalNotification, requestNotification } from "./notification-policy.js";
+import { arrivalNotification, requestNotification, shouldNotify } from "./notification-policy.js";
 import { Observable } from "./observable.js";
 import type { PlatformPort } from "./platform-port.js";
 import { SafetyViewModel } from "./safety-model.js";
@@ -236,7 +236,10 @@ export class AppViewModel extends Observable implements AppContext {
   #onMessage(message: MessageRecord): void {
     this.#track(message);
     if (message.direction !== "in") return;
-    const shown = arrivalNotification(message, this.chats?.summary(message.conversation), this.client.address, this.t, this.chats?.people);
+    // Worked out only when it could be shown (hidden, and allowed): not for each message of a catch-up on screen.
+    const hidden = !this.#platform.visible();
+    const could = hidden && shouldNotify({ hidden, permission: this.#platform.permission() });
+    const shown = could ? arrivalNotification(message, this.chats?.summary(message.conversation), this.client.address, this.t, this.chats?.people) : null;
     // A muted chat stays quiet; its unread count still grows.
     if (shown && !this.chats?.isMuted(message.conversation)) this.#platform.notify(shown.title, shown.body, message.conversation, () => this.openConversation(message.conversation));
     if (this.chats?.conversation?.conversation === message.conversation) this.chats.conversation.markRead();
