@@ -89,13 +89,15 @@ export class AttachmentSends {
     const expiry = message.expiresAt === undefined ? {} : { expiresAt: message.expiresAt };
     const draft = checkedDraft({ v: 1, id, sentAt: now, type: "attachment", blob: id, hash: fields.key, ...fields, ...expiry });
     const record: MessageRecord = { ...message, id, text: fields.name, at: now, status: "sending", attachment: { ...attachmentRecordOf(draft), state: "uploading" } };
-    await saveMessage(ctx, record);
     // Held before the job is stored: a resume() meanwhile must find it resumable, not fail it.
     this.#sources.set(id, source);
-    // Kept until sealed: a reload while sealing seals it again rather than failing the message.
-    await this.#host.kept()?.keepFile(id, source).catch((e: unknown) => console.warn(`emsg: a reload while this file is sealed will lose it: ${(e as Error).message}`));
+    // The job before its message: a reload between the two leaves a job that resume() fails (and
+    // drops) with no message, never a message `sending` for ever with no upload behind it.
     // A message that expires takes its blob with it: the server deletes it then (`until`, §15.4).
     await ctx.store.put(jobKey(id), { id, sentAt: now, target, fields, ...expiry } satisfies UploadJob);
+    await saveMessage(ctx, record);
+    // Kept until sealed: a reload while sealing seals it again rather than failing the message.
+    await this.#host.kept()?.keepFile(id, source).catch((e: unknown) => console.warn(`emsg: a reload while this file is sealed will lose it: ${(e as Error).message}`));
     ctx.events.emit("message", record);
     return record;
   }

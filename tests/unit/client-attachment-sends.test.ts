@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from "vitest";
 import type { FileSource } from "../../shared/client/attachments.js";
 import type { ConversationSummary } from "../../shared/client/conversation-record.js";
+import { EmsgClient } from "../../shared/client/client.js";
 import { GroupWorld } from "./group-world.js";
 
 function photo(name = "beach.jpg", size = 2_000): FileSource {
@@ -38,5 +39,34 @@ describe("a photo as the first message of a new chat", () => {
     expect(listed).toMatchObject({ conversation: `@${bob.address}`, kind: "direct", last: { text: "beach.jpg", status: "sending" } });
     release();
     expect(await sending).toMatchObject({ text: "beach.jpg", status: "sending", conversation: `@${bob.address}` });
+  });
+});
+
+describe("a reload while a file's message and upload are being stored", () => {
+  it("never leaves the message sending for ever with no upload behind it", { timeout: 60_000 }, async () => {
+    const { world, alice, bob } = await friendsWithHeldUploads();
+    const store = world.storeOf(alice);
+    const put = store.put.bind(store);
+    // The tab closes right after the first of the two writes (the message, or its upload job).
+    let first: "msg" | "upload" | undefined;
+    let crashed = false;
+    store.put = async (key, value) => {
+      const kind = key.startsWith(`msg/@${bob.address}/`) ? "msg" : key.startsWith("upload/") ? "upload" : undefined;
+      if (crashed || (first !== undefined && kind !== undefined && kind !== first)) {
+        crashed = true;
+        throw new Error("the tab was closed");
+      }
+      first ??= kind;
+      return put(key, value);
+    };
+    await expect(alice.sendFile(bob.address, photo())).rejects.toThrow("the tab was closed");
+    store.put = put;
+
+    const reloaded = new EmsgClient({ store, transport: world.transport, clock: { now: () => Date.now() } });
+    await reloaded.open();
+    await reloaded.flush();
+    await vi.waitFor(async () => expect(await store.list("upload/")).toEqual([]));
+    const shown = await reloaded.history(bob.address);
+    expect(shown.filter((m) => m.status === "sending")).toEqual([]);
   });
 });
