@@ -6,7 +6,7 @@ import { type Processed, processMessage } from "../mls/receive.js";
 import { decodeGroupState, encodeGroupState } from "../mls/state-codec.js";
 import type { ConvPayload } from "../wire/conversation.js";
 import type { Address } from "../address.js";
-import { decodeContent, type TypingContent } from "../content.js";
+import { type Content, decodeContent, type TypingContent } from "../content.js";
 import { readReceiptsOn } from "./account-settings.js";
 import { applyHeld, readChange, readReceipt, TYPING_LATE_MS } from "./message-changes.js";
 import { indexMessages } from "./search.js";
@@ -190,16 +190,18 @@ const SENT_AHEAD_MS = 10 * 60_000;
 /**
  * Stores what an application message says (`record` already holds the state that read it): a text
  * is kept and announced once, a receipt marks our messages delivered. `hubSeq` is absent for a
- * direct copy, which arrives before the hub has ordered it.
+ * direct copy, which arrives before the hub has ordered it. `decoded`: its content, when it was
+ * decoded already (reading a frame ahead).
  */
 export async function readApplication(
   ctx: CoreContext,
   record: ConversationRecord,
   processed: Extract<Processed, { kind: "application" }>,
   hubSeq?: number,
+  decoded?: Content,
 ): Promise<{ record: ConversationRecord; outcome: ConvOutcome }> {
   const sender = processed.sender.address;
-  const content = decodeContent(processed.plaintext);
+  const content = decoded ?? decodeContent(processed.plaintext);
   // After leaving, the group's history stays as it was: nothing new is shown.
   if (afterLeaving(record, hubSeq)) return { record, outcome: {} };
   if (content.type === "group") return { record: await readTitle(ctx, record, content, sender), outcome: {} };
@@ -277,7 +279,8 @@ export async function applyConvItem(ctx: CoreContext, item: ConvPayload): Promis
     await saveConversation(ctx, markApplied(record, item.hubSeq), false);
     return {};
   }
-  const processed = await (readAheadIn(ctx.store, record.group, item.mls) ?? processMessage(await decodeGroupState(record.group), item.mls, item.type)).catch(async (error: unknown) => {
+  const read: Promise<{ processed: Processed; content?: Content }> = readAheadIn(ctx.store, record.group, item.mls) ?? processMessage(await decodeGroupState(record.group), item.mls, item.type).then((processed) => ({ processed }));
+  const { processed, content } = await read.catch(async (error: unknown) => {
     // A commit that removes this device and adds it again cannot be processed by it (MLS reuses its
     // leaf): should that commit's Welcome follow, it is taken instead of the veto (PROTOCOL §8, Rejoining).
     if (await vetoIfUnreadable(ctx, record, item, error)) {
@@ -311,7 +314,7 @@ export async function applyConvItem(ctx: CoreContext, item: ConvPayload): Promis
       throw error;
     }
   } else if (processed.kind === "application") {
-    ({ record: next, outcome } = await readApplication(ctx, next, processed, item.hubSeq));
+    ({ record: next, outcome } = await readApplication(ctx, next, processed, item.hubSeq, content));
   }
   const changed = next.last?.id !== record.last?.id || next.last?.text !== record.last?.text || next.epoch !== record.epoch || next.title !== record.title || next.left !== record.left;
   await saveConversation(ctx, next, changed || next.kind !== record.kind);

@@ -12,7 +12,7 @@ import { indexKey } from "./messages.js";
 import { heldChangesOf } from "./message-changes.js";
 import { processMessage } from "../mls/receive.js";
 import { decodeGroupState } from "../mls/state-codec.js";
-import { decodeContent, RECEIPT_MAX_IDS } from "../content.js";
+import { type Content, decodeContent, RECEIPT_MAX_IDS } from "../content.js";
 import { addNotice } from "./group-changes.js";
 import { receiveDeleted, receiveFriendBounce, receiveFriendRequest, receiveFriendResponse } from "./friends.js";
 import { setStatus } from "./messages.js";
@@ -228,22 +228,25 @@ async function readRunAhead(ctx: CoreContext, batch: StoreBatch, conversation: s
       (processed) => ({ processed }),
       (error: unknown) => ({ error }),
     );
-    batch.keepReadAhead(group, item.mls, result);
-    if (!("processed" in result)) continue;
+    if (!("processed" in result)) {
+      batch.keepReadAhead(group, item.mls, result);
+      continue;
+    }
     const { processed } = result;
+    // Decoded once, here: storing it takes the content with what was read ahead.
+    const content = processed.kind === "application" ? contentOf(processed.plaintext) : undefined;
+    batch.keepReadAhead(group, item.mls, content ? { processed, content } : result);
     state = processed.state;
     group = batch.groupText(state);
-    const id = processed.kind === "application" ? messageIdOf(processed.plaintext) : undefined;
-    if (id !== undefined) keys.push(indexKey(id));
+    if (content?.type === "text" || content?.type === "attachment") keys.push(indexKey(content.id));
   }
   return keys;
 }
 
-/** The id of the message a text or attachment brings, if that is what `plaintext` is. */
-function messageIdOf(plaintext: Uint8Array): string | undefined {
+/** What `plaintext` says, if it can be read; one that cannot fails the same way when stored. */
+function contentOf(plaintext: Uint8Array): Content | undefined {
   try {
-    const content = decodeContent(plaintext);
-    return content.type === "text" || content.type === "attachment" ? content.id : undefined;
+    return decodeContent(plaintext);
   } catch {
     return undefined;
   }

@@ -2,6 +2,7 @@ import { type GroupState } from "../mls/group-state.js";
 import type { Processed } from "../mls/receive.js";
 import { deferGroupState, dropDeferred, encodeDeferred, encodeGroupState, isDeferred } from "../mls/state-codec.js";
 import type { Store } from "./store.js";
+import type { Content } from "../content.js";
 
 /**
  * A store whose `putMany` applies a set of writes all at once or not at all (one IndexedDB
@@ -15,7 +16,8 @@ export interface BatchStore extends Store {
 }
 
 /** A message read ahead: what it gave, or why it could not be read (it is read with the same state again never). */
-export type ReadAhead = { processed: Processed } | { error: unknown };
+/** What reading a message ahead gave; an application message's content comes decoded, when it could be. */
+export type ReadAhead = { processed: Processed; content?: Content } | { error: unknown };
 
 export function canBatch(store: Store): store is BatchStore {
   return typeof (store as Partial<BatchStore>).putMany === "function";
@@ -269,8 +271,8 @@ export function groupTextIn(store: Store, state: GroupState): string {
 }
 
 /** What reading `mls` with the state whose text is `group` gave, when `store` is a batch that read it ahead. */
-export function readAheadIn(store: Store, group: string, mls: string): Promise<Processed> | undefined {
+export function readAheadIn(store: Store, group: string, mls: string): Promise<{ processed: Processed; content?: Content }> | undefined {
   const ahead = store instanceof StoreBatch ? store.readAhead(group, mls) : undefined;
   if (ahead === undefined) return undefined;
-  return "processed" in ahead ? Promise.resolve(ahead.processed) : Promise.reject(ahead.error);
+  return "processed" in ahead ? Promise.resolve(ahead) : Promise.reject(ahead.error);
 }
