@@ -98,7 +98,12 @@ export function wasApplied(record: ConversationRecord, hubSeq: number): boolean 
 
 /** The record with `hubSeq` marked applied; only the newest positions are kept. */
 export function markApplied(record: ConversationRecord, hubSeq: number): ConversationRecord {
-  const applied = [...(record.applied ?? []), hubSeq].sort((a, b) => a - b).slice(-APPLIED_KEPT);
+  const kept = record.applied ?? [];
+  // Kept in order: a position after every one kept (the usual case) goes at the end, nothing sorted again.
+  const applied =
+    kept.length === 0 || hubSeq >= kept[kept.length - 1]!
+      ? [...kept.slice(Math.max(0, kept.length + 1 - APPLIED_KEPT)), hubSeq]
+      : [...kept, hubSeq].sort((a, b) => a - b).slice(-APPLIED_KEPT);
   return { ...record, applied, lastHubSeq: Math.max(record.lastHubSeq, hubSeq) };
 }
 
