@@ -47,6 +47,9 @@ describe("attachments in the PWA, across two domains", () => {
     const input = alice.page.getByTestId("file-input");
     await input.setInputFiles({ name: "garden.png", mimeType: "image/png", buffer: Buffer.from(png) });
     await attachments(alice).filter({ has: alice.page.getByTestId("image-full") }).waitFor({ timeout: 60_000 });
+    // The photo, the chat's first message, is its line in Alice's chat list: one row, not one before the chat exists and one after.
+    await expect.poll(() => alice.page.getByTestId("chat-row").filter({ hasText: "garden.png" }).count(), { timeout: 30_000 }).toBe(1);
+    expect(await alice.page.getByTestId("chat-row").count()).toBe(1);
 
     await input.setInputFiles({ name: "dataset.bin", mimeType: "application/octet-stream", buffer: big });
     await alice.page.getByTestId("transfer").first().waitFor({ timeout: 30_000 });
