@@ -249,6 +249,10 @@ export class StoreBatch implements Store {
 function copyOf(value: unknown): unknown {
   if (typeof value !== "object" || value === null) return value;
   if (Array.isArray(value)) {
+    // A list of plain values (a record's 512 hub positions) is copied whole: half the time.
+    let plain = 0;
+    while (plain < value.length && (typeof value[plain] !== "object" || value[plain] === null)) plain++;
+    if (plain === value.length) return value.slice();
     const out = new Array<unknown>(value.length);
     for (let i = 0; i < value.length; i++) out[i] = copyOf(value[i]);
     return out;
