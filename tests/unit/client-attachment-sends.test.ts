@@ -2,11 +2,21 @@ import { describe, expect, it, vi } from "vitest";
 import type { FileSource } from "../../shared/client/attachments.js";
 import type { ConversationSummary } from "../../shared/client/conversation-record.js";
 import { EmsgClient } from "../../shared/client/client.js";
+import type { ChatContext } from "../../ui/view-models/chat-context.js";
+import { ChatsViewModel } from "../../ui/view-models/chats-model.js";
+import { translator } from "../../ui/i18n/translate.js";
 import { GroupWorld } from "./group-world.js";
 
 function photo(name = "beach.jpg", size = 2_000): FileSource {
   const bytes = new Uint8Array(size).fill(7);
   return { name, mediaType: "image/jpeg", size, read: async (offset, length) => bytes.slice(offset, offset + length) };
+}
+
+/** The chat list over a real client core, with nothing kept on the side (no stars, drafts, marks). */
+function chatList(client: EmsgClient): ChatsViewModel {
+  const records = { marked: async () => new Set<string>(), favorites: async () => [], draft: async () => "", keyMemory: async () => undefined, saveDraft: async () => undefined };
+  const ctx = { client, records, locale: "en", t: translator("en"), link: "online", now: () => Date.now(), favoritesChanged: () => undefined, runExpiry: () => client.expire() };
+  return new ChatsViewModel(ctx as unknown as ChatContext);
 }
 
 /** Alice and Bob, friends with no conversation yet; Alice's uploads wait until `release` (then meet no server). */
@@ -33,12 +43,18 @@ describe("a photo as the first message of a new chat", () => {
     const { alice, bob, release } = await friendsWithHeldUploads();
     const announced: ConversationSummary[] = [];
     alice.events.on("conversation", (summary) => announced.push(summary));
+    const list = chatList(alice);
+    await list.load();
+    list.open(bob.address);
     const sending = alice.sendFile(bob.address, photo());
     await vi.waitFor(() => expect(announced.map((s) => [s.peer, s.last?.text, s.last?.direction, s.last?.status])).toEqual([[bob.address, "beach.jpg", "out", "sending"]]));
+    expect(list.rows.map((r) => [r.id, r.preview, r.selected])).toEqual([[`@${bob.address}`, "You: beach.jpg", true]]);
     const listed = (await alice.conversations()).find((c) => c.peer === bob.address);
     expect(listed).toMatchObject({ conversation: `@${bob.address}`, kind: "direct", last: { text: "beach.jpg", status: "sending" } });
     release();
     expect(await sending).toMatchObject({ text: "beach.jpg", status: "sending", conversation: `@${bob.address}` });
+    // The open chat still writes to Bob by address: `@bob` is no conversation the core could send into.
+    expect([list.conversation?.conversation, list.conversation?.target]).toEqual([null, bob.address]);
   });
 });
 

@@ -120,7 +120,9 @@ export class ChatsViewModel extends Observable {
   }
 
   get #selected(): string | null {
-    return this.conversation?.conversation ?? null;
+    const open = this.conversation;
+    // A chat whose first messages wait for its conversation is the friend's row, `@FRIEND`.
+    return open ? (open.conversation ?? (open.peer ? `@${open.peer}` : null)) : null;
   }
 
   get rows(): ChatRow[] {
