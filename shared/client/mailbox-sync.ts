@@ -6,7 +6,7 @@ import { WsTicketResponseSchema } from "../wire/account.js";
 import type { ClientEvents, CoreContext } from "./context.js";
 import type { ConvPayload } from "../wire/conversation.js";
 import { applyConvItem, type ConvOutcome } from "./incoming-conv.js";
-import { conversationKey, loadConversation, wasApplied } from "./conversation-record.js";
+import { type ConversationRecord, conversationKey, loadConversation, wasApplied } from "./conversation-record.js";
 import { readDirectly } from "./direct-copies.js";
 import { indexKey } from "./messages.js";
 import { heldChangesOf } from "./message-changes.js";
@@ -22,7 +22,7 @@ import { rejoinRefused } from "./rejoin.js";
 import { receiveMoved } from "./friend-moves.js";
 import { onDeviceAdded } from "./device-jobs.js";
 import type { SocketLike } from "./transport.js";
-import { type BatchStore, canBatch, StoreBatch } from "./store-batch.js";
+import { type BatchStore, canBatch, peekIn, StoreBatch } from "./store-batch.js";
 import { Emitter } from "./events.js";
 
 const CURSOR = "mailbox/cursor";
@@ -72,7 +72,8 @@ const heldKey = (conversation: string) => `held/${conversation}`;
  */
 async function aheadOfCommit(ctx: CoreContext, item: ConvPayload): Promise<boolean> {
   if (item.type === "welcome") return false;
-  const record = await loadConversation(ctx, item.conversation);
+  // Only looked at: a batch's record is not copied for it (it is, once a message, to be applied).
+  const record = await peekIn<ConversationRecord>(ctx.store, conversationKey(item.conversation));
   // One stopped as unsafe reads nothing, and one out of step waits for a Welcome, not a commit.
   return record !== undefined && !record.left && !record.unsafe && item.epoch > record.epoch;
 }

@@ -56,12 +56,17 @@ export class StoreBatch implements Store {
   }
 
   async get<T>(key: string): Promise<T | undefined> {
+    const value = await this.peek<T>(key);
+    return value === undefined ? undefined : (copyOf(value) as T);
+  }
+
+  /** The value as get gives it, but this batch's own, not a copy: to read from there and then, never to change or keep. */
+  async peek<T>(key: string): Promise<Readonly<T> | undefined> {
     if (!this.#seen.has(key)) {
       const pending = this.#pending(key);
       this.#see(key, pending ? copyOf(pending.value) : this.#listing(key) ? undefined : await this.#base.get(key));
     }
-    const value = this.#seen.get(key);
-    return value === undefined ? undefined : (copyOf(value) as T);
+    return this.#seen.get(key) as T | undefined;
   }
 
   /** The writes of the batches before this one still on their way to the store, the latest first. */
@@ -272,6 +277,11 @@ function withEncodedGroup(value: unknown): unknown {
 /** `encodeGroupState`, or a stand-in when `store` is a batch (see StoreBatch.groupText). */
 export function groupTextIn(store: Store, state: GroupState): string {
   return store instanceof StoreBatch ? store.groupText(state) : encodeGroupState(state);
+}
+
+/** `store.get(key)`, or a batch's own value (StoreBatch.peek) where a copy is not needed: only to read from at once. */
+export function peekIn<T>(store: Store, key: string): Promise<Readonly<T> | undefined> {
+  return store instanceof StoreBatch ? store.peek<T>(key) : store.get<T>(key);
 }
 
 /** What reading `mls` with the state whose text is `group` gave, when `store` is a batch that read it ahead. */

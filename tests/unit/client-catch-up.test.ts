@@ -43,6 +43,20 @@ describe("a mailbox frame's batch of writes", () => {
     expect(epochOf(await decodeGroupState(stored!.group))).toBe(0);
     expect(stored!.group).toMatch(/^[A-Za-z0-9_-]+$/);
   });
+
+  it("is looked at without a copy where only read (peek), and a copy taken by get changes nothing in it", async () => {
+    const base = new MemoryStore();
+    await base.put("conv/a", { conversation: "a", applied: [1, 2] });
+    const batch = new StoreBatch(base);
+    const copy = (await batch.get<{ applied: number[] }>("conv/a"))!;
+    copy.applied.push(3);
+    expect(await batch.peek("conv/a")).toEqual({ conversation: "a", applied: [1, 2] });
+    await batch.put("conv/a", copy);
+    copy.applied.push(4);
+    expect(await batch.peek("conv/a")).toEqual({ conversation: "a", applied: [1, 2, 3] });
+    expect(await batch.peek("conv/b")).toBeUndefined();
+    expect(await base.get("conv/a")).toEqual({ conversation: "a", applied: [1, 2] });
+  });
 });
 
 describe("a batch's prefetched prefix", () => {
