@@ -524,7 +524,8 @@ export class EmsgClient {
 
   /** Announces the chat with `peer` whose first messages wait for its conversation, as the list shows it. */
   async #listPending(ctx: CoreContext, peer: Address): Promise<void> {
-    const summary = (await pendingSummaries(ctx, [], ctx.account.address)).find((s) => s.peer === peer);
+    // Not when a send meanwhile made the conversation: that one is the chat's row then.
+    const summary = (await pendingSummaries(ctx, await listConversations(ctx), ctx.account.address)).find((s) => s.peer === peer);
     if (summary) this.events.emit("conversation", summary);
   }
 
