@@ -100,10 +100,11 @@ export function wasApplied(record: ConversationRecord, hubSeq: number): boolean 
 export function markApplied(record: ConversationRecord, hubSeq: number): ConversationRecord {
   const kept = record.applied ?? [];
   // Kept in order: a position after every one kept (the usual case) goes at the end, nothing sorted again.
-  const applied =
-    kept.length === 0 || hubSeq >= kept[kept.length - 1]!
-      ? [...kept.slice(Math.max(0, kept.length + 1 - APPLIED_KEPT)), hubSeq]
-      : [...kept, hubSeq].sort((a, b) => a - b).slice(-APPLIED_KEPT);
+  let applied: number[];
+  if (kept.length === 0 || hubSeq >= kept[kept.length - 1]!) {
+    applied = kept.slice(Math.max(0, kept.length + 1 - APPLIED_KEPT));
+    applied.push(hubSeq);
+  } else applied = [...kept, hubSeq].sort((a, b) => a - b).slice(-APPLIED_KEPT);
   return { ...record, applied, lastHubSeq: Math.max(record.lastHubSeq, hubSeq) };
 }
 
