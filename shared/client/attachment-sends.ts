@@ -24,6 +24,8 @@ import {
 import type { CoreContext, UploadProgress } from "./context.js";
 import { findMessage, type MessageRecord, saveMessage, setStatus } from "./messages.js";
 import { enqueue } from "./outgoing-queue.js";
+import type { Store } from "./store.js";
+import { canBatch, StoreBatch } from "./store-batch.js";
 
 /**
  * Sending and fetching attachments (PROTOCOL §15) for one account. An upload runs beside the
@@ -91,11 +93,14 @@ export class AttachmentSends {
     const record: MessageRecord = { ...message, id, text: fields.name, at: now, status: "sending", attachment: { ...attachmentRecordOf(draft), state: "uploading" } };
     // Held before the job is stored: a resume() meanwhile must find it resumable, not fail it.
     this.#sources.set(id, source);
-    // The job before its message: a reload between the two leaves a job that resume() fails (and
-    // drops) with no message, never a message `sending` for ever with no upload behind it.
-    // A message that expires takes its blob with it: the server deletes it then (`until`, §15.4).
-    await ctx.store.put(jobKey(id), { id, sentAt: now, target, fields, ...expiry } satisfies UploadJob);
-    await saveMessage(ctx, record);
+    // Together, or the job first where the store cannot write both at once: a reload between them
+    // leaves a job that resume() fails (and drops) with no message, never a message `sending` for
+    // ever with no upload behind it.
+    await writtenTogether(ctx.store, async (store) => {
+      // A message that expires takes its blob with it: the server deletes it then (`until`, §15.4).
+      await store.put(jobKey(id), { id, sentAt: now, target, fields, ...expiry } satisfies UploadJob);
+      await saveMessage({ store }, record);
+    });
     // Kept until sealed: a reload while sealing seals it again rather than failing the message.
     await this.#host.kept()?.keepFile(id, source).catch((e: unknown) => console.warn(`emsg: a reload while this file is sealed will lose it: ${(e as Error).message}`));
     ctx.events.emit("message", record);
@@ -256,6 +261,14 @@ export class AttachmentSends {
       throw error;
     }
   }
+}
+
+/** Runs `write` as one write (all of it or none) where the store can, else its writes in order. */
+async function writtenTogether(base: Store, write: (store: Store) => Promise<void>): Promise<void> {
+  if (!canBatch(base)) return write(base);
+  const batch = new StoreBatch(base);
+  await write(batch);
+  await batch.commit();
 }
 
 function checkedDraft(value: unknown): AttachmentContent {

@@ -1,7 +1,10 @@
 import { describe, expect, it, vi } from "vitest";
 import type { FileSource } from "../../shared/client/attachments.js";
 import type { ConversationSummary } from "../../shared/client/conversation-record.js";
+import type { Address } from "../../shared/address.js";
 import { EmsgClient } from "../../shared/client/client.js";
+import type { MessageRecord } from "../../shared/client/messages.js";
+import type { MemoryStore, Store } from "../../shared/client/store.js";
 import type { ChatContext } from "../../ui/view-models/chat-context.js";
 import { ChatsViewModel } from "../../ui/view-models/chats-model.js";
 import { translator } from "../../ui/i18n/translate.js";
@@ -58,31 +61,56 @@ describe("a photo as the first message of a new chat", () => {
   });
 });
 
-describe("a reload while a file's message and upload are being stored", () => {
-  it("never leaves the message sending for ever with no upload behind it", { timeout: 60_000 }, async () => {
+/** Alice's device opened again over what her store kept, her uploads resumed; what her chat with Bob shows then. */
+async function afterReload(world: GroupWorld, store: MemoryStore, bob: Address): Promise<MessageRecord[]> {
+  const reloaded = new EmsgClient({ store, transport: world.transport, clock: { now: () => Date.now() } });
+  await reloaded.open();
+  await reloaded.flush();
+  await vi.waitFor(async () => expect(await store.list("upload/")).toEqual([]));
+  return reloaded.history(bob);
+}
+
+describe("a reload while a file's message and upload job are being stored", () => {
+  it("in a store that writes one key at a time, never leaves the message sending for ever with no upload behind it", { timeout: 60_000 }, async () => {
     const { world, alice, bob } = await friendsWithHeldUploads();
-    const store = world.storeOf(alice);
-    const put = store.put.bind(store);
+    const kept = world.storeOf(alice);
     // The tab closes right after the first of the two writes (the message, or its upload job).
     let first: "msg" | "upload" | undefined;
     let crashed = false;
-    store.put = async (key, value) => {
-      const kind = key.startsWith(`msg/@${bob.address}/`) ? "msg" : key.startsWith("upload/") ? "upload" : undefined;
-      if (crashed || (first !== undefined && kind !== undefined && kind !== first)) {
-        crashed = true;
-        throw new Error("the tab was closed");
-      }
-      first ??= kind;
-      return put(key, value);
+    const oneAtATime: Store = {
+      get: (key) => kept.get(key),
+      delete: (key) => kept.delete(key),
+      list: (prefix) => kept.list(prefix),
+      put: async (key, value) => {
+        const kind = key.startsWith(`msg/@${bob.address}/`) ? "msg" : key.startsWith("upload/") ? "upload" : undefined;
+        if (crashed || (first !== undefined && kind !== undefined && kind !== first)) {
+          crashed = true;
+          throw new Error("the tab was closed");
+        }
+        first ??= kind;
+        return kept.put(key, value);
+      },
     };
-    await expect(alice.sendFile(bob.address, photo())).rejects.toThrow("the tab was closed");
-    store.put = put;
+    const device = new EmsgClient({ store: oneAtATime, transport: world.transport, clock: { now: () => Date.now() } });
+    await device.open();
+    await expect(device.sendFile(bob.address, photo())).rejects.toThrow("the tab was closed");
+    expect((await afterReload(world, kept, bob.address)).filter((m) => m.status === "sending")).toEqual([]);
+  });
 
-    const reloaded = new EmsgClient({ store, transport: world.transport, clock: { now: () => Date.now() } });
-    await reloaded.open();
-    await reloaded.flush();
-    await vi.waitFor(async () => expect(await store.list("upload/")).toEqual([]));
-    const shown = await reloaded.history(bob.address);
-    expect(shown.filter((m) => m.status === "sending")).toEqual([]);
+  it("in a store that writes a set at once (IndexedDB), keeps both or neither", { timeout: 60_000 }, async () => {
+    const { world, alice, bob } = await friendsWithHeldUploads();
+    const kept = world.storeOf(alice);
+    // The tab closes as the message's id is written (after its record, where writes go one by one).
+    const put = kept.put.bind(kept);
+    const putMany = kept.putMany.bind(kept);
+    const closing = (keys: string[]) => {
+      if (keys.some((key) => key.startsWith("msgid/"))) throw new Error("the tab was closed");
+    };
+    kept.put = async (key, value) => (closing([key]), put(key, value));
+    kept.putMany = async (entries) => (closing(entries.map(([key]) => key)), putMany(entries));
+    await expect(alice.sendFile(bob.address, photo())).rejects.toThrow("the tab was closed");
+    kept.put = put;
+    kept.putMany = putMany;
+    expect((await afterReload(world, kept, bob.address)).filter((m) => m.status === "sending")).toEqual([]);
   });
 });
