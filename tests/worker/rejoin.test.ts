@@ -1,51 +1,15 @@
 import { describe, expect, it } from "vitest";
 import { randomId16 } from "../../shared/ids.js";
-import type { MailItem } from "../../shared/wire/index.js";
-import { PEER, anotherDevice, befriend, call, newDevice, registered, sendFederated, trustedPeer, type Device } from "./harness.js";
+import { PEER, anotherDevice, call, newDevice, registered, sendFederated, trustedPeer, type Device } from "./harness.js";
 import { TestGroup } from "./mls.js";
+import { answer, conversation, convItems, hubState, threeMembers } from "./hub-groups.js";
 
 // A member device left behind its group (its veto refused, say) asks to be let back in (PROTOCOL §8,
 // Rejoining): the hub orders a `rejoin` entry that reaches every member, whose in-step devices re-add
 // it. The hub decides only who may ask and how often.
 
-type ConvItem = Extract<MailItem, { kind: "conv" }>;
-
-async function conversation(owner: Device, members: Device[]): Promise<string> {
-  const res = await call(owner, "POST", "/conversations", { id: randomId16(), members: members.map((m) => m.address) });
-  expect(res.status).toBe(201);
-  return ((await res.json()) as { conversation: string }).conversation;
-}
-
 function rejoin(d: Device, conv: string, id = randomId16(), epoch = 1): Promise<Response> {
   return call(d, "POST", `/conversations/${conv}/rejoin`, { id, epoch });
-}
-
-async function answer(res: Response): Promise<{ status: number; body: Record<string, unknown> }> {
-  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-}
-
-async function convItems(d: Device): Promise<ConvItem[]> {
-  const page = (await (await call(d, "GET", "/mailbox?after=0&limit=500")).json()) as { items: MailItem[] };
-  return page.items.filter((i): i is ConvItem => i.kind === "conv");
-}
-
-async function hubState(d: Device, conv: string): Promise<{ epoch: number; members: string[]; lastSeq: number }> {
-  return (await (await call(d, "GET", `/conversations/${conv}`)).json()) as { epoch: number; members: string[]; lastSeq: number };
-}
-
-/** Alice, Bob and Carol in Alice's group (the hub at epoch 1). */
-async function threeMembers(prefix: string) {
-  const alice = await registered(`${prefix}a`);
-  const bob = await registered(`${prefix}b`);
-  const carol = await registered(`${prefix}c`);
-  await befriend(alice, bob);
-  await befriend(alice, carol);
-  const conv = await conversation(alice, [bob, carol]);
-  const group = await TestGroup.of(alice, conv);
-  const added = await group.add([bob, carol]);
-  const res = await call(alice, "POST", `/conversations/${conv}/messages`, { id: randomId16(), epoch: 0, kind: "commit", mls: added.commit, welcome: added.welcome, roster: { add: [bob.address, carol.address] } });
-  expect(res.status).toBe(202);
-  return { alice, bob, carol, conv };
 }
 
 describe("a member device's ask to be let back in", { timeout: 30_000 }, () => {

@@ -1,54 +1,15 @@
 import { describe, expect, it } from "vitest";
 import { randomId16 } from "../../shared/ids.js";
-import type { MailItem } from "../../shared/wire/index.js";
 import { PEER, anotherDevice, befriend, call, newDevice, registered, sendFederated, trustedPeer, type Device } from "./harness.js";
 import { TestGroup } from "./mls.js";
+import { answer, conversation, convItems, hubState, post, threeMembers } from "./hub-groups.js";
 
 // A member's commit that others cannot process would leave the hub at an epoch they never reach,
 // every later message of theirs stale_epoch. A member device's veto withdraws the latest commit
 // (PROTOCOL §8, Vetoes): the hub's epoch and members go back, and everyone the commit reached hears.
 
-type ConvItem = Extract<MailItem, { kind: "conv" }>;
-
-async function conversation(owner: Device, members: Device[]): Promise<string> {
-  const res = await call(owner, "POST", "/conversations", { id: randomId16(), members: members.map((m) => m.address) });
-  expect(res.status).toBe(201);
-  return ((await res.json()) as { conversation: string }).conversation;
-}
-
-function post(d: Device, conv: string, body: Record<string, unknown>, id = randomId16()): Promise<Response> {
-  return call(d, "POST", `/conversations/${conv}/messages`, { id, ...body });
-}
-
 function veto(d: Device, conv: string, body: { epoch: number; hubSeq: number }, id = randomId16()): Promise<Response> {
   return call(d, "POST", `/conversations/${conv}/veto`, { id, epoch: body.epoch, hubSeq: body.hubSeq });
-}
-
-async function answer(res: Response): Promise<{ status: number; body: Record<string, unknown> }> {
-  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-}
-
-async function hubState(d: Device, conv: string): Promise<{ epoch: number; members: string[] }> {
-  return (await (await call(d, "GET", `/conversations/${conv}`)).json()) as { epoch: number; members: string[] };
-}
-
-async function convItems(d: Device): Promise<ConvItem[]> {
-  const page = (await (await call(d, "GET", "/mailbox?after=0&limit=500")).json()) as { items: MailItem[] };
-  return page.items.filter((i): i is ConvItem => i.kind === "conv");
-}
-
-/** Alice, Bob and Carol in Alice's group (the hub at epoch 1), each a friend of Alice's. */
-async function threeMembers(prefix: string) {
-  const alice = await registered(`${prefix}a`);
-  const bob = await registered(`${prefix}b`);
-  const carol = await registered(`${prefix}c`);
-  await befriend(alice, bob);
-  await befriend(alice, carol);
-  const conv = await conversation(alice, [bob, carol]);
-  const group = await TestGroup.of(alice, conv);
-  const added = await group.add([bob, carol]);
-  expect((await post(alice, conv, { epoch: 0, kind: "commit", mls: added.commit, welcome: added.welcome, roster: { add: [bob.address, carol.address] } })).status).toBe(202);
-  return { alice, bob, carol, conv, group };
 }
 
 /**

@@ -1,0 +1,46 @@
+import { expect } from "vitest";
+import { randomId16 } from "../../shared/ids.js";
+import type { MailItem } from "../../shared/wire/index.js";
+import { befriend, call, registered, type Device } from "./harness.js";
+import { TestGroup } from "./mls.js";
+
+// A hub's group as the veto and rejoin tests drive it: made, read and answered over the client API.
+
+export type ConvItem = Extract<MailItem, { kind: "conv" }>;
+
+export async function conversation(owner: Device, members: Device[]): Promise<string> {
+  const res = await call(owner, "POST", "/conversations", { id: randomId16(), members: members.map((m) => m.address) });
+  expect(res.status).toBe(201);
+  return ((await res.json()) as { conversation: string }).conversation;
+}
+
+export function post(d: Device, conv: string, body: Record<string, unknown>, id = randomId16()): Promise<Response> {
+  return call(d, "POST", `/conversations/${conv}/messages`, { id, ...body });
+}
+
+export async function answer(res: Response): Promise<{ status: number; body: Record<string, unknown> }> {
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+export async function hubState(d: Device, conv: string): Promise<{ epoch: number; members: string[]; lastSeq: number }> {
+  return (await (await call(d, "GET", `/conversations/${conv}`)).json()) as { epoch: number; members: string[]; lastSeq: number };
+}
+
+export async function convItems(d: Device): Promise<ConvItem[]> {
+  const page = (await (await call(d, "GET", "/mailbox?after=0&limit=500")).json()) as { items: MailItem[] };
+  return page.items.filter((i): i is ConvItem => i.kind === "conv");
+}
+
+/** Alice, Bob and Carol in Alice's group (the hub at epoch 1), each a friend of Alice's. */
+export async function threeMembers(prefix: string) {
+  const alice = await registered(`${prefix}a`);
+  const bob = await registered(`${prefix}b`);
+  const carol = await registered(`${prefix}c`);
+  await befriend(alice, bob);
+  await befriend(alice, carol);
+  const conv = await conversation(alice, [bob, carol]);
+  const group = await TestGroup.of(alice, conv);
+  const added = await group.add([bob, carol]);
+  expect((await post(alice, conv, { epoch: 0, kind: "commit", mls: added.commit, welcome: added.welcome, roster: { add: [bob.address, carol.address] } })).status).toBe(202);
+  return { alice, bob, carol, conv, group };
+}
