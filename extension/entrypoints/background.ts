@@ -11,11 +11,11 @@ import { FORWARDED_EVENTS, type ChangedNotice, type EventNotice } from "../messa
 import { logFailure } from "../../ui/view-models/log-failure.js";
 import { LocalRecords } from "../../ui/view-models/local-records.js";
 import { fetchTransport } from "../platform/fetch-transport.js";
-import { ExtensionStore } from "../platform/chrome-storage-store.js";
+import { ExtensionStore } from "../platform/extension-store.js";
 import { uploadsDatabase } from "../platform/uploads-database.js";
 import { IdbKeptUploads } from "../../ui/platform/kept-uploads.js";
 
-// The only place keys live: extension storage, read by the client core in this service worker.
+// The only place keys live: the extension's IndexedDB (extension-store.ts), read by the client core in this service worker.
 // A classic (not module) worker on purpose: WXT then builds it as one file, and a service
 // worker may not import() at run time, which is how ts-mls loads its ciphers.
 export default defineBackground({

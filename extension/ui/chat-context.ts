@@ -3,7 +3,7 @@ import type { Address } from "../../shared/address.js";
 import type { ChatContext } from "../../ui/view-models/chat-context.js";
 import type { LinkState } from "../../ui/view-models/connectivity.js";
 import { LocalRecords } from "../../ui/view-models/local-records.js";
-import { ExtensionStore } from "../platform/chrome-storage-store.js";
+import { ExtensionStore } from "../platform/extension-store.js";
 import { answered } from "./group-requests.js";
 import { locale, t } from "./i18n.js";
 import { ask } from "./panel-api.js";

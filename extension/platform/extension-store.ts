@@ -1,0 +1,113 @@
+import { type DBSchema, type IDBPDatabase, openDB, unwrap } from "idb";
+import type { BatchStore } from "../../shared/client/store-batch.js";
+import { moveFromStorageArea, type StorageArea } from "./storage-migration.js";
+
+export type { StorageArea } from "./storage-migration.js";
+
+/** Where the migration from extension storage stands (see storage-migration.ts). */
+export type MigrationState = "copied" | "done";
+
+export interface ExtensionDbSchema extends DBSchema {
+  /** The client core's entries: JSON text by the core's key. */
+  entries: { key: string; value: string };
+  /** This database's own bookkeeping: "migration". */
+  meta: { key: string; value: MigrationState };
+}
+
+export type ExtensionDb = IDBPDatabase<ExtensionDbSchema>;
+
+export function openExtensionDb(name: string): Promise<ExtensionDb> {
+  return openDB<ExtensionDbSchema>(name, 1, {
+    upgrade(db) {
+      db.createObjectStore("entries");
+      db.createObjectStore("meta");
+    },
+  });
+}
+
+/** The keys that start with `prefix`: from the prefix up to, not including, the first string after all of them. */
+export function prefixRange(prefix: string): IDBKeyRange | undefined {
+  // That string: the prefix without its trailing U+FFFF units, its last unit one higher.
+  const stem = prefix.replace(/\uffff+$/, "");
+  if (stem === "") return prefix === "" ? undefined : IDBKeyRange.lowerBound(prefix);
+  const after = stem.slice(0, -1) + String.fromCharCode(stem.charCodeAt(stem.length - 1) + 1);
+  return IDBKeyRange.bound(prefix, after, false, true);
+}
+
+const parse = (text: string | undefined): unknown => (text === undefined ? undefined : JSON.parse(text));
+
+/**
+ * The client core's Store in the extension: IndexedDB of the extension's own origin, which the
+ * background service worker, panel and popup share and no web page or content script can open.
+ * A listing reads its key range only, and a mailbox frame's writes go in one transaction
+ * (putMany, see StoreBatch), all or none.
+ *
+ * Values are JSON text, not sealed as the PWA's are: the PWA seals against other scripts of its
+ * web origin, and an extension's origin runs only the extension's own code; a sealing key would
+ * have to live beside the data (no passphrase here), so it would not keep anything from whoever
+ * can read the profile's files either. JSON text keeps the store's semantics those of
+ * MemoryStore and of the extension storage it replaces: callers never share objects with it.
+ *
+ * Opening moves what an earlier version kept in extension storage here first, once
+ * (storage-migration.ts); every call waits for that.
+ */
+export class ExtensionStore implements BatchStore {
+  readonly #db: Promise<ExtensionDb>;
+
+  /** `area`: the extension storage an earlier version kept the entries in, under `prefix`. */
+  constructor(area: StorageArea, name = "emsg-store", prefix = "emsg:") {
+    this.#db = openExtensionDb(name).then(async (db) => {
+      await moveFromStorageArea(db, area, prefix);
+      return db;
+    });
+  }
+
+  async get<T>(key: string): Promise<T | undefined> {
+    return parse(await (await this.#db).get("entries", key)) as T | undefined;
+  }
+
+  async put(key: string, value: unknown): Promise<void> {
+    await (await this.#db).put("entries", JSON.stringify(value), key);
+  }
+
+  async delete(key: string): Promise<void> {
+    await (await this.#db).delete("entries", key);
+  }
+
+  async list<T>(prefix: string): Promise<Array<[string, T]>> {
+    const tx = (await this.#db).transaction("entries", "readonly");
+    const range = prefixRange(prefix);
+    const [keys, values] = await Promise.all([tx.store.getAllKeys(range), tx.store.getAll(range), tx.done]);
+    return values.map((text, i): [string, T] => [keys[i]!, JSON.parse(text) as T]);
+  }
+
+  /** Many values in one transaction (what a mailbox frame's batch reads ahead); undefined where absent. */
+  async getMany(keys: readonly string[]): Promise<unknown[]> {
+    const tx = (await this.#db).transaction("entries", "readonly");
+    // Straight to IndexedDB, without a promise per request: a frame looks up ~500 keys, most absent.
+    const store = unwrap(tx.store);
+    const requests = keys.map((key) => store.get(key) as IDBRequest<string | undefined>);
+    await tx.done;
+    return requests.map(({ result }) => parse(result));
+  }
+
+  /** Every write in one transaction, all or none (a mailbox frame's, see StoreBatch); undefined deletes. */
+  async putMany(entries: Array<[string, unknown]>): Promise<void> {
+    // Turned to text before the transaction opens, so a value that cannot be written fails before anything is.
+    const texts = entries.map(([key, value]) => [key, value === undefined ? undefined : JSON.stringify(value)] as const);
+    const tx = (await this.#db).transaction("entries", "readwrite");
+    // Any request that fails aborts the transaction, and `done` rejects; one refused at once (a bad key) aborts it here.
+    const store = unwrap(tx.store);
+    try {
+      for (const [key, text] of texts) {
+        if (text === undefined) store.delete(key);
+        else store.put(text, key);
+      }
+    } catch (error) {
+      tx.abort();
+      await tx.done.catch(() => undefined);
+      throw error;
+    }
+    await tx.done;
+  }
+}
