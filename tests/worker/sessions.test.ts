@@ -8,6 +8,7 @@ import { signObject } from "../../shared/signed.js";
 import { MAX_SESSION_SUBMITS, type SessionServerFrame } from "../../shared/wire/index.js";
 import { API, anotherDevice, befriend, call, errorOf, registered, type Device } from "./harness.js";
 import { TestGroup } from "./mls.js";
+import { HOLD_MS } from "../../worker/stored-copies.js";
 
 async function ticketFor(d: Device, conversation: string): Promise<string> {
   const res = await call(d, "POST", "/sessions/ticket", { conversation });
@@ -287,6 +288,60 @@ describe("session tickets: a session lasts as long as its latest ticket", () => 
     wa.send(JSON.stringify({ t: "renew", ticket }));
     expect(await closed).toBe(4001);
   });
+
+  it("leaves out of a mailbox only what the account's only device said it stored over its session", async () => {
+    const { alice, bob, wa, wb, nextA, nextB, group } = await twoSessions("got");
+    const mls = await group.message();
+    const send = async (ws: WebSocket, next: () => Promise<SessionServerFrame>, seq: number) => {
+      const id = randomId16();
+      ws.send(JSON.stringify({ t: "submit", submit: { id, epoch: 0, kind: "application", mls } }));
+      expect(await next()).toEqual({ t: "ack", id, seq });
+    };
+    const got = (...seqs: number[]) => wb.send(JSON.stringify({ t: "got", seqs }));
+    const arrives = async (d: Device, seq: number) => {
+      for (const end = Date.now() + 5000; Date.now() < end; await new Promise((r) => setTimeout(r, 200))) if ((await convSeqsIn(d)).includes(seq)) return;
+      throw new Error(`hub seq ${seq} never reached ${d.address}'s mailbox`);
+    };
+
+    // Bob's own message, answered over his session: his account tells the hub this is its only device (PROTOCOL §7).
+    await send(wb, nextB, 1);
+    expect(await nextA()).toMatchObject({ t: "item", item: { hubSeq: 1 } });
+    await arrives(alice, 1);
+    // Until his device first says `got`, nothing waits for it: this copy goes as before.
+    await send(wa, nextA, 2);
+    expect(await nextB()).toMatchObject({ t: "item", item: { hubSeq: 2 } });
+    await arrives(bob, 2);
+    got(2);
+    // Stored and said so: no mailbox copy.
+    await send(wa, nextA, 3);
+    expect(await nextB()).toMatchObject({ t: "item", item: { hubSeq: 3 } });
+    got(3);
+    // A `got` before the entry was pushed counts for nothing; unsaid, the copy waits for the hold, then goes.
+    got(4);
+    // Answered after the `got` by the hub: it read that first.
+    wb.send("nonsense");
+    expect(await nextB()).toMatchObject({ t: "error", error: "bad_request" });
+    await send(wa, nextA, 4);
+    expect(await nextB()).toMatchObject({ t: "item", item: { hubSeq: 4 } });
+    expect(await convSeqsIn(bob)).toEqual([2]);
+    await arrives(bob, 4);
+    // A session closed before its `got`: the copy goes at once, not only when the hold ends.
+    await send(wa, nextA, 5);
+    expect(await nextB()).toMatchObject({ t: "item", item: { hubSeq: 5 } });
+    const closedAt = Date.now();
+    wb.close(1000, "bye");
+    await arrives(bob, 5);
+    expect(Date.now() - closedAt).toBeLessThan(HOLD_MS);
+    wa.close(1000, "bye");
+
+    expect(await convSeqsIn(bob)).toEqual([2, 4, 5]);
+    // A bad `got` is refused like any bad frame.
+    const { wa: again, nextA: nextAgain } = await twoSessions("gotbad");
+    for (const seqs of [[], [-1], Array.from({ length: 257 }, (_, i) => i)]) {
+      again.send(JSON.stringify({ t: "got", seqs }));
+      expect(await nextAgain()).toMatchObject({ t: "error", error: "bad_request" });
+    }
+  }, 20_000);
 
   it("closes a removed device's session at once, and gives it no fresh ticket", async () => {
     const alice = await registered("remses");
