@@ -124,6 +124,43 @@ describe("sessions (path 2)", () => {
     expect(w.bob.shown).toEqual(["mailbox first"]);
   });
 
+  it("tells the hub it got an entry only once it has stored it, and never one it could not read", async () => {
+    const w = await world();
+    await w.bob.live.open(w.conversation);
+    const socket = w.hub.open()[0]!;
+    const gotFrames = () => socket.frames.filter((f) => f.t === "got");
+    // The store takes its time: until Bob's writes are done, the hub hears nothing.
+    const store = w.bob.ctx.store;
+    const put = store.put.bind(store);
+    let writesDone!: () => void;
+    const writable = new Promise<void>((resolve) => (writesDone = resolve));
+    store.put = async (key, value) => {
+      await writable;
+      return put(key, value);
+    };
+    const item = await w.fromAlice("stored, then said", 7);
+    socket.push({ t: "item", item });
+    await settle();
+    expect(gotFrames()).toEqual([]);
+    writesDone();
+    await until("Bob to see it", () => w.bob.shown.length === 1);
+    await until("the hub to hear it", () => gotFrames().length === 1);
+    expect(gotFrames()).toEqual([{ t: "got", seqs: [7] }]);
+    expect((await loadConversation(w.bob.ctx, w.conversation))?.applied).toContain(7);
+
+    // What Bob cannot read is left for the mailbox, unsaid.
+    socket.push({ t: "item", item: { ...item, id: randomId16(), hubSeq: 8, mls: "AAAA" } });
+    await settle();
+    expect(gotFrames()).toHaveLength(1);
+    // Entries of one turn are said in one frame.
+    const [nine, ten] = [await w.fromAlice("nine", 9), await w.fromAlice("ten", 10)];
+    socket.push({ t: "item", item: nine });
+    socket.push({ t: "item", item: ten });
+    await until("Bob to see both", () => w.bob.shown.length === 3);
+    await until("the hub to hear of both", () => gotFrames().flatMap((f) => f.seqs as number[]).length === 3);
+    expect(gotFrames().slice(1).flatMap((f) => f.seqs as number[])).toEqual([9, 10]);
+  });
+
   it("keeps an active session alive with pings and closes it once idle", async () => {
     const w = await world();
     await w.bob.live.open(w.conversation);
