@@ -5,7 +5,9 @@ import { asClient, asGroupState, type GroupState } from "./group-state.js";
 import { cipherSuite, clientConfig } from "./suite.js";
 
 // Leads the stored bytes so a later layout (or a ts-mls whose state codec changed) is told apart.
-const FORMAT = 1;
+// 2: the secret tree stored as derived so far (patches/ts-mls); 1, every node's ratchets, still reads.
+const FORMAT = 2;
+const READABLE_FORMATS = new Set([1, FORMAT]);
 
 /**
  * A group state as b64u text for the device's store: ts-mls's own TLS codec of the whole state
@@ -92,7 +94,7 @@ export async function decodeGroupState(text: string): Promise<GroupState> {
   const known = byText.get(text);
   if (known !== undefined) return known;
   const bytes = fromB64u(text);
-  if (bytes[0] !== FORMAT) throw new EmsgError("bad_request", "A stored conversation state has an unknown format.");
+  if (!READABLE_FORMATS.has(bytes[0]!)) throw new EmsgError("bad_request", "A stored conversation state has an unknown format.");
   let decoded: ReturnType<typeof decodeMlsGroupState>;
   try {
     decoded = decodeMlsGroupState(bytes, 1);

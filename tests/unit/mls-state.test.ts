@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { fromB64u, toB64u } from "../../shared/base64url.js";
 import { randomId16 } from "../../shared/ids.js";
@@ -97,5 +98,34 @@ describe("a stored conversation state keeps the conversation going", () => {
     const next = await read(await decodeGroupState(bobText), again.mls);
     const reply = await encrypt(await decodeGroupState(encodeGroupState(next.state)), utf8.encode("reply"));
     expect((await read(await decodeGroupState(encodeGroupState(again.state)), reply.mls)).words).toBe("reply");
+  });
+
+  it("reads states stored before the lazy secret tree (format 1) and goes on from them", async () => {
+    const old = JSON.parse(readFileSync(new URL("../fixtures/mls-state-v1.json", import.meta.url), "utf8"));
+    expect([old.alice, old.bob, old.carol].map((t: string) => fromB64u(t)[0])).toEqual([1, 1, 1]);
+    forgetGroupStates();
+    let [a, b, c] = [await decodeGroupState(old.alice), await decodeGroupState(old.bob), await decodeGroupState(old.carol)];
+    // Messages the old code sent, read by states the old code stored.
+    let got = await read(c, old.one);
+    expect(got.words).toBe("one, from Alice");
+    c = got.state;
+    got = await read(a, old.two);
+    expect(got.words).toBe("two, from Bob");
+    a = got.state;
+    got = await read(c, old.two);
+    expect(got.words).toBe("two, from Bob");
+    c = await restart(got.state);
+    // Stored again, in the new format, and the conversation goes on through a commit and a joiner.
+    expect(fromB64u(encodeGroupState(c))[0]).toBe(2);
+    [a, b] = [await restart(a), await restart(b)];
+    const dave = await makePerson("dave#im.dave.test");
+    const commit = await addMembers(a, [dave.devices[0]!.bundles[0]!.keyPackage]);
+    a = await restart(commit.state);
+    b = await restart((await processMessage(b, commit.commit)).state);
+    c = await restart((await processMessage(c, commit.commit)).state);
+    const d = (await joinFromWelcome(dave.devices[0]!.me, commit.welcome, dave.devices[0]!.bundles)).state;
+    const sent = await encrypt(c, utf8.encode("three, from Carol"));
+    for (const reader of [a, b, d]) expect((await read(reader, sent.mls)).words).toBe("three, from Carol");
+    expect(membersOf(d)).toHaveLength(4);
   });
 });
