@@ -43,14 +43,22 @@ describe("the extension as a full EMSG client across two real domains", () => {
     if (persistRoot) rmSync(persistRoot, { recursive: true, force: true });
   });
 
-  it("creates alice#im.alice.test in the side panel, with the keys kept in extension storage", async () => {
+  it("creates alice#im.alice.test in the side panel, with the keys kept in the extension's IndexedDB", async () => {
     panel = await createInPanel(ext, "alice#im.alice.test", servers.origins["im.alice.test"]!);
     await expect.poll(() => panel.locator(".connection").textContent(), { timeout: 30_000 }).toBe("Online");
-    const stored = await ext.worker.evaluate(async () => {
-      const chrome = (globalThis as unknown as { chrome: { storage: { local: { get(k: null): Promise<Record<string, unknown>> } } } }).chrome;
-      return Object.keys(await chrome.storage.local.get(null));
-    });
-    expect(stored.some((key) => key.startsWith("emsg:"))).toBe(true);
+    const account = await ext.worker.evaluate(
+      () =>
+        new Promise<unknown>((done, fail) => {
+          const open = indexedDB.open("emsg-store");
+          open.onerror = () => fail(open.error);
+          open.onsuccess = () => {
+            const get = open.result.transaction("entries", "readonly").objectStore("entries").get("account");
+            get.onsuccess = () => done(get.result === undefined ? undefined : JSON.parse(get.result as string));
+            get.onerror = () => fail(get.error);
+          };
+        }),
+    );
+    expect(account).toMatchObject({ address: "alice#im.alice.test" });
   });
 
   it("adds bob#im.bob.test from a web page, and bob's acceptance shows up in the panel", async () => {

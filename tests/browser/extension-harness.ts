@@ -52,10 +52,13 @@ export interface LoadedExtension {
   close(): Promise<void>;
 }
 
-/** Starts Chromium with the built extension; `mapToPort` sends the messengers' host names to loopback; `extraArgs` go to Chromium as they are. */
-export async function launchWithExtension(mapToPort?: number, locale?: string, extraArgs: readonly string[] = []): Promise<LoadedExtension> {
+/**
+ * Starts Chromium with the built extension; `mapToPort` sends the messengers' host names to loopback; `extraArgs` go to Chromium as they are.
+ * `profile`: a user data directory to start with and keep on close (a browser started again on it), instead of a throw-away one.
+ */
+export async function launchWithExtension(mapToPort?: number, locale?: string, extraArgs: readonly string[] = [], profile?: string): Promise<LoadedExtension> {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
-  const userDataDir = mkdtempSync(join(tmpdir(), "emsg-chromium-"));
+  const userDataDir = profile ?? mkdtempSync(join(tmpdir(), "emsg-chromium-"));
   const args = [
     "--headless=new",
     "--no-sandbox",
@@ -83,7 +86,7 @@ export async function launchWithExtension(mapToPort?: number, locale?: string, e
     worker,
     close: async () => {
       await context.close();
-      rmSync(userDataDir, { recursive: true, force: true });
+      if (profile === undefined) rmSync(userDataDir, { recursive: true, force: true });
     },
   };
 }
