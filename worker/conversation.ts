@@ -16,6 +16,8 @@ import { deliverLocal, deliverToPeers, type Delivery, type Lane, LANES } from ".
 import { Sessions, SESSION_IDLE_MS, type SessionTag } from "./sessions.js";
 import { checkSessionTicket } from "./session-ticket.js";
 import { countCall } from "./call-counts.js";
+import { StoredCopies } from "./stored-copies.js";
+import { isLocal } from "./routing.js";
 
 export const LOG_RETENTION_MS = 30 * 86400_000;
 /** A fan-out that failed is tried again this much later. */
@@ -144,6 +146,8 @@ export class ConversationObject extends DurableObject<Env> {
    * which moves the epoch on, so a device the hub does not know of yet cannot miss anything.
    */
   private soleDevices = new Map<Address, { deviceId: string; epoch: number }>();
+  /** What sole devices said over their sessions they stored (`got`, PROTOCOL §10): their accounts' copies are spared. */
+  private readonly stored = new StoredCopies();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -248,7 +252,7 @@ export class ConversationObject extends DurableObject<Env> {
     if (rows.length > 0) {
       // A fan-out failing for long (retried by the alarm) leaves the backlog to the log, not to memory.
       this.toFan = this.toFan.length + rows.length > FAN_MEMORY ? [] : this.toFan.concat(rows);
-      this.sessions.push(this.deliveriesOf(rows).map((d) => d.payload), this.members());
+      this.notePushed(rows, this.sessions.push(this.deliveriesOf(rows).map((d) => d.payload), this.members()));
       // Should this object stop before the fan-out finishes, the alarm takes it up again.
       await this.scheduleAlarm(Date.now() + FAN_SAFETY_MS);
       void this.fanOut();
@@ -582,10 +586,12 @@ export class ConversationObject extends DurableObject<Env> {
         const rows = this.unfannedRows(lane);
         if (rows.length === 0) return;
         const last = rows[rows.length - 1]!.seq;
+        // This lane's accounts whose sole device was pushed an entry get their copy once it says `got`, or its hold ends.
+        await this.stored.settle(rows.map((row) => row.seq), (address) => isLocal(this.env, address) === (lane === "local"));
         // What the accounts answer holds for the epoch of when they were asked.
         const epoch = this.meta().epoch;
         try {
-          const deliveries = this.deliveriesOf(rows);
+          const deliveries = this.withoutStored(this.deliveriesOf(rows));
           if (lane === "local") this.learnSoleDevices(await deliverLocal(this.env, deliveries), epoch);
           else {
             const handed = deliverToPeers(this.env, deliveries);
@@ -630,6 +636,7 @@ export class ConversationObject extends DurableObject<Env> {
     this.sql.exec("UPDATE meta SET fanned_through = ?", through);
     meta.fanned_through = through;
     this.toFan = this.toFan.filter((row) => row.seq > through);
+    this.stored.forget(through);
     this.release(through);
   }
 
@@ -733,6 +740,7 @@ export class ConversationObject extends DurableObject<Env> {
     const frame = this.sessions.frame(ws, message, Date.now());
     if (!frame) return;
     if (frame.kind === "renew") return this.renew(ws, frame.tag, frame.ticket);
+    if (frame.kind === "got") return this.stored.got(ws, `${frame.tag.address}/${frame.tag.deviceId}`, frame.seqs);
     if (frame.kind === "submit") {
       // Acknowledged once ordered and stored (the output gate holds the ack until the commit); the
       // fan-out to mailboxes follows in the background. Not awaited, so the socket's next frames
@@ -760,7 +768,44 @@ export class ConversationObject extends DurableObject<Env> {
   }
 
   override async webSocketClose(ws: WebSocket, code: number): Promise<void> {
+    this.stored.closed(ws);
     this.sessions.closed(ws, code);
+  }
+
+  /**
+   * Notes, of the application entries just pushed, the sessions whose `got` may spare their account
+   * its mailbox copy: those of a recipient's sole device (see soleDevices) at the entry's epoch.
+   */
+  private notePushed(rows: LogRow[], acking: { ws: WebSocket; tag: SessionTag }[]): void {
+    if (acking.length === 0) return;
+    const epoch = this.meta().epoch;
+    const now = Date.now();
+    for (const row of rows) {
+      if (row.type !== "application" || row.epoch !== epoch) continue;
+      const sessions = new Map<WebSocket, Address>();
+      for (const { ws, tag } of acking) {
+        const sole = this.soleDevices.get(tag.address);
+        if (tag.address !== row.sender && sole?.deviceId === tag.deviceId && sole.epoch === epoch) sessions.set(ws, tag.address);
+      }
+      // An application entry goes to every member, and only members' sessions say `got` (see Sessions.push).
+      this.stored.pushed(row.seq, now, sessions);
+    }
+  }
+
+  /**
+   * Leaves out of each application entry's recipients the accounts whose sole device (at the
+   * current epoch, the entry's) said over its session that it stored the entry (PROTOCOL §10).
+   */
+  private withoutStored(deliveries: Delivery[]): Delivery[] {
+    const epoch = this.meta().epoch;
+    return deliveries.map((d) => {
+      if (d.payload.type !== "application" || d.payload.epoch !== epoch) return d;
+      const to = d.to.filter((address) => {
+        const sole = this.soleDevices.get(address);
+        return !(sole?.epoch === epoch && this.stored.isStored(d.payload.hubSeq, `${address}/${sole.deviceId}`));
+      });
+      return to.length === d.to.length ? d : { ...d, to };
+    });
   }
 
   private async scheduleAlarm(at: number): Promise<void> {

@@ -21,6 +21,8 @@ export interface SessionTag {
   exp: number;
   /** The ticket it opened with, when its member is of another domain: what proves its submissions' author to others (§9). */
   proof?: SignedSessionTicket;
+  /** Its device says `got` for what it stores (§10): only then does the hub wait for its word. */
+  acks?: true;
 }
 
 /**
@@ -29,7 +31,8 @@ export interface SessionTag {
  */
 export type SessionRequest =
   | { kind: "submit"; tag: SessionTag; submits: Submit[]; batched: boolean }
-  | { kind: "renew"; tag: SessionTag; ticket: SignedSessionTicket };
+  | { kind: "renew"; tag: SessionTag; ticket: SignedSessionTicket }
+  | { kind: "got"; tag: SessionTag; seqs: number[] };
 
 /** Whether a session's ticket still holds; a tag from before tickets were kept counts as expired. */
 function current(tag: SessionTag, now: number): boolean {
@@ -74,10 +77,12 @@ export class Sessions {
 
   /**
    * Sends every session the new entries, except to the device that submitted one (it has the
-   * `ack`), then closes the sessions of accounts no longer members.
+   * `ack`), then closes the sessions of accounts no longer members. Returns the sessions that
+   * say `got`, those of members, which were sent every entry not their own device's.
    */
-  push(payloads: ConvPayload[], members: Address[]): void {
+  push(payloads: ConvPayload[], members: Address[]): { ws: WebSocket; tag: SessionTag }[] {
     const now = Date.now();
+    const acking: { ws: WebSocket; tag: SessionTag }[] = [];
     for (const ws of this.ctx.getWebSockets()) {
       const tag = ws.deserializeAttachment() as SessionTag | null;
       if (tag && !current(tag, now)) {
@@ -85,8 +90,10 @@ export class Sessions {
         continue;
       }
       for (const item of payloads) if (item.from !== tag?.address || item.deviceId !== tag.deviceId) this.send(ws, { t: "item", item });
+      if (tag?.acks && members.includes(tag.address)) acking.push({ ws, tag });
     }
     this.closeAllBut(members);
+    return acking;
   }
 
   closeAllBut(members: Address[]): void {
@@ -121,6 +128,10 @@ export class Sessions {
       return null;
     }
     const f = frame.output;
+    if (f.t === "got") {
+      if (!tag.acks) ws.serializeAttachment({ ...tag, lastSeen: now, acks: true } satisfies SessionTag);
+      return { kind: "got", tag, seqs: f.seqs };
+    }
     if (f.t === "ping") this.reply(ws, { t: "pong" });
     else if (f.t === "rtc") for (const peer of this.ctx.getWebSockets(f.to)) this.reply(peer, { t: "rtc", from: `${tag.address}/${tag.deviceId}`, data: f.data });
     else if (f.t === "renew") return { kind: "renew", tag, ticket: f.ticket };

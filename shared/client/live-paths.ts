@@ -151,10 +151,14 @@ export class LivePaths implements LiveRoute {
   #onItem(live: Live | undefined, item: ConvPayload): void {
     if (!live || item.conversation !== live.session.conversation) return;
     live.session.lastActive = this.#host.context().clock.now();
-    void this.#host.apply((ctx) => applyConvItem(ctx, item)).catch((error: unknown) => {
-      // The mailbox delivers the same entry; it is read from there.
-      console.warn(`emsg: a session item (hub seq ${item.hubSeq}) was left for the mailbox: ${(error as Error).message}`);
-    });
+    void this.#host.apply((ctx) => applyConvItem(ctx, item)).then(
+      // Stored now: the hub may spare this account the mailbox copy (§10, `got`); only an application message's.
+      () => item.type === "application" && live.session.stored(item.hubSeq),
+      (error: unknown) => {
+        // The mailbox delivers the same entry; it is read from there.
+        console.warn(`emsg: a session item (hub seq ${item.hubSeq}) was left for the mailbox: ${(error as Error).message}`);
+      },
+    );
   }
 
   #onDirect(live: Live, from: string, frame: Parameters<typeof applyDirectCopy>[1]): void {

@@ -4,6 +4,7 @@ import { jcs } from "../canonical.js";
 import { EmsgError } from "../errors.js";
 import {
   type ConvPayload,
+  MAX_SESSION_GOT,
   MAX_SESSION_SUBMITS,
   SESSION_BATCH_CHARS,
   parseConversationRef,
@@ -73,6 +74,8 @@ export class SessionLink {
   readonly #waiting = new Map<string, Waiting>();
   /** Submissions of this turn not sent yet, as JSON: they leave together (see #flush). */
   #unsent: string[] = [];
+  /** Hub positions of this turn's stored entries not told yet: they leave as one `got` (see stored). */
+  #got: number[] = [];
   #closed = false;
   /** When to send the hub a fresh ticket: the session ends when its latest one expires (§10). */
   #renewAt: number;
@@ -158,6 +161,23 @@ export class SessionLink {
       this.#sendText(batch.length === 1 ? `{"t":"submit","submit":${batch[0]}}` : `{"t":"submits","submits":[${batch.join(",")}]}`);
       start = end;
     }
+  }
+
+  /**
+   * Tells the hub this device has stored the entry it pushed at `hubSeq` (PROTOCOL §10, `got`),
+   * with the others of this turn: the hub may then spare the account its mailbox copy. Called only
+   * once the entry is durably applied; whatever is not told arrives by the mailbox as well.
+   */
+  stored(hubSeq: number): void {
+    if (this.#closed) return;
+    this.#got.push(hubSeq);
+    if (this.#got.length === 1) queueMicrotask(() => this.#flushGot());
+  }
+
+  #flushGot(): void {
+    const seqs = this.#got;
+    this.#got = [];
+    for (let start = 0; start < seqs.length && !this.#closed; start += MAX_SESSION_GOT) this.#send({ t: "got", seqs: seqs.slice(start, start + MAX_SESSION_GOT) });
   }
 
   signal(to: string, data: RtcData): void {

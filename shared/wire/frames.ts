@@ -38,6 +38,8 @@ export const RtcFrameSchema = v.object({
  */
 export const MAX_SESSION_SUBMITS = 64;
 export const SESSION_BATCH_CHARS = 65536;
+/** Hub positions one `got` frame names at most. */
+export const MAX_SESSION_GOT = 256;
 
 export const SessionClientFrameSchema = v.variant("t", [
   v.object({ t: v.literal("submit"), submit: SubmitSchema }),
@@ -46,6 +48,8 @@ export const SessionClientFrameSchema = v.variant("t", [
   v.object({ t: v.literal("ping") }),
   // A fresh ticket from the member's own server, before the session's current one expires.
   v.object({ t: v.literal("renew"), ticket: SignedSessionTicketSchema }),
+  // The device stored these entries pushed to this session: the hub may spare its account their mailbox copies.
+  v.object({ t: v.literal("got"), seqs: v.pipe(v.array(SeqSchema), v.minLength(1), v.maxLength(MAX_SESSION_GOT)) }),
 ]);
 export type SessionClientFrame = v.InferOutput<typeof SessionClientFrameSchema>;
 
