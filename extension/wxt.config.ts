@@ -30,7 +30,8 @@ export default defineConfig({
     icons: { 32: "/icon-32.png", 192: "/icon-192.png" },
     description: "End-to-end-encrypted messaging that works like e-mail, and adds EMSG friends from any web page or web messenger.",
     // Least privilege: see README.md for why each one is needed.
-    permissions: ["storage", "contextMenus", "alarms", "notifications"],
+    // Chrome's unlimitedStorage keeps the IndexedDB store from eviction under disk pressure (no install warning there).
+    permissions: ["storage", "contextMenus", "alarms", "notifications", ...(browser === "firefox" ? [] : ["unlimitedStorage"])],
     content_security_policy: {
       extension_pages:
         "default-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; " +

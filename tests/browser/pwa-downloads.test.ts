@@ -82,7 +82,7 @@ describe("the browser extension, built by npm run build and offered by every dom
       const files = zipEntries(Buffer.from(await (await fetch(`${origin}/downloads/emsg-extension-${browser}.zip`)).arrayBuffer()));
       const manifest = JSON.parse(files.get("manifest.json")!.toString("utf8")) as Manifest;
       const common = ["storage", "contextMenus", "alarms", "notifications"];
-      expect(manifest.permissions.sort()).toEqual((browser === "chrome" ? [...common, "sidePanel"] : common).sort());
+      expect(manifest.permissions.sort()).toEqual((browser === "chrome" ? [...common, "sidePanel", "unlimitedStorage"] : common).sort());
       if (browser === "chrome") expect(manifest.side_panel?.default_path).toBe("sidepanel.html");
       else expect(manifest.sidebar_action?.default_panel).toBe("sidepanel.html");
       expect(manifest.host_permissions ?? []).toEqual([]);
