@@ -3,6 +3,7 @@ import { domainOf, type Address, type Domain } from "../shared/address.js";
 import { fromB64u } from "../shared/base64url.js";
 import { EmsgError, RETRYABLE } from "../shared/errors.js";
 import { verifyObject } from "../shared/signed.js";
+import { parseFedItem } from "../shared/wire/fed-deliver.js";
 import { FedItemSchema, parseConversationRef, type AuthorEvidence, type ConvPayload, type FedItem, type FedResult } from "../shared/wire/index.js";
 import type { Env } from "./env.js";
 import { limitGate } from "./auth.js";
@@ -25,7 +26,7 @@ export function itemId(raw: unknown): string {
  */
 export async function receiveBatch(env: Env, from: Domain, raw: unknown[], seen: Record<string, FedResult>): Promise<FedResult[]> {
   const ids = raw.map(itemId);
-  const parsed = raw.map((item, i) => (seen[ids[i]!] ? undefined : v.safeParse(FedItemSchema, item)));
+  const parsed = raw.map((item, i) => (seen[ids[i]!] ? undefined : parseFedItem(item)));
   const deliveries = new ConvDeliveries(env, raw.flatMap((_, i) => (parsed[i]?.success && parsed[i].output.kind === "conv_deliver" ? [i] : [])));
   // Every local user the batch names is looked up at once, before any Account object is touched.
   const named = parsed.flatMap((p) => (p?.success ? namedUsers(p.output).filter((a) => isLocal(env, a)) : []));
