@@ -91,6 +91,11 @@ export class AccountObject extends DurableObject<Env> {
   private readonly links: Links;
   /** An alarm is known to be set (this instance set or saw it), so storing mail need not ask. */
   private expiryAlarmSeen = false;
+  /**
+   * The account row as this instance last read it: every batch of mail reads it, and only this
+   * object writes it (register, updateSettings, deleteAccount, alarm), each of which drops it.
+   */
+  private cachedRow: AccountRow | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -105,8 +110,9 @@ export class AccountObject extends DurableObject<Env> {
   }
 
   private row(): AccountRow {
+    if (this.cachedRow) return this.cachedRow;
     const row = this.sql.exec<AccountRow>("SELECT address, account_key, settings FROM account").toArray()[0];
-    if (row) return row;
+    if (row) return (this.cachedRow = row);
     throw new EmsgError(this.deletedAt() === null ? "not_found" : "gone", "No such account here.");
   }
 
@@ -119,6 +125,7 @@ export class AccountObject extends DurableObject<Env> {
       if (this.sql.exec("SELECT 1 FROM account").toArray().length > 0) throw new EmsgError("conflict", "That name is taken.");
       const deleted = this.deletedAt();
       if (deleted !== null && now - deleted < NAME_GRACE_MS) throw new EmsgError("conflict", "That name was deleted recently and is reserved.");
+      this.cachedRow = undefined;
       this.ctx.storage.transactionSync(() => {
         this.sql.exec("DELETE FROM tombstone");
         this.sql.exec(
@@ -151,6 +158,7 @@ export class AccountObject extends DurableObject<Env> {
   async updateSettings(settings: Settings): Promise<Outcome<Settings>> {
     return attempt(() => {
       this.row();
+      this.cachedRow = undefined;
       this.sql.exec("UPDATE account SET settings = ?", JSON.stringify(settings));
       return settings;
     });
@@ -534,6 +542,7 @@ export class AccountObject extends DurableObject<Env> {
         conversations: this.sql.exec<{ conversation: string }>("SELECT conversation FROM joined").toArray().map((r) => r.conversation),
       };
       for (const ws of this.ctx.getWebSockets()) ws.close(4002, "account deleted");
+      this.cachedRow = undefined;
       this.ctx.storage.transactionSync(() => {
         for (const table of ACCOUNT_TABLES) this.sql.exec(`DELETE FROM ${table}`);
         this.sql.exec("INSERT OR REPLACE INTO tombstone (id, address, deleted_at) VALUES (1, ?, ?)", row.address, now);
@@ -573,6 +582,7 @@ export class AccountObject extends DurableObject<Env> {
       if (now - deleted >= NAME_GRACE_MS) {
         const { address } = this.sql.exec<{ address: string }>("SELECT address FROM tombstone").one();
         // deleteAll drops the schema too; this live instance may register the name again at once.
+        this.cachedRow = undefined;
         await this.ctx.storage.deleteAll();
         migrate(this.sql, STEPS);
         await serverOf(this.env).forget(address);

@@ -48,6 +48,18 @@ describe("friends", () => {
     expect(await friendsOf(stranger)).toMatchObject([{ address: careful.address, state: "friend" }]);
   });
 
+  it("applies a policy changed after mail came in to the next request at once", async () => {
+    const moody = await registered("moody");
+    const first = await registered("firststranger");
+    const second = await registered("secondstranger");
+    expect((await call(first, "POST", "/friends/requests", { request: friendRequest(first, moody.address) })).status).toBe(202);
+    expect(await mail(moody)).toMatchObject([{ kind: "friend_request" }]);
+    await call(moody, "PUT", "/account/settings", { strangers: "refuse", retentionDays: null });
+    const refused = await call(second, "POST", "/friends/requests", { request: friendRequest(second, moody.address) });
+    expect(await errorOf(refused)).toBe("stranger_refused");
+    expect((await mail(moody)).map((i) => i.kind)).toEqual(["friend_request"]);
+  });
+
   it("lets someone you asked answer even when you refuse strangers", async () => {
     const shy = await registered("asker");
     const other = await registered("asked");
