@@ -52,14 +52,35 @@ const parse = (text: string | undefined): unknown => (text === undefined ? undef
  * (storage-migration.ts); every call waits for that.
  */
 export class ExtensionStore implements BatchStore {
-  readonly #db: Promise<ExtensionDb>;
+  readonly #area: StorageArea;
+  readonly #name: string;
+  readonly #prefix: string;
+  #opened: Promise<ExtensionDb> | undefined;
 
   /** `area`: the extension storage an earlier version kept the entries in, under `prefix`. */
   constructor(area: StorageArea, name = "emsg-store", prefix = "emsg:") {
-    this.#db = openExtensionDb(name).then(async (db) => {
-      await moveFromStorageArea(db, area, prefix);
-      return db;
-    });
+    this.#area = area;
+    this.#name = name;
+    this.#prefix = prefix;
+  }
+
+  /** The database, opened and moved into on first use; a failed opening is tried again by the next call. */
+  get #db(): Promise<ExtensionDb> {
+    this.#opened ??= openExtensionDb(this.#name)
+      .then(async (db) => {
+        try {
+          await moveFromStorageArea(db, this.#area, this.#prefix);
+        } catch (error) {
+          db.close();
+          throw error;
+        }
+        return db;
+      })
+      .catch((error: unknown) => {
+        this.#opened = undefined;
+        throw error;
+      });
+    return this.#opened;
   }
 
   async get<T>(key: string): Promise<T | undefined> {
