@@ -208,6 +208,10 @@ export async function runCatchUp(root: string, plan: CatchUpPlan, log: (line: st
       await cdp.send("Profiler.enable");
       await cdp.send("Profiler.start");
     }
+    // EMSG_BENCH_CATCH_UP_TRACE=file.json records a Chromium trace of it instead, for what the CPU profile does not
+    // show: the renderer's native work per IndexedDB request and WebCrypto call, and where it waits (bench/trace-summary.ts).
+    const traceTo = process.env.EMSG_BENCH_CATCH_UP_TRACE;
+    if (traceTo) await browser.startTracing(page, { path: traceTo, categories: ["toplevel", "devtools.timeline", "disabled-by-default-devtools.timeline", "IndexedDB"] });
     // The page's process CPU time: on this shared machine the wall clock mostly says how loaded it was.
     await cdp.send("Performance.enable");
     const cpuSeconds = async () => (await cdp.send("Performance.getMetrics")).metrics.find((m) => m.name === "ProcessTime")?.value;
@@ -250,6 +254,7 @@ export async function runCatchUp(root: string, plan: CatchUpPlan, log: (line: st
     const totalMs = performance.now() - t0;
     const cpuAfter = await cpuSeconds();
     if (profileTo) writeFileSync(profileTo, JSON.stringify((await cdp.send("Profiler.stop")).profile));
+    if (traceTo) await browser.stopTracing();
     log(`catch-up: the banner showed ${banners.size} steps of its progress: ${[...banners].slice(0, 3).join(" · ")}${banners.size > 3 ? " …" : ""}`);
     // Every text, and none twice: each chat counts its sender's texts unread (the first one's included), once each.
     const unread = await unreadCounts(page, lastTexts);
