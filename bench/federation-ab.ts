@@ -144,17 +144,33 @@ async function roundTrips(): Promise<void> {
     const before = (worlds[0] = await tripWorld(beforeTree!, [19224, 19225], 20224));
     const after = (worlds[1] = await tripWorld(resolve("."), [19226, 19227], 20226));
     const runs: Record<string, RoundTripResult[]> = { "before first": [], "after first": [], prosody: [], "before mailbox": [], "after mailbox": [] };
+    // CPU per completed round trip of each run: its servers' (both domains), and this process's (the clients).
+    const cpu: Record<string, { server: number[]; clients: number[] }> = {};
+    const costedTrip = (name: string, servers: () => number[], run: () => Promise<RoundTripResult>) => async () => {
+      const pids = servers();
+      const [server0, clients0] = [cpuMs(pids), process.cpuUsage()];
+      const result = await run();
+      const clients = process.cpuUsage(clients0);
+      const list = (cpu[name] ??= { server: [], clients: [] });
+      list.server.push(((cpuMs(pids) - server0) * 1000) / result.completed);
+      list.clients.push((clients.user + clients.system) / result.completed);
+      return result;
+    };
     const contenders: [string, () => Promise<RoundTripResult>][] = [
-      ["before first", () => before.trip("first")],
-      ["after first", () => after.trip("first")],
-      ["prosody", () => prosody.roundTrip()],
+      ["before first", costedTrip("before first", workerdsOn([19224, 19225]), () => before.trip("first"))],
+      ["after first", costedTrip("after first", workerdsOn([19226, 19227]), () => after.trip("first"))],
+      ["prosody", costedTrip("prosody", prosodys, () => prosody.roundTrip())],
     ];
     for (let t = 0; t < trips; t++) {
       for (const [name, run] of t % 2 === 0 ? contenders : [...contenders].reverse()) runs[name]!.push(await run());
     }
     runs["before mailbox"]!.push(await before.trip("mailbox"));
     runs["after mailbox"]!.push(await after.trip("mailbox"));
-    for (const [name, rs] of Object.entries(runs)) console.log(`round trip ${name}: ${tripLine(rs)}`);
+    const us = (xs: number[]) => `${Math.round(median(xs))} µs (${xs.map(Math.round).join(", ")})`;
+    for (const [name, rs] of Object.entries(runs)) {
+      const c = cpu[name];
+      console.log(`round trip ${name}: ${tripLine(rs)}${c ? `; CPU per round trip: servers ${us(c.server)}, clients ${us(c.clients)}` : ""}`);
+    }
   } finally {
     await prosody.stop();
     for (const w of worlds) await w.stop();

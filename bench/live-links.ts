@@ -1,7 +1,8 @@
 // The round trip as the client core lives it in an open conversation (PROTOCOL §10): both ends hold
 // a session to the hub, which pushes each accepted entry to the other members' sessions at once;
 // the same entry also reaches each mailbox (through federation for the other domain), and the
-// device takes whichever copy comes first (shared/client/live-paths.ts), as counted here.
+// device takes whichever copy comes first (shared/client/live-paths.ts), as counted here, and says
+// `got` for what the session brought, so the hub spares its sole device's account the mailbox copy.
 import { SessionLink } from "../shared/client/session-link.js";
 import { type Mailbox, prepare, type Prepared, type SessionBenchLink, tagOf } from "./emsg-links.js";
 import type { Person } from "./emsg-people.js";
@@ -39,13 +40,18 @@ export async function liveRoundTrip(a: End, b: End): Promise<LiveRoundTrip> {
   };
   const open = async (end: End, other: End) => {
     end.mailbox.onItem = (mls) => arrived(end, other, mls, "mailbox");
-    return SessionLink.open(end.person.ctx, end.prepared.conversation, {
+    let session: SessionLink | undefined;
+    session = await SessionLink.open(end.person.ctx, end.prepared.conversation, {
       onItem: (item) => {
-        if (item.type === "application") arrived(end, other, item.mls, "session");
+        if (item.type !== "application") return;
+        arrived(end, other, item.mls, "session");
+        // As the client does once it has stored the entry (this end keeps only what it counted): the hub may spare its mailbox copy.
+        session?.stored(item.hubSeq);
       },
       onRtc: () => {},
       onClose: () => {},
     });
+    return session;
   };
   const [sa, sb] = await Promise.all([open(a, b), open(b, a)]);
   const link = (sender: SessionLink, from: End, to: End): SessionBenchLink => ({
