@@ -65,7 +65,7 @@ describe("the stored secret tree keeps RFC 9420's deletion schedule", () => {
     const fresh = asClient(bState).secretTree as SecretTree;
     const width = fresh.length;
     const rootIndex = rootFromNodeWidth(width);
-    const rootSecret = (fresh[rootIndex] as { secret: Uint8Array }).secret;
+    const rootSecret = (fresh[rootIndex] as unknown as { secret: Uint8Array }).secret;
     expect(fresh.filter((n) => n !== undefined)).toHaveLength(1);
     const nodes = await allNodeSecrets(rootSecret, width);
     const { kdf } = await cipherSuite();
