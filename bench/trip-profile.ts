@@ -1,0 +1,112 @@
+// `npx tsx bench/trip-profile.ts [rounds] [out.cpuprofile]`: the single-pair round trip across
+// domains of bench/federation-ab.ts (both ends on sessions, as bench/live-links.ts), with a V8 CPU
+// profile of the hub's workerd (im.alice.test) while it runs; prints that workerd's top functions
+// by self time and its CPU per round trip. Ports 19640-19641, inspectors 20640-20641.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import WebSocket from "ws";
+import { startWorkerdDomains } from "../scripts/workerd-servers.mjs";
+import { twoDomains } from "../scripts/dev-servers.mjs";
+import { openMailbox } from "./emsg-links.js";
+import { befriend, openConversation, register } from "./emsg-people.js";
+import { liveEnds, liveRoundTrip } from "./live-links.js";
+import { runRoundTrip } from "./load.js";
+import { FULL } from "./plan.js";
+import { descendantsNamed, listenerOf } from "./processes.js";
+
+interface Node {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  hitCount: number;
+}
+
+const [rounds = 400] = process.argv.slice(2, 3).map(Number);
+const out = process.argv[3] ?? "/tmp/trip-hub.cpuprofile";
+
+/** CPU time of a process so far, ms. */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+async function inspector(port: number) {
+  const targets = (await (await fetch(`http://127.0.0.1:${port}/json`)).json()) as { webSocketDebuggerUrl: string }[];
+  const ws = new WebSocket(targets[0]!.webSocketDebuggerUrl);
+  await new Promise((r) => ws.once("open", r));
+  let id = 0;
+  const waiting = new Map<number, (v: unknown) => void>();
+  ws.on("message", (data) => {
+    const msg = JSON.parse(String(data)) as { id?: number; result?: unknown };
+    if (msg.id !== undefined) waiting.get(msg.id)?.(msg.result);
+  });
+  const call = (method: string, params = {}) =>
+    new Promise<unknown>((r) => {
+      waiting.set(++id, r);
+      ws.send(JSON.stringify({ id, method, params }));
+    });
+  return { call, close: () => ws.close() };
+}
+
+/** Self time by function, ms, largest first. */
+function selfTimes(profile: { nodes: Node[]; samples: number[]; timeDeltas: number[] }): [string, number][] {
+  const byNode = new Map(profile.nodes.map((n) => [n.id, n]));
+  const ms = new Map<string, number>();
+  profile.samples.forEach((id, i) => {
+    const f = byNode.get(id)!.callFrame;
+    const key = `${f.functionName || "(anonymous)"} ${f.url.split("/").slice(-2).join("/")}:${f.lineNumber + 1}`;
+    ms.set(key, (ms.get(key) ?? 0) + (profile.timeDeltas[i] ?? 0) / 1000);
+  });
+  return [...ms].sort((a, b) => b[1] - a[1]);
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync("/dev/shm/emsg-trip-profile-");
+  const running = await startWorkerdDomains({ domains: twoDomains(19640, 20640), persistRoot: dir });
+  try {
+    const alice = await register("tripa#im.alice.test", running.resolve);
+    const bob = await register("tripb#im.bob.test", running.resolve);
+    await befriend(alice, bob);
+    const conversation = await openConversation(alice, bob);
+    const mailboxes = new Map([
+      [alice, await openMailbox(alice)],
+      [bob, await openMailbox(bob)],
+    ]);
+    const trip = async (n: number) => {
+      const pair = await liveRoundTrip(...(await liveEnds(alice, bob, mailboxes, conversation, n, FULL.messageBytes)));
+      try {
+        return await runRoundTrip(pair.there, pair.back, n, FULL.idleMs);
+      } finally {
+        pair.there.close();
+        pair.back.close();
+      }
+    };
+    // The first round trips teach the hub that each account has one device.
+    await trip(20);
+    const hub = listenerOf(19640, descendantsNamed("workerd"))!;
+    const devtools = await inspector(20640);
+    await devtools.call("Profiler.enable");
+    await devtools.call("Profiler.setSamplingInterval", { interval: 100 });
+    await devtools.call("Profiler.start");
+    const cpu0 = cpuMs(hub);
+    const result = await trip(rounds);
+    const cpu = cpuMs(hub) - cpu0;
+    const { profile } = (await devtools.call("Profiler.stop")) as { profile: { nodes: Node[]; samples: number[]; timeDeltas: number[] } };
+    devtools.close();
+    writeFileSync(out, JSON.stringify(profile));
+    for (const m of mailboxes.values()) m.close();
+    const times = selfTimes(profile);
+    const busy = times.filter(([k]) => !k.startsWith("(idle)")).reduce((t, [, v]) => t + v, 0);
+    console.log(`round trips ${result.completed}, p50 ${result.latency?.p50.toFixed(2)} ms; hub workerd CPU ${((cpu * 1000) / result.completed).toFixed(0)} µs a round trip; profiled JS ${((busy * 1000) / result.completed).toFixed(0)} µs a round trip (${out})`);
+    for (const [name, t] of times.slice(0, 30)) console.log(`${((t * 1000) / result.completed).toFixed(1).padStart(7)} µs  ${name}`);
+  } finally {
+    await running.stopAll();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error instanceof Error ? error.stack : String(error));
+    process.exit(1);
+  },
+);
