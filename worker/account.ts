@@ -39,6 +39,8 @@ export const MAILBOX_TTL_MS = 30 * 86400_000;
 export const NAME_GRACE_MS = 30 * 86400_000;
 const PING = JSON.stringify({ t: "ping" });
 const PONG = JSON.stringify({ t: "pong" });
+/** Author and conversation pairs whose admission state an Account keeps at most. */
+const MAX_PAIRS_KEPT = 1000;
 export const DEFAULT_SETTINGS: Settings = { strangers: "accept", retentionDays: null };
 
 const STEPS = [
@@ -96,6 +98,13 @@ export class AccountObject extends DurableObject<Env> {
    * object writes it (register, updateSettings, deleteAccount, alarm), each of which drops it.
    */
   private cachedRow: AccountRow | undefined;
+  /**
+   * What admitConv read of an author (friend state) and a conversation (joined), by author and
+   * conversation, at friends.version `pairsAt`: a burst asks the same pair batch after batch.
+   * Dropped when friends change, a conversation is joined, or the account's rows go (forgetRows).
+   */
+  private readonly pairs = new Map<string, { joined: boolean; state: FriendState | undefined }>();
+  private pairsAt = -1;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -107,6 +116,12 @@ export class AccountObject extends DurableObject<Env> {
     this.links = new Links(this.sql);
     // Keep-alive pings are answered without waking the object: idle sockets stay free.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG));
+  }
+
+  /** Drops what this instance keeps of its rows, before they all go. */
+  private forgetRows(): void {
+    this.cachedRow = undefined;
+    this.pairs.clear();
   }
 
   private row(): AccountRow {
@@ -354,7 +369,7 @@ export class AccountObject extends DurableObject<Env> {
 
   /** The account takes part in a conversation: its members may reach it from now on. */
   async join(conversation: string): Promise<void> {
-    this.sql.exec("INSERT OR IGNORE INTO joined (conversation) VALUES (?)", conversation);
+    this.joinConversation(conversation);
   }
 
   /**
@@ -419,7 +434,7 @@ export class AccountObject extends DurableObject<Env> {
         }
         verdict = admission.verdict === "deliver" ? { ok: true, value: null } : { ok: false, error: new EmsgError(admission.verdict === "refuse" ? admission.code : "stranger_refused").toJSON() };
         if (admission.verdict === "deliver" && admission.join) {
-          this.sql.exec("INSERT OR IGNORE INTO joined (conversation) VALUES (?)", payload.conversation);
+          this.joinConversation(payload.conversation);
           cache.clear();
         }
         // A verdict that took this item's own proof holds for this item only.
@@ -432,15 +447,36 @@ export class AccountObject extends DurableObject<Env> {
   }
 
   private admitConv(payload: ConvPayload, settings: Settings, standing: AuthorStanding): ConvAdmission {
+    const { joined, state } = this.pairOf(payload.from, payload.conversation);
+    return admitConversationItem(state, settings.strangers, joined, standing);
+  }
+
+  /** The author's friend state and whether the conversation is joined (see `pairs`). */
+  private pairOf(from: Address, conversation: string): { joined: boolean; state: FriendState | undefined } {
+    if (this.pairsAt !== this.friends.version || this.pairs.size >= MAX_PAIRS_KEPT) {
+      this.pairs.clear();
+      this.pairsAt = this.friends.version;
+    }
+    const key = `${from}\n${conversation}`;
+    const kept = this.pairs.get(key);
+    if (kept) return kept;
     // Both lookups in one statement (see Friends.stateOf): a statement's own cost is most of either's.
-    const { joined, state } = this.sql
+    const row = this.sql
       .exec<{ joined: number; state: string | null }>(
         "SELECT EXISTS (SELECT 1 FROM joined WHERE conversation = ?) AS joined, (SELECT state FROM friends WHERE address = ?) AS state",
-        payload.conversation,
-        payload.from,
+        conversation,
+        from,
       )
       .one();
-    return admitConversationItem((state ?? undefined) as FriendState | undefined, settings.strangers, joined === 1, standing);
+    const pair = { joined: row.joined === 1, state: (row.state ?? undefined) as FriendState | undefined };
+    this.pairs.set(key, pair);
+    return pair;
+  }
+
+  /** Joins a conversation: its members may reach the account from now on. */
+  private joinConversation(conversation: string): void {
+    this.sql.exec("INSERT OR IGNORE INTO joined (conversation) VALUES (?)", conversation);
+    this.pairs.clear();
   }
 
   /** A move or deletion notice, checked against the account key pinned for its sender. */
@@ -542,7 +578,7 @@ export class AccountObject extends DurableObject<Env> {
         conversations: this.sql.exec<{ conversation: string }>("SELECT conversation FROM joined").toArray().map((r) => r.conversation),
       };
       for (const ws of this.ctx.getWebSockets()) ws.close(4002, "account deleted");
-      this.cachedRow = undefined;
+      this.forgetRows();
       this.ctx.storage.transactionSync(() => {
         for (const table of ACCOUNT_TABLES) this.sql.exec(`DELETE FROM ${table}`);
         this.sql.exec("INSERT OR REPLACE INTO tombstone (id, address, deleted_at) VALUES (1, ?, ?)", row.address, now);
@@ -582,7 +618,7 @@ export class AccountObject extends DurableObject<Env> {
       if (now - deleted >= NAME_GRACE_MS) {
         const { address } = this.sql.exec<{ address: string }>("SELECT address FROM tombstone").one();
         // deleteAll drops the schema too; this live instance may register the name again at once.
-        this.cachedRow = undefined;
+        this.forgetRows();
         await this.ctx.storage.deleteAll();
         migrate(this.sql, STEPS);
         await serverOf(this.env).forget(address);

@@ -9,6 +9,9 @@ CREATE TABLE friends (address TEXT PRIMARY KEY, account_key TEXT NOT NULL, state
 type FriendRow = { address: string; account_key: string; state: string; since: number; request: string | null };
 
 export class Friends {
+  /** Counts this object's writes, so a reader may keep what it read until the next one. */
+  version = 0;
+
   constructor(private readonly sql: SqlStorage) {}
 
   stateOf(address: Address): FriendState | undefined {
@@ -26,6 +29,7 @@ export class Friends {
 
   /** Sets the relation; `accountKey` empty keeps a key already pinned. */
   set(address: Address, state: FriendState, accountKey: string, now: number, request?: SignedFriendRequest): void {
+    this.version++;
     this.sql.exec(
       `INSERT INTO friends (address, account_key, state, since, request) VALUES (?, ?, ?, ?, ?)
        ON CONFLICT (address) DO UPDATE SET state = excluded.state, since = excluded.since, request = excluded.request,
@@ -39,6 +43,7 @@ export class Friends {
   }
 
   remove(address: Address): boolean {
+    this.version++;
     return this.sql.exec("DELETE FROM friends WHERE address = ?", address).rowsWritten > 0;
   }
 

@@ -179,4 +179,47 @@ describe("mailbox expiry", () => {
     const bounced = ((await (await call(sender, "GET", "/mailbox?after=0")).json()) as { items: MailItem[] }).items;
     expect(bounced.filter((i) => i.kind === "bounce")).toMatchObject([{ ref: id, to: idle.address, error: "unavailable" }]);
   });
+
+  it("takes no more of a conversation's messages from an author blocked after the first", async () => {
+    const author = await registered("blockauthor");
+    const reader = await registered("blockreader");
+    const created = await call(author, "POST", "/conversations", { id: randomId16(), members: [reader.address] });
+    const { conversation } = (await created.json()) as { conversation: string };
+    const group = await TestGroup.of(author, conversation);
+    const send = async () => {
+      const id = randomId16();
+      expect((await call(author, "POST", `/conversations/${conversation}/messages`, { id, epoch: 0, kind: "application", mls: await group.message() })).status).toBe(202);
+      return id;
+    };
+    const read = async () => ((await (await call(reader, "GET", "/mailbox?after=0")).json()) as { items: MailItem[] }).items.flatMap((i) => (i.kind === "conv" ? [i.id] : []));
+    const first = await send();
+    expect(await read()).toEqual([first]);
+    expect((await call(reader, "POST", `/friends/${encodeURIComponent(author.address)}/block`)).status).toBe(204);
+    const second = await send();
+    expect(await read()).toEqual([first]);
+    const bounces = ((await (await call(author, "GET", "/mailbox?after=0")).json()) as { items: MailItem[] }).items.filter((i) => i.kind === "bounce");
+    expect(bounces).toMatchObject([{ ref: second, to: reader.address }]);
+  });
+
+  it("bounces nothing its devices acknowledged, however the acks came", async () => {
+    const sender = await registered("acksender");
+    const reader = await registered("ackreader");
+    const created = await call(sender, "POST", "/conversations", { id: randomId16(), members: [reader.address] });
+    const { conversation } = (await created.json()) as { conversation: string };
+    const group = await TestGroup.of(sender, conversation);
+    for (let n = 0; n < 3; n++) {
+      expect((await call(sender, "POST", `/conversations/${conversation}/messages`, { id: randomId16(), epoch: 0, kind: "application", mls: await group.message() })).status).toBe(202);
+      const items = ((await (await call(reader, "GET", "/mailbox?after=0")).json()) as { items: MailItem[] }).items;
+      // Each ack takes what came since the last, as a device reading its socket acks frame by frame.
+      expect(items).toHaveLength(1);
+      expect((await call(reader, "POST", "/mailbox/ack", { upTo: items[0]!.seq })).status).toBe(204);
+    }
+    await runInDurableObject(accountStub(reader.address), async (_i, state) => {
+      state.storage.sql.exec("UPDATE mailbox SET at = ?", Date.now() - 31 * 86400_000);
+      await state.storage.setAlarm(Date.now());
+    });
+    await runDurableObjectAlarm(accountStub(reader.address));
+    const senderMail = ((await (await call(sender, "GET", "/mailbox?after=0")).json()) as { items: MailItem[] }).items;
+    expect(senderMail.filter((i) => i.kind === "bounce")).toEqual([]);
+  });
 });
