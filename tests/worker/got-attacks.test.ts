@@ -1,0 +1,118 @@
+import { describe, expect, it } from "vitest";
+import { SELF } from "cloudflare:test";
+import { jcs } from "../../shared/canonical.js";
+import { toB64u } from "../../shared/base64url.js";
+import { randomId16 } from "../../shared/ids.js";
+import type { SessionServerFrame } from "../../shared/wire/index.js";
+import { API, anotherDevice, befriend, call, registered, type Device } from "./harness.js";
+import { TestGroup } from "./mls.js";
+
+/*
+ * `got` (PROTOCOL §10) spares only the acker's own account, and only for an entry pushed to the
+ * acking session: a member, a second device of the same account, or a session of another
+ * conversation cannot make the hub leave someone's copy out of their mailbox.
+ */
+
+interface Session {
+  ws: WebSocket;
+  next: () => Promise<SessionServerFrame>;
+}
+
+async function open(d: Device, conversation: string): Promise<Session> {
+  const res = await call(d, "POST", "/sessions/ticket", { conversation });
+  expect(res.status).toBe(200);
+  const { ticket } = (await res.json()) as { ticket: unknown };
+  const up = await SELF.fetch(`${API}/conversations/${conversation}/session?ticket=${toB64u(new TextEncoder().encode(jcs(ticket)))}`, { headers: { upgrade: "websocket" } });
+  expect(up.status).toBe(101);
+  const ws = up.webSocket!;
+  ws.accept();
+  const frames: SessionServerFrame[] = [];
+  const waiting: Array<(f: SessionServerFrame) => void> = [];
+  ws.addEventListener("message", (e) => {
+    const f = JSON.parse(e.data as string) as SessionServerFrame;
+    const w = waiting.shift();
+    if (w) w(f);
+    else frames.push(f);
+  });
+  const next = () => {
+    const f = frames.shift();
+    if (f) return Promise.resolve(f);
+    return new Promise<SessionServerFrame>((resolve, reject) => {
+      waiting.push(resolve);
+      setTimeout(() => reject(new Error("no frame within 2 s")), 2000);
+    });
+  };
+  return { ws, next };
+}
+
+async function conversationOf(a: Device, b: Device): Promise<string> {
+  const res = await call(a, "POST", "/conversations", { id: randomId16(), members: [b.address] });
+  return ((await res.json()) as { conversation: string }).conversation;
+}
+
+async function convSeqsIn(d: Device): Promise<(number | undefined)[]> {
+  const mailbox = (await (await call(d, "GET", "/mailbox?after=0")).json()) as { items: { kind: string; conversation?: string; hubSeq?: number }[] };
+  return mailbox.items.filter((i) => i.kind === "conv").map((i) => i.hubSeq);
+}
+
+async function arrives(d: Device, seq: number): Promise<void> {
+  for (const end = Date.now() + 5000; Date.now() < end; await new Promise((r) => setTimeout(r, 200))) if ((await convSeqsIn(d)).includes(seq)) return;
+  throw new Error(`hub seq ${seq} never reached ${d.address}'s mailbox`);
+}
+
+const got = (s: Session, ...seqs: number[]) => s.ws.send(JSON.stringify({ t: "got", seqs }));
+
+describe("got spares nobody but the acking device's own account", () => {
+  it("a member, a second device of the same account and another conversation's session say got in vain", async () => {
+    const alice = await registered("gotxa");
+    const bob = await registered("gotxb");
+    await befriend(alice, bob);
+    const conv = await conversationOf(alice, bob);
+    const other = await conversationOf(alice, bob);
+    const group = await TestGroup.of(alice, conv);
+    const a = await open(alice, conv);
+    const b = await open(bob, conv);
+    const send = async (seq: number) => {
+      const id = randomId16();
+      a.ws.send(JSON.stringify({ t: "submit", submit: { id, epoch: 0, kind: "application", mls: await group.message() } }));
+      expect(await a.next()).toEqual({ t: "ack", id, seq });
+      expect(await b.next()).toMatchObject({ t: "item", item: { hubSeq: seq } });
+    };
+
+    // Bob's answered message makes his device the account's only one to the hub (PROTOCOL §7).
+    const first = randomId16();
+    b.ws.send(JSON.stringify({ t: "submit", submit: { id: first, epoch: 0, kind: "application", mls: await group.message() } }));
+    expect(await b.next()).toEqual({ t: "ack", id: first, seq: 1 });
+    expect(await a.next()).toMatchObject({ t: "item", item: { hubSeq: 1 } });
+    await arrives(alice, 1);
+    // Bob's device says got once, so the hub waits for its word from now on; what it says then counts.
+    await send(2);
+    got(b, 2);
+    await send(3);
+    got(b, 3);
+    await send(4);
+
+    // Seq 4 was pushed to Bob's session, which says nothing of it. Alice, a member whose session
+    // was not pushed it, says got for it; so does a second device of Bob's account, on a session
+    // of its own to this conversation; and Bob's own device on a session of another conversation.
+    got(a, 4);
+    const phone = anotherDevice(bob);
+    expect((await call(bob, "POST", "/account/devices", { deviceCert: phone.cert })).status).toBe(201);
+    const p = await open(phone, conv);
+    got(p, 4);
+    const elsewhere = await open(bob, other);
+    got(elsewhere, 4);
+    await arrives(bob, 4);
+    // Bob's own word did count: seq 3, whose hold ended long before 4's, never came.
+    expect(await convSeqsIn(bob)).toEqual([2, 4]);
+
+    // The second device, pushed an entry itself, spares nothing: the hub knows Bob's first device
+    // as the account's only one, so its word is not the account's. Bob's first device stays silent.
+    await send(5);
+    expect(await p.next()).toMatchObject({ t: "item", item: { hubSeq: 5 } });
+    got(p, 5);
+    await arrives(bob, 5);
+    expect(await convSeqsIn(bob)).toEqual([2, 4, 5]);
+    for (const s of [a, b, p, elsewhere]) s.ws.close(1000, "bye");
+  }, 30_000);
+});
