@@ -7,12 +7,41 @@ import { arrivalNotification, requestNotification } from "../../ui/view-models/n
 import type { ClientService } from "./client-service.js";
 
 const ICON = "/icon-192.png";
+/** How long arrivals gather before they are shown: a burst raises one notification per chat, for its latest message. */
+const GATHER_MS = 300;
 
 /** System notifications for what arrives while no EMSG page is open: messages and friend requests. */
 export function notifyArrivals(service: ClientService, records: LocalRecords): void {
   const t = translator(pickLocale(navigator.languages));
+  // Each chat's latest arrival not shown yet. A backlog's messages are shown once it is read, one per
+  // chat: a notification each (its icon loaded anew, every conversation listed for its title) was
+  // most of a catch-up's CPU, and a chat's replaces the one before anyway.
+  const waiting = new Map<string, MessageRecord>();
+  let backlog = false;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const showWaiting = () => {
+    timer = undefined;
+    if (backlog || waiting.size === 0) return;
+    const latest = [...waiting.values()];
+    waiting.clear();
+    void notifyMessages(service, records, latest, t);
+  };
+  const gather = () => void (timer ??= setTimeout(showWaiting, GATHER_MS));
+  service.client.on("catchUp", ({ done, total }) => {
+    backlog = done < total;
+    if (!backlog) gather();
+  });
+  // A backlog cut off by a lost connection is not waited for.
+  service.client.on("connection", ({ state }) => {
+    if (state === "online") return;
+    backlog = false;
+    gather();
+  });
   service.client.on("message", (message) => {
-    if (message.direction === "in" && !message.notice) void notifyMessage(service, records, message, t);
+    if (message.direction !== "in" || message.notice) return;
+    waiting.delete(message.conversation);
+    waiting.set(message.conversation, message);
+    gather();
   });
   service.client.on("friend", (friend) => {
     const request = requestNotification(friend, t);
@@ -21,16 +50,18 @@ export function notifyArrivals(service: ClientService, records: LocalRecords): v
   });
 }
 
-async function notifyMessage(service: ClientService, records: LocalRecords, message: MessageRecord, t: Translate): Promise<void> {
+/** Each chat's latest message as its notification, which takes the place of the chat's one before (as the PWA's tag does). */
+async function notifyMessages(service: ClientService, records: LocalRecords, latest: MessageRecord[], t: Translate): Promise<void> {
   // A muted chat (marked in the panel, kept in the same storage) still counts unread, silently.
-  if (await records.isMarked("muted", message.conversation)) return;
+  const muted = await Promise.all(latest.map((message) => records.isMarked("muted", message.conversation)));
+  const shown = latest.filter((_, i) => !muted[i]);
+  if (shown.length === 0) return;
   // The group's summary names it ("bob in Weekend"); without one the sender's address will do.
-  const summary = await service.client.conversations().then(
-    (all) => all.find((c) => c.conversation === message.conversation),
-    (error: unknown) => void logFailure("the notification names the sender, not the chat")(error),
-  );
-  const shown = arrivalNotification(message, summary, service.client.address, t);
-  if (shown) await show(`emsg-msg-${message.id}`, shown.title, shown.body);
+  const summaries = await service.client.conversations().catch((error: unknown) => void logFailure("the notification names the sender, not the chat")(error));
+  for (const message of shown) {
+    const text = arrivalNotification(message, summaries?.find((c) => c.conversation === message.conversation), service.client.address, t);
+    if (text) await show(`emsg-msg-${message.conversation}`, text.title, text.body);
+  }
 }
 
 /** A notification the browser refused (permission taken back, say) is logged; the message stays in the chat. */

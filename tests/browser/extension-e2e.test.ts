@@ -207,6 +207,14 @@ describe("the extension as a full EMSG client across two real domains", () => {
     await expect.poll(() => page.getByTestId("banner").count(), { timeout: 60_000 }).toBe(0);
     await page.getByRole("button", { name: /bob#im\.bob\.test/ }).click();
     await expect.poll(() => page.getByRole("list", { name: "Messages" }).innerText(), { timeout: 30_000 }).toContain("Backlog 3");
+    // Every message from bob raised his chat's one notification, each in the place of the one before, not one a message.
+    const conversation = (await bob.conversations()).find((c) => c.peer === "alice#im.alice.test")!.conversation;
+    const shown = () =>
+      page.evaluate(async () => {
+        const chrome = (globalThis as unknown as { chrome: { notifications: { getAll(): Promise<Record<string, unknown>> } } }).chrome;
+        return Object.keys(await chrome.notifications.getAll()).filter((id) => id.startsWith("emsg-msg-"));
+      });
+    await expect.poll(shown, { timeout: 10_000 }).toEqual([`emsg-msg-${conversation}`]);
     await probe.close();
   }, 180_000);
 });
