@@ -29,7 +29,8 @@ export async function moveFromStorageArea(db: ExtensionDb, area: StorageArea, pr
 }
 
 async function copyOnce(db: ExtensionDb, stored: Record<string, unknown>, prefix: string): Promise<void> {
-  const tx = db.transaction(["entries", "meta"], "readwrite");
+  // Strict: complete only once on disk, as the old keys go next (by default Chromium completes once the OS has the writes).
+  const tx = db.transaction(["entries", "meta"], "readwrite", { durability: "strict" });
   const meta = tx.objectStore("meta");
   if ((await meta.get("migration")) === undefined) {
     // Straight to IndexedDB, without a promise per entry: a request that fails aborts the transaction, and `done` rejects.
