@@ -28,6 +28,8 @@ const POSITIONS_KEPT = 4096;
 const TRIM_EVERY = 256;
 /** Conversations whose last trim this object remembers at most. */
 const MAX_TRIMMED_KEPT = 1000;
+/** Seqs a device's acks move on between two drops of the rows every device has (see ack). */
+const ACKED_TRIM_EVERY = 64;
 
 /** An entry's place in its hub's order: a commit's Welcome shares its hubSeq and comes after it. */
 export function hubPosition(payload: ConvPayload): number {
@@ -52,6 +54,8 @@ export interface SocketTag {
 export class Mailbox {
   /** Where each conversation's positions were last trimmed, while this object lives. */
   private readonly trimmedAt = new Map<string, number>();
+  /** The ack that last dropped acknowledged rows, while this object lives. */
+  private ackTrimmedAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly sql: SqlStorage,
@@ -135,8 +139,9 @@ export class Mailbox {
 
   /** Up to `limit` items after `after`, cut short (with `more`) past PAGE_BYTES of content. */
   page(after: number, limit: number): { items: MailItem[]; more: boolean } {
+    // Rows every device acknowledged may still be there (see ack): they are gone to any reader.
     const rows = this.sql
-      .exec<MailRow>("SELECT seq, at, content FROM mailbox WHERE seq > ? ORDER BY seq LIMIT ?", after, limit + 1)
+      .exec<MailRow>("SELECT seq, at, content FROM mailbox WHERE seq > MAX(?, (SELECT COALESCE(MIN(acked), 0) FROM devices)) ORDER BY seq LIMIT ?", after, limit + 1)
       .toArray();
     let size = 0;
     let n = 0;
@@ -148,9 +153,15 @@ export class Mailbox {
     return { items: rows.slice(0, n).map(toItem), more: rows.length > n };
   }
 
-  /** Cumulative acknowledgement by one device; items every device has are dropped. */
+  /**
+   * Cumulative acknowledgement by one device. Items every device has are dropped once acks moved
+   * ACKED_TRIM_EVERY seqs on, not on every ack (a statement each, and a device acks each frame);
+   * until then no reader sees them (page) and expiry does not take them for undelivered (expire).
+   */
   ack(deviceId: string, upTo: number): void {
     this.sql.exec("UPDATE devices SET acked = MAX(acked, ?) WHERE device_id = ?", upTo, deviceId);
+    if (upTo - this.ackTrimmedAt < ACKED_TRIM_EVERY) return;
+    this.ackTrimmedAt = upTo;
     this.trim();
   }
 
@@ -194,6 +205,7 @@ export class Mailbox {
 
   /** Removes items older than `cutoff` and returns the ones whose sender should hear they bounced. */
   expire(cutoff: number): ExpiredRow[] {
+    this.trim();
     return this.sql.exec<ExpiredRow>("DELETE FROM mailbox WHERE at < ? RETURNING seq, sender, ref, kind", cutoff).toArray();
   }
 
