@@ -595,7 +595,8 @@ export class ConversationObject extends DurableObject<Env> {
           if (lane === "local") this.learnSoleDevices(await deliverLocal(this.env, deliveries), epoch);
           else {
             const handed = deliverToPeers(this.env, deliveries);
-            this.remoteRound = { settled: handed.catch(() => undefined), since: Date.now() };
+            // A round that hands nothing on (each copy spared, see withoutStored) holds the local lane back for nothing.
+            if (deliveries.some((d) => d.to.some((a) => !isLocal(this.env, a)))) this.remoteRound = { settled: handed.catch(() => undefined), since: Date.now() };
             this.learnSoleDevices(await handed, epoch);
           }
         } catch {

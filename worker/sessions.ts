@@ -10,6 +10,13 @@ import { SessionClientFrameSchema, type ConvPayload, type SessionServerFrame, ty
  */
 export const SESSION_IDLE_MS = DEFAULT_LIMITS.sessionIdleSeconds * 1000;
 
+/**
+ * How stale a session's kept lastSeen may be: a busy session's frames rewrite its attachment once
+ * per this, not each (a third of a frame's own CPU); closeIdle allows for it, so it closes late by
+ * this at most, never early.
+ */
+const LAST_SEEN_STEP_MS = 1000;
+
 /** A session closed because its ticket expired unrenewed (or its device was removed): PROTOCOL §10. */
 export const CLOSE_REVOKED = 4001;
 
@@ -114,7 +121,7 @@ export class Sessions {
       expire(ws);
       return null;
     }
-    ws.serializeAttachment({ ...tag, lastSeen: now } satisfies SessionTag);
+    if (now - tag.lastSeen >= LAST_SEEN_STEP_MS) ws.serializeAttachment({ ...tag, lastSeen: now } satisfies SessionTag);
     let parsed: unknown;
     try {
       parsed = JSON.parse(typeof message === "string" ? message : new TextDecoder().decode(message));
@@ -172,7 +179,7 @@ export class Sessions {
     for (const ws of this.ctx.getWebSockets()) {
       const tag = ws.deserializeAttachment() as SessionTag | null;
       const lastSeen = Math.max(tag?.lastSeen ?? 0, this.ctx.getWebSocketAutoResponseTimestamp(ws)?.getTime() ?? 0);
-      if (!tag || now - lastSeen >= SESSION_IDLE_MS) {
+      if (!tag || now - lastSeen >= SESSION_IDLE_MS + LAST_SEEN_STEP_MS) {
         ws.close(4004, "idle");
         continue;
       }
@@ -180,7 +187,7 @@ export class Sessions {
         expire(ws);
         continue;
       }
-      const due = Math.min(lastSeen + SESSION_IDLE_MS, tag.exp);
+      const due = Math.min(lastSeen + SESSION_IDLE_MS + LAST_SEEN_STEP_MS, tag.exp);
       next = next === null ? due : Math.min(next, due);
     }
     return next;

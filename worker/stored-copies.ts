@@ -28,6 +28,9 @@ interface Pushed {
 export class StoredCopies {
   readonly #entries = new Map<number, Pushed>();
   readonly #wakers = new Set<() => void>();
+  /** One timer for every wait, set for the earliest hold's end (see #wakeAt). */
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #timerAt = 0;
 
   /** An entry went to `sessions` (each with its account), whose `got` may spare that account's copy. */
   pushed(seq: number, at: number, sessions: Map<WebSocket, Address>): void {
@@ -81,13 +84,8 @@ export class StoredCopies {
       const left = until - Date.now();
       if (left <= 0) return;
       await new Promise<void>((resolve) => {
-        const done = () => {
-          clearTimeout(timer);
-          this.#wakers.delete(done);
-          resolve();
-        };
-        const timer = setTimeout(done, left);
-        this.#wakers.add(done);
+        this.#wakers.add(resolve);
+        this.#wakeAt(until);
       });
     }
   }
@@ -97,7 +95,25 @@ export class StoredCopies {
     for (const seq of this.#entries.keys()) if (seq <= through) this.#entries.delete(seq);
   }
 
+  /**
+   * Wakes every wait by `at`. Holds end in push order, so a timer already set for an earlier end
+   * serves: every wait wakes then, looks again, and sets it anew; a timer a leg cost about as
+   * much of the hub's CPU as the rest of the wait.
+   */
+  #wakeAt(at: number): void {
+    if (this.#timer !== undefined && this.#timerAt <= at) return;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timerAt = at;
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.#wake();
+    }, at - Date.now());
+  }
+
+  /** Every wait looks again (a `got`, a close, a hold's end); those still waiting wait anew. */
   #wake(): void {
-    for (const wake of [...this.#wakers]) wake();
+    const wakers = [...this.#wakers];
+    this.#wakers.clear();
+    for (const wake of wakers) wake();
   }
 }
