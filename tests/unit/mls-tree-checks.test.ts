@@ -1,8 +1,11 @@
 import type { RatchetTree } from "ts-mls";
+import { validateRatchetTree } from "ts-mls/clientState.js";
+import { treeHashRoot } from "ts-mls/treeHash.js";
 import { describe, expect, it } from "vitest";
 import { randomId16 } from "../../shared/ids.js";
-import { addMembers, createGroup, type GroupState, joinFromWelcome, membersOf } from "../../shared/mls/index.js";
+import { addMembers, createGroup, type GroupState, joinFromWelcome, membersOf, removeMembers } from "../../shared/mls/index.js";
 import { asClient, asGroupState } from "../../shared/mls/group-state.js";
+import { cipherSuite, clientConfig } from "../../shared/mls/suite.js";
 import { type Device, makePerson } from "./mls-people.js";
 
 /*
@@ -52,5 +55,49 @@ describe("a commit's adds are checked against the tree before it", () => {
     const added = await addMembers(state, adds(newcomers, 3));
     expect(membersOf(added.state)).toHaveLength(5);
     for (const d of newcomers) expect(membersOf((await joinFromWelcome(d.me, added.welcome, d.bundles)).state)).toHaveLength(5);
+  });
+});
+
+describe("a joiner's checks of a tree with parent nodes (patches/ts-mls: a chain without a parent hash ends before hashing)", () => {
+  /** Alice's group of five after she removed one: her commit path filled parent nodes with parent hashes. */
+  async function treeWithPath() {
+    const { state, newcomers } = await group();
+    const added = await addMembers(state, adds(newcomers, 3));
+    const removed = await removeMembers(added.state, [newcomers[1]!.me.deviceCert.body.deviceId]);
+    const client = asClient(removed.state);
+    const check = async (tree: RatchetTree) =>
+      validateRatchetTree(tree, client.groupContext, clientConfig.lifetimeConfig, clientConfig.authService, await treeHashRoot(tree, (await cipherSuite()).hash), await cipherSuite());
+    return { tree: client.ratchetTree, check };
+  }
+
+  it("accepts the tree as the commit left it", async () => {
+    const { tree, check } = await treeWithPath();
+    expect(tree.some((n) => n?.nodeType === "parent")).toBe(true);
+    expect(await check(tree)).toBeUndefined();
+  });
+
+  it("refuses it when any parent node's parent hash is changed, even with a tree hash that matches", async () => {
+    const { tree, check } = await treeWithPath();
+    const parents = tree.flatMap((n, i) => (n?.nodeType === "parent" ? [i] : []));
+    for (const i of parents) {
+      const node = tree[i]!;
+      if (node.nodeType !== "parent") continue;
+      const changed = tree.slice();
+      const parentHash = node.parent.parentHash.length === 0 ? new Uint8Array(64) : node.parent.parentHash.map((x, j) => (j === 0 ? x ^ 1 : x));
+      changed[i] = { nodeType: "parent", parent: { ...node.parent, parentHash } };
+      expect((await check(changed))?.message, `parent node ${i}`).toBe("Unable to verify parent hash");
+    }
+  });
+
+  it("hashes a leaf for where it is: the same leaves in other places give another tree hash", async () => {
+    const { tree } = await treeWithPath();
+    const hash = (await cipherSuite()).hash;
+    const leaves = tree.flatMap((n, i) => (n?.nodeType === "leaf" ? [i] : []));
+    const [first, last] = [leaves[0]!, leaves.at(-1)!];
+    const swapped = tree.slice();
+    [swapped[first], swapped[last]] = [tree[last], tree[first]];
+    const fresh = structuredClone(swapped);
+    expect(await treeHashRoot(tree, hash)).not.toEqual(await treeHashRoot(swapped, hash));
+    expect(await treeHashRoot(swapped, hash)).toEqual(await treeHashRoot(fresh, hash));
   });
 });
