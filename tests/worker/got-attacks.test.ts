@@ -6,6 +6,7 @@ import { randomId16 } from "../../shared/ids.js";
 import type { SessionServerFrame } from "../../shared/wire/index.js";
 import { API, anotherDevice, befriend, call, registered, type Device } from "./harness.js";
 import { TestGroup } from "./mls.js";
+import { HOLD_MS } from "../../worker/stored-copies.js";
 
 /*
  * `got` (PROTOCOL §10) spares only the acker's own account, and only for an entry pushed to the
@@ -114,5 +115,39 @@ describe("got spares nobody but the acking device's own account", () => {
     await arrives(bob, 5);
     expect(await convSeqsIn(bob)).toEqual([2, 4, 5]);
     for (const s of [a, b, p, elsewhere]) s.ws.close(1000, "bye");
+  }, 30_000);
+
+  // PROTOCOL §10 lets the hub hold the acking account's share of an entry's fan-out; the Conversation
+  // (30d9726, StoredCopies.settle in fanOut) holds the whole lane's batch instead, so a member that
+  // says got once and then stays silent delays every other local account's copy by the hold (1 s)
+  // too, message after message. Left failing for R, who is changing worker/stored-copies.ts now.
+  it.fails("holds only the silent acker's copy: another account's copy of the same entry goes at once", async () => {
+    const alice = await registered("gotha");
+    const bob = await registered("gothb");
+    // Alice has a second device, so her own account gets a mailbox copy of what she sends (PROTOCOL §6).
+    expect((await call(alice, "POST", "/account/devices", { deviceCert: anotherDevice(alice).cert })).status).toBe(201);
+    await befriend(alice, bob);
+    const conv = await conversationOf(alice, bob);
+    const group = await TestGroup.of(alice, conv);
+    const a = await open(alice, conv);
+    const b = await open(bob, conv);
+    const submit = async (s: Session, seq: number) => {
+      const id = randomId16();
+      s.ws.send(JSON.stringify({ t: "submit", submit: { id, epoch: 0, kind: "application", mls: await group.message() } }));
+      expect(await s.next()).toEqual({ t: "ack", id, seq });
+    };
+    await submit(b, 1);
+    expect(await a.next()).toMatchObject({ t: "item", item: { hubSeq: 1 } });
+    await arrives(alice, 1);
+    await submit(a, 2);
+    expect(await b.next()).toMatchObject({ t: "item", item: { hubSeq: 2 } });
+    got(b, 2);
+    // Bob's device now says got, then falls silent: only his copy of 3 should wait for it.
+    await submit(a, 3);
+    const acked = Date.now();
+    expect(await b.next()).toMatchObject({ t: "item", item: { hubSeq: 3 } });
+    await arrives(alice, 3);
+    expect(Date.now() - acked).toBeLessThan(HOLD_MS / 2);
+    for (const s of [a, b]) s.ws.close(1000, "bye");
   }, 30_000);
 });
