@@ -19,11 +19,15 @@ interface Session {
   next: () => Promise<SessionServerFrame>;
 }
 
-async function open(d: Device, conversation: string): Promise<Session> {
+async function ticketOf(d: Device, conversation: string): Promise<string> {
   const res = await call(d, "POST", "/sessions/ticket", { conversation });
   expect(res.status).toBe(200);
   const { ticket } = (await res.json()) as { ticket: unknown };
-  const up = await SELF.fetch(`${API}/conversations/${conversation}/session?ticket=${toB64u(new TextEncoder().encode(jcs(ticket)))}`, { headers: { upgrade: "websocket" } });
+  return toB64u(new TextEncoder().encode(jcs(ticket)));
+}
+
+async function open(d: Device, conversation: string, ticket?: string): Promise<Session> {
+  const up = await SELF.fetch(`${API}/conversations/${conversation}/session?ticket=${ticket ?? (await ticketOf(d, conversation))}`, { headers: { upgrade: "websocket" } });
   expect(up.status).toBe(101);
   const ws = up.webSocket!;
   ws.accept();
@@ -149,5 +153,42 @@ describe("got spares nobody but the acking device's own account", () => {
     await arrives(alice, 3);
     expect(Date.now() - acked).toBeLessThan(HOLD_MS / 2);
     for (const s of [a, b]) s.ws.close(1000, "bye");
+  }, 30_000);
+
+  // A session ticket is a bearer credential: whoever holds it opens a session as that device, and
+  // the hub hands a remote author's ticket to every other domain of the conversation as its
+  // authorTicket (PROTOCOL §9). With got (30d9726), a rogue third domain, or anyone else holding
+  // Bob's unexpired ticket, opens a session as Bob's only device, says got, and the hub leaves
+  // Bob's mailbox copies out while his real device is away: those messages never reach him.
+  // Left failing for R (worker/stored-copies.ts, PROTOCOL §10): a got must prove the device.
+  it.fails("a session opened with a copy of Bob's ticket cannot spare Bob's mailbox its copies", async () => {
+    const alice = await registered("gotta");
+    const bob = await registered("gottb");
+    await befriend(alice, bob);
+    const conv = await conversationOf(alice, bob);
+    const group = await TestGroup.of(alice, conv);
+    const a = await open(alice, conv);
+    const ticket = await ticketOf(bob, conv);
+    const b = await open(bob, conv, ticket);
+    const submit = async (s: Session, seq: number) => {
+      const id = randomId16();
+      s.ws.send(JSON.stringify({ t: "submit", submit: { id, epoch: 0, kind: "application", mls: await group.message() } }));
+      expect(await s.next()).toEqual({ t: "ack", id, seq });
+    };
+    // Bob's answered message makes his device the account's only one to the hub (PROTOCOL §7).
+    await submit(b, 1);
+    expect(await a.next()).toMatchObject({ t: "item", item: { hubSeq: 1 } });
+    await arrives(alice, 1);
+    // The thief opens a session with the same ticket, and Bob's device goes away.
+    const thief = await open(bob, conv, ticket);
+    b.ws.close(1000, "bye");
+    await submit(a, 2);
+    expect(await thief.next()).toMatchObject({ t: "item", item: { hubSeq: 2 } });
+    got(thief, 2);
+    await submit(a, 3);
+    expect(await thief.next()).toMatchObject({ t: "item", item: { hubSeq: 3 } });
+    got(thief, 3);
+    await arrives(bob, 3);
+    for (const s of [a, thief]) s.ws.close(1000, "bye");
   }, 30_000);
 });
