@@ -26,7 +26,7 @@ export function openExtensionDb(name: string): Promise<ExtensionDb> {
 }
 
 /** The keys that start with `prefix`: from the prefix up to, not including, the first string after all of them. */
-export function prefixRange(prefix: string): IDBKeyRange | undefined {
+function prefixRange(prefix: string): IDBKeyRange | undefined {
   // That string: the prefix without its trailing U+FFFF units, its last unit one higher.
   const stem = prefix.replace(/\uffff+$/, "");
   if (stem === "") return prefix === "" ? undefined : IDBKeyRange.lowerBound(prefix);
