@@ -59,3 +59,35 @@ describe("what a server can check without being in the group", () => {
     await expect(inspectKeyPackage("AAAA")).rejects.toMatchObject({ code: "bad_request" });
   });
 });
+
+describe("the header's enum decoders", () => {
+  it("decode numbers at every offset as ts-mls's own decoders do", async () => {
+    const { enumDecoder } = await import("../../shared/mls/inspect.js");
+    const { decodeUint16, decodeUint8 } = await import("ts-mls/codec/number.js");
+    const { contentTypes, decodeContentType } = await import("ts-mls/contentType.js");
+    const { protocolVersions, decodeProtocolVersion } = await import("ts-mls/protocolVersion.js");
+    const { wireformats, decodeWireformat } = await import("ts-mls/wireformat.js");
+    type Decode = (b: Uint8Array, at: number) => [string, number] | undefined;
+    const pairs: [Decode, Decode][] = [
+      [enumDecoder(protocolVersions, decodeUint16), decodeProtocolVersion],
+      [enumDecoder(wireformats, decodeUint16), decodeWireformat],
+      [enumDecoder(contentTypes, decodeUint8), decodeContentType],
+    ];
+    const differ: string[] = [];
+    const known = pairs.map(() => 0);
+    // Every table's numbers are small: all of the first 1024, then every 97th.
+    for (let n = 0; n < 65536; n += n < 1024 ? 1 : 97) {
+      const bytes = Uint8Array.of(n >> 8, n & 0xff);
+      pairs.forEach(([ours, theirs], p) => {
+        for (const at of [0, 1, 2]) {
+          const [a, b] = [ours(bytes, at), theirs(bytes, at)];
+          if (a?.[0] !== b?.[0] || a?.[1] !== b?.[1]) differ.push(`${p}: ${n} at ${at}`);
+          if (b !== undefined) known[p]!++;
+        }
+      });
+    }
+    expect(differ).toEqual([]);
+    // Every table's numbers were met, not only refusals.
+    expect(known.every((k) => k > 0)).toBe(true);
+  });
+});
