@@ -87,10 +87,10 @@ describe("parseFedItem", () => {
       }),
       { numRuns: 5_000 },
     );
-    // Both sides of the comparison were exercised: items the shortcut took, and refusals.
-    expect(shortcut).toBeGreaterThan(500);
-    expect(refused).toBeGreaterThan(500);
-  });
+    // Both sides of the comparison were exercised (about 500 items of 5,000 go by the shortcut): items it took, and refusals.
+    expect(shortcut).toBeGreaterThan(200);
+    expect(refused).toBeGreaterThan(200);
+  }, 60_000);
 
   it("takes a hub's usual delivery by the shortcut, and one with an author's proof by the schema", () => {
     const item = {
