@@ -199,7 +199,7 @@ describe("mailbox expiry", () => {
     expect(await read()).toEqual([first]);
     const bounces = ((await (await call(author, "GET", "/mailbox?after=0")).json()) as { items: MailItem[] }).items.filter((i) => i.kind === "bounce");
     expect(bounces).toMatchObject([{ ref: second, to: reader.address }]);
-  });
+  }, 20_000);
 
   it("bounces nothing its devices acknowledged, however the acks came", async () => {
     const sender = await registered("acksender");
@@ -221,5 +221,5 @@ describe("mailbox expiry", () => {
     await runDurableObjectAlarm(accountStub(reader.address));
     const senderMail = ((await (await call(sender, "GET", "/mailbox?after=0")).json()) as { items: MailItem[] }).items;
     expect(senderMail.filter((i) => i.kind === "bounce")).toEqual([]);
-  });
+  }, 20_000);
 });
