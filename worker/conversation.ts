@@ -586,18 +586,15 @@ export class ConversationObject extends DurableObject<Env> {
         const rows = this.unfannedRows(lane);
         if (rows.length === 0) return;
         const last = rows[rows.length - 1]!.seq;
-        // This lane's accounts whose sole device was pushed an entry get their copy once it says `got`, or its hold ends.
-        await this.stored.settle(rows.map((row) => row.seq), (address) => isLocal(this.env, address) === (lane === "local"));
-        // What the accounts answer holds for the epoch of when they were asked.
-        const epoch = this.meta().epoch;
         try {
-          const deliveries = this.withoutStored(this.deliveriesOf(rows));
-          if (lane === "local") this.learnSoleDevices(await deliverLocal(this.env, deliveries), epoch);
-          else {
-            const handed = deliverToPeers(this.env, deliveries);
-            // A round that hands nothing on (each copy spared, see withoutStored) holds the local lane back for nothing.
-            if (deliveries.some((d) => d.to.some((a) => !isLocal(this.env, a)))) this.remoteRound = { settled: handed.catch(() => undefined), since: Date.now() };
-            this.learnSoleDevices(await handed, epoch);
+          // Accounts whose sole device was pushed an entry get their copy once it says `got`, or its
+          // hold ends; every other account gets its copy now, not after that wait.
+          const ours = (address: Address) => isLocal(this.env, address) === (lane === "local");
+          const [now, held] = this.heldForGot(this.deliveriesOf(rows), ours);
+          await this.deliverIn(lane, now);
+          if (held.length > 0) {
+            await this.stored.settle(rows.map((row) => row.seq), ours);
+            await this.deliverIn(lane, this.withoutStored(held));
           }
         } catch {
           // Retried by the alarm; the submitters are answered: their entries are ordered and kept.
@@ -612,6 +609,40 @@ export class ConversationObject extends DurableObject<Env> {
       // Set false in the same turn as the last look for rows: entries accepted after it start a new run.
       state.running = false;
     }
+  }
+
+  /** Hands `deliveries` to a lane's accounts, and notes what those say of their devices. */
+  private async deliverIn(lane: Lane, deliveries: Delivery[]): Promise<void> {
+    if (deliveries.length === 0) return;
+    // What the accounts answer holds for the epoch of when they were asked.
+    const epoch = this.meta().epoch;
+    if (lane === "local") return this.learnSoleDevices(await deliverLocal(this.env, deliveries), epoch);
+    const handed = deliverToPeers(this.env, deliveries);
+    // A round that hands nothing on (each copy spared, see withoutStored) holds the local lane back for nothing.
+    if (deliveries.some((d) => d.to.some((a) => !isLocal(this.env, a)))) this.remoteRound = { settled: handed.catch(() => undefined), since: Date.now() };
+    this.learnSoleDevices(await handed, epoch);
+  }
+
+  /**
+   * Splits a batch's deliveries into what goes now and what waits for a `got` (see StoredCopies):
+   * an account's share waits from its first entry still awaited on, so its copies keep hub order.
+   */
+  private heldForGot(deliveries: Delivery[], ours: (address: Address) => boolean): [Delivery[], Delivery[]] {
+    const now: Delivery[] = [];
+    const held: Delivery[] = [];
+    const holding = new Set<Address>();
+    const at = Date.now();
+    for (const d of deliveries) {
+      const waiting = this.stored.waiting(d.payload.hubSeq, at);
+      for (const address of d.to) if (waiting.has(address) && ours(address)) holding.add(address);
+      const later = d.to.filter((address) => holding.has(address));
+      if (later.length === 0) now.push(d);
+      else {
+        held.push({ ...d, to: later });
+        if (later.length < d.to.length) now.push({ ...d, to: d.to.filter((address) => !holding.has(address)) });
+      }
+    }
+    return [now, held];
   }
 
   /**

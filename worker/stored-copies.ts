@@ -64,6 +64,12 @@ export class StoredCopies {
     return this.#entries.get(seq)?.stored.has(device) === true;
   }
 
+  /** The accounts whose session may still say `got` for that entry, within its hold. */
+  waiting(seq: number, now: number): Set<Address> {
+    const entry = this.#entries.get(seq);
+    return entry && entry.at + HOLD_MS > now ? new Set(entry.waiting.values()) : new Set();
+  }
+
   /**
    * Resolves once no entry of `seqs` waits for a `got` from a session of an account `of` picks,
    * or that entry's hold has ended.
