@@ -71,6 +71,8 @@ const STEPS = [
      epoch INTEGER NOT NULL, before TEXT NOT NULL, after TEXT NOT NULL);`,
   // Each account's asks to be let back in (PROTOCOL §8, Rejoining), for its limit.
   "CREATE TABLE rejoins (address TEXT NOT NULL, device_id TEXT NOT NULL, at INTEGER NOT NULL)",
+  // The session tickets that opened a session here, until they expire: each opens one (PROTOCOL §10).
+  "CREATE TABLE used_tickets (sig TEXT PRIMARY KEY, exp INTEGER NOT NULL)",
 ];
 
 type MetaRow = { ref: string; creator: string; epoch: number; fanned_through: number; withdrawn_epoch: number | null };
@@ -735,12 +737,25 @@ export class ConversationObject extends DurableObject<Env> {
       return Response.json(new EmsgError("forbidden", "Only members may open a session.").toJSON(), { status: 403 });
     }
     const exp = Number(params.get("exp"));
+    if (!this.firstOpening(params.get("sig") ?? "", exp, Date.now())) {
+      return Response.json(new EmsgError("unauthorized", "This session ticket opened a session already: ask your server for a fresh one.").toJSON(), { status: 401 });
+    }
     // The ticket of a member of another domain, checked by the Worker: it proves that member's session submissions to others (§9).
     const ticket = params.get("ticket");
     const proof = ticket ? (JSON.parse(new TextDecoder().decode(fromB64u(ticket))) as SignedSessionTicket) : undefined;
     const response = this.sessions.open(address, params.get("deviceId") ?? "", Date.now(), exp, proof);
     await this.scheduleAlarm(Math.min(Date.now() + SESSION_IDLE_MS, exp));
     return response;
+  }
+
+  /**
+   * Whether a ticket opens its first session here. A remote member's ticket is passed on to the
+   * other domains as its authorTicket (§9): held by them, it must not open a session as that
+   * device, whose `got` would spare its account copies it never stored.
+   */
+  private firstOpening(sig: string, exp: number, now: number): boolean {
+    this.sql.exec("DELETE FROM used_tickets WHERE exp < ?", now);
+    return this.sql.exec("INSERT INTO used_tickets (sig, exp) VALUES (?, ?) ON CONFLICT DO NOTHING", sig, exp).rowsWritten > 0;
   }
 
   /** Extends a session by a fresh ticket for the same device (PROTOCOL §10); a refused one changes nothing. */

@@ -60,14 +60,17 @@ export async function admitSessionTicket(
   conversation: ConversationRef,
   now: number,
   isMember: (address: SessionTicketBody["address"]) => Promise<boolean>,
-): Promise<SessionTicketBody> {
+): Promise<{ holder: SessionTicketBody; sig: string }> {
   let json: unknown;
   try {
     json = JSON.parse(new TextDecoder().decode(fromB64u(text)));
   } catch {
     throw new EmsgError("unauthorized", "The session ticket is not b64u(JCS(signed object)).");
   }
-  return checkSessionTicket(env, check(SignedSessionTicketSchema, json), conversation, now, isMember);
+  const ticket = check(SignedSessionTicketSchema, json);
+  const holder = await checkSessionTicket(env, ticket, conversation, now, isMember);
+  // Its signature names the ticket however its text is spelled: the hub lets it open one session (§10).
+  return { holder, sig: toB64u(fromB64u(ticket.sig)) };
 }
 
 /** Checks a ticket for `conversation` at this hub: unexpired, for this hub, signed by the member's own server. */

@@ -155,13 +155,11 @@ describe("got spares nobody but the acking device's own account", () => {
     for (const s of [a, b]) s.ws.close(1000, "bye");
   }, 30_000);
 
-  // A session ticket is a bearer credential: whoever holds it opens a session as that device, and
-  // the hub hands a remote author's ticket to every other domain of the conversation as its
-  // authorTicket (PROTOCOL §9). With got (30d9726), a rogue third domain, or anyone else holding
-  // Bob's unexpired ticket, opens a session as Bob's only device, says got, and the hub leaves
-  // Bob's mailbox copies out while his real device is away: those messages never reach him.
-  // Left failing for R (worker/stored-copies.ts, PROTOCOL §10): a got must prove the device.
-  it.fails("a session opened with a copy of Bob's ticket cannot spare Bob's mailbox its copies", async () => {
+  // A session ticket is a bearer credential, and the hub hands a remote author's ticket to every
+  // other domain of the conversation as its authorTicket (PROTOCOL §9). A ticket therefore opens one
+  // session only (§10): whoever holds a copy of Bob's cannot open a session as his only device, say
+  // got, and have the hub leave his mailbox copies out while his real device is away.
+  it("a ticket opens one session: a copy of Bob's cannot spare Bob's mailbox its copies", async () => {
     const alice = await registered("gotta");
     const bob = await registered("gottb");
     await befriend(alice, bob);
@@ -179,16 +177,20 @@ describe("got spares nobody but the acking device's own account", () => {
     await submit(b, 1);
     expect(await a.next()).toMatchObject({ t: "item", item: { hubSeq: 1 } });
     await arrives(alice, 1);
-    // The thief opens a session with the same ticket, and Bob's device goes away.
-    const thief = await open(bob, conv, ticket);
+    // The thief's opening with the same ticket is refused, while Bob's session is open and after it closed.
+    const stolen = async () => SELF.fetch(`${API}/conversations/${conv}/session?ticket=${ticket}`, { headers: { upgrade: "websocket" } });
+    const refused = await stolen();
+    expect(refused.status).toBe(401);
+    expect(await refused.json()).toMatchObject({ error: "unauthorized" });
     b.ws.close(1000, "bye");
+    expect((await stolen()).status).toBe(401);
     await submit(a, 2);
-    expect(await thief.next()).toMatchObject({ t: "item", item: { hubSeq: 2 } });
-    got(thief, 2);
     await submit(a, 3);
-    expect(await thief.next()).toMatchObject({ t: "item", item: { hubSeq: 3 } });
-    got(thief, 3);
+    await arrives(bob, 2);
     await arrives(bob, 3);
-    for (const s of [a, thief]) s.ws.close(1000, "bye");
+    // Bob himself opens sessions as before, each with a fresh ticket.
+    const again = await open(bob, conv);
+    again.ws.close(1000, "bye");
+    a.ws.close(1000, "bye");
   }, 30_000);
 });

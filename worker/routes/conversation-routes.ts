@@ -130,9 +130,9 @@ conversationRoutes.get("/conversations/:hub/:id/session", async (c) => {
   if (c.req.header("upgrade")?.toLowerCase() !== "websocket") throw new EmsgError("bad_request", "This path takes a WebSocket upgrade.");
   if (ref.hub !== c.env.EMSG_DOMAIN) throw new EmsgError("not_found", `Open the session at the hub, ${ref.hub}.`);
   const hub = conversationOf(c.env, ref.ref);
-  const holder = await admitSessionTicket(c.env, c.req.query("ticket") ?? "", ref.ref, Date.now(), (address) => hub.hasMember(address));
+  const { holder, sig } = await admitSessionTicket(c.env, c.req.query("ticket") ?? "", ref.ref, Date.now(), (address) => hub.hasMember(address));
   const url = new URL(c.req.url);
-  url.search = `?address=${encodeURIComponent(holder.address)}&deviceId=${encodeURIComponent(holder.deviceId)}&exp=${holder.exp}`;
+  url.search = `?address=${encodeURIComponent(holder.address)}&deviceId=${encodeURIComponent(holder.deviceId)}&exp=${holder.exp}&sig=${sig}`;
   // A member of another domain: the hub keeps its ticket as proof of who wrote what it submits (§9).
   if (domainOf(holder.address) !== c.env.EMSG_DOMAIN) url.search += `&ticket=${encodeURIComponent(c.req.query("ticket") ?? "")}`;
   return hub.fetch(new Request(url, c.req.raw));
