@@ -130,6 +130,8 @@ export class ConversationObject extends DurableObject<Env> {
   private remoteRound: { settled: Promise<unknown>; since: number } | undefined;
   /** Entries accepted by this instance and not yet handed on, in seq order: fanned without reading them back. */
   private toFan: LogRow[] = [];
+  /** The log's last seq once this instance accepted an entry (each passes acceptRound): a lane past it has nothing to read. */
+  private logEnd: number | undefined;
   /** Submitters waiting until their entry is fanned out. */
   private waiters: { seq: number; release: () => void }[] = [];
   /**
@@ -252,6 +254,7 @@ export class ConversationObject extends DurableObject<Env> {
     const outcomes = this.acceptAll(round);
     const rows = outcomes.flatMap((o) => (o.ok && o.value.row ? [o.value.row] : []));
     if (rows.length > 0) {
+      this.logEnd = rows[rows.length - 1]!.seq;
       // A fan-out failing for long (retried by the alarm) leaves the backlog to the log, not to memory.
       this.toFan = this.toFan.length + rows.length > FAN_MEMORY ? [] : this.toFan.concat(rows);
       this.notePushed(rows, this.sessions.push(this.deliveriesOf(rows).map((d) => d.payload), this.members()));
@@ -685,6 +688,8 @@ export class ConversationObject extends DurableObject<Env> {
       const next = this.toFan.findIndex((row) => row.seq > through);
       return next < 0 ? [] : this.toFan.slice(next, next + FAN_BATCH);
     }
+    // Each round's last look found the log's end by a query that read nothing (~4% of a hub's CPU).
+    if (this.logEnd !== undefined && through >= this.logEnd) return [];
     return this.sql.exec<Omit<LogRow, "answered">>("SELECT * FROM log WHERE seq > ? ORDER BY seq LIMIT ?", through, FAN_BATCH).toArray();
   }
 
