@@ -2,7 +2,8 @@
 // throughput scenario of federation-ab.ts for two EMSG builds only, their passes taking turns,
 // with each domain's workerd CPU per delivered message on its own (the hub's, alice's, and the
 // receiver's), so a change to one side is not lost in the other's noise. EMSG_HUB_PROFILE=FILE
-// also takes a V8 CPU profile of AFTER's hub during its last pass. Ports 19660-19663, inspectors 19670-19673.
+// also takes a V8 CPU profile of AFTER's hub during its last pass. Ports 19660-19663, inspectors
+// 19670-19673; EMSG_HUB_PORTS=BASE moves them to BASE..BASE+3 and BASE+10..BASE+13.
 import { readFileSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import WebSocket from "ws";
@@ -18,6 +19,7 @@ if (!beforeTree || !afterTree) throw new Error("usage: npx tsx bench/hub-ab.ts B
 const [pairs = 50, messages = 200, rounds = 4] = rest.slice(0, 3).map(Number);
 const scenario = (rest[3] ?? "federated") as Scenario;
 const plan: Plan = { ...FULL, pairs, messages };
+const base = Number(process.env.EMSG_HUB_PORTS ?? 19660);
 
 function cpuMs(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
@@ -54,8 +56,8 @@ async function main(): Promise<void> {
   const builds: { name: string; ports: [number, number]; servers: Awaited<ReturnType<typeof startEmsg>>; hub: number[]; receiver: number[] }[] = [];
   try {
     for (const [name, tree, ports, inspector] of [
-      ["before", beforeTree!, [19660, 19661], 19670],
-      ["after", afterTree!, [19662, 19663], 19672],
+      ["before", beforeTree!, [base, base + 1], base + 10],
+      ["after", afterTree!, [base + 2, base + 3], base + 12],
     ] as const) {
       const { startEmsg: start } = (await import(resolve(tree, "bench/emsg-half.ts"))) as { startEmsg: typeof startEmsg };
       builds.push({ name, ports: [...ports], servers: await start(plan, log, ports, inspector), hub: [], receiver: [] });
@@ -70,7 +72,7 @@ async function main(): Promise<void> {
         const [hub, receiver] = b.ports.map((p) => listenerOf(p, descendantsNamed("workerd"))!);
         const [h0, r0] = [cpuMs(hub!), cpuMs(receiver!)];
         const run = () => b.servers.pass(scenario, messages);
-        const pass = profileFile && b.name === "after" && round === rounds - 1 ? await profiled(19672, run, profileFile) : await run();
+        const pass = profileFile && b.name === "after" && round === rounds - 1 ? await profiled(base + 12, run, profileFile) : await run();
         const [h, r] = [((cpuMs(hub!) - h0) * 1000) / pass.delivered, ((cpuMs(receiver!) - r0) * 1000) / pass.delivered];
         b.hub.push(h);
         b.receiver.push(r);
