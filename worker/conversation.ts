@@ -596,7 +596,7 @@ export class ConversationObject extends DurableObject<Env> {
           // hold ends; every other account gets its copy now, not after that wait.
           const ours = (address: Address) => isLocal(this.env, address) === (lane === "local");
           const [now, held] = this.heldForGot(this.deliveriesOf(rows), ours);
-          await this.deliverIn(lane, now);
+          await this.deliverIn(lane, this.withoutStored(now));
           if (held.length > 0) {
             await this.stored.settle(rows.map((row) => row.seq), ours);
             await this.deliverIn(lane, this.withoutStored(held));
@@ -835,9 +835,13 @@ export class ConversationObject extends DurableObject<Env> {
     for (const row of rows) {
       if (row.type !== "application" || row.epoch !== epoch) continue;
       const sessions = new Map<WebSocket, Address>();
+      // One session a device: however many it opens, what is kept for an entry stays one per account.
+      const devices = new Set<Address>();
       for (const { ws, tag } of acking) {
         const sole = this.soleDevices.get(tag.address);
-        if (tag.address !== row.sender && sole?.deviceId === tag.deviceId && sole.epoch === epoch) sessions.set(ws, tag.address);
+        if (tag.address === row.sender || sole?.deviceId !== tag.deviceId || sole.epoch !== epoch || devices.has(tag.address)) continue;
+        devices.add(tag.address);
+        sessions.set(ws, tag.address);
       }
       // An application entry goes to every member, and only members' sessions say `got` (see Sessions.push).
       this.stored.pushed(row.seq, now, sessions);
