@@ -1,9 +1,6 @@
-import { join } from "node:path";
-import { build } from "esbuild";
-import type { Browser, Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { serveHttp, type Served } from "./extension-harness.js";
-import { launchChromium, ROOT } from "./pwa-harness.js";
+import { openStorePage, type StorePage } from "./extension-store-host.js";
 
 type Lib = typeof import("./extension-store-page.js");
 
@@ -13,25 +10,16 @@ type Lib = typeof import("./extension-store-page.js");
 // after the removal would then lose the user's whole history, which only the copy still held. So
 // the copy must be a strict transaction, one Chromium completes only once its writes are flushed.
 describe("the extension store's move from extension storage", () => {
-  let served: Served;
-  let browser: Browser;
+  let host: StorePage;
   let page: Page;
 
   beforeAll(async () => {
-    const bundle = await build({ entryPoints: [join(ROOT, "tests/browser/extension-store-page.ts")], bundle: true, format: "iife", globalName: "lib", write: false });
-    const script = bundle.outputFiles[0]!.text;
-    served = await serveHttp((req, res) => {
-      if (req.url === "/lib.js") res.writeHead(200, { "content-type": "text/javascript" }).end(script);
-      else res.writeHead(200, { "content-type": "text/html" }).end('<!doctype html><script src="/lib.js"></script>');
-    });
-    browser = await launchChromium();
-    page = await browser.newPage();
-    await page.goto(served.origin);
+    host = await openStorePage();
+    page = host.page;
   }, 60_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await served?.close();
+    await host?.close();
   });
 
   it("copies the history in a transaction flushed to disk before the old keys go", async () => {

@@ -1,11 +1,8 @@
-import { join } from "node:path";
-import { build } from "esbuild";
 import fc from "fast-check";
-import type { Browser, Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MemoryStore } from "../../shared/client/store.js";
-import { serveHttp, type Served } from "./extension-harness.js";
-import { launchChromium, ROOT } from "./pwa-harness.js";
+import { openStorePage, type StorePage } from "./extension-store-host.js";
 
 type Lib = typeof import("./extension-store-page.js");
 type Op =
@@ -20,25 +17,16 @@ type Op =
 // page of its own on loopback: what the background, panel and popup read and write, and the move
 // of an earlier version's extension storage into it, cut short where a stopped worker would.
 describe("the extension's IndexedDB store", () => {
-  let served: Served;
-  let browser: Browser;
+  let host: StorePage;
   let page: Page;
 
   beforeAll(async () => {
-    const bundle = await build({ entryPoints: [join(ROOT, "tests/browser/extension-store-page.ts")], bundle: true, format: "iife", globalName: "lib", write: false });
-    const script = bundle.outputFiles[0]!.text;
-    served = await serveHttp((req, res) => {
-      if (req.url === "/lib.js") res.writeHead(200, { "content-type": "text/javascript" }).end(script);
-      else res.writeHead(200, { "content-type": "text/html" }).end('<!doctype html><script src="/lib.js"></script>');
-    });
-    browser = await launchChromium();
-    page = await browser.newPage();
-    await page.goto(served.origin);
+    host = await openStorePage();
+    page = host.page;
   }, 60_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await served?.close();
+    await host?.close();
   });
 
   /** Runs `ops` on a fresh ExtensionStore in the page: what each read gave. */
