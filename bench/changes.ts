@@ -49,17 +49,18 @@ statement (slower: its rows are JSON text, escaped twice); holding acks past 80 
 than 112 in one of two pairs, no lower p99); handing the Outbox each item's JSON text instead of
 the item (three interleaved pairs: no difference).
 
-Where the time goes now: a federated message costs the hub's server ~40–60 µs of CPU, the
-receiving server ~30–45 µs and the benchmark's own clients ~20–40 µs; together ~1.4 of the 2
-cores at 12,000 msgs/s. The two biggest single costs are durable writes: the hub's log insert
-(~18% of the hub's CPU) and the receiving account's mailbox insert (~20% of the receiver's).
-A message's latency under this load is mostly the time it waits in its hub: up to 112 entries
-and the sender's 32 in flight, per conversation, at the pace one conversation's fan-out goes.
-Runs still vary on this VM: within one full run, one server's passes spread by up to a third
-(EMSG 9,762–14,061, Prosody 10,742–12,805 msgs/s), which is why passes take turns and the
-median is reported. The single-pair round trip (~8 ms against Prosody's ~0.5 ms) is a chain of
-Durable Object calls, two signatures and a federation request per hop: one message at a time
-now takes 0.84 ms through a local hub and 3.4 ms across domains (lab), but the benchmark's round
-trip, whose answer goes over a session that crosses domains, stayed at ~8 ms: not profiled yet.
-Next levers: smaller log and mailbox rows (the two durable writes), and a federation transport
-whose batches are not held up between the event loops' bursts.`
+Where the time goes now (2026-12-05, quiet machine): a federated message costs the hub's
+workerd ~97–110 µs of CPU and the receiving one ~50–60 µs (bench/hub-ab.ts), both together
+~160 µs against Prosody's ~180 for its two processes, so the federated rate is ~1.3× Prosody's;
+on one domain EMSG's one workerd takes ~116 µs against Prosody's ~94 (~1.0×). 2× Prosody's rate
+needs about half of that. The biggest single costs are the two durable writes: the hub's log
+insert (~30 µs a row in workerd's SQLite, ~10 of them the UNIQUE index on random submission ids;
+~20% of the hub) and the receiving account's mailbox insert with its dedupe positions (~33% of
+the receiver); then the Gate's dedupe records (~12%), the Account call per account and batch
+(~11%), the device's ack (~8%) and garbage collection (~8%). Next levers: a log keyed by hub
+position alone (submission ids deduplicated in memory over a window and in a smaller table), one
+mailbox statement per batch, and no per-account call for a batch that one account gets whole.
+Runs still vary on this VM: one server's passes spread by up to a third within minutes, which is
+why passes take turns and the median is reported. The single-pair round trip across domains on
+sessions is now four events on the hub's thread (two log commits, two pushes) and the devices'
+got frames: ~1.2–1.3 ms against Prosody's ~0.65 on a quiet machine.`
