@@ -8,7 +8,6 @@ import { openPanel } from "../background/panel.js";
 import { handleRequest, type Self } from "../background/requests.js";
 import { serveFilePorts, serveFileTransfers } from "../background/file-transfers.js";
 import { FORWARDED_EVENTS, type ChangedNotice, type EventNotice } from "../messaging/messages.js";
-import { openPages } from "../messaging/page-presence.js";
 import { logFailure } from "../../ui/view-models/log-failure.js";
 import { LocalRecords } from "../../ui/view-models/local-records.js";
 import { fetchTransport } from "../platform/fetch-transport.js";
@@ -32,10 +31,7 @@ export default defineBackground({
       handleRequest(message, sender, self, ctx).then(sendResponse);
       return true;
     });
-    const pages = openPages(browser.runtime as unknown as Parameters<typeof openPages>[0]);
-    // With no page open a broadcast only fails: a catch-up would pay for one per message.
-    const tellPages = async (notice: ChangedNotice | EventNotice) =>
-      pages.count > 0 &&
+    const tellPages = (notice: ChangedNotice | EventNotice) =>
       browser.runtime.sendMessage(notice).catch((error: unknown) => {
         // No page listening is the usual case, not an error.
         if (!String((error as Error).message).includes("Receiving end does not exist")) logFailure("an open EMSG page shows the change on its next refresh")(error);

@@ -1,7 +1,6 @@
 import { browser } from "wxt/browser";
 import type { ClientEvents } from "../../shared/client/index.js";
 import type { ChangedNotice, EventNotice } from "../messaging/messages.js";
-import { announcePage, type PageRuntime } from "../messaging/page-presence.js";
 
 export { ask } from "../messaging/page-api.js";
 
@@ -11,7 +10,6 @@ export function onChanged(listener: (what: ChangedNotice["what"], removed: strin
     const notice = message as ChangedNotice | null;
     if (notice?.type === "emsg-changed") listener(notice.what, notice.removed ?? []);
   };
-  announcePage(browser.runtime as unknown as PageRuntime);
   browser.runtime.onMessage.addListener(handler);
   return () => browser.runtime.onMessage.removeListener(handler);
 }
@@ -22,7 +20,6 @@ export function onCatchUp(listener: (progress: ClientEvents["catchUp"]) => void)
     const notice = message as EventNotice | null;
     if (notice?.type === "emsg-event" && notice.event === "catchUp") listener(notice.payload as ClientEvents["catchUp"]);
   };
-  announcePage(browser.runtime as unknown as PageRuntime);
   browser.runtime.onMessage.addListener(handler);
   return () => browser.runtime.onMessage.removeListener(handler);
 }

@@ -7,7 +7,6 @@ import { EmsgError, isErrorCode } from "../../shared/errors.js";
 import type { ChatClient } from "../../ui/view-models/chat-context.js";
 import { FILE_PORT, type FileAnswer, type FileChannel, type FileEnd, type FileRequest, requestFile } from "../messaging/file-port.js";
 import type { EventNotice } from "../messaging/messages.js";
-import { announcePage, type PageRuntime } from "../messaging/page-presence.js";
 import { answered, groupRequests } from "./group-requests.js";
 import { t } from "./i18n.js";
 import { ask } from "./panel-api.js";
@@ -57,7 +56,6 @@ function runtimeChannel(): FileChannel {
 export function remoteClient(self: Address): ChatClient {
   const events = new Emitter<ClientEvents>();
   const paths = new Map<string, MessagePath>();
-  announcePage(browser.runtime as unknown as PageRuntime);
   browser.runtime.onMessage.addListener((message: unknown) => {
     const notice = message as EventNotice | null;
     if (notice?.type !== "emsg-event") return;
