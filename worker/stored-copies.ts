@@ -7,6 +7,8 @@ import type { Address } from "../shared/address.js";
  */
 export const HOLD_MS = 1000;
 
+const NONE: ReadonlySet<Address> = new Set();
+
 /** Entries tracked at most: past it all is forgotten and every copy goes (a fan-out failing for long). */
 const MAX_TRACKED = 4096;
 
@@ -65,9 +67,10 @@ export class StoredCopies {
   }
 
   /** The accounts whose session may still say `got` for that entry, within its hold. */
-  waiting(seq: number, now: number): Set<Address> {
+  waiting(seq: number, now: number): ReadonlySet<Address> {
     const entry = this.#entries.get(seq);
-    return entry && entry.at + HOLD_MS > now ? new Set(entry.waiting.values()) : new Set();
+    // Asked for every entry a fan-out batch hands on, most of them pushed to no acking session.
+    return entry && entry.at + HOLD_MS > now ? new Set(entry.waiting.values()) : NONE;
   }
 
   /**
