@@ -4,13 +4,12 @@
 // "before" EMSG is the Worker of another checkout (e.g. `git archive COMMIT | tar -x -C DIR`, with
 // node_modules linked), bundled from there; the "after" EMSG is this tree's. Printed only.
 // Ports 19220-19227 (inspectors 20220-20227).
-import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { startEmsg, type EmsgServers } from "./emsg-half.js";
 import { interleave, type Contender, type Scenario } from "./interleave.js";
 import type { LoadResult, RoundTripResult } from "./load.js";
 import { FULL, type Plan } from "./plan.js";
-import { descendantsNamed, listenerOf } from "./processes.js";
+import { cpuMs, descendantsNamed, listenerOf } from "./processes.js";
 import { startProsodyServers } from "./prosody-half.js";
 import { median } from "./stats.js";
 
@@ -80,14 +79,6 @@ const loadLine = (r: LoadResult | undefined) =>
   r ? `${Math.round(r.msgsPerSec)} msgs/s [${r.passMsgsPerSec.map(Math.round).join(", ")}; first ${Math.round(r.firstPassMsgsPerSec ?? 0)}], p50 ${r.latency?.p50.toFixed(0)} p95 ${r.latency?.p95.toFixed(0)} p99 ${r.latency?.p99.toFixed(0)} ms, lost ${r.lost}, acked p50 ${r.accepted?.p50.toFixed(0)} p99 ${r.accepted?.p99.toFixed(0)}` : "—";
 const tripLine = (rs: RoundTripResult[]) =>
   rs.length ? `p50 ${rs.map((r) => r.latency?.p50.toFixed(2)).join(" / ")} (median ${median(rs.map((r) => r.latency?.p50 ?? NaN)).toFixed(2)}), p95 ${rs.map((r) => r.latency?.p95.toFixed(1)).join(" / ")}, p99 ${rs.map((r) => r.latency?.p99.toFixed(1)).join(" / ")}, /s ${rs.map((r) => Math.round(r.roundTripsPerSec)).join(" / ")}, done ${rs.map((r) => r.completed).join(" / ")}` : "—";
-
-/** CPU time of processes so far, ms (utime + stime of /proc/PID/stat, in clock ticks of 10 ms). */
-function cpuMs(pids: readonly number[]): number {
-  return pids.reduce((total, pid) => {
-    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-    return total + (Number(fields[11]) + Number(fields[12])) * 10;
-  }, 0);
-}
 
 /** Server processes of a contender: each EMSG domain's workerd, or the Prosodys. */
 const workerdsOn = (ports: readonly number[]) => () => ports.map((port) => listenerOf(port, descendantsNamed("workerd"))!);

@@ -4,12 +4,12 @@
 // receiver's), so a change to one side is not lost in the other's noise. EMSG_HUB_PROFILE=FILE
 // also takes a V8 CPU profile of AFTER's hub during its last pass. Ports 19660-19663, inspectors
 // 19670-19673; EMSG_HUB_PORTS=BASE moves them to BASE..BASE+3 and BASE+10..BASE+13.
-import { readFileSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import WebSocket from "ws";
 import type { startEmsg } from "./emsg-half.js";
 import { FULL, type Plan } from "./plan.js";
-import { descendantsNamed, listenerOf } from "./processes.js";
+import { cpuMs, descendantsNamed, listenerOf } from "./processes.js";
 import { median } from "./stats.js";
 import type { Scenario } from "./interleave.js";
 
@@ -20,11 +20,6 @@ const [pairs = 50, messages = 200, rounds = 4] = rest.slice(0, 3).map(Number);
 const scenario = (rest[3] ?? "federated") as Scenario;
 const plan: Plan = { ...FULL, pairs, messages };
 const base = Number(process.env.EMSG_HUB_PORTS ?? 19660);
-
-function cpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-}
 
 /** A V8 CPU profile of the workerd behind `port`'s inspector while `work` runs. */
 async function profiled<T>(inspector: number, work: () => Promise<T>, file: string): Promise<T> {
@@ -70,10 +65,10 @@ async function main(): Promise<void> {
     for (let round = 0; round < rounds; round++) {
       for (const b of round % 2 === 0 ? builds : [...builds].reverse()) {
         const [hub, receiver] = b.ports.map((p) => listenerOf(p, descendantsNamed("workerd"))!);
-        const [h0, r0] = [cpuMs(hub!), cpuMs(receiver!)];
+        const [h0, r0] = [cpuMs([hub!]), cpuMs([receiver!])];
         const run = () => b.servers.pass(scenario, messages);
         const pass = profileFile && b.name === "after" && round === rounds - 1 ? await profiled(base + 12, run, profileFile) : await run();
-        const [h, r] = [((cpuMs(hub!) - h0) * 1000) / pass.delivered, ((cpuMs(receiver!) - r0) * 1000) / pass.delivered];
+        const [h, r] = [((cpuMs([hub!]) - h0) * 1000) / pass.delivered, ((cpuMs([receiver!]) - r0) * 1000) / pass.delivered];
         b.hub.push(h);
         b.receiver.push(r);
         log(`${b.name}: ${pass.delivered}/${pass.sent} in ${Math.round(pass.elapsedMs)} ms; hub ${Math.round(h)} µs, receiver ${Math.round(r)} µs a message`);

@@ -152,3 +152,11 @@ export function listenerOf(port: number, candidates: readonly number[]): number 
     }
   });
 }
+
+/** CPU time (user and system) that the processes `pids` have used so far, ms, from /proc. */
+export function cpuMs(pids: readonly number[]): number {
+  return pids.reduce((total, pid) => {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+    return total + (Number(fields[11]) + Number(fields[12])) * 10;
+  }, 0);
+}

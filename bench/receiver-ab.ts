@@ -6,26 +6,20 @@
 // client core does; each tree's one workerd is measured from /proc over `messages` messages a
 // pass, passes taking turns (the order reversed every round). Printed only. Ports 19700-19702
 // (inspectors 19721-19722, for a V8 profile while it runs).
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { resolve } from "node:path";
 import { toB64u } from "../shared/base64url.js";
 import { randomId16 } from "../shared/ids.js";
 import { startRogue, type Rogue } from "../tests/e2e/rogue.js";
 import { openMailbox } from "./emsg-links.js";
 import { register } from "./emsg-people.js";
-import { descendantsNamed, listenerOf, sleep } from "./processes.js";
+import { cpuMs, descendantsNamed, listenerOf, sleep } from "./processes.js";
 import { median } from "./stats.js";
 
 const log = (line: string) => console.error(`[receiver-ab ${new Date().toISOString().slice(11, 19)}] ${line}`);
 const [treeA, treeB, ...numbers] = process.argv.slice(2);
 if (!treeA || !treeB) throw new Error("usage: npx tsx bench/receiver-ab.ts TREE_A TREE_B [accounts] [messages] [batch] [run] [rounds] [inFlight]");
 const [accounts = 50, messages = 5000, batch = 100, run = 5, rounds = 10, inFlight = 4] = numbers.map(Number);
-
-/** CPU time of a process so far, ms (utime + stime of /proc/PID/stat, in clock ticks of 10 ms). */
-function cpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-}
 
 interface Receiver {
   address: string;
@@ -61,7 +55,7 @@ async function receiverOf(tree: string, rogue: Rogue, port: number, inspectorPor
       }
     }
     const before = received();
-    const cpu0 = cpuMs(pid);
+    const cpu0 = cpuMs([pid]);
     let next = 0;
     await Promise.all(
       Array.from({ length: inFlight }, async () => {
@@ -77,7 +71,7 @@ async function receiverOf(tree: string, rogue: Rogue, port: number, inspectorPor
     // The devices' acks of the last frames.
     await sleep(300);
     if (received() - before !== count) log(`${tree}: ${received() - before} of ${count} reached the devices`);
-    return ((cpuMs(pid) - cpu0) * 1000) / count;
+    return ((cpuMs([pid]) - cpu0) * 1000) / count;
   }
   return {
     tree,

@@ -2,21 +2,13 @@
 // (both ends on sessions, bench/live-links.ts) of BEFORE_TREE and of this tree, passes taking turns,
 // with each world's servers' CPU per round trip (both domains' workerds): federation-ab's round
 // trip without Prosody, on ports 19642-19645 (inspectors 20642-20645), so it needs no lock.
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { resolve } from "node:path";
-import { descendantsNamed, listenerOf } from "./processes.js";
+import { cpuMs, descendantsNamed, listenerOf } from "./processes.js";
 import { FULL } from "./plan.js";
 import { median } from "./stats.js";
 
 const [beforeTree, rounds = "200", passes = "6"] = process.argv.slice(2);
-function cpuMs(pids: number[]): number {
-  return pids.reduce((t, pid) => {
-    const f = readFileSync(`/proc/${pid}/stat`, "utf8")
-      .split(") ")[1]!
-      .split(" ");
-    return t + (Number(f[11]) + Number(f[12])) * 10;
-  }, 0);
-}
 async function world(tree: string, port: number, inspector: number) {
   const { startWorkerdDomains } = await import(
     resolve(tree, "scripts/workerd-servers.mjs")

@@ -2,7 +2,7 @@
 // domains of bench/federation-ab.ts (both ends on sessions, as bench/live-links.ts), with a V8 CPU
 // profile of the hub's workerd (im.alice.test) while it runs; prints that workerd's top functions
 // by self time and its CPU per round trip. Ports 19640-19641, inspectors 20640-20641.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import WebSocket from "ws";
 import { startWorkerdDomains } from "../scripts/workerd-servers.mjs";
 import { twoDomains } from "../scripts/dev-servers.mjs";
@@ -11,7 +11,7 @@ import { befriend, openConversation, register } from "./emsg-people.js";
 import { liveEnds, liveRoundTrip } from "./live-links.js";
 import { runRoundTrip } from "./load.js";
 import { FULL } from "./plan.js";
-import { descendantsNamed, listenerOf } from "./processes.js";
+import { cpuMs, descendantsNamed, listenerOf } from "./processes.js";
 
 interface Node {
   id: number;
@@ -21,12 +21,6 @@ interface Node {
 
 const [rounds = 400] = process.argv.slice(2, 3).map(Number);
 const out = process.argv[3] ?? "/tmp/trip-hub.cpuprofile";
-
-/** CPU time of a process so far, ms. */
-function cpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-}
 
 async function inspector(port: number) {
   const targets = (await (await fetch(`http://127.0.0.1:${port}/json`)).json()) as { webSocketDebuggerUrl: string }[];
@@ -86,9 +80,9 @@ async function main(): Promise<void> {
     await devtools.call("Profiler.enable");
     await devtools.call("Profiler.setSamplingInterval", { interval: 100 });
     await devtools.call("Profiler.start");
-    const cpu0 = cpuMs(hub);
+    const cpu0 = cpuMs([hub]);
     const result = await trip(rounds);
-    const cpu = cpuMs(hub) - cpu0;
+    const cpu = cpuMs([hub]) - cpu0;
     const { profile } = (await devtools.call("Profiler.stop")) as { profile: { nodes: Node[]; samples: number[]; timeDeltas: number[] } };
     devtools.close();
     writeFileSync(out, JSON.stringify(profile));
