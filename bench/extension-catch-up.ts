@@ -11,19 +11,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium, type BrowserContext, type Worker } from "playwright-core";
 import { startDomains, twoDomains } from "../scripts/dev-servers.mjs";
-import { loadConversation, saveConversation } from "../shared/client/conversation-record.js";
-import { SessionLink } from "../shared/client/session-link.js";
-import { encodeContent, newText } from "../shared/content.js";
-import { randomId16 } from "../shared/ids.js";
-import { encrypt, epochOf } from "../shared/mls/index.js";
-import { decodeGroupState, encodeGroupState } from "../shared/mls/state-codec.js";
-import type { Submit } from "../shared/wire/conversation.js";
+import { sendBacklog } from "./backlog.js";
 import { type Person, register, until } from "./emsg-people.js";
 import { descendantsNamed, sleep } from "./processes.js";
 
 const PORT_BASE = Number(process.env.EMSG_BENCH_EXT_PORT ?? 19752);
 const CHROMIUM = "/usr/bin/chromium";
-const SUBMIT_WINDOW = 32;
 const TICKS = 100;
 
 interface Build {
@@ -106,31 +99,6 @@ async function setUp(build: Build, bob: Person, origin: string): Promise<void> {
     build.stored = 1;
   } finally {
     await context.close();
-  }
-}
-
-/** `count` texts from bob to `alice`, encrypted ahead and submitted over a session to the hub (the client's queue is slower than what is timed). */
-async function sendBacklog(bob: Person, alice: string, count: number): Promise<void> {
-  const conversation = (await bob.client.conversations()).find((c) => c.peer === alice)!.conversation;
-  const record = (await loadConversation(bob.ctx, conversation))!;
-  let state = await decodeGroupState(record.group);
-  const submits: Submit[] = [];
-  const at = Date.now();
-  for (let n = 0; n < count; n++) {
-    const sent = await encrypt(state, encodeContent(newText(`backlog ${n}`, at + n)));
-    state = sent.state;
-    submits.push({ id: randomId16(), epoch: epochOf(state), kind: "application", mls: sent.mls });
-  }
-  await saveConversation(bob.ctx, { ...record, group: encodeGroupState(state) }, false);
-  const session = await SessionLink.open(bob.ctx, conversation, { onItem: () => {}, onRtc: () => {}, onClose: () => {} });
-  try {
-    let next = 0;
-    const submitNext = async () => {
-      while (next < submits.length) if (!(await session.submit(submits[next++]!, Date.now()))) throw new Error("bob's session closed before the hub answered");
-    };
-    await Promise.all(Array.from({ length: SUBMIT_WINDOW }, submitNext));
-  } finally {
-    session.close();
   }
 }
 

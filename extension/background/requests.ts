@@ -33,6 +33,11 @@ export function failure(error: unknown): Reply<never> {
   return { ok: false, error: "internal", message: "EMSG could not do that; try again." };
 }
 
+/** Whether a message comes from one of the extension's own pages (popup, side panel), not a content script. */
+export function fromOwnPage(sender: SenderInfo, self: Self): boolean {
+  return sender.id === self.id && sender.url?.startsWith(self.origin) === true;
+}
+
 /**
  * Answers one message from a content script, the popup or the side panel. Never throws.
  * Content scripts run inside web pages, so they may only add a friend or open the panel.
@@ -42,8 +47,8 @@ export async function handleRequest(raw: unknown, sender: SenderInfo, self: Self
   const parsed = v.safeParse(RequestSchema, raw);
   if (!parsed.success) return { ok: false, error: "bad_request", message: "That request was not understood." };
   const request = parsed.output;
-  const fromOwnPage = sender.url?.startsWith(self.origin) === true;
-  if (!fromOwnPage && !PAGE_REQUESTS.has(request.type)) return { ok: false, error: "forbidden", message: "A web page may not ask EMSG for that." };
+  const ownPage = fromOwnPage(sender, self);
+  if (!ownPage && !PAGE_REQUESTS.has(request.type)) return { ok: false, error: "forbidden", message: "A web page may not ask EMSG for that." };
   const { service } = ctx;
   try {
     switch (request.type) {
@@ -51,7 +56,7 @@ export async function handleRequest(raw: unknown, sender: SenderInfo, self: Self
         const { address } = parseAddress(request.address);
         const state = await service.addFriend(address);
         // A page must not learn whether someone is already a friend or blocked.
-        return { ok: true, address, state: fromOwnPage || state === "queued" ? state : "outgoing" };
+        return { ok: true, address, state: ownPage || state === "queued" ? state : "outgoing" };
       }
       case "open-panel":
         return { ok: true, opened: await ctx.openPanel(sender.tab?.id) };

@@ -5,9 +5,10 @@ import { addressInSelection, createContextMenu, MENU_ID } from "../background/co
 import { keepConnected } from "../background/lifecycle.js";
 import { notifyArrivals } from "../background/notifier.js";
 import { openPanel } from "../background/panel.js";
-import { handleRequest, type Self } from "../background/requests.js";
+import { fromOwnPage, handleRequest, type Self } from "../background/requests.js";
 import { serveFilePorts, serveFileTransfers } from "../background/file-transfers.js";
 import { FORWARDED_EVENTS, type ChangedNotice, type EventNotice } from "../messaging/messages.js";
+import { PageAudience } from "../messaging/page-audience.js";
 import { logFailure } from "../../ui/view-models/log-failure.js";
 import { LocalRecords } from "../../ui/view-models/local-records.js";
 import { fetchTransport } from "../platform/fetch-transport.js";
@@ -27,15 +28,14 @@ export default defineBackground({
     const ctx = { service, openPanel };
 
     browser.runtime.onInstalled.addListener(createContextMenu);
+    const pages = new PageAudience();
     browser.runtime.onMessage.addListener((message, sender, sendResponse) => {
+      if (fromOwnPage(sender, self)) pages.pageSpoke();
       handleRequest(message, sender, self, ctx).then(sendResponse);
       return true;
     });
     const tellPages = (notice: ChangedNotice | EventNotice) =>
-      browser.runtime.sendMessage(notice).catch((error: unknown) => {
-        // No page listening is the usual case, not an error.
-        if (!String((error as Error).message).includes("Receiving end does not exist")) logFailure("an open EMSG page shows the change on its next refresh")(error);
-      });
+      pages.tell(() => browser.runtime.sendMessage(notice), logFailure("an open EMSG page shows the change on its next refresh"));
     service.onChange((what, removed) => void tellPages({ type: "emsg-changed", what, ...(removed ? { removed } : {}) }));
     for (const event of FORWARDED_EVENTS) service.client.on(event, (payload) => void tellPages({ type: "emsg-event", event, payload }));
     serveFileTransfers(globalThis as unknown as Parameters<typeof serveFileTransfers>[0], self.origin, service);

@@ -1,0 +1,37 @@
+// A backlog of texts from one person to a friend, made faster than the client's queue sends:
+// what the extension's catch-up benchmark and its browser test give an account to catch up on.
+import { loadConversation, saveConversation } from "../shared/client/conversation-record.js";
+import { SessionLink } from "../shared/client/session-link.js";
+import { encodeContent, newText } from "../shared/content.js";
+import { randomId16 } from "../shared/ids.js";
+import { encrypt, epochOf } from "../shared/mls/index.js";
+import { decodeGroupState, encodeGroupState } from "../shared/mls/state-codec.js";
+import type { Submit } from "../shared/wire/conversation.js";
+import type { Person } from "./emsg-people.js";
+
+const SUBMIT_WINDOW = 32;
+
+/** `count` texts `${label} 0`, `${label} 1`... from `from` to `to`, encrypted ahead and submitted over a session to the hub. */
+export async function sendBacklog(from: Person, to: string, count: number, label = "backlog"): Promise<void> {
+  const conversation = (await from.client.conversations()).find((c) => c.peer === to)!.conversation;
+  const record = (await loadConversation(from.ctx, conversation))!;
+  let state = await decodeGroupState(record.group);
+  const submits: Submit[] = [];
+  const at = Date.now();
+  for (let n = 0; n < count; n++) {
+    const sent = await encrypt(state, encodeContent(newText(`${label} ${n}`, at + n)));
+    state = sent.state;
+    submits.push({ id: randomId16(), epoch: epochOf(state), kind: "application", mls: sent.mls });
+  }
+  await saveConversation(from.ctx, { ...record, group: encodeGroupState(state) }, false);
+  const session = await SessionLink.open(from.ctx, conversation, { onItem: () => {}, onRtc: () => {}, onClose: () => {} });
+  try {
+    let next = 0;
+    const submitNext = async () => {
+      while (next < submits.length) if (!(await session.submit(submits[next++]!, Date.now()))) throw new Error(`${from.address}'s session closed before the hub answered`);
+    };
+    await Promise.all(Array.from({ length: SUBMIT_WINDOW }, submitNext));
+  } finally {
+    session.close();
+  }
+}
