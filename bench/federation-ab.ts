@@ -85,8 +85,8 @@ const workerdsOn = (ports: readonly number[]) => () => ports.map((port) => liste
 const prosodys = () => [...descendantsNamed("prosody"), ...descendantsNamed("lua5.4"), ...descendantsNamed("lua5.2")];
 
 /** `c`, noting each full pass's CPU per delivered message: its servers', and this process's (the clients of both). */
-function costed(c: Contender, servers: () => number[]): Contender & { costs: Map<Scenario, { server: number[]; clients: number[] }> } {
-  const costs = new Map<Scenario, { server: number[]; clients: number[] }>();
+function costed(c: Contender, servers: () => number[]): Contender & { costs: Map<Scenario, { server: number[]; clients: number[]; hotClients: number[] }> } {
+  const costs = new Map<Scenario, { server: number[]; clients: number[]; hotClients: number[] }>();
   return {
     name: c.name,
     costs,
@@ -96,9 +96,10 @@ function costed(c: Contender, servers: () => number[]): Contender & { costs: Map
       const pass = await c.pass(scenario, messages);
       if (messages > 1 && pass.delivered > 0) {
         const clients = process.cpuUsage(clients0);
-        const list = costs.get(scenario) ?? { server: [], clients: [] };
+        const list = costs.get(scenario) ?? { server: [], clients: [], hotClients: [] };
         list.server.push(((cpuMs(pids) - server0) * 1000) / pass.delivered);
         list.clients.push((clients.user + clients.system) / pass.delivered);
+        list.hotClients.push(pass.clientCpuUs);
         costs.set(scenario, list);
       }
       return pass;
@@ -119,7 +120,7 @@ async function loadScenarios(): Promise<void> {
       for (const [c, o] of outcomes) {
         const cost = (c as typeof before).costs.get(scenario);
         const us = (xs: number[] | undefined) => (xs?.length ? `${Math.round(median(xs))} µs (${xs.map(Math.round).join(", ")})` : "—");
-        console.log(`${scenario} ${c.name}: ${loadLine(o.result)}${o.error ? ` ERROR ${o.error}` : ""}; CPU per message: servers ${us(cost?.server)}, clients ${us(cost?.clients)}`);
+        console.log(`${scenario} ${c.name}: ${loadLine(o.result)}${o.error ? ` ERROR ${o.error}` : ""}; CPU per message: servers ${us(cost?.server)}, clients ${us(cost?.clients)} (${us(cost?.hotClients)} while timed)`);
       }
     }
   } finally {

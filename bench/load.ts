@@ -25,6 +25,8 @@ export interface Pass {
   latencies: number[];
   /** How long the sender's server took to take each message (for XMPP: to write it to the socket). */
   accepted: number[];
+  /** This process's CPU while the pass ran (the load's clients: senders and receivers), µs a delivered message. */
+  clientCpuUs: number;
 }
 
 /** A scenario's figures for one server, over all its passes (see `pool`). */
@@ -100,6 +102,7 @@ export async function runPass(links: readonly Link[], options: LoadOptions): Pro
       }
     });
   });
+  const cpu0 = process.cpuUsage();
   const started = (lastAt = performance.now());
   const deadline = started + options.deadlineMs;
   let sent = false;
@@ -119,6 +122,7 @@ export async function runPass(links: readonly Link[], options: LoadOptions): Pro
     for (let i = 0; i < options.messages; i++) if (gotAt[k]![i]! > 0) latencies.push(gotAt[k]![i]! - sentAt[k]![i]!);
   });
   const elapsedMs = lastAt - started;
+  const cpu = process.cpuUsage(cpu0);
   return {
     pairs: links.length,
     sent: expected,
@@ -130,6 +134,7 @@ export async function runPass(links: readonly Link[], options: LoadOptions): Pro
     msgsPerSec: ratePerSecond(delivered, elapsedMs),
     latencies,
     accepted,
+    clientCpuUs: delivered > 0 ? (cpu.user + cpu.system) / delivered : 0,
   };
 }
 

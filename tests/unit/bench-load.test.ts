@@ -50,7 +50,7 @@ function pass(rate: number, latency: number, sent = 10, lost = 0): Pass {
   const delivered = sent - lost;
   return {
     pairs: 1, sent, delivered, duplicates: 0, sendErrors: 0, firstError: undefined, elapsedMs: (delivered / rate) * 1000, msgsPerSec: rate,
-    latencies: Array.from({ length: delivered }, () => latency), accepted: [1],
+    latencies: Array.from({ length: delivered }, () => latency), accepted: [1], clientCpuUs: 0,
   };
 }
 
