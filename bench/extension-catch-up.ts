@@ -6,6 +6,8 @@
 //
 // BEFORE_DIR and AFTER_DIR are built extensions (dist/extension/chrome-mv3 of `wxt build extension`
 // in each tree). Servers: this tree's, on EMSG_BENCH_EXT_PORT (19752) and the next.
+// EMSG_BENCH_EXT_PANEL=1: the side panel is open from the start, as someone who opens EMSG to read
+// what came has it (the background then tells it of every message); without it no page is open.
 import { readFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -18,6 +20,7 @@ import { descendantsNamed, sleep } from "./processes.js";
 const PORT_BASE = Number(process.env.EMSG_BENCH_EXT_PORT ?? 19752);
 const CHROMIUM = "/usr/bin/chromium";
 const TICKS = 100;
+const WITH_PANEL = process.env.EMSG_BENCH_EXT_PANEL === "1";
 
 interface Build {
   label: string;
@@ -106,8 +109,9 @@ async function setUp(build: Build, bob: Person, origin: string): Promise<void> {
 async function catchUp(build: Build, count: number): Promise<{ seconds: number; cpu: number }> {
   const target = build.stored + count;
   const t0 = performance.now();
-  const { context, worker } = await launch(build);
+  const { context, worker, id } = await launch(build);
   try {
+    if (WITH_PANEL) await (await context.newPage()).goto(`chrome-extension://${id}/sidepanel.html`);
     const deadline = t0 + 600_000;
     for (;;) {
       const stored = await storedTexts(worker);

@@ -7,7 +7,7 @@ import { notifyArrivals } from "../background/notifier.js";
 import { openPanel } from "../background/panel.js";
 import { fromOwnPage, handleRequest, type Self } from "../background/requests.js";
 import { serveFilePorts, serveFileTransfers } from "../background/file-transfers.js";
-import { FORWARDED_EVENTS, type ChangedNotice, type EventNotice } from "../messaging/messages.js";
+import { FORWARDED_EVENTS, type ChangedNotice, type EventNotice, type NoticesMessage } from "../messaging/messages.js";
 import { PageAudience } from "../messaging/page-audience.js";
 import { logFailure } from "../../ui/view-models/log-failure.js";
 import { LocalRecords } from "../../ui/view-models/local-records.js";
@@ -28,16 +28,18 @@ export default defineBackground({
     const ctx = { service, openPanel };
 
     browser.runtime.onInstalled.addListener(createContextMenu);
-    const pages = new PageAudience();
+    // Notices for the extension's pages, only while one may listen, a turn's in one message.
+    const pages = new PageAudience<ChangedNotice | EventNotice>(
+      (notices) => browser.runtime.sendMessage({ type: "emsg-notices", notices } satisfies NoticesMessage),
+      logFailure("an open EMSG page shows the change on its next refresh"),
+    );
     browser.runtime.onMessage.addListener((message, sender, sendResponse) => {
       if (fromOwnPage(sender, self)) pages.pageSpoke();
       handleRequest(message, sender, self, ctx).then(sendResponse);
       return true;
     });
-    const tellPages = (notice: ChangedNotice | EventNotice) =>
-      pages.tell(() => browser.runtime.sendMessage(notice), logFailure("an open EMSG page shows the change on its next refresh"));
-    service.onChange((what, removed) => void tellPages({ type: "emsg-changed", what, ...(removed ? { removed } : {}) }));
-    for (const event of FORWARDED_EVENTS) service.client.on(event, (payload) => void tellPages({ type: "emsg-event", event, payload }));
+    service.onChange((what, removed) => pages.tell({ type: "emsg-changed", what, ...(removed ? { removed } : {}) }));
+    for (const event of FORWARDED_EVENTS) service.client.on(event, (payload) => pages.tell({ type: "emsg-event", event, payload }));
     serveFileTransfers(globalThis as unknown as Parameters<typeof serveFileTransfers>[0], self.origin, service);
     serveFilePorts(browser.runtime as unknown as Parameters<typeof serveFilePorts>[0], self.origin, service);
 

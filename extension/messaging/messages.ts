@@ -155,3 +155,9 @@ export interface ChangedNotice {
   /** With "messages": the ids of the messages expiry removed. */
   removed?: string[];
 }
+
+/** What the background sends its pages: the notices of one turn, in order (messaging/page-audience.ts). */
+export interface NoticesMessage {
+  type: "emsg-notices";
+  notices: Array<ChangedNotice | EventNotice>;
+}

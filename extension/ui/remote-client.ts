@@ -6,10 +6,9 @@ import type { MessagePath } from "../../shared/client/index.js";
 import { EmsgError, isErrorCode } from "../../shared/errors.js";
 import type { ChatClient } from "../../ui/view-models/chat-context.js";
 import { FILE_PORT, type FileAnswer, type FileChannel, type FileEnd, type FileRequest, requestFile } from "../messaging/file-port.js";
-import type { EventNotice } from "../messaging/messages.js";
 import { answered, groupRequests } from "./group-requests.js";
 import { t } from "./i18n.js";
-import { ask } from "./panel-api.js";
+import { ask, onNotice } from "./panel-api.js";
 
 type TransferOptions = Parameters<ChatClient["sendFile"]>[3];
 
@@ -56,9 +55,8 @@ function runtimeChannel(): FileChannel {
 export function remoteClient(self: Address): ChatClient {
   const events = new Emitter<ClientEvents>();
   const paths = new Map<string, MessagePath>();
-  browser.runtime.onMessage.addListener((message: unknown) => {
-    const notice = message as EventNotice | null;
-    if (notice?.type !== "emsg-event") return;
+  onNotice((notice) => {
+    if (notice.type !== "emsg-event") return;
     if (notice.event === "path") {
       const { conversation, path } = notice.payload as ClientEvents["path"];
       paths.set(conversation, path);

@@ -1,58 +1,83 @@
 import { describe, expect, it } from "vitest";
 import { fromOwnPage, type Self } from "../../extension/background/requests.js";
-import { PageAudience } from "../../extension/messaging/page-audience.js";
+import { NOTICES_PER_MESSAGE, PageAudience } from "../../extension/messaging/page-audience.js";
 
 const SELF: Self = { id: "emsg-extension-id", origin: "chrome-extension://emsg-extension-id/" };
 // What Chrome's runtime.sendMessage rejects with when no extension page has an onMessage listener.
-const nobody = () => Promise.reject(new Error("Could not establish connection. Receiving end does not exist."));
+const NOBODY = () => new Error("Could not establish connection. Receiving end does not exist.");
 const settle = () => new Promise((done) => setTimeout(done, 0));
 
-/** The notices a PageAudience let through, and the failures it passed on. */
-function recorder() {
-  const sent: string[] = [];
+/** A PageAudience whose messages land in `sent`, answered by `answer`, failures in `failures`. */
+function audience(answer: (notices: string[]) => Promise<unknown>) {
+  const sent: string[][] = [];
   const failures: unknown[] = [];
-  return { sent, failures, failed: (error: unknown) => failures.push(error) };
+  const pages = new PageAudience<string>(
+    (notices) => {
+      sent.push(notices);
+      return answer(notices);
+    },
+    (error) => failures.push(error),
+  );
+  return { pages, sent, failures };
 }
 
 describe("the background's notices reach its pages only while one may listen", () => {
-  it("sends nothing more once a notice found no page, and sends again once a page asks anything", async () => {
-    const pages = new PageAudience();
-    const { sent, failures, failed } = recorder();
-    // A worker just started may be under an open page: its first notice goes out.
-    pages.tell(() => (sent.push("first"), nobody()), failed);
+  it("sends nothing more once a message found no page, and sends again once a page asks anything", async () => {
+    let pageOpen = false;
+    const { pages, sent, failures } = audience(() => (pageOpen ? Promise.resolve() : Promise.reject(NOBODY())));
+    // A worker just started may be under an open page: its first message goes out.
+    pages.tell("first");
     await settle();
-    for (let n = 0; n < 1000; n++) pages.tell(() => (sent.push(`catch-up ${n}`), nobody()), failed);
-    expect(sent).toEqual(["first"]);
+    for (let n = 0; n < 1000; n++) pages.tell(`catch-up ${n}`);
+    await settle();
+    expect(sent).toEqual([["first"]]);
+    expect(pages.listening).toBe(false);
+    pageOpen = true;
     pages.pageSpoke();
-    pages.tell(() => (sent.push("after the page opened"), Promise.resolve()), failed);
+    pages.tell("after the page opened");
     await settle();
-    expect(sent).toEqual(["first", "after the page opened"]);
+    expect(sent).toEqual([["first"], ["after the page opened"]]);
     expect(pages.listening).toBe(true);
     expect(failures).toEqual([]);
   });
 
-  it("a notice that found nobody before a page's request arrived does not silence that page", async () => {
-    const pages = new PageAudience();
-    const { sent, failed } = recorder();
+  it("a message that found nobody before a page's request arrived does not silence that page", async () => {
     let answer!: (error: Error) => void;
-    pages.tell(() => (sent.push("in flight"), new Promise((_, fail) => (answer = fail))), failed);
+    const { pages, sent } = audience(() => new Promise((_, fail) => (answer = fail)));
+    pages.tell("in flight");
+    await settle();
     // The page opens and asks while the broadcast is on its way back empty-handed.
     pages.pageSpoke();
-    answer(new Error("Could not establish connection. Receiving end does not exist."));
+    answer(NOBODY());
     await settle();
-    pages.tell(() => (sent.push("next"), Promise.resolve()), failed);
-    expect(sent).toEqual(["in flight", "next"]);
+    pages.tell("next");
+    await settle();
+    expect(sent).toEqual([["in flight"], ["next"]]);
+  });
+
+  it("one turn's notices go in one message, in order, at most NOTICES_PER_MESSAGE each, before the next turn's", async () => {
+    const { pages, sent } = audience(() => Promise.resolve());
+    const frame = Array.from({ length: 500 }, (_, n) => `message ${n}`);
+    for (const notice of frame) pages.tell(notice);
+    // What the background answers a request after telling its notices goes after them (a later microtask).
+    const answered = Promise.resolve().then(() => sent.length);
+    expect(await answered).toBe(Math.ceil(500 / NOTICES_PER_MESSAGE));
+    pages.tell("next turn");
+    await settle();
+    expect(sent.flat()).toEqual([...frame, "next turn"]);
+    expect(sent.every((notices) => notices.length <= NOTICES_PER_MESSAGE)).toBe(true);
   });
 
   it("any other failure is passed on and does not stop the notices", async () => {
-    const pages = new PageAudience();
-    const { sent, failures, failed } = recorder();
     const broken = new Error("Message length exceeded maximum allowed length.");
-    pages.tell(() => (sent.push("too big"), Promise.reject(broken)), failed);
+    let first = true;
+    const { pages, sent, failures } = audience(() => (first ? ((first = false), Promise.reject(broken)) : Promise.resolve()));
+    pages.tell("too big");
     await settle();
-    pages.tell(() => (sent.push("next"), Promise.resolve()), failed);
+    pages.tell("next");
+    await settle();
     expect(failures).toEqual([broken]);
-    expect(sent).toEqual(["too big", "next"]);
+    expect(sent).toEqual([["too big"], ["next"]]);
   });
 
   it("only the extension's own pages count as listening, not a content script or another extension", () => {
