@@ -25,7 +25,7 @@ import type { FriendState } from "../shared/wire/friends.js";
 import type { Env } from "./env.js";
 import { attempt, type Outcome } from "./outcome.js";
 import { migrate } from "./sql-schema.js";
-import { CONV_MARKS_SCHEMA, CONV_POSITIONS_STEP, Mailbox, MAILBOX_SCHEMA, type SocketTag } from "./mailbox.js";
+import { CONV_MARKS_SCHEMA, CONV_POSITIONS_STEP, Mailbox, MAILBOX_RUNS_STEP, MAILBOX_SCHEMA, type SocketTag } from "./mailbox.js";
 import { Friends, FRIENDS_SCHEMA } from "./friends.js";
 import { Devices, DEVICES_SCHEMA, KEY_PACKAGE_REFS_STEP, REVOCATION_SCHEMA, type CheckedKeyPackage } from "./devices.js";
 import { Links, LINKS_REVOCATION_STEP, LINKS_SCHEMA, type StoredLink } from "./links.js";
@@ -58,6 +58,7 @@ const STEPS = [
   KEY_PACKAGE_REFS_STEP,
   CONV_MARKS_SCHEMA,
   CONV_POSITIONS_STEP,
+  MAILBOX_RUNS_STEP,
 ];
 
 /** Tables holding the account's data; deletion empties every one of them. */
@@ -122,6 +123,7 @@ export class AccountObject extends DurableObject<Env> {
   private forgetRows(): void {
     this.cachedRow = undefined;
     this.pairs.clear();
+    this.mailbox.forget();
   }
 
   private row(): AccountRow {
@@ -387,12 +389,12 @@ export class AccountObject extends DurableObject<Env> {
     // Only this account's own messages: the ids are the hub's word, another author's may share one.
     const self = sole === undefined ? undefined : this.row().address;
     const ownAnswered = new Set(answered);
-    const admitted: { content: MailContent & ConvPayload; sender: Address; ref: string }[] = [];
+    const admitted: { content: MailContent & ConvPayload }[] = [];
     const { verdicts, unproven } = await this.judgeConv(payloads, account.value, claims);
     const outcomes = payloads.map((payload, i) => {
       const verdict = verdicts[i]!;
       const mine = sole !== undefined && payload.type === "application" && payload.from === self && payload.deviceId === sole && ownAnswered.has(payload.id);
-      if (verdict.ok && !mine) admitted.push({ content: { kind: "conv", ...payload }, sender: payload.from, ref: payload.id });
+      if (verdict.ok && !mine) admitted.push({ content: { kind: "conv", ...payload } });
       return verdict;
     });
     if (admitted.length > 0) {
@@ -400,7 +402,7 @@ export class AccountObject extends DurableObject<Env> {
         // Synchronous from the marks' read to the rows' write: two overlapping deliveries of one
         // entry (a hub and an Outbox both re-running theirs) store it once, in hub order.
         const fresh = this.mailbox.newEntries(admitted);
-        if (fresh.length > 0) this.mailbox.putMany(fresh, now);
+        if (fresh.length > 0) this.mailbox.putMany(fresh.map((entry) => entry.content), now);
       });
       this.ensureExpiryAlarm();
     }
@@ -589,8 +591,8 @@ export class AccountObject extends DurableObject<Env> {
   }
 
   /** Stores a mail item; the first item of an empty mailbox starts the expiry alarm. */
-  private store(content: MailContent, now: number, sender?: Address, ref?: string): MailItem {
-    const item = this.mailbox.put(content, now, sender, ref);
+  private store(content: MailContent, now: number): MailItem {
+    const item = this.mailbox.put(content, now);
     this.ensureExpiryAlarm();
     return item;
   }

@@ -1,6 +1,5 @@
 import * as v from "valibot";
 import type { Address } from "../shared/address.js";
-import { MAX_SQL_PARAMS } from "./sql-schema.js";
 import { ClientFrameSchema, type ConvPayload, type MailContent, type MailItem, type ServerFrame } from "../shared/wire/index.js";
 
 /**
@@ -11,6 +10,13 @@ export const MAILBOX_SCHEMA = `
 CREATE TABLE mailbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, kind TEXT NOT NULL,
   content TEXT NOT NULL, sender TEXT, ref TEXT);
 CREATE INDEX mailbox_at ON mailbox(at);`;
+
+/**
+ * Rows hold runs: what one delivery stored, as the JSON array of its items (seq and at set), the
+ * text pushed to open sockets. A row's `seq` is its last item's, `n` how many it holds, its items
+ * numbered on up to it. Rows written before hold one item, its content without seq or at.
+ */
+export const MAILBOX_RUNS_STEP = "ALTER TABLE mailbox ADD COLUMN n INTEGER NOT NULL DEFAULT 1";
 
 /** A schema step that was replaced by CONV_POSITIONS_STEP the same day; kept, as steps are append-only. */
 export const CONV_MARKS_SCHEMA = "CREATE TABLE IF NOT EXISTS conv_marks (conversation TEXT PRIMARY KEY, last INTEGER NOT NULL)";
@@ -36,12 +42,10 @@ export function hubPosition(payload: ConvPayload): number {
   return payload.hubSeq * 2 + (payload.type === "welcome" ? 1 : 0);
 }
 
-type MailRow = { seq: number; at: number; content: string };
-type ExpiredRow = { seq: number; sender: string | null; ref: string | null; kind: string };
+type MailRow = { seq: number; n: number; at: number; content: string };
+type ExpiredRow = { sender: string | null; ref: string | null; kind: string };
 
 export const PAGE_LIMIT = 500;
-/** Rows one INSERT statement takes: five bound parameters each. */
-const ROWS_PER_INSERT = MAX_SQL_PARAMS / 5;
 /** Target size of one polled page. */
 export const PAGE_BYTES = 4 * 1024 * 1024;
 /** Target size of one replay frame; WebSocket messages are limited to 1 MiB. */
@@ -56,39 +60,40 @@ export class Mailbox {
   private readonly trimmedAt = new Map<string, number>();
   /** The ack that last dropped acknowledged rows, while this object lives. */
   private ackTrimmedAt = Number.NEGATIVE_INFINITY;
+  /** The highest seq ever given (SQLite's AUTOINCREMENT counter), once read; this object alone writes rows. */
+  private lastGiven: number | undefined;
 
   constructor(
     private readonly sql: SqlStorage,
     private readonly ctx: DurableObjectState,
   ) {}
 
-  /** Stores an item and pushes it to every open socket; `sender`/`ref` let an expired item bounce. */
-  put(content: MailContent, now: number, sender?: Address, ref?: string): MailItem {
-    return this.putMany([{ content, sender, ref }], now)[0]!;
+  /** Stores an item and pushes it to every open socket. */
+  put(content: MailContent, now: number): MailItem {
+    return this.putMany([content], now)[0]!;
   }
 
-  /** Stores items in order and pushes them in as few frames as fit, not one frame per item. */
-  putMany(entries: { content: MailContent; sender?: Address | undefined; ref?: string | undefined }[], now: number): MailItem[] {
-    const items: MailItem[] = [];
-    // A statement per chunk of rows, not per item: most of a row's cost is the statement's own.
-    for (let i = 0; i < entries.length; i += ROWS_PER_INSERT) {
-      const chunk = entries.slice(i, i + ROWS_PER_INSERT);
-      const seqs = this.sql
-        .exec<{ seq: number }>(
-          `INSERT INTO mailbox (at, kind, content, sender, ref) VALUES ${chunk.map(() => "(?, ?, ?, ?, ?)").join(", ")} RETURNING seq`,
-          ...chunk.flatMap(({ content, sender, ref }) => [now, content.kind, JSON.stringify(content), sender ?? null, ref ?? null]),
-        )
-        .toArray()
-        .map((r) => r.seq)
-        // Rows get increasing seqs in the order they are listed; RETURNING may list them in any order.
-        .sort((a, b) => a - b);
-      chunk.forEach(({ content }, j) => items.push({ ...content, seq: seqs[j]!, at: now } as MailItem));
-    }
+  /**
+   * Stores items in order, a row per frame's worth (see MAILBOX_RUNS_STEP), and pushes each row's
+   * text as it is stored: one statement and one JSON text for a delivery, not one per item.
+   */
+  putMany(contents: MailContent[], now: number): MailItem[] {
+    let seq = this.lastSeq();
+    const items = contents.map((content) => ({ ...content, seq: ++seq, at: now }) as MailItem);
     const sockets = this.ctx.getWebSockets();
-    if (sockets.length > 0) {
-      for (const frame of framesOf(items)) {
-        const text = JSON.stringify({ t: "items", items: frame } satisfies ServerFrame);
-        for (const ws of sockets) send(ws, text);
+    for (const frame of framesOf(items)) {
+      const text = JSON.stringify(frame);
+      const last = frame[frame.length - 1]!.seq;
+      try {
+        this.sql.exec("INSERT INTO mailbox (seq, at, kind, content, n) VALUES (?, ?, ?, ?, ?)", last, now, frame[0]!.kind, text, frame.length);
+      } catch (error) {
+        this.lastGiven = undefined;
+        throw error;
+      }
+      this.lastGiven = last;
+      if (sockets.length > 0) {
+        const pushed = `{"t":"items","items":${text}}`;
+        for (const ws of sockets) send(ws, pushed);
       }
     }
     return items;
@@ -140,17 +145,31 @@ export class Mailbox {
   /** Up to `limit` items after `after`, cut short (with `more`) past PAGE_BYTES of content. */
   page(after: number, limit: number): { items: MailItem[]; more: boolean } {
     // Rows every device acknowledged may still be there (see ack): they are gone to any reader.
-    const rows = this.sql
-      .exec<MailRow>("SELECT seq, at, content FROM mailbox WHERE seq > MAX(?, (SELECT COALESCE(MIN(acked), 0) FROM devices)) ORDER BY seq LIMIT ?", after, limit + 1)
-      .toArray();
+    const floor = Math.max(after, this.ackedByAll());
+    // Every row past the floor holds at least one item past it: limit + 1 rows are enough.
+    const rows = this.sql.exec<MailRow>("SELECT seq, n, at, content FROM mailbox WHERE seq > ? ORDER BY seq LIMIT ?", floor, limit + 1).toArray();
+    const items: MailItem[] = [];
     let size = 0;
-    let n = 0;
-    while (n < Math.min(limit, rows.length)) {
-      size += rows[n]!.content.length;
-      if (n > 0 && size > PAGE_BYTES) break;
-      n++;
+    for (const row of rows) {
+      const each = row.content.length / row.n;
+      for (const item of itemsOf(row)) {
+        if (item.seq <= floor) continue;
+        size += each;
+        if (items.length === limit || (items.length > 0 && size > PAGE_BYTES)) return { items, more: true };
+        items.push(item);
+      }
     }
-    return { items: rows.slice(0, n).map(toItem), more: rows.length > n };
+    return { items, more: false };
+  }
+
+  /** The seq every device acknowledged: rows up to it are gone to readers, whether trimmed yet or not. */
+  private ackedByAll(): number {
+    return this.sql.exec<{ a: number }>("SELECT COALESCE(MIN(acked), 0) AS a FROM devices").one().a;
+  }
+
+  /** How many items come after `after`. */
+  private countAfter(after: number): number {
+    return this.sql.exec<{ n: number }>("SELECT COALESCE(SUM(MIN(n, seq - ?1)), 0) AS n FROM mailbox WHERE seq > ?1", after).one().n;
   }
 
   /**
@@ -169,8 +188,17 @@ export class Mailbox {
     this.sql.exec("DELETE FROM mailbox WHERE seq <= (SELECT MIN(acked) FROM devices)");
   }
 
+  /** The highest seq given so far (0 before any): never given again, whatever was trimmed or deleted since. */
   lastSeq(): number {
-    return this.sql.exec<{ s: number | null }>("SELECT MAX(seq) AS s FROM mailbox").one().s ?? 0;
+    this.lastGiven ??= this.sql.exec<{ seq: number }>("SELECT seq FROM sqlite_sequence WHERE name = 'mailbox'").toArray()[0]?.seq ?? 0;
+    return this.lastGiven;
+  }
+
+  /** Forgets what this object remembers of its rows, before they all go (the schema with them). */
+  forget(): void {
+    this.lastGiven = undefined;
+    this.trimmedAt.clear();
+    this.ackTrimmedAt = Number.NEGATIVE_INFINITY;
   }
 
   /**
@@ -180,7 +208,7 @@ export class Mailbox {
   polled(after: number, limit: number): { items: MailItem[]; more: boolean; left: number } {
     const { items, more } = this.page(after, limit);
     const last = items[items.length - 1]?.seq ?? after;
-    const left = more ? this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM mailbox WHERE seq > ?", last).one().n : 0;
+    const left = more ? this.countAfter(last) : 0;
     return { items, more, left };
   }
 
@@ -191,7 +219,7 @@ export class Mailbox {
   replay(ws: WebSocket, deviceId: string): void {
     let after = this.sql.exec<{ acked: number }>("SELECT acked FROM devices WHERE device_id = ?", deviceId).toArray()[0]?.acked ?? 0;
     // Each frame says how many items of this replay come after it, so a device can show its progress.
-    let left = this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM mailbox WHERE seq > ?", after).one().n;
+    let left = this.countAfter(after);
     for (;;) {
       const { items, more } = this.page(after, PAGE_LIMIT);
       for (const frame of framesOf(items)) {
@@ -206,7 +234,15 @@ export class Mailbox {
   /** Removes items older than `cutoff` and returns the ones whose sender should hear they bounced. */
   expire(cutoff: number): ExpiredRow[] {
     this.trim();
-    return this.sql.exec<ExpiredRow>("DELETE FROM mailbox WHERE at < ? RETURNING seq, sender, ref, kind", cutoff).toArray();
+    const acked = this.ackedByAll();
+    const rows = this.sql.exec<MailRow & ExpiredRow>("DELETE FROM mailbox WHERE at < ? RETURNING seq, n, at, content, sender, ref, kind", cutoff).toArray();
+    // A run's conversation items bounce to their authors, as a row of one names its sender and ref;
+    // the items of a run some devices acknowledged past are not undelivered.
+    return rows.flatMap((row): ExpiredRow[] =>
+      isRun(row)
+        ? itemsOf(row).flatMap((item) => (item.seq > acked && item.kind === "conv" ? [{ sender: item.from, ref: item.id, kind: item.kind }] : []))
+        : [row],
+    );
   }
 
   oldest(): number | null {
@@ -248,8 +284,14 @@ function framesOf(items: MailItem[]): MailItem[][] {
   return frames;
 }
 
-function toItem(row: MailRow): MailItem {
-  return { ...(JSON.parse(row.content) as MailContent), seq: row.seq, at: row.at } as MailItem;
+function isRun(row: MailRow): boolean {
+  return row.content.startsWith("[");
+}
+
+/** A row's items: a run's as stored, a row of one from before runs given its seq and at. */
+function itemsOf(row: MailRow): MailItem[] {
+  if (isRun(row)) return JSON.parse(row.content) as MailItem[];
+  return [{ ...(JSON.parse(row.content) as MailContent), seq: row.seq, at: row.at } as MailItem];
 }
 
 function send(ws: WebSocket, frame: string): void {

@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { SELF, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import type { Address } from "../../shared/address.js";
 import { randomId16 } from "../../shared/ids.js";
-import type { MailItem, ServerFrame } from "../../shared/wire/index.js";
-import { API, accountStub, anotherDevice, call, errorOf, friendRequest, registered, type Device } from "./harness.js";
+import type { ConversationRef, ConvPayload, MailItem, ServerFrame } from "../../shared/wire/index.js";
+import { API, DOMAIN, accountStub, anotherDevice, call, errorOf, friendRequest, registered, type Device } from "./harness.js";
 import { TestGroup } from "./mls.js";
 
 /** Opens the mailbox socket as a device would: a signed ticket request, then the upgrade. */
@@ -222,4 +223,108 @@ describe("mailbox expiry", () => {
     const senderMail = ((await (await call(sender, "GET", "/mailbox?after=0")).json()) as { items: MailItem[] }).items;
     expect(senderMail.filter((i) => i.kind === "bounce")).toEqual([]);
   }, 20_000);
+});
+
+/** `count` application entries of one conversation on this domain's hub, as a hub's fan-out hands them on. */
+function entries(from: Address, conversation: string, count: number, firstHubSeq = 1): ConvPayload[] {
+  return Array.from({ length: count }, (_, i) => ({
+    conversation: conversation as ConversationRef,
+    id: randomId16(),
+    hubSeq: firstHubSeq + i,
+    from,
+    deviceId: randomId16(),
+    epoch: 0,
+    type: "application" as const,
+    mls: `m${firstHubSeq + i}`,
+    at: Date.now(),
+  }));
+}
+
+/** Hands `payloads` to `to`'s Account as one delivery (one batch of a hub's fan-out), the conversation joined. */
+async function deliverBatch(to: Address, payloads: ConvPayload[]): Promise<void> {
+  await runInDurableObject(accountStub(to), async (instance: { join(c: string): Promise<void>; receiveConvBatch(p: ConvPayload[], now: number): Promise<{ outcomes: { ok: boolean }[] }> }) => {
+    await instance.join(payloads[0]!.conversation);
+    const answer = await instance.receiveConvBatch(payloads, Date.now());
+    expect(answer.outcomes.every((o) => o.ok)).toBe(true);
+  });
+}
+
+/** A row as mailboxes stored each item before runs: the content alone, its seq given by SQLite. */
+async function insertSingleRow(to: Address, content: object): Promise<void> {
+  await runInDurableObject(accountStub(to), async (_i, state) => {
+    state.storage.sql.exec("INSERT INTO mailbox (at, kind, content) VALUES (?, ?, ?)", Date.now(), "bounce", JSON.stringify(content));
+  });
+}
+
+async function page(d: Device, query: string): Promise<{ items: MailItem[]; more: boolean; left?: number }> {
+  return (await (await call(d, "GET", `/mailbox?${query}`)).json()) as { items: MailItem[]; more: boolean; left?: number };
+}
+
+describe("mailbox runs", () => {
+  it("stores a delivery as one run, pushed as one frame, and reads runs and single rows alike, whole or in part", async () => {
+    const bob = await registered("runbob");
+    const alice = await registered("runalice");
+    const conversation = `${DOMAIN}/${randomId16()}`;
+    const bounce = (n: number) => ({ kind: "bounce", ref: randomId16(), to: alice.address, error: "unavailable", n });
+    await insertSingleRow(bob.address, bounce(1));
+    await insertSingleRow(bob.address, bounce(2));
+    const live = await connect(bob);
+    expect(itemsOf(await live.next())).toMatchObject([{ seq: 1, kind: "bounce" }, { seq: 2, kind: "bounce" }]);
+    const sent = entries(alice.address, conversation, 5);
+    await deliverBatch(bob.address, sent);
+    // The whole delivery in one frame, each item with its seq and arrival time.
+    const pushed = itemsOf(await live.next());
+    expect(pushed.map((i) => [i.seq, i.kind === "conv" && i.id])).toEqual(sent.map((p, i) => [3 + i, p.id]));
+    expect(pushed.every((i) => typeof i.at === "number")).toBe(true);
+    live.ws.close(1000, "bye");
+    await insertSingleRow(bob.address, bounce(8));
+
+    const whole = await page(bob, "after=0");
+    expect(whole.items.map((i) => i.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(whole.items.slice(2, 7)).toEqual(pushed);
+    expect(whole.items[7]).toMatchObject({ kind: "bounce", n: 8, seq: 8 });
+    // Pages cut inside the run, counting what is left item by item.
+    expect(await page(bob, "after=0&limit=3")).toMatchObject({ items: [{ seq: 1 }, { seq: 2 }, { seq: 3 }], more: true, left: 5 });
+    expect(await page(bob, "after=3&limit=3")).toMatchObject({ items: [{ seq: 4 }, { seq: 5 }, { seq: 6 }], more: true, left: 2 });
+    expect(await page(bob, "after=6&limit=3")).toMatchObject({ items: [{ seq: 7 }, { seq: 8 }], more: false, left: 0 });
+
+    // An ack inside the run hides its acknowledged part from every reader; the replay starts after it.
+    expect((await call(bob, "POST", "/mailbox/ack", { upTo: 4 })).status).toBe(204);
+    expect((await page(bob, "after=0")).items.map((i) => i.seq)).toEqual([5, 6, 7, 8]);
+    const again = await connect(bob);
+    const replayed = await again.next();
+    expect(itemsOf(replayed).map((i) => i.seq)).toEqual([5, 6, 7, 8]);
+    expect(replayed).toMatchObject({ left: 0 });
+    again.ws.close(1000, "bye");
+  });
+
+  it("bounces, on expiry, a run's items no device acknowledged and none it did", async () => {
+    const reader = await registered("runreader");
+    const author = await registered("runauthor");
+    const sent = entries(author.address, `${DOMAIN}/${randomId16()}`, 3);
+    await deliverBatch(reader.address, sent);
+    const seqs = (await page(reader, "after=0")).items.map((i) => i.seq);
+    expect(seqs).toHaveLength(3);
+    expect((await call(reader, "POST", "/mailbox/ack", { upTo: seqs[0] })).status).toBe(204);
+    await runInDurableObject(accountStub(reader.address), async (_i, state) => {
+      state.storage.sql.exec("UPDATE mailbox SET at = ?", Date.now() - 31 * 86400_000);
+      await state.storage.setAlarm(Date.now());
+    });
+    await runDurableObjectAlarm(accountStub(reader.address));
+    expect((await page(reader, "after=0")).items).toEqual([]);
+    const bounced = (await page(author, "after=0")).items.filter((i) => i.kind === "bounce");
+    expect(bounced.map((i) => i.kind === "bounce" && [i.ref, i.to, i.error])).toEqual(sent.slice(1).map((p) => [p.id, reader.address, "unavailable"]));
+  });
+
+  it("never gives a seq again, though every row that had it is gone", async () => {
+    const bob = await registered("runseq");
+    const alice = await registered("runseqa");
+    await insertSingleRow(bob.address, { kind: "bounce", ref: randomId16(), to: alice.address, error: "unavailable" });
+    await insertSingleRow(bob.address, { kind: "bounce", ref: randomId16(), to: alice.address, error: "unavailable" });
+    await runInDurableObject(accountStub(bob.address), async (_i, state) => {
+      state.storage.sql.exec("DELETE FROM mailbox");
+    });
+    await deliverBatch(bob.address, entries(alice.address, `${DOMAIN}/${randomId16()}`, 2));
+    expect((await page(bob, "after=0")).items.map((i) => i.seq)).toEqual([3, 4]);
+  });
 });
