@@ -73,7 +73,22 @@ const STEPS = [
   "CREATE TABLE rejoins (address TEXT NOT NULL, device_id TEXT NOT NULL, at INTEGER NOT NULL)",
   // The session tickets that opened a session here, until they expire: each opens one (PROTOCOL §10).
   "CREATE TABLE used_tickets (sig TEXT PRIMARY KEY, exp INTEGER NOT NULL)",
+  // The log as runs: what one accept round orders is one row (its entries at first..last, keyed by
+  // the last), and the ids, for retries, a table of their own. A row per entry, with the UNIQUE
+  // index of its random id, was a fifth of a hub's CPU a message. Old entries become runs of one.
+  `CREATE TABLE runs (last INTEGER PRIMARY KEY, first INTEGER NOT NULL, at INTEGER NOT NULL, entries TEXT NOT NULL, withdraws TEXT);
+   CREATE TABLE submit_ids (id TEXT PRIMARY KEY, seq INTEGER NOT NULL) WITHOUT ROWID;
+   INSERT INTO runs (last, first, at, entries, withdraws)
+     SELECT seq, seq, at, json_array(json_array(submit_id, at, sender, device_id, epoch, type, mls, welcome, members, recipients, welcome_to, author_proof, withdraws)), withdraws
+     FROM log;
+   INSERT INTO submit_ids (id, seq) SELECT submit_id, seq FROM log;
+   DROP TABLE log;`,
 ];
+
+/** A log entry as a run row keeps it: submit_id, at, sender, device_id, epoch, type, mls, welcome, members, recipients, welcome_to, author_proof, withdraws. */
+type EntryTuple = [string, number, string, string, number, string, string, string | null, string | null, string, string, string | null, string | null];
+/** A run's text at most (a few entries of the largest size): SQLite's values have a size limit. */
+const RUN_TEXT_MAX = 1_000_000;
 
 type MetaRow = { ref: string; creator: string; epoch: number; fanned_through: number; withdrawn_epoch: number | null };
 type Judgement = ReturnType<typeof judgeSubmit>;
@@ -130,8 +145,8 @@ export class ConversationObject extends DurableObject<Env> {
   private remoteRound: { settled: Promise<unknown>; since: number } | undefined;
   /** Entries accepted by this instance and not yet handed on, in seq order: fanned without reading them back. */
   private toFan: LogRow[] = [];
-  /** The log's last seq once this instance accepted an entry (each passes acceptRound): a lane past it has nothing to read. */
-  private logEnd: number | undefined;
+  /** The log's last seq, once read (see logEnd): new runs follow it, and a lane past it has nothing to read. */
+  private end: number | undefined;
   /** Submitters waiting until their entry is fanned out. */
   private waiters: { seq: number; release: () => void }[] = [];
   /**
@@ -202,8 +217,7 @@ export class ConversationObject extends DurableObject<Env> {
       const meta = this.meta();
       const members = this.members();
       if (!members.includes(requester)) throw new EmsgError("forbidden", "Only members may see a conversation.");
-      const last = this.sql.exec<{ s: number | null }>("SELECT MAX(seq) AS s FROM log").one().s ?? 0;
-      return { conversation: meta.ref as ConversationRef, members, epoch: meta.epoch, lastSeq: last };
+      return { conversation: meta.ref as ConversationRef, members, epoch: meta.epoch, lastSeq: this.logEnd() };
     });
   }
 
@@ -254,7 +268,6 @@ export class ConversationObject extends DurableObject<Env> {
     const outcomes = this.acceptAll(round);
     const rows = outcomes.flatMap((o) => (o.ok && o.value.row ? [o.value.row] : []));
     if (rows.length > 0) {
-      this.logEnd = rows[rows.length - 1]!.seq;
       // A fan-out failing for long (retried by the alarm) leaves the backlog to the log, not to memory.
       this.toFan = this.toFan.length + rows.length > FAN_MEMORY ? [] : this.toFan.concat(rows);
       this.notePushed(rows, this.sessions.push(this.deliveriesOf(rows).map((d) => d.payload), this.members()));
@@ -276,8 +289,7 @@ export class ConversationObject extends DurableObject<Env> {
     let run: { index: number; entry: Entry; p: Pending }[] = [];
     const insertRun = () => {
       if (run.length === 0) return;
-      // An id twice in one run is inserted once (a row refused as a duplicate still uses up a
-      // seq); the second is then answered as a retry.
+      // An id twice in one run is inserted once; the second is then answered as a retry.
       const unique = new Map<string, Entry>();
       for (const { entry } of run) if (!unique.has(entry.submit_id)) unique.set(entry.submit_id, entry);
       const seqs = this.insertLog([...unique.values()]);
@@ -321,7 +333,7 @@ export class ConversationObject extends DurableObject<Env> {
     if ("again" in judged) return judged.again;
     const { entry, next } = judged;
     const before = this.members();
-    const seq = this.ctx.storage.transactionSync(() => {
+    const seq = this.transaction(() => {
       this.known = undefined;
       this.sql.exec("UPDATE meta SET epoch = ?", next.epoch);
       this.sql.exec("DELETE FROM members");
@@ -416,7 +428,7 @@ export class ConversationObject extends DurableObject<Env> {
       author_proof: null,
       withdraws: JSON.stringify(run.map((c) => ({ id: c.id, hubSeq: c.seq }))),
     };
-    const seq = this.ctx.storage.transactionSync(() => {
+    const seq = this.transaction(() => {
       this.known = undefined;
       this.sql.exec("UPDATE meta SET epoch = ?, withdrawn_epoch = ?", epoch, epoch + run.length);
       this.sql.exec("DELETE FROM members");
@@ -424,13 +436,10 @@ export class ConversationObject extends DurableObject<Env> {
       this.sql.exec("DELETE FROM recent_commits");
       this.sql.exec("DELETE FROM vetoes WHERE at <= ?", since);
       this.sql.exec("INSERT INTO vetoes (address, device_id, at) VALUES (?, ?, ?)", from, deviceId, now);
-      return this.sql
-        .exec<{ seq: number }>(
-          `INSERT INTO log (submit_id, at, sender, device_id, epoch, type, mls, welcome, members, recipients, welcome_to, author_proof, withdraws)
-           VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, NULL, ?) RETURNING seq`,
-          entry.submit_id, entry.at, entry.sender, entry.device_id, entry.epoch, entry.type, entry.mls, entry.members, entry.recipients, entry.welcome_to, entry.withdraws,
-        )
-        .one().seq;
+      const inserted = this.insertLog([entry]).get(entry.submit_id);
+      // Its id in the log already (the lookup above found no veto of it): nothing of it may stay.
+      if (inserted === undefined) throw new EmsgError("conflict", "That veto id is taken.");
+      return inserted;
     });
     // What accounts said of their devices held for an epoch now left (see soleDevices).
     this.soleDevices.clear();
@@ -456,7 +465,7 @@ export class ConversationObject extends DurableObject<Env> {
       submit_id: rejoin.id, at: now, sender: from, device_id: deviceId, epoch: meta.epoch, type: "rejoin", mls: "", welcome: null,
       members: null, recipients: JSON.stringify(members), welcome_to: "[]", author_proof: null,
     };
-    const seq = this.ctx.storage.transactionSync(() => {
+    const seq = this.transaction(() => {
       this.sql.exec("DELETE FROM rejoins WHERE at <= ?", since);
       this.sql.exec("INSERT INTO rejoins (address, device_id, at) VALUES (?, ?, ?)", from, deviceId, now);
       const inserted = this.insertLog([entry]).get(entry.submit_id);
@@ -483,10 +492,11 @@ export class ConversationObject extends DurableObject<Env> {
   private withdrawal(by: "submit_id" | "withdraws", key: string | number, from?: Address): Accepted | undefined {
     const row =
       by === "submit_id"
-        ? this.sql.exec<{ seq: number; sender: string; type: string }>("SELECT seq, sender, type FROM log WHERE submit_id = ?", key).toArray()[0]
+        ? this.entryOf(key as string)
         : this.sql
             .exec<{ seq: number; sender: string; type: string }>(
-              "SELECT seq, sender, type FROM log WHERE type = 'withdrawn' AND EXISTS (SELECT 1 FROM json_each(withdraws) WHERE json_extract(value, '$.hubSeq') = ?)",
+              // A withdrawn entry is a run of its own (acceptVeto), whose withdraws the run row keeps.
+              "SELECT first AS seq, entries->>'$[0][2]' AS sender, 'withdrawn' AS type FROM runs WHERE withdraws IS NOT NULL AND EXISTS (SELECT 1 FROM json_each(withdraws) WHERE json_extract(value, '$.hubSeq') = ?)",
               key,
             )
             .toArray()[0];
@@ -496,21 +506,84 @@ export class ConversationObject extends DurableObject<Env> {
   }
 
   /**
-   * Inserts entries in order by one statement (one bound parameter, whatever their number); the
-   * seq each got by its submit id, none for an id already in the log.
+   * Appends entries to the log, in order, at the positions after its end: their ids by one
+   * statement, which refuses an id already taken, then the rest as one run row (or a few, when
+   * large). The seq each got by its submit id, none for an id already in the log.
    */
   private insertLog(entries: Entry[]): Map<string, number> {
-    const values = entries.map((e) => [e.submit_id, e.at, e.sender, e.device_id, e.epoch, e.type, e.mls, e.welcome, e.members, e.recipients, e.welcome_to, e.author_proof]);
-    const inserted = this.sql
-      .exec<{ seq: number; submit_id: string }>(
-        `INSERT INTO log (submit_id, at, sender, device_id, epoch, type, mls, welcome, members, recipients, welcome_to, author_proof)
-         SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6, value->>7, value->>8, value->>9, value->>10, value->>11
-         FROM json_each(?) WHERE true ORDER BY key
-         ON CONFLICT (submit_id) DO NOTHING RETURNING seq, submit_id`,
-        JSON.stringify(values),
+    const first = this.logEnd() + 1;
+    const claimed = this.sql
+      .exec<{ seq: number }>(
+        "INSERT INTO submit_ids (id, seq) SELECT value->>0, value->>1 FROM json_each(?) WHERE true ON CONFLICT (id) DO NOTHING RETURNING seq",
+        JSON.stringify(entries.map((e, i) => [e.submit_id, first + i])),
       )
       .toArray();
-    return new Map(inserted.map((r) => [r.submit_id, r.seq]));
+    let kept = entries;
+    if (claimed.length < entries.length) {
+      // Retries (rare): the others close up behind the log's end, no seq left out.
+      const fresh = new Set(claimed.map((r) => r.seq));
+      kept = entries.filter((_, i) => fresh.has(first + i));
+      if (kept.length > 0) this.sql.exec("UPDATE submit_ids SET seq = value->>1 FROM json_each(?) WHERE id = value->>0", JSON.stringify(kept.map((e, i) => [e.submit_id, first + i])));
+    }
+    let start = 0;
+    let text: string[] = [];
+    let size = 0;
+    const flush = (upTo: number) => {
+      if (upTo === start) return;
+      const run = kept.slice(start, upTo);
+      // A withdrawn entry is a run of its own (acceptVeto): withdrawal() finds it by this column.
+      const withdraws = run.length === 1 ? (run[0]!.withdraws ?? null) : null;
+      const at = Math.max(...run.map((e) => e.at));
+      this.sql.exec("INSERT INTO runs (last, first, at, entries, withdraws) VALUES (?, ?, ?, ?, ?)", first + upTo - 1, first + start, at, `[${text.join(",")}]`, withdraws);
+      start = upTo;
+      text = [];
+      size = 0;
+    };
+    kept.forEach((e, i) => {
+      const tuple: EntryTuple = [e.submit_id, e.at, e.sender, e.device_id, e.epoch, e.type, e.mls, e.welcome, e.members, e.recipients, e.welcome_to, e.author_proof, e.withdraws ?? null];
+      const json = JSON.stringify(tuple);
+      if (size + json.length > RUN_TEXT_MAX) flush(i);
+      text.push(json);
+      size += json.length;
+    });
+    flush(kept.length);
+    this.end = first + kept.length - 1;
+    return new Map(kept.map((e, i) => [e.submit_id, first + i]));
+  }
+
+  /** The log's last seq: the last run's, or where the fan-out got when older runs were dropped (see alarm). */
+  private logEnd(): number {
+    this.end ??= Math.max(this.sql.exec<{ s: number | null }>("SELECT MAX(last) AS s FROM runs").one().s ?? 0, this.meta().fanned_through);
+    return this.end;
+  }
+
+  /** A transaction that writes to the log: its end is read again should the transaction roll back. */
+  private transaction<T>(write: () => T): T {
+    try {
+      return this.ctx.storage.transactionSync(write);
+    } catch (error) {
+      this.end = undefined;
+      throw error;
+    }
+  }
+
+  /** Entries of the runs holding seqs after `after`, in order, until `limit` of them. */
+  private entriesAfter(after: number, limit: number): LogRow[] {
+    const out: LogRow[] = [];
+    for (const run of this.sql.exec<{ first: number; entries: string }>("SELECT first, entries FROM runs WHERE last > ? ORDER BY last", after)) {
+      (JSON.parse(run.entries) as EntryTuple[]).forEach((t, i) => {
+        const seq = run.first + i;
+        if (seq > after && out.length < limit) out.push(rowOf(seq, t));
+      });
+      if (out.length >= limit) break;
+    }
+    return out;
+  }
+
+  /** The entry a submit id is in the log with, if it is. */
+  private entryOf(id: string): LogRow | undefined {
+    const seq = this.sql.exec<{ seq: number }>("SELECT seq FROM submit_ids WHERE id = ?", id).toArray()[0]?.seq;
+    return seq === undefined ? undefined : this.entriesAfter(seq - 1, 1)[0];
   }
 
   /** The answer to an inserted entry, or, when its id was in the log already, to a retry. */
@@ -523,7 +596,7 @@ export class ConversationObject extends DurableObject<Env> {
 
   /** The first answer to a submission already in the log; `conflict` when someone else used its id. */
   private retried(id: string, from: Address): Accepted | undefined {
-    const seen = this.sql.exec<{ seq: number; sender: string }>("SELECT seq, sender FROM log WHERE submit_id = ?", id).toArray()[0];
+    const seen = this.entryOf(id);
     if (!seen) return undefined;
     if (seen.sender !== from) throw new EmsgError("conflict", "That submission id is taken.");
     return { seq: seen.seq, fresh: false };
@@ -689,8 +762,8 @@ export class ConversationObject extends DurableObject<Env> {
       return next < 0 ? [] : this.toFan.slice(next, next + FAN_BATCH);
     }
     // Each round's last look found the log's end by a query that read nothing (~4% of a hub's CPU).
-    if (this.logEnd !== undefined && through >= this.logEnd) return [];
-    return this.sql.exec<Omit<LogRow, "answered">>("SELECT * FROM log WHERE seq > ? ORDER BY seq LIMIT ?", through, FAN_BATCH).toArray();
+    if (through >= this.logEnd()) return [];
+    return this.entriesAfter(through, FAN_BATCH);
   }
 
   private fannedOut(seq: number): Promise<void> {
@@ -864,6 +937,15 @@ export class ConversationObject extends DurableObject<Env> {
     });
   }
 
+  /** Drops the runs handed on whose entries are all older than `before`, and their ids. */
+  private dropOld(before: number): void {
+    if (!this.schema) return;
+    const dropped = this.sql.exec("DELETE FROM runs WHERE last <= (SELECT fanned_through FROM meta) AND at < ?", before).rowsWritten;
+    if (dropped === 0) return;
+    // An id whose seq no run holds any more: the run holding the first seq after it starts later.
+    this.sql.exec("DELETE FROM submit_ids WHERE COALESCE((SELECT first FROM runs WHERE last >= submit_ids.seq ORDER BY last LIMIT 1), seq + 1) > seq");
+  }
+
   private async scheduleAlarm(at: number): Promise<void> {
     // Known to be set early enough already: no storage call on the path of every round.
     if (this.alarmAt !== undefined && this.alarmAt <= at) return;
@@ -876,9 +958,15 @@ export class ConversationObject extends DurableObject<Env> {
     this.alarmAt = undefined;
     const nextIdleCheck = this.sessions.closeIdle(Date.now());
     if (nextIdleCheck !== null) await this.scheduleAlarm(nextIdleCheck);
-    this.sql.exec("DELETE FROM log WHERE seq <= (SELECT fanned_through FROM meta) AND at < ?", Date.now() - LOG_RETENTION_MS);
+    this.dropOld(Date.now() - LOG_RETENTION_MS);
     await this.fanOut();
-    const oldest = this.sql.exec<{ at: number | null }>("SELECT MIN(at) AS at FROM log").one().at;
+    const oldest = this.sql.exec<{ at: number | null }>("SELECT MIN(at) AS at FROM runs").one().at;
     if (oldest !== null) await this.scheduleAlarm(oldest + LOG_RETENTION_MS);
   }
+}
+
+/** A log entry from its run's tuple (see EntryTuple). */
+function rowOf(seq: number, t: EntryTuple): LogRow {
+  const [submit_id, at, sender, device_id, epoch, type, mls, welcome, members, recipients, welcome_to, author_proof, withdraws] = t;
+  return { seq, submit_id, at, sender, device_id, epoch, type, mls, welcome, members, recipients, welcome_to, author_proof, withdraws };
 }

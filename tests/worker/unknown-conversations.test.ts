@@ -37,7 +37,7 @@ describe("requests naming conversations that do not exist (issue 14 item 7)", ()
     const created = await call(user, "POST", "/conversations", { id: randomId16(), members: [] });
     expect(created.status).toBe(201);
     const { conversation } = (await created.json()) as { conversation: string };
-    expect(await tablesOf(conversation)).toEqual(expect.arrayContaining(["meta", "members", "log"]));
+    expect(await tablesOf(conversation)).toEqual(expect.arrayContaining(["meta", "members", "runs"]));
     const [hub, id] = conversation.split("/");
     expect((await call(user, "GET", `/conversations/${enc(hub!)}/${id}`)).status).toBe(200);
   });

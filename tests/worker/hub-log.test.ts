@@ -1,0 +1,108 @@
+import { env, runInDurableObject } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { randomId16 } from "../../shared/ids.js";
+import type { MailItem } from "../../shared/wire/index.js";
+import { befriend, call, registered, type Device } from "./harness.js";
+import { TestGroup } from "./mls.js";
+
+/**
+ * The hub's log as runs (worker/conversation.ts): entries written by the code before runs (one
+ * row each in `log`) are read after the upgrade, and a retry gets its first answer across a
+ * restart of the hub object.
+ */
+
+function hubOf(conv: string) {
+  return env.CONVERSATION.get(env.CONVERSATION.idFromName(conv));
+}
+
+/** Ends the hub's instance: its next request starts a new one, which reads only what is stored. */
+async function restart(conv: string): Promise<void> {
+  await runInDurableObject(hubOf(conv), (_i, state) => state.abort("restart")).catch(() => undefined);
+}
+
+async function convItems(d: Device): Promise<Extract<MailItem, { kind: "conv" }>[]> {
+  const page = (await (await call(d, "GET", "/mailbox?after=0&limit=500")).json()) as { items: MailItem[] };
+  return page.items.filter((i): i is Extract<MailItem, { kind: "conv" }> => i.kind === "conv");
+}
+
+async function twoInConversation(a: string, b: string): Promise<{ alice: Device; bob: Device; conv: string; group: TestGroup }> {
+  const alice = await registered(a);
+  const bob = await registered(b);
+  await befriend(alice, bob);
+  const res = await call(alice, "POST", "/conversations", { id: randomId16(), members: [bob.address] });
+  const conv = ((await res.json()) as { conversation: string }).conversation;
+  const group = await TestGroup.of(alice, conv);
+  const added = await group.add([bob]);
+  const body = { id: randomId16(), epoch: 0, kind: "commit", mls: added.commit, welcome: added.welcome, roster: { add: [bob.address] } };
+  expect(await (await call(alice, "POST", `/conversations/${conv}/messages`, body)).json()).toEqual({ accepted: true, seq: 1 });
+  return { alice, bob, conv, group };
+}
+
+const OLD_LOG = `CREATE TABLE log (seq INTEGER PRIMARY KEY AUTOINCREMENT, submit_id TEXT NOT NULL UNIQUE, at INTEGER NOT NULL,
+  sender TEXT NOT NULL, device_id TEXT NOT NULL, epoch INTEGER NOT NULL, type TEXT NOT NULL, mls TEXT NOT NULL,
+  welcome TEXT, members TEXT, recipients TEXT NOT NULL, welcome_to TEXT NOT NULL, author_proof TEXT, withdraws TEXT)`;
+
+/**
+ * Puts the hub's storage back as the code before runs left it (schema version 7, a `log` row per
+ * entry, the fan-out at `fannedThrough`), with the same entries, and restarts it.
+ */
+async function asBeforeRuns(conv: string, fannedThrough: number): Promise<void> {
+  await runInDurableObject(hubOf(conv), (_i, state) => {
+    const sql = state.storage.sql;
+    const runs = sql.exec<{ first: number; entries: string }>("SELECT first, entries FROM runs ORDER BY last").toArray();
+    sql.exec(OLD_LOG);
+    for (const run of runs) {
+      (JSON.parse(run.entries) as unknown[][]).forEach((t, i) => {
+        sql.exec("INSERT INTO log (seq, submit_id, at, sender, device_id, epoch, type, mls, welcome, members, recipients, welcome_to, author_proof, withdraws) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", run.first + i, ...(t as (string | number | null)[]));
+      });
+    }
+    sql.exec("DROP TABLE runs");
+    sql.exec("DROP TABLE submit_ids");
+    sql.exec("UPDATE schema_version SET version = 7");
+    sql.exec("UPDATE meta SET fanned_through = ?", fannedThrough);
+  });
+  await restart(conv);
+}
+
+describe("the hub's log as runs", () => {
+  it("reads a log written one row an entry: a retry gets its first answer, new entries follow it, what was not fanned out goes out", async () => {
+    const { alice, bob, conv, group } = await twoInConversation("hla", "hlb");
+    const first = { id: randomId16(), epoch: 1, kind: "application", mls: await group.message() };
+    const second = { id: randomId16(), epoch: 1, kind: "application", mls: await group.message() };
+    expect(await (await call(bob, "POST", `/conversations/${conv}/messages`, first)).json()).toEqual({ accepted: true, seq: 2 });
+    expect(await (await call(bob, "POST", `/conversations/${conv}/messages`, second)).json()).toEqual({ accepted: true, seq: 3 });
+    const before = (await convItems(alice)).map((i) => [i.hubSeq, i.type, i.id]);
+    expect(before.filter(([, type]) => type === "application")).toEqual([[2, "application", first.id], [3, "application", second.id]]);
+    // The upgrade finds seq 3 not yet fanned out (the hub stopped before): it goes out again, once.
+    await asBeforeRuns(conv, 2);
+    expect(await (await call(bob, "POST", `/conversations/${conv}/messages`, first)).json()).toEqual({ accepted: true, seq: 2 });
+    const third = { id: randomId16(), epoch: 1, kind: "application", mls: await group.message() };
+    expect(await (await call(bob, "POST", `/conversations/${conv}/messages`, third)).json()).toEqual({ accepted: true, seq: 4 });
+    expect(await (await call(alice, "POST", `/conversations/${conv}/messages`, { ...first, mls: await group.message() })).json()).toMatchObject({ error: "conflict" });
+    expect((await convItems(alice)).map((i) => [i.hubSeq, i.type, i.id])).toEqual([...before, [4, "application", third.id]]);
+    const view = await call(alice, "GET", `/conversations/${conv}`);
+    expect(await view.json()).toMatchObject({ epoch: 1, lastSeq: 4 });
+    await runInDurableObject(hubOf(conv), (_i, state) => {
+      expect(state.storage.sql.exec("SELECT name FROM sqlite_master WHERE name = 'log'").toArray()).toEqual([]);
+      expect(state.storage.sql.exec<{ first: number; last: number }>("SELECT first, last FROM runs ORDER BY last").toArray()).toEqual([
+        { first: 1, last: 1 }, { first: 2, last: 2 }, { first: 3, last: 3 }, { first: 4, last: 4 },
+      ]);
+    });
+  });
+
+  it("answers a retry of a burst's entry with its first seq after the hub restarted, and the burst's other entries once each", async () => {
+    const { alice, bob, conv, group } = await twoInConversation("hra", "hrb");
+    const bodies = await Promise.all([0, 1, 2].map(async () => ({ id: randomId16(), epoch: 1, kind: "application", mls: await group.message() })));
+    const seqs = await Promise.all(bodies.map(async (b) => ((await (await call(bob, "POST", `/conversations/${conv}/messages`, b)).json()) as { seq: number }).seq));
+    expect(new Set(seqs)).toEqual(new Set([2, 3, 4]));
+    await restart(conv);
+    const again = await Promise.all(bodies.map(async (b) => ((await (await call(bob, "POST", `/conversations/${conv}/messages`, b)).json()) as { seq: number }).seq));
+    expect(again).toEqual(seqs);
+    // A burst of a retry and a new entry: the new one takes the next seq, no gap.
+    const fresh = { id: randomId16(), epoch: 1, kind: "application", mls: await group.message() };
+    const mixed = await Promise.all([bodies[1]!, fresh].map(async (b) => ((await (await call(bob, "POST", `/conversations/${conv}/messages`, b)).json()) as { seq: number }).seq));
+    expect(mixed).toEqual([seqs[1], 5]);
+    const ids = (await convItems(alice)).filter((i) => i.type === "application").map((i) => i.id);
+    expect(ids.sort()).toEqual([...bodies.map((b) => b.id), fresh.id].sort());
+  });
+});
