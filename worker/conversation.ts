@@ -523,7 +523,7 @@ export class ConversationObject extends DurableObject<Env> {
       // Retries (rare): the others close up behind the log's end, no seq left out.
       const fresh = new Set(claimed.map((r) => r.seq));
       kept = entries.filter((_, i) => fresh.has(first + i));
-      if (kept.length > 0) this.sql.exec("UPDATE submit_ids SET seq = value->>1 FROM json_each(?) WHERE id = value->>0", JSON.stringify(kept.map((e, i) => [e.submit_id, first + i])));
+      if (kept.length > 0) this.sql.exec("UPDATE submit_ids SET seq = value->>1 FROM json_each(?) WHERE submit_ids.id = value->>0", JSON.stringify(kept.map((e, i) => [e.submit_id, first + i])));
     }
     let start = 0;
     let text: string[] = [];

@@ -151,6 +151,20 @@ describe("sessions", () => {
     wb.close(1000, "bye");
   });
 
+  it("answers a burst's retry of an earlier burst's id with its first seq, and gives the burst's new entries the next seqs, none left out", async () => {
+    const { wa, wb, nextA, nextB, group } = await twoSessions("sesr");
+    const [first, before, after] = [randomId16(), randomId16(), randomId16()];
+    const submit = async (id: string) => ({ id, epoch: 0, kind: "application", mls: await group.message() });
+    const retried = await submit(first);
+    wa.send(JSON.stringify({ t: "submits", submits: [retried] }));
+    expect(await nextA()).toEqual({ t: "acks", acks: [{ id: first, seq: 1 }] });
+    wa.send(JSON.stringify({ t: "submits", submits: [await submit(before), retried, await submit(after)] }));
+    expect(await nextA()).toEqual({ t: "acks", acks: [{ id: before, seq: 2 }, { id: first, seq: 1 }, { id: after, seq: 3 }] });
+    for (const [id, hubSeq] of [[first, 1], [before, 2], [after, 3]] as const) expect(await nextB()).toMatchObject({ t: "item", item: { id, hubSeq } });
+    wa.close(1000, "bye");
+    wb.close(1000, "bye");
+  });
+
   it("refuses non-members, forged and stale tickets", async () => {
     const alice = await registered("sesx");
     const bob = await registered("sesy");
