@@ -82,3 +82,45 @@ describe("acks inside one delivered batch", () => {
     expect(await replayed(phone)).toEqual([]);
   }, 20_000);
 });
+
+describe("a delivery that fails part way", () => {
+  // M (ba723bf): putMany pushes each ~512 KiB frame as soon as its row is written, inside the caller's
+  // transaction; a later row's failure rolls the rows back, but the device already holds items
+  // whose seqs are given again to the next delivery, and its ack of them hides those. Until the
+  // push waits for every row, this fails. The failure is planted (a row where the second frame
+  // ends); a storage limit reached mid-delivery would do the same.
+  it.fails("pushes nothing of a delivery whose rows were not all stored", async () => {
+    const bob = await registered("pushfail");
+    const remote = newDevice("far", PEER);
+    await runInDurableObject(accountStub(bob.address), (_i, state) => {
+      state.storage.sql.exec("INSERT INTO friends (address, account_key, state, since) VALUES (?, ?, 'friend', ?)", remote.address, toB64u(remote.account.publicKey), Date.now());
+    });
+    const peer = await trustedPeer();
+    const conversation = `${PEER}/${randomId16()}` as ConversationRef;
+    const entry = (hubSeq: number, size: number): FedItem => ({
+      id: randomId16(), kind: "conv_deliver", conversation, to: [bob.address],
+      item: { conversation, id: randomId16(), hubSeq, from: remote.address, deviceId: remote.deviceId, epoch: 1, type: "application", mls: "A".repeat(size), at: Date.now() },
+    });
+    const { ticket } = (await (await call(bob, "POST", "/ws-ticket")).json()) as { ticket: string };
+    const res = await SELF.fetch(`${API}/ws?ticket=${encodeURIComponent(ticket)}`, { headers: { upgrade: "websocket" } });
+    const ws = res.webSocket!;
+    const pushed: number[] = [];
+    ws.addEventListener("message", (e) => {
+      const frame = JSON.parse(e.data as string) as ServerFrame;
+      if (frame.t === "items") pushed.push(...frame.items.map((i) => i.seq));
+    });
+    ws.accept();
+    expect(await sendFederated(peer, [entry(1, 4)])).toMatchObject([{ ok: true }]);
+    // Six entries of ~85 KiB: two frames, seqs 2..6 and 7; seq 7 is taken already.
+    await runInDurableObject(accountStub(bob.address), (_i, state) => {
+      state.storage.sql.exec("INSERT INTO mailbox (seq, at, kind, content) VALUES (7, ?, 'bounce', ?)", Date.now(), JSON.stringify({ kind: "bounce", ref: randomId16(), to: remote.address, error: "unavailable" }));
+    });
+    const big = [2, 3, 4, 5, 6, 7].map((hubSeq) => entry(hubSeq, 87_000));
+    expect(await sendFederated(peer, big)).toMatchObject(big.map(() => ({ error: "internal" })));
+    await new Promise((r) => setTimeout(r, 200));
+    ws.close(1000, "bye");
+    const stored = await page(bob, 0);
+    expect(stored).toEqual([1, 7]);
+    expect(pushed).toEqual([1]);
+  });
+});
