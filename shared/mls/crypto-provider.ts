@@ -42,6 +42,9 @@ const pureMac: Mac = (key, data) => hmac(sha512, key, data);
 let hostMac: Mac | undefined;
 const freshMac: Mac = (key, data) => (hostMac ?? pureMac)(key, data);
 
+/** HMAC-SHA512 through the host's where one was given (useHostHmacSha512), else pure JS. */
+export const hmacSha512: Mac = freshMac;
+
 /**
  * Uses a host's own HMAC-SHA512 (cli/node-ed25519.ts: Node's) if it MACs fixed inputs as the
  * pure-JS one does; says whether it does. A message takes about ten MACs, a joiner's new epoch ~380
@@ -75,7 +78,7 @@ const sha512Hash: Hash = {
 const HASH_BYTES = 64;
 
 /** RFC 5869 expand: T(i) = HMAC(prk, T(i-1) || info || i), as many blocks as `length` needs. */
-function expand(prk: Uint8Array, info: Uint8Array, length: number, mac: Mac = freshMac): Uint8Array {
+export function expand(prk: Uint8Array, info: Uint8Array, length: number, mac: Mac = freshMac): Uint8Array {
   if (!Number.isSafeInteger(length) || length < 0 || length > 255 * HASH_BYTES) throw new Error("HKDF-Expand length out of range");
   const out = new Uint8Array(length);
   let previous: Uint8Array = new Uint8Array(0);
