@@ -49,7 +49,10 @@ receiver's apply is not most of what the hub waits for); skipping the receiver's
 or its dedupe records (no measurable change); the mailbox's 20-row inserts as one \`json_each\`
 statement (slower: its rows are JSON text, escaped twice); holding acks past 80 entries (slower
 than 112 in one of two pairs, no lower p99); handing the Outbox each item's JSON text instead of
-the item (three interleaved pairs: no difference).
+the item (three interleaved pairs: no difference); the Gate's federation dedupe records in a
+\`WITHOUT ROWID\` table, two taking turns every 7 days instead of an index on their time, a plain
+ok kept as NULL (bench/receiver-ab.ts, 8 rounds taking turns, load ~15: 176 against 176 µs a
+message; in a V8 profile of hub-ab's receiver the records are ~2.5% of it, not ~12%).
 
 Where the time goes now (2026-12-05, quiet machine): a federated message costs the hub's
 workerd ~97–110 µs of CPU and the receiving one ~50–60 µs (bench/hub-ab.ts), both together
@@ -65,4 +68,10 @@ mailbox statement per batch, and no per-account call for a batch that one accoun
 Runs still vary on this VM: one server's passes spread by up to a third within minutes, which is
 why passes take turns and the median is reported. The single-pair round trip across domains on
 sessions is now four events on the hub's thread (two log commits, two pushes) and the devices'
-got frames: ~1.2–1.3 ms against Prosody's ~0.65 on a quiet machine.`
+got frames: ~1.2–1.3 ms against Prosody's ~0.65 on a quiet machine. On the receiver most of the
+cost is per Account call, not per message: bench/receiver-ab.ts at load ~15 with 20 accounts in
+each batch of 100 (5 items each) takes 176 µs a message, with 4 (25 each) 86; with no device
+socket open 116 and 72. That is ~560 µs a call, half of it the frame pushed and its ack (~280),
+half the call with its judging, transaction and commit (~280), against ~60 µs an item; so the
+receiver's CPU a message falls with the items each account gets per batch, which the hub's
+batching (its two requests in flight, each taking what waited) sets.`
