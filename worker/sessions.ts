@@ -1,7 +1,7 @@
-import * as v from "valibot";
 import type { Address } from "../shared/address.js";
 import { DEFAULT_LIMITS } from "../shared/discovery.js";
-import { SessionClientFrameSchema, type ConvPayload, type SessionServerFrame, type SignedSessionTicket, type Submit } from "../shared/wire/index.js";
+import type { ConvPayload, SessionServerFrame, SignedSessionTicket, Submit } from "../shared/wire/index.js";
+import { parseSessionFrame } from "../shared/wire/session-frame.js";
 
 /**
  * The session sockets of one conversation's hub (PROTOCOL §10): members connected straight to
@@ -129,7 +129,7 @@ export class Sessions {
       this.reply(ws, { t: "error", error: "bad_request", message: "A frame must be JSON." });
       return null;
     }
-    const frame = v.safeParse(SessionClientFrameSchema, parsed);
+    const frame = parseSessionFrame(parsed);
     if (!frame.success) {
       this.reply(ws, { t: "error", error: "bad_request", message: frame.issues[0].message });
       return null;

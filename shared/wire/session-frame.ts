@@ -1,0 +1,55 @@
+import * as v from "valibot";
+import { isCanonicalB64u } from "../base64url.js";
+import { isB64uOfLength } from "../ids.js";
+import { MLS_MESSAGE_CHARS } from "./conversation.js";
+import { MAX_SESSION_GOT, MAX_SESSION_SUBMITS, SessionClientFrameSchema, type SessionClientFrame } from "./frames.js";
+
+/**
+ * The check of a session's client frame (PROTOCOL §10): SessionClientFrameSchema, with a shortcut
+ * for the frames a busy session is made of, a `submits` burst of application messages or
+ * proposals, and `got`. valibot's work around the field checks was most of a frame's check on the
+ * hub; the shortcut makes the same field checks and takes a frame only when the schema would take
+ * it unchanged (no key it would drop, no optional part). Anything else, and every refusal, is the
+ * schema's.
+ */
+export function parseSessionFrame(raw: unknown): v.SafeParseResult<typeof SessionClientFrameSchema> {
+  return isPlainSubmits(raw) || isPlainGot(raw)
+    ? { typed: true, success: true, output: raw as SessionClientFrame, issues: undefined }
+    : v.safeParse(SessionClientFrameSchema, raw);
+}
+
+const SUBMITS_KEYS = new Set(["t", "submits"]);
+const SUBMIT_KEYS = new Set(["id", "epoch", "kind", "mls"]);
+const GOT_KEYS = new Set(["t", "seqs"]);
+
+/** A plain object, as JSON.parse makes, with no key outside `allowed` (which keys it has is the caller's to check). */
+function hasOnlyKeys(x: unknown, allowed: Set<string>): x is Record<string, unknown> {
+  if (typeof x !== "object" || x === null || Object.getPrototypeOf(x) !== Object.prototype) return false;
+  for (const key in x) if (!Object.hasOwn(x, key) || !allowed.has(key)) return false;
+  return true;
+}
+
+const isSeq = (x: unknown): boolean => typeof x === "number" && Number.isSafeInteger(x) && x >= 0;
+
+/** `submits` whose every submission is an application message or proposal with no welcome or roster. */
+function isPlainSubmits(raw: unknown): boolean {
+  if (!hasOnlyKeys(raw, SUBMITS_KEYS) || raw.t !== "submits") return false;
+  const submits = raw.submits;
+  if (!Array.isArray(submits) || submits.length < 1 || submits.length > MAX_SESSION_SUBMITS) return false;
+  for (let i = 0; i < submits.length; i++) {
+    const s: unknown = submits[i];
+    // Each of the submission's keys is checked here, so it has all of them.
+    if (!hasOnlyKeys(s, SUBMIT_KEYS) || (s.kind !== "application" && s.kind !== "proposal")) return false;
+    if (typeof s.id !== "string" || !isB64uOfLength(s.id, 16) || !isSeq(s.epoch)) return false;
+    if (typeof s.mls !== "string" || s.mls.length > MLS_MESSAGE_CHARS || !isCanonicalB64u(s.mls)) return false;
+  }
+  return true;
+}
+
+function isPlainGot(raw: unknown): boolean {
+  if (!hasOnlyKeys(raw, GOT_KEYS) || raw.t !== "got") return false;
+  const seqs = raw.seqs;
+  if (!Array.isArray(seqs) || seqs.length < 1 || seqs.length > MAX_SESSION_GOT) return false;
+  for (let i = 0; i < seqs.length; i++) if (!isSeq(seqs[i])) return false;
+  return true;
+}
