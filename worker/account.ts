@@ -26,6 +26,7 @@ import type { Env } from "./env.js";
 import { attempt, type Outcome } from "./outcome.js";
 import { migrate } from "./sql-schema.js";
 import { CONV_MARKS_SCHEMA, CONV_POSITIONS_STEP, Mailbox, MAILBOX_RUNS_STEP, MAILBOX_SCHEMA, type SocketTag } from "./mailbox.js";
+import { CONV_WINDOWS_STEP } from "./conv-windows.js";
 import { Friends, FRIENDS_SCHEMA } from "./friends.js";
 import { Devices, DEVICES_SCHEMA, KEY_PACKAGE_REFS_STEP, REVOCATION_SCHEMA, type CheckedKeyPackage } from "./devices.js";
 import { Links, LINKS_REVOCATION_STEP, LINKS_SCHEMA, type StoredLink } from "./links.js";
@@ -59,10 +60,11 @@ const STEPS = [
   CONV_MARKS_SCHEMA,
   CONV_POSITIONS_STEP,
   MAILBOX_RUNS_STEP,
+  CONV_WINDOWS_STEP,
 ];
 
 /** Tables holding the account's data; deletion empties every one of them. */
-export const ACCOUNT_TABLES = ["account", "devices", "key_packages", "joined", "ws_tickets", "mailbox", "friends", "links", "removed_devices", "session_tickets", "conv_positions", "key_packages_used"] as const;
+export const ACCOUNT_TABLES = ["account", "devices", "key_packages", "joined", "ws_tickets", "mailbox", "friends", "links", "removed_devices", "session_tickets", "conv_positions", "key_packages_used", "conv_windows"] as const;
 
 type AccountRow = { address: string; account_key: string; settings: string };
 

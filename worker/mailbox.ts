@@ -1,5 +1,5 @@
 import * as v from "valibot";
-import type { Address } from "../shared/address.js";
+import { ConvWindows } from "./conv-windows.js";
 import { ClientFrameSchema, type ConvPayload, type MailContent, type MailItem, type ServerFrame } from "../shared/wire/index.js";
 
 /**
@@ -21,19 +21,9 @@ export const MAILBOX_RUNS_STEP = "ALTER TABLE mailbox ADD COLUMN n INTEGER NOT N
 /** A schema step that was replaced by CONV_POSITIONS_STEP the same day; kept, as steps are append-only. */
 export const CONV_MARKS_SCHEMA = "CREATE TABLE IF NOT EXISTS conv_marks (conversation TEXT PRIMARY KEY, last INTEGER NOT NULL)";
 
-/**
- * The hub positions of each conversation this mailbox stored, the latest POSITIONS_KEPT of them
- * (PROTOCOL §6): an entry at one of them is a repeat, by a hub or Outbox that re-ran a delivery
- * after a crash, and is not stored again. Only the highest would turn an entry that came late
- * into one dropped in silence; one older than every position kept is taken for a repeat.
- */
+/** The positions of conv-windows.ts, a row each: read into a conversation's window once, then dropped. */
 export const CONV_POSITIONS_STEP = `DROP TABLE IF EXISTS conv_marks;
   CREATE TABLE conv_positions (conversation TEXT NOT NULL, position INTEGER NOT NULL, PRIMARY KEY (conversation, position)) WITHOUT ROWID;`;
-const POSITIONS_KEPT = 4096;
-/** Positions a conversation moves on between two trims of its kept positions (see trimPositions). */
-const TRIM_EVERY = 256;
-/** Conversations whose last trim this object remembers at most. */
-const MAX_TRIMMED_KEPT = 1000;
 /** Seqs a device's acks move on between two drops of the rows every device has (see ack). */
 const ACKED_TRIM_EVERY = 64;
 
@@ -56,8 +46,7 @@ export interface SocketTag {
 }
 
 export class Mailbox {
-  /** Where each conversation's positions were last trimmed, while this object lives. */
-  private readonly trimmedAt = new Map<string, number>();
+  private readonly windows: ConvWindows;
   /** The ack that last dropped acknowledged rows, while this object lives. */
   private ackTrimmedAt = Number.NEGATIVE_INFINITY;
   /** The highest seq ever given (SQLite's AUTOINCREMENT counter), once read; this object alone writes rows. */
@@ -66,7 +55,9 @@ export class Mailbox {
   constructor(
     private readonly sql: SqlStorage,
     private readonly ctx: DurableObjectState,
-  ) {}
+  ) {
+    this.windows = new ConvWindows(sql);
+  }
 
   /** Stores an item and pushes it to every open socket. */
   put(content: MailContent, now: number): MailItem {
@@ -87,7 +78,9 @@ export class Mailbox {
       try {
         this.sql.exec("INSERT INTO mailbox (seq, at, kind, content, n) VALUES (?, ?, ?, ?, ?)", last, now, frame[0]!.kind, text, frame.length);
       } catch (error) {
+        // The transaction is undone: what this object holds of its rows may no longer be so.
         this.lastGiven = undefined;
+        this.windows.forget();
         throw error;
       }
       this.lastGiven = last;
@@ -100,46 +93,12 @@ export class Mailbox {
   }
 
   /**
-   * A hub's entries, less the repeats of positions this mailbox stored (see CONV_POSITIONS_STEP),
+   * A hub's entries, less the repeats of positions this mailbox stored (see conv-windows.ts),
    * whose positions it records. Call inside the transaction that stores what it returns.
    */
   newEntries<T extends { content: { conversation: string; hubSeq: number; type: ConvPayload["type"] } }>(entries: T[]): T[] {
-    const byConversation = new Map<string, number[]>();
-    for (const { content } of entries) {
-      const list = byConversation.get(content.conversation) ?? [];
-      list.push(hubPosition(content as ConvPayload));
-      byConversation.set(content.conversation, list);
-    }
-    const taken = new Map<string, Set<number>>();
-    for (const [conversation, positions] of byConversation) {
-      // One statement: the floor (the highest position kept, less POSITIONS_KEPT) is read in it.
-      const inserted = this.sql
-        .exec<{ position: number }>(
-          `INSERT INTO conv_positions (conversation, position) SELECT ?1, value FROM json_each(?2)
-           WHERE value > (SELECT COALESCE(MAX(position), -1) FROM conv_positions WHERE conversation = ?1) - ?3
-           ON CONFLICT DO NOTHING RETURNING position`,
-          conversation,
-          JSON.stringify(positions),
-          POSITIONS_KEPT,
-        )
-        .toArray();
-      taken.set(conversation, new Set(inserted.map((r) => r.position)));
-      this.trimPositions(conversation, Math.max(...positions));
-    }
-    // Each position taken once, by its first entry in the batch.
-    return entries.filter(({ content }) => taken.get(content.conversation)!.delete(hubPosition(content as ConvPayload)));
-  }
-
-  /**
-   * Drops a conversation's positions more than POSITIONS_KEPT below `top`, once every TRIM_EVERY
-   * positions rather than on every batch (a statement each); the first batch after a start trims.
-   */
-  private trimPositions(conversation: string, top: number): void {
-    const trimmed = this.trimmedAt.get(conversation);
-    if (trimmed !== undefined && top < trimmed + TRIM_EVERY) return;
-    this.sql.exec("DELETE FROM conv_positions WHERE conversation = ? AND position <= ?", conversation, top - POSITIONS_KEPT);
-    if (this.trimmedAt.size >= MAX_TRIMMED_KEPT) this.trimmedAt.clear();
-    this.trimmedAt.set(conversation, top);
+    const fresh = this.windows.take(entries.map(({ content }) => ({ conversation: content.conversation, position: hubPosition(content as ConvPayload) })));
+    return entries.filter((_, i) => fresh[i]);
   }
 
   /** Up to `limit` items after `after`, cut short (with `more`) past PAGE_BYTES of content. */
@@ -197,7 +156,7 @@ export class Mailbox {
   /** Forgets what this object remembers of its rows, before they all go (the schema with them). */
   forget(): void {
     this.lastGiven = undefined;
-    this.trimmedAt.clear();
+    this.windows.forget();
     this.ackTrimmedAt = Number.NEGATIVE_INFINITY;
   }
 
