@@ -178,39 +178,6 @@ export const emsgCryptoProvider: CryptoProvider = {
 
 const equalBytes = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((x, i) => x === b[i]);
 
-/** FNV-1a of the bytes: a cheap first look before comparing them whole. */
-function fnv(...parts: Uint8Array[]): number {
-  let h = 0x811c9dc5;
-  for (const part of parts) {
-    h = Math.imul(h ^ part.length, 16777619);
-    for (let i = 0; i < part.length; i++) h = Math.imul(h ^ part[i]!, 16777619);
-  }
-  return h;
-}
-
-/** Answers of a pure function by its inputs' bytes, for one operation; `clear` wipes them. */
-class ByBytes {
-  readonly #entries = new Map<number, { inputs: Uint8Array[]; answer: Uint8Array }[]>();
-
-  find(inputs: Uint8Array[]): Uint8Array | undefined {
-    const entry = this.#entries.get(fnv(...inputs))?.find((e) => e.inputs.length === inputs.length && e.inputs.every((x, i) => equalBytes(x, inputs[i]!)));
-    return entry?.answer.slice();
-  }
-
-  keep(inputs: Uint8Array[], answer: Uint8Array): Uint8Array {
-    const h = fnv(...inputs);
-    const bucket = this.#entries.get(h) ?? [];
-    bucket.push({ inputs: inputs.map((x) => x.slice()), answer: answer.slice() });
-    this.#entries.set(h, bucket);
-    return answer;
-  }
-
-  clear(): void {
-    for (const bucket of this.#entries.values()) for (const { inputs, answer } of bucket) [...inputs, answer].forEach((x) => x.fill(0));
-    this.#entries.clear();
-  }
-}
-
 type KeyedMac = _HMAC<ReturnType<typeof sha512.create>>;
 
 /**
@@ -245,12 +212,10 @@ class OperationMacs {
   }
 }
 
-// Sender data is this small; message contents are not kept.
-const SENDER_DATA_MAX = 64;
-
 /**
- * `suite` for one operation: its MACs and KDF share keyed states (OperationMacs, pure JS only) and a received
- * message's sender data is opened once, until `end`. Same bytes out as `suite`.
+ * `suite` for one operation: its MACs and KDF share keyed states (OperationMacs, pure JS only) until
+ * `end`. Same bytes out as `suite`. (A received message's sender data, which receive.ts reads to
+ * name the sender before ts-mls reads it, is read once by the ts-mls patch: privateMessage.js.)
  */
 export function operationSuite(suite: CiphersuiteImpl): { cs: CiphersuiteImpl; end(): void } {
   // A host's own HMAC has no keyed state to share, so operations under it make none.
@@ -274,22 +239,8 @@ export function operationSuite(suite: CiphersuiteImpl): { cs: CiphersuiteImpl; e
     },
     size: HASH_BYTES,
   };
-  // A received message's sender data is opened twice, by receive.ts to name its sender and by
-  // ts-mls to read it: the second time gets the first's answer.
-  const senderData = new ByBytes();
-  const hpke: Hpke = {
-    ...suite.hpke,
-    async decryptAead(key, nonce, aad, ciphertext) {
-      if (ciphertext.length > SENDER_DATA_MAX || aad === undefined) return suite.hpke.decryptAead(key, nonce, aad, ciphertext);
-      const inputs = [key, nonce, aad, ciphertext];
-      return senderData.find(inputs) ?? senderData.keep(inputs, await suite.hpke.decryptAead(key, nonce, aad, ciphertext));
-    },
-  };
   return {
-    cs: { ...suite, hash, kdf, hpke },
-    end: () => {
-      macs?.end();
-      senderData.clear();
-    },
+    cs: { ...suite, hash, kdf },
+    end: () => macs?.end(),
   };
 }
