@@ -1,8 +1,9 @@
-import { env, runInDurableObject } from "cloudflare:test";
+import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { randomId16 } from "../../shared/ids.js";
 import type { MailItem } from "../../shared/wire/index.js";
 import { befriend, call, registered, type Device } from "./harness.js";
+import { LOG_RETENTION_MS } from "../../worker/conversation.js";
 import { TestGroup } from "./mls.js";
 
 /**
@@ -88,7 +89,7 @@ describe("the hub's log as runs", () => {
         { first: 1, last: 1 }, { first: 2, last: 2 }, { first: 3, last: 3 }, { first: 4, last: 4 },
       ]);
     });
-  });
+  }, 30_000);
 
   it("answers a retry of a burst's entry with its first seq after the hub restarted, and the burst's other entries once each", async () => {
     const { alice, bob, conv, group } = await twoInConversation("hra", "hrb");
@@ -104,5 +105,28 @@ describe("the hub's log as runs", () => {
     expect(mixed).toEqual([seqs[1], 5]);
     const ids = (await convItems(alice)).filter((i) => i.type === "application").map((i) => i.id);
     expect(ids.sort()).toEqual([...bodies.map((b) => b.id), fresh.id].sort());
-  });
+  }, 30_000);
+
+  it("drops the runs handed on that are past the retention, and their ids, on the alarm; the seqs go on after them", async () => {
+    const { bob, conv, group } = await twoInConversation("hda", "hdb");
+    const old = { id: randomId16(), epoch: 1, kind: "application", mls: await group.message() };
+    const kept = { id: randomId16(), epoch: 1, kind: "application", mls: await group.message() };
+    expect(await (await call(bob, "POST", `/conversations/${conv}/messages`, old)).json()).toEqual({ accepted: true, seq: 2 });
+    expect(await (await call(bob, "POST", `/conversations/${conv}/messages`, kept)).json()).toEqual({ accepted: true, seq: 3 });
+    const past = Date.now() - LOG_RETENTION_MS - 1000;
+    await runInDurableObject(hubOf(conv), (_i, state) => {
+      state.storage.sql.exec("UPDATE runs SET at = ? WHERE last <= 2", past);
+    });
+    expect(await runDurableObjectAlarm(hubOf(conv))).toBe(true);
+    await runInDurableObject(hubOf(conv), (_i, state) => {
+      expect(state.storage.sql.exec("SELECT first, last FROM runs ORDER BY last").toArray()).toEqual([{ first: 3, last: 3 }]);
+      expect(state.storage.sql.exec("SELECT id, seq FROM submit_ids").toArray()).toEqual([{ id: kept.id, seq: 3 }]);
+    });
+    // Gone from the log, the old id is as new (as when its row was deleted); what is kept still answers as a retry.
+    expect(await (await call(bob, "POST", `/conversations/${conv}/messages`, kept)).json()).toEqual({ accepted: true, seq: 3 });
+    expect(await (await call(bob, "POST", `/conversations/${conv}/messages`, old)).json()).toEqual({ accepted: true, seq: 4 });
+    await restart(conv);
+    const next = { id: randomId16(), epoch: 1, kind: "application", mls: await group.message() };
+    expect(await (await call(bob, "POST", `/conversations/${conv}/messages`, next)).json()).toEqual({ accepted: true, seq: 5 });
+  }, 30_000);
 });
