@@ -292,7 +292,16 @@ export class ConversationObject extends DurableObject<Env> {
       // An id twice in one run is inserted once; the second is then answered as a retry.
       const unique = new Map<string, Entry>();
       for (const { entry } of run) if (!unique.has(entry.submit_id)) unique.set(entry.submit_id, entry);
-      const seqs = this.insertLog([...unique.values()]);
+      let seqs: Map<string, number>;
+      try {
+        // One transaction: a run row that fails must not leave its ids taken, or their retries are refused.
+        seqs = this.transaction(() => this.insertLog([...unique.values()]));
+      } catch {
+        const failed = new EmsgError("unavailable", "The submission could not be stored; send it again.").toJSON();
+        for (const { index } of run) outcomes[index] = { ok: false, error: failed };
+        run = [];
+        return;
+      }
       for (const { index, entry, p } of run) {
         outcomes[index] = attemptNow(() => {
           const seq = seqs.get(entry.submit_id);

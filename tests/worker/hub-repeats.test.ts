@@ -69,3 +69,34 @@ describe("a hub's submissions sent again", () => {
     expect((await convIds(bob)).filter((id) => id === commit.id)).toHaveLength(2);
   }, 20_000);
 });
+
+describe("a round whose log write fails part way", () => {
+  // insertLog writes a round's ids (submit_ids) and then its run row: should the row fail (a
+  // storage error; planted here as a row where the round's run goes, removed again), the ids must
+  // not stay taken at seqs no run holds, or the submission sent again is refused `conflict` for
+  // good (or, once another entry holds that seq, answered with it) and reaches no one.
+  it("takes a submission sent again after its first try failed to be logged, and delivers it", async () => {
+    const alice = await registered("hrf");
+    const bob = await registered("hrg");
+    await befriend(alice, bob);
+    const created = await call(alice, "POST", "/conversations", { id: randomId16(), members: [bob.address] });
+    const { conversation } = (await created.json()) as { conversation: string };
+    const group = await TestGroup.of(alice, conversation);
+    const send = (body: Record<string, unknown>) => call(alice, "POST", `/conversations/${conversation}/messages`, body);
+    expect(await (await send({ id: randomId16(), epoch: 0, kind: "application", mls: await group.message() })).json()).toEqual({ accepted: true, seq: 1 });
+    const hub = () => env.CONVERSATION.get(env.CONVERSATION.idFromName(conversation));
+    await runInDurableObject(hub(), (_i, state) => {
+      state.storage.sql.exec("INSERT INTO runs (last, first, at, entries, withdraws) VALUES (2, 2, ?, '[]', NULL)", Date.now());
+    });
+    const second = { id: randomId16(), epoch: 0, kind: "application", mls: await group.message() };
+    const failed = await send(second);
+    expect(failed.status).toBe(503);
+    expect(await errorOf(failed)).toBe("unavailable");
+    await runInDurableObject(hub(), (_i, state) => {
+      state.storage.sql.exec("DELETE FROM runs WHERE last = 2 AND entries = '[]'");
+    });
+    const again = await send(second);
+    expect(await again.json()).toEqual({ accepted: true, seq: 2 });
+    expect(await convIds(bob)).toContain(second.id);
+  }, 20_000);
+});
