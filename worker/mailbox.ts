@@ -66,12 +66,13 @@ export class Mailbox {
 
   /**
    * Stores items in order, a row per frame's worth (see MAILBOX_RUNS_STEP), and pushes each row's
-   * text as it is stored: one statement and one JSON text for a delivery, not one per item.
+   * text once all are stored: one statement and one JSON text for a delivery, not one per item.
    */
   putMany(contents: MailContent[], now: number): MailItem[] {
     let seq = this.lastSeq();
     const items = contents.map((content) => ({ ...content, seq: ++seq, at: now }) as MailItem);
     const sockets = this.ctx.getWebSockets();
+    const texts: string[] = [];
     for (const frame of framesOf(items)) {
       const text = JSON.stringify(frame);
       const last = frame[frame.length - 1]!.seq;
@@ -84,10 +85,13 @@ export class Mailbox {
         throw error;
       }
       this.lastGiven = last;
-      if (sockets.length > 0) {
-        const pushed = `{"t":"items","items":${text}}`;
-        for (const ws of sockets) send(ws, pushed);
-      }
+      texts.push(text);
+    }
+    // Pushed once every row is written: a later row failing undoes the earlier ones, and a device
+    // must not hold items whose seqs the next delivery is given.
+    for (const text of sockets.length > 0 ? texts : []) {
+      const pushed = `{"t":"items","items":${text}}`;
+      for (const ws of sockets) send(ws, pushed);
     }
     return items;
   }

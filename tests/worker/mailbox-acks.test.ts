@@ -84,12 +84,10 @@ describe("acks inside one delivered batch", () => {
 });
 
 describe("a delivery that fails part way", () => {
-  // M (ba723bf): putMany pushes each ~512 KiB frame as soon as its row is written, inside the caller's
-  // transaction; a later row's failure rolls the rows back, but the device already holds items
-  // whose seqs are given again to the next delivery, and its ack of them hides those. Until the
-  // push waits for every row, this fails. The failure is planted (a row where the second frame
-  // ends); a storage limit reached mid-delivery would do the same.
-  it.fails("pushes nothing of a delivery whose rows were not all stored", async () => {
+  // A delivery's rows are written in one transaction; should a later one fail (planted here: a row
+  // where the second frame ends; a storage limit reached mid-delivery does the same), the device
+  // must hold none of its items, whose seqs the next delivery is given.
+  it("pushes nothing of a delivery whose rows were not all stored", async () => {
     const bob = await registered("pushfail");
     const remote = newDevice("far", PEER);
     await runInDurableObject(accountStub(bob.address), (_i, state) => {
