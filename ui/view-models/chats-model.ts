@@ -24,6 +24,8 @@ export interface SearchHit {
 export class ChatsViewModel extends Observable {
   readonly #ctx: ChatContext;
   #summaries = new Map<string, ConversationSummary>();
+  /** Summaries told while `load` reads the listing, which would otherwise overwrite them. */
+  readonly #arrivedWhileLoading = new Set<ConversationSummary[]>();
   conversation: ConversationViewModel | null = null;
   /** The open conversation's group state, when it is a group. */
   group: GroupViewModel | null = null;
@@ -48,9 +50,8 @@ export class ChatsViewModel extends Observable {
       this.changed();
     });
     ctx.client.events.on("conversation", (summary) => {
-      // The chat with a friend listed before its conversation existed (history moved in) is this one now.
-      if (summary.peer && summary.kind !== "group") this.#summaries.delete(`@${summary.peer}`);
-      this.#summaries.set(summary.conversation, summary);
+      for (const arrived of this.#arrivedWhileLoading) arrived.push(summary);
+      this.#take(summary);
       this.people.addPeople(summary.members);
       this.conversation?.adopt(summary);
       if (this.group?.conversation === summary.conversation) this.group.update(summary);
@@ -61,8 +62,22 @@ export class ChatsViewModel extends Observable {
     });
   }
 
+  /** The chat with a friend listed before its conversation existed (history moved in) is this one now. */
+  #take(summary: ConversationSummary): void {
+    if (summary.peer && summary.kind !== "group") this.#summaries.delete(`@${summary.peer}`);
+    this.#summaries.set(summary.conversation, summary);
+  }
+
   async load(): Promise<void> {
-    this.#summaries = new Map((await this.#ctx.client.conversations()).map((s) => [s.conversation, s]));
+    // A summary told while the listing was read is as new as the listing, or newer: it stays.
+    const arrived: ConversationSummary[] = [];
+    this.#arrivedWhileLoading.add(arrived);
+    try {
+      this.#summaries = new Map((await this.#ctx.client.conversations()).map((s) => [s.conversation, s]));
+    } finally {
+      this.#arrivedWhileLoading.delete(arrived);
+    }
+    for (const summary of arrived) this.#take(summary);
     this.#pinned = await this.#ctx.records.marked("pinned");
     this.#muted = await this.#ctx.records.marked("muted");
     for (const summary of this.#summaries.values()) this.people.addPeople(summary.members);

@@ -1,0 +1,35 @@
+import { describe, expect, it } from "vitest";
+import type { EmsgClient } from "../../shared/client/client.js";
+import type { ChatContext } from "../../ui/view-models/chat-context.js";
+import { ChatsViewModel } from "../../ui/view-models/chats-model.js";
+import { translator } from "../../ui/i18n/translate.js";
+import { tripGroup } from "./group-world.js";
+
+/** The chat list over a real client core, with nothing kept on the side (no stars, drafts, marks). */
+function chatList(client: EmsgClient): ChatsViewModel {
+  const records = { marked: async () => new Set<string>(), favorites: async () => [], draft: async () => "", keyMemory: async () => undefined };
+  const ctx = { client, records, locale: "en", t: translator("en"), link: "online", now: () => Date.now(), favoritesChanged: () => undefined, runExpiry: () => client.expire() };
+  return new ChatsViewModel(ctx as unknown as ChatContext);
+}
+
+describe("the chat list's first load", () => {
+  it("keeps a message that arrived while the list was being read, with its unread count", { timeout: 60_000 }, async () => {
+    const { alice, bob, conversation } = await tripGroup();
+    const list = chatList(bob);
+    // The listing is read, then Alice's message arrives before the list has taken it in: the
+    // list must not put back the older listing over what the arrival told it.
+    const listing = bob.conversations.bind(bob);
+    bob.conversations = async () => {
+      const read = await listing();
+      await alice.sendText(conversation, "the train leaves at 9");
+      await alice.flush();
+      await bob.sync();
+      return read;
+    };
+    await list.load();
+    const row = list.rows.find((r) => r.id === conversation);
+    expect(row?.unread).toBe(1);
+    expect(row?.preview).toContain("the train leaves at 9");
+    expect(list.unreadTotal).toBe(1);
+  });
+});
