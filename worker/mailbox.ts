@@ -26,6 +26,8 @@ export const CONV_POSITIONS_STEP = `DROP TABLE IF EXISTS conv_marks;
   CREATE TABLE conv_positions (conversation TEXT NOT NULL, position INTEGER NOT NULL, PRIMARY KEY (conversation, position)) WITHOUT ROWID;`;
 /** Seqs a device's acks move on between two drops of the rows every device has (see ack). */
 const ACKED_TRIM_EVERY = 64;
+/** How long an acknowledgement may wait in memory before it is written (see ack). */
+const ACK_WRITE_MS = 1000;
 
 /** An entry's place in its hub's order: a commit's Welcome shares its hubSeq and comes after it. */
 export function hubPosition(payload: ConvPayload): number {
@@ -51,6 +53,9 @@ export class Mailbox {
   private ackTrimmedAt = Number.NEGATIVE_INFINITY;
   /** The highest seq ever given (SQLite's AUTOINCREMENT counter), once read; this object alone writes rows. */
   private lastGiven: number | undefined;
+  /** Acknowledgements not written yet, by device (see ack). */
+  private readonly unwritten = new Map<string, number>();
+  private ackTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
     private readonly sql: SqlStorage,
@@ -127,6 +132,7 @@ export class Mailbox {
 
   /** The seq every device acknowledged: rows up to it are gone to readers, whether trimmed yet or not. */
   private ackedByAll(): number {
+    this.writeAcks();
     return this.sql.exec<{ a: number }>("SELECT COALESCE(MIN(acked), 0) AS a FROM devices").one().a;
   }
 
@@ -136,18 +142,33 @@ export class Mailbox {
   }
 
   /**
-   * Cumulative acknowledgement by one device. Items every device has are dropped once acks moved
-   * ACKED_TRIM_EVERY seqs on, not on every ack (a statement each, and a device acks each frame);
-   * until then no reader sees them (page) and expiry does not take them for undelivered (expire).
+   * Cumulative acknowledgement by one device. A device acks each frame: its acks are written at
+   * most ACK_WRITE_MS later, all at once, and before anything reads them (an ack lost to a crash
+   * only sends those items again, which a device skips by their seq, PROTOCOL §6). Items every
+   * device has are dropped once acks moved ACKED_TRIM_EVERY seqs on, not on every ack; until then
+   * no reader sees them (page) and expiry does not take them for undelivered (expire).
    */
   ack(deviceId: string, upTo: number): void {
-    this.sql.exec("UPDATE devices SET acked = MAX(acked, ?) WHERE device_id = ?", upTo, deviceId);
-    if (upTo - this.ackTrimmedAt < ACKED_TRIM_EVERY) return;
-    this.ackTrimmedAt = upTo;
-    this.trim();
+    this.unwritten.set(deviceId, Math.max(upTo, this.unwritten.get(deviceId) ?? upTo));
+    if (upTo - this.ackTrimmedAt >= ACKED_TRIM_EVERY) {
+      this.ackTrimmedAt = upTo;
+      this.trim();
+      return;
+    }
+    this.ackTimer ??= setTimeout(() => {
+      this.ackTimer = undefined;
+      this.writeAcks();
+    }, ACK_WRITE_MS);
+  }
+
+  /** Writes the acknowledgements held in memory; called before every read of them. */
+  private writeAcks(): void {
+    for (const [deviceId, upTo] of this.unwritten) this.sql.exec("UPDATE devices SET acked = MAX(acked, ?) WHERE device_id = ?", upTo, deviceId);
+    this.unwritten.clear();
   }
 
   trim(): void {
+    this.writeAcks();
     this.sql.exec("DELETE FROM mailbox WHERE seq <= (SELECT MIN(acked) FROM devices)");
   }
 
@@ -162,6 +183,7 @@ export class Mailbox {
     this.lastGiven = undefined;
     this.windows.forget();
     this.ackTrimmedAt = Number.NEGATIVE_INFINITY;
+    this.unwritten.clear();
   }
 
   /**
@@ -180,6 +202,7 @@ export class Mailbox {
    * and about FRAME_BYTES (a lone larger item, e.g. a big Welcome, goes alone).
    */
   replay(ws: WebSocket, deviceId: string): void {
+    this.writeAcks();
     let after = this.sql.exec<{ acked: number }>("SELECT acked FROM devices WHERE device_id = ?", deviceId).toArray()[0]?.acked ?? 0;
     // Each frame says how many items of this replay come after it, so a device can show its progress.
     let left = this.countAfter(after);

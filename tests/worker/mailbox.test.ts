@@ -106,6 +106,23 @@ describe("mailbox", () => {
     expect((await call(bob, "GET", "/mailbox?after=0&limit=1")).status).toBe(200);
   });
 
+  it("writes a device's acks over its socket within a second, with no read to ask for them", async () => {
+    const bob = await registered("ackwrite");
+    for (let i = 0; i < 2; i++) await sendRequest(await registered("aw"), bob);
+    const c = await connect(bob);
+    expect(itemsOf(await c.next()).map((i) => i.seq)).toEqual([1, 2]);
+    // The first ack drops what every device has at once; the next waits in memory for its write.
+    c.ws.send(JSON.stringify({ t: "ack", upTo: 1 }));
+    c.ws.send(JSON.stringify({ t: "ack", upTo: 2 }));
+    c.ws.send(JSON.stringify({ t: "ping" }));
+    expect(await c.next()).toEqual({ t: "pong" });
+    const stored = () =>
+      runInDurableObject(accountStub(bob.address), async (_i, state) => state.storage.sql.exec<{ acked: number }>("SELECT acked FROM devices WHERE device_id = ?", bob.deviceId).one().acked);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(await stored()).toBe(2);
+    c.ws.close(1000, "bye");
+  });
+
   it("answers a bad frame with an error frame and keeps the socket", async () => {
     const bob = await registered("badframe");
     const c = await connect(bob);
