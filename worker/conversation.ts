@@ -83,6 +83,13 @@ const STEPS = [
      FROM log;
    INSERT INTO submit_ids (id, seq) SELECT submit_id, seq FROM log;
    DROP TABLE log;`,
+  // Who sent an id, and what it was, beside it: a retry is answered without parsing its run (up to
+  // RUN_TEXT_MAX of JSON), which a member could otherwise make the hub do 64 times a frame.
+  `ALTER TABLE submit_ids ADD COLUMN sender TEXT NOT NULL DEFAULT '';
+   ALTER TABLE submit_ids ADD COLUMN type TEXT NOT NULL DEFAULT '';
+   UPDATE submit_ids SET (sender, type) = (
+     SELECT json_extract(entries, '$[' || (submit_ids.seq - first) || '][2]'), json_extract(entries, '$[' || (submit_ids.seq - first) || '][5]')
+     FROM runs WHERE last >= submit_ids.seq ORDER BY last LIMIT 1);`,
 ];
 
 /** A log entry as a run row keeps it: submit_id, at, sender, device_id, epoch, type, mls, welcome, members, recipients, welcome_to, author_proof, withdraws. */
@@ -523,8 +530,8 @@ export class ConversationObject extends DurableObject<Env> {
     const first = this.logEnd() + 1;
     const claimed = this.sql
       .exec<{ seq: number }>(
-        "INSERT INTO submit_ids (id, seq) SELECT value->>0, value->>1 FROM json_each(?) WHERE true ON CONFLICT (id) DO NOTHING RETURNING seq",
-        JSON.stringify(entries.map((e, i) => [e.submit_id, first + i])),
+        "INSERT INTO submit_ids (id, seq, sender, type) SELECT value->>0, value->>1, value->>2, value->>3 FROM json_each(?) WHERE true ON CONFLICT (id) DO NOTHING RETURNING seq",
+        JSON.stringify(entries.map((e, i) => [e.submit_id, first + i, e.sender, e.type])),
       )
       .toArray();
     let kept = entries;
@@ -589,10 +596,9 @@ export class ConversationObject extends DurableObject<Env> {
     return out;
   }
 
-  /** The entry a submit id is in the log with, if it is. */
-  private entryOf(id: string): LogRow | undefined {
-    const seq = this.sql.exec<{ seq: number }>("SELECT seq FROM submit_ids WHERE id = ?", id).toArray()[0]?.seq;
-    return seq === undefined ? undefined : this.entriesAfter(seq - 1, 1)[0];
+  /** Where a submit id is in the log, who sent it and what it is, if it is there. */
+  private entryOf(id: string): { seq: number; sender: string; type: string } | undefined {
+    return this.sql.exec<{ seq: number; sender: string; type: string }>("SELECT seq, sender, type FROM submit_ids WHERE id = ?", id).toArray()[0];
   }
 
   /** The answer to an inserted entry, or, when its id was in the log already, to a retry. */

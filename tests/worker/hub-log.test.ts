@@ -107,6 +107,29 @@ describe("the hub's log as runs", () => {
     expect(ids.sort()).toEqual([...bodies.map((b) => b.id), fresh.id].sort());
   }, 30_000);
 
+  it("answers retries from the ids kept before their sender was kept beside them: the first seq to the sender, conflict to anyone else", async () => {
+    const { alice, bob, conv, group } = await twoInConversation("hsa", "hsb");
+    const bodies = await Promise.all([0, 1, 2].map(async () => ({ id: randomId16(), epoch: 1, kind: "application", mls: await group.message() })));
+    const seqs = await Promise.all(bodies.map(async (b) => ((await (await call(bob, "POST", `/conversations/${conv}/messages`, b)).json()) as { seq: number }).seq));
+    // Back to the runs code's schema (version 8): ids with their seq only.
+    await runInDurableObject(hubOf(conv), (_i, state) => {
+      const sql = state.storage.sql;
+      sql.exec("CREATE TABLE ids_before (id TEXT PRIMARY KEY, seq INTEGER NOT NULL) WITHOUT ROWID");
+      sql.exec("INSERT INTO ids_before SELECT id, seq FROM submit_ids");
+      sql.exec("DROP TABLE submit_ids");
+      sql.exec("ALTER TABLE ids_before RENAME TO submit_ids");
+      sql.exec("UPDATE schema_version SET version = 8");
+    });
+    await restart(conv);
+    const again = await Promise.all(bodies.map(async (b) => ((await (await call(bob, "POST", `/conversations/${conv}/messages`, b)).json()) as { seq: number }).seq));
+    expect(again).toEqual(seqs);
+    expect(await (await call(alice, "POST", `/conversations/${conv}/messages`, { ...bodies[0]!, mls: await group.message() })).json()).toMatchObject({ error: "conflict" });
+    await runInDurableObject(hubOf(conv), (_i, state) => {
+      const kept = state.storage.sql.exec<{ seq: number; sender: string; type: string }>("SELECT seq, sender, type FROM submit_ids ORDER BY seq").toArray();
+      expect(kept).toEqual([{ seq: 1, sender: alice.address, type: "commit" }, ...[...seqs].sort().map((seq) => ({ seq, sender: bob.address, type: "application" }))]);
+    });
+  }, 30_000);
+
   it("drops the runs handed on that are past the retention, and their ids, on the alarm; the seqs go on after them", async () => {
     const { bob, conv, group } = await twoInConversation("hda", "hdb");
     const old = { id: randomId16(), epoch: 1, kind: "application", mls: await group.message() };
