@@ -58,25 +58,24 @@ the item (three interleaved pairs: no difference); the Gate's federation dedupe 
 ok kept as NULL (bench/receiver-ab.ts, 8 rounds taking turns, load ~15: 176 against 176 µs a
 message; in a V8 profile of hub-ab's receiver the records are ~2.5% of it, not ~12%).
 
-Where the time goes now (2026-12-05, quiet machine): a federated message costs the hub's
-workerd ~97–110 µs of CPU and the receiving one ~50–60 µs (bench/hub-ab.ts), both together
-~160 µs against Prosody's ~180 for its two processes, so the federated rate is ~1.3× Prosody's;
-on one domain EMSG's one workerd takes ~116 µs against Prosody's ~94 (~1.0×). 2× Prosody's rate
-needs about half of that. The biggest single costs are the two durable writes: the hub's log
-write (a run's row per accept round since the log is kept as runs, ~10% of the hub, 6 of it the
-insert of each entry's submission id at a random place of its table; a row an entry was ~20%)
-and the receiving account's mailbox insert with its dedupe positions (~33% of
-the receiver before a delivery became one run row and one window row a conversation: now the
-whole Account call and its transaction ~25%, the receiver ~40 µs a message federated); then the Gate's dedupe records (~12%), the Account call per account and batch
-(~11%), the device's ack (~8%) and garbage collection (~8%). Next levers: the submission ids'
-dedupe (in memory over a window, with a durable check cheaper than a B-tree of random keys), and no per-account call for a batch that one account gets whole.
-Runs still vary on this VM: one server's passes spread by up to a third within minutes, which is
-why passes take turns and the median is reported. The single-pair round trip across domains on
-sessions is now four events on the hub's thread (two log commits, two pushes) and the devices'
-got frames: ~1.2–1.3 ms against Prosody's ~0.65 on a quiet machine. On the receiver most of the
-cost is per Account call, not per message: bench/receiver-ab.ts at load ~15 with 20 accounts in
-each batch of 100 (5 items each) takes 176 µs a message, with 4 (25 each) 86; with no device
-socket open 116 and 72. That is ~560 µs a call, half of it the frame pushed and its ack (~280),
-half the call with its judging, transaction and commit (~280), against ~60 µs an item; so the
-receiver's CPU a message falls with the items each account gets per batch, which the hub's
-batching (its two requests in flight, each taking what waited) sets.`
+Where the time goes now (2026-12-05 07:20, quiet machine, bench/hub-ab.ts): a federated message
+costs the hub's workerd ~90 µs of CPU and the receiving one ~40 µs, both together ~130 µs against
+Prosody's ~180 for its two processes, and the load's clients ~36 µs against the XMPP clients' ~59
+(federation-ab.ts prints both); the one full run at 4e17a0c gave 1.54× Prosody's federated rate
+and 1.45× on one domain. Each domain is one workerd, whose JavaScript runs on one thread, as
+Prosody's does: on one domain the rate is set by the CPU a message of that thread alone, so 2×
+needs about half of Prosody's. On the hub: its log is a run row per accept round and a row per
+submission id (the id's insert at a random place of its table ~6% of the hub, the run row ~1%),
+the Durable Object calls ~16% (the Outbox's ~4%, most of the rest the Gate, Account and ticket
+calls of each pass's session openings), garbage collection ~7%, the MLS header check ~3%. On the
+receiver most of the cost is per Account call, not per message: receiver-ab.ts with 20 accounts
+in each batch of 100 (5 items each) took 176 µs a message before the mailbox runs, with 4 (25
+each) 86; ~560 µs a call (half of it the frame pushed and its ack) against ~60 µs an item, and
+since the runs ~25% of the receiver is the Account call with its transaction, ~10% the device's
+ack event, ~8% the Gate. Next levers: the submission ids' dedupe (in memory over a window, with a
+durable check cheaper than a B-tree of random keys), more items per account per federation batch
+(the hub's batching sets it), and the round trip's two log commits. Runs still vary on this VM:
+one server's passes spread by up to a third within minutes, which is why passes take turns and
+the median is reported. The single-pair round trip across domains on sessions is four events on
+the hub's thread (two log commits, two pushes) and the devices' got frames: ~1.2 ms against
+Prosody's ~0.56–0.65 on a quiet machine.`
