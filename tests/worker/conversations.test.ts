@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { randomId16 } from "../../shared/ids.js";
-import type { MailItem } from "../../shared/wire/index.js";
 import { DOMAIN, anotherDevice, befriend, call, errorOf, registered, type Device } from "./harness.js";
 import { TestGroup } from "./mls.js";
+import { convItems, twoInConversation } from "./hub-groups.js";
 
 async function create(owner: Device, members: Device[]): Promise<string> {
   const res = await call(owner, "POST", "/conversations", { id: randomId16(), members: members.map((m) => m.address) });
@@ -12,23 +12,6 @@ async function create(owner: Device, members: Device[]): Promise<string> {
 
 function submit(d: Device, conv: string, body: Record<string, unknown>) {
   return call(d, "POST", `/conversations/${conv}/messages`, { id: randomId16(), ...body });
-}
-
-async function convItems(d: Device): Promise<Extract<MailItem, { kind: "conv" }>[]> {
-  const page = (await (await call(d, "GET", "/mailbox?after=0&limit=500")).json()) as { items: MailItem[] };
-  return page.items.filter((i): i is Extract<MailItem, { kind: "conv" }> => i.kind === "conv");
-}
-
-/** Alice and Bob, friends, in a conversation Alice made, whose first commit added Bob (epoch 1). */
-async function twoInConversation(a: string, b: string): Promise<{ alice: Device; bob: Device; conv: string; group: TestGroup }> {
-  const alice = await registered(a);
-  const bob = await registered(b);
-  await befriend(alice, bob);
-  const conv = await create(alice, [bob]);
-  const group = await TestGroup.of(alice, conv);
-  const added = await group.add([bob]);
-  await submit(alice, conv, { epoch: 0, kind: "commit", mls: added.commit, welcome: added.welcome, roster: { add: [bob.address] } });
-  return { alice, bob, conv, group };
 }
 
 async function linkedDevice(owner: Device): Promise<Device> {

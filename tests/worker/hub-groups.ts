@@ -31,6 +31,19 @@ export async function convItems(d: Device): Promise<ConvItem[]> {
   return page.items.filter((i): i is ConvItem => i.kind === "conv");
 }
 
+/** Alice and Bob, friends, in a conversation Alice made, whose first commit (seq 1) added Bob (epoch 1). */
+export async function twoInConversation(a: string, b: string): Promise<{ alice: Device; bob: Device; conv: string; group: TestGroup }> {
+  const alice = await registered(a);
+  const bob = await registered(b);
+  await befriend(alice, bob);
+  const conv = await conversation(alice, [bob]);
+  const group = await TestGroup.of(alice, conv);
+  const added = await group.add([bob]);
+  const body = { epoch: 0, kind: "commit", mls: added.commit, welcome: added.welcome, roster: { add: [bob.address] } };
+  expect(await (await post(alice, conv, body)).json()).toEqual({ accepted: true, seq: 1 });
+  return { alice, bob, conv, group };
+}
+
 /** Alice, Bob and Carol in Alice's group (the hub at epoch 1), each a friend of Alice's. */
 export async function threeMembers(prefix: string) {
   const alice = await registered(`${prefix}a`);

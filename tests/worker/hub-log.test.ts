@@ -1,10 +1,9 @@
 import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { randomId16 } from "../../shared/ids.js";
-import type { MailItem } from "../../shared/wire/index.js";
-import { befriend, call, registered, type Device } from "./harness.js";
+import { call } from "./harness.js";
+import { convItems, twoInConversation } from "./hub-groups.js";
 import { LOG_RETENTION_MS } from "../../worker/conversation.js";
-import { TestGroup } from "./mls.js";
 
 /**
  * The hub's log as runs (worker/conversation.ts): entries written by the code before runs (one
@@ -19,24 +18,6 @@ function hubOf(conv: string) {
 /** Ends the hub's instance: its next request starts a new one, which reads only what is stored. */
 async function restart(conv: string): Promise<void> {
   await runInDurableObject(hubOf(conv), (_i, state) => state.abort("restart")).catch(() => undefined);
-}
-
-async function convItems(d: Device): Promise<Extract<MailItem, { kind: "conv" }>[]> {
-  const page = (await (await call(d, "GET", "/mailbox?after=0&limit=500")).json()) as { items: MailItem[] };
-  return page.items.filter((i): i is Extract<MailItem, { kind: "conv" }> => i.kind === "conv");
-}
-
-async function twoInConversation(a: string, b: string): Promise<{ alice: Device; bob: Device; conv: string; group: TestGroup }> {
-  const alice = await registered(a);
-  const bob = await registered(b);
-  await befriend(alice, bob);
-  const res = await call(alice, "POST", "/conversations", { id: randomId16(), members: [bob.address] });
-  const conv = ((await res.json()) as { conversation: string }).conversation;
-  const group = await TestGroup.of(alice, conv);
-  const added = await group.add([bob]);
-  const body = { id: randomId16(), epoch: 0, kind: "commit", mls: added.commit, welcome: added.welcome, roster: { add: [bob.address] } };
-  expect(await (await call(alice, "POST", `/conversations/${conv}/messages`, body)).json()).toEqual({ accepted: true, seq: 1 });
-  return { alice, bob, conv, group };
 }
 
 const OLD_LOG = `CREATE TABLE log (seq INTEGER PRIMARY KEY AUTOINCREMENT, submit_id TEXT NOT NULL UNIQUE, at INTEGER NOT NULL,
