@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { randomId16 } from "../../shared/ids.js";
+import type { MailItem } from "../../shared/wire/index.js";
 import { DOMAIN, anotherDevice, befriend, call, errorOf, registered, type Device } from "./harness.js";
 import { TestGroup } from "./mls.js";
 import { convItems, twoInConversation } from "./hub-groups.js";
