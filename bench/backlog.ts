@@ -35,3 +35,24 @@ export async function sendBacklog(from: Person, to: string, count: number, label
     session.close();
   }
 }
+
+/**
+ * Run inside the extension's origin (its worker or a tab of it): the texts its store holds, counted
+ * in IndexedDB without reading them; 0 before the database exists (opening it would make an empty
+ * one under the background). Self-contained, as Playwright's evaluate sends its source.
+ */
+export async function storedTextsInIndexedDb(): Promise<number> {
+  if (!(await indexedDB.databases()).some((d) => d.name === "emsg-store")) return 0;
+  return new Promise<number>((done, fail) => {
+    const open = indexedDB.open("emsg-store");
+    open.onerror = () => fail(open.error);
+    open.onsuccess = () => {
+      const count = open.result.transaction("entries").objectStore("entries").count(IDBKeyRange.bound("msg/", "msg/\uffff"));
+      count.onsuccess = () => {
+        open.result.close();
+        done(count.result);
+      };
+      count.onerror = () => fail(count.error);
+    };
+  });
+}

@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium, type BrowserContext, type Worker } from "playwright-core";
 import { startDomains, twoDomains } from "../scripts/dev-servers.mjs";
-import { sendBacklog } from "./backlog.js";
+import { sendBacklog, storedTextsInIndexedDb } from "./backlog.js";
 import { type Person, register, until } from "./emsg-people.js";
 import { descendantsNamed, sleep } from "./processes.js";
 
@@ -57,24 +57,13 @@ async function launch(build: Build): Promise<{ context: BrowserContext; worker: 
   return { context, worker, id: new URL(worker.url()).host };
 }
 
-/** Texts the background has stored, counted without reading them: IndexedDB's count, or storage.local's keys. */
-function storedTexts(worker: Worker): Promise<number> {
+/** Texts the background has stored, counted without reading them: IndexedDB's count, or storage.local's keys (an older build). */
+async function storedTexts(worker: Worker): Promise<number> {
+  const counted = await worker.evaluate(storedTextsInIndexedDb);
+  if (counted > 0) return counted;
   return worker.evaluate(async () => {
     const chrome = (globalThis as unknown as { chrome: { storage: { local: { getKeys(): Promise<string[]> } } } }).chrome;
-    const databases = await indexedDB.databases();
-    if (!databases.some((d) => d.name === "emsg-store")) return (await chrome.storage.local.getKeys()).filter((key) => key.startsWith("emsg:msg/")).length;
-    return new Promise<number>((done, fail) => {
-      const open = indexedDB.open("emsg-store");
-      open.onerror = () => fail(open.error);
-      open.onsuccess = () => {
-        const count = open.result.transaction("entries").objectStore("entries").count(IDBKeyRange.bound("msg/", "msg/\uffff"));
-        count.onsuccess = () => {
-          open.result.close();
-          done(count.result);
-        };
-        count.onerror = () => fail(count.error);
-      };
-    });
+    return (await chrome.storage.local.getKeys()).filter((key) => key.startsWith("emsg:msg/")).length;
   });
 }
 

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { CDPSession, Page } from "playwright-core";
 import { startDomains, twoDomains, type RunningDomains } from "../../scripts/dev-servers.mjs";
-import { sendBacklog } from "../../bench/backlog.js";
+import { sendBacklog, storedTextsInIndexedDb } from "../../bench/backlog.js";
 import { type Person, register, until } from "../../bench/emsg-people.js";
 import { buildExtension, createInPanel, launchWithExtension, type LoadedExtension } from "./extension-harness.js";
 
@@ -64,24 +64,7 @@ describe("the extension's side panel opened before, during or after a catch-up",
    * tab showing one of its images: no page of the extension, it neither listens nor asks anything, and
    * it stays while the browser stops and starts the worker.
    */
-  const storedTexts = (): Promise<number> =>
-    counter.evaluate(
-      () =>
-        new Promise<number>(async (done, fail) => {
-          // Opening a database that is not there would make an empty one under the background.
-          if (!(await indexedDB.databases()).some((d) => d.name === "emsg-store")) return done(0);
-          const open = indexedDB.open("emsg-store");
-          open.onerror = () => fail(open.error);
-          open.onsuccess = () => {
-            const count = open.result.transaction("entries").objectStore("entries").count(IDBKeyRange.bound("msg/", "msg/\uffff"));
-            count.onsuccess = () => {
-              open.result.close();
-              done(count.result);
-            };
-            count.onerror = () => fail(count.error);
-          };
-        }),
-    );
+  const storedTexts = (): Promise<number> => counter.evaluate(storedTextsInIndexedDb);
 
   /** The browser stops the background, as MV3 does an idle one. */
   async function stopBackground(): Promise<void> {
