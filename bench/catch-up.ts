@@ -7,13 +7,7 @@ import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { chromium, type Page } from "playwright-core";
 import { until, type Person, register } from "./emsg-people.js";
-import { SessionLink } from "../shared/client/session-link.js";
-import { encodeContent, newText } from "../shared/content.js";
-import { loadConversation, saveConversation } from "../shared/client/conversation-record.js";
-import { randomId16 } from "../shared/ids.js";
-import { encrypt, epochOf } from "../shared/mls/index.js";
-import { decodeGroupState, encodeGroupState } from "../shared/mls/state-codec.js";
-import type { Submit } from "../shared/wire/conversation.js";
+import { sendTexts } from "./backlog.js";
 import type { CatchUpFigures } from "./figures.js";
 import { buildInto, CHROMIUM } from "./pwa-load.js";
 import { portIsFree, sleep } from "./processes.js";
@@ -24,9 +18,6 @@ const PORT_BASE = Number(process.env.EMSG_BENCH_CATCH_UP_PORT ?? 18941);
 const INSPECTOR_BASE = PORT_BASE + 1000;
 const CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
 const READER = "reader";
-// Submits in flight per sender over its session to the hub: one socket keeps them in order, and a
-// signed HTTP request each (the bench's setup used to) took minutes for 10,000 on this machine.
-const SUBMIT_WINDOW = 32;
 
 export interface CatchUpPlan {
   conversations: number;
@@ -152,33 +143,7 @@ export async function runCatchUp(root: string, plan: CatchUpPlan, log: (line: st
     log(`catch-up: ${queued.toLocaleString("en-US")} messages sent while the app is closed`);
     // Encrypted ahead and submitted over a session straight to each hub, as bench/emsg-links.ts does: the
     // client's queue would take minutes to send 10,000 here, and what is timed is the reader.
-    await Promise.all(
-      senders.map(async (sender, i) => {
-        const conversation = (await sender.client.conversations()).find((c) => c.peer === reader)!.conversation;
-        const record = (await loadConversation(sender.ctx, conversation))!;
-        let state = await decodeGroupState(record.group);
-        const submits: Submit[] = [];
-        const at = Date.now();
-        for (let n = 1; n <= plan.perConversation; n++) {
-          const sent = await encrypt(state, encodeContent(newText(textOf(i, n), at + n)));
-          state = sent.state;
-          submits.push({ id: randomId16(), epoch: epochOf(state), kind: "application", mls: sent.mls });
-        }
-        await saveConversation(sender.ctx, { ...record, group: encodeGroupState(state) }, false);
-        const session = await SessionLink.open(sender.ctx, conversation, { onItem: () => {}, onRtc: () => {}, onClose: () => {} });
-        try {
-          let next = 0;
-          const submitNext = async () => {
-            while (next < submits.length) {
-              if (!(await session.submit(submits[next++]!, Date.now()))) throw new Error(`${sender.address}'s session closed before the hub answered`);
-            }
-          };
-          await Promise.all(Array.from({ length: SUBMIT_WINDOW }, submitNext));
-        } finally {
-          session.close();
-        }
-      }),
-    );
+    await Promise.all(senders.map((sender, i) => sendTexts(sender, reader, Array.from({ length: plan.perConversation }, (_, k) => textOf(i, k + 1)))));
     // Cross-domain copies reach the reader's mailbox through the senders' Outbox a moment after the hub's answer.
     await sleep(5000);
     for (const sender of senders) sender.client.disconnect();
