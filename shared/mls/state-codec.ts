@@ -26,9 +26,10 @@ export function encodeGroupState(state: GroupState): string {
 
 // The states last encoded or decoded, by their text: a conversation's state is read back, moved on
 // by one message and stored again for every message sent or read alone, and decoding it cost about
-// as much as the message's crypto (~0.5 ms for a 1:1, ~6 ms for 50 members). A state leaves once an
-// operation that zeroes its spent secrets takes it (forgetGroupState), so a text read again after a
-// step that was not stored still decodes to the secrets it holds.
+// as much as the message's crypto (~0.5 ms for a 1:1, ~6 ms for 50 members). A remembered state
+// has one owner at a time: decoding takes it out, so two readers of one text at once (two clients
+// on one store in a process) never share the object whose spent secrets the first one zeroes; a
+// state also leaves once an operation that zeroes them takes it (forgetGroupState).
 const MAX_REMEMBERED = 32;
 const byText = new Map<string, GroupState>();
 const textOf = new WeakMap<GroupState, string>();
@@ -92,7 +93,11 @@ export async function decodeGroupState(text: string): Promise<GroupState> {
     return state;
   }
   const known = byText.get(text);
-  if (known !== undefined) return known;
+  if (known !== undefined) {
+    byText.delete(text);
+    textOf.delete(known);
+    return known;
+  }
   const bytes = fromB64u(text);
   if (!READABLE_FORMATS.has(bytes[0]!)) throw new EmsgError("bad_request", "A stored conversation state has an unknown format.");
   let decoded: ReturnType<typeof decodeMlsGroupState>;
@@ -105,7 +110,5 @@ export async function decodeGroupState(text: string): Promise<GroupState> {
   const [state] = decoded;
   const cs = await cipherSuite();
   if (state.groupContext.cipherSuite !== cs.name) throw new EmsgError("bad_request", "A stored conversation state uses another ciphersuite.");
-  const decodedState = asGroupState({ ...state, clientConfig });
-  remember(text, decodedState);
-  return decodedState;
+  return asGroupState({ ...state, clientConfig });
 }

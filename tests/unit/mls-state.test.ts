@@ -78,6 +78,29 @@ describe("a stored conversation state keeps the conversation going", () => {
     await expect(decodeGroupState("%%")).rejects.toMatchObject({ code: "bad_request" });
   });
 
+  it("gives two readers of one stored text at once states of their own, so both send what the friend reads", async () => {
+    const alice = await makePerson("alice#im.alice.test");
+    const bob = await makePerson("bob#im.bob.test");
+    const [a] = alice.devices as [Device];
+    const [b] = bob.devices as [Device];
+    const added = await addMembers(await createGroup(a.me, `im.alice.test/${randomId16()}`), [b.bundles[0]!.keyPackage]);
+    const hello = await encrypt(added.state, utf8.encode("hello"));
+    const aliceText = encodeGroupState(hello.state);
+    const bobText = encodeGroupState((await read((await joinFromWelcome(b.me, added.welcome, b.bundles)).state, hello.mls)).state);
+
+    // Two clients on one store in one process (a page reloaded while its old client still sends)
+    // read the same stored state before either has stored its step.
+    const [first, second] = [await decodeGroupState(aliceText), await decodeGroupState(aliceText)];
+    const one = await encrypt(first, utf8.encode("from the old client"));
+    const two = await encrypt(second, utf8.encode("from the reloaded one"));
+    expect((await read(await decodeGroupState(bobText), one.mls)).words).toBe("from the old client");
+    expect((await read(await decodeGroupState(bobText), two.mls)).words).toBe("from the reloaded one");
+    // The state the second one stored goes on.
+    const next = await encrypt(await decodeGroupState(encodeGroupState(two.state)), utf8.encode("and after"));
+    const bobRead = await read(await decodeGroupState(bobText), two.mls);
+    expect((await read(bobRead.state, next.mls)).words).toBe("and after");
+  });
+
   it("reads a stored text back to the secrets it holds after a step from it was not kept", async () => {
     const alice = await makePerson("alice#im.alice.test");
     const bob = await makePerson("bob#im.bob.test");
