@@ -882,6 +882,8 @@ export class ConversationObject extends DurableObject<Env> {
     if (frame.kind === "renew") return this.renew(ws, frame.tag, frame.ticket);
     if (frame.kind === "got") return this.stored.got(ws, `${frame.tag.address}/${frame.tag.deviceId}`, frame.seqs);
     if (frame.kind === "submit") {
+      // What the device stored, told with its next submission: read first, as a `got` frame would be.
+      if (frame.got) this.stored.got(ws, `${frame.tag.address}/${frame.tag.deviceId}`, frame.got);
       // Acknowledged once ordered and stored (the output gate holds the ack until the commit); the
       // fan-out to mailboxes follows in the background. Not awaited, so the socket's next frames
       // are read meanwhile and join the same round. One frame's submissions share a round.

@@ -37,7 +37,7 @@ export interface SessionTag {
  * `acks`), or a fresh ticket for the session, to be checked by the hub.
  */
 export type SessionRequest =
-  | { kind: "submit"; tag: SessionTag; submits: Submit[]; batched: boolean }
+  | { kind: "submit"; tag: SessionTag; submits: Submit[]; batched: boolean; got?: number[] }
   | { kind: "renew"; tag: SessionTag; ticket: SignedSessionTicket }
   | { kind: "got"; tag: SessionTag; seqs: number[] };
 
@@ -135,15 +135,15 @@ export class Sessions {
       return null;
     }
     const f = frame.output;
-    if (f.t === "got") {
-      if (!tag.acks) ws.serializeAttachment({ ...tag, lastSeen: now, acks: true } satisfies SessionTag);
-      return { kind: "got", tag, seqs: f.seqs };
-    }
+    // A `got`, alone or with submissions (§10): from now on the hub waits for this session's word.
+    const got = f.t === "got" ? f.seqs : f.t === "submit" || f.t === "submits" ? f.got : undefined;
+    if (got && !tag.acks) ws.serializeAttachment({ ...tag, lastSeen: now, acks: true } satisfies SessionTag);
+    if (f.t === "got") return { kind: "got", tag, seqs: f.seqs };
     if (f.t === "ping") this.reply(ws, { t: "pong" });
     else if (f.t === "rtc") for (const peer of this.ctx.getWebSockets(f.to)) this.reply(peer, { t: "rtc", from: `${tag.address}/${tag.deviceId}`, data: f.data });
     else if (f.t === "renew") return { kind: "renew", tag, ticket: f.ticket };
-    else if (f.t === "submit") return { kind: "submit", tag, submits: [f.submit], batched: false };
-    else return { kind: "submit", tag, submits: f.submits, batched: true };
+    else if (f.t === "submit") return { kind: "submit", tag, submits: [f.submit], batched: false, ...(got && { got }) };
+    else return { kind: "submit", tag, submits: f.submits, batched: true, ...(got && { got }) };
     return null;
   }
 

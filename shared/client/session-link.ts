@@ -74,8 +74,10 @@ export class SessionLink {
   readonly #waiting = new Map<string, Waiting>();
   /** Submissions of this turn not sent yet, as JSON: they leave together (see #flush). */
   #unsent: string[] = [];
-  /** Hub positions of this turn's stored entries not told yet: they leave as one `got` (see stored). */
+  /** Hub positions of this turn's stored entries not told yet: they leave with the turn's submissions, or as one `got` (see #flush). */
   #got: number[] = [];
+  /** Whether this turn's #flush is queued. */
+  #flushing = false;
   #closed = false;
   /** When to send the hub a fresh ticket: the session ends when its latest one expires (§10). */
   #renewAt: number;
@@ -142,42 +144,51 @@ export class SessionLink {
     return new Promise((resolve, reject) => {
       this.#waiting.set(submit.id, { resolve, reject, since: now });
       this.#unsent.push(JSON.stringify(submit));
-      if (this.#unsent.length === 1) queueMicrotask(() => this.#flush());
+      this.#queueFlush();
     });
+  }
+
+  #queueFlush(): void {
+    if (this.#flushing) return;
+    this.#flushing = true;
+    queueMicrotask(() => this.#flush());
   }
 
   /**
    * Sends the turn's submissions in order, several to a `submits` frame (within MAX_SESSION_SUBMITS
-   * and SESSION_BATCH_CHARS): a client sending a burst costs the hub one event, not one each.
+   * and SESSION_BATCH_CHARS): a client sending a burst costs the hub one event, not one each. The
+   * turn's `got` rides on its first frame (a device answering what it just stored costs the hub
+   * one event, not two), and goes alone when nothing is submitted.
    */
   #flush(): void {
+    this.#flushing = false;
     const unsent = this.#unsent;
+    let got = this.#got;
     this.#unsent = [];
+    this.#got = [];
     for (let start = 0; start < unsent.length && !this.#closed; ) {
       let end = start + 1;
       let chars = unsent[start]!.length;
       while (end < unsent.length && end - start < MAX_SESSION_SUBMITS && chars + unsent[end]!.length < SESSION_BATCH_CHARS) chars += unsent[end++]!.length + 1;
       const batch = unsent.slice(start, end);
-      this.#sendText(batch.length === 1 ? `{"t":"submit","submit":${batch[0]}}` : `{"t":"submits","submits":[${batch.join(",")}]}`);
+      const told = got.length > 0 ? `,"got":${JSON.stringify(got.slice(0, MAX_SESSION_GOT))}` : "";
+      got = got.slice(MAX_SESSION_GOT);
+      this.#sendText(batch.length === 1 ? `{"t":"submit","submit":${batch[0]}${told}}` : `{"t":"submits","submits":[${batch.join(",")}]${told}}`);
       start = end;
     }
+    for (let start = 0; start < got.length && !this.#closed; start += MAX_SESSION_GOT) this.#send({ t: "got", seqs: got.slice(start, start + MAX_SESSION_GOT) });
   }
 
   /**
    * Tells the hub this device has stored the entry it pushed at `hubSeq` (PROTOCOL §10, `got`),
-   * with the others of this turn: the hub may then spare the account its mailbox copy. Called only
-   * once the entry is durably applied; whatever is not told arrives by the mailbox as well.
+   * with the others of this turn and on its submissions if any (see #flush): the hub may then spare
+   * the account its mailbox copy. Called only once the entry is durably applied; whatever is not
+   * told arrives by the mailbox as well.
    */
   stored(hubSeq: number): void {
     if (this.#closed) return;
     this.#got.push(hubSeq);
-    if (this.#got.length === 1) queueMicrotask(() => this.#flushGot());
-  }
-
-  #flushGot(): void {
-    const seqs = this.#got;
-    this.#got = [];
-    for (let start = 0; start < seqs.length && !this.#closed; start += MAX_SESSION_GOT) this.#send({ t: "got", seqs: seqs.slice(start, start + MAX_SESSION_GOT) });
+    this.#queueFlush();
   }
 
   signal(to: string, data: RtcData): void {

@@ -41,15 +41,19 @@ export const SESSION_BATCH_CHARS = 65536;
 /** Hub positions one `got` frame names at most. */
 export const MAX_SESSION_GOT = 256;
 
+/** Hub positions of entries pushed to a session that its device stored (§10, `got`). */
+const SessionGotSchema = v.pipe(v.array(SeqSchema), v.minLength(1), v.maxLength(MAX_SESSION_GOT));
+
 export const SessionClientFrameSchema = v.variant("t", [
-  v.object({ t: v.literal("submit"), submit: SubmitSchema }),
-  v.object({ t: v.literal("submits"), submits: v.pipe(v.array(SubmitSchema), v.minLength(1), v.maxLength(MAX_SESSION_SUBMITS)) }),
+  // `got`: what the device stored since its last frame, told with its next submission rather than alone.
+  v.object({ t: v.literal("submit"), submit: SubmitSchema, got: v.optional(SessionGotSchema) }),
+  v.object({ t: v.literal("submits"), submits: v.pipe(v.array(SubmitSchema), v.minLength(1), v.maxLength(MAX_SESSION_SUBMITS)), got: v.optional(SessionGotSchema) }),
   RtcFrameSchema,
   v.object({ t: v.literal("ping") }),
   // A fresh ticket from the member's own server, before the session's current one expires.
   v.object({ t: v.literal("renew"), ticket: SignedSessionTicketSchema }),
   // The device stored these entries pushed to this session: the hub may spare its account their mailbox copies.
-  v.object({ t: v.literal("got"), seqs: v.pipe(v.array(SeqSchema), v.minLength(1), v.maxLength(MAX_SESSION_GOT)) }),
+  v.object({ t: v.literal("got"), seqs: SessionGotSchema }),
 ]);
 export type SessionClientFrame = v.InferOutput<typeof SessionClientFrameSchema>;
 

@@ -9,6 +9,7 @@ import { applyItems } from "../../shared/client/mailbox-sync.js";
 import { findMessage, history, saveMessage } from "../../shared/client/messages.js";
 import { enqueue, flushOutgoing } from "../../shared/client/outgoing-queue.js";
 import { ServerApi } from "../../shared/client/server-api.js";
+import { SessionLink } from "../../shared/client/session-link.js";
 import { MAX_SESSION_SUBMITS, SESSION_BATCH_CHARS, type DirectFrame, type RtcData } from "../../shared/wire/frames.js";
 import type { Submit } from "../../shared/wire/conversation.js";
 import type { MailItem } from "../../shared/wire/mail.js";
@@ -159,6 +160,31 @@ describe("sessions (path 2)", () => {
     await until("Bob to see both", () => w.bob.shown.length === 3);
     await until("the hub to hear of both", () => gotFrames().flatMap((f) => f.seqs as number[]).length === 3);
     expect(gotFrames().slice(1).flatMap((f) => f.seqs as number[])).toEqual([9, 10]);
+  });
+
+  it("tells what it stored with the turn's submissions, on their first frame, and alone when it submits nothing", async () => {
+    const w = await world();
+    const link = await SessionLink.open(w.bob.ctx, w.conversation, { onItem: () => {}, onRtc: () => {}, onClose: () => {} });
+    const socket = w.hub.open()[0]!;
+    const message = (): Submit => ({ id: randomId16(), epoch: 1, kind: "application", mls: "AAEC" });
+    // Stored, then answered in the same turn: one frame, so the hub has one event to handle, not two.
+    const answer = message();
+    link.stored(7);
+    expect(await link.submit(answer, w.clock.now())).toEqual({ accepted: true, seq: 101 });
+    expect(socket.frames).toEqual([{ t: "submit", submit: answer, got: [7] }]);
+    link.stored(8);
+    await settle();
+    expect(socket.frames.slice(1)).toEqual([{ t: "got", seqs: [8] }]);
+    // More than one frame holds: the first submission frame takes 256 positions, the rest go alone.
+    const seqs = Array.from({ length: 300 }, (_, i) => 1000 + i);
+    const burst = [message(), message()];
+    for (const seq of seqs) link.stored(seq);
+    await Promise.all(burst.map((submit) => link.submit(submit, w.clock.now())));
+    expect(socket.frames.slice(2)).toEqual([
+      { t: "submits", submits: burst, got: seqs.slice(0, 256) },
+      { t: "got", seqs: seqs.slice(256) },
+    ]);
+    link.close();
   });
 
   it("keeps an active session alive with pings and closes it once idle", async () => {

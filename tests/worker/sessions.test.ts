@@ -357,6 +357,55 @@ describe("session tickets: a session lasts as long as its latest ticket", () => 
     }
   }, 20_000);
 
+  it("reads a got carried by a submission as a got frame, and refuses the frame whole when that got is bad", async () => {
+    const { alice, bob, wa, wb, nextA, nextB, group } = await twoSessions("gotwith");
+    const mls = await group.message();
+    const message = () => ({ id: randomId16(), epoch: 0, kind: "application", mls });
+    const arrives = async (d: Device, seq: number) => {
+      for (const end = Date.now() + 5000; Date.now() < end; await new Promise((r) => setTimeout(r, 200))) if ((await convSeqsIn(d)).includes(seq)) return;
+      throw new Error(`hub seq ${seq} never reached ${d.address}'s mailbox`);
+    };
+    /** Alice writes; Bob's session gets it at `seq`. */
+    const aliceWrites = async (seq: number) => {
+      const submit = message();
+      wa.send(JSON.stringify({ t: "submit", submit }));
+      expect(await nextA()).toEqual({ t: "ack", id: submit.id, seq });
+      expect(await nextB()).toMatchObject({ t: "item", item: { hubSeq: seq } });
+    };
+    /** Bob answers, saying in the same frame that he stored `got` (if given); his answer is ordered at `seq`. */
+    const bobAnswers = async (frame: "submit" | "submits", got: number[] | undefined, seq: number) => {
+      const submit = message();
+      wb.send(JSON.stringify(frame === "submit" ? { t: "submit", submit, got } : { t: "submits", submits: [submit], got }));
+      expect(await nextB()).toEqual(frame === "submit" ? { t: "ack", id: submit.id, seq } : { t: "acks", acks: [{ id: submit.id, seq }] });
+      expect(await nextA()).toMatchObject({ t: "item", item: { hubSeq: seq } });
+    };
+
+    // Bob's own message tells the hub his account has this one device (PROTOCOL §7).
+    await bobAnswers("submit", undefined, 1);
+    await arrives(alice, 1);
+    // Until his device first says `got` (here with his answer), nothing waits for it: this copy goes as before.
+    await aliceWrites(2);
+    await bobAnswers("submit", [2], 3);
+    await arrives(bob, 2);
+    // Stored and said so with his answers, alone or in a burst: no mailbox copies.
+    await aliceWrites(4);
+    await bobAnswers("submit", [4], 5);
+    await aliceWrites(6);
+    await bobAnswers("submits", [6], 7);
+    // Unsaid, the copy waits for the hold, then goes; it comes after those he said he stored.
+    await aliceWrites(8);
+    await arrives(bob, 8);
+    expect(await convSeqsIn(bob)).toEqual([2, 8]);
+    // A bad `got` refuses its whole frame: the submission is not ordered.
+    for (const got of [[], [-1], [1.5], Array.from({ length: 257 }, (_, i) => i)]) {
+      wb.send(JSON.stringify({ t: "submit", submit: message(), got }));
+      expect(await nextB()).toMatchObject({ t: "error", error: "bad_request" });
+    }
+    await aliceWrites(9);
+    wa.close(1000, "bye");
+    wb.close(1000, "bye");
+  }, 20_000);
+
   it("closes a removed device's session at once, and gives it no fresh ticket", async () => {
     const alice = await registered("remses");
     const bob = await registered("remsesb");
