@@ -1,14 +1,14 @@
-// `npx tsx bench/trip-ab.ts BEFORE_TREE [rounds] [passes]`: the single-pair round trip across domains
+// `npx tsx bench/trip-ab.ts BEFORE_TREE [rounds] [passes] [port]`: the single-pair round trip across domains
 // (both ends on sessions, bench/live-links.ts) of BEFORE_TREE and of this tree, passes taking turns,
 // with each world's servers' CPU per round trip (both domains' workerds): federation-ab's round
-// trip without Prosody, on ports 19642-19645 (inspectors 20642-20645), so it needs no lock.
+// trip without Prosody, on ports port to port+3 (19642 unless given; inspectors 1000 above), so it needs no lock.
 import { mkdtempSync, rmSync } from "node:fs";
 import { resolve } from "node:path";
 import { cpuMs, descendantsNamed, listenerOf } from "./processes.js";
 import { FULL } from "./plan.js";
 import { median } from "./stats.js";
 
-const [beforeTree, rounds = "200", passes = "6"] = process.argv.slice(2);
+const [beforeTree, rounds = "200", passes = "6", port = "19642"] = process.argv.slice(2);
 async function world(tree: string, port: number, inspector: number) {
   const { startWorkerdDomains } = await import(
     resolve(tree, "scripts/workerd-servers.mjs")
@@ -66,8 +66,8 @@ async function world(tree: string, port: number, inspector: number) {
     },
   };
 }
-const before = await world(beforeTree!, 19642, 20642);
-const after = await world(".", 19644, 20644);
+const before = await world(beforeTree!, Number(port), Number(port) + 1000);
+const after = await world(".", Number(port) + 2, Number(port) + 1002);
 const res: Record<string, { p50: number; cpu: number }[]> = {
   before: [],
   after: [],

@@ -1,7 +1,7 @@
-// `npx tsx bench/trip-profile.ts [rounds] [out.cpuprofile]`: the single-pair round trip across
+// `npx tsx bench/trip-profile.ts [rounds] [out.cpuprofile] [port]`: the single-pair round trip across
 // domains of bench/federation-ab.ts (both ends on sessions, as bench/live-links.ts), with a V8 CPU
 // profile of the hub's workerd (im.alice.test) while it runs; prints that workerd's top functions
-// by self time and its CPU per round trip. Ports 19640-19641, inspectors 20640-20641.
+// by self time and its CPU per round trip. Ports port and port+1 (19640 unless given), inspectors 1000 above.
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import WebSocket from "ws";
 import { startWorkerdDomains } from "../scripts/workerd-servers.mjs";
@@ -21,6 +21,7 @@ interface Node {
 
 const [rounds = 400] = process.argv.slice(2, 3).map(Number);
 const out = process.argv[3] ?? "/tmp/trip-hub.cpuprofile";
+const port = Number(process.argv[4] ?? 19640);
 
 async function inspector(port: number) {
   const targets = (await (await fetch(`http://127.0.0.1:${port}/json`)).json()) as { webSocketDebuggerUrl: string }[];
@@ -54,7 +55,7 @@ function selfTimes(profile: { nodes: Node[]; samples: number[]; timeDeltas: numb
 
 async function main(): Promise<void> {
   const dir = mkdtempSync("/dev/shm/emsg-trip-profile-");
-  const running = await startWorkerdDomains({ domains: twoDomains(19640, 20640), persistRoot: dir });
+  const running = await startWorkerdDomains({ domains: twoDomains(port, port + 1000), persistRoot: dir });
   try {
     const alice = await register("tripa#im.alice.test", running.resolve);
     const bob = await register("tripb#im.bob.test", running.resolve);
@@ -75,8 +76,8 @@ async function main(): Promise<void> {
     };
     // The first round trips teach the hub that each account has one device.
     await trip(20);
-    const hub = listenerOf(19640, descendantsNamed("workerd"))!;
-    const devtools = await inspector(20640);
+    const hub = listenerOf(port, descendantsNamed("workerd"))!;
+    const devtools = await inspector(port + 1000);
     await devtools.call("Profiler.enable");
     await devtools.call("Profiler.setSamplingInterval", { interval: 100 });
     await devtools.call("Profiler.start");
