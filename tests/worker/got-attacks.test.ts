@@ -193,4 +193,50 @@ describe("got spares nobody but the acking device's own account", () => {
     again.ws.close(1000, "bye");
     a.ws.close(1000, "bye");
   }, 30_000);
+
+  // A got may ride on a submission frame (dd88190): the same rules hold there. Alice's and a second
+  // device's sessions carry got for an entry pushed to Bob's silent device on their own submissions.
+  it("a got carried by another member's or another device's submissions spares nothing", async () => {
+    const alice = await registered("gotca");
+    const bob = await registered("gotcb");
+    await befriend(alice, bob);
+    const conv = await conversationOf(alice, bob);
+    const group = await TestGroup.of(alice, conv);
+    const mls = await group.message();
+    const a = await open(alice, conv);
+    const b = await open(bob, conv);
+    const carrying = (s: Session, seqs: number[]) => s.ws.send(JSON.stringify({ t: "submits", submits: [{ id: randomId16(), epoch: 0, kind: "application", mls }], got: seqs }));
+    // Bob's answered message makes his device the account's only one; his carried got then makes the hub wait for his word.
+    const first = randomId16();
+    b.ws.send(JSON.stringify({ t: "submit", submit: { id: first, epoch: 0, kind: "application", mls } }));
+    expect(await b.next()).toEqual({ t: "ack", id: first, seq: 1 });
+    expect(await a.next()).toMatchObject({ t: "item", item: { hubSeq: 1 } });
+    await arrives(alice, 1);
+    const alicePosts = async (seq: number) => {
+      a.ws.send(JSON.stringify({ t: "submit", submit: { id: randomId16(), epoch: 0, kind: "application", mls } }));
+      expect(await a.next()).toMatchObject({ t: "ack", seq });
+      expect(await b.next()).toMatchObject({ t: "item", item: { hubSeq: seq } });
+    };
+    await alicePosts(2);
+    // Bob's first carried got makes the hub wait for his word; his second spares his copy of 4.
+    carrying(b, [2]);
+    expect(await b.next()).toMatchObject({ t: "acks", acks: [{ seq: 3 }] });
+    expect(await a.next()).toMatchObject({ t: "item", item: { hubSeq: 3 } });
+    await alicePosts(4);
+    carrying(b, [4]);
+    expect(await b.next()).toMatchObject({ t: "acks", acks: [{ seq: 5 }] });
+    expect(await a.next()).toMatchObject({ t: "item", item: { hubSeq: 5 } });
+    await alicePosts(6);
+    // Seq 6 went to Bob's session, which says nothing of it; Alice and Bob's phone say got for it on their submissions.
+    carrying(a, [6]);
+    expect(await a.next()).toMatchObject({ t: "acks", acks: [{ seq: 7 }] });
+    const phone = anotherDevice(bob);
+    expect((await call(bob, "POST", "/account/devices", { deviceCert: phone.cert })).status).toBe(201);
+    const p = await open(phone, conv);
+    carrying(p, [6]);
+    expect(await p.next()).toMatchObject({ t: "acks", acks: [{ seq: 8 }] });
+    await arrives(bob, 6);
+    expect((await convSeqsIn(bob)).filter((seq) => seq! <= 6)).toEqual([2, 6]);
+    for (const s of [a, b, p]) s.ws.close(1000, "bye");
+  }, 30_000);
 });
