@@ -151,14 +151,27 @@ export class LivePaths implements LiveRoute {
   #onItem(live: Live | undefined, item: ConvPayload): void {
     if (!live || item.conversation !== live.session.conversation) return;
     live.session.lastActive = this.#host.context().clock.now();
-    void this.#host.apply((ctx) => applyConvItem(ctx, item)).then(
-      // Stored now: the hub may spare this account the mailbox copy (§10, `got`); only an application message's.
-      () => item.type === "application" && live.session.stored(item.hubSeq),
-      (error: unknown) => {
-        // The mailbox delivers the same entry; it is read from there.
-        console.warn(`emsg: a session item (hub seq ${item.hubSeq}) was left for the mailbox: ${(error as Error).message}`);
-      },
-    );
+    let release: (() => void) | undefined;
+    void this.#host
+      .apply(async (ctx) => {
+        const outcome = await applyConvItem(ctx, item);
+        // Stored now: the hub may spare this account the mailbox copy (§10, `got`); only an
+        // application message's. Said with what the host sends after it (its delivery receipt),
+        // so the hub has one event to handle, not two; alone once the host is done.
+        if (item.type === "application") {
+          release = live.session.holdGot();
+          live.session.stored(item.hubSeq);
+        }
+        return outcome;
+      })
+      .then(
+        () => release?.(),
+        (error: unknown) => {
+          release?.();
+          // The mailbox delivers the same entry; it is read from there.
+          if (!release) console.warn(`emsg: a session item (hub seq ${item.hubSeq}) was left for the mailbox: ${(error as Error).message}`);
+        },
+      );
   }
 
   #onDirect(live: Live, from: string, frame: Parameters<typeof applyDirectCopy>[1]): void {

@@ -78,6 +78,8 @@ export class SessionLink {
   #got: number[] = [];
   /** Whether this turn's #flush is queued. */
   #flushing = false;
+  /** Holds on lone `got` frames (see holdGot): while any is held, what is stored waits for a submission frame. */
+  #gotHolds = 0;
   #closed = false;
   /** When to send the hub a fresh ticket: the session ends when its latest one expires (§10). */
   #renewAt: number;
@@ -158,7 +160,7 @@ export class SessionLink {
    * Sends the turn's submissions in order, several to a `submits` frame (within MAX_SESSION_SUBMITS
    * and SESSION_BATCH_CHARS): a client sending a burst costs the hub one event, not one each. The
    * turn's `got` rides on its first frame (a device answering what it just stored costs the hub
-   * one event, not two), and goes alone when nothing is submitted.
+   * one event, not two), and goes alone when nothing is submitted and nothing holds it (holdGot).
    */
   #flush(): void {
     this.#flushing = false;
@@ -176,7 +178,24 @@ export class SessionLink {
       this.#sendText(batch.length === 1 ? `{"t":"submit","submit":${batch[0]}${told}}` : `{"t":"submits","submits":[${batch.join(",")}]${told}}`);
       start = end;
     }
-    for (let start = 0; start < got.length && !this.#closed; start += MAX_SESSION_GOT) this.#send({ t: "got", seqs: got.slice(start, start + MAX_SESSION_GOT) });
+    if (this.#gotHolds > 0) this.#got = got;
+    else for (let start = 0; start < got.length && !this.#closed; start += MAX_SESSION_GOT) this.#send({ t: "got", seqs: got.slice(start, start + MAX_SESSION_GOT) });
+  }
+
+  /**
+   * Keeps what is stored from going in a `got` frame of its own until the returned release is
+   * called: it rides on the submissions sent meanwhile (a device's delivery receipt for the entry
+   * it just stored), and what none took goes alone on release. For work that ends soon.
+   */
+  holdGot(): () => void {
+    this.#gotHolds++;
+    let held = true;
+    return () => {
+      if (!held) return;
+      held = false;
+      this.#gotHolds--;
+      if (this.#gotHolds === 0 && this.#got.length > 0) this.#queueFlush();
+    };
   }
 
   /**

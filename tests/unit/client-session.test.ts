@@ -184,6 +184,20 @@ describe("sessions (path 2)", () => {
       { t: "submits", submits: burst, got: seqs.slice(0, 256) },
       { t: "got", seqs: seqs.slice(256) },
     ]);
+    // Held (the host's sends after an item): nothing goes alone; a submission meanwhile takes it, the rest goes on release.
+    const release = link.holdGot();
+    link.stored(20);
+    await settle();
+    expect(socket.frames).toHaveLength(4);
+    const receipt = message();
+    await link.submit(receipt, w.clock.now());
+    link.stored(21);
+    await settle();
+    expect(socket.frames.slice(4)).toEqual([{ t: "submit", submit: receipt, got: [20] }]);
+    release();
+    release();
+    await settle();
+    expect(socket.frames.slice(5)).toEqual([{ t: "got", seqs: [21] }]);
     link.close();
   });
 
