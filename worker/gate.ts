@@ -11,8 +11,23 @@ import { parseRateRules, takeToken, type RateScope } from "./policy/rate-limit.j
 export const FED_DEDUPE_MS = 7 * 86400_000;
 const NONCE_KEEP_MS = 2 * DEFAULT_WINDOW_SECONDS * 1000;
 const CLEANUP_EVERY_MS = 10 * 60 * 1000;
+/** SQLite's clock in milliseconds, for a schema step (steps are SQL text run once). */
+const nowMsSql = "CAST(strftime('%s', 'now') AS INTEGER) * 1000";
 
-const STEPS = [
+/**
+ * A federation result is kept in the table of its period (FED_DEDUPE_MS long), slot `period % 2`,
+ * keyed by peer and id, with no other index: a batch's records are one B-tree's inserts. A slot
+ * is emptied whole when a new period takes it, by then all its rows are older than FED_DEDUPE_MS;
+ * the one before stays readable, and a read takes only rows of the last FED_DEDUPE_MS, so a
+ * result counts for exactly that long, as the index on time gave before. `result` NULL: `{ id, ok: true }`.
+ */
+function periodTable(slot: number): string {
+  return `CREATE TABLE fed_results_${slot} (from_domain TEXT NOT NULL, id TEXT NOT NULL, result TEXT, at INTEGER NOT NULL,
+     PRIMARY KEY (from_domain, id)) WITHOUT ROWID;`;
+}
+
+/** Exported for the tests of an upgrade from a gate of an earlier step. */
+export const GATE_STEPS = [
   `CREATE TABLE nonces (key_id TEXT NOT NULL, nonce TEXT NOT NULL, at INTEGER NOT NULL, PRIMARY KEY (key_id, nonce));
    CREATE INDEX nonces_at ON nonces(at);
    CREATE TABLE buckets (scope TEXT NOT NULL, subject TEXT NOT NULL, tokens REAL NOT NULL, at INTEGER NOT NULL,
@@ -20,6 +35,20 @@ const STEPS = [
    CREATE TABLE fed_seen (from_domain TEXT NOT NULL, id TEXT NOT NULL, result TEXT NOT NULL, at INTEGER NOT NULL,
      PRIMARY KEY (from_domain, id));
    CREATE INDEX fed_seen_at ON fed_seen(at);`,
+  // fed_seen's rows, each a write to three B-trees (its rowid, its key, its time), become rows of
+  // the two period tables below; those still in force are copied, a plain ok as NULL.
+  `${[0, 1].map(periodTable).join("\n")}
+   CREATE TABLE fed_periods (slot INTEGER PRIMARY KEY, period INTEGER NOT NULL);
+   INSERT INTO fed_periods (slot, period)
+     SELECT (at / ${FED_DEDUPE_MS}) % 2, MAX(at / ${FED_DEDUPE_MS}) FROM fed_seen WHERE at >= ${nowMsSql} - ${FED_DEDUPE_MS} GROUP BY 1;
+   ${[0, 1]
+     .map(
+       (slot) => `INSERT INTO fed_results_${slot} (from_domain, id, result, at)
+     SELECT from_domain, id, CASE WHEN result = '{"id":"' || id || '","ok":true}' THEN NULL ELSE result END, at FROM fed_seen
+     WHERE at >= ${nowMsSql} - ${FED_DEDUPE_MS} AND (at / ${FED_DEDUPE_MS}) % 2 = ${slot};`,
+     )
+     .join("\n")}
+   DROP TABLE fed_seen;`,
 ];
 
 export interface Limit {
@@ -45,6 +74,8 @@ export class GateObject extends DurableObject<Env> {
   private readonly sql: SqlStorage;
   /** Tables exist and the cleanup alarm is set, as far as this instance knows. */
   private ready = false;
+  /** The period each slot's table holds (see periodTable), once read; this object alone writes them. */
+  private periods: (number | undefined)[] | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -54,7 +85,7 @@ export class GateObject extends DurableObject<Env> {
   /** Before a write: the tables (again, after an empty gate deleted its storage) and the cleanup alarm. */
   private async prepare(): Promise<void> {
     if (this.ready) return;
-    migrate(this.sql, STEPS);
+    migrate(this.sql, GATE_STEPS);
     if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + CLEANUP_EVERY_MS);
     this.ready = true;
   }
@@ -93,37 +124,93 @@ export class GateObject extends DurableObject<Env> {
   private seenOf(from: Domain, ids: string[]): Record<string, FedResult> {
     const out: Record<string, FedResult> = {};
     if (ids.length === 0) return out;
+    const now = Date.now();
+    const slots = this.readable(now);
+    if (slots.length === 0) return out;
     const rows = this.sql
-      .exec<{ id: string; result: string }>("SELECT id, result FROM fed_seen WHERE from_domain = ? AND id IN (SELECT value FROM json_each(?))", from, JSON.stringify(ids))
+      .exec<{ id: string; result: string | null; at: number }>(
+        slots.map((slot) => `SELECT id, result, at FROM fed_results_${slot} WHERE from_domain = ?1 AND id IN (SELECT value FROM json_each(?2)) AND at >= ?3`).join(" UNION ALL "),
+        from,
+        JSON.stringify(ids),
+        now - FED_DEDUPE_MS,
+      )
       .toArray();
-    for (const row of rows) out[row.id] = JSON.parse(row.result) as FedResult;
+    // An id in both tables was applied again once its first result was too old: the later result stands.
+    const at = new Map<string, number>();
+    for (const row of rows) {
+      if ((at.get(row.id) ?? -1) > row.at) continue;
+      at.set(row.id, row.at);
+      out[row.id] = row.result === null ? { id: row.id, ok: true } : (JSON.parse(row.result) as FedResult);
+    }
     return out;
   }
 
   async remember(from: Domain, results: FedResult[]): Promise<void> {
     await this.prepare();
+    const now = Date.now();
+    const slot = this.slotFor(now);
+    // A plain ok goes as its id alone, a JSON string whose value is its text, not parsed again;
+    // one statement in batch order, so an id given twice keeps its last result, as before.
+    const rows = JSON.stringify(results.map((r) => ("ok" in r && r.soleDevice === undefined ? r.id : r)));
     this.sql.exec(
-      "INSERT OR REPLACE INTO fed_seen (from_domain, id, result, at) SELECT ?, value->>'id', value, ? FROM json_each(?)",
+      `INSERT OR REPLACE INTO fed_results_${slot} (from_domain, id, result, at)
+       SELECT ?1, IIF(type = 'text', value, value->>'id'), IIF(type = 'text', NULL, value), ?2 FROM json_each(?3)`,
       from,
-      Date.now(),
-      JSON.stringify(results),
+      now,
+      rows,
     );
+  }
+
+  /** The periods of the slots, as stored. */
+  private periodsOf(): (number | undefined)[] {
+    if (this.periods) return this.periods;
+    const periods: (number | undefined)[] = [undefined, undefined];
+    for (const row of this.sql.exec<{ slot: number; period: number }>("SELECT slot, period FROM fed_periods")) periods[row.slot] = row.period;
+    return (this.periods = periods);
+  }
+
+  /** The slots whose rows may be younger than FED_DEDUPE_MS: this period's and the one before. */
+  private readable(now: number): number[] {
+    const period = Math.floor(now / FED_DEDUPE_MS);
+    return this.periodsOf().flatMap((p, slot) => (p !== undefined && p >= period - 1 ? [slot] : []));
+  }
+
+  /** This period's slot, emptied first if it still holds an older period (all of whose rows are past FED_DEDUPE_MS). */
+  private slotFor(now: number): number {
+    const period = Math.floor(now / FED_DEDUPE_MS);
+    const slot = period % 2;
+    const periods = this.periodsOf();
+    if (periods[slot] !== period) {
+      this.periods = undefined;
+      this.sql.exec(`DELETE FROM fed_results_${slot}`);
+      this.sql.exec("INSERT OR REPLACE INTO fed_periods (slot, period) VALUES (?, ?)", slot, period);
+      periods[slot] = period;
+      this.periods = periods;
+    }
+    return slot;
   }
 
   /** Nonces past every replay window, dedupe records past 7 days and idle buckets go; an empty gate goes entirely. */
   override async alarm(): Promise<void> {
-    migrate(this.sql, STEPS);
+    migrate(this.sql, GATE_STEPS);
     const now = Date.now();
     this.sql.exec("DELETE FROM nonces WHERE at < ?", now - NONCE_KEEP_MS);
-    this.sql.exec("DELETE FROM fed_seen WHERE at < ?", now - FED_DEDUPE_MS);
+    this.periods = undefined;
+    const period = Math.floor(now / FED_DEDUPE_MS);
+    for (const { slot } of this.sql.exec<{ slot: number }>("DELETE FROM fed_periods WHERE period < ? RETURNING slot", period - 1).toArray()) {
+      this.sql.exec(`DELETE FROM fed_results_${slot}`);
+    }
     this.sql.exec("DELETE FROM buckets WHERE at < ?", now - CLEANUP_EVERY_MS);
     // Whether any row is left, not how many: a peer's gate holds 7 days of its item ids, and
     // counting them every CLEANUP_EVERY_MS read them all while its peer's batches waited.
     const left = this.sql
-      .exec<{ n: number }>("SELECT EXISTS (SELECT 1 FROM nonces) OR EXISTS (SELECT 1 FROM fed_seen) OR EXISTS (SELECT 1 FROM buckets) AS n")
+      .exec<{ n: number }>(
+        "SELECT EXISTS (SELECT 1 FROM nonces) OR EXISTS (SELECT 1 FROM fed_results_0) OR EXISTS (SELECT 1 FROM fed_results_1) OR EXISTS (SELECT 1 FROM buckets) AS n",
+      )
       .one().n;
     if (left === 0) {
       this.ready = false;
+      this.periods = undefined;
       await this.ctx.storage.deleteAll();
       return;
     }
