@@ -1,9 +1,12 @@
 // `npx tsx bench/trip-steps.ts [rounds] [passes]`: where the single-pair round trip across domains
 // (bench/federation-ab.ts's, both ends on sessions, bench/live-links.ts) spends its time, as the two
 // clients see it: each session frame sent and received is time-stamped in this process, and each
-// step's median offset from the trip's start printed, with both workerds' CPU per round trip.
+// step's median offset from the trip's start printed, with both workerds' CPU per round trip and
+// this process's (both clients) while the trips are timed. EMSG_TRIP_CPU_PROFILE=FILE writes a V8
+// CPU profile of this process (the clients) over the last pass.
 // Ports 19840-19841, inspectors 20840-20841.
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { Session } from "node:inspector/promises";
 import { startWorkerdDomains } from "../scripts/workerd-servers.mjs";
 import { twoDomains } from "../scripts/dev-servers.mjs";
 import type { SocketLike } from "../shared/client/transport.js";
@@ -101,10 +104,27 @@ async function main(): Promise<void> {
     const servers = [19840, 19841].map((p) => listenerOf(p, descendantsNamed("workerd"))!);
     for (let pass = 0; pass < passes; pass++) {
       steps.length = 0;
+      const pair = await liveRoundTrip(...(await liveEnds(alice, bob, mailboxes, conversation, rounds, FULL.messageBytes)));
       const cpu0 = [cpuMs([servers[0]!]), cpuMs([servers[1]!])];
-      const result = await trip(rounds);
+      const profile = process.env.EMSG_TRIP_CPU_PROFILE && pass === passes - 1 ? new Session() : undefined;
+      if (profile) {
+        profile.connect();
+        await profile.post("Profiler.enable");
+        await profile.post("Profiler.start");
+      }
+      const clients0 = process.cpuUsage();
+      const result = await runRoundTrip(pair.there, pair.back, rounds, FULL.idleMs);
+      const clients = process.cpuUsage(clients0);
+      if (profile) {
+        const { profile: taken } = await profile.post("Profiler.stop");
+        writeFileSync(process.env.EMSG_TRIP_CPU_PROFILE!, JSON.stringify(taken));
+        profile.disconnect();
+      }
+      pair.there.close();
+      pair.back.close();
       const cpu = [cpuMs([servers[0]!]) - cpu0[0]!, cpuMs([servers[1]!]) - cpu0[1]!].map((ms) => ((ms * 1000) / result.completed).toFixed(0));
-      console.log(`pass ${pass + 1}: ${result.completed} round trips, p50 ${result.latency?.p50.toFixed(3)} ms, p95 ${result.latency?.p95.toFixed(3)}; CPU a round trip: hub ${cpu[0]} µs, other ${cpu[1]} µs`);
+      const clientUs = ((clients.user + clients.system) / result.completed).toFixed(0);
+      console.log(`pass ${pass + 1}: ${result.completed} round trips, p50 ${result.latency?.p50.toFixed(3)} ms, p95 ${result.latency?.p95.toFixed(3)}; CPU a round trip: hub ${cpu[0]} µs, other ${cpu[1]} µs, both clients (this process, while timed) ${clientUs} µs`);
       const rows = [...breakdown(steps)].map(([key, at]) => [key, median(at), at.length] as const).sort((a, b) => a[1] - b[1]);
       for (const [key, at, n] of rows) console.log(`  ${(at * 1000).toFixed(0).padStart(6)} µs  ${key} (${n})`);
     }
