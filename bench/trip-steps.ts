@@ -3,7 +3,9 @@
 // clients see it: each session frame sent and received is time-stamped in this process, and each
 // step's median offset from the trip's start printed, with both workerds' CPU per round trip and
 // this process's (both clients) while the trips are timed. EMSG_TRIP_CPU_PROFILE=FILE writes a V8
-// CPU profile of this process (the clients) over the last pass.
+// CPU profile of this process (the clients) over the last pass. Each pass also prints the calls each
+// domain's Durable Objects took a round trip (EMSG_COUNT_CALLS: WebSocket frames an object read
+// among them).
 // Ports 19840-19841, inspectors 20840-20841.
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { Session } from "node:inspector/promises";
@@ -13,6 +15,7 @@ import type { SocketLike } from "../shared/client/transport.js";
 import { openMailbox } from "./emsg-links.js";
 import { befriend, openConversation, type Person, register } from "./emsg-people.js";
 import { liveEnds, liveRoundTrip } from "./live-links.js";
+import { takeCalls } from "./object-calls.js";
 import { runRoundTrip } from "./load.js";
 import { FULL } from "./plan.js";
 import { cpuMs, descendantsNamed, listenerOf } from "./processes.js";
@@ -27,6 +30,7 @@ interface Step {
 
 const [rounds = 200, passes = 3] = process.argv.slice(2).map(Number);
 const steps: Step[] = [];
+const DOMAINS = ["im.alice.test", "im.bob.test"];
 
 /** Time-stamps every frame of `person`'s session sockets, as `end`. */
 function tap(person: Person, end: "A" | "B"): void {
@@ -78,6 +82,7 @@ function breakdown(list: Step[]): Map<string, number[]> {
 
 async function main(): Promise<void> {
   const dir = mkdtempSync("/dev/shm/emsg-trip-steps-");
+  process.env.EMSG_COUNT_CALLS = "1";
   const running = await startWorkerdDomains({ domains: twoDomains(19840, 20840), persistRoot: dir });
   try {
     const alice = await register("stepa#im.alice.test", running.resolve);
@@ -112,6 +117,7 @@ async function main(): Promise<void> {
         await profile.post("Profiler.enable");
         await profile.post("Profiler.start");
       }
+      await takeCalls(running.resolve, DOMAINS);
       const clients0 = process.cpuUsage();
       const result = await runRoundTrip(pair.there, pair.back, rounds, FULL.idleMs);
       const clients = process.cpuUsage(clients0);
@@ -122,9 +128,11 @@ async function main(): Promise<void> {
       }
       pair.there.close();
       pair.back.close();
+      const calls = await takeCalls(running.resolve, DOMAINS);
       const cpu = [cpuMs([servers[0]!]) - cpu0[0]!, cpuMs([servers[1]!]) - cpu0[1]!].map((ms) => ((ms * 1000) / result.completed).toFixed(0));
       const clientUs = ((clients.user + clients.system) / result.completed).toFixed(0);
       console.log(`pass ${pass + 1}: ${result.completed} round trips, p50 ${result.latency?.p50.toFixed(3)} ms, p95 ${result.latency?.p95.toFixed(3)}; CPU a round trip: hub ${cpu[0]} µs, other ${cpu[1]} µs, both clients (this process, while timed) ${clientUs} µs`);
+      for (const { domain, kinds } of calls) console.log(`  ${domain}: ${kinds.map((k) => `${k.kind} ${(k.calls / result.completed).toFixed(2)}`).join(", ") || "no calls"} a round trip`);
       const rows = [...breakdown(steps)].map(([key, at]) => [key, median(at), at.length] as const).sort((a, b) => a[1] - b[1]);
       for (const [key, at, n] of rows) console.log(`  ${(at * 1000).toFixed(0).padStart(6)} µs  ${key} (${n})`);
     }
