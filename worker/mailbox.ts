@@ -24,9 +24,7 @@ export const CONV_MARKS_SCHEMA = "CREATE TABLE IF NOT EXISTS conv_marks (convers
 /** The positions of conv-windows.ts, a row each: read into a conversation's window once, then dropped. */
 export const CONV_POSITIONS_STEP = `DROP TABLE IF EXISTS conv_marks;
   CREATE TABLE conv_positions (conversation TEXT NOT NULL, position INTEGER NOT NULL, PRIMARY KEY (conversation, position)) WITHOUT ROWID;`;
-/** Seqs a device's acks move on between two drops of the rows every device has (see ack). */
-const ACKED_TRIM_EVERY = 64;
-/** How long an acknowledgement may wait in memory before it is written (see ack). */
+/** How long an acknowledgement may wait in memory before it is written, and the rows every device has dropped (see ack). */
 const ACK_WRITE_MS = 1000;
 
 /** An entry's place in its hub's order: a commit's Welcome shares its hubSeq and comes after it. */
@@ -49,8 +47,6 @@ export interface SocketTag {
 
 export class Mailbox {
   private readonly windows: ConvWindows;
-  /** The ack that last dropped acknowledged rows, while this object lives. */
-  private ackTrimmedAt = Number.NEGATIVE_INFINITY;
   /** The highest seq ever given (SQLite's AUTOINCREMENT counter), once read; this object alone writes rows. */
   private lastGiven: number | undefined;
   /** Acknowledgements not written yet, by device (see ack). */
@@ -145,19 +141,15 @@ export class Mailbox {
    * Cumulative acknowledgement by one device. A device acks each frame: its acks are written at
    * most ACK_WRITE_MS later, all at once, and before anything reads them (an ack lost to a crash
    * only sends those items again, which a device skips by their seq, PROTOCOL §6). Items every
-   * device has are dropped once acks moved ACKED_TRIM_EVERY seqs on, not on every ack; until then
-   * no reader sees them (page) and expiry does not take them for undelivered (expire).
+   * device has are dropped with that write, not on an ack (a statement pair an ack was most of
+   * its event's cost); until then no reader sees them (page) and expiry does not take them for
+   * undelivered (expire).
    */
   ack(deviceId: string, upTo: number): void {
     this.unwritten.set(deviceId, Math.max(upTo, this.unwritten.get(deviceId) ?? upTo));
-    if (upTo - this.ackTrimmedAt >= ACKED_TRIM_EVERY) {
-      this.ackTrimmedAt = upTo;
-      this.trim();
-      return;
-    }
     this.ackTimer ??= setTimeout(() => {
       this.ackTimer = undefined;
-      this.writeAcks();
+      this.trim();
     }, ACK_WRITE_MS);
   }
 
@@ -182,7 +174,6 @@ export class Mailbox {
   forget(): void {
     this.lastGiven = undefined;
     this.windows.forget();
-    this.ackTrimmedAt = Number.NEGATIVE_INFINITY;
     this.unwritten.clear();
   }
 
