@@ -90,7 +90,13 @@ const STEPS = [
    UPDATE submit_ids SET (sender, type) = (
      SELECT json_extract(entries, '$[' || (submit_ids.seq - first) || '][2]'), json_extract(entries, '$[' || (submit_ids.seq - first) || '][5]')
      FROM runs WHERE last >= submit_ids.seq ORDER BY last LIMIT 1);`,
+  // The ids of the latest entries, appended in seq order, move to submit_ids RECENT_IDS_MAX at a
+  // time, sorted: an id inserted at a random place of submit_ids each made a round write a page of
+  // it per entry, a fifth of a hub's CPU a message. A repeat's answer (PROTOCOL §6) is unchanged.
+  "CREATE TABLE recent_ids (seq INTEGER PRIMARY KEY, id TEXT NOT NULL, sender TEXT NOT NULL, type TEXT NOT NULL)",
 ];
+/** Ids kept in recent_ids (and in memory, see recentIds) at most before they move to submit_ids. */
+const RECENT_IDS_MAX = 1000;
 
 /** A log entry as a run row keeps it: submit_id, at, sender, device_id, epoch, type, mls, welcome, members, recipients, welcome_to, author_proof, withdraws. */
 type EntryTuple = [string, number, string, string, number, string, string, string | null, string | null, string, string, string | null, string | null];
@@ -126,7 +132,11 @@ type LogRow = {
   withdraws?: string | null;
   /** Not stored: the submitting device sent it here itself and got its seq (see Delivery). */
   answered?: boolean;
+  /** Not stored: what the entry becomes for the fan-out (see fannedOf), made once for its push and both lanes. */
+  fanned?: Fanned;
 };
+/** A log entry's payload, recipients and author evidence as parsed once, and its welcome's delivery if any. */
+type Fanned = { payload: ConvPayload; to: Address[]; evidence?: AuthorEvidence; welcome?: Delivery };
 type Entry = Omit<LogRow, "seq">;
 
 /**
@@ -152,6 +162,8 @@ export class ConversationObject extends DurableObject<Env> {
   private remoteRound: { settled: Promise<unknown>; since: number } | undefined;
   /** Entries accepted by this instance and not yet handed on, in seq order: fanned without reading them back. */
   private toFan: LogRow[] = [];
+  /** The submit ids in recent_ids, once read (see recentIds). */
+  private recent: Map<string, { seq: number; sender: string; type: string }> | undefined;
   /** The log's last seq, once read (see logEnd): new runs follow it, and a lane past it has nothing to read. */
   private end: number | undefined;
   /** Submitters waiting until their entry is fanned out. */
@@ -161,6 +173,8 @@ export class ConversationObject extends DurableObject<Env> {
    * before each write, so every submission does not read them again.
    */
   private known: { meta: MetaRow; members: Address[] } | undefined;
+  /** The members array (known's, replaced, never changed, on each write) and its recipients' JSON (see membersJson). */
+  private recipientsText: { of: Address[]; json: string } | undefined;
   /** Whether this object has tables yet, i.e. `create` ran here once. */
   private schema: boolean;
   /**
@@ -405,6 +419,12 @@ export class ConversationObject extends DurableObject<Env> {
     return { entry, next };
   }
 
+  /** An entry's recipients when it changes no members (recipientsOf of them twice): one JSON text while they stay. */
+  private membersJson(members: Address[]): string {
+    if (this.recipientsText?.of !== members) this.recipientsText = { of: members, json: JSON.stringify(recipientsOf(members, members)) };
+    return this.recipientsText.json;
+  }
+
   /**
    * A veto of one of the latest commits (PROTOCOL §8, Vetoes), judged by judgeVeto: it and the
    * commits after it are withdrawn, the epoch and members go back to what they were before it, the
@@ -522,25 +542,31 @@ export class ConversationObject extends DurableObject<Env> {
   }
 
   /**
-   * Appends entries to the log, in order, at the positions after its end: their ids by one
-   * statement, which refuses an id already taken, then the rest as one run row (or a few, when
-   * large). The seq each got by its submit id, none for an id already in the log.
+   * Appends entries to the log, in order, at the positions after its end: those whose id is in
+   * the log already are left out, the others' ids go to recent_ids and the rest as one run row (or
+   * a few, when large). The seq each got by its submit id, none for an id already in the log.
    */
   private insertLog(entries: Entry[]): Map<string, number> {
     const first = this.logEnd() + 1;
-    const claimed = this.sql
-      .exec<{ seq: number }>(
-        "INSERT INTO submit_ids (id, seq, sender, type) SELECT value->>0, value->>1, value->>2, value->>3 FROM json_each(?) WHERE true ON CONFLICT (id) DO NOTHING RETURNING seq",
-        JSON.stringify(entries.map((e, i) => [e.submit_id, first + i, e.sender, e.type])),
-      )
-      .toArray();
-    let kept = entries;
-    if (claimed.length < entries.length) {
-      // Retries (rare): the others close up behind the log's end, no seq left out.
-      const fresh = new Set(claimed.map((r) => r.seq));
-      kept = entries.filter((_, i) => fresh.has(first + i));
-      if (kept.length > 0) this.sql.exec("UPDATE submit_ids SET seq = value->>1 FROM json_each(?) WHERE submit_ids.id = value->>0", JSON.stringify(kept.map((e, i) => [e.submit_id, first + i])));
+    const recent = this.recentIds();
+    const unseen = entries.filter((e) => !recent.has(e.submit_id));
+    const stored = unseen.length === 0 ? [] : this.sql.exec<{ id: string }>("SELECT id FROM submit_ids WHERE id IN (SELECT value FROM json_each(?))", JSON.stringify(unseen.map((e) => e.submit_id))).toArray();
+    const taken = new Set(stored.map((r) => r.id));
+    // Retries (rare) are left out, and so is an id twice; the others close up behind the log's end, no seq left out.
+    const kept: Entry[] = [];
+    for (const e of unseen) {
+      if (taken.has(e.submit_id)) continue;
+      taken.add(e.submit_id);
+      kept.push(e);
     }
+    if (kept.length > 0) {
+      this.sql.exec(
+        "INSERT INTO recent_ids (seq, id, sender, type) SELECT value->>1, value->>0, value->>2, value->>3 FROM json_each(?)",
+        JSON.stringify(kept.map((e, i) => [e.submit_id, first + i, e.sender, e.type])),
+      );
+    }
+    kept.forEach((e, i) => recent.set(e.submit_id, { seq: first + i, sender: e.sender, type: e.type }));
+    if (recent.size >= RECENT_IDS_MAX) this.moveRecentIds();
     let start = 0;
     let text: string[] = [];
     let size = 0;
@@ -573,12 +599,13 @@ export class ConversationObject extends DurableObject<Env> {
     return this.end;
   }
 
-  /** A transaction that writes to the log: its end is read again should the transaction roll back. */
+  /** A transaction that writes to the log: its end and recent ids are read again should the transaction roll back. */
   private transaction<T>(write: () => T): T {
     try {
       return this.ctx.storage.transactionSync(write);
     } catch (error) {
       this.end = undefined;
+      this.recent = undefined;
       throw error;
     }
   }
@@ -598,7 +625,20 @@ export class ConversationObject extends DurableObject<Env> {
 
   /** Where a submit id is in the log, who sent it and what it is, if it is there. */
   private entryOf(id: string): { seq: number; sender: string; type: string } | undefined {
-    return this.sql.exec<{ seq: number; sender: string; type: string }>("SELECT seq, sender, type FROM submit_ids WHERE id = ?", id).toArray()[0];
+    return this.recentIds().get(id) ?? this.sql.exec<{ seq: number; sender: string; type: string }>("SELECT seq, sender, type FROM submit_ids WHERE id = ?", id).toArray()[0];
+  }
+
+  /** recent_ids by id, read once an instance (at most RECENT_IDS_MAX rows); dropped when a write rolls back. */
+  private recentIds(): Map<string, { seq: number; sender: string; type: string }> {
+    this.recent ??= new Map(this.sql.exec<{ id: string; seq: number; sender: string; type: string }>("SELECT id, seq, sender, type FROM recent_ids").toArray().map((r) => [r.id, r]));
+    return this.recent;
+  }
+
+  /** Moves recent_ids to submit_ids, sorted by id: each of its pages that takes some is written once. */
+  private moveRecentIds(): void {
+    this.sql.exec("INSERT INTO submit_ids (id, seq, sender, type) SELECT id, seq, sender, type FROM recent_ids WHERE true ORDER BY id ON CONFLICT (id) DO NOTHING");
+    this.sql.exec("DELETE FROM recent_ids");
+    this.recent = new Map();
   }
 
   /** The answer to an inserted entry, or, when its id was in the log already, to a retry. */
@@ -959,8 +999,11 @@ export class ConversationObject extends DurableObject<Env> {
     if (!this.schema) return;
     const dropped = this.sql.exec("DELETE FROM runs WHERE last <= (SELECT fanned_through FROM meta) AND at < ?", before).rowsWritten;
     if (dropped === 0) return;
-    // An id whose seq no run holds any more: the run holding the first seq after it starts later.
-    this.sql.exec("DELETE FROM submit_ids WHERE COALESCE((SELECT first FROM runs WHERE last >= submit_ids.seq ORDER BY last LIMIT 1), seq + 1) > seq");
+    this.transaction(() => {
+      this.moveRecentIds();
+      // An id whose seq no run holds any more: the run holding the first seq after it starts later.
+      this.sql.exec("DELETE FROM submit_ids WHERE COALESCE((SELECT first FROM runs WHERE last >= submit_ids.seq ORDER BY last LIMIT 1), seq + 1) > seq");
+    });
   }
 
   private async scheduleAlarm(at: number): Promise<void> {

@@ -1,7 +1,10 @@
 import { expect } from "vitest";
+import { SELF } from "cloudflare:test";
+import { jcs } from "../../shared/canonical.js";
+import { toB64u } from "../../shared/base64url.js";
 import { randomId16 } from "../../shared/ids.js";
-import type { MailItem } from "../../shared/wire/index.js";
-import { befriend, call, registered, type Device } from "./harness.js";
+import type { MailItem, SessionServerFrame } from "../../shared/wire/index.js";
+import { API, befriend, call, registered, type Device } from "./harness.js";
 import { TestGroup } from "./mls.js";
 
 // A hub's group as the veto and rejoin tests drive it: made, read and answered over the client API.
@@ -56,4 +59,33 @@ export async function threeMembers(prefix: string) {
   const added = await group.add([bob, carol]);
   expect((await post(alice, conv, { epoch: 0, kind: "commit", mls: added.commit, welcome: added.welcome, roster: { add: [bob.address, carol.address] } })).status).toBe(202);
   return { alice, bob, carol, conv, group };
+}
+
+/** A session of `d` to the hub of `conversation`, and the next frame it gets that is not an entry pushed to it. */
+export async function sessionOf(d: Device, conversation: string): Promise<{ ws: WebSocket; next: () => Promise<SessionServerFrame> }> {
+  const res = await call(d, "POST", "/sessions/ticket", { conversation });
+  const ticket = toB64u(new TextEncoder().encode(jcs(((await res.json()) as { ticket: unknown }).ticket)));
+  const opened = await SELF.fetch(`${API}/conversations/${conversation}/session?ticket=${ticket}`, { headers: { upgrade: "websocket" } });
+  expect(opened.status).toBe(101);
+  const ws = opened.webSocket!;
+  ws.accept();
+  const frames: SessionServerFrame[] = [];
+  const waiting: Array<(f: SessionServerFrame) => void> = [];
+  ws.addEventListener("message", (e) => {
+    const f = JSON.parse(e.data as string) as SessionServerFrame;
+    const w = waiting.shift();
+    if (w) w(f);
+    else frames.push(f);
+  });
+  // Entries pushed to this session are not what these tests read: the answers to its own frames are.
+  const next = async (): Promise<SessionServerFrame> => {
+    for (;;) {
+      const f = frames.shift() ?? (await new Promise<SessionServerFrame>((resolve, reject) => {
+        waiting.push(resolve);
+        setTimeout(() => reject(new Error("no frame within 10 s")), 10_000);
+      }));
+      if (f.t !== "item") return f;
+    }
+  };
+  return { ws, next };
 }

@@ -1,10 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { SELF, env, runInDurableObject } from "cloudflare:test";
-import { jcs } from "../../shared/canonical.js";
-import { toB64u } from "../../shared/base64url.js";
+import { env, runInDurableObject } from "cloudflare:test";
 import { randomId16 } from "../../shared/ids.js";
-import { MAX_SESSION_SUBMITS, type MailItem, type SessionServerFrame } from "../../shared/wire/index.js";
-import { API, befriend, call, registered, type Device } from "./harness.js";
+import { MAX_SESSION_SUBMITS, type MailItem } from "../../shared/wire/index.js";
+import { befriend, call, registered, type Device } from "./harness.js";
+import { sessionOf } from "./hub-groups.js";
 import { TestGroup } from "./mls.js";
 
 /*
@@ -13,34 +12,6 @@ import { TestGroup } from "./mls.js";
  * was ordered (any window of recent ids long past), over a new session after the hub restarted,
  * and `conflict` from anyone else; nobody's mailbox gets an entry twice.
  */
-
-async function sessionOf(d: Device, conversation: string): Promise<{ ws: WebSocket; next: () => Promise<SessionServerFrame> }> {
-  const res = await call(d, "POST", "/sessions/ticket", { conversation });
-  const ticket = toB64u(new TextEncoder().encode(jcs(((await res.json()) as { ticket: unknown }).ticket)));
-  const opened = await SELF.fetch(`${API}/conversations/${conversation}/session?ticket=${ticket}`, { headers: { upgrade: "websocket" } });
-  expect(opened.status).toBe(101);
-  const ws = opened.webSocket!;
-  ws.accept();
-  const frames: SessionServerFrame[] = [];
-  const waiting: Array<(f: SessionServerFrame) => void> = [];
-  ws.addEventListener("message", (e) => {
-    const f = JSON.parse(e.data as string) as SessionServerFrame;
-    const w = waiting.shift();
-    if (w) w(f);
-    else frames.push(f);
-  });
-  // Entries pushed to this session are not what these tests read: the answers to its own frames are.
-  const next = async (): Promise<SessionServerFrame> => {
-    for (;;) {
-      const f = frames.shift() ?? (await new Promise<SessionServerFrame>((resolve, reject) => {
-        waiting.push(resolve);
-        setTimeout(() => reject(new Error("no frame within 10 s")), 10_000);
-      }));
-      if (f.t !== "item") return f;
-    }
-  };
-  return { ws, next };
-}
 
 async function restartHub(conversation: string): Promise<void> {
   const stub = () => env.CONVERSATION.get(env.CONVERSATION.idFromName(conversation));

@@ -1,8 +1,9 @@
 import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { randomId16 } from "../../shared/ids.js";
+import { MAX_SESSION_SUBMITS, type MailItem } from "../../shared/wire/index.js";
 import { call } from "./harness.js";
-import { convItems, twoInConversation } from "./hub-groups.js";
+import { convItems, sessionOf, twoInConversation } from "./hub-groups.js";
 import { LOG_RETENTION_MS } from "../../worker/conversation.js";
 
 /**
@@ -40,6 +41,7 @@ async function asBeforeRuns(conv: string, fannedThrough: number): Promise<void> 
     }
     sql.exec("DROP TABLE runs");
     sql.exec("DROP TABLE submit_ids");
+    sql.exec("DROP TABLE recent_ids");
     sql.exec("UPDATE schema_version SET version = 7");
     sql.exec("UPDATE meta SET fanned_through = ?", fannedThrough);
   });
@@ -96,8 +98,9 @@ describe("the hub's log as runs", () => {
     await runInDurableObject(hubOf(conv), (_i, state) => {
       const sql = state.storage.sql;
       sql.exec("CREATE TABLE ids_before (id TEXT PRIMARY KEY, seq INTEGER NOT NULL) WITHOUT ROWID");
-      sql.exec("INSERT INTO ids_before SELECT id, seq FROM submit_ids");
+      sql.exec("INSERT INTO ids_before SELECT id, seq FROM submit_ids UNION ALL SELECT id, seq FROM recent_ids");
       sql.exec("DROP TABLE submit_ids");
+      sql.exec("DROP TABLE recent_ids");
       sql.exec("ALTER TABLE ids_before RENAME TO submit_ids");
       sql.exec("UPDATE schema_version SET version = 8");
     });
@@ -106,7 +109,7 @@ describe("the hub's log as runs", () => {
     expect(again).toEqual(seqs);
     expect(await (await call(alice, "POST", `/conversations/${conv}/messages`, { ...bodies[0]!, mls: await group.message() })).json()).toMatchObject({ error: "conflict" });
     await runInDurableObject(hubOf(conv), (_i, state) => {
-      const kept = state.storage.sql.exec<{ seq: number; sender: string; type: string }>("SELECT seq, sender, type FROM submit_ids ORDER BY seq").toArray();
+      const kept = state.storage.sql.exec<{ seq: number; sender: string; type: string }>("SELECT seq, sender, type FROM submit_ids UNION ALL SELECT seq, sender, type FROM recent_ids ORDER BY seq").toArray();
       expect(kept).toEqual([{ seq: 1, sender: alice.address, type: "commit" }, ...[...seqs].sort().map((seq) => ({ seq, sender: bob.address, type: "application" }))]);
     });
   }, 30_000);
@@ -133,4 +136,58 @@ describe("the hub's log as runs", () => {
     const next = { id: randomId16(), epoch: 1, kind: "application", mls: await group.message() };
     expect(await (await call(bob, "POST", `/conversations/${conv}/messages`, next)).json()).toEqual({ accepted: true, seq: 5 });
   }, 30_000);
+  it("answers a retry with its first seq while the latest ids move to submit_ids, through a move that rolls back and a restart", async () => {
+    const { alice, bob, conv, group } = await twoInConversation("hlm", "hln");
+    const mls = await group.message();
+    const body = () => ({ id: randomId16(), epoch: 1, kind: "application", mls });
+    const send = async (d: typeof bob, b: ReturnType<typeof body>) => (await call(d, "POST", `/conversations/${conv}/messages`, b)).json();
+    // With the commit, 999 ids wait in recent_ids: the next entry's round moves them (RECENT_IDS_MAX, 1,000).
+    const early = Array.from({ length: 998 }, body);
+    const session = await sessionOf(bob, conv);
+    for (let i = 0; i < early.length; i += MAX_SESSION_SUBMITS) {
+      session.ws.send(JSON.stringify({ t: "submits", submits: early.slice(i, i + MAX_SESSION_SUBMITS) }));
+      expect(await session.next()).toMatchObject({ t: "acks" });
+    }
+    session.ws.close(1000, "bye");
+    const ids = () =>
+      runInDurableObject(hubOf(conv), (_i, state) => ({
+        moved: state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM submit_ids").one().n,
+        recent: state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM recent_ids").one().n,
+      }));
+    expect(await ids()).toEqual({ moved: 0, recent: 999 });
+    // The round that moves them fails at its run row (planted where it goes): nothing of it stays.
+    await runInDurableObject(hubOf(conv), (_i, state) => {
+      state.storage.sql.exec("INSERT INTO runs (last, first, at, entries, withdraws) VALUES (1000, 1000, ?, '[]', NULL)", Date.now());
+    });
+    const mover = body();
+    expect(await send(bob, mover)).toMatchObject({ error: "unavailable" });
+    expect(await ids()).toEqual({ moved: 0, recent: 999 });
+    await runInDurableObject(hubOf(conv), (_i, state) => {
+      state.storage.sql.exec("DELETE FROM runs WHERE last = 1000 AND entries = '[]'");
+    });
+    expect(await send(bob, early[0]!)).toEqual({ accepted: true, seq: 2 });
+    expect(await send(bob, mover)).toEqual({ accepted: true, seq: 1000 });
+    expect(await ids()).toEqual({ moved: 1000, recent: 0 });
+    const late = [body(), body()];
+    expect(await Promise.all(late.map((b) => send(bob, b)))).toEqual([{ accepted: true, seq: 1001 }, { accepted: true, seq: 1002 }]);
+    for (const restarted of [false, true]) {
+      if (restarted) await restart(conv);
+      // Moved, in recent_ids, and the one whose move rolled back: each its first seq to its sender, conflict to another member.
+      for (const [b, seq] of [[early[0]!, 2], [early[997]!, 999], [mover, 1000], [late[1]!, 1002]] as const) {
+        expect(await send(bob, b)).toEqual({ accepted: true, seq });
+        expect(await send(alice, b)).toMatchObject({ error: "conflict" });
+      }
+    }
+    expect(await send(bob, body())).toEqual({ accepted: true, seq: 1003 });
+    // Alice's mailbox holds each of Bob's entries once, in hub order.
+    const got: number[] = [];
+    for (let after = 0, more = true; more; ) {
+      const page = (await (await call(alice, "GET", `/mailbox?after=${after}&limit=500`)).json()) as { items: MailItem[]; more: boolean };
+      for (const item of page.items) if (item.kind === "conv" && item.type === "application") got.push(item.hubSeq);
+      more = page.more && page.items.length > 0;
+      after = page.items.at(-1)?.seq ?? after;
+    }
+    await expect.poll(() => got.length).toBe(1002);
+    expect(got).toEqual(Array.from({ length: 1002 }, (_, i) => i + 2));
+  }, 120_000);
 });
