@@ -412,7 +412,7 @@ export class ConversationObject extends DurableObject<Env> {
       mls: submit.mls,
       welcome: submit.welcome ?? null,
       members: changed ? JSON.stringify(next.members) : null,
-      recipients: JSON.stringify(recipientsOf(before, next.members)),
+      recipients: next.members === before ? this.membersJson(before) : JSON.stringify(recipientsOf(before, next.members)),
       welcome_to: JSON.stringify(submit.welcome ? welcomeRecipients(next.members, submit) : []),
       author_proof: evidence ? JSON.stringify(evidence) : null,
     };
@@ -657,29 +657,40 @@ export class ConversationObject extends DurableObject<Env> {
     return { seq: seen.seq, fresh: false };
   }
 
-  /** The payloads log entries become, each with its recipients, in log order. */
+  /**
+   * The payloads log entries become, each with its recipients, in log order. Who of the author's
+   * account gets one is decided now (see ownCopyNeeded); the rest is parsed once an entry, and
+   * shared: nothing downstream changes a delivery's payload or list.
+   */
   private deliveriesOf(rows: LogRow[]): Delivery[] {
-    const conversation = this.meta().ref as ConversationRef;
-    return rows.flatMap((row) => {
-      const base: ConvPayload = {
-        conversation,
-        id: row.submit_id,
-        hubSeq: row.seq,
-        from: row.sender as Address,
-        deviceId: row.device_id,
-        epoch: row.epoch,
-        type: row.type as ConvPayload["type"],
-        mls: row.mls,
-        at: row.at,
-        ...(row.members ? { members: JSON.parse(row.members) as Address[] } : {}),
-        ...(row.withdraws ? { withdraws: JSON.parse(row.withdraws) as { id: string; hubSeq: number }[] } : {}),
-      };
-      const to = JSON.parse(row.recipients) as Address[];
-      const evidence = row.author_proof ? { evidence: JSON.parse(row.author_proof) as AuthorEvidence } : {};
-      const out: Delivery[] = [{ to: this.ownCopyNeeded(row) ? to : to.filter((a) => a !== row.sender), payload: base, answered: row.answered === true, ...evidence }];
-      if (row.welcome) out.push({ to: JSON.parse(row.welcome_to) as Address[], payload: { ...base, type: "welcome", mls: row.welcome }, ...evidence });
-      return out;
-    });
+    const out: Delivery[] = [];
+    for (const row of rows) {
+      const { payload, to, evidence, welcome } = (row.fanned ??= this.fannedOf(row));
+      out.push({ to: this.ownCopyNeeded(row) ? to : to.filter((a) => a !== row.sender), payload, answered: row.answered === true, ...(evidence ? { evidence } : {}) });
+      if (welcome) out.push(welcome);
+    }
+    return out;
+  }
+
+  private fannedOf(row: LogRow): Fanned {
+    const payload: ConvPayload = {
+      conversation: this.meta().ref as ConversationRef,
+      id: row.submit_id,
+      hubSeq: row.seq,
+      from: row.sender as Address,
+      deviceId: row.device_id,
+      epoch: row.epoch,
+      type: row.type as ConvPayload["type"],
+      mls: row.mls,
+      at: row.at,
+      ...(row.members ? { members: JSON.parse(row.members) as Address[] } : {}),
+      ...(row.withdraws ? { withdraws: JSON.parse(row.withdraws) as { id: string; hubSeq: number }[] } : {}),
+    };
+    const evidence = row.author_proof ? (JSON.parse(row.author_proof) as AuthorEvidence) : undefined;
+    const welcome: Delivery | undefined = row.welcome
+      ? { to: JSON.parse(row.welcome_to) as Address[], payload: { ...payload, type: "welcome", mls: row.welcome }, ...(evidence ? { evidence } : {}) }
+      : undefined;
+    return { payload, to: JSON.parse(row.recipients) as Address[], evidence, welcome };
   }
 
   /** Whether the author's own account needs a copy of an entry (see soleDevices). */
