@@ -9,6 +9,7 @@ import { MAX_SESSION_SUBMITS, type SessionServerFrame } from "../../shared/wire/
 import { API, anotherDevice, befriend, call, errorOf, registered, type Device } from "./harness.js";
 import { TestGroup } from "./mls.js";
 import { HOLD_MS } from "../../worker/stored-copies.js";
+import type { Sessions, SessionTag } from "../../worker/sessions.js";
 
 async function ticketFor(d: Device, conversation: string): Promise<string> {
   const res = await call(d, "POST", "/sessions/ticket", { conversation });
@@ -208,10 +209,8 @@ describe("idle sessions", () => {
     ws.accept();
     const closed = new Promise<number>((resolve) => ws.addEventListener("close", (e) => resolve(e.code)));
     const hub = env.CONVERSATION.get(env.CONVERSATION.idFromName(conv));
-    await runInDurableObject(hub, async (_i, state) => {
-      for (const s of state.getWebSockets()) s.serializeAttachment({ ...s.deserializeAttachment(), lastSeen: Date.now() - 301_000 });
-      await state.storage.setAlarm(Date.now());
-    });
+    await retagSessions(conv, { lastSeen: Date.now() - 301_000 });
+    await runInDurableObject(hub, (_i, state) => state.storage.setAlarm(Date.now()));
     await runDurableObjectAlarm(hub);
     expect(await closed).toBe(4004);
   });
@@ -228,11 +227,17 @@ function closeCode(ws: WebSocket): Promise<number> {
   return new Promise((resolve) => ws.addEventListener("close", (e) => resolve(e.code)));
 }
 
-/** Sets when the tickets of the hub's sessions (of `address` only, when given) expire, as if time had passed. */
-async function ticketsExpire(conv: string, exp: number, address?: string): Promise<void> {
-  await runInDurableObject(env.CONVERSATION.get(env.CONVERSATION.idFromName(conv)), (_i, state) => {
-    for (const s of state.getWebSockets(address)) s.serializeAttachment({ ...s.deserializeAttachment(), exp });
+/** Changes the tags of the hub's sessions (of `address` only, when given) through the hub's own Sessions, which keeps them. */
+async function retagSessions(conv: string, change: Partial<SessionTag>, address?: string): Promise<void> {
+  await runInDurableObject(env.CONVERSATION.get(env.CONVERSATION.idFromName(conv)), (instance, state) => {
+    const { sessions } = instance as unknown as { sessions: Sessions };
+    for (const s of state.getWebSockets(address)) sessions.retag(s, { ...sessions.tag(s)!, ...change });
   });
+}
+
+/** Sets when the tickets of the hub's sessions (of `address` only, when given) expire, as if time had passed. */
+function ticketsExpire(conv: string, exp: number, address?: string): Promise<void> {
+  return retagSessions(conv, { exp }, address);
 }
 
 /** A ping the hub reads itself (not the exact keep-alive text it answers without waking). */
