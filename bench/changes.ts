@@ -76,7 +76,11 @@ receiver most of the cost is per Account call, not per message: receiver-ab.ts w
 in each batch of 100 (5 items each) took 176 µs a message before the mailbox runs, with 4 (25
 each) 86; ~560 µs a call (half of it the frame pushed and its ack) against ~60 µs an item, and
 since the runs ~25% of the receiver is the Account call with its transaction, ~10% the device's
-ack event, ~8% the Gate. Next levers: the submission ids' dedupe (in memory over a window, with a
+ack event, ~8% the Gate. Since the Gate's period tables and the acks' lazy trim (09:30), with
+hub-sized batches (receiver-ab, 550 items in runs of 50): ~400 µs an Account call against ~32 µs
+an item; the call's transaction costs most at its first write (a no-op UPDATE put first took ~5%
+of the profile), the federation records' insert ~9–14% (a B-tree insert per item id), their
+lookup ~4%, the body's JSON.parse ~5%, the items' checks ~7%. Next levers: the submission ids' dedupe (in memory over a window, with a
 durable check cheaper than a B-tree of random keys), more items per account per federation batch
 (the hub's batching sets it), and the round trip's two log commits. Runs still vary on this VM:
 one server's passes spread by up to a third within minutes, which is why passes take turns and
