@@ -94,8 +94,15 @@ const STEPS = [
   // time, sorted: an id inserted at a random place of submit_ids each made a round write a page of
   // it per entry, a fifth of a hub's CPU a message. A repeat's answer (PROTOCOL §6) is unchanged.
   "CREATE TABLE recent_ids (seq INTEGER PRIMARY KEY, id TEXT NOT NULL, sender TEXT NOT NULL, type TEXT NOT NULL)",
+  // The latest ids in their run's row instead (a row written per id cost ~3 µs of it): a run's ids
+  // past ids_through are not in submit_ids yet. Those kept in recent_ids move there now.
+  `ALTER TABLE runs ADD COLUMN ids TEXT;
+   ALTER TABLE meta ADD COLUMN ids_through INTEGER NOT NULL DEFAULT 0;
+   INSERT INTO submit_ids (id, seq, sender, type) SELECT id, seq, sender, type FROM recent_ids WHERE true ON CONFLICT (id) DO NOTHING;
+   DROP TABLE recent_ids;
+   UPDATE meta SET ids_through = MAX(fanned_through, COALESCE((SELECT MAX(last) FROM runs), 0));`,
 ];
-/** Ids kept in recent_ids (and in memory, see recentIds) at most before they move to submit_ids. */
+/** Ids of the runs past ids_through (kept in memory, see recentIds) at most before they move to submit_ids. */
 const RECENT_IDS_MAX = 1000;
 
 /** A log entry as a run row keeps it: submit_id, at, sender, device_id, epoch, type, mls, welcome, members, recipients, welcome_to, author_proof, withdraws. */
@@ -162,7 +169,7 @@ export class ConversationObject extends DurableObject<Env> {
   private remoteRound: { settled: Promise<unknown>; since: number } | undefined;
   /** Entries accepted by this instance and not yet handed on, in seq order: fanned without reading them back. */
   private toFan: LogRow[] = [];
-  /** The submit ids in recent_ids, once read (see recentIds). */
+  /** The ids of the runs not yet moved to submit_ids, once read (see recentIds). */
   private recent: Map<string, { seq: number; sender: string; type: string }> | undefined;
   /** The log's last seq, once read (see logEnd): new runs follow it, and a lane past it has nothing to read. */
   private end: number | undefined;
@@ -543,8 +550,8 @@ export class ConversationObject extends DurableObject<Env> {
 
   /**
    * Appends entries to the log, in order, at the positions after its end: those whose id is in
-   * the log already are left out, the others' ids go to recent_ids and the rest as one run row (or
-   * a few, when large). The seq each got by its submit id, none for an id already in the log.
+   * the log already are left out, the others go as one run row (or a few, when large), with their
+   * ids. The seq each got by its submit id, none for an id already in the log.
    */
   private insertLog(entries: Entry[]): Map<string, number> {
     const first = this.logEnd() + 1;
@@ -559,14 +566,6 @@ export class ConversationObject extends DurableObject<Env> {
       taken.add(e.submit_id);
       kept.push(e);
     }
-    if (kept.length > 0) {
-      this.sql.exec(
-        "INSERT INTO recent_ids (seq, id, sender, type) SELECT value->>1, value->>0, value->>2, value->>3 FROM json_each(?)",
-        JSON.stringify(kept.map((e, i) => [e.submit_id, first + i, e.sender, e.type])),
-      );
-    }
-    kept.forEach((e, i) => recent.set(e.submit_id, { seq: first + i, sender: e.sender, type: e.type }));
-    if (recent.size >= RECENT_IDS_MAX) this.moveRecentIds();
     let start = 0;
     let text: string[] = [];
     let size = 0;
@@ -576,7 +575,8 @@ export class ConversationObject extends DurableObject<Env> {
       // A withdrawn entry is a run of its own (acceptVeto): withdrawal() finds it by this column.
       const withdraws = run.length === 1 ? (run[0]!.withdraws ?? null) : null;
       const at = Math.max(...run.map((e) => e.at));
-      this.sql.exec("INSERT INTO runs (last, first, at, entries, withdraws) VALUES (?, ?, ?, ?, ?)", first + upTo - 1, first + start, at, `[${text.join(",")}]`, withdraws);
+      const ids = JSON.stringify(run.map((e, i) => [e.submit_id, first + start + i, e.sender, e.type]));
+      this.sql.exec("INSERT INTO runs (last, first, at, entries, withdraws, ids) VALUES (?, ?, ?, ?, ?, ?)", first + upTo - 1, first + start, at, `[${text.join(",")}]`, withdraws, ids);
       start = upTo;
       text = [];
       size = 0;
@@ -590,6 +590,8 @@ export class ConversationObject extends DurableObject<Env> {
     });
     flush(kept.length);
     this.end = first + kept.length - 1;
+    kept.forEach((e, i) => recent.set(e.submit_id, { seq: first + i, sender: e.sender, type: e.type }));
+    if (recent.size >= RECENT_IDS_MAX) this.moveRecentIds();
     return new Map(kept.map((e, i) => [e.submit_id, first + i]));
   }
 
@@ -628,16 +630,25 @@ export class ConversationObject extends DurableObject<Env> {
     return this.recentIds().get(id) ?? this.sql.exec<{ seq: number; sender: string; type: string }>("SELECT seq, sender, type FROM submit_ids WHERE id = ?", id).toArray()[0];
   }
 
-  /** recent_ids by id, read once an instance (at most RECENT_IDS_MAX rows); dropped when a write rolls back. */
+  /** The ids of the runs past ids_through by id, read once an instance (their ids only); dropped when a write rolls back. */
   private recentIds(): Map<string, { seq: number; sender: string; type: string }> {
-    this.recent ??= new Map(this.sql.exec<{ id: string; seq: number; sender: string; type: string }>("SELECT id, seq, sender, type FROM recent_ids").toArray().map((r) => [r.id, r]));
+    this.recent ??= new Map(
+      this.sql
+        .exec<{ id: string; seq: number; sender: string; type: string }>(
+          "SELECT value->>0 AS id, value->>1 AS seq, value->>2 AS sender, value->>3 AS type FROM runs, json_each(runs.ids) WHERE runs.last > (SELECT ids_through FROM meta)",
+        )
+        .toArray()
+        .map((r) => [r.id, r]),
+    );
     return this.recent;
   }
 
-  /** Moves recent_ids to submit_ids, sorted by id: each of its pages that takes some is written once. */
+  /** Moves the ids of the runs past ids_through to submit_ids, sorted by id: each of its pages that takes some is written once. */
   private moveRecentIds(): void {
-    this.sql.exec("INSERT INTO submit_ids (id, seq, sender, type) SELECT id, seq, sender, type FROM recent_ids WHERE true ORDER BY id ON CONFLICT (id) DO NOTHING");
-    this.sql.exec("DELETE FROM recent_ids");
+    this.sql.exec(
+      "INSERT INTO submit_ids (id, seq, sender, type) SELECT value->>0, value->>1, value->>2, value->>3 FROM runs, json_each(runs.ids) WHERE runs.last > (SELECT ids_through FROM meta) ORDER BY 1 ON CONFLICT (id) DO NOTHING",
+    );
+    this.sql.exec("UPDATE meta SET ids_through = ?", this.logEnd());
     this.recent = new Map();
   }
 

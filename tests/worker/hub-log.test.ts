@@ -41,7 +41,7 @@ async function asBeforeRuns(conv: string, fannedThrough: number): Promise<void> 
     }
     sql.exec("DROP TABLE runs");
     sql.exec("DROP TABLE submit_ids");
-    sql.exec("DROP TABLE recent_ids");
+    sql.exec("ALTER TABLE meta DROP COLUMN ids_through");
     sql.exec("UPDATE schema_version SET version = 7");
     sql.exec("UPDATE meta SET fanned_through = ?", fannedThrough);
   });
@@ -98,9 +98,11 @@ describe("the hub's log as runs", () => {
     await runInDurableObject(hubOf(conv), (_i, state) => {
       const sql = state.storage.sql;
       sql.exec("CREATE TABLE ids_before (id TEXT PRIMARY KEY, seq INTEGER NOT NULL) WITHOUT ROWID");
-      sql.exec("INSERT INTO ids_before SELECT id, seq FROM submit_ids UNION ALL SELECT id, seq FROM recent_ids");
+      sql.exec(`INSERT INTO ids_before SELECT id, seq FROM submit_ids
+        UNION ALL SELECT value->>0, value->>1 FROM runs, json_each(runs.ids) WHERE runs.last > (SELECT ids_through FROM meta)`);
       sql.exec("DROP TABLE submit_ids");
-      sql.exec("DROP TABLE recent_ids");
+      sql.exec("ALTER TABLE runs DROP COLUMN ids");
+      sql.exec("ALTER TABLE meta DROP COLUMN ids_through");
       sql.exec("ALTER TABLE ids_before RENAME TO submit_ids");
       sql.exec("UPDATE schema_version SET version = 8");
     });
@@ -109,7 +111,7 @@ describe("the hub's log as runs", () => {
     expect(again).toEqual(seqs);
     expect(await (await call(alice, "POST", `/conversations/${conv}/messages`, { ...bodies[0]!, mls: await group.message() })).json()).toMatchObject({ error: "conflict" });
     await runInDurableObject(hubOf(conv), (_i, state) => {
-      const kept = state.storage.sql.exec<{ seq: number; sender: string; type: string }>("SELECT seq, sender, type FROM submit_ids UNION ALL SELECT seq, sender, type FROM recent_ids ORDER BY seq").toArray();
+      const kept = state.storage.sql.exec<{ seq: number; sender: string; type: string }>("SELECT seq, sender, type FROM submit_ids ORDER BY seq").toArray();
       expect(kept).toEqual([{ seq: 1, sender: alice.address, type: "commit" }, ...[...seqs].sort().map((seq) => ({ seq, sender: bob.address, type: "application" }))]);
     });
   }, 30_000);
@@ -141,7 +143,7 @@ describe("the hub's log as runs", () => {
     const mls = await group.message();
     const body = () => ({ id: randomId16(), epoch: 1, kind: "application", mls });
     const send = async (d: typeof bob, b: ReturnType<typeof body>) => (await call(d, "POST", `/conversations/${conv}/messages`, b)).json();
-    // With the commit, 999 ids wait in recent_ids: the next entry's round moves them (RECENT_IDS_MAX, 1,000).
+    // With the commit, 999 ids wait in their runs' rows: the next entry's round moves them (RECENT_IDS_MAX, 1,000).
     const early = Array.from({ length: 998 }, body);
     const session = await sessionOf(bob, conv);
     for (let i = 0; i < early.length; i += MAX_SESSION_SUBMITS) {
@@ -152,7 +154,7 @@ describe("the hub's log as runs", () => {
     const ids = () =>
       runInDurableObject(hubOf(conv), (_i, state) => ({
         moved: state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM submit_ids").one().n,
-        recent: state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM recent_ids").one().n,
+        recent: state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM runs, json_each(runs.ids) WHERE runs.last > (SELECT ids_through FROM meta)").one().n,
       }));
     expect(await ids()).toEqual({ moved: 0, recent: 999 });
     // The round that moves them fails at its run row (planted where it goes): nothing of it stays.
@@ -172,7 +174,7 @@ describe("the hub's log as runs", () => {
     expect(await Promise.all(late.map((b) => send(bob, b)))).toEqual([{ accepted: true, seq: 1001 }, { accepted: true, seq: 1002 }]);
     for (const restarted of [false, true]) {
       if (restarted) await restart(conv);
-      // Moved, in recent_ids, and the one whose move rolled back: each its first seq to its sender, conflict to another member.
+      // Moved, not yet moved, and the one whose move rolled back: each its first seq to its sender, conflict to another member.
       for (const [b, seq] of [[early[0]!, 2], [early[997]!, 999], [mover, 1000], [late[1]!, 1002]] as const) {
         expect(await send(bob, b)).toEqual({ accepted: true, seq });
         expect(await send(alice, b)).toMatchObject({ error: "conflict" });
@@ -190,4 +192,33 @@ describe("the hub's log as runs", () => {
     await expect.poll(() => got.length).toBe(1002);
     expect(got).toEqual(Array.from({ length: 1002 }, (_, i) => i + 2));
   }, 120_000);
+  it("moves the ids kept in recent_ids (schema step 10) to submit_ids: their retries get their first seqs after the upgrade", async () => {
+    const { alice, bob, conv, group } = await twoInConversation("hlr", "hls");
+    const mls = await group.message();
+    const bodies = [0, 1, 2].map(() => ({ id: randomId16(), epoch: 1, kind: "application", mls }));
+    const send = async (d: typeof bob, b: (typeof bodies)[number]) => (await call(d, "POST", `/conversations/${conv}/messages`, b)).json();
+    for (const [i, b] of bodies.entries()) expect(await send(bob, b)).toEqual({ accepted: true, seq: i + 2 });
+    // Back to step 10's layout: the ids not yet in submit_ids in recent_ids, none in the runs.
+    await runInDurableObject(hubOf(conv), (_i, state) => {
+      const sql = state.storage.sql;
+      sql.exec("CREATE TABLE recent_ids (seq INTEGER PRIMARY KEY, id TEXT NOT NULL, sender TEXT NOT NULL, type TEXT NOT NULL)");
+      sql.exec("INSERT INTO recent_ids SELECT value->>1, value->>0, value->>2, value->>3 FROM runs, json_each(runs.ids) WHERE runs.last > (SELECT ids_through FROM meta)");
+      sql.exec("ALTER TABLE runs DROP COLUMN ids");
+      sql.exec("ALTER TABLE meta DROP COLUMN ids_through");
+      sql.exec("UPDATE schema_version SET version = 10");
+    });
+    await restart(conv);
+    for (const [i, b] of bodies.entries()) {
+      expect(await send(bob, b)).toEqual({ accepted: true, seq: i + 2 });
+      expect(await send(alice, b)).toMatchObject({ error: "conflict" });
+    }
+    expect(await send(bob, { id: randomId16(), epoch: 1, kind: "application", mls })).toEqual({ accepted: true, seq: 5 });
+    await runInDurableObject(hubOf(conv), (_i, state) => {
+      expect(state.storage.sql.exec("SELECT seq, sender, type FROM submit_ids ORDER BY seq").toArray()).toEqual([
+        { seq: 1, sender: alice.address, type: "commit" },
+        ...[2, 3, 4].map((seq) => ({ seq, sender: bob.address, type: "application" })),
+      ]);
+      expect(state.storage.sql.exec("SELECT name FROM sqlite_master WHERE name = 'recent_ids'").toArray()).toEqual([]);
+    });
+  }, 30_000);
 });
