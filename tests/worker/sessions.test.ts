@@ -272,8 +272,8 @@ describe("session tickets: a session lasts as long as its latest ticket", () => 
   });
 
   it("keeps a session open past its first ticket when a fresh one renews it", async () => {
-    const { alice, conv, wa, nextA } = await twoSessions("renew");
-    await ticketsExpire(conv, Date.now() + 500);
+    const { alice, conv, wa, wb, nextA, nextB, group } = await twoSessions("renew");
+    await ticketsExpire(conv, Date.now() + 500, alice.address);
     const ticket = await freshTicket(alice, conv);
     wa.send(JSON.stringify({ t: "renew", ticket }));
     expect(await nextA()).toEqual({ t: "renewed", exp: ticket.body.exp });
@@ -281,6 +281,11 @@ describe("session tickets: a session lasts as long as its latest ticket", () => 
     await new Promise((r) => setTimeout(r, 700));
     wa.send(SPACED_PING);
     expect(await nextA()).toEqual({ t: "pong" });
+    // Pushed to as well: the hub's push reads the renewed session, not the one it first knew.
+    const id = randomId16();
+    wb.send(JSON.stringify({ t: "submit", submit: { id, epoch: 0, kind: "application", mls: await group.message() } }));
+    expect(await nextB()).toEqual({ t: "ack", id, seq: 1 });
+    expect(await nextA()).toMatchObject({ t: "item", item: { id, hubSeq: 1 } });
   });
 
   it("refuses a renewal with another device's, another conversation's or a forged ticket; the session still ends", async () => {
