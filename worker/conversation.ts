@@ -298,7 +298,7 @@ export class ConversationObject extends DurableObject<Env> {
     if (rows.length > 0) {
       // A fan-out failing for long (retried by the alarm) leaves the backlog to the log, not to memory.
       this.toFan = this.toFan.length + rows.length > FAN_MEMORY ? [] : this.toFan.concat(rows);
-      this.notePushed(rows, this.sessions.push(this.deliveriesOf(rows).map((d) => d.payload), this.members()));
+      this.notePushed(rows, this.sessions.push(this.deliveriesOf(rows), this.members()));
       // Should this object stop before the fan-out finishes, the alarm takes it up again.
       await this.scheduleAlarm(Date.now() + FAN_SAFETY_MS);
       void this.fanOut();

@@ -90,21 +90,27 @@ export class Sessions {
   }
 
   /**
-   * Sends every session the new entries, except to the device that submitted one (it has the
-   * `ack`), then closes the sessions of accounts no longer members. Returns the sessions that
-   * say `got`, those of members, which were sent every entry not their own device's.
+   * Sends each session the new entries it is a recipient of (a member removed by a commit gets
+   * that commit, not what is ordered after it; a Welcome only those it welcomes), and its author's
+   * other devices everything it sent, never the device that submitted it (it has the `ack`); then
+   * closes the sessions of accounts no longer members. Returns the sessions that say `got`, those
+   * of members.
    */
-  push(payloads: ConvPayload[], members: Address[]): { ws: WebSocket; tag: SessionTag }[] {
+  push(deliveries: readonly { payload: ConvPayload; to: readonly Address[] }[], members: Address[]): { ws: WebSocket; tag: SessionTag }[] {
     const now = Date.now();
     const acking: { ws: WebSocket; tag: SessionTag }[] = [];
     for (const ws of this.ctx.getWebSockets()) {
       const tag = this.tag(ws);
-      if (tag && !current(tag, now)) {
+      // A socket without a tag is closed by closeAllBut below.
+      if (!tag) continue;
+      if (!current(tag, now)) {
         expire(ws);
         continue;
       }
-      for (const item of payloads) if (item.from !== tag?.address || item.deviceId !== tag.deviceId) this.send(ws, { t: "item", item });
-      if (tag?.acks && members.includes(tag.address)) acking.push({ ws, tag });
+      for (const { payload: item, to } of deliveries) {
+        if (item.from === tag.address ? item.deviceId !== tag.deviceId : to.includes(tag.address)) this.send(ws, { t: "item", item });
+      }
+      if (tag.acks && members.includes(tag.address)) acking.push({ ws, tag });
     }
     this.closeAllBut(members);
     return acking;
