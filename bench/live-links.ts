@@ -6,6 +6,7 @@
 import { SessionLink } from "../shared/client/session-link.js";
 import { type Mailbox, prepare, type Prepared, type SessionBenchLink, tagOf } from "./emsg-links.js";
 import type { Person } from "./emsg-people.js";
+import { type RoundTripResult, runRoundTrip } from "./load.js";
 
 export interface LiveRoundTrip {
   there: SessionBenchLink;
@@ -69,4 +70,15 @@ export async function liveEnds(a: Person, b: Person, mailboxes: Map<Person, Mail
   const ends: End[] = [];
   for (const person of [a, b]) ends.push({ person, mailbox: mailboxes.get(person)!, prepared: await prepare(person, conversation, rounds, bytes) });
   return [ends[0]!, ends[1]!];
+}
+
+/** `rounds` round trips between `a` and `b` over live ends opened for them and closed after. */
+export async function liveTrips(a: Person, b: Person, mailboxes: Map<Person, Mailbox>, conversation: string, rounds: number, bytes: number, idleMs: number): Promise<RoundTripResult> {
+  const pair = await liveRoundTrip(...(await liveEnds(a, b, mailboxes, conversation, rounds, bytes)));
+  try {
+    return await runRoundTrip(pair.there, pair.back, rounds, idleMs);
+  } finally {
+    pair.there.close();
+    pair.back.close();
+  }
 }

@@ -8,8 +8,7 @@ import { startWorkerdDomains } from "../scripts/workerd-servers.mjs";
 import { twoDomains } from "../scripts/dev-servers.mjs";
 import { openMailbox } from "./emsg-links.js";
 import { befriend, openConversation, register } from "./emsg-people.js";
-import { liveEnds, liveRoundTrip } from "./live-links.js";
-import { runRoundTrip } from "./load.js";
+import { liveTrips } from "./live-links.js";
 import { FULL } from "./plan.js";
 import { cpuMs, descendantsNamed, listenerOf } from "./processes.js";
 
@@ -65,15 +64,7 @@ async function main(): Promise<void> {
       [alice, await openMailbox(alice)],
       [bob, await openMailbox(bob)],
     ]);
-    const trip = async (n: number) => {
-      const pair = await liveRoundTrip(...(await liveEnds(alice, bob, mailboxes, conversation, n, FULL.messageBytes)));
-      try {
-        return await runRoundTrip(pair.there, pair.back, n, FULL.idleMs);
-      } finally {
-        pair.there.close();
-        pair.back.close();
-      }
-    };
+    const trip = (n: number) => liveTrips(alice, bob, mailboxes, conversation, n, FULL.messageBytes, FULL.idleMs);
     // The first round trips teach the hub that each account has one device.
     await trip(20);
     const hub = listenerOf(port, descendantsNamed("workerd"))!;

@@ -14,7 +14,7 @@ import { twoDomains } from "../scripts/dev-servers.mjs";
 import type { SocketLike } from "../shared/client/transport.js";
 import { openMailbox } from "./emsg-links.js";
 import { befriend, openConversation, type Person, register } from "./emsg-people.js";
-import { liveEnds, liveRoundTrip } from "./live-links.js";
+import { liveEnds, liveRoundTrip, liveTrips } from "./live-links.js";
 import { takeCalls } from "./object-calls.js";
 import { runRoundTrip } from "./load.js";
 import { FULL } from "./plan.js";
@@ -95,15 +95,7 @@ async function main(): Promise<void> {
       [alice, await openMailbox(alice)],
       [bob, await openMailbox(bob)],
     ]);
-    const trip = async (n: number) => {
-      const pair = await liveRoundTrip(...(await liveEnds(alice, bob, mailboxes, conversation, n, FULL.messageBytes)));
-      try {
-        return await runRoundTrip(pair.there, pair.back, n, FULL.idleMs);
-      } finally {
-        pair.there.close();
-        pair.back.close();
-      }
-    };
+    const trip = (n: number) => liveTrips(alice, bob, mailboxes, conversation, n, FULL.messageBytes, FULL.idleMs);
     // The first round trips teach the hub that each account has one device.
     await trip(20);
     const servers = [19840, 19841].map((p) => listenerOf(p, descendantsNamed("workerd"))!);

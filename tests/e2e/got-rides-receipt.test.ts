@@ -9,11 +9,10 @@ import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { EmsgClient } from "../../shared/client/client.js";
-import type { MessageRecord } from "../../shared/client/messages.js";
 import type { SocketLike, Transport } from "../../shared/client/transport.js";
 import { FileStore } from "../../cli/file-store.js";
 import { nodeTransport } from "../../cli/node-transport.js";
-import { befriend, connect, newClient, type Pair, removeClientDirs, startPair, until } from "./harness.js";
+import { befriend, connect, countShown, newClient, type Pair, removeClientDirs, startPair, until } from "./harness.js";
 
 const ALICE = "alice#im.alice.test";
 const BOB = "bob#im.bob.test";
@@ -41,20 +40,13 @@ const recording: Transport = {
   },
 };
 
-function watch(client: EmsgClient, who: "alice" | "bob"): void {
-  client.on("message", (m: MessageRecord) => {
-    if (m.direction !== "in") return;
-    shown[who].set(m.text, (shown[who].get(m.text) ?? 0) + 1);
-  });
-}
-
 beforeAll(async () => {
   pair = await startPair(19840, 20840);
   alice = (await newClient(pair)).client;
   const bobDir = await mkdtemp(join(tmpdir(), "emsg-e2e-client-"));
   bob = new EmsgClient({ store: new FileStore(bobDir), transport: recording, resolve: pair.running.resolve });
-  watch(alice, "alice");
-  watch(bob, "bob");
+  countShown(alice, shown.alice);
+  countShown(bob, shown.bob);
   await alice.register(ALICE);
   await bob.register(BOB);
   await befriend(alice, bob);

@@ -7,6 +7,13 @@ import { EmsgClient } from "../../shared/client/client.js";
 import { FileStore } from "../../cli/file-store.js";
 import { nodeTransport } from "../../cli/node-transport.js";
 
+/** Counts each text `client` shows as received into `shown`: one shown twice counts 2. */
+export function countShown(client: EmsgClient, shown: Map<string, number>): void {
+  client.on("message", (m) => {
+    if (m.direction === "in") shown.set(m.text, (shown.get(m.text) ?? 0) + 1);
+  });
+}
+
 /** Two real `wrangler dev` servers (im.alice.test, im.bob.test) on their own ports and storage. */
 export interface Pair {
   running: RunningDomains;

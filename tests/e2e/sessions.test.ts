@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { EmsgClient } from "../../shared/client/client.js";
 import type { MessagePath } from "../../shared/client/live-paths.js";
 import type { MessageRecord } from "../../shared/client/messages.js";
-import { connect, newClient, type Pair, removeClientDirs, startPair, until } from "./harness.js";
+import { connect, countShown, newClient, type Pair, removeClientDirs, startPair, until } from "./harness.js";
 
 // Bob (im.bob.test) talks to Alice, whose server is the conversation's hub, over a session socket
 // straight to that hub (PROTOCOL §10, path 2). Node has no WebRTC, so path 3 is the browser test's.
@@ -14,9 +14,7 @@ const shown = { alice: new Map<string, number>(), bob: new Map<string, number>()
 const paths: { alice: MessagePath[]; bob: MessagePath[] } = { alice: [], bob: [] };
 
 function watch(client: EmsgClient, who: "alice" | "bob"): void {
-  client.on("message", (m: MessageRecord) => {
-    if (m.direction === "in") shown[who].set(m.text, (shown[who].get(m.text) ?? 0) + 1);
-  });
+  countShown(client, shown[who]);
   client.on("path", ({ path }) => void paths[who].push(path));
 }
 

@@ -4,10 +4,9 @@
 // of storing a burst pushed over its session to Alice's hub, and starts again from what it had stored.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EmsgClient } from "../../shared/client/client.js";
-import type { MessageRecord } from "../../shared/client/messages.js";
 import { FileStore } from "../../cli/file-store.js";
 import { nodeTransport } from "../../cli/node-transport.js";
-import { befriend, connect, newClient, type Pair, removeClientDirs, reopen, startPair, until } from "./harness.js";
+import { befriend, connect, countShown, newClient, type Pair, removeClientDirs, reopen, startPair, until } from "./harness.js";
 
 const ALICE = "alice#im.alice.test";
 const BOB = "bob#im.bob.test";
@@ -30,13 +29,6 @@ let bobStore: StallingStore;
 let conversation: string;
 const shown = { alice: new Map<string, number>(), bob: new Map<string, number>() };
 
-function watch(client: EmsgClient, who: "alice" | "bob"): void {
-  client.on("message", (m: MessageRecord) => {
-    if (m.direction !== "in") return;
-    shown[who].set(m.text, (shown[who].get(m.text) ?? 0) + 1);
-  });
-}
-
 async function texts(client: EmsgClient, peer: string): Promise<string[]> {
   return (await client.history(peer, { limit: 500 })).map((m) => m.text);
 }
@@ -47,8 +39,8 @@ beforeAll(async () => {
   bobDir = (await newClient(pair)).dir;
   bobStore = new StallingStore(bobDir);
   bob = new EmsgClient({ store: bobStore, transport: nodeTransport, resolve: pair.running.resolve });
-  watch(alice, "alice");
-  watch(bob, "bob");
+  countShown(alice, shown.alice);
+  countShown(bob, shown.bob);
   await alice.register(ALICE);
   await bob.register(BOB);
   await befriend(alice, bob);
@@ -100,7 +92,7 @@ describe("copies a device said it stored, across two domains", () => {
     // Longer than the hub holds a copy for a `got`: whatever it would spare is decided by now.
     await new Promise((r) => setTimeout(r, 1500));
     const restarted = reopen(pair, bobDir);
-    watch(restarted, "bob");
+    countShown(restarted, shown.bob);
     shown.bob.clear();
     expect(await restarted.open()).toBe(true);
     await connect(restarted);

@@ -5,6 +5,7 @@ import { toB64u } from "../../shared/base64url.js";
 import { randomId16 } from "../../shared/ids.js";
 import type { SessionServerFrame } from "../../shared/wire/index.js";
 import { API, anotherDevice, befriend, call, registered, type Device } from "./harness.js";
+import { frameReader } from "./hub-groups.js";
 import { TestGroup } from "./mls.js";
 import { HOLD_MS } from "../../worker/stored-copies.js";
 
@@ -31,22 +32,7 @@ async function open(d: Device, conversation: string, ticket?: string): Promise<S
   expect(up.status).toBe(101);
   const ws = up.webSocket!;
   ws.accept();
-  const frames: SessionServerFrame[] = [];
-  const waiting: Array<(f: SessionServerFrame) => void> = [];
-  ws.addEventListener("message", (e) => {
-    const f = JSON.parse(e.data as string) as SessionServerFrame;
-    const w = waiting.shift();
-    if (w) w(f);
-    else frames.push(f);
-  });
-  const next = () => {
-    const f = frames.shift();
-    if (f) return Promise.resolve(f);
-    return new Promise<SessionServerFrame>((resolve, reject) => {
-      waiting.push(resolve);
-      setTimeout(() => reject(new Error("no frame within 2 s")), 2000);
-    });
-  };
+  const next = frameReader(ws, 2000);
   return { ws, next };
 }
 

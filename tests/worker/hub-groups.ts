@@ -1,5 +1,5 @@
 import { expect } from "vitest";
-import { SELF } from "cloudflare:test";
+import { env, runInDurableObject, SELF } from "cloudflare:test";
 import { jcs } from "../../shared/canonical.js";
 import { toB64u } from "../../shared/base64url.js";
 import { randomId16 } from "../../shared/ids.js";
@@ -69,6 +69,19 @@ export async function sessionOf(d: Device, conversation: string): Promise<{ ws: 
   expect(opened.status).toBe(101);
   const ws = opened.webSocket!;
   ws.accept();
+  const read = frameReader(ws, 10_000);
+  // Entries pushed to this session are not what these tests read: the answers to its own frames are.
+  const next = async (): Promise<SessionServerFrame> => {
+    for (;;) {
+      const f = await read();
+      if (f.t !== "item") return f;
+    }
+  };
+  return { ws, next };
+}
+
+/** The frames `ws` gets, in order: each call takes the next, or fails after `waitMs` without one. */
+export function frameReader(ws: WebSocket, waitMs: number): () => Promise<SessionServerFrame> {
   const frames: SessionServerFrame[] = [];
   const waiting: Array<(f: SessionServerFrame) => void> = [];
   ws.addEventListener("message", (e) => {
@@ -77,15 +90,22 @@ export async function sessionOf(d: Device, conversation: string): Promise<{ ws: 
     if (w) w(f);
     else frames.push(f);
   });
-  // Entries pushed to this session are not what these tests read: the answers to its own frames are.
-  const next = async (): Promise<SessionServerFrame> => {
-    for (;;) {
-      const f = frames.shift() ?? (await new Promise<SessionServerFrame>((resolve, reject) => {
-        waiting.push(resolve);
-        setTimeout(() => reject(new Error("no frame within 10 s")), 10_000);
-      }));
-      if (f.t !== "item") return f;
-    }
+  return () => {
+    const f = frames.shift();
+    if (f) return Promise.resolve(f);
+    return new Promise((resolve, reject) => {
+      waiting.push(resolve);
+      setTimeout(() => reject(new Error(`no frame within ${waitMs / 1000} s`)), waitMs);
+    });
   };
-  return { ws, next };
+}
+
+/** Ends the hub's object: the next request gets a new instance over the same storage. */
+export async function restartHub(conversation: string): Promise<void> {
+  const stub = () => env.CONVERSATION.get(env.CONVERSATION.idFromName(conversation));
+  await runInDurableObject(stub(), (instance, state) => {
+    (instance as unknown as { before?: true }).before = true;
+    state.abort("restart");
+  }).catch(() => undefined);
+  expect(await runInDurableObject(stub(), (instance) => (instance as unknown as { before?: true }).before)).toBeUndefined();
 }

@@ -1,9 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { env, runInDurableObject } from "cloudflare:test";
 import { randomId16 } from "../../shared/ids.js";
 import { MAX_SESSION_SUBMITS, type MailItem } from "../../shared/wire/index.js";
 import { befriend, call, registered, type Device } from "./harness.js";
-import { sessionOf } from "./hub-groups.js";
+import { restartHub, sessionOf } from "./hub-groups.js";
 import { TestGroup } from "./mls.js";
 
 /*
@@ -13,14 +12,6 @@ import { TestGroup } from "./mls.js";
  * and `conflict` from anyone else; nobody's mailbox gets an entry twice.
  */
 
-async function restartHub(conversation: string): Promise<void> {
-  const stub = () => env.CONVERSATION.get(env.CONVERSATION.idFromName(conversation));
-  await runInDurableObject(stub(), (instance, state) => {
-    (instance as unknown as { before?: true }).before = true;
-    state.abort("restart");
-  }).catch(() => undefined);
-  expect(await runInDurableObject(stub(), (instance) => (instance as unknown as { before?: true }).before)).toBeUndefined();
-}
 
 async function twoMembers(prefix: string) {
   const alice = await registered(`${prefix}a`);

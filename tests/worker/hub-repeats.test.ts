@@ -3,6 +3,7 @@ import { env, runInDurableObject } from "cloudflare:test";
 import { randomId16 } from "../../shared/ids.js";
 import type { MailItem } from "../../shared/wire/index.js";
 import { befriend, call, errorOf, registered, type Device } from "./harness.js";
+import { restartHub } from "./hub-groups.js";
 import { TestGroup } from "./mls.js";
 
 /*
@@ -17,15 +18,6 @@ async function convIds(d: Device): Promise<string[]> {
   return page.items.flatMap((i) => (i.kind === "conv" ? [i.id] : []));
 }
 
-/** Ends the hub's object: the next request gets a new instance over the same storage. */
-async function restartHub(conversation: string): Promise<void> {
-  const stub = () => env.CONVERSATION.get(env.CONVERSATION.idFromName(conversation));
-  await runInDurableObject(stub(), (instance, state) => {
-    (instance as unknown as { before?: true }).before = true;
-    state.abort("restart");
-  }).catch(() => undefined);
-  expect(await runInDurableObject(stub(), (instance) => (instance as unknown as { before?: true }).before)).toBeUndefined();
-}
 
 describe("a hub's submissions sent again", () => {
   it("answers a retry after a restart with the first seq, stores and fans it once, and refuses the id to another member", async () => {

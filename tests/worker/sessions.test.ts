@@ -7,6 +7,7 @@ import { randomId16 } from "../../shared/ids.js";
 import { signObject } from "../../shared/signed.js";
 import { MAX_SESSION_SUBMITS, type SessionServerFrame } from "../../shared/wire/index.js";
 import { API, anotherDevice, befriend, call, errorOf, registered, type Device } from "./harness.js";
+import { frameReader } from "./hub-groups.js";
 import { TestGroup } from "./mls.js";
 import { HOLD_MS } from "../../worker/stored-copies.js";
 import type { Sessions, SessionTag } from "../../worker/sessions.js";
@@ -25,24 +26,6 @@ function openSession(conversation: string, ticket: string): Promise<Response> {
   return SELF.fetch(`${API}/conversations/${conversation}/session?ticket=${ticket}`, { headers: { upgrade: "websocket" } });
 }
 
-function reader(ws: WebSocket): () => Promise<SessionServerFrame> {
-  const frames: SessionServerFrame[] = [];
-  const waiting: Array<(f: SessionServerFrame) => void> = [];
-  ws.addEventListener("message", (e) => {
-    const f = JSON.parse(e.data as string) as SessionServerFrame;
-    const w = waiting.shift();
-    if (w) w(f);
-    else frames.push(f);
-  });
-  return () => {
-    const f = frames.shift();
-    if (f) return Promise.resolve(f);
-    return new Promise((resolve, reject) => {
-      waiting.push(resolve);
-      setTimeout(() => reject(new Error("no frame within 2 s")), 2000);
-    });
-  };
-}
 
 async function conversationOf(a: Device, b: Device): Promise<string> {
   await befriend(a, b);
@@ -61,7 +44,7 @@ async function twoSessions(prefix: string) {
   const [wa, wb] = [a.webSocket!, b.webSocket!];
   wa.accept();
   wb.accept();
-  return { alice, bob, conv, wa, wb, nextA: reader(wa), nextB: reader(wb), group: await TestGroup.of(alice, conv) };
+  return { alice, bob, conv, wa, wb, nextA: frameReader(wa, 2000), nextB: frameReader(wb, 2000), group: await TestGroup.of(alice, conv) };
 }
 
 /** The hub positions of the conversation items in someone's mailbox. */
