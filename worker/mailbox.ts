@@ -143,9 +143,11 @@ export class Mailbox {
    * only sends those items again, which a device skips by their seq, PROTOCOL §6). Items every
    * device has are dropped with that write, not on an ack (a statement pair an ack was most of
    * its event's cost); until then no reader sees them (page) and expiry does not take them for
-   * undelivered (expire).
+   * undelivered (expire). An ack past the last seq given counts as that seq: a device that
+   * acknowledged items not yet given would never get them.
    */
-  ack(deviceId: string, upTo: number): void {
+  ack(deviceId: string, requested: number): void {
+    const upTo = Math.min(requested, this.lastSeq());
     this.unwritten.set(deviceId, Math.max(upTo, this.unwritten.get(deviceId) ?? upTo));
     this.ackTimer ??= setTimeout(() => {
       this.ackTimer = undefined;

@@ -83,6 +83,15 @@ describe("mailbox", () => {
     expect(after.items).toEqual([]);
   });
 
+  it("still gives a device what arrives after it acknowledged past the last item it was given", async () => {
+    const bob = await registered("ackahead");
+    await sendRequest(await registered("early"), bob);
+    expect((await call(bob, "POST", "/mailbox/ack", { upTo: 1000 })).status).toBe(204);
+    await sendRequest(await registered("late"), bob);
+    const { items } = (await (await call(bob, "GET", "/mailbox?after=1")).json()) as { items: MailItem[] };
+    expect(items.map((i) => [i.seq, i.kind])).toEqual([[2, "friend_request"]]);
+  });
+
   it("pages the polling fallback, each page saying how many items come after it", async () => {
     const bob = await registered("pager");
     for (let i = 0; i < 3; i++) await sendRequest(await registered("p"), bob);
