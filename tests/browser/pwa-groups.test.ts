@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Page } from "playwright-core";
-import { befriend, openTab, type Person, type PwaWorld, register, shot, startWorld, statusLineWhole } from "./pwa-harness.js";
+import { befriend, hideWithNotifications, openTab, type Person, type PwaWorld, register, showAgain, shot, shownNotifications, startWorld, statusLineWhole } from "./pwa-harness.js";
 
 // One story on two domains: Alice (im.alice.test) makes a group with Bob and Carol (im.bob.test),
 // everyone talks, Alice renames it and removes Carol, and Bob leaves.
@@ -85,17 +85,10 @@ describe("group chats in the PWA", () => {
     }
 
     // Carol has the app in the background: the notification says who wrote, in which group.
-    await carol.context.grantPermissions(["notifications"], { origin: world.bob });
-    await carol.page.evaluate(() => {
-      Object.defineProperty(document, "visibilityState", { get: () => "hidden", configurable: true });
-    });
+    await hideWithNotifications(carol, world.bob);
     await say(bob.page, "Saturday works");
-    await expect
-      .poll(() => carol.page.evaluate(async () => (await (await navigator.serviceWorker.ready).getNotifications()).map((n) => `${n.title}: ${n.body}`)), { timeout: 30_000 })
-      .toContain("bob in Weekend: Saturday works");
-    await carol.page.evaluate(() => {
-      delete (document as unknown as { visibilityState?: string }).visibilityState;
-    });
+    await expect.poll(() => shownNotifications(carol), { timeout: 30_000 }).toContain("bob in Weekend: Saturday works");
+    await showAgain(carol);
     await say(bob.page, "I'll bring snacks");
     await say(carol.page, "Count me in");
     for (const person of [alice, bob, carol]) {

@@ -112,6 +112,31 @@ export async function allowLoopbackCandidates(page: Page): Promise<void> {
   });
 }
 
+/**
+ * Grants `origin` notifications and tells the page it is hidden (headless Chromium never hides a
+ * page by itself). The page learns of the grant asynchronously: it is waited for, else a message
+ * arriving at once would find the permission still "default" and rightly show nothing.
+ */
+export async function hideWithNotifications(person: Person, origin: string): Promise<void> {
+  await person.context.grantPermissions(["notifications"], { origin });
+  await person.page.waitForFunction(() => Notification.permission === "granted");
+  await person.page.evaluate(() => {
+    Object.defineProperty(document, "visibilityState", { get: () => "hidden", configurable: true });
+  });
+}
+
+/** Undoes hideWithNotifications' hiding. */
+export async function showAgain(person: Person): Promise<void> {
+  await person.page.evaluate(() => {
+    delete (document as unknown as { visibilityState?: string }).visibilityState;
+  });
+}
+
+/** The system notifications the page's service worker shows, as "title: body". */
+export function shownNotifications(person: Person): Promise<string[]> {
+  return person.page.evaluate(async () => (await (await navigator.serviceWorker.ready).getNotifications()).map((n) => `${n.title}: ${n.body}`));
+}
+
 export async function shot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: join(ARTIFACTS, `pwa-${name}.png`) });
 }

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openTab, register, shot, startWorld, statusLineWhole, type Person, type PwaWorld } from "./pwa-harness.js";
+import { hideWithNotifications, openTab, register, showAgain, shot, shownNotifications, startWorld, statusLineWhole, type Person, type PwaWorld } from "./pwa-harness.js";
 
 // One story, told in order: each step builds on what the previous one left on screen.
 describe("the EMSG PWA on two federated domains", () => {
@@ -105,21 +105,13 @@ describe("the EMSG PWA on two federated domains", () => {
   });
 
   it("shows a system notification for a message that arrives while the app is hidden", async () => {
-    await bob.context.grantPermissions(["notifications"], { origin: world.bob });
     await openTab(bob.page, "Favorites");
-    // Headless Chromium never hides a page by itself, so the page is told it is hidden.
-    await bob.page.evaluate(() => {
-      Object.defineProperty(document, "visibilityState", { get: () => "hidden", configurable: true });
-    });
+    await hideWithNotifications(bob, world.bob);
     const composer = alice.page.getByLabel("Message", { exact: true });
     await composer.fill("Are you there?");
     await composer.press("Enter");
-    await expect
-      .poll(() => bob.page.evaluate(async () => (await (await navigator.serviceWorker.ready).getNotifications()).map((n) => `${n.title}: ${n.body}`)), { timeout: 20_000 })
-      .toContain("alice#im.alice.test: Are you there?");
-    await bob.page.evaluate(() => {
-      delete (document as unknown as { visibilityState?: string }).visibilityState;
-    });
+    await expect.poll(() => shownNotifications(bob), { timeout: 20_000 }).toContain("alice#im.alice.test: Are you there?");
+    await showAgain(bob);
     await openTab(bob.page, "Chats");
   });
 
