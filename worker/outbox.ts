@@ -6,7 +6,7 @@ import { FederationInboxResponseSchema, MAX_BATCH_ITEMS, type FedItem } from "..
 import type { Env } from "./env.js";
 import { MAX_SQL_PARAMS, migrate } from "./sql-schema.js";
 import { fateOf, retryDelay } from "./policy/retry.js";
-import { bounce, type Queued } from "./routing.js";
+import { bounce, handed, type Handed, type Queued } from "./routing.js";
 import { ownKey, peerDocument } from "./key-copies.js";
 import { signedPost } from "./federation-client.js";
 import type { SigningKey } from "./server.js";
@@ -46,13 +46,34 @@ type QueueRow = {
   attempts: number;
 };
 
-/** An item handed over and not yet sent, and the call that waits until it is delivered or stored. */
+/**
+ * One call to deliver: resolves once each of its items is delivered, stored or bounced, with the
+ * device the peer said is each one's author's only one (null when none). One promise a call, not
+ * one an item: a busy hub hands over thousands a second.
+ */
+class Handover {
+  private left: number;
+  readonly sole: (string | null)[];
+  constructor(
+    size: number,
+    private readonly done: (sole: (string | null)[]) => void,
+    readonly failed: (error: unknown) => void,
+  ) {
+    this.left = size;
+    this.sole = new Array<string | null>(size).fill(null);
+  }
+
+  settled(index: number, soleDevice: string | null | undefined): void {
+    this.sole[index] = soleDevice ?? null;
+    if (--this.left === 0) this.done(this.sole);
+  }
+}
+
+/** An item handed over and not yet sent, with the call it came in. */
 interface Fresh {
-  queued: Queued;
-  json: string;
-  /** With the device the peer said is the author's only one (see deliver), else null. */
-  settled: (soleDevice?: string | null) => void;
-  failed: (error: unknown) => void;
+  queued: Handed;
+  handover: Handover;
+  index: number;
 }
 
 interface Peer {
@@ -103,7 +124,7 @@ export class OutboxObject extends DurableObject<Env> {
   /** Stores items for delivery; resolves once they are durable (the send starts at once). */
   async enqueue(domain: Domain, items: Queued[]): Promise<void> {
     this.name(domain);
-    this.store(items, 0, Date.now());
+    this.store(items.map(handed), 0, Date.now());
     // Not awaited: the output gate holds this call's answer until the items are durable.
     void this.pump();
     await this.wakeAt(Date.now() + SAFETY_ALARM_MS);
@@ -115,18 +136,22 @@ export class OutboxObject extends DurableObject<Env> {
    * called while handling a peer's request, which would then wait for that peer's answer to us.
    * Resolves with each item's `soleDevice` from the peer's answer (§7), null when it gave none.
    */
-  async deliver(domain: Domain, items: Queued[]): Promise<(string | null)[]> {
+  async deliver(domain: Domain, items: Handed[]): Promise<(string | null)[]> {
+    if (items.length === 0) return [];
     this.name(domain);
     if (this.hasStored()) {
-      await this.enqueue(domain, items);
+      this.store(items, 0, Date.now());
+      void this.pump();
+      await this.wakeAt(Date.now() + SAFETY_ALARM_MS);
       return items.map(() => null);
     }
-    const handed = Promise.all(
-      items.map((queued) => new Promise<string | null>((settled, failed) => this.fresh.push({ queued, json: JSON.stringify(queued.item), settled: (sole) => settled(sole ?? null), failed }))),
-    );
+    const all = new Promise<(string | null)[]>((done, failed) => {
+      const handover = new Handover(items.length, done, failed);
+      items.forEach((queued, index) => this.fresh.push({ queued, handover, index }));
+    });
     void this.pump();
     this.wake();
-    return handed;
+    return all;
   }
 
   private name(domain: Domain): void {
@@ -145,13 +170,13 @@ export class OutboxObject extends DurableObject<Env> {
     return this.stored;
   }
 
-  private store(items: Queued[], attempts: number, nextAt: number): void {
+  private store(items: Handed[], attempts: number, nextAt: number): void {
     const now = Date.now();
     this.ctx.storage.transactionSync(() => {
       for (const q of items) {
         this.sql.exec(
           "INSERT INTO queue (item, bounce_to, ref, recipient, conversation, queued, attempts, next_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-          JSON.stringify(q.item),
+          q.json,
           q.bounceTo,
           q.ref,
           q.to,
@@ -200,7 +225,7 @@ export class OutboxObject extends DurableObject<Env> {
         this.storeFresh(this.fresh.splice(0));
         continue;
       }
-      const room = this.fresh.length > 0 && this.lanes < FRESH_LANES ? this.freeRun(withinLimits(this.fresh, await this.limitsOf(domain))) : 0;
+      const room = this.fresh.length > 0 && this.lanes < FRESH_LANES ? this.freeRun(withinLimits(this.fresh, (f) => f.queued.json, await this.limitsOf(domain))) : 0;
       if (room > 0) {
         const batch = this.fresh.splice(0, room);
         const conversations = new Set(batch.flatMap((f) => (f.queued.conversation ? [f.queued.conversation] : [])));
@@ -208,7 +233,7 @@ export class OutboxObject extends DurableObject<Env> {
         this.lanes++;
         void this.sendFresh(domain, batch)
           // Its outcome could not be kept (storage failed): the hub's fan-out fails and hands it over again later.
-          .catch((error: unknown) => batch.forEach((f) => f.failed(error)))
+          .catch((error: unknown) => batch.forEach((f) => f.handover.failed(error)))
           .finally(() => {
             for (const c of conversations) this.flying.delete(c);
             this.lanes--;
@@ -223,7 +248,7 @@ export class OutboxObject extends DurableObject<Env> {
       const now = Date.now();
       const rows = this.dueRows(now);
       if (rows.length > 0) {
-        const batch = rows.slice(0, withinLimits(rows.map((r) => ({ json: r.item })), await this.limitsOf(domain)));
+        const batch = rows.slice(0, withinLimits(rows, (r) => r.item, await this.limitsOf(domain)));
         await this.settle(batch, (await this.send(domain, batch.map((r) => ({ id: (JSON.parse(r.item) as FedItem).id, json: r.item })))).verdicts);
         continue;
       }
@@ -275,14 +300,14 @@ export class OutboxObject extends DurableObject<Env> {
 
   private storeFresh(batch: Fresh[]): void {
     this.store(batch.map((f) => f.queued), 0, Date.now());
-    for (const f of batch) f.settled();
+    for (const f of batch) f.handover.settled(f.index, null);
   }
 
   /** One batch of handed-over items: what the peer took is done, the rest is stored or bounced. */
   private async sendFresh(domain: Domain, batch: Fresh[]): Promise<void> {
-    const { verdicts, soleDevices } = await this.send(domain, batch.map((f) => ({ id: f.queued.item.id, json: f.json })));
+    const { verdicts, soleDevices } = await this.send(domain, batch.map((f) => f.queued));
     const now = Date.now();
-    const retry: Queued[] = [];
+    const retry: Handed[] = [];
     for (const [i, f] of batch.entries()) {
       const error = verdicts[i];
       const fate = fateOf(error, now, now, MAILBOX_TTL_MS);
@@ -293,7 +318,7 @@ export class OutboxObject extends DurableObject<Env> {
       this.store(retry, 1, now + retryDelay(1));
       await this.wakeAt(now + retryDelay(1));
     }
-    batch.forEach((f, i) => f.settled(soleDevices[i]));
+    batch.forEach((f, i) => f.handover.settled(f.index, soleDevices[i]));
   }
 
   /**
@@ -387,13 +412,13 @@ export class OutboxObject extends DurableObject<Env> {
 }
 
 /** How many of `items` fit one request under our limits and the peer's, at least one. */
-function withinLimits(items: { json: string }[], peer: Limits | undefined): number {
+function withinLimits<T>(items: readonly T[], json: (item: T) => string, peer: Limits | undefined): number {
   const max = Math.min(DEFAULT_LIMITS.maxFederationBodyBytes, peer?.maxFederationBodyBytes ?? Infinity);
   const count = Math.min(items.length, MAX_BATCH_ITEMS, peer?.maxBatchItems ?? Infinity);
   let size = 16;
   let n = 0;
   while (n < count) {
-    size += items[n]!.json.length + 1;
+    size += json(items[n]!).length + 1;
     if (size > max && n > 0) break;
     n++;
   }

@@ -15,6 +15,17 @@ export interface Queued {
   conversation?: string;
 }
 
+/**
+ * A Queued item as the hub hands it to an Outbox: the item as its JSON text and its id. Flat
+ * strings cross the call to the Outbox as copies; the item's object graph was serialized for the
+ * call, rebuilt, and turned into JSON again there (~8% of a federated hub's JavaScript).
+ */
+export type Handed = Omit<Queued, "item"> & { id: string; json: string };
+
+export function handed(q: Queued): Handed {
+  return { id: q.item.id, json: JSON.stringify(q.item), bounceTo: q.bounceTo, ref: q.ref, to: q.to, conversation: q.conversation };
+}
+
 export function isLocal(env: Env, address: Address): boolean {
   return domainOf(address) === env.EMSG_DOMAIN;
 }
@@ -96,7 +107,7 @@ export async function enqueueRemote(env: Env, domain: Domain, queued: Queued[]):
  */
 export async function deliverRemote(env: Env, domain: Domain, queued: Queued[]): Promise<(string | null)[]> {
   const groups = byOutbox(env, domain, queued);
-  const said = await Promise.all(groups.map(({ outbox, items }) => outbox.deliver(domain, items)));
+  const said = await Promise.all(groups.map(({ outbox, items }) => outbox.deliver(domain, items.map(handed))));
   const byItem = new Map<Queued, string | null>();
   groups.forEach(({ items }, g) => items.forEach((q, i) => byItem.set(q, said[g]![i] ?? null)));
   return queued.map((q) => byItem.get(q) ?? null);
