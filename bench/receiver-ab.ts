@@ -4,12 +4,17 @@
 // (tests/e2e/rogue.ts) posts correctly signed conv_deliver batches of `batch` items, `run` in a
 // row for each of `accounts` accounts on im.bob.test, whose devices ack every frame, as the
 // client core does; each tree's one workerd is measured from /proc over `messages` messages a
-// pass, passes taking turns (the order reversed every round). Printed only. Ports 19700-19702
-// (inspectors 19721-19722, for a V8 profile while it runs).
-import { mkdtempSync, rmSync } from "node:fs";
+// pass, passes taking turns (the order reversed every round). Item ids are made as a hub makes
+// them (worker/fan-out.ts, fedItemId: a conversation's ids differ only in their last bytes), so
+// the receiver's dedupe records are written as a deployment's are. Printed only. Ports 19700-19702
+// (inspectors 19721-19722); EMSG_RECEIVER_PROFILE=FILE writes a V8 CPU profile of TREE_B's
+// workerd during its last pass.
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { toB64u } from "../shared/base64url.js";
 import { randomId16 } from "../shared/ids.js";
+import { sha256 } from "@noble/hashes/sha2.js";
+import WebSocket from "ws";
 import { startRogue, type Rogue } from "../tests/e2e/rogue.js";
 import { openMailbox } from "./emsg-links.js";
 import { register } from "./emsg-people.js";
@@ -20,6 +25,18 @@ const log = (line: string) => console.error(`[receiver-ab ${new Date().toISOStri
 const [treeA, treeB, ...numbers] = process.argv.slice(2);
 if (!treeA || !treeB) throw new Error("usage: npx tsx bench/receiver-ab.ts TREE_A TREE_B [accounts] [messages] [batch] [run] [rounds] [inFlight]");
 const [accounts = 50, messages = 5000, batch = 100, run = 5, rounds = 10, inFlight = 4] = numbers.map(Number);
+
+/** A conv_deliver item's id for an application message, as worker/fan-out.ts's fedItemId makes it for im.bob.test. */
+function hubItemId(conversation: string, hubSeq: number): string {
+  const id = new Uint8Array(16);
+  id.set(sha256(new TextEncoder().encode(`${conversation}\nim.bob.test`)).subarray(0, 10));
+  let n = hubSeq * 4;
+  for (let i = 15; i >= 10; i--) {
+    id[i] = n % 256;
+    n = Math.floor(n / 256);
+  }
+  return toB64u(id);
+}
 
 interface Receiver {
   address: string;
@@ -51,7 +68,7 @@ async function receiverOf(tree: string, rogue: Rogue, port: number, inspectorPor
       const r = receivers[k % receivers.length]!;
       for (let j = 0; j < run && items.length < count; j++) {
         const item = { conversation: r.conversation, id: randomId16(), hubSeq: ++r.hubSeq, from: `alice#${rogue.domain}`, deviceId: randomId16(), epoch: 1, type: "application", mls, at: Date.now() };
-        items.push({ id: randomId16(), kind: "conv_deliver", conversation: r.conversation, to: [r.address], item });
+        items.push({ id: hubItemId(r.conversation, r.hubSeq), kind: "conv_deliver", conversation: r.conversation, to: [r.address], item });
       }
     }
     const before = received();
@@ -76,11 +93,38 @@ async function receiverOf(tree: string, rogue: Rogue, port: number, inspectorPor
   return {
     tree,
     pass,
+    inspectorPort,
     stop: async () => {
       await running.stopAll();
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** A V8 CPU profile of the workerd behind `inspector` while `work` runs, written to `file`. */
+async function profiled<T>(inspector: number, work: () => Promise<T>, file: string): Promise<T> {
+  const targets = (await (await fetch(`http://127.0.0.1:${inspector}/json`)).json()) as { webSocketDebuggerUrl: string }[];
+  const ws = new WebSocket(targets[0]!.webSocketDebuggerUrl);
+  await new Promise((r) => ws.once("open", r));
+  let id = 0;
+  const waiting = new Map<number, (v: unknown) => void>();
+  ws.on("message", (data) => {
+    const msg = JSON.parse(String(data)) as { id?: number; result?: unknown };
+    if (msg.id !== undefined) waiting.get(msg.id)?.(msg.result);
+  });
+  const call = (method: string, params = {}) =>
+    new Promise<unknown>((r) => {
+      waiting.set(++id, r);
+      ws.send(JSON.stringify({ id, method, params }));
+    });
+  await call("Profiler.enable");
+  await call("Profiler.setSamplingInterval", { interval: 200 });
+  await call("Profiler.start");
+  const out = await work();
+  const { profile } = (await call("Profiler.stop")) as { profile: unknown };
+  writeFileSync(file, JSON.stringify(profile));
+  ws.close();
+  return out;
 }
 
 async function main(): Promise<void> {
@@ -91,7 +135,8 @@ async function main(): Promise<void> {
     const costs = new Map(worlds.map((w) => [w, [] as number[]]));
     for (let r = 0; r < rounds; r++) {
       for (const w of r % 2 === 0 ? worlds : [...worlds].reverse()) {
-        const us = await w.pass(messages);
+        const profile = process.env.EMSG_RECEIVER_PROFILE;
+        const us = profile && w === worlds[1] && r === rounds - 1 ? await profiled(w.inspectorPort, () => w.pass(messages), profile) : await w.pass(messages);
         costs.get(w)!.push(us);
         log(`${w.tree}: ${us.toFixed(0)} µs a message`);
       }
