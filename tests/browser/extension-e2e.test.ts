@@ -81,39 +81,43 @@ describe("the extension as a full EMSG client across two real domains", () => {
     await expect.poll(() => panel.getByRole("list", { name: "Friends" }).innerText(), { timeout: 90_000 }).toMatch(/bob#im\.bob\.test\s*Message/);
   });
 
+  // Each wait is bounded below the test's own time, so a slow step fails naming itself.
   it("exchanges end-to-end-encrypted messages with bob both ways", async () => {
     await panel.getByRole("list", { name: "Friends" }).getByRole("button", { name: "Message" }).click();
     const composer = panel.getByRole("textbox", { name: "Message" });
     await composer.fill("Hello Bob, from the extension");
     await composer.press("Enter");
     const timeline = panel.getByRole("list", { name: "Messages" });
-    await expect.poll(() => timeline.innerText()).toContain("Hello Bob, from the extension");
+    await expect.poll(() => timeline.innerText(), { timeout: 10_000, message: "alice's own message in her timeline" }).toContain("Hello Bob, from the extension");
 
     await expect
       .poll(async () => {
         await bob.sync();
         return (await bob.history("alice#im.alice.test")).map((m) => m.text);
-      }, { timeout: 60_000, interval: 500 })
+      }, { timeout: 30_000, interval: 500, message: "alice's message at bob" })
       .toContain("Hello Bob, from the extension");
     await bob.sendText("alice#im.alice.test", "Hi Alice, got it 你好");
     await bob.flush();
 
-    await expect.poll(() => timeline.innerText(), { timeout: 90_000 }).toContain("Hi Alice, got it 你好");
+    await expect.poll(() => timeline.innerText(), { timeout: 30_000, message: "bob's answer in alice's panel" }).toContain("Hi Alice, got it 你好");
     // Bob's device acknowledged Alice's message: two ticks.
-    await expect.poll(() => timeline.getByLabel("Delivered").count(), { timeout: 60_000 }).toBeGreaterThan(0);
+    await expect.poll(() => timeline.getByLabel("Delivered").count(), { timeout: 30_000, message: "bob's delivery receipt" }).toBeGreaterThan(0);
+  }, 120_000);
 
+  it("follows the chat's timer set on either side", async () => {
     // The chat's own retention, kept by the client core as the PWA's is: these young messages stay.
+    const timeline = panel.getByRole("list", { name: "Messages" });
     const retention = panel.getByLabel("Messages here expire");
-    await expect.poll(() => retention.inputValue()).toBe("default");
+    await expect.poll(() => retention.inputValue(), { timeout: 10_000 }).toBe("default");
     await retention.selectOption({ label: "1 day" });
-    await expect.poll(() => retention.inputValue()).toBe("1");
+    await expect.poll(() => retention.inputValue(), { timeout: 10_000 }).toBe("1");
     expect(await timeline.innerText()).toContain("Hi Alice, got it 你好");
     // Bob sets the chat's timer from his side: the open chat's select follows it, without reopening.
     await bob.sync();
     await bob.setChatRetention("alice#im.alice.test", 7);
     await bob.flush();
-    await expect.poll(() => retention.inputValue(), { timeout: 60_000 }).toBe("7");
-  });
+    await expect.poll(() => retention.inputValue(), { timeout: 30_000, message: "bob's timer in alice's open chat" }).toBe("7");
+  }, 120_000);
 
   it("holds a stranger's request for review when set so, and accepts it from the requests list", async () => {
     await panel.getByRole("button", { name: "Back to chats" }).click();
