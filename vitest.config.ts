@@ -58,6 +58,8 @@ export default defineConfig({
           fileParallelism: false,
           testTimeout: 60_000,
           hookTimeout: 120_000,
+          // A screen that follows a background or server round trip may take seconds beside the worker tests.
+          expect: { poll: { timeout: 10_000 } },
         },
       },
     ],
