@@ -26,13 +26,17 @@ export function itemId(raw: unknown): string {
  */
 export async function receiveBatch(env: Env, from: Domain, raw: unknown[], seen: Record<string, FedResult>): Promise<FedResult[]> {
   const ids = raw.map(itemId);
-  const parsed = raw.map((item, i) => (seen[ids[i]!] ? undefined : parseFedItem(item)));
+  // Looked up once, in a Map: an id is whatever text the peer chose ("toString" reads a record's
+  // prototype), and reading a record by a parsed string interns that string first.
+  const repeats = new Map(Object.entries(seen));
+  const repeated = ids.map((id) => repeats.get(id));
+  const parsed = raw.map((item, i) => (repeated[i] ? undefined : parseFedItem(item)));
   const deliveries = new ConvDeliveries(env, raw.flatMap((_, i) => (parsed[i]?.success && parsed[i].output.kind === "conv_deliver" ? [i] : [])));
   // Every local user the batch names is looked up at once, before any Account object is touched.
   const named = parsed.flatMap((p) => (p?.success ? namedUsers(p.output).filter((a) => isLocal(env, a)) : []));
   const registered = named.length > 0 ? await registeredOf(env, named) : new Set<Address>();
-  const results = await Promise.all(raw.map((_, i) => seen[ids[i]!] ?? resultOf(env, from, parsed[i]!, ids[i]!, { deliveries, registered, index: i })));
-  const settled = results.filter((r, i) => seen[ids[i]!] === undefined && r.id !== "" && ("ok" in r || !RETRYABLE.has(r.error)));
+  const results = await Promise.all(raw.map((_, i) => repeated[i] ?? resultOf(env, from, parsed[i]!, ids[i]!, { deliveries, registered, index: i })));
+  const settled = results.filter((r, i) => repeated[i] === undefined && r.id !== "" && ("ok" in r || !RETRYABLE.has(r.error)));
   if (settled.length > 0) await gateOf(env, limitGate({ scope: "peer", subject: from })).remember(from, settled);
   return results;
 }

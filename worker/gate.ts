@@ -140,7 +140,9 @@ export class GateObject extends DurableObject<Env> {
     for (const row of rows) {
       if ((at.get(row.id) ?? -1) > row.at) continue;
       at.set(row.id, row.at);
-      out[row.id] = row.result === null ? { id: row.id, ok: true } : (JSON.parse(row.result) as FedResult);
+      // Defined, not assigned: an id is any text the peer chose, and `out["__proto__"] = …` would
+      // set the record's prototype, which the call's copy refuses (an internal error for the batch).
+      Object.defineProperty(out, row.id, { value: row.result === null ? { id: row.id, ok: true } : (JSON.parse(row.result) as FedResult), enumerable: true, writable: true, configurable: true });
     }
     return out;
   }

@@ -104,6 +104,19 @@ describe("federation items sent again", () => {
     expect((await mail(bob)).flatMap((i) => (i.kind === "conv" ? [i.hubSeq] : []))).toEqual([1, 2, 3, 4]);
   });
 
+  it("an item whose id names a member every object has (toString, __proto__) is refused as any malformed item, sent first or again", async () => {
+    const peer = await trustedPeer();
+    const bob = await registered("rpproto");
+    const remote = await remoteFriend(bob);
+    const conversation = `${PEER}/${randomId16()}` as ConversationRef;
+    const odd = ["toString", "__proto__", "constructor"].map((id) => ({ ...convItem(conversation, 1, remote, bob), id }) as FedItem);
+    for (let round = 0; round < 2; round++) {
+      const answers = await sendFederated(peer, odd);
+      expect(answers).toMatchObject(odd.map((i) => ({ id: i.id, error: "bad_request" })));
+    }
+    expect((await mail(bob)).filter((i) => i.kind === "conv")).toEqual([]);
+  });
+
   it("another domain using a hub's item ids first takes nothing from the hub: its entries are delivered", async () => {
     const hub = await trustedPeer();
     const rogue = await trustedPeer("im.carol.test" as Domain);
