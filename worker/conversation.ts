@@ -142,8 +142,11 @@ type LogRow = {
   /** Not stored: what the entry becomes for the fan-out (see fannedOf), made once for its push and both lanes. */
   fanned?: Fanned;
 };
-/** A log entry's payload, recipients and author evidence as parsed once, and its welcome's delivery if any. */
-type Fanned = { payload: ConvPayload; to: Address[]; evidence?: AuthorEvidence; welcome?: Delivery };
+/**
+ * A log entry's payload, recipients and author evidence as parsed once, and its welcome's delivery
+ * if any; `others`, once needed, its recipients but its author (see ownCopyNeeded).
+ */
+type Fanned = { payload: ConvPayload; to: Address[]; evidence?: AuthorEvidence; welcome?: Delivery; others?: Address[] };
 type Entry = Omit<LogRow, "seq">;
 
 /**
@@ -281,7 +284,10 @@ export class ConversationObject extends DurableObject<Env> {
       while (this.intake.length > 0) {
         // A peer's submission never waits: the fan-out may be waiting for that peer's answer.
         if (this.toFan.length >= FAN_BACKLOG && this.fanning && !this.intake.some((p) => p.fromPeer)) {
-          await Promise.race([this.fanning, new Promise((r) => setTimeout(r, FAN_WAIT_MS))]);
+          // The timer is cleared once the fan-out wins: left running, each round's fired a second later, a wake-up for nothing.
+          let timer: ReturnType<typeof setTimeout> | null = null;
+          await Promise.race([this.fanning, new Promise((r) => (timer = setTimeout(r, FAN_WAIT_MS)))]);
+          clearTimeout(timer);
         }
         await this.acceptRound();
       }
@@ -630,17 +636,19 @@ export class ConversationObject extends DurableObject<Env> {
     return this.recentIds().get(id) ?? this.sql.exec<{ seq: number; sender: string; type: string }>("SELECT seq, sender, type FROM submit_ids WHERE id = ?", id).toArray()[0];
   }
 
-  /** The ids of the runs past ids_through by id, read once an instance (their ids only); dropped when a write rolls back. */
+  /**
+   * The ids of the runs past ids_through by id, read once an instance (their ids only); dropped
+   * when a write rolls back. Each run's ids column is parsed here: split into rows by json_each,
+   * a row each crossed into JavaScript, the read was ~6% of a hub's CPU in a pass that woke it.
+   */
   private recentIds(): Map<string, { seq: number; sender: string; type: string }> {
-    this.recent ??= new Map(
-      this.sql
-        .exec<{ id: string; seq: number; sender: string; type: string }>(
-          "SELECT value->>0 AS id, value->>1 AS seq, value->>2 AS sender, value->>3 AS type FROM runs, json_each(runs.ids) WHERE runs.last > (SELECT ids_through FROM meta)",
-        )
-        .toArray()
-        .map((r) => [r.id, r]),
-    );
-    return this.recent;
+    if (this.recent) return this.recent;
+    const recent = new Map<string, { seq: number; sender: string; type: string }>();
+    for (const { ids } of this.sql.exec<{ ids: string }>("SELECT ids FROM runs WHERE last > (SELECT ids_through FROM meta) AND ids IS NOT NULL")) {
+      for (const [id, seq, sender, type] of JSON.parse(ids) as [string, number, string, string][]) recent.set(id, { seq, sender, type });
+    }
+    this.recent = recent;
+    return recent;
   }
 
   /** Moves the ids of the runs past ids_through to submit_ids, sorted by id: each of its pages that takes some is written once. */
@@ -676,8 +684,9 @@ export class ConversationObject extends DurableObject<Env> {
   private deliveriesOf(rows: LogRow[]): Delivery[] {
     const out: Delivery[] = [];
     for (const row of rows) {
-      const { payload, to, evidence, welcome } = (row.fanned ??= this.fannedOf(row));
-      out.push({ to: this.ownCopyNeeded(row) ? to : to.filter((a) => a !== row.sender), payload, answered: row.answered === true, ...(evidence ? { evidence } : {}) });
+      const fanned = (row.fanned ??= this.fannedOf(row));
+      const { payload, to, evidence, welcome } = fanned;
+      out.push({ to: this.ownCopyNeeded(row) ? to : (fanned.others ??= to.filter((a) => a !== row.sender)), payload, answered: row.answered === true, ...(evidence ? { evidence } : {}) });
       if (welcome) out.push(welcome);
     }
     return out;
@@ -783,6 +792,7 @@ export class ConversationObject extends DurableObject<Env> {
    * an account's share waits from its first entry still awaited on, so its copies keep hub order.
    */
   private heldForGot(deliveries: Delivery[], ours: (address: Address) => boolean): [Delivery[], Delivery[]] {
+    if (!this.stored.tracking) return [deliveries, []];
     const now: Delivery[] = [];
     const held: Delivery[] = [];
     const holding = new Set<Address>();
@@ -1005,6 +1015,7 @@ export class ConversationObject extends DurableObject<Env> {
    * current epoch, the entry's) said over its session that it stored the entry (PROTOCOL §10).
    */
   private withoutStored(deliveries: Delivery[]): Delivery[] {
+    if (!this.stored.tracking) return deliveries;
     const epoch = this.meta().epoch;
     return deliveries.map((d) => {
       if (d.payload.type !== "application" || d.payload.epoch !== epoch) return d;

@@ -61,6 +61,11 @@ export class StoredCopies {
     if (changed) this.#wake();
   }
 
+  /** Whether any entry is tracked: while none is, no copy waits or is spared, and the fan-out asks nothing per entry. */
+  get tracking(): boolean {
+    return this.#entries.size > 0;
+  }
+
   /** Whether `device` (`ADDRESS/DEVICEID`) said over a session it got that entry pushed to that it stored it. */
   isStored(seq: number, device: string): boolean {
     return this.#entries.get(seq)?.stored.has(device) === true;
