@@ -4,7 +4,7 @@ import { toB64u } from "../shared/base64url.js";
 import { EmsgError, isErrorCode } from "../shared/errors.js";
 import type { AuthorEvidence, ConvPayload } from "../shared/wire/index.js";
 import type { Env } from "./env.js";
-import { accountOf, bounce, deliverRemote, isLocal, type Queued } from "./routing.js";
+import { accountOf, bounce, deliverRemote, isLocal, type FedDelivery } from "./routing.js";
 import { registeredOf } from "./registry.js";
 
 /**
@@ -58,19 +58,19 @@ export async function deliverLocal(env: Env, deliveries: Delivery[]): Promise<Ma
  * their devices, as deliverLocal does for local ones (null: not said, or more than one).
  */
 export async function deliverToPeers(env: Env, deliveries: Delivery[]): Promise<Map<Address, string | null>> {
-  const remote = new Map<Domain, Queued[]>();
+  const remote = new Map<Domain, FedDelivery[]>();
   for (const delivery of deliveries) {
     const domains = new Map<Domain, Address[]>();
     for (const address of delivery.to) if (!isLocal(env, address)) append(domains, domainOf(address), address);
     const own = delivery.answered === true && delivery.payload.type === "application";
-    for (const [domain, addresses] of domains) append(remote, domain, queuedFor(delivery.payload, domain, addresses, delivery.evidence, own && addresses.includes(delivery.payload.from)));
+    for (const [domain, addresses] of domains) append(remote, domain, itemFor(delivery.payload, domain, addresses, delivery.evidence, own && addresses.includes(delivery.payload.from)));
   }
   const soleDevices = new Map<Address, string | null>();
   await Promise.all(
     [...remote].map(async ([domain, items]) => {
       const said = await deliverRemote(env, domain, items);
-      items.forEach((q, i) => {
-        if (q.item.kind === "conv_deliver" && q.item.answered) soleDevices.set(q.item.item.from, said[i] ?? null);
+      items.forEach((item, i) => {
+        if (item.answered) soleDevices.set(item.item.from, said[i] ?? null);
       });
     }),
   );
@@ -100,14 +100,8 @@ export async function receiveLocally(env: Env, address: Address, payloads: ConvP
 }
 
 /** `answered`: the entry goes to its author's account, whose device has the hub's answer (see receiveConvBatch). */
-function queuedFor(payload: ConvPayload, domain: Domain, addresses: Address[], evidence: AuthorEvidence = {}, answered = false): Queued {
-  return {
-    item: { id: fedItemId(payload, domain), kind: "conv_deliver", conversation: payload.conversation, to: addresses, item: payload, ...evidence, ...(answered ? { answered: true as const } : {}) },
-    bounceTo: payload.from,
-    ref: payload.id,
-    to: addresses[0]!,
-    conversation: payload.conversation,
-  };
+function itemFor(payload: ConvPayload, domain: Domain, addresses: Address[], evidence: AuthorEvidence = {}, answered = false): FedDelivery {
+  return { id: fedItemId(payload, domain), kind: "conv_deliver", conversation: payload.conversation, to: addresses, item: payload, ...evidence, ...(answered ? { answered: true as const } : {}) };
 }
 
 function append<K, V>(map: Map<K, V[]>, key: K, value: V): void {

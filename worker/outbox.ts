@@ -6,7 +6,7 @@ import { FederationInboxResponseSchema, MAX_BATCH_ITEMS, type FedItem } from "..
 import type { Env } from "./env.js";
 import { MAX_SQL_PARAMS, migrate } from "./sql-schema.js";
 import { fateOf, retryDelay } from "./policy/retry.js";
-import { bounce, handed, type Handed, type Queued } from "./routing.js";
+import { bounce, handed, queuedDelivery, type FedDelivery, type Handed, type Handover, type Queued } from "./routing.js";
 import { ownKey, peerDocument } from "./key-copies.js";
 import { signedPost } from "./federation-client.js";
 import type { SigningKey } from "./server.js";
@@ -51,7 +51,7 @@ type QueueRow = {
  * device the peer said is each one's author's only one (null when none). One promise a call, not
  * one an item: a busy hub hands over thousands a second.
  */
-class Handover {
+class Waiting {
   private left: number;
   readonly sole: (string | null)[];
   constructor(
@@ -69,11 +69,18 @@ class Handover {
   }
 }
 
-/** An item handed over and not yet sent, with the call it came in. */
+/** An item handed over and not yet sent (its JSON text and id), with the call it came in. */
 interface Fresh {
-  queued: Handed;
-  handover: Handover;
+  id: string;
+  json: string;
+  conversation: string;
+  waiting: Waiting;
   index: number;
+}
+
+/** A handed-over item as it is stored, should it not be delivered now. */
+function kept(json: string): Handed {
+  return handed(queuedDelivery(JSON.parse(json) as FedDelivery));
 }
 
 interface Peer {
@@ -136,18 +143,19 @@ export class OutboxObject extends DurableObject<Env> {
    * called while handling a peer's request, which would then wait for that peer's answer to us.
    * Resolves with each item's `soleDevice` from the peer's answer (§7), null when it gave none.
    */
-  async deliver(domain: Domain, items: Handed[]): Promise<(string | null)[]> {
-    if (items.length === 0) return [];
+  async deliver(domain: Domain, { conversation, text, ends, ids }: Handover): Promise<(string | null)[]> {
+    if (ids.length === 0) return [];
     this.name(domain);
+    const texts = ends.map((end, i) => text.slice(i === 0 ? 0 : ends[i - 1]! + 1, end));
     if (this.hasStored()) {
-      this.store(items, 0, Date.now());
+      this.store(texts.map(kept), 0, Date.now());
       void this.pump();
       await this.wakeAt(Date.now() + SAFETY_ALARM_MS);
-      return items.map(() => null);
+      return ids.map(() => null);
     }
     const all = new Promise<(string | null)[]>((done, failed) => {
-      const handover = new Handover(items.length, done, failed);
-      items.forEach((queued, index) => this.fresh.push({ queued, handover, index }));
+      const waiting = new Waiting(ids.length, done, failed);
+      texts.forEach((json, index) => this.fresh.push({ id: ids[index]!, json, conversation, waiting, index }));
     });
     void this.pump();
     this.wake();
@@ -225,15 +233,15 @@ export class OutboxObject extends DurableObject<Env> {
         this.storeFresh(this.fresh.splice(0));
         continue;
       }
-      const room = this.fresh.length > 0 && this.lanes < FRESH_LANES ? this.freeRun(withinLimits(this.fresh, (f) => f.queued.json, await this.limitsOf(domain))) : 0;
+      const room = this.fresh.length > 0 && this.lanes < FRESH_LANES ? this.freeRun(withinLimits(this.fresh, (f) => f.json, await this.limitsOf(domain))) : 0;
       if (room > 0) {
         const batch = this.fresh.splice(0, room);
-        const conversations = new Set(batch.flatMap((f) => (f.queued.conversation ? [f.queued.conversation] : [])));
+        const conversations = new Set(batch.map((f) => f.conversation));
         for (const c of conversations) this.flying.add(c);
         this.lanes++;
         void this.sendFresh(domain, batch)
           // Its outcome could not be kept (storage failed): the hub's fan-out fails and hands it over again later.
-          .catch((error: unknown) => batch.forEach((f) => f.handover.failed(error)))
+          .catch((error: unknown) => batch.forEach((f) => f.waiting.failed(error)))
           .finally(() => {
             for (const c of conversations) this.flying.delete(c);
             this.lanes--;
@@ -288,7 +296,7 @@ export class OutboxObject extends DurableObject<Env> {
    */
   private freeRun(fit: number): number {
     if (this.flying.size === 0) return fit;
-    const busy = this.fresh.slice(0, fit).findIndex((f) => f.queued.conversation !== undefined && this.flying.has(f.queued.conversation));
+    const busy = this.fresh.slice(0, fit).findIndex((f) => this.flying.has(f.conversation));
     return busy < 0 ? fit : busy;
   }
 
@@ -299,26 +307,28 @@ export class OutboxObject extends DurableObject<Env> {
   }
 
   private storeFresh(batch: Fresh[]): void {
-    this.store(batch.map((f) => f.queued), 0, Date.now());
-    for (const f of batch) f.handover.settled(f.index, null);
+    this.store(batch.map((f) => kept(f.json)), 0, Date.now());
+    for (const f of batch) f.waiting.settled(f.index, null);
   }
 
   /** One batch of handed-over items: what the peer took is done, the rest is stored or bounced. */
   private async sendFresh(domain: Domain, batch: Fresh[]): Promise<void> {
-    const { verdicts, soleDevices } = await this.send(domain, batch.map((f) => f.queued));
+    const { verdicts, soleDevices } = await this.send(domain, batch);
     const now = Date.now();
     const retry: Handed[] = [];
     for (const [i, f] of batch.entries()) {
       const error = verdicts[i];
       const fate = fateOf(error, now, now, MAILBOX_TTL_MS);
-      if (fate === "retry") retry.push(f.queued);
-      else if (fate === "bounce") await this.bounceItem(f.queued.bounceTo, f.queued.ref, f.queued.to, f.queued.conversation, error);
+      if (fate === "done") continue;
+      const q = kept(f.json);
+      if (fate === "retry") retry.push(q);
+      else await this.bounceItem(q.bounceTo, q.ref, q.to, q.conversation, error);
     }
     if (retry.length > 0) {
       this.store(retry, 1, now + retryDelay(1));
       await this.wakeAt(now + retryDelay(1));
     }
-    batch.forEach((f, i) => f.handover.settled(f.index, soleDevices[i]));
+    batch.forEach((f, i) => f.waiting.settled(f.index, soleDevices[i]));
   }
 
   /**

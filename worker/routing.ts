@@ -15,15 +15,40 @@ export interface Queued {
   conversation?: string;
 }
 
-/**
- * A Queued item as the hub hands it to an Outbox: the item as its JSON text and its id. Flat
- * strings cross the call to the Outbox as copies; the item's object graph was serialized for the
- * call, rebuilt, and turned into JSON again there (~8% of a federated hub's JavaScript).
- */
+/** A Queued item as an Outbox keeps it: the item as its JSON text, and its id. */
 export type Handed = Omit<Queued, "item"> & { id: string; json: string };
 
 export function handed(q: Queued): Handed {
   return { id: q.item.id, json: JSON.stringify(q.item), bounceTo: q.bounceTo, ref: q.ref, to: q.to, conversation: q.conversation };
+}
+
+/** An item of a hub's fan-out to another domain. */
+export type FedDelivery = Extract<FedItem, { kind: "conv_deliver" }>;
+
+/** A fan-out item as an Outbox queues it: its author is told if it fails for good. */
+export function queuedDelivery(item: FedDelivery): Queued {
+  return { item, bounceTo: item.item.from, ref: item.item.id, to: item.to[0]!, conversation: item.conversation };
+}
+
+/**
+ * Fan-out items of one conversation as they cross to their Outbox (see deliverRemote): their
+ * JSON texts joined by commas, where each ends, and their ids. A string crosses the call as one
+ * copy; an object an item, with its strings, was most of the call's cost, itself ~8% of a
+ * federated hub's JavaScript. The rest of a Queued item is read from its text should it fail.
+ */
+export interface Handover {
+  conversation: string;
+  text: string;
+  ends: number[];
+  ids: string[];
+}
+
+function handoverOf(conversation: string, items: FedDelivery[]): Handover {
+  const texts = items.map((item) => JSON.stringify(item));
+  const ends: number[] = [];
+  let at = -1;
+  for (const text of texts) ends.push((at += text.length + 1));
+  return { conversation, text: texts.join(","), ends, ids: items.map((item) => item.id) };
 }
 
 export function isLocal(env: Env, address: Address): boolean {
@@ -105,12 +130,18 @@ export async function enqueueRemote(env: Env, domain: Domain, queued: Queued[]):
  * A hub's fan-out to a remote domain: resolves once the peer took the items, or they are queued or
  * bounced, with the `soleDevice` the peer answered for each item (null when none), in order.
  */
-export async function deliverRemote(env: Env, domain: Domain, queued: Queued[]): Promise<(string | null)[]> {
-  const groups = byOutbox(env, domain, queued);
-  const said = await Promise.all(groups.map(({ outbox, items }) => outbox.deliver(domain, items.map(handed))));
-  const byItem = new Map<Queued, string | null>();
-  groups.forEach(({ items }, g) => items.forEach((q, i) => byItem.set(q, said[g]![i] ?? null)));
-  return queued.map((q) => byItem.get(q) ?? null);
+export async function deliverRemote(env: Env, domain: Domain, items: FedDelivery[]): Promise<(string | null)[]> {
+  const byConversation = new Map<string, FedDelivery[]>();
+  for (const item of items) {
+    const list = byConversation.get(item.conversation);
+    if (list) list.push(item);
+    else byConversation.set(item.conversation, [item]);
+  }
+  const groups = [...byConversation];
+  const said = await Promise.all(groups.map(([conversation, list]) => outboxOf(env, domain, conversation).deliver(domain, handoverOf(conversation, list))));
+  const byItem = new Map<FedDelivery, string | null>();
+  groups.forEach(([, list], g) => list.forEach((item, i) => byItem.set(item, said[g]![i] ?? null)));
+  return items.map((item) => byItem.get(item) ?? null);
 }
 
 /** Tells `sender` (local or remote) that something it sent did not arrive. */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { SELF, env, runInDurableObject } from "cloudflare:test";
+import { SELF, env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import type { Domain } from "../../shared/address.js";
 import { jcs } from "../../shared/canonical.js";
 import { toB64u } from "../../shared/base64url.js";
 import { randomId16 } from "../../shared/ids.js";
@@ -138,4 +139,29 @@ describe("fan-out of bursts", () => {
     expect((await secondAnswer).status).toBe(202);
     expect(Date.now() - blocked).toBeGreaterThanOrEqual(4000);
   }, 15_000);
+
+  it("keeps an entry for a member whose domain is down in that domain's Outbox, and bounces it to its author, naming the member, when it expires", async () => {
+    const down = "im.erin.test" as Domain;
+    const alice = await registered("fdb");
+    const far = newDevice("fdf", down);
+    // A friend on a domain whose server does not answer, as an accepted request would have made them.
+    const signed = friendRequest(far, alice.address);
+    expect(await sendFederated(await trustedPeer(down), [{ id: signed.body.id, kind: "friend_request", signed }])).toMatchObject([{ ok: true }]);
+    await runInDurableObject(accountStub(alice.address), (_i, state) => {
+      state.storage.sql.exec("UPDATE friends SET state = 'friend' WHERE address = ?", far.address);
+    });
+    const { conversation } = (await (await call(alice, "POST", "/conversations", { id: randomId16(), members: [far.address] })).json()) as { conversation: string };
+    const submit = { id: randomId16(), epoch: 0, kind: "application", mls: await (await TestGroup.of(alice, conversation)).message() };
+    // Answered once handed on: the Outbox could not deliver it and keeps it for a retry.
+    expect((await call(alice, "POST", `/conversations/${conversation}/messages`, submit)).status).toBe(202);
+    const box = env.OUTBOX.get(env.OUTBOX.idFromName(down));
+    expect(await box.pending()).toBe(1);
+    await runInDurableObject(box, (_i, state) => {
+      state.storage.sql.exec("UPDATE queue SET queued = ?, next_at = 0", Date.now() - 31 * 86400_000);
+    });
+    await runDurableObjectAlarm(box);
+    expect(await box.pending()).toBe(0);
+    const page = (await (await call(alice, "GET", "/mailbox?after=0&limit=500")).json()) as { items: MailItem[] };
+    expect(page.items.filter((i) => i.kind === "bounce")).toMatchObject([{ kind: "bounce", ref: submit.id, to: far.address, error: "peer_unreachable", conversation }]);
+  });
 });
