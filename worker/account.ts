@@ -1,5 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
-import { domainOf, type Address } from "../shared/address.js";
+import { domainOf, type Address, type Domain } from "../shared/address.js";
 import { EmsgError } from "../shared/errors.js";
 import { fromB64u } from "../shared/base64url.js";
 import { verifyObject, type Signed } from "../shared/signed.js";
@@ -391,12 +391,12 @@ export class AccountObject extends DurableObject<Env> {
     // Only this account's own messages: the ids are the hub's word, another author's may share one.
     const self = sole === undefined ? undefined : this.row().address;
     const ownAnswered = new Set(answered);
-    const admitted: { content: MailContent & ConvPayload }[] = [];
+    const admitted: ConvPayload[] = [];
     const { verdicts, unproven } = await this.judgeConv(payloads, account.value, claims);
     const outcomes = payloads.map((payload, i) => {
       const verdict = verdicts[i]!;
       const mine = sole !== undefined && payload.type === "application" && payload.from === self && payload.deviceId === sole && ownAnswered.has(payload.id);
-      if (verdict.ok && !mine) admitted.push({ content: { kind: "conv", ...payload } });
+      if (verdict.ok && !mine) admitted.push(payload);
       return verdict;
     });
     if (admitted.length > 0) {
@@ -404,7 +404,7 @@ export class AccountObject extends DurableObject<Env> {
         // Synchronous from the marks' read to the rows' write: two overlapping deliveries of one
         // entry (a hub and an Outbox both re-running theirs) store it once, in hub order.
         const fresh = this.mailbox.newEntries(admitted);
-        if (fresh.length > 0) this.mailbox.putMany(fresh.map((entry) => entry.content), now);
+        if (fresh.length > 0) this.mailbox.putConv(fresh, now);
       });
       this.ensureExpiryAlarm();
     }
@@ -422,10 +422,23 @@ export class AccountObject extends DurableObject<Env> {
     const cache = new Map<string, Outcome<null>>();
     const verdicts: Outcome<null>[] = [];
     const unproven: number[] = [];
+    // A batch is runs of one conversation's entries: its hub is read once a run.
+    let conversation = "";
+    let hub = "" as Domain;
+    let last: { from: string; conversation: string; standing: AuthorStanding; verdict: Outcome<null> } | undefined;
     for (const [i, payload] of payloads.entries()) {
       const evidence = claims?.[i];
-      const hub = parseConversationRef(payload.conversation).hub;
+      if (payload.conversation !== conversation) {
+        conversation = payload.conversation;
+        hub = parseConversationRef(conversation).hub;
+      }
       let standing: AuthorStanding = !evidence || domainOf(payload.from) === hub ? "proven" : evidence.authorProof || evidence.authorTicket ? "unchecked" : "unproven";
+      // The item before's verdict, when it was judged for the same pair and standing (as most are).
+      if (last && last.from === payload.from && last.conversation === conversation && last.standing === standing) {
+        if (standing !== "proven") unproven.push(i);
+        verdicts.push(last.verdict);
+        continue;
+      }
       const key = `${payload.from}\n${payload.conversation}\n${standing}`;
       let verdict = cache.get(key);
       if (!verdict) {
@@ -444,6 +457,7 @@ export class AccountObject extends DurableObject<Env> {
         // A verdict that took this item's own proof holds for this item only.
         if (!checked) cache.set(key, verdict);
       }
+      last = cache.get(key) === verdict ? { from: payload.from, conversation, standing, verdict } : undefined;
       if (standing !== "proven") unproven.push(i);
       verdicts.push(verdict);
     }

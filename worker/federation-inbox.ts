@@ -7,12 +7,19 @@ import { parseFedItem } from "../shared/wire/fed-deliver.js";
 import { FedItemSchema, parseConversationRef, type AuthorEvidence, type ConvPayload, type FedItem, type FedResult } from "../shared/wire/index.js";
 import type { Env } from "./env.js";
 import { limitGate } from "./auth.js";
+import { recordsOf } from "./gate.js";
 import { receiveLocally } from "./fan-out.js";
 import { mayBounce } from "./policy/bounces.js";
 import { registeredOf } from "./registry.js";
 import { unwrap } from "./outcome.js";
 import { checkFraming } from "./policy/framing.js";
 import { accountOf, bounce, conversationOf, gateOf, isLocal } from "./routing.js";
+
+/**
+ * The claim of an item that carries no evidence, one object for all of them: the Account call
+ * carries it once and a reference for each other item, not an object each.
+ */
+const NO_EVIDENCE: AuthorEvidence = Object.freeze({});
 
 /** An item's id as the batch gives it, before the item is validated; "" when it has none. */
 export function itemId(raw: unknown): string {
@@ -37,7 +44,7 @@ export async function receiveBatch(env: Env, from: Domain, raw: unknown[], seen:
   const registered = named.length > 0 ? await registeredOf(env, named) : new Set<Address>();
   const results = await Promise.all(raw.map((_, i) => repeated[i] ?? resultOf(env, from, parsed[i]!, ids[i]!, { deliveries, registered, index: i })));
   const settled = results.filter((r, i) => repeated[i] === undefined && r.id !== "" && ("ok" in r || !RETRYABLE.has(r.error)));
-  if (settled.length > 0) await gateOf(env, limitGate({ scope: "peer", subject: from })).remember(from, settled);
+  if (settled.length > 0) await gateOf(env, limitGate({ scope: "peer", subject: from })).remember(from, recordsOf(settled));
   return results;
 }
 
@@ -197,18 +204,22 @@ async function apply(env: Env, from: Domain, item: FedItem, now: number, batch: 
         throw new EmsgError("forbidden", `${from} is not the hub of ${item.conversation}.`);
       }
       for (const to of item.to) mustBeLocal(env, to);
-      const [users, unknown] = partition(item.to, (to) => batch.registered.has(to));
+      const users = item.to.filter((to) => batch.registered.has(to));
       // As an account's refusal would be, when the hub vouches for the author (see receiveLocally).
-      if (domainOf(item.item.from) === from) {
+      if (users.length < item.to.length && domainOf(item.item.from) === from) {
         const { id: ref, from: author, conversation } = item.item;
+        const unknown = item.to.filter((to) => !batch.registered.has(to));
         await Promise.all(unknown.map((to) => bounce(env, author, { ref, to, error: "not_found", conversation })));
       }
       // The hub's evidence for an author off its domain, checked by each account only if it must (§9).
-      const claim: AuthorEvidence = { ...(item.authorProof ? { authorProof: item.authorProof } : {}), ...(item.authorTicket ? { authorTicket: item.authorTicket } : {}) };
+      const claim: AuthorEvidence =
+        item.authorProof || item.authorTicket ? { ...(item.authorProof ? { authorProof: item.authorProof } : {}), ...(item.authorTicket ? { authorTicket: item.authorTicket } : {}) } : NO_EVIDENCE;
       // Only the author's own account may leave out what its device was answered for (PROTOCOL §6).
       const own = item.answered === true && item.item.type === "application";
-      const soles = await Promise.all(users.map((to) => batch.deliveries.add(batch.index, to, item.item, claim, own && to === item.item.from)));
-      return soles.find((sole) => sole !== null);
+      const add = (to: Address) => batch.deliveries.add(batch.index, to, item.item, claim, own && to === item.item.from);
+      // Nearly every item is for one account: its answer is awaited alone.
+      if (users.length === 1) return add(users[0]!);
+      return (await Promise.all(users.map(add))).find((sole) => sole !== null);
     }
     case "moved":
     case "deleted": {
@@ -232,8 +243,4 @@ async function apply(env: Env, from: Domain, item: FedItem, now: number, batch: 
       return;
     }
   }
-}
-
-function partition<T>(list: T[], test: (x: T) => boolean): [T[], T[]] {
-  return [list.filter(test), list.filter((x) => !test(x))];
 }

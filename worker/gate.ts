@@ -51,6 +51,15 @@ export const GATE_STEPS = [
    DROP TABLE fed_seen;`,
 ];
 
+/**
+ * Results as GateObject.remember takes them: one JSON text, a plain ok as its id alone (a JSON
+ * string, stored as its value, not parsed again). Made by the caller, so the call carries one
+ * string, not an object per item.
+ */
+export function recordsOf(results: FedResult[]): string {
+  return JSON.stringify(results.map((r) => ("ok" in r && r.soleDevice === undefined ? r.id : r)));
+}
+
 export interface Limit {
   scope: RateScope;
   subject: string;
@@ -147,19 +156,17 @@ export class GateObject extends DurableObject<Env> {
     return out;
   }
 
-  async remember(from: Domain, results: FedResult[]): Promise<void> {
+  /** Records a batch's results (`records`: recordsOf them), in batch order: an id given twice keeps its last. */
+  async remember(from: Domain, records: string): Promise<void> {
     await this.prepare();
     const now = Date.now();
     const slot = this.slotFor(now);
-    // A plain ok goes as its id alone, a JSON string whose value is its text, not parsed again;
-    // one statement in batch order, so an id given twice keeps its last result, as before.
-    const rows = JSON.stringify(results.map((r) => ("ok" in r && r.soleDevice === undefined ? r.id : r)));
     this.sql.exec(
       `INSERT OR REPLACE INTO fed_results_${slot} (from_domain, id, result, at)
        SELECT ?1, IIF(type = 'text', value, value->>'id'), IIF(type = 'text', NULL, value), ?2 FROM json_each(?3)`,
       from,
       now,
-      rows,
+      records,
     );
   }
 

@@ -71,7 +71,22 @@ export class Mailbox {
    */
   putMany(contents: MailContent[], now: number): MailItem[] {
     let seq = this.lastSeq();
-    const items = contents.map((content) => ({ ...content, seq: ++seq, at: now }) as MailItem);
+    return this.store(
+      contents.map((content) => ({ ...content, seq: ++seq, at: now }) as MailItem),
+      now,
+    );
+  }
+
+  /** A hub's entries, as putMany stores them (`kind` "conv"), each copied once, not twice. */
+  putConv(payloads: ConvPayload[], now: number): void {
+    let seq = this.lastSeq();
+    this.store(
+      payloads.map((payload) => ({ kind: "conv", ...payload, seq: ++seq, at: now }) as MailItem),
+      now,
+    );
+  }
+
+  private store(items: MailItem[], now: number): MailItem[] {
     const sockets = this.ctx.getWebSockets();
     const texts: string[] = [];
     for (const frame of framesOf(items)) {
@@ -101,8 +116,8 @@ export class Mailbox {
    * A hub's entries, less the repeats of positions this mailbox stored (see conv-windows.ts),
    * whose positions it records. Call inside the transaction that stores what it returns.
    */
-  newEntries<T extends { content: { conversation: string; hubSeq: number; type: ConvPayload["type"] } }>(entries: T[]): T[] {
-    const fresh = this.windows.take(entries.map(({ content }) => ({ conversation: content.conversation, position: hubPosition(content as ConvPayload) })));
+  newEntries(entries: ConvPayload[]): ConvPayload[] {
+    const fresh = this.windows.take(entries.map((entry) => ({ conversation: entry.conversation, position: hubPosition(entry) })));
     return entries.filter((_, i) => fresh[i]);
   }
 

@@ -3,6 +3,7 @@ import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test"
 import type { Domain } from "../../shared/address.js";
 import { randomId16 } from "../../shared/ids.js";
 import type { FedResult } from "../../shared/wire/index.js";
+import { recordsOf } from "../../worker/gate.js";
 
 describe("a gate's cleanup keeps what is still in force", () => {
   it("keeps a peer's dedupe records when nothing else is left, and answers repeats with them after the cleanup", async () => {
@@ -12,7 +13,7 @@ describe("a gate's cleanup keeps what is still in force", () => {
       { id: randomId16(), ok: true },
       { id: randomId16(), error: "forbidden", message: "Not the hub." },
     ];
-    await gate.remember(from, results);
+    await gate.remember(from, recordsOf(results));
     await runDurableObjectAlarm(gate);
     const seen = await gate.admit({ keyId: "", nonce: "", limits: [] }, { from, ids: results.map((r) => r.id) });
     expect(seen).toEqual({ ok: true, value: { wait: null, seen: Object.fromEntries(results.map((r) => [r.id, r])) } });

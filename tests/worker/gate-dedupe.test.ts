@@ -4,7 +4,7 @@ import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test"
 import type { Domain } from "../../shared/address.js";
 import { randomId16 } from "../../shared/ids.js";
 import type { FedResult } from "../../shared/wire/index.js";
-import { FED_DEDUPE_MS, GATE_STEPS, type GateObject } from "../../worker/gate.js";
+import { FED_DEDUPE_MS, GATE_STEPS, recordsOf, type GateObject } from "../../worker/gate.js";
 import { migrate } from "../../worker/sql-schema.js";
 
 const DAY = 86400_000;
@@ -52,7 +52,7 @@ describe("a peer's federation results (dedupe, PROTOCOL §7)", () => {
         fc.asyncProperty(fc.array(fc.array(result, { minLength: 1, maxLength: 8 }), { maxLength: 6 }), fc.subarray(ids), async (batches, asked) => {
           const from = `im.run${run++}.test` as Domain;
           for (const batch of batches) {
-            await instance.remember(from, batch);
+            await instance.remember(from, recordsOf(batch));
             reference.remember(state.storage.sql, from, batch);
           }
           const answer = await instance.admit(none, { from, ids: asked });
@@ -68,7 +68,7 @@ describe("a peer's federation results (dedupe, PROTOCOL §7)", () => {
     const gate = gateOf(`peer:${from}`);
     const kept: FedResult = { id: randomId16(), error: "forbidden", message: "Not the hub." };
     const old: FedResult = { id: randomId16(), ok: true };
-    await gate.remember(from, [kept, old]);
+    await gate.remember(from, recordsOf([kept, old]));
     // Both moved into the other slot as the period before: one 6 days old, one 7 days and a minute.
     await runInDurableObject(gate, (instance: GateObject, state) => {
       const sql = state.storage.sql;
@@ -84,7 +84,7 @@ describe("a peer's federation results (dedupe, PROTOCOL §7)", () => {
     expect(await seen(gate, from, [kept.id, old.id])).toEqual({ [kept.id]: kept });
     // Applied again, the old one's new result is answered from now on.
     const again: FedResult = { id: old.id, error: "not_found", message: "gone" };
-    await gate.remember(from, [again]);
+    await gate.remember(from, recordsOf([again]));
     expect(await seen(gate, from, [kept.id, old.id])).toEqual({ [kept.id]: kept, [old.id]: again });
   });
 
@@ -93,7 +93,7 @@ describe("a peer's federation results (dedupe, PROTOCOL §7)", () => {
     const gate = gateOf(`peer:${from}`);
     const stale: FedResult = { id: randomId16(), ok: true };
     const before: FedResult = { id: randomId16(), ok: true, soleDevice: "dev1" };
-    await gate.remember(from, [stale]);
+    await gate.remember(from, recordsOf([stale]));
     const period = Math.floor(Date.now() / FED_DEDUPE_MS);
     const slot = period % 2;
     await runInDurableObject(gate, (instance: GateObject, state) => {
@@ -106,7 +106,7 @@ describe("a peer's federation results (dedupe, PROTOCOL §7)", () => {
       (instance as unknown as { periods: undefined }).periods = undefined;
     });
     const fresh: FedResult = { id: randomId16(), ok: true };
-    await gate.remember(from, [fresh]);
+    await gate.remember(from, recordsOf([fresh]));
     expect(await seen(gate, from, [stale.id, before.id, fresh.id])).toEqual({ [before.id]: before, [fresh.id]: fresh });
     const rows = await runInDurableObject(gate, (_i, state) => state.storage.sql.exec<{ id: string }>(`SELECT id FROM fed_results_${slot}`).toArray());
     expect(rows).toEqual([{ id: fresh.id }]);
@@ -139,7 +139,7 @@ describe("a peer's federation results (dedupe, PROTOCOL §7)", () => {
     const from = "im.dedupe-idle.test" as Domain;
     const gate = gateOf(`peer:${from}`);
     const kept: FedResult = { id: randomId16(), ok: true };
-    await gate.remember(from, [kept]);
+    await gate.remember(from, recordsOf([kept]));
     const period = Math.floor(Date.now() / FED_DEDUPE_MS);
     const setPeriod = (p: number) =>
       runInDurableObject(gate, (instance: GateObject, state) => {
