@@ -52,12 +52,14 @@ export const GATE_STEPS = [
 ];
 
 /**
- * Results as GateObject.remember takes them: one JSON text, a plain ok as its id alone (a JSON
- * string, stored as its value, not parsed again). Made by the caller, so the call carries one
- * string, not an object per item.
+ * Results as GateObject.remember takes them: one JSON text, an ok as its id alone (a JSON string,
+ * stored as its value, not parsed again). Made by the caller, so the call carries one string, not
+ * an object per item. An ok's `soleDevice` is not kept: a repeat is answered a plain ok, as the
+ * account may have another device by then and a hub takes the answer for the epoch it asks in
+ * (PROTOCOL §7).
  */
 export function recordsOf(results: FedResult[]): string {
-  return JSON.stringify(results.map((r) => ("ok" in r && r.soleDevice === undefined ? r.id : r)));
+  return JSON.stringify(results.map((r) => ("ok" in r ? r.id : r)));
 }
 
 export interface Limit {
@@ -151,7 +153,10 @@ export class GateObject extends DurableObject<Env> {
       at.set(row.id, row.at);
       // Defined, not assigned: an id is any text the peer chose, and `out["__proto__"] = …` would
       // set the record's prototype, which the call's copy refuses (an internal error for the batch).
-      Object.defineProperty(out, row.id, { value: row.result === null ? { id: row.id, ok: true } : (JSON.parse(row.result) as FedResult), enumerable: true, writable: true, configurable: true });
+      // An ok stored with its soleDevice (before recordsOf left it out) is answered plain too.
+      const stored = row.result === null ? null : (JSON.parse(row.result) as FedResult);
+      const result = stored === null || "ok" in stored ? { id: row.id, ok: true as const } : stored;
+      Object.defineProperty(out, row.id, { value: result, enumerable: true, writable: true, configurable: true });
     }
     return out;
   }
