@@ -6,7 +6,7 @@ import type { CDPSession, Page } from "playwright-core";
 import { startDomains, twoDomains, type RunningDomains } from "../../scripts/dev-servers.mjs";
 import { sendBacklog, storedTextsInIndexedDb } from "../../bench/backlog.js";
 import { type Person, register, until } from "../../bench/emsg-people.js";
-import { buildExtension, createInPanel, launchWithExtension, type LoadedExtension } from "./extension-harness.js";
+import { createInPanel, launchWithExtension, type LoadedExtension } from "./extension-harness.js";
 
 // Ports of this file alone.
 const PORT_BASE = 19784;
@@ -33,7 +33,6 @@ describe("the extension's side panel opened before, during or after a catch-up",
   let stored = 0;
 
   beforeAll(async () => {
-    buildExtension();
     persistRoot = mkdtempSync(join(tmpdir(), "emsg-ext-catch-up-"));
     servers = await startDomains({ domains: twoDomains(PORT_BASE, INSPECTOR_BASE), persistRoot });
     ext = await launchWithExtension();

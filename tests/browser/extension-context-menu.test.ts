@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Page } from "playwright-core";
-import { buildExtension, launchWithExtension, serveHttp, type LoadedExtension, type Served } from "./extension-harness.js";
+import { launchWithExtension, serveHttp, type LoadedExtension, type Served } from "./extension-harness.js";
 
 const PAGE = `<!doctype html><html lang="en"><title>Contacts</title>
 <p id="with">Reach Carol at carol#im.c.net any time.</p>
@@ -22,7 +22,6 @@ describe("the Add-as-EMSG-friend item in the context menu of selected text", () 
   let page: Page;
 
   beforeAll(async () => {
-    buildExtension();
     site = await serveHttp((_req, res) => {
       res.writeHead(200, { "content-type": "text/html; charset=utf-8" });
       res.end(PAGE);

@@ -6,8 +6,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Page } from "playwright-core";
 import { startDomains, twoDomains, type RunningDomains } from "../../scripts/dev-servers.mjs";
-import { buildExtension, createInPanel, launchWithExtension, type LoadedExtension, registerInTab } from "./extension-harness.js";
-import { buildPwa } from "./pwa-harness.js";
+import { createInPanel, launchWithExtension, type LoadedExtension, registerInTab } from "./extension-harness.js";
 
 // Ports of this file alone.
 const PORT_BASE = 19140;
@@ -27,8 +26,6 @@ describe("files and conversation actions between the extension and a PWA user on
   const sha256 = (bytes: Buffer) => createHash("sha256").update(bytes).digest("hex");
 
   beforeAll(async () => {
-    buildExtension();
-    buildPwa();
     persistRoot = mkdtempSync(join(tmpdir(), "emsg-ext-conv-"));
     servers = await startDomains({ domains: twoDomains(PORT_BASE, INSPECTOR_BASE), persistRoot });
     // A fake microphone, allowed without asking, for the voice note.

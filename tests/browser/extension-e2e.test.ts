@@ -7,7 +7,7 @@ import { startDomains, twoDomains, type RunningDomains } from "../../scripts/dev
 import { EmsgClient } from "../../shared/client/client.js";
 import { MemoryStore } from "../../shared/client/store.js";
 import { nodeTransport } from "../../cli/node-transport.js";
-import { buildExtension, createInPanel, launchWithExtension, type LoadedExtension, type Served, serveHttp } from "./extension-harness.js";
+import { createInPanel, launchWithExtension, type LoadedExtension, type Served, serveHttp } from "./extension-harness.js";
 
 // Two real local domains on ports of their own (npm start uses 8787, the PWA tests 8807).
 const PORT_BASE = 8847;
@@ -22,7 +22,6 @@ describe("the extension as a full EMSG client across two real domains", () => {
   let panel: Page;
 
   beforeAll(async () => {
-    buildExtension();
     persistRoot = mkdtempSync(join(tmpdir(), "emsg-ext-e2e-"));
     servers = await startDomains({ domains: twoDomains(PORT_BASE, INSPECTOR_BASE), persistRoot });
     site = await serveHttp((_req, res) => {

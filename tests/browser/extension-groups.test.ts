@@ -4,8 +4,8 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser, Page } from "playwright-core";
 import { startDomains, twoDomains, type RunningDomains } from "../../scripts/dev-servers.mjs";
-import { buildExtension, createInPanel, launchWithExtension, type LoadedExtension, registerInTab } from "./extension-harness.js";
-import { ARTIFACTS, buildPwa, launchChromium, openTab, type Person, register } from "./pwa-harness.js";
+import { createInPanel, launchWithExtension, type LoadedExtension, registerInTab } from "./extension-harness.js";
+import { ARTIFACTS, launchChromium, openTab, type Person, register } from "./pwa-harness.js";
 
 // Ports of this file alone.
 const PORT_BASE = 8951;
@@ -32,8 +32,6 @@ describe("group chats in the extension, with PWA users on the other domain", () 
   const bobWarnings: string[] = [];
 
   beforeAll(async () => {
-    buildExtension();
-    buildPwa();
     persistRoot = mkdtempSync(join(tmpdir(), "emsg-ext-groups-"));
     servers = await startDomains({ domains: twoDomains(PORT_BASE, INSPECTOR_BASE), persistRoot });
     ext = await launchWithExtension();

@@ -15,10 +15,6 @@ export const EXTENSION_DIR = join(ROOT, "dist/extension/chrome-mv3");
 export const CHROMIUM = "/usr/bin/chromium";
 export const MESSENGER_HOSTS = ["web.whatsapp.com", "web.telegram.org", "app.element.io"];
 
-export function buildExtension(): void {
-  execFileSync(join(ROOT, "node_modules/.bin/wxt"), ["build", "extension"], { cwd: ROOT, stdio: "pipe" });
-}
-
 export type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
 export interface Served {

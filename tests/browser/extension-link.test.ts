@@ -7,7 +7,7 @@ import { startDomains, twoDomains, type RunningDomains } from "../../scripts/dev
 import { EmsgClient } from "../../shared/client/client.js";
 import { MemoryStore } from "../../shared/client/store.js";
 import { nodeTransport } from "../../cli/node-transport.js";
-import { buildExtension, launchWithExtension, type LoadedExtension } from "./extension-harness.js";
+import { launchWithExtension, type LoadedExtension } from "./extension-harness.js";
 
 // Alice already uses EMSG in another client (the core, as the PWA runs it) and links the extension to it.
 const PORT_BASE = 8865;
@@ -22,7 +22,6 @@ describe("the extension linked as a device of an existing account", () => {
   let panel: Page;
 
   beforeAll(async () => {
-    buildExtension();
     persistRoot = mkdtempSync(join(tmpdir(), "emsg-ext-link-"));
     servers = await startDomains({ domains: twoDomains(PORT_BASE, INSPECTOR_BASE), persistRoot });
     ext = await launchWithExtension();

@@ -2,7 +2,7 @@ import { readFileSync, existsSync } from "node:fs";
 import { extname, join, normalize } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Page } from "playwright-core";
-import { buildExtension, launchWithExtension, ROOT, serveHttp, serveHttps, type LoadedExtension, type Served } from "./extension-harness.js";
+import { launchWithExtension, ROOT, serveHttp, serveHttps, type LoadedExtension, type Served } from "./extension-harness.js";
 
 const FIXTURES = join(ROOT, "tests/fixtures/messengers");
 const CONVERSE_DIST = join(ROOT, "node_modules/converse.js/dist");
@@ -25,7 +25,6 @@ describe("the EMSG entry point inside web messengers", () => {
   let local: Served;
 
   beforeAll(async () => {
-    buildExtension();
     // The messengers' own host names, mapped to this loopback HTTPS server.
     messengers = await serveHttps((req, res) => {
       const byHost: Record<string, string> = { "web.whatsapp.com": "whatsapp-web.html", "web.telegram.org": "telegram-web-k.html", "app.element.io": "element-web.html" };

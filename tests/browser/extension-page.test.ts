@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildExtension, launchWithExtension, serveHttp, type LoadedExtension, type Served } from "./extension-harness.js";
+import { launchWithExtension, serveHttp, type LoadedExtension, type Served } from "./extension-harness.js";
 
 // A page that tries hard to break inline UI: global resets, hidden buttons, editable fields.
 const PAGE = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Contact page</title>
@@ -20,7 +20,6 @@ describe("the extension on an ordinary web page", () => {
   let site: Served;
 
   beforeAll(async () => {
-    buildExtension();
     site = await serveHttp((req, res) => {
       res.writeHead(200, { "content-type": "text/html; charset=utf-8" });
       res.end(req.url === "/" ? PAGE : "<p>elsewhere</p>");

@@ -4,8 +4,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Page } from "playwright-core";
 import { startDomains, twoDomains, type RunningDomains } from "../../scripts/dev-servers.mjs";
-import { buildExtension, createInPanel, launchWithExtension, type LoadedExtension, registerInTab, type Served, serveHttp } from "./extension-harness.js";
-import { buildPwa } from "./pwa-harness.js";
+import { createInPanel, launchWithExtension, type LoadedExtension, registerInTab, type Served, serveHttp } from "./extension-harness.js";
 
 // Ports of this file alone.
 const PORT_BASE = 8905;
@@ -23,8 +22,6 @@ describe("the extension and a PWA user on the other domain", () => {
   let bob: Page;
 
   beforeAll(async () => {
-    buildExtension();
-    buildPwa();
     persistRoot = mkdtempSync(join(tmpdir(), "emsg-ext-pwa-"));
     servers = await startDomains({ domains: twoDomains(PORT_BASE, INSPECTOR_BASE), persistRoot });
     site = await serveHttp((_req, res) => {

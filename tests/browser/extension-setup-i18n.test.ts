@@ -1,13 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { join } from "node:path";
-import { buildExtension, launchWithExtension, type LoadedExtension } from "./extension-harness.js";
+import { launchWithExtension, type LoadedExtension } from "./extension-harness.js";
 
 // The extension's first screen under a Chinese browser: every label in 简体中文, styled buttons.
 describe("the extension's setup in Chinese", () => {
   let ext: LoadedExtension;
 
   beforeAll(async () => {
-    buildExtension();
     ext = await launchWithExtension(undefined, "zh-CN");
   }, 180_000);
 

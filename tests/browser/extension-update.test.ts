@@ -7,7 +7,7 @@ import { nodeTransport } from "../../cli/node-transport.js";
 import { startDomains, twoDomains, type RunningDomains } from "../../scripts/dev-servers.mjs";
 import { EmsgClient } from "../../shared/client/client.js";
 import { MemoryStore } from "../../shared/client/store.js";
-import { buildExtension, createInPanel, launchWithExtension, type LoadedExtension } from "./extension-harness.js";
+import { createInPanel, launchWithExtension, type LoadedExtension } from "./extension-harness.js";
 
 // Ports of this file alone.
 const PORT_BASE = 19750;
@@ -48,7 +48,6 @@ describe("updating the extension from the storage.local store", () => {
   let panel: Page;
 
   beforeAll(async () => {
-    buildExtension();
     persistRoot = mkdtempSync(join(tmpdir(), "emsg-ext-update-"));
     profile = mkdtempSync(join(tmpdir(), "emsg-ext-update-profile-"));
     servers = await startDomains({ domains: twoDomains(PORT_BASE, INSPECTOR_BASE), persistRoot });

@@ -6,8 +6,8 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
 import type { Page } from "playwright-core";
 import { startDomains, twoDomains, type RunningDomains } from "../../scripts/dev-servers.mjs";
-import { buildExtension, createInPanel, launchWithExtension, type LoadedExtension, registerInTab } from "./extension-harness.js";
-import { ARTIFACTS, buildPwa } from "./pwa-harness.js";
+import { createInPanel, launchWithExtension, type LoadedExtension, registerInTab } from "./extension-harness.js";
+import { ARTIFACTS } from "./pwa-harness.js";
 
 // Ports of this file alone.
 const PORT_BASE = 19200;
@@ -31,8 +31,6 @@ describe("a file sent from the extension while offline survives its background b
   const listen = (worker: { on(event: "console", listener: (m: { text(): string }) => void): unknown }) => worker.on("console", (m) => console.log(`[background] ${m.text()}`));
 
   beforeAll(async () => {
-    buildExtension();
-    buildPwa();
     persistRoot = mkdtempSync(join(tmpdir(), "emsg-ext-uploads-"));
     servers = await startDomains({ domains: twoDomains(PORT_BASE, INSPECTOR_BASE), persistRoot });
     ext = await launchWithExtension();

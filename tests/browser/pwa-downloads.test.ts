@@ -1,4 +1,3 @@
-import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -40,8 +39,7 @@ describe("the browser extension, built by npm run build and offered by every dom
   let world: PwaWorld;
 
   beforeAll(async () => {
-    // The real `npm run build`: both extensions zipped, then the PWA with the zips under downloads/.
-    execFileSync(process.execPath, [join(ROOT, "scripts/build.mjs")], { cwd: ROOT, stdio: "pipe" });
+    // What the real `npm run build` made before the browser tests (global-setup.ts): both extensions zipped, the PWA with the zips under downloads/.
     persistRoot = mkdtempSync(join(tmpdir(), "emsg-downloads-"));
     servers = await startDomains({ domains: twoDomains(PORT_BASE, INSPECTOR_BASE), persistRoot });
     browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS });

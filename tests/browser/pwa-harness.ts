@@ -1,5 +1,4 @@
 // Runs the built PWA on two real local EMSG domains and drives it with Debian's Chromium.
-import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -41,15 +40,6 @@ export interface PwaWorld {
   close(): Promise<void>;
 }
 
-export function buildPwa(): void {
-  execFileSync(process.execPath, [join(ROOT, "node_modules/vite/bin/vite.js"), "build", "--config", "pwa/vite.config.ts", "--logLevel", "error"], {
-    cwd: ROOT,
-    stdio: "pipe",
-    // vitest sets NODE_ENV=test, which would make Vite build a non-production bundle without the service worker.
-    env: { ...process.env, NODE_ENV: "production" },
-  });
-}
-
 /**
  * Two domains on `ports` (default 8807/8808); a test file with its own range passes it here, and
  * `browserArgs` for Chromium switches of its own (e.g. a fake camera).
@@ -59,7 +49,6 @@ export async function startWorld(
 ): Promise<PwaWorld> {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
   mkdirSync(ARTIFACTS, { recursive: true });
-  buildPwa();
   const persistRoot = mkdtempSync(join(tmpdir(), "emsg-pwa-"));
   const servers = await startDomains({ domains: twoDomains(ports.portBase, ports.inspectorBase), persistRoot });
   const browser = await launchChromium(ports.browserArgs);
