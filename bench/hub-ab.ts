@@ -4,12 +4,11 @@
 // receiver's), so a change to one side is not lost in the other's noise. EMSG_HUB_PROFILE=FILE
 // also takes a V8 CPU profile of AFTER's hub during its last pass. Ports 19660-19663, inspectors
 // 19670-19673; EMSG_HUB_PORTS=BASE moves them to BASE..BASE+3 and BASE+10..BASE+13.
-import { writeFileSync } from "node:fs";
 import { resolve } from "node:path";
-import WebSocket from "ws";
 import type { startEmsg } from "./emsg-half.js";
 import { FULL, type Plan } from "./plan.js";
 import { cpuMs, descendantsNamed, listenerOf } from "./processes.js";
+import { profiled } from "./workerd-profile.js";
 import { median } from "./stats.js";
 import type { Scenario } from "./interleave.js";
 
@@ -20,32 +19,6 @@ const [pairs = 50, messages = 200, rounds = 4] = rest.slice(0, 3).map(Number);
 const scenario = (rest[3] ?? "federated") as Scenario;
 const plan: Plan = { ...FULL, pairs, messages };
 const base = Number(process.env.EMSG_HUB_PORTS ?? 19660);
-
-/** A V8 CPU profile of the workerd behind `port`'s inspector while `work` runs. */
-async function profiled<T>(inspector: number, work: () => Promise<T>, file: string): Promise<T> {
-  const targets = (await (await fetch(`http://127.0.0.1:${inspector}/json`)).json()) as { webSocketDebuggerUrl: string }[];
-  const ws = new WebSocket(targets[0]!.webSocketDebuggerUrl);
-  await new Promise((r) => ws.once("open", r));
-  let id = 0;
-  const waiting = new Map<number, (v: unknown) => void>();
-  ws.on("message", (data) => {
-    const msg = JSON.parse(String(data)) as { id?: number; result?: unknown };
-    if (msg.id !== undefined) waiting.get(msg.id)?.(msg.result);
-  });
-  const call = (method: string, params = {}) =>
-    new Promise<unknown>((r) => {
-      waiting.set(++id, r);
-      ws.send(JSON.stringify({ id, method, params }));
-    });
-  await call("Profiler.enable");
-  await call("Profiler.setSamplingInterval", { interval: 200 });
-  await call("Profiler.start");
-  const out = await work();
-  const { profile } = (await call("Profiler.stop")) as { profile: unknown };
-  writeFileSync(file, JSON.stringify(profile));
-  ws.close();
-  return out;
-}
 
 async function main(): Promise<void> {
   const builds: { name: string; ports: [number, number]; servers: Awaited<ReturnType<typeof startEmsg>>; hub: number[]; receiver: number[] }[] = [];

@@ -9,16 +9,16 @@
 // the receiver's dedupe records are written as a deployment's are. Printed only. Ports 19700-19702
 // (inspectors 19721-19722); EMSG_RECEIVER_PROFILE=FILE writes a V8 CPU profile of TREE_B's
 // workerd during its last pass.
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { resolve } from "node:path";
 import { toB64u } from "../shared/base64url.js";
 import { randomId16 } from "../shared/ids.js";
 import { sha256 } from "@noble/hashes/sha2.js";
-import WebSocket from "ws";
 import { startRogue, type Rogue } from "../tests/e2e/rogue.js";
 import { openMailbox } from "./emsg-links.js";
 import { register } from "./emsg-people.js";
 import { cpuMs, descendantsNamed, listenerOf, sleep } from "./processes.js";
+import { profiled } from "./workerd-profile.js";
 import { median } from "./stats.js";
 
 const log = (line: string) => console.error(`[receiver-ab ${new Date().toISOString().slice(11, 19)}] ${line}`);
@@ -99,32 +99,6 @@ async function receiverOf(tree: string, rogue: Rogue, port: number, inspectorPor
       rmSync(dir, { recursive: true, force: true });
     },
   };
-}
-
-/** A V8 CPU profile of the workerd behind `inspector` while `work` runs, written to `file`. */
-async function profiled<T>(inspector: number, work: () => Promise<T>, file: string): Promise<T> {
-  const targets = (await (await fetch(`http://127.0.0.1:${inspector}/json`)).json()) as { webSocketDebuggerUrl: string }[];
-  const ws = new WebSocket(targets[0]!.webSocketDebuggerUrl);
-  await new Promise((r) => ws.once("open", r));
-  let id = 0;
-  const waiting = new Map<number, (v: unknown) => void>();
-  ws.on("message", (data) => {
-    const msg = JSON.parse(String(data)) as { id?: number; result?: unknown };
-    if (msg.id !== undefined) waiting.get(msg.id)?.(msg.result);
-  });
-  const call = (method: string, params = {}) =>
-    new Promise<unknown>((r) => {
-      waiting.set(++id, r);
-      ws.send(JSON.stringify({ id, method, params }));
-    });
-  await call("Profiler.enable");
-  await call("Profiler.setSamplingInterval", { interval: 200 });
-  await call("Profiler.start");
-  const out = await work();
-  const { profile } = (await call("Profiler.stop")) as { profile: unknown };
-  writeFileSync(file, JSON.stringify(profile));
-  ws.close();
-  return out;
 }
 
 async function main(): Promise<void> {

@@ -3,7 +3,6 @@
 // profile of the hub's workerd (im.alice.test) while it runs; prints that workerd's top functions
 // by self time and its CPU per round trip. Ports port and port+1 (19640 unless given), inspectors 1000 above.
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import WebSocket from "ws";
 import { startWorkerdDomains } from "../scripts/workerd-servers.mjs";
 import { twoDomains } from "../scripts/dev-servers.mjs";
 import { openMailbox } from "./emsg-links.js";
@@ -11,6 +10,7 @@ import { befriend, openConversation, register } from "./emsg-people.js";
 import { liveTrips } from "./live-links.js";
 import { FULL } from "./plan.js";
 import { cpuMs, descendantsNamed, listenerOf } from "./processes.js";
+import { startProfile } from "./workerd-profile.js";
 
 interface Node {
   id: number;
@@ -21,24 +21,6 @@ interface Node {
 const [rounds = 400] = process.argv.slice(2, 3).map(Number);
 const out = process.argv[3] ?? "/tmp/trip-hub.cpuprofile";
 const port = Number(process.argv[4] ?? 19640);
-
-async function inspector(port: number) {
-  const targets = (await (await fetch(`http://127.0.0.1:${port}/json`)).json()) as { webSocketDebuggerUrl: string }[];
-  const ws = new WebSocket(targets[0]!.webSocketDebuggerUrl);
-  await new Promise((r) => ws.once("open", r));
-  let id = 0;
-  const waiting = new Map<number, (v: unknown) => void>();
-  ws.on("message", (data) => {
-    const msg = JSON.parse(String(data)) as { id?: number; result?: unknown };
-    if (msg.id !== undefined) waiting.get(msg.id)?.(msg.result);
-  });
-  const call = (method: string, params = {}) =>
-    new Promise<unknown>((r) => {
-      waiting.set(++id, r);
-      ws.send(JSON.stringify({ id, method, params }));
-    });
-  return { call, close: () => ws.close() };
-}
 
 /** Self time by function, ms, largest first. */
 function selfTimes(profile: { nodes: Node[]; samples: number[]; timeDeltas: number[] }): [string, number][] {
@@ -68,15 +50,11 @@ async function main(): Promise<void> {
     // The first round trips teach the hub that each account has one device.
     await trip(20);
     const hub = listenerOf(port, descendantsNamed("workerd"))!;
-    const devtools = await inspector(port + 1000);
-    await devtools.call("Profiler.enable");
-    await devtools.call("Profiler.setSamplingInterval", { interval: 100 });
-    await devtools.call("Profiler.start");
+    const sampling = await startProfile<{ nodes: Node[]; samples: number[]; timeDeltas: number[] }>(port + 1000, 100);
     const cpu0 = cpuMs([hub]);
     const result = await trip(rounds);
     const cpu = cpuMs([hub]) - cpu0;
-    const { profile } = (await devtools.call("Profiler.stop")) as { profile: { nodes: Node[]; samples: number[]; timeDeltas: number[] } };
-    devtools.close();
+    const profile = await sampling.stop();
     writeFileSync(out, JSON.stringify(profile));
     for (const m of mailboxes.values()) m.close();
     const times = selfTimes(profile);
