@@ -6,7 +6,7 @@ import type { FedResult } from "../shared/wire/index.js";
 import type { Env } from "./env.js";
 import { attemptNow, type Outcome } from "./outcome.js";
 import { migrate } from "./sql-schema.js";
-import { parseRateRules, takeToken, type RateScope } from "./policy/rate-limit.js";
+import { parseRateRules, takeToken, type Bucket, type RateRules, type RateScope } from "./policy/rate-limit.js";
 
 export const FED_DEDUPE_MS = 7 * 86400_000;
 const NONCE_KEEP_MS = 2 * DEFAULT_WINDOW_SECONDS * 1000;
@@ -87,6 +87,9 @@ export class GateObject extends DurableObject<Env> {
   private ready = false;
   /** The period each slot's table holds (see periodTable), once read; this object alone writes them. */
   private periods: (number | undefined)[] | undefined;
+  /** Buckets as last written, by scope and subject: this object alone writes them, so a token costs one statement, not two. */
+  private readonly buckets = new Map<string, Bucket>();
+  private rules: RateRules | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -121,11 +124,13 @@ export class GateObject extends DurableObject<Env> {
   }
 
   private takeTokens(limits: Limit[], now: number): number | null {
-    const rules = parseRateRules(this.env.EMSG_RATE);
+    const rules = (this.rules ??= parseRateRules(this.env.EMSG_RATE));
     for (const { scope, subject } of limits) {
-      const row = this.sql.exec<{ tokens: number; at: number }>("SELECT tokens, at FROM buckets WHERE scope = ? AND subject = ?", scope, subject).toArray()[0];
+      const key = `${scope}\n${subject}`;
+      const row = this.buckets.get(key) ?? this.sql.exec<Bucket>("SELECT tokens, at FROM buckets WHERE scope = ? AND subject = ?", scope, subject).toArray()[0];
       const take = takeToken(row, rules[scope], now);
       this.sql.exec("INSERT OR REPLACE INTO buckets (scope, subject, tokens, at) VALUES (?, ?, ?, ?)", scope, subject, take.bucket.tokens, now);
+      this.buckets.set(key, take.bucket);
       if (!take.allowed) return take.retryAfterSeconds;
     }
     return null;
@@ -215,6 +220,7 @@ export class GateObject extends DurableObject<Env> {
       this.sql.exec(`DELETE FROM fed_results_${slot}`);
     }
     this.sql.exec("DELETE FROM buckets WHERE at < ?", now - CLEANUP_EVERY_MS);
+    this.buckets.clear();
     // Whether any row is left, not how many: a peer's gate holds 7 days of its item ids, and
     // counting them every CLEANUP_EVERY_MS read them all while its peer's batches waited.
     const left = this.sql

@@ -51,8 +51,9 @@ export function encodeSessionTicket(ticket: Signed<SessionTicketBody>): string {
 
 /**
  * Checks a ticket presented at this hub for `conversation`; the issuer is the member's own server.
- * `isMember` is asked before the issuer's keys are fetched: an open request must not make this
- * server fetch the documents of whatever domains it names (issue 14 item 7).
+ * `isMember` is asked before another domain's keys are fetched: an open request must not make this
+ * server fetch the documents of whatever domains it names (issue 14 item 7). A ticket of this
+ * server's own needs no fetch, and the Conversation refuses a non-member as it opens the session.
  */
 export async function admitSessionTicket(
   env: Env,
@@ -73,7 +74,7 @@ export async function admitSessionTicket(
   return { holder, sig: toB64u(fromB64u(ticket.sig)) };
 }
 
-/** Checks a ticket for `conversation` at this hub: unexpired, for this hub, signed by the member's own server. */
+/** Checks a ticket for `conversation` at this hub: unexpired, for this hub, signed by the member's own server; `isMember` only for another domain's (see admitSessionTicket). */
 export async function checkSessionTicket(
   env: Env,
   ticket: SignedSessionTicket,
@@ -84,8 +85,8 @@ export async function checkSessionTicket(
   const body = ticket.body;
   if (body.exp < now || body.exp > now + SESSION_TICKET_MS + 60_000) throw new EmsgError("unauthorized", "The session ticket has expired.");
   if (body.hub !== env.EMSG_DOMAIN || body.conversation !== conversation) throw new EmsgError("unauthorized", "The session ticket is for another conversation.");
-  if (isMember && !(await isMember(body.address))) throw new EmsgError("forbidden", "Only members may open a session.");
   const issuer = domainOf(body.address);
+  if (isMember && issuer !== env.EMSG_DOMAIN && !(await isMember(body.address))) throw new EmsgError("forbidden", "Only members may open a session.");
   const signedBy = async (keys: Uint8Array[]) => {
     for (const k of keys) if (await signedByKey(k, ticket)) return true;
     return false;

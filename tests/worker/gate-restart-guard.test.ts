@@ -81,4 +81,23 @@ describe("replay and repeat state across a gate's restart", () => {
     ).catch(() => 0);
     expect(bounced).toBe(0);
   });
+
+  it("keeps an emptied bucket empty after its gate restarted: a restart gives no tokens back", async () => {
+    const subject = `grb#${DOMAIN}`;
+    const take = { keyId: "", nonce: "", limits: [{ scope: "account" as const, subject }] };
+    const stub = gate(`account:${subject}`);
+    const allowed = async (n: number) => {
+      let count = 0;
+      for (let i = 0; i < n; i++) {
+        const answer = await stub().admit(take);
+        if (answer.ok && answer.value.wait === null) count++;
+      }
+      return count;
+    };
+    // The worker tests' account bucket holds 60 tokens and refills one a second.
+    expect(await allowed(70)).toBeGreaterThanOrEqual(60);
+    await restart(stub);
+    // A full bucket would let all 20 through; an empty one only what refilled meanwhile.
+    expect(await allowed(20)).toBeLessThan(5);
+  });
 });
