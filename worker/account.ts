@@ -446,7 +446,9 @@ export class AccountObject extends DurableObject<Env> {
         const checked = admission.verdict === "prove";
         if (checked) {
           standing = (await authorProven(this.env, hub, payload, evidence!)) ? "proven" : "unproven";
-          // Judged again from fresh state: other calls may have run while the proof was checked.
+          // Judged again from fresh state: other calls (a block, a friend accepted) may have run
+          // while the proof was checked, so what was judged before it holds no more either.
+          cache.clear();
           admission = this.admitConv(payload, settings, standing);
         }
         verdict = admission.verdict === "deliver" ? { ok: true, value: null } : { ok: false, error: new EmsgError(admission.verdict === "refuse" ? admission.code : "stranger_refused").toJSON() };
