@@ -4,10 +4,11 @@ export interface RateRule {
   perSecond: number;
 }
 
-export interface Bucket {
+// A type, not an interface: it is read straight from SQLite rows (sql.exec<Bucket>).
+export type Bucket = {
   tokens: number;
   at: number;
-}
+};
 
 /** `discovery`: per client IP, the requests that may make this server fetch a peer's discovery document. */
 export type RateScope = "account" | "ip" | "peer" | "discovery";
