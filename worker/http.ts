@@ -9,7 +9,7 @@ import { EmsgError } from "../shared/errors.js";
  * federation batch of a few MB was most of the receiving server's work. An undeclared
  * (chunked) body is read in chunks, so the limit stops it early.
  */
-export async function readBody(request: Request, maxBytes: number): Promise<Uint8Array> {
+export async function readBody(request: Pick<Request, "headers" | "body" | "arrayBuffer">, maxBytes: number): Promise<Uint8Array> {
   const declared = request.headers.get("content-length");
   if (declared !== null && Number(declared) > maxBytes) throw new EmsgError("too_large", `Bodies are limited to ${maxBytes} bytes.`);
   if (!request.body) return new Uint8Array();
@@ -34,6 +34,26 @@ export async function readBody(request: Request, maxBytes: number): Promise<Uint
     at += c.byteLength;
   }
   return out;
+}
+
+/** What a peer's answer to a request of ours (a claim, a device list, an error) may weigh. */
+export const MAX_PEER_ANSWER_BYTES = 1024 * 1024;
+
+/**
+ * A peer's answer as text, at most `maxBytes` (too_large past it): a rogue peer must not make this
+ * isolate, which also runs hubs and accounts, hold whatever it sends.
+ */
+export async function answerText(res: Response, maxBytes: number): Promise<string> {
+  return new TextDecoder().decode(await readBody(res, maxBytes));
+}
+
+/** A peer's answer as JSON, or null when it is not JSON or over `maxBytes`. */
+export async function answerJson(res: Response, maxBytes: number): Promise<unknown> {
+  try {
+    return JSON.parse(await answerText(res, maxBytes));
+  } catch {
+    return null;
+  }
 }
 
 export function parseJson<S extends v.GenericSchema>(bytes: Uint8Array, schema: S): v.InferOutput<S> {

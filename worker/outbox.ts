@@ -5,6 +5,7 @@ import { isErrorCode, type ErrorCode } from "../shared/errors.js";
 import { FederationInboxResponseSchema, MAX_BATCH_ITEMS, type FedItem } from "../shared/wire/index.js";
 import type { Env } from "./env.js";
 import { MAX_SQL_PARAMS, migrate } from "./sql-schema.js";
+import { answerText } from "./http.js";
 import { fateOf, retryDelay } from "./policy/retry.js";
 import { bounce, handed, queuedDelivery, type FedDelivery, type Handed, type Handover, type Queued } from "./routing.js";
 import { ownKey, peerDocument } from "./key-copies.js";
@@ -26,6 +27,8 @@ const ANSWER_TIMEOUT_MS = 5000;
  * lets the sender's busy event loop and the peer overlap.
  */
 const FRESH_LANES = 2;
+/** A peer's answer to a batch (a verdict an item, at most MAX_BATCH_ITEMS) is far smaller; a larger one counts as no answer. */
+const MAX_ANSWER_BYTES = 4 * 1024 * 1024;
 
 const STEPS = [
   `CREATE TABLE meta (id INTEGER PRIMARY KEY CHECK (id = 1), domain TEXT NOT NULL);
@@ -363,7 +366,7 @@ export class OutboxObject extends DurableObject<Env> {
     try {
       const peer = await this.peerOf(domain);
       res = await signedPost(this.env, peer.doc, peer.key, "/inbox", `{"items":[${items.map((i) => i.json).join(",")}]}`, silence.signal);
-      text = await res.text();
+      text = await answerText(res, MAX_ANSWER_BYTES);
     } catch {
       // Unreachable, silent, or its discovery document cannot be had now: retry, then bounce at TTL.
       this.peer = undefined;

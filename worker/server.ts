@@ -3,6 +3,7 @@ import { ed25519 } from "@noble/curves/ed25519.js";
 import type { Domain } from "../shared/address.js";
 import { fromB64u, toB64u } from "../shared/base64url.js";
 import { EmsgError } from "../shared/errors.js";
+import { answerText } from "./http.js";
 import { keyIdOf } from "../shared/identity.js";
 import {
   DISCOVERY_CACHE_MS,
@@ -15,6 +16,9 @@ import {
 } from "../shared/discovery.js";
 import type { Env } from "./env.js";
 import { attempt, type Outcome } from "./outcome.js";
+
+/** A discovery document is a few hundred bytes; a larger answer is refused. */
+const MAX_DOC_BYTES = 65536;
 import { migrate } from "./sql-schema.js";
 
 export const SOFTWARE = "emsg-worker/0.1.0";
@@ -145,8 +149,9 @@ export class ServerObject extends DurableObject<Env> {
       throw new EmsgError("peer_unreachable", `${domain} cannot be reached.`);
     }
     if (!res.ok) throw new EmsgError("peer_unreachable", `${domain} answered ${res.status} for its discovery document.`);
-    const text = await res.text();
-    if (text.length > 65536) throw new EmsgError("bad_request", `${domain}'s discovery document is too large.`);
+    const text = await answerText(res, MAX_DOC_BYTES).catch(() => {
+      throw new EmsgError("bad_request", `${domain}'s discovery document is too large.`);
+    });
     let json: unknown;
     try {
       json = JSON.parse(text);

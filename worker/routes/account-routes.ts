@@ -25,7 +25,7 @@ import {
 import type { Env } from "../env.js";
 import { admit, authenticateDeviceAdd, authenticateRegistration } from "../auth.js";
 import { enroll, mustBeRegistered } from "../registry.js";
-import { check, json, noContent, parseJson, readBody } from "../http.js";
+import { answerJson, check, json, MAX_PEER_ANSWER_BYTES, noContent, parseJson, readBody } from "../http.js";
 import { unwrap } from "../outcome.js";
 import { blobsOf } from "./blob-routes.js";
 import { accountOf, conversationOf, enqueueRemote, isLocal } from "../routing.js";
@@ -122,7 +122,7 @@ async function askHome<S extends typeof ClaimResponseSchema | typeof DeviceListR
 ): Promise<v.InferOutput<S>> {
   const res = await federationPost(env, domainOf(address), path, { address });
   // An answer that is not JSON is refused below, as any answer of the wrong shape is.
-  const answer: unknown = await res.json().catch(() => null);
+  const answer = await answerJson(res, MAX_PEER_ANSWER_BYTES);
   if (!res.ok) {
     const code = (answer as { error?: unknown } | null)?.error;
     throw new EmsgError(code === "not_found" || code === "gone" ? code : "peer_unreachable", `${domainOf(address)} refused the request for ${address}.`);

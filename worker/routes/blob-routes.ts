@@ -6,7 +6,7 @@ import { admit, authenticateDevice, clientIp } from "../auth.js";
 import { blobLimits } from "../blob-limits.js";
 import { blobKey } from "../blobs.js";
 import type { Env } from "../env.js";
-import { check, json, noContent, readBody } from "../http.js";
+import { answerJson, check, json, MAX_PEER_ANSWER_BYTES, noContent, readBody } from "../http.js";
 import { unwrap } from "../outcome.js";
 import { signedBody, signedOnly, type AppContext, type AppEnv } from "./context.js";
 import { parseDomain, type Domain } from "../../shared/address.js";
@@ -97,7 +97,7 @@ blobRoutes.get("/blobs/:domain/:blob", async (c) => {
     throw new EmsgError("peer_unreachable", `${domain} cannot be reached right now.`);
   }
   if (res.status !== 200 && res.status !== 206) {
-    const body = (await res.json().catch(() => null)) as { error?: unknown } | null;
+    const body = (await answerJson(res, MAX_PEER_ANSWER_BYTES)) as { error?: unknown } | null;
     // Only the answers a blob fetch has are passed on; anything else is the peer's failure.
     throw new EmsgError(body?.error === "not_found" ? "not_found" : "peer_unreachable", `${domain} did not serve the blob.`);
   }
