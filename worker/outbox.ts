@@ -7,7 +7,7 @@ import type { Env } from "./env.js";
 import { MAX_SQL_PARAMS, migrate } from "./sql-schema.js";
 import { answerText } from "./http.js";
 import { fateOf, retryDelay } from "./policy/retry.js";
-import { bounce, handed, queuedDelivery, type FedDelivery, type Handed, type Handover, type Queued } from "./routing.js";
+import { bounce, handed, queuedDelivery, textsOf, type FedDelivery, type Handed, type Handover, type Queued } from "./routing.js";
 import { ownKey, peerDocument } from "./key-copies.js";
 import { signedPost } from "./federation-client.js";
 import type { SigningKey } from "./server.js";
@@ -146,10 +146,11 @@ export class OutboxObject extends DurableObject<Env> {
    * called while handling a peer's request, which would then wait for that peer's answer to us.
    * Resolves with each item's `soleDevice` from the peer's answer (§7), null when it gave none.
    */
-  async deliver(domain: Domain, { conversation, text, ends, ids }: Handover): Promise<(string | null)[]> {
+  async deliver(domain: Domain, handover: Handover): Promise<(string | null)[]> {
+    const { conversation, ids } = handover;
     if (ids.length === 0) return [];
     this.name(domain);
-    const texts = ends.map((end, i) => text.slice(i === 0 ? 0 : ends[i - 1]! + 1, end));
+    const texts = textsOf(handover);
     if (this.hasStored()) {
       this.store(texts.map(kept), 0, Date.now());
       void this.pump();

@@ -51,6 +51,11 @@ function handoverOf(conversation: string, items: FedDelivery[]): Handover {
   return { conversation, text: texts.join(","), ends, ids: items.map((item) => item.id) };
 }
 
+/** Each item's JSON text of a Handover, in order (handoverOf's inverse). */
+export function textsOf({ text, ends }: Handover): string[] {
+  return ends.map((end, i) => text.slice(i === 0 ? 0 : ends[i - 1]! + 1, end));
+}
+
 export function isLocal(env: Env, address: Address): boolean {
   return domainOf(address) === env.EMSG_DOMAIN;
 }
