@@ -11,7 +11,7 @@ import type { BenchResults } from "./figures.js";
 import type { Contender, Scenario } from "./interleave.js";
 import { liveEnds, liveRoundTrip } from "./live-links.js";
 import { takeCalls, type WorkloadCalls } from "./object-calls.js";
-import { type Pass, runPass, runRoundTrip } from "./load.js";
+import { type LoadOptions, type Pass, runPass, runRoundTrip } from "./load.js";
 import type { Plan } from "./plan.js";
 import { descendantsNamed, listenerOf, portIsFree } from "./processes.js";
 
@@ -54,11 +54,11 @@ async function linksFor(pairs: Pair[], mailboxes: Map<Person, Mailbox>, count: n
 }
 
 /** One pass over fresh session links, closed afterwards. */
-async function sessionPass(pairs: Pair[], mailboxes: Map<Person, Mailbox>, plan: Plan, messages: number): Promise<Pass> {
+async function sessionPass(pairs: Pair[], mailboxes: Map<Person, Mailbox>, plan: Plan, messages: number, clock?: LoadOptions["clock"]): Promise<Pass> {
   const links = await linksFor(pairs, mailboxes, messages, plan);
   try {
     // Each sender streams its messages over its session socket, as a client flushing its queue would.
-    return await runPass(links, { messages, window: SESSION_WINDOW, idleMs: plan.idleMs, deadlineMs: plan.deadlineMs });
+    return await runPass(links, { messages, window: SESSION_WINDOW, idleMs: plan.idleMs, deadlineMs: plan.deadlineMs, clock });
   } finally {
     for (const link of links) link.close();
   }
@@ -147,6 +147,8 @@ function stateRoot(): string {
 
 /** The two EMSG domains, set up and running: a contender in the throughput scenarios. */
 export interface EmsgServers extends Contender {
+  /** A pass, with `clock` told when its timed span starts and ends (bench/pass-timeline.ts). */
+  pass(scenario: Scenario, messages: number, clock?: LoadOptions["clock"]): Promise<Pass>;
   /** The round trip and the EMSG-only scale figures, each into `out` as it finishes. */
   rest(out: EmsgFigures): Promise<void>;
   stop(): Promise<void>;
@@ -192,16 +194,16 @@ export async function startEmsg(plan: Plan, log: (line: string) => void, ports: 
     );
     const world = await withServerOutput(setUp(plan, running.resolve, log));
     const counted = new Map<string, WorkloadCalls>();
-    const countedPass = async (scenario: Scenario, messages: number): Promise<Pass> => {
+    const countedPass = async (scenario: Scenario, messages: number, clock?: LoadOptions["clock"]): Promise<Pass> => {
       await takeCalls(world.resolve, DOMAINS);
-      const pass = await sessionPass(scenario === "federated" ? world.federatedPairs : world.localPairs, world.mailboxes, plan, messages);
+      const pass = await sessionPass(scenario === "federated" ? world.federatedPairs : world.localPairs, world.mailboxes, plan, messages, clock);
       const domains = await takeCalls(world.resolve, DOMAINS);
       if (messages > 1) counted.set(scenario, { workload: `${scenario === "federated" ? "federated" : "same domain"}, one pass`, messages: pass.delivered, domains });
       return pass;
     };
     return {
       name: "emsg",
-      pass: (scenario, messages) => withServerOutput(countedPass(scenario, messages)),
+      pass: (scenario, messages, clock) => withServerOutput(countedPass(scenario, messages, clock)),
       rest: (out) => {
         out.objectCalls = [...counted.values()];
         return withServerOutput(scaleScenarios(plan, world, ports, log, out));

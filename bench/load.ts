@@ -27,6 +27,8 @@ export interface Pass {
   accepted: number[];
   /** This process's CPU while the pass ran (the load's clients: senders and receivers), µs a delivered message. */
   clientCpuUs: number;
+  /** When each delivered message arrived, ms after the clock started, in order: how the pass ramped up and ended. */
+  arrivals: number[];
 }
 
 /** A scenario's figures for one server, over all its passes (see `pool`). */
@@ -56,6 +58,8 @@ export interface LoadOptions {
   /** Give up waiting for the rest when nothing arrived for this long. */
   idleMs: number;
   deadlineMs: number;
+  /** Called as the clock starts and once the pass is settled, for measures of that span only (bench/pass-timeline.ts). */
+  clock?: { started(): void; stopped(): void };
 }
 
 async function sendAll(link: Link, sentAt: Float64Array, accepted: number[], options: LoadOptions, failed: (error: unknown) => void): Promise<void> {
@@ -102,6 +106,7 @@ export async function runPass(links: readonly Link[], options: LoadOptions): Pro
       }
     });
   });
+  options.clock?.started();
   const cpu0 = process.cpuUsage();
   const started = (lastAt = performance.now());
   const deadline = started + options.deadlineMs;
@@ -123,6 +128,8 @@ export async function runPass(links: readonly Link[], options: LoadOptions): Pro
   });
   const elapsedMs = lastAt - started;
   const cpu = process.cpuUsage(cpu0);
+  options.clock?.stopped();
+  const arrivals = gotAt.flatMap((got) => [...got].filter((at) => at > 0).map((at) => at - started)).sort((a, b) => a - b);
   return {
     pairs: links.length,
     sent: expected,
@@ -135,6 +142,7 @@ export async function runPass(links: readonly Link[], options: LoadOptions): Pro
     latencies,
     accepted,
     clientCpuUs: delivered > 0 ? (cpu.user + cpu.system) / delivered : 0,
+    arrivals,
   };
 }
 

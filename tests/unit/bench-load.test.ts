@@ -25,6 +25,16 @@ describe("the benchmark's load driver", () => {
     expect(result.latencies).toHaveLength(60);
     expect(Math.min(...result.latencies)).toBeGreaterThanOrEqual(4);
     expect(result.msgsPerSec).toBeGreaterThan(0);
+    expect(result.arrivals).toHaveLength(60);
+    expect(result.arrivals).toEqual([...result.arrivals].sort((a, b) => a - b));
+    expect(result.arrivals.at(-1)).toBeCloseTo(result.elapsedMs, 5);
+  });
+
+  it("tells a clock when its timed span starts and once it is settled", async () => {
+    const told: string[] = [];
+    const result = await runPass([queueLink(5)], { ...options, clock: { started: () => told.push("started"), stopped: () => told.push("stopped") } });
+    expect(told).toEqual(["started", "stopped"]);
+    expect(result.delivered).toBe(20);
   });
 
   it("reports messages that never arrive as lost, and refused sends as errors", async () => {
@@ -50,7 +60,7 @@ function pass(rate: number, latency: number, sent = 10, lost = 0): Pass {
   const delivered = sent - lost;
   return {
     pairs: 1, sent, delivered, duplicates: 0, sendErrors: 0, firstError: undefined, elapsedMs: (delivered / rate) * 1000, msgsPerSec: rate,
-    latencies: Array.from({ length: delivered }, () => latency), accepted: [1], clientCpuUs: 0,
+    latencies: Array.from({ length: delivered }, () => latency), accepted: [1], clientCpuUs: 0, arrivals: [],
   };
 }
 
