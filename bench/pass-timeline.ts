@@ -5,7 +5,7 @@
 // clients', and when the messages arrived (ramp-up and tail). EMSG_TIMELINE_PROFILE=PREFIX also
 // writes V8 profiles of both domains during the last round of the last tree (PREFIX-alice.cpuprofile,
 // PREFIX-bob.cpuprofile; the profiler slows that pass). Ports from EMSG_TIMELINE_PORTS (19280):
-// BASE + 4k and BASE + 4k + 1 for tree k, inspectors 100 above.
+// BASE + 2k and BASE + 2k + 1 for tree k (at most 5 trees), inspectors 10 above.
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import type { EmsgServers, startEmsg } from "./emsg-half.js";
@@ -18,7 +18,7 @@ import { startProfile } from "./workerd-profile.js";
 
 const log = (line: string) => console.error(`[timeline ${new Date().toISOString().slice(11, 19)}] ${line}`);
 const [scenario, roundsArg, ...trees] = process.argv.slice(2);
-if ((scenario !== "federated" && scenario !== "sameDomain") || !roundsArg || trees.length === 0) {
+if ((scenario !== "federated" && scenario !== "sameDomain") || !roundsArg || trees.length === 0 || trees.length > 5) {
   throw new Error("usage: npx tsx bench/pass-timeline.ts federated|sameDomain ROUNDS TREE [TREE ...]");
 }
 const rounds = Number(roundsArg);
@@ -60,7 +60,7 @@ async function measured(b: Build, profile: boolean): Promise<Sample> {
   let profiles: Promise<{ stop(): Promise<unknown> }>[] = [];
   const pass = await b.servers.pass(scenario as Scenario, plan.messages, {
     started: () => {
-      if (profile) profiles = b.ports.map((_, k) => startProfile(b.ports[0] + 100 + k, 100));
+      if (profile) profiles = b.ports.map((_, k) => startProfile(b.ports[0] + 10 + k, 100));
       before = pids.map(threadCpu);
     },
     stopped: () => {
@@ -95,8 +95,8 @@ async function main(): Promise<void> {
   try {
     for (const [k, tree] of trees.entries()) {
       const { startEmsg: start } = (await import(resolve(tree, "bench/emsg-half.ts"))) as { startEmsg: typeof startEmsg };
-      const ports: [number, number] = [base + 4 * k, base + 4 * k + 1];
-      const servers = await start(plan, log, ports, ports[0] + 100);
+      const ports: [number, number] = [base + 2 * k, base + 2 * k + 1];
+      const servers = await start(plan, log, ports, ports[0] + 10);
       builds.push({ tree, ports, servers, samples: [] });
       await servers.pass(scenario as Scenario, 1);
       await servers.pass(scenario as Scenario, plan.messages);
