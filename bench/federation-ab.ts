@@ -12,6 +12,7 @@ import { FULL, type Plan } from "./plan.js";
 import { cpuMs, descendantsNamed, listenerOf } from "./processes.js";
 import { startProsodyServers } from "./prosody-half.js";
 import { median } from "./stats.js";
+import { runTool } from "./tool-main.js";
 
 const log = (line: string) => console.error(`[ab ${new Date().toISOString().slice(11, 19)}] ${line}`);
 const [beforeTree, ...numbers] = process.argv.slice(2);
@@ -174,10 +175,4 @@ async function main(): Promise<void> {
   await roundTrips();
 }
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    console.error(error instanceof Error ? error.stack : String(error));
-    process.exit(1);
-  },
-);
+runTool(main);

@@ -8,6 +8,7 @@ import { QUICK, type Plan } from "./plan.js";
 import { startProsodyServers } from "./prosody-half.js";
 import { renderObjectCalls } from "./object-calls.js";
 import type { LoadResult, RoundTripResult } from "./load.js";
+import { runTool } from "./tool-main.js";
 
 const log = (line: string) => console.error(`[hot-path ${new Date().toISOString().slice(11, 19)}] ${line}`);
 const [pairs = 10, messages = 200, rounds = 100] = process.argv.slice(2).map(Number);
@@ -39,10 +40,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    console.error(error instanceof Error ? error.stack : String(error));
-    process.exit(1);
-  },
-);
+runTool(main);

@@ -11,6 +11,7 @@ import { cpuMs, descendantsNamed, listenerOf } from "./processes.js";
 import { profiled } from "./workerd-profile.js";
 import { median } from "./stats.js";
 import type { Scenario } from "./interleave.js";
+import { runTool } from "./tool-main.js";
 
 const log = (line: string) => console.error(`[hub-ab ${new Date().toISOString().slice(11, 19)}] ${line}`);
 const [beforeTree, afterTree, ...rest] = process.argv.slice(2);
@@ -56,10 +57,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    console.error(error instanceof Error ? error.stack : String(error));
-    process.exit(1);
-  },
-);
+runTool(main);

@@ -15,6 +15,7 @@ import { FULL, type Plan } from "./plan.js";
 import { descendantsNamed, listenerOf } from "./processes.js";
 import { median } from "./stats.js";
 import { startProfile } from "./workerd-profile.js";
+import { runTool } from "./tool-main.js";
 
 const log = (line: string) => console.error(`[timeline ${new Date().toISOString().slice(11, 19)}] ${line}`);
 const [scenario, roundsArg, ...trees] = process.argv.slice(2);
@@ -124,10 +125,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    console.error(error instanceof Error ? error.stack : String(error));
-    process.exit(1);
-  },
-);
+runTool(main);

@@ -20,6 +20,7 @@ import { register } from "./emsg-people.js";
 import { cpuMs, descendantsNamed, listenerOf, sleep } from "./processes.js";
 import { profiled } from "./workerd-profile.js";
 import { median } from "./stats.js";
+import { runTool } from "./tool-main.js";
 
 const log = (line: string) => console.error(`[receiver-ab ${new Date().toISOString().slice(11, 19)}] ${line}`);
 const [treeA, treeB, ...numbers] = process.argv.slice(2);
@@ -122,10 +123,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    console.error(error instanceof Error ? error.stack : String(error));
-    process.exit(1);
-  },
-);
+runTool(main);

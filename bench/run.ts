@@ -23,6 +23,7 @@ import { soakOnWorkerd } from "./soak.js";
 import { keepOwnRuns, withSection } from "./report-sections.js";
 import { renderSoakSection } from "./soak-report.js";
 import { describeTree } from "./tree-snapshot.js";
+import { runTool } from "./tool-main.js";
 
 const ROOT = resolve(fileURLToPath(new URL("..", import.meta.url)));
 const log = (line: string) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}`);
@@ -128,10 +129,4 @@ async function main(): Promise<number> {
   return failed ? 1 : 0;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    console.error(`bench: ${error instanceof Error ? error.stack : String(error)}`);
-    process.exit(1);
-  },
-);
+runTool(main, "bench: ");

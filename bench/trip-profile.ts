@@ -11,6 +11,7 @@ import { liveTrips } from "./live-links.js";
 import { FULL } from "./plan.js";
 import { cpuMs, descendantsNamed, listenerOf } from "./processes.js";
 import { startProfile } from "./workerd-profile.js";
+import { runTool } from "./tool-main.js";
 
 interface Node {
   id: number;
@@ -67,10 +68,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    console.error(error instanceof Error ? error.stack : String(error));
-    process.exit(1);
-  },
-);
+runTool(main);

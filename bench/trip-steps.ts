@@ -20,6 +20,7 @@ import { runRoundTrip } from "./load.js";
 import { FULL } from "./plan.js";
 import { cpuMs, descendantsNamed, listenerOf } from "./processes.js";
 import { median } from "./stats.js";
+import { runTool } from "./tool-main.js";
 
 interface Step {
   end: "A" | "B";
@@ -135,10 +136,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    console.error(error instanceof Error ? error.stack : String(error));
-    process.exit(1);
-  },
-);
+runTool(main);
