@@ -1,7 +1,7 @@
 import * as v from "valibot";
 import { EmsgError } from "../errors.js";
 import { type MailItem, MailboxPageSchema } from "../wire/mail.js";
-import { ServerFrameSchema } from "../wire/frames.js";
+import { parseMailboxFrame } from "../wire/server-frame.js";
 import { WsTicketResponseSchema } from "../wire/account.js";
 import type { ClientEvents, CoreContext } from "./context.js";
 import type { ConvPayload } from "../wire/conversation.js";
@@ -399,7 +399,7 @@ export async function openMailboxSocket(ctx: CoreContext): Promise<SocketLike> {
 /** Reads one server frame; a frame that is not valid JSON of a known shape is dropped. */
 export function parseServerFrame(data: string) {
   try {
-    const parsed = v.safeParse(ServerFrameSchema, JSON.parse(data));
+    const parsed = parseMailboxFrame(JSON.parse(data));
     return parsed.success ? parsed.output : undefined;
   } catch {
     return undefined;

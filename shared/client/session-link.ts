@@ -1,4 +1,3 @@
-import * as v from "valibot";
 import { toB64u } from "../base64url.js";
 import { jcs } from "../canonical.js";
 import { EmsgError } from "../errors.js";
@@ -9,12 +8,12 @@ import {
   SESSION_BATCH_CHARS,
   parseConversationRef,
   type RtcData,
-  SessionServerFrameSchema,
   SessionTicketResponseSchema,
   type SessionClientFrame,
   type Submit,
   type SubmitAccepted,
 } from "../wire/index.js";
+import { parseSessionServerFrame } from "../wire/server-frame.js";
 import type { CoreContext } from "./context.js";
 import type { ServerApi } from "./server-api.js";
 import type { SocketLike } from "./transport.js";
@@ -251,7 +250,7 @@ export class SessionLink {
     } catch {
       parsed = undefined;
     }
-    const result = v.safeParse(SessionServerFrameSchema, parsed);
+    const result = parseSessionServerFrame(parsed);
     // Dropped, not fatal: what the hub sends over a session also reaches the mailbox.
     if (!result.success) return void console.warn("emsg: a session frame that is not understood was dropped");
     const frame = result.output;
