@@ -6,6 +6,7 @@ import { randomId16 } from "../ids.js";
 import type { CoreContext } from "./context.js";
 import { leaveOrderedAt, loadConversation, saveConversation, withLast } from "./conversation-record.js";
 import { ensureConversation, sealApplication, type SealedApplication, submitApplication } from "./conversations.js";
+import { MAX_SESSION_SUBMITS, type SubmitAccepted } from "../wire/index.js";
 import { attachmentContentOf } from "./attachments.js";
 import { aliasMessage, deleteMessage, findMessage, saveMessage, setStatus } from "./messages.js";
 import { sendVetoes } from "./withdrawals.js";
@@ -145,22 +146,55 @@ async function stillBehind(ctx: CoreContext, conversation: string, after: number
   return record !== undefined && !record.left && record.epoch <= after;
 }
 
-async function sendEntry(ctx: CoreContext, entry: OutgoingEntry, catchUp: () => Promise<void>): Promise<void> {
+/** An entry ready to submit: its conversation made, and encrypted. */
+interface Ready {
+  entry: OutgoingEntry;
+  conversation: string;
+  sealed: SealedApplication;
+}
+
+/** Makes the entry's conversation if needed, catches up first if it waits for a commit, and encrypts it unless it was. */
+async function ready(ctx: CoreContext, entry: OutgoingEntry, catchUp: () => Promise<void>): Promise<Ready> {
   const conversation = await conversationOf(ctx, entry);
   if (await stillBehind(ctx, conversation, entry.after)) {
     await catchUp();
     if (await stillBehind(ctx, conversation, entry.after)) throw new EmsgError("stale_epoch", "The commit the hub is at has not reached this device yet.");
   }
-  const id = entry.content.id;
-  let accepted;
+  return { entry, conversation, sealed: entry.sealed ?? (await seal(ctx, entry, conversation)) };
+}
+
+const submitIdOf = ({ entry }: Ready) => entry.submitId ?? entry.content.id;
+
+/** Hands a ready entry to the conversation's session; `undefined` when none is open (see LiveRoute). */
+function submitLive(ctx: CoreContext, r: Ready): Promise<SubmitAccepted | undefined> | undefined {
+  const answer = ctx.live?.submit(r.conversation, { id: submitIdOf(r), epoch: r.sealed.epoch, kind: "application", mls: r.sealed.mls });
+  // Taken later, in queue order: a refusal that comes before is not left unhandled meanwhile.
+  answer?.catch(() => undefined);
+  return answer;
+}
+
+/**
+ * Delivers a ready entry: takes the session's answer to it if it was submitted there, else (none,
+ * or the session ended unanswered) submits it now. Refused as `stale_epoch`: the hub moved on
+ * (someone committed), so what we missed is read and it is sent from the new epoch.
+ */
+async function deliver(ctx: CoreContext, r: Ready, catchUp: () => Promise<void>, answer?: Promise<SubmitAccepted | undefined>): Promise<void> {
+  const id = submitIdOf(r);
+  let accepted: SubmitAccepted & { epoch: number };
   try {
-    accepted = await submitApplication(ctx, conversation, entry.submitId ?? id, entry.sealed ?? (await seal(ctx, entry, conversation)));
+    const live = await answer;
+    accepted = live ? { ...live, epoch: r.sealed.epoch } : await submitApplication(ctx, r.conversation, id, r.sealed);
   } catch (error) {
     if (!(error instanceof EmsgError) || error.code !== "stale_epoch") throw error;
-    // The hub moved on (someone committed): read what we missed, then send from the new epoch.
     await catchUp();
-    accepted = await submitApplication(ctx, conversation, entry.submitId ?? id, await seal(ctx, entry, conversation));
+    accepted = await submitApplication(ctx, r.conversation, id, await seal(ctx, r.entry, r.conversation));
   }
+  await accept(ctx, r, accepted);
+}
+
+/** What the hub's acceptance of an entry changes on this device. */
+async function accept(ctx: CoreContext, { entry, conversation }: Ready, accepted: SubmitAccepted & { epoch: number }): Promise<void> {
+  const id = entry.content.id;
   if (entry.content.type === "text" || entry.content.type === "attachment") await setStatus(ctx, id, "sent", accepted.seq ? { hubSeq: accepted.seq } : { epoch: accepted.epoch });
   // The hub's answer orders our leave; an account's only device gets no copy of it back (PROTOCOL §6).
   if (entry.content.type === "leave" && accepted.seq !== undefined) {
@@ -177,33 +211,135 @@ async function seal(ctx: CoreContext, entry: OutgoingEntry, conversation: string
 }
 
 /**
+ * Entries a flush sends over a conversation's session before it awaits the hub's answers: one
+ * full `submits` frame. Frames on a session are ordered on one socket and the hub orders them as
+ * they arrive, so a queue of hundreds takes a few round trips, not one each.
+ */
+export const OUTGOING_WINDOW = MAX_SESSION_SUBMITS;
+
+const isTyping = (entry: OutgoingEntry) => entry.content.type === "typing";
+
+/** What a flush does with an entry it does not send now: keeps it, or drops it; undefined: it is sent. */
+async function notNow(ctx: CoreContext, entry: OutgoingEntry): Promise<"kept" | "dropped" | undefined> {
+  // Kept for when this device is let back in: the group it holds is behind the hub's (PROTOCOL §8, Rejoining).
+  if (entry.conversation && (await waitsToRejoin(ctx, entry.conversation))) return "kept";
+  // Typing is news only now: one that waited is dropped unsent.
+  if (isTyping(entry) && ctx.clock.now() - entry.content.sentAt > TYPING_LATE_MS) {
+    await ctx.store.delete(entryKey(entry));
+    return "dropped";
+  }
+  return undefined;
+}
+
+/**
+ * Runs one entry's send and settles it: sent, it leaves the queue; refused for good, a text is
+ * marked failed and leaves too (a typing notice that fails leaves at once). False when the send
+ * failed for now (offline, a server down, or a commit the hub is at has not reached this device
+ * yet: its arrival flushes the queue again): the entry stays queued and the flush stops there.
+ */
+async function settle(ctx: CoreContext, entry: OutgoingEntry, send: () => Promise<void>): Promise<boolean> {
+  try {
+    await send();
+  } catch (error) {
+    if (isTyping(entry)) await ctx.store.delete(entryKey(entry));
+    if (isTransient(error) || (error instanceof EmsgError && error.code === "stale_epoch")) return false;
+    const code = error instanceof EmsgError ? error.code : "internal";
+    if (!(error instanceof EmsgError)) console.error("emsg: sending failed", error);
+    if (entry.content.type === "text" || entry.content.type === "attachment") await setStatus(ctx, entry.content.id, "failed", { error: code });
+  }
+  await ctx.store.delete(entryKey(entry));
+  return true;
+}
+
+/**
  * Sends queued entries in order. Stops at the first transient failure (keeping it and everything
  * after it for the next reconnect); a permanent refusal marks that message failed and drops it.
- * Returns how many entries are still waiting.
+ * Over a conversation's open session the entries after one are sent before its answer is awaited
+ * (see sendFrom); over HTTP, where requests may overtake one another, one at a time. Returns how
+ * many entries are still waiting.
  */
 export async function flushOutgoing(ctx: CoreContext, catchUp: () => Promise<void>): Promise<number> {
   // A veto goes first: what waits behind it is taken only once the hub is back at our epoch (PROTOCOL §8).
   await sendVetoes(ctx);
   await sendRejoins(ctx);
   const entries = await pending(ctx);
-  for (let i = 0; i < entries.length; i++) {
-    const entry = entries[i]!;
-    // Kept for when this device is let back in: the group it holds is behind the hub's (PROTOCOL §8, Rejoining).
-    if (entry.conversation && (await waitsToRejoin(ctx, entry.conversation))) continue;
-    // Typing is news only now: one that waited is dropped unsent, and one that fails is not tried again.
-    const typing = entry.content.type === "typing";
-    try {
-      if (!typing || ctx.clock.now() - entry.content.sentAt <= TYPING_LATE_MS) await sendEntry(ctx, entry, catchUp);
-    } catch (error) {
-      // Still behind after catching up: the commit that moved the hub on has not reached this
-      // device yet; its arrival flushes the queue again.
-      if (typing) await ctx.store.delete(entryKey(entry));
-      if (isTransient(error) || (error instanceof EmsgError && error.code === "stale_epoch")) return entries.length - i - (typing ? 1 : 0);
-      const code = error instanceof EmsgError ? error.code : "internal";
-      if (!(error instanceof EmsgError)) console.error("emsg: sending failed", error);
-      if (entry.content.type === "text" || entry.content.type === "attachment") await setStatus(ctx, entry.content.id, "failed", { error: code });
+  for (let i = 0; i < entries.length; ) {
+    if (await notNow(ctx, entries[i]!)) {
+      i++;
+      continue;
     }
-    await ctx.store.delete(entryKey(entry));
+    const sent = await sendFrom(ctx, entries, i, catchUp);
+    if (sent.stopped !== undefined) return sent.left;
+    i = sent.next;
   }
   return 0;
+}
+
+interface Sending {
+  entry: OutgoingEntry;
+  at: number;
+  ready?: Ready;
+  /** Why it could not be made ready. */
+  failed?: unknown;
+  answer?: Promise<SubmitAccepted | undefined>;
+}
+
+/**
+ * Sends `entries[at]` and, when it went over its conversation's session, those after it that can
+ * go along (up to OUTGOING_WINDOW in all): each of a conversation made already and not waiting for
+ * a commit, made ready one after the other, then handed to its session in one turn (one frame for
+ * each session, see SessionLink). Their answers are then taken in queue order, as one at a time
+ * would: a `stale_epoch` refusal catches up and sends that entry again from the new epoch before
+ * the next answer is taken, and one the session left unanswered goes by our own server then. At a
+ * transient failure the flush stops (`stopped`: that entry's place): of those after it, what the
+ * hub accepted is done, what it refused for good failed, and the rest stays queued (`left`: how
+ * many entries from `stopped` on). `next`: where the flush goes on.
+ */
+async function sendFrom(ctx: CoreContext, entries: OutgoingEntry[], at: number, catchUp: () => Promise<void>): Promise<{ next: number; stopped?: number; left: number }> {
+  const burst: Sending[] = [await readied(ctx, entries[at]!, at, catchUp)];
+  const dropped: number[] = [];
+  let next = at + 1;
+  burst[0]!.answer = burst[0]!.ready && submitLive(ctx, burst[0]!.ready);
+  for (; burst[0]!.answer && next < entries.length && burst.length < OUTGOING_WINDOW; next++) {
+    const entry = entries[next]!;
+    if (!entry.conversation || entry.after !== undefined) break;
+    const skip = await notNow(ctx, entry);
+    if (skip === "dropped") dropped.push(next);
+    if (skip) continue;
+    const sending = await readied(ctx, entry, next, catchUp);
+    // One that cannot be made ready now is left to the flush, which tells why.
+    if (!sending.ready) break;
+    burst.push(sending);
+  }
+  for (const b of burst.slice(1)) b.answer = submitLive(ctx, b.ready!);
+  let stopped: number | undefined;
+  let gone = 0;
+  for (const b of burst) {
+    if (stopped === undefined) {
+      const sent = await settle(ctx, b.entry, async () => {
+        if (!b.ready) throw b.failed;
+        await deliver(ctx, b.ready, catchUp, b.answer);
+      });
+      if (!sent) stopped = b.at;
+      if (!sent && isTyping(b.entry)) gone++;
+      continue;
+    }
+    // Past the failure nothing is sent again (a typing notice not taken is dropped, as one that fails).
+    const settled = await settle(ctx, b.entry, async () => {
+      const took = await b.answer;
+      if (!took) throw new EmsgError("unavailable", "The session ended before the hub answered.");
+      await accept(ctx, b.ready!, { ...took, epoch: b.ready!.sealed.epoch });
+    });
+    if (settled || isTyping(b.entry)) gone++;
+  }
+  if (stopped === undefined) return { next, left: 0 };
+  return { next, stopped, left: entries.length - stopped - gone - dropped.filter((d) => d > stopped).length };
+}
+
+async function readied(ctx: CoreContext, entry: OutgoingEntry, at: number, catchUp: () => Promise<void>): Promise<Sending> {
+  try {
+    return { entry, at, ready: await ready(ctx, entry, catchUp) };
+  } catch (error) {
+    return { entry, at, failed: error };
+  }
 }

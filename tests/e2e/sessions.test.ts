@@ -106,6 +106,20 @@ describe("sessions between two domains", () => {
     expect((await texts(bob, "alice#im.alice.test")).filter((t) => t === "session only")).toHaveLength(1);
   });
 
+  it("sends what Bob wrote in a rush over the session, each once, in the same order on both sides", async () => {
+    const rush = Array.from({ length: 150 }, (_, i) => `rush ${i + 1}`);
+    // Written faster than each is answered: the queue's flushes find many waiting and send them a window at a time.
+    const sent = await Promise.all(rush.map((text) => bob.sendText("alice#im.alice.test", text)));
+    await bob.idle();
+    await until("Alice to get them all", () => rush.every((t) => shown.alice.get(t) === 1));
+    const positions = await Promise.all(sent.map(async (m) => (await record(bob, "alice#im.alice.test", m.id))?.hubSeq));
+    expect(positions.every((seq) => seq !== undefined && seq > 0)).toBe(true);
+    expect(new Set(positions).size).toBe(rush.length);
+    await alice.sync();
+    expect(rush.every((t) => shown.alice.get(t) === 1)).toBe(true);
+    expect(await texts(alice, "bob#im.bob.test")).toEqual(await texts(bob, "alice#im.alice.test"));
+  });
+
   it("falls back to the mailbox path when the hub goes away, and loses nothing", async () => {
     const inFlight = bob.sendText("alice#im.alice.test", "sent as the hub went down");
     await pair.running.stop("im.alice.test", { hard: true });

@@ -7,7 +7,7 @@ import { applyDirectCopy } from "../../shared/client/direct-receive.js";
 import { applyConvItem } from "../../shared/client/incoming-conv.js";
 import { applyItems } from "../../shared/client/mailbox-sync.js";
 import { findMessage, history, saveMessage } from "../../shared/client/messages.js";
-import { enqueue, flushOutgoing } from "../../shared/client/outgoing-queue.js";
+import { enqueue, flushOutgoing, OUTGOING_WINDOW, pending } from "../../shared/client/outgoing-queue.js";
 import { ServerApi } from "../../shared/client/server-api.js";
 import { SessionLink } from "../../shared/client/session-link.js";
 import { MAX_SESSION_SUBMITS, SESSION_BATCH_CHARS, type DirectFrame, type RtcData } from "../../shared/wire/frames.js";
@@ -29,6 +29,18 @@ async function bobWrites(w: World, text: string): Promise<{ id: string; flushed:
   await saveMessage(w.bob.ctx, { id: content.id, conversation: w.conversation, from: w.bob.ctx.account.address, direction: "out", text, at: content.sentAt, status: "sending" });
   await enqueue(w.bob.ctx, { content, conversation: w.conversation });
   return { id: content.id, flushed: flushOutgoing(w.bob.ctx, async () => undefined) };
+}
+
+/** Bob writes `count` texts while nothing is sent (offline, or the app closed): all of them wait in the queue. */
+async function bobQueues(w: World, count: number): Promise<string[]> {
+  const ids: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const content = newText(`queued ${i + 1}`, w.clock.now() + i);
+    await saveMessage(w.bob.ctx, { id: content.id, conversation: w.conversation, from: w.bob.ctx.account.address, direction: "out", text: content.text, at: content.sentAt, status: "sending" });
+    await enqueue(w.bob.ctx, { content, conversation: w.conversation });
+    ids.push(content.id);
+  }
+  return ids;
 }
 
 const submitFrames = (w: World) => w.hub.sockets.flatMap((s) => s.frames.filter((f) => f.t === "submit" || f.t === "submits"));
@@ -233,6 +245,71 @@ describe("sessions (path 2)", () => {
     const [address, deviceId] = w.bob.device.split("/");
     expect(renewals()[0]!.ticket.body).toMatchObject({ address, deviceId, conversation: w.conversation });
     expect(socket.closed).toBe(false);
+  });
+
+  it("flushes a queue a window of submissions at a time, in the order written, not one round trip each", { timeout: 60_000 }, async () => {
+    const w = await world();
+    await w.bob.live.open(w.conversation);
+    w.hub.answering = false;
+    const ids = await bobQueues(w, OUTGOING_WINDOW + 6);
+    const flushed = flushOutgoing(w.bob.ctx, async () => undefined);
+    await until("a window of submissions to reach the hub", () => submits(w).length === OUTGOING_WINDOW);
+    await settle();
+    // The first goes at once, the rest of the window in one frame; no more before the hub answers.
+    expect(submitFrames(w).map((f) => (f.t === "submits" ? (f.submits as Submit[]).length : f.t))).toEqual(["submit", OUTGOING_WINDOW - 1]);
+    const socket = w.hub.open()[0]!;
+    socket.push({ t: "acks", acks: submits(w).map((s, i) => ({ id: s.id, seq: 101 + i })) });
+    await until("the rest to reach the hub", () => submits(w).length === ids.length);
+    socket.push({ t: "acks", acks: submits(w).slice(OUTGOING_WINDOW).map((s, i) => ({ id: s.id, seq: 101 + OUTGOING_WINDOW + i })) });
+    expect(await flushed).toBe(0);
+    expect(submits(w).map((s) => s.id)).toEqual(ids);
+    const shown = await Promise.all(ids.map((id) => findMessage(w.bob.ctx, id)));
+    expect(shown.map((m) => [m?.status, m?.hubSeq])).toEqual(ids.map((_, i) => ["sent", 101 + i]));
+    expect(w.hub.posted).toEqual([]);
+  });
+
+  it("keeps a message the hub failed for now, and what it did not take after it, for the next flush; what it took is sent", { timeout: 60_000 }, async () => {
+    const w = await world();
+    await w.bob.live.open(w.conversation);
+    w.hub.answering = false;
+    const ids = await bobQueues(w, 5);
+    const flushed = flushOutgoing(w.bob.ctx, async () => undefined);
+    await until("the queue to reach the hub", () => submits(w).length === 5);
+    const socket = w.hub.open()[0]!;
+    socket.push({ t: "ack", id: ids[0]!, seq: 101 });
+    socket.push({ t: "error", error: "rate_limited", message: "Slow down.", id: ids[1]! });
+    socket.push({ t: "error", error: "rate_limited", message: "Slow down.", id: ids[3]! });
+    socket.push({ t: "acks", acks: [{ id: ids[2]!, seq: 102 }, { id: ids[4]!, seq: 103 }] });
+    expect(await flushed).toBe(2);
+    const shown = await Promise.all(ids.map((id) => findMessage(w.bob.ctx, id)));
+    expect(shown.map((m) => m?.status)).toEqual(["sent", "sending", "sent", "sending", "sent"]);
+    expect((await pending(w.bob.ctx)).map((e) => e.content.id)).toEqual([ids[1], ids[3]]);
+    // The next flush sends only those, as first encrypted.
+    w.hub.answering = true;
+    expect(await flushOutgoing(w.bob.ctx, async () => undefined)).toBe(0);
+    expect(submits(w).slice(5)).toEqual([submits(w)[1], submits(w)[3]]);
+  });
+
+  it("sends a queue over the mailbox path one request at a time when no session is open", { timeout: 60_000 }, async () => {
+    const w = await world();
+    const ids = await bobQueues(w, 4);
+    const serve = w.hub.transportFor();
+    let inFlight = 0;
+    let most = 0;
+    const counting = {
+      ...serve,
+      fetch: async (url: string, request: Parameters<typeof serve.fetch>[1]) => {
+        if (!url.endsWith("/messages")) return serve.fetch(url, request);
+        most = Math.max(most, ++inFlight);
+        await settle(2);
+        inFlight--;
+        return serve.fetch(url, request);
+      },
+    };
+    w.bob.ctx.api = new ServerApi(counting, w.clock, "http://127.0.0.2:1", w.bob.ctx.account.domain);
+    expect(await flushOutgoing(w.bob.ctx, async () => undefined)).toBe(0);
+    expect(w.hub.posted.map((s) => s.id)).toEqual(ids);
+    expect(most).toBe(1);
   });
 
   it("gives up on a session that stops answering and sends what waited by the mailbox path", async () => {
