@@ -1,11 +1,6 @@
 import type { KeyPackage } from "ts-mls";
 import { verifyKeyPackage } from "ts-mls/keyPackage.js";
 import { verifyLeafNodeSignatureKeyPackage } from "ts-mls/leafNode.js";
-import { decodeUint16, decodeUint64, decodeUint8 } from "ts-mls/codec/number.js";
-import { decodeVarLenData, determineLength } from "ts-mls/codec/variableLength.js";
-import { contentTypes } from "ts-mls/contentType.js";
-import { protocolVersions } from "ts-mls/protocolVersion.js";
-import { wireformats } from "ts-mls/wireformat.js";
 import { b64uByteLength, fromB64u, toB64u } from "../base64url.js";
 import { EmsgError } from "../errors.js";
 import type { DeviceCertBody } from "../identity.js";
@@ -86,65 +81,79 @@ const SENDER_DATA_BYTES = 28;
  */
 const MIN_CIPHERTEXT: Record<MessageInfo["type"], number> = { application: 1 + 65 + 16, proposal: 3 + 65 + 16, commit: 2 + 65 + 65 + 16 };
 
-type Decoder<T> = (b: Uint8Array, offset: number) => [T, number] | undefined;
-const decodeLength: Decoder<number> = (b, at) => {
-  const { length, lengthFieldSize } = determineLength(b, at);
-  return [length, lengthFieldSize];
-};
+/** Wire format names by number (RFC 9420 §6): a header of another wire format is refused by name. */
+const WIREFORMATS = new Map<number, string>([[1, "mls_public_message"], [2, "mls_private_message"], [3, "mls_welcome"], [4, "mls_group_info"], [5, "mls_key_package"]]);
+const CONTENT_TYPES: (MessageInfo["type"] | undefined)[] = [undefined, "application", "proposal", "commit"];
+const MLS10 = 1;
+const PRIVATE_MESSAGE = 2;
 
 interface Header {
-  wireformat: string | undefined;
-  groupId: Uint8Array;
-  epoch: bigint;
+  wireformat: string;
+  /** Where the group id starts and ends. */
+  groupAt: number;
+  groupEnd: number;
+  epoch: number;
   type: MessageInfo["type"];
-  authenticatedData: Uint8Array;
-  senderData: Uint8Array;
+  authenticatedData: number;
+  senderData: number;
   /** Where the ciphertext starts, and its length. */
   ciphertextAt: number;
   ciphertext: number;
 }
 
-/**
- * ts-mls's decoder of an enum (`decodeWireformat` and the like), with its table's reverse built
- * once: ts-mls's builds it again on every call, ~4% of a hub's CPU for the three a header has.
- * The same answers (an unknown number decodes to nothing); unit test mls-inspect compares them.
- */
-export function enumDecoder<K extends string>(table: Record<K, number>, decode: Decoder<number>): Decoder<K> {
-  const byNumber = new Map<number, K>(Object.entries(table).map(([key, n]) => [n as number, key as K]));
-  return (b, at) => {
-    const decoded = decode(b, at);
-    const key = decoded && byNumber.get(decoded[0]);
-    return key === undefined ? undefined : [key, decoded![1]];
-  };
-}
-const decodeProtocolVersion = enumDecoder(protocolVersions, decodeUint16);
-const decodeWireformat = enumDecoder(wireformats, decodeUint16);
-const decodeContentType = enumDecoder(contentTypes, decodeUint8);
+/** The size of the variable-length integer (RFC 9420 §2.1.2) at `at` of `b`, set by lengthAt. */
+let lengthBytes = 0;
 
-/** The PrivateMessage header at the start of `head`, or undefined when `head` holds none. */
-function readHeader(head: Uint8Array): Header | undefined {
-  let at = 0;
-  const read = <T>(decode: Decoder<T>): T => {
-    const decoded = decode(head, at);
-    if (decoded === undefined) throw new RangeError("no header");
-    at += decoded[1];
-    return decoded[0];
-  };
-  try {
-    // ts-mls knows MLS 1.0 only: another version does not decode.
-    read(decodeProtocolVersion);
-    const wireformat = read(decodeWireformat);
-    if (wireformat !== "mls_private_message") return { wireformat } as Header;
-    const groupId = read(decodeVarLenData);
-    const epoch = read(decodeUint64);
-    const type = read(decodeContentType);
-    const authenticatedData = read(decodeVarLenData);
-    const senderData = read(decodeVarLenData);
-    const ciphertext = read(decodeLength);
-    return { wireformat, groupId, epoch, type, authenticatedData, senderData, ciphertextAt: at, ciphertext };
-  } catch {
-    return undefined;
+/** The variable-length integer at `at`, or -1 when `b` ends first or it takes 8 bytes (which ts-mls does not read). */
+function lengthAt(b: Uint8Array, at: number): number {
+  if (at >= b.length) return -1;
+  const first = b[at]!;
+  switch (first >> 6) {
+    case 0:
+      lengthBytes = 1;
+      return first & 0x3f;
+    case 1:
+      lengthBytes = 2;
+      return at + 2 > b.length ? -1 : ((first & 0x3f) << 8) | b[at + 1]!;
+    case 2:
+      lengthBytes = 4;
+      return at + 4 > b.length ? -1 : ((first & 0x3f) << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!;
+    default:
+      return -1;
   }
+}
+
+/**
+ * The PrivateMessage header at the start of `head` (RFC 9420 §6.3), or undefined when `head` holds
+ * none; a header of another wire format has that name only. Read byte by byte, as ts-mls's decoders
+ * read it (unit test mls-inspect holds the two equal), without their tuples, views and BigInt.
+ */
+function readHeader(b: Uint8Array): Header | undefined {
+  const n = b.length;
+  if (n < 4 || ((b[0]! << 8) | b[1]!) !== MLS10) return undefined;
+  const format = (b[2]! << 8) | b[3]!;
+  const wireformat = WIREFORMATS.get(format);
+  if (wireformat === undefined) return undefined;
+  if (format !== PRIVATE_MESSAGE) return { wireformat } as Header;
+  const group = lengthAt(b, 4);
+  const groupAt = 4 + lengthBytes;
+  const groupEnd = groupAt + group;
+  if (group < 0 || groupEnd + 9 > n) return undefined;
+  const epoch = (b[groupEnd]! * 0x1000000 + ((b[groupEnd + 1]! << 16) | (b[groupEnd + 2]! << 8) | b[groupEnd + 3]!)) * 0x100000000 +
+    (b[groupEnd + 4]! * 0x1000000 + ((b[groupEnd + 5]! << 16) | (b[groupEnd + 6]! << 8) | b[groupEnd + 7]!));
+  const type = CONTENT_TYPES[b[groupEnd + 8]!];
+  if (type === undefined) return undefined;
+  let at = groupEnd + 9;
+  const authenticatedData = lengthAt(b, at);
+  at += lengthBytes + authenticatedData;
+  if (authenticatedData < 0 || at > n) return undefined;
+  const senderData = lengthAt(b, at);
+  at += lengthBytes + senderData;
+  if (senderData < 0 || at > n) return undefined;
+  const ciphertext = lengthAt(b, at);
+  if (ciphertext < 0) return undefined;
+  at += lengthBytes;
+  return { wireformat, groupAt, groupEnd, epoch, type, authenticatedData, senderData, ciphertextAt: at, ciphertext };
 }
 
 /**
@@ -157,21 +166,22 @@ function readHeader(head: Uint8Array): Header | undefined {
  */
 export function inspectMessage(mls: string): MessageInfo {
   if (mls.length % 4 === 1) throw new EmsgError("bad_request", "An MLS message is unpadded base64url.");
+  let head: Uint8Array | undefined;
   let header: Header | undefined;
   for (const chars of HEAD_CHARS) {
-    header = readHeader(fromB64u(mls.length <= chars ? mls : mls.slice(0, chars)));
+    head = fromB64u(mls.length <= chars ? mls : mls.slice(0, chars));
+    header = readHeader(head);
     if (header !== undefined || mls.length <= chars) break;
   }
   if (header === undefined) throw new EmsgError("bad_request", "Not an MLS private message.");
-  if (header.wireformat !== "mls_private_message") throw new EmsgError("bad_request", `Members send PrivateMessages, not ${header.wireformat ?? "this"}.`);
-  const { groupId, type, authenticatedData, senderData, ciphertextAt, ciphertext } = header;
-  if (authenticatedData.length > 0) throw new EmsgError("bad_request", "EMSG messages carry no authenticated data.");
-  if (senderData.length !== SENDER_DATA_BYTES) throw new EmsgError("bad_request", "The message's sender data is not of the suite's size.");
+  if (header.wireformat !== "mls_private_message") throw new EmsgError("bad_request", `Members send PrivateMessages, not ${header.wireformat}.`);
+  const { type, authenticatedData, senderData, ciphertextAt, ciphertext, epoch } = header;
+  if (authenticatedData > 0) throw new EmsgError("bad_request", "EMSG messages carry no authenticated data.");
+  if (senderData !== SENDER_DATA_BYTES) throw new EmsgError("bad_request", "The message's sender data is not of the suite's size.");
   if (ciphertextAt + ciphertext !== b64uByteLength(mls.length)) throw new EmsgError("bad_request", "The message's ciphertext does not fill it exactly.");
   if (ciphertext < MIN_CIPHERTEXT[type]) throw new EmsgError("bad_request", `The message is too short to be a ${type}.`);
-  const epoch = Number(header.epoch);
   if (!Number.isSafeInteger(epoch)) throw new EmsgError("bad_request", "The message's epoch is out of range.");
-  return { conversation: utf8.decode(groupId), epoch, type };
+  return { conversation: utf8.decode(head!.subarray(header.groupAt, header.groupEnd)), epoch, type };
 }
 
 /** A Welcome's framing: MLS 1.0, suite 84, nothing after it (PROTOCOL §8). Malformed → `bad_request`. */
