@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { twoDomains } from "../scripts/dev-servers.mjs";
+import { OUTGOING_WINDOW } from "../shared/client/outgoing-queue.js";
 import { type Mailbox, openMailbox, prepare, type SessionBenchLink, sessionLink } from "./emsg-links.js";
 import { befriend, openConversation, type Person, register } from "./emsg-people.js";
 import { measureIdleSockets, measureMailboxDrain } from "./emsg-scale.js";
@@ -46,8 +47,11 @@ async function makePairs(senders: Person[], receivers: Person[]): Promise<Pair[]
   });
 }
 
-/** Submissions a sender may have on its session socket before the hub's acks come back. */
-export const SESSION_WINDOW = 32;
+/**
+ * Submissions a sender may have on its session socket before the hub's acks come back: as many as
+ * the client core sends before awaiting answers when it flushes its queue over a session.
+ */
+export const SESSION_WINDOW = OUTGOING_WINDOW;
 
 async function linksFor(pairs: Pair[], mailboxes: Map<Person, Mailbox>, count: number, plan: Plan): Promise<SessionBenchLink[]> {
   return inBatches(pairs, 10, async (p) => sessionLink(p.sender, mailboxes.get(p.receiver)!, await prepare(p.sender, p.conversation, count, plan.messageBytes)));

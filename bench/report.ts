@@ -5,6 +5,7 @@ import type { BenchResults, MessagingFigures } from "./figures.js";
 import type { LoadResult, RoundTripResult } from "./load.js";
 import { ratio } from "./stats.js";
 import { firstCopies, LIVE_ROUND_TRIP, objectCallsSection } from "./object-calls.js";
+import { SESSION_WINDOW } from "./emsg-half.js";
 
 export interface Machine {
   cpu: string;
@@ -125,7 +126,7 @@ function messagingSections(results: BenchResults): string[] {
   const { plan } = results;
   const e: MessagingFigures = results.emsg.figures ?? {};
   const p: MessagingFigures = results.prosody.figures ?? {};
-  const load = `${plan.pairs} sender → receiver pairs at once, ${plan.messages} messages of ~${plan.messageBytes} bytes each`;
+  const load = `${plan.pairs} sender → receiver pairs at once, ${plan.messages} messages of ~${plan.messageBytes} bytes each; an EMSG sender keeps up to ${SESSION_WINDOW} submissions unanswered on its session, as the client core does when it flushes its queue, an XMPP client writes each stanza without waiting`;
   const passes = plan.passes === 1 ? "one timed pass" : `${plan.passes} timed passes`;
   const timing = `Each server runs an untimed first pass, then ${passes}, EMSG's and Prosody's taking turns; latencies are over every message of the timed passes, losses over every pass`;
   return [
