@@ -7,7 +7,6 @@ import type { DeviceCert, DeviceCertBody } from "../shared/identity.js";
 import type {
   AccountView,
   ClaimResponse,
-  ConvPayload,
   DeviceListResponse,
   FriendEntry,
   LinkUpload,
@@ -20,7 +19,8 @@ import type {
   SignedMoved,
   Verdict,
 } from "../shared/wire/index.js";
-import { parseConversationRef, type AuthorEvidence } from "../shared/wire/index.js";
+import { parseConversationRef } from "../shared/wire/index.js";
+import { entryAt, type ConvEntries } from "./conv-entries.js";
 import type { FriendState } from "../shared/wire/friends.js";
 import type { Env } from "./env.js";
 import { attempt, type Outcome } from "./outcome.js";
@@ -377,97 +377,98 @@ export class AccountObject extends DurableObject<Env> {
   }
 
   /**
-   * Items of one hub's fan-out, in order: each judged on its own, the admitted ones stored in
-   * one transaction and pushed in as few frames as fit (one commit, not one per message).
-   * `answered` names this account's own submissions whose device has the hub's answer: an
-   * application message among them is not stored when that device is the account's only one,
-   * as nobody else would read it (PROTOCOL §6). The answer names that device, so the hub can
+   * Items of one hub's fan-out, in order (see ConvEntries): each judged on its own, the admitted
+   * ones stored in one transaction and pushed in as few frames as fit (one commit, not one per
+   * message). `entries.answered` names this account's own submissions whose device has the hub's
+   * answer: such an application message is not stored when that device is the account's only
+   * one, as nobody else would read it (PROTOCOL §6). The answer names that device, so the hub can
    * leave such messages out of later batches (see ConvBatchAnswer).
    */
-  async receiveConvBatch(payloads: ConvPayload[], now: number, answered: string[] = [], claims?: AuthorEvidence[]): Promise<ConvBatchAnswer> {
+  async receiveConvBatch(entries: ConvEntries, now: number): Promise<ConvBatchAnswer> {
+    const count = entries.ends.length;
     const account = await attempt(() => JSON.parse(this.row().settings) as Settings);
-    if (!account.ok) return { outcomes: payloads.map(() => account), soleDevice: null };
-    const sole = answered.length > 0 ? this.devices.sole() : undefined;
+    if (!account.ok) return { outcomes: Array.from({ length: count }, () => account), soleDevice: null };
+    const sole = entries.asksSole ? this.devices.sole() : undefined;
     // Only this account's own messages: the ids are the hub's word, another author's may share one.
-    const self = sole === undefined ? undefined : this.row().address;
-    const ownAnswered = new Set(answered);
-    const admitted: ConvPayload[] = [];
-    const { verdicts, unproven } = await this.judgeConv(payloads, account.value, claims);
-    const outcomes = payloads.map((payload, i) => {
-      const verdict = verdicts[i]!;
-      const mine = sole !== undefined && payload.type === "application" && payload.from === self && payload.deviceId === sole && ownAnswered.has(payload.id);
-      if (verdict.ok && !mine) admitted.push(payload);
-      return verdict;
-    });
+    const mine = new Set<number>();
+    if (sole !== undefined) {
+      const self = this.row().address;
+      for (const { index, deviceId } of entries.answered) if (entries.authors[entries.authorOf[index]!] === self && deviceId === sole) mine.add(index);
+    }
+    const { verdicts, unproven } = await this.judgeConv(entries, account.value);
+    const admitted = verdicts.flatMap((verdict, i) => (verdict.ok && !mine.has(i) ? [i] : []));
     if (admitted.length > 0) {
       this.ctx.storage.transactionSync(() => {
         // Synchronous from the marks' read to the rows' write: two overlapping deliveries of one
         // entry (a hub and an Outbox both re-running theirs) store it once, in hub order.
-        const fresh = this.mailbox.newEntries(admitted);
-        if (fresh.length > 0) this.mailbox.putConv(fresh, now);
+        const fresh = this.mailbox.newEntries(entries, admitted);
+        if (fresh.length > 0) this.mailbox.putConv(entries, fresh, now);
       });
       this.ensureExpiryAlarm();
     }
-    return { outcomes, soleDevice: sole ?? null, unproven };
+    return { outcomes: verdicts, soleDevice: sole ?? null, unproven };
   }
 
   /**
-   * Each item's verdict, in order (PROTOCOL §9), and which items' authors stayed unproven.
-   * `claims` come with a remote hub's items: an author off the hub's domain is proven only by its
-   * evidence, checked only when the verdict hangs on it (a friend's item in a conversation not
-   * joined yet), so the usual item costs nothing more. A burst is mostly one sender in one
+   * Each entry's verdict, in order (PROTOCOL §9), and which entries' authors stayed unproven.
+   * `claims` come with a remote hub's entries: an author off the hub's domain is proven only by
+   * its evidence, checked only when the verdict hangs on it (a friend's item in a conversation not
+   * joined yet), so the usual entry costs nothing more. A burst is mostly one sender in one
    * conversation: each pair is judged once per batch, until the batch joins a conversation.
    */
-  private async judgeConv(payloads: ConvPayload[], settings: Settings, claims?: AuthorEvidence[]): Promise<{ verdicts: Outcome<null>[]; unproven: number[] }> {
+  private async judgeConv(entries: ConvEntries, settings: Settings): Promise<{ verdicts: Outcome<null>[]; unproven: number[] }> {
+    const { authors, authorOf, conversations, conversationOf, claims } = entries;
     const cache = new Map<string, Outcome<null>>();
     const verdicts: Outcome<null>[] = [];
     const unproven: number[] = [];
     // A batch is runs of one conversation's entries: its hub is read once a run.
-    let conversation = "";
+    let conversation = -1;
     let hub = "" as Domain;
-    let last: { from: string; conversation: string; standing: AuthorStanding; verdict: Outcome<null> } | undefined;
-    for (const [i, payload] of payloads.entries()) {
+    let last: { from: number; conversation: number; standing: AuthorStanding; verdict: Outcome<null> } | undefined;
+    for (let i = 0; i < authorOf.length; i++) {
       const evidence = claims?.[i];
-      if (payload.conversation !== conversation) {
-        conversation = payload.conversation;
-        hub = parseConversationRef(conversation).hub;
+      const from = authorOf[i]!;
+      if (conversationOf[i] !== conversation) {
+        conversation = conversationOf[i]!;
+        hub = parseConversationRef(conversations[conversation]).hub;
       }
-      let standing: AuthorStanding = !evidence || domainOf(payload.from) === hub ? "proven" : evidence.authorProof || evidence.authorTicket ? "unchecked" : "unproven";
-      // The item before's verdict, when it was judged for the same pair and standing (as most are).
-      if (last && last.from === payload.from && last.conversation === conversation && last.standing === standing) {
+      const author = authors[from]!;
+      let standing: AuthorStanding = !evidence || domainOf(author) === hub ? "proven" : evidence.authorProof || evidence.authorTicket ? "unchecked" : "unproven";
+      // The entry before's verdict, when it was judged for the same pair and standing (as most are).
+      if (last && last.from === from && last.conversation === conversation && last.standing === standing) {
         if (standing !== "proven") unproven.push(i);
         verdicts.push(last.verdict);
         continue;
       }
-      const key = `${payload.from}\n${payload.conversation}\n${standing}`;
+      const key = `${from}\n${conversation}\n${standing}`;
       let verdict = cache.get(key);
       if (!verdict) {
-        let admission = this.admitConv(payload, settings, standing);
+        let admission = this.admitConv(author, conversations[conversation]!, settings, standing);
         const checked = admission.verdict === "prove";
         if (checked) {
-          standing = (await authorProven(this.env, hub, payload, evidence!)) ? "proven" : "unproven";
+          standing = (await authorProven(this.env, hub, entryAt(entries, i), evidence!)) ? "proven" : "unproven";
           // Judged again from fresh state: other calls (a block, a friend accepted) may have run
           // while the proof was checked, so what was judged before it holds no more either.
           cache.clear();
-          admission = this.admitConv(payload, settings, standing);
+          admission = this.admitConv(author, conversations[conversation]!, settings, standing);
         }
         verdict = admission.verdict === "deliver" ? { ok: true, value: null } : { ok: false, error: new EmsgError(admission.verdict === "refuse" ? admission.code : "stranger_refused").toJSON() };
         if (admission.verdict === "deliver" && admission.join) {
-          this.joinConversation(payload.conversation);
+          this.joinConversation(conversations[conversation]!);
           cache.clear();
         }
-        // A verdict that took this item's own proof holds for this item only.
+        // A verdict that took this entry's own proof holds for this entry only.
         if (!checked) cache.set(key, verdict);
       }
-      last = cache.get(key) === verdict ? { from: payload.from, conversation, standing, verdict } : undefined;
+      last = cache.get(key) === verdict ? { from, conversation, standing, verdict } : undefined;
       if (standing !== "proven") unproven.push(i);
       verdicts.push(verdict);
     }
     return { verdicts, unproven };
   }
 
-  private admitConv(payload: ConvPayload, settings: Settings, standing: AuthorStanding): ConvAdmission {
-    const { joined, state } = this.pairOf(payload.from, payload.conversation);
+  private admitConv(from: Address, conversation: string, settings: Settings, standing: AuthorStanding): ConvAdmission {
+    const { joined, state } = this.pairOf(from, conversation);
     return admitConversationItem(state, settings.strangers, joined, standing);
   }
 

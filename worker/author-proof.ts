@@ -65,7 +65,7 @@ async function domainKeys(env: Env, domain: Domain, recheck = false): Promise<Ui
 }
 
 /** The signed object and context `evidence` offers for `payload`, if what it binds matches the item. */
-async function boundObject(hub: Domain, payload: ConvPayload, evidence: AuthorEvidence): Promise<{ context: SignContext; body: unknown; sig: string } | null> {
+async function boundObject(hub: Domain, payload: Omit<ConvPayload, "at">, evidence: AuthorEvidence): Promise<{ context: SignContext; body: unknown; sig: string } | null> {
   const proof = evidence.authorProof;
   if (proof) {
     const b = proof.body;
@@ -87,7 +87,7 @@ async function boundObject(hub: Domain, payload: ConvPayload, evidence: AuthorEv
  * item and verifies under a key of `from`'s domain. False, never an error, for anything else,
  * including a domain whose keys cannot be had now.
  */
-export async function authorProven(env: Env, hub: Domain, payload: ConvPayload, evidence: AuthorEvidence): Promise<boolean> {
+export async function authorProven(env: Env, hub: Domain, payload: Omit<ConvPayload, "at">, evidence: AuthorEvidence): Promise<boolean> {
   try {
     const bound = await boundObject(hub, payload, evidence);
     if (!bound) return false;

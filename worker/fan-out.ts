@@ -3,6 +3,7 @@ import { domainOf, type Address, type Domain } from "../shared/address.js";
 import { toB64u } from "../shared/base64url.js";
 import { EmsgError, isErrorCode } from "../shared/errors.js";
 import type { AuthorEvidence, ConvPayload } from "../shared/wire/index.js";
+import { convEntries } from "./conv-entries.js";
 import type { Env } from "./env.js";
 import { accountOf, bounce, deliverRemote, isLocal, type FedDelivery } from "./routing.js";
 import { registeredOf } from "./registry.js";
@@ -85,7 +86,7 @@ export async function deliverToPeers(env: Env, deliveries: Delivery[]): Promise<
 export async function receiveLocally(env: Env, address: Address, payloads: ConvPayload[], answered: string[] = [], claims?: AuthorEvidence[]): Promise<string | null> {
   // A roster may name anything: a name that is no account here must not become an Account object.
   const { outcomes, soleDevice, unproven = [] } = (await registeredOf(env, [address])).has(address)
-    ? await accountOf(env, address).receiveConvBatch(payloads, Date.now(), answered, claims)
+    ? await accountOf(env, address).receiveConvBatch(convEntries(payloads, answered, claims), Date.now())
     : { outcomes: payloads.map(() => ({ ok: false, error: new EmsgError("not_found", "No such account here.").toJSON() }) as const), soleDevice: null };
   // The hub's word alone does not make an address the author: it hears of no refusal.
   const quiet = new Set(unproven);

@@ -1,5 +1,6 @@
 import * as v from "valibot";
 import { ConvWindows } from "./conv-windows.js";
+import { entryTextAt, storedItem, type ConvEntries } from "./conv-entries.js";
 import { ClientFrameSchema, type ConvPayload, type MailContent, type MailItem, type ServerFrame } from "../shared/wire/index.js";
 
 /**
@@ -27,11 +28,8 @@ export const CONV_POSITIONS_STEP = `DROP TABLE IF EXISTS conv_marks;
 /** How long an acknowledgement may wait in memory before it is written, and the rows every device has dropped (see ack). */
 const ACK_WRITE_MS = 1000;
 
-/** An entry's place in its hub's order: a commit's Welcome shares its hubSeq and comes after it. */
-export function hubPosition(payload: ConvPayload): number {
-  return payload.hubSeq * 2 + (payload.type === "welcome" ? 1 : 0);
-}
-
+/** A row being made of entries' texts (see putConv). */
+type Frame = { texts: string[]; size: number; last: number };
 type MailRow = { seq: number; n: number; at: number; content: string };
 type ExpiredRow = { sender: string | null; ref: string | null; kind: string };
 
@@ -77,23 +75,36 @@ export class Mailbox {
     );
   }
 
-  /** A hub's entries, as putMany stores them (`kind` "conv"), each copied once, not twice. */
-  putConv(payloads: ConvPayload[], now: number): void {
+  /** A hub's entries (`indexes` of `entries`), as putMany stores them (`kind` "conv"), from their texts: no object is made of them. */
+  putConv(entries: ConvEntries, indexes: number[], now: number): void {
     let seq = this.lastSeq();
-    this.store(
-      payloads.map((payload) => ({ kind: "conv", ...payload, seq: ++seq, at: now }) as MailItem),
-      now,
-    );
+    const frames: Frame[] = [];
+    let frame: Frame | undefined;
+    for (const i of indexes) {
+      const text = storedItem(entryTextAt(entries, i), ++seq, now);
+      // Counted as framesOf counts an item, its mls and 512 bytes (the text holds more than its mls).
+      const bytes = text.length + 512;
+      if (!frame || (frame.size > 0 && frame.size + bytes > FRAME_BYTES)) frames.push((frame = { texts: [], size: 0, last: 0 }));
+      frame.texts.push(text);
+      frame.size += bytes;
+      frame.last = seq;
+    }
+    this.write(frames.map((f) => ({ kind: "conv", text: `[${f.texts.join(",")}]`, n: f.texts.length, last: f.last })), now);
   }
 
   private store(items: MailItem[], now: number): MailItem[] {
-    const sockets = this.ctx.getWebSockets();
-    const texts: string[] = [];
-    for (const frame of framesOf(items)) {
-      const text = JSON.stringify(frame);
-      const last = frame[frame.length - 1]!.seq;
+    this.write(
+      framesOf(items).map((frame) => ({ kind: frame[0]!.kind, text: JSON.stringify(frame), n: frame.length, last: frame[frame.length - 1]!.seq })),
+      now,
+    );
+    return items;
+  }
+
+  /** Writes a row a frame, then pushes each row's text to every open socket. */
+  private write(rows: { kind: string; text: string; n: number; last: number }[], now: number): void {
+    for (const { kind, text, n, last } of rows) {
       try {
-        this.sql.exec("INSERT INTO mailbox (seq, at, kind, content, n) VALUES (?, ?, ?, ?, ?)", last, now, frame[0]!.kind, text, frame.length);
+        this.sql.exec("INSERT INTO mailbox (seq, at, kind, content, n) VALUES (?, ?, ?, ?, ?)", last, now, kind, text, n);
       } catch (error) {
         // The transaction is undone: what this object holds of its rows may no longer be so.
         this.lastGiven = undefined;
@@ -101,24 +112,24 @@ export class Mailbox {
         throw error;
       }
       this.lastGiven = last;
-      texts.push(text);
     }
     // Pushed once every row is written: a later row failing undoes the earlier ones, and a device
     // must not hold items whose seqs the next delivery is given.
-    for (const text of sockets.length > 0 ? texts : []) {
+    const sockets = this.ctx.getWebSockets();
+    for (const { text } of sockets.length > 0 ? rows : []) {
       const pushed = `{"t":"items","items":${text}}`;
       for (const ws of sockets) send(ws, pushed);
     }
-    return items;
   }
 
   /**
-   * A hub's entries, less the repeats of positions this mailbox stored (see conv-windows.ts),
-   * whose positions it records. Call inside the transaction that stores what it returns.
+   * Of a hub's entries (`indexes` of `entries`), those that are no repeat of a position this
+   * mailbox stored (see conv-windows.ts), whose positions it records. Call inside the transaction
+   * that stores them.
    */
-  newEntries(entries: ConvPayload[]): ConvPayload[] {
-    const fresh = this.windows.take(entries.map((entry) => ({ conversation: entry.conversation, position: hubPosition(entry) })));
-    return entries.filter((_, i) => fresh[i]);
+  newEntries(entries: ConvEntries, indexes: number[]): number[] {
+    const fresh = this.windows.take(indexes.map((i) => ({ conversation: entries.conversations[entries.conversationOf[i]!]!, position: entries.positions[i]! })));
+    return indexes.filter((_, k) => fresh[k]);
   }
 
   /** Up to `limit` items after `after`, cut short (with `more`) past PAGE_BYTES of content. */

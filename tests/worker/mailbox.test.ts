@@ -3,6 +3,7 @@ import { SELF, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test
 import type { Address } from "../../shared/address.js";
 import { randomId16 } from "../../shared/ids.js";
 import type { ConversationRef, ConvPayload, MailItem, ServerFrame } from "../../shared/wire/index.js";
+import { convEntries, type ConvEntries } from "../../worker/conv-entries.js";
 import { API, DOMAIN, accountStub, anotherDevice, call, errorOf, friendRequest, registered, type Device } from "./harness.js";
 import { TestGroup } from "./mls.js";
 
@@ -271,9 +272,9 @@ function entries(from: Address, conversation: string, count: number, firstHubSeq
 
 /** Hands `payloads` to `to`'s Account as one delivery (one batch of a hub's fan-out), the conversation joined. */
 async function deliverBatch(to: Address, payloads: ConvPayload[]): Promise<void> {
-  await runInDurableObject(accountStub(to), async (instance: { join(c: string): Promise<void>; receiveConvBatch(p: ConvPayload[], now: number): Promise<{ outcomes: { ok: boolean }[] }> }) => {
+  await runInDurableObject(accountStub(to), async (instance: { join(c: string): Promise<void>; receiveConvBatch(e: ConvEntries, now: number): Promise<{ outcomes: { ok: boolean }[] }> }) => {
     await instance.join(payloads[0]!.conversation);
-    const answer = await instance.receiveConvBatch(payloads, Date.now());
+    const answer = await instance.receiveConvBatch(convEntries(payloads), Date.now());
     expect(answer.outcomes.every((o) => o.ok)).toBe(true);
   });
 }
