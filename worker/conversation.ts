@@ -33,6 +33,11 @@ const FAN_BATCH = 200;
  */
 const FAN_BACKLOG = 112;
 const FAN_WAIT_MS = 1000;
+/**
+ * How long where both lanes got may wait for the next log write to carry it (see fannedUnwritten)
+ * once the fan-out stops: a write of its own is a transaction's first write, the costly one.
+ */
+const FANNED_WRITE_MS = 1000;
 /** Entries kept in memory for the fan-out at most. */
 const FAN_MEMORY = 2000;
 /**
@@ -185,6 +190,20 @@ export class ConversationObject extends DurableObject<Env> {
   private known: { meta: MetaRow; members: Address[] } | undefined;
   /** The members array (known's, replaced, never changed, on each write) and its recipients' JSON (see membersJson). */
   private recipientsText: { of: Address[]; json: string } | undefined;
+  /**
+   * The recipients' JSON last parsed (see fannedOf), and, by author, those recipients but the
+   * author (Fanned.others): the entries of a round mostly share both, and nothing changes them.
+   */
+  private recipientsParsed: { json: string; to: Address[]; others: Map<string, Address[]> } | undefined;
+  /**
+   * Where both lanes got (see bothFanned) while that is not written yet: it is written with the next
+   * log write, in its transaction, or FANNED_WRITE_MS after the fan-out stopped (fannedTimer). A
+   * busy conversation's next round comes sooner, so one commit a round does for both. A restart
+   * before the write hands the entries after the written position on again, which receivers take
+   * once (PROTOCOL §6: an entry's hubSeq), as after a stop between a hand-over and its write before.
+   */
+  private fannedUnwritten: number | undefined;
+  private fannedTimer: ReturnType<typeof setTimeout> | undefined;
   /** Whether this object has tables yet, i.e. `create` ran here once. */
   private schema: boolean;
   /**
@@ -212,6 +231,7 @@ export class ConversationObject extends DurableObject<Env> {
     if (this.known) return this.known.meta;
     const row = this.schema ? this.sql.exec<MetaRow>("SELECT ref, creator, epoch, fanned_through, withdrawn_epoch FROM meta").toArray()[0] : undefined;
     if (!row) throw new EmsgError("not_found", "No such conversation here.");
+    if (this.fannedUnwritten !== undefined) row.fanned_through = Math.max(row.fanned_through, this.fannedUnwritten);
     this.known = { meta: row, members: this.readMembers() };
     return row;
   }
@@ -426,7 +446,7 @@ export class ConversationObject extends DurableObject<Env> {
       welcome: submit.welcome ?? null,
       members: changed ? JSON.stringify(next.members) : null,
       recipients: next.members === before ? this.membersJson(before) : JSON.stringify(recipientsOf(before, next.members)),
-      welcome_to: JSON.stringify(submit.welcome ? welcomeRecipients(next.members, submit) : []),
+      welcome_to: submit.welcome ? JSON.stringify(welcomeRecipients(next.members, submit)) : "[]",
       author_proof: evidence ? JSON.stringify(evidence) : null,
     };
     return { entry, next };
@@ -607,10 +627,19 @@ export class ConversationObject extends DurableObject<Env> {
     return this.end;
   }
 
-  /** A transaction that writes to the log: its end and recent ids are read again should the transaction roll back. */
+  /**
+   * A transaction that writes to the log, and where the fan-out got (see fannedUnwritten): its end
+   * and recent ids are read again should the transaction roll back.
+   */
   private transaction<T>(write: () => T): T {
+    const fanned = this.fannedUnwritten;
     try {
-      return this.ctx.storage.transactionSync(write);
+      const written = this.ctx.storage.transactionSync(() => {
+        if (fanned !== undefined) this.sql.exec("UPDATE meta SET fanned_through = ?", fanned);
+        return write();
+      });
+      if (this.fannedUnwritten === fanned) this.fannedUnwritten = undefined;
+      return written;
     } catch (error) {
       this.end = undefined;
       this.recent = undefined;
@@ -686,7 +715,7 @@ export class ConversationObject extends DurableObject<Env> {
     for (const row of rows) {
       const fanned = (row.fanned ??= this.fannedOf(row));
       const { payload, to, evidence, welcome } = fanned;
-      out.push({ to: this.ownCopyNeeded(row) ? to : (fanned.others ??= to.filter((a) => a !== row.sender)), payload, answered: row.answered === true, ...(evidence ? { evidence } : {}) });
+      out.push({ to: this.ownCopyNeeded(row) ? to : (fanned.others ??= this.othersOf(to, row.sender)), payload, answered: row.answered === true, ...(evidence ? { evidence } : {}) });
       if (welcome) out.push(welcome);
     }
     return out;
@@ -710,7 +739,22 @@ export class ConversationObject extends DurableObject<Env> {
     const welcome: Delivery | undefined = row.welcome
       ? { to: JSON.parse(row.welcome_to) as Address[], payload: { ...payload, type: "welcome", mls: row.welcome }, ...(evidence ? { evidence } : {}) }
       : undefined;
-    return { payload, to: JSON.parse(row.recipients) as Address[], evidence, welcome };
+    return { payload, to: this.parsedRecipients(row.recipients), evidence, welcome };
+  }
+
+  /** An entry's recipients from their JSON, parsed once while entries share it (see recipientsParsed). */
+  private parsedRecipients(json: string): Address[] {
+    if (this.recipientsParsed?.json !== json) this.recipientsParsed = { json, to: JSON.parse(json) as Address[], others: new Map() };
+    return this.recipientsParsed.to;
+  }
+
+  /** An entry's recipients but its author, shared by the entries of one author and recipients' list. */
+  private othersOf(to: Address[], author: string): Address[] {
+    const parsed = this.recipientsParsed;
+    if (parsed?.to !== to) return to.filter((a) => a !== author);
+    let others = parsed.others.get(author);
+    if (!others) parsed.others.set(author, (others = to.filter((a) => a !== author)));
+    return others;
   }
 
   /** Whether the author's own account needs a copy of an entry (see soleDevices). */
@@ -734,7 +778,13 @@ export class ConversationObject extends DurableObject<Env> {
   private fanOut(): Promise<void> {
     for (const lane of LANES) if (!this.lanes[lane].running) this.lanes[lane].run = this.fanLane(lane);
     const both = Promise.all(LANES.map((lane) => this.lanes[lane].run)).then(() => {
-      if (this.fanning === both) this.fanning = null;
+      if (this.fanning !== both) return;
+      this.fanning = null;
+      if (this.fannedUnwritten === undefined || this.fannedTimer !== undefined) return;
+      this.fannedTimer = setTimeout(() => {
+        this.fannedTimer = undefined;
+        this.writeFanned();
+      }, FANNED_WRITE_MS);
     });
     this.fanning = both;
     return both;
@@ -781,9 +831,10 @@ export class ConversationObject extends DurableObject<Env> {
     // What the accounts answer holds for the epoch of when they were asked.
     const epoch = this.meta().epoch;
     if (lane === "local") return this.learnSoleDevices(await deliverLocal(this.env, deliveries), epoch);
+    // A round that hands nothing on (all its recipients local, or each copy spared, see withoutStored) has nothing to ask peers, and holds the local lane back for nothing.
+    if (!deliveries.some((d) => d.to.some((a) => !isLocal(this.env, a)))) return;
     const handed = deliverToPeers(this.env, deliveries);
-    // A round that hands nothing on (each copy spared, see withoutStored) holds the local lane back for nothing.
-    if (deliveries.some((d) => d.to.some((a) => !isLocal(this.env, a)))) this.remoteRound = { settled: handed.catch(() => undefined), since: Date.now() };
+    this.remoteRound = { settled: handed.catch(() => undefined), since: Date.now() };
     this.learnSoleDevices(await handed, epoch);
   }
 
@@ -830,8 +881,8 @@ export class ConversationObject extends DurableObject<Env> {
     const meta = this.meta();
     const through = Math.min(...LANES.map((lane) => this.lanes[lane].through ?? meta.fanned_through));
     if (through <= meta.fanned_through) return;
-    this.sql.exec("UPDATE meta SET fanned_through = ?", through);
     meta.fanned_through = through;
+    this.fannedUnwritten = through;
     this.toFan = this.toFan.filter((row) => row.seq > through);
     this.stored.forget(through);
     this.release(through);
@@ -851,6 +902,13 @@ export class ConversationObject extends DurableObject<Env> {
     // Each round's last look found the log's end by a query that read nothing (~4% of a hub's CPU).
     if (through >= this.logEnd()) return [];
     return this.entriesAfter(through, FAN_BATCH);
+  }
+
+  /** Writes where the fan-out got, if that is not written yet (see fannedUnwritten). */
+  private writeFanned(): void {
+    if (this.fannedUnwritten === undefined) return;
+    this.sql.exec("UPDATE meta SET fanned_through = ?", this.fannedUnwritten);
+    this.fannedUnwritten = undefined;
   }
 
   private fannedOut(seq: number): Promise<void> {

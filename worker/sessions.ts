@@ -101,18 +101,20 @@ export class Sessions {
     const acking: { ws: WebSocket; tag: SessionTag }[] = [];
     for (const ws of this.ctx.getWebSockets()) {
       const tag = this.tag(ws);
-      // A socket without a tag is closed by closeAllBut below.
-      if (!tag) continue;
-      if (!current(tag, now)) {
+      if (tag && !current(tag, now)) {
         expire(ws);
         continue;
       }
-      for (const { payload: item, to } of deliveries) {
-        if (item.from === tag.address ? item.deviceId !== tag.deviceId : to.includes(tag.address)) this.send(ws, { t: "item", item });
+      const member = tag !== null && members.includes(tag.address);
+      if (tag) {
+        for (const { payload: item, to } of deliveries) {
+          if (item.from === tag.address ? item.deviceId !== tag.deviceId : to.includes(tag.address)) this.send(ws, { t: "item", item });
+        }
+        if (tag.acks && member) acking.push({ ws, tag });
       }
-      if (tag.acks && members.includes(tag.address)) acking.push({ ws, tag });
+      // What closeAllBut does, in the same loop rather than a second one over every socket.
+      if (!member) ws.close(4003, "no longer a member");
     }
-    this.closeAllBut(members);
     return acking;
   }
 

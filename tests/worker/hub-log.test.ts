@@ -1,5 +1,5 @@
 import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { randomId16 } from "../../shared/ids.js";
 import { MAX_SESSION_SUBMITS, type MailItem } from "../../shared/wire/index.js";
 import { call } from "./harness.js";
@@ -88,6 +88,18 @@ describe("the hub's log as runs", () => {
     expect(mixed).toEqual([seqs[1], 5]);
     const ids = (await convItems(alice)).filter((i) => i.type === "application").map((i) => i.id);
     expect(ids.sort()).toEqual([...bodies.map((b) => b.id), fresh.id].sort());
+  }, 30_000);
+
+  it("keeps where its fan-out got soon after the fan-out stops, so a restart then hands nothing on again", async () => {
+    const { alice, bob, conv, group } = await twoInConversation("hfa", "hfb");
+    const bodies = await Promise.all([0, 1, 2].map(async () => ({ id: randomId16(), epoch: 1, kind: "application", mls: await group.message() })));
+    // Each answered once fanned out; the last one answered leaves the hub with nothing more to hand on.
+    for (const b of bodies) await call(bob, "POST", `/conversations/${conv}/messages`, b);
+    const fanned = () => runInDurableObject(hubOf(conv), (_i, state) => state.storage.sql.exec<{ f: number }>("SELECT fanned_through AS f FROM meta").one().f);
+    await vi.waitFor(async () => expect(await fanned()).toBe(4), { timeout: 5000, interval: 100 });
+    await restart(conv);
+    expect(await fanned()).toBe(4);
+    expect((await convItems(alice)).filter((i) => i.type === "application").map((i) => i.hubSeq)).toEqual([2, 3, 4]);
   }, 30_000);
 
   it("answers retries from the ids kept before their sender was kept beside them: the first seq to the sender, conflict to anyone else", async () => {
