@@ -113,28 +113,59 @@ function append<K, V>(map: Map<K, V[]>, key: K, value: V): void {
 
 // A withdrawal or an ask to rejoin has a position of its own, shared with nothing, as an application message has.
 const TYPE_CODES: Record<ConvPayload["type"], number> = { application: 0, commit: 1, proposal: 2, welcome: 3, withdrawn: 0, rejoin: 0 };
-/** A conversation's and domain's id prefix, hashed once rather than for every entry. */
-const idPrefixes = new Map<string, Uint8Array>();
+/**
+ * A conversation's and domain's id prefix, hashed once rather than for every entry: the base64url
+ * of its first 9 bytes (12 characters, which no later byte changes) and its 10th byte.
+ */
+type IdHead = { conversation: string; domain: Domain; text: string; byte: number };
+const idHeads = new Map<string, IdHead>();
 const MAX_ID_PREFIXES = 10_000;
+/** The head last used: a fan-out round's entries are one conversation's, so most ids need no lookup. */
+let lastHead: IdHead | undefined;
+const B64U_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+const b64uChar = (sextet: number) => B64U_ALPHABET.charCodeAt(sextet);
+
+function idHeadOf(conversation: string, domain: Domain): IdHead {
+  if (lastHead && lastHead.conversation === conversation && lastHead.domain === domain) return lastHead;
+  const key = `${conversation}\n${domain}`;
+  let head = idHeads.get(key);
+  if (!head) {
+    if (idHeads.size >= MAX_ID_PREFIXES) idHeads.clear();
+    const hash = sha256(new TextEncoder().encode(key));
+    head = { conversation, domain, text: toB64u(hash.subarray(0, 9)), byte: hash[9]! };
+    idHeads.set(key, head);
+  }
+  return (lastHead = head);
+}
 
 /**
- * Deterministic, so a re-run fan-out is deduplicated by the receiving server: 10 bytes of
- * SHA-256 of the conversation and domain, then 6 bytes of hub seq and payload type.
+ * Deterministic, so a re-run fan-out is deduplicated by the receiving server: the base64url of 10
+ * bytes of SHA-256 of the conversation and domain, then 6 bytes of hub seq and payload type. The
+ * last 7 bytes are encoded here, as 3 + 3 + 1 bytes: toB64u of the 16 (btoa and three replaces)
+ * was ~1.7 µs an entry in node, each federated message's.
  */
 export function fedItemId(payload: ConvPayload, domain: Domain): string {
-  const key = `${payload.conversation}\n${domain}`;
-  let prefix = idPrefixes.get(key);
-  if (!prefix) {
-    if (idPrefixes.size >= MAX_ID_PREFIXES) idPrefixes.clear();
-    prefix = sha256(new TextEncoder().encode(key)).subarray(0, 10);
-    idPrefixes.set(key, prefix);
-  }
-  const id = new Uint8Array(16);
-  id.set(prefix);
-  let n = payload.hubSeq * 4 + TYPE_CODES[payload.type];
-  for (let i = 15; i >= 10; i--) {
-    id[i] = n % 256;
-    n = Math.floor(n / 256);
-  }
-  return toB64u(id);
+  const head = idHeadOf(payload.conversation, domain);
+  const n = payload.hubSeq * 4 + TYPE_CODES[payload.type];
+  // Bytes 10-12 and 13-15 of the id, big-endian; bits above the 48 are not kept.
+  const high = Math.floor(n / 0x1000000) & 0xffffff;
+  const low = n % 0x1000000;
+  const first = (head.byte << 16) | (high >>> 8);
+  const second = ((high & 0xff) << 16) | (low >>> 8);
+  const last = low & 0xff;
+  return (
+    head.text +
+    String.fromCharCode(
+      b64uChar(first >>> 18),
+      b64uChar((first >>> 12) & 63),
+      b64uChar((first >>> 6) & 63),
+      b64uChar(first & 63),
+      b64uChar(second >>> 18),
+      b64uChar((second >>> 12) & 63),
+      b64uChar((second >>> 6) & 63),
+      b64uChar(second & 63),
+      b64uChar(last >>> 2),
+      b64uChar((last & 3) << 4),
+    )
+  );
 }
