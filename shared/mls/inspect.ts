@@ -1,7 +1,7 @@
 import type { KeyPackage } from "ts-mls";
 import { verifyKeyPackage } from "ts-mls/keyPackage.js";
 import { verifyLeafNodeSignatureKeyPackage } from "ts-mls/leafNode.js";
-import { b64uByteLength, fromB64u, toB64u } from "../base64url.js";
+import { b64uByteLength, toB64u } from "../base64url.js";
 import { EmsgError } from "../errors.js";
 import type { DeviceCertBody } from "../identity.js";
 import { certOfLeaf } from "./credential.js";
@@ -104,9 +104,9 @@ interface Header {
 /** The size of the variable-length integer (RFC 9420 §2.1.2) at `at` of `b`, set by lengthAt. */
 let lengthBytes = 0;
 
-/** The variable-length integer at `at`, or -1 when `b` ends first or it takes 8 bytes (which ts-mls does not read). */
-function lengthAt(b: Uint8Array, at: number): number {
-  if (at >= b.length) return -1;
+/** The variable-length integer at `at` of the first `n` bytes of `b`, or -1 when they end first or it takes 8 bytes (which ts-mls does not read). */
+function lengthAt(b: Uint8Array, n: number, at: number): number {
+  if (at >= n) return -1;
   const first = b[at]!;
   switch (first >> 6) {
     case 0:
@@ -114,28 +114,28 @@ function lengthAt(b: Uint8Array, at: number): number {
       return first & 0x3f;
     case 1:
       lengthBytes = 2;
-      return at + 2 > b.length ? -1 : ((first & 0x3f) << 8) | b[at + 1]!;
+      return at + 2 > n ? -1 : ((first & 0x3f) << 8) | b[at + 1]!;
     case 2:
       lengthBytes = 4;
-      return at + 4 > b.length ? -1 : ((first & 0x3f) << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!;
+      return at + 4 > n ? -1 : ((first & 0x3f) << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!;
     default:
       return -1;
   }
 }
 
 /**
- * The PrivateMessage header at the start of `head` (RFC 9420 §6.3), or undefined when `head` holds
- * none; a header of another wire format has that name only. Read byte by byte, as ts-mls's decoders
- * read it (unit test mls-inspect holds the two equal), without their tuples, views and BigInt.
+ * The PrivateMessage header at the start of the first `n` bytes of `b` (RFC 9420 §6.3), or undefined
+ * when they hold none; a header of another wire format has that name only. Read byte by byte, as
+ * ts-mls's decoders read it (unit test mls-inspect holds the two equal), without their tuples,
+ * views and BigInt.
  */
-function readHeader(b: Uint8Array): Header | undefined {
-  const n = b.length;
+function readHeader(b: Uint8Array, n: number): Header | undefined {
   if (n < 4 || ((b[0]! << 8) | b[1]!) !== MLS10) return undefined;
   const format = (b[2]! << 8) | b[3]!;
   const wireformat = WIREFORMATS.get(format);
   if (wireformat === undefined) return undefined;
   if (format !== PRIVATE_MESSAGE) return { wireformat } as Header;
-  const group = lengthAt(b, 4);
+  const group = lengthAt(b, n, 4);
   const groupAt = 4 + lengthBytes;
   const groupEnd = groupAt + group;
   if (group < 0 || groupEnd + 9 > n) return undefined;
@@ -144,16 +144,46 @@ function readHeader(b: Uint8Array): Header | undefined {
   const type = CONTENT_TYPES[b[groupEnd + 8]!];
   if (type === undefined) return undefined;
   let at = groupEnd + 9;
-  const authenticatedData = lengthAt(b, at);
+  const authenticatedData = lengthAt(b, n, at);
   at += lengthBytes + authenticatedData;
   if (authenticatedData < 0 || at > n) return undefined;
-  const senderData = lengthAt(b, at);
+  const senderData = lengthAt(b, n, at);
   at += lengthBytes + senderData;
   if (senderData < 0 || at > n) return undefined;
-  const ciphertext = lengthAt(b, at);
+  const ciphertext = lengthAt(b, n, at);
   if (ciphertext < 0) return undefined;
   at += lengthBytes;
   return { wireformat, groupAt, groupEnd, epoch, type, authenticatedData, senderData, ciphertextAt: at, ciphertext };
+}
+
+const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+const B64U_VALUE = new Int8Array(128).fill(-1);
+for (let i = 0; i < ALPHABET.length; i++) B64U_VALUE[ALPHABET.charCodeAt(i)] = i;
+/** The decoded head of the message inspected last: the most HEAD_CHARS decode to. */
+const head = new Uint8Array(b64uByteLength(HEAD_CHARS[HEAD_CHARS.length - 1]!));
+
+/**
+ * Decodes the first `chars` characters of `mls` into `head`; the number of bytes. Refuses them as
+ * fromB64u refuses them as a text of their own (a character outside base64url; stray low bits in
+ * the last character of a whole message), without the copy, the regular expression and the array.
+ */
+function decodeHead(mls: string, chars: number): number {
+  let bits = 0;
+  let acc = 0;
+  let at = 0;
+  for (let i = 0; i < chars; i++) {
+    const c = mls.charCodeAt(i);
+    const value = c < 128 ? B64U_VALUE[c]! : -1;
+    if (value < 0) throw new EmsgError("bad_request", "Not unpadded base64url.");
+    acc = ((acc << 6) | value) & 0xffffff;
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      head[at++] = (acc >> bits) & 0xff;
+    }
+  }
+  if (chars === mls.length && (acc & ((1 << bits) - 1)) !== 0) throw new EmsgError("bad_request", "Non-canonical base64url.");
+  return at;
 }
 
 /**
@@ -166,11 +196,9 @@ function readHeader(b: Uint8Array): Header | undefined {
  */
 export function inspectMessage(mls: string): MessageInfo {
   if (mls.length % 4 === 1) throw new EmsgError("bad_request", "An MLS message is unpadded base64url.");
-  let head: Uint8Array | undefined;
   let header: Header | undefined;
   for (const chars of HEAD_CHARS) {
-    head = fromB64u(mls.length <= chars ? mls : mls.slice(0, chars));
-    header = readHeader(head);
+    header = readHeader(head, decodeHead(mls, Math.min(chars, mls.length)));
     if (header !== undefined || mls.length <= chars) break;
   }
   if (header === undefined) throw new EmsgError("bad_request", "Not an MLS private message.");
@@ -181,7 +209,7 @@ export function inspectMessage(mls: string): MessageInfo {
   if (ciphertextAt + ciphertext !== b64uByteLength(mls.length)) throw new EmsgError("bad_request", "The message's ciphertext does not fill it exactly.");
   if (ciphertext < MIN_CIPHERTEXT[type]) throw new EmsgError("bad_request", `The message is too short to be a ${type}.`);
   if (!Number.isSafeInteger(epoch)) throw new EmsgError("bad_request", "The message's epoch is out of range.");
-  return { conversation: utf8.decode(head!.subarray(header.groupAt, header.groupEnd)), epoch, type };
+  return { conversation: utf8.decode(head.subarray(header.groupAt, header.groupEnd)), epoch, type };
 }
 
 /** A Welcome's framing: MLS 1.0, suite 84, nothing after it (PROTOCOL §8). Malformed → `bad_request`. */
