@@ -173,23 +173,43 @@ function submitLive(ctx: CoreContext, r: Ready): Promise<SubmitAccepted | undefi
   return answer;
 }
 
+const isStale = (error: unknown) => error instanceof EmsgError && error.code === "stale_epoch";
+
 /**
  * Delivers a ready entry: takes the session's answer to it if it was submitted there, else (none,
  * or the session ended unanswered) submits it now. Refused as `stale_epoch`: the hub moved on
- * (someone committed), so what we missed is read and it is sent from the new epoch.
+ * (someone committed), so it is sent again from the new epoch (see sendAnew).
  */
 async function deliver(ctx: CoreContext, r: Ready, catchUp: () => Promise<void>, answer?: Promise<SubmitAccepted | undefined>): Promise<void> {
-  const id = submitIdOf(r);
   let accepted: SubmitAccepted & { epoch: number };
   try {
     const live = await answer;
-    accepted = live ? { ...live, epoch: r.sealed.epoch } : await submitApplication(ctx, r.conversation, id, r.sealed);
+    accepted = live ? { ...live, epoch: r.sealed.epoch } : await submitApplication(ctx, r.conversation, submitIdOf(r), r.sealed);
   } catch (error) {
-    if (!(error instanceof EmsgError) || error.code !== "stale_epoch") throw error;
-    await catchUp();
-    accepted = await submitApplication(ctx, r.conversation, id, await seal(ctx, r.entry, r.conversation));
+    if (!isStale(error)) throw error;
+    accepted = await sendAnew(ctx, r, catchUp);
   }
   await accept(ctx, r, accepted);
+}
+
+/**
+ * Encrypts anew and submits an entry the hub refused as `stale_epoch`, after reading what we
+ * missed. When this device is past the epoch it was encrypted at already (an entry before it in
+ * the window caught up, or the commit came over the session), it goes at once: a window refused
+ * whole costs one catch-up, not one a message. A catch-up follows only if the hub still finds it stale.
+ */
+async function sendAnew(ctx: CoreContext, r: Ready, catchUp: () => Promise<void>): Promise<SubmitAccepted & { epoch: number }> {
+  const resend = async () => submitApplication(ctx, r.conversation, submitIdOf(r), await seal(ctx, r.entry, r.conversation));
+  const record = await loadConversation(ctx, r.conversation);
+  if (record && record.epoch > r.sealed.epoch) {
+    try {
+      return await resend();
+    } catch (error) {
+      if (!isStale(error)) throw error;
+    }
+  }
+  await catchUp();
+  return resend();
 }
 
 /** What the hub's acceptance of an entry changes on this device. */
@@ -242,7 +262,7 @@ async function settle(ctx: CoreContext, entry: OutgoingEntry, send: () => Promis
     await send();
   } catch (error) {
     if (isTyping(entry)) await ctx.store.delete(entryKey(entry));
-    if (isTransient(error) || (error instanceof EmsgError && error.code === "stale_epoch")) return false;
+    if (isTransient(error) || isStale(error)) return false;
     const code = error instanceof EmsgError ? error.code : "internal";
     if (!(error instanceof EmsgError)) console.error("emsg: sending failed", error);
     if (entry.content.type === "text" || entry.content.type === "attachment") await setStatus(ctx, entry.content.id, "failed", { error: code });
