@@ -5,7 +5,8 @@ import { decodeGroupState, encodeGroupState } from "../../shared/mls/state-codec
 import { loadConversation, saveConversation } from "../../shared/client/conversation-record.js";
 import { applyConvItem } from "../../shared/client/incoming-conv.js";
 import { findMessage, saveMessage } from "../../shared/client/messages.js";
-import { enqueue, flushOutgoing, OUTGOING_WINDOW, pending, type OutgoingEntry } from "../../shared/client/outgoing-queue.js";
+import { enqueue, flushOutgoing, pending, type OutgoingEntry } from "../../shared/client/outgoing-queue.js";
+import { OUTGOING_WINDOW } from "../../shared/client/outgoing-window.js";
 import type { ConvPayload, Submit } from "../../shared/wire/index.js";
 import { type HubSocket, NOW, settle, world, type World } from "./live-world.js";
 
