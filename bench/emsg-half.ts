@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { twoDomains } from "../scripts/dev-servers.mjs";
-import { OUTGOING_WINDOW } from "../shared/client/outgoing-queue.js";
+import { OUTGOING_WINDOW } from "../shared/client/outgoing-window.js";
 import { type Mailbox, openMailbox, prepare, type SessionBenchLink, sessionLink } from "./emsg-links.js";
 import { befriend, openConversation, type Person, register } from "./emsg-people.js";
 import { measureIdleSockets, measureMailboxDrain } from "./emsg-scale.js";

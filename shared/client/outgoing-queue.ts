@@ -11,9 +11,6 @@ import { sendVetoes } from "./withdrawals.js";
 import { sendRejoins } from "./rejoin.js";
 import { canBatch } from "./store-batch.js";
 
-// The window a flush keeps in flight, for those that size their own by it (the bench).
-export { OUTGOING_WINDOW } from "./outgoing-window.js";
-
 /**
  * What waits to be sent. A text may name only its peer: its conversation is made on first send.
  * Entries are stored, so a message written offline survives a restart and goes out on reconnect.
