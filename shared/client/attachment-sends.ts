@@ -23,7 +23,7 @@ import {
 } from "./attachments.js";
 import type { CoreContext, UploadProgress } from "./context.js";
 import { findMessage, type MessageRecord, saveMessage, setStatus } from "./messages.js";
-import { enqueue } from "./outgoing-queue.js";
+import { enqueue, nextQueued } from "./outgoing-queue.js";
 import type { Store } from "./store.js";
 import { canBatch, StoreBatch } from "./store-batch.js";
 
@@ -42,6 +42,8 @@ interface UploadJob {
   target: { conversation: string } | { peer: Address };
   fields: ReturnType<typeof pointerFields>;
   expiresAt?: number;
+  /** Its place in the outgoing queue, taken when it was sent (jobs of older versions have none). */
+  queued?: number;
   upload?: string;
   /** The sealed blob's SHA-256 (b64u), once all its parts are kept by the platform. */
   hash?: string;
@@ -98,7 +100,7 @@ export class AttachmentSends {
     // ever with no upload behind it.
     await writtenTogether(ctx.store, async (store) => {
       // A message that expires takes its blob with it: the server deletes it then (`until`, §15.4).
-      await store.put(jobKey(id), { id, sentAt: now, target, fields, ...expiry } satisfies UploadJob);
+      await store.put(jobKey(id), { id, sentAt: now, target, fields, ...expiry, queued: nextQueued() } satisfies UploadJob);
       await saveMessage({ store }, record);
     });
     // Kept until sealed: a reload while sealing seals it again rather than failing the message.
@@ -175,7 +177,8 @@ export class AttachmentSends {
       const content: AttachmentContent = { v: 1, id, sentAt: job.sentAt, type: "attachment", ...job.fields, blob, hash, until, ...expiry };
       const message = await findMessage(ctx, id);
       if (message) await this.#update(ctx, { ...message, attachment: attachmentRecordOf(content) });
-      await enqueue(ctx, { content, ...job.target });
+      // In the place it was given when sent: a job run again after a restart writes the same entry.
+      await enqueue(ctx, { content, ...job.target, queued: job.queued ?? 0 });
       await ctx.store.delete(jobKey(id));
       this.#sources.delete(id);
       await kept?.drop(id);

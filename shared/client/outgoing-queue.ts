@@ -32,11 +32,31 @@ export interface OutgoingEntry {
    * times while its server was down left a gap of generations no reader crosses (issue 15).
    */
   sealed?: SealedApplication;
+  /**
+   * Where it was queued among entries of the same `sentAt`: texts written within one millisecond
+   * (a script, a text and a file together) go in the order written, not in the order of their
+   * random ids. Entries queued before it existed have none.
+   */
+  queued?: number;
 }
 
-export const entryKey = ({ content }: OutgoingEntry) => `out/${String(content.sentAt).padStart(15, "0")}-${content.id}`;
+export const entryKey = ({ content, queued }: OutgoingEntry) =>
+  `out/${String(content.sentAt).padStart(15, "0")}-${queued === undefined ? "" : `${String(queued).padStart(12, "0")}-`}${content.id}`;
 
+/** Counts entries queued by this process; the key's time comes first, so it only orders entries of one millisecond. */
+let lastQueued = 0;
+
+/** A place in the queue after every one given before, for an entry queued later in the same place (an upload's). */
+export const nextQueued = () => ++lastQueued;
+
+/** Queues a new entry, after every entry queued before it unless it names its place. */
 export function enqueue(ctx: Pick<CoreContext, "store">, entry: OutgoingEntry): Promise<void> {
+  const queued: OutgoingEntry = { ...entry, queued: entry.queued ?? nextQueued() };
+  return ctx.store.put(entryKey(queued), queued);
+}
+
+/** Writes a queued entry back where it is (its key unchanged), e.g. with its ciphertext. */
+export function updateQueued(ctx: Pick<CoreContext, "store">, entry: OutgoingEntry): Promise<void> {
   return ctx.store.put(entryKey(entry), entry);
 }
 
@@ -80,7 +100,7 @@ export async function enqueueReceipts(
     const entry: OutgoingEntry =
       waiting && waiting.content.type === "receipt"
         ? { ...waiting, content: { ...waiting.content, of: [...new Set([...waiting.content.of, ...ids])] } }
-        : { content: newReceipt(ids, state, now), conversation };
+        : { content: newReceipt(ids, state, now), conversation, queued: nextQueued() };
     if (waiting) queue[at] = entry;
     else queue.push(entry);
     writes.set(entryKey(entry), entry);

@@ -6,7 +6,7 @@ import { leaveOrderedAt, loadConversation, saveConversation, withLast } from "./
 import { ensureConversation, sealApplication, type SealedApplication, submitApplication } from "./conversations.js";
 import { TYPING_LATE_MS } from "./message-changes.js";
 import { deleteMessage, findMessage, saveMessage, setStatus } from "./messages.js";
-import { enqueue, entryKey, type OutgoingEntry } from "./outgoing-queue.js";
+import { entryKey, type OutgoingEntry, updateQueued } from "./outgoing-queue.js";
 import { waitsToRejoin } from "./rejoin.js";
 
 // How flushOutgoing (outgoing-queue.ts) sends the queue's entries: made ready one at a time, and
@@ -119,7 +119,7 @@ async function accept(ctx: CoreContext, { entry, conversation }: Ready, accepted
 /** Encrypts the entry's content and keeps the result with the entry, for every try until one is answered. */
 async function seal(ctx: CoreContext, entry: OutgoingEntry, conversation: string): Promise<SealedApplication> {
   const sealed = await sealApplication(ctx, conversation, encodeContent(entry.content));
-  await enqueue(ctx, { ...entry, conversation, sealed });
+  await updateQueued(ctx, { ...entry, conversation, sealed });
   return sealed;
 }
 
