@@ -29,9 +29,10 @@ const FAN_BATCH = 200;
 /**
  * Accepted entries not yet handed on past which the next accept round waits for the fan-out
  * (at most FAN_WAIT_MS): acks then slow down senders to the pace the entries leave at, instead
- * of taking more than can be delivered and letting intake starve the fan-out of the CPU.
+ * of taking more than can be delivered and letting intake starve the fan-out of the CPU. Set for
+ * senders that keep a window of 64 unanswered (the client core's): about three windows.
  */
-const FAN_BACKLOG = 112;
+const FAN_BACKLOG = 176;
 const FAN_WAIT_MS = 1000;
 /**
  * How long where both lanes got may wait for the next log write to carry it (see fannedUnwritten)

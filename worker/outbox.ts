@@ -23,10 +23,11 @@ const ANSWER_TIMEOUT_MS = 5000;
 /**
  * Requests of handed-over items in flight at once. A hub hands a conversation's next entries
  * over only once the previous ones are settled, and a handover split over requests goes one
- * request at a time (see freeRun), so two requests never carry one conversation; a second one
- * lets the sender's busy event loop and the peer overlap.
+ * request at a time (see freeRun), so two requests never carry one conversation; more than one
+ * lets the sender's busy event loop and the peer overlap. The first requests of a burst carry
+ * the few items handed over first: a third keeps the rest from waiting for their answers.
  */
-const FRESH_LANES = 2;
+const FRESH_LANES = 3;
 /** A peer's answer to a batch (a verdict an item, at most MAX_BATCH_ITEMS) is far smaller; a larger one counts as no answer. */
 const MAX_ANSWER_BYTES = 4 * 1024 * 1024;
 
