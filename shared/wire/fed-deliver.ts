@@ -1,9 +1,9 @@
 import * as v from "valibot";
 import { isAddress } from "../address.js";
 import { isCanonicalB64u } from "../base64url.js";
-import { isB64uOfLength } from "../ids.js";
-import { parseConversationRef, WELCOME_CHARS } from "./conversation.js";
+import { WELCOME_CHARS } from "./conversation.js";
 import { FedItemSchema, type FedItem } from "./federation.js";
+import { hasOnlyKeys, isConversationRef, isId16, isSeq } from "./plain-checks.js";
 
 /**
  * The check of a federation item (PROTOCOL §7): FedItemSchema, with a shortcut for the item nearly
@@ -19,25 +19,6 @@ export function parseFedItem(raw: unknown): v.SafeParseResult<typeof FedItemSche
 const DELIVER_KEYS = new Set(["id", "kind", "conversation", "to", "item", "answered"]);
 const PAYLOAD_KEYS = new Set(["conversation", "id", "hubSeq", "from", "deviceId", "epoch", "type", "mls", "at"]);
 const MAX_TO = 1000;
-
-/** A plain object, as JSON.parse makes, with no key outside `allowed` (which keys it has is the caller's to check). */
-function hasOnlyKeys(x: unknown, allowed: Set<string>): x is Record<string, unknown> {
-  if (typeof x !== "object" || x === null || Object.getPrototypeOf(x) !== Object.prototype) return false;
-  for (const key in x) if (!Object.hasOwn(x, key) || !allowed.has(key)) return false;
-  return true;
-}
-
-const isId16 = (x: unknown): boolean => typeof x === "string" && isB64uOfLength(x, 16);
-const isSeq = (x: unknown): boolean => typeof x === "number" && Number.isSafeInteger(x) && x >= 0;
-
-function isConversationRef(x: unknown): boolean {
-  try {
-    parseConversationRef(x);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** `conv_deliver` of an application message, without authorProof or authorTicket: as FedItemSchema would output it. */
 function isPlainConvDeliver(raw: unknown): boolean {

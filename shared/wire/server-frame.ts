@@ -1,9 +1,9 @@
 import * as v from "valibot";
 import { isAddress } from "../address.js";
 import { isCanonicalB64u } from "../base64url.js";
-import { isB64uOfLength } from "../ids.js";
-import { parseConversationRef, WELCOME_CHARS } from "./conversation.js";
+import { WELCOME_CHARS } from "./conversation.js";
 import { type ServerFrame, ServerFrameSchema, type SessionServerFrame, SessionServerFrameSchema } from "./frames.js";
+import { hasOnlyKeys, isConversationRef, isId16, isSeq } from "./plain-checks.js";
 
 /**
  * The checks of what a server sends a client: a mailbox frame (ServerFrameSchema, PROTOCOL §6) and
@@ -33,25 +33,6 @@ const ACKS_KEYS = new Set(["t", "acks"]);
 const ACK_KEYS = new Set(["id", "seq"]);
 const ONE_ACK_KEYS = new Set(["t", "id", "seq"]);
 const ITEM_KEYS = new Set(["t", "item"]);
-
-/** A plain object, as JSON.parse makes, with no key outside `allowed` (which keys it has is the caller's to check). */
-function hasOnlyKeys(x: unknown, allowed: Set<string>): x is Record<string, unknown> {
-  if (typeof x !== "object" || x === null || Object.getPrototypeOf(x) !== Object.prototype) return false;
-  for (const key in x) if (!Object.hasOwn(x, key) || !allowed.has(key)) return false;
-  return true;
-}
-
-const isSeq = (x: unknown): boolean => typeof x === "number" && Number.isSafeInteger(x) && x >= 0;
-const isId16 = (x: unknown): boolean => typeof x === "string" && isB64uOfLength(x, 16);
-
-function isConversationRef(x: unknown): boolean {
-  try {
-    parseConversationRef(x);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** `items` whose every item is a conversation entry without `members` or `withdraws`, and whose `left`, if it has one, is a count. */
 function isPlainItems(raw: unknown): boolean {

@@ -3,6 +3,7 @@ import { isCanonicalB64u } from "../base64url.js";
 import { isB64uOfLength } from "../ids.js";
 import { MLS_MESSAGE_CHARS } from "./conversation.js";
 import { MAX_SESSION_GOT, MAX_SESSION_SUBMITS, SessionClientFrameSchema, type SessionClientFrame } from "./frames.js";
+import { hasOnlyKeys, isSeq } from "./plain-checks.js";
 
 /**
  * The check of a session's client frame (PROTOCOL §10): SessionClientFrameSchema, with a shortcut
@@ -21,15 +22,6 @@ export function parseSessionFrame(raw: unknown): v.SafeParseResult<typeof Sessio
 const SUBMITS_KEYS = new Set(["t", "submits", "submit", "got"]);
 const SUBMIT_KEYS = new Set(["id", "epoch", "kind", "mls"]);
 const GOT_KEYS = new Set(["t", "seqs"]);
-
-/** A plain object, as JSON.parse makes, with no key outside `allowed` (which keys it has is the caller's to check). */
-function hasOnlyKeys(x: unknown, allowed: Set<string>): x is Record<string, unknown> {
-  if (typeof x !== "object" || x === null || Object.getPrototypeOf(x) !== Object.prototype) return false;
-  for (const key in x) if (!Object.hasOwn(x, key) || !allowed.has(key)) return false;
-  return true;
-}
-
-const isSeq = (x: unknown): boolean => typeof x === "number" && Number.isSafeInteger(x) && x >= 0;
 
 /**
  * `submit` or `submits` whose every submission is an application message or proposal with no
