@@ -24,6 +24,8 @@ import type { IceCandidate, PeerChannel, PeerConnector } from "../../shared/clie
 import { ServerApi } from "../../shared/client/server-api.js";
 import { MemoryStore } from "../../shared/client/store.js";
 import type { HttpResponse, SocketLike, Transport } from "../../shared/client/transport.js";
+import { saveMessage } from "../../shared/client/messages.js";
+import { enqueue } from "../../shared/client/outgoing-queue.js";
 
 // KeyPackages are checked against the real clock, so the world lives in the present.
 export const NOW = Date.now();
@@ -313,4 +315,17 @@ export class MemoryChannel implements PeerChannel {
       setTimeout(() => peer.onClose?.(), 0);
     }
   }
+}
+
+/** Bob writes `count` texts to Alice ("message 1", …), each saved as sending and queued, the i-th sent at `sentAt(i)`. */
+export async function queueTexts(w: World, count: number, sentAt = (i: number) => NOW + i): Promise<{ texts: string[]; ids: string[] }> {
+  const texts = Array.from({ length: count }, (_, i) => `message ${i + 1}`);
+  const ids: string[] = [];
+  for (const [i, text] of texts.entries()) {
+    const content = newText(text, sentAt(i));
+    await saveMessage(w.bob.ctx, { id: content.id, conversation: w.conversation, from: w.bob.ctx.account.address, direction: "out", text, at: content.sentAt, status: "sending" });
+    await enqueue(w.bob.ctx, { content, conversation: w.conversation });
+    ids.push(content.id);
+  }
+  return { texts, ids };
 }

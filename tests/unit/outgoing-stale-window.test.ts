@@ -1,14 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { newText } from "../../shared/content.js";
 import { refreshKeys } from "../../shared/mls/group.js";
 import { decodeGroupState, encodeGroupState } from "../../shared/mls/state-codec.js";
 import { loadConversation, saveConversation } from "../../shared/client/conversation-record.js";
 import { applyConvItem } from "../../shared/client/incoming-conv.js";
-import { findMessage, saveMessage } from "../../shared/client/messages.js";
-import { enqueue, flushOutgoing, pending, type OutgoingEntry } from "../../shared/client/outgoing-queue.js";
+import { findMessage } from "../../shared/client/messages.js";
+import { flushOutgoing, pending, type OutgoingEntry } from "../../shared/client/outgoing-queue.js";
 import { OUTGOING_WINDOW } from "../../shared/client/outgoing-window.js";
 import type { ConvPayload, Submit } from "../../shared/wire/index.js";
-import { type HubSocket, NOW, settle, world, type World } from "./live-world.js";
+import { type HubSocket, NOW, queueTexts, settle, world, type World } from "./live-world.js";
 
 /*
  * A window of Bob's texts reaches the hub after Alice's commit: the hub refuses all of it as
@@ -87,14 +86,7 @@ async function setUp(count: number, commits: number) {
   const w = await world();
   const hub = new EpochHub(w);
   expect(await w.bob.live.open(w.conversation)).toBe("session");
-  const texts = Array.from({ length: count }, (_, i) => `message ${i + 1}`);
-  const ids: string[] = [];
-  for (const [i, text] of texts.entries()) {
-    const content = newText(text, NOW + i);
-    await saveMessage(w.bob.ctx, { id: content.id, conversation: w.conversation, from: w.bob.ctx.account.address, direction: "out", text, at: content.sentAt, status: "sending" });
-    await enqueue(w.bob.ctx, { content, conversation: w.conversation });
-    ids.push(content.id);
-  }
+  const { texts, ids } = await queueTexts(w, count);
   // Bob's catching up (a mailbox poll): Alice's entries he has not read, in order; counted.
   const read = new Set<number>();
   const polls = { count: 0 };

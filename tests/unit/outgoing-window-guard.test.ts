@@ -1,16 +1,15 @@
 import { describe, expect, it } from "vitest";
-import { newText } from "../../shared/content.js";
 import { refreshKeys } from "../../shared/mls/group.js";
 import { decodeGroupState, encodeGroupState } from "../../shared/mls/state-codec.js";
 import { epochOf } from "../../shared/mls/group-state.js";
 import { loadConversation, saveConversation } from "../../shared/client/conversation-record.js";
 import { applyConvItem } from "../../shared/client/incoming-conv.js";
-import { findMessage, saveMessage } from "../../shared/client/messages.js";
-import { enqueue, flushOutgoing, pending, type OutgoingEntry } from "../../shared/client/outgoing-queue.js";
+import { findMessage } from "../../shared/client/messages.js";
+import { flushOutgoing, pending, type OutgoingEntry } from "../../shared/client/outgoing-queue.js";
 import type { HttpResponse, Transport } from "../../shared/client/transport.js";
 import type { ConvPayload, Submit } from "../../shared/wire/index.js";
 import { ServerApi } from "../../shared/client/server-api.js";
-import { type FakeHub, type HubSocket, NOW, settle, world, type World } from "./live-world.js";
+import { type FakeHub, type HubSocket, NOW, queueTexts, settle, world, type World } from "./live-world.js";
 
 /*
  * A queue flushed over an open session, however many submissions it keeps in flight at once, does
@@ -133,14 +132,7 @@ async function queued(count: number) {
   const w = await world();
   const hub = new StrictHub(w);
   expect(await w.bob.live.open(w.conversation)).toBe("session");
-  const texts = Array.from({ length: count }, (_, i) => `message ${i + 1}`);
-  const ids: string[] = [];
-  for (const [i, text] of texts.entries()) {
-    const content = newText(text, NOW + i);
-    await saveMessage(w.bob.ctx, { id: content.id, conversation: w.conversation, from: w.bob.ctx.account.address, direction: "out", text, at: content.sentAt, status: "sending" });
-    await enqueue(w.bob.ctx, { content, conversation: w.conversation });
-    ids.push(content.id);
-  }
+  const { texts, ids } = await queueTexts(w, count);
   return { w, hub, texts, ids };
 }
 
