@@ -1,9 +1,7 @@
 import * as v from "valibot";
 import { isAddress } from "../address.js";
-import { isCanonicalB64u } from "../base64url.js";
-import { WELCOME_CHARS } from "./conversation.js";
 import { FedItemSchema, type FedItem } from "./federation.js";
-import { hasOnlyKeys, isConversationRef, isId16, isSeq } from "./plain-checks.js";
+import { hasOnlyKeys, isConversationRef, isId16, isPlainEntryFields } from "./plain-checks.js";
 
 /**
  * The check of a federation item (PROTOCOL §7): FedItemSchema, with a shortcut for the item nearly
@@ -28,18 +26,7 @@ function isPlainConvDeliver(raw: unknown): boolean {
   if (!Array.isArray(to) || to.length < 1 || to.length > MAX_TO) return false;
   for (let i = 0; i < to.length; i++) if (!isAddress(to[i])) return false;
   const item = raw.item;
-  // Each of the payload's keys is checked below, so it has all of them.
+  // Each of the payload's keys is checked by isPlainEntryFields, so it has all of them.
   if (!hasOnlyKeys(item, PAYLOAD_KEYS) || item.type !== "application") return false;
-  return (
-    isConversationRef(item.conversation) &&
-    isId16(item.id) &&
-    isSeq(item.hubSeq) &&
-    isAddress(item.from) &&
-    isId16(item.deviceId) &&
-    isSeq(item.epoch) &&
-    typeof item.mls === "string" &&
-    item.mls.length <= WELCOME_CHARS &&
-    isCanonicalB64u(item.mls) &&
-    isSeq(item.at)
-  );
+  return isPlainEntryFields(item);
 }

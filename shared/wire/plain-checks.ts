@@ -1,8 +1,10 @@
 // Checks that frame shortcuts (session-frame.ts, server-frame.ts, fed-deliver.ts) make of values
 // as JSON.parse gives them, before trusting a frame without its valibot schema's work. Each says
 // only yes or no: anything it refuses goes through the schema, whose error stands.
+import { isAddress } from "../address.js";
+import { isCanonicalB64u } from "../base64url.js";
 import { isB64uOfLength } from "../ids.js";
-import { parseConversationRef } from "./conversation.js";
+import { parseConversationRef, WELCOME_CHARS } from "./conversation.js";
 
 /** A plain object, as JSON.parse makes, with no key outside `allowed` (which keys it has is the caller's to check). */
 export function hasOnlyKeys(x: unknown, allowed: Set<string>): x is Record<string, unknown> {
@@ -24,4 +26,20 @@ export function isConversationRef(x: unknown): boolean {
   } catch {
     return false;
   }
+}
+
+/** The fields every conversation entry has (ConvPayloadSchema), each valid, but its type. */
+export function isPlainEntryFields(item: Record<string, unknown>): boolean {
+  return (
+    isConversationRef(item.conversation) &&
+    isId16(item.id) &&
+    isSeq(item.hubSeq) &&
+    isAddress(item.from) &&
+    isId16(item.deviceId) &&
+    isSeq(item.epoch) &&
+    typeof item.mls === "string" &&
+    item.mls.length <= WELCOME_CHARS &&
+    isCanonicalB64u(item.mls) &&
+    isSeq(item.at)
+  );
 }

@@ -1,9 +1,6 @@
 import * as v from "valibot";
-import { isAddress } from "../address.js";
-import { isCanonicalB64u } from "../base64url.js";
-import { WELCOME_CHARS } from "./conversation.js";
 import { type ServerFrame, ServerFrameSchema, type SessionServerFrame, SessionServerFrameSchema } from "./frames.js";
-import { hasOnlyKeys, isConversationRef, isId16, isSeq } from "./plain-checks.js";
+import { hasOnlyKeys, isId16, isPlainEntryFields, isSeq } from "./plain-checks.js";
 
 /**
  * The checks of what a server sends a client: a mailbox frame (ServerFrameSchema, PROTOCOL §6) and
@@ -49,20 +46,7 @@ function isPlainItems(raw: unknown): boolean {
 
 /** The fields of a conversation entry (ConvPayloadSchema) that every entry has, each valid. */
 function isPlainPayload(item: Record<string, unknown>): boolean {
-  return (
-    isConversationRef(item.conversation) &&
-    isId16(item.id) &&
-    isSeq(item.hubSeq) &&
-    isAddress(item.from) &&
-    isId16(item.deviceId) &&
-    isSeq(item.epoch) &&
-    typeof item.type === "string" &&
-    PAYLOAD_TYPES.has(item.type) &&
-    typeof item.mls === "string" &&
-    item.mls.length <= WELCOME_CHARS &&
-    isCanonicalB64u(item.mls) &&
-    isSeq(item.at)
-  );
+  return typeof item.type === "string" && PAYLOAD_TYPES.has(item.type) && isPlainEntryFields(item);
 }
 
 /** `acks`, `ack`, or `item` of an entry without `members` or `withdraws`. */
