@@ -60,13 +60,27 @@ function spawnOne(d, persistRoot, resolve, onLine, traceStore) {
   return proc;
 }
 
-/** Refuses a port something else listens on: waiting for it to answer would talk to a stranger's server. */
-export function ensureFree(port) {
-  return new Promise((ok, fail) => {
+/** Whether nothing listens on 127.0.0.1:`port` now. */
+function isFree(port) {
+  return new Promise((ok) => {
     const probe = createServer();
-    probe.once("error", () => fail(new Error(`127.0.0.1:${port} is already in use; stop what runs there or pick other ports`)));
-    probe.listen(port, "127.0.0.1", () => probe.close(() => ok()));
+    probe.once("error", () => ok(false));
+    probe.listen(port, "127.0.0.1", () => probe.close(() => ok(true)));
   });
+}
+
+/** Refuses a port something else listens on: waiting for it to answer would talk to a stranger's server. */
+export async function ensureFree(port) {
+  if (!(await isFree(port))) throw new Error(`127.0.0.1:${port} is already in use; stop what runs there or pick other ports`);
+}
+
+/** Waits until a server we stopped has let go of `port` (a killed process's sockets close as it exits). */
+export async function waitFree(port, timeoutMs = 10_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await isFree(port))) {
+    if (Date.now() > deadline) throw new Error(`127.0.0.1:${port} is still in use ${timeoutMs / 1000} s after its server was stopped`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 /** Waits until `origin` serves its discovery document; `failed()` names a reason to stop waiting early. */

@@ -10,7 +10,7 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { convertV4MiniflareOptions, Log, LogLevel, Miniflare } from "miniflare";
 import { unstable_getMiniflareWorkerOptions, unstable_readConfig } from "wrangler";
-import { ensureFree, launch, resolverMap, waitReady } from "./dev-servers.mjs";
+import { ensureFree, launch, resolverMap, waitFree, waitReady } from "./dev-servers.mjs";
 
 const ROOT = resolve(fileURLToPath(new URL("..", import.meta.url)));
 const CONFIG = join(ROOT, "wrangler.toml");
@@ -140,7 +140,12 @@ export async function startWorkerdDomains({ domains, persistRoot, onLine = () =>
     async stop(domain) {
       const mf = running.get(domain);
       running.delete(domain);
-      await mf?.dispose();
+      if (!mf) return;
+      await mf.dispose();
+      // dispose() can return before the killed workerd has exited: a restart right after found
+      // its port still taken (fed-dedupe-restart, once in a full run).
+      const d = domains.find((x) => x.domain === domain);
+      for (const port of [d.port, d.inspectorPort].filter(Boolean)) await waitFree(port);
     },
   });
 }
