@@ -329,3 +329,15 @@ export async function queueTexts(w: World, count: number, sentAt = (i: number) =
   }
   return { texts, ids };
 }
+
+/** A submission a test's hub ordered: its position, id, who sent it, and what. */
+export type LoggedEntry = { seq: number; id: string; from: "alice" | "bob"; submit: Submit };
+
+/** What a member's device gets of a logged entry, as the hub's mailbox copy carries it. */
+export function payloadOf(w: World, entry: LoggedEntry): ConvPayload {
+  const who = entry.from === "alice" ? w.alice : w.bob;
+  return {
+    conversation: w.conversation, id: entry.id, hubSeq: entry.seq, from: who.ctx.account.address, deviceId: who.ctx.account.deviceId,
+    epoch: entry.submit.epoch, type: entry.submit.kind, mls: entry.submit.mls, at: NOW,
+  } as ConvPayload;
+}

@@ -6,8 +6,8 @@ import { applyConvItem } from "../../shared/client/incoming-conv.js";
 import { findMessage } from "../../shared/client/messages.js";
 import { flushOutgoing, pending, type OutgoingEntry } from "../../shared/client/outgoing-queue.js";
 import { OUTGOING_WINDOW } from "../../shared/client/outgoing-window.js";
-import type { ConvPayload, Submit } from "../../shared/wire/index.js";
-import { type HubSocket, NOW, queueTexts, settle, world, type World } from "./live-world.js";
+import type { Submit } from "../../shared/wire/index.js";
+import { type HubSocket, type LoggedEntry, payloadOf, queueTexts, settle, world, type World } from "./live-world.js";
 
 /*
  * A window of Bob's texts reaches the hub after Alice's commit: the hub refuses all of it as
@@ -15,7 +15,7 @@ import { type HubSocket, NOW, queueTexts, settle, world, type World } from "./li
  * encrypted anew, in order; he polls again only when the hub still finds a text stale after that.
  */
 
-type Entry = { seq: number; id: string; from: "alice" | "bob"; submit: Submit };
+type Entry = LoggedEntry;
 
 /** A hub at one epoch: a submission at another is refused `stale_epoch`, answers a turn later. */
 class EpochHub {
@@ -60,14 +60,6 @@ class EpochHub {
       if (entry?.sealed?.mls !== submit.mls) this.unsealed.push(submit.id);
     });
   }
-}
-
-function payloadOf(w: World, entry: Entry): ConvPayload {
-  const who = entry.from === "alice" ? w.alice : w.bob;
-  return {
-    conversation: w.conversation, id: entry.id, hubSeq: entry.seq, from: who.ctx.account.address, deviceId: who.ctx.account.deviceId,
-    epoch: entry.submit.epoch, type: entry.submit.kind, mls: entry.submit.mls, at: NOW,
-  } as ConvPayload;
 }
 
 /** Alice's commits, each from the state the one before left (encoded: what she holds after each). */

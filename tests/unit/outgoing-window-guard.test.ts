@@ -7,9 +7,9 @@ import { applyConvItem } from "../../shared/client/incoming-conv.js";
 import { findMessage } from "../../shared/client/messages.js";
 import { flushOutgoing, pending, type OutgoingEntry } from "../../shared/client/outgoing-queue.js";
 import type { HttpResponse, Transport } from "../../shared/client/transport.js";
-import type { ConvPayload, Submit } from "../../shared/wire/index.js";
+import type { Submit } from "../../shared/wire/index.js";
 import { ServerApi } from "../../shared/client/server-api.js";
-import { type FakeHub, type HubSocket, NOW, queueTexts, settle, world, type World } from "./live-world.js";
+import { type FakeHub, type HubSocket, type LoggedEntry, payloadOf, queueTexts, settle, world, type World } from "./live-world.js";
 
 /*
  * A queue flushed over an open session, however many submissions it keeps in flight at once, does
@@ -23,7 +23,7 @@ import { type FakeHub, type HubSocket, NOW, queueTexts, settle, world, type Worl
  */
 
 type Fault = "unavailable" | "bad_request" | "commit" | "drop" | "dropUnordered";
-type Entry = { seq: number; id: string; from: "alice" | "bob"; submit: Submit };
+type Entry = LoggedEntry;
 
 /**
  * The hub as the real one answers, over the world's fake sockets: a repeated id gets its first seq,
@@ -148,14 +148,6 @@ async function aliceReads(w: World, hub: StrictHub, committed?: string): Promise
   }
   await settle();
   return w.alice.shown;
-}
-
-function payloadOf(w: World, entry: Entry): ConvPayload {
-  const who = entry.from === "alice" ? w.alice : w.bob;
-  return {
-    conversation: w.conversation, id: entry.id, hubSeq: entry.seq, from: who.ctx.account.address, deviceId: who.ctx.account.deviceId,
-    epoch: entry.submit.epoch, type: entry.submit.kind, mls: entry.submit.mls, at: NOW,
-  } as ConvPayload;
 }
 
 /** Bob's catching up: the hub's entries of Alice's he has not read, in order. */
