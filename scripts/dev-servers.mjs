@@ -153,7 +153,12 @@ export async function startDomains({ domains, persistRoot, onLine = () => {}, ti
     /** As a crash would, with SIGKILL when `hard`. */
     async stop(domain, { hard = false } = {}) {
       const proc = running.get(domain);
-      if (proc) await stopProcess(proc, hard ? { signal: "SIGKILL" } : {});
+      if (!proc) return;
+      await stopProcess(proc, hard ? { signal: "SIGKILL" } : {});
+      // The group's workerd may still hold its ports when wrangler has exited: a restart right
+      // after a kill found its own port taken (fed-dedupe-restart, twice in full runs).
+      const d = domains.find((x) => x.domain === domain);
+      for (const port of [d.port, d.inspectorPort].filter(Boolean)) await waitFree(port);
     },
   });
 }
