@@ -60,6 +60,10 @@ describe("moving an account to another server in the PWA", () => {
     const oldServer = await resolveDomain(context, "im.alice.test", world.alice);
     const page = await context.newPage();
     page.on("pageerror", (error) => console.error(`[moved] page error: ${error.message}`));
+    // What the core warns of (an item not read, a retry) says why a message does not show.
+    page.on("console", (m) => {
+      if (m.type() === "warning" || m.type() === "error") console.error(`[moved] ${m.text()}`);
+    });
     await page.goto(world.bob);
     await page.getByRole("button", { name: "Move an account here" }).click();
     const form = page.getByTestId("move-form");
@@ -104,6 +108,9 @@ describe("moving an account to another server in the PWA", () => {
     const composer = bob.page.getByLabel("Message", { exact: true });
     await composer.fill("Welcome to im.bob.test!");
     await composer.press("Enter");
+    // Bob's server has it (a failure here is his send, not Alice's receipt: once in a full run this
+    // step waited in vain on Alice's side).
+    await bob.page.getByTestId("message").filter({ hasText: "Welcome to im.bob.test!" }).locator("[data-status=sent], [data-status=delivered], [data-status=read]").waitFor({ timeout: 30_000 });
     await openTab(moved.page, "Chats");
     await moved.page.getByTestId("chat-row").filter({ hasText: "bob#im.bob.test" }).click({ timeout: 30_000 });
     await moved.page.getByTestId("message").filter({ hasText: "Welcome to im.bob.test!" }).waitFor({ timeout: 30_000 });

@@ -1,0 +1,42 @@
+import { describe, expect, it } from "vitest";
+import type { EmsgClient } from "../../shared/client/client.js";
+import { MemoryStore } from "../../shared/client/store.js";
+import { translator } from "../../ui/i18n/translate.js";
+import type { ChatContext } from "../../ui/view-models/chat-context.js";
+import { ConversationViewModel } from "../../ui/view-models/conversation-model.js";
+import { LocalRecords } from "../../ui/view-models/local-records.js";
+import { threeFriends } from "./group-world.js";
+
+function chatContext(client: EmsgClient): ChatContext {
+  return {
+    client,
+    records: new LocalRecords(new MemoryStore()),
+    locale: "en",
+    t: translator("en"),
+    link: "online",
+    now: () => Date.now(),
+    favoritesChanged: () => undefined,
+    runExpiry: () => client.expire(),
+  } as unknown as ChatContext;
+}
+
+const texts = (shown: ConversationViewModel) => shown.items.flatMap((item) => (item.kind === "message" ? [item.text] : []));
+
+// A chat opened with a friend before either wrote has no conversation yet; the friend's first
+// message makes one. What it says shows in the open chat, however the core told of the two.
+describe("a chat open before its conversation exists", () => {
+  it("shows the friend's first messages as they arrive", { timeout: 60_000 }, async () => {
+    const { alice, bob } = await threeFriends();
+    const shown = new ConversationViewModel(chatContext(bob), null, alice.address, "alice");
+    bob.events.on("conversation", (summary) => shown.adopt(summary));
+    await shown.load();
+    expect(texts(shown)).toEqual([]);
+
+    await alice.sendText(bob.address, "Welcome to im.bob.test!");
+    await alice.sendText(bob.address, "Say hi when you are in");
+    await alice.flush();
+    await bob.sync();
+    await expect.poll(() => texts(shown)).toEqual(["Welcome to im.bob.test!", "Say hi when you are in"]);
+    expect(shown.conversation).not.toBeNull();
+  });
+});
