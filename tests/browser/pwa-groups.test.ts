@@ -90,6 +90,9 @@ describe("group chats in the PWA", () => {
     await expect.poll(() => shownNotifications(carol), { timeout: 30_000 }).toContain("bob in Weekend: Saturday works");
     await showAgain(carol);
     await say(bob.page, "I'll bring snacks");
+    // Carol answers once she read it: written at once, her message could reach the hub first, and
+    // then bob's would be the chat's last line, named again after hers.
+    await message(carol.page, "I'll bring snacks").waitFor({ timeout: 30_000 });
     await say(carol.page, "Count me in");
     for (const person of [alice, bob, carol]) {
       await message(person.page, "Count me in").waitFor({ timeout: 30_000 });
