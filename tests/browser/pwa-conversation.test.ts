@@ -100,6 +100,8 @@ describe("conversation features in the PWA across two domains", () => {
     expect(await message(bob.page, "Meet at 5").count()).toBe(0);
     // Only one's own messages offer Edit and Delete.
     const bobsMenu = await menu(bob.page, "Meet at 6");
+    // Its menu is open (Reply is in it) before Edit is found missing from it.
+    await bobsMenu.getByRole("button", { name: "Reply" }).waitFor();
     expect(await bobsMenu.getByRole("button", { name: "Edit" }).count()).toBe(0);
     await bob.page.keyboard.press("Escape");
   });
