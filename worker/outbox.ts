@@ -11,7 +11,8 @@ import { bounce, handed, queuedDelivery, textsOf, type FedDelivery, type Handed,
 import { ownKey, peerDocument } from "./key-copies.js";
 import { signedPost } from "./federation-client.js";
 import type { SigningKey } from "./server.js";
-import { DEFAULT_LIMITS, type DiscoveryDoc, type Limits } from "../shared/discovery.js";
+import type { DiscoveryDoc, Limits } from "../shared/discovery.js";
+import { takeFree, withinLimits } from "./outbox-batch.js";
 import { MAILBOX_TTL_MS } from "./account.js";
 
 /** The alarm set when items go to SQLite, should this object stop before it sent them. */
@@ -23,7 +24,7 @@ const ANSWER_TIMEOUT_MS = 5000;
 /**
  * Requests of handed-over items in flight at once. A hub hands a conversation's next entries
  * over only once the previous ones are settled, and a handover split over requests goes one
- * request at a time (see freeRun), so two requests never carry one conversation; more than one
+ * request at a time (see takeFree), so two requests never carry one conversation; more than one
  * lets the sender's busy event loop and the peer overlap. The first requests of a burst carry
  * the few items handed over first: a third keeps the rest from waiting for their answers.
  */
@@ -238,9 +239,12 @@ export class OutboxObject extends DurableObject<Env> {
         this.storeFresh(this.fresh.splice(0));
         continue;
       }
-      const room = this.fresh.length > 0 && this.lanes < FRESH_LANES ? this.freeRun(withinLimits(this.fresh, (f) => f.json, await this.limitsOf(domain))) : 0;
-      if (room > 0) {
-        const batch = this.fresh.splice(0, room);
+      const limits = this.fresh.length > 0 && this.lanes < FRESH_LANES ? await this.limitsOf(domain) : null;
+      // Read after the await: items handed over meanwhile go too.
+      const free = limits !== null ? takeFree(this.fresh, this.flying, limits) : undefined;
+      if (free && free.taken.length > 0) {
+        const batch = free.taken;
+        this.fresh = free.left;
         const conversations = new Set(batch.map((f) => f.conversation));
         for (const c of conversations) this.flying.add(c);
         this.lanes++;
@@ -292,17 +296,6 @@ export class OutboxObject extends DurableObject<Env> {
         MAX_BATCH_ITEMS,
       )
       .toArray();
-  }
-
-  /**
-   * How many of the first `fit` handed-over items may go in a request now: none of a conversation
-   * that a request in flight carries. A handover too large for one request would otherwise go as
-   * two at once, and the peer might apply the second first.
-   */
-  private freeRun(fit: number): number {
-    if (this.flying.size === 0) return fit;
-    const busy = this.fresh.slice(0, fit).findIndex((f) => this.flying.has(f.conversation));
-    return busy < 0 ? fit : busy;
   }
 
   private wake(): void {
@@ -424,20 +417,6 @@ export class OutboxObject extends DurableObject<Env> {
     if (!to) return;
     await bounce(this.env, to, { ref, to: recipient, error: error ?? "peer_unreachable", ...(conversation ? { conversation: conversation as never } : {}) });
   }
-}
-
-/** How many of `items` fit one request under our limits and the peer's, at least one. */
-function withinLimits<T>(items: readonly T[], json: (item: T) => string, peer: Limits | undefined): number {
-  const max = Math.min(DEFAULT_LIMITS.maxFederationBodyBytes, peer?.maxFederationBodyBytes ?? Infinity);
-  const count = Math.min(items.length, MAX_BATCH_ITEMS, peer?.maxBatchItems ?? Infinity);
-  let size = 16;
-  let n = 0;
-  while (n < count) {
-    size += json(items[n]!).length + 1;
-    if (size > max && n > 0) break;
-    n++;
-  }
-  return n;
 }
 
 /** A refusal of the whole batch: input errors are permanent, anything else is worth retrying. */
