@@ -1,24 +1,7 @@
 import { describe, expect, it } from "vitest";
-import type { EmsgClient } from "../../shared/client/client.js";
-import { MemoryStore } from "../../shared/client/store.js";
-import { translator } from "../../ui/i18n/translate.js";
-import type { ChatContext } from "../../ui/view-models/chat-context.js";
 import { ConversationViewModel } from "../../ui/view-models/conversation-model.js";
-import { LocalRecords } from "../../ui/view-models/local-records.js";
 import { threeFriends } from "./group-world.js";
-
-function chatContext(client: EmsgClient): ChatContext {
-  return {
-    client,
-    records: new LocalRecords(new MemoryStore()),
-    locale: "en",
-    t: translator("en"),
-    link: "online",
-    now: () => Date.now(),
-    favoritesChanged: () => undefined,
-    runExpiry: () => client.expire(),
-  } as unknown as ChatContext;
-}
+import { chatContext } from "./chat-context.js";
 
 const texts = (shown: ConversationViewModel) => shown.items.flatMap((item) => (item.kind === "message" ? [item.text] : []));
 

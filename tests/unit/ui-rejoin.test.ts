@@ -1,28 +1,12 @@
 import { describe, expect, it } from "vitest";
-import type { EmsgClient } from "../../shared/client/client.js";
-import { MemoryStore } from "../../shared/client/store.js";
 import { translator } from "../../ui/i18n/translate.js";
-import type { ChatContext } from "../../ui/view-models/chat-context.js";
 import { ConversationViewModel } from "../../ui/view-models/conversation-model.js";
 import { noticeText } from "../../ui/view-models/group-notice.js";
-import { LocalRecords } from "../../ui/view-models/local-records.js";
 import { bobStuck, syncAll } from "./group-world.js";
+import { chatContext } from "./chat-context.js";
 
 // What a person sees of a device out of step (PROTOCOL §8, Rejoining): why the chat waits, in their
 // language, then the chat again with a line saying that some messages could not be read.
-
-function chatContext(client: EmsgClient): ChatContext {
-  return {
-    client,
-    records: new LocalRecords(new MemoryStore()),
-    locale: "en",
-    t: translator("en"),
-    link: "online",
-    now: () => Date.now(),
-    favoritesChanged: () => undefined,
-    runExpiry: () => client.expire(),
-  } as unknown as ChatContext;
-}
 
 describe("a chat this device fell out of step with", () => {
   it("says it asked to be let back in, then is a chat again with a line about what it missed, in English and Chinese", { timeout: 60_000 }, async () => {
