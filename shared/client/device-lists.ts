@@ -1,5 +1,5 @@
 import type { Address } from "../address.js";
-import { EmsgError } from "../errors.js";
+import { EmsgError, RETRYABLE } from "../errors.js";
 import type { DeviceCertBody } from "../identity.js";
 import { DeviceListResponseSchema } from "../wire/account.js";
 import type { CoreContext } from "./context.js";
@@ -33,8 +33,9 @@ function names(known: KnownList | undefined, device: DeviceCertBody, accountKey:
  * server lists now (PROTOCOL §6, Revocation): a removed device still holds the account key and can
  * certify new keys of its own, so a certificate that verifies is necessary and never enough. A list
  * is asked anew whenever it does not name the device (a device linked a moment ago is not refused
- * for a stale copy). Throws `unauthorized` naming the first device not listed. A home server that
- * cannot be reached leaves its devices unchecked, as delivery would be unchecked without it.
+ * for a stale copy). Throws `unauthorized` naming the first device not listed. A list that cannot
+ * be had now (a retryable error: unreachable, busy, rate limited, failing) leaves its devices
+ * unchecked, as delivery would be unchecked without it.
  */
 export async function checkListed(ctx: CoreContext, devices: DeviceCertBody[], keyOf: (address: string) => string | undefined): Promise<void> {
   for (const device of devices) {
@@ -49,7 +50,9 @@ export async function checkListed(ctx: CoreContext, devices: DeviceCertBody[], k
       if (error instanceof EmsgError && (error.code === "not_found" || error.code === "gone")) {
         throw new EmsgError("unauthorized", `Device ${device.deviceId} claims to be ${device.address}, an account its server no longer has.`);
       }
-      if (error instanceof EmsgError && (error.code === "peer_unreachable" || error.code === "unavailable")) {
+      // Whatever keeps the list away for now (a busy server, a peer down or answering nonsense):
+      // a Welcome comes once, and one not taken would lose the device its conversation for good.
+      if (error instanceof EmsgError && RETRYABLE.has(error.code)) {
         console.warn(`emsg: the devices of ${device.address} could not be checked: ${error.message}`);
         continue;
       }

@@ -6,7 +6,7 @@ import { accountRecord } from "../../shared/client/account.js";
 import { type Address, asAddress, asDomain, domainOf } from "../../shared/address.js";
 import { fromB64u, toB64u } from "../../shared/base64url.js";
 import { buildDiscoveryDoc } from "../../shared/discovery.js";
-import { EmsgError } from "../../shared/errors.js";
+import { EmsgError, type ErrorCode } from "../../shared/errors.js";
 import { type DeviceCert, generateKeyPair, keyIdOf, type KeyPair } from "../../shared/identity.js";
 import type { ConvPayload, Rejoin, Submit, Veto } from "../../shared/wire/conversation.js";
 import type { MailItem } from "../../shared/wire/mail.js";
@@ -54,6 +54,8 @@ export class GroupWorld {
   /** Every Submit a hub took, with its sender: what a server could see. */
   readonly log: { from: Address; conversation: string; submit: Submit }[] = [];
   readonly #serverKey = generateKeyPair();
+  /** When set, every device list asked for is refused with this code, as a busy or failing server would. */
+  deviceListsRefused: ErrorCode | undefined;
 
   readonly transport: Transport = {
     fetch: async (url, request) => {
@@ -142,6 +144,7 @@ export class GroupWorld {
       return json(200, { address: body.address, accountKey: target.accountKey, devices });
     }
     if (path === "/directory/devices") {
+      if (this.deviceListsRefused) throw new EmsgError(this.deviceListsRefused, "device lists refused for this test");
       const target = this.accounts.get(body.address as Address);
       if (!target) throw new EmsgError("not_found", "no such account");
       return json(200, { address: body.address, accountKey: target.accountKey, devices: target.devices.map((d) => d.cert) });
