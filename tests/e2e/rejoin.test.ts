@@ -107,7 +107,8 @@ describe("a device out of step is let back in, over two domains", () => {
     }, LONG);
     expect((await record(bob))!.members.sort()).toEqual([alice.address, bob.address, carol.address, dave.address].sort());
     // He is told, honestly, that he missed something; what was sent while he was out he cannot read.
-    expect((await bob.history(trip.conversation, { limit: 100 })).map((m) => m.notice?.type)).toContain("rejoined");
+    // (The line is written just after the state that let him back in, which the wait above reads.)
+    await until("Bob to be told he was let back in", async () => (await bob.history(trip.conversation, { limit: 100 })).some((m) => m.notice?.type === "rejoined"), LONG);
     expect(await texts(bob)).not.toContain("alice: while bob was away");
 
     await bob.sendText(trip.conversation, "I'm back");
