@@ -1,11 +1,17 @@
 import type { Address } from "../address.js";
-import { EmsgError, RETRYABLE } from "../errors.js";
+import { EmsgError, type ErrorCode } from "../errors.js";
 import type { DeviceCertBody } from "../identity.js";
 import { DeviceListResponseSchema } from "../wire/account.js";
 import type { CoreContext } from "./context.js";
 
 /** How long a list that named a device is taken as still naming it: the removal window this adds. */
 const LIST_FRESH_MS = 10_000;
+/**
+ * Why a list may be missing without a refusal: the home server unreachable, our server busy or
+ * failing. Not `rate_limited`: anyone behind the device's IP can spend that IP's tokens and so
+ * choose when a check would be skipped.
+ */
+const UNCHECKABLE: ReadonlySet<ErrorCode> = new Set(["peer_unreachable", "unavailable", "internal"]);
 
 interface KnownList {
   at: number;
@@ -34,8 +40,7 @@ function names(known: KnownList | undefined, device: DeviceCertBody, accountKey:
  * certify new keys of its own, so a certificate that verifies is necessary and never enough. A list
  * is asked anew whenever it does not name the device (a device linked a moment ago is not refused
  * for a stale copy). Throws `unauthorized` naming the first device not listed. A list that cannot
- * be had now (a retryable error: unreachable, busy, rate limited, failing) leaves its devices
- * unchecked, as delivery would be unchecked without it.
+ * be had now (UNCHECKABLE) leaves its devices unchecked, as delivery would be unchecked without it.
  */
 export async function checkListed(ctx: CoreContext, devices: DeviceCertBody[], keyOf: (address: string) => string | undefined): Promise<void> {
   for (const device of devices) {
@@ -50,9 +55,9 @@ export async function checkListed(ctx: CoreContext, devices: DeviceCertBody[], k
       if (error instanceof EmsgError && (error.code === "not_found" || error.code === "gone")) {
         throw new EmsgError("unauthorized", `Device ${device.deviceId} claims to be ${device.address}, an account its server no longer has.`);
       }
-      // Whatever keeps the list away for now (a busy server, a peer down or answering nonsense):
-      // a Welcome comes once, and one not taken would lose the device its conversation for good.
-      if (error instanceof EmsgError && RETRYABLE.has(error.code)) {
+      // A list kept away for now by what no attacker can cause: a Welcome comes once, and one not
+      // taken would lose the device its conversation for good.
+      if (error instanceof EmsgError && UNCHECKABLE.has(error.code)) {
         console.warn(`emsg: the devices of ${device.address} could not be checked: ${error.message}`);
         continue;
       }
