@@ -2,7 +2,7 @@ import { DEFAULT_LIMITS, type Limits } from "../shared/discovery.js";
 import { MAX_BATCH_ITEMS } from "../shared/wire/index.js";
 
 /** The most items, and bytes of body, one request to a peer may carry under our limits and its own. */
-export function requestLimits(peer: Limits | undefined): { count: number; bytes: number } {
+function requestLimits(peer: Limits | undefined): { count: number; bytes: number } {
   return {
     count: Math.min(MAX_BATCH_ITEMS, peer?.maxBatchItems ?? Infinity),
     bytes: Math.min(DEFAULT_LIMITS.maxFederationBodyBytes, peer?.maxFederationBodyBytes ?? Infinity),

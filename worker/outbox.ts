@@ -239,24 +239,15 @@ export class OutboxObject extends DurableObject<Env> {
         this.storeFresh(this.fresh.splice(0));
         continue;
       }
-      const limits = this.fresh.length > 0 && this.lanes < FRESH_LANES ? await this.limitsOf(domain) : null;
-      // Read after the await: items handed over meanwhile go too.
-      const free = limits !== null ? takeFree(this.fresh, this.flying, limits) : undefined;
-      if (free && free.taken.length > 0) {
-        const batch = free.taken;
-        this.fresh = free.left;
-        const conversations = new Set(batch.map((f) => f.conversation));
-        for (const c of conversations) this.flying.add(c);
-        this.lanes++;
-        void this.sendFresh(domain, batch)
-          // Its outcome could not be kept (storage failed): the hub's fan-out fails and hands it over again later.
-          .catch((error: unknown) => batch.forEach((f) => f.waiting.failed(error)))
-          .finally(() => {
-            for (const c of conversations) this.flying.delete(c);
-            this.lanes--;
-            this.wake();
-          });
-        continue;
+      if (this.fresh.length > 0 && this.lanes < FRESH_LANES) {
+        const limits = await this.limitsOf(domain);
+        // Read after the await: items handed over meanwhile go too.
+        const { taken, left } = takeFree(this.fresh, this.flying, limits);
+        if (taken.length > 0) {
+          this.fresh = left;
+          this.startLane(domain, taken);
+          continue;
+        }
       }
       if (this.lanes > 0) {
         await new Promise<void>((wake) => (this.nudge = wake));
@@ -296,6 +287,21 @@ export class OutboxObject extends DurableObject<Env> {
         MAX_BATCH_ITEMS,
       )
       .toArray();
+  }
+
+  /** Sends `batch` as a request of its own; its conversations wait for its answer. */
+  private startLane(domain: Domain, batch: Fresh[]): void {
+    const conversations = new Set(batch.map((f) => f.conversation));
+    for (const c of conversations) this.flying.add(c);
+    this.lanes++;
+    void this.sendFresh(domain, batch)
+      // Its outcome could not be kept (storage failed): the hub's fan-out fails and hands it over again later.
+      .catch((error: unknown) => batch.forEach((f) => f.waiting.failed(error)))
+      .finally(() => {
+        for (const c of conversations) this.flying.delete(c);
+        this.lanes--;
+        this.wake();
+      });
   }
 
   private wake(): void {
