@@ -55,6 +55,7 @@ export default defineConfig({
           include: ["tests/browser/**/*.test.ts"],
           environment: "node",
           globalSetup: ["tests/browser/global-setup.ts"],
+          setupFiles: ["tests/browser/failure-log-setup.ts"],
           // Real Chromium: one browser at a time on a 2-core machine, with room to start it.
           fileParallelism: false,
           testTimeout: 60_000,

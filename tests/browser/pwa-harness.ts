@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { startDomains, twoDomains, type RunningDomains } from "../../scripts/dev-servers.mjs";
+import { remember, watchContext } from "./failure-log.js";
 
 export const ROOT = resolve(import.meta.dirname, "../..");
 export const ARTIFACTS = join(ROOT, "test-artifacts");
@@ -50,7 +51,11 @@ export async function startWorld(
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
   mkdirSync(ARTIFACTS, { recursive: true });
   const persistRoot = mkdtempSync(join(tmpdir(), "emsg-pwa-"));
-  const servers = await startDomains({ domains: twoDomains(ports.portBase, ports.inspectorBase), persistRoot });
+  const servers = await startDomains({
+    domains: twoDomains(ports.portBase, ports.inspectorBase),
+    persistRoot,
+    onLine: (d: { name: string }, line: string) => remember(d.name, line),
+  });
   const browser = await launchChromium(ports.browserArgs);
   return {
     browser,
@@ -80,6 +85,7 @@ export interface Person {
 export async function register(world: Pick<PwaWorld, "browser">, origin: string, domain: string, name: string): Promise<Person> {
   const context = await world.browser.newContext({ viewport: { width: 1180, height: 760 }, locale: "en-GB" });
   await context.addInitScript(LOOPBACK_ONLY_ICE);
+  watchContext(context, name);
   const page = await context.newPage();
   page.on("pageerror", (error) => console.error(`[${name}] page error: ${error.message}`));
   await page.goto(origin);

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fakeCameraArgs, photographQr, writeQrY4m, writeY4m } from "./fake-camera.js";
+import { watchContext } from "./failure-log.js";
 import { befriend, openTab, type Person, type PwaWorld, register, shot, startWorld } from "./pwa-harness.js";
 
 const QR_SIDE = 480;
@@ -55,6 +56,7 @@ describe("linking a second browser to an account in the PWA", () => {
 
   it("links a second browser with the code: onboarding's other path", async () => {
     const context = await world.browser.newContext({ viewport: { width: 420, height: 800 }, locale: "en-GB" });
+    watchContext(context, "phone");
     const page = await context.newPage();
     page.on("pageerror", (error) => console.error(`[phone] page error: ${error.message}`));
     await page.goto(world.alice);

@@ -1,0 +1,3 @@
+import { printOnFailure } from "./failure-log.js";
+
+printOnFailure();
