@@ -21,7 +21,7 @@ import { followMove, payOwedAccepts } from "./friend-moves.js";
 import { movedChat, type MovedChat, movedChats, movedSummaries, restoreHistory } from "./moved-history.js";
 import { pendingSummaries } from "./pending-chats.js";
 import type { ConvOutcome } from "./incoming-conv.js";
-import { applyFrames, openMailboxSocket, parseServerFrame, pollMailbox } from "./mailbox-sync.js";
+import { applyFrames, openMailboxSocket, parseServerFrame, pollMailbox, retryWelcomes } from "./mailbox-sync.js";
 import type { MailItem } from "../wire/mail.js";
 import * as deviceLink from "./device-link.js";
 import { runDeviceJobs } from "./device-jobs.js";
@@ -219,6 +219,7 @@ export class EmsgClient {
         console.warn(`emsg: the profile goes out later: ${(error as Error).message}`);
       });
     }
+    await retryWelcomes(ctx, (o) => this.#onOutcome(o));
     await flushOutgoing(ctx, catchUp);
     await runDeviceJobs(ctx, catchUp);
     await runReadds(ctx, catchUp);

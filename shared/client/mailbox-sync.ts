@@ -24,6 +24,7 @@ import { onDeviceAdded } from "./device-jobs.js";
 import type { SocketLike } from "./transport.js";
 import { type BatchStore, canBatch, peekIn, StoreBatch } from "./store-batch.js";
 import { Emitter } from "./events.js";
+import { dueWelcomes, forgetWelcome, keepWelcome, mayRetryJoin, welcomeWaits } from "./welcome-retries.js";
 
 const CURSOR = "mailbox/cursor";
 
@@ -68,12 +69,14 @@ const heldKey = (conversation: string) => `held/${conversation}`;
 
 /**
  * Whether a conversation item is of an epoch this device has not reached: a commit before it is
- * missing (PROTOCOL §6), so it waits for that commit instead of failing now.
+ * missing (PROTOCOL §6), or the Welcome into its conversation waits to be tried again
+ * (welcome-retries), so it waits for that instead of failing now.
  */
 async function aheadOfCommit(ctx: CoreContext, item: ConvPayload): Promise<boolean> {
   if (item.type === "welcome") return false;
   // Only looked at: a batch's record is not copied for it (it is, once a message, to be applied).
   const record = await peekIn<ConversationRecord>(ctx.store, conversationKey(item.conversation));
+  if (record === undefined) return welcomeWaits(ctx, item.conversation);
   // One stopped as unsafe reads nothing, and one out of step waits for a Welcome, not a commit.
   return record !== undefined && !record.left && !record.unsafe && item.epoch > record.epoch;
 }
@@ -111,9 +114,28 @@ async function readOrReport(ctx: CoreContext, item: ConvPayload, onOutcome: (out
     await onOutcome(await applyConvItem(ctx, item));
   } catch (error) {
     if (!(error instanceof EmsgError) && !(error instanceof v.ValiError)) throw error;
+    if (mayRetryJoin(item, error)) {
+      console.warn(`emsg: the Welcome to ${item.conversation} is kept to try again: ${error.message}`);
+      await keepWelcome(ctx, item);
+      return;
+    }
     console.warn(`emsg: conversation item ${item.hubSeq} (${item.type}) of ${item.conversation} not read: ${error.message}`);
     if (error instanceof EmsgError) await reportUnreadable(ctx, item, error);
   }
+  if (item.type === "welcome") await forgetWelcome(ctx, item.conversation);
+}
+
+/**
+ * Tries again the Welcomes kept for a failure of the moment (welcome-retries) that are due, each
+ * followed by what waited behind it; one kept for a day is dropped with what waited behind it.
+ */
+export async function retryWelcomes(ctx: CoreContext, onOutcome: (outcome: ConvOutcome) => Promise<void>): Promise<void> {
+  const { due, expired } = await dueWelcomes(ctx);
+  for (const item of expired) {
+    console.warn(`emsg: the Welcome to ${item.conversation} could not be taken for a day; it is dropped, with what waited behind it`);
+    await ctx.store.delete(heldKey(item.conversation));
+  }
+  for (const item of due) await applyConv(ctx, item, onOutcome);
 }
 
 /**

@@ -1,0 +1,76 @@
+import { EmsgError, RETRYABLE } from "../errors.js";
+import type { ConvPayload } from "../wire/conversation.js";
+import type { CoreContext } from "./context.js";
+
+/**
+ * Welcomes whose join failed for now: a device list refused as `rate_limited` (see device-lists),
+ * or a server busy. A Welcome comes once, so one dropped would cost this device the conversation
+ * for good; it is kept instead, the conversation's later items wait behind it, and it is tried
+ * again, backing off, whenever the client next applies mail or syncs, for up to a day.
+ */
+const WAITING = "welcomes/waiting";
+const FIRST_RETRY_MS = 5_000;
+const MOST_RETRY_MS = 5 * 60_000;
+export const GIVE_UP_MS = 24 * 60 * 60_000;
+
+export interface WaitingWelcome {
+  item: ConvPayload;
+  /** When its first join failed. */
+  since: number;
+  attempts: number;
+  /** Not tried again before this. */
+  next: number;
+}
+
+type Waiting = Record<string, WaitingWelcome>;
+
+/** Whether a join's failure is one to try again: a Welcome refused for now, not for good. */
+export function mayRetryJoin(item: ConvPayload, error: unknown): boolean {
+  return item.type === "welcome" && error instanceof EmsgError && RETRYABLE.has(error.code);
+}
+
+async function waiting(ctx: Pick<CoreContext, "store">): Promise<Waiting> {
+  return (await ctx.store.get<Waiting>(WAITING)) ?? {};
+}
+
+async function save(ctx: Pick<CoreContext, "store">, all: Waiting): Promise<void> {
+  await (Object.keys(all).length > 0 ? ctx.store.put(WAITING, all) : ctx.store.delete(WAITING));
+}
+
+/** Keeps a Welcome whose join failed for now (a newer one of its conversation takes its place). */
+export async function keepWelcome(ctx: Pick<CoreContext, "store" | "clock">, item: ConvPayload): Promise<void> {
+  const all = await waiting(ctx);
+  const before = all[item.conversation];
+  const now = ctx.clock.now();
+  const attempts = (before?.attempts ?? 0) + 1;
+  all[item.conversation] = { item, since: before?.since ?? now, attempts, next: now + Math.min(MOST_RETRY_MS, FIRST_RETRY_MS * 2 ** (attempts - 1)) };
+  await save(ctx, all);
+}
+
+/** A Welcome of `conversation` was taken, or refused for good: none waits any more. */
+export async function forgetWelcome(ctx: Pick<CoreContext, "store">, conversation: string): Promise<void> {
+  const all = await waiting(ctx);
+  if (!(conversation in all)) return;
+  delete all[conversation];
+  await save(ctx, all);
+}
+
+export async function welcomeWaits(ctx: Pick<CoreContext, "store">, conversation: string): Promise<boolean> {
+  return conversation in (await waiting(ctx));
+}
+
+/** The Welcomes due to be tried again now, and those waited for too long (forgotten here). */
+export async function dueWelcomes(ctx: Pick<CoreContext, "store" | "clock">): Promise<{ due: ConvPayload[]; expired: ConvPayload[] }> {
+  const all = await waiting(ctx);
+  const now = ctx.clock.now();
+  const due: ConvPayload[] = [];
+  const expired: ConvPayload[] = [];
+  for (const [conversation, w] of Object.entries(all)) {
+    if (now - w.since > GIVE_UP_MS) {
+      expired.push(w.item);
+      delete all[conversation];
+    } else if (w.next <= now) due.push(w.item);
+  }
+  if (expired.length > 0) await save(ctx, all);
+  return { due, expired };
+}
