@@ -3,10 +3,12 @@
 // the timed span only (session openings and message preparation left out): each workerd thread's
 // CPU a delivered message (a domain's JavaScript runs on its `workerd` thread), the load's
 // clients', and when the messages arrived (ramp-up and tail). EMSG_TIMELINE_PROFILE=PREFIX also
-// writes V8 profiles of both domains during the last round of the last tree (PREFIX-alice.cpuprofile,
-// PREFIX-bob.cpuprofile; the profiler slows that pass). Ports from EMSG_TIMELINE_PORTS (19280):
+// writes V8 profiles of both domains and of this process (the clients) during the last round of the
+// last tree (PREFIX-alice.cpuprofile, PREFIX-bob.cpuprofile, PREFIX-clients.cpuprofile; the profiler
+// slows that pass). Ports from EMSG_TIMELINE_PORTS (19280):
 // BASE + 2k and BASE + 2k + 1 for tree k (at most 5 trees), inspectors 10 above.
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { Session } from "node:inspector/promises";
 import { resolve } from "node:path";
 import type { EmsgServers, startEmsg } from "./emsg-half.js";
 import type { Scenario } from "./interleave.js";
@@ -59,18 +61,29 @@ async function measured(b: Build, profile: boolean): Promise<Sample> {
   let before: Map<string, number>[] = [];
   let after: Map<string, number>[] = [];
   let profiles: Promise<{ stop(): Promise<unknown> }>[] = [];
+  const clients = profile ? new Session() : undefined;
+  if (clients) {
+    clients.connect();
+    await clients.post("Profiler.enable");
+    await clients.post("Profiler.setSamplingInterval", { interval: 100 });
+  }
+  let clientsProfile: Promise<unknown> = Promise.resolve(undefined);
   const pass = await b.servers.pass(scenario as Scenario, plan.messages, {
     started: () => {
       if (profile) profiles = b.ports.map((_, k) => startProfile(b.ports[0] + 10 + k, 100));
+      void clients?.post("Profiler.start");
       before = pids.map(threadCpu);
     },
     stopped: () => {
       after = pids.map(threadCpu);
+      if (clients) clientsProfile = clients.post("Profiler.stop");
     },
   });
   if (profile) {
     const names = ["alice", "bob"];
     await Promise.all(profiles.map(async (p, k) => writeFileSync(`${profilePrefix}-${names[k]}.cpuprofile`, JSON.stringify(await (await p).stop()))));
+    writeFileSync(`${profilePrefix}-clients.cpuprofile`, JSON.stringify(((await clientsProfile) as { profile: unknown }).profile));
+    clients!.disconnect();
   }
   const domains = pids.map((_, k) => {
     let js = 0;
