@@ -9,6 +9,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { chromium, type BrowserContext, type Page, type Worker } from "playwright-core";
+import { watchContext } from "./failure-log.js";
 
 export const ROOT = resolve(import.meta.dirname, "../..");
 export const EXTENSION_DIR = join(ROOT, "dist/extension/chrome-mv3");
@@ -74,6 +75,7 @@ export async function launchWithExtension(mapToPort?: number, locale?: string, e
     args.push("--ignore-certificate-errors", `--host-resolver-rules=${MESSENGER_HOSTS.map((h) => `MAP ${h} 127.0.0.1:${mapToPort}`).join(", ")}`);
   }
   const context = await chromium.launchPersistentContext(userDataDir, { executablePath: CHROMIUM, headless: false, args, ...(locale ? { locale } : {}) });
+  watchContext(context, "extension");
   const worker = context.serviceWorkers()[0] ?? (await context.waitForEvent("serviceworker", { timeout: 15_000 }));
   const id = new URL(worker.url()).host;
   return {

@@ -15,6 +15,11 @@ export function remember(source: string, line: string): void {
   if (lines.length > KEPT) lines.splice(0, lines.length - KEPT);
 }
 
+/** A server's output line (startDomains' `onLine`), marked with its domain's name. */
+export function rememberServer(d: { name: string }, line: string): void {
+  remember(d.name, line);
+}
+
 /** Keeps the warnings and errors of every page of `context`, each marked with `name`. */
 export function watchContext(context: BrowserContext, name: string): void {
   context.on("console", (message) => {
