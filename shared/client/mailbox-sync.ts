@@ -116,7 +116,10 @@ async function readOrReport(ctx: CoreContext, item: ConvPayload, onOutcome: (out
     if (!(error instanceof EmsgError) && !(error instanceof v.ValiError)) throw error;
     if (mayRetryJoin(item, error)) {
       console.warn(`emsg: the Welcome to ${item.conversation} is kept to try again: ${error.message}`);
-      await keepWelcome(ctx, item);
+      for (const conversation of await keepWelcome(ctx, item)) {
+        console.warn(`emsg: the Welcome to ${conversation} is dropped, with what waited behind it: too many wait to be tried again`);
+        await ctx.store.delete(heldKey(conversation));
+      }
       return;
     }
     console.warn(`emsg: conversation item ${item.hubSeq} (${item.type}) of ${item.conversation} not read: ${error.message}`);

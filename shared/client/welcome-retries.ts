@@ -12,6 +12,8 @@ const WAITING = "welcomes/waiting";
 const FIRST_RETRY_MS = 5_000;
 const MOST_RETRY_MS = 5 * 60_000;
 export const GIVE_UP_MS = 24 * 60 * 60_000;
+/** Kept at most: Welcomes need this device's KeyPackages, so a flood of them is bounded anyway; this bounds the record too. */
+export const MOST_WAITING = 200;
 
 export interface WaitingWelcome {
   item: ConvPayload;
@@ -37,14 +39,23 @@ async function save(ctx: Pick<CoreContext, "store">, all: Waiting): Promise<void
   await (Object.keys(all).length > 0 ? ctx.store.put(WAITING, all) : ctx.store.delete(WAITING));
 }
 
-/** Keeps a Welcome whose join failed for now (a newer one of its conversation takes its place). */
-export async function keepWelcome(ctx: Pick<CoreContext, "store" | "clock">, item: ConvPayload): Promise<void> {
+/**
+ * Keeps a Welcome whose join failed for now (a newer one of its conversation takes its place).
+ * Returns the conversations whose Welcome was dropped to keep at most MOST_WAITING.
+ */
+export async function keepWelcome(ctx: Pick<CoreContext, "store" | "clock">, item: ConvPayload): Promise<string[]> {
   const all = await waiting(ctx);
   const before = all[item.conversation];
   const now = ctx.clock.now();
   const attempts = (before?.attempts ?? 0) + 1;
+  delete all[item.conversation];
   all[item.conversation] = { item, since: before?.since ?? now, attempts, next: now + Math.min(MOST_RETRY_MS, FIRST_RETRY_MS * 2 ** (attempts - 1)) };
+  // The longest waiting go first: their day is nearest its end.
+  const over = Object.keys(all).length - MOST_WAITING;
+  const dropped = over > 0 ? Object.entries(all).sort(([, a], [, b]) => a.since - b.since).slice(0, over).map(([conversation]) => conversation) : [];
+  for (const conversation of dropped) delete all[conversation];
   await save(ctx, all);
+  return dropped;
 }
 
 /** A Welcome of `conversation` was taken, or refused for good: none waits any more. */
