@@ -72,6 +72,8 @@ export class EmsgClient {
   readonly events = new Emitter<ClientEvents>();
   readonly #options: ClientOptions;
   readonly #clock: Clock;
+  /** The last `sentAt` this device gave a message of its own (see #sentAt). */
+  #lastSentAt = 0;
   #ctx: CoreContext | undefined;
   #socket: SocketLike | undefined;
   // The backlog the mailbox socket sends on opening, while it is applied (its frames say how much is `left`).
@@ -461,6 +463,16 @@ export class EmsgClient {
   }
 
   /**
+   * A new message's `sentAt`: now, but always after the one before. Receivers list a chat by
+   * `sentAt` (ties by id, which is random): two texts written in the same millisecond (a paste of
+   * lines, a caption after its file) showed in either order.
+   */
+  #sentAt(): number {
+    this.#lastSentAt = Math.max(this.#clock.now(), this.#lastSentAt + 1);
+    return this.#lastSentAt;
+  }
+
+  /**
    * Sends a text to a friend (by address) or into a conversation. It is stored as `sending` at
    * once and goes out now if the server is reachable, or on the next connect otherwise.
    */
@@ -469,7 +481,7 @@ export class EmsgClient {
     const { conversation, peer, into } = await this.#writable(ctx, target);
     // A reply quotes a message of the same conversation (PROTOCOL §8.1).
     if (replyTo !== undefined && (await findMessage(ctx, replyTo))?.conversation !== into) throw new EmsgError("not_found", "The message to reply to is not in this conversation.");
-    const sentAt = this.#clock.now();
+    const sentAt = this.#sentAt();
     // The chat's timer goes with the text, so every receiver deletes it when this device does (PROTOCOL §8.1).
     const expiresAt = await expiresAtFor(ctx, await this.#chatKey(target), await keptRetentionDays(ctx), sentAt);
     const content = newText(text, sentAt, { ...(replyTo === undefined ? {} : { replyTo }), ...(expiresAt === undefined ? {} : { expiresAt }) });
@@ -508,7 +520,7 @@ export class EmsgClient {
   async sendFile(target: string, source: FileSource, media: MediaInfo = {}, options: TransferOptions = {}): Promise<MessageRecord> {
     const ctx = this.#context();
     const { conversation, peer, into } = await this.#writable(ctx, target);
-    const sentAt = this.#clock.now();
+    const sentAt = this.#sentAt();
     // As a text: the chat's timer goes with it, and the server deletes the blob then (PROTOCOL §15.4).
     const expiresAt = await expiresAtFor(ctx, await this.#chatKey(target), await keptRetentionDays(ctx), sentAt);
     const base = { conversation: into, from: ctx.account.address, direction: "out" as const, ...(expiresAt === undefined ? {} : { expiresAt }) };
