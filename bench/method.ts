@@ -1,3 +1,5 @@
+import { SESSION_WINDOW } from "./emsg-half.js";
+
 /** The closing section of BENCHMARKS.md: how every figure above is taken, so a reader can judge it. */
 export const METHOD = `## How these figures are taken
 
@@ -31,8 +33,8 @@ export const METHOD = `## How these figures are taken
   (\`shared/client\`). In the timed loop each text is already an MLS application message (ciphersuite
   \`MLS_256_XWING_CHACHA20POLY1305_SHA512_Ed25519\`), encrypted before the clock starts; each sender holds a
   session (PROTOCOL §10, path 2: a ticket signed by its own server, then a WebSocket straight to the
-  hub, which is the first sender's server) and streams its submissions over it, up to 32 awaiting
-  the hub's \`ack\`, as a client with the conversation on screen does; the hub orders it and fans it out (across domains as a signed federation request); receivers get it
+  hub, which is the first sender's server) and streams its submissions over it, up to ${SESSION_WINDOW} awaiting
+  the hub's \`ack\` (the client core's OUTGOING_WINDOW), as a client with the conversation on screen does; the hub orders it and fans it out (across domains as a signed federation request); receivers get it
   on their mailbox WebSocket and acknowledge every frame. Clients do not offer permessage-deflate
   (the Worker declines it: \`no_web_socket_compression\`). Receivers recognise a message by its
   ciphertext and do not decrypt in the timed loop (the MLS cost is its own row). The servers' rate
