@@ -33,15 +33,20 @@ describe("a Welcome while device lists cannot be had", { timeout: 60_000 }, () =
 describe("a Welcome while device lists are refused as rate_limited", { timeout: 60_000 }, () => {
   afterEach(() => vi.useRealTimers());
 
-  it("waits, then is taken with the messages after it once the lists can be had", async () => {
+  /** Alice writes `texts` to Bob, whose first sync meets a device list refused as rate_limited. */
+  async function refusedOnce(...texts: string[]) {
     const { world, alice, bob } = await threeFriends();
     world.deviceListsRefused = "rate_limited";
-    await alice.sendText(bob.address, "Hello Bob");
-    await alice.sendText(bob.address, "Are you there?");
+    for (const text of texts) await alice.sendText(bob.address, text);
     await alice.flush();
     // From here the clock moves only when the test moves it.
     vi.useFakeTimers({ toFake: ["Date"], now: Date.now() + 1 });
     await bob.sync();
+    return { world, alice, bob };
+  }
+
+  it("waits, then is taken with the messages after it once the lists can be had", async () => {
+    const { world, alice, bob } = await refusedOnce("Hello Bob", "Are you there?");
     expect((await bob.conversations()).find((c) => c.peer === alice.address)).toBeUndefined();
 
     world.deviceListsRefused = undefined;
@@ -56,12 +61,7 @@ describe("a Welcome while device lists are refused as rate_limited", { timeout: 
   });
 
   it("is still checked once the lists can be had: a device its server no longer lists is refused", async () => {
-    const { world, alice, bob } = await threeFriends();
-    vi.useFakeTimers({ toFake: ["Date"], now: Date.now() });
-    world.deviceListsRefused = "rate_limited";
-    await alice.sendText(bob.address, "Hello Bob");
-    await alice.flush();
-    await bob.sync();
+    const { world, alice, bob } = await refusedOnce("Hello Bob");
     world.deviceListsRefused = "gone";
     vi.setSystemTime(Date.now() + 6_000);
     await bob.sync();
@@ -69,17 +69,14 @@ describe("a Welcome while device lists are refused as rate_limited", { timeout: 
   });
 
   it("is dropped, with what waited behind it, after a day of refusals", async () => {
-    const { world, alice, bob } = await threeFriends();
-    vi.useFakeTimers({ toFake: ["Date"], now: Date.now() });
-    world.deviceListsRefused = "rate_limited";
-    await alice.sendText(bob.address, "Hello Bob");
-    await alice.flush();
-    await bob.sync();
+    const { world, alice, bob } = await refusedOnce("Hello Bob", "Are you there?");
+    expect(await world.storeOf(bob).list("held/")).toHaveLength(1);
     vi.setSystemTime(Date.now() + 25 * 60 * 60_000);
     world.deviceListsRefused = undefined;
     await bob.sync();
     await bob.sync();
     expect((await bob.conversations()).find((c) => c.peer === alice.address)).toBeUndefined();
     expect(await world.storeOf(bob).get("welcomes/waiting")).toBeUndefined();
+    expect(await world.storeOf(bob).list("held/")).toEqual([]);
   });
 });
