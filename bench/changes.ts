@@ -78,12 +78,18 @@ first ~130–170 ms: the hub's thread takes the first windows of all 50 senders 
 ~15 µs), and the fan-out's first requests, posted as the burst starts, reach the peer only once that
 is done (time-stamped: posted at 34 ms, read by the receiver at 155 ms; workerd carries a request
 through the outbound hops of Miniflare's interceptor and our loopback gate only between the
-frames' events, and without the gate it took as long). Then ~28,000 messages a second, with both
+frames' events, and without the gate it took as long; on 2026-12-05 at 72fe74c a request sent
+through a network service binding of its own, past both hops, was read 95 ms after its headers
+came, as through them: it is workerd's own I/O, done between the busy thread's turns, and each of a
+request's steps (body, answer) waits a turn). Then ~28,000 messages a second, with both
 cores busy: hub ~25 µs, receiver ~19, clients ~15 and the other threads ~8 µs a message, ~1.9 of 2
 cores. So 2× federated needs both a shorter first part and ~20% less CPU a message. Tried this
 session and not kept: a slow start (hold acks past one window, 64, while a hub's fan-out was idle
 for a second, then 112: the first 10% arrived by 125–132 ms instead of 159–181, yet 10 rounds taking
-turns gave 22,430 against 22,800 msgs/s); reading a peer's answer by a shortcut in the batch's order
+turns gave 22,430 against 22,800 msgs/s); 6 or 10 Outbox requests in flight instead of 3 (6
+rounds taking turns: 18,325 and 18,570 against 18,516); a sender's window of 16 or 32 instead of 64
+(4 rounds: 16,583 and 17,358 against 16,799: a smaller window gets the first answer sooner, 51 ms
+instead of 136, but not the bulk); reading a peer's answer by a shortcut in the batch's order
 (6 rounds: 22,101 against 22,176); not counting calls per object in the timed passes (no
 difference). Next levers: bytes a federated item carries (its conversation and id twice, the
 payload's fields as JSON on every hop: the hub's handover, the Outbox's request, its digest, the
