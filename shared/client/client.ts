@@ -221,7 +221,7 @@ export class EmsgClient {
         console.warn(`emsg: the profile goes out later: ${(error as Error).message}`);
       });
     }
-    await retryWelcomes(ctx, (o) => this.#onOutcome(o));
+    this.#retryDue = await retryWelcomes(ctx, (o) => this.#onOutcome(o));
     await flushOutgoing(ctx, catchUp);
     await runDeviceJobs(ctx, catchUp);
     await runReadds(ctx, catchUp);
@@ -826,6 +826,21 @@ export class EmsgClient {
   }
 
   #expiryDue: number | undefined;
+  #retryDue: number | undefined;
+
+  /**
+   * When a Welcome this device could not take for now (its server busy or rate limiting) is next
+   * tried again (undefined: none waits). Applying mail or a sync tries it when due; a device that
+   * gets nothing meanwhile has the platform call `retryDue()` then.
+   */
+  get nextRetry(): number | undefined {
+    return this.#retryDue;
+  }
+
+  /** Tries again what waits for a retry and is due now (see nextRetry), and sends what is queued. */
+  retryDue(): Promise<void> {
+    return this.#exclusive(() => this.#afterItems());
+  }
 
   /**
    * When `expire()` next has something to delete, as far as this device knows (undefined: nothing

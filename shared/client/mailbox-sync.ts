@@ -131,14 +131,16 @@ async function readOrReport(ctx: CoreContext, item: ConvPayload, onOutcome: (out
 /**
  * Tries again the Welcomes kept for a failure of the moment (welcome-retries) that are due, each
  * followed by what waited behind it; one kept for a day is dropped with what waited behind it.
+ * Returns when the next one left waiting is due (undefined: none waits).
  */
-export async function retryWelcomes(ctx: CoreContext, onOutcome: (outcome: ConvOutcome) => Promise<void>): Promise<void> {
-  const { due, expired } = await dueWelcomes(ctx);
+export async function retryWelcomes(ctx: CoreContext, onOutcome: (outcome: ConvOutcome) => Promise<void>): Promise<number | undefined> {
+  const { due, expired, next } = await dueWelcomes(ctx);
   for (const item of expired) {
     console.warn(`emsg: the Welcome to ${item.conversation} could not be taken for a day; it is dropped, with what waited behind it`);
     await ctx.store.delete(heldKey(item.conversation));
   }
   for (const item of due) await applyConv(ctx, item, onOutcome);
+  return due.length > 0 ? (await dueWelcomes(ctx)).next : next;
 }
 
 /**

@@ -70,18 +70,23 @@ export async function welcomeWaits(ctx: Pick<CoreContext, "store">, conversation
   return conversation in (await waiting(ctx));
 }
 
-/** The Welcomes due to be tried again now, and those waited for too long (forgotten here). */
-export async function dueWelcomes(ctx: Pick<CoreContext, "store" | "clock">): Promise<{ due: ConvPayload[]; expired: ConvPayload[] }> {
+/**
+ * The Welcomes due to be tried again now, those waited for too long (forgotten here), and when the
+ * next of the others is due (undefined: none waits).
+ */
+export async function dueWelcomes(ctx: Pick<CoreContext, "store" | "clock">): Promise<{ due: ConvPayload[]; expired: ConvPayload[]; next?: number }> {
   const all = await waiting(ctx);
   const now = ctx.clock.now();
   const due: ConvPayload[] = [];
   const expired: ConvPayload[] = [];
+  let next: number | undefined;
   for (const [conversation, w] of Object.entries(all)) {
     if (now - w.since > GIVE_UP_MS) {
       expired.push(w.item);
       delete all[conversation];
     } else if (w.next <= now) due.push(w.item);
+    else next = Math.min(next ?? w.next, w.next);
   }
   if (expired.length > 0) await save(ctx, all);
-  return { due, expired };
+  return { due, expired, ...(next === undefined ? {} : { next }) };
 }

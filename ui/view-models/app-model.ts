@@ -206,6 +206,9 @@ export class AppViewModel extends Observable implements AppContext {
     setInterval(() => {
       const due = this.#client?.nextExpiry;
       if (due !== undefined && this.now() >= due) expire();
+      // A Welcome kept for a moment's failure is tried again when due, though no mail comes meanwhile.
+      const retry = this.#client?.nextRetry;
+      if (retry !== undefined && this.now() >= retry) void this.#client!.retryDue().catch(logFailure("a Welcome is tried again at the next check"));
     }, EXPIRY_DUE_CHECK_MS);
   }
 
