@@ -78,7 +78,7 @@ async function aheadOfCommit(ctx: CoreContext, item: ConvPayload): Promise<boole
   const record = await peekIn<ConversationRecord>(ctx.store, conversationKey(item.conversation));
   if (record === undefined) return welcomeWaits(ctx, item.conversation);
   // One stopped as unsafe reads nothing, and one out of step waits for a Welcome, not a commit.
-  return record !== undefined && !record.left && !record.unsafe && item.epoch > record.epoch;
+  return !record.left && !record.unsafe && item.epoch > record.epoch;
 }
 
 /**

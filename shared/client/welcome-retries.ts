@@ -6,7 +6,8 @@ import type { CoreContext } from "./context.js";
  * Welcomes whose join failed for now: a device list refused as `rate_limited` (see device-lists),
  * or a server busy. A Welcome comes once, so one dropped would cost this device the conversation
  * for good; it is kept instead, the conversation's later items wait behind it, and it is tried
- * again, backing off, whenever the client next applies mail or syncs, for up to a day.
+ * again, backing off, when due (EmsgClient.nextRetry) and whenever the client applies mail or
+ * syncs, for up to a day.
  */
 const WAITING = "welcomes/waiting";
 const FIRST_RETRY_MS = 5_000;
@@ -48,7 +49,6 @@ export async function keepWelcome(ctx: Pick<CoreContext, "store" | "clock">, ite
   const before = all[item.conversation];
   const now = ctx.clock.now();
   const attempts = (before?.attempts ?? 0) + 1;
-  delete all[item.conversation];
   all[item.conversation] = { item, since: before?.since ?? now, attempts, next: now + Math.min(MOST_RETRY_MS, FIRST_RETRY_MS * 2 ** (attempts - 1)) };
   // The longest waiting go first: their day is nearest its end.
   const over = Object.keys(all).length - MOST_WAITING;
@@ -61,13 +61,13 @@ export async function keepWelcome(ctx: Pick<CoreContext, "store" | "clock">, ite
 /** A Welcome of `conversation` was taken, or refused for good: none waits any more. */
 export async function forgetWelcome(ctx: Pick<CoreContext, "store">, conversation: string): Promise<void> {
   const all = await waiting(ctx);
-  if (!(conversation in all)) return;
+  if (!Object.hasOwn(all, conversation)) return;
   delete all[conversation];
   await save(ctx, all);
 }
 
 export async function welcomeWaits(ctx: Pick<CoreContext, "store">, conversation: string): Promise<boolean> {
-  return conversation in (await waiting(ctx));
+  return Object.hasOwn(await waiting(ctx), conversation);
 }
 
 /**
