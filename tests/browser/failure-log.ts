@@ -1,11 +1,15 @@
 // What a browser test's pages and servers said, kept for when a test fails: a failure seen once in
 // a full run then tells which side stalled (a warning of the client core, a server's error) instead
-// of only the locator that timed out.
-import type { BrowserContext } from "playwright-core";
+// of only the locator that timed out. What each open page shows is printed then too.
+import type { BrowserContext, Page } from "playwright-core";
 import { afterEach } from "vitest";
 
 const KEPT = 600;
 const lines: string[] = [];
+const watched = new Map<BrowserContext, string>();
+/** Of each page's text, this much is printed: the visible chat list and messages, not a whole history. */
+const PAGE_TEXT = 1500;
+const PAGE_TIMEOUT_MS = 5000;
 // The PWA's files, served as it loads: many lines, none telling.
 const STATIC = /\[wrangler:info\] GET \/(assets|icons)\//;
 
@@ -22,6 +26,8 @@ export function rememberServer(d: { name: string }, line: string): void {
 
 /** Keeps the warnings and errors of every page of `context`, each marked with `name`. */
 export function watchContext(context: BrowserContext, name: string): void {
+  watched.set(context, name);
+  context.on("close", () => watched.delete(context));
   context.on("console", (message) => {
     const type = message.type();
     if (type === "warning" || type === "error") remember(name, `${type}: ${message.text()}`);
@@ -31,8 +37,20 @@ export function watchContext(context: BrowserContext, name: string): void {
 
 // Registered by the browser project's setup file, so every browser test file has it.
 export function printOnFailure(): void {
-  afterEach(({ task }) => {
-    if (task.result?.state !== "fail" || lines.length === 0) return;
-    console.error(`What the pages and servers said before "${task.name}" failed (last ${lines.length} lines):\n${lines.join("\n")}`);
+  afterEach(async ({ task }) => {
+    if (task.result?.state !== "fail") return;
+    if (lines.length > 0) console.error(`What the pages and servers said before "${task.name}" failed (last ${lines.length} lines):\n${lines.join("\n")}`);
+    const shown = await Promise.all([...watched].flatMap(([context, name]) => context.pages().map((page, i) => pageText(page, `${name}${i === 0 ? "" : ` ${i + 1}`}`))));
+    if (shown.length > 0) console.error(`What the pages showed when "${task.name}" failed:\n${shown.join("\n")}`);
   });
+}
+
+/** A page's address and visible text, shortened; a page that does not answer says so. */
+async function pageText(page: Page, name: string): Promise<string> {
+  const text = await Promise.race([
+    page.innerText("body").catch((error: unknown) => `(unreadable: ${(error as Error).message})`),
+    new Promise<string>((resolve) => setTimeout(() => resolve(`(no answer in ${PAGE_TIMEOUT_MS / 1000} s)`), PAGE_TIMEOUT_MS)),
+  ]);
+  const flat = text.replace(/\s*\n\s*/g, " | ");
+  return `[${name}] ${page.url()}\n  ${flat.length > PAGE_TEXT ? `${flat.slice(0, PAGE_TEXT)}…` : flat}`;
 }
