@@ -107,6 +107,19 @@ describe("the EMSG PWA on two federated domains", () => {
     await shot(bob.page, "conversation-bob");
   });
 
+  it("sends what was typed when Enter comes before the screen caught up with the typing", async () => {
+    // The last keystroke and Enter in one task: no frame is drawn between them (a fast typist on a
+    // busy phone). Before, Enter read the draft of the frame before and sent nothing.
+    await alice.page.getByLabel("Message", { exact: true }).evaluate((composer: HTMLTextAreaElement) => {
+      composer.value = "Typed in a rush";
+      composer.dispatchEvent(new InputEvent("input", { bubbles: true }));
+      composer.dispatchEvent(new KeyboardEvent("keydown", { key: "Enter", bubbles: true, cancelable: true }));
+    });
+    await alice.page.getByTestId("message").filter({ hasText: "Typed in a rush" }).waitFor({ timeout: 10_000 });
+    await bob.page.getByTestId("message").filter({ hasText: "Typed in a rush" }).waitFor({ timeout: 30_000 });
+    expect(await alice.page.getByLabel("Message", { exact: true }).inputValue()).toBe("");
+  });
+
   it("shows a system notification for a message that arrives while the app is hidden", async () => {
     await openTab(bob.page, "Favorites");
     await hideWithNotifications(bob, world.bob);

@@ -55,8 +55,10 @@ export function ConversationView({ app, chats, conversation }: { app: AppViewMod
     if (el.scrollTop < 40 && conversation.hasOlder && !conversation.loadingOlder) loadOlder();
   };
 
+  // The model's draft, not this render's: Enter pressed before the frame that draws the last
+  // keystroke found the draft of the render before and sent nothing (the extension reads the model too).
   const send = () => {
-    const text = outgoingText(draft);
+    const text = outgoingText(conversation.draft);
     if (text === null || !conversation.canSend) return;
     pinned.current = true;
     void conversation.send(text);
