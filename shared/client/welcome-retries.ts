@@ -12,11 +12,11 @@ import type { CoreContext } from "./context.js";
 const WAITING = "welcomes/waiting";
 const FIRST_RETRY_MS = 5_000;
 const MOST_RETRY_MS = 5 * 60_000;
-export const GIVE_UP_MS = 24 * 60 * 60_000;
+const GIVE_UP_MS = 24 * 60 * 60_000;
 /** Kept at most: Welcomes need this device's KeyPackages, so a flood of them is bounded anyway; this bounds the record too. */
 export const MOST_WAITING = 200;
 
-export interface WaitingWelcome {
+interface WaitingWelcome {
   item: ConvPayload;
   /** When its first join failed. */
   since: number;
