@@ -113,6 +113,7 @@ describe("linking a second browser to an account in the PWA", () => {
     await alice.page.getByTestId("link-offer").locator(".qr svg").waitFor();
     writeY4m(camera, await photographQr(alice.page.getByTestId("link-offer").locator(".qr"), QR_SIDE), QR_SIDE);
     const context = await world.browser.newContext({ viewport: { width: 420, height: 800 }, locale: "en-GB" });
+    watchContext(context, "scanner");
     const page = await context.newPage();
     await page.goto(world.alice);
     await page.getByRole("button", { name: "I already use EMSG on another device" }).click();

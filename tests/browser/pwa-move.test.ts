@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { BrowserContext } from "playwright-core";
+import { watchContext } from "./failure-log.js";
 import { befriend, openTab, type Person, type PwaWorld, register, shot, startWorld } from "./pwa-harness.js";
 
 const PASSPHRASE = "correct horse battery staple";
@@ -57,9 +58,9 @@ describe("moving an account to another server in the PWA", () => {
 
   it("moves the account into a fresh browser on another server: a wrong passphrase is said plainly, then it works", async () => {
     const context = await world.browser.newContext({ viewport: { width: 1180, height: 760 }, locale: "en-GB" });
+    watchContext(context, "moved");
     const oldServer = await resolveDomain(context, "im.alice.test", world.alice);
     const page = await context.newPage();
-    page.on("pageerror", (error) => console.error(`[moved] page error: ${error.message}`));
     // What the core warns of (an item not read, a retry) says why a message does not show.
     page.on("console", (m) => {
       if (m.type() === "warning" || m.type() === "error") console.error(`[moved] ${m.text()}`);

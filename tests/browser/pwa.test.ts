@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { watchContext } from "./failure-log.js";
 import { hideWithNotifications, openTab, register, showAgain, shot, shownNotifications, startWorld, statusLineWhole, type Person, type PwaWorld } from "./pwa-harness.js";
 
 // One story, told in order: each step builds on what the previous one left on screen.
@@ -309,6 +310,7 @@ describe("the EMSG PWA on two federated domains", () => {
 
   it("asks for the passphrase that seals the keys, refuses a wrong one, and deletes an account only with the address typed", async () => {
     const context = await world.browser.newContext({ viewport: { width: 1180, height: 760 } });
+    watchContext(context, "dave");
     const page = await context.newPage();
     await page.goto(world.alice);
     await page.getByLabel("Name").fill("alice");
