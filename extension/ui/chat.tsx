@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 import type { ChatsViewModel } from "../../ui/view-models/chats-model.js";
 import { outgoingText } from "../../ui/view-models/composer.js";
 import type { ConversationViewModel } from "../../ui/view-models/conversation-model.js";
@@ -6,6 +6,7 @@ import { AttachmentBody, TransferBar } from "../../ui/views/attachment-parts.js"
 import { AttachButtons, composerKeyDown, TypingLine, useFileSending } from "../../ui/views/composer-parts.js";
 import { ComposeContext, MessageActions, MessageBody } from "../../ui/views/message-parts.js";
 import { useModel } from "../../ui/views/use-model.js";
+import { useTimelineFollow } from "../../ui/views/timeline-follow.js";
 import { PersonAvatar } from "../../ui/views/person-avatar.js";
 import { ChatRetention } from "./chat-retention.js";
 import { GroupInfo } from "./group-info.js";
@@ -20,26 +21,16 @@ export function Chat({ chats, conversation }: { chats: ChatsViewModel; conversat
   useModel(conversation);
   const files = useModel(conversation.files);
   const group = chats.group;
-  const timeline = useRef<HTMLOListElement>(null);
-  const follow = useRef(true);
-  const picking = useFileSending(conversation, () => (follow.current = true));
   const items = conversation.items;
+  const follow = useTimelineFollow(items);
+  const picking = useFileSending(conversation, () => follow.follow());
   const [retentionError, setRetentionError] = useState("");
-  // A new message brings the timeline to the bottom unless the person scrolled up to read.
-  useEffect(() => {
-    const el = timeline.current;
-    if (el && follow.current) el.scrollTop = el.scrollHeight;
-  }, [items.length]);
-  const onScroll = () => {
-    const el = timeline.current;
-    if (el) follow.current = el.scrollHeight - el.scrollTop - el.clientHeight < 40;
-  };
   useEffect(() => conversation.markRead(), [conversation, items.length]);
 
   const send = () => {
     const text = outgoingText(conversation.draft);
     if (text === null || !conversation.canSend) return;
-    follow.current = true;
+    follow.follow();
     void conversation.send(text);
   };
   if (group?.detailsOpen) return <GroupInfo group={group} />;
@@ -70,7 +61,7 @@ export function Chat({ chats, conversation }: { chats: ChatsViewModel; conversat
         <ChatRetention conversation={conversation} onError={setRetentionError} />
       </div>
       {conversation.loaded && items.length === 0 && <p>{t("conv.empty")}</p>}
-      <ol class="timeline" aria-label={t("ext.messages")} ref={timeline} onScroll={onScroll}>
+      <ol class="timeline" aria-label={t("ext.messages")} ref={follow.ref} onScroll={follow.onScroll}>
         {items.map((item) => {
           if (item.kind === "day") return <li key={item.key} class="day">{item.label}</li>;
           if (item.kind === "notice") return <li key={item.key} class="notice">{item.text}</li>;

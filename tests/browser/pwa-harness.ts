@@ -141,6 +141,19 @@ export function statusLineWhole(page: Page): Promise<boolean> {
   });
 }
 
+/** Whether the chat's newest message is whole in view: not cut by the composer or the screen's edge. */
+export function newestWhole(page: Page): Promise<boolean> {
+  return page.getByTestId("timeline").evaluate((timeline) => {
+    const newest = [...timeline.querySelectorAll('[data-testid="message"]')].at(-1);
+    if (!newest) return false;
+    const [box, view] = [newest.getBoundingClientRect(), timeline.getBoundingClientRect()];
+    if (box.height === 0 || box.bottom > view.bottom + 0.5 || box.top < view.top - 0.5) return false;
+    // Nothing else drawn over its top and bottom lines (the composer, the tab bar).
+    const x = (box.left + box.right) / 2;
+    return [box.top + 2, box.bottom - 2].every((y) => newest.contains(document.elementFromPoint(x, y)));
+  });
+}
+
 export async function openTab(page: Page, tab: "Chats" | "Friends" | "Favorites" | "Settings"): Promise<void> {
   await page.getByRole("navigation").getByRole("button", { name: tab }).click();
 }

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { watchContext } from "./failure-log.js";
-import { hideWithNotifications, openTab, register, showAgain, shot, shownNotifications, startWorld, statusLineWhole, type Person, type PwaWorld } from "./pwa-harness.js";
+import { hideWithNotifications, newestWhole, openTab, register, showAgain, shot, shownNotifications, startWorld, statusLineWhole, type Person, type PwaWorld } from "./pwa-harness.js";
 
 // One story, told in order: each step builds on what the previous one left on screen.
 describe("the EMSG PWA on two federated domains", () => {
@@ -304,6 +304,8 @@ describe("the EMSG PWA on two federated domains", () => {
     await alice.page.getByTestId("timeline").waitFor();
     expect(await alice.page.getByTestId("chat-row").first().isVisible()).toBe(false);
     expect(await statusLineWhole(alice.page)).toBe(true);
+    // The chat opens at its newest message, whole, though the header grows as the chat's details come.
+    await expect.poll(() => newestWhole(alice.page), { timeout: 5_000 }).toBe(true);
     expect(await alice.page.getByTestId("message-path").isVisible()).toBe(true);
     await shot(alice.page, "phone-chat");
   });

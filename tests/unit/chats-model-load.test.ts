@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type { EmsgClient } from "../../shared/client/client.js";
 import type { ChatContext } from "../../ui/view-models/chat-context.js";
 import { ChatsViewModel } from "../../ui/view-models/chats-model.js";
@@ -31,5 +31,30 @@ describe("the chat list's first load", () => {
     expect(row?.unread).toBe(1);
     expect(row?.preview).toContain("the train leaves at 9");
     expect(list.unreadTotal).toBe(1);
+  });
+});
+
+describe("opening a chat", () => {
+  it("reads the chat anew when it is opened again after its history could not be read", { timeout: 60_000 }, async () => {
+    const { alice, bob, conversation } = await tripGroup();
+    await alice.sendText(conversation, "see you at the station");
+    await alice.flush();
+    await bob.sync();
+    const list = chatList(bob);
+    await list.load();
+    const history = bob.history.bind(bob);
+    let failing = true;
+    bob.history = async (target, options) => {
+      if (failing) throw new Error("the store could not be read");
+      return history(target, options);
+    };
+    const warned = vi.spyOn(console, "warn").mockImplementation(() => undefined);
+    list.open(conversation);
+    await vi.waitFor(() => expect(warned).toHaveBeenCalledWith(expect.stringContaining("the chat is empty until it is opened again")));
+    warned.mockRestore();
+    expect(list.conversation?.items).toEqual([]);
+    failing = false;
+    list.open(conversation);
+    await vi.waitFor(() => expect(list.conversation?.items.some((item) => item.kind === "message" && item.text === "see you at the station")).toBe(true));
   });
 });

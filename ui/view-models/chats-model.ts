@@ -4,6 +4,7 @@ import type { ChatContext } from "./chat-context.js";
 import { chatRows, chatSummary, type ChatRow } from "./chat-list.js";
 import { ConversationViewModel } from "./conversation-model.js";
 import { GroupViewModel } from "./group-model.js";
+import { logFailure } from "./log-failure.js";
 import { NewGroupViewModel } from "./new-group-model.js";
 import { Observable } from "./observable.js";
 import { PeopleNames } from "./people-names.js";
@@ -38,6 +39,8 @@ export class ChatsViewModel extends Observable {
   /** Chats kept on top, and chats kept quiet, on this device. */
   #pinned = new Set<string>();
   #muted = new Set<string>();
+  /** The open chat, when its history could not be read. */
+  #failedToLoad: ConversationViewModel | null = null;
   /** Everyone's display name and avatar, as the chat list, header and groups show them. */
   readonly people: PeopleNames;
 
@@ -162,14 +165,19 @@ export class ChatsViewModel extends Observable {
     const summary = this.#summaries.get(target) ?? [...this.#summaries.values()].find((s) => s.peer === target && !s.unsafe);
     // `@FRIEND`: a chat with history but no conversation yet, opened as the chat with that friend.
     const conversation = summary && !summary.conversation.startsWith("@") ? summary.conversation : null;
-    if (this.conversation && (this.conversation.conversation ?? this.conversation.peer) === (conversation ?? target)) return;
+    // Opened again after its history could not be read: read anew.
+    if (this.conversation && (this.conversation.conversation ?? this.conversation.peer) === (conversation ?? target) && this.conversation !== this.#failedToLoad) return;
     this.conversation?.dispose();
     const peer = (summary?.peer ?? (conversation ? null : target)) as Address | null;
     const title = summary ? chatSummary(summary, this.#ctx.client.address).title : target;
     this.conversation = new ConversationViewModel(this.#ctx, conversation, peer, title);
     this.conversation.subscribe(() => this.changed());
     this.group = summary?.kind === "group" ? this.#openGroup(summary, this.conversation) : null;
-    void this.conversation.load();
+    const opened = this.conversation;
+    void opened.load().catch((error: unknown) => {
+      this.#failedToLoad = opened;
+      logFailure("the chat is empty until it is opened again")(error);
+    });
     this.changed();
   }
 
@@ -184,7 +192,7 @@ export class ChatsViewModel extends Observable {
       }
       this.changed();
     });
-    void group.load();
+    void group.load().catch(logFailure("past senders are told apart once the group is opened again"));
     return group;
   }
 

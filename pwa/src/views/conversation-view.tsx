@@ -1,4 +1,4 @@
-import { useEffect, useLayoutEffect, useRef } from "preact/hooks";
+import { useEffect } from "preact/hooks";
 import { ComposeContext, MessageActions, MessageBody } from "../../../ui/views/message-parts.js";
 import type { AppViewModel } from "../../../ui/view-models/app-model.js";
 import type { ChatsViewModel } from "../../../ui/view-models/chats-model.js";
@@ -6,6 +6,7 @@ import type { ConversationViewModel } from "../../../ui/view-models/conversation
 import { outgoingText } from "../../../ui/view-models/composer.js";
 import { RETENTION_CHOICES, readRetention, retentionLabel, retentionValue } from "../../../ui/view-models/settings-form.js";
 import { useModel } from "../../../ui/views/use-model.js";
+import { useTimelineFollow } from "../../../ui/views/timeline-follow.js";
 import { AttachmentBody, TransferBar } from "../../../ui/views/attachment-parts.js";
 import { AttachButtons, composerKeyDown, TypingLine, useFileSending } from "../../../ui/views/composer-parts.js";
 import { Icon } from "./icons.js";
@@ -15,44 +16,28 @@ export function ConversationView({ app, chats, conversation }: { app: AppViewMod
   useModel(conversation);
   const files = conversation.files;
   useModel(files);
-  const picking = useFileSending(conversation, () => (pinned.current = true));
+  const picking = useFileSending(conversation, () => follow.follow());
   const group = chats.group;
   const t = app.t;
   const draft = conversation.draft;
   const setDraft = (text: string) => conversation.setDraft(text);
-  const timeline = useRef<HTMLDivElement>(null);
-  const pinned = useRef(true);
-  const olderAnchor = useRef<number | null>(null);
   const items = conversation.items;
+  const follow = useTimelineFollow(items);
   const path = conversation.pathView;
   // A 1:1 is headed by the person's display name, their address always beside it (PROTOCOL §8.2).
   const person = !group && conversation.peer ? chats.people.person(conversation.peer, { full: true }) : null;
 
-  // Stay at the newest message unless the person scrolled up to read; keep the view still when older ones load.
-  useLayoutEffect(() => {
-    const el = timeline.current;
-    if (!el) return;
-    if (olderAnchor.current !== null) {
-      el.scrollTop = el.scrollHeight - olderAnchor.current;
-      olderAnchor.current = null;
-    } else if (pinned.current) {
-      el.scrollTop = el.scrollHeight;
-    }
-  }, [items]);
-
   useEffect(() => conversation.markRead(), [conversation, items.length]);
 
+  // The view stays still while older messages load above it.
   const loadOlder = () => {
-    const el = timeline.current;
-    if (el) olderAnchor.current = el.scrollHeight - el.scrollTop;
+    follow.holdPlace();
     void conversation.loadOlder();
   };
 
-  const onScroll = () => {
-    const el = timeline.current;
-    if (!el) return;
-    pinned.current = el.scrollHeight - el.scrollTop - el.clientHeight < 40;
-    if (el.scrollTop < 40 && conversation.hasOlder && !conversation.loadingOlder) loadOlder();
+  const onScroll = (event: Event) => {
+    follow.onScroll();
+    if ((event.currentTarget as HTMLElement).scrollTop < 40 && conversation.hasOlder && !conversation.loadingOlder) loadOlder();
   };
 
   // The model's draft, not this render's: Enter pressed before the frame that draws the last
@@ -60,7 +45,7 @@ export function ConversationView({ app, chats, conversation }: { app: AppViewMod
   const send = () => {
     const text = outgoingText(conversation.draft);
     if (text === null || !conversation.canSend) return;
-    pinned.current = true;
+    follow.follow();
     void conversation.send(text);
   };
 
@@ -108,7 +93,7 @@ export function ConversationView({ app, chats, conversation }: { app: AppViewMod
         {group ? <button type="button" class="ghost" aria-haspopup="dialog" onClick={() => group.openDetails()}>{t("group.info")}</button> : null}
       </header>
       {conversation.keyChanged ? <p class="notice" role="alert">{t("friends.keyChanged", { address: conversation.title })}</p> : null}
-      <div class="timeline" ref={timeline} onScroll={onScroll} role="log" aria-label={conversation.title} data-testid="timeline">
+      <div class="timeline" ref={follow.ref} onScroll={onScroll} role="log" aria-label={conversation.title} data-testid="timeline">
         {conversation.hasOlder ? (
           <button type="button" class="ghost" style={{ alignSelf: "center" }} onClick={loadOlder} disabled={conversation.loadingOlder}>{t("conv.loadOlder")}</button>
         ) : null}
