@@ -95,4 +95,17 @@ difference). Next levers: bytes a federated item carries (its conversation and i
 payload's fields as JSON on every hop: the hub's handover, the Outbox's request, its digest, the
 receiver's parse and checks), fewer, larger Account calls on the receiver, and the accept round's
 SQL. The single-pair round trip across domains on sessions is two events on the hub's thread (two
-log commits, two pushes): ~0.72 ms against Prosody's ~0.52 in the run at 62a50d2.`
+log commits, two pushes): ~0.72 ms against Prosody's ~0.52 in the run at 62a50d2.
+
+Measured 2026-12-06 00:00–00:20 (bench/hub-ab.ts and bench/pass-timeline.ts with builds taking
+turns, load ~1–2, and a lab of two workerds under Miniflare): a request body's bytes past the
+first ~8 KB leave the sender in further turns of its busy thread (in the lab, 50 WebSockets
+keeping it busy, a 40 KB body was read 470–680 ms after its headers, one of up to 8 KB with
+them; a byte array, text, a stream or a FixedLengthStream alike, through our gate or a network
+binding alike). Yet requests kept under 7.5 KB ran 4,019 against 17,628 msgs/s (a request costs
+the hub's thread ~1.3 ms and the receiver's ~2 ms: signing, the Gate's nonce, the checks and one
+Account call per account), and keeping only an idle Outbox's first request under it changed
+nothing (18,800 against 18,888; the first 1% still arrived 150–200 ms in). Handing the Outbox a
+conversation's next round while up to four are in flight (it keeps one request a conversation
+in flight itself) changed nothing either (passes of 586 against 560 ms, 6 rounds), as it had not
+before.`
