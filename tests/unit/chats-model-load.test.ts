@@ -50,11 +50,34 @@ describe("opening a chat", () => {
     };
     const warned = vi.spyOn(console, "warn").mockImplementation(() => undefined);
     list.open(conversation);
-    await vi.waitFor(() => expect(warned).toHaveBeenCalledWith(expect.stringContaining("the chat is empty until it is opened again")));
+    await vi.waitFor(() => expect(warned).toHaveBeenCalledWith(expect.stringContaining("the chat is empty until it changes or is opened again")));
     warned.mockRestore();
     expect(list.conversation?.items).toEqual([]);
     failing = false;
     list.open(conversation);
     await vi.waitFor(() => expect(list.conversation?.items.some((item) => item.kind === "message" && item.text === "see you at the station")).toBe(true));
+  });
+});
+
+describe("a chat whose history could not be read", () => {
+  it("is read anew when a message comes to it", { timeout: 60_000 }, async () => {
+    const { alice, bob, conversation } = await tripGroup();
+    const list = chatList(bob);
+    await list.load();
+    const history = bob.history.bind(bob);
+    let failing = true;
+    bob.history = async (target, options) => {
+      if (failing) throw new Error("the store could not be read");
+      return history(target, options);
+    };
+    const warned = vi.spyOn(console, "warn").mockImplementation(() => undefined);
+    list.open(conversation);
+    await vi.waitFor(() => expect(warned).toHaveBeenCalledWith(expect.stringContaining("the chat is empty until it changes or is opened again")));
+    warned.mockRestore();
+    failing = false;
+    await alice.sendText(conversation, "platform 4");
+    await alice.flush();
+    await bob.sync();
+    await vi.waitFor(() => expect(list.conversation?.items.some((item) => item.kind === "message" && item.text === "platform 4")).toBe(true));
   });
 });

@@ -58,6 +58,9 @@ export class ChatsViewModel extends Observable {
       this.people.addPeople(summary.members);
       this.conversation?.adopt(summary);
       if (this.group?.conversation === summary.conversation) this.group.update(summary);
+      // The open chat whose history could not be read is read anew once it changes.
+      const failed = this.#failedToLoad;
+      if (failed && failed === this.conversation && summary.conversation === failed.conversation) this.open(summary.conversation);
       this.changed();
     });
     ctx.client.events.on("message", (message) => {
@@ -176,7 +179,7 @@ export class ChatsViewModel extends Observable {
     const opened = this.conversation;
     void opened.load().catch((error: unknown) => {
       this.#failedToLoad = opened;
-      logFailure("the chat is empty until it is opened again")(error);
+      logFailure("the chat is empty until it changes or is opened again")(error);
     });
     this.changed();
   }
