@@ -34,50 +34,50 @@ describe("the chat list's first load", () => {
   });
 });
 
-describe("opening a chat", () => {
-  it("reads the chat anew when it is opened again after its history could not be read", { timeout: 60_000 }, async () => {
+/**
+ * Opens the chat while the core cannot read its history, until the failure is logged; resolves
+ * with what lets the history be read again.
+ */
+async function openUnreadable(list: ChatsViewModel, client: EmsgClient, conversation: string): Promise<() => void> {
+  const history = client.history.bind(client);
+  let failing = true;
+  client.history = async (target, options) => {
+    if (failing) throw new Error("the store could not be read");
+    return history(target, options);
+  };
+  const warned = vi.spyOn(console, "warn").mockImplementation(() => undefined);
+  list.open(conversation);
+  await vi.waitFor(() => expect(warned).toHaveBeenCalledWith(expect.stringContaining("the chat is empty until it changes or is opened again")));
+  warned.mockRestore();
+  expect(list.conversation?.items).toEqual([]);
+  return () => (failing = false);
+}
+
+const shows = (list: ChatsViewModel, text: string) => list.conversation?.items.some((item) => item.kind === "message" && item.text === text);
+
+describe("a chat whose history could not be read", () => {
+  it("is read anew when it is opened again", { timeout: 60_000 }, async () => {
     const { alice, bob, conversation } = await tripGroup();
     await alice.sendText(conversation, "see you at the station");
     await alice.flush();
     await bob.sync();
     const list = chatList(bob);
     await list.load();
-    const history = bob.history.bind(bob);
-    let failing = true;
-    bob.history = async (target, options) => {
-      if (failing) throw new Error("the store could not be read");
-      return history(target, options);
-    };
-    const warned = vi.spyOn(console, "warn").mockImplementation(() => undefined);
+    const readable = await openUnreadable(list, bob, conversation);
+    readable();
     list.open(conversation);
-    await vi.waitFor(() => expect(warned).toHaveBeenCalledWith(expect.stringContaining("the chat is empty until it changes or is opened again")));
-    warned.mockRestore();
-    expect(list.conversation?.items).toEqual([]);
-    failing = false;
-    list.open(conversation);
-    await vi.waitFor(() => expect(list.conversation?.items.some((item) => item.kind === "message" && item.text === "see you at the station")).toBe(true));
+    await vi.waitFor(() => expect(shows(list, "see you at the station")).toBe(true));
   });
-});
 
-describe("a chat whose history could not be read", () => {
   it("is read anew when a message comes to it", { timeout: 60_000 }, async () => {
     const { alice, bob, conversation } = await tripGroup();
     const list = chatList(bob);
     await list.load();
-    const history = bob.history.bind(bob);
-    let failing = true;
-    bob.history = async (target, options) => {
-      if (failing) throw new Error("the store could not be read");
-      return history(target, options);
-    };
-    const warned = vi.spyOn(console, "warn").mockImplementation(() => undefined);
-    list.open(conversation);
-    await vi.waitFor(() => expect(warned).toHaveBeenCalledWith(expect.stringContaining("the chat is empty until it changes or is opened again")));
-    warned.mockRestore();
-    failing = false;
+    const readable = await openUnreadable(list, bob, conversation);
+    readable();
     await alice.sendText(conversation, "platform 4");
     await alice.flush();
     await bob.sync();
-    await vi.waitFor(() => expect(list.conversation?.items.some((item) => item.kind === "message" && item.text === "platform 4")).toBe(true));
+    await vi.waitFor(() => expect(shows(list, "platform 4")).toBe(true));
   });
 });
