@@ -23,3 +23,31 @@ describe("a chat open before its conversation exists", () => {
     expect(shown.conversation).not.toBeNull();
   });
 });
+
+// The composer is there at once; the draft kept for the chat is read while its history loads.
+describe("typing while a chat opens", () => {
+  it("keeps and sends what was typed before the kept draft was read", { timeout: 60_000 }, async () => {
+    const { alice, bob } = await threeFriends();
+    const ctx = chatContext(alice);
+    const kept = ctx.records.draft.bind(ctx.records);
+    let asked!: () => void;
+    const askedFor = new Promise<void>((done) => (asked = done));
+    let release!: () => void;
+    const reading = new Promise<void>((done) => (release = done));
+    ctx.records.draft = async (chat) => {
+      asked();
+      const text = await kept(chat);
+      await reading;
+      return text;
+    };
+    const shown = new ConversationViewModel(ctx, null, bob.address, "bob");
+    const loading = shown.load();
+    await askedFor;
+    shown.setDraft("See you at 6");
+    release();
+    await loading;
+    expect(shown.draft).toBe("See you at 6");
+    await shown.send(shown.draft);
+    expect(texts(shown)).toEqual(["See you at 6"]);
+  });
+});

@@ -63,6 +63,8 @@ export class ConversationViewModel extends Observable {
   /** Who is typing now, by address, with the timer that forgets them. */
   readonly #typing = new Map<Address, ReturnType<typeof setTimeout>>();
   #draftKey: string;
+  /** The composer changed since the chat opened: the draft kept for it is not read back over it. */
+  #draftTouched = false;
   /** Its files: sending, fetching, and the fetched ones to show. */
   readonly files: AttachmentsViewModel;
 
@@ -136,8 +138,9 @@ export class ConversationViewModel extends Observable {
     if (this.unsafe !== null) this.canSend = false;
     for (const favorite of await this.#ctx.records.favorites()) if (this.#holds(favorite.conversation) || favorite.peer === this.peer) this.#starred.add(favorite.id);
     this.retentionOverride = await this.#ctx.client.chatRetention(this.target);
-    // Typed while the history loaded: that is the newer draft.
-    if (this.draft === "") this.draft = await this.#ctx.records.draft(this.#draftKey);
+    // What was typed (or sent) since the chat opened is newer than the kept draft: it stays.
+    const kept = await this.#ctx.records.draft(this.#draftKey);
+    if (!this.#draftTouched) this.draft = kept;
     await this.refreshTrust();
     this.loaded = true;
     this.#invalidate();
@@ -216,6 +219,7 @@ export class ConversationViewModel extends Observable {
   setDraft(text: string): void {
     const was = this.draft;
     this.draft = text;
+    this.#draftTouched = true;
     void this.#ctx.records.saveDraft(this.#draftKey, text).catch((error: unknown) => console.warn("emsg: the draft was not kept", error));
     // The core sends "typing" at most every few seconds, and "stopped" once.
     if (this.conversation && (text !== "" || was !== "")) void this.#typingChanged(text !== "");
@@ -263,6 +267,7 @@ export class ConversationViewModel extends Observable {
     this.replyingTo = null;
     this.editing = id;
     this.draft = message.text;
+    this.#draftTouched = true;
     this.changed();
   }
 
