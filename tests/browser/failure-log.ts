@@ -7,8 +7,11 @@ import { afterEach } from "vitest";
 const KEPT = 600;
 const lines: string[] = [];
 const watched = new Map<BrowserContext, string>();
-/** Of each page's text, this much is printed: the visible chat list and messages, not a whole history. */
-const PAGE_TEXT = 1500;
+/**
+ * Of each page's text, this much of its start and of its end is printed: the chat list and header
+ * fill the start, and the newest messages and the composer are at the end.
+ */
+const PAGE_TEXT_EACH_END = 1000;
 const PAGE_TIMEOUT_MS = 5000;
 // The PWA's files, served as it loads: many lines, none telling.
 const STATIC = /\[wrangler:info\] GET \/(assets|icons)\//;
@@ -45,12 +48,30 @@ export function printOnFailure(): void {
   });
 }
 
-/** A page's address and visible text, shortened; a page that does not answer says so. */
+/**
+ * A page's address, visible text (shortened) and what its text fields hold (a composer's draft is
+ * no part of the text); a page that does not answer says so.
+ */
 async function pageText(page: Page, name: string): Promise<string> {
-  const text = await Promise.race([
-    page.innerText("body").catch((error: unknown) => `(unreadable: ${(error as Error).message})`),
-    new Promise<string>((resolve) => setTimeout(() => resolve(`(no answer in ${PAGE_TIMEOUT_MS / 1000} s)`), PAGE_TIMEOUT_MS)),
+  const [text, fields] = await Promise.all([
+    answered(page.innerText("body")),
+    answered(
+      page.evaluate(() =>
+        [...document.querySelectorAll<HTMLInputElement | HTMLTextAreaElement>("textarea, input:not([type=hidden]):not([type=password]):not([type=file]):not([type=checkbox]):not([type=radio])")]
+          .filter((field) => field.value !== "")
+          .map((field) => `${field.getAttribute("aria-label") ?? (field.name || field.placeholder || field.tagName.toLowerCase())}: ${JSON.stringify(field.value.slice(0, 200))}`)
+          .join("; "),
+      ),
+    ),
   ]);
   const flat = text.replace(/\s*\n\s*/g, " | ");
-  return `[${name}] ${page.url()}\n  ${flat.length > PAGE_TEXT ? `${flat.slice(0, PAGE_TEXT)}…` : flat}`;
+  const shown = flat.length > 2 * PAGE_TEXT_EACH_END ? `${flat.slice(0, PAGE_TEXT_EACH_END)} … ${flat.slice(-PAGE_TEXT_EACH_END)}` : flat;
+  return `[${name}] ${page.url()}\n  ${shown}${fields ? `\n  fields: ${fields}` : ""}`;
+}
+
+function answered(reading: Promise<string>): Promise<string> {
+  return Promise.race([
+    reading.catch((error: unknown) => `(unreadable: ${(error as Error).message})`),
+    new Promise<string>((resolve) => setTimeout(() => resolve(`(no answer in ${PAGE_TIMEOUT_MS / 1000} s)`), PAGE_TIMEOUT_MS)),
+  ]);
 }
