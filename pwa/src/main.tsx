@@ -2,6 +2,7 @@ import { render } from "preact";
 import { Workbox } from "workbox-window";
 import { openDatabase } from "./platform/database.js";
 import { BrowserPlatform } from "./platform/browser-platform.js";
+import { followBackNavigation } from "./platform/back-navigation.js";
 import { AppViewModel } from "../../ui/view-models/app-model.js";
 import { addParameter } from "../../ui/view-models/scanned-code.js";
 import { AppView } from "./views/app-view.js";
@@ -16,6 +17,7 @@ async function boot(): Promise<void> {
     history.replaceState(null, "", location.pathname);
     app.addFromLink(add);
   }
+  followBackNavigation(app);
   await app.start();
 }
 

@@ -5,7 +5,8 @@ import { befriend, openTab, type Person, type PwaWorld, register, shot, startWor
 const DAY = 86_400_000;
 
 // Alice (im.alice.test) and Bob (im.bob.test), issue 17: a chat's disappearing-messages timer is
-// everyone's in it, and the chat's controls (pin, mute, 发送) stay usable on a phone. Erin and Frank:
+// everyone's in it, the chat's controls (pin, mute, 发送) stay usable on a phone, and Back there
+// returns to the list. Erin and Frank:
 // the app's own timer tries a Welcome again that a busy server kept it from taking.
 describe("a chat's timer across two domains, the chat's controls on a phone, a Welcome tried again on time", () => {
   let world: PwaWorld;
@@ -88,6 +89,26 @@ describe("a chat's timer across two domains, the chat's controls on a phone, a W
     const row = alice.page.getByTestId("chat-row").filter({ hasText: bob.address });
     await row.getByTestId("pinned").waitFor();
     await row.getByTestId("muted").waitFor();
+  });
+
+  it("goes back from a chat to the list with the browser's Back on a phone, not out of the app", async () => {
+    const page = alice.page;
+    const row = page.getByTestId("chat-row").filter({ hasText: bob.address });
+    const composer = page.getByLabel("Message", { exact: true });
+    await row.click();
+    await composer.waitFor();
+    await page.goBack();
+    await row.waitFor();
+    expect(await composer.isVisible()).toBe(false);
+    expect(page.url().startsWith(world.alice)).toBe(true);
+    // Forward opens it again; the app's own Back goes back over its entry, leaving none behind.
+    await page.goForward();
+    await composer.waitFor();
+    await page.getByRole("button", { name: "Back" }).click();
+    await row.waitFor();
+    await page.goForward();
+    await composer.waitFor();
+    await message(page, "This one disappears").waitFor();
   });
 
   it("keeps 发送 on one line at every width, phone to desktop", async () => {
