@@ -91,6 +91,8 @@ describe("files over a runtime port, where the background is a page", () => {
       const answers: FileAnswer[] = [];
       page.onMessage.addListener((m) => answers.push(m as FileAnswer));
       page.postMessage(data);
+      // Waited for, not timed: a loaded machine answered after a fixed 20 ms wait. A second answer would follow the first at once.
+      await expect.poll(() => answers.length).toBeGreaterThan(0);
       await new Promise((r) => setTimeout(r, 20));
       return answers;
     };
