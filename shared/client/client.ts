@@ -11,7 +11,7 @@ import { deleteForgottenBlobs, forgetBlobs } from "./blob-deletions.js";
 import { indexMessages, searchMessages, type SearchOptions, unindexMessages } from "./search.js";
 import { cleanHeld } from "./message-changes.js";
 import type { ClientEvents, CoreContext, UploadProgress } from "./context.js";
-import { type ConversationSummary, conversationWith, listConversations, loadConversation, saveConversation, summaryOf } from "./conversation-record.js";
+import { type ConversationSummary, conversationWith, friendChat, friendChatKey, listConversations, loadConversation, saveConversation, summaryOf } from "./conversation-record.js";
 import { Emitter } from "./events.js";
 import * as friends from "./friends.js";
 import * as groups from "./groups.js";
@@ -440,8 +440,12 @@ export class EmsgClient {
     // `@FRIEND` (a chat listed before its conversation exists) is the friend's address.
     if (target.startsWith("@")) return this.#resolveTarget(target.slice(1));
     if (target.includes("/")) {
-      if (!(await loadConversation(this.#context(), target))) throw new EmsgError("not_found", "No such conversation on this device.");
-      return { conversation: target };
+      const record = await loadConversation(this.#context(), target);
+      if (!record) throw new EmsgError("not_found", "No such conversation on this device.");
+      // A friend's chat may be several 1:1s (friendChat): what is written goes where writing to them by address does.
+      const key = friendChatKey(record);
+      const chosen = key === undefined ? undefined : await conversationWith(this.#context(), record.peer!);
+      return { conversation: chosen && friendChatKey(chosen) === key ? chosen.conversation : target };
     }
     const peer = parseAddress(target).address;
     const existing = await conversationWith(this.#context(), peer);
@@ -589,8 +593,9 @@ export class EmsgClient {
 
   /**
    * A conversation's messages (by conversation or by the friend's address), oldest first, with the
-   * history that moved in with the account for the same friend or group. A group the account had
-   * before it moved, not joined again here, shows that history alone.
+   * history that moved in with the account for the same friend or group, and a friend's other 1:1s
+   * shown as one chat with it (friendChat). A group the account had before it moved, not joined
+   * again here, shows that history alone.
    */
   async history(target: string, options: HistoryPage = {}): Promise<MessageRecord[]> {
     const ctx = this.#context();
@@ -598,7 +603,9 @@ export class EmsgClient {
       return history(ctx, movedChat(target), options);
     }
     const { conversation, peer } = await this.#resolveTarget(target);
-    return history(ctx, [conversation ?? pendingConversation(peer!), movedChat(await this.#chatKey(target))], options);
+    const record = conversation ? await loadConversation(ctx, conversation) : undefined;
+    const live = record ? await friendChat(ctx, record) : [conversation ?? pendingConversation(peer!)];
+    return history(ctx, [...live, movedChat(await this.#chatKey(target))], options);
   }
 
   /** The chats whose history moved in with the account: friends and groups, with their names as they were. */
@@ -607,8 +614,8 @@ export class EmsgClient {
   }
 
   /**
-   * The conversation is on screen: unread goes to zero and, if the account shares them, a `read`
-   * receipt goes out. In turn with everything else: the record it rewrites holds the group state,
+   * The conversation is on screen (with the 1:1s shown as one chat with it): unread goes to zero
+   * and, if the account shares them, a `read` receipt goes out. In turn with everything else: the record it rewrites holds the group state,
    * and one read before a send advanced it would put back a message key already used (PROTOCOL §6).
    */
   async markRead(target: string): Promise<void> {
@@ -616,7 +623,8 @@ export class EmsgClient {
       // A group's history that moved in, not joined again, has nothing to mark.
       if (target.includes("/") && !(await loadConversation(this.#context(), target))) return;
       const { conversation } = await this.#resolveTarget(target);
-      if (conversation) await actions.markRead(this.#context(), conversation);
+      const record = conversation ? await loadConversation(this.#context(), conversation) : undefined;
+      for (const each of record ? await friendChat(this.#context(), record) : []) await actions.markRead(this.#context(), each);
     });
     this.#sendSoon();
   }

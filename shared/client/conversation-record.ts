@@ -68,9 +68,26 @@ export interface ConversationRecord {
 
 export type ConversationKind = "direct" | "group";
 
-export type ConversationSummary = Omit<ConversationRecord, "group" | "applied" | "direct" | "leaving" | "kind" | "titleAt" | "leaveId" | "leftAt" | "peerKey" | "beforeCommits"> & {
+export type ConversationSummary = Omit<ConversationRecord, "group" | "applied" | "direct" | "leaving" | "kind" | "titleAt" | "leaveId" | "leftAt" | "beforeCommits"> & {
   kind: ConversationKind;
 };
+
+/**
+ * Who a conversation is one chat with: its friend under the key every leaf of theirs was proven
+ * by, for a 1:1 not refused; undefined for any other. Two 1:1s made at once, one by each side,
+ * or one made anew by a side that lost the other, are one chat to show and read (PROTOCOL §8).
+ */
+export function friendChatKey(c: Pick<ConversationRecord, "kind" | "peer" | "peerKey" | "unsafe">): string | undefined {
+  return c.kind !== "group" && c.peer && c.peerKey && !c.unsafe ? `${c.peer} ${c.peerKey}` : undefined;
+}
+
+/** The conversations shown as one chat with `record` (itself first), as friendChatKey says. */
+export async function friendChat(ctx: Pick<CoreContext, "store">, record: ConversationRecord): Promise<string[]> {
+  const key = friendChatKey(record);
+  if (key === undefined) return [record.conversation];
+  const others = (await ctx.store.list<ConversationRecord>("conv/")).map(([, r]) => r).filter((r) => r.conversation !== record.conversation && friendChatKey(r) === key);
+  return [record.conversation, ...others.map((r) => r.conversation)];
+}
 
 /** The record once our leave `id` is known to be at hub position `hubSeq` (from the hub's answer or our mailbox). */
 export function leaveOrderedAt(record: ConversationRecord, id: string, hubSeq: number): ConversationRecord {
@@ -125,7 +142,7 @@ export function withLast(record: ConversationRecord, message: MessageRecord): Co
 }
 
 export function summaryOf(record: ConversationRecord): ConversationSummary {
-  const { group: _secret, applied: _positions, direct: _copies, leaving: _leaving, titleAt: _titleAt, leaveId: _leaveId, leftAt: _leftAt, peerKey: _peerKey, beforeCommits: _before, kind, ...summary } = record;
+  const { group: _secret, applied: _positions, direct: _copies, leaving: _leaving, titleAt: _titleAt, leaveId: _leaveId, leftAt: _leftAt, beforeCommits: _before, kind, ...summary } = record;
   return { ...summary, kind: kind ?? "direct" };
 }
 

@@ -243,9 +243,10 @@ export class AppViewModel extends Observable implements AppContext {
     const hidden = !this.#platform.visible();
     const could = hidden && shouldNotify({ hidden, permission: this.#platform.permission() });
     const shown = could ? arrivalNotification(message, this.chats?.summary(message.conversation), this.client.address, this.t, this.chats?.people) : null;
+    const chat = this.chats?.chatOf(message.conversation) ?? message.conversation;
     // A muted chat stays quiet; its unread count still grows.
-    if (shown && !this.chats?.isMuted(message.conversation)) this.#platform.notify(shown.title, shown.body, message.conversation, () => this.openConversation(message.conversation));
-    if (this.chats?.conversation?.conversation === message.conversation) this.chats.conversation.markRead();
+    if (shown && !this.chats?.isMuted(chat)) this.#platform.notify(shown.title, shown.body, chat, () => this.openConversation(chat));
+    if (this.chats?.conversation?.conversation === chat) this.chats.conversation.markRead();
   }
 
   #track(message: MessageRecord): void {

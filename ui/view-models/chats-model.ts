@@ -3,6 +3,7 @@ import type { ConversationSummary, MessageRecord } from "./core-types.js";
 import type { ChatContext } from "./chat-context.js";
 import { chatRows, chatSummary, type ChatRow } from "./chat-list.js";
 import { ConversationViewModel } from "./conversation-model.js";
+import { friendChats } from "./friend-chats.js";
 import { GroupViewModel } from "./group-model.js";
 import { logFailure } from "./log-failure.js";
 import { NewGroupViewModel } from "./new-group-model.js";
@@ -57,6 +58,8 @@ export class ChatsViewModel extends Observable {
       this.#take(summary);
       this.people.addPeople(summary.members);
       this.conversation?.adopt(summary);
+      const open = this.conversation?.conversation;
+      if (open) this.conversation!.showing(friendChats(this.#summaries.values()).shownIn(open));
       if (this.group?.conversation === summary.conversation) this.group.update(summary);
       // The open chat whose history could not be read is read anew once it changes.
       const failed = this.#failedToLoad;
@@ -125,8 +128,9 @@ export class ChatsViewModel extends Observable {
     const found = query.trim() === "" ? [] : await this.#ctx.client.search(query, { limit: 50 });
     if (run !== this.#searchRun) return;
     const self = this.#ctx.client.address;
+    const chats = friendChats(this.#summaries.values());
     this.searchHits = found.map((m) => {
-      const summary = this.#summaries.get(m.conversation);
+      const summary = this.#summaries.get(chats.chatOf(m.conversation));
       const chat = summary ? summary.conversation : m.conversation.replace(/^@/, "");
       return {
         id: m.id,
@@ -147,14 +151,19 @@ export class ChatsViewModel extends Observable {
   }
 
   get rows(): ChatRow[] {
-    const summaries = [...this.#summaries.values()].map((c) => chatSummary(c, this.#ctx.client.address, this.people));
+    const summaries = friendChats(this.#summaries.values()).chats.map((c) => chatSummary(c, this.#ctx.client.address, this.people));
     return chatRows(summaries, this.#selected, this.#ctx.now(), this.#ctx.locale, this.#ctx.t, { pinned: this.#pinned, muted: this.#muted });
   }
 
   get unreadTotal(): number {
     let total = 0;
-    for (const summary of this.#summaries.values()) if (summary.conversation !== this.#selected) total += summary.unread;
+    for (const summary of friendChats(this.#summaries.values()).chats) if (summary.conversation !== this.#selected) total += summary.unread;
     return total;
+  }
+
+  /** The chat a conversation is shown in: its own, or the friend's chat it is one of (see friendChats). */
+  chatOf(conversation: string): string {
+    return friendChats(this.#summaries.values()).chatOf(conversation);
   }
 
   /** A listed conversation's summary (its members and name), for a message's notification. */
@@ -164,8 +173,9 @@ export class ChatsViewModel extends Observable {
 
   /** Opens a conversation by its id, or the chat with a friend by address (made on the first send). */
   open(target: string): void {
+    const chats = friendChats(this.#summaries.values());
     // A conversation refused as unsafe (an impostor's, say) is never the chat with a friend's address.
-    const summary = this.#summaries.get(target) ?? [...this.#summaries.values()].find((s) => s.peer === target && !s.unsafe);
+    const summary = this.#summaries.get(chats.chatOf(target)) ?? [...this.#summaries.values()].find((s) => s.peer === target && !s.unsafe);
     // `@FRIEND`: a chat with history but no conversation yet, opened as the chat with that friend.
     const conversation = summary && !summary.conversation.startsWith("@") ? summary.conversation : null;
     // Opened again after its history could not be read: read anew.
@@ -174,6 +184,7 @@ export class ChatsViewModel extends Observable {
     const peer = (summary?.peer ?? (conversation ? null : target)) as Address | null;
     const title = summary ? chatSummary(summary, this.#ctx.client.address).title : target;
     this.conversation = new ConversationViewModel(this.#ctx, conversation, peer, title);
+    if (conversation) this.conversation.showing(chats.shownIn(conversation));
     this.conversation.subscribe(() => this.changed());
     this.group = summary?.kind === "group" ? this.#openGroup(summary, this.conversation) : null;
     const opened = this.conversation;

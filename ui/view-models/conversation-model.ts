@@ -3,6 +3,7 @@ import { chatOfMoved } from "../../shared/client/moved-history.js";
 import type { ChatContext } from "./chat-context.js";
 import type { ConversationSummary, MessagePath, MessageRecord } from "./core-types.js";
 import { errorSentence } from "./error-text.js";
+import { logFailure } from "./log-failure.js";
 import { type PathView, pathView } from "./message-path.js";
 import { Observable } from "./observable.js";
 import type { GroupLabels } from "./sender-label.js";
@@ -67,6 +68,8 @@ export class ConversationViewModel extends Observable {
   #draftTouched = false;
   /** Its files: sending, fetching, and the fetched ones to show. */
   readonly files: AttachmentsViewModel;
+  /** The friend's other 1:1s this chat shows with its own (see friendChats). */
+  #alsoShown = new Set<string>();
 
   constructor(ctx: ChatContext, conversation: string | null, peer: Address | null, title: string) {
     super();
@@ -85,11 +88,11 @@ export class ConversationViewModel extends Observable {
     this.#unsubscribe.push(ctx.client.events.on("message", take), ctx.client.events.on("status", take));
     this.#draftKey = peer ?? conversation ?? "";
     this.#unsubscribe.push(ctx.client.events.on("typing", ({ conversation: which, from, typing }) => {
-      if (which === this.conversation) this.#setTyping(from, typing);
+      if (this.#holds(which)) this.#setTyping(from, typing);
     }));
     this.path = conversation ? ctx.client.pathOf(conversation) : "relay";
     this.#unsubscribe.push(ctx.client.events.on("path", ({ conversation: which, path }) => {
-      if (which !== this.conversation) return;
+      if (!this.#holds(which)) return;
       this.path = path;
       this.changed();
     }));
@@ -105,7 +108,23 @@ export class ConversationViewModel extends Observable {
   }
 
   #holds(conversation: string): boolean {
-    return conversation === this.conversation || (this.peer !== null && conversation === `@${this.peer}`);
+    return conversation === this.conversation || this.#alsoShown.has(conversation) || (this.peer !== null && conversation === `@${this.peer}`);
+  }
+
+  /**
+   * The conversations this chat shows (itself first): a friend's 1:1s made at once by both sides
+   * are one chat. One that joins it while the chat is open brings its history in.
+   */
+  showing(conversations: readonly string[]): void {
+    const also = conversations.filter((c) => c !== this.conversation);
+    const added = also.some((c) => !this.#alsoShown.has(c));
+    this.#alsoShown = new Set(also);
+    if (added && this.loaded) void this.#readNewest().catch(logFailure("the chat shows its earlier messages when opened again"));
+  }
+
+  async #readNewest(): Promise<void> {
+    for (const message of await this.#ctx.client.history(this.target, { limit: PAGE_SIZE })) this.#messages.set(message.id, message);
+    this.#invalidate();
   }
 
   /** The core made (or announced) the conversation with our peer: address it by id from now on. */
