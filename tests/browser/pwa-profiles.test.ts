@@ -138,4 +138,25 @@ describe("display names and avatars in the PWA", () => {
     await members.filter({ hasText: mallory.address }).getByText(`AIice L. (${mallory.address})`).waitFor();
     await shot(bob.page, "profile-imitation");
   }, 120_000);
+
+  it("Frank, writing the moment Alice accepts him while her app makes their 1:1 for her profile, has one chat with her", async () => {
+    const frank = await register(world, world.bob, "im.bob.test", "frank");
+    await befriend(frank, alice);
+    await frank.page.getByTestId("friend-list").getByRole("button", { name: "Message" }).click();
+    await say(frank.page, "Hi Alice, Frank here");
+    const rows = (page: Page, address: string) => page.locator(`[data-testid=chat-row][title="${address}"]`);
+    await openTab(alice.page, "Chats");
+    await rows(alice.page, frank.address).filter({ hasText: "Hi Alice, Frank here" }).waitFor({ timeout: 30_000 });
+    // Her profile came in the 1:1 her app made: both 1:1s have reached both sides by now.
+    await expect.poll(() => rowTitle(frank.page, alice.address), { timeout: 30_000 }).toBe("Alice L.");
+    expect(await rows(alice.page, frank.address).count()).toBe(1);
+    expect(await rows(frank.page, alice.address).count()).toBe(1);
+    await rows(alice.page, frank.address).click();
+    await say(alice.page, "Welcome, Frank");
+    const message = (page: Page, text: string) => page.getByTestId("message").filter({ hasText: text });
+    await message(frank.page, "Welcome, Frank").waitFor({ timeout: 30_000 });
+    await message(frank.page, "Hi Alice, Frank here").waitFor();
+    await message(alice.page, "Hi Alice, Frank here").waitFor();
+    expect(await rows(frank.page, alice.address).count()).toBe(1);
+  }, 120_000);
 });
