@@ -7,7 +7,8 @@ const DAY = 86_400_000;
 // Alice (im.alice.test) and Bob (im.bob.test), issue 17: a chat's disappearing-messages timer is
 // everyone's in it, the chat's controls (pin, mute, 发送) stay usable on a phone, and Back there
 // returns to the list. Erin and Frank:
-// the app's own timer tries a Welcome again that a busy server kept it from taking.
+// the app's own timer tries a Welcome again that a busy server kept it from taking. Gina and Hal: the
+// one-time offer to turn notifications on.
 describe("a chat's timer across two domains, the chat's controls on a phone, a Welcome tried again on time", () => {
   let world: PwaWorld;
   let alice: Person;
@@ -154,4 +155,25 @@ describe("a chat's timer across two domains, the chat's controls on a phone, a W
     await openChat(frank, erin.address);
     await message(frank.page, "Welcome, Frank").waitFor({ timeout: 30_000 });
   }, 90_000);
+
+  it("offers once to turn notifications on, and asks the browser only when told to", async () => {
+    const gina = await register(world, world.alice, "im.alice.test", "gina");
+    const offer = gina.page.getByTestId("notify-offer");
+    await offer.getByText("Get a notification when a message comes while EMSG is in the background?").waitFor();
+    expect(await gina.page.evaluate(() => Notification.permission)).toBe("default");
+    await shot(gina.page, "notify-offer");
+    await offer.getByRole("button", { name: "Turn on notifications" }).click();
+    await offer.waitFor({ state: "detached" });
+    // Headless Chromium answers "denied" by itself: Settings tells how to change that.
+    await openTab(gina.page, "Settings");
+    await gina.page.getByText("Notifications are blocked in this browser's site settings.").waitFor();
+    const hal = await register(world, world.bob, "im.bob.test", "hal");
+    await hal.page.getByTestId("notify-offer").getByRole("button", { name: "Not now" }).click();
+    await hal.page.getByTestId("notify-offer").waitFor({ state: "detached" });
+    await hal.page.reload();
+    await hal.page.getByRole("navigation").waitFor();
+    await hal.page.getByText("No chats yet. Add a friend, then say hello.").waitFor();
+    expect(await hal.page.getByTestId("notify-offer").count()).toBe(0);
+    expect(await hal.page.evaluate(() => Notification.permission)).toBe("default");
+  });
 });

@@ -46,6 +46,7 @@ export class AppViewModel extends Observable implements AppContext {
   safety: SafetyViewModel | null = null;
   #client: EmsgClient | null = null;
   #records: LocalRecords | null = null;
+  #offerOpen = false;
   #socketState: LinkState = "connecting";
   #attempts = 0;
   #retry: ReturnType<typeof setTimeout> | undefined;
@@ -76,6 +77,26 @@ export class AppViewModel extends Observable implements AppContext {
   get retentionDays(): number | null {
     return this.settings?.retentionDays ?? null;
   }
+  /**
+   * Whether the chat list offers to turn notifications on: once, while the browser would still ask
+   * (a permission asked for without a click is refused by browsers, so it is never asked unasked).
+   */
+  get notificationOffer(): boolean {
+    return this.#offerOpen && this.#platform.permission() === "default";
+  }
+
+  /** Asks the browser for notifications (this is the click it needs); the offer is answered either way. */
+  async acceptNotificationOffer(): Promise<void> {
+    await this.settings?.enableNotifications();
+    await this.declineNotificationOffer();
+  }
+
+  async declineNotificationOffer(): Promise<void> {
+    this.#offerOpen = false;
+    this.changed();
+    await this.records.answerNotificationOffer();
+  }
+
   get banner(): Banner | null {
     return connectivityBanner(this.link, this.#queued.size, this.domain, this.t) ?? catchUpBanner(this.#backlog, this.locale, this.t);
   }
@@ -168,6 +189,7 @@ export class AppViewModel extends Observable implements AppContext {
   async #ready(client: EmsgClient, store: Store): Promise<void> {
     this.#client = client;
     this.#records = new LocalRecords(store);
+    this.#offerOpen = !(await this.#records.notificationOfferAnswered());
     await this.#moveRetention(client);
     this.chats = new ChatsViewModel(this);
     this.friends = new FriendsViewModel(this);

@@ -29,6 +29,7 @@ const KEYS = "pwa/key/";
 const RETENTION = "pwa/retention/";
 const DRAFT = "pwa/draft/";
 const MARK = "pwa/mark/";
+const NOTIFY_OFFER = "pwa/notify-offer-answered";
 
 export type ChatMark = "pinned" | "muted";
 
@@ -49,6 +50,15 @@ export class LocalRecords {
 
   async unstar(id: string): Promise<void> {
     await this.#store.delete(FAV + id);
+  }
+
+  /** Whether the person answered the offer to turn notifications on (either way): it is made once. */
+  async notificationOfferAnswered(): Promise<boolean> {
+    return (await this.#store.get<true>(NOTIFY_OFFER)) === true;
+  }
+
+  async answerNotificationOffer(): Promise<void> {
+    await this.#store.put(NOTIFY_OFFER, true);
   }
 
   /** What was typed in a chat and not sent yet (the friend's address or the conversation id). */

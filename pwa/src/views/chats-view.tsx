@@ -27,6 +27,15 @@ export function ChatsView({ app, chats }: { app: AppViewModel; chats: ChatsViewM
           </div>
         ) : (
         <div class="pane-body">
+          {app.notificationOffer ? (
+            <div class="offer" role="group" aria-label={t("settings.notifications")} data-testid="notify-offer">
+              <p>{t("offer.notify.text")}</p>
+              <div class="offer-actions">
+                <button type="button" onClick={() => void app.acceptNotificationOffer()}>{t("offer.notify.yes")}</button>
+                <button type="button" class="ghost" onClick={() => void app.declineNotificationOffer()}>{t("offer.notify.no")}</button>
+              </div>
+            </div>
+          ) : null}
           {rows.length === 0 ? <p class="empty">{t("chats.empty")}</p> : null}
           <ul class="plain" aria-labelledby="chats-title">
           {rows.map((row) => (
