@@ -139,6 +139,18 @@ describe("display names and avatars in the PWA", () => {
     await shot(bob.page, "profile-imitation");
   }, 120_000);
 
+  it("a narrow chat list keeps a group's name whole before its member count", async () => {
+    // The group's member list is still open from the step before.
+    await bob.page.keyboard.press("Escape");
+    await bob.page.setViewportSize({ width: 320, height: 700 });
+    await bob.page.getByRole("button", { name: "Back", exact: true }).click();
+    const row = chatRow(bob.page, "Tea party");
+    const whole = (selector: string) => row.locator(selector).evaluate((e) => e.scrollWidth <= e.clientWidth && e.clientWidth > 0);
+    await row.waitFor();
+    expect(await whole(".title")).toBe(true);
+    await bob.page.setViewportSize({ width: 1180, height: 760 });
+  });
+
   it("Frank, writing the moment Alice accepts him while her app makes their 1:1 for her profile, has one chat with her", async () => {
     const frank = await register(world, world.bob, "im.bob.test", "frank");
     await befriend(frank, alice);
