@@ -7,6 +7,7 @@ import { AttachButtons, composerKeyDown, TypingLine, useFileSending } from "../.
 import { ComposeContext, MessageActions, MessageBody } from "../../ui/views/message-parts.js";
 import { useModel } from "../../ui/views/use-model.js";
 import { useTimelineFollow } from "../../ui/views/timeline-follow.js";
+import { JumpToNewest, useReadWhenSeen } from "../../ui/views/newest-message.js";
 import { PersonAvatar } from "../../ui/views/person-avatar.js";
 import { ChatRetention } from "./chat-retention.js";
 import { GroupInfo } from "./group-info.js";
@@ -25,6 +26,7 @@ export function Chat({ chats, conversation }: { chats: ChatsViewModel; conversat
   const follow = useTimelineFollow(items);
   const picking = useFileSending(conversation, () => follow.follow());
   const [retentionError, setRetentionError] = useState("");
+  useReadWhenSeen(conversation, follow);
   useEffect(() => conversation.markRead(), [conversation, items.length]);
 
   const send = () => {
@@ -78,6 +80,7 @@ export function Chat({ chats, conversation }: { chats: ChatsViewModel; conversat
           );
         })}
       </ol>
+      <JumpToNewest conversation={conversation} follow={follow} t={t} />
       <TypingLine conversation={conversation} t={t} />
       {(conversation.error || retentionError) && <p role="alert">{conversation.error || retentionError}</p>}
       {files.error && <p role="alert" data-testid="file-error">{files.error}</p>}

@@ -1,11 +1,13 @@
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { befriend, openTab, type Person, type PwaWorld, register, shot, startWorld } from "./pwa-harness.js";
+import type { Page } from "playwright-core";
+import { befriend, newestWhole, openTab, type Person, type PwaWorld, register, shot, startWorld } from "./pwa-harness.js";
 
 // Alice (im.alice.test) sends Bob (im.bob.test) a photo, a 20 MiB file and a voice note from the
 // PWA; Bob sees the photo and opens it full screen, downloads the file whole and plays the voice
-// note. A blob changed on its way to Bob is refused and shown damaged (PROTOCOL §15).
+// note. A blob changed on its way to Bob is refused and shown damaged (PROTOCOL §15). A chat with
+// photos opens at its newest message, and is read only while that is on a shown screen.
 describe("attachments in the PWA, across two domains", () => {
   let world: PwaWorld;
   let alice: Person;
@@ -111,4 +113,125 @@ describe("attachments in the PWA, across two domains", () => {
     await bob.page.getByTestId("attachment-damaged").filter({ hasText: "contract.pdf" }).waitFor({ timeout: 60_000 });
     await shot(bob.page, "attachment-damaged");
   }, 180_000);
+
+  // The tester's report: a chat whose photos load after it is drawn opened partway up, the newest
+  // messages below the screen, messages that came while reading above gave no sign, and Alice saw
+  // them read.
+  describe("a chat with photos opens at its newest message", () => {
+    let carol: Person;
+    const composer = (page: Page) => page.getByLabel("Message", { exact: true });
+    const timeline = (page: Page) => page.getByTestId("timeline");
+    const openChat = (person: Person, name: string) => person.page.getByTestId("chat-row").filter({ hasText: name }).click({ timeout: 60_000 });
+    // Every photo drawn at its own size, two frames on: the timeline's height is final.
+    const settled = async (page: Page, newest: string) => {
+      await page.getByTestId("message").last().filter({ hasText: newest }).waitFor({ timeout: 60_000 });
+      await page.waitForFunction(() => {
+        const images = [...document.querySelectorAll('[data-testid="timeline"] img')] as HTMLImageElement[];
+        return images.length >= 3 && images.every((img) => img.complete && img.naturalHeight > 0 && img.dataset.testid === "image-full");
+      }, null, { timeout: 60_000 });
+      await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+    };
+    const photo = (page: Page, width: number, height: number, colour: string) =>
+      page.evaluate(async ([w, h, c]) => {
+        const canvas = new OffscreenCanvas(w, h);
+        const g = canvas.getContext("2d")!;
+        g.fillStyle = c;
+        g.fillRect(0, 0, w, h);
+        return Array.from(new Uint8Array(await (await canvas.convertToBlob({ type: "image/png" })).arrayBuffer()));
+      }, [width, height, colour] as const);
+
+    it("Bob, away, gets two photos and six messages from Alice, and Carol writes to him too", async () => {
+      await bob.context.unroute("**/emsg/v1/blobs/**");
+      carol = await register(world, world.bob, "im.bob.test", "carol");
+      await befriend(carol, bob);
+      await carol.page.getByTestId("friend-list").getByRole("button", { name: "Message" }).click();
+      await composer(carol.page).fill("Hi Bob, Carol here");
+      await composer(carol.page).press("Enter");
+      await openTab(bob.page, "Chats");
+      await bob.page.getByTestId("chat-row").filter({ hasText: "Hi Bob, Carol here" }).waitFor({ timeout: 60_000 });
+
+      await bob.page.goto("about:blank");
+      const input = alice.page.getByTestId("file-input");
+      await input.setInputFiles({ name: "tall.png", mimeType: "image/png", buffer: Buffer.from(await photo(alice.page, 300, 900, "#c33")) });
+      await input.setInputFiles({ name: "holiday.png", mimeType: "image/png", buffer: Buffer.from(await photo(alice.page, 640, 420, "#36c")) });
+      for (let i = 1; i <= 6; i++) {
+        await composer(alice.page).fill(`Offline message ${i}`);
+        await composer(alice.page).press("Enter");
+      }
+      await expect.poll(() => alice.page.locator('[data-testid="message"] [data-testid="tick"][data-status="sending"]').count(), { timeout: 60_000 }).toBe(0);
+    }, 240_000);
+
+    it("Bob back: the chat opens at its newest message, whole, after its photos load, each time he goes back to it, on a desktop and a phone", async () => {
+      await bob.page.goto(world.bob);
+      await bob.page.getByRole("navigation").waitFor();
+      await openTab(bob.page, "Chats");
+      for (const viewport of [{ width: 1180, height: 760 }, { width: 390, height: 844 }]) {
+        await bob.page.setViewportSize(viewport);
+        // A phone shows the chat list or a chat: back from the chat the desktop rounds left open.
+        if (viewport.width < 600) await bob.page.getByRole("button", { name: "Back" }).click();
+        for (let round = 0; round < 3; round++) {
+          await openChat(bob, "carol#im.bob.test");
+          await bob.page.getByTestId("message").filter({ hasText: "Hi Bob, Carol here" }).waitFor();
+          if (viewport.width < 600) await bob.page.getByRole("button", { name: "Back" }).click();
+          await openChat(bob, "alice#im.alice.test");
+          await settled(bob.page, "Offline message 6");
+          expect(await newestWhole(bob.page), `${viewport.width}px, opening ${round + 1}`).toBe(true);
+          if (viewport.width < 600) await bob.page.getByRole("button", { name: "Back" }).click();
+        }
+      }
+      await bob.page.setViewportSize({ width: 1180, height: 760 });
+      await openChat(bob, "alice#im.alice.test");
+      await settled(bob.page, "Offline message 6");
+      await shot(bob.page, "photos-chat-opened");
+    }, 240_000);
+
+    it("a message coming while Bob reads further up leaves him there, is not marked read, and a jump button with its count takes him to it", async () => {
+      await timeline(bob.page).hover();
+      await bob.page.mouse.wheel(0, -1500);
+      await expect.poll(() => timeline(bob.page).evaluate((t) => t.scrollHeight - t.scrollTop - t.clientHeight)).toBeGreaterThan(300);
+      const jump = bob.page.getByRole("button", { name: /newest message/ });
+      await jump.waitFor();
+      const readingAt = await timeline(bob.page).evaluate((t) => t.scrollTop);
+
+      await composer(alice.page).fill("Are you still there?");
+      await composer(alice.page).press("Enter");
+      await bob.page.getByTestId("message").filter({ hasText: "Are you still there?" }).waitFor({ timeout: 60_000 });
+      await expect.poll(() => jump.textContent()).toContain("1");
+      expect(await timeline(bob.page).evaluate((t) => t.scrollTop)).toBe(readingAt);
+      expect(await newestWhole(bob.page)).toBe(false);
+      await shot(bob.page, "jump-to-newest");
+      // Delivered to Bob, not read: it is not on his screen.
+      const aliceTick = alice.page.getByTestId("message").filter({ hasText: "Are you still there?" }).getByTestId("tick");
+      await expect.poll(() => aliceTick.getAttribute("data-status"), { timeout: 30_000 }).toBe("delivered");
+      await alice.page.waitForTimeout(3000);
+      expect(await aliceTick.getAttribute("data-status")).toBe("delivered");
+
+      await jump.focus();
+      await bob.page.keyboard.press("Enter");
+      await expect.poll(() => newestWhole(bob.page)).toBe(true);
+      await expect.poll(() => jump.count()).toBe(0);
+      await expect.poll(() => aliceTick.getAttribute("data-status"), { timeout: 30_000 }).toBe("read");
+    }, 180_000);
+
+    it("a message coming while Bob's page is hidden, his chat open at the newest, is read only once he is back", async () => {
+      const setHidden = (hidden: boolean) =>
+        bob.page.evaluate((hide) => {
+          if (hide) Object.defineProperty(document, "visibilityState", { get: () => "hidden", configurable: true });
+          else delete (document as unknown as { visibilityState?: string }).visibilityState;
+          document.dispatchEvent(new Event("visibilitychange"));
+        }, hidden);
+      await setHidden(true);
+      await composer(alice.page).fill("Back soon?");
+      await composer(alice.page).press("Enter");
+      await bob.page.getByTestId("message").filter({ hasText: "Back soon?" }).waitFor({ timeout: 60_000 });
+      const aliceTick = alice.page.getByTestId("message").filter({ hasText: "Back soon?" }).getByTestId("tick");
+      await expect.poll(() => aliceTick.getAttribute("data-status"), { timeout: 30_000 }).toBe("delivered");
+      await alice.page.waitForTimeout(3000);
+      expect(await aliceTick.getAttribute("data-status")).toBe("delivered");
+
+      await setHidden(false);
+      await expect.poll(() => aliceTick.getAttribute("data-status"), { timeout: 30_000 }).toBe("read");
+      expect(await newestWhole(bob.page)).toBe(true);
+    }, 120_000);
+  });
 });

@@ -73,6 +73,8 @@ export const en = {
   "conv.composerHint": "Enter sends, Shift+Enter adds a line",
   "conv.loadOlder": "Show earlier messages",
   "conv.empty": "No messages yet. Messages are end-to-end encrypted.",
+  "conv.jumpNewest": "Jump to the newest message",
+  "conv.jumpNewestCount": "{count} new: jump to the newest message",
   "conv.status.sending": "Sending",
   "conv.status.queued": "Waiting for connection",
   "conv.status.sent": "Sent",

@@ -66,6 +66,10 @@ export class ConversationViewModel extends Observable {
   #draftKey: string;
   /** The composer changed since the chat opened: the draft kept for it is not read back over it. */
   #draftTouched = false;
+  /** Messages that came while the person was not at the newest one (reading further up, or the page hidden), for the jump button. */
+  newBelow = 0;
+  /** The person sees the newest message: the view says so. Only then is the chat marked read. */
+  #seeingNewest = false;
   /** Its files: sending, fetching, and the fetched ones to show. */
   readonly files: AttachmentsViewModel;
   /** The friend's other 1:1s this chat shows with its own (see friendChats). */
@@ -80,6 +84,7 @@ export class ConversationViewModel extends Observable {
     this.files = new AttachmentsViewModel(ctx, () => this.target, (conversation) => this.#holds(conversation));
     const take = (message: MessageRecord) => {
       if (!this.#holds(message.conversation)) return;
+      if (this.loaded && !this.#seeingNewest && message.direction === "in" && !message.notice && !this.#messages.has(message.id)) this.newBelow++;
       this.#messages.set(message.id, message);
       this.#invalidate();
       // Someone in the chat set its timer: the header shows the chat's new one.
@@ -364,8 +369,23 @@ export class ConversationViewModel extends Observable {
     if (this.#starred.delete(id)) this.#invalidate();
   }
 
+  /**
+   * The view tells whether the newest message is on screen: the timeline at its bottom, on a page
+   * that is shown. Arriving there reads what came.
+   */
+  seeNewest(seeing: boolean): void {
+    if (seeing === this.#seeingNewest) return;
+    this.#seeingNewest = seeing;
+    if (seeing) {
+      this.newBelow = 0;
+      this.markRead();
+    }
+    this.changed();
+  }
+
+  /** Marks the chat read, and sends `read` receipts, only while the person sees its newest message. */
   markRead(): void {
-    if (this.conversation) void this.#ctx.client.markRead(this.conversation);
+    if (this.conversation && this.#seeingNewest) void this.#ctx.client.markRead(this.conversation);
   }
 
   async #reloadRetention(): Promise<void> {

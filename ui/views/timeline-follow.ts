@@ -1,7 +1,13 @@
-import { useLayoutEffect, useMemo, useRef, useState } from "preact/hooks";
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "preact/hooks";
 
 /** This near the bottom, in pixels, still counts as reading the newest messages. */
 const NEAR_BOTTOM_PX = 40;
+/**
+ * A scroll this soon after the person's wheel, touch or key is theirs. Any other is the page's own:
+ * a photo above growing as it loads (the browser's scroll anchoring moves the view), or ours.
+ */
+const USER_SCROLL_MS = 800;
+const SCROLL_KEYS = new Set(["ArrowUp", "ArrowDown", "PageUp", "PageDown", "Home", "End", " ", "Tab"]);
 
 export interface TimelineFollow {
   /** The timeline element's ref. */
@@ -12,6 +18,19 @@ export interface TimelineFollow {
   follow(): void;
   /** Keeps what is on screen still while older messages are put above it: call before asking for them. */
   holdPlace(): void;
+  /** To the newest message now, following again (the jump button). */
+  jump(): void;
+  /** The timeline is at its newest message. */
+  atNewest: boolean;
+  /** At its newest message on a page that is shown: what came could be read. */
+  seeing: boolean;
+}
+
+/** Whether a key pressed in `target` scrolls the page rather than types. */
+function scrollsByKey(event: KeyboardEvent): boolean {
+  const target = event.target as HTMLElement | null;
+  const typing = target?.isContentEditable || target?.tagName === "TEXTAREA" || target?.tagName === "INPUT" || target?.tagName === "SELECT";
+  return SCROLL_KEYS.has(event.key) && !typing;
 }
 
 /**
@@ -19,15 +38,31 @@ export interface TimelineFollow {
  * drawn, when messages come (`items` changed), and whenever the timeline's size or a message's
  * changes, which moves the bottom without a scroll event (the header growing as the chat's details
  * arrive, the composer growing, a photo loading, a phone turned).
+ *
+ * Only the person's own scrolling stops following: a scroll event that reaches the handler after a
+ * photo grew (before the size observer saw it) finds the view short of the new bottom, and taking
+ * that for reading further up left chats with photos open partway up.
  */
 export function useTimelineFollow(items: unknown): TimelineFollow {
   const [element, setElement] = useState<HTMLElement | null>(null);
   const following = useRef(true);
+  const [atNewest, setAtNewest] = useState(true);
+  const [shown, setShown] = useState(() => document.visibilityState === "visible");
   const olderAnchor = useRef<number | null>(null);
+  const lastInput = useRef(Number.NEGATIVE_INFINITY);
+  const pressing = useRef(false);
+
+  const setFollowing = (value: boolean) => {
+    following.current = value;
+    setAtNewest(value);
+  };
+  const toBottom = (timeline: HTMLElement) => {
+    timeline.scrollTop = timeline.scrollHeight;
+  };
 
   // A timeline drawn anew (the chat opened again) starts at its newest message.
   useLayoutEffect(() => {
-    following.current = true;
+    setFollowing(true);
     olderAnchor.current = null;
   }, [element]);
 
@@ -37,25 +72,71 @@ export function useTimelineFollow(items: unknown): TimelineFollow {
       element.scrollTop = element.scrollHeight - olderAnchor.current;
       olderAnchor.current = null;
     } else if (following.current) {
-      element.scrollTop = element.scrollHeight;
+      toBottom(element);
     }
   }, [element, items]);
 
   useLayoutEffect(() => {
     if (!element || typeof ResizeObserver === "undefined") return;
     const observer = new ResizeObserver(() => {
-      if (following.current) element.scrollTop = element.scrollHeight;
+      if (following.current) toBottom(element);
     });
     observer.observe(element);
     for (const child of element.children) observer.observe(child);
     return () => observer.disconnect();
   }, [element, items]);
 
-  return useMemo(
+  // What the person does to scroll: a wheel, a touch, a key, or a press on the scrollbar held while dragging.
+  useEffect(() => {
+    if (!element) return;
+    const input = () => {
+      lastInput.current = performance.now();
+    };
+    const press = () => {
+      pressing.current = true;
+      input();
+    };
+    const release = () => {
+      if (!pressing.current) return;
+      pressing.current = false;
+      input();
+    };
+    const key = (event: KeyboardEvent) => {
+      if (scrollsByKey(event)) input();
+    };
+    element.addEventListener("wheel", input, { passive: true });
+    element.addEventListener("touchstart", input, { passive: true });
+    element.addEventListener("touchmove", input, { passive: true });
+    element.addEventListener("pointerdown", press);
+    window.addEventListener("pointerup", release);
+    window.addEventListener("pointercancel", release);
+    document.addEventListener("keydown", key);
+    return () => {
+      element.removeEventListener("wheel", input);
+      element.removeEventListener("touchstart", input);
+      element.removeEventListener("touchmove", input);
+      element.removeEventListener("pointerdown", press);
+      window.removeEventListener("pointerup", release);
+      window.removeEventListener("pointercancel", release);
+      document.removeEventListener("keydown", key);
+    };
+  }, [element]);
+
+  useEffect(() => {
+    const change = () => setShown(document.visibilityState === "visible");
+    document.addEventListener("visibilitychange", change);
+    return () => document.removeEventListener("visibilitychange", change);
+  }, []);
+
+  const actions = useMemo(
     () => ({
       ref: setElement,
       onScroll() {
-        if (element) following.current = element.scrollHeight - element.scrollTop - element.clientHeight < NEAR_BOTTOM_PX;
+        if (!element) return;
+        const byPerson = pressing.current || performance.now() - lastInput.current < USER_SCROLL_MS;
+        if (element.scrollHeight - element.scrollTop - element.clientHeight < NEAR_BOTTOM_PX) setFollowing(true);
+        else if (byPerson) setFollowing(false);
+        else if (following.current) toBottom(element);
       },
       follow() {
         following.current = true;
@@ -63,7 +144,12 @@ export function useTimelineFollow(items: unknown): TimelineFollow {
       holdPlace() {
         if (element) olderAnchor.current = element.scrollHeight - element.scrollTop;
       },
+      jump() {
+        setFollowing(true);
+        if (element) toBottom(element);
+      },
     }),
     [element],
   );
+  return { ...actions, atNewest, seeing: atNewest && shown };
 }

@@ -7,6 +7,7 @@ import { outgoingText } from "../../../ui/view-models/composer.js";
 import { RETENTION_CHOICES, readRetention, retentionLabel, retentionValue } from "../../../ui/view-models/settings-form.js";
 import { useModel } from "../../../ui/views/use-model.js";
 import { useTimelineFollow } from "../../../ui/views/timeline-follow.js";
+import { JumpToNewest, useReadWhenSeen } from "../../../ui/views/newest-message.js";
 import { AttachmentBody, TransferBar } from "../../../ui/views/attachment-parts.js";
 import { AttachButtons, composerKeyDown, TypingLine, useFileSending } from "../../../ui/views/composer-parts.js";
 import { Icon } from "./icons.js";
@@ -27,6 +28,7 @@ export function ConversationView({ app, chats, conversation }: { app: AppViewMod
   // A 1:1 is headed by the person's display name, their address always beside it (PROTOCOL §8.2).
   const person = !group && conversation.peer ? chats.people.person(conversation.peer, { full: true }) : null;
 
+  useReadWhenSeen(conversation, follow);
   useEffect(() => conversation.markRead(), [conversation, items.length]);
 
   // The view stays still while older messages load above it.
@@ -127,6 +129,7 @@ export function ConversationView({ app, chats, conversation }: { app: AppViewMod
           ),
         )}
       </div>
+      <JumpToNewest conversation={conversation} follow={follow} t={t} />
       <TypingLine conversation={conversation} t={t} />
       {conversation.error ? <p class="notice" role="alert">{conversation.error}</p> : null}
       {files.error ? <p class="notice" role="alert" data-testid="file-error">{files.error}</p> : null}

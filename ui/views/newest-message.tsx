@@ -1,0 +1,34 @@
+import { useEffect } from "preact/hooks";
+import type { Translate } from "../i18n/translate.js";
+import type { ConversationViewModel } from "../view-models/conversation-model.js";
+import type { TimelineFollow } from "./timeline-follow.js";
+
+/**
+ * Tells the conversation whether its newest message is on screen, so it is marked read (and a
+ * `read` receipt sent) only then; a timeline no longer drawn (another tab, the group's details)
+ * sees nothing.
+ */
+export function useReadWhenSeen(conversation: ConversationViewModel, follow: TimelineFollow): void {
+  useEffect(() => {
+    conversation.seeNewest(follow.seeing);
+    return () => conversation.seeNewest(false);
+  }, [conversation, follow.seeing]);
+}
+
+/**
+ * Shown while the person reads further up: takes them to the newest message, with how many came
+ * meanwhile. Put right after the timeline, it floats over the timeline's bottom corner.
+ */
+export function JumpToNewest({ conversation, follow, t }: { conversation: ConversationViewModel; follow: TimelineFollow; t: Translate }) {
+  if (follow.atNewest) return null;
+  const count = conversation.newBelow;
+  const label = count > 0 ? t("conv.jumpNewestCount", { count }) : t("conv.jumpNewest");
+  return (
+    <div class="jump-newest">
+      <button type="button" aria-label={label} title={label} onClick={() => follow.jump()} data-testid="jump-newest">
+        <span aria-hidden="true">↓</span>
+        {count > 0 ? <span class="jump-count" aria-hidden="true">{count}</span> : null}
+      </button>
+    </div>
+  );
+}
