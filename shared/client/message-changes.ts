@@ -1,7 +1,7 @@
 import type { Address } from "../address.js";
 import type { DeleteContent, EditContent, ReactionContent, ReceiptContent } from "../content.js";
 import type { CoreContext } from "./context.js";
-import { type ConversationRecord, loadConversation } from "./conversation-record.js";
+import { type ConversationRecord, lastLine, loadConversation } from "./conversation-record.js";
 import { indexMessages } from "./search.js";
 import { findMessage, type MessageRecord, saveMessage, setStatus } from "./messages.js";
 
@@ -131,8 +131,12 @@ async function store(ctx: CoreContext, record: ConversationRecord, message: Mess
   await saveMessage(ctx, message);
   if (message.deleted || message.editedAt !== undefined) await indexMessages(ctx, [message]);
   ctx.events.emit("status", message);
-  if (record.last?.id !== message.id) return record;
-  return { ...record, last: { ...record.last, text: message.text } };
+  return withChanged(record, message);
+}
+
+/** `record` whose chat-list line is `message` as changed now (edited, or deleted for everyone). */
+export function withChanged(record: ConversationRecord, message: MessageRecord): ConversationRecord {
+  return record.last?.id === message.id ? { ...record, last: lastLine(message) } : record;
 }
 
 /**

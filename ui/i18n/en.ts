@@ -267,6 +267,7 @@ export const en = {
 
   "chats.newGroup": "New group",
   "chats.from": "{name}: {text}",
+  "chats.youDeleted": "You deleted this message",
   "chats.timer": "Disappearing messages: {time}",
   "chats.timerOff": "Disappearing messages: off",
   "chats.timerOwn": "Disappearing messages: each device's setting",

@@ -269,6 +269,7 @@ export const zhCN: Record<MessageKey, string> = {
 
   "chats.newGroup": "新建群组",
   "chats.from": "{name}：{text}",
+  "chats.youDeleted": "你删除了这条消息",
   "chats.timer": "消息定时消失：{time}",
   "chats.timerOff": "消息定时消失：已关闭",
   "chats.timerOwn": "消息定时消失：按各设备的设置",
