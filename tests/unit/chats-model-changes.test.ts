@@ -31,3 +31,50 @@ describe("the chat list after a message is deleted for everyone", { timeout: 60_
     expect(rowOf(await chatList(bob), conversation).preview).toMatch(/: This message was deleted$/);
   });
 });
+
+describe("the unread count when messages change before they are read", { timeout: 60_000 }, () => {
+  it("counts neither an edit nor a message deleted for everyone: on the row, and in the total the tab and page title show", async () => {
+    const { alice, bob, carol, conversation } = await tripGroup();
+    const list = await chatList(bob);
+    // While Bob is away, Alice sends two, edits one, deletes the other and sends one more.
+    const edited = await alice.sendText(conversation, "meet at 5");
+    const deleted = await alice.sendText(conversation, "bring the tent");
+    await alice.editMessage(edited.id, "meet at 6");
+    await alice.deleteForEveryone(deleted.id);
+    await alice.sendText(conversation, "see you there");
+    await alice.flush();
+    await syncAll(bob, carol);
+    expect(rowOf(list, conversation).unread).toBe(2);
+    expect(list.unreadTotal).toBe(2);
+  });
+
+  it("takes back the count of an unread message deleted later, though it was not the chat's last", async () => {
+    const { alice, bob, carol, conversation } = await tripGroup();
+    const list = await chatList(bob);
+    const deleted = await alice.sendText(conversation, "bring the tent");
+    await alice.sendText(conversation, "see you there");
+    await alice.flush();
+    await syncAll(bob, carol);
+    expect(rowOf(list, conversation).unread).toBe(2);
+    await alice.deleteForEveryone(deleted.id);
+    await alice.flush();
+    await syncAll(bob, carol);
+    expect(rowOf(list, conversation).unread).toBe(1);
+    expect(rowOf(list, conversation).preview).toContain("see you there");
+    expect(list.unreadTotal).toBe(1);
+  });
+
+  it("leaves the count as it is when a message read already is deleted", async () => {
+    const { alice, bob, carol, conversation } = await tripGroup();
+    const list = await chatList(bob);
+    const read = await alice.sendText(conversation, "bring the tent");
+    await alice.flush();
+    await syncAll(bob, carol);
+    await bob.markRead(conversation);
+    await alice.sendText(conversation, "see you there");
+    await alice.deleteForEveryone(read.id);
+    await alice.flush();
+    await syncAll(bob, carol);
+    expect(rowOf(list, conversation).unread).toBe(1);
+  });
+});
