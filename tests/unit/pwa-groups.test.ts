@@ -67,7 +67,7 @@ describe("group timeline", () => {
       "— bob left",
     ]);
     const zhItems = buildTimeline([notice("l", now, { type: "left", by: bob }), notice("a", now + 1, { type: "added", by: alice, who: [bob, carol] })], now, "zh-CN", zh, group(alice, [alice, bob, carol]));
-    expect(lines(zhItems)).toEqual(["— bob 退出了群组", "— 你 添加了 bob和carol"]);
+    expect(lines(zhItems)).toEqual(["— bob 退出了群组", "— 你添加了 bob和carol"]);
   });
 
   it("keeps 1:1 chats as they were: no names, runs by side only", () => {
