@@ -90,7 +90,7 @@ export function App({ layout }: { layout: "popup" | "panel" }) {
           </nav>
           {tab === "chats" && chats && <Chats self={self} chats={chats} friends={status.friends} />}
           {tab === "friends" && chats && <Friends self={self} friends={status.friends} people={chats.people} onOpenChat={openChat} />}
-          {tab === "settings" && <Settings />}
+          {tab === "settings" && <Settings self={self} />}
         </>
       )}
     </main>

@@ -12,7 +12,7 @@ import { t } from "./i18n.js";
 export function Chats({ self, chats, friends }: { self: Address; chats: ChatsViewModel; friends: FriendView[] }) {
   useModel(chats);
   const [newGroup, setNewGroup] = useState(false);
-  if (newGroup) return <NewGroup self={self} onCreated={(id) => void chats.load().then(() => chats.open(id))} onCancel={() => setNewGroup(false)} />;
+  if (newGroup) return <NewGroup self={self} people={chats.people} onCreated={(id) => void chats.load().then(() => chats.open(id))} onCancel={() => setNewGroup(false)} />;
   const rows = chats.rows;
   const withoutChat = friends.filter((f) => f.state === "friend" && !rows.some((r) => r.title === f.address));
   return (

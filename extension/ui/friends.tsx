@@ -2,6 +2,7 @@ import { useEffect, useState } from "preact/hooks";
 import type { Address } from "../../shared/address.js";
 import { ERROR_SENTENCE, isErrorCode } from "../../shared/errors.js";
 import { readFriendInput } from "../../ui/view-models/friend-input.js";
+import { sentNote } from "../../ui/view-models/friends-model.js";
 import type { PeopleNames } from "../../ui/view-models/people-names.js";
 import { useModel } from "../../ui/views/use-model.js";
 import type { FriendView } from "../messaging/messages.js";
@@ -18,15 +19,20 @@ export function Friends({ self, friends, people, onOpenChat }: { self: Address; 
   };
   const [input, setInput] = useState("");
   const [status, setStatus] = useState("");
+  const [sentTo, setSentTo] = useState<string | null>(null);
   // Requests held for review reach this device only by asking the server; the list then updates.
   useEffect(() => void ask({ type: "sync" }), []);
   const add = async (event: Event) => {
     event.preventDefault();
+    setSentTo(null);
     const read = readFriendInput(input, self);
     if (!read.ok) return setStatus(read.error);
     const reply = await ask({ type: "add-friend", address: read.address });
-    setStatus(reply.ok ? t("friends.sent", { address: reply.address }) : reply.message);
-    if (reply.ok) setInput("");
+    setStatus(reply.ok ? "" : reply.message);
+    if (reply.ok) {
+      setSentTo(reply.address);
+      setInput("");
+    }
   };
   const respond = async (address: string, verdict: "accept" | "decline" | "block") => {
     const reply = await ask({ type: "respond", address, verdict });
@@ -43,7 +49,7 @@ export function Friends({ self, friends, people, onOpenChat }: { self: Address; 
         <input aria-label={t("friends.addressLabel")} placeholder={t("friends.addressPlaceholder")} value={input} onInput={(e) => setInput(e.currentTarget.value)} />
         <button type="submit">{t("friends.send")}</button>
       </form>
-      <p role="status">{status}</p>
+      <p role="status">{sentNote(sentTo, friends.find((f) => f.address === sentTo), t) ?? status}</p>
       {requests.length > 0 && (
         <>
           <h3>{t("friends.incoming")}</h3>

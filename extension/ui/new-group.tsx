@@ -1,14 +1,15 @@
 import { useEffect, useState } from "preact/hooks";
 import type { Address } from "../../shared/address.js";
 import { GROUP_TITLE_MAX, NewGroupViewModel } from "../../ui/view-models/new-group-model.js";
+import type { PeopleNames } from "../../ui/view-models/people-names.js";
 import { FriendPickList } from "../../ui/views/friend-pick-list.js";
 import { useModel } from "../../ui/views/use-model.js";
 import { groupRequests } from "./group-requests.js";
 import { t } from "./i18n.js";
 
 /** Chats → New group: a name and ticked friends, through the view model the PWA uses too. */
-export function NewGroup({ self, onCreated, onCancel }: { self: Address; onCreated(conversation: string): void; onCancel(): void }) {
-  const [form] = useState(() => new NewGroupViewModel(groupRequests(self)));
+export function NewGroup({ self, people, onCreated, onCancel }: { self: Address; people: PeopleNames; onCreated(conversation: string): void; onCancel(): void }) {
+  const [form] = useState(() => new NewGroupViewModel(groupRequests(self), (address) => people.resolve(address)));
   useModel(form);
   useEffect(() => void form.load(), [form]);
   const create = async () => {

@@ -1,4 +1,5 @@
 import { useEffect, useMemo, useState } from "preact/hooks";
+import type { Address } from "../../shared/address.js";
 import { ProfileViewModel } from "../../ui/view-models/profile-model.js";
 import { ProfileSection } from "../../ui/views/profile-section.js";
 import { answered } from "./group-requests.js";
@@ -8,17 +9,18 @@ import { ask } from "./panel-api.js";
 import { t } from "./i18n.js";
 
 /** The display name and avatar form (PROTOCOL §8.2), asking the background, which holds the core. */
-function remoteProfile(): ProfileViewModel {
+function remoteProfile(self: Address): ProfileViewModel {
   return new ProfileViewModel({
+    address: self,
     profile: async () => answered(await ask({ type: "profile" })).profile ?? undefined,
     setProfile: async (name, avatar) => answered(await ask({ type: "set-profile", name, ...(avatar === undefined ? {} : { avatar }) })).profile,
   });
 }
 
-export function Settings() {
+export function Settings({ self }: { self: Address }) {
   const [settings, setSettings] = useState<SettingsView | null>(null);
   const [status, setStatus] = useState("");
-  const profile = useMemo(remoteProfile, []);
+  const profile = useMemo(() => remoteProfile(self), [self]);
   useEffect(() => {
     void ask({ type: "settings" }).then((reply) => (reply.ok ? setSettings(reply.settings) : setStatus(reply.message)));
     void profile.load();

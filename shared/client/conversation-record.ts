@@ -53,7 +53,7 @@ export interface ConversationRecord {
   created: number;
   unread: number;
   /** The chat list's line: the newest text or file, or a timer notice when one came after it. */
-  last?: Pick<MessageRecord, "id" | "from" | "text" | "at" | "direction" | "status" | "notice">;
+  last?: LastLine;
   /** The conversation before each of the latest commits this device applied, oldest first (PROTOCOL §8, Vetoes). */
   beforeCommits?: BeforeCommit[];
   /**
@@ -137,8 +137,15 @@ export function loadConversation(ctx: Pick<CoreContext, "store">, conversation: 
 /** `record` with `message` as its chat-list line, unless the line it has is newer. */
 export function withLast(record: ConversationRecord, message: MessageRecord): ConversationRecord {
   if (record.last && record.last.at > message.at) return record;
-  const { id, from, text, at, direction, status, notice } = message;
-  return { ...record, last: { id, from, text, at, direction, status, ...(notice ? { notice } : {}) } };
+  return { ...record, last: lastLine(message) };
+}
+
+/** What a chat row needs of its newest message; a deleted one says so, its text being "". */
+export type LastLine = Pick<MessageRecord, "id" | "from" | "text" | "at" | "direction" | "status" | "notice" | "deleted">;
+
+export function lastLine(message: MessageRecord): LastLine {
+  const { id, from, text, at, direction, status, notice, deleted } = message;
+  return { id, from, text, at, direction, status, ...(notice ? { notice } : {}), ...(deleted ? { deleted } : {}) };
 }
 
 export function summaryOf(record: ConversationRecord): ConversationSummary {

@@ -28,7 +28,7 @@ export async function applyDirectCopy(ctx: CoreContext, frame: DirectFrame, from
   const { record: next, outcome } = await readApplication(ctx, read, processed);
   // Announced like a hub item would be: a rename or a leave read here first changes the chat's
   // header and list now, since its hub copy is then only marked applied.
-  const changed = next.last?.id !== record.last?.id || next.last?.text !== record.last?.text || next.title !== record.title || next.kind !== record.kind || next.left !== record.left;
+  const changed = next.last?.id !== record.last?.id || next.last?.text !== record.last?.text || next.unread !== record.unread || next.title !== record.title || next.kind !== record.kind || next.left !== record.left;
   await saveConversation(ctx, next, changed);
   return outcome;
 }

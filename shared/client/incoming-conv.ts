@@ -316,7 +316,7 @@ export async function applyConvItem(ctx: CoreContext, item: ConvPayload): Promis
   } else if (processed.kind === "application") {
     ({ record: next, outcome } = await readApplication(ctx, next, processed, item.hubSeq, content));
   }
-  const changed = next.last?.id !== record.last?.id || next.last?.text !== record.last?.text || next.epoch !== record.epoch || next.title !== record.title || next.left !== record.left;
+  const changed = next.last?.id !== record.last?.id || next.last?.text !== record.last?.text || next.unread !== record.unread || next.epoch !== record.epoch || next.title !== record.title || next.left !== record.left;
   await saveConversation(ctx, next, changed || next.kind !== record.kind);
   return outcome;
 }

@@ -4,7 +4,7 @@ import { readReceiptsOn } from "./account-settings.js";
 import { forgetBlobs } from "./blob-deletions.js";
 import type { CoreContext } from "./context.js";
 import { loadConversation, saveConversation } from "./conversation-record.js";
-import { changed, type MessageChange } from "./message-changes.js";
+import { changed, type MessageChange, withChanged } from "./message-changes.js";
 import { indexMessages } from "./search.js";
 import { findMessage, history, type MessageRecord, saveMessage } from "./messages.js";
 import { enqueue, enqueueReceipt } from "./outgoing-queue.js";
@@ -41,7 +41,7 @@ async function apply(ctx: CoreContext, message: MessageRecord, change: MessageCh
   await enqueue(ctx, addressed(message, change));
   ctx.events.emit("status", next);
   const record = await loadConversation(ctx, message.conversation);
-  if (record?.last?.id === next.id) await saveConversation(ctx, { ...record, last: { ...record.last, text: next.text } });
+  if (record?.last?.id === next.id) await saveConversation(ctx, withChanged(record, next));
   return next;
 }
 

@@ -1,9 +1,9 @@
 import type { Address } from "../address.js";
 import type { DeleteContent, EditContent, ReactionContent, ReceiptContent } from "../content.js";
 import type { CoreContext } from "./context.js";
-import { type ConversationRecord, loadConversation } from "./conversation-record.js";
+import { type ConversationRecord, lastLine, loadConversation } from "./conversation-record.js";
 import { indexMessages } from "./search.js";
-import { findMessage, type MessageRecord, saveMessage, setStatus } from "./messages.js";
+import { findMessage, history, type MessageRecord, saveMessage, setStatus } from "./messages.js";
 
 /**
  * What refers to a stored message by its id (PROTOCOL §8.1): reactions, edits, deletes and
@@ -128,11 +128,27 @@ export async function applyHeld(ctx: CoreContext, record: ConversationRecord, me
 
 async function store(ctx: CoreContext, record: ConversationRecord, message: MessageRecord | undefined): Promise<ConversationRecord> {
   if (!message) return record;
+  // Read before the deleted copy replaces it: a message deleted before it was read is no news.
+  const unread = message.deleted && (await countedUnread(ctx, record, message)) ? record.unread - 1 : record.unread;
   await saveMessage(ctx, message);
   if (message.deleted || message.editedAt !== undefined) await indexMessages(ctx, [message]);
   ctx.events.emit("status", message);
-  if (record.last?.id !== message.id) return record;
-  return { ...record, last: { ...record.last, text: message.text } };
+  return withChanged({ ...record, unread }, message);
+}
+
+/** `record` whose chat-list line is `message` as changed now (edited, or deleted for everyone). */
+export function withChanged(record: ConversationRecord, message: MessageRecord): ConversationRecord {
+  return record.last?.id === message.id ? { ...record, last: lastLine(message) } : record;
+}
+
+/**
+ * Whether `message` is among those the unread count holds: the newest received ones not yet read,
+ * each counted once when it arrived (notices and deleted messages are not).
+ */
+async function countedUnread(ctx: CoreContext, record: ConversationRecord, message: MessageRecord): Promise<boolean> {
+  if (record.unread === 0 || message.direction !== "in" || message.readSent) return false;
+  const received = (await history(ctx, record.conversation, { limit: Number.MAX_SAFE_INTEGER })).filter((m) => m.direction === "in" && !m.notice && !m.deleted);
+  return received.slice(-record.unread).some((m) => m.id === message.id);
 }
 
 /**

@@ -2,7 +2,7 @@ import type { Address } from "../address.js";
 import { type ArchiveChat, type ArchiveContents, HISTORY_MAX_MESSAGES } from "../account-archive.js";
 import type { CoreContext } from "./context.js";
 import { attachmentContentOf, attachmentRecordOf } from "./attachments.js";
-import { type ConversationSummary, listConversations } from "./conversation-record.js";
+import { type ConversationSummary, lastLine, listConversations } from "./conversation-record.js";
 import { findMessage, history, type MessageRecord, saveMessage } from "./messages.js";
 import { indexMessages } from "./search.js";
 
@@ -130,8 +130,7 @@ export async function movedSummaries(ctx: Pick<CoreContext, "store">, live: read
     const first = messages[0];
     const newest = messages.at(-1);
     if (!first || !newest) continue;
-    const { id, from, text, at, direction, status } = newest;
-    const common = { epoch: 0, lastHubSeq: 0, created: first.at, unread: 0, last: { id, from, text, at, direction, status } };
+    const common = { epoch: 0, lastHubSeq: 0, created: first.at, unread: 0, last: lastLine(newest) };
     if (!chat.includes("/")) {
       const peer = chat as Address;
       summaries.push({ conversation: `@${peer}`, members: [self, peer], kind: "direct", peer, ...common });

@@ -1,6 +1,6 @@
 import type { Address } from "../address.js";
 import type { CoreContext } from "./context.js";
-import type { ConversationSummary } from "./conversation-record.js";
+import { type ConversationSummary, lastLine } from "./conversation-record.js";
 import type { MessageRecord } from "./messages.js";
 
 /**
@@ -22,8 +22,7 @@ export async function pendingSummaries(ctx: Pick<CoreContext, "store">, live: re
   for (const [chat, messages] of chats) {
     const peer = chat.slice(1) as Address;
     if (held.has(peer)) continue;
-    const { id, from, text, at, direction, status } = messages.at(-1)!;
-    summaries.push({ conversation: chat, members: [self, peer], kind: "direct", peer, epoch: 0, lastHubSeq: 0, created: messages[0]!.at, unread: 0, last: { id, from, text, at, direction, status } });
+    summaries.push({ conversation: chat, members: [self, peer], kind: "direct", peer, epoch: 0, lastHubSeq: 0, created: messages[0]!.at, unread: 0, last: lastLine(messages.at(-1)!) });
   }
   return summaries;
 }

@@ -205,6 +205,26 @@ describe("group chats in the PWA", () => {
     await shot(bob.page, "group-left");
   });
 
+  it("lists a named friend by that name in New group, the address under it", async () => {
+    // Carol set no name: her Settings avatar has her address's first letter.
+    await openTab(carol.page, "Settings");
+    expect(await carol.page.getByTestId("profile-form").getByTestId("avatar").textContent()).toBe("C");
+
+    // A nickname Alice gives Carol names her as a display name would.
+    await openTab(alice.page, "Friends");
+    alice.page.once("dialog", (prompt) => void prompt.accept("Carol Jones"));
+    await alice.page.locator(`[data-testid=person][data-address="${carol.address}"]`).getByRole("button", { name: "Nickname" }).click();
+    await openTab(alice.page, "Chats");
+    await alice.page.getByRole("button", { name: "New group" }).click();
+    const dialog = alice.page.getByTestId("new-group-dialog");
+    const carolsRow = dialog.locator(".pick-row").filter({ has: alice.page.getByRole("checkbox", { name: carol.address }) });
+    await expect.poll(() => carolsRow.locator(".pick-name > span").allTextContents()).toEqual(["Carol Jones", carol.address]);
+    await shot(alice.page, "group-new-names");
+    await alice.page.keyboard.press("Escape");
+    await dialog.waitFor({ state: "detached" });
+    await openGroup(alice, "Weekend trip");
+  });
+
   it("fits a phone: the group's header keeps its name, member count and Group info", async () => {
     await alice.page.setViewportSize({ width: 390, height: 800 });
     await alice.page.getByRole("button", { name: "Group info" }).waitFor();

@@ -8,6 +8,7 @@ import { chatRows, chatSummary } from "../../ui/view-models/chat-list.js";
 import { senderColour, senderLabels, type GroupLabels } from "../../ui/view-models/sender-label.js";
 import { NewGroupViewModel, type NewGroupClient } from "../../ui/view-models/new-group-model.js";
 import { GroupViewModel, type GroupClient } from "../../ui/view-models/group-model.js";
+import type { PersonName } from "../../shared/client/display-names.js";
 
 const t = translator("en");
 const zh = translator("zh-CN");
@@ -67,7 +68,7 @@ describe("group timeline", () => {
       "— bob left",
     ]);
     const zhItems = buildTimeline([notice("l", now, { type: "left", by: bob }), notice("a", now + 1, { type: "added", by: alice, who: [bob, carol] })], now, "zh-CN", zh, group(alice, [alice, bob, carol]));
-    expect(lines(zhItems)).toEqual(["— bob 退出了群组", "— 你 添加了 bob和carol"]);
+    expect(lines(zhItems)).toEqual(["— bob 退出了群组", "— 你添加了 bob和carol"]);
   });
 
   it("keeps 1:1 chats as they were: no names, runs by side only", () => {
@@ -119,6 +120,12 @@ function friend(address: Address, state: Friend["state"] = "friend", extra: Part
   return { address, accountKey: "k", state, since: 1, ...extra };
 }
 
+/** Names as PeopleNames resolves them: Bob and Dave set display names, Carol did not. */
+const displayNames = (address: Address): PersonName => {
+  const name = ({ [bob]: "Bob Builder", [dave]: "Dave" } as Record<string, string>)[address];
+  return { address, name: name ?? address.split("#")[0]!, source: name ? "profile" : "address", withAddress: false };
+};
+
 describe("the New group dialog", () => {
   const friends = [friend(carol), friend(bob), friend(dave, "outgoing"), friend(otherBob, "friend", { movedTo: "bob#im.carol.test" as Address })];
 
@@ -166,6 +173,16 @@ describe("the New group dialog", () => {
     expect(await form.create()).toBeNull();
     expect(form.error).toBe("f03#im.bob.test is not your friend, so you cannot add them.");
     expect(form.busy).toBe(false);
+  });
+
+  it("names friends by their display names with the address under it, as the friend list does, and finds them by either", async () => {
+    const form = new NewGroupViewModel({ friends: async () => friends, createGroup: async () => summary() }, displayNames);
+    await form.load();
+    expect(form.picker.rows.map((r) => [r.name, r.detail])).toEqual([["Bob Builder", bob], [carol, ""]]);
+    form.setQuery("builder");
+    expect(form.picker.rows.map((r) => r.address)).toEqual([bob]);
+    form.setQuery("bob#");
+    expect(form.picker.rows.map((r) => r.address)).toEqual([bob]);
   });
 
   it("says a group needs friends when there are fewer than two", async () => {
@@ -219,6 +236,13 @@ describe("group details", () => {
     expect(await model.addChosen()).toBe(true);
     expect(model.adding).toBeNull();
     expect(calls).toEqual(["rename Long weekend", `remove ${carol}`, `add ${dave}`]);
+  });
+
+  it("lists the friends to add by their display names, with the address under each", async () => {
+    const { client } = fakeGroupClient(bob, [], [friend(alice), friend(carol), friend(dave)]);
+    const model = new GroupViewModel(client, summary(), displayNames);
+    await model.startAdding();
+    expect(model.adding?.rows.map((r) => [r.name, r.detail])).toEqual([["Dave", dave]]);
   });
 
   it("leaves only after asking, then says so where the composer was", async () => {

@@ -8,6 +8,7 @@ import { reconnectDelay } from "../../ui/view-models/reconnect.js";
 import { deliveryOf } from "../../ui/view-models/conversation-model.js";
 import { friendRow } from "../../ui/view-models/friends-model.js";
 import { onboardingCheck } from "../../ui/view-models/onboarding-form.js";
+import { translator } from "../../ui/i18n/translate.js";
 
 const DAY = 86_400_000;
 const now = Date.UTC(2026, 10, 25, 12);
@@ -79,5 +80,17 @@ describe("onboarding", () => {
     expect(onboardingCheck({ ...base, protect: true, passphrase: "short", again: "short" }).passError).toBe("onboarding.passphraseShort");
     expect(onboardingCheck({ ...base, protect: true, passphrase: "long enough", again: "long enougH" }).passError).toBe("onboarding.passphraseMismatch");
     expect(onboardingCheck({ ...base, protect: true, passphrase: "long enough", again: "long enough" }).ready).toBe(true);
+  });
+
+  it("says in one sentence of the screen's language which rule a name breaks, not the hint again", () => {
+    const base = { name: "", domain: "im.alice.test", protect: false, passphrase: "", again: "" };
+    const why = (name: string) => onboardingCheck({ ...base, name }).nameError;
+    expect(why("Alice Smith")).toBe("onboarding.nameSpace");
+    expect(why("alice!")).toBe("onboarding.nameBad");
+    expect(why("a".repeat(65))).toBe("onboarding.nameLong");
+    expect(why("   ")).toBe("onboarding.nameMissing");
+    expect(why("Alice.Smith")).toBeNull();
+    const zh = translator("zh-CN");
+    expect(zh(why("Alice Smith")!)).toContain("空格");
   });
 });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import type { Address } from "../../shared/address.js";
 import type { Profile } from "../../shared/profile.js";
 import { ProfileViewModel } from "../../ui/view-models/profile-model.js";
 
@@ -7,6 +8,7 @@ function form() {
   let arrive!: (profile: Profile | undefined) => void;
   const saved: string[] = [];
   const model = new ProfileViewModel({
+    address: "bob#im.bob.test" as Address,
     profile: () => new Promise<Profile | undefined>((resolve) => (arrive = resolve)),
     setProfile: async (name: string) => {
       saved.push(name);
@@ -50,5 +52,16 @@ describe("the profile form in Settings", () => {
     expect(model.dirty).toBe(true);
     model.subscribe(() => redrawn++, model.version);
     expect(redrawn).toBe(1);
+  });
+
+  it("shows the initial of the name on the avatar, else of the address before '#', never a '#'", async () => {
+    const { model, loading, arrive } = form();
+    arrive(undefined);
+    await loading;
+    expect(model.initial).toBe("B");
+    model.setName("  émile ");
+    expect(model.initial).toBe("É");
+    model.setName("");
+    expect(model.initial).toBe("B");
   });
 });

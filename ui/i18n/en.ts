@@ -19,6 +19,10 @@ export const en = {
   "onboarding.lead": "Choose a name on {domain}. Your address works like an e-mail address: anyone on any EMSG server can reach you.",
   "onboarding.name": "Name",
   "onboarding.nameHint": "Lower-case letters, digits, and . _ - between them.",
+  "onboarding.nameMissing": "Choose a name.",
+  "onboarding.nameLong": "A name has at most 64 characters.",
+  "onboarding.nameSpace": "No spaces: join words with . _ or -, as in alice.smith.",
+  "onboarding.nameBad": "Only letters a-z, digits, and single . _ - between them.",
   "onboarding.preview": "Your address will be {address}",
   "onboarding.protect": "Protect my keys on this device with a passphrase",
   "onboarding.passphrase": "Passphrase",
@@ -272,6 +276,7 @@ export const en = {
 
   "chats.newGroup": "New group",
   "chats.from": "{name}: {text}",
+  "chats.youDeleted": "You deleted this message",
   "chats.timer": "Disappearing messages: {time}",
   "chats.timerOff": "Disappearing messages: off",
   "chats.timerOwn": "Disappearing messages: each device's setting",

@@ -21,6 +21,10 @@ export const zhCN: Record<MessageKey, string> = {
   "onboarding.lead": "在 {domain} 上选择一个名字。你的地址就像电子邮件地址：任何 EMSG 服务器上的人都能联系到你。",
   "onboarding.name": "名字",
   "onboarding.nameHint": "小写字母、数字，以及中间的 . _ -。",
+  "onboarding.nameMissing": "请选择一个名字。",
+  "onboarding.nameLong": "名字最多 64 个字符。",
+  "onboarding.nameSpace": "不能有空格：可用 . _ 或 - 连接单词，例如 alice.smith。",
+  "onboarding.nameBad": "只能使用字母 a-z、数字，以及夹在中间的单个 . _ -。",
   "onboarding.preview": "你的地址将是 {address}",
   "onboarding.protect": "用口令保护本设备上的密钥",
   "onboarding.passphrase": "口令",
@@ -274,6 +278,7 @@ export const zhCN: Record<MessageKey, string> = {
 
   "chats.newGroup": "新建群组",
   "chats.from": "{name}：{text}",
+  "chats.youDeleted": "你删除了这条消息",
   "chats.timer": "消息定时消失：{time}",
   "chats.timerOff": "消息定时消失：已关闭",
   "chats.timerOwn": "消息定时消失：按各设备的设置",

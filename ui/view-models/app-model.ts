@@ -320,7 +320,7 @@ export class AppViewModel extends Observable implements AppContext {
   }
 
   showTab(tab: Tab): void {
-    this.tab = tab;
+    this.#setTab(tab);
     this.#showLive();
     if (tab === "favorites") void this.favorites?.load();
     // Requests held for review never come through the mailbox; the core fetches them on sync.
@@ -328,8 +328,13 @@ export class AppViewModel extends Observable implements AppContext {
     this.changed();
   }
 
+  #setTab(tab: Tab): void {
+    if (this.tab === "friends" && tab !== "friends") this.friends?.leave();
+    this.tab = tab;
+  }
+
   openConversation(target: string): void {
-    this.tab = "chats";
+    this.#setTab("chats");
     this.chats?.open(target);
     this.changed();
   }

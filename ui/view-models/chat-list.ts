@@ -12,6 +12,8 @@ export interface ChatSummary {
   lastText: string | null;
   lastAt: number | null;
   lastMine: boolean;
+  /** The last message was deleted for everyone: its text is gone, the row says so. */
+  lastDeleted?: boolean;
   /** The last line is a notice (a chat's new timer), told by its own words. */
   lastNotice?: GroupNotice;
   unread: number;
@@ -63,6 +65,7 @@ export function chatSummary(c: ConversationSummary, self: Address, names?: ChatN
       lastText: last?.text || null,
       lastAt: last?.at ?? null,
       lastMine: last?.direction === "out",
+      ...(last?.deleted ? { lastDeleted: true } : {}),
       ...(last?.notice ? { lastNotice: last.notice } : {}),
       unread: c.unread,
       members: c.members.length,
@@ -76,6 +79,7 @@ export function chatSummary(c: ConversationSummary, self: Address, names?: ChatN
     lastText: c.last?.text ?? null,
     lastAt: c.last?.at ?? null,
     lastMine: c.last?.direction === "out",
+    ...(c.last?.deleted ? { lastDeleted: true } : {}),
     ...(c.last?.notice ? { lastNotice: c.last.notice } : {}),
     unread: c.unread,
   };
@@ -109,7 +113,8 @@ function noticePreview(notice: GroupNotice, t: Translate): string {
 /** "You: hi" for our own last message, "bob: hi" for someone's in a group, else the text alone. */
 function preview(chat: ChatSummary, t: Translate): string {
   if (chat.lastNotice) return noticePreview(chat.lastNotice, t);
-  const text = chat.lastText === null ? "" : previewOf(chat.lastText);
+  if (chat.lastDeleted && chat.lastMine) return t("chats.youDeleted");
+  const text = chat.lastDeleted ? t("conv.deleted") : chat.lastText === null ? "" : previewOf(chat.lastText);
   if (!text) return text;
   if (chat.lastMine) return t("chats.you", { text });
   return chat.lastFrom ? t("chats.from", { name: chat.lastFrom, text }) : text;

@@ -218,7 +218,7 @@ export class ChatsViewModel extends Observable {
   }
 
   startNewGroup(): void {
-    this.newGroup = new NewGroupViewModel(this.#ctx.client);
+    this.newGroup = new NewGroupViewModel(this.#ctx.client, (address) => this.people.resolve(address));
     this.newGroup.subscribe(() => this.changed());
     void this.newGroup.load();
     this.changed();

@@ -1,5 +1,6 @@
 import type { Address } from "../../shared/address.js";
 import { ERROR_SENTENCE, isErrorCode } from "../../shared/errors.js";
+import type { Translate } from "../i18n/translate.js";
 import type { AppContext } from "./app-context.js";
 import type { Friend } from "./core-types.js";
 import { readFriendInput } from "./friend-input.js";
@@ -40,12 +41,25 @@ export function friendRow(friend: Friend, trust: Trust): FriendRow {
   };
 }
 
+/**
+ * "Request sent to X." while the request just sent to `to` waits for an answer: once X accepted it,
+ * or it came back with a reason (listed apart), the note would only be stale. A request not listed
+ * yet (the list updates after the send) still waits; so does one queued until the extension is set
+ * up. Worded when shown, so it follows a change of language.
+ */
+export function sentNote(to: string | null, request: { state: string; bounced?: string } | undefined, t: Translate): string | null {
+  if (to === null) return null;
+  const waiting = !request || ((request.state === "outgoing" || request.state === "queued") && !request.bounced);
+  return waiting ? t("friends.sent", { address: to }) : null;
+}
+
 /** Friends, requests in and out, and the add-a-friend form. */
 export class FriendsViewModel extends ActionModel {
   readonly #ctx: AppContext;
   #friends = new Map<string, Friend>();
   #trust = new Map<string, Trust>();
-  notice: string | null = null;
+  /** Whom the request sent from this screen went to, for the note saying so. */
+  #sentTo: Address | null = null;
   /** What the address field holds: typed, pasted, scanned or from an invite link. */
   draft = "";
 
@@ -97,6 +111,15 @@ export class FriendsViewModel extends ActionModel {
   get blocked(): FriendRow[] {
     return this.#rows(["blocked"]);
   }
+  get notice(): string | null {
+    return sentNote(this.#sentTo, this.#sentTo === null ? undefined : this.#friends.get(this.#sentTo), this.#ctx.t);
+  }
+
+  /** Leaving the screen: the note about the last request sent has been seen. */
+  leave(): void {
+    this.#sentTo = null;
+  }
+
   get isEmpty(): boolean {
     return this.#friends.size === 0;
   }
@@ -119,7 +142,7 @@ export class FriendsViewModel extends ActionModel {
    */
   useCode(text: string): void {
     const input = readFriendInput(text, this.#ctx.client.address);
-    this.notice = null;
+    this.#sentTo = null;
     this.error = input.ok ? null : input.error;
     if (input.ok) this.draft = input.address;
     this.changed();
@@ -127,7 +150,7 @@ export class FriendsViewModel extends ActionModel {
 
   async add(note: string): Promise<boolean> {
     const input = readFriendInput(this.draft, this.#ctx.client.address);
-    this.notice = null;
+    this.#sentTo = null;
     if (!input.ok) {
       this.error = input.error;
       this.changed();
@@ -136,7 +159,7 @@ export class FriendsViewModel extends ActionModel {
     return this.attempt(async () => {
       await this.#ctx.client.sendFriendRequest(input.address, note.trim());
       this.draft = "";
-      this.notice = this.#ctx.t("friends.sent", { address: input.address });
+      this.#sentTo = input.address;
     });
   }
 

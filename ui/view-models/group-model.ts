@@ -186,7 +186,8 @@ export class GroupViewModel extends ActionModel {
 
   async startAdding(): Promise<void> {
     const friends = await this.#client.friends();
-    this.adding = new FriendPicker(pickable(friends, this.#summary.members));
+    // Named as the roster names them, also after a name changes while the list is open.
+    this.adding = new FriendPicker(pickable(friends, this.#summary.members), (address) => this.#names?.(address));
     this.changed();
   }
 

@@ -1,7 +1,7 @@
 import type { Address } from "../../shared/address.js";
 import type { MessageKey } from "../i18n/en.js";
 import type { ConversationSummary, EmsgClient } from "./core-types.js";
-import { FriendPicker, type PickableFriend, pickable } from "./friend-picker.js";
+import { FriendPicker, type PickableFriend, type PickerNames, pickable } from "./friend-picker.js";
 import { ActionModel } from "./action-model.js";
 
 export const GROUP_TITLE_MAX = 100;
@@ -22,19 +22,22 @@ export type NewGroupClient = Pick<EmsgClient, "createGroup"> & { friends(): Prom
 /** The "New group" dialog: a name and friends picked from a list; the core makes the group. */
 export class NewGroupViewModel extends ActionModel {
   readonly #client: NewGroupClient;
+  readonly #names: PickerNames | undefined;
   picker = new FriendPicker([]);
   loaded = false;
   title = "";
   /** Set after Create was pressed: problems show once the person tried, not while they type. */
   tried = false;
 
-  constructor(client: NewGroupClient) {
+  /** `names`: how friends are named, as everywhere else (their display names). */
+  constructor(client: NewGroupClient, names?: PickerNames) {
     super();
     this.#client = client;
+    this.#names = names;
   }
 
   async load(): Promise<void> {
-    this.picker = new FriendPicker(pickable(await this.#client.friends()));
+    this.picker = new FriendPicker(pickable(await this.#client.friends()), this.#names);
     this.loaded = true;
     this.changed();
   }

@@ -2,10 +2,11 @@ import { displayNameProblem, PROFILE_NAME_MAX_CHARS, tidyDisplayName, type Avata
 import type { MessageKey } from "../i18n/en.js";
 import { ActionModel } from "./action-model.js";
 import type { EmsgClient } from "./core-types.js";
-import { avatarUrl } from "./people-names.js";
+import { avatarUrl, initialOf } from "./people-names.js";
+import { localPart } from "./sender-label.js";
 
-/** The core's part the profile form uses: the PWA's core, or the extension's background. */
-export type ProfileEditClient = Pick<EmsgClient, "profile" | "setProfile">;
+/** The core's part the profile form uses: the PWA's core, or the extension's background; `address` is this account's. */
+export type ProfileEditClient = Pick<EmsgClient, "address" | "profile" | "setProfile">;
 
 /**
  * This account's display name and avatar (PROTOCOL §8.2), as Settings edits them: nothing reaches
@@ -39,6 +40,11 @@ export class ProfileViewModel extends ActionModel {
 
   get avatarUrl(): string | null {
     return avatarUrl(this.avatar ?? undefined);
+  }
+
+  /** The avatar's letter without a picture: of the name as typed, else of the address before '#', as friends see it. */
+  get initial(): string {
+    return initialOf(tidyDisplayName(this.name) || localPart(this.#client.address));
   }
 
   get dirty(): boolean {

@@ -22,7 +22,7 @@ export function SearchHits({ chats, t }: { chats: ChatsViewModel; t: Translate }
             <button type="button" class="chat-row" onClick={() => chats.open(hit.chat)} data-testid="search-hit">
               <span class="grow">
                 <span class="top"><span class="title">{hit.title}</span><span class="stamp">{hit.stamp}</span></span>
-                <span class="bottom"><span class="preview">{hit.mine ? `${t("conv.you")}: ` : ""}{hit.text}</span></span>
+                <span class="bottom"><span class="preview">{hit.mine ? t("chats.you", { text: hit.text }) : hit.text}</span></span>
               </span>
             </button>
           </li>

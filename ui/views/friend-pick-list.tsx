@@ -25,7 +25,10 @@ export function FriendPickList({ t, id, picker, legend, onToggle, onQuery }: {
         {rows.map((row) => (
           <label key={row.address} class="check pick-row">
             <input type="checkbox" checked={row.checked} onChange={() => onToggle(row.address)} />
-            <span class="ellipsis">{row.address}</span>
+            <span class="pick-name">
+              <span class="ellipsis">{row.name}</span>
+              {row.detail ? <span class="hint ellipsis">{row.detail}</span> : null}
+            </span>
           </label>
         ))}
         {rows.length === 0 && picker.query ? <p class="hint">{t("group.noMatch", { query: picker.query })}</p> : null}

@@ -1,7 +1,6 @@
 import { useState } from "preact/hooks";
 import type { Translate } from "../i18n/translate.js";
 import { errorSentence } from "../view-models/error-text.js";
-import { initialOf } from "../view-models/people-names.js";
 import type { ProfileViewModel } from "../view-models/profile-model.js";
 import { avatarFromFile } from "./avatar-image.js";
 import { PersonAvatar } from "./person-avatar.js";
@@ -26,7 +25,7 @@ export function ProfileSection({ profile, t }: { profile: ProfileViewModel; t: T
     <form class="card stack profile-form" data-testid="profile-form" aria-labelledby="profile-title" onSubmit={(e) => { e.preventDefault(); void profile.save(); }}>
       <h3 id="profile-title">{t("profile.title")}</h3>
       <div class="row">
-        <PersonAvatar url={profile.avatarUrl} initial={initialOf(profile.name || "#")} extra="large" />
+        <PersonAvatar url={profile.avatarUrl} initial={profile.initial} extra="large" />
         <div class="stack">
           <label class="button">
             {t("profile.pickAvatar")}

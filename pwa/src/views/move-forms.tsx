@@ -58,7 +58,7 @@ export function MoveHereForm({ app, onBack }: { app: AppViewModel; onBack: () =>
       <div class="field">
         <label for="move-name">{t("move.name", { domain: app.domain })}</label>
         <input id="move-name" type="text" autoComplete="username" autoCapitalize="none" spellcheck={false} value={name} onInput={(e) => setName(e.currentTarget.value)} />
-        {check.nameError && name ? <span class="error" role="alert">{check.nameError}</span> : null}
+        {check.nameError && name ? <span class="error" role="alert">{t(check.nameError)}</span> : null}
       </div>
       {check.address ? <p class="preview-address" aria-live="polite">{t("onboarding.preview", { address: check.address })}</p> : null}
       <button class="primary" type="submit" disabled={!ready}>{importer.running ? t("common.working") : t("move.submit")}</button>

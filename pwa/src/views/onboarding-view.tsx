@@ -13,6 +13,8 @@ export function OnboardingView({ app }: { app: AppViewModel }) {
   const [linking, setLinking] = useState(false);
   const [moving, setMoving] = useState(false);
   const check = onboardingCheck({ name, domain: app.domain, protect, passphrase: pass, again });
+  // Nothing typed yet is no mistake: the hint says the rule.
+  const nameError = name ? check.nameError : null;
 
   const submit = (event: Event) => {
     event.preventDefault();
@@ -31,8 +33,7 @@ export function OnboardingView({ app }: { app: AppViewModel }) {
             <div class="field">
               <label for="name">{t("onboarding.name")}</label>
               <input id="name" type="text" autoComplete="username" autoCapitalize="none" spellcheck={false} value={name} onInput={(e) => setName(e.currentTarget.value)} aria-describedby="name-hint" required />
-              <span id="name-hint" class="hint">{t("onboarding.nameHint")}</span>
-              {check.nameError && name ? <span class="error" role="alert">{check.nameError}</span> : null}
+              <span id="name-hint" class={nameError ? "error" : "hint"} role={nameError ? "alert" : undefined}>{t(nameError ?? "onboarding.nameHint")}</span>
             </div>
             {check.address ? <p class="preview-address" aria-live="polite">{t("onboarding.preview", { address: check.address })}</p> : null}
             <label class="check">
