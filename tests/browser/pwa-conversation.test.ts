@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Page } from "playwright-core";
+import type { Locator, Page } from "playwright-core";
 import { befriend, openTab, type Person, type PwaWorld, register, shot, startWorld } from "./pwa-harness.js";
 
 // Alice (im.alice.test) and Bob (im.bob.test) use what a chat app is expected to have (issue 17):
@@ -23,12 +23,29 @@ describe("conversation features in the PWA across two domains", () => {
     await composer(page).press("Enter");
   };
   const message = (page: Page, text: string) => page.getByTestId("message").filter({ hasText: text });
-  const menu = async (page: Page, text: string) => {
-    const row = message(page, text);
+  const menu = (page: Page, text: string) => menuOf(message(page, text));
+  const menuOf = async (row: Locator) => {
     await row.hover();
     await row.getByLabel("Message actions").first().click();
     return row.getByRole("group", { name: "Message actions" });
   };
+  /**
+   * Whether an open message menu shows whole: on screen, inside the timeline (not under the chat's
+   * header or list), and each of its buttons what a click at its middle hits.
+   */
+  const menuWhole = (actions: Locator) =>
+    actions.evaluate((menu) => {
+      const box = menu.getBoundingClientRect();
+      const timeline = menu.closest('[data-testid="timeline"]')!.getBoundingClientRect();
+      const header = document.querySelector(".conversation .pane-head")!.getBoundingClientRect();
+      const inside = box.top >= Math.max(timeline.top, header.bottom) && box.bottom <= Math.min(timeline.bottom, innerHeight)
+        && box.left >= Math.max(timeline.left, 0) && box.right <= Math.min(timeline.right, innerWidth);
+      const missed = [...menu.querySelectorAll("button")].filter((button) => {
+        const b = button.getBoundingClientRect();
+        return document.elementFromPoint((b.left + b.right) / 2, (b.top + b.bottom) / 2) !== button;
+      });
+      return { inside, missed: missed.map((button) => button.getAttribute("aria-label") ?? button.textContent) };
+    });
   const openChat = async (person: Person, withWhom: string) => {
     await openTab(person.page, "Chats");
     const row = person.page.getByTestId("chat-row").filter({ hasText: withWhom });
@@ -55,6 +72,16 @@ describe("conversation features in the PWA across two domains", () => {
     expect(await links.first().textContent()).toBe("https://example.com/plan?x=1");
   });
 
+  it("opens the menu of a message at the top of a chat below it, whole, whether received or one's own", async () => {
+    const received = await menu(bob.page, "Plans are at");
+    expect(await menuWhole(received)).toEqual({ inside: true, missed: [] });
+    await shot(bob.page, "conversation-menu-top");
+    await bob.page.keyboard.press("Escape");
+    const own = await menu(alice.page, "Plans are at");
+    expect(await menuWhole(own)).toEqual({ inside: true, missed: [] });
+    await alice.page.keyboard.press("Escape");
+  });
+
   it("shows Alice her message read (blue ticks) once Bob has the chat open", async () => {
     const tick = message(alice.page, "Plans are at").getByTestId("tick");
     await expect.poll(() => tick.getAttribute("data-status"), { timeout: 30_000 }).toBe("read");
@@ -75,6 +102,30 @@ describe("conversation features in the PWA across two domains", () => {
     await reply.waitFor({ timeout: 30_000 });
     expect(await reply.getByTestId("quote").textContent()).toContain("Plans are at https://example.com/plan");
     expect(await reply.getByTestId("quote").textContent()).toContain("You");
+  });
+
+  it("closes a message's menu on Escape (back to its ⋯), on a click elsewhere, and when another opens", async () => {
+    // Her first message (the reply quotes it too).
+    const plans = message(alice.page, "Plans are at").first();
+    const first = await menuOf(plans);
+    await first.waitFor();
+    await alice.page.keyboard.press("Escape");
+    await expect.poll(() => first.isVisible()).toBe(false);
+    expect(await alice.page.evaluate(() => document.activeElement?.getAttribute("aria-label"))).toBe("Message actions");
+    await menuOf(plans);
+    await first.waitFor();
+    await alice.page.locator("#conv-title").click();
+    await expect.poll(() => first.isVisible()).toBe(false);
+    await menuOf(plans);
+    // Opened from the keyboard: no click elsewhere closes the first.
+    const next = message(alice.page, "Looks good to me");
+    await next.getByLabel("Message actions").first().focus();
+    await alice.page.keyboard.press("Enter");
+    const second = next.getByRole("group", { name: "Message actions" });
+    await second.waitFor();
+    await expect.poll(() => first.isVisible()).toBe(false);
+    await alice.page.keyboard.press("Escape");
+    await expect.poll(() => second.isVisible()).toBe(false);
   });
 
   it("carries a reaction to the other side and takes it back again", async () => {

@@ -1,7 +1,8 @@
-import { useState } from "preact/hooks";
+import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import type { Translate } from "../i18n/translate.js";
 import type { ConversationViewModel } from "../view-models/conversation-model.js";
 import type { TimelineItem } from "../view-models/timeline.js";
+import { intersect, type MenuPlacement, menuPlacement } from "./menu-placement.js";
 
 type MessageItem = Extract<TimelineItem, { kind: "message" }>;
 
@@ -39,9 +40,68 @@ export function MessageBody({ item, conversation, t }: { item: MessageItem; conv
   );
 }
 
-/** A message's menu: reply, react, copy, and for one's own, edit and delete for everyone. */
+/** Closes the message menu that is open, if one is: only one is open at a time. */
+let closeOpenMenu: (() => void) | null = null;
+
+/**
+ * A message's menu: reply, react, copy, and for one's own, edit and delete for everyone. It opens
+ * where it shows whole in the timeline (menu-placement.ts) and closes as menus do: on Escape
+ * (focus back on ⋯), a click or tap outside it, an action chosen, or another message's menu opening.
+ */
 export function MessageActions({ item, conversation, t }: { item: MessageItem; conversation: ConversationViewModel; t: Translate }) {
+  const [open, setOpen] = useState(false);
   const [copied, setCopied] = useState(false);
+  const [place, setPlace] = useState<MenuPlacement | null>(null);
+  const details = useRef<HTMLDetailsElement>(null);
+  const summary = useRef<HTMLElement>(null);
+  const menu = useRef<HTMLDivElement>(null);
+
+  const close = (refocus: boolean) => {
+    setOpen(false);
+    setPlace(null);
+    if (refocus) summary.current?.focus();
+  };
+
+  // Measured before the frame is drawn, so it never shows cut off first.
+  useLayoutEffect(() => {
+    const box = menu.current;
+    const button = details.current;
+    if (!open || !box || !button) return;
+    if (!place) {
+      const timeline = button.closest(".timeline") ?? document.documentElement;
+      const screen = { top: 0, left: 0, bottom: window.innerHeight, right: window.innerWidth };
+      setPlace(menuPlacement(button.getBoundingClientRect(), box.getBoundingClientRect(), intersect(timeline.getBoundingClientRect(), screen)));
+    } else {
+      // A timeline too short for it on either side scrolls to show it whole.
+      box.scrollIntoView({ block: "nearest", inline: "nearest" });
+    }
+  }, [open, place]);
+
+  useEffect(() => {
+    if (!open) return;
+    const shut = () => close(false);
+    closeOpenMenu?.();
+    closeOpenMenu = shut;
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key !== "Escape") return;
+      // The menu is the topmost thing: Escape closes it, not also a reply being written.
+      e.preventDefault();
+      e.stopPropagation();
+      const active = document.activeElement;
+      close(!active || active === document.body || details.current!.contains(active));
+    };
+    const onPointer = (e: PointerEvent) => {
+      if (!details.current?.contains(e.target as Node)) close(false);
+    };
+    document.addEventListener("keydown", onKey, true);
+    document.addEventListener("pointerdown", onPointer, true);
+    return () => {
+      if (closeOpenMenu === shut) closeOpenMenu = null;
+      document.removeEventListener("keydown", onKey, true);
+      document.removeEventListener("pointerdown", onPointer, true);
+    };
+  }, [open]);
+
   if (item.deleted || !conversation.canSend) return null;
   const copy = () =>
     void navigator.clipboard.writeText(item.text).then(
@@ -49,13 +109,20 @@ export function MessageActions({ item, conversation, t }: { item: MessageItem; c
       (error: unknown) => console.warn("emsg: copying failed", error),
     );
   return (
-    <details class="msg-actions" data-testid="message-actions" onToggle={() => setCopied(false)}>
-      <summary aria-label={t("conv.actions")} title={t("conv.actions")}>⋯</summary>
-      <div class="menu" role="group" aria-label={t("conv.actions")} onClick={(e) => {
-        // An action done closes the menu; Copy keeps it open to say it copied.
-        const button = (e.target as HTMLElement).closest("button");
-        if (button && !button.dataset.keep) (e.currentTarget.parentElement as HTMLDetailsElement).open = false;
-      }}>
+    <details ref={details} class="msg-actions" data-testid="message-actions" open={open}>
+      <summary ref={summary} aria-label={t("conv.actions")} title={t("conv.actions")} aria-expanded={open} onClick={(e) => {
+        // Opened and closed here, not by the browser, so it is placed before it shows.
+        e.preventDefault();
+        setCopied(false);
+        if (open) close(false);
+        else setOpen(true);
+      }}>⋯</summary>
+      <div ref={menu} class="menu" role="group" aria-label={t("conv.actions")} data-below={place?.below ? "" : undefined}
+        style={place ? { left: `${place.left}px` } : undefined} onClick={(e) => {
+          // An action done closes the menu; Copy keeps it open to say it copied.
+          const button = (e.target as HTMLElement).closest("button");
+          if (button && !button.dataset.keep) close(true);
+        }}>
         <span class="quick">
           {QUICK_REACTIONS.map((emoji) => (
             <button key={emoji} type="button" aria-label={t("conv.reactWith", { emoji })} onClick={() => void conversation.react(item.id, emoji)}>{emoji}</button>
