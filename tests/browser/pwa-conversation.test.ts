@@ -168,6 +168,45 @@ describe("conversation features in the PWA across two domains", () => {
     await shot(bob.page, "conversation-features");
   });
 
+  it("opens a photo full screen with the focus on a Close that stands out, and Escape closes it", async () => {
+    const png = await alice.page.evaluate(async () => {
+      const canvas = new OffscreenCanvas(320, 240);
+      const g = canvas.getContext("2d")!;
+      g.fillStyle = "#2a7";
+      g.fillRect(0, 0, 320, 240);
+      return Array.from(new Uint8Array(await (await canvas.convertToBlob({ type: "image/png" })).arrayBuffer()));
+    });
+    await alice.page.getByTestId("file-input").setInputFiles({ name: "lawn.png", mimeType: "image/png", buffer: Buffer.from(png) });
+    const photo = bob.page.getByTestId("image-full");
+    await photo.waitFor({ timeout: 60_000 });
+    await photo.click();
+    const viewer = bob.page.getByTestId("viewer");
+    await viewer.waitFor();
+    const close = viewer.getByRole("button", { name: "Close" });
+    expect(await close.evaluate((button) => button === document.activeElement)).toBe(true);
+    // Its words against what is behind them: its own background over the viewer's over the page.
+    const contrast = await close.evaluate((button) => {
+      const rgba = (color: string) => {
+        const [r = 0, g = 0, b = 0, a = 1] = color.match(/[\d.]+/g)!.map(Number);
+        return [r, g, b, a] as const;
+      };
+      const over = (top: readonly number[], under: readonly number[]) => [0, 1, 2].map((i) => top[i]! * top[3]! + under[i]! * (1 - top[3]!)).concat(1);
+      const back = [button.parentElement!, button].reduce((under, el) => over(rgba(getComputedStyle(el).backgroundColor), under), [255, 255, 255, 1]);
+      const text = over(rgba(getComputedStyle(button).color), back);
+      const luminance = (c: number[]) => {
+        const [r, g, b] = c.slice(0, 3).map((v) => (v / 255 <= 0.03928 ? v / 255 / 12.92 : ((v / 255 + 0.055) / 1.055) ** 2.4));
+        return 0.2126 * r! + 0.7152 * g! + 0.0722 * b!;
+      };
+      const [light, dark] = [luminance(back), luminance(text)].sort((a, b) => b - a);
+      return (light! + 0.05) / (dark! + 0.05);
+    });
+    expect(contrast).toBeGreaterThanOrEqual(4.5);
+    await shot(bob.page, "conversation-viewer");
+    await bob.page.keyboard.press("Escape");
+    await expect.poll(() => viewer.count()).toBe(0);
+    expect(await bob.page.evaluate(() => document.activeElement?.getAttribute("aria-label"))).toBe("View lawn.png");
+  });
+
   it("keeps a half-written message when switching chats and after a reload", async () => {
     const carol = await register(world, world.bob, "im.bob.test", "carol");
     await befriend(alice, carol);
