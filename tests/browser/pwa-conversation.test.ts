@@ -207,6 +207,38 @@ describe("conversation features in the PWA across two domains", () => {
     expect(await bob.page.evaluate(() => document.activeElement?.getAttribute("aria-label"))).toBe("View lawn.png");
   });
 
+  it("grows the message box with its lines and back after sending, and leaves the words most of a phone's width", async () => {
+    const box = composer(alice.page);
+    const height = () => box.evaluate((field) => field.getBoundingClientRect().height);
+    const oneLine = await height();
+    await box.click();
+    for (const [i, word] of ["one", "two", "three", "four", "five"].entries()) {
+      if (i > 0) await box.press("Shift+Enter");
+      await box.pressSequentially(`Line ${word}`);
+    }
+    const lineHeight = await box.evaluate((field) => parseFloat(getComputedStyle(field).lineHeight));
+    expect(await height()).toBeGreaterThanOrEqual(oneLine + 4 * lineHeight - 1);
+    // All five lines show: nothing in it is scrolled out of sight.
+    expect(await box.evaluate((field) => field.scrollHeight <= field.clientHeight + 1)).toBe(true);
+    await box.press("Enter");
+    await message(bob.page, "Line five").waitFor({ timeout: 30_000 });
+    await expect.poll(height).toBe(oneLine);
+    await alice.page.setViewportSize({ width: 390, height: 844 });
+    try {
+      const width = async () => {
+        const [field, form] = await Promise.all([box.boundingBox(), alice.page.locator("form.composer").boundingBox()]);
+        return field!.width / form!.width;
+      };
+      expect(await width()).toBeGreaterThanOrEqual(0.6);
+      await box.fill("Writing on a phone");
+      expect(await width()).toBeGreaterThanOrEqual(0.6);
+      await shot(alice.page, "conversation-phone-composer");
+      await box.fill("");
+    } finally {
+      await alice.page.setViewportSize({ width: 1180, height: 760 });
+    }
+  });
+
   it("keeps a half-written message when switching chats and after a reload", async () => {
     const carol = await register(world, world.bob, "im.bob.test", "carol");
     await befriend(alice, carol);
