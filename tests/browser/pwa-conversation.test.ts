@@ -356,4 +356,31 @@ describe("conversation features in the PWA across two domains", () => {
     expect(lines).toBe(1);
     await shot(alice.page, "conversation-zh-narrow");
   });
+
+  it("shows a friend request on a phone with its buttons clear of the requester's address", async () => {
+    const dorothea = await register(world, world.alice, "im.alice.test", "dorothea");
+    await openTab(dorothea.page, "Friends");
+    await dorothea.page.getByLabel("Address or emsg: link").fill(bob.address);
+    await dorothea.page.getByRole("button", { name: "Send request" }).click();
+    await bob.page.setViewportSize({ width: 390, height: 844 });
+    try {
+      await openTab(bob.page, "Friends");
+      const request = bob.page.getByTestId("incoming").getByTestId("person").filter({ hasText: dorothea.address });
+      await request.waitFor({ timeout: 30_000 });
+      const clash = await request.evaluate((row) => {
+        const words = document.createRange();
+        words.selectNodeContents(row.querySelector('[data-testid="person-name"]')!);
+        const lines = [...words.getClientRects()];
+        const right = lines.reduce((most, line) => Math.max(most, line.right), 0);
+        return [...row.querySelectorAll("button")].filter((button) => {
+          const b = button.getBoundingClientRect();
+          return lines.some((line) => b.left < line.right && line.left < b.right && b.top < line.bottom && line.top < b.bottom);
+        }).map((button) => button.textContent).concat(right > innerWidth ? ["off screen"] : []);
+      });
+      expect(clash).toEqual([]);
+      await shot(bob.page, "conversation-phone-request");
+    } finally {
+      await bob.page.setViewportSize({ width: 1180, height: 760 });
+    }
+  });
 });
