@@ -383,4 +383,36 @@ describe("conversation features in the PWA across two domains", () => {
       await bob.page.setViewportSize({ width: 1180, height: 760 });
     }
   });
+
+  it("on a touch screen shows each message's ⋯ without hover, and a long press opens its menu", async () => {
+    await bob.page.mouse.move(0, 0);
+    const touch = await bob.context.newCDPSession(bob.page);
+    await touch.send("Emulation.setTouchEmulationEnabled", { enabled: true, maxTouchPoints: 1 });
+    await bob.page.setViewportSize({ width: 390, height: 844 });
+    try {
+      await openTab(bob.page, "Chats");
+      const chat = bob.page.getByTestId("chat-row").filter({ hasText: alice.address });
+      if (await chat.isVisible()) await chat.click();
+      const row = message(bob.page, "Line five");
+      await row.waitFor();
+      expect(await row.getByLabel("Message actions").first().evaluate((dots) => getComputedStyle(dots).opacity)).toBe("1");
+      const words = (await row.locator(".text").boundingBox())!;
+      const finger = { x: Math.round(words.x + words.width / 2), y: Math.round(words.y + words.height / 2) };
+      await touch.send("Input.dispatchTouchEvent", { type: "touchStart", touchPoints: [finger] });
+      await bob.page.waitForTimeout(800);
+      await touch.send("Input.dispatchTouchEvent", { type: "touchEnd", touchPoints: [] });
+      const actions = row.getByRole("group", { name: "Message actions" });
+      await actions.waitFor();
+      expect(await menuWhole(actions)).toEqual({ inside: true, missed: [] });
+      // Lifting the finger chose nothing in it (Copy would say "Copied").
+      await bob.page.waitForTimeout(300);
+      expect(await actions.getByRole("button", { name: "Copy", exact: true }).count()).toBe(1);
+      await shot(bob.page, "conversation-long-press");
+      await bob.page.keyboard.press("Escape");
+      await expect.poll(() => actions.isVisible()).toBe(false);
+    } finally {
+      await touch.send("Emulation.setTouchEmulationEnabled", { enabled: false });
+      await bob.page.setViewportSize({ width: 1180, height: 760 });
+    }
+  });
 });

@@ -40,6 +40,9 @@ export function MessageBody({ item, conversation, t }: { item: MessageItem; conv
   );
 }
 
+/** How long a finger rests on a message to open its menu, about what phones use. */
+const LONG_PRESS_MS = 500;
+
 /** Closes the message menu that is open, if one is: only one is open at a time. */
 let closeOpenMenu: (() => void) | null = null;
 
@@ -76,6 +79,66 @@ export function MessageActions({ item, conversation, t }: { item: MessageItem; c
       box.scrollIntoView({ block: "nearest", inline: "nearest" });
     }
   }, [open, place]);
+
+  // A long press on the message opens its menu, as touch screens have no hover to show ⋯ by.
+  useEffect(() => {
+    // The message's row, as both the PWA and the extension mark it.
+    const row = details.current?.closest<HTMLElement>('[data-testid="message"]');
+    if (!row) return;
+    let timer = 0;
+    let start = { x: 0, y: 0 };
+    // The press opened the menu, and its finger is not yet lifted and put down again.
+    let held = false;
+    const cancel = () => {
+      clearTimeout(timer);
+      timer = 0;
+    };
+    // Lifting the finger that opened the menu chooses nothing in it; the next touch is heard again.
+    const liftedClick = (e: MouseEvent) => {
+      e.preventDefault();
+      e.stopPropagation();
+      heard();
+    };
+    const heard = () => {
+      held = false;
+      document.removeEventListener("click", liftedClick, true);
+      document.removeEventListener("pointerdown", heard, true);
+    };
+    const down = (e: PointerEvent) => {
+      if (e.pointerType !== "touch" || (e.target as Element).closest("a, button, summary, audio, .menu")) return;
+      start = { x: e.clientX, y: e.clientY };
+      timer = window.setTimeout(() => {
+        timer = 0;
+        held = true;
+        document.addEventListener("click", liftedClick, true);
+        document.addEventListener("pointerdown", heard, true);
+        setCopied(false);
+        setOpen(true);
+      }, LONG_PRESS_MS);
+    };
+    // A finger that moves is scrolling, not pressing.
+    const move = (e: PointerEvent) => {
+      if (timer && Math.hypot(e.clientX - start.x, e.clientY - start.y) > 10) cancel();
+    };
+    // The system's own long-press menu (select, copy) would cover this one.
+    const menuOfSystem = (e: Event) => {
+      if (held || timer) e.preventDefault();
+    };
+    row.addEventListener("pointerdown", down);
+    row.addEventListener("pointermove", move);
+    row.addEventListener("pointerup", cancel);
+    row.addEventListener("pointercancel", cancel);
+    row.addEventListener("contextmenu", menuOfSystem);
+    return () => {
+      cancel();
+      heard();
+      row.removeEventListener("pointerdown", down);
+      row.removeEventListener("pointermove", move);
+      row.removeEventListener("pointerup", cancel);
+      row.removeEventListener("pointercancel", cancel);
+      row.removeEventListener("contextmenu", menuOfSystem);
+    };
+  }, []);
 
   useEffect(() => {
     if (!open) return;
