@@ -58,6 +58,8 @@ export function MessageActions({ item, conversation, t }: { item: MessageItem; c
   const details = useRef<HTMLDetailsElement>(null);
   const summary = useRef<HTMLElement>(null);
   const menu = useRef<HTMLDivElement>(null);
+  // Whether there is a menu at all (none on a deleted message, nor while one cannot write).
+  const shown = !item.deleted && conversation.canSend;
 
   const close = (refocus: boolean) => {
     setOpen(false);
@@ -138,7 +140,7 @@ export function MessageActions({ item, conversation, t }: { item: MessageItem; c
       row.removeEventListener("pointercancel", cancel);
       row.removeEventListener("contextmenu", menuOfSystem);
     };
-  }, []);
+  }, [shown]);
 
   useEffect(() => {
     if (!open) return;
@@ -165,7 +167,7 @@ export function MessageActions({ item, conversation, t }: { item: MessageItem; c
     };
   }, [open]);
 
-  if (item.deleted || !conversation.canSend) return null;
+  if (!shown) return null;
   const copy = () =>
     void navigator.clipboard.writeText(item.text).then(
       () => setCopied(true),
