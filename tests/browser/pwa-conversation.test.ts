@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Page } from "playwright-core";
+import type { Locator, Page } from "playwright-core";
 import { befriend, openTab, type Person, type PwaWorld, register, shot, startWorld } from "./pwa-harness.js";
 
 // Alice (im.alice.test) and Bob (im.bob.test) use what a chat app is expected to have (issue 17):
@@ -23,12 +23,29 @@ describe("conversation features in the PWA across two domains", () => {
     await composer(page).press("Enter");
   };
   const message = (page: Page, text: string) => page.getByTestId("message").filter({ hasText: text });
-  const menu = async (page: Page, text: string) => {
-    const row = message(page, text);
+  const menu = (page: Page, text: string) => menuOf(message(page, text));
+  const menuOf = async (row: Locator) => {
     await row.hover();
     await row.getByLabel("Message actions").first().click();
     return row.getByRole("group", { name: "Message actions" });
   };
+  /**
+   * Whether an open message menu shows whole: on screen, inside the timeline (not under the chat's
+   * header or list), and each of its buttons what a click at its middle hits.
+   */
+  const menuWhole = (actions: Locator) =>
+    actions.evaluate((menu) => {
+      const box = menu.getBoundingClientRect();
+      const timeline = menu.closest('[data-testid="timeline"]')!.getBoundingClientRect();
+      const header = document.querySelector(".conversation .pane-head")!.getBoundingClientRect();
+      const inside = box.top >= Math.max(timeline.top, header.bottom) && box.bottom <= Math.min(timeline.bottom, innerHeight)
+        && box.left >= Math.max(timeline.left, 0) && box.right <= Math.min(timeline.right, innerWidth);
+      const missed = [...menu.querySelectorAll("button")].filter((button) => {
+        const b = button.getBoundingClientRect();
+        return document.elementFromPoint((b.left + b.right) / 2, (b.top + b.bottom) / 2) !== button;
+      });
+      return { inside, missed: missed.map((button) => button.getAttribute("aria-label") ?? button.textContent) };
+    });
   const openChat = async (person: Person, withWhom: string) => {
     await openTab(person.page, "Chats");
     const row = person.page.getByTestId("chat-row").filter({ hasText: withWhom });
@@ -55,6 +72,16 @@ describe("conversation features in the PWA across two domains", () => {
     expect(await links.first().textContent()).toBe("https://example.com/plan?x=1");
   });
 
+  it("opens the menu of a message at the top of a chat below it, whole, whether received or one's own", async () => {
+    const received = await menu(bob.page, "Plans are at");
+    expect(await menuWhole(received)).toEqual({ inside: true, missed: [] });
+    await shot(bob.page, "conversation-menu-top");
+    await bob.page.keyboard.press("Escape");
+    const own = await menu(alice.page, "Plans are at");
+    expect(await menuWhole(own)).toEqual({ inside: true, missed: [] });
+    await alice.page.keyboard.press("Escape");
+  });
+
   it("shows Alice her message read (blue ticks) once Bob has the chat open", async () => {
     const tick = message(alice.page, "Plans are at").getByTestId("tick");
     await expect.poll(() => tick.getAttribute("data-status"), { timeout: 30_000 }).toBe("read");
@@ -75,6 +102,30 @@ describe("conversation features in the PWA across two domains", () => {
     await reply.waitFor({ timeout: 30_000 });
     expect(await reply.getByTestId("quote").textContent()).toContain("Plans are at https://example.com/plan");
     expect(await reply.getByTestId("quote").textContent()).toContain("You");
+  });
+
+  it("closes a message's menu on Escape (back to its ⋯), on a click elsewhere, and when another opens", async () => {
+    // Her first message (the reply quotes it too).
+    const plans = message(alice.page, "Plans are at").first();
+    const first = await menuOf(plans);
+    await first.waitFor();
+    await alice.page.keyboard.press("Escape");
+    await expect.poll(() => first.isVisible()).toBe(false);
+    expect(await alice.page.evaluate(() => document.activeElement?.getAttribute("aria-label"))).toBe("Message actions");
+    await menuOf(plans);
+    await first.waitFor();
+    await alice.page.locator("#conv-title").click();
+    await expect.poll(() => first.isVisible()).toBe(false);
+    await menuOf(plans);
+    // Opened from the keyboard: no click elsewhere closes the first.
+    const next = message(alice.page, "Looks good to me");
+    await next.getByLabel("Message actions").first().focus();
+    await alice.page.keyboard.press("Enter");
+    const second = next.getByRole("group", { name: "Message actions" });
+    await second.waitFor();
+    await expect.poll(() => first.isVisible()).toBe(false);
+    await alice.page.keyboard.press("Escape");
+    await expect.poll(() => second.isVisible()).toBe(false);
   });
 
   it("carries a reaction to the other side and takes it back again", async () => {
@@ -115,6 +166,77 @@ describe("conversation features in the PWA across two domains", () => {
     await expect.poll(() => message(bob.page, "Oops, wrong chat").count(), { timeout: 30_000 }).toBe(0);
     await bob.page.getByTestId("deleted").filter({ hasText: "This message was deleted" }).waitFor();
     await shot(bob.page, "conversation-features");
+  });
+
+  it("opens a photo full screen with the focus on a Close that stands out, and Escape closes it", async () => {
+    const png = await alice.page.evaluate(async () => {
+      const canvas = new OffscreenCanvas(320, 240);
+      const g = canvas.getContext("2d")!;
+      g.fillStyle = "#2a7";
+      g.fillRect(0, 0, 320, 240);
+      return Array.from(new Uint8Array(await (await canvas.convertToBlob({ type: "image/png" })).arrayBuffer()));
+    });
+    await alice.page.getByTestId("file-input").setInputFiles({ name: "lawn.png", mimeType: "image/png", buffer: Buffer.from(png) });
+    const photo = bob.page.getByTestId("image-full");
+    await photo.waitFor({ timeout: 60_000 });
+    await photo.click();
+    const viewer = bob.page.getByTestId("viewer");
+    await viewer.waitFor();
+    const close = viewer.getByRole("button", { name: "Close" });
+    expect(await close.evaluate((button) => button === document.activeElement)).toBe(true);
+    // Its words against what is behind them: its own background over the viewer's over the page.
+    const contrast = await close.evaluate((button) => {
+      const rgba = (color: string) => {
+        const [r = 0, g = 0, b = 0, a = 1] = color.match(/[\d.]+/g)!.map(Number);
+        return [r, g, b, a] as const;
+      };
+      const over = (top: readonly number[], under: readonly number[]) => [0, 1, 2].map((i) => top[i]! * top[3]! + under[i]! * (1 - top[3]!)).concat(1);
+      const back = [button.parentElement!, button].reduce((under, el) => over(rgba(getComputedStyle(el).backgroundColor), under), [255, 255, 255, 1]);
+      const text = over(rgba(getComputedStyle(button).color), back);
+      const luminance = (c: number[]) => {
+        const [r, g, b] = c.slice(0, 3).map((v) => (v / 255 <= 0.03928 ? v / 255 / 12.92 : ((v / 255 + 0.055) / 1.055) ** 2.4));
+        return 0.2126 * r! + 0.7152 * g! + 0.0722 * b!;
+      };
+      const [light, dark] = [luminance(back), luminance(text)].sort((a, b) => b - a);
+      return (light! + 0.05) / (dark! + 0.05);
+    });
+    expect(contrast).toBeGreaterThanOrEqual(4.5);
+    await shot(bob.page, "conversation-viewer");
+    await bob.page.keyboard.press("Escape");
+    await expect.poll(() => viewer.count()).toBe(0);
+    expect(await bob.page.evaluate(() => document.activeElement?.getAttribute("aria-label"))).toBe("View lawn.png");
+  });
+
+  it("grows the message box with its lines and back after sending, and leaves the words most of a phone's width", async () => {
+    const box = composer(alice.page);
+    const height = () => box.evaluate((field) => field.getBoundingClientRect().height);
+    const oneLine = await height();
+    await box.click();
+    for (const [i, word] of ["one", "two", "three", "four", "five"].entries()) {
+      if (i > 0) await box.press("Shift+Enter");
+      await box.pressSequentially(`Line ${word}`);
+    }
+    const lineHeight = await box.evaluate((field) => parseFloat(getComputedStyle(field).lineHeight));
+    expect(await height()).toBeGreaterThanOrEqual(oneLine + 4 * lineHeight - 1);
+    // All five lines show: nothing in it is scrolled out of sight.
+    expect(await box.evaluate((field) => field.scrollHeight <= field.clientHeight + 1)).toBe(true);
+    await box.press("Enter");
+    await message(bob.page, "Line five").waitFor({ timeout: 30_000 });
+    await expect.poll(height).toBe(oneLine);
+    await alice.page.setViewportSize({ width: 390, height: 844 });
+    try {
+      const width = async () => {
+        const [field, form] = await Promise.all([box.boundingBox(), alice.page.locator("form.composer").boundingBox()]);
+        return field!.width / form!.width;
+      };
+      expect(await width()).toBeGreaterThanOrEqual(0.6);
+      await box.fill("Writing on a phone");
+      expect(await width()).toBeGreaterThanOrEqual(0.6);
+      await shot(alice.page, "conversation-phone-composer");
+      await box.fill("");
+    } finally {
+      await alice.page.setViewportSize({ width: 1180, height: 760 });
+    }
   });
 
   it("keeps a half-written message when switching chats and after a reload", async () => {
@@ -233,5 +355,64 @@ describe("conversation features in the PWA across two domains", () => {
     });
     expect(lines).toBe(1);
     await shot(alice.page, "conversation-zh-narrow");
+  });
+
+  it("shows a friend request on a phone with its buttons clear of the requester's address", async () => {
+    const dorothea = await register(world, world.alice, "im.alice.test", "dorothea");
+    await openTab(dorothea.page, "Friends");
+    await dorothea.page.getByLabel("Address or emsg: link").fill(bob.address);
+    await dorothea.page.getByRole("button", { name: "Send request" }).click();
+    await bob.page.setViewportSize({ width: 390, height: 844 });
+    try {
+      await openTab(bob.page, "Friends");
+      const request = bob.page.getByTestId("incoming").getByTestId("person").filter({ hasText: dorothea.address });
+      await request.waitFor({ timeout: 30_000 });
+      const clash = await request.evaluate((row) => {
+        const words = document.createRange();
+        words.selectNodeContents(row.querySelector('[data-testid="person-name"]')!);
+        const lines = [...words.getClientRects()];
+        const right = lines.reduce((most, line) => Math.max(most, line.right), 0);
+        return [...row.querySelectorAll("button")].filter((button) => {
+          const b = button.getBoundingClientRect();
+          return lines.some((line) => b.left < line.right && line.left < b.right && b.top < line.bottom && line.top < b.bottom);
+        }).map((button) => button.textContent).concat(right > innerWidth ? ["off screen"] : []);
+      });
+      expect(clash).toEqual([]);
+      await shot(bob.page, "conversation-phone-request");
+    } finally {
+      await bob.page.setViewportSize({ width: 1180, height: 760 });
+    }
+  });
+
+  it("on a touch screen shows each message's ⋯ without hover, and a long press opens its menu", async () => {
+    await bob.page.mouse.move(0, 0);
+    const touch = await bob.context.newCDPSession(bob.page);
+    await touch.send("Emulation.setTouchEmulationEnabled", { enabled: true, maxTouchPoints: 1 });
+    await bob.page.setViewportSize({ width: 390, height: 844 });
+    try {
+      await openTab(bob.page, "Chats");
+      const chat = bob.page.getByTestId("chat-row").filter({ hasText: alice.address });
+      if (await chat.isVisible()) await chat.click();
+      const row = message(bob.page, "Line five");
+      await row.waitFor();
+      expect(await row.getByLabel("Message actions").first().evaluate((dots) => getComputedStyle(dots).opacity)).toBe("1");
+      const words = (await row.locator(".text").boundingBox())!;
+      const finger = { x: Math.round(words.x + words.width / 2), y: Math.round(words.y + words.height / 2) };
+      await touch.send("Input.dispatchTouchEvent", { type: "touchStart", touchPoints: [finger] });
+      await bob.page.waitForTimeout(800);
+      await touch.send("Input.dispatchTouchEvent", { type: "touchEnd", touchPoints: [] });
+      const actions = row.getByRole("group", { name: "Message actions" });
+      await actions.waitFor();
+      expect(await menuWhole(actions)).toEqual({ inside: true, missed: [] });
+      // Lifting the finger chose nothing in it (Copy would say "Copied").
+      await bob.page.waitForTimeout(300);
+      expect(await actions.getByRole("button", { name: "Copy", exact: true }).count()).toBe(1);
+      await shot(bob.page, "conversation-long-press");
+      await bob.page.keyboard.press("Escape");
+      await expect.poll(() => actions.isVisible()).toBe(false);
+    } finally {
+      await touch.send("Emulation.setTouchEmulationEnabled", { enabled: false });
+      await bob.page.setViewportSize({ width: 1180, height: 760 });
+    }
   });
 });

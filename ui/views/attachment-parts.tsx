@@ -1,4 +1,4 @@
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import type { AttachmentRecord } from "../../shared/client/attachments.js";
 import type { Translate } from "../i18n/translate.js";
 import type { AttachmentsViewModel, Transfer } from "../view-models/attachment-model.js";
@@ -23,6 +23,39 @@ export function TransferBar({ transfer, t }: { transfer: Transfer; t: Translate 
   );
 }
 
+/**
+ * A photo full screen, as a modal dialog: it takes the focus (on Close) when it opens, keeps it
+ * there, and closes on Escape, Close or a click anywhere, giving the focus back to `opener`.
+ */
+function ImageViewer({ url, name, opener, onClose, t }: { url: string; name: string; opener: HTMLElement | null; onClose(): void; t: Translate }) {
+  const close = useRef<HTMLButtonElement>(null);
+  useEffect(() => {
+    close.current?.focus();
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key === "Escape") {
+        e.preventDefault();
+        e.stopPropagation();
+        onClose();
+      } else if (e.key === "Tab") {
+        // Close is all there is to reach; the page behind is not.
+        e.preventDefault();
+        close.current?.focus();
+      }
+    };
+    document.addEventListener("keydown", onKey, true);
+    return () => {
+      document.removeEventListener("keydown", onKey, true);
+      opener?.focus();
+    };
+  }, []);
+  return (
+    <div class="viewer" role="dialog" aria-modal="true" aria-label={name} data-testid="viewer" onClick={onClose}>
+      <img src={url} alt={name} />
+      <button ref={close} type="button" class="viewer-close" onClick={onClose}>{t("file.close")}</button>
+    </div>
+  );
+}
+
 function saveAs(url: string, name: string): void {
   const a = document.createElement("a");
   a.href = url;
@@ -37,6 +70,7 @@ function saveAs(url: string, name: string): void {
  */
 export function AttachmentBody({ id, attachment, files, t }: { id: string; attachment: AttachmentRecord; files: AttachmentsViewModel; t: Translate }) {
   const [viewing, setViewing] = useState(false);
+  const opener = useRef<HTMLButtonElement>(null);
   const url = files.urls.get(id);
   const transfer = files.transfers.get(id);
   const inline = attachment.kind === "image" || attachment.kind === "voice" || attachment.kind === "audio";
@@ -54,17 +88,11 @@ export function AttachmentBody({ id, attachment, files, t }: { id: string; attac
     const ratio = attachment.width && attachment.height ? `${attachment.width} / ${attachment.height}` : undefined;
     return (
       <div class="attachment image" data-testid="attachment" data-kind="image">
-        <button type="button" class="image-button" disabled={!url} aria-label={t("file.view", { name: attachment.name })} onClick={() => setViewing(true)}>
+        <button ref={opener} type="button" class="image-button" disabled={!url} aria-label={t("file.view", { name: attachment.name })} onClick={() => setViewing(true)}>
           {src ? <img src={src} alt={attachment.name} style={{ aspectRatio: ratio }} data-testid={url ? "image-full" : "image-thumb"} class={url ? "" : "blurred"} /> : <span class="file-name">{attachment.name}</span>}
         </button>
         {bar}
-        {viewing && url ? (
-          <div class="viewer" role="dialog" aria-modal="true" aria-label={attachment.name} data-testid="viewer" onClick={() => setViewing(false)}
-            onKeyDown={(e) => e.key === "Escape" && setViewing(false)} tabIndex={-1}>
-            <img src={url} alt={attachment.name} />
-            <button type="button" class="ghost" autoFocus onClick={() => setViewing(false)}>{t("file.close")}</button>
-          </div>
-        ) : null}
+        {viewing && url ? <ImageViewer url={url} name={attachment.name} opener={opener.current} onClose={() => setViewing(false)} t={t} /> : null}
       </div>
     );
   }

@@ -1,4 +1,4 @@
-import { useRef, useState } from "preact/hooks";
+import { useLayoutEffect, useRef, useState } from "preact/hooks";
 import type { Translate } from "../i18n/translate.js";
 import type { PickedFile } from "../view-models/chat-context.js";
 import type { ConversationViewModel } from "../view-models/conversation-model.js";
@@ -52,6 +52,22 @@ export function composerKeyDown(conversation: ConversationViewModel, send: () =>
       conversation.cancelCompose();
     }
   };
+}
+
+/**
+ * The composer's text field grows with its `text` up to the height its CSS allows (max-height),
+ * then scrolls; it shrinks back as the text goes (sent, say). Returns the field's ref.
+ */
+export function useGrowingField(text: string) {
+  const field = useRef<HTMLTextAreaElement>(null);
+  useLayoutEffect(() => {
+    const box = field.current;
+    if (!box) return;
+    box.style.height = "auto";
+    // scrollHeight leaves out the borders, which a border-box height counts.
+    box.style.height = `${box.scrollHeight + box.offsetHeight - box.clientHeight}px`;
+  }, [text]);
+  return field;
 }
 
 /** The composer's attach button (with its hidden file field) and the voice note's record and stop. */

@@ -1,7 +1,8 @@
-import { useState } from "preact/hooks";
+import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import type { Translate } from "../i18n/translate.js";
 import type { ConversationViewModel } from "../view-models/conversation-model.js";
 import type { TimelineItem } from "../view-models/timeline.js";
+import { intersect, type MenuPlacement, menuPlacement } from "./menu-placement.js";
 
 type MessageItem = Extract<TimelineItem, { kind: "message" }>;
 
@@ -39,23 +40,154 @@ export function MessageBody({ item, conversation, t }: { item: MessageItem; conv
   );
 }
 
-/** A message's menu: reply, react, copy, and for one's own, edit and delete for everyone. */
+/** How long a finger rests on a message to open its menu, about what phones use. */
+const LONG_PRESS_MS = 500;
+
+/** Closes the message menu that is open, if one is: only one is open at a time. */
+let closeOpenMenu: (() => void) | null = null;
+
+/**
+ * A message's menu: reply, react, copy, and for one's own, edit and delete for everyone. It opens
+ * where it shows whole in the timeline (menu-placement.ts) and closes as menus do: on Escape
+ * (focus back on ⋯), a click or tap outside it, an action chosen, or another message's menu opening.
+ */
 export function MessageActions({ item, conversation, t }: { item: MessageItem; conversation: ConversationViewModel; t: Translate }) {
+  const [open, setOpen] = useState(false);
   const [copied, setCopied] = useState(false);
-  if (item.deleted || !conversation.canSend) return null;
+  const [place, setPlace] = useState<MenuPlacement | null>(null);
+  const details = useRef<HTMLDetailsElement>(null);
+  const summary = useRef<HTMLElement>(null);
+  const menu = useRef<HTMLDivElement>(null);
+  // Whether there is a menu at all (none on a deleted message, nor while one cannot write).
+  const shown = !item.deleted && conversation.canSend;
+
+  const close = (refocus: boolean) => {
+    setOpen(false);
+    setPlace(null);
+    if (refocus) summary.current?.focus();
+  };
+
+  // Measured before the frame is drawn, so it never shows cut off first.
+  useLayoutEffect(() => {
+    const box = menu.current;
+    const button = details.current;
+    if (!open || !box || !button) return;
+    if (!place) {
+      const timeline = button.closest(".timeline") ?? document.documentElement;
+      const screen = { top: 0, left: 0, bottom: window.innerHeight, right: window.innerWidth };
+      setPlace(menuPlacement(button.getBoundingClientRect(), box.getBoundingClientRect(), intersect(timeline.getBoundingClientRect(), screen)));
+    } else {
+      // A timeline too short for it on either side scrolls to show it whole.
+      box.scrollIntoView({ block: "nearest", inline: "nearest" });
+    }
+  }, [open, place]);
+
+  // A long press on the message opens its menu, as touch screens have no hover to show ⋯ by.
+  useEffect(() => {
+    // The message's row, as both the PWA and the extension mark it.
+    const row = details.current?.closest<HTMLElement>('[data-testid="message"]');
+    if (!row) return;
+    let timer = 0;
+    let start = { x: 0, y: 0 };
+    // The press opened the menu, and its finger is not yet lifted and put down again.
+    let held = false;
+    const cancel = () => {
+      clearTimeout(timer);
+      timer = 0;
+    };
+    // Lifting the finger that opened the menu chooses nothing in it; the next touch is heard again.
+    const liftedClick = (e: MouseEvent) => {
+      e.preventDefault();
+      e.stopPropagation();
+      heard();
+    };
+    const heard = () => {
+      held = false;
+      document.removeEventListener("click", liftedClick, true);
+      document.removeEventListener("pointerdown", heard, true);
+    };
+    const down = (e: PointerEvent) => {
+      if (e.pointerType !== "touch" || (e.target as Element).closest("a, button, summary, audio, .menu")) return;
+      start = { x: e.clientX, y: e.clientY };
+      timer = window.setTimeout(() => {
+        timer = 0;
+        held = true;
+        document.addEventListener("click", liftedClick, true);
+        document.addEventListener("pointerdown", heard, true);
+        setCopied(false);
+        setOpen(true);
+      }, LONG_PRESS_MS);
+    };
+    // A finger that moves is scrolling, not pressing.
+    const move = (e: PointerEvent) => {
+      if (timer && Math.hypot(e.clientX - start.x, e.clientY - start.y) > 10) cancel();
+    };
+    // The system's own long-press menu (select, copy) would cover this one.
+    const menuOfSystem = (e: Event) => {
+      if (held || timer) e.preventDefault();
+    };
+    row.addEventListener("pointerdown", down);
+    row.addEventListener("pointermove", move);
+    row.addEventListener("pointerup", cancel);
+    row.addEventListener("pointercancel", cancel);
+    row.addEventListener("contextmenu", menuOfSystem);
+    return () => {
+      cancel();
+      heard();
+      row.removeEventListener("pointerdown", down);
+      row.removeEventListener("pointermove", move);
+      row.removeEventListener("pointerup", cancel);
+      row.removeEventListener("pointercancel", cancel);
+      row.removeEventListener("contextmenu", menuOfSystem);
+    };
+  }, [shown]);
+
+  useEffect(() => {
+    if (!open) return;
+    const shut = () => close(false);
+    closeOpenMenu?.();
+    closeOpenMenu = shut;
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key !== "Escape") return;
+      // The menu is the topmost thing: Escape closes it, not also a reply being written.
+      e.preventDefault();
+      e.stopPropagation();
+      const active = document.activeElement;
+      close(!active || active === document.body || details.current!.contains(active));
+    };
+    const onPointer = (e: PointerEvent) => {
+      if (!details.current?.contains(e.target as Node)) close(false);
+    };
+    document.addEventListener("keydown", onKey, true);
+    document.addEventListener("pointerdown", onPointer, true);
+    return () => {
+      if (closeOpenMenu === shut) closeOpenMenu = null;
+      document.removeEventListener("keydown", onKey, true);
+      document.removeEventListener("pointerdown", onPointer, true);
+    };
+  }, [open]);
+
+  if (!shown) return null;
   const copy = () =>
     void navigator.clipboard.writeText(item.text).then(
       () => setCopied(true),
       (error: unknown) => console.warn("emsg: copying failed", error),
     );
   return (
-    <details class="msg-actions" data-testid="message-actions" onToggle={() => setCopied(false)}>
-      <summary aria-label={t("conv.actions")} title={t("conv.actions")}>⋯</summary>
-      <div class="menu" role="group" aria-label={t("conv.actions")} onClick={(e) => {
-        // An action done closes the menu; Copy keeps it open to say it copied.
-        const button = (e.target as HTMLElement).closest("button");
-        if (button && !button.dataset.keep) (e.currentTarget.parentElement as HTMLDetailsElement).open = false;
-      }}>
+    <details ref={details} class="msg-actions" data-testid="message-actions" open={open}>
+      <summary ref={summary} aria-label={t("conv.actions")} title={t("conv.actions")} aria-expanded={open} onClick={(e) => {
+        // Opened and closed here, not by the browser, so it is placed before it shows.
+        e.preventDefault();
+        setCopied(false);
+        if (open) close(false);
+        else setOpen(true);
+      }}>⋯</summary>
+      <div ref={menu} class="menu" role="group" aria-label={t("conv.actions")} data-below={place?.below ? "" : undefined}
+        style={place ? { left: `${place.left}px` } : undefined} onClick={(e) => {
+          // An action done closes the menu; Copy keeps it open to say it copied.
+          const button = (e.target as HTMLElement).closest("button");
+          if (button && !button.dataset.keep) close(true);
+        }}>
         <span class="quick">
           {QUICK_REACTIONS.map((emoji) => (
             <button key={emoji} type="button" aria-label={t("conv.reactWith", { emoji })} onClick={() => void conversation.react(item.id, emoji)}>{emoji}</button>

@@ -9,7 +9,7 @@ import { useModel } from "../../../ui/views/use-model.js";
 import { useTimelineFollow } from "../../../ui/views/timeline-follow.js";
 import { JumpToNewest, useReadWhenSeen } from "../../../ui/views/newest-message.js";
 import { AttachmentBody, TransferBar } from "../../../ui/views/attachment-parts.js";
-import { AttachButtons, composerKeyDown, TypingLine, useFileSending } from "../../../ui/views/composer-parts.js";
+import { AttachButtons, composerKeyDown, TypingLine, useFileSending, useGrowingField } from "../../../ui/views/composer-parts.js";
 import { Icon } from "./icons.js";
 import { PersonAvatar } from "../../../ui/views/person-avatar.js";
 
@@ -52,6 +52,7 @@ export function ConversationView({ app, chats, conversation }: { app: AppViewMod
   };
 
   const onKeyDown = composerKeyDown(conversation, send);
+  const field = useGrowingField(draft);
 
   return (
     <section class={`conversation ${picking.dragging ? "dragging" : ""}`} aria-labelledby="conv-title" {...picking.drop}>
@@ -148,7 +149,7 @@ export function ConversationView({ app, chats, conversation }: { app: AppViewMod
           <ComposeContext conversation={conversation} t={t} />
           <label class="visually-hidden" for="composer">{t("conv.placeholder")}</label>
           <AttachButtons conversation={conversation} send={picking.send} t={t} />
-          <textarea id="composer" rows={1} autoFocus placeholder={t("conv.placeholder")} value={draft} onInput={(e) => setDraft(e.currentTarget.value)} onKeyDown={onKeyDown} title={t("conv.composerHint")}
+          <textarea ref={field} id="composer" rows={1} autoFocus placeholder={t("conv.placeholder")} value={draft} onInput={(e) => setDraft(e.currentTarget.value)} onKeyDown={onKeyDown} title={t("conv.composerHint")}
             onPaste={picking.onPaste} />
           <button type="submit" class="primary send" disabled={outgoingText(draft) === null}>{conversation.editing ? t("conv.save") : t("conv.send")}</button>
         </form>
