@@ -8,6 +8,7 @@ import { ComposeContext, MessageActions, MessageBody } from "../../ui/views/mess
 import { useModel } from "../../ui/views/use-model.js";
 import { useTimelineFollow } from "../../ui/views/timeline-follow.js";
 import { JumpToNewest, useReadWhenSeen } from "../../ui/views/newest-message.js";
+import { useShownMessage } from "../../ui/views/shown-message.js";
 import { PersonAvatar } from "../../ui/views/person-avatar.js";
 import { ChatRetention } from "./chat-retention.js";
 import { GroupInfo } from "./group-info.js";
@@ -27,6 +28,7 @@ export function Chat({ chats, conversation }: { chats: ChatsViewModel; conversat
   const picking = useFileSending(conversation, () => follow.follow());
   const [retentionError, setRetentionError] = useState("");
   useReadWhenSeen(conversation, follow);
+  useShownMessage(conversation, follow);
   useEffect(() => conversation.markRead(), [conversation, items.length]);
 
   const send = () => {
@@ -68,7 +70,7 @@ export function Chat({ chats, conversation }: { chats: ChatsViewModel; conversat
           if (item.kind === "day") return <li key={item.key} class="day">{item.label}</li>;
           if (item.kind === "notice") return <li key={item.key} class="notice">{item.text}</li>;
           return (
-            <li key={item.key} class={item.mine ? "mine" : "theirs"} data-testid="message">
+            <li key={item.key} class={item.mine ? "mine" : "theirs"} data-testid="message" data-message-id={item.id} data-shown={conversation.shownMessage?.id === item.id ? "true" : undefined}>
               {item.sender && <span class={`sender sender-c${item.sender.colour}`} aria-hidden="true">{item.sender.name}</span>}
               {item.author && <span class="visually-hidden">{item.author.name}: </span>}
               {item.attachment && !item.deleted ? <AttachmentBody id={item.id} attachment={item.attachment} files={files} t={t} /> : <MessageBody item={item} conversation={conversation} t={t} />}{" "}

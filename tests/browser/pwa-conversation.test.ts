@@ -104,6 +104,33 @@ describe("conversation features in the PWA across two domains", () => {
     expect(await reply.getByTestId("quote").textContent()).toContain("You");
   });
 
+  it("takes Alice to the message a reply quotes when she taps its quote, far up the chat", async () => {
+    for (let i = 1; i <= 30; i++) await say(bob.page, `Filler line ${i}`);
+    await message(alice.page, "Filler line 30").waitFor({ timeout: 30_000 });
+    // The first: the reply before quotes it too.
+    const actions = await menuOf(message(bob.page, "Plans are at").first());
+    await actions.getByRole("button", { name: "Reply" }).click();
+    await say(bob.page, "About that link again");
+    const reply = message(alice.page, "About that link again");
+    await reply.waitFor({ timeout: 30_000 });
+    const quoted = message(alice.page, "Plans are at").first();
+    const inView = (row: Locator) => row.evaluate((element) => {
+      const box = element.getBoundingClientRect();
+      const view = element.closest('[data-testid="timeline"]')!.getBoundingClientRect();
+      return box.top >= view.top && box.bottom <= view.bottom;
+    });
+    expect(await inView(quoted)).toBe(false);
+    await reply.getByTestId("quote").click();
+    await expect.poll(() => inView(quoted)).toBe(true);
+    expect(await quoted.getAttribute("data-shown")).toBe("true");
+    // It stays there: the chat does not pull back to its newest message.
+    await alice.page.waitForTimeout(300);
+    expect(await inView(quoted)).toBe(true);
+    expect(await inView(reply)).toBe(false);
+    await alice.page.getByTestId("jump-newest").click();
+    await expect.poll(() => inView(reply)).toBe(true);
+  });
+
   it("closes a message's menu on Escape (back to its ⋯), on a click elsewhere, and when another opens", async () => {
     // Her first message (the reply quotes it too).
     const plans = message(alice.page, "Plans are at").first();

@@ -89,6 +89,7 @@ export const en = {
   "conv.reply": "Reply",
   "conv.replyingTo": "Replying to {name}",
   "conv.quoteMissing": "The original message is not on this device",
+  "conv.quoteShow": "Show the message this answers",
   "conv.cancel": "Cancel",
   "conv.react": "React",
   "conv.reactWith": "React with {emoji}",

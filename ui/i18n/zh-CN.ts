@@ -91,6 +91,7 @@ export const zhCN: Record<MessageKey, string> = {
   "conv.reply": "回复",
   "conv.replyingTo": "回复 {name}",
   "conv.quoteMissing": "原消息不在此设备上",
+  "conv.quoteShow": "查看所回复的消息",
   "conv.cancel": "取消",
   "conv.react": "回应",
   "conv.reactWith": "用 {emoji} 回应",

@@ -14,6 +14,8 @@ import { buildTimeline, type DeliveryStatus, type TimelineItem, type TimelineMes
 export const TYPING_SHOWN_MS = 6000;
 
 export const PAGE_SIZE = 50;
+/** Pages of older history read at most to find a quoted message: 2,500 messages back. */
+const QUOTE_PAGES = 50;
 
 /** Maps the core's status to what the person sees; a message still queued while offline says so. */
 export function deliveryOf(message: MessageRecord, offline: boolean): DeliveryStatus | null {
@@ -66,6 +68,8 @@ export class ConversationViewModel extends Observable {
   #draftKey: string;
   /** The composer changed since the chat opened: the draft kept for it is not read back over it. */
   #draftTouched = false;
+  /** The message a tapped quote named, brought into view and marked; `seq` counts taps, so the same one is shown again. */
+  shownMessage: { id: string; seq: number } | null = null;
   /** Messages that came while the person was not at the newest one (reading further up, or the page hidden), for the jump button. */
   newBelow = 0;
   /** The person sees the newest message: the view says so. Only then is the chat marked read. */
@@ -384,6 +388,17 @@ export class ConversationViewModel extends Observable {
   }
 
   /** Marks the chat read, and sends `read` receipts, only while the person sees its newest message. */
+  /**
+   * Brings a quoted message into the timeline, reading older pages until it is there (none left:
+   * it was deleted or expired here, and nothing is shown). The view then scrolls to it, marked.
+   */
+  async showMessage(id: string): Promise<void> {
+    for (let pages = 0; !this.#messages.has(id) && this.hasOlder && pages < QUOTE_PAGES; pages++) await this.loadOlder();
+    if (!this.#messages.has(id)) return;
+    this.shownMessage = { id, seq: (this.shownMessage?.seq ?? 0) + 1 };
+    this.changed();
+  }
+
   markRead(): void {
     if (this.conversation && this.#seeingNewest) void this.#ctx.client.markRead(this.conversation);
   }

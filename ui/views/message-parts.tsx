@@ -14,10 +14,12 @@ export function MessageBody({ item, conversation, t }: { item: MessageItem; conv
   if (item.deleted) return <span class="text deleted" data-testid="deleted">{t("conv.deleted")}</span>;
   return (
     <>
-      {item.quote ? (
-        <span class="quote" data-testid="quote">
-          {item.quote.text === null ? <em>{t("conv.quoteMissing")}</em> : <><b>{item.quote.author}</b> {item.quote.text}</>}
-        </span>
+      {item.quote?.text === null ? (
+        <span class="quote" data-testid="quote"><em>{t("conv.quoteMissing")}</em></span>
+      ) : item.quote ? (
+        <button type="button" class="quote" data-testid="quote" title={t("conv.quoteShow")} onClick={() => void conversation.showMessage(item.quote!.id)}>
+          <b>{item.quote.author}</b> {item.quote.text}
+        </button>
       ) : null}
       <span class="text">
         {item.parts.map((part, i) =>

@@ -20,6 +20,8 @@ export interface TimelineFollow {
   holdPlace(): void;
   /** To the newest message now, following again (the jump button). */
   jump(): void;
+  /** Brings an earlier message to the middle of the view and stops following (a quote tapped). */
+  show(message: Element | null): void;
   /** The timeline is at its newest message. */
   atNewest: boolean;
   /** At its newest message on a page that is shown: what came could be read. */
@@ -147,6 +149,11 @@ export function useTimelineFollow(items: unknown): TimelineFollow {
       jump() {
         setFollowing(true);
         if (element) toBottom(element);
+      },
+      show(message: Element | null) {
+        if (!element || !message) return;
+        setFollowing(false);
+        message.scrollIntoView({ block: "center" });
       },
     }),
     [element],

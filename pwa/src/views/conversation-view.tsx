@@ -8,6 +8,7 @@ import { RETENTION_CHOICES, readRetention, retentionLabel, retentionValue } from
 import { useModel } from "../../../ui/views/use-model.js";
 import { useTimelineFollow } from "../../../ui/views/timeline-follow.js";
 import { JumpToNewest, useReadWhenSeen } from "../../../ui/views/newest-message.js";
+import { useShownMessage } from "../../../ui/views/shown-message.js";
 import { AttachmentBody, TransferBar } from "../../../ui/views/attachment-parts.js";
 import { AttachButtons, composerKeyDown, TypingLine, useFileSending, useGrowingField } from "../../../ui/views/composer-parts.js";
 import { Icon } from "./icons.js";
@@ -29,6 +30,7 @@ export function ConversationView({ app, chats, conversation }: { app: AppViewMod
   const person = !group && conversation.peer ? chats.people.person(conversation.peer, { full: true }) : null;
 
   useReadWhenSeen(conversation, follow);
+  useShownMessage(conversation, follow);
   useEffect(() => conversation.markRead(), [conversation, items.length]);
 
   // The view stays still while older messages load above it.
@@ -107,7 +109,7 @@ export function ConversationView({ app, chats, conversation }: { app: AppViewMod
           ) : item.kind === "notice" ? (
             <p key={item.key} class="system-line" data-testid="notice">{item.text}</p>
           ) : (
-            <div key={item.key} class={`bubble-row ${item.mine ? "mine" : ""} ${item.startsRun ? "run" : ""}`} data-testid="message" data-mine={item.mine ? "true" : "false"}>
+            <div key={item.key} class={`bubble-row ${item.mine ? "mine" : ""} ${item.startsRun ? "run" : ""}`} data-testid="message" data-mine={item.mine ? "true" : "false"} data-message-id={item.id} data-shown={conversation.shownMessage?.id === item.id ? "true" : undefined}>
               <div class="bubble">
                 {item.sender ? (
                   <><span class={`sender sender-c${item.sender.colour}`} title={item.sender.address} data-testid="sender">{item.sender.name}</span><span class="visually-hidden">: </span></>
