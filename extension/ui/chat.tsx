@@ -1,9 +1,9 @@
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import type { ChatsViewModel } from "../../ui/view-models/chats-model.js";
 import { outgoingText } from "../../ui/view-models/composer.js";
 import type { ConversationViewModel } from "../../ui/view-models/conversation-model.js";
 import { AttachmentBody, TransferBar } from "../../ui/views/attachment-parts.js";
-import { AttachButtons, composerKeyDown, TypingLine, useFileSending } from "../../ui/views/composer-parts.js";
+import { AttachButtons, composerKeyDown, TypingLine, useComposeFocus, useFileSending } from "../../ui/views/composer-parts.js";
 import { ComposeContext, MessageActions, MessageBody } from "../../ui/views/message-parts.js";
 import { useModel } from "../../ui/views/use-model.js";
 import { useTimelineFollow } from "../../ui/views/timeline-follow.js";
@@ -27,6 +27,8 @@ export function Chat({ chats, conversation }: { chats: ChatsViewModel; conversat
   const follow = useTimelineFollow(items);
   const picking = useFileSending(conversation, () => follow.follow());
   const [retentionError, setRetentionError] = useState("");
+  const field = useRef<HTMLTextAreaElement>(null);
+  useComposeFocus(conversation, field);
   useReadWhenSeen(conversation, follow);
   useShownMessage(conversation, follow);
   useEffect(() => conversation.markRead(), [conversation, items.length]);
@@ -96,7 +98,7 @@ export function Chat({ chats, conversation }: { chats: ChatsViewModel; conversat
           <ComposeContext conversation={conversation} t={t} />
           <div class="row">
             <AttachButtons conversation={conversation} send={picking.send} t={t} />
-            <textarea aria-label={t("conv.placeholder")} placeholder={t("conv.placeholder")} value={conversation.draft} rows={2}
+            <textarea ref={field} aria-label={t("conv.placeholder")} placeholder={t("conv.placeholder")} value={conversation.draft} rows={2}
               onInput={(e) => conversation.setDraft(e.currentTarget.value)} onKeyDown={composerKeyDown(conversation, send)} onPaste={picking.onPaste} />
             <button type="submit">{conversation.editing ? t("conv.save") : t("conv.send")}</button>
           </div>

@@ -97,6 +97,8 @@ describe("conversation features in the PWA across two domains", () => {
     const actions = await menu(bob.page, "Plans are at");
     await actions.getByRole("button", { name: "Reply" }).click();
     await bob.page.getByTestId("compose-context").getByText("Replying to").waitFor();
+    // The cursor is in the message box, ready for the answer.
+    await expect.poll(() => composer(bob.page).evaluate((field) => field === document.activeElement)).toBe(true);
     await say(bob.page, "Looks good to me");
     const reply = message(alice.page, "Looks good to me");
     await reply.waitFor({ timeout: 30_000 });

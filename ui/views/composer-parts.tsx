@@ -1,4 +1,5 @@
-import { useLayoutEffect, useRef, useState } from "preact/hooks";
+import type { RefObject } from "preact";
+import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import type { Translate } from "../i18n/translate.js";
 import type { PickedFile } from "../view-models/chat-context.js";
 import type { ConversationViewModel } from "../view-models/conversation-model.js";
@@ -68,6 +69,14 @@ export function useGrowingField(text: string) {
     box.style.height = `${box.scrollHeight + box.offsetHeight - box.clientHeight}px`;
   }, [text]);
   return field;
+}
+
+/** Choosing Reply or Edit puts the cursor in the message box, as messengers do. */
+export function useComposeFocus(conversation: ConversationViewModel, field: RefObject<HTMLTextAreaElement>): void {
+  const answering = conversation.replyingTo ?? conversation.editing;
+  useEffect(() => {
+    if (answering) field.current?.focus();
+  }, [answering]);
 }
 
 /** The composer's attach button (with its hidden file field) and the voice note's record and stop. */

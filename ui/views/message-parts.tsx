@@ -186,20 +186,21 @@ export function MessageActions({ item, conversation, t }: { item: MessageItem; c
       }}>⋯</summary>
       <div ref={menu} class="menu" role="group" aria-label={t("conv.actions")} data-below={place?.below ? "" : undefined}
         style={place ? { left: `${place.left}px` } : undefined} onClick={(e) => {
-          // An action done closes the menu; Copy keeps it open to say it copied.
+          // An action done closes the menu; Copy keeps it open to say it copied. Reply and Edit
+          // leave the focus to the message box (useComposeFocus).
           const button = (e.target as HTMLElement).closest("button");
-          if (button && !button.dataset.keep) close(true);
+          if (button && !button.dataset.keep) close(!button.dataset.compose);
         }}>
         <span class="quick">
           {QUICK_REACTIONS.map((emoji) => (
             <button key={emoji} type="button" aria-label={t("conv.reactWith", { emoji })} onClick={() => void conversation.react(item.id, emoji)}>{emoji}</button>
           ))}
         </span>
-        <button type="button" onClick={() => conversation.startReply(item.id)}>{t("conv.reply")}</button>
+        <button type="button" data-compose="yes" onClick={() => conversation.startReply(item.id)}>{t("conv.reply")}</button>
         <button type="button" data-keep="yes" onClick={copy}>{copied ? t("conv.copied") : t("conv.copy")}</button>
         {item.mine ? (
           <>
-            <button type="button" onClick={() => conversation.startEdit(item.id)}>{t("conv.edit")}</button>
+            <button type="button" data-compose="yes" onClick={() => conversation.startEdit(item.id)}>{t("conv.edit")}</button>
             <button type="button" class="danger" onClick={() => {
               if (confirm(t("conv.deleteConfirm"))) void conversation.deleteForEveryone(item.id);
             }}>{t("conv.delete")}</button>

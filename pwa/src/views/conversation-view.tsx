@@ -10,7 +10,7 @@ import { useTimelineFollow } from "../../../ui/views/timeline-follow.js";
 import { JumpToNewest, useReadWhenSeen } from "../../../ui/views/newest-message.js";
 import { useShownMessage } from "../../../ui/views/shown-message.js";
 import { AttachmentBody, TransferBar } from "../../../ui/views/attachment-parts.js";
-import { AttachButtons, composerKeyDown, TypingLine, useFileSending, useGrowingField } from "../../../ui/views/composer-parts.js";
+import { AttachButtons, composerKeyDown, TypingLine, useComposeFocus, useFileSending, useGrowingField } from "../../../ui/views/composer-parts.js";
 import { Icon } from "./icons.js";
 import { PersonAvatar } from "../../../ui/views/person-avatar.js";
 
@@ -55,6 +55,7 @@ export function ConversationView({ app, chats, conversation }: { app: AppViewMod
 
   const onKeyDown = composerKeyDown(conversation, send);
   const field = useGrowingField(draft);
+  useComposeFocus(conversation, field);
 
   return (
     <section class={`conversation ${picking.dragging ? "dragging" : ""}`} aria-labelledby="conv-title" {...picking.drop}>
