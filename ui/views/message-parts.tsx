@@ -2,6 +2,7 @@ import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import type { Translate } from "../i18n/translate.js";
 import type { ConversationViewModel } from "../view-models/conversation-model.js";
 import type { TimelineItem } from "../view-models/timeline.js";
+import { listen } from "./dom-listeners.js";
 import { intersect, type MenuPlacement, menuPlacement } from "./menu-placement.js";
 
 type MessageItem = Extract<TimelineItem, { kind: "message" }>;
@@ -128,19 +129,17 @@ export function MessageActions({ item, conversation, t }: { item: MessageItem; c
     const menuOfSystem = (e: Event) => {
       if (held || timer) e.preventDefault();
     };
-    row.addEventListener("pointerdown", down);
-    row.addEventListener("pointermove", move);
-    row.addEventListener("pointerup", cancel);
-    row.addEventListener("pointercancel", cancel);
-    row.addEventListener("contextmenu", menuOfSystem);
+    const removers = [
+      listen(row, "pointerdown", down),
+      listen(row, "pointermove", move),
+      listen(row, "pointerup", cancel),
+      listen(row, "pointercancel", cancel),
+      listen(row, "contextmenu", menuOfSystem),
+    ];
     return () => {
       cancel();
       heard();
-      row.removeEventListener("pointerdown", down);
-      row.removeEventListener("pointermove", move);
-      row.removeEventListener("pointerup", cancel);
-      row.removeEventListener("pointercancel", cancel);
-      row.removeEventListener("contextmenu", menuOfSystem);
+      for (const remove of removers) remove();
     };
   }, [shown]);
 

@@ -1,4 +1,5 @@
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "preact/hooks";
+import { listen } from "./dom-listeners.js";
 
 /** This near the bottom, in pixels, still counts as reading the newest messages. */
 const NEAR_BOTTOM_PX = 40;
@@ -106,21 +107,17 @@ export function useTimelineFollow(items: unknown): TimelineFollow {
     const key = (event: KeyboardEvent) => {
       if (scrollsByKey(event)) input();
     };
-    element.addEventListener("wheel", input, { passive: true });
-    element.addEventListener("touchstart", input, { passive: true });
-    element.addEventListener("touchmove", input, { passive: true });
-    element.addEventListener("pointerdown", press);
-    window.addEventListener("pointerup", release);
-    window.addEventListener("pointercancel", release);
-    document.addEventListener("keydown", key);
+    const removers = [
+      listen(element, "wheel", input, { passive: true }),
+      listen(element, "touchstart", input, { passive: true }),
+      listen(element, "touchmove", input, { passive: true }),
+      listen(element, "pointerdown", press),
+      listen(window, "pointerup", release),
+      listen(window, "pointercancel", release),
+      listen(document, "keydown", key),
+    ];
     return () => {
-      element.removeEventListener("wheel", input);
-      element.removeEventListener("touchstart", input);
-      element.removeEventListener("touchmove", input);
-      element.removeEventListener("pointerdown", press);
-      window.removeEventListener("pointerup", release);
-      window.removeEventListener("pointercancel", release);
-      document.removeEventListener("keydown", key);
+      for (const remove of removers) remove();
     };
   }, [element]);
 
