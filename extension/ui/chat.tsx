@@ -7,7 +7,7 @@ import { AttachButtons, composerKeyDown, TypingLine, useComposeFocus, useFileSen
 import { ComposeContext, MessageActions, MessageBody } from "../../ui/views/message-parts.js";
 import { useModel } from "../../ui/views/use-model.js";
 import { useTimelineFollow } from "../../ui/views/timeline-follow.js";
-import { JumpToNewest, useReadWhenSeen } from "../../ui/views/newest-message.js";
+import { JumpToNewest, useReadWhenSeen, useUnreadStart } from "../../ui/views/newest-message.js";
 import { useShownMessage } from "../../ui/views/shown-message.js";
 import { PersonAvatar } from "../../ui/views/person-avatar.js";
 import { ChatRetention } from "./chat-retention.js";
@@ -30,6 +30,7 @@ export function Chat({ chats, conversation }: { chats: ChatsViewModel; conversat
   const field = useRef<HTMLTextAreaElement>(null);
   useComposeFocus(conversation, field);
   useReadWhenSeen(conversation, follow);
+  useUnreadStart(conversation, follow);
   useShownMessage(conversation, follow);
   useEffect(() => conversation.markRead(), [conversation, items.length]);
 
@@ -70,6 +71,7 @@ export function Chat({ chats, conversation }: { chats: ChatsViewModel; conversat
       <ol class="timeline" aria-label={t("ext.messages")} ref={follow.ref} onScroll={follow.onScroll}>
         {items.map((item) => {
           if (item.kind === "day") return <li key={item.key} class="day">{item.label}</li>;
+          if (item.kind === "unread") return <li key={item.key} class="unread-line" role="separator" data-testid="unread-line"><span>{item.label}</span></li>;
           if (item.kind === "notice") return <li key={item.key} class="notice">{item.text}</li>;
           return (
             <li key={item.key} class={item.mine ? "mine" : "theirs"} data-testid="message" data-message-id={item.id} data-shown={conversation.shownMessage?.id === item.id ? "true" : undefined}>

@@ -211,6 +211,9 @@ describe("the extension as a full EMSG client across two real domains", () => {
     await expect.poll(() => page.getByTestId("banner").count(), { timeout: 60_000 }).toBe(0);
     await page.getByRole("button", { name: /bob#im\.bob\.test/ }).click();
     await expect.poll(() => page.getByRole("list", { name: "Messages" }).innerText(), { timeout: 30_000 }).toContain("Backlog 3");
+    // The chat opens with the three under the line that counts them.
+    expect(await page.getByTestId("unread-line").textContent()).toBe("3 unread messages");
+    expect(await page.getByRole("list", { name: "Messages" }).innerText()).toMatch(/3 unread messages\s+Backlog 1/);
     // Every message from bob raised his chat's one notification, each in the place of the one before, not one a message.
     const conversation = (await bob.conversations()).find((c) => c.peer === "alice#im.alice.test")!.conversation;
     const shown = () =>

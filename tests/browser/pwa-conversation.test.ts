@@ -133,6 +133,48 @@ describe("conversation features in the PWA across two domains", () => {
     await expect.poll(() => inView(reply)).toBe(true);
   });
 
+  it("opens a chat at its first unread message, under a line saying how many, and reads them only at the newest", async () => {
+    const row = alice.page.getByTestId("chat-row").filter({ hasText: bob.address });
+    // She read everything before: no unread count on the chat.
+    await expect.poll(() => row.locator(".badge").count()).toBe(0);
+    // Alice's app starts again with no chat open while Bob writes more than her screen holds.
+    await alice.page.reload();
+    await alice.page.getByRole("navigation").waitFor();
+    for (let i = 1; i <= 25; i++) await say(bob.page, `Unread line ${i}`);
+    const last = message(bob.page, "Unread line 25").getByTestId("tick");
+    await expect.poll(() => last.getAttribute("data-status"), { timeout: 30_000 }).toBe("delivered");
+    await row.getByLabel("25 unread").waitFor({ timeout: 30_000 });
+    await row.click();
+    const line = alice.page.getByTestId("unread-line");
+    await line.waitFor();
+    expect(await line.textContent()).toBe("25 unread messages");
+    const inView = (target: Locator) => target.evaluate((element) => {
+      const box = element.getBoundingClientRect();
+      const view = element.closest('[data-testid="timeline"]')!.getBoundingClientRect();
+      return box.top >= view.top && box.bottom <= view.bottom;
+    });
+    // The line near the top, the first unread message under it; the newest further down.
+    expect(await inView(line)).toBe(true);
+    expect(await inView(message(alice.page, "Unread line 1").first())).toBe(true);
+    expect(await inView(message(alice.page, "Unread line 25"))).toBe(false);
+    await shot(alice.page, "conversation-unread-line");
+    // Not read yet: Bob's ticks stay grey, and the jump button takes Alice to the newest.
+    await alice.page.waitForTimeout(1500);
+    expect(await last.getAttribute("data-status")).toBe("delivered");
+    expect(await alice.page.getByTestId("jump-newest").getAttribute("aria-label")).toBe("25 new: jump to the newest message");
+    await alice.page.getByTestId("jump-newest").click();
+    await expect.poll(() => inView(message(alice.page, "Unread line 25"))).toBe(true);
+    await expect.poll(() => last.getAttribute("data-status"), { timeout: 30_000 }).toBe("read");
+    // What came before the page the chat opened with is still there above, a page at a time.
+    const earlier = alice.page.getByRole("button", { name: "Show earlier messages" });
+    for (let pages = 0; pages < 3 && (await message(alice.page, "Plans are at").count()) === 0; pages++) {
+      await earlier.click();
+      // Enabled again once the page is read; gone when it was the first.
+      await expect.poll(async () => (await earlier.count()) === 0 || (await earlier.isEnabled())).toBe(true);
+    }
+    expect(await message(alice.page, "Plans are at").count()).toBeGreaterThan(0);
+  });
+
   it("closes a message's menu on Escape (back to its ⋯), on a click elsewhere, and when another opens", async () => {
     // Her first message (the reply quotes it too).
     const plans = message(alice.page, "Plans are at").first();

@@ -14,7 +14,17 @@ function message(id: string, at: number, mine: boolean, status: TimelineMessage[
 describe("conversation timeline", () => {
   it("puts Yesterday and Today separators before the first message of each day", () => {
     const items = buildTimeline([message("b", now - 60_000, true, "sent"), message("a", yesterday, false)], now, "en", t);
-    expect(items.map((i) => (i.kind === "day" ? i.label : i.id))).toEqual(["Yesterday", "a", "Today", "b"]);
+    expect(items.map((i) => (i.kind === "day" || i.kind === "unread" ? i.label : i.id))).toEqual(["Yesterday", "a", "Today", "b"]);
+  });
+
+  it("puts the unread line right above the first message unread when the chat opened, after its day", () => {
+    const messages = [message("a", yesterday, false), message("b", now - 60_000, false), message("c", now - 30_000, false)];
+    const labels = (unread: { id: string; count: number }) =>
+      buildTimeline(messages, now, "en", t, undefined, unread).map((i) => (i.kind === "day" || i.kind === "unread" ? i.label : i.id));
+    expect(labels({ id: "b", count: 2 })).toEqual(["Yesterday", "a", "Today", "2 unread messages", "b", "c"]);
+    expect(labels({ id: "c", count: 1 })).toEqual(["Yesterday", "a", "Today", "b", "1 unread message", "c"]);
+    expect(buildTimeline(messages, now, "zh-CN", translator("zh-CN"), undefined, { id: "b", count: 2 })).toContainEqual({ kind: "unread", key: "unread", label: "2 条未读消息" });
+    expect(buildTimeline(messages, now, "en", t).some((i) => i.kind === "unread")).toBe(false);
   });
 
   it("shows one tick when sent, two when delivered, a clock while queued, and none on received messages", () => {

@@ -41,4 +41,41 @@ describe("a chat marked read only while its newest message is seen", () => {
     expect((await bob.conversations()).find((c) => c.conversation === chat)?.unread).toBe(0);
     shown.dispose();
   });
+
+  it("opens at the first message unread, under its line, and reads nothing before the history is shown", { timeout: 60_000 }, async () => {
+    const { alice, bob } = await threeFriends();
+    await alice.sendText(bob.address, "Read before");
+    await alice.flush();
+    await bob.sync();
+    const chat = (await bob.conversations()).find((c) => c.peer === alice.address)!.conversation;
+    await bob.markRead(chat);
+    // More than a page of history unread: the line's message is found on an older page.
+    const texts = Array.from({ length: 55 }, (_, i) => `Unread ${i + 1}`);
+    for (const text of texts) await alice.sendText(bob.address, text);
+    await alice.flush();
+    await bob.sync();
+    const unread = (await bob.conversations()).find((c) => c.conversation === chat)!.unread;
+    expect(unread).toBe(55);
+
+    const shown = new ConversationViewModel(chatContext(bob), chat, alice.address, "alice", unread);
+    // The view's first frame sees an empty timeline "at its newest": that reads nothing.
+    shown.seeNewest(true);
+    shown.markRead();
+    await shown.load();
+    const lines = shown.items.flatMap((i) => (i.kind === "unread" ? [i.label] : i.kind === "message" ? [i.text] : []));
+    expect(lines.slice(lines.indexOf("55 unread messages") - 1, lines.indexOf("55 unread messages") + 2)).toEqual(["Read before", "55 unread messages", "Unread 1"]);
+    // The view opens at the line, away from the newest: still unread, and the jump button counts them.
+    shown.openedAtUnread();
+    expect(shown.newBelow).toBe(55);
+    shown.markRead();
+    await bob.flush();
+    expect((await bob.conversations()).find((c) => c.conversation === chat)?.unread).toBe(55);
+
+    shown.seeNewest(true);
+    expect(shown.newBelow).toBe(0);
+    await expect.poll(async () => (await bob.conversations()).find((c) => c.conversation === chat)?.unread).toBe(0);
+    // The line stays while the chat is open, as messengers keep it.
+    expect(shown.items.some((i) => i.kind === "unread")).toBe(true);
+    shown.dispose();
+  });
 });

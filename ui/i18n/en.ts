@@ -79,6 +79,8 @@ export const en = {
   "conv.empty": "No messages yet. Messages are end-to-end encrypted.",
   "conv.jumpNewest": "Jump to the newest message",
   "conv.jumpNewestCount": "{count} new: jump to the newest message",
+  "conv.unreadOne": "1 unread message",
+  "conv.unreadMany": "{count} unread messages",
   "conv.status.sending": "Sending",
   "conv.status.queued": "Waiting for connection",
   "conv.status.sent": "Sent",

@@ -81,6 +81,8 @@ export const zhCN: Record<MessageKey, string> = {
   "conv.empty": "还没有消息。消息经过端到端加密。",
   "conv.jumpNewest": "跳到最新消息",
   "conv.jumpNewestCount": "{count} 条新消息：跳到最新消息",
+  "conv.unreadOne": "1 条未读消息",
+  "conv.unreadMany": "{count} 条未读消息",
   "conv.status.sending": "发送中",
   "conv.status.queued": "等待连接",
   "conv.status.sent": "已发送",

@@ -183,7 +183,8 @@ export class ChatsViewModel extends Observable {
     this.conversation?.dispose();
     const peer = (summary?.peer ?? (conversation ? null : target)) as Address | null;
     const title = summary ? chatSummary(summary, this.#ctx.client.address).title : target;
-    this.conversation = new ConversationViewModel(this.#ctx, conversation, peer, title);
+    const unread = chats.chats.find((c) => c.conversation === summary?.conversation)?.unread ?? 0;
+    this.conversation = new ConversationViewModel(this.#ctx, conversation, peer, title, unread);
     if (conversation) this.conversation.showing(chats.shownIn(conversation));
     this.conversation.subscribe(() => this.changed());
     this.group = summary?.kind === "group" ? this.#openGroup(summary, this.conversation) : null;

@@ -8,7 +8,7 @@ import { type PathView, pathView } from "./message-path.js";
 import { Observable } from "./observable.js";
 import type { GroupLabels } from "./sender-label.js";
 import { AttachmentsViewModel } from "./attachment-model.js";
-import { buildTimeline, type DeliveryStatus, type TimelineItem, type TimelineMessage, type TimelineQuote, type TimelineReaction } from "./timeline.js";
+import { buildTimeline, type DeliveryStatus, type TimelineItem, type TimelineMessage, type TimelineQuote, type TimelineReaction, type UnreadStart } from "./timeline.js";
 
 /** How long "typing…" stays without news from the typist (PROTOCOL §8.1). */
 export const TYPING_SHOWN_MS = 6000;
@@ -16,6 +16,8 @@ export const TYPING_SHOWN_MS = 6000;
 export const PAGE_SIZE = 50;
 /** Pages of older history read at most to find a quoted message: 2,500 messages back. */
 const QUOTE_PAGES = 50;
+/** Pages read at most, as a chat opens, to find its first unread message; past them its line goes above the oldest read. */
+const UNREAD_PAGES = 4;
 
 /** Maps the core's status to what the person sees; a message still queued while offline says so. */
 export function deliveryOf(message: MessageRecord, offline: boolean): DeliveryStatus | null {
@@ -72,6 +74,9 @@ export class ConversationViewModel extends Observable {
   shownMessage: { id: string; seq: number } | null = null;
   /** Messages that came while the person was not at the newest one (reading further up, or the page hidden), for the jump button. */
   newBelow = 0;
+  /** Where what was unread when the chat opened begins: the view opens there, under its line. */
+  unreadStart: UnreadStart | null = null;
+  readonly #unreadAtOpen: number;
   /** The person sees the newest message: the view says so. Only then is the chat marked read. */
   #seeingNewest = false;
   /** Its files: sending, fetching, and the fetched ones to show. */
@@ -79,9 +84,11 @@ export class ConversationViewModel extends Observable {
   /** The friend's other 1:1s this chat shows with its own (see friendChats). */
   #alsoShown = new Set<string>();
 
-  constructor(ctx: ChatContext, conversation: string | null, peer: Address | null, title: string) {
+  /** `unread`: how many of its messages the chat list counted unread as it opened. */
+  constructor(ctx: ChatContext, conversation: string | null, peer: Address | null, title: string, unread = 0) {
     super();
     this.#ctx = ctx;
+    this.#unreadAtOpen = unread;
     this.conversation = conversation;
     this.peer = peer;
     this.title = title;
@@ -160,6 +167,7 @@ export class ConversationViewModel extends Observable {
     const page = await this.#ctx.client.history(this.target, { limit: PAGE_SIZE });
     for (const message of page) this.#messages.set(message.id, message);
     this.hasOlder = page.length === PAGE_SIZE;
+    await this.#findUnreadStart();
     const summary = (await this.#ctx.client.conversations()).find((c) => c.conversation === this.conversation);
     this.unsafe = summary?.unsafe ?? null;
     this.rejoining = summary?.rejoin?.stuck === true;
@@ -190,13 +198,31 @@ export class ConversationViewModel extends Observable {
     if (this.loadingOlder || !this.hasOlder) return;
     this.loadingOlder = true;
     this.changed();
+    await this.#readOlderPage();
+    this.loadingOlder = false;
+    this.#invalidate();
+  }
+
+  async #readOlderPage(): Promise<void> {
     // The oldest shown, by time then id, as history orders them.
     const oldest = [...this.#messages.values()].reduce<MessageRecord | undefined>((a, b) => (!a || b.at < a.at || (b.at === a.at && b.id < a.id) ? b : a), undefined);
     const page = await this.#ctx.client.history(this.target, oldest ? { before: oldest.at, beforeId: oldest.id, limit: PAGE_SIZE } : { limit: PAGE_SIZE });
     for (const message of page) this.#messages.set(message.id, message);
     this.hasOlder = page.length === PAGE_SIZE;
-    this.loadingOlder = false;
-    this.#invalidate();
+  }
+
+  /**
+   * The first of the messages unread as the chat opened: the core counts the newest received ones
+   * (neither notices nor deleted), so it is that many back among them; older pages are read for it.
+   */
+  async #findUnreadStart(): Promise<void> {
+    const count = this.#unreadAtOpen;
+    if (count === 0) return;
+    const received = () =>
+      [...this.#messages.values()].filter((m) => m.direction === "in" && !m.notice && !m.deleted).sort((a, b) => a.at - b.at || (a.id < b.id ? -1 : 1));
+    for (let pages = 0; received().length < count && this.hasOlder && pages < UNREAD_PAGES; pages++) await this.#readOlderPage();
+    const first = received().at(-count) ?? received()[0];
+    this.unreadStart = first ? { id: first.id, count } : null;
   }
 
   get items(): TimelineItem[] {
@@ -220,7 +246,7 @@ export class ConversationViewModel extends Observable {
         reactions: this.#reactionsOf(m),
         ...(m.attachment ? { attachment: m.attachment } : {}),
       }));
-      this.#items = buildTimeline(messages, this.#ctx.now(), this.#ctx.locale, this.#ctx.t, this.senders ?? undefined);
+      this.#items = buildTimeline(messages, this.#ctx.now(), this.#ctx.locale, this.#ctx.t, this.senders ?? undefined, this.unreadStart ?? undefined);
     }
     return this.#items;
   }
@@ -387,7 +413,13 @@ export class ConversationViewModel extends Observable {
     this.changed();
   }
 
-  /** Marks the chat read, and sends `read` receipts, only while the person sees its newest message. */
+  /** The view opened the chat at its unread line, away from the newest: the jump button counts them all. */
+  openedAtUnread(): void {
+    this.newBelow = this.unreadStart?.count ?? 0;
+    this.seeNewest(false);
+    this.changed();
+  }
+
   /**
    * Brings a quoted message into the timeline, reading older pages until it is there (none left:
    * it was deleted or expired here, and nothing is shown). The view then scrolls to it, marked.
@@ -399,8 +431,12 @@ export class ConversationViewModel extends Observable {
     this.changed();
   }
 
+  /**
+   * Marks the chat read, and sends `read` receipts, only while the person sees its newest message:
+   * not before its history is shown, which may open it at its first unread message instead.
+   */
   markRead(): void {
-    if (this.conversation && this.#seeingNewest) void this.#ctx.client.markRead(this.conversation);
+    if (this.conversation && this.loaded && this.#seeingNewest) void this.#ctx.client.markRead(this.conversation);
   }
 
   async #reloadRetention(): Promise<void> {

@@ -54,6 +54,8 @@ export interface TimelineMessage {
 
 export type TimelineItem =
   | { kind: "day"; key: string; label: string }
+  /** Where the messages unread when the chat opened begin ("3 unread messages"). */
+  | { kind: "unread"; key: string; label: string }
   /** A group event as one centered system line. */
   | { kind: "notice"; key: string; id: string; text: string; time: string }
   | {
@@ -102,17 +104,25 @@ function startsRun(previous: TimelineMessage | undefined, message: TimelineMessa
   return previous.from !== undefined && message.from !== undefined && previous.from !== message.from;
 }
 
+/** The first message unread when the chat opened, and how many were. */
+export interface UnreadStart {
+  id: string;
+  count: number;
+}
+
 /**
  * Orders messages by time and puts a day separator before each new day. `group` is given for a
  * group chat: others' runs are then headed by the sender's name and events become system lines.
+ * `unread` puts its line above the first message unread when the chat opened.
  */
-export function buildTimeline(messages: readonly TimelineMessage[], now: number, locale: Locale, t: Translate, group?: GroupLabels): TimelineItem[] {
+export function buildTimeline(messages: readonly TimelineMessage[], now: number, locale: Locale, t: Translate, group?: GroupLabels, unread?: UnreadStart): TimelineItem[] {
   const sorted = [...messages].sort((a, b) => a.at - b.at || a.id.localeCompare(b.id));
   const items: TimelineItem[] = [];
   let previous: TimelineMessage | undefined;
   for (const message of sorted) {
     const newDay = !previous || !sameDay(previous.at, message.at);
     if (newDay) items.push({ kind: "day", key: `day-${message.at}`, label: dayLabel(message.at, now, locale, t) });
+    if (message.id === unread?.id) items.push({ kind: "unread", key: "unread", label: unread.count === 1 ? t("conv.unreadOne") : t("conv.unreadMany", { count: unread.count }) });
     if (message.notice) {
       // A 1:1 has notices too (a message that could not be read): named as a group would name them.
       const text = noticeText(message.notice, group ?? { self: "" as Address, label: senderLabels([message.notice.by]) }, locale, t);

@@ -1,4 +1,4 @@
-import { useEffect } from "preact/hooks";
+import { useEffect, useLayoutEffect, useRef } from "preact/hooks";
 import type { Translate } from "../i18n/translate.js";
 import type { ConversationViewModel } from "../view-models/conversation-model.js";
 import type { TimelineFollow } from "./timeline-follow.js";
@@ -13,6 +13,21 @@ export function useReadWhenSeen(conversation: ConversationViewModel, follow: Tim
     conversation.seeNewest(follow.seeing);
     return () => conversation.seeNewest(false);
   }, [conversation, follow.seeing]);
+}
+
+/**
+ * A chat opened with unread messages opens at the first of them, under the line that says how many
+ * (`data-testid="unread-line"`), when they are more than its screen shows; it is then not read
+ * until the person scrolls down to the newest, and the jump button counts them. Once a chat, as
+ * its history is first drawn.
+ */
+export function useUnreadStart(conversation: ConversationViewModel, follow: TimelineFollow): void {
+  const placed = useRef<ConversationViewModel | null>(null);
+  useLayoutEffect(() => {
+    if (!conversation.loaded || placed.current === conversation) return;
+    placed.current = conversation;
+    if (conversation.unreadStart && follow.startAt(document.querySelector('[data-testid="unread-line"]'))) conversation.openedAtUnread();
+  }, [conversation, conversation.loaded]);
 }
 
 /**

@@ -3,6 +3,8 @@ import { listen } from "./dom-listeners.js";
 
 /** This near the bottom, in pixels, still counts as reading the newest messages. */
 const NEAR_BOTTOM_PX = 40;
+/** Room left above the unread line when a chat opens at it: a glimpse of what was read before. */
+const START_MARGIN_PX = 24;
 /**
  * A scroll this soon after the person's wheel, touch or key is theirs. Any other is the page's own:
  * a photo above growing as it loads (the browser's scroll anchoring moves the view), or ours.
@@ -23,6 +25,11 @@ export interface TimelineFollow {
   jump(): void;
   /** Brings an earlier message to the middle of the view and stops following (a quote tapped). */
   show(message: Element | null): void;
+  /**
+   * Opens the view at `line` (where the unread messages begin), near its top, when the newest
+   * message's screen does not reach it; true when it did so and no longer follows.
+   */
+  startAt(line: Element | null): boolean;
   /** The timeline is at its newest message. */
   atNewest: boolean;
   /** At its newest message on a page that is shown: what came could be read. */
@@ -151,6 +158,14 @@ export function useTimelineFollow(items: unknown): TimelineFollow {
         if (!element || !message) return;
         setFollowing(false);
         message.scrollIntoView({ block: "center" });
+      },
+      startAt(line: Element | null) {
+        if (!element || !line) return false;
+        const top = line.getBoundingClientRect().top - element.getBoundingClientRect().top + element.scrollTop;
+        if (top >= element.scrollHeight - element.clientHeight) return false;
+        setFollowing(false);
+        element.scrollTop = top - START_MARGIN_PX;
+        return true;
       },
     }),
     [element],

@@ -7,7 +7,7 @@ import { outgoingText } from "../../../ui/view-models/composer.js";
 import { RETENTION_CHOICES, readRetention, retentionLabel, retentionValue } from "../../../ui/view-models/settings-form.js";
 import { useModel } from "../../../ui/views/use-model.js";
 import { useTimelineFollow } from "../../../ui/views/timeline-follow.js";
-import { JumpToNewest, useReadWhenSeen } from "../../../ui/views/newest-message.js";
+import { JumpToNewest, useReadWhenSeen, useUnreadStart } from "../../../ui/views/newest-message.js";
 import { useShownMessage } from "../../../ui/views/shown-message.js";
 import { AttachmentBody, TransferBar } from "../../../ui/views/attachment-parts.js";
 import { AttachButtons, composerKeyDown, TypingLine, useComposeFocus, useFileSending, useGrowingField } from "../../../ui/views/composer-parts.js";
@@ -30,6 +30,7 @@ export function ConversationView({ app, chats, conversation }: { app: AppViewMod
   const person = !group && conversation.peer ? chats.people.person(conversation.peer, { full: true }) : null;
 
   useReadWhenSeen(conversation, follow);
+  useUnreadStart(conversation, follow);
   useShownMessage(conversation, follow);
   useEffect(() => conversation.markRead(), [conversation, items.length]);
 
@@ -107,6 +108,8 @@ export function ConversationView({ app, chats, conversation }: { app: AppViewMod
         {items.map((item) =>
           item.kind === "day" ? (
             <div key={item.key} class="day" role="separator">{item.label}</div>
+          ) : item.kind === "unread" ? (
+            <div key={item.key} class="unread-line" role="separator" data-testid="unread-line"><span>{item.label}</span></div>
           ) : item.kind === "notice" ? (
             <p key={item.key} class="system-line" data-testid="notice">{item.text}</p>
           ) : (
