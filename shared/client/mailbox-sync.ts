@@ -19,6 +19,7 @@ import { setStatus } from "./messages.js";
 import { resendStale } from "./outgoing-queue.js";
 import { vetoRefused } from "./withdrawals.js";
 import { rejoinRefused } from "./rejoin.js";
+import { commitRefused } from "./own-commits.js";
 import { receiveMoved } from "./friend-moves.js";
 import { onDeviceAdded } from "./device-jobs.js";
 import type { SocketLike } from "./transport.js";
@@ -52,6 +53,7 @@ async function applyItem(ctx: CoreContext, item: Exclude<MailItem, { kind: "conv
       if (await receiveFriendBounce(ctx, item.ref, item.to, item.error)) return {};
       if (await vetoRefused(ctx, item.ref, item.error)) return {};
       if (await rejoinRefused(ctx, item.ref, item.error)) return {};
+      if (await commitRefused(ctx, item.ref)) return {};
       if (item.error === "stale_epoch" && (await resendStale(ctx, item.ref))) return {};
       await setStatus(ctx, item.ref, "failed", { error: item.error });
       return {};

@@ -8,6 +8,7 @@ import { TYPING_LATE_MS } from "./message-changes.js";
 import { deleteMessage, findMessage, saveMessage, setStatus } from "./messages.js";
 import { entryKey, type OutgoingEntry, updateQueued } from "./outgoing-queue.js";
 import { waitsToRejoin } from "./rejoin.js";
+import { waitsForOwnCommit } from "./own-commits.js";
 
 // How flushOutgoing (outgoing-queue.ts) sends the queue's entries: made ready one at a time, and
 // over a conversation's open session a window of them in flight before the hub's answers are taken.
@@ -136,6 +137,8 @@ const isTyping = (entry: OutgoingEntry) => entry.content.type === "typing";
 export async function notNow(ctx: CoreContext, entry: OutgoingEntry): Promise<"kept" | "dropped" | undefined> {
   // Kept for when this device is let back in: the group it holds is behind the hub's (PROTOCOL §8, Rejoining).
   if (entry.conversation && (await waitsToRejoin(ctx, entry.conversation))) return "kept";
+  // Kept until a remote hub answers a commit of ours: the epoch to encrypt at is the one it leaves.
+  if (entry.conversation && (await waitsForOwnCommit(ctx, entry.conversation))) return "kept";
   // Typing is news only now: one that waited is dropped unsent.
   if (isTyping(entry) && ctx.clock.now() - entry.content.sentAt > TYPING_LATE_MS) {
     await ctx.store.delete(entryKey(entry));

@@ -20,6 +20,11 @@ export interface PendingCommit {
   submit: Submit;
   group: string;
   epoch: number;
+  /**
+   * Our server took it for a remote hub (an answer without `seq`, PROTOCOL §6): the hub has not
+   * ordered it yet. Its state is adopted when it comes back in hub order; a bounce drops it.
+   */
+  forwarded?: true;
 }
 
 const key = (conversation: string) => `commit/${conversation}`;
@@ -36,13 +41,15 @@ async function adopt(ctx: CoreContext, pending: PendingCommit): Promise<void> {
 }
 
 /**
- * Sends a pending commit. True once the hub took it (its state is then the conversation's); false
- * when the hub had moved on (`stale_epoch`): the commit is dropped and the caller catches up.
- * Network failures throw and leave it pending.
+ * Sends a pending commit. True once the hub took it (its state is then the conversation's), or our
+ * server took it for a remote hub (it stays pending, see `forwarded`); false when the hub had moved
+ * on (`stale_epoch`): the commit is dropped and the caller catches up. Network failures throw and
+ * leave it pending.
  */
 export async function sendPendingCommit(ctx: CoreContext, pending: PendingCommit): Promise<boolean> {
+  let seq: number | undefined;
   try {
-    await submitToHub(ctx, pending.conversation, pending.submit);
+    ({ seq } = await submitToHub(ctx, pending.conversation, pending.submit));
   } catch (error) {
     if (error instanceof EmsgError && !RETRYABLE.has(error.code)) {
       await ctx.store.delete(key(pending.conversation));
@@ -50,8 +57,34 @@ export async function sendPendingCommit(ctx: CoreContext, pending: PendingCommit
     }
     throw error;
   }
-  await adopt(ctx, pending);
+  // Adopted now, a commit that another member's beat at the hub would leave this device in an epoch
+  // of its own, where nobody reads what it sends.
+  if (seq === undefined) await ctx.store.put(key(pending.conversation), { ...pending, forwarded: true });
+  else await adopt(ctx, pending);
   return true;
+}
+
+/**
+ * Whether a commit of ours waits for a remote hub's answer: what is queued for the conversation
+ * waits with it, to be encrypted at the epoch the hub's answer leaves (at the old one, a commit of
+ * ours that the hub orders first makes it stale, and all but texts would be lost).
+ */
+export async function waitsForOwnCommit(ctx: Pick<CoreContext, "store">, conversation: string): Promise<boolean> {
+  const pending = await pendingCommit(ctx, conversation);
+  if (!pending?.forwarded) return false;
+  // Once the conversation is at the epoch ours would make, another member's commit came first: ours can no longer be ordered.
+  const record = await loadConversation(ctx, conversation);
+  return record !== undefined && record.epoch < pending.epoch;
+}
+
+/** Whether a bounce (`ref`: its Submit id) is a remote hub's refusal of a commit of ours: it is dropped, never adopted. */
+export async function commitRefused(ctx: Pick<CoreContext, "store">, ref: string): Promise<boolean> {
+  for (const [stored, pending] of await ctx.store.list<PendingCommit>("commit/")) {
+    if (pending.submit.id !== ref) continue;
+    await ctx.store.delete(stored);
+    return true;
+  }
+  return false;
 }
 
 /** Submits a commit made from `record`'s state (see sendPendingCommit for the answer); `id` is the Submit's. */
