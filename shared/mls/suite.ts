@@ -26,9 +26,15 @@ export function capabilities(): Capabilities {
 
 let suite: Promise<CiphersuiteImpl> | undefined;
 
-/** The ciphersuite implementation, built once: it loads the X-Wing and ChaCha20 modules lazily. */
+/**
+ * The ciphersuite implementation, built once: it loads the X-Wing and ChaCha20 modules lazily. A
+ * build that failed (a module not loaded) is not kept: the next operation tries again.
+ */
 export function cipherSuite(): Promise<CiphersuiteImpl> {
-  suite ??= getCiphersuiteImpl(getCiphersuiteFromName(CIPHERSUITE_NAME), emsgCryptoProvider);
+  suite ??= getCiphersuiteImpl(getCiphersuiteFromName(CIPHERSUITE_NAME), emsgCryptoProvider).catch((error: unknown) => {
+    suite = undefined;
+    throw error;
+  });
   return suite;
 }
 
