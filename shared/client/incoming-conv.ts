@@ -8,7 +8,7 @@ import type { ConvPayload } from "../wire/conversation.js";
 import type { Address } from "../address.js";
 import { type Content, decodeContent, type TypingContent } from "../content.js";
 import { readReceiptsOn } from "./account-settings.js";
-import { applyHeld, readChange, readReceipt, TYPING_LATE_MS } from "./message-changes.js";
+import { applyHeld, readChange, readOnOtherDevice, readReceipt, TYPING_LATE_MS } from "./message-changes.js";
 import { indexMessages } from "./search.js";
 import { readTimer } from "./retention.js";
 import { deviceIdentityOf } from "./account-record.js";
@@ -226,7 +226,8 @@ export async function readApplication(
     return { record: next, outcome: direction === "in" ? { receipts: { conversation: record.conversation, ids: [content.id] } } : {} };
   }
   if (content.type === "receipt") {
-    await readReceipt(ctx, record, content, sender, await readReceiptsOn(ctx));
+    if (sender === ctx.account.address) return { record: await readOnOtherDevice(ctx, record, content), outcome: {} };
+    await readReceipt(ctx, record, content, await readReceiptsOn(ctx));
     // setStatus rewrote the stored chat line's status; this copy, saved after, must not put the old one back.
     const stored = (await loadConversation(ctx, record.conversation))?.last;
     return { record: stored && stored.id === record.last?.id ? { ...record, last: stored } : record, outcome: {} };

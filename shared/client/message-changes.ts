@@ -152,11 +152,28 @@ async function countedUnread(ctx: CoreContext, record: ConversationRecord, messa
 }
 
 /**
+ * A `read` receipt from another device of this account: what it names was read there, so it is
+ * read here too. No receipt of this device names those again, and the unread count keeps only what
+ * came after the newest of them (a message that came since stays unread).
+ */
+export async function readOnOtherDevice(ctx: CoreContext, record: ConversationRecord, receipt: ReceiptContent): Promise<ConversationRecord> {
+  if (receipt.state !== "read") return record;
+  for (const id of receipt.of) {
+    const message = await findMessage(ctx, id);
+    if (message && message.conversation === record.conversation && message.direction === "in" && !message.readSent) await saveMessage(ctx, { ...message, readSent: true });
+  }
+  if (record.unread === 0) return record;
+  const named = new Set(receipt.of);
+  const received = (await history(ctx, record.conversation, { limit: Number.MAX_SAFE_INTEGER })).filter((m) => m.direction === "in" && !m.notice && !m.deleted);
+  const newest = received.findLastIndex((m) => named.has(m.id));
+  return newest < 0 ? record : { ...record, unread: Math.min(record.unread, received.length - 1 - newest) };
+}
+
+/**
  * A receipt from `sender` (another account): marks our own texts of this conversation it names
  * delivered or read. `showRead` false (the privacy setting) takes `read` as `delivered`.
  */
-export async function readReceipt(ctx: CoreContext, record: ConversationRecord, receipt: ReceiptContent, sender: Address, showRead: boolean): Promise<void> {
-  if (sender === ctx.account.address) return;
+export async function readReceipt(ctx: CoreContext, record: ConversationRecord, receipt: ReceiptContent, showRead: boolean): Promise<void> {
   const read = receipt.state === "read" && showRead;
   for (const id of receipt.of) {
     const message = await findMessage(ctx, id);
