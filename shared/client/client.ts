@@ -599,9 +599,7 @@ export class EmsgClient {
    */
   async history(target: string, options: HistoryPage = {}): Promise<MessageRecord[]> {
     const ctx = this.#context();
-    if (target.includes("/") && !(await loadConversation(ctx, target)) && (await movedChats(ctx)).some((c) => c.chat === target)) {
-      return history(ctx, movedChat(target), options);
-    }
+    if (await this.#movedGroup(target)) return history(ctx, movedChat(target), options);
     const { conversation, peer } = await this.#resolveTarget(target);
     const record = conversation ? await loadConversation(ctx, conversation) : undefined;
     const live = record ? await friendChat(ctx, record) : [conversation ?? pendingConversation(peer!)];
@@ -865,7 +863,14 @@ export class EmsgClient {
   }
 
   /** A 1:1's setting follows the friend, so it holds before the conversation exists; a group's is its own. */
+  /** A group whose history moved in with the account, not joined again here: read from its moved words alone. */
+  async #movedGroup(target: string): Promise<boolean> {
+    const ctx = this.#context();
+    return target.includes("/") && !(await loadConversation(ctx, target)) && (await movedChats(ctx)).some((c) => c.chat === target);
+  }
+
   async #chatKey(target: string): Promise<string> {
+    if (await this.#movedGroup(target)) return target;
     const { conversation, peer } = await this.#resolveTarget(target);
     if (peer) return peer;
     return (await loadConversation(this.#context(), conversation!))?.peer ?? conversation!;

@@ -70,6 +70,8 @@ export type ConversationKind = "direct" | "group";
 
 export type ConversationSummary = Omit<ConversationRecord, "group" | "applied" | "direct" | "leaving" | "kind" | "titleAt" | "leaveId" | "leftAt" | "beforeCommits"> & {
   kind: ConversationKind;
+  /** A group whose history moved in with the account (PROTOCOL §11), not joined again here: read-only. */
+  moved?: true;
 };
 
 /**

@@ -134,7 +134,7 @@ export async function movedSummaries(ctx: Pick<CoreContext, "store">, live: read
     if (!chat.includes("/")) {
       const peer = chat as Address;
       summaries.push({ conversation: `@${peer}`, members: [self, peer], kind: "direct", peer, ...common });
-    } else summaries.push({ conversation: chat, members: [self], kind: "group", ...(title === undefined ? {} : { title }), left: true, ...common });
+    } else summaries.push({ conversation: chat, members: [self], kind: "group", ...(title === undefined ? {} : { title }), left: true, moved: true, ...common });
   }
   return summaries;
 }

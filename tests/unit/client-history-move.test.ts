@@ -64,6 +64,16 @@ describe("chat history moves with the account (PROTOCOL §11)", () => {
     // The archive's words are its owner's record, not messages read here: each is marked as moved.
     expect(list.conversation!.items.flatMap((i) => (i.kind === "message" ? [i.moved] : []))).toEqual([true, true]);
 
+    // The old group opens with its moved words, read-only, saying why nothing can be written there.
+    list.open(conversation);
+    await expect.poll(() => list.conversation!.items.flatMap((i) => (i.kind === "message" ? [i.text] : []))).toEqual(["tickets are booked"]);
+    expect(list.group?.ending).toEqual({ key: "group.moved" });
+    // A search hit in moved history opens its chat, not a chat named after where the words are kept.
+    await list.search("tickets");
+    expect(list.searchHits.map((h) => [h.chat, h.title])).toEqual([[conversation, "Trip"]]);
+    await list.search("noon");
+    expect(list.searchHits.map((h) => [h.chat, h.title])).toEqual([[`@${bob.address}`, bob.address]]);
+
     // Bob, told of the move, writes to the new address: the new conversation reads on after the old history.
     await world.befriend(moved, bob);
     await bob.sendText(moved.address, "welcome to your new address");

@@ -316,6 +316,7 @@ export const en = {
   "group.close": "Close",
   "group.left": "You left this group. You can still read it, but no longer send to it.",
   "group.removed": "You were removed from this group. You can still read it, but no longer send to it.",
+  "group.moved": "This group's history came with your account. To write here again, ask a member to add you.",
   "group.removedBy": "{name} removed you from this group. You can still read it, but no longer send to it.",
   "group.notice.created": "{by} created the group “{title}”",
   "group.notice.createdUntitled": "{by} created the group",

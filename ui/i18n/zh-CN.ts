@@ -318,6 +318,7 @@ export const zhCN: Record<MessageKey, string> = {
   "group.close": "关闭",
   "group.left": "你已退出这个群组。你仍可阅读，但不能再发送消息。",
   "group.removed": "你已被移出这个群组。你仍可阅读，但不能再发送消息。",
+  "group.moved": "这个群组的历史随你的账号一起迁移过来。要在这里发消息，请群成员重新添加你。",
   "group.removedBy": "{name} 已将你移出这个群组。你仍可阅读，但不能再发送消息。",
   "group.notice.created": "{by} 创建了群组“{title}”",
   "group.notice.createdUntitled": "{by} 创建了群组",

@@ -1,3 +1,4 @@
+import { chatOfMoved } from "../../shared/client/moved-history.js";
 import type { Address } from "../../shared/address.js";
 import type { ConversationSummary, MessageRecord } from "./core-types.js";
 import type { ChatContext } from "./chat-context.js";
@@ -130,8 +131,10 @@ export class ChatsViewModel extends Observable {
     const self = this.#ctx.client.address;
     const chats = friendChats(this.#summaries.values());
     this.searchHits = found.map((m) => {
-      const summary = this.#summaries.get(chats.chatOf(m.conversation));
-      const chat = summary ? summary.conversation : m.conversation.replace(/^@/, "");
+      // Moved-in words are kept apart (`moved:CHAT`): their chat is the friend's or the group's.
+      const kept = chatOfMoved(m.conversation) ?? m.conversation;
+      const summary = this.#summaries.get(chats.chatOf(kept)) ?? this.#summaries.get(`@${kept}`);
+      const chat = summary ? summary.conversation : kept.replace(/^@/, "");
       return {
         id: m.id,
         chat,

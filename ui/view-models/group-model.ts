@@ -100,6 +100,7 @@ export class GroupViewModel extends ActionModel {
 
   get ending(): Ending | null {
     if (!this.left) return null;
+    if (this.#summary.moved) return { key: "group.moved" };
     const removedBy = this.#ending?.removedBy ?? null;
     if (removedBy) return { key: "group.removedBy", name: this.#labels.label(removedBy).name };
     return { key: this.#ending || this.#leftHere ? "group.left" : "group.removed" };
