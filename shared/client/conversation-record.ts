@@ -28,6 +28,12 @@ export interface ConversationRecord {
   title?: string;
   /** When the name in `title` was sent: an older one arriving late does not replace it. */
   titleAt?: number;
+  /**
+   * Let back into a group it had left or been removed from: the next name heard is taken without
+   * a notice. It is a member's repeat for those who join (who set it, and when, happened while this
+   * account was away), not a rename by that member.
+   */
+  titleToLearn?: true;
   /** This account left the group, or was removed: it stays readable here but takes no new messages. */
   left?: boolean;
   /**
@@ -68,7 +74,7 @@ export interface ConversationRecord {
 
 export type ConversationKind = "direct" | "group";
 
-export type ConversationSummary = Omit<ConversationRecord, "group" | "applied" | "direct" | "leaving" | "kind" | "titleAt" | "leaveId" | "leftAt" | "beforeCommits"> & {
+export type ConversationSummary = Omit<ConversationRecord, "group" | "applied" | "direct" | "leaving" | "kind" | "titleAt" | "titleToLearn" | "leaveId" | "leftAt" | "beforeCommits"> & {
   kind: ConversationKind;
   /** A group whose history moved in with the account (PROTOCOL §11), not joined again here: read-only. */
   moved?: true;
@@ -151,7 +157,7 @@ export function lastLine(message: MessageRecord): LastLine {
 }
 
 export function summaryOf(record: ConversationRecord): ConversationSummary {
-  const { group: _secret, applied: _positions, direct: _copies, leaving: _leaving, titleAt: _titleAt, leaveId: _leaveId, leftAt: _leftAt, beforeCommits: _before, kind, ...summary } = record;
+  const { group: _secret, applied: _positions, direct: _copies, leaving: _leaving, titleAt: _titleAt, titleToLearn: _titleToLearn, leaveId: _leaveId, leftAt: _leftAt, beforeCommits: _before, kind, ...summary } = record;
   return { ...summary, kind: kind ?? "direct" };
 }
 

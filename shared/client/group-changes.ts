@@ -56,11 +56,12 @@ export async function noticeRosterChange(
 export async function readTitle(ctx: CoreContext, record: ConversationRecord, content: GroupContent, sender: Address): Promise<ConversationRecord> {
   // A time to come is its sender's word only: taken as is, no later rename would ever hold.
   const sentAt = Math.min(content.sentAt, ctx.clock.now());
-  if (record.titleAt !== undefined && record.titleAt > sentAt) return asGroup(record);
-  if (record.title !== undefined && record.title !== content.title) {
+  const { titleToLearn, ...rest } = record;
+  if (!titleToLearn && record.titleAt !== undefined && record.titleAt > sentAt) return asGroup(record);
+  if (!titleToLearn && record.title !== undefined && record.title !== content.title) {
     await addNotice(ctx, record.conversation, content.id, sentAt, { type: "renamed", by: sender, title: content.title });
   }
-  return { ...asGroup(record), title: content.title, titleAt: sentAt };
+  return { ...asGroup(rest), title: content.title, titleAt: sentAt };
 }
 
 /**

@@ -106,6 +106,7 @@ async function join(ctx: CoreContext, item: ConvPayload): Promise<ConvOutcome> {
     beforeCommits: [{ commit: item.id, joined: true, by: item.from, ...(readd ? { rejoined: true as const } : {}) }],
     created: existing?.created ?? item.at,
     unread: existing?.unread ?? 0,
+    ...(existing?.left && existing.title !== undefined ? { titleToLearn: true as const } : {}),
   };
   await saveConversation(ctx, record);
   await forgetKeyPackage(ctx, joined.usedRef);

@@ -181,6 +181,34 @@ describe("groups in the client core", { timeout: 30_000 }, () => {
     await expect(alice.renameGroup(trip.conversation, "x".repeat(101))).rejects.toMatchObject({ code: "bad_request" });
   });
 
+  it("a member added back learns the name set while away without it being put on who added them", async () => {
+    const { alice, bob, carol } = await threeFriends();
+    const trip = await alice.createGroup("Trip", [bob.address, carol.address]);
+    await later();
+    await alice.flush();
+    await syncAll(bob, carol);
+    await alice.removeFromGroup(trip.conversation, [carol.address]);
+    await alice.flush();
+    await syncAll(bob, carol);
+    await later();
+    await bob.renameGroup(trip.conversation, "Trip to Lisbon");
+    await bob.flush();
+    await syncAll(alice);
+    await later();
+    await alice.addToGroup(trip.conversation, [carol.address]);
+    await alice.flush();
+    await syncAll(carol);
+    expect(await summaryOf(carol, trip.conversation)).toMatchObject({ title: "Trip to Lisbon" });
+    // Alice only repeated the name for her: no "alice renamed the group".
+    expect((await lines(carol, trip.conversation)).filter((l) => l.includes("renamed"))).toEqual([]);
+    // A rename after that is a rename again.
+    await later();
+    await bob.renameGroup(trip.conversation, "Lisbon, June");
+    await bob.flush();
+    await syncAll(carol);
+    expect((await lines(carol, trip.conversation)).filter((l) => l.includes("renamed"))).toEqual(["bob renamed the group to Lisbon, June"]);
+  });
+
   it("a rename claiming a time to come does not keep the name from ever changing again", async () => {
     const { alice, bob, carol } = await threeFriends();
     const trip = await alice.createGroup("Trip", [bob.address, carol.address]);
