@@ -86,7 +86,7 @@ export function Chat({ chats, conversation }: { chats: ChatsViewModel; conversat
           );
         })}
       </ol>
-      <JumpToNewest conversation={conversation} follow={follow} t={t} />
+      <JumpToNewest conversation={conversation} follow={follow} field={field} t={t} />
       <TypingLine conversation={conversation} t={t} />
       {(conversation.error || retentionError) && <p role="alert">{conversation.error || retentionError}</p>}
       {files.error && <p role="alert" data-testid="file-error">{files.error}</p>}

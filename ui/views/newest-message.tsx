@@ -1,3 +1,4 @@
+import type { RefObject } from "preact";
 import { useEffect, useLayoutEffect, useRef } from "preact/hooks";
 import type { Translate } from "../i18n/translate.js";
 import type { ConversationViewModel } from "../view-models/conversation-model.js";
@@ -32,15 +33,19 @@ export function useUnreadStart(conversation: ConversationViewModel, follow: Time
 
 /**
  * Shown while the person reads further up: takes them to the newest message, with how many came
- * meanwhile. Put right after the timeline, it floats over the timeline's bottom corner.
+ * meanwhile. Put right after the timeline, it floats over the timeline's bottom corner. It goes once
+ * used: the keyboard's focus goes to the message box (`field`), ready for an answer, not to the page.
  */
-export function JumpToNewest({ conversation, follow, t }: { conversation: ConversationViewModel; follow: TimelineFollow; t: Translate }) {
+export function JumpToNewest({ conversation, follow, field, t }: { conversation: ConversationViewModel; follow: TimelineFollow; field: RefObject<HTMLTextAreaElement>; t: Translate }) {
   if (follow.atNewest) return null;
   const count = conversation.newBelow;
   const label = count > 0 ? t("conv.jumpNewestCount", { count }) : t("conv.jumpNewest");
   return (
     <div class="jump-newest">
-      <button type="button" aria-label={label} title={label} onClick={() => follow.jump()} data-testid="jump-newest">
+      <button type="button" aria-label={label} title={label} onClick={() => {
+        follow.jump();
+        field.current?.focus();
+      }} data-testid="jump-newest">
         <span aria-hidden="true">↓</span>
         {count > 0 ? <span class="jump-count" aria-hidden="true">{count}</span> : null}
       </button>

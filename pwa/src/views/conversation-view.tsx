@@ -136,7 +136,7 @@ export function ConversationView({ app, chats, conversation }: { app: AppViewMod
           ),
         )}
       </div>
-      <JumpToNewest conversation={conversation} follow={follow} t={t} />
+      <JumpToNewest conversation={conversation} follow={follow} field={field} t={t} />
       <TypingLine conversation={conversation} t={t} />
       {conversation.error ? <p class="notice" role="alert">{conversation.error}</p> : null}
       {files.error ? <p class="notice" role="alert" data-testid="file-error">{files.error}</p> : null}
