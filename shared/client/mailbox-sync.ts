@@ -21,6 +21,7 @@ import { vetoRefused } from "./withdrawals.js";
 import { rejoinRefused } from "./rejoin.js";
 import { commitRefused } from "./own-commits.js";
 import { redoRoster } from "./roster-jobs.js";
+import { forwardedRefused } from "./forwarded-sends.js";
 import { receiveMoved } from "./friend-moves.js";
 import { onDeviceAdded } from "./device-jobs.js";
 import type { SocketLike } from "./transport.js";
@@ -55,6 +56,7 @@ async function applyItem(ctx: CoreContext, item: Exclude<MailItem, { kind: "conv
       if (await vetoRefused(ctx, item.ref, item.error)) return {};
       if (await rejoinRefused(ctx, item.ref, item.error)) return {};
       if (await ownCommitRefused(ctx, item.ref, item.error)) return {};
+      if (await forwardedRefused(ctx, item.ref, item.error)) return {};
       if (item.error === "stale_epoch" && (await resendStale(ctx, item.ref))) return {};
       await setStatus(ctx, item.ref, "failed", { error: item.error });
       return {};

@@ -6,6 +6,7 @@ import type { ConvPayload, Roster, Submit } from "../wire/conversation.js";
 import type { CoreContext } from "./context.js";
 import { type ConversationRecord, leaveOrderedAt, loadConversation, markApplied, saveConversation } from "./conversation-record.js";
 import { submitToHub } from "./conversations.js";
+import { forwardedBack } from "./forwarded-sends.js";
 import { ownRosterOrdered } from "./group-changes.js";
 import { findMessage, setStatus } from "./messages.js";
 import { rememberBefore } from "./withdrawals.js";
@@ -135,8 +136,10 @@ export async function ownItemBack(ctx: CoreContext, record: ConversationRecord, 
   const pending = await pendingCommit(ctx, item.conversation);
   const mine = pending?.submit.id === item.id && item.type === "commit" && record.epoch < pending.epoch;
   const current = mine ? await adopted(ctx, record, pending, item.at) : record;
+  // A send sent again after a stale refusal has a Submit id of its own; its content's id is the one known.
+  const sent = item.type === "application" ? await forwardedBack(ctx, item.id) : undefined;
   // Our own leave, now in the hub's order: what comes after it is no longer shown (PROTOCOL §12).
-  const next = leaveOrderedAt(current, item.id, item.hubSeq);
+  const next = leaveOrderedAt(current, sent?.content.id ?? item.id, item.hubSeq);
   await saveConversation(ctx, markApplied(next, item.hubSeq), mine);
   if (pending?.submit.id === item.id) await ctx.store.delete(key(item.conversation));
   // The hub holds it: a text whose answer was lost is sent (its Submit id is its content id).
