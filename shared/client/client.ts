@@ -225,6 +225,7 @@ export class EmsgClient {
     await flushOutgoing(ctx, catchUp);
     await runDeviceJobs(ctx, catchUp);
     await runReadds(ctx, catchUp);
+    await groups.runRosterJobs(ctx, catchUp);
     await groups.removeLeavers(ctx, catchUp);
     // What those jobs queued (a group's name for a device just added) goes out now, not next time.
     await flushOutgoing(ctx, catchUp);

@@ -7,7 +7,7 @@ import { ClaimResponseSchema } from "../wire/account.js";
 import type { CoreContext } from "./context.js";
 import { type ConversationRecord, loadConversation } from "./conversation-record.js";
 import { repeatTitle } from "./groups.js";
-import { commitToHub, pendingCommit, sendPendingCommit } from "./own-commits.js";
+import { type CommitAnswer, commitToHub, pendingCommit, sendPendingCommit } from "./own-commits.js";
 
 /**
  * Bringing the account's conversations in line with its devices (PROTOCOL §6, device links): the
@@ -59,15 +59,18 @@ async function claimDevice(ctx: CoreContext, deviceId: string): Promise<string |
   return "gone";
 }
 
-type Step = "done" | "later" | "retry" | "gone";
+/** "waits": a commit of ours waits for a remote hub's answer in that group; the job looks again once it came. */
+type Step = "done" | "later" | "retry" | "gone" | "waits";
+
+/** What a commit's answer leaves the job: one a remote hub may still refuse is done only once it is ordered. */
+const stepOf = (answer: CommitAnswer): Step => (answer === "ordered" ? "done" : answer === "forwarded" ? "waits" : "retry");
 
 /** One group, one device: commit the add or remove unless the group already agrees. */
 async function step(ctx: CoreContext, record: ConversationRecord, job: DeviceJob): Promise<Step> {
   const pending = await pendingCommit(ctx, record.conversation);
-  if (pending) {
-    await sendPendingCommit(ctx, pending);
-    return "retry";
-  }
+  // Sent again only when its answer was lost: one our server holds for a remote hub is answered through the mailbox.
+  if (pending?.forwarded) return "waits";
+  if (pending) return (await sendPendingCommit(ctx, pending)) === "forwarded" ? "waits" : "retry";
   const state = await decodeGroupState(record.group);
   // A group this account left is no place for a new device, and its removal takes every device;
   // one stopped at a refused commit (`unsafe`) takes no commit of ours.
@@ -75,16 +78,16 @@ async function step(ctx: CoreContext, record: ConversationRecord, job: DeviceJob
   const present = membersOf(state).some((m) => m.deviceId === job.deviceId);
   if (present === (job.kind === "add")) return "done";
   if (job.kind === "remove") {
-    return (await commitToHub(ctx, record, await removeMembers(state, [job.deviceId]))) ? "done" : "retry";
+    return stepOf(await commitToHub(ctx, record, await removeMembers(state, [job.deviceId])));
   }
   const keyPackage = await claimDevice(ctx, job.deviceId);
   if (keyPackage === "gone") return "gone";
   if (keyPackage === null) return "later";
   // Naming our own account (already a member) sends the Welcome to its devices only (PROTOCOL §6).
   const roster = { add: [ctx.account.address], remove: [] };
-  if (!(await commitToHub(ctx, record, await addMembers(state, [keyPackage]), roster))) return "retry";
-  await repeatTitle(ctx, record);
-  return "done";
+  const answer = await commitToHub(ctx, record, await addMembers(state, [keyPackage]), roster);
+  if (answer !== "stale") await repeatTitle(ctx, record);
+  return stepOf(answer);
 }
 
 /** Runs one job over every conversation; true when it is complete. */

@@ -1,5 +1,6 @@
 import type { Address } from "../address.js";
 import type { GroupContent, LeaveContent } from "../content.js";
+import type { Submit } from "../wire/conversation.js";
 import type { CoreContext } from "./context.js";
 import type { ConversationRecord } from "./conversation-record.js";
 import { findMessage, type GroupNotice, type MessageRecord, saveMessage } from "./messages.js";
@@ -50,6 +51,18 @@ export async function noticeRosterChange(
     await addNotice(ctx, record.conversation, id, change.at, { type: "removed", by: change.by, who: removed });
   }
   return next;
+}
+
+/**
+ * A commit of ours that the hub ordered (`submit`, made at `at`): its `roster` is who is in the group
+ * now, the hub's way (remove first, then add), and the notice of it is ours. Shown only once the hub
+ * ordered it: through a remote hub, a commit another member's beat is refused, and made again.
+ */
+export function ownRosterOrdered(ctx: CoreContext, record: ConversationRecord, submit: Submit, at: number): Promise<ConversationRecord> {
+  const { add = [], remove = [] } = submit.roster ?? {};
+  const kept = record.members.filter((a) => !remove.includes(a));
+  const after = [...kept, ...add.filter((a) => !kept.includes(a))];
+  return noticeRosterChange(ctx, record, after, { by: ctx.account.address, id: submit.id, at });
 }
 
 /** A group's name from `sender`: the newest one wins; a change of a name already known is a notice. */

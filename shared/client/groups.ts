@@ -13,7 +13,8 @@ import { claimKeyPackages, submitToHub } from "./conversations.js";
 import { getFriend } from "./friends.js";
 import { addNotice } from "./group-changes.js";
 import { enqueue } from "./outgoing-queue.js";
-import { commitToHub } from "./own-commits.js";
+import { commitToHub, pendingCommit, sendPendingCommit } from "./own-commits.js";
+import { queueRosterJob, rosterJobs } from "./roster-jobs.js";
 
 /**
  * Groups (PROTOCOL §12): made on this account's server, changed by roster commits of any member.
@@ -110,7 +111,9 @@ type Made = { state: GroupState; commit: string; welcome?: string };
 
 /**
  * Submits one roster commit made from the group's current state, catching up and making it again
- * when another member's commit won the epoch. Returns the record as stored after it.
+ * when another member's commit won the epoch. "ordered": the change is the group's now; "forwarded":
+ * a remote hub's answer is on its way, and the change shows once it comes (own-commits.ts), or is
+ * made again should another member's commit have come first (roster-jobs.ts).
  */
 async function commitRoster(
   ctx: CoreContext,
@@ -118,14 +121,25 @@ async function commitRoster(
   make: (state: GroupState, record: ConversationRecord) => Promise<{ made: Made; roster?: Roster }>,
   catchUp: CatchUp,
   id: string,
-): Promise<ConversationRecord> {
+): Promise<"ordered" | "forwarded"> {
   for (let attempt = 0; attempt < 3; attempt++) {
     if (attempt > 0) await catchUp();
     const record = await loadGroup(ctx, conversation);
     const { made, roster } = await make(await decodeGroupState(record.group), record);
-    if (await commitToHub(ctx, record, made, roster, id)) return (await loadConversation(ctx, conversation))!;
+    const answer = await commitToHub(ctx, record, made, roster, id);
+    if (answer !== "stale") return answer;
   }
   throw new EmsgError("stale_epoch", "Other members kept changing the group; try again.");
+}
+
+/**
+ * Whether a roster change asked for now waits as a job (roster-jobs.ts): a commit of ours waits for
+ * the hub's answer, and the next is made from the state that answer leaves, never beside it.
+ */
+async function waitsItsTurn(ctx: CoreContext, record: ConversationRecord, change: { add: Address[]; remove: Address[] }): Promise<boolean> {
+  if (!(await pendingCommit(ctx, record.conversation))) return false;
+  await queueRosterJob(ctx, { conversation: record.conversation, after: record.epoch, ...change });
+  return true;
 }
 
 /** Adds friends to a group: their devices by commit and Welcome, then the group's name for them. */
@@ -136,6 +150,12 @@ export async function addToGroup(ctx: CoreContext, conversation: string, members
   const present = added.find((a) => start.members.includes(a));
   if (present) throw new EmsgError("conflict", `${present} is already in the group.`);
   if (start.members.length + added.length > GROUP_MAX_MEMBERS) throw new EmsgError("too_large", `A group holds at most ${GROUP_MAX_MEMBERS} people.`);
+  if (await waitsItsTurn(ctx, start, { add: added, remove: [] })) return;
+  await commitAdd(ctx, conversation, added, catchUp);
+}
+
+/** Commits the add of every device of `added` (accounts not in the group), then sends the group's name. */
+async function commitAdd(ctx: CoreContext, conversation: string, added: Address[], catchUp: CatchUp): Promise<void> {
   const keyPackages = await claimAll(ctx, added);
   const id = randomId16();
   for (const [i, batch] of chunks(keyPackages, MAX_ADDS_PER_COMMIT).entries()) {
@@ -143,10 +163,7 @@ export async function addToGroup(ctx: CoreContext, conversation: string, members
     const make = async (state: GroupState) => ({ made: await addMembers(state, batch), ...(roster ? { roster } : {}) });
     await commitRoster(ctx, conversation, make, catchUp, i === 0 ? id : randomId16());
   }
-  const record = (await loadConversation(ctx, conversation))!;
-  await saveConversation(ctx, { ...record, members: [...record.members, ...added.filter((a) => !record.members.includes(a))] });
-  await addNotice(ctx, conversation, id, ctx.clock.now(), { type: "added", by: ctx.account.address, who: added });
-  await repeatTitle(ctx, record);
+  await repeatTitle(ctx, (await loadConversation(ctx, conversation))!);
 }
 
 /**
@@ -159,20 +176,16 @@ export async function repeatTitle(ctx: CoreContext, record: ConversationRecord):
 }
 
 /** One commit removing every device of `members` (those still in the roster) and them from the roster. */
-async function commitRemoval(ctx: CoreContext, conversation: string, members: readonly Address[], catchUp: CatchUp, id: string): Promise<ConversationRecord> {
-  let removed: Address[] = [];
+function commitRemoval(ctx: CoreContext, conversation: string, members: readonly Address[], catchUp: CatchUp): Promise<"ordered" | "forwarded"> {
   const make = async (state: GroupState, record: ConversationRecord) => {
-    removed = members.filter((a) => record.members.includes(a));
+    const removed = members.filter((a) => record.members.includes(a));
     if (removed.length === 0) throw new EmsgError("not_found", "They are no longer in the group.");
     const devices = membersOf(state).filter((m) => removed.includes(m.address)).map((m) => m.deviceId);
     // An account none of whose devices ever joined leaves only the roster: an empty commit carries it.
     const made = devices.length > 0 ? await removeMembers(state, devices) : await refreshKeys(state);
     return { made, roster: { add: [], remove: removed } };
   };
-  const record = await commitRoster(ctx, conversation, make, catchUp, id);
-  const next = { ...record, members: record.members.filter((a) => !removed.includes(a)), leaving: (record.leaving ?? []).filter((a) => !removed.includes(a)) };
-  await saveConversation(ctx, next);
-  return next;
+  return commitRoster(ctx, conversation, make, catchUp, randomId16());
 }
 
 /** Removes members from a group: all their devices leave the MLS group, and they get nothing after. */
@@ -183,9 +196,34 @@ export async function removeFromGroup(ctx: CoreContext, conversation: string, me
   if (removed.includes(ctx.account.address)) throw new EmsgError("bad_request", "To go yourself, leave the group.");
   const stranger = removed.find((a) => !start.members.includes(a));
   if (stranger) throw new EmsgError("not_found", `${stranger} is not in the group.`);
-  const id = randomId16();
-  await commitRemoval(ctx, conversation, removed, catchUp, id);
-  await addNotice(ctx, conversation, id, ctx.clock.now(), { type: "removed", by: ctx.account.address, who: removed });
+  if (await waitsItsTurn(ctx, start, { add: [], remove: removed })) return;
+  await commitRemoval(ctx, conversation, removed, catchUp);
+}
+
+/**
+ * Makes the roster changes this device owes (roster-jobs.ts) whose turn it is, each from the group
+ * as it is now: who is gone already is not removed, who is in already not added. One that can no
+ * longer be made (we left, a friend is no more) is dropped; one that fails for now waits.
+ */
+export async function runRosterJobs(ctx: CoreContext, catchUp: CatchUp): Promise<void> {
+  for (const [key, job] of await rosterJobs(ctx)) {
+    const record = await loadConversation(ctx, job.conversation);
+    const open = record !== undefined && record.kind === "group" && !record.left && !record.unsafe;
+    const pending = open ? await pendingCommit(ctx, job.conversation) : undefined;
+    // One whose answer was lost goes again under its id (the hub answers with its first result); one our server holds for a remote hub is answered by mail.
+    if (pending && !pending.forwarded) await sendPendingCommit(ctx, pending);
+    if (open && (record.epoch <= job.after || pending)) continue;
+    try {
+      const remove = open ? job.remove.filter((a) => record.members.includes(a) && a !== ctx.account.address) : [];
+      const add = open ? distinctAddresses(ctx, job.add).filter((a) => !record.members.includes(a)) : [];
+      if (remove.length > 0) await commitRemoval(ctx, job.conversation, remove, catchUp);
+      else if (add.length > 0) await commitAdd(ctx, job.conversation, add, catchUp);
+    } catch (error) {
+      if (!(error instanceof EmsgError) || RETRYABLE.has(error.code)) throw error;
+      console.warn(`emsg: a change of who is in ${job.conversation} was not made: ${error.message}`);
+    }
+    await ctx.store.delete(key);
+  }
 }
 
 /** Renames a group: the new name goes to every member as a message. */
@@ -221,9 +259,10 @@ export async function removeLeavers(ctx: CoreContext, catchUp: CatchUp): Promise
     if (!listed.leaving?.length || listed.left) continue;
     const record = await loadConversation(ctx, listed.conversation);
     const gone = (record?.leaving ?? []).filter((a) => record!.members.includes(a));
-    if (!record || gone.length === 0) continue;
+    // A commit of ours waiting for the hub's answer may be that removal: the next is made from the state it leaves.
+    if (!record || gone.length === 0 || (await pendingCommit(ctx, record.conversation))) continue;
     try {
-      await commitRemoval(ctx, record.conversation, gone, catchUp, randomId16());
+      await commitRemoval(ctx, record.conversation, gone, catchUp);
     } catch (error) {
       if (!(error instanceof EmsgError) || RETRYABLE.has(error.code)) throw error;
       if (error.code === "stale_epoch") continue;

@@ -20,6 +20,8 @@ import { resendStale } from "./outgoing-queue.js";
 import { vetoRefused } from "./withdrawals.js";
 import { rejoinRefused } from "./rejoin.js";
 import { commitRefused } from "./own-commits.js";
+import { redoRoster } from "./roster-jobs.js";
+import { forwardedRefused } from "./forwarded-sends.js";
 import { receiveMoved } from "./friend-moves.js";
 import { onDeviceAdded } from "./device-jobs.js";
 import type { SocketLike } from "./transport.js";
@@ -53,7 +55,8 @@ async function applyItem(ctx: CoreContext, item: Exclude<MailItem, { kind: "conv
       if (await receiveFriendBounce(ctx, item.ref, item.to, item.error)) return {};
       if (await vetoRefused(ctx, item.ref, item.error)) return {};
       if (await rejoinRefused(ctx, item.ref, item.error)) return {};
-      if (await commitRefused(ctx, item.ref)) return {};
+      if (await ownCommitRefused(ctx, item.ref, item.error)) return {};
+      if (await forwardedRefused(ctx, item.ref, item.error)) return {};
       if (item.error === "stale_epoch" && (await resendStale(ctx, item.ref))) return {};
       await setStatus(ctx, item.ref, "failed", { error: item.error });
       return {};
@@ -64,6 +67,16 @@ async function applyItem(ctx: CoreContext, item: Exclude<MailItem, { kind: "conv
       await onDeviceAdded(ctx, item.deviceCert, item.link);
       return {};
   }
+}
+
+/**
+ * Whether a bounce refused a commit of ours (it is dropped): one that another member's came first at
+ * a remote hub is made again from the new state, as far as it still changes anything (roster-jobs).
+ */
+async function ownCommitRefused(ctx: CoreContext, ref: string, error: string): Promise<boolean> {
+  const refused = await commitRefused(ctx, ref);
+  if (refused && error === "stale_epoch") await redoRoster(ctx, refused);
+  return refused !== undefined;
 }
 
 /** A conversation's items waiting for a commit, in hub order: one key, read once per item, not a listing. */

@@ -19,7 +19,7 @@ export interface OutgoingEntry {
   content: Content;
   peer?: Address;
   conversation?: string;
-  /** A text the hub refused as `stale_epoch`: sent again only once the conversation is past this epoch. */
+  /** Refused by the hub as `stale_epoch`: sent again only once the conversation is past this epoch. */
   after?: number;
   /**
    * Its Submit id when not its content id: the hub's server answers a repeated id with its first

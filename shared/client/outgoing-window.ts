@@ -9,6 +9,7 @@ import { deleteMessage, findMessage, saveMessage, setStatus } from "./messages.j
 import { entryKey, type OutgoingEntry, updateQueued } from "./outgoing-queue.js";
 import { waitsToRejoin } from "./rejoin.js";
 import { waitsForOwnCommit } from "./own-commits.js";
+import { keepForwarded } from "./forwarded-sends.js";
 
 // How flushOutgoing (outgoing-queue.ts) sends the queue's entries: made ready one at a time, and
 // over a conversation's open session a window of them in flight before the hub's answers are taken.
@@ -107,8 +108,11 @@ async function sendAnew(ctx: CoreContext, r: Ready, catchUp: () => Promise<void>
 }
 
 /** What the hub's acceptance of an entry changes on this device. */
-async function accept(ctx: CoreContext, { entry, conversation }: Ready, accepted: SubmitAccepted & { epoch: number }): Promise<void> {
+async function accept(ctx: CoreContext, r: Ready, accepted: SubmitAccepted & { epoch: number }): Promise<void> {
+  const { entry, conversation } = r;
   const id = entry.content.id;
+  // Taken by our server for a remote hub, which may yet refuse it as stale: kept until it answers.
+  if (accepted.seq === undefined) await keepForwarded(ctx, submitIdOf(r), { content: entry.content, conversation, epoch: accepted.epoch });
   if (entry.content.type === "text" || entry.content.type === "attachment") await setStatus(ctx, id, "sent", accepted.seq ? { hubSeq: accepted.seq } : { epoch: accepted.epoch });
   // The hub's answer orders our leave; an account's only device gets no copy of it back (PROTOCOL §6).
   if (entry.content.type === "leave" && accepted.seq !== undefined) {

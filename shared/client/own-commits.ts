@@ -6,6 +6,8 @@ import type { ConvPayload, Roster, Submit } from "../wire/conversation.js";
 import type { CoreContext } from "./context.js";
 import { type ConversationRecord, leaveOrderedAt, loadConversation, markApplied, saveConversation } from "./conversation-record.js";
 import { submitToHub } from "./conversations.js";
+import { forwardedBack } from "./forwarded-sends.js";
+import { ownRosterOrdered } from "./group-changes.js";
 import { findMessage, setStatus } from "./messages.js";
 import { rememberBefore } from "./withdrawals.js";
 
@@ -33,35 +35,48 @@ export function pendingCommit(ctx: Pick<CoreContext, "store">, conversation: str
   return ctx.store.get<PendingCommit>(key(conversation));
 }
 
-/** Keeps the new state as the conversation's, unless the record already moved past it. */
+/**
+ * The hub ordered our commit: its state becomes the conversation's (unless the record already moved
+ * past it), and so does the roster change it carries, shown only now, when it is the group's.
+ */
+async function adopted(ctx: CoreContext, record: ConversationRecord, pending: PendingCommit, at: number): Promise<ConversationRecord> {
+  const next = rememberBefore(record, { ...record, group: pending.group, epoch: pending.epoch }, pending.submit.id, ctx.account.address, true);
+  return ownRosterOrdered(ctx, next, pending.submit, at);
+}
+
 async function adopt(ctx: CoreContext, pending: PendingCommit): Promise<void> {
   const record = await loadConversation(ctx, pending.conversation);
-  if (record && record.epoch < pending.epoch) await saveConversation(ctx, rememberBefore(record, { ...record, group: pending.group, epoch: pending.epoch }, pending.submit.id, ctx.account.address, true));
+  if (record && record.epoch < pending.epoch) await saveConversation(ctx, await adopted(ctx, record, pending, ctx.clock.now()));
   await ctx.store.delete(key(pending.conversation));
 }
 
 /**
- * Sends a pending commit. True once the hub took it (its state is then the conversation's), or our
- * server took it for a remote hub (it stays pending, see `forwarded`); false when the hub had moved
- * on (`stale_epoch`): the commit is dropped and the caller catches up. Network failures throw and
- * leave it pending.
+ * What became of a commit sent: the hub ordered it (its state is then the conversation's), our
+ * server took it for a remote hub (`forwarded`: it stays pending until the hub's answer comes), or
+ * the hub had moved on (`stale`: the commit is dropped and the caller catches up).
  */
-export async function sendPendingCommit(ctx: CoreContext, pending: PendingCommit): Promise<boolean> {
+export type CommitAnswer = "ordered" | "forwarded" | "stale";
+
+/** Sends a pending commit (see CommitAnswer). Network failures throw and leave it pending. */
+export async function sendPendingCommit(ctx: CoreContext, pending: PendingCommit): Promise<CommitAnswer> {
   let seq: number | undefined;
   try {
     ({ seq } = await submitToHub(ctx, pending.conversation, pending.submit));
   } catch (error) {
     if (error instanceof EmsgError && !RETRYABLE.has(error.code)) {
       await ctx.store.delete(key(pending.conversation));
-      if (error.code === "stale_epoch") return false;
+      if (error.code === "stale_epoch") return "stale";
     }
     throw error;
   }
   // Adopted now, a commit that another member's beat at the hub would leave this device in an epoch
   // of its own, where nobody reads what it sends.
-  if (seq === undefined) await ctx.store.put(key(pending.conversation), { ...pending, forwarded: true });
-  else await adopt(ctx, pending);
-  return true;
+  if (seq === undefined) {
+    await ctx.store.put(key(pending.conversation), { ...pending, forwarded: true });
+    return "forwarded";
+  }
+  await adopt(ctx, pending);
+  return "ordered";
 }
 
 /**
@@ -77,24 +92,24 @@ export async function waitsForOwnCommit(ctx: Pick<CoreContext, "store">, convers
   return record !== undefined && record.epoch < pending.epoch;
 }
 
-/** Whether a bounce (`ref`: its Submit id) is a remote hub's refusal of a commit of ours: it is dropped, never adopted. */
-export async function commitRefused(ctx: Pick<CoreContext, "store">, ref: string): Promise<boolean> {
+/** A bounce (`ref`: its Submit id) that is a remote hub's refusal of a commit of ours: the commit, dropped, never adopted. */
+export async function commitRefused(ctx: Pick<CoreContext, "store">, ref: string): Promise<PendingCommit | undefined> {
   for (const [stored, pending] of await ctx.store.list<PendingCommit>("commit/")) {
     if (pending.submit.id !== ref) continue;
     await ctx.store.delete(stored);
-    return true;
+    return pending;
   }
-  return false;
+  return undefined;
 }
 
-/** Submits a commit made from `record`'s state (see sendPendingCommit for the answer); `id` is the Submit's. */
+/** Submits a commit made from `record`'s state (see CommitAnswer); `id` is the Submit's. */
 export async function commitToHub(
   ctx: CoreContext,
   record: ConversationRecord,
   made: { state: GroupState; commit: string; welcome?: string },
   roster?: Roster,
   id = randomId16(),
-): Promise<boolean> {
+): Promise<CommitAnswer> {
   const pending: PendingCommit = {
     conversation: record.conversation,
     submit: {
@@ -120,9 +135,11 @@ export async function commitToHub(
 export async function ownItemBack(ctx: CoreContext, record: ConversationRecord, item: ConvPayload): Promise<void> {
   const pending = await pendingCommit(ctx, item.conversation);
   const mine = pending?.submit.id === item.id && item.type === "commit" && record.epoch < pending.epoch;
-  const adopted = mine ? rememberBefore(record, { ...record, group: pending.group, epoch: pending.epoch }, item.id, ctx.account.address, true) : record;
+  const current = mine ? await adopted(ctx, record, pending, item.at) : record;
+  // A send sent again after a stale refusal has a Submit id of its own; its content's id is the one known.
+  const sent = item.type === "application" ? await forwardedBack(ctx, item.id) : undefined;
   // Our own leave, now in the hub's order: what comes after it is no longer shown (PROTOCOL §12).
-  const next = leaveOrderedAt(adopted, item.id, item.hubSeq);
+  const next = leaveOrderedAt(current, sent?.content.id ?? item.id, item.hubSeq);
   await saveConversation(ctx, markApplied(next, item.hubSeq), mine);
   if (pending?.submit.id === item.id) await ctx.store.delete(key(item.conversation));
   // The hub holds it: a text whose answer was lost is sent (its Submit id is its content id).

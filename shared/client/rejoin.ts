@@ -164,16 +164,16 @@ async function claimSameDevice(ctx: CoreContext, old: DeviceCertBody): Promise<s
   return offered.keyPackage;
 }
 
-type Step = "done" | "retry" | "later";
+/** "waits": a commit of ours waits for a remote hub's answer; the job looks again once it came (a lost race leaves the leaf as it was). */
+type Step = "done" | "retry" | "later" | "waits";
 
 async function readdStep(ctx: CoreContext, job: Readd): Promise<Step> {
   const record = await loadConversation(ctx, job.conversation);
   if (!record || record.left || record.unsafe || record.rejoin) return "done";
   const pending = await pendingCommit(ctx, job.conversation);
-  if (pending) {
-    await sendPendingCommit(ctx, pending);
-    return "retry";
-  }
+  // Sent again only when its answer was lost: one our server holds for a remote hub is answered through the mailbox.
+  if (pending?.forwarded) return "waits";
+  if (pending) return (await sendPendingCommit(ctx, pending)) === "forwarded" ? "waits" : "retry";
   const state = await decodeGroupState(record.group);
   const leaf = leafOf(state, job.deviceId);
   // Gone from the group, or re-added (or in step after all) already: its leaf is not the one that asked.
@@ -182,7 +182,8 @@ async function readdStep(ctx: CoreContext, job: Readd): Promise<Step> {
   if (keyPackage === null) return "later";
   const made = await readdMember(state, job.deviceId, keyPackage);
   // Naming the account (a member already) sends the Welcome to its devices (PROTOCOL §6).
-  return (await commitToHub(ctx, record, made, { add: [job.address], remove: [] })) ? "done" : "retry";
+  const answer = await commitToHub(ctx, record, made, { add: [job.address], remove: [] });
+  return answer === "ordered" ? "done" : answer === "forwarded" ? "waits" : "retry";
 }
 
 /** Lets back in the devices whose turn it is; a commit that lost the race is made again after catching up. */

@@ -2,18 +2,19 @@ import { accountRecord } from "../../shared/client/account.js";
 import { describe, expect, it } from "vitest";
 import { asAddress, type Domain } from "../../shared/address.js";
 import { buildDiscoveryDoc, WELL_KNOWN_PATH } from "../../shared/discovery.js";
-import { generateKeyPair, keyIdOf, type KeyPair } from "../../shared/identity.js";
+import { certifyDevice, generateKeyPair, keyIdOf, type KeyPair } from "../../shared/identity.js";
 import { randomId16 } from "../../shared/ids.js";
-import { createGroup, refreshKeys } from "../../shared/mls/group.js";
+import { addMembers, createGroup, refreshKeys } from "../../shared/mls/group.js";
+import { makeKeyPackages } from "../../shared/mls/keypackage.js";
 import { epochOf } from "../../shared/mls/group-state.js";
 import { decodeGroupState, encodeGroupState } from "../../shared/mls/state-codec.js";
 import { deviceIdentityOf } from "../../shared/client/account-record.js";
 import type { ClientEvents, CoreContext } from "../../shared/client/context.js";
 import type { ConversationRef } from "../../shared/wire/conversation.js";
 import { type ConversationRecord, loadConversation, saveConversation } from "../../shared/client/conversation-record.js";
-import { onDeviceAdded, rememberLink } from "../../shared/client/device-jobs.js";
+import { onDeviceAdded, queueRemoval, rememberLink, runDeviceJobs } from "../../shared/client/device-jobs.js";
 import { Emitter } from "../../shared/client/events.js";
-import { commitToHub, ownItemBack, pendingCommit } from "../../shared/client/own-commits.js";
+import { commitRefused, commitToHub, ownItemBack, pendingCommit } from "../../shared/client/own-commits.js";
 import { ServerApi } from "../../shared/client/server-api.js";
 import { MemoryStore } from "../../shared/client/store.js";
 import type { HttpRequest, Transport } from "../../shared/client/transport.js";
@@ -67,7 +68,7 @@ describe("a commit this device submits", () => {
     const { transport, submits } = hub(() => ({ status: 202, body: { accepted: true, seq: 1 } }));
     const alice = person("alice#im.alice.test", transport);
     const record = await conversationOf(alice);
-    expect(await commitToHub(alice, record, await refreshed(record))).toBe(true);
+    expect(await commitToHub(alice, record, await refreshed(record))).toBe("ordered");
     expect((await loadConversation(alice, record.conversation))!.epoch).toBe(record.epoch + 1);
     expect(await pendingCommit(alice, record.conversation)).toBeUndefined();
     expect(submits).toHaveLength(1);
@@ -77,7 +78,7 @@ describe("a commit this device submits", () => {
     const { transport } = hub(() => ({ status: 409, body: { error: "stale_epoch", message: "moved on" } }));
     const alice = person("alice#im.alice.test", transport);
     const record = await conversationOf(alice);
-    expect(await commitToHub(alice, record, await refreshed(record))).toBe(false);
+    expect(await commitToHub(alice, record, await refreshed(record))).toBe("stale");
     expect((await loadConversation(alice, record.conversation))!.epoch).toBe(record.epoch);
     expect(await pendingCommit(alice, record.conversation)).toBeUndefined();
   });
@@ -98,6 +99,48 @@ describe("a commit this device submits", () => {
     expect(after.epoch).toBe(record.epoch + 1);
     expect(after.applied).toEqual([7]);
     expect(await pendingCommit(alice, record.conversation)).toBeUndefined();
+  });
+});
+
+describe("a device job whose commit our server took for a remote hub", () => {
+  it("waits for the hub's answer without sending it again, and makes it again when another member's commit came first", async () => {
+    const { transport, submits } = hub(() => ({ status: 202, body: { accepted: true } }));
+    const accountKeys = generateKeyPair();
+    const laptop = person("alice#im.alice.test", transport, accountKeys);
+    const phoneKey = generateKeyPair();
+    const phone = {
+      deviceCert: certifyDevice(accountKeys, laptop.account.address, phoneKey.publicKey, "phone", NOW),
+      devicePrivateKey: phoneKey.privateKey,
+      devicePublicKey: phoneKey.publicKey,
+    };
+    const alone = await conversationOf(laptop);
+    const [bundle] = await makeKeyPackages(phone, 1);
+    const { state } = await addMembers(await decodeGroupState(alone.group), [bundle!.keyPackage]);
+    const record = { ...alone, group: encodeGroupState(state), epoch: epochOf(state) };
+    await saveConversation(laptop, record);
+    const noCatchUp = async () => undefined;
+    await queueRemoval(laptop, phone.deviceCert.body.deviceId);
+
+    await runDeviceJobs(laptop, noCatchUp);
+    await runDeviceJobs(laptop, noCatchUp);
+    expect(submits).toHaveLength(1);
+    expect(await laptop.store.list("devjob/")).toHaveLength(1);
+
+    // Its bounce: another member's commit came first. The phone is still in the group, so it is removed again.
+    await commitRefused(laptop, (await pendingCommit(laptop, record.conversation))!.submit.id);
+    await runDeviceJobs(laptop, noCatchUp);
+    expect(submits).toHaveLength(2);
+
+    // This one the hub orders: once it comes back, the job is done.
+    const pending = (await pendingCommit(laptop, record.conversation))!;
+    await ownItemBack(laptop, record, {
+      conversation: record.conversation as ConversationRef, id: pending.submit.id, hubSeq: 9, from: laptop.account.address, deviceId: laptop.account.deviceId,
+      epoch: record.epoch, type: "commit", mls: pending.submit.mls, at: NOW,
+    });
+    await runDeviceJobs(laptop, noCatchUp);
+    expect(submits).toHaveLength(2);
+    expect(await laptop.store.list("devjob/")).toEqual([]);
+    expect((await loadConversation(laptop, record.conversation))!.epoch).toBe(record.epoch + 1);
   });
 });
 
