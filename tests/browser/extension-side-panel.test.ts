@@ -13,8 +13,8 @@ const PORT_BASE = 19360;
 const INSPECTOR_BASE = 20360;
 
 // Alice uses the extension's side panel (as narrow as Chrome draws it) on im.alice.test; Bob the PWA
-// of im.bob.test in a tab of the same browser. Told in order.
-describe("the extension's side panel: friend requests", () => {
+// of im.bob.test in a tab of the same browser. Told in order: friend requests, then Bob writes.
+describe("the extension's side panel and toolbar icon", () => {
   let servers: RunningDomains;
   let persistRoot: string;
   let ext: LoadedExtension;
@@ -85,4 +85,22 @@ describe("the extension's side panel: friend requests", () => {
     await expect.poll(() => status().innerText()).toBe(`${BOB} is already your friend.`);
     expect(await field().inputValue()).toBe(BOB);
   }, 120_000);
+
+  it("counts unread messages on the toolbar icon, and clears it once they are read", async () => {
+    const badge = () => ext.worker.evaluate(() => (globalThis as unknown as { chrome: { action: { getBadgeText(details: object): Promise<string> } } }).chrome.action.getBadgeText({}));
+    await panel.getByRole("tab", { name: "Chats" }).click();
+    await openTab(bob, "Friends");
+    await bob.getByTestId("friend-list").getByRole("button", { name: "Message" }).click();
+    for (const text of ["Are you there?", "Tea at five"]) {
+      const composer = bob.getByLabel("Message", { exact: true });
+      await composer.fill(text);
+      await composer.press("Enter");
+    }
+    await expect.poll(badge, { timeout: 60_000 }).toBe("2");
+    await panel.getByRole("tab", { name: "Friends" }).click();
+    await panel.getByRole("list", { name: "Friends" }).getByRole("button", { name: "Message" }).click();
+    await panel.getByRole("list", { name: "Messages" }).getByText("Tea at five").waitFor({ timeout: 30_000 });
+    await expect.poll(badge, { timeout: 30_000 }).toBe("");
+  }, 120_000);
+
 });
