@@ -103,4 +103,48 @@ describe("the extension's side panel and toolbar icon", () => {
     await expect.poll(badge, { timeout: 30_000 }).toBe("");
   }, 120_000);
 
+  it("opens a chat with the cursor in the message box", async () => {
+    const box = panel.getByLabel("Message", { exact: true });
+    await expect.poll(() => box.evaluate((field) => field === document.activeElement)).toBe(true);
+  });
+
+  it("keeps the message box at the bottom of the panel, the timeline taking the room above it", async () => {
+    const below = await panel.locator("form.composer").evaluate((form) => innerHeight - form.getBoundingClientRect().bottom);
+    expect(below).toBeLessThan(24);
+  });
+
+  it("grows the message box with its text, and shrinks it back", async () => {
+    const box = panel.getByLabel("Message", { exact: true });
+    const oneLine = (await box.boundingBox())!.height;
+    await box.fill("one\ntwo\nthree\nfour");
+    await expect.poll(async () => (await box.boundingBox())!.height).toBeGreaterThan(oneLine * 2);
+    await box.fill("");
+    await expect.poll(async () => (await box.boundingBox())!.height).toBe(oneLine);
+  });
+
+  it("keeps a message's time and ticks on one line, however narrow its bubble", async () => {
+    const box = panel.getByLabel("Message", { exact: true });
+    await box.fill("Yes, see you at five then");
+    await box.press("Enter");
+    const mine = panel.getByRole("list", { name: "Messages" }).locator("li.mine").filter({ hasText: "see you at five" });
+    await mine.locator("[data-status=delivered], [data-status=read]").waitFor({ timeout: 30_000 });
+    // Narrowed step by step as a narrower panel would: at each width the time and its ticks share one line.
+    const broken = await mine.evaluate((li: HTMLElement) => {
+      const tick = li.querySelector("[data-status]")!;
+      let start: ChildNode = tick;
+      while (start.previousSibling?.nodeType === Node.TEXT_NODE) start = start.previousSibling;
+      const stamp = document.createRange();
+      stamp.setStartBefore(start);
+      stamp.setEndAfter(tick);
+      const widths: number[] = [];
+      for (let width = 300; width >= 60; width -= 2) {
+        li.style.maxWidth = `${width}px`;
+        const tops = new Set([...stamp.getClientRects()].filter((r) => r.width > 0).map((r) => Math.round(r.top)));
+        if (tops.size > 1) widths.push(width);
+      }
+      li.style.maxWidth = "";
+      return widths;
+    });
+    expect(broken).toEqual([]);
+  });
 });
