@@ -68,6 +68,9 @@ export async function handleRequest(raw: unknown, sender: SenderInfo, self: Self
         return { ok: true, account: await service.linkDevice(request.code, request.server) };
       case "respond":
         return { ok: true, friend: await service.respond(request.address, request.verdict) };
+      case "withdraw-friend":
+        await (await service.core()).withdrawFriendRequest(request.address);
+        return { ok: true, done: true };
       case "group":
         return { ok: true, group: await service.group(request.conversation) };
       case "create-group":

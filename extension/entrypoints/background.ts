@@ -5,6 +5,7 @@ import { addressInSelection, createContextMenu, MENU_ID } from "../background/co
 import { keepConnected } from "../background/lifecycle.js";
 import { notifyArrivals } from "../background/notifier.js";
 import { openPanel } from "../background/panel.js";
+import { showUnreadBadge } from "../background/unread-badge.js";
 import { fromOwnPage, handleRequest, type Self } from "../background/requests.js";
 import { serveFilePorts, serveFileTransfers } from "../background/file-transfers.js";
 import { FORWARDED_EVENTS, type ChangedNotice, type EventNotice, type NoticesMessage } from "../messaging/messages.js";
@@ -54,6 +55,7 @@ export default defineBackground({
     });
 
     notifyArrivals(service, new LocalRecords(store));
+    showUnreadBadge(service);
     keepConnected(service);
   },
 });

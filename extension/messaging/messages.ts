@@ -25,6 +25,8 @@ export const RequestSchema = v.variant("type", [
   v.object({ type: v.literal("register"), address: Text(400), server: v.optional(Text(400)) }),
   v.object({ type: v.literal("link"), code: Text(600), server: v.optional(Text(400)) }),
   v.object({ type: v.literal("respond"), address: Text(400), verdict: v.picklist(["accept", "decline", "block"]) }),
+  // Takes back a request this account sent, waiting or come back undelivered.
+  v.object({ type: v.literal("withdraw-friend"), address: Text(400) }),
   v.object({ type: v.literal("group"), conversation: Text(400) }),
   v.object({ type: v.literal("create-group"), title: Text(400), members: Members }),
   v.object({ type: v.literal("rename-group"), conversation: Text(400), title: Text(400) }),
@@ -109,6 +111,7 @@ export interface ReplyOf {
   register: Reply<{ account: string }>;
   link: Reply<{ account: string }>;
   respond: Reply<{ friend: FriendView }>;
+  "withdraw-friend": Reply<{ done: true }>;
   group: Reply<{ group: GroupView }>;
   "create-group": Reply<{ group: GroupView }>;
   "rename-group": Reply<{ done: true }>;

@@ -1,9 +1,9 @@
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 import type { ChatsViewModel } from "../../ui/view-models/chats-model.js";
 import { outgoingText } from "../../ui/view-models/composer.js";
 import type { ConversationViewModel } from "../../ui/view-models/conversation-model.js";
 import { AttachmentBody, TransferBar } from "../../ui/views/attachment-parts.js";
-import { AttachButtons, composerKeyDown, TypingLine, useComposeFocus, useFileSending } from "../../ui/views/composer-parts.js";
+import { AttachButtons, composerKeyDown, TypingLine, useComposeFocus, useFileSending, useGrowingField } from "../../ui/views/composer-parts.js";
 import { ComposeContext, MessageActions, MessageBody } from "../../ui/views/message-parts.js";
 import { useModel } from "../../ui/views/use-model.js";
 import { useTimelineFollow } from "../../ui/views/timeline-follow.js";
@@ -27,8 +27,12 @@ export function Chat({ chats, conversation }: { chats: ChatsViewModel; conversat
   const follow = useTimelineFollow(items);
   const picking = useFileSending(conversation, () => follow.follow());
   const [retentionError, setRetentionError] = useState("");
-  const field = useRef<HTMLTextAreaElement>(null);
+  const field = useGrowingField(conversation.draft);
   useComposeFocus(conversation, field);
+  // Opening a chat is to write in it: the cursor starts in the message box (once the chat can be written in).
+  useEffect(() => {
+    if (conversation.canSend) field.current?.focus();
+  }, [conversation.canSend]);
   useReadWhenSeen(conversation, follow);
   useUnreadStart(conversation, follow);
   useShownMessage(conversation, follow);
@@ -80,7 +84,7 @@ export function Chat({ chats, conversation }: { chats: ChatsViewModel; conversat
               {item.attachment && !item.deleted ? <AttachmentBody id={item.id} attachment={item.attachment} files={files} t={t} /> : <MessageBody item={item} conversation={conversation} t={t} />}{" "}
               <span class="meta">
                 <MessageActions item={item} conversation={conversation} t={t} />
-                {item.time} {item.tick && <span aria-label={item.statusLabel} data-status={item.status}>{item.tick}</span>}
+                <span class="stamp">{item.time} {item.tick && <span aria-label={item.statusLabel} data-status={item.status}>{item.tick}</span>}</span>
               </span>
             </li>
           );
@@ -100,7 +104,7 @@ export function Chat({ chats, conversation }: { chats: ChatsViewModel; conversat
           <ComposeContext conversation={conversation} t={t} />
           <div class="row">
             <AttachButtons conversation={conversation} send={picking.send} t={t} />
-            <textarea ref={field} aria-label={t("conv.placeholder")} placeholder={t("conv.placeholder")} value={conversation.draft} rows={2}
+            <textarea ref={field} aria-label={t("conv.placeholder")} placeholder={t("conv.placeholder")} value={conversation.draft} rows={1}
               onInput={(e) => conversation.setDraft(e.currentTarget.value)} onKeyDown={composerKeyDown(conversation, send)} onPaste={picking.onPaste} />
             <button type="submit">{conversation.editing ? t("conv.save") : t("conv.send")}</button>
           </div>

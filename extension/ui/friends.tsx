@@ -1,6 +1,6 @@
 import { useEffect, useState } from "preact/hooks";
 import type { Address } from "../../shared/address.js";
-import { ERROR_SENTENCE, isErrorCode } from "../../shared/errors.js";
+import { errorText, friendRequestProblem } from "../../ui/view-models/error-text.js";
 import { readFriendInput } from "../../ui/view-models/friend-input.js";
 import { sentNote } from "../../ui/view-models/friends-model.js";
 import type { PeopleNames } from "../../ui/view-models/people-names.js";
@@ -27,19 +27,28 @@ export function Friends({ self, friends, people, onOpenChat }: { self: Address; 
     setSentTo(null);
     const read = readFriendInput(input, self);
     if (!read.ok) return setStatus(read.error);
+    const already = () => setStatus(t("friends.already", { address: read.address }));
+    // A friend needs no request; the field keeps what was typed.
+    if (friends.some((f) => f.address === read.address && f.state === "friend")) return already();
     const reply = await ask({ type: "add-friend", address: read.address });
-    setStatus(reply.ok ? "" : reply.message);
-    if (reply.ok) {
-      setSentTo(reply.address);
-      setInput("");
-    }
+    if (!reply.ok) return setStatus(friendRequestProblem(reply, read.address, t));
+    if (reply.state === "friend") return already();
+    setStatus("");
+    setSentTo(reply.address);
+    setInput("");
   };
-  const respond = async (address: string, verdict: "accept" | "decline" | "block") => {
-    const reply = await ask({ type: "respond", address, verdict });
-    if (!reply.ok) setStatus(reply.message);
+  // The background's failures are English sentences: they are worded here by their code.
+  const settle = (reply: { ok: true } | { ok: false; error: string }) => setStatus(reply.ok ? "" : errorText(reply, t));
+  const respond = async (address: string, verdict: "accept" | "decline" | "block") => settle(await ask({ type: "respond", address, verdict }));
+  const withdraw = async (address: string) => {
+    // "Request sent" would outlive the request.
+    if (address === sentTo) setSentTo(null);
+    settle(await ask({ type: "withdraw-friend", address }));
   };
   const requests = friends.filter((f) => f.state === "incoming" || f.state === "held");
-  const others = friends.filter((f) => f.state !== "incoming" && f.state !== "held");
+  const waiting = friends.filter((f) => f.state === "outgoing" && !f.bounced);
+  const undelivered = friends.filter((f) => f.state === "outgoing" && f.bounced);
+  const others = friends.filter((f) => !["incoming", "held", "outgoing"].includes(f.state));
   return (
     <section aria-label={t("friends.title")}>
       <p>
@@ -72,12 +81,37 @@ export function Friends({ self, friends, people, onOpenChat }: { self: Address; 
         <ul aria-label={t("friends.list")}>
           {others.map((f) => (
             <li key={f.address}>
-              {named(f.address)} {f.state === "friend" ? "" : `(${f.state === "outgoing" ? t("friends.outgoing") : f.state})`}
-              {f.bounced ? ` — ${isErrorCode(f.bounced) ? ERROR_SENTENCE[f.bounced] : f.bounced}` : ""}
+              {named(f.address)} {f.state === "friend" ? "" : `(${f.state})`}
               {f.state === "friend" && <button onClick={() => onOpenChat(f.address)}>{t("friends.message")}</button>}
             </li>
           ))}
         </ul>
+      )}
+      {waiting.length > 0 && (
+        <>
+          <h3>{t("friends.outgoing")}</h3>
+          <ul aria-label={t("friends.outgoing")}>
+            {waiting.map((f) => (
+              <li key={f.address}>
+                {named(f.address)}
+                <button onClick={() => withdraw(f.address)}>{t("friends.withdraw")}</button>
+              </li>
+            ))}
+          </ul>
+        </>
+      )}
+      {undelivered.length > 0 && (
+        <>
+          <h3>{t("friends.undelivered")}</h3>
+          <ul aria-label={t("friends.undelivered")}>
+            {undelivered.map((f) => (
+              <li key={f.address}>
+                {named(f.address)} — {friendRequestProblem(f.bounced, f.address, t)}
+                <button onClick={() => withdraw(f.address)}>{t("friends.dismiss")}</button>
+              </li>
+            ))}
+          </ul>
+        </>
       )}
     </section>
   );

@@ -361,6 +361,11 @@ export class EmsgClient {
     return friends.removeFriend(this.#context(), parseAddress(address).address);
   }
 
+  /** Takes back a friend request this account sent, waiting or undelivered. */
+  withdrawFriendRequest(address: string): Promise<void> {
+    return friends.withdrawFriendRequest(this.#context(), parseAddress(address).address);
+  }
+
   block(address: string): Promise<friends.Friend> {
     return friends.block(this.#context(), parseAddress(address).address);
   }

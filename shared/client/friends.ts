@@ -149,6 +149,23 @@ export async function removeFriend(ctx: CoreContext, address: Address): Promise<
 }
 
 /**
+ * Takes back a request we sent that is unanswered or came back: the server forgets it (PROTOCOL §6,
+ * `DELETE /friends/{address}`) and so does this device. The server already dropped one that bounced,
+ * so its `not_found` means done. Told as `declined`, the event a list drops a person on.
+ */
+export async function withdrawFriendRequest(ctx: CoreContext, address: Address): Promise<void> {
+  const friend = await getFriend(ctx, address);
+  if (friend?.state !== "outgoing") throw new EmsgError("not_found", `There is no request of yours to ${address}.`);
+  try {
+    await ctx.api.call("DELETE", `/friends/${encodeURIComponent(address)}`);
+  } catch (error) {
+    if (!(error instanceof EmsgError && error.code === "not_found")) throw error;
+  }
+  await ctx.store.delete(key(address));
+  ctx.events.emit("friend", { ...friend, state: "declined", since: ctx.clock.now() });
+}
+
+/**
  * A friend request from the mailbox: self-certifying, so its signature is checked with the key it
  * carries. A `moved` member it carries is not believed here: the account key alone signs it, which a
  * device the friend removed still holds, so only the old server's `moved` item moves a friend (§11).

@@ -197,7 +197,7 @@ describe("the EMSG PWA on two federated domains", () => {
     await openTab(carol.page, "Friends");
     await carol.page.getByLabel("Address or emsg: link").fill("alice#im.alice.test");
     await carol.page.getByRole("button", { name: "Send request" }).click();
-    await carol.page.getByTestId("undelivered").getByText("This person only accepts messages from friends.").waitFor({ timeout: 30_000 });
+    await carol.page.getByTestId("undelivered").getByText("alice#im.alice.test only accepts messages from friends.").waitFor({ timeout: 30_000 });
     await shot(carol.page, "stranger-refused");
     await openTab(alice.page, "Friends");
     expect(await alice.page.getByText("carol#im.bob.test").count()).toBe(0);

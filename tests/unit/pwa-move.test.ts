@@ -82,7 +82,7 @@ describe("moving an account in the PWA", () => {
       { id: "b", peer: "bob#im.bob.test", from: OLD, text: "me too", at: 6 },
     ] as never }), 99);
     expect((await records.favorites()).map((f) => [f.id, f.mine, f.text, f.starredAt])).toEqual([["b", true, "me too", 99], ["a", false, "see you", 99]]);
-    const row = friendRow({ address: OLD, accountKey: "k", state: "friend", since: 1, movedTo: NEW }, { verified: false, keyChanged: false });
+    const row = friendRow({ address: OLD, accountKey: "k", state: "friend", since: 1, movedTo: NEW }, { verified: false, keyChanged: false }, translator("en"));
     expect(row).toMatchObject({ isFriend: true, movedTo: NEW, movedFrom: null });
   });
 });

@@ -43,12 +43,18 @@ describe("key changes and verification", () => {
     expect(await records.keyMemory(bob)).toEqual({ key: "key-2", verified: true });
   });
 
-  it("shows a refused request as a sentence and offers answers only for incoming ones", () => {
-    const refused = friendRow({ address: bob, accountKey: "", state: "outgoing", since: now, bounced: "stranger_refused" }, { verified: false, keyChanged: false });
-    expect(refused.problem).toBe("This person only accepts messages from friends.");
-    expect(refused.canAnswer).toBe(false);
-    const incoming = friendRow({ address: bob, accountKey: "k", state: "held", since: now, note: "hello" }, { verified: false, keyChanged: false });
-    expect([incoming.canAnswer, incoming.note, incoming.isFriend]).toEqual([true, "hello", false]);
+  it("shows a refused request as a sentence naming them, and offers answers only for incoming ones", () => {
+    const refused = friendRow({ address: bob, accountKey: "", state: "outgoing", since: now, bounced: "stranger_refused" }, { verified: false, keyChanged: false }, translator("en"));
+    expect(refused.problem).toBe(`${bob} only accepts messages from friends.`);
+    expect([refused.canAnswer, refused.canWithdraw]).toEqual([false, true]);
+    const incoming = friendRow({ address: bob, accountKey: "k", state: "held", since: now, note: "hello" }, { verified: false, keyChanged: false }, translator("en"));
+    expect([incoming.canAnswer, incoming.note, incoming.isFriend, incoming.canWithdraw]).toEqual([true, "hello", false, false]);
+  });
+
+  it("says a request to an address nobody has names it, in the screen's language", () => {
+    const unknown = { address: bob, accountKey: "", state: "outgoing" as const, since: now, bounced: "not_found" };
+    expect(friendRow(unknown, { verified: false, keyChanged: false }, translator("en")).problem).toBe(`There is no account ${bob}.`);
+    expect(friendRow(unknown, { verified: false, keyChanged: false }, translator("zh-CN")).problem).toBe(`账号 ${bob} 不存在。`);
   });
 });
 

@@ -6,8 +6,8 @@ export class ActionModel extends Observable {
   busy = false;
   error: string | null = null;
 
-  /** Runs `action`; true when it succeeded, else `error` says why. */
-  protected async attempt(action: () => Promise<unknown>): Promise<boolean> {
+  /** Runs `action`; true when it succeeded, else `error` says why, in `describe`'s words. */
+  protected async attempt(action: () => Promise<unknown>, describe: (error: unknown) => string = errorSentence): Promise<boolean> {
     this.busy = true;
     this.error = null;
     this.changed();
@@ -15,7 +15,7 @@ export class ActionModel extends Observable {
       await action();
       return true;
     } catch (error) {
-      this.error = errorSentence(error);
+      this.error = describe(error);
       return false;
     } finally {
       this.busy = false;

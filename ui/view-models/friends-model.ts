@@ -1,8 +1,9 @@
 import type { Address } from "../../shared/address.js";
-import { ERROR_SENTENCE, isErrorCode } from "../../shared/errors.js";
+import { EmsgError } from "../../shared/errors.js";
 import type { Translate } from "../i18n/translate.js";
 import type { AppContext } from "./app-context.js";
 import type { Friend } from "./core-types.js";
+import { errorText, friendRequestProblem } from "./error-text.js";
 import { readFriendInput } from "./friend-input.js";
 import { ActionModel } from "./action-model.js";
 
@@ -12,6 +13,8 @@ export interface FriendRow {
   note: string;
   problem: string;
   canAnswer: boolean;
+  /** A request we sent, waiting or come back: its sender may take it back (or dismiss it). */
+  canWithdraw: boolean;
   isFriend: boolean;
   verified: boolean;
   keyChanged: boolean;
@@ -25,14 +28,15 @@ export interface Trust {
   keyChanged: boolean;
 }
 
-/** A row of the friends screen; a bounced request shows the reason as a sentence. */
-export function friendRow(friend: Friend, trust: Trust): FriendRow {
+/** A row of the friends screen; a bounced request shows the reason as a sentence naming them. */
+export function friendRow(friend: Friend, trust: Trust, t: Translate): FriendRow {
   return {
     address: friend.address,
     initial: (friend.address[0] ?? "#").toUpperCase(),
     note: friend.state === "incoming" || friend.state === "held" ? (friend.note ?? "") : "",
-    problem: friend.bounced ? (isErrorCode(friend.bounced) ? ERROR_SENTENCE[friend.bounced] : friend.bounced) : "",
+    problem: friend.bounced ? friendRequestProblem(friend.bounced, friend.address, t) : "",
     canAnswer: friend.state === "incoming" || friend.state === "held",
+    canWithdraw: friend.state === "outgoing",
     isFriend: friend.state === "friend",
     verified: trust.verified,
     keyChanged: trust.keyChanged,
@@ -73,6 +77,9 @@ export class FriendsViewModel extends ActionModel {
     });
   }
 
+  /** The core's and server's failures are English: the screen words them by code, in its language. */
+  readonly #describe = (error: unknown) => errorText(error, this.#ctx.t);
+
   async load(): Promise<void> {
     this.#friends = new Map((await this.#ctx.client.friends()).map((f) => [f.address, f]));
     for (const friend of this.#friends.values()) await this.#observe(friend);
@@ -89,7 +96,7 @@ export class FriendsViewModel extends ActionModel {
     return [...this.#friends.values()]
       .filter((f) => states.includes(f.state))
       .sort((a, b) => a.address.localeCompare(b.address))
-      .map((f) => friendRow(f, this.#trust.get(f.address) ?? { verified: false, keyChanged: false }));
+      .map((f) => friendRow(f, this.#trust.get(f.address) ?? { verified: false, keyChanged: false }, this.#ctx.t));
   }
 
   get incoming(): FriendRow[] {
@@ -156,37 +163,51 @@ export class FriendsViewModel extends ActionModel {
       this.changed();
       return false;
     }
+    const address = input.address;
+    // Said, not sent: a friend needs no request, and the field keeps what was typed.
+    if (this.#friends.get(address)?.state === "friend") {
+      this.error = this.#ctx.t("friends.already", { address });
+      this.changed();
+      return false;
+    }
     return this.attempt(async () => {
-      await this.#ctx.client.sendFriendRequest(input.address, note.trim());
+      // Refused now, in words, rather than "request sent" and a bounce later.
+      if (!(await this.#ctx.client.accountExists(address))) throw new EmsgError("not_found");
+      await this.#ctx.client.sendFriendRequest(address, note.trim());
       this.draft = "";
-      this.#sentTo = input.address;
-    });
+      this.#sentTo = address;
+    }, (error) => friendRequestProblem(error, address, this.#ctx.t));
   }
 
   accept(address: Address): Promise<boolean> {
-    return this.attempt(() => this.#ctx.client.acceptFriend(address));
+    return this.attempt(() => this.#ctx.client.acceptFriend(address), this.#describe);
   }
   decline(address: Address): Promise<boolean> {
-    return this.attempt(() => this.#ctx.client.declineFriend(address));
+    return this.attempt(() => this.#ctx.client.declineFriend(address), this.#describe);
   }
   block(address: Address): Promise<boolean> {
     return this.attempt(async () => {
       await this.#ctx.client.block(address);
       await this.load();
-    });
+    }, this.#describe);
   }
   /** A name for a friend that only this device shows; empty takes it away (PROTOCOL §8.2). */
   setNickname(address: Address, nickname: string): Promise<boolean> {
-    return this.attempt(() => this.#ctx.client.setNickname(address, nickname));
+    return this.attempt(() => this.#ctx.client.setNickname(address, nickname), this.#describe);
   }
   /** Ends the friendship; the chat stays readable, and writing needs a new request. */
   remove(address: Address): Promise<boolean> {
     return this.attempt(async () => {
       await this.#ctx.client.removeFriend(address);
       await this.load();
-    });
+    }, this.#describe);
   }
-
+  /** Takes back a request we sent: one still waiting, or one that came back (dismissed). */
+  withdraw(address: Address): Promise<boolean> {
+    // "Request sent" would outlive the request.
+    if (this.#sentTo === address) this.#sentTo = null;
+    return this.attempt(() => this.#ctx.client.withdrawFriendRequest(address), this.#describe);
+  }
 
   /** After the safety dialog marked or cleared verification. */
   async trustChanged(address: string): Promise<void> {

@@ -123,6 +123,9 @@ function PersonRow({ app, friends, row }: { app: AppViewModel; friends: FriendsV
             <button type="button" class="danger" onClick={() => void friends.block(row.address)}>{t("friends.block")}</button>
           </>
         ) : null}
+        {row.canWithdraw ? (
+          <button type="button" onClick={() => void friends.withdraw(row.address)}>{t(row.problem ? "friends.dismiss" : "friends.withdraw")}</button>
+        ) : null}
         {row.isFriend && row.movedTo ? (
           <button type="button" class="primary" onClick={() => void app.openChatWith(row.movedTo!)}>{t("move.openNew", { address: row.movedTo })}</button>
         ) : row.isFriend ? (
