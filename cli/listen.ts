@@ -5,7 +5,8 @@ const MAX_BACKOFF_MS = 30_000;
 
 /**
  * Stays connected and prints what arrives, reconnecting with backoff when the server goes away
- * (the client core starts no timers, so this adapter owns them). Ends on Ctrl-C.
+ * (the client core starts no timers, so this adapter owns them). Ends on Ctrl-C, or when the server
+ * says this device was removed from its account.
  */
 export async function listen(client: EmsgClient): Promise<void> {
   client.on("message", (m) => console.log(formatMessage(m)));
@@ -18,6 +19,7 @@ export async function listen(client: EmsgClient): Promise<void> {
   let backoff = 1000;
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
+  let end = (): void => undefined;
   const connect = async (): Promise<void> => {
     if (stopped) return;
     try {
@@ -25,24 +27,30 @@ export async function listen(client: EmsgClient): Promise<void> {
       backoff = 1000;
       console.log(`listening as ${client.address} (Ctrl-C to stop)`);
     } catch (error) {
-      console.log(`offline: ${(error as Error).message}; retrying in ${backoff / 1000} s`);
-      timer = setTimeout(() => void connect(), backoff);
-      backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
+      // The core's connection event (offline or removed) says what comes next.
+      console.log(`not connected: ${(error as Error).message}`);
     }
   };
   client.on("connection", ({ state }) => {
-    if (state === "offline" && !stopped) {
-      console.log("connection lost; reconnecting");
-      timer = setTimeout(() => void connect(), backoff);
+    if (stopped) return;
+    if (state === "removed") {
+      console.log("This device was removed from its account: nothing more can be sent or received here.");
+      end();
     }
+    if (state !== "offline") return;
+    console.log(`offline; reconnecting in ${backoff / 1000} s`);
+    clearTimeout(timer);
+    timer = setTimeout(() => void connect(), backoff);
+    backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
   });
-  await connect();
   await new Promise<void>((done) => {
-    process.once("SIGINT", () => {
+    end = () => {
       stopped = true;
       clearTimeout(timer);
       client.disconnect();
       done();
-    });
+    };
+    process.once("SIGINT", end);
+    void connect();
   });
 }

@@ -5,6 +5,7 @@
 export const ERROR_STATUS = {
   bad_request: 400,
   unauthorized: 401,
+  device_removed: 401,
   forbidden: 403,
   not_found: 404,
   conflict: 409,
@@ -26,6 +27,7 @@ export type ErrorCode = keyof typeof ERROR_STATUS;
 export const ERROR_SENTENCE: Record<ErrorCode, string> = {
   bad_request: "The request was not understood.",
   unauthorized: "This device could not prove who it is.",
+  device_removed: "This device was removed from its account.",
   forbidden: "That is not allowed.",
   not_found: "No such thing here.",
   conflict: "That already exists or clashes with something else.",

@@ -28,7 +28,7 @@ import { migrate } from "./sql-schema.js";
 import { CONV_MARKS_SCHEMA, CONV_POSITIONS_STEP, Mailbox, MAILBOX_RUNS_STEP, MAILBOX_SCHEMA, type SocketTag } from "./mailbox.js";
 import { CONV_WINDOWS_STEP } from "./conv-windows.js";
 import { Friends, FRIENDS_SCHEMA } from "./friends.js";
-import { Devices, DEVICES_SCHEMA, KEY_PACKAGE_REFS_STEP, REVOCATION_SCHEMA, type CheckedKeyPackage } from "./devices.js";
+import { Devices, DEVICES_SCHEMA, KEY_PACKAGE_REFS_STEP, REMOVED_KEYS_STEP, REVOCATION_SCHEMA, type CheckedKeyPackage } from "./devices.js";
 import { Links, LINKS_REVOCATION_STEP, LINKS_SCHEMA, type StoredLink } from "./links.js";
 import { admitConversationItem, admitFriendRequest, admitFriendResponse, type AuthorStanding, type ConvAdmission } from "./policy/strangers.js";
 import { authorProven } from "./author-proof.js";
@@ -61,6 +61,7 @@ const STEPS = [
   CONV_POSITIONS_STEP,
   MAILBOX_RUNS_STEP,
   CONV_WINDOWS_STEP,
+  REMOVED_KEYS_STEP,
 ];
 
 /** Tables holding the account's data; deletion empties every one of them. */
@@ -161,10 +162,14 @@ export class AccountObject extends DurableObject<Env> {
   }
 
   /** The account key and a device's public key, for request authentication; null if unknown. */
-  async credentials(deviceId: string): Promise<{ accountKey: string; deviceKey: string } | null> {
+  /** A device's keys; `removed` when the account removed it (its key kept from the removal). */
+  async credentials(deviceId: string): Promise<{ accountKey: string; deviceKey: string; removed: boolean } | null> {
     const row = this.sql.exec<AccountRow>("SELECT address, account_key, settings FROM account").toArray()[0];
-    const deviceKey = row ? this.devices.keyOf(deviceId) : null;
-    return row && deviceKey ? { accountKey: row.account_key, deviceKey } : null;
+    if (!row) return null;
+    const current = this.devices.keyOf(deviceId);
+    if (current) return { accountKey: row.account_key, deviceKey: current, removed: false };
+    const removed = this.devices.removedKeyOf(deviceId);
+    return removed ? { accountKey: row.account_key, deviceKey: removed, removed: true } : null;
   }
 
   async view(): Promise<Outcome<AccountView>> {

@@ -138,6 +138,8 @@ async function verifiedDevice(env: Env, msg: HttpMessage, parsed: ParsedSignatur
     expectHeaders: { "emsg-to": env.EMSG_DOMAIN },
   });
   await admit(env, [{ scope: "account", subject: address }], parsed);
+  // Said only to the removed device itself (its signature verified), so it can stop and say so rather than retry.
+  if (creds.removed) throw new EmsgError("device_removed", "This device was removed from the account.");
   return { address, deviceId, accountKey: creds.accountKey };
 }
 
@@ -173,7 +175,8 @@ export async function authenticateDeviceAdd(env: Env, request: Request, body: Ui
   if (domainOf(key.address) !== env.EMSG_DOMAIN) throw new EmsgError("unauthorized", `${key.address} is not an account of ${env.EMSG_DOMAIN}.`);
   await admitNamed(env, request, key.address, new EmsgError("unauthorized", "That account is not registered here."));
   const account = accountOf(env, key.address);
-  if (await account.credentials(key.deviceId)) return verifiedDevice(env, msg, parsed, key.address, key.deviceId);
+  // A removed device adding itself again goes the self-add way, to the tombstone's `forbidden`.
+  if ((await account.credentials(key.deviceId))?.removed === false) return verifiedDevice(env, msg, parsed, key.address, key.deviceId);
   if (key.deviceId !== cert.deviceId || key.address !== cert.address) {
     throw new EmsgError("unauthorized", "A device adding itself signs with the key its certificate names.");
   }

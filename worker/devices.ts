@@ -32,6 +32,9 @@ CREATE UNIQUE INDEX key_packages_ref ON key_packages(ref);
 CREATE TABLE key_packages_used (ref TEXT PRIMARY KEY, not_after INTEGER NOT NULL);`;
 
 /** A KeyPackage the Worker checked for the device that uploads it (worker/keypackages.ts). */
+/** A removed device's key, kept so that its signed requests are told `device_removed` (PROTOCOL §6) only once they verify. */
+export const REMOVED_KEYS_STEP = "ALTER TABLE removed_devices ADD COLUMN device_key TEXT;";
+
 export interface CheckedKeyPackage {
   keyPackage: string;
   ref: string;
@@ -74,6 +77,11 @@ export class Devices {
     return rows.length === 1 ? rows[0]!.device_id : undefined;
   }
 
+  /** The key of a device removed since REMOVED_KEYS_STEP (those removed before have none kept). */
+  removedKeyOf(deviceId: string): string | null {
+    return this.sql.exec<{ device_key: string | null }>("SELECT device_key FROM removed_devices WHERE device_id = ?", deviceId).toArray()[0]?.device_key ?? null;
+  }
+
   keyOf(deviceId: string): string | null {
     return this.sql.exec<{ device_key: string }>("SELECT device_key FROM devices WHERE device_id = ?", deviceId).toArray()[0]?.device_key ?? null;
   }
@@ -87,8 +95,10 @@ export class Devices {
     if (this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM devices").one().n === 1) {
       throw new EmsgError("conflict", "The last device cannot be removed; delete the account instead.");
     }
-    if (this.sql.exec("DELETE FROM devices WHERE device_id = ?", deviceId).rowsWritten === 0) throw new EmsgError("not_found", "No such device.");
-    this.sql.exec("INSERT OR IGNORE INTO removed_devices (device_id, removed) VALUES (?, ?)", deviceId, now);
+    const key = this.keyOf(deviceId);
+    if (key === null) throw new EmsgError("not_found", "No such device.");
+    this.sql.exec("DELETE FROM devices WHERE device_id = ?", deviceId);
+    this.sql.exec("INSERT OR IGNORE INTO removed_devices (device_id, removed, device_key) VALUES (?, ?, ?)", deviceId, now, key);
     this.sql.exec("DELETE FROM key_packages WHERE device_id = ?", deviceId);
     this.sql.exec("DELETE FROM ws_tickets WHERE device_id = ?", deviceId);
     return this.sql

@@ -2,6 +2,7 @@ import { type Address, parseAddress } from "../../shared/address.js";
 import { EmsgClient } from "../../shared/client/client.js";
 import type { KeptUploads } from "../../shared/client/attachments.js";
 import type { Store } from "../../shared/client/store.js";
+import type { ClientEvents } from "../../shared/client/context.js";
 import type { Transport } from "../../shared/client/transport.js";
 import { EmsgError } from "../../shared/errors.js";
 import { logFailure } from "../../ui/view-models/log-failure.js";
@@ -17,24 +18,57 @@ export type Change = "friends" | "messages" | "connection" | "account";
  * from extension storage; `keepConnected` is what alarms call to get the mailbox socket back.
  */
 export class ClientService {
-  readonly client: EmsgClient;
-  readonly #store: Store;
+  #client: EmsgClient;
+  readonly #newClient: () => EmsgClient;
+  // What listens to the core, attached again to the fresh core that follows a removed device's reset.
+  readonly #subscriptions: Array<(client: EmsgClient) => void> = [];
+  readonly #store: Store & { clear?(): Promise<void> };
   #opened: Promise<boolean> | undefined;
   #connection: Connection = "none";
   #connecting: Promise<void> | undefined;
   readonly #listeners = new Set<(change: Change, removed?: string[]) => void>();
 
   /** `keptUploads`: where files being sent wait, sealed, for a server (they outlive the service worker). */
-  constructor(store: Store, transport: Transport, keptUploads?: KeptUploads) {
+  /** `store.clear`: empties it, so that a device its account removed can be cleared (`forgetRemoved`). */
+  constructor(store: Store & { clear?(): Promise<void> }, transport: Transport, keptUploads?: KeptUploads) {
     this.#store = store;
-    this.client = new EmsgClient({ store, transport, ...(keptUploads ? { keptUploads } : {}) });
+    this.#newClient = () => new EmsgClient({ store, transport, ...(keptUploads ? { keptUploads } : {}) });
+    this.#client = this.#newClient();
     // Messages, their changes and chat summaries reach open pages as the core's own events
     // (entrypoints/background.ts); "messages" says only that expiry removed some.
-    this.client.on("friend", () => this.#changed("friends"));
-    this.client.on("connection", ({ state }) => {
+    this.on("friend", () => this.#changed("friends"));
+    this.on("connection", ({ state }) => {
       this.#connection = state;
       this.#changed("connection");
     });
+  }
+
+  get client(): EmsgClient {
+    return this.#client;
+  }
+
+  /** Listens to the core's events, this one's and any that replaces it. */
+  on<K extends keyof ClientEvents>(event: K, listener: (payload: ClientEvents[K]) => void): void {
+    const attach = (client: EmsgClient) => void client.on(event, listener);
+    this.#subscriptions.push(attach);
+    attach(this.#client);
+  }
+
+  /**
+   * Deletes everything this device holds, once its server said it was removed from its account
+   * (the only reset the extension offers: an account still here is deleted with it elsewhere, not
+   * dropped from a device). Setup shows again; linking again makes a new device.
+   */
+  async forgetRemoved(): Promise<void> {
+    if (!this.#client.removed) throw new EmsgError("forbidden", "Only a device removed from its account is cleared this way.");
+    if (!this.#store.clear) throw new EmsgError("internal", "This storage cannot be cleared.");
+    this.#client.disconnect();
+    await this.#store.clear();
+    this.#client = this.#newClient();
+    for (const attach of this.#subscriptions) attach(this.#client);
+    this.#opened = undefined;
+    this.#connection = "none";
+    this.#changed("account");
   }
 
   /** `removed`: with "messages", the ids of the messages expiry removed. */
@@ -81,7 +115,8 @@ export class ClientService {
 
   /** Opens the mailbox socket unless it is open, then sends friend requests queued before setup. */
   async keepConnected(): Promise<void> {
-    if (!(await this.ready())) return;
+    // Removed: nothing can be fetched or sent any more, so nothing is tried.
+    if (!(await this.ready()) || this.#client.removed) return;
     if (!this.client.connected) {
       this.#connecting ??= this.client.connect().finally(() => (this.#connecting = undefined));
       try {
@@ -99,7 +134,7 @@ export class ClientService {
    * what is queued. False when there is no account yet.
    */
   async sync(): Promise<boolean> {
-    if (!(await this.ready())) return false;
+    if (!(await this.ready()) || this.#client.removed) return false;
     await this.client.sync();
     return true;
   }

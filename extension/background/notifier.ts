@@ -27,23 +27,23 @@ export function notifyArrivals(service: ClientService, records: LocalRecords): v
     void notifyMessages(service, records, latest, t);
   };
   const gather = () => void (timer ??= setTimeout(showWaiting, GATHER_MS));
-  service.client.on("catchUp", ({ done, total }) => {
+  service.on("catchUp", ({ done, total }) => {
     backlog = done < total;
     if (!backlog) gather();
   });
   // A backlog cut off by a lost connection is not waited for.
-  service.client.on("connection", ({ state }) => {
+  service.on("connection", ({ state }) => {
     if (state === "online") return;
     backlog = false;
     gather();
   });
-  service.client.on("message", (message) => {
+  service.on("message", (message) => {
     if (message.direction !== "in" || message.notice) return;
     waiting.delete(message.conversation);
     waiting.set(message.conversation, message);
     gather();
   });
-  service.client.on("friend", (friend) => {
+  service.on("friend", (friend) => {
     const request = requestNotification(friend, t);
     if (request) void show(`emsg-friend-${friend.address}`, request.title, request.body);
     else if (friend.state === "friend") void show(`emsg-friend-${friend.address}`, "EMSG", t("notify.accepted", { address: friend.address }));

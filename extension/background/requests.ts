@@ -85,6 +85,9 @@ export async function handleRequest(raw: unknown, sender: SenderInfo, self: Self
         return { ok: true, done: await service.changeGroup((c) => c.leaveGroup(request.conversation)) };
       case "sync":
         return { ok: true, synced: await service.sync() };
+      case "forget-device":
+        await service.forgetRemoved();
+        return { ok: true, done: true };
       case "settings":
         return { ok: true, settings: await service.settings() };
       case "chat-retention":

@@ -40,7 +40,7 @@ export default defineBackground({
       return true;
     });
     service.onChange((what, removed) => pages.tell({ type: "emsg-changed", what, ...(removed ? { removed } : {}) }));
-    for (const event of FORWARDED_EVENTS) service.client.on(event, (payload) => pages.tell({ type: "emsg-event", event, payload }));
+    for (const event of FORWARDED_EVENTS) service.on(event, (payload) => pages.tell({ type: "emsg-event", event, payload }));
     serveFileTransfers(globalThis as unknown as Parameters<typeof serveFileTransfers>[0], self.origin, service);
     serveFilePorts(browser.runtime as unknown as Parameters<typeof serveFilePorts>[0], self.origin, service);
 

@@ -37,6 +37,8 @@ export const RequestSchema = v.variant("type", [
   v.object({ type: v.literal("chat-retention"), chat: Text(400) }),
   v.object({ type: v.literal("set-chat-retention"), chat: Text(400), retention: v.union([v.literal("account"), v.nullable(Days)]) }),
   v.object({ type: v.literal("sync") }),
+  // A device its account removed deletes what it holds (the background refuses it otherwise).
+  v.object({ type: v.literal("forget-device") }),
   // What the shared chat view models (ui/) ask the core, each answered with the core's own records.
   // `chat` is a friend's address (a 1:1 chat, made on the first send) or a conversation id.
   v.object({ type: v.literal("summaries") }),
@@ -102,7 +104,8 @@ export interface ChatRetentionView {
   accountDays: number | null;
 }
 
-export type Connection = "none" | "connecting" | "online" | "offline";
+/** `removed`: the server said this device was removed from its account (PROTOCOL §6). */
+export type Connection = "none" | "connecting" | "online" | "offline" | "removed";
 
 export interface ReplyOf {
   "add-friend": Reply<{ address: string; state: FriendState }>;
@@ -122,6 +125,7 @@ export interface ReplyOf {
   "chat-retention": Reply<ChatRetentionView>;
   "set-chat-retention": Reply<ChatRetentionView>;
   sync: Reply<{ synced: boolean }>;
+  "forget-device": Reply<{ done: true }>;
   "set-settings": Reply<{ settings: SettingsView }>;
   summaries: Reply<{ summaries: ConversationSummary[] }>;
   "friend-records": Reply<{ friends: Friend[] }>;

@@ -95,6 +95,11 @@ export class ExtensionStore implements BatchStore {
     await (await this.#db).delete("entries", key);
   }
 
+  /** Deletes every entry: what a device its account removed holds goes (ClientService.forgetRemoved). */
+  async clear(): Promise<void> {
+    await (await this.#db).clear("entries");
+  }
+
   async list<T>(prefix: string): Promise<Array<[string, T]>> {
     const tx = (await this.#db).transaction("entries", "readonly");
     const range = prefixRange(prefix);

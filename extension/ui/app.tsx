@@ -1,7 +1,8 @@
 import { useEffect, useMemo, useReducer, useRef, useState } from "preact/hooks";
 import type { Address } from "../../shared/address.js";
 import type { ReplyOf } from "../messaging/messages.js";
-import { catchUpBanner, type LinkState } from "../../ui/view-models/connectivity.js";
+import { catchUpBanner, type LinkState, type RemovedChoice } from "../../ui/view-models/connectivity.js";
+import { RemovedDeviceNotice } from "../../ui/views/removed-device.js";
 import { ChatsViewModel } from "../../ui/view-models/chats-model.js";
 import { Chat } from "./chat.js";
 import { chatContext } from "./chat-context.js";
@@ -20,6 +21,10 @@ const TAB_LABEL: Record<Tab, string> = { chats: t("chats.title"), friends: t("fr
 export function App({ layout }: { layout: "popup" | "panel" }) {
   const [status, setStatus] = useState<ReplyOf["status"] | null>(null);
   const [tab, setTab] = useState<Tab>("chats");
+  // After a removed device's data is deleted: setup opens at the link form for "Link again".
+  const [setupStart, setSetupStart] = useState<RemovedChoice>("welcome");
+  const [forgetting, setForgetting] = useState(false);
+  const [forgetError, setForgetError] = useState<string | null>(null);
   const refresh = () => void ask({ type: "status" }).then(setStatus);
   // The backlog the background reads after a wake-up, as the PWA's strip shows it: "Catching up… 3,200 of 10,000".
   const [backlog, setBacklog] = useState<{ done: number; total: number } | null>(null);
@@ -34,6 +39,9 @@ export function App({ layout }: { layout: "popup" | "panel" }) {
   if (status?.ok) link.current = status.connection === "none" ? "connecting" : status.connection;
   // The chat list and the open chat: the PWA's view models, asking the background for the core.
   const chats = useMemo(() => (account ? new ChatsViewModel(chatContext(account as Address, () => link.current)) : null), [account]);
+  // Queued messages read "not sent" once the device is removed, "waiting" while offline: drawn again when it changes.
+  const connection = status?.ok ? status.connection : null;
+  useEffect(() => chats?.refresh(), [connection, chats]);
   const [, bump] = useReducer((n: number) => n + 1, 0);
   // As useModel does: a change between this render and the effect's subscription is not missed.
   const drawn = chats?.version ?? 0;
@@ -61,20 +69,32 @@ export function App({ layout }: { layout: "popup" | "panel" }) {
     return (
       <main class={layout}>
         <h1>{t("app.name")}</h1>
-        <Setup queued={status.friends.map((f) => f.address)} onDone={refresh} />
+        <Setup queued={status.friends.map((f) => f.address)} onDone={refresh} link={setupStart === "link"} />
       </main>
     );
   }
   const openChat = (id: string) => chats?.open(id);
   const self = status.account as Address;
+  const forget = async (choice: RemovedChoice) => {
+    setForgetting(true);
+    setForgetError(null);
+    const reply = await ask({ type: "forget-device" });
+    setForgetting(false);
+    if (!reply.ok) return setForgetError(reply.message);
+    setSetupStart(choice);
+    refresh();
+  };
   const requests = status.friends.filter((f) => f.state === "incoming" || f.state === "held").length;
   return (
     <main class={layout}>
       <header class="row top">
         <h1>{t("app.name")}</h1>
         <span class="who">{status.account}</span>
-        <span class={`connection ${status.connection}`} role="status">{t(status.connection === "online" ? "ext.online" : status.connection === "connecting" ? "ext.connecting" : "ext.offline")}</span>
+        {status.connection === "removed" ? null : (
+          <span class={`connection ${status.connection}`} role="status">{t(status.connection === "online" ? "ext.online" : status.connection === "connecting" ? "ext.connecting" : "ext.offline")}</span>
+        )}
       </header>
+      {status.connection === "removed" ? <RemovedDeviceNotice address={self} busy={forgetting} error={forgetError} onForget={(choice) => void forget(choice)} t={t} /> : null}
       {banner ? <div class={`banner ${banner.tone}`} role="status" data-testid="banner">{banner.text}</div> : null}
       {chats?.conversation ? (
         <Chat key={chats.conversation.target} chats={chats} conversation={chats.conversation} />

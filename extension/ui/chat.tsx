@@ -95,7 +95,9 @@ export function Chat({ chats, conversation }: { chats: ChatsViewModel; conversat
       {(conversation.error || retentionError) && <p role="alert">{conversation.error || retentionError}</p>}
       {files.error && <p role="alert" data-testid="file-error">{files.error}</p>}
       {[...files.transfers].filter(([, tr]) => tr.direction === "up").map(([key, tr]) => <TransferBar key={key} transfer={tr} t={t} />)}
-      {ending ? (
+      {conversation.removed ? (
+        <p role="status" data-testid="removed-notice">{t("conv.removed")}</p>
+      ) : ending ? (
         <p class="ending" role="status">{t(ending.key, ending.name ? { name: ending.name } : undefined)}</p>
       ) : conversation.unsafe !== null ? (
         <p role="alert">{t(conversation.rejoining ? "conv.rejoining" : "conv.unsafe", { reason: conversation.unsafe })}</p>

@@ -6,8 +6,8 @@ import { t } from "./i18n.js";
  * First run: choose an address and, for a server not at https://DOMAIN, where it lives; or link
  * this extension as a device of an account the user already has (e.g. in the PWA).
  */
-export function Setup({ queued, onDone }: { queued: string[]; onDone(): void }) {
-  const [linking, setLinking] = useState(false);
+export function Setup({ queued, onDone, link = false }: { queued: string[]; onDone(): void; link?: boolean }) {
+  const [linking, setLinking] = useState(link);
   const [address, setAddress] = useState("");
   const [code, setCode] = useState("");
   const [server, setServer] = useState("");

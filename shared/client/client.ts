@@ -53,6 +53,9 @@ export interface ClientOptions {
   keptUploads?: KeptUploads;
 }
 
+/** The mailbox socket's close code for a device its account removed (PROTOCOL §6, Revocation). */
+const CLOSE_DEVICE_REMOVED = 4001;
+
 /** How often "typing" is sent again while the user keeps typing (PROTOCOL §8.1). */
 const TYPING_EVERY_MS = 4000;
 
@@ -76,6 +79,7 @@ export class EmsgClient {
   #lastSentAt = 0;
   #ctx: CoreContext | undefined;
   #socket: SocketLike | undefined;
+  #removed = false;
   // The backlog the mailbox socket sends on opening, while it is applied (its frames say how much is `left`).
   #backlog: { done: number; total: number } | undefined;
   // Frames from mailbox sockets not taken yet, in order: one drain at a time applies them (#drainFrames).
@@ -238,6 +242,9 @@ export class EmsgClient {
       await pollMailbox(this.#context(), (o) => this.#onOutcome(o));
       await friends.fetchHeldRequests(this.#context());
       await this.#afterItems();
+    }).catch((error: unknown) => {
+      this.#noteRemoved(error);
+      throw error;
     });
   }
 
@@ -250,12 +257,31 @@ export class EmsgClient {
     return this.#exclusive(() => friends.fetchHeldRequests(this.#context()));
   }
 
+  /** Whether the server said this device was removed from its account (the `removed` connection state). */
+  get removed(): boolean {
+    return this.#removed;
+  }
+
+  /** Takes a server's `device_removed` for what it says: the device stops, and says so once. */
+  #noteRemoved(error: unknown): void {
+    if (!(error instanceof EmsgError && error.code === "device_removed") || this.#removed) return;
+    this.#removed = true;
+    this.disconnect();
+    this.events.emit("connection", { state: "removed", error: error.message });
+  }
+
   /** Opens the mailbox WebSocket; resolves once it is open. Queued messages go out then. */
   async connect(): Promise<void> {
     this.disconnect();
     const ctx = this.#context();
+    if (this.#removed) throw new EmsgError("device_removed");
     this.events.emit("connection", { state: "connecting" });
-    const socket = await openMailboxSocket(ctx);
+    const socket = await openMailboxSocket(ctx).catch((error: unknown) => {
+      // No ticket: removed when the server says so, offline otherwise (and tried again by the platform).
+      this.#noteRemoved(error);
+      if (!this.#removed) this.events.emit("connection", { state: "offline", error: (error as Error).message });
+      throw error;
+    });
     this.#backlog = undefined;
     // The server sends the backlog as soon as it accepts, and a socket may deliver that frame in
     // the same turn as its open (Node's ws does): frames are taken from the start.
@@ -275,7 +301,7 @@ export class EmsgClient {
       throw error;
     });
     socket.onerror = () => undefined;
-    socket.onclose = () => this.#dropped(socket);
+    socket.onclose = (code) => (code === CLOSE_DEVICE_REMOVED && this.#socket === socket ? this.#noteRemoved(new EmsgError("device_removed")) : this.#dropped(socket));
     this.events.emit("connection", { state: "online" });
     await this.#exclusive(() => this.#afterItems()).catch((error: unknown) => {
       console.warn(`emsg: connected, but queued items wait for the next try: ${(error as Error).message}`);

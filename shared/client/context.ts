@@ -19,7 +19,12 @@ export interface ClientEvents extends Record<string, unknown> {
   typing: { conversation: string; from: Address; typing: boolean };
   friend: Friend;
   conversation: ConversationSummary;
-  connection: { state: "connecting" | "online" | "offline"; error?: string };
+  /**
+   * The mailbox connection. `removed`: the server said this device was removed from its account
+   * (`device_removed`, or its mailbox socket closed with 4001, PROTOCOL §6): nothing more can be sent
+   * or received here, so it is not retried. Being offline is never taken for it.
+   */
+  connection: { state: "connecting" | "online" | "offline" | "removed"; error?: string };
   /** The way a conversation's messages travel changed (PROTOCOL §10). */
   path: { conversation: string; path: MessagePath };
   /** The account's device list changed (a device was linked or removed). */

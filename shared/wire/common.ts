@@ -35,6 +35,7 @@ export const SeqSchema = v.pipe(v.number(), v.safeInteger(), v.minValue(0));
 export const ErrorCodeSchema = v.picklist([
   "bad_request",
   "unauthorized",
+  "device_removed",
   "forbidden",
   "not_found",
   "conflict",

@@ -153,7 +153,7 @@ describe("linking a second device to an account", () => {
     expect(await codeOf(laptop.removeDevice(laptop.account!.deviceId))).toBe("bad_request");
     await laptop.removeDevice(phoneId);
     expect((await laptop.devices()).map((d) => d.label)).toEqual(["laptop"]);
-    expect(await codeOf(phone.devices())).toBe("unauthorized");
+    expect(await codeOf(phone.devices())).toBe("device_removed");
     await until("the laptop to commit the phone's removal", async () => !(await groupDevices()).includes(phoneId));
     await bob.sendText(ALICE, "after the phone left");
     await until("the laptop to read Bob after the removal", async () => (await texts(laptop, BOB)).some(([, t]) => t === "after the phone left"));

@@ -154,7 +154,7 @@ describe("removing a device for good", () => {
     expect(phoneLog.closes).toEqual([4001]);
     // Its server gives it no ticket: it stays on a mailbox path it cannot use either.
     expect(await phone.openSession(BOB)).toBe("relay");
-    expect(await codeOf(phone.sync())).toBe("unauthorized");
+    expect(await codeOf(phone.sync())).toBe("device_removed");
   });
 
   it("refuses the phone adding itself back with what its own storage holds", async () => {
@@ -178,8 +178,8 @@ describe("removing a device for good", () => {
     await until("the laptop to commit the phone's removal", async () => !(await groupDevices()).includes(phoneId));
     await laptop.sendText(BOB, "after the phone left");
     await until("Bob to read Alice", async () => (await texts(bob, ALICE)).includes("after the phone left"));
-    expect(await codeOf(phone.sync())).toBe("unauthorized");
-    expect(await codeOf(phone.connect())).toBe("unauthorized");
+    expect(await codeOf(phone.sync())).toBe("device_removed");
+    expect(await codeOf(phone.connect())).toBe("device_removed");
     expect(await texts(phone, BOB)).not.toContain("after the phone left");
   });
 });

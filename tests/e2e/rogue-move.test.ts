@@ -64,7 +64,7 @@ describe("a device alice removed, which kept her account key, moving her away", 
   it("is refused by alice's server, signed as itself or not signed at all: nobody is told", async () => {
     const asPhone = new ServerApi(nodeTransport, systemClock, pair.alice, phone.domain);
     asPhone.setSigner({ keyId: deviceKeyId(ALICE, phone.deviceId), privateKey: fromB64u(phone.devicePrivateKey) });
-    expect(await codeOf(asPhone.call("POST", "/account/moved", { notice: moveToMallory() }))).toBe("unauthorized");
+    expect(await codeOf(asPhone.call("POST", "/account/moved", { notice: moveToMallory() }))).toBe("device_removed");
     const unsigned = new ServerApi(nodeTransport, systemClock, pair.alice, phone.domain);
     expect(await codeOf(unsigned.call("POST", "/account/moved", { notice: moveToMallory() }))).toBe("unauthorized");
     await bob.sync();
@@ -96,7 +96,7 @@ describe("a device alice removed, which kept her account key, moving her away", 
     const thief = (await newClient(pair)).client;
     const result = await thief.importAccount(phoneArchive, PASSPHRASE, "alice#im.bob.test", { label: "not alice" });
     // What the importing person is told: the old server did not announce the move.
-    expect(result).toMatchObject({ address: "alice#im.bob.test", friends: 1, announced: true, told: null, announceError: "unauthorized" });
+    expect(result).toMatchObject({ address: "alice#im.bob.test", friends: 1, announced: true, told: null, announceError: "device_removed" });
     await until("bob's client to show the new address's request", async () => {
       await bob.sync();
       return (await bob.friends()).find((f) => f.address === "alice#im.bob.test");

@@ -61,10 +61,11 @@ describe("key changes and verification", () => {
 describe("delivery and reconnecting", () => {
   it("says a message still waiting is queued while offline and sending while online", () => {
     const out: MessageRecord = { ...message("m", "hub/a", now), direction: "out", status: "sending" };
-    expect(deliveryOf(out, true)).toBe("queued");
-    expect(deliveryOf(out, false)).toBe("sending");
-    expect(deliveryOf({ ...out, status: "delivered" }, true)).toBe("delivered");
-    expect(deliveryOf(message("in", "hub/a", now), false)).toBeNull();
+    expect(deliveryOf(out, "offline")).toBe("queued");
+    expect(deliveryOf(out, "online")).toBe("sending");
+    expect(deliveryOf(out, "removed")).toBe("failed");
+    expect(deliveryOf({ ...out, status: "delivered" }, "offline")).toBe("delivered");
+    expect(deliveryOf(message("in", "hub/a", now), "online")).toBeNull();
   });
 
   it("backs off from about a second to at most about thirty", () => {

@@ -154,7 +154,7 @@ describe("POST /account/moved, authorized by a current device and the account ke
     expect(before.status).toBe(202);
     expect((await call(alice, "DELETE", `/account/devices/${phone.deviceId}`)).status).toBe(204);
     const after = await handIn(moveOf(phone, "mallory#im.evil.test", generateKeyPair(), Date.now() + 1), phone);
-    expect([after.status, await errorOf(after)]).toEqual([401, "unauthorized"]);
+    expect([after.status, await errorOf(after)]).toEqual([401, "device_removed"]);
     expect((await mail(bob)).filter((i) => i.kind === "moved").map((i) => (i as { signed: SignedMoved }).signed.body.to)).toEqual(["alice#im.bob.test"]);
     expect((await friendsOf(bob)).find((f) => f.address === "mallory#im.evil.test")).toBeUndefined();
   });

@@ -249,9 +249,11 @@ describe("revocation: who may add a device", () => {
     expect((await selfAdd(phone, { link: await liveLink(alice) })).status).toBe(201);
     expect((await call(alice, "DELETE", `/account/devices/${phone.deviceId}`)).status).toBe(204);
 
-    // Its requests are refused: it is no device of the account any more.
+    // Its requests are refused: it is no device of the account any more, and it is told so.
     for (const [method, path, body] of [["GET", "/account"], ["POST", "/ws-ticket"], ["POST", "/account/links", upload()], ["POST", "/sessions/ticket", { conversation: `im.alice.test/${randomId16()}` }]] as const) {
-      expect((await call(phone, method, path, body)).status, path).toBe(401);
+      const res = await call(phone, method, path, body);
+      expect(res.status, path).toBe(401);
+      expect(await errorOf(res), path).toBe("device_removed");
     }
     // Its certificate, still fresh, and one it signs anew with the account key it holds.
     const recertified = { ...phone, cert: certifyDevice(phone.account, phone.address, phone.device.publicKey, "back", Date.now()) };
@@ -271,6 +273,19 @@ describe("revocation: who may add a device", () => {
     expect(await errorOf(await selfAdd(anotherDevice(alice)))).toBe("unauthorized");
     const view = (await (await call(alice, "GET", "/account")).json()) as { devices: unknown[] };
     expect(view.devices).toEqual([alice.cert]);
+  });
+
+  it("says `device_removed` only to the removed device's own signature, and not for a device removed before its key was kept", async () => {
+    const alice = await registered("revtold");
+    const phone = anotherDevice(alice);
+    expect((await selfAdd(phone, { link: await liveLink(alice) })).status).toBe(201);
+    expect((await call(alice, "DELETE", `/account/devices/${phone.deviceId}`)).status).toBe(204);
+    expect(await errorOf(await call(phone, "GET", "/account"))).toBe("device_removed");
+    // Anyone else naming its keyid learns nothing of it.
+    expect(await errorOf(await SELF.fetch(signedRequest(phone, "GET", "/account", undefined, { signWith: generateKeyPair().privateKey })))).toBe("unauthorized");
+    await runInDurableObject(accountStub(alice.address), (_i, state) => void state.storage.sql.exec("UPDATE removed_devices SET device_key = NULL"));
+    expect(await errorOf(await call(phone, "GET", "/account"))).toBe("unauthorized");
+    expect((await call(alice, "GET", "/account")).status).toBe(200);
   });
 
   it("drops the links a removed device uploaded, so it cannot bring in a new key through one", async () => {

@@ -4,7 +4,7 @@ import { isLocale, pickLocale, translator, type Locale, type Translate } from ".
 import type { AppContext } from "./app-context.js";
 import { ChatsViewModel } from "./chats-model.js";
 import type { EmsgClient, MessageRecord } from "./core-types.js";
-import { catchUpBanner, connectivityBanner, type Banner, type LinkState } from "./connectivity.js";
+import { catchUpBanner, connectivityBanner, type Banner, type LinkState, type RemovedChoice } from "./connectivity.js";
 import { errorSentence } from "./error-text.js";
 import { FavoritesViewModel } from "./favorites-model.js";
 import { FriendsViewModel } from "./friends-model.js";
@@ -52,6 +52,9 @@ export class AppViewModel extends Observable implements AppContext {
   #retry: ReturnType<typeof setTimeout> | undefined;
   #live: LiveSession | null = null;
   readonly #queued = new Set<string>();
+  readonly #timers: Array<ReturnType<typeof setInterval>> = [];
+  /** Where onboarding opens: its welcome, or the link form when a removed device is linked again. */
+  onboardingStart: RemovedChoice = "welcome";
   #backlog: { done: number; total: number } | null = null;
 
   constructor(platform: PlatformPort) {
@@ -95,6 +98,11 @@ export class AppViewModel extends Observable implements AppContext {
     this.#offerOpen = false;
     this.changed();
     await this.records.answerNotificationOffer();
+  }
+
+  /** The server said this device was removed from its account: the removed screen shows instead of the chats. */
+  get removed(): boolean {
+    return this.link === "removed";
   }
 
   get banner(): Banner | null {
@@ -222,16 +230,17 @@ export class AppViewModel extends Observable implements AppContext {
     this.#connectSoon(0);
     const expire = () => void this.runExpiry().catch(logFailure("old messages are removed at the next hourly pass"));
     expire();
-    setInterval(expire, EXPIRY_EVERY_MS);
+    this.#timers.push(setInterval(expire, EXPIRY_EVERY_MS));
     // A disappearing message goes on time, not at the next hourly pass; the clock is read each time,
     // so a device that slept or had its clock moved catches up at once.
-    setInterval(() => {
+    const due = setInterval(() => {
       const due = this.#client?.nextExpiry;
       if (due !== undefined && this.now() >= due) expire();
       // A Welcome kept for a moment's failure is tried again when due, though no mail comes meanwhile.
       const retry = this.#client?.nextRetry;
       if (retry !== undefined && this.now() >= retry) void this.#client!.retryDue().catch(logFailure("a Welcome is tried again at the next check"));
     }, EXPIRY_DUE_CHECK_MS);
+    this.#timers.push(due);
   }
 
   #onConnection(state: LinkState): void {
@@ -243,6 +252,10 @@ export class AppViewModel extends Observable implements AppContext {
       void this.#client?.fetchHeldRequests().catch(logFailure("requests held for review show after the next sync"));
     }
     if (state === "offline") this.#connectSoon(reconnectDelay(this.#attempts++));
+    if (state === "removed") {
+      clearTimeout(this.#retry);
+      this.#live?.dispose();
+    }
     this.#updateLink();
   }
 
@@ -251,10 +264,11 @@ export class AppViewModel extends Observable implements AppContext {
     clearTimeout(this.#retry);
     this.#retry = setTimeout(() => {
       const client = this.#client;
-      if (!client || !this.#platform.online()) return;
+      if (!client || client.removed || !this.#platform.online()) return;
       // A socket that outlived a network drop is kept; what waited to be sent goes out through it.
       if (client.connected) void client.flush().catch(logFailure("queued messages wait for the next connect"));
-      else client.connect().catch(() => this.#onConnection("offline"));
+      // A failed connect says offline (or removed) through the core's connection event.
+      else client.connect().catch(logFailure("not connected; trying again shortly"));
     }, delay);
   }
 
@@ -278,7 +292,8 @@ export class AppViewModel extends Observable implements AppContext {
   }
 
   #updateLink(): void {
-    const next: LinkState = this.#platform.online() ? this.#socketState : "offline";
+    // Removed is what the server said; the browser going offline since does not undo it.
+    const next: LinkState = this.#platform.online() || this.#socketState === "removed" ? this.#socketState : "offline";
     if (next === this.link) return;
     this.link = next;
     this.chats?.refresh();
@@ -383,6 +398,37 @@ export class AppViewModel extends Observable implements AppContext {
       await this.#platform.erase();
       this.phase = "deleted";
     });
+  }
+
+  /**
+   * Deletes this removed device's account data (after the person confirmed) and returns to
+   * onboarding: its welcome, or with `link` its link form. A device is linked again as a new one
+   * (its id is refused for good, PROTOCOL §6) into a fresh store, which this browser holds one of.
+   */
+  async forgetRemovedDevice(start: RemovedChoice): Promise<void> {
+    await this.#busy(async () => {
+      this.#close();
+      await this.#platform.erase();
+      this.onboardingStart = start;
+      this.link = this.#socketState = "connecting";
+      this.phase = "onboarding";
+    });
+  }
+
+  /** Lets go of the open account: no timers, socket or screens of it are left. */
+  #close(): void {
+    // Nothing of the account is drawn from here on.
+    this.phase = "loading";
+    clearTimeout(this.#retry);
+    for (const timer of this.#timers.splice(0)) clearInterval(timer);
+    this.#live?.dispose();
+    this.#live = null;
+    this.#client?.disconnect();
+    this.#client = null;
+    this.#records = null;
+    this.chats = this.friends = this.favorites = this.settings = this.safety = null;
+    this.#queued.clear();
+    this.#backlog = null;
   }
 
   async #busy(action: () => Promise<void>): Promise<void> {

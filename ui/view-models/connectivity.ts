@@ -1,6 +1,10 @@
 import type { Locale, Translate } from "../i18n/translate.js";
 
-export type LinkState = "offline" | "connecting" | "online";
+/** `removed`: the server said this device was removed from its account; shown by its own screen, not the strip. */
+export type LinkState = "offline" | "connecting" | "online" | "removed";
+
+/** After "Link again" or "Remove EMSG from this device": where setup opens once the data here is gone. */
+export type RemovedChoice = "link" | "welcome";
 
 export interface Banner {
   tone: "warn" | "info";

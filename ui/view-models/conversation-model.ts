@@ -8,6 +8,7 @@ import { type PathView, pathView } from "./message-path.js";
 import { Observable } from "./observable.js";
 import type { GroupLabels } from "./sender-label.js";
 import { AttachmentsViewModel } from "./attachment-model.js";
+import type { LinkState } from "./connectivity.js";
 import { buildTimeline, type DeliveryStatus, type TimelineItem, type TimelineMessage, type TimelineQuote, type TimelineReaction, type UnreadStart } from "./timeline.js";
 
 /** How long "typing…" stays without news from the typist (PROTOCOL §8.1). */
@@ -19,10 +20,13 @@ const QUOTE_PAGES = 50;
 /** Pages read at most, as a chat opens, to find its first unread message; past them its line goes above the oldest read. */
 const UNREAD_PAGES = 4;
 
-/** Maps the core's status to what the person sees; a message still queued while offline says so. */
-export function deliveryOf(message: MessageRecord, offline: boolean): DeliveryStatus | null {
+/**
+ * Maps the core's status to what the person sees; a message still queued while offline says so,
+ * and one queued on a device its account removed will never go: it is not sent.
+ */
+export function deliveryOf(message: MessageRecord, link: LinkState): DeliveryStatus | null {
   if (message.direction === "in" || message.status === "received") return null;
-  if (message.status === "sending") return offline ? "queued" : "sending";
+  if (message.status === "sending") return link === "removed" ? "failed" : link === "offline" ? "queued" : "sending";
   if (message.status === "delivered" && message.read) return "read";
   return message.status;
 }
@@ -46,6 +50,12 @@ export class ConversationViewModel extends Observable {
   hasOlder = false;
   loadingOlder = false;
   canSend = true;
+
+  /** This device was removed from its account: nothing is sent from it, so no composer is offered. */
+  get removed(): boolean {
+    return this.#ctx.link === "removed";
+  }
+
   /** The peer moved (PROTOCOL §11): this chat stays readable, new messages go to them there. */
   movedTo: Address | null = null;
   verified = false;
@@ -229,13 +239,12 @@ export class ConversationViewModel extends Observable {
     // Messages that arrive while history loads wait for it: no half-filled timeline flashes by.
     if (!this.loaded) return [];
     if (!this.#items) {
-      const offline = this.#ctx.link === "offline";
       const messages: TimelineMessage[] = [...this.#messages.values()].map((m) => ({
         id: m.id,
         mine: m.direction === "out",
         text: m.text,
         at: m.at,
-        status: deliveryOf(m, offline),
+        status: deliveryOf(m, this.#ctx.link),
         starred: this.#starred.has(m.id),
         from: m.from,
         notice: m.notice,

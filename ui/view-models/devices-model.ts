@@ -47,8 +47,9 @@ export class DevicesViewModel extends Observable {
   readonly #ctx: AppContext;
   rows: DeviceRow[] = [];
   offer: LinkOfferView | null = null;
-  /** The label of the device that just joined through the offer shown. */
+  /** The label of the device that just joined through the offer shown, while it is on the account. */
   linked: string | null = null;
+  #linkedId: string | null = null;
   removing: string | null = null;
   error: string | null = null;
   busy = false;
@@ -63,6 +64,8 @@ export class DevicesViewModel extends Observable {
   async load(): Promise<void> {
     try {
       this.rows = (await this.#ctx.client.devices()).map((d) => rowOf(d, this.#ctx.locale));
+      // A device linked a moment ago and removed since is no longer "now linked".
+      if (this.#linkedId !== null && !this.rows.some((r) => r.deviceId === this.#linkedId)) this.linked = this.#linkedId = null;
     } catch (error) {
       const account = this.#ctx.client.account;
       if (account && this.rows.length === 0) {
@@ -78,6 +81,7 @@ export class DevicesViewModel extends Observable {
     await this.load();
     if (change === "added" && this.offer) {
       this.linked = this.rows.find((r) => r.deviceId === deviceId)?.label ?? deviceId.slice(0, 8);
+      this.#linkedId = deviceId;
       this.offer = null;
       this.changed();
     }
@@ -86,7 +90,7 @@ export class DevicesViewModel extends Observable {
   async startLink(): Promise<void> {
     this.busy = true;
     this.error = null;
-    this.linked = null;
+    this.linked = this.#linkedId = null;
     this.changed();
     try {
       const offer: DeviceLinkOffer = await this.#ctx.client.startDeviceLink();

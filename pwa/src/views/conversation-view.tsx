@@ -141,7 +141,9 @@ export function ConversationView({ app, chats, conversation }: { app: AppViewMod
       {conversation.error ? <p class="notice" role="alert">{conversation.error}</p> : null}
       {files.error ? <p class="notice" role="alert" data-testid="file-error">{files.error}</p> : null}
       {[...files.transfers].filter(([, tr]) => tr.direction === "up").map(([key, tr]) => <TransferBar key={key} transfer={tr} t={t} />)}
-      {conversation.movedTo ? (
+      {conversation.removed ? (
+        <p class="notice" role="status" data-testid="removed-notice">{t("conv.removed")}</p>
+      ) : conversation.movedTo ? (
         <div class="notice" data-testid="moved-notice">
           <p>{t("move.chatMoved", { old: conversation.title, new: conversation.movedTo })}</p>
           <button type="button" class="primary" onClick={() => app.openChatWith(conversation.movedTo!)}>{t("move.openNew", { address: conversation.movedTo })}</button>

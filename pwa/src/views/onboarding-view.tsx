@@ -10,7 +10,7 @@ export function OnboardingView({ app }: { app: AppViewModel }) {
   const [protect, setProtect] = useState(false);
   const [pass, setPass] = useState("");
   const [again, setAgain] = useState("");
-  const [linking, setLinking] = useState(false);
+  const [linking, setLinking] = useState(app.onboardingStart === "link");
   const [moving, setMoving] = useState(false);
   const check = onboardingCheck({ name, domain: app.domain, protect, passphrase: pass, again });
   // Nothing typed yet is no mistake: the hint says the rule.

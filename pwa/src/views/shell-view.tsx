@@ -7,6 +7,7 @@ import { SettingsView } from "./settings-view.js";
 import { SafetyDialog } from "./safety-dialog.js";
 import { useModel } from "../../../ui/views/use-model.js";
 import { Icon, type IconName } from "./icons.js";
+import { RemovedDeviceNotice } from "../../../ui/views/removed-device.js";
 
 const TABS: readonly { id: Tab; label: MessageKey; icon: IconName }[] = [
   { id: "chats", label: "nav.chats", icon: "chats" },
@@ -23,7 +24,9 @@ export function ShellView({ app }: { app: AppViewModel }) {
   return (
     <div class="shell">
       <div class="banner-slot" aria-live="polite" style={{ gridColumn: "1 / -1" }}>
-        {banner ? <div class={`banner ${banner.tone}`} role="status" data-testid="banner">{banner.text}</div> : null}
+        {app.removed ? (
+          <RemovedDeviceNotice address={app.address} busy={app.busy} error={app.error} onForget={(choice) => void app.forgetRemovedDevice(choice)} t={t} />
+        ) : banner ? <div class={`banner ${banner.tone}`} role="status" data-testid="banner">{banner.text}</div> : null}
       </div>
       <nav class="rail" aria-label={t("nav.main")}>
         <img class="brand" src="/icons/icon-192.png" alt={t("app.name")} width={40} height={40} />
