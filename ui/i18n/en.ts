@@ -212,6 +212,7 @@ export const en = {
   "error.peer_unreachable": "The other server cannot be reached right now; it will be retried.",
   "error.unavailable": "The server is busy; try again shortly.",
   "error.internal": "Something went wrong on the server.",
+  "error.device_removed": "This device was removed from your account.",
   "scan.title": "Scan a QR code",
   "scan.camera": "Camera",
   "scan.hint": "Point the camera at the EMSG code on your friend's screen.",

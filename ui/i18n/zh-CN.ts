@@ -214,6 +214,7 @@ export const zhCN: Record<MessageKey, string> = {
   "error.peer_unreachable": "暂时无法连接对方服务器，稍后会重试。",
   "error.unavailable": "服务器繁忙，请稍后再试。",
   "error.internal": "服务器出错了。",
+  "error.device_removed": "此设备已从你的账号中移除。",
   "scan.title": "扫描二维码",
   "scan.camera": "摄像头",
   "scan.hint": "将摄像头对准好友屏幕上的 EMSG 二维码。",
