@@ -161,8 +161,10 @@ export class AccountObject extends DurableObject<Env> {
     });
   }
 
-  /** The account key and a device's public key, for request authentication; null if unknown. */
-  /** A device's keys; `removed` when the account removed it (its key kept from the removal). */
+  /**
+   * The account key and a device's public key, for request authentication; null if unknown.
+   * `removed` when the account removed it (its key kept from the removal).
+   */
   async credentials(deviceId: string): Promise<{ accountKey: string; deviceKey: string; removed: boolean } | null> {
     const row = this.sql.exec<AccountRow>("SELECT address, account_key, settings FROM account").toArray()[0];
     if (!row) return null;

@@ -31,10 +31,10 @@ ALTER TABLE key_packages ADD COLUMN not_after INTEGER;
 CREATE UNIQUE INDEX key_packages_ref ON key_packages(ref);
 CREATE TABLE key_packages_used (ref TEXT PRIMARY KEY, not_after INTEGER NOT NULL);`;
 
-/** A KeyPackage the Worker checked for the device that uploads it (worker/keypackages.ts). */
 /** A removed device's key, kept so that its signed requests are told `device_removed` (PROTOCOL §6) only once they verify. */
 export const REMOVED_KEYS_STEP = "ALTER TABLE removed_devices ADD COLUMN device_key TEXT;";
 
+/** A KeyPackage the Worker checked for the device that uploads it (worker/keypackages.ts). */
 export interface CheckedKeyPackage {
   keyPackage: string;
   ref: string;
