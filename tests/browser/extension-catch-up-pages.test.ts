@@ -112,14 +112,19 @@ describe("the extension's side panel opened before, during or after a catch-up",
     await expect.poll(() => row.locator(".unread").textContent(), { timeout: 30_000 }).toBe(`${unread} unread`);
   }
 
-  /** Opens bob's chat: its newest texts in order; then back to the list, everything read. */
-  async function expectChat(panel: Page, label: string, count: number): Promise<void> {
+  /**
+   * Opens bob's chat: at the first of its `unread` texts, under the line counting them; its newest
+   * texts in order; down to the newest, which reads them; then back to the list, everything read.
+   */
+  async function expectChat(panel: Page, label: string, count: number, unread: number): Promise<void> {
     await bobsRow(panel).click();
     const texts = panel.getByTestId("message").locator(".text");
     await texts.filter({ hasText: new RegExp(`^${label} ${count - 1}$`) }).waitFor({ timeout: 60_000 });
+    expect(await panel.getByTestId("unread-line").textContent()).toBe(`${unread} unread messages`);
     const shown = await texts.allTextContents();
     const tail = shown.slice(-5);
     expect(tail).toEqual(Array.from({ length: 5 }, (_, n) => `${label} ${count - 5 + n}`));
+    await panel.getByTestId("jump-newest").click();
     await panel.getByRole("button", { name: "Back to chats" }).click();
     await expect.poll(() => bobsRow(panel).locator(".unread").count(), { timeout: 30_000 }).toBe(0);
   }
@@ -154,7 +159,7 @@ describe("the extension's side panel opened before, during or after a catch-up",
     await backlogStored(300);
     const panel = await openPanel();
     await expectRow(panel, "after 299", 301);
-    await expectChat(panel, "after", 300);
+    await expectChat(panel, "after", 300, 301);
     await panel.close();
   }, 360_000);
 
@@ -173,7 +178,7 @@ describe("the extension's side panel opened before, during or after a catch-up",
     expect(await storedTexts()).toBeLessThan(before + DURING);
     await backlogStored(DURING);
     await expectRow(panel, `during ${DURING - 1}`, DURING);
-    await expectChat(panel, "during", DURING);
+    await expectChat(panel, "during", DURING, DURING);
     await panel.close();
   }, 420_000);
 
@@ -189,7 +194,7 @@ describe("the extension's side panel opened before, during or after a catch-up",
     await backlogStored(300);
     // The panel asked nothing of this new background: it was told of every text as it came.
     await expectRow(panel, "open 299", 300);
-    await expectChat(panel, "open", 300);
+    await expectChat(panel, "open", 300, 300);
     await panel.close();
   }, 360_000);
 });
