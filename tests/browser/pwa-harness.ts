@@ -170,3 +170,16 @@ export async function befriend(from: Person, to: Person): Promise<void> {
   await request.getByRole("button", { name: "Accept" }).click();
   await from.page.getByTestId("friend-list").getByText(to.address).waitFor({ timeout: 30_000 });
 }
+
+/** Alice (im.alice.test) and Bob (im.bob.test) made friends, and Alice's "Hello from the laptop" delivered to Bob. */
+export async function friendsWhoChatted(world: PwaWorld): Promise<{ alice: Person; bob: Person }> {
+  const alice = await register(world, world.alice, "im.alice.test", "alice");
+  const bob = await register(world, world.bob, "im.bob.test", "bob");
+  await befriend(alice, bob);
+  await alice.page.getByTestId("friend-list").getByRole("button", { name: "Message" }).click();
+  const composer = alice.page.getByLabel("Message", { exact: true });
+  await composer.fill("Hello from the laptop");
+  await composer.press("Enter");
+  await alice.page.getByTestId("message").filter({ hasText: "Hello from the laptop" }).locator("[data-status=delivered], [data-status=read]").waitFor({ timeout: 30_000 });
+  return { alice, bob };
+}

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fakeCameraArgs, photographQr, writeQrY4m, writeY4m } from "./fake-camera.js";
 import { watchContext } from "./failure-log.js";
-import { befriend, openTab, type Person, type PwaWorld, register, shot, startWorld } from "./pwa-harness.js";
+import { friendsWhoChatted, openTab, type Person, type PwaWorld, shot, startWorld } from "./pwa-harness.js";
 
 const QR_SIDE = 480;
 
@@ -30,14 +30,7 @@ describe("linking a second browser to an account in the PWA", () => {
   });
 
   it("starts with Alice and Bob as friends who have chatted", async () => {
-    alice = await register(world, world.alice, "im.alice.test", "alice");
-    bob = await register(world, world.bob, "im.bob.test", "bob");
-    await befriend(alice, bob);
-    await alice.page.getByTestId("friend-list").getByRole("button", { name: "Message" }).click();
-    const composer = alice.page.getByLabel("Message", { exact: true });
-    await composer.fill("Hello from the laptop");
-    await composer.press("Enter");
-    await alice.page.getByTestId("message").filter({ hasText: "Hello from the laptop" }).locator("[data-status=delivered], [data-status=read]").waitFor({ timeout: 30_000 });
+    ({ alice, bob } = await friendsWhoChatted(world));
   });
 
   it("shows a link code with a QR code and a countdown in Settings → Devices", async () => {

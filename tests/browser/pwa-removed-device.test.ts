@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { watchContext } from "./failure-log.js";
-import { befriend, openTab, type Person, type PwaWorld, register, shot, startWorld } from "./pwa-harness.js";
+import { friendsWhoChatted, openTab, type Person, type PwaWorld, shot, startWorld } from "./pwa-harness.js";
 
 // Alice links a second browser (her phone) to her account, then removes it from the first (her laptop).
 describe("a PWA removed from its account by another of its devices", () => {
@@ -19,14 +19,7 @@ describe("a PWA removed from its account by another of its devices", () => {
   });
 
   it("starts with Alice's laptop and a linked phone, both in her chat with Bob", async () => {
-    alice = await register(world, world.alice, "im.alice.test", "alice");
-    bob = await register(world, world.bob, "im.bob.test", "bob");
-    await befriend(alice, bob);
-    await alice.page.getByTestId("friend-list").getByRole("button", { name: "Message" }).click();
-    const composer = alice.page.getByLabel("Message", { exact: true });
-    await composer.fill("Hello from the laptop");
-    await composer.press("Enter");
-    await alice.page.getByTestId("message").filter({ hasText: "Hello from the laptop" }).locator("[data-status=delivered], [data-status=read]").waitFor({ timeout: 30_000 });
+    ({ alice, bob } = await friendsWhoChatted(world));
 
     await openTab(alice.page, "Settings");
     const devices = alice.page.getByTestId("devices");
