@@ -3,14 +3,12 @@ import type { Address } from "../../shared/address.js";
 import type { MessageRecord } from "../../shared/client/index.js";
 import { ClientService } from "../../extension/background/client-service.js";
 import { serveFileTransfers } from "../../extension/background/file-transfers.js";
-import { handleRequest, type RequestContext, type Self } from "../../extension/background/requests.js";
+import { handleRequest, type RequestContext } from "../../extension/background/requests.js";
 import type { FileAnswer } from "../../extension/messaging/file-port.js";
 import { MemoryStore } from "../../shared/client/store.js";
 import { GroupWorld, syncAll } from "./group-world.js";
+import { OWN, SELF, PANEL } from "./extension-senders.js";
 
-const OWN = "emsg-extension-id";
-const SELF: Self = { id: OWN, origin: "chrome-extension://emsg-extension-id/" };
-const PANEL = { id: OWN, url: `${SELF.origin}sidepanel.html` };
 const alice = "alice#im.alice.test" as Address;
 const bob = "bob#im.bob.test" as Address;
 

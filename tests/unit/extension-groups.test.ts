@@ -5,14 +5,10 @@ import type { EmsgClient } from "../../shared/client/client.js";
 import { MemoryStore } from "../../shared/client/store.js";
 import { translator } from "../../ui/i18n/translate.js";
 import { ClientService } from "../../extension/background/client-service.js";
-import { handleRequest, type RequestContext, type Self } from "../../extension/background/requests.js";
+import { handleRequest, type RequestContext } from "../../extension/background/requests.js";
 import { arrivalNotification } from "../../ui/view-models/notification-policy.js";
 import { GroupWorld } from "./group-world.js";
-
-const OWN = "emsg-extension-id";
-const SELF: Self = { id: OWN, origin: "chrome-extension://emsg-extension-id/" };
-const PANEL = { id: OWN, url: `${SELF.origin}sidepanel.html` };
-const PAGE = { id: OWN, url: "https://example.com/contact", tab: { id: 7 } };
+import { OWN, SELF, PANEL, PAGE } from "./extension-senders.js";
 
 const alice = "alice#im.alice.test" as Address;
 const bob = "bob#im.bob.test" as Address;

@@ -2,13 +2,10 @@ import { describe, expect, it } from "vitest";
 import type { Address } from "../../shared/address.js";
 import type { Transport } from "../../shared/client/transport.js";
 import { ClientService } from "../../extension/background/client-service.js";
-import { handleRequest, type RequestContext, type Self } from "../../extension/background/requests.js";
+import { handleRequest, type RequestContext } from "../../extension/background/requests.js";
 import { GroupWorld } from "./group-world.js";
+import { OWN, SELF, PANEL, PAGE } from "./extension-senders.js";
 
-const OWN = "emsg-extension-id";
-const SELF: Self = { id: OWN, origin: "chrome-extension://emsg-extension-id/" };
-const PANEL = { id: OWN, url: `${SELF.origin}sidepanel.html` };
-const PAGE = { id: OWN, url: "https://example.com/contact", tab: { id: 7 } };
 const alice = "alice#im.alice.test" as Address;
 const bob = "bob#im.bob.test" as Address;
 

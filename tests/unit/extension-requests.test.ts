@@ -4,16 +4,11 @@ import * as v from "valibot";
 import { MemoryStore } from "../../shared/client/store.js";
 import { ClientService } from "../../extension/background/client-service.js";
 import { addressInSelection } from "../../extension/background/context-menu.js";
-import { handleRequest, type RequestContext, type Self } from "../../extension/background/requests.js";
+import { handleRequest, type RequestContext } from "../../extension/background/requests.js";
 import { fetchTransport } from "../../extension/platform/fetch-transport.js";
 import { RequestSchema } from "../../extension/messaging/messages.js";
 import { flushPendingFriends, pendingFriends } from "../../extension/background/pending-friends.js";
-
-const OWN = "emsg-extension-id";
-const SELF: Self = { id: OWN, origin: "chrome-extension://emsg-extension-id/" };
-// Our popup or side panel, and a content script inside a web page.
-const PANEL = { id: OWN, url: `${SELF.origin}sidepanel.html` };
-const PAGE = { id: OWN, url: "https://example.com/contact", tab: { id: 7 } };
+import { OWN, SELF, PANEL, PAGE } from "./extension-senders.js";
 
 function context(store = new MemoryStore()): RequestContext & { panels: Array<number | undefined> } {
   const panels: Array<number | undefined> = [];
