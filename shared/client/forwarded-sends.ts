@@ -39,9 +39,11 @@ export async function forwardedBack(ctx: Pick<CoreContext, "store">, submitId: s
  * again under a new Submit id (the hub's server answers a repeated id as it did the first time, §7).
  * A refusal for good drops it, and the caller marks what it was about failed.
  */
-export async function forwardedRefused(ctx: CoreContext, ref: string, error: string): Promise<boolean> {
-  const sent = await forwardedBack(ctx, ref);
-  if (!sent || error !== "stale_epoch") return false;
+export async function forwardedRefused(ctx: CoreContext, ref: string, error: string, conversation: string): Promise<boolean> {
+  const sent = await ctx.store.get<ForwardedSend>(sendKey(ref));
+  if (sent?.conversation !== conversation) return false;
+  await ctx.store.delete(sendKey(ref));
+  if (error !== "stale_epoch") return false;
   // Encrypted at an epoch this device left since (its commit was withdrawn, PROTOCOL §8): nothing to wait for.
   const record = await loadConversation(ctx, sent.conversation);
   const after = record && record.epoch < sent.epoch ? {} : { after: sent.epoch };

@@ -55,8 +55,8 @@ async function applyItem(ctx: CoreContext, item: Exclude<MailItem, { kind: "conv
       if (await receiveFriendBounce(ctx, item.ref, item.to, item.error)) return {};
       if (await vetoRefused(ctx, item.ref, item.error)) return {};
       if (await rejoinRefused(ctx, item.ref, item.error)) return {};
-      if (await ownCommitRefused(ctx, item.ref, item.error)) return {};
-      if (await forwardedRefused(ctx, item.ref, item.error)) return {};
+      if (await ownCommitRefused(ctx, item)) return {};
+      if (await forwardedRefusedByHub(ctx, item)) return {};
       if (item.error === "stale_epoch" && (await resendStale(ctx, item.ref))) return {};
       await setStatus(ctx, item.ref, "failed", { error: item.error });
       return {};
@@ -73,10 +73,29 @@ async function applyItem(ctx: CoreContext, item: Exclude<MailItem, { kind: "conv
  * Whether a bounce refused a commit of ours (it is dropped): one that another member's came first at
  * a remote hub is made again from the new state, as far as it still changes anything (roster-jobs).
  */
-async function ownCommitRefused(ctx: CoreContext, ref: string, error: string): Promise<boolean> {
-  const refused = await commitRefused(ctx, ref);
-  if (refused && error === "stale_epoch") await redoRoster(ctx, refused);
+async function ownCommitRefused(ctx: CoreContext, item: Bounce): Promise<boolean> {
+  const conversation = hubRefusalOf(ctx, item);
+  const refused = conversation === undefined ? undefined : await commitRefused(ctx, item.ref, conversation);
+  if (refused && item.error === "stale_epoch") await redoRoster(ctx, refused);
   return refused !== undefined;
+}
+
+async function forwardedRefusedByHub(ctx: CoreContext, item: Bounce): Promise<boolean> {
+  const conversation = hubRefusalOf(ctx, item);
+  return conversation !== undefined && forwardedRefused(ctx, item.ref, item.error, conversation);
+}
+
+type Bounce = Extract<MailItem, { kind: "bounce" }>;
+
+/**
+ * The conversation whose hub a bounce can be the refusal of, if any. A hub refuses our submission
+ * with `to` = this account and the conversation set (PROTOCOL §6), and our server takes a bounce
+ * naming us only from that hub (§7); a member's server refusing its own recipient names that
+ * recipient, and it (or a lying peer) must not drop a commit or send the hub has ordered: our
+ * device would then skip its own commit and fall out of the group.
+ */
+function hubRefusalOf(ctx: CoreContext, item: Bounce): string | undefined {
+  return item.to === ctx.account.address ? item.conversation : undefined;
 }
 
 /** A conversation's items waiting for a commit, in hub order: one key, read once per item, not a listing. */

@@ -92,14 +92,15 @@ export async function waitsForOwnCommit(ctx: Pick<CoreContext, "store">, convers
   return record !== undefined && record.epoch < pending.epoch;
 }
 
-/** A bounce (`ref`: its Submit id) that is a remote hub's refusal of a commit of ours: the commit, dropped, never adopted. */
-export async function commitRefused(ctx: Pick<CoreContext, "store">, ref: string): Promise<PendingCommit | undefined> {
-  for (const [stored, pending] of await ctx.store.list<PendingCommit>("commit/")) {
-    if (pending.submit.id !== ref) continue;
-    await ctx.store.delete(stored);
-    return pending;
-  }
-  return undefined;
+/**
+ * A remote hub's refusal (`ref`: its Submit id) of a commit of ours in `conversation`: the commit,
+ * dropped, never adopted. The caller takes only a bounce that can be the hub's (see hubRefusalOf).
+ */
+export async function commitRefused(ctx: Pick<CoreContext, "store">, ref: string, conversation: string): Promise<PendingCommit | undefined> {
+  const pending = await pendingCommit(ctx, conversation);
+  if (pending?.submit.id !== ref) return undefined;
+  await ctx.store.delete(key(conversation));
+  return pending;
 }
 
 /** Submits a commit made from `record`'s state (see CommitAnswer); `id` is the Submit's. */

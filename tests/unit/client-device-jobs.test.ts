@@ -127,7 +127,7 @@ describe("a device job whose commit our server took for a remote hub", () => {
     expect(await laptop.store.list("devjob/")).toHaveLength(1);
 
     // Its bounce: another member's commit came first. The phone is still in the group, so it is removed again.
-    await commitRefused(laptop, (await pendingCommit(laptop, record.conversation))!.submit.id);
+    await commitRefused(laptop, (await pendingCommit(laptop, record.conversation))!.submit.id, record.conversation);
     await runDeviceJobs(laptop, noCatchUp);
     expect(submits).toHaveLength(2);
 
