@@ -15,7 +15,7 @@ import { decodeGroupState } from "../mls/state-codec.js";
 import { type Content, decodeContent, RECEIPT_MAX_IDS } from "../content.js";
 import { addNotice } from "./group-changes.js";
 import { receiveDeleted, receiveFriendBounce, receiveFriendRequest, receiveFriendResponse } from "./friends.js";
-import { setStatus } from "./messages.js";
+import { findMessage, setStatus } from "./messages.js";
 import { resendStale } from "./outgoing-queue.js";
 import { vetoRefused } from "./withdrawals.js";
 import { rejoinRefused } from "./rejoin.js";
@@ -51,15 +51,13 @@ async function applyItem(ctx: CoreContext, item: Exclude<MailItem, { kind: "conv
     case "deleted":
       await receiveDeleted(ctx, item.signed);
       return {};
-    case "bounce":
+    case "bounce": {
       if (await receiveFriendBounce(ctx, item.ref, item.to, item.error)) return {};
-      if (await vetoRefused(ctx, item.ref, item.error)) return {};
-      if (await rejoinRefused(ctx, item.ref, item.error)) return {};
-      if (await ownCommitRefused(ctx, item)) return {};
-      if (await forwardedRefusedByHub(ctx, item)) return {};
-      if (item.error === "stale_epoch" && (await resendStale(ctx, item.ref))) return {};
-      await setStatus(ctx, item.ref, "failed", { error: item.error });
+      const conversation = hubRefusalOf(ctx, item);
+      if (conversation !== undefined && (await refusedByHub(ctx, item, conversation))) return {};
+      if (await reachedNobody(ctx, item)) await setStatus(ctx, item.ref, "failed", { error: item.error });
       return {};
+    }
     case "moved":
       await receiveMoved(ctx, item.signed);
       return {};
@@ -70,29 +68,47 @@ async function applyItem(ctx: CoreContext, item: Exclude<MailItem, { kind: "conv
 }
 
 /**
- * Whether a bounce refused a commit of ours (it is dropped): one that another member's came first at
- * a remote hub is made again from the new state, as far as it still changes anything (roster-jobs).
+ * Whether the hub's refusal was of something this device sent to `conversation` and keeps until the
+ * hub answers: a veto or an ask to rejoin (the conversation is stopped), a commit (dropped; one that
+ * another member's came first is made again from the new state, as far as it still changes anything:
+ * roster-jobs), or a send refused as stale (sent again once this device caught up).
  */
-async function ownCommitRefused(ctx: CoreContext, item: Bounce): Promise<boolean> {
-  const conversation = hubRefusalOf(ctx, item);
-  const refused = conversation === undefined ? undefined : await commitRefused(ctx, item.ref, conversation);
-  if (refused && item.error === "stale_epoch") await redoRoster(ctx, refused);
-  return refused !== undefined;
-}
-
-async function forwardedRefusedByHub(ctx: CoreContext, item: Bounce): Promise<boolean> {
-  const conversation = hubRefusalOf(ctx, item);
-  return conversation !== undefined && forwardedRefused(ctx, item.ref, item.error, conversation);
+async function refusedByHub(ctx: CoreContext, item: Bounce, conversation: string): Promise<boolean> {
+  const { ref, error } = item;
+  if (await vetoRefused(ctx, ref, conversation, error)) return true;
+  if (await rejoinRefused(ctx, ref, conversation, error)) return true;
+  const commit = await commitRefused(ctx, ref, conversation);
+  if (commit) {
+    if (error === "stale_epoch") await redoRoster(ctx, commit);
+    return true;
+  }
+  if (await forwardedRefused(ctx, ref, error, conversation)) return true;
+  return error === "stale_epoch" && resendStale(ctx, ref, conversation);
 }
 
 type Bounce = Extract<MailItem, { kind: "bounce" }>;
 
 /**
+ * Whether a bounce means our message reached nobody: it names this account (the hub, or our own
+ * server that could not reach it) or the one peer of a direct chat. One member of a group not reached
+ * leaves the message delivered to the others; a member's server (or a lying one) must not mark it
+ * "Not delivered" for everyone, nor stop it from being sent again when the hub refuses it as stale.
+ */
+async function reachedNobody(ctx: CoreContext, item: Bounce): Promise<boolean> {
+  if (item.to === ctx.account.address) return true;
+  const message = await findMessage(ctx, item.ref);
+  if (!message) return false;
+  const record = await loadConversation(ctx, message.conversation);
+  return record?.kind !== "group" && record?.peer === item.to;
+}
+
+/**
  * The conversation whose hub a bounce can be the refusal of, if any. A hub refuses our submission
  * with `to` = this account and the conversation set (PROTOCOL §6), and our server takes a bounce
  * naming us only from that hub (§7); a member's server refusing its own recipient names that
- * recipient, and it (or a lying peer) must not drop a commit or send the hub has ordered: our
- * device would then skip its own commit and fall out of the group.
+ * recipient, and it (or a lying peer) must not drop a commit or send the hub has ordered (our
+ * device would then skip its own commit and fall out of the group), stop a conversation over a
+ * veto or ask the hub never refused, or have a text sent again and again.
  */
 function hubRefusalOf(ctx: CoreContext, item: Bounce): string | undefined {
   return item.to === ctx.account.address ? item.conversation : undefined;

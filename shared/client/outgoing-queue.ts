@@ -118,13 +118,13 @@ export async function pending(ctx: Pick<CoreContext, "store">): Promise<Outgoing
 export const pendingConversation = (peer: Address) => `@${peer}`;
 
 /**
- * A remote hub refused our text as `stale_epoch` (a commit was ordered before it): it goes into
+ * The remote hub of `conversation` refused our text as `stale_epoch` (a commit was ordered before it): it goes into
  * the queue again, to be encrypted anew once this device has read that commit, as a hub on our
  * own server would have had us do at once. False when it is no text this device sent that way.
  */
-export async function resendStale(ctx: CoreContext, id: string): Promise<boolean> {
+export async function resendStale(ctx: CoreContext, id: string, conversation: string): Promise<boolean> {
   const message = await findMessage(ctx, id);
-  if (!message || message.direction !== "out" || message.notice || message.status !== "sent" || message.epoch === undefined) return false;
+  if (!message || message.conversation !== conversation || message.direction !== "out" || message.notice || message.status !== "sent" || message.epoch === undefined) return false;
   const submitId = randomId16();
   await aliasMessage(ctx, submitId, message);
   // A file is sent again as the same pointer: its blob is still on our server.

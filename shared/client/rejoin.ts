@@ -92,18 +92,17 @@ export async function sendRejoins(ctx: CoreContext): Promise<void> {
       // Asked too often lately: asked again later, not at every send.
       if (error.code === "rate_limited") await ctx.store.put(key, { ...ask, id, asked: now } satisfies Ask);
       if (RETRYABLE.has(error.code)) continue;
-      await rejoinRefused(ctx, id, error.message);
+      await rejoinRefused(ctx, id, ask.conversation, error.message);
     }
   }
 }
 
 /**
- * Whether `ref` is an ask of this device's that the hub refused (at once, or for a remote hub as a
+ * Whether `ref` is an ask of this device's that the hub of `conversation` refused (at once, or for a remote hub as a
  * bounce): it stays behind the group, which the conversation says.
  */
-export async function rejoinRefused(ctx: CoreContext, ref: string, why: string): Promise<boolean> {
-  const conversation = await ctx.store.get<string>(sentKey(ref));
-  if (conversation === undefined) return false;
+export async function rejoinRefused(ctx: CoreContext, ref: string, conversation: string, why: string): Promise<boolean> {
+  if ((await ctx.store.get<string>(sentKey(ref))) !== conversation) return false;
   await ctx.store.delete(sentKey(ref));
   await ctx.store.delete(askKey(conversation));
   const record = await loadConversation(ctx, conversation);

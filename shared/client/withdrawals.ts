@@ -123,21 +123,20 @@ export async function sendVetoes(ctx: CoreContext): Promise<void> {
       if (!(error instanceof EmsgError)) throw error;
       // Out of vetoes for the day (rate_limited) is a refusal: by the time more are allowed the commit is out of reach.
       if (RETRYABLE.has(error.code) && error.code !== "rate_limited") continue;
-      await vetoRefused(ctx, veto.id, error.message);
+      await vetoRefused(ctx, veto.id, conversation, error.message);
     }
     await ctx.store.delete(key);
   }
 }
 
 /**
- * Whether `ref` is a veto of this device's that the hub refused: the commit it could not process
+ * Whether `ref` is a veto of this device's that the hub of `conversation` refused: the commit it could not process
  * stays (another account committed on top of it, say), so nothing it sends or reads there can be
  * taken any more. The conversation is stopped with why, and this device asks to be let back in
  * (PROTOCOL §8, Rejoining).
  */
-export async function vetoRefused(ctx: CoreContext, ref: string, why: string): Promise<boolean> {
-  const conversation = await ctx.store.get<string>(sentKey(ref));
-  if (conversation === undefined) return false;
+export async function vetoRefused(ctx: CoreContext, ref: string, conversation: string, why: string): Promise<boolean> {
+  if ((await ctx.store.get<string>(sentKey(ref))) !== conversation) return false;
   await ctx.store.delete(sentKey(ref));
   const record = await loadConversation(ctx, conversation);
   if (record && !record.unsafe && !record.left) {

@@ -56,6 +56,8 @@ export class GroupWorld {
   readonly #serverKey = generateKeyPair();
   /** When set, every device list asked for is refused with this code, as a busy or failing server would. */
   deviceListsRefused: ErrorCode | undefined;
+  /** Whose submissions reach the hub through their own server: it answers without the hub's `seq` (PROTOCOL §6). */
+  readonly forwarded = new Set<Address>();
 
   readonly transport: Transport = {
     fetch: async (url, request) => {
@@ -157,7 +159,8 @@ export class GroupWorld {
     const submitPath = /^\/conversations\/([^/]+)\/([^/]+)\/messages$/.exec(path);
     if (submitPath) {
       const conversation = `${decodeURIComponent(submitPath[1]!)}/${decodeURIComponent(submitPath[2]!)}`;
-      return json(202, { accepted: true, seq: this.submit(conversation, caller, deviceId, body as unknown as Submit) });
+      const seq = this.submit(conversation, caller, deviceId, body as unknown as Submit);
+      return json(202, this.forwarded.has(caller) ? { accepted: true } : { accepted: true, seq });
     }
     const vetoPath = /^\/conversations\/([^/]+)\/([^/]+)\/veto$/.exec(path);
     if (vetoPath) {
