@@ -105,7 +105,7 @@ export async function runCatchUp(root: string, plan: CatchUpPlan, log: (line: st
     const profileTo = process.env.EMSG_BENCH_CATCH_UP_PROFILE;
     log("catch-up: building the PWA");
     buildInto(tree, profileTo === undefined);
-    running = await startDomains({ domains: twoDomains(PORT_BASE, INSPECTOR_BASE), persistRoot: persist, traceStore: false });
+    running = await startDomains({ domains: twoDomains(PORT_BASE, INSPECTOR_BASE), persistRoot: persist });
     const origin = running.origins["im.alice.test"]!;
     const context = await browser.newContext({ locale: "en-GB" });
     let page = await context.newPage();

@@ -126,7 +126,7 @@ async function main(): Promise<void> {
   const messages = Number(messagesArg ?? 2000);
   const rounds = Number(roundsArg ?? 3);
   const persist = mkdtempSync(join(tmpdir(), "emsg-bench-ext-"));
-  const servers = await startDomains({ domains: twoDomains(PORT_BASE, PORT_BASE + 1000), persistRoot: persist, traceStore: false });
+  const servers = await startDomains({ domains: twoDomains(PORT_BASE, PORT_BASE + 1000), persistRoot: persist });
   const builds: Build[] = [
     { label: "before", dir: before, profile: mkdtempSync(join(tmpdir(), "emsg-bench-ext-before-")), alice: "alicebefore#im.alice.test", stored: 0 },
     { label: "after", dir: after, profile: mkdtempSync(join(tmpdir(), "emsg-bench-ext-after-")), alice: "aliceafter#im.alice.test", stored: 0 },

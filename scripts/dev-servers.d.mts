@@ -30,7 +30,7 @@ export interface LaunchOptions {
 }
 export function startDomains(
   options: LaunchOptions & {
-    /** false: without wrangler's local trace store (default true, wrangler's own default). */
+    /** true: with wrangler's local trace store and data explorer (wrangler's own default; ours is false). */
     traceStore?: boolean;
   },
 ): Promise<RunningDomains>;

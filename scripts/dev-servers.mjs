@@ -33,7 +33,8 @@ function wranglerArgs(d, persistRoot, resolve) {
 
 // wrangler dev's local trace store and data explorer: every invocation of the Worker and its
 // Durable Objects is streamed to a collector that writes it to SQLite, a fifth of the CPU under
-// load. Measurements turn them off; a deployment has neither.
+// load. Only `npm start` keeps them, for a developer to look into; tests and measurements have no
+// use for them, and a deployment has neither.
 const NO_TRACE_STORE = { X_LOCAL_OBSERVABILITY: "false", X_LOCAL_EXPLORER: "false" };
 
 function spawnOne(d, persistRoot, resolve, onLine, traceStore) {
@@ -125,9 +126,9 @@ function stopProcess(proc, { graceMs = 5000, signal = "SIGTERM" } = {}) {
  * Starts every domain and waits until each serves its discovery document.
  * `domains`: [{ name, domain, port, inspectorPort }]; `onLine(domain, line)` gets every output line;
  * `extraResolve`: more `{ domain: origin }` entries for the resolver map (e.g. a test's own peer);
- * `traceStore: false` runs without wrangler's local trace store (for measurements).
+ * `traceStore: true` keeps wrangler's local trace store and data explorer (for `npm start`).
  */
-export async function startDomains({ domains, persistRoot, onLine = () => {}, timeoutMs = 90_000, extraResolve = {}, traceStore = true }) {
+export async function startDomains({ domains, persistRoot, onLine = () => {}, timeoutMs = 90_000, extraResolve = {}, traceStore = false }) {
   const resolve = resolverMap(domains, extraResolve);
   const running = new Map();
   const start = async (d) => {

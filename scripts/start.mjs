@@ -59,6 +59,7 @@ async function main() {
   const running = await startDomains({
     domains: twoDomains(),
     persistRoot: join(ROOT, ".state"),
+    traceStore: true,
     onLine: (d, line) => {
       if (verbose || /error|exception|ready on/i.test(line)) console.log(`[${d.domain}] ${line}`);
     },
