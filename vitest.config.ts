@@ -38,9 +38,10 @@ export default defineConfig({
       },
       {
         test: {
-          // Two real `wrangler dev` servers per file, driven through the client core's Node adapters.
+          // Two real servers per file (workerd, or `wrangler dev` where a test says so), driven through the client core's Node adapters.
           name: "e2e",
           include: ["tests/e2e/**/*.test.ts"],
+          globalSetup: ["tests/e2e/global-setup.ts"],
           environment: "node",
           fileParallelism: false,
           // After the other projects, so four workerd servers never compete with Chromium for the CPU.

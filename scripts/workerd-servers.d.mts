@@ -1,3 +1,4 @@
 import type { LaunchOptions, RunningDomains } from "./dev-servers.mjs";
 
-export function startWorkerdDomains(options: LaunchOptions): Promise<RunningDomains>;
+export function bundleWorkerInto(out: string): void;
+export function startWorkerdDomains(options: LaunchOptions & { bundle?: string; logRequests?: boolean }): Promise<RunningDomains>;

@@ -18,9 +18,8 @@ const WRANGLER_CLI = join(ROOT, "node_modules", "wrangler", "wrangler-dist", "cl
 // No metrics, no update check (the banner's): bundling stays offline.
 const OFFLINE = { WRANGLER_SEND_METRICS: "false", WRANGLER_HIDE_BANNER: "true", NO_COLOR: "1", FORCE_COLOR: "0" };
 
-/** The Worker as `wrangler deploy` uploads it: its ES modules, entry first. */
-function bundleWorker() {
-  const out = mkdtempSync(join(tmpdir(), "emsg-worker-bundle-"));
+/** Bundles the Worker into the directory `out` as `wrangler deploy` would upload it. */
+export function bundleWorkerInto(out) {
   // wrangler checks that the [assets] directory exists; the Worker runs here without it.
   mkdirSync(join(ROOT, "dist", "pwa"), { recursive: true });
   try {
@@ -29,14 +28,27 @@ function bundleWorker() {
       env: { ...process.env, ...OFFLINE },
       stdio: ["ignore", "pipe", "pipe"],
     });
-    const files = readdirSync(out).filter((f) => /\.m?js$/.test(f)).sort((a, b) => Number(b === "index.js") - Number(a === "index.js"));
-    if (files[0] !== "index.js") throw new Error(`wrangler deploy --dry-run wrote no index.js in ${out}`);
-    // Module names are paths relative to the Worker's root; the contents are read now, so the
-    // bundle's directory can go.
-    return files.map((name) => ({ type: "ESModule", path: join(ROOT, name), contents: readFileSync(join(out, name), "utf8") }));
   } catch (error) {
     const output = [error.stdout, error.stderr].filter(Boolean).join("\n").trim();
     throw new Error(`bundling the Worker failed: ${error.message}${output ? `\n${output}` : ""}`);
+  }
+}
+
+/** The ES modules of a bundle in `dir`, entry first, read now (so the directory may go). */
+function modulesIn(dir) {
+  const files = readdirSync(dir).filter((f) => /\.m?js$/.test(f)).sort((a, b) => Number(b === "index.js") - Number(a === "index.js"));
+  if (files[0] !== "index.js") throw new Error(`the Worker's bundle in ${dir} has no index.js`);
+  // Module names are paths relative to the Worker's root.
+  return files.map((name) => ({ type: "ESModule", path: join(ROOT, name), contents: readFileSync(join(dir, name), "utf8") }));
+}
+
+/** The Worker as `wrangler deploy` uploads it: from `bundle` (a directory bundleWorkerInto filled), else bundled now. */
+function workerModules(bundle) {
+  if (bundle) return modulesIn(bundle);
+  const out = mkdtempSync(join(tmpdir(), "emsg-worker-bundle-"));
+  try {
+    bundleWorkerInto(out);
+    return modulesIn(out);
   } finally {
     rmSync(out, { recursive: true, force: true });
   }
@@ -74,13 +86,14 @@ const gate = (compatibilityDate) => ({
   serviceBindings: { LOOPBACK: { network: { allow: ["local"], deny: [] } } },
 });
 
-function miniflareOptions(d, { modules, worker, persistRoot, resolve, onLine }) {
+function miniflareOptions(d, { modules, worker, persistRoot, resolve, onLine, logRequests }) {
   const emit = (line) => onLine(d, line);
   const loopbackGate = gate(worker.compatibilityDate);
   return convertV4MiniflareOptions({
     host: "127.0.0.1",
-    // Miniflare's own entry socket, on a port of its choosing; clients use the Worker's socket below.
-    port: 0,
+    // Miniflare's own entry worker logs each request, on the domain's port; else it takes a port of
+    // its choosing and clients use the Worker's own socket below.
+    port: logRequests ? d.port : 0,
     ...(d.inspectorPort ? { inspectorPort: d.inspectorPort, inspectorHost: "127.0.0.1" } : {}),
     // The layout of `wrangler dev --persist-to persistRoot/name`.
     resourcePersistencePath: join(persistRoot, d.name, "v3"),
@@ -88,7 +101,7 @@ function miniflareOptions(d, { modules, worker, persistRoot, resolve, onLine }) 
     cf: false,
     telemetry: { enabled: false },
     enableDevRegistry: false,
-    logRequests: false,
+    logRequests,
     log: new LineLog(emit),
     handleStructuredLogs: ({ message }) => {
       for (const line of message.split("\n")) emit(line);
@@ -108,7 +121,7 @@ function miniflareOptions(d, { modules, worker, persistRoot, resolve, onLine }) 
         },
         outboundService: loopbackGate.name,
         // The Worker itself listens on the domain's port, without Miniflare's entry worker in front.
-        unsafeDirectSockets: [{ host: "127.0.0.1", port: d.port }],
+        ...(logRequests ? {} : { unsafeDirectSockets: [{ host: "127.0.0.1", port: d.port }] }),
       },
       loopbackGate,
     ],
@@ -119,11 +132,13 @@ function miniflareOptions(d, { modules, worker, persistRoot, resolve, onLine }) 
  * Starts every domain, one Miniflare (one workerd process) each, and waits until each serves its
  * discovery document. Same arguments and result as `startDomains` in dev-servers.mjs; storage under
  * `persistRoot/<name>`; `EMSG_RATE`, `EMSG_COUNT_CALLS` and `EMSG_OUTBOX_SHARDS` from the environment. Stopping a domain always kills its
- * workerd at once (Miniflare does so with SIGKILL), so `hard` changes nothing.
+ * workerd at once (Miniflare does so with SIGKILL), so `hard` changes nothing. `bundle`: a directory
+ * bundleWorkerInto filled (a test run bundles once, not at every start); `logRequests`: a line for
+ * each request, as `wrangler dev` prints, through Miniflare's entry worker (one hop more).
  */
-export async function startWorkerdDomains({ domains, persistRoot, onLine = () => {}, timeoutMs = 90_000, extraResolve = {} }) {
+export async function startWorkerdDomains({ domains, persistRoot, onLine = () => {}, timeoutMs = 90_000, extraResolve = {}, bundle, logRequests = false }) {
   const resolve = resolverMap(domains, extraResolve);
-  const shared = { modules: bundleWorker(), worker: workerFromConfig(), persistRoot, resolve, onLine };
+  const shared = { modules: workerModules(bundle), worker: workerFromConfig(), persistRoot, resolve, onLine, logRequests };
   const running = new Map();
   const start = async (d) => {
     await ensureFree(d.port);

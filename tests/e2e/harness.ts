@@ -2,7 +2,9 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promis
 import { EmsgError } from "../../shared/errors.js";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type RunningDomains, startDomains, twoDomains } from "../../scripts/dev-servers.mjs";
+import { inject } from "vitest";
+import { type RunningDomains, twoDomains } from "../../scripts/dev-servers.mjs";
+import { startWorkerdDomains } from "../../scripts/workerd-servers.mjs";
 import { EmsgClient } from "../../shared/client/client.js";
 import { FileStore } from "../../cli/file-store.js";
 import { nodeTransport } from "../../cli/node-transport.js";
@@ -14,7 +16,10 @@ export function countShown(client: EmsgClient, shown: Map<string, number>): void
   });
 }
 
-/** Two real `wrangler dev` servers (im.alice.test, im.bob.test) on their own ports and storage. */
+/**
+ * Two real servers (im.alice.test, im.bob.test), each the bundled Worker in a workerd of its own as
+ * a deployment runs it (without `wrangler dev`'s reloading proxy), on their own ports and storage.
+ */
 export interface Pair {
   running: RunningDomains;
   persistRoot: string;
@@ -28,10 +33,12 @@ export interface Pair {
 export async function startPair(portBase: number, inspectorBase: number, extraResolve: Record<string, string> = {}): Promise<Pair> {
   const persistRoot = await mkdtemp(join(tmpdir(), "emsg-e2e-"));
   const logs: string[] = [];
-  const running = await startDomains({
+  const running = await startWorkerdDomains({
     domains: twoDomains(portBase, inspectorBase),
     persistRoot,
     extraResolve,
+    bundle: inject("workerBundle"),
+    logRequests: true,
     onLine: (d, line) => void logs.push(`[${d.domain}] ${line}`),
   });
   return {
