@@ -4,7 +4,7 @@ import { outgoingText } from "../../ui/view-models/composer.js";
 import type { ConversationViewModel } from "../../ui/view-models/conversation-model.js";
 import { AttachmentBody, TransferBar } from "../../ui/views/attachment-parts.js";
 import { AttachButtons, composerKeyDown, TypingLine, useComposeFocus, useFileSending, useGrowingField } from "../../ui/views/composer-parts.js";
-import { ComposeContext, MessageActions, MessageBody } from "../../ui/views/message-parts.js";
+import { ComposeContext, MessageActions, MessageBody, SendFailure } from "../../ui/views/message-parts.js";
 import { useModel } from "../../ui/views/use-model.js";
 import { useTimelineFollow } from "../../ui/views/timeline-follow.js";
 import { JumpToNewest, useReadWhenSeen, useUnreadStart } from "../../ui/views/newest-message.js";
@@ -86,6 +86,7 @@ export function Chat({ chats, conversation }: { chats: ChatsViewModel; conversat
                 <MessageActions item={item} conversation={conversation} t={t} />
                 <span class="stamp">{item.time} {item.tick && <span aria-label={item.statusLabel} data-status={item.status}>{item.tick}</span>}</span>
               </span>
+              <SendFailure item={item} conversation={conversation} t={t} />
             </li>
           );
         })}

@@ -50,6 +50,14 @@ export interface TimelineMessage {
   reactions?: TimelineReaction[];
   /** A photo, file or voice note (PROTOCOL §15); `text` is its name. */
   attachment?: AttachmentRecord;
+  /** Ours, failed to send for good: why, and whether it can be sent again (Retry). */
+  failure?: SendFailure;
+}
+
+/** Why a message of ours was not delivered, worded for the person, and whether Retry can work (null: not known yet). */
+export interface SendFailure {
+  reason: string;
+  retry: boolean | null;
 }
 
 export type TimelineItem =
@@ -77,6 +85,8 @@ export type TimelineItem =
       tick: string;
       status: DeliveryStatus | null;
       statusLabel: string;
+      /** Ours, failed to send: offered Retry (where it can work) and Delete. */
+      failure: SendFailure | null;
       starred: boolean;
       /** First of a run from the same side within five minutes: the view adds space above it. */
       startsRun: boolean;
@@ -150,6 +160,7 @@ export function buildTimeline(messages: readonly TimelineMessage[], now: number,
       tick: status ? TICK[status] : "",
       status,
       statusLabel: status ? t(STATUS_KEY[status]) : "",
+      failure: message.mine ? (message.failure ?? null) : null,
       starred: message.starred,
       startsRun: first,
       sender: first ? author : null,

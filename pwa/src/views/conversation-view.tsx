@@ -1,5 +1,5 @@
 import { useEffect } from "preact/hooks";
-import { ComposeContext, MessageActions, MessageBody } from "../../../ui/views/message-parts.js";
+import { ComposeContext, MessageActions, MessageBody, SendFailure } from "../../../ui/views/message-parts.js";
 import type { AppViewModel } from "../../../ui/view-models/app-model.js";
 import type { ChatsViewModel } from "../../../ui/view-models/chats-model.js";
 import type { ConversationViewModel } from "../../../ui/view-models/conversation-model.js";
@@ -131,6 +131,7 @@ export function ConversationView({ app, chats, conversation }: { app: AppViewMod
                     </span>
                   ) : null}
                 </span>
+                <SendFailure item={item} conversation={conversation} t={t} />
               </div>
             </div>
           ),
