@@ -1,0 +1,77 @@
+import type { Route } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { friendsWhoChatted, openTab, type Person, type PwaWorld, shot, startWorld } from "./pwa-harness.js";
+
+// Alice's server refuses her messages for good for a while (as a hub refuses a non-member,
+// `forbidden`): each shows why it was not delivered, and she sends it again with Retry once the
+// refusal is over, or deletes it.
+describe("a message that failed to send, in the PWA", () => {
+  let world: PwaWorld;
+  let alice: Person;
+  let bob: Person;
+  const SUBMIT = "**/emsg/v1/conversations/*/*/messages";
+  const refuse = (route: Route) =>
+    route.request().method() === "POST"
+      ? route.fulfill({ status: 403, contentType: "application/json", body: JSON.stringify({ error: "forbidden", message: "Not a member." }) })
+      : route.continue();
+  const composer = () => alice.page.getByLabel("Message", { exact: true });
+  const mine = (text: string) => alice.page.getByTestId("message").filter({ hasText: text });
+  const write = async (text: string) => {
+    await composer().fill(text);
+    await composer().press("Enter");
+  };
+
+  beforeAll(async () => {
+    world = await startWorld({ portBase: 19520, inspectorBase: 20520 });
+    ({ alice, bob } = await friendsWhoChatted(world));
+    // No session to the hub (PROTOCOL §10): Alice's messages go by her server's HTTP API, refused below.
+    await alice.context.route("**/emsg/v1/sessions/ticket", (route) => route.fulfill({ status: 503, contentType: "application/json", body: JSON.stringify({ error: "unavailable", message: "busy" }) }));
+    await alice.page.reload();
+    await alice.page.getByTestId("chat-row").filter({ hasText: bob.address }).click();
+    await mine("Hello from the laptop").waitFor();
+    await openTab(bob.page, "Chats");
+    await bob.page.getByTestId("chat-row").filter({ hasText: alice.address }).click({ timeout: 30_000 });
+  }, 240_000);
+
+  afterAll(async () => {
+    await world?.close();
+  });
+
+  it("says why it was not delivered, and Retry sends it: Bob gets it once", async () => {
+    await alice.context.route(SUBMIT, refuse);
+    await write("Are you there?");
+    const message = mine("Are you there?");
+    await message.locator('[data-testid="tick"][data-status="failed"]').waitFor({ timeout: 30_000 });
+    const failure = message.getByTestId("send-failure");
+    await failure.getByText("Not delivered: That is not allowed.").waitFor();
+    await shot(alice.page, "retry-failed");
+    await alice.context.unroute(SUBMIT);
+
+    await failure.getByRole("button", { name: "Retry" }).click();
+    await message.locator("[data-status=delivered], [data-status=read]").waitFor({ timeout: 30_000 });
+    expect(await message.getByTestId("send-failure").count()).toBe(0);
+    const got = bob.page.getByTestId("message").filter({ hasText: "Are you there?" });
+    await got.waitFor({ timeout: 30_000 });
+    await bob.page.waitForTimeout(1000);
+    expect(await got.count()).toBe(1);
+  }, 120_000);
+
+  it("offers Retry and Delete in the failed message's menu; Delete takes it off this device for good", async () => {
+    await alice.context.route(SUBMIT, refuse);
+    await write("Wrong chat, sorry");
+    const message = mine("Wrong chat, sorry");
+    await message.getByTestId("send-failure").waitFor({ timeout: 30_000 });
+    await alice.context.unroute(SUBMIT);
+    await message.getByLabel("Message actions").first().click();
+    const menu = message.getByRole("group", { name: "Message actions" });
+    await menu.getByRole("button", { name: "Retry" }).waitFor();
+    expect(await menu.getByRole("button", { name: "Edit" }).count()).toBe(0);
+    await menu.getByRole("button", { name: "Delete", exact: true }).click();
+    await message.waitFor({ state: "detached" });
+    await alice.page.reload();
+    await alice.page.getByTestId("chat-row").filter({ hasText: bob.address }).click();
+    await mine("Are you there?").waitFor();
+    expect(await mine("Wrong chat, sorry").count()).toBe(0);
+    expect(await bob.page.getByTestId("message").filter({ hasText: "Wrong chat, sorry" }).count()).toBe(0);
+  }, 120_000);
+});
