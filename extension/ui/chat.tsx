@@ -81,7 +81,7 @@ export function Chat({ chats, conversation }: { chats: ChatsViewModel; conversat
             <li key={item.key} class={item.mine ? "mine" : "theirs"} data-testid="message" data-message-id={item.id} data-shown={conversation.shownMessage?.id === item.id ? "true" : undefined}>
               {item.sender && <span class={`sender sender-c${item.sender.colour}`} aria-hidden="true">{item.sender.name}</span>}
               {item.author && <span class="visually-hidden">{item.author.name}: </span>}
-              {item.attachment && !item.deleted ? <AttachmentBody id={item.id} attachment={item.attachment} files={files} t={t} /> : <MessageBody item={item} conversation={conversation} t={t} />}{" "}
+              {item.attachment && !item.deleted ? <AttachmentBody id={item.id} attachment={item.attachment} files={files} t={t} unsent={item.failure?.unsent} /> : <MessageBody item={item} conversation={conversation} t={t} />}{" "}
               <span class="meta">
                 <MessageActions item={item} conversation={conversation} t={t} />
                 <span class="stamp">{item.time} {item.tick && <span aria-label={item.statusLabel} data-status={item.status}>{item.tick}</span>}</span>

@@ -1,12 +1,11 @@
 import type { Address } from "../address.js";
 import { EmsgError } from "../errors.js";
 import { randomId16 } from "../ids.js";
-import type { AttachmentRecord } from "./attachments.js";
 import { forgetBlobs } from "./blob-deletions.js";
 import type { CoreContext } from "./context.js";
 import { lastLine, loadConversation, saveConversation } from "./conversation-record.js";
 import { pinnedKey } from "./friends.js";
-import { aliasMessage, deleteMessage, findMessage, history, type MessageRecord, saveMessage } from "./messages.js";
+import { aliasMessage, deleteMessage, findMessage, history, type MessageRecord, saveMessage, uploaded } from "./messages.js";
 import { contentOf, enqueue } from "./outgoing-queue.js";
 import { unindexMessages } from "./search.js";
 
@@ -15,9 +14,6 @@ import { unindexMessages } from "./search.js";
  * (Retry) or deleted from this device. Only the user does either: no bounce or answer of a server
  * sends a failed message again by itself.
  */
-
-/** Whether an attachment's blob is on our server: an upload never finished holds stand-ins and no `until`. */
-export const uploaded = (attachment: AttachmentRecord): boolean => attachment.until !== undefined;
 
 /** The failed message `id` of this account; anything else is `not_found`. */
 export async function failedOwn(ctx: CoreContext, id: string): Promise<MessageRecord> {

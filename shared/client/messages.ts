@@ -70,6 +70,9 @@ export interface MessageRecord {
 export const UPLOAD_CANCELLED = "The upload was cancelled.";
 export const UPLOAD_INTERRUPTED = "The upload was interrupted; send the file again.";
 
+/** Whether a file of ours reached our server: one whose upload never finished has stand-ins for its blob and hash, and no `until`. */
+export const uploaded = (attachment: AttachmentRecord): boolean => attachment.until !== undefined;
+
 // Keys sort by time, so a prefix listing of one conversation is its history in order.
 function messageKey(conversation: string, at: number, id: string): string {
   return `msg/${conversation}/${String(at).padStart(15, "0")}-${id}`;

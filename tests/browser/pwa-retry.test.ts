@@ -74,4 +74,39 @@ describe("a message that failed to send, in the PWA", () => {
     expect(await mine("Wrong chat, sorry").count()).toBe(0);
     expect(await bob.page.getByTestId("message").filter({ hasText: "Wrong chat, sorry" }).count()).toBe(0);
   }, 120_000);
+
+  it("uploads a cancelled file again on Retry while the page still has it; after a reload it offers only Delete", async () => {
+    const PART = /\/emsg\/v1\/blobs\/uploads\/[^/]+\/parts\/\d+$/;
+    const held: Route[] = [];
+    const bar = (name: string) => alice.page.locator('[data-testid="transfer"][data-direction="up"]').filter({ hasText: name });
+    /** Sends a file whose parts never reach the server, and cancels its upload. */
+    const cancelled = async (name: string) => {
+      await alice.context.route(PART, (route) => void held.push(route));
+      await alice.page.getByTestId("file-input").setInputFiles({ name, mimeType: "text/plain", buffer: Buffer.from(`the words of ${name}`) });
+      await expect.poll(() => held.length, { timeout: 60_000 }).toBeGreaterThan(0);
+      await bar(name).getByRole("button", { name: "Cancel" }).click();
+      for (const route of held.splice(0)) await route.abort().catch(() => undefined);
+      await alice.context.unroute(PART);
+      const failure = mine(name).getByTestId("send-failure");
+      await failure.getByText("Not delivered: The upload was cancelled.").waitFor({ timeout: 30_000 });
+      return failure;
+    };
+
+    const failure = await cancelled("plan.txt");
+    await failure.getByRole("button", { name: "Retry" }).click();
+    await mine("plan.txt").locator("[data-status=delivered], [data-status=read]").waitFor({ timeout: 60_000 });
+    await bob.page.getByTestId("attachment").filter({ hasText: "plan.txt" }).waitFor({ timeout: 60_000 });
+
+    await cancelled("draft.txt");
+    await alice.page.reload();
+    await alice.page.getByTestId("chat-row").filter({ hasText: bob.address }).click();
+    const gone = mine("draft.txt").getByTestId("send-failure");
+    await gone.getByText("The file is no longer at hand here: send it again to try once more.").waitFor({ timeout: 30_000 });
+    expect(await gone.getByRole("button", { name: "Retry" }).count()).toBe(0);
+    // No server holds it: nothing to download either.
+    expect(await mine("draft.txt").getByTestId("file-download").count()).toBe(0);
+    await shot(alice.page, "retry-file-gone");
+    await gone.getByRole("button", { name: "Delete" }).click();
+    await mine("draft.txt").waitFor({ state: "detached" });
+  }, 180_000);
 });

@@ -60,10 +60,11 @@ const find = async (client: EmsgClient, conversation: string, id: string): Promi
   (await client.history(conversation)).find((m) => m.id === id);
 
 describe("a message that failed to send", { timeout: 60_000 }, () => {
-  it("is sent again on Retry, with the same content id under a new Submit id, and Bob gets it once", async () => {
+  it("is sent again on Retry, with the same content id under a new Submit id and as the reply it was, and Bob gets it once", async () => {
     const { world, alice, bob, conversation } = await chatting();
+    const hello = (await alice.history(conversation))[0]!;
     const allow = hubRefuses(world);
-    const sent = await alice.sendText(conversation, "are you there?");
+    const sent = await alice.sendText(conversation, "are you there?", { replyTo: hello.id });
     await alice.flush();
     expect(await find(alice, conversation, sent.id)).toMatchObject({ status: "failed", error: "forbidden" });
     allow();
@@ -77,7 +78,7 @@ describe("a message that failed to send", { timeout: 60_000 }, () => {
     const submits = world.log.filter((l) => l.from === alice.address && l.conversation === conversation && l.submit.kind === "application");
     expect(submits.at(-1)!.submit.id).not.toBe(sent.id);
     await bob.sync();
-    expect((await bob.history(conversation)).filter((m) => m.id === sent.id).map((m) => m.text)).toEqual(["are you there?"]);
+    expect((await bob.history(conversation)).filter((m) => m.id === sent.id).map((m) => [m.text, m.replyTo])).toEqual([["are you there?", hello.id]]);
     // Sent now: nothing more to retry.
     expect(await alice.canRetry(sent.id)).toBe(false);
     await expect(alice.retryMessage(sent.id)).rejects.toMatchObject({ code: "not_found" });

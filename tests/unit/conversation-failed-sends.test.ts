@@ -38,7 +38,7 @@ describe("a failed message on the chat screen", { timeout: 60_000 }, () => {
     const { world, alice, conversation } = await tripGroup();
     await refusedText(world, alice, conversation, "see you there");
     const chat = await openChat(alice, conversation);
-    await vi.waitFor(() => expect(item(chat, "see you there")?.failure).toEqual({ reason: "That is not allowed.", retry: true }));
+    await vi.waitFor(() => expect(item(chat, "see you there")?.failure).toEqual({ reason: "That is not allowed.", retry: true, unsent: false }));
     expect(item(chat, "see you there")?.status).toBe("failed");
     const chinese = await openChat(alice, conversation, "zh-CN");
     await vi.waitFor(() => expect(item(chinese, "see you there")?.failure?.reason).toBe(translator("zh-CN")("error.forbidden")));
@@ -57,7 +57,7 @@ describe("a failed message on the chat screen", { timeout: 60_000 }, () => {
     mailbox.push({ kind: "bounce", ref: sent.id, to: alice.address, error: "peer_unreachable", conversation, seq: mailbox.length + 1, at: Date.now() } as MailItem);
     await alice.sync();
     const chat = await openChat(alice, conversation);
-    await vi.waitFor(() => expect(item(chat, "hello?")?.failure).toEqual({ reason: "The other server could not be reached.", retry: true }));
+    await vi.waitFor(() => expect(item(chat, "hello?")?.failure).toEqual({ reason: "The other server could not be reached.", retry: true, unsent: false }));
   });
 
   it("offers no Retry in a group this device left, only Delete, which removes it from the chat", async () => {
@@ -66,7 +66,7 @@ describe("a failed message on the chat screen", { timeout: 60_000 }, () => {
     const kept = (await record(world, alice, conversation))!;
     await world.storeOf(alice).put(`conv/${conversation}`, { ...kept, left: true });
     const chat = await openChat(alice, conversation);
-    await vi.waitFor(() => expect(item(chat, "last words")?.failure).toEqual({ reason: "That is not allowed.", retry: false }));
+    await vi.waitFor(() => expect(item(chat, "last words")?.failure).toEqual({ reason: "That is not allowed.", retry: false, unsent: false }));
     await expect(alice.retryMessage(item(chat, "last words")!.id)).rejects.toMatchObject({ code: "forbidden" });
 
     await chat.deleteFailed(item(chat, "last words")!.id);

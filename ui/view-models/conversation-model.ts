@@ -1,5 +1,6 @@
 import type { Address } from "../../shared/address.js";
 import { chatOfMoved } from "../../shared/client/moved-history.js";
+import { uploaded } from "../../shared/client/messages.js";
 import type { ChatContext } from "./chat-context.js";
 import type { ConversationSummary, MessagePath, MessageRecord } from "./core-types.js";
 import { errorSentence, sendFailureText } from "./error-text.js";
@@ -9,7 +10,7 @@ import { Observable } from "./observable.js";
 import type { GroupLabels } from "./sender-label.js";
 import { AttachmentsViewModel } from "./attachment-model.js";
 import type { LinkState } from "./connectivity.js";
-import { buildTimeline, type DeliveryStatus, type TimelineItem, type TimelineMessage, type TimelineQuote, type TimelineReaction, type UnreadStart } from "./timeline.js";
+import { buildTimeline, type DeliveryStatus, type SendFailure, type TimelineItem, type TimelineMessage, type TimelineQuote, type TimelineReaction, type UnreadStart } from "./timeline.js";
 
 /** How long "typing…" stays without news from the typist (PROTOCOL §8.1). */
 export const TYPING_SHOWN_MS = 6000;
@@ -257,7 +258,7 @@ export class ConversationViewModel extends Observable {
         ...(m.replyTo === undefined ? {} : { quote: this.quoteOf(m.replyTo) }),
         reactions: this.#reactionsOf(m),
         ...(m.attachment ? { attachment: m.attachment } : {}),
-        ...(m.direction === "out" && m.status === "failed" ? { failure: { reason: sendFailureText(m.error, this.#ctx.t), retry: this.#canRetry(m.id) } } : {}),
+        ...(m.direction === "out" && m.status === "failed" ? { failure: this.#failureOf(m) } : {}),
       }));
       this.#items = buildTimeline(messages, this.#ctx.now(), this.#ctx.locale, this.#ctx.t, this.senders ?? undefined, this.unreadStart ?? undefined);
     }
@@ -355,6 +356,11 @@ export class ConversationViewModel extends Observable {
 
   async deleteForEveryone(id: string): Promise<void> {
     await this.#act(() => this.#ctx.client.deleteForEveryone(id));
+  }
+
+  #failureOf(message: MessageRecord): SendFailure {
+    const unsent = message.attachment !== undefined && !uploaded(message.attachment);
+    return { reason: sendFailureText(message.error, this.#ctx.t), retry: this.#canRetry(message.id), unsent };
   }
 
   /**

@@ -58,6 +58,8 @@ export interface TimelineMessage {
 export interface SendFailure {
   reason: string;
   retry: boolean | null;
+  /** A file whose upload never finished: no server holds it, so there is nothing to open or download. */
+  unsent: boolean;
 }
 
 export type TimelineItem =

@@ -118,7 +118,7 @@ export function ConversationView({ app, chats, conversation }: { app: AppViewMod
                 {item.sender ? (
                   <><span class={`sender sender-c${item.sender.colour}`} title={item.sender.address} data-testid="sender">{item.sender.name}</span><span class="visually-hidden">: </span></>
                 ) : item.author ? <span class="visually-hidden">{item.author.name}: </span> : null}
-                {item.attachment && !item.deleted ? <AttachmentBody id={item.id} attachment={item.attachment} files={files} t={t} /> : <MessageBody item={item} conversation={conversation} t={t} />}
+                {item.attachment && !item.deleted ? <AttachmentBody id={item.id} attachment={item.attachment} files={files} t={t} unsent={item.failure?.unsent} /> : <MessageBody item={item} conversation={conversation} t={t} />}
                 <span class="meta">
                   <MessageActions item={item} conversation={conversation} t={t} />
                   <button type="button" class="icon star" aria-pressed={item.starred} aria-label={item.starred ? t("conv.unstar") : t("conv.star")} onClick={() => void conversation.toggleStar(item.id)}>
