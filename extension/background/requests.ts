@@ -110,6 +110,13 @@ export async function handleRequest(raw: unknown, sender: SenderInfo, self: Self
         return { ok: true, record: await (await service.core()).react(request.id, request.emoji, request.op) };
       case "delete-message":
         return { ok: true, record: await (await service.core()).deleteForEveryone(request.id) };
+      case "can-retry":
+        return { ok: true, retry: await (await service.core()).canRetry(request.id) };
+      case "retry-message":
+        return { ok: true, record: await (await service.core()).retryMessage(request.id) };
+      case "delete-failed":
+        await (await service.core()).deleteFailed(request.id);
+        return { ok: true, done: true };
       case "typing":
         await (await service.core()).setTyping(request.chat, request.typing);
         return { ok: true, done: true };

@@ -48,6 +48,10 @@ export const RequestSchema = v.variant("type", [
   v.object({ type: v.literal("edit"), id: Id, text: Text(20_000) }),
   v.object({ type: v.literal("react"), id: Id, emoji: Text(32), op: v.picklist(["add", "remove"]) }),
   v.object({ type: v.literal("delete-message"), id: Id }),
+  // A message of ours that failed to send: whether it can go again, send it again (the person's Retry), delete it here.
+  v.object({ type: v.literal("can-retry"), id: Id }),
+  v.object({ type: v.literal("retry-message"), id: Id }),
+  v.object({ type: v.literal("delete-failed"), id: Id }),
   v.object({ type: v.literal("typing"), chat: Text(400), typing: v.boolean() }),
   v.object({ type: v.literal("mark-read"), chat: Text(400) }),
   v.object({ type: v.literal("search"), query: Text(400), conversation: v.optional(Text(400)), limit: v.optional(Count) }),
@@ -134,6 +138,9 @@ export interface ReplyOf {
   edit: Reply<{ record: MessageRecord }>;
   react: Reply<{ record: MessageRecord }>;
   "delete-message": Reply<{ record: MessageRecord }>;
+  "can-retry": Reply<{ retry: boolean }>;
+  "retry-message": Reply<{ record: MessageRecord }>;
+  "delete-failed": Reply<{ done: true }>;
   typing: Reply<{ done: true }>;
   "mark-read": Reply<{ done: true }>;
   search: Reply<{ messages: MessageRecord[] }>;

@@ -1,7 +1,7 @@
 import * as v from "valibot";
 import { type Address, domainOf } from "../address.js";
 import { AttachmentContentSchema, type AttachmentContent, ATTACHMENT_MAX_BYTES } from "../attachment.js";
-import { DamagedAttachment, newAttachmentKey, sealedSize } from "../attachment-crypto.js";
+import { ATTACHMENT_ENC, DamagedAttachment, newAttachmentKey, sealedSize } from "../attachment-crypto.js";
 import { fromB64u, toB64u } from "../base64url.js";
 import { BLOB_PART_BYTES } from "../wire/blobs.js";
 import { EmsgError, RETRYABLE } from "../errors.js";
@@ -22,8 +22,9 @@ import {
   uploadStatus,
 } from "./attachments.js";
 import type { CoreContext, UploadProgress } from "./context.js";
-import { findMessage, type MessageRecord, saveMessage, setStatus } from "./messages.js";
+import { findMessage, type MessageRecord, saveMessage, setStatus, UPLOAD_CANCELLED, UPLOAD_INTERRUPTED } from "./messages.js";
 import { enqueue, nextQueued } from "./outgoing-queue.js";
+import { sendingAgain } from "./failed-sends.js";
 import type { Store } from "./store.js";
 import { canBatch, StoreBatch } from "./store-batch.js";
 
@@ -50,7 +51,6 @@ interface UploadJob {
 }
 
 const jobKey = (id: string) => `upload/${id}`;
-const CANCELLED = "The upload was cancelled.";
 
 export interface AttachmentHost {
   context(): CoreContext;
@@ -64,6 +64,8 @@ export class AttachmentSends {
   readonly #host: AttachmentHost;
   /** Files being sent by this process, by message id. */
   readonly #sources = new Map<string, FileSource>();
+  /** Files whose upload failed (cancelled, refused), kept while this process lives so Retry can upload them again. */
+  readonly #unsent = new Map<string, FileSource>();
   /** How to stop each upload running now, by message id. */
   readonly #running = new Map<string, AbortController>();
   /** Where each upload the core went on with by itself stands, while it runs. */
@@ -115,7 +117,7 @@ export class AttachmentSends {
     for (const [, job] of await ctx.store.list<UploadJob>("upload/")) {
       if (this.#running.has(job.id)) continue;
       if (await this.#resumable(job)) await this.run(job.id);
-      else await this.#fail(job, "The upload was interrupted; send the file again.");
+      else await this.#fail(job, UPLOAD_INTERRUPTED);
     }
   }
 
@@ -129,7 +131,42 @@ export class AttachmentSends {
     const running = this.#running.get(id);
     if (running) return running.abort();
     const job = await this.#host.context().store.get<UploadJob>(jobKey(id));
-    if (job) await this.#fail(job, CANCELLED);
+    if (job) await this.#fail(job, UPLOAD_CANCELLED);
+  }
+
+  /** Whether this process still holds the file of a message whose upload failed, to upload it again. */
+  holdsFile(id: string): boolean {
+    return this.#unsent.has(id);
+  }
+
+  /** Lets go of a failed upload's file: its message was deleted. */
+  forgetFile(id: string): void {
+    this.#unsent.delete(id);
+  }
+
+  /**
+   * Makes a failed upload's message `sending` again with a new job for the file this process still
+   * holds, sealed under a new key (nobody got the old one); `run` then uploads it and queues its pointer.
+   */
+  async again(message: MessageRecord): Promise<MessageRecord> {
+    const ctx = this.#host.context();
+    const source = this.#unsent.get(message.id);
+    if (!source || !message.attachment) throw new EmsgError("not_found", "The file is no longer at hand on this device; send it again.");
+    const { until: _until, ...attachment } = message.attachment;
+    const { kind: _kind, state: _state, blob: _blob, hash: _hash, ...kept } = attachment;
+    const key = toB64u(newAttachmentKey());
+    const fields: UploadJob["fields"] = { ...kept, enc: ATTACHMENT_ENC, key };
+    const target = message.conversation.startsWith("@") ? { peer: message.conversation.slice(1) as Address } : { conversation: message.conversation };
+    const expiry = message.expiresAt === undefined ? {} : { expiresAt: message.expiresAt };
+    // Stand-ins for the blob's id and hash until it exists, as `prepare` has them.
+    const record: MessageRecord = { ...sendingAgain(message), attachment: { ...attachment, key, blob: message.id, hash: key, state: "uploading" } };
+    this.#unsent.delete(message.id);
+    this.#sources.set(message.id, source);
+    await writtenTogether(ctx.store, async (store) => {
+      await store.put(jobKey(message.id), { id: message.id, sentAt: message.at, target, fields, ...expiry, queued: nextQueued() } satisfies UploadJob);
+      await saveMessage({ store }, record);
+    });
+    return record;
   }
 
   async #resumable(job: UploadJob): Promise<boolean> {
@@ -184,10 +221,11 @@ export class AttachmentSends {
       await kept?.drop(id);
       this.#host.sendSoon();
     } catch (error) {
-      if (stop.signal.aborted) await this.#fail(job, CANCELLED);
+      if (stop.signal.aborted) await this.#fail(job, UPLOAD_CANCELLED);
       else if (error instanceof EmsgError && RETRYABLE.has(error.code)) console.warn(`emsg: an upload waits for the next connect: ${error.message}`);
       else {
-        await this.#fail(job, (error as Error).message);
+        // A typed refusal (over quota, too large) is kept as its code, which each client words.
+        await this.#fail(job, error instanceof EmsgError ? error.code : (error as Error).message);
         throw error;
       }
     } finally {
@@ -227,6 +265,8 @@ export class AttachmentSends {
     const job = (await ctx.store.get<UploadJob>(jobKey(given.id))) ?? given;
     if (job.upload) await cancelUpload(ctx.api, job.upload).catch((e: unknown) => console.warn(`emsg: the server drops the unfinished upload within a day: ${(e as Error).message}`));
     await ctx.store.delete(jobKey(job.id));
+    const source = this.#sources.get(job.id);
+    if (source) this.#unsent.set(job.id, source);
     this.#sources.delete(job.id);
     await this.#host.kept()?.drop(job.id);
     const message = await findMessage(ctx, job.id);

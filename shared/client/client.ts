@@ -27,8 +27,9 @@ import * as deviceLink from "./device-link.js";
 import { runDeviceJobs } from "./device-jobs.js";
 import { runReadds } from "./rejoin.js";
 import { parseLinkCode } from "../device-link.js";
-import { deleteMessage, findMessage, history, type HistoryPage, type MessageRecord, saveMessage } from "./messages.js";
+import { deleteMessage, findMessage, history, type HistoryPage, type MessageRecord, saveMessage, uploaded } from "./messages.js";
 import { enqueue, enqueueReceipts, flushOutgoing, pendingConversation } from "./outgoing-queue.js";
+import { announceSending, cannotRetry, discardFailed, failedOwn, resendFailed } from "./failed-sends.js";
 import { peerSafetyNumber } from "./verification.js";
 import { chatRetention, checkTimerDays, expiresAtFor, expiryPlan, setChatTimer } from "./retention.js";
 import { LivePaths, type MessagePath, SESSION_IDLE_CLOSE_MS } from "./live-paths.js";
@@ -687,6 +688,50 @@ export class EmsgClient {
       this.#deleteBlobs();
       return message;
     });
+  }
+
+  /**
+   * Whether a message of this account that failed to send can be sent again now (a client offers
+   * Retry only then): its conversation still takes what this device writes, and a file is still on
+   * our server or, for an upload never finished, at hand in this process.
+   */
+  async canRetry(id: string): Promise<boolean> {
+    if (this.#removed) return false;
+    const ctx = this.#context();
+    const message = await failedOwn(ctx, id).catch(() => undefined);
+    return message !== undefined && (await cannotRetry(ctx, message, this.#attachments.holdsFile(id))) === undefined;
+  }
+
+  /**
+   * Sends a failed message of this account again, at the user's word only: a text, or a file's
+   * pointer, under a new Submit id with the same content id; a file whose upload never finished is
+   * uploaded again. Refused (`canRetry` false) with the reason.
+   */
+  async retryMessage(id: string): Promise<MessageRecord> {
+    if (this.#removed) throw new EmsgError("device_removed");
+    const ctx = this.#context();
+    const { message, upload } = await this.#exclusive(async () => {
+      const failed = await failedOwn(ctx, id);
+      const refusal = await cannotRetry(ctx, failed, this.#attachments.holdsFile(id));
+      if (refusal) throw refusal;
+      if (!failed.attachment || uploaded(failed.attachment)) return { message: await resendFailed(ctx, failed), upload: false };
+      const again = await this.#attachments.again(failed);
+      await announceSending(ctx, again);
+      return { message: again, upload: true };
+    });
+    if (upload) {
+      // Its progress goes out as `upload` events; a refusal marks it failed again.
+      void this.#attachments.run(id).catch((error: unknown) => console.warn(`emsg: the file could not be sent again: ${(error as Error).message}`));
+    } else this.#sendSoon();
+    return message;
+  }
+
+  /** Deletes a message of this account that failed to send from this device (nobody else has it). */
+  async deleteFailed(id: string): Promise<void> {
+    const ctx = this.#context();
+    await this.#exclusive(async () => discardFailed(ctx, await failedOwn(ctx, id)));
+    this.#attachments.forgetFile(id);
+    this.#deleteBlobs();
   }
 
   /** Deletes on the server the blobs of this account's messages that are gone; what cannot be reached waits for the next connect. */

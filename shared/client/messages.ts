@@ -45,6 +45,7 @@ export interface MessageRecord {
    */
   epoch?: number;
   status: MessageStatus;
+  /** Why it failed: an error code, or one of the reasons an upload stops below (older versions kept other words). */
   error?: string;
   /** Set on a group notice; its `text` is "". */
   notice?: GroupNotice;
@@ -64,6 +65,13 @@ export interface MessageRecord {
   /** A received text marked read on this device: no `read` receipt is sent for it again. */
   readSent?: true;
 }
+
+/** Why a file's upload stopped when no server refused it, kept as a failed message's `error`; each client words it. */
+export const UPLOAD_CANCELLED = "The upload was cancelled.";
+export const UPLOAD_INTERRUPTED = "The upload was interrupted; send the file again.";
+
+/** Whether a file of ours reached our server: one whose upload never finished has stand-ins for its blob and hash, and no `until`. */
+export const uploaded = (attachment: AttachmentRecord): boolean => attachment.until !== undefined;
 
 // Keys sort by time, so a prefix listing of one conversation is its history in order.
 function messageKey(conversation: string, at: number, id: string): string {

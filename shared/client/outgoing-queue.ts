@@ -5,7 +5,7 @@ import type { CoreContext } from "./context.js";
 import { loadConversation } from "./conversation-record.js";
 import type { SealedApplication } from "./conversations.js";
 import { attachmentContentOf } from "./attachments.js";
-import { aliasMessage, findMessage, setStatus } from "./messages.js";
+import { aliasMessage, findMessage, type MessageRecord, setStatus } from "./messages.js";
 import { notNow, sendFrom } from "./outgoing-window.js";
 import { sendVetoes } from "./withdrawals.js";
 import { sendRejoins } from "./rejoin.js";
@@ -127,14 +127,23 @@ export async function resendStale(ctx: CoreContext, id: string, conversation: st
   if (!message || message.conversation !== conversation || message.direction !== "out" || message.notice || message.status !== "sent" || message.epoch === undefined) return false;
   const submitId = randomId16();
   await aliasMessage(ctx, submitId, message);
-  // A file is sent again as the same pointer: its blob is still on our server.
-  const content = message.attachment ? attachmentContentOf(message.id, message.at, message.attachment) : { ...newText(message.text, message.at), id: message.id };
   // Encrypted at an epoch this device left since (its commit was withdrawn, PROTOCOL §8): nothing to wait for.
   const record = await loadConversation(ctx, message.conversation);
   const after = record && record.epoch < message.epoch ? {} : { after: message.epoch };
-  await enqueue(ctx, { content, conversation: message.conversation, ...after, submitId });
+  await enqueue(ctx, { content: contentOf(message), conversation: message.conversation, ...after, submitId });
   await setStatus(ctx, message.id, "sending");
   return true;
+}
+
+/**
+ * The content a text or file of ours was sent as, to send it again: the same content id (receivers
+ * keep one copy), its reply and its timer. A file goes as the same pointer: its blob is on our server.
+ */
+export function contentOf(message: MessageRecord): Content {
+  const extra = { ...(message.replyTo === undefined ? {} : { replyTo: message.replyTo }), ...(message.expiresAt === undefined ? {} : { expiresAt: message.expiresAt }) };
+  return message.attachment
+    ? { ...attachmentContentOf(message.id, message.at, message.attachment), ...extra }
+    : { ...newText(message.text, message.at, extra), id: message.id };
 }
 
 /**

@@ -155,6 +155,25 @@ describe("files and conversation actions between the extension and a PWA user on
     await panel.getByTestId("deleted").filter({ hasText: "This message was deleted" }).waitFor();
   });
 
+  it("says in the panel why a message was not delivered, and Retry sends it: bob gets it once", async () => {
+    // Alice's server refuses her messages for good for a while, as a hub refuses a non-member.
+    const submit = `${servers.origins["im.alice.test"]}/emsg/v1/conversations/*/*/messages`;
+    await ext.context.route(submit, (route) =>
+      route.request().method() === "POST"
+        ? route.fulfill({ status: 403, contentType: "application/json", body: JSON.stringify({ error: "forbidden", message: "Not a member." }) })
+        : route.continue(),
+    );
+    await say(panel, "Still on for Sunday?");
+    const failure = message(panel, "Still on for Sunday?").getByTestId("send-failure");
+    await failure.getByText("Not delivered: That is not allowed.").waitFor({ timeout: 60_000 });
+    await ext.context.unroute(submit);
+    await failure.getByRole("button", { name: "Retry" }).click();
+    await message(bob, "Still on for Sunday?").waitFor({ timeout: 60_000 });
+    await expect.poll(() => failure.count(), { timeout: 30_000 }).toBe(0);
+    await bob.waitForTimeout(1000);
+    expect(await message(bob, "Still on for Sunday?").count()).toBe(1);
+  });
+
   it("sends a photo and a 3 MiB file from the extension; bob sees the photo and saves the file whole", async () => {
     const photo = await png(panel, 640, 480);
     const input = panel.getByTestId("file-input");

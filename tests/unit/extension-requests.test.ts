@@ -84,6 +84,15 @@ describe("the background answering pages, popup and panel", () => {
     expect(await handleRequest({ type: "add-friend", address: "bob#im.b.org" }, PAGE, SELF, ctx)).toEqual({ ok: true, address: "bob#im.b.org", state: "queued" });
   });
 
+  it("never lets a web page send a failed message again, ask whether it can, or delete it: only EMSG's own pages", async () => {
+    const ctx = context();
+    for (const type of ["can-retry", "retry-message", "delete-failed"] as const) {
+      expect(await handleRequest({ type, id: "AAAAAAAAAAAAAAAAAAAAAA" }, PAGE, SELF, ctx)).toEqual({ ok: false, error: "forbidden", message: "A web page may not ask EMSG for that." });
+      // The panel is asked through to the core (which has no account here yet).
+      expect(await handleRequest({ type, id: "AAAAAAAAAAAAAAAAAAAAAA" }, PANEL, SELF, ctx)).toMatchObject({ ok: false, error: "not_found" });
+    }
+  });
+
   it("tells the panel plainly that there is no account yet", async () => {
     const reply = await handleRequest({ type: "summaries" }, PANEL, SELF, context());
     expect(reply).toMatchObject({ ok: false, error: "not_found", message: "There is no account on this device yet." });

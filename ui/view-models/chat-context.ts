@@ -23,7 +23,7 @@ export type ChatClient = Pick<
   EmsgClient,
   | "address" | "pathOf" | "history" | "conversations" | "friends" | "chatRetention" | "setChatRetention" | "sendText" | "editMessage" | "setTyping"
   | "react" | "deleteForEveryone" | "markRead" | "downloadAttachment" | "search" | "createGroup" | "renameGroup" | "addToGroup" | "removeFromGroup" | "leaveGroup"
-  | "profiles" | "uploads" | "cancelUpload"
+  | "profiles" | "uploads" | "cancelUpload" | "canRetry" | "retryMessage" | "deleteFailed"
 > & {
   readonly events: Pick<EmsgClient["events"], "on">;
   sendFile(target: string, source: PickedSource, media?: MediaInfo, options?: TransferOptions): Promise<MessageRecord>;

@@ -1,15 +1,16 @@
 import type { Address } from "../../shared/address.js";
 import { chatOfMoved } from "../../shared/client/moved-history.js";
+import { uploaded } from "../../shared/client/messages.js";
 import type { ChatContext } from "./chat-context.js";
 import type { ConversationSummary, MessagePath, MessageRecord } from "./core-types.js";
-import { errorSentence } from "./error-text.js";
+import { errorSentence, sendFailureText } from "./error-text.js";
 import { logFailure } from "./log-failure.js";
 import { type PathView, pathView } from "./message-path.js";
 import { Observable } from "./observable.js";
 import type { GroupLabels } from "./sender-label.js";
 import { AttachmentsViewModel } from "./attachment-model.js";
 import type { LinkState } from "./connectivity.js";
-import { buildTimeline, type DeliveryStatus, type TimelineItem, type TimelineMessage, type TimelineQuote, type TimelineReaction, type UnreadStart } from "./timeline.js";
+import { buildTimeline, type DeliveryStatus, type SendFailure, type TimelineItem, type TimelineMessage, type TimelineQuote, type TimelineReaction, type UnreadStart } from "./timeline.js";
 
 /** How long "typing…" stays without news from the typist (PROTOCOL §8.1). */
 export const TYPING_SHOWN_MS = 6000;
@@ -93,6 +94,8 @@ export class ConversationViewModel extends Observable {
   readonly files: AttachmentsViewModel;
   /** The friend's other 1:1s this chat shows with its own (see friendChats). */
   #alsoShown = new Set<string>();
+  /** Whether the core can send each failed message of ours again, as it answered; asked again when its status changes. */
+  readonly #retryable = new Map<string, { can: boolean | null }>();
 
   /** `unread`: how many of its messages the chat list counted unread as it opened. */
   constructor(ctx: ChatContext, conversation: string | null, peer: Address | null, title: string, unread = 0) {
@@ -105,6 +108,7 @@ export class ConversationViewModel extends Observable {
     this.files = new AttachmentsViewModel(ctx, () => this.target, (conversation) => this.#holds(conversation));
     const take = (message: MessageRecord) => {
       if (!this.#holds(message.conversation)) return;
+      this.#retryable.delete(message.id);
       if (this.loaded && !this.#seeingNewest && message.direction === "in" && !message.notice && !this.#messages.has(message.id)) this.newBelow++;
       this.#messages.set(message.id, message);
       this.#invalidate();
@@ -254,6 +258,7 @@ export class ConversationViewModel extends Observable {
         ...(m.replyTo === undefined ? {} : { quote: this.quoteOf(m.replyTo) }),
         reactions: this.#reactionsOf(m),
         ...(m.attachment ? { attachment: m.attachment } : {}),
+        ...(m.direction === "out" && m.status === "failed" ? { failure: this.#failureOf(m) } : {}),
       }));
       this.#items = buildTimeline(messages, this.#ctx.now(), this.#ctx.locale, this.#ctx.t, this.senders ?? undefined, this.unreadStart ?? undefined);
     }
@@ -351,6 +356,48 @@ export class ConversationViewModel extends Observable {
 
   async deleteForEveryone(id: string): Promise<void> {
     await this.#act(() => this.#ctx.client.deleteForEveryone(id));
+  }
+
+  #failureOf(message: MessageRecord): SendFailure {
+    const unsent = message.attachment !== undefined && !uploaded(message.attachment);
+    return { reason: sendFailureText(message.error, this.#ctx.t), retry: this.#canRetry(message.id), unsent };
+  }
+
+  /**
+   * Whether Retry is offered for a failed message of ours: the core says whether it can still go
+   * (its conversation takes what this device writes; a file is on our server or still at hand).
+   * Null until it answered.
+   */
+  #canRetry(id: string): boolean | null {
+    const known = this.#retryable.get(id);
+    if (known) return known.can;
+    const asked: { can: boolean | null } = { can: null };
+    this.#retryable.set(id, asked);
+    void this.#ctx.client.canRetry(id).then((can) => {
+      // A status change meanwhile asks again; this answer is about the message as it was.
+      if (this.#retryable.get(id) !== asked) return;
+      asked.can = can;
+      this.#invalidate();
+    }, logFailure("Retry shows when the chat is opened again"));
+    return null;
+  }
+
+  /** Sends a failed message of ours again: only ever at the person's word. */
+  async retry(id: string): Promise<void> {
+    await this.#act(() => this.#ctx.client.retryMessage(id));
+  }
+
+  /** Deletes a failed message of ours from this device; nobody else has it. */
+  async deleteFailed(id: string): Promise<void> {
+    try {
+      this.error = null;
+      await this.#ctx.client.deleteFailed(id);
+      this.#messages.delete(id);
+      this.#retryable.delete(id);
+    } catch (error) {
+      this.error = errorSentence(error);
+    }
+    this.#invalidate();
   }
 
   async #act(change: () => Promise<MessageRecord>): Promise<void> {

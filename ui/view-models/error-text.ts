@@ -1,6 +1,8 @@
 import type { Address } from "../../shared/address.js";
 import { ERROR_SENTENCE, EmsgError, type ErrorCode, isErrorCode } from "../../shared/errors.js";
 import type { Translate } from "../i18n/translate.js";
+import type { MessageKey } from "../i18n/en.js";
+import { UPLOAD_CANCELLED, UPLOAD_INTERRUPTED } from "../../shared/client/messages.js";
 
 /** The sentence a person sees for a failure: the server's or core's message, else the code's sentence. */
 export function errorSentence(error: unknown): string {
@@ -51,4 +53,21 @@ export function friendRequestProblem(error: unknown, address: Address | string, 
     default:
       return t(`error.${code}`);
   }
+}
+
+/** Codes whose general sentence misleads for a message that failed for good ("it will be retried"). */
+const FAILED_SENTENCE: Partial<Record<ErrorCode, MessageKey>> = {
+  peer_unreachable: "conv.failed.peer_unreachable",
+  unavailable: "conv.failed.unavailable",
+};
+
+/**
+ * Why a message of ours failed to send, in the person's language: its `error` is a code, or one of
+ * the core's own reasons for an upload; anything else (kept by an older version) as it is.
+ */
+export function sendFailureText(error: string | undefined, t: Translate): string {
+  if (error === UPLOAD_CANCELLED) return t("conv.failed.uploadCancelled");
+  if (error === UPLOAD_INTERRUPTED) return t("conv.failed.uploadInterrupted");
+  if (error === undefined || !isErrorCode(error)) return error ?? t("error.internal");
+  return t(FAILED_SENTENCE[error] ?? `error.${error}`);
 }

@@ -50,6 +50,16 @@ export interface TimelineMessage {
   reactions?: TimelineReaction[];
   /** A photo, file or voice note (PROTOCOL §15); `text` is its name. */
   attachment?: AttachmentRecord;
+  /** Ours, failed to send for good: why, and whether it can be sent again (Retry). */
+  failure?: SendFailure;
+}
+
+/** Why a message of ours was not delivered, worded for the person, and whether Retry can work (null: not known yet). */
+export interface SendFailure {
+  reason: string;
+  retry: boolean | null;
+  /** A file whose upload never finished: no server holds it, so there is nothing to open or download. */
+  unsent: boolean;
 }
 
 export type TimelineItem =
@@ -77,6 +87,8 @@ export type TimelineItem =
       tick: string;
       status: DeliveryStatus | null;
       statusLabel: string;
+      /** Ours, failed to send: offered Retry (where it can work) and Delete. */
+      failure: SendFailure | null;
       starred: boolean;
       /** First of a run from the same side within five minutes: the view adds space above it. */
       startsRun: boolean;
@@ -150,6 +162,7 @@ export function buildTimeline(messages: readonly TimelineMessage[], now: number,
       tick: status ? TICK[status] : "",
       status,
       statusLabel: status ? t(STATUS_KEY[status]) : "",
+      failure: message.mine ? (message.failure ?? null) : null,
       starred: message.starred,
       startsRun: first,
       sender: first ? author : null,

@@ -68,7 +68,7 @@ function saveAs(url: string, name: string): void {
  * screen); a voice note or audio played inline; any other file as a card with its name, size and a
  * download button. A damaged or expired one says so and shows nothing of it.
  */
-export function AttachmentBody({ id, attachment, files, t }: { id: string; attachment: AttachmentRecord; files: AttachmentsViewModel; t: Translate }) {
+export function AttachmentBody({ id, attachment, files, t, unsent = false }: { id: string; attachment: AttachmentRecord; files: AttachmentsViewModel; t: Translate; unsent?: boolean }) {
   const [viewing, setViewing] = useState(false);
   const opener = useRef<HTMLButtonElement>(null);
   const url = files.urls.get(id);
@@ -76,8 +76,8 @@ export function AttachmentBody({ id, attachment, files, t }: { id: string; attac
   const inline = attachment.kind === "image" || attachment.kind === "voice" || attachment.kind === "audio";
   // Photos and voice notes are fetched as soon as they are on screen, as other messengers do.
   useEffect(() => {
-    if (inline && !attachment.state && !url && attachment.size <= 26_214_400) void files.open(id, attachment.name, attachment.mediaType);
-  }, [id, inline, attachment.state, url]);
+    if (inline && !attachment.state && !unsent && !url && attachment.size <= 26_214_400) void files.open(id, attachment.name, attachment.mediaType);
+  }, [id, inline, attachment.state, unsent, url]);
 
   if (attachment.state === "damaged") return <p class="file-problem" role="alert" data-testid="attachment-damaged">{attachment.name}: {t("file.damaged")}</p>;
   if (attachment.state === "expired") return <p class="file-problem" data-testid="attachment-expired">{attachment.name}: {t("file.expired")}</p>;
@@ -109,12 +109,12 @@ export function AttachmentBody({ id, attachment, files, t }: { id: string; attac
     <div class="attachment file-card" data-testid="attachment" data-kind={attachment.kind}>
       <span class="file-name" data-testid="file-name">{attachment.name}</span>
       <span class="file-size">{sizeLabel(attachment.size)}</span>
-      {bar ?? (
+      {bar ?? (unsent ? null : (
         <button type="button" class="ghost" data-testid="file-download" onClick={async () => {
           const got = url ?? (await files.open(id, attachment.name, attachment.mediaType));
           if (got) saveAs(got, attachment.name);
         }}>{t("file.download")}</button>
-      )}
+      ))}
     </div>
   );
 }

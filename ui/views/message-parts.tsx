@@ -50,7 +50,8 @@ const LONG_PRESS_MS = 500;
 let closeOpenMenu: (() => void) | null = null;
 
 /**
- * A message's menu: reply, react, copy, and for one's own, edit and delete for everyone. It opens
+ * A message's menu: reply, react, copy, and for one's own, edit and delete for everyone; for one of
+ * ours that failed to send, copy, Retry (where it can work) and Delete from this device. It opens
  * where it shows whole in the timeline (menu-placement.ts) and closes as menus do: on Escape
  * (focus back on ⋯), a click or tap outside it, an action chosen, or another message's menu opening.
  */
@@ -190,14 +191,23 @@ export function MessageActions({ item, conversation, t }: { item: MessageItem; c
           const button = (e.target as HTMLElement).closest("button");
           if (button && !button.dataset.keep) close(!button.dataset.compose);
         }}>
-        <span class="quick">
-          {QUICK_REACTIONS.map((emoji) => (
-            <button key={emoji} type="button" aria-label={t("conv.reactWith", { emoji })} onClick={() => void conversation.react(item.id, emoji)}>{emoji}</button>
-          ))}
-        </span>
-        <button type="button" data-compose="yes" onClick={() => conversation.startReply(item.id)}>{t("conv.reply")}</button>
+        {item.failure ? null : (
+          <>
+            <span class="quick">
+              {QUICK_REACTIONS.map((emoji) => (
+                <button key={emoji} type="button" aria-label={t("conv.reactWith", { emoji })} onClick={() => void conversation.react(item.id, emoji)}>{emoji}</button>
+              ))}
+            </span>
+            <button type="button" data-compose="yes" onClick={() => conversation.startReply(item.id)}>{t("conv.reply")}</button>
+          </>
+        )}
         <button type="button" data-keep="yes" onClick={copy}>{copied ? t("conv.copied") : t("conv.copy")}</button>
-        {item.mine ? (
+        {item.failure ? (
+          <>
+            {item.failure.retry ? <button type="button" onClick={() => void conversation.retry(item.id)}>{t("conv.retry")}</button> : null}
+            <button type="button" class="danger" onClick={() => void conversation.deleteFailed(item.id)}>{t("conv.deleteFailed")}</button>
+          </>
+        ) : item.mine ? (
           <>
             <button type="button" data-compose="yes" onClick={() => conversation.startEdit(item.id)}>{t("conv.edit")}</button>
             <button type="button" class="danger" onClick={() => {
@@ -207,6 +217,24 @@ export function MessageActions({ item, conversation, t }: { item: MessageItem; c
         ) : null}
       </div>
     </details>
+  );
+}
+
+/**
+ * Under a message of ours that failed to send: why, in the person's words, with Retry where it can
+ * work and Delete (from this device: nobody else has it). A file that cannot go again says to send it anew.
+ */
+export function SendFailure({ item, conversation, t }: { item: MessageItem; conversation: ConversationViewModel; t: Translate }) {
+  const failure = item.failure;
+  if (!failure) return null;
+  const retry = failure.retry === true && conversation.canSend;
+  return (
+    <p class="send-failure" data-testid="send-failure">
+      <span data-testid="failure-reason">{t("conv.failedBecause", { reason: failure.reason })}</span>
+      {failure.retry === false && item.attachment && conversation.canSend ? <span> {t("conv.failed.sendFileAgain")}</span> : null}
+      {retry ? <button type="button" class="ghost" onClick={() => void conversation.retry(item.id)}>{t("conv.retry")}</button> : null}
+      <button type="button" class="ghost" onClick={() => void conversation.deleteFailed(item.id)}>{t("conv.deleteFailed")}</button>
+    </p>
   );
 }
 

@@ -1,5 +1,5 @@
 import { useEffect } from "preact/hooks";
-import { ComposeContext, MessageActions, MessageBody } from "../../../ui/views/message-parts.js";
+import { ComposeContext, MessageActions, MessageBody, SendFailure } from "../../../ui/views/message-parts.js";
 import type { AppViewModel } from "../../../ui/view-models/app-model.js";
 import type { ChatsViewModel } from "../../../ui/view-models/chats-model.js";
 import type { ConversationViewModel } from "../../../ui/view-models/conversation-model.js";
@@ -118,7 +118,7 @@ export function ConversationView({ app, chats, conversation }: { app: AppViewMod
                 {item.sender ? (
                   <><span class={`sender sender-c${item.sender.colour}`} title={item.sender.address} data-testid="sender">{item.sender.name}</span><span class="visually-hidden">: </span></>
                 ) : item.author ? <span class="visually-hidden">{item.author.name}: </span> : null}
-                {item.attachment && !item.deleted ? <AttachmentBody id={item.id} attachment={item.attachment} files={files} t={t} /> : <MessageBody item={item} conversation={conversation} t={t} />}
+                {item.attachment && !item.deleted ? <AttachmentBody id={item.id} attachment={item.attachment} files={files} t={t} unsent={item.failure?.unsent} /> : <MessageBody item={item} conversation={conversation} t={t} />}
                 <span class="meta">
                   <MessageActions item={item} conversation={conversation} t={t} />
                   <button type="button" class="icon star" aria-pressed={item.starred} aria-label={item.starred ? t("conv.unstar") : t("conv.star")} onClick={() => void conversation.toggleStar(item.id)}>
@@ -131,6 +131,7 @@ export function ConversationView({ app, chats, conversation }: { app: AppViewMod
                     </span>
                   ) : null}
                 </span>
+                <SendFailure item={item} conversation={conversation} t={t} />
               </div>
             </div>
           ),

@@ -1,0 +1,112 @@
+import type { Route } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { friendsWhoChatted, openTab, type Person, type PwaWorld, shot, startWorld } from "./pwa-harness.js";
+
+// Alice's server refuses her messages for good for a while (as a hub refuses a non-member,
+// `forbidden`): each shows why it was not delivered, and she sends it again with Retry once the
+// refusal is over, or deletes it.
+describe("a message that failed to send, in the PWA", () => {
+  let world: PwaWorld;
+  let alice: Person;
+  let bob: Person;
+  const SUBMIT = "**/emsg/v1/conversations/*/*/messages";
+  const refuse = (route: Route) =>
+    route.request().method() === "POST"
+      ? route.fulfill({ status: 403, contentType: "application/json", body: JSON.stringify({ error: "forbidden", message: "Not a member." }) })
+      : route.continue();
+  const composer = () => alice.page.getByLabel("Message", { exact: true });
+  const mine = (text: string) => alice.page.getByTestId("message").filter({ hasText: text });
+  const write = async (text: string) => {
+    await composer().fill(text);
+    await composer().press("Enter");
+  };
+
+  beforeAll(async () => {
+    world = await startWorld({ portBase: 19520, inspectorBase: 20520 });
+    ({ alice, bob } = await friendsWhoChatted(world));
+    // No session to the hub (PROTOCOL §10): Alice's messages go by her server's HTTP API, refused below.
+    await alice.context.route("**/emsg/v1/sessions/ticket", (route) => route.fulfill({ status: 503, contentType: "application/json", body: JSON.stringify({ error: "unavailable", message: "busy" }) }));
+    await alice.page.reload();
+    await alice.page.getByTestId("chat-row").filter({ hasText: bob.address }).click();
+    await mine("Hello from the laptop").waitFor();
+    await openTab(bob.page, "Chats");
+    await bob.page.getByTestId("chat-row").filter({ hasText: alice.address }).click({ timeout: 30_000 });
+  }, 240_000);
+
+  afterAll(async () => {
+    await world?.close();
+  });
+
+  it("says why it was not delivered, and Retry sends it: Bob gets it once", async () => {
+    await alice.context.route(SUBMIT, refuse);
+    await write("Are you there?");
+    const message = mine("Are you there?");
+    await message.locator('[data-testid="tick"][data-status="failed"]').waitFor({ timeout: 30_000 });
+    const failure = message.getByTestId("send-failure");
+    await failure.getByText("Not delivered: That is not allowed.").waitFor();
+    await shot(alice.page, "retry-failed");
+    await alice.context.unroute(SUBMIT);
+
+    await failure.getByRole("button", { name: "Retry" }).click();
+    await message.locator("[data-status=delivered], [data-status=read]").waitFor({ timeout: 30_000 });
+    expect(await message.getByTestId("send-failure").count()).toBe(0);
+    const got = bob.page.getByTestId("message").filter({ hasText: "Are you there?" });
+    await got.waitFor({ timeout: 30_000 });
+    await bob.page.waitForTimeout(1000);
+    expect(await got.count()).toBe(1);
+  }, 120_000);
+
+  it("offers Retry and Delete in the failed message's menu; Delete takes it off this device for good", async () => {
+    await alice.context.route(SUBMIT, refuse);
+    await write("Wrong chat, sorry");
+    const message = mine("Wrong chat, sorry");
+    await message.getByTestId("send-failure").waitFor({ timeout: 30_000 });
+    await alice.context.unroute(SUBMIT);
+    await message.getByLabel("Message actions").first().click();
+    const menu = message.getByRole("group", { name: "Message actions" });
+    await menu.getByRole("button", { name: "Retry" }).waitFor();
+    expect(await menu.getByRole("button", { name: "Edit" }).count()).toBe(0);
+    await menu.getByRole("button", { name: "Delete", exact: true }).click();
+    await message.waitFor({ state: "detached" });
+    await alice.page.reload();
+    await alice.page.getByTestId("chat-row").filter({ hasText: bob.address }).click();
+    await mine("Are you there?").waitFor();
+    expect(await mine("Wrong chat, sorry").count()).toBe(0);
+    expect(await bob.page.getByTestId("message").filter({ hasText: "Wrong chat, sorry" }).count()).toBe(0);
+  }, 120_000);
+
+  it("uploads a cancelled file again on Retry while the page still has it; after a reload it offers only Delete", async () => {
+    const PART = /\/emsg\/v1\/blobs\/uploads\/[^/]+\/parts\/\d+$/;
+    const held: Route[] = [];
+    const bar = (name: string) => alice.page.locator('[data-testid="transfer"][data-direction="up"]').filter({ hasText: name });
+    /** Sends a file whose parts never reach the server, and cancels its upload. */
+    const cancelled = async (name: string) => {
+      await alice.context.route(PART, (route) => void held.push(route));
+      await alice.page.getByTestId("file-input").setInputFiles({ name, mimeType: "text/plain", buffer: Buffer.from(`the words of ${name}`) });
+      await expect.poll(() => held.length, { timeout: 60_000 }).toBeGreaterThan(0);
+      await bar(name).getByRole("button", { name: "Cancel" }).click();
+      for (const route of held.splice(0)) await route.abort().catch(() => undefined);
+      await alice.context.unroute(PART);
+      const failure = mine(name).getByTestId("send-failure");
+      await failure.getByText("Not delivered: The upload was cancelled.").waitFor({ timeout: 30_000 });
+      return failure;
+    };
+
+    const failure = await cancelled("plan.txt");
+    await failure.getByRole("button", { name: "Retry" }).click();
+    await mine("plan.txt").locator("[data-status=delivered], [data-status=read]").waitFor({ timeout: 60_000 });
+    await bob.page.getByTestId("attachment").filter({ hasText: "plan.txt" }).waitFor({ timeout: 60_000 });
+
+    await cancelled("draft.txt");
+    await alice.page.reload();
+    await alice.page.getByTestId("chat-row").filter({ hasText: bob.address }).click();
+    const gone = mine("draft.txt").getByTestId("send-failure");
+    await gone.getByText("The file is no longer at hand here: send it again to try once more.").waitFor({ timeout: 30_000 });
+    expect(await gone.getByRole("button", { name: "Retry" }).count()).toBe(0);
+    // No server holds it: nothing to download either.
+    expect(await mine("draft.txt").getByTestId("file-download").count()).toBe(0);
+    await shot(alice.page, "retry-file-gone");
+    await gone.getByRole("button", { name: "Delete" }).click();
+    await mine("draft.txt").waitFor({ state: "detached" });
+  }, 180_000);
+});
