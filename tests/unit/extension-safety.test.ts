@@ -73,4 +73,18 @@ describe("friends' trust in a list without the friends view model (the extension
     await list.load();
     expect(list.of(bob)).toEqual({ verified: true, keyChanged: false });
   });
+
+  it("keeps the warning of a new key that came while an earlier read of the friends was still answering", async () => {
+    const records = new LocalRecords(new MemoryStore());
+    await records.observeKey(bob, "key-one");
+    const events = new Emitter<ClientEvents>();
+    let answer: ((friends: Friend[]) => void) | undefined;
+    const list = new FriendTrustList({ friends: () => new Promise((done) => (answer = done)), events }, records);
+    const loading = list.load();
+    await expect.poll(() => answer).toBeDefined();
+    events.emit("friend", friend("key-two"));
+    answer!([friend("key-one")]);
+    await loading;
+    await expect.poll(() => list.of(bob)).toEqual({ verified: false, keyChanged: true });
+  });
 });

@@ -1,5 +1,6 @@
 import type { Friend } from "./core-types.js";
 import type { LocalRecords } from "./local-records.js";
+import { logFailure } from "./log-failure.js";
 import { Observable } from "./observable.js";
 
 /** Where a friend's key stands on this device: compared and marked verified, or changed since it was first seen. */
@@ -35,24 +36,31 @@ export class FriendTrustList extends Observable {
   readonly #client: TrustClient;
   readonly #records: LocalRecords;
   #trust = new Map<string, Trust>();
+  /** Reads run one at a time, in the order asked: a load begun earlier never undoes a later friend event. */
+  #turn: Promise<void> = Promise.resolve();
 
   constructor(client: TrustClient, records: LocalRecords) {
     super();
     this.#client = client;
     this.#records = records;
-    client.events.on("friend", (friend) => void this.#observe(friend).then(() => this.changed()));
+    client.events.on("friend", (friend) => void this.#inTurn(async () => this.#trust.set(friend.address, await friendTrust(this.#records, friend))));
   }
 
   /** Reads every friend again: on opening, and after the safety dialog marked or cleared one. */
-  async load(): Promise<void> {
-    const fresh = new Map<string, Trust>();
-    for (const friend of await this.#client.friends()) fresh.set(friend.address, await friendTrust(this.#records, friend));
-    this.#trust = fresh;
-    this.changed();
+  load(): Promise<void> {
+    return this.#inTurn(async () => {
+      const fresh = new Map<string, Trust>();
+      for (const friend of await this.#client.friends()) fresh.set(friend.address, await friendTrust(this.#records, friend));
+      this.#trust = fresh;
+    });
   }
 
-  async #observe(friend: Friend): Promise<void> {
-    this.#trust.set(friend.address, await friendTrust(this.#records, friend));
+  #inTurn(read: () => Promise<unknown>): Promise<void> {
+    this.#turn = this.#turn.then(read).then(
+      () => this.changed(),
+      logFailure("a friend's trust mark shows on the next change"),
+    );
+    return this.#turn;
   }
 
   of(address: string): Trust {
