@@ -111,6 +111,7 @@ describe("safety numbers and nicknames in the extension's side panel", () => {
   it("names bob with a nickname in the friend list, which the chat list and chat show", async () => {
     await friendRow().getByRole("button", { name: "Nickname" }).click();
     await friendRow().getByLabel(`A name for ${BOB} that only you see`, { exact: false }).fill("Bobby Tables");
+    await shot("friend-nickname-form");
     await friendRow().getByRole("button", { name: "Save" }).click();
     await expect.poll(() => friendRow().textContent()).toContain(`Bobby Tables (${BOB})`);
     await shot("friend-nickname");

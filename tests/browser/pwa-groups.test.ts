@@ -215,6 +215,7 @@ describe("group chats in the PWA", () => {
     const carolsPerson = alice.page.locator(`[data-testid=person][data-address="${carol.address}"]`);
     await carolsPerson.getByRole("button", { name: "Nickname" }).click();
     await carolsPerson.getByLabel(`A name for ${carol.address} that only you see`, { exact: false }).fill("Carol Jones");
+    await shot(alice.page, "friend-nickname-form");
     await carolsPerson.getByRole("button", { name: "Save" }).click();
     await carolsPerson.getByTestId("person-name").getByText("Carol Jones").waitFor();
     await openTab(alice.page, "Chats");

@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useLayoutEffect, useRef, useState } from "preact/hooks";
 import type { Address } from "../../shared/address.js";
 import type { Translate } from "../i18n/translate.js";
 
@@ -13,7 +13,8 @@ export function NicknameEditor({ address, nickname, onSave, t }: { address: Addr
   const [problem, setProblem] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const field = useRef<HTMLInputElement>(null);
-  useEffect(() => {
+  // Before the next frame: what is typed at once goes in after the selection, not under it.
+  useLayoutEffect(() => {
     if (editing) field.current?.select();
   }, [editing]);
   if (!editing) {
