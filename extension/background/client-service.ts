@@ -91,6 +91,14 @@ export class ClientService {
     return (await this.ready()) ? this.client.address : null;
   }
 
+  /** This account's public key (b64u), which its verify code carries (PROTOCOL §4); never a private one. */
+  async accountKey(): Promise<string> {
+    await this.#require();
+    const account = this.client.account;
+    if (!account) throw new EmsgError("not_found", "There is no account on this device yet.");
+    return account.accountPublicKey;
+  }
+
   connection(): Connection {
     return this.#connection;
   }

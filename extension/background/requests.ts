@@ -136,6 +136,14 @@ export async function handleRequest(raw: unknown, sender: SenderInfo, self: Self
         return { ok: true, done: true };
       case "profiles":
         return { ok: true, profiles: [...(await (await service.core()).profiles())] };
+      case "safety-number":
+        return { ok: true, number: await (await service.core()).safetyNumber(request.address) };
+      case "account-key":
+        return { ok: true, accountKey: await service.accountKey() };
+      case "nicknames":
+        return { ok: true, nicknames: [...(await (await service.core()).nicknames())] };
+      case "set-nickname":
+        return { ok: true, nickname: await (await service.core()).setNickname(request.address, request.nickname) };
       case "profile":
         return { ok: true, profile: (await (await service.core()).profile()) ?? null };
       case "set-profile":

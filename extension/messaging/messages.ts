@@ -60,6 +60,12 @@ export const RequestSchema = v.variant("type", [
   v.object({ type: v.literal("uploads") }),
   v.object({ type: v.literal("cancel-upload"), id: Id }),
   v.object({ type: v.literal("profiles") }),
+  // Comparing keys with a friend (PROTOCOL §4): the number with them, and this account's public key for our own code.
+  v.object({ type: v.literal("safety-number"), address: Text(400) }),
+  v.object({ type: v.literal("account-key") }),
+  // Names this device's user gives friends, kept on this device (PROTOCOL §8.2); empty takes one away.
+  v.object({ type: v.literal("nicknames") }),
+  v.object({ type: v.literal("set-nickname"), address: Text(400), nickname: Text(400) }),
   // This account's display name and avatar (PROTOCOL §8.2); `avatar` null removes it, absent keeps it.
   v.object({ type: v.literal("profile") }),
   v.object({ type: v.literal("set-profile"), name: Text(400), avatar: v.optional(v.nullable(AvatarSchema)) }),
@@ -148,13 +154,17 @@ export interface ReplyOf {
   uploads: Reply<{ uploads: UploadProgress[] }>;
   "cancel-upload": Reply<{ done: true }>;
   profiles: Reply<{ profiles: [Address, Profile][] }>;
+  "safety-number": Reply<{ number: string }>;
+  "account-key": Reply<{ accountKey: string }>;
+  nicknames: Reply<{ nicknames: [Address, string][] }>;
+  "set-nickname": Reply<{ nickname: string | null }>;
   profile: Reply<{ profile: Profile | null }>;
   "set-profile": Reply<{ profile: Profile }>;
 }
 
 /** The core's events the chat view models follow, passed on by the background to its own pages as they happen. */
-export type ForwardedEvent = "message" | "status" | "typing" | "conversation" | "path" | "profile" | "friend" | "upload" | "catchUp";
-export const FORWARDED_EVENTS: readonly ForwardedEvent[] = ["message", "status", "typing", "conversation", "path", "profile", "friend", "upload", "catchUp"];
+export type ForwardedEvent = "message" | "status" | "typing" | "conversation" | "path" | "profile" | "nickname" | "friend" | "upload" | "catchUp";
+export const FORWARDED_EVENTS: readonly ForwardedEvent[] = ["message", "status", "typing", "conversation", "path", "profile", "nickname", "friend", "upload", "catchUp"];
 
 export interface EventNotice<K extends ForwardedEvent = ForwardedEvent> {
   type: "emsg-event";

@@ -4,6 +4,9 @@ import type { ReplyOf } from "../messaging/messages.js";
 import { catchUpBanner, type LinkState, type RemovedChoice } from "../../ui/view-models/connectivity.js";
 import { RemovedDeviceNotice } from "../../ui/views/removed-device.js";
 import { ChatsViewModel } from "../../ui/view-models/chats-model.js";
+import { FriendTrustList } from "../../ui/view-models/friend-trust.js";
+import { SafetyViewModel } from "../../ui/view-models/safety-model.js";
+import { SafetyDialog } from "../../ui/views/safety-dialog.js";
 import { Chat } from "./chat.js";
 import { chatContext } from "./chat-context.js";
 import { Chats } from "./chats.js";
@@ -37,8 +40,22 @@ export function App({ layout }: { layout: "popup" | "panel" }) {
   const account = status?.ok ? status.account : null;
   const link = useRef<LinkState>("connecting");
   if (status?.ok) link.current = status.connection === "none" ? "connecting" : status.connection;
-  // The chat list and the open chat: the PWA's view models, asking the background for the core.
-  const chats = useMemo(() => (account ? new ChatsViewModel(chatContext(account as Address, () => link.current)) : null), [account]);
+  // The chat list, the open chat and friends' trust: the PWA's view models, asking the background for the core.
+  const ctx = useMemo(() => (account ? chatContext(account as Address, () => link.current) : null), [account]);
+  const chats = useMemo(() => (ctx ? new ChatsViewModel(ctx) : null), [ctx]);
+  const trust = useMemo(() => (ctx ? new FriendTrustList(ctx.client, ctx.records) : null), [ctx]);
+  // Read at once, not when Friends opens: the first key seen for each friend is what a changed one is told from.
+  useEffect(() => void trust?.load(), [trust]);
+  const [safety, setSafety] = useState<SafetyViewModel | null>(null);
+  const showSafety = (peer: Address) => {
+    if (!ctx) return;
+    const opened = new SafetyViewModel(ctx, peer, () => {
+      void trust?.load();
+      void chats?.conversation?.refreshTrust();
+    });
+    setSafety(opened);
+    void opened.load();
+  };
   // Queued messages read "not sent" once the device is removed, "waiting" while offline: drawn again when it changes.
   const connection = status?.ok ? status.connection : null;
   useEffect(() => chats?.refresh(), [connection, chats]);
@@ -97,7 +114,7 @@ export function App({ layout }: { layout: "popup" | "panel" }) {
       {status.connection === "removed" ? <RemovedDeviceNotice address={self} busy={forgetting} error={forgetError} onForget={(choice) => void forget(choice)} t={t} /> : null}
       {banner ? <div class={`banner ${banner.tone}`} role="status" data-testid="banner">{banner.text}</div> : null}
       {chats?.conversation ? (
-        <Chat key={chats.conversation.target} chats={chats} conversation={chats.conversation} />
+        <Chat key={chats.conversation.target} chats={chats} conversation={chats.conversation} onSafety={showSafety} />
       ) : (
         <>
           <nav role="tablist" class="row tabs">
@@ -109,10 +126,12 @@ export function App({ layout }: { layout: "popup" | "panel" }) {
             ))}
           </nav>
           {tab === "chats" && chats && <Chats self={self} chats={chats} friends={status.friends} />}
-          {tab === "friends" && chats && <Friends self={self} friends={status.friends} people={chats.people} onOpenChat={openChat} />}
+          {tab === "friends" && chats && trust && <Friends self={self} friends={status.friends} people={chats.people} trust={trust} onOpenChat={openChat} onSafety={showSafety} />}
           {tab === "settings" && <Settings self={self} />}
         </>
       )}
+      {/* No scanner: Chrome shows no camera prompt in a side panel or popup, so numbers are compared and our code shown. */}
+      {safety ? <SafetyDialog key={safety.address} safety={safety} self={self} t={t} onClose={() => setSafety(null)} /> : null}
     </main>
   );
 }

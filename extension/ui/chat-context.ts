@@ -2,19 +2,23 @@ import { browser } from "wxt/browser";
 import type { Address } from "../../shared/address.js";
 import type { ChatContext } from "../../ui/view-models/chat-context.js";
 import type { LinkState } from "../../ui/view-models/connectivity.js";
+import type { SafetyContext } from "../../ui/view-models/safety-model.js";
 import { LocalRecords } from "../../ui/view-models/local-records.js";
 import { ExtensionStore } from "../platform/extension-store.js";
 import { answered } from "./group-requests.js";
 import { locale, t } from "./i18n.js";
 import { ask } from "./panel-api.js";
-import { remoteClient } from "./remote-client.js";
+import { type PanelClient, remoteClient } from "./remote-client.js";
+
+/** The chats', safety dialog's and friend list's context, over one client. */
+export type PanelContext = ChatContext & SafetyContext & { readonly client: PanelClient };
 
 /**
- * What the shared chat view models work with in the panel and popup: the core through the
- * background, and this device's own records (drafts, pinned and muted chats) in the extension's
- * storage, where the background reads the muted ones before it notifies.
+ * What the shared view models work with in the panel and popup: the core through the background,
+ * and this device's own records (drafts, pinned and muted chats, keys seen and verified) in the
+ * extension's storage, where the background reads the muted ones before it notifies.
  */
-export function chatContext(self: Address, link: () => LinkState): ChatContext {
+export function chatContext(self: Address, link: () => LinkState): PanelContext {
   return {
     client: remoteClient(self),
     records: new LocalRecords(new ExtensionStore(browser.storage.local)),
@@ -27,5 +31,6 @@ export function chatContext(self: Address, link: () => LinkState): ChatContext {
     // The extension keeps no list of starred messages to bring up to date.
     favoritesChanged: () => undefined,
     runExpiry: async () => answered(await ask({ type: "expire" })).removed,
+    ownAccountKey: async () => answered(await ask({ type: "account-key" })).accountKey,
   };
 }

@@ -1,4 +1,5 @@
 import { useEffect, useState } from "preact/hooks";
+import type { Address } from "../../shared/address.js";
 import type { ChatsViewModel } from "../../ui/view-models/chats-model.js";
 import { outgoingText } from "../../ui/view-models/composer.js";
 import type { ConversationViewModel } from "../../ui/view-models/conversation-model.js";
@@ -19,7 +20,7 @@ import { t } from "./i18n.js";
  * files and composer); laid out for the side panel's narrow width: the header keeps the name, and
  * Pin and Mute sit on a line of their own under it.
  */
-export function Chat({ chats, conversation }: { chats: ChatsViewModel; conversation: ConversationViewModel }) {
+export function Chat({ chats, conversation, onSafety }: { chats: ChatsViewModel; conversation: ConversationViewModel; onSafety(peer: Address): void }) {
   useModel(conversation);
   const files = useModel(conversation.files);
   const group = chats.group;
@@ -58,10 +59,19 @@ export function Chat({ chats, conversation }: { chats: ChatsViewModel; conversat
         {person ? <PersonAvatar url={person.avatar} initial={person.initial} extra="small" /> : null}
         <div class="grow">
           <h2 class="ellipsis" title={conversation.peer ?? undefined}>{title}</h2>
-          {group ? <span class="hint">{group.membersLabel(t)}</span> : <span class="hint">{person && person.name !== person.address ? `${person.address} · ` : ""}{t("conv.encrypted")}</span>}
+          {group ? (
+            <span class="hint">{group.membersLabel(t)}</span>
+          ) : (
+            <span class="hint">
+              {person && person.name !== person.address ? `${person.address} · ` : ""}{t("conv.encrypted")}
+              {conversation.verified ? <> · <span data-testid="peer-verified">{t("friends.verified")}</span></> : null}
+            </span>
+          )}
         </div>
         {group ? <button onClick={() => group.openDetails()}>{t("group.info")}</button> : null}
+        {person ? <button onClick={() => onSafety(person.address)}>{t("conv.verify")}</button> : null}
       </header>
+      {conversation.keyChanged ? <p class="notice" role="alert">{t("friends.keyChanged", { address: conversation.peer ?? title })}</p> : null}
       <div class="row wrap chat-tools">
         {chat ? (
           <>

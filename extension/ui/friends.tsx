@@ -3,15 +3,25 @@ import type { Address } from "../../shared/address.js";
 import { errorText, friendRequestProblem } from "../../ui/view-models/error-text.js";
 import { readFriendInput } from "../../ui/view-models/friend-input.js";
 import { sentNote } from "../../ui/view-models/friends-model.js";
+import type { FriendTrustList, Trust } from "../../ui/view-models/friend-trust.js";
 import type { PeopleNames } from "../../ui/view-models/people-names.js";
+import { NicknameEditor } from "../../ui/views/nickname-editor.js";
 import { useModel } from "../../ui/views/use-model.js";
 import type { FriendView } from "../messaging/messages.js";
 import { ask } from "./panel-api.js";
 import { t } from "./i18n.js";
 
-/** Add a friend, answer requests, and see everyone with where they stand. */
-export function Friends({ self, friends, people, onOpenChat }: { self: Address; friends: FriendView[]; people: PeopleNames; onOpenChat(peer: string): void }) {
+/** Add a friend, answer requests, and see everyone with where they stand: verified, or their key changed. */
+export function Friends({ self, friends, people, trust, onOpenChat, onSafety }: {
+  self: Address;
+  friends: FriendView[];
+  people: PeopleNames;
+  trust: FriendTrustList;
+  onOpenChat(peer: string): void;
+  onSafety(peer: Address): void;
+}) {
   useModel(people);
+  useModel(trust);
   // A friend's display name is their claim: their address stays beside it (PROTOCOL §8.2).
   const named = (address: string) => {
     const person = people.person(address as Address, { full: true });
@@ -44,6 +54,10 @@ export function Friends({ self, friends, people, onOpenChat }: { self: Address; 
     // "Request sent" would outlive the request.
     if (address === sentTo) setSentTo(null);
     settle(await ask({ type: "withdraw-friend", address }));
+  };
+  const nickname = async (address: Address, typed: string) => {
+    const reply = await ask({ type: "set-nickname", address, nickname: typed });
+    return reply.ok ? null : errorText(reply, t);
   };
   const requests = friends.filter((f) => f.state === "incoming" || f.state === "held");
   const waiting = friends.filter((f) => f.state === "outgoing" && !f.bounced);
@@ -80,10 +94,8 @@ export function Friends({ self, friends, people, onOpenChat }: { self: Address; 
       ) : (
         <ul aria-label={t("friends.list")}>
           {others.map((f) => (
-            <li key={f.address}>
-              {named(f.address)} {f.state === "friend" ? "" : `(${f.state})`}
-              {f.state === "friend" && <button onClick={() => onOpenChat(f.address)}>{t("friends.message")}</button>}
-            </li>
+            <FriendItem key={f.address} friend={f} name={named(f.address)} trust={trust.of(f.address)} nickname={people.nickname(f.address as Address) ?? ""}
+              onOpenChat={onOpenChat} onSafety={onSafety} onNickname={nickname} />
           ))}
         </ul>
       )}
@@ -114,5 +126,35 @@ export function Friends({ self, friends, people, onOpenChat }: { self: Address; 
         </>
       )}
     </section>
+  );
+}
+
+/** A friend (or someone blocked or gone) in the list; a friend can be written to, verified and named. */
+function FriendItem({ friend, name, trust, nickname, onOpenChat, onSafety, onNickname }: {
+  friend: FriendView;
+  name: string;
+  trust: Trust;
+  nickname: string;
+  onOpenChat(peer: string): void;
+  onSafety(peer: Address): void;
+  onNickname(peer: Address, typed: string): Promise<string | null>;
+}) {
+  const address = friend.address as Address;
+  return (
+    <li class="friend" data-testid="friend" data-address={address}>
+      <div class="row wrap">
+        <span class="grow">{name} {friend.state === "friend" ? "" : `(${friend.state})`}</span>
+        {trust.verified ? <span class="tag">{t("friends.verified")}</span> : null}
+        {trust.keyChanged ? <span class="tag warn" aria-hidden="true">!</span> : null}
+      </div>
+      {trust.keyChanged ? <p class="error" role="alert">{t("friends.keyChanged", { address })}</p> : null}
+      {friend.state === "friend" && (
+        <div class="row wrap actions">
+          <button onClick={() => onOpenChat(address)}>{t("friends.message")}</button>
+          <button onClick={() => onSafety(address)}>{t("friends.verify")}</button>
+          <NicknameEditor address={address} nickname={nickname} t={t} onSave={(typed) => onNickname(address, typed)} />
+        </div>
+      )}
+    </li>
   );
 }

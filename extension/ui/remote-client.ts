@@ -5,6 +5,7 @@ import { Emitter } from "../../shared/client/events.js";
 import type { MessagePath } from "../../shared/client/index.js";
 import { EmsgError, isErrorCode } from "../../shared/errors.js";
 import type { ChatClient } from "../../ui/view-models/chat-context.js";
+import type { EmsgClient } from "../../ui/view-models/core-types.js";
 import { FILE_PORT, type FileAnswer, type FileChannel, type FileEnd, type FileRequest, requestFile } from "../messaging/file-port.js";
 import { answered, groupRequests } from "./group-requests.js";
 import { t } from "./i18n.js";
@@ -47,12 +48,15 @@ function runtimeChannel(): FileChannel {
   };
 }
 
+/** What the panel asks of the core: the chats' part (ChatClient), safety numbers and nicknames. */
+export type PanelClient = ChatClient & Pick<EmsgClient, "safetyNumber" | "nicknames" | "setNickname">;
+
 /**
- * The client core as the shared chat view models use it (ChatClient), for a page of the extension:
+ * The client core as the shared view models use it (PanelClient), for a page of the extension:
  * each call is a request to the background, which holds the keys, and the core's events come back
  * from it as they happen. Files cross as themselves, not as JSON (messaging/file-port.ts).
  */
-export function remoteClient(self: Address): ChatClient {
+export function remoteClient(self: Address): PanelClient {
   const events = new Emitter<ClientEvents>();
   const paths = new Map<string, MessagePath>();
   onNotice((notice) => {
@@ -68,6 +72,9 @@ export function remoteClient(self: Address): ChatClient {
     events,
     pathOf: (conversation) => paths.get(conversation) ?? "relay",
     profiles: async () => new Map(answered(await ask({ type: "profiles" })).profiles),
+    nicknames: async () => new Map(answered(await ask({ type: "nicknames" })).nicknames),
+    setNickname: async (address, nickname) => answered(await ask({ type: "set-nickname", address, nickname: nickname ?? "" })).nickname,
+    safetyNumber: async (address) => answered(await ask({ type: "safety-number", address })).number,
     conversations: async () => answered(await ask({ type: "summaries" })).summaries,
     friends: async () => answered(await ask({ type: "friend-records" })).friends,
     history: async (chat, page = {}) => answered(await ask({ type: "messages", chat, ...page })).messages,

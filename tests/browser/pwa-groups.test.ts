@@ -212,8 +212,12 @@ describe("group chats in the PWA", () => {
 
     // A nickname Alice gives Carol names her as a display name would.
     await openTab(alice.page, "Friends");
-    alice.page.once("dialog", (prompt) => void prompt.accept("Carol Jones"));
-    await alice.page.locator(`[data-testid=person][data-address="${carol.address}"]`).getByRole("button", { name: "Nickname" }).click();
+    const carolsPerson = alice.page.locator(`[data-testid=person][data-address="${carol.address}"]`);
+    await carolsPerson.getByRole("button", { name: "Nickname" }).click();
+    await carolsPerson.getByLabel(`A name for ${carol.address} that only you see`, { exact: false }).fill("Carol Jones");
+    await shot(alice.page, "friend-nickname-form");
+    await carolsPerson.getByRole("button", { name: "Save" }).click();
+    await carolsPerson.getByTestId("person-name").getByText("Carol Jones").waitFor();
     await openTab(alice.page, "Chats");
     await alice.page.getByRole("button", { name: "New group" }).click();
     const dialog = alice.page.getByTestId("new-group-dialog");

@@ -193,6 +193,7 @@ export const en = {
 
   "safety.title": "Safety number with {address}",
   "safety.lead": "Compare these numbers with {address} in person or on a call, or scan each other's code. If they match, nobody is in the middle.",
+  "safety.leadCompare": "Compare these numbers with {address} in person or on a call, or let their phone scan your code. If they match, nobody is in the middle.",
   "safety.qr": "QR code for {address}",
   "safety.markVerified": "Mark as verified",
   "safety.unmark": "Clear verification",
@@ -383,6 +384,8 @@ export const en = {
   "profile.nameBad": "A name cannot hold control or text-direction characters.",
   "friends.nickname": "Nickname",
   "friends.nicknameAsk": "A name for {address} that only you see, in place of the name they chose (empty to remove it):",
+  "friends.nicknameSave": "Save",
+  "friends.nicknameCancel": "Cancel",
 
   "common.working": "Working…",
 

@@ -195,6 +195,7 @@ export const zhCN: Record<MessageKey, string> = {
 
   "safety.title": "与 {address} 的安全码",
   "safety.lead": "当面或通话时与 {address} 核对这些数字，或互相扫描二维码。如果一致，就没有人在中间窃听。",
+  "safety.leadCompare": "当面或通话时与 {address} 核对这些数字，或让对方的手机扫描你的二维码。如果一致，就没有人在中间窃听。",
   "safety.qr": "{address} 的二维码",
   "safety.markVerified": "标记为已验证",
   "safety.unmark": "清除验证",
@@ -385,6 +386,8 @@ export const zhCN: Record<MessageKey, string> = {
   "profile.nameBad": "名称不能包含控制字符或文字方向字符。",
   "friends.nickname": "备注名",
   "friends.nicknameAsk": "给 {address} 起一个只有你能看到的名字，代替对方自己设的名字（留空则移除）：",
+  "friends.nicknameSave": "保存",
+  "friends.nicknameCancel": "取消",
 
   "common.working": "处理中…",
 

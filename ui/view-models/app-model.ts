@@ -360,7 +360,8 @@ export class AppViewModel extends Observable implements AppContext {
   }
 
   showSafety(address: Address): void {
-    this.safety = new SafetyViewModel(this, address, () => {
+    const ctx = { client: this.client, records: this.records, ownAccountKey: async () => this.accountKey };
+    this.safety = new SafetyViewModel(ctx, address, () => {
       void this.friends?.trustChanged(address);
       void this.chats?.conversation?.refreshTrust();
     });

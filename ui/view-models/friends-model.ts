@@ -6,6 +6,7 @@ import type { Friend } from "./core-types.js";
 import { errorText, friendRequestProblem } from "./error-text.js";
 import { readFriendInput } from "./friend-input.js";
 import { ActionModel } from "./action-model.js";
+import { friendTrust, type Trust, UNTRUSTED } from "./friend-trust.js";
 
 export interface FriendRow {
   address: Address;
@@ -21,11 +22,6 @@ export interface FriendRow {
   /** Where this friend moved, or where they moved from (PROTOCOL §11). */
   movedTo: Address | null;
   movedFrom: Address | null;
-}
-
-export interface Trust {
-  verified: boolean;
-  keyChanged: boolean;
 }
 
 /** A row of the friends screen; a bounced request shows the reason as a sentence naming them. */
@@ -87,16 +83,14 @@ export class FriendsViewModel extends ActionModel {
   }
 
   async #observe(friend: Friend): Promise<void> {
-    const keyChanged = friend.state === "friend" || friend.state === "incoming" ? await this.#ctx.records.observeKey(friend.address, friend.accountKey) : false;
-    const memory = await this.#ctx.records.keyMemory(friend.address);
-    this.#trust.set(friend.address, { keyChanged, verified: !keyChanged && memory?.verified === true && memory.key === friend.accountKey });
+    this.#trust.set(friend.address, await friendTrust(this.#ctx.records, friend));
   }
 
   #rows(states: readonly Friend["state"][]): FriendRow[] {
     return [...this.#friends.values()]
       .filter((f) => states.includes(f.state))
       .sort((a, b) => a.address.localeCompare(b.address))
-      .map((f) => friendRow(f, this.#trust.get(f.address) ?? { verified: false, keyChanged: false }, this.#ctx.t));
+      .map((f) => friendRow(f, this.#trust.get(f.address) ?? UNTRUSTED, this.#ctx.t));
   }
 
   get incoming(): FriendRow[] {

@@ -1,15 +1,27 @@
 import type { Address } from "../../shared/address.js";
-import type { AppContext } from "./app-context.js";
+import type { EmsgClient } from "./core-types.js";
+import type { LocalRecords } from "./local-records.js";
 import { errorSentence } from "./error-text.js";
 import { Observable } from "./observable.js";
 import { safetyNumberGroups } from "../../shared/safety-number.js";
 import { safetyRows, verifyQrSvg } from "./safety-number-view.js";
 import { judgeScannedCode, type ScanVerdict } from "./scanned-code.js";
 
+/**
+ * What the dialog needs: the core (in the PWA itself; in the extension, requests to its background)
+ * for the number and the key pinned for the friend, and this device's records for the verified mark.
+ */
+export interface SafetyContext {
+  readonly client: Pick<EmsgClient, "address" | "safetyNumber" | "friends">;
+  readonly records: LocalRecords;
+  /** This account's public key (base64url), which our own code carries. */
+  ownAccountKey(): Promise<string>;
+}
+
 /** The safety-number dialog for one friend: 12 groups of digits, our QR code, and the verified mark. */
 export class SafetyViewModel extends Observable {
   readonly address: Address;
-  readonly #ctx: AppContext;
+  readonly #ctx: SafetyContext;
   readonly #onChange: () => void;
   groups: string[] = [];
   qrSvg = "";
@@ -19,7 +31,7 @@ export class SafetyViewModel extends Observable {
   scan: ScanVerdict | null = null;
   #key = "";
 
-  constructor(ctx: AppContext, address: Address, onChange: () => void) {
+  constructor(ctx: SafetyContext, address: Address, onChange: () => void) {
     super();
     this.#ctx = ctx;
     this.address = address;
@@ -33,7 +45,7 @@ export class SafetyViewModel extends Observable {
   async load(): Promise<void> {
     try {
       this.groups = safetyNumberGroups(await this.#ctx.client.safetyNumber(this.address));
-      this.qrSvg = verifyQrSvg(this.#ctx.client.address, this.#ctx.client.account!.accountPublicKey);
+      this.qrSvg = verifyQrSvg(this.#ctx.client.address, await this.#ctx.ownAccountKey());
       const friend = (await this.#ctx.client.friends()).find((f) => f.address === this.address);
       this.#key = friend?.accountKey ?? "";
       const memory = await this.#ctx.records.keyMemory(this.address);

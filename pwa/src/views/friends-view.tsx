@@ -6,7 +6,7 @@ import type { FriendRow, FriendsViewModel } from "../../../ui/view-models/friend
 import type { MessageKey } from "../../../ui/i18n/en.js";
 import { useModel } from "../../../ui/views/use-model.js";
 import { PersonAvatar } from "../../../ui/views/person-avatar.js";
-import type { Address } from "../../../shared/address.js";
+import { NicknameEditor } from "../../../ui/views/nickname-editor.js";
 
 export function FriendsView({ app, friends }: { app: AppViewModel; friends: FriendsViewModel }) {
   useModel(friends);
@@ -132,10 +132,8 @@ function PersonRow({ app, friends, row }: { app: AppViewModel; friends: FriendsV
           <>
             <button type="button" class="primary" onClick={() => void app.openChatWith(row.address)}>{t("friends.message")}</button>
             <button type="button" onClick={() => app.showSafety(row.address)}>{t("friends.verify")}</button>
-            <button type="button" onClick={() => {
-              const typed = prompt(t("friends.nicknameAsk", { address: row.address }), app.chats?.people.nickname(row.address as Address) ?? "");
-              if (typed !== null) void friends.setNickname(row.address, typed);
-            }}>{t("friends.nickname")}</button>
+            <NicknameEditor address={row.address} nickname={app.chats?.people.nickname(row.address) ?? ""} t={t}
+              onSave={async (typed) => ((await friends.setNickname(row.address, typed)) ? null : friends.error)} />
             <button type="button" onClick={() => confirm(t("friends.removeConfirm", { address: row.address })) && void friends.remove(row.address)}>{t("friends.remove")}</button>
             <button type="button" class="danger" onClick={() => confirm(t("friends.blockConfirm", { address: row.address })) && void friends.block(row.address)}>{t("friends.block")}</button>
           </>

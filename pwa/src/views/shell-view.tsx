@@ -4,7 +4,8 @@ import { ChatsView } from "./chats-view.js";
 import { FriendsView } from "./friends-view.js";
 import { FavoritesView } from "./favorites-view.js";
 import { SettingsView } from "./settings-view.js";
-import { SafetyDialog } from "./safety-dialog.js";
+import { SafetyDialog } from "../../../ui/views/safety-dialog.js";
+import { QrScanner } from "./qr-scanner.js";
 import { useModel } from "../../../ui/views/use-model.js";
 import { Icon, type IconName } from "./icons.js";
 import { RemovedDeviceNotice } from "../../../ui/views/removed-device.js";
@@ -47,7 +48,10 @@ export function ShellView({ app }: { app: AppViewModel }) {
       {app.tab === "friends" && app.friends ? <FriendsView app={app} friends={app.friends} /> : null}
       {app.tab === "favorites" && app.favorites ? <FavoritesView app={app} favorites={app.favorites} /> : null}
       {app.tab === "settings" && app.settings ? <SettingsView app={app} settings={app.settings} /> : null}
-      {app.safety ? <SafetyDialog key={app.safety.address} app={app} safety={app.safety} /> : null}
+      {app.safety ? (
+        <SafetyDialog key={app.safety.address} safety={app.safety} self={app.address} t={t} onClose={() => app.closeSafety()}
+          scanner={({ onCode, onCancel }) => <QrScanner t={t} onCode={onCode} onCancel={onCancel} />} />
+      ) : null}
     </div>
   );
 }
