@@ -41,7 +41,7 @@ export default defineConfig({
           // Two real servers per file (workerd, or `wrangler dev` where a test says so), driven through the client core's Node adapters.
           name: "e2e",
           include: ["tests/e2e/**/*.test.ts"],
-          globalSetup: ["tests/e2e/global-setup.ts"],
+          globalSetup: ["tests/worker-bundle-setup.ts"],
           environment: "node",
           fileParallelism: false,
           // After the other projects, so four workerd servers never compete with Chromium for the CPU.
@@ -55,7 +55,7 @@ export default defineConfig({
           name: "browser",
           include: ["tests/browser/**/*.test.ts"],
           environment: "node",
-          globalSetup: ["tests/browser/global-setup.ts"],
+          globalSetup: ["tests/browser/global-setup.ts", "tests/worker-bundle-setup.ts"],
           setupFiles: ["tests/browser/failure-log-setup.ts"],
           // Real Chromium: one browser at a time on a 2-core machine, with room to start it.
           fileParallelism: false,

@@ -1,4 +1,4 @@
 import type { LaunchOptions, RunningDomains } from "./dev-servers.mjs";
 
 export function bundleWorkerInto(out: string): void;
-export function startWorkerdDomains(options: LaunchOptions & { bundle?: string; logRequests?: boolean }): Promise<RunningDomains>;
+export function startWorkerdDomains(options: LaunchOptions & { bundle?: string; logRequests?: boolean; assets?: boolean }): Promise<RunningDomains>;

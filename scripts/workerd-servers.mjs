@@ -58,11 +58,11 @@ function workerModules(bundle) {
  * wrangler.toml as Miniflare worker options (compatibility date and flags, Durable Object classes
  * with SQLite, vars), as `wrangler dev` reads it. Without [assets]: the Worker serves every path.
  */
-function workerFromConfig() {
+function workerFromConfig(withAssets) {
   const config = unstable_readConfig({ config: CONFIG }, { hideWarnings: true });
   const { workerOptions } = unstable_getMiniflareWorkerOptions(config);
-  const { assets: _assets, modulesRules: _rules, rootPath: _root, ...options } = workerOptions;
-  return { name: config.name, ...options };
+  const { assets, modulesRules: _rules, rootPath: _root, ...options } = workerOptions;
+  return { name: config.name, ...options, ...(withAssets ? { assets } : {}) };
 }
 
 /** Passes each output line of Miniflare itself (crash warnings, errors) to `emit`. */
@@ -134,11 +134,12 @@ function miniflareOptions(d, { modules, worker, persistRoot, resolve, onLine, lo
  * `persistRoot/<name>`; `EMSG_RATE`, `EMSG_COUNT_CALLS` and `EMSG_OUTBOX_SHARDS` from the environment. Stopping a domain always kills its
  * workerd at once (Miniflare does so with SIGKILL), so `hard` changes nothing. `bundle`: a directory
  * bundleWorkerInto filled (a test run bundles once, not at every start); `logRequests`: a line for
- * each request, as `wrangler dev` prints, through Miniflare's entry worker (one hop more).
+ * each request, as `wrangler dev` prints, through Miniflare's entry worker (one hop more); `assets`:
+ * the PWA's build served beside the API as wrangler.toml's [assets] says (through that entry too).
  */
-export async function startWorkerdDomains({ domains, persistRoot, onLine = () => {}, timeoutMs = 90_000, extraResolve = {}, bundle, logRequests = false }) {
+export async function startWorkerdDomains({ domains, persistRoot, onLine = () => {}, timeoutMs = 90_000, extraResolve = {}, bundle, logRequests = false, assets = false }) {
   const resolve = resolverMap(domains, extraResolve);
-  const shared = { modules: workerModules(bundle), worker: workerFromConfig(), persistRoot, resolve, onLine, logRequests };
+  const shared = { modules: workerModules(bundle), worker: workerFromConfig(assets), persistRoot, resolve, onLine, logRequests: logRequests || assets };
   const running = new Map();
   const start = async (d) => {
     await ensureFree(d.port);

@@ -3,8 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { CDPSession, Page } from "playwright-core";
-import { startDomains, twoDomains, type RunningDomains } from "../../scripts/dev-servers.mjs";
-import { rememberServer } from "./failure-log.js";
+import type { RunningDomains } from "../../scripts/dev-servers.mjs";
+import { startServers } from "./servers.js";
 import { sendBacklog, storedTextsInIndexedDb } from "../../bench/backlog.js";
 import { type Person, register, until } from "../../bench/emsg-people.js";
 import { createInPanel, launchWithExtension, type LoadedExtension } from "./extension-harness.js";
@@ -35,7 +35,7 @@ describe("the extension's side panel opened before, during or after a catch-up",
 
   beforeAll(async () => {
     persistRoot = mkdtempSync(join(tmpdir(), "emsg-ext-catch-up-"));
-    servers = await startDomains({ domains: twoDomains(PORT_BASE, INSPECTOR_BASE), persistRoot, onLine: rememberServer });
+    servers = await startServers(PORT_BASE, INSPECTOR_BASE, persistRoot);
     ext = await launchWithExtension();
     bob = await register("bob#im.alice.test", servers.resolve);
     // DevTools' view of the extension's service worker, from a plain tab that is no page of the extension.

@@ -3,8 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Page } from "playwright-core";
-import { startDomains, twoDomains, type RunningDomains } from "../../scripts/dev-servers.mjs";
-import { rememberServer } from "./failure-log.js";
+import type { RunningDomains } from "../../scripts/dev-servers.mjs";
+import { startServers } from "./servers.js";
 import { EmsgClient } from "../../shared/client/client.js";
 import { MemoryStore } from "../../shared/client/store.js";
 import { nodeTransport } from "../../cli/node-transport.js";
@@ -24,7 +24,7 @@ describe("the extension as a full EMSG client across two real domains", () => {
 
   beforeAll(async () => {
     persistRoot = mkdtempSync(join(tmpdir(), "emsg-ext-e2e-"));
-    servers = await startDomains({ domains: twoDomains(PORT_BASE, INSPECTOR_BASE), persistRoot, onLine: rememberServer });
+    servers = await startServers(PORT_BASE, INSPECTOR_BASE, persistRoot);
     site = await serveHttp((_req, res) => {
       res.writeHead(200, { "content-type": "text/html; charset=utf-8" });
       res.end(`<!doctype html><html lang="en"><title>Bob's page</title><p>Say hi on EMSG: bob#im.bob.test</p></html>`);

@@ -3,8 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser, Page } from "playwright-core";
-import { startDomains, twoDomains, type RunningDomains } from "../../scripts/dev-servers.mjs";
-import { rememberServer } from "./failure-log.js";
+import type { RunningDomains } from "../../scripts/dev-servers.mjs";
+import { startServers } from "./servers.js";
 import { createInPanel, launchWithExtension, type LoadedExtension, registerInTab } from "./extension-harness.js";
 import { ARTIFACTS, launchChromium, openTab, type Person, register } from "./pwa-harness.js";
 
@@ -34,7 +34,7 @@ describe("group chats in the extension, with PWA users on the other domain", () 
 
   beforeAll(async () => {
     persistRoot = mkdtempSync(join(tmpdir(), "emsg-ext-groups-"));
-    servers = await startDomains({ domains: twoDomains(PORT_BASE, INSPECTOR_BASE), persistRoot, onLine: rememberServer });
+    servers = await startServers(PORT_BASE, INSPECTOR_BASE, persistRoot);
     ext = await launchWithExtension();
     carolsBrowser = await launchChromium();
   }, 300_000);

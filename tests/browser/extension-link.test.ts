@@ -3,8 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Page } from "playwright-core";
-import { startDomains, twoDomains, type RunningDomains } from "../../scripts/dev-servers.mjs";
-import { rememberServer } from "./failure-log.js";
+import type { RunningDomains } from "../../scripts/dev-servers.mjs";
+import { startServers } from "./servers.js";
 import { EmsgClient } from "../../shared/client/client.js";
 import { MemoryStore } from "../../shared/client/store.js";
 import { nodeTransport } from "../../cli/node-transport.js";
@@ -24,7 +24,7 @@ describe("the extension linked as a device of an existing account", () => {
 
   beforeAll(async () => {
     persistRoot = mkdtempSync(join(tmpdir(), "emsg-ext-link-"));
-    servers = await startDomains({ domains: twoDomains(PORT_BASE, INSPECTOR_BASE), persistRoot, onLine: rememberServer });
+    servers = await startServers(PORT_BASE, INSPECTOR_BASE, persistRoot);
     ext = await launchWithExtension();
     alice = new EmsgClient({ store: new MemoryStore(), transport: nodeTransport, resolve: servers.resolve });
     bob = new EmsgClient({ store: new MemoryStore(), transport: nodeTransport, resolve: servers.resolve });

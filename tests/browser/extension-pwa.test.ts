@@ -3,8 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import type { Page } from "playwright-core";
-import { startDomains, twoDomains, type RunningDomains } from "../../scripts/dev-servers.mjs";
-import { rememberServer } from "./failure-log.js";
+import type { RunningDomains } from "../../scripts/dev-servers.mjs";
+import { startServers } from "./servers.js";
 import { createInPanel, launchWithExtension, type LoadedExtension, registerInTab, type Served, serveHttp } from "./extension-harness.js";
 
 // Ports of this file alone.
@@ -24,7 +24,7 @@ describe("the extension and a PWA user on the other domain", () => {
 
   beforeAll(async () => {
     persistRoot = mkdtempSync(join(tmpdir(), "emsg-ext-pwa-"));
-    servers = await startDomains({ domains: twoDomains(PORT_BASE, INSPECTOR_BASE), persistRoot, onLine: rememberServer });
+    servers = await startServers(PORT_BASE, INSPECTOR_BASE, persistRoot);
     site = await serveHttp((_req, res) => {
       res.writeHead(200, { "content-type": "text/html; charset=utf-8" });
       res.end(`<!doctype html><html lang="en"><title>Bob's home page</title><h1>Bob</h1><p>Find me on EMSG: bob#im.bob.test</p></html>`);

@@ -3,8 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Page } from "playwright-core";
-import { startDomains, twoDomains, type RunningDomains } from "../../scripts/dev-servers.mjs";
-import { rememberServer } from "./failure-log.js";
+import type { RunningDomains } from "../../scripts/dev-servers.mjs";
+import { startServers } from "./servers.js";
 import { EmsgClient } from "../../shared/client/client.js";
 import { MemoryStore } from "../../shared/client/store.js";
 import { nodeTransport } from "../../cli/node-transport.js";
@@ -23,7 +23,7 @@ describe("the extension removed from its account by another device", () => {
 
   beforeAll(async () => {
     persistRoot = mkdtempSync(join(tmpdir(), "emsg-ext-removed-"));
-    servers = await startDomains({ domains: twoDomains(PORT_BASE, INSPECTOR_BASE), persistRoot, onLine: rememberServer });
+    servers = await startServers(PORT_BASE, INSPECTOR_BASE, persistRoot);
     ext = await launchWithExtension();
     alice = new EmsgClient({ store: new MemoryStore(), transport: nodeTransport, resolve: servers.resolve });
     await alice.register("alice#im.alice.test", { label: "alice's PWA" });

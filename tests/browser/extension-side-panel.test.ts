@@ -3,8 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Page } from "playwright-core";
-import { startDomains, twoDomains, type RunningDomains } from "../../scripts/dev-servers.mjs";
-import { rememberServer } from "./failure-log.js";
+import type { RunningDomains } from "../../scripts/dev-servers.mjs";
+import { startServers } from "./servers.js";
 import { createInPanel, launchWithExtension, type LoadedExtension, registerInTab } from "./extension-harness.js";
 import { openTab } from "./pwa-harness.js";
 
@@ -24,7 +24,7 @@ describe("the extension's side panel and toolbar icon", () => {
 
   beforeAll(async () => {
     persistRoot = mkdtempSync(join(tmpdir(), "emsg-ext-panel-"));
-    servers = await startDomains({ domains: twoDomains(PORT_BASE, INSPECTOR_BASE), persistRoot, onLine: rememberServer });
+    servers = await startServers(PORT_BASE, INSPECTOR_BASE, persistRoot);
     ext = await launchWithExtension();
     panel = await createInPanel(ext, "alice#im.alice.test", servers.origins["im.alice.test"]!);
     await panel.setViewportSize({ width: 360, height: 640 });

@@ -14,7 +14,7 @@ const watched = new Map<BrowserContext, string>();
 const PAGE_TEXT_EACH_END = 1000;
 const PAGE_TIMEOUT_MS = 5000;
 // The PWA's files, served as it loads: many lines, none telling.
-const STATIC = /\[wrangler:info\] GET \/(assets|icons)\//;
+const STATIC = /\[(?:wrangler|miniflare):info\] GET \/(assets|icons)\//;
 
 export function remember(source: string, line: string): void {
   if (STATIC.test(line)) return;
@@ -22,7 +22,7 @@ export function remember(source: string, line: string): void {
   if (lines.length > KEPT) lines.splice(0, lines.length - KEPT);
 }
 
-/** A server's output line (startDomains' `onLine`), marked with its domain's name. */
+/** A server's output line (the launcher's `onLine`), marked with its domain's name. */
 export function rememberServer(d: { name: string }, line: string): void {
   remember(d.name, line);
 }

@@ -3,8 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { chromium, type Browser } from "playwright-core";
-import { startDomains, twoDomains, type RunningDomains } from "../../scripts/dev-servers.mjs";
-import { rememberServer } from "./failure-log.js";
+import type { RunningDomains } from "../../scripts/dev-servers.mjs";
+import { startServers } from "./servers.js";
 import { openTab, register, ROOT, type PwaWorld } from "./pwa-harness.js";
 import { zipEntries } from "./zip-entries.js";
 
@@ -42,7 +42,7 @@ describe("the browser extension, built by npm run build and offered by every dom
   beforeAll(async () => {
     // What the real `npm run build` made before the browser tests (global-setup.ts): both extensions zipped, the PWA with the zips under downloads/.
     persistRoot = mkdtempSync(join(tmpdir(), "emsg-downloads-"));
-    servers = await startDomains({ domains: twoDomains(PORT_BASE, INSPECTOR_BASE), persistRoot, onLine: rememberServer });
+    servers = await startServers(PORT_BASE, INSPECTOR_BASE, persistRoot);
     browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS });
     const [alice, bob] = [servers.origins["im.alice.test"]!, servers.origins["im.bob.test"]!];
     world = { browser, servers, alice, bob, close: async () => undefined };

@@ -3,8 +3,9 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
-import { startDomains, twoDomains, type RunningDomains } from "../../scripts/dev-servers.mjs";
-import { rememberServer, watchContext } from "./failure-log.js";
+import type { RunningDomains } from "../../scripts/dev-servers.mjs";
+import { startServers } from "./servers.js";
+import { watchContext } from "./failure-log.js";
 
 export const ROOT = resolve(import.meta.dirname, "../..");
 export const ARTIFACTS = join(ROOT, "test-artifacts");
@@ -51,7 +52,7 @@ export async function startWorld(
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
   mkdirSync(ARTIFACTS, { recursive: true });
   const persistRoot = mkdtempSync(join(tmpdir(), "emsg-pwa-"));
-  const servers = await startDomains({ domains: twoDomains(ports.portBase, ports.inspectorBase), persistRoot, onLine: rememberServer });
+  const servers = await startServers(ports.portBase, ports.inspectorBase, persistRoot);
   const browser = await launchChromium(ports.browserArgs);
   return {
     browser,
