@@ -1,14 +1,15 @@
 import { browser } from "wxt/browser";
 import { defineBackground } from "wxt/utils/define-background";
 import { ClientService } from "../background/client-service.js";
-import { addressInSelection, createContextMenu, MENU_ID } from "../background/context-menu.js";
+import { addressInSelection, createContextMenu, MENU_ID, menuNotice } from "../background/context-menu.js";
 import { keepConnected } from "../background/lifecycle.js";
 import { notifyArrivals } from "../background/notifier.js";
 import { openPanel } from "../background/panel.js";
 import { showUnreadBadge } from "../background/unread-badge.js";
 import { fromOwnPage, handleRequest, type Self } from "../background/requests.js";
 import { serveFilePorts, serveFileTransfers } from "../background/file-transfers.js";
-import { FORWARDED_EVENTS, type ChangedNotice, type EventNotice, type NoticesMessage } from "../messaging/messages.js";
+import { FORWARDED_EVENTS, type ChangedNotice, type EventNotice, type NoticesMessage, type ReplyOf } from "../messaging/messages.js";
+import { pickLocale, translator } from "../../ui/i18n/translate.js";
 import { PageAudience } from "../messaging/page-audience.js";
 import { logFailure } from "../../ui/view-models/log-failure.js";
 import { LocalRecords } from "../../ui/view-models/local-records.js";
@@ -27,8 +28,9 @@ export default defineBackground({
     const runtime = browser.runtime as unknown as { getURL(path: string): string };
     const self: Self = { id: browser.runtime.id, origin: runtime.getURL("/") };
     const ctx = { service, openPanel };
+    const t = translator(pickLocale(navigator.languages));
 
-    browser.runtime.onInstalled.addListener(createContextMenu);
+    browser.runtime.onInstalled.addListener(() => createContextMenu(t));
     // Notices for the extension's pages, only while one may listen, a turn's in one message.
     const pages = new PageAudience<ChangedNotice | EventNotice>(
       (notices) => browser.runtime.sendMessage({ type: "emsg-notices", notices } satisfies NoticesMessage),
@@ -47,11 +49,8 @@ export default defineBackground({
     browser.contextMenus.onClicked.addListener(async (info) => {
       if (info.menuItemId !== MENU_ID) return;
       const address = addressInSelection(info.selectionText ?? "");
-      const notify = (message: string) => browser.notifications.create({ type: "basic", iconUrl: "/icon-192.png", title: "EMSG", message });
-      if (!address) return void (await notify("The selection holds no EMSG address (name#server)."));
-      const reply = await handleRequest({ type: "add-friend", address }, { id: self.id, url: self.origin }, self, ctx);
-      if (!reply.ok) return void (await notify(reply.message));
-      await notify("state" in reply && reply.state === "queued" ? `${address} will be added once EMSG is set up.` : `Friend request sent to ${address}.`);
+      const reply = address ? ((await handleRequest({ type: "add-friend", address }, { id: self.id, url: self.origin }, self, ctx)) as ReplyOf["add-friend"]) : undefined;
+      await browser.notifications.create({ type: "basic", iconUrl: "/icon-192.png", title: "EMSG", message: menuNotice(t, address, reply) });
     });
 
     notifyArrivals(service, new LocalRecords(store));

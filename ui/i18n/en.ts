@@ -389,6 +389,10 @@ export const en = {
 
   "common.working": "Working…",
 
+  "menu.addFriend": "Add as EMSG friend",
+  "menu.noAddress": "The selection holds no EMSG address (name#server).",
+  "menu.queued": "{address} will be added once EMSG is set up.",
+  "menu.sent": "Friend request sent to {address}.",
   "notify.title": "{address}",
   "notify.group": "{name} in {title}",
   "notify.request": "Friend request from {address}",

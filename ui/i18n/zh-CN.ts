@@ -391,6 +391,10 @@ export const zhCN: Record<MessageKey, string> = {
 
   "common.working": "处理中…",
 
+  "menu.addFriend": "添加为 EMSG 好友",
+  "menu.noAddress": "所选文字中没有 EMSG 地址（名字#服务器）。",
+  "menu.queued": "EMSG 设置好后将添加 {address}。",
+  "menu.sent": "已向 {address} 发送好友请求。",
   "notify.title": "{address}",
   "notify.group": "{name}（{title}）",
   "notify.request": "来自 {address} 的好友请求",
