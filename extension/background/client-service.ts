@@ -10,7 +10,8 @@ import type { ChatRetention, ChatRetentionView, Connection, FriendState, FriendV
 import { flushPendingFriends, pendingFriends, queueFriend } from "./pending-friends.js";
 import { friendView } from "./views.js";
 
-export type Change = "friends" | "messages" | "connection" | "account";
+/** `marks`: a page pinned or muted a chat (this device's own records, read by the badge). */
+export type Change = "friends" | "messages" | "connection" | "account" | "marks";
 
 /**
  * The one EmsgClient of this browser profile, living in the background service worker. The
@@ -75,6 +76,11 @@ export class ClientService {
   onChange(listener: (change: Change, removed?: string[]) => void): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
+  }
+
+  /** A page of ours changed this device's chat marks (muted chats leave the badge's count). */
+  marksChanged(): void {
+    this.#changed("marks");
   }
 
   #changed(change: Change, removed?: string[]): void {

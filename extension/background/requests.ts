@@ -127,6 +127,9 @@ export async function handleRequest(raw: unknown, sender: SenderInfo, self: Self
         const { query, type: _type, ...options } = request;
         return { ok: true, messages: await (await service.core()).search(query, options) };
       }
+      case "marks-changed":
+        service.marksChanged();
+        return { ok: true, done: true };
       case "expire":
         return { ok: true, removed: await service.expire() };
       case "uploads":

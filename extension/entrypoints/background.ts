@@ -41,7 +41,7 @@ export default defineBackground({
       handleRequest(message, sender, self, ctx).then(sendResponse);
       return true;
     });
-    service.onChange((what, removed) => pages.tell({ type: "emsg-changed", what, ...(removed ? { removed } : {}) }));
+    service.onChange((what, removed) => what !== "marks" && pages.tell({ type: "emsg-changed", what, ...(removed ? { removed } : {}) }));
     for (const event of FORWARDED_EVENTS) service.on(event, (payload) => pages.tell({ type: "emsg-event", event, payload }));
     serveFileTransfers(globalThis as unknown as Parameters<typeof serveFileTransfers>[0], self.origin, service);
     serveFilePorts(browser.runtime as unknown as Parameters<typeof serveFilePorts>[0], self.origin, service);
@@ -53,8 +53,9 @@ export default defineBackground({
       await browser.notifications.create({ type: "basic", iconUrl: "/icon-192.png", title: "EMSG", message: menuNotice(t, address, reply) });
     });
 
-    notifyArrivals(service, new LocalRecords(store));
-    showUnreadBadge(service);
+    const records = new LocalRecords(store);
+    notifyArrivals(service, records);
+    showUnreadBadge(service, records);
     keepConnected(service);
   },
 });

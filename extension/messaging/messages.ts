@@ -56,6 +56,8 @@ export const RequestSchema = v.variant("type", [
   v.object({ type: v.literal("mark-read"), chat: Text(400) }),
   v.object({ type: v.literal("search"), query: Text(400), conversation: v.optional(Text(400)), limit: v.optional(Count) }),
   v.object({ type: v.literal("expire") }),
+  // A chat was pinned or muted in this page: the toolbar badge counts again.
+  v.object({ type: v.literal("marks-changed") }),
   // Uploads the core went on with by itself (after the background restarted, or back online).
   v.object({ type: v.literal("uploads") }),
   v.object({ type: v.literal("cancel-upload"), id: Id }),
@@ -151,6 +153,7 @@ export interface ReplyOf {
   "mark-read": Reply<{ done: true }>;
   search: Reply<{ messages: MessageRecord[] }>;
   expire: Reply<{ removed: number }>;
+  "marks-changed": Reply<{ done: true }>;
   uploads: Reply<{ uploads: UploadProgress[] }>;
   "cancel-upload": Reply<{ done: true }>;
   profiles: Reply<{ profiles: [Address, Profile][] }>;

@@ -273,12 +273,16 @@ describe("files and conversation actions between the extension and a PWA user on
       };
     });
     const shown = () => ext.worker.evaluate(() => (globalThis as unknown as { emsgShown: string[] }).emsgShown);
+    const badge = () => ext.worker.evaluate(() => (globalThis as unknown as { chrome: { action: { getBadgeText(details: object): Promise<string> } } }).chrome.action.getBadgeText({}));
+    const badgeBefore = await badge();
     await say(bob, "Quiet now");
     await again.filter({ hasText: "Quiet now" }).waitFor({ timeout: 60_000 });
     // The background gathers arrivals for 300 ms (extension/background/notifier.ts) and reads the
     // mark only then: unmuted within that time, "Quiet now" would rightly be shown. A timer the
     // worker sets now, as long, fires after the one its arrival set, so the mark has been read by then.
     await ext.worker.evaluate(() => new Promise((done) => setTimeout(done, 300)));
+    // Nor does it count on the toolbar badge (recounted 200 ms after the chat changed).
+    expect(await badge()).toBe(badgeBefore);
     await again.click();
     await panel.getByRole("button", { name: "Unmute", exact: true }).click();
     await say(bob, "Loud again");

@@ -78,3 +78,20 @@ describe("the unread count when messages change before they are read", { timeout
     expect(rowOf(list, conversation).unread).toBe(1);
   });
 });
+
+describe("the unread total of muted chats", { timeout: 60_000 }, () => {
+  it("leaves a muted chat's unread out of the total the tab and page title show; the row still counts them", async () => {
+    const { alice, bob, carol, conversation } = await tripGroup();
+    const list = await chatList(bob);
+    await alice.sendText(conversation, "meet at 5");
+    await alice.sendText(conversation, "bring the tent");
+    await alice.flush();
+    await syncAll(bob, carol);
+    expect(list.unreadTotal).toBe(2);
+    await list.toggleMuted(conversation);
+    expect(rowOf(list, conversation)).toMatchObject({ unread: 2, muted: true });
+    expect(list.unreadTotal).toBe(0);
+    await list.toggleMuted(conversation);
+    expect(list.unreadTotal).toBe(2);
+  });
+});

@@ -158,9 +158,12 @@ export class ChatsViewModel extends Observable {
     return chatRows(summaries, this.#selected, this.#ctx.now(), this.#ctx.locale, this.#ctx.t, { pinned: this.#pinned, muted: this.#muted });
   }
 
+  /** Unread messages outside the open chat and muted chats: the count the title and the Chats tab show. */
   get unreadTotal(): number {
     let total = 0;
-    for (const summary of friendChats(this.#summaries.values()).chats) if (summary.conversation !== this.#selected) total += summary.unread;
+    for (const summary of friendChats(this.#summaries.values()).chats) {
+      if (summary.conversation !== this.#selected && !this.#muted.has(summary.conversation)) total += summary.unread;
+    }
     return total;
   }
 
