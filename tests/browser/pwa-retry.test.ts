@@ -61,6 +61,20 @@ describe("a message that failed to send, in the PWA", () => {
     expect(await got.count()).toBe(1);
   }, 120_000);
 
+  it("sends it again when its red ! is tapped, as Retry does", async () => {
+    await alice.context.route(SUBMIT, refuse);
+    await write("Tap the mark");
+    const message = mine("Tap the mark");
+    await message.getByTestId("send-failure").waitFor({ timeout: 30_000 });
+    await alice.context.unroute(SUBMIT);
+    const mark = message.getByRole("button", { name: "Not delivered: retry" });
+    expect(await mark.textContent()).toBe("!");
+    await mark.click();
+    await message.locator("[data-status=delivered], [data-status=read]").waitFor({ timeout: 30_000 });
+    expect(await message.getByTestId("send-failure").count()).toBe(0);
+    await bob.page.getByTestId("message").filter({ hasText: "Tap the mark" }).waitFor({ timeout: 30_000 });
+  }, 120_000);
+
   it("offers Retry and Delete in the failed message's menu; Delete takes it off this device for good", async () => {
     await alice.context.route(SUBMIT, refuse);
     await write("Wrong chat, sorry");
