@@ -5,7 +5,7 @@ import { outgoingText } from "../../ui/view-models/composer.js";
 import type { ConversationViewModel } from "../../ui/view-models/conversation-model.js";
 import { AttachmentBody, TransferBar } from "../../ui/views/attachment-parts.js";
 import { AttachButtons, composerKeyDown, TypingLine, useComposeFocus, useFileSending, useGrowingField } from "../../ui/views/composer-parts.js";
-import { ComposeContext, MessageActions, MessageBody, SendFailure } from "../../ui/views/message-parts.js";
+import { ComposeContext, MessageActions, MessageBody, offersRetry, RetryTick, SendFailure } from "../../ui/views/message-parts.js";
 import { useModel } from "../../ui/views/use-model.js";
 import { useTimelineFollow } from "../../ui/views/timeline-follow.js";
 import { JumpToNewest, useReadWhenSeen, useUnreadStart } from "../../ui/views/newest-message.js";
@@ -94,7 +94,7 @@ export function Chat({ chats, conversation, onSafety }: { chats: ChatsViewModel;
               {item.attachment && !item.deleted ? <AttachmentBody id={item.id} attachment={item.attachment} files={files} t={t} unsent={item.failure?.unsent} /> : <MessageBody item={item} conversation={conversation} t={t} />}{" "}
               <span class="meta">
                 <MessageActions item={item} conversation={conversation} t={t} />
-                <span class="stamp">{item.time} {item.tick && <span aria-label={item.statusLabel} data-status={item.status}>{item.tick}</span>}</span>
+                <span class="stamp">{item.time} {offersRetry(item, conversation) ? <RetryTick item={item} conversation={conversation} t={t} class="tick" /> : item.tick && <span aria-label={item.statusLabel} data-status={item.status}>{item.tick}</span>}</span>
               </span>
               <SendFailure item={item} conversation={conversation} t={t} />
             </li>

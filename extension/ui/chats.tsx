@@ -3,6 +3,7 @@ import type { ChatsViewModel } from "../../ui/view-models/chats-model.js";
 import { ChatSearchField, SearchHits } from "../../ui/views/chat-search.js";
 import { useModel } from "../../ui/views/use-model.js";
 import { PersonAvatar } from "../../ui/views/person-avatar.js";
+import { ChatPreview } from "../../ui/views/chat-preview.js";
 import type { Address } from "../../shared/address.js";
 import type { FriendView } from "../messaging/messages.js";
 import { NewGroup } from "./new-group.js";
@@ -36,7 +37,7 @@ export function Chats({ self, chats, friends }: { self: Address; chats: ChatsVie
                     {row.muted ? <span class="mark" title={t("conv.muted")} data-testid="muted"> 🔕<span class="visually-hidden">{t("conv.muted")}</span></span> : null}
                   </span>
                   <span class="stamp">{row.stamp}</span>
-                  <span class="preview">{row.preview}</span>
+                  <ChatPreview row={row} />
                   {row.unread > 0 && <span class="unread">{row.unreadLabel}</span>}
                 </button>
               </li>

@@ -598,10 +598,13 @@ export class EmsgClient {
   }
 
   async #touch(conversation: string | undefined, message: MessageRecord): Promise<void> {
-    const record = conversation ? await loadConversation(this.#context(), conversation) : undefined;
+    const ctx = this.#context();
+    const record = conversation ? await loadConversation(ctx, conversation) : undefined;
     if (!record) return;
-    const { id, from, text, at, direction, status } = message;
-    await saveConversation(this.#context(), { ...record, last: { id, from, text, at, direction, status } });
+    // A flush that was waiting for its turn already may have sent it, or had it refused, before this
+    // turn came: the line shows the status it has now, not the `sending` it was written with.
+    const { id, from, text, at, direction, status } = (await findMessage(ctx, message.id)) ?? message;
+    await saveConversation(ctx, { ...record, last: { id, from, text, at, direction, status } });
   }
 
   /** Sends what is queued now; resolves with how many entries still wait. */

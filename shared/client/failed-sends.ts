@@ -5,7 +5,7 @@ import { forgetBlobs } from "./blob-deletions.js";
 import type { CoreContext } from "./context.js";
 import { lastLine, loadConversation, saveConversation } from "./conversation-record.js";
 import { pinnedKey } from "./friends.js";
-import { aliasMessage, deleteMessage, findMessage, history, type MessageRecord, saveMessage, uploaded } from "./messages.js";
+import { deleteMessage, findMessage, history, type MessageRecord, resubmit, saveMessage, uploaded } from "./messages.js";
 import { contentOf, enqueue } from "./outgoing-queue.js";
 import { unindexMessages } from "./search.js";
 
@@ -66,10 +66,10 @@ export async function announceSending(ctx: CoreContext, message: MessageRecord):
  */
 export async function resendFailed(ctx: CoreContext, message: MessageRecord): Promise<MessageRecord> {
   const submitId = randomId16();
-  await aliasMessage(ctx, submitId, message);
+  const resubmitted = await resubmit(ctx, message, submitId);
   const to = message.conversation.startsWith("@") ? { peer: message.conversation.slice(1) as Address } : { conversation: message.conversation };
   await enqueue(ctx, { content: contentOf(message), ...to, submitId });
-  const next = sendingAgain(message);
+  const next = sendingAgain(resubmitted);
   await saveMessage(ctx, next);
   await announceSending(ctx, next);
   return next;

@@ -15,7 +15,7 @@ import { decodeGroupState } from "../mls/state-codec.js";
 import { type Content, decodeContent, RECEIPT_MAX_IDS } from "../content.js";
 import { addNotice } from "./group-changes.js";
 import { receiveDeleted, receiveFriendBounce, receiveFriendRequest, receiveFriendResponse } from "./friends.js";
-import { findMessage, setStatus } from "./messages.js";
+import { type MessageRecord, setStatus, submittedAs } from "./messages.js";
 import { resendStale } from "./outgoing-queue.js";
 import { vetoRefused } from "./withdrawals.js";
 import { rejoinRefused } from "./rejoin.js";
@@ -55,7 +55,8 @@ async function applyItem(ctx: CoreContext, item: Exclude<MailItem, { kind: "conv
       if (await receiveFriendBounce(ctx, item.ref, item.to, item.error)) return {};
       const conversation = hubRefusalOf(ctx, item);
       if (conversation !== undefined && (await refusedByHub(ctx, item, conversation))) return {};
-      if (await reachedNobody(ctx, item)) await setStatus(ctx, item.ref, "failed", { error: item.error });
+      const message = await submittedAs(ctx, item.ref);
+      if (message && (await reachedNobody(ctx, item, message))) await setStatus(ctx, message.id, "failed", { error: item.error });
       return {};
     }
     case "moved":
@@ -89,15 +90,14 @@ async function refusedByHub(ctx: CoreContext, item: Bounce, conversation: string
 type Bounce = Extract<MailItem, { kind: "bounce" }>;
 
 /**
- * Whether a bounce means our message reached nobody: it names this account (the hub, or our own
- * server that could not reach it) or the one peer of a direct chat. One member of a group not reached
- * leaves the message delivered to the others; a member's server (or a lying one) must not mark it
- * "Not delivered" for everyone, nor stop it from being sent again when the hub refuses it as stale.
+ * Whether a bounce means our message (its current submission: submittedAs) reached nobody: it names
+ * this account (the hub, or our own server that could not reach it) or the one peer of a direct chat.
+ * One member of a group not reached leaves the message delivered to the others; a member's server (or
+ * a lying one) must not mark it "Not delivered" for everyone, nor stop it from being sent again when
+ * the hub refuses it as stale.
  */
-async function reachedNobody(ctx: CoreContext, item: Bounce): Promise<boolean> {
+async function reachedNobody(ctx: CoreContext, item: Bounce, message: MessageRecord): Promise<boolean> {
   if (item.to === ctx.account.address) return true;
-  const message = await findMessage(ctx, item.ref);
-  if (!message) return false;
   const record = await loadConversation(ctx, message.conversation);
   return record?.kind !== "group" && record?.peer === item.to;
 }

@@ -45,6 +45,12 @@ export interface MessageRecord {
    */
   epoch?: number;
   status: MessageStatus;
+  /**
+   * Our text sent again (Retry, a `stale_epoch` resend, a withdrawn commit's): the Submit id it went
+   * under last, when not its content id. Only a bounce of that submission is about it; one of an
+   * earlier submission, late, must not mark failed (or send again) the text the hub took since.
+   */
+  submitId?: string;
   /** Why it failed: an error code, or one of the reasons an upload stops below (older versions kept other words). */
   error?: string;
   /** Set on a group notice; its `text` is "". */
@@ -98,9 +104,25 @@ export async function saveMessage(ctx: Pick<CoreContext, "store">, message: Mess
 export const EXPIRING = "expiring/";
 const expiringKey = (message: MessageRecord) => `${EXPIRING}${String(message.expiresAt).padStart(15, "0")}-${message.id}`;
 
-/** Makes `message` found by another id too: a text sent again goes to the hub under a new Submit id. */
-export async function aliasMessage(ctx: Pick<CoreContext, "store">, alias: string, message: MessageRecord): Promise<void> {
-  await ctx.store.put(indexKey(alias), messageKey(message.conversation, message.at, message.id));
+/**
+ * Makes `submitId` the current submission of `message` (a text sent again goes to the hub under a new
+ * Submit id), by which a bounce finds it; the one before is no longer its alias. Returns it, stored.
+ */
+export async function resubmit(ctx: Pick<CoreContext, "store">, message: MessageRecord, submitId: string): Promise<MessageRecord> {
+  if (message.submitId !== undefined) await ctx.store.delete(indexKey(message.submitId));
+  const next = { ...message, submitId };
+  await ctx.store.put(indexKey(submitId), messageKey(message.conversation, message.at, message.id));
+  await saveMessage(ctx, next);
+  return next;
+}
+
+/**
+ * The message whose current submission is Submit id `ref`, as a bounce names it: none for an earlier
+ * one (its content id after a resend, say), which the hub refused while a later one may have reached it.
+ */
+export async function submittedAs(ctx: Pick<CoreContext, "store">, ref: string): Promise<MessageRecord | undefined> {
+  const message = await findMessage(ctx, ref);
+  return message && (message.submitId ?? message.id) === ref ? message : undefined;
 }
 
 export async function setStatus(
@@ -122,6 +144,7 @@ export async function setStatus(
 export async function deleteMessage(ctx: Pick<CoreContext, "store">, message: MessageRecord): Promise<void> {
   await ctx.store.delete(messageKey(message.conversation, message.at, message.id));
   await ctx.store.delete(indexKey(message.id));
+  if (message.submitId !== undefined) await ctx.store.delete(indexKey(message.submitId));
   if (message.expiresAt !== undefined) await ctx.store.delete(expiringKey(message));
 }
 

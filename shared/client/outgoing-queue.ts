@@ -5,7 +5,7 @@ import type { CoreContext } from "./context.js";
 import { loadConversation } from "./conversation-record.js";
 import type { SealedApplication } from "./conversations.js";
 import { attachmentContentOf } from "./attachments.js";
-import { aliasMessage, findMessage, type MessageRecord, setStatus } from "./messages.js";
+import { type MessageRecord, resubmit, setStatus, submittedAs } from "./messages.js";
 import { notNow, sendFrom } from "./outgoing-window.js";
 import { sendVetoes } from "./withdrawals.js";
 import { sendRejoins } from "./rejoin.js";
@@ -123,10 +123,11 @@ export const pendingConversation = (peer: Address) => `@${peer}`;
  * own server would have had us do at once. False when it is no text this device sent that way.
  */
 export async function resendStale(ctx: CoreContext, id: string, conversation: string): Promise<boolean> {
-  const message = await findMessage(ctx, id);
+  // Only its current submission: a late bounce of an earlier one must not send it once more.
+  const message = await submittedAs(ctx, id);
   if (!message || message.conversation !== conversation || message.direction !== "out" || message.notice || message.status !== "sent" || message.epoch === undefined) return false;
   const submitId = randomId16();
-  await aliasMessage(ctx, submitId, message);
+  await resubmit(ctx, message, submitId);
   // Encrypted at an epoch this device left since (its commit was withdrawn, PROTOCOL §8): nothing to wait for.
   const record = await loadConversation(ctx, message.conversation);
   const after = record && record.epoch < message.epoch ? {} : { after: message.epoch };

@@ -11,7 +11,7 @@ import { choosePeerConversation, type ConversationKind, type ConversationRecord,
 import { hubPath } from "./conversations.js";
 import { queueRemoval } from "./device-jobs.js";
 import { attachmentContentOf } from "./attachments.js";
-import { aliasMessage, type MessageRecord, setStatus } from "./messages.js";
+import { type MessageRecord, resubmit, setStatus } from "./messages.js";
 import { addNotice } from "./group-changes.js";
 import { enqueue } from "./outgoing-queue.js";
 import { askToRejoin } from "./rejoin.js";
@@ -207,7 +207,7 @@ async function sendAgain(ctx: CoreContext, conversation: string, commitSeq: numb
     const withdrawn = message.hubSeq !== undefined ? message.hubSeq > commitSeq && message.hubSeq < withdrawalSeq : message.epoch !== undefined && message.epoch > epoch;
     if (!withdrawn) continue;
     const submitId = randomId16();
-    await aliasMessage(ctx, submitId, message);
+    await resubmit(ctx, message, submitId);
     const content = message.attachment ? attachmentContentOf(message.id, message.at, message.attachment) : { ...newText(message.text, message.at), id: message.id };
     await enqueue(ctx, { content, conversation, submitId });
     await setStatus(ctx, message.id, "sending");

@@ -44,16 +44,35 @@ describe("a message that failed to send, in the PWA", () => {
     await message.locator('[data-testid="tick"][data-status="failed"]').waitFor({ timeout: 30_000 });
     const failure = message.getByTestId("send-failure");
     await failure.getByText("Not delivered: That is not allowed.").waitFor();
+    // The chat list says so too, before the preview.
+    const marked = alice.page.getByTestId("chat-row").filter({ hasText: bob.address }).getByTestId("chat-failed");
+    await marked.waitFor();
+    expect(await marked.getAttribute("title")).toBe("Not delivered");
     await shot(alice.page, "retry-failed");
     await alice.context.unroute(SUBMIT);
 
     await failure.getByRole("button", { name: "Retry" }).click();
     await message.locator("[data-status=delivered], [data-status=read]").waitFor({ timeout: 30_000 });
     expect(await message.getByTestId("send-failure").count()).toBe(0);
+    expect(await marked.count()).toBe(0);
     const got = bob.page.getByTestId("message").filter({ hasText: "Are you there?" });
     await got.waitFor({ timeout: 30_000 });
     await bob.page.waitForTimeout(1000);
     expect(await got.count()).toBe(1);
+  }, 120_000);
+
+  it("sends it again when its red ! is tapped, as Retry does", async () => {
+    await alice.context.route(SUBMIT, refuse);
+    await write("Tap the mark");
+    const message = mine("Tap the mark");
+    await message.getByTestId("send-failure").waitFor({ timeout: 30_000 });
+    await alice.context.unroute(SUBMIT);
+    const mark = message.getByRole("button", { name: "Not delivered: retry" });
+    expect(await mark.textContent()).toBe("!");
+    await mark.click();
+    await message.locator("[data-status=delivered], [data-status=read]").waitFor({ timeout: 30_000 });
+    expect(await message.getByTestId("send-failure").count()).toBe(0);
+    await bob.page.getByTestId("message").filter({ hasText: "Tap the mark" }).waitFor({ timeout: 30_000 });
   }, 120_000);
 
   it("offers Retry and Delete in the failed message's menu; Delete takes it off this device for good", async () => {

@@ -72,4 +72,27 @@ describe("other bounces only the hub can send", { timeout: 60_000 }, () => {
     await bounce(carol.address);
     expect((await pending({ store: world.storeOf(carol) })).map((e) => e.content)).toEqual([expect.objectContaining({ id: sent.id, text: "see you at eight" })]);
   });
+
+  it("a late stale_epoch bounce of a submission the text was sent again after sends it no more", async () => {
+    const { world, alice, bob, carol, conversation } = await tripGroup();
+    world.forwarded.add(carol.address);
+    const sent = await carol.sendText(conversation, "dinner at nine");
+    await carol.flush();
+    const store = world.storeOf(carol);
+    // Alice's commit (Bob removed) was ordered first: the hub refused Carol's text, which goes again past it.
+    await alice.removeFromGroup(conversation, [bob.address]);
+    await alice.flush();
+    await bounceFor(world, carol, sent.id, "stale_epoch", conversation)(carol.address);
+    expect(await pending({ store })).toEqual([]);
+    const again = world.log.filter((l) => l.from === carol.address && l.submit.kind === "application").map((l) => l.submit.id);
+    expect(again).toEqual([sent.id, expect.not.stringMatching(sent.id)]);
+
+    // The hub refused the first submission once; its bounce again (late, or a server's replay) is no refusal of the second.
+    await bounceFor(world, carol, sent.id, "stale_epoch", conversation)(carol.address);
+    expect(await pending({ store })).toEqual([]);
+    expect((await carol.history(conversation, { limit: 5 })).find((m) => m.id === sent.id)).toMatchObject({ text: "dinner at nine", status: "sent" });
+
+    await bounceFor(world, carol, again[1]!, "stale_epoch", conversation)(carol.address);
+    expect((await pending({ store })).map((e) => e.content.id)).toEqual([sent.id]);
+  });
 });

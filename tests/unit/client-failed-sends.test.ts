@@ -99,6 +99,36 @@ describe("a message that failed to send", { timeout: 60_000 }, () => {
     expect((await find(alice, conversation, sent.id))?.status).toBe("failed");
   });
 
+  it("stays sent, then delivered, when a bounce of the submission before its Retry comes late; one of the Retry's own fails it", async () => {
+    const { world, alice, bob, conversation } = await chatting();
+    const allow = hubRefuses(world);
+    const sent = await alice.sendText(conversation, "late news");
+    await alice.flush();
+    allow();
+    const mailbox = world.accounts.get(alice.address)!.mailbox;
+    const bounce = (ref: string) => {
+      mailbox.push({ kind: "bounce", ref, to: alice.address, error: "unavailable", conversation, seq: mailbox.length + 1, at: Date.now() } as MailItem);
+      return alice.sync();
+    };
+    const status = async () => [(await find(alice, conversation, sent.id))?.status, (await alice.conversations())[0]!.last?.status];
+
+    await alice.retryMessage(sent.id);
+    await alice.flush();
+    await bounce(sent.id);
+    expect(await status()).toEqual(["sent", "sent"]);
+    await bob.sync();
+    await bob.flush();
+    await alice.sync();
+    expect(await status()).toEqual(["delivered", "delivered"]);
+    await bounce(sent.id);
+    expect(await status()).toEqual(["delivered", "delivered"]);
+
+    const retried = world.log.filter((l) => l.from === alice.address && l.submit.kind === "application").at(-1)!.submit.id;
+    expect(retried).not.toBe(sent.id);
+    await bounce(retried);
+    expect(await find(alice, conversation, sent.id)).toMatchObject({ status: "failed", error: "unavailable" });
+  });
+
   it("cannot be retried in a group this device left or one stopped as unsafe", async () => {
     const { world, alice, conversation } = await tripGroup();
     const allow = hubRefuses(world);

@@ -103,6 +103,7 @@ export const en = {
   "conv.failed.uploadInterrupted": "The upload was interrupted.",
   "conv.failed.sendFileAgain": "The file is no longer at hand here: send it again to try once more.",
   "conv.retry": "Retry",
+  "conv.retryTick": "Not delivered: retry",
   "conv.deleteFailed": "Delete",
   "conv.actions": "Message actions",
   "conv.reply": "Reply",

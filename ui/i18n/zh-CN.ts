@@ -105,6 +105,7 @@ export const zhCN: Record<MessageKey, string> = {
   "conv.failed.uploadInterrupted": "上传被中断。",
   "conv.failed.sendFileAgain": "此设备上已没有这个文件：请重新发送以再试一次。",
   "conv.retry": "重试",
+  "conv.retryTick": "未送达：重试",
   "conv.deleteFailed": "删除",
   "conv.actions": "消息操作",
   "conv.reply": "回复",

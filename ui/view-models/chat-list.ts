@@ -16,6 +16,8 @@ export interface ChatSummary {
   lastDeleted?: boolean;
   /** The last line is a notice (a chat's new timer), told by its own words. */
   lastNotice?: GroupNotice;
+  /** The last message is ours and failed to send for good: the row says so, as the chat does. */
+  lastFailed?: boolean;
   unread: number;
   /** For a group: its roster size, and the name of who wrote the last message. */
   members?: number;
@@ -33,6 +35,8 @@ export interface ChatRow {
   stamp: string;
   unreadLabel: string;
   unread: number;
+  /** "Not delivered" before the preview when the last message is ours and failed; empty otherwise. */
+  failedLabel: string;
   selected: boolean;
   group: boolean;
   /** "3 members" for a group, empty for a chat with one person. */
@@ -55,6 +59,9 @@ export interface ChatMarks {
   muted: ReadonlySet<string>;
 }
 
+/** Whether a chat's last line is a text or file of ours that failed to send (a notice never does). */
+const failedLast = (last: ConversationSummary["last"]): boolean => last?.direction === "out" && last.status === "failed" && !last.notice && !last.deleted;
+
 /** What a chat row shows of the core's summary: a group by its name (its members until it has one). */
 export function chatSummary(c: ConversationSummary, self: Address, names?: ChatNames): ChatSummary {
   if (c.kind === "group") {
@@ -67,6 +74,7 @@ export function chatSummary(c: ConversationSummary, self: Address, names?: ChatN
       lastMine: last?.direction === "out",
       ...(last?.deleted ? { lastDeleted: true } : {}),
       ...(last?.notice ? { lastNotice: last.notice } : {}),
+      ...(failedLast(last) ? { lastFailed: true } : {}),
       unread: c.unread,
       members: c.members.length,
       lastFrom: last && last.direction === "in" ? senderLabels([...c.members, last.from], names?.resolve)(last.from).name : null,
@@ -81,6 +89,7 @@ export function chatSummary(c: ConversationSummary, self: Address, names?: ChatN
     lastMine: c.last?.direction === "out",
     ...(c.last?.deleted ? { lastDeleted: true } : {}),
     ...(c.last?.notice ? { lastNotice: c.last.notice } : {}),
+    ...(failedLast(c.last) ? { lastFailed: true } : {}),
     unread: c.unread,
   };
 }
@@ -144,6 +153,7 @@ export function chatRows(
       stamp: chat.lastAt === null ? "" : listStamp(chat.lastAt, now, locale, t),
       unreadLabel: chat.unread > 0 ? t("chats.unread", { count: chat.unread }) : "",
       unread: chat.unread,
+      failedLabel: chat.lastFailed ? t("conv.status.failed") : "",
       selected: chat.id === selected,
       group: chat.members !== undefined,
       membersLabel: chat.members === undefined ? "" : membersLabel(chat.members, t),

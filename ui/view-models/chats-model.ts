@@ -70,6 +70,14 @@ export class ChatsViewModel extends Observable {
     ctx.client.events.on("message", (message) => {
       if (this.group?.conversation === message.conversation) this.group.noticed(message);
     });
+    // A chat whose first messages wait for its conversation (`@FRIEND`) has no record that tells the
+    // list its last line failed, or goes again on Retry: the message's own status does.
+    ctx.client.events.on("status", (message) => {
+      const summary = this.#summaries.get(message.conversation);
+      if (summary?.last?.id !== message.id || summary.last.status === message.status) return;
+      this.#summaries.set(message.conversation, { ...summary, last: { ...summary.last, status: message.status } });
+      this.changed();
+    });
   }
 
   /** The chat with a friend listed before its conversation existed (history moved in) is this one now. */

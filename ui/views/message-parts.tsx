@@ -227,7 +227,7 @@ export function MessageActions({ item, conversation, t }: { item: MessageItem; c
 export function SendFailure({ item, conversation, t }: { item: MessageItem; conversation: ConversationViewModel; t: Translate }) {
   const failure = item.failure;
   if (!failure) return null;
-  const retry = failure.retry === true && conversation.canSend;
+  const retry = offersRetry(item, conversation);
   return (
     <p class="send-failure" data-testid="send-failure">
       <span data-testid="failure-reason">{t("conv.failedBecause", { reason: failure.reason })}</span>
@@ -235,6 +235,25 @@ export function SendFailure({ item, conversation, t }: { item: MessageItem; conv
       {retry ? <button type="button" class="ghost" onClick={() => void conversation.retry(item.id)}>{t("conv.retry")}</button> : null}
       <button type="button" class="ghost" onClick={() => void conversation.deleteFailed(item.id)}>{t("conv.deleteFailed")}</button>
     </p>
+  );
+}
+
+/** Whether Retry is offered for a message of ours that failed: the core says it can go, and the chat takes what we write. */
+export function offersRetry(item: MessageItem, conversation: ConversationViewModel): boolean {
+  return item.failure?.retry === true && conversation.canSend;
+}
+
+/**
+ * The red "!" of a message of ours that failed, where Retry is offered (offersRetry): a button that
+ * sends it again, as Retry under it does, since it is the mark people tap in other messengers.
+ * `class` and the test ids are those of the tick it stands for.
+ */
+export function RetryTick({ item, conversation, t, class: className }: { item: MessageItem; conversation: ConversationViewModel; t: Translate; class: string }) {
+  return (
+    <button type="button" class={`retry-tick ${className}`} title={t("conv.retryTick")} aria-label={t("conv.retryTick")} data-testid="tick" data-status={item.status}
+      onClick={() => void conversation.retry(item.id)}>
+      {item.tick}
+    </button>
   );
 }
 

@@ -7,6 +7,7 @@ import { NewGroupDialog } from "./new-group-dialog.js";
 import { useModel } from "../../../ui/views/use-model.js";
 import { ChatSearchField, SearchHits } from "../../../ui/views/chat-search.js";
 import { PersonAvatar } from "../../../ui/views/person-avatar.js";
+import { ChatPreview } from "../../../ui/views/chat-preview.js";
 
 export function ChatsView({ app, chats }: { app: AppViewModel; chats: ChatsViewModel }) {
   useModel(chats);
@@ -51,7 +52,7 @@ export function ChatsView({ app, chats }: { app: AppViewModel; chats: ChatsViewM
                   <span class="stamp">{row.stamp}</span>
                 </span>
                 <span class="bottom">
-                  <span class="preview">{row.preview}</span>
+                  <ChatPreview row={row} />
                   {row.unread > 0 ? <span class="badge" aria-label={row.unreadLabel}>{row.unread}</span> : null}
                 </span>
               </span>

@@ -1,5 +1,5 @@
 import { useEffect } from "preact/hooks";
-import { ComposeContext, MessageActions, MessageBody, SendFailure } from "../../../ui/views/message-parts.js";
+import { ComposeContext, MessageActions, MessageBody, offersRetry, RetryTick, SendFailure } from "../../../ui/views/message-parts.js";
 import type { AppViewModel } from "../../../ui/view-models/app-model.js";
 import type { ChatsViewModel } from "../../../ui/view-models/chats-model.js";
 import type { ConversationViewModel } from "../../../ui/view-models/conversation-model.js";
@@ -125,7 +125,9 @@ export function ConversationView({ app, chats, conversation }: { app: AppViewMod
                     <Icon name="star" size={14} filled={item.starred} />
                   </button>
                   <time>{item.time}</time>
-                  {item.status ? (
+                  {offersRetry(item, conversation) ? (
+                    <RetryTick item={item} conversation={conversation} t={t} class={`tick ${item.status}`} />
+                  ) : item.status ? (
                     <span class={`tick ${item.status}`} title={item.statusLabel} aria-label={item.statusLabel} data-testid="tick" data-status={item.status}>
                       {item.status === "queued" || item.status === "sending" ? <Icon name="clock" size={13} /> : item.tick}
                     </span>
