@@ -4,16 +4,14 @@ import { randomId16 } from "../ids.js";
 import { membersOf } from "../mls/group-state.js";
 import { inspectMessage } from "../mls/inspect.js";
 import { decodeGroupState } from "../mls/state-codec.js";
-import { newText } from "../content.js";
 import { type ConvPayload, SubmitAcceptedSchema, type Veto } from "../wire/conversation.js";
 import type { CoreContext } from "./context.js";
 import { choosePeerConversation, type ConversationKind, type ConversationRecord, dropPeerConversation, loadConversation, saveConversation } from "./conversation-record.js";
 import { hubPath } from "./conversations.js";
 import { queueRemoval } from "./device-jobs.js";
-import { attachmentContentOf } from "./attachments.js";
 import { type MessageRecord, resubmit, setStatus } from "./messages.js";
 import { addNotice } from "./group-changes.js";
-import { enqueue } from "./outgoing-queue.js";
+import { contentOf, enqueue } from "./outgoing-queue.js";
 import { askToRejoin } from "./rejoin.js";
 
 /**
@@ -208,8 +206,7 @@ async function sendAgain(ctx: CoreContext, conversation: string, commitSeq: numb
     if (!withdrawn) continue;
     const submitId = randomId16();
     await resubmit(ctx, message, submitId);
-    const content = message.attachment ? attachmentContentOf(message.id, message.at, message.attachment) : { ...newText(message.text, message.at), id: message.id };
-    await enqueue(ctx, { content, conversation, submitId });
+    await enqueue(ctx, { content: contentOf(message), conversation, submitId });
     await setStatus(ctx, message.id, "sending");
   }
 }

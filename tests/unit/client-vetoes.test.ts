@@ -78,15 +78,18 @@ describe("vetoes in the client core", { timeout: 60_000 }, () => {
     const { world, alice, bob, carol, conversation } = await tripGroup();
     const dave = await world.person("dave#im.bob.test");
     await world.befriend(alice, dave);
+    const plan = await alice.sendText(conversation, "plan");
+    await alice.flush();
+    await syncAll(bob, carol);
     const epoch = world.hubs.get(conversation)!.epoch;
     // Alice's add of Dave reaches Bob broken, as a commit whose path secret for him is garbage would.
     world.tamper = (to, item: ConvPayload) => (to === bob.address && item.type === "commit" ? { ...item, mls: broken(item.mls) } : item);
     await alice.addToGroup(conversation, [dave.address]);
     world.tamper = undefined;
-    await alice.sendText(conversation, "during");
+    await alice.sendText(conversation, "during", { replyTo: plan.id });
     await alice.flush();
     await syncAll(carol, dave);
-    expect(await texts(carol, conversation)).toEqual(["alice: during"]);
+    expect(await texts(carol, conversation)).toEqual(["alice: plan", "alice: during"]);
     expect((await record(world, carol, conversation))!.epoch).toBe(epoch + 1);
 
     await bob.sync();
@@ -103,15 +106,16 @@ describe("vetoes in the client core", { timeout: 60_000 }, () => {
     }
     // Dave is out again.
     expect((await dave.conversations()).find((c) => c.conversation === conversation)).toMatchObject({ left: true });
-    // Bob, who never read "during" at the withdrawn epoch, reads it now; Carol, who did, still shows it once.
-    expect(await texts(bob, conversation)).toEqual(["alice: during"]);
-    expect(await texts(carol, conversation)).toEqual(["alice: during"]);
+    // Bob, who never read "during" at the withdrawn epoch, reads it now, still the reply it was; Carol, who did, still shows it once.
+    expect(await texts(bob, conversation)).toEqual(["alice: plan", "alice: during"]);
+    expect((await bob.history(conversation, { limit: 100 })).find((m) => m.text === "during")).toMatchObject({ replyTo: plan.id });
+    expect(await texts(carol, conversation)).toEqual(["alice: plan", "alice: during"]);
 
     await bob.sendText(conversation, "back");
     await bob.flush();
     await syncAll(alice, carol);
-    expect(await texts(alice, conversation)).toEqual(["alice: during", "bob: back"]);
-    expect(await texts(carol, conversation)).toEqual(["alice: during", "bob: back"]);
+    expect(await texts(alice, conversation)).toEqual(["alice: plan", "alice: during", "bob: back"]);
+    expect(await texts(carol, conversation)).toEqual(["alice: plan", "alice: during", "bob: back"]);
   });
 
   it("a device link's add that was withdrawn is made again by the device that made it, with a fresh KeyPackage", async () => {
