@@ -30,6 +30,16 @@ async function summaryOf(client: EmsgClient, conversation: string): Promise<Conv
 // could be shown either side of it, so the tests let the clock move on between the two.
 const later = () => new Promise((r) => setTimeout(r, 3));
 
+/** Alice's group "Trip" with Bob and Carol, who have joined it; the clock has moved on since it was made. */
+async function joinedTrip() {
+  const people = await threeFriends();
+  const trip = await people.alice.createGroup("Trip", [people.bob.address, people.carol.address]);
+  await later();
+  await people.alice.flush();
+  await syncAll(people.bob, people.carol);
+  return { ...people, trip };
+}
+
 // Each person makes 30 post-quantum KeyPackages on arrival: on a busy machine that takes seconds.
 describe("groups in the client core", { timeout: 30_000 }, () => {
   it("a new group shows its name and everyone's messages to every member, who need not be friends", async () => {
@@ -101,11 +111,7 @@ describe("groups in the client core", { timeout: 30_000 }, () => {
   });
 
   it("a removed member gets nothing after, and everyone sees who removed whom", async () => {
-    const { alice, bob, carol } = await threeFriends();
-    const trip = await alice.createGroup("Trip", [bob.address, carol.address]);
-    await later();
-    await alice.flush();
-    await syncAll(bob, carol);
+    const { alice, bob, carol, trip } = await joinedTrip();
 
     await alice.removeFromGroup(trip.conversation, [carol.address]);
     await later();
@@ -122,11 +128,7 @@ describe("groups in the client core", { timeout: 30_000 }, () => {
   });
 
   it("a member who leaves is removed by another member's device and reads nothing after", async () => {
-    const { world, alice, bob, carol } = await threeFriends();
-    const trip = await alice.createGroup("Trip", [bob.address, carol.address]);
-    await later();
-    await alice.flush();
-    await syncAll(bob, carol);
+    const { world, alice, bob, carol, trip } = await joinedTrip();
 
     await bob.leaveGroup(trip.conversation);
     expect(await summaryOf(bob, trip.conversation)).toMatchObject({ left: true });
@@ -144,11 +146,7 @@ describe("groups in the client core", { timeout: 30_000 }, () => {
   });
 
   it("a leaver still reads what the hub ordered before the leave, and nothing after", async () => {
-    const { alice, bob, carol } = await threeFriends();
-    const trip = await alice.createGroup("Trip", [bob.address, carol.address]);
-    await later();
-    await alice.flush();
-    await syncAll(bob, carol);
+    const { alice, bob, carol, trip } = await joinedTrip();
 
     await carol.sendText(trip.conversation, "just before");
     await carol.flush();
@@ -165,11 +163,7 @@ describe("groups in the client core", { timeout: 30_000 }, () => {
   });
 
   it("a rename is seen by everyone as a notice and as the group's new name", async () => {
-    const { alice, bob, carol } = await threeFriends();
-    const trip = await alice.createGroup("Trip", [bob.address, carol.address]);
-    await later();
-    await alice.flush();
-    await syncAll(bob, carol);
+    const { alice, bob, carol, trip } = await joinedTrip();
 
     await carol.renameGroup(trip.conversation, "Trip to Lisbon");
     await carol.flush();
@@ -182,11 +176,7 @@ describe("groups in the client core", { timeout: 30_000 }, () => {
   });
 
   it("a member added back learns the name set while away without it being put on who added them", async () => {
-    const { alice, bob, carol } = await threeFriends();
-    const trip = await alice.createGroup("Trip", [bob.address, carol.address]);
-    await later();
-    await alice.flush();
-    await syncAll(bob, carol);
+    const { alice, bob, carol, trip } = await joinedTrip();
     await alice.removeFromGroup(trip.conversation, [carol.address]);
     await alice.flush();
     await syncAll(bob, carol);
@@ -210,11 +200,7 @@ describe("groups in the client core", { timeout: 30_000 }, () => {
   });
 
   it("a rename claiming a time to come does not keep the name from ever changing again", async () => {
-    const { alice, bob, carol } = await threeFriends();
-    const trip = await alice.createGroup("Trip", [bob.address, carol.address]);
-    await later();
-    await alice.flush();
-    await syncAll(bob, carol);
+    const { alice, bob, carol, trip } = await joinedTrip();
     // Carol's device says it renamed the group a century from now.
     const clock = vi.spyOn(Date, "now").mockReturnValue(Date.now() + 36_500 * 86_400_000);
     await carol.renameGroup(trip.conversation, "Carol's forever");
