@@ -1,12 +1,11 @@
 import type { Address } from "../address.js";
 import { EmsgError } from "../errors.js";
-import { randomId16 } from "../ids.js";
 import { forgetBlobs } from "./blob-deletions.js";
 import type { CoreContext } from "./context.js";
 import { lastLine, loadConversation, saveConversation } from "./conversation-record.js";
 import { pinnedKey } from "./friends.js";
-import { deleteMessage, findMessage, history, type MessageRecord, resubmit, saveMessage, uploaded } from "./messages.js";
-import { contentOf, enqueue } from "./outgoing-queue.js";
+import { deleteMessage, findMessage, history, type MessageRecord, saveMessage, uploaded } from "./messages.js";
+import { requeue } from "./outgoing-queue.js";
 import { unindexMessages } from "./search.js";
 
 /**
@@ -65,11 +64,7 @@ export async function announceSending(ctx: CoreContext, message: MessageRecord):
  * hub's server answers a repeated one as it did the first time (PROTOCOL §7).
  */
 export async function resendFailed(ctx: CoreContext, message: MessageRecord): Promise<MessageRecord> {
-  const submitId = randomId16();
-  const resubmitted = await resubmit(ctx, message, submitId);
-  const to = message.conversation.startsWith("@") ? { peer: message.conversation.slice(1) as Address } : { conversation: message.conversation };
-  await enqueue(ctx, { content: contentOf(message), ...to, submitId });
-  const next = sendingAgain(resubmitted);
+  const next = sendingAgain(await requeue(ctx, message));
   await saveMessage(ctx, next);
   await announceSending(ctx, next);
   return next;

@@ -126,21 +126,31 @@ export async function resendStale(ctx: CoreContext, id: string, conversation: st
   // Only its current submission: a late bounce of an earlier one must not send it once more.
   const message = await submittedAs(ctx, id);
   if (!message || message.conversation !== conversation || message.direction !== "out" || message.notice || message.status !== "sent" || message.epoch === undefined) return false;
-  const submitId = randomId16();
-  await resubmit(ctx, message, submitId);
   // Encrypted at an epoch this device left since (its commit was withdrawn, PROTOCOL §8): nothing to wait for.
   const record = await loadConversation(ctx, message.conversation);
-  const after = record && record.epoch < message.epoch ? {} : { after: message.epoch };
-  await enqueue(ctx, { content: contentOf(message), conversation: message.conversation, ...after, submitId });
+  await requeue(ctx, message, record && record.epoch < message.epoch ? undefined : message.epoch);
   await setStatus(ctx, message.id, "sending");
   return true;
+}
+
+/**
+ * Queues a text or file of ours to be sent again (its content as it was, under a new Submit id, which
+ * a bounce must name from now on: resubmit), after this device reached epoch `after` if given.
+ * Returns the message as stored with that submission.
+ */
+export async function requeue(ctx: CoreContext, message: MessageRecord, after?: number): Promise<MessageRecord> {
+  const submitId = randomId16();
+  const resubmitted = await resubmit(ctx, message, submitId);
+  const to = message.conversation.startsWith("@") ? { peer: message.conversation.slice(1) as Address } : { conversation: message.conversation };
+  await enqueue(ctx, { content: contentOf(message), ...to, ...(after === undefined ? {} : { after }), submitId });
+  return resubmitted;
 }
 
 /**
  * The content a text or file of ours was sent as, to send it again: the same content id (receivers
  * keep one copy), its reply and its timer. A file goes as the same pointer: its blob is on our server.
  */
-export function contentOf(message: MessageRecord): Content {
+function contentOf(message: MessageRecord): Content {
   const extra = { ...(message.replyTo === undefined ? {} : { replyTo: message.replyTo }), ...(message.expiresAt === undefined ? {} : { expiresAt: message.expiresAt }) };
   return message.attachment
     ? { ...attachmentContentOf(message.id, message.at, message.attachment), ...extra }

@@ -9,9 +9,9 @@ import type { CoreContext } from "./context.js";
 import { choosePeerConversation, type ConversationKind, type ConversationRecord, dropPeerConversation, loadConversation, saveConversation } from "./conversation-record.js";
 import { hubPath } from "./conversations.js";
 import { queueRemoval } from "./device-jobs.js";
-import { type MessageRecord, resubmit, setStatus } from "./messages.js";
+import { type MessageRecord, setStatus } from "./messages.js";
 import { addNotice } from "./group-changes.js";
-import { contentOf, enqueue } from "./outgoing-queue.js";
+import { requeue } from "./outgoing-queue.js";
 import { askToRejoin } from "./rejoin.js";
 
 /**
@@ -204,9 +204,7 @@ async function sendAgain(ctx: CoreContext, conversation: string, commitSeq: numb
     if (message.direction !== "out" || message.notice || message.deleted || (message.status !== "sent" && message.status !== "delivered")) continue;
     const withdrawn = message.hubSeq !== undefined ? message.hubSeq > commitSeq && message.hubSeq < withdrawalSeq : message.epoch !== undefined && message.epoch > epoch;
     if (!withdrawn) continue;
-    const submitId = randomId16();
-    await resubmit(ctx, message, submitId);
-    await enqueue(ctx, { content: contentOf(message), conversation, submitId });
+    await requeue(ctx, message);
     await setStatus(ctx, message.id, "sending");
   }
 }
