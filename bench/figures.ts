@@ -30,6 +30,8 @@ export interface MlsFigures {
   groupJoinMs: number;
   /** CPU time of the joins, all threads. */
   groupJoinCpuMs: number;
+  /** The same two CPU figures in the process's untimed first round, its code not yet compiled by the engine. */
+  firstRound: { encryptDecryptPerCpuSec: number; groupJoinCpuMs: number };
 }
 
 export interface IdleSocketFigures {
