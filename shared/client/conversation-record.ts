@@ -49,6 +49,11 @@ export interface ConversationRecord {
   unsafe?: string;
   /** Members who said they leave and whose removal this device should commit (PROTOCOL §12). */
   leaving?: Address[];
+  /**
+   * The latest change of who is in the group: the epoch its commit made, when it is shown, and the
+   * last time given to a message dated after it (see shownAt).
+   */
+  rosterChange?: { epoch: number; at: number; dated?: number };
   group: string;
   epoch: number;
   /** Highest hub position applied, and the most recent ones: servers may deliver out of order. */
@@ -74,7 +79,7 @@ export interface ConversationRecord {
 
 export type ConversationKind = "direct" | "group";
 
-export type ConversationSummary = Omit<ConversationRecord, "group" | "applied" | "direct" | "leaving" | "kind" | "titleAt" | "titleToLearn" | "leaveId" | "leftAt" | "beforeCommits"> & {
+export type ConversationSummary = Omit<ConversationRecord, "group" | "applied" | "direct" | "leaving" | "kind" | "titleAt" | "titleToLearn" | "leaveId" | "leftAt" | "beforeCommits" | "rosterChange"> & {
   kind: ConversationKind;
   /** A group whose history moved in with the account (PROTOCOL §11), not joined again here: read-only. */
   moved?: true;
@@ -112,6 +117,20 @@ export function afterLeaving(record: ConversationRecord, hubSeq: number | undefi
   if (!record.left) return false;
   if (record.leftAt !== undefined) return hubSeq === undefined || hubSeq > record.leftAt;
   return record.leaveId === undefined;
+}
+
+/**
+ * When a message encrypted at `epoch` whose sender's clock says `sentAt` is shown, and the record
+ * that remembers it. A message of the latest roster change's epoch or later was ordered after that
+ * change and is shown after it, whatever the sender's clock says: it may be behind the hub's, or
+ * lie, and a text sent again after a removal must not look as if the removed member had it. The
+ * epoch is MLS's own word. Messages so dated follow each other in the order this device reads them.
+ */
+export function shownAt(record: ConversationRecord, epoch: number, sentAt: number): { at: number; record: ConversationRecord } {
+  const change = record.rosterChange;
+  const floor = change?.dated ?? change?.at;
+  if (change === undefined || floor === undefined || epoch < change.epoch || sentAt > floor) return { at: sentAt, record };
+  return { at: floor + 1, record: { ...record, rosterChange: { ...change, dated: floor + 1 } } };
 }
 
 export function wasApplied(record: ConversationRecord, hubSeq: number): boolean {

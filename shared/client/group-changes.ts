@@ -3,7 +3,7 @@ import type { GroupContent, LeaveContent } from "../content.js";
 import type { Submit } from "../wire/conversation.js";
 import type { CoreContext } from "./context.js";
 import type { ConversationRecord } from "./conversation-record.js";
-import { findMessage, type GroupNotice, type MessageRecord, saveMessage } from "./messages.js";
+import { findMessage, type GroupNotice, type MessageRecord, saveMessage, SENT_AHEAD_MS } from "./messages.js";
 
 /**
  * What a device makes of changes to a group (PROTOCOL §12): its name, who joined, who was removed,
@@ -30,8 +30,8 @@ export function asGroup(record: ConversationRecord): ConversationRecord {
 }
 
 /**
- * A commit by `by` took the roster from `record.members` to `after`. Members who had said they
- * leave were shown as leaving then; their removal is not shown again.
+ * A commit by `by` took the roster from `record.members` to `after` (`record.epoch` is the epoch it
+ * made). Members who had said they leave were shown as leaving then; their removal is not shown again.
  */
 export async function noticeRosterChange(
   ctx: CoreContext,
@@ -41,14 +41,17 @@ export async function noticeRosterChange(
 ): Promise<ConversationRecord> {
   const leaving = record.leaving ?? [];
   const next = { ...record, members: [...after] };
+  // The hub's clock (ours for our own commit), believed as a sender's is: a hub's time to come would date what follows.
+  const at = Math.min(change.at, ctx.clock.now() + SENT_AHEAD_MS);
   if (leaving.length > 0) next.leaving = leaving.filter((a) => after.includes(a));
   if (record.kind !== "group") return next;
   const added = after.filter((a) => !record.members.includes(a));
   const removed = record.members.filter((a) => !after.includes(a) && !leaving.includes(a));
-  if (added.length > 0) await addNotice(ctx, record.conversation, change.id, change.at, { type: "added", by: change.by, who: added });
+  if (added.length > 0 || record.members.some((a) => !after.includes(a))) next.rosterChange = { epoch: record.epoch, at };
+  if (added.length > 0) await addNotice(ctx, record.conversation, change.id, at, { type: "added", by: change.by, who: added });
   if (removed.length > 0) {
     const id = added.length > 0 ? `${change.id}.removed` : change.id;
-    await addNotice(ctx, record.conversation, id, change.at, { type: "removed", by: change.by, who: removed });
+    await addNotice(ctx, record.conversation, id, at, { type: "removed", by: change.by, who: removed });
   }
   return next;
 }

@@ -22,6 +22,7 @@ import {
   loadConversation,
   markApplied,
   saveConversation,
+  shownAt,
   wasApplied,
 } from "./conversation-record.js";
 import { accountsOf, type Proven, proveMembers } from "./conversation-trust.js";
@@ -32,7 +33,7 @@ import { readWithdrawal, rememberBefore, vetoIfUnreadable } from "./withdrawals.
 import { readdedBy, readRejoin, rejoinedBy } from "./rejoin.js";
 import { checkReaddedByMember } from "./rejoin-welcome.js";
 import { groupTextIn, readAheadIn } from "./store-batch.js";
-import { findMessage, type MessageRecord, saveMessage } from "./messages.js";
+import { findMessage, type MessageRecord, saveMessage, SENT_AHEAD_MS } from "./messages.js";
 import { attachmentRecordOf } from "./attachments.js";
 import { readProfile } from "./profiles.js";
 
@@ -185,9 +186,6 @@ async function readTyping(ctx: CoreContext, record: ConversationRecord, content:
   ctx.events.emit("typing", { conversation: record.conversation, from: sender, typing: content.state === "typing" });
 }
 
-/** How far ahead of this device's clock a sender's may be (clocks differ) before its time is not believed (PROTOCOL §8.1). */
-const SENT_AHEAD_MS = 10 * 60_000;
-
 /**
  * Stores what an application message says (`record` already holds the state that read it): a text
  * is kept and announced once, a receipt marks our messages delivered. `hubSeq` is absent for a
@@ -209,15 +207,17 @@ export async function readApplication(
   if (content.type === "leave") return { record: await readLeave(ctx, record, content, sender, hubSeq), outcome: {} };
   if (content.type === "text" || content.type === "attachment") {
     const direction = sender === ctx.account.address ? "out" : "in";
-    const next = await applyText(ctx, record, {
+    // The sender's clock, but at most a few minutes ahead of ours (a time to come would keep it last
+    // in the chat for good), and after a roster change ordered before it.
+    const shown = shownAt(record, processed.epoch, Math.min(content.sentAt, ctx.clock.now() + SENT_AHEAD_MS));
+    const next = await applyText(ctx, shown.record, {
       id: content.id,
       conversation: record.conversation,
       from: sender,
       direction,
       // An attachment's blob is on its sender's server; the record keeps the pointer to fetch it by.
       ...(content.type === "text" ? { text: content.text } : { text: content.name, attachment: attachmentRecordOf(content) }),
-      // The sender's clock, but at most a few minutes ahead of ours: a time to come would keep it last in the chat for good.
-      at: Math.min(content.sentAt, ctx.clock.now() + SENT_AHEAD_MS),
+      at: shown.at,
       ...(hubSeq === undefined ? {} : { hubSeq }),
       status: direction === "out" ? "sent" : "received",
       ...(content.replyTo === undefined ? {} : { replyTo: content.replyTo }),

@@ -100,6 +100,18 @@ export async function saveMessage(ctx: Pick<CoreContext, "store">, message: Mess
   if (message.expiresAt !== undefined) await ctx.store.put(expiringKey(message), key);
 }
 
+/** How far ahead of this device's clock a sender's or a hub's may be (clocks differ) before its time is not believed (PROTOCOL §8.1). */
+export const SENT_AHEAD_MS = 10 * 60_000;
+
+/** `message` shown at `at` instead: its keys are by time, so it moves, with its Submit id's alias. */
+export async function retime(ctx: Pick<CoreContext, "store">, message: MessageRecord, at: number): Promise<MessageRecord> {
+  await ctx.store.delete(messageKey(message.conversation, message.at, message.id));
+  const next = { ...message, at };
+  await saveMessage(ctx, next);
+  if (next.submitId !== undefined) await ctx.store.put(indexKey(next.submitId), messageKey(next.conversation, at, next.id));
+  return next;
+}
+
 /** Messages sent with a timer, by when they expire: an expiry pass reads these, not every message. */
 export const EXPIRING = "expiring/";
 const expiringKey = (message: MessageRecord) => `${EXPIRING}${String(message.expiresAt).padStart(15, "0")}-${message.id}`;

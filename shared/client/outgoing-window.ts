@@ -2,10 +2,10 @@ import { EmsgError, RETRYABLE } from "../errors.js";
 import { encodeContent } from "../content.js";
 import { MAX_SESSION_SUBMITS, type SubmitAccepted } from "../wire/index.js";
 import type { CoreContext } from "./context.js";
-import { leaveOrderedAt, loadConversation, saveConversation, withLast } from "./conversation-record.js";
+import { lastLine, leaveOrderedAt, loadConversation, saveConversation, shownAt, withLast } from "./conversation-record.js";
 import { ensureConversation, sealApplication, type SealedApplication, submitApplication } from "./conversations.js";
 import { TYPING_LATE_MS } from "./message-changes.js";
-import { deleteMessage, findMessage, saveMessage, setStatus } from "./messages.js";
+import { deleteMessage, findMessage, retime, saveMessage, setStatus } from "./messages.js";
 import { entryKey, type OutgoingEntry, updateQueued } from "./outgoing-queue.js";
 import { waitsToRejoin } from "./rejoin.js";
 import { waitsForOwnCommit } from "./own-commits.js";
@@ -123,9 +123,31 @@ async function accept(ctx: CoreContext, r: Ready, accepted: SubmitAccepted & { e
 
 /** Encrypts the entry's content and keeps the result with the entry, for every try until one is answered. */
 async function seal(ctx: CoreContext, entry: OutgoingEntry, conversation: string): Promise<SealedApplication> {
-  const sealed = await sealApplication(ctx, conversation, encodeContent(entry.content));
+  // The entry keeps its content as queued: its key in the queue is by that content's time.
+  const sealed = await sealApplication(ctx, conversation, encodeContent(await datedAfterRosterChange(ctx, entry.content, conversation)));
   await updateQueued(ctx, { ...entry, conversation, sealed });
   return sealed;
+}
+
+/**
+ * Our text or file as it goes out now. One written before a roster change this device has since
+ * applied (refused as stale when a removal was ordered first, and sent again) is dated just after
+ * that change, here and in what receivers get: no screen shows it above the removal as if the
+ * removed member had it.
+ */
+async function datedAfterRosterChange(ctx: CoreContext, content: OutgoingEntry["content"], conversation: string): Promise<OutgoingEntry["content"]> {
+  if (content.type !== "text" && content.type !== "attachment") return content;
+  const record = await loadConversation(ctx, conversation);
+  if (!record) return content;
+  const shown = shownAt(record, record.epoch, content.sentAt);
+  if (shown.at === content.sentAt || (content.expiresAt !== undefined && content.expiresAt <= shown.at)) return content;
+  const message = await findMessage(ctx, content.id);
+  if (message && message.conversation === conversation) {
+    const moved = await retime(ctx, message, shown.at);
+    await saveConversation(ctx, record.last?.id === moved.id ? { ...shown.record, last: lastLine(moved) } : withLast(shown.record, moved));
+    ctx.events.emit("status", moved);
+  } else await saveConversation(ctx, shown.record, false);
+  return { ...content, sentAt: shown.at };
 }
 
 /**

@@ -20,7 +20,7 @@ import { fromWire } from "./wire.js";
 
 /** `sender` is the member the message is from, as MLS proves it: never a server's word (PROTOCOL §8). */
 export type Processed =
-  | { kind: "application"; state: GroupState; plaintext: Uint8Array; sender: DeviceCertBody }
+  | { kind: "application"; state: GroupState; plaintext: Uint8Array; sender: DeviceCertBody; epoch: number }
   | { kind: "commit"; state: GroupState; epoch: number; added: DeviceCertBody[]; removed: DeviceCertBody[]; sender: DeviceCertBody }
   | { kind: "proposal"; state: GroupState; sender: DeviceCertBody };
 
@@ -100,7 +100,8 @@ export async function processMessage(state: GroupState, mls: string, expected?: 
   forgetGroupState(state);
   result.consumed.forEach(zeroOutUint8Array);
   const next = asGroupState(result.newState);
-  if (result.kind === "applicationMessage") return { kind: "application", state: next, plaintext: result.message, sender };
+  // The epoch it was encrypted at: part of what its AEAD authenticates, not the server's word.
+  if (result.kind === "applicationMessage") return { kind: "application", state: next, plaintext: result.message, sender, epoch: Number(message.epoch) };
   if (message.contentType === "proposal") return { kind: "proposal", state: next, sender };
   return {
     kind: "commit",

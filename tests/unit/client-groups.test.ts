@@ -127,6 +127,44 @@ describe("groups in the client core", { timeout: 30_000 }, () => {
     await expect(alice.removeFromGroup(trip.conversation, [alice.address])).rejects.toMatchObject({ code: "bad_request" });
   });
 
+  it("a text written before a removal but ordered by the hub after it is shown after the removal, on every screen", async () => {
+    const { world, alice, bob, carol, trip } = await joinedTrip();
+
+    // Bob writes while his server cannot be reached: his text is encrypted at the epoch Carol is in.
+    world.unreachable.add(bob.address);
+    await bob.sendText(trip.conversation, "the plan");
+    await later();
+    await alice.removeFromGroup(trip.conversation, [carol.address]);
+    await alice.flush();
+    await later();
+    // Back online, the hub refuses it as stale; his device reads the removal and sends it again.
+    world.unreachable.delete(bob.address);
+    await bob.flush();
+    await syncAll(alice, bob, carol);
+
+    const after = ["alice created", "alice removed carol", "bob: the plan"];
+    expect(await lines(alice, trip.conversation)).toEqual(after);
+    expect(await lines(bob, trip.conversation)).toEqual(after);
+    expect(await lines(carol, trip.conversation)).toEqual(["alice created", "alice removed carol"]);
+  });
+
+  it("a member whose clock is behind cannot put what he writes after a removal above it", async () => {
+    const { world, alice, bob, carol, trip } = await joinedTrip();
+    world.clockSkew.set(bob.address, -10 * 60_000);
+
+    await alice.removeFromGroup(trip.conversation, [carol.address]);
+    await alice.flush();
+    await syncAll(bob);
+    for (const text of ["one", "two", "three"]) await bob.sendText(trip.conversation, text);
+    await bob.flush();
+    await syncAll(alice, carol);
+
+    const after = ["alice created", "alice removed carol", "bob: one", "bob: two", "bob: three"];
+    expect(await lines(alice, trip.conversation)).toEqual(after);
+    expect(await lines(bob, trip.conversation)).toEqual(after);
+    expect(await lines(carol, trip.conversation)).toEqual(["alice created", "alice removed carol"]);
+  });
+
   it("a member who leaves is removed by another member's device and reads nothing after", async () => {
     const { world, alice, bob, carol, trip } = await joinedTrip();
 

@@ -59,6 +59,11 @@ export class GroupWorld {
   /** Whose submissions reach the hub through their own server: it answers without the hub's `seq` (PROTOCOL §6). */
   readonly forwarded = new Set<Address>();
 
+  /** How far each person's devices' clocks are off, in ms (absent: right). */
+  readonly clockSkew = new Map<Address, number>();
+  /** Whose submissions fail as they do while their server cannot be reached (`unavailable`). */
+  readonly unreachable = new Set<Address>();
+
   readonly transport: Transport = {
     fetch: async (url, request) => {
       try {
@@ -93,7 +98,7 @@ export class GroupWorld {
     else this.accounts.set(address, { accountKey: record.accountPublicKey, devices: [{ cert: deviceCert, keyPackages: [] }], mailbox: [] });
     const store = new MemoryStore();
     await saveAccount(store, record);
-    const client = new EmsgClient({ store, transport: this.transport, clock: { now: () => Date.now() } });
+    const client = new EmsgClient({ store, transport: this.transport, clock: { now: () => Date.now() + (this.clockSkew.get(address) ?? 0) } });
     // A linked device starts after the mailbox's backlog (PROTOCOL §6).
     if (known?.accountKey === record.accountPublicKey) await store.put("mailbox/cursor", known.mailbox.length);
     stores.set(client, store);
@@ -159,6 +164,7 @@ export class GroupWorld {
     const submitPath = /^\/conversations\/([^/]+)\/([^/]+)\/messages$/.exec(path);
     if (submitPath) {
       const conversation = `${decodeURIComponent(submitPath[1]!)}/${decodeURIComponent(submitPath[2]!)}`;
+      if (this.unreachable.has(caller)) throw new EmsgError("unavailable", "unreachable for this test");
       const seq = this.submit(conversation, caller, deviceId, body as unknown as Submit);
       return json(202, this.forwarded.has(caller) ? { accepted: true } : { accepted: true, seq });
     }
