@@ -34,8 +34,8 @@ import { canBatch, StoreBatch } from "./store-batch.js";
  * outgoing queue once the blob exists. An upload that meets no server stays stored and resumes on
  * the next connect, from the parts the server holds, while this process still has the file, or,
  * on a platform that keeps uploads (`KeptUploads`: the PWA, the extension), after the app was
- * closed and opened again. An upload the core goes on with by itself reports its progress as
- * `upload` events, and `cancel` stops any.
+ * closed and opened again; there, a failed upload's bytes also stay for Retry (UnsentFile). An
+ * upload the core goes on with by itself reports its progress as `upload` events, and `cancel` stops any.
  */
 interface UploadJob {
   id: string;

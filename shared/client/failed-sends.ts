@@ -27,7 +27,7 @@ export async function failedOwn(ctx: CoreContext, id: string): Promise<MessageRe
  * Why `message` cannot be sent again now, or undefined when it can: its conversation must still take
  * what this device writes (not left, not stopped as unsafe; a first text waiting for one, to a friend
  * still), and a file's blob must still be on our server or, for an upload never finished, its file
- * at hand (`fileAtHand`: this process still holds it).
+ * at hand (`fileAtHand`: this process, or the platform's keeping, still holds it).
  */
 export async function cannotRetry(ctx: CoreContext, message: MessageRecord, fileAtHand: boolean): Promise<EmsgError | undefined> {
   if (message.conversation.startsWith("@")) {
