@@ -184,6 +184,19 @@ export class AttachmentSends {
   }
 
   /**
+   * Runs `erase`, which deletes every stored upload job and failed file (the account is deleted), then
+   * drops what the platform kept of them: their bytes must not outlive the account on this device.
+   */
+  async erasing(erase: () => Promise<void>): Promise<void> {
+    const store = this.#host.context().store;
+    const keys = [...(await store.list("upload/")), ...(await store.list("unsent/"))].map(([key]) => key);
+    await erase();
+    for (const key of keys) await this.#host.kept()?.drop(key.slice(key.indexOf("/") + 1));
+    this.#unsent.clear();
+    this.#sources.clear();
+  }
+
+  /**
    * Makes a failed upload's message `sending` again with a new job; `run` then uploads it and queues
    * its pointer. Parts the platform kept sealed are sent as they are, under the key they were sealed
    * with (nobody got it: no pointer went out); a file is sealed again under a new key.

@@ -992,7 +992,7 @@ export class EmsgClient {
     const ctx = this.#context();
     this.#live.closeAll();
     this.disconnect();
-    await this.#exclusive(() => deleteAccount(ctx));
+    await this.#exclusive(() => this.#attachments.erasing(() => deleteAccount(ctx)));
     this.#ctx = undefined;
   }
 }

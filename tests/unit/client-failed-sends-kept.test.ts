@@ -232,6 +232,15 @@ describe("a file that failed to send, on a device that keeps uploads", { timeout
     await expect(again.retryMessage(ids[1]!)).rejects.toMatchObject({ code: "not_found" });
   });
 
+  it("leaves nothing kept once the account is deleted", async () => {
+    const { world, alice, conversation, kept, blobs } = await chatting();
+    await refused(alice, conversation, blobs);
+    const serve = world.transport.fetch;
+    world.transport.fetch = async (url, request) => (request.method === "DELETE" && url.endsWith("/account") ? { status: 204, text: async () => "" } : serve(url, request));
+    await alice.deleteAccount();
+    expect(kept.held()).toEqual([]);
+  });
+
   it("drops its kept bytes once it can no longer be sent: Alice left the group", async () => {
     const { world, alice: first, conversation } = await tripGroup();
     const kept = new MemoryKept();
