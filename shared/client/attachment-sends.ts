@@ -170,15 +170,16 @@ export class AttachmentSends {
 
   /**
    * Drops the kept bytes of every failed file that cannot be sent again: its message is gone (deleted,
-   * expired) or no longer failed, or its chat no longer takes what this device writes. Run in turn
-   * with Retry and Delete, which hand those bytes on or drop them themselves.
+   * expired), or its chat no longer takes what this device writes. Run in turn with Retry and Delete,
+   * which hand those bytes on or drop them themselves.
    */
   async dropUnsendable(): Promise<void> {
     const ctx = this.#host.context();
     for (const [key] of await ctx.store.list<UnsentFile>("unsent/")) {
       const id = key.slice("unsent/".length);
       const message = await findMessage(ctx, id);
-      if (message?.id === id && message.status === "failed" && !(await cannotRetry(ctx, message, true))) continue;
+      // One not failed yet is an upload failing now (its bytes are kept just before its status is set).
+      if (message?.id === id && (message.status !== "failed" || !(await cannotRetry(ctx, message, true)))) continue;
       await this.forgetFile(id);
     }
   }
@@ -340,7 +341,8 @@ export class AttachmentSends {
    */
   async #keepUnsent(ctx: CoreContext, job: UploadJob): Promise<boolean> {
     const kept = this.#host.kept();
-    if (!kept || (job.hash === undefined && !(await kept.file(job.id)))) return false;
+    // What Retry would need must be there: all the sealed parts (the first stands for them), else the file.
+    if (!kept || !(job.hash === undefined ? await kept.file(job.id) : await kept.get(job.id, 1))) return false;
     const held = (await ctx.store.list<UnsentFile>("unsent/")).reduce((sum, [, unsent]) => sum + unsent.size, 0);
     if (held + job.fields.size > UNSENT_KEPT_MAX_BYTES) return false;
     await ctx.store.put(unsentKey(job.id), { size: job.fields.size, fields: job.fields, ...(job.hash === undefined ? {} : { hash: job.hash }) } satisfies UnsentFile);
