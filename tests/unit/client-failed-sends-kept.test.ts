@@ -241,6 +241,15 @@ describe("a file that failed to send, on a device that keeps uploads", { timeout
     expect(kept.held()).toEqual([]);
   });
 
+  it("drops its kept bytes when the message is past the account's retention and expires", async () => {
+    const { alice, conversation, kept, store, blobs } = await chatting();
+    const failed = await refused(alice, conversation, blobs);
+    await store.put("settings", { ...(await store.get<object>("settings")), retentionDays: 1 });
+    expect(await alice.expire(Date.now() + 2 * 86_400_000)).toContain(failed.id);
+    expect(kept.held()).toEqual([]);
+    expect(await store.list("unsent/")).toEqual([]);
+  });
+
   it("drops its kept bytes once it can no longer be sent: Alice left the group", async () => {
     const { world, alice: first, conversation } = await tripGroup();
     const kept = new MemoryKept();
