@@ -185,7 +185,7 @@ export class AttachmentSends {
   }
 
   /**
-   * Runs `erase`, which deletes every stored upload job and failed file (the account is deleted), then
+   * Runs `erase`, which deletes every stored upload job and failed file (the account or device is gone), then
    * drops what the platform kept of them: their bytes must not outlive the account on this device.
    */
   async erasing(erase: () => Promise<void>): Promise<void> {

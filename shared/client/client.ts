@@ -987,6 +987,14 @@ export class EmsgClient {
     });
   }
 
+  /**
+   * Empties this device's store with the platform's `clear` (a device its account removed), and drops
+   * what the platform kept of uploads and failed files too: nothing in the store points to them after.
+   */
+  async clearDevice(clear: () => Promise<void>): Promise<void> {
+    await this.#exclusive(() => this.#attachments.erasing(clear));
+  }
+
   /** Deletes the account on its server (friends are told) and everything this device kept. */
   async deleteAccount(): Promise<void> {
     const ctx = this.#context();

@@ -6,41 +6,13 @@ import type { MemoryStore } from "../../shared/client/store.js";
 import { EmsgError } from "../../shared/errors.js";
 import { randomId16 } from "../../shared/ids.js";
 import { GroupWorld, tripGroup } from "./group-world.js";
+import { MemoryKept } from "./memory-kept.js";
 
 // A file whose upload failed keeps its bytes where the platform keeps uploads (the PWA's and the
 // extension's IndexedDB), so Retry still uploads and delivers it after the app was closed and opened
 // again; those bytes go once it is sent, deleted, or can no longer be sent, and are bounded.
 
 const MIB = 1_048_576;
-
-/** The platform's keeping, in memory: sealed parts, and files while they are sealed. */
-class MemoryKept implements KeptUploads {
-  readonly parts = new Map<string, Uint8Array>();
-  readonly files = new Map<string, FileSource>();
-  async put(id: string, n: number, bytes: Uint8Array) {
-    this.parts.set(`${id}/${n}`, bytes.slice());
-  }
-  async get(id: string, n: number) {
-    return this.parts.get(`${id}/${n}`);
-  }
-  async keepFile(id: string, source: FileSource) {
-    this.files.set(id, source);
-  }
-  async file(id: string) {
-    return this.files.get(id);
-  }
-  async dropFile(id: string) {
-    this.files.delete(id);
-  }
-  async drop(id: string) {
-    for (const key of [...this.parts.keys()]) if (key.startsWith(`${id}/`)) this.parts.delete(key);
-    this.files.delete(id);
-  }
-  /** What is kept, by message id. */
-  held(): string[] {
-    return [...new Set([...this.parts.keys()].map((k) => k.split("/")[0]!).concat([...this.files.keys()]))];
-  }
-}
 
 function file(name = "notes.txt", size = 3_000): FileSource {
   const bytes = new Uint8Array(size);
