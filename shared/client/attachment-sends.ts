@@ -70,7 +70,7 @@ const unsentKey = (id: string) => `unsent/${id}`;
  * plaintext (or ciphertext whose key is on the same device) should not pile up unbounded. A failed
  * file past it is held only while this process lives; after a restart it offers Delete, not Retry.
  */
-export const UNSENT_KEPT_MAX_BYTES = ATTACHMENT_MAX_BYTES;
+const UNSENT_KEPT_MAX_BYTES = ATTACHMENT_MAX_BYTES;
 
 export interface AttachmentHost {
   context(): CoreContext;
