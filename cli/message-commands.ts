@@ -1,5 +1,6 @@
 // `reply`, `react`, `edit`, `delete` and `retry`: acting on a message shown by `read`, named by the start of its id (PROTOCOL §8.1);
 // `failed`: your messages that failed to send.
+import type { Address } from "../shared/address.js";
 import type { EmsgClient } from "../shared/client/client.js";
 import type { MessageRecord } from "../shared/client/messages.js";
 import { chatOfMoved } from "../shared/client/moved-history.js";
@@ -84,7 +85,7 @@ export async function failedCommand(client: EmsgClient, chat: string | undefined
     // History that moved in with the account was the old account's, not this device's sends.
     const failed = (await client.history(each, { limit: 1000 })).filter((m) => isFailed(m) && !m.notice && !m.deleted && chatOfMoved(m.conversation) === undefined);
     if (failed.length === 0) continue;
-    console.log(each.includes("/") ? each : nameOf(each as Parameters<typeof nameOf>[0]));
+    console.log(each.includes("/") ? each : nameOf(each as Address));
     for (const m of failed) {
       // The error is kept as its code (each client words it), or as the core's own sentence.
       const why = m.error === undefined ? "" : `${ERROR_SENTENCE[m.error as ErrorCode] ?? m.error} `;
