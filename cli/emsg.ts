@@ -7,7 +7,7 @@ import { EmsgClient } from "../shared/client/client.js";
 import { FileStore } from "./file-store.js";
 import { nodeTransport } from "./node-transport.js";
 import { formatMessage, lastLineText, time } from "./format.js";
-import { MESSAGE_USAGE, messageCommand, MessageUsageError } from "./message-commands.js";
+import { failedCommand, MESSAGE_USAGE, messageCommand, MessageUsageError } from "./message-commands.js";
 import { listen } from "./listen.js";
 import { FILE_USAGE, saveFiles, sendFile } from "./file-commands.js";
 import { exportCommand, importCommand } from "./account-file.js";
@@ -207,7 +207,10 @@ async function run(args: Args): Promise<void> {
     case "react":
     case "edit":
     case "delete":
+    case "retry":
       return messageCommand(client, args.command, args.positional, args.flags);
+    case "failed":
+      return failedCommand(client, args.positional[0]);
     case "listen":
       return listen(client);
     case "group":

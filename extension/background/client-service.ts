@@ -64,7 +64,8 @@ export class ClientService {
     if (!this.#client.removed) throw new EmsgError("forbidden", "Only a device removed from its account is cleared this way.");
     if (!this.#store.clear) throw new EmsgError("internal", "This storage cannot be cleared.");
     this.#client.disconnect();
-    await this.#store.clear();
+    const clear = this.#store.clear.bind(this.#store);
+    await this.#client.clearDevice(clear);
     this.#client = this.#newClient();
     for (const attach of this.#subscriptions) attach(this.#client);
     this.#opened = undefined;

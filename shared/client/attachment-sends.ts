@@ -24,7 +24,7 @@ import {
 import type { CoreContext, UploadProgress } from "./context.js";
 import { findMessage, type MessageRecord, saveMessage, setStatus, UPLOAD_CANCELLED, UPLOAD_INTERRUPTED } from "./messages.js";
 import { enqueue, nextQueued } from "./outgoing-queue.js";
-import { sendingAgain } from "./failed-sends.js";
+import { cannotRetry, sendingAgain } from "./failed-sends.js";
 import type { Store } from "./store.js";
 import { canBatch, StoreBatch } from "./store-batch.js";
 
@@ -34,8 +34,8 @@ import { canBatch, StoreBatch } from "./store-batch.js";
  * outgoing queue once the blob exists. An upload that meets no server stays stored and resumes on
  * the next connect, from the parts the server holds, while this process still has the file, or,
  * on a platform that keeps uploads (`KeptUploads`: the PWA, the extension), after the app was
- * closed and opened again. An upload the core goes on with by itself reports its progress as
- * `upload` events, and `cancel` stops any.
+ * closed and opened again; there, a failed upload's bytes also stay for Retry (UnsentFile). An
+ * upload the core goes on with by itself reports its progress as `upload` events, and `cancel` stops any.
  */
 interface UploadJob {
   id: string;
@@ -51,6 +51,26 @@ interface UploadJob {
 }
 
 const jobKey = (id: string) => `upload/${id}`;
+
+/**
+ * A failed upload whose bytes the platform keeps (`KeptUploads`) so that Retry still works after the
+ * app was closed and opened again: its sealed parts, with the key (in `fields`) and `hash` they were
+ * sealed under, or, for one that failed while being sealed, the file itself (no `hash`).
+ */
+interface UnsentFile {
+  size: number;
+  fields: UploadJob["fields"];
+  hash?: string;
+}
+
+const unsentKey = (id: string) => `unsent/${id}`;
+
+/**
+ * At most this many bytes of failed files are kept across restarts, all together: the user's own
+ * plaintext (or ciphertext whose key is on the same device) should not pile up unbounded. A failed
+ * file past it is held only while this process lives; after a restart it offers Delete, not Retry.
+ */
+const UNSENT_KEPT_MAX_BYTES = ATTACHMENT_MAX_BYTES;
 
 export interface AttachmentHost {
   context(): CoreContext;
@@ -134,36 +154,74 @@ export class AttachmentSends {
     if (job) await this.#fail(job, UPLOAD_CANCELLED);
   }
 
-  /** Whether this process still holds the file of a message whose upload failed, to upload it again. */
-  holdsFile(id: string): boolean {
-    return this.#unsent.has(id);
+  /** Whether this process, or the platform's keeping, still holds the file of a message whose upload failed, to upload it again. */
+  async holdsFile(id: string): Promise<boolean> {
+    return this.#unsent.has(id) || (await this.#host.context().store.get<UnsentFile>(unsentKey(id))) !== undefined;
   }
 
-  /** Lets go of a failed upload's file: its message was deleted. */
-  forgetFile(id: string): void {
+  /** Lets go of a failed upload's file, in this process and in the platform's keeping: its message was deleted, or cannot be sent again. */
+  async forgetFile(id: string): Promise<void> {
     this.#unsent.delete(id);
+    const store = this.#host.context().store;
+    if (!(await store.get<UnsentFile>(unsentKey(id)))) return;
+    await this.#host.kept()?.drop(id);
+    await store.delete(unsentKey(id));
   }
 
   /**
-   * Makes a failed upload's message `sending` again with a new job for the file this process still
-   * holds, sealed under a new key (nobody got the old one); `run` then uploads it and queues its pointer.
+   * Drops the kept bytes of every failed file that cannot be sent again: its message is gone (deleted,
+   * expired), or its chat no longer takes what this device writes. Run in turn with Retry and Delete,
+   * which hand those bytes on or drop them themselves.
+   */
+  async dropUnsendable(): Promise<void> {
+    const ctx = this.#host.context();
+    for (const [key] of await ctx.store.list<UnsentFile>("unsent/")) {
+      const id = key.slice("unsent/".length);
+      const message = await findMessage(ctx, id);
+      // One not failed yet is an upload failing now (its bytes are kept just before its status is set).
+      if (message?.id === id && (message.status !== "failed" || !(await cannotRetry(ctx, message, true)))) continue;
+      await this.forgetFile(id);
+    }
+  }
+
+  /**
+   * Runs `erase`, which deletes every stored upload job and failed file (the account or device is gone), then
+   * drops what the platform kept of them: their bytes must not outlive the account on this device.
+   */
+  async erasing(erase: () => Promise<void>): Promise<void> {
+    const store = this.#host.context().store;
+    const keys = [...(await store.list("upload/")), ...(await store.list("unsent/"))].map(([key]) => key);
+    await erase();
+    for (const key of keys) await this.#host.kept()?.drop(key.slice(key.indexOf("/") + 1));
+    this.#unsent.clear();
+    this.#sources.clear();
+  }
+
+  /**
+   * Makes a failed upload's message `sending` again with a new job; `run` then uploads it and queues
+   * its pointer. Parts the platform kept sealed are sent as they are, under the key they were sealed
+   * with (nobody got it: no pointer went out); a file is sealed again under a new key.
    */
   async again(message: MessageRecord): Promise<MessageRecord> {
     const ctx = this.#host.context();
     const source = this.#unsent.get(message.id);
-    if (!source || !message.attachment) throw new EmsgError("not_found", "The file is no longer at hand on this device; send it again.");
+    const unsent = await ctx.store.get<UnsentFile>(unsentKey(message.id));
+    if ((!source && !unsent) || !message.attachment) throw new EmsgError("not_found", "The file is no longer at hand on this device; send it again.");
     const { until: _until, ...attachment } = message.attachment;
     const { kind: _kind, state: _state, blob: _blob, hash: _hash, ...kept } = attachment;
-    const key = toB64u(newAttachmentKey());
-    const fields: UploadJob["fields"] = { ...kept, enc: ATTACHMENT_ENC, key };
+    const sealed = unsent?.hash === undefined ? undefined : { fields: unsent.fields, hash: unsent.hash };
+    const fields: UploadJob["fields"] = sealed?.fields ?? { ...kept, enc: ATTACHMENT_ENC, key: toB64u(newAttachmentKey()) };
     const target = message.conversation.startsWith("@") ? { peer: message.conversation.slice(1) as Address } : { conversation: message.conversation };
     const expiry = message.expiresAt === undefined ? {} : { expiresAt: message.expiresAt };
     // Stand-ins for the blob's id and hash until it exists, as `prepare` has them.
-    const record: MessageRecord = { ...sendingAgain(message), attachment: { ...attachment, key, blob: message.id, hash: key, state: "uploading" } };
+    const record: MessageRecord = { ...sendingAgain(message), attachment: { ...attachment, key: fields.key, blob: message.id, hash: fields.key, state: "uploading" } };
     this.#unsent.delete(message.id);
-    this.#sources.set(message.id, source);
+    if (source) this.#sources.set(message.id, source);
+    // The job takes the kept bytes over in the same write: a reload after it resumes the upload.
     await writtenTogether(ctx.store, async (store) => {
-      await store.put(jobKey(message.id), { id: message.id, sentAt: message.at, target, fields, ...expiry, queued: nextQueued() } satisfies UploadJob);
+      const job: UploadJob = { id: message.id, sentAt: message.at, target, fields, ...expiry, queued: nextQueued(), ...(sealed ? { hash: sealed.hash } : {}) };
+      await store.put(jobKey(message.id), job);
+      await store.delete(unsentKey(message.id));
       await saveMessage({ store }, record);
     });
     return record;
@@ -268,13 +326,27 @@ export class AttachmentSends {
     const source = this.#sources.get(job.id);
     if (source) this.#unsent.set(job.id, source);
     this.#sources.delete(job.id);
-    await this.#host.kept()?.drop(job.id);
+    if (!(await this.#keepUnsent(ctx, job))) await this.#host.kept()?.drop(job.id);
     const message = await findMessage(ctx, job.id);
     if (message?.attachment) {
       const { state: _uploading, ...attachment } = message.attachment;
       await saveMessage(ctx, { ...message, attachment });
     }
     await setStatus(ctx, job.id, "failed", { error });
+  }
+
+  /**
+   * Keeps a failed upload's bytes, where the platform has them and they fit under
+   * UNSENT_KEPT_MAX_BYTES, for Retry after a restart; false when they are not kept.
+   */
+  async #keepUnsent(ctx: CoreContext, job: UploadJob): Promise<boolean> {
+    const kept = this.#host.kept();
+    // What Retry would need must be there: all the sealed parts (the first stands for them), else the file.
+    if (!kept || !(job.hash === undefined ? await kept.file(job.id) : await kept.get(job.id, 1))) return false;
+    const held = (await ctx.store.list<UnsentFile>("unsent/")).reduce((sum, [, unsent]) => sum + unsent.size, 0);
+    if (held + job.fields.size > UNSENT_KEPT_MAX_BYTES) return false;
+    await ctx.store.put(unsentKey(job.id), { size: job.fields.size, fields: job.fields, ...(job.hash === undefined ? {} : { hash: job.hash }) } satisfies UnsentFile);
+    return true;
   }
 
   async #update(ctx: CoreContext, message: MessageRecord): Promise<void> {

@@ -129,7 +129,9 @@ export async function cancelUpload(api: ServerApi, upload: string): Promise<void
  * the app (the PWA and the extension: IndexedDB), by message id. Parts are ciphertext: the key
  * stays in the store with the upload. Parts are of `BLOB_PART_BYTES`, as the server takes them (§15.3).
  * The file itself is kept only while it is being sealed (a second or so), so a restart then seals
- * it again instead of losing it; it is dropped as soon as its sealed parts are all kept.
+ * it again instead of losing it; it is dropped as soon as its sealed parts are all kept. When the
+ * upload fails, what is kept stays for Retry (attachment-sends.ts, UNSENT_KEPT_MAX_BYTES) until the
+ * message is sent, deleted or can no longer be sent.
  */
 export interface KeptUploads {
   put(id: string, n: number, bytes: Uint8Array): Promise<void>;

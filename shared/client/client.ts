@@ -308,6 +308,7 @@ export class EmsgClient {
       console.warn(`emsg: connected, but queued items wait for the next try: ${(error as Error).message}`);
     });
     void this.#attachments.resume().catch((error: unknown) => console.warn(`emsg: an upload waits for the next connect: ${(error as Error).message}`));
+    this.#dropUnsendable();
     this.#deleteBlobs();
   }
 
@@ -384,8 +385,9 @@ export class EmsgClient {
   }
 
   /** Ends a friendship: the server and this device forget the address; chats with them stay readable. */
-  removeFriend(address: string): Promise<void> {
-    return friends.removeFriend(this.#context(), parseAddress(address).address);
+  async removeFriend(address: string): Promise<void> {
+    await friends.removeFriend(this.#context(), parseAddress(address).address);
+    this.#dropUnsendable();
   }
 
   /** Takes back a friend request this account sent, waiting or undelivered. */
@@ -702,7 +704,7 @@ export class EmsgClient {
     if (this.#removed) return false;
     const ctx = this.#context();
     const message = await failedOwn(ctx, id).catch(() => undefined);
-    return message !== undefined && (await cannotRetry(ctx, message, this.#attachments.holdsFile(id))) === undefined;
+    return message !== undefined && (await cannotRetry(ctx, message, await this.#attachments.holdsFile(id))) === undefined;
   }
 
   /**
@@ -715,7 +717,7 @@ export class EmsgClient {
     const ctx = this.#context();
     const { message, upload } = await this.#exclusive(async () => {
       const failed = await failedOwn(ctx, id);
-      const refusal = await cannotRetry(ctx, failed, this.#attachments.holdsFile(id));
+      const refusal = await cannotRetry(ctx, failed, await this.#attachments.holdsFile(id));
       if (refusal) throw refusal;
       if (!failed.attachment || uploaded(failed.attachment)) return { message: await resendFailed(ctx, failed), upload: false };
       const again = await this.#attachments.again(failed);
@@ -732,9 +734,16 @@ export class EmsgClient {
   /** Deletes a message of this account that failed to send from this device (nobody else has it). */
   async deleteFailed(id: string): Promise<void> {
     const ctx = this.#context();
-    await this.#exclusive(async () => discardFailed(ctx, await failedOwn(ctx, id)));
-    this.#attachments.forgetFile(id);
+    await this.#exclusive(async () => {
+      await discardFailed(ctx, await failedOwn(ctx, id));
+      await this.#attachments.forgetFile(id);
+    });
     this.#deleteBlobs();
+  }
+
+  /** Drops the kept bytes of failed files that can no longer be sent again, in turn with Retry and Delete. */
+  #dropUnsendable(): void {
+    void this.#exclusive(() => this.#attachments.dropUnsendable()).catch((error: unknown) => console.warn(`emsg: failed files' bytes are dropped on the next connect: ${(error as Error).message}`));
   }
 
   /** Deletes on the server the blobs of this account's messages that are gone; what cannot be reached waits for the next connect. */
@@ -801,8 +810,9 @@ export class EmsgClient {
   }
 
   /** Leaves a group: the others are told and one of them commits the removal; the history stays here. */
-  leaveGroup(conversation: string): Promise<void> {
-    return this.#groupChange((ctx) => groups.leaveGroup(ctx, conversation));
+  async leaveGroup(conversation: string): Promise<void> {
+    await this.#groupChange((ctx) => groups.leaveGroup(ctx, conversation));
+    this.#dropUnsendable();
   }
 
   // ---- sessions and direct channels (PROTOCOL §10)
@@ -972,8 +982,17 @@ export class EmsgClient {
       // Their words leave the search index too, and changes held for messages that never came go.
       await unindexMessages(ctx, expired.map((m) => m.id));
       await cleanHeld(ctx, now);
+      await this.#attachments.dropUnsendable();
       return expired.map((m) => m.id);
     });
+  }
+
+  /**
+   * Empties this device's store with the platform's `clear` (a device its account removed), and drops
+   * what the platform kept of uploads and failed files too: nothing in the store points to them after.
+   */
+  async clearDevice(clear: () => Promise<void>): Promise<void> {
+    await this.#exclusive(() => this.#attachments.erasing(clear));
   }
 
   /** Deletes the account on its server (friends are told) and everything this device kept. */
@@ -981,7 +1000,7 @@ export class EmsgClient {
     const ctx = this.#context();
     this.#live.closeAll();
     this.disconnect();
-    await this.#exclusive(() => deleteAccount(ctx));
+    await this.#exclusive(() => this.#attachments.erasing(() => deleteAccount(ctx)));
     this.#ctx = undefined;
   }
 }

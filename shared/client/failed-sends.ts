@@ -6,6 +6,7 @@ import { lastLine, loadConversation, saveConversation } from "./conversation-rec
 import { pinnedKey } from "./friends.js";
 import { deleteMessage, findMessage, history, type MessageRecord, saveMessage, uploaded } from "./messages.js";
 import { requeue } from "./outgoing-queue.js";
+import { announcePendingChat } from "./pending-chats.js";
 import { unindexMessages } from "./search.js";
 
 /**
@@ -27,7 +28,7 @@ export async function failedOwn(ctx: CoreContext, id: string): Promise<MessageRe
  * Why `message` cannot be sent again now, or undefined when it can: its conversation must still take
  * what this device writes (not left, not stopped as unsafe; a first text waiting for one, to a friend
  * still), and a file's blob must still be on our server or, for an upload never finished, its file
- * at hand (`fileAtHand`: this process still holds it).
+ * at hand (`fileAtHand`: this process, or the platform's keeping, still holds it).
  */
 export async function cannotRetry(ctx: CoreContext, message: MessageRecord, fileAtHand: boolean): Promise<EmsgError | undefined> {
   if (message.conversation.startsWith("@")) {
@@ -72,13 +73,16 @@ export async function resendFailed(ctx: CoreContext, message: MessageRecord): Pr
 
 /**
  * Deletes a failed message from this device; nobody else has it. A file's blob that reached our
- * server goes too. The chat list's line becomes the newest message left.
+ * server goes too. The chat list's line becomes the newest message left (a `@FRIEND` chat with none
+ * left goes from the list).
  */
 export async function discardFailed(ctx: CoreContext, message: MessageRecord): Promise<void> {
   await deleteMessage(ctx, message);
   await unindexMessages(ctx, [message.id]);
   if (message.attachment && uploaded(message.attachment)) await forgetBlobs(ctx, [message]);
-  const record = message.conversation.startsWith("@") ? undefined : await loadConversation(ctx, message.conversation);
+  // A chat waiting for its conversation has no record to rewrite: its row is told anew.
+  if (message.conversation.startsWith("@")) return announcePendingChat(ctx, message.conversation);
+  const record = await loadConversation(ctx, message.conversation);
   if (record?.last?.id !== message.id) return;
   // The line is a text or file, or a timer notice (withLast): the newest such one left.
   const left = (await history(ctx, message.conversation, { limit: 50 })).findLast((m) => !m.notice || m.notice.type === "timer");

@@ -1,3 +1,4 @@
+import { readFile } from "node:fs/promises";
 import type { Route } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { friendsWhoChatted, openTab, type Person, type PwaWorld, shot, startWorld } from "./pwa-harness.js";
@@ -94,10 +95,27 @@ describe("a message that failed to send, in the PWA", () => {
     expect(await bob.page.getByTestId("message").filter({ hasText: "Wrong chat, sorry" }).count()).toBe(0);
   }, 120_000);
 
-  it("uploads a cancelled file again on Retry while the page still has it; after a reload it offers only Delete", async () => {
+  it("uploads a cancelled file again on Retry, and after a reload too, from what IndexedDB kept; Delete takes a kept one away", async () => {
     const PART = /\/emsg\/v1\/blobs\/uploads\/[^/]+\/parts\/\d+$/;
     const held: Route[] = [];
     const bar = (name: string) => alice.page.locator('[data-testid="transfer"][data-direction="up"]').filter({ hasText: name });
+    /** The keys of what the PWA keeps of files being sent, or failed (its `uploads` store). */
+    const keptUploads = () =>
+      alice.page.evaluate(
+        () =>
+          new Promise<string[]>((resolve, reject) => {
+            const open = indexedDB.open("emsg");
+            open.onerror = () => reject(open.error);
+            open.onsuccess = () => {
+              const keys = open.result.transaction("uploads").objectStore("uploads").getAllKeys();
+              keys.onsuccess = () => {
+                open.result.close();
+                resolve(keys.result.map(String));
+              };
+              keys.onerror = () => reject(keys.error);
+            };
+          }),
+      );
     /** Sends a file whose parts never reach the server, and cancels its upload. */
     const cancelled = async (name: string) => {
       await alice.context.route(PART, (route) => void held.push(route));
@@ -116,16 +134,32 @@ describe("a message that failed to send, in the PWA", () => {
     await mine("plan.txt").locator("[data-status=delivered], [data-status=read]").waitFor({ timeout: 60_000 });
     await bob.page.getByTestId("attachment").filter({ hasText: "plan.txt" }).waitFor({ timeout: 60_000 });
 
+    // The page that held the file is gone: the sealed parts IndexedDB kept are uploaded again.
     await cancelled("draft.txt");
     await alice.page.reload();
     await alice.page.getByTestId("chat-row").filter({ hasText: bob.address }).click();
-    const gone = mine("draft.txt").getByTestId("send-failure");
-    await gone.getByText("The file is no longer at hand here: send it again to try once more.").waitFor({ timeout: 30_000 });
-    expect(await gone.getByRole("button", { name: "Retry" }).count()).toBe(0);
-    // No server holds it: nothing to download either.
+    const kept = mine("draft.txt").getByTestId("send-failure");
+    await kept.getByText("Not delivered: The upload was cancelled.").waitFor({ timeout: 30_000 });
+    // No server holds it yet: nothing to download.
     expect(await mine("draft.txt").getByTestId("file-download").count()).toBe(0);
-    await shot(alice.page, "retry-file-gone");
-    await gone.getByRole("button", { name: "Delete" }).click();
-    await mine("draft.txt").waitFor({ state: "detached" });
-  }, 180_000);
+    await shot(alice.page, "retry-file-kept");
+    await kept.getByRole("button", { name: "Retry" }).click();
+    await mine("draft.txt").locator("[data-status=delivered], [data-status=read]").waitFor({ timeout: 60_000 });
+    const got = bob.page.getByTestId("attachment").filter({ hasText: "draft.txt" });
+    await got.getByTestId("file-download").waitFor({ timeout: 60_000 });
+    const [download] = await Promise.all([bob.page.waitForEvent("download", { timeout: 60_000 }), got.getByTestId("file-download").click()]);
+    expect(await readFile((await download.path())!, "utf8")).toBe("the words of draft.txt");
+    expect(await keptUploads()).toEqual([]);
+
+    await cancelled("memo.txt");
+    expect((await keptUploads()).length).toBeGreaterThan(0);
+    await alice.page.reload();
+    await alice.page.getByTestId("chat-row").filter({ hasText: bob.address }).click();
+    const deleting = mine("memo.txt").getByTestId("send-failure");
+    await deleting.getByRole("button", { name: "Retry" }).waitFor({ timeout: 30_000 });
+    await deleting.getByRole("button", { name: "Delete" }).click();
+    await mine("memo.txt").waitFor({ state: "detached" });
+    // The user's file leaves the device with its message.
+    await expect.poll(keptUploads, { timeout: 10_000 }).toEqual([]);
+  }, 240_000);
 });

@@ -111,6 +111,14 @@ describe("the command-line client", () => {
     expect((await cli("dora", "whoami")).err).toContain("no account in this state directory");
   });
 
+  it("lists no failed messages when all went out, and retry says there is none to send again", async () => {
+    expect((await cli("alice", "help")).out).toContain("retry ADDRESS|GROUP ID ");
+    expect((await cli("alice", "failed")).out).toBe("No message of yours failed to send.\n");
+    const retry = await cli("alice", "retry", "bob#im.bob.test", "last");
+    expect(retry.code).toBe(2);
+    expect(retry.err).toContain("There is no message of yours that failed to send in bob#im.bob.test.");
+  });
+
   it("explains a refusal in a plain sentence and exits non-zero", async () => {
     const run = await cli("alice", "send", "carol#im.bob.test", "hi");
     expect(run.code).toBe(1);

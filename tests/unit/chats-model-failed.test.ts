@@ -113,4 +113,28 @@ describe("the chat list when our last message failed to send", { timeout: 60_000
     const conversation = (await alice.conversations())[0]!.conversation;
     expect(rowOf(list, conversation)).toMatchObject({ failedLabel: "", preview: "You: hello?" });
   });
+
+  it("shows a friend's chat waiting for its conversation anew at once when its failed last message is deleted, and drops it with the last one", async () => {
+    const world = new GroupWorld();
+    const alice = await world.person("alice#im.alice.test");
+    const bob = await world.person("bob#im.bob.test");
+    await world.befriend(alice, bob);
+    // Bob's server refuses Alice's claim of his KeyPackages: the chat cannot be made, for good.
+    const serve = world.transport.fetch;
+    world.transport.fetch = async (url, request) =>
+      url.endsWith("/directory/claim") ? { status: 403, text: async () => JSON.stringify(new EmsgError("forbidden").toJSON()) } : serve(url, request);
+    const list = await chatList(alice);
+    const first = await alice.sendText(bob.address, "hello?");
+    await alice.flush();
+    const second = await alice.sendText(bob.address, "anyone there?");
+    await alice.flush();
+    const chat = `@${bob.address}`;
+    expect(rowOf(list, chat)).toMatchObject({ failedLabel: "Not delivered", preview: "You: anyone there?" });
+
+    await alice.deleteFailed(second.id);
+    expect(rowOf(list, chat)).toMatchObject({ failedLabel: "Not delivered", preview: "You: hello?" });
+    await alice.deleteFailed(first.id);
+    expect(list.rows.map((r) => r.id)).not.toContain(chat);
+    expect((await chatList(alice)).rows.map((r) => r.id)).not.toContain(chat);
+  });
 });

@@ -4,6 +4,7 @@ import type { Transport } from "../../shared/client/transport.js";
 import { ClientService } from "../../extension/background/client-service.js";
 import { handleRequest, type RequestContext } from "../../extension/background/requests.js";
 import { GroupWorld } from "./group-world.js";
+import { MemoryKept } from "./memory-kept.js";
 import { OWN, SELF, PANEL, PAGE } from "./extension-senders.js";
 
 const alice = "alice#im.alice.test" as Address;
@@ -31,7 +32,8 @@ describe("the extension's background on a device its account removed", () => {
     };
     const store = world.storeOf(aliceCore);
     const cleared = Object.assign(store, { clear: async () => void (await Promise.all((await store.list("")).map(([key]) => store.delete(key)))) });
-    const service = new ClientService(cleared, transport);
+    const kept = new MemoryKept();
+    const service = new ClientService(cleared, transport, kept);
     const ctx: RequestContext = { service, openPanel: async () => "side-panel" };
     const status = () => handleRequest({ type: "status" }, PANEL, SELF, ctx);
 
@@ -39,6 +41,10 @@ describe("the extension's background on a device its account removed", () => {
     expect(await status()).toMatchObject({ ok: true, account: alice, connection: "offline" });
     expect(await handleRequest({ type: "send-text", chat: bob, text: "Written on the train" }, PANEL, SELF, ctx)).toMatchObject({ ok: true, record: { status: "sending" } });
     expect(await handleRequest({ type: "forget-device" }, PANEL, SELF, ctx)).toMatchObject({ ok: false, error: "forbidden" });
+    // A photo sealed on the train waits for a server in the platform's keeping.
+    const photo = new Uint8Array(2_000).fill(7);
+    await service.client.sendFile(bob, { name: "train.jpg", mediaType: "image/jpeg", size: photo.length, read: async (at, n) => photo.slice(at, at + n) });
+    expect(kept.held()).toHaveLength(1);
 
     server = "removed";
     await service.keepConnected();
@@ -50,13 +56,15 @@ describe("the extension's background on a device its account removed", () => {
     expect(await handleRequest({ type: "sync" }, PANEL, SELF, ctx)).toMatchObject({ ok: true, synced: false });
     expect(asked).toBe(before);
     // What is here stays readable.
-    expect(await handleRequest({ type: "messages", chat: bob }, PANEL, SELF, ctx)).toMatchObject({ ok: true, messages: [{ text: "Written on the train" }] });
+    expect(await handleRequest({ type: "messages", chat: bob }, PANEL, SELF, ctx)).toMatchObject({ ok: true, messages: [{ text: "Written on the train" }, { text: "train.jpg" }] });
 
     // A web page may not clear it; the extension's own page may.
     expect(await handleRequest({ type: "forget-device" }, PAGE, SELF, ctx)).toMatchObject({ ok: false, error: "forbidden" });
     expect(await handleRequest({ type: "forget-device" }, PANEL, SELF, ctx)).toEqual({ ok: true, done: true });
     expect(await status()).toMatchObject({ ok: true, account: null, connection: "none" });
     expect(await store.list("")).toEqual([]);
+    // Its sealed parts go with the store that held their key.
+    expect(kept.held()).toEqual([]);
     expect(service.client.removed).toBe(false);
   });
 });

@@ -15,7 +15,8 @@ export interface UploadsDb {
  * tab (or the extension's stopped background) does not lose an upload, which resumes from the parts
  * the server holds when the app opens again. Each part is a Blob, which the browser keeps on disk
  * rather than in memory. The picked file itself is kept (`{id}/file`) only while it is sealed, so a
- * reload in that second seals it again; it is the same plaintext the user's own disk holds.
+ * reload in that second seals it again; it is the same plaintext the user's own disk holds. A failed
+ * upload's parts (or file) stay for Retry, bounded by the core, until sent, deleted or unsendable.
  */
 export class IdbKeptUploads implements KeptUploads {
   readonly #db: UploadsDb;

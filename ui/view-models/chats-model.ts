@@ -83,6 +83,8 @@ export class ChatsViewModel extends Observable {
   /** The chat with a friend listed before its conversation existed (history moved in) is this one now. */
   #take(summary: ConversationSummary): void {
     if (summary.peer && summary.kind !== "group") this.#summaries.delete(`@${summary.peer}`);
+    // A chat waiting for its conversation with no message left is no chat any more (the core no longer lists it).
+    if (summary.conversation.startsWith("@") && !summary.last) return;
     this.#summaries.set(summary.conversation, summary);
   }
 

@@ -2,8 +2,8 @@ import { openDB, type DBSchema, type IDBPDatabase } from "idb";
 
 /**
  * What the PWA keeps in IndexedDB: the client core's entries (sealed), the key vault's record, and
- * the sealed parts of files being sent (`uploads`, by `{message id}/{part}`: ciphertext under each
- * file's own key, which only the sealed entries hold).
+ * the sealed parts of files being sent or whose upload failed (`uploads`, by `{message id}/{part}`:
+ * ciphertext under each file's own key, which only the sealed entries hold).
  */
 export interface SealedValue {
   iv: Uint8Array;
