@@ -21,7 +21,7 @@ export type Change = "friends" | "messages" | "connection" | "account" | "marks"
 export class ClientService {
   #client: EmsgClient;
   readonly #newClient: () => EmsgClient;
-  // What listens to the core, attached again to the fresh core that follows a removed device's reset.
+  // What listens to the core, attached again to the fresh core that follows a reset (device removed, account deleted).
   readonly #subscriptions: Array<(client: EmsgClient) => void> = [];
   readonly #store: Store & { clear?(): Promise<void> };
   #opened: Promise<boolean> | undefined;
@@ -57,14 +57,33 @@ export class ClientService {
 
   /**
    * Deletes everything this device holds, once its server said it was removed from its account
-   * (the only reset the extension offers: an account still here is deleted with it elsewhere, not
-   * dropped from a device). Setup shows again; linking again makes a new device.
+   * (an account still here is never just dropped from a device: it is deleted, `deleteAccount`).
+   * Setup shows again; linking again makes a new device.
    */
   async forgetRemoved(): Promise<void> {
     if (!this.#client.removed) throw new EmsgError("forbidden", "Only a device removed from its account is cleared this way.");
-    if (!this.#store.clear) throw new EmsgError("internal", "This storage cannot be cleared.");
+    const clear = this.#clearable();
     this.#client.disconnect();
-    await this.#store.clear();
+    await this.#reset(clear);
+  }
+
+  /** Deletes the account on its server (friends are told), then everything this browser kept of it: setup shows again. */
+  async deleteAccount(): Promise<void> {
+    await this.#require();
+    // Checked first: an account deleted on its server must not stay behind in storage that cannot be emptied.
+    const clear = this.#clearable();
+    await this.#client.deleteAccount();
+    await this.#reset(clear);
+  }
+
+  #clearable(): () => Promise<void> {
+    if (!this.#store.clear) throw new EmsgError("internal", "This storage cannot be cleared.");
+    return this.#store.clear.bind(this.#store);
+  }
+
+  /** Empties this device's storage and starts a fresh core over it, with no account. */
+  async #reset(clear: () => Promise<void>): Promise<void> {
+    await clear();
     this.#client = this.#newClient();
     for (const attach of this.#subscriptions) attach(this.#client);
     this.#opened = undefined;

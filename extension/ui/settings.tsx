@@ -1,5 +1,8 @@
 import { useEffect, useMemo, useState } from "preact/hooks";
-import type { Address } from "../../shared/address.js";
+import { type Address, domainOf } from "../../shared/address.js";
+import type { DevicesViewModel } from "../../ui/view-models/devices-model.js";
+import { DeleteAccountForm } from "../../ui/views/delete-account-form.js";
+import { DevicesSection } from "../../ui/views/devices-section.js";
 import { ProfileViewModel } from "../../ui/view-models/profile-model.js";
 import { ProfileSection } from "../../ui/views/profile-section.js";
 import { answered } from "./group-requests.js";
@@ -17,14 +20,25 @@ function remoteProfile(self: Address): ProfileViewModel {
   });
 }
 
-export function Settings({ self }: { self: Address }) {
+/** `onDeleted`: the account is gone, on its server and from this browser. */
+export function Settings({ self, devices, onDeleted }: { self: Address; devices: DevicesViewModel; onDeleted(): void }) {
   const [settings, setSettings] = useState<SettingsView | null>(null);
   const [status, setStatus] = useState("");
+  const [deleting, setDeleting] = useState(false);
   const profile = useMemo(() => remoteProfile(self), [self]);
   useEffect(() => {
     void ask({ type: "settings" }).then((reply) => (reply.ok ? setSettings(reply.settings) : setStatus(reply.message)));
     void profile.load();
+    void devices.load();
   }, []);
+  const deleteAccount = async () => {
+    setDeleting(true);
+    setStatus("");
+    const reply = await ask({ type: "delete-account" });
+    setDeleting(false);
+    if (reply.ok) onDeleted();
+    else setStatus(reply.message);
+  };
   const save = async (change: Partial<SettingsView>) => {
     const reply = await ask({ type: "set-settings", ...change });
     if (reply.ok) setSettings(reply.settings);
@@ -52,6 +66,8 @@ export function Settings({ self }: { self: Address }) {
       </label>
       <p class="hint">{t("settings.retentionHint")}</p>
       <p role="status">{status}</p>
+      <DevicesSection devices={devices} t={t} clock={Date.now} />
+      <DeleteAccountForm address={self} domain={domainOf(self)} busy={deleting} onDelete={() => void deleteAccount()} t={t} />
     </section>
   );
 }
