@@ -5,6 +5,7 @@ import type { Store } from "../../shared/client/store.js";
 import type { ClientEvents } from "../../shared/client/context.js";
 import type { Transport } from "../../shared/client/transport.js";
 import { EmsgError } from "../../shared/errors.js";
+import { LocalRecords } from "../../ui/view-models/local-records.js";
 import { logFailure } from "../../ui/view-models/log-failure.js";
 import type { ChatRetention, ChatRetentionView, Connection, FriendState, FriendView, GroupView, SettingsView } from "../messaging/messages.js";
 import { flushPendingFriends, pendingFriends, queueFriend } from "./pending-friends.js";
@@ -244,6 +245,13 @@ export class ClientService {
     const removed = await this.client.expire();
     if (removed.length > 0) this.#changed("messages", removed);
     return removed.length;
+  }
+
+  /** The account sealed with `passphrase` (PROTOCOL §11), with the messages starred on this device, as the export file's text. */
+  async exportAccount(passphrase: string, onProgress: (fraction: number) => void): Promise<string> {
+    await this.#require();
+    const favorites = await new LocalRecords(this.#store).favorites();
+    return JSON.stringify(await this.client.exportAccount(passphrase, { favorites, onProgress }));
   }
 
   /** The core, once this device's account is open: what the chat view models' requests go to. */

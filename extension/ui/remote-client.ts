@@ -49,6 +49,13 @@ function runtimeChannel(): FileChannel {
   };
 }
 
+/** The account sealed with `passphrase` by the background (PROTOCOL §11): the export file's text. */
+export async function sealedExport(passphrase: string, onProgress: (fraction: number) => void): Promise<string> {
+  const answer = await transfer({ kind: "export", passphrase }, { onProgress: (done, total) => onProgress(done / total) });
+  if (!("bytes" in answer)) throw new EmsgError("internal", "EMSG could not do that; try again.");
+  return new TextDecoder().decode(answer.bytes);
+}
+
 /** What the panel asks of the core: the chats' part (ChatClient), safety numbers, nicknames and the account's devices. */
 export type PanelClient = ChatClient & DevicesClient & Pick<EmsgClient, "safetyNumber" | "nicknames" | "setNickname">;
 

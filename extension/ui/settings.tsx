@@ -3,6 +3,10 @@ import { type Address, domainOf } from "../../shared/address.js";
 import type { DevicesViewModel } from "../../ui/view-models/devices-model.js";
 import { DeleteAccountForm } from "../../ui/views/delete-account-form.js";
 import { DevicesSection } from "../../ui/views/devices-section.js";
+import { AccountExportViewModel } from "../../ui/view-models/account-export.js";
+import { ExportForm } from "../../ui/views/export-form.js";
+import { saveTextFile } from "../../ui/views/save-file.js";
+import { sealedExport } from "./remote-client.js";
 import { ProfileViewModel } from "../../ui/view-models/profile-model.js";
 import { ProfileSection } from "../../ui/views/profile-section.js";
 import { answered } from "./group-requests.js";
@@ -26,6 +30,8 @@ export function Settings({ self, devices, onDeleted }: { self: Address; devices:
   const [status, setStatus] = useState("");
   const [deleting, setDeleting] = useState(false);
   const profile = useMemo(() => remoteProfile(self), [self]);
+  // Sealed in the background, which holds the keys; the file is saved from this page.
+  const exporter = useMemo(() => new AccountExportViewModel({ seal: sealedExport, save: saveTextFile }, () => self, Date.now), [self]);
   useEffect(() => {
     void ask({ type: "settings" }).then((reply) => (reply.ok ? setSettings(reply.settings) : setStatus(reply.message)));
     void profile.load();
@@ -67,6 +73,7 @@ export function Settings({ self, devices, onDeleted }: { self: Address; devices:
       <p class="hint">{t("settings.retentionHint")}</p>
       <p role="status">{status}</p>
       <DevicesSection devices={devices} t={t} clock={Date.now} />
+      <ExportForm exporter={exporter} t={t} />
       <DeleteAccountForm address={self} domain={domainOf(self)} busy={deleting} onDelete={() => void deleteAccount()} t={t} />
     </section>
   );

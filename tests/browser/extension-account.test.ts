@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -8,6 +8,7 @@ import { startServers } from "./servers.js";
 import { EmsgClient } from "../../shared/client/client.js";
 import { MemoryStore } from "../../shared/client/store.js";
 import { nodeTransport } from "../../cli/node-transport.js";
+import { readAccountArchive } from "../../shared/account-archive.js";
 import { createInPanel, launchWithExtension, type LoadedExtension } from "./extension-harness.js";
 
 // Ports of this file alone.
@@ -16,11 +17,12 @@ const INSPECTOR_BASE = 20560;
 
 const ALICE = "alice#im.alice.test";
 const BOB = "bob#im.bob.test";
+const PASSPHRASE = "milk and honey";
 
 // Alice's account lives in the extension's side panel. From its Settings she links a second device
 // (a client of the core, as her laptop's), removes it again, stars a message Bob sent and finds it
-// under Favorites, and at last deletes her account, as the PWA lets her.
-describe("devices, favorites and deleting the account in the extension", () => {
+// under Favorites, exports her account, and at last deletes it, as the PWA lets her.
+describe("devices, favorites, the export and deleting the account in the extension", () => {
   let servers: RunningDomains;
   let persistRoot: string;
   let ext: LoadedExtension;
@@ -127,6 +129,28 @@ describe("devices, favorites and deleting the account in the extension", () => {
     await expect.poll(() => favorite.count(), { timeout: 30_000 }).toBe(0);
     await panel.getByText("Star a message to keep it here.", { exact: false }).waitFor();
   }, 240_000);
+
+  it("exports the account, sealed with a passphrase, to a file that opens with Bob and the starred message in it", async () => {
+    await openTab(/Chats/);
+    await panel.getByRole("list", { name: "Chats" }).getByText(BOB).first().click();
+    await panel.getByRole("list", { name: "Messages" }).locator("li").filter({ hasText: "Remember the milk" }).getByRole("button", { name: "Star message" }).click();
+    await openTab(/Settings/);
+    const form = panel.getByTestId("export-account");
+    const button = form.getByRole("button", { name: "Export", exact: true });
+    await form.getByLabel("Export passphrase").fill("short");
+    expect(await button.isDisabled()).toBe(true);
+    await form.getByLabel("Export passphrase").fill(PASSPHRASE);
+    const [download] = await Promise.all([panel.waitForEvent("download", { timeout: 120_000 }), button.click()]);
+    const day = new Date().toISOString().slice(0, 10);
+    expect(download.suggestedFilename()).toBe(`emsg-alice_im.alice.test-${day}.emsg`);
+    await form.getByText(`Saved emsg-alice_im.alice.test-${day}.emsg.`).waitFor({ timeout: 30_000 });
+    const saved = join(persistRoot, "export.emsg");
+    await download.saveAs(saved);
+    const contents = await readAccountArchive(readFileSync(saved, "utf8"), PASSPHRASE);
+    expect(contents.address).toBe(ALICE);
+    expect(contents.friends.map((f) => f.address)).toContain(BOB);
+    expect(contents.favorites.map((f) => f.text)).toEqual(["Remember the milk"]);
+  }, 180_000);
 
   it("deletes the account once its address is typed: the extension is back at setup, and Bob is told she is gone", async () => {
     await openTab(/Settings/);

@@ -1,4 +1,3 @@
-import { useState } from "preact/hooks";
 import type { AppViewModel } from "../../../ui/view-models/app-model.js";
 import type { SettingsViewModel, Strangers } from "../../../ui/view-models/settings-model.js";
 import { RETENTION_CHOICES, readRetention, retentionLabel, retentionValue } from "../../../ui/view-models/settings-form.js";
@@ -10,6 +9,7 @@ import { ImportSection } from "./move-forms.js";
 import { ExtensionSection } from "./extension-section.js";
 import { ProfileSection } from "../../../ui/views/profile-section.js";
 import { DeleteAccountForm } from "../../../ui/views/delete-account-form.js";
+import { ExportForm } from "../../../ui/views/export-form.js";
 
 const STRANGERS: readonly { id: Strangers; label: MessageKey }[] = [
   { id: "accept", label: "settings.strangers.accept" },
@@ -20,7 +20,6 @@ const STRANGERS: readonly { id: Strangers; label: MessageKey }[] = [
 export function SettingsView({ app, settings }: { app: AppViewModel; settings: SettingsViewModel }) {
   useModel(settings);
   const t = app.t;
-  const [exportPass, setExportPass] = useState("");
 
   return (
     <div class="main">
@@ -79,22 +78,7 @@ export function SettingsView({ app, settings }: { app: AppViewModel; settings: S
 
           <ExtensionSection t={t} />
 
-          <form class="card" onSubmit={(e) => { e.preventDefault(); void settings.exportAccount(exportPass); }}>
-            <h3>{t("settings.export")}</h3>
-            <p class="hint">{t("settings.exportHint")}</p>
-            <div class="field">
-              <label for="export-pass">{t("settings.exportPassphrase")}</label>
-              <input id="export-pass" type="password" autoComplete="new-password" value={exportPass} onInput={(e) => setExportPass(e.currentTarget.value)} />
-            </div>
-            {settings.exportPercent !== null ? (
-              <div class="stack" aria-live="polite">
-                <div class="progress" role="progressbar" aria-valuemin={0} aria-valuemax={100} aria-valuenow={settings.exportPercent}><div style={{ width: `${settings.exportPercent}%` }} /></div>
-                <span class="hint">{t("settings.exportProgress", { percent: settings.exportPercent })}</span>
-              </div>
-            ) : null}
-            {settings.exportedFile ? <p class="ok">{t("settings.exportDone", { file: settings.exportedFile })}</p> : null}
-            <div><button type="submit" class="primary" disabled={exportPass.length < 8 || settings.exportPercent !== null}>{t("settings.exportStart")}</button></div>
-          </form>
+          <ExportForm exporter={settings.exporter} t={t} />
 
           <ImportSection app={app} importer={settings.importer} />
 
