@@ -10,6 +10,7 @@ import { MemoryStore } from "../../shared/client/store.js";
 import { nodeTransport } from "../../cli/node-transport.js";
 import { readAccountArchive } from "../../shared/account-archive.js";
 import { createInPanel, launchWithExtension, type LoadedExtension } from "./extension-harness.js";
+import { ARTIFACTS } from "./pwa-harness.js";
 
 // Ports of this file alone.
 const PORT_BASE = 19560;
@@ -46,6 +47,7 @@ describe("devices, favorites, the export and deleting the account in the extensi
     if (persistRoot) rmSync(persistRoot, { recursive: true, force: true });
   });
 
+  const shot = (name: string) => panel.screenshot({ path: join(ARTIFACTS, `extension-${name}.png`), fullPage: true });
   const devices = () => panel.getByTestId("devices");
   const deviceRows = () => devices().getByTestId("device");
   const openTab = async (name: RegExp) => {
@@ -68,6 +70,7 @@ describe("devices, favorites, the export and deleting the account in the extensi
     const code = await devices().getByLabel("Link code").inputValue();
     expect(code).toMatch(/^emsg-link:1:/);
     await expect.poll(() => devices().innerText()).toMatch(/Works for \d+:\d\d more/);
+    await shot("link-offer");
 
     laptop = new EmsgClient({ store: new MemoryStore(), transport: nodeTransport, resolve: servers.resolve });
     await laptop.linkDevice(code, { label: "alice's laptop" });
@@ -119,6 +122,7 @@ describe("devices, favorites, the export and deleting the account in the extensi
     await expect.poll(() => favorite.count(), { timeout: 30_000 }).toBe(1);
     expect(await favorite.innerText()).toContain("Remember the milk");
     expect(await favorite.innerText()).toContain(`with ${BOB}`);
+    await shot("favorites");
 
     // Open chat goes back to the message, still starred.
     await favorite.getByRole("button", { name: "Open chat" }).click();
@@ -144,6 +148,7 @@ describe("devices, favorites, the export and deleting the account in the extensi
     const day = new Date().toISOString().slice(0, 10);
     expect(download.suggestedFilename()).toBe(`emsg-alice_im.alice.test-${day}.emsg`);
     await form.getByText(`Saved emsg-alice_im.alice.test-${day}.emsg.`).waitFor({ timeout: 30_000 });
+    await shot("settings");
     const saved = join(persistRoot, "export.emsg");
     await download.saveAs(saved);
     const contents = await readAccountArchive(readFileSync(saved, "utf8"), PASSPHRASE);
