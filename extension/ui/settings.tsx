@@ -1,14 +1,14 @@
 import { useEffect, useMemo, useState } from "preact/hooks";
 import { type Address, domainOf } from "../../shared/address.js";
+import { AccountExportViewModel } from "../../ui/view-models/account-export.js";
 import type { DevicesViewModel } from "../../ui/view-models/devices-model.js";
+import { ProfileViewModel } from "../../ui/view-models/profile-model.js";
 import { DeleteAccountForm } from "../../ui/views/delete-account-form.js";
 import { DevicesSection } from "../../ui/views/devices-section.js";
-import { AccountExportViewModel } from "../../ui/view-models/account-export.js";
 import { ExportForm } from "../../ui/views/export-form.js";
+import { ProfileSection } from "../../ui/views/profile-section.js";
 import { saveTextFile } from "../../ui/views/save-file.js";
 import { sealedExport } from "./remote-client.js";
-import { ProfileViewModel } from "../../ui/view-models/profile-model.js";
-import { ProfileSection } from "../../ui/views/profile-section.js";
 import { answered } from "./group-requests.js";
 import { readRetention, RETENTION_CHOICES, retentionLabel, retentionValue } from "../../ui/view-models/settings-form.js";
 import type { SettingsView } from "../messaging/messages.js";
@@ -29,6 +29,7 @@ export function Settings({ self, devices, onDeleted }: { self: Address; devices:
   const [settings, setSettings] = useState<SettingsView | null>(null);
   const [status, setStatus] = useState("");
   const [deleting, setDeleting] = useState(false);
+  const [deleteError, setDeleteError] = useState<string | null>(null);
   const profile = useMemo(() => remoteProfile(self), [self]);
   // Sealed in the background, which holds the keys; the file is saved from this page.
   const exporter = useMemo(() => new AccountExportViewModel({ seal: sealedExport, save: saveTextFile }, () => self, Date.now), [self]);
@@ -39,11 +40,11 @@ export function Settings({ self, devices, onDeleted }: { self: Address; devices:
   }, []);
   const deleteAccount = async () => {
     setDeleting(true);
-    setStatus("");
+    setDeleteError(null);
     const reply = await ask({ type: "delete-account" });
     setDeleting(false);
     if (reply.ok) onDeleted();
-    else setStatus(reply.message);
+    else setDeleteError(reply.message);
   };
   const save = async (change: Partial<SettingsView>) => {
     const reply = await ask({ type: "set-settings", ...change });
@@ -74,7 +75,7 @@ export function Settings({ self, devices, onDeleted }: { self: Address; devices:
       <p role="status">{status}</p>
       <DevicesSection devices={devices} t={t} clock={Date.now} />
       <ExportForm exporter={exporter} t={t} />
-      <DeleteAccountForm address={self} domain={domainOf(self)} busy={deleting} onDelete={() => void deleteAccount()} t={t} />
+      <DeleteAccountForm address={self} domain={domainOf(self)} busy={deleting} error={deleteError} onDelete={() => void deleteAccount()} t={t} />
     </section>
   );
 }
