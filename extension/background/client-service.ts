@@ -5,6 +5,7 @@ import type { Store } from "../../shared/client/store.js";
 import type { ClientEvents } from "../../shared/client/context.js";
 import type { Transport } from "../../shared/client/transport.js";
 import { EmsgError } from "../../shared/errors.js";
+import { LocalRecords } from "../../ui/view-models/local-records.js";
 import { logFailure } from "../../ui/view-models/log-failure.js";
 import type { ChatRetention, ChatRetentionView, Connection, FriendState, FriendView, GroupView, SettingsView } from "../messaging/messages.js";
 import { flushPendingFriends, pendingFriends, queueFriend } from "./pending-friends.js";
@@ -21,7 +22,7 @@ export type Change = "friends" | "messages" | "connection" | "account" | "marks"
 export class ClientService {
   #client: EmsgClient;
   readonly #newClient: () => EmsgClient;
-  // What listens to the core, attached again to the fresh core that follows a removed device's reset.
+  // What listens to the core, attached again to the fresh core that follows a reset (device removed, account deleted).
   readonly #subscriptions: Array<(client: EmsgClient) => void> = [];
   readonly #store: Store & { clear?(): Promise<void> };
   #opened: Promise<boolean> | undefined;
@@ -57,15 +58,36 @@ export class ClientService {
 
   /**
    * Deletes everything this device holds, once its server said it was removed from its account
-   * (the only reset the extension offers: an account still here is deleted with it elsewhere, not
-   * dropped from a device). Setup shows again; linking again makes a new device.
+   * (an account still here is never just dropped from a device: it is deleted, `deleteAccount`).
+   * Setup shows again; linking again makes a new device.
    */
   async forgetRemoved(): Promise<void> {
     if (!this.#client.removed) throw new EmsgError("forbidden", "Only a device removed from its account is cleared this way.");
-    if (!this.#store.clear) throw new EmsgError("internal", "This storage cannot be cleared.");
+    const clear = this.#clearable();
     this.#client.disconnect();
-    const clear = this.#store.clear.bind(this.#store);
+    // Through the core, which drops the files kept for uploads with the rest.
     await this.#client.clearDevice(clear);
+    this.#restart();
+  }
+
+  /** Deletes the account on its server (friends are told), then everything this browser kept of it: setup shows again. */
+  async deleteAccount(): Promise<void> {
+    await this.#require();
+    // Checked first: an account deleted on its server must not stay behind in storage that cannot be emptied.
+    const clear = this.#clearable();
+    // The core drops the files kept for uploads as it deletes the account.
+    await this.#client.deleteAccount();
+    await clear();
+    this.#restart();
+  }
+
+  #clearable(): () => Promise<void> {
+    if (!this.#store.clear) throw new EmsgError("internal", "This storage cannot be cleared.");
+    return this.#store.clear.bind(this.#store);
+  }
+
+  /** A fresh core over this device's emptied storage, with no account. */
+  #restart(): void {
     this.#client = this.#newClient();
     for (const attach of this.#subscriptions) attach(this.#client);
     this.#opened = undefined;
@@ -226,6 +248,13 @@ export class ClientService {
     const removed = await this.client.expire();
     if (removed.length > 0) this.#changed("messages", removed);
     return removed.length;
+  }
+
+  /** The account sealed with `passphrase` (PROTOCOL §11), with the messages starred on this device, as the export file's text. */
+  async exportAccount(passphrase: string, onProgress: (fraction: number) => void): Promise<string> {
+    await this.#require();
+    const favorites = await new LocalRecords(this.#store).favorites();
+    return JSON.stringify(await this.client.exportAccount(passphrase, { favorites, onProgress }));
   }
 
   /** The core, once this device's account is open: what the chat view models' requests go to. */

@@ -37,7 +37,7 @@ interface Answering {
 }
 
 /**
- * Uploads and downloads for the extension's own pages (messaging/file-port.ts). Only a page of this
+ * Uploads, downloads and the account's export for the extension's own pages (messaging/file-port.ts). Only a page of this
  * extension can reach its service worker this way, and its URL is checked all the same; each request
  * is validated, and the transfer keeps the worker alive until it ends.
  */
@@ -91,6 +91,11 @@ async function transfer(service: ClientService, request: FileRequest, signal: Ab
   const onProgress = (done: number, total: number) => send({ progress: [done, total] });
   try {
     const core = await service.core();
+    if (request.kind === "export") {
+      const text = await service.exportAccount(request.passphrase, (fraction) => onProgress(Math.round(fraction * 1000), 1000));
+      const buffer = new TextEncoder().encode(text).buffer as ArrayBuffer;
+      return send({ bytes: buffer }, [buffer]);
+    }
     if (request.kind === "download") {
       const bytes = await core.downloadAttachment(request.id, { signal, onProgress });
       // Handed over, not copied: the buffer is the page's from here on.

@@ -151,6 +151,16 @@ export async function handleRequest(raw: unknown, sender: SenderInfo, self: Self
         return { ok: true, profile: (await (await service.core()).profile()) ?? null };
       case "set-profile":
         return { ok: true, profile: await (await service.core()).setProfile(request.name, request.avatar) };
+      case "devices":
+        return { ok: true, devices: await (await service.core()).devices() };
+      case "start-device-link":
+        return { ok: true, offer: await (await service.core()).startDeviceLink() };
+      case "remove-device":
+        await (await service.core()).removeDevice(request.deviceId);
+        return { ok: true, done: true };
+      case "delete-account":
+        await service.deleteAccount();
+        return { ok: true, done: true };
       case "set-settings": {
         const { type: _type, ...change } = request;
         return { ok: true, settings: await service.setSettings(change) };

@@ -28,6 +28,8 @@ export const FileRequestSchema = v.variant("kind", [
     }),
   }),
   v.object({ kind: v.literal("download"), id: Text(100) }),
+  // The account sealed with a passphrase (PROTOCOL §11): a file the background makes, with history it may be large.
+  v.object({ kind: v.literal("export"), passphrase: Text(1000) }),
 ]);
 
 export type FileRequest = v.InferOutput<typeof FileRequestSchema>;

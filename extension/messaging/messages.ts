@@ -1,5 +1,5 @@
 import * as v from "valibot";
-import type { ConversationSummary, Friend, MessageRecord } from "../../shared/client/index.js";
+import type { ConversationSummary, DeviceInfo, DeviceLinkOffer, Friend, MessageRecord } from "../../shared/client/index.js";
 import type { ClientEvents, UploadProgress } from "../../shared/client/context.js";
 import type { Address } from "../../shared/address.js";
 import { AvatarSchema, type Profile } from "../../shared/profile.js";
@@ -71,6 +71,12 @@ export const RequestSchema = v.variant("type", [
   // This account's display name and avatar (PROTOCOL §8.2); `avatar` null removes it, absent keeps it.
   v.object({ type: v.literal("profile") }),
   v.object({ type: v.literal("set-profile"), name: Text(400), avatar: v.optional(v.nullable(AvatarSchema)) }),
+  // This account's devices (PROTOCOL §6): listed, a link code for a new one, another one removed.
+  v.object({ type: v.literal("devices") }),
+  v.object({ type: v.literal("start-device-link") }),
+  v.object({ type: v.literal("remove-device"), deviceId: Id }),
+  // Deletes the account on its server (friends are told) and everything this browser keeps of it.
+  v.object({ type: v.literal("delete-account") }),
   v.object({
     type: v.literal("set-settings"),
     strangers: v.optional(v.picklist(["accept", "refuse", "review"])),
@@ -163,11 +169,15 @@ export interface ReplyOf {
   "set-nickname": Reply<{ nickname: string | null }>;
   profile: Reply<{ profile: Profile | null }>;
   "set-profile": Reply<{ profile: Profile }>;
+  devices: Reply<{ devices: DeviceInfo[] }>;
+  "start-device-link": Reply<{ offer: DeviceLinkOffer }>;
+  "remove-device": Reply<{ done: true }>;
+  "delete-account": Reply<{ done: true }>;
 }
 
 /** The core's events the chat view models follow, passed on by the background to its own pages as they happen. */
-export type ForwardedEvent = "message" | "status" | "typing" | "conversation" | "path" | "profile" | "nickname" | "friend" | "upload" | "catchUp";
-export const FORWARDED_EVENTS: readonly ForwardedEvent[] = ["message", "status", "typing", "conversation", "path", "profile", "nickname", "friend", "upload", "catchUp"];
+export type ForwardedEvent = "message" | "status" | "typing" | "conversation" | "path" | "profile" | "nickname" | "friend" | "upload" | "catchUp" | "devices";
+export const FORWARDED_EVENTS: readonly ForwardedEvent[] = ["message", "status", "typing", "conversation", "path", "profile", "nickname", "friend", "upload", "catchUp", "devices"];
 
 export interface EventNotice<K extends ForwardedEvent = ForwardedEvent> {
   type: "emsg-event";

@@ -4,6 +4,9 @@ import type { ReplyOf } from "../messaging/messages.js";
 import { catchUpBanner, type LinkState, type RemovedChoice } from "../../ui/view-models/connectivity.js";
 import { RemovedDeviceNotice } from "../../ui/views/removed-device.js";
 import { ChatsViewModel } from "../../ui/view-models/chats-model.js";
+import { DevicesViewModel } from "../../ui/view-models/devices-model.js";
+import { FavoritesViewModel } from "../../ui/view-models/favorites-model.js";
+import { FavoritesList } from "../../ui/views/favorites-list.js";
 import { FriendTrustList } from "../../ui/view-models/friend-trust.js";
 import { SafetyViewModel } from "../../ui/view-models/safety-model.js";
 import { SafetyDialog } from "../../ui/views/safety-dialog.js";
@@ -16,9 +19,9 @@ import { ask, onCatchUp, onChanged } from "./panel-api.js";
 import { Settings } from "./settings.js";
 import { Setup } from "./setup.js";
 
-type Tab = "chats" | "friends" | "settings";
-const TABS: readonly Tab[] = ["chats", "friends", "settings"];
-const TAB_LABEL: Record<Tab, string> = { chats: t("chats.title"), friends: t("friends.title"), settings: t("settings.title") };
+type Tab = "chats" | "friends" | "favorites" | "settings";
+const TABS: readonly Tab[] = ["chats", "friends", "favorites", "settings"];
+const TAB_LABEL: Record<Tab, string> = { chats: t("chats.title"), friends: t("friends.title"), favorites: t("favorites.title"), settings: t("settings.title") };
 
 /** The popup and the side panel: the same app, the panel with more room. */
 export function App({ layout }: { layout: "popup" | "panel" }) {
@@ -28,6 +31,8 @@ export function App({ layout }: { layout: "popup" | "panel" }) {
   const [setupStart, setSetupStart] = useState<RemovedChoice>("welcome");
   const [forgetting, setForgetting] = useState(false);
   const [forgetError, setForgetError] = useState<string | null>(null);
+  // The account was deleted from Settings: setup says so above its form.
+  const [deleted, setDeleted] = useState(false);
   const refresh = () => void ask({ type: "status" }).then(setStatus);
   // The backlog the background reads after a wake-up, as the PWA's strip shows it: "Catching up… 3,200 of 10,000".
   const [backlog, setBacklog] = useState<{ done: number; total: number } | null>(null);
@@ -38,11 +43,23 @@ export function App({ layout }: { layout: "popup" | "panel" }) {
     return onChanged((what) => what !== "messages" && refresh());
   }, []);
   const account = status?.ok ? status.account : null;
+  // An account made or linked since: the deletion is old news.
+  useEffect(() => {
+    if (account) setDeleted(false);
+  }, [account]);
   const link = useRef<LinkState>("connecting");
   if (status?.ok) link.current = status.connection === "none" ? "connecting" : status.connection;
-  // The chat list, the open chat and friends' trust: the PWA's view models, asking the background for the core.
-  const ctx = useMemo(() => (account ? chatContext(account as Address, () => link.current) : null), [account]);
+  // The chat list, the open chat, friends' trust, starred messages and devices: the PWA's view models, asking the background for the core.
+  const favoritesShown = useRef<FavoritesViewModel | null>(null);
+  const ctx = useMemo(() => (account ? chatContext(account as Address, () => link.current, () => void favoritesShown.current?.load()) : null), [account]);
   const chats = useMemo(() => (ctx ? new ChatsViewModel(ctx) : null), [ctx]);
+  const favorites = useMemo(() => (ctx ? new FavoritesViewModel(ctx, (id) => chats?.conversation?.unstarred(id)) : null), [ctx, chats]);
+  favoritesShown.current = favorites;
+  useEffect(() => {
+    if (tab === "favorites") void favorites?.load();
+  }, [tab, favorites]);
+  // Made once per account: it listens to the core's device events for as long as the panel is open.
+  const devices = useMemo(() => (ctx ? new DevicesViewModel(ctx) : null), [ctx]);
   const trust = useMemo(() => (ctx ? new FriendTrustList(ctx.client, ctx.records) : null), [ctx]);
   // Read at once, not when Friends opens: the first key seen for each friend is what a changed one is told from.
   useEffect(() => void trust?.load(), [trust]);
@@ -86,6 +103,7 @@ export function App({ layout }: { layout: "popup" | "panel" }) {
     return (
       <main class={layout}>
         <h1>{t("app.name")}</h1>
+        {deleted ? <p role="status" data-testid="account-deleted">{t("settings.deleted")}</p> : null}
         <Setup queued={status.friends.map((f) => f.address)} onDone={refresh} link={setupStart === "link"} />
       </main>
     );
@@ -127,7 +145,14 @@ export function App({ layout }: { layout: "popup" | "panel" }) {
           </nav>
           {tab === "chats" && chats && <Chats self={self} chats={chats} friends={status.friends} />}
           {tab === "friends" && chats && trust && <Friends self={self} friends={status.friends} people={chats.people} trust={trust} onOpenChat={openChat} onSafety={showSafety} />}
-          {tab === "settings" && <Settings self={self} />}
+          {tab === "favorites" && favorites && <FavoritesList favorites={favorites} t={t} onOpen={openChat} />}
+          {tab === "settings" && devices && (
+            <Settings self={self} devices={devices} onDeleted={() => {
+              setDeleted(true);
+              setTab("chats");
+              refresh();
+            }} />
+          )}
         </>
       )}
       {/* No scanner: Chrome shows no camera prompt in a side panel or popup, so numbers are compared and our code shown. */}

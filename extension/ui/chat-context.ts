@@ -23,10 +23,11 @@ export type PanelContext = ChatContext & SafetyContext & { readonly client: Pane
 
 /**
  * What the shared view models work with in the panel and popup: the core through the background,
- * and this device's own records (drafts, pinned and muted chats, keys seen and verified) in the
- * extension's storage, where the background reads the muted ones before it notifies.
+ * and this device's own records (drafts, pinned and muted chats, starred messages, keys seen and
+ * verified) in the extension's storage, where the background reads the muted ones before it notifies.
+ * `favoritesChanged`: a star changed in a chat, so the starred list reads them again.
  */
-export function chatContext(self: Address, link: () => LinkState): PanelContext {
+export function chatContext(self: Address, link: () => LinkState, favoritesChanged: () => void): PanelContext {
   return {
     client: remoteClient(self),
     records: new PanelRecords(new ExtensionStore(browser.storage.local)),
@@ -36,8 +37,7 @@ export function chatContext(self: Address, link: () => LinkState): PanelContext 
       return link();
     },
     now: () => Date.now(),
-    // The extension keeps no list of starred messages to bring up to date.
-    favoritesChanged: () => undefined,
+    favoritesChanged,
     runExpiry: async () => answered(await ask({ type: "expire" })).removed,
     ownAccountKey: async () => answered(await ask({ type: "account-key" })).accountKey,
   };

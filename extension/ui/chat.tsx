@@ -11,6 +11,7 @@ import { useTimelineFollow } from "../../ui/views/timeline-follow.js";
 import { JumpToNewest, useReadWhenSeen, useUnreadStart } from "../../ui/views/newest-message.js";
 import { useShownMessage } from "../../ui/views/shown-message.js";
 import { PersonAvatar } from "../../ui/views/person-avatar.js";
+import { StarButton } from "../../ui/views/star-button.js";
 import { ChatRetention } from "./chat-retention.js";
 import { GroupInfo } from "./group-info.js";
 import { t } from "./i18n.js";
@@ -94,6 +95,7 @@ export function Chat({ chats, conversation, onSafety }: { chats: ChatsViewModel;
               {item.attachment && !item.deleted ? <AttachmentBody id={item.id} attachment={item.attachment} files={files} t={t} unsent={item.failure?.unsent} /> : <MessageBody item={item} conversation={conversation} t={t} />}{" "}
               <span class="meta">
                 <MessageActions item={item} conversation={conversation} t={t} />
+                <StarButton id={item.id} starred={item.starred} conversation={conversation} t={t} />
                 <span class="stamp">{item.time} {offersRetry(item, conversation) ? <RetryTick item={item} conversation={conversation} t={t} class="tick" /> : item.tick && <span aria-label={item.statusLabel} data-status={item.status}>{item.tick}</span>}</span>
               </span>
               <SendFailure item={item} conversation={conversation} t={t} />

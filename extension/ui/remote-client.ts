@@ -6,6 +6,7 @@ import type { MessagePath } from "../../shared/client/index.js";
 import { EmsgError, isErrorCode } from "../../shared/errors.js";
 import type { ChatClient } from "../../ui/view-models/chat-context.js";
 import type { EmsgClient } from "../../ui/view-models/core-types.js";
+import type { DevicesClient } from "../../ui/view-models/devices-model.js";
 import { FILE_PORT, type FileAnswer, type FileChannel, type FileEnd, type FileRequest, requestFile } from "../messaging/file-port.js";
 import { answered, groupRequests } from "./group-requests.js";
 import { t } from "./i18n.js";
@@ -48,8 +49,15 @@ function runtimeChannel(): FileChannel {
   };
 }
 
-/** What the panel asks of the core: the chats' part (ChatClient), safety numbers and nicknames. */
-export type PanelClient = ChatClient & Pick<EmsgClient, "safetyNumber" | "nicknames" | "setNickname">;
+/** The account sealed with `passphrase` by the background (PROTOCOL §11): the export file's text. */
+export async function sealedExport(passphrase: string, onProgress: (fraction: number) => void): Promise<string> {
+  const answer = await transfer({ kind: "export", passphrase }, { onProgress: (done, total) => onProgress(done / total) });
+  if (!("bytes" in answer)) throw new EmsgError("internal", "EMSG could not do that; try again.");
+  return new TextDecoder().decode(answer.bytes);
+}
+
+/** What the panel asks of the core: the chats' part (ChatClient), safety numbers, nicknames and the account's devices. */
+export type PanelClient = ChatClient & DevicesClient & Pick<EmsgClient, "safetyNumber" | "nicknames" | "setNickname">;
 
 /**
  * The client core as the shared view models use it (PanelClient), for a page of the extension:
@@ -71,6 +79,11 @@ export function remoteClient(self: Address): PanelClient {
     ...groupRequests(self),
     events,
     pathOf: (conversation) => paths.get(conversation) ?? "relay",
+    // The keys stay in the background: while the server cannot be asked, the device list says why instead.
+    account: undefined,
+    devices: async () => answered(await ask({ type: "devices" })).devices,
+    startDeviceLink: async () => answered(await ask({ type: "start-device-link" })).offer,
+    removeDevice: async (deviceId) => void answered(await ask({ type: "remove-device", deviceId })),
     profiles: async () => new Map(answered(await ask({ type: "profiles" })).profiles),
     nicknames: async () => new Map(answered(await ask({ type: "nicknames" })).nicknames),
     setNickname: async (address, nickname) => answered(await ask({ type: "set-nickname", address, nickname: nickname ?? "" })).nickname,

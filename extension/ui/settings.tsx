@@ -1,7 +1,14 @@
 import { useEffect, useMemo, useState } from "preact/hooks";
-import type { Address } from "../../shared/address.js";
+import { type Address, domainOf } from "../../shared/address.js";
+import { AccountExportViewModel } from "../../ui/view-models/account-export.js";
+import type { DevicesViewModel } from "../../ui/view-models/devices-model.js";
 import { ProfileViewModel } from "../../ui/view-models/profile-model.js";
+import { DeleteAccountForm } from "../../ui/views/delete-account-form.js";
+import { DevicesSection } from "../../ui/views/devices-section.js";
+import { ExportForm } from "../../ui/views/export-form.js";
 import { ProfileSection } from "../../ui/views/profile-section.js";
+import { saveTextFile } from "../../ui/views/save-file.js";
+import { sealedExport } from "./remote-client.js";
 import { answered } from "./group-requests.js";
 import { readRetention, RETENTION_CHOICES, retentionLabel, retentionValue } from "../../ui/view-models/settings-form.js";
 import type { SettingsView } from "../messaging/messages.js";
@@ -17,14 +24,28 @@ function remoteProfile(self: Address): ProfileViewModel {
   });
 }
 
-export function Settings({ self }: { self: Address }) {
+/** `onDeleted`: the account is gone, on its server and from this browser. */
+export function Settings({ self, devices, onDeleted }: { self: Address; devices: DevicesViewModel; onDeleted(): void }) {
   const [settings, setSettings] = useState<SettingsView | null>(null);
   const [status, setStatus] = useState("");
+  const [deleting, setDeleting] = useState(false);
+  const [deleteError, setDeleteError] = useState<string | null>(null);
   const profile = useMemo(() => remoteProfile(self), [self]);
+  // Sealed in the background, which holds the keys; the file is saved from this page.
+  const exporter = useMemo(() => new AccountExportViewModel({ seal: sealedExport, save: saveTextFile }, () => self, Date.now), [self]);
   useEffect(() => {
     void ask({ type: "settings" }).then((reply) => (reply.ok ? setSettings(reply.settings) : setStatus(reply.message)));
     void profile.load();
+    void devices.load();
   }, []);
+  const deleteAccount = async () => {
+    setDeleting(true);
+    setDeleteError(null);
+    const reply = await ask({ type: "delete-account" });
+    setDeleting(false);
+    if (reply.ok) onDeleted();
+    else setDeleteError(reply.message);
+  };
   const save = async (change: Partial<SettingsView>) => {
     const reply = await ask({ type: "set-settings", ...change });
     if (reply.ok) setSettings(reply.settings);
@@ -52,6 +73,9 @@ export function Settings({ self }: { self: Address }) {
       </label>
       <p class="hint">{t("settings.retentionHint")}</p>
       <p role="status">{status}</p>
+      <DevicesSection devices={devices} t={t} clock={Date.now} />
+      <ExportForm exporter={exporter} t={t} />
+      <DeleteAccountForm address={self} domain={domainOf(self)} busy={deleting} error={deleteError} onDelete={() => void deleteAccount()} t={t} />
     </section>
   );
 }

@@ -50,7 +50,7 @@ describe("the background answering pages, popup and panel", () => {
       { type: "set-settings", retentionDays: 1.5 },
       { type: "create-group", title: "Weekend", members: "bob#im.b.org" },
       { type: "Status" },
-      { type: "delete-account" },
+      { type: "remove-device" },
       null,
       "status",
       ["status"],

@@ -1,6 +1,6 @@
 import { renderSVG } from "uqr";
-import type { AppContext } from "./app-context.js";
-import type { DeviceInfo, DeviceLinkOffer } from "./core-types.js";
+import type { Locale } from "../i18n/translate.js";
+import type { DeviceInfo, DeviceLinkOffer, EmsgClient } from "./core-types.js";
 import { errorSentence } from "./error-text.js";
 import { Observable } from "./observable.js";
 import { formatLocale } from "./time-format.js";
@@ -30,6 +30,19 @@ export function countdown(expires: number, now: number): string {
   return `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, "0")}`;
 }
 
+/**
+ * What the device list asks of the core: the core itself in the PWA; in the extension, requests to
+ * its background, which holds no `account` to show this device from while the server is away.
+ */
+export type DevicesClient = Pick<EmsgClient, "devices" | "startDeviceLink" | "removeDevice" | "account"> & {
+  readonly events: Pick<EmsgClient["events"], "on">;
+};
+
+export interface DevicesContext {
+  readonly client: DevicesClient;
+  readonly locale: Locale;
+}
+
 function rowOf(device: DeviceInfo, locale: string): DeviceRow {
   return {
     deviceId: device.deviceId,
@@ -44,7 +57,7 @@ function rowOf(device: DeviceInfo, locale: string): DeviceRow {
  * core), linking a new device with a code shown as text and QR, and removing a device.
  */
 export class DevicesViewModel extends Observable {
-  readonly #ctx: AppContext;
+  readonly #ctx: DevicesContext;
   rows: DeviceRow[] = [];
   offer: LinkOfferView | null = null;
   /** The label of the device that just joined through the offer shown, while it is on the account. */
@@ -54,7 +67,7 @@ export class DevicesViewModel extends Observable {
   error: string | null = null;
   busy = false;
 
-  constructor(ctx: AppContext) {
+  constructor(ctx: DevicesContext) {
     super();
     this.#ctx = ctx;
     ctx.client.events.on("devices", ({ change, deviceId }) => void this.#onChange(change, deviceId));

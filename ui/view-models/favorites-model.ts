@@ -1,4 +1,5 @@
 import type { AppContext } from "./app-context.js";
+import type { EmsgClient } from "./core-types.js";
 import type { Favorite } from "./local-records.js";
 import { Observable } from "./observable.js";
 import { clockTime, dayLabel } from "./time-format.js";
@@ -23,13 +24,16 @@ export function favoriteRow(favorite: Favorite, now: number, ctx: Pick<AppContex
   };
 }
 
+/** What the starred list reads: this device's records, and the address that is "you". */
+export type FavoritesContext = Pick<AppContext, "records" | "locale" | "t" | "now"> & { readonly client: Pick<EmsgClient, "address"> };
+
 /** Starred messages, newest first; they are copies, so they stay after the messages expire. */
 export class FavoritesViewModel extends Observable {
-  readonly #ctx: AppContext;
+  readonly #ctx: FavoritesContext;
   readonly #onUnstar: (id: string) => void;
   #favorites: Favorite[] = [];
 
-  constructor(ctx: AppContext, onUnstar: (id: string) => void) {
+  constructor(ctx: FavoritesContext, onUnstar: (id: string) => void) {
     super();
     this.#ctx = ctx;
     this.#onUnstar = onUnstar;

@@ -1,3 +1,4 @@
+import { AccountExportViewModel } from "./account-export.js";
 import { ImportViewModel, restoreFavorites } from "./account-import.js";
 import type { AppContext } from "./app-context.js";
 import type { AccountSettings } from "./core-types.js";
@@ -6,7 +7,6 @@ import { errorSentence } from "./error-text.js";
 import { Observable } from "./observable.js";
 import { ProfileViewModel } from "./profile-model.js";
 import type { Permission, PlatformPort } from "./platform-port.js";
-import { exportFileName, progressPercent } from "./settings-form.js";
 
 export type Strangers = AccountSettings["strangers"];
 
@@ -22,8 +22,8 @@ export class SettingsViewModel extends Observable {
   readonly devices: DevicesViewModel;
   saved = false;
   error: string | null = null;
-  exportPercent: number | null = null;
-  exportedFile: string | null = null;
+  /** The whole account sealed into a file, to move it to another server or device. */
+  readonly exporter: AccountExportViewModel;
   /** Moves an exported (old) account into this one: its friends are restored and told. */
   readonly importer: ImportViewModel;
   /** The display name and avatar friends and groups see (PROTOCOL §8.2). */
@@ -36,6 +36,10 @@ export class SettingsViewModel extends Observable {
     this.devices = new DevicesViewModel(ctx);
     this.devices.subscribe(() => this.changed());
     this.profile = new ProfileViewModel(ctx.client);
+    const seal = async (passphrase: string, onProgress: (fraction: number) => void) =>
+      JSON.stringify(await ctx.client.exportAccount(passphrase, { favorites: await ctx.records.favorites(), onProgress }));
+    this.exporter = new AccountExportViewModel({ seal, save: (name, text) => platform.saveFile(name, text) }, () => ctx.client.address, () => ctx.now());
+    this.exporter.subscribe(() => this.changed());
     this.importer = new ImportViewModel(() => ctx.t, async (archive, passphrase, _name, onProgress) => {
       const result = await ctx.client.importAccount(archive, passphrase, undefined, { onProgress });
       await restoreFavorites(ctx.records, result, ctx.now());
@@ -107,32 +111,5 @@ export class SettingsViewModel extends Observable {
   async enableNotifications(): Promise<void> {
     this.notifications = await this.#platform.askPermission();
     this.changed();
-  }
-
-  async exportAccount(passphrase: string): Promise<void> {
-    this.exportPercent = 0;
-    this.exportedFile = null;
-    this.error = null;
-    this.changed();
-    try {
-      const archive = await this.#ctx.client.exportAccount(passphrase, {
-        favorites: await this.#ctx.records.favorites(),
-        onProgress: (fraction) => {
-          const percent = progressPercent(fraction * 1000, 1000);
-          if (percent !== this.exportPercent) {
-            this.exportPercent = percent;
-            this.changed();
-          }
-        },
-      });
-      const name = exportFileName(this.#ctx.client.address, this.#ctx.now());
-      this.#platform.saveFile(name, JSON.stringify(archive));
-      this.exportedFile = name;
-    } catch (error) {
-      this.error = errorSentence(error);
-    } finally {
-      this.exportPercent = null;
-      this.changed();
-    }
   }
 }

@@ -10,6 +10,7 @@ import { IdbStore } from "./idb-store.js";
 import { IdbKeptUploads } from "../../../ui/platform/kept-uploads.js";
 import { createVault, openVault, vaultMode } from "./key-vault.js";
 import { askNotificationPermission, notificationPermission, notify } from "./notifier.js";
+import { saveTextFile } from "../../../ui/views/save-file.js";
 
 // Direct channels (path 3) between browsers; ICE servers come from the build's configuration.
 const peers = browserPeers(iceServersFrom(import.meta.env.VITE_EMSG_ICE_SERVERS as string | undefined));
@@ -114,10 +115,7 @@ export class BrowserPlatform implements PlatformPort {
   }
 
   saveFile(name: string, text: string): void {
-    const url = URL.createObjectURL(new Blob([text], { type: "application/json" }));
-    const link = Object.assign(document.createElement("a"), { href: url, download: name });
-    link.click();
-    setTimeout(() => URL.revokeObjectURL(url), 10_000);
+    saveTextFile(name, text);
   }
 }
 

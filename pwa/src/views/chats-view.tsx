@@ -2,7 +2,7 @@ import type { AppViewModel } from "../../../ui/view-models/app-model.js";
 import type { ChatsViewModel } from "../../../ui/view-models/chats-model.js";
 import { ConversationView } from "./conversation-view.js";
 import { GroupDialog } from "./group-dialog.js";
-import { Icon } from "./icons.js";
+import { Icon } from "../../../ui/views/icons.js";
 import { NewGroupDialog } from "./new-group-dialog.js";
 import { useModel } from "../../../ui/views/use-model.js";
 import { ChatSearchField, SearchHits } from "../../../ui/views/chat-search.js";

@@ -11,8 +11,9 @@ import { JumpToNewest, useReadWhenSeen, useUnreadStart } from "../../../ui/views
 import { useShownMessage } from "../../../ui/views/shown-message.js";
 import { AttachmentBody, TransferBar } from "../../../ui/views/attachment-parts.js";
 import { AttachButtons, composerKeyDown, TypingLine, useComposeFocus, useFileSending, useGrowingField } from "../../../ui/views/composer-parts.js";
-import { Icon } from "./icons.js";
+import { Icon } from "../../../ui/views/icons.js";
 import { PersonAvatar } from "../../../ui/views/person-avatar.js";
+import { StarButton } from "../../../ui/views/star-button.js";
 
 export function ConversationView({ app, chats, conversation }: { app: AppViewModel; chats: ChatsViewModel; conversation: ConversationViewModel }) {
   useModel(conversation);
@@ -121,9 +122,7 @@ export function ConversationView({ app, chats, conversation }: { app: AppViewMod
                 {item.attachment && !item.deleted ? <AttachmentBody id={item.id} attachment={item.attachment} files={files} t={t} unsent={item.failure?.unsent} /> : <MessageBody item={item} conversation={conversation} t={t} />}
                 <span class="meta">
                   <MessageActions item={item} conversation={conversation} t={t} />
-                  <button type="button" class="icon star" aria-pressed={item.starred} aria-label={item.starred ? t("conv.unstar") : t("conv.star")} onClick={() => void conversation.toggleStar(item.id)}>
-                    <Icon name="star" size={14} filled={item.starred} />
-                  </button>
+                  <StarButton id={item.id} starred={item.starred} conversation={conversation} t={t} />
                   <time>{item.time}</time>
                   {offersRetry(item, conversation) ? (
                     <RetryTick item={item} conversation={conversation} t={t} class={`tick ${item.status}`} />

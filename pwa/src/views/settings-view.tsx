@@ -1,14 +1,15 @@
-import { useState } from "preact/hooks";
 import type { AppViewModel } from "../../../ui/view-models/app-model.js";
 import type { SettingsViewModel, Strangers } from "../../../ui/view-models/settings-model.js";
-import { RETENTION_CHOICES, deletionConfirmed, readRetention, retentionLabel, retentionValue } from "../../../ui/view-models/settings-form.js";
+import { RETENTION_CHOICES, readRetention, retentionLabel, retentionValue } from "../../../ui/view-models/settings-form.js";
 import { LOCALES, isLocale } from "../../../ui/i18n/translate.js";
 import type { MessageKey } from "../../../ui/i18n/en.js";
 import { useModel } from "../../../ui/views/use-model.js";
-import { DevicesSection } from "./devices-section.js";
+import { DevicesSection } from "../../../ui/views/devices-section.js";
 import { ImportSection } from "./move-forms.js";
 import { ExtensionSection } from "./extension-section.js";
 import { ProfileSection } from "../../../ui/views/profile-section.js";
+import { DeleteAccountForm } from "../../../ui/views/delete-account-form.js";
+import { ExportForm } from "../../../ui/views/export-form.js";
 
 const STRANGERS: readonly { id: Strangers; label: MessageKey }[] = [
   { id: "accept", label: "settings.strangers.accept" },
@@ -19,8 +20,6 @@ const STRANGERS: readonly { id: Strangers; label: MessageKey }[] = [
 export function SettingsView({ app, settings }: { app: AppViewModel; settings: SettingsViewModel }) {
   useModel(settings);
   const t = app.t;
-  const [exportPass, setExportPass] = useState("");
-  const [confirm, setConfirm] = useState("");
 
   return (
     <div class="main">
@@ -75,38 +74,15 @@ export function SettingsView({ app, settings }: { app: AppViewModel; settings: S
             {settings.notifications === "default" ? <button type="button" onClick={() => void settings.enableNotifications()}>{t("settings.notifications.enable")}</button> : null}
           </section>
 
-          <DevicesSection app={app} devices={settings.devices} />
+          <DevicesSection devices={settings.devices} t={t} clock={() => app.now()} />
 
           <ExtensionSection t={t} />
 
-          <form class="card" onSubmit={(e) => { e.preventDefault(); void settings.exportAccount(exportPass); }}>
-            <h3>{t("settings.export")}</h3>
-            <p class="hint">{t("settings.exportHint")}</p>
-            <div class="field">
-              <label for="export-pass">{t("settings.exportPassphrase")}</label>
-              <input id="export-pass" type="password" autoComplete="new-password" value={exportPass} onInput={(e) => setExportPass(e.currentTarget.value)} />
-            </div>
-            {settings.exportPercent !== null ? (
-              <div class="stack" aria-live="polite">
-                <div class="progress" role="progressbar" aria-valuemin={0} aria-valuemax={100} aria-valuenow={settings.exportPercent}><div style={{ width: `${settings.exportPercent}%` }} /></div>
-                <span class="hint">{t("settings.exportProgress", { percent: settings.exportPercent })}</span>
-              </div>
-            ) : null}
-            {settings.exportedFile ? <p class="ok">{t("settings.exportDone", { file: settings.exportedFile })}</p> : null}
-            <div><button type="submit" class="primary" disabled={exportPass.length < 8 || settings.exportPercent !== null}>{t("settings.exportStart")}</button></div>
-          </form>
+          <ExportForm exporter={settings.exporter} t={t} />
 
           <ImportSection app={app} importer={settings.importer} />
 
-          <form class="card danger-zone" onSubmit={(e) => { e.preventDefault(); if (deletionConfirmed(confirm, app.address)) void app.deleteAccount(); }}>
-            <h3>{t("settings.delete")}</h3>
-            <p class="hint">{t("settings.deleteHint", { domain: app.domain })}</p>
-            <div class="field">
-              <label for="delete-confirm">{t("settings.deleteConfirm", { address: app.address })}</label>
-              <input id="delete-confirm" type="text" autoComplete="off" spellcheck={false} value={confirm} onInput={(e) => setConfirm(e.currentTarget.value)} />
-            </div>
-            <div><button type="submit" class="danger solid" disabled={!deletionConfirmed(confirm, app.address) || app.busy}>{t("settings.deleteButton")}</button></div>
-          </form>
+          <DeleteAccountForm address={app.address} domain={app.domain} busy={app.busy} onDelete={() => void app.deleteAccount()} t={t} />
         </div>
       </div>
     </div>

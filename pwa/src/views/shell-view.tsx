@@ -7,7 +7,7 @@ import { SettingsView } from "./settings-view.js";
 import { SafetyDialog } from "../../../ui/views/safety-dialog.js";
 import { QrScanner } from "./qr-scanner.js";
 import { useModel } from "../../../ui/views/use-model.js";
-import { Icon, type IconName } from "./icons.js";
+import { Icon, type IconName } from "../../../ui/views/icons.js";
 import { RemovedDeviceNotice } from "../../../ui/views/removed-device.js";
 
 const TABS: readonly { id: Tab; label: MessageKey; icon: IconName }[] = [

@@ -1,21 +1,20 @@
 import { useEffect, useState } from "preact/hooks";
-import type { AppViewModel } from "../../../ui/view-models/app-model.js";
-import { countdown, type DevicesViewModel } from "../../../ui/view-models/devices-model.js";
-import { logFailure } from "../../../ui/view-models/log-failure.js";
-import { useModel } from "../../../ui/views/use-model.js";
+import type { Translate } from "../i18n/translate.js";
+import { countdown, type DevicesViewModel } from "../view-models/devices-model.js";
+import { logFailure } from "../view-models/log-failure.js";
+import { useModel } from "./use-model.js";
 
-/** Settings → Devices: the account's devices, linking a new one with a code and QR, and removal. */
-export function DevicesSection({ app, devices }: { app: AppViewModel; devices: DevicesViewModel }) {
+/** Settings → Devices, in both clients: the account's devices, linking a new one with a code and QR, and removal. */
+export function DevicesSection({ devices, t, clock }: { devices: DevicesViewModel; t: Translate; clock: () => number }) {
   useModel(devices);
-  const t = app.t;
-  const [now, setNow] = useState(app.now());
+  const [now, setNow] = useState(clock());
   const [copied, setCopied] = useState(false);
   const offer = devices.offer;
   // The countdown ticks while a code is on screen.
   useEffect(() => {
     if (!offer) return undefined;
     setCopied(false);
-    const timer = setInterval(() => setNow(app.now()), 1000);
+    const timer = setInterval(() => setNow(clock()), 1000);
     return () => clearInterval(timer);
   }, [offer]);
 
