@@ -6,7 +6,6 @@ import {
   generateKeyPackageWithKey,
   joinGroup,
   type Proposal,
-  zeroOutUint8Array,
 } from "ts-mls";
 import { toB64u } from "../base64url.js";
 import { EmsgError } from "../errors.js";
@@ -16,7 +15,7 @@ import { guarded, mlsFailure } from "./failure.js";
 import { asClient, asGroupState, type GroupState, groupIdBytes, isActive, membersOfTree } from "./group-state.js";
 import { type KeyPackageBundle, parseKeyPackage, privatePackageOf } from "./keypackage.js";
 import { capabilities, clientConfig, withCipherSuite } from "./suite.js";
-import { forgetGroupState } from "./state-codec.js";
+import { forgetGroupState, wipeSpent } from "./state-codec.js";
 import { fromWire, toWire } from "./wire.js";
 
 /** A new group with this device as its only member, at epoch 0. */
@@ -143,6 +142,6 @@ export async function encrypt(state: GroupState, plaintext: Uint8Array): Promise
   ensureActive(state);
   const result = await guarded("Encrypting failed", () => withCipherSuite((cs) => createApplicationMessage(asClient(state), plaintext, cs)));
   forgetGroupState(state);
-  result.consumed.forEach(zeroOutUint8Array);
+  wipeSpent(result.consumed);
   return { state: asGroupState(result.newState), mls: toWire({ wireformat: "mls_private_message", privateMessage: result.privateMessage }) };
 }

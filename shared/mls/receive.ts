@@ -6,7 +6,6 @@ import {
   type PrivateMessage,
   processPrivateMessage,
   type RatchetTree,
-  zeroOutUint8Array,
 } from "ts-mls";
 import { decryptSenderData } from "ts-mls/privateMessage.js";
 import { toB64u } from "../base64url.js";
@@ -15,7 +14,7 @@ import type { DeviceCertBody } from "../identity.js";
 import { guarded, mlsFailure } from "./failure.js";
 import { asClient, asGroupState, type GroupState, isActive, memberAt, membersOfTree } from "./group-state.js";
 import { withCipherSuite } from "./suite.js";
-import { forgetGroupState } from "./state-codec.js";
+import { forgetGroupState, wipeSpent } from "./state-codec.js";
 import { fromWire } from "./wire.js";
 
 /** `sender` is the member the message is from, as MLS proves it: never a server's word (PROTOCOL §8). */
@@ -98,7 +97,7 @@ export async function processMessage(state: GroupState, mls: string, expected?: 
     throw new EmsgError("bad_request", "The commit does something EMSG does not allow (only adding, removing and updating members).");
   }
   forgetGroupState(state);
-  result.consumed.forEach(zeroOutUint8Array);
+  wipeSpent(result.consumed);
   const next = asGroupState(result.newState);
   // The epoch it was encrypted at: part of what its AEAD authenticates, not the server's word.
   if (result.kind === "applicationMessage") return { kind: "application", state: next, plaintext: result.message, sender, epoch: Number(message.epoch) };
