@@ -4,7 +4,7 @@ import type { ConversationSummary, MessageRecord } from "./core-types.js";
 import type { ChatContext } from "./chat-context.js";
 import { chatRows, chatSummary, type ChatRow } from "./chat-list.js";
 import { ConversationViewModel } from "./conversation-model.js";
-import { friendChats } from "./friend-chats.js";
+import { type FriendChats, friendChats } from "./friend-chats.js";
 import { GroupViewModel } from "./group-model.js";
 import { logFailure } from "./log-failure.js";
 import { NewGroupViewModel } from "./new-group-model.js";
@@ -27,6 +27,8 @@ export interface SearchHit {
 export class ChatsViewModel extends Observable {
   readonly #ctx: ChatContext;
   #summaries = new Map<string, ConversationSummary>();
+  /** friendChats of #summaries, made again after they change: a catch-up asks it for each message. */
+  #chats: FriendChats | undefined;
   /** Summaries told while `load` reads the listing, which would otherwise overwrite them. */
   readonly #arrivedWhileLoading = new Set<ConversationSummary[]>();
   conversation: ConversationViewModel | null = null;
@@ -60,7 +62,7 @@ export class ChatsViewModel extends Observable {
       this.people.addPeople(summary.members);
       this.conversation?.adopt(summary);
       const open = this.conversation?.conversation;
-      if (open) this.conversation!.showing(friendChats(this.#summaries.values()).shownIn(open));
+      if (open) this.conversation!.showing(this.#friendChats().shownIn(open));
       if (this.group?.conversation === summary.conversation) this.group.update(summary);
       // The open chat whose history could not be read is read anew once it changes.
       const failed = this.#failedToLoad;
@@ -76,12 +78,14 @@ export class ChatsViewModel extends Observable {
       const summary = this.#summaries.get(message.conversation);
       if (summary?.last?.id !== message.id || summary.last.status === message.status) return;
       this.#summaries.set(message.conversation, { ...summary, last: { ...summary.last, status: message.status } });
+      this.#chats = undefined;
       this.changed();
     });
   }
 
   /** The chat with a friend listed before its conversation existed (history moved in) is this one now. */
   #take(summary: ConversationSummary): void {
+    this.#chats = undefined;
     if (summary.peer && summary.kind !== "group") this.#summaries.delete(`@${summary.peer}`);
     // A chat waiting for its conversation with no message left is no chat any more (the core no longer lists it).
     if (summary.conversation.startsWith("@") && !summary.last) return;
@@ -94,6 +98,7 @@ export class ChatsViewModel extends Observable {
     this.#arrivedWhileLoading.add(arrived);
     try {
       this.#summaries = new Map((await this.#ctx.client.conversations()).map((s) => [s.conversation, s]));
+      this.#chats = undefined;
     } finally {
       this.#arrivedWhileLoading.delete(arrived);
     }
@@ -139,7 +144,7 @@ export class ChatsViewModel extends Observable {
     const found = query.trim() === "" ? [] : await this.#ctx.client.search(query, { limit: 50 });
     if (run !== this.#searchRun) return;
     const self = this.#ctx.client.address;
-    const chats = friendChats(this.#summaries.values());
+    const chats = this.#friendChats();
     this.searchHits = found.map((m) => {
       // Moved-in words are kept apart (`moved:CHAT`): their chat is the friend's or the group's.
       const kept = chatOfMoved(m.conversation) ?? m.conversation;
@@ -164,22 +169,26 @@ export class ChatsViewModel extends Observable {
   }
 
   get rows(): ChatRow[] {
-    const summaries = friendChats(this.#summaries.values()).chats.map((c) => chatSummary(c, this.#ctx.client.address, this.people));
+    const summaries = this.#friendChats().chats.map((c) => chatSummary(c, this.#ctx.client.address, this.people));
     return chatRows(summaries, this.#selected, this.#ctx.now(), this.#ctx.locale, this.#ctx.t, { pinned: this.#pinned, muted: this.#muted });
   }
 
   /** Unread messages outside the open chat and muted chats: the count the title and the Chats tab show. */
   get unreadTotal(): number {
     let total = 0;
-    for (const summary of friendChats(this.#summaries.values()).chats) {
+    for (const summary of this.#friendChats().chats) {
       if (summary.conversation !== this.#selected && !this.#muted.has(summary.conversation)) total += summary.unread;
     }
     return total;
   }
 
+  #friendChats(): FriendChats {
+    return (this.#chats ??= friendChats(this.#summaries.values()));
+  }
+
   /** The chat a conversation is shown in: its own, or the friend's chat it is one of (see friendChats). */
   chatOf(conversation: string): string {
-    return friendChats(this.#summaries.values()).chatOf(conversation);
+    return this.#friendChats().chatOf(conversation);
   }
 
   /** A listed conversation's summary (its members and name), for a message's notification. */
@@ -189,7 +198,7 @@ export class ChatsViewModel extends Observable {
 
   /** Opens a conversation by its id, or the chat with a friend by address (made on the first send). */
   open(target: string): void {
-    const chats = friendChats(this.#summaries.values());
+    const chats = this.#friendChats();
     // A conversation refused as unsafe (an impostor's, say) is never the chat with a friend's address.
     const summary = this.#summaries.get(chats.chatOf(target)) ?? [...this.#summaries.values()].find((s) => s.peer === target && !s.unsafe);
     // `@FRIEND`: a chat with history but no conversation yet, opened as the chat with that friend.
@@ -251,6 +260,7 @@ export class ChatsViewModel extends Observable {
     const summary = await this.newGroup?.create();
     if (!summary) return;
     this.#summaries.set(summary.conversation, summary);
+    this.#chats = undefined;
     this.newGroup = null;
     this.open(summary.conversation);
   }
