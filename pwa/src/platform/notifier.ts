@@ -1,26 +1,13 @@
 import { notificationBody, shouldNotify } from "../../../ui/view-models/notification-policy.js";
 
-type Permission = NotificationPermission | "unsupported";
-
-// Reading Notification.permission asks the browser each time, and the chat list reads it on every
-// render (~1% of a catch-up's CPU): the answer is kept for a second, and our own ask replaces it.
-const PERMISSION_KEPT_MS = 1000;
-let permission: { value: Permission; at: number } | undefined;
-
 /** System notifications through the Notification API, shown only while the app is hidden. */
-export function notificationPermission(): Permission {
-  const now = performance.now();
-  if (permission === undefined || now - permission.at > PERMISSION_KEPT_MS) {
-    permission = { value: typeof Notification === "undefined" ? "unsupported" : Notification.permission, at: now };
-  }
-  return permission.value;
+export function notificationPermission(): NotificationPermission | "unsupported" {
+  return typeof Notification === "undefined" ? "unsupported" : Notification.permission;
 }
 
-export async function askNotificationPermission(): Promise<Permission> {
+export async function askNotificationPermission(): Promise<NotificationPermission | "unsupported"> {
   if (typeof Notification === "undefined") return "unsupported";
-  const value = await Notification.requestPermission();
-  permission = { value, at: performance.now() };
-  return value;
+  return Notification.requestPermission();
 }
 
 export async function notify(title: string, text: string, tag: string, onClick: () => void): Promise<void> {
