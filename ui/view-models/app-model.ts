@@ -12,7 +12,7 @@ import { LocalRecords } from "./local-records.js";
 import { logFailure } from "./log-failure.js";
 import { arrivalNotification, requestNotification, shouldNotify } from "./notification-policy.js";
 import { Observable } from "./observable.js";
-import type { PlatformPort } from "./platform-port.js";
+import type { Permission, PlatformPort } from "./platform-port.js";
 import { SafetyViewModel } from "./safety-model.js";
 import { LiveSession } from "./live-session.js";
 import { SettingsViewModel } from "./settings-model.js";
@@ -47,6 +47,12 @@ export class AppViewModel extends Observable implements AppContext {
   #client: EmsgClient | null = null;
   #records: LocalRecords | null = null;
   #offerOpen = false;
+  /**
+   * The browser's notification permission for the offer, as read when the app came into view or
+   * asked: reading it asks the browser each time, and the chat list's every render reads the offer
+   * (~1% of a catch-up's CPU). Whether to notify is read afresh each time.
+   */
+  #offerPermission: Permission | undefined;
   #socketState: LinkState = "connecting";
   #attempts = 0;
   #retry: ReturnType<typeof setTimeout> | undefined;
@@ -85,12 +91,15 @@ export class AppViewModel extends Observable implements AppContext {
    * (a permission asked for without a click is refused by browsers, so it is never asked unasked).
    */
   get notificationOffer(): boolean {
-    return this.#offerOpen && this.#platform.permission() === "default";
+    if (!this.#offerOpen) return false;
+    this.#offerPermission ??= this.#platform.permission();
+    return this.#offerPermission === "default";
   }
 
   /** Asks the browser for notifications (this is the click it needs); the offer is answered either way. */
   async acceptNotificationOffer(): Promise<void> {
     await this.settings?.enableNotifications();
+    this.#offerPermission = undefined;
     await this.declineNotificationOffer();
   }
 
@@ -205,7 +214,11 @@ export class AppViewModel extends Observable implements AppContext {
     this.settings = new SettingsViewModel(this, this.#platform);
     for (const child of [this.chats, this.friends, this.favorites, this.settings]) child.subscribe(() => this.changed());
     this.#live = new LiveSession(client, this.#platform.visible());
-    this.#platform.onVisibilityChange((visible) => this.#live?.setVisible(visible));
+    this.#platform.onVisibilityChange((visible) => {
+      // Permissions change in the browser's own settings, away from the app.
+      this.#offerPermission = undefined;
+      this.#live?.setVisible(visible);
+    });
     this.chats.subscribe(() => this.#showLive());
     client.events.on("message", (message) => this.#onMessage(message));
     client.events.on("status", (message) => this.#track(message));
