@@ -3,7 +3,7 @@ import { shortId } from "../../cli/format.js";
 import { failedCommand, messageCommand, MessageUsageError } from "../../cli/message-commands.js";
 import type { EmsgClient } from "../../shared/client/client.js";
 import { EmsgError } from "../../shared/errors.js";
-import { GroupWorld, tripGroup } from "./group-world.js";
+import { friendsWhoChatted, type GroupWorld, tripGroup } from "./group-world.js";
 
 // The command line lists the messages of yours that failed to send (`failed`), sends one again
 // (`retry`, only when asked) or deletes it from this device (`delete`), as Retry and Delete do in the apps.
@@ -26,17 +26,6 @@ async function printed(run: () => Promise<void>): Promise<string> {
     log.mockRestore();
   }
   return lines.join("\n");
-}
-
-async function friendsWhoChatted() {
-  const world = new GroupWorld();
-  const alice = await world.person("alice#im.alice.test");
-  const bob = await world.person("bob#im.bob.test");
-  await world.befriend(alice, bob);
-  await alice.sendText(bob.address, "hello");
-  await alice.flush();
-  await bob.sync();
-  return { world, alice, bob };
 }
 
 async function failedText(world: GroupWorld, alice: EmsgClient, to: string, text: string) {

@@ -6,7 +6,7 @@ import { pending } from "../../shared/client/outgoing-queue.js";
 import { EmsgError } from "../../shared/errors.js";
 import { randomId16 } from "../../shared/ids.js";
 import type { MailItem } from "../../shared/wire/mail.js";
-import { GroupWorld, record, tripGroup } from "./group-world.js";
+import { friendsWhoChatted, GroupWorld, record, tripGroup } from "./group-world.js";
 
 // A text or file of ours refused for good (status `failed`) is sent again only when its user asks
 // (Retry), with the same content id and a new Submit id, and only where it can still go; or deleted
@@ -19,13 +19,7 @@ function file(name = "notes.txt", size = 3_000): FileSource {
 
 /** Alice and Bob, friends with a 1:1 where Alice said hello; Alice's server keeps blobs (PROTOCOL §15.3), and refuses a new upload while `quotaFull`. */
 async function chatting() {
-  const world = new GroupWorld();
-  const alice = await world.person("alice#im.alice.test");
-  const bob = await world.person("bob#im.bob.test");
-  await world.befriend(alice, bob);
-  await alice.sendText(bob.address, "hello");
-  await alice.flush();
-  await bob.sync();
+  const { world, alice, bob } = await friendsWhoChatted();
   const conversation = (await alice.conversations())[0]!.conversation;
   const blobs = { quotaFull: false, created: 0, blob: "", upload: randomId16() };
   const serve = world.transport.fetch;

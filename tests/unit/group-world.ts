@@ -283,6 +283,18 @@ export async function threeFriends() {
   return { world, alice, bob, carol };
 }
 
+/** Alice and Bob, friends with a 1:1 in which Alice said hello and Bob read it. */
+export async function friendsWhoChatted() {
+  const world = new GroupWorld();
+  const alice = await world.person("alice#im.alice.test");
+  const bob = await world.person("bob#im.bob.test");
+  await world.befriend(alice, bob);
+  await alice.sendText(bob.address, "hello");
+  await alice.flush();
+  await bob.sync();
+  return { world, alice, bob };
+}
+
 /** The three in Alice's group "Trip", which Bob and Carol have joined. */
 export async function tripGroup() {
   const people = await threeFriends();
