@@ -112,8 +112,13 @@ describe("the extension as a full EMSG client across two real domains", () => {
     await retention.selectOption({ label: "1 day" });
     await expect.poll(() => retention.inputValue(), { timeout: 10_000 }).toBe("1");
     expect(await timeline.innerText()).toContain("Hi Alice, got it 你好");
-    // Bob sets the chat's timer from his side: the open chat's select follows it, without reopening.
-    await bob.sync();
+    // Bob sees Alice's timer, then sets another from his side: the open chat's select follows it, without reopening.
+    await expect
+      .poll(async () => {
+        await bob.sync();
+        return bob.chatRetention("alice#im.alice.test");
+      }, { timeout: 30_000, interval: 500, message: "alice's timer at bob" })
+      .toBe(1);
     await bob.setChatRetention("alice#im.alice.test", 7);
     await bob.flush();
     await expect.poll(() => retention.inputValue(), { timeout: 30_000, message: "bob's timer in alice's open chat" }).toBe("7");

@@ -495,13 +495,21 @@ export class ConversationViewModel extends Observable {
     if (this.conversation && this.loaded && this.#seeingNewest) void this.#ctx.client.markRead(this.conversation);
   }
 
+  #retentionAsked = 0;
+
+  /** Two timers set in a row may be answered out of order: only the last question's answer shows. */
   async #reloadRetention(): Promise<void> {
-    this.retentionOverride = await this.#ctx.client.chatRetention(this.target);
+    const asked = ++this.#retentionAsked;
+    const days = await this.#ctx.client.chatRetention(this.target);
+    if (asked !== this.#retentionAsked) return;
+    this.retentionOverride = days;
     this.changed();
   }
 
   /** Sets the chat's timer for everyone in it; refused (a group left, say), the header goes back to the timer that holds. */
   async setRetention(days: number | null | undefined): Promise<void> {
+    // An answer asked before this choice is older than it.
+    this.#retentionAsked++;
     this.retentionOverride = days;
     this.error = null;
     try {
