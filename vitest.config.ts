@@ -1,9 +1,14 @@
 import { defineConfig } from "vitest/config";
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
+import LongestFirst from "./tests/sequencer";
 
 export default defineConfig({
   test: {
     reporters: ["default", "./tests/summary-reporter.ts"],
+    // Two files at a time on a 2-core machine: a browser or e2e file leaves a core mostly idle
+    // (Chromium and the servers wait on each other), and vitest's default would be one.
+    maxWorkers: 2,
+    sequence: { sequencer: LongestFirst },
     projects: [
       {
         // Inside workerd, against wrangler.toml; a small account bucket so rate limiting is observable.
@@ -43,9 +48,6 @@ export default defineConfig({
           include: ["tests/e2e/**/*.test.ts"],
           globalSetup: ["tests/worker-bundle-setup.ts"],
           environment: "node",
-          fileParallelism: false,
-          // After the other projects, so four workerd servers never compete with Chromium for the CPU.
-          sequence: { groupOrder: 1 },
           testTimeout: 60_000,
           hookTimeout: 180_000,
         },
@@ -57,8 +59,6 @@ export default defineConfig({
           environment: "node",
           globalSetup: ["tests/browser/global-setup.ts", "tests/worker-bundle-setup.ts"],
           setupFiles: ["tests/browser/failure-log-setup.ts"],
-          // Real Chromium: one browser at a time on a 2-core machine, with room to start it.
-          fileParallelism: false,
           testTimeout: 60_000,
           hookTimeout: 120_000,
           // A screen that follows a background or server round trip may take seconds beside the worker tests.

@@ -68,10 +68,19 @@ export async function newClient(pair: Pair): Promise<{ client: EmsgClient; dir: 
 
 /** A second client over the same state directory: what a restarted app sees. */
 export function reopen(pair: Pair, dir: string): EmsgClient {
-  return new EmsgClient({ store: new FileStore(dir), transport: nodeTransport, resolve: pair.running.resolve });
+  const client = new EmsgClient({ store: new FileStore(dir), transport: nodeTransport, resolve: pair.running.resolve });
+  clients.push(client);
+  return client;
 }
 
+const clients: EmsgClient[] = [];
+
 export async function removeClientDirs(): Promise<void> {
+  // What a device still had queued (indexing, a send) ends before its folder goes, not on a missing one.
+  for (const client of clients.splice(0)) {
+    client.disconnect();
+    await client.idle().catch(() => undefined);
+  }
   // A client may still be writing its last file while it closes: rm retries ENOTEMPTY.
   for (const dir of stateDirs.splice(0)) await rm(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
 }
