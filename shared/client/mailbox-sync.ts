@@ -272,7 +272,7 @@ class HeldEvents extends Emitter<ClientEvents> {
  * conversation with items held for a commit: each state is read from once, by the message that
  * moves it on (one that cannot be read is kept with why, and fails so again when applied).
  */
-async function readAhead(ctx: CoreContext, batch: StoreBatch, items: MailItem[]): Promise<void> {
+async function readAhead(ctx: CoreContext, batch: StoreBatch, items: MailItem[], readsAsked: () => void): Promise<void> {
   const cursor = await cursorOf(ctx);
   const runs = new Map<string, ConvPayload[]>();
   for (const item of items) {
@@ -286,7 +286,10 @@ async function readAhead(ctx: CoreContext, batch: StoreBatch, items: MailItem[])
   // Conversations are read side by side: each has its own state, and while one waits on the host's
   // crypto (a signature checked in WebCrypto, a thread hop each) another's messages are decrypted.
   const keys = await Promise.all([...runs].map(([conversation, run]) => readRunAhead(ctx, batch, conversation, run)));
-  await batch.prefetch(keys.flat(), [...runs.keys()].map(heldChangesOf));
+  // Asked of the store (its transaction made) before the batch before writes: see handOverBatch.
+  const reading = batch.prefetch(keys.flat(), [...runs.keys()].map(heldChangesOf));
+  readsAsked();
+  await reading;
 }
 
 /** Reads one conversation's run of a frame ahead (see readAhead); returns the message index keys storing it looks up. */
@@ -338,7 +341,9 @@ function contentOf(plaintext: Uint8Array): Content | undefined {
  * (rare, and some of them send) go one at a time.
  */
 async function applyBatch(ctx: CoreContext, base: BatchStore, items: MailItem[], onOutcome: (outcome: ConvOutcome) => Promise<void>): Promise<number> {
-  return finishBatch(ctx, await handOverBatch(ctx, base, items), async (outcomes) => {
+  const handed = await handOverBatch(ctx, base, items);
+  handed.mayWrite();
+  return finishBatch(ctx, handed, async (outcomes) => {
     for (const outcome of outcomes) await onOutcome(outcome);
   });
 }
@@ -347,26 +352,37 @@ async function applyBatch(ctx: CoreContext, base: BatchStore, items: MailItem[],
 interface Handed {
   batch: StoreBatch;
   written: Promise<void>;
+  /** Lets its writes begin: once the run after it has asked the store for what it reads, or when none follows now. */
+  mayWrite: () => void;
   cursor: number;
   events: HeldEvents;
   receipts: Map<string, string[]>;
 }
 
-/** Applies a run in a batch and hands its writes over; `before`: the run handed over before it, maybe not written yet. */
+/**
+ * Applies a run in a batch and hands its writes over; `before`: the run handed over before it,
+ * maybe not written yet. Its writes wait for `mayWrite`, and once this run has asked the store for
+ * what it reads, `before`'s may go: IndexedDB runs a read after any write begun before it, and
+ * waiting there for a commit (~0.1 s) held up every frame of a catch-up.
+ */
 async function handOverBatch(ctx: CoreContext, base: BatchStore, items: MailItem[], before?: Handed): Promise<Handed> {
   const batch = new StoreBatch(base, before?.batch);
   const events = new HeldEvents();
   const receipts = new Map<string, string[]>();
+  let mayWrite!: () => void;
+  const allowed = new Promise<void>((resolve) => (mayWrite = resolve));
   try {
-    await readAhead({ ...ctx, store: batch, events }, batch, items);
+    await readAhead({ ...ctx, store: batch, events }, batch, items, () => before?.mayWrite());
     const cursor = await applyEach({ ...ctx, store: batch, events }, items, async ({ receipts: r }) => {
       if (r) receipts.set(r.conversation, [...(receipts.get(r.conversation) ?? []), ...r.ids]);
     });
-    const { written } = await batch.handOver(before?.written);
-    return { batch, written, cursor, events, receipts };
+    const { written } = await batch.handOver(Promise.all([before?.written, allowed]).then(() => undefined));
+    return { batch, written, cursor, events, receipts, mayWrite };
   } catch (error) {
     batch.discard();
     throw error;
+  } finally {
+    before?.mayWrite();
   }
 }
 
@@ -409,6 +425,7 @@ export async function applyFrames<F extends { items: MailItem[] }>(
   for (let frame = next(); frame !== undefined && !failed; frame = next()) {
     const items = [...frame.items].sort((a, b) => a.seq - b.seq);
     if (!canBatch(base) || items.length === 0 || items.some((item) => item.kind !== "conv")) {
+      writing?.handed.mayWrite();
       await writing?.finished;
       writing = undefined;
       await onApplied(frame, await applyItems(ctx, items, (outcome) => onOutcomes([outcome])));
@@ -420,10 +437,12 @@ export async function applyFrames<F extends { items: MailItem[] }>(
     finished.catch(() => (failed = true));
     writing = { handed, finished };
     if (!ahead(frame)) {
+      handed.mayWrite();
       await finished;
       writing = undefined;
     }
   }
+  writing?.handed.mayWrite();
   await writing?.finished;
 }
 

@@ -254,6 +254,19 @@ describe("a backlog of frames", () => {
     expect((await loadConversation(bob, conversation))?.unread).toBe(7);
   });
 
+  it("asks the store for the next frame's reads before it writes the frame before (IndexedDB holds a read back until a write begun before it commits)", async () => {
+    const { bob, conversation, frames } = await twoFrames();
+    const store = bob.store as MemoryStore;
+    const calls: string[] = [];
+    const getMany = store.getMany.bind(store);
+    const putMany = store.putMany.bind(store);
+    store.getMany = (keys) => (calls.push(keys.some((key) => key.startsWith("msgid/")) ? "read message ids" : "read records"), getMany(keys));
+    store.putMany = (entries) => (calls.push("write"), putMany(entries));
+    await applyFrames(bob, () => frames.shift(), (frame) => frame.left > 0, async () => undefined, async () => undefined);
+    expect(calls.filter((call) => call !== "read records")).toEqual(["read message ids", "read message ids", "write", "write"]);
+    expect((await history(bob, conversation)).map((m) => m.text)).toEqual(["hello bob", ...[0, 1, 2, 3, 4, 5].map((i) => `text ${i}`)]);
+  });
+
   it("stores and acknowledges nothing after a frame whose write failed, and takes it from there the next time", async () => {
     const { bob, conversation, frames } = await twoFrames();
     const store = bob.store as MemoryStore;
