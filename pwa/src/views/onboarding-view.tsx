@@ -2,7 +2,7 @@ import { useState } from "preact/hooks";
 import type { AppViewModel } from "../../../ui/view-models/app-model.js";
 import { onboardingCheck } from "../../../ui/view-models/onboarding-form.js";
 import { LinkDeviceForm } from "./link-device-form.js";
-import { MoveHereForm } from "./move-forms.js";
+import { MoveHereForm } from "./move-here-form.js";
 
 export function OnboardingView({ app }: { app: AppViewModel }) {
   const t = app.t;

@@ -5,7 +5,7 @@ import { LOCALES, isLocale } from "../../../ui/i18n/translate.js";
 import type { MessageKey } from "../../../ui/i18n/en.js";
 import { useModel } from "../../../ui/views/use-model.js";
 import { DevicesSection } from "../../../ui/views/devices-section.js";
-import { ImportSection } from "./move-forms.js";
+import { ImportSection } from "../../../ui/views/import-form.js";
 import { ExtensionSection } from "./extension-section.js";
 import { ProfileSection } from "../../../ui/views/profile-section.js";
 import { DeleteAccountForm } from "../../../ui/views/delete-account-form.js";
@@ -80,7 +80,7 @@ export function SettingsView({ app, settings }: { app: AppViewModel; settings: S
 
           <ExportForm exporter={settings.exporter} t={t} />
 
-          <ImportSection app={app} importer={settings.importer} />
+          <ImportSection importer={settings.importer} address={app.address} t={app.t} />
 
           <DeleteAccountForm address={app.address} domain={app.domain} busy={app.busy} onDelete={() => void app.deleteAccount()} t={t} />
         </div>

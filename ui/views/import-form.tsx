@@ -1,0 +1,56 @@
+import { useState } from "preact/hooks";
+import type { Translate } from "../i18n/translate.js";
+import type { ImportViewModel } from "../view-models/account-import.js";
+import { useModel } from "./use-model.js";
+
+/** The export file to move in, read as text by the view model; both clients' move-in forms share it. */
+export function ArchivePicker({ importer, id, t }: { importer: ImportViewModel; id: string; t: Translate }) {
+  return (
+    <div class="field">
+      <label for={`${id}-file`}>{t("move.file")}</label>
+      <input id={`${id}-file`} type="file" accept=".emsg,application/json"
+        onChange={(e) => {
+          const file = e.currentTarget.files?.[0];
+          if (file) void importer.chooseFile(file.name, () => file.text());
+        }} />
+    </div>
+  );
+}
+
+/** Progress while the import runs, and why it failed. */
+export function ImportStatus({ importer, id }: { importer: ImportViewModel; id: string }) {
+  return (
+    <>
+      {importer.progress !== null ? (
+        <div class="stack" aria-live="polite">
+          {importer.percent !== null ? (
+            <div class="progress" role="progressbar" aria-valuemin={0} aria-valuemax={100} aria-valuenow={importer.percent}><div style={{ width: `${importer.percent}%` }} /></div>
+          ) : null}
+          <span class="hint" data-testid={`${id}-progress`}>{importer.progress}</span>
+        </div>
+      ) : null}
+      {importer.error ? <p class="error" role="alert">{importer.error}</p> : null}
+    </>
+  );
+}
+
+/** Settings → move an old account into this one (`address`), in both clients. */
+export function ImportSection({ importer, address, t }: { importer: ImportViewModel; address: string; t: Translate }) {
+  useModel(importer);
+  const [pass, setPass] = useState("");
+  const ready = importer.hasFile && pass.length > 0 && !importer.running;
+  return (
+    <form class="card" data-testid="import-section" aria-busy={importer.running} onSubmit={(e) => { e.preventDefault(); if (ready) void importer.start(pass); }}>
+      <h3>{t("move.settingsTitle")}</h3>
+      <p class="hint">{t("move.settingsLead", { address })}</p>
+      <ArchivePicker importer={importer} id="import" t={t} />
+      <div class="field">
+        <label for="import-pass">{t("move.passphrase")}</label>
+        <input id="import-pass" type="password" autoComplete="current-password" value={pass} onInput={(e) => setPass(e.currentTarget.value)} />
+      </div>
+      <ImportStatus importer={importer} id="import" />
+      {importer.summary.map((line) => <p key={line} class="ok">{line}</p>)}
+      <div><button type="submit" class="primary" disabled={!ready}>{importer.running ? t("common.working") : t("move.submit")}</button></div>
+    </form>
+  );
+}
