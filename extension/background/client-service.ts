@@ -5,6 +5,8 @@ import type { Store } from "../../shared/client/store.js";
 import type { ClientEvents } from "../../shared/client/context.js";
 import type { Transport } from "../../shared/client/transport.js";
 import { EmsgError } from "../../shared/errors.js";
+import type { ImportProgress, ImportResult } from "../../shared/client/index.js";
+import { restoreFavorites } from "../../ui/view-models/account-import.js";
 import { LocalRecords } from "../../ui/view-models/local-records.js";
 import { logFailure } from "../../ui/view-models/log-failure.js";
 import type { ChatRetention, ChatRetentionView, Connection, FriendState, FriendView, GroupView, SettingsView } from "../messaging/messages.js";
@@ -37,7 +39,7 @@ export class ClientService {
     this.#newClient = () => new EmsgClient({ store, transport, ...(keptUploads ? { keptUploads } : {}) });
     this.#client = this.#newClient();
     // Messages, their changes and chat summaries reach open pages as the core's own events
-    // (entrypoints/background.ts); "messages" says only that expiry removed some.
+    // (entrypoints/background.ts); "messages" says only that expiry removed some, or that an import brought chats in.
     this.on("friend", () => this.#changed("friends"));
     this.on("connection", ({ state }) => {
       this.#connection = state;
@@ -95,7 +97,7 @@ export class ClientService {
     this.#changed("account");
   }
 
-  /** `removed`: with "messages", the ids of the messages expiry removed. */
+  /** `removed`: with "messages", the ids of the messages expiry removed (none when an import brought chats in). */
   onChange(listener: (change: Change, removed?: string[]) => void): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
@@ -255,6 +257,27 @@ export class ClientService {
     await this.#require();
     const favorites = await new LocalRecords(this.#store).favorites();
     return JSON.stringify(await this.client.exportAccount(passphrase, { favorites, onProgress }));
+  }
+
+  /**
+   * Moves an exported account in (PROTOCOL §11): with `address`, this device has none yet and becomes
+   * that new address, as setup's "Move an account here"; without, into the account already here. The
+   * core restores friends and history and tells them; the archive's starred messages are kept here.
+   */
+  async importAccount(archive: string, passphrase: string, where: { address?: string; server?: string }, onProgress: (progress: ImportProgress) => void): Promise<ImportResult> {
+    const had = await this.ready();
+    const { address, server } = where;
+    const result = await this.client.importAccount(archive, passphrase, address, { label: "browser extension", ...(server ? { server } : {}), onProgress });
+    await restoreFavorites(new LocalRecords(this.#store), result, Date.now());
+    if (!had) {
+      this.#opened = Promise.resolve(true);
+      this.#changed("account");
+      await this.keepConnected();
+    }
+    this.#changed("friends");
+    // The moved history came in without the core's message events: open pages read their chat lists again.
+    this.#changed("messages", []);
+    return result;
   }
 
   /** The core, once this device's account is open: what the chat view models' requests go to. */

@@ -37,7 +37,7 @@ interface Answering {
 }
 
 /**
- * Uploads, downloads and the account's export for the extension's own pages (messaging/file-port.ts). Only a page of this
+ * Uploads, downloads, the account's export and an export moved in, for the extension's own pages (messaging/file-port.ts). Only a page of this
  * extension can reach its service worker this way, and its URL is checked all the same; each request
  * is validated, and the transfer keeps the worker alive until it ends.
  */
@@ -90,6 +90,10 @@ function answer(channel: Answering, data: unknown, url: string | undefined, orig
 async function transfer(service: ClientService, request: FileRequest, signal: AbortSignal, send: Answering["send"]): Promise<void> {
   const onProgress = (done: number, total: number) => send({ progress: [done, total] });
   try {
+    if (request.kind === "import") {
+      const { archive, passphrase, address, server } = request;
+      return send({ imported: await service.importAccount(archive, passphrase, { address, server }, (step) => send({ step })) });
+    }
     const core = await service.core();
     if (request.kind === "export") {
       const text = await service.exportAccount(request.passphrase, (fraction) => onProgress(Math.round(fraction * 1000), 1000));

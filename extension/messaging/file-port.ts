@@ -1,5 +1,5 @@
 import * as v from "valibot";
-import type { MessageRecord } from "../../shared/client/index.js";
+import type { ImportProgress, ImportResult, MessageRecord } from "../../shared/client/index.js";
 import type { Reply } from "./messages.js";
 
 /**
@@ -9,6 +9,8 @@ import type { Reply } from "./messages.js";
  * handle, its bytes stay where the browser keeps them) and a downloaded one as a transferred buffer.
  */
 const Text = (max: number) => v.pipe(v.string(), v.maxLength(max));
+/** An archive's text: 20,000 messages of history (HISTORY_MAX_MESSAGES) fit many times over; a string this long still fits V8. */
+const ARCHIVE_MAX_CHARS = 256 * 1024 * 1024;
 const Dimension = v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(100_000));
 
 export const FileRequestSchema = v.variant("kind", [
@@ -30,6 +32,15 @@ export const FileRequestSchema = v.variant("kind", [
   v.object({ kind: v.literal("download"), id: Text(100) }),
   // The account sealed with a passphrase (PROTOCOL §11): a file the background makes, with history it may be large.
   v.object({ kind: v.literal("export"), passphrase: Text(1000) }),
+  // An export moved in (PROTOCOL §11), its text as the page read it. With `address`, this device has no
+  // account yet and becomes that new address (at `server`); without, the archive moves into the account here.
+  v.object({
+    kind: v.literal("import"),
+    archive: Text(ARCHIVE_MAX_CHARS),
+    passphrase: Text(1000),
+    address: v.optional(Text(400)),
+    server: v.optional(Text(400)),
+  }),
 ]);
 
 export type FileRequest = v.InferOutput<typeof FileRequestSchema>;
@@ -52,8 +63,10 @@ export const FILE_PORT = "emsg-file";
 /** What comes back on the port: progress as it goes, then one end. */
 export type FileAnswer =
   | { progress: [done: number, total: number] }
+  | { step: ImportProgress }
   | { sent: MessageRecord }
   | { bytes: ArrayBuffer }
+  | { imported: ImportResult }
   | { failed: Reply<never> };
 
 /** The page's end of one transfer's channel: a MessagePort to the service worker, or a runtime port. */
@@ -64,16 +77,16 @@ export interface FileChannel {
   close(): void;
 }
 
-export type FileEnd = Exclude<FileAnswer, { progress: unknown } | { failed: unknown }>;
+export type FileEnd = Exclude<FileAnswer, { progress: unknown } | { step: unknown } | { failed: unknown }>;
 
 /**
- * Asks for one transfer on `channel`: progress goes to `onProgress`, an abort sends a cancel, and the
- * first answer that is not progress ends it (a failure as the error it names).
+ * Asks for one transfer on `channel`: progress goes to `onProgress` (an import's steps to `onStep`), an
+ * abort sends a cancel, and the first answer that is not progress ends it (a failure as the error it names).
  */
 export function requestFile(
   channel: FileChannel,
   request: FileRequest,
-  { signal, onProgress }: { signal?: AbortSignal; onProgress?: (done: number, total: number) => void },
+  { signal, onProgress, onStep }: { signal?: AbortSignal; onProgress?: (done: number, total: number) => void; onStep?: (progress: ImportProgress) => void },
   toError: (failed: Extract<FileAnswer, { failed: unknown }>["failed"]) => Error,
 ): Promise<FileEnd> {
   return new Promise((resolve, reject) => {
@@ -89,6 +102,7 @@ export function requestFile(
       (answer) => {
         if (ended) return;
         if ("progress" in answer) return onProgress?.(...answer.progress);
+        if ("step" in answer) return onStep?.(answer.step);
         end();
         if ("failed" in answer) reject(toError(answer.failed));
         else resolve(answer);

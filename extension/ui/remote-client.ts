@@ -2,7 +2,7 @@ import { browser } from "wxt/browser";
 import type { Address } from "../../shared/address.js";
 import type { ClientEvents } from "../../shared/client/context.js";
 import { Emitter } from "../../shared/client/events.js";
-import type { MessagePath } from "../../shared/client/index.js";
+import type { ImportProgress, ImportResult, MessagePath } from "../../shared/client/index.js";
 import { EmsgError, isErrorCode } from "../../shared/errors.js";
 import type { ChatClient } from "../../ui/view-models/chat-context.js";
 import type { EmsgClient } from "../../ui/view-models/core-types.js";
@@ -12,10 +12,10 @@ import { answered, groupRequests } from "./group-requests.js";
 import { t } from "./i18n.js";
 import { ask, onNotice } from "./panel-api.js";
 
-type TransferOptions = Parameters<ChatClient["sendFile"]>[3];
+type TransferOptions = Parameters<typeof requestFile>[2];
 
 /** One file request to the background over a channel of its own (messaging/file-port.ts). */
-async function transfer(request: FileRequest, options: NonNullable<TransferOptions> = {}): Promise<FileEnd> {
+async function transfer(request: FileRequest, options: TransferOptions = {}): Promise<FileEnd> {
   // Chrome's background is this origin's service worker; Firefox's is a page, reached by a runtime port.
   const worker = (await navigator.serviceWorker?.getRegistration())?.active;
   const toError = (failed: { error: string; message: string }) => new EmsgError(isErrorCode(failed.error) ? failed.error : "internal", failed.message);
@@ -54,6 +54,16 @@ export async function sealedExport(passphrase: string, onProgress: (fraction: nu
   const answer = await transfer({ kind: "export", passphrase }, { onProgress: (done, total) => onProgress(done / total) });
   if (!("bytes" in answer)) throw new EmsgError("internal", "EMSG could not do that; try again.");
   return new TextDecoder().decode(answer.bytes);
+}
+
+/**
+ * An export moved in by the background (PROTOCOL §11), as the shared ImportViewModel runs it: at setup
+ * `where.address` is the new address this device becomes; in Settings it is left out.
+ */
+export async function importedAccount(archive: string, passphrase: string, where: { address?: string; server?: string }, onStep: (progress: ImportProgress) => void): Promise<ImportResult> {
+  const answer = await transfer({ kind: "import", archive, passphrase, ...where }, { onStep });
+  if (!("imported" in answer)) throw new EmsgError("internal", "EMSG could not do that; try again.");
+  return answer.imported;
 }
 
 /** What the panel asks of the core: the chats' part (ChatClient), safety numbers, nicknames and the account's devices. */

@@ -1,14 +1,16 @@
 import { useEffect, useMemo, useState } from "preact/hooks";
 import { type Address, domainOf } from "../../shared/address.js";
 import { AccountExportViewModel } from "../../ui/view-models/account-export.js";
+import { ImportViewModel } from "../../ui/view-models/account-import.js";
 import type { DevicesViewModel } from "../../ui/view-models/devices-model.js";
 import { ProfileViewModel } from "../../ui/view-models/profile-model.js";
 import { DeleteAccountForm } from "../../ui/views/delete-account-form.js";
 import { DevicesSection } from "../../ui/views/devices-section.js";
 import { ExportForm } from "../../ui/views/export-form.js";
+import { ImportSection } from "../../ui/views/import-form.js";
 import { ProfileSection } from "../../ui/views/profile-section.js";
 import { saveTextFile } from "../../ui/views/save-file.js";
-import { sealedExport } from "./remote-client.js";
+import { importedAccount, sealedExport } from "./remote-client.js";
 import { answered } from "./group-requests.js";
 import { readRetention, RETENTION_CHOICES, retentionLabel, retentionValue } from "../../ui/view-models/settings-form.js";
 import type { SettingsView } from "../messaging/messages.js";
@@ -33,6 +35,8 @@ export function Settings({ self, devices, onDeleted }: { self: Address; devices:
   const profile = useMemo(() => remoteProfile(self), [self]);
   // Sealed in the background, which holds the keys; the file is saved from this page.
   const exporter = useMemo(() => new AccountExportViewModel({ seal: sealedExport, save: saveTextFile }, () => self, Date.now), [self]);
+  // Moved in by the background; the archive's friends and chats then reach the lists as the core's events.
+  const importer = useMemo(() => new ImportViewModel(() => t, (archive, passphrase, _name, onStep) => importedAccount(archive, passphrase, {}, onStep)), []);
   useEffect(() => {
     void ask({ type: "settings" }).then((reply) => (reply.ok ? setSettings(reply.settings) : setStatus(reply.message)));
     void profile.load();
@@ -75,6 +79,7 @@ export function Settings({ self, devices, onDeleted }: { self: Address; devices:
       <p role="status">{status}</p>
       <DevicesSection devices={devices} t={t} clock={Date.now} />
       <ExportForm exporter={exporter} t={t} />
+      <ImportSection importer={importer} address={self} t={t} />
       <DeleteAccountForm address={self} domain={domainOf(self)} busy={deleting} error={deleteError} onDelete={() => void deleteAccount()} t={t} />
     </section>
   );

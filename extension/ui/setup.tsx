@@ -1,10 +1,12 @@
 import { useState } from "preact/hooks";
+import { MoveInForm } from "./move-in-form.js";
 import { ask } from "./panel-api.js";
 import { t } from "./i18n.js";
 
 /**
- * First run: choose an address and, for a server not at https://DOMAIN, where it lives; or link
- * this extension as a device of an account the user already has (e.g. in the PWA).
+ * First run: choose an address and, for a server not at https://DOMAIN, where it lives; link this
+ * extension as a device of an account the user already has (e.g. in the PWA); or move an exported
+ * account in as a new address, as the PWA's onboarding offers.
  */
 export function Setup({ queued, onDone, link = false }: { queued: string[]; onDone(): void; link?: boolean }) {
   const [linking, setLinking] = useState(link);
@@ -13,6 +15,7 @@ export function Setup({ queued, onDone, link = false }: { queued: string[]; onDo
   const [server, setServer] = useState("");
   const [error, setError] = useState("");
   const [busy, setBusy] = useState(false);
+  const [moving, setMoving] = useState(false);
   const submit = async (event: Event) => {
     event.preventDefault();
     setBusy(true);
@@ -23,6 +26,7 @@ export function Setup({ queued, onDone, link = false }: { queued: string[]; onDo
     if (reply.ok) onDone();
     else setError(reply.message);
   };
+  if (moving) return <MoveInForm onDone={onDone} onBack={() => setMoving(false)} />;
   return (
     <form class="setup" onSubmit={submit}>
       <h2>{linking ? t("link.title") : t("onboarding.title")}</h2>
@@ -52,6 +56,7 @@ export function Setup({ queued, onDone, link = false }: { queued: string[]; onDo
       <button type="button" class="quiet" onClick={() => { setLinking(!linking); setError(""); }}>
         {linking ? t("link.back") : t("onboarding.linkInstead")}
       </button>
+      {linking ? null : <button type="button" class="quiet" onClick={() => setMoving(true)}>{t("move.instead")}</button>}
       {queued.length > 0 && (
         <section aria-label={t("ext.setup.waiting")}>
           <h3>{t("ext.setup.waiting")}</h3>

@@ -27,4 +27,14 @@ describe("the extension's setup in Chinese", () => {
     expect(background).toBe("rgb(36, 86, 201)");
     await panel.screenshot({ path: join("test-artifacts", "extension-setup-zh.png") });
   });
+
+  it("moves an account in, in Chinese too: the form the PWA's onboarding has", async () => {
+    const panel = await ext.context.newPage();
+    await panel.goto(`chrome-extension://${ext.id}/sidepanel.html`);
+    await panel.getByRole("button", { name: "把账户搬到这里" }).click();
+    const form = panel.getByTestId("move-form");
+    await form.getByLabel("你的新 EMSG 地址", { exact: false }).waitFor();
+    await form.getByLabel(/服务器网址/).waitFor();
+    expect(await form.innerText()).not.toMatch(/Move an account|Export file|Passphrase|new EMSG address|Server URL|Back/);
+  });
 });

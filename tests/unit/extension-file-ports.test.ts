@@ -2,6 +2,8 @@ import { describe, expect, it } from "vitest";
 import { ClientService } from "../../extension/background/client-service.js";
 import { type RuntimePort, serveFilePorts } from "../../extension/background/file-transfers.js";
 import { FILE_PORT, type FileAnswer, type FileChannel, type FileRequest, requestFile } from "../../extension/messaging/file-port.js";
+import { type ArchiveContents, sealAccountArchive } from "../../shared/account-archive.js";
+import type { ImportProgress } from "../../shared/client/index.js";
 import { MemoryStore } from "../../shared/client/store.js";
 import { EmsgError } from "../../shared/errors.js";
 
@@ -132,5 +134,39 @@ describe("files over a runtime port, where the background is a page", () => {
     abort.abort();
     await expect(asked).rejects.toMatchObject({ message: "The transfer was cancelled." });
     expect(log.filter((m) => "page" in (m as object)).map((m) => Object.keys((m as { page: object }).page)[0])).toEqual(["kind", "cancel"]);
+  });
+});
+
+// An export moved in (setup's "Move an account here", Settings' import) crosses the same port: the
+// archive's text and passphrase go to the background, the core's steps come back as they go.
+describe("an account export moved in over the port", () => {
+  const sealed = async (passphrase: string) => JSON.stringify(await sealAccountArchive({} as ArchiveContents, passphrase, { N: 1024 }));
+
+  const importing = async (request: FileRequest) => {
+    const { page, background: other } = runtimePorts(FILE_PORT, PANEL);
+    background()(other);
+    const steps: ImportProgress["step"][] = [];
+    const asked = requestFile(channelOf(page), request, { onStep: (progress) => steps.push(progress.step) }, toError);
+    return { asked, steps };
+  };
+
+  it("says a wrong passphrase as the core does, after the unlock step's progress reached the page", async () => {
+    const { asked, steps } = await importing({ kind: "import", archive: await sealed("the right one"), passphrase: "a wrong one", address: "alice#im.bob.test" });
+    await expect(asked).rejects.toMatchObject({ code: "unauthorized" });
+    expect(steps.length).toBeGreaterThan(0);
+    expect(new Set(steps)).toEqual(new Set(["unlock"]));
+  });
+
+  it("says a file that is no export, or one whose contents are damaged, in a sentence", async () => {
+    await expect((await importing({ kind: "import", archive: "not json", passphrase: "p" })).asked).rejects.toMatchObject({ code: "bad_request", message: "This file is not an EMSG export: it is not JSON." });
+    const opened = await importing({ kind: "import", archive: await sealed("p"), passphrase: "p", address: "alice#im.bob.test" });
+    await expect(opened.asked).rejects.toMatchObject({ code: "bad_request", message: expect.stringMatching(/^The export opened, but its contents are damaged/) });
+  });
+
+  it("refuses a request without its passphrase, or an archive that is not text, before the core sees it", async () => {
+    for (const bad of [{ kind: "import", archive: "{}" }, { kind: "import", archive: 42, passphrase: "p" }]) {
+      const { asked } = await importing(bad as unknown as FileRequest);
+      await expect(asked).rejects.toMatchObject({ code: "bad_request", message: "That request was not understood." });
+    }
   });
 });

@@ -133,6 +133,7 @@ export const en = {
   "conv.unmute": "Unmute",
   "conv.muted": "Muted",
   "ext.setup.address": "Your EMSG address",
+  "ext.setup.newAddress": "Your new EMSG address (the one in the file stays behind)",
   "ext.setup.server": "Server URL (optional, when it is not https:// and the part after #)",
   "ext.setup.waiting": "Waiting to be added",
   "ext.fileUnreadable": "That file cannot be read.",

@@ -135,6 +135,7 @@ export const zhCN: Record<MessageKey, string> = {
   "conv.unmute": "取消静音",
   "conv.muted": "已静音",
   "ext.setup.address": "你的 EMSG 地址",
+  "ext.setup.newAddress": "你的新 EMSG 地址（文件中的旧地址留在原处）",
   "ext.setup.server": "服务器网址（可选，仅当它不是 https:// 加 # 后面的部分时填写）",
   "ext.setup.waiting": "等待添加",
   "ext.fileUnreadable": "无法读取这个文件。",
