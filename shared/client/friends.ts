@@ -75,10 +75,21 @@ export async function sendFriendRequest(ctx: CoreContext, to: Address, note: str
     note,
   };
   const request = signObject(fromB64u(ctx.account.accountPrivateKey), "friend-request", body);
-  await ctx.api.call("POST", "/friends/requests", { request });
+  // Kept before it is sent: the refusal can come back over the mailbox socket before the server's
+  // answer does, and a bounce is taken only for the request this device knows it sent.
   const friend: Friend = { address: to, accountKey: "", state: "outgoing", since: body.created, note, requestId: body.id };
-  await saveFriend(ctx, friend);
-  return friend;
+  await ctx.store.put(key(to), friend);
+  try {
+    await ctx.api.call("POST", "/friends/requests", { request });
+  } catch (error) {
+    // Not sent: the device keeps what it had.
+    if (existing) await ctx.store.put(key(to), existing);
+    else await ctx.store.delete(key(to));
+    throw error;
+  }
+  const sent = (await getFriend(ctx, to)) ?? friend;
+  ctx.events.emit("friend", sent);
+  return sent;
 }
 
 /**

@@ -3,7 +3,8 @@ import { describe, expect, it, vi } from "vitest";
 import { type Address, asAddress } from "../../shared/address.js";
 import { toB64u } from "../../shared/base64url.js";
 import { encodeContent, newEdit, newReceipt, newText } from "../../shared/content.js";
-import { generateKeyPair } from "../../shared/identity.js";
+import { generateKeyPair, keyIdOf } from "../../shared/identity.js";
+import { buildDiscoveryDoc } from "../../shared/discovery.js";
 import { randomId16 } from "../../shared/ids.js";
 import { addMembers, createGroup, encrypt } from "../../shared/mls/group.js";
 import { epochOf } from "../../shared/mls/group-state.js";
@@ -15,7 +16,7 @@ import { deviceIdentityOf } from "../../shared/client/account-record.js";
 import type { ClientEvents, CoreContext } from "../../shared/client/context.js";
 import { loadConversation, saveConversation } from "../../shared/client/conversation-record.js";
 import { Emitter } from "../../shared/client/events.js";
-import { getFriend } from "../../shared/client/friends.js";
+import { getFriend, sendFriendRequest } from "../../shared/client/friends.js";
 import { type ConvOutcome } from "../../shared/client/incoming-conv.js";
 import { applyFrames, applyItems } from "../../shared/client/mailbox-sync.js";
 import { findMessage, history, saveMessage } from "../../shared/client/messages.js";
@@ -298,6 +299,34 @@ describe("incoming friend requests", () => {
     const bob = person("bob#im.bob.test");
     await apply(bob, [{ seq: 1, at: NOW, kind: "friend_request", signed: request(alice, bob.account.address) } as MailItem]);
     expect(await getFriend(bob, alice.account.address)).toMatchObject({ state: "incoming", note: "hi, it's me", accountKey: alice.account.accountPublicKey });
+  });
+
+  it("shows a request refused when the refusal comes back before the server's answer to sending it", async () => {
+    const alice = person("alice#im.alice.test");
+    const serverKey = generateKeyPair();
+    const json = (status: number, body: unknown) => ({ status, text: async () => JSON.stringify(body) });
+    // Erin blocked Alice: her server refuses at once, and the bounce reaches Alice's socket while her POST is still answering.
+    const transport: Transport = {
+      fetch: async (url, init) => {
+        if (new URL(url).pathname === "/.well-known/emsg") {
+          return json(200, buildDiscoveryDoc({ domain: alice.account.domain, keys: [{ kid: keyIdOf(serverKey.publicKey), key: serverKey.publicKey }], software: "test" }));
+        }
+        const { request } = JSON.parse(String(init.body)) as { request: { body: { id: string } } };
+        await apply(alice, [{ seq: 1, at: NOW, kind: "bounce", ref: request.body.id, to: "erin#im.bob.test", error: "forbidden" } as MailItem]);
+        return json(202, {});
+      },
+      openSocket: offline.openSocket,
+    };
+    const ctx = { ...alice, api: new ServerApi(transport, alice.clock, alice.account.origin, alice.account.domain) };
+    const shown = await sendFriendRequest(ctx, asAddress("erin#im.bob.test"), "hello?");
+    expect(shown).toMatchObject({ state: "outgoing", bounced: "forbidden" });
+    expect(await getFriend(alice, asAddress("erin#im.bob.test"))).toMatchObject({ bounced: "forbidden" });
+  });
+
+  it("keeps nothing of a request the server did not take", async () => {
+    const alice = person("alice#im.alice.test");
+    await expect(sendFriendRequest(alice, asAddress("erin#im.bob.test"), "hello?")).rejects.toThrow(/cannot be reached/);
+    expect(await getFriend(alice, asAddress("erin#im.bob.test"))).toBeUndefined();
   });
 
   it("ignores a request whose signature is not by the key it carries", async () => {
