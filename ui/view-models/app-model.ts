@@ -132,7 +132,12 @@ export class AppViewModel extends Observable implements AppContext {
     this.#setLocale(isLocale(saved) ? saved : pickLocale(this.#platform.languages));
     this.domain = await this.#platform.discoverDomain();
     this.#platform.onOnlineChange((online) => {
-      if (online) this.#connectSoon(0);
+      // The browser may say online a moment before requests get through: a connect that fails then
+      // is tried again in a second, not after the backoff the time offline built up.
+      if (online) {
+        this.#attempts = 0;
+        this.#connectSoon(0);
+      }
       this.#updateLink();
     });
     const mode = await this.#platform.vaultMode();
