@@ -87,6 +87,16 @@ function messageKey(conversation: string, at: number, id: string): string {
 /** Where a message's key is found by its id (a mailbox batch reads a frame's at once). */
 export const indexKey = (id: string) => `msgid/${id}`;
 
+/**
+ * Whether `value` under `key` is an index entry: a message's key under its id (or a Submit id it
+ * went under) or its expiry. Keys are clear in every store and a message's own key holds its id, so
+ * such an entry tells nothing a listing of keys does not: a store that seals its values may keep
+ * these as they are (a catch-up writes one for each message).
+ */
+export function isMessageIndex(key: string, value: unknown): value is string {
+  return typeof value === "string" && value.startsWith("msg/") && (key.startsWith("msgid/") || key.startsWith(EXPIRING));
+}
+
 export async function findMessage(ctx: Pick<CoreContext, "store">, id: string): Promise<MessageRecord | undefined> {
   const key = await ctx.store.get<string>(indexKey(id));
   return key === undefined ? undefined : ctx.store.get<MessageRecord>(key);

@@ -121,6 +121,32 @@ describe("the EMSG PWA on two federated domains", () => {
     expect(await alice.page.getByLabel("Message", { exact: true }).inputValue()).toBe("");
   });
 
+  it("keeps what it stores sealed: no word of a chat is readable in IndexedDB, only which key holds a message", async () => {
+    const stored = await bob.page.evaluate(
+      () =>
+        new Promise<Array<[string, unknown]>>((done, fail) => {
+          const open = indexedDB.open("emsg");
+          open.onerror = () => fail(open.error);
+          open.onsuccess = () => {
+            const store = open.result.transaction("entries").objectStore("entries");
+            const keys = store.getAllKeys();
+            const values = store.getAll();
+            values.onsuccess = () => done(values.result.map((value, i) => [String(keys.result[i]), value instanceof Object && "iv" in value ? "sealed" : value]));
+            values.onerror = () => fail(values.error);
+          };
+        }),
+    );
+    const clear = stored.filter(([, value]) => value !== "sealed");
+    expect(clear.length).toBeGreaterThan(0);
+    const keys = new Set(stored.map(([key]) => key));
+    // Each clear value is a message's key under that message's id: a key the store holds in the clear anyway.
+    for (const [key, value] of clear) {
+      expect(key).toMatch(/^(msgid|expiring)\//);
+      expect(keys.has(value as string)).toBe(true);
+    }
+    expect(JSON.stringify(stored)).not.toMatch(/Hello Bob|got it/);
+  });
+
   it("shows a system notification for a message that arrives while the app is hidden", async () => {
     await openTab(bob.page, "Favorites");
     await hideWithNotifications(bob, world.bob);

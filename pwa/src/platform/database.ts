@@ -1,7 +1,7 @@
 import { openDB, type DBSchema, type IDBPDatabase } from "idb";
 
 /**
- * What the PWA keeps in IndexedDB: the client core's entries (sealed), the key vault's record, and
+ * What the PWA keeps in IndexedDB: the client core's entries (sealed but for index entries), the key vault's record, and
  * the sealed parts of files being sent or whose upload failed (`uploads`, by `{message id}/{part}`:
  * ciphertext under each file's own key, which only the sealed entries hold).
  */
@@ -10,12 +10,15 @@ export interface SealedValue {
   data: ArrayBuffer;
 }
 
+/** An entry's value: sealed, or a message index entry's key as it is (see IdbStore). */
+export type StoredValue = SealedValue | string;
+
 export type VaultRecord =
   | { mode: "device"; key: CryptoKey }
   | { mode: "passphrase"; salt: Uint8Array; iterations: number; iv: Uint8Array; wrapped: ArrayBuffer };
 
 interface EmsgDb extends DBSchema {
-  entries: { key: string; value: SealedValue };
+  entries: { key: string; value: StoredValue };
   vault: { key: "vault"; value: VaultRecord };
   prefs: { key: string; value: string };
   uploads: { key: string; value: Blob };
