@@ -191,7 +191,7 @@ export function catchUpSection(results: Pick<BenchResults, "catchUp">, alone?: R
   const run = alone
     ? ` Measured ${alone.date.toISOString().replace(/\.\d+Z$/, "Z")} with \`${alone.command}\`, EMSG at ${alone.code}; load average ${alone.machine.loadAverage.toFixed(2)} when it started.`
     : "";
-  return `## PWA: catch-up\n\nA reader's PWA in Chromium, closed while ${f.conversations} friends (half on each domain) send ${count(f.queued / f.conversations)} messages each, then opened: the clock runs from opening it until every message is stored in IndexedDB and each chat in the list shows its last one (bench/catch-up.ts).${run}\n\n${lines.join("\n")}`;
+  return `## PWA: catch-up\n\nA reader's PWA in Chromium (a profile on disk, as an installed PWA's), closed while ${f.conversations} friends (half on each domain) send ${count(f.queued / f.conversations)} messages each, then opened: the clock runs from opening it until every message is stored in IndexedDB and each chat in the list shows its last one (bench/catch-up.ts).${run}\n\n${lines.join("\n")}`;
 }
 
 function pwaSection(results: BenchResults): string {
