@@ -206,12 +206,7 @@ export class EmsgClient {
   // ---- mailbox
 
   async #onOutcome(outcome: ConvOutcome): Promise<void> {
-    await this.#onOutcomes([outcome]);
-  }
-
-  /** Many items' receipts are queued from one listing of the queue, in one write (enqueueReceipts). */
-  async #onOutcomes(outcomes: ConvOutcome[]): Promise<void> {
-    await enqueueReceipts(this.#context(), outcomes.flatMap((o) => (o.receipts ? [o.receipts] : [])), this.#clock.now());
+    if (outcome.receipts) await enqueueReceipts(this.#context(), [outcome.receipts], this.#clock.now());
   }
 
   async #afterItems(): Promise<void> {
@@ -328,7 +323,7 @@ export class EmsgClient {
     };
     try {
       // Only between frames of a backlog with more to come: after the last, and a live one, what is queued goes out.
-      await applyFrames(this.#context(), next, (frame) => (frame.left ?? 0) > 0, (os) => this.#onOutcomes(os), (frame, upTo) => this.#onApplied(frame, upTo));
+      await applyFrames(this.#context(), next, (frame) => (frame.left ?? 0) > 0, (o) => this.#onOutcome(o), (frame, upTo) => this.#onApplied(frame, upTo));
     } catch (error) {
       // Nothing from the frame that failed on was acknowledged, so the server sends it again on the next connect.
       console.error("emsg: applying mailbox items failed", error);

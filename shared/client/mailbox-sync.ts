@@ -16,7 +16,7 @@ import { type Content, decodeContent, RECEIPT_MAX_IDS } from "../content.js";
 import { addNotice } from "./group-changes.js";
 import { receiveDeleted, receiveFriendBounce, receiveFriendRequest, receiveFriendResponse } from "./friends.js";
 import { type MessageRecord, setStatus, submittedAs } from "./messages.js";
-import { resendStale } from "./outgoing-queue.js";
+import { enqueueReceipts, OUTGOING, resendStale } from "./outgoing-queue.js";
 import { vetoRefused } from "./withdrawals.js";
 import { rejoinRefused } from "./rejoin.js";
 import { commitRefused } from "./own-commits.js";
@@ -229,7 +229,7 @@ export async function applyItems(
     while (end < sorted.length && sorted[end]!.kind === "conv") end++;
     if (end === start) end++;
     const run = sorted.slice(start, end);
-    cursor = run[0]!.kind === "conv" ? await applyBatch(ctx, base, run, onOutcome) : await applyEach(ctx, run, onOutcome);
+    cursor = run[0]!.kind === "conv" ? await applyBatch(ctx, base, run) : await applyEach(ctx, run, onOutcome);
     start = end;
   }
   return cursor;
@@ -287,7 +287,8 @@ async function readAhead(ctx: CoreContext, batch: StoreBatch, items: MailItem[],
   // crypto (a signature checked in WebCrypto, a thread hop each) another's messages are decrypted.
   const keys = await Promise.all([...runs].map(([conversation, run]) => readRunAhead(ctx, batch, conversation, run)));
   // Asked of the store (its transaction made) before the batch before writes: see handOverBatch.
-  const reading = batch.prefetch(keys.flat(), [...runs.keys()].map(heldChangesOf));
+  // The outgoing queue too, where the frame's receipts are queued (see handOverBatch).
+  const reading = batch.prefetch(keys.flat(), [...[...runs.keys()].map(heldChangesOf), OUTGOING]);
   readsAsked();
   await reading;
 }
@@ -337,15 +338,14 @@ function contentOf(plaintext: Uint8Array): Content | undefined {
  * A run of conversation items applied in one StoreBatch: every record read once, written once, the
  * cursor last, all in one atomic write, so a crash leaves the run applied whole or not at all (and
  * then applied again from its start). Nothing is sent meanwhile: the receipts it asks for are
- * queued after the write, one per conversation, and the views hear of it only then. Other kinds
- * (rare, and some of them send) go one at a time.
+ * queued in that same write, an entry per conversation (a receipt never waits for a write of its
+ * own, nor is lost between two), and the views hear of it only then. Other kinds (rare, and some
+ * of them send) go one at a time.
  */
-async function applyBatch(ctx: CoreContext, base: BatchStore, items: MailItem[], onOutcome: (outcome: ConvOutcome) => Promise<void>): Promise<number> {
+async function applyBatch(ctx: CoreContext, base: BatchStore, items: MailItem[]): Promise<number> {
   const handed = await handOverBatch(ctx, base, items);
   handed.mayWrite();
-  return finishBatch(ctx, handed, async (outcomes) => {
-    for (const outcome of outcomes) await onOutcome(outcome);
-  });
+  return finishBatch(ctx, handed);
 }
 
 /** A run applied in a batch and handed over to the store (see StoreBatch.handOver): what is left once it is written. */
@@ -356,7 +356,6 @@ interface Handed {
   mayWrite: () => void;
   cursor: number;
   events: HeldEvents;
-  receipts: Map<string, string[]>;
 }
 
 /**
@@ -376,8 +375,9 @@ async function handOverBatch(ctx: CoreContext, base: BatchStore, items: MailItem
     const cursor = await applyEach({ ...ctx, store: batch, events }, items, async ({ receipts: r }) => {
       if (r) receipts.set(r.conversation, [...(receipts.get(r.conversation) ?? []), ...r.ids]);
     });
+    await enqueueReceipts({ store: batch }, receiptsOf(receipts), ctx.clock.now());
     const { written } = await batch.handOver(Promise.all([before?.written, allowed]).then(() => undefined));
-    return { batch, written, cursor, events, receipts, mayWrite };
+    return { batch, written, cursor, events, mayWrite };
   } catch (error) {
     batch.discard();
     throw error;
@@ -386,28 +386,28 @@ async function handOverBatch(ctx: CoreContext, base: BatchStore, items: MailItem
   }
 }
 
-/** What applying many items asks of the caller, heard at once (a frame's receipts are queued in one write). */
-export type OnOutcomes = (outcomes: ConvOutcome[]) => Promise<void>;
+/** Each conversation's receipts as entries of at most RECEIPT_MAX_IDS ids. */
+function receiptsOf(byConversation: Map<string, string[]>): { conversation: string; ids: string[] }[] {
+  const receipts: { conversation: string; ids: string[] }[] = [];
+  for (const [conversation, ids] of byConversation) {
+    for (let i = 0; i < ids.length; i += RECEIPT_MAX_IDS) receipts.push({ conversation, ids: ids.slice(i, i + RECEIPT_MAX_IDS) });
+  }
+  return receipts;
+}
 
-/** Once a run's writes are stored, the views hear of it and its receipts are queued; returns its cursor. */
-async function finishBatch(ctx: CoreContext, handed: Handed, onOutcomes: OnOutcomes): Promise<number> {
+/** Once a run's writes are stored, the views hear of it; returns its cursor. */
+async function finishBatch(ctx: CoreContext, handed: Handed): Promise<number> {
   await handed.written;
   handed.events.releaseTo(ctx.events);
-  // Each conversation's receipts are an entry of their own (one of at most RECEIPT_MAX_IDS ids), all told at once.
-  const outcomes: ConvOutcome[] = [];
-  for (const [conversation, ids] of handed.receipts) {
-    for (let i = 0; i < ids.length; i += RECEIPT_MAX_IDS) outcomes.push({ receipts: { conversation, ids: ids.slice(i, i + RECEIPT_MAX_IDS) } });
-  }
-  await onOutcomes(outcomes);
   return handed.cursor;
 }
 
 /**
  * Applies mailbox frames in order, each as applyItems does, but the next one is read while the
- * one before is still being written to the store (an IndexedDB transaction's commit, and its
- * receipts queued, took about a third of a frame's time): `next` gives the frames, and may give
- * more while this runs; `onApplied` hears of each in order, with the cursor to acknowledge, once
- * it is stored, its views told and its receipts queued. A frame after which `ahead` is false (the
+ * one before is still being written to the store (an IndexedDB transaction's commit took about a
+ * third of a frame's time): `next` gives the frames, and may give more while this runs;
+ * `onApplied` hears of each in order, with the cursor to acknowledge, once it is stored (its
+ * receipts queued with it) and its views told. A frame after which `ahead` is false (the
  * backlog's last, or a live one) is finished before the next is taken, as is one of other kinds
  * than conversation items: what the caller does then (send, say) never runs beside a batch.
  * A frame that fails stops it, nothing after it is acknowledged.
@@ -416,7 +416,7 @@ export async function applyFrames<F extends { items: MailItem[] }>(
   ctx: CoreContext,
   next: () => F | undefined,
   ahead: (frame: F) => boolean,
-  onOutcomes: OnOutcomes,
+  onOutcome: (outcome: ConvOutcome) => Promise<void>,
   onApplied: (frame: F, upTo: number) => Promise<void>,
 ): Promise<void> {
   const base = ctx.store;
@@ -428,12 +428,12 @@ export async function applyFrames<F extends { items: MailItem[] }>(
       writing?.handed.mayWrite();
       await writing?.finished;
       writing = undefined;
-      await onApplied(frame, await applyItems(ctx, items, (outcome) => onOutcomes([outcome])));
+      await onApplied(frame, await applyItems(ctx, items, onOutcome));
       continue;
     }
     const handed = await handOverBatch(ctx, base, items, writing?.handed);
     const applied = frame;
-    const finished = (writing?.finished ?? Promise.resolve()).then(async () => onApplied(applied, await finishBatch(ctx, handed, onOutcomes)));
+    const finished = (writing?.finished ?? Promise.resolve()).then(async () => onApplied(applied, await finishBatch(ctx, handed)));
     finished.catch(() => (failed = true));
     writing = { handed, finished };
     if (!ahead(frame)) {

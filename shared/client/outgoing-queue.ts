@@ -40,8 +40,11 @@ export interface OutgoingEntry {
   queued?: number;
 }
 
+/** Where the queue's entries are kept, each under entryKey. */
+export const OUTGOING = "out/";
+
 export const entryKey = ({ content, queued }: OutgoingEntry) =>
-  `out/${String(content.sentAt).padStart(15, "0")}-${queued === undefined ? "" : `${String(queued).padStart(12, "0")}-`}${content.id}`;
+  `${OUTGOING}${String(content.sentAt).padStart(15, "0")}-${queued === undefined ? "" : `${String(queued).padStart(12, "0")}-`}${content.id}`;
 
 /** Counts entries queued by this process; the key's time comes first, so it only orders entries of one millisecond. */
 let lastQueued = 0;
@@ -111,7 +114,7 @@ export async function enqueueReceipts(
 }
 
 export async function pending(ctx: Pick<CoreContext, "store">): Promise<OutgoingEntry[]> {
-  return (await ctx.store.list<OutgoingEntry>("out/")).map(([, entry]) => entry);
+  return (await ctx.store.list<OutgoingEntry>(OUTGOING)).map(([, entry]) => entry);
 }
 
 /** Where a message to a peer with no conversation yet is kept until the conversation exists. */

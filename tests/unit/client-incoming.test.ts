@@ -20,6 +20,7 @@ import { getFriend, sendFriendRequest } from "../../shared/client/friends.js";
 import { type ConvOutcome } from "../../shared/client/incoming-conv.js";
 import { applyFrames, applyItems } from "../../shared/client/mailbox-sync.js";
 import { findMessage, history, saveMessage } from "../../shared/client/messages.js";
+import { pending } from "../../shared/client/outgoing-queue.js";
 import { ServerApi } from "../../shared/client/server-api.js";
 import { searchMessages } from "../../shared/client/search.js";
 import { MemoryStore } from "../../shared/client/store.js";
@@ -79,9 +80,24 @@ async function aliceWritesToBob() {
   return { alice, bob, conversation, hello, items };
 }
 
+/** Each conversation's receipt ids waiting in the outgoing queue. */
+async function queuedReceipts(ctx: CoreContext): Promise<Map<string, string[]>> {
+  const queued = new Map<string, string[]>();
+  for (const { conversation, content } of await pending(ctx)) {
+    if (content.type === "receipt" && conversation !== undefined) queued.set(conversation, [...(queued.get(conversation) ?? []), ...content.of]);
+  }
+  return queued;
+}
+
+/** What applying `items` asks this device to send: outcomes told, and receipts queued in the store (a batch queues its frame's there). */
 async function apply(ctx: CoreContext, items: MailItem[]): Promise<ConvOutcome[]> {
+  const before = await queuedReceipts(ctx);
   const outcomes: ConvOutcome[] = [];
   await applyItems(ctx, items, async (o) => void outcomes.push(o));
+  for (const [conversation, ids] of await queuedReceipts(ctx)) {
+    const added = ids.filter((id) => !before.get(conversation)?.includes(id));
+    if (added.length > 0) outcomes.push({ receipts: { conversation, ids: added } });
+  }
   return outcomes;
 }
 
@@ -285,6 +301,25 @@ describe("a backlog of frames", () => {
     await applyFrames(bob, () => again.shift(), (frame) => frame.left > 0, async () => undefined, async (_frame, upTo) => void stored.push(upTo));
     expect(stored).toEqual([5, 8]);
     expect((await history(bob, conversation)).map((m) => m.text)).toHaveLength(7);
+  });
+
+  it("queues a frame's delivery receipts in the write that stores its messages, so neither is kept without the other", async () => {
+    const { bob, conversation, frames } = await twoFrames();
+    const store = bob.store as MemoryStore;
+    const write = store.putMany.bind(store);
+    const writes: Array<Array<[string, unknown]>> = [];
+    store.putMany = async (entries) => {
+      writes.push(entries);
+      if (writes.length === 2) throw new Error("the disk is full");
+      await write(entries);
+    };
+    const before = (await queuedReceipts(bob)).get(conversation) ?? [];
+    await expect(applyFrames(bob, () => frames.shift(), (frame) => frame.left > 0, async () => undefined, async () => undefined)).rejects.toThrow("the disk is full");
+    const stored = (await history(bob, conversation)).filter((m) => m.text.startsWith("text "));
+    expect(stored.map((m) => m.text)).toEqual(["text 0", "text 1", "text 2"]);
+    // The first frame's write held its messages and their receipt; the second's failed whole, receipt and all.
+    expect(writes[0]!.some(([key]) => key.startsWith("out/"))).toBe(true);
+    expect(((await queuedReceipts(bob)).get(conversation) ?? []).filter((id) => !before.includes(id))).toEqual(stored.map((m) => m.id));
   });
 });
 
