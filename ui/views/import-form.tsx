@@ -17,6 +17,16 @@ export function ArchivePicker({ importer, id, t }: { importer: ImportViewModel; 
   );
 }
 
+/** The passphrase the export file was sealed with. */
+export function ArchivePassphrase({ id, value, onInput, t }: { id: string; value: string; onInput: (value: string) => void; t: Translate }) {
+  return (
+    <div class="field">
+      <label for={`${id}-pass`}>{t("move.passphrase")}</label>
+      <input id={`${id}-pass`} type="password" autoComplete="current-password" value={value} onInput={(e) => onInput(e.currentTarget.value)} />
+    </div>
+  );
+}
+
 /** Progress while the import runs, and why it failed. */
 export function ImportStatus({ importer, id }: { importer: ImportViewModel; id: string }) {
   return (
@@ -44,10 +54,7 @@ export function ImportSection({ importer, address, t }: { importer: ImportViewMo
       <h3>{t("move.settingsTitle")}</h3>
       <p class="hint">{t("move.settingsLead", { address })}</p>
       <ArchivePicker importer={importer} id="import" t={t} />
-      <div class="field">
-        <label for="import-pass">{t("move.passphrase")}</label>
-        <input id="import-pass" type="password" autoComplete="current-password" value={pass} onInput={(e) => setPass(e.currentTarget.value)} />
-      </div>
+      <ArchivePassphrase id="import" value={pass} onInput={setPass} t={t} />
       <ImportStatus importer={importer} id="import" />
       {importer.summary.map((line) => <p key={line} class="ok">{line}</p>)}
       <div><button type="submit" class="primary" disabled={!ready}>{importer.running ? t("common.working") : t("move.submit")}</button></div>

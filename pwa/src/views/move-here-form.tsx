@@ -2,7 +2,7 @@ import { useMemo, useState } from "preact/hooks";
 import type { AppViewModel } from "../../../ui/view-models/app-model.js";
 import { ImportViewModel } from "../../../ui/view-models/account-import.js";
 import { onboardingCheck } from "../../../ui/view-models/onboarding-form.js";
-import { ArchivePicker, ImportStatus } from "../../../ui/views/import-form.js";
+import { ArchivePassphrase, ArchivePicker, ImportStatus } from "../../../ui/views/import-form.js";
 import { useModel } from "../../../ui/views/use-model.js";
 
 /** Onboarding's "Move an account here": a new address on this server, with the old account's friends. */
@@ -20,10 +20,7 @@ export function MoveHereForm({ app, onBack }: { app: AppViewModel; onBack: () =>
       <h2>{t("move.title")}</h2>
       <p class="muted">{t("move.lead")}</p>
       <ArchivePicker importer={importer} id="move" t={t} />
-      <div class="field">
-        <label for="move-pass">{t("move.passphrase")}</label>
-        <input id="move-pass" type="password" autoComplete="current-password" value={pass} onInput={(e) => setPass(e.currentTarget.value)} />
-      </div>
+      <ArchivePassphrase id="move" value={pass} onInput={setPass} t={t} />
       <ImportStatus importer={importer} id="move" />
       <div class="field">
         <label for="move-name">{t("move.name", { domain: app.domain })}</label>
