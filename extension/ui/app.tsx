@@ -3,6 +3,9 @@ import type { Address } from "../../shared/address.js";
 import type { ReplyOf } from "../messaging/messages.js";
 import { catchUpBanner, type LinkState, type RemovedChoice } from "../../ui/view-models/connectivity.js";
 import { RemovedDeviceNotice } from "../../ui/views/removed-device.js";
+import { MoveSummary } from "../../ui/views/import-form.js";
+import { importSummary } from "../../ui/view-models/account-import.js";
+import type { ImportResult } from "../../ui/view-models/core-types.js";
 import { ChatsViewModel } from "../../ui/view-models/chats-model.js";
 import { DevicesViewModel } from "../../ui/view-models/devices-model.js";
 import { FavoritesViewModel } from "../../ui/view-models/favorites-model.js";
@@ -33,6 +36,8 @@ export function App({ layout }: { layout: "popup" | "panel" }) {
   const [forgetError, setForgetError] = useState<string | null>(null);
   // The account was deleted from Settings: setup says so above its form.
   const [deleted, setDeleted] = useState(false);
+  // A move made at setup: what came along and what did not, said above the tabs until dismissed.
+  const [moved, setMoved] = useState<ImportResult | null>(null);
   const refresh = () => void ask({ type: "status" }).then(setStatus);
   // The backlog the background reads after a wake-up, as the PWA's strip shows it: "Catching up… 3,200 of 10,000".
   const [backlog, setBacklog] = useState<{ done: number; total: number } | null>(null);
@@ -104,7 +109,10 @@ export function App({ layout }: { layout: "popup" | "panel" }) {
       <main class={layout}>
         <h1>{t("app.name")}</h1>
         {deleted ? <p role="status" data-testid="account-deleted">{t("settings.deleted")}</p> : null}
-        <Setup queued={status.friends.map((f) => f.address)} onDone={refresh} link={setupStart === "link"} />
+        <Setup queued={status.friends.map((f) => f.address)} onDone={(move) => {
+          setMoved(move ?? null);
+          refresh();
+        }} link={setupStart === "link"} />
       </main>
     );
   }
@@ -117,6 +125,7 @@ export function App({ layout }: { layout: "popup" | "panel" }) {
     setForgetting(false);
     if (!reply.ok) return setForgetError(reply.message);
     setSetupStart(choice);
+    setMoved(null);
     refresh();
   };
   const requests = status.friends.filter((f) => f.state === "incoming" || f.state === "held").length;
@@ -131,6 +140,7 @@ export function App({ layout }: { layout: "popup" | "panel" }) {
       </header>
       {status.connection === "removed" ? <RemovedDeviceNotice address={self} busy={forgetting} error={forgetError} onForget={(choice) => void forget(choice)} t={t} /> : null}
       {banner ? <div class={`banner ${banner.tone}`} role="status" data-testid="banner">{banner.text}</div> : null}
+      {moved ? <MoveSummary lines={importSummary(moved, t)} onDismiss={() => setMoved(null)} t={t} /> : null}
       {chats?.conversation ? (
         <Chat key={chats.conversation.target} chats={chats} conversation={chats.conversation} onSafety={showSafety} />
       ) : (
@@ -149,6 +159,7 @@ export function App({ layout }: { layout: "popup" | "panel" }) {
           {tab === "settings" && devices && (
             <Settings self={self} devices={devices} onDeleted={() => {
               setDeleted(true);
+              setMoved(null);
               setTab("chats");
               refresh();
             }} />

@@ -1,5 +1,6 @@
 import { useMemo, useRef, useState } from "preact/hooks";
 import { ImportViewModel } from "../../ui/view-models/account-import.js";
+import type { ImportResult } from "../../ui/view-models/core-types.js";
 import { ArchivePicker, ImportStatus } from "../../ui/views/import-form.js";
 import { useModel } from "../../ui/views/use-model.js";
 import { t } from "./i18n.js";
@@ -9,7 +10,7 @@ import { importedAccount } from "./remote-client.js";
  * Setup's "Move an account here": an export from elsewhere becomes a new address with the old
  * account's friends and history. The file is read here; the background, which holds keys, imports it.
  */
-export function MoveInForm({ onDone, onBack }: { onDone(): void; onBack(): void }) {
+export function MoveInForm({ onDone, onBack }: { onDone(moved: ImportResult): void; onBack(): void }) {
   const [address, setAddress] = useState("");
   const [server, setServer] = useState("");
   const [pass, setPass] = useState("");
@@ -24,7 +25,9 @@ export function MoveInForm({ onDone, onBack }: { onDone(): void; onBack(): void 
   const ready = importer.hasFile && pass.length > 0 && address.trim().length > 0 && !importer.running;
   const submit = async (event: Event) => {
     event.preventDefault();
-    if (ready && (await importer.start(pass, address.trim()))) onDone();
+    if (!ready) return;
+    const moved = await importer.start(pass, address.trim());
+    if (moved) onDone(moved);
   };
   return (
     <form class="setup" data-testid="move-form" aria-busy={importer.running} onSubmit={submit}>

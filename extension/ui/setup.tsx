@@ -2,13 +2,14 @@ import { useState } from "preact/hooks";
 import { MoveInForm } from "./move-in-form.js";
 import { ask } from "./panel-api.js";
 import { t } from "./i18n.js";
+import type { ImportResult } from "../../ui/view-models/core-types.js";
 
 /**
  * First run: choose an address and, for a server not at https://DOMAIN, where it lives; link this
  * extension as a device of an account the user already has (e.g. in the PWA); or move an exported
  * account in as a new address, as the PWA's onboarding offers.
  */
-export function Setup({ queued, onDone, link = false }: { queued: string[]; onDone(): void; link?: boolean }) {
+export function Setup({ queued, onDone, link = false }: { queued: string[]; onDone(moved?: ImportResult): void; link?: boolean }) {
   const [linking, setLinking] = useState(link);
   const [address, setAddress] = useState("");
   const [code, setCode] = useState("");

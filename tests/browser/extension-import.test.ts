@@ -108,6 +108,14 @@ describe("moving an exported account into the extension", () => {
     // The background's steps, shown as they come.
     await form.getByTestId("move-progress").waitFor({ timeout: 30_000 });
     await panel.locator(".who").filter({ hasText: MOVED }).waitFor({ timeout: 120_000 });
+    // The setup form is gone: what the move did, and what it could not, is said above the tabs until dismissed.
+    const summary = panel.getByTestId("move-summary");
+    await summary.getByRole("heading", { name: "Your account moved here" }).waitFor();
+    // Here the old server is not reached (only the new one is routed): the move says so.
+    expect(await summary.locator("p").allInnerTexts()).toEqual([`${ALICE} now lives here as ${MOVED}; 1 friend was told.`, "im.alice.test could not be reached; it will be told later."]);
+    await shot("move-in-summary");
+    await summary.getByRole("button", { name: "Got it" }).click();
+    await summary.waitFor({ state: "detached" });
 
     await openTab(/Friends/);
     await panel.locator(`[data-testid=friend][data-address="${BOB}"]`).waitFor({ timeout: 30_000 });
@@ -132,7 +140,7 @@ describe("moving an exported account into the extension", () => {
     await section.getByLabel("Export file").setInputFiles(archive);
     await section.getByLabel("Passphrase of the export").fill(PASSPHRASE);
     await section.getByRole("button", { name: "Move it here" }).click();
-    await section.getByText(`${CAROL} now lives here as ${MOVED}; 1 friends were told.`).waitFor({ timeout: 120_000 });
+    await section.getByText(`${CAROL} now lives here as ${MOVED}; 1 friend was told.`).waitFor({ timeout: 120_000 });
     await section.scrollIntoViewIfNeeded();
     await shot("settings-import");
 

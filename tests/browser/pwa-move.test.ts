@@ -81,6 +81,13 @@ describe("moving an account to another server in the PWA", () => {
     await form.getByTestId("move-progress").waitFor();
     await page.getByRole("navigation").waitFor({ timeout: 90_000 });
     moved = { context, page, address: "alice#im.bob.test" };
+    // The form is gone: what the move did is said above the app until dismissed.
+    const summary = page.getByTestId("move-summary");
+    await summary.getByRole("heading", { name: "Your account moved here" }).waitFor();
+    expect(await summary.locator("p").allInnerTexts()).toEqual(["alice#im.alice.test now lives here as alice#im.bob.test; 1 friend was told."]);
+    await shot(page, "move-summary");
+    await summary.getByRole("button", { name: "Got it" }).click();
+    await summary.waitFor({ state: "detached" });
     await openTab(page, "Friends");
     await expect.poll(() => page.getByTestId("my-address").textContent()).toBe("alice#im.bob.test");
     await page.getByTestId("friend-list").getByText("bob#im.bob.test").waitFor();
@@ -138,5 +145,10 @@ describe("moving an account to another server in the PWA", () => {
     await shot(moved.page, "move-settings-import");
     await openTab(moved.page, "Friends");
     await expect.poll(() => moved.page.getByTestId("friend-list").getByTestId("person").count()).toBe(1);
+    // The chat list keeps its one chat with Bob, its newest message last: the old history came in again under it, not over it.
+    await openTab(moved.page, "Chats");
+    const rows = moved.page.getByTestId("chat-row");
+    await rows.filter({ hasText: "bob#im.bob.test" }).getByText("You: Thanks, Bob: same me, new address").waitFor({ timeout: 30_000 });
+    expect(await rows.count()).toBe(1);
   }, 90_000);
 });

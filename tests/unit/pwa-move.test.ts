@@ -48,7 +48,11 @@ describe("moving an account in the PWA", () => {
     expect(importSummary(result({ announced: false, told: null, groups: [{ conversation: "im.alice.test/x", members: [] } as never] }), t)).toEqual([
       `${OLD} now lives here as ${NEW}; 2 friends were told.`,
       "im.alice.test could not be reached; it will be told later.",
-      "1 groups could not come along: ask a member to add you.",
+      "1 group could not come along: ask a member to add you.",
+    ]);
+    expect(importSummary(result({ friends: 1, groups: [{ conversation: "im.alice.test/x", members: [] }, { conversation: "im.alice.test/y", members: [] }] as never }), t)).toEqual([
+      `${OLD} now lives here as ${NEW}; 1 friend was told.`,
+      "2 groups could not come along: ask a member to add you.",
     ]);
     // An export of a device the old account no longer has, or an older file: the old server would not take the notice.
     expect(importSummary(result({ told: null, announceError: "unauthorized" }), t)).toEqual([

@@ -33,14 +33,15 @@ const STEP_TEXT: Record<ImportProgress["step"], MessageKey> = {
   done: "move.step.announce",
 };
 
-/** What a finished move says, one sentence each. */
+/** What a finished move says, one sentence each: first that it worked, then what did not come along or is still to happen. */
 export function importSummary(result: ImportResult, t: Translate): string[] {
-  const lines = [t("move.done", { from: result.from, address: result.address, count: result.friends })];
+  const lines = [result.friends === 1 ? t("move.doneOne", { from: result.from, address: result.address }) : t("move.done", { from: result.from, address: result.address, count: result.friends })];
   const domain = result.from.split("#")[1] ?? "";
   if (!result.announced) lines.push(t("move.oldServerLater", { domain }));
   // The old server takes a move only from a current device of the account (PROTOCOL §11).
   if (result.announceError) lines.push(t("move.notAnnounced", { domain }));
-  if (result.groups.length > 0) lines.push(t("move.groups", { count: result.groups.length }));
+  if (result.groups.length === 1) lines.push(t("move.groupsOne"));
+  else if (result.groups.length > 1) lines.push(t("move.groups", { count: result.groups.length }));
   return lines;
 }
 

@@ -16,7 +16,7 @@ import type { Permission, PlatformPort } from "./platform-port.js";
 import { SafetyViewModel } from "./safety-model.js";
 import { LiveSession } from "./live-session.js";
 import { SettingsViewModel } from "./settings-model.js";
-import { restoreFavorites } from "./account-import.js";
+import { importSummary, restoreFavorites } from "./account-import.js";
 import type { ImportProgress, ImportResult } from "./core-types.js";
 import { reconnectDelay } from "./reconnect.js";
 
@@ -61,6 +61,8 @@ export class AppViewModel extends Observable implements AppContext {
   readonly #timers: Array<ReturnType<typeof setInterval>> = [];
   /** Where onboarding opens: its welcome, or the link form when a removed device is linked again. */
   onboardingStart: RemovedChoice = "welcome";
+  /** The move made at onboarding, said on the new account's first screen until dismissed. */
+  #moved: ImportResult | null = null;
   #backlog: { done: number; total: number } | null = null;
 
   constructor(platform: PlatformPort) {
@@ -112,6 +114,16 @@ export class AppViewModel extends Observable implements AppContext {
   /** The server said this device was removed from its account: the removed screen shows instead of the chats. */
   get removed(): boolean {
     return this.link === "removed";
+  }
+
+  /** What the move made at onboarding said, in the current language; null once dismissed or when there was none. */
+  get moveSummary(): string[] | null {
+    return this.#moved ? importSummary(this.#moved, this.t) : null;
+  }
+
+  dismissMoveSummary(): void {
+    this.#moved = null;
+    this.changed();
   }
 
   get banner(): Banner | null {
@@ -186,6 +198,7 @@ export class AppViewModel extends Observable implements AppContext {
       throw error;
     }
     await restoreFavorites(new LocalRecords(store), imported.result, this.now());
+    this.#moved = imported.result;
     await this.#ready(imported.client, store);
     this.changed();
     return imported.result;
@@ -415,6 +428,7 @@ export class AppViewModel extends Observable implements AppContext {
       this.#live?.dispose();
       await this.client.deleteAccount();
       await this.#platform.erase();
+      this.#moved = null;
       this.phase = "deleted";
     });
   }
@@ -445,6 +459,7 @@ export class AppViewModel extends Observable implements AppContext {
     this.#client?.disconnect();
     this.#client = null;
     this.#records = null;
+    this.#moved = null;
     this.chats = this.friends = this.favorites = this.settings = this.safety = null;
     this.#queued.clear();
     this.#backlog = null;

@@ -56,8 +56,34 @@ export function ImportSection({ importer, address, t }: { importer: ImportViewMo
       <ArchivePicker importer={importer} id="import" t={t} />
       <ArchivePassphrase id="import" value={pass} onInput={setPass} t={t} />
       <ImportStatus importer={importer} id="import" />
-      {importer.summary.map((line) => <p key={line} class="ok">{line}</p>)}
+      <MoveOutcome lines={importer.summary} />
       <div><button type="submit" class="primary" disabled={!ready}>{importer.running ? t("common.working") : t("move.submit")}</button></div>
     </form>
+  );
+}
+
+/** What a finished move says (importSummary): that it worked, then what still needs the person's attention. */
+function MoveOutcome({ lines }: { lines: readonly string[] }) {
+  const [done, ...warnings] = lines;
+  if (done === undefined) return null;
+  return (
+    <>
+      <p class="ok">{done}</p>
+      {warnings.map((line) => <p key={line} class="warn-text">{line}</p>)}
+    </>
+  );
+}
+
+/**
+ * A move made at setup, said once the app opens on the new account (the setup form is gone by
+ * then): what came along and what did not, until the person dismisses it.
+ */
+export function MoveSummary({ lines, onDismiss, t }: { lines: readonly string[]; onDismiss: () => void; t: Translate }) {
+  return (
+    <section class={`move-summary ${lines.length > 1 ? "warn" : "info"}`} role="status" aria-labelledby="move-summary-title" data-testid="move-summary">
+      <h3 id="move-summary-title">{t("move.summaryTitle")}</h3>
+      <MoveOutcome lines={lines} />
+      <div><button type="button" onClick={onDismiss}>{t("move.summaryDismiss")}</button></div>
+    </section>
   );
 }

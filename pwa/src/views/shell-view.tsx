@@ -9,6 +9,7 @@ import { QrScanner } from "./qr-scanner.js";
 import { useModel } from "../../../ui/views/use-model.js";
 import { Icon, type IconName } from "../../../ui/views/icons.js";
 import { RemovedDeviceNotice } from "../../../ui/views/removed-device.js";
+import { MoveSummary } from "../../../ui/views/import-form.js";
 
 const TABS: readonly { id: Tab; label: MessageKey; icon: IconName }[] = [
   { id: "chats", label: "nav.chats", icon: "chats" },
@@ -21,6 +22,7 @@ export function ShellView({ app }: { app: AppViewModel }) {
   useModel(app);
   const t = app.t;
   const banner = app.banner;
+  const moved = app.moveSummary;
   const badge = (tab: Tab) => (tab === "chats" ? app.unreadTotal : tab === "friends" ? app.pendingRequests : 0);
   return (
     <div class="shell">
@@ -28,6 +30,7 @@ export function ShellView({ app }: { app: AppViewModel }) {
         {app.removed ? (
           <RemovedDeviceNotice address={app.address} busy={app.busy} error={app.error} onForget={(choice) => void app.forgetRemovedDevice(choice)} t={t} />
         ) : banner ? <div class={`banner ${banner.tone}`} role="status" data-testid="banner">{banner.text}</div> : null}
+        {moved ? <MoveSummary lines={moved} onDismiss={() => app.dismissMoveSummary()} t={t} /> : null}
       </div>
       <nav class="rail" aria-label={t("nav.main")}>
         <img class="brand" src="/icons/icon-192.png" alt={t("app.name")} width={40} height={40} />
