@@ -153,6 +153,8 @@ export async function handleRequest(raw: unknown, sender: SenderInfo, self: Self
         return { ok: true, profile: await (await service.core()).setProfile(request.name, request.avatar) };
       case "devices":
         return { ok: true, devices: await (await service.core()).devices() };
+      case "this-device":
+        return { ok: true, device: (await service.core()).thisDevice() };
       case "start-device-link":
         return { ok: true, offer: await (await service.core()).startDeviceLink() };
       case "remove-device":

@@ -73,6 +73,7 @@ export const RequestSchema = v.variant("type", [
   v.object({ type: v.literal("set-profile"), name: Text(400), avatar: v.optional(v.nullable(AvatarSchema)) }),
   // This account's devices (PROTOCOL §6): listed, a link code for a new one, another one removed.
   v.object({ type: v.literal("devices") }),
+  v.object({ type: v.literal("this-device") }),
   v.object({ type: v.literal("start-device-link") }),
   v.object({ type: v.literal("remove-device"), deviceId: Id }),
   // Deletes the account on its server (friends are told) and everything this browser keeps of it.
@@ -170,6 +171,7 @@ export interface ReplyOf {
   profile: Reply<{ profile: Profile | null }>;
   "set-profile": Reply<{ profile: Profile }>;
   devices: Reply<{ devices: DeviceInfo[] }>;
+  "this-device": Reply<{ device: DeviceInfo }>;
   "start-device-link": Reply<{ offer: DeviceLinkOffer }>;
   "remove-device": Reply<{ done: true }>;
   "delete-account": Reply<{ done: true }>;

@@ -89,9 +89,8 @@ export function remoteClient(self: Address): PanelClient {
     ...groupRequests(self),
     events,
     pathOf: (conversation) => paths.get(conversation) ?? "relay",
-    // The keys stay in the background: while the server cannot be asked, the device list says why instead.
-    account: undefined,
     devices: async () => answered(await ask({ type: "devices" })).devices,
+    thisDevice: async () => answered(await ask({ type: "this-device" })).device,
     startDeviceLink: async () => answered(await ask({ type: "start-device-link" })).offer,
     removeDevice: async (deviceId) => void answered(await ask({ type: "remove-device", deviceId })),
     profiles: async () => new Map(answered(await ask({ type: "profiles" })).profiles),

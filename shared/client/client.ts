@@ -195,6 +195,11 @@ export class EmsgClient {
     return deviceLink.listDevices(this.#context());
   }
 
+  /** This device as the device list shows it, from its own certificate: known while the server cannot be asked. */
+  thisDevice(): deviceLink.DeviceInfo {
+    return deviceLink.deviceOf(this.#context().account);
+  }
+
   /** Removes another device from the account and, as far as it can now, from every conversation. */
   async removeDevice(deviceId: string): Promise<void> {
     await deviceLink.removeDevice(this.#context(), deviceId);

@@ -111,6 +111,12 @@ export interface DeviceInfo {
   current: boolean;
 }
 
+/** This device, from the certificate it keeps. */
+export function deviceOf(account: AccountRecord): DeviceInfo {
+  const { deviceId, label, created } = account.deviceCert.body;
+  return { deviceId, label, created, current: true };
+}
+
 /** The account's devices from its server, each certificate checked against our account key. */
 export async function listDevices(ctx: CoreContext): Promise<DeviceInfo[]> {
   const view = await ctx.api.call("GET", "/account", undefined, AccountViewSchema);

@@ -32,9 +32,13 @@ export function countdown(expires: number, now: number): string {
 
 /**
  * What the device list asks of the core: the core itself in the PWA; in the extension, requests to
- * its background, which holds no `account` to show this device from while the server is away.
+ * its background, which holds the keys (`thisDevice` is answered there from this device's certificate).
  */
-export type DevicesClient = Pick<EmsgClient, "devices" | "startDeviceLink" | "removeDevice" | "account"> & {
+export type DevicesClient = {
+  devices(): Promise<DeviceInfo[]>;
+  startDeviceLink(): Promise<DeviceLinkOffer>;
+  removeDevice(deviceId: string): Promise<void>;
+  thisDevice(): DeviceInfo | Promise<DeviceInfo>;
   readonly events: Pick<EmsgClient["events"], "on">;
 };
 
@@ -80,10 +84,12 @@ export class DevicesViewModel extends Observable {
       // A device linked a moment ago and removed since is no longer "now linked".
       if (this.#linkedId !== null && !this.rows.some((r) => r.deviceId === this.#linkedId)) this.linked = this.#linkedId = null;
     } catch (error) {
-      const account = this.#ctx.client.account;
-      if (account && this.rows.length === 0) {
-        const cert = account.deviceCert.body;
-        this.rows = [rowOf({ deviceId: cert.deviceId, label: cert.label, created: cert.created, current: true }, this.#ctx.locale)];
+      if (this.rows.length === 0) {
+        try {
+          this.rows = [rowOf(await this.#ctx.client.thisDevice(), this.#ctx.locale)];
+        } catch {
+          // No account here any more: the sentence below is all there is to show.
+        }
       }
       this.error = errorSentence(error);
     }
