@@ -155,18 +155,36 @@ describe("files and conversation actions between the extension and a PWA user on
     await panel.getByTestId("deleted").filter({ hasText: "This message was deleted" }).waitFor();
   });
 
-  it("says in the panel why a message was not delivered, and Retry sends it: bob gets it once", async () => {
-    // Alice's server refuses her messages for good for a while, as a hub refuses a non-member.
-    const submit = `${servers.origins["im.alice.test"]}/emsg/v1/conversations/*/*/messages`;
-    await ext.context.route(submit, (route) =>
+  // Alice's server refuses her messages for good while this is routed, as a hub refuses a non-member.
+  const submits = () => `${servers.origins["im.alice.test"]}/emsg/v1/conversations/*/*/messages`;
+  const refuseSubmits = () =>
+    ext.context.route(submits(), (route) =>
       route.request().method() === "POST"
         ? route.fulfill({ status: 403, contentType: "application/json", body: JSON.stringify({ error: "forbidden", message: "Not a member." }) })
         : route.continue(),
     );
+
+  /** Chrome stops the extension's background, as MV3 does an idle one: what it held in memory is gone. */
+  async function stopBackground(): Promise<void> {
+    const probe = await ext.context.newPage();
+    const cdp = await ext.context.newCDPSession(probe);
+    const status = new Map<string, string>();
+    cdp.on("ServiceWorker.workerVersionUpdated", (event) => {
+      for (const version of event.versions) if (version.scriptURL.startsWith(`chrome-extension://${ext.id}/`)) status.set(version.versionId, version.runningStatus);
+    });
+    await cdp.send("ServiceWorker.enable");
+    await expect.poll(() => [...status.values()].includes("running")).toBe(true);
+    await cdp.send("ServiceWorker.stopAllWorkers");
+    await expect.poll(() => [...status.values()].every((s) => s === "stopped")).toBe(true);
+    await probe.close();
+  }
+
+  it("says in the panel why a message was not delivered, and Retry sends it: bob gets it once", async () => {
+    await refuseSubmits();
     await say(panel, "Still on for Sunday?");
     const failure = message(panel, "Still on for Sunday?").getByTestId("send-failure");
     await failure.getByText("Not delivered: That is not allowed.").waitFor({ timeout: 60_000 });
-    await ext.context.unroute(submit);
+    await ext.context.unroute(submits());
     await failure.getByRole("button", { name: "Retry" }).click();
     await message(bob, "Still on for Sunday?").waitFor({ timeout: 60_000 });
     await expect.poll(() => failure.count(), { timeout: 30_000 }).toBe(0);
@@ -320,4 +338,23 @@ describe("files and conversation actions between the extension and a PWA user on
     const aliceRow = bob.locator('[data-testid=chat-row][title="alice#im.alice.test"] .title');
     await expect.poll(() => aliceRow.textContent(), { timeout: 60_000 }).toContain("Alice Liddell");
   }, 180_000);
+
+  // Last: the tests before it hold the background's worker (ext.worker), which this stops.
+  it("keeps a failed message while Chrome stops the background: Retry from the panel wakes it and sends it once", async () => {
+    await panel.getByRole("tab", { name: "Chats" }).click();
+    await panel.locator('[data-testid=chat-row][title="bob#im.bob.test"]').click();
+    await bob.locator('[data-testid=chat-row][title="alice#im.alice.test"]').click();
+    await refuseSubmits();
+    await say(panel, "Noon at the pier?");
+    const failure = message(panel, "Noon at the pier?").getByTestId("send-failure");
+    await failure.getByText("Not delivered: That is not allowed.").waitFor({ timeout: 60_000 });
+    await ext.context.unroute(submits());
+    await stopBackground();
+    // The panel stays open on the failure; its Retry is the first thing the woken background hears.
+    await failure.getByRole("button", { name: "Retry" }).click();
+    await message(bob, "Noon at the pier?").waitFor({ timeout: 60_000 });
+    await expect.poll(() => failure.count(), { timeout: 30_000 }).toBe(0);
+    await bob.waitForTimeout(1000);
+    expect(await message(bob, "Noon at the pier?").count()).toBe(1);
+  }, 120_000);
 });
