@@ -52,7 +52,7 @@ export function formatMessage(m: MessageRecord, quoted?: MessageRecord, nameOf: 
   const who = m.direction === "out" ? "me" : nameOf(m.from);
   const what = m.deleted ? "(deleted)" : m.attachment ? attachmentText(m.attachment) : `${m.text}${m.editedAt !== undefined ? " (edited)" : ""}`;
   // The old account's record (PROTOCOL §11), not a message received here.
-  const moved = chatOfMoved(m.conversation) === undefined ? "" : "  (moved history)";
+  const moved = chatOfMoved(m.conversation) === undefined ? "" : "  (earlier history)";
   const reply = m.replyTo === undefined ? "" : `(re ${shortId(m.replyTo)}${quoted && !quoted.deleted ? `: "${[...quoted.text].slice(0, 30).join("")}"` : ""}) `;
   const reactions = reactionsText(m);
   return `${time(m.at)}  ${shortId(m.id)}  ${who}: ${reply}${what}${mark}${moved}${reactions ? `  ${reactions}` : ""}`;

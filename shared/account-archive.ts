@@ -69,10 +69,11 @@ export const ArchiveChatSchema = v.looseObject({
 });
 export type ArchiveChat = v.InferOutput<typeof ArchiveChatSchema>;
 
-const HistorySchema = v.pipe(
+/** A device's chat history, as an export (§11) and a device link (§6) carry it. */
+export const HistorySchema = v.pipe(
   v.array(ArchiveChatSchema),
   v.maxLength(HISTORY_MAX_MESSAGES),
-  v.check((chats) => chats.reduce((n, c) => n + c.messages.length, 0) <= HISTORY_MAX_MESSAGES, `An export carries at most ${HISTORY_MAX_MESSAGES} messages.`),
+  v.check((chats) => chats.reduce((n, c) => n + c.messages.length, 0) <= HISTORY_MAX_MESSAGES, `A history carries at most ${HISTORY_MAX_MESSAGES} messages.`),
 );
 
 /**

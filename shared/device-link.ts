@@ -7,11 +7,13 @@ import { jcsBytes } from "./canonical.js";
 import { EmsgError } from "./errors.js";
 import { isB64uOfLength } from "./ids.js";
 import { AddressSchema, MsSchema } from "./wire/common.js";
-import { SettingsSchema } from "./wire/account.js";
+import { LINK_SEALED_MAX_CHARS, SettingsSchema } from "./wire/account.js";
+import { type ArchiveChat, type ArchiveMessage, HistorySchema } from "./account-archive.js";
 
 /**
  * Linking a new device to an account (PROTOCOL §6, "Device links"): the existing device seals a
- * link bundle (the account key, friends with their pinned keys, settings) under a fresh 32-byte
+ * link bundle (the account key, friends with their pinned keys, settings, and its newest messages
+ * as far as they fit) under a fresh 32-byte
  * link key and uploads it; the link code, shown as text and QR, carries the key to the new device.
  * The server only ever holds the sealed bytes.
  */
@@ -20,10 +22,8 @@ export const LINK_PREFIX = "emsg-link:";
 export const LINK_VERSION = "1";
 export const LINK_KEY_BYTES = 32;
 export const LINK_NONCE_BYTES = 24;
-/** A sealed bundle is at most this many b64u characters (144 KiB of ciphertext). */
-export const LINK_SEALED_MAX_CHARS = 196_608;
-/** How long a server keeps an uploaded link. */
-export const LINK_TTL_MS = 10 * 60_000;
+/** The bundle's UTF-8 bytes that seal within LINK_SEALED_MAX_CHARS (the 16-byte tag is appended). */
+const LINK_PLAINTEXT_MAX_BYTES = (LINK_SEALED_MAX_CHARS / 4) * 3 - 16;
 
 export interface LinkCode {
   address: Address;
@@ -79,8 +79,40 @@ export const LinkBundleSchema = v.object({
   friends: v.array(LinkFriendSchema),
   settings: SettingsSchema,
   created: MsSchema,
+  // The existing device's newest messages that fit (withHistory); absent from links made before it was carried.
+  history: v.optional(HistorySchema),
 });
 export type LinkBundle = v.InferOutput<typeof LinkBundleSchema>;
+
+const utf8Length = (value: unknown) => new TextEncoder().encode(JSON.stringify(value)).length;
+
+/**
+ * `bundle` with the newest messages of `history` (chats as §11's export holds them) that fit the
+ * sealed limit after everything else it carries: the cut is by time across all chats, so the new
+ * device starts with every chat's latest words, not one chat's whole past. JSON.stringify's length
+ * is JCS's for these values (strings escaped alike, integers), so what is counted is what is sealed.
+ */
+export function withHistory(bundle: LinkBundle, history: readonly ArchiveChat[]): LinkBundle {
+  let left = LINK_PLAINTEXT_MAX_BYTES - utf8Length({ ...bundle, history: [] });
+  const newestFirst = history
+    .flatMap((chat, index) => chat.messages.map((message, position) => ({ index, position, message })))
+    .sort((a, b) => b.message.at - a.message.at);
+  const taken = new Map<number, { position: number; message: ArchiveMessage }[]>();
+  for (const entry of newestFirst) {
+    const chat = taken.get(entry.index);
+    // A message and its comma; a chat's first one brings the chat's own JSON with it.
+    const cost = utf8Length(entry.message) + 1 + (chat ? 0 : utf8Length({ ...history[entry.index]!, messages: [] }) + 1);
+    if (cost > left) break;
+    left -= cost;
+    if (chat) chat.push(entry);
+    else taken.set(entry.index, [entry]);
+  }
+  if (taken.size === 0) return bundle;
+  const kept = [...taken]
+    .sort(([a], [b]) => a - b)
+    .map(([index, entries]) => ({ ...history[index]!, messages: entries.sort((a, b) => a.position - b.position).map((e) => e.message) }));
+  return { ...bundle, history: kept };
+}
 
 export interface SealedLink {
   nonce: string;

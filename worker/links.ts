@@ -1,5 +1,5 @@
 import { EmsgError } from "../shared/errors.js";
-import { LINK_TTL_MS } from "../shared/device-link.js";
+import { LINK_TTL_MS } from "../shared/wire/account.js";
 import type { LinkUpload } from "../shared/wire/index.js";
 
 /**

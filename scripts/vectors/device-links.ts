@@ -22,6 +22,21 @@ export async function make() {
     created: 1_760_000_500_000,
   };
   const sealed = sealLinkBundle(bundle, code, countingBytes(24, 0));
+  // The same link with Alice's newest messages (PROTOCOL §6: `history`, shaped as an export's, §11).
+  const withMessages: LinkBundle = {
+    ...bundle,
+    history: [
+      {
+        chat: "bob#im.bob.test" as Address,
+        messages: [
+          { id: countingB64u(16, 0x20), from: "bob#im.bob.test" as Address, text: "Lunch on Friday?", at: 1_760_000_200_000 },
+          { id: countingB64u(16, 0x21), from: address, text: "Yes, at noon", at: 1_760_000_300_000, replyTo: countingB64u(16, 0x20), editedAt: 1_760_000_310_000 },
+        ],
+      },
+      { chat: "im.alice.test/AAAAAAAAAAAAAAAAAAAAAA" as never, title: "Climbing", messages: [{ id: countingB64u(16, 0x22), from: "carol#im.carol.test" as Address, text: "Ropes are packed 🧗", at: 1_760_000_400_000, expiresAt: 1_760_604_400_000 }] },
+    ],
+  };
+  const sealedWithMessages = sealLinkBundle(withMessages, code, countingBytes(24, 1));
   const text = formatLinkCode(code);
   const flipped = `${sealed.sealed[0] === "A" ? "B" : "A"}${sealed.sealed.slice(1)}`;
   return {
@@ -32,6 +47,7 @@ export async function make() {
       "exactly. Codes with `error` must be refused with that code; `open` cases must open to `bundle` or fail with `error`.",
     cases: [
       { description: "Alice's link", code: text, address, id, key: countingB64u(32, 0x80), nonce: sealed.nonce, sealed: sealed.sealed, bundle },
+      { description: "Alice's link with her newest messages", code: text, address, id, key: countingB64u(32, 0x80), nonce: sealedWithMessages.nonce, sealed: sealedWithMessages.sealed, bundle: withMessages },
       { description: "surrounding whitespace is ignored", code: `  ${text}\n`, address, id, key: countingB64u(32, 0x80) },
       { description: "another version", code: text.replace("emsg-link:1:", "emsg-link:2:"), error: "unsupported_version" },
       { description: "not a link code", code: "emsg-verify:1:alice#im.alice.test:AAAA", error: "bad_request" },

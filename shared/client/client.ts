@@ -445,7 +445,7 @@ export class EmsgClient {
     if (fresh) await updateSettings(ctx, contents.settings).catch((error: unknown) => console.warn(`emsg: settings not restored: ${(error as Error).message}`));
     const restored = await this.#exclusive(() => restoreFriends(ctx, contents));
     // The chats' history comes along (PROTOCOL §11), shown with each friend's and group's chat here.
-    await this.#exclusive(() => restoreHistory(ctx, contents)).catch((error: unknown) => console.warn(`emsg: the moved history is not kept: ${(error as Error).message}`));
+    await this.#exclusive(() => restoreHistory(ctx, contents.address, contents.history ?? [])).catch((error: unknown) => console.warn(`emsg: the moved history is not kept: ${(error as Error).message}`));
     step("announce", 0);
     const status = (await this.#exclusive(() => continueMove(ctx, (d) => this.#apiFor(d), true)))!;
     step("done");

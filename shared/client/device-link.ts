@@ -1,6 +1,6 @@
 import { domainOf } from "../address.js";
 import { fromB64u, toB64u } from "../base64url.js";
-import { type LinkBundle, type LinkFriend, formatLinkCode, LINK_KEY_BYTES, openLinkBundle, parseLinkCode, sealLinkBundle } from "../device-link.js";
+import { type LinkBundle, type LinkFriend, formatLinkCode, LINK_KEY_BYTES, openLinkBundle, parseLinkCode, sealLinkBundle, withHistory } from "../device-link.js";
 import { EmsgError } from "../errors.js";
 import { certifyDevice, generateKeyPair, keyPairFromSeed, verifyDeviceCert } from "../identity.js";
 import { randomId16 } from "../ids.js";
@@ -13,6 +13,7 @@ import type { CoreContext } from "./context.js";
 import { queueRemoval, rememberLink } from "./device-jobs.js";
 import { type Friend, listFriends, saveFriend } from "./friends.js";
 import { startCursorAt } from "./mailbox-sync.js";
+import { historyForExport, restoreHistory } from "./moved-history.js";
 
 /** What the existing device shows: the code (as text and QR) and when its link expires. */
 export interface DeviceLinkOffer {
@@ -35,12 +36,14 @@ function toLinkFriend(f: Friend): LinkFriend {
 }
 
 /**
- * Seals this account for a new device and uploads it (PROTOCOL §6, device links). The code is the
- * only way to open it: whoever holds the code within 10 minutes can become a device of the account.
+ * Seals this account for a new device and uploads it (PROTOCOL §6, device links), with this
+ * device's newest messages as far as they fit, so the new device opens on the chats as they stand.
+ * The code is the only way to open it: whoever holds the code within 10 minutes can become a device
+ * of the account.
  */
 export async function startDeviceLink(ctx: CoreContext): Promise<DeviceLinkOffer> {
   const { account } = ctx;
-  const bundle: LinkBundle = {
+  const base: LinkBundle = {
     emsgLink: 1,
     address: account.address,
     accountKey: { pub: account.accountPublicKey, priv: account.accountPrivateKey },
@@ -48,6 +51,7 @@ export async function startDeviceLink(ctx: CoreContext): Promise<DeviceLinkOffer
     settings: await loadSettings(ctx),
     created: ctx.clock.now(),
   };
+  const bundle = withHistory(base, await historyForExport(ctx));
   const link = { address: account.address, id: randomId16(), key: crypto.getRandomValues(new Uint8Array(LINK_KEY_BYTES)) };
   const sealed = sealLinkBundle(bundle, link);
   const created = await ctx.api.call("POST", "/account/links", { id: link.id, ...sealed }, LinkCreatedSchema);
@@ -100,6 +104,8 @@ export async function linkDevice(deps: Omit<CoreContext, "account">, codeText: s
   }
   for (const friend of bundle.friends) await saveFriend(ctx, { ...friend });
   await keepSettings(ctx, bundle.settings);
+  // The device is added: its history from the other device must not undo that if it cannot be kept.
+  if (bundle.history) await restoreHistory(ctx, code.address, bundle.history).catch((error: unknown) => console.warn(`emsg: the linked device's earlier messages are not kept: ${(error as Error).message}`));
   return account;
 }
 

@@ -1,5 +1,5 @@
 import type { Address } from "../address.js";
-import { type ArchiveChat, type ArchiveContents, HISTORY_MAX_MESSAGES } from "../account-archive.js";
+import { type ArchiveChat, HISTORY_MAX_MESSAGES } from "../account-archive.js";
 import type { CoreContext } from "./context.js";
 import { attachmentContentOf, attachmentRecordOf } from "./attachments.js";
 import { type ConversationSummary, lastLine, listConversations } from "./conversation-record.js";
@@ -7,7 +7,8 @@ import { findMessage, history, type MessageRecord, saveMessage } from "./message
 import { indexMessages } from "./search.js";
 
 /**
- * The chat history an account brings when it moves here (PROTOCOL §11). Each chat's messages are
+ * The chat history an account brings when it moves here (PROTOCOL §11), and that a new device of
+ * the account brings from the one that linked it (§6). Each chat's messages are
  * kept under a name of their own, `moved:CHAT`, where CHAT is the friend of a 1:1 or the group's
  * conversation; the chat's history then shows them with its own, so a 1:1 reads on in the new
  * conversation with the same friend, and before there is one. A group not joined again is read
@@ -78,17 +79,17 @@ export async function historyForExport(ctx: Pick<CoreContext, "store">): Promise
 }
 
 /**
- * Keeps the archive's history here, as written by `contents.address` (ours now): one already on
- * this device (by id) is left as it is. Returns how many messages came in.
+ * Keeps a history brought here (an archive's, or a link bundle's), as written by `from` (ours now):
+ * one already on this device (by id) is left as it is. Returns how many messages came in.
  */
-export async function restoreHistory(ctx: CoreContext, contents: ArchiveContents): Promise<number> {
+export async function restoreHistory(ctx: CoreContext, from: Address, chats: readonly ArchiveChat[]): Promise<number> {
   const known = new Map((await movedChats(ctx)).map((c) => [c.chat, c]));
   const restored: MessageRecord[] = [];
-  for (const { chat, title, messages } of contents.history ?? []) {
+  for (const { chat, title, messages } of chats) {
     let count = 0;
     for (const m of messages) {
       if (await findMessage(ctx, m.id)) continue;
-      const mine = m.from === contents.address || m.from === ctx.account.address;
+      const mine = m.from === from || m.from === ctx.account.address;
       const message: MessageRecord = {
         id: m.id,
         conversation: movedChat(chat),

@@ -6,6 +6,11 @@ import { DeviceCertSchema, PublicKeySchema } from "../identity.js";
 
 /** Accounts, devices, KeyPackages and settings (PROTOCOL §6, §11). */
 
+/** A sealed link bundle is at most this many b64u characters (144 KiB of ciphertext; PROTOCOL §6). */
+export const LINK_SEALED_MAX_CHARS = 196_608;
+/** How long a server keeps an uploaded link. */
+export const LINK_TTL_MS = 10 * 60_000;
+
 /** Schemas bound a sealed link only by the body limit; the route answers `too_large` past LINK_SEALED_MAX_CHARS. */
 const LINK_SEALED_CHARS_MAX_BODY = 262_144;
 

@@ -73,8 +73,8 @@ describe("the extension linked as a device of an existing account", () => {
 
   it("reads Bob's next message in the existing conversation, and what Alice sends from the extension reaches Bob", async () => {
     await panel.getByRole("tab", { name: /Chats/ }).click();
-    // Bob is offered under "New chat" at once (a friend from the link); the chat itself is listed
-    // once the PWA added the extension to it. A device reads only what is sent after that.
+    // Bob's chat is listed at once, with what the link brought of it; the extension reads what is
+    // sent once the PWA added it to the conversation.
     const chats = panel.getByRole("list", { name: "Chats" });
     await expect.poll(() => chats.getByText("bob#im.bob.test").count(), { timeout: 60_000 }).toBeGreaterThan(0);
     await bob.sendText("alice#im.alice.test", "Bob here, to all your devices");

@@ -86,6 +86,14 @@ describe("linking a second browser to an account in the PWA", () => {
     await row.getByText("Hi Alice, on whichever device").waitFor({ timeout: 30_000 });
     await row.click();
     await phone.page.getByTestId("message").filter({ hasText: "Hi Alice, on whichever device" }).waitFor();
+    // What the laptop had said before the link came with it: Alice's own words, once, marked as
+    // earlier history (the laptop's record, not received here), above Bob's new message.
+    const earlier = phone.page.getByTestId("message").filter({ hasText: "Hello from the laptop" });
+    expect(await earlier.count()).toBe(1);
+    expect(await earlier.getAttribute("data-mine")).toBe("true");
+    await earlier.getByTestId("moved").getByText("(earlier history)").waitFor();
+    const shown = await phone.page.getByTestId("message").allInnerTexts();
+    expect(shown.findIndex((t) => t.includes("Hello from the laptop"))).toBeLessThan(shown.findIndex((t) => t.includes("Hi Alice, on whichever device")));
     await openTab(alice.page, "Chats");
     await alice.page.getByTestId("chat-row").filter({ hasText: "Hi Alice, on whichever device" }).waitFor({ timeout: 20_000 });
     await shot(phone.page, "linked-conversation");

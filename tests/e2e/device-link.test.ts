@@ -94,8 +94,10 @@ describe("linking a second device to an account", () => {
     await bob.sendText(ALICE, "hello both of you");
     await until("the phone to read Bob", async () => (await texts(phone, BOB)).some(([d, t]) => d === "in" && t === "hello both of you"));
     await until("the laptop to read Bob", async () => (await texts(laptop, BOB)).some(([d, t]) => d === "in" && t === "hello both of you"));
-    // History from before the link stays on the laptop only.
-    expect((await texts(phone, BOB)).some(([, t]) => t === "before the phone")).toBe(false);
+    // What was said before the link came in the link bundle: the laptop's record, kept apart from what
+    // the phone received (PROTOCOL §6), once, as Alice's own words.
+    const earlier = (await phone.history(BOB, { limit: 500 })).filter((m) => m.text === "before the phone");
+    expect(earlier.map((m) => [m.direction, m.conversation])).toEqual([["out", `moved:${BOB}`]]);
 
     await phone.sendText(BOB, "typed on the phone");
     await until("Bob to read the phone", async () => (await texts(bob, ALICE)).some(([d, t]) => d === "in" && t === "typed on the phone"));

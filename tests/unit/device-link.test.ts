@@ -3,7 +3,11 @@ import { readFileSync } from "node:fs";
 import type { Address } from "../../shared/address.js";
 import { fromB64u, toB64u } from "../../shared/base64url.js";
 import { EmsgError } from "../../shared/errors.js";
-import { formatLinkCode, type LinkBundle, LINK_SEALED_MAX_CHARS, openLinkBundle, parseLinkCode, sealLinkBundle } from "../../shared/device-link.js";
+import type { ArchiveChat } from "../../shared/account-archive.js";
+import { formatLinkCode, type LinkBundle, openLinkBundle, parseLinkCode, sealLinkBundle, withHistory } from "../../shared/device-link.js";
+import { jcsBytes } from "../../shared/canonical.js";
+import { xchacha20poly1305 } from "@noble/ciphers/chacha.js";
+import { LINK_SEALED_MAX_CHARS } from "../../shared/wire/account.js";
 import { generateKeyPair } from "../../shared/identity.js";
 import { randomId16 } from "../../shared/ids.js";
 import { loadGenerators, vectorText } from "../../scripts/make-vectors.js";
@@ -106,5 +110,71 @@ describe("link bundles", () => {
     const fits = sealLinkBundle(bundleFor(alice, Array.from({ length: 300 }, (_, i) => friend(i))), code);
     expect(fits.sealed.length).toBeLessThanOrEqual(LINK_SEALED_MAX_CHARS);
     expect(codeOf(() => sealLinkBundle(bundleFor(alice, Array.from({ length: 2000 }, (_, i) => friend(i))), code))).toBe("too_large");
+  });
+});
+
+describe("a link bundle's history", () => {
+  const code = () => ({ address: alice, id: randomId16(), key: crypto.getRandomValues(new Uint8Array(32)) });
+  const bob = "bob#im.bob.test" as Address;
+  /** `count` messages a chat, one a minute, the chats' clocks interleaved, some words longer than others. */
+  const chats = (count: number): ArchiveChat[] =>
+    ["bob#im.bob.test", "carol#im.carol.test", "im.alice.test/AAAAAAAAAAAAAAAAAAAAAA"].map((chat, c) => ({
+      chat: chat as ArchiveChat["chat"],
+      ...(chat.includes("/") ? { title: "Climbing 🧗" } : {}),
+      messages: Array.from({ length: count }, (_, i) => ({ id: `m${c}-${i}`, from: i % 2 ? alice : bob, text: `${"word ".repeat((i * 7) % 40)}#${i} 你好`, at: 1_760_000_000_000 + (i * 3 + c) * 60_000 })),
+    }));
+
+  it("carries a whole small history as it is, and opens to it", () => {
+    const history = chats(5);
+    const bundle = withHistory(bundleFor(alice), history);
+    expect(bundle.history).toEqual(history);
+    const link = code();
+    expect(openLinkBundle(sealLinkBundle(bundle, link), link)).toEqual(bundle);
+  });
+
+  it("carries no history key when there is nothing to carry", () => {
+    const bundle = bundleFor(alice);
+    expect(withHistory(bundle, [])).toEqual(bundle);
+    expect("history" in withHistory(bundle, [{ chat: bob, messages: [] }])).toBe(false);
+  });
+
+  it("takes the newest messages across all chats that fit the sealed limit, each chat oldest first", () => {
+    const history = chats(3000);
+    const bundle = withHistory(bundleFor(alice), history);
+    const link = code();
+    const sealed = sealLinkBundle(bundle, link);
+    expect(sealed.sealed.length).toBeLessThanOrEqual(LINK_SEALED_MAX_CHARS);
+    // Nearly full: what is left is less than one more message.
+    expect(sealed.sealed.length).toBeGreaterThan(LINK_SEALED_MAX_CHARS - 600);
+    const kept = bundle.history!.flatMap((c) => c.messages);
+    const all = history.flatMap((c) => c.messages);
+    expect(kept.length).toBeGreaterThan(300);
+    expect(kept.length).toBeLessThan(all.length);
+    const oldestKept = Math.min(...kept.map((m) => m.at));
+    expect(all.filter((m) => m.at >= oldestKept).length).toBe(kept.length);
+    expect(bundle.history!.map((c) => c.chat)).toEqual(history.map((c) => c.chat));
+    expect(bundle.history![2]!.title).toBe("Climbing 🧗");
+    for (const chat of bundle.history!) expect(chat.messages.map((m) => m.at)).toEqual([...chat.messages.map((m) => m.at)].sort((a, b) => a - b));
+    expect(openLinkBundle(sealed, link)).toEqual(bundle);
+  });
+
+  it("keeps each chat's order when messages share a time", () => {
+    const same = [{ chat: bob, messages: ["first", "second", "third"].map((text, i) => ({ id: `s${i}`, from: bob, text, at: 1_760_000_000_000 })) }];
+    expect(withHistory(bundleFor(alice), same).history![0]!.messages.map((m) => m.text)).toEqual(["first", "second", "third"]);
+  });
+
+  it("refuses a history past the export's limits, sealed with the right key (bad_request)", () => {
+    const link = code();
+    const sealRaw = (bundle: unknown) => {
+      const nonce = crypto.getRandomValues(new Uint8Array(24));
+      const sealed = xchacha20poly1305(link.key, nonce, new TextEncoder().encode(`emsg-link:1:${link.address}:${link.id}`)).encrypt(jcsBytes(bundle));
+      return { nonce: toB64u(nonce), sealed: toB64u(sealed) };
+    };
+    const base = bundleFor(alice);
+    const message = { id: "x", from: bob, text: "hi", at: 1 };
+    expect(codeOf(() => openLinkBundle(sealRaw({ ...base, history: [{ chat: bob, messages: [{ ...message, text: "x".repeat(65_537) }] }] }), link))).toBe("bad_request");
+    expect(codeOf(() => openLinkBundle(sealRaw({ ...base, history: [{ chat: "not an address", messages: [message] }] }), link))).toBe("bad_request");
+    expect(codeOf(() => openLinkBundle(sealRaw({ ...base, history: [{ chat: bob, messages: [{ ...message, from: 7 }] }] }), link))).toBe("bad_request");
+    expect(codeOf(() => openLinkBundle(sealRaw({ ...base, history: "all of it" }), link))).toBe("bad_request");
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { SELF, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { toB64u } from "../../shared/base64url.js";
-import { LINK_SEALED_MAX_CHARS } from "../../shared/device-link.js";
+import { LINK_SEALED_MAX_CHARS } from "../../shared/wire/account.js";
 import { certifyDevice, deviceIdOf, generateKeyPair } from "../../shared/identity.js";
 import { randomId16 } from "../../shared/ids.js";
 import type { MailItem } from "../../shared/wire/index.js";

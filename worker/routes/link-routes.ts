@@ -2,7 +2,7 @@ import { Hono } from "hono";
 import { asAddress } from "../../shared/address.js";
 import { EmsgError } from "../../shared/errors.js";
 import { isB64uOfLength } from "../../shared/ids.js";
-import { LINK_SEALED_MAX_CHARS } from "../../shared/device-link.js";
+import { LINK_SEALED_MAX_CHARS } from "../../shared/wire/account.js";
 import { LinkUploadSchema } from "../../shared/wire/index.js";
 import { admitNamed } from "../auth.js";
 import { json } from "../http.js";
