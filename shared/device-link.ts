@@ -13,9 +13,8 @@ import { type ArchiveChat, type ArchiveMessage, HistorySchema } from "./account-
 /**
  * Linking a new device to an account (PROTOCOL §6, "Device links"): the existing device seals a
  * link bundle (the account key, friends with their pinned keys, settings, and its newest messages
- * as far as they fit) under a fresh 32-byte
- * link key and uploads it; the link code, shown as text and QR, carries the key to the new device.
- * The server only ever holds the sealed bytes.
+ * as far as they fit) under a fresh 32-byte link key and uploads it; the link code, shown as text
+ * and QR, carries the key to the new device. The server only ever holds the sealed bytes.
  */
 
 export const LINK_PREFIX = "emsg-link:";
