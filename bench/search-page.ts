@@ -1,6 +1,6 @@
 // Runs in Chromium (bench/search.ts serves it): message search over the PWA's own IndexedDB store,
 // every value sealed with AES-GCM as the app seals it, holding `count` messages.
-import { saveMessage, type MessageRecord } from "../shared/client/messages.js";
+import { history, saveMessage, type MessageRecord } from "../shared/client/messages.js";
 import { indexMessages, searchMessages } from "../shared/client/search.js";
 import { IdbStore } from "../pwa/src/platform/idb-store.js";
 import { openDatabase } from "../pwa/src/platform/database.js";
@@ -40,7 +40,7 @@ async function timed<T>(run: () => Promise<T>): Promise<[T, number]> {
   });
   // The app opened anew: a store object the search has not read yet.
   const [, firstMs] = await timed(() => searchMessages({ store: new IdbStore(db, key) }, "zanzibar"));
-  const runs: Record<string, number[]> = { first: [firstMs], rare: [], common: [], twoWords: [], inConversation: [], newMessage: [] };
+  const runs: Record<string, number[]> = { first: [firstMs], rare: [], common: [], twoWords: [], inConversation: [], newMessage: [], openChat: [], olderPage: [] };
   let found = { rare: 0, common: 0, twoWords: 0 };
   for (let i = 0; i < 5; i++) {
     const [rare, rareMs] = await timed(() => searchMessages(ctx, "Zanzibar"));
@@ -58,6 +58,11 @@ async function timed<T>(run: () => Promise<T>): Promise<[T, number]> {
     runs.twoWords!.push(twoMs);
     runs.inConversation!.push(convMs);
     runs.newMessage!.push(addMs);
+    // A chat opened as the app opens one (a store object that has read nothing yet), then scrolled up a page.
+    const [newest, openMs] = await timed(() => history({ store: new IdbStore(db, key) }, "im.a.test/c1", { limit: 50 }));
+    const [, olderMs] = await timed(() => history(ctx, "im.a.test/c1", { limit: 50, before: newest[0]!.at, beforeId: newest[0]!.id }));
+    runs.openChat!.push(openMs);
+    runs.olderPage!.push(olderMs);
     found = { rare: rare.length, common: common.length, twoWords: two.length };
   }
   db.close();

@@ -67,6 +67,8 @@ function section(count: number, r: PageResult): string {
     `| two words, one with an accent folded ("cafe ticket", ${r.found.twoWords} shown) | ${ms(r.runs.twoWords!)} |`,
     `| one word in one chat | ${ms(r.runs.inConversation!)} |`,
     `| storing and indexing one new message | ${ms(r.runs.newMessage!)} |`,
+    `| opening a chat of ${Math.floor(count / 20).toLocaleString("en-GB")} messages: its newest 50, read and opened | ${ms(r.runs.openChat!)} |`,
+    `| the 50 before them (scrolling up) | ${ms(r.runs.olderPage!)} |`,
     `| filling the store (${count.toLocaleString("en-GB")} messages, batches of 1,000) | ${(r.fillMs / 1000).toFixed(0)} s |`,
   ].join("\n");
 }

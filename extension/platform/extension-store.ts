@@ -1,6 +1,7 @@
 import { type DBSchema, type IDBPDatabase, openDB, unwrap } from "idb";
 import type { BatchStore } from "../../shared/client/store-batch.js";
 import { moveFromStorageArea, type StorageArea } from "./storage-migration.js";
+import { prefixRange, prefixRangeBefore } from "../../ui/platform/key-ranges.js";
 
 export type { StorageArea } from "./storage-migration.js";
 
@@ -23,15 +24,6 @@ export function openExtensionDb(name: string): Promise<ExtensionDb> {
       db.createObjectStore("meta");
     },
   });
-}
-
-/** The keys that start with `prefix`: from the prefix up to, not including, the first string after all of them. */
-function prefixRange(prefix: string): IDBKeyRange | undefined {
-  // That string: the prefix without its trailing U+FFFF units, its last unit one higher.
-  const stem = prefix.replace(/\uffff+$/, "");
-  if (stem === "") return prefix === "" ? undefined : IDBKeyRange.lowerBound(prefix);
-  const after = stem.slice(0, -1) + String.fromCharCode(stem.charCodeAt(stem.length - 1) + 1);
-  return IDBKeyRange.bound(prefix, after, false, true);
 }
 
 const parse = (text: string | undefined): unknown => (text === undefined ? undefined : JSON.parse(text));
@@ -105,6 +97,19 @@ export class ExtensionStore implements BatchStore {
     const range = prefixRange(prefix);
     const [keys, values] = await Promise.all([tx.store.getAllKeys(range), tx.store.getAll(range), tx.done]);
     return values.map((text, i): [string, T] => [keys[i]!, JSON.parse(text) as T]);
+  }
+
+  /** Walks back from the end of the range, so only the page is read. */
+  async listLast<T>(prefix: string, limit: number, before?: string): Promise<Array<[string, T]>> {
+    const range = prefixRangeBefore(prefix, before);
+    if (limit <= 0 || range === null) return [];
+    const tx = (await this.#db).transaction("entries", "readonly");
+    const found: Array<[string, T]> = [];
+    for (let cursor = await tx.store.openCursor(range, "prev"); cursor && found.length < limit; cursor = await cursor.continue()) {
+      found.push([cursor.key, JSON.parse(cursor.value) as T]);
+    }
+    await tx.done;
+    return found.reverse();
   }
 
   /** Many values in one transaction (what a mailbox frame's batch reads ahead); undefined where absent. */

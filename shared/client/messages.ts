@@ -1,6 +1,7 @@
 import type { Address } from "../address.js";
 import type { AttachmentRecord } from "./attachments.js";
 import type { CoreContext } from "./context.js";
+import { lastOf } from "./store.js";
 import { loadConversation, saveConversation } from "./conversation-record.js";
 import type { Reaction } from "./message-changes.js";
 
@@ -80,8 +81,9 @@ export const UPLOAD_INTERRUPTED = "The upload was interrupted; send the file aga
 export const uploaded = (attachment: AttachmentRecord): boolean => attachment.until !== undefined;
 
 // Keys sort by time, so a prefix listing of one conversation is its history in order.
+const timeKey = (conversation: string, at: number) => `msg/${conversation}/${String(at).padStart(15, "0")}`;
 function messageKey(conversation: string, at: number, id: string): string {
-  return `msg/${conversation}/${String(at).padStart(15, "0")}-${id}`;
+  return `${timeKey(conversation, at)}-${id}`;
 }
 
 /** Where a message's key is found by its id (a mailbox batch reads a frame's at once). */
@@ -182,10 +184,13 @@ export interface HistoryPage {
  * shown as one (a chat and the history moved in with the account), merged by time then id.
  */
 export async function history(ctx: Pick<CoreContext, "store">, conversation: string | readonly string[], { before = Number.MAX_SAFE_INTEGER, beforeId, limit = 50 }: HistoryPage = {}): Promise<MessageRecord[]> {
-  const lists = await Promise.all((typeof conversation === "string" ? [conversation] : conversation).map((c) => ctx.store.list<MessageRecord>(`msg/${c}/`)));
+  // A message's key is its conversation, time and id (messageKey), so the page ends before the key
+  // its end would have: messages of one millisecond are ordered by id, as their keys are, and a page
+  // that ends inside such a millisecond goes on from the right one rather than skipping the rest.
+  // Only the page is read: a chat of 10,000 messages listed whole took ~0.5 s a page in Chromium.
+  const end = (c: string) => (before === Number.MAX_SAFE_INTEGER ? undefined : beforeId === undefined ? timeKey(c, before) : messageKey(c, before, beforeId));
+  const lists = await Promise.all((typeof conversation === "string" ? [conversation] : conversation).map((c) => lastOf<MessageRecord>(ctx.store, `msg/${c}/`, limit, end(c))));
   const all = lists.flat().map(([, m]) => m);
   if (lists.length > 1) all.sort((a, b) => a.at - b.at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  // Messages of one millisecond are ordered by id, as their keys are: a page that ends inside
-  // such a millisecond goes on from the right one rather than skipping the rest of it.
-  return all.filter((m) => m.at < before || (beforeId !== undefined && m.at === before && m.id < beforeId)).slice(-limit);
+  return all.slice(-limit);
 }

@@ -10,6 +10,20 @@ export interface Store {
   delete(key: string): Promise<void>;
   /** Every entry whose key starts with `prefix`, in ascending key order. */
   list<T>(prefix: string): Promise<Array<[string, T]>>;
+  /**
+   * The last `limit` entries whose key starts with `prefix` and sorts before `before` (every one
+   * when absent), in ascending key order: a page of a long listing (a chat's newest messages)
+   * without reading the rest of it. A store without it is listed whole (see lastOf).
+   */
+  listLast?<T>(prefix: string, limit: number, before?: string): Promise<Array<[string, T]>>;
+}
+
+/** `store.listLast`, or what it gives, from a whole listing where the store has none. */
+export async function lastOf<T>(store: Store, prefix: string, limit: number, before?: string): Promise<Array<[string, T]>> {
+  if (store.listLast) return store.listLast<T>(prefix, limit, before);
+  if (limit <= 0) return [];
+  const all = await store.list<T>(prefix);
+  return (before === undefined ? all : all.filter(([key]) => key < before)).slice(-limit);
 }
 
 /** A view of a store under a key prefix, so several accounts or features share one store. */
@@ -20,6 +34,8 @@ export function namespaced(store: Store, prefix: string): Store {
     delete: (key) => store.delete(prefix + key),
     list: async <T>(p: string) =>
       (await store.list<T>(prefix + p)).map(([key, value]): [string, T] => [key.slice(prefix.length), value]),
+    listLast: async <T>(p: string, limit: number, before?: string) =>
+      (await lastOf<T>(store, prefix + p, limit, before === undefined ? undefined : prefix + before)).map(([key, value]): [string, T] => [key.slice(prefix.length), value]),
   };
 }
 
@@ -60,6 +76,15 @@ export class MemoryStore implements Store {
     return [...this.#entries.keys()]
       .filter((key) => key.startsWith(prefix))
       .sort()
+      .map((key) => [key, JSON.parse(this.#entries.get(key)!) as T]);
+  }
+
+  async listLast<T>(prefix: string, limit: number, before?: string): Promise<Array<[string, T]>> {
+    if (limit <= 0) return [];
+    return [...this.#entries.keys()]
+      .filter((key) => key.startsWith(prefix) && (before === undefined || key < before))
+      .sort()
+      .slice(-limit)
       .map((key) => [key, JSON.parse(this.#entries.get(key)!) as T]);
   }
 }

@@ -4,6 +4,9 @@ import type { StorageArea } from "../../extension/platform/storage-migration.js"
 
 export { ExtensionStore, openExtensionDb } from "../../extension/platform/extension-store.js";
 export { MemoryStore } from "../../shared/client/store.js";
+// The PWA's store too: the same listing contract, sealed values.
+export { IdbStore } from "../../pwa/src/platform/idb-store.js";
+export { openDatabase } from "../../pwa/src/platform/database.js";
 
 /**
  * Extension storage as an earlier version left it, kept in the page's localStorage: it outlives a

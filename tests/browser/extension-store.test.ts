@@ -11,7 +11,8 @@ type Op =
   | { op: "putMany"; entries: Array<{ key: string; value: unknown; del: boolean }> }
   | { op: "get"; key: string }
   | { op: "getMany"; keys: string[] }
-  | { op: "list"; prefix: string };
+  | { op: "list"; prefix: string }
+  | { op: "listLast"; prefix: string; limit: number; before: string | null };
 
 // The extension's store (extension/platform/extension-store.ts) on Chromium's IndexedDB, in a
 // page of its own on loopback: what the background, panel and popup read and write, and the move
@@ -42,6 +43,29 @@ describe("the extension's IndexedDB store", () => {
           else if (o.op === "putMany") await store.putMany(o.entries.map(({ key, value, del }) => [key, del ? undefined : value]));
           else if (o.op === "get") seen.push((await store.get(o.key)) ?? null);
           else if (o.op === "getMany") seen.push((await store.getMany(o.keys)).map((v) => v ?? null));
+          else if (o.op === "listLast") seen.push(await store.listLast(o.prefix, o.limit, o.before ?? undefined));
+          else seen.push(await store.list(o.prefix));
+        }
+        return seen;
+      },
+      { db, ops },
+    );
+
+  /** The same on the PWA's store (sealed values) in the page. */
+  const inPwaStore = (db: string, ops: Op[]) =>
+    page.evaluate(
+      async ({ db, ops }) => {
+        const { IdbStore, openDatabase } = (globalThis as unknown as { lib: Lib }).lib;
+        const key = await crypto.subtle.generateKey({ name: "AES-GCM", length: 256 }, false, ["encrypt", "decrypt"]);
+        const store = new IdbStore(await openDatabase(db), key);
+        const seen: unknown[] = [];
+        for (const o of ops) {
+          if (o.op === "put") await store.put(o.key, o.value);
+          else if (o.op === "delete") await store.delete(o.key);
+          else if (o.op === "putMany") await store.putMany(o.entries.map(({ key, value, del }) => [key, del ? undefined : value]));
+          else if (o.op === "get") seen.push((await store.get(o.key)) ?? null);
+          else if (o.op === "getMany") seen.push((await store.getMany(o.keys)).map((v) => v ?? null));
+          else if (o.op === "listLast") seen.push(await store.listLast(o.prefix, o.limit, o.before ?? undefined));
           else seen.push(await store.list(o.prefix));
         }
         return seen;
@@ -59,26 +83,39 @@ describe("the extension's IndexedDB store", () => {
       else if (o.op === "putMany") await store.putMany(o.entries.map(({ key, value, del }) => [key, del ? undefined : value]));
       else if (o.op === "get") seen.push((await store.get(o.key)) ?? null);
       else if (o.op === "getMany") seen.push((await store.getMany(o.keys)).map((v) => v ?? null));
+      else if (o.op === "listLast") seen.push(await store.listLast(o.prefix, o.limit, o.before ?? undefined));
       else seen.push(await store.list(o.prefix));
     }
     return seen;
   };
 
-  it("reads, writes, deletes and lists by prefix as the core's MemoryStore does, for any keys", async () => {
-    // Short keys from units that sit at the edges of a key range: a prefix ending in U+FFFF, surrogates, "/".
-    const key = fc.array(fc.constantFrom("a", "b", "/", "\uffff", "\ud83d", "\ude00", "0", "é"), { maxLength: 4 }).map((units) => units.join(""));
-    const value = fc.oneof(fc.integer(), fc.string(), fc.record({ id: fc.string(), at: fc.integer(), seen: fc.array(fc.integer(), { maxLength: 4 }) }));
-    const op: fc.Arbitrary<Op> = fc.oneof(
-      fc.record({ op: fc.constant("put" as const), key, value }),
-      fc.record({ op: fc.constant("delete" as const), key }),
-      fc.record({ op: fc.constant("putMany" as const), entries: fc.array(fc.record({ key, value, del: fc.boolean() }), { maxLength: 6 }) }),
-      fc.record({ op: fc.constant("get" as const), key }),
-      fc.record({ op: fc.constant("getMany" as const), keys: fc.array(key, { maxLength: 5 }) }),
-      fc.record({ op: fc.constant("list" as const), prefix: key }),
-    );
+  // Short keys from units that sit at the edges of a key range: a prefix ending in U+FFFF, surrogates, "/".
+  const anyKey = fc.array(fc.constantFrom("a", "b", "/", "\uffff", "\ud83d", "\ude00", "0", "é"), { maxLength: 4 }).map((units) => units.join(""));
+  const anyValue = fc.oneof(fc.integer(), fc.string(), fc.record({ id: fc.string(), at: fc.integer(), seen: fc.array(fc.integer(), { maxLength: 4 }) }));
+  const anyOp: fc.Arbitrary<Op> = fc.oneof(
+    fc.record({ op: fc.constant("put" as const), key: anyKey, value: anyValue }),
+    fc.record({ op: fc.constant("delete" as const), key: anyKey }),
+    fc.record({ op: fc.constant("putMany" as const), entries: fc.array(fc.record({ key: anyKey, value: anyValue, del: fc.boolean() }), { maxLength: 6 }) }),
+    fc.record({ op: fc.constant("get" as const), key: anyKey }),
+    fc.record({ op: fc.constant("getMany" as const), keys: fc.array(anyKey, { maxLength: 5 }) }),
+    fc.record({ op: fc.constant("list" as const), prefix: anyKey }),
+    fc.record({ op: fc.constant("listLast" as const), prefix: anyKey, limit: fc.integer({ min: 0, max: 4 }), before: fc.option(anyKey) }),
+  );
+
+  it("in the PWA's store too (values sealed): reads, writes, deletes, lists and pages back as MemoryStore does", async () => {
     let run = 0;
     await fc.assert(
-      fc.asyncProperty(fc.array(op, { minLength: 1, maxLength: 40 }), async (ops) => {
+      fc.asyncProperty(fc.array(anyOp, { minLength: 1, maxLength: 40 }), async (ops) => {
+        expect(await inPwaStore(`pwa-property-${run++}`, ops)).toEqual(await inMemory(ops));
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it("reads, writes, deletes, lists and pages back by prefix as the core's MemoryStore does, for any keys", async () => {
+    let run = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.array(anyOp, { minLength: 1, maxLength: 40 }), async (ops) => {
         expect(await inPage(`property-${run++}`, ops)).toEqual(await inMemory(ops));
       }),
       { numRuns: 60 },
