@@ -141,14 +141,30 @@ export function withChanged(record: ConversationRecord, message: MessageRecord):
   return record.last?.id === message.id ? { ...record, last: lastLine(message) } : record;
 }
 
+/** Messages a page back through a conversation reads at a time, looking for received ones. */
+const RECEIVED_PAGE = 200;
+
+/**
+ * The newest `count` received messages of a conversation (no notices, none deleted), oldest first:
+ * all the unread count can hold, read a page at a time from the newest, not the whole history.
+ */
+async function newestReceived(ctx: CoreContext, conversation: string, count: number): Promise<MessageRecord[]> {
+  const found: MessageRecord[] = [];
+  let page = await history(ctx, conversation, { limit: RECEIVED_PAGE });
+  while (page.length > 0 && found.length < count) {
+    found.unshift(...page.filter((m) => m.direction === "in" && !m.notice && !m.deleted));
+    page = await history(ctx, conversation, { before: page[0]!.at, beforeId: page[0]!.id, limit: RECEIVED_PAGE });
+  }
+  return found.slice(-count);
+}
+
 /**
  * Whether `message` is among those the unread count holds: the newest received ones not yet read,
  * each counted once when it arrived (notices and deleted messages are not).
  */
 async function countedUnread(ctx: CoreContext, record: ConversationRecord, message: MessageRecord): Promise<boolean> {
   if (record.unread === 0 || message.direction !== "in" || message.readSent) return false;
-  const received = (await history(ctx, record.conversation, { limit: Number.MAX_SAFE_INTEGER })).filter((m) => m.direction === "in" && !m.notice && !m.deleted);
-  return received.slice(-record.unread).some((m) => m.id === message.id);
+  return (await newestReceived(ctx, record.conversation, record.unread)).some((m) => m.id === message.id);
 }
 
 /**
@@ -164,7 +180,8 @@ export async function readOnOtherDevice(ctx: CoreContext, record: ConversationRe
   }
   if (record.unread === 0) return record;
   const named = new Set(receipt.of);
-  const received = (await history(ctx, record.conversation, { limit: Number.MAX_SAFE_INTEGER })).filter((m) => m.direction === "in" && !m.notice && !m.deleted);
+  // Only the newest `unread` received ones can lower the count: one named further back leaves it.
+  const received = await newestReceived(ctx, record.conversation, record.unread);
   const newest = received.findLastIndex((m) => named.has(m.id));
   return newest < 0 ? record : { ...record, unread: Math.min(record.unread, received.length - 1 - newest) };
 }

@@ -37,4 +37,26 @@ describe("read on one device, read on the account's others", { timeout: 60_000 }
     const ticks = (await bob.history(chat)).filter((m) => m.direction === "out").map((m) => `${m.text} ${m.read ? "read" : m.status}`);
     expect(ticks).toEqual(["One read", "Two read", "Three read", "Four read"]);
   });
+
+  it("reads back page by page through a long unread run: another device's receipt and a deletion far back count right", async () => {
+    const { world, alice, bob } = await threeFriends();
+    const phone = await world.anotherDevice(alice);
+    // More than one page (200) of a conversation's messages unread, as after a long trip.
+    const sent = [];
+    for (let n = 0; n < 260; n++) sent.push(await bob.sendText(alice.address, `Note ${n}`));
+    await bob.flush();
+    await syncAll(alice, phone);
+    const chat = (await alice.conversations()).find((c) => c.peer === bob.address)!.conversation;
+    expect(await unreadOf(phone, chat)).toBe(260);
+    // Bob deletes his sixth note: it is among the phone's unread, 254 messages back from the newest.
+    await bob.deleteForEveryone(sent[5]!.id);
+    await bob.flush();
+    await syncAll(alice, phone);
+    expect(await unreadOf(phone, chat)).toBe(259);
+    // The laptop reads the chat (its receipt names the newest 100): the phone's count goes to zero.
+    await alice.markRead(chat);
+    await alice.flush();
+    await syncAll(phone, bob);
+    expect(await unreadOf(phone, chat)).toBe(0);
+  });
 });
