@@ -24,11 +24,13 @@ export const movedChat = (chat: string) => `${MOVED}${chat}`;
 /** The chat a stored conversation name belongs to when it holds moved-in history. */
 export const chatOfMoved = (conversation: string): string | undefined => (conversation.startsWith(MOVED) ? conversation.slice(MOVED.length) : undefined);
 
-/** A chat whose history moved in: its friend or group, its name as it was, how many messages. */
+/** A chat whose history moved in: its friend or group, its name as it was, how many messages, when the first of them was written. */
 export interface MovedChat {
   chat: string;
   title?: string;
   messages: number;
+  /** Absent from records kept before it was: the chat's messages are read for it then. */
+  firstAt?: number;
 }
 
 export function movedChats(ctx: Pick<CoreContext, "store">): Promise<MovedChat[]> {
@@ -87,6 +89,7 @@ export async function restoreHistory(ctx: CoreContext, from: Address, chats: rea
   const restored: MessageRecord[] = [];
   for (const { chat, title, messages } of chats) {
     let count = 0;
+    let firstAt = Number.POSITIVE_INFINITY;
     for (const m of messages) {
       if (await findMessage(ctx, m.id)) continue;
       const mine = m.from === from || m.from === ctx.account.address;
@@ -106,10 +109,13 @@ export async function restoreHistory(ctx: CoreContext, from: Address, chats: rea
       await saveMessage(ctx, message);
       restored.push(message);
       count++;
+      firstAt = Math.min(firstAt, m.at);
     }
     const before = known.get(chat);
     const name = title ?? before?.title;
-    known.set(chat, { chat, ...(name === undefined ? {} : { title: name }), messages: (before?.messages ?? 0) + count });
+    // A record kept before firstAt was has none: its own first message is looked up when listed.
+    const first = before && before.firstAt === undefined ? undefined : Math.min(before?.firstAt ?? firstAt, firstAt);
+    known.set(chat, { chat, ...(name === undefined ? {} : { title: name }), messages: (before?.messages ?? 0) + count, ...(first === undefined || first === Number.POSITIVE_INFINITY ? {} : { firstAt: first }) });
   }
   await ctx.store.put(CHATS, [...known.values()]);
   await indexMessages(ctx, restored);
@@ -125,13 +131,13 @@ export async function restoreHistory(ctx: CoreContext, from: Address, chats: rea
 export async function movedSummaries(ctx: Pick<CoreContext, "store">, live: readonly ConversationSummary[], self: Address): Promise<ConversationSummary[]> {
   const held = new Set(live.flatMap((c) => (c.kind !== "group" && c.peer && !c.unsafe ? [c.conversation, c.peer] : [c.conversation])));
   const summaries: ConversationSummary[] = [];
-  for (const { chat, title } of await movedChats(ctx)) {
+  for (const { chat, title, firstAt } of await movedChats(ctx)) {
     if (held.has(chat)) continue;
-    const messages = await history(ctx, movedChat(chat), { limit: Number.MAX_SAFE_INTEGER });
-    const first = messages[0];
-    const newest = messages.at(-1);
-    if (!first || !newest) continue;
-    const common = { epoch: 0, lastHubSeq: 0, created: first.at, unread: 0, last: lastLine(newest) };
+    // The newest message alone is read (the chat list asks for this often); the first's time was kept when it came.
+    const [newest] = await history(ctx, movedChat(chat), { limit: 1 });
+    if (!newest) continue;
+    const created = firstAt ?? (await history(ctx, movedChat(chat), { limit: Number.MAX_SAFE_INTEGER }))[0]!.at;
+    const common = { epoch: 0, lastHubSeq: 0, created, unread: 0, last: lastLine(newest) };
     if (!chat.includes("/")) {
       const peer = chat as Address;
       summaries.push({ conversation: `@${peer}`, members: [self, peer], kind: "direct", peer, ...common });

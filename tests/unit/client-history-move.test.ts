@@ -53,8 +53,16 @@ describe("chat history moves with the account (PROTOCOL §11)", () => {
     const listed = (await moved.conversations()).filter((c) => c.conversation === conversation);
     expect(listed).toMatchObject([{ kind: "group", title: "Trip", left: true, last: { text: "tickets are booked", direction: "out" } }]);
     await moved.markRead(conversation);
-    // Bob's chat is listed before any new conversation with him exists, and opens as the chat with him.
-    expect((await moved.conversations()).filter((c) => c.peer === bob.address)).toMatchObject([{ conversation: `@${bob.address}`, last: { text: "yes, at noon" } }]);
+    // Bob's chat is listed before any new conversation with him exists, and opens as the chat with him;
+    // it began when its first moved message was written (kept when it came, not read again each time).
+    const lunch = contents.history!.find((c) => c.chat === bob.address)!.messages[0]!;
+    expect((await moved.conversations()).filter((c) => c.peer === bob.address)).toMatchObject([{ conversation: `@${bob.address}`, created: lunch.at, last: { text: "yes, at noon" } }]);
+    expect((await moved.movedHistories()).find((c) => c.chat === bob.address)?.firstAt).toBe(lunch.at);
+    // A record kept before firstAt was: the chat's messages tell it.
+    const kept = world.storeOf(moved);
+    await kept.put("moved-chats", (await moved.movedHistories()).map(({ firstAt: _firstAt, ...rest }) => rest));
+    expect((await moved.movedHistories()).map((c) => c.firstAt)).toEqual([undefined, undefined]);
+    expect((await moved.conversations()).find((c) => c.peer === bob.address)?.created).toBe(lunch.at);
     const list = chatList(moved);
     await list.load();
     expect(list.rows.map((r) => r.id).sort()).toEqual([`@${bob.address}`, conversation].sort());
