@@ -1,6 +1,7 @@
 // Bundled into a page by extension-store.test.ts: the extension's store and migration, run on
 // Chromium's own IndexedDB, with an old storage area that outlives a reload of the page.
 import type { StorageArea } from "../../extension/platform/storage-migration.js";
+import type { MemoryStore } from "../../shared/client/store.js";
 
 export { ExtensionStore, openExtensionDb } from "../../extension/platform/extension-store.js";
 export { MemoryStore } from "../../shared/client/store.js";
@@ -29,4 +30,29 @@ export function pageStorageArea(failRemove = false): StorageArea {
       for (const key of typeof keys === "string" ? [keys] : keys) localStorage.removeItem(key);
     },
   };
+}
+
+/** A step of the store property tests: a write, or a read whose answer is compared. */
+export type StoreOp =
+  | { op: "put"; key: string; value: unknown }
+  | { op: "delete"; key: string }
+  | { op: "putMany"; entries: Array<{ key: string; value: unknown; del: boolean }> }
+  | { op: "get"; key: string }
+  | { op: "getMany"; keys: string[] }
+  | { op: "list"; prefix: string }
+  | { op: "listLast"; prefix: string; limit: number; before: string | null };
+
+/** Runs `ops` on `store` (either client's, or the core's MemoryStore): what each read gave. */
+export async function runOps(store: Pick<MemoryStore, "put" | "delete" | "putMany" | "get" | "getMany" | "list" | "listLast">, ops: StoreOp[]): Promise<unknown[]> {
+  const seen: unknown[] = [];
+  for (const o of ops) {
+    if (o.op === "put") await store.put(o.key, o.value);
+    else if (o.op === "delete") await store.delete(o.key);
+    else if (o.op === "putMany") await store.putMany(o.entries.map(({ key, value, del }) => [key, del ? undefined : value]));
+    else if (o.op === "get") seen.push((await store.get(o.key)) ?? null);
+    else if (o.op === "getMany") seen.push((await store.getMany(o.keys)).map((v) => v ?? null));
+    else if (o.op === "listLast") seen.push(await store.listLast(o.prefix, o.limit, o.before ?? undefined));
+    else seen.push(await store.list(o.prefix));
+  }
+  return seen;
 }

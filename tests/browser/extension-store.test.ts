@@ -2,17 +2,10 @@ import fc from "fast-check";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MemoryStore } from "../../shared/client/store.js";
+import { runOps, type StoreOp as Op } from "./extension-store-page.js";
 import { openStorePage, type StorePage } from "./extension-store-host.js";
 
 type Lib = typeof import("./extension-store-page.js");
-type Op =
-  | { op: "put"; key: string; value: unknown }
-  | { op: "delete"; key: string }
-  | { op: "putMany"; entries: Array<{ key: string; value: unknown; del: boolean }> }
-  | { op: "get"; key: string }
-  | { op: "getMany"; keys: string[] }
-  | { op: "list"; prefix: string }
-  | { op: "listLast"; prefix: string; limit: number; before: string | null };
 
 // The extension's store (extension/platform/extension-store.ts) on Chromium's IndexedDB, in a
 // page of its own on loopback: what the background, panel and popup read and write, and the move
@@ -34,19 +27,8 @@ describe("the extension's IndexedDB store", () => {
   const inPage = (db: string, ops: Op[]) =>
     page.evaluate(
       async ({ db, ops }) => {
-        const { ExtensionStore, pageStorageArea } = (globalThis as unknown as { lib: Lib }).lib;
-        const store = new ExtensionStore(pageStorageArea(), db);
-        const seen: unknown[] = [];
-        for (const o of ops) {
-          if (o.op === "put") await store.put(o.key, o.value);
-          else if (o.op === "delete") await store.delete(o.key);
-          else if (o.op === "putMany") await store.putMany(o.entries.map(({ key, value, del }) => [key, del ? undefined : value]));
-          else if (o.op === "get") seen.push((await store.get(o.key)) ?? null);
-          else if (o.op === "getMany") seen.push((await store.getMany(o.keys)).map((v) => v ?? null));
-          else if (o.op === "listLast") seen.push(await store.listLast(o.prefix, o.limit, o.before ?? undefined));
-          else seen.push(await store.list(o.prefix));
-        }
-        return seen;
+        const { ExtensionStore, pageStorageArea, runOps } = (globalThis as unknown as { lib: Lib }).lib;
+        return runOps(new ExtensionStore(pageStorageArea(), db), ops);
       },
       { db, ops },
     );
@@ -55,39 +37,15 @@ describe("the extension's IndexedDB store", () => {
   const inPwaStore = (db: string, ops: Op[]) =>
     page.evaluate(
       async ({ db, ops }) => {
-        const { IdbStore, openDatabase } = (globalThis as unknown as { lib: Lib }).lib;
+        const { IdbStore, openDatabase, runOps } = (globalThis as unknown as { lib: Lib }).lib;
         const key = await crypto.subtle.generateKey({ name: "AES-GCM", length: 256 }, false, ["encrypt", "decrypt"]);
-        const store = new IdbStore(await openDatabase(db), key);
-        const seen: unknown[] = [];
-        for (const o of ops) {
-          if (o.op === "put") await store.put(o.key, o.value);
-          else if (o.op === "delete") await store.delete(o.key);
-          else if (o.op === "putMany") await store.putMany(o.entries.map(({ key, value, del }) => [key, del ? undefined : value]));
-          else if (o.op === "get") seen.push((await store.get(o.key)) ?? null);
-          else if (o.op === "getMany") seen.push((await store.getMany(o.keys)).map((v) => v ?? null));
-          else if (o.op === "listLast") seen.push(await store.listLast(o.prefix, o.limit, o.before ?? undefined));
-          else seen.push(await store.list(o.prefix));
-        }
-        return seen;
+        return runOps(new IdbStore(await openDatabase(db), key), ops);
       },
       { db, ops },
     );
 
   /** The same on a MemoryStore, the core's reference store. */
-  const inMemory = async (ops: Op[]) => {
-    const store = new MemoryStore();
-    const seen: unknown[] = [];
-    for (const o of ops) {
-      if (o.op === "put") await store.put(o.key, o.value);
-      else if (o.op === "delete") await store.delete(o.key);
-      else if (o.op === "putMany") await store.putMany(o.entries.map(({ key, value, del }) => [key, del ? undefined : value]));
-      else if (o.op === "get") seen.push((await store.get(o.key)) ?? null);
-      else if (o.op === "getMany") seen.push((await store.getMany(o.keys)).map((v) => v ?? null));
-      else if (o.op === "listLast") seen.push(await store.listLast(o.prefix, o.limit, o.before ?? undefined));
-      else seen.push(await store.list(o.prefix));
-    }
-    return seen;
-  };
+  const inMemory = (ops: Op[]) => runOps(new MemoryStore(), ops);
 
   // Short keys from units that sit at the edges of a key range: a prefix ending in U+FFFF, surrogates, "/".
   const anyKey = fc.array(fc.constantFrom("a", "b", "/", "\uffff", "\ud83d", "\ude00", "0", "é"), { maxLength: 4 }).map((units) => units.join(""));
