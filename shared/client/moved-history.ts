@@ -113,9 +113,9 @@ export async function restoreHistory(ctx: CoreContext, from: Address, chats: rea
     }
     const before = known.get(chat);
     const name = title ?? before?.title;
-    // A record kept before firstAt was has none: its own first message is looked up when listed.
-    const first = before && before.firstAt === undefined ? undefined : Math.min(before?.firstAt ?? firstAt, firstAt);
-    known.set(chat, { chat, ...(name === undefined ? {} : { title: name }), messages: (before?.messages ?? 0) + count, ...(first === undefined || first === Number.POSITIVE_INFINITY ? {} : { firstAt: first }) });
+    // A record kept before firstAt was keeps none: its first message is looked up when listed.
+    const first = before && before.firstAt === undefined ? Number.POSITIVE_INFINITY : Math.min(before?.firstAt ?? firstAt, firstAt);
+    known.set(chat, { chat, ...(name === undefined ? {} : { title: name }), messages: (before?.messages ?? 0) + count, ...(Number.isFinite(first) ? { firstAt: first } : {}) });
   }
   await ctx.store.put(CHATS, [...known.values()]);
   await indexMessages(ctx, restored);
