@@ -85,6 +85,9 @@ export type LinkBundle = v.InferOutput<typeof LinkBundleSchema>;
 
 const utf8Length = (value: unknown) => new TextEncoder().encode(JSON.stringify(value)).length;
 
+/** No more messages than this fit a bundle, each at least as long as the shortest message and its comma. */
+export const LINK_HISTORY_MAX_MESSAGES = Math.floor(LINK_PLAINTEXT_MAX_BYTES / (utf8Length({ id: "i", from: "a#b.c" as Address, text: "", at: 0 } satisfies ArchiveMessage) + 1));
+
 /**
  * `bundle` with the newest messages of `history` (chats as §11's export holds them) that fit the
  * sealed limit after everything else it carries: the cut is by time across all chats, so the new

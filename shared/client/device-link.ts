@@ -1,6 +1,6 @@
 import { domainOf } from "../address.js";
 import { fromB64u, toB64u } from "../base64url.js";
-import { type LinkBundle, type LinkFriend, formatLinkCode, LINK_KEY_BYTES, openLinkBundle, parseLinkCode, sealLinkBundle, withHistory } from "../device-link.js";
+import { type LinkBundle, type LinkFriend, formatLinkCode, LINK_KEY_BYTES, openLinkBundle, parseLinkCode, LINK_HISTORY_MAX_MESSAGES, sealLinkBundle, withHistory } from "../device-link.js";
 import { EmsgError } from "../errors.js";
 import { certifyDevice, generateKeyPair, keyPairFromSeed, verifyDeviceCert } from "../identity.js";
 import { randomId16 } from "../ids.js";
@@ -51,7 +51,7 @@ export async function startDeviceLink(ctx: CoreContext): Promise<DeviceLinkOffer
     settings: await loadSettings(ctx),
     created: ctx.clock.now(),
   };
-  const bundle = withHistory(base, await historyForExport(ctx));
+  const bundle = withHistory(base, await historyForExport(ctx, LINK_HISTORY_MAX_MESSAGES));
   const link = { address: account.address, id: randomId16(), key: crypto.getRandomValues(new Uint8Array(LINK_KEY_BYTES)) };
   const sealed = sealLinkBundle(bundle, link);
   const created = await ctx.api.call("POST", "/account/links", { id: link.id, ...sealed }, LinkCreatedSchema);

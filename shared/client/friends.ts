@@ -51,7 +51,7 @@ export async function saveFriend(ctx: CoreContext, friend: Friend): Promise<void
   ctx.events.emit("friend", friend);
 }
 
-export async function listFriends(ctx: CoreContext): Promise<Friend[]> {
+export async function listFriends(ctx: Pick<CoreContext, "store">): Promise<Friend[]> {
   return (await ctx.store.list<Friend>("friend/")).map(([, friend]) => friend);
 }
 

@@ -3,8 +3,11 @@ import { type ArchiveChat, HISTORY_MAX_MESSAGES } from "../account-archive.js";
 import type { CoreContext } from "./context.js";
 import { attachmentContentOf, attachmentRecordOf } from "./attachments.js";
 import { type ConversationSummary, lastLine, listConversations } from "./conversation-record.js";
+import { listFriends } from "./friends.js";
 import { findMessage, history, type MessageRecord, saveMessage } from "./messages.js";
+import { pendingConversation } from "./outgoing-queue.js";
 import { indexMessages } from "./search.js";
+import { lastOf } from "./store.js";
 
 /**
  * The chat history an account brings when it moves here (PROTOCOL §11), and that a new device of
@@ -37,13 +40,50 @@ export function movedChats(ctx: Pick<CoreContext, "store">): Promise<MovedChat[]
   return ctx.store.get<MovedChat[]>(CHATS).then((chats) => chats ?? []);
 }
 
+/** A conversation's messages as read from its end, a page at a time. */
+interface PageCursor {
+  prefix: string;
+  /** Oldest first, as the store lists them: the next message in turn is the last. */
+  page: Array<[string, MessageRecord]>;
+  more: boolean;
+}
+
+const PAGE = 200;
+
+async function pageBefore(ctx: Pick<CoreContext, "store">, prefix: string, before?: string): Promise<PageCursor> {
+  const page = await lastOf<MessageRecord>(ctx.store, prefix, PAGE, before);
+  return { prefix, page, more: page.length === PAGE };
+}
+
 /**
- * This device's history for an export: every chat's texts and files, newest first up to the bound,
- * each chat keyed by its friend or group. Notices, deleted messages and reactions stay behind; a
- * file goes as its pointer.
+ * The newest `limit` messages that `keep` takes from the conversations `names`, newest first: each
+ * is read a page at a time from its end, so what is read is about what is carried, not the store.
  */
-export async function historyForExport(ctx: Pick<CoreContext, "store">): Promise<ArchiveChat[]> {
-  const records = new Map((await listConversations(ctx)).map((c) => [c.conversation, c]));
+async function newestMessages(ctx: Pick<CoreContext, "store">, names: Iterable<string>, limit: number, keep: (m: MessageRecord) => boolean): Promise<MessageRecord[]> {
+  const cursors = await Promise.all([...new Set(names)].map((name) => pageBefore(ctx, `msg/${name}/`)));
+  const newest: MessageRecord[] = [];
+  while (newest.length < limit) {
+    let next: PageCursor | undefined;
+    for (const cursor of cursors) {
+      const head = cursor.page.at(-1);
+      if (head && (!next || head[1].at > next.page.at(-1)![1].at)) next = cursor;
+    }
+    if (!next) break;
+    const [key, message] = next.page.pop()!;
+    if (keep(message)) newest.push(message);
+    if (next.page.length === 0 && next.more) Object.assign(next, await pageBefore(ctx, next.prefix, key));
+  }
+  return newest;
+}
+
+/**
+ * This device's history for an export: every chat's texts and files, newest first up to `limit`
+ * (an export's bound, or as many as a link could carry), each chat keyed by its friend or group.
+ * Notices, deleted messages and reactions stay behind; a file goes as its pointer.
+ */
+export async function historyForExport(ctx: Pick<CoreContext, "store">, limit = HISTORY_MAX_MESSAGES): Promise<ArchiveChat[]> {
+  const conversations = await listConversations(ctx);
+  const records = new Map(conversations.map((c) => [c.conversation, c]));
   const chatOf = (conversation: string) => {
     if (conversation.startsWith("@")) return conversation.slice(1);
     const moved = chatOfMoved(conversation);
@@ -51,13 +91,16 @@ export async function historyForExport(ctx: Pick<CoreContext, "store">): Promise
     const record = records.get(conversation);
     return record?.kind !== "group" && record?.peer ? record.peer : conversation;
   };
-  const kept = (await ctx.store.list<MessageRecord>("msg/"))
-    .map(([, m]) => m)
-    .filter((m) => !m.notice && !m.deleted && !(m.attachment?.state === "uploading"))
-    .sort((a, b) => b.at - a.at)
-    .slice(0, HISTORY_MAX_MESSAGES);
+  const moved = await movedChats(ctx);
+  // Where messages are filed: conversations, a friend's before its conversation is made, history moved in.
+  const names = [
+    ...conversations.map((c) => c.conversation),
+    ...(await listFriends(ctx)).map((f) => pendingConversation(f.address)),
+    ...moved.map((c) => movedChat(c.chat)),
+  ];
+  const kept = await newestMessages(ctx, names, limit, (m) => !m.notice && !m.deleted && m.attachment?.state !== "uploading");
   const chats = new Map<string, ArchiveChat>();
-  const titles = new Map((await movedChats(ctx)).map((c) => [c.chat, c.title]));
+  const titles = new Map(moved.map((c) => [c.chat, c.title]));
   for (const m of kept.reverse()) {
     const chat = chatOf(m.conversation);
     let entry = chats.get(chat);

@@ -12,9 +12,9 @@ import { connect, until } from "./harness.js";
 
 // Three real servers: Alice moves from im.alice.test to im.carol.test; her friend Bob is on im.bob.test.
 const DOMAINS = [
-  { name: "alice", domain: "im.alice.test", port: 8871, inspectorPort: 9471 },
-  { name: "bob", domain: "im.bob.test", port: 8872, inspectorPort: 9472 },
-  { name: "carol", domain: "im.carol.test", port: 8875, inspectorPort: 9475 },
+  { name: "alice", domain: "im.alice.test", port: 8981, inspectorPort: 9581 },
+  { name: "bob", domain: "im.bob.test", port: 8982, inspectorPort: 9582 },
+  { name: "carol", domain: "im.carol.test", port: 8985, inspectorPort: 9585 },
 ];
 const OLD = "alice#im.alice.test";
 const NEW = "alice#im.carol.test";

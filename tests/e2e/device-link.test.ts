@@ -16,7 +16,7 @@ const BOB = "bob#im.bob.test";
 const ALICE = "alice#im.alice.test";
 
 beforeAll(async () => {
-  pair = await startPair(8861, 9461);
+  pair = await startPair(8941, 9541);
   ({ client: laptop, dir: laptopDir } = await newClient(pair));
   phone = (await newClient(pair)).client;
   bob = (await newClient(pair)).client;

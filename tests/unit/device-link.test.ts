@@ -4,7 +4,7 @@ import type { Address } from "../../shared/address.js";
 import { fromB64u, toB64u } from "../../shared/base64url.js";
 import { EmsgError } from "../../shared/errors.js";
 import type { ArchiveChat } from "../../shared/account-archive.js";
-import { formatLinkCode, type LinkBundle, openLinkBundle, parseLinkCode, sealLinkBundle, withHistory } from "../../shared/device-link.js";
+import { formatLinkCode, LINK_HISTORY_MAX_MESSAGES, type LinkBundle, openLinkBundle, parseLinkCode, sealLinkBundle, withHistory } from "../../shared/device-link.js";
 import { jcsBytes } from "../../shared/canonical.js";
 import { xchacha20poly1305 } from "@noble/ciphers/chacha.js";
 import { LINK_SEALED_MAX_CHARS } from "../../shared/wire/account.js";
@@ -156,6 +156,13 @@ describe("a link bundle's history", () => {
     expect(bundle.history![2]!.title).toBe("Climbing 🧗");
     for (const chat of bundle.history!) expect(chat.messages.map((m) => m.at)).toEqual([...chat.messages.map((m) => m.at)].sort((a, b) => a - b));
     expect(openLinkBundle(sealed, link)).toEqual(bundle);
+  });
+
+  it("never takes more messages than the device reads for it (LINK_HISTORY_MAX_MESSAGES), even the shortest ones", () => {
+    const shortest = [{ chat: bob, messages: Array.from({ length: 4000 }, () => ({ id: "i", from: "a#b.c" as typeof bob, text: "", at: 0 })) }];
+    const kept = withHistory({ ...bundleFor(alice), friends: [] }, shortest).history![0]!.messages.length;
+    expect(kept).toBeLessThanOrEqual(LINK_HISTORY_MAX_MESSAGES);
+    expect(kept).toBeGreaterThan(LINK_HISTORY_MAX_MESSAGES - 100);
   });
 
   it("keeps each chat's order when messages share a time", () => {
