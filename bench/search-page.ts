@@ -1,6 +1,8 @@
 // Runs in Chromium (bench/search.ts serves it): message search over the PWA's own IndexedDB store,
 // every value sealed with AES-GCM as the app seals it, holding `count` messages.
+import { LINK_HISTORY_MAX_MESSAGES } from "../shared/device-link.js";
 import { history, saveMessage, type MessageRecord } from "../shared/client/messages.js";
+import { historyForExport } from "../shared/client/moved-history.js";
 import { indexMessages, searchMessages } from "../shared/client/search.js";
 import { IdbStore } from "../pwa/src/platform/idb-store.js";
 import { openDatabase } from "../pwa/src/platform/database.js";
@@ -38,10 +40,15 @@ async function timed<T>(run: () => Promise<T>): Promise<[T, number]> {
       await indexMessages(ctx, batch);
     }
   });
+  for (let c = 0; c < conversations; c++) {
+    const conversation = `im.a.test/c${c}`;
+    await store.put(`conv/${conversation}`, { conversation, members: [], kind: "group", title: `Chat ${c}`, created: start, epoch: 0, lastHubSeq: 0, unread: 0 });
+  }
   // The app opened anew: a store object the search has not read yet.
   const [, firstMs] = await timed(() => searchMessages({ store: new IdbStore(db, key) }, "zanzibar"));
-  const runs: Record<string, number[]> = { first: [firstMs], rare: [], common: [], twoWords: [], inConversation: [], newMessage: [], openChat: [], olderPage: [] };
+  const runs: Record<string, number[]> = { first: [firstMs], rare: [], common: [], twoWords: [], inConversation: [], newMessage: [], openChat: [], olderPage: [], linkHistory: [], exportHistory: [] };
   let found = { rare: 0, common: 0, twoWords: 0 };
+  let carried = { link: 0, export: 0 };
   for (let i = 0; i < 5; i++) {
     const [rare, rareMs] = await timed(() => searchMessages(ctx, "Zanzibar"));
     const [common, commonMs] = await timed(() => searchMessages(ctx, "lunch"));
@@ -63,8 +70,14 @@ async function timed<T>(run: () => Promise<T>): Promise<[T, number]> {
     const [, olderMs] = await timed(() => history(ctx, "im.a.test/c1", { limit: 50, before: newest[0]!.at, beforeId: newest[0]!.id }));
     runs.openChat!.push(openMs);
     runs.olderPage!.push(olderMs);
+    // What a device link and an export carry, read as the app reads them when asked (a store object that has read nothing yet).
+    const [linked, linkMs] = await timed(() => historyForExport({ store: new IdbStore(db, key) }, LINK_HISTORY_MAX_MESSAGES));
+    const [exported, exportMs] = await timed(() => historyForExport({ store: new IdbStore(db, key) }));
+    runs.linkHistory!.push(linkMs);
+    runs.exportHistory!.push(exportMs);
+    carried = { link: linked.reduce((n, c) => n + c.messages.length, 0), export: exported.reduce((n, c) => n + c.messages.length, 0) };
     found = { rare: rare.length, common: common.length, twoWords: two.length };
   }
   db.close();
-  return { fillMs, runs, found };
+  return { fillMs, runs, found, carried };
 };

@@ -17,6 +17,7 @@ interface PageResult {
   fillMs: number;
   runs: Record<string, number[]>;
   found: { rare: number; common: number; twoWords: number };
+  carried: { link: number; export: number };
 }
 
 async function measure(count: number): Promise<PageResult> {
@@ -69,6 +70,8 @@ function section(count: number, r: PageResult): string {
     `| storing and indexing one new message | ${ms(r.runs.newMessage!)} |`,
     `| opening a chat of ${Math.floor(count / 20).toLocaleString("en-GB")} messages: its newest 50, read and opened | ${ms(r.runs.openChat!)} |`,
     `| the 50 before them (scrolling up) | ${ms(r.runs.olderPage!)} |`,
+    `| a device link's history: the newest messages it could carry (${r.carried.link.toLocaleString("en-GB")}), read and opened | ${ms(r.runs.linkHistory!)} |`,
+    `| an export's history: the newest ${r.carried.export.toLocaleString("en-GB")}, read and opened | ${ms(r.runs.exportHistory!)} |`,
     `| filling the store (${count.toLocaleString("en-GB")} messages, batches of 1,000) | ${(r.fillMs / 1000).toFixed(0)} s |`,
   ].join("\n");
 }

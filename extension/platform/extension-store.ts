@@ -1,7 +1,7 @@
 import { type DBSchema, type IDBPDatabase, openDB, unwrap } from "idb";
 import type { BatchStore } from "../../shared/client/store-batch.js";
 import { moveFromStorageArea, type StorageArea } from "./storage-migration.js";
-import { prefixRange, prefixRangeBefore } from "../../ui/platform/key-ranges.js";
+import { lastKeysRange, prefixRange, prefixRangeBefore } from "../../ui/platform/key-ranges.js";
 
 export type { StorageArea } from "./storage-migration.js";
 
@@ -99,17 +99,15 @@ export class ExtensionStore implements BatchStore {
     return values.map((text, i): [string, T] => [keys[i]!, JSON.parse(text) as T]);
   }
 
-  /** Walks back from the end of the range, so only the page is read. */
+  /** Finds where the page starts from the end of the range, so only the page is read. */
   async listLast<T>(prefix: string, limit: number, before?: string): Promise<Array<[string, T]>> {
     const range = prefixRangeBefore(prefix, before);
     if (limit <= 0 || range === null) return [];
     const tx = (await this.#db).transaction("entries", "readonly");
-    const found: Array<[string, T]> = [];
-    for (let cursor = await tx.store.openCursor(range, "prev"); cursor && found.length < limit; cursor = await cursor.continue()) {
-      found.push([cursor.key, JSON.parse(cursor.value) as T]);
-    }
-    await tx.done;
-    return found.reverse();
+    const page = await lastKeysRange(tx.store, range, limit);
+    if (page === null) return [];
+    const [keys, values] = await Promise.all([tx.store.getAllKeys(page), tx.store.getAll(page), tx.done]);
+    return values.map((text, i): [string, T] => [keys[i]!, JSON.parse(text) as T]);
   }
 
   /** Many values in one transaction (what a mailbox frame's batch reads ahead); undefined where absent. */

@@ -19,3 +19,21 @@ export function prefixRangeBefore(prefix: string, before: string | undefined): I
   const upper = whole?.upper as string | undefined;
   return IDBKeyRange.bound(prefix, upper !== undefined && upper < before ? upper : before, false, true);
 }
+
+/** What lastKeysRange needs of an object store (idb's wrapper of one). */
+interface KeyCursorSource {
+  openKeyCursor(range: IDBKeyRange | undefined, direction: "prev"): Promise<{ key: IDBValidKey; advance(count: number): Promise<{ key: IDBValidKey } | null> } | null>;
+}
+
+/**
+ * The part of `range` holding its last `limit` keys (null when it holds none): found with one step
+ * of a key cursor back over them, so the page is then read by getAll in one request, not by a
+ * cursor step per entry (each a round trip to the browser's IndexedDB).
+ */
+export async function lastKeysRange(store: KeyCursorSource, range: IDBKeyRange | undefined, limit: number): Promise<IDBKeyRange | undefined | null> {
+  const last = await store.openKeyCursor(range, "prev");
+  if (!last) return null;
+  const first = limit > 1 ? await last.advance(limit - 1) : last;
+  if (!first) return range;
+  return range?.upper === undefined ? IDBKeyRange.lowerBound(first.key) : IDBKeyRange.bound(first.key, range.upper, false, range.upperOpen);
+}

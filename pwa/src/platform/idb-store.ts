@@ -2,7 +2,7 @@ import type { Store } from "../../../shared/client/store.js";
 import { unwrap } from "idb";
 import { isMessageIndex } from "../../../shared/client/messages.js";
 import type { Database, SealedValue, StoredValue } from "./database.js";
-import { prefixRange, prefixRangeBefore } from "../../../ui/platform/key-ranges.js";
+import { lastKeysRange, prefixRange, prefixRangeBefore } from "../../../ui/platform/key-ranges.js";
 
 /**
  * The client core's Store on IndexedDB. Every value is JSON sealed with AES-GCM under the
@@ -81,16 +81,14 @@ export class IdbStore implements Store {
     return Promise.all(values.map(async (sealed, i): Promise<[string, T]> => [keys[i]!, await this.#open<T>(keys[i]!, sealed)]));
   }
 
-  /** Walks back from the end of the range, so only the page is read and opened. */
+  /** Finds where the page starts from the end of the range, so only the page is read and opened. */
   async listLast<T>(prefix: string, limit: number, before?: string): Promise<Array<[string, T]>> {
     const range = prefixRangeBefore(prefix, before);
     if (limit <= 0 || range === null) return [];
     const tx = this.#db.transaction("entries", "readonly");
-    const found: Array<[string, StoredValue]> = [];
-    for (let cursor = await tx.store.openCursor(range, "prev"); cursor && found.length < limit; cursor = await cursor.continue()) {
-      found.push([cursor.key, cursor.value]);
-    }
-    await tx.done;
-    return Promise.all(found.reverse().map(async ([key, sealed]): Promise<[string, T]> => [key, await this.#open<T>(key, sealed)]));
+    const page = await lastKeysRange(tx.store, range, limit);
+    if (page === null) return [];
+    const [keys, values] = await Promise.all([tx.store.getAllKeys(page), tx.store.getAll(page), tx.done]);
+    return Promise.all(values.map(async (sealed, i): Promise<[string, T]> => [keys[i]!, await this.#open<T>(keys[i]!, sealed)]));
   }
 }
