@@ -91,11 +91,13 @@ export const LINK_HISTORY_MAX_MESSAGES = Math.floor(LINK_PLAINTEXT_MAX_BYTES / (
 /**
  * `bundle` with the newest messages of `history` (chats as §11's export holds them) that fit the
  * sealed limit after everything else it carries: the cut is by time across all chats, so the new
- * device starts with every chat's latest words, not one chat's whole past. JSON.stringify's length
- * is JCS's for these values (strings escaped alike, integers), so what is counted is what is sealed.
+ * device starts with every chat's latest words, not one chat's whole past; a message too long for
+ * this bundle even alone is left out. JSON.stringify's length is JCS's for these values (strings
+ * escaped alike, integers), so what is counted is what is sealed.
  */
 export function withHistory(bundle: LinkBundle, history: readonly ArchiveChat[]): LinkBundle {
-  let left = LINK_PLAINTEXT_MAX_BYTES - utf8Length({ ...bundle, history: [] });
+  const room = LINK_PLAINTEXT_MAX_BYTES - utf8Length({ ...bundle, history: [] });
+  let left = room;
   const newestFirst = history
     .flatMap((chat, index) => chat.messages.map((message, position) => ({ index, position, message })))
     .sort((a, b) => b.message.at - a.message.at);
@@ -103,7 +105,10 @@ export function withHistory(bundle: LinkBundle, history: readonly ArchiveChat[])
   for (const entry of newestFirst) {
     const chat = taken.get(entry.index);
     // A message and its comma; a chat's first one brings the chat's own JSON with it.
-    const cost = utf8Length(entry.message) + 1 + (chat ? 0 : utf8Length({ ...history[entry.index]!, messages: [] }) + 1);
+    const own = utf8Length(entry.message) + 1;
+    // One this bundle could not carry even alone (a very long text) is left out, not the whole past behind it.
+    if (own > room) continue;
+    const cost = own + (chat ? 0 : utf8Length({ ...history[entry.index]!, messages: [] }) + 1);
     if (cost > left) break;
     left -= cost;
     if (chat) chat.push(entry);

@@ -165,6 +165,18 @@ describe("a link bundle's history", () => {
     expect(kept).toBeGreaterThan(LINK_HISTORY_MAX_MESSAGES - 100);
   });
 
+  it("leaves out a message too long for any bundle, not every message before it", () => {
+    const history = chats(3);
+    const long = { id: "long", from: bob, text: "你好".repeat(30_000), at: 1_770_000_000_000 };
+    history[0]!.messages.push(long);
+    const bundle = withHistory(bundleFor(alice), history);
+    const kept = bundle.history!.flatMap((c) => c.messages.map((m) => m.id));
+    expect(kept).not.toContain("long");
+    expect(kept).toHaveLength(9);
+    const link = code();
+    expect(openLinkBundle(sealLinkBundle(bundle, link), link)).toEqual(bundle);
+  });
+
   it("keeps each chat's order when messages share a time", () => {
     const same = [{ chat: bob, messages: ["first", "second", "third"].map((text, i) => ({ id: `s${i}`, from: bob, text, at: 1_760_000_000_000 })) }];
     expect(withHistory(bundleFor(alice), same).history![0]!.messages.map((m) => m.text)).toEqual(["first", "second", "third"]);
