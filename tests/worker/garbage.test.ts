@@ -22,6 +22,27 @@ const ROUTES: Array<[string, string]> = [
   ["POST", "/mailbox/ack"],
   ["GET", "/mailbox?after=%ZZ&limit=-3"],
   ["GET", "/conversations/im.alice.test/%E0%A4%A"],
+  ["POST", "/account/moved"],
+  ["GET", "/account"],
+  ["DELETE", "/account/devices/AAAAAAAAAAAAAAAAAAAAAA"],
+  ["DELETE", "/account/devices/%E0"],
+  ["GET", "/friends"],
+  ["DELETE", "/friends/bob%23im.alice.test"],
+  ["POST", "/friends/bob%23im.alice.test/block"],
+  ["POST", "/directory/devices"],
+  ["POST", "/ws-ticket"],
+  ["POST", "/conversations/im.alice.test/AAAAAAAAAAAAAAAAAAAAAA/rejoin"],
+  ["POST", "/conversations/im.alice.test/AAAAAAAAAAAAAAAAAAAAAA/veto"],
+  ["GET", "/conversations/im.alice.test/AAAAAAAAAAAAAAAAAAAAAA/session"],
+  ["GET", "/blobs"],
+  ["GET", "/blobs/AAAAAAAAAAAAAAAAAAAAAA"],
+  ["DELETE", "/blobs/AAAAAAAAAAAAAAAAAAAAAA"],
+  ["POST", "/blobs/uploads"],
+  ["GET", "/blobs/uploads/AAAAAAAAAAAAAAAAAAAAAA"],
+  ["PUT", "/blobs/uploads/AAAAAAAAAAAAAAAAAAAAAA/parts/1"],
+  ["PUT", "/blobs/uploads/%E0/parts/-1"],
+  ["POST", "/blobs/uploads/AAAAAAAAAAAAAAAAAAAAAA/complete"],
+  ["DELETE", "/blobs/uploads/AAAAAAAAAAAAAAAAAAAAAA"],
 ];
 
 const garbage = fc.oneof(
@@ -49,18 +70,18 @@ describe("garbage in", () => {
         expect(res.status).toBeLessThan(500);
         if (res.status >= 400) expect(await res.json()).toMatchObject({ error: expect.any(String), message: expect.any(String) });
       }),
-      { numRuns: 60 },
+      { numRuns: 160 },
     );
   });
 
-  it("answers malformed federation batches with typed errors", async () => {
+  it("answers malformed federation requests with typed errors", async () => {
     const peer = await trustedPeer();
     await fc.assert(
-      fc.asyncProperty(garbage, async (body) => {
-        const res = await SELF.fetch(federationRequest(peer, "/inbox", undefined, { rawBody: bytesOf(body) }));
+      fc.asyncProperty(fc.constantFrom("/inbox", "/claim", "/devices"), garbage, async (path, body) => {
+        const res = await SELF.fetch(federationRequest(peer, path, undefined, { rawBody: bytesOf(body) }));
         expect(res.status === 200 || (res.status >= 400 && res.status < 500)).toBe(true);
       }),
-      { numRuns: 40 },
+      { numRuns: 90 },
     );
   });
 
