@@ -26,7 +26,7 @@ export const CONV_MARKS_SCHEMA = "CREATE TABLE IF NOT EXISTS conv_marks (convers
 export const CONV_POSITIONS_STEP = `DROP TABLE IF EXISTS conv_marks;
   CREATE TABLE conv_positions (conversation TEXT NOT NULL, position INTEGER NOT NULL, PRIMARY KEY (conversation, position)) WITHOUT ROWID;`;
 /** How long an acknowledgement may wait in memory before it is written, and the rows every device has dropped (see ack). */
-const ACK_WRITE_MS = 1000;
+export const ACK_WRITE_MS = 1000;
 
 /** A row being made of entries' texts (see putConv). */
 type Frame = { texts: string[]; size: number; last: number };
