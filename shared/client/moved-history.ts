@@ -51,8 +51,10 @@ interface PageCursor {
 const PAGE = 200;
 
 async function pageBefore(ctx: Pick<CoreContext, "store">, prefix: string, before?: string): Promise<PageCursor> {
-  const page = await lastOf<MessageRecord>(ctx.store, prefix, PAGE, before);
-  return { prefix, page, more: page.length === PAGE };
+  // A store that cannot read a page lists the whole chat for each one: it gives it all at once.
+  const size = ctx.store.listLast ? PAGE : Number.MAX_SAFE_INTEGER;
+  const page = await lastOf<MessageRecord>(ctx.store, prefix, size, before);
+  return { prefix, page, more: page.length === size };
 }
 
 /**

@@ -34,8 +34,13 @@ export function namespaced(store: Store, prefix: string): Store {
     delete: (key) => store.delete(prefix + key),
     list: async <T>(p: string) =>
       (await store.list<T>(prefix + p)).map(([key, value]): [string, T] => [key.slice(prefix.length), value]),
-    listLast: async <T>(p: string, limit: number, before?: string) =>
-      (await lastOf<T>(store, prefix + p, limit, before === undefined ? undefined : prefix + before)).map(([key, value]): [string, T] => [key.slice(prefix.length), value]),
+    // Only a store that reads pages gives them: one listed whole says so by having no listLast.
+    ...(store.listLast
+      ? {
+          listLast: async <T>(p: string, limit: number, before?: string) =>
+            (await lastOf<T>(store, prefix + p, limit, before === undefined ? undefined : prefix + before)).map(([key, value]): [string, T] => [key.slice(prefix.length), value]),
+        }
+      : {}),
   };
 }
 

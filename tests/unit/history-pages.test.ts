@@ -78,7 +78,7 @@ function counting(store: Store): { store: Store; read: () => number } {
       put: (k, v) => store.put(k, v),
       delete: (k) => store.delete(k),
       list: async (p) => counted(await store.list(p)),
-      listLast: async (p, limit, before) => counted(await store.listLast!(p, limit, before)),
+      ...(store.listLast ? { listLast: async <T>(p: string, limit: number, before?: string) => counted(await store.listLast!<T>(p, limit, before)) } : {}),
     },
     read: () => read,
   };
@@ -141,5 +141,17 @@ describe("an export's or a link's history, read from each chat's end", () => {
     expect(chats.flatMap((c) => c.messages.map((m) => m.text))).toHaveLength(300);
     expect(chats.find((c) => c.chat === "bob#im.b.test")!.messages.at(-1)!.text).toBe("5998");
     expect(read()).toBeLessThanOrEqual(900);
+  });
+
+  it("reads each message once from a store that can only list whole (the command line's)", async () => {
+    const { store, read } = counting(listOnly(new MemoryStore()));
+    await chatsOf(store);
+    const conversations = ["im.a.test/g1", "@bob#im.b.test", "moved:carol#im.c.test"];
+    for (let n = 0; n < 3_000; n++) {
+      await saveMessage({ store }, { id: `m${n}`, conversation: conversations[n % 3]!, from: "bob#im.b.test" as Address, direction: "in", text: `${n}`, at: BASE + n, status: "received" });
+    }
+    const chats = await historyForExport({ store }, 2_500);
+    expect(chats.flatMap((c) => c.messages)).toHaveLength(2_500);
+    expect(read()).toBe(3_000);
   });
 });
