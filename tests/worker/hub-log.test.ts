@@ -4,7 +4,7 @@ import { randomId16 } from "../../shared/ids.js";
 import { MAX_SESSION_SUBMITS, type MailItem } from "../../shared/wire/index.js";
 import { call } from "./harness.js";
 import { convItems, sessionOf, twoInConversation } from "./hub-groups.js";
-import { LOG_RETENTION_MS } from "../../worker/conversation.js";
+import { LOG_RETENTION_MS, RECENT_IDS_HARD_MAX, RECENT_IDS_MAX } from "../../worker/conversation.js";
 
 /**
  * The hub's log as runs (worker/conversation.ts): entries written by the code before runs (one
@@ -150,12 +150,12 @@ describe("the hub's log as runs", () => {
     const next = { id: randomId16(), epoch: 1, kind: "application", mls: await group.message() };
     expect(await (await call(bob, "POST", `/conversations/${conv}/messages`, next)).json()).toEqual({ accepted: true, seq: 5 });
   }, 30_000);
-  it("answers a retry with its first seq while the latest ids move to submit_ids, through a move that rolls back and a restart", async () => {
+  it("answers a retry with its first seq while the latest ids move to submit_ids once the hub is quiet, through a round that rolls back and a restart", async () => {
     const { alice, bob, conv, group } = await twoInConversation("hlm", "hln");
     const mls = await group.message();
     const body = () => ({ id: randomId16(), epoch: 1, kind: "application", mls });
     const send = async (d: typeof bob, b: ReturnType<typeof body>) => (await call(d, "POST", `/conversations/${conv}/messages`, b)).json();
-    // With the commit, 999 ids wait in their runs' rows: the next entry's round moves them (RECENT_IDS_MAX, 1,000).
+    // With the commit, 999 ids wait in their runs' rows: the next entry makes RECENT_IDS_MAX (1,000), which move once the hub is quiet.
     const early = Array.from({ length: 998 }, body);
     const session = await sessionOf(bob, conv);
     for (let i = 0; i < early.length; i += MAX_SESSION_SUBMITS) {
@@ -181,7 +181,7 @@ describe("the hub's log as runs", () => {
     });
     expect(await send(bob, early[0]!)).toEqual({ accepted: true, seq: 2 });
     expect(await send(bob, mover)).toEqual({ accepted: true, seq: 1000 });
-    expect(await ids()).toEqual({ moved: 1000, recent: 0 });
+    await expect.poll(ids, { timeout: 10_000 }).toEqual({ moved: RECENT_IDS_MAX, recent: 0 });
     const late = [body(), body()];
     expect(await Promise.all(late.map((b) => send(bob, b)))).toEqual([{ accepted: true, seq: 1001 }, { accepted: true, seq: 1002 }]);
     for (const restarted of [false, true]) {
@@ -203,6 +203,31 @@ describe("the hub's log as runs", () => {
     }
     await expect.poll(() => got.length).toBe(1002);
     expect(got).toEqual(Array.from({ length: 1002 }, (_, i) => i + 2));
+  }, 120_000);
+  it("keeps at most RECENT_IDS_HARD_MAX ids waiting while a sender never lets the hub be quiet, and answers retries of either side of the move", async () => {
+    const { alice, bob, conv, group } = await twoInConversation("hlq", "hlu");
+    const mls = await group.message();
+    const body = () => ({ id: randomId16(), epoch: 1, kind: "application", mls });
+    const session = await sessionOf(bob, conv);
+    const recent = () =>
+      runInDurableObject(hubOf(conv), (_i, state) => state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM runs, json_each(runs.ids) WHERE runs.last > (SELECT ids_through FROM meta)").one().n);
+    const sent: ReturnType<typeof body>[] = [];
+    let most = 0;
+    for (let i = 0; i < RECENT_IDS_HARD_MAX + 2 * MAX_SESSION_SUBMITS; i += MAX_SESSION_SUBMITS) {
+      const frame = Array.from({ length: MAX_SESSION_SUBMITS }, body);
+      sent.push(...frame);
+      session.ws.send(JSON.stringify({ t: "submits", submits: frame }));
+      expect(await session.next()).toMatchObject({ t: "acks" });
+      most = Math.max(most, await recent());
+    }
+    session.ws.close(1000, "bye");
+    expect(most).toBeGreaterThanOrEqual(RECENT_IDS_MAX);
+    expect(most).toBeLessThan(RECENT_IDS_HARD_MAX);
+    const send = async (d: typeof bob, b: ReturnType<typeof body>) => (await call(d, "POST", `/conversations/${conv}/messages`, b)).json();
+    for (const k of [0, RECENT_IDS_HARD_MAX - 2, sent.length - 1]) {
+      expect(await send(bob, sent[k]!)).toEqual({ accepted: true, seq: k + 2 });
+      expect(await send(alice, sent[k]!)).toMatchObject({ error: "conflict" });
+    }
   }, 120_000);
   it("moves the ids kept in recent_ids (schema step 10) to submit_ids: their retries get their first seqs after the upgrade", async () => {
     const { alice, bob, conv, group } = await twoInConversation("hlr", "hls");
