@@ -113,10 +113,10 @@ const STEPS = [
    UPDATE meta SET ids_through = MAX(fanned_through, COALESCE((SELECT MAX(last) FROM runs), 0));`,
 ];
 /**
- * Ids of the runs past ids_through (kept in memory, see recentIds) past which they move to
- * submit_ids once the hub is quiet for IDS_MOVE_QUIET_MS, and past which they move at once. A move
- * of 1,000 costs ~3.7 ms of the domain's thread (workerd, measured in a profile: the ids' JSON read
- * back field by field, sorted and inserted), which in a burst every hub of the burst paid at once.
+ * The ids of the runs past ids_through (kept in memory, see recentIds) move to submit_ids once the
+ * hub is quiet for IDS_MOVE_QUIET_MS when RECENT_IDS_MAX wait, at once when RECENT_IDS_HARD_MAX do.
+ * A move of 1,000 costs ~3.7 ms of the domain's thread (workerd, measured in a profile: the ids'
+ * JSON read back field by field, sorted and inserted), which every hub of a burst paid at once.
  */
 export const RECENT_IDS_MAX = 1000;
 export const RECENT_IDS_HARD_MAX = 4000;
