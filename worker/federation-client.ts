@@ -18,12 +18,12 @@ export async function federationPost(env: Env, domain: Domain, path: string, pay
 
 /**
  * The same POST with the peer's document and our key already at hand (the Outbox keeps them);
- * `payload` may be JSON text already. `signal` abandons a peer that does not answer.
+ * `payload` may be JSON text or its UTF-8 bytes already. `signal` abandons a peer that does not answer.
  */
 export async function signedPost(env: Env, doc: DiscoveryDoc, key: SigningKey, path: string, payload: unknown, signal?: AbortSignal): Promise<Response> {
   const domain = doc.domain as Domain;
   const url = `${apiBaseOf(doc, originFor(domain, parseResolverMap(env.EMSG_RESOLVE)))}/federation${path}`;
-  const body = new TextEncoder().encode(typeof payload === "string" ? payload : JSON.stringify(payload));
+  const body = payload instanceof Uint8Array ? payload : new TextEncoder().encode(typeof payload === "string" ? payload : JSON.stringify(payload));
   const headers: Record<string, string> = { "content-type": "application/json", "emsg-from": env.EMSG_DOMAIN, "emsg-to": domain };
   const input = signingInput(
     { method: "POST", url, headers, body },

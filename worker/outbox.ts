@@ -3,6 +3,7 @@ import * as v from "valibot";
 import type { Address, Domain } from "../shared/address.js";
 import { isErrorCode, type ErrorCode } from "../shared/errors.js";
 import { FederationInboxResponseSchema, MAX_BATCH_ITEMS, type FedItem } from "../shared/wire/index.js";
+import { BodyBuffer } from "./body-buffer.js";
 import type { Env } from "./env.js";
 import { MAX_SQL_PARAMS, migrate } from "./sql-schema.js";
 import { answerText } from "./http.js";
@@ -117,6 +118,8 @@ export class OutboxObject extends DurableObject<Env> {
   private fresh: Fresh[] = [];
   /** Requests of handed-over items in flight. */
   private lanes = 0;
+  /** Request bodies' memory, kept while the Outbox sends (one per request in flight), let go once it is idle. */
+  private readonly bodies: BodyBuffer[] = [];
   /** Conversations whose items those requests carry. */
   private readonly flying = new Set<string>();
   /** Wakes the run waiting for a lane to free or for new items. */
@@ -266,7 +269,10 @@ export class OutboxObject extends DurableObject<Env> {
       this.stored = next !== null;
       if (next !== null) await this.ctx.storage.setAlarm(next);
       // Items handed over or stored while the alarm was being set are not left for the alarm.
-      if (!this.more && this.fresh.length === 0) return;
+      if (!this.more && this.fresh.length === 0) {
+        this.bodies.length = 0;
+        return;
+      }
     }
   }
 
@@ -366,8 +372,11 @@ export class OutboxObject extends DurableObject<Env> {
     const timer = setTimeout(() => silence.abort(), ANSWER_TIMEOUT_MS);
     try {
       const peer = await this.peerOf(domain);
-      res = await signedPost(this.env, peer.doc, peer.key, "/inbox", `{"items":[${items.map((i) => i.json).join(",")}]}`, silence.signal);
+      // A buffer back in the pool only once the answer is read: the peer has had the whole body.
+      const body = this.bodies.pop() ?? new BodyBuffer();
+      res = await signedPost(this.env, peer.doc, peer.key, "/inbox", batchBody(body, items), silence.signal);
       text = await answerText(res, MAX_ANSWER_BYTES);
+      this.bodies.push(body);
     } catch {
       // Unreachable, silent, or its discovery document cannot be had now: retry, then bounce at TTL.
       this.peer = undefined;
@@ -426,6 +435,18 @@ export class OutboxObject extends DurableObject<Env> {
 }
 
 /** A refusal of the whole batch: input errors are permanent, anything else is worth retrying. */
+/** `{"items":[…]}` from the items' JSON, written into `body`. */
+function batchBody(body: BodyBuffer, items: { json: string }[]): Uint8Array {
+  body.clear();
+  body.append('{"items":[');
+  items.forEach((item, i) => {
+    if (i > 0) body.append(",");
+    body.append(item.json);
+  });
+  body.append("]}");
+  return body.view();
+}
+
 function wholeBatchError(status: number, text: string): ErrorCode {
   let code: ErrorCode = "peer_unreachable";
   try {
