@@ -30,6 +30,10 @@ const ANSWER_TIMEOUT_MS = 5000;
  * the few items handed over first: a third keeps the rest from waiting for their answers.
  */
 const FRESH_LANES = 3;
+// A burst's lulls (every lane answered, nothing new yet) are shorter than this, and a body's memory
+// made anew costs more than writing it (worker/body-buffer.ts): in the profile of federated passes,
+// letting it go at each lull put its growth at 7% of the sending thread.
+const BODIES_KEPT_MS = 10_000;
 /** A peer's answer to a batch (a verdict an item, at most MAX_BATCH_ITEMS) is far smaller; a larger one counts as no answer. */
 const MAX_ANSWER_BYTES = 4 * 1024 * 1024;
 
@@ -118,8 +122,9 @@ export class OutboxObject extends DurableObject<Env> {
   private fresh: Fresh[] = [];
   /** Requests of handed-over items in flight. */
   private lanes = 0;
-  /** Request bodies' memory, kept while the Outbox sends (one per request in flight), let go once it is idle. */
+  /** Request bodies' memory (one per request in flight), let go once the Outbox has been idle BODIES_KEPT_MS. */
   private readonly bodies: BodyBuffer[] = [];
+  private bodiesTimer: ReturnType<typeof setTimeout> | null = null;
   /** Conversations whose items those requests carry. */
   private readonly flying = new Set<string>();
   /** Wakes the run waiting for a lane to free or for new items. */
@@ -222,6 +227,7 @@ export class OutboxObject extends DurableObject<Env> {
       this.more = true;
       return this.pumping;
     }
+    clearTimeout(this.bodiesTimer);
     this.pumping = this.drain().finally(() => {
       this.pumping = null;
     });
@@ -270,7 +276,7 @@ export class OutboxObject extends DurableObject<Env> {
       if (next !== null) await this.ctx.storage.setAlarm(next);
       // Items handed over or stored while the alarm was being set are not left for the alarm.
       if (!this.more && this.fresh.length === 0) {
-        this.bodies.length = 0;
+        this.bodiesTimer = setTimeout(() => (this.bodies.length = 0), BODIES_KEPT_MS);
         return;
       }
     }
