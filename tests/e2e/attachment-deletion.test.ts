@@ -5,10 +5,7 @@ import type { MessageRecord } from "../../shared/client/messages.js";
 import type { Transport } from "../../shared/client/transport.js";
 import { FileStore } from "../../cli/file-store.js";
 import { nodeTransport } from "../../cli/node-transport.js";
-import { befriend, codeOf, connect, type Pair, removeClientDirs, startPair, until } from "./harness.js";
-import { mkdtemp } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { befriend, clientDir, codeOf, connect, type Pair, removeClientDirs, startPair, until } from "./harness.js";
 
 /* A blob goes from its sender's server with its message (PROTOCOL §15.4): deleted for everyone, or expired on the sender's device. */
 
@@ -42,8 +39,8 @@ beforeAll(async () => {
     },
     openSocket: (url) => nodeTransport.openSocket(url),
   };
-  alice = new EmsgClient({ store: new FileStore(await mkdtemp(join(tmpdir(), "emsg-e2e-blobdel-"))), transport: dropper, resolve: pair.running.resolve });
-  bob = new EmsgClient({ store: new FileStore(await mkdtemp(join(tmpdir(), "emsg-e2e-blobdel-"))), transport: nodeTransport, resolve: pair.running.resolve });
+  alice = new EmsgClient({ store: new FileStore(await clientDir()), transport: dropper, resolve: pair.running.resolve });
+  bob = new EmsgClient({ store: new FileStore(await clientDir()), transport: nodeTransport, resolve: pair.running.resolve });
   await alice.register("alice#im.alice.test");
   await bob.register("bob#im.bob.test");
   await befriend(alice, bob);

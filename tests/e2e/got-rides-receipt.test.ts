@@ -5,14 +5,11 @@
 // device (im.bob.test) says got for each of Alice's messages on his receipt's frame, Alice sees
 // each delivered, and each side shows each message once.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { mkdtemp } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { EmsgClient } from "../../shared/client/client.js";
 import type { SocketLike, Transport } from "../../shared/client/transport.js";
 import { FileStore } from "../../cli/file-store.js";
 import { nodeTransport } from "../../cli/node-transport.js";
-import { befriend, connect, countShown, newClient, type Pair, removeClientDirs, startPair, until } from "./harness.js";
+import { befriend, clientDir, connect, countShown, newClient, type Pair, removeClientDirs, startPair, until } from "./harness.js";
 
 const ALICE = "alice#im.alice.test";
 const BOB = "bob#im.bob.test";
@@ -43,7 +40,7 @@ const recording: Transport = {
 beforeAll(async () => {
   pair = await startPair(19840, 20840);
   alice = (await newClient(pair)).client;
-  const bobDir = await mkdtemp(join(tmpdir(), "emsg-e2e-client-"));
+  const bobDir = await clientDir();
   bob = new EmsgClient({ store: new FileStore(bobDir), transport: recording, resolve: pair.running.resolve });
   countShown(alice, shown.alice);
   countShown(bob, shown.bob);

@@ -59,10 +59,16 @@ export async function startPair(portBase: number, inspectorBase: number, extraRe
 
 const stateDirs: string[] = [];
 
-/** A client with the Node adapters and its own state directory, as the CLI runs it. */
-export async function newClient(pair: Pair): Promise<{ client: EmsgClient; dir: string }> {
+/** A fresh state directory for a client, removed with the others by removeClientDirs. */
+export async function clientDir(): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), "emsg-e2e-client-"));
   stateDirs.push(dir);
+  return dir;
+}
+
+/** A client with the Node adapters and its own state directory, as the CLI runs it. */
+export async function newClient(pair: Pair): Promise<{ client: EmsgClient; dir: string }> {
+  const dir = await clientDir();
   return { client: reopen(pair, dir), dir };
 }
 
