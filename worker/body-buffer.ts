@@ -3,7 +3,8 @@
  * batches run to megabytes, and every fresh allocation that large (one string joined from the
  * items, then its bytes) is paid page by page: in Node on this project's 2-core VM, joining 2,000
  * items of ~960 bytes and encoding the text took ~6.8 µs an item, encoding them into memory already
- * touched ~0.6. A buffer grows to the largest body it held (at most the peer's body limit, doubled).
+ * touched ~0.6. A buffer keeps the size the largest body it held needed: under twice that body,
+ * or three times the text that overflowed it.
  */
 export class BodyBuffer {
   private static readonly encoder = new TextEncoder();

@@ -440,7 +440,6 @@ export class OutboxObject extends DurableObject<Env> {
   }
 }
 
-/** A refusal of the whole batch: input errors are permanent, anything else is worth retrying. */
 /** `{"items":[…]}` from the items' JSON, written into `body`. */
 function batchBody(body: BodyBuffer, items: { json: string }[]): Uint8Array {
   body.clear();
@@ -453,6 +452,7 @@ function batchBody(body: BodyBuffer, items: { json: string }[]): Uint8Array {
   return body.view();
 }
 
+/** A refusal of the whole batch: input errors are permanent, anything else is worth retrying. */
 function wholeBatchError(status: number, text: string): ErrorCode {
   let code: ErrorCode = "peer_unreachable";
   try {
