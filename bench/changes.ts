@@ -133,4 +133,24 @@ apart while the hubs took the senders' first two windows (~6,400 entries); once 
 the writes follow each other within a millisecond (a 1.9 MB body in 62 ms). A pass of 10,000 is
 ~200 ms to its first 1% and then ~27,000 msgs/s, which is the sending thread's own pace (~37 µs a
 message). The request body's bytes are ~960 a message: the MLS message ~630 (base64url), the rest
-its conversation (twice), ids, author, device, epoch and time.`
+its conversation (twice), ids, author, device, epoch and time.
+
+Measured 2026-12-07 07:00–07:50 (strace with stacks, pass-timeline.ts with the kernel's schedstat,
+at 53c52c5, load ~1–3): why a body leaves 8 KB a turn. This workerd (1.20261102) sends a Worker's
+outgoing HTTP through hyper on a tokio runtime sharing the domain's one thread, and tokio runs only
+when the event loop's queue is empty: each body write comes from \`TokioPort::wait\`, 8,192 bytes
+a time, the next one fed on a later turn. During a burst the queue empties once per 40–100 ms, so
+a body of n KB takes n/8 such moments, while a WebSocket frame leaves whole (the receiver's
+pushes, 54 KB a write). This is the local runtime's doing (the event loop feeding hyper), not the
+wire's: a fix belongs in workerd (tokio polled every so many turns, or a body handed over whole). Where a pass's time goes (6 passes, ~16,000
+msgs/s): the sending domain's thread ran 32 µs a message and waited 16 more for a core, the
+receiver's ran 27 and waited 10, the clients' ran 34 and waited 13; the sending thread wants a core
+for ~480 of ~620 ms, idle at the end while the receiver works off what reached it after the first
+~200 ms. Not kept (passes taking turns, within this machine's swing of 10,000–21,000 msgs/s in one
+tree): federation sent through a network service binding (no Miniflare outbound Workers on the
+way), 8 or 16 requests in flight, requests of at most 256 or 512 items. Catch-up (4 runs each,
+taking turns): Chromium 150 checks an Ed25519 signature on the calling thread (57–70 µs through
+WebCrypto); handing them to a Web Worker (batched, one transferred buffer) took them off the page's
+thread but cost ~24 µs a message to post, 9.6 / 9.2 / 8.4 / 9.1 s against 8.6 / 9.4 / 8.2 / 8.4;
+WebCrypto's HMAC-SHA512 (key import and sign, 15–16 µs) is no faster there than the pure-JS one
+(14.5–20 µs warmed).`

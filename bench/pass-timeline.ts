@@ -2,7 +2,9 @@
 // (federated or sameDomain, 50 pairs × 200) of each EMSG build, passes taking turns, measured over
 // the timed span only (session openings and message preparation left out): each workerd thread's
 // CPU a delivered message (a domain's JavaScript runs on its `workerd` thread), the load's
-// clients', and when the messages arrived (ramp-up and tail). EMSG_TIMELINE_PROFILE=PREFIX also
+// clients', how long each domain's JavaScript thread and the clients' thread were ready to run but
+// waited for a core (the kernel's schedstat: three busy processes share the machine's two cores),
+// and when the messages arrived (ramp-up and tail). EMSG_TIMELINE_PROFILE=PREFIX also
 // writes V8 profiles of both domains and of this process (the clients) during the last round of the
 // last tree (PREFIX-alice.cpuprofile, PREFIX-bob.cpuprofile, PREFIX-clients.cpuprofile; the profiler
 // slows that pass). Ports from EMSG_TIMELINE_PORTS (19280):
@@ -30,23 +32,37 @@ const base = Number(process.env.EMSG_TIMELINE_PORTS ?? 19280);
 const profilePrefix = process.env.EMSG_TIMELINE_PROFILE;
 const TICKS_PER_SECOND = 100;
 
-/** CPU ms of each thread of `pid` so far, by "name tid". */
-function threadCpu(pid: number): Map<string, number> {
-  const out = new Map<string, number>();
+interface ThreadTimes {
+  /** CPU ms so far. */
+  cpu: number;
+  /** ms spent ready to run, waiting for a core. */
+  waited: number;
+}
+
+/** Each thread of `pid` so far, by "name tid". */
+function threadTimes(pid: number): Map<string, ThreadTimes> {
+  const out = new Map<string, ThreadTimes>();
   for (const tid of readdirSync(`/proc/${pid}/task`)) {
     const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
     const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    out.set(`${name} ${tid}`, ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND);
+    const waitedNs = Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8").split(" ")[1]);
+    out.set(`${name} ${tid}`, { cpu: ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND, waited: waitedNs / 1e6 });
   }
   return out;
 }
 
+/** ms this process's main thread (the clients' event loop) has waited for a core so far. */
+function clientsWaited(): number {
+  return Number(readFileSync(`/proc/${process.pid}/task/${process.pid}/schedstat`, "utf8").split(" ")[1]) / 1e6;
+}
+
 interface Sample {
   pass: Pass;
-  /** Per domain: the JavaScript thread's µs a message, and all other threads' together. */
-  domains: { js: number; other: number }[];
+  /** Per domain: the JavaScript thread's µs a message, all other threads' together, and the JavaScript thread's wait for a core. */
+  domains: { js: number; other: number; waited: number }[];
   clients: number;
+  clientsWaited: number;
 }
 
 interface Build {
@@ -58,8 +74,10 @@ interface Build {
 
 async function measured(b: Build, profile: boolean): Promise<Sample> {
   const pids = b.ports.map((p) => listenerOf(p, descendantsNamed("workerd"))!);
-  let before: Map<string, number>[] = [];
-  let after: Map<string, number>[] = [];
+  let before: Map<string, ThreadTimes>[] = [];
+  let after: Map<string, ThreadTimes>[] = [];
+  let clientsWaitedBefore = 0;
+  let clientsWaitedAfter = 0;
   let profiles: Promise<{ stop(): Promise<unknown> }>[] = [];
   const clients = profile ? new Session() : undefined;
   if (clients) {
@@ -72,10 +90,12 @@ async function measured(b: Build, profile: boolean): Promise<Sample> {
     started: () => {
       if (profile) profiles = b.ports.map((_, k) => startProfile(b.ports[0] + 10 + k, 100));
       void clients?.post("Profiler.start");
-      before = pids.map(threadCpu);
+      before = pids.map(threadTimes);
+      clientsWaitedBefore = clientsWaited();
     },
     stopped: () => {
-      after = pids.map(threadCpu);
+      after = pids.map(threadTimes);
+      clientsWaitedAfter = clientsWaited();
       if (clients) clientsProfile = clients.post("Profiler.stop");
     },
   });
@@ -87,18 +107,22 @@ async function measured(b: Build, profile: boolean): Promise<Sample> {
   }
   const domains = pids.map((_, k) => {
     let js = 0;
+    let waited = 0;
     let other = 0;
-    for (const [thread, ms] of after[k]!) {
-      const spent = ms - (before[k]!.get(thread) ?? 0);
+    for (const [thread, times] of after[k]!) {
+      const was = before[k]!.get(thread);
+      const spent = times.cpu - (was?.cpu ?? 0);
       // The domain's JavaScript thread is the busiest one named workerd.
       if (thread.startsWith("workerd ") && spent > js) {
         other += js;
         js = spent;
+        waited = times.waited - (was?.waited ?? 0);
       } else other += spent;
     }
-    return { js: (js * 1000) / pass.delivered, other: (other * 1000) / pass.delivered };
+    const perMessage = (ms: number) => (ms * 1000) / pass.delivered;
+    return { js: perMessage(js), other: perMessage(other), waited: perMessage(waited) };
   });
-  return { pass, domains, clients: pass.clientCpuUs };
+  return { pass, domains, clients: pass.clientCpuUs, clientsWaited: ((clientsWaitedAfter - clientsWaitedBefore) * 1000) / pass.delivered };
 }
 
 const at = (xs: number[], q: number) => Math.round(xs[Math.min(xs.length - 1, Math.floor(q * xs.length))] ?? NaN);
@@ -120,17 +144,17 @@ async function main(): Promise<void> {
         const profile = profilePrefix !== undefined && round === rounds - 1 && b === builds[builds.length - 1];
         const s = await measured(b, profile);
         b.samples.push(s);
-        const domainLine = s.domains.map((d, k) => `${k === 0 ? "alice" : "bob"} js ${Math.round(d.js)} + ${Math.round(d.other)} µs`).join(", ");
-        log(`${b.tree}: ${s.pass.delivered}/${s.pass.sent} in ${Math.round(s.pass.elapsedMs)} ms; ${domainLine}; clients ${Math.round(s.clients)} µs; ${arrivalLine(s.pass.arrivals)}`);
+        const domainLine = s.domains.map((d, k) => `${k === 0 ? "alice" : "bob"} js ${Math.round(d.js)} + ${Math.round(d.other)} µs (waited ${Math.round(d.waited)})`).join(", ");
+        log(`${b.tree}: ${s.pass.delivered}/${s.pass.sent} in ${Math.round(s.pass.elapsedMs)} ms; ${domainLine}; clients ${Math.round(s.clients)} µs (waited ${Math.round(s.clientsWaited)}); ${arrivalLine(s.pass.arrivals)}`);
       }
     }
     for (const b of builds) {
       const med = (f: (s: Sample) => number) => Math.round(median(b.samples.map(f)));
       const list = (f: (s: Sample) => number) => b.samples.map((s) => Math.round(f(s))).join(" · ");
       console.log(
-        `${scenario} ${b.tree}: ${med((s) => s.pass.msgsPerSec)} msgs/s (${list((s) => s.pass.msgsPerSec)}); a message: alice js ${med((s) => s.domains[0]!.js)} µs (${list((s) => s.domains[0]!.js)}) + other threads ${med((s) => s.domains[0]!.other)}` +
-          (scenario === "federated" ? `, bob js ${med((s) => s.domains[1]!.js)} µs (${list((s) => s.domains[1]!.js)}) + ${med((s) => s.domains[1]!.other)}` : "") +
-          `, clients ${med((s) => s.clients)} µs; first 10% arrived by ${med((s) => at(s.pass.arrivals, 0.1))} ms, all by ${med((s) => at(s.pass.arrivals, 1))} ms`,
+        `${scenario} ${b.tree}: ${med((s) => s.pass.msgsPerSec)} msgs/s (${list((s) => s.pass.msgsPerSec)}); a message: alice js ${med((s) => s.domains[0]!.js)} µs (${list((s) => s.domains[0]!.js)}) + other threads ${med((s) => s.domains[0]!.other)}, waited for a core ${med((s) => s.domains[0]!.waited)}` +
+          (scenario === "federated" ? `, bob js ${med((s) => s.domains[1]!.js)} µs (${list((s) => s.domains[1]!.js)}) + ${med((s) => s.domains[1]!.other)}, waited ${med((s) => s.domains[1]!.waited)}` : "") +
+          `, clients ${med((s) => s.clients)} µs, waited ${med((s) => s.clientsWaited)}; first 10% arrived by ${med((s) => at(s.pass.arrivals, 0.1))} ms, all by ${med((s) => at(s.pass.arrivals, 1))} ms`,
       );
     }
   } finally {
