@@ -39,6 +39,11 @@ interface ThreadTimes {
   waited: number;
 }
 
+/** ms thread `tid` of `pid` has spent ready to run, waiting for a core, so far (schedstat's second field, in ns). */
+function waitedMs(pid: number, tid: number | string): number {
+  return Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8").split(" ")[1]) / 1e6;
+}
+
 /** Each thread of `pid` so far, by "name tid". */
 function threadTimes(pid: number): Map<string, ThreadTimes> {
   const out = new Map<string, ThreadTimes>();
@@ -46,16 +51,13 @@ function threadTimes(pid: number): Map<string, ThreadTimes> {
     const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
     const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    const waitedNs = Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8").split(" ")[1]);
-    out.set(`${name} ${tid}`, { cpu: ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND, waited: waitedNs / 1e6 });
+    out.set(`${name} ${tid}`, { cpu: ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND, waited: waitedMs(pid, tid) });
   }
   return out;
 }
 
 /** ms this process's main thread (the clients' event loop) has waited for a core so far. */
-function clientsWaited(): number {
-  return Number(readFileSync(`/proc/${process.pid}/task/${process.pid}/schedstat`, "utf8").split(" ")[1]) / 1e6;
-}
+const clientsWaited = () => waitedMs(process.pid, process.pid);
 
 interface Sample {
   pass: Pass;
