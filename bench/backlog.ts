@@ -3,7 +3,6 @@
 import { loadConversation, saveConversation } from "../shared/client/conversation-record.js";
 import { SessionLink } from "../shared/client/session-link.js";
 import { encodeContent, newText } from "../shared/content.js";
-import { randomId16 } from "../shared/ids.js";
 import { encrypt, epochOf } from "../shared/mls/index.js";
 import { decodeGroupState, encodeGroupState } from "../shared/mls/state-codec.js";
 import type { Submit } from "../shared/wire/conversation.js";
@@ -26,9 +25,11 @@ export async function sendTexts(from: Person, to: string, texts: readonly string
   const submits: Submit[] = [];
   const at = Date.now();
   for (const [n, text] of texts.entries()) {
-    const sent = await encrypt(state, encodeContent(newText(text, at + n)));
+    const content = newText(text, at + n);
+    const sent = await encrypt(state, encodeContent(content));
     state = sent.state;
-    submits.push({ id: randomId16(), epoch: epochOf(state), kind: "application", mls: sent.mls });
+    // Under its content id, as the client's queue submits a text the first time (outgoing-window.ts).
+    submits.push({ id: content.id, epoch: epochOf(state), kind: "application", mls: sent.mls });
   }
   await saveConversation(from.ctx, { ...record, group: encodeGroupState(state) }, false);
   const session = await SessionLink.open(from.ctx, conversation, { onItem: () => {}, onRtc: () => {}, onClose: () => {} });

@@ -281,16 +281,21 @@ async function readAhead(ctx: CoreContext, batch: StoreBatch, items: MailItem[],
     if (run) run.push(item);
     else runs.set(item.conversation, [item]);
   }
-  // The frame's conversation records and what waits in each for a commit, read in one go.
-  await batch.prefetch([...runs.keys()].flatMap((conversation) => [conversationKey(conversation), heldKey(conversation)]));
+  // What the frame reads, asked of the store at once before the batch before
+  // writes (see handOverBatch), and before decrypting, so that write goes on meanwhile: each
+  // conversation's record, what waits in it for a commit and changes held for its messages; the
+  // outgoing queue, where the frame's receipts are queued; and each message's index entry under
+  // its Submit id, which is its content id but for a text sent again (looked up after decrypting).
+  const conversations = [...runs.keys()];
+  const submitIds = [...runs.values()].flatMap((run) => run.filter((item) => item.type === "application").map((item) => indexKey(item.id)));
+  const reading = batch.prefetch([...conversations.flatMap((conversation) => [conversationKey(conversation), heldKey(conversation)]), ...submitIds], [...conversations.map(heldChangesOf), OUTGOING]);
+  readsAsked();
+  await reading;
   // Conversations are read side by side: each has its own state, and while one waits on the host's
   // crypto (a signature checked in WebCrypto, a thread hop each) another's messages are decrypted.
   const keys = await Promise.all([...runs].map(([conversation, run]) => readRunAhead(ctx, batch, conversation, run)));
-  // Asked of the store (its transaction made) before the batch before writes: see handOverBatch.
-  // The outgoing queue too, where the frame's receipts are queued (see handOverBatch).
-  const reading = batch.prefetch(keys.flat(), [...[...runs.keys()].map(heldChangesOf), OUTGOING]);
-  readsAsked();
-  await reading;
+  // Content ids other than their Submit id: rare, and read after the batch before began writing.
+  await batch.prefetch(keys.flat());
 }
 
 /** Reads one conversation's run of a frame ahead (see readAhead); returns the message index keys storing it looks up. */

@@ -2,7 +2,7 @@ import { accountRecord } from "../../shared/client/account.js";
 import { describe, expect, it, vi } from "vitest";
 import { type Address, asAddress } from "../../shared/address.js";
 import { toB64u } from "../../shared/base64url.js";
-import { encodeContent, newEdit, newReceipt, newText } from "../../shared/content.js";
+import { type Content, encodeContent, newEdit, newReceipt, newText } from "../../shared/content.js";
 import { generateKeyPair, keyIdOf } from "../../shared/identity.js";
 import { buildDiscoveryDoc } from "../../shared/discovery.js";
 import { randomId16 } from "../../shared/ids.js";
@@ -52,8 +52,8 @@ async function befriend(a: CoreContext, b: CoreContext): Promise<void> {
   await b.store.put(`friend/${a.account.address}`, { address: a.account.address, accountKey: a.account.accountPublicKey, state: "friend", since: NOW });
 }
 
-function convItem(seq: number, hubSeq: number, conversation: string, from: CoreContext, type: "welcome" | "application" | "commit", mls: string, epoch: number): MailItem {
-  return { seq, at: NOW + seq, kind: "conv", conversation: conversation as never, id: randomId16(), hubSeq, from: from.account.address, deviceId: from.account.deviceId, epoch, type, mls };
+function convItem(seq: number, hubSeq: number, conversation: string, from: CoreContext, type: "welcome" | "application" | "commit", mls: string, epoch: number, id = randomId16()): MailItem {
+  return { seq, at: NOW + seq, kind: "conv", conversation: conversation as never, id, hubSeq, from: from.account.address, deviceId: from.account.deviceId, epoch, type, mls };
 }
 
 /** Alice starts a 1:1 conversation with Bob the way the client does, and says hello. */
@@ -226,13 +226,17 @@ describe("a backlog of frames", () => {
     await apply(bob, items);
     let group = await decodeGroupState((await loadConversation(alice, conversation))!.group);
     const frames: Array<{ items: MailItem[]; left: number }> = [];
+    const contents: Content[] = [];
     for (let i = 0; i < 6; i++) {
-      const sent = await encrypt(group, encodeContent(newText(`text ${i}`, NOW + 1 + i)));
+      const content = newText(`text ${i}`, NOW + 1 + i);
+      contents.push(content);
+      const sent = await encrypt(group, encodeContent(content));
       group = sent.state;
       if (i % 3 === 0) frames.push({ items: [], left: 3 - i });
-      frames.at(-1)!.items.push(convItem(3 + i, 3 + i, conversation, alice, "application", sent.mls, 1));
+      // Under its content id, as a client submits a text the first time.
+      frames.at(-1)!.items.push(convItem(3 + i, 3 + i, conversation, alice, "application", sent.mls, 1, content.id));
     }
-    return { bob, conversation, frames };
+    return { alice, bob, conversation, frames, group, contents };
   }
 
   it("reads the next frame while the one before is written, and hears of each in order once it is stored", async () => {
@@ -271,17 +275,38 @@ describe("a backlog of frames", () => {
     expect((await loadConversation(bob, conversation))?.unread).toBe(7);
   });
 
-  it("asks the store for the next frame's reads before it writes the frame before (IndexedDB holds a read back until a write begun before it commits)", async () => {
+  it("asks the store for all of a frame's reads at once, before it writes the frame before (IndexedDB holds a read back until a write begun before it commits)", async () => {
     const { bob, conversation, frames } = await twoFrames();
     const store = bob.store as MemoryStore;
     const calls: string[] = [];
     const getMany = store.getMany.bind(store);
     const putMany = store.putMany.bind(store);
-    store.getMany = (keys) => (calls.push(keys.some((key) => key.startsWith("msgid/")) ? "read message ids" : "read records"), getMany(keys));
+    const list = store.list.bind(store);
+    store.getMany = (keys) => (calls.push(`read ${keys.filter((key) => key.startsWith("msgid/")).length} message ids`), getMany(keys));
+    store.list = (prefix) => (calls.push("list"), list(prefix));
     store.putMany = (entries) => (calls.push("write"), putMany(entries));
     await applyFrames(bob, () => frames.shift(), (frame) => frame.left > 0, async () => undefined, async () => undefined);
-    expect(calls.filter((call) => call !== "read records")).toEqual(["read message ids", "read message ids", "write", "write"]);
+    // Each frame's records, lookups by id and listings (changes held, the outgoing queue) go before any write; none after one.
+    expect(calls.filter((call) => call !== "list")).toEqual(["read 3 message ids", "read 3 message ids", "write", "write"]);
+    expect(calls.lastIndexOf("list")).toBeLessThan(calls.indexOf("write"));
     expect((await history(bob, conversation)).map((m) => m.text)).toEqual(["hello bob", ...[0, 1, 2, 3, 4, 5].map((i) => `text ${i}`)]);
+  });
+
+  it("stores a text sent again under a Submit id of its own once, found by its content id", async () => {
+    const { alice, bob, conversation, frames, group, contents } = await twoFrames();
+    await applyFrames(bob, () => frames.shift(), (frame) => frame.left > 0, async () => undefined, async () => undefined);
+    const first = await history(bob, conversation);
+    // The same texts again, as a sender's Retry submits them: encrypted anew, under new Submit ids.
+    let state = group;
+    const again: Array<{ items: MailItem[]; left: number }> = [{ items: [], left: 0 }];
+    for (const [i, content] of contents.entries()) {
+      const sent = await encrypt(state, encodeContent(content));
+      state = sent.state;
+      again[0]!.items.push(convItem(9 + i, 9 + i, conversation, alice, "application", sent.mls, 1));
+    }
+    await applyFrames(bob, () => again.shift(), () => false, async () => undefined, async () => undefined);
+    expect(await history(bob, conversation)).toEqual(first);
+    expect(first.map((m) => m.text)).toEqual(["hello bob", ...[0, 1, 2, 3, 4, 5].map((i) => `text ${i}`)]);
   });
 
   it("stores and acknowledges nothing after a frame whose write failed, and takes it from there the next time", async () => {
