@@ -2,6 +2,8 @@ import { type DBSchema, type IDBPDatabase, openDB, unwrap } from "idb";
 import type { BatchStore } from "../../shared/client/store-batch.js";
 import { moveFromStorageArea, type StorageArea } from "./storage-migration.js";
 import { lastKeysRange, prefixRange, prefixRangeBefore } from "../../ui/platform/key-ranges.js";
+import { indexedId, MESSAGE_IDS, moveIndexEntries } from "../../ui/platform/message-index.js";
+import { entryValue, type EntryValue, parse } from "./entry-value.js";
 
 export type { StorageArea } from "./storage-migration.js";
 
@@ -9,8 +11,8 @@ export type { StorageArea } from "./storage-migration.js";
 export type MigrationState = "copied" | "done";
 
 export interface ExtensionDbSchema extends DBSchema {
-  /** The client core's entries: JSON text by the core's key. */
-  entries: { key: string; value: string };
+  /** The client core's entries by the core's key. */
+  entries: { key: string; value: EntryValue; indexes: { [MESSAGE_IDS]: string } };
   /** This database's own bookkeeping: "migration". */
   meta: { key: string; value: MigrationState };
 }
@@ -18,15 +20,31 @@ export interface ExtensionDbSchema extends DBSchema {
 export type ExtensionDb = IDBPDatabase<ExtensionDbSchema>;
 
 export function openExtensionDb(name: string): Promise<ExtensionDb> {
-  return openDB<ExtensionDbSchema>(name, 1, {
-    upgrade(db) {
-      db.createObjectStore("entries");
-      db.createObjectStore("meta");
+  return openDB<ExtensionDbSchema>(name, 2, {
+    upgrade(db, from, _to, tx) {
+      if (from < 1) {
+        db.createObjectStore("entries");
+        db.createObjectStore("meta");
+      }
+      if (from < 2) {
+        // Version 1 kept a message's key (as JSON text) under each of its ids; the message gets them instead.
+        moveIndexEntries(
+          unwrap(tx.objectStore("entries")),
+          (value) => {
+            // A throw here would abort the upgrade, and the store would never open: what is not a key's JSON is no entry.
+            try {
+              const key: unknown = typeof value === "string" ? JSON.parse(value) : undefined;
+              return typeof key === "string" ? key : undefined;
+            } catch {
+              return undefined;
+            }
+          },
+          (value, ids) => ({ text: value as string, ids }),
+        );
+      }
     },
   });
 }
-
-const parse = (text: string | undefined): unknown => (text === undefined ? undefined : JSON.parse(text));
 
 /**
  * The client core's Store in the extension: IndexedDB of the extension's own origin, which the
@@ -76,14 +94,20 @@ export class ExtensionStore implements BatchStore {
   }
 
   async get<T>(key: string): Promise<T | undefined> {
+    const id = indexedId(key);
+    if (id !== undefined) return (await (await this.#db).getKeyFromIndex("entries", MESSAGE_IDS, id)) as T | undefined;
     return parse(await (await this.#db).get("entries", key)) as T | undefined;
   }
 
   async put(key: string, value: unknown): Promise<void> {
-    await (await this.#db).put("entries", JSON.stringify(value), key);
+    // An index entry is the ids of the message it names, written with it.
+    if (indexedId(key) !== undefined) return;
+    await (await this.#db).put("entries", entryValue(key, JSON.stringify(value), value), key);
   }
 
   async delete(key: string): Promise<void> {
+    // An index entry goes with the message, or with the id it no longer has.
+    if (indexedId(key) !== undefined) return;
     await (await this.#db).delete("entries", key);
   }
 
@@ -96,7 +120,7 @@ export class ExtensionStore implements BatchStore {
     const tx = (await this.#db).transaction("entries", "readonly");
     const range = prefixRange(prefix);
     const [keys, values] = await Promise.all([tx.store.getAllKeys(range), tx.store.getAll(range), tx.done]);
-    return values.map((text, i): [string, T] => [keys[i]!, JSON.parse(text) as T]);
+    return values.map((stored, i): [string, T] => [keys[i]!, parse(stored) as T]);
   }
 
   /** Finds where the page starts from the end of the range, so only the page is read. */
@@ -107,7 +131,7 @@ export class ExtensionStore implements BatchStore {
     const page = await lastKeysRange(tx.store, range, limit);
     if (page === null) return [];
     const [keys, values] = await Promise.all([tx.store.getAllKeys(page), tx.store.getAll(page), tx.done]);
-    return values.map((text, i): [string, T] => [keys[i]!, JSON.parse(text) as T]);
+    return values.map((stored, i): [string, T] => [keys[i]!, parse(stored) as T]);
   }
 
   /** Many values in one transaction (what a mailbox frame's batch reads ahead); undefined where absent. */
@@ -115,15 +139,20 @@ export class ExtensionStore implements BatchStore {
     const tx = (await this.#db).transaction("entries", "readonly");
     // Straight to IndexedDB, without a promise per request: a frame looks up ~500 keys, most absent.
     const store = unwrap(tx.store);
-    const requests = keys.map((key) => store.get(key) as IDBRequest<string | undefined>);
+    const ids = store.index(MESSAGE_IDS);
+    const requests = keys.map((key) => {
+      const id = indexedId(key);
+      return id === undefined ? (store.get(key) as IDBRequest<EntryValue | undefined>) : ids.getKey(id);
+    });
     await tx.done;
-    return requests.map(({ result }) => parse(result));
+    // An index entry's value is the key the index gave; any other is parsed.
+    return requests.map(({ result }, i) => (indexedId(keys[i]) !== undefined ? result : parse(result as EntryValue | undefined)));
   }
 
   /** Every write in one transaction, all or none (a mailbox frame's, see StoreBatch); undefined deletes. */
   async putMany(entries: Array<[string, unknown]>): Promise<void> {
     // Turned to text before the transaction opens, so a value that cannot be written fails before anything is.
-    const texts = entries.map(([key, value]) => [key, value === undefined ? undefined : JSON.stringify(value)] as const);
+    const texts = entries.filter(([key]) => indexedId(key) === undefined).map(([key, value]) => [key, value === undefined ? undefined : entryValue(key, JSON.stringify(value), value)] as const);
     const tx = (await this.#db).transaction("entries", "readwrite");
     // Any request that fails aborts the transaction, and `done` rejects; one refused at once (a bad key) aborts it here.
     const store = unwrap(tx.store);

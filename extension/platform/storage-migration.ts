@@ -1,5 +1,7 @@
 import { unwrap } from "idb";
 import type { ExtensionDb } from "./extension-store.js";
+import { entryValue } from "./entry-value.js";
+import { indexedId } from "../../ui/platform/message-index.js";
 
 /** The part of `chrome.storage.local` (or Firefox's `browser.storage.local`) the migration needs. */
 export interface StorageArea {
@@ -35,11 +37,22 @@ async function copyOnce(db: ExtensionDb, stored: Record<string, unknown>, prefix
   if ((await meta.get("migration")) === undefined) {
     // Straight to IndexedDB, without a promise per entry: a request that fails aborts the transaction, and `done` rejects.
     const entries = unwrap(tx.objectStore("entries"));
-    for (const [key, text] of Object.entries(stored)) {
-      // The old store wrote only JSON text and read nothing else back.
-      if (key.startsWith(prefix) && typeof text === "string") entries.put(text, key.slice(prefix.length));
+    for (const [stem, text] of Object.entries(stored)) {
+      const key = stem.slice(prefix.length);
+      // The old store wrote only JSON text and read nothing else back; its index entries are the ids each message carries here.
+      if (!stem.startsWith(prefix) || typeof text !== "string" || indexedId(key) !== undefined) continue;
+      entries.put(entryValue(key, text, parsedOrNot(text)), key);
     }
     unwrap(meta).put("copied", "migration");
   }
   await tx.done;
+}
+
+/** The value of JSON text, or undefined for text that is not JSON: copied as it is, as before. */
+function parsedOrNot(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }

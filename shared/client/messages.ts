@@ -87,16 +87,30 @@ function messageKey(conversation: string, at: number, id: string): string {
 }
 
 /** Where a message's key is found by its id (a mailbox batch reads a frame's at once). */
-export const indexKey = (id: string) => `msgid/${id}`;
+export const INDEX_PREFIX = "msgid/";
+export const indexKey = (id: string) => `${INDEX_PREFIX}${id}`;
 
 /**
- * Whether `value` under `key` is an index entry: a message's key under its id (or a Submit id it
- * went under) or its expiry. Keys are clear in every store and a message's own key holds its id, so
- * such an entry tells nothing a listing of keys does not: a store that seals its values may keep
- * these as they are (a catch-up writes one for each message).
+ * The ids a stored message is found by: its content id, and the Submit id it went under last. An
+ * index entry (indexKey) is written only beside a message that has its id as one of these, and
+ * goes when none has it any more (the message deleted, moved in time, or submitted anew), so a
+ * store may keep these ids of each message it stores as an index instead of keeping the entries
+ * (IndexedDB: a put fewer for each message); undefined for anything but a message.
  */
-export function isMessageIndex(key: string, value: unknown): value is string {
-  return typeof value === "string" && value.startsWith("msg/") && (key.startsWith("msgid/") || key.startsWith(EXPIRING));
+export function messageIdsOf(key: string, value: unknown): string[] | undefined {
+  if (typeof key !== "string" || !key.startsWith("msg/") || typeof value !== "object" || value === null) return undefined;
+  const { id, submitId } = value as Partial<MessageRecord>;
+  if (typeof id !== "string") return undefined;
+  return typeof submitId === "string" && submitId !== id ? [id, submitId] : [id];
+}
+
+/**
+ * Whether `value` under `key` is an expiry entry: a message's key under when it expires. Keys are
+ * clear in every store and a message's own key holds its id, so such an entry tells nothing a
+ * listing of keys does not: a store that seals its values may keep these as they are.
+ */
+export function isExpiryEntry(key: string, value: unknown): value is string {
+  return typeof value === "string" && value.startsWith("msg/") && key.startsWith(EXPIRING);
 }
 
 export async function findMessage(ctx: Pick<CoreContext, "store">, id: string): Promise<MessageRecord | undefined> {

@@ -2,9 +2,11 @@
 // Chromium's own IndexedDB, with an old storage area that outlives a reload of the page.
 import type { StorageArea } from "../../extension/platform/storage-migration.js";
 import type { MemoryStore } from "../../shared/client/store.js";
+import { deleteMessage, findMessage, indexKey, type MessageRecord, resubmit, retime, saveMessage, submittedAs } from "../../shared/client/messages.js";
 
 export { ExtensionStore, openExtensionDb } from "../../extension/platform/extension-store.js";
 export { MemoryStore } from "../../shared/client/store.js";
+export { unwrap } from "idb";
 // The PWA's store too: the same listing contract, sealed values.
 export { IdbStore } from "../../pwa/src/platform/idb-store.js";
 export { openDatabase } from "../../pwa/src/platform/database.js";
@@ -54,5 +56,41 @@ export async function runOps(store: Pick<MemoryStore, "put" | "delete" | "putMan
     else if (o.op === "listLast") seen.push(await store.listLast(o.prefix, o.limit, o.before ?? undefined));
     else seen.push(await store.list(o.prefix));
   }
+  return seen;
+}
+
+/**
+ * A step of the message index tests, done through the core's own functions (shared/client/messages.ts)
+ * as the client does them: message `n` is `m{n}`, always in the same chat; `s{k}` the k-th Submit id given.
+ */
+export type MessageOp =
+  | { op: "save"; n: number; at: number }
+  | { op: "status"; n: number }
+  | { op: "resubmit"; n: number }
+  | { op: "retime"; n: number; at: number }
+  | { op: "delete"; n: number }
+  | { op: "find"; id: string }
+  | { op: "submittedAs"; ref: string }
+  | { op: "getMany"; ids: string[] };
+
+/** Runs `ops` on `store`: what each read gave, and then every message stored, by key. */
+export async function runMessageOps(store: Pick<MemoryStore, "put" | "delete" | "get" | "getMany" | "list">, ops: MessageOp[]): Promise<unknown[]> {
+  const ctx = { store } as Parameters<typeof findMessage>[0];
+  const seen: unknown[] = [];
+  let submits = 0;
+  const record = (n: number, at: number): MessageRecord => ({ id: `m${n}`, conversation: `c${n % 2}`, from: "alice#im.alice.test" as MessageRecord["from"], direction: "in", text: `text ${n}`, at, status: "received" });
+  for (const o of ops) {
+    const known = "n" in o ? await findMessage(ctx, `m${o.n}`) : undefined;
+    // As the client does: a message is saved once (a second copy is known by its id), then changed.
+    if (o.op === "save" && !known) await saveMessage(ctx, record(o.n, o.at));
+    else if (o.op === "status" && known) await saveMessage(ctx, { ...known, status: "delivered" });
+    else if (o.op === "resubmit" && known) await resubmit(ctx, known, `s${submits++}`);
+    else if (o.op === "retime" && known) await retime(ctx, known, o.at);
+    else if (o.op === "delete" && known) await deleteMessage(ctx, known);
+    else if (o.op === "find") seen.push((await findMessage(ctx, o.id)) ?? null);
+    else if (o.op === "submittedAs") seen.push((await submittedAs(ctx, o.ref)) ?? null);
+    else if (o.op === "getMany") seen.push((await store.getMany(o.ids.map(indexKey))).map((v) => v ?? null));
+  }
+  seen.push(await store.list("msg/"));
   return seen;
 }

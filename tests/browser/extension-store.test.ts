@@ -2,7 +2,7 @@ import fc from "fast-check";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MemoryStore } from "../../shared/client/store.js";
-import { runOps, type StoreOp as Op } from "./extension-store-page.js";
+import { type MessageOp, runMessageOps, runOps, type StoreOp as Op } from "./extension-store-page.js";
 import { openStorePage, type StorePage } from "./extension-store-host.js";
 
 type Lib = typeof import("./extension-store-page.js");
@@ -78,6 +78,127 @@ describe("the extension's IndexedDB store", () => {
       }),
       { numRuns: 60 },
     );
+  });
+
+  // Messages found by id as the client finds them: both stores keep no entry per id but an index of the ids each message carries.
+  // Few messages and Submit ids, so that reads name what was written.
+  const anyN = fc.integer({ min: 0, max: 2 });
+  const anyId = fc.oneof(anyN.map((n) => `m${n}`), fc.integer({ min: 0, max: 1 }).map((k) => `s${k}`));
+  const anyMessageOp: fc.Arbitrary<MessageOp> = fc.oneof(
+    fc.record({ op: fc.constant("save" as const), n: anyN, at: fc.integer({ min: 1, max: 3 }) }),
+    fc.record({ op: fc.constant("status" as const), n: anyN }),
+    fc.record({ op: fc.constant("resubmit" as const), n: anyN }),
+    fc.record({ op: fc.constant("retime" as const), n: anyN, at: fc.integer({ min: 1, max: 3 }) }),
+    fc.record({ op: fc.constant("delete" as const), n: anyN }),
+    fc.record({ op: fc.constant("find" as const), id: anyId }),
+    fc.record({ op: fc.constant("submittedAs" as const), ref: anyId }),
+    fc.record({ op: fc.constant("getMany" as const), ids: fc.array(anyId, { maxLength: 4 }) }),
+  );
+
+  it("finds each message by its id and its latest Submit id as MemoryStore does, in both clients' stores, through saves, resends, moves in time and deletions", async () => {
+    let run = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.array(anyMessageOp, { minLength: 1, maxLength: 40 }), async (ops) => {
+        const db = `messages-${run++}`;
+        const [pwa, extension] = await page.evaluate(
+          async ({ db, ops }) => {
+            const { ExtensionStore, IdbStore, openDatabase, pageStorageArea, runMessageOps } = (globalThis as unknown as { lib: Lib }).lib;
+            const key = await crypto.subtle.generateKey({ name: "AES-GCM", length: 256 }, false, ["encrypt", "decrypt"]);
+            return [await runMessageOps(new IdbStore(await openDatabase(`${db}-pwa`), key), ops), await runMessageOps(new ExtensionStore(pageStorageArea(), `${db}-extension`), ops)];
+          },
+          { db, ops },
+        );
+        const memory = await runMessageOps(new MemoryStore(), ops);
+        expect(pwa).toEqual(memory);
+        expect(extension).toEqual(memory);
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it("an earlier version's index entries (one a message id) become the ids of the messages they name, in both clients' stores and in a move from extension storage", async () => {
+    const key = (id: string, at: number) => `msg/c1/${String(at).padStart(15, "0")}-${id}`;
+    const message = (id: string, at: number, submitId?: string) => ({ id, conversation: "c1", from: "alice#im.alice.test", direction: "in", text: `text ${id}`, at, status: "received", ...(submitId ? { submitId } : {}) });
+    // As the earlier versions wrote them: each message, its key under its id and Submit id, an expiry entry, and an entry naming a message gone.
+    const old: Array<[string, unknown]> = [
+      [key("m1", 1), message("m1", 1, "s1")],
+      ["msgid/m1", key("m1", 1)],
+      ["msgid/s1", key("m1", 1)],
+      [key("m2", 2), { ...message("m2", 2), expiresAt: 5 }],
+      ["msgid/m2", key("m2", 2)],
+      [`expiring/${String(5).padStart(15, "0")}-m2`, key("m2", 2)],
+      ["msgid/m3", key("m3", 3)],
+    ];
+    const reads: MessageOp[] = [{ op: "find", id: "m1" }, { op: "find", id: "s1" }, { op: "submittedAs", ref: "s1" }, { op: "find", id: "m2" }, { op: "find", id: "m3" }, { op: "getMany", ids: ["m1", "s1", "m2"] }];
+    const memory = new MemoryStore();
+    await memory.putMany(old);
+    const expected = await runMessageOps(memory, reads);
+    expect(expected.slice(0, 5).map((found) => (found as { id: string } | null)?.id ?? null)).toEqual(["m1", "m1", "m1", "m2", null]);
+
+    const upgraded = await page.evaluate(
+      async ({ old, reads }) => {
+        const { ExtensionStore, IdbStore, openDatabase, openExtensionDb, pageStorageArea, runMessageOps } = (globalThis as unknown as { lib: Lib }).lib;
+        const isIndex = (key: string) => key.startsWith("msgid/") || key.startsWith("expiring/");
+        /** A database as an earlier version left it: `version`, its stores, and `write` filling its entries. */
+        const earlier = (name: string, version: number, stores: string[], write: (entries: IDBObjectStore) => void) =>
+          new Promise<void>((done, fail) => {
+            const open = indexedDB.open(name, version);
+            open.onupgradeneeded = () => {
+              for (const store of stores) open.result.createObjectStore(store);
+              write(open.transaction!.objectStore("entries"));
+            };
+            open.onsuccess = () => (open.result.close(), done());
+            open.onerror = () => fail(open.error);
+          });
+        /** What is left under `msgid/` in the database itself, and what the store reads. */
+        const left = async (db: IDBDatabase) => {
+          const count = await new Promise<number>((done) => {
+            const request = db.transaction("entries").objectStore("entries").count(IDBKeyRange.bound("msgid/", "msgid/\uffff"));
+            request.onsuccess = () => done(request.result);
+          });
+          db.close();
+          return count;
+        };
+
+        // The PWA's version 2: values sealed, but for index entries, kept as they are.
+        const key = await crypto.subtle.generateKey({ name: "AES-GCM", length: 256 }, false, ["encrypt", "decrypt"]);
+        const sealed = await Promise.all(old.map(async ([k, value]): Promise<[string, unknown]> => {
+          if (isIndex(k)) return [k, value];
+          const iv = crypto.getRandomValues(new Uint8Array(12));
+          return [k, { iv, data: await crypto.subtle.encrypt({ name: "AES-GCM", iv }, key, new TextEncoder().encode(JSON.stringify(value))) }];
+        }));
+        await earlier("pwa-v2", 2, ["entries", "vault", "prefs", "uploads"], (entries) => sealed.forEach(([k, value]) => entries.put(value, k)));
+        const pwaDb = await openDatabase("pwa-v2");
+        const pwa = await runMessageOps(new IdbStore(pwaDb, key), reads);
+        const pwaExpiry = await new IdbStore(pwaDb, key).list("expiring/");
+        const pwaLeft = await left(unwrapDb(pwaDb));
+
+        // The extension's version 1: JSON text, its move from extension storage done.
+        await earlier("extension-v1", 1, ["entries", "meta"], (entries) => {
+          old.forEach(([k, value]) => entries.put(JSON.stringify(value), k));
+          entries.transaction.objectStore("meta").put("done", "migration");
+        });
+        const extension = await runMessageOps(new ExtensionStore(pageStorageArea(), "extension-v1"), reads);
+        const extensionLeft = await left(unwrapDb(await openExtensionDb("extension-v1")));
+
+        // Extension storage of an earlier version still: the move writes the ids, not the entries.
+        localStorage.clear();
+        old.forEach(([k, value]) => localStorage.setItem(`emsg:${k}`, JSON.stringify(value)));
+        const moved = await runMessageOps(new ExtensionStore(pageStorageArea(), "extension-storage"), reads);
+        const movedLeft = await left(unwrapDb(await openExtensionDb("extension-storage")));
+        return { pwa, pwaExpiry, pwaLeft, extension, extensionLeft, moved, movedLeft };
+
+        function unwrapDb(db: { close(): void; transaction: unknown }): IDBDatabase {
+          return (globalThis as unknown as { lib: Lib }).lib.unwrap(db as never) as unknown as IDBDatabase;
+        }
+      },
+      { old, reads },
+    );
+    expect(upgraded.pwa).toEqual(expected);
+    expect(upgraded.extension).toEqual(expected);
+    expect(upgraded.moved).toEqual(expected);
+    expect(upgraded.pwaExpiry).toEqual([[`expiring/${String(5).padStart(15, "0")}-m2`, key("m2", 2)]]);
+    expect([upgraded.pwaLeft, upgraded.extensionLeft, upgraded.movedLeft]).toEqual([0, 0, 0]);
   });
 
   it("writes all of a putMany or, when one write fails, none of it", async () => {

@@ -16,7 +16,10 @@ const INSPECTOR_BASE = 20750;
 
 type Chrome = { storage: { local: { get(k: null): Promise<Record<string, unknown>>; set(items: Record<string, unknown>): Promise<void> } } };
 
-/** The extension's entries as its service worker's store holds them: key -> JSON text. */
+/**
+ * The extension's entries as its service worker's store holds them, in the form an earlier version
+ * kept in extension storage: key -> JSON text, and each message's key under each of its ids.
+ */
 const storedEntries = (ext: LoadedExtension) =>
   ext.worker.evaluate(
     () =>
@@ -28,7 +31,14 @@ const storedEntries = (ext: LoadedExtension) =>
           const [keys, values] = [tx.objectStore("entries").getAllKeys(), tx.objectStore("entries").getAll()];
           tx.oncomplete = () => {
             open.result.close();
-            done(Object.fromEntries((keys.result as string[]).map((key, i) => [key, values.result[i] as string])));
+            const entries: Record<string, string> = {};
+            (keys.result as string[]).forEach((key, i) => {
+              const value = values.result[i] as string | { text: string; ids: string[] };
+              if (typeof value === "string") return void (entries[key] = value);
+              entries[key] = value.text;
+              for (const id of value.ids) entries[`msgid/${id}`] = JSON.stringify(key);
+            });
+            done(entries);
           };
         };
       }),
@@ -117,7 +127,9 @@ describe("updating the extension from the storage.local store", () => {
     await panel.getByTestId("chat-row").filter({ hasText: "bob#im.bob.test" }).click({ timeout: 30_000 });
     await expect.poll(() => timeline().innerText(), { timeout: 30_000 }).toMatch(/Before the update[\s\S]*Got it, before the update/);
     // Every entry moved; the background may have written more since it started, and sent (and so removed) what its queue held.
+    // The index entries became the ids their messages carry (storedEntries gives them back).
     const kept = Object.keys(entries).filter((key) => !key.startsWith("out/"));
+    expect(kept.filter((key) => key.startsWith("msgid/")).length).toBeGreaterThan(0);
     expect(Object.keys(await storedEntries(ext))).toEqual(expect.arrayContaining(kept));
     expect(await oldKeys(ext)).toEqual([]);
 

@@ -121,28 +121,34 @@ describe("the EMSG PWA on two federated domains", () => {
     expect(await alice.page.getByLabel("Message", { exact: true }).inputValue()).toBe("");
   });
 
-  it("keeps what it stores sealed: no word of a chat is readable in IndexedDB, only which key holds a message", async () => {
+  it("keeps what it stores sealed: no word of a chat is readable in IndexedDB, only which key holds a message and the ids it is found by", async () => {
     const stored = await bob.page.evaluate(
       () =>
-        new Promise<Array<[string, unknown]>>((done, fail) => {
+        new Promise<Array<[string, unknown, string[] | null]>>((done, fail) => {
           const open = indexedDB.open("emsg");
           open.onerror = () => fail(open.error);
           open.onsuccess = () => {
             const store = open.result.transaction("entries").objectStore("entries");
             const keys = store.getAllKeys();
             const values = store.getAll();
-            values.onsuccess = () => done(values.result.map((value, i) => [String(keys.result[i]), value instanceof Object && "iv" in value ? "sealed" : value]));
+            values.onsuccess = () =>
+              done(values.result.map((value, i) => [String(keys.result[i]), value instanceof Object && "iv" in value ? "sealed" : value, value instanceof Object && "ids" in value ? (value.ids as string[]) : null]));
             values.onerror = () => fail(values.error);
           };
         }),
     );
-    const clear = stored.filter(([, value]) => value !== "sealed");
-    expect(clear.length).toBeGreaterThan(0);
     const keys = new Set(stored.map(([key]) => key));
-    // Each clear value is a message's key under that message's id: a key the store holds in the clear anyway.
-    for (const [key, value] of clear) {
-      expect(key).toMatch(/^(msgid|expiring)\//);
+    // A clear value is a message's key under when it expires: a key the store holds in the clear anyway.
+    for (const [key, value] of stored.filter(([, value]) => value !== "sealed")) {
+      expect(key).toMatch(/^expiring\//);
       expect(keys.has(value as string)).toBe(true);
+    }
+    // Beside a sealed message, its ids: the content id its key ends with (and a Submit id, random, if it went under one).
+    const withIds = stored.filter(([, , ids]) => ids !== null);
+    expect(withIds.length).toBeGreaterThan(0);
+    for (const [key, , ids] of withIds) {
+      expect(key).toMatch(/^msg\//);
+      expect(key.endsWith(`-${ids![0]}`)).toBe(true);
     }
     expect(JSON.stringify(stored)).not.toMatch(/Hello Bob|got it/);
   });

@@ -1,16 +1,19 @@
-import { openDB, type DBSchema, type IDBPDatabase } from "idb";
+import { openDB, unwrap, type DBSchema, type IDBPDatabase } from "idb";
+import { MESSAGE_IDS, moveIndexEntries } from "../../../ui/platform/message-index.js";
 
 /**
- * What the PWA keeps in IndexedDB: the client core's entries (sealed but for index entries), the key vault's record, and
+ * What the PWA keeps in IndexedDB: the client core's entries (sealed but for expiry entries), the key vault's record, and
  * the sealed parts of files being sent or whose upload failed (`uploads`, by `{message id}/{part}`:
  * ciphertext under each file's own key, which only the sealed entries hold).
  */
 export interface SealedValue {
   iv: Uint8Array;
   data: ArrayBuffer;
+  /** A message's ids (messageIdsOf), clear for the index it is found by (ui/platform/message-index.ts). */
+  ids?: string[];
 }
 
-/** An entry's value: sealed, or a message index entry's key as it is (see IdbStore). */
+/** An entry's value: sealed, or an expiry entry's message key as it is (see IdbStore). */
 export type StoredValue = SealedValue | string;
 
 export type VaultRecord =
@@ -18,7 +21,7 @@ export type VaultRecord =
   | { mode: "passphrase"; salt: Uint8Array; iterations: number; iv: Uint8Array; wrapped: ArrayBuffer };
 
 interface EmsgDb extends DBSchema {
-  entries: { key: string; value: StoredValue };
+  entries: { key: string; value: StoredValue; indexes: { [MESSAGE_IDS]: string } };
   vault: { key: "vault"; value: VaultRecord };
   prefs: { key: string; value: string };
   uploads: { key: string; value: Blob };
@@ -27,14 +30,22 @@ interface EmsgDb extends DBSchema {
 export type Database = IDBPDatabase<EmsgDb>;
 
 export function openDatabase(name = "emsg"): Promise<Database> {
-  return openDB<EmsgDb>(name, 2, {
-    upgrade(db, from) {
+  return openDB<EmsgDb>(name, 3, {
+    upgrade(db, from, _to, tx) {
       if (from < 1) {
         db.createObjectStore("entries");
         db.createObjectStore("vault");
         db.createObjectStore("prefs");
       }
       if (from < 2) db.createObjectStore("uploads");
+      if (from < 3) {
+        // Version 2 kept a message's key as it is under each of its ids; the sealed message gets them instead.
+        moveIndexEntries(
+          unwrap(tx.objectStore("entries")),
+          (value) => (typeof value === "string" ? value : undefined),
+          (value, ids) => ({ ...(value as SealedValue), ids }),
+        );
+      }
     },
   });
 }

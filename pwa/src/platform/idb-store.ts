@@ -1,13 +1,16 @@
 import type { Store } from "../../../shared/client/store.js";
 import { unwrap } from "idb";
-import { isMessageIndex } from "../../../shared/client/messages.js";
+import { isExpiryEntry, messageIdsOf } from "../../../shared/client/messages.js";
 import type { Database, SealedValue, StoredValue } from "./database.js";
 import { lastKeysRange, prefixRange, prefixRangeBefore } from "../../../ui/platform/key-ranges.js";
+import { indexedId, MESSAGE_IDS } from "../../../ui/platform/message-index.js";
 
 /**
  * The client core's Store on IndexedDB. Every value is JSON sealed with AES-GCM under the
  * vault's data key; keys stay clear so ordered prefix listing works with an IDB key range, and
- * so a message index entry, whose value is another key (isMessageIndex), is kept as it is.
+ * so an expiry entry, whose value is another key (isExpiryEntry), is kept as it is. A message's
+ * index entries (`msgid/{id}`) are not kept: each sealed message carries its ids in the clear, and
+ * reading an entry asks the index on them (ui/platform/message-index.ts); listings do not show them.
  */
 export class IdbStore implements Store {
   readonly #db: Database;
@@ -19,15 +22,16 @@ export class IdbStore implements Store {
   }
 
   async #seal(key: string, value: unknown): Promise<StoredValue> {
-    if (isMessageIndex(key, value)) return value;
+    if (isExpiryEntry(key, value)) return value;
     const iv = crypto.getRandomValues(new Uint8Array(12));
     const data = await crypto.subtle.encrypt({ name: "AES-GCM", iv }, this.#key, new TextEncoder().encode(JSON.stringify(value)));
-    return { iv, data };
+    const ids = messageIdsOf(key, value);
+    return ids ? { iv, data, ids } : { iv, data };
   }
 
   async #open<T>(key: string, stored: StoredValue): Promise<T> {
     if (typeof stored === "string") {
-      if (!isMessageIndex(key, stored)) throw new Error(`The stored value of ${key} is not sealed.`);
+      if (!isExpiryEntry(key, stored)) throw new Error(`The stored value of ${key} is not sealed.`);
       return stored as T;
     }
     const sealed: SealedValue = stored;
@@ -36,17 +40,23 @@ export class IdbStore implements Store {
   }
 
   async get<T>(key: string): Promise<T | undefined> {
+    const id = indexedId(key);
+    if (id !== undefined) return (await this.#db.getKeyFromIndex("entries", MESSAGE_IDS, id)) as T | undefined;
     const sealed = await this.#db.get("entries", key);
     return sealed === undefined ? undefined : this.#open<T>(key, sealed);
   }
 
   async put(key: string, value: unknown): Promise<void> {
+    // An index entry is the ids of the message it names, written with it.
+    if (indexedId(key) !== undefined) return;
     // Sealed before the transaction opens: IDB transactions close if they wait on other promises.
     const sealed = await this.#seal(key, value);
     await this.#db.put("entries", sealed, key);
   }
 
   async delete(key: string): Promise<void> {
+    // An index entry goes with the message, or with the id it no longer has.
+    if (indexedId(key) !== undefined) return;
     await this.#db.delete("entries", key);
   }
 
@@ -55,16 +65,22 @@ export class IdbStore implements Store {
     const tx = this.#db.transaction("entries", "readonly");
     // Straight to IndexedDB, as putMany writes: a frame looks up ~500 keys, most of them absent.
     const store = unwrap(tx.store);
-    const requests = keys.map((key) => store.get(key) as IDBRequest<StoredValue | undefined>);
+    const ids = store.index(MESSAGE_IDS);
+    const requests = keys.map((key) => {
+      const id = indexedId(key);
+      return id === undefined ? (store.get(key) as IDBRequest<StoredValue | undefined>) : ids.getKey(id);
+    });
     await tx.done;
-    return Promise.all(requests.map(({ result }, i) => (result === undefined ? undefined : this.#open(keys[i]!, result))));
+    // An index entry's value is the key the index gave; any other is opened.
+    return Promise.all(requests.map(({ result }, i) => (indexedId(keys[i]) !== undefined || result === undefined ? result : this.#open(keys[i]!, result as StoredValue))));
   }
 
   /** Every write in one transaction, all or none (a mailbox frame's, see StoreBatch); undefined deletes. */
   async putMany(entries: Array<[string, unknown]>): Promise<void> {
-    const sealed = await Promise.all(entries.map(async ([key, value]) => [key, value === undefined ? undefined : await this.#seal(key, value)] as const));
+    const writes = entries.filter(([key]) => indexedId(key) === undefined);
+    const sealed = await Promise.all(writes.map(async ([key, value]) => [key, value === undefined ? undefined : await this.#seal(key, value)] as const));
     const tx = this.#db.transaction("entries", "readwrite");
-    // Straight to IndexedDB, without a promise and two listeners per request (a frame writes ~1,000):
+    // Straight to IndexedDB, without a promise and two listeners per request (a frame writes ~500):
     // any request that fails aborts the transaction, and `done` rejects.
     const store = unwrap(tx.store);
     for (const [key, value] of sealed) {
