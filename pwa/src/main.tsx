@@ -5,12 +5,20 @@ import { BrowserPlatform } from "./platform/browser-platform.js";
 import { followBackNavigation } from "./platform/back-navigation.js";
 import { AppViewModel } from "../../ui/view-models/app-model.js";
 import { addParameter } from "../../ui/view-models/scanned-code.js";
+import { pickLocale, translator } from "../../ui/i18n/translate.js";
 import { AppView } from "./views/app-view.js";
 import "./styles.css";
 
 async function boot(): Promise<void> {
-  const app = new AppViewModel(new BrowserPlatform(await openDatabase(), location.origin));
-  render(<AppView app={app} />, document.getElementById("app")!);
+  const root = document.getElementById("app")!;
+  const db = await openDatabase("emsg", {
+    // The service worker updates the app at once, so an open tab may still run the version before.
+    blocked: () => (root.textContent = translator(pickLocale(navigator.languages))("app.otherTabsOpen")),
+    outdated: () => location.reload(),
+  });
+  const app = new AppViewModel(new BrowserPlatform(db, location.origin));
+  root.textContent = "";
+  render(<AppView app={app} />, root);
   // An invite link or the web+emsg: protocol handler opened us with ?add=ADDRESS.
   const add = addParameter(location.search);
   if (add !== null) {

@@ -201,6 +201,37 @@ describe("the extension's IndexedDB store", () => {
     expect([upgraded.pwaLeft, upgraded.extensionLeft, upgraded.movedLeft]).toEqual([0, 0, 0]);
   });
 
+  it("the PWA's database waits, and says so, for a tab of an earlier version to close; a tab on it closes its own for a newer one", async () => {
+    const seen = await page.evaluate(async () => {
+      const { openDatabase } = (globalThis as unknown as { lib: Lib }).lib;
+      const raw = (version: number, stores: string[] = []) =>
+        new Promise<IDBDatabase>((done, fail) => {
+          const open = indexedDB.open("tabs", version);
+          open.onupgradeneeded = () => stores.forEach((store) => open.result.createObjectStore(store));
+          open.onsuccess = () => done(open.result);
+          open.onerror = () => fail(open.error);
+        });
+      const events: string[] = [];
+      // A tab of version 2, open, and never told what to do when another wants a newer version.
+      const earlier = await raw(2, ["entries", "vault", "prefs", "uploads"]);
+      const opening = openDatabase("tabs", {
+        blocked: () => {
+          events.push("blocked");
+          setTimeout(() => (events.push("earlier tab closed"), earlier.close()), 100);
+        },
+        outdated: () => events.push("outdated"),
+      });
+      const db = await opening;
+      events.push(`opened at ${db.version}`);
+      // A newer version in another tab: this one lets it in.
+      const newer = await raw(4);
+      events.push(`newer opened at ${newer.version}`);
+      newer.close();
+      return events;
+    });
+    expect(seen).toEqual(["blocked", "earlier tab closed", "opened at 3", "outdated", "newer opened at 4"]);
+  });
+
   it("writes all of a putMany or, when one write fails, none of it", async () => {
     const after = await page.evaluate(async () => {
       const { ExtensionStore, pageStorageArea } = (globalThis as unknown as { lib: Lib }).lib;

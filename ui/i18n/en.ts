@@ -20,6 +20,7 @@ export const en = {
   "removed.cancel": "Cancel",
   "conv.removed": "This device was removed from your account: nothing can be sent from here.",
   "net.offline": "You are offline. Messages wait here and go out when you are back.",
+  "app.otherTabsOpen": "EMSG was updated. Close its other tabs and windows to open it here.",
   "net.connecting": "Connecting to {domain}…",
   "net.catchingUp": "Catching up… {done} of {total}",
   "net.queued": "{count} waiting to send",

@@ -22,6 +22,7 @@ export const zhCN: Record<MessageKey, string> = {
   "removed.cancel": "取消",
   "conv.removed": "此设备已从你的账户中移除：无法从这里发送消息。",
   "net.offline": "你已离线。消息会先保存在这里，恢复连接后自动发送。",
+  "app.otherTabsOpen": "EMSG 已更新。请关闭它的其他标签页和窗口，以便在这里打开。",
   "net.connecting": "正在连接 {domain}…",
   "net.catchingUp": "正在接收离线消息… {done} / {total}",
   "net.queued": "{count} 条待发送",

@@ -29,8 +29,23 @@ interface EmsgDb extends DBSchema {
 
 export type Database = IDBPDatabase<EmsgDb>;
 
-export function openDatabase(name = "emsg"): Promise<Database> {
+/**
+ * What opening the database tells its page: `blocked`, a tab of an earlier version keeps it open,
+ * so the upgrade waits until that tab closes; `outdated`, a newer version opened in another tab,
+ * which this tab's connection, closed then, would hold up.
+ */
+export interface OpenEvents {
+  blocked?: () => void;
+  outdated?: () => void;
+}
+
+export function openDatabase(name = "emsg", events: OpenEvents = {}): Promise<Database> {
   return openDB<EmsgDb>(name, 3, {
+    blocked: () => events.blocked?.(),
+    blocking: (_current, _next, event) => {
+      (event.target as IDBDatabase).close();
+      events.outdated?.();
+    },
     upgrade(db, from, _to, tx) {
       if (from < 1) {
         db.createObjectStore("entries");
