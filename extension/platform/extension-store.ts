@@ -2,7 +2,7 @@ import { type DBSchema, type IDBPDatabase, openDB, unwrap } from "idb";
 import type { BatchStore } from "../../shared/client/store-batch.js";
 import { moveFromStorageArea, type StorageArea } from "./storage-migration.js";
 import { lastKeysRange, prefixRange, prefixRangeBefore } from "../../ui/platform/key-ranges.js";
-import { indexedId, MESSAGE_IDS, moveIndexEntries } from "../../ui/platform/message-index.js";
+import { indexedId, MESSAGE_IDS, moveIndexEntries, requestEach } from "../../ui/platform/message-index.js";
 import { entryValue, type EntryValue, parse } from "./entry-value.js";
 
 export type { StorageArea } from "./storage-migration.js";
@@ -138,15 +138,9 @@ export class ExtensionStore implements BatchStore {
   async getMany(keys: readonly string[]): Promise<unknown[]> {
     const tx = (await this.#db).transaction("entries", "readonly");
     // Straight to IndexedDB, without a promise per request: a frame looks up ~500 keys, most absent.
-    const store = unwrap(tx.store);
-    const ids = store.index(MESSAGE_IDS);
-    const requests = keys.map((key) => {
-      const id = indexedId(key);
-      return id === undefined ? (store.get(key) as IDBRequest<EntryValue | undefined>) : ids.getKey(id);
-    });
+    const requests = requestEach(unwrap(tx.store), keys);
     await tx.done;
-    // An index entry's value is the key the index gave; any other is parsed.
-    return requests.map(({ result }, i) => (indexedId(keys[i]) !== undefined ? result : parse(result as EntryValue | undefined)));
+    return requests.map(({ indexed, request: { result } }) => (indexed ? result : parse(result as EntryValue | undefined)));
   }
 
   /** Every write in one transaction, all or none (a mailbox frame's, see StoreBatch); undefined deletes. */

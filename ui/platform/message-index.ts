@@ -40,3 +40,16 @@ export function moveIndexEntries(store: IDBObjectStore, targetOf: (value: unknow
     store.delete(range);
   };
 }
+
+/**
+ * Asks `store` for each of `keys` in its transaction, without a promise per request: an index
+ * entry of the index (what it gives is the message's key), any other key of the store (what it
+ * gives is the stored value, for the caller to read).
+ */
+export function requestEach(store: IDBObjectStore, keys: readonly string[]): Array<{ indexed: boolean; request: IDBRequest }> {
+  const ids = store.index(MESSAGE_IDS);
+  return keys.map((key) => {
+    const id = indexedId(key);
+    return id === undefined ? { indexed: false, request: store.get(key) } : { indexed: true, request: ids.getKey(id) };
+  });
+}

@@ -3,7 +3,7 @@ import { unwrap } from "idb";
 import { isExpiryEntry, messageIdsOf } from "../../../shared/client/messages.js";
 import type { Database, SealedValue, StoredValue } from "./database.js";
 import { lastKeysRange, prefixRange, prefixRangeBefore } from "../../../ui/platform/key-ranges.js";
-import { indexedId, MESSAGE_IDS } from "../../../ui/platform/message-index.js";
+import { indexedId, MESSAGE_IDS, requestEach } from "../../../ui/platform/message-index.js";
 
 /**
  * The client core's Store on IndexedDB. Every value is JSON sealed with AES-GCM under the
@@ -64,15 +64,9 @@ export class IdbStore implements Store {
   async getMany(keys: readonly string[]): Promise<unknown[]> {
     const tx = this.#db.transaction("entries", "readonly");
     // Straight to IndexedDB, as putMany writes: a frame looks up ~500 keys, most of them absent.
-    const store = unwrap(tx.store);
-    const ids = store.index(MESSAGE_IDS);
-    const requests = keys.map((key) => {
-      const id = indexedId(key);
-      return id === undefined ? (store.get(key) as IDBRequest<StoredValue | undefined>) : ids.getKey(id);
-    });
+    const requests = requestEach(unwrap(tx.store), keys);
     await tx.done;
-    // An index entry's value is the key the index gave; any other is opened.
-    return Promise.all(requests.map(({ result }, i) => (indexedId(keys[i]) !== undefined || result === undefined ? result : this.#open(keys[i]!, result as StoredValue))));
+    return Promise.all(requests.map(({ indexed, request: { result } }, i) => (indexed || result === undefined ? result : this.#open(keys[i]!, result as StoredValue))));
   }
 
   /** Every write in one transaction, all or none (a mailbox frame's, see StoreBatch); undefined deletes. */
