@@ -226,6 +226,17 @@ export async function authenticatePeer(env: Env, request: Request, body: Uint8Ar
  * given for the items whose ids `idsOf` reads from the verified body (dedupe, §7), asked of the
  * peer's gate in the call that takes its token and records its nonce.
  */
+/**
+ * A batch on a stream `from` opened with a signed request (PROTOCOL §7): a token of the peer's
+ * bucket, and the results already given for its item ids, in one call to the peer's gate.
+ */
+export async function admitStreamBatch(env: Env, from: Domain, ids: string[]): Promise<Record<string, FedResult>> {
+  const peer: Limit = { scope: "peer", subject: from };
+  const admitted = unwrap(await gateOf(env, limitGate(peer)).admit({ keyId: "", nonce: "", limits: [peer] }, ids.length > 0 ? { from, ids } : undefined));
+  if (admitted.wait !== null) throw new RateLimited(admitted.wait);
+  return admitted.seen;
+}
+
 export async function authenticatePeerBatch(env: Env, request: Request, body: Uint8Array, idsOf: () => string[]): Promise<{ from: Domain; seen: Record<string, FedResult> }> {
   const msg = messageOf(request, body);
   const parsed = parseSignature(msg);

@@ -11,8 +11,9 @@ export class BodyBuffer {
   private bytes = new Uint8Array(64 * 1024);
   private length = 0;
 
-  clear(): void {
-    this.length = 0;
+  /** Empties the body but for its first `reserved` bytes, left for a header the caller writes (a stream frame's batch number). */
+  clear(reserved = 0): void {
+    this.length = reserved;
   }
 
   /** Appends `text` as UTF-8, growing the memory when it does not fit. */

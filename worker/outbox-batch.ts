@@ -1,11 +1,12 @@
-import { DEFAULT_LIMITS, type Limits } from "../shared/discovery.js";
-import { MAX_BATCH_ITEMS } from "../shared/wire/index.js";
+import type { Limits } from "../shared/discovery.js";
+import { MAX_BATCH_ITEMS, MAX_STREAM_BODY_BYTES } from "../shared/wire/index.js";
 
 /** The most items, and bytes of body, one request to a peer may carry under our limits and its own. */
 function requestLimits(peer: Limits | undefined): { count: number; bytes: number } {
   return {
     count: Math.min(MAX_BATCH_ITEMS, peer?.maxBatchItems ?? Infinity),
-    bytes: Math.min(DEFAULT_LIMITS.maxFederationBodyBytes, peer?.maxFederationBodyBytes ?? Infinity),
+    // A stream frame's limit (PROTOCOL §7); the length counted is the JSON text's, and a body whose UTF-8 is longer goes by POST.
+    bytes: Math.min(MAX_STREAM_BODY_BYTES, peer?.maxFederationBodyBytes ?? Infinity),
   };
 }
 

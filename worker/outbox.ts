@@ -2,7 +2,7 @@ import { DurableObject } from "cloudflare:workers";
 import * as v from "valibot";
 import type { Address, Domain } from "../shared/address.js";
 import { isErrorCode, type ErrorCode } from "../shared/errors.js";
-import { FederationInboxResponseSchema, MAX_BATCH_ITEMS, type FedItem } from "../shared/wire/index.js";
+import { BATCH_NUMBER_BYTES, FederationInboxResponseSchema, MAX_BATCH_ITEMS, MAX_STREAM_FRAME_BYTES, type FedItem } from "../shared/wire/index.js";
 import { BodyBuffer } from "./body-buffer.js";
 import type { Env } from "./env.js";
 import { MAX_SQL_PARAMS, migrate } from "./sql-schema.js";
@@ -11,6 +11,7 @@ import { fateOf, retryDelay } from "./policy/retry.js";
 import { bounce, handed, queuedDelivery, textsOf, type FedDelivery, type Handed, type Handover, type Queued } from "./routing.js";
 import { ownKey, peerDocument } from "./key-copies.js";
 import { signedPost } from "./federation-client.js";
+import { FederationStream, type StreamAnswer } from "./federation-stream.js";
 import type { SigningKey } from "./server.js";
 import type { DiscoveryDoc, Limits } from "../shared/discovery.js";
 import { takeFree, withinLimits } from "./outbox-batch.js";
@@ -34,6 +35,15 @@ const FRESH_LANES = 3;
 // made anew costs more than writing it (worker/body-buffer.ts): in the profile of federated passes,
 // letting it go at each lull put its growth at 7% of the sending thread.
 const BODIES_KEPT_MS = 10_000;
+/**
+ * How long a stream stays open once nothing is sent: opening one is a signed request and its
+ * answer, which while a burst keeps this thread busy took ~100 ms before the first batch could leave.
+ */
+const STREAM_KEPT_MS = 60_000;
+/** How long a peer that took no stream gets batches by POST before a stream is asked again. */
+const POST_ONLY_MS = 10 * 60_000;
+/** What a server without streams answers their opening (no such route, or no such method); any other refusal is asked again on the next batch. */
+const TAKES_NO_STREAM = new Set([404, 405, 501]);
 /** A peer's answer to a batch (a verdict an item, at most MAX_BATCH_ITEMS) is far smaller; a larger one counts as no answer. */
 const MAX_ANSWER_BYTES = 4 * 1024 * 1024;
 
@@ -125,6 +135,7 @@ export class OutboxObject extends DurableObject<Env> {
   /** Request bodies' memory (one per request in flight), let go once the Outbox has been idle BODIES_KEPT_MS. */
   private readonly bodies: BodyBuffer[] = [];
   private bodiesTimer: ReturnType<typeof setTimeout> | null = null;
+  private streamTimer: ReturnType<typeof setTimeout> | null = null;
   /** Conversations whose items those requests carry. */
   private readonly flying = new Set<string>();
   /** Wakes the run waiting for a lane to free or for new items. */
@@ -132,6 +143,11 @@ export class OutboxObject extends DurableObject<Env> {
   /** Whether SQLite holds items; undefined until read. */
   private stored: boolean | undefined;
   private peer: Peer | undefined;
+  /** The stream to the peer batches go on, once opened. */
+  private stream: FederationStream | undefined;
+  private opening: Promise<FederationStream | null> | undefined;
+  /** Until then the peer gets batches by POST (it answered a stream's opening without upgrading). */
+  private postOnlyUntil = 0;
   /** The meta row naming the domain is written. */
   private named = false;
 
@@ -228,6 +244,7 @@ export class OutboxObject extends DurableObject<Env> {
       return this.pumping;
     }
     clearTimeout(this.bodiesTimer);
+    clearTimeout(this.streamTimer);
     this.pumping = this.drain().finally(() => {
       this.pumping = null;
     });
@@ -277,6 +294,7 @@ export class OutboxObject extends DurableObject<Env> {
       // Items handed over or stored while the alarm was being set are not left for the alarm.
       if (!this.more && this.fresh.length === 0) {
         this.bodiesTimer = setTimeout(() => (this.bodies.length = 0), BODIES_KEPT_MS);
+        this.streamTimer = setTimeout(() => this.closeStream(), STREAM_KEPT_MS);
         return;
       }
     }
@@ -358,6 +376,42 @@ export class OutboxObject extends DurableObject<Env> {
     return this.peer;
   }
 
+  /**
+   * The stream batches go on (PROTOCOL §7), opened on first use and replaced once it is
+   * STREAM_REUSE_MS old (the one before closes when its batches are answered); null while the
+   * peer takes batches by POST only, asked again after POST_ONLY_MS, or when it cannot be opened
+   * now (the POST then finds out whether the peer is reachable).
+   */
+  private async streamTo(peer: Peer): Promise<FederationStream | null> {
+    const now = Date.now();
+    if (this.stream?.usable(now)) return this.stream;
+    this.closeStream();
+    if (now < this.postOnlyUntil) return null;
+    this.opening ??= FederationStream.open(this.env, peer.doc, peer.key)
+      .then(
+        (opened) => {
+          if (opened instanceof FederationStream) return (this.stream = opened);
+          if (TAKES_NO_STREAM.has(opened.refused)) this.postOnlyUntil = Date.now() + POST_ONLY_MS;
+          return null;
+        },
+        () => null,
+      )
+      .finally(() => (this.opening = undefined));
+    return this.opening;
+  }
+
+  /** The stream takes no new batches and closes once those on it are answered; the next batch opens another. */
+  private closeStream(): void {
+    this.stream?.retire();
+    this.stream = undefined;
+  }
+
+  /** The peer's document and our key are read again on the next send, and a stream opened anew. */
+  private forgetPeer(): void {
+    this.peer = undefined;
+    this.closeStream();
+  }
+
   /** The peer's limits, undefined when its document cannot be had (the send then fails as a whole). */
   private async limitsOf(domain: Domain): Promise<Limits | undefined> {
     try {
@@ -370,8 +424,7 @@ export class OutboxObject extends DurableObject<Env> {
   /** POSTs one signed batch of items (with their JSON text); a failure of the whole request applies to every item in it. */
   private async send(domain: Domain, items: { id: string; json: string }[]): Promise<Answer> {
     const all = (code: ErrorCode): Answer => ({ verdicts: items.map(() => code), soleDevices: items.map(() => null) });
-    let res: Response;
-    let text: string;
+    let answer: StreamAnswer;
     // Aborted only while the request is open: workerd's AbortSignal.timeout also fires after the
     // answer was read, and that broke later requests to the same peer.
     const silence = new AbortController();
@@ -380,20 +433,26 @@ export class OutboxObject extends DurableObject<Env> {
       const peer = await this.peerOf(domain);
       // A buffer back in the pool only once the answer is read: the peer has had the whole body.
       const body = this.bodies.pop() ?? new BodyBuffer();
-      res = await signedPost(this.env, peer.doc, peer.key, "/inbox", batchBody(body, items), silence.signal);
-      text = await answerText(res, MAX_ANSWER_BYTES);
+      const frame = batchFrame(body, items);
+      const stream = frame.byteLength <= MAX_STREAM_FRAME_BYTES ? await this.streamTo(peer) : null;
+      if (stream) answer = await stream.send(frame, silence.signal);
+      else {
+        const res = await signedPost(this.env, peer.doc, peer.key, "/inbox", frame.subarray(BATCH_NUMBER_BYTES), silence.signal);
+        answer = { status: res.status, text: await answerText(res, MAX_ANSWER_BYTES) };
+      }
       this.bodies.push(body);
     } catch {
       // Unreachable, silent, or its discovery document cannot be had now: retry, then bounce at TTL.
-      this.peer = undefined;
+      this.forgetPeer();
       return all("peer_unreachable");
     } finally {
       clearTimeout(timer);
     }
-    if (!res.ok) {
+    const { status, text } = answer;
+    if (status < 200 || status > 299) {
       // Perhaps it moved or changed keys: the next attempt asks for its document again.
-      this.peer = undefined;
-      return all(wholeBatchError(res.status, text));
+      this.forgetPeer();
+      return all(wholeBatchError(status, text));
     }
     let parsed;
     try {
@@ -441,8 +500,9 @@ export class OutboxObject extends DurableObject<Env> {
 }
 
 /** `{"items":[…]}` from the items' JSON, written into `body`. */
-function batchBody(body: BodyBuffer, items: { json: string }[]): Uint8Array {
-  body.clear();
+/** A batch's stream frame: room for its number, then the inbox body (a POST sends the body alone). */
+function batchFrame(body: BodyBuffer, items: { json: string }[]): Uint8Array {
+  body.clear(BATCH_NUMBER_BYTES);
   body.append('{"items":[');
   items.forEach((item, i) => {
     if (i > 0) body.append(",");

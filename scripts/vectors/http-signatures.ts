@@ -76,9 +76,16 @@ export async function make() {
       { method: "POST", url: "/emsg/v1/federation/inbox", headers: { "emsg-from": "im.bob.test", "emsg-to": "im.alice.test", "content-type": "application/json" }, body: '{"items":[]}' },
       { key: server, keyId: serverKid, components: FEDERATION_COMPONENTS, nonce: countingB64u(16, 48) },
     ),
+    signCase(
+      "federation GET opening a stream (§7): no body, so content-digest is left out",
+      { method: "GET", url: "https://im.alice.test/emsg/v1/federation/stream", headers: { "emsg-from": "im.bob.test", "emsg-to": "im.alice.test", upgrade: "websocket" }, body: null },
+      { key: server, keyId: serverKid, components: FEDERATION_COMPONENTS, nonce: countingB64u(16, 64) },
+    ),
   ];
   const post = sign[0]!.signedRequest;
   const fed = sign[3]!.signedRequest;
+  const stream = sign[4]!.signedRequest;
+  const fedVerify = { publicKey: keyJson(server).publicKey, requiredComponents: FEDERATION_COMPONENTS, expectHeaders: { "emsg-from": "im.bob.test", "emsg-to": "im.alice.test" } };
   const devicePub = keyJson(device).publicKey;
   const v = (description: string, request: Req, change: Partial<{ publicKey: string; now: number; seen: { keyId: string; nonce: string }[]; error: string | null; requiredComponents: readonly string[]; expectHeaders: Record<string, string> }> = {}) => ({
     description,
@@ -96,7 +103,9 @@ export async function make() {
   const verify = [
     v("the signed POST, 10 s later", post),
     v("the signed POST at the edge of the window (+300 s)", post, { now: CREATED + 300 }),
-    v("the federation POST", fed, { publicKey: keyJson(server).publicKey, requiredComponents: FEDERATION_COMPONENTS, expectHeaders: { "emsg-from": "im.bob.test", "emsg-to": "im.alice.test" } }),
+    v("the federation POST", fed, fedVerify),
+    v("the stream's opening", stream, fedVerify),
+    v("the stream's opening for another path", { ...stream, url: "https://im.alice.test/emsg/v1/federation/inbox" }, { ...fedVerify, error: "unauthorized" }),
     v("expired: 301 s after created", post, { now: CREATED + 301, error: "unauthorized" }),
     v("from the future: 301 s before created", post, { now: CREATED - 301, error: "unauthorized" }),
     v("replayed: (keyid, nonce) already seen", post, { seen: [{ keyId: deviceKid, nonce: countingB64u(16) }], error: "unauthorized" }),

@@ -5,5 +5,6 @@ export * from "./friends.js";
 export * from "./conversation.js";
 export * from "./mail.js";
 export * from "./federation.js";
+export * from "./fed-stream.js";
 export * from "./frames.js";
 export * from "./blobs.js";

@@ -8,6 +8,8 @@ import type { EmsgClient } from "../../shared/client/client.js";
 import type { DeviceIdentity } from "../../shared/mls/index.js";
 import { befriend, newClient, type Pair, removeClientDirs, startPair } from "./harness.js";
 import { randomId16 } from "../../shared/ids.js";
+import { answerFrame, BATCH_NUMBER_BYTES } from "../../shared/wire/index.js";
+import { WebSocketServer } from "ws";
 
 /**
  * A rogue domain under the test's control (issue 14): it serves a real discovery document with a
@@ -24,6 +26,15 @@ export interface Rogue {
   received: { path: string; from: string; body: unknown }[];
   /** Answers the rogue gives to `POST {path}` (default: every inbox item ok; anything else not_found). */
   answer(path: string, handler: (body: unknown) => { status: number; body: unknown }): void;
+  /**
+   * With `streams`, the rogue takes federation streams (PROTOCOL §7) and records each batch frame
+   * as a request to the stream's path; without, it answers their opening 404 as a server of an
+   * earlier version would. `dropStreamBatches(n)`: the next n batch frames close the stream
+   * unanswered (recorded all the same), as a peer that crashed would.
+   */
+  dropStreamBatches(count: number): void;
+  /** How many streams real servers opened to the rogue (with `streams`). */
+  streamsOpened(): number;
   /** A correctly signed federation POST from the rogue to a real server (PROTOCOL §7). */
   post(origin: string, to: string, path: string, body: unknown, opts?: { nonce?: string; from?: string; key?: KeyPair }): Promise<{ status: number; body: any }>;
   /** `post` to `/emsg/v1/federation/inbox` with `{ items }`. */
@@ -43,7 +54,7 @@ function readBody(req: IncomingMessage): Promise<string> {
 }
 
 /** Starts the rogue on 127.0.0.1:`port`; give real servers `{ [domain]: rogue.origin }` as extra resolve entries. */
-export async function startRogue(domain: string, port: number): Promise<Rogue> {
+export async function startRogue(domain: string, port: number, opts: { streams?: boolean } = {}): Promise<Rogue> {
   const name = asDomain(domain);
   const key = generateKeyPair();
   const kid = keyIdOf(key.publicKey);
@@ -77,6 +88,30 @@ export async function startRogue(domain: string, port: number): Promise<Rogue> {
       res.end(JSON.stringify(answer.body));
     })();
   });
+  let drops = 0;
+  let opened = 0;
+  const sockets = opts.streams ? new WebSocketServer({ noServer: true }) : undefined;
+  if (sockets) {
+    server.on("upgrade", (req, socket, head) => {
+      if (new URL(req.url ?? "/", origin).pathname !== `${FEDERATION_BASE}/stream`) return socket.destroy();
+      const from = String(req.headers["emsg-from"] ?? "");
+      sockets.handleUpgrade(req, socket, head, (ws) => {
+        opened++;
+        ws.on("message", (data: Buffer, isBinary) => {
+          if (!isBinary || data.length < BATCH_NUMBER_BYTES) return ws.close(1003);
+          const n = data.readUInt32BE(0);
+          const body = JSON.parse(data.subarray(BATCH_NUMBER_BYTES).toString("utf8")) as unknown;
+          received.push({ path: `${FEDERATION_BASE}/stream`, from, body });
+          if (drops > 0) {
+            drops--;
+            return ws.terminate();
+          }
+          const answer = handlers.get(`${FEDERATION_BASE}/inbox`)!(body);
+          ws.send(answerFrame(n, answer.status, JSON.stringify(answer.body)));
+        });
+      });
+    });
+  }
   await new Promise<void>((ok) => server.listen(port, "127.0.0.1", ok));
 
   const post: Rogue["post"] = async (target, to, path, body, opts = {}) => {
@@ -114,10 +149,15 @@ export async function startRogue(domain: string, port: number): Promise<Rogue> {
     key,
     kid,
     received,
+    dropStreamBatches: (count) => void (drops = count),
+    streamsOpened: () => opened,
     answer: (path, handler) => void handlers.set(`${FEDERATION_BASE}${path}`, handler),
     post,
     inbox: (target, to, items) => post(target, to, "/inbox", { items }),
-    close: () => new Promise<void>((ok) => server.close(() => ok())),
+    close: () => {
+      for (const ws of sockets?.clients ?? []) ws.terminate();
+      return new Promise<void>((ok) => server.close(() => ok()));
+    },
   };
 }
 

@@ -21,10 +21,11 @@ import { loadGenerators, vectorText } from "../../scripts/make-vectors.js";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { chunkNonce, openAttachment, sealAttachment, SEALED_CHUNK_BYTES } from "../../shared/attachment-crypto.js";
 import { decodeContent } from "../../shared/content.js";
+import { answerFrame, BATCH_NUMBER_BYTES, readAnswerFrame, readBatchFrame, STREAM_CLOSE, writeBatchNumber } from "../../shared/wire/fed-stream.js";
 
 /* The JSON vectors another implementation runs, checked here against this one. */
 
-const MINE = ["addresses", "signed-objects", "device-certs", "http-signatures", "discovery", "safety-numbers", "export-archive", "attachments", "submits"];
+const MINE = ["addresses", "signed-objects", "device-certs", "http-signatures", "discovery", "safety-numbers", "export-archive", "attachments", "submits", "federation-streams"];
 
 /** Vector cases are plain JSON read from disk; each test reads the members its file defines. */
 type Case = any;
@@ -87,6 +88,31 @@ describe("test vectors", () => {
       const parsed = v.safeParse(SubmitSchema, submit);
       expect(parsed.success ? null : "bad_request", c.description).toBe(c.error);
       if (!parsed.success) expect(v.getDotPath(parsed.issues[0])).toBe(c.member);
+    }
+  });
+
+  it("federation streams: batch frames byte for byte, answers read or refused", () => {
+    const { cases } = load("federation-streams");
+    for (const c of cases.filter((x) => x.kind === "batch")) {
+      const body = utf8.encode(c.body);
+      const frame = new Uint8Array(BATCH_NUMBER_BYTES + body.byteLength);
+      frame.set(body, BATCH_NUMBER_BYTES);
+      writeBatchNumber(frame, c.n);
+      expect(Buffer.from(frame).toString("hex"), c.description).toBe(c.frameHex);
+      expect(Buffer.from(c.frameHex, "hex").readUInt32BE(0)).toBe(c.n);
+      const read = readBatchFrame(new Uint8Array(Buffer.from(c.frameHex, "hex")).buffer);
+      expect(read?.n).toBe(c.n);
+      expect(new TextDecoder().decode(read!.body)).toBe(c.body);
+    }
+    const answers = cases.filter((x) => x.kind === "answer");
+    expect(answers.filter((c) => c.expected === null).length).toBeGreaterThanOrEqual(5);
+    for (const c of answers) {
+      expect(readAnswerFrame(c.frame), c.description).toEqual(c.expected);
+      if (c.expected) expect(answerFrame(c.expected.n, c.expected.status, c.expected.json)).toBe(c.frame);
+    }
+    for (const c of cases.filter((x) => x.kind === "refusal")) {
+      if (c.frame.hex) expect(readBatchFrame(new Uint8Array(Buffer.from(c.frame.hex, "hex")).buffer), c.description).toBeNull();
+      expect(c.closeCode).toBe(STREAM_CLOSE.unsupported);
     }
   });
 

@@ -1,12 +1,13 @@
 import { Hono } from "hono";
 import { DEFAULT_LIMITS } from "../../shared/discovery.js";
-import { ClaimRequestSchema, FederationInboxRequestSchema } from "../../shared/wire/index.js";
+import { ClaimRequestSchema, FederationInboxRequestSchema, STREAM_PATH } from "../../shared/wire/index.js";
 import { EmsgError } from "../../shared/errors.js";
 import { authenticatePeer, authenticatePeerBatch } from "../auth.js";
 import { json, parseJson, readBody } from "../http.js";
 import { unwrap } from "../outcome.js";
 import { accountOf, isLocal } from "../routing.js";
 import { itemId, receiveBatch } from "../federation-inbox.js";
+import { acceptStream } from "../federation-stream.js";
 import { mustBeRegistered } from "../registry.js";
 import type { AppEnv } from "./context.js";
 
@@ -18,6 +19,11 @@ federationRoutes.post("/federation/inbox", async (c) => {
   let items: unknown[] = [];
   const { from, seen } = await authenticatePeerBatch(c.env, c.req.raw, bytes, () => (items = parseJson(bytes, FederationInboxRequestSchema).items).map(itemId));
   return json({ results: await receiveBatch(c.env, from, items, seen) });
+});
+
+federationRoutes.get(STREAM_PATH, async (c) => {
+  if (c.req.header("upgrade")?.toLowerCase() !== "websocket") throw new EmsgError("bad_request", "A federation stream is opened as a WebSocket.");
+  return acceptStream(c.env, await authenticatePeer(c.env, c.req.raw, new Uint8Array()));
 });
 
 federationRoutes.post("/federation/claim", async (c) => {

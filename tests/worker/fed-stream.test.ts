@@ -1,0 +1,157 @@
+import { describe, expect, it } from "vitest";
+import { SELF, env, runInDurableObject } from "cloudflare:test";
+import type { Address, Domain } from "../../shared/address.js";
+import { generateKeyPair } from "../../shared/identity.js";
+import { randomId16 } from "../../shared/ids.js";
+import { FEDERATION_COMPONENTS, serverKeyId, signMessage } from "../../shared/http-signature.js";
+import { DEFAULT_LIMITS } from "../../shared/discovery.js";
+import { BATCH_NUMBER_BYTES, readAnswerFrame, STREAM_PATH, writeBatchNumber, type FedItem, type MailItem } from "../../shared/wire/index.js";
+import { API, DOMAIN, PEER, call, errorOf, friendRequest, newDevice, registered, trustedPeer, type Device, type Peer } from "./harness.js";
+
+// Federation streams (PROTOCOL §7): a peer opens a WebSocket with a signed GET and sends inbox
+// batches as binary frames; each is answered by number with what `POST /federation/inbox` answers.
+
+function streamRequest(peer: Peer, o: { nonce?: string; signWith?: Uint8Array; emsgTo?: string; upgrade?: boolean } = {}): Request {
+  const url = `${API}${STREAM_PATH}`;
+  const headers: Record<string, string> = { "emsg-from": peer.domain, "emsg-to": o.emsgTo ?? DOMAIN };
+  const sig = signMessage(
+    { method: "GET", url, headers },
+    {
+      keyId: serverKeyId(peer.domain, peer.kid),
+      privateKey: o.signWith ?? peer.key.privateKey,
+      created: Math.floor(Date.now() / 1000),
+      nonce: o.nonce ?? randomId16(),
+      components: FEDERATION_COMPONENTS,
+    },
+  );
+  return new Request(url, { headers: { ...headers, ...sig, ...(o.upgrade === false ? {} : { upgrade: "websocket" }) } });
+}
+
+/** A stream's socket, with every answer and its close as they come. */
+interface Stream {
+  ws: WebSocket;
+  answers: { n: number; status: number; body: any }[];
+  closed: Promise<{ code: number; reason: string }>;
+}
+
+async function openStream(peer: Peer): Promise<Stream> {
+  const res = await SELF.fetch(streamRequest(peer));
+  expect(res.status).toBe(101);
+  const ws = res.webSocket!;
+  ws.accept();
+  const answers: Stream["answers"] = [];
+  ws.addEventListener("message", (e) => {
+    const frame = readAnswerFrame(e.data as string);
+    if (!frame) throw new Error(`not an answer frame: ${String(e.data)}`);
+    answers.push({ n: frame.n, status: frame.status, body: JSON.parse(frame.json) });
+  });
+  const closed = new Promise<{ code: number; reason: string }>((resolve) => ws.addEventListener("close", (e) => resolve({ code: e.code, reason: e.reason })));
+  return { ws, answers, closed };
+}
+
+function frameOf(n: number, body: unknown): Uint8Array {
+  const text = new TextEncoder().encode(typeof body === "string" ? body : JSON.stringify(body));
+  const frame = new Uint8Array(BATCH_NUMBER_BYTES + text.byteLength);
+  frame.set(text, BATCH_NUMBER_BYTES);
+  writeBatchNumber(frame, n);
+  return frame;
+}
+
+async function answerTo(stream: Stream, n: number): Promise<{ status: number; body: any }> {
+  for (let i = 0; i < 200; i++) {
+    const answer = stream.answers.find((a) => a.n === n);
+    if (answer) return answer;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`no answer to batch ${n}`);
+}
+
+function requestItem(from: Device, to: Address): FedItem {
+  const signed = friendRequest(from, to);
+  return { id: signed.body.id, kind: "friend_request", signed };
+}
+
+function newFrom(item: FedItem): string {
+  if (item.kind !== "friend_request") throw new Error("a friend request was meant");
+  return item.signed.body.from;
+}
+
+async function mail(d: Device): Promise<MailItem[]> {
+  return ((await (await call(d, "GET", "/mailbox?after=0&limit=500")).json()) as { items: MailItem[] }).items;
+}
+
+describe("federation stream", () => {
+  it("takes a peer's batches as the inbox would, each answered by its number: items applied once, a sender off the peer's domain refused", async () => {
+    const peer = await trustedPeer();
+    const bob = await registered("sbob");
+    const stream = await openStream(peer);
+    const first = requestItem(newDevice("sone", PEER), bob.address);
+    const liar = requestItem(newDevice("sliar", "im.carol.test" as Domain), bob.address);
+    const second = requestItem(newDevice("stwo", PEER), bob.address);
+    stream.ws.send(frameOf(7, { items: [first, liar] }));
+    expect(await answerTo(stream, 7)).toEqual({ n: 7, status: 200, body: { results: [{ id: first.id, ok: true }, { id: liar.id, error: "forbidden", message: expect.any(String) }] } });
+    stream.ws.send(frameOf(8, { items: [second, first] }));
+    expect(await answerTo(stream, 8)).toMatchObject({ status: 200, body: { results: [{ id: second.id, ok: true }, { id: first.id, ok: true }] } });
+    const requests = (await mail(bob)).flatMap((m) => (m.kind === "friend_request" ? [m.signed.body.from] : []));
+    expect(requests.sort()).toEqual([newFrom(first), newFrom(second)].sort());
+    stream.ws.close(1000, "done");
+  });
+
+  it("answers a batch it refuses whole with the inbox's status and error, and keeps the stream open", async () => {
+    const peer = await trustedPeer();
+    const stream = await openStream(peer);
+    stream.ws.send(frameOf(1, "{not json"));
+    stream.ws.send(frameOf(2, { items: [] }));
+    const many = Array.from({ length: DEFAULT_LIMITS.maxBatchItems + 1 }, () => ({ id: randomId16(), kind: "bounce" }));
+    stream.ws.send(frameOf(3, { items: many }));
+    for (const n of [1, 2, 3]) expect(await answerTo(stream, n)).toMatchObject({ status: 400, body: { error: "bad_request" } });
+    const bob = await registered("skeep");
+    const item = requestItem(newDevice("skept", PEER), bob.address);
+    stream.ws.send(frameOf(4, { items: [item] }));
+    expect(await answerTo(stream, 4)).toMatchObject({ status: 200, body: { results: [{ id: item.id, ok: true }] } });
+  });
+
+  it("answers 429 to a batch once the peer's bucket is empty, applying nothing of it", async () => {
+    const peer = await trustedPeer("im.drained.test" as Domain);
+    const stream = await openStream(peer);
+    const gate = env.GATE.get(env.GATE.idFromName(`peer:${peer.domain}`));
+    // Emptied as of an hour from now, so no refill meanwhile gives it a token.
+    await runInDurableObject(gate, (instance) => {
+      (instance as unknown as { buckets: Map<string, { tokens: number; at: number }> }).buckets.set(`peer\n${peer.domain}`, { tokens: 0, at: Date.now() + 3_600_000 });
+    });
+    const bob = await registered("sdrain");
+    const item = requestItem(newDevice("sdr", peer.domain), bob.address);
+    stream.ws.send(frameOf(1, { items: [item] }));
+    expect(await answerTo(stream, 1)).toMatchObject({ status: 429, body: { error: "rate_limited" } });
+    expect(await mail(bob)).toEqual([]);
+  });
+
+  it("closes a stream that sends a text frame or a frame too short for its number", async () => {
+    const peer = await trustedPeer();
+    const text = await openStream(peer);
+    text.ws.send('{"items":[]}');
+    expect((await text.closed).code).toBe(1003);
+    const short = await openStream(peer);
+    short.ws.send(new Uint8Array([0, 1]));
+    expect((await short.closed).code).toBe(1003);
+  });
+
+  it("opens only for a signed WebSocket request from the peer it names: forged, replayed, misdirected or plain GETs are refused", async () => {
+    const peer = await trustedPeer();
+    expect((await SELF.fetch(streamRequest(peer, { signWith: generateKeyPair().privateKey }))).status).toBe(401);
+    expect((await SELF.fetch(streamRequest(peer, { emsgTo: "im.carol.test" }))).status).toBe(401);
+    const nonce = randomId16();
+    const once = await SELF.fetch(streamRequest(peer, { nonce }));
+    expect(once.status).toBe(101);
+    once.webSocket!.accept();
+    once.webSocket!.close(1000, "done");
+    const replayed = await SELF.fetch(streamRequest(peer, { nonce }));
+    expect(replayed.status).toBe(401);
+    expect(await errorOf(replayed)).toBe("unauthorized");
+    const plain = await SELF.fetch(streamRequest(peer, { upgrade: false }));
+    expect(plain.status).toBe(400);
+    expect(await errorOf(plain)).toBe("bad_request");
+    const unsigned = await SELF.fetch(`${API}${STREAM_PATH}`, { headers: { upgrade: "websocket", "emsg-from": PEER, "emsg-to": DOMAIN } });
+    expect(unsigned.status).toBe(401);
+  });
+});
