@@ -61,7 +61,7 @@ export class FederationStream {
    * status the peer answered without upgrading (404 from a server that takes batches by POST
    * only). Throws `peer_unreachable` when the peer cannot be reached.
    */
-  static async open(env: Env, doc: DiscoveryDoc, key: SigningKey): Promise<FederationStream | { refused: number }> {
+  static async open(env: Env, doc: DiscoveryDoc, key: SigningKey, signal: AbortSignal): Promise<FederationStream | { refused: number }> {
     const domain = doc.domain as Domain;
     const url = `${apiBaseOf(doc, originFor(domain, parseResolverMap(env.EMSG_RESOLVE)))}${STREAM_PATH}`;
     const headers: Record<string, string> = { "emsg-from": env.EMSG_DOMAIN, "emsg-to": domain };
@@ -72,7 +72,7 @@ export class FederationStream {
     Object.assign(headers, input.headers(await signEd25519(key.privateKey, key.publicKey, input.base)), { upgrade: "websocket" });
     let res: Response;
     try {
-      res = await fetch(url, { headers, redirect: "manual" });
+      res = await fetch(url, { headers, redirect: "manual", signal });
     } catch {
       throw new EmsgError("peer_unreachable", `${domain} cannot be reached.`);
     }
@@ -97,7 +97,7 @@ export class FederationStream {
    * peer is silent: the stream is closed, so every batch on it is sent again).
    */
   send(frame: Uint8Array, signal: AbortSignal): Promise<StreamAnswer> {
-    if (this.closed || frame.byteLength > MAX_STREAM_FRAME_BYTES) return Promise.reject(new EmsgError("peer_unreachable", "The stream cannot take that batch."));
+    if (this.closed || signal.aborted || frame.byteLength > MAX_STREAM_FRAME_BYTES) return Promise.reject(new EmsgError("peer_unreachable", "The stream cannot take that batch."));
     const n = this.next;
     this.next = n === MAX_BATCH_NUMBER ? 1 : n + 1;
     writeBatchNumber(frame, n);

@@ -382,12 +382,12 @@ export class OutboxObject extends DurableObject<Env> {
    * peer takes batches by POST only, asked again after POST_ONLY_MS, or when it cannot be opened
    * now (the POST then finds out whether the peer is reachable).
    */
-  private async streamTo(peer: Peer): Promise<FederationStream | null> {
+  private async streamTo(peer: Peer, signal: AbortSignal): Promise<FederationStream | null> {
     const now = Date.now();
     if (this.stream?.usable(now)) return this.stream;
     this.closeStream();
     if (now < this.postOnlyUntil) return null;
-    this.opening ??= FederationStream.open(this.env, peer.doc, peer.key)
+    this.opening ??= FederationStream.open(this.env, peer.doc, peer.key, signal)
       .then(
         (opened) => {
           if (opened instanceof FederationStream) return (this.stream = opened);
@@ -421,7 +421,7 @@ export class OutboxObject extends DurableObject<Env> {
     }
   }
 
-  /** POSTs one signed batch of items (with their JSON text); a failure of the whole request applies to every item in it. */
+  /** Sends one batch of items (with their JSON text) on the peer's stream, or as a signed POST; a failure of the whole batch applies to every item in it. */
   private async send(domain: Domain, items: { id: string; json: string }[]): Promise<Answer> {
     const all = (code: ErrorCode): Answer => ({ verdicts: items.map(() => code), soleDevices: items.map(() => null) });
     let answer: StreamAnswer;
@@ -434,7 +434,7 @@ export class OutboxObject extends DurableObject<Env> {
       // A buffer back in the pool only once the answer is read: the peer has had the whole body.
       const body = this.bodies.pop() ?? new BodyBuffer();
       const frame = batchFrame(body, items);
-      const stream = frame.byteLength <= MAX_STREAM_FRAME_BYTES ? await this.streamTo(peer) : null;
+      const stream = frame.byteLength <= MAX_STREAM_FRAME_BYTES ? await this.streamTo(peer, silence.signal) : null;
       if (stream) answer = await stream.send(frame, silence.signal);
       else {
         const res = await signedPost(this.env, peer.doc, peer.key, "/inbox", frame.subarray(BATCH_NUMBER_BYTES), silence.signal);
