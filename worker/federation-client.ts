@@ -21,24 +21,33 @@ export async function federationPost(env: Env, domain: Domain, path: string, pay
  * `payload` may be JSON text or its UTF-8 bytes already. `signal` abandons a peer that does not answer.
  */
 export async function signedPost(env: Env, doc: DiscoveryDoc, key: SigningKey, path: string, payload: unknown, signal?: AbortSignal): Promise<Response> {
-  const domain = doc.domain as Domain;
-  const url = `${apiBaseOf(doc, originFor(domain, parseResolverMap(env.EMSG_RESOLVE)))}/federation${path}`;
   const body = payload instanceof Uint8Array ? payload : new TextEncoder().encode(typeof payload === "string" ? payload : JSON.stringify(payload));
-  const headers: Record<string, string> = { "content-type": "application/json", "emsg-from": env.EMSG_DOMAIN, "emsg-to": domain };
+  const { url, headers } = await signedFor(env, doc, key, "POST", `/federation${path}`, body);
+  headers["content-type"] = "application/json";
+  try {
+    return await fetch(url, { method: "POST", headers, body, redirect: "manual", ...(signal ? { signal } : {}) });
+  } catch {
+    throw new EmsgError("peer_unreachable", `${doc.domain} cannot be reached.`);
+  }
+}
+
+/**
+ * The URL of `path` under the peer's API base and the headers that sign a request to it
+ * (PROTOCOL §7): EMSG-From, EMSG-To and the signature, over the body's digest when it has one.
+ */
+export async function signedFor(env: Env, doc: DiscoveryDoc, key: SigningKey, method: "GET" | "POST", path: string, body?: Uint8Array): Promise<{ url: string; headers: Record<string, string> }> {
+  const domain = doc.domain as Domain;
+  const url = `${apiBaseOf(doc, originFor(domain, parseResolverMap(env.EMSG_RESOLVE)))}${path}`;
+  const headers: Record<string, string> = { "emsg-from": env.EMSG_DOMAIN, "emsg-to": domain };
   const input = signingInput(
-    { method: "POST", url, headers, body },
+    { method, url, headers, ...(body ? { body } : {}) },
     {
       keyId: serverKeyId(env.EMSG_DOMAIN as Domain, key.kid),
       created: Math.floor(Date.now() / 1000),
       nonce: randomId16(),
       components: FEDERATION_COMPONENTS,
-      bodyHash: await sha256Native(body),
+      ...(body ? { bodyHash: await sha256Native(body) } : {}),
     },
   );
-  Object.assign(headers, input.headers(await signEd25519(key.privateKey, key.publicKey, input.base)));
-  try {
-    return await fetch(url, { method: "POST", headers, body, redirect: "manual", ...(signal ? { signal } : {}) });
-  } catch {
-    throw new EmsgError("peer_unreachable", `${domain} cannot be reached.`);
-  }
+  return { url, headers: { ...headers, ...input.headers(await signEd25519(key.privateKey, key.publicKey, input.base)) } };
 }

@@ -1,8 +1,6 @@
 import type { Domain } from "../shared/address.js";
 import { EmsgError } from "../shared/errors.js";
-import { randomId16 } from "../shared/ids.js";
-import { apiBaseOf, originFor, parseResolverMap, type DiscoveryDoc } from "../shared/discovery.js";
-import { FEDERATION_COMPONENTS, serverKeyId, signingInput } from "../shared/http-signature.js";
+import type { DiscoveryDoc } from "../shared/discovery.js";
 import {
   answerFrame,
   FederationInboxRequestSchema,
@@ -19,7 +17,7 @@ import {
 import { admitStreamBatch } from "./auth.js";
 import { itemId, receiveBatch } from "./federation-inbox.js";
 import { parseJson } from "./http.js";
-import { signEd25519 } from "./native-crypto.js";
+import { signedFor } from "./federation-client.js";
 import type { Env } from "./env.js";
 import type { SigningKey } from "./server.js";
 
@@ -62,19 +60,13 @@ export class FederationStream {
    * only). Throws `peer_unreachable` when the peer cannot be reached.
    */
   static async open(env: Env, doc: DiscoveryDoc, key: SigningKey, signal: AbortSignal): Promise<FederationStream | { refused: number }> {
-    const domain = doc.domain as Domain;
-    const url = `${apiBaseOf(doc, originFor(domain, parseResolverMap(env.EMSG_RESOLVE)))}${STREAM_PATH}`;
-    const headers: Record<string, string> = { "emsg-from": env.EMSG_DOMAIN, "emsg-to": domain };
-    const input = signingInput(
-      { method: "GET", url, headers },
-      { keyId: serverKeyId(env.EMSG_DOMAIN as Domain, key.kid), created: Math.floor(Date.now() / 1000), nonce: randomId16(), components: FEDERATION_COMPONENTS },
-    );
-    Object.assign(headers, input.headers(await signEd25519(key.privateKey, key.publicKey, input.base)), { upgrade: "websocket" });
+    const { url, headers } = await signedFor(env, doc, key, "GET", STREAM_PATH);
+    headers.upgrade = "websocket";
     let res: Response;
     try {
       res = await fetch(url, { headers, redirect: "manual", signal });
     } catch {
-      throw new EmsgError("peer_unreachable", `${domain} cannot be reached.`);
+      throw new EmsgError("peer_unreachable", `${doc.domain} cannot be reached.`);
     }
     const socket = res.webSocket;
     if (res.status !== 101 || !socket) {
