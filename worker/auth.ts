@@ -222,11 +222,6 @@ export async function authenticatePeer(env: Env, request: Request, body: Uint8Ar
 }
 
 /**
- * A federation batch signed by a peer server's key: the peer's domain, and the results already
- * given for the items whose ids `idsOf` reads from the verified body (dedupe, §7), asked of the
- * peer's gate in the call that takes its token and records its nonce.
- */
-/**
  * A batch on a stream `from` opened with a signed request (PROTOCOL §7): a token of the peer's
  * bucket, and the results already given for its item ids, in one call to the peer's gate.
  */
@@ -237,6 +232,11 @@ export async function admitStreamBatch(env: Env, from: Domain, ids: string[]): P
   return admitted.seen;
 }
 
+/**
+ * A federation batch signed by a peer server's key: the peer's domain, and the results already
+ * given for the items whose ids `idsOf` reads from the verified body (dedupe, §7), asked of the
+ * peer's gate in the call that takes its token and records its nonce.
+ */
 export async function authenticatePeerBatch(env: Env, request: Request, body: Uint8Array, idsOf: () => string[]): Promise<{ from: Domain; seen: Record<string, FedResult> }> {
   const msg = messageOf(request, body);
   const parsed = parseSignature(msg);
