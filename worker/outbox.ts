@@ -499,7 +499,6 @@ export class OutboxObject extends DurableObject<Env> {
   }
 }
 
-/** `{"items":[…]}` from the items' JSON, written into `body`. */
 /** A batch's stream frame: room for its number, then the inbox body (a POST sends the body alone). */
 function batchFrame(body: BodyBuffer, items: { json: string }[]): Uint8Array {
   body.clear(BATCH_NUMBER_BYTES);

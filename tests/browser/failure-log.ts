@@ -4,6 +4,13 @@
 import type { BrowserContext, Page } from "playwright-core";
 import { afterEach } from "vitest";
 
+declare module "vitest" {
+  interface TaskMeta {
+    /** What the pages and servers said before the test failed (see printOnFailure). */
+    failureLog?: string;
+  }
+}
+
 const KEPT = 600;
 const lines: string[] = [];
 const watched = new Map<BrowserContext, string>();
@@ -13,6 +20,8 @@ const watched = new Map<BrowserContext, string>();
  */
 const PAGE_TEXT_EACH_END = 1000;
 const PAGE_TIMEOUT_MS = 5000;
+/** The lines of it repeated at the end of the run: the last ones before the failure. */
+const FAILURE_LOG_TAIL = 40;
 // The PWA's files, served as it loads: many lines, none telling.
 const STATIC = /\[(?:wrangler|miniflare):info\] GET \/(assets|icons)\//;
 
@@ -45,6 +54,8 @@ export function printOnFailure(): void {
     if (lines.length > 0) console.error(`What the pages and servers said before "${task.name}" failed (last ${lines.length} lines):\n${lines.join("\n")}`);
     const shown = await Promise.all([...watched].flatMap(([context, name]) => context.pages().map((page, i) => pageText(page, `${name}${i === 0 ? "" : ` ${i + 1}`}`))));
     if (shown.length > 0) console.error(`What the pages showed when "${task.name}" failed:\n${shown.join("\n")}`);
+    // Printed again by the summary reporter after the run's totals, where a CI log's tail shows it.
+    task.meta.failureLog = [...lines.slice(-FAILURE_LOG_TAIL), ...shown].join("\n");
   });
 }
 

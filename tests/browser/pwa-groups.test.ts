@@ -86,9 +86,12 @@ describe("group chats in the PWA", () => {
 
     // Carol has the app in the background: the notification says who wrote, in which group.
     await hideWithNotifications(carol, world.bob);
-    await say(bob.page, "Saturday works");
-    await expect.poll(() => shownNotifications(carol), { timeout: 30_000 }).toContain("bob in Weekend: Saturday works");
-    await showAgain(carol);
+    try {
+      await say(bob.page, "Saturday works");
+      await expect.poll(() => shownNotifications(carol), { timeout: 30_000 }).toContain("bob in Weekend: Saturday works");
+    } finally {
+      await showAgain(carol);
+    }
     await say(bob.page, "I'll bring snacks");
     // Carol answers once she read it: written at once, her message could reach the hub first, and
     // then bob's would be the chat's last line, named again after hers.

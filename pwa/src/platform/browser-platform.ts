@@ -1,6 +1,7 @@
 import { EmsgClient } from "../../../shared/client/client.js";
 import type { Store } from "../../../shared/client/store.js";
 import type { ImportProgress } from "../../../ui/view-models/core-types.js";
+import { logFailure } from "../../../ui/view-models/log-failure.js";
 import type { PlatformPort, VaultMode } from "../../../ui/view-models/platform-port.js";
 import { browserTransport } from "./browser-transport.js";
 import { browserPeers, iceServersFrom } from "./browser-peer.js";
@@ -111,7 +112,7 @@ export class BrowserPlatform implements PlatformPort {
   }
 
   notify(title: string, body: string, tag: string, onClick: () => void): void {
-    void notify(title, body, tag, onClick);
+    void notify(title, body, tag, onClick).catch(logFailure("a message arrived with no system notification"));
   }
 
   saveFile(name: string, text: string): void {
