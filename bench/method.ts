@@ -7,7 +7,10 @@ export const METHOD = `## How these figures are taken
   Node process, so every latency is measured on one clock: from just before a sender hands message
   *i* to its server until the receiver's socket handler sees it. A pass's rate is messages
   delivered divided by the time from the first send to the last delivery. A message not delivered
-  15 s after the last one arrived counts as lost.
+  15 s after the last one arrived counts as lost. That process runs with a 64 MB young generation
+  (\`node --max-semi-space-size=64\`, in \`npm run bench\`): with Node's default its scavenges were 18%
+  of its profile in a federated pass, and the clients' CPU is taken from the same two cores as the
+  servers'. Both servers' clients live in it, so both get the same.
 - **Same workload for both, at the same moments.** Both servers are started and their clients
   logged in before either is measured. In each throughput scenario, each server first gets one
   message per pair (not timed, so server-to-server connections exist) and one untimed pass of the
