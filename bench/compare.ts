@@ -1,8 +1,9 @@
 // The messaging comparison: both servers started side by side, the throughput scenarios with their
-// passes taking turns, then each server's remaining scenarios on its own.
+// passes taking turns and the round trip with its turns taken likewise, then EMSG's remaining
+// scenarios on its own.
 import { type EmsgServers, startEmsg } from "./emsg-half.js";
 import type { BenchResults } from "./figures.js";
-import { type Contender, errorText, interleave, type Scenario } from "./interleave.js";
+import { errorText, interleave, interleaveRoundTrips, type Scenario } from "./interleave.js";
 import type { Plan } from "./plan.js";
 import { PROSODY_INSTALL, prosodyInstalled } from "./prosody.js";
 import { type ProsodyServers, startProsodyServers } from "./prosody-half.js";
@@ -29,7 +30,7 @@ export async function compareMessaging(plan: Plan, log: Log): Promise<Halves> {
     }
     emsg = await startEmsg(plan, log).catch((error: unknown) => void fail("emsg", error));
 
-    const running = new Map<Contender, keyof Halves>();
+    const running = new Map<EmsgServers | ProsodyServers, keyof Halves>();
     if (emsg) running.set(emsg, "emsg");
     if (prosody) running.set(prosody, "prosody");
     for (const scenario of ["federated", "sameDomain"] as const satisfies Scenario[]) {
@@ -43,9 +44,14 @@ export async function compareMessaging(plan: Plan, log: Log): Promise<Halves> {
         }
       }
     }
-    if (prosody && running.has(prosody)) {
-      halves.prosody.figures!.roundTrip = await prosody.roundTrip().catch((error: unknown) => void fail("prosody", error));
-      log(`prosody round trip: ${halves.prosody.figures!.roundTrip?.completed ?? 0}/${plan.roundTrips}`);
+    for (const [contender, outcome] of running.size ? await interleaveRoundTrips([...running.keys()], plan, log) : []) {
+      const half = running.get(contender)!;
+      if (contender === emsg) halves.emsg.figures!.liveRoundTrip = { ...outcome.result, firstBy: { ...emsg.firstBy } };
+      else halves.prosody.figures!.roundTrip = outcome.result;
+      if (outcome.error !== undefined) {
+        fail(half, outcome.error);
+        running.delete(contender);
+      }
     }
     // Prosody stops before EMSG's scale scenarios, which open thousands of sockets.
     await prosody?.stop();

@@ -9,10 +9,10 @@ import { type Mailbox, openMailbox, prepare, type SessionBenchLink, sessionLink 
 import { befriend, openConversation, type Person, register } from "./emsg-people.js";
 import { measureIdleSockets, measureMailboxDrain } from "./emsg-scale.js";
 import type { BenchResults } from "./figures.js";
-import type { Contender, Scenario } from "./interleave.js";
-import { liveEnds, liveRoundTrip } from "./live-links.js";
+import type { Contender, RoundTripper, Scenario } from "./interleave.js";
+import { liveEnds, type LiveRoundTrip, liveRoundTrip } from "./live-links.js";
 import { takeCalls, type WorkloadCalls } from "./object-calls.js";
-import { type LoadOptions, type Pass, runPass, runRoundTrip } from "./load.js";
+import { type LoadOptions, type Pass, roundTripTurn, type RoundTripTurn, runPass, runRoundTrip } from "./load.js";
 import type { Plan } from "./plan.js";
 import { descendantsNamed, listenerOf, portIsFree } from "./processes.js";
 
@@ -83,6 +83,13 @@ interface World {
   mailboxes: Map<Person, Mailbox>;
 }
 
+/** `person`'s mailbox socket, opened when first asked for (the round trips' sender has one only for them). */
+async function mailboxOf(world: World, person: Person): Promise<Mailbox> {
+  let mailbox = world.mailboxes.get(person);
+  if (!mailbox) world.mailboxes.set(person, (mailbox = await openMailbox(person)));
+  return mailbox;
+}
+
 /** Accounts, friendships, 1:1 conversations and the receivers' mailbox sockets of both scenarios. */
 async function setUp(plan: Plan, resolve: string, log: (line: string) => void): Promise<World> {
   const n = plan.pairs;
@@ -99,31 +106,19 @@ async function setUp(plan: Plan, resolve: string, log: (line: string) => void): 
   return { resolve, federatedPairs, localPairs, mailboxes };
 }
 
-/** The round trip, then the EMSG-only scale figures, each into `out` as it finishes. */
+/** The mailbox-copy round trip, then the EMSG-only scale figures, each into `out` as it finishes. */
 async function scaleScenarios(plan: Plan, world: World, ports: readonly [number, number], log: (line: string) => void, out: EmsgFigures): Promise<void> {
   const { mailboxes } = world;
   const reg = (a: string) => register(a, world.resolve);
   const { sender: alice, receiver: bob, conversation } = world.federatedPairs[0]!;
-  mailboxes.set(alice, await openMailbox(alice));
   // Both ends hold a session to the hub (alice's server): bob's socket crosses to the other domain.
   // Each message counts as arrived on its mailbox copy: through federation, then bob's Account object.
-  const there = await sessionLink(alice, mailboxes.get(bob)!, await prepare(alice, conversation, plan.roundTrips, plan.messageBytes));
-  const back = await sessionLink(bob, mailboxes.get(alice)!, await prepare(bob, conversation, plan.roundTrips, plan.messageBytes));
+  const there = await sessionLink(alice, await mailboxOf(world, bob), await prepare(alice, conversation, plan.roundTrips, plan.messageBytes));
+  const back = await sessionLink(bob, await mailboxOf(world, alice), await prepare(bob, conversation, plan.roundTrips, plan.messageBytes));
   const roundTrip = (out.roundTrip = await runRoundTrip(there, back, plan.roundTrips, plan.idleMs));
   there.close();
   back.close();
   log(`emsg round trip (mailbox copies): ${roundTrip.completed}/${roundTrip.rounds}`);
-  // The same, as a device with the conversation open takes it: the first copy, the hub's session push or the mailbox's.
-  const ends = await liveEnds(alice, bob, mailboxes, conversation, plan.roundTrips, plan.messageBytes);
-  const live = await liveRoundTrip(...ends);
-  await takeCalls(world.resolve, DOMAINS);
-  const liveResult = await runRoundTrip(live.there, live.back, plan.roundTrips, plan.idleMs);
-  const calls = await takeCalls(world.resolve, DOMAINS);
-  out.liveRoundTrip = { ...liveResult, firstBy: live.firstBy };
-  (out.objectCalls ??= []).push({ workload: "round trip, sessions open", messages: 2 * liveResult.completed, domains: calls });
-  live.there.close();
-  live.back.close();
-  log(`emsg round trip (first copy): ${liveResult.completed}/${liveResult.rounds}, first by session ${live.firstBy.session}, by mailbox ${live.firstBy.mailbox}`);
   for (const m of mailboxes.values()) m.close();
 
   // A pair of its own, so the drained mailbox holds nothing but the queued messages.
@@ -149,11 +144,16 @@ function stateRoot(): string {
   return existsSync("/dev/shm") ? "/dev/shm" : tmpdir();
 }
 
-/** The two EMSG domains, set up and running: a contender in the throughput scenarios. */
-export interface EmsgServers extends Contender {
+/**
+ * The two EMSG domains, set up and running: a contender in the throughput scenarios and in the
+ * round trip (its first copy, bench/live-links.ts, on the first federated pair).
+ */
+export interface EmsgServers extends Contender, RoundTripper {
   /** A pass, with `clock` told when its timed span starts and ends (bench/pass-timeline.ts). */
   pass(scenario: Scenario, messages: number, clock?: LoadOptions["clock"]): Promise<Pass>;
-  /** The round trip and the EMSG-only scale figures, each into `out` as it finishes. */
+  /** Which copy of each message came first, over every round-trip turn so far. */
+  readonly firstBy: LiveRoundTrip["firstBy"];
+  /** The mailbox-copy round trip and the EMSG-only scale figures, each into `out` as it finishes. */
   rest(out: EmsgFigures): Promise<void>;
   stop(): Promise<void>;
 }
@@ -205,8 +205,32 @@ export async function startEmsg(plan: Plan, log: (line: string) => void, ports: 
       if (messages > 1) counted.set(scenario, { workload: `${scenario === "federated" ? "federated" : "same domain"}, one pass`, messages: pass.delivered, domains });
       return pass;
     };
+    const firstBy = { session: 0, mailbox: 0 };
+    // Each turn opens its ends first; the calls counted are the last turn's trips.
+    const liveTurn = async (rounds: number): Promise<RoundTripTurn> => {
+      const { sender: alice, receiver: bob, conversation } = world.federatedPairs[0]!;
+      const mailboxes = new Map([
+        [alice, await mailboxOf(world, alice)],
+        [bob, await mailboxOf(world, bob)],
+      ]);
+      const live = await liveRoundTrip(...(await liveEnds(alice, bob, mailboxes, conversation, rounds, plan.messageBytes)));
+      try {
+        await takeCalls(world.resolve, DOMAINS);
+        const turn = await roundTripTurn(live.there, live.back, rounds, plan.idleMs);
+        const domains = await takeCalls(world.resolve, DOMAINS);
+        counted.set("round trip", { workload: "round trip, sessions open, one turn", messages: 2 * turn.samples.length, domains });
+        firstBy.session += live.firstBy.session;
+        firstBy.mailbox += live.firstBy.mailbox;
+        return turn;
+      } finally {
+        live.there.close();
+        live.back.close();
+      }
+    };
     return {
       name: "emsg",
+      firstBy,
+      roundTrips: (rounds) => withServerOutput(liveTurn(rounds)),
       pass: (scenario, messages, clock) => withServerOutput(countedPass(scenario, messages, clock)),
       rest: (out) => {
         out.objectCalls = [...counted.values()];

@@ -7,7 +7,7 @@
 import { resolve } from "node:path";
 import { startEmsg, type EmsgServers } from "./emsg-half.js";
 import { interleave, type Contender, type Scenario } from "./interleave.js";
-import type { LoadResult, RoundTripResult } from "./load.js";
+import { type LoadResult, poolRoundTrips, type RoundTripResult } from "./load.js";
 import { FULL, type Plan } from "./plan.js";
 import { cpuMs, descendantsNamed, listenerOf } from "./processes.js";
 import { startProsodyServers } from "./prosody-half.js";
@@ -152,7 +152,7 @@ async function roundTrips(): Promise<void> {
     const contenders: [string, () => Promise<RoundTripResult>][] = [
       ["before first", costedTrip("before first", workerdsOn([19224, 19225]), () => before.trip("first"))],
       ["after first", costedTrip("after first", workerdsOn([19226, 19227]), () => after.trip("first"))],
-      ["prosody", costedTrip("prosody", prosodys, () => prosody.roundTrip())],
+      ["prosody", costedTrip("prosody", prosodys, async () => poolRoundTrips([await prosody.roundTrips(plan.roundTrips)]))],
     ];
     for (let t = 0; t < trips; t++) {
       for (const [name, run] of t % 2 === 0 ? contenders : [...contenders].reverse()) runs[name]!.push(await run());

@@ -3,7 +3,7 @@
 // round trips against Prosody's, and the calls each kind of Durable Object got. EMSG runs on
 // 18951/18952 (inspectors 19951/19952), so it does not meet a full `npm run bench` on 8827/8828.
 import { startEmsg, type EmsgFigures } from "./emsg-half.js";
-import { interleave } from "./interleave.js";
+import { interleave, interleaveRoundTrips } from "./interleave.js";
 import { QUICK, type Plan } from "./plan.js";
 import { startProsodyServers } from "./prosody-half.js";
 import { renderObjectCalls } from "./object-calls.js";
@@ -25,14 +25,14 @@ async function main(): Promise<void> {
     emsg = await startEmsg(plan, log, [18951, 18952], 19951);
     const outcomes = await interleave([emsg, prosody], "federated", plan, log);
     const local = await interleave([emsg, prosody], "sameDomain", plan, log);
-    const prosodyTrip = await prosody.roundTrip();
+    const trips = await interleaveRoundTrips([emsg, prosody], plan, log);
     await prosody.stop();
     prosodyUp = false;
     const out: EmsgFigures = {};
     await emsg.rest(out);
     console.log(`federated: EMSG ${load(outcomes.get(emsg)?.result)}; Prosody ${load(outcomes.get(prosody)?.result)}`);
     console.log(`same domain: EMSG ${load(local.get(emsg)?.result)}; Prosody ${load(local.get(prosody)?.result)}`);
-    console.log(`round trip: EMSG first copy ${trip(out.liveRoundTrip)} (first by session ${out.liveRoundTrip?.firstBy.session}, mailbox ${out.liveRoundTrip?.firstBy.mailbox}); EMSG mailbox copies ${trip(out.roundTrip)}; Prosody ${trip(prosodyTrip)}`);
+    console.log(`round trip: EMSG first copy ${trip(trips.get(emsg)?.result)} (first by session ${emsg.firstBy.session}, mailbox ${emsg.firstBy.mailbox}); EMSG mailbox copies ${trip(out.roundTrip)}; Prosody ${trip(trips.get(prosody)?.result)}`);
     console.log(renderObjectCalls(out.objectCalls ?? []));
   } finally {
     if (prosodyUp) await prosody.stop();

@@ -186,11 +186,18 @@ export interface RoundTripResult {
   latency: LatencySummary | undefined;
 }
 
+/** One turn of round trips: each completed trip's time, ms, in order. */
+export interface RoundTripTurn {
+  rounds: number;
+  samples: number[];
+  elapsedMs: number;
+}
+
 /**
  * One message at a time: `there` carries message i out, the far end answers it over `back`, and the
  * next goes only when the answer arrived. Latency is the full round trip.
  */
-export async function runRoundTrip(there: Link, back: Link, rounds: number, timeoutMs: number): Promise<RoundTripResult> {
+export async function roundTripTurn(there: Link, back: Link, rounds: number, timeoutMs: number): Promise<RoundTripTurn> {
   there.onDelivery((i) => void back.send(i).catch(() => undefined));
   let answered: ((i: number) => void) | undefined;
   back.onDelivery((i) => answered?.(i));
@@ -210,6 +217,17 @@ export async function runRoundTrip(there: Link, back: Link, rounds: number, time
     if (!ok) break;
     samples.push(performance.now() - t0);
   }
-  const elapsed = performance.now() - started;
-  return { rounds, completed: samples.length, roundTripsPerSec: ratePerSecond(samples.length, elapsed), latency: summarize(samples) };
+  return { rounds, samples, elapsedMs: performance.now() - started };
+}
+
+/** One result over turns: latencies of every trip, the rate over the turns' summed time. */
+export function poolRoundTrips(turns: readonly RoundTripTurn[]): RoundTripResult {
+  const samples = turns.flatMap((t) => t.samples);
+  const elapsed = turns.reduce((total, t) => total + t.elapsedMs, 0);
+  return { rounds: turns.reduce((total, t) => total + t.rounds, 0), completed: samples.length, roundTripsPerSec: ratePerSecond(samples.length, elapsed), latency: summarize(samples) };
+}
+
+/** `rounds` round trips in one turn (see roundTripTurn). */
+export async function runRoundTrip(there: Link, back: Link, rounds: number, timeoutMs: number): Promise<RoundTripResult> {
+  return poolRoundTrips([await roundTripTurn(there, back, rounds, timeoutMs)]);
 }

@@ -72,7 +72,7 @@ export function objectCallsSection(workloads: WorkloadCalls[] | undefined): stri
   if (!workloads?.length) return `${title}\n\nNot measured in this run (see above).`;
   return `${title}
 
-Counted by each domain's Worker (\`EMSG_COUNT_CALLS=1\`, worker/call-counts.ts): every RPC call or fetch to an object, and every WebSocket frame an object reads, during the last full pass of each throughput scenario above (opening its senders' sessions included) and during the first-copy round trip. *Busiest object* is the one object of the kind that got the most: a share of 100% means one object saw all of that kind's calls, which is what docs/scale.md models for a domain of 1,000,000 accounts; the Server object should see none in steady traffic but a Worker isolate's once-a-minute refresh of its copy of the server's key.
+Counted by each domain's Worker (\`EMSG_COUNT_CALLS=1\`, worker/call-counts.ts): every RPC call or fetch to an object, and every WebSocket frame an object reads, during the last full pass of each throughput scenario above (opening its senders' sessions included) and during the last turn of the first-copy round trip (its sessions open before the count starts). *Busiest object* is the one object of the kind that got the most: a share of 100% means one object saw all of that kind's calls, which is what docs/scale.md models for a domain of 1,000,000 accounts; the Server object should see none in steady traffic but a Worker isolate's once-a-minute refresh of its copy of the server's key.
 
 ${renderObjectCalls(workloads)}`;
 }

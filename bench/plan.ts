@@ -12,7 +12,9 @@ export interface Plan {
   passes: number;
   /** Approximate size of one message's text in bytes, before encryption. */
   messageBytes: number;
+  /** Timed single-pair round trips per server, in turns taken with the other server's. */
   roundTrips: number;
+  roundTripTurns: number;
   /** Members of the larger MLS group whose setup is timed. */
   groupMembers: number;
   /** MLS encrypt+decrypt pairs timed. */
@@ -38,6 +40,7 @@ export const FULL: Plan = {
   passes: 5,
   messageBytes: 200,
   roundTrips: 200,
+  roundTripTurns: 5,
   groupMembers: 50,
   mlsMessages: 1000,
   idleSockets: 10_000,
@@ -55,6 +58,7 @@ export const MEDIUM: Plan = {
   passes: 3,
   messageBytes: 200,
   roundTrips: 100,
+  roundTripTurns: 5,
   groupMembers: 10,
   mlsMessages: 200,
   idleSockets: 500,
@@ -72,6 +76,7 @@ export const QUICK: Plan = {
   passes: 1,
   messageBytes: 200,
   roundTrips: 20,
+  roundTripTurns: 2,
   groupMembers: 5,
   mlsMessages: 50,
   idleSockets: 50,

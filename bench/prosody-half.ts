@@ -2,8 +2,8 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Contender } from "./interleave.js";
-import { type RoundTripResult, runPass, runRoundTrip } from "./load.js";
+import type { Contender, RoundTripper } from "./interleave.js";
+import { roundTripTurn, runPass } from "./load.js";
 import type { Plan } from "./plan.js";
 import { startProsody } from "./prosody.js";
 import { connectUser, disconnectAll, xmppLink, type XmppUser } from "./xmpp-load.js";
@@ -18,11 +18,9 @@ async function connectMany(connect: (name: string) => Promise<XmppUser>, names: 
   return users;
 }
 
-/** Prosody's two hosts with every user logged in: a contender in the throughput scenarios. */
-export interface ProsodyServers extends Contender {
+/** Prosody's two hosts with every user logged in: a contender in the throughput scenarios and the round trip across hosts. */
+export interface ProsodyServers extends Contender, RoundTripper {
   version: string;
-  /** The single-pair round trip across hosts. */
-  roundTrip(): Promise<RoundTripResult>;
   stop(): Promise<void>;
 }
 
@@ -57,9 +55,9 @@ export async function startProsodyServers(plan: Plan, log: (line: string) => voi
         // @xmpp/client's send resolves once the stanza is written: the socket is the only back-pressure.
         return runPass(links, { messages, window: 1, idleMs: plan.idleMs, deadlineMs: plan.deadlineMs });
       },
-      roundTrip: () => {
+      roundTrips: (rounds) => {
         const [alice, bob] = [fromA[0]!, toB[0]!];
-        return runRoundTrip(xmppLink(alice, bob, plan.roundTrips, plan.messageBytes), xmppLink(bob, alice, plan.roundTrips, plan.messageBytes), plan.roundTrips, plan.idleMs);
+        return roundTripTurn(xmppLink(alice, bob, rounds, plan.messageBytes), xmppLink(bob, alice, rounds, plan.messageBytes), rounds, plan.idleMs);
       },
       stop,
     };

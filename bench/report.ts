@@ -132,7 +132,7 @@ function messagingSections(results: BenchResults): string[] {
   return [
     `## Federated: sender and receiver on two different domains\n\n${load}; every message crosses from one server to the other. ${timing}.\n\n${table(loadRows(e.federated, p.federated, plan.passes))}${passesLine(e.federated, p.federated)}`,
     `## Same domain: sender and receiver on one server\n\n${load}. ${timing}.\n\n${table(loadRows(e.sameDomain, p.sameDomain, plan.passes))}${passesLine(e.sameDomain, p.sameDomain)}`,
-    `## Single pair, round trip across domains\n\n${plan.roundTrips} messages one at a time; the receiver answers each and the next leaves when the answer is back. ${LIVE_ROUND_TRIP}${firstCopies(results)}\n\n${table([...roundTripRows(results.emsg.figures?.liveRoundTrip, p.roundTrip, "first copy"), ...roundTripRows(e.roundTrip, p.roundTrip, "mailbox copy")])}`,
+    `## Single pair, round trip across domains\n\n${plan.roundTrips} messages one at a time; the receiver answers each and the next leaves when the answer is back. Both servers take turns of ${Math.ceil(plan.roundTrips / plan.roundTripTurns)} trips, ${plan.roundTripTurns} each after an untimed one, the order reversed every round, as the throughput passes do; the figures are over every timed trip, except the mailbox copy's, whose ${plan.roundTrips} trips run in one go after Prosody stopped. ${LIVE_ROUND_TRIP}${firstCopies(results)}\n\n${table([...roundTripRows(results.emsg.figures?.liveRoundTrip, p.roundTrip, "first copy"), ...roundTripRows(e.roundTrip, p.roundTrip, "mailbox copy")])}`,
   ];
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { type Contender, interleave } from "../../bench/interleave.js";
+import { type Contender, interleave, interleaveRoundTrips, type RoundTripper } from "../../bench/interleave.js";
 import { type Link, type Pass, pool, runPass, runRoundTrip } from "../../bench/load.js";
 import { QUICK } from "../../bench/plan.js";
 
@@ -105,5 +105,44 @@ describe("passes of a scenario", () => {
     expect(outcomes.get(silent)).toMatchObject({ error: "sameDomain: lost 1 of 1 messages", result: { lost: 1, passMsgsPerSec: [] } });
     expect(outcomes.get(steady)).toMatchObject({ result: { passMsgsPerSec: [700, 700], lost: 0 } });
     expect(outcomes.get(steady)!.error).toBeUndefined();
+  });
+});
+
+describe("round trips of two servers", () => {
+  /** A server whose every trip takes `ms`; its turn number `broken` (from 1) answers only its first trip. */
+  const tripper = (name: string, ms: number, calls: string[], broken?: number): RoundTripper => {
+    let turns = 0;
+    return {
+      name,
+      roundTrips: async (rounds) => {
+        calls.push(`${name}:${rounds}`);
+        const samples = Array.from({ length: ++turns === broken ? 1 : rounds }, () => ms);
+        return { rounds, samples, elapsedMs: samples.length * ms };
+      },
+    };
+  };
+
+  it("take turns after each one's untimed turn, reversing the order each round, and pool only the timed trips", async () => {
+    const calls: string[] = [];
+    const [a, b] = [tripper("a", 2, calls), tripper("b", 1, calls)];
+    const outcomes = await interleaveRoundTrips([a, b], { ...QUICK, roundTrips: 9, roundTripTurns: 3 }, () => {});
+    expect(calls).toEqual(["a:3", "b:3", "a:3", "b:3", "b:3", "a:3", "a:3", "b:3"]);
+    expect(outcomes.get(a)).toEqual({ result: { rounds: 9, completed: 9, roundTripsPerSec: 500, latency: expect.objectContaining({ count: 9, p50: 2 }) } });
+    expect(outcomes.get(b)!.result).toMatchObject({ completed: 9, roundTripsPerSec: 1000, latency: { p50: 1 } });
+  });
+
+  it("stop a server at a trip never answered, its turns not run counting as not completed, while the other goes on", async () => {
+    const calls: string[] = [];
+    const [stalled, steady] = [tripper("stalled", 1, calls, 2), tripper("steady", 1, calls)];
+    const outcomes = await interleaveRoundTrips([stalled, steady], { ...QUICK, roundTrips: 8, roundTripTurns: 4 }, () => {});
+    expect(calls).toEqual(["stalled:2", "steady:2", "stalled:2", "steady:2", "steady:2", "steady:2", "steady:2"]);
+    expect(outcomes.get(stalled)!.result).toMatchObject({ rounds: 8, completed: 1 });
+    expect(outcomes.get(steady)!.result).toMatchObject({ rounds: 8, completed: 8 });
+  });
+
+  it("stop a server whose turn throws, with the error", async () => {
+    const failing: RoundTripper = { name: "failing", roundTrips: async () => Promise.reject(new Error("session refused")) };
+    const outcomes = await interleaveRoundTrips([failing], { ...QUICK, roundTrips: 4, roundTripTurns: 2 }, () => {});
+    expect(outcomes.get(failing)).toMatchObject({ error: "round trip: session refused", result: { rounds: 4, completed: 0 } });
   });
 });
