@@ -63,7 +63,7 @@ export const LIVE_ROUND_TRIP =
 /** Which copy came first in the first-copy round trip, as a sentence. */
 export function firstCopies(results: BenchResults): string {
   const live = results.emsg.figures?.liveRoundTrip;
-  return live ? ` In this run ${live.firstBy.session} messages came first by the session, ${live.firstBy.mailbox} by the mailbox.` : "";
+  return live ? ` In this run's turns (the untimed one too) ${live.firstBy.session} messages came first by the session, ${live.firstBy.mailbox} by the mailbox.` : "";
 }
 
 /** BENCHMARKS.md's section of calls per object kind, checked against docs/scale.md. */

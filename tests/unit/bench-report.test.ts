@@ -85,7 +85,7 @@ describe("BENCHMARKS.md", () => {
     expect(rowOf(text, "## Single pair", "round trip p50, ms, EMSG first copy")).toBe("| round trip p50, ms, EMSG first copy (lower is better) | 2.00 | 1.00 | 2.00× |");
     expect(rowOf(text, "## Single pair", "round trip p50, ms, EMSG mailbox copy")).toBe("| round trip p50, ms, EMSG mailbox copy (lower is better) | 9.00 | 1.00 | 9.00× |");
     expect(rowOf(text, "## Single pair", "round trips not completed, EMSG first copy")).toBe("| round trips not completed, EMSG first copy (lower is better) | 1 | 0 | — |");
-    expect(text).toContain("In this run 4 messages came first by the session, 0 by the mailbox.");
+    expect(text).toContain("In this run's turns (the untimed one too) 4 messages came first by the session, 0 by the mailbox.");
   });
 
   it("lists the calls each kind of Durable Object got per workload, with the busiest object's share", () => {
