@@ -31,9 +31,10 @@ const WARM_PASSES = 2;
 
 /**
  * Per contender: one message per pair (so connections and caches exist), then WARM_PASSES full
- * passes, all untimed; the first full one is reported as the first pass after start. Then `plan.passes` timed rounds in which each contender runs one pass, the order
- * reversed every round so neither always goes first. A contender whose pass throws, or whose
- * greeting does not arrive, runs no more passes of the scenario; the others go on.
+ * passes, all untimed; the first full one is reported as the first pass after start. Then
+ * `plan.passes` timed rounds in which each contender runs one pass, the order reversed every round
+ * so neither always goes first. A contender whose pass throws, or whose greeting does not arrive,
+ * runs no more passes of the scenario; the others go on.
  */
 export async function interleave<C extends Contender>(contenders: readonly C[], scenario: Scenario, plan: Plan, log: (line: string) => void): Promise<Map<C, ScenarioOutcome>> {
   const passes = new Map<C, ScenarioPasses>(contenders.map((c) => [c, { untimed: [], first: undefined, timed: [] }]));
