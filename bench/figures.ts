@@ -32,6 +32,8 @@ export interface MlsFigures {
   groupJoinCpuMs: number;
   /** The same two CPU figures in the process's untimed first round, its code not yet compiled by the engine. */
   firstRound: { encryptDecryptPerCpuSec: number; groupJoinCpuMs: number };
+  /** The two CPU figures of each timed round, in order; every figure above is the median of these rounds. */
+  timedRounds: { encryptDecryptPerCpuSec: number[]; groupJoinCpuMs: number[] };
 }
 
 export interface IdleSocketFigures {
