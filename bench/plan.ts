@@ -12,8 +12,9 @@ export interface Plan {
   passes: number;
   /** Approximate size of one message's text in bytes, before encryption. */
   messageBytes: number;
-  /** Timed single-pair round trips per server, in turns taken with the other server's. */
+  /** Timed single-pair round trips per server. */
   roundTrips: number;
+  /** Turns those round trips are split into, taken in alternation with the other server's (bench/interleave.ts). */
   roundTripTurns: number;
   /** Members of the larger MLS group whose setup is timed. */
   groupMembers: number;
