@@ -2,7 +2,7 @@
 // a full run then tells which side stalled (a warning of the client core, a server's error) instead
 // of only the locator that timed out. What each open page shows is printed then too.
 import type { BrowserContext, Page } from "playwright-core";
-import { afterEach } from "vitest";
+import { afterEach, beforeAll } from "vitest";
 
 declare module "vitest" {
   interface TaskMeta {
@@ -49,6 +49,10 @@ export function watchContext(context: BrowserContext, name: string): void {
 
 // Registered by the browser project's setup file, so every browser test file has it.
 export function printOnFailure(): void {
+  // The project's files share this module (no isolation): a failure shows only its own file's lines.
+  beforeAll(() => {
+    lines.length = 0;
+  });
   afterEach(async ({ task }) => {
     if (task.result?.state !== "fail") return;
     if (lines.length > 0) console.error(`What the pages and servers said before "${task.name}" failed (last ${lines.length} lines):\n${lines.join("\n")}`);
