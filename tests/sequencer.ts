@@ -3,7 +3,7 @@ import { BaseSequencer, type TestSpecification } from "vitest/node";
 
 // Longest files first, so that the two lanes end together: a browser file takes ~30 s, an e2e
 // file ~14 s, a worker or unit file one or two. File size breaks ties, as vitest's own does.
-const weight: Record<string, number> = { browser: 0, e2e: 1, worker: 2, unit: 3 };
+const weight: Record<string, number> = { browser: 0, e2e: 1, worker: 2, unit: 3, "unit-host-crypto": 3 };
 
 export default class LongestFirst extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
