@@ -7,7 +7,7 @@ import LongestFirst from "./tests/sequencer";
 // whole process, which no hook can take back: such files run isolated, so every other file runs the
 // pure-JS code whatever the order.
 const unitDir = new URL("./tests/unit/", import.meta.url);
-const hostCryptoFiles = readdirSync(unitDir)
+const hostCryptoFiles = readdirSync(unitDir, { recursive: true, encoding: "utf8" })
   .filter((name) => name.endsWith(".test.ts") && /\buse(Host\w+|NodeCrypto)\(/.test(readFileSync(new URL(name, unitDir), "utf8")))
   .map((name) => `tests/unit/${name}`);
 
