@@ -22,16 +22,8 @@ export interface ScenarioOutcome {
 export const errorText = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 /**
- * Full passes each contender runs untimed before the timed ones. With one, EMSG's first timed
- * federated pass was still its slowest in two full runs (15,440 against 16,966–21,480 msgs/s;
- * 13,558 against 17,743–21,708): workerd's JIT had not yet optimized the code a pass runs only a
- * few hundred times (its per-batch paths), as it has in a server that has been running.
- */
-const WARM_PASSES = 2;
-
-/**
- * Per contender: one message per pair (so connections and caches exist), then WARM_PASSES full
- * passes, all untimed; the first full one is reported as the first pass after start. Then
+ * Per contender: one message per pair (so connections and caches exist), then `plan.warmPasses`
+ * full passes (see Plan), all untimed; the first full one is reported as the first pass after start. Then
  * `plan.passes` timed rounds in which each contender runs one pass, the order reversed every round
  * so neither always goes first. A contender whose pass throws, or whose greeting does not arrive,
  * runs no more passes of the scenario; the others go on.
@@ -54,7 +46,7 @@ export async function interleave<C extends Contender>(contenders: readonly C[], 
   };
   for (const c of contenders) {
     await run(c, 1, (p, r) => r.untimed.push(p));
-    for (let warm = 0; warm < WARM_PASSES; warm++) {
+    for (let warm = 0; warm < plan.warmPasses; warm++) {
       await run(c, plan.messages, (p, r) => {
         r.untimed.push(p);
         r.first ??= p;

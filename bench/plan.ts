@@ -8,8 +8,13 @@ export interface Plan {
   pairs: number;
   /** Messages each sender sends. */
   messages: number;
-  /** Timed passes of each throughput scenario per server, after an untimed first one. */
+  /** Timed passes of each throughput scenario per server, after its untimed ones. */
   passes: number;
+  /**
+   * Untimed full passes of each throughput scenario per server before its timed ones (after one
+   * message per pair), so both are measured warm, as servers that have been running are.
+   */
+  warmPasses: number;
   /** Approximate size of one message's text in bytes, before encryption. */
   messageBytes: number;
   /** Timed single-pair round trips per server. */
@@ -39,6 +44,11 @@ export const FULL: Plan = {
   // (Prosody's median of three moved from 10,843 to 7,449 msgs/s between two runs five minutes
   // apart): the median of five is steadier, for ~20 s more.
   passes: 5,
+  // A domain's workerd thread still got cheaper a message until about its eighth full pass
+  // (pass-timeline.ts, 12 and 16 passes in a row: federated 34 → ~25 µs on the sending thread,
+  // same domain 41 → ~25), its JIT optimizing what a pass runs only a few hundred times (the
+  // per-batch paths); with two, the timed passes fell in that climb. Prosody gets as many.
+  warmPasses: 8,
   messageBytes: 200,
   roundTrips: 200,
   roundTripTurns: 5,
@@ -57,6 +67,7 @@ export const MEDIUM: Plan = {
   pairs: 10,
   messages: 200,
   passes: 3,
+  warmPasses: 2,
   messageBytes: 200,
   roundTrips: 100,
   roundTripTurns: 5,
@@ -75,6 +86,7 @@ export const QUICK: Plan = {
   pairs: 2,
   messages: 20,
   passes: 1,
+  warmPasses: 2,
   messageBytes: 200,
   roundTrips: 20,
   roundTripTurns: 2,

@@ -128,7 +128,7 @@ function messagingSections(results: BenchResults): string[] {
   const p: MessagingFigures = results.prosody.figures ?? {};
   const load = `${plan.pairs} sender → receiver pairs at once, ${plan.messages} messages of ~${plan.messageBytes} bytes each; an EMSG sender keeps up to ${SESSION_WINDOW} submissions unanswered on its session, as the client core does when it flushes its queue, an XMPP client writes each stanza without waiting`;
   const passes = plan.passes === 1 ? "one timed pass" : `${plan.passes} timed passes`;
-  const timing = `Each server runs two untimed passes (the first after start, then one more while its JIT warms), then ${passes}, EMSG's and Prosody's taking turns; latencies are over every message of the timed passes, losses over every pass`;
+  const timing = `Each server runs ${plan.warmPasses} untimed passes (the first after start, then more while its JIT warms), then ${passes}, EMSG's and Prosody's taking turns; latencies are over every message of the timed passes, losses over every pass`;
   return [
     `## Federated: sender and receiver on two different domains\n\n${load}; every message crosses from one server to the other. ${timing}.\n\n${table(loadRows(e.federated, p.federated, plan.passes))}${passesLine(e.federated, p.federated)}`,
     `## Same domain: sender and receiver on one server\n\n${load}. ${timing}.\n\n${table(loadRows(e.sameDomain, p.sameDomain, plan.passes))}${passesLine(e.sameDomain, p.sameDomain)}`,
