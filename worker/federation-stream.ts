@@ -5,6 +5,7 @@ import {
   answerFrame,
   FederationInboxRequestSchema,
   MAX_BATCH_NUMBER,
+  MAX_STREAM_BATCHES_APPLYING,
   MAX_STREAM_FRAME_BYTES,
   readAnswerFrame,
   readBatchFrame,
@@ -140,6 +141,14 @@ export class FederationStream {
  * signature: a token of the peer's bucket, dedupe, each item applied and answered.
  */
 export function acceptStream(env: Env, from: Domain): Response {
+  return new Response(null, { status: 101, webSocket: streamSocket((body) => takeBatch(env, from, body)) });
+}
+
+/**
+ * The client end of a stream whose batch bodies `apply` takes, at most MAX_STREAM_BATCHES_APPLYING
+ * at a time: one beyond them is answered 429 without being read.
+ */
+export function streamSocket(apply: (body: Uint8Array) => Promise<StreamAnswer>): WebSocket {
   const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
   server.accept();
   server.binaryType = "arraybuffer";
@@ -150,24 +159,35 @@ export function acceptStream(env: Env, from: Domain): Response {
       // Closed already.
     }
   };
+  const answer = (n: number, { status, text }: StreamAnswer) => {
+    try {
+      server.send(answerFrame(n, status, text));
+    } catch {
+      // The peer closed: it sends the batch again, and the dedupe answers what was applied.
+    }
+  };
   const tooOld = setTimeout(() => refuse(STREAM_CLOSE.tooOld, "This stream is too old: open another."), STREAM_MAX_AGE_MS);
   server.addEventListener("close", () => {
     clearTimeout(tooOld);
     refuse(1000, "done");
   });
+  let applying = 0;
   server.addEventListener("message", (event) => {
     const frame = typeof event.data === "string" ? null : readBatchFrame(event.data);
     if (!frame) return refuse(STREAM_CLOSE.unsupported, "A batch is a binary frame that starts with its number.");
-    void takeBatch(env, from, frame.body).then(({ status, text }) => {
-      try {
-        server.send(answerFrame(frame.n, status, text));
-      } catch {
-        // The peer closed: it sends the batch again, and the dedupe answers what was applied.
-      }
-    });
+    if (applying >= MAX_STREAM_BATCHES_APPLYING) return answer(frame.n, TOO_MANY);
+    applying++;
+    void apply(frame.body)
+      .then((result) => answer(frame.n, result))
+      .finally(() => applying--);
   });
-  return new Response(null, { status: 101, webSocket: client });
+  return client;
 }
+
+const TOO_MANY: StreamAnswer = {
+  status: 429,
+  text: JSON.stringify(new EmsgError("rate_limited", `At most ${MAX_STREAM_BATCHES_APPLYING} batches of a stream are applied at once: send this one again once one is answered.`).toJSON()),
+};
 
 async function takeBatch(env: Env, from: Domain, body: Uint8Array): Promise<StreamAnswer> {
   try {

@@ -25,6 +25,14 @@ export const STREAM_REUSE_MS = 5 * 60_000;
 /** A receiver closes a stream this long after it opened (a sender replaces it well before). */
 export const STREAM_MAX_AGE_MS = 10 * 60_000;
 
+/**
+ * Batches of one stream a receiver applies at once. Frames cost the sender nothing to send, so
+ * without a bound a peer could have a receiver hold and parse any number of 1 MiB batches at a
+ * time; one that comes while this many are unanswered is answered 429 unread. A sender keeps
+ * fewer in flight (the reference keeps at most three a stream).
+ */
+export const MAX_STREAM_BATCHES_APPLYING = 8;
+
 /** Close codes a receiver gives a sender that broke the framing. */
 export const STREAM_CLOSE = { unsupported: 1003, tooLarge: 1009, tooOld: 4000 } as const;
 

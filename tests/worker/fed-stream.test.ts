@@ -5,7 +5,8 @@ import { generateKeyPair } from "../../shared/identity.js";
 import { randomId16 } from "../../shared/ids.js";
 import { FEDERATION_COMPONENTS, serverKeyId, signMessage } from "../../shared/http-signature.js";
 import { DEFAULT_LIMITS } from "../../shared/discovery.js";
-import { BATCH_NUMBER_BYTES, readAnswerFrame, STREAM_PATH, writeBatchNumber, type FedItem, type MailItem } from "../../shared/wire/index.js";
+import { BATCH_NUMBER_BYTES, MAX_STREAM_BATCHES_APPLYING, readAnswerFrame, STREAM_PATH, writeBatchNumber, type FedItem, type MailItem } from "../../shared/wire/index.js";
+import { streamSocket, type StreamAnswer } from "../../worker/federation-stream.js";
 import { API, DOMAIN, PEER, call, errorOf, friendRequest, newDevice, registered, trustedPeer, type Device, type Peer } from "./harness.js";
 
 // Federation streams (PROTOCOL §7): a peer opens a WebSocket with a signed GET and sends inbox
@@ -124,6 +125,34 @@ describe("federation stream", () => {
     stream.ws.send(frameOf(1, { items: [item] }));
     expect(await answerTo(stream, 1)).toMatchObject({ status: 429, body: { error: "rate_limited" } });
     expect(await mail(bob)).toEqual([]);
+  });
+
+  it("applies at most MAX_STREAM_BATCHES_APPLYING of a stream's batches at once: one beyond them is answered 429 unread, and taken again once one is answered", async () => {
+    const read: number[] = [];
+    const held = new Map<number, (answer: StreamAnswer) => void>();
+    const client = streamSocket((body) => {
+      const { n } = JSON.parse(new TextDecoder().decode(body)) as { n: number };
+      read.push(n);
+      return new Promise((resolve) => held.set(n, resolve));
+    });
+    client.accept();
+    const answers: Stream["answers"] = [];
+    client.addEventListener("message", (e) => {
+      const frame = readAnswerFrame(e.data as string)!;
+      answers.push({ n: frame.n, status: frame.status, body: JSON.parse(frame.json) });
+    });
+    const stream: Stream = { ws: client, answers, closed: new Promise(() => {}) };
+    const limit = MAX_STREAM_BATCHES_APPLYING;
+    for (let n = 1; n <= limit + 2; n++) client.send(frameOf(n, { items: [], n }));
+    for (const n of [limit + 1, limit + 2]) expect(await answerTo(stream, n)).toMatchObject({ status: 429, body: { error: "rate_limited" } });
+    expect(read).toEqual(Array.from({ length: limit }, (_, i) => i + 1));
+    held.get(1)!({ status: 200, text: '{"results":[]}' });
+    expect(await answerTo(stream, 1)).toEqual({ n: 1, status: 200, body: { results: [] } });
+    client.send(frameOf(limit + 1, { items: [], n: limit + 1 }));
+    for (let i = 0; i < 100 && !held.has(limit + 1); i++) await new Promise((r) => setTimeout(r, 10));
+    expect(read).toEqual(Array.from({ length: limit + 1 }, (_, i) => i + 1));
+    expect(answers.filter((a) => a.n === limit + 1)).toHaveLength(1);
+    client.close(1000, "done");
   });
 
   it("closes a stream that sends a text frame or a frame too short for its number", async () => {
