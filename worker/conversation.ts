@@ -46,6 +46,13 @@ const FANNED_WRITE_MS = 1000;
 /** Entries kept in memory for the fan-out at most. */
 const FAN_MEMORY = 2000;
 /**
+ * Bytes of a session's submission frames taken and not yet answered, at most (PROTOCOL §10): past
+ * it, a frame's submissions are refused `rate_limited`. While the hub holds its acks (FAN_BACKLOG)
+ * whatever comes meanwhile waits in memory, and a member could otherwise send frames without end
+ * then. A client keeps 64 submissions unanswered, tens of KB, or one large commit.
+ */
+const SESSION_UNANSWERED_BYTES = 4 * 1024 * 1024;
+/**
  * How long the local lane keeps pace with a round in flight to other domains (see keepPace): a
  * peer that answers within it sees the hub's local and remote work of a round in one burst, as
  * before the lanes; one slower, or down, holds local members back by this much at most.
@@ -232,6 +239,8 @@ export class ConversationObject extends DurableObject<Env> {
   private soleDevices = new Map<Address, { deviceId: string; epoch: number }>();
   /** What sole devices said over their sessions they stored (`got`, PROTOCOL §10): their accounts' copies are spared. */
   private readonly stored = new StoredCopies();
+  /** Each session's bytes of submission frames taken and not yet answered (see SESSION_UNANSWERED_BYTES). */
+  private readonly unanswered = new WeakMap<WebSocket, number>();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -1056,6 +1065,14 @@ export class ConversationObject extends DurableObject<Env> {
       // fan-out to mailboxes follows in the background. Not awaited, so the socket's next frames
       // are read meanwhile and join the same round. One frame's submissions share a round.
       const { submits, tag, batched } = frame;
+      const bytes = typeof message === "string" ? message.length : message.byteLength;
+      const held = this.unanswered.get(ws) ?? 0;
+      if (held + bytes > SESSION_UNANSWERED_BYTES) {
+        const busy = "Too many of this session's submissions wait for an answer: send these again once some are answered.";
+        for (const { id } of submits) this.sessions.reply(ws, { t: "error", error: "rate_limited", message: busy, id });
+        return;
+      }
+      this.unanswered.set(ws, held + bytes);
       const now = Date.now();
       const conversation = this.meta().ref as ConversationRef;
       // A session's frames come straight here, so their framing is checked here (a few µs each).
@@ -1065,6 +1082,7 @@ export class ConversationObject extends DurableObject<Env> {
         return this.take({ from: tag.address, deviceId: tag.deviceId, evidence: tag.proof && { authorTicket: tag.proof }, submit: framed.value, now, fromPeer: false });
       });
       void Promise.all(taken).then((results) => {
+        this.unanswered.set(ws, (this.unanswered.get(ws) ?? bytes) - bytes);
         const acks: { id: string; seq: number }[] = [];
         results.forEach((result, i) => {
           const id = submits[i]!.id;
