@@ -2,8 +2,8 @@ import { describe, expect, it } from "vitest";
 import { env, runInDurableObject } from "cloudflare:test";
 import { randomId16 } from "../../shared/ids.js";
 import type { SessionServerFrame } from "../../shared/wire/index.js";
-import { befriend, call, registered } from "./harness.js";
-import { hubState, sessionOf } from "./hub-groups.js";
+import { befriend, registered } from "./harness.js";
+import { conversation as conversationOf, hubState, sessionOf } from "./hub-groups.js";
 import { TestGroup } from "./mls.js";
 
 /*
@@ -31,8 +31,7 @@ describe("a session's unanswered submissions", () => {
     const alice = await registered("sfa");
     const bob = await registered("sfb");
     await befriend(alice, bob);
-    const res = await call(alice, "POST", "/conversations", { id: randomId16(), members: [bob.address] });
-    const { conversation } = (await res.json()) as { conversation: string };
+    const conversation = await conversationOf(alice, [bob]);
     // A message of ~77,000 characters: 4 MiB holds 54 frames of one.
     const mls = await (await TestGroup.of(alice, conversation)).message("x".repeat(58_000));
     const a = await sessionOf(alice, conversation);
