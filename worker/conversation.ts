@@ -52,6 +52,8 @@ const FAN_MEMORY = 2000;
  * then. A client keeps 64 submissions unanswered, tens of KB, or one large commit.
  */
 const SESSION_UNANSWERED_BYTES = 4 * 1024 * 1024;
+/** The same for all of a hub's sessions together: a member may open many sessions, one ticket each. */
+const HUB_UNANSWERED_BYTES = 16 * 1024 * 1024;
 /**
  * How long the local lane keeps pace with a round in flight to other domains (see keepPace): a
  * peer that answers within it sees the hub's local and remote work of a round in one burst, as
@@ -239,8 +241,9 @@ export class ConversationObject extends DurableObject<Env> {
   private soleDevices = new Map<Address, { deviceId: string; epoch: number }>();
   /** What sole devices said over their sessions they stored (`got`, PROTOCOL §10): their accounts' copies are spared. */
   private readonly stored = new StoredCopies();
-  /** Each session's bytes of submission frames taken and not yet answered (see SESSION_UNANSWERED_BYTES). */
+  /** Each session's bytes of submission frames taken and not yet answered (see SESSION_UNANSWERED_BYTES), and all sessions' together. */
   private readonly unanswered = new WeakMap<WebSocket, number>();
+  private unansweredTotal = 0;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -1067,12 +1070,13 @@ export class ConversationObject extends DurableObject<Env> {
       const { submits, tag, batched } = frame;
       const bytes = typeof message === "string" ? message.length : message.byteLength;
       const held = this.unanswered.get(ws) ?? 0;
-      if (held + bytes > SESSION_UNANSWERED_BYTES) {
+      if (held + bytes > SESSION_UNANSWERED_BYTES || this.unansweredTotal + bytes > HUB_UNANSWERED_BYTES) {
         const busy = "Too many of this session's submissions wait for an answer: send these again once some are answered.";
         for (const { id } of submits) this.sessions.reply(ws, { t: "error", error: "rate_limited", message: busy, id });
         return;
       }
       this.unanswered.set(ws, held + bytes);
+      this.unansweredTotal += bytes;
       const now = Date.now();
       const conversation = this.meta().ref as ConversationRef;
       // A session's frames come straight here, so their framing is checked here (a few µs each).
@@ -1083,6 +1087,7 @@ export class ConversationObject extends DurableObject<Env> {
       });
       void Promise.all(taken).then((results) => {
         this.unanswered.set(ws, (this.unanswered.get(ws) ?? bytes) - bytes);
+        this.unansweredTotal -= bytes;
         const acks: { id: string; seq: number }[] = [];
         results.forEach((result, i) => {
           const id = submits[i]!.id;

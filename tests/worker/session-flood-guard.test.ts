@@ -10,14 +10,17 @@ import { TestGroup } from "./mls.js";
  * A session's frames wait in the hub's memory while it holds its acks (PROTOCOL §10): a member
  * sending frames without end then must not make the hub hold them all. Past 4 MiB of a session's
  * frames unanswered, a frame's submissions are refused `rate_limited`, each by its id, and none of
- * them is ordered; the session is taken again once its earlier frames are answered.
+ * them is ordered; the session is taken again once its earlier frames are answered. Past 16 MiB
+ * of all sessions' frames together (a member may open many), any session's frame is refused.
  */
 
 const application = (id: string, mls: string) => ({ id, epoch: 0, kind: "application", mls });
 
+const hubOf = (conversation: string) => env.CONVERSATION.get(env.CONVERSATION.idFromName(conversation));
+
 /** Makes the hub hold its acks from now on: its fan-out never ends, and more entries wait for it than it takes. */
 async function holdAcks(conversation: string): Promise<void> {
-  await runInDurableObject(env.CONVERSATION.get(env.CONVERSATION.idFromName(conversation)), (instance) => {
+  await runInDurableObject(hubOf(conversation), (instance) => {
     const hub = instance as unknown as { fanning: Promise<void> | null; toFan: unknown[]; lanes: Record<"local" | "remote", { running: boolean; run?: Promise<void> }> };
     const never = new Promise<void>(() => {});
     for (const lane of ["local", "remote"] as const) hub.lanes[lane] = { running: true, run: never };
@@ -66,4 +69,32 @@ describe("a session's unanswered submissions", () => {
     expect(await a.next()).toEqual({ t: "ack", id: again, seq: acked.length + 2 });
     a.ws.close(1000, "bye");
   }, 60_000);
+
+  it("past 16 MiB of all sessions' frames waiting, a frame is refused even on a session of its own well under 4 MiB", async () => {
+    const alice = await registered("sga");
+    const bob = await registered("sgb");
+    await befriend(alice, bob);
+    const conversation = await conversationOf(alice, [bob]);
+    const mls = await (await TestGroup.of(alice, conversation)).message();
+    const a = await sessionOf(alice, conversation);
+    const frameOf = (id: string) => JSON.stringify({ t: "submit", submit: application(id, mls) });
+    const size = frameOf(randomId16()).length;
+    // Other sessions' frames waiting, as many bytes as asked: 16 MiB can take a frame of `room` bytes more.
+    const othersWaiting = (room: number) =>
+      runInDurableObject(hubOf(conversation), (instance) => {
+        (instance as unknown as { unansweredTotal: number }).unansweredTotal = 16 * 1024 * 1024 - room;
+      });
+    const refused = randomId16();
+    await othersWaiting(size - 1);
+    a.ws.send(frameOf(refused));
+    expect(await a.next()).toMatchObject({ t: "error", error: "rate_limited", id: refused });
+    const taken = randomId16();
+    await othersWaiting(size);
+    a.ws.send(frameOf(taken));
+    expect(await a.next()).toEqual({ t: "ack", id: taken, seq: 1 });
+    // Answered, its bytes are no longer counted: what the others had waiting is all that is left.
+    expect(await runInDurableObject(hubOf(conversation), (instance) => (instance as unknown as { unansweredTotal: number }).unansweredTotal)).toBe(16 * 1024 * 1024 - size);
+    expect((await hubState(alice, conversation)).lastSeq).toBe(1);
+    a.ws.close(1000, "bye");
+  });
 });
