@@ -16,6 +16,14 @@ import { TestGroup } from "./mls.js";
 
 const application = (id: string, mls: string) => ({ id, epoch: 0, kind: "application", mls });
 
+/** Alice and Bob, friends, and the conversation Alice made with Bob. */
+async function friendsTalking(prefix: string) {
+  const alice = await registered(`${prefix}a`);
+  const bob = await registered(`${prefix}b`);
+  await befriend(alice, bob);
+  return { alice, conversation: await conversationOf(alice, [bob]) };
+}
+
 const hubOf = (conversation: string) => env.CONVERSATION.get(env.CONVERSATION.idFromName(conversation));
 
 /** Makes the hub hold its acks from now on: its fan-out never ends, and more entries wait for it than it takes. */
@@ -31,10 +39,7 @@ async function holdAcks(conversation: string): Promise<void> {
 
 describe("a session's unanswered submissions", () => {
   it("past 4 MiB of a session's frames waiting for the hub's answer, a frame's submissions are refused rate_limited by id and not ordered; answered ones free the session again", async () => {
-    const alice = await registered("sfa");
-    const bob = await registered("sfb");
-    await befriend(alice, bob);
-    const conversation = await conversationOf(alice, [bob]);
+    const { alice, conversation } = await friendsTalking("sf");
     // A message of ~77,000 characters: 4 MiB holds 54 frames of one.
     const mls = await (await TestGroup.of(alice, conversation)).message("x".repeat(58_000));
     const a = await sessionOf(alice, conversation);
@@ -71,10 +76,7 @@ describe("a session's unanswered submissions", () => {
   }, 60_000);
 
   it("past 16 MiB of all sessions' frames waiting, a frame is refused even on a session of its own well under 4 MiB", async () => {
-    const alice = await registered("sga");
-    const bob = await registered("sgb");
-    await befriend(alice, bob);
-    const conversation = await conversationOf(alice, [bob]);
+    const { alice, conversation } = await friendsTalking("sg");
     const mls = await (await TestGroup.of(alice, conversation)).message();
     const a = await sessionOf(alice, conversation);
     const frameOf = (id: string) => JSON.stringify({ t: "submit", submit: application(id, mls) });
