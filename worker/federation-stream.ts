@@ -4,7 +4,9 @@ import type { DiscoveryDoc } from "../shared/discovery.js";
 import {
   answerFrame,
   FederationInboxRequestSchema,
+  MAX_BATCH_BYTES_APPLYING,
   MAX_BATCH_NUMBER,
+  MAX_PEER_BATCH_BYTES_APPLYING,
   MAX_STREAM_BATCHES_APPLYING,
   MAX_STREAM_FRAME_BYTES,
   readAnswerFrame,
@@ -141,14 +143,34 @@ export class FederationStream {
  * signature: a token of the peer's bucket, dedupe, each item applied and answered.
  */
 export function acceptStream(env: Env, from: Domain): Response {
-  return new Response(null, { status: 101, webSocket: streamSocket((body) => takeBatch(env, from, body)) });
+  return new Response(null, { status: 101, webSocket: streamSocket(from, (body) => takeBatch(env, from, body)) });
+}
+
+/** Bytes of batch frames being applied in this isolate: by peer, and in all. */
+const applyingBytes = { total: 0, byPeer: new Map<Domain, number>() };
+
+/** Counts a frame of `from` as being applied, unless that would pass the peer's or the isolate's bound. */
+function holdFrame(from: Domain, bytes: number): boolean {
+  const peer = applyingBytes.byPeer.get(from) ?? 0;
+  if (peer + bytes > MAX_PEER_BATCH_BYTES_APPLYING || applyingBytes.total + bytes > MAX_BATCH_BYTES_APPLYING) return false;
+  applyingBytes.byPeer.set(from, peer + bytes);
+  applyingBytes.total += bytes;
+  return true;
+}
+
+function releaseFrame(from: Domain, bytes: number): void {
+  const peer = applyingBytes.byPeer.get(from)! - bytes;
+  if (peer === 0) applyingBytes.byPeer.delete(from);
+  else applyingBytes.byPeer.set(from, peer);
+  applyingBytes.total -= bytes;
 }
 
 /**
- * The client end of a stream whose batch bodies `apply` takes, at most MAX_STREAM_BATCHES_APPLYING
- * at a time: one beyond them is answered 429 without being read.
+ * The client end of a stream from `from` whose batch bodies `apply` takes: at most
+ * MAX_STREAM_BATCHES_APPLYING of the stream's at a time, and within the isolate's byte bounds for
+ * the peer and for all peers. A batch beyond them is answered 429 without being read.
  */
-export function streamSocket(apply: (body: Uint8Array) => Promise<StreamAnswer>): WebSocket {
+export function streamSocket(from: Domain, apply: (body: Uint8Array) => Promise<StreamAnswer>): WebSocket {
   const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
   server.accept();
   server.binaryType = "arraybuffer";
@@ -176,10 +198,15 @@ export function streamSocket(apply: (body: Uint8Array) => Promise<StreamAnswer>)
     const frame = typeof event.data === "string" ? null : readBatchFrame(event.data);
     if (!frame) return refuse(STREAM_CLOSE.unsupported, "A batch is a binary frame that starts with its number.");
     if (applying >= MAX_STREAM_BATCHES_APPLYING) return answer(frame.n, TOO_MANY);
+    const bytes = frame.body.byteLength;
+    if (!holdFrame(from, bytes)) return answer(frame.n, TOO_MUCH);
     applying++;
     void apply(frame.body)
       .then((result) => answer(frame.n, result))
-      .finally(() => applying--);
+      .finally(() => {
+        applying--;
+        releaseFrame(from, bytes);
+      });
   });
   return client;
 }
@@ -187,6 +214,11 @@ export function streamSocket(apply: (body: Uint8Array) => Promise<StreamAnswer>)
 const TOO_MANY: StreamAnswer = {
   status: 429,
   text: JSON.stringify(new EmsgError("rate_limited", `At most ${MAX_STREAM_BATCHES_APPLYING} batches of a stream are applied at once: send this one again once one is answered.`).toJSON()),
+};
+
+const TOO_MUCH: StreamAnswer = {
+  status: 429,
+  text: JSON.stringify(new EmsgError("rate_limited", "This server is applying as many batch bytes as it takes at once: send this one again once one is answered.").toJSON()),
 };
 
 async function takeBatch(env: Env, from: Domain, body: Uint8Array): Promise<StreamAnswer> {

@@ -33,6 +33,16 @@ export const STREAM_MAX_AGE_MS = 10 * 60_000;
  */
 export const MAX_STREAM_BATCHES_APPLYING = 8;
 
+/**
+ * Batch bytes a receiver's isolate applies at once from one peer, over all its streams: each
+ * stream is bounded above, but a peer may open many (one signed GET each). A frame that would
+ * pass this is answered 429 unread, as one past the stream's bound is.
+ */
+export const MAX_PEER_BATCH_BYTES_APPLYING = 16 * 1_048_576;
+
+/** Batch bytes a receiver's isolate applies at once from all peers together, so many peers cannot pile up what one may not. */
+export const MAX_BATCH_BYTES_APPLYING = 32 * 1_048_576;
+
 /** Close codes a receiver gives a sender that broke the framing. */
 export const STREAM_CLOSE = { unsupported: 1003, tooLarge: 1009, tooOld: 4000 } as const;
 

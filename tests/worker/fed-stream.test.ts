@@ -5,7 +5,7 @@ import { generateKeyPair } from "../../shared/identity.js";
 import { randomId16 } from "../../shared/ids.js";
 import { FEDERATION_COMPONENTS, serverKeyId, signMessage } from "../../shared/http-signature.js";
 import { DEFAULT_LIMITS } from "../../shared/discovery.js";
-import { BATCH_NUMBER_BYTES, MAX_STREAM_BATCHES_APPLYING, readAnswerFrame, STREAM_PATH, writeBatchNumber, type FedItem, type MailItem } from "../../shared/wire/index.js";
+import { BATCH_NUMBER_BYTES, MAX_BATCH_BYTES_APPLYING, MAX_PEER_BATCH_BYTES_APPLYING, MAX_STREAM_BATCHES_APPLYING, MAX_STREAM_BODY_BYTES, readAnswerFrame, STREAM_PATH, writeBatchNumber, type FedItem, type MailItem } from "../../shared/wire/index.js";
 import { streamSocket, type StreamAnswer } from "../../worker/federation-stream.js";
 import { API, DOMAIN, PEER, call, errorOf, friendRequest, newDevice, registered, trustedPeer, type Device, type Peer } from "./harness.js";
 
@@ -48,6 +48,35 @@ async function openStream(peer: Peer): Promise<Stream> {
   });
   const closed = new Promise<{ code: number; reason: string }>((resolve) => ws.addEventListener("close", (e) => resolve({ code: e.code, reason: e.reason })));
   return { ws, answers, closed };
+}
+
+/** A stream from `from` straight into a receiver's socket whose batches are read, and held unanswered until the test answers them. */
+function heldStream(from: Domain) {
+  const read: number[] = [];
+  const held = new Map<number, (answer: StreamAnswer) => void>();
+  const ws = streamSocket(from, (body) => {
+    const { n } = JSON.parse(new TextDecoder().decode(body)) as { n: number };
+    read.push(n);
+    return new Promise((resolve) => held.set(n, resolve));
+  });
+  ws.accept();
+  const answers: Stream["answers"] = [];
+  ws.addEventListener("message", (e) => {
+    const frame = readAnswerFrame(e.data as string)!;
+    answers.push({ n: frame.n, status: frame.status, body: JSON.parse(frame.json) });
+  });
+  const stream: Stream = { ws, answers, closed: new Promise(() => {}) };
+  return { stream, read, held };
+}
+
+/** Answers every batch still held, so their bytes leave the isolate's count. */
+function releaseAll(held: Map<number, (answer: StreamAnswer) => void>): void {
+  for (const resolve of held.values()) resolve({ status: 200, text: '{"results":[]}' });
+}
+
+async function until(done: () => boolean): Promise<void> {
+  for (let i = 0; i < 200 && !done(); i++) await new Promise((r) => setTimeout(r, 10));
+  expect(done()).toBe(true);
 }
 
 function frameOf(n: number, body: unknown): Uint8Array {
@@ -128,31 +157,61 @@ describe("federation stream", () => {
   });
 
   it("applies at most MAX_STREAM_BATCHES_APPLYING of a stream's batches at once: one beyond them is answered 429 unread, and taken again once one is answered", async () => {
-    const read: number[] = [];
-    const held = new Map<number, (answer: StreamAnswer) => void>();
-    const client = streamSocket((body) => {
-      const { n } = JSON.parse(new TextDecoder().decode(body)) as { n: number };
-      read.push(n);
-      return new Promise((resolve) => held.set(n, resolve));
-    });
-    client.accept();
-    const answers: Stream["answers"] = [];
-    client.addEventListener("message", (e) => {
-      const frame = readAnswerFrame(e.data as string)!;
-      answers.push({ n: frame.n, status: frame.status, body: JSON.parse(frame.json) });
-    });
-    const stream: Stream = { ws: client, answers, closed: new Promise(() => {}) };
+    const { stream, read, held } = heldStream("im.eager.test" as Domain);
     const limit = MAX_STREAM_BATCHES_APPLYING;
-    for (let n = 1; n <= limit + 2; n++) client.send(frameOf(n, { items: [], n }));
+    for (let n = 1; n <= limit + 2; n++) stream.ws.send(frameOf(n, { items: [], n }));
     for (const n of [limit + 1, limit + 2]) expect(await answerTo(stream, n)).toMatchObject({ status: 429, body: { error: "rate_limited" } });
     expect(read).toEqual(Array.from({ length: limit }, (_, i) => i + 1));
     held.get(1)!({ status: 200, text: '{"results":[]}' });
     expect(await answerTo(stream, 1)).toEqual({ n: 1, status: 200, body: { results: [] } });
-    client.send(frameOf(limit + 1, { items: [], n: limit + 1 }));
-    for (let i = 0; i < 100 && !held.has(limit + 1); i++) await new Promise((r) => setTimeout(r, 10));
+    stream.ws.send(frameOf(limit + 1, { items: [], n: limit + 1 }));
+    await until(() => held.has(limit + 1));
     expect(read).toEqual(Array.from({ length: limit + 1 }, (_, i) => i + 1));
-    expect(answers.filter((a) => a.n === limit + 1)).toHaveLength(1);
-    client.close(1000, "done");
+    expect(stream.answers.filter((a) => a.n === limit + 1)).toHaveLength(1);
+    releaseAll(held);
+    stream.ws.close(1000, "done");
+  });
+
+  it("applies at most MAX_PEER_BATCH_BYTES_APPLYING of a peer's batch bytes over all its streams, and MAX_BATCH_BYTES_APPLYING of all peers': a frame beyond is answered 429 unread", async () => {
+    // Frames as large as a stream takes: a peer's bound is a whole number of them.
+    const fullFrame = (n: number) => frameOf(n, { items: [], n, pad: "x".repeat(MAX_STREAM_BODY_BYTES - 40) });
+    const perFrame = fullFrame(1).byteLength - BATCH_NUMBER_BYTES;
+    expect(perFrame).toBeLessThanOrEqual(MAX_STREAM_BODY_BYTES);
+    const perPeer = Math.floor(MAX_PEER_BATCH_BYTES_APPLYING / perFrame);
+    const inAll = Math.floor(MAX_BATCH_BYTES_APPLYING / perFrame);
+    // Each stream fills to its own bound, so a peer's frames take several streams.
+    const fill = async (from: Domain, frames: number) => {
+      const streams: ReturnType<typeof heldStream>[] = [];
+      for (let sent = 0; sent < frames; sent += MAX_STREAM_BATCHES_APPLYING) {
+        const s = heldStream(from);
+        const count = Math.min(MAX_STREAM_BATCHES_APPLYING, frames - sent);
+        for (let n = 1; n <= count; n++) s.stream.ws.send(fullFrame(n));
+        await until(() => s.read.length === count);
+        streams.push(s);
+      }
+      return streams;
+    };
+    const rogue = await fill("im.rogue1.test" as Domain, perPeer);
+    const extra = heldStream("im.rogue1.test" as Domain);
+    extra.stream.ws.send(fullFrame(1));
+    expect(await answerTo(extra.stream, 1)).toMatchObject({ status: 429, body: { error: "rate_limited" } });
+    expect(extra.read).toEqual([]);
+    // Another peer still gets its share, until all peers' frames reach the isolate's bound.
+    const other = await fill("im.rogue2.test" as Domain, inAll - perPeer);
+    const third = heldStream("im.honest.test" as Domain);
+    third.stream.ws.send(fullFrame(1));
+    expect(await answerTo(third.stream, 1)).toMatchObject({ status: 429, body: { error: "rate_limited" } });
+    expect(third.read).toEqual([]);
+    // Once one of the first peer's batches is answered, its bytes are free for any peer's frame.
+    rogue[0]!.held.get(1)!({ status: 200, text: '{"results":[]}' });
+    expect(await answerTo(rogue[0]!.stream, 1)).toMatchObject({ status: 200 });
+    third.stream.ws.send(fullFrame(2));
+    await until(() => third.read.length === 1);
+    expect(third.read).toEqual([2]);
+    for (const s of [...rogue, ...other, extra, third]) {
+      releaseAll(s.held);
+      s.stream.ws.close(1000, "done");
+    }
   });
 
   it("closes a stream that sends a text frame or a frame too short for its number", async () => {
