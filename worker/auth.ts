@@ -237,7 +237,7 @@ export async function admitStreamBatch(env: Env, from: Domain, ids: string[]): P
  * given for the items whose ids `idsOf` reads from the verified body (dedupe, §7), asked of the
  * peer's gate in the call that takes its token and records its nonce.
  */
-export async function authenticatePeerBatch(env: Env, request: Request, body: Uint8Array, idsOf: () => string[]): Promise<{ from: Domain; seen: Record<string, FedResult> }> {
+export async function authenticatePeerBatch(env: Env, request: Request, body: Uint8Array, idsOf: (from: Domain) => string[]): Promise<{ from: Domain; seen: Record<string, FedResult> }> {
   const msg = messageOf(request, body);
   const parsed = parseSignature(msg);
   const key = parseKeyId(parsed.keyId);
@@ -250,7 +250,7 @@ export async function authenticatePeerBatch(env: Env, request: Request, body: Ui
     requiredComponents: FEDERATION_COMPONENTS,
     expectHeaders: { "emsg-to": env.EMSG_DOMAIN, "emsg-from": key.domain },
   });
-  const ids = idsOf();
+  const ids = idsOf(key.domain);
   const seen = await admit(env, [{ scope: "peer", subject: key.domain }], parsed, ids.length > 0 ? { from: key.domain, ids } : undefined);
   return { from: key.domain, seen };
 }

@@ -4,9 +4,7 @@ import type { DiscoveryDoc } from "../shared/discovery.js";
 import {
   answerFrame,
   FederationInboxRequestSchema,
-  MAX_BATCH_BYTES_APPLYING,
   MAX_BATCH_NUMBER,
-  MAX_PEER_BATCH_BYTES_APPLYING,
   MAX_STREAM_BATCHES_APPLYING,
   MAX_STREAM_FRAME_BYTES,
   readAnswerFrame,
@@ -18,6 +16,7 @@ import {
   writeBatchNumber,
 } from "../shared/wire/index.js";
 import { admitStreamBatch } from "./auth.js";
+import { holdBatch, tooManyBatchBytes } from "./batch-hold.js";
 import { itemId, receiveBatch } from "./federation-inbox.js";
 import { parseJson } from "./http.js";
 import { signedFor } from "./federation-client.js";
@@ -146,25 +145,6 @@ export function acceptStream(env: Env, from: Domain): Response {
   return new Response(null, { status: 101, webSocket: streamSocket(from, (body) => takeBatch(env, from, body)) });
 }
 
-/** Bytes of batch frames being applied in this isolate: by peer, and in all. */
-const applyingBytes = { total: 0, byPeer: new Map<Domain, number>() };
-
-/** Counts a frame of `from` as being applied, unless that would pass the peer's or the isolate's bound. */
-function holdFrame(from: Domain, bytes: number): boolean {
-  const peer = applyingBytes.byPeer.get(from) ?? 0;
-  if (peer + bytes > MAX_PEER_BATCH_BYTES_APPLYING || applyingBytes.total + bytes > MAX_BATCH_BYTES_APPLYING) return false;
-  applyingBytes.byPeer.set(from, peer + bytes);
-  applyingBytes.total += bytes;
-  return true;
-}
-
-function releaseFrame(from: Domain, bytes: number): void {
-  const peer = applyingBytes.byPeer.get(from)! - bytes;
-  if (peer === 0) applyingBytes.byPeer.delete(from);
-  else applyingBytes.byPeer.set(from, peer);
-  applyingBytes.total -= bytes;
-}
-
 /**
  * The client end of a stream from `from` whose batch bodies `apply` takes: at most
  * MAX_STREAM_BATCHES_APPLYING of the stream's at a time, and within the isolate's byte bounds for
@@ -198,14 +178,14 @@ export function streamSocket(from: Domain, apply: (body: Uint8Array) => Promise<
     const frame = typeof event.data === "string" ? null : readBatchFrame(event.data);
     if (!frame) return refuse(STREAM_CLOSE.unsupported, "A batch is a binary frame that starts with its number.");
     if (applying >= MAX_STREAM_BATCHES_APPLYING) return answer(frame.n, TOO_MANY);
-    const bytes = frame.body.byteLength;
-    if (!holdFrame(from, bytes)) return answer(frame.n, TOO_MUCH);
+    const release = holdBatch(from, frame.body.byteLength);
+    if (!release) return answer(frame.n, TOO_MUCH);
     applying++;
     void apply(frame.body)
       .then((result) => answer(frame.n, result))
       .finally(() => {
         applying--;
-        releaseFrame(from, bytes);
+        release();
       });
   });
   return client;
@@ -216,10 +196,7 @@ const TOO_MANY: StreamAnswer = {
   text: JSON.stringify(new EmsgError("rate_limited", `At most ${MAX_STREAM_BATCHES_APPLYING} batches of a stream are applied at once: send this one again once one is answered.`).toJSON()),
 };
 
-const TOO_MUCH: StreamAnswer = {
-  status: 429,
-  text: JSON.stringify(new EmsgError("rate_limited", "This server is applying as many batch bytes as it takes at once: send this one again once one is answered.").toJSON()),
-};
+const TOO_MUCH: StreamAnswer = { status: 429, text: JSON.stringify(tooManyBatchBytes().toJSON()) };
 
 async function takeBatch(env: Env, from: Domain, body: Uint8Array): Promise<StreamAnswer> {
   try {

@@ -34,9 +34,9 @@ export const STREAM_MAX_AGE_MS = 10 * 60_000;
 export const MAX_STREAM_BATCHES_APPLYING = 8;
 
 /**
- * Batch bytes a receiver's isolate applies at once from one peer, over all its streams: each
- * stream is bounded above, but a peer may open many (one signed GET each). A frame that would
- * pass this is answered 429 unread, as one past the stream's bound is.
+ * Batch bytes a receiver's isolate applies at once from one peer, over all its streams and POSTs:
+ * each stream is bounded above, but a peer may open many (one signed GET each) and POST at will.
+ * A batch that would pass this is answered 429 unread, as one past the stream's bound is.
  */
 export const MAX_PEER_BATCH_BYTES_APPLYING = 16 * 1_048_576;
 

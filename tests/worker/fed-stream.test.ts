@@ -7,7 +7,7 @@ import { FEDERATION_COMPONENTS, serverKeyId, signMessage } from "../../shared/ht
 import { DEFAULT_LIMITS } from "../../shared/discovery.js";
 import { BATCH_NUMBER_BYTES, MAX_BATCH_BYTES_APPLYING, MAX_PEER_BATCH_BYTES_APPLYING, MAX_STREAM_BATCHES_APPLYING, MAX_STREAM_BODY_BYTES, readAnswerFrame, STREAM_PATH, writeBatchNumber, type FedItem, type MailItem } from "../../shared/wire/index.js";
 import { streamSocket, type StreamAnswer } from "../../worker/federation-stream.js";
-import { API, DOMAIN, PEER, call, errorOf, friendRequest, newDevice, registered, trustedPeer, type Device, type Peer } from "./harness.js";
+import { API, DOMAIN, PEER, call, errorOf, federationRequest, friendRequest, newDevice, registered, trustedPeer, type Device, type Peer } from "./harness.js";
 
 // Federation streams (PROTOCOL §7): a peer opens a WebSocket with a signed GET and sends inbox
 // batches as binary frames; each is answered by number with what `POST /federation/inbox` answers.
@@ -212,6 +212,36 @@ describe("federation stream", () => {
       releaseAll(s.held);
       s.stream.ws.close(1000, "done");
     }
+  });
+
+  it("answers a POSTed batch 429 unread while its peer's batch bytes are at their bound, and takes it once they are answered", async () => {
+    const peer = await trustedPeer("im.poster.test" as Domain);
+    const bob = await registered("spost");
+    const fullFrame = (n: number) => frameOf(n, { items: [], n, pad: "x".repeat(MAX_STREAM_BODY_BYTES - 40) });
+    // The peer's share filled by its streams' batches, held unanswered.
+    const streams: ReturnType<typeof heldStream>[] = [];
+    let held = 0;
+    for (;;) {
+      const s = heldStream(peer.domain);
+      streams.push(s);
+      for (let n = 1; n <= MAX_STREAM_BATCHES_APPLYING; n++) s.stream.ws.send(fullFrame(n));
+      await until(() => s.stream.answers.length + s.read.length === MAX_STREAM_BATCHES_APPLYING);
+      held += s.read.length;
+      if (s.stream.answers.length > 0) break;
+    }
+    expect(held).toBe(Math.floor(MAX_PEER_BATCH_BYTES_APPLYING / (fullFrame(1).byteLength - BATCH_NUMBER_BYTES)));
+    const item = requestItem(newDevice("spo", peer.domain), bob.address);
+    const refused = await SELF.fetch(federationRequest(peer, "/inbox", { items: [item] }));
+    expect(refused.status).toBe(429);
+    expect(await errorOf(refused)).toBe("rate_limited");
+    expect(await mail(bob)).toEqual([]);
+    for (const s of streams) {
+      releaseAll(s.held);
+      s.stream.ws.close(1000, "done");
+    }
+    const taken = await SELF.fetch(federationRequest(peer, "/inbox", { items: [item] }));
+    expect(taken.status).toBe(200);
+    expect(await taken.json()).toMatchObject({ results: [{ id: item.id, ok: true }] });
   });
 
   it("closes a stream that sends a text frame or a frame too short for its number", async () => {

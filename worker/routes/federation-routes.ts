@@ -8,6 +8,7 @@ import { unwrap } from "../outcome.js";
 import { accountOf, isLocal } from "../routing.js";
 import { itemId, receiveBatch } from "../federation-inbox.js";
 import { acceptStream } from "../federation-stream.js";
+import { holdBatch, tooManyBatchBytes } from "../batch-hold.js";
 import { mustBeRegistered } from "../registry.js";
 import type { AppEnv } from "./context.js";
 
@@ -17,8 +18,19 @@ export const federationRoutes = new Hono<AppEnv>();
 federationRoutes.post("/federation/inbox", async (c) => {
   const bytes = await readBody(c.req.raw, DEFAULT_LIMITS.maxFederationBodyBytes);
   let items: unknown[] = [];
-  const { from, seen } = await authenticatePeerBatch(c.env, c.req.raw, bytes, () => (items = parseJson(bytes, FederationInboxRequestSchema).items).map(itemId));
-  return json({ results: await receiveBatch(c.env, from, items, seen) });
+  let release = () => {};
+  try {
+    // Held once the signature names the peer, before the body is parsed, as a stream's batch is.
+    const { from, seen } = await authenticatePeerBatch(c.env, c.req.raw, bytes, (from) => {
+      const held = holdBatch(from, bytes.byteLength);
+      if (!held) throw tooManyBatchBytes();
+      release = held;
+      return (items = parseJson(bytes, FederationInboxRequestSchema).items).map(itemId);
+    });
+    return json({ results: await receiveBatch(c.env, from, items, seen) });
+  } finally {
+    release();
+  }
 });
 
 federationRoutes.get(STREAM_PATH, async (c) => {
