@@ -1,5 +1,6 @@
 import WebSocket from "ws";
 import type { HttpRequest, HttpResponse, SocketLike, Transport } from "../shared/client/transport.js";
+import { readAtMost } from "../shared/client/bounded-body.js";
 
 /**
  * The client core's Transport in Node 20: global fetch, and the `ws` package for sockets, which
@@ -9,7 +10,7 @@ export function nodeTransportWith({ compress }: { compress: boolean }): Transpor
   return {
     async fetch(url: string, request: HttpRequest): Promise<HttpResponse> {
       const res = await fetch(url, { method: request.method, headers: request.headers, body: request.bytes ?? request.body });
-      return { status: res.status, text: () => res.text(), bytes: async () => new Uint8Array(await res.arrayBuffer()) };
+      return { status: res.status, text: () => res.text(), bytes: (max) => readAtMost(res.body, max) };
     },
     openSocket(url: string): SocketLike {
       const ws = new WebSocket(url, { perMessageDeflate: compress });

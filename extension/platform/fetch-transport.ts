@@ -1,4 +1,5 @@
 import type { HttpRequest, HttpResponse, SocketLike, Transport } from "../../shared/client/transport.js";
+import { readAtMost } from "../../shared/client/bounded-body.js";
 
 /**
  * The client core's Transport in the extension's service worker: its `fetch` and `WebSocket`.
@@ -8,7 +9,7 @@ import type { HttpRequest, HttpResponse, SocketLike, Transport } from "../../sha
 export const fetchTransport: Transport = {
   async fetch(url: string, request: HttpRequest): Promise<HttpResponse> {
     const response = await fetch(url, { method: request.method, headers: request.headers, body: request.bytes ?? request.body, cache: "no-store", credentials: "omit" });
-    return { status: response.status, text: () => response.text(), bytes: async () => new Uint8Array(await response.arrayBuffer()) };
+    return { status: response.status, text: () => response.text(), bytes: (max) => readAtMost(response.body, max) };
   },
 
   openSocket(url: string): SocketLike {

@@ -104,13 +104,13 @@ export class ServerApi {
     if (!res.bytes) throw new EmsgError("internal", "This platform's transport cannot read bytes.");
     let bytes: Uint8Array;
     try {
-      bytes = await res.bytes();
+      // A server that ignores Range sends it all from the start: only what was asked for is read.
+      bytes = await res.bytes(res.status === 200 ? to + 1 : to - from + 1);
     } catch {
       // The link dropped part way through the body: like no answer at all, so the range is asked again.
       throw new EmsgError("unavailable", `The server at ${this.origin} stopped answering part way.`);
     }
-    // A server that ignores Range sends it all: only the part asked for is taken.
-    return res.status === 200 ? bytes.subarray(from, to + 1) : bytes;
+    return res.status === 200 ? bytes.subarray(from) : bytes;
   }
 
   async #answer<T>(res: HttpResponse, method: string, path: string, schema?: v.GenericSchema<unknown, T>): Promise<T> {

@@ -13,8 +13,8 @@ export interface HttpRequest {
 export interface HttpResponse {
   status: number;
   text(): Promise<string>;
-  /** The body as bytes: needed for attachments only. */
-  bytes?(): Promise<Uint8Array>;
+  /** The body as bytes, at most `max` of them (readAtMost: the rest is cancelled unread); needed for attachments only. */
+  bytes?(max: number): Promise<Uint8Array>;
 }
 
 /** The few WebSocket members the core uses; a browser WebSocket already fits. */

@@ -30,8 +30,8 @@ function watched(inner: Transport, onRequest: (url: string, r: HttpRequest) => v
       const res = await inner.fetch(url, request);
       const change = tamper?.();
       if (!change || request.method !== "GET" || !/\/blobs\/(?!uploads\/)/.test(new URL(url).pathname) || !res.bytes) return res;
-      const bytes = change(await res.bytes());
-      return { status: res.status, text: async () => "", bytes: async () => bytes };
+      const read = res.bytes;
+      return { status: res.status, text: async () => "", bytes: async (max) => change(await read(max)) };
     },
     openSocket: (url) => inner.openSocket(url),
   };

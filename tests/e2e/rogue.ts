@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type Server } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { asDomain, type Domain } from "../../shared/address.js";
 import { buildDiscoveryDoc, WELL_KNOWN_PATH } from "../../shared/discovery.js";
 import { FEDERATION_COMPONENTS, serverKeyId, signMessage } from "../../shared/http-signature.js";
@@ -33,6 +33,8 @@ export interface Rogue {
    * unanswered (recorded all the same), as a peer that crashed would.
    */
   dropStreamBatches(count: number): void;
+  /** Serves every `GET {api}/blobs/…` the rogue gets with `handler`, as it likes (PROTOCOL §15.3). */
+  serveBlobs(handler: (req: IncomingMessage, res: ServerResponse) => void): void;
   /** How many streams real servers opened to the rogue (with `streams`). */
   streamsOpened(): number;
   /** A correctly signed federation POST from the rogue to a real server (PROTOCOL §7). */
@@ -67,9 +69,11 @@ export async function startRogue(domain: string, port: number, opts: { streams?:
     return { status: 200, body: { results: items.map((i) => ({ id: i?.id ?? "", ok: true })) } };
   });
 
+  let blobs: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
   const server: Server = createServer((req, res) => {
     void (async () => {
       const path = new URL(req.url ?? "/", origin).pathname;
+      if (req.method === "GET" && blobs && path.startsWith("/emsg/v1/blobs/")) return blobs(req, res);
       const text = req.method === "POST" ? await readBody(req) : "";
       let answer: { status: number; body: unknown };
       if (req.method === "GET" && path === WELL_KNOWN_PATH) answer = { status: 200, body: doc };
@@ -151,6 +155,7 @@ export async function startRogue(domain: string, port: number, opts: { streams?:
     received,
     dropStreamBatches: (count) => void (drops = count),
     streamsOpened: () => opened,
+    serveBlobs: (handler) => void (blobs = handler),
     answer: (path, handler) => void handlers.set(`${FEDERATION_BASE}${path}`, handler),
     post,
     inbox: (target, to, items) => post(target, to, "/inbox", { items }),

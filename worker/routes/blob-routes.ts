@@ -88,7 +88,8 @@ blobRoutes.get("/blobs/:domain/:blob", async (c) => {
     throw new EmsgError("bad_request", "Not a domain.");
   }
   if (domain === c.env.EMSG_DOMAIN) return serveBlob(c, blob);
-  const url = `${apiBaseOf(await peerDocument(c.env, domain), originFor(domain, parseResolverMap(c.env.EMSG_RESOLVE)))}/blobs/${blob}`;
+  const doc = await peerDocument(c.env, domain);
+  const url = `${apiBaseOf(doc, originFor(domain, parseResolverMap(c.env.EMSG_RESOLVE)))}/blobs/${blob}`;
   const range = c.req.header("range");
   let res: Response;
   try {
@@ -101,13 +102,43 @@ blobRoutes.get("/blobs/:domain/:blob", async (c) => {
     // Only the answers a blob fetch has are passed on; anything else is the peer's failure.
     throw new EmsgError(body?.error === "not_found" ? "not_found" : "peer_unreachable", `${domain} did not serve the blob.`);
   }
+  // No more than the range asked for, or than a blob of the peer's can be: a rogue peer's answer
+  // is cut there, and its length is passed on only when it fits.
+  const asked = range ? rangeLength(range) : undefined;
+  const max = Math.min(asked ?? Infinity, doc.limits.maxBlobBytes);
   const headers = new Headers({ "content-type": "application/octet-stream", "cache-control": "private, no-store", "x-content-type-options": "nosniff" });
-  for (const name of ["content-length", "content-range"]) {
-    const value = res.headers.get(name);
-    if (value) headers.set(name, value);
-  }
-  return new Response(res.body, { status: res.status, headers });
+  const length = Number(res.headers.get("content-length"));
+  if (Number.isSafeInteger(length) && length <= max) headers.set("content-length", String(length));
+  const contentRange = res.headers.get("content-range");
+  if (contentRange) headers.set("content-range", contentRange);
+  return new Response(res.body && cutAfter(res.body, max), { status: res.status, headers });
 });
+
+/** The bytes a Range of one closed span (`bytes=a-b`, as clients ask) covers; undefined for any other form. */
+function rangeLength(range: string): number | undefined {
+  const span = /^bytes=(\d{1,15})-(\d{1,15})$/.exec(range.trim());
+  if (!span) return undefined;
+  const [from, to] = [Number(span[1]), Number(span[2])];
+  return to >= from ? to - from + 1 : undefined;
+}
+
+/** `body` ended after `max` bytes, the rest of it cancelled. */
+function cutAfter(body: ReadableStream<Uint8Array>, max: number): ReadableStream<Uint8Array> {
+  let left = max;
+  return body.pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, controller) {
+        if (chunk.byteLength < left) {
+          left -= chunk.byteLength;
+          return controller.enqueue(chunk);
+        }
+        controller.enqueue(chunk.subarray(0, left));
+        left = 0;
+        controller.terminate();
+      },
+    }),
+  );
+}
 
 /**
  * Open: the id is the capability. Any member's device, on any domain, fetches the sealed bytes

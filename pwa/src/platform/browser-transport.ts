@@ -1,10 +1,11 @@
 import type { HttpRequest, HttpResponse, SocketLike, Transport } from "../../../shared/client/transport.js";
+import { readAtMost } from "../../../shared/client/bounded-body.js";
 
 /** The client core's Transport on the browser's own fetch and WebSocket. */
 export const browserTransport: Transport = {
   async fetch(url: string, request: HttpRequest): Promise<HttpResponse> {
     const response = await fetch(url, { method: request.method, headers: request.headers, body: request.bytes ?? request.body, cache: "no-store" });
-    return { status: response.status, text: () => response.text(), bytes: async () => new Uint8Array(await response.arrayBuffer()) };
+    return { status: response.status, text: () => response.text(), bytes: (max) => readAtMost(response.body, max) };
   },
 
   openSocket(url: string): SocketLike {
