@@ -32,6 +32,8 @@ export function startDomains(
   options: LaunchOptions & {
     /** true: with wrangler's local trace store and data explorer (wrangler's own default; ours is false). */
     traceStore?: boolean;
+    /** The PWA's build to serve, instead of wrangler.toml's dist/pwa. */
+    assets?: string;
   },
 ): Promise<RunningDomains>;
 export function twoDomains(base?: number, inspectorBase?: number): DevDomain[];

@@ -16,7 +16,7 @@ export function resolverMap(domains, extra = {}) {
   return entries.map(([domain, origin]) => `${domain}=${origin}`).join(",");
 }
 
-function wranglerArgs(d, persistRoot, resolve) {
+function wranglerArgs(d, persistRoot, resolve, assets) {
   return [
     "--no-warnings",
     WRANGLER_CLI,
@@ -28,6 +28,7 @@ function wranglerArgs(d, persistRoot, resolve) {
     "--var", `EMSG_DOMAIN:${d.domain}`,
     "--var", `EMSG_RESOLVE:${resolve}`,
     "--show-interactive-dev-session=false",
+    ...(assets ? ["--assets", assets] : []),
   ];
 }
 
@@ -37,12 +38,12 @@ function wranglerArgs(d, persistRoot, resolve) {
 // use for them, and a deployment has neither.
 const NO_TRACE_STORE = { X_LOCAL_OBSERVABILITY: "false", X_LOCAL_EXPLORER: "false" };
 
-function spawnOne(d, persistRoot, resolve, onLine, traceStore) {
+function spawnOne(d, persistRoot, resolve, onLine, traceStore, assets) {
   mkdirSync(join(persistRoot, d.name), { recursive: true });
   // wrangler refuses to start without the assets directory; the API needs no PWA build to run.
   mkdirSync(join(ROOT, "dist", "pwa"), { recursive: true });
   // A process group of its own, so stopping it also stops the workerd it starts.
-  const proc = spawn(process.execPath, wranglerArgs(d, persistRoot, resolve), {
+  const proc = spawn(process.execPath, wranglerArgs(d, persistRoot, resolve, assets), {
     cwd: ROOT,
     detached: true,
     stdio: ["ignore", "pipe", "pipe"],
@@ -126,15 +127,16 @@ function stopProcess(proc, { graceMs = 5000, signal = "SIGTERM" } = {}) {
  * Starts every domain and waits until each serves its discovery document.
  * `domains`: [{ name, domain, port, inspectorPort }]; `onLine(domain, line)` gets every output line;
  * `extraResolve`: more `{ domain: origin }` entries for the resolver map (e.g. a test's own peer);
- * `traceStore: true` keeps wrangler's local trace store and data explorer (for `npm start`).
+ * `traceStore: true` keeps wrangler's local trace store and data explorer (for `npm start`);
+ * `assets`: the directory of the PWA's build to serve, instead of wrangler.toml's (dist/pwa).
  */
-export async function startDomains({ domains, persistRoot, onLine = () => {}, timeoutMs = 90_000, extraResolve = {}, traceStore = false }) {
+export async function startDomains({ domains, persistRoot, onLine = () => {}, timeoutMs = 90_000, extraResolve = {}, traceStore = false, assets }) {
   const resolve = resolverMap(domains, extraResolve);
   const running = new Map();
   const start = async (d) => {
     await ensureFree(d.port);
     await ensureFree(d.inspectorPort);
-    const proc = spawnOne(d, persistRoot, resolve, onLine, traceStore);
+    const proc = spawnOne(d, persistRoot, resolve, onLine, traceStore, assets);
     running.set(d.domain, proc);
     const origin = `http://127.0.0.1:${d.port}`;
     await waitReady(origin, timeoutMs, () => (proc.exitCode === null ? undefined : `wrangler dev for ${origin} exited with code ${proc.exitCode}`));

@@ -1,5 +1,6 @@
 // `npm start`: builds, then runs two federated local domains on loopback until Ctrl-C.
 import { spawnSync } from "node:child_process";
+import { cpSync, rmSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startDomains, twoDomains } from "./dev-servers.mjs";
@@ -53,12 +54,24 @@ Try the command-line client in another terminal:
 Ctrl-C stops both servers.`);
 }
 
+/**
+ * A copy of the PWA's build for the servers to serve: `wrangler dev` reloads, closing every
+ * socket, when the directory it serves changes, and the browser tests rebuild dist/pwa.
+ */
+function snapshotPwa() {
+  const copy = join(ROOT, ".state", "pwa");
+  rmSync(copy, { recursive: true, force: true });
+  cpSync(join(ROOT, "dist", "pwa"), copy, { recursive: true });
+  return copy;
+}
+
 async function main() {
   build();
   const verbose = process.argv.includes("--verbose");
   const running = await startDomains({
     domains: twoDomains(),
     persistRoot: join(ROOT, ".state"),
+    assets: snapshotPwa(),
     traceStore: true,
     onLine: (d, line) => {
       if (verbose || /error|exception|ready on/i.test(line)) console.log(`[${d.domain}] ${line}`);

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -41,7 +41,9 @@ async function texts(client: EmsgClient, peer: string): Promise<string[]> {
 
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), "emsg-e2e-move-"));
-  servers = await startDomains({ domains: DOMAINS, persistRoot: join(root, "servers"), onLine: (d, line) => void logs.push(`[${d.domain}] ${line}`) });
+  // Their own (empty) assets: a rebuild of dist/pwa by the browser tests would reload wrangler dev.
+  await mkdir(join(root, "pwa"));
+  servers = await startDomains({ domains: DOMAINS, persistRoot: join(root, "servers"), assets: join(root, "pwa"), onLine: (d, line) => void logs.push(`[${d.domain}] ${line}`) });
   alice = clientIn("alice");
   bob = clientIn("bob");
 });

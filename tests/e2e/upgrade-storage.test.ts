@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { execSync } from "node:child_process";
-import { mkdtemp, rm, symlink } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, symlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { EmsgClient } from "../../shared/client/client.js";
@@ -95,7 +95,9 @@ describe("storage written by the code before", () => {
     await new Promise((r) => setTimeout(r, 2000));
     await running.stopAll();
 
-    running = await startDomains({ domains, persistRoot, onLine: (d, line) => void logs.push(`[new ${d.domain}] ${line}`) });
+    // Its own (empty) assets: a rebuild of dist/pwa by the browser tests would reload wrangler dev.
+    await mkdir(join(persistRoot, "pwa"), { recursive: true });
+    running = await startDomains({ domains, persistRoot, assets: join(persistRoot, "pwa"), onLine: (d, line) => void logs.push(`[new ${d.domain}] ${line}`) });
     const after = ["after 1", "after 2"];
     for (const text of after) await alice.sendText(BOB, text);
     await bob.sendText(ALICE, "bob after");
