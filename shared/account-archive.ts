@@ -9,6 +9,7 @@ import { SettingsSchema } from "./wire/account.js";
 import { AddressSchema, MsSchema } from "./wire/common.js";
 import { ConversationRefSchema } from "./wire/conversation.js";
 import { AttachmentContentSchema } from "./attachment.js";
+import { EMOJI_MAX_CHARS } from "./content.js";
 
 /**
  * What an export archive holds once opened (PROTOCOL §11): the account key pair, the exporting
@@ -45,9 +46,22 @@ export type FavoriteCopy = Pick<ArchiveFavorite, "id" | "peer" | "from" | "text"
 /**
  * Chat history carried to the new account (PROTOCOL §11): the newest `HISTORY_MAX_MESSAGES` texts
  * and files of every chat, without group notices, messages deleted for everyone or reactions. A file
- * travels as its pointer (the blob stays on its sender's server until it expires there).
+ * travels as its pointer (the blob stays on its sender's server until it expires there). A device
+ * link (§6) carries the same, with each message's reactions and how far ours got.
  */
 export const HISTORY_MAX_MESSAGES = 20_000;
+
+/** The reactions a link carries on one message at most (a writer keeps the newest). */
+export const HISTORY_MAX_REACTIONS = 1000;
+
+/** A reaction standing on a message: who, which emoji, and their clock when they sent it. */
+export const ArchiveReactionSchema = v.looseObject({
+  by: AddressSchema,
+  // Only shown: one emoji, as the reaction carried it (PROTOCOL §8.1), within its length bound.
+  emoji: v.pipe(v.string(), v.minLength(1), v.maxLength(2 * EMOJI_MAX_CHARS)),
+  at: MsSchema,
+});
+export type ArchiveReaction = v.InferOutput<typeof ArchiveReactionSchema>;
 
 export const ArchiveMessageSchema = v.looseObject({
   id: v.pipe(v.string(), v.minLength(1), v.maxLength(64)),
@@ -58,6 +72,9 @@ export const ArchiveMessageSchema = v.looseObject({
   editedAt: v.optional(MsSchema),
   expiresAt: v.optional(MsSchema),
   attachment: v.optional(AttachmentContentSchema),
+  // A device link's history only (§6): the same account reads on where its other device stands.
+  status: v.optional(v.picklist(["delivered", "read"])),
+  reactions: v.optional(v.pipe(v.array(ArchiveReactionSchema), v.maxLength(HISTORY_MAX_REACTIONS))),
 });
 export type ArchiveMessage = v.InferOutput<typeof ArchiveMessageSchema>;
 

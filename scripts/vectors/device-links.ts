@@ -37,6 +37,21 @@ export async function make() {
     ],
   };
   const sealedWithMessages = sealLinkBundle(withMessages, code, countingBytes(24, 1));
+  // Written since links carry where messages stand (§6): Alice's reply was read, Bob's question has her 👍.
+  const withStanding: LinkBundle = {
+    ...withMessages,
+    history: [
+      {
+        chat: "bob#im.bob.test" as Address,
+        messages: [
+          { id: countingB64u(16, 0x20), from: "bob#im.bob.test" as Address, text: "Lunch on Friday?", at: 1_760_000_200_000, reactions: [{ by: address, emoji: "👍", at: 1_760_000_250_000 }] },
+          { id: countingB64u(16, 0x21), from: address, text: "Yes, at noon", at: 1_760_000_300_000, status: "read" },
+          { id: countingB64u(16, 0x23), from: address, text: "See you", at: 1_760_000_320_000, status: "delivered" },
+        ],
+      },
+    ],
+  };
+  const sealedWithStanding = sealLinkBundle(withStanding, code, countingBytes(24, 2));
   const text = formatLinkCode(code);
   const flipped = `${sealed.sealed[0] === "A" ? "B" : "A"}${sealed.sealed.slice(1)}`;
   return {
@@ -48,6 +63,7 @@ export async function make() {
     cases: [
       { description: "Alice's link", code: text, address, id, key: countingB64u(32, 0x80), nonce: sealed.nonce, sealed: sealed.sealed, bundle },
       { description: "Alice's link with her newest messages", code: text, address, id, key: countingB64u(32, 0x80), nonce: sealedWithMessages.nonce, sealed: sealedWithMessages.sealed, bundle: withMessages },
+      { description: "Alice's link with her messages' reactions and delivery state", code: text, address, id, key: countingB64u(32, 0x80), nonce: sealedWithStanding.nonce, sealed: sealedWithStanding.sealed, bundle: withStanding },
       { description: "surrounding whitespace is ignored", code: `  ${text}\n`, address, id, key: countingB64u(32, 0x80) },
       { description: "another version", code: text.replace("emsg-link:1:", "emsg-link:2:"), error: "unsupported_version" },
       { description: "not a link code", code: "emsg-verify:1:alice#im.alice.test:AAAA", error: "bad_request" },

@@ -51,7 +51,7 @@ export async function startDeviceLink(ctx: CoreContext): Promise<DeviceLinkOffer
     settings: await loadSettings(ctx),
     created: ctx.clock.now(),
   };
-  const bundle = withHistory(base, await historyForExport(ctx, LINK_HISTORY_MAX_MESSAGES));
+  const bundle = withHistory(base, await historyForExport(ctx, LINK_HISTORY_MAX_MESSAGES, { link: true }));
   const link = { address: account.address, id: randomId16(), key: crypto.getRandomValues(new Uint8Array(LINK_KEY_BYTES)) };
   const sealed = sealLinkBundle(bundle, link);
   const created = await ctx.api.call("POST", "/account/links", { id: link.id, ...sealed }, LinkCreatedSchema);

@@ -1,5 +1,5 @@
 import type { Address } from "../address.js";
-import { type ArchiveChat, HISTORY_MAX_MESSAGES } from "../account-archive.js";
+import { type ArchiveChat, type ArchiveMessage, HISTORY_MAX_MESSAGES, HISTORY_MAX_REACTIONS } from "../account-archive.js";
 import type { CoreContext } from "./context.js";
 import { attachmentContentOf, attachmentRecordOf } from "./attachments.js";
 import { type ConversationSummary, lastLine, listConversations } from "./conversation-record.js";
@@ -78,12 +78,20 @@ async function newestMessages(ctx: Pick<CoreContext, "store">, names: Iterable<s
   return newest;
 }
 
+/** What a device link adds to each message (PROTOCOL §6): its reactions, and how far ours got. */
+function linkStateOf(m: MessageRecord): Pick<ArchiveMessage, "status" | "reactions"> {
+  const reactions = (m.reactions ?? []).filter((r) => !r.removed).slice(-HISTORY_MAX_REACTIONS).map(({ by, emoji, at }) => ({ by, emoji, at }));
+  const status = m.direction !== "out" || m.status !== "delivered" ? undefined : m.read ? "read" : "delivered";
+  return { ...(status ? { status } : {}), ...(reactions.length > 0 ? { reactions } : {}) };
+}
+
 /**
  * This device's history for an export: every chat's texts and files, newest first up to `limit`
  * (an export's bound, or as many as a link could carry), each chat keyed by its friend or group.
- * Notices, deleted messages and reactions stay behind; a file goes as its pointer.
+ * Notices and deleted messages stay behind; a file goes as its pointer. Reactions and receipts go
+ * only to another device of this account (`link`): a move leaves them behind (§11).
  */
-export async function historyForExport(ctx: Pick<CoreContext, "store">, limit = HISTORY_MAX_MESSAGES): Promise<ArchiveChat[]> {
+export async function historyForExport(ctx: Pick<CoreContext, "store">, limit = HISTORY_MAX_MESSAGES, { link = false } = {}): Promise<ArchiveChat[]> {
   const conversations = await listConversations(ctx);
   const records = new Map(conversations.map((c) => [c.conversation, c]));
   const chatOf = (conversation: string) => {
@@ -120,14 +128,23 @@ export async function historyForExport(ctx: Pick<CoreContext, "store">, limit = 
       ...(m.editedAt === undefined ? {} : { editedAt: m.editedAt }),
       ...(m.expiresAt === undefined ? {} : { expiresAt: m.expiresAt }),
       ...(m.attachment ? { attachment: attachmentContentOf(m.id, m.at, m.attachment) } : {}),
+      ...(link ? linkStateOf(m) : {}),
     });
   }
   return [...chats.values()];
 }
 
+/** How far a message brought here got: a history without `status` (an export, an older link) says only that ours was sent. */
+function statusOf(m: ArchiveMessage, mine: boolean): Pick<MessageRecord, "status" | "read"> {
+  if (!mine) return { status: "received" };
+  if (!m.status) return { status: "sent" };
+  return { status: "delivered", ...(m.status === "read" ? { read: true as const } : {}) };
+}
+
 /**
- * Keeps a history brought here (an archive's, or a link bundle's), as written by `from` (ours now):
- * one already on this device (by id) is left as it is. Returns how many messages came in.
+ * Keeps a history brought here (an archive's, or a link bundle's), as written by `from` (ours now),
+ * with the reactions and how far ours got where a link carried them: one already on this device
+ * (by id) is left as it is. Returns how many messages came in.
  */
 export async function restoreHistory(ctx: CoreContext, from: Address, chats: readonly ArchiveChat[]): Promise<number> {
   const known = new Map((await movedChats(ctx)).map((c) => [c.chat, c]));
@@ -145,11 +162,12 @@ export async function restoreHistory(ctx: CoreContext, from: Address, chats: rea
         direction: mine ? "out" : "in",
         text: m.text,
         at: m.at,
-        status: mine ? "sent" : "received",
+        ...statusOf(m, mine),
         ...(m.replyTo === undefined ? {} : { replyTo: m.replyTo }),
         ...(m.editedAt === undefined ? {} : { editedAt: m.editedAt }),
         ...(m.expiresAt === undefined ? {} : { expiresAt: m.expiresAt }),
         ...(m.attachment ? { attachment: attachmentRecordOf(m.attachment) } : {}),
+        ...(m.reactions?.length ? { reactions: m.reactions.map(({ by, emoji, at }) => ({ by, emoji, at })) } : {}),
       };
       await saveMessage(ctx, message);
       restored.push(message);

@@ -57,6 +57,13 @@ describe("linking a second device to an account", () => {
     await connect(bob);
     await laptop.sendText(BOB, "before the phone");
     await until("Bob to get the first message", async () => (await texts(bob, ALICE)).some(([, t]) => t === "before the phone"));
+    // Bob reads it and likes it: the laptop's record the phone is to bring along.
+    await bob.markRead(ALICE);
+    await bob.react((await bob.history(ALICE, { limit: 500 })).find((m) => m.text === "before the phone")!.id, "👍");
+    await until("the laptop to see it read and liked", async () => {
+      const sent = (await laptop.history(BOB, { limit: 500 })).find((m) => m.text === "before the phone");
+      return sent?.read && sent.reactions?.some((r) => r.emoji === "👍");
+    });
   });
 
   it("links the phone with the code the laptop shows; the code works once", async () => {
@@ -98,6 +105,8 @@ describe("linking a second device to an account", () => {
     // the phone received (PROTOCOL §6), once, as Alice's own words.
     const earlier = (await phone.history(BOB, { limit: 500 })).filter((m) => m.text === "before the phone");
     expect(earlier.map((m) => [m.direction, m.conversation])).toEqual([["out", `moved:${BOB}`]]);
+    // As the laptop shows it: read by Bob, with his 👍.
+    expect(earlier[0]).toMatchObject({ status: "delivered", read: true, reactions: [{ by: BOB, emoji: "👍" }] });
 
     await phone.sendText(BOB, "typed on the phone");
     await until("Bob to read the phone", async () => (await texts(bob, ALICE)).some(([d, t]) => d === "in" && t === "typed on the phone"));
