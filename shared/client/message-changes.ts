@@ -4,6 +4,7 @@ import type { CoreContext } from "./context.js";
 import { type ConversationRecord, lastLine, loadConversation } from "./conversation-record.js";
 import { indexMessages } from "./search.js";
 import { findMessage, history, type MessageRecord, saveMessage, setStatus } from "./messages.js";
+import { ofChat } from "./moved-history.js";
 
 /**
  * What refers to a stored message by its id (PROTOCOL §8.1): reactions, edits, deletes and
@@ -64,7 +65,8 @@ function reacted(message: MessageRecord, change: ReactionContent, sender: Addres
 
 /**
  * Reads a change by `sender` in `record`'s conversation. Its message is looked up in that
- * conversation only; one not here yet is held and applied when it arrives (`applyHeld`).
+ * conversation only (and the history moved in for its chat); one not here yet is held and applied
+ * when it arrives (`applyHeld`).
  */
 export async function readChange(ctx: CoreContext, record: ConversationRecord, change: MessageChange, sender: Address): Promise<ConversationRecord> {
   const message = await findMessage(ctx, change.of);
@@ -72,7 +74,7 @@ export async function readChange(ctx: CoreContext, record: ConversationRecord, c
     await hold(ctx, record.conversation, { change, sender, at: ctx.clock.now() });
     return record;
   }
-  if (message.conversation !== record.conversation) return record;
+  if (!ofChat(message, record)) return record;
   return store(ctx, record, changed(message, change, sender));
 }
 
@@ -176,7 +178,7 @@ export async function readOnOtherDevice(ctx: CoreContext, record: ConversationRe
   if (receipt.state !== "read") return record;
   for (const id of receipt.of) {
     const message = await findMessage(ctx, id);
-    if (message && message.conversation === record.conversation && message.direction === "in" && !message.readSent) await saveMessage(ctx, { ...message, readSent: true });
+    if (message && ofChat(message, record) && message.direction === "in" && !message.readSent) await saveMessage(ctx, { ...message, readSent: true });
   }
   if (record.unread === 0) return record;
   const named = new Set(receipt.of);
@@ -194,7 +196,7 @@ export async function readReceipt(ctx: CoreContext, record: ConversationRecord, 
   const read = receipt.state === "read" && showRead;
   for (const id of receipt.of) {
     const message = await findMessage(ctx, id);
-    if (!message || message.conversation !== record.conversation || message.direction !== "out" || message.notice) continue;
+    if (!message || !ofChat(message, record) || message.direction !== "out" || message.notice) continue;
     const delivered = await setStatus(ctx, id, "delivered");
     if (read && delivered && !delivered.read) {
       const next: MessageRecord = { ...delivered, read: true };

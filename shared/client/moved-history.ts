@@ -2,7 +2,7 @@ import type { Address } from "../address.js";
 import { type ArchiveChat, type ArchiveMessage, HISTORY_MAX_MESSAGES, HISTORY_MAX_REACTIONS } from "../account-archive.js";
 import type { CoreContext } from "./context.js";
 import { attachmentContentOf, attachmentRecordOf } from "./attachments.js";
-import { type ConversationSummary, lastLine, listConversations } from "./conversation-record.js";
+import { type ConversationRecord, type ConversationSummary, lastLine, listConversations } from "./conversation-record.js";
 import { listFriends } from "./friends.js";
 import { findMessage, history, type MessageRecord, saveMessage } from "./messages.js";
 import { pendingConversation } from "./outgoing-queue.js";
@@ -26,6 +26,17 @@ export const movedChat = (chat: string) => `${MOVED}${chat}`;
 
 /** The chat a stored conversation name belongs to when it holds moved-in history. */
 export const chatOfMoved = (conversation: string): string | undefined => (conversation.startsWith(MOVED) ? conversation.slice(MOVED.length) : undefined);
+
+/**
+ * Whether `message` is of `record`'s chat: in its conversation, or in the history moved in for it
+ * (its friend's, or the group's own). A reaction, edit, deletion or receipt that comes in the
+ * conversation then applies to a message brought from another device or account too.
+ */
+export function ofChat(message: Pick<MessageRecord, "conversation">, record: Pick<ConversationRecord, "conversation" | "kind" | "peer">): boolean {
+  if (message.conversation === record.conversation) return true;
+  const chat = chatOfMoved(message.conversation);
+  return chat !== undefined && chat === (record.kind !== "group" && record.peer ? record.peer : record.conversation);
+}
 
 /** A chat whose history moved in: its friend or group, its name as it was, how many messages, when the first of them was written. */
 export interface MovedChat {

@@ -10,10 +10,16 @@ import type { CoreContext } from "../../shared/client/context.js";
 import { history, type MessageRecord, saveMessage } from "../../shared/client/messages.js";
 import { chatOfMoved, historyForExport, movedChat, restoreHistory } from "../../shared/client/moved-history.js";
 import { MemoryStore } from "../../shared/client/store.js";
+import { Emitter } from "../../shared/client/events.js";
+import type { ClientEvents } from "../../shared/client/index.js";
+import type { ConversationRecord } from "../../shared/client/conversation-record.js";
+import { readChange, readReceipt } from "../../shared/client/message-changes.js";
+import { newEdit, newReaction, newReceipt } from "../../shared/content.js";
 import { deliveryOf } from "../../ui/view-models/conversation-model.js";
 
 const alice = "alice#im.alice.test" as Address;
 const bob = "bob#im.bob.test" as Address;
+const carol = "carol#im.carol.test" as Address;
 const AT = 1_796_000_000_000;
 const CONVERSATION = "im.alice.test/AAAAAAAAAAAAAAAAAAAAAA";
 
@@ -35,7 +41,7 @@ const photo: AttachmentRecord = {
 };
 
 /** Alice's laptop: a chat with Bob where one text was read, one delivered, one only sent, and reactions on both sides. */
-async function laptop(): Promise<{ ctx: CoreContext; ids: Record<string, string> }> {
+async function laptop(): Promise<{ ctx: CoreContext; ids: Record<"read" | "delivered" | "sent" | "fromBob" | "photo", string> }> {
   const ctx = device();
   await ctx.store.put(`conv/${CONVERSATION}`, { conversation: CONVERSATION, members: [alice, bob], kind: "direct", peer: bob, created: AT, epoch: 1, lastHubSeq: 5, unread: 0 });
   const ids = { read: randomId16(), delivered: randomId16(), sent: randomId16(), fromBob: randomId16(), photo: randomId16() };
@@ -122,6 +128,24 @@ describe("the history a linked device brings", () => {
       expect(m).not.toHaveProperty("status");
       expect(m).not.toHaveProperty("reactions");
     }
+  });
+
+  it("takes what comes later in the chat for a message it brought: a reaction, an edit, a read receipt; not one from another chat", async () => {
+    const { ctx, ids } = await laptop();
+    const phone = { ...device(), events: new Emitter<ClientEvents>() } as CoreContext;
+    await restoreHistory(phone, alice, overTheWire(bundleOf(await historyForExport(ctx, LINK_HISTORY_MAX_MESSAGES, { link: true }))).history!);
+    const withBob: ConversationRecord = { conversation: CONVERSATION, members: [alice, bob], kind: "direct", peer: bob, group: "", created: AT, epoch: 1, lastHubSeq: 5, unread: 0 };
+    const withCarol: ConversationRecord = { ...withBob, conversation: "im.alice.test/BBBBBBBBBBBBBBBBBBBBBB", members: [alice, carol], peer: carol };
+    await readChange(phone, withCarol, newReaction(ids.delivered, "🙃", "add", AT + 19), carol);
+    await readChange(phone, withBob, newReaction(ids.delivered, "🎉", "add", AT + 20), bob);
+    await readChange(phone, withBob, newEdit(ids.fromBob, "hi Alice!", AT + 21), bob);
+    await readReceipt(phone, withCarol, newReceipt([ids.sent], "read", AT + 22), true);
+    expect((await shown(phone))["not yet delivered"]!.tick).toBe("sent");
+    await readReceipt(phone, withBob, newReceipt([ids.sent], "read", AT + 22), true);
+    const now = await shown(phone);
+    expect(now["delivered only"]).toEqual({ tick: "delivered", reactions: [`🎉 ${bob}`], earlier: true });
+    expect(now["hi Alice!"]).toEqual({ tick: null, reactions: [`👍 ${alice}`], earlier: true });
+    expect(now["not yet delivered"]!.tick).toBe("read");
   });
 
   it("refuses a history whose status or reactions are malformed", () => {
