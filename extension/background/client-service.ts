@@ -183,14 +183,16 @@ export class ClientService {
     return (await this.client.friends()).map(friendView);
   }
 
-  async addFriend(address: Address): Promise<FriendState> {
+  /** `unreachable`: the address's server could not be asked now, so the request waits for it. */
+  async addFriend(address: Address): Promise<{ state: FriendState; unreachable: boolean }> {
     if (!(await this.ready())) {
       await queueFriend(this.#store, address);
-      return "queued";
+      return { state: "queued", unreachable: false };
     }
     // Refused now, in words, rather than "request sent" and a friend named by a bounce's code later.
-    if (!(await this.client.accountExists(address))) throw new EmsgError("not_found", `There is no EMSG account ${address}.`);
-    return (await this.client.sendFriendRequest(address)).state;
+    const standing = await this.client.accountStanding(address);
+    if (standing === "none") throw new EmsgError("not_found", `There is no EMSG account ${address}.`);
+    return { state: (await this.client.sendFriendRequest(address)).state, unreachable: standing === "unreachable" };
   }
 
   async respond(address: string, verdict: "accept" | "decline" | "block"): Promise<FriendView> {

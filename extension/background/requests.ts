@@ -54,9 +54,10 @@ export async function handleRequest(raw: unknown, sender: SenderInfo, self: Self
     switch (request.type) {
       case "add-friend": {
         const { address } = parseAddress(request.address);
-        const state = await service.addFriend(address);
-        // A page must not learn whether someone is already a friend or blocked.
-        return { ok: true, address, state: ownPage || state === "queued" ? state : "outgoing" };
+        const { state, unreachable } = await service.addFriend(address);
+        // A page must not learn whether someone is already a friend or blocked, nor probe servers.
+        if (!ownPage) return { ok: true, address, state: state === "queued" ? state : "outgoing" };
+        return { ok: true, address, state, ...(unreachable ? { unreachable: true as const } : {}) };
       }
       case "open-panel":
         return { ok: true, opened: await ctx.openPanel(sender.tab?.id) };

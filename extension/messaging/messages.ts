@@ -127,7 +127,8 @@ export interface ChatRetentionView {
 export type Connection = "none" | "connecting" | "online" | "offline" | "removed";
 
 export interface ReplyOf {
-  "add-friend": Reply<{ address: string; state: FriendState }>;
+  /** `unreachable` (to EMSG's own pages only): the address's server could not be reached; the request waits for it. */
+  "add-friend": Reply<{ address: string; state: FriendState; unreachable?: true }>;
   "open-panel": Reply<{ opened: "side-panel" | "sidebar" | "tab" }>;
   status: Reply<{ account: string | null; connection: Connection; friends: FriendView[] }>;
   register: Reply<{ account: string }>;

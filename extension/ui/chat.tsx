@@ -5,7 +5,7 @@ import { outgoingText } from "../../ui/view-models/composer.js";
 import type { ConversationViewModel } from "../../ui/view-models/conversation-model.js";
 import { AttachmentBody, TransferBar } from "../../ui/views/attachment-parts.js";
 import { AttachButtons, composerKeyDown, TypingLine, useComposeFocus, useFileSending, useGrowingField } from "../../ui/views/composer-parts.js";
-import { ComposeContext, MessageActions, MessageBody, offersRetry, RetryTick, SendFailure } from "../../ui/views/message-parts.js";
+import { ComposeContext, MessageActions, MessageBody, MessageMarks, offersRetry, RetryTick, SendFailure } from "../../ui/views/message-parts.js";
 import { useModel } from "../../ui/views/use-model.js";
 import { useTimelineFollow } from "../../ui/views/timeline-follow.js";
 import { JumpToNewest, useReadWhenSeen, useUnreadStart } from "../../ui/views/newest-message.js";
@@ -92,11 +92,18 @@ export function Chat({ chats, conversation, onSafety }: { chats: ChatsViewModel;
             <li key={item.key} class={item.mine ? "mine" : "theirs"} data-testid="message" data-message-id={item.id} data-shown={conversation.shownMessage?.id === item.id ? "true" : undefined}>
               {item.sender && <span class={`sender sender-c${item.sender.colour}`} aria-hidden="true">{item.sender.name}</span>}
               {item.author && <span class="visually-hidden">{item.author.name}: </span>}
-              {item.attachment && !item.deleted ? <AttachmentBody id={item.id} attachment={item.attachment} files={files} t={t} unsent={item.failure?.unsent} /> : <MessageBody item={item} conversation={conversation} t={t} />}{" "}
+              {item.attachment && !item.deleted ? (
+                <>
+                  <AttachmentBody id={item.id} attachment={item.attachment} files={files} t={t} unsent={item.failure?.unsent} />
+                  <MessageMarks item={item} conversation={conversation} t={t} />
+                </>
+              ) : (
+                <MessageBody item={item} conversation={conversation} t={t} />
+              )}{" "}
               <span class="meta">
                 <MessageActions item={item} conversation={conversation} t={t} />
                 <StarButton id={item.id} starred={item.starred} conversation={conversation} t={t} />
-                <span class="stamp">{item.time} {offersRetry(item, conversation) ? <RetryTick item={item} conversation={conversation} t={t} class="tick" /> : item.tick && <span aria-label={item.statusLabel} data-status={item.status}>{item.tick}</span>}</span>
+                <span class="stamp">{item.time} {offersRetry(item, conversation) ? <RetryTick item={item} conversation={conversation} t={t} class="tick" /> : item.tick && <span class={`tick ${item.status}`} aria-label={item.statusLabel} title={item.statusLabel} data-status={item.status}>{item.tick}</span>}</span>
               </span>
               <SendFailure item={item} conversation={conversation} t={t} />
             </li>

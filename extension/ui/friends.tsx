@@ -30,6 +30,7 @@ export function Friends({ self, friends, people, trust, onOpenChat, onSafety }: 
   const [input, setInput] = useState("");
   const [status, setStatus] = useState("");
   const [sentTo, setSentTo] = useState<string | null>(null);
+  const [sentUnreachable, setSentUnreachable] = useState(false);
   // Requests held for review reach this device only by asking the server; the list then updates.
   useEffect(() => void ask({ type: "sync" }), []);
   const add = async (event: Event) => {
@@ -45,6 +46,7 @@ export function Friends({ self, friends, people, trust, onOpenChat, onSafety }: 
     if (reply.state === "friend") return already();
     setStatus("");
     setSentTo(reply.address);
+    setSentUnreachable(reply.unreachable === true);
     setInput("");
   };
   // The background's failures are English sentences: they are worded here by their code.
@@ -63,6 +65,7 @@ export function Friends({ self, friends, people, trust, onOpenChat, onSafety }: 
   const waiting = friends.filter((f) => f.state === "outgoing" && !f.bounced);
   const undelivered = friends.filter((f) => f.state === "outgoing" && f.bounced);
   const others = friends.filter((f) => !["incoming", "held", "outgoing"].includes(f.state));
+  const sent = sentNote(sentTo, friends.find((f) => f.address === sentTo), t, sentUnreachable);
   return (
     <section aria-label={t("friends.title")}>
       <p>
@@ -72,7 +75,9 @@ export function Friends({ self, friends, people, trust, onOpenChat, onSafety }: 
         <input aria-label={t("friends.addressLabel")} placeholder={t("friends.addressPlaceholder")} value={input} onInput={(e) => setInput(e.currentTarget.value)} />
         <button type="submit">{t("friends.send")}</button>
       </form>
-      <p role="status">{sentNote(sentTo, friends.find((f) => f.address === sentTo), t) ?? status}</p>
+      <p role="status" class={sent && sentUnreachable ? "warn-text" : undefined}>
+        {sent ?? status}
+      </p>
       {requests.length > 0 && (
         <>
           <h3>{t("friends.incoming")}</h3>

@@ -3,6 +3,7 @@ import { MoveInForm } from "./move-in-form.js";
 import { ask } from "./panel-api.js";
 import { t } from "./i18n.js";
 import type { ImportResult } from "../../ui/view-models/core-types.js";
+import { linkFormCheck } from "../../ui/view-models/link-form.js";
 
 /**
  * First run: choose an address and, for a server not at https://DOMAIN, where it lives; link this
@@ -19,6 +20,9 @@ export function Setup({ queued, onDone, link = false }: { queued: string[]; onDo
   const [moving, setMoving] = useState(false);
   const submit = async (event: Event) => {
     event.preventDefault();
+    // Said here, in the person's words: the background's reason would spell out the code's format.
+    const codeError = linking ? linkFormCheck({ code, protect: false, passphrase: "", again: "" }).codeError : null;
+    if (codeError) return setError(t(codeError));
     setBusy(true);
     setError("");
     const where = server.trim() ? { server: server.trim() } : {};

@@ -408,9 +408,9 @@ export class EmsgClient {
     return peerSafetyNumber(this.#context(), parseAddress(address).address);
   }
 
-  /** Whether an address is a registered account (its home server says so); unknown when unreachable counts as yes. */
-  accountExists(address: string): Promise<boolean> {
-    return friends.accountExists(this.#context(), parseAddress(address).address);
+  /** Whether an address is a registered account, as its home server says (friends.accountStanding). */
+  accountStanding(address: string): Promise<friends.AccountStanding> {
+    return friends.accountStanding(this.#context(), parseAddress(address).address);
   }
 
   // ---- moving an account (PROTOCOL §11)

@@ -92,20 +92,25 @@ export async function sendFriendRequest(ctx: CoreContext, to: Address, note: str
   return sent;
 }
 
+/** What an address's home server says of it; see accountStanding. */
+export type AccountStanding = "exists" | "none" | "unreachable";
+
 /**
- * Whether `address` is an account its home server knows, asked through our own server (the
- * device-list look-up): a request to an address nobody registered is only refused later, as a
- * bounce. An answer that cannot be had now counts as yes: the request itself says so in time.
+ * What `address`'s home server says of it, asked through our own server (the device-list look-up):
+ * a request to an address nobody registered is only refused later, as a bounce. `unreachable`
+ * when that server cannot be reached now (a request waits for it, and comes back if it never
+ * answers); any other failure to ask counts as `exists`: the request itself says so in time.
  */
-export async function accountExists(ctx: CoreContext, address: Address): Promise<boolean> {
+export async function accountStanding(ctx: CoreContext, address: Address): Promise<AccountStanding> {
   try {
     await ctx.api.call("POST", "/directory/devices", { address }, DeviceListResponseSchema);
-    return true;
+    return "exists";
   } catch (error) {
     if (!(error instanceof EmsgError)) throw error;
-    if (error.code === "not_found") return false;
+    if (error.code === "not_found") return "none";
+    if (error.code === "peer_unreachable") return "unreachable";
     console.warn(`emsg: could not ask whether ${address} exists: ${error.message}`);
-    return true;
+    return "exists";
   }
 }
 

@@ -2,7 +2,7 @@
 export { EmsgClient, type ClientOptions } from "./client.js";
 export type { ClientEvents, UploadProgress } from "./context.js";
 export type { AccountRecord } from "./account-record.js";
-export type { Friend } from "./friends.js";
+export type { AccountStanding, Friend } from "./friends.js";
 export type { ImportProgress, ImportResult, MoveStatus } from "./account-move.js";
 export type { DeviceInfo, DeviceLinkOffer } from "./device-link.js";
 export type { ConversationKind, ConversationSummary } from "./conversation-record.js";

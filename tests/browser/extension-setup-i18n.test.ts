@@ -37,4 +37,13 @@ describe("the extension's setup in Chinese", () => {
     await form.getByLabel(/服务器网址/).waitFor();
     expect(await form.innerText()).not.toMatch(/Move an account|Export file|Passphrase|new EMSG address|Server URL|Back/);
   });
+
+  it("names a bad link code for what it is and where to get one, in Chinese, never its format", async () => {
+    const panel = await ext.context.newPage();
+    await panel.goto(`chrome-extension://${ext.id}/sidepanel.html`);
+    await panel.getByRole("button", { name: "我已在其他设备上使用 EMSG" }).click();
+    await panel.getByLabel("链接代码").fill("emsg-link:1:nonsense");
+    await panel.getByRole("button", { name: "链接本设备" }).click();
+    await expect.poll(() => panel.getByRole("alert").textContent()).toBe("这不是链接代码。请在你的另一台设备上获取：设置 → 设备 → 链接新设备。");
+  });
 });

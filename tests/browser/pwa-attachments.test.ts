@@ -98,6 +98,18 @@ describe("attachments in the PWA, across two domains", () => {
     await shot(bob.page, "attachments-received");
   }, 300_000);
 
+  it("Bob's reaction to the photo shows under it on both sides, as a text's would", async () => {
+    const photoOf = (page: Page) => page.getByTestId("message").filter({ has: page.getByTestId("image-full") });
+    const bubble = photoOf(bob.page);
+    await bubble.hover();
+    await bubble.getByLabel("Message actions").first().click();
+    await bubble.getByRole("group", { name: "Message actions" }).getByRole("button", { name: "React with ❤️" }).click();
+    await expect.poll(() => bubble.getByTestId("reaction").textContent(), { timeout: 30_000 }).toBe("❤️ 1");
+    await openTab(alice.page, "Chats");
+    await alice.page.getByTestId("chat-row").filter({ hasText: "bob#im.bob.test" }).click();
+    await expect.poll(() => photoOf(alice.page).getByTestId("reaction").textContent(), { timeout: 30_000 }).toBe("❤️ 1");
+  }, 120_000);
+
   it("a blob changed on its way to Bob is refused and shown as damaged, never opened", async () => {
     await bob.context.route("**/emsg/v1/blobs/**", async (route) => {
       const response = await route.fetch();

@@ -57,6 +57,18 @@ describe("conversation features in the PWA across two domains", () => {
     alice = await register(world, world.alice, "im.alice.test", "alice");
     bob = await register(world, world.bob, "im.bob.test", "bob");
     await befriend(alice, bob);
+    // On a desktop the friend's address keeps one line: the buttons go under it, not beside it.
+    const row = alice.page.getByTestId("friend-list").getByTestId("person").filter({ hasText: bob.address });
+    const laid = await row.evaluate((person) => {
+      const name = person.querySelector('[data-testid="person-name"]')!;
+      const words = document.createRange();
+      words.selectNodeContents(name);
+      const lines = new Set([...words.getClientRects()].map((r) => Math.round(r.top)));
+      const firstButton = person.querySelector(".actions button")!.getBoundingClientRect();
+      return { text: name.textContent, lines: lines.size, buttonsBelow: firstButton.top >= name.getBoundingClientRect().bottom };
+    });
+    expect(laid).toEqual({ text: bob.address, lines: 1, buttonsBelow: true });
+    await shot(alice.page, "friend-row-desktop");
     await alice.page.getByTestId("friend-list").getByRole("button", { name: "Message" }).click();
     await say(alice.page, "Plans are at https://example.com/plan?x=1. Not javascript:alert(1)");
     await openChat(bob, alice.address);
@@ -86,6 +98,19 @@ describe("conversation features in the PWA across two domains", () => {
     const tick = message(alice.page, "Plans are at").getByTestId("tick");
     await expect.poll(() => tick.getAttribute("data-status"), { timeout: 30_000 }).toBe("read");
     expect(await tick.getAttribute("aria-label")).toBe("Read");
+    // Read is told from delivered by shape, not colour alone: white ticks on a filled pill, clearly contrasting.
+    const look = await tick.evaluate((el) => {
+      const style = getComputedStyle(el);
+      const rgb = (c: string) => c.match(/\d+/g)!.slice(0, 3).map(Number);
+      const lum = (c: string) => {
+        const [r, g, b] = rgb(c).map((v) => { const s = v / 255; return s <= 0.03928 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4; });
+        return 0.2126 * r! + 0.7152 * g! + 0.0722 * b!;
+      };
+      const [a, b] = [lum(style.color), lum(style.backgroundColor)].sort((x, y) => y - x);
+      return { filled: style.backgroundColor !== "rgba(0, 0, 0, 0)", rounded: parseFloat(style.borderRadius) > 0, contrast: (a! + 0.05) / (b! + 0.05) };
+    });
+    expect(look.filled && look.rounded).toBe(true);
+    expect(look.contrast).toBeGreaterThanOrEqual(4.5);
   });
 
   it("shows Bob typing to Alice while he writes", async () => {

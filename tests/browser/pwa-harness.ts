@@ -2,7 +2,7 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { chromium, type Browser, type BrowserContext, type Locator, type Page } from "playwright-core";
 import type { RunningDomains } from "../../scripts/dev-servers.mjs";
 import { startServers } from "./servers.js";
 import { watchContext } from "./failure-log.js";
@@ -153,6 +153,15 @@ export function newestWhole(page: Page): Promise<boolean> {
     const x = (box.left + box.right) / 2;
     return [box.top + 2, box.bottom - 2].every((y) => newest.contains(document.elementFromPoint(x, y)));
   });
+}
+
+/**
+ * The banner of a page with no server: Chromium's emulated offline leaves a reloaded page's
+ * navigator.onLine true, which the app takes for a dropped server connection, and says so.
+ */
+export async function offlineBanner(page: Page): Promise<Locator> {
+  const offline = await page.evaluate(() => !navigator.onLine);
+  return page.getByTestId("banner").getByText(offline ? "You are offline" : /^Lost the connection to /);
 }
 
 export async function openTab(page: Page, tab: "Chats" | "Friends" | "Favorites" | "Settings"): Promise<void> {

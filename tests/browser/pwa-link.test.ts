@@ -55,7 +55,11 @@ describe("linking a second browser to an account in the PWA", () => {
     await page.goto(world.alice);
     await page.getByRole("button", { name: "I already use EMSG on another device" }).click();
     await page.getByLabel("Link code", { exact: true }).fill("emsg-link:1:nonsense");
-    await page.getByRole("alert").waitFor();
+    // A bad code is named for what it is, with where to get a good one: never the code's format.
+    const alert = page.getByTestId("link-code-error");
+    await expect.poll(() => alert.textContent()).toBe("This is not a link code. Get one on your other device: Settings → Devices → Link a new device.");
+    await page.getByLabel("Link code", { exact: true }).fill("hello");
+    expect(await alert.textContent()).not.toContain("emsg-link");
     await page.getByLabel("Link code", { exact: true }).fill(code);
     await page.getByText("alice#im.alice.test").waitFor();
     await shot(page, "link-form");

@@ -137,7 +137,20 @@ describe("moving an account to another server in the PWA", () => {
     await openTab(moved.page, "Settings");
     const section = moved.page.getByTestId("import-section");
     await section.getByText("its friends become friends of alice#im.bob.test").waitFor();
-    await section.getByLabel("Export file").setInputFiles(archivePath);
+    // The file is picked with a button like the app's others, not the browser's own control; the
+    // file input under it is still reached by keyboard, and the chosen file is named beside it.
+    const choose = section.locator("label.button").filter({ hasText: "Choose file…" });
+    expect(await choose.isVisible()).toBe(true);
+    expect(await section.getByTestId("import-file-name").textContent()).toBe("No file chosen");
+    const input = section.getByLabel("Export file");
+    expect(await input.evaluate((el) => el.getBoundingClientRect().width <= 1)).toBe(true);
+    await input.focus();
+    await moved.page.keyboard.press("Shift+Tab");
+    await moved.page.keyboard.press("Tab");
+    expect(await input.evaluate((el) => el === document.activeElement)).toBe(true);
+    expect(await choose.evaluate((el) => getComputedStyle(el).outlineStyle)).toBe("solid");
+    await input.setInputFiles(archivePath);
+    await expect.poll(() => section.getByTestId("import-file-name").textContent()).not.toBe("No file chosen");
     await section.getByLabel("Passphrase of the export").fill(PASSPHRASE);
     await section.getByRole("button", { name: "Move it here" }).click();
     await section.getByText("alice#im.alice.test now lives here as alice#im.bob.test; 0 friends were told.").waitFor({ timeout: 60_000 });

@@ -43,12 +43,12 @@ describe("a chat's timer across two domains, the chat's controls on a phone, a W
     await say(alice.page, "Hi Bob");
     await openChat(bob, alice.address);
     await message(bob.page, "Hi Bob").waitFor({ timeout: 30_000 });
-    await alice.page.getByLabel("Messages here expire").selectOption({ label: "1 day" });
+    await alice.page.getByLabel("Disappearing").selectOption({ label: "1 day" });
     await alice.page.getByTestId("notice").filter({ hasText: "set messages to disappear after 1 day" }).waitFor();
     const notice = bob.page.getByTestId("notice").filter({ hasText: "set messages to disappear after 1 day" });
     await notice.waitFor({ timeout: 30_000 });
     expect(await notice.textContent()).toMatch(/^alice/);
-    await expect.poll(() => bob.page.getByLabel("Messages here expire").inputValue(), { timeout: 10_000 }).toBe("1");
+    await expect.poll(() => bob.page.getByLabel("Disappearing").inputValue(), { timeout: 10_000 }).toBe("1");
     // The timer came after "Hi Bob": it is the chat's last line in both lists.
     for (const [person, other] of [[alice, bob], [bob, alice]] as const) {
       const row = person.page.getByTestId("chat-row").filter({ hasText: other.address });
@@ -86,6 +86,22 @@ describe("a chat's timer across two domains, the chat's controls on a phone, a W
     await alice.page.getByRole("button", { name: "Unpin", exact: true }).waitFor();
     await alice.page.getByRole("button", { name: "Unmute", exact: true }).waitFor();
     await shot(alice.page, "phone-pin-mute");
+    // The header is two short lines: the timer is named on screen, and the status line has no stray dot.
+    const head = alice.page.locator(".conversation .pane-head");
+    expect((await head.boundingBox())!.height).toBeLessThanOrEqual(110);
+    expect(await head.getByText("Disappearing", { exact: true }).isVisible()).toBe(true);
+    const sub = head.locator(".sub");
+    expect(await sub.evaluate((line) => [...line.children].map((part) => getComputedStyle(part, "::before").content))).toEqual(["none", "none"]);
+    // The domain of the address stays whole; on a narrower phone the name part would give way first.
+    for (const width of [390, 360]) {
+      await alice.page.setViewportSize({ width, height: 844 });
+      const domain = alice.page.locator("#conv-title .address-domain");
+      expect(await domain.textContent()).toBe("#im.bob.test");
+      // Not cut: its text is as wide as its box (a pixel's rounding aside).
+      expect(await domain.evaluate((el) => el.getBoundingClientRect().width > 0 && el.scrollWidth <= el.clientWidth + 1)).toBe(true);
+      expect(await alice.page.locator("#conv-title").textContent()).toBe(bob.address);
+    }
+    await alice.page.setViewportSize({ width: 390, height: 844 });
     await alice.page.getByRole("button", { name: "Back" }).click();
     const row = alice.page.getByTestId("chat-row").filter({ hasText: bob.address });
     await row.getByTestId("pinned").waitFor();
@@ -110,6 +126,23 @@ describe("a chat's timer across two domains, the chat's controls on a phone, a W
     await page.goForward();
     await composer.waitFor();
     await message(page, "This one disappears").waitFor();
+  });
+
+  it("goes back from a chat to the list with the Chats tab on a phone, as every messenger does", async () => {
+    const page = alice.page;
+    const row = page.getByTestId("chat-row").filter({ hasText: bob.address });
+    const composer = page.getByLabel("Message", { exact: true });
+    if (!(await composer.isVisible())) await row.click();
+    await composer.waitFor();
+    await openTab(page, "Chats");
+    await row.waitFor();
+    expect(await composer.isVisible()).toBe(false);
+    // On a desktop the list and the chat share the screen: the Chats tab leaves the chat open.
+    await row.click();
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await openTab(page, "Chats");
+    await composer.waitFor();
+    await page.setViewportSize({ width: 390, height: 844 });
   });
 
   it("keeps 发送 on one line at every width, phone to desktop", async () => {

@@ -4,7 +4,7 @@ import type { Request, Route } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sealedSize } from "../../shared/attachment-crypto.js";
 import { BLOB_PART_BYTES } from "../../shared/wire/blobs.js";
-import { befriend, openTab, type Person, type PwaWorld, register, shot, startWorld } from "./pwa-harness.js";
+import { befriend, offlineBanner, openTab, type Person, type PwaWorld, register, shot, startWorld } from "./pwa-harness.js";
 
 // A file being sent from the PWA is kept sealed in IndexedDB with its upload (PROTOCOL §15.4): a
 // reload part way resumes from the parts Alice's server holds, with its progress bar and cancel
@@ -213,7 +213,7 @@ describe("uploads in the PWA survive a reload and going offline", () => {
     await card(alice, "train.bin").waitFor({ timeout: 30_000 });
     await waiting;
     await alice.page.reload();
-    await alice.page.getByTestId("banner").getByText("You are offline").waitFor();
+    await (await offlineBanner(alice.page)).waitFor();
     await alice.page.getByTestId("chat-row").filter({ hasText: "bob#im.bob.test" }).click();
     await card(alice, "train.bin").waitFor({ timeout: 30_000 });
     expect(await sending(alice).count()).toBe(1);

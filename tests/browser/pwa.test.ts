@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { watchContext } from "./failure-log.js";
-import { hideWithNotifications, newestWhole, openTab, register, showAgain, shot, shownNotifications, startWorld, statusLineWhole, type Person, type PwaWorld } from "./pwa-harness.js";
+import { hideWithNotifications, newestWhole, offlineBanner, openTab, register, showAgain, shot, shownNotifications, startWorld, statusLineWhole, type Person, type PwaWorld } from "./pwa-harness.js";
 
 // One story, told in order: each step builds on what the previous one left on screen.
 describe("the EMSG PWA on two federated domains", () => {
@@ -206,7 +206,7 @@ describe("the EMSG PWA on two federated domains", () => {
     await alice.page.evaluate(() => navigator.serviceWorker.ready.then(() => undefined));
     await alice.context.setOffline(true);
     await alice.page.reload();
-    await alice.page.getByTestId("banner").getByText("You are offline").waitFor();
+    await (await offlineBanner(alice.page)).waitFor();
     await alice.page.getByTestId("chat-row").filter({ hasText: "bob#im.bob.test" }).click();
     await alice.page.getByTestId("message").filter({ hasText: "Hi Alice, got it." }).waitFor();
     await shot(alice.page, "offline");
@@ -270,7 +270,7 @@ describe("the EMSG PWA on two federated domains", () => {
     await bob.page.getByTestId("message").filter({ hasText: "Hello Bob!" }).waitFor();
     // Two days pass on Bob's device; a 1-day retention for this chat then removes every message.
     await bob.page.clock.setSystemTime(Date.now() + 2 * 86_400_000);
-    await bob.page.getByLabel("Messages here expire").selectOption({ label: "1 day" });
+    await bob.page.getByLabel("Disappearing").selectOption({ label: "1 day" });
     await expect.poll(() => bob.page.getByTestId("message").count(), { timeout: 10_000 }).toBe(0);
     await openTab(bob.page, "Favorites");
     await bob.page.getByTestId("favorite").filter({ hasText: "Hello Bob!" }).waitFor();

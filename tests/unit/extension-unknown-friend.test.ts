@@ -22,4 +22,19 @@ describe("the extension's + EMSG on an address", () => {
     const known = await handleRequest({ type: "add-friend", address: "bob#im.bob.test" }, PAGE, SELF, context);
     expect(known).toMatchObject({ ok: true, state: "outgoing" });
   });
+
+  it("sends to an address whose server cannot be reached now, telling EMSG's own panel so but not a web page", { timeout: 30_000 }, async () => {
+    const world = new GroupWorld();
+    const alice = await world.person("alice#im.alice.test");
+    const service = new ClientService(world.storeOf(alice), world.transport);
+    const context = { service, openPanel: async () => "side-panel" as const };
+    world.deviceListsRefused = "peer_unreachable";
+    const PANEL = { id: SELF.id, url: `${SELF.origin}panel.html` };
+    expect(await handleRequest({ type: "add-friend", address: "x#im.down.test" }, PANEL, SELF, context)).toEqual({ ok: true, address: "x#im.down.test", state: "outgoing", unreachable: true });
+    expect(await handleRequest({ type: "add-friend", address: "y#im.down.test" }, PAGE, SELF, context)).toEqual({ ok: true, address: "y#im.down.test", state: "outgoing" });
+    expect((await service.friends()).map((f) => [f.address, f.state])).toEqual([
+      ["x#im.down.test", "outgoing"],
+      ["y#im.down.test", "outgoing"],
+    ]);
+  });
 });

@@ -4,6 +4,7 @@ import { readFriendInput } from "../../ui/view-models/friend-input.js";
 import { composerAction, outgoingText } from "../../ui/view-models/composer.js";
 import { deletionConfirmed, exportFileName, progressPercent, readRetention, retentionLabel } from "../../ui/view-models/settings-form.js";
 import { connectivityBanner } from "../../ui/view-models/connectivity.js";
+import { linkFormCheck } from "../../ui/view-models/link-form.js";
 import { notificationBody, requestNotification, shouldNotify } from "../../ui/view-models/notification-policy.js";
 import { translator } from "../../ui/i18n/translate.js";
 import type { Address } from "../../shared/address.js";
@@ -71,12 +72,29 @@ describe("settings", () => {
 
 describe("connectivity and notifications", () => {
   it("says offline with the number waiting, and shows nothing when connected", () => {
-    expect(connectivityBanner("offline", 2, "im.alice.test", t)).toEqual({
+    expect(connectivityBanner("offline", 2, "im.alice.test", t, false)).toEqual({
       tone: "warn",
       text: "You are offline. Messages wait here and go out when you are back. · 2 waiting to send",
     });
-    expect(connectivityBanner("connecting", 0, "im.alice.test", t)?.text).toBe("Connecting to im.alice.test…");
-    expect(connectivityBanner("online", 0, "im.alice.test", t)).toBeNull();
+    expect(connectivityBanner("connecting", 0, "im.alice.test", t, true)?.text).toBe("Connecting to im.alice.test…");
+    expect(connectivityBanner("online", 0, "im.alice.test", t, true)).toBeNull();
+  });
+
+  it("says the server connection was lost, not that the browser is offline, while the browser is online", () => {
+    expect(connectivityBanner("offline", 1, "im.alice.test", t, true)).toEqual({
+      tone: "warn",
+      text: "Lost the connection to im.alice.test. Reconnecting… Messages wait here and go out once it is back. · 1 waiting to send",
+    });
+    expect(connectivityBanner("offline", 0, "im.alice.test", translator("zh-CN"), true)?.text).toBe("与 im.alice.test 的连接已断开，正在重新连接… 消息会先保存在这里，连接恢复后自动发送。");
+  });
+
+  it("words a bad link code as what it is and where to get one, never its format", () => {
+    for (const code of ["hello", "emsg-link:x", "emsg-link:1:alice#im.alice.test:short"]) {
+      expect(linkFormCheck({ code, protect: false, passphrase: "", again: "" }).codeError).toBe("link.notCode");
+    }
+    expect(t("link.notCode")).toBe("This is not a link code. Get one on your other device: Settings → Devices → Link a new device.");
+    expect(t("link.notCode")).not.toContain("emsg-link");
+    expect(linkFormCheck({ code: "emsg-link:9:alice#im.alice.test:a:b", protect: false, passphrase: "", again: "" }).codeError).toBe("link.otherVersion");
   });
 
   it("notifies only while hidden and permitted, with a short single-line body", () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Address } from "../../shared/address.js";
-import type { ClientEvents, Friend } from "../../shared/client/index.js";
+import type { AccountStanding, ClientEvents, Friend } from "../../shared/client/index.js";
 import { Emitter } from "../../shared/client/events.js";
 import { EmsgError } from "../../shared/errors.js";
 import { MemoryStore } from "../../shared/client/store.js";
@@ -12,7 +12,7 @@ import { LocalRecords } from "../../ui/view-models/local-records.js";
 const BOB = "bob#im.bob.test" as Address;
 
 /** Alice's Friends screen over a core that takes her requests and tells what becomes of them; its language can change. */
-function friendsScreen(known: Friend[] = [], exists = true) {
+function friendsScreen(known: Friend[] = [], standing: AccountStanding = "exists") {
   const events = new Emitter<ClientEvents>();
   const request = (state: Friend["state"], extra: Partial<Friend> = {}): Friend => ({ address: BOB, accountKey: "", state, since: 1, ...extra });
   const sent: string[] = [];
@@ -20,7 +20,7 @@ function friendsScreen(known: Friend[] = [], exists = true) {
     address: "alice#im.alice.test",
     events,
     friends: async () => known,
-    accountExists: async () => exists,
+    accountStanding: async () => standing,
     sendFriendRequest: async (to: string) => {
       sent.push(to);
       events.emit("friend", request("outgoing"));
@@ -84,13 +84,28 @@ describe("what the Friends screen says when a request cannot go", () => {
   });
 
   it("names an address nobody has, in the screen's language, and sends nothing", async () => {
-    const { friends, speak, sent } = friendsScreen([], false);
+    const { friends, speak, sent } = friendsScreen([], "none");
     speak("zh-CN");
     await friends.load();
     friends.setDraft(BOB);
     expect(await friends.add("")).toBe(false);
     expect(friends.error).toBe(`账号 ${BOB} 不存在。`);
     expect([friends.draft, sent]).toEqual([BOB, []]);
+  });
+
+  it("sends to a server that cannot be reached now, but warns at once that it may be the address, in the screen's language", async () => {
+    const { friends, speak, sent } = friendsScreen([], "unreachable");
+    await friends.load();
+    friends.setDraft(BOB);
+    expect(await friends.add("")).toBe(true);
+    expect(sent).toEqual([BOB]);
+    expect(friends.notice).toBe(`Request to ${BOB} saved, but its server cannot be reached right now. It is tried again for 30 days: check the address if it does not arrive.`);
+    expect(friends.noticeWarns).toBe(true);
+    speak("zh-CN");
+    expect(friends.notice).toBe(translator("zh-CN")("friends.sentWaiting", { address: BOB }));
+    const reachable = friendsScreen();
+    await sentToBob(reachable.friends);
+    expect(reachable.friends.noticeWarns).toBe(false);
   });
 
   it("words the core's failures by their code in the screen's language", async () => {

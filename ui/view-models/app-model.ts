@@ -127,7 +127,7 @@ export class AppViewModel extends Observable implements AppContext {
   }
 
   get banner(): Banner | null {
-    return connectivityBanner(this.link, this.#queued.size, this.domain, this.t) ?? catchUpBanner(this.#backlog, this.locale, this.t);
+    return connectivityBanner(this.link, this.#queued.size, this.domain, this.t, this.#platform.online()) ?? catchUpBanner(this.#backlog, this.locale, this.t);
   }
   get unreadTotal(): number {
     return this.chats?.unreadTotal ?? 0;

@@ -11,10 +11,14 @@ export interface Banner {
   text: string;
 }
 
-/** The strip at the top of the app: shown offline and while connecting, hidden when all is well. */
-export function connectivityBanner(state: LinkState, queued: number, domain: string, t: Translate): Banner | null {
+/**
+ * The strip at the top of the app: shown offline and while connecting, hidden when all is well.
+ * `browserOnline` tells a dropped server connection (a restart, a network blip) from a browser
+ * with no network at all: only the latter is "You are offline".
+ */
+export function connectivityBanner(state: LinkState, queued: number, domain: string, t: Translate, browserOnline: boolean): Banner | null {
   const waiting = queued > 0 ? ` · ${t("net.queued", { count: queued })}` : "";
-  if (state === "offline") return { tone: "warn", text: t("net.offline") + waiting };
+  if (state === "offline") return { tone: "warn", text: (browserOnline ? t("net.lost", { domain }) : t("net.offline")) + waiting };
   if (state === "connecting") return { tone: "info", text: t("net.connecting", { domain }) + waiting };
   return null;
 }

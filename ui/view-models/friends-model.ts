@@ -47,10 +47,11 @@ export function friendRow(friend: Friend, trust: Trust, t: Translate): FriendRow
  * yet (the list updates after the send) still waits; so does one queued until the extension is set
  * up. Worded when shown, so it follows a change of language.
  */
-export function sentNote(to: string | null, request: { state: string; bounced?: string } | undefined, t: Translate): string | null {
+export function sentNote(to: string | null, request: { state: string; bounced?: string } | undefined, t: Translate, unreachable = false): string | null {
   if (to === null) return null;
   const waiting = !request || ((request.state === "outgoing" || request.state === "queued") && !request.bounced);
-  return waiting ? t("friends.sent", { address: to }) : null;
+  if (!waiting) return null;
+  return unreachable ? t("friends.sentWaiting", { address: to }) : t("friends.sent", { address: to });
 }
 
 /** Friends, requests in and out, and the add-a-friend form. */
@@ -60,6 +61,8 @@ export class FriendsViewModel extends ActionModel {
   #trust = new Map<string, Trust>();
   /** Whom the request sent from this screen went to, for the note saying so. */
   #sentTo: Address | null = null;
+  /** Whether that address's server could not be reached when it was sent: the note warns. */
+  #sentUnreachable = false;
   /** What the address field holds: typed, pasted, scanned or from an invite link. */
   draft = "";
 
@@ -113,7 +116,12 @@ export class FriendsViewModel extends ActionModel {
     return this.#rows(["blocked"]);
   }
   get notice(): string | null {
-    return sentNote(this.#sentTo, this.#sentTo === null ? undefined : this.#friends.get(this.#sentTo), this.#ctx.t);
+    return sentNote(this.#sentTo, this.#sentTo === null ? undefined : this.#friends.get(this.#sentTo), this.#ctx.t, this.#sentUnreachable);
+  }
+
+  /** The note is a warning: the request waits for a server that could not be reached. */
+  get noticeWarns(): boolean {
+    return this.#sentUnreachable && this.notice !== null;
   }
 
   /** Leaving the screen: the note about the last request sent has been seen. */
@@ -165,11 +173,14 @@ export class FriendsViewModel extends ActionModel {
       return false;
     }
     return this.attempt(async () => {
-      // Refused now, in words, rather than "request sent" and a bounce later.
-      if (!(await this.#ctx.client.accountExists(address))) throw new EmsgError("not_found");
+      // Refused now, in words, rather than "request sent" and a bounce later; a server that cannot
+      // be reached (perhaps a mistyped domain) is said at once too, though the request waits for it.
+      const standing = await this.#ctx.client.accountStanding(address);
+      if (standing === "none") throw new EmsgError("not_found");
       await this.#ctx.client.sendFriendRequest(address, note.trim());
       this.draft = "";
       this.#sentTo = address;
+      this.#sentUnreachable = standing === "unreachable";
     }, (error) => friendRequestProblem(error, address, this.#ctx.t));
   }
 

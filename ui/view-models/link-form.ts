@@ -1,6 +1,6 @@
 import { parseLinkCode } from "../../shared/device-link.js";
 import type { MessageKey } from "../i18n/en.js";
-import { errorSentence } from "./error-text.js";
+import { errorCode } from "./error-text.js";
 import { PASSPHRASE_MIN } from "./onboarding-form.js";
 
 export interface LinkFormInput {
@@ -14,7 +14,8 @@ export interface LinkFormCheck {
   ready: boolean;
   /** The account the code links to, shown before the user commits. */
   address: string | null;
-  codeError: string | null;
+  /** Why the text is not a code, in words a person can act on: the core's reasons spell out its format. */
+  codeError: MessageKey | null;
   passError: MessageKey | null;
 }
 
@@ -31,11 +32,11 @@ export function isLinkCode(text: string): boolean {
 /** What the link form shows while a code is pasted: whose account it is, or why it is not a code. */
 export function linkFormCheck(input: LinkFormInput): LinkFormCheck {
   let address: string | null = null;
-  let codeError: string | null = null;
+  let codeError: MessageKey | null = null;
   try {
     address = parseLinkCode(input.code).address;
   } catch (error) {
-    codeError = errorSentence(error);
+    codeError = errorCode(error) === "unsupported_version" ? "link.otherVersion" : "link.notCode";
   }
   let passError: MessageKey | null = null;
   if (input.protect) {

@@ -8,6 +8,9 @@ const PATHS = {
   clock: "M12 21a9 9 0 1 0 0-18 9 9 0 0 0 0 18z M12 7v5l3 2",
   back: "M15 5l-7 7 7 7",
   send: "M4 12l16-8-6 16-2.5-6.5z M11.5 13.5L20 4",
+  timer: "M12 21a8 8 0 1 0 0-16 8 8 0 0 0 0 16z M12 9v4l2.5 1.5 M10 2.5h4 M12 2.5V5",
+  pin: "M9 3.5h6 M10 3.5v6l-3 4h10l-3-4v-6 M12 13.5V21",
+  mute: "M6 16v-5a6 6 0 0 1 9.6-4.8 M18 10.5V16l1.5 2H8.5 M10 20.5a2 2 0 0 0 4 0 M4 4l16 16",
 } as const;
 
 export type IconName = keyof typeof PATHS;

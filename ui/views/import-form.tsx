@@ -3,16 +3,27 @@ import type { Translate } from "../i18n/translate.js";
 import type { ImportViewModel } from "../view-models/account-import.js";
 import { useModel } from "./use-model.js";
 
-/** The export file to move in, read as text by the view model; both clients' move-in forms share it. */
+/**
+ * The export file to move in, read as text by the view model; both clients' move-in forms share it.
+ * A button like the app's others over a hidden file input (still focused and opened by keyboard),
+ * the chosen file's name beside it, rather than the browser's own "Choose File" control.
+ */
 export function ArchivePicker({ importer, id, t }: { importer: ImportViewModel; id: string; t: Translate }) {
+  useModel(importer);
   return (
     <div class="field">
       <label for={`${id}-file`}>{t("move.file")}</label>
-      <input id={`${id}-file`} type="file" accept=".emsg,application/json"
-        onChange={(e) => {
-          const file = e.currentTarget.files?.[0];
-          if (file) void importer.chooseFile(file.name, () => file.text());
-        }} />
+      <div class="row file-pick">
+        <label class="button">
+          {t("move.chooseFile")}
+          <input id={`${id}-file`} type="file" accept=".emsg,application/json" class="visually-hidden"
+            onChange={(e) => {
+              const file = e.currentTarget.files?.[0];
+              if (file) void importer.chooseFile(file.name, () => file.text());
+            }} />
+        </label>
+        <span class="hint ellipsis" data-testid={`${id}-file-name`}>{importer.fileName ?? t("move.noFile")}</span>
+      </div>
     </div>
   );
 }

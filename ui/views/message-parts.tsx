@@ -27,6 +27,15 @@ export function MessageBody({ item, conversation, t }: { item: MessageItem; conv
           part.href ? <a key={i} href={part.href} target="_blank" rel="noopener noreferrer">{part.text}</a> : part.text,
         )}
       </span>
+      <MessageMarks item={item} conversation={conversation} t={t} />
+    </>
+  );
+}
+
+/** What any message, text or file, carries after its body: edited, brought from earlier history, its reactions. */
+export function MessageMarks({ item, conversation, t }: { item: MessageItem; conversation: ConversationViewModel; t: Translate }) {
+  return (
+    <>
       {item.edited ? <span class="edited" data-testid="edited"> ({t("conv.edited")})</span> : null}
       {item.moved ? <span class="edited" data-testid="moved" title={t("conv.movedTitle")}> ({t("conv.moved")})</span> : null}
       {item.reactions.length > 0 ? (

@@ -1,5 +1,5 @@
 import { useEffect } from "preact/hooks";
-import { ComposeContext, MessageActions, MessageBody, offersRetry, RetryTick, SendFailure } from "../../../ui/views/message-parts.js";
+import { ComposeContext, MessageActions, MessageBody, MessageMarks, offersRetry, RetryTick, SendFailure } from "../../../ui/views/message-parts.js";
 import type { AppViewModel } from "../../../ui/view-models/app-model.js";
 import type { ChatsViewModel } from "../../../ui/view-models/chats-model.js";
 import type { ConversationViewModel } from "../../../ui/view-models/conversation-model.js";
@@ -12,6 +12,7 @@ import { useShownMessage } from "../../../ui/views/shown-message.js";
 import { AttachmentBody, TransferBar } from "../../../ui/views/attachment-parts.js";
 import { AttachButtons, composerKeyDown, TypingLine, useComposeFocus, useFileSending, useGrowingField } from "../../../ui/views/composer-parts.js";
 import { Icon } from "../../../ui/views/icons.js";
+import { AddressText } from "../../../ui/views/address-text.js";
 import { PersonAvatar } from "../../../ui/views/person-avatar.js";
 import { StarButton } from "../../../ui/views/star-button.js";
 
@@ -66,37 +67,45 @@ export function ConversationView({ app, chats, conversation }: { app: AppViewMod
         <button type="button" class="icon only-narrow" onClick={() => chats.close()} aria-label={t("nav.back")}><Icon name="back" /></button>
         {group ? <span class="avatar" aria-hidden="true"><Icon name="friends" size={22} /></span> : <PersonAvatar url={person?.avatar ?? null} initial={person?.initial ?? conversation.initial} />}
         <div class="grow">
-          <h2 id="conv-title" class="ellipsis" title={conversation.peer ?? undefined}>{group?.title || person?.name || conversation.title}</h2>
-          <div class="sub ellipsis">
-            {person && person.name !== person.address ? <><span data-testid="peer-address">{person.address}</span>{" · "}</> : null}
-            {group ? <><span data-testid="member-count">{group.membersLabel(t)}</span>{" · "}</> : null}
-            <Icon name="lock" size={13} /> <span class="encrypted-words">{t("conv.encrypted")}</span>{conversation.verified ? ` · ${t("friends.verified")}` : ""}
-            {" · "}
+          <h2 id="conv-title" class="ellipsis" title={conversation.peer ?? undefined}>
+            {group?.title || (person && person.name === person.address ? <AddressText address={person.address} /> : person?.name || conversation.title)}
+          </h2>
+          {/* Its parts are dotted apart by the stylesheet, so a part left out leaves no stray dot. */}
+          <div class="sub">
+            {person && person.name !== person.address ? <AddressText address={person.address} testid="peer-address" /> : null}
+            {group ? <span class="members" data-testid="member-count">{group.membersLabel(t)}</span> : null}
+            <span class="security"><Icon name="lock" size={13} /> <span class="encrypted-words">{t("conv.encrypted")}</span></span>
+            {conversation.verified ? <span>{t("friends.verified")}</span> : null}
             <span class={`path ${path.path}`} role="status" title={path.description} data-testid="message-path" data-path={path.path}>
               {path.label}<span class="visually-hidden">: {path.description}</span>
             </span>
           </div>
         </div>
-        <label class="visually-hidden" for="conv-retention">{t("conv.retention")}</label>
-        <select id="conv-retention" class="compact retention-pick" title={t("conv.retention")} value={conversation.retentionOverride === undefined ? "default" : retentionValue(conversation.retentionOverride)}
-          onChange={(e) => {
-            const value = e.currentTarget.value;
-            void conversation.setRetention(value === "default" ? undefined : readRetention(value));
-          }}>
-          <option value="default">{t("conv.retentionDefault", { value: retentionLabel(app.retentionDays, t) })}</option>
-          {RETENTION_CHOICES.map((days) => <option key={retentionValue(days)} value={retentionValue(days)}>{retentionLabel(days, t)}</option>)}
-        </select>
-        {conversation.conversation ? (
-          // On a phone these go on the header's second line, after the timer, leaving the first to the name and status.
-          <span class="chat-marks">
-            <button type="button" class="ghost" aria-pressed={chats.isPinned(conversation.conversation)} onClick={() => void chats.togglePinned(conversation.conversation!)}>
-              {chats.isPinned(conversation.conversation) ? t("conv.unpin") : t("conv.pin")}
-            </button>
-            <button type="button" class="ghost" aria-pressed={chats.isMuted(conversation.conversation)} onClick={() => void chats.toggleMuted(conversation.conversation!)}>
-              {chats.isMuted(conversation.conversation) ? t("conv.unmute") : t("conv.mute")}
-            </button>
-          </span>
-        ) : null}
+        <span class="chat-controls">
+          <label class="retention-pick" title={t("conv.retention")}>
+            <Icon name="timer" size={15} />
+            <span class="retention-word">{t("conv.timer")}</span>
+            <select class="compact" value={conversation.retentionOverride === undefined ? "default" : retentionValue(conversation.retentionOverride)}
+              onChange={(e) => {
+                const value = e.currentTarget.value;
+                void conversation.setRetention(value === "default" ? undefined : readRetention(value));
+              }}>
+              <option value="default">{t("conv.retentionDefault", { value: retentionLabel(app.retentionDays, t) })}</option>
+              {RETENTION_CHOICES.map((days) => <option key={retentionValue(days)} value={retentionValue(days)}>{retentionLabel(days, t)}</option>)}
+            </select>
+          </label>
+          {/* A chat the core has not made yet (no message so far) has nothing to pin or mute. */}
+          {conversation.conversation ? (
+            <>
+              <button type="button" class="ghost mark-button" aria-pressed={chats.isPinned(conversation.conversation)} title={chats.isPinned(conversation.conversation) ? t("conv.unpin") : t("conv.pin")} onClick={() => void chats.togglePinned(conversation.conversation!)}>
+                <Icon name="pin" size={16} /><span class="mark-word">{chats.isPinned(conversation.conversation) ? t("conv.unpin") : t("conv.pin")}</span>
+              </button>
+              <button type="button" class="ghost mark-button" aria-pressed={chats.isMuted(conversation.conversation)} title={chats.isMuted(conversation.conversation) ? t("conv.unmute") : t("conv.mute")} onClick={() => void chats.toggleMuted(conversation.conversation!)}>
+                <Icon name="mute" size={16} /><span class="mark-word">{chats.isMuted(conversation.conversation) ? t("conv.unmute") : t("conv.mute")}</span>
+              </button>
+            </>
+          ) : null}
+        </span>
         {conversation.peer ? <button type="button" class="ghost" onClick={() => app.showSafety(conversation.peer!)}>{t("conv.verify")}</button> : null}
         {group ? <button type="button" class="ghost" aria-haspopup="dialog" onClick={() => group.openDetails()}>{t("group.info")}</button> : null}
       </header>
@@ -119,7 +128,14 @@ export function ConversationView({ app, chats, conversation }: { app: AppViewMod
                 {item.sender ? (
                   <><span class={`sender sender-c${item.sender.colour}`} title={item.sender.address} data-testid="sender">{item.sender.name}</span><span class="visually-hidden">: </span></>
                 ) : item.author ? <span class="visually-hidden">{item.author.name}: </span> : null}
-                {item.attachment && !item.deleted ? <AttachmentBody id={item.id} attachment={item.attachment} files={files} t={t} unsent={item.failure?.unsent} /> : <MessageBody item={item} conversation={conversation} t={t} />}
+                {item.attachment && !item.deleted ? (
+                  <>
+                    <AttachmentBody id={item.id} attachment={item.attachment} files={files} t={t} unsent={item.failure?.unsent} />
+                    <MessageMarks item={item} conversation={conversation} t={t} />
+                  </>
+                ) : (
+                  <MessageBody item={item} conversation={conversation} t={t} />
+                )}
                 <span class="meta">
                   <MessageActions item={item} conversation={conversation} t={t} />
                   <StarButton id={item.id} starred={item.starred} conversation={conversation} t={t} />

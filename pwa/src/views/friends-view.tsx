@@ -7,6 +7,7 @@ import type { MessageKey } from "../../../ui/i18n/en.js";
 import { useModel } from "../../../ui/views/use-model.js";
 import { PersonAvatar } from "../../../ui/views/person-avatar.js";
 import { NicknameEditor } from "../../../ui/views/nickname-editor.js";
+import { AddressText } from "../../../ui/views/address-text.js";
 
 export function FriendsView({ app, friends }: { app: AppViewModel; friends: FriendsViewModel }) {
   useModel(friends);
@@ -80,7 +81,7 @@ export function FriendsView({ app, friends }: { app: AppViewModel; friends: Frie
               <button class="primary" type="submit" disabled={!friends.draft.trim() || friends.busy}>{t("friends.send")}</button>
               <span class="grow" aria-live="polite">
                 {friends.error ? <span class="error" role="alert">{friends.error}</span> : null}
-                {friends.notice ? <span class="ok">{friends.notice}</span> : null}
+                {friends.notice ? <span class={friends.noticeWarns ? "warn-text" : "ok"}>{friends.notice}</span> : null}
               </span>
             </div>
           </form>
@@ -104,11 +105,11 @@ function PersonRow({ app, friends, row }: { app: AppViewModel; friends: FriendsV
       <PersonAvatar url={person?.avatar ?? null} initial={named ? person.initial : row.initial} />
       <div class="grow">
         <div class="row">
-          <strong data-testid="person-name">{named ? person.name : row.address}</strong>
+          <strong data-testid="person-name">{named ? person.name : <AddressText address={row.address} />}</strong>
           {row.verified ? <span class="tag">{t("friends.verified")}</span> : null}
           {row.keyChanged ? <span class="tag warn">!</span> : null}
         </div>
-        {named ? <div class="hint ellipsis" data-testid="person-address">{row.address}</div> : null}
+        {named ? <div class="hint" data-testid="person-address"><AddressText address={row.address} /></div> : null}
         {row.note ? <div class="hint">“{row.note}”</div> : null}
         {row.movedTo ? <div class="hint" data-testid="moved-to">{t("move.movedTo", { address: row.movedTo })}</div> : null}
         {row.movedFrom ? <div class="hint">{t("move.movedFrom", { address: row.movedFrom })}</div> : null}

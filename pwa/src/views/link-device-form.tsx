@@ -26,7 +26,7 @@ export function LinkDeviceForm({ app, onBack }: { app: AppViewModel; onBack: () 
         <label for="link-code-input">{t("link.code")}</label>
         <textarea id="link-code-input" class="code" rows={3} autoCapitalize="none" spellcheck={false} value={code} onInput={(e) => setCode(e.currentTarget.value)} aria-describedby="link-code-hint" required />
         <span id="link-code-hint" class="hint">{t("link.codeHint")}</span>
-        {check.codeError && code.trim() ? <span class="error" role="alert">{check.codeError}</span> : null}
+        {check.codeError && code.trim() ? <span class="error" role="alert" data-testid="link-code-error">{t(check.codeError)}</span> : null}
       </div>
       {scanning ? (
         <QrScanner

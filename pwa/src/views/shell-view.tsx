@@ -18,11 +18,19 @@ const TABS: readonly { id: Tab; label: MessageKey; icon: IconName }[] = [
   { id: "settings", label: "nav.settings", icon: "settings" },
 ];
 
+/** styles.css's phone layout, where the chat list and an open chat take turns on the screen. */
+const PHONE = "(max-width: 760px)";
+
 export function ShellView({ app }: { app: AppViewModel }) {
   useModel(app);
   const t = app.t;
   const banner = app.banner;
   const moved = app.moveSummary;
+  // On a phone the Chats tab leads back to the list from an open chat, as in every messenger.
+  const show = (tab: Tab) => {
+    if (tab === "chats" && matchMedia(PHONE).matches) app.chats?.close();
+    app.showTab(tab);
+  };
   const badge = (tab: Tab) => (tab === "chats" ? app.unreadTotal : tab === "friends" ? app.pendingRequests : 0);
   return (
     <div class="shell">
@@ -35,7 +43,7 @@ export function ShellView({ app }: { app: AppViewModel }) {
       <nav class="rail" aria-label={t("nav.main")}>
         <img class="brand" src="/icons/icon-192.png" alt={t("app.name")} width={40} height={40} />
         {TABS.map((tab) => (
-          <button key={tab.id} type="button" aria-current={app.tab === tab.id ? "page" : undefined} onClick={() => app.showTab(tab.id)}>
+          <button key={tab.id} type="button" aria-current={app.tab === tab.id ? "page" : undefined} onClick={() => show(tab.id)}>
             <Icon name={tab.icon} size={22} />
             {t(tab.label)}
             {badge(tab.id) > 0 ? (
